@@ -1,0 +1,391 @@
+/* resp_conn.c — RESP connections: accept, read into a query buffer, parse
+ * commands (resp_parse.c), submit them to the kernel one by one, write the
+ * replies the encoder (resp_encode.c) buffered, close. A connection is in
+ * one named state at a time:
+ *   OPEN     reading and running commands;
+ *   PARKED   its client waits in the kernel: input is buffered, not run;
+ *   CLOSING  replies are being written, then the socket closes;
+ *   CLOSED   freed (never observed from outside). */
+#include "resp_conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../config/config.h"
+#include "../../core/client.h"
+#include "../../core/kernel.h"
+#include "../../core/server.h"
+#include "../../core/util.h"
+#include "resp_encode.h"
+#include "resp_parse.h"
+
+enum conn_state { CONN_OPEN, CONN_PARKED, CONN_CLOSING };
+
+struct resp_conn {
+    int fd;
+    enum conn_state state;
+    struct event *rev, *wev;
+    struct client *client;
+    char *qbuf;
+    size_t qlen, qcap;
+    struct obuf out;
+    struct resp_parser parser;
+    int depth;       /* >0 while inside process(): closing is deferred */
+    bool dead;       /* close requested while depth > 0 */
+    char addr[64], laddr[64];
+};
+
+#define QBUF_READ 16384
+#define MAX_LISTENERS 16
+
+static struct evconnlistener *listeners[MAX_LISTENERS];
+static int nlisteners;
+
+static void conn_free(struct resp_conn *c);
+static void process(struct resp_conn *c);
+
+/* ---- kernel hooks ---- */
+
+static void ad_resume(struct client *cl);
+static void ad_close(struct client *cl, bool after_reply);
+static void ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen,
+                        int *fd)
+{
+    struct resp_conn *c = cl->conn;
+    snprintf(addr, alen, "%s", c->addr);
+    snprintf(laddr, llen, "%s", c->laddr);
+    *fd = c->fd;
+}
+static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,
+                       size_t *omem)
+{
+    struct resp_conn *c = cl->conn;
+    *qbuf = c->qlen;
+    *qfree = c->qcap - c->qlen;
+    *obl = c->out.len - c->out.sent;
+    *oll = 0;
+    *omem = c->out.cap;
+}
+
+static const struct client_adapter resp_adapter = {"resp", ad_resume, ad_close, ad_describe,
+                                                   ad_buffers};
+
+/* ---- output ---- */
+
+/* Write what is buffered. Returns false if the connection was freed. */
+static bool flush_out(struct resp_conn *c)
+{
+    while (c->out.sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent);
+        if (n > 0) {
+            c->out.sent += (size_t)n;
+            g_server.net_output_bytes += n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(c->wev, NULL);
+            return true;
+        }
+        conn_free(c);
+        return false;
+    }
+    c->out.len = c->out.sent = 0;
+    if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
+    if (c->state == CONN_CLOSING) {
+        conn_free(c);
+        return false;
+    }
+    return true;
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    struct resp_conn *c = arg;
+    (void)fd, (void)what;
+    if (!flush_out(c)) goto done;
+    if (c->out.sent == c->out.len) event_del(c->wev);
+done:
+    kernel_after_events();
+}
+
+/* ---- input ---- */
+
+static void protocol_error(struct resp_conn *c, const char *msg)
+{
+    struct reply *r = &c->client->reply;
+    reply_errorf(r, "ERR %s", msg);
+    c->state = CONN_CLOSING;
+}
+
+static bool is_http_probe(const struct argv_ref *a)
+{
+    return util_eqci(a->p, a->n, "post") || util_eqci(a->p, a->n, "host:");
+}
+
+static void process(struct resp_conn *c)
+{
+    size_t off = 0;
+    c->depth++;
+    while (c->state == CONN_OPEN && !c->dead && off < c->qlen) {
+        int argc;
+        struct argv_ref *argv;
+        size_t used = 0;
+        enum kernel_status st;
+        enum resp_result res;
+        c->parser.authenticated = c->client->authenticated;
+        res = resp_parse(&c->parser, c->qbuf + off, c->qlen - off, &argc, &argv, &used);
+        if (res == RESP_MORE) break;
+        if (res == RESP_ERROR) {
+            protocol_error(c, c->parser.err);
+            off = c->qlen;
+            break;
+        }
+        if (res == RESP_EMPTY) {
+            off += used;
+            continue;
+        }
+        if (is_http_probe(&argv[0])) {
+            /* A browser or HTTP client is talking to the RESP port
+             * (cross-protocol scripting): drop it without a reply. */
+            fprintf(stderr, "keel: possible SECURITY ATTACK detected: a client sent '%.*s' to the "
+                    "RESP port; connection closed\n", (int)(argv[0].n > 16 ? 16 : argv[0].n),
+                    argv[0].p);
+            c->out.len = c->out.sent = 0;
+            c->dead = true;
+            off = c->qlen;
+            break;
+        }
+        st = kernel_submit(c->client, argc, argv);
+        off += used;
+        if (st == KERNEL_CLOSE) {
+            c->state = CONN_CLOSING;
+            break;
+        }
+        if (st == KERNEL_PARKED) {
+            c->state = CONN_PARKED;
+            break;
+        }
+    }
+    if (off) {
+        if (off < c->qlen) memmove(c->qbuf, c->qbuf + off, c->qlen - off);
+        c->qlen -= off;
+    }
+    c->depth--;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct resp_conn *c = arg;
+    size_t want = QBUF_READ, hint;
+    ssize_t n;
+    (void)what;
+
+    hint = resp_parse_hint(&c->parser);
+    if (hint > c->qlen && hint - c->qlen > want) want = hint - c->qlen;
+    if (c->qcap - c->qlen < want) {
+        size_t cap = c->qcap ? c->qcap : QBUF_READ;
+        while (cap - c->qlen < want) cap *= 2;
+        c->qbuf = xrealloc(c->qbuf, cap);
+        c->qcap = cap;
+    }
+    n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    if (n == 0) {
+        conn_free(c);
+        goto done;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) goto done;
+        conn_free(c);
+        goto done;
+    }
+    c->qlen += (size_t)n;
+    g_server.net_input_bytes += n;
+    if ((long long)c->qlen > g_config.client_query_buffer_limit) {
+        fprintf(stderr, "keel: closing client that reached max query buffer length (qbuf %zu)\n",
+                c->qlen);
+        conn_free(c);
+        goto done;
+    }
+    if (c->state == CONN_OPEN) process(c);
+    if (c->dead) {
+        conn_free(c);
+        goto done;
+    }
+    /* Shrink an idle large query buffer. */
+    if (c->qlen == 0 && c->qcap > 4 * QBUF_READ) {
+        free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+    flush_out(c);
+done:
+    kernel_after_events();
+}
+
+/* ---- kernel hooks ---- */
+
+static void ad_resume(struct client *cl)
+{
+    struct resp_conn *c = cl->conn;
+    if (c->state == CONN_PARKED && cl->state == CLIENT_ACTIVE) c->state = CONN_OPEN;
+    if (c->state == CONN_OPEN) process(c);
+    if (c->dead) {
+        conn_free(c);
+        return;
+    }
+    flush_out(c);
+}
+
+static void ad_close(struct client *cl, bool after_reply)
+{
+    struct resp_conn *c = cl->conn;
+    if (after_reply) {
+        c->state = CONN_CLOSING;
+        if (c->depth == 0) flush_out(c);
+        return;
+    }
+    if (c->depth > 0) {
+        c->dead = true;
+        return;
+    }
+    conn_free(c);
+}
+
+/* ---- life ---- */
+
+static void conn_free(struct resp_conn *c)
+{
+    if (c->rev) event_free(c->rev);
+    if (c->wev) event_free(c->wev);
+    close(c->fd);
+    if (c->client) client_free(c->client);
+    free(c->qbuf);
+    obuf_free(&c->out);
+    resp_parser_free(&c->parser);
+    free(c);
+}
+
+static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        port = ntohs(s->sin_port);
+        snprintf(buf, len, "%s:%d", ip, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s->sin6_port);
+        snprintf(buf, len, "%s:%d", ip, port);
+    } else {
+        snprintf(buf, len, "unix");
+    }
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int slen,
+                      void *arg)
+{
+    struct resp_conn *c;
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof(local);
+    int one = 1;
+    (void)l, (void)slen, (void)arg;
+
+    g_server.total_connections++;
+    if (g_clients.count >= g_config.maxclients) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        ssize_t w = write(fd, msg, sizeof(msg) - 1);
+        (void)w;
+        close(fd);
+        g_server.rejected_connections++;
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (g_config.tcp_keepalive > 0) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    evutil_make_socket_nonblocking(fd);
+    c = xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    c->state = CONN_OPEN;
+    format_addr(sa, c->addr, sizeof(c->addr));
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
+        format_addr((struct sockaddr *)&local, c->laddr, sizeof(c->laddr));
+    resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
+    c->client = client_new(&resp_adapter, c, &resp_reply_ops);
+    c->client->reply.ctx = &c->out;
+    c->rev = event_new(g_server.base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->wev = event_new(g_server.base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    event_add(c->rev, NULL);
+}
+
+bool resp_listen(struct event_base *base, const char *bind, int port)
+{
+    char **w;
+    size_t *wl;
+    int n, i;
+    if (port == 0) return true;
+    n = util_split_args(bind, strlen(bind), &w, &wl);
+    if (n <= 0) return false;
+    for (i = 0; i < n && nlisteners < MAX_LISTENERS; i++) {
+        const char *a = w[i];
+        bool optional = a[0] == '-';
+        struct sockaddr_storage ss;
+        int sslen = sizeof(ss);
+        char spec[128];
+        struct evconnlistener *l;
+        if (optional) a++;
+        if (strchr(a, ':')) snprintf(spec, sizeof(spec), "[%s]:%d", a, port);
+        else snprintf(spec, sizeof(spec), "%s:%d", a, port);
+        if (strcmp(a, "*") == 0) snprintf(spec, sizeof(spec), "0.0.0.0:%d", port);
+        if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+            fprintf(stderr, "keel: bad bind address '%s'\n", a);
+            if (!optional) {
+                util_free_words(w, wl, n);
+                return false;
+            }
+            continue;
+        }
+        l = evconnlistener_new_bind(base, on_accept, NULL,
+                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, g_config.tcp_backlog,
+                                    (struct sockaddr *)&ss, sslen);
+        if (!l) {
+            fprintf(stderr, "keel: could not bind %s: %s\n", spec, strerror(errno));
+            if (!optional) {
+                util_free_words(w, wl, n);
+                return false;
+            }
+            continue;
+        }
+        listeners[nlisteners++] = l;
+    }
+    util_free_words(w, wl, n);
+    return nlisteners > 0;
+}
+
+void resp_shutdown(void)
+{
+    int i;
+    for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
+    nlisteners = 0;
+    while (g_clients.head) {
+        struct client *cl = g_clients.head;
+        if (cl->adapter == &resp_adapter) {
+            struct resp_conn *c = cl->conn;
+            flush_out(c);
+            if (g_clients.head == cl) conn_free(c);
+        } else {
+            break;
+        }
+    }
+}

@@ -1,0 +1,402 @@
+/* config.c — the config table, file and argv parsing, get/set/rewrite
+ * (config.h). CONFIG command handlers live in config/cmd_config.c. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/util.h"
+
+struct keel_config g_config;
+char *g_config_file;
+
+static const char *const policy_names[] = {"volatile-lru",    "volatile-lfu",   "volatile-random",
+                                           "volatile-ttl",    "allkeys-lru",    "allkeys-lfu",
+                                           "allkeys-random",  "noeviction",     NULL};
+static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", "nothing",
+                                             NULL};
+
+#define LL_MAX_ LLONG_MAX
+
+const struct config_entry config_table[] = {
+    {"bind", NULL, CT_STRING, &g_config.bind, "127.0.0.1", 0, 0, false,
+     "Addresses to listen on (space separated)", NULL, NULL},
+    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, false, "RESP TCP port (0: none)",
+     NULL, NULL},
+    {"tcp-backlog", NULL, CT_INT, &g_config.tcp_backlog, "511", 0, INT_MAX, false,
+     "listen() backlog", NULL, NULL},
+    {"timeout", NULL, CT_INT, &g_config.timeout, "0", 0, INT_MAX, true,
+     "Close idle clients after this many seconds (0: never)", NULL, NULL},
+    {"tcp-keepalive", NULL, CT_INT, &g_config.tcp_keepalive, "300", 0, INT_MAX, true,
+     "TCP keepalive interval in seconds", NULL, NULL},
+    {"databases", NULL, CT_INT, &g_config.databases, "16", 1, INT_MAX, false,
+     "Number of databases", NULL, NULL},
+    {"hz", NULL, CT_INT, &g_config.hz, "10", 1, 500, true, "Background task frequency", NULL,
+     NULL},
+    {"maxclients", NULL, CT_INT, &g_config.maxclients, "10000", 1, INT_MAX, true,
+     "Most simultaneous clients", NULL, NULL},
+    {"requirepass", NULL, CT_STRING, &g_config.requirepass, "", 0, 0, true,
+     "Password clients must AUTH with (empty: none)", NULL, NULL},
+    {"client-query-buffer-limit", NULL, CT_MEMORY, &g_config.client_query_buffer_limit, "1gb",
+     1024 * 1024, LL_MAX_, true, "Most bytes one client's query buffer may hold", NULL, NULL},
+    {"proto-max-bulk-len", NULL, CT_MEMORY, &g_config.proto_max_bulk_len, "512mb", 1024 * 1024,
+     LL_MAX_, true, "Largest bulk string a client may send", NULL, NULL},
+    {"maxmemory", NULL, CT_MEMORY, &g_config.maxmemory, "0", 0, LL_MAX_, true,
+     "Memory limit (0: none)", NULL, NULL},
+    {"maxmemory-policy", NULL, CT_ENUM, &g_config.maxmemory_policy, "noeviction", 0, 0, true,
+     "What to evict at maxmemory", policy_names, NULL},
+    {"loglevel", NULL, CT_ENUM, &g_config.loglevel, "notice", 0, 0, true, "Log verbosity",
+     loglevel_names, NULL},
+    {"logfile", NULL, CT_STRING, &g_config.logfile, "", 0, 0, false,
+     "Log file (empty: standard output)", NULL, NULL},
+    {"dir", NULL, CT_STRING, &g_config.dir, "./", 0, 0, true, "Working directory", NULL, NULL},
+    {"save", NULL, CT_STRING, &g_config.save, "", 0, 0, true,
+     "Snapshot points (persistence is not built yet)", NULL, NULL},
+    {"appendonly", NULL, CT_BOOL, &g_config.appendonly, "no", 0, 1, true,
+     "Append-only log (persistence is not built yet)", NULL, NULL},
+    {"dbfilename", NULL, CT_STRING, &g_config.dbfilename, "dump.rdb", 0, 0, true,
+     "Snapshot file name", NULL, NULL},
+    {"pidfile", NULL, CT_STRING, &g_config.pidfile, "", 0, 0, false, "Write the PID here", NULL,
+     NULL},
+    {"active-expire-enabled", NULL, CT_BOOL, &g_config.active_expire, "yes", 0, 1, true,
+     "Expire keys in the background as well as on access", NULL, NULL},
+    {"max-multibulk-len", NULL, CT_LL, &g_config.max_multibulk_len, "1048576", 1, INT_MAX, true,
+     "Most arguments in one command", NULL, NULL},
+    {"io-threads", NULL, CT_INT, &g_config.io_threads, "1", 1, 128, false,
+     "Accepted for compatibility; Keel runs one thread", NULL, NULL},
+    {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
+};
+
+const struct config_entry *config_find(const char *name, size_t len)
+{
+    const struct config_entry *e;
+    for (e = config_table; e->name; e++) {
+        if (util_eqci(name, len, e->name)) return e;
+        if (e->alias && util_eqci(name, len, e->alias)) return e;
+    }
+    return NULL;
+}
+
+/* Redis's memtoull: digits with an optional k/kb/m/mb/g/gb unit. */
+static bool parse_memory(const char *v, long long *out)
+{
+    char *end;
+    unsigned long long mul = 1, n;
+    const char *u;
+    size_t len = strlen(v), digits = 0;
+    while (digits < len && (isdigit((unsigned char)v[digits]) || (digits == 0 && v[0] == '-')))
+        digits++;
+    u = v + digits;
+    if (*u == 0) mul = 1;
+    else if (!strcasecmp(u, "b")) mul = 1;
+    else if (!strcasecmp(u, "k")) mul = 1000;
+    else if (!strcasecmp(u, "kb")) mul = 1024;
+    else if (!strcasecmp(u, "m")) mul = 1000 * 1000;
+    else if (!strcasecmp(u, "mb")) mul = 1024 * 1024;
+    else if (!strcasecmp(u, "g")) mul = 1000ULL * 1000 * 1000;
+    else if (!strcasecmp(u, "gb")) mul = 1024ULL * 1024 * 1024;
+    else return false;
+    if (digits == 0 || v[0] == '-') return false;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (errno || end != u) return false;
+    if (n > (unsigned long long)LLONG_MAX / mul) return false;
+    *out = (long long)(n * mul);
+    return true;
+}
+
+static const char *set_entry(const struct config_entry *e, const char *v)
+{
+    static char err[512];
+    long long n;
+    switch (e->type) {
+    case CT_BOOL:
+        if (!strcasecmp(v, "yes")) *(int *)e->ptr = 1;
+        else if (!strcasecmp(v, "no")) *(int *)e->ptr = 0;
+        else return "argument must be 'yes' or 'no'";
+        return NULL;
+    case CT_INT:
+    case CT_LL:
+        if (!util_str2ll(v, strlen(v), &n)) return "argument couldn't be parsed into an integer";
+        if (n < e->min || n > e->max) {
+            snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive",
+                     e->min, e->max);
+            return err;
+        }
+        if (e->type == CT_INT) *(int *)e->ptr = (int)n;
+        else *(long long *)e->ptr = n;
+        return NULL;
+    case CT_MEMORY:
+        if (!parse_memory(v, &n)) return "argument must be a memory value";
+        if (n < e->min || n > e->max) {
+            snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive",
+                     e->min, e->max);
+            return err;
+        }
+        *(long long *)e->ptr = n;
+        return NULL;
+    case CT_STRING: {
+        char **p = e->ptr;
+        free(*p);
+        *p = xstrdup(v);
+        return NULL;
+    }
+    case CT_ENUM: {
+        int i;
+        size_t off = 0;
+        for (i = 0; e->enum_names[i]; i++) {
+            if (!strcasecmp(v, e->enum_names[i])) {
+                *(int *)e->ptr = i;
+                return NULL;
+            }
+        }
+        off = (size_t)snprintf(err, sizeof(err), "argument(s) must be one of the following: ");
+        for (i = 0; e->enum_names[i] && off < sizeof(err); i++)
+            off += (size_t)snprintf(err + off, sizeof(err) - off, "%s%s", i ? ", " : "",
+                                    e->enum_names[i]);
+        return err;
+    }
+    case CT_SPECIAL: return e->set ? e->set(e, v) : "unsupported";
+    }
+    return "unsupported";
+}
+
+const char *config_set(const char *name, const char *value, bool startup)
+{
+    const struct config_entry *e = config_find(name, strlen(name));
+    if (!e) return "Unknown option";
+    if (!startup && !e->mutable_) return "can't set immutable config";
+    return set_entry(e, value);
+}
+
+size_t config_get_text(const struct config_entry *e, char *buf, size_t len)
+{
+    int n = 0;
+    switch (e->type) {
+    case CT_BOOL: n = snprintf(buf, len, "%s", *(int *)e->ptr ? "yes" : "no"); break;
+    case CT_INT: n = snprintf(buf, len, "%d", *(int *)e->ptr); break;
+    case CT_LL:
+    case CT_MEMORY: n = snprintf(buf, len, "%lld", *(long long *)e->ptr); break;
+    case CT_STRING: {
+        char *s = *(char **)e->ptr;
+        n = snprintf(buf, len, "%s", s ? s : "");
+        break;
+    }
+    case CT_ENUM: n = snprintf(buf, len, "%s", e->enum_names[*(int *)e->ptr]); break;
+    case CT_SPECIAL: n = snprintf(buf, len, "%s", ""); break;
+    }
+    if (n < 0) n = 0;
+    if ((size_t)n >= len) n = (int)len - 1;
+    return (size_t)n;
+}
+
+static bool apply_words(char **w, size_t *wl, int n, const char *where, int lineno)
+{
+    const struct config_entry *e;
+    const char *err;
+    char *joined;
+    size_t total = 0, off = 0;
+    int i;
+    if (n == 0) return true;
+    e = config_find(w[0], wl[0]);
+    if (!e) {
+        fprintf(stderr, "keel: %s:%d: unknown option '%s'\n", where, lineno, w[0]);
+        return false;
+    }
+    /* Multi-word values (bind, save) are joined by spaces. */
+    for (i = 1; i < n; i++) total += wl[i] + 1;
+    joined = xmalloc(total + 1);
+    for (i = 1; i < n; i++) {
+        if (i > 1) joined[off++] = ' ';
+        memcpy(joined + off, w[i], wl[i]);
+        off += wl[i];
+    }
+    joined[off] = 0;
+    err = set_entry(e, joined);
+    if (err) fprintf(stderr, "keel: %s:%d: '%s': %s\n", where, lineno, w[0], err);
+    free(joined);
+    return err == NULL;
+}
+
+static bool load_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[65536];
+    int lineno = 0;
+    bool ok = true;
+    if (!f) {
+        fprintf(stderr, "keel: cannot open config file '%s'\n", path);
+        return false;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char **w;
+        size_t *wl;
+        int n;
+        char *p = line;
+        lineno++;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '#' || *p == 0) continue;
+        n = util_split_args(p, strlen(p), &w, &wl);
+        if (n < 0) {
+            fprintf(stderr, "keel: %s:%d: unbalanced quotes\n", path, lineno);
+            ok = false;
+            break;
+        }
+        if (!apply_words(w, wl, n, path, lineno)) ok = false;
+        util_free_words(w, wl, n);
+        if (!ok) break;
+    }
+    fclose(f);
+    return ok;
+}
+
+bool config_load(int argc, char **argv)
+{
+    const struct config_entry *e;
+    int i = 1;
+    for (e = config_table; e->name; e++) {
+        if (e->type == CT_STRING) *(char **)e->ptr = NULL;
+        if (set_entry(e, e->deflt)) {
+            fprintf(stderr, "keel: bad default for %s\n", e->name);
+            return false;
+        }
+    }
+    if (i < argc && strncmp(argv[i], "--", 2) != 0) {
+        char *abs = realpath(argv[i], NULL);
+        if (!abs) {
+            fprintf(stderr, "keel: cannot open config file '%s'\n", argv[i]);
+            return false;
+        }
+        g_config_file = abs;
+        if (!load_file(abs)) return false;
+        i++;
+    }
+    while (i < argc) {
+        char *words[64];
+        size_t lens[64];
+        int n = 0;
+        if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == 0) {
+            fprintf(stderr, "keel: unexpected argument '%s' (options are --name value)\n", argv[i]);
+            return false;
+        }
+        words[n] = argv[i] + 2;
+        lens[n] = strlen(words[n]);
+        n++;
+        i++;
+        while (i < argc && strncmp(argv[i], "--", 2) != 0 && n < 64) {
+            words[n] = argv[i];
+            lens[n] = strlen(argv[i]);
+            n++;
+            i++;
+        }
+        if (n == 1) { /* "--save" with no value means empty */
+            words[n] = "";
+            lens[n] = 0;
+            n++;
+        }
+        if (!apply_words(words, lens, n, "command line", 0)) return false;
+    }
+    return true;
+}
+
+static void quote_value(FILE *f, const char *v)
+{
+    const char *p;
+    bool plain = *v != 0;
+    for (p = v; *p; p++)
+        if (isspace((unsigned char)*p) || *p == '"' || *p == '\'' || *p == '\\' ||
+            !isprint((unsigned char)*p))
+            plain = false;
+    if (plain) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (p = v; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (isprint((unsigned char)*p)) fputc(*p, f);
+        else fprintf(f, "\\x%02x", (unsigned char)*p);
+    }
+    fputc('"', f);
+}
+
+const char *config_rewrite(void)
+{
+    /* Keep every line of the file; replace the first line of each known
+     * option by its current value, drop its later duplicates, and append
+     * options that differ from their defaults and were not in the file. */
+    static char err[512];
+    FILE *in, *out;
+    char tmp[PATH_MAX + 16], line[65536];
+    bool *seen;
+    const struct config_entry *e;
+    size_t nent = 0;
+    if (!g_config_file) return "The server is running without a config file";
+    for (e = config_table; e->name; e++) nent++;
+    seen = xcalloc(nent, sizeof(bool));
+    in = fopen(g_config_file, "r");
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", g_config_file, (int)getpid());
+    out = fopen(tmp, "w");
+    if (!out) {
+        snprintf(err, sizeof(err), "Rewriting config file: %s", strerror(errno));
+        if (in) fclose(in);
+        free(seen);
+        return err;
+    }
+    while (in && fgets(line, sizeof(line), in)) {
+        char *p = line, name[128];
+        size_t k = 0;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '#' || *p == 0) {
+            fputs(line, out);
+            continue;
+        }
+        while (p[k] && !isspace((unsigned char)p[k]) && k < sizeof(name) - 1) {
+            name[k] = p[k];
+            k++;
+        }
+        name[k] = 0;
+        e = config_find(name, k);
+        if (!e) {
+            fputs(line, out);
+            continue;
+        }
+        if (!seen[e - config_table]) {
+            char v[4096];
+            config_get_text(e, v, sizeof(v));
+            fprintf(out, "%s ", e->name);
+            if (!strcmp(e->name, "bind") || !strcmp(e->name, "save")) fputs(*v ? v : "\"\"", out);
+            else quote_value(out, v);
+            fputc('\n', out);
+            seen[e - config_table] = true;
+        }
+    }
+    for (e = config_table; e->name; e++) {
+        char v[4096];
+        if (seen[e - config_table]) continue;
+        config_get_text(e, v, sizeof(v));
+        if (strcmp(v, e->deflt) == 0) continue;
+        if (e->type == CT_MEMORY) {
+            long long d;
+            if (parse_memory(e->deflt, &d) && d == *(long long *)e->ptr) continue;
+        }
+        fprintf(out, "%s ", e->name);
+        if (!strcmp(e->name, "bind") || !strcmp(e->name, "save")) fputs(*v ? v : "\"\"", out);
+        else quote_value(out, v);
+        fputc('\n', out);
+    }
+    free(seen);
+    if (in) fclose(in);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0 ||
+        rename(tmp, g_config_file) != 0) {
+        snprintf(err, sizeof(err), "Rewriting config file: %s", strerror(errno));
+        unlink(tmp);
+        return err;
+    }
+    return NULL;
+}

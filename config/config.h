@@ -1,0 +1,70 @@
+/* config.h — the configuration table: every tunable is one entry (name,
+ * type, default, bounds, mutable at runtime, one-line help) backed by a
+ * field of g_config. The same table parses keel.conf (redis.conf syntax),
+ * the command line (`keel [file] --port 6380`), and serves CONFIG GET /
+ * SET / RESETSTAT / REWRITE. */
+#ifndef KEEL_CONFIG_H
+#define KEEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct keel_config {
+    char *bind;
+    int port;
+    int tcp_backlog;
+    int timeout;
+    int tcp_keepalive;
+    int databases;
+    int hz;
+    int maxclients;
+    char *requirepass;
+    long long client_query_buffer_limit;
+    long long proto_max_bulk_len;
+    long long maxmemory;
+    int maxmemory_policy;
+    int loglevel;
+    char *logfile;
+    char *dir;
+    char *save;
+    int appendonly;
+    char *dbfilename;
+    char *pidfile;
+    int active_expire; /* keel: active expiry cycle on/off */
+    long long max_multibulk_len; /* keel: most arguments one command may have */
+    int io_threads;
+};
+
+extern struct keel_config g_config;
+extern char *g_config_file; /* absolute path, or NULL */
+
+enum config_type { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_STRING, CT_ENUM, CT_SPECIAL };
+
+struct config_entry {
+    const char *name;
+    const char *alias;
+    enum config_type type;
+    void *ptr;
+    const char *deflt;
+    long long min, max;
+    bool mutable_;
+    const char *help;
+    const char *const *enum_names; /* CT_ENUM: names, NULL-terminated */
+    /* optional: validate and apply a string value; returns error text or NULL */
+    const char *(*set)(const struct config_entry *e, const char *v);
+};
+
+extern const struct config_entry config_table[];
+
+/* Load defaults, then the file (if any), then argv options. On error prints
+ * a message and returns false. */
+bool config_load(int argc, char **argv);
+/* Set name to value (string form). Returns NULL on success or an error. */
+const char *config_set(const char *name, const char *value, bool startup);
+/* Current value as text into buf. */
+size_t config_get_text(const struct config_entry *e, char *buf, size_t len);
+const struct config_entry *config_find(const char *name, size_t len);
+/* Rewrite the config file with the current values. Returns NULL or error. */
+const char *config_rewrite(void);
+
+#endif

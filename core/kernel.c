@@ -1,0 +1,227 @@
+/* kernel.c — the sequencer (kernel.h): resolve, authorize, match, run,
+ * count; park and resume clients; CLIENT PAUSE. */
+#include "kernel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../config/config.h"
+#include "store.h"
+#include "util.h"
+
+struct kernel_stats g_kstats;
+
+/* Clients to resume once the current command has finished. */
+static struct client **resume_q;
+static size_t resume_n, resume_cap;
+
+static struct {
+    long long until_ms;
+    bool active;
+    bool write_only;
+} pause_state;
+
+struct parked_cmd {
+    int argc;
+    struct argv_ref *argv;
+    char *mem;
+};
+
+void kernel_init(void)
+{
+    memset(&g_kstats, 0, sizeof(g_kstats));
+    pause_state.active = false;
+}
+
+bool kernel_paused_for(const struct command *cmd)
+{
+    if (!pause_state.active) return false;
+    if (!pause_state.write_only) return true;
+    return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+}
+
+static void park_command(struct client *c, int argc, const struct argv_ref *argv)
+{
+    struct parked_cmd *pc = xmalloc(sizeof(*pc));
+    size_t total = 0, off = 0;
+    int i;
+    for (i = 0; i < argc; i++) total += argv[i].n + 1;
+    pc->argc = argc;
+    pc->argv = xmalloc(sizeof(struct argv_ref) * (size_t)argc);
+    pc->mem = xmalloc(total ? total : 1);
+    for (i = 0; i < argc; i++) {
+        memcpy(pc->mem + off, argv[i].p, argv[i].n);
+        pc->mem[off + argv[i].n] = 0;
+        pc->argv[i].p = pc->mem + off;
+        pc->argv[i].n = argv[i].n;
+        off += argv[i].n + 1;
+    }
+    c->parked_argc = argc;
+    c->parked_argv = (struct argv_ref_owned *)pc;
+    c->flags |= CF_PAUSED;
+    c->state = CLIENT_PARKED;
+}
+
+static void free_parked(struct client *c)
+{
+    struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
+    if (!pc) return;
+    free(pc->argv);
+    free(pc->mem);
+    free(pc);
+    c->parked_argv = NULL;
+    c->parked_argc = 0;
+}
+
+enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
+{
+    struct reply *r = &c->reply;
+    const struct command *cmd;
+    struct argval args[MAX_SLOTS];
+    struct exec x;
+    unsigned nerr;
+    long long start, dur;
+
+    if (argc <= 0) return KERNEL_DONE;
+    c->last_interaction_ms = util_mstime();
+    cmd = registry_resolve(argc, argv, r);
+    if (!cmd) {
+        g_kstats.rejected_calls++;
+        g_kstats.total_errors++;
+        return KERNEL_DONE;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_err(r, E_NOAUTH);
+        ((struct command *)cmd)->rejected_calls++;
+        g_kstats.rejected_calls++;
+        g_kstats.total_errors++;
+        return KERNEL_DONE;
+    }
+    if (pause_state.active && kernel_paused_for(cmd)) {
+        park_command(c, argc, argv);
+        return KERNEL_PARKED;
+    }
+    nerr = r->nerr;
+    start = util_ustime();
+    if (registry_match(cmd, argc, argv, args, r)) {
+        x.c = c;
+        x.db = c->db;
+        x.cmd = cmd;
+        x.argc = argc;
+        x.argv = argv;
+        x.args = args;
+        x.r = r;
+        cmd->fn(&x);
+    }
+    dur = util_ustime() - start;
+    ((struct command *)cmd)->calls++;
+    ((struct command *)cmd)->usec += dur;
+    g_kstats.commands_processed++;
+    c->cmds++;
+    c->last_cmd = cmd->fullname;
+    if (r->nerr != nerr) {
+        ((struct command *)cmd)->failed_calls++;
+        g_kstats.failed_calls++;
+        g_kstats.total_errors++;
+    }
+    if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
+    if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
+    return KERNEL_DONE;
+}
+
+void kernel_park(struct client *c, int (*retry)(struct client *c))
+{
+    c->state = CLIENT_PARKED;
+    c->parked_retry = retry;
+}
+
+void kernel_resume(struct client *c)
+{
+    size_t i;
+    if (c->state != CLIENT_PARKED) return;
+    for (i = 0; i < resume_n; i++)
+        if (resume_q[i] == c) return;
+    if (resume_n == resume_cap) {
+        resume_cap = resume_cap ? resume_cap * 2 : 16;
+        resume_q = xrealloc(resume_q, sizeof(*resume_q) * resume_cap);
+    }
+    resume_q[resume_n++] = c;
+}
+
+void client_kernel_forget(struct client *c);
+void client_kernel_forget(struct client *c)
+{
+    size_t i;
+    for (i = 0; i < resume_n; i++) {
+        if (resume_q[i] == c) {
+            memmove(&resume_q[i], &resume_q[i + 1], (resume_n - i - 1) * sizeof(*resume_q));
+            resume_n--;
+            break;
+        }
+    }
+    free_parked(c);
+}
+
+void kernel_pause(long long until_ms, bool write_only)
+{
+    /* A later PAUSE extends, and ALL wins over WRITE, as in Redis. */
+    if (pause_state.active) {
+        if (until_ms > pause_state.until_ms) pause_state.until_ms = until_ms;
+        if (!write_only) pause_state.write_only = false;
+        return;
+    }
+    pause_state.active = true;
+    pause_state.until_ms = until_ms;
+    pause_state.write_only = write_only;
+}
+
+void kernel_unpause(void)
+{
+    struct client *c;
+    pause_state.active = false;
+    for (c = g_clients.head; c; c = c->next)
+        if (c->flags & CF_PAUSED) kernel_resume(c);
+}
+
+static void resume_one(struct client *c)
+{
+    c->state = CLIENT_ACTIVE;
+    if (c->flags & CF_PAUSED) {
+        struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
+        enum kernel_status st;
+        c->flags &= ~CF_PAUSED;
+        c->parked_argv = NULL;
+        st = kernel_submit(c, pc->argc, pc->argv);
+        free(pc->argv);
+        free(pc->mem);
+        free(pc);
+        if (st == KERNEL_CLOSE) {
+            if (c->adapter->close) c->adapter->close(c, true);
+            return;
+        }
+        if (st == KERNEL_PARKED) {
+            if (c->adapter->resume) c->adapter->resume(c); /* flush the replies so far */
+            return;
+        }
+    } else if (c->parked_retry) {
+        int (*retry)(struct client *) = c->parked_retry;
+        c->parked_retry = NULL;
+        if (retry(c)) {
+            c->state = CLIENT_PARKED;
+            c->parked_retry = retry;
+            return;
+        }
+    }
+    if (c->adapter->resume) c->adapter->resume(c);
+}
+
+void kernel_after_events(void)
+{
+    if (pause_state.active && util_mstime() >= pause_state.until_ms) kernel_unpause();
+    while (resume_n > 0) {
+        struct client *c = resume_q[0];
+        memmove(&resume_q[0], &resume_q[1], (resume_n - 1) * sizeof(*resume_q));
+        resume_n--;
+        resume_one(c);
+    }
+}

@@ -1,0 +1,152 @@
+/* object.c — keyspace entries and string values (see object.h). */
+#include "object.h"
+
+#include <stdlib.h>
+
+#include "util.h"
+
+struct obj_type_ops obj_ops[OBJ_TYPES];
+
+static struct kv *kv_alloc(const char *key, size_t klen, size_t extra)
+{
+    struct kv *e = xmalloc(sizeof(struct kv) + klen + extra);
+    e->node.next = NULL;
+    e->klen = (uint32_t)klen;
+    e->type = OBJ_STRING;
+    e->enc = ENC_RAW;
+    e->has_expire = 0;
+    e->lru = 0;
+    e->spare = 0;
+    memcpy(e->data, key, klen);
+    return e;
+}
+
+struct rstr *rstr_new(const char *p, size_t n, size_t cap)
+{
+    struct rstr *s;
+    if (cap < n) cap = n;
+    s = xmalloc(sizeof(struct rstr) + cap + 1);
+    s->len = (uint32_t)n;
+    s->cap = (uint32_t)cap;
+    if (n) memcpy(s->buf, p, n);
+    s->buf[n] = 0;
+    return s;
+}
+
+struct rstr *rstr_grow(struct rstr *s, size_t need)
+{
+    size_t cap;
+    if (need <= s->cap) return s;
+    cap = need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
+    s = xrealloc(s, sizeof(struct rstr) + cap + 1);
+    s->cap = (uint32_t)cap;
+    return s;
+}
+
+struct kv *kv_new_int(const char *key, size_t klen, long long v)
+{
+    struct kv *e = kv_alloc(key, klen, 0);
+    e->enc = ENC_INT;
+    e->v.i = v;
+    return e;
+}
+
+struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen,
+                         bool allow_int)
+{
+    struct kv *e;
+    long long iv;
+    if (allow_int && vlen <= 20 && util_str2ll(val, vlen, &iv)) return kv_new_int(key, klen, iv);
+    if (vlen <= EMBSTR_MAX) {
+        e = kv_alloc(key, klen, vlen);
+        e->enc = ENC_EMBSTR;
+        e->v.len = vlen;
+        if (vlen) memcpy(e->data + klen, val, vlen);
+        return e;
+    }
+    e = kv_alloc(key, klen, 0);
+    e->enc = ENC_RAW;
+    e->v.ptr = rstr_new(val, vlen, vlen);
+    return e;
+}
+
+struct kv *kv_new_ptr(const char *key, size_t klen, int type, int enc, void *ptr)
+{
+    struct kv *e = kv_alloc(key, klen, 0);
+    e->type = (uint32_t)type;
+    e->enc = (uint32_t)enc;
+    e->v.ptr = ptr;
+    return e;
+}
+
+void kv_string_view(struct kv *e, struct strview *sv)
+{
+    switch (e->enc) {
+    case ENC_INT:
+        sv->n = (size_t)util_ll2str(sv->buf, e->v.i);
+        sv->p = sv->buf;
+        break;
+    case ENC_EMBSTR:
+        sv->p = kv_key(e) + e->klen;
+        sv->n = e->v.len;
+        break;
+    default: {
+        struct rstr *s = e->v.ptr;
+        sv->p = s->buf;
+        sv->n = s->len;
+    }
+    }
+}
+
+size_t kv_string_len(struct kv *e)
+{
+    struct strview sv;
+    if (e->enc == ENC_EMBSTR) return e->v.len;
+    if (e->enc == ENC_RAW) return ((struct rstr *)e->v.ptr)->len;
+    kv_string_view(e, &sv);
+    return sv.n;
+}
+
+struct kv *kv_dup(struct kv *e, const char *key, size_t klen)
+{
+    struct kv *n;
+    if (e->type == OBJ_STRING) {
+        struct strview sv;
+        if (e->enc == ENC_INT) return kv_new_int(key, klen, e->v.i);
+        kv_string_view(e, &sv);
+        n = kv_new_string(key, klen, sv.p, sv.n, false);
+        return n;
+    }
+    n = kv_new_ptr(key, klen, e->type, e->enc,
+                   obj_ops[e->type].dup_value ? obj_ops[e->type].dup_value(e->v.ptr, e->enc)
+                                              : NULL);
+    return n;
+}
+
+void kv_free_value(struct kv *e)
+{
+    if (e->type == OBJ_STRING) {
+        if (e->enc == ENC_RAW) free(e->v.ptr);
+    } else if (obj_ops[e->type].free_value) {
+        obj_ops[e->type].free_value(e->v.ptr, e->enc);
+    }
+}
+
+void kv_free(struct kv *e)
+{
+    kv_free_value(e);
+    free(e);
+}
+
+const char *obj_type_name(int type)
+{
+    static const char *names[] = {"string", "list", "set", "zset", "hash", "stream"};
+    return type >= 0 && type < OBJ_TYPES ? names[type] : "unknown";
+}
+
+const char *obj_enc_name(int enc)
+{
+    static const char *names[] = {"raw",     "int",       "embstr", "hashtable", "listpack",
+                                  "quicklist", "intset", "skiplist", "stream"};
+    return enc >= 0 && enc <= ENC_STREAM ? names[enc] : "unknown";
+}

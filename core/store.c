@@ -1,0 +1,408 @@
+/* store.c — databases, lookups, lazy and active expiry, events (store.h). */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "siphash.h"
+#include "util.h"
+
+struct store g_store;
+
+#define MAX_OBSERVERS 16
+static struct {
+    store_observer_fn fn;
+    void *priv;
+} observers[MAX_OBSERVERS];
+static int nobservers;
+
+static uint64_t kv_hash(const struct dnode *n)
+{
+    struct kv *e = (struct kv *)n;
+    return siphash(kv_key(e), e->klen);
+}
+
+static bool kv_eq(const struct dnode *n, const void *key, size_t len)
+{
+    struct kv *e = (struct kv *)n;
+    return e->klen == len && memcmp(kv_key(e), key, len) == 0;
+}
+
+static const struct dict_type kv_dict_type = {kv_hash, kv_eq};
+
+void store_init(int ndb)
+{
+    int i;
+    g_store.ndb = ndb;
+    g_store.dbs = xcalloc((size_t)ndb, sizeof(struct db));
+    g_store.active_expire = true;
+    for (i = 0; i < ndb; i++) {
+        g_store.dbs[i].id = i;
+        dict_init(&g_store.dbs[i].keys, &kv_dict_type);
+    }
+    store_update_lruclock();
+}
+
+static void free_node(struct dnode *n) { kv_free((struct kv *)n); }
+
+void store_shutdown(void)
+{
+    int i;
+    for (i = 0; i < g_store.ndb; i++) {
+        dict_release(&g_store.dbs[i].keys, free_node);
+        free(g_store.dbs[i].exp);
+    }
+    free(g_store.dbs);
+    g_store.dbs = NULL;
+    nobservers = 0;
+}
+
+struct db *store_db(int id) { return id >= 0 && id < g_store.ndb ? &g_store.dbs[id] : NULL; }
+
+void store_observe(store_observer_fn fn, void *priv)
+{
+    if (nobservers == MAX_OBSERVERS) abort();
+    observers[nobservers].fn = fn;
+    observers[nobservers].priv = priv;
+    nobservers++;
+}
+
+static void emit_event(const struct store_event *ev)
+{
+    int i;
+    g_store.stats.events_emitted++;
+    for (i = 0; i < nobservers; i++) observers[i].fn(ev, observers[i].priv);
+}
+
+void store_emit(struct db *db, const char *key, size_t klen, const char *name, int klass)
+{
+    struct store_event ev = {db, key, klen, name, klass, NULL};
+    emit_event(&ev);
+}
+
+/* ---- the expire vector ---- */
+
+static void exp_add(struct db *db, struct kv *e)
+{
+    if (db->nexp == db->capexp) {
+        db->capexp = db->capexp ? db->capexp * 2 : 16;
+        db->exp = xrealloc(db->exp, db->capexp * sizeof(*db->exp));
+    }
+    kv_exp(e)->idx = db->nexp;
+    db->exp[db->nexp++] = e;
+}
+
+static void exp_remove(struct db *db, struct kv *e)
+{
+    uint64_t i = kv_exp(e)->idx;
+    struct kv *last = db->exp[--db->nexp];
+    db->exp[i] = last;
+    kv_exp(last)->idx = i;
+    if (db->capexp > 64 && db->nexp < db->capexp / 4) {
+        db->capexp /= 2;
+        db->exp = xrealloc(db->exp, db->capexp * sizeof(*db->exp));
+    }
+}
+
+/* A copy of e with or without the expire header (e is not freed). */
+static struct kv *kv_reshape(struct kv *e, bool with_exp)
+{
+    size_t datalen = e->klen + (e->type == OBJ_STRING && e->enc == ENC_EMBSTR ? e->v.len : 0);
+    size_t hdr = with_exp ? sizeof(struct kv_exp) : 0;
+    struct kv *n = xmalloc(sizeof(struct kv) + hdr + datalen);
+    memcpy(n, e, sizeof(struct kv));
+    n->has_expire = with_exp;
+    memcpy(n->data + hdr, kv_key(e), datalen);
+    return n;
+}
+
+static void relink(struct db *db, struct kv *old, struct kv *nw)
+{
+    dict_replace(&db->keys, &old->node, &nw->node, siphash(kv_key(nw), nw->klen));
+}
+
+/* ---- look-ups ---- */
+
+bool store_is_expired(struct kv *e)
+{
+    return e->has_expire && kv_exp(e)->when <= util_mstime();
+}
+
+static void expire_now(struct db *db, struct kv *e)
+{
+    char kbuf[256];
+    char *key = e->klen <= sizeof(kbuf) ? kbuf : xmalloc(e->klen);
+    size_t klen = e->klen;
+    memcpy(key, kv_key(e), klen);
+    store_delete(db, key, klen, NULL, 0);
+    g_store.stats.expired_keys++;
+    store_emit(db, key, klen, "expired", NOTIFY_EXPIRED);
+    if (key != kbuf) free(key);
+}
+
+static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch)
+{
+    struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
+    if (!e) return NULL;
+    if (e->has_expire && kv_exp(e)->when <= util_mstime()) {
+        expire_now(db, e);
+        return NULL;
+    }
+    if (touch) e->lru = g_store.lruclock;
+    return e;
+}
+
+struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
+{
+    struct kv *e = lookup(db, key, klen, true);
+    if (e) g_store.stats.keyspace_hits++;
+    else g_store.stats.keyspace_misses++;
+    return e;
+}
+
+struct kv *store_lookup_write(struct db *db, const char *key, size_t klen)
+{
+    return lookup(db, key, klen, true);
+}
+
+struct kv *store_peek(struct db *db, const char *key, size_t klen)
+{
+    return (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
+}
+
+bool store_exists(struct db *db, const char *key, size_t klen)
+{
+    return lookup(db, key, klen, false) != NULL;
+}
+
+/* ---- mutators ---- */
+
+static void emit_for(struct db *db, struct kv *e, const char *ev, int klass)
+{
+    g_store.stats.dirty++;
+    if (ev) store_emit(db, kv_key(e), e->klen, ev, klass);
+}
+
+void store_add(struct db *db, struct kv *e, const char *ev, int klass)
+{
+    e->lru = g_store.lruclock;
+    dict_add(&db->keys, &e->node, siphash(kv_key(e), e->klen));
+    if (e->has_expire) exp_add(db, e);
+    emit_for(db, e, ev, klass);
+}
+
+struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, int klass)
+{
+    uint64_t h = siphash(kv_key(e), e->klen);
+    struct kv *old = (struct kv *)dict_find(&db->keys, kv_key(e), e->klen, h);
+    long long when = -1;
+
+    e->lru = g_store.lruclock;
+    if (!old) {
+        dict_add(&db->keys, &e->node, h);
+        if (e->has_expire) exp_add(db, e);
+        emit_for(db, e, ev, klass);
+        return e;
+    }
+    if (old->has_expire) {
+        if (keepttl && kv_exp(old)->when > util_mstime()) when = kv_exp(old)->when;
+        exp_remove(db, old);
+    }
+    dict_replace(&db->keys, &old->node, &e->node, h);
+    kv_free(old);
+    if (e->has_expire) exp_add(db, e);
+    if (when != -1) e = store_set_expire(db, e, when, NULL);
+    emit_for(db, e, ev, klass);
+    return e;
+}
+
+bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass)
+{
+    struct kv *e = (struct kv *)dict_unlink(&db->keys, key, klen, siphash(key, klen));
+    if (!e) return false;
+    if (e->has_expire) exp_remove(db, e);
+    g_store.stats.dirty++;
+    if (ev) store_emit(db, key, klen, ev, klass);
+    kv_free(e);
+    return true;
+}
+
+struct kv *store_unlink(struct db *db, struct kv *e)
+{
+    dict_unlink(&db->keys, kv_key(e), e->klen, siphash(kv_key(e), e->klen));
+    if (e->has_expire) exp_remove(db, e);
+    g_store.stats.dirty++;
+    return e;
+}
+
+void store_relink(struct db *db, struct kv *e, const char *ev, int klass)
+{
+    store_add(db, e, ev, klass);
+}
+
+void store_modified(struct db *db, struct kv *e, const char *ev, int klass)
+{
+    emit_for(db, e, ev, klass);
+}
+
+struct kv *store_set_expire(struct db *db, struct kv *e, long long when, const char *ev)
+{
+    if (!e->has_expire) {
+        struct kv *n = kv_reshape(e, true);
+        relink(db, e, n);
+        free(e); /* the value moved to n */
+        e = n;
+        kv_exp(e)->when = when;
+        exp_add(db, e);
+    } else {
+        kv_exp(e)->when = when;
+    }
+    if (ev) emit_for(db, e, ev, NOTIFY_GENERIC);
+    return e;
+}
+
+struct kv *store_persist(struct db *db, struct kv *e, const char *ev)
+{
+    struct kv *n;
+    if (!e->has_expire) return e;
+    exp_remove(db, e);
+    n = kv_reshape(e, false);
+    relink(db, e, n);
+    free(e);
+    if (ev) emit_for(db, n, ev, NOTIFY_GENERIC);
+    return n;
+}
+
+struct rstr *store_string_unshare(struct kv *e, size_t need)
+{
+    struct rstr *s;
+    if (e->enc == ENC_RAW) {
+        s = rstr_grow(e->v.ptr, need);
+        e->v.ptr = s;
+        return s;
+    }
+    {
+        struct strview sv;
+        kv_string_view(e, &sv);
+        s = rstr_new(sv.p, sv.n, need > sv.n ? need : sv.n);
+    }
+    /* An embedded value's bytes stay allocated behind the key until the
+     * entry is next reshaped; they are at most EMBSTR_MAX bytes. */
+    e->enc = ENC_RAW;
+    e->v.ptr = s;
+    return s;
+}
+
+/* ---- whole databases ---- */
+
+static void *free_dict_thread(void *arg)
+{
+    struct dict *d = arg;
+    dict_release(d, free_node);
+    free(d);
+    return NULL;
+}
+
+long long store_flushdb(struct db *db, bool async)
+{
+    long long n = (long long)dict_size(&db->keys);
+    if (async && n > 64) {
+        pthread_t t;
+        pthread_attr_t attr;
+        struct dict *d = xmalloc(sizeof(*d));
+        dict_move(&db->keys, d);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, free_dict_thread, d) != 0) free_dict_thread(d);
+        pthread_attr_destroy(&attr);
+    } else {
+        dict_release(&db->keys, free_node);
+    }
+    free(db->exp);
+    db->exp = NULL;
+    db->nexp = db->capexp = 0;
+    db->avg_ttl = 0;
+    g_store.stats.dirty += n;
+    {
+        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
+        emit_event(&ev);
+    }
+    return n;
+}
+
+void store_swapdb(int a, int b)
+{
+    struct db *x = &g_store.dbs[a], *y = &g_store.dbs[b], tmp;
+    tmp = *x;
+    *x = *y;
+    *y = tmp;
+    x->id = a;
+    y->id = b;
+    g_store.stats.dirty++;
+    {
+        struct store_event ev = {x, NULL, 0, "swapdb", NOTIFY_GENERIC, y};
+        emit_event(&ev);
+    }
+}
+
+/* ---- periodic work ---- */
+
+void store_update_lruclock(void)
+{
+    g_store.lruclock = (unsigned)((util_mstime() / 1000) & KV_LRU_MAX);
+}
+
+unsigned long long store_idle_ms(struct kv *e)
+{
+    unsigned now = g_store.lruclock;
+    unsigned long long d = now >= e->lru ? now - e->lru : (KV_LRU_MAX - e->lru) + now;
+    return d * 1000;
+}
+
+#define EXPIRE_SAMPLES 20
+
+static void active_expire_db(struct db *db, long long deadline)
+{
+    for (;;) {
+        int sampled = 0, expired = 0, i;
+        long long now = util_mstime(), ttl_sum = 0;
+        int ttl_n = 0;
+        if (db->nexp == 0) {
+            db->avg_ttl = 0;
+            return;
+        }
+        for (i = 0; i < EXPIRE_SAMPLES && db->nexp > 0; i++) {
+            struct kv *e = db->exp[util_rand64() % db->nexp];
+            sampled++;
+            if (kv_exp(e)->when <= now) {
+                expire_now(db, e);
+                expired++;
+            } else {
+                ttl_sum += kv_exp(e)->when - now;
+                ttl_n++;
+            }
+        }
+        if (ttl_n) {
+            long long avg = ttl_sum / ttl_n;
+            db->avg_ttl = db->avg_ttl ? (db->avg_ttl / 50) * 49 + avg / 50 : avg;
+        }
+        if (util_monotonic_us() > deadline) {
+            g_store.stats.expired_time_cap_reached++;
+            return;
+        }
+        if (expired * 100 / (sampled ? sampled : 1) <= 10) return;
+    }
+}
+
+void store_cron(long long budget_us)
+{
+    long long deadline = util_monotonic_us() + budget_us;
+    int i;
+    store_update_lruclock();
+    for (i = 0; i < g_store.ndb; i++) {
+        struct db *db = &g_store.dbs[i];
+        if (g_store.active_expire) active_expire_db(db, deadline);
+        dict_maybe_shrink(&db->keys);
+        if (dict_is_rehashing(&db->keys)) dict_rehash_ms(&db->keys, 1);
+    }
+}

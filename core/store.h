@@ -1,0 +1,125 @@
+/* store.h — the keyspace: 16 (configurable) databases of `struct kv`, lazy
+ * and active expiry with Redis's semantics, and the event emitter. Every
+ * mutation goes through a store_* function, which ends by calling
+ * store_emit(); observers (WATCH, tracking, blocking, notifications) hook
+ * in with store_observe(). This is also the backend seam: the kernel and
+ * handlers reach data only through this interface. */
+#ifndef KEEL_STORE_H
+#define KEEL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dict.h"
+#include "object.h"
+
+struct db {
+    int id;
+    struct dict keys;
+    struct kv **exp; /* entries that carry a TTL, for active expiry */
+    size_t nexp, capexp;
+    long long avg_ttl;
+    unsigned long expires_cursor;
+};
+
+/* Notification classes, as Redis's NOTIFY_* (used by keyspace events). */
+enum {
+    NOTIFY_KEYSPACE = 1 << 0,
+    NOTIFY_KEYEVENT = 1 << 1,
+    NOTIFY_GENERIC = 1 << 2,
+    NOTIFY_STRING = 1 << 3,
+    NOTIFY_LIST = 1 << 4,
+    NOTIFY_SET = 1 << 5,
+    NOTIFY_HASH = 1 << 6,
+    NOTIFY_ZSET = 1 << 7,
+    NOTIFY_EXPIRED = 1 << 8,
+    NOTIFY_EVICTED = 1 << 9,
+    NOTIFY_STREAM = 1 << 10,
+    NOTIFY_KEY_MISS = 1 << 11,
+    NOTIFY_LOADED = 1 << 12,
+    NOTIFY_MODULE = 1 << 13,
+    NOTIFY_NEW = 1 << 14,
+};
+
+struct store_event {
+    struct db *db;
+    const char *key; /* NULL for whole-database events (flushdb, swapdb) */
+    size_t klen;
+    const char *name; /* Redis's event name: "set", "del", "expired", ... */
+    int klass;        /* NOTIFY_* */
+    struct db *db2;   /* swapdb: the other database */
+};
+
+typedef void (*store_observer_fn)(const struct store_event *ev, void *priv);
+
+struct store_stats {
+    long long expired_keys, expired_stale_perc, expired_time_cap_reached;
+    long long keyspace_hits, keyspace_misses;
+    long long dirty; /* changes since last save */
+    long long events_emitted;
+};
+
+struct store {
+    struct db *dbs;
+    int ndb;
+    bool active_expire;
+    unsigned lruclock;
+    struct store_stats stats;
+};
+
+extern struct store g_store;
+
+void store_init(int ndb);
+void store_shutdown(void);
+struct db *store_db(int id);
+
+/* Observers run synchronously, in registration order, on every event. */
+void store_observe(store_observer_fn fn, void *priv);
+void store_emit(struct db *db, const char *key, size_t klen, const char *name, int klass);
+
+/* Look-ups. Both expire the key lazily if its time has come. _read counts
+ * a hit or a miss and touches the LRU clock; _write only touches. */
+struct kv *store_lookup_read(struct db *db, const char *key, size_t klen);
+struct kv *store_lookup_write(struct db *db, const char *key, size_t klen);
+/* No expiry, no stats, no touch (OBJECT, SCAN filters, DEBUG). */
+struct kv *store_peek(struct db *db, const char *key, size_t klen);
+bool store_exists(struct db *db, const char *key, size_t klen);
+
+/* Mutators. Each takes the event name Redis uses for the command ("set",
+ * "incrby", "del", ...) and its NOTIFY_* class, and emits it (ev NULL: no
+ * event, for the internal halves of compound operations). */
+
+/* Add e (key absent). */
+void store_add(struct db *db, struct kv *e, const char *ev, int klass);
+/* Set key to e: add, or replace the present entry (freed); its TTL moves
+ * to e when keepttl, else it is dropped. Returns e (it may move). */
+struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, int klass);
+/* Delete by key; true if it existed. */
+bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass);
+/* Unlink e from db and return it, TTL kept in it (RENAME/MOVE); caller owns it. */
+struct kv *store_unlink(struct db *db, struct kv *e);
+/* Link an entry returned by store_unlink (key absent), TTL included. */
+void store_relink(struct db *db, struct kv *e, const char *ev, int klass);
+/* An entry's value was changed in place by its type's code. */
+void store_modified(struct db *db, struct kv *e, const char *ev, int klass);
+
+/* TTLs. when is unix ms. Return e (it may move in memory). */
+struct kv *store_set_expire(struct db *db, struct kv *e, long long when, const char *ev);
+struct kv *store_persist(struct db *db, struct kv *e, const char *ev);
+bool store_is_expired(struct kv *e);
+
+/* Make a string value a growable raw string with room for need bytes
+ * (APPEND, SETRANGE); returns the rstr now at e->v.ptr. No event: the
+ * caller calls store_modified once its change is done. */
+struct rstr *store_string_unshare(struct kv *e, size_t need);
+
+/* Whole databases. async frees in a background thread. */
+long long store_flushdb(struct db *db, bool async);
+void store_swapdb(int a, int b);
+
+/* Periodic work (server cron): active expiry and incremental rehash. */
+void store_cron(long long budget_us);
+void store_update_lruclock(void);
+unsigned long long store_idle_ms(struct kv *e);
+
+#endif

@@ -1,0 +1,467 @@
+/* util.c — allocation, Redis-exact number parsing and formatting, glob
+ * matching and clocks (see util.h). */
+#include "util.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <time.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "keel: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+    void *p = calloc(n ? n : 1, m ? m : 1);
+    if (!p) oom(n * m);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+char *xstrdup(const char *s) { return xmemdup(s, strlen(s) + 1); }
+
+void *xmemdup(const void *p, size_t n)
+{
+    void *q = xmalloc(n + 1);
+    memcpy(q, p, n);
+    ((char *)q)[n] = 0;
+    return q;
+}
+
+bool util_str2ll(const char *s, size_t n, long long *out)
+{
+    const char *p = s;
+    size_t left = n;
+    bool neg = false;
+    unsigned long long v;
+
+    if (n == 0 || n > 20) return false;
+    if (n == 1 && p[0] == '0') {
+        *out = 0;
+        return true;
+    }
+    if (*p == '-') {
+        neg = true;
+        p++;
+        left--;
+        if (left == 0) return false;
+    }
+    if (*p < '1' || *p > '9') return false;
+    v = (unsigned long long)(*p - '0');
+    p++;
+    left--;
+    while (left > 0) {
+        if (*p < '0' || *p > '9') return false;
+        if (v > ULLONG_MAX / 10) return false;
+        v *= 10;
+        if (v > ULLONG_MAX - (unsigned long long)(*p - '0')) return false;
+        v += (unsigned long long)(*p - '0');
+        p++;
+        left--;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1) return false;
+        *out = (long long)(0ULL - v);
+    } else {
+        if (v > (unsigned long long)LLONG_MAX) return false;
+        *out = (long long)v;
+    }
+    return true;
+}
+
+#define LD_BUF 5200
+
+bool util_str2ld(const char *s, size_t n, long double *out)
+{
+    char buf[LD_BUF];
+    char *end;
+    long double v;
+
+    if (n == 0 || n >= sizeof(buf)) return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    errno = 0;
+    v = strtold(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+        isnan(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool util_str2d(const char *s, size_t n, double *out)
+{
+    char buf[LD_BUF];
+    char *end;
+    double v;
+
+    if (n == 0 || n >= sizeof(buf)) return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    errno = 0;
+    v = strtod(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+        (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
+        isnan(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+int util_ull2str(char *buf, unsigned long long v)
+{
+    char tmp[24];
+    int n = 0, i;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    buf[n] = 0;
+    return n;
+}
+
+int util_ll2str(char *buf, long long v)
+{
+    if (v < 0) {
+        buf[0] = '-';
+        return 1 + util_ull2str(buf + 1, 0ULL - (unsigned long long)v);
+    }
+    return util_ull2str(buf, (unsigned long long)v);
+}
+
+int util_d2str(char *buf, size_t len, double v)
+{
+    if (isinf(v)) return snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
+    if (isnan(v)) return snprintf(buf, len, "nan");
+    return snprintf(buf, len, "%.17g", v);
+}
+
+int util_ld2str(char *buf, size_t len, long double v)
+{
+    size_t l;
+    if (isinf(v)) {
+        if (len < 5) return 0;
+        l = (size_t)snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
+        return (int)l;
+    }
+    l = (size_t)snprintf(buf, len, "%.17Lf", v);
+    if (l + 1 > len) return 0;
+    if (strchr(buf, '.')) {
+        char *p = buf + l - 1;
+        while (*p == '0') {
+            p--;
+            l--;
+        }
+        if (*p == '.') l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    buf[l] = 0;
+    return (int)l;
+}
+
+static int lower(int c) { return tolower((unsigned char)c); }
+
+static int glob_rec(const char *p, size_t pl, const char *s, size_t sl, bool nocase, int depth)
+{
+    if (depth > 1000) return 0;
+    while (pl && sl) {
+        switch (*p) {
+        case '*':
+            while (pl > 1 && p[1] == '*') {
+                p++;
+                pl--;
+            }
+            if (pl == 1) return 1;
+            while (sl) {
+                int r = glob_rec(p + 1, pl - 1, s, sl, nocase, depth + 1);
+                if (r) return r;
+                s++;
+                sl--;
+            }
+            return 0;
+        case '?':
+            s++;
+            sl--;
+            break;
+        case '[': {
+            bool neg, match = false;
+            p++;
+            pl--;
+            neg = pl && *p == '^';
+            if (neg) {
+                p++;
+                pl--;
+            }
+            while (pl) {
+                if (*p == '\\' && pl >= 2) {
+                    p++;
+                    pl--;
+                    if (*p == *s) match = true;
+                } else if (*p == ']') {
+                    break;
+                } else if (pl >= 3 && p[1] == '-') {
+                    int a = (unsigned char)p[0], b = (unsigned char)p[2], c = (unsigned char)*s;
+                    if (a > b) {
+                        int t = a;
+                        a = b;
+                        b = t;
+                    }
+                    if (nocase) {
+                        a = lower(a);
+                        b = lower(b);
+                        c = lower(c);
+                    }
+                    p += 2;
+                    pl -= 2;
+                    if (c >= a && c <= b) match = true;
+                } else if (nocase ? lower(*p) == lower(*s) : *p == *s) {
+                    match = true;
+                }
+                p++;
+                pl--;
+            }
+            if (pl == 0) { /* pattern ended inside the class: treat ']' as there */
+                p--;
+                pl++;
+            }
+            if (neg) match = !match;
+            if (!match) return 0;
+            s++;
+            sl--;
+            break;
+        }
+        case '\\':
+            if (pl >= 2) {
+                p++;
+                pl--;
+            }
+            /* fall through */
+        default:
+            if (nocase ? lower(*p) != lower(*s) : *p != *s) return 0;
+            s++;
+            sl--;
+            break;
+        }
+        p++;
+        pl--;
+        if (sl == 0) {
+            while (pl && *p == '*') {
+                p++;
+                pl--;
+            }
+            break;
+        }
+    }
+    return pl == 0 && sl == 0;
+}
+
+bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool nocase)
+{
+    return glob_rec(pat, plen, s, slen, nocase, 0) != 0;
+}
+
+long long util_ustime(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+long long util_mstime(void) { return util_ustime() / 1000; }
+
+long long util_monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool util_eqci(const char *s, size_t n, const char *word)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (!word[i] || lower(s[i]) != lower(word[i])) return false;
+    }
+    return word[n] == 0;
+}
+
+void util_random_bytes(void *buf, size_t n)
+{
+    if (getrandom(buf, n, 0) != (ssize_t)n) {
+        unsigned char *b = buf;
+        unsigned long long t = (unsigned long long)util_ustime();
+        size_t i;
+        for (i = 0; i < n; i++) {
+            t = t * 6364136223846793005ULL + 1442695040888963407ULL;
+            b[i] = (unsigned char)(t >> 56);
+        }
+    }
+}
+
+uint64_t util_rand64(void)
+{
+    static uint64_t s[2];
+    static bool init;
+    uint64_t a, b, r;
+    if (!init) {
+        util_random_bytes(s, sizeof(s));
+        s[0] |= 1;
+        init = true;
+    }
+    /* xorshift128+ */
+    a = s[0];
+    b = s[1];
+    r = a + b;
+    s[0] = b;
+    a ^= a << 23;
+    s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return r;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int util_split_args(const char *line, size_t len, char ***out, size_t **lens)
+{
+    const char *p = line, *end = line + len;
+    char **words = NULL;
+    size_t *wl = NULL;
+    int n = 0, cap = 0;
+    char *cur = NULL;
+    size_t cl = 0, cc = 0;
+
+#define PUSHC(ch)                                                                                  \
+    do {                                                                                           \
+        if (cl + 1 >= cc) {                                                                        \
+            cc = cc ? cc * 2 : 16;                                                                 \
+            cur = xrealloc(cur, cc);                                                               \
+        }                                                                                          \
+        cur[cl++] = (char)(ch);                                                                    \
+    } while (0)
+
+    for (;;) {
+        while (p < end && isspace((unsigned char)*p)) p++;
+        if (p >= end) break;
+        {
+            int inq = 0, insq = 0, done = 0;
+            cur = NULL;
+            cl = cc = 0;
+            PUSHC(0);
+            cl = 0;
+            while (!done) {
+                if (inq) {
+                    if (p >= end) goto err;
+                    if (*p == '\\' && p + 3 < end && p[1] == 'x' && hexval(p[2]) >= 0 &&
+                        hexval(p[3]) >= 0) {
+                        PUSHC(hexval(p[2]) * 16 + hexval(p[3]));
+                        p += 3;
+                    } else if (*p == '\\' && p + 1 < end) {
+                        char c;
+                        p++;
+                        switch (*p) {
+                        case 'n': c = '\n'; break;
+                        case 'r': c = '\r'; break;
+                        case 't': c = '\t'; break;
+                        case 'b': c = '\b'; break;
+                        case 'a': c = '\a'; break;
+                        default: c = *p; break;
+                        }
+                        PUSHC(c);
+                    } else if (*p == '"') {
+                        if (p + 1 < end && !isspace((unsigned char)p[1])) goto err;
+                        done = 1;
+                    } else {
+                        PUSHC(*p);
+                    }
+                } else if (insq) {
+                    if (p >= end) goto err;
+                    if (*p == '\\' && p + 1 < end && p[1] == '\'') {
+                        p++;
+                        PUSHC('\'');
+                    } else if (*p == '\'') {
+                        if (p + 1 < end && !isspace((unsigned char)p[1])) goto err;
+                        done = 1;
+                    } else {
+                        PUSHC(*p);
+                    }
+                } else {
+                    if (p >= end) {
+                        done = 1;
+                        break;
+                    }
+                    switch (*p) {
+                    case ' ':
+                    case '\n':
+                    case '\r':
+                    case '\t':
+                    case '\0': done = 1; break;
+                    case '"': inq = 1; break;
+                    case '\'': insq = 1; break;
+                    default: PUSHC(*p); break;
+                    }
+                }
+                if (p < end) p++;
+            }
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                words = xrealloc(words, sizeof(char *) * (size_t)cap);
+                wl = xrealloc(wl, sizeof(size_t) * (size_t)cap);
+            }
+            cur[cl] = 0;
+            words[n] = cur;
+            wl[n] = cl;
+            n++;
+            cur = NULL;
+        }
+    }
+    *out = words;
+    *lens = wl;
+    return n;
+err:
+    free(cur);
+    util_free_words(words, wl, n);
+    *out = NULL;
+    *lens = NULL;
+    return -1;
+#undef PUSHC
+}
+
+void util_free_words(char **w, size_t *lens, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) free(w[i]);
+    free(w);
+    free(lens);
+}

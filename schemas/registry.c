@@ -1,0 +1,732 @@
+/* registry.c — command lookup, the argument matcher, key extraction from
+ * key specs, and the COMMAND INFO / COMMAND DOCS reply shapes (registry.h).
+ * The table itself is generated from schemas/commands/<name>.json. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/reply.h"
+#include "../core/util.h"
+
+void registry_link_subcommands(void);
+
+/* COMMAND INFO's flag names in bit order; NULL = hidden (as Redis hides them). */
+const char *const registry_flag_names[] = {
+    "write",    "readonly", "denyoom",      "module",       "admin",   "pubsub",
+    "noscript", "blocking", "loading",      "stale",        "skip_monitor", "skip_slowlog",
+    "asking",   "fast",     "no_auth",      NULL,           NULL,      NULL,
+    "no_mandatory_keys", NULL, "no_async_loading", "no_multi", "movablekeys", "allow_busy",
+};
+
+/* ---- lookup: open addressing over lower-cased names ---- */
+
+#define LOOKUP_SIZE 1024
+static struct command *lookup_table[LOOKUP_SIZE];
+static int ncommands_registered;
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch + 32);
+        h = (h ^ ch) * 16777619u;
+    }
+    return h;
+}
+
+static bool name_eq(const char *name, const char *s, size_t n)
+{
+    return util_eqci(s, n, name);
+}
+
+static void table_add(struct command *c)
+{
+    uint32_t i = name_hash(c->name, strlen(c->name)) & (LOOKUP_SIZE - 1);
+    while (lookup_table[i]) i = (i + 1) & (LOOKUP_SIZE - 1);
+    lookup_table[i] = c;
+}
+
+void registry_init(void)
+{
+    int i, j, id = 0;
+    registry_link_subcommands();
+    memset(lookup_table, 0, sizeof(lookup_table));
+    ncommands_registered = 0;
+    for (i = 0; registry_commands[i]; i++) {
+        struct command *c = registry_commands[i];
+        int live_subs = 0;
+        /* Keep only subcommands whose handler is linked in. */
+        for (j = 0; j < c->nsub; j++) {
+            if (c->subs[j]->fn) c->subs[live_subs++] = c->subs[j];
+        }
+        c->nsub = live_subs;
+        if (live_subs) c->subs[live_subs] = NULL;
+        if (!c->fn && c->nsub == 0) continue; /* not implemented: not registered */
+        c->id = id++;
+        for (j = 0; j < c->nsub; j++) c->subs[j]->id = id++;
+        table_add(c);
+        ncommands_registered++;
+    }
+}
+
+int registry_count(void) { return ncommands_registered; }
+
+struct command *registry_lookup(const char *name, size_t len)
+{
+    uint32_t i = name_hash(name, len) & (LOOKUP_SIZE - 1);
+    while (lookup_table[i]) {
+        if (name_eq(lookup_table[i]->name, name, len)) return lookup_table[i];
+        i = (i + 1) & (LOOKUP_SIZE - 1);
+    }
+    return NULL;
+}
+
+struct command *registry_lookup_sub(struct command *parent, const char *name, size_t len)
+{
+    int j;
+    for (j = 0; j < parent->nsub; j++)
+        if (name_eq(parent->subs[j]->name, name, len)) return parent->subs[j];
+    return NULL;
+}
+
+/* Print at most max bytes of a into buf, as "%.*s" would (stops at NUL). */
+static int clip(char *buf, size_t cap, const struct argv_ref *a, int max)
+{
+    size_t n = a->n < (size_t)max ? a->n : (size_t)max;
+    const char *nul = memchr(a->p, 0, n);
+    if (nul) n = (size_t)(nul - a->p);
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, a->p, n);
+    buf[n] = 0;
+    return (int)n;
+}
+
+struct command *registry_resolve(int argc, const struct argv_ref *argv, struct reply *r)
+{
+    struct command *base = registry_lookup(argv[0].p, argv[0].n), *c = base;
+    char name[130], sub[130];
+
+    if (base && argc >= 2 && base->nsub > 0) c = registry_lookup_sub(base, argv[1].p, argv[1].n);
+    if (!c) {
+        clip(name, sizeof(name), &argv[0], 128);
+        if (base) {
+            size_t i;
+            for (i = 0; name[i]; i++)
+                if (name[i] >= 'a' && name[i] <= 'z') name[i] = (char)(name[i] - 32);
+            clip(sub, sizeof(sub), &argv[1], 128);
+            reply_errorf(r, "ERR unknown subcommand '%s'. Try %s HELP.", sub, name);
+        } else {
+            char args[512];
+            size_t len = 0;
+            int i;
+            args[0] = 0;
+            for (i = 1; i < argc && len < 128; i++) {
+                char piece[130];
+                clip(piece, sizeof(piece), &argv[i], 128 - (int)len);
+                len += (size_t)snprintf(args + len, sizeof(args) - len, "'%s' ", piece);
+            }
+            reply_errorf(r, "ERR unknown command '%s', with args beginning with: %s", name, args);
+        }
+        return NULL;
+    }
+    if ((c->arity > 0 && c->arity != argc) || (argc < -c->arity)) {
+        reply_errorf(r, "ERR wrong number of arguments for '%s' command", c->fullname);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- the matcher ---- */
+
+struct mctx {
+    const struct command *cmd;
+    int argc;
+    const struct argv_ref *argv;
+    struct argval *args;
+    int *pool; /* repetition lists */
+    int npool, cappool;
+    int bad; /* argv index of the word that broke the grammar, or -1 */
+};
+
+static bool tok_eq(const struct argv_ref *a, const char *tok) { return util_eqci(a->p, a->n, tok); }
+
+static int min_width(const struct arg_spec *a);
+
+static int seq_min(const struct arg_spec *s, int n)
+{
+    int i, w = 0;
+    for (i = 0; i < n; i++)
+        if (!(s[i].flags & AF_OPTIONAL)) w += min_width(&s[i]);
+    return w;
+}
+
+static int min_width(const struct arg_spec *a)
+{
+    int w = a->token ? 1 : 0, i, m;
+    switch (a->type) {
+    case ARG_PURE_TOKEN: return 1;
+    case ARG_ONEOF:
+        m = 1 << 30;
+        for (i = 0; i < a->nchildren; i++) {
+            int cw = min_width(&a->children[i]);
+            if (cw < m) m = cw;
+        }
+        return w + (a->nchildren ? m : 0);
+    case ARG_BLOCK: return w + seq_min(a->children, a->nchildren);
+    default: return w + 1;
+    }
+}
+
+/* The token that introduces a, if a can only start with a token. */
+static bool lead_matches(const struct arg_spec *a, const struct argv_ref *w)
+{
+    int i;
+    if (a->token) return tok_eq(w, a->token);
+    if (a->type == ARG_ONEOF) {
+        for (i = 0; i < a->nchildren; i++)
+            if (lead_matches(&a->children[i], w)) return true;
+        return false;
+    }
+    if (a->type == ARG_BLOCK && a->nchildren) return lead_matches(&a->children[0], w);
+    return false;
+}
+
+static bool token_led(const struct arg_spec *a)
+{
+    int i;
+    if (a->token) return true;
+    if (a->type == ARG_ONEOF) {
+        for (i = 0; i < a->nchildren; i++)
+            if (!token_led(&a->children[i])) return false;
+        return a->nchildren > 0;
+    }
+    if (a->type == ARG_BLOCK && a->nchildren) return token_led(&a->children[0]);
+    return false;
+}
+
+static void list_push(struct mctx *m, struct argval *v, int pos)
+{
+    if (v->count == 0) {
+        v->list = m->pool + m->npool;
+    } else if (v->list + v->count != m->pool + m->npool) {
+        /* Another multiple appended in between: move this list to the end. */
+        int k;
+        for (k = 0; k < v->count; k++) m->pool[m->npool + k] = v->list[k];
+        v->list = m->pool + m->npool;
+        m->npool += v->count;
+    }
+    m->pool[m->npool++] = pos;
+    v->count++;
+}
+
+static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, int end,
+                      bool all);
+
+/* Consume one occurrence of a at *i (its token included). */
+static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
+{
+    struct argval *v = &m->args[a->slot];
+    int start = *i, k;
+    if (a->token) {
+        if (*i >= end || !tok_eq(&m->argv[*i], a->token)) {
+            m->bad = *i < end ? *i : -1;
+            return false;
+        }
+        (*i)++;
+    }
+    switch (a->type) {
+    case ARG_PURE_TOKEN:
+        if (!a->token) { /* a bare word to be matched by name */
+            if (*i >= end) return false;
+            (*i)++;
+        }
+        break;
+    case ARG_ONEOF:
+        if (*i >= end) return false;
+        for (k = 0; k < a->nchildren; k++) {
+            const struct arg_spec *ch = &a->children[k];
+            if (token_led(ch) ? lead_matches(ch, &m->argv[*i]) : true) {
+                if (v->present && v->choice != k && !(a->flags & AF_MULTI_CHOICE)) {
+                    m->bad = *i;
+                    return false;
+                }
+                if (!match_one(m, ch, i, end)) return false;
+                v->choice = k;
+                v->mask |= 1u << k;
+                break;
+            }
+        }
+        if (k == a->nchildren) {
+            m->bad = *i;
+            return false;
+        }
+        break;
+    case ARG_BLOCK:
+        if (!match_seq(m, a->children, a->nchildren, i, end, false)) return false;
+        break;
+    default:
+        if (*i >= end) return false;
+        (*i)++;
+        break;
+    }
+    v->present = true;
+    v->pos = a->token && a->type != ARG_PURE_TOKEN && a->type != ARG_BLOCK &&
+                     a->type != ARG_ONEOF
+                 ? start + 1
+                 : start;
+    if (a->flags & AF_MULTIPLE) list_push(m, v, v->pos);
+    v->width = *i - start;
+    return true;
+}
+
+static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, int end, bool all)
+{
+    int j = 0;
+    while (j < n) {
+        const struct arg_spec *a = &s[j];
+        if ((a->flags & AF_OPTIONAL) && token_led(a)) {
+            /* A run of optional token-led arguments: any order, repeats allowed. */
+            int k = j, rest;
+            while (k < n && (s[k].flags & AF_OPTIONAL) && token_led(&s[k])) k++;
+            rest = seq_min(s + k, n - k);
+            while (*i < end) {
+                int t;
+                for (t = j; t < k; t++)
+                    if (lead_matches(&s[t], &m->argv[*i])) break;
+                if (t == k) break;
+                if (!match_one(m, &s[t], i, end)) return false;
+            }
+            (void)rest;
+            j = k;
+            continue;
+        }
+        if (a->flags & AF_MULTIPLE) {
+            int rest = seq_min(s + j + 1, n - j - 1), reps = 0;
+            while (*i < end && end - *i > rest) {
+                int before = *i;
+                if (a->token && !tok_eq(&m->argv[*i], a->token)) break;
+                if (!match_one(m, a, i, end)) {
+                    if (!(a->flags & AF_OPTIONAL) || reps) return false;
+                    *i = before;
+                    break;
+                }
+                reps++;
+            }
+            if (reps == 0 && !(a->flags & AF_OPTIONAL)) return false;
+            j++;
+            continue;
+        }
+        if (a->flags & AF_OPTIONAL) {
+            int rest = seq_min(s + j + 1, n - j - 1);
+            if (*i < end && end - *i > rest) {
+                if (!match_one(m, a, i, end)) return false;
+            }
+            j++;
+            continue;
+        }
+        if (!match_one(m, a, i, end)) return false;
+        j++;
+    }
+    if (all && *i != end) {
+        if (m->bad < 0) m->bad = *i;
+        return false;
+    }
+    return true;
+}
+
+static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r);
+
+static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r)
+{
+    struct argval *v = &m->args[a->slot];
+    const struct argv_ref *w = &m->argv[pos];
+    switch (a->type) {
+    case ARG_INTEGER:
+    case ARG_UNIX_TIME:
+        if (!util_str2ll(w->p, w->n, &v->i)) {
+            if (a->parse_error) reply_error(r, a->parse_error);
+            else reply_err(r, E_NOT_INT);
+            return false;
+        }
+        return true;
+    case ARG_DOUBLE:
+        if (!util_str2d(w->p, w->n, &v->d)) {
+            if (a->parse_error) reply_error(r, a->parse_error);
+            else reply_err(r, E_NOT_FLOAT);
+            return false;
+        }
+        return true;
+    default: return true;
+    }
+}
+
+static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r)
+{
+    int j, k;
+    for (j = 0; j < n; j++) {
+        const struct arg_spec *a = &s[j];
+        struct argval *v = &m->args[a->slot];
+        if (!v->present) continue;
+        if (a->type == ARG_ONEOF || a->type == ARG_BLOCK) {
+            if (!convert(m, a->children, a->nchildren, r)) return false;
+            continue;
+        }
+        if (a->flags & AF_MULTIPLE) {
+            for (k = 0; k < v->count; k++)
+                if (!convert_value(m, a, v->list[k], r)) return false;
+            /* a multiple's scalar value is its last repetition's */
+            if (v->count) convert_value(m, a, v->list[v->count - 1], r);
+        } else if (!convert_value(m, a, v->pos, r)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,
+                    struct argval *args, struct reply *r)
+{
+    struct mctx m;
+    int pool_small[64];
+    int i = cmd->container ? 2 : 1;
+    bool ok;
+
+    memset(args, 0, sizeof(struct argval) * (size_t)cmd->nslots);
+    m.cmd = cmd;
+    m.argc = argc;
+    m.argv = argv;
+    m.args = args;
+    m.cappool = argc;
+    m.pool = argc <= 64 ? pool_small : NULL;
+    m.npool = 0;
+    m.bad = -1;
+    /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
+     * the handler sees argv as given. */
+    if (cmd->nargs == 0) return true;
+    if (!m.pool) {
+        /* Large argument vectors: one allocation, owned by the caller's
+         * arena for the duration of the command. */
+        static int *big;
+        static int bigcap;
+        if (bigcap < argc) {
+            free(big);
+            bigcap = argc;
+            big = xmalloc(sizeof(int) * (size_t)argc);
+        }
+        m.pool = big;
+    }
+    ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
+    if (!ok) {
+        if (cmd->syntax_error && m.bad >= 0) {
+            char w[130];
+            clip(w, sizeof(w), &argv[m.bad], 128);
+            reply_errorf(r, cmd->syntax_error, w);
+        } else {
+            reply_err(r, E_SYNTAX);
+        }
+        return false;
+    }
+    if (m.pool == pool_small) {
+        /* Lists point into the stack pool: copy them into the args' own storage. */
+        static int keep[64];
+        int k;
+        for (k = 0; k < m.npool; k++) keep[k] = pool_small[k];
+        for (k = 0; k < cmd->nslots; k++)
+            if (args[k].list) args[k].list = keep + (args[k].list - pool_small);
+    }
+    return convert(&m, cmd->args, cmd->nargs, r);
+}
+
+/* ---- keys from key specs ---- */
+
+int registry_getkeys(const struct command *cmd, int argc, const struct argv_ref *argv, int *out,
+                     int max)
+{
+    int n = 0, s;
+    for (s = 0; s < cmd->nkey_specs; s++) {
+        const struct key_spec *ks = &cmd->key_specs[s];
+        int first = 0, last, step, j;
+        if (ks->bs_type == KS_BS_INDEX) {
+            first = ks->bs_index;
+        } else if (ks->bs_type == KS_BS_KEYWORD) {
+            int start = ks->bs_startfrom > 0 ? ks->bs_startfrom : argc + ks->bs_startfrom;
+            int end = ks->bs_startfrom > 0 ? argc - 1 : 0;
+            int inc = ks->bs_startfrom > 0 ? 1 : -1;
+            for (j = start; inc > 0 ? j <= end : j >= end; j += inc) {
+                if (j < 0 || j >= argc) break;
+                if (tok_eq(&argv[j], ks->bs_keyword)) {
+                    first = j + 1;
+                    break;
+                }
+            }
+            if (!first) continue;
+        } else {
+            continue;
+        }
+        if (first >= argc) continue;
+        if (ks->fk_type == KS_FK_RANGE) {
+            step = ks->fk_keystep;
+            if (ks->fk_lastkey >= 0) last = first + ks->fk_lastkey;
+            else if (ks->fk_limit <= 1) last = argc + ks->fk_lastkey;
+            else last = first + ((argc - first) / ks->fk_limit + ks->fk_lastkey);
+        } else if (ks->fk_type == KS_FK_KEYNUM) {
+            long long num;
+            int idx = first + ks->fk_keynumidx;
+            if (idx >= argc || !util_str2ll(argv[idx].p, argv[idx].n, &num) || num < 0) continue;
+            step = ks->fk_kstep;
+            first = first + ks->fk_firstkey;
+            last = first + (int)num * step - 1;
+        } else {
+            continue;
+        }
+        if (last >= argc) last = argc - 1;
+        for (j = first; j <= last && step > 0; j += step) {
+            if (n < max) out[n] = j;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- COMMAND INFO ---- */
+
+static void reply_flags(struct reply *r, uint32_t flags)
+{
+    int i, n = 0;
+    for (i = 0; i < 24; i++)
+        if ((flags & (1u << i)) && registry_flag_names[i]) n++;
+    reply_set(r, n);
+    for (i = 0; i < 24; i++)
+        if ((flags & (1u << i)) && registry_flag_names[i]) reply_status(r, registry_flag_names[i]);
+}
+
+static void reply_acl(struct reply *r, uint32_t acl)
+{
+    int i, n = 0;
+    char buf[64];
+    for (i = 0; registry_acl_names[i]; i++)
+        if (acl & (1u << i)) n++;
+    reply_set(r, n);
+    for (i = 0; registry_acl_names[i]; i++) {
+        if (acl & (1u << i)) {
+            snprintf(buf, sizeof(buf), "@%s", registry_acl_names[i]);
+            reply_status(r, buf);
+        }
+    }
+}
+
+static void reply_key_specs(struct reply *r, const struct command *c)
+{
+    int s, i, n;
+    reply_set(r, c->nkey_specs);
+    for (s = 0; s < c->nkey_specs; s++) {
+        const struct key_spec *ks = &c->key_specs[s];
+        reply_map(r, ks->notes ? 4 : 3);
+        if (ks->notes) {
+            reply_cstr(r, "notes");
+            reply_cstr(r, ks->notes);
+        }
+        reply_cstr(r, "flags");
+        for (n = 0, i = 0; registry_keyspec_flag_names[i]; i++)
+            if (ks->flags & (1 << i)) n++;
+        reply_set(r, n);
+        for (i = 0; registry_keyspec_flag_names[i]; i++)
+            if (ks->flags & (1 << i)) reply_status(r, registry_keyspec_flag_names[i]);
+        reply_cstr(r, "begin_search");
+        reply_map(r, 2);
+        reply_cstr(r, "type");
+        if (ks->bs_type == KS_BS_INDEX) {
+            reply_cstr(r, "index");
+            reply_cstr(r, "spec");
+            reply_map(r, 1);
+            reply_cstr(r, "index");
+            reply_int(r, ks->bs_index);
+        } else if (ks->bs_type == KS_BS_KEYWORD) {
+            reply_cstr(r, "keyword");
+            reply_cstr(r, "spec");
+            reply_map(r, 2);
+            reply_cstr(r, "keyword");
+            reply_cstr(r, ks->bs_keyword);
+            reply_cstr(r, "startfrom");
+            reply_int(r, ks->bs_startfrom);
+        } else {
+            reply_cstr(r, "unknown");
+            reply_cstr(r, "spec");
+            reply_map(r, 0);
+        }
+        reply_cstr(r, "find_keys");
+        reply_map(r, 2);
+        reply_cstr(r, "type");
+        if (ks->fk_type == KS_FK_RANGE) {
+            reply_cstr(r, "range");
+            reply_cstr(r, "spec");
+            reply_map(r, 3);
+            reply_cstr(r, "lastkey");
+            reply_int(r, ks->fk_lastkey);
+            reply_cstr(r, "keystep");
+            reply_int(r, ks->fk_keystep);
+            reply_cstr(r, "limit");
+            reply_int(r, ks->fk_limit);
+        } else if (ks->fk_type == KS_FK_KEYNUM) {
+            reply_cstr(r, "keynum");
+            reply_cstr(r, "spec");
+            reply_map(r, 3);
+            reply_cstr(r, "keynumidx");
+            reply_int(r, ks->fk_keynumidx);
+            reply_cstr(r, "firstkey");
+            reply_int(r, ks->fk_firstkey);
+            reply_cstr(r, "keystep");
+            reply_int(r, ks->fk_kstep);
+        } else {
+            reply_cstr(r, "unknown");
+            reply_cstr(r, "spec");
+            reply_map(r, 0);
+        }
+    }
+}
+
+void registry_reply_info(struct reply *r, const struct command *c)
+{
+    int i;
+    reply_array(r, 10);
+    reply_cstr(r, c->fullname);
+    reply_int(r, c->arity);
+    reply_flags(r, c->flags);
+    reply_int(r, c->first_key);
+    reply_int(r, c->last_key);
+    reply_int(r, c->key_step);
+    reply_acl(r, c->acl);
+    reply_set(r, c->ntips);
+    for (i = 0; i < c->ntips; i++) reply_cstr(r, c->tips[i]);
+    reply_key_specs(r, c);
+    if (c->nsub == 0) {
+        reply_set(r, 0);
+    } else {
+        reply_array(r, c->nsub);
+        for (i = 0; i < c->nsub; i++) registry_reply_info(r, c->subs[i]);
+    }
+}
+
+/* ---- COMMAND DOCS ---- */
+
+static const char *const type_names[] = {"key",    "string",     "integer", "double", "unix-time",
+                                         "pattern", "pure-token", "oneof",   "block"};
+
+static void reply_args(struct reply *r, const struct arg_spec *a, int n)
+{
+    int j;
+    reply_array(r, n);
+    for (j = 0; j < n; j++) {
+        const struct arg_spec *x = &a[j];
+        int len = 2, nf = 0;
+        int flags = x->flags & (AF_OPTIONAL | AF_MULTIPLE | AF_MULTIPLE_TOKEN);
+        if (x->key_spec_index != -1) len++;
+        if (x->token) len++;
+        if (x->since) len++;
+        if (x->deprecated_since) len++;
+        if (flags) len++;
+        if (x->type == ARG_ONEOF || x->type == ARG_BLOCK) len++;
+        reply_map(r, len);
+        reply_cstr(r, "name");
+        reply_cstr(r, x->name);
+        reply_cstr(r, "type");
+        reply_cstr(r, type_names[x->type]);
+        if (x->key_spec_index != -1) {
+            reply_cstr(r, "key_spec_index");
+            reply_int(r, x->key_spec_index);
+        }
+        if (x->token) {
+            reply_cstr(r, "token");
+            reply_cstr(r, x->token);
+        }
+        if (x->since) {
+            reply_cstr(r, "since");
+            reply_cstr(r, x->since);
+        }
+        if (x->deprecated_since) {
+            reply_cstr(r, "deprecated_since");
+            reply_cstr(r, x->deprecated_since);
+        }
+        if (flags) {
+            reply_cstr(r, "flags");
+            nf = !!(flags & AF_OPTIONAL) + !!(flags & AF_MULTIPLE) + !!(flags & AF_MULTIPLE_TOKEN);
+            reply_set(r, nf);
+            if (flags & AF_OPTIONAL) reply_status(r, "optional");
+            if (flags & AF_MULTIPLE) reply_status(r, "multiple");
+            if (flags & AF_MULTIPLE_TOKEN) reply_status(r, "multiple_token");
+        }
+        if (x->type == ARG_ONEOF || x->type == ARG_BLOCK) {
+            reply_cstr(r, "arguments");
+            reply_args(r, x->children, x->nchildren);
+        }
+    }
+}
+
+void registry_reply_docs(struct reply *r, const struct command *c)
+{
+    int len = 1, i;
+    bool args = c->nargs && !c->args_hidden;
+    if (c->summary) len++;
+    if (c->since) len++;
+    if (c->complexity) len++;
+    if (c->doc_deprecated) len++;
+    if (c->deprecated_since) len++;
+    if (c->replaced_by) len++;
+    if (c->nhistory) len++;
+    if (args) len++;
+    if (c->nsub) len++;
+    reply_map(r, len);
+    if (c->summary) {
+        reply_cstr(r, "summary");
+        reply_cstr(r, c->summary);
+    }
+    if (c->since) {
+        reply_cstr(r, "since");
+        reply_cstr(r, c->since);
+    }
+    reply_cstr(r, "group");
+    reply_cstr(r, c->group ? c->group : "generic");
+    if (c->complexity) {
+        reply_cstr(r, "complexity");
+        reply_cstr(r, c->complexity);
+    }
+    if (c->doc_deprecated) {
+        reply_cstr(r, "doc_flags");
+        reply_set(r, (c->doc_deprecated & 1) + ((c->doc_deprecated >> 1) & 1));
+        if (c->doc_deprecated & 1) reply_status(r, "deprecated");
+        if (c->doc_deprecated & 2) reply_status(r, "syscmd");
+    }
+    if (c->deprecated_since) {
+        reply_cstr(r, "deprecated_since");
+        reply_cstr(r, c->deprecated_since);
+    }
+    if (c->replaced_by) {
+        reply_cstr(r, "replaced_by");
+        reply_cstr(r, c->replaced_by);
+    }
+    if (c->nhistory) {
+        reply_cstr(r, "history");
+        reply_set(r, c->nhistory);
+        for (i = 0; i < c->nhistory; i++) {
+            reply_array(r, 2);
+            reply_cstr(r, c->history[2 * i]);
+            reply_cstr(r, c->history[2 * i + 1]);
+        }
+    }
+    if (args) {
+        reply_cstr(r, "arguments");
+        reply_args(r, c->args, c->nargs);
+    }
+    if (c->nsub) {
+        reply_cstr(r, "subcommands");
+        reply_map(r, c->nsub);
+        for (i = 0; i < c->nsub; i++) {
+            reply_cstr(r, c->subs[i]->fullname);
+            registry_reply_docs(r, c->subs[i]);
+        }
+    }
+}

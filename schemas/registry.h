@@ -1,0 +1,170 @@
+/* registry.h — the command table, built from schemas/commands/<name>.json by
+ * scripts/gen_commands.py at build time, and the one matcher that turns an
+ * argument vector into typed arguments (struct argval per schema slot) or
+ * into the exact error Redis gives. COMMAND, COMMAND INFO/DOCS/GETKEYS and
+ * (later) the HTTP schema endpoint and cluster routing read this table. */
+#ifndef KEEL_REGISTRY_H
+#define KEEL_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct exec;
+struct reply;
+typedef void (*cmd_fn)(struct exec *x);
+
+enum arg_type {
+    ARG_KEY,
+    ARG_STRING,
+    ARG_INTEGER,
+    ARG_DOUBLE,
+    ARG_UNIX_TIME,
+    ARG_PATTERN,
+    ARG_PURE_TOKEN,
+    ARG_ONEOF,
+    ARG_BLOCK,
+};
+
+enum { AF_OPTIONAL = 1, AF_MULTIPLE = 2, AF_MULTIPLE_TOKEN = 4, AF_MULTI_CHOICE = 8 };
+
+struct arg_spec {
+    const char *name;
+    enum arg_type type;
+    const char *token;
+    int flags;
+    int key_spec_index;
+    const char *since;
+    const char *deprecated_since;
+    const char *display;
+    int slot; /* index in exec.args */
+    int nchildren;
+    const struct arg_spec *children;
+    const char *parse_error; /* keel_error: text when the value does not parse */
+};
+
+/* Command flags (Redis's CMD_*), bit order = COMMAND INFO's order. */
+enum {
+    CMD_WRITE = 1 << 0,
+    CMD_READONLY = 1 << 1,
+    CMD_DENYOOM = 1 << 2,
+    CMD_MODULE = 1 << 3,
+    CMD_ADMIN = 1 << 4,
+    CMD_PUBSUB = 1 << 5,
+    CMD_NOSCRIPT = 1 << 6,
+    CMD_BLOCKING = 1 << 7,
+    CMD_LOADING = 1 << 8,
+    CMD_STALE = 1 << 9,
+    CMD_SKIP_MONITOR = 1 << 10,
+    CMD_SKIP_SLOWLOG = 1 << 11,
+    CMD_ASKING = 1 << 12,
+    CMD_FAST = 1 << 13,
+    CMD_NO_AUTH = 1 << 14,
+    CMD_MAY_REPLICATE = 1 << 15,
+    CMD_SENTINEL = 1 << 16,
+    CMD_ONLY_SENTINEL = 1 << 17,
+    CMD_NO_MANDATORY_KEYS = 1 << 18,
+    CMD_PROTECTED = 1 << 19,
+    CMD_NO_ASYNC_LOADING = 1 << 20,
+    CMD_NO_MULTI = 1 << 21,
+    CMD_MOVABLE_KEYS = 1 << 22,
+    CMD_ALLOW_BUSY = 1 << 23,
+};
+
+enum { KS_BS_INVALID = 0, KS_BS_INDEX, KS_BS_KEYWORD, KS_BS_UNKNOWN };
+enum { KS_FK_INVALID = 0, KS_FK_RANGE, KS_FK_KEYNUM, KS_FK_UNKNOWN };
+
+struct key_spec {
+    const char *notes;
+    int flags; /* bit i = name i of registry_keyspec_flag_names */
+    int bs_type;
+    int bs_index;
+    const char *bs_keyword;
+    int bs_startfrom;
+    int fk_type;
+    int fk_lastkey, fk_keystep, fk_limit;     /* range */
+    int fk_keynumidx, fk_firstkey, fk_kstep; /* keynum */
+};
+
+struct command {
+    const char *name;     /* lower case: "get", "encoding" */
+    const char *fullname; /* "get", "object|encoding" */
+    const char *container;
+    const char *summary, *complexity, *since, *group;
+    const char *deprecated_since, *replaced_by;
+    int doc_deprecated;
+    int arity;
+    uint32_t flags;
+    uint32_t acl; /* bit i = registry_acl_names[i] */
+    int ntips;
+    const char *const *tips;
+    int nhistory;
+    const char *const *history; /* pairs: version, text */
+    int nkey_specs;
+    const struct key_spec *key_specs;
+    int nargs;
+    const struct arg_spec *args;
+    int nslots;
+    int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
+    const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
+    cmd_fn fn;
+    int nsub;
+    struct command **subs;
+    struct command *parent;
+    int first_key, last_key, key_step; /* legacy range, from key specs */
+    int id;
+    /* statistics (INFO commandstats) */
+    long long calls, usec, rejected_calls, failed_calls;
+};
+
+/* One parsed argument. For a scalar, `pos` is its argv index; for a
+ * multiple, `pos` is the first repetition's argv index and `count` the
+ * number of repetitions (each repetition is `width` argv entries wide,
+ * token included for multiple_token); for a oneof, `choice` is the index of
+ * the chosen child (and `mask` every chosen child for AF_MULTI_CHOICE). */
+struct argval {
+    bool present;
+    int *list; /* multiple: argv index of each repetition's first word */
+    int pos;
+    int count;
+    int width;
+    int choice;
+    unsigned mask;
+    long long i;
+    double d;
+};
+
+#define MAX_SLOTS 64
+
+extern struct command *registry_commands[]; /* top-level, NULL-terminated */
+extern const int registry_ncommands;
+extern const char *const registry_acl_names[];
+extern const char *const registry_flag_names[];
+extern const char *const registry_keyspec_flag_names[];
+
+void registry_init(void);
+/* Find a top-level command by name (any case). */
+struct command *registry_lookup(const char *name, size_t len);
+struct command *registry_lookup_sub(struct command *parent, const char *name, size_t len);
+/* Resolve argv to the command to run (subcommand included); on failure
+ * writes Redis's error to r and returns NULL. */
+struct argv_ref {
+    const char *p;
+    size_t n;
+};
+struct command *registry_resolve(int argc, const struct argv_ref *argv, struct reply *r);
+/* Match argv against cmd's grammar, filling args[cmd->nslots]; on failure
+ * writes Redis's error to r and returns false. */
+bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,
+                    struct argval *args, struct reply *r);
+/* Keys of a command invocation, from its key specs (COMMAND GETKEYS,
+ * routing). Returns the number of keys, indexes in out (max n). */
+int registry_getkeys(const struct command *cmd, int argc, const struct argv_ref *argv, int *out,
+                     int max);
+
+/* COMMAND INFO / DOCS replies for one command. */
+void registry_reply_info(struct reply *r, const struct command *cmd);
+void registry_reply_docs(struct reply *r, const struct command *cmd);
+int registry_count(void);
+
+#endif

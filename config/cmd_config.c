@@ -1,1 +1,226 @@
-/* placeholder */
+/* cmd_config.c — CONFIG GET / SET / RESETSTAT / REWRITE / HELP over the
+ * config table (config/config.h), with Redis 7.0's replies and errors:
+ * GET matches globs case-insensitively, SET is atomic (every pair checked,
+ * then set, rolled back when one fails). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/kernel.h"
+#include "../core/server.h"
+#include "../core/store.h"
+#include "commands_gen.h"
+#include "config.h"
+#include "util.h"
+
+/* Redis 7.0's PROTECTED_CONFIG entries (enable-protected-configs is "no"). */
+static bool is_protected(const struct config_entry *e)
+{
+    return !strcmp(e->name, "dir") || !strcmp(e->name, "dbfilename");
+}
+
+/* An entry's current value as a new string. */
+static char *value_dup(const struct config_entry *e)
+{
+    char buf[128];
+    if (e->type == CT_STRING || (e->type == CT_SPECIAL && e->ptr)) {
+        const char *s = *(char **)e->ptr;
+        return xstrdup(s ? s : "");
+    }
+    config_get_text(e, buf, sizeof(buf));
+    return xstrdup(buf);
+}
+
+static char *arg_dup(const struct argv_ref *a)
+{
+    char *s = xmalloc(a->n + 1);
+    memcpy(s, a->p, a->n);
+    s[a->n] = 0;
+    return s;
+}
+
+static bool has_glob(const struct argv_ref *a)
+{
+    size_t i;
+    for (i = 0; i < a->n; i++)
+        if (a->p[i] == '*' || a->p[i] == '?' || a->p[i] == '[') return true;
+    return false;
+}
+
+/* CONFIG GET parameter [parameter ...] */
+void cmd_config_get(struct exec *x)
+{
+    const struct argval *params = ARG(x, A_CONFIG_GET_parameter);
+    const struct config_entry *e;
+    size_t nent = 0, nmatch = 0, k;
+    const struct config_entry **match;
+    const struct argv_ref **shown; /* the name as given (exact), or NULL: canonical */
+    bool *seen;
+    int p;
+
+    for (e = config_table; e->name; e++)
+        nent++;
+    match = xmalloc(sizeof(*match) * (nent ? nent : 1));
+    shown = xmalloc(sizeof(*shown) * (nent ? nent : 1));
+    seen = xcalloc(nent ? nent : 1, sizeof(bool));
+    for (p = 0; p < params->count; p++) {
+        const struct argv_ref *a = &x->argv[params->list[p]];
+        if (!has_glob(a)) {
+            e = config_find(a->p, a->n);
+            if (e && !seen[e - config_table]) {
+                seen[e - config_table] = true;
+                match[nmatch] = e;
+                shown[nmatch++] = a;
+            }
+            continue;
+        }
+        for (e = config_table; e->name; e++) {
+            if (seen[e - config_table]) continue;
+            if (util_glob(a->p, a->n, e->name, strlen(e->name), true)) {
+                seen[e - config_table] = true;
+                match[nmatch] = e;
+                shown[nmatch++] = NULL;
+            }
+        }
+    }
+    reply_map(x->r, (long long)nmatch);
+    for (k = 0; k < nmatch; k++) {
+        char *v = value_dup(match[k]);
+        if (shown[k])
+            reply_bulk(x->r, shown[k]->p, shown[k]->n);
+        else
+            reply_cstr(x->r, match[k]->name);
+        reply_cstr(x->r, v);
+        free(v);
+    }
+    free(match);
+    free(shown);
+    free(seen);
+}
+
+/* CONFIG SET parameter value [parameter value ...] */
+void cmd_config_set(struct exec *x)
+{
+    const struct argval *pv = ARG(x, A_CONFIG_SET_parameter_value);
+    int n = pv->count, i, j;
+    const struct config_entry **ents = xcalloc((size_t)n, sizeof(*ents));
+    char **vals = xcalloc((size_t)n, sizeof(char *)), **old = xcalloc((size_t)n, sizeof(char *));
+    const struct argv_ref *unknown = NULL, *bad = NULL;
+    const char *err = NULL, *bad_name = NULL;
+
+    /* Find every parameter first: the first problem found is reported. */
+    for (i = 0; i < n; i++) {
+        const struct argv_ref *name = &x->argv[pv->list[i]];
+        const struct config_entry *e = config_find(name->p, name->n);
+        if (unknown || bad) continue;
+        if (!e) {
+            unknown = name;
+            continue;
+        }
+        if (!e->mutable_ || is_protected(e)) {
+            err = !e->mutable_ ? "can't set immutable config" : "can't set protected config";
+            bad = name;
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            if (ents[j] == e) {
+                err = "duplicate parameter";
+                bad = name;
+                break;
+            }
+        }
+        ents[i] = e;
+        vals[i] = arg_dup(&x->argv[pv->list[i] + 1]);
+    }
+    if (unknown || bad) goto fail;
+
+    /* Set them all; on the first failure put every earlier one back. */
+    for (i = 0; i < n; i++)
+        old[i] = value_dup(ents[i]);
+    for (i = 0; i < n; i++) {
+        err = config_set(ents[i]->name, vals[i], false);
+        if (err) {
+            bad_name = ents[i]->name;
+            for (j = i; j >= 0; j--)
+                config_set(ents[j]->name, old[j], true);
+            goto fail;
+        }
+    }
+    reply_ok(x->r);
+    goto done;
+
+fail:
+    if (unknown) {
+        reply_errorf(x->r, "ERR Unknown option or number of arguments for CONFIG SET - '%.*s'",
+                     (int)unknown->n, unknown->p);
+    } else if (bad) {
+        reply_errorf(x->r, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
+                     (int)bad->n, bad->p, err);
+    } else {
+        reply_errorf(x->r, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                     bad_name, err);
+    }
+done:
+    for (i = 0; i < n; i++) {
+        free(vals[i]);
+        free(old[i]);
+    }
+    free(vals);
+    free(old);
+    free(ents);
+}
+
+/* INFO's own counters (error codes, instantaneous samples) live with INFO
+ * (core/cmd_server.c); reset them when that file provides the hook. */
+void info_reset_stats(void) __attribute__((weak));
+
+/* CONFIG RESETSTAT */
+void cmd_config_resetstat(struct exec *x)
+{
+    long long dirty = g_store.stats.dirty;
+    int i, j;
+    /* Redis's resetServerStats, resetCommandTableStats, resetErrorTableStats. */
+    memset(&g_store.stats, 0, sizeof(g_store.stats));
+    g_store.stats.dirty = dirty;
+    memset(&g_kstats, 0, sizeof(g_kstats));
+    g_server.total_connections = 0;
+    g_server.rejected_connections = 0;
+    g_server.net_input_bytes = 0;
+    g_server.net_output_bytes = 0;
+    for (i = 0; registry_commands[i]; i++) {
+        struct command *c = registry_commands[i];
+        c->calls = c->usec = c->rejected_calls = c->failed_calls = 0;
+        for (j = 0; j < c->nsub; j++)
+            c->subs[j]->calls = c->subs[j]->usec = c->subs[j]->rejected_calls =
+                c->subs[j]->failed_calls = 0;
+    }
+    if (info_reset_stats) info_reset_stats();
+    reply_ok(x->r);
+}
+
+/* CONFIG REWRITE */
+void cmd_config_rewrite(struct exec *x)
+{
+    const char *err = config_rewrite();
+    if (err)
+        reply_errorf(x->r, "ERR %s", err);
+    else
+        reply_ok(x->r);
+}
+
+/* CONFIG HELP */
+void cmd_config_help(struct exec *x)
+{
+    static const char *const help[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL,
+    };
+    reply_help(x->r, "CONFIG", help);
+}

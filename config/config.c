@@ -18,8 +18,12 @@ char *g_config_file;
 static const char *const policy_names[] = {"volatile-lru",    "volatile-lfu",   "volatile-random",
                                            "volatile-ttl",    "allkeys-lru",    "allkeys-lfu",
                                            "allkeys-random",  "noeviction",     NULL};
-static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", "nothing",
-                                             NULL};
+/* Redis 7.0's levels ("nothing" came in 7.2). */
+static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
+
+static const char *apply_hz(const struct config_entry *e, const char *v);
+static const char *set_save(const struct config_entry *e, const char *v);
+static const char *set_dir(const struct config_entry *e, const char *v);
 
 #define LL_MAX_ LLONG_MAX
 
@@ -36,9 +40,11 @@ const struct config_entry config_table[] = {
      "TCP keepalive interval in seconds", NULL, NULL},
     {"databases", NULL, CT_INT, &g_config.databases, "16", 1, INT_MAX, false,
      "Number of databases", NULL, NULL},
-    {"hz", NULL, CT_INT, &g_config.hz, "10", 1, 500, true, "Background task frequency", NULL,
-     NULL},
-    {"maxclients", NULL, CT_INT, &g_config.maxclients, "10000", 1, INT_MAX, true,
+    /* As Redis: any value is accepted, the effective one is clamped to 1..500. */
+    {"hz", NULL, CT_INT, &g_config.hz, "10", 0, INT_MAX, true, "Background task frequency", NULL,
+     apply_hz},
+    /* Redis's bounds (unsigned int); values above INT_MAX are kept as INT_MAX. */
+    {"maxclients", NULL, CT_INT, &g_config.maxclients, "10000", 1, 4294967295LL, true,
      "Most simultaneous clients", NULL, NULL},
     {"requirepass", NULL, CT_STRING, &g_config.requirepass, "", 0, 0, true,
      "Password clients must AUTH with (empty: none)", NULL, NULL},
@@ -54,9 +60,11 @@ const struct config_entry config_table[] = {
      loglevel_names, NULL},
     {"logfile", NULL, CT_STRING, &g_config.logfile, "", 0, 0, false,
      "Log file (empty: standard output)", NULL, NULL},
-    {"dir", NULL, CT_STRING, &g_config.dir, "./", 0, 0, true, "Working directory", NULL, NULL},
-    {"save", NULL, CT_STRING, &g_config.save, "", 0, 0, true,
-     "Snapshot points (persistence is not built yet)", NULL, NULL},
+    {"dir", NULL, CT_SPECIAL, &g_config.dir, "./", 0, 0, true,
+     "Working directory (the process chdir()s to it)", NULL, set_dir},
+    {"save", NULL, CT_SPECIAL, &g_config.save, "", 0, 0, true,
+     "Snapshot points: seconds changes [seconds changes ...] (persistence is not built yet)",
+     NULL, set_save},
     {"appendonly", NULL, CT_BOOL, &g_config.appendonly, "no", 0, 1, true,
      "Append-only log (persistence is not built yet)", NULL, NULL},
     {"dbfilename", NULL, CT_STRING, &g_config.dbfilename, "dump.rdb", 0, 0, true,
@@ -82,32 +90,106 @@ const struct config_entry *config_find(const char *name, size_t len)
     return NULL;
 }
 
-/* Redis's memtoull: digits with an optional k/kb/m/mb/g/gb unit. */
-static bool parse_memory(const char *v, long long *out)
+/* Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (any
+ * case). As Redis, "" and a bare unit are 0, and the product is not checked
+ * for overflow (it wraps); a sign is refused. */
+static bool parse_memory(const char *v, unsigned long long *out)
 {
-    char *end;
-    unsigned long long mul = 1, n;
-    const char *u;
-    size_t len = strlen(v), digits = 0;
-    while (digits < len && (isdigit((unsigned char)v[digits]) || (digits == 0 && v[0] == '-')))
-        digits++;
-    u = v + digits;
-    if (*u == 0) mul = 1;
-    else if (!strcasecmp(u, "b")) mul = 1;
-    else if (!strcasecmp(u, "k")) mul = 1000;
-    else if (!strcasecmp(u, "kb")) mul = 1024;
-    else if (!strcasecmp(u, "m")) mul = 1000 * 1000;
-    else if (!strcasecmp(u, "mb")) mul = 1024 * 1024;
-    else if (!strcasecmp(u, "g")) mul = 1000ULL * 1000 * 1000;
-    else if (!strcasecmp(u, "gb")) mul = 1024ULL * 1024 * 1024;
-    else return false;
-    if (digits == 0 || v[0] == '-') return false;
+    char buf[128], *end;
+    unsigned long long mul, n;
+    const char *u = v;
+    size_t digits;
+    if (*u == '-') return false;
+    while (*u && isdigit((unsigned char)*u))
+        u++;
+    if (*u == 0 || !strcasecmp(u, "b"))
+        mul = 1;
+    else if (!strcasecmp(u, "k"))
+        mul = 1000;
+    else if (!strcasecmp(u, "kb"))
+        mul = 1024;
+    else if (!strcasecmp(u, "m"))
+        mul = 1000 * 1000;
+    else if (!strcasecmp(u, "mb"))
+        mul = 1024 * 1024;
+    else if (!strcasecmp(u, "g"))
+        mul = 1000ULL * 1000 * 1000;
+    else if (!strcasecmp(u, "gb"))
+        mul = 1024ULL * 1024 * 1024;
+    else
+        return false;
+    digits = (size_t)(u - v);
+    if (digits >= sizeof(buf)) return false;
+    memcpy(buf, v, digits);
+    buf[digits] = 0;
     errno = 0;
-    n = strtoull(v, &end, 10);
-    if (errno || end != u) return false;
-    if (n > (unsigned long long)LLONG_MAX / mul) return false;
-    *out = (long long)(n * mul);
+    n = strtoull(buf, &end, 10);
+    if ((n == 0 && errno == EINVAL) || *end != 0) return false;
+    *out = n * mul;
     return true;
+}
+
+static const char *apply_hz(const struct config_entry *e, const char *v)
+{
+    int *hz = e->ptr;
+    (void)v;
+    if (*hz < 1) *hz = 1;
+    if (*hz > 500) *hz = 500;
+    return NULL;
+}
+
+/* save: "" or pairs "seconds changes", words separated by single spaces
+ * (Redis splits CONFIG SET's value on each space); kept normalized. */
+static const char *set_save(const struct config_entry *e, const char *v)
+{
+    char **p = e->ptr, *norm;
+    const char *w = v;
+    size_t cap = strlen(v) * 2 + 2, off = 0;
+    int j = 0;
+    if (*v == 0) {
+        free(*p);
+        *p = xstrdup("");
+        return NULL;
+    }
+    norm = xmalloc(cap + 64);
+    for (;;) {
+        const char *sp = strchr(w, ' ');
+        size_t len = sp ? (size_t)(sp - w) : strlen(w);
+        char word[64], *end;
+        long long val;
+        if (len >= sizeof(word)) len = sizeof(word) - 1;
+        memcpy(word, w, len);
+        word[len] = 0;
+        val = strtoll(word, &end, 10);
+        if (*end != 0 || ((j & 1) == 0 && val < 1) || ((j & 1) == 1 && val < 0)) {
+            free(norm);
+            return "Invalid save parameters";
+        }
+        if ((j & 1) == 1 && val > INT_MAX) val = (int)val; /* Redis keeps an int */
+        off += (size_t)snprintf(norm + off, cap + 64 - off, "%s%lld", j ? " " : "", val);
+        j++;
+        if (!sp) break;
+        w = sp + 1;
+    }
+    if (j & 1) {
+        free(norm);
+        return "Invalid save parameters";
+    }
+    free(*p);
+    *p = norm;
+    return NULL;
+}
+
+/* dir: chdir() to it, as Redis; the value kept (and shown) is the
+ * resulting working directory. */
+static const char *set_dir(const struct config_entry *e, const char *v)
+{
+    char **p = e->ptr, *cwd;
+    if (chdir(v) == -1) return strerror(errno);
+    cwd = getcwd(NULL, 0);
+    free(*p);
+    *p = cwd ? cwd : xstrdup(v);
+    return NULL;
 }
 
 static const char *set_entry(const struct config_entry *e, const char *v)
@@ -128,18 +210,24 @@ static const char *set_entry(const struct config_entry *e, const char *v)
                      e->min, e->max);
             return err;
         }
-        if (e->type == CT_INT) *(int *)e->ptr = (int)n;
+        if (e->type == CT_INT) *(int *)e->ptr = n > INT_MAX ? INT_MAX : (int)n;
         else *(long long *)e->ptr = n;
-        return NULL;
-    case CT_MEMORY:
-        if (!parse_memory(v, &n)) return "argument must be a memory value";
+        return e->set ? e->set(e, v) : NULL;
+    case CT_MEMORY: {
+        unsigned long long u;
+        if (!parse_memory(v, &u)) return "argument must be a memory value";
+        /* Redis's signed memory configs see the wrapped product as negative. */
+        n = u > (unsigned long long)LLONG_MAX ? (long long)(u - (unsigned long long)LLONG_MAX - 1) +
+                                                    LLONG_MIN
+                                              : (long long)u;
         if (n < e->min || n > e->max) {
             snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive",
                      e->min, e->max);
             return err;
         }
         *(long long *)e->ptr = n;
-        return NULL;
+        return e->set ? e->set(e, v) : NULL;
+    }
     case CT_STRING: {
         char **p = e->ptr;
         free(*p);
@@ -188,7 +276,11 @@ size_t config_get_text(const struct config_entry *e, char *buf, size_t len)
         break;
     }
     case CT_ENUM: n = snprintf(buf, len, "%s", e->enum_names[*(int *)e->ptr]); break;
-    case CT_SPECIAL: n = snprintf(buf, len, "%s", ""); break;
+    case CT_SPECIAL: {
+        char *s = e->ptr ? *(char **)e->ptr : NULL;
+        n = snprintf(buf, len, "%s", s ? s : "");
+        break;
+    }
     }
     if (n < 0) n = 0;
     if ((size_t)n >= len) n = (int)len - 1;
@@ -260,7 +352,7 @@ bool config_load(int argc, char **argv)
     const struct config_entry *e;
     int i = 1;
     for (e = config_table; e->name; e++) {
-        if (e->type == CT_STRING) *(char **)e->ptr = NULL;
+        if (e->type == CT_STRING || (e->type == CT_SPECIAL && e->ptr)) *(char **)e->ptr = NULL;
         if (set_entry(e, e->deflt)) {
             fprintf(stderr, "keel: bad default for %s\n", e->name);
             return false;
@@ -382,8 +474,8 @@ const char *config_rewrite(void)
         config_get_text(e, v, sizeof(v));
         if (strcmp(v, e->deflt) == 0) continue;
         if (e->type == CT_MEMORY) {
-            long long d;
-            if (parse_memory(e->deflt, &d) && d == *(long long *)e->ptr) continue;
+            unsigned long long d;
+            if (parse_memory(e->deflt, &d) && (long long)d == *(long long *)e->ptr) continue;
         }
         fprintf(out, "%s ", e->name);
         if (!strcmp(e->name, "bind") || !strcmp(e->name, "save")) fputs(*v ? v : "\"\"", out);

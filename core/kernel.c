@@ -11,6 +11,10 @@
 
 struct kernel_stats g_kstats;
 
+/* The clock at the end of the previous command of the current batch (0:
+ * read it afresh). One clock read per command times it and stamps it. */
+static long long clock_us;
+
 /* Clients to resume once the current command has finished. */
 static struct client **resume_q;
 static size_t resume_n, resume_cap;
@@ -83,7 +87,8 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     long long start, dur;
 
     if (argc <= 0) return KERNEL_DONE;
-    c->last_interaction_ms = util_mstime();
+    start = clock_us ? clock_us : util_ustime();
+    c->last_interaction_ms = start / 1000;
     cmd = registry_resolve(argc, argv, r);
     if (!cmd) {
         g_kstats.rejected_calls++;
@@ -102,7 +107,6 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         return KERNEL_PARKED;
     }
     nerr = r->nerr;
-    start = util_ustime();
     if (registry_match(cmd, argc, argv, args, r)) {
         x.c = c;
         x.db = c->db;
@@ -113,7 +117,8 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         x.r = r;
         cmd->fn(&x);
     }
-    dur = util_ustime() - start;
+    clock_us = util_ustime();
+    dur = clock_us - start;
     ((struct command *)cmd)->calls++;
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;
@@ -217,11 +222,27 @@ static void resume_one(struct client *c)
 
 void kernel_after_events(void)
 {
+    clock_us = 0;
     if (pause_state.active && util_mstime() >= pause_state.until_ms) kernel_unpause();
     while (resume_n > 0) {
         struct client *c = resume_q[0];
         memmove(&resume_q[0], &resume_q[1], (resume_n - 1) * sizeof(*resume_q));
         resume_n--;
         resume_one(c);
+    }
+}
+
+void kernel_cron(void)
+{
+    struct client *c, *next;
+    long long now = util_mstime();
+    if (g_config.timeout <= 0) return;
+    for (c = g_clients.head; c; c = next) {
+        next = c->next;
+        /* Parked (blocked) clients wait as long as their command says. */
+        if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) continue;
+        if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 &&
+            c->adapter->close)
+            c->adapter->close(c, false);
     }
 }

@@ -35,6 +35,17 @@ struct exec {
 #define ARGN(x, slot) ((x)->argv[(x)->args[(slot)].pos].n)
 #define ARGI(x, slot) ((x)->args[(slot)].i)
 #define ARGD(x, slot) ((x)->args[(slot)].d)
+#define ARGLD(x, slot) ((x)->args[(slot)].ld)
+
+/* For arguments declared keel_deferred_error: the matcher parsed the value
+ * but left a bad one for the handler to report at the point Redis would
+ * (e.g. after the key's type check). Replies the error and returns false. */
+static inline bool arg_ok(struct exec *x, int slot)
+{
+    if (!x->args[slot].err) return true;
+    reply_error(x->r, x->args[slot].err);
+    return false;
+}
 
 enum kernel_status {
     KERNEL_DONE = 0, /* feed the next command */
@@ -60,6 +71,8 @@ bool kernel_paused_for(const struct command *cmd);
 
 /* Work to run after each event-loop iteration: resumed clients. */
 void kernel_after_events(void);
+/* Periodic client housekeeping (server cron): idle `timeout`. */
+void kernel_cron(void);
 
 /* Statistics for INFO. */
 struct kernel_stats {

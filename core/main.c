@@ -25,6 +25,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
     store_cron(1000000 / g_config.hz / 4);
+    kernel_cron();
     kernel_after_events();
 }
 

@@ -365,7 +365,8 @@ static void active_expire_db(struct db *db, long long deadline)
 {
     for (;;) {
         int sampled = 0, expired = 0, i;
-        long long now = util_mstime(), ttl_sum = 0;
+        long long now = util_mstime();
+        long double ttl_sum = 0; /* far-future TTLs would overflow a long long */
         int ttl_n = 0;
         if (db->nexp == 0) {
             db->avg_ttl = 0;
@@ -383,8 +384,8 @@ static void active_expire_db(struct db *db, long long deadline)
             }
         }
         if (ttl_n) {
-            long long avg = ttl_sum / ttl_n;
-            db->avg_ttl = db->avg_ttl ? (db->avg_ttl / 50) * 49 + avg / 50 : avg;
+            long long avg = (long long)(ttl_sum / ttl_n);
+            db->avg_ttl = db->avg_ttl ? (long long)((long double)db->avg_ttl / 50 * 49 + (long double)avg / 50) : avg;
         }
         if (util_monotonic_us() > deadline) {
             g_store.stats.expired_time_cap_reached++;
@@ -405,4 +406,66 @@ void store_cron(long long budget_us)
         dict_maybe_shrink(&db->keys);
         if (dict_is_rehashing(&db->keys)) dict_rehash_ms(&db->keys, 1);
     }
+}
+
+/* ---- helpers for the keys group (cmd_keys.c) ---- */
+
+struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen)
+{
+    struct kv *e = lookup(db, key, klen, false);
+    if (e) g_store.stats.keyspace_hits++;
+    else g_store.stats.keyspace_misses++;
+    return e;
+}
+
+struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const char *ev, int klass)
+{
+    if (when != -1) {
+        if (!e->has_expire) {
+            struct kv *n = kv_reshape(e, true);
+            free(e); /* the value moved to n */
+            e = n;
+        }
+        kv_exp(e)->when = when;
+    }
+    store_add(db, e, ev, klass);
+    return e;
+}
+
+struct kv *store_rename(struct db *db, struct kv *e, const char *key, size_t klen,
+                        const char *ev_from, const char *ev_to)
+{
+    size_t hdr = e->has_expire ? sizeof(struct kv_exp) : 0;
+    size_t vlen = e->type == OBJ_STRING && e->enc == ENC_EMBSTR ? e->v.len : 0;
+    struct kv *n = xmalloc(sizeof(struct kv) + hdr + klen + vlen);
+
+    dict_unlink(&db->keys, kv_key(e), e->klen, siphash(kv_key(e), e->klen));
+    if (e->has_expire) exp_remove(db, e);
+    memcpy(n, e, sizeof(struct kv)); /* type, encoding, value, lru, expire flag */
+    n->node.next = NULL;
+    n->klen = (uint32_t)klen;
+    if (hdr) memcpy(n->data, e->data, hdr);
+    memcpy(n->data + hdr, key, klen);
+    if (vlen) memcpy(n->data + hdr + klen, kv_key(e) + e->klen, vlen);
+    dict_add(&db->keys, &n->node, siphash(key, klen));
+    if (n->has_expire) exp_add(db, n);
+    g_store.stats.dirty++;
+    if (ev_from) store_emit(db, kv_key(e), e->klen, ev_from, NOTIFY_GENERIC);
+    if (ev_to) store_emit(db, kv_key(n), n->klen, ev_to, NOTIFY_GENERIC);
+    free(e); /* the value moved to n */
+    return n;
+}
+
+void store_move(struct db *src, struct kv *e, struct db *dst, const char *ev_from,
+                const char *ev_to)
+{
+    uint64_t h = siphash(kv_key(e), e->klen);
+    dict_unlink(&src->keys, kv_key(e), e->klen, h);
+    if (e->has_expire) exp_remove(src, e);
+    e->node.next = NULL;
+    dict_add(&dst->keys, &e->node, h);
+    if (e->has_expire) exp_add(dst, e);
+    g_store.stats.dirty++;
+    if (ev_from) store_emit(src, kv_key(e), e->klen, ev_from, NOTIFY_GENERIC);
+    if (ev_to) store_emit(dst, kv_key(e), e->klen, ev_to, NOTIFY_GENERIC);
 }

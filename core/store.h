@@ -122,4 +122,22 @@ void store_cron(long long budget_us);
 void store_update_lruclock(void);
 unsigned long long store_idle_ms(struct kv *e);
 
+/* ---- helpers for the keys group (cmd_keys.c) ---- */
+
+/* As store_lookup_read (lazy expiry, hit/miss stats) but without touching
+ * the LRU clock: Redis's LOOKUP_NOTOUCH (TYPE, TTL, EXISTS, OBJECT). */
+struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen);
+/* Add e (key absent) with expire time `when` (unix ms; -1: none), emitting
+ * ev once (COPY). Returns e (it may move). */
+struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const char *ev, int klass);
+/* Rename e (present in db) to key (absent in db): the value and TTL move
+ * without a copy. Emits ev_from on the old name, then ev_to on the new one
+ * (NOTIFY_GENERIC). Returns the entry under its new name (e is freed). */
+struct kv *store_rename(struct db *db, struct kv *e, const char *key, size_t klen,
+                        const char *ev_from, const char *ev_to);
+/* Move e from src to dst (its key absent in dst), TTL included. Emits
+ * ev_from in src, then ev_to in dst (NOTIFY_GENERIC). */
+void store_move(struct db *src, struct kv *e, struct db *dst, const char *ev_from,
+                const char *ev_to);
+
 #endif

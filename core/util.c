@@ -104,7 +104,7 @@ bool util_str2ld(const char *s, size_t n, long double *out)
     buf[n] = 0;
     errno = 0;
     v = strtold(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+    if (isspace((unsigned char)buf[0]) || end != buf + n ||
         (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
         isnan(v))
         return false;
@@ -123,7 +123,7 @@ bool util_str2d(const char *s, size_t n, double *out)
     buf[n] = 0;
     errno = 0;
     v = strtod(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+    if (isspace((unsigned char)buf[0]) || end != buf + n ||
         (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
         isnan(v))
         return false;

@@ -344,24 +344,32 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, str
 {
     struct argval *v = &m->args[a->slot];
     const struct argv_ref *w = &m->argv[pos];
+    const char *err = NULL;
     switch (a->type) {
     case ARG_INTEGER:
     case ARG_UNIX_TIME:
-        if (!util_str2ll(w->p, w->n, &v->i)) {
-            if (a->parse_error) reply_error(r, a->parse_error);
-            else reply_err(r, E_NOT_INT);
-            return false;
-        }
-        return true;
+        if (!util_str2ll(w->p, w->n, &v->i))
+            err = a->parse_error ? a->parse_error : err_table[E_NOT_INT].text;
+        break;
     case ARG_DOUBLE:
-        if (!util_str2d(w->p, w->n, &v->d)) {
-            if (a->parse_error) reply_error(r, a->parse_error);
-            else reply_err(r, E_NOT_FLOAT);
-            return false;
+        if (a->flags & AF_LONG_DOUBLE) {
+            if (!util_str2ld(w->p, w->n, &v->ld))
+                err = a->parse_error ? a->parse_error : err_table[E_NOT_FLOAT].text;
+            v->d = (double)v->ld;
+        } else if (!util_str2d(w->p, w->n, &v->d)) {
+            err = a->parse_error ? a->parse_error : err_table[E_NOT_FLOAT].text;
         }
-        return true;
+        break;
     default: return true;
     }
+    if (!err) return true;
+    if (a->flags & AF_DEFER_ERROR) {
+        /* The handler reports it when Redis would (after its key checks). */
+        if (!v->err) v->err = err;
+        return true;
+    }
+    reply_error(r, err);
+    return false;
 }
 
 static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r)
@@ -421,9 +429,10 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     }
     ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
     if (!ok) {
-        if (cmd->syntax_error && m.bad >= 0) {
-            char w[130];
-            clip(w, sizeof(w), &argv[m.bad], 128);
+        if (cmd->syntax_error) {
+            /* The offending word, or "" when the words ran out. */
+            char w[130] = "";
+            if (m.bad >= 0) clip(w, sizeof(w), &argv[m.bad], 128);
             reply_errorf(r, cmd->syntax_error, w);
         } else {
             reply_err(r, E_SYNTAX);
@@ -441,55 +450,161 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     return convert(&m, cmd->args, cmd->nargs, r);
 }
 
-/* ---- keys from key specs ---- */
+/* ---- keys from key specs (COMMAND GETKEYS, GETKEYSANDFLAGS) ---- */
 
-int registry_getkeys(const struct command *cmd, int argc, const struct argv_ref *argv, int *out,
-                     int max)
+/* Key spec flag bits, in registry_keyspec_flag_names order. */
+enum {
+    KSF_RO = 1 << 0,
+    KSF_RW = 1 << 1,
+    KSF_OW = 1 << 2,
+    KSF_RM = 1 << 3,
+    KSF_ACCESS = 1 << 4,
+    KSF_UPDATE = 1 << 5,
+    KSF_INSERT = 1 << 6,
+    KSF_DELETE = 1 << 7,
+    KSF_NOT_KEY = 1 << 8,
+    KSF_INCOMPLETE = 1 << 9,
+    KSF_VARIABLE_FLAGS = 1 << 10,
+};
+
+static void keys_add(int *pos, int *flags, int max, int *n, int at, int fl)
+{
+    if (*n < max) {
+        pos[*n] = at;
+        if (flags) flags[*n] = fl;
+    }
+    (*n)++;
+}
+
+/* Redis's getKeysUsingKeySpecs: -1 when a spec is invalid or incomplete
+ * for this argv (the caller may then fall back to a command's own rule). */
+static int keys_from_specs(const struct command *cmd, int argc, const struct argv_ref *argv,
+                           int *pos, int *flags, int max)
 {
     int n = 0, s;
     for (s = 0; s < cmd->nkey_specs; s++) {
         const struct key_spec *ks = &cmd->key_specs[s];
-        int first = 0, last, step, j;
+        long first = 0, last, step, i;
+        if (ks->flags & KSF_NOT_KEY) continue;
         if (ks->bs_type == KS_BS_INDEX) {
             first = ks->bs_index;
         } else if (ks->bs_type == KS_BS_KEYWORD) {
-            int start = ks->bs_startfrom > 0 ? ks->bs_startfrom : argc + ks->bs_startfrom;
-            int end = ks->bs_startfrom > 0 ? argc - 1 : 0;
-            int inc = ks->bs_startfrom > 0 ? 1 : -1;
-            for (j = start; inc > 0 ? j <= end : j >= end; j += inc) {
-                if (j < 0 || j >= argc) break;
-                if (tok_eq(&argv[j], ks->bs_keyword)) {
-                    first = j + 1;
+            /* As Redis: the scan stops before end (argc-1 forward, 1 backward). */
+            long start = ks->bs_startfrom > 0 ? ks->bs_startfrom : argc + ks->bs_startfrom;
+            long end = ks->bs_startfrom > 0 ? argc - 1 : 1;
+            for (i = start; i != end; i = start <= end ? i + 1 : i - 1) {
+                if (i >= argc || i < 1) break;
+                if (tok_eq(&argv[i], ks->bs_keyword)) {
+                    first = i + 1;
                     break;
                 }
             }
-            if (!first) continue;
+            if (!first) continue; /* keyword not found */
         } else {
-            continue;
+            return -1;
         }
-        if (first >= argc) continue;
         if (ks->fk_type == KS_FK_RANGE) {
             step = ks->fk_keystep;
-            if (ks->fk_lastkey >= 0) last = first + ks->fk_lastkey;
-            else if (ks->fk_limit <= 1) last = argc + ks->fk_lastkey;
-            else last = first + ((argc - first) / ks->fk_limit + ks->fk_lastkey);
+            if (ks->fk_lastkey >= 0)
+                last = first + ks->fk_lastkey;
+            else if (!ks->fk_limit)
+                last = argc + ks->fk_lastkey;
+            else
+                last = first + ((argc - first) / ks->fk_limit + ks->fk_lastkey);
         } else if (ks->fk_type == KS_FK_KEYNUM) {
             long long num;
-            int idx = first + ks->fk_keynumidx;
-            if (idx >= argc || !util_str2ll(argv[idx].p, argv[idx].n, &num) || num < 0) continue;
+            long idx = first + ks->fk_keynumidx;
             step = ks->fk_kstep;
-            first = first + ks->fk_firstkey;
-            last = first + (int)num * step - 1;
+            if (idx >= argc || idx < 0 || !util_str2ll(argv[idx].p, argv[idx].n, &num) || num < 0)
+                return -1;
+            first += ks->fk_firstkey;
+            last = first + (long)(int)num - 1;
         } else {
-            continue;
+            return -1;
         }
-        if (last >= argc) last = argc - 1;
-        for (j = first; j <= last && step > 0; j += step) {
-            if (n < max) out[n] = j;
-            n++;
-        }
+        if (last >= argc || last < first || first >= argc) return -1;
+        for (i = first; i <= last && step > 0; i += step)
+            keys_add(pos, flags, max, &n, (int)i, ks->flags);
+        if (ks->flags & KSF_INCOMPLETE) return -1;
     }
     return n;
+}
+
+/* Redis's genericGetKeys (atoi on the count, no key flags, as Redis): the
+ * fallback of the numkeys commands when their spec does not parse. */
+static int keys_generic(int store, int countidx, int firstidx, int kstep, int argc,
+                        const struct argv_ref *argv, int *pos, int *flags, int max)
+{
+    char buf[32];
+    size_t len;
+    int num, i, n = 0;
+    if (countidx >= argc) return 0;
+    len = argv[countidx].n < sizeof(buf) - 1 ? argv[countidx].n : sizeof(buf) - 1;
+    memcpy(buf, argv[countidx].p, len);
+    buf[len] = 0;
+    num = atoi(buf);
+    if (num < 1 || num > (argc - firstidx) / kstep) return 0;
+    for (i = 0; i < num; i++)
+        keys_add(pos, flags, max, &n, firstidx + i * kstep, 0);
+    if (store) keys_add(pos, flags, max, &n, store, 0);
+    return n;
+}
+
+/* The getkeys_proc fallbacks Redis 7.0 has for commands whose specs may
+ * fail (numkeys) or whose flags vary (SET): {name, store, count, first, step}. */
+static const struct {
+    const char *name;
+    int store, count, first, step;
+} generic_keys[] = {
+    {"eval", 0, 2, 3, 1},        {"evalsha", 0, 2, 3, 1},     {"eval_ro", 0, 2, 3, 1},
+    {"evalsha_ro", 0, 2, 3, 1},  {"fcall", 0, 2, 3, 1},       {"fcall_ro", 0, 2, 3, 1},
+    {"zunionstore", 1, 2, 3, 1}, {"zinterstore", 1, 2, 3, 1}, {"zdiffstore", 1, 2, 3, 1},
+    {"zunion", 0, 1, 2, 1},      {"zinter", 0, 1, 2, 1},      {"zdiff", 0, 1, 2, 1},
+    {"zintercard", 0, 1, 2, 1},  {"sintercard", 0, 1, 2, 1},  {"lmpop", 0, 1, 2, 1},
+    {"zmpop", 0, 1, 2, 1},       {"blmpop", 0, 2, 3, 1},      {"bzmpop", 0, 2, 3, 1},
+};
+
+int registry_getkeys_flags(const struct command *cmd, int argc, const struct argv_ref *argv,
+                           int *pos, int *flags, int max)
+{
+    int s, all = 0, missing = 0, n;
+    size_t g;
+    for (s = 0; s < cmd->nkey_specs; s++) {
+        all |= cmd->key_specs[s].flags;
+        missing |= ~cmd->key_specs[s].flags;
+    }
+    if (!strcmp(cmd->fullname, "set")) {
+        /* setGetKeys: the flags depend on GET. */
+        int i, fl = KSF_OW | KSF_UPDATE;
+        for (i = 3; i < argc; i++)
+            if (tok_eq(&argv[i], "get")) fl = KSF_RW | KSF_ACCESS | KSF_UPDATE;
+        n = 0;
+        keys_add(pos, flags, max, &n, 1, fl);
+        return n;
+    }
+    if ((missing & KSF_NOT_KEY) && !(all & KSF_VARIABLE_FLAGS)) {
+        n = keys_from_specs(cmd, argc, argv, pos, flags, max);
+        if (n >= 0) return n;
+    }
+    for (g = 0; g < sizeof(generic_keys) / sizeof(generic_keys[0]); g++)
+        if (!strcmp(cmd->fullname, generic_keys[g].name))
+            return keys_generic(generic_keys[g].store, generic_keys[g].count, generic_keys[g].first,
+                                generic_keys[g].step, argc, argv, pos, flags, max);
+    return -1;
+}
+
+int registry_getkeys(const struct command *cmd, int argc, const struct argv_ref *argv, int *out,
+                     int max)
+{
+    return registry_getkeys_flags(cmd, argc, argv, out, NULL, max);
+}
+
+bool registry_has_keys(const struct command *cmd)
+{
+    int s;
+    for (s = 0; s < cmd->nkey_specs; s++)
+        if (!(cmd->key_specs[s].flags & KSF_NOT_KEY)) return true;
+    return false;
 }
 
 /* ---- COMMAND INFO ---- */

@@ -26,7 +26,14 @@ enum arg_type {
     ARG_BLOCK,
 };
 
-enum { AF_OPTIONAL = 1, AF_MULTIPLE = 2, AF_MULTIPLE_TOKEN = 4, AF_MULTI_CHOICE = 8 };
+enum {
+    AF_OPTIONAL = 1,
+    AF_MULTIPLE = 2,
+    AF_MULTIPLE_TOKEN = 4,
+    AF_MULTI_CHOICE = 8, /* keel_multi_choice: several children of a oneof */
+    AF_DEFER_ERROR = 16, /* keel_deferred_error: a bad value is reported by the handler */
+    AF_LONG_DOUBLE = 32, /* keel_long_double: a double parsed as long double (INCRBYFLOAT) */
+};
 
 struct arg_spec {
     const char *name;
@@ -132,6 +139,8 @@ struct argval {
     unsigned mask;
     long long i;
     double d;
+    long double ld;  /* AF_LONG_DOUBLE */
+    const char *err; /* AF_DEFER_ERROR: the error its value gave, for the handler */
 };
 
 #define MAX_SLOTS 64
@@ -158,9 +167,17 @@ struct command *registry_resolve(int argc, const struct argv_ref *argv, struct r
 bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,
                     struct argval *args, struct reply *r);
 /* Keys of a command invocation, from its key specs (COMMAND GETKEYS,
- * routing). Returns the number of keys, indexes in out (max n). */
+ * routing), as Redis's getKeysFromCommandWithSpecs. Returns the number of
+ * keys (argv indexes in out, at most max written; the count may exceed
+ * max), or -1 when the arguments do not fit the key specs. */
 int registry_getkeys(const struct command *cmd, int argc, const struct argv_ref *argv, int *out,
                      int max);
+/* The same with each key's key-spec flags (bits of registry_keyspec_flag_names)
+ * in flags (may be NULL): COMMAND GETKEYSANDFLAGS. */
+int registry_getkeys_flags(const struct command *cmd, int argc, const struct argv_ref *argv,
+                           int *pos, int *flags, int max);
+/* Whether cmd declares keys (a key spec not marked NOT_KEY). */
+bool registry_has_keys(const struct command *cmd);
 
 /* COMMAND INFO / DOCS replies for one command. */
 void registry_reply_info(struct reply *r, const struct command *cmd);

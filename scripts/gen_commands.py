@@ -109,6 +109,10 @@ def main():
                 flags.append("AF_MULTIPLE_TOKEN")
             if a.get("keel_multi_choice"):
                 flags.append("AF_MULTI_CHOICE")
+            if a.get("keel_deferred_error"):
+                flags.append("AF_DEFER_ERROR")
+            if a.get("keel_long_double"):
+                flags.append("AF_LONG_DOUBLE")
             entries.append("    {%s, %s, %s, %s, %d, %s, %s, %s, %d, %d, %s, %s}," % (
                 cstr(a["name"]), ARGTYPES[t], cstr(a.get("token")),
                 "|".join(flags) or "0", a.get("key_spec_index", -1), cstr(a.get("since")),

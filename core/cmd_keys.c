@@ -4,10 +4,8 @@
  * mutation goes through the store (core/store.h) with Redis's event name. */
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../config/config.h"
 #include "commands_gen.h"
@@ -95,15 +93,13 @@ void cmd_touch(struct exec *x)
 enum { COND_NX = 1, COND_XX = 2, COND_GT = 4, COND_LT = 8 }; /* schema order */
 
 /* The shared body of EXPIRE PEXPIRE EXPIREAT PEXPIREAT, as Redis's
- * expireGenericCommand: options are checked before the number. The number
- * is parsed here (the schema marks it keel_raw so that an option conflict
- * is reported first, as Redis does). */
+ * expireGenericCommand: options are checked before the number (whose parse
+ * error the schema defers to here, keel_deferred_error). */
 static void expire_generic(struct exec *x, int s_key, int s_num, int s_cond, long long basetime,
                            bool seconds)
 {
     const char *key = ARGP(x, s_key);
     size_t klen = ARGN(x, s_key);
-    const struct argv_ref *num = SLOT_REF(x, s_num);
     unsigned cond = HAS(x, s_cond) ? ARG(x, s_cond)->mask : 0;
     long long when, cur;
     struct kv *e;
@@ -116,10 +112,11 @@ static void expire_generic(struct exec *x, int s_key, int s_num, int s_cond, lon
         reply_error(x->r, "ERR GT and LT options at the same time are not compatible");
         return;
     }
-    if (!util_str2ll(num->p, num->n, &when)) {
-        reply_err(x->r, E_NOT_INT);
+    if (ARG(x, s_num)->err) {
+        reply_error(x->r, ARG(x, s_num)->err);
         return;
     }
+    when = ARGI(x, s_num);
     if (seconds) {
         if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) {
             reply_errorf(x->r, "ERR invalid expire time in '%s' command", x->cmd->fullname);
@@ -312,7 +309,8 @@ static void scan_one(void *priv, struct dnode *node)
 
 /* Parse a cursor as Redis's parseScanCursorOrReply (strtoul): no leading
  * space, an optional sign (a negative value wraps), decimal digits to the
- * end of the C string (an empty string is 0), no overflow. */
+ * end of the C string (an empty string is 0), no overflow. The schema
+ * defers the cursor's signed-integer parse error to here. */
 static bool parse_cursor(const char *p, size_t n, uint64_t *out)
 {
     char small[64], *s = small, *end;

@@ -62,11 +62,13 @@ void cmd_flushall(struct exec *x)
 void cmd_swapdb(struct exec *x)
 {
     long long a = ARGI(x, A_SWAPDB_index1), b = ARGI(x, A_SWAPDB_index2);
-    /* Redis reads both as C ints first. */
+    /* Redis reads both as C ints, the first before the second (index2's
+     * parse error is deferred to here). */
     if (a < INT_MIN || a > INT_MAX) {
         reply_error(x->r, "ERR invalid first DB index");
         return;
     }
+    if (!arg_ok(x, A_SWAPDB_index2)) return; /* "invalid second DB index" */
     if (b < INT_MIN || b > INT_MAX) {
         reply_error(x->r, "ERR invalid second DB index");
         return;
@@ -278,6 +280,18 @@ static void sampler_start(void)
     sampler.ev = event_new(g_server.base, -1, EV_PERSIST, on_sample, NULL);
     if (sampler.ev) event_add(sampler.ev, &tv);
     sample_now();
+}
+
+/* CONFIG RESETSTAT (config/cmd_config.c): clear what INFO keeps here, as
+ * Redis's resetErrorTableStats and its instantaneous-metric reset. */
+void info_reset_stats(void);
+void info_reset_stats(void)
+{
+    n_err_stats = 0;
+    memset(sampler.rate, 0, sizeof(sampler.rate));
+    sampler.idx = 0;
+    sampler.last_ms = 0;
+    if (sampler.ev) sample_now(); /* rebase on the counters just reset */
 }
 
 static long long sample_avg(int k)

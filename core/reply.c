@@ -86,7 +86,7 @@ void reply_help(struct reply *r, const char *cmd, const char *const *lines)
     r->ops->status(r, buf, strlen(buf));
     for (i = 0; i < n; i++) r->ops->status(r, lines[i], strlen(lines[i]));
     r->ops->status(r, "HELP", 4);
-    r->ops->status(r, "    Print this help.", 20);
+    r->ops->status(r, "    Prints this help.", 21);
     /* Redis ends every help with these two lines (HELP and its text). */
 }
 

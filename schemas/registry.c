@@ -150,7 +150,11 @@ struct mctx {
     int *pool; /* repetition lists */
     int npool, cappool;
     int bad; /* argv index of the word that broke the grammar, or -1 */
+    struct reply *r;
+    bool replied; /* in-order mode: a value error was already replied */
 };
+
+static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r);
 
 static bool tok_eq(const struct argv_ref *a, const char *tok) { return util_eqci(a->p, a->n, tok); }
 
@@ -271,6 +275,12 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
     default:
         if (*i >= end) return false;
         (*i)++;
+        /* keel_parse_in_order: Redis's loop parses each value as it meets it,
+         * so the first problem, structural or not, wins. */
+        if (m->cmd->in_order && !convert_value(m, a, *i - 1, m->r)) {
+            m->replied = true;
+            return false;
+        }
         break;
     }
     v->present = true;
@@ -298,7 +308,14 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                 for (t = j; t < k; t++)
                     if (lead_matches(&s[t], &m->argv[*i])) break;
                 if (t == k) break;
-                if (!match_one(m, &s[t], i, end)) return false;
+                {
+                    int tokpos = *i;
+                    if (!match_one(m, &s[t], i, end)) {
+                        /* Ran out of words inside it: blame its token. */
+                        if (m->bad < 0) m->bad = tokpos;
+                        return false;
+                    }
+                }
             }
             (void)rest;
             j = k;
@@ -412,6 +429,8 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     m.pool = argc <= 64 ? pool_small : NULL;
     m.npool = 0;
     m.bad = -1;
+    m.r = r;
+    m.replied = false;
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
      * the handler sees argv as given. */
     if (cmd->nargs == 0) return true;
@@ -429,6 +448,7 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     }
     ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
     if (!ok) {
+        if (m.replied) return false;
         if (cmd->syntax_error) {
             /* The offending word, or "" when the words ran out. */
             char w[130] = "";
@@ -447,6 +467,7 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
         for (k = 0; k < cmd->nslots; k++)
             if (args[k].list) args[k].list = keep + (args[k].list - pool_small);
     }
+    if (cmd->in_order) return true;
     return convert(&m, cmd->args, cmd->nargs, r);
 }
 

@@ -114,6 +114,7 @@ struct command {
     int nslots;
     int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
     const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
+    int in_order;             /* keel_parse_in_order: values convert as they are met */
     cmd_fn fn;
     int nsub;
     struct command **subs;

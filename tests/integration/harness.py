@@ -619,6 +619,11 @@ class Parsed(Cmd):
             return False
 
 
+def _short(v, limit=1500):
+    t = repr(v)
+    return t if len(t) <= limit else t[:limit] + "...(%d bytes)" % len(v)
+
+
 class Differ:
     """Runs the same commands against Keel and the Redis oracle and compares
     raw reply bytes. Each run uses fresh connections after FLUSHALL on both."""
@@ -674,8 +679,8 @@ class Differ:
             same = (cmd.same(k, r) if isinstance(cmd, Cmd) and isinstance(k, bytes)
                     and isinstance(r, bytes) else k == r)
             if not same:
-                bad.append("#%d %s\n    keel:  %r\n    redis: %r" % (
-                    i, cmd if isinstance(cmd, Cmd) else show_cmd(cmd), k, r))
+                bad.append("#%d %s\n    keel:  %s\n    redis: %s" % (
+                    i, cmd if isinstance(cmd, Cmd) else show_cmd(cmd), _short(k), _short(r)))
         if bad:
             mode = "RESP3" if resp3 else ("inline" if inline else "RESP2")
             raise AssertionError("%d/%d replies differ (%s):\n%s" % (
@@ -698,6 +703,24 @@ def C(line):
     """'SET k "a b" EX 10' -> ['SET', 'k', 'a b', 'EX', '10'] (shell-like quoting)."""
     import shlex
     return shlex.split(line)
+
+
+def assert_same_bytes(keel, redis, what="reply"):
+    """assert keel == redis for (possibly huge) bytes or (bytes, closed) pairs,
+    with a short message (pytest's own diff of megabyte strings takes forever)."""
+    if keel == redis:
+        return
+    if isinstance(keel, tuple) and isinstance(redis, tuple):
+        if keel[1:] != redis[1:]:
+            raise AssertionError("%s: connection closed: keel %r, redis %r; data keel %r redis %r"
+                                 % (what, keel[1:], redis[1:], keel[0][:300], redis[0][:300]))
+        keel, redis = keel[0], redis[0]
+    n = min(len(keel), len(redis))
+    i = next((j for j in range(n) if keel[j] != redis[j]), n)
+    lo = max(0, i - 60)
+    raise AssertionError(
+        "%s differs at byte %d (keel %d bytes, redis %d bytes)\n  keel:  ...%r\n  redis: ...%r"
+        % (what, i, len(keel), len(redis), keel[lo:i + 200], redis[lo:i + 200]))
 
 
 def cmds(*lines):

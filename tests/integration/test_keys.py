@@ -333,10 +333,10 @@ def test_keys_resp3(diff, name):
     diff.resp3(cmds(*CASES[name]))
 
 
-# Cases that need Redis's order "options before the number" (EXPIRE) or
-# strtoul's cursor grammar (SCAN): the schema marks those arguments keel_raw,
-# which the registry honours once it supports that extension.
-RAW_CASES = {
+# Redis's order "options before the number" (EXPIRE) and strtoul's cursor
+# grammar (SCAN): the schema defers those values' errors to the handler
+# (keel_deferred_error).
+DEFERRED_CASES = {
     "expire_conflict_before_number": ["SET k v", "EXPIRE k abc NX XX", "PEXPIRE k 1.5 GT LT",
                                       "EXPIREAT k x NX LT", "PEXPIREAT k '' XX NX",
                                       "EXPIRE k abc NX", "TTL k"],
@@ -350,10 +350,9 @@ RAW_CASES = {
 }
 
 
-@pytest.mark.xfail(strict=False, reason="needs the registry's keel_raw extension")
-@pytest.mark.parametrize("name", sorted(RAW_CASES))
-def test_keys_raw_args(diff, name):
-    diff(cmds(*RAW_CASES[name]))
+@pytest.mark.parametrize("name", sorted(DEFERRED_CASES))
+def test_keys_deferred_errors(diff, name):
+    diff(cmds(*DEFERRED_CASES[name]))
 
 
 # ---------------------------------------------------------------------------

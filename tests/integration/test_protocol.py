@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import RawConn, encode, encode_many, ping_ok, split_replies
+from harness import RawConn, assert_same_bytes, encode, encode_many, ping_ok, split_replies
 
 
 def exchange(port, data, settle=1.0, chunks=None):
@@ -67,7 +67,7 @@ MALFORMED = {
 @pytest.mark.parametrize("name", sorted(MALFORMED))
 def test_malformed_same_as_redis(keel, oracle, name):
     k, r = both(keel, oracle, MALFORMED[name])
-    assert k == r, "keel %r\nredis %r" % (k, r)
+    assert_same_bytes(k, r)
 
 
 def test_post_multibulk_closes(keel, oracle):
@@ -78,18 +78,18 @@ def test_post_multibulk_closes(keel, oracle):
 
 def test_too_big_inline(keel, oracle):
     k, r = both(keel, oracle, b"a" * 70000, settle=2.0)
-    assert k == r, "keel %r\nredis %r" % (k, r)
+    assert_same_bytes(k, r)
     assert r[0].startswith(b"-ERR Protocol error: too big inline request")
 
 
 def test_too_big_mbulk_count_string(keel, oracle):
     k, r = both(keel, oracle, b"*" + b"1" * 70000, settle=2.0)
-    assert k == r, "keel %r\nredis %r" % (k, r)
+    assert_same_bytes(k, r)
 
 
 def test_too_big_bulk_count_string(keel, oracle):
     k, r = both(keel, oracle, b"*1\r\n$" + b"1" * 70000, settle=2.0)
-    assert k == r, "keel %r\nredis %r" % (k, r)
+    assert_same_bytes(k, r)
 
 
 def test_mbulk_count_2000000000(keel):
@@ -134,7 +134,7 @@ def test_lenient_inputs_same_as_redis(keel, oracle, raw, data, n):
         raw(port, b"FLUSHALL\r\n")
     k = raw(keel.port, data, n)
     r = raw(oracle.port, data, n)
-    assert k == r, "keel %r\nredis %r" % (k, r)
+    assert_same_bytes(k, r)
 
 
 # ---------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_pipeline_1000_in_one_write(keel, oracle):
     data = encode_many(cmds)
     k = _replies(keel.port, data, len(cmds))
     r = _replies(oracle.port, data, len(cmds))
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def test_pipeline_10000_in_one_write(keel, oracle):
@@ -187,14 +187,14 @@ def test_pipeline_10000_in_one_write(keel, oracle):
     data = encode_many(cmds)
     k = _replies(keel.port, data, len(cmds))
     r = _replies(oracle.port, data, len(cmds))
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def test_pipeline_inline_1000(keel, oracle):
     data = b"".join(b"INCR n\r\n" for _ in range(1000)) + b"GET n\r\n"
     k = _replies(keel.port, data, 1001)
     r = _replies(oracle.port, data, 1001)
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def test_pipeline_mixed_errors(keel, oracle):
@@ -203,7 +203,7 @@ def test_pipeline_mixed_errors(keel, oracle):
     data = encode_many(cmds) + b"PING inline\r\n"
     k = _replies(keel.port, data, len(cmds) + 1)
     r = _replies(oracle.port, data, len(cmds) + 1)
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def _byte_chunks(data):
@@ -230,7 +230,7 @@ def test_fragmented_one_byte_writes(keel, oracle):
     n = len(cmds) + 2
     k = _replies(keel.port, data, n, chunks=_byte_chunks)
     r = _replies(oracle.port, data, n, chunks=_byte_chunks)
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def test_fragmented_random_writes(keel, oracle):
@@ -238,7 +238,7 @@ def test_fragmented_random_writes(keel, oracle):
     data = encode_many(cmds)
     k = _replies(keel.port, data, len(cmds), chunks=_random_chunks)
     r = _replies(oracle.port, data, len(cmds), chunks=_random_chunks)
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def _big_chunks(data, seed=11):
@@ -255,7 +255,7 @@ def test_large_value_roundtrip(keel, oracle):
     data = encode(["SET", "big", big]) + encode(["STRLEN", "big"]) + encode(["GET", "big"])
     k = _replies(keel.port, data, 3, chunks=_big_chunks, timeout=60)
     r = _replies(oracle.port, data, 3, chunks=_big_chunks, timeout=60)
-    assert k == r
+    assert_same_bytes(k, r)
 
 
 def test_bulk_without_crlf_survives(keel):

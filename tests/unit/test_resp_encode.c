@@ -362,12 +362,12 @@ START_TEST(helpers)
         ck_assert_mem_eq(e.o.buf, "-ERR xxx", 8);
         e.o.len = 0;
     }
-    /* addReplyHelp's layout */
+    /* addReplyHelp's layout (as OBJECT HELP on redis-server 7.0.15) */
     reply_help(&e.r, "OBJECT", lines);
     EXPECT(&e,
            "*5\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
            "+ENCODING <key>\r\n+    Return the kind of encoding.\r\n+HELP\r\n"
-           "+    Print this help.\r\n",
+           "+    Prints this help.\r\n",
            "help");
     obuf_free(&e.o);
 

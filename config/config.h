@@ -33,6 +33,14 @@ struct keel_config {
     int active_expire; /* keel: active expiry cycle on/off */
     long long max_multibulk_len; /* keel: most arguments one command may have */
     int io_threads;
+    /* compact encodings of small aggregates (Redis's names and defaults) */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;
+    long long set_max_intset_entries;
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
+    int list_max_listpack_size;
+    int list_compress_depth;
 };
 
 extern struct keel_config g_config;

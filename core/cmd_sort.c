@@ -1,0 +1,1 @@
+/* placeholder: filled by its group's work (issue 3) */

@@ -188,103 +188,99 @@ int util_ld2str(char *buf, size_t len, long double v)
 
 static int lower(int c) { return tolower((unsigned char)c); }
 
-static int glob_rec(const char *p, size_t pl, const char *s, size_t sl, bool nocase, int depth)
+/* Match one pattern element (a literal, '?', an escape or a [class]) at
+ * character c; sets *used to the pattern bytes it spans. */
+static bool glob_elem(const char *p, size_t pl, unsigned char c, bool nocase, size_t *used)
 {
-    if (depth > 1000) return 0;
-    while (pl && sl) {
-        switch (*p) {
-        case '*':
-            while (pl > 1 && p[1] == '*') {
-                p++;
-                pl--;
-            }
-            if (pl == 1) return 1;
-            while (sl) {
-                int r = glob_rec(p + 1, pl - 1, s, sl, nocase, depth + 1);
-                if (r) return r;
-                s++;
-                sl--;
-            }
-            return 0;
-        case '?':
-            s++;
-            sl--;
-            break;
-        case '[': {
-            bool neg, match = false;
-            p++;
-            pl--;
-            neg = pl && *p == '^';
-            if (neg) {
-                p++;
-                pl--;
-            }
-            while (pl) {
-                if (*p == '\\' && pl >= 2) {
-                    p++;
-                    pl--;
-                    if (*p == *s) match = true;
-                } else if (*p == ']') {
-                    break;
-                } else if (pl >= 3 && p[1] == '-') {
-                    int a = (unsigned char)p[0], b = (unsigned char)p[2], c = (unsigned char)*s;
-                    if (a > b) {
-                        int t = a;
-                        a = b;
-                        b = t;
-                    }
-                    if (nocase) {
-                        a = lower(a);
-                        b = lower(b);
-                        c = lower(c);
-                    }
-                    p += 2;
-                    pl -= 2;
-                    if (c >= a && c <= b) match = true;
-                } else if (nocase ? lower(*p) == lower(*s) : *p == *s) {
-                    match = true;
+    switch (*p) {
+    case '?': *used = 1; return true;
+    case '[': {
+        const char *q = p + 1;
+        size_t ql = pl - 1;
+        bool neg, match = false;
+        neg = ql && *q == '^';
+        if (neg) {
+            q++;
+            ql--;
+        }
+        for (;;) {
+            if (ql == 0) break; /* unterminated: the class runs to the end */
+            if (*q == '\\' && ql >= 2) {
+                q++;
+                ql--;
+                if ((unsigned char)*q == c) match = true;
+            } else if (*q == ']') {
+                q++;
+                ql--;
+                break;
+            } else if (ql >= 3 && q[1] == '-') {
+                int a = (unsigned char)q[0], b = (unsigned char)q[2], x = c;
+                if (a > b) {
+                    int t = a;
+                    a = b;
+                    b = t;
                 }
-                p++;
-                pl--;
+                if (nocase) {
+                    a = lower(a);
+                    b = lower(b);
+                    x = lower(x);
+                }
+                q += 2;
+                ql -= 2;
+                if (x >= a && x <= b) match = true;
+            } else if (nocase ? lower(*q) == lower(c) : (unsigned char)*q == c) {
+                match = true;
             }
-            if (pl == 0) { /* pattern ended inside the class: treat ']' as there */
-                p--;
-                pl++;
-            }
-            if (neg) match = !match;
-            if (!match) return 0;
-            s++;
-            sl--;
-            break;
+            q++;
+            ql--;
         }
-        case '\\':
-            if (pl >= 2) {
-                p++;
-                pl--;
-            }
-            /* fall through */
-        default:
-            if (nocase ? lower(*p) != lower(*s) : *p != *s) return 0;
-            s++;
-            sl--;
-            break;
-        }
-        p++;
-        pl--;
-        if (sl == 0) {
-            while (pl && *p == '*') {
-                p++;
-                pl--;
-            }
-            break;
-        }
+        *used = (size_t)(q - p);
+        return neg ? !match : match;
     }
-    return pl == 0 && sl == 0;
+    case '\\':
+        if (pl >= 2) {
+            *used = 2;
+            return nocase ? lower(p[1]) == lower(c) : (unsigned char)p[1] == c;
+        }
+        /* a trailing backslash is itself */
+        __attribute__((fallthrough));
+    default:
+        *used = 1;
+        return nocase ? lower(*p) == lower(c) : (unsigned char)*p == c;
+    }
 }
 
+/* Glob matching as Redis's stringmatchlen, in O(pattern * string): on a
+ * mismatch only the last '*' is retried one character further on, which
+ * is enough for globs (an earlier star could not do better). */
 bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool nocase)
 {
-    return glob_rec(pat, plen, s, slen, nocase, 0) != 0;
+    size_t pi = 0, si = 0, star_p = 0, star_s = 0, used;
+    bool have_star = false;
+    /* Redis's matcher never enters its loop for an empty string, so its
+     * trailing-star skip does not apply: "" matches only "" (KEYS * has its
+     * own all-keys shortcut). */
+    if (slen == 0) return plen == 0;
+    while (si < slen) {
+        if (pi < plen && pat[pi] == '*') {
+            while (pi < plen && pat[pi] == '*') pi++;
+            if (pi == plen) return true;
+            have_star = true;
+            star_p = pi;
+            star_s = si;
+            continue;
+        }
+        if (pi < plen && glob_elem(pat + pi, plen - pi, (unsigned char)s[si], nocase, &used)) {
+            pi += used;
+            si++;
+            continue;
+        }
+        if (!have_star) return false;
+        pi = star_p;
+        si = ++star_s;
+    }
+    while (pi < plen && pat[pi] == '*') pi++;
+    return pi == plen;
 }
 
 long long util_ustime(void)

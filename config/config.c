@@ -78,7 +78,7 @@ const struct config_entry config_table[] = {
     {"io-threads", NULL, CT_INT, &g_config.io_threads, "1", 1, 128, false,
      "Accepted for compatibility; Keel runs one thread", NULL, NULL},
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL,
-     &g_config.hash_max_listpack_entries, "128", 0, LL_MAX_, true,
+     &g_config.hash_max_listpack_entries, "512", 0, LL_MAX_, true,
      "Hashes with at most this many fields use a listpack", NULL, NULL},
     {"hash-max-listpack-value", "hash-max-ziplist-value", CT_LL,
      &g_config.hash_max_listpack_value, "64", 0, LL_MAX_, true,

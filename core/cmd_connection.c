@@ -2,15 +2,12 @@
  * HELLO AUTH and CLIENT's subcommands (ID SETNAME GETNAME LIST INFO KILL
  * NO-EVICT PAUSE UNPAUSE SETINFO HELP). Authentication knows one user,
  * "default", whose password is `requirepass` (none: any password). */
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
-#include "server.h"
 #include "store.h"
 #include "util.h"
 
@@ -53,11 +50,15 @@ static bool valid_client_attr(const char *p, size_t n)
     return true;
 }
 
+/* Replace a client string attribute by p[0..n) (none when n is 0). */
 static void set_attr(char **dst, const char *p, size_t n)
 {
     free(*dst);
-    *dst = n ? xmemdup(p, n + 1) : NULL;
-    if (*dst) (*dst)[n] = 0;
+    *dst = NULL;
+    if (n == 0) return;
+    *dst = xmalloc(n + 1);
+    memcpy(*dst, p, n);
+    (*dst)[n] = 0;
 }
 
 static const char E_CLIENT_NAME[] =
@@ -373,8 +374,11 @@ void cmd_client_kill(struct exec *x)
             c->adapter->close(c, false);
         killed++;
     }
-    /* This client closes once its reply is written. */
-    if (close_self && x->c->adapter && x->c->adapter->close) x->c->adapter->close(x->c, true);
+    /* This client closes once its reply is written. Through the kernel's
+     * flag, not the adapter's close hook: when the command runs from the
+     * resume path (parked by CLIENT PAUSE) the hook would free the client
+     * under the kernel's feet. */
+    if (close_self) x->c->flags |= CF_CLOSE_AFTER_REPLY;
 
     if (old_form) {
         if (killed == 0)

@@ -31,18 +31,23 @@ const struct err_def err_table[E_MAX] = {
     [E_POSITIVE] = {"ERR value is out of range, must be positive", 400},
 };
 
+/* INFO errorstats counts every error a client is sent (core/cmd_server.c). */
+void info_count_error(const char *text, size_t n);
+
+static void error_out(struct reply *r, const char *t, size_t n)
+{
+    r->nerr++;
+    if (r != &reply_discard) info_count_error(t, n);
+    r->ops->error(r, t, n);
+}
+
 void reply_err(struct reply *r, enum err_code code)
 {
     const char *t = err_table[code].text;
-    r->nerr++;
-    r->ops->error(r, t, strlen(t));
+    error_out(r, t, strlen(t));
 }
 
-void reply_error(struct reply *r, const char *text)
-{
-    r->nerr++;
-    r->ops->error(r, text, strlen(text));
-}
+void reply_error(struct reply *r, const char *text) { error_out(r, text, strlen(text)); }
 
 void reply_errorf(struct reply *r, const char *fmt, ...)
 {
@@ -62,8 +67,7 @@ void reply_errorf(struct reply *r, const char *fmt, ...)
     }
     for (i = 0; i < (size_t)n; i++)
         if (p[i] == '\r' || p[i] == '\n') p[i] = ' ';
-    r->nerr++;
-    r->ops->error(r, p, (size_t)n);
+    error_out(r, p, (size_t)n);
     if (p != buf) free(p);
 }
 

@@ -152,6 +152,10 @@ struct mctx {
     int bad; /* argv index of the word that broke the grammar, or -1 */
     struct reply *r;
     bool replied; /* in-order mode: a value error was already replied */
+    /* A token-led oneof's keel_error (a format, %s = the word) when none of
+     * its choices follows its token (CLIENT KILL TYPE foo), and that word. */
+    const char *oneof_err;
+    int oneof_bad;
 };
 
 static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r);
@@ -230,11 +234,94 @@ static void list_push(struct mctx *m, struct argval *v, int pos)
 static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, int end,
                       bool all);
 
+/* Matcher state that a failed alternative of a oneof must not leave behind
+ * (oneof_err stays: it is the diagnosis if every alternative fails). */
+struct msave {
+    struct argval args[MAX_SLOTS];
+    int npool, bad;
+};
+
+static void msave(const struct mctx *m, struct msave *sv)
+{
+    memcpy(sv->args, m->args, sizeof(struct argval) * (size_t)m->cmd->nslots);
+    sv->npool = m->npool;
+    sv->bad = m->bad;
+}
+
+static void mrestore(struct mctx *m, const struct msave *sv)
+{
+    memcpy(m->args, sv->args, sizeof(struct argval) * (size_t)m->cmd->nslots);
+    m->npool = sv->npool;
+    m->bad = sv->bad;
+}
+
+static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end);
+
+/* One choice of a oneof; a "multiple" choice takes each repetition that
+ * follows (CLIENT KILL's filters: ID 5 TYPE normal SKIPME no). */
+static bool match_choice(struct mctx *m, const struct arg_spec *ch, int *i, int end)
+{
+    if (!match_one(m, ch, i, end)) return false;
+    while ((ch->flags & AF_MULTIPLE) && *i < end) {
+        if (token_led(ch) && !lead_matches(ch, &m->argv[*i])) break;
+        if (!match_one(m, ch, i, end)) return false;
+    }
+    return true;
+}
+
+/* The oneof a at *i: first the token-led choices whose token is here, then
+ * the others in schema order; a choice that fails gives way to the next one
+ * (CLIENT KILL ADDR: three words are the old form's address), unless it
+ * already replied a value error (keel_parse_in_order). The choices of a
+ * "multiple" oneof may differ from one repetition to the next. */
+static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int end)
+{
+    struct argval *v = &m->args[a->slot];
+    struct msave *sv = NULL;
+    int order[64], n = 0, k, t, start = *i;
+    bool ok = false;
+    for (k = 0; k < a->nchildren && n < 64; k++)
+        if (token_led(&a->children[k]) && lead_matches(&a->children[k], &m->argv[start]))
+            order[n++] = k;
+    for (k = 0; k < a->nchildren && n < 64; k++)
+        if (!token_led(&a->children[k])) order[n++] = k;
+    if (n == 0) {
+        m->bad = start;
+        if (a->token && a->parse_error && !m->oneof_err) {
+            m->oneof_err = a->parse_error;
+            m->oneof_bad = start;
+        }
+        return false;
+    }
+    if (n > 1) { /* only then can there be something to undo */
+        sv = xmalloc(sizeof(*sv));
+        msave(m, sv);
+    }
+    for (t = 0; t < n && !ok && !m->replied; t++) {
+        k = order[t];
+        if (v->present && v->choice != k && !(a->flags & (AF_MULTI_CHOICE | AF_MULTIPLE))) {
+            m->bad = start;
+            break;
+        }
+        if (t > 0) {
+            mrestore(m, sv);
+            *i = start;
+        }
+        if (match_choice(m, &a->children[k], i, end)) {
+            v->choice = k;
+            v->mask |= 1u << k;
+            ok = true;
+        }
+    }
+    free(sv);
+    return ok;
+}
+
 /* Consume one occurrence of a at *i (its token included). */
 static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
 {
     struct argval *v = &m->args[a->slot];
-    int start = *i, k;
+    int start = *i;
     if (a->token) {
         if (*i >= end || !tok_eq(&m->argv[*i], a->token)) {
             m->bad = *i < end ? *i : -1;
@@ -250,24 +337,7 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         }
         break;
     case ARG_ONEOF:
-        if (*i >= end) return false;
-        for (k = 0; k < a->nchildren; k++) {
-            const struct arg_spec *ch = &a->children[k];
-            if (token_led(ch) ? lead_matches(ch, &m->argv[*i]) : true) {
-                if (v->present && v->choice != k && !(a->flags & AF_MULTI_CHOICE)) {
-                    m->bad = *i;
-                    return false;
-                }
-                if (!match_one(m, ch, i, end)) return false;
-                v->choice = k;
-                v->mask |= 1u << k;
-                break;
-            }
-        }
-        if (k == a->nchildren) {
-            m->bad = *i;
-            return false;
-        }
+        if (*i >= end || !match_oneof(m, a, i, end)) return false;
         break;
     case ARG_BLOCK:
         if (!match_seq(m, a->children, a->nchildren, i, end, false)) return false;
@@ -431,6 +501,8 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     m.bad = -1;
     m.r = r;
     m.replied = false;
+    m.oneof_err = NULL;
+    m.oneof_bad = -1;
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
      * the handler sees argv as given. */
     if (cmd->nargs == 0) return true;
@@ -449,7 +521,11 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
     if (!ok) {
         if (m.replied) return false;
-        if (cmd->syntax_error) {
+        if (m.oneof_err) {
+            char w[130];
+            clip(w, sizeof(w), &argv[m.oneof_bad], 128);
+            reply_errorf(r, m.oneof_err, w);
+        } else if (cmd->syntax_error) {
             /* The offending word, or "" when the words ran out. */
             char w[130] = "";
             if (m.bad >= 0) clip(w, sizeof(w), &argv[m.bad], 128);

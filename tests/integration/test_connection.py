@@ -13,15 +13,13 @@ CLIENT KILL's filter form does not match without it.
 """
 
 import os
-import re
-import socket
 import subprocess
 import time
 
 import pytest
 
 import harness
-from harness import Parsed, RawConn, ServerProcess, cmds, encode, parse_one, ping_ok
+from harness import Parsed, RawConn, ServerProcess, cmds, encode, parse_one
 
 MATCHER = pytest.mark.xfail(
     reason="needs the registry matcher fix (a oneof's choices tried in turn, a 'multiple' "

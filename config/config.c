@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "../core/hyperloglog.h" /* hll_sparse_max_bytes */
 
 struct keel_config g_config;
 char *g_config_file;
@@ -96,6 +97,8 @@ const struct config_entry config_table[] = {
      "List node size: >0 entries, -1..-5 = 4/8/16/32/64 KB", NULL, NULL},
     {"list-compress-depth", NULL, CT_INT, &g_config.list_compress_depth, "0", 0, INT_MAX, true,
      "List nodes kept uncompressed at each end (0: none compressed)", NULL, NULL},
+    {"hll-sparse-max-bytes", NULL, CT_MEMORY, &hll_sparse_max_bytes, "3000", 0, LL_MAX_, true,
+     "Sparse HyperLogLogs past this many bytes become dense", NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
 

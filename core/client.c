@@ -37,8 +37,35 @@ struct client *client_new(const struct client_adapter *ad, void *conn, const str
 
 void client_kernel_forget(struct client *c);
 
+#define MAX_FREE_HOOKS 8
+static void (*free_hooks[MAX_FREE_HOOKS])(struct client *c);
+static int nfree_hooks;
+
+void client_on_free(void (*hook)(struct client *c))
+{
+    if (nfree_hooks == MAX_FREE_HOOKS) abort();
+    free_hooks[nfree_hooks++] = hook;
+}
+
+static void (*reset_hooks[MAX_FREE_HOOKS])(struct client *c);
+static int nreset_hooks;
+
+void client_on_reset(void (*hook)(struct client *c))
+{
+    if (nreset_hooks == MAX_FREE_HOOKS) abort();
+    reset_hooks[nreset_hooks++] = hook;
+}
+
+void client_reset_state(struct client *c)
+{
+    int i;
+    for (i = 0; i < nreset_hooks; i++) reset_hooks[i](c);
+}
+
 void client_free(struct client *c)
 {
+    int i;
+    for (i = 0; i < nfree_hooks; i++) free_hooks[i](c);
     client_kernel_forget(c);
     if (c->prev) c->prev->next = c->next;
     else g_clients.head = c->next;

@@ -22,6 +22,9 @@ struct client_adapter {
     /* Close the connection (after the pending replies are written when
      * after_reply). Must be safe to call from inside a command. */
     void (*close)(struct client *c, bool after_reply);
+    /* Write what the client's sink holds (pushes to a client other than the
+     * one whose command is running: pub/sub, invalidations, woken BLPOPs). */
+    void (*flush)(struct client *c);
     /* Describe the peer for CLIENT LIST/INFO: addr, laddr, fd. */
     void (*describe)(struct client *c, char *addr, size_t alen, char *laddr, size_t llen,
                      int *fd);
@@ -39,7 +42,17 @@ enum client_state {
 enum {
     CF_NO_EVICT = 1 << 0,
     CF_CLOSE_AFTER_REPLY = 1 << 1,
-    CF_PAUSED = 1 << 2, /* parked by CLIENT PAUSE */
+    CF_PAUSED = 1 << 2,     /* parked by CLIENT PAUSE */
+    CF_MULTI = 1 << 3,      /* between MULTI and EXEC: commands are queued */
+    CF_DIRTY_EXEC = 1 << 4, /* a queued command was rejected: EXEC aborts */
+    CF_DIRTY_CAS = 1 << 5,  /* a WATCHed key changed: EXEC fails */
+    CF_IN_EXEC = 1 << 6,    /* running EXEC's queue (blocking commands don't block) */
+    CF_TOUCHED = 1 << 7,    /* has output to flush after the current command */
+    CF_BLOCKED = 1 << 8,    /* parked by a blocking command */
+    CF_TRACKING = 1 << 9,   /* CLIENT TRACKING on */
+    CF_PUSHING = 1 << 10,   /* writing a push into another client's sink */
+    CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
+    CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
 };
 
 struct client {
@@ -60,6 +73,12 @@ struct client {
     const char *last_cmd; /* fullname of the last command run */
     long long cmds;       /* commands run */
     struct client *prev, *next;
+    /* Per-feature state owned by the modules of issue 4 (opaque here). */
+    struct multi_state *mstate;     /* core/multi.c: queued commands, watched keys */
+    struct pubsub_state *psstate;   /* core/pubsub.c: channels and patterns */
+    int nsubs;                      /* channels + patterns + shard channels */
+    struct tracking_state *tstate;  /* core/tracking.c */
+    struct blocking_state *bstate;  /* core/blocking.c */
     /* A parked command, kept until the client is resumed. */
     int parked_argc;
     struct argv_ref_owned *parked_argv;
@@ -76,8 +95,14 @@ extern struct client_list g_clients;
 /* Create a client for an adapter's new connection (starts authenticated
  * unless requirepass is set). */
 struct client *client_new(const struct client_adapter *ad, void *conn, const struct reply_ops *ops);
-/* Remove from every kernel structure and free. */
+/* Remove from every kernel structure and free. Modules that keep per-client
+ * state register a hook, run before the client is freed. */
 void client_free(struct client *c);
+void client_on_free(void (*hook)(struct client *c));
+/* RESET: modules with per-client state (MULTI, pub/sub, tracking) register
+ * a hook that returns the client to a fresh connection's state. */
+void client_on_reset(void (*hook)(struct client *c));
+void client_reset_state(struct client *c);
 struct client *client_by_id(uint64_t id);
 bool client_select(struct client *c, int dbid);
 /* CLIENT LIST / CLIENT INFO line for c (without the trailing newline). */

@@ -227,6 +227,8 @@ void cmd_reset(struct exec *x)
     struct client *c = x->c;
     /* As Redis's clearClientConnectionState. State that other modules keep
      * per client (MULTI, WATCH, pub/sub, tracking) is theirs to clear. */
+    client_reset_state(c);
+    c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT | CF_NO_EVICT);
     client_select(c, 0);
     set_resp(c, 2);
     c->authenticated = default_user_nopass();
@@ -493,4 +495,20 @@ void cmd_client_help(struct exec *x)
         NULL,
     };
     reply_help(x->r, "CLIENT", lines);
+}
+
+/* CLIENT REPLY ON|OFF|SKIP */
+void cmd_client_reply(struct exec *x)
+{
+    struct client *c = x->c;
+    switch (ARG(x, A_CLIENT_REPLY_on_off_skip)->choice) {
+    case 0: /* ON: answered even when it was OFF (the kernel chose a silent sink) */
+        c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT);
+        reply_ok(&c->reply);
+        break;
+    case 1: c->flags |= CF_REPLY_OFF; break;
+    case 2:
+        if (!(c->flags & CF_REPLY_OFF)) c->flags |= CF_REPLY_SKIP_NEXT;
+        break;
+    }
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "multi.h"
 #include "store.h"
 #include "util.h"
 
@@ -14,6 +15,10 @@ struct kernel_stats g_kstats;
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;
+
+static struct client *current;
+
+struct client *kernel_current(void) { return current; }
 
 /* Clients to resume once the current command has finished. */
 static struct client **resume_q;
@@ -77,36 +82,33 @@ static void free_parked(struct client *c)
     c->parked_argc = 0;
 }
 
-enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
+void cmd_exec(struct exec *x);
+
+/* Client-side caching remembers the keys a tracking client read. */
+void tracking_after_command(struct exec *x) __attribute__((weak));
+
+static bool subscribed_mode_allows(const struct command *cmd)
 {
-    struct reply *r = &c->reply;
-    const struct command *cmd;
+    static const char *const ok[] = {"subscribe",  "unsubscribe", "psubscribe", "punsubscribe",
+                                     "ssubscribe", "sunsubscribe", "ping",      "quit",
+                                     "reset",      NULL};
+    const struct command *top = cmd->parent ? cmd->parent : cmd;
+    int i;
+    for (i = 0; ok[i]; i++)
+        if (strcmp(top->name, ok[i]) == 0) return true;
+    return false;
+}
+
+/* Match and run one command with sink r, counting statistics. */
+void kernel_run(struct client *c, const struct command *cmd, int argc,
+                const struct argv_ref *argv, struct reply *r)
+{
     struct argval args[MAX_SLOTS];
     struct exec x;
-    unsigned nerr;
-    long long start, dur;
+    unsigned nerr = r->nerr;
+    long long start = clock_us ? clock_us : util_ustime(), dur;
+    struct client *outer = current;
 
-    if (argc <= 0) return KERNEL_DONE;
-    start = clock_us ? clock_us : util_ustime();
-    c->last_interaction_ms = start / 1000;
-    cmd = registry_resolve(argc, argv, r);
-    if (!cmd) {
-        g_kstats.rejected_calls++;
-        g_kstats.total_errors++;
-        return KERNEL_DONE;
-    }
-    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
-        reply_err(r, E_NOAUTH);
-        ((struct command *)cmd)->rejected_calls++;
-        g_kstats.rejected_calls++;
-        g_kstats.total_errors++;
-        return KERNEL_DONE;
-    }
-    if (pause_state.active && kernel_paused_for(cmd)) {
-        park_command(c, argc, argv);
-        return KERNEL_PARKED;
-    }
-    nerr = r->nerr;
     if (registry_match(cmd, argc, argv, args, r)) {
         x.c = c;
         x.db = c->db;
@@ -115,7 +117,10 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         x.argv = argv;
         x.args = args;
         x.r = r;
+        current = c;
         cmd->fn(&x);
+        if ((c->flags & CF_TRACKING) && tracking_after_command) tracking_after_command(&x);
+        current = outer;
     }
     clock_us = util_ustime();
     dur = clock_us - start;
@@ -129,6 +134,68 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         g_kstats.failed_calls++;
         g_kstats.total_errors++;
     }
+}
+
+static void reject(struct client *c, const struct command *cmd)
+{
+    if (cmd) ((struct command *)cmd)->rejected_calls++;
+    g_kstats.rejected_calls++;
+    g_kstats.total_errors++;
+    /* A command refused between MULTI and EXEC dooms the transaction. */
+    if (c->flags & CF_MULTI) c->flags |= CF_DIRTY_EXEC;
+}
+
+enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
+{
+    struct reply *r = &c->reply;
+    const struct command *cmd;
+    bool is_exec;
+
+    if (argc <= 0) return KERNEL_DONE;
+    if (!clock_us) clock_us = util_ustime();
+    c->last_interaction_ms = clock_us / 1000;
+    /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere. */
+    if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT)) {
+        c->flags &= ~CF_REPLY_SKIP_NEXT;
+        r = &reply_discard;
+    }
+    cmd = registry_resolve(argc, argv, r);
+    if (!cmd) {
+        reject(c, NULL);
+        return KERNEL_DONE;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_err(r, E_NOAUTH);
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    /* RESP2 subscribed mode: only the pub/sub commands, PING, QUIT, RESET. */
+    if (c->nsubs > 0 && c->resp == 2 && !subscribed_mode_allows(cmd)) {
+        reply_errorf(r,
+                     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                     "QUIT / RESET are allowed in this context",
+                     cmd->fullname);
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    if ((c->flags & CF_MULTI) && !multi_passthrough(cmd)) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            reply_error(r, "ERR Command not allowed inside a transaction");
+            reject(c, cmd);
+            return KERNEL_DONE;
+        }
+        multi_queue(c, cmd, argc, argv);
+        reply_status(r, "QUEUED");
+        return KERNEL_DONE;
+    }
+    is_exec = cmd->fn == cmd_exec;
+    if (pause_state.active &&
+        (kernel_paused_for(cmd) ||
+         (is_exec && pause_state.write_only && (c->flags & CF_MULTI) && multi_has_write(c)))) {
+        park_command(c, argc, argv);
+        return KERNEL_PARKED;
+    }
+    kernel_run(c, cmd, argc, argv, r);
     if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
     if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
     return KERNEL_DONE;
@@ -153,10 +220,55 @@ void kernel_resume(struct client *c)
     resume_q[resume_n++] = c;
 }
 
+/* Clients with pushed output waiting to be flushed. */
+static struct client **touched;
+static size_t ntouched, captouched;
+
+void kernel_touch(struct client *c)
+{
+    if (c->flags & CF_TOUCHED) return;
+    c->flags |= CF_TOUCHED;
+    if (ntouched == captouched) {
+        captouched = captouched ? captouched * 2 : 16;
+        touched = xrealloc(touched, sizeof(*touched) * captouched);
+    }
+    touched[ntouched++] = c;
+}
+
+static void flush_touched(void)
+{
+    while (ntouched > 0) {
+        struct client *c = touched[--ntouched];
+        c->flags &= ~CF_TOUCHED;
+        if (c->adapter->flush) c->adapter->flush(c);
+    }
+}
+
+void watch_observer(const struct store_event *ev, void *priv) __attribute__((weak));
+void tracking_observer(const struct store_event *ev, void *priv) __attribute__((weak));
+void blocking_observer(const struct store_event *ev, void *priv) __attribute__((weak));
+void notify_observer(const struct store_event *ev, void *priv) __attribute__((weak));
+
+void kernel_register_observers(void)
+{
+    if (watch_observer) store_observe(watch_observer, NULL);
+    if (tracking_observer) store_observe(tracking_observer, NULL);
+    if (blocking_observer) store_observe(blocking_observer, NULL);
+    if (notify_observer) store_observe(notify_observer, NULL);
+}
+
 void client_kernel_forget(struct client *c);
 void client_kernel_forget(struct client *c)
 {
     size_t i;
+    if (c->flags & CF_TOUCHED) {
+        for (i = 0; i < ntouched; i++) {
+            if (touched[i] == c) {
+                touched[i] = touched[--ntouched];
+                break;
+            }
+        }
+    }
     for (i = 0; i < resume_n; i++) {
         if (resume_q[i] == c) {
             memmove(&resume_q[i], &resume_q[i + 1], (resume_n - i - 1) * sizeof(*resume_q));
@@ -223,6 +335,7 @@ static void resume_one(struct client *c)
 void kernel_after_events(void)
 {
     clock_us = 0;
+    flush_touched();
     if (pause_state.active && util_mstime() >= pause_state.until_ms) kernel_unpause();
     while (resume_n > 0) {
         struct client *c = resume_q[0];
@@ -230,6 +343,7 @@ void kernel_after_events(void)
         resume_n--;
         resume_one(c);
     }
+    flush_touched();
 }
 
 void kernel_cron(void)

@@ -57,6 +57,10 @@ void kernel_init(void);
 /* Run one command for c. argv entries must stay valid until it returns. */
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
 
+/* Match and run cmd for c with sink r (EXEC runs its queue with this). */
+void kernel_run(struct client *c, const struct command *cmd, int argc,
+                const struct argv_ref *argv, struct reply *r);
+
 /* Park c (from inside a handler or before running a command): the adapter
  * stops feeding it. retry, if given, is called on resume. */
 void kernel_park(struct client *c, int (*retry)(struct client *c));
@@ -68,6 +72,18 @@ void kernel_resume(struct client *c);
 void kernel_pause(long long until_ms, bool write_only);
 void kernel_unpause(void);
 bool kernel_paused_for(const struct command *cmd);
+
+/* The client whose command is running (NULL between commands). */
+struct client *kernel_current(void);
+
+/* c's sink received output outside its own command (a push): flush it
+ * through its adapter once the current command is done. */
+void kernel_touch(struct client *c);
+
+/* Observers of store events, in the fixed order the design prescribes:
+ * watch, tracking, blocking, notify. Each module provides its hook; the
+ * kernel registers those that are linked in (weak symbols). */
+void kernel_register_observers(void);
 
 /* Work to run after each event-loop iteration: resumed clients. */
 void kernel_after_events(void);

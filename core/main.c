@@ -74,6 +74,7 @@ int main(int argc, char **argv)
     store_init(g_config.databases);
     registry_init();
     kernel_init();
+    kernel_register_observers();
 
     g_server.base = event_base_new();
     if (!g_server.base) {

@@ -306,6 +306,12 @@ static void *free_dict_thread(void *arg)
 long long store_flushdb(struct db *db, bool async)
 {
     long long n = (long long)dict_size(&db->keys);
+    /* Observers see the event while the keys are still there (WATCH breaks
+     * only for watched keys that existed, as in Redis). */
+    {
+        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
+        emit_event(&ev);
+    }
     if (async && n > 64) {
         pthread_t t;
         pthread_attr_t attr;
@@ -323,10 +329,6 @@ long long store_flushdb(struct db *db, bool async)
     db->nexp = db->capexp = 0;
     db->avg_ttl = 0;
     g_store.stats.dirty += n;
-    {
-        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
-        emit_event(&ev);
-    }
     return n;
 }
 

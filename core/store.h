@@ -113,7 +113,8 @@ bool store_is_expired(struct kv *e);
  * caller calls store_modified once its change is done. */
 struct rstr *store_string_unshare(struct kv *e, size_t need);
 
-/* Whole databases. async frees in a background thread. */
+/* Whole databases. async frees in a background thread. The "flushdb"
+ * event is emitted BEFORE the keys go; "swapdb" after the swap. */
 long long store_flushdb(struct db *db, bool async);
 void store_swapdb(int a, int b);
 

@@ -2,7 +2,7 @@
 """gen_commands.py — turn schemas/commands/<name>.json (Redis 7 command JSON
 format, plus keel_* extensions) into the C command table.
 
-usage: gen_commands.py OUT_C OUT_H JSON...
+usage: gen_commands.py OUT_C OUT_H (JSON... | --dir DIR)
 
 OUT_H gets one #define per argument slot, A_<COMMAND>_<path>, e.g.
 A_SET_expiration_seconds; OUT_C gets the static table that
@@ -10,6 +10,7 @@ schemas/registry.c serves. Handlers are referenced weakly: a schema whose
 handler is not linked in is left out of the table at start-up, so a command
 that exists always behaves fully."""
 import json
+import os
 import re
 import sys
 
@@ -48,6 +49,9 @@ def ident(s):
 
 def main():
     out_c, out_h, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if files[:1] == ["--dir"]:
+        d = files[1]
+        files = [os.path.join(d, f) for f in os.listdir(d) if f.endswith(".json")]
     cmds = {}
     for f in sorted(files):
         with open(f) as fh:
@@ -289,10 +293,20 @@ def main():
     c.append("const char *const registry_keyspec_flag_names[] = {%s, NULL};" % ", ".join(
         cstr(f if f in ("RO", "RW", "OW", "RM") else f.lower()) for f in KSFLAGS))
     h.append("#endif")
-    with open(out_c, "w") as fh:
-        fh.write("\n".join(c) + "\n")
-    with open(out_h, "w") as fh:
-        fh.write("\n".join(h) + "\n")
+    write_if_changed(out_c, "\n".join(c) + "\n")
+    write_if_changed(out_h, "\n".join(h) + "\n")
+
+
+def write_if_changed(path, text):
+    """Leave an unchanged output alone, so ninja (restat) rebuilds nothing."""
+    try:
+        with open(path) as fh:
+            if fh.read() == text:
+                return
+    except OSError:
+        pass
+    with open(path, "w") as fh:
+        fh.write(text)
 
 
 if __name__ == "__main__":

@@ -76,8 +76,9 @@ static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *o
     *omem = c->out.cap;
 }
 
-static const struct client_adapter resp_adapter = {"resp", ad_resume, ad_close, ad_describe,
-                                                   ad_buffers};
+static void ad_flush(struct client *cl);
+static const struct client_adapter resp_adapter = {"resp",      ad_resume,   ad_close, ad_flush,
+                                                   ad_describe, ad_buffers};
 
 /* ---- output ---- */
 
@@ -244,6 +245,12 @@ static void ad_resume(struct client *cl)
         return;
     }
     flush_out(c);
+}
+
+static void ad_flush(struct client *cl)
+{
+    struct resp_conn *c = cl->conn;
+    if (c->depth == 0) flush_out(c); /* inside its own command: written at its end */
 }
 
 static void ad_close(struct client *cl, bool after_reply)

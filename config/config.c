@@ -12,6 +12,8 @@
 
 #include "../core/util.h"
 #include "../core/hyperloglog.h" /* hll_sparse_max_bytes */
+#include "../core/tracking.h"    /* tracking_table_max_keys */
+#include "../core/pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 
 struct keel_config g_config;
 char *g_config_file;
@@ -99,6 +101,16 @@ const struct config_entry config_table[] = {
      "List nodes kept uncompressed at each end (0: none compressed)", NULL, NULL},
     {"hll-sparse-max-bytes", NULL, CT_MEMORY, &hll_sparse_max_bytes, "3000", 0, LL_MAX_, true,
      "Sparse HyperLogLogs past this many bytes become dense", NULL, NULL},
+    /* pub/sub (core/notify.c, core/pubsub.c) */
+    {"notify-keyspace-events", NULL, CT_SPECIAL, &g_notify_keyspace_events, "", 0, 0, true,
+     "Keyspace event classes to publish (K E g $ l s h z x e t m d n A)", NULL,
+     notify_config_set},
+    {"client-output-buffer-limit", NULL, CT_SPECIAL, &g_obuf_limit_text,
+     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, true,
+     "Per class: hard limit, soft limit and soft seconds of a client's pending output", NULL,
+     obuf_limit_config_set},
+    {"tracking-table-max-keys", NULL, CT_LL, &tracking_table_max_keys, "1000000", 0, LL_MAX_, true,
+     "Keys remembered for client-side caching (0: no limit)", NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
 

@@ -1,1 +1,313 @@
-/* placeholder: filled by its part of issue 4 */
+/* blocking.c — waiting clients, ready keys, timeouts (blocking.h). */
+#include "blocking.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands_gen.h"
+#include "dict.h"
+#include "kernel.h"
+#include "siphash.h"
+#include "store.h"
+#include "util.h"
+
+struct bkey { /* a key of one database with clients waiting on it, FIFO */
+    struct dnode node;
+    struct client **clients;
+    int n, cap;
+    bool ready;
+    uint32_t klen;
+    char key[];
+};
+
+struct blocking_state {
+    int dbid;
+    long long deadline; /* unix ms, 0 = none */
+    enum block_timeout_reply tr;
+    const struct command *cmd;
+    int argc;
+    struct argv_ref *argv;
+    char *mem;
+    struct bkey **keys;
+    int nkeys;
+    struct client *prev, *next; /* all blocked clients */
+};
+
+static uint64_t bk_hash(const struct dnode *n)
+{
+    const struct bkey *b = (const struct bkey *)n;
+    return siphash(b->key, b->klen);
+}
+
+static bool bk_eq(const struct dnode *n, const void *key, size_t len)
+{
+    const struct bkey *b = (const struct bkey *)n;
+    return b->klen == len && memcmp(b->key, key, len) == 0;
+}
+
+static const struct dict_type bk_type = {bk_hash, bk_eq};
+static struct dict *bkeys; /* per database */
+static int nbk_dbs;
+static long long nblocked;
+static struct client *blocked_head, *blocked_tail;
+
+/* Ready keys, in the order they became ready. */
+static struct ready {
+    int dbid;
+    struct bkey *bk;
+} *ready;
+static int nready, capready;
+
+/* Set while a waiting client's command is being re-run. */
+static struct client *retrying;
+static bool retry_still_blocked;
+
+bool blocking_deadline(struct exec *x, double seconds, long long *deadline_ms)
+{
+    if (isnan(seconds) || isinf(seconds) || seconds > (double)(LLONG_MAX / 1000) / 2) {
+        reply_error(x->r, "ERR timeout is not a float or out of range");
+        return false;
+    }
+    if (seconds < 0) {
+        reply_error(x->r, "ERR timeout is negative");
+        return false;
+    }
+    {
+        long long ms = (long long)(seconds * 1000.0);
+        *deadline_ms = ms > 0 ? util_mstime() + ms : 0;
+    }
+    return true;
+}
+
+static struct dict *db_dict(int dbid)
+{
+    if (dbid >= nbk_dbs) {
+        int n = g_store.ndb, i;
+        bkeys = xrealloc(bkeys, sizeof(struct dict) * (size_t)n);
+        for (i = nbk_dbs; i < n; i++) dict_init(&bkeys[i], &bk_type);
+        nbk_dbs = n;
+    }
+    return &bkeys[dbid];
+}
+
+bool blocking_wait(struct exec *x, const int *key_pos, int nkeys, long long deadline_ms,
+                   enum block_timeout_reply tr)
+{
+    struct client *c = x->c;
+    struct blocking_state *b;
+    size_t total = 0, off = 0;
+    int i;
+    if (c == retrying) {
+        retry_still_blocked = true;
+        return true;
+    }
+    if (c->flags & (CF_IN_EXEC | CF_MULTI)) return false;
+    b = xcalloc(1, sizeof(*b));
+    b->dbid = c->dbid;
+    b->deadline = deadline_ms;
+    b->tr = tr;
+    b->cmd = x->cmd;
+    b->argc = x->argc;
+    for (i = 0; i < x->argc; i++) total += x->argv[i].n + 1;
+    b->argv = xmalloc(sizeof(struct argv_ref) * (size_t)x->argc);
+    b->mem = xmalloc(total ? total : 1);
+    for (i = 0; i < x->argc; i++) {
+        memcpy(b->mem + off, x->argv[i].p, x->argv[i].n);
+        b->mem[off + x->argv[i].n] = 0;
+        b->argv[i].p = b->mem + off;
+        b->argv[i].n = x->argv[i].n;
+        off += x->argv[i].n + 1;
+    }
+    b->keys = xmalloc(sizeof(struct bkey *) * (size_t)nkeys);
+    for (i = 0; i < nkeys; i++) {
+        const struct argv_ref *k = &x->argv[key_pos[i]];
+        struct dict *d = db_dict(c->dbid);
+        uint64_t h = siphash(k->p, k->n);
+        struct bkey *bk = (struct bkey *)dict_find(d, k->p, k->n, h);
+        int j;
+        if (!bk) {
+            bk = xcalloc(1, sizeof(struct bkey) + k->n);
+            bk->klen = (uint32_t)k->n;
+            memcpy(bk->key, k->p, k->n);
+            dict_add(d, &bk->node, h);
+        }
+        for (j = 0; j < bk->n; j++)
+            if (bk->clients[j] == c) break;
+        if (j < bk->n) continue; /* the same key twice: wait once */
+        if (bk->n == bk->cap) {
+            bk->cap = bk->cap ? bk->cap * 2 : 4;
+            bk->clients = xrealloc(bk->clients, sizeof(*bk->clients) * (size_t)bk->cap);
+        }
+        bk->clients[bk->n++] = c;
+        b->keys[b->nkeys++] = bk;
+    }
+    b->prev = blocked_tail;
+    if (blocked_tail) blocked_tail->bstate->next = c;
+    else blocked_head = c;
+    blocked_tail = c;
+    c->bstate = b;
+    c->flags |= CF_BLOCKED;
+    nblocked++;
+    kernel_park(c, NULL);
+    return true;
+}
+
+static void drop_ready(struct bkey *bk)
+{
+    int i;
+    for (i = 0; i < nready; i++) {
+        if (ready[i].bk == bk) {
+            memmove(&ready[i], &ready[i + 1], sizeof(*ready) * (size_t)(nready - i - 1));
+            nready--;
+            i--;
+        }
+    }
+}
+
+/* Remove c from every waiting structure (it stays parked: the caller
+ * resumes it). */
+static void forget(struct client *c)
+{
+    struct blocking_state *b = c->bstate;
+    int i, j;
+    if (!b) return;
+    for (i = 0; i < b->nkeys; i++) {
+        struct bkey *bk = b->keys[i];
+        for (j = 0; j < bk->n; j++) {
+            if (bk->clients[j] == c) {
+                memmove(&bk->clients[j], &bk->clients[j + 1],
+                        sizeof(*bk->clients) * (size_t)(bk->n - j - 1));
+                bk->n--;
+                break;
+            }
+        }
+        if (bk->n == 0) {
+            drop_ready(bk);
+            dict_unlink(&bkeys[b->dbid], bk->key, bk->klen, siphash(bk->key, bk->klen));
+            free(bk->clients);
+            free(bk);
+        }
+    }
+    if (b->prev) b->prev->bstate->next = b->next;
+    else blocked_head = b->next;
+    if (b->next) b->next->bstate->prev = b->prev;
+    else blocked_tail = b->prev;
+    free(b->keys);
+    free(b->argv);
+    free(b->mem);
+    free(b);
+    c->bstate = NULL;
+    c->flags &= ~CF_BLOCKED;
+    nblocked--;
+}
+
+static void wake(struct client *c)
+{
+    forget(c);
+    kernel_touch(c);
+    kernel_resume(c);
+}
+
+void blocking_observer(const struct store_event *ev, void *priv)
+{
+    struct bkey *bk;
+    int dbid = ev->db->id;
+    (void)priv;
+    if (nblocked == 0 || dbid >= nbk_dbs) return;
+    if (!ev->key) {
+        /* FLUSHDB/SWAPDB: every waiting key of the database may have changed. */
+        return;
+    }
+    bk = (struct bkey *)dict_find(&bkeys[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
+    if (!bk || bk->ready) return;
+    bk->ready = true;
+    if (nready == capready) {
+        capready = capready ? capready * 2 : 8;
+        ready = xrealloc(ready, sizeof(*ready) * (size_t)capready);
+    }
+    ready[nready].dbid = dbid;
+    ready[nready].bk = bk;
+    nready++;
+}
+
+bool blocking_has_ready(void) { return nready > 0; }
+
+void blocking_serve(void)
+{
+    while (nready > 0) {
+        struct bkey *bk = ready[0].bk;
+        struct client **snap;
+        int n, i;
+        memmove(&ready[0], &ready[1], sizeof(*ready) * (size_t)(nready - 1));
+        nready--;
+        bk->ready = false;
+        /* Serve in FIFO order; the list changes as clients are served. */
+        n = bk->n;
+        snap = xmalloc(sizeof(*snap) * (size_t)n);
+        memcpy(snap, bk->clients, sizeof(*snap) * (size_t)n);
+        for (i = 0; i < n; i++) {
+            struct client *c = snap[i];
+            struct blocking_state *b = c->bstate;
+            int saved_db = c->dbid;
+            if (!b) continue; /* served through another key meanwhile */
+            retrying = c;
+            retry_still_blocked = false;
+            client_select(c, b->dbid);
+            kernel_run(c, b->cmd, b->argc, b->argv, &c->reply);
+            retrying = NULL;
+            client_select(c, saved_db);
+            /* bk is freed when its last client leaves: only snap is used. */
+            if (!retry_still_blocked) wake(c);
+        }
+        free(snap);
+    }
+}
+
+static void reply_timeout(struct client *c, enum block_timeout_reply tr)
+{
+    if (tr == BT_NULL) reply_null(&c->reply);
+    else reply_null_array(&c->reply);
+}
+
+void blocking_cron(long long now_ms)
+{
+    struct client *c = blocked_head, *next;
+    while (c) {
+        next = c->bstate->next;
+        if (c->bstate->deadline && c->bstate->deadline <= now_ms) {
+            reply_timeout(c, c->bstate->tr);
+            wake(c);
+        }
+        c = next;
+    }
+}
+
+bool blocking_unblock(struct client *c, bool with_error)
+{
+    if (!(c->flags & CF_BLOCKED) || !c->bstate) return false;
+    if (with_error) reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else reply_timeout(c, c->bstate->tr);
+    wake(c);
+    return true;
+}
+
+long long blocking_count(void) { return nblocked; }
+
+static void on_free(struct client *c)
+{
+    if (c->bstate) forget(c);
+}
+
+__attribute__((constructor)) static void blocking_init(void) { client_on_free(on_free); }
+
+/* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
+void cmd_client_unblock(struct exec *x)
+{
+    struct client *c = client_by_id((uint64_t)ARGI(x, A_CLIENT_UNBLOCK_client_id));
+    bool err = HAS(x, A_CLIENT_UNBLOCK_timeout_error) &&
+               ARG(x, A_CLIENT_UNBLOCK_timeout_error)->choice == 1;
+    if (ARGI(x, A_CLIENT_UNBLOCK_client_id) < 0) c = NULL;
+    reply_int(x->r, c && blocking_unblock(c, err) ? 1 : 0);
+}

@@ -6,8 +6,14 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "multi.h"
 #include "store.h"
+#include "tracking.h"
 #include "util.h"
+
+/* core/pubsub.c: a client's channel, pattern and shard-channel counts. */
+void pubsub_client_counts(struct client *c, long *sub, long *psub, long *ssub)
+    __attribute__((weak));
 
 struct client_list g_clients = {NULL, NULL, 0, 1};
 
@@ -101,26 +107,40 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
     int fd = -1;
     size_t qbuf = 0, qfree = 0, obl = 0, oll = 0, omem = 0;
     long long now = util_mstime();
-    char flags[16];
+    char flags[24];
     int nf = 0;
     int n;
+    long sub = 0, psub = 0, ssub = 0;
+    if (pubsub_client_counts) pubsub_client_counts(c, &sub, &psub, &ssub);
     if (c->adapter && c->adapter->describe)
         c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
     if (c->adapter && c->adapter->buffers)
         c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
-    if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) flags[nf++] = 'b';
+    {
+        unsigned tf = (c->flags & CF_TRACKING) ? tracking_flags(c) : 0;
+        if (c->nsubs > 0) flags[nf++] = 'P';
+        if (c->flags & CF_MULTI) flags[nf++] = 'x';
+        if (c->flags & CF_BLOCKED) flags[nf++] = 'b';
+        if (c->flags & CF_TRACKING) flags[nf++] = 't';
+        if (tf & TRK_BROKEN_REDIR) flags[nf++] = 'R';
+        if (tf & TRK_BCAST) flags[nf++] = 'B';
+        if (c->flags & CF_DIRTY_CAS) flags[nf++] = 'd';
+        if (c->flags & CF_CLOSE_AFTER_REPLY) flags[nf++] = 'c';
+    }
     if (c->flags & CF_NO_EVICT) flags[nf++] = 'e';
     if (nf == 0) flags[nf++] = 'N';
     flags[nf] = 0;
     n = snprintf(buf, len,
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                 "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
-                 "rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=r cmd=%s user=default "
-                 "redir=-1 resp=%d lib-name=%s lib-ver=%s",
+                 "sub=%ld psub=%ld ssub=%ld multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
+                 "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=r cmd=%s "
+                 "user=default redir=%lld resp=%d lib-name=%s lib-ver=%s",
                  (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
                  (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
-                 qbuf, qfree, qbuf + qfree, qbuf, obl, oll, omem, qbuf + qfree + omem + 1024,
-                 c->last_cmd, c->resp, c->lib_name ? c->lib_name : "",
+                 sub, psub, ssub, multi_queued(c), qbuf, qfree, qbuf + qfree, qbuf, obl, oll,
+                 omem, qbuf + qfree + omem + 1024, c->last_cmd,
+                 (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
+                 c->lib_name ? c->lib_name : "",
                  c->lib_ver ? c->lib_ver : "");
     if (n < 0) n = 0;
     if ((size_t)n >= len) n = (int)len - 1;

@@ -91,7 +91,10 @@ static struct kv *string_for_bits(struct exec *x, const char *key, size_t klen, 
     return e;
 }
 
-static inline uint8_t *raw_bytes(struct kv *e) { return (uint8_t *)((struct rstr *)e->v.ptr)->buf; }
+static inline uint8_t *raw_bytes(struct kv *e)
+{
+    return (uint8_t *)((struct rstr *)e->v.ptr)->buf;
+}
 
 /* After a bit command changed e: add it (created) or signal the change. */
 static void bits_changed(struct exec *x, struct kv *e, bool created)
@@ -167,7 +170,8 @@ static long long popcount(const uint8_t *p, size_t n)
         p += 8;
         n -= 8;
     }
-    while (n--) count += __builtin_popcount(*p++);
+    while (n--)
+        count += __builtin_popcount(*p++);
     return count;
 }
 
@@ -202,8 +206,8 @@ void cmd_bitcount(struct exec *x)
     kv_string_view(e, &sv);
     p = (const uint8_t *)sv.p;
     if (HAS(x, A_BITCOUNT_index)) {
-        bool isbit = HAS(x, A_BITCOUNT_index_index_unit) &&
-                     ARG(x, A_BITCOUNT_index_index_unit)->choice == 1;
+        bool isbit =
+            HAS(x, A_BITCOUNT_index_index_unit) && ARG(x, A_BITCOUNT_index_index_unit)->choice == 1;
         if (!arg_ok(x, A_BITCOUNT_index_start) || !arg_ok(x, A_BITCOUNT_index_end)) return;
         start = ARGI(x, A_BITCOUNT_index_start);
         end = ARGI(x, A_BITCOUNT_index_end);
@@ -235,25 +239,27 @@ void cmd_bitcount(struct exec *x)
     reply_int(x->r, count);
 }
 
-/* The first bit equal to bit in bits [from, to] of p, or -1. */
+/* The first bit equal to bit in bits [from, to] of p, or -1. Whole bytes
+ * that cannot hold it are skipped eight at a time. */
 static long long find_bit(const uint8_t *p, long long from, long long to, int bit)
 {
-    uint8_t skip = bit ? 0 : 0xff;
+    const uint8_t skip = bit ? 0 : 0xff;
+    const uint64_t skipw = bit ? 0 : UINT64_MAX;
     long long i = from;
-    /* bit by bit up to a byte boundary, then whole bytes, then the tail */
+
     while (i <= to && (i & 7)) {
         if (((p[i >> 3] >> (7 - (i & 7))) & 1) == bit) return i;
         i++;
     }
-    while (i + 7 <= to) {
-        uint8_t b = p[i >> 3];
-        if (b != skip) {
-            int k;
-            for (k = 0; k < 8; k++)
-                if (((b >> (7 - k)) & 1) == bit) return i + k;
-        }
-        i += 8;
+    /* i is byte aligned: skip whole words, then whole bytes */
+    while (i + 63 <= to) {
+        uint64_t w;
+        memcpy(&w, p + (i >> 3), 8);
+        if (w != skipw) break;
+        i += 64;
     }
+    while (i + 7 <= to && p[i >> 3] == skip)
+        i += 8;
     while (i <= to) {
         if (((p[i >> 3] >> (7 - (i & 7))) & 1) == bit) return i;
         i++;
@@ -299,13 +305,13 @@ void cmd_bitpos(struct exec *x)
         }
         if (isbit) totlen <<= 3;
         clamp_range(&start, &end, totlen);
-        if (!isbit) {
-            start <<= 3;
-            end = (end << 3) + 7;
+        if (!isbit) { /* bytes to bits (end may be -1: empty string) */
+            start *= 8;
+            end = end * 8 + 7;
         }
     } else {
         start = 0;
-        end = (totlen << 3) - 1;
+        end = totlen * 8 - 1;
     }
     /* An empty range holds neither a 0 nor a 1. */
     if (start > end) {
@@ -380,7 +386,8 @@ void cmd_bitop(struct exec *x)
                 w = ~w;
                 memcpy(out + i, &w, 8);
             }
-            for (; i < maxlen; i++) out[i] = (uint8_t)~out[i];
+            for (; i < maxlen; i++)
+                out[i] = (uint8_t)~out[i];
         }
         for (j = 1; j < numkeys; j++) {
             const uint8_t *src = (const uint8_t *)views[j].p;
@@ -393,7 +400,7 @@ void cmd_bitop(struct exec *x)
                 memcpy(out + i, &a, 8);
             }
             for (; i < n; i++)
-                out[i] = (uint8_t)(op == OP_AND   ? out[i] & src[i]
+                out[i] = (uint8_t)(op == OP_AND  ? out[i] & src[i]
                                    : op == OP_OR ? out[i] | src[i]
                                                  : out[i] ^ src[i]);
             if (op == OP_AND) memset(out + n, 0, maxlen - n);
@@ -498,7 +505,7 @@ static int signed_overflow(int64_t value, int64_t incr, uint64_t bits, int owtyp
         return -1;
     }
     return 0;
-wrap: {
+wrap : {
     uint64_t msb = (uint64_t)1 << (bits - 1);
     uint64_t c = (uint64_t)value + (uint64_t)incr;
     if (bits < 64) {
@@ -627,8 +634,8 @@ static void bitfield(struct exec *x, bool ro)
                 int64_t oldval = get_sbits(p, op->offset, (uint64_t)op->bits), newval, retval;
                 int64_t wrapped = 0;
                 if (op->opcode == BF_INCRBY) {
-                    overflow = signed_overflow(oldval, op->i64, (uint64_t)op->bits, op->owtype,
-                                               &wrapped);
+                    overflow =
+                        signed_overflow(oldval, op->i64, (uint64_t)op->bits, op->owtype, &wrapped);
                     newval = overflow ? wrapped : (int64_t)((uint64_t)oldval + (uint64_t)op->i64);
                     retval = newval;
                 } else {
@@ -696,7 +703,13 @@ done:
 
 /* BITFIELD key [GET encoding offset | [OVERFLOW WRAP|SAT|FAIL]
  *     SET encoding offset value | INCRBY encoding offset increment ...] */
-void cmd_bitfield(struct exec *x) { bitfield(x, false); }
+void cmd_bitfield(struct exec *x)
+{
+    bitfield(x, false);
+}
 
 /* BITFIELD_RO key [GET encoding offset [GET encoding offset ...]] */
-void cmd_bitfield_ro(struct exec *x) { bitfield(x, true); }
+void cmd_bitfield_ro(struct exec *x)
+{
+    bitfield(x, true);
+}

@@ -8,7 +8,9 @@
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "pubsub.h"
 #include "store.h"
+#include "tracking.h"
 #include "util.h"
 
 /* ---- helpers ---- */
@@ -110,6 +112,16 @@ static void text_client_line(struct text *t, struct client *c)
 /* PING [message] */
 void cmd_ping(struct exec *x)
 {
+    /* RESP2 subscribed mode: a ["pong", message] array, as Redis. */
+    if (x->c->nsubs > 0 && x->c->resp == 2) {
+        reply_array(x->r, 2);
+        reply_bulk(x->r, "pong", 4);
+        if (HAS(x, A_PING_message))
+            reply_bulk(x->r, ARGP(x, A_PING_message), ARGN(x, A_PING_message));
+        else
+            reply_bulk(x->r, "", 0);
+        return;
+    }
     if (HAS(x, A_PING_message))
         reply_bulk(x->r, ARGP(x, A_PING_message), ARGN(x, A_PING_message));
     else
@@ -228,8 +240,10 @@ void cmd_reset(struct exec *x)
     /* As Redis's clearClientConnectionState. State that other modules keep
      * per client (MULTI, WATCH, pub/sub, tracking) is theirs to clear. */
     client_reset_state(c);
+    if (c->flags & CF_TRACKING) tracking_disable(c);
     c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT | CF_NO_EVICT);
     client_select(c, 0);
+    pubsub_reset(c); /* leaves every channel, pattern and shard channel silently */
     set_resp(c, 2);
     c->authenticated = default_user_nopass();
     set_attr(&c->name, NULL, 0);

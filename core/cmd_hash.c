@@ -54,7 +54,10 @@ static void commit(struct exec *x, struct kv *e, bool created, const char *ev)
         store_modified(x->db, e, ev, NOTIFY_HASH);
 }
 
-static void reply_hval(struct reply *r, const struct hval *v) { reply_bulk(r, v->p, v->n); }
+static void reply_hval(struct reply *r, const struct hval *v)
+{
+    reply_bulk(r, v->p, v->n);
+}
 
 /* --------------------------------------------------------- HSET family */
 
@@ -88,10 +91,16 @@ static void hset_generic(struct exec *x, int key_slot, int pairs_slot, bool hmse
 }
 
 /* HSET key field value [field value ...] */
-void cmd_hset(struct exec *x) { hset_generic(x, A_HSET_key, A_HSET_field_value, false); }
+void cmd_hset(struct exec *x)
+{
+    hset_generic(x, A_HSET_key, A_HSET_field_value, false);
+}
 
 /* HMSET key field value [field value ...] */
-void cmd_hmset(struct exec *x) { hset_generic(x, A_HMSET_key, A_HMSET_field_value, true); }
+void cmd_hmset(struct exec *x)
+{
+    hset_generic(x, A_HMSET_key, A_HMSET_field_value, true);
+}
 
 /* HSETNX key field value */
 void cmd_hsetnx(struct exec *x)
@@ -214,13 +223,22 @@ static void getall_generic(struct exec *x, int key_slot, int want)
 }
 
 /* HKEYS key */
-void cmd_hkeys(struct exec *x) { getall_generic(x, A_HKEYS_key, WANT_FIELDS); }
+void cmd_hkeys(struct exec *x)
+{
+    getall_generic(x, A_HKEYS_key, WANT_FIELDS);
+}
 
 /* HVALS key */
-void cmd_hvals(struct exec *x) { getall_generic(x, A_HVALS_key, WANT_VALUES); }
+void cmd_hvals(struct exec *x)
+{
+    getall_generic(x, A_HVALS_key, WANT_VALUES);
+}
 
 /* HGETALL key */
-void cmd_hgetall(struct exec *x) { getall_generic(x, A_HGETALL_key, WANT_FIELDS | WANT_VALUES); }
+void cmd_hgetall(struct exec *x)
+{
+    getall_generic(x, A_HGETALL_key, WANT_FIELDS | WANT_VALUES);
+}
 
 /* ------------------------------------------------------------- removing */
 
@@ -391,7 +409,8 @@ static void hrandfield_count(struct exec *x, struct kv *e, long long l, bool wit
         struct hash_iter it;
         reply_array(r, (long long)(flat ? size * 2 : size));
         hash_iter_init(&it, e);
-        while (hash_iter_next(&it, &f, &v)) reply_pick(r, &f, withvalues ? &v : NULL);
+        while (hash_iter_next(&it, &f, &v))
+            reply_pick(r, &f, withvalues ? &v : NULL);
         hash_iter_done(&it);
         return;
     }
@@ -402,7 +421,8 @@ static void hrandfield_count(struct exec *x, struct kv *e, long long l, bool wit
         fs = xmalloc(size * sizeof(*fs));
         vs = withvalues ? xmalloc(size * sizeof(*vs)) : NULL;
         hash_views(e, fs, vs);
-        for (i = 0; i < size; i++) idx[i] = i;
+        for (i = 0; i < size; i++)
+            idx[i] = i;
         for (i = 0; i < count; i++) {
             unsigned long j = i + (unsigned long)(util_rand64() % (size - i)), t = idx[i];
             idx[i] = idx[j];
@@ -416,7 +436,8 @@ static void hrandfield_count(struct exec *x, struct kv *e, long long l, bool wit
         /* A large table and few picks: random picks until count distinct. */
         struct ptrset s;
         size_t cap = 16;
-        while (cap < count * 2) cap <<= 1;
+        while (cap < count * 2)
+            cap <<= 1;
         s.slot = xcalloc(cap, sizeof(*s.slot));
         s.mask = cap - 1;
         while (count) {
@@ -441,6 +462,12 @@ void cmd_hrandfield(struct exec *x)
         if (l == LLONG_MIN) {
             reply_error(x->r, "ERR value is out of range, value must between "
                               "-9223372036854775807 and 9223372036854775807");
+            return;
+        }
+        /* The grammar lets a repeated WITHVALUES through (last wins);
+         * Redis allows at most four words. */
+        if (x->argc > 4) {
+            reply_err(x->r, E_SYNTAX);
             return;
         }
         if (withvalues && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {

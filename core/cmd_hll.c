@@ -30,7 +30,10 @@ static bool hll_check(struct exec *x, struct kv *e)
 }
 
 /* The value of e as a raw string of its own (dbUnshareStringValue). */
-static struct rstr *unshare(struct kv *e) { return store_string_unshare(e, kv_string_len(e)); }
+static struct rstr *unshare(struct kv *e)
+{
+    return store_string_unshare(e, kv_string_len(e));
+}
 
 /* PFADD key [element [element ...]] */
 void cmd_pfadd(struct exec *x)
@@ -119,8 +122,8 @@ void cmd_pfcount(struct exec *x)
         }
         hll_cache_set((uint8_t *)s->buf, card);
         /* Redis signals the key modified (WATCH, tracking) without a
-         * keyspace notification: no event name. */
-        store_modified(x->db, e, NULL, 0);
+         * keyspace notification: an event of no notification class. */
+        store_modified(x->db, e, "pfcount", 0);
     }
     reply_int(x->r, (long long)card);
 }

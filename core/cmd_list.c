@@ -18,7 +18,10 @@
 /* Redis's LIST_MAX_ITEM_SIZE: elements must fit a listpack entry. */
 #define LIST_MAX_ITEM_SIZE ((1ULL << 32) - 1024)
 
-static inline struct quicklist *QL(struct kv *e) { return e->v.ptr; }
+static inline struct quicklist *QL(struct kv *e)
+{
+    return e->v.ptr;
+}
 
 /* True (and WRONGTYPE sent) when e exists and is not a list. */
 static bool not_list(struct exec *x, struct kv *e)
@@ -45,8 +48,14 @@ static struct kv *list_new(const char *key, size_t klen)
                       ql_new(g_config.list_max_listpack_size, g_config.list_compress_depth));
 }
 
-static const char *push_event(enum ql_where w) { return w == QL_HEAD ? "lpush" : "rpush"; }
-static const char *pop_event(enum ql_where w) { return w == QL_HEAD ? "lpop" : "rpop"; }
+static const char *push_event(enum ql_where w)
+{
+    return w == QL_HEAD ? "lpush" : "rpush";
+}
+static const char *pop_event(enum ql_where w)
+{
+    return w == QL_HEAD ? "lpop" : "rpop";
+}
 
 /* The tail of every command that removed elements: its event, then the
  * key's deletion when the list is empty (Redis's listElementsRemoved). */
@@ -56,7 +65,10 @@ static void elements_removed(struct exec *x, struct kv *e, const char *ev)
     if (ql_count(QL(e)) == 0) store_delete(x->db, kv_key(e), e->klen, "del", NOTIFY_GENERIC);
 }
 
-static inline void reply_val(struct exec *x, const struct ql_val *v) { reply_bulk(x->r, v->p, v->n); }
+static inline void reply_val(struct exec *x, const struct ql_val *v)
+{
+    reply_bulk(x->r, v->p, v->n);
+}
 
 /* Redis's addListRangeReply: start/end as LRANGE takes them; reverse walks
  * from end to start (RPOP with a count). */
@@ -77,7 +89,8 @@ static void reply_range(struct exec *x, struct quicklist *ql, long long start, l
     n = end - start + 1;
     reply_array(x->r, n);
     ql_iter_init(&it, ql, reverse ? end : start, reverse ? QL_HEAD : QL_TAIL);
-    while (n-- > 0 && ql_iter_next(&it, &v)) reply_val(x, &v);
+    while (n-- > 0 && ql_iter_next(&it, &v))
+        reply_val(x, &v);
     ql_iter_release(&it);
 }
 
@@ -133,16 +146,28 @@ static void push_generic(struct exec *x, int keyslot, int elslot, enum ql_where 
 }
 
 /* LPUSH key element [element ...] */
-void cmd_lpush(struct exec *x) { push_generic(x, A_LPUSH_key, A_LPUSH_element, QL_HEAD, false); }
+void cmd_lpush(struct exec *x)
+{
+    push_generic(x, A_LPUSH_key, A_LPUSH_element, QL_HEAD, false);
+}
 
 /* RPUSH key element [element ...] */
-void cmd_rpush(struct exec *x) { push_generic(x, A_RPUSH_key, A_RPUSH_element, QL_TAIL, false); }
+void cmd_rpush(struct exec *x)
+{
+    push_generic(x, A_RPUSH_key, A_RPUSH_element, QL_TAIL, false);
+}
 
 /* LPUSHX key element [element ...] */
-void cmd_lpushx(struct exec *x) { push_generic(x, A_LPUSHX_key, A_LPUSHX_element, QL_HEAD, true); }
+void cmd_lpushx(struct exec *x)
+{
+    push_generic(x, A_LPUSHX_key, A_LPUSHX_element, QL_HEAD, true);
+}
 
 /* RPUSHX key element [element ...] */
-void cmd_rpushx(struct exec *x) { push_generic(x, A_RPUSHX_key, A_RPUSHX_element, QL_TAIL, true); }
+void cmd_rpushx(struct exec *x)
+{
+    push_generic(x, A_RPUSHX_key, A_RPUSHX_element, QL_TAIL, true);
+}
 
 /* LPOP / RPOP: one element as a bulk, or with a count an array. */
 static void pop_generic(struct exec *x, int keyslot, int countslot, enum ql_where where)
@@ -179,10 +204,16 @@ static void pop_generic(struct exec *x, int keyslot, int countslot, enum ql_wher
 }
 
 /* LPOP key [count] */
-void cmd_lpop(struct exec *x) { pop_generic(x, A_LPOP_key, A_LPOP_count, QL_HEAD); }
+void cmd_lpop(struct exec *x)
+{
+    pop_generic(x, A_LPOP_key, A_LPOP_count, QL_HEAD);
+}
 
 /* RPOP key [count] */
-void cmd_rpop(struct exec *x) { pop_generic(x, A_RPOP_key, A_RPOP_count, QL_TAIL); }
+void cmd_rpop(struct exec *x)
+{
+    pop_generic(x, A_RPOP_key, A_RPOP_count, QL_TAIL);
+}
 
 /* LLEN key */
 void cmd_llen(struct exec *x)
@@ -407,9 +438,8 @@ void cmd_lpos(struct exec *x)
                     arraylen++;
                     reply_int(x->r, matchindex);
                     /* matches-rank+1 >= count, with Redis's wrap-around */
-                    if (count &&
-                        (long long)((unsigned long long)matches - (unsigned long long)rank +
-                                    1ULL) >= count)
+                    if (count && (long long)((unsigned long long)matches -
+                                             (unsigned long long)rank + 1ULL) >= count)
                         break;
                 } else {
                     break;

@@ -20,7 +20,9 @@
 #include "commands_gen.h"
 #include "kernel.h"
 #include "server.h"
+#include "blocking.h"
 #include "store.h"
+#include "tracking.h"
 #include "util.h"
 
 /* ---- DBSIZE FLUSHDB FLUSHALL SWAPDB TIME SHUTDOWN ---- */
@@ -369,9 +371,10 @@ static void info_clients(struct info *s)
               "client_recent_max_input_buffer:%zu\r\n"
               "client_recent_max_output_buffer:%zu\r\n"
               "blocked_clients:%lld\r\n"
-              "tracking_clients:0\r\n"
-              "clients_in_timeout_table:0\r\n",
-              g_clients.count, g_config.maxclients, max_in, max_out, blocked);
+              "tracking_clients:%lld\r\n"
+              "clients_in_timeout_table:%lld\r\n",
+              g_clients.count, g_config.maxclients, max_in, max_out, blocked, tracking_clients(),
+              blocking_count());
 }
 
 static void info_memory(struct info *s)
@@ -495,9 +498,9 @@ static void info_stats(struct info *s)
               "active_defrag_key_misses:0\r\n"
               "total_active_defrag_time:0\r\n"
               "current_active_defrag_time:0\r\n"
-              "tracking_total_keys:0\r\n"
-              "tracking_total_items:0\r\n"
-              "tracking_total_prefixes:0\r\n"
+              "tracking_total_keys:%llu\r\n"
+              "tracking_total_items:%llu\r\n"
+              "tracking_total_prefixes:%llu\r\n"
               "unexpected_error_replies:0\r\n"
               "total_error_replies:%lld\r\n"
               "dump_payload_sanitizations:0\r\n"
@@ -508,7 +511,8 @@ static void info_stats(struct info *s)
               (double)sample_avg(SAMPLE_NET_IN) / 1024, (double)sample_avg(SAMPLE_NET_OUT) / 1024,
               g_server.rejected_connections, g_store.stats.expired_keys,
               (double)g_store.stats.expired_stale_perc, g_store.stats.expired_time_cap_reached,
-              g_store.stats.keyspace_hits, g_store.stats.keyspace_misses, g_kstats.total_errors);
+              g_store.stats.keyspace_hits, g_store.stats.keyspace_misses, tracking_total_keys(),
+              tracking_total_items(), tracking_total_prefixes(), g_kstats.total_errors);
 }
 
 static void info_replication(struct info *s)

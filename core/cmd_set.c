@@ -4,7 +4,8 @@
  * come in the same order and encoding whenever Redis's order is
  * deterministic: intsets are iterated in ascending order), replies, errors
  * and keyspace events ("sadd" "srem" "spop" "sinterstore" "sunionstore"
- * "sdiffstore", "del" when a set is emptied). The value is core/t_set.h. */
+ * "sdiffstore"; SMOVE emits "srem" then "sadd" as Redis 7.0 does; "del"
+ * when a set is emptied). The value is core/t_set.h. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@
  * key holds another type. */
 static struct kv *lookup_set(struct exec *x, const char *key, size_t klen, bool write, bool *bad)
 {
-    struct kv *e = write ? store_lookup_write(x->db, key, klen) : store_lookup_read(x->db, key, klen);
+    struct kv *e =
+        write ? store_lookup_write(x->db, key, klen) : store_lookup_read(x->db, key, klen);
     *bad = false;
     if (e && e->type != OBJ_SET) {
         reply_err(x->r, E_WRONGTYPE);
@@ -31,7 +33,10 @@ static struct kv *lookup_set(struct exec *x, const char *key, size_t klen, bool 
     return e;
 }
 
-static void reply_elem(struct reply *r, const struct set_elem *el) { reply_bulk(r, el->p, el->n); }
+static void reply_elem(struct reply *r, const struct set_elem *el)
+{
+    reply_bulk(r, el->p, el->n);
+}
 
 /* Store a computed set under dst (replacing whatever is there, TTL
  * dropped) with event ev, or delete dst ("del") when the set is empty;
@@ -197,7 +202,10 @@ static bool lookup_sets(struct exec *x, const struct argv_ref *keys, long n, str
     return true;
 }
 
-static size_t size_or_zero(const struct setv *s) { return s->ptr ? set_size(s) : 0; }
+static size_t size_or_zero(const struct setv *s)
+{
+    return s->ptr ? set_size(s) : 0;
+}
 
 /* Stable sort by cardinality, ascending (SINTER) or descending (SDIFF's
  * subtrahends), as glibc's qsort (a merge sort) orders Redis's array. */
@@ -219,7 +227,7 @@ static void sort_sets(struct setv *sets, long n, bool desc)
 /* SINTER / SINTERSTORE / SINTERCARD (card_only, limit 0 = none): Redis's
  * sinterGenericCommand. */
 static void sinter_generic(struct exec *x, const struct argv_ref *keys, long n,
-                          const struct argv_ref *dst, bool card_only, unsigned long limit)
+                           const struct argv_ref *dst, bool card_only, unsigned long limit)
 {
     struct setv stack[16], *sets = n <= 16 ? stack : xmalloc(sizeof(*sets) * (size_t)n);
     struct setv out = {NULL, 0};
@@ -242,8 +250,10 @@ static void sinter_generic(struct exec *x, const struct argv_ref *keys, long n,
         goto done;
     }
     sort_sets(sets, n, false);
-    if (dst) out = set_new_intset();
-    else if (!card_only) h = reply_defer(x->r, AGG_SET);
+    if (dst)
+        out = set_new_intset();
+    else if (!card_only)
+        h = reply_defer(x->r, AGG_SET);
 
     set_iter_init(&it, &sets[0]);
     while (set_iter_next(&it, &el)) {
@@ -264,9 +274,12 @@ static void sinter_generic(struct exec *x, const struct argv_ref *keys, long n,
     }
     set_iter_release(&it);
 
-    if (card_only) reply_int(x->r, (long long)card);
-    else if (dst) store_result(x, dst, &out, "sinterstore");
-    else reply_set_deferred(x->r, h, (long long)card);
+    if (card_only)
+        reply_int(x->r, (long long)card);
+    else if (dst)
+        store_result(x, dst, &out, "sinterstore");
+    else
+        reply_set_deferred(x->r, h, (long long)card);
 done:
     if (sets != stack) free(sets);
 }
@@ -306,7 +319,8 @@ static void sunion_diff_generic(struct exec *x, const struct argv_ref *keys, lon
         for (j = 0; j < n; j++) {
             if (!sets[j].ptr) continue;
             set_iter_init(&it, &sets[j]);
-            while (set_iter_next(&it, &el)) card += set_add_elem(&out, &el);
+            while (set_iter_next(&it, &el))
+                card += set_add_elem(&out, &el);
             set_iter_release(&it);
         }
     } else if (sets[0].ptr && algo == 1) {
@@ -328,8 +342,10 @@ static void sunion_diff_generic(struct exec *x, const struct argv_ref *keys, lon
             if (!sets[j].ptr) continue;
             set_iter_init(&it, &sets[j]);
             while (set_iter_next(&it, &el)) {
-                if (j == 0) card += set_add_elem(&out, &el);
-                else card -= set_remove(&out, el.p, el.n);
+                if (j == 0)
+                    card += set_add_elem(&out, &el);
+                else
+                    card -= set_remove(&out, el.p, el.n);
             }
             set_iter_release(&it);
             if (card == 0) break;
@@ -339,7 +355,8 @@ static void sunion_diff_generic(struct exec *x, const struct argv_ref *keys, lon
     if (!dst) {
         reply_set(x->r, card);
         set_iter_init(&it, &out);
-        while (set_iter_next(&it, &el)) reply_elem(x->r, &el);
+        while (set_iter_next(&it, &el))
+            reply_elem(x->r, &el);
         set_iter_release(&it);
         set_free(&out);
     } else {
@@ -545,7 +562,8 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
             set_elem_release(&el);
         }
         set_iter_init(&it, &s);
-        while (set_iter_next(&it, &el)) reply_elem(x->r, &el);
+        while (set_iter_next(&it, &el))
+            reply_elem(x->r, &el);
         set_iter_release(&it);
         set_free(&s);
         set_store(e, keep);
@@ -612,7 +630,8 @@ static void srandmember_count(struct exec *x, struct setv *s, unsigned long long
     if (count >= size) {
         reply_array(x->r, (long long)size);
         set_iter_init(&it, s);
-        while (set_iter_next(&it, &el)) reply_elem(x->r, &el);
+        while (set_iter_next(&it, &el))
+            reply_elem(x->r, &el);
         set_iter_release(&it);
         return;
     }
@@ -620,7 +639,8 @@ static void srandmember_count(struct exec *x, struct setv *s, unsigned long long
         /* Copy everything, then drop random members down to count. */
         aux = set_new_ht(size);
         set_iter_init(&it, s);
-        while (set_iter_next(&it, &el)) set_add(&aux, el.p, el.n);
+        while (set_iter_next(&it, &el))
+            set_add(&aux, el.p, el.n);
         set_iter_release(&it);
         while (size > count) {
             set_pop(&aux, &el);
@@ -638,7 +658,8 @@ static void srandmember_count(struct exec *x, struct setv *s, unsigned long long
     }
     reply_array(x->r, (long long)count);
     set_iter_init(&it, &aux);
-    while (set_iter_next(&it, &el)) reply_elem(x->r, &el);
+    while (set_iter_next(&it, &el))
+        reply_elem(x->r, &el);
     set_iter_release(&it);
     set_free(&aux);
 }

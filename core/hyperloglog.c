@@ -33,7 +33,10 @@ static inline void sp_val_set(uint8_t *p, int val, int len)
 {
     *p = (uint8_t)((((val)-1) << 2 | ((len)-1)) | SP_VAL_BIT);
 }
-static inline void sp_zero_set(uint8_t *p, int len) { *p = (uint8_t)(len - 1); }
+static inline void sp_zero_set(uint8_t *p, int len)
+{
+    *p = (uint8_t)(len - 1);
+}
 static inline void sp_xzero_set(uint8_t *p, int len)
 {
     int l = len - 1;
@@ -67,12 +70,18 @@ uint64_t hll_murmur64a(const void *key, int len, unsigned int seed)
         data += 8;
     }
     switch (len & 7) {
-    case 7: h ^= (uint64_t)data[6] << 48; /* fall through */
-    case 6: h ^= (uint64_t)data[5] << 40; /* fall through */
-    case 5: h ^= (uint64_t)data[4] << 32; /* fall through */
-    case 4: h ^= (uint64_t)data[3] << 24; /* fall through */
-    case 3: h ^= (uint64_t)data[2] << 16; /* fall through */
-    case 2: h ^= (uint64_t)data[1] << 8;  /* fall through */
+    case 7:
+        h ^= (uint64_t)data[6] << 48; /* fall through */
+    case 6:
+        h ^= (uint64_t)data[5] << 40; /* fall through */
+    case 5:
+        h ^= (uint64_t)data[4] << 32; /* fall through */
+    case 4:
+        h ^= (uint64_t)data[3] << 24; /* fall through */
+    case 3:
+        h ^= (uint64_t)data[2] << 16; /* fall through */
+    case 2:
+        h ^= (uint64_t)data[1] << 8; /* fall through */
     case 1:
         h ^= (uint64_t)data[0];
         h *= m;
@@ -112,14 +121,16 @@ uint64_t hll_cache_get(const uint8_t *p)
 {
     uint64_t card = 0;
     int i;
-    for (i = 7; i >= 0; i--) card = (card << 8) | p[8 + i];
+    for (i = 7; i >= 0; i--)
+        card = (card << 8) | p[8 + i];
     return card;
 }
 
 void hll_cache_set(uint8_t *p, uint64_t card)
 {
     int i;
-    for (i = 0; i < 8; i++) p[8 + i] = (uint8_t)(card >> (8 * i));
+    for (i = 0; i < 8; i++)
+        p[8 + i] = (uint8_t)(card >> (8 * i));
 }
 
 struct rstr *hll_new(void)
@@ -384,9 +395,12 @@ int hll_set(struct rstr **sp, long idx, uint8_t count)
 {
     uint8_t *h = (uint8_t *)(*sp)->buf;
     switch (h[4]) {
-    case HLL_DENSE: return dense_set(h + HLL_HDR_SIZE, idx, count);
-    case HLL_SPARSE: return sparse_set(sp, idx, count);
-    default: return -1;
+    case HLL_DENSE:
+        return dense_set(h + HLL_HDR_SIZE, idx, count);
+    case HLL_SPARSE:
+        return sparse_set(sp, idx, count);
+    default:
+        return -1;
     }
 }
 
@@ -518,6 +532,7 @@ uint64_t hll_count(const uint8_t *p, size_t n, int *invalid)
 uint64_t hll_count_raw(const uint8_t *regs)
 {
     int reghisto[64] = {0}, j;
-    for (j = 0; j < HLL_REGISTERS; j++) reghisto[regs[j] & 63]++;
+    for (j = 0; j < HLL_REGISTERS; j++)
+        reghisto[regs[j] & 63]++;
     return estimate(reghisto);
 }

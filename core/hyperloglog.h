@@ -39,7 +39,10 @@ int hll_pattern(const void *ele, size_t n, long *reg);
 /* Whether p/n is a HyperLogLog string: "HYLL" magic, a known encoding,
  * and exactly HLL_DENSE_SIZE bytes when dense (Redis's isHLLObject). */
 bool hll_valid(const uint8_t *p, size_t n);
-static inline int hll_encoding(const uint8_t *p) { return p[4]; }
+static inline int hll_encoding(const uint8_t *p)
+{
+    return p[4];
+}
 
 /* A new empty (sparse) HLL: 18 bytes, cached cardinality 0 and valid. */
 struct rstr *hll_new(void);
@@ -66,8 +69,14 @@ uint64_t hll_count(const uint8_t *p, size_t n, int *invalid);
 uint64_t hll_count_raw(const uint8_t *regs);
 
 /* The cached cardinality in the header. */
-static inline bool hll_cache_valid(const uint8_t *p) { return (p[15] & 0x80) == 0; }
-static inline void hll_invalidate(uint8_t *p) { p[15] |= 0x80; }
+static inline bool hll_cache_valid(const uint8_t *p)
+{
+    return (p[15] & 0x80) == 0;
+}
+static inline void hll_invalidate(uint8_t *p)
+{
+    p[15] |= 0x80;
+}
 uint64_t hll_cache_get(const uint8_t *p);
 void hll_cache_set(uint8_t *p, uint64_t card);
 

@@ -23,8 +23,14 @@ uint32_t intset_value_encoding(int64_t v)
     return INTSET_ENC_INT16;
 }
 
-static inline uint32_t enc_of(const struct intset *is) { return LE32(is->encoding); }
-static inline uint32_t len_of(const struct intset *is) { return LE32(is->length); }
+static inline uint32_t enc_of(const struct intset *is)
+{
+    return LE32(is->encoding);
+}
+static inline uint32_t len_of(const struct intset *is)
+{
+    return LE32(is->length);
+}
 
 /* The member at pos with encoding enc. */
 static inline int64_t get_enc(const struct intset *is, uint32_t pos, uint32_t enc)
@@ -100,9 +106,12 @@ static bool search(const struct intset *is, int64_t value, uint32_t *pos)
     while (hi >= lo) {
         mid = (lo + hi) / 2;
         cur = get_enc(is, (uint32_t)mid, enc);
-        if (value > cur) lo = mid + 1;
-        else if (value < cur) hi = mid - 1;
-        else break;
+        if (value > cur)
+            lo = mid + 1;
+        else if (value < cur)
+            hi = mid - 1;
+        else
+            break;
     }
     if (value == cur) {
         if (pos) *pos = (uint32_t)mid;
@@ -122,9 +131,12 @@ static struct intset *upgrade_and_add(struct intset *is, int64_t value)
     is->encoding = LE32(newenc);
     is = resize(is, length + 1);
     /* Back to front so nothing is overwritten before it is read. */
-    while (length--) set(is, length + (uint32_t)prepend, get_enc(is, length, curenc));
-    if (prepend) set(is, 0, value);
-    else set(is, len_of(is), value);
+    while (length--)
+        set(is, length + (uint32_t)prepend, get_enc(is, length, curenc));
+    if (prepend)
+        set(is, 0, value);
+    else
+        set(is, len_of(is), value);
     is->length = LE32(len_of(is) + 1);
     return is;
 }
@@ -195,8 +207,7 @@ struct intset *intset_dup(const struct intset *is)
 bool intset_validate(const struct intset *is)
 {
     uint32_t enc = enc_of(is), i, len = len_of(is);
-    if (enc != INTSET_ENC_INT16 && enc != INTSET_ENC_INT32 && enc != INTSET_ENC_INT64)
-        return false;
+    if (enc != INTSET_ENC_INT16 && enc != INTSET_ENC_INT32 && enc != INTSET_ENC_INT64) return false;
     for (i = 1; i < len; i++)
         if (get(is, i - 1) >= get(is, i)) return false;
     return true;

@@ -31,7 +31,10 @@ bool intset_find(const struct intset *is, int64_t v);
 bool intset_get(const struct intset *is, uint32_t pos, int64_t *v);
 /* A uniformly chosen member (the set must not be empty). */
 int64_t intset_random(const struct intset *is);
-static inline uint32_t intset_len(const struct intset *is) { return is->length; }
+static inline uint32_t intset_len(const struct intset *is)
+{
+    return is->length;
+}
 /* Bytes of the whole blob. */
 size_t intset_blob_len(const struct intset *is);
 struct intset *intset_dup(const struct intset *is);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "blocking.h"
 #include "multi.h"
 #include "store.h"
 #include "util.h"
@@ -161,7 +162,7 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     }
     cmd = registry_resolve(argc, argv, r);
     if (!cmd) {
-        reject(c, NULL);
+        reject(c, registry_rejected);
         return KERNEL_DONE;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
@@ -196,6 +197,8 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         return KERNEL_PARKED;
     }
     kernel_run(c, cmd, argc, argv, r);
+    /* Keys this command made ready wake their waiting clients now. */
+    if (blocking_has_ready()) blocking_serve();
     if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
     if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
     return KERNEL_DONE;
@@ -335,6 +338,7 @@ static void resume_one(struct client *c)
 void kernel_after_events(void)
 {
     clock_us = 0;
+    if (blocking_count() > 0) blocking_cron(util_mstime());
     flush_touched();
     if (pause_state.active && util_mstime() >= pause_state.until_ms) kernel_unpause();
     while (resume_n > 0) {

@@ -104,6 +104,12 @@ void multi_queue(struct client *c, const struct command *cmd, int argc,
 
 bool multi_has_write(struct client *c) { return c->mstate && c->mstate->has_write; }
 
+int multi_queued(struct client *c)
+{
+    if (!(c->flags & CF_MULTI)) return -1;
+    return c->mstate ? c->mstate->nq : 0;
+}
+
 static void free_queue(struct multi_state *m)
 {
     int i;

@@ -10,15 +10,13 @@
 #include "store.h"
 #include "util.h"
 
-struct config_entry;
-
 /* Redis's NOTIFY_ALL: every class letter 'A' stands for (not m, not n). */
 #define NOTIFY_ALL                                                                            \
     (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |   \
      NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE)
 
 static int notify_flags;
-char *g_notify_keyspace_events; /* CONFIG GET's text */
+char *g_notify_keyspace_events;
 
 static int flags_from_string(const char *s)
 {
@@ -70,7 +68,6 @@ static void flags_to_string(int flags, char *out)
     out[n] = 0;
 }
 
-const char *notify_config_set(const struct config_entry *e, const char *v);
 const char *notify_config_set(const struct config_entry *e, const char *v)
 {
     char text[32];

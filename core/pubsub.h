@@ -57,6 +57,13 @@ long long pubsub_numsub(enum pubsub_kind k, const char *name, size_t len);
 void pubsub_foreach(enum pubsub_kind k, const char *pat, size_t plen,
                     void (*fn)(void *priv, const char *name, size_t len), void *priv);
 
+/* ---- keyspace notifications (core/notify.c) ---- */
+
+/* notify-keyspace-events: its normalised text (CONFIG GET) and setter. */
+extern char *g_notify_keyspace_events;
+struct config_entry;
+const char *notify_config_set(const struct config_entry *e, const char *v);
+
 /* ---- client-output-buffer-limit (config entry; adapters enforce) ---- */
 
 enum obuf_class { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2, OBUF_NCLASSES = 3 };
@@ -67,7 +74,6 @@ struct obuf_limit {
 extern struct obuf_limit g_obuf_limits[OBUF_NCLASSES];
 /* The config's text form and its setter (config/config.c's table). */
 extern char *g_obuf_limit_text;
-struct config_entry;
 const char *obuf_limit_config_set(const struct config_entry *e, const char *v);
 
 /* Whether c, which holds `pending` bytes of output not yet written, must

@@ -42,7 +42,10 @@ static struct hfield *hf_new(const char *f, size_t fn, const char *v, size_t vn)
     return h;
 }
 
-static void hf_free(struct dnode *n) { free(n); }
+static void hf_free(struct dnode *n)
+{
+    free(n);
+}
 
 /* A new dict sized for n fields up front (Redis presizes on conversion). */
 static struct dict *dict_sized(uint64_t n)
@@ -50,7 +53,8 @@ static struct dict *dict_sized(uint64_t n)
     struct dict *d = xmalloc(sizeof(*d));
     uint64_t size = DICT_INITIAL;
     dict_init(d, &hash_dict_type);
-    while (size < n) size <<= 1;
+    while (size < n)
+        size <<= 1;
     d->table[0] = xcalloc(size, sizeof(struct dnode *));
     d->size[0] = size;
     return d;
@@ -178,8 +182,7 @@ bool hash_set(struct kv *e, const char *f, size_t fn, const char *v, size_t vn)
     lp = lp_append(lp, f, fn);
     lp = lp_append(lp, v, vn);
     e->v.ptr = lp;
-    if (lp_count(lp) / 2 > (unsigned long long)g_config.hash_max_listpack_entries)
-        hash_convert(e);
+    if (lp_count(lp) / 2 > (unsigned long long)g_config.hash_max_listpack_entries) hash_convert(e);
     return true;
 }
 
@@ -278,7 +281,8 @@ void hash_views(struct kv *e, struct hval *fields, struct hval *vals)
     size_t i = 0;
     hash_iter_init(&it, e);
     /* Listpack integers are formatted into each element's own buf. */
-    while (hash_iter_next(&it, &fields[i], vals ? &vals[i] : NULL)) i++;
+    while (hash_iter_next(&it, &fields[i], vals ? &vals[i] : NULL))
+        i++;
     hash_iter_done(&it);
 }
 

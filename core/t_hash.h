@@ -24,7 +24,10 @@ struct hfield {
     char data[]; /* field bytes, then value bytes */
 };
 
-static inline const char *hfield_val(const struct hfield *h) { return h->data + h->flen; }
+static inline const char *hfield_val(const struct hfield *h)
+{
+    return h->data + h->flen;
+}
 
 /* A field or value read from either encoding. Integers stored by the
  * listpack are formatted into buf (p then points at buf); isint/ll tell the

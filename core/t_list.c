@@ -82,7 +82,10 @@ static size_t raw_bytes(const struct ql_node *n)
     return n->compressed ? rd32(n->lp) : lp_bytes(n->lp);
 }
 
-size_t ql_node_bytes(const struct ql_node *n) { return n->compressed ? n->clen : lp_bytes(n->lp); }
+size_t ql_node_bytes(const struct ql_node *n)
+{
+    return n->compressed ? n->clen : lp_bytes(n->lp);
+}
 
 static bool allow_insert(const struct quicklist *ql, const struct ql_node *n, size_t sz)
 {
@@ -258,7 +261,8 @@ static struct ql_node *split_after(struct quicklist *ql, struct ql_node *n, unsi
     size_t cut, total;
     struct ql_node *r;
     if (!q) return NULL;
-    for (e = lp_first(n->lp); e && e != q; e = lp_next(n->lp, e)) left++;
+    for (e = lp_first(n->lp); e && e != q; e = lp_next(n->lp, e))
+        left++;
     cut = (size_t)(q - n->lp);
     total = lp_bytes(n->lp);
     r = node_new(lpx_from(q, total - 1 - cut, n->count - left, NULL, 0),
@@ -397,8 +401,8 @@ static bool norm_index(const struct quicklist *ql, long long idx, unsigned long 
 }
 
 /* Insert s next to entry p of (open) node n. */
-static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
-                      enum ql_where side, const char *s, size_t len)
+static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p, enum ql_where side,
+                      const char *s, size_t len)
 {
     struct ql_node *nb, *r, *nw;
     ql->count++;
@@ -698,8 +702,8 @@ const char *ql_check(struct quicklist *ql)
     if (ql->compress) {
         unsigned long i = 0;
         for (n = ql->head; n; n = n->next, i++)
-            if (n->compressed && (i < (unsigned long)ql->compress ||
-                                  len - 1 - i < (unsigned long)ql->compress))
+            if (n->compressed &&
+                (i < (unsigned long)ql->compress || len - 1 - i < (unsigned long)ql->compress))
                 return "compressed node inside compress depth";
     }
     return NULL;
@@ -747,7 +751,8 @@ size_t ql_lzf_compress(const void *in_, size_t inlen, void *out_, size_t outlen)
             ref[2] == ip[2]) {
             size_t maxlen = (size_t)(end - ip), len = 3, off = (size_t)(ip - ref) - 1;
             if (maxlen > LZF_MAX_REF - 1) maxlen = LZF_MAX_REF - 1;
-            while (len < maxlen && ref[len] == ip[len]) len++;
+            while (len < maxlen && ref[len] == ip[len])
+                len++;
             if (!lzf_flush_lit(&op, oend, lit, (size_t)(ip - lit))) return 0;
             if (oend - op < 3) return 0;
             len -= 2;
@@ -792,7 +797,8 @@ size_t ql_lzf_decompress(const void *in_, size_t inlen, void *out_, size_t outle
             if ((size_t)(op - out) < back || (size_t)(oend - op) < len) return 0;
             {
                 const unsigned char *ref = op - back;
-                while (len--) *op++ = *ref++;
+                while (len--)
+                    *op++ = *ref++;
             }
         }
     }

@@ -56,7 +56,10 @@ struct ql_needle {
 struct quicklist *ql_new(int fill, int compress);
 void ql_free(struct quicklist *ql);
 struct quicklist *ql_dup(struct quicklist *ql);
-static inline unsigned long ql_count(const struct quicklist *ql) { return ql->count; }
+static inline unsigned long ql_count(const struct quicklist *ql)
+{
+    return ql->count;
+}
 
 void ql_push(struct quicklist *ql, enum ql_where where, const char *s, size_t n);
 /* The element at one end (false when empty). */

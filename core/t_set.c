@@ -28,7 +28,10 @@ static bool sm_eq(const struct dnode *n, const void *key, size_t len)
 
 static const struct dict_type set_dict_type = {sm_hash, sm_eq};
 
-static void sm_free(struct dnode *n) { free(n); }
+static void sm_free(struct dnode *n)
+{
+    free(n);
+}
 
 static struct smember *sm_new(const char *p, size_t n)
 {
@@ -46,7 +49,8 @@ static struct dict *ht_new(size_t n)
     dict_init(d, &set_dict_type);
     if (n > DICT_INITIAL) {
         uint64_t size = DICT_INITIAL;
-        while (size < n) size <<= 1;
+        while (size < n)
+            size <<= 1;
         d->table[0] = xcalloc(size, sizeof(struct dnode *));
         d->size[0] = size;
     }
@@ -117,7 +121,8 @@ struct setv set_dup(const struct setv *s)
         struct set_elem el;
         struct dict *d = ht_new(set_size(s));
         set_iter_init(&it, s);
-        while (set_iter_next(&it, &el)) dict_add(d, &sm_new(el.p, el.n)->node, siphash(el.p, el.n));
+        while (set_iter_next(&it, &el))
+            dict_add(d, &sm_new(el.p, el.n)->node, siphash(el.p, el.n));
         set_iter_release(&it);
         out.ptr = d;
         out.enc = ENC_HASHTABLE;
@@ -219,7 +224,8 @@ static unsigned some_nodes(struct dict *d, struct dnode **out, unsigned count)
     unsigned stored = 0, j, tables;
     if (dict_size(d) < count) count = (unsigned)dict_size(d);
     maxsteps = (uint64_t)count * 10;
-    for (j = 0; j < count && dict_is_rehashing(d) && !d->pauserehash; j++) dict_rehash(d, 1);
+    for (j = 0; j < count && dict_is_rehashing(d) && !d->pauserehash; j++)
+        dict_rehash(d, 1);
     tables = dict_is_rehashing(d) ? 2 : 1;
     maxmask = d->size[0] - 1;
     if (tables > 1 && maxmask < d->size[1] - 1) maxmask = d->size[1] - 1;
@@ -229,8 +235,10 @@ static unsigned some_nodes(struct dict *d, struct dnode **out, unsigned count)
             struct dnode *he;
             if (tables == 2 && j == 0 && i < (uint64_t)d->rehashidx) {
                 /* ht[0] is empty below rehashidx */
-                if (i >= d->size[1]) i = (uint64_t)d->rehashidx;
-                else continue;
+                if (i >= d->size[1])
+                    i = (uint64_t)d->rehashidx;
+                else
+                    continue;
             }
             if (i >= d->size[j]) continue;
             he = d->table[j][i];
@@ -284,8 +292,10 @@ static void elem_node(struct set_elem *el, struct smember *m)
 
 void set_random(const struct setv *s, struct set_elem *el)
 {
-    if (s->enc == ENC_INTSET) elem_int(el, intset_random(s->ptr));
-    else elem_node(el, ht_random(s->ptr));
+    if (s->enc == ENC_INTSET)
+        elem_int(el, intset_random(s->ptr));
+    else
+        elem_node(el, ht_random(s->ptr));
 }
 
 void set_pop(struct setv *s, struct set_elem *el)

@@ -84,10 +84,10 @@ void set_elem_release(struct set_elem *el);
  * table's incremental rehash is paused until set_iter_release. */
 struct set_iter {
     struct setv s;
-    uint32_t pos;        /* intset */
-    int table;           /* hash table: 0 or 1 */
-    uint64_t bucket;     /* next bucket to visit */
-    struct dnode *next;  /* next node in the current chain */
+    uint32_t pos;       /* intset */
+    int table;          /* hash table: 0 or 1 */
+    uint64_t bucket;    /* next bucket to visit */
+    struct dnode *next; /* next node in the current chain */
 };
 void set_iter_init(struct set_iter *it, const struct setv *s);
 bool set_iter_next(struct set_iter *it, struct set_elem *el);

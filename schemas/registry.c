@@ -105,10 +105,14 @@ static int clip(char *buf, size_t cap, const struct argv_ref *a, int max)
     return (int)n;
 }
 
+struct command *registry_rejected;
+
 struct command *registry_resolve(int argc, const struct argv_ref *argv, struct reply *r)
 {
     struct command *base = registry_lookup(argv[0].p, argv[0].n), *c = base;
     char name[130], sub[130];
+
+    registry_rejected = NULL;
 
     if (base && argc >= 2 && base->nsub > 0) c = registry_lookup_sub(base, argv[1].p, argv[1].n);
     if (!c) {
@@ -135,6 +139,7 @@ struct command *registry_resolve(int argc, const struct argv_ref *argv, struct r
     }
     if ((c->arity > 0 && c->arity != argc) || (argc < -c->arity)) {
         reply_errorf(r, "ERR wrong number of arguments for '%s' command", c->fullname);
+        registry_rejected = c;
         return NULL;
     }
     return c;

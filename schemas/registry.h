@@ -163,6 +163,9 @@ struct argv_ref {
     size_t n;
 };
 struct command *registry_resolve(int argc, const struct argv_ref *argv, struct reply *r);
+/* After registry_resolve failed on arity: the command it found (its
+ * rejected_calls count it), else NULL. */
+extern struct command *registry_rejected;
 /* Match argv against cmd's grammar, filling args[cmd->nslots]; on failure
  * writes Redis's error to r and returns false. */
 bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,

@@ -23,6 +23,7 @@
 #include "../../config/config.h"
 #include "../../core/client.h"
 #include "../../core/kernel.h"
+#include "../../core/pubsub.h"
 #include "../../core/server.h"
 #include "../../core/util.h"
 #include "resp_encode.h"
@@ -41,6 +42,7 @@ struct resp_conn {
     struct resp_parser parser;
     int depth;       /* >0 while inside process(): closing is deferred */
     bool dead;       /* close requested while depth > 0 */
+    long long obuf_soft_since; /* client-output-buffer-limit: soft limit exceeded since (ms) */
     char addr[64], laddr[64];
 };
 
@@ -94,6 +96,19 @@ static bool flush_out(struct resp_conn *c)
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* The peer is not reading fast enough: apply
+             * client-output-buffer-limit to what is still pending, and
+             * reclaim the written prefix once it outweighs the rest. */
+            size_t pending = c->out.len - c->out.sent;
+            if (c->client && obuf_limit_reached(c->client, pending, &c->obuf_soft_since)) {
+                conn_free(c);
+                return false;
+            }
+            if (c->out.sent >= pending) {
+                memmove(c->out.buf, c->out.buf + c->out.sent, pending);
+                c->out.len = pending;
+                c->out.sent = 0;
+            }
             event_add(c->wev, NULL);
             return true;
         }
@@ -101,6 +116,7 @@ static bool flush_out(struct resp_conn *c)
         return false;
     }
     c->out.len = c->out.sent = 0;
+    c->obuf_soft_since = 0;
     if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
     if (c->state == CONN_CLOSING) {
         conn_free(c);

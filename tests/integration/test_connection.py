@@ -21,9 +21,6 @@ import pytest
 import harness
 from harness import Parsed, RawConn, ServerProcess, cmds, encode, parse_one
 
-MATCHER = pytest.mark.xfail(
-    reason="needs the registry matcher fix (a oneof's choices tried in turn, a 'multiple' "
-           "choice repeated, a token-led oneof's keel_error)", strict=False)
 
 
 def _pairs(v):
@@ -156,7 +153,6 @@ def test_diff_resp3(diff, name):
     diff.resp3(cmds(*CASES[name]))
 
 
-@MATCHER
 @pytest.mark.parametrize("name", sorted(MATCHER_CASES))
 def test_diff_matcher(diff, name):
     diff.both(cmds(*MATCHER_CASES[name]))
@@ -346,7 +342,6 @@ def test_kill_old_form_self(keel):
         assert data == b"+OK\r\n" and closed
 
 
-@MATCHER
 def test_kill_by_id(keel):
     with RawConn(keel.port) as a, RawConn(keel.port) as b, RawConn(keel.port) as c:
         idb = parse_one(b.call("CLIENT", "ID"))[0]
@@ -357,7 +352,6 @@ def test_kill_by_id(keel):
         assert c.call("PING") == b"+PONG\r\n"
 
 
-@MATCHER
 def test_kill_filters(keel):
     with RawConn(keel.port) as a, RawConn(keel.port) as b:
         ida = parse_one(a.call("CLIENT", "ID"))[0]
@@ -376,7 +370,6 @@ def test_kill_filters(keel):
         assert a.call("PING") == b"+PONG\r\n"
 
 
-@MATCHER
 def test_kill_user_default_spares_caller(keel):
     with RawConn(keel.port) as a, RawConn(keel.port) as b, RawConn(keel.port) as c:
         b.call("PING")
@@ -387,7 +380,6 @@ def test_kill_user_default_spares_caller(keel):
         assert a.call("PING") == b"+PONG\r\n"
 
 
-@MATCHER
 def test_kill_self_skipme_no(keel):
     """Killing yourself: the count is the reply, then the connection closes;
     later pipelined commands are not run."""

@@ -18,12 +18,6 @@ import pytest
 import harness
 from harness import Parsed, RawConn, ServerProcess, cmds, encode, parse_one
 
-ERRORSTATS = pytest.mark.xfail(
-    reason="needs the reply sink to call info_count_error() for each error (core/reply.c)",
-    strict=False)
-REJECTED = pytest.mark.xfail(
-    reason="the kernel does not count arity/unknown-subcommand errors as the command's "
-           "rejected_calls (registry_resolve returns NULL)", strict=False)
 
 
 # ---------------------------------------------------------------------------
@@ -360,7 +354,6 @@ def test_info_commandstats(keel):
         assert stat(after, "client")["calls"] == 0
 
 
-@REJECTED
 def test_info_commandstats_rejected(keel, oracle):
     for port in (keel.port, oracle.port):
         with RawConn(port) as c:
@@ -371,7 +364,6 @@ def test_info_commandstats_rejected(keel, oracle):
         assert rej(a) - rej(b) == 1, port
 
 
-@ERRORSTATS
 def test_info_errorstats(keel):
     with RawConn(keel.port) as c:
         c.call("SET", "es", "x")

@@ -178,6 +178,13 @@ CASES = {
     "sdiffstore": ["SADD a 1 2 3", "SADD b 3", "SDIFFSTORE d a b", "SMEMBERS d",
                    "OBJECT ENCODING d", "SDIFFSTORE d b a", "EXISTS d", "SET d x",
                    "SDIFFSTORE d a b", "TYPE d", "SDIFFSTORE a a b", "SMEMBERS a"],
+    "many_keys": ["SADD k%d 1 2 3 %d" % (i, i) for i in range(20)] + [
+        "SINTER " + " ".join("k%d" % i for i in range(20)),
+        "SUNION " + " ".join("k%d" % i for i in range(20)),
+        "SDIFF " + " ".join("k%d" % i for i in range(20)),
+        "SINTERCARD 20 " + " ".join("k%d" % i for i in range(20)) + " LIMIT 2",
+        "SINTERSTORE d " + " ".join("k%d" % i for i in range(20)), "SMEMBERS d",
+        "SUNIONSTORE d " + " ".join("k%d" % i for i in range(20)) + " nokey", "SMEMBERS d"],
     # ------------------------------------------------------------------ SSCAN
     "sscan_intset": ["SADD s 5 1 3 100 -7", "SSCAN s 0", "SSCAN s 0 COUNT 1",
                      "SSCAN s 0 MATCH 1*", "SSCAN s 0 MATCH * COUNT 2", "SSCAN s 123",
@@ -195,8 +202,10 @@ CASES = {
                     "SMEMBERS i2", "COPY h h2", "OBJECT ENCODING h2", S("SMEMBERS h2"),
                     "SADD i2 4", "SCARD i", "RENAME h h3", S("SMEMBERS h3"), "EXISTS h",
                     "COPY i h3", "COPY i h3 REPLACE", "SMEMBERS h3"],
-    "ttl_kept_by_sadd_srem": ["SADD s a b", "EXPIRE s 100", "SADD s c", "SREM s a", "TTL s",
-                              "SPOP s", "TTL s", "SMOVE s t b", "TTL s", "TTL t"],
+    "ttl_kept_by_changes": ["SADD s a b c d", "EXPIRE s 100", "SADD s e", "SREM s a", "TTL s",
+                            "SMOVE s t b", "TTL s", "TTL t",
+                            Parsed(["SPOP", "s"], lambda v: v in (b"c", b"d", b"e")), "TTL s",
+                            Parsed(["SPOP", "s", "1"], len), "TTL s", "SCARD s"],
     "wrongtype_every_command": ["SET l a", "SADD l a", "SREM l a", "SMEMBERS l",
                                 "SISMEMBER l a", "SMISMEMBER l a", "SCARD l", "SPOP l",
                                 "SPOP l 1", "SRANDMEMBER l", "SRANDMEMBER l 1", "SMOVE l s a",
@@ -622,6 +631,13 @@ class Model:
                 self.put(cmd[1], set(res))
                 return len(res)
             return sorted(res)
+        if op in ("SPOP", "SRANDMEMBER"):  # counts larger than any set here
+            cur = self.get(cmd[1])
+            if op == "SPOP":
+                self.put(cmd[1], set())
+            return sorted(cur)
+        if op == "SSCAN":  # COUNT 1000: one call returns everything here
+            return [b"0", sorted(self.get(cmd[1]))]
         if op == "SINTERCARD":
             n = int(cmd[1])
             res = set.intersection(*[self.get(k) for k in cmd[2:2 + n]])
@@ -630,7 +646,7 @@ class Model:
         raise AssertionError(op)
 
 
-SORTED_REPLIES = {"SMEMBERS", "SINTER", "SUNION", "SDIFF"}
+SORTED_REPLIES = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "SPOP", "SRANDMEMBER"}
 
 
 def _norm(cmd, v):
@@ -638,6 +654,8 @@ def _norm(cmd, v):
         return v.msg.decode()
     if cmd[0] in SORTED_REPLIES:
         return sorted(v)
+    if cmd[0] == "SSCAN":
+        return [v[0], sorted(v[1])]
     return v
 
 
@@ -656,7 +674,8 @@ def _random_cmd(rng):
     op = rng.choice(["SADD"] * 6 + ["SREM"] * 2 + ["SISMEMBER", "SMISMEMBER", "SCARD",
                                                    "SMEMBERS", "SMOVE", "SINTER", "SUNION",
                                                    "SDIFF", "SINTERSTORE", "SUNIONSTORE",
-                                                   "SDIFFSTORE", "SINTERCARD"])
+                                                   "SDIFFSTORE", "SINTERCARD", "SPOP",
+                                                   "SRANDMEMBER", "SSCAN"])
     if op in ("SADD", "SREM", "SMISMEMBER"):
         return [op, key()] + [member() for _ in range(rng.randrange(1, 6))]
     if op == "SISMEMBER":
@@ -665,6 +684,10 @@ def _random_cmd(rng):
         return [op, key()]
     if op == "SMOVE":
         return [op, key(), key(), member()]
+    if op in ("SPOP", "SRANDMEMBER"):
+        return [op, key(), "100"]
+    if op == "SSCAN":
+        return [op, key(), "0", "COUNT", "1000"]
     nk = rng.randrange(1, 4)
     if op == "SINTERCARD":
         c = [op, str(nk)] + [key() for _ in range(nk)]
@@ -695,11 +718,11 @@ def test_randomized_against_oracle_and_model(keel, oracle, seed):
             assert k == r, "#%d %s: keel %r redis %r" % (i, cmd, raw["keel"], raw["redis"])
             assert k == want, "#%d %s: keel %r model %r" % (i, cmd, k, want)
             # where Redis's order is deterministic (intsets), bytes must match too
-            if cmd[0] in ("SMEMBERS", "SINTER", "SUNION", "SDIFF"):
+            if cmd[0] in ("SMEMBERS", "SINTER", "SUNION", "SDIFF", "SRANDMEMBER", "SSCAN"):
                 enc = {n: c.call("OBJECT", "ENCODING", cmd[1]) for n, c in conns.items()}
                 assert enc["keel"] == enc["redis"], (cmd, enc)
-                if cmd[0] in ("SMEMBERS", "SUNION", "SDIFF") and enc["keel"] == b"$6\r\nintset\r\n" \
-                        and len(cmd) == 2:
+                if enc["keel"] == b"$6\r\nintset\r\n" and (len(cmd) == 2 or cmd[0] in (
+                        "SRANDMEMBER", "SSCAN")):
                     assert raw["keel"] == raw["redis"], cmd
             if i % 100 == 0:
                 for kk in ("k0", "k1", "k2", "k3"):
@@ -709,3 +732,39 @@ def test_randomized_against_oracle_and_model(keel, oracle, seed):
         for c in conns.values():
             c.call("CONFIG", "SET", "set-max-intset-entries", "512")
             c.close()
+
+
+def _watch_fires(port, setup, change, key):
+    """True if `change` (run by another client) makes a WATCH on key abort EXEC."""
+    with RawConn(port) as a, RawConn(port) as b:
+        a.call("FLUSHALL")
+        for line in setup:
+            a.call(*cmds(line)[0])
+        a.call("WATCH", key)
+        b.call(*cmds(change)[0])
+        a.call("MULTI")
+        a.call("PING")
+        return parse_one(a.call("EXEC"))[0] is None
+
+
+WATCH_CASES = [
+    (["SADD s a"], "SADD s b", "s"), (["SADD s a"], "SADD s a", "s"),
+    (["SADD s a b"], "SREM s a", "s"), (["SADD s a"], "SREM s zz", "s"),
+    (["SADD s a"], "SREM s a", "s"), (["SADD s a b"], "SPOP s", "s"),
+    (["SADD s a b"], "SPOP s 0", "s"), (["SADD s a b"], "SPOP s 5", "s"),
+    (["SADD s a", "SADD t b"], "SMOVE s t a", "s"), (["SADD s a", "SADD t b"], "SMOVE s t a", "t"),
+    (["SADD s a", "SADD t a"], "SMOVE s t a", "t"), (["SADD s a"], "SMOVE s t zz", "s"),
+    (["SADD s a"], "SINTERSTORE d s", "d"), (["SADD s a"], "SINTERSTORE d nokey", "d"),
+    (["SADD s a", "SET d x"], "SINTERSTORE d nokey", "d"), (["SADD s a"], "SUNIONSTORE d s", "d"),
+    (["SADD s a"], "SDIFFSTORE d s s", "d"), (["SADD s a", "SADD d 1"], "SDIFFSTORE d s", "d"),
+    (["SADD s a"], "SINTER s s", "s"), (["SADD s a"], "SRANDMEMBER s 5", "s"),
+]
+
+
+def test_watch_sees_set_changes(keel, oracle):
+    if not keel_has(keel.port, "WATCH"):
+        pytest.skip("Keel lacks WATCH")
+    for setup, change, key in WATCH_CASES:
+        k = _watch_fires(keel.port, setup, change, key)
+        r = _watch_fires(oracle.port, setup, change, key)
+        assert k == r, (setup, change, key, k, r)

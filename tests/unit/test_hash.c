@@ -25,7 +25,10 @@ static void limits(long long entries, long long value)
     g_config.hash_max_listpack_value = value;
 }
 
-static struct kv *new_hash(void) { return hash_new_kv("h", 1); }
+static struct kv *new_hash(void)
+{
+    return hash_new_kv("h", 1);
+}
 
 static bool get_is(struct kv *e, const char *f, const char *want)
 {
@@ -334,7 +337,8 @@ START_TEST(scan_visits_all)
         calls++;
     } while (cursor);
     ck_assert(calls > 1);
-    for (i = 0; i < n; i++) ck_assert_int_eq(seen[i], 1); /* no resize: exactly once */
+    for (i = 0; i < n; i++)
+        ck_assert_int_eq(seen[i], 1); /* no resize: exactly once */
     free(seen);
     kv_free(e);
 }
@@ -370,7 +374,8 @@ START_TEST(randomized_against_model)
         if (rand_r(&seed) % 3 == 0)
             snprintf(v, sizeof(v), "%d", (int)(rand_r(&seed) % 2000) - 1000);
         else {
-            for (i = 0; i < vlen; i++) v[i] = (char)('a' + rand_r(&seed) % 26);
+            for (i = 0; i < vlen; i++)
+                v[i] = (char)('a' + rand_r(&seed) % 26);
             v[vlen] = 0;
         }
         at = model_find(&m, f);
@@ -403,7 +408,8 @@ START_TEST(randomized_against_model)
         ck_assert_uint_eq(hash_len(e), (unsigned long)m.n);
         if (step % 5000 == 4999) {
             /* start over with a fresh hash now and then: both encodings get used */
-            for (i = 0; i < m.n; i++) ck_assert(get_is(e, m.f[i], m.v[i]));
+            for (i = 0; i < m.n; i++)
+                ck_assert(get_is(e, m.f[i], m.v[i]));
             kv_free(e);
             e = new_hash();
             for (i = 0; i < m.n; i++) {
@@ -455,17 +461,38 @@ static void put(const char *fmt, ...)
     va_end(ap);
     if (outn >= sizeof(out)) outn = sizeof(out) - 1;
 }
-static void o_status(struct reply *r, const char *s, size_t n) { put("+%.*s", (int)n, s); }
-static void o_error(struct reply *r, const char *s, size_t n) { put("-%.*s", (int)n, s); }
-static void o_int(struct reply *r, long long v) { put("%lld", v); }
-static void o_bulk(struct reply *r, const char *p, size_t n) { put("\"%.*s\"", (int)n, p); }
-static void o_null(struct reply *r) { put("nil"); }
+static void o_status(struct reply *r, const char *s, size_t n)
+{
+    put("+%.*s", (int)n, s);
+}
+static void o_error(struct reply *r, const char *s, size_t n)
+{
+    put("-%.*s", (int)n, s);
+}
+static void o_int(struct reply *r, long long v)
+{
+    put("%lld", v);
+}
+static void o_bulk(struct reply *r, const char *p, size_t n)
+{
+    put("\"%.*s\"", (int)n, p);
+}
+static void o_null(struct reply *r)
+{
+    put("nil");
+}
 static void o_agg(struct reply *r, enum reply_agg k, long long n)
 {
     put("%c%lld", k == AGG_SET ? '~' : k == AGG_MAP ? '%' : '*', n);
 }
-static void o_dbl(struct reply *r, double d) { put("%.17g", d); }
-static void o_bool(struct reply *r, bool b) { put("#%d", b); }
+static void o_dbl(struct reply *r, double d)
+{
+    put("%.17g", d);
+}
+static void o_bool(struct reply *r, bool b)
+{
+    put("#%d", b);
+}
 static void o_verb(struct reply *r, const char *f, const char *p, size_t n)
 {
     put("=%.*s", (int)n, p);
@@ -475,10 +502,12 @@ static void *o_defer(struct reply *r, enum reply_agg k)
     put("*?");
     return NULL;
 }
-static void o_setdef(struct reply *r, void *h, long long n) { put("(%lld)", n); }
-static const struct reply_ops out_ops = {o_status, o_error, o_int,   o_bulk,  o_null,
-                                         o_null,   o_agg,   o_dbl,   o_bool,  o_verb,
-                                         o_bulk,   o_defer, o_setdef};
+static void o_setdef(struct reply *r, void *h, long long n)
+{
+    put("(%lld)", n);
+}
+static const struct reply_ops out_ops = {o_status, o_error, o_int,  o_bulk, o_null,  o_null,  o_agg,
+                                         o_dbl,    o_bool,  o_verb, o_bulk, o_defer, o_setdef};
 
 static struct client *cli;
 
@@ -599,7 +628,8 @@ START_TEST(h_del_events)
         ck_assert_str_eq(run(line), "300");
         ck_assert_int_eq(enc_of("big"), ENC_HASHTABLE);
         n = (size_t)snprintf(line, sizeof(line), "HDEL big");
-        for (i = 0; i < 300; i++) n += (size_t)snprintf(line + n, sizeof(line) - n, " f%d", i);
+        for (i = 0; i < 300; i++)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " f%d", i);
         ck_assert_str_eq(run(line), "300");
         expect_events("hdel:big del:big");
         ck_assert_int_eq(enc_of("big"), -1);

@@ -41,7 +41,8 @@ static void m_delete(struct model *m, size_t at, size_t cnt)
 {
     size_t i;
     if (cnt == 0) return;
-    for (i = at; i < at + cnt; i++) free(m->v[i].p);
+    for (i = at; i < at + cnt; i++)
+        free(m->v[i].p);
     memmove(m->v + at, m->v + at + cnt, (m->n - at - cnt) * sizeof(*m->v));
     m->n -= cnt;
 }
@@ -68,14 +69,23 @@ static size_t rand_val(char *buf)
     int kind = (int)(rnd() % 10);
     size_t n, i;
     switch (kind) {
-    case 0: return (size_t)sprintf(buf, "%d", (int)(rnd() % 200) - 100);
-    case 1: return (size_t)sprintf(buf, "%lld", (long long)rnd());
-    case 2: return (size_t)sprintf(buf, "0%d", (int)(rnd() % 100)); /* not canonical */
-    case 3: n = 100 + rnd() % 3000; break;
-    case 4: return 0; /* empty string */
-    default: n = 1 + rnd() % 20; break;
+    case 0:
+        return (size_t)sprintf(buf, "%d", (int)(rnd() % 200) - 100);
+    case 1:
+        return (size_t)sprintf(buf, "%lld", (long long)rnd());
+    case 2:
+        return (size_t)sprintf(buf, "0%d", (int)(rnd() % 100)); /* not canonical */
+    case 3:
+        n = 100 + rnd() % 3000;
+        break;
+    case 4:
+        return 0; /* empty string */
+    default:
+        n = 1 + rnd() % 20;
+        break;
     }
-    for (i = 0; i < n; i++) buf[i] = (char)('a' + rnd() % 4); /* compressible */
+    for (i = 0; i < n; i++)
+        buf[i] = (char)('a' + rnd() % 4); /* compressible */
     return n;
 }
 
@@ -272,9 +282,11 @@ START_TEST(push_pop_many_node_limits)
 
     /* positive fill: exactly that many entries per node */
     ql = ql_new(3, 0);
-    for (i = 0; i < 10; i++) ql_push(ql, QL_HEAD, "x", 1);
+    for (i = 0; i < 10; i++)
+        ql_push(ql, QL_HEAD, "x", 1);
     ck_assert_uint_eq(ql->len, 4);
-    for (n = ql->head; n; n = n->next) ck_assert_uint_le(n->count, 3);
+    for (n = ql->head; n; n = n->next)
+        ck_assert_uint_le(n->count, 3);
     ql_free(ql);
 
     /* a large element gets a node of its own */
@@ -305,7 +317,8 @@ START_TEST(compression_depth)
     }
     ck_assert_ptr_null(ql_check(ql));
     ck_assert(!ql->head->compressed && !ql->tail->compressed);
-    for (n = ql->head->next; n != ql->tail; n = n->next) compressed += n->compressed;
+    for (n = ql->head->next; n != ql->tail; n = n->next)
+        compressed += n->compressed;
     ck_assert_int_eq(compressed, (int)ql->len - 2);
     /* reading the middle decompresses only while reading */
     {
@@ -361,7 +374,8 @@ START_TEST(lzf_round_trip)
     /* random garbage never crashes */
     for (s = 0; s < 2000; s++) {
         size_t n = rnd() % 200;
-        for (i = 0; i < n; i++) in[i] = (unsigned char)rnd();
+        for (i = 0; i < n; i++)
+            in[i] = (unsigned char)rnd();
         (void)ql_lzf_decompress(in, n, back, 1000);
     }
 }

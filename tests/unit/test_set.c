@@ -136,9 +136,15 @@ START_TEST(intset_random_vs_model)
         bool changed, in_model = false;
         size_t k;
         switch (r % 3) {
-        case 0: v = (int64_t)(r >> 8) % 300 - 150; break;
-        case 1: v = (int64_t)(r >> 8) % 200000 - 100000; break;
-        default: v = (int64_t)(util_rand64()); break;
+        case 0:
+            v = (int64_t)(r >> 8) % 300 - 150;
+            break;
+        case 1:
+            v = (int64_t)(r >> 8) % 200000 - 100000;
+            break;
+        default:
+            v = (int64_t)(util_rand64());
+            break;
         }
         for (k = 0; k < n; k++)
             if (model[k] == v) in_model = true;
@@ -167,7 +173,8 @@ START_TEST(intset_random_vs_model)
     }
     /* random members are members, and every member comes up */
     if (n > 0) {
-        for (i = 0; i < 200; i++) ck_assert(intset_find(is, intset_random(is)));
+        for (i = 0; i < 200; i++)
+            ck_assert(intset_find(is, intset_random(is)));
     }
     {
         struct intset *d = intset_dup(is);
@@ -183,9 +190,12 @@ START_TEST(intset_random_covers_all)
 {
     struct intset *is = intset_new();
     int seen[5] = {0}, i;
-    for (i = 0; i < 5; i++) is = intset_add(is, i * 1000, NULL);
-    for (i = 0; i < 2000; i++) seen[intset_random(is) / 1000]++;
-    for (i = 0; i < 5; i++) ck_assert_int_gt(seen[i], 250);
+    for (i = 0; i < 5; i++)
+        is = intset_add(is, i * 1000, NULL);
+    for (i = 0; i < 2000; i++)
+        seen[intset_random(is) / 1000]++;
+    for (i = 0; i < 5; i++)
+        ck_assert_int_gt(seen[i], 250);
     free(is);
 }
 END_TEST
@@ -193,13 +203,17 @@ END_TEST
 /* ================================================================ sets */
 
 /* config_load runs once in main(); tests change the one limit they use. */
-static void set_defaults(void) { g_config.set_max_intset_entries = 512; }
+static void set_defaults(void)
+{
+    g_config.set_max_intset_entries = 512;
+}
 
 static struct setv mk(const char *const *members, int n)
 {
     struct setv s = set_new_for(members[0], strlen(members[0]));
     int i;
-    for (i = 0; i < n; i++) set_add(&s, members[i], strlen(members[i]));
+    for (i = 0; i < n; i++)
+        set_add(&s, members[i], strlen(members[i]));
     return s;
 }
 
@@ -305,7 +319,8 @@ START_TEST(set_iteration_order_and_dup)
     ck_assert_int_eq(seen, 31);
     d = set_dup(&s);
     ck_assert_int_eq(d.enc, ENC_HASHTABLE);
-    for (i = 0; i < 5; i++) ck_assert(set_ismember(&d, strs[i], strlen(strs[i])));
+    for (i = 0; i < 5; i++)
+        ck_assert(set_ismember(&d, strs[i], strlen(strs[i])));
     set_free(&d);
     set_free(&s);
 }
@@ -325,8 +340,10 @@ START_TEST(set_random_vs_model)
         uint64_t r = util_rand64();
         char buf[24];
         int k, found = -1;
-        if (r % 10 < 7) snprintf(buf, sizeof(buf), "%d", (int)(r >> 8) % 700 - 350);
-        else snprintf(buf, sizeof(buf), "m%d", (int)(r >> 8) % 300);
+        if (r % 10 < 7)
+            snprintf(buf, sizeof(buf), "%d", (int)(r >> 8) % 700 - 350);
+        else
+            snprintf(buf, sizeof(buf), "m%d", (int)(r >> 8) % 300);
         for (k = 0; k < n; k++)
             if (strcmp(model[k], buf) == 0) found = k;
         if ((r >> 40) % 3 != 0) {
@@ -343,7 +360,8 @@ START_TEST(set_random_vs_model)
             ck_assert(set_ismember(&s, el.p, el.n));
         }
     }
-    for (op = 0; op < n; op++) ck_assert(set_ismember(&s, model[op], strlen(model[op])));
+    for (op = 0; op < n; op++)
+        ck_assert(set_ismember(&s, model[op], strlen(model[op])));
     /* pop everything: each popped member was there exactly once */
     while (set_size(&s) > 0) {
         struct set_elem el;
@@ -399,7 +417,8 @@ START_TEST(set_scan_covers_everything)
             set_remove(&s, buf, strlen(buf));
         }
     } while (cursor);
-    for (i = 0; i < 1000; i++) ck_assert_int_ge(seen.counts[i], 1);
+    for (i = 0; i < 1000; i++)
+        ck_assert_int_ge(seen.counts[i], 1);
     set_free(&s);
 }
 END_TEST
@@ -419,7 +438,8 @@ START_TEST(set_presized_and_shrinks)
         snprintf(buf, sizeof(buf), "%d", i);
         ck_assert_int_eq(set_remove(&s, buf, strlen(buf)), 1);
     }
-    while (dict_is_rehashing(d)) dict_rehash(d, 100);
+    while (dict_is_rehashing(d))
+        dict_rehash(d, 100);
     ck_assert_uint_le(d->size[0], 128); /* shrunk from 1024, as Redis's dictResize */
     ck_assert_uint_eq(set_size(&s), 5);
     set_free(&s);
@@ -457,17 +477,38 @@ static void put(const char *fmt, ...)
     va_end(ap);
     if (outn >= sizeof(out)) outn = sizeof(out) - 1;
 }
-static void o_status(struct reply *r, const char *s, size_t n) { put("+%.*s", (int)n, s); }
-static void o_error(struct reply *r, const char *s, size_t n) { put("-%.*s", (int)n, s); }
-static void o_int(struct reply *r, long long v) { put("%lld", v); }
-static void o_bulk(struct reply *r, const char *p, size_t n) { put("\"%.*s\"", (int)n, p); }
-static void o_null(struct reply *r) { put("nil"); }
+static void o_status(struct reply *r, const char *s, size_t n)
+{
+    put("+%.*s", (int)n, s);
+}
+static void o_error(struct reply *r, const char *s, size_t n)
+{
+    put("-%.*s", (int)n, s);
+}
+static void o_int(struct reply *r, long long v)
+{
+    put("%lld", v);
+}
+static void o_bulk(struct reply *r, const char *p, size_t n)
+{
+    put("\"%.*s\"", (int)n, p);
+}
+static void o_null(struct reply *r)
+{
+    put("nil");
+}
 static void o_agg(struct reply *r, enum reply_agg k, long long n)
 {
     put("%c%lld", k == AGG_SET ? '~' : k == AGG_MAP ? '%' : '*', n);
 }
-static void o_dbl(struct reply *r, double d) { put("%.17g", d); }
-static void o_bool(struct reply *r, bool b) { put("#%d", b); }
+static void o_dbl(struct reply *r, double d)
+{
+    put("%.17g", d);
+}
+static void o_bool(struct reply *r, bool b)
+{
+    put("#%d", b);
+}
 static void o_verb(struct reply *r, const char *f, const char *p, size_t n)
 {
     put("=%.*s", (int)n, p);
@@ -477,10 +518,12 @@ static void *o_defer(struct reply *r, enum reply_agg k)
     put("%c?", k == AGG_SET ? '~' : '*');
     return NULL;
 }
-static void o_setdef(struct reply *r, void *h, long long n) { put("(%lld)", n); }
-static const struct reply_ops out_ops = {o_status, o_error, o_int,   o_bulk,  o_null,
-                                         o_null,   o_agg,   o_dbl,   o_bool,  o_verb,
-                                         o_bulk,   o_defer, o_setdef};
+static void o_setdef(struct reply *r, void *h, long long n)
+{
+    put("(%lld)", n);
+}
+static const struct reply_ops out_ops = {o_status, o_error, o_int,  o_bulk, o_null,  o_null,  o_agg,
+                                         o_dbl,    o_bool,  o_verb, o_bulk, o_defer, o_setdef};
 
 static struct client *cli;
 
@@ -594,7 +637,8 @@ START_TEST(h_spop_events)
         char line[8192];
         size_t n = (size_t)snprintf(line, sizeof(line), "SADD big");
         int i;
-        for (i = 0; i < 600; i++) n += (size_t)snprintf(line + n, sizeof(line) - n, " %d", i);
+        for (i = 0; i < 600; i++)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %d", i);
         run(line);
     }
     ck_assert_int_eq(enc_of("big"), ENC_HASHTABLE);

@@ -103,8 +103,7 @@ const struct config_entry config_table[] = {
      "Sparse HyperLogLogs past this many bytes become dense", NULL, NULL},
     /* pub/sub (core/notify.c, core/pubsub.c) */
     {"notify-keyspace-events", NULL, CT_SPECIAL, &g_notify_keyspace_events, "", 0, 0, true,
-     "Keyspace event classes to publish (K E g $ l s h z x e t m d n A)", NULL,
-     notify_config_set},
+     "Keyspace event classes to publish (K E g $ l s h z x e t m d n A)", NULL, notify_config_set},
     {"client-output-buffer-limit", NULL, CT_SPECIAL, &g_obuf_limit_text,
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, true,
      "Per class: hard limit, soft limit and soft seconds of a client's pending output", NULL,

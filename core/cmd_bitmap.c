@@ -203,6 +203,12 @@ void cmd_bitcount(struct exec *x)
         reply_err(x->r, E_WRONGTYPE);
         return;
     }
+    /* The matcher lets a repeated BYTE|BIT through (last wins); Redis
+     * wants exactly key start end [unit], and says so after the lookup. */
+    if (x->argc > 5) {
+        reply_err(x->r, E_SYNTAX);
+        return;
+    }
     kv_string_view(e, &sv);
     p = (const uint8_t *)sv.p;
     if (HAS(x, A_BITCOUNT_index)) {
@@ -287,6 +293,10 @@ void cmd_bitpos(struct exec *x)
     }
     if (e->type != OBJ_STRING) {
         reply_err(x->r, E_WRONGTYPE);
+        return;
+    }
+    if (x->argc > 6) { /* a repeated BYTE|BIT, as BITCOUNT */
+        reply_err(x->r, E_SYNTAX);
         return;
     }
     kv_string_view(e, &sv);

@@ -6,6 +6,13 @@
 #include "kernel.h"
 #include "pubsub.h"
 
+/* Where (un)subscribe confirmations go: they are pushes, which Redis sends
+ * even when the client turned its replies off (CLIENT REPLY OFF / SKIP). */
+static struct reply *confirm_sink(struct exec *x)
+{
+    return x->r == &reply_discard ? &x->c->reply : x->r;
+}
+
 /* Subscribe to, or leave, each repetition of a multiple argument. */
 static void subscribe_each(struct exec *x, int slot, enum pubsub_kind k)
 {
@@ -13,7 +20,7 @@ static void subscribe_each(struct exec *x, int slot, enum pubsub_kind k)
     int i;
     for (i = 0; i < a->count; i++) {
         const struct argv_ref *w = &x->argv[a->list[i]];
-        pubsub_subscribe(x->c, k, w->p, w->n, x->r);
+        pubsub_subscribe(x->c, k, w->p, w->n, confirm_sink(x));
     }
 }
 
@@ -22,12 +29,12 @@ static void unsubscribe_each(struct exec *x, int slot, enum pubsub_kind k)
     const struct argval *a = ARG(x, slot);
     int i;
     if (!a->present || a->count == 0) {
-        pubsub_unsubscribe_all(x->c, k, x->r);
+        pubsub_unsubscribe_all(x->c, k, confirm_sink(x));
         return;
     }
     for (i = 0; i < a->count; i++) {
         const struct argv_ref *w = &x->argv[a->list[i]];
-        pubsub_unsubscribe(x->c, k, w->p, w->n, x->r);
+        pubsub_unsubscribe(x->c, k, w->p, w->n, confirm_sink(x));
     }
 }
 
@@ -40,10 +47,16 @@ void cmd_subscribe(struct exec *x)
 }
 
 /* UNSUBSCRIBE [channel [channel ...]] */
-void cmd_unsubscribe(struct exec *x) { unsubscribe_each(x, A_UNSUBSCRIBE_channel, PS_CHANNEL); }
+void cmd_unsubscribe(struct exec *x)
+{
+    unsubscribe_each(x, A_UNSUBSCRIBE_channel, PS_CHANNEL);
+}
 
 /* PSUBSCRIBE pattern [pattern ...] */
-void cmd_psubscribe(struct exec *x) { subscribe_each(x, A_PSUBSCRIBE_pattern, PS_PATTERN); }
+void cmd_psubscribe(struct exec *x)
+{
+    subscribe_each(x, A_PSUBSCRIBE_pattern, PS_PATTERN);
+}
 
 /* PUNSUBSCRIBE [pattern [pattern ...]] */
 void cmd_punsubscribe(struct exec *x)
@@ -101,8 +114,10 @@ static void channel_list(struct exec *x, enum pubsub_kind k, int slot)
 {
     struct list_ctx l = {x->r, 0};
     void *h = reply_defer(x->r, AGG_ARRAY);
-    if (HAS(x, slot)) pubsub_foreach(k, ARGP(x, slot), ARGN(x, slot), list_one, &l);
-    else pubsub_foreach(k, NULL, 0, list_one, &l);
+    if (HAS(x, slot))
+        pubsub_foreach(k, ARGP(x, slot), ARGN(x, slot), list_one, &l);
+    else
+        pubsub_foreach(k, NULL, 0, list_one, &l);
     reply_set_deferred(x->r, h, l.n);
 }
 
@@ -132,7 +147,10 @@ void cmd_pubsub_shardchannels(struct exec *x)
 }
 
 /* PUBSUB NUMSUB [channel [channel ...]] */
-void cmd_pubsub_numsub(struct exec *x) { numsub(x, PS_CHANNEL, A_PUBSUB_NUMSUB_channel); }
+void cmd_pubsub_numsub(struct exec *x)
+{
+    numsub(x, PS_CHANNEL, A_PUBSUB_NUMSUB_channel);
+}
 
 /* PUBSUB SHARDNUMSUB [shardchannel [shardchannel ...]] */
 void cmd_pubsub_shardnumsub(struct exec *x)
@@ -141,7 +159,10 @@ void cmd_pubsub_shardnumsub(struct exec *x)
 }
 
 /* PUBSUB NUMPAT */
-void cmd_pubsub_numpat(struct exec *x) { reply_int(x->r, pubsub_pattern_count()); }
+void cmd_pubsub_numpat(struct exec *x)
+{
+    reply_int(x->r, pubsub_pattern_count());
+}
 
 /* PUBSUB HELP */
 void cmd_pubsub_help(struct exec *x)

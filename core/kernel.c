@@ -105,12 +105,13 @@ void kernel_run(struct client *c, const struct command *cmd, int argc,
                 const struct argv_ref *argv, struct reply *r)
 {
     struct argval args[MAX_SLOTS];
+    struct match_pool mp;
     struct exec x;
     unsigned nerr = r->nerr;
     long long start = clock_us ? clock_us : util_ustime(), dur;
     struct client *outer = current;
 
-    if (registry_match(cmd, argc, argv, args, r)) {
+    if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
         x.c = c;
         x.db = c->db;
         x.cmd = cmd;
@@ -123,6 +124,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc,
         if ((c->flags & CF_TRACKING) && tracking_after_command) tracking_after_command(&x);
         current = outer;
     }
+    registry_match_done(&mp);
     clock_us = util_ustime();
     dur = clock_us - start;
     ((struct command *)cmd)->calls++;

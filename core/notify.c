@@ -11,8 +11,8 @@
 #include "util.h"
 
 /* Redis's NOTIFY_ALL: every class letter 'A' stands for (not m, not n). */
-#define NOTIFY_ALL                                                                            \
-    (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |   \
+#define NOTIFY_ALL                                                                                 \
+    (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |       \
      NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE)
 
 static int notify_flags;
@@ -23,22 +23,53 @@ static int flags_from_string(const char *s)
     int flags = 0;
     for (; *s; s++) {
         switch (*s) {
-        case 'A': flags |= NOTIFY_ALL; break;
-        case 'g': flags |= NOTIFY_GENERIC; break;
-        case '$': flags |= NOTIFY_STRING; break;
-        case 'l': flags |= NOTIFY_LIST; break;
-        case 's': flags |= NOTIFY_SET; break;
-        case 'h': flags |= NOTIFY_HASH; break;
-        case 'z': flags |= NOTIFY_ZSET; break;
-        case 'x': flags |= NOTIFY_EXPIRED; break;
-        case 'e': flags |= NOTIFY_EVICTED; break;
-        case 'K': flags |= NOTIFY_KEYSPACE; break;
-        case 'E': flags |= NOTIFY_KEYEVENT; break;
-        case 't': flags |= NOTIFY_STREAM; break;
-        case 'm': flags |= NOTIFY_KEY_MISS; break;
-        case 'd': flags |= NOTIFY_MODULE; break;
-        case 'n': flags |= NOTIFY_NEW; break;
-        default: return -1;
+        case 'A':
+            flags |= NOTIFY_ALL;
+            break;
+        case 'g':
+            flags |= NOTIFY_GENERIC;
+            break;
+        case '$':
+            flags |= NOTIFY_STRING;
+            break;
+        case 'l':
+            flags |= NOTIFY_LIST;
+            break;
+        case 's':
+            flags |= NOTIFY_SET;
+            break;
+        case 'h':
+            flags |= NOTIFY_HASH;
+            break;
+        case 'z':
+            flags |= NOTIFY_ZSET;
+            break;
+        case 'x':
+            flags |= NOTIFY_EXPIRED;
+            break;
+        case 'e':
+            flags |= NOTIFY_EVICTED;
+            break;
+        case 'K':
+            flags |= NOTIFY_KEYSPACE;
+            break;
+        case 'E':
+            flags |= NOTIFY_KEYEVENT;
+            break;
+        case 't':
+            flags |= NOTIFY_STREAM;
+            break;
+        case 'm':
+            flags |= NOTIFY_KEY_MISS;
+            break;
+        case 'd':
+            flags |= NOTIFY_MODULE;
+            break;
+        case 'n':
+            flags |= NOTIFY_NEW;
+            break;
+        default:
+            return -1;
         }
     }
     return flags;
@@ -51,8 +82,8 @@ static void flags_to_string(int flags, char *out)
     static const struct {
         int flag;
         char c;
-    } order[] = {{NOTIFY_GENERIC, 'g'}, {NOTIFY_STRING, '$'}, {NOTIFY_LIST, 'l'},
-                 {NOTIFY_SET, 's'},     {NOTIFY_HASH, 'h'},   {NOTIFY_ZSET, 'z'},
+    } order[] = {{NOTIFY_GENERIC, 'g'}, {NOTIFY_STRING, '$'},  {NOTIFY_LIST, 'l'},
+                 {NOTIFY_SET, 's'},     {NOTIFY_HASH, 'h'},    {NOTIFY_ZSET, 'z'},
                  {NOTIFY_EXPIRED, 'x'}, {NOTIFY_EVICTED, 'e'}, {NOTIFY_STREAM, 't'},
                  {NOTIFY_MODULE, 'd'},  {NOTIFY_NEW, 'n'}};
     size_t i, n = 0;
@@ -82,8 +113,8 @@ const char *notify_config_set(const struct config_entry *e, const char *v)
 }
 
 /* Publish on a channel built as prefix + "<db>__:" + suffix. */
-static void publish_on(const char *prefix, size_t plen, int dbid, const char *suffix,
-                       size_t slen, const char *msg, size_t mlen)
+static void publish_on(const char *prefix, size_t plen, int dbid, const char *suffix, size_t slen,
+                       const char *msg, size_t mlen)
 {
     char small[256], *ch = small;
     char num[24];

@@ -70,7 +70,8 @@ static void init_tables(void)
 {
     int k;
     if (tables_ready) return;
-    for (k = 0; k < PS_NKINDS; k++) dict_init(&tables[k], &chan_dict_type);
+    for (k = 0; k < PS_NKINDS; k++)
+        dict_init(&tables[k], &chan_dict_type);
     tables_ready = true;
 }
 
@@ -115,8 +116,10 @@ static void confirm(struct client *c, struct reply *r, const char *word, const c
     unsigned old = begin_push(c);
     reply_push(r, 3);
     reply_cstr(r, word);
-    if (name) reply_bulk(r, name, len);
-    else reply_null(r);
+    if (name)
+        reply_bulk(r, name, len);
+    else
+        reply_null(r);
     reply_int(r, count);
     end_push(c, old);
 }
@@ -139,8 +142,7 @@ static void message_to(struct client *c, const char *word, size_t wlen, const ch
     touch(c);
 }
 
-void pubsub_message_to(struct client *c, const char *ch, size_t chlen, const char *msg,
-                       size_t mlen)
+void pubsub_message_to(struct client *c, const char *ch, size_t chlen, const char *msg, size_t mlen)
 {
     message_to(c, "message", 7, ch, chlen, msg, mlen);
 }
@@ -235,8 +237,10 @@ bool pubsub_subscribe(struct client *c, enum pubsub_kind k, const char *name, si
             dict_add(&tables[k], &ch->node, siphash(name, len));
             if (k == PS_PATTERN) {
                 ch->pprev = patterns_tail;
-                if (patterns_tail) patterns_tail->pnext = ch;
-                else patterns_head = ch;
+                if (patterns_tail)
+                    patterns_tail->pnext = ch;
+                else
+                    patterns_head = ch;
                 patterns_tail = ch;
             }
         }
@@ -245,13 +249,17 @@ bool pubsub_subscribe(struct client *c, enum pubsub_kind k, const char *name, si
         s->ch = ch;
         s->c = c;
         s->cprev = ch->tail;
-        if (ch->tail) ch->tail->cnext = s;
-        else ch->head = s;
+        if (ch->tail)
+            ch->tail->cnext = s;
+        else
+            ch->head = s;
         ch->tail = s;
         ch->nsubs++;
         s->lprev = st->tail[k];
-        if (st->tail[k]) st->tail[k]->lnext = s;
-        else st->head[k] = s;
+        if (st->tail[k])
+            st->tail[k]->lnext = s;
+        else
+            st->head[k] = s;
         st->tail[k] = s;
         st->count[k]++;
         c->nsubs++;
@@ -266,10 +274,14 @@ static void chan_free_if_empty(enum pubsub_kind k, struct chan *ch)
     if (ch->nsubs > 0) return;
     dict_unlink(&tables[k], ch->name, ch->len, siphash(ch->name, ch->len));
     if (k == PS_PATTERN) {
-        if (ch->pprev) ch->pprev->pnext = ch->pnext;
-        else patterns_head = ch->pnext;
-        if (ch->pnext) ch->pnext->pprev = ch->pprev;
-        else patterns_tail = ch->pprev;
+        if (ch->pprev)
+            ch->pprev->pnext = ch->pnext;
+        else
+            patterns_head = ch->pnext;
+        if (ch->pnext)
+            ch->pnext->pprev = ch->pprev;
+        else
+            patterns_tail = ch->pprev;
     }
     free(ch);
 }
@@ -281,15 +293,23 @@ static void sub_remove(enum pubsub_kind k, struct sub *s)
     struct chan *ch = s->ch;
     struct client *c = s->c;
     struct pubsub_state *st = c->psstate;
-    if (s->cprev) s->cprev->cnext = s->cnext;
-    else ch->head = s->cnext;
-    if (s->cnext) s->cnext->cprev = s->cprev;
-    else ch->tail = s->cprev;
+    if (s->cprev)
+        s->cprev->cnext = s->cnext;
+    else
+        ch->head = s->cnext;
+    if (s->cnext)
+        s->cnext->cprev = s->cprev;
+    else
+        ch->tail = s->cprev;
     ch->nsubs--;
-    if (s->lprev) s->lprev->lnext = s->lnext;
-    else st->head[k] = s->lnext;
-    if (s->lnext) s->lnext->lprev = s->lprev;
-    else st->tail[k] = s->lprev;
+    if (s->lprev)
+        s->lprev->lnext = s->lnext;
+    else
+        st->head[k] = s->lnext;
+    if (s->lnext)
+        s->lnext->lprev = s->lprev;
+    else
+        st->tail[k] = s->lprev;
     st->count[k]--;
     c->nsubs--;
     free(s);
@@ -326,15 +346,22 @@ void pubsub_reset(struct client *c)
 {
     int k;
     if (!c->psstate) return;
-    for (k = 0; k < PS_NKINDS; k++) pubsub_unsubscribe_all(c, (enum pubsub_kind)k, NULL);
+    for (k = 0; k < PS_NKINDS; k++)
+        pubsub_unsubscribe_all(c, (enum pubsub_kind)k, NULL);
     free(c->psstate);
     c->psstate = NULL;
     c->nsubs = 0;
 }
 
-static void on_client_free(struct client *c) { pubsub_reset(c); }
+static void on_client_free(struct client *c)
+{
+    pubsub_reset(c);
+}
 
-__attribute__((constructor)) static void pubsub_init(void) { client_on_free(on_client_free); }
+__attribute__((constructor)) static void pubsub_init(void)
+{
+    client_on_free(on_client_free);
+}
 
 int pubsub_client_count(struct client *c, enum pubsub_kind k)
 {
@@ -410,19 +437,29 @@ static bool memtoull(const char *p, size_t n, unsigned long long *out)
     size_t digits = 0, ulen, i;
     unsigned long long mul, v;
     if (n > 0 && p[0] == '-') return false;
-    while (digits < n && isdigit((unsigned char)p[digits])) digits++;
+    while (digits < n && isdigit((unsigned char)p[digits]))
+        digits++;
     ulen = n - digits;
     if (ulen > 2) return false;
-    for (i = 0; i < ulen; i++) unit[i] = (char)tolower((unsigned char)p[digits + i]);
+    for (i = 0; i < ulen; i++)
+        unit[i] = (char)tolower((unsigned char)p[digits + i]);
     unit[ulen] = 0;
-    if (ulen == 0 || !strcmp(unit, "b")) mul = 1;
-    else if (!strcmp(unit, "k")) mul = 1000;
-    else if (!strcmp(unit, "kb")) mul = 1024;
-    else if (!strcmp(unit, "m")) mul = 1000 * 1000;
-    else if (!strcmp(unit, "mb")) mul = 1024 * 1024;
-    else if (!strcmp(unit, "g")) mul = 1000ULL * 1000 * 1000;
-    else if (!strcmp(unit, "gb")) mul = 1024ULL * 1024 * 1024;
-    else return false;
+    if (ulen == 0 || !strcmp(unit, "b"))
+        mul = 1;
+    else if (!strcmp(unit, "k"))
+        mul = 1000;
+    else if (!strcmp(unit, "kb"))
+        mul = 1024;
+    else if (!strcmp(unit, "m"))
+        mul = 1000 * 1000;
+    else if (!strcmp(unit, "mb"))
+        mul = 1024 * 1024;
+    else if (!strcmp(unit, "g"))
+        mul = 1000ULL * 1000 * 1000;
+    else if (!strcmp(unit, "gb"))
+        mul = 1024ULL * 1024 * 1024;
+    else
+        return false;
     if (digits >= sizeof(buf)) return false;
     memcpy(buf, p, digits);
     buf[digits] = 0;
@@ -486,8 +523,7 @@ const char *obuf_limit_config_set(const struct config_entry *e, const char *v)
                 unsigned long long hard, soft;
                 char num[64], *end;
                 long long secs;
-                if (cls < 0)
-                    return "Invalid client class specified in buffer limit configuration.";
+                if (cls < 0) return "Invalid client class specified in buffer limit configuration.";
                 if (wl[3] >= sizeof(num))
                     return "Error in hard, soft or soft_seconds setting in buffer limit "
                            "configuration.";

@@ -261,6 +261,24 @@ bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool no
      * trailing-star skip does not apply: "" matches only "" (KEYS * has its
      * own all-keys shortcut). */
     if (slen == 0) return plen == 0;
+    /* Redis gives up on a '*' nested deeper than 1000 (each star group
+     * recurses once, a final '*' does not): with 1001 star groups and more
+     * pattern after the last, nothing can match. */
+    {
+        size_t q = 0, groups = 0;
+        bool trailing = false;
+        while (q < plen) {
+            if (pat[q] == '*') {
+                while (q < plen && pat[q] == '*') q++;
+                groups++;
+                trailing = q == plen;
+                continue;
+            }
+            glob_elem(pat + q, plen - q, 0, false, &used);
+            q += used;
+        }
+        if (groups > 1001 || (groups == 1001 && !trailing)) return false;
+    }
     while (si < slen) {
         if (pi < plen && pat[pi] == '*') {
             while (pi < plen && pat[pi] == '*') pi++;

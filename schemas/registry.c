@@ -52,7 +52,10 @@ static void table_add(struct command *c)
 
 void registry_init(void)
 {
+    static bool done;
     int i, j, id = 0;
+    if (done) return; /* the subcommand lists are compacted in place: once only */
+    done = true;
     registry_link_subcommands();
     memset(lookup_table, 0, sizeof(lookup_table));
     ncommands_registered = 0;
@@ -154,6 +157,7 @@ struct mctx {
     struct argval *args;
     int *pool; /* repetition lists */
     int npool, cappool;
+    int pool_small[64];
     int bad; /* argv index of the word that broke the grammar, or -1 */
     struct reply *r;
     bool replied; /* in-order mode: a value error was already replied */
@@ -221,17 +225,36 @@ static bool token_led(const struct arg_spec *a)
     return false;
 }
 
+static void pool_reserve(struct mctx *m, int extra)
+{
+    if (m->npool + extra <= m->cappool) return;
+    {
+        int cap = m->cappool * 2;
+        while (cap < m->npool + extra) cap *= 2;
+        if (m->pool == m->pool_small) {
+            m->pool = xmalloc(sizeof(int) * (size_t)cap);
+            memcpy(m->pool, m->pool_small, sizeof(int) * (size_t)m->npool);
+        } else {
+            m->pool = xrealloc(m->pool, sizeof(int) * (size_t)cap);
+        }
+        m->cappool = cap;
+    }
+}
+
+/* Append pos to v's repetition list; lists are offsets into the pool while
+ * matching (it grows), and become pointers once the match is done. */
 static void list_push(struct mctx *m, struct argval *v, int pos)
 {
     if (v->count == 0) {
-        v->list = m->pool + m->npool;
-    } else if (v->list + v->count != m->pool + m->npool) {
+        v->listoff = m->npool;
+    } else if (v->listoff + v->count != m->npool) {
         /* Another multiple appended in between: move this list to the end. */
-        int k;
-        for (k = 0; k < v->count; k++) m->pool[m->npool + k] = v->list[k];
-        v->list = m->pool + m->npool;
+        pool_reserve(m, v->count);
+        memmove(m->pool + m->npool, m->pool + v->listoff, sizeof(int) * (size_t)v->count);
+        v->listoff = m->npool;
         m->npool += v->count;
     }
+    pool_reserve(m, 1);
     m->pool[m->npool++] = pos;
     v->count++;
 }
@@ -487,21 +510,21 @@ static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct repl
     return true;
 }
 
-bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,
-                    struct argval *args, struct reply *r)
+bool registry_match_pool(const struct command *cmd, int argc, const struct argv_ref *argv,
+                         struct argval *args, struct reply *r, struct match_pool *mp)
 {
     struct mctx m;
-    int pool_small[64];
-    int i = cmd->container ? 2 : 1;
+    int i = cmd->container ? 2 : 1, k;
     bool ok;
 
+    mp->heap = NULL;
     memset(args, 0, sizeof(struct argval) * (size_t)cmd->nslots);
     m.cmd = cmd;
     m.argc = argc;
     m.argv = argv;
     m.args = args;
-    m.cappool = argc;
-    m.pool = argc <= 64 ? pool_small : NULL;
+    m.pool = m.pool_small;
+    m.cappool = 64;
     m.npool = 0;
     m.bad = -1;
     m.r = r;
@@ -511,19 +534,19 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
      * the handler sees argv as given. */
     if (cmd->nargs == 0) return true;
-    if (!m.pool) {
-        /* Large argument vectors: one allocation, owned by the caller's
-         * arena for the duration of the command. */
-        static int *big;
-        static int bigcap;
-        if (bigcap < argc) {
-            free(big);
-            bigcap = argc;
-            big = xmalloc(sizeof(int) * (size_t)argc);
-        }
-        m.pool = big;
-    }
     ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
+    if (ok) {
+        /* Hand the lists over to storage that outlives this call. */
+        int *dst = mp->inl;
+        if (m.npool > (int)(sizeof(mp->inl) / sizeof(int))) {
+            mp->heap = xmalloc(sizeof(int) * (size_t)m.npool);
+            dst = mp->heap;
+        }
+        memcpy(dst, m.pool, sizeof(int) * (size_t)m.npool);
+        for (k = 0; k < cmd->nslots; k++)
+            args[k].list = args[k].count ? dst + args[k].listoff : NULL;
+    }
+    if (m.pool != m.pool_small) free(m.pool);
     if (!ok) {
         if (m.replied) return false;
         if (m.oneof_err) {
@@ -540,16 +563,23 @@ bool registry_match(const struct command *cmd, int argc, const struct argv_ref *
         }
         return false;
     }
-    if (m.pool == pool_small) {
-        /* Lists point into the stack pool: copy them into the args' own storage. */
-        static int keep[64];
-        int k;
-        for (k = 0; k < m.npool; k++) keep[k] = pool_small[k];
-        for (k = 0; k < cmd->nslots; k++)
-            if (args[k].list) args[k].list = keep + (args[k].list - pool_small);
-    }
     if (cmd->in_order) return true;
     return convert(&m, cmd->args, cmd->nargs, r);
+}
+
+void registry_match_done(struct match_pool *mp)
+{
+    free(mp->heap);
+    mp->heap = NULL;
+}
+
+bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,
+                    struct argval *args, struct reply *r)
+{
+    /* Lists stay valid until the next call (tests and fuzzing). */
+    static struct match_pool mp;
+    registry_match_done(&mp);
+    return registry_match_pool(cmd, argc, argv, args, r, &mp);
 }
 
 /* ---- keys from key specs (COMMAND GETKEYS, GETKEYSANDFLAGS) ---- */

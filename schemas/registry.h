@@ -142,6 +142,14 @@ struct argval {
     double d;
     long double ld;  /* AF_LONG_DOUBLE */
     const char *err; /* AF_DEFER_ERROR: the error its value gave, for the handler */
+    int listoff;     /* matcher-internal: the list's offset in the pool */
+};
+
+/* Storage for the repetition lists of one match, alive until the handler
+ * has run (kernel_run keeps it on its stack; large lists go to the heap). */
+struct match_pool {
+    int inl[128];
+    int *heap;
 };
 
 #define MAX_SLOTS 64
@@ -170,6 +178,10 @@ extern struct command *registry_rejected;
  * writes Redis's error to r and returns false. */
 bool registry_match(const struct command *cmd, int argc, const struct argv_ref *argv,
                     struct argval *args, struct reply *r);
+/* The same with caller-owned list storage; call registry_match_done after. */
+bool registry_match_pool(const struct command *cmd, int argc, const struct argv_ref *argv,
+                         struct argval *args, struct reply *r, struct match_pool *mp);
+void registry_match_done(struct match_pool *mp);
 /* Keys of a command invocation, from its key specs (COMMAND GETKEYS,
  * routing), as Redis's getKeysFromCommandWithSpecs. Returns the number of
  * keys (argv indexes in out, at most max written; the count may exceed

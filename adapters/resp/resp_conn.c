@@ -42,7 +42,8 @@ struct resp_conn {
     struct resp_parser parser;
     int depth;       /* >0 while inside process(): closing is deferred */
     bool dead;       /* close requested while depth > 0 */
-    long long obuf_soft_since; /* client-output-buffer-limit: soft limit exceeded since (ms) */
+    /* client-output-buffer-limit: when the soft limit was first exceeded (ms, 0: not) */
+    long long obuf_soft_since;
     char addr[64], laddr[64];
 };
 

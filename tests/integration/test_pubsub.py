@@ -108,9 +108,10 @@ class Scenario:
             else:
                 words = _words(cmd.cmd if isinstance(cmd, Unordered) else cmd)
                 self.conns[name].send(encode(words))
-                # the acting client answers at least once
+                # the acting client answers at least once (unless its replies
+                # are off: then a second of silence is its answer)
                 try:
-                    got[name] = [self.conns[name].read_reply()]
+                    got[name] = [self.conns[name].read_reply(timeout=1.0)]
                 except ReplyTimeout:
                     got[name] = []
             time.sleep(SETTLE)
@@ -439,6 +440,21 @@ SCENARIOS = {
         ("pub", "PUBLISH a 2"),
         ("pub", "EXEC"),
         ("pub", "PUBLISH a 3"),
+    ],
+    "client_reply_off_still_confirms": [
+        ("c", "CLIENT REPLY OFF"),
+        ("c", "SUBSCRIBE a"),
+        ("pub", "PUBLISH a x"),
+        ("c", "PING"),
+        ("c", "CLIENT REPLY ON"),
+        ("c", "UNSUBSCRIBE"),
+        ("c", "CLIENT REPLY SKIP"),
+        ("c", "PSUBSCRIBE b*"),
+        ("pub", "PUBLISH bb y"),
+        ("c", "PING"),
+        ("c", "PUNSUBSCRIBE"),
+        ("c", "CLIENT REPLY ON"),
+        ("c", "PING"),
     ],
     "many_subscribers": (
         [("s%02d" % i, "SUBSCRIBE fan") for i in range(20)]

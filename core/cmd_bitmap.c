@@ -657,6 +657,7 @@ static void bitfield(struct exec *x, bool ro)
                 if (!(overflow && op->owtype == BF_FAIL)) {
                     reply_int(x->r, retval);
                     set_ubits(p, op->offset, (uint64_t)op->bits, (uint64_t)newval);
+                    if (dirty || oldval != newval) changes++;
                 } else {
                     reply_null(x->r);
                 }
@@ -679,11 +680,11 @@ static void bitfield(struct exec *x, bool ro)
                 if (!(overflow && op->owtype == BF_FAIL)) {
                     reply_int(x->r, (long long)retval);
                     set_ubits(p, op->offset, (uint64_t)op->bits, newval);
+                    if (dirty || oldval != newval) changes++;
                 } else {
                     reply_null(x->r);
                 }
             }
-            changes++;
         } else {
             /* Copy up to 9 bytes into a zero-padded buffer: a 64-bit field
              * at any bit position of the string, even past its end. */
@@ -706,7 +707,7 @@ static void bitfield(struct exec *x, bool ro)
     if (changes)
         bits_changed(x, e, created);
     else if (created)
-        kv_free(e); /* not reached: a created key always has a write */
+        store_add(x->db, e, NULL, 0); /* created, every write failed: no event */
 done:
     free(ops);
 }

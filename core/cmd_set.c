@@ -399,34 +399,15 @@ void cmd_sinterstore(struct exec *x)
 /* SINTERCARD numkeys key [key ...] [LIMIT limit] */
 void cmd_sintercard(struct exec *x)
 {
-    /* The schema cannot say that numkeys counts the keys: the key list
-     * swallows the rest of the words, and the options after the numkeys
-     * keys are read here, as Redis's loop reads them. */
-    long long numkeys = ARGI(x, A_SINTERCARD_numkeys), limit = 0;
-    long j;
-    if (numkeys < 1) {
-        reply_error(x->r, "ERR numkeys should be greater than 0");
+    /* numkeys is keel_numkeys: the matcher has checked it and made the key
+     * list exactly that long. */
+    struct argval *keys = ARG(x, A_SINTERCARD_key);
+    long long limit = HAS(x, A_SINTERCARD_limit) ? ARGI(x, A_SINTERCARD_limit) : 0;
+    if (limit < 0) {
+        reply_error(x->r, "ERR LIMIT can't be negative");
         return;
     }
-    if (numkeys > x->argc - 2) {
-        reply_error(x->r, "ERR Number of keys can't be greater than number of args");
-        return;
-    }
-    for (j = 2 + (long)numkeys; j < x->argc; j++) {
-        const struct argv_ref *opt = &x->argv[j];
-        long more = (x->argc - 1) - j;
-        if (util_eqci(opt->p, opt->n, "limit") && more) {
-            j++;
-            if (!util_str2ll(x->argv[j].p, x->argv[j].n, &limit) || limit < 0) {
-                reply_error(x->r, "ERR LIMIT can't be negative");
-                return;
-            }
-        } else {
-            reply_err(x->r, E_SYNTAX);
-            return;
-        }
-    }
-    sinter_generic(x, &x->argv[2], (long)numkeys, NULL, true, (unsigned long)limit);
+    sinter_generic(x, &x->argv[keys->list[0]], keys->count, NULL, true, (unsigned long)limit);
 }
 
 /* SUNION key [key ...] */

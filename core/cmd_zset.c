@@ -619,9 +619,12 @@ static bool zrange_repeats(struct exec *x, int from)
     int j, rev = 0, by = 0;
     for (j = from; j < x->argc; j++) {
         const struct argv_ref *w = &x->argv[j];
-        if (util_eqci(w->p, w->n, "limit")) j += 2;
-        else if (util_eqci(w->p, w->n, "rev")) rev++;
-        else if (util_eqci(w->p, w->n, "byscore") || util_eqci(w->p, w->n, "bylex")) by++;
+        if (util_eqci(w->p, w->n, "limit"))
+            j += 2;
+        else if (util_eqci(w->p, w->n, "rev"))
+            rev++;
+        else if (util_eqci(w->p, w->n, "byscore") || util_eqci(w->p, w->n, "bylex"))
+            by++;
         if (rev > 1 || by > 1) {
             reply_err(x->r, E_SYNTAX);
             return true;

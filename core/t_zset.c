@@ -782,7 +782,8 @@ unsigned long zset_delete_lex(struct kv *e, const struct zlex_spec *r)
         char ibuf[LP_INTBUF];
         long first = 0;
         if (!ep) return 0;
-        for (p = lp_first(lp); p != ep; p = lp_next(lp, p)) first++;
+        for (p = lp_first(lp); p != ep; p = lp_next(lp, p))
+            first++;
         while (ep) {
             size_t n;
             const char *m = lp_member(ep, &n, ibuf);

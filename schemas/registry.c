@@ -391,11 +391,47 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
     return true;
 }
 
+/* A keel_numkeys count: its value (at least 1) fixes how many repetitions
+ * the next "multiple" argument takes. Replies the error and returns -1. */
+static long long numkeys_value(struct mctx *m, const struct arg_spec *a, int pos, int left)
+{
+    long long n;
+    const struct argv_ref *w = &m->argv[pos];
+    if (!util_str2ll(w->p, w->n, &n) || n < 1) {
+        reply_error(m->r, a->parse_error ? a->parse_error : "ERR numkeys should be greater than 0");
+        m->replied = true;
+        return -1;
+    }
+    if (n > left) {
+        reply_error(m->r, a->numkeys_error ? a->numkeys_error : err_table[E_SYNTAX].text);
+        m->replied = true;
+        return -1;
+    }
+    m->args[a->slot].i = n;
+    return n;
+}
+
 static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, int end, bool all)
 {
     int j = 0;
+    long long forced = -1; /* repetitions a keel_numkeys count set */
     while (j < n) {
         const struct arg_spec *a = &s[j];
+        if (a->flags & AF_NUMKEYS) {
+            if (!match_one(m, a, i, end)) return false;
+            forced = numkeys_value(m, a, *i - 1, end - *i);
+            if (forced < 0) return false;
+            j++;
+            continue;
+        }
+        if ((a->flags & AF_MULTIPLE) && forced >= 0) {
+            long long k;
+            for (k = 0; k < forced; k++)
+                if (!match_one(m, a, i, end)) return false;
+            forced = -1;
+            j++;
+            continue;
+        }
         if ((a->flags & AF_OPTIONAL) && token_led(a)) {
             /* A run of optional token-led arguments: any order, repeats allowed. */
             int k = j, rest;

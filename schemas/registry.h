@@ -33,6 +33,7 @@ enum {
     AF_MULTI_CHOICE = 8, /* keel_multi_choice: several children of a oneof */
     AF_DEFER_ERROR = 16, /* keel_deferred_error: a bad value is reported by the handler */
     AF_LONG_DOUBLE = 32, /* keel_long_double: a double parsed as long double (INCRBYFLOAT) */
+    AF_NUMKEYS = 64,     /* keel_numkeys: this count fixes the next multiple's repetitions */
 };
 
 struct arg_spec {
@@ -47,7 +48,8 @@ struct arg_spec {
     int slot; /* index in exec.args */
     int nchildren;
     const struct arg_spec *children;
-    const char *parse_error; /* keel_error: text when the value does not parse */
+    const char *parse_error;  /* keel_error: text when the value does not parse */
+    const char *numkeys_error; /* keel_numkeys_error: the count exceeds the words left */
 };
 
 /* Command flags (Redis's CMD_*), bit order = COMMAND INFO's order. */

@@ -117,11 +117,13 @@ def main():
                 flags.append("AF_DEFER_ERROR")
             if a.get("keel_long_double"):
                 flags.append("AF_LONG_DOUBLE")
-            entries.append("    {%s, %s, %s, %s, %d, %s, %s, %s, %d, %d, %s, %s}," % (
+            if a.get("keel_numkeys"):
+                flags.append("AF_NUMKEYS")
+            entries.append("    {%s, %s, %s, %s, %d, %s, %s, %s, %d, %d, %s, %s, %s}," % (
                 cstr(a["name"]), ARGTYPES[t], cstr(a.get("token")),
                 "|".join(flags) or "0", a.get("key_spec_index", -1), cstr(a.get("since")),
                 cstr(a.get("deprecated_since")), cstr(a.get("display")), slot, nchildren,
-                children, cstr(a.get("keel_error"))))
+                children, cstr(a.get("keel_error")), cstr(a.get("keel_numkeys_error"))))
         c.append("static const struct arg_spec %s[] = {" % arrname)
         c.extend(entries)
         c.append("};")

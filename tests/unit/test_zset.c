@@ -88,16 +88,17 @@ static void check_skiplist(struct zset *zs)
             ck_assert_ptr_eq(zsl_by_rank(zsl, r), x);
         }
     }
-    for (i = zsl->level; i < ZSKIPLIST_MAXLEVEL; i++) ck_assert_ptr_null(zsl->header->lv[i].forward);
+    for (i = zsl->level; i < ZSKIPLIST_MAXLEVEL; i++)
+        ck_assert_ptr_null(zsl->header->lv[i].forward);
 }
 
 START_TEST(listpack_redis_bytes)
 {
     /* DUMP of ZADD z 1 a 2.5 b -0 c inf d in redis-server 7.0.15. */
-    static const unsigned char want[] = {0x21, 0, 0, 0, 0x08, 0,    0x81, 'c',  0x02, 0x00, 0x01,
-                                         0x81, 'a', 0x02, 0x01, 0x01, 0x81, 'b',  0x02, 0x83, '2',
-                                         '.',  '5', 0x04, 0x81, 'd',  0x02, 0x83, 'i',  'n',  'f',
-                                         0x04, 0xff};
+    static const unsigned char want[] = {0x21, 0,    0,    0,   0x08, 0,    0x81, 'c',  0x02,
+                                         0x00, 0x01, 0x81, 'a', 0x02, 0x01, 0x01, 0x81, 'b',
+                                         0x02, 0x83, '2',  '.', '5',  0x04, 0x81, 'd',  0x02,
+                                         0x83, 'i',  'n',  'f', 0x04, 0xff};
     struct kv *e;
     int out;
     double ns;
@@ -186,18 +187,29 @@ static void random_ops(long long entries, int rounds, unsigned seed)
         }
     }
     check_same(e, model, n);
-    if (entries >= 300) ck_assert_int_eq(e->enc, ENC_LISTPACK);
-    else if (n > (size_t)entries) ck_assert_int_eq(e->enc, ENC_SKIPLIST);
+    if (entries >= 300)
+        ck_assert_int_eq(e->enc, ENC_LISTPACK);
+    else if (n > (size_t)entries)
+        ck_assert_int_eq(e->enc, ENC_SKIPLIST);
     kv_free(e);
 }
 
-START_TEST(listpack_order_random) { random_ops(1000, 4000, 1); }
+START_TEST(listpack_order_random)
+{
+    random_ops(1000, 4000, 1);
+}
 END_TEST
 
-START_TEST(skiplist_random) { random_ops(0, 6000, 2); }
+START_TEST(skiplist_random)
+{
+    random_ops(0, 6000, 2);
+}
 END_TEST
 
-START_TEST(converting_random) { random_ops(20, 4000, 3); }
+START_TEST(converting_random)
+{
+    random_ops(20, 4000, 3);
+}
 END_TEST
 
 START_TEST(skiplist_ranks_large)
@@ -332,7 +344,8 @@ START_TEST(lex_ranges)
     limits(128, 64);
     for (k = 0; k < 2; k++) {
         e[k] = zset_new_kv("l", 1, 1, 1);
-        for (i = 0; i < 6; i++) zset_add(e[k], 0, ms[i], strlen(ms[i]), 0, &out, &ns);
+        for (i = 0; i < 6; i++)
+            zset_add(e[k], 0, ms[i], strlen(ms[i]), 0, &out, &ns);
         if (k) zset_convert(e[k], ENC_SKIPLIST);
     }
     for (k = 0; k < 2; k++) {
@@ -473,4 +486,7 @@ static Suite *zset_suite(void)
     return s;
 }
 
-int main(void) { return unit_run(zset_suite()); }
+int main(void)
+{
+    return unit_run(zset_suite());
+}

@@ -64,22 +64,27 @@ static int nready, capready;
 static struct client *retrying;
 static bool retry_still_blocked;
 
-bool blocking_deadline(struct exec *x, double seconds, long long *deadline_ms)
+
+bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms)
 {
-    if (isnan(seconds) || isinf(seconds) || seconds > (double)(LLONG_MAX / 1000) / 2) {
-        reply_error(x->r, "ERR timeout is not a float or out of range");
-        return false;
-    }
-    if (seconds < 0) {
+    /* As Redis 7.0: milliseconds = (long long)(seconds * 1000), truncated; a
+     * value no long long holds (inf, 1e400) comes out negative on x86, so it
+     * is "negative" here too; 0 ms (including 0.0001 s) waits forever. */
+    long double ms = seconds * 1000.0L;
+    long long t;
+    if (isnan(ms) || ms >= 9223372036854775807.0L || ms < -9223372036854775807.0L)
+        t = LLONG_MIN;
+    else
+        t = (long long)ms;
+    if (t < 0) {
         reply_error(x->r, "ERR timeout is negative");
         return false;
     }
-    {
-        long long ms = (long long)(seconds * 1000.0);
-        *deadline_ms = ms > 0 ? util_mstime() + ms : 0;
-    }
+    *deadline_ms = t > 0 ? util_mstime() + t : 0;
     return true;
 }
+
+bool blocking_is_retry(struct exec *x) { return x->c == retrying; }
 
 static struct dict *db_dict(int dbid)
 {
@@ -215,7 +220,7 @@ void blocking_observer(const struct store_event *ev, void *priv)
     struct bkey *bk;
     int dbid = ev->db->id;
     (void)priv;
-    if (nblocked == 0 || dbid >= nbk_dbs) return;
+    if (nblocked == 0 || dbid >= nbk_dbs || ev->klass == NOTIFY_KEY_MISS) return;
     if (!ev->key) {
         /* FLUSHDB/SWAPDB: every waiting key of the database may have changed. */
         return;
@@ -267,8 +272,8 @@ void blocking_serve(void)
 
 static void reply_timeout(struct client *c, enum block_timeout_reply tr)
 {
-    if (tr == BT_NULL) reply_null(&c->reply);
-    else reply_null_array(&c->reply);
+    (void)tr; /* Redis 7.0 times every blocked client out with a null array */
+    reply_null_array(&c->reply);
 }
 
 void blocking_cron(long long now_ms)

@@ -17,15 +17,19 @@ struct client;
 struct store_event;
 
 enum block_timeout_reply {
-    BT_NULL_ARRAY, /* BLPOP BRPOP BLMPOP BZPOPMIN BZPOPMAX BZMPOP: *-1 / _ */
-    BT_NULL,       /* BLMOVE BRPOPLPUSH: $-1 / _ */
+    BT_NULL_ARRAY, /* every blocking command times out with *-1 / _ (BLMOVE too, as 7.0) */
+    BT_NULL,
 };
 
 /* Parse a blocking timeout (seconds as a double, as Redis 6+): on success
  * sets *deadline_ms (0: wait forever) and returns true; else replies
  * Redis's error ("ERR timeout is not a float or out of range", "ERR timeout
  * is negative") and returns false. */
-bool blocking_deadline(struct exec *x, double seconds, long long *deadline_ms);
+bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms);
+/* True while a waiting client's command is being re-run for a ready key:
+ * a key of the wrong type then means "not ready" (Redis 7.0 serves only
+ * keys of the type the client waits for), not WRONGTYPE. */
+bool blocking_is_retry(struct exec *x);
 
 /* The handler found nothing to serve. Returns true when the client now
  * waits (or keeps waiting, in a retry): the handler must return without

@@ -7,13 +7,12 @@
 
 #include "../config/config.h"
 #include "multi.h"
+#include "pubsub.h"
 #include "store.h"
 #include "tracking.h"
 #include "util.h"
 
-/* core/pubsub.c: a client's channel, pattern and shard-channel counts. */
-void pubsub_client_counts(struct client *c, long *sub, long *psub, long *ssub)
-    __attribute__((weak));
+
 
 struct client_list g_clients = {NULL, NULL, 0, 1};
 
@@ -110,8 +109,8 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
     char flags[24];
     int nf = 0;
     int n;
-    long sub = 0, psub = 0, ssub = 0;
-    if (pubsub_client_counts) pubsub_client_counts(c, &sub, &psub, &ssub);
+    long sub = pubsub_client_count(c, PS_CHANNEL), psub = pubsub_client_count(c, PS_PATTERN),
+         ssub = pubsub_client_count(c, PS_SHARD);
     if (c->adapter && c->adapter->describe)
         c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
     if (c->adapter && c->adapter->buffers)

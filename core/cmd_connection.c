@@ -311,10 +311,10 @@ void cmd_client_list(struct exec *x)
             if (c) text_client_line(&t, c);
         }
     } else {
-        /* Every client is of type normal until replication and pub/sub exist. */
-        bool normal = !has_type || ARG(x, A_CLIENT_LIST_normal_master_replica_pubsub)->choice == 0;
-        for (c = g_clients.head; normal && c; c = c->next)
-            text_client_line(&t, c);
+        /* normal (0) or pubsub (3); no masters or replicas exist yet. */
+        int want = has_type ? ARG(x, A_CLIENT_LIST_normal_master_replica_pubsub)->choice : -1;
+        for (c = g_clients.head; c; c = c->next)
+            if (want < 0 || want == (c->nsubs > 0 ? 3 : 0)) text_client_line(&t, c);
     }
     reply_verbatim(x->r, t.p ? t.p : "", t.len);
     free(t.p);
@@ -379,9 +379,9 @@ void cmd_client_kill(struct exec *x)
             c->adapter->describe(c, a, sizeof(a), la, sizeof(la), &fd);
         if (addr && (strlen(a) != addr->n || memcmp(a, addr->p, addr->n) != 0)) continue;
         if (laddr && (strlen(la) != laddr->n || memcmp(la, laddr->p, laddr->n) != 0)) continue;
-        /* Every client is of type normal (choice 0) until replication and
-         * pub/sub exist; the only user is "default". */
-        if (type > 0) continue;
+        /* A client is "pubsub" (choice 4) while it has subscriptions, else
+         * "normal" (choice 0); there are no masters or replicas yet. */
+        if (type >= 0 && type != (c->nsubs > 0 ? 4 : 0)) continue;
         if (id && c->id != (uint64_t)id) continue;
         if (c == x->c && skipme) continue;
         if (c == x->c)

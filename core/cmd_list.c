@@ -10,6 +10,7 @@
 
 #include "../config/config.h"
 #include "commands_gen.h"
+#include "blocking.h"
 #include "kernel.h"
 #include "store.h"
 #include "t_list.h"
@@ -384,29 +385,29 @@ void cmd_lpos(struct exec *x)
     struct ql_val v;
     void *deferred = NULL;
     struct kv *e;
-    int done = 0;
+    int order[3], n = 0, i, j;
 
     /* Range checks, in the order the options were given (Redis's loop). */
-    while (done != 7) {
-        int k, best = -1;
-        for (k = 0; k < 3; k++)
-            if (!(done & (1 << k)) &&
-                (best < 0 || !HAS(x, slots[k]) ||
-                 (HAS(x, slots[best]) && ARG(x, slots[k])->pos < ARG(x, slots[best])->pos)))
-                best = k;
-        done |= 1 << best;
-        if (!HAS(x, slots[best])) continue;
-        if (best == 0 && rank == 0) {
+    for (i = 0; i < 3; i++)
+        if (HAS(x, slots[i])) order[n++] = i;
+    for (i = 1; i < n; i++) /* by argv position */
+        for (j = i; j > 0 && ARG(x, slots[order[j]])->pos < ARG(x, slots[order[j - 1]])->pos; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (i = 0; i < n; i++) {
+        if (order[i] == 0 && rank == 0) {
             reply_error(x->r, "ERR RANK can't be zero: use 1 to start from the first match, 2 "
                               "from the second ... or use negative to start from the end of "
                               "the list");
             return;
         }
-        if (best == 1 && count < 0) {
+        if (order[i] == 1 && count < 0) {
             reply_error(x->r, "ERR COUNT can't be negative");
             return;
         }
-        if (best == 2 && maxlen < 0) {
+        if (order[i] == 2 && maxlen < 0) {
             reply_error(x->r, "ERR MAXLEN can't be negative");
             return;
         }
@@ -547,4 +548,101 @@ void cmd_lmpop(struct exec *x)
         return;
     }
     reply_null_array(x->r);
+}
+
+/* ---- blocking variants (core/blocking.h) ---- */
+
+/* BLPOP / BRPOP key [key ...] timeout */
+static void bpop_generic(struct exec *x, int keyslot, int timeoutslot, enum ql_where where)
+{
+    const struct argval *keys = ARG(x, keyslot);
+    long long deadline;
+    int k;
+    if (!arg_ok(x, timeoutslot) || !blocking_deadline(x, ARGLD(x, timeoutslot), &deadline)) return;
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *key = &x->argv[keys->list[k]];
+        struct kv *e = store_lookup_write(x->db, key->p, key->n);
+        struct ql_val v;
+        if (!e || (e->type != OBJ_LIST && blocking_is_retry(x))) continue;
+        if (not_list(x, e)) return;
+        if (!ql_peek(QL(e), where, &v)) continue;
+        reply_array(x->r, 2);
+        reply_bulk(x->r, key->p, key->n);
+        reply_val(x, &v);
+        ql_pop(QL(e), where);
+        elements_removed(x, e, pop_event(where));
+        return;
+    }
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
+        reply_null_array(x->r);
+}
+
+/* BLPOP key [key ...] timeout */
+void cmd_blpop(struct exec *x) { bpop_generic(x, A_BLPOP_key, A_BLPOP_timeout, QL_HEAD); }
+
+/* BRPOP key [key ...] timeout */
+void cmd_brpop(struct exec *x) { bpop_generic(x, A_BRPOP_key, A_BRPOP_timeout, QL_TAIL); }
+
+/* BLMOVE / BRPOPLPUSH: LMOVE once the source has an element. */
+static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeoutslot,
+                          enum ql_where from, enum ql_where to)
+{
+    long long deadline;
+    struct kv *se;
+    int pos;
+    if (!arg_ok(x, timeoutslot) || !blocking_deadline(x, ARGLD(x, timeoutslot), &deadline)) return;
+    se = store_lookup_write(x->db, ARGP(x, srcslot), ARGN(x, srcslot));
+    if (se && !(se->type != OBJ_LIST && blocking_is_retry(x))) {
+        move_generic(x, srcslot, dstslot, from, to);
+        return;
+    }
+    pos = ARG(x, srcslot)->pos;
+    if (!blocking_wait(x, &pos, 1, deadline, BT_NULL_ARRAY)) reply_null(x->r);
+}
+
+/* BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout */
+void cmd_blmove(struct exec *x)
+{
+    bmove_generic(x, A_BLMOVE_source, A_BLMOVE_destination, A_BLMOVE_timeout,
+                  ARG(x, A_BLMOVE_wherefrom)->choice == 0 ? QL_HEAD : QL_TAIL,
+                  ARG(x, A_BLMOVE_whereto)->choice == 0 ? QL_HEAD : QL_TAIL);
+}
+
+/* BRPOPLPUSH source destination timeout */
+void cmd_brpoplpush(struct exec *x)
+{
+    bmove_generic(x, A_BRPOPLPUSH_source, A_BRPOPLPUSH_destination, A_BRPOPLPUSH_timeout,
+                  QL_TAIL, QL_HEAD);
+}
+
+/* BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
+void cmd_blmpop(struct exec *x)
+{
+    const struct argval *keys = ARG(x, A_BLMPOP_key);
+    enum ql_where where = ARG(x, A_BLMPOP_where)->choice == 0 ? QL_HEAD : QL_TAIL;
+    long long count = 1, deadline;
+    int k;
+    if (!arg_ok(x, A_BLMPOP_timeout) ||
+        !blocking_deadline(x, ARGLD(x, A_BLMPOP_timeout), &deadline))
+        return;
+    if (HAS(x, A_BLMPOP_count)) {
+        count = ARGI(x, A_BLMPOP_count);
+        if (count < 1) {
+            reply_error(x->r, "ERR count should be greater than 0");
+            return;
+        }
+    }
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *key = &x->argv[keys->list[k]];
+        struct kv *e = store_lookup_write(x->db, key->p, key->n);
+        if (!e || (e->type != OBJ_LIST && blocking_is_retry(x))) continue;
+        if (not_list(x, e)) return;
+        if (ql_count(QL(e)) == 0) continue;
+        reply_array(x->r, 2);
+        reply_bulk(x->r, key->p, key->n);
+        pop_range(x, e, where, count);
+        return;
+    }
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
+        reply_null_array(x->r);
 }

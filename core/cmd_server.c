@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "server.h"
 #include "blocking.h"
+#include "pubsub.h"
 #include "store.h"
 #include "tracking.h"
 #include "util.h"
@@ -485,9 +486,9 @@ static void info_stats(struct info *s)
               "current_eviction_exceeded_time:0\r\n"
               "keyspace_hits:%lld\r\n"
               "keyspace_misses:%lld\r\n"
-              "pubsub_channels:0\r\n"
-              "pubsub_patterns:0\r\n"
-              "pubsubshard_channels:0\r\n"
+              "pubsub_channels:%lld\r\n"
+              "pubsub_patterns:%lld\r\n"
+              "pubsubshard_channels:%lld\r\n"
               "latest_fork_usec:0\r\n"
               "total_forks:0\r\n"
               "migrate_cached_sockets:0\r\n"
@@ -511,7 +512,8 @@ static void info_stats(struct info *s)
               (double)sample_avg(SAMPLE_NET_IN) / 1024, (double)sample_avg(SAMPLE_NET_OUT) / 1024,
               g_server.rejected_connections, g_store.stats.expired_keys,
               (double)g_store.stats.expired_stale_perc, g_store.stats.expired_time_cap_reached,
-              g_store.stats.keyspace_hits, g_store.stats.keyspace_misses, tracking_total_keys(),
+              g_store.stats.keyspace_hits, g_store.stats.keyspace_misses, pubsub_channel_count(),
+              pubsub_pattern_count(), pubsub_shard_channel_count(), tracking_total_keys(),
               tracking_total_items(), tracking_total_prefixes(), g_kstats.total_errors);
 }
 

@@ -6,10 +6,13 @@
  * Redis 7.0's replies (RESP2 and RESP3 shapes), error texts and their order,
  * and keyspace-event names. The value itself is core/t_zset.c.
  *
- * The numkeys commands (ZUNION... ZINTERCARD, ZMPOP) read their options
- * from argv after the key list, as Redis does: their schema grammar cannot
- * say where the keys end, so the matcher hands all trailing words over as
- * keys and the position of the options is known only from numkeys. */
+ * ZUNION ZINTER ZDIFF (+STORE) and ZINTERCARD read their options from
+ * argv after the key list, as Redis's zunionInterDiffGenericCommand does:
+ * Redis checks numkeys with its own texts ("at least 1 input key is
+ * needed"), then the keys' types (WRONGTYPE wins over a bad option), and
+ * only then the options; their schemas leave all trailing words to the key
+ * list so the handler sees them in that order. ZMPOP's numkeys is
+ * keel_numkeys (the matcher sizes its key list). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -19,6 +22,7 @@
 
 #include "../config/config.h"
 #include "commands_gen.h"
+#include "blocking.h"
 #include "kernel.h"
 #include "store.h"
 #include "t_set.h"
@@ -417,7 +421,9 @@ static void sink_begin(struct zr_sink *s, long long len)
 {
     s->n = 0;
     if (s->dst) {
-        s->obj = zset_new_kv(s->dst, s->dstlen, 0, 0);
+        /* Redis sizes the result by the rank range's length (unknown for
+         * score and lex ranges): observable as the skiplist keeping -0. */
+        s->obj = zset_new_kv(s->dst, s->dstlen, len > 0 ? (size_t)len : 0, 0);
         return;
     }
     if (len > 0) {
@@ -883,41 +889,28 @@ void cmd_zpopmax(struct exec *x)
 /* ZMPOP numkeys key [key ...] MIN | MAX [COUNT count] */
 void cmd_zmpop(struct exec *x)
 {
-    long long numkeys, count = -1;
-    int where_idx, j;
-    bool max;
-
-    if (!parse_ll(&x->argv[1], &numkeys) || numkeys < 1) {
-        reply_error(x->r, "ERR numkeys should be greater than 0");
-        return;
-    }
-    if (numkeys >= x->argc - 2) {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
-    where_idx = 2 + (int)numkeys;
-    if (util_eqci(x->argv[where_idx].p, x->argv[where_idx].n, "min")) {
-        max = false;
-    } else if (util_eqci(x->argv[where_idx].p, x->argv[where_idx].n, "max")) {
-        max = true;
-    } else {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
-    for (j = where_idx + 1; j < x->argc; j++) {
-        if (count == -1 && util_eqci(x->argv[j].p, x->argv[j].n, "count") && j + 1 < x->argc) {
-            j++;
-            if (!parse_ll(&x->argv[j], &count) || count < 1) {
-                reply_error(x->r, "ERR count should be greater than 0");
-                return;
-            }
-        } else {
+    /* numkeys is keel_numkeys: the matcher checked it and sized the key
+     * list. Redis's option loop takes COUNT once and checks each value as it
+     * meets it; the matcher lets a repeat through, so the words after MIN |
+     * MAX (COUNT <integer> pairs) are walked here in order. */
+    const struct argval *keys = ARG(x, A_ZMPOP_key);
+    bool max = ARG(x, A_ZMPOP_where)->choice == 1;
+    long long count = -1;
+    int j;
+    for (j = ARG(x, A_ZMPOP_where)->pos + 1; j + 1 < x->argc; j += 2) {
+        long long v = 0;
+        if (count != -1) {
             reply_err(x->r, E_SYNTAX);
             return;
         }
+        if (!parse_ll(&x->argv[j + 1], &v) || v < 1) {
+            reply_error(x->r, "ERR count should be greater than 0");
+            return;
+        }
+        count = v;
     }
     if (count == -1) count = 1;
-    zpop_generic(x, &x->argv[2], (int)numkeys, max, true, count, true, true);
+    zpop_generic(x, &x->argv[keys->list[0]], keys->count, max, true, count, true, true);
 }
 
 /* ----------------------------------------------------------- ZRANDMEMBER */
@@ -1102,7 +1095,7 @@ struct scan_buf {
 static void scan_push(void *priv, const char *m, size_t n, double score)
 {
     struct scan_buf *b = priv;
-    if (b->used + n > b->cap) {
+    if (!b->bytes || b->used + n > b->cap) {
         b->cap = (b->used + n) * 2 + 256;
         b->bytes = xrealloc(b->bytes, b->cap);
     }
@@ -1312,7 +1305,11 @@ static void union_visit(void *priv, const char *m, size_t n, double s)
     } else {
         double t = x->score;
         aggregate(&t, score, c->agg);
-        if (t != x->score) zs_update_score(c->dst, x, t);
+        /* equal values may still differ in sign (-0 + 0 = 0) */
+        if (t == x->score)
+            x->score = t;
+        else
+            zs_update_score(c->dst, x, t);
     }
 }
 
@@ -1535,4 +1532,68 @@ void cmd_zdiff(struct exec *x)
 void cmd_zintercard(struct exec *x)
 {
     setop_generic(x, NULL, 1, OP_INTER, true);
+}
+
+/* ------------------------------------- BZPOPMIN BZPOPMAX BZMPOP (blocking) */
+
+/* BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score] from the
+ * first non-empty sorted set, else wait (core/blocking.h). */
+static void bzpop_generic(struct exec *x, int keyslot, int timeoutslot, bool max)
+{
+    const struct argval *keys = ARG(x, keyslot);
+    long long deadline;
+    int k;
+    if (!arg_ok(x, timeoutslot) || !blocking_deadline(x, ARGLD(x, timeoutslot), &deadline)) return;
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *key = &x->argv[keys->list[k]];
+        struct kv *e = store_lookup_write(x->db, key->p, key->n);
+        struct zset_iter it;
+        const char *m;
+        size_t n;
+        if (!e || (e->type != OBJ_ZSET && blocking_is_retry(x))) continue;
+        if (not_zset(x, e)) return;
+        if (zset_length(e) == 0) continue;
+        zset_iter_rank(&it, e, 0, max);
+        m = zset_iter_member(&it, &n);
+        reply_array(x->r, 3);
+        reply_bulk(x->r, key->p, key->n);
+        reply_member(x->r, m, n, true, zset_iter_get_score(&it), false);
+        zset_delete_end(e, max);
+        store_modified(x->db, e, max ? "zpopmax" : "zpopmin", NOTIFY_ZSET);
+        delete_if_empty(x, e, key->p, key->n);
+        return;
+    }
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
+        reply_null_array(x->r);
+}
+
+/* BZPOPMIN key [key ...] timeout */
+void cmd_bzpopmin(struct exec *x) { bzpop_generic(x, A_BZPOPMIN_key, A_BZPOPMIN_timeout, false); }
+
+/* BZPOPMAX key [key ...] timeout */
+void cmd_bzpopmax(struct exec *x) { bzpop_generic(x, A_BZPOPMAX_key, A_BZPOPMAX_timeout, true); }
+
+/* BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] */
+void cmd_bzmpop(struct exec *x)
+{
+    const struct argval *keys = ARG(x, A_BZMPOP_key);
+    bool max = ARG(x, A_BZMPOP_where)->choice == 1;
+    long long count = HAS(x, A_BZMPOP_count) ? ARGI(x, A_BZMPOP_count) : 1, deadline;
+    int k;
+    if (!blocking_deadline(x, ARGLD(x, A_BZMPOP_timeout), &deadline)) return;
+    if (count < 1) {
+        reply_error(x->r, "ERR count should be greater than 0");
+        return;
+    }
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *key = &x->argv[keys->list[k]];
+        struct kv *e = store_lookup_write(x->db, key->p, key->n);
+        if (!e || (e->type != OBJ_ZSET && blocking_is_retry(x))) continue;
+        if (not_zset(x, e)) return;
+        if (zset_length(e) == 0) continue;
+        zpop_generic(x, key, 1, max, true, count, true, true);
+        return;
+    }
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
+        reply_null_array(x->r);
 }

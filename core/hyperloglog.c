@@ -21,7 +21,9 @@ long long hll_sparse_max_bytes = 3000;
 #define SP_IS_XZERO(p) (((*(p)) & 0xc0) == SP_XZERO_BIT)
 #define SP_IS_VAL(p) ((*(p)) & SP_VAL_BIT)
 #define SP_ZERO_LEN(p) (((*(p)) & 0x3f) + 1)
-#define SP_XZERO_LEN(p) (((((*(p)) & 0x3f) << 8) | (*((p) + 1))) + 1)
+/* XZERO's length; a value cut after its first byte reads 0 for the second
+ * (Redis reads the string's terminating NUL there). */
+#define SP_XZERO_LEN_END(p, end) (((((*(p)) & 0x3f) << 8) | ((p) + 1 < (end) ? (p)[1] : 0)) + 1)
 #define SP_VAL_VALUE(p) ((((*(p)) >> 2) & 0x1f) + 1)
 #define SP_VAL_LEN(p) (((*(p)) & 0x3) + 1)
 #define SP_VAL_MAX_VALUE 32
@@ -213,12 +215,17 @@ int hll_to_dense(struct rstr **sp)
             idx += SP_ZERO_LEN(p);
             p++;
         } else if (SP_IS_XZERO(p)) {
-            idx += SP_XZERO_LEN(p);
+            idx += SP_XZERO_LEN_END(p, end);
             p += 2;
         } else {
             runlen = SP_VAL_LEN(p);
             regval = SP_VAL_VALUE(p);
-            if (runlen + idx > HLL_REGISTERS) break; /* overflow */
+            /* a run past the last register: corrupt (as Redis with the
+             * CVE-2025-32023 fix that Debian's 7.0.15 carries) */
+            if (runlen + idx > HLL_REGISTERS) {
+                idx = -1;
+                break;
+            }
             while (runlen--) {
                 dense_put(regs, idx, (uint8_t)regval);
                 idx++;
@@ -264,7 +271,7 @@ static int sparse_set(struct rstr **sp, long index, uint8_t count)
         } else if (SP_IS_VAL(p)) {
             span = SP_VAL_LEN(p);
         } else {
-            span = SP_XZERO_LEN(p);
+            span = SP_XZERO_LEN_END(p, end);
             oplen = 2;
         }
         if (index <= first + span - 1) break;
@@ -282,7 +289,7 @@ static int sparse_set(struct rstr **sp, long index, uint8_t count)
         runlen = SP_ZERO_LEN(p);
     } else if (SP_IS_XZERO(p)) {
         is_xzero = 1;
-        runlen = SP_XZERO_LEN(p);
+        runlen = SP_XZERO_LEN_END(p, end);
     } else {
         is_val = 1;
         runlen = SP_VAL_LEN(p);
@@ -431,12 +438,15 @@ int hll_merge(uint8_t *max, const uint8_t *p, size_t n)
                 i += SP_ZERO_LEN(p);
                 p++;
             } else if (SP_IS_XZERO(p)) {
-                i += SP_XZERO_LEN(p);
+                i += SP_XZERO_LEN_END(p, end);
                 p += 2;
             } else {
                 runlen = SP_VAL_LEN(p);
                 regval = SP_VAL_VALUE(p);
-                if (runlen + i > HLL_REGISTERS) break; /* overflow */
+                if (runlen + i > HLL_REGISTERS) { /* corrupt, as hll_to_dense */
+                    i = -1;
+                    break;
+                }
                 while (runlen--) {
                     if (regval > max[i]) max[i] = (uint8_t)regval;
                     i++;
@@ -504,7 +514,7 @@ static void sparse_histo(const uint8_t *p, size_t n, int *invalid, int *reghisto
             reghisto[0] += runlen;
             p++;
         } else if (SP_IS_XZERO(p)) {
-            runlen = SP_XZERO_LEN(p);
+            runlen = SP_XZERO_LEN_END(p, end);
             idx += runlen;
             reghisto[0] += runlen;
             p += 2;

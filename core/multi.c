@@ -240,6 +240,7 @@ void watch_observer(const struct store_event *ev, void *priv)
     int dbid = ev->db->id;
     (void)priv;
     if (total_watched == 0) return;
+    if (ev->klass == NOTIFY_KEY_MISS) return; /* a read, not a change */
     if (ev->key) {
         struct wkey *wk;
         if (dbid >= nwatched_dbs) return;

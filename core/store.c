@@ -155,8 +155,12 @@ static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch
 struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
 {
     struct kv *e = lookup(db, key, klen, true);
-    if (e) g_store.stats.keyspace_hits++;
-    else g_store.stats.keyspace_misses++;
+    if (e) {
+        g_store.stats.keyspace_hits++;
+    } else {
+        g_store.stats.keyspace_misses++;
+        store_emit(db, key, klen, "keymiss", NOTIFY_KEY_MISS);
+    }
     return e;
 }
 
@@ -188,6 +192,7 @@ void store_add(struct db *db, struct kv *e, const char *ev, int klass)
     e->lru = g_store.lruclock;
     dict_add(&db->keys, &e->node, siphash(kv_key(e), e->klen));
     if (e->has_expire) exp_add(db, e);
+    store_emit(db, kv_key(e), e->klen, "new", NOTIFY_NEW);
     emit_for(db, e, ev, klass);
 }
 
@@ -201,6 +206,7 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
     if (!old) {
         dict_add(&db->keys, &e->node, h);
         if (e->has_expire) exp_add(db, e);
+        store_emit(db, kv_key(e), e->klen, "new", NOTIFY_NEW);
         emit_for(db, e, ev, klass);
         return e;
     }
@@ -415,8 +421,12 @@ void store_cron(long long budget_us)
 struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen)
 {
     struct kv *e = lookup(db, key, klen, false);
-    if (e) g_store.stats.keyspace_hits++;
-    else g_store.stats.keyspace_misses++;
+    if (e) {
+        g_store.stats.keyspace_hits++;
+    } else {
+        g_store.stats.keyspace_misses++;
+        store_emit(db, key, klen, "keymiss", NOTIFY_KEY_MISS);
+    }
     return e;
 }
 

@@ -176,6 +176,14 @@ CASES = {
                      "LMPOP 1 a", "LMPOP 1", "LMPOP 2 nokey s LEFT", "LMPOP 2 s a LEFT",
                      "LMPOP 2 a s LEFT", "LRANGE a 0 -1", "LMPOP 5 a b LEFT",
                      "LMPOP " + LLMAX + " a LEFT"],
+    "lmpop_count": ["RPUSH a 1 2 3 4 5", "RPUSH b x", "LMPOP 1 a LEFT COUNT 2",
+                    "LMPOP 2 nokey a RIGHT COUNT 2", "LMPOP 1 a LEFT count 10", "EXISTS a",
+                    "LMPOP 1 b RIGHT COUNT 0", "LMPOP 1 b RIGHT COUNT -1",
+                    "LMPOP 1 b RIGHT COUNT x", "LMPOP 1 b LEFT COUNT",
+                    "LMPOP 1 b LEFT COUNT 1 FOO", "LMPOP 2 b nokey LEFT COUNT 5",
+                    "LMPOP 1 b LEFT COUNT " + LLMAX, "RPUSH b y", "LMPOP 1 b COUNT 1 LEFT",
+                    "LMPOP 2 b COUNT 1", "LMPOP 0 a FOO", "LMPOP abc", "LMPOP abc a LEFT",
+                    "LMPOP 3 a LEFT", "LMPOP 2 a LEFT COUNT"],
     # ------------------------------------------------------------- misc
     "encoding": ["RPUSH l a", "OBJECT ENCODING l", "RPUSH l " + NUMS, "OBJECT ENCODING l",
                  "RPUSH l " + BIG, "OBJECT ENCODING l", "LPUSH n 1", "OBJECT ENCODING n"],
@@ -186,19 +194,15 @@ CASES = {
                      "RPUSH l b", "TTL l", "LRANGE l 0 -1"],
 }
 
-# LMPOP's COUNT and range errors met in argument order need the matcher to
-# know that numkeys counts the keys, and LPOS needs value range checks at
-# the point the matcher meets each option: see xfail reasons.
+# Redis range-checks LMPOP's COUNT and LPOS's RANK/COUNT/MAXLEN when its loop
+# meets them (so such an error wins over a later syntax error or a later
+# bad value), and refuses a second LMPOP COUNT; the matcher checks structure
+# first and lets a repeated option win: see the xfail reasons.
 MATCHER_GAPS = {
-    "lmpop_count": (["RPUSH a 1 2 3 4 5", "RPUSH b x", "LMPOP 1 a LEFT COUNT 2",
-                     "LMPOP 2 nokey a RIGHT COUNT 2", "LMPOP 1 a LEFT count 10", "EXISTS a",
-                     "LMPOP 1 b RIGHT COUNT 0", "LMPOP 1 b RIGHT COUNT -1",
-                     "LMPOP 1 b RIGHT COUNT x", "LMPOP 1 b LEFT COUNT 1 COUNT 1",
-                     "LMPOP 1 b LEFT COUNT", "LMPOP 1 b LEFT COUNT 1 FOO",
-                     "LMPOP 2 b nokey LEFT COUNT 5"],
-                    "schema matcher: no numkeys support (LMPOP numkeys key... COUNT)"),
-    "lmpop_error_order": (["LMPOP 0 a FOO", "LMPOP abc"],
-                          "schema matcher: numkeys is checked before the grammar in Redis"),
+    "lmpop_error_order": (["RPUSH b x", "LMPOP 1 b LEFT COUNT 1 COUNT 1",
+                           "LMPOP 1 b LEFT COUNT 0 FOO", "LMPOP 1 b LEFT COUNT -1 COUNT 1"],
+                          "schema matcher: Redis range-checks COUNT when it meets it and "
+                          "refuses a second COUNT"),
     "lpos_error_order": (["RPUSH l a", "LPOS l a COUNT -1 RANK x", "LPOS l a RANK 0 FOO",
                           "LPOS l a RANK 0 RANK 1", "LPOS l a MAXLEN -1 COUNT x"],
                          "schema matcher: Redis range-checks each LPOS option when it meets it"),
@@ -399,7 +403,7 @@ def _rand_index(rng):
     return str(rng.choice([rng.randrange(-12, 12), rng.randrange(-300, 300), 0, -1]))
 
 
-def _rand_cmd(rng, with_lmpop_count=False):
+def _rand_cmd(rng):
     k = rng.choice(KEYS)
     k2 = rng.choice(KEYS)
     side = lambda: rng.choice(["LEFT", "RIGHT"])  # noqa: E731
@@ -437,7 +441,7 @@ def _rand_cmd(rng, with_lmpop_count=False):
     if op == 15:
         n = rng.randrange(1, 4)
         c = ["LMPOP", str(n)] + [rng.choice(KEYS) for _ in range(n)] + [side()]
-        if with_lmpop_count and rng.random() < 0.5:
+        if rng.random() < 0.5:
             c += ["COUNT", str(rng.randrange(1, 5))]
         return c
     if op == 16:

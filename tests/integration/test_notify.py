@@ -222,7 +222,6 @@ def test_keel_only_event_payload(keel, notify_off):
                        [b"pmessage", b"__key*__:*", b"__keyevent@7__:set", b"mykey"]]
 
 
-@pytest.mark.xfail(strict=True, reason="core/store.c emits no keymiss/new events yet")
 @pytest.mark.parametrize("name", sorted(STORE_TODO_CASES))
 def test_notifications_store_todo(keel, oracle, notify_off, name):
     steps = STORE_TODO_CASES[name]

@@ -382,6 +382,16 @@ SCENARIOS = {
         ("q", "PSUBSCRIBE"),
         ("q", "SSUBSCRIBE"),
     ],
+    "command_introspection": [
+        ("q", "COMMAND GETKEYS SSUBSCRIBE a b"),
+        ("q", "COMMAND GETKEYS SPUBLISH a b"),
+        ("q", "COMMAND GETKEYS PUBLISH a b"),
+        ("q", "COMMAND GETKEYSANDFLAGS SUNSUBSCRIBE a"),
+        ("q", "COMMAND INFO subscribe unsubscribe psubscribe punsubscribe publish"),
+        ("q", "COMMAND INFO ssubscribe sunsubscribe spublish"),
+        ("q", "COMMAND INFO pubsub|channels pubsub|numsub pubsub|numpat pubsub|help"),
+        ("q", "COMMAND INFO pubsub|shardchannels pubsub|shardnumsub"),
+    ],
     "binary_and_empty": [
         ("sub", ["SUBSCRIBE", b"bin\x00\r\nchan", b""]),
         ("pub", ["PUBLISH", b"bin\x00\r\nchan", b"\x00\xff\r\n"]),

@@ -301,6 +301,30 @@ START_TEST(validation_and_corruption)
 }
 END_TEST
 
+START_TEST(truncated_values_stay_in_bounds)
+{
+    /* A value cut inside an XZERO opcode, in a buffer of exactly its size
+     * (ASan would see a read past it): corrupt, never read beyond. */
+    static const uint8_t v[] = {'H', 'Y', 'L', 'L', 1, 0,    0,    0,    0,   0,
+                                0,   0,   0,   0,   0, 0x80, 0x7f, 0xff, 0x40};
+    static uint8_t max[HLL_REGISTERS];
+    uint8_t *p = malloc(sizeof(v));
+    int invalid = 0;
+    memcpy(p, v, sizeof(v));
+    ck_assert(hll_valid(p, sizeof(v)));
+    (void)hll_count(p, sizeof(v), &invalid);
+    ck_assert_int_eq(invalid, 1);
+    memset(max, 0, sizeof(max));
+    ck_assert_int_eq(hll_merge(max, p, sizeof(v)), -1);
+    /* a VAL run crossing the last register is corrupt too */
+    p[16] = 0x7f;
+    p[17] = 0xfd; /* XZERO 16382 */
+    p[18] = 0x87; /* VAL 2 x4 */
+    ck_assert_int_eq(hll_merge(max, p, sizeof(v)), -1);
+    free(p);
+}
+END_TEST
+
 static Suite *hll_suite(void)
 {
     Suite *s = suite_create("hyperloglog");
@@ -316,6 +340,7 @@ static Suite *hll_suite(void)
     tcase_add_test(tc, merge_is_union);
     tcase_add_test(tc, cache_field);
     tcase_add_test(tc, validation_and_corruption);
+    tcase_add_test(tc, truncated_values_stay_in_bounds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -22,8 +22,8 @@ def _A(line, tol=1):
     return Approx(cmds(line)[0], tol)
 
 
-TYPES_SETUP = ["SET s v", "RPUSH l a b", "SADD st a b", "ZADD z 1 a 2 b", "HSET h f v",
-               "XADD x 1-1 f v"]
+# One key of every type Keel has (streams are not part of any issue yet).
+TYPES_SETUP = ["SET s v", "RPUSH l a b", "SADD st a b", "ZADD z 1 a 2 b", "HSET h f v"]
 
 CASES = {
     # ------------------------------------------------------ DEL/UNLINK/EXISTS

@@ -125,7 +125,10 @@ def _norm_info(v):
     out = []
     for entry in v:
         if isinstance(entry, list) and len(entry) >= 10 and isinstance(entry[9], list):
-            entry = entry[:9] + [sorted(_norm_info(entry[9]), key=lambda e: e[0])] + entry[10:]
+            # CLIENT SETINFO is Redis 7.2's; Keel has it, 7.0.15 does not.
+            subs = [e for e in entry[9] if not (isinstance(e, list) and e
+                                                and e[0] in (b"client|setinfo", "client|setinfo"))]
+            entry = entry[:9] + [sorted(_norm_info(subs), key=lambda e: e[0])] + entry[10:]
         out.append(entry)
     return repr(out)
 

@@ -160,18 +160,34 @@ void cmd_getbit(struct exec *x)
     reply_int(x->r, bitval);
 }
 
+/* Bits set in a 64-bit word without the popcnt instruction (a generic
+ * build would call libgcc's slow __popcountdi2 for the builtin). */
+static inline uint64_t pop64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (x * 0x0101010101010101ULL) >> 56;
+}
+
 static long long popcount(const uint8_t *p, size_t n)
 {
     long long count = 0;
-    uint64_t w;
+    uint64_t w[4];
+    while (n >= 32) {
+        memcpy(w, p, 32);
+        count += (long long)(pop64(w[0]) + pop64(w[1]) + pop64(w[2]) + pop64(w[3]));
+        p += 32;
+        n -= 32;
+    }
     while (n >= 8) {
-        memcpy(&w, p, 8);
-        count += __builtin_popcountll(w);
+        memcpy(w, p, 8);
+        count += (long long)pop64(w[0]);
         p += 8;
         n -= 8;
     }
     while (n--)
-        count += __builtin_popcount(*p++);
+        count += (long long)pop64(*p++);
     return count;
 }
 
@@ -240,8 +256,8 @@ void cmd_bitcount(struct exec *x)
         return;
     }
     count = popcount(p + start, (size_t)(end - start + 1));
-    if (first_neg) count -= __builtin_popcount(p[start] & first_neg);
-    if (last_neg) count -= __builtin_popcount(p[end] & last_neg);
+    if (first_neg) count -= (long long)pop64(p[start] & first_neg);
+    if (last_neg) count -= (long long)pop64(p[end] & last_neg);
     reply_int(x->r, count);
 }
 

@@ -171,10 +171,16 @@ void cmd_pfmerge(struct exec *x)
         return;
     }
     e->v.ptr = s;
-    for (j = 0; j < HLL_REGISTERS; j++) {
-        if (max[j] == 0) continue;
-        hll_set(&s, j, max[j]);
-        e->v.ptr = s;
+    if (hll_encoding((uint8_t *)s->buf) == HLL_DENSE) {
+        /* max[] already holds the destination's own registers (merged
+         * above): writing them all is Redis's register-by-register raise. */
+        hll_dense_store((uint8_t *)s->buf + HLL_HDR_SIZE, max);
+    } else {
+        for (j = 0; j < HLL_REGISTERS; j++) {
+            if (max[j] == 0) continue;
+            hll_set(&s, j, max[j]);
+            e->v.ptr = s;
+        }
     }
     hll_invalidate((uint8_t *)s->buf);
     /* Redis sends "pfadd" for PFMERGE (a mass add of elements). */

@@ -402,7 +402,8 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
     } else {
         struct zset_iter it;
         long long want = vectorlen;
-        zset_iter_rank(&it, sv, dontsort ? (unsigned long)start : 0, dontsort && a->desc);
+        if (want > 0)
+            zset_iter_rank(&it, sv, dontsort ? (unsigned long)start : 0, dontsort && a->desc);
         while (want-- > 0 && zset_iter_valid(&it)) {
             size_t n;
             const char *m = zset_iter_member(&it, &n);
@@ -448,7 +449,7 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
         S.bypattern = sortby != NULL;
         S.store = a->has_store;
         S.arena = arena.buf;
-        if (vectorlen > 1) {
+        if (vectorlen > 1 && end >= start) { /* an empty range shows nothing */
             if (sortby && (start != 0 || end != vectorlen - 1))
                 pqsort(vec, (size_t)vectorlen, sizeof(*vec), sort_compare, (size_t)start,
                        (size_t)end);

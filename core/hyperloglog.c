@@ -422,10 +422,15 @@ int hll_merge(uint8_t *max, const uint8_t *p, size_t n)
 {
     int i;
     if (p[4] == HLL_DENSE) {
-        const uint8_t *regs = p + HLL_HDR_SIZE;
-        for (i = 0; i < HLL_REGISTERS; i++) {
-            uint8_t v = hll_dense_get(regs, i);
-            if (v > max[i]) max[i] = v;
+        /* 4 registers per 3 bytes */
+        const uint8_t *r = p + HLL_HDR_SIZE;
+        for (i = 0; i < HLL_REGISTERS; i += 4, r += 3) {
+            uint8_t v0 = r[0] & 63, v1 = (uint8_t)((r[0] >> 6 | r[1] << 2) & 63);
+            uint8_t v2 = (uint8_t)((r[1] >> 4 | r[2] << 4) & 63), v3 = r[2] >> 2;
+            if (v0 > max[i]) max[i] = v0;
+            if (v1 > max[i + 1]) max[i + 1] = v1;
+            if (v2 > max[i + 2]) max[i + 2] = v2;
+            if (v3 > max[i + 3]) max[i + 3] = v3;
         }
         return 0;
     } else {
@@ -457,6 +462,16 @@ int hll_merge(uint8_t *max, const uint8_t *p, size_t n)
         if (i != HLL_REGISTERS) return -1;
     }
     return 0;
+}
+
+void hll_dense_store(uint8_t *r, const uint8_t *vals)
+{
+    int i;
+    for (i = 0; i < HLL_REGISTERS; i += 4, r += 3) {
+        r[0] = (uint8_t)(vals[i] | vals[i + 1] << 6);
+        r[1] = (uint8_t)(vals[i + 1] >> 2 | vals[i + 2] << 4);
+        r[2] = (uint8_t)(vals[i + 2] >> 4 | vals[i + 3] << 2);
+    }
 }
 
 /* ---- estimator (Otmar Ertl, "New cardinality estimation algorithms for

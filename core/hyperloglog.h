@@ -62,6 +62,10 @@ int hll_to_dense(struct rstr **sp);
  * register in max). -1 if the value is corrupt. */
 int hll_merge(uint8_t *max, const uint8_t *p, size_t n);
 
+/* Write every register of a dense value (regs = the bytes after the
+ * header) from vals, one byte per register (each at most 63). */
+void hll_dense_store(uint8_t *regs, const uint8_t *vals);
+
 /* Cardinality estimate of an HLL value; *invalid (if given) is set when
  * a sparse value does not cover exactly 16384 registers. */
 uint64_t hll_count(const uint8_t *p, size_t n, int *invalid);

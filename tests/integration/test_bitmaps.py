@@ -278,7 +278,7 @@ def test_big_offset_default_limit(diff):
 def _events(port, seq):
     with RawConn(port) as sub, RawConn(port) as c:
         c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        c.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")  # "new" too
         sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
         sub.read_reply()
         try:

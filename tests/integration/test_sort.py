@@ -155,7 +155,7 @@ def test_by_repeated(diff):
 def _events(port, seq):
     with RawConn(port) as sub, RawConn(port) as c:
         c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        c.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")  # "new" too
         sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
         sub.read_reply()
         try:

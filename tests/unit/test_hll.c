@@ -189,6 +189,20 @@ START_TEST(dense_registers_round_trip)
         ck_assert_int_eq(hll_set(&s, i, (uint8_t)(1 + i % 63)), 1);
     for (i = 0; i < HLL_REGISTERS; i++)
         ck_assert_uint_eq(hll_dense_get(regs, i), 1 + i % 63);
+    /* the bulk form gives the same bytes as register-by-register writes */
+    {
+        static uint8_t vals[HLL_REGISTERS], copy[HLL_DENSE_SIZE];
+        static uint8_t max[HLL_REGISTERS];
+        for (i = 0; i < HLL_REGISTERS; i++)
+            vals[i] = (uint8_t)(1 + i % 63);
+        memcpy(copy, s->buf, HLL_DENSE_SIZE);
+        memset(regs, 0, HLL_DENSE_SIZE - HLL_HDR_SIZE);
+        hll_dense_store(regs, vals);
+        ck_assert_mem_eq(copy, s->buf, HLL_DENSE_SIZE);
+        memset(max, 0, sizeof(max));
+        ck_assert_int_eq(hll_merge(max, (uint8_t *)s->buf, s->len), 0);
+        ck_assert_mem_eq(max, vals, sizeof(vals));
+    }
     /* the header is untouched */
     ck_assert_mem_eq(s->buf, "HYLL", 4);
     ck_assert_int_eq(hll_encoding((uint8_t *)s->buf), HLL_DENSE);

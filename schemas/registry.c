@@ -570,6 +570,11 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
      * the handler sees argv as given. */
     if (cmd->nargs == 0) return true;
+    /* keel_raw_arguments: Redis's own loop parses the arguments (BITFIELD's
+     * operation sequence, PFMERGE's optional sources under arity -2) in a
+     * way the grammar cannot state exactly; COMMAND DOCS still shows the
+     * declared grammar, the handler reads argv as given. */
+    if (cmd->raw_args) return true;
     ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
     if (ok) {
         /* Hand the lists over to storage that outlives this call. */
@@ -748,6 +753,46 @@ int registry_getkeys_flags(const struct command *cmd, int argc, const struct arg
             if (tok_eq(&argv[i], "get")) fl = KSF_RW | KSF_ACCESS | KSF_UPDATE;
         n = 0;
         keys_add(pos, flags, max, &n, 1, fl);
+        return n;
+    }
+    if (!strcmp(cmd->fullname, "sort") || !strcmp(cmd->fullname, "sort_ro")) {
+        /* sortGetKeys / sortROGetKeys: the key, and SORT's last STORE
+         * destination (LIMIT, GET and BY skip their arguments). */
+        int i, store = 0;
+        n = 0;
+        keys_add(pos, flags, max, &n, 1, KSF_RO | KSF_ACCESS);
+        if (!strcmp(cmd->fullname, "sort")) {
+            for (i = 2; i < argc; i++) {
+                if (tok_eq(&argv[i], "limit"))
+                    i += 2;
+                else if (tok_eq(&argv[i], "get") || tok_eq(&argv[i], "by"))
+                    i += 1;
+                else if (tok_eq(&argv[i], "store") && i + 1 < argc)
+                    store = i + 1;
+            }
+        }
+        if (store) keys_add(pos, flags, max, &n, store, KSF_OW | KSF_UPDATE);
+        return n;
+    }
+    if (!strcmp(cmd->fullname, "bitfield")) {
+        /* bitfieldGetKeys: read-only flags while only GET/OVERFLOW appear. */
+        int i, ro = 1;
+        for (i = 2; i < argc; i++) {
+            int rem = argc - i - 1;
+            if (tok_eq(&argv[i], "get") && rem >= 2) {
+                i += 2;
+            } else if ((tok_eq(&argv[i], "set") || tok_eq(&argv[i], "incrby")) && rem >= 3) {
+                ro = 0;
+                break;
+            } else if (tok_eq(&argv[i], "overflow") && rem >= 1) {
+                i += 1;
+            } else {
+                ro = 0; /* a syntax error: assume a write, as Redis */
+                break;
+            }
+        }
+        n = 0;
+        keys_add(pos, flags, max, &n, 1, ro ? KSF_RO | KSF_ACCESS : KSF_RW | KSF_ACCESS | KSF_UPDATE);
         return n;
     }
     if ((missing & KSF_NOT_KEY) && !(all & KSF_VARIABLE_FLAGS)) {

@@ -117,6 +117,7 @@ struct command {
     int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
     const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
     int in_order;             /* keel_parse_in_order: values convert as they are met */
+    int raw_args;             /* keel_raw_arguments: no matching, the handler reads argv */
     cmd_fn fn;
     int nsub;
     struct command **subs;

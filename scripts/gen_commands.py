@@ -254,8 +254,9 @@ def main():
         c.append("    .ntips = %d, .tips = %s, .nhistory = %d, .history = %s," % (len(tips), tiparr, len(hist), histarr))
         c.append("    .nkey_specs = %d, .key_specs = %s, .nargs = %d, .args = %s, .nslots = %d," % (
             len(ks), ksarr, len(args), argarr, slots[0]))
-        c.append("    .args_hidden = %d, .syntax_error = %s, .in_order = %d," % (
-            hidden, cstr(s.get("keel_syntax_error")), 1 if s.get("keel_parse_in_order") else 0))
+        c.append("    .args_hidden = %d, .syntax_error = %s, .in_order = %d, .raw_args = %d," % (
+            hidden, cstr(s.get("keel_syntax_error")), 1 if s.get("keel_parse_in_order") else 0,
+            1 if s.get("keel_raw_arguments") else 0))
         c.append("    .fn = %s, .first_key = %d, .last_key = %d, .key_step = %d," % (fn or "NULL", first, last, step))
         c.append("};")
         h.append("")

@@ -173,8 +173,11 @@ def validate_args(fname, args, path, nspecs, rep, used_specs):
                 rep.add(fname, '%s: key_spec_index %d out of range (%d key specs)' % (where, idx, nspecs))
             else:
                 used_specs.add(idx)
-        elif 'key_spec_index' in a:
+        elif 'key_spec_index' in a and t != 'pattern':
+            # Redis 7.0 points SORT's BY/GET patterns at key specs too.
             rep.add(fname, '%s: key_spec_index on a non-key argument' % where)
+        elif 'key_spec_index' in a:
+            used_specs.add(a['key_spec_index'])
         if t in ('oneof', 'block'):
             sub = a.get('arguments')
             if not isinstance(sub, list) or not sub:

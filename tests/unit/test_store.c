@@ -25,9 +25,23 @@ static int nev;    /* events recorded (at most MAX_EV kept) */
 static long total; /* every event seen */
 static long nexpired_ev;
 
+static long nnew, nkeymiss;
+
 static void observer(const struct store_event *ev, void *priv)
 {
     ck_assert_ptr_eq(priv, &nev);
+    /* "new" (a key created) and "keymiss" (a read miss) are counted apart:
+     * the other checks look at each mutation's own event. */
+    if (ev->klass == NOTIFY_NEW) {
+        ck_assert_str_eq(ev->name, "new");
+        nnew++;
+        return;
+    }
+    if (ev->klass == NOTIFY_KEY_MISS) {
+        ck_assert_str_eq(ev->name, "keymiss");
+        nkeymiss++;
+        return;
+    }
     total++;
     if (strcmp(ev->name, "expired") == 0) {
         nexpired_ev++;
@@ -49,6 +63,25 @@ static void observer(const struct store_event *ev, void *priv)
         r->klass = ev->klass;
     }
 }
+
+/* Creations emit "new", read misses "keymiss" (notification classes n, m). */
+START_TEST(new_and_keymiss_events)
+{
+    struct db *db = store_db(0);
+    long n0 = nnew, m0 = nkeymiss;
+    store_add(db, kv_new_string("a", 1, "v", 1, true), "set", NOTIFY_STRING);
+    ck_assert_int_eq(nnew, n0 + 1);
+    store_set(db, kv_new_string("a", 1, "w", 1, true), false, "set", NOTIFY_STRING);
+    ck_assert_int_eq(nnew, n0 + 1); /* an overwrite creates nothing */
+    store_set(db, kv_new_string("b", 1, "w", 1, true), false, "set", NOTIFY_STRING);
+    ck_assert_int_eq(nnew, n0 + 2);
+    ck_assert_ptr_null(store_lookup_read(db, "zz", 2));
+    ck_assert_int_eq(nkeymiss, m0 + 1);
+    ck_assert_ptr_nonnull(store_lookup_read(db, "a", 1));
+    ck_assert_ptr_null(store_lookup_write(db, "zz", 2)); /* writes do not miss */
+    ck_assert_int_eq(nkeymiss, m0 + 1);
+}
+END_TEST
 
 static void setup(void)
 {
@@ -497,6 +530,7 @@ START_TEST(events_for_mutations)
 {
     struct db *db = store_db(7), *db8 = store_db(8);
     long long dirty0 = g_store.stats.dirty, emitted0 = g_store.stats.events_emitted;
+    long side0 = nnew + nkeymiss;
     struct kv *e;
     int i = 0;
 
@@ -594,7 +628,7 @@ START_TEST(events_for_mutations)
     ck_assert(!del(db, "missing")); /* nothing deleted, nothing emitted */
     ck_assert_int_eq(nev, i);
 
-    ck_assert_int_eq(g_store.stats.events_emitted - emitted0, i);
+    ck_assert_int_eq(g_store.stats.events_emitted - emitted0 - (nnew + nkeymiss - side0), i);
     ck_assert_int_eq(total, i);
     ck_assert(g_store.stats.dirty - dirty0 >= i);
 }
@@ -672,6 +706,7 @@ static Suite *store_suite(void)
     tc = unit_tcase("events", 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, events_for_mutations);
+    tcase_add_test(tc, new_and_keymiss_events);
     tcase_add_test(tc, observers_in_order);
     suite_add_tcase(s, tc);
     return s;

@@ -495,26 +495,6 @@ void cmd_hrandfield(struct exec *x)
 
 /* --------------------------------------------------------------- HSCAN */
 
-/* Parse a cursor as Redis's parseScanCursorOrReply (strtoul): no leading
- * space, an optional sign (a negative value wraps), decimal digits to the
- * end of the C string (an empty string is 0), no overflow. */
-static bool parse_cursor(const char *p, size_t n, uint64_t *out)
-{
-    char small[64], *s = small, *end;
-    const char *nul = memchr(p, 0, n);
-    unsigned long long v;
-    bool ok;
-    if (nul) n = (size_t)(nul - p);
-    if (n >= sizeof(small)) s = xmalloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = 0;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    ok = !(n && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) && *end == 0 && errno != ERANGE;
-    if (s != small) free(s);
-    *out = v;
-    return ok;
-}
 
 /* The fields one HSCAN step visited (nodes stay put: nothing mutates). */
 struct scanbuf {
@@ -543,7 +523,7 @@ void cmd_hscan(struct exec *x)
     uint64_t cursor;
     struct kv *e;
 
-    if (!parse_cursor(cur->p, cur->n, &cursor)) {
+    if (!util_scan_cursor(cur->p, cur->n, &cursor)) {
         reply_error(x->r, "ERR invalid cursor");
         return;
     }

@@ -307,27 +307,6 @@ static void scan_one(void *priv, struct dnode *node)
     keybuf_add(priv, kv_key(e), e->klen);
 }
 
-/* Parse a cursor as Redis's parseScanCursorOrReply (strtoul): no leading
- * space, an optional sign (a negative value wraps), decimal digits to the
- * end of the C string (an empty string is 0), no overflow. The schema
- * defers the cursor's signed-integer parse error to here. */
-static bool parse_cursor(const char *p, size_t n, uint64_t *out)
-{
-    char small[64], *s = small, *end;
-    const char *nul = memchr(p, 0, n);
-    unsigned long long v;
-    bool ok;
-    if (nul) n = (size_t)(nul - p);
-    if (n >= sizeof(small)) s = xmalloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = 0;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    ok = !(n && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) && *end == 0 && errno != ERANGE;
-    if (s != small) free(s);
-    *out = v;
-    return ok;
-}
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 void cmd_scan(struct exec *x)
@@ -341,7 +320,7 @@ void cmd_scan(struct exec *x)
     struct keybuf b;
     bool *drop;
 
-    if (!parse_cursor(cur->p, cur->n, &cursor)) {
+    if (!util_scan_cursor(cur->p, cur->n, &cursor)) {
         reply_error(x->r, "ERR invalid cursor");
         return;
     }

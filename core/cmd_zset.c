@@ -1069,21 +1069,6 @@ void cmd_zrandmember(struct exec *x)
 
 /* ----------------------------------------------------------------- ZSCAN */
 
-/* Parse a cursor as Redis's parseScanCursorOrReply (strtoul on the C
- * string: no leading space, optional sign, digits to the end). */
-static bool parse_cursor(const struct argv_ref *a, uint64_t *out)
-{
-    struct cbuf b;
-    const char *nul = memchr(a->p, 0, a->n);
-    char *s = cbuf_of(&b, a->p, nul ? (size_t)(nul - a->p) : a->n), *end;
-    bool ok;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    ok = !(s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) && *end == 0 && errno != ERANGE;
-    cbuf_free(&b);
-    return ok;
-}
-
 struct scan_buf {
     char *bytes;
     size_t used, cap;
@@ -1128,7 +1113,7 @@ void cmd_zscan(struct exec *x)
     uint64_t cursor;
     struct kv *e;
 
-    if (!parse_cursor(slot_ref(x, A_ZSCAN_cursor), &cursor)) {
+    if (!util_scan_cursor(slot_ref(x, A_ZSCAN_cursor)->p, slot_ref(x, A_ZSCAN_cursor)->n, &cursor)) {
         reply_error(x->r, "ERR invalid cursor");
         return;
     }

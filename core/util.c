@@ -479,3 +479,21 @@ void util_free_words(char **w, size_t *lens, int n)
     free(w);
     free(lens);
 }
+
+bool util_scan_cursor(const char *p, size_t n, uint64_t *out)
+{
+    char small[64], *s = small, *end;
+    const char *nul = memchr(p, 0, n);
+    unsigned long long v;
+    bool ok;
+    if (nul) n = (size_t)(nul - p);
+    if (n >= sizeof(small)) s = xmalloc(n + 1);
+    memcpy(s, p, n);
+    s[n] = 0;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    ok = !(n && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) && *end == 0 && errno != ERANGE;
+    if (s != small) free(s);
+    *out = v;
+    return ok;
+}

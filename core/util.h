@@ -34,6 +34,11 @@ int util_ld2str(char *buf, size_t len, long double v);
 /* Glob-style matching as Redis's stringmatchlen (* ? [a-z] [^x] \x). */
 bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool nocase);
 
+/* A SCAN-family cursor as Redis's parseScanCursorOrReply reads it
+ * (strtoul: no leading space, an optional sign that wraps, digits to the end
+ * of the C string, "" is 0, no overflow). */
+bool util_scan_cursor(const char *p, size_t n, uint64_t *out);
+
 /* Clocks. */
 long long util_ustime(void);  /* wall clock, microseconds */
 long long util_mstime(void);  /* wall clock, milliseconds */

@@ -145,7 +145,14 @@ void cmd_set(struct exec *x)
         if (!get) reply_null(x->r);
         return;
     }
-    set_value(x, key, klen, val, vlen, keepttl, when);
+    if (keepttl) {
+        set_value(x, key, klen, val, vlen, true, when);
+    } else {
+        /* The hot path: the key was just looked up, no second search. */
+        struct kv *e = store_set_known(x->db, old, kv_new_string(key, klen, val, vlen, true), "set",
+                                       NOTIFY_STRING);
+        if (when != -1) store_set_expire(x->db, e, when, "expire");
+    }
     if (!get) reply_ok(x->r);
 }
 

@@ -222,6 +222,23 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
     return e;
 }
 
+struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const char *ev, int klass)
+{
+    uint64_t h;
+    if (!old) {
+        store_add(db, e, ev, klass);
+        return e;
+    }
+    h = siphash(kv_key(e), e->klen);
+    e->lru = g_store.lruclock;
+    if (old->has_expire) exp_remove(db, old);
+    dict_replace(&db->keys, &old->node, &e->node, h);
+    kv_free(old);
+    if (e->has_expire) exp_add(db, e);
+    emit_for(db, e, ev, klass);
+    return e;
+}
+
 bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass)
 {
     struct kv *e = (struct kv *)dict_unlink(&db->keys, key, klen, siphash(key, klen));

@@ -94,6 +94,10 @@ void store_add(struct db *db, struct kv *e, const char *ev, int klass);
 /* Set key to e: add, or replace the present entry (freed); its TTL moves
  * to e when keepttl, else it is dropped. Returns e (it may move). */
 struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, int klass);
+/* store_set for a caller that has just looked the key up: old is the live
+ * entry under e's key, or NULL when absent (no second search). The TTL is
+ * dropped. Returns e. */
+struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const char *ev, int klass);
 /* Delete by key; true if it existed. */
 bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass);
 /* Unlink e from db and return it, TTL kept in it (RENAME/MOVE); caller owns it. */

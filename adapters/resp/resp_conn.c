@@ -88,6 +88,14 @@ static const struct client_adapter resp_adapter = {"resp",      ad_resume,   ad_
 /* Write what is buffered. Returns false if the connection was freed. */
 static bool flush_out(struct resp_conn *c)
 {
+    /* As Redis checks at every append: what one batch of commands produced
+     * counts before the kernel's socket buffers swallow part of it. Like
+     * Redis, the first 16 KB (its static reply buffer) do not count. */
+    if (c->client && c->out.len - c->out.sent > 16384 &&
+        obuf_limit_reached(c->client, c->out.len - c->out.sent - 16384, &c->obuf_soft_since)) {
+        conn_free(c);
+        return false;
+    }
     while (c->out.sent < c->out.len) {
         ssize_t n = write(c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent);
         if (n > 0) {

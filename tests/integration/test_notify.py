@@ -114,9 +114,9 @@ CASES = {
     ]),
 }
 
-# Classes the store does not emit yet (core/store.c): "keymiss" (m) on a read
+# Classes the store itself emits (core/store.c): "keymiss" (m) on a read
 # that finds no key, and "new" (n) when a key is created.
-STORE_TODO_CASES = {
+STORE_EVENT_CASES = {
     "flags_keymiss": script([
         "GET missing", "SET k v", "GET k", "EXISTS missing", "MGET a k b", "STRLEN nokey",
     ], flags="Em"),
@@ -222,7 +222,7 @@ def test_keel_only_event_payload(keel, notify_off):
                        [b"pmessage", b"__key*__:*", b"__keyevent@7__:set", b"mykey"]]
 
 
-@pytest.mark.parametrize("name", sorted(STORE_TODO_CASES))
-def test_notifications_store_todo(keel, oracle, notify_off, name):
-    steps = STORE_TODO_CASES[name]
+@pytest.mark.parametrize("name", sorted(STORE_EVENT_CASES))
+def test_notifications_store_events(keel, oracle, notify_off, name):
+    steps = STORE_EVENT_CASES[name]
     run_scenario(keel, oracle, steps, clients=_clients(steps), timeout=0.5)

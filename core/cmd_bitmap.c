@@ -74,7 +74,7 @@ static struct kv *string_for_bits(struct exec *x, const char *key, size_t klen, 
     }
     if (!e) {
         s = rstr_new("", 0, need);
-        memset(s->buf, 0, need + 1);
+        memset(s->buf, 0, need);
         s->len = (uint32_t)need;
         *created = *dirty = true;
         return kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, s);
@@ -84,7 +84,7 @@ static struct kv *string_for_bits(struct exec *x, const char *key, size_t klen, 
         s = store_string_unshare(e, need > olen ? need : olen);
     }
     if (need > s->len) {
-        memset(s->buf + s->len, 0, need - s->len + 1);
+        memset(s->buf + s->len, 0, need - s->len);
         s->len = (uint32_t)need;
         *dirty = true;
     }
@@ -432,7 +432,6 @@ void cmd_bitop(struct exec *x)
             if (op == OP_AND) memset(out + n, 0, maxlen - n);
         }
         res->len = (uint32_t)maxlen;
-        res->buf[maxlen] = 0;
         free(views);
         e = kv_new_ptr(ARGP(x, A_BITOP_destkey), ARGN(x, A_BITOP_destkey), OBJ_STRING, ENC_RAW,
                        res);

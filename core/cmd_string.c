@@ -316,7 +316,6 @@ void cmd_append(struct exec *x)
     s = store_string_unshare(e, olen + vlen);
     if (vlen) memcpy(s->buf + s->len, val, vlen);
     s->len = (uint32_t)(olen + vlen);
-    s->buf[s->len] = 0;
     store_modified(x->db, e, "append", NOTIFY_STRING);
     reply_int(x->r, (long long)s->len);
 }
@@ -526,7 +525,6 @@ void cmd_setrange(struct exec *x)
     if (need > olen) {
         memset(s->buf + olen, 0, need - olen);
         s->len = (uint32_t)need;
-        s->buf[need] = 0;
     }
     memcpy(s->buf + off, val, vlen);
     if (created)

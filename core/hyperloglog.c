@@ -152,7 +152,6 @@ struct rstr *hll_new(void)
         aux -= xzero;
     }
     s->len = HLL_SPARSE_EMPTY_SIZE;
-    s->buf[s->len] = 0;
     return s;
 }
 
@@ -203,7 +202,7 @@ int hll_to_dense(struct rstr **sp)
 
     if (p[4] == HLL_DENSE) return 0;
     d = rstr_new("", 0, HLL_DENSE_SIZE);
-    memset(d->buf, 0, HLL_DENSE_SIZE + 1);
+    memset(d->buf, 0, HLL_DENSE_SIZE);
     d->len = HLL_DENSE_SIZE;
     memcpy(d->buf, s->buf, HLL_HDR_SIZE); /* magic and cached cardinality */
     d->buf[4] = HLL_DENSE;
@@ -388,7 +387,6 @@ updated:
         }
         p++;
     }
-    s->buf[s->len] = 0;
     hll_invalidate((uint8_t *)s->buf);
     return 1;
 

@@ -25,11 +25,10 @@ struct rstr *rstr_new(const char *p, size_t n, size_t cap)
 {
     struct rstr *s;
     if (cap < n) cap = n;
-    s = xmalloc(sizeof(struct rstr) + cap + 1);
+    s = xmalloc(sizeof(struct rstr) + cap);
     s->len = (uint32_t)n;
     s->cap = (uint32_t)cap;
     if (n) memcpy(s->buf, p, n);
-    s->buf[n] = 0;
     return s;
 }
 
@@ -38,7 +37,7 @@ struct rstr *rstr_grow(struct rstr *s, size_t need)
     size_t cap;
     if (need <= s->cap) return s;
     cap = need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
-    s = xrealloc(s, sizeof(struct rstr) + cap + 1);
+    s = xrealloc(s, sizeof(struct rstr) + cap);
     s->cap = (uint32_t)cap;
     return s;
 }

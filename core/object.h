@@ -33,7 +33,10 @@ enum obj_enc {
 #define KV_LRU_BITS 22
 #define KV_LRU_MAX ((1u << KV_LRU_BITS) - 1)
 
-struct rstr { /* a growable string value */
+/* A growable string value: len bytes of buf are the value, cap are
+ * allocated. Not NUL-terminated: exactly cap bytes follow the header, so a
+ * 1 KB value is a 1032-byte allocation, inside glibc's per-thread cache. */
+struct rstr {
     uint32_t len, cap;
     char buf[];
 };

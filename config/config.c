@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "../core/aof.h"     /* appendonly: CONFIG SET starts/stops the log */
 #include "../core/hyperloglog.h" /* hll_sparse_max_bytes */
 #include "../core/tracking.h"    /* tracking_table_max_keys */
 #include "../core/pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
@@ -22,10 +23,12 @@ static const char *const policy_names[] = {"volatile-lru",    "volatile-lfu",   
                                            "volatile-ttl",    "allkeys-lru",    "allkeys-lfu",
                                            "allkeys-random",  "noeviction",     NULL};
 /* Redis 7.0's levels ("nothing" came in 7.2). */
+static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
+static const char *set_http_networks(const struct config_entry *e, const char *v);
 static const char *set_dir(const struct config_entry *e, const char *v);
 
 #define LL_MAX_ LLONG_MAX
@@ -66,12 +69,44 @@ const struct config_entry config_table[] = {
     {"dir", NULL, CT_SPECIAL, &g_config.dir, "./", 0, 0, true,
      "Working directory (the process chdir()s to it)", NULL, set_dir},
     {"save", NULL, CT_SPECIAL, &g_config.save, "", 0, 0, true,
-     "Snapshot points: seconds changes [seconds changes ...] (persistence is not built yet)",
+     "Snapshot points: seconds changes [seconds changes ...]",
      NULL, set_save},
     {"appendonly", NULL, CT_BOOL, &g_config.appendonly, "no", 0, 1, true,
-     "Append-only log (persistence is not built yet)", NULL, NULL},
+     "Append-only log (CONFIG SET appendonly yes starts it with a rewrite)", NULL,
+     aof_config_appendonly},
+    /* append-only log (core/aof.c) */
+    {"appendfsync", NULL, CT_ENUM, &g_config.appendfsync, "everysec", 0, 0, true,
+     "When the log is fsynced: always (before replies), everysec, no (the OS decides)",
+     appendfsync_names, NULL},
+    {"appenddirname", NULL, CT_STRING, &g_config.appenddirname, "appendonlydir", 0, 0, false,
+     "Directory (in dir) of the append-only log's files", NULL, NULL},
+    {"appendfilename", NULL, CT_STRING, &g_config.appendfilename, "appendonly.aof", 0, 0, false,
+     "Base name of the append-only log's files", NULL, NULL},
+    {"aof-load-truncated", NULL, CT_BOOL, &g_config.aof_load_truncated, "yes", 0, 1, true,
+     "Load a log whose last command is incomplete (truncating it) instead of refusing",
+     NULL, NULL},
+    {"aof-use-rdb-preamble", NULL, CT_BOOL, &g_config.aof_use_rdb_preamble, "yes", 0, 1, true,
+     "Rewrites write the base file in RDB format", NULL, NULL},
+    {"auto-aof-rewrite-percentage", NULL, CT_INT, &g_config.auto_aof_rewrite_percentage, "100",
+     0, INT_MAX, true, "Rewrite when the log grew by this percentage (0: never)", NULL, NULL},
+    {"auto-aof-rewrite-min-size", NULL, CT_MEMORY, &g_config.auto_aof_rewrite_min_size, "64mb",
+     0, LL_MAX_, true, "... and is at least this large", NULL, NULL},
+    {"aof-timestamp-enabled", NULL, CT_BOOL, &g_config.aof_timestamp_enabled, "no", 0, 1, true,
+     "Accepted for compatibility (timestamp annotations are read, not written)", NULL, NULL},
+    {"aof-rewrite-incremental-fsync", NULL, CT_BOOL, &g_config.aof_rewrite_incremental_fsync,
+     "yes", 0, 1, true, "Accepted for compatibility", NULL, NULL},
+    {"no-appendfsync-on-rewrite", NULL, CT_BOOL, &g_config.no_appendfsync_on_rewrite, "no", 0, 1,
+     true, "Accepted for compatibility", NULL, NULL},
     {"dbfilename", NULL, CT_STRING, &g_config.dbfilename, "dump.rdb", 0, 0, true,
      "Snapshot file name", NULL, NULL},
+    {"rdbcompression", NULL, CT_BOOL, &g_config.rdbcompression, "yes", 0, 1, true,
+     "LZF-compress strings longer than 20 bytes in snapshots", NULL, NULL},
+    {"rdbchecksum", NULL, CT_BOOL, &g_config.rdbchecksum, "yes", 0, 1, false,
+     "Write and check the CRC64 at the end of snapshots", NULL, NULL},
+    {"stop-writes-on-bgsave-error", NULL, CT_BOOL, &g_config.stop_writes_on_bgsave_error, "yes",
+     0, 1, true, "Refuse writes (MISCONF) while the last background save failed", NULL, NULL},
+    {"rdb-key-save-delay", NULL, CT_LL, &g_config.rdb_key_save_delay, "0", INT_MIN, INT_MAX, true,
+     "Microseconds to sleep per key saved (testing only)", NULL, NULL},
     {"pidfile", NULL, CT_STRING, &g_config.pidfile, "", 0, 0, false, "Write the PID here", NULL,
      NULL},
     {"active-expire-enabled", NULL, CT_BOOL, &g_config.active_expire, "yes", 0, 1, true,
@@ -110,6 +145,33 @@ const struct config_entry config_table[] = {
      obuf_limit_config_set},
     {"tracking-table-max-keys", NULL, CT_LL, &tracking_table_max_keys, "1000000", 0, LL_MAX_, true,
      "Keys remembered for client-side caching (0: no limit)", NULL, NULL},
+    /* HTTP and WebSocket adapters (adapters/http, adapters/ws) */
+    {"http-port", NULL, CT_INT, &g_config.http_port, "7379", 0, 65535, false,
+     "HTTP/JSON and WebSocket port (0: disabled)", NULL, NULL},
+    {"http-bind", NULL, CT_STRING, &g_config.http_bind, "127.0.0.1", 0, 0, false,
+     "Addresses the HTTP port listens on (space separated)", NULL, NULL},
+    {"http-allow-networks", NULL, CT_SPECIAL, &g_config.http_allow_networks, "0.0.0.0/0 ::/0", 0,
+     0, true, "Networks (CIDR, space separated) allowed to use the HTTP port", NULL,
+     set_http_networks},
+    {"http-allowed-origins", NULL, CT_STRING, &g_config.http_allowed_origins, "*", 0, 0, true,
+     "Origins allowed by CORS and WebSocket upgrades (space separated; * any)", NULL, NULL},
+    {"http-disabled-commands", NULL, CT_STRING, &g_config.http_disabled_commands,
+     "FLUSHALL FLUSHDB CONFIG DEBUG SHUTDOWN KEYS", 0, 0, true,
+     "Commands refused over HTTP and WebSocket (exact names)", NULL, NULL},
+    {"http-max-url-length", NULL, CT_LL, &g_config.http_max_url, "16384", 16, LL_MAX_, true,
+     "Longest request target (414 beyond)", NULL, NULL},
+    {"http-max-header-size", NULL, CT_MEMORY, &g_config.http_max_header, "32768", 256, LL_MAX_,
+     true, "Largest request line plus headers (431 beyond)", NULL, NULL},
+    {"http-max-body-size", NULL, CT_MEMORY, &g_config.http_max_body, "64mb", 0, LL_MAX_, true,
+     "Largest request body (413 beyond)", NULL, NULL},
+    {"http-header-timeout", NULL, CT_INT, &g_config.http_header_timeout, "10", 1, INT_MAX, true,
+     "Seconds to receive a request's headers once it has begun (408)", NULL, NULL},
+    {"http-idle-timeout", NULL, CT_INT, &g_config.http_idle_timeout, "300", 0, INT_MAX, true,
+     "Seconds an idle keep-alive connection is kept (0: forever)", NULL, NULL},
+    {"http-sse-heartbeat", NULL, CT_INT, &g_config.http_sse_heartbeat, "15", 1, INT_MAX, true,
+     "Seconds between heartbeat comments on Server-Sent Events streams", NULL, NULL},
+    {"ws-max-message-size", NULL, CT_MEMORY, &g_config.ws_max_message, "64mb", 1024, LL_MAX_,
+     true, "Largest WebSocket message (close 1009 beyond)", NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
 
@@ -234,7 +296,7 @@ static const char *set_entry(const struct config_entry *e, const char *v)
         if (!strcasecmp(v, "yes")) *(int *)e->ptr = 1;
         else if (!strcasecmp(v, "no")) *(int *)e->ptr = 0;
         else return "argument must be 'yes' or 'no'";
-        return NULL;
+        return e->set ? e->set(e, v) : NULL;
     case CT_INT:
     case CT_LL:
         if (!util_str2ll(v, strlen(v), &n)) return "argument couldn't be parsed into an integer";
@@ -523,5 +585,15 @@ const char *config_rewrite(void)
         unlink(tmp);
         return err;
     }
+    return NULL;
+}
+
+/* http-allow-networks: every word must be an address or CIDR. */
+bool http_networks_valid(const char *s);
+static const char *set_http_networks(const struct config_entry *e, const char *v)
+{
+    if (!http_networks_valid(v)) return "Invalid network (expected address/bits)";
+    free(*(char **)e->ptr);
+    *(char **)e->ptr = xstrdup(v);
     return NULL;
 }

@@ -28,7 +28,23 @@ struct keel_config {
     char *dir;
     char *save;
     int appendonly;
+    /* append-only log (core/aof.c) */
+    int appendfsync; /* 0 always, 1 everysec, 2 no */
+    char *appenddirname;
+    char *appendfilename;
+    int aof_load_truncated;
+    int aof_use_rdb_preamble;
+    int auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    int aof_timestamp_enabled;
+    int aof_rewrite_incremental_fsync;
+    int no_appendfsync_on_rewrite;
     char *dbfilename;
+    /* snapshots (core/rdb.c, core/cmd_persist.c) */
+    int rdbcompression;
+    int rdbchecksum;
+    int stop_writes_on_bgsave_error;
+    long long rdb_key_save_delay; /* microseconds slept per saved key (tests) */
     char *pidfile;
     int active_expire; /* keel: active expiry cycle on/off */
     long long max_multibulk_len; /* keel: most arguments one command may have */
@@ -41,6 +57,15 @@ struct keel_config {
     long long zset_max_listpack_value;
     int list_max_listpack_size;
     int list_compress_depth;
+    /* HTTP and WebSocket adapters */
+    int http_port;
+    char *http_bind;
+    char *http_allow_networks;
+    char *http_allowed_origins;
+    char *http_disabled_commands;
+    long long http_max_url, http_max_header, http_max_body;
+    int http_header_timeout, http_idle_timeout, http_sse_heartbeat;
+    long long ws_max_message;
 };
 
 extern struct keel_config g_config;

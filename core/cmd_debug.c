@@ -1,5 +1,6 @@
 /* cmd_debug.c — DEBUG, the testing and diagnosis command: SLEEP, OBJECT,
- * SET-ACTIVE-EXPIRE, ERROR, LOG and HELP, with Redis 7.0's replies. Its
+ * SET-ACTIVE-EXPIRE, ERROR, LOG, RELOAD (core/cmd_persist.c does the work)
+ * and HELP, with Redis 7.0's replies. Its
  * grammar is declared under "keel_arguments" in schemas/commands/debug.json
  * (each subcommand takes any number of words, so that a wrong count gets
  * Redis's "unknown subcommand or wrong number of arguments" reply here). */
@@ -13,6 +14,7 @@
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "rdb.h"
 #include "store.h"
 #include "util.h"
 
@@ -106,7 +108,14 @@ static size_t rdb_raw_string_len(const char *s, size_t len)
 static size_t serialized_len(struct kv *e)
 {
     struct strview sv;
-    if (e->type != OBJ_STRING) return 0; /* the other types' RDB encodings are not built yet */
+    if (e->type != OBJ_STRING) { /* the value's RDB encoding (core/rdb.c) */
+        struct sbuf b;
+        size_t n;
+        sbuf_init(&b);
+        n = rdb_serialize_value(e, &b);
+        sbuf_free(&b);
+        return n - 1 - 10; /* without the type byte and the DUMP footer */
+    }
     if (e->enc == ENC_INT) {
         size_t n = rdb_int_len(e->v.i);
         char buf[24];
@@ -177,6 +186,19 @@ static void debug_help(struct exec *x)
         "    Write <message> to the server log.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "RELOAD [option ...]",
+        "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+        "    * MERGE: conflicting keys will be loaded from RDB.",
+        "    * NOFLUSH: the existing database will not be removed before load, but",
+        "      conflicting keys will generate an exception and kill the server.",
+        "    * NOSAVE: the database will be loaded from an existing RDB file.",
+        "    Examples:",
+        "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+        "      the database.",
+        "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+        "      existing RDB file.",
+        "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+        "      file to the database.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -235,6 +257,26 @@ void cmd_debug(struct exec *x)
         m = word(x, A_DEBUG_subcommand_log_message);
         fprintf(stderr, "keel: DEBUG LOG: %.*s\n", (int)m->n, m->p);
         reply_ok(x->r);
+        return;
+    }
+    case 6: { /* RELOAD [MERGE] [NOFLUSH] [NOSAVE] (core/cmd_persist.c) */
+        bool merge = false, flush = true, save = true;
+        int k, n = words(x, A_DEBUG_subcommand_reload_options);
+        for (k = 0; k < n; k++) {
+            const struct argv_ref *o = &x->argv[ARG(x, A_DEBUG_subcommand_reload_options)->list[k]];
+            if (util_eqci(o->p, o->n, "merge"))
+                merge = true;
+            else if (util_eqci(o->p, o->n, "noflush"))
+                flush = false;
+            else if (util_eqci(o->p, o->n, "nosave"))
+                save = false;
+            else {
+                reply_error(
+                    x->r, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
+        persist_debug_reload(x, merge, flush, save);
         return;
     }
     default:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "propagate.h" /* AOF rewrite (HINCRBYFLOAT -> HSET) */
 #include "commands_gen.h"
 #include "kernel.h"
 #include "store.h"
@@ -341,6 +342,9 @@ void cmd_hincrbyfloat(struct exec *x)
     hash_set(e, f->p, f->n, buf, (size_t)len);
     reply_bulk(x->r, buf, (size_t)len);
     commit(x, e, created, "hincrbyfloat");
+    /* AOF: HSET key field result, as Redis 7.0 (core/propagate.c) */
+    propagate_rewritev(x, 4, "HSET", (size_t)4, SLOT_REF(x, A_HINCRBYFLOAT_key)->p,
+                       SLOT_REF(x, A_HINCRBYFLOAT_key)->n, f->p, f->n, buf, (size_t)len);
 }
 
 /* ---------------------------------------------------------- HRANDFIELD */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "propagate.h" /* AOF rewrites (EXPIRE -> PEXPIREAT) */
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
@@ -145,8 +146,10 @@ static void expire_generic(struct exec *x, int s_key, int s_num, int s_cond, lon
     if (when <= util_mstime()) {
         /* Already expired: Redis deletes the key (and replicates a DEL). */
         store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+        propagate_rewritev(x, 2, "DEL", (size_t)3, key, klen); /* AOF (core/propagate.c) */
     } else {
         store_set_expire(x->db, e, when, "expire");
+        propagate_as_pexpireat(x, when); /* AOF: PEXPIREAT key ms [options] */
     }
     reply_int(x->r, 1);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "propagate.h" /* AOF rewrites of blocking pops and LMPOP */
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "blocking.h"
@@ -513,6 +514,19 @@ void cmd_lmove(struct exec *x)
                  ARG(x, A_LMOVE_whereto)->choice == 0 ? QL_HEAD : QL_TAIL);
 }
 
+/* AOF: [B]LMPOP propagates as LPOP/RPOP key n (n: what was popped), as
+ * Redis 7.0 (core/propagate.c). */
+static void mpop_propagate(struct exec *x, const struct argv_ref *key, enum ql_where where,
+                           long long count, long long len)
+{
+    char num[24];
+    int l;
+    if (!propagating()) return;
+    l = util_ll2str(num, count < len ? count : len);
+    propagate_rewritev(x, 3, where == QL_HEAD ? "LPOP" : "RPOP", (size_t)4, key->p, key->n, num,
+                       (size_t)l);
+}
+
 /* LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
 void cmd_lmpop(struct exec *x)
 {
@@ -544,6 +558,7 @@ void cmd_lmpop(struct exec *x)
         if (ql_count(QL(e)) == 0) continue;
         reply_array(x->r, 2);
         reply_bulk(x->r, key->p, key->n);
+        mpop_propagate(x, key, where, count, (long long)ql_count(QL(e)));
         pop_range(x, e, where, count);
         return;
     }
@@ -571,6 +586,8 @@ static void bpop_generic(struct exec *x, int keyslot, int timeoutslot, enum ql_w
         reply_val(x, &v);
         ql_pop(QL(e), where);
         elements_removed(x, e, pop_event(where));
+        /* AOF: LPOP/RPOP key, as Redis 7.0 (core/propagate.c) */
+        propagate_rewritev(x, 2, where == QL_HEAD ? "LPOP" : "RPOP", (size_t)4, key->p, key->n);
         return;
     }
     if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
@@ -594,6 +611,15 @@ static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeouts
     se = store_lookup_write(x->db, ARGP(x, srcslot), ARGN(x, srcslot));
     if (se && !(se->type != OBJ_LIST && blocking_is_retry(x))) {
         move_generic(x, srcslot, dstslot, from, to);
+        if (propagating()) { /* AOF: LMOVE / RPOPLPUSH without the timeout (core/propagate.c) */
+            struct argv_ref v[5];
+            int i;
+            bool lmove = util_eqci(x->argv[0].p, x->argv[0].n, "blmove");
+            for (i = 1; i < x->argc - 1 && i < 5; i++) v[i] = x->argv[i];
+            v[0].p = lmove ? "LMOVE" : "RPOPLPUSH";
+            v[0].n = lmove ? 5 : 9;
+            propagate_rewrite(x, i, v);
+        }
         return;
     }
     pos = ARG(x, srcslot)->pos;
@@ -640,6 +666,7 @@ void cmd_blmpop(struct exec *x)
         if (ql_count(QL(e)) == 0) continue;
         reply_array(x->r, 2);
         reply_bulk(x->r, key->p, key->n);
+        mpop_propagate(x, key, where, count, (long long)ql_count(QL(e)));
         pop_range(x, e, where, count);
         return;
     }

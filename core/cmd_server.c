@@ -20,8 +20,11 @@
 #include "commands_gen.h"
 #include "kernel.h"
 #include "server.h"
+#include "aof.h"
 #include "blocking.h"
+#include "propagate.h"
 #include "pubsub.h"
+#include "rdb.h"
 #include "store.h"
 #include "tracking.h"
 #include "util.h"
@@ -43,6 +46,7 @@ void cmd_flushdb(struct exec *x)
         return;
     }
     store_flushdb(x->db, HAS(x, A_FLUSHDB_async) && ARG(x, A_FLUSHDB_async)->choice == 0);
+    propagate_force(x); /* AOF: even when the db was empty, as Redis (core/propagate.c) */
     reply_ok(x->r);
 }
 
@@ -57,7 +61,11 @@ void cmd_flushall(struct exec *x)
     }
     for (i = 0; i < g_store.ndb; i++)
         store_flushdb(store_db(i), async);
+    /* As Redis: an RDB child is killed and, with save rules, the empty
+     * dataset is saved at once (core/cmd_persist.c). */
+    persist_after_flushall();
     g_store.stats.dirty++; /* FLUSHALL itself is a change, as in Redis */
+    propagate_force(x);    /* AOF: always propagated, as Redis (core/propagate.c) */
     reply_ok(x->r);
 }
 
@@ -107,9 +115,19 @@ void cmd_shutdown(struct exec *x)
             reply_error(x->r, "ERR No shutdown in progress.");
         return;
     }
-    /* Nothing to save yet (no persistence): SAVE and NOSAVE both just stop.
-     * No reply, and nothing after it runs: the connection closes with the
-     * process, as in Redis. */
+    /* The save step (core/cmd_persist.c): SAVE forces it, NOSAVE skips it,
+     * by default it happens when save rules are configured. A failed save
+     * stops the shutdown unless FORCE. On success there is no reply: the
+     * connection closes with the process, as in Redis. */
+    {
+        int how = !HAS(x, A_SHUTDOWN_nosave_save)               ? 0
+                  : ARG(x, A_SHUTDOWN_nosave_save)->choice == 0 ? -1
+                                                                : 1;
+        if (!persist_prepare_shutdown(how) && !HAS(x, A_SHUTDOWN_force)) {
+            reply_error(x->r, "ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
+    }
     fprintf(stderr, "keel: user requested shutdown (client id %llu)\n",
             (unsigned long long)x->c->id);
     x->c->flags |= CF_CLOSE_AFTER_REPLY;
@@ -412,20 +430,23 @@ static void info_memory(struct info *s)
               "mem_replication_backlog:0\r\n"
               "mem_total_replication_buffers:0\r\n"
               "mem_clients_slaves:0\r\n"
-              "mem_aof_buffer:0\r\n"
+              "mem_aof_buffer:%zu\r\n"
               "mem_allocator:libc\r\n"
               "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:0\r\n",
               used, h_used, rss, h_rss, sampler.peak_mem, h_peak,
               sampler.peak_mem ? 100.0 * (double)used / (double)sampler.peak_mem : 0.0, total,
-              h_total, g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used);
+              h_total, g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used,
+              aof_buffer_size());
 }
 
 static void info_persistence(struct info *s)
 {
+    bool rdb_child = g_server.child_pid > 0 && g_server.child_type == CHILD_RDB;
     info_section(s, "Persistence");
     info_catf(s,
-              "loading:0\r\n"
+              /* loading and rdb_* fields: the RDB side (core/cmd_persist.c) */
+              "loading:%d\r\n"
               "async_loading:0\r\n"
               "current_cow_peak:0\r\n"
               "current_cow_size:0\r\n"
@@ -434,28 +455,40 @@ static void info_persistence(struct info *s)
               "current_save_keys_processed:0\r\n"
               "current_save_keys_total:0\r\n"
               "rdb_changes_since_last_save:%lld\r\n"
-              "rdb_bgsave_in_progress:0\r\n"
+              "rdb_bgsave_in_progress:%d\r\n"
               "rdb_last_save_time:%lld\r\n"
-              "rdb_last_bgsave_status:ok\r\n"
-              "rdb_last_bgsave_time_sec:-1\r\n"
-              "rdb_current_bgsave_time_sec:-1\r\n"
-              "rdb_saves:0\r\n"
-              "rdb_last_cow_size:0\r\n"
-              "rdb_last_load_keys_expired:0\r\n"
-              "rdb_last_load_keys_loaded:0\r\n"
-              "aof_enabled:0\r\n"
-              "aof_rewrite_in_progress:0\r\n"
-              "aof_rewrite_scheduled:0\r\n"
-              "aof_last_rewrite_time_sec:-1\r\n"
-              "aof_current_rewrite_time_sec:-1\r\n"
-              "aof_last_bgrewrite_status:ok\r\n"
-              "aof_rewrites:0\r\n"
-              "aof_rewrites_consecutive_failures:0\r\n"
-              "aof_last_write_status:ok\r\n"
-              "aof_last_cow_size:0\r\n"
-              "module_fork_in_progress:0\r\n"
-              "module_fork_last_cow_size:0\r\n",
-              g_store.stats.dirty, g_server.start_ms / 1000);
+              "rdb_last_bgsave_status:%s\r\n"
+              "rdb_last_bgsave_time_sec:%lld\r\n"
+              "rdb_current_bgsave_time_sec:%lld\r\n"
+              "rdb_saves:%lld\r\n"
+              "rdb_last_cow_size:%lld\r\n"
+              "rdb_last_load_keys_expired:%lld\r\n"
+              "rdb_last_load_keys_loaded:%lld\r\n",
+              g_server.loading ? 1 : 0, g_store.stats.dirty, rdb_child ? 1 : 0,
+              g_server.lastsave ? g_server.lastsave : g_server.start_ms / 1000,
+              g_server.lastbgsave_failed ? "err" : "ok", g_server.rdb_save_time_last,
+              rdb_child ? (util_mstime() - g_server.rdb_save_time_start) / 1000 : -1LL,
+              g_server.rdb_saves, g_server.rdb_last_cow_size, rdb_last_load_keys_expired,
+              rdb_last_load_keys_loaded);
+    /* aof_* fields: the AOF side (core/aof.c) */
+    {
+        char ab[2048];
+        aof_info_text(ab, sizeof(ab));
+        info_catf(s, "%s", ab);
+    }
+    if (g_server.loading)
+        info_catf(s,
+                  "loading_start_time:%lld\r\n"
+                  "loading_total_bytes:%lld\r\n"
+                  "loading_rdb_used_mem:0\r\n"
+                  "loading_loaded_bytes:%lld\r\n"
+                  "loading_loaded_perc:%.2f\r\n"
+                  "loading_eta_seconds:1\r\n",
+                  g_server.loading_start_time, g_server.loading_total_bytes,
+                  g_server.loading_loaded_bytes,
+                  g_server.loading_total_bytes ? 100.0 * (double)g_server.loading_loaded_bytes /
+                                                     (double)g_server.loading_total_bytes
+                                               : 0.0);
 }
 
 static void info_stats(struct info *s)

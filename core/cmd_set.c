@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "propagate.h" /* AOF rewrites (SPOP -> SREM / DEL) */
 #include "commands_gen.h"
 #include "kernel.h"
 #include "store.h"
@@ -518,6 +519,7 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
         store_modified(x->db, e, "spop", NOTIFY_SET);
         sunion_diff_generic(x, &k, 1, NULL, OP_UNION);
         store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+        propagate_rewritev(x, 2, "DEL", (size_t)3, key, klen); /* AOF (core/propagate.c) */
         return;
     }
 
@@ -528,6 +530,8 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
         while (count--) {
             set_pop(&s, &el);
             reply_elem(x->r, &el);
+            /* AOF: one SREM per member, as Redis 7.0 (core/propagate.c) */
+            propagate_rewritev(x, 3, "SREM", (size_t)4, key, klen, el.p, el.n);
             set_elem_release(&el);
         }
         set_store(e, s);
@@ -543,8 +547,10 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
             set_elem_release(&el);
         }
         set_iter_init(&it, &s);
-        while (set_iter_next(&it, &el))
+        while (set_iter_next(&it, &el)) {
             reply_elem(x->r, &el);
+            propagate_rewritev(x, 3, "SREM", (size_t)4, key, klen, el.p, el.n); /* AOF */
+        }
         set_iter_release(&it);
         set_free(&s);
         set_store(e, keep);
@@ -582,6 +588,7 @@ void cmd_spop(struct exec *x)
     set_store(e, s);
     store_modified(x->db, e, "spop", NOTIFY_SET);
     reply_elem(x->r, &el);
+    propagate_rewritev(x, 3, "SREM", (size_t)4, key, klen, el.p, el.n); /* AOF: SREM key member */
     set_elem_release(&el);
     if (set_size(&s) == 0) store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
 }

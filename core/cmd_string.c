@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "propagate.h" /* AOF rewrites of relative/non-deterministic commands */
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
@@ -154,6 +155,18 @@ void cmd_set(struct exec *x)
         if (when != -1) store_set_expire(x->db, e, when, "expire");
     }
     if (!get) reply_ok(x->r);
+    /* AOF (core/propagate.c): as Redis 7.0, SET ... PXAT, and without GET. */
+    if (propagating()) {
+        if (when != -1 && exp->choice != 3) {
+            propagate_set_pxat(x, key, klen, val, vlen, when);
+        } else if (get && when == -1) {
+            struct argv_ref v[16];
+            int j, n = 0;
+            for (j = 0; j < x->argc && n < 16; j++)
+                if (j < 3 || !util_eqci(x->argv[j].p, x->argv[j].n, "get")) v[n++] = x->argv[j];
+            propagate_rewrite(x, n, v);
+        }
+    }
 }
 
 /* SETNX key value */
@@ -177,6 +190,8 @@ void cmd_setex(struct exec *x)
     set_value(x, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key), ARGP(x, A_SETEX_value),
               ARGN(x, A_SETEX_value), false, when);
     reply_ok(x->r);
+    propagate_set_pxat(x, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key), ARGP(x, A_SETEX_value),
+                       ARGN(x, A_SETEX_value), when); /* AOF: SET key value PXAT ms */
 }
 
 /* PSETEX key milliseconds value */
@@ -187,6 +202,8 @@ void cmd_psetex(struct exec *x)
     set_value(x, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key), ARGP(x, A_PSETEX_value),
               ARGN(x, A_PSETEX_value), false, when);
     reply_ok(x->r);
+    propagate_set_pxat(x, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key), ARGP(x, A_PSETEX_value),
+                       ARGN(x, A_PSETEX_value), when); /* AOF: SET key value PXAT ms */
 }
 
 /* GETSET key value */
@@ -207,6 +224,7 @@ void cmd_getdel(struct exec *x)
     struct kv *e;
     if (!get_generic(x, key, klen, &e) || !e) return;
     store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+    propagate_rewritev(x, 2, "DEL", (size_t)3, key, klen); /* AOF: DEL key */
 }
 
 /* GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
@@ -235,10 +253,13 @@ void cmd_getex(struct exec *x)
     if ((ch == 2 || ch == 3) && when <= util_mstime()) {
         /* An absolute time already past deletes the key. */
         store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+        propagate_rewritev(x, 2, "DEL", (size_t)3, key, klen); /* AOF: as Redis 7.0 */
     } else if (when != -1) {
         store_set_expire(x->db, e, when, "expire");
+        propagate_pexpireat(x, key, klen, when);
     } else if (ch == 4 && e->has_expire) {
         store_persist(x->db, e, "persist");
+        propagate_rewritev(x, 2, "PERSIST", (size_t)7, key, klen);
     }
 }
 
@@ -438,6 +459,8 @@ void cmd_incrbyfloat(struct exec *x)
     else
         store_add(x->db, n, "incrbyfloat", NOTIFY_STRING);
     reply_bulk(x->r, buf, (size_t)len);
+    /* AOF: the result, not the increment (float formatting may differ). */
+    propagate_rewritev(x, 4, "SET", (size_t)3, key, klen, buf, (size_t)len, "KEEPTTL", (size_t)7);
 }
 
 /* GETRANGE / SUBSTR: Redis 7.0's index arithmetic, quirks included. */
@@ -526,7 +549,7 @@ void cmd_setrange(struct exec *x)
         memset(s->buf + olen, 0, need - olen);
         s->len = (uint32_t)need;
     }
-    memcpy(s->buf + off, val, vlen);
+    if (vlen <= UINT32_MAX) memcpy(s->buf + (size_t)off, val, vlen); /* (string_fits: always) */
     if (created)
         store_add(x->db, e, "setrange", NOTIFY_STRING);
     else

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "propagate.h" /* AOF rewrites of blocking pops and ZMPOP */
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "blocking.h"
@@ -859,6 +860,12 @@ static void zpop_generic(struct exec *x, const struct argv_ref *keys, int nkeys,
     }
     store_modified(x->db, e, max ? "zpopmax" : "zpopmin", NOTIFY_ZSET);
     delete_if_empty(x, e, key->p, key->n);
+    if (emitkey && propagating()) { /* AOF: [B]ZMPOP -> ZPOPMIN/MAX key n (core/propagate.c) */
+        char num[24];
+        int l = util_ll2str(num, rangelen);
+        propagate_rewritev(x, 3, max ? "ZPOPMAX" : "ZPOPMIN", (size_t)7, key->p, key->n, num,
+                           (size_t)l);
+    }
 }
 
 static void zpopminmax(struct exec *x, int kslot, int cslot, bool max)
@@ -1546,6 +1553,8 @@ static void bzpop_generic(struct exec *x, int keyslot, int timeoutslot, bool max
         zset_delete_end(e, max);
         store_modified(x->db, e, max ? "zpopmax" : "zpopmin", NOTIFY_ZSET);
         delete_if_empty(x, e, key->p, key->n);
+        /* AOF: ZPOPMIN/ZPOPMAX key, as Redis 7.0 (core/propagate.c) */
+        propagate_rewritev(x, 2, max ? "ZPOPMAX" : "ZPOPMIN", (size_t)7, key->p, key->n);
         return;
     }
     if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))

@@ -85,6 +85,17 @@ static void free_parked(struct client *c)
 
 void cmd_exec(struct exec *x);
 
+/* Persistence (core/cmd_persist.c): MISCONF refusal of writes. */
+bool persist_reject(struct client *c, const struct command *cmd, struct reply *r)
+    __attribute__((weak));
+
+/* Persistence (core/aof.c): MISCONF while the AOF cannot be written. */
+bool aof_reject(struct client *c, const struct command *cmd, struct reply *r)
+    __attribute__((weak));
+/* Command propagation to the AOF (core/propagate.c). */
+void propagate_call_begin(void) __attribute__((weak));
+void propagate_call_end(struct exec *x) __attribute__((weak));
+
 /* Client-side caching remembers the keys a tracking client read. */
 void tracking_after_command(struct exec *x) __attribute__((weak));
 
@@ -120,7 +131,9 @@ void kernel_run(struct client *c, const struct command *cmd, int argc,
         x.args = args;
         x.r = r;
         current = c;
+        if (propagate_call_begin) propagate_call_begin(); /* AOF propagation (core/propagate.c) */
         cmd->fn(&x);
+        if (propagate_call_end) propagate_call_end(&x);
         if ((c->flags & CF_TRACKING) && tracking_after_command) tracking_after_command(&x);
         current = outer;
     }
@@ -169,6 +182,17 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         reply_err(r, E_NOAUTH);
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    /* MISCONF: writes (and PING) refused while snapshots fail
+     * (stop-writes-on-bgsave-error; core/cmd_persist.c). */
+    if (persist_reject && persist_reject(c, cmd, r)) {
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    /* ... and while the AOF cannot be written (core/aof.c). */
+    if (aof_reject && aof_reject(c, cmd, r)) {
         reject(c, cmd);
         return KERNEL_DONE;
     }

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../adapters/http/http_conn.h"
 #include "../adapters/resp/resp_conn.h"
 #include "../config/config.h"
 #include "../schemas/registry.h"
+#include "aof.h"
 #include "kernel.h"
+#include "rdb.h"
 #include "server.h"
 #include "siphash.h"
 #include "store.h"
@@ -26,6 +29,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     /* A quarter of each cron period at most goes to expiry and rehashing. */
     store_cron(1000000 / g_config.hz / 4);
     kernel_cron();
+    persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/cmd_persist.c) */
+    aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/aof.c) */
     kernel_after_events();
 }
 
@@ -39,6 +44,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what, (void)arg;
     fprintf(stderr, "keel: received %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* As Redis: save first when there are save rules; a failed save keeps
+     * the server running. */
+    if (!persist_prepare_shutdown(0)) return;
     server_request_shutdown(0);
 }
 
@@ -75,6 +83,9 @@ int main(int argc, char **argv)
     registry_init();
     kernel_init();
     kernel_register_observers();
+    /* Load the dataset: the AOF when appendonly is on and it exists, else the
+     * RDB snapshot dir/dbfilename if present; then open the AOF (core/aof.c). */
+    if (!aof_startup()) return 1;
 
     g_server.base = event_base_new();
     if (!g_server.base) {
@@ -86,6 +97,11 @@ int main(int argc, char **argv)
         return 1;
     }
     g_server.tcp_port_bound = g_config.port;
+    if (!http_listen(g_server.base, g_config.http_bind, g_config.http_port)) {
+        fprintf(stderr, "keel: could not listen for HTTP on %s port %d\n", g_config.http_bind,
+                g_config.http_port);
+        return 1;
+    }
     if (g_config.pidfile && g_config.pidfile[0]) {
         FILE *f = fopen(g_config.pidfile, "w");
         if (f) {
@@ -104,10 +120,12 @@ int main(int argc, char **argv)
     event_add(sigterm_ev, NULL);
     event_add(sigint_ev, NULL);
 
-    fprintf(stderr, "keel: ready, RESP on %s port %d (pid %d)\n", g_config.bind, g_config.port,
-            (int)getpid());
+    fprintf(stderr, "keel: ready, RESP on %s port %d, HTTP on %s port %d (pid %d)\n",
+            g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
     event_base_dispatch(g_server.base);
+    aof_shutdown(); /* write and fsync the AOF's buffer (core/aof.c) */
 
+    http_shutdown();
     resp_shutdown();
     event_free(cron_ev);
     event_free(tick_ev);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../config/config.h"
+#include "../../core/aof.h"
 #include "../../core/client.h"
 #include "../../core/kernel.h"
 #include "../../core/pubsub.h"
@@ -88,6 +89,7 @@ static const struct client_adapter resp_adapter = {"resp",      ad_resume,   ad_
 /* Write what is buffered. Returns false if the connection was freed. */
 static bool flush_out(struct resp_conn *c)
 {
+    aof_flush_before_reply(); /* the AOF is written (and fsynced) before replies go out */
     /* As Redis checks at every append: what one batch of commands produced
      * counts before the kernel's socket buffers swallow part of it. Like
      * Redis, the first 16 KB (its static reply buffer) do not count. */

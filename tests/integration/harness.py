@@ -544,6 +544,9 @@ def keel_argv(port):
     if is_redis_server(b):
         # validating the harness against Redis itself: no dump.rdb on exit
         argv += ["--save", "", "--appendonly", "no"]
+    else:
+        # Tests run many servers at once: no HTTP listener unless asked for.
+        argv += ["--http-port", "0"]
     extra = os.environ.get("KEEL_ARGS")
     if extra:
         argv += extra.split()

@@ -23,7 +23,14 @@ SHARED = ["hz", "timeout", "tcp-keepalive", "databases", "tcp-backlog", "require
           "bind"]
 # Parameters whose value legitimately differs (per process).
 PER_PROCESS = {b"port", b"dir", b"maxclients"}
-KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len"}
+KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
+             # the HTTP and WebSocket adapters' own entries
+             b"http-port", b"http-bind", b"http-allow-networks", b"http-allowed-origins",
+             b"http-disabled-commands", b"http-max-url-length", b"http-max-header-size",
+             b"http-max-body-size", b"http-header-timeout", b"http-idle-timeout",
+             b"http-sse-heartbeat", b"ws-max-message-size",
+             # Redis has it but hides it from CONFIG GET patterns (a test-only knob)
+             b"rdb-key-save-delay"}
 # Values put back after each test that sets parameters.
 RESTORE = ["hz", "10", "timeout", "0", "tcp-keepalive", "300", "maxmemory", "0",
            "maxmemory-policy", "noeviction", "loglevel", "notice", "appendonly", "no",
@@ -295,7 +302,8 @@ def test_config_rewrite_persists(tmp_path):
                     "hz 11\n")
 
     def argv(port):
-        return [harness.keel_bin(), str(conf), "--port", str(port), "--bind", "127.0.0.1"]
+        return [harness.keel_bin(), str(conf), "--port", str(port), "--bind", "127.0.0.1",
+                "--http-port", "0"]
 
     srv = ServerProcess("keel-rewrite", argv)
     srv.start()
@@ -337,7 +345,8 @@ def test_config_rewrite_file_gone(tmp_path):
     conf.write_text("hz 10\n")
 
     def argv(port):
-        return [harness.keel_bin(), str(conf), "--port", str(port), "--bind", "127.0.0.1"]
+        return [harness.keel_bin(), str(conf), "--port", str(port), "--bind", "127.0.0.1",
+                "--http-port", "0"]
 
     srv = ServerProcess("keel-rewrite-gone", argv)
     srv.start()

@@ -466,7 +466,7 @@ def sc_expiry(client):
     w.call("SET", "e", "1", "PX", "100")
     a.call("GET", "e")
     n.call("GET", "e")
-    time.sleep(0.5)                 # active expiry (no author: NOLOOP sends it)
+    time.sleep(1.0)                 # active expiry (no author: NOLOOP sends it); slack for a loaded machine
     a.pushes()
     n.pushes()
     a.call("GET", "e")

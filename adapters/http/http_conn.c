@@ -1,0 +1,1322 @@
+/* http_conn.c — HTTP connections: accept (network allow list), read,
+ * parse requests (http_parse.c) and answer them in order, one at a time:
+ * Webdis's URL/POST/PUT forms and JSON bodies (http_request.c) become
+ * commands submitted to the kernel with this connection's client, whose
+ * reply sink is the JSON, RESP (.raw) or bytes (.txt ...) encoder of the
+ * request's format; the reply becomes a response with ETag, CORS and
+ * keep-alive headers. SUBSCRIBE/PSUBSCRIBE turn the connection into a
+ * stream (chunked JSON, or Server-Sent Events). WebSocket upgrades are
+ * handed to adapters/ws. Also: /_commands, /_health, /_metrics, /_console,
+ * limits and timeouts. A connection is in one state at a time:
+ *   OPEN      reading and answering requests;
+ *   PARKED    its client waits in the kernel (BLPOP): input is held;
+ *   STREAMING a pub/sub stream: input is ignored, pushes are written;
+ *   CLOSING   the last response is being written, then the socket closes. */
+#include "http_conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../config/config.h"
+#include "../../core/aof.h"
+#include "../../core/client.h"
+#include "../../core/kernel.h"
+#include "../../core/pubsub.h"
+#include "../../core/server.h"
+#include "../../core/store.h"
+#include "../../core/util.h"
+#include "../resp/resp_encode.h"
+#include "http_access.h"
+#include "http_format.h"
+#include "http_parse.h"
+#include "http_request.h"
+#include "json_reply.h"
+#include "md5.h"
+
+/* The WebSocket adapter (adapters/ws), when linked in. */
+bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
+               const char *rest, size_t rest_len) __attribute__((weak));
+const char *ws_page(size_t *len) __attribute__((weak));
+
+enum conn_state { HC_OPEN, HC_PARKED, HC_STREAMING, HC_CLOSING };
+
+/* What the response to the request being answered needs to know. */
+struct req_ctx {
+    bool active;     /* a request is being answered */
+    bool head;       /* HEAD: no body */
+    bool keep_alive; /* the request allows the connection to stay */
+    int minor;
+    enum http_fmt fmt;
+    char ctype[128];
+    char jsonp[128]; /* callback name, "" when none */
+    char inm[40];    /* If-None-Match value ("" when none) */
+    char origin[256];
+    int restore_db; /* -1, or the db to return to after a /7/ request */
+    bool batch, atomic;
+    int ncmd, cmd_i;    /* batch position */
+    bool sse;           /* streaming as Server-Sent Events */
+};
+
+struct http_conn {
+    int fd;
+    enum conn_state state;
+    struct event *rev, *wev, *tev;
+    struct client *client;
+    char *in;
+    size_t inlen, incap;
+    struct obuf out;  /* wire bytes */
+    struct obuf body; /* the response body being built (non-JSON formats) */
+    struct json_sink js;
+    struct bytes_sink bs;
+    struct http_parser parser;
+    struct cmdbuf cb;
+    struct req_ctx rq;
+    /* JSON wrapping: names of the commands answered ({"GET": ...}). */
+    struct obuf names; /* the current command's name, JSON-escaped */
+    struct obuf *batch_names; /* atomic batch: each command's escaped name */
+    int nbatch_names;
+    bool sent_continue;
+    bool read_paused;
+    long long req_begin_ms, last_io_ms, last_beat_ms;
+    int depth;
+    bool dead;
+    long long obuf_soft_since;
+    char addr[64], laddr[64];
+};
+
+#define READ_CHUNK 16384
+/* Pipelined requests are answered until this much output waits unsent;
+ * then reading pauses until the peer has taken it (fairness between
+ * clients, and bounded memory for one that never reads). */
+#define OUT_HIGH (256 * 1024)
+#define MAX_LISTENERS 16
+
+static struct evconnlistener *listeners[MAX_LISTENERS];
+static int nlisteners;
+long long g_http_requests;
+
+static void conn_free(struct http_conn *c, bool close_fd);
+static void process(struct http_conn *c);
+static void finish_response(struct http_conn *c);
+
+/* ---- kernel hooks ---- */
+
+static void ad_resume(struct client *cl);
+static void ad_close(struct client *cl, bool after_reply);
+static void ad_flush(struct client *cl);
+static void ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen,
+                        int *fd)
+{
+    struct http_conn *c = cl->conn;
+    snprintf(addr, alen, "%s", c->addr);
+    snprintf(laddr, llen, "%s", c->laddr);
+    *fd = c->fd;
+}
+static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,
+                       size_t *omem)
+{
+    struct http_conn *c = cl->conn;
+    *qbuf = c->inlen;
+    *qfree = c->incap - c->inlen;
+    *obl = c->out.len - c->out.sent;
+    *oll = 0;
+    *omem = c->out.cap + c->js.out.cap + c->body.cap;
+}
+static const struct client_adapter http_adapter = {"http",      ad_resume,   ad_close, ad_flush,
+                                                   ad_describe, ad_buffers};
+
+/* ---- output ---- */
+
+static bool flush_out(struct http_conn *c)
+{
+    aof_flush_before_reply(); /* the AOF is written (and fsynced) before replies go out */
+    while (c->out.sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent);
+        if (n > 0) {
+            c->out.sent += (size_t)n;
+            g_server.net_output_bytes += n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            size_t pending = c->out.len - c->out.sent;
+            if (c->client && obuf_limit_reached(c->client, pending, &c->obuf_soft_since)) {
+                conn_free(c, true);
+                return false;
+            }
+            if (c->out.sent >= pending) {
+                memmove(c->out.buf, c->out.buf + c->out.sent, pending);
+                c->out.len = pending;
+                c->out.sent = 0;
+            }
+            event_add(c->wev, NULL);
+            return true;
+        }
+        conn_free(c, true);
+        return false;
+    }
+    c->out.len = c->out.sent = 0;
+    c->obuf_soft_since = 0;
+    if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
+    if (c->state == HC_CLOSING) {
+        conn_free(c, true);
+        return false;
+    }
+    return true;
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)fd, (void)what;
+    if (!flush_out(c) || c->out.sent != c->out.len) goto done;
+    event_del(c->wev);
+    if (c->read_paused) {
+        /* The backlog is gone: answer the requests still waiting. */
+        c->read_paused = false;
+        event_add(c->rev, NULL);
+        if (c->state == HC_OPEN) process(c);
+        if (c->dead) {
+            conn_free(c, c->fd >= 0);
+            goto done;
+        }
+        if (flush_out(c) && c->out.len - c->out.sent >= OUT_HIGH) {
+            c->read_paused = true;
+            event_del(c->rev);
+        }
+    }
+done:
+    kernel_after_events();
+}
+
+static void out_str(struct http_conn *c, const char *s) { obuf_append(&c->out, s, strlen(s)); }
+#define OUT_LIT(c, s) obuf_append(&(c)->out, s, sizeof(s) - 1)
+static void out_num(struct http_conn *c, unsigned long long v)
+{
+    char b[24];
+    obuf_append(&c->out, b, (size_t)util_ull2str(b, v));
+}
+
+static void out_fmt(struct http_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct http_conn *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
+    obuf_append(&c->out, buf, (size_t)n);
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+/* CORS: the request's Origin when allowed, "*" when any origin is. */
+static void cors_headers(struct http_conn *c)
+{
+    const char *l = g_config.http_allowed_origins;
+    if (l && l[0] == '*' && l[1] == 0) {
+        OUT_LIT(c, "Access-Control-Allow-Origin: *\r\n");
+    } else if (c->rq.origin[0] && http_origin_allowed(c->rq.origin, strlen(c->rq.origin))) {
+        if (l && strcmp(l, "*") == 0) out_str(c, "Access-Control-Allow-Origin: *\r\n");
+        else out_fmt(c, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", c->rq.origin);
+    } else if (!c->rq.origin[0] && l && strcmp(l, "*") == 0) {
+        out_str(c, "Access-Control-Allow-Origin: *\r\n");
+    }
+}
+
+static void status_line(struct http_conn *c, int status)
+{
+    const char *why = reason(status);
+    if (c->rq.minor >= 1) OUT_LIT(c, "HTTP/1.1 ");
+    else OUT_LIT(c, "HTTP/1.0 ");
+    out_num(c, (unsigned long long)status);
+    OUT_LIT(c, " ");
+    obuf_append(&c->out, why, strlen(why));
+    OUT_LIT(c, "\r\nServer: Keel/0.1.0\r\n");
+    if (status != 204) /* a preflight writes its own */
+        out_str(c, "Allow: GET,POST,PUT,OPTIONS\r\n"
+                   "Access-Control-Allow-Methods: GET,POST,PUT,OPTIONS\r\n"
+                   "Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization\r\n");
+    cors_headers(c);
+}
+
+static void connection_header(struct http_conn *c)
+{
+    if (c->rq.keep_alive) OUT_LIT(c, "Connection: Keep-Alive\r\n");
+    else OUT_LIT(c, "Connection: Close\r\n");
+}
+
+/* A complete response with body p[0..n). */
+static void respond(struct http_conn *c, int status, const char *ctype, const char *p, size_t n)
+{
+    char etag[33];
+    if (status == 200) {
+        md5_hex(p, n, etag);
+        if (c->rq.inm[0] && strlen(c->rq.inm) == 34 && c->rq.inm[0] == '"' &&
+            memcmp(c->rq.inm + 1, etag, 32) == 0) {
+            status_line(c, 304);
+            connection_header(c);
+            out_str(c, "\r\n");
+            goto done;
+        }
+    }
+    status_line(c, status);
+    if (status == 401) out_str(c, "WWW-Authenticate: Basic realm=\"keel\"\r\n");
+    if (ctype) {
+        OUT_LIT(c, "Content-Type: ");
+        obuf_append(&c->out, ctype, strlen(ctype));
+        OUT_LIT(c, "\r\n");
+    }
+    if (status == 200) {
+        OUT_LIT(c, "ETag: \"");
+        obuf_append(&c->out, etag, 32);
+        OUT_LIT(c, "\"\r\n");
+    }
+    OUT_LIT(c, "Content-Length: ");
+    out_num(c, n);
+    OUT_LIT(c, "\r\n");
+    connection_header(c);
+    out_str(c, "\r\n");
+    if (!c->rq.head) obuf_append(&c->out, p, n);
+done:
+    if (!c->rq.keep_alive) c->state = HC_CLOSING;
+}
+
+/* An error response with a JSON body {"error": why}. */
+static void respond_error(struct http_conn *c, int status, const char *why)
+{
+    struct obuf b = {0};
+    obuf_append(&b, "{\"error\":", 9);
+    json_put_string_lossy(&b, why, strlen(why));
+    obuf_append(&b, "}", 1);
+    respond(c, status, "application/json", b.buf, b.len);
+    obuf_free(&b);
+}
+
+/* ---- JSON wrapping of replies ---- */
+
+/* Top-level value begins: {"<name>": */
+static void js_begin(struct json_sink *s, int agg, bool is_err, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)is_err;
+    if (c->rq.batch && c->rq.cmd_i > 0 && !c->rq.atomic) obuf_append(&s->out, ",", 1);
+    if (c->rq.atomic && agg == AGG_ARRAY && c->batch_names) {
+        s->elem_names = c->batch_names;
+        s->nelem_names = c->nbatch_names;
+        return;
+    }
+    obuf_append(&s->out, "{", 1);
+    obuf_append(&s->out, c->names.buf, c->names.len);
+    obuf_append(&s->out, ":", 1);
+}
+
+static void js_end(struct json_sink *s, void *arg)
+{
+    struct http_conn *c = arg;
+    if (s->elem_names) {
+        s->elem_names = NULL;
+        s->nelem_names = 0;
+    } else {
+        obuf_append(&s->out, "}", 1);
+    }
+    if (c->state == HC_STREAMING) {
+        /* One pub/sub message: one chunk, or one SSE event. */
+        size_t jl = strlen(c->rq.jsonp);
+        if (c->rq.sse) {
+            out_str(c, "data: ");
+            obuf_append(&c->out, s->out.buf, s->out.len);
+            out_str(c, "\n\n");
+        } else if (jl) {
+            /* As Webdis: each message its own "cb(<json>);\n" chunk. */
+            out_fmt(c, "%zx\r\n%s(", s->out.len + jl + 4, c->rq.jsonp);
+            obuf_append(&c->out, s->out.buf, s->out.len);
+            out_str(c, ");\n\r\n");
+        } else {
+            out_fmt(c, "%zx\r\n", s->out.len);
+            obuf_append(&c->out, s->out.buf, s->out.len);
+            out_str(c, "\r\n");
+        }
+        s->out.len = 0;
+    }
+}
+
+static void set_name(struct http_conn *c, const struct argv_ref *a)
+{
+    c->names.len = 0;
+    json_put_string_lossy(&c->names, a->p, a->n);
+}
+
+/* ---- requests ---- */
+
+static void copy_header(const struct http_request *req, const char *name, char *dst, size_t n)
+{
+    const struct http_header *h = http_header(req, name);
+    dst[0] = 0;
+    if (h && h->vlen < n) {
+        memcpy(dst, h->value, h->vlen);
+        dst[h->vlen] = 0;
+    }
+}
+
+static bool valid_callback(const char *p, size_t n)
+{
+    size_t i;
+    if (n == 0 || n >= 128) return false;
+    for (i = 0; i < n; i++) {
+        char ch = p[i];
+        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' || ch == '$';
+        if (!(alpha || (i > 0 && ((ch >= '0' && ch <= '9') || ch == '.')))) return false;
+    }
+    return true;
+}
+
+/* Point the client's sink at the request's format. */
+static void use_sink(struct http_conn *c)
+{
+    struct reply *r = &c->client->reply;
+    switch (c->rq.fmt) {
+    case FMT_JSON:
+        r->ops = &json_reply_ops;
+        r->ctx = &c->js;
+        c->js.resp = c->client->resp;
+        break;
+    case FMT_RAW:
+        r->ops = &resp_reply_ops;
+        r->ctx = &c->body;
+        break;
+    case FMT_BYTES:
+        r->ops = &bytes_reply_ops;
+        r->ctx = &c->bs;
+        break;
+    }
+}
+
+static bool is_subscribe(const struct argv_ref *a)
+{
+    return util_eqci(a->p, a->n, "subscribe") || util_eqci(a->p, a->n, "psubscribe") ||
+           util_eqci(a->p, a->n, "ssubscribe");
+}
+
+static void start_stream(struct http_conn *c)
+{
+    c->state = HC_STREAMING;
+    c->rq.keep_alive = false;
+    status_line(c, 200);
+    if (c->rq.sse) {
+        out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                   "Connection: close\r\n\r\n");
+    } else {
+        out_fmt(c, "Content-Type: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                c->rq.ctype);
+    }
+    c->last_beat_ms = util_mstime();
+}
+
+/* Submit command k of the cmdbuf. Returns the kernel's status. */
+static enum kernel_status submit_cmd(struct http_conn *c, int k)
+{
+    const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
+    int argc = c->cb.cmd_argc[k];
+    set_name(c, &argv[0]);
+    c->rq.cmd_i = k;
+    if (http_command_disabled(argv[0].p, argv[0].n)) {
+        /* Within a batch an error reply; a single command gets 403. */
+        reply_errorf(&c->client->reply, "ERR command '%.*s' is disabled over HTTP",
+                     (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
+        return KERNEL_DONE;
+    }
+    g_http_requests++;
+    return kernel_submit(c->client, argc, argv);
+}
+
+static void run_internal(struct http_conn *c, const char *const *words, int n, struct reply *r)
+{
+    struct argv_ref av[4];
+    int i;
+    const struct command *cmd;
+    for (i = 0; i < n; i++) {
+        av[i].p = words[i];
+        av[i].n = strlen(words[i]);
+    }
+    cmd = registry_resolve(n, av, r);
+    if (cmd) kernel_run(c->client, cmd, n, av, r);
+}
+
+/* ---- endpoints ---- */
+
+static char *commands_json;
+static size_t commands_json_len;
+
+/* /_commands: COMMAND DOCS merged with COMMAND INFO, as one object. */
+static void endpoint_commands(struct http_conn *c)
+{
+    if (!commands_json) {
+        struct json_sink docs, info;
+        struct reply rd = {&json_reply_ops, &docs, 3, 0}, ri = {&json_reply_ops, &info, 3, 0};
+        static const char *const wd[] = {"COMMAND", "DOCS"}, *const wi[] = {"COMMAND", "INFO"};
+        json_t *jd, *ji, *v;
+        size_t i;
+        json_sink_init(&docs, 3);
+        json_sink_init(&info, 3);
+        docs.plain_status = info.plain_status = true;
+        run_internal(c, wd, 2, &rd);
+        run_internal(c, wi, 2, &ri);
+        jd = json_loadb(docs.out.buf, docs.out.len, 0, NULL);
+        ji = json_loadb(info.out.buf, info.out.len, 0, NULL);
+        json_sink_free(&docs);
+        json_sink_free(&info);
+        if (!jd || !ji) {
+            json_decref(jd);
+            json_decref(ji);
+            respond_error(c, 500, "could not build the command table");
+            return;
+        }
+        /* COMMAND INFO: [name, arity, flags, first, last, step, acl, tips, key_specs, subs] */
+        json_array_foreach(ji, i, v)
+        {
+            const char *name = json_string_value(json_array_get(v, 0));
+            json_t *d = name ? json_object_get(jd, name) : NULL;
+            if (!d) continue;
+            json_object_set(d, "arity", json_array_get(v, 1));
+            json_object_set(d, "flags", json_array_get(v, 2));
+            json_object_set(d, "acl_categories", json_array_get(v, 6));
+            json_object_set(d, "key_specs", json_array_get(v, 8));
+        }
+        commands_json = json_dumps(jd, JSON_COMPACT | JSON_SORT_KEYS);
+        commands_json_len = commands_json ? strlen(commands_json) : 0;
+        json_decref(jd);
+        json_decref(ji);
+    }
+    respond(c, 200, "application/json", commands_json, commands_json_len);
+}
+
+static long long count_clients(const char *adapter)
+{
+    long long n = 0;
+    struct client *cl;
+    for (cl = g_clients.head; cl; cl = cl->next)
+        if (cl->adapter && strcmp(cl->adapter->name, adapter) == 0) n++;
+    return n;
+}
+
+static long long total_keys(void)
+{
+    long long n = 0;
+    int i;
+    for (i = 0; i < g_store.ndb; i++) n += (long long)dict_size(&g_store.dbs[i].keys);
+    return n;
+}
+
+static void endpoint_health(struct http_conn *c)
+{
+    char b[256];
+    int n = snprintf(b, sizeof(b),
+                     "{\"status\":\"ok\",\"uptime_in_seconds\":%lld,\"connected_clients\":%lld,"
+                     "\"keys\":%lld}",
+                     (util_mstime() - g_server.start_ms) / 1000, g_clients.count, total_keys());
+    respond(c, 200, "application/json", b, (size_t)n);
+}
+
+/* Look up "name:value" in INFO text. */
+static const char *info_field(const char *info, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    const char *p = info;
+    while ((p = strstr(p, name))) {
+        if ((p == info || p[-1] == '\n') && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            *len = strcspn(v, "\r\n");
+            return v;
+        }
+        p += nl;
+    }
+    return NULL;
+}
+
+static void metric(struct obuf *o, const char *name, const char *type, const char *help,
+                   const char *labels, const char *value, size_t vlen)
+{
+    char buf[512];
+    int n;
+    if (type) {
+        n = snprintf(buf, sizeof(buf), "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        obuf_append(o, buf, (size_t)n);
+    }
+    n = snprintf(buf, sizeof(buf), "%s%s%s%s %.*s\n", name, labels ? "{" : "", labels ? labels : "",
+                 labels ? "}" : "", (int)vlen, value);
+    obuf_append(o, buf, (size_t)n);
+}
+
+static void metric_info(struct obuf *o, const char *info, const char *field, const char *name,
+                        const char *type, const char *help)
+{
+    size_t vl;
+    const char *v = info_field(info, field, &vl);
+    if (v) metric(o, name, type, help, NULL, v, vl);
+}
+
+static void endpoint_metrics(struct http_conn *c)
+{
+    static const char *const wi[] = {"INFO", "everything"};
+    struct bytes_sink bs = {0};
+    struct reply r = {&bytes_reply_ops, &bs, 2, 0};
+    struct obuf o = {0};
+    char *info, num[64], lab[256];
+    const char *p;
+    int n, i;
+    static const char *const protos[] = {"resp", "http", "ws"};
+
+    bytes_sink_reset(&bs, "", 0);
+    run_internal(c, wi, 2, &r);
+    obuf_append(&bs.out, "", 1);
+    info = bs.out.buf;
+    metric(&o, "redis_up", "gauge", "Whether the server is up", NULL, "1", 1);
+    metric_info(&o, info, "uptime_in_seconds", "redis_uptime_in_seconds", "gauge",
+                "Seconds since the server started");
+    for (i = 0; i < 3; i++) {
+        n = util_ll2str(num, count_clients(protos[i]));
+        snprintf(lab, sizeof(lab), "protocol=\"%s\"", protos[i]);
+        metric(&o, "redis_connected_clients", i == 0 ? "gauge" : NULL,
+               "Connected clients by protocol", lab, num, (size_t)n);
+    }
+    metric_info(&o, info, "total_connections_received", "redis_connections_received_total",
+                "counter", "Connections accepted");
+    metric_info(&o, info, "total_commands_processed", "redis_commands_processed_total", "counter",
+                "Commands processed");
+    metric_info(&o, info, "used_memory", "redis_memory_used_bytes", "gauge",
+                "Bytes allocated by the server");
+    metric_info(&o, info, "used_memory_rss", "redis_memory_used_rss_bytes", "gauge",
+                "Resident set size");
+    metric_info(&o, info, "keyspace_hits", "redis_keyspace_hits_total", "counter",
+                "Successful key lookups");
+    metric_info(&o, info, "keyspace_misses", "redis_keyspace_misses_total", "counter",
+                "Failed key lookups");
+    metric_info(&o, info, "expired_keys", "redis_expired_keys_total", "counter", "Keys expired");
+    n = util_ll2str(num, g_http_requests);
+    metric(&o, "keel_http_commands_total", "counter", "Commands received over HTTP", NULL, num,
+           (size_t)n);
+    /* Keyspace: "db0:keys=1,expires=0,avg_ttl=0" */
+    for (i = 0; i < g_store.ndb; i++) {
+        char f[32];
+        size_t vl;
+        const char *v;
+        long long keys = 0, exp = 0;
+        snprintf(f, sizeof(f), "db%d", i);
+        v = info_field(info, f, &vl);
+        if (!v) continue;
+        sscanf(v, "keys=%lld,expires=%lld", &keys, &exp);
+        snprintf(lab, sizeof(lab), "db=\"db%d\"", i);
+        n = util_ll2str(num, keys);
+        metric(&o, "redis_db_keys", NULL, NULL, lab, num, (size_t)n);
+        n = util_ll2str(num, exp);
+        metric(&o, "redis_db_keys_expiring", NULL, NULL, lab, num, (size_t)n);
+    }
+    /* Commandstats: "cmdstat_get:calls=2,usec=5,usec_per_call=2.50,..." */
+    for (p = info; (p = strstr(p, "\ncmdstat_"));) {
+        char name[128];
+        long long calls = 0, usec = 0;
+        size_t nl;
+        p += 9;
+        nl = strcspn(p, ":");
+        if (nl >= sizeof(name) || p[nl] != ':') continue;
+        memcpy(name, p, nl);
+        name[nl] = 0;
+        sscanf(p + nl + 1, "calls=%lld,usec=%lld", &calls, &usec);
+        snprintf(lab, sizeof(lab), "cmd=\"%s\"", name);
+        n = util_ll2str(num, calls);
+        metric(&o, "redis_commands_total", NULL, NULL, lab, num, (size_t)n);
+        n = snprintf(num, sizeof(num), "%.6f", usec / 1e6);
+        metric(&o, "redis_commands_duration_seconds_total", NULL, NULL, lab, num, (size_t)n);
+    }
+    respond(c, 200, "text/plain; version=0.0.4", o.buf, o.len);
+    obuf_free(&o);
+    obuf_free(&bs.out);
+}
+
+/* ---- one request ---- */
+
+/* Decide format, callback, separators from extension and query. */
+static bool setup_format(struct http_conn *c, const char *ext, const char *q, size_t ql)
+{
+    const char *ct, *v;
+    size_t vl;
+    c->rq.fmt = http_format_for(ext, &ct);
+    snprintf(c->rq.ctype, sizeof(c->rq.ctype), "%s", ct);
+    c->rq.jsonp[0] = 0;
+    /* As Webdis: ?type= and ?sep= are taken verbatim; ?type= asks for the
+     * value's raw bytes unless an extension chose a format. */
+    if ((v = http_query_get(q, ql, "type", &vl)) && vl > 0 && vl < sizeof(c->rq.ctype)) {
+        memcpy(c->rq.ctype, v, vl);
+        c->rq.ctype[vl] = 0;
+        if (!ext[0] && c->rq.fmt == FMT_JSON) c->rq.fmt = FMT_BYTES;
+    }
+    if (((v = http_query_get(q, ql, "jsonp", &vl)) || (v = http_query_get(q, ql, "callback", &vl))) &&
+        c->rq.fmt == FMT_JSON) {
+        if (!valid_callback(v, vl)) {
+            respond_error(c, 400, "invalid JSONP callback name");
+            return false;
+        }
+        memcpy(c->rq.jsonp, v, vl);
+        c->rq.jsonp[vl] = 0;
+        snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/javascript");
+    }
+    {
+        static char sep[256];
+        size_t sl = 0;
+        if ((v = http_query_get(q, ql, "sep", &vl))) {
+            if (vl >= sizeof(sep)) vl = sizeof(sep) - 1;
+            memcpy(sep, v, vl);
+            sl = vl;
+        }
+        bytes_sink_reset(&c->bs, sep, sl);
+    }
+    c->js.out.len = 0;
+    c->body.len = 0;
+    c->js.depth = 0;
+    return true;
+}
+
+/* The request's replies are complete: build the response. */
+static void finish_response(struct http_conn *c)
+{
+    if (!c->rq.active || c->state == HC_STREAMING) return;
+    c->rq.active = false;
+    if (c->rq.restore_db >= 0) {
+        client_select(c->client, c->rq.restore_db);
+        c->rq.restore_db = -1;
+    }
+    if (c->state == HC_PARKED) c->state = HC_OPEN;
+    switch (c->rq.fmt) {
+    case FMT_JSON:
+        if (c->rq.batch && !c->rq.atomic) {
+            /* [ written before the first command */
+            obuf_append(&c->js.out, "]", 1);
+        }
+        if (c->rq.jsonp[0]) {
+            struct obuf b = {0};
+            obuf_append(&b, c->rq.jsonp, strlen(c->rq.jsonp));
+            obuf_append(&b, "(", 1);
+            obuf_append(&b, c->js.out.buf, c->js.out.len);
+            obuf_append(&b, ");\n", 3);
+            respond(c, 200, c->rq.ctype, b.buf, b.len);
+            obuf_free(&b);
+        } else {
+            respond(c, 200, c->rq.ctype, c->js.out.buf, c->js.out.len);
+        }
+        c->js.out.len = 0;
+        break;
+    case FMT_RAW:
+        respond(c, 200, c->rq.ctype, c->body.buf, c->body.len);
+        c->body.len = 0;
+        break;
+    case FMT_BYTES:
+        if (c->bs.nil) respond(c, 404, NULL, "", 0);
+        else respond(c, 200, c->rq.ctype, c->bs.out.buf, c->bs.out.len);
+        c->bs.out.len = 0;
+        break;
+    }
+    c->client->reply.ops = &json_reply_ops;
+    c->client->reply.ctx = &c->js;
+}
+
+/* Run the request's commands from k on; stops when the client parks. */
+static void run_commands(struct http_conn *c, int k)
+{
+    for (; k < c->cb.ncmd; k++) {
+        enum kernel_status st = submit_cmd(c, k);
+        if (st == KERNEL_CLOSE) c->rq.keep_alive = false;
+        if (st == KERNEL_PARKED) {
+            c->state = HC_PARKED;
+            c->rq.cmd_i = k;
+            return;
+        }
+    }
+    finish_response(c);
+}
+
+/* ?atomic=1 batches: MULTI, the commands (their QUEUED replies dropped,
+ * a rejected one reported), EXEC with each result named. */
+static void run_atomic(struct http_conn *c)
+{
+    static const struct argv_ref multi = {"MULTI", 5}, exec = {"EXEC", 4};
+    struct json_sink scratch;
+    struct reply saved = c->client->reply;
+    int k;
+    json_sink_init(&scratch, c->client->resp);
+    c->client->reply.ops = &json_reply_ops;
+    c->client->reply.ctx = &scratch;
+    kernel_submit(c->client, 1, &multi);
+    c->batch_names = xcalloc((size_t)c->cb.ncmd, sizeof(struct obuf));
+    c->nbatch_names = c->cb.ncmd;
+    for (k = 0; k < c->cb.ncmd; k++) {
+        const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
+        json_put_string_lossy(&c->batch_names[k], argv[0].p, argv[0].n);
+        if (http_command_disabled(argv[0].p, argv[0].n)) {
+            /* Refused before queueing: EXEC must abort, as for any rejected command. */
+            static const struct argv_ref bad = {"\x01keel-disabled", 14};
+            kernel_submit(c->client, 1, &bad);
+            continue;
+        }
+        kernel_submit(c->client, c->cb.cmd_argc[k], argv);
+    }
+    c->client->reply = saved;
+    c->names.len = 0;
+    json_put_string_lossy(&c->names, "EXEC", 4);
+    kernel_submit(c->client, 1, &exec);
+    for (k = 0; k < c->nbatch_names; k++) obuf_free(&c->batch_names[k]);
+    free(c->batch_names);
+    c->batch_names = NULL;
+    c->nbatch_names = 0;
+    json_sink_free(&scratch);
+    finish_response(c);
+}
+
+static void handle_upgrade(struct http_conn *c, const struct http_request *req, size_t used)
+{
+    char addr[64], laddr[64];
+    int fd = c->fd;
+    if (c->rq.origin[0] && !http_origin_allowed(c->rq.origin, strlen(c->rq.origin))) {
+        respond_error(c, 403, "origin not allowed");
+        c->state = HC_CLOSING;
+        return;
+    }
+    if (!ws_accept) {
+        respond_error(c, 501, "WebSocket is not available");
+        c->state = HC_CLOSING;
+        return;
+    }
+    snprintf(addr, sizeof(addr), "%s", c->addr);
+    snprintf(laddr, sizeof(laddr), "%s", c->laddr);
+    /* The WebSocket adapter takes the socket and any bytes after the request. */
+    if (ws_accept(fd, req, addr, laddr, c->in + used, c->inlen - used)) {
+        c->dead = true;
+        c->fd = -1;
+        c->inlen = used;
+        return;
+    }
+    c->state = HC_CLOSING; /* ws_accept answered 400 itself */
+    c->dead = true;
+}
+
+static void handle_request(struct http_conn *c, const struct http_request *req, size_t used)
+{
+    const char *path = req->target, *q = "", *tok;
+    size_t plen = req->target_len, ql = 0, tl;
+    const char *qm = memchr(path, '?', plen);
+    char ext[16];
+    int db = -1;
+    bool batch = false;
+
+    memset(&c->rq, 0, sizeof(c->rq));
+    c->rq.restore_db = -1;
+    c->rq.minor = req->minor;
+    c->rq.keep_alive = req->keep_alive;
+    c->rq.head = req->method == HM_HEAD;
+    copy_header(req, "origin", c->rq.origin, sizeof(c->rq.origin));
+    copy_header(req, "if-none-match", c->rq.inm, sizeof(c->rq.inm));
+    snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/json");
+    if (qm) {
+        q = qm + 1;
+        ql = plen - (size_t)(qm + 1 - path);
+        plen = (size_t)(qm - path);
+    }
+    cmdbuf_reset(&c->cb);
+
+    if (req->method == HM_OPTIONS) {
+        const struct http_header *h = http_header(req, "access-control-request-headers");
+        status_line(c, 204);
+        out_str(c, "Access-Control-Allow-Methods: GET, POST, PUT, OPTIONS\r\n");
+        if (h) out_fmt(c, "Access-Control-Allow-Headers: %.*s\r\n", (int)(h->vlen > 512 ? 512 : h->vlen), h->value);
+        else out_str(c, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n");
+        out_str(c, "Access-Control-Max-Age: 86400\r\nAllow: GET, POST, PUT, OPTIONS\r\n"
+                   "Content-Length: 0\r\n");
+        connection_header(c);
+        out_str(c, "\r\n");
+        if (!c->rq.keep_alive) c->state = HC_CLOSING;
+        return;
+    }
+    if (req->method != HM_GET && req->method != HM_POST && req->method != HM_PUT) {
+        respond_error(c, 405, "method not allowed");
+        return;
+    }
+    tok = http_query_get(q, ql, "token", &tl);
+    if (!http_authorized(req, tok, tl)) {
+        respond_error(c, 401, "authentication required");
+        return;
+    }
+    if (req->upgrade_ws) {
+        handle_upgrade(c, req, used);
+        return;
+    }
+    if (plen >= 2 && path[1] == '_') {
+        if (plen == 9 && memcmp(path, "/_commands", 9) == 0) endpoint_commands(c);
+        else if (plen == 10 && memcmp(path, "/_commands", 10) == 0) endpoint_commands(c);
+        else if (plen == 8 && memcmp(path, "/_health", 8) == 0) endpoint_health(c);
+        else if (plen == 9 && memcmp(path, "/_metrics", 9) == 0) endpoint_metrics(c);
+        else if (plen == 9 && memcmp(path, "/_console", 9) == 0 && ws_page) {
+            size_t n;
+            const char *page = ws_page(&n);
+            respond(c, 200, "text/html; charset=utf-8", page, n);
+        } else {
+            respond_error(c, 404, "no such endpoint");
+        }
+        return;
+    }
+    /* The command: from the path (GET, PUT), or the body (POST). */
+    ext[0] = 0;
+    if (req->method == HM_POST) {
+        const struct http_header *ct = http_header(req, "content-type");
+        if (ct && ct->vlen >= 16 && util_eqci(ct->value, 16, "application/json")) {
+            char err[256];
+            if (!http_decode_json(req->body ? req->body : "", req->body_len, &c->cb, &batch, err,
+                                  sizeof(err))) {
+                respond_error(c, 400, err);
+                return;
+            }
+            {
+                /* A path like /.raw or /7 still chooses the format and db. */
+                struct cmdbuf tmp = {0};
+                if (plen > 1) {
+                    http_decode_path(path, plen, &tmp, &db, ext, sizeof(ext));
+                    if (tmp.ncmd && tmp.argc == 1 && db < 0) {
+                        /* "/7" alone: a db number */
+                        const struct argv_ref *a = &tmp.argv[0];
+                        (void)a;
+                    }
+                }
+                cmdbuf_free(&tmp);
+            }
+        } else {
+            /* Webdis: the body is "CMD/arg1/..." in the URL syntax. */
+            const char *b = req->body ? req->body : "";
+            size_t bl = req->body_len;
+            while (bl && (b[bl - 1] == '\n' || b[bl - 1] == '\r')) bl--;
+            if (!http_decode_path(b, bl, &c->cb, &db, ext, sizeof(ext))) {
+                respond_error(c, 403, "empty command");
+                return;
+            }
+        }
+    } else {
+        if (!http_decode_path(path, plen, &c->cb, &db, ext, sizeof(ext))) {
+            respond_error(c, 403, "empty command");
+            return;
+        }
+        if (req->method == HM_PUT) cmdbuf_add_arg(&c->cb, req->body ? req->body : "", req->body_len, true);
+    }
+    cmdbuf_finish(&c->cb);
+    if (!setup_format(c, ext, q, ql)) return;
+    {
+        const char *v;
+        size_t vl;
+        c->rq.atomic = batch && (v = http_query_get(q, ql, "atomic", &vl)) && vl == 1 && v[0] == '1';
+    }
+    c->rq.batch = batch;
+    c->rq.ncmd = c->cb.ncmd;
+    /* A single disabled command is refused with 403. */
+    if (!batch) {
+        const struct argv_ref *a = &c->cb.argv[0];
+        if (http_command_disabled(a->p, a->n)) {
+            char why[160];
+            snprintf(why, sizeof(why), "command '%.*s' is disabled over HTTP",
+                     (int)(a->n > 64 ? 64 : a->n), a->p);
+            respond_error(c, 403, why);
+            return;
+        }
+    }
+    if (db >= 0) {
+        if (db >= g_store.ndb) {
+            /* As SELECT would answer. */
+            c->rq.active = true;
+            use_sink(c);
+            set_name(c, &c->cb.argv[0]);
+            reply_err(&c->client->reply, E_DB_INDEX);
+            finish_response(c);
+            return;
+        }
+        c->rq.restore_db = c->client->dbid;
+        client_select(c->client, db);
+    }
+    c->rq.active = true;
+    use_sink(c);
+    if (!batch && is_subscribe(&c->cb.argv[0]) && c->rq.fmt == FMT_JSON) {
+        const struct http_header *acc = http_header(req, "accept");
+        c->rq.sse = acc && http_header_has_token(acc, "text/event-stream");
+        start_stream(c);
+        set_name(c, &c->cb.argv[0]);
+        g_http_requests++;
+        kernel_submit(c->client, c->cb.cmd_argc[0], c->cb.argv);
+        /* Commands of the stream's name wrap every message. */
+        return;
+    }
+    if (batch && !c->rq.atomic) obuf_append(&c->js.out, "[", 1);
+    if (c->rq.atomic) run_atomic(c);
+    else run_commands(c, 0);
+}
+
+static void process(struct http_conn *c)
+{
+    size_t off = 0;
+    c->depth++;
+    while (c->state == HC_OPEN && !c->dead && off < c->inlen &&
+           c->out.len - c->out.sent < OUT_HIGH) {
+        struct http_request req;
+        size_t used = 0;
+        enum http_result r = http_parse(&c->parser, c->in + off, c->inlen - off, &req, &used);
+        if (r == HTTP_MORE) {
+            if (c->parser.headers_done && req.expect_continue && !c->sent_continue) {
+                out_fmt(c, "HTTP/1.1 100 Continue\r\n\r\n");
+                c->sent_continue = true;
+            }
+            break;
+        }
+        if (r == HTTP_BAD) {
+            memset(&c->rq, 0, sizeof(c->rq));
+            c->rq.minor = 1;
+            c->rq.keep_alive = false;
+            respond_error(c, c->parser.status, c->parser.error);
+            c->state = HC_CLOSING;
+            off = c->inlen;
+            break;
+        }
+        c->sent_continue = false;
+        handle_request(c, &req, off + used);
+        if (c->dead) {
+            off = c->inlen;
+            break;
+        }
+        off += used;
+        c->req_begin_ms = 0;
+    }
+    if (off) {
+        if (off < c->inlen) memmove(c->in, c->in + off, c->inlen - off);
+        c->inlen -= off;
+    }
+    if (c->inlen && !c->req_begin_ms) c->req_begin_ms = util_mstime();
+    c->depth--;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    ssize_t n;
+    (void)what;
+    if (c->incap - c->inlen < READ_CHUNK) {
+        size_t cap = c->incap ? c->incap * 2 : READ_CHUNK;
+        while (cap - c->inlen < READ_CHUNK) cap *= 2;
+        c->in = xrealloc(c->in, cap);
+        c->incap = cap;
+    }
+    n = read(fd, c->in + c->inlen, c->incap - c->inlen);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        conn_free(c, true);
+        goto done;
+    }
+    if (n < 0) goto done;
+    c->last_io_ms = util_mstime();
+    g_server.net_input_bytes += n;
+    if (c->state == HC_STREAMING) {
+        c->inlen = 0; /* a stream's client has nothing more to say */
+        goto done;
+    }
+    c->inlen += (size_t)n;
+    if (c->inlen > (size_t)g_config.http_max_header + (size_t)g_config.http_max_body + 65536) {
+        memset(&c->rq, 0, sizeof(c->rq));
+        c->rq.minor = 1;
+        respond_error(c, 413, "request too large");
+        c->state = HC_CLOSING;
+        c->inlen = 0;
+    }
+    if (c->inlen && !c->req_begin_ms) c->req_begin_ms = c->last_io_ms;
+    if (c->state == HC_OPEN) process(c);
+    if (c->dead) {
+        conn_free(c, c->fd >= 0);
+        goto done;
+    }
+    if (c->inlen == 0 && c->incap > 4 * READ_CHUNK) {
+        free(c->in);
+        c->in = NULL;
+        c->incap = 0;
+    }
+    if (flush_out(c) && c->out.len - c->out.sent >= OUT_HIGH && c->state != HC_STREAMING) {
+        c->read_paused = true;
+        event_del(c->rev);
+    }
+done:
+    kernel_after_events();
+}
+
+/* Timeouts: header (408), idle keep-alive (silent close), SSE heartbeat. */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    long long now = util_mstime();
+    (void)fd, (void)what;
+    if (c->state == HC_STREAMING) {
+        if (c->rq.sse && now - c->last_beat_ms >= (long long)g_config.http_sse_heartbeat * 1000) {
+            out_str(c, ": keepalive\n\n");
+            c->last_beat_ms = now;
+            flush_out(c);
+        }
+        goto done;
+    }
+    if (c->state == HC_OPEN && c->inlen > 0 && c->req_begin_ms &&
+        now - c->req_begin_ms >= (long long)g_config.http_header_timeout * 1000) {
+        memset(&c->rq, 0, sizeof(c->rq));
+        c->rq.minor = 1;
+        respond_error(c, 408, "request timeout");
+        c->state = HC_CLOSING;
+        c->inlen = 0;
+        flush_out(c);
+        goto done;
+    }
+    if (c->state == HC_OPEN && c->inlen == 0 && c->out.len == 0 && g_config.http_idle_timeout > 0 &&
+        now - c->last_io_ms >= (long long)g_config.http_idle_timeout * 1000) {
+        conn_free(c, true);
+        goto done;
+    }
+done:
+    kernel_after_events();
+}
+
+/* ---- kernel hooks ---- */
+
+static void ad_resume(struct client *cl)
+{
+    struct http_conn *c = cl->conn;
+    if (c->state == HC_PARKED && cl->state == CLIENT_ACTIVE) {
+        c->state = HC_OPEN;
+        /* The parked command has replied: go on with the request's others. */
+        if (c->rq.active) run_commands(c, c->rq.cmd_i + 1);
+    }
+    if (c->state == HC_OPEN) process(c);
+    if (c->dead) {
+        conn_free(c, c->fd >= 0);
+        return;
+    }
+    flush_out(c);
+}
+
+static void ad_flush(struct client *cl)
+{
+    struct http_conn *c = cl->conn;
+    if (c->state != HC_STREAMING && !c->rq.active) {
+        /* A push outside any request (e.g. tracking): nowhere to go. */
+        c->js.out.len = 0;
+        c->js.depth = 0;
+        return;
+    }
+    if (c->depth == 0) flush_out(c);
+}
+
+static void ad_close(struct client *cl, bool after_reply)
+{
+    struct http_conn *c = cl->conn;
+    if (after_reply) {
+        c->rq.keep_alive = false;
+        if (!c->rq.active) c->state = HC_CLOSING;
+        if (c->depth == 0) flush_out(c);
+        return;
+    }
+    if (c->depth > 0) {
+        c->dead = true;
+        return;
+    }
+    conn_free(c, true);
+}
+
+/* ---- life ---- */
+
+static void conn_free(struct http_conn *c, bool close_fd)
+{
+    if (c->rev) event_free(c->rev);
+    if (c->wev) event_free(c->wev);
+    if (c->tev) event_free(c->tev);
+    if (close_fd && c->fd >= 0) close(c->fd);
+    if (c->client) client_free(c->client);
+    free(c->in);
+    obuf_free(&c->out);
+    obuf_free(&c->body);
+    obuf_free(&c->names);
+    obuf_free(&c->bs.out);
+    json_sink_free(&c->js);
+    http_parser_free(&c->parser);
+    cmdbuf_free(&c->cb);
+    free(c);
+}
+
+static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%d", ip, ntohs(s->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%d", ip, ntohs(s->sin6_port));
+    } else {
+        snprintf(buf, len, "unix");
+    }
+}
+
+static void refuse(int fd, int status, const char *why)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf),
+                     "HTTP/1.1 %d %s\r\nServer: Keel/0.1.0\r\nAccess-Control-Allow-Origin: *\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n{\"error\":\"%s\"}",
+                     status, reason(status), strlen(why) + 12, why);
+    ssize_t w = write(fd, buf, (size_t)n);
+    (void)w;
+    close(fd);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int slen,
+                      void *arg)
+{
+    struct http_conn *c;
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof(local);
+    struct http_limits lim;
+    struct timeval tv = {1, 0};
+    int one = 1;
+    (void)l, (void)slen, (void)arg;
+
+    g_server.total_connections++;
+    if (!http_network_allowed(sa)) {
+        refuse(fd, 403, "network not allowed");
+        g_server.rejected_connections++;
+        return;
+    }
+    if (g_clients.count >= g_config.maxclients) {
+        refuse(fd, 503, "max number of clients reached");
+        g_server.rejected_connections++;
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    evutil_make_socket_nonblocking(fd);
+    c = xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    c->state = HC_OPEN;
+    format_addr(sa, c->addr, sizeof(c->addr));
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
+        format_addr((struct sockaddr *)&local, c->laddr, sizeof(c->laddr));
+    lim.max_url = (size_t)g_config.http_max_url;
+    lim.max_header = (size_t)g_config.http_max_header;
+    lim.max_body = (size_t)g_config.http_max_body;
+    http_parser_init(&c->parser, &lim);
+    json_sink_init(&c->js, 2);
+    c->js.begin = js_begin;
+    c->js.end = js_end;
+    c->js.arg = c;
+    c->client = client_new(&http_adapter, c, &json_reply_ops);
+    c->client->reply.ctx = &c->js;
+    /* No password over HTTP means each request proves itself (header or
+     * token): the kernel sees an authenticated client. */
+    c->client->authenticated = true;
+    c->last_io_ms = util_mstime();
+    c->rev = event_new(g_server.base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->wev = event_new(g_server.base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    c->tev = event_new(g_server.base, -1, EV_PERSIST, on_timer, c);
+    event_add(c->rev, NULL);
+    event_add(c->tev, &tv);
+}
+
+bool http_listen(struct event_base *base, const char *bind, int port)
+{
+    char **w;
+    size_t *wl;
+    int n, i, bound = 0;
+    if (port == 0) return true;
+    n = util_split_args(bind, strlen(bind), &w, &wl);
+    if (n <= 0) return false;
+    for (i = 0; i < n && nlisteners < MAX_LISTENERS; i++) {
+        const char *a = w[i];
+        bool optional = a[0] == '-';
+        struct sockaddr_storage ss;
+        int sslen = sizeof(ss);
+        char spec[128];
+        struct evconnlistener *l;
+        if (optional) a++;
+        if (strcmp(a, "*") == 0) snprintf(spec, sizeof(spec), "0.0.0.0:%d", port);
+        else if (strchr(a, ':')) snprintf(spec, sizeof(spec), "[%s]:%d", a, port);
+        else snprintf(spec, sizeof(spec), "%s:%d", a, port);
+        if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+            fprintf(stderr, "keel: bad http-bind address '%s'\n", a);
+            if (optional) continue;
+            util_free_words(w, wl, n);
+            return false;
+        }
+        l = evconnlistener_new_bind(base, on_accept, NULL,
+                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, g_config.tcp_backlog,
+                                    (struct sockaddr *)&ss, sslen);
+        if (!l) {
+            fprintf(stderr, "keel: could not bind HTTP %s: %s\n", spec, strerror(errno));
+            if (optional) continue;
+            util_free_words(w, wl, n);
+            return false;
+        }
+        listeners[nlisteners++] = l;
+        bound++;
+    }
+    util_free_words(w, wl, n);
+    return bound > 0;
+}
+
+void http_shutdown(void)
+{
+    int i;
+    struct client *cl, *next;
+    for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
+    nlisteners = 0;
+    for (cl = g_clients.head; cl; cl = next) {
+        next = cl->next;
+        if (cl->adapter == &http_adapter) {
+            struct http_conn *c = cl->conn;
+            flush_out(c);
+        }
+    }
+    free(commands_json);
+    commands_json = NULL;
+}

@@ -1,0 +1,43 @@
+/* ws_conn.h — the WebSocket adapter (RFC 6455) on the HTTP port: the
+ * upgrade handshake, framing (wslay), and WebSocket clients of the kernel
+ * in two modes:
+ *   JSON mode (GET / or /.json, subprotocol "json"): text frames carry JSON
+ *     commands (["SET","k","v"], {"id":7,"cmd":[...]}, batches, atomic
+ *     batches) and JSON replies of the HTTP adapter's shapes; pushes
+ *     (pub/sub messages, keyspace notifications, tracking invalidations)
+ *     arrive as {"push":[...]} frames. The client speaks RESP3 semantically.
+ *   RESP mode (GET /.raw, subprotocols "resp2" / "resp3"): binary frames
+ *     carry a RESP byte stream both ways.
+ * The HTTP adapter checks network, auth and Origin, then hands the socket
+ * over with ws_accept(). */
+#ifndef KEEL_WS_CONN_H
+#define KEEL_WS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_request;
+
+/* Answer the upgrade request `req` read from fd (101 with
+ * Sec-WebSocket-Accept, or an HTTP error such as 400 for a missing or bad
+ * Sec-WebSocket-Key / Sec-WebSocket-Version). On success the adapter owns
+ * fd from then on and returns true; `rest` holds bytes already read after
+ * the request (the first frames). On failure it has written the error
+ * response, returns false and the caller closes fd. addr/laddr: the peer
+ * and local addresses as CLIENT LIST shows them ("ip:port"). */
+bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
+               const char *rest, size_t rest_len);
+
+/* Close every WebSocket connection (server shutdown): pending output is
+ * written best-effort, followed by a close frame 1001 (going away). */
+void ws_shutdown(void);
+
+/* Sec-WebSocket-Accept for a client key: base64(SHA1(key + GUID)); out
+ * must hold at least 29 bytes (28 + NUL). */
+void ws_accept_key(const char *key, size_t klen, char out[29]);
+
+/* The /_console page (ws_page.c): a self-contained HTML+JS WebSocket
+ * console. */
+const char *ws_page(size_t *len);
+
+#endif

@@ -1,0 +1,233 @@
+/* propagate.c — command propagation to the append-only log (propagate.h):
+ * per-call frames (nested for EXEC), handler rewrites, the pending list of
+ * one top-level call, MULTI/EXEC wrapping, expired keys as DEL. */
+#include "propagate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aof.h"
+#include "kernel.h"
+#include "rdb.h"
+#include "store.h"
+#include "util.h"
+
+bool g_propagate_on;
+
+#define MAX_DEPTH 16
+
+struct frame {
+    long long dirty0;   /* g_store.stats.dirty at the start */
+    long long expired0; /* expirations seen at the start */
+    size_t pend0;       /* pending ops at the start */
+    bool rewritten;     /* the handler chose what to propagate */
+    bool forced;
+};
+
+struct pop {
+    int dbid;
+    size_t off, len;
+};
+
+static struct frame frames[MAX_DEPTH];
+static int depth;
+static long long expired_seen;
+static struct sbuf pend;
+static struct pop *pops;
+static size_t npops, cappops;
+
+void cmd_exec(struct exec *x);
+
+void propagate_format(struct sbuf *out, int argc, const struct argv_ref *argv)
+{
+    char hdr[32];
+    int i, n;
+    n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
+    sbuf_append(out, hdr, (size_t)n);
+    for (i = 0; i < argc; i++) {
+        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", argv[i].n);
+        sbuf_append(out, hdr, (size_t)n);
+        sbuf_append(out, argv[i].p, argv[i].n);
+        sbuf_append(out, "\r\n", 2);
+    }
+}
+
+static void add_pending(int dbid, int argc, const struct argv_ref *argv)
+{
+    size_t off = pend.len;
+    propagate_format(&pend, argc, argv);
+    if (npops == cappops) {
+        cappops = cappops ? cappops * 2 : 16;
+        pops = xrealloc(pops, sizeof(*pops) * cappops);
+    }
+    pops[npops].dbid = dbid;
+    pops[npops].off = off;
+    pops[npops].len = pend.len - off;
+    npops++;
+}
+
+static struct frame *top(void)
+{
+    return depth > 0 && depth <= MAX_DEPTH ? &frames[depth - 1] : NULL;
+}
+
+void propagate_rewrite(struct exec *x, int argc, const struct argv_ref *argv)
+{
+    struct frame *f = top();
+    if (!g_propagate_on || !f) return;
+    f->rewritten = true;
+    if (argc > 0) add_pending(x->db->id, argc, argv);
+}
+
+void propagate_rewritev(struct exec *x, int argc, ...)
+{
+    struct argv_ref v[16];
+    va_list ap;
+    int i;
+    if (!g_propagate_on || argc > 16) return;
+    va_start(ap, argc);
+    for (i = 0; i < argc; i++) {
+        v[i].p = va_arg(ap, const char *);
+        v[i].n = va_arg(ap, size_t);
+    }
+    va_end(ap);
+    propagate_rewrite(x, argc, v);
+}
+
+void propagate_set_pxat(struct exec *x, const char *key, size_t klen, const char *val, size_t vlen,
+                        long long when)
+{
+    char ms[24];
+    int l;
+    if (!g_propagate_on) return;
+    l = util_ll2str(ms, when);
+    propagate_rewritev(x, 5, "SET", (size_t)3, key, klen, val, vlen, "PXAT", (size_t)4, ms,
+                       (size_t)l);
+}
+
+void propagate_pexpireat(struct exec *x, const char *key, size_t klen, long long when)
+{
+    char ms[24];
+    int l;
+    if (!g_propagate_on) return;
+    l = util_ll2str(ms, when);
+    propagate_rewritev(x, 3, "PEXPIREAT", (size_t)9, key, klen, ms, (size_t)l);
+}
+
+void propagate_as_pexpireat(struct exec *x, long long when)
+{
+    struct argv_ref v[8];
+    char ms[24];
+    int i, n = x->argc < 8 ? x->argc : 8;
+    if (!g_propagate_on || n < 3) return;
+    if (util_eqci(x->argv[0].p, x->argv[0].n, "pexpireat")) return; /* already absolute */
+    for (i = 0; i < n; i++)
+        v[i] = x->argv[i];
+    v[0].p = "PEXPIREAT";
+    v[0].n = 9;
+    v[2].p = ms;
+    v[2].n = (size_t)util_ll2str(ms, when);
+    propagate_rewrite(x, n, v);
+}
+
+void propagate_prevent(struct exec *x)
+{
+    struct frame *f = top();
+    (void)x;
+    if (f) f->rewritten = true;
+}
+
+void propagate_force(struct exec *x)
+{
+    struct frame *f = top();
+    (void)x;
+    if (f) f->forced = true;
+}
+
+void propagate_call_begin(void)
+{
+    if (depth < MAX_DEPTH) {
+        struct frame *f = &frames[depth];
+        f->dirty0 = g_store.stats.dirty;
+        f->expired0 = expired_seen;
+        f->pend0 = npops;
+        f->rewritten = f->forced = false;
+    }
+    depth++;
+}
+
+static void emit_pending(void)
+{
+    static const struct argv_ref multi = {"MULTI", 5}, exec = {"EXEC", 4};
+    size_t i;
+    if (npops == 0) return;
+    if (npops > 1) {
+        struct sbuf b;
+        sbuf_init(&b);
+        propagate_format(&b, 1, &multi);
+        aof_feed(pops[0].dbid, b.p, b.len);
+        sbuf_free(&b);
+    }
+    for (i = 0; i < npops; i++)
+        aof_feed(pops[i].dbid, pend.p + pops[i].off, pops[i].len);
+    if (npops > 1) {
+        struct sbuf b;
+        sbuf_init(&b);
+        propagate_format(&b, 1, &exec);
+        aof_feed(-1, b.p, b.len);
+        sbuf_free(&b);
+    }
+    npops = 0;
+    pend.len = 0;
+    if (pend.cap > 1024 * 1024) {
+        sbuf_free(&pend);
+        sbuf_init(&pend);
+    }
+}
+
+void propagate_call_end(struct exec *x)
+{
+    struct frame *f;
+    depth--;
+    if (depth >= MAX_DEPTH) return;
+    f = &frames[depth];
+    if (g_propagate_on) {
+        long long delta = (g_store.stats.dirty - f->dirty0) - (expired_seen - f->expired0);
+        if (x->cmd->fn == cmd_exec) {
+            /* EXEC itself is never propagated: its commands were. */
+        } else if (delta > 0 || f->forced) {
+            if (!f->rewritten) add_pending(x->db->id, x->argc, x->argv);
+        } else {
+            /* Nothing changed: drop what the handler prepared. */
+            if (npops > f->pend0) {
+                pend.len = pops[f->pend0].off;
+                npops = f->pend0;
+            }
+        }
+    }
+    if (depth == 0) {
+        if (g_propagate_on) emit_pending();
+        npops = 0;
+        pend.len = 0;
+    }
+}
+
+void propagate_observer(const struct store_event *ev, void *priv)
+{
+    struct argv_ref v[2];
+    struct sbuf b;
+    (void)priv;
+    if (ev->klass != NOTIFY_EXPIRED || !ev->key) return;
+    expired_seen++;
+    if (!g_propagate_on) return;
+    v[0].p = "DEL";
+    v[0].n = 3;
+    v[1].p = ev->key;
+    v[1].n = ev->klen;
+    sbuf_init(&b);
+    propagate_format(&b, 2, v);
+    aof_feed(ev->db->id, b.p, b.len);
+    sbuf_free(&b);
+}

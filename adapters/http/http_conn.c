@@ -36,6 +36,7 @@
 #include "../../core/server.h"
 #include "../../core/store.h"
 #include "../../core/util.h"
+#include "../net.h"
 #include "../resp/resp_encode.h"
 #include "http_access.h"
 #include "http_format.h"
@@ -1183,22 +1184,6 @@ static void conn_free(struct http_conn *c, bool close_fd)
     free(c);
 }
 
-static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-        snprintf(buf, len, "%s:%d", ip, ntohs(s->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-        snprintf(buf, len, "%s:%d", ip, ntohs(s->sin6_port));
-    } else {
-        snprintf(buf, len, "unix");
-    }
-}
-
 static void refuse(int fd, int status, const char *why)
 {
     char buf[256];
@@ -1212,12 +1197,9 @@ static void refuse(int fd, int status, const char *why)
     close(fd);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int slen,
-                      void *arg)
+static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
 {
     struct http_conn *c;
-    struct sockaddr_storage local;
-    socklen_t llen = sizeof(local);
     struct http_limits lim;
     struct timeval tv = {1, 0};
     int one = 1;
@@ -1239,9 +1221,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c = xcalloc(1, sizeof(*c));
     c->fd = fd;
     c->state = HC_OPEN;
-    format_addr(sa, c->addr, sizeof(c->addr));
-    if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
-        format_addr((struct sockaddr *)&local, c->laddr, sizeof(c->laddr));
+    net_describe_fd(fd, sa, c->addr, sizeof(c->addr), c->laddr, sizeof(c->laddr));
     lim.max_url = (size_t)g_config.http_max_url;
     lim.max_header = (size_t)g_config.http_max_header;
     lim.max_body = (size_t)g_config.http_max_body;
@@ -1265,43 +1245,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 bool http_listen(struct event_base *base, const char *bind, int port)
 {
-    char **w;
-    size_t *wl;
-    int n, i, bound = 0;
-    if (port == 0) return true;
-    n = util_split_args(bind, strlen(bind), &w, &wl);
-    if (n <= 0) return false;
-    for (i = 0; i < n && nlisteners < MAX_LISTENERS; i++) {
-        const char *a = w[i];
-        bool optional = a[0] == '-';
-        struct sockaddr_storage ss;
-        int sslen = sizeof(ss);
-        char spec[128];
-        struct evconnlistener *l;
-        if (optional) a++;
-        if (strcmp(a, "*") == 0) snprintf(spec, sizeof(spec), "0.0.0.0:%d", port);
-        else if (strchr(a, ':')) snprintf(spec, sizeof(spec), "[%s]:%d", a, port);
-        else snprintf(spec, sizeof(spec), "%s:%d", a, port);
-        if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-            fprintf(stderr, "keel: bad http-bind address '%s'\n", a);
-            if (optional) continue;
-            util_free_words(w, wl, n);
-            return false;
-        }
-        l = evconnlistener_new_bind(base, on_accept, NULL,
-                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, g_config.tcp_backlog,
-                                    (struct sockaddr *)&ss, sslen);
-        if (!l) {
-            fprintf(stderr, "keel: could not bind HTTP %s: %s\n", spec, strerror(errno));
-            if (optional) continue;
-            util_free_words(w, wl, n);
-            return false;
-        }
-        listeners[nlisteners++] = l;
-        bound++;
-    }
-    util_free_words(w, wl, n);
-    return bound > 0;
+    return net_listen(base, bind, port, on_accept, listeners, &nlisteners, MAX_LISTENERS, "HTTP");
 }
 
 void http_shutdown(void)

@@ -27,6 +27,7 @@
 #include "../../core/pubsub.h"
 #include "../../core/server.h"
 #include "../../core/util.h"
+#include "../net.h"
 #include "resp_encode.h"
 #include "resp_parse.h"
 
@@ -309,31 +310,9 @@ static void conn_free(struct resp_conn *c)
     free(c);
 }
 
-static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-        port = ntohs(s->sin_port);
-        snprintf(buf, len, "%s:%d", ip, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-        port = ntohs(s->sin6_port);
-        snprintf(buf, len, "%s:%d", ip, port);
-    } else {
-        snprintf(buf, len, "unix");
-    }
-}
-
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int slen,
-                      void *arg)
+static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
 {
     struct resp_conn *c;
-    struct sockaddr_storage local;
-    socklen_t llen = sizeof(local);
     int one = 1;
     (void)l, (void)slen, (void)arg;
 
@@ -352,9 +331,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c = xcalloc(1, sizeof(*c));
     c->fd = fd;
     c->state = CONN_OPEN;
-    format_addr(sa, c->addr, sizeof(c->addr));
-    if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
-        format_addr((struct sockaddr *)&local, c->laddr, sizeof(c->laddr));
+    net_describe_fd(fd, sa, c->addr, sizeof(c->addr), c->laddr, sizeof(c->laddr));
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
     c->client = client_new(&resp_adapter, c, &resp_reply_ops);
     c->client->reply.ctx = &c->out;
@@ -365,46 +342,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 bool resp_listen(struct event_base *base, const char *bind, int port)
 {
-    char **w;
-    size_t *wl;
-    int n, i;
-    if (port == 0) return true;
-    n = util_split_args(bind, strlen(bind), &w, &wl);
-    if (n <= 0) return false;
-    for (i = 0; i < n && nlisteners < MAX_LISTENERS; i++) {
-        const char *a = w[i];
-        bool optional = a[0] == '-';
-        struct sockaddr_storage ss;
-        int sslen = sizeof(ss);
-        char spec[128];
-        struct evconnlistener *l;
-        if (optional) a++;
-        if (strchr(a, ':')) snprintf(spec, sizeof(spec), "[%s]:%d", a, port);
-        else snprintf(spec, sizeof(spec), "%s:%d", a, port);
-        if (strcmp(a, "*") == 0) snprintf(spec, sizeof(spec), "0.0.0.0:%d", port);
-        if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-            fprintf(stderr, "keel: bad bind address '%s'\n", a);
-            if (!optional) {
-                util_free_words(w, wl, n);
-                return false;
-            }
-            continue;
-        }
-        l = evconnlistener_new_bind(base, on_accept, NULL,
-                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, g_config.tcp_backlog,
-                                    (struct sockaddr *)&ss, sslen);
-        if (!l) {
-            fprintf(stderr, "keel: could not bind %s: %s\n", spec, strerror(errno));
-            if (!optional) {
-                util_free_words(w, wl, n);
-                return false;
-            }
-            continue;
-        }
-        listeners[nlisteners++] = l;
-    }
-    util_free_words(w, wl, n);
-    return nlisteners > 0;
+    return net_listen(base, bind, port, on_accept, listeners, &nlisteners, MAX_LISTENERS, "RESP");
 }
 
 void resp_shutdown(void)

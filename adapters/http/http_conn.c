@@ -49,6 +49,7 @@
 bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
                const char *rest, size_t rest_len) __attribute__((weak));
 const char *ws_page(size_t *len) __attribute__((weak));
+void ws_shutdown(void) __attribute__((weak));
 
 enum conn_state { HC_OPEN, HC_PARKED, HC_STREAMING, HC_CLOSING };
 
@@ -1254,12 +1255,10 @@ void http_shutdown(void)
     struct client *cl, *next;
     for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
     nlisteners = 0;
+    if (ws_shutdown) ws_shutdown(); /* WebSocket clients get their 1001 close */
     for (cl = g_clients.head; cl; cl = next) {
         next = cl->next;
-        if (cl->adapter == &http_adapter) {
-            struct http_conn *c = cl->conn;
-            flush_out(c);
-        }
+        if (cl->adapter == &http_adapter && flush_out(cl->conn)) conn_free(cl->conn, true);
     }
     free(commands_json);
     commands_json = NULL;

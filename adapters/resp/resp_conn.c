@@ -347,17 +347,13 @@ bool resp_listen(struct event_base *base, const char *bind, int port)
 
 void resp_shutdown(void)
 {
+    struct client *cl, *next;
     int i;
     for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
     nlisteners = 0;
-    while (g_clients.head) {
-        struct client *cl = g_clients.head;
-        if (cl->adapter == &resp_adapter) {
-            struct resp_conn *c = cl->conn;
-            flush_out(c);
-            if (g_clients.head == cl) conn_free(c);
-        } else {
-            break;
-        }
+    for (cl = g_clients.head; cl; cl = next) {
+        next = cl->next;
+        /* What is pending goes out, as far as the socket takes it. */
+        if (cl->adapter == &resp_adapter && flush_out(cl->conn)) conn_free(cl->conn);
     }
 }

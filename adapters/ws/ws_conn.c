@@ -33,7 +33,22 @@
  *                                        -> {"push":["message","chan","hi"]},
  *                                           {"push":["invalidate",["k"]]}
  * A command whose reply has several top-level values (SUBSCRIBE a b) gets
- * one frame (or batch entry) per value. */
+ * one frame (or batch entry) per value. A push that arrives while a batch
+ * runs is sent in its own frame, before the batch's. The client is RESP3
+ * (maps are objects, doubles numbers, pushes allowed while subscribed).
+ *
+ * RESP mode (/.raw: RESP2 until HELLO 3; subprotocols resp2/resp3): the
+ * payloads of all data messages form one RESP stream, parsed as the RESP
+ * adapter does; each write of replies is one binary frame.
+ *
+ * Backpressure: one round of processing stops at WS_OUT_BATCH bytes of
+ * output; if the peer does not take them, reading its requests stops until
+ * it does (TCP pushes back on the sender), so a client that pipelines
+ * without reading holds a bounded amount of memory. Output the client did
+ * not ask for (pushes), and any single reply, are bounded by
+ * client-output-buffer-limit (the pubsub class for subscribed clients):
+ * past it the client is freed and the connection closed with 1008. Queued
+ * input of a parked client is bounded by client-query-buffer-limit (1008). */
 #include "ws_conn.h"
 
 #include <errno.h>
@@ -86,7 +101,8 @@ struct job {
     bool exec_array;  /* atomic: EXEC answered an array: its elements follow */
     bool exec_other;  /* atomic: EXEC answered an error or null (in body) */
     int exec_idx;
-    char *id; /* the request's id as raw JSON text (NULL: none) */
+    char *id; /* the request's id as raw JSON text (NULL: none): idbuf or malloc'd */
+    char idbuf[48];
     size_t idlen;
     struct obuf body; /* batch: the entries so far */
     int nentries;
@@ -108,10 +124,10 @@ struct ws_conn {
     size_t inq_done; /* end of the last complete message (a partial one may follow) */
     /* the message being received (wslay does not buffer: frames are
      * reassembled straight into inq or qbuf) */
-    bool rx_data;   /* the message in progress is one we keep */
-    bool rx_ctrl;   /* the frame in progress is a control frame (wslay's) */
+    bool rx_data;    /* the message in progress is one we keep */
+    bool rx_ctrl;    /* the frame in progress is a control frame (wslay's) */
     uint64_t rx_len; /* bytes of the message so far */
-    size_t rx_hdr;  /* JSON: its header's offset in inq */
+    size_t rx_hdr;   /* JSON: its header's offset in inq */
     struct json_sink js;
     struct reply_ops jops; /* json_reply_ops with EXEC's array intercepted */
     struct job job;
@@ -242,11 +258,23 @@ static void frame_header(struct obuf *o, unsigned opcode, size_t n)
 static void emit(struct ws_conn *c, unsigned opcode, const char *a, size_t an, const char *b,
                  size_t bn, const char *d, size_t dn)
 {
+    struct obuf *o = &c->out;
+    size_t n = an + bn + dn;
+    char *p;
     if (c->close_queued) return;
-    frame_header(&c->out, opcode, an + bn + dn);
-    if (an) obuf_append(&c->out, a, an);
-    if (bn) obuf_append(&c->out, b, bn);
-    if (dn) obuf_append(&c->out, d, dn);
+    frame_header(o, opcode, n);
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 16384;
+        while (cap < o->len + n)
+            cap *= 2;
+        o->buf = xrealloc(o->buf, cap);
+        o->cap = cap;
+    }
+    p = o->buf + o->len;
+    if (an) memcpy(p, a, an);
+    if (bn) memcpy(p + an, b, bn);
+    if (dn) memcpy(p + an + bn, d, dn);
+    o->len += n;
 }
 
 /* Size of the frame starting at off in the output buffer. */
@@ -295,7 +323,7 @@ static void reset_job(struct ws_conn *c)
 {
     struct job *j = &c->job;
     j->active = false;
-    free(j->id);
+    if (j->id != j->idbuf) free(j->id);
     j->id = NULL;
     j->idlen = 0;
     j->body.len = 0;
@@ -473,6 +501,22 @@ static const struct argv_ref *cmd_name(struct ws_conn *c, int k)
 /* {"<name>": */
 static void name_prefix(struct obuf *o, const struct argv_ref *name)
 {
+    char buf[72];
+    size_t i;
+    if (name->n <= 64) {
+        /* The usual case, a plain ASCII name: no escaping, one append. */
+        for (i = 0; i < name->n; i++) {
+            unsigned char ch = (unsigned char)name->p[i];
+            if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') break;
+        }
+        if (i == name->n) {
+            buf[0] = '{', buf[1] = '"';
+            memcpy(buf + 2, name->p, name->n);
+            buf[2 + name->n] = '"', buf[3 + name->n] = ':';
+            obuf_append(o, buf, name->n + 4);
+            return;
+        }
+    }
     obuf_append(o, "{", 1);
     json_put_string_lossy(o, name->p, name->n);
     obuf_append(o, ":", 1);
@@ -481,6 +525,14 @@ static void name_prefix(struct obuf *o, const struct argv_ref *name)
 /* {"id":<id>,"reply": */
 static void id_prefix(struct ws_conn *c, struct obuf *o)
 {
+    char buf[6 + sizeof(c->job.idbuf) + 9];
+    if (c->job.idlen <= sizeof(c->job.idbuf)) {
+        memcpy(buf, "{\"id\":", 6);
+        memcpy(buf + 6, c->job.id, c->job.idlen);
+        memcpy(buf + 6 + c->job.idlen, ",\"reply\":", 9);
+        obuf_append(o, buf, c->job.idlen + 15);
+        return;
+    }
     obuf_append(o, "{\"id\":", 6);
     obuf_append(o, c->job.id, c->job.idlen);
     obuf_append(o, ",\"reply\":", 9);
@@ -1010,7 +1062,7 @@ static bool job_start(struct ws_conn *c, const char *msg, size_t len)
         }
     }
     if (id) {
-        j->id = xmalloc(idlen);
+        j->id = idlen <= sizeof(j->idbuf) ? j->idbuf : xmalloc(idlen);
         memcpy(j->id, id, idlen);
         j->idlen = idlen;
     }
@@ -1193,7 +1245,10 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     return (ssize_t)n;
 }
 
-static bool rx_keep(struct ws_conn *c) { return c->state != CONN_CLOSING && c->client; }
+static bool rx_keep(struct ws_conn *c)
+{
+    return c->state != CONN_CLOSING && c->client;
+}
 
 static void check_query_limit(struct ws_conn *c)
 {
@@ -1217,11 +1272,10 @@ static void cb_frame_start(wslay_event_context_ptr ctx,
         c->rx_len = 0;
         c->rx_data = rx_keep(c);
         if (c->rx_data && c->mode == WS_JSON) {
-            size_t zero = 0;
-            char bin = arg->opcode == WSLAY_BINARY_FRAME;
+            char hdr[sizeof(size_t) + 1] = {0};
+            hdr[sizeof(size_t)] = arg->opcode == WSLAY_BINARY_FRAME;
             c->rx_hdr = c->inq.len;
-            obuf_append(&c->inq, (const char *)&zero, sizeof(zero));
-            obuf_append(&c->inq, &bin, 1);
+            obuf_append(&c->inq, hdr, sizeof(hdr));
         }
     }
     /* wslay checks each frame's length; the whole message is checked here. */
@@ -1482,8 +1536,8 @@ static const char *pick_protocol(const struct http_request *req)
 bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
                const char *rest, size_t rest_len)
 {
-    static const struct wslay_event_callbacks cbs = {
-        cb_recv, cb_send, NULL, cb_frame_start, cb_frame_chunk, NULL, cb_msg};
+    static const struct wslay_event_callbacks cbs = {cb_recv,        cb_send, NULL,  cb_frame_start,
+                                                     cb_frame_chunk, NULL,    cb_msg};
     const struct http_header *key = http_header(req, "Sec-WebSocket-Key");
     const struct http_header *ver = http_header(req, "Sec-WebSocket-Version");
     size_t plen = target_path(req);

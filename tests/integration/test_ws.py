@@ -243,6 +243,27 @@ def test_handshake_rfc_example_key(srv):
     s.close()
 
 
+def test_frames_sent_with_the_handshake(srv):
+    """Frames in the same packet as the upgrade request (bytes the HTTP
+    adapter read past the request) are the first messages."""
+    probe = RawWS.__new__(RawWS)
+    frames = probe.frame(1, '["SET","early","1"]') + probe.frame(1, '["GET","early"]')
+    s = socket.create_connection((HOST, srv.http), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+              + frames)
+    w = RawWS.__new__(RawWS)
+    w.sock, w.timeout, w.buf = s, 5.0, b""
+    w._fill(4, time.monotonic() + 5)
+    while b"\r\n\r\n" not in w.buf:
+        w._fill(len(w.buf) + 1, time.monotonic() + 5)
+    head, _, w.buf = w.buf.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert w.recv_json() == {"SET": [True, "OK"]}
+    assert w.recv_json() == {"GET": "1"}
+    w.close()
+
+
 @pytest.mark.parametrize("headers", [
     {"Sec-WebSocket-Key": None},
     {"Sec-WebSocket-Key": "short"},
@@ -513,6 +534,18 @@ def test_binary_frame_in_json_mode(srv):
     w = RawWS(srv.http)
     w.send(2, b'["ECHO","hi"]')
     assert w.recv_json() == {"ECHO": "hi"}
+    # JSON is UTF-8: a binary message that is not gets an error, not a close
+    w.send(2, b'["ECHO","\xff"]')
+    assert "UTF-8" in w.recv_json()["error"]
+    w.send(2, b'["ECHO","ok"]')
+    assert w.recv_json() == {"ECHO": "ok"}
+    w.close()
+
+
+def test_firefox_style_connection_header(srv):
+    w = RawWS(srv.http, headers={"Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket"})
+    w.send_json(["PING"])
+    assert w.recv_json() == {"PING": [True, "PONG"]}
     w.close()
 
 
@@ -590,6 +623,55 @@ def test_blpop_woken_by_another_client(srv):
     ws.close()
 
 
+def test_client_pause_parks_and_resumes(srv):
+    ws = ws_connect(srv)
+    resp(srv, "CLIENT", "PAUSE", "300", "WRITE")
+    t0 = time.monotonic()
+    ws.send(json.dumps({"id": 1, "cmd": ["SET", "p", "1"]}))
+    ws.send(json.dumps({"id": 2, "cmd": ["GET", "p"]}))
+    assert json.loads(ws.recv()) == {"id": 1, "reply": [True, "OK"]}
+    assert time.monotonic() - t0 > 0.2
+    assert json.loads(ws.recv()) == {"id": 2, "reply": "1"}
+    # an atomic batch waits for the pause too (EXEC is a write)
+    resp(srv, "CLIENT", "PAUSE", "200", "WRITE")
+    assert call(ws, {"batch": [["INCR", "p"], ["INCR", "p"]], "atomic": True}) == [
+        {"INCR": 2}, {"INCR": 3}]
+    ws.close()
+
+
+def test_reset_and_hello_in_json_mode(srv):
+    ws = ws_connect(srv)
+    assert call(ws, ["SUBSCRIBE", "r"]) == {"SUBSCRIBE": ["subscribe", "r", 1]}
+    assert call(ws, ["RESET"]) == {"RESET": [True, "RESET"]}
+    assert resp(srv, "PUBSUB", "NUMSUB", "r") == [b"r", 0]
+    hello = call(ws, ["HELLO", 3])["HELLO"]
+    assert hello["proto"] == 3 and hello["server"] == "redis"
+    assert call(ws, ["ZADD", "z", 2.5, "m"]) == {"ZADD": 1}
+    assert call(ws, ["ZSCORE", "z", "m"]) == {"ZSCORE": 2.5}
+    ws.close()
+
+
+def test_query_buffer_limit_while_parked(srv):
+    resp(srv, "CONFIG", "SET", "client-query-buffer-limit", "1mb")
+    try:
+        w = RawWS(srv.http)
+        w.send_json(["BLPOP", "never", 0])
+        assert wait_for(lambda: "cmd=blpop" in client_list(srv))
+        chunk = w.frame(1, json.dumps(["SET", "k", "x" * 100000]))
+        try:
+            for _ in range(20):
+                w.sock.sendall(chunk)
+        except OSError:
+            pass
+        code, reason = w.recv_close()
+        assert code == 1008 and "query buffer" in reason
+        w.close()
+        assert wait_for(lambda: "cmd=blpop" not in client_list(srv))
+        assert "blocked_clients:0" in resp(srv, "INFO", "clients").decode()
+    finally:
+        resp(srv, "CONFIG", "SET", "client-query-buffer-limit", "1gb")
+
+
 def test_disconnect_while_blocked_leaves_nothing(srv):
     for _ in range(3):
         w = RawWS(srv.http)
@@ -636,6 +718,21 @@ def test_client_list_shows_ws_clients(srv):
     me = call(ws, ["CLIENT", "INFO"])["CLIENT"]
     assert "name=dash" in me and "addr=127.0.0.1:" in me
     ws.close()
+
+
+def test_metrics_count_ws_clients(srv):
+    import urllib.request
+    ws = ws_connect(srv)
+    assert call(ws, ["PING"]) == {"PING": [True, "PONG"]}
+
+    def ws_count():
+        text = urllib.request.urlopen("http://%s:%d/_metrics" % (HOST, srv.http), timeout=5).read()
+        line = [ln for ln in text.splitlines() if ln.startswith(b'redis_connected_clients{protocol="ws"}')]
+        return int(line[0].split()[-1])
+
+    assert wait_for(lambda: ws_count() == 1)
+    ws.close()
+    assert wait_for(lambda: ws_count() == 0)
 
 
 def test_quit_closes_with_1000(srv):
@@ -757,6 +854,41 @@ def test_protocol_errors_close_1002(srv, frame):
     assert w.recv_close()[0] == 1002
     w.close()
     assert resp(srv, "PING") == b"PONG"
+
+
+def test_random_frames_do_not_hurt_the_server(srv):
+    """Random frame sequences (any opcode, RSV bits, fragmentation, masking,
+    lengths, JSON-ish and garbage payloads) on many connections: the server
+    answers or closes each one, and stays healthy (sanitizers watch)."""
+    import random
+    rnd = random.Random(66)
+    payloads = [b'["PING"]', b'{"id":1,"cmd":["GET","k"]}', b'[["SET","k","v"],["GET","k"]]',
+                b'{"batch":[["INCR","n"]],"atomic":true}', b'["SUBSCRIBE","c"]', b"[", b"",
+                b'["BLPOP","q",0.01]', b'\xff\xfe', b"*1\r\n$4\r\nPING\r\n", b"x" * 300,
+                b'["CLIENT","TRACKING","on"]', b'["QUIT"]', b'{"id":[],"cmd":1}']
+    for conn in range(60):
+        path = rnd.choice(["/", "/.json", "/.raw"])
+        w = RawWS(srv.http, path=path)
+        data = b""
+        for _ in range(rnd.randint(1, 12)):
+            op = rnd.choice([0, 1, 1, 1, 2, 2, 3, 8, 9, 10, 11])
+            pl = rnd.choice(payloads)
+            if rnd.random() < 0.2:
+                pl = bytes(rnd.randrange(256) for _ in range(rnd.randint(0, 40)))
+            data += w.frame(op, pl, fin=rnd.random() < 0.8, mask=rnd.random() < 0.95,
+                            rsv=rnd.choice([0, 0, 0, 0, 1, 4]))
+        if rnd.random() < 0.2:
+            data = data[:rnd.randint(0, len(data))]
+        try:
+            w.sock.sendall(data)
+            w.sock.settimeout(0.2)
+            while w.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        w.close()
+    assert resp(srv, "PING") == b"PONG"
+    assert wait_for(lambda: "laddr=127.0.0.1:%d" % srv.http not in client_list(srv))
 
 
 # --------------------------------------------------------------------------
@@ -887,57 +1019,46 @@ def test_client_not_reading_replies_is_held_back(srv):
     w = RawWS(srv.http)
     w.send_json(["CLIENT", "SETNAME", "nonreader"])
     assert w.recv_json() == {"CLIENT": [True, "OK"]}
-    w.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
     n = 3000
     seen = {}
 
     def reader():
         time.sleep(1.0)
-        line = [ln for ln in client_list(srv).splitlines() if "name=nonreader" in ln][0]
-        seen["line"] = line
-        buf, pos, got = bytearray(w.buf), 0, 0
-        w.sock.settimeout(30)
-        while got < n:
-            while True:
-                if len(buf) - pos < 4:
-                    break
-                ln = buf[pos + 1] & 0x7F
-                hl = 2
-                if ln == 126:
-                    ln, hl = struct.unpack("!H", bytes(buf[pos + 2:pos + 4]))[0], 4
-                elif ln == 127:
-                    ln, hl = struct.unpack("!Q", bytes(buf[pos + 2:pos + 10]))[0], 10
-                if len(buf) - pos < hl + ln:
-                    break
-                assert buf[pos] == 0x81, bytes(buf[pos:pos + 40])
-                assert ln == len('{"GET":""}') + len(value)
-                pos += hl + ln
+        seen["line"] = [ln for ln in client_list(srv).splitlines() if "name=nonreader" in ln][0]
+        got = 0
+        try:
+            while got < n:
+                fin, op, payload, _ = w.recv_frame(10)
+                assert payload == b'{"GET":"' + value.encode() + b'"}'
                 got += 1
-            if got >= n:
-                break
-            if pos > 1 << 20:
-                del buf[:pos]
-                pos = 0
-            try:
-                d = w.sock.recv(1 << 20)
-            except OSError as e:
-                seen["err"] = "%r after %d replies" % (e, got)
-                break
-            if not d:
-                break
-            buf += d
-        seen["got"] = got
+        finally:
+            seen["got"] = got
 
-    t = threading.Thread(target=reader)
+    t = threading.Thread(target=reader, daemon=True)
     t.start()
-    w.sock.settimeout(30)
     w.sock.sendall(w.frame(1, '["GET","big"]') * n)
-    t.join(40)
+    t.join(30)
     fields = dict(kv.split("=", 1) for kv in seen["line"].split(" ") if "=" in kv)
     # held back: far less than the 30 MB the requests ask for
     assert int(fields["omem"]) + int(fields["qbuf"]) < 4 << 20, seen["line"]
     assert seen["got"] == n, seen
     w.close()
+
+
+def test_reply_over_hard_limit_closed_1008(srv):
+    resp(srv, "CONFIG", "SET", "client-output-buffer-limit", "normal 1048576 0 0")
+    try:
+        resp(srv, "SET", "huge", "x" * (2 << 20))
+        w = RawWS(srv.http)
+        w.send_json(["GET", "huge"])
+        code, reason = w.recv_close(timeout=10)
+        assert code == 1008 and "output buffer" in reason
+        w.close()
+        ws = ws_connect(srv)  # the server carries on
+        assert call(ws, ["STRLEN", "huge"]) == {"STRLEN": 2 << 20}
+        ws.close()
+    finally:
+        resp(srv, "CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
 
 
 # --------------------------------------------------------------------------

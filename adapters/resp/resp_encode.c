@@ -8,21 +8,17 @@
 
 #include "../../core/util.h"
 
-static inline void reserve(struct obuf *o, size_t n)
+void obuf_grow(struct obuf *o, size_t n)
 {
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 16384;
-        while (cap < o->len + n) cap *= 2;
-        o->buf = xrealloc(o->buf, cap);
-        o->cap = cap;
-    }
+    size_t cap = o->cap ? o->cap : 16384;
+    while (cap < o->len + n) cap *= 2;
+    o->buf = xrealloc(o->buf, cap);
+    o->cap = cap;
 }
 
-void obuf_append(struct obuf *o, const char *p, size_t n)
+static inline void reserve(struct obuf *o, size_t n)
 {
-    reserve(o, n);
-    memcpy(o->buf + o->len, p, n);
-    o->len += n;
+    if (o->len + n > o->cap) obuf_grow(o, n);
 }
 
 void obuf_free(struct obuf *o)

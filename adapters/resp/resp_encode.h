@@ -16,7 +16,15 @@ struct obuf {
 
 extern const struct reply_ops resp_reply_ops; /* ctx: struct obuf * */
 
-void obuf_append(struct obuf *o, const char *p, size_t n);
+/* Make room for n more bytes (the slow path of obuf_append). */
+void obuf_grow(struct obuf *o, size_t n);
+/* Inline: adapters append many small pieces per reply. */
+static inline void obuf_append(struct obuf *o, const char *p, size_t n)
+{
+    if (o->cap - o->len < n) obuf_grow(o, n);
+    if (n) __builtin_memcpy(o->buf + o->len, p, n);
+    o->len += n;
+}
 void obuf_free(struct obuf *o);
 
 #endif

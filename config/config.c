@@ -287,8 +287,11 @@ static const char *set_dir(const struct config_entry *e, const char *v)
     return NULL;
 }
 
+unsigned long g_config_version; /* bumped by every set: caches of parsed values compare it */
+
 static const char *set_entry(const struct config_entry *e, const char *v)
 {
+    g_config_version++;
     static char err[512];
     long long n;
     switch (e->type) {

@@ -69,6 +69,9 @@ struct keel_config {
 };
 
 extern struct keel_config g_config;
+/* Changes whenever any entry is set (modules that cache a parsed value
+ * compare it instead of re-reading the text). */
+extern unsigned long g_config_version;
 extern char *g_config_file; /* absolute path, or NULL */
 
 enum config_type { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_STRING, CT_ENUM, CT_SPECIAL };

@@ -234,6 +234,7 @@ static struct {
     char **w;
     size_t *wl;
     int n;
+    unsigned long version;
 } disabled;
 
 bool http_command_disabled(const char *name, size_t n)
@@ -241,13 +242,14 @@ bool http_command_disabled(const char *name, size_t n)
     const char *s = g_config.http_disabled_commands ? g_config.http_disabled_commands : "";
     int i;
     if (n == 0) return false;
-    if (!disabled.text || strcmp(disabled.text, s) != 0) {
+    if (disabled.version != g_config_version && (!disabled.text || strcmp(disabled.text, s) != 0)) {
         if (disabled.n > 0) util_free_words(disabled.w, disabled.wl, disabled.n);
         free(disabled.text);
         disabled.text = xstrdup(s);
         disabled.n = util_split_args(s, strlen(s), &disabled.w, &disabled.wl);
         if (disabled.n < 0) disabled.n = 0;
     }
+    disabled.version = g_config_version;
     for (i = 0; i < disabled.n; i++)
         if (disabled.wl[i] == n && strncasecmp(disabled.w[i], name, n) == 0) return true;
     return false;

@@ -1011,6 +1011,19 @@ static void rd_free_kv(struct kv *e)
     if (e) kv_free(e);
 }
 
+/* Push every entry of listpack lp at the list's tail, then free lp. */
+static void ql_push_all(struct quicklist *ql, unsigned char *lp)
+{
+    unsigned char *p;
+    for (p = lp_first(lp); p; p = lp_next(lp, p)) {
+        char buf[LP_INTBUF];
+        size_t n;
+        const char *v = lp_get(p, &n, buf, NULL, NULL);
+        ql_push(ql, QL_TAIL, v, n);
+    }
+    lp_free(lp);
+}
+
 static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_t klen)
 {
     struct quicklist *ql = ql_new(g_config.list_max_listpack_size, g_config.list_compress_depth);
@@ -1077,14 +1090,7 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
             ql->len++;
             ql->count += cnt;
         } else {
-            unsigned char *p;
-            for (p = lp_first(lp); p; p = lp_next(lp, p)) {
-                char buf[LP_INTBUF];
-                size_t n;
-                const char *v = lp_get(p, &n, buf, NULL, NULL);
-                ql_push(ql, QL_TAIL, v, n);
-            }
-            lp_free(lp);
+            ql_push_all(ql, lp);
         }
     }
     return e;
@@ -1109,7 +1115,7 @@ static struct kv *load_list_plain(struct rd *r, int type, const char *key, size_
     } else { /* T_LIST_ZIPLIST */
         struct rstrv s;
         unsigned long cnt;
-        unsigned char *lp, *p;
+        unsigned char *lp;
         if (!r_string(r, &s)) goto err;
         lp = ziplist_to_listpack((const unsigned char *)s.p, s.n, &cnt);
         s_free(&s);
@@ -1117,13 +1123,7 @@ static struct kv *load_list_plain(struct rd *r, int type, const char *key, size_
             corrupt(r, "ziplist integrity check failed");
             goto err;
         }
-        for (p = lp_first(lp); p; p = lp_next(lp, p)) {
-            char buf[LP_INTBUF];
-            size_t n;
-            const char *v = lp_get(p, &n, buf, NULL, NULL);
-            ql_push(ql, QL_TAIL, v, n);
-        }
-        lp_free(lp);
+        ql_push_all(ql, lp);
     }
     return e;
 err:

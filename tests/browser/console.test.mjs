@@ -160,3 +160,33 @@ test("the console connects, runs SET/GET and shows a PUBLISH from redis-cli", as
   assert.match(await redisCli("CLIENT", "LIST"), new RegExp(`laddr=127\\.0\\.0\\.1:${http} .*sub=1`));
   assert.deepEqual(pageErrors, []);
 });
+
+// Issue 5: a browser's EventSource reads the HTTP pub/sub stream as
+// Server-Sent Events (Accept: text/event-stream), from a page of the same origin.
+test("EventSource receives PUBLISH messages from /SUBSCRIBE as Server-Sent Events", async () => {
+  await page.goto(`http://127.0.0.1:${http}/_console`);
+  await page.evaluate(() => {
+    window.sse = [];
+    window.es = new EventSource("/SUBSCRIBE/sse-news");
+    window.es.onmessage = (e) => window.sse.push(JSON.parse(e.data));
+  });
+  // the confirmation arrives first, then the subscription is visible server-side
+  await page.waitForFunction(() => window.sse.length >= 1, null, { timeout: 10000 });
+  assert.deepEqual(await page.evaluate(() => window.sse[0]),
+    { SUBSCRIBE: ["subscribe", "sse-news", 1] });
+  assert.equal(await redisCli("PUBLISH", "sse-news", "über SSE"), "1");
+  await page.waitForFunction(() => window.sse.length >= 2, null, { timeout: 10000 });
+  assert.deepEqual(await page.evaluate(() => window.sse[1]),
+    { SUBSCRIBE: ["message", "sse-news", "über SSE"] });
+  // closing the EventSource unsubscribes on the server
+  await page.evaluate(() => window.es.close());
+  const deadline = Date.now() + 5000;
+  let n = "";
+  while (Date.now() < deadline) {
+    n = (await redisCli("PUBSUB", "NUMSUB", "sse-news")).split("\n")[1];
+    if (n === "0") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(n, "0");
+  assert.deepEqual(pageErrors, []);
+});

@@ -744,7 +744,6 @@ static bool open_new_incr(void)
 bool aof_rewrite_start(char *err, size_t errlen)
 {
     pid_t pid;
-    long long start = util_ustime();
     if (g_server.child_pid > 0) {
         snprintf(err, errlen, "a child process is active");
         return false;
@@ -764,13 +763,9 @@ bool aof_rewrite_start(char *err, size_t errlen)
         return false;
     }
     rewrites++;
-    fflush(stderr);
-    pid = fork();
+    pid = persist_fork(CHILD_AOF);
     if (pid == 0) {
         char tmp[PATH_MAX], e[512];
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGUSR1, SIG_DFL);
         if (aof_fd != -1) close(aof_fd);
         rw_tmpfile(tmp, sizeof(tmp), (int)getpid());
         if (write_base(tmp, e, sizeof(e))) {
@@ -787,11 +782,6 @@ bool aof_rewrite_start(char *err, size_t errlen)
         last_bgrewrite_ok = false;
         return false;
     }
-    g_server.stat_fork_time_us = util_ustime() - start;
-    g_server.stat_total_forks++;
-    g_server.child_pid = pid;
-    g_server.child_type = CHILD_AOF;
-    g_server.child_start_ms = util_mstime();
     child_pid_aof = pid;
     rewrite_start_ms = util_mstime();
     g_aof_rewrite_scheduled = false;

@@ -92,10 +92,30 @@ bool rdb_save_now(char *err, size_t errlen)
 
 /* ---- the background child ---- */
 
+int persist_fork(int child_type)
+{
+    long long start = util_ustime();
+    pid_t pid;
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGUSR1, SIG_DFL);
+        return 0;
+    }
+    if (pid < 0) return -1;
+    g_server.stat_fork_time_us = util_ustime() - start;
+    g_server.stat_total_forks++;
+    g_server.child_pid = pid;
+    g_server.child_type = child_type;
+    g_server.child_start_ms = util_mstime();
+    return (int)pid;
+}
+
 bool rdb_bgsave_start(char *err, size_t errlen)
 {
     pid_t pid;
-    long long start = util_ustime();
     if (g_server.child_pid > 0) {
         snprintf(err, errlen, "a child process is active");
         return false;
@@ -103,14 +123,10 @@ bool rdb_bgsave_start(char *err, size_t errlen)
     g_server.rdb_saves++;
     g_server.dirty_before_bgsave = g_store.stats.dirty;
     g_server.lastbgsave_try = now_s();
-    fflush(stderr);
-    pid = fork();
+    pid = persist_fork(CHILD_RDB);
     if (pid == 0) {
         char e[512];
         bool ok;
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGUSR1, SIG_DFL);
         ok = rdb_save_file(g_config.dbfilename, e, sizeof(e));
         if (!ok)
             plog("%s", e);
@@ -124,11 +140,6 @@ bool rdb_bgsave_start(char *err, size_t errlen)
         plog("%s", err);
         return false;
     }
-    g_server.stat_fork_time_us = util_ustime() - start;
-    g_server.stat_total_forks++;
-    g_server.child_pid = pid;
-    g_server.child_type = CHILD_RDB;
-    g_server.child_start_ms = util_mstime();
     g_server.rdb_save_time_start = g_server.child_start_ms;
     plog("Background saving started by pid %ld", (long)pid);
     return true;

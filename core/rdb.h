@@ -70,6 +70,10 @@ bool rdb_bgsave_start(char *err, size_t errlen);
 /* Server cron hook: reap a finished child (RDB or AOF rewrite via the AOF
  * engineer's hook), start a scheduled BGSAVE, apply the `save` rules. */
 void persist_cron(void);
+/* Fork the persistence child (one at a time). Returns 0 in the child (with
+ * default signal dispositions), the pid in the parent (recorded in
+ * g_server with the fork figures), or -1 with errno set. */
+int persist_fork(int child_type);
 /* Called by persist_cron when a child that is not an RDB child exits. */
 void aof_child_done(int exitcode, int bysignal) __attribute__((weak));
 /* Kill a running RDB child (SHUTDOWN, FLUSHALL) and remove its temp file. */

@@ -1,11 +1,15 @@
 /* ws_conn.c — WebSocket connections (ws_conn.h): the RFC 6455 handshake
- * (SHA1 + base64 with OpenSSL), framing with wslay's event API (reassembly
- * of fragmented messages, ping/pong, the close handshake, the maximum
- * message size, masking rules), UTF-8 validation of text messages, the two
- * modes (JSON commands and replies; a RESP byte stream in binary frames),
- * pushes, output limits and connection life. Outgoing data frames are
- * written straight into the connection's output buffer (one copy, one
- * write per batch of replies); wslay queues the control frames.
+ * (SHA1 + base64 with OpenSSL), framing with wslay: incoming frames are
+ * parsed by its frame API (wslay_frame_recv) and this file does what its
+ * event layer would (reassembly of fragmented messages, control frames
+ * between fragments, ping/pong, the close handshake and its codes, the
+ * maximum message size, RSV/opcode/masking rules, UTF-8 validation of text
+ * messages across fragments) without the event layer's per-byte work and
+ * copies; the two modes (JSON commands and replies; a RESP byte stream in
+ * binary frames), pushes, output limits and connection life. Outgoing data
+ * frames are written straight into the connection's output buffer (one
+ * copy, one write per batch of replies); wslay's event API queues the
+ * control frames (pong, close).
  *
  * A connection is in one named state at a time:
  *   OPEN     reading and running commands;
@@ -114,7 +118,8 @@ struct ws_conn {
     enum conn_state state;
     struct event *rev, *wev, *tev;
     struct client *client;
-    wslay_event_context_ptr ws;
+    wslay_event_context_ptr ws; /* sends the control frames */
+    wslay_frame_context_ptr fr; /* parses the incoming frames */
     /* bytes read from the socket, not yet handed to wslay */
     char *ibuf;
     size_t ilen, ioff, icap;
@@ -122,11 +127,24 @@ struct ws_conn {
     struct obuf inq;
     size_t inq_off;
     size_t inq_done; /* end of the last complete message (a partial one may follow) */
-    /* the message being received (wslay does not buffer: frames are
-     * reassembled straight into inq or qbuf) */
+    /* reading frames: off once a close is queued after a protocol error
+     * or the peer's close frame */
+    bool rd_on;
+    bool close_recv; /* the peer's close frame arrived */
+    /* the frame being received (wslay_frame_recv hands over its payload in
+     * chunks) */
+    bool fr_mid;             /* inside a frame: more of its payload follows */
+    uint8_t fr_op;           /* its opcode */
+    bool fr_fin;             /* its FIN bit */
+    uint64_t fr_left;        /* payload bytes still to come */
+    unsigned char ctrl[125]; /* a control frame's payload */
+    size_t ctrl_len;
+    /* the data message being received (reassembled straight into inq or
+     * qbuf) */
+    int rx_op;       /* its opcode (text or binary), -1 between messages */
     bool rx_data;    /* the message in progress is one we keep */
-    bool rx_ctrl;    /* the frame in progress is a control frame (wslay's) */
     uint64_t rx_len; /* bytes of the message so far */
+    size_t rx_unval; /* text: bytes at the end of inq/qbuf not UTF-8-checked yet */
     size_t rx_hdr;   /* JSON: its header's offset in inq */
     struct json_sink js;
     struct reply_ops jops; /* json_reply_ops with EXEC's array intercepted */
@@ -148,6 +166,12 @@ struct ws_conn {
     bool rd_paused;     /* ... and it is not written yet: reading stops */
     int depth;          /* >0 while running commands: freeing is deferred */
     bool dead;          /* close requested while depth > 0 */
+    /* http_command_disabled's answer for the last command name, kept while
+     * the name and the configuration (g_config_version) stay the same */
+    bool dis_valid, dis;
+    unsigned long dis_version;
+    size_t dis_len;
+    char dis_name[32];
     long long obuf_soft_since;
     unsigned long long written, written_seen; /* bytes written; as of the last linger check */
     char addr[64], laddr[64];
@@ -161,6 +185,21 @@ static struct ws_conn *conns;
 static size_t pending_out(const struct ws_conn *c)
 {
     return c->out.len - c->out.sent + c->rout.len + c->job.body.len;
+}
+
+static bool cmd_disabled(struct ws_conn *c, const char *name, size_t n)
+{
+    if (c->dis_valid && c->dis_version == g_config_version && c->dis_len == n &&
+        memcmp(c->dis_name, name, n) == 0)
+        return c->dis;
+    c->dis = http_command_disabled(name, n);
+    c->dis_valid = n <= sizeof(c->dis_name);
+    if (c->dis_valid) {
+        memcpy(c->dis_name, name, n);
+        c->dis_len = n;
+        c->dis_version = g_config_version;
+    }
+    return c->dis;
 }
 
 static bool out_big(struct ws_conn *c)
@@ -355,7 +394,7 @@ static void enter_closing(struct ws_conn *c, uint16_t code, const char *reason, 
     if (!c->close_queued && !wslay_event_get_close_sent(c->ws))
         wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, reason ? strlen(reason) : 0);
     c->close_queued = true;
-    if (fail) wslay_event_shutdown_read(c->ws);
+    if (fail) c->rd_on = false;
     c->state = CONN_CLOSING;
     resume_reading(c); /* to see the peer's close frame or EOF */
     arm_linger(c);
@@ -373,7 +412,7 @@ static void protocol_close(struct ws_conn *c)
         c->close_written = true;
     }
     wslay_event_shutdown_write(c->ws);
-    wslay_event_shutdown_read(c->ws);
+    c->rd_on = false;
     c->close_queued = true;
     c->state = CONN_CLOSING;
     resume_reading(c);
@@ -447,11 +486,11 @@ static bool flush_out(struct ws_conn *c)
     c->obuf_soft_since = 0;
     if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
     if (c->state == CONN_CLOSING && (wslay_event_get_close_sent(c->ws) || c->close_written)) {
-        if (wslay_event_get_close_received(c->ws)) {
+        if (c->close_recv) {
             conn_free(c);
             return false;
         }
-        if (!wslay_event_get_read_enabled(c->ws) && !c->wr_shut) {
+        if (!c->rd_on && !c->wr_shut) {
             /* Failing the connection: no close frame will be read, but
              * closing with unread input would reset it and lose our close
              * frame. Half-close and drain until EOF (or the linger timer). */
@@ -590,6 +629,15 @@ static void route_reply(struct ws_conn *c, const char *v, size_t n)
         add_entry(c, cmd_name(c, j->cur), v, n);
         return;
     }
+    if (j->id && j->idlen <= sizeof(j->idbuf)) {
+        /* {"id":<id>,"reply":<v>}, the pipelining form: no scratch copy */
+        char buf[6 + sizeof(j->idbuf) + 9];
+        memcpy(buf, "{\"id\":", 6);
+        memcpy(buf + 6, j->id, j->idlen);
+        memcpy(buf + 6 + j->idlen, ",\"reply\":", 9);
+        emit(c, WSLAY_TEXT_FRAME, buf, j->idlen + 15, v, n, "}", 1);
+        return;
+    }
     c->scratch.len = 0;
     if (j->id)
         id_prefix(c, &c->scratch);
@@ -678,6 +726,7 @@ static void job_finish(struct ws_conn *c)
 
 static const char *jws(const char *p, const char *e)
 {
+    if (p < e && (unsigned char)*p > ' ') return p; /* the usual case: no space */
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
     return p;
@@ -874,6 +923,32 @@ static const char *fast_escaped(const char *p, const char *e, struct obuf *tmp)
     return p < e ? p + 1 : NULL;
 }
 
+/* The first byte in [p, e) that ends a plain JSON string run: '"', '\\'
+ * or a control character. Eight bytes at a time (a zero byte of w ^ '"'..
+ * found with the borrow trick: the lowest flagged byte is exact). */
+static const char *str_stop(const char *p, const char *e)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (e - p >= 8) {
+        uint64_t w, q, b, t;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        t = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
+        if (t) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(t) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+        p++;
+    return p;
+}
+
 /* The fast path of request decoding: one command array of strings and
  * integers (up to 18 digits: exact in every form), appended to b. NULL
  * when the input needs the general decoder (http_decode_json: reals, long
@@ -887,8 +962,7 @@ static const char *fast_cmd(const char *p, const char *e, struct cmdbuf *b, stru
         if (p >= e) return NULL;
         if (*p == '"') {
             const char *s = ++p;
-            while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-                p++;
+            p = str_stop(p, e);
             if (p < e && *p == '"') {
                 cmdbuf_add_arg(b, s, (size_t)(p - s), true);
                 p++;
@@ -944,6 +1018,33 @@ static bool key_is(const char *k, size_t kn, const char *w)
     return kn == strlen(w) && memcmp(k, w, kn) == 0;
 }
 
+/* The fast path of {"id":<integer>,"cmd":[..]}, the pipelining form,
+ * spelled so (no spaces before "cmd"): the command decoded into the job's
+ * cmdbuf, the id's span returned. false: the general path decides. */
+static bool fast_id_cmd(struct ws_conn *c, const char *p, const char *e, const char **id,
+                        size_t *idlen)
+{
+    const char *d = p + 6, *s, *q;
+    bool batch;
+    if (e - p < 16 || memcmp(p, "{\"id\":", 6) != 0) return false;
+    q = d;
+    if (*q == '-') q++;
+    s = q;
+    while (q < e && *q >= '0' && *q <= '9')
+        q++;
+    if (q == s || (*s == '0' && q - s > 1) || q - s > 20) return false;
+    if (e - q < 8 || memcmp(q, ",\"cmd\":[", 8) != 0) return false;
+    *id = d;
+    *idlen = (size_t)(q - d);
+    q = fast_commands(q + 7, e, &c->job.cb, &batch, &c->scratch);
+    if (q && !batch) {
+        q = jws(q, e);
+        if (q < e && *q == '}' && jws(q + 1, e) == e) return true;
+    }
+    cmdbuf_reset(&c->job.cb);
+    return false;
+}
+
 /* Decode one request message into c->job. Answers malformed ones with an
  * error frame and returns false. */
 static bool job_start(struct ws_conn *c, const char *msg, size_t len)
@@ -962,7 +1063,14 @@ static bool job_start(struct ws_conn *c, const char *msg, size_t len)
         span = msg;
         spanlen = len;
         decoded = end && jws(end, e) == e;
+    } else if (p < e && *p == '{' && fast_id_cmd(c, p, e, &span, &spanlen)) {
+        obj = true;
+        decoded = true;
+        id = span;
+        idlen = spanlen;
     } else if (p < e && *p == '{') {
+        span = NULL; /* fast_id_cmd may have set it */
+        spanlen = 0;
         obj = true;
         p = jws(p + 1, e);
         if (p < e && *p == '}') p = NULL;
@@ -1106,7 +1214,7 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
     j->cur = k;
     argv = &j->cb.argv[j->cb.cmd_start[k]];
     argc = j->cb.cmd_argc[k];
-    if (http_command_disabled(argv[0].p, argv[0].n)) {
+    if (cmd_disabled(c, argv[0].p, argv[0].n)) {
         reply_errorf(&cl->reply, "ERR command '%.*s' is disabled over HTTP and WebSocket",
                      (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
         if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
@@ -1189,7 +1297,7 @@ static void resp_process(struct ws_conn *c)
         }
         off += used;
         if (res == RESP_EMPTY) continue;
-        if (http_command_disabled(argv[0].p, argv[0].n)) {
+        if (cmd_disabled(c, argv[0].p, argv[0].n)) {
             reply_errorf(&c->client->reply,
                          "ERR command '%.*s' is disabled over HTTP and WebSocket",
                          (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
@@ -1230,15 +1338,21 @@ static void process(struct ws_conn *c)
 
 /* ---- input ---- */
 
-static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+/* wslay's event layer never reads (frames are read with rx_frames). */
+static ssize_t ev_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    (void)buf, (void)len, (void)flags, (void)user;
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    return -1;
+}
+
+/* wslay's frame parser pulls the bytes read from the socket. */
+static ssize_t fr_recv(uint8_t *buf, size_t len, int flags, void *user)
 {
     struct ws_conn *c = user;
     size_t n = c->ilen - c->ioff;
     (void)flags;
-    if (n == 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
+    if (n == 0) return -1; /* wslay_frame_recv answers WSLAY_ERR_WANT_READ */
     if (n > len) n = len;
     memcpy(buf, c->ibuf + c->ioff, n);
     c->ioff += n;
@@ -1259,73 +1373,233 @@ static void check_query_limit(struct ws_conn *c)
     }
 }
 
-/* A frame begins: a new data message, a continuation, or a control frame
- * (those wslay buffers and answers itself). */
-static void cb_frame_start(wslay_event_context_ptr ctx,
-                           const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+/* The peer broke the protocol (or sent a message over the limit): queue a
+ * close with code and stop reading; after_input turns the connection to
+ * CLOSING once what was received before has run. */
+static void rx_fail(struct ws_conn *c, uint16_t code)
 {
-    struct ws_conn *c = user;
-    (void)ctx;
-    c->rx_ctrl = (arg->opcode & 0x8) != 0;
-    if (c->rx_ctrl) return; /* control frames may come between fragments */
-    if (arg->opcode != WSLAY_CONTINUATION_FRAME) {
+    c->rx_data = false;
+    wslay_event_queue_close(c->ws, code, NULL, 0); /* refused if a close is queued already */
+    c->rd_on = false;
+}
+
+/* Close codes a peer may send (RFC 6455 7.4; 1004-1006 and 1015 are never
+ * sent in a frame). */
+static bool close_code_valid(unsigned code)
+{
+    return (code >= 1000 && code <= 1011 && code != 1004 && code != 1005 && code != 1006) ||
+           (code >= 3000 && code <= 4999);
+}
+
+/* Length of the prefix of p[0..n) that does not end inside a UTF-8
+ * sequence: an incomplete one at the end waits for the next chunk. */
+static size_t utf8_whole(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t k;
+    for (k = 1; k <= 3 && k <= n; k++) {
+        unsigned char b = p[n - k];
+        if ((b & 0xc0) == 0x80) continue;
+        if (b >= 0xc0 && (size_t)(b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) > k) return n - k;
+        return n;
+    }
+    return n;
+}
+
+/* UTF-8 check with an ASCII fast path (8 bytes at a time). */
+static bool utf8_valid(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+    }
+    return json_utf8_valid(p + i, n - i);
+}
+
+/* A text message's bytes so far end at `end`: check those not checked yet
+ * (all of them when the message is complete). */
+static bool rx_utf8(struct ws_conn *c, const char *end, size_t avail, size_t n, bool last)
+{
+    size_t m = c->rx_unval + n, ok;
+    if (m > avail) m = avail;
+    ok = last ? m : utf8_whole(end - m, m);
+    if (!utf8_valid(end - m, ok)) return false;
+    c->rx_unval = m - ok;
+    return true;
+}
+
+/* A frame starts: what the event layer of wslay checked, checked here. */
+static bool rx_frame_start(struct ws_conn *c, const struct wslay_frame_iocb *io)
+{
+    uint8_t op = io->opcode;
+    /* No extension is negotiated: RSV bits must be clear; a client masks
+     * its frames. (wslay_frame_recv rejected control frames over 125 bytes
+     * or fragmented.) */
+    if (io->rsv || !io->mask) {
+        rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+        return false;
+    }
+    if (op & 0x8) {
+        if (op != WSLAY_CONNECTION_CLOSE && op != WSLAY_PING && op != WSLAY_PONG) {
+            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+            return false;
+        }
+        c->ctrl_len = 0; /* control frames may come between fragments */
+    } else if (op == WSLAY_CONTINUATION_FRAME) {
+        if (c->rx_op < 0) { /* nothing to continue */
+            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+            return false;
+        }
+    } else if (op == WSLAY_TEXT_FRAME || op == WSLAY_BINARY_FRAME) {
+        if (c->rx_op >= 0) { /* a new message inside a fragmented one */
+            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+            return false;
+        }
+        c->rx_op = op;
         c->rx_len = 0;
+        c->rx_unval = 0;
         c->rx_data = rx_keep(c);
         if (c->rx_data && c->mode == WS_JSON) {
             char hdr[sizeof(size_t) + 1] = {0};
-            hdr[sizeof(size_t)] = arg->opcode == WSLAY_BINARY_FRAME;
+            hdr[sizeof(size_t)] = op == WSLAY_BINARY_FRAME;
             c->rx_hdr = c->inq.len;
             obuf_append(&c->inq, hdr, sizeof(hdr));
         }
+    } else {
+        rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+        return false;
     }
-    /* wslay checks each frame's length; the whole message is checked here. */
-    if (c->rx_data && c->rx_len + arg->payload_length > (uint64_t)g_config.ws_max_message) {
-        c->rx_data = false;
-        enter_closing(c, WSLAY_CODE_MESSAGE_TOO_BIG, NULL, true);
+    /* The whole message counts against ws-max-message-size. */
+    if (!(op & 0x8) && c->rx_len + io->payload_length > (uint64_t)g_config.ws_max_message) {
+        rx_fail(c, WSLAY_CODE_MESSAGE_TOO_BIG);
+        return false;
+    }
+    c->fr_op = op;
+    c->fr_fin = io->fin;
+    c->fr_left = io->payload_length;
+    c->fr_mid = true;
+    return true;
+}
+
+/* A complete control frame. */
+static void rx_control(struct ws_conn *c)
+{
+    if (c->fr_op == WSLAY_PING) {
+        struct wslay_event_msg pong = {WSLAY_PONG, c->ctrl, c->ctrl_len};
+        wslay_event_queue_msg(c->ws, &pong); /* refused once a close is queued */
+    } else if (c->fr_op == WSLAY_CONNECTION_CLOSE) {
+        uint16_t code = 0;
+        if (c->ctrl_len == 1) {
+            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+            return;
+        }
+        if (c->ctrl_len >= 2) {
+            code = (uint16_t)(c->ctrl[0] << 8 | c->ctrl[1]);
+            if (!close_code_valid(code)) {
+                rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+                return;
+            }
+            if (!json_utf8_valid((const char *)c->ctrl + 2, c->ctrl_len - 2)) {
+                rx_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA);
+                return;
+            }
+        }
+        /* Echo the code and reason (none if the peer gave none), unless
+         * our own close went first; read no further. */
+        c->close_recv = true;
+        wslay_event_queue_close(c->ws, code, c->ctrl_len > 2 ? c->ctrl + 2 : NULL,
+                                c->ctrl_len > 2 ? c->ctrl_len - 2 : 0);
+        c->rd_on = false;
     }
 }
 
-static void cb_frame_chunk(wslay_event_context_ptr ctx,
-                           const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
+/* A data message is complete. */
+static void rx_message_end(struct ws_conn *c)
 {
-    struct ws_conn *c = user;
-    (void)ctx;
-    if (!c->rx_data || c->rx_ctrl || !arg->data_length) return;
+    bool keep = c->rx_data && rx_keep(c);
+    c->rx_op = -1;
+    c->rx_data = false;
+    if (!keep || c->mode != WS_JSON) return;
+    {
+        size_t n = (size_t)c->rx_len;
+        memcpy(c->inq.buf + c->rx_hdr, &n, sizeof(n));
+        c->inq_done = c->inq.len;
+    }
+}
+
+/* A chunk of a data frame's payload: appended to the message. */
+static bool rx_data_chunk(struct ws_conn *c, const uint8_t *data, size_t n, bool last)
+{
+    const char *end;
+    size_t avail;
+    c->rx_len += n;
+    if (!c->rx_data) return true;
     if (!rx_keep(c)) {
         c->rx_data = false;
-        return;
+        return true;
     }
-    c->rx_len += arg->data_length;
     if (c->mode == WS_JSON) {
-        obuf_append(&c->inq, (const char *)arg->data, arg->data_length);
+        if (n) obuf_append(&c->inq, (const char *)data, n);
+        end = c->inq.buf + c->inq.len;
+        avail = c->inq.len - c->rx_hdr - (sizeof(size_t) + 1);
     } else {
-        if (c->qcap - c->qlen < arg->data_length) {
+        if (c->qcap - c->qlen < n) {
             size_t cap = c->qcap ? c->qcap : WS_READ;
-            while (cap - c->qlen < arg->data_length)
+            while (cap - c->qlen < n)
                 cap *= 2;
             c->qbuf = xrealloc(c->qbuf, cap);
             c->qcap = cap;
         }
-        memcpy(c->qbuf + c->qlen, arg->data, arg->data_length);
-        c->qlen += arg->data_length;
+        if (n) memcpy(c->qbuf + c->qlen, data, n);
+        c->qlen += n;
+        end = c->qbuf + c->qlen;
+        avail = c->qlen;
     }
-    check_query_limit(c);
+    /* Text messages must be UTF-8 (checked across fragments). */
+    if (c->rx_op == WSLAY_TEXT_FRAME && (n || last) && !rx_utf8(c, end, avail, n, last)) {
+        rx_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA);
+        return false;
+    }
+    if (n) check_query_limit(c);
+    return true;
 }
 
-/* A message is complete (wslay validated the UTF-8 of text messages). */
-static void cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
-                   void *user)
+/* Frames read with wslay's frame API; the reassembly of fragments, control
+ * frames (ping -> pong, the close handshake) and the checks of RFC 6455
+ * that wslay's event layer would do are done here, without its copies and
+ * per-byte work. */
+static void rx_frames(struct ws_conn *c)
 {
-    struct ws_conn *c = user;
-    size_t n;
-    (void)ctx;
-    if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME) return;
-    if (!c->rx_data) return;
-    c->rx_data = false;
-    if (!rx_keep(c) || c->mode != WS_JSON) return;
-    n = (size_t)c->rx_len;
-    memcpy(c->inq.buf + c->rx_hdr, &n, sizeof(n));
-    c->inq_done = c->inq.len;
+    struct wslay_frame_iocb io;
+    while (c->rd_on) {
+        ssize_t r = wslay_frame_recv(c->fr, &io);
+        bool end;
+        if (r < 0) {
+            /* WSLAY_ERR_PROTO: a control frame over 125 bytes or
+             * fragmented, or a bad length encoding: close 1002. */
+            if (r != WSLAY_ERR_WANT_READ) protocol_close(c);
+            return;
+        }
+        if (!c->fr_mid && !rx_frame_start(c, &io)) return;
+        if (io.data_length > c->fr_left) { /* cannot happen: wslay keeps frame alignment */
+            protocol_close(c);
+            return;
+        }
+        c->fr_left -= io.data_length;
+        end = c->fr_left == 0;
+        if (end) c->fr_mid = false;
+        if (c->fr_op & 0x8) {
+            memcpy(c->ctrl + c->ctrl_len, io.data, io.data_length);
+            c->ctrl_len += io.data_length;
+            if (end) rx_control(c);
+            continue;
+        }
+        if (!rx_data_chunk(c, io.data, io.data_length, end && c->fr_fin)) return;
+        if (end && c->fr_fin) rx_message_end(c);
+    }
 }
 
 /* After input or a resume: run what can run, notice a close, write. */
@@ -1338,7 +1612,7 @@ static void after_input(struct ws_conn *c)
             conn_free(c);
             return;
         }
-        if (c->state != CONN_CLOSING && !wslay_event_get_read_enabled(c->ws)) {
+        if (c->state != CONN_CLOSING && !c->rd_on) {
             /* wslay queued a close: the peer's close, a protocol error
              * (1002) or a message over ws-max-message-size (1009). */
             c->close_queued = true;
@@ -1390,20 +1664,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->ilen += (size_t)n;
         g_server.net_input_bytes += n;
     }
-    if (wslay_event_get_read_enabled(c->ws)) {
-        int rv;
+    if (c->rd_on) {
         c->depth++;
-        rv = wslay_event_recv(c->ws);
+        rx_frames(c);
         c->depth--;
-        if (rv == WSLAY_ERR_CALLBACK_FAILURE) {
-            /* cb_recv never fails: wslay's frame parser rejected a header
-             * (a control frame over 125 bytes or fragmented) and queued a
-             * close without a code; send 1002 instead. */
-            protocol_close(c);
-        } else if (rv != 0) {
-            conn_free(c);
-            goto done;
-        }
     }
     c->ioff = c->ilen = 0;
     if (c->icap > 4 * WS_READ) {
@@ -1479,6 +1743,7 @@ static void conn_free(struct ws_conn *c)
     close(c->fd);
     if (c->client) client_free(c->client);
     if (c->ws) wslay_event_context_free(c->ws);
+    if (c->fr) wslay_frame_context_free(c->fr);
     free(c->ibuf);
     free(c->qbuf);
     obuf_free(&c->inq);
@@ -1536,8 +1801,11 @@ static const char *pick_protocol(const struct http_request *req)
 bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
                const char *rest, size_t rest_len)
 {
-    static const struct wslay_event_callbacks cbs = {cb_recv,        cb_send, NULL,  cb_frame_start,
-                                                     cb_frame_chunk, NULL,    cb_msg};
+    /* wslay's event layer only sends (control frames): frames are read
+     * with its frame API (rx_frames). */
+    static const struct wslay_event_callbacks cbs = {ev_recv, cb_send, NULL, NULL,
+                                                     NULL,    NULL,    NULL};
+    static const struct wslay_frame_callbacks fcbs = {NULL, fr_recv, NULL};
     const struct http_header *key = http_header(req, "Sec-WebSocket-Key");
     const struct http_header *ver = http_header(req, "Sec-WebSocket-Version");
     size_t plen = target_path(req);
@@ -1601,8 +1869,14 @@ bool ws_accept(int fd, const struct http_request *req, const char *addr, const c
         http_error(fd, 500, "Internal Server Error", "out of memory");
         return false;
     }
-    wslay_event_config_set_no_buffering(c->ws, 1);
-    wslay_event_config_set_max_recv_msg_length(c->ws, (uint64_t)g_config.ws_max_message);
+    if (wslay_frame_context_init(&c->fr, &fcbs, c) != 0) {
+        wslay_event_context_free(c->ws);
+        free(c);
+        http_error(fd, 500, "Internal Server Error", "out of memory");
+        return false;
+    }
+    c->rd_on = true;
+    c->rx_op = -1;
     obuf_append(&c->out, hs, (size_t)hn);
     c->fbound = (size_t)hn;
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);

@@ -473,6 +473,7 @@ def sc_expiry(client):
     w.call("PEXPIRE", "e", "10")    # no such key
     a.pushes()
     w.call("SET", "e", "1")
+    a.pushes()                      # the SET's invalidation, before GET's reply is read
     a.call("GET", "e")
     w.call("PEXPIRE", "e", "100000")
     a.pushes()

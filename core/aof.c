@@ -24,6 +24,7 @@
 #include "kernel.h"
 #include "multi.h"
 #include "propagate.h"
+#include "../adapters/resp/resp_parse.h"
 #include "rdb.h"
 #include "server.h"
 #include "store.h"
@@ -457,10 +458,10 @@ void aof_feed(int dbid, const void *p, size_t n)
     /* Waiting for a rewrite that has not started: its base will hold this. */
     if (state == AOF_WAIT_REWRITE && aof_fd == -1) return;
     if (dbid >= 0 && dbid != selected_db) {
-        char sel[64], num[24];
-        int l = snprintf(num, sizeof(num), "%d", dbid);
-        int m = snprintf(sel, sizeof(sel), "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", l, num);
-        sbuf_append(&abuf, sel, (size_t)m);
+        char num[24];
+        struct argv_ref sel[2] = {{"SELECT", 6}, {num, 0}};
+        sel[1].n = (size_t)util_ll2str(num, dbid);
+        propagate_format(&abuf, 2, sel);
         selected_db = dbid;
     }
     sbuf_append(&abuf, p, n);
@@ -960,32 +961,6 @@ static const struct client_adapter fake_adapter = {"aof", NULL, NULL, NULL, NULL
 
 enum { LOAD_OK = 0, LOAD_TRUNCATED, LOAD_FAILED, LOAD_EMPTY };
 
-/* Parse a decimal number ending with \r\n at p[off]; returns 1 ok, 0 need
- * more bytes, -1 bad format. */
-static int parse_line_num(const unsigned char *p, size_t n, size_t *off, long long *out)
-{
-    size_t i = *off;
-    long long v = 0;
-    bool neg = false, any = false;
-    if (i < n && p[i] == '-') {
-        neg = true;
-        i++;
-    }
-    while (i < n && p[i] >= '0' && p[i] <= '9') {
-        if (v > (LLONG_MAX - 9) / 10) return -1;
-        v = v * 10 + (p[i] - '0');
-        any = true;
-        i++;
-    }
-    if (i >= n) return 0;
-    if (p[i] != '\r') return -1;
-    if (i + 1 >= n) return 0;
-    if (p[i + 1] != '\n' || !any) return -1;
-    *off = i + 2;
-    *out = neg ? -v : v;
-    return 1;
-}
-
 static int load_one(const char *name, bool last, struct client *fake)
 {
     char path[PATH_MAX];
@@ -993,7 +968,8 @@ static int load_one(const char *name, bool last, struct client *fake)
     size_t n = 0, off = 0, cap;
     long long valid_up_to = 0, valid_before_multi = 0;
     struct argv_ref *argv = NULL;
-    int argv_cap = 0, fd;
+    struct resp_parser rp;
+    int fd;
     struct stat st;
     int ret = LOAD_OK;
     bool fmterr = false;
@@ -1039,10 +1015,13 @@ static int load_one(const char *name, bool last, struct client *fake)
         off = used;
         valid_up_to = (long long)off;
     }
+    resp_parser_init(&rp, LLONG_MAX, INT_MAX);
+    rp.authenticated = true;
     while (off < n) {
         size_t start = off;
-        long long argc, i;
-        int r;
+        int argc;
+        size_t used = 0;
+        enum resp_result r;
         const struct command *cmd;
         if (p[off] == '#') { /* annotation (#TS:...) */
             unsigned char *nl = memchr(p + off, '\n', n - off);
@@ -1051,61 +1030,31 @@ static int load_one(const char *name, bool last, struct client *fake)
             valid_up_to = (long long)off;
             continue;
         }
+        /* The log is RESP multibulk commands (no inline ones), read with
+         * the RESP adapter's parser; its limits do not apply to the log. */
         if (p[off] != '*') {
             err_off = (long long)off;
             fmterr = true;
             break;
         }
-        off++;
-        r = parse_line_num(p, n, &off, &argc);
-        if (r == 0) goto uxeof;
-        if (r < 0 || argc < 1 || argc > INT_MAX / 2) {
+        r = resp_parse(&rp, (const char *)p + off, n - off, &argc, &argv, &used);
+        if (r == RESP_MORE) goto uxeof;
+        if (r != RESP_CMD) {
             err_off = (long long)start;
             fmterr = true;
             break;
         }
-        if (argc > argv_cap) {
-            argv_cap = (int)argc;
-            argv = xrealloc(argv, sizeof(*argv) * (size_t)argv_cap);
-        }
-        for (i = 0; i < argc; i++) {
-            long long len;
-            if (off >= n) goto uxeof;
-            if (p[off] != '$') {
-                err_off = (long long)off;
-                fmterr = true;
-                break;
-            }
-            off++;
-            r = parse_line_num(p, n, &off, &len);
-            if (r == 0) goto uxeof;
-            if (r < 0 || len < 0) {
-                err_off = (long long)off;
-                fmterr = true;
-                break;
-            }
-            if (n - off < (size_t)len + 2) goto uxeof;
-            if (p[off + (size_t)len] != '\r' || p[off + (size_t)len + 1] != '\n') {
-                err_off = (long long)(off + (size_t)len);
-                fmterr = true;
-                break;
-            }
-            argv[i].p = (const char *)p + off;
-            argv[i].n = (size_t)len;
-            p[off + (size_t)len] = 0; /* NUL-terminate in place */
-            off += (size_t)len + 2;
-        }
-        if (fmterr) break;
-        cmd = registry_resolve((int)argc, argv, &reply_discard);
+        off += used;
+        cmd = registry_resolve(argc, argv, &reply_discard);
         if (!cmd) {
             alog("Unknown command '%.*s' reading the append only file %s", (int)argv[0].n,
                  argv[0].p, name);
             free(p);
-            free(argv);
+            resp_parser_free(&rp);
             return LOAD_FAILED;
         }
         if (!strcmp(cmd->name, "multi")) valid_before_multi = (long long)start;
-        kernel_submit(fake, (int)argc, argv);
+        kernel_submit(fake, argc, argv);
         valid_up_to = (long long)off;
         g_server.loading_loaded_bytes += (long long)(off - start);
     }
@@ -1152,7 +1101,7 @@ uxeof:
     ret = LOAD_FAILED;
 done:
     free(p);
-    free(argv);
+    resp_parser_free(&rp);
     return ret;
 }
 

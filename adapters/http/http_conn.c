@@ -453,6 +453,14 @@ static void start_stream(struct http_conn *c)
     c->last_beat_ms = util_mstime();
 }
 
+/* A command refused over HTTP is, for a transaction in progress, a
+ * rejected command: EXEC will abort (as the kernel does for the ones it
+ * rejects, and as the WebSocket adapter does). */
+static void refused_in_multi(struct http_conn *c)
+{
+    if (c->client->flags & CF_MULTI) c->client->flags |= CF_DIRTY_EXEC;
+}
+
 /* Submit command k of the cmdbuf. Returns the kernel's status. */
 static enum kernel_status submit_cmd(struct http_conn *c, int k)
 {
@@ -464,6 +472,7 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
         /* Within a batch an error reply; a single command gets 403. */
         reply_errorf(&c->client->reply, "ERR command '%.*s' is disabled over HTTP",
                      (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
+        refused_in_multi(c);
         return KERNEL_DONE;
     }
     g_http_requests++;
@@ -793,9 +802,7 @@ static void run_atomic(struct http_conn *c)
         const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
         json_put_string_lossy(&c->batch_names[k], argv[0].p, argv[0].n);
         if (http_command_disabled(argv[0].p, argv[0].n)) {
-            /* Refused before queueing: EXEC must abort, as for any rejected command. */
-            static const struct argv_ref bad = {"\x01keel-disabled", 14};
-            kernel_submit(c->client, 1, &bad);
+            refused_in_multi(c); /* refused before queueing: EXEC aborts */
             continue;
         }
         kernel_submit(c->client, c->cb.cmd_argc[k], argv);
@@ -960,6 +967,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
             char why[160];
             snprintf(why, sizeof(why), "command '%.*s' is disabled over HTTP",
                      (int)(a->n > 64 ? 64 : a->n), a->p);
+            refused_in_multi(c);
             respond_error(c, 403, why);
             return;
         }

@@ -699,6 +699,18 @@ def test_json_malformed_is_400(kh, body):
 # ==========================================================================
 # MULTI/EXEC/WATCH across requests on one connection
 
+def test_disabled_command_inside_multi_aborts_exec(kh, rc):
+    """A command refused over HTTP between MULTI and EXEC dooms the
+    transaction, as a command the server rejects does (Redis: EXECABORT)."""
+    with HttpConn(kh.http) as c:
+        assert c.get("/MULTI").json() == {"MULTI": [True, "OK"]}
+        assert c.get("/SET/dm/v").json() == {"SET": [True, "QUEUED"]}
+        assert c.get("/FLUSHDB").status == 403
+        assert c.get("/EXEC").json() == {
+            "EXEC": [False, "EXECABORT Transaction discarded because of previous errors."]}
+    assert rc.exists("dm") == 0
+
+
 def test_multi_exec_across_requests(kh, rc):
     with HttpConn(kh.http) as c:
         assert c.get("/MULTI").json() == {"MULTI": [True, "OK"]}

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -235,6 +236,7 @@ static struct {
     size_t *wl;
     int n;
     unsigned long version;
+    uint64_t lenmask; /* bit l set: some word has length l (l < 64) */
 } disabled;
 
 bool http_command_disabled(const char *name, size_t n)
@@ -248,8 +250,13 @@ bool http_command_disabled(const char *name, size_t n)
         disabled.text = xstrdup(s);
         disabled.n = util_split_args(s, strlen(s), &disabled.w, &disabled.wl);
         if (disabled.n < 0) disabled.n = 0;
+        disabled.lenmask = 0;
+        for (i = 0; i < disabled.n; i++)
+            disabled.lenmask |= disabled.wl[i] < 64 ? 1ULL << disabled.wl[i] : 1ULL << 63;
     }
     disabled.version = g_config_version;
+    /* Most command names have no disabled word of their length. */
+    if (!(disabled.lenmask & (n < 64 ? 1ULL << n : 1ULL << 63))) return false;
     for (i = 0; i < disabled.n; i++)
         if (disabled.wl[i] == n && strncasecmp(disabled.w[i], name, n) == 0) return true;
     return false;

@@ -166,12 +166,6 @@ struct ws_conn {
     bool rd_paused;     /* ... and it is not written yet: reading stops */
     int depth;          /* >0 while running commands: freeing is deferred */
     bool dead;          /* close requested while depth > 0 */
-    /* http_command_disabled's answer for the last command name, kept while
-     * the name and the configuration (g_config_version) stay the same */
-    bool dis_valid, dis;
-    unsigned long dis_version;
-    size_t dis_len;
-    char dis_name[32];
     long long obuf_soft_since;
     unsigned long long written, written_seen; /* bytes written; as of the last linger check */
     char addr[64], laddr[64];
@@ -185,21 +179,6 @@ static struct ws_conn *conns;
 static size_t pending_out(const struct ws_conn *c)
 {
     return c->out.len - c->out.sent + c->rout.len + c->job.body.len;
-}
-
-static bool cmd_disabled(struct ws_conn *c, const char *name, size_t n)
-{
-    if (c->dis_valid && c->dis_version == g_config_version && c->dis_len == n &&
-        memcmp(c->dis_name, name, n) == 0)
-        return c->dis;
-    c->dis = http_command_disabled(name, n);
-    c->dis_valid = n <= sizeof(c->dis_name);
-    if (c->dis_valid) {
-        memcpy(c->dis_name, name, n);
-        c->dis_len = n;
-        c->dis_version = g_config_version;
-    }
-    return c->dis;
 }
 
 static bool out_big(struct ws_conn *c)
@@ -1214,7 +1193,7 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
     j->cur = k;
     argv = &j->cb.argv[j->cb.cmd_start[k]];
     argc = j->cb.cmd_argc[k];
-    if (cmd_disabled(c, argv[0].p, argv[0].n)) {
+    if (http_command_disabled(argv[0].p, argv[0].n)) {
         reply_errorf(&cl->reply, "ERR command '%.*s' is disabled over HTTP and WebSocket",
                      (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
         if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
@@ -1297,7 +1276,7 @@ static void resp_process(struct ws_conn *c)
         }
         off += used;
         if (res == RESP_EMPTY) continue;
-        if (cmd_disabled(c, argv[0].p, argv[0].n)) {
+        if (http_command_disabled(argv[0].p, argv[0].n)) {
             reply_errorf(&c->client->reply,
                          "ERR command '%.*s' is disabled over HTTP and WebSocket",
                          (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);

@@ -416,16 +416,24 @@ static void *bio_main(void *arg)
     return NULL;
 }
 
+/* The fsync thread starts with the log, not at its first job: a thread
+ * still starting up (allocating) when a rewrite forks leaves the child
+ * with the allocator locked under ASan, whose allocator is not fork-safe. */
+static bool bio_start(void)
+{
+    if (bio_started) return true;
+    if (pthread_create(&bio_thread, NULL, bio_main, NULL) != 0) return false;
+    pthread_detach(bio_thread);
+    bio_started = true;
+    return true;
+}
+
 static void bio_submit(int fd, bool close_after)
 {
-    if (!bio_started) {
-        if (pthread_create(&bio_thread, NULL, bio_main, NULL) != 0) {
-            fdatasync(fd);
-            if (close_after) close(fd);
-            return;
-        }
-        pthread_detach(bio_thread);
-        bio_started = true;
+    if (!bio_start()) {
+        fdatasync(fd);
+        if (close_after) close(fd);
+        return;
     }
     pthread_mutex_lock(&bio_mu);
     if (bio_n == (int)(sizeof(bio_q) / sizeof(bio_q[0]))) {
@@ -863,6 +871,7 @@ void aof_child_done(int exitcode, int bysignal)
     alog("Background AOF rewrite finished successfully");
     if (state == AOF_WAIT_REWRITE) {
         state = AOF_ON;
+        bio_start();
         alog("AOF rewrite done, AOF enabled");
     }
 }
@@ -1229,6 +1238,7 @@ void aof_init(void)
 
 bool aof_startup(void)
 {
+    if (g_config.appendonly) bio_start(); /* before any rewrite can fork */
     bool exists = false, loaded = false;
     aof_init();
     if (g_config.appendonly && !manifest_load_from_disk(&exists)) return false;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "../schemas/registry.h" /* command-name lists are checked against the table */
 #include "../core/aof.h"     /* appendonly: CONFIG SET starts/stops the log */
 #include "../core/hyperloglog.h" /* hll_sparse_max_bytes */
 #include "../core/tracking.h"    /* tracking_table_max_keys */
@@ -30,6 +31,7 @@ static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
 static const char *set_http_networks(const struct config_entry *e, const char *v);
 static const char *set_dir(const struct config_entry *e, const char *v);
+static const char *set_command_list(const struct config_entry *e, const char *v);
 
 #define LL_MAX_ LLONG_MAX
 
@@ -155,9 +157,9 @@ const struct config_entry config_table[] = {
      set_http_networks},
     {"http-allowed-origins", NULL, CT_STRING, &g_config.http_allowed_origins, "*", 0, 0, true,
      "Origins allowed by CORS and WebSocket upgrades (space separated; * any)", NULL, NULL},
-    {"http-disabled-commands", NULL, CT_STRING, &g_config.http_disabled_commands,
+    {"http-disabled-commands", NULL, CT_SPECIAL, &g_config.http_disabled_commands,
      "FLUSHALL FLUSHDB CONFIG DEBUG SHUTDOWN KEYS", 0, 0, true,
-     "Commands refused over HTTP and WebSocket (exact names)", NULL, NULL},
+     "Commands refused over HTTP and WebSocket (exact names)", NULL, set_command_list},
     {"http-max-url-length", NULL, CT_LL, &g_config.http_max_url, "16384", 16, LL_MAX_, true,
      "Longest request target (414 beyond)", NULL, NULL},
     {"http-max-header-size", NULL, CT_MEMORY, &g_config.http_max_header, "32768", 256, LL_MAX_,
@@ -596,6 +598,32 @@ bool http_networks_valid(const char *s);
 static const char *set_http_networks(const struct config_entry *e, const char *v)
 {
     if (!http_networks_valid(v)) return "Invalid network (expected address/bits)";
+    free(*(char **)e->ptr);
+    *(char **)e->ptr = xstrdup(v);
+    return NULL;
+}
+
+/* A list of command names (http-disabled-commands): it must split as words
+ * and every word must name a command, or the value is refused. A list that
+ * does not parse is never taken as "nothing disabled" (fail closed). */
+static const char *set_command_list(const struct config_entry *e, const char *v)
+{
+    static char err[256];
+    char **w;
+    size_t *wl;
+    int n, i;
+    registry_init(); /* idempotent: the table may be needed before main() builds it */
+    n = util_split_args(v, strlen(v), &w, &wl);
+    if (n < 0) return "Invalid list of command names (unbalanced quotes)";
+    for (i = 0; i < n; i++) {
+        if (!registry_lookup(w[i], wl[i])) {
+            snprintf(err, sizeof(err), "Unknown command '%.*s' in the list (command names are separated by spaces)",
+                     wl[i] > 64 ? 64 : (int)wl[i], w[i]);
+            util_free_words(w, wl, n);
+            return err;
+        }
+    }
+    util_free_words(w, wl, n);
     free(*(char **)e->ptr);
     *(char **)e->ptr = xstrdup(v);
     return NULL;

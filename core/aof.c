@@ -966,7 +966,7 @@ const char *aof_config_appendonly(const struct config_entry *e, const char *v)
 
 /* ==================== loading ==================== */
 
-static const struct client_adapter fake_adapter = {"aof", NULL, NULL, NULL, NULL, NULL};
+static const struct client_adapter fake_adapter = {.name = "aof"};
 
 enum { LOAD_OK = 0, LOAD_TRUNCATED, LOAD_FAILED, LOAD_EMPTY };
 

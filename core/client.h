@@ -31,6 +31,9 @@ struct client_adapter {
     /* Bytes in the query and output buffers (CLIENT LIST qbuf/omem). */
     void (*buffers)(struct client *c, size_t *qbuf, size_t *qbuf_free, size_t *obl, size_t *oll,
                     size_t *omem);
+    /* Every request must be answered (a response per request, a reply per
+     * message): CLIENT REPLY OFF and SKIP are refused. */
+    bool replies_required;
 };
 
 enum client_state {

@@ -515,7 +515,13 @@ void cmd_client_help(struct exec *x)
 void cmd_client_reply(struct exec *x)
 {
     struct client *c = x->c;
-    switch (ARG(x, A_CLIENT_REPLY_on_off_skip)->choice) {
+    int mode = ARG(x, A_CLIENT_REPLY_on_off_skip)->choice;
+    if (mode != 0 && c->adapter && c->adapter->replies_required) {
+        reply_error(&c->reply, "ERR CLIENT REPLY OFF and SKIP are not available on this "
+                               "connection: every request gets its reply");
+        return;
+    }
+    switch (mode) {
     case 0: /* ON: answered even when it was OFF (the kernel chose a silent sink) */
         c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT);
         reply_ok(&c->reply);

@@ -64,6 +64,7 @@ struct req_ctx {
     char jsonp[128]; /* callback name, "" when none */
     char inm[40];    /* If-None-Match value ("" when none) */
     char origin[256];
+    bool origin_refused; /* an Origin header that http-allowed-origins refuses */
     int restore_db; /* -1, or the db to return to after a /7/ request */
     bool batch, atomic;
     int ncmd, cmd_i;    /* batch position */
@@ -136,7 +137,7 @@ static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *o
     *omem = c->out.cap + c->js.out.cap + c->body.cap;
 }
 static const struct client_adapter http_adapter = {"http",      ad_resume,   ad_close, ad_flush,
-                                                   ad_describe, ad_buffers};
+                                                   ad_describe, ad_buffers, true};
 
 /* ---- output ---- */
 
@@ -710,16 +711,8 @@ static bool setup_format(struct http_conn *c, const char *ext, const char *q, si
         c->rq.jsonp[vl] = 0;
         snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/javascript");
     }
-    {
-        static char sep[256];
-        size_t sl = 0;
-        if ((v = http_query_get(q, ql, "sep", &vl))) {
-            if (vl >= sizeof(sep)) vl = sizeof(sep) - 1;
-            memcpy(sep, v, vl);
-            sl = vl;
-        }
-        bytes_sink_reset(&c->bs, sep, sl);
-    }
+    if (!(v = http_query_get(q, ql, "sep", &vl))) vl = 0;
+    bytes_sink_reset(&c->bs, v, vl);
     c->js.out.len = 0;
     c->body.len = 0;
     c->js.depth = 0;
@@ -823,7 +816,7 @@ static void handle_upgrade(struct http_conn *c, const struct http_request *req, 
 {
     char addr[64], laddr[64];
     int fd = c->fd;
-    if (c->rq.origin[0] && !http_origin_allowed(c->rq.origin, strlen(c->rq.origin))) {
+    if (c->rq.origin_refused) {
         respond_error(c, 403, "origin not allowed");
         c->state = HC_CLOSING;
         return;
@@ -861,6 +854,10 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     c->rq.keep_alive = req->keep_alive;
     c->rq.head = req->method == HM_HEAD;
     copy_header(req, "origin", c->rq.origin, sizeof(c->rq.origin));
+    {
+        const struct http_header *o = http_header(req, "origin");
+        c->rq.origin_refused = o && !http_origin_allowed(o->value, o->vlen);
+    }
     copy_header(req, "if-none-match", c->rq.inm, sizeof(c->rq.inm));
     snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/json");
     if (qm) {
@@ -870,6 +867,12 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     }
     cmdbuf_reset(&c->cb);
 
+    /* A page from an origin that is not allowed may not act, only read
+     * nothing: refused before anything runs (not just hidden by CORS). */
+    if (c->rq.origin_refused) {
+        respond_error(c, 403, "origin not allowed");
+        return;
+    }
     if (req->method == HM_OPTIONS) {
         const struct http_header *h = http_header(req, "access-control-request-headers");
         status_line(c, 204);
@@ -892,6 +895,9 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         respond_error(c, 401, "authentication required");
         return;
     }
+    /* Each request carries its own credentials: the connection's client is
+     * authenticated by them, whatever an earlier request did (RESET, AUTH). */
+    c->client->authenticated = true;
     if (req->upgrade_ws) {
         handle_upgrade(c, req, used);
         return;
@@ -972,13 +978,32 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
             return;
         }
     }
+    if (c->rq.atomic) {
+        const char *why = cmdbuf_atomic_refusal(&c->cb, (c->client->flags & CF_MULTI) != 0);
+        if (why) {
+            respond_error(c, 400, why);
+            return;
+        }
+    }
     if (db >= 0) {
         if (db >= g_store.ndb) {
-            /* As SELECT would answer. */
+            /* As SELECT would answer, for every command (a batch keeps its
+             * shape: one answer per command, or EXEC's). */
+            int k;
             c->rq.active = true;
             use_sink(c);
-            set_name(c, &c->cb.argv[0]);
-            reply_err(&c->client->reply, E_DB_INDEX);
+            if (c->rq.atomic) {
+                c->names.len = 0;
+                json_put_string_lossy(&c->names, "EXEC", 4);
+                reply_err(&c->client->reply, E_DB_INDEX);
+            } else {
+                if (batch) obuf_append(&c->js.out, "[", 1);
+                for (k = 0; k < c->cb.ncmd; k++) {
+                    c->rq.cmd_i = k;
+                    set_name(c, &c->cb.argv[c->cb.cmd_start[k]]);
+                    reply_err(&c->client->reply, E_DB_INDEX);
+                }
+            }
             finish_response(c);
             return;
         }
@@ -987,7 +1012,10 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     }
     c->rq.active = true;
     use_sink(c);
-    if (!batch && is_subscribe(&c->cb.argv[0]) && c->rq.fmt == FMT_JSON) {
+    /* A stream needs a channel: without one the command's arity error is
+     * an ordinary response. */
+    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 &&
+        c->rq.fmt == FMT_JSON) {
         const struct http_header *acc = http_header(req, "accept");
         c->rq.sse = acc && http_header_has_token(acc, "text/event-stream");
         start_stream(c);

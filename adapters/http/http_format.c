@@ -33,7 +33,8 @@ enum http_fmt http_format_for(const char *ext, const char **ct)
 void bytes_sink_reset(struct bytes_sink *s, const char *sep, size_t seplen)
 {
     s->out.len = s->out.sent = 0;
-    s->sep = sep;
+    if (seplen > sizeof(s->sep)) seplen = sizeof(s->sep);
+    if (seplen) memcpy(s->sep, sep, seplen);
     s->seplen = seplen;
     s->depth = 0;
     s->any = s->nil = s->error = s->done = false;

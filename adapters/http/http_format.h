@@ -19,7 +19,7 @@ enum http_fmt http_format_for(const char *ext, const char **content_type);
 
 struct bytes_sink {
     struct obuf out;
-    const char *sep;
+    char sep[256]; /* ?sep=, copied in: it belongs to this request alone */
     size_t seplen;
     int depth;       /* open aggregates */
     long long left[64];
@@ -30,6 +30,7 @@ struct bytes_sink {
 };
 
 extern const struct reply_ops bytes_reply_ops; /* ctx: struct bytes_sink * */
+/* Start a new reply; sep (at most sizeof(s->sep) bytes are kept) is copied. */
 void bytes_sink_reset(struct bytes_sink *s, const char *sep, size_t seplen);
 
 #endif

@@ -269,3 +269,20 @@ const char *http_query_get(const char *q, size_t qlen, const char *name, size_t 
     }
     return NULL;
 }
+
+const char *cmdbuf_atomic_refusal(const struct cmdbuf *b, bool in_multi)
+{
+    uint32_t txn = 0;
+    int i, k;
+    if (in_multi) return "ERR an atomic batch cannot run inside MULTI (EXEC or DISCARD first)";
+    for (i = 0; registry_acl_names[i]; i++)
+        if (!strcmp(registry_acl_names[i], "transaction")) txn = 1u << i;
+    for (k = 0; k < b->ncmd; k++) {
+        const struct argv_ref *a = &b->argv[b->cmd_start[k]];
+        const struct command *cmd = registry_lookup(a->p, a->n);
+        if (cmd && ((cmd->acl & txn) || !strcmp(cmd->name, "reset")))
+            return "ERR MULTI, EXEC, DISCARD, WATCH, UNWATCH and RESET cannot be part of an atomic "
+                   "batch (it runs as one transaction)";
+    }
+    return NULL;
+}

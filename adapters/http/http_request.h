@@ -45,6 +45,13 @@ void cmdbuf_begin(struct cmdbuf *b);
 bool http_decode_json(const char *p, size_t n, struct cmdbuf *b, bool *batch, char *err,
                       size_t errlen);
 
+/* An atomic batch runs as MULTI, its commands, EXEC. A transaction-control
+ * command inside it (MULTI EXEC DISCARD WATCH UNWATCH: the TRANSACTION ACL
+ * category; and RESET), or the batch arriving while the connection is
+ * already inside MULTI, would break that: such a batch is refused whole,
+ * before anything runs. Returns the error text, or NULL to run it. */
+const char *cmdbuf_atomic_refusal(const struct cmdbuf *b, bool in_multi);
+
 /* Query string: the value of `name` (still %-encoded), or NULL. */
 const char *http_query_get(const char *query, size_t qlen, const char *name, size_t *vlen);
 /* %XX-decode (and '+' -> ' ') into out (at least n bytes); returns length. */

@@ -83,7 +83,7 @@ static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *o
 
 static void ad_flush(struct client *cl);
 static const struct client_adapter resp_adapter = {"resp",      ad_resume,   ad_close, ad_flush,
-                                                   ad_describe, ad_buffers};
+                                                   ad_describe, ad_buffers, false};
 
 /* ---- output ---- */
 

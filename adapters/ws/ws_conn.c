@@ -1133,19 +1133,10 @@ static bool job_start(struct ws_conn *c, const char *msg, size_t len)
         return false;
     }
     if (atomic) {
-        int k;
-        if (c->client->flags & CF_MULTI) {
-            error_frame(c, id, idlen, "an atomic batch cannot run inside MULTI");
+        const char *why = cmdbuf_atomic_refusal(&j->cb, (c->client->flags & CF_MULTI) != 0);
+        if (why) {
+            error_frame(c, id, idlen, why);
             return false;
-        }
-        for (k = 0; k < j->cb.ncmd; k++) {
-            const struct argv_ref *a = &j->cb.argv[j->cb.cmd_start[k]];
-            if (util_eqci(a->p, a->n, "multi") || util_eqci(a->p, a->n, "exec") ||
-                util_eqci(a->p, a->n, "discard") || util_eqci(a->p, a->n, "watch")) {
-                error_frame(c, id, idlen,
-                            "MULTI, EXEC, DISCARD and WATCH cannot be part of an atomic batch");
-                return false;
-            }
         }
     }
     if (id) {
@@ -1710,7 +1701,7 @@ static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *o
 }
 
 static const struct client_adapter ws_adapter = {"ws",     ad_resume,   ad_close,
-                                                 ad_flush, ad_describe, ad_buffers};
+                                                 ad_flush, ad_describe, ad_buffers, true};
 
 /* ---- life ---- */
 

@@ -172,7 +172,6 @@ done:
 
 /* INFO's own counters (error codes, instantaneous samples) live with INFO
  * (core/cmd_server.c); reset them when that file provides the hook. */
-void info_reset_stats(void) __attribute__((weak));
 
 /* CONFIG RESETSTAT */
 void cmd_config_resetstat(struct exec *x)
@@ -194,7 +193,7 @@ void cmd_config_resetstat(struct exec *x)
             c->subs[j]->calls = c->subs[j]->usec = c->subs[j]->rejected_calls =
                 c->subs[j]->failed_calls = 0;
     }
-    if (info_reset_stats) info_reset_stats();
+    info_reset_stats();
     reply_ok(x->r);
 }
 

@@ -305,7 +305,7 @@ static void on_free(struct client *c)
     if (c->bstate) forget(c);
 }
 
-__attribute__((constructor)) static void blocking_init(void) { client_on_free(on_free); }
+void blocking_init(void) { client_on_free(on_free); }
 
 /* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
 void cmd_client_unblock(struct exec *x)

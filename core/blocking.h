@@ -47,6 +47,8 @@ void blocking_cron(long long now_ms);
 bool blocking_unblock(struct client *c, bool with_error);
 long long blocking_count(void); /* INFO blocked_clients */
 
+/* Register the per-client hook (core_init). */
+void blocking_init(void);
 void blocking_observer(const struct store_event *ev, void *priv);
 
 #endif

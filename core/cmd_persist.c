@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../config/config.h"
+#include "aof.h"
 #include "commands_gen.h"
 #include "kernel.h"
 #include "multi.h"
@@ -198,7 +199,7 @@ void persist_cron(void)
             int type = g_server.child_type;
             if (type == CHILD_RDB)
                 bgsave_done(exitcode, bysignal);
-            else if (aof_child_done)
+            else
                 aof_child_done(exitcode, bysignal);
             g_server.child_pid = 0;
             g_server.child_type = CHILD_NONE;

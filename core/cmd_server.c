@@ -233,15 +233,26 @@ static void bytes_human(char *buf, size_t len, unsigned long long n)
 }
 
 /* Under ASan malloc is the sanitizer's, and mallinfo2 reports nothing. */
-extern size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+#if defined(__SANITIZE_ADDRESS__)
+#define KEEL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KEEL_ASAN 1
+#endif
+#endif
+#ifdef KEEL_ASAN
+size_t __sanitizer_get_current_allocated_bytes(void); /* the sanitizer runtime's */
+#endif
 
 /* Heap in use (malloc's view) and resident set size. */
 static size_t mem_used(void)
 {
-    struct mallinfo2 mi;
-    if (__sanitizer_get_current_allocated_bytes) return __sanitizer_get_current_allocated_bytes();
-    mi = mallinfo2();
+#ifdef KEEL_ASAN
+    return __sanitizer_get_current_allocated_bytes();
+#else
+    struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
+#endif
 }
 
 static size_t mem_rss(void)
@@ -305,7 +316,6 @@ static void sampler_start(void)
 
 /* CONFIG RESETSTAT (config/cmd_config.c): clear what INFO keeps here, as
  * Redis's resetErrorTableStats and its instantaneous-metric reset. */
-void info_reset_stats(void);
 void info_reset_stats(void)
 {
     n_err_stats = 0;

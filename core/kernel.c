@@ -6,9 +6,14 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "aof.h"
 #include "blocking.h"
 #include "multi.h"
+#include "propagate.h"
+#include "pubsub.h"
+#include "rdb.h"
 #include "store.h"
+#include "tracking.h"
 #include "util.h"
 
 struct kernel_stats g_kstats;
@@ -85,19 +90,6 @@ static void free_parked(struct client *c)
 
 void cmd_exec(struct exec *x);
 
-/* Persistence (core/cmd_persist.c): MISCONF refusal of writes. */
-bool persist_reject(struct client *c, const struct command *cmd, struct reply *r)
-    __attribute__((weak));
-
-/* Persistence (core/aof.c): MISCONF while the AOF cannot be written. */
-bool aof_reject(struct client *c, const struct command *cmd, struct reply *r)
-    __attribute__((weak));
-/* Command propagation to the AOF (core/propagate.c). */
-void propagate_call_begin(void) __attribute__((weak));
-void propagate_call_end(struct exec *x) __attribute__((weak));
-
-/* Client-side caching remembers the keys a tracking client read. */
-void tracking_after_command(struct exec *x) __attribute__((weak));
 
 static bool subscribed_mode_allows(const struct command *cmd)
 {
@@ -131,10 +123,10 @@ void kernel_run(struct client *c, const struct command *cmd, int argc,
         x.args = args;
         x.r = r;
         current = c;
-        if (propagate_call_begin) propagate_call_begin(); /* AOF propagation (core/propagate.c) */
+        propagate_call_begin(); /* AOF propagation (core/propagate.c) */
         cmd->fn(&x);
-        if (propagate_call_end) propagate_call_end(&x);
-        if ((c->flags & CF_TRACKING) && tracking_after_command) tracking_after_command(&x);
+        propagate_call_end(&x);
+        if (c->flags & CF_TRACKING) tracking_after_command(&x);
         current = outer;
     }
     registry_match_done(&mp);
@@ -187,12 +179,12 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     }
     /* MISCONF: writes (and PING) refused while snapshots fail
      * (stop-writes-on-bgsave-error; core/cmd_persist.c). */
-    if (persist_reject && persist_reject(c, cmd, r)) {
+    if (persist_reject(c, cmd, r)) {
         reject(c, cmd);
         return KERNEL_DONE;
     }
     /* ... and while the AOF cannot be written (core/aof.c). */
-    if (aof_reject && aof_reject(c, cmd, r)) {
+    if (aof_reject(c, cmd, r)) {
         reject(c, cmd);
         return KERNEL_DONE;
     }
@@ -273,17 +265,15 @@ static void flush_touched(void)
     }
 }
 
-void watch_observer(const struct store_event *ev, void *priv) __attribute__((weak));
-void tracking_observer(const struct store_event *ev, void *priv) __attribute__((weak));
-void blocking_observer(const struct store_event *ev, void *priv) __attribute__((weak));
-void notify_observer(const struct store_event *ev, void *priv) __attribute__((weak));
-
+/* The observers of the store's events, in their fixed order: WATCH marks
+ * transactions dirty, tracking queues invalidations, blocking marks keys
+ * ready, notify publishes keyspace events. Called once by core_init(). */
 void kernel_register_observers(void)
 {
-    if (watch_observer) store_observe(watch_observer, NULL);
-    if (tracking_observer) store_observe(tracking_observer, NULL);
-    if (blocking_observer) store_observe(blocking_observer, NULL);
-    if (notify_observer) store_observe(notify_observer, NULL);
+    store_observe(watch_observer, NULL);
+    store_observe(tracking_observer, NULL);
+    store_observe(blocking_observer, NULL);
+    store_observe(notify_observer, NULL);
 }
 
 void client_kernel_forget(struct client *c);

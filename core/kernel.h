@@ -81,8 +81,7 @@ struct client *kernel_current(void);
 void kernel_touch(struct client *c);
 
 /* Observers of store events, in the fixed order the design prescribes:
- * watch, tracking, blocking, notify. Each module provides its hook; the
- * kernel registers those that are linked in (weak symbols). */
+ * watch, tracking, blocking, notify (called by core_init). */
 void kernel_register_observers(void);
 
 /* Work to run after each event-loop iteration: resumed clients. */

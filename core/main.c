@@ -12,6 +12,7 @@
 #include "../config/config.h"
 #include "../schemas/registry.h"
 #include "aof.h"
+#include "core_init.h"
 #include "kernel.h"
 #include "rdb.h"
 #include "server.h"
@@ -79,10 +80,7 @@ int main(int argc, char **argv)
     if (!config_load(argc, argv)) return 1;
     util_random_bytes(seed, sizeof(seed));
     siphash_set_seed(seed);
-    store_init(g_config.databases);
-    registry_init();
-    kernel_init();
-    kernel_register_observers();
+    core_init(g_config.databases);
     /* Load the dataset: the AOF when appendonly is on and it exists, else the
      * RDB snapshot dir/dbfilename if present; then open the AOF (core/aof.c). */
     if (!aof_startup()) return 1;

@@ -286,7 +286,7 @@ static void on_client_free(struct client *c)
     c->mstate = NULL;
 }
 
-__attribute__((constructor)) static void multi_init(void)
+void multi_init(void)
 {
     client_on_free(on_client_free);
     client_on_reset(multi_discard);

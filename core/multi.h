@@ -23,6 +23,8 @@ int multi_queued(struct client *c);
 void multi_discard(struct client *c);
 void multi_unwatch_all(struct client *c);
 
+/* Register the per-client hooks: free, RESET (core_init). */
+void multi_init(void);
 void watch_observer(const struct store_event *ev, void *priv);
 
 #endif

@@ -129,7 +129,6 @@ static void publish_on(const char *prefix, size_t plen, int dbid, const char *su
     if (ch != small) free(ch);
 }
 
-void notify_observer(const struct store_event *ev, void *priv);
 void notify_observer(const struct store_event *ev, void *priv)
 {
     size_t elen;

@@ -97,11 +97,11 @@ struct rstr *rstr_grow(struct rstr *s, size_t need);
 const char *obj_type_name(int type);
 const char *obj_enc_name(int enc);
 
-/* Value-type hooks filled by the aggregate types (issue 3): free and deep copy. */
+/* Value-type hooks of the aggregate types: free and deep copy (object.c). */
 struct obj_type_ops {
     void (*free_value)(void *ptr, int enc);
     void *(*dup_value)(void *ptr, int enc);
 };
-extern struct obj_type_ops obj_ops[OBJ_TYPES];
+extern const struct obj_type_ops obj_ops[OBJ_TYPES];
 
 #endif

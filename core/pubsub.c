@@ -358,7 +358,7 @@ static void on_client_free(struct client *c)
     pubsub_reset(c);
 }
 
-__attribute__((constructor)) static void pubsub_init(void)
+void pubsub_init(void)
 {
     client_on_free(on_client_free);
 }

@@ -48,6 +48,8 @@ int pubsub_unsubscribe_all(struct client *c, enum pubsub_kind k, struct reply *r
 /* Leave everything silently (RESET, disconnect). */
 void pubsub_reset(struct client *c);
 /* Subscriptions of c of kind k (CLIENT LIST sub= psub= ssub=). */
+/* Register the per-client hook (core_init). */
+void pubsub_init(void);
 int pubsub_client_count(struct client *c, enum pubsub_kind k);
 
 /* Subscribers of a channel / shard channel (PUBSUB NUMSUB, SHARDNUMSUB). */
@@ -63,6 +65,9 @@ void pubsub_foreach(enum pubsub_kind k, const char *pat, size_t plen,
 extern char *g_notify_keyspace_events;
 struct config_entry;
 const char *notify_config_set(const struct config_entry *e, const char *v);
+/* The store observer that publishes keyspace events. */
+struct store_event;
+void notify_observer(const struct store_event *ev, void *priv);
 
 /* ---- client-output-buffer-limit (config entry; adapters enforce) ---- */
 

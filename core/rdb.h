@@ -11,6 +11,9 @@
 #include <stdint.h>
 
 struct kv;
+struct client;
+struct command;
+struct reply;
 
 #define RDB_VERSION 10
 
@@ -74,8 +77,11 @@ void persist_cron(void);
  * default signal dispositions), the pid in the parent (recorded in
  * g_server with the fork figures), or -1 with errno set. */
 int persist_fork(int child_type);
-/* Called by persist_cron when a child that is not an RDB child exits. */
-void aof_child_done(int exitcode, int bysignal) __attribute__((weak));
+/* A child that is not an RDB child exits: persist_cron hands it to
+ * aof_child_done (core/aof.h). */
+/* MISCONF: refuse a write while the last background save failed (the
+ * kernel asks before running a command). */
+bool persist_reject(struct client *c, const struct command *cmd, struct reply *r);
 /* Kill a running RDB child (SHUTDOWN, FLUSHALL) and remove its temp file. */
 void rdb_kill_child(void);
 /* SHUTDOWN / SIGTERM: kill an RDB child, then save when how is 1 (SAVE) or

@@ -46,5 +46,7 @@ extern struct server_state g_server;
 
 /* Ask the loop to stop after the current command (SHUTDOWN, SIGTERM). */
 void server_request_shutdown(int exit_code);
+/* CONFIG RESETSTAT: zero INFO's counters (core/cmd_server.c). */
+void info_reset_stats(void);
 
 #endif

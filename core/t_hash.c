@@ -324,8 +324,3 @@ void *hash_dup_value(void *ptr, int enc)
     return d;
 }
 
-__attribute__((constructor)) static void register_ops(void)
-{
-    obj_ops[OBJ_HASH].free_value = hash_free_value;
-    obj_ops[OBJ_HASH].dup_value = hash_dup_value;
-}

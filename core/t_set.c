@@ -383,20 +383,15 @@ uint64_t set_scan_ht(const struct setv *s, uint64_t cursor, set_scan_fn fn, void
 
 /* ---- OBJ_SET value hooks ---- */
 
-static void free_value(void *ptr, int enc)
+void set_free_value(void *ptr, int enc)
 {
     struct setv s = {ptr, enc};
     set_free(&s);
 }
 
-static void *dup_value(void *ptr, int enc)
+void *set_dup_value(void *ptr, int enc)
 {
     struct setv s = {ptr, enc};
     return set_dup(&s).ptr;
 }
 
-__attribute__((constructor)) static void register_ops(void)
-{
-    obj_ops[OBJ_SET].free_value = free_value;
-    obj_ops[OBJ_SET].dup_value = dup_value;
-}

@@ -97,4 +97,8 @@ void set_iter_release(struct set_iter *it);
 typedef void (*set_scan_fn)(void *priv, const char *p, size_t n);
 uint64_t set_scan_ht(const struct setv *s, uint64_t cursor, set_scan_fn fn, void *priv);
 
+/* The keyspace's hooks for set values (object.c's obj_ops). */
+void set_free_value(void *ptr, int enc);
+void *set_dup_value(void *ptr, int enc);
+
 #endif

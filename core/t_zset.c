@@ -911,11 +911,6 @@ void zset_free_value(void *ptr, int enc)
         zs_free(ptr);
 }
 
-__attribute__((constructor)) static void register_ops(void)
-{
-    obj_ops[OBJ_ZSET].free_value = zset_free_value;
-    obj_ops[OBJ_ZSET].dup_value = zset_dup_value;
-}
 
 /* ---- iteration ---- */
 

@@ -138,7 +138,7 @@ static char *dupbytes(const char *p, size_t n)
     return d;
 }
 
-static void tracking_init(void)
+static void table_init(void)
 {
     if (inited) return;
     inited = true;
@@ -597,7 +597,7 @@ void tracking_enable(struct client *c, uint64_t redirect, unsigned options, cons
 {
     struct tracking_state *ts = state_of(c);
     size_t i;
-    tracking_init();
+    table_init();
     if (!(c->flags & CF_TRACKING)) nclients++;
     c->flags |= CF_TRACKING;
     ts->flags &= ~(TRK_BROKEN_REDIR | TRK_BCAST | TRK_OPTIN | TRK_OPTOUT | TRK_NOLOOP);
@@ -657,7 +657,7 @@ static void on_client_free(struct client *c)
     c->tstate = NULL;
 }
 
-__attribute__((constructor)) static void tracking_register(void)
+void tracking_init(void)
 {
     client_on_free(on_client_free);
 }

@@ -30,6 +30,8 @@ enum {
 extern long long tracking_table_max_keys;
 
 /* Store observer (registered by the kernel, order: watch, tracking, ...). */
+/* Register the per-client hook (core_init). */
+void tracking_init(void);
 void tracking_observer(const struct store_event *ev, void *priv);
 
 /* After each command of a CF_TRACKING client: remember the keys a READONLY

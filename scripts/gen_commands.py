@@ -6,9 +6,9 @@ usage: gen_commands.py OUT_C OUT_H (JSON... | --dir DIR)
 
 OUT_H gets one #define per argument slot, A_<COMMAND>_<path>, e.g.
 A_SET_expiration_seconds; OUT_C gets the static table that
-schemas/registry.c serves. Handlers are referenced weakly: a schema whose
-handler is not linked in is left out of the table at start-up, so a command
-that exists always behaves fully."""
+schemas/registry.c serves. Handlers are referenced by name: a schema whose
+"function" is not defined anywhere fails the build (at link time), so a
+command in the table always has its handler."""
 import json
 import os
 import re
@@ -72,7 +72,7 @@ def main():
     c.append("")
     fns = sorted({s["function"] for s in cmds.values() if s.get("function")})
     for fn in fns:
-        c.append("extern void %s(struct exec *x) __attribute__((weak));" % fn)
+        c.append("extern void %s(struct exec *x);" % fn)
     c.append("")
 
     counter = [0]

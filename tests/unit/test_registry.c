@@ -3,10 +3,7 @@
  * conflicts, structure errors before value errors, multiple arguments'
  * count/list, keel_error / keel_syntax_error / keel_multi_choice) and key
  * extraction from key specs. Error texts are redis-server 7.0.15's.
- *
- * Handlers of the commands used here are defined weak below, so the
- * commands are registered even while their real handlers are still being
- * written; a real (strong) handler in the core library takes precedence. */
+ * The commands' real handlers come from the core library. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,24 +13,6 @@
 #include "core/util.h"
 #include "schemas/registry.h"
 #include "unit.h"
-
-#define STUB(fn)                                                                                   \
-    void fn(struct exec *x);                                                                       \
-    __attribute__((weak)) void fn(struct exec *x)                                                  \
-    {                                                                                              \
-        (void)x;                                                                                   \
-    }
-STUB(cmd_get)
-STUB(cmd_set)
-STUB(cmd_mset)
-STUB(cmd_del)
-STUB(cmd_rename)
-STUB(cmd_copy)
-STUB(cmd_expire)
-STUB(cmd_hello)
-STUB(cmd_swapdb)
-STUB(cmd_object_encoding)
-STUB(cmd_object_help)
 
 /* ---- a reply sink that records errors and counts everything else ---- */
 

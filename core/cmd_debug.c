@@ -4,7 +4,6 @@
  * grammar is declared under "keel_arguments" in schemas/commands/debug.json
  * (each subcommand takes any number of words, so that a wrong count gets
  * Redis's "unknown subcommand or wrong number of arguments" reply here). */
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "kernel.h"
 #include "rdb.h"
 #include "store.h"
+#include "t_list.h" /* ql_lzf_compress */
 #include "util.h"
 
 /* "ERR unknown subcommand or wrong number of arguments for '<word>'. Try DEBUG HELP." */
@@ -68,24 +68,6 @@ static size_t rdb_len_len(unsigned long long n)
     return 9;
 }
 
-typedef unsigned int (*lzf_compress_fn)(const void *in, unsigned int in_len, void *out,
-                                        unsigned int out_len);
-
-/* Redis compresses RDB strings with liblzf; the length DEBUG OBJECT shows
- * depends on that exact compressor, so use the system's liblzf when it is
- * there (redis-server's own), and count strings uncompressed otherwise. */
-static lzf_compress_fn lzf(void)
-{
-    static int tried;
-    static lzf_compress_fn fn;
-    if (!tried) {
-        void *h = dlopen("liblzf.so.1", RTLD_NOW | RTLD_LOCAL);
-        tried = 1;
-        if (h) *(void **)&fn = dlsym(h, "lzf_compress");
-    }
-    return fn;
-}
-
 /* rdbSaveRawString's length (rdbcompression yes). */
 static size_t rdb_raw_string_len(const char *s, size_t len)
 {
@@ -93,14 +75,12 @@ static size_t rdb_raw_string_len(const char *s, size_t len)
     size_t n;
     if (len <= 11 && util_str2ll(s, len, &v) && (n = rdb_int_len(v)) > 0) return n;
     if (len > 20 && len <= UINT_MAX) {
-        lzf_compress_fn fn = lzf();
-        if (fn) {
-            size_t outlen = len - 4, clen;
-            char *out = xmalloc(outlen + 1);
-            clen = fn(s, (unsigned)len, out, (unsigned)outlen);
-            free(out);
-            if (clen > 0) return 1 + rdb_len_len(clen) + rdb_len_len(len) + clen;
-        }
+        /* The same compressor as rdb.c (liblzf, as Redis). */
+        size_t outlen = len - 4, clen;
+        char *out = xmalloc(outlen + 1);
+        clen = ql_lzf_compress(s, len, out, outlen);
+        free(out);
+        if (clen > 0) return 1 + rdb_len_len(clen) + rdb_len_len(len) + clen;
     }
     return rdb_len_len(len) + len;
 }

@@ -6,6 +6,8 @@
  * cap). No arguments, no replies: cmd_list.c drives it. */
 #include "t_list.h"
 
+#include <limits.h>
+#include <liblzf/lzf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -710,117 +712,32 @@ const char *ql_check(struct quicklist *ql)
 }
 
 /* ---- LZF ----
- * The format of liblzf (and Redis's compressed quicklist nodes): a control
- * byte < 32 is followed by ctrl+1 literal bytes; otherwise its top 3 bits
- * are a length (7: add the next byte) and its low 5 bits with the next byte
- * an offset: copy len+2 bytes starting offset+1 bytes back. */
+ * Debian's liblzf, the library redis-server links: compressed nodes and
+ * RDB strings are byte for byte what Redis writes. */
 
-#define LZF_HLOG 13
-#define LZF_MAX_LIT 32
-#define LZF_MAX_OFF (1 << 13)
-#define LZF_MAX_REF ((1 << 8) + (1 << 3) + 1) /* longest match in bytes: 264 */
-
-static bool lzf_flush_lit(unsigned char **op, const unsigned char *oend, const unsigned char *lit,
-                          size_t n)
+size_t ql_lzf_compress(const void *in, size_t inlen, void *out, size_t outlen)
 {
-    while (n) {
-        size_t k = n > LZF_MAX_LIT ? LZF_MAX_LIT : n;
-        if ((size_t)(oend - *op) < k + 1) return false;
-        *(*op)++ = (unsigned char)(k - 1);
-        memcpy(*op, lit, k);
-        *op += k;
-        lit += k;
-        n -= k;
-    }
-    return true;
+    if (inlen > UINT_MAX || outlen > UINT_MAX) return 0;
+    return lzf_compress(in, (unsigned)inlen, out, (unsigned)outlen);
 }
 
-size_t ql_lzf_compress(const void *in_, size_t inlen, void *out_, size_t outlen)
+size_t ql_lzf_decompress(const void *in, size_t inlen, void *out, size_t outlen)
 {
-    const unsigned char *in = in_, *ip = in, *end = in + inlen, *lit = in;
-    unsigned char *out = out_, *op = out, *oend = out + outlen;
-    uint32_t htab[1 << LZF_HLOG];
-    memset(htab, 0, sizeof(htab));
-    while (end - ip >= 3) {
-        uint32_t h = ((uint32_t)ip[0] << 16 | (uint32_t)ip[1] << 8 | ip[2]);
-        uint32_t slot = (h * 2654435761u) >> (32 - LZF_HLOG);
-        uint32_t prev = htab[slot];
-        const unsigned char *ref = in + prev - 1;
-        htab[slot] = (uint32_t)(ip - in) + 1;
-        if (prev && ip - ref <= LZF_MAX_OFF && ref[0] == ip[0] && ref[1] == ip[1] &&
-            ref[2] == ip[2]) {
-            size_t maxlen = (size_t)(end - ip), len = 3, off = (size_t)(ip - ref) - 1;
-            if (maxlen > LZF_MAX_REF - 1) maxlen = LZF_MAX_REF - 1;
-            while (len < maxlen && ref[len] == ip[len])
-                len++;
-            if (!lzf_flush_lit(&op, oend, lit, (size_t)(ip - lit))) return 0;
-            if (oend - op < 3) return 0;
-            len -= 2;
-            if (len < 7) {
-                *op++ = (unsigned char)((off >> 8) + (len << 5));
-            } else {
-                *op++ = (unsigned char)((off >> 8) + (7 << 5));
-                *op++ = (unsigned char)(len - 7);
-            }
-            *op++ = (unsigned char)off;
-            ip += len + 2;
-            lit = ip;
-        } else {
-            ip++;
-        }
-    }
-    if (!lzf_flush_lit(&op, oend, lit, (size_t)(end - lit))) return 0;
-    return (size_t)(op - out);
-}
-
-size_t ql_lzf_decompress(const void *in_, size_t inlen, void *out_, size_t outlen)
-{
-    const unsigned char *ip = in_, *iend = ip + inlen;
-    unsigned char *out = out_, *op = out, *oend = out + outlen;
-    while (ip < iend) {
-        unsigned ctrl = *ip++;
-        if (ctrl < 32) {
-            size_t k = ctrl + 1;
-            if ((size_t)(oend - op) < k || (size_t)(iend - ip) < k) return 0;
-            memcpy(op, ip, k);
-            op += k;
-            ip += k;
-        } else {
-            size_t len = ctrl >> 5, back;
-            if (ip >= iend) return 0;
-            if (len == 7) {
-                len += *ip++;
-                if (ip >= iend) return 0;
-            }
-            back = ((size_t)(ctrl & 0x1f) << 8) + *ip++ + 1;
-            len += 2;
-            if ((size_t)(op - out) < back || (size_t)(oend - op) < len) return 0;
-            {
-                const unsigned char *ref = op - back;
-                while (len--)
-                    *op++ = *ref++;
-            }
-        }
-    }
-    return (size_t)(op - out);
+    if (inlen > UINT_MAX || outlen > UINT_MAX) return 0;
+    return lzf_decompress(in, (unsigned)inlen, out, (unsigned)outlen);
 }
 
 /* ---- OBJ_LIST value hooks ---- */
 
-static void list_free_value(void *ptr, int enc)
+void list_free_value(void *ptr, int enc)
 {
     (void)enc;
     ql_free(ptr);
 }
 
-static void *list_dup_value(void *ptr, int enc)
+void *list_dup_value(void *ptr, int enc)
 {
     (void)enc;
     return ql_dup(ptr);
 }
 
-__attribute__((constructor)) static void register_ops(void)
-{
-    obj_ops[OBJ_LIST].free_value = list_free_value;
-    obj_ops[OBJ_LIST].dup_value = list_dup_value;
-}

@@ -109,4 +109,8 @@ const char *ql_check(struct quicklist *ql);
 size_t ql_lzf_compress(const void *in, size_t inlen, void *out, size_t outlen);
 size_t ql_lzf_decompress(const void *in, size_t inlen, void *out, size_t outlen);
 
+/* The keyspace's hooks for list values (object.c's obj_ops). */
+void list_free_value(void *ptr, int enc);
+void *list_dup_value(void *ptr, int enc);
+
 #endif

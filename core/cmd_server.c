@@ -3,11 +3,10 @@
  * 7.0 lays them out: the process (RSS from /proc/self/statm, heap from
  * mallinfo2, CPU from getrusage), the kernel's and the store's counters,
  * per-command statistics from the registry, and per-error-code counts
- * (info_count_error). Instantaneous rates come from a 100 ms sampler that
- * starts with the first INFO. */
+ * (info_count_error). The figures come from the stats API (stats.h), which
+ * the HTTP adapter's /_metrics and /_health read too. */
 #include <event2/event.h>
 #include <limits.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "commands_gen.h"
 #include "kernel.h"
 #include "server.h"
+#include "stats.h"
 #include "aof.h"
 #include "blocking.h"
 #include "propagate.h"
@@ -232,106 +232,12 @@ static void bytes_human(char *buf, size_t len, unsigned long long n)
         snprintf(buf, len, "%.2f%c", d, units[u]);
 }
 
-/* Under ASan malloc is the sanitizer's, and mallinfo2 reports nothing. */
-#if defined(__SANITIZE_ADDRESS__)
-#define KEEL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KEEL_ASAN 1
-#endif
-#endif
-#ifdef KEEL_ASAN
-size_t __sanitizer_get_current_allocated_bytes(void); /* the sanitizer runtime's */
-#endif
-
-/* Heap in use (malloc's view) and resident set size. */
-static size_t mem_used(void)
-{
-#ifdef KEEL_ASAN
-    return __sanitizer_get_current_allocated_bytes();
-#else
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-#endif
-}
-
-static size_t mem_rss(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (!f) return 0;
-    if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
-    fclose(f);
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-/* The sampler: every 100 ms, one sample of the counters Redis reports as
- * instantaneous rates (averaged over the last 16 samples), and the
- * memory peak. */
-#define SAMPLES 16
-enum { SAMPLE_OPS, SAMPLE_NET_IN, SAMPLE_NET_OUT, NSAMPLE };
-
-static struct {
-    struct event *ev;
-    long long last_ms, last[NSAMPLE];
-    long long rate[NSAMPLE][SAMPLES];
-    int idx;
-    size_t peak_mem;
-} sampler;
-
-static void sample_now(void)
-{
-    long long now = util_mstime(), cur[NSAMPLE];
-    long long dt = now - sampler.last_ms;
-    size_t used = mem_used();
-    int k;
-    cur[SAMPLE_OPS] = g_kstats.commands_processed;
-    cur[SAMPLE_NET_IN] = g_server.net_input_bytes;
-    cur[SAMPLE_NET_OUT] = g_server.net_output_bytes;
-    if (used > sampler.peak_mem) sampler.peak_mem = used;
-    if (sampler.last_ms && dt > 0) {
-        for (k = 0; k < NSAMPLE; k++)
-            sampler.rate[k][sampler.idx] = (cur[k] - sampler.last[k]) * 1000 / dt;
-        sampler.idx = (sampler.idx + 1) % SAMPLES;
-    }
-    sampler.last_ms = now;
-    for (k = 0; k < NSAMPLE; k++)
-        sampler.last[k] = cur[k];
-}
-
-static void on_sample(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what, (void)arg;
-    sample_now();
-}
-
-static void sampler_start(void)
-{
-    struct timeval tv = {0, 100000};
-    if (sampler.ev || !g_server.base) return;
-    sampler.ev = event_new(g_server.base, -1, EV_PERSIST, on_sample, NULL);
-    if (sampler.ev) event_add(sampler.ev, &tv);
-    sample_now();
-}
-
 /* CONFIG RESETSTAT (config/cmd_config.c): clear what INFO keeps here, as
  * Redis's resetErrorTableStats and its instantaneous-metric reset. */
 void info_reset_stats(void)
 {
     n_err_stats = 0;
-    memset(sampler.rate, 0, sizeof(sampler.rate));
-    sampler.idx = 0;
-    sampler.last_ms = 0;
-    if (sampler.ev) sample_now(); /* rebase on the counters just reset */
-}
-
-static long long sample_avg(int k)
-{
-    long long sum = 0;
-    int i;
-    for (i = 0; i < SAMPLES; i++)
-        sum += sampler.rate[k][i];
-    return sum / SAMPLES;
+    stats_reset_rates();
 }
 
 static void info_server(struct info *s)
@@ -408,16 +314,19 @@ static void info_clients(struct info *s)
 
 static void info_memory(struct info *s)
 {
-    size_t used = mem_used(), rss = mem_rss();
+    struct stats st;
+    size_t used, rss, peak;
     size_t total = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32], policy[64] = "";
     const struct config_entry *pe = config_find("maxmemory-policy", 16);
-    double frag = used ? (double)rss / (double)used : 0;
-    if (used > sampler.peak_mem) sampler.peak_mem = used;
+    double frag;
+    stats_read(&st);
+    used = st.used_memory, rss = st.used_memory_rss, peak = st.used_memory_peak;
+    frag = used ? (double)rss / (double)used : 0;
     if (pe) config_get_text(pe, policy, sizeof(policy));
     bytes_human(h_used, sizeof(h_used), used);
     bytes_human(h_rss, sizeof(h_rss), rss);
-    bytes_human(h_peak, sizeof(h_peak), sampler.peak_mem);
+    bytes_human(h_peak, sizeof(h_peak), peak);
     bytes_human(h_total, sizeof(h_total), total);
     bytes_human(h_max, sizeof(h_max), (unsigned long long)g_config.maxmemory);
     info_section(s, "Memory");
@@ -444,8 +353,8 @@ static void info_memory(struct info *s)
               "mem_allocator:libc\r\n"
               "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:0\r\n",
-              used, h_used, rss, h_rss, sampler.peak_mem, h_peak,
-              sampler.peak_mem ? 100.0 * (double)used / (double)sampler.peak_mem : 0.0, total,
+              used, h_used, rss, h_rss, peak, h_peak,
+              peak ? 100.0 * (double)used / (double)peak : 0.0, total,
               h_total, g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used,
               aof_buffer_size());
 }
@@ -503,6 +412,8 @@ static void info_persistence(struct info *s)
 
 static void info_stats(struct info *s)
 {
+    struct stats st;
+    stats_read(&st);
     info_section(s, "Stats");
     info_catf(s,
               "total_connections_received:%lld\r\n"
@@ -550,14 +461,13 @@ static void info_stats(struct info *s)
               "dump_payload_sanitizations:0\r\n"
               "io_threaded_reads_processed:0\r\n"
               "io_threaded_writes_processed:0\r\n",
-              g_server.total_connections, g_kstats.commands_processed, sample_avg(SAMPLE_OPS),
-              g_server.net_input_bytes, g_server.net_output_bytes,
-              (double)sample_avg(SAMPLE_NET_IN) / 1024, (double)sample_avg(SAMPLE_NET_OUT) / 1024,
-              g_server.rejected_connections, g_store.stats.expired_keys,
-              (double)g_store.stats.expired_stale_perc, g_store.stats.expired_time_cap_reached,
-              g_store.stats.keyspace_hits, g_store.stats.keyspace_misses, pubsub_channel_count(),
-              pubsub_pattern_count(), pubsub_shard_channel_count(), tracking_total_keys(),
-              tracking_total_items(), tracking_total_prefixes(), g_kstats.total_errors);
+              st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
+              st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
+              st.expired_keys, (double)g_store.stats.expired_stale_perc,
+              g_store.stats.expired_time_cap_reached, st.keyspace_hits, st.keyspace_misses,
+              pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
+              tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
+              st.total_errors);
 }
 
 static void info_replication(struct info *s)
@@ -604,8 +514,9 @@ static void info_cpu(struct info *s)
               (long)thread.ru_utime.tv_usec);
 }
 
-static void info_cmdstat(struct info *s, const struct command *c)
+static void info_cmdstat(void *priv, const struct command *c)
 {
+    struct info *s = priv;
     if (c->calls || c->failed_calls || c->rejected_calls)
         info_catf(s,
                   "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,"
@@ -617,14 +528,8 @@ static void info_cmdstat(struct info *s, const struct command *c)
 
 static void info_commandstats(struct info *s)
 {
-    int i, j;
     info_section(s, "Commandstats");
-    for (i = 0; registry_commands[i]; i++) {
-        const struct command *c = registry_commands[i];
-        info_cmdstat(s, c);
-        for (j = 0; j < c->nsub; j++)
-            info_cmdstat(s, c->subs[j]);
-    }
+    stats_foreach_command(info_cmdstat, s);
 }
 
 static void info_errorstats(struct info *s)
@@ -640,10 +545,11 @@ static void info_keyspace(struct info *s)
     int i;
     info_section(s, "Keyspace");
     for (i = 0; i < g_store.ndb; i++) {
-        struct db *db = store_db(i);
-        long long keys = (long long)dict_size(&db->keys), exp = (long long)db->nexp;
+        long long keys, exp;
+        stats_db(i, &keys, &exp);
         if (keys || exp)
-            info_catf(s, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", i, keys, exp, db->avg_ttl);
+            info_catf(s, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", i, keys, exp,
+                      store_db(i)->avg_ttl);
     }
 }
 
@@ -687,7 +593,6 @@ void cmd_info(struct exec *x)
     size_t k;
     int i;
 
-    sampler_start();
     if (!HAS(x, A_INFO_section)) {
         for (k = 0; k < NSECTIONS; k++)
             want[k] = info_sections[k].deflt;

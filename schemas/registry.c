@@ -995,9 +995,9 @@ static void reply_args(struct reply *r, const struct arg_spec *a, int n)
     }
 }
 
-void registry_reply_docs(struct reply *r, const struct command *c)
+static void reply_docs(struct reply *r, const struct command *c, bool with_info)
 {
-    int len = 1, i;
+    int len = with_info ? 5 : 1, i;
     bool args = c->nargs && !c->args_hidden;
     if (c->summary) len++;
     if (c->since) len++;
@@ -1019,6 +1019,16 @@ void registry_reply_docs(struct reply *r, const struct command *c)
     }
     reply_cstr(r, "group");
     reply_cstr(r, c->group ? c->group : "generic");
+    if (with_info) {
+        reply_cstr(r, "arity");
+        reply_int(r, c->arity);
+        reply_cstr(r, "flags");
+        reply_flags(r, c->flags);
+        reply_cstr(r, "acl_categories");
+        reply_acl(r, c->acl);
+        reply_cstr(r, "key_specs");
+        reply_key_specs(r, c);
+    }
     if (c->complexity) {
         reply_cstr(r, "complexity");
         reply_cstr(r, c->complexity);
@@ -1055,7 +1065,11 @@ void registry_reply_docs(struct reply *r, const struct command *c)
         reply_map(r, c->nsub);
         for (i = 0; i < c->nsub; i++) {
             reply_cstr(r, c->subs[i]->fullname);
-            registry_reply_docs(r, c->subs[i]);
+            reply_docs(r, c->subs[i], with_info);
         }
     }
 }
+
+void registry_reply_docs(struct reply *r, const struct command *c) { reply_docs(r, c, false); }
+
+void registry_reply_describe(struct reply *r, const struct command *c) { reply_docs(r, c, true); }

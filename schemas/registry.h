@@ -201,6 +201,10 @@ bool registry_has_keys(const struct command *cmd);
 /* COMMAND INFO / DOCS replies for one command. */
 void registry_reply_info(struct reply *r, const struct command *cmd);
 void registry_reply_docs(struct reply *r, const struct command *cmd);
+/* COMMAND DOCS's map with COMMAND INFO's arity, flags, acl_categories and
+ * key_specs added (subcommands too): the HTTP schema endpoint. */
+void registry_reply_describe(struct reply *r, const struct command *cmd);
+/* Commands in the table (COMMAND COUNT). */
 int registry_count(void);
 
 #endif

@@ -39,6 +39,7 @@
 #include "../net.h"
 #include "../resp/resp_encode.h"
 #include "http_access.h"
+#include "http_endpoints.h"
 #include "http_format.h"
 #include "http_parse.h"
 #include "http_request.h"
@@ -480,210 +481,6 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
     return kernel_submit(c->client, argc, argv);
 }
 
-static void run_internal(struct http_conn *c, const char *const *words, int n, struct reply *r)
-{
-    struct argv_ref av[4];
-    int i;
-    const struct command *cmd;
-    for (i = 0; i < n; i++) {
-        av[i].p = words[i];
-        av[i].n = strlen(words[i]);
-    }
-    cmd = registry_resolve(n, av, r);
-    if (cmd) kernel_run(c->client, cmd, n, av, r);
-}
-
-/* ---- endpoints ---- */
-
-static char *commands_json;
-static size_t commands_json_len;
-
-/* /_commands: COMMAND DOCS merged with COMMAND INFO, as one object. */
-static void endpoint_commands(struct http_conn *c)
-{
-    if (!commands_json) {
-        struct json_sink docs, info;
-        struct reply rd = {&json_reply_ops, &docs, 3, 0}, ri = {&json_reply_ops, &info, 3, 0};
-        static const char *const wd[] = {"COMMAND", "DOCS"}, *const wi[] = {"COMMAND", "INFO"};
-        json_t *jd, *ji, *v;
-        size_t i;
-        json_sink_init(&docs, 3);
-        json_sink_init(&info, 3);
-        docs.plain_status = info.plain_status = true;
-        run_internal(c, wd, 2, &rd);
-        run_internal(c, wi, 2, &ri);
-        jd = json_loadb(docs.out.buf, docs.out.len, 0, NULL);
-        ji = json_loadb(info.out.buf, info.out.len, 0, NULL);
-        json_sink_free(&docs);
-        json_sink_free(&info);
-        if (!jd || !ji) {
-            json_decref(jd);
-            json_decref(ji);
-            respond_error(c, 500, "could not build the command table");
-            return;
-        }
-        /* COMMAND INFO: [name, arity, flags, first, last, step, acl, tips, key_specs, subs] */
-        json_array_foreach(ji, i, v)
-        {
-            const char *name = json_string_value(json_array_get(v, 0));
-            json_t *d = name ? json_object_get(jd, name) : NULL;
-            if (!d) continue;
-            json_object_set(d, "arity", json_array_get(v, 1));
-            json_object_set(d, "flags", json_array_get(v, 2));
-            json_object_set(d, "acl_categories", json_array_get(v, 6));
-            json_object_set(d, "key_specs", json_array_get(v, 8));
-        }
-        commands_json = json_dumps(jd, JSON_COMPACT | JSON_SORT_KEYS);
-        commands_json_len = commands_json ? strlen(commands_json) : 0;
-        json_decref(jd);
-        json_decref(ji);
-    }
-    respond(c, 200, "application/json", commands_json, commands_json_len);
-}
-
-static long long count_clients(const char *adapter)
-{
-    long long n = 0;
-    struct client *cl;
-    for (cl = g_clients.head; cl; cl = cl->next)
-        if (cl->adapter && strcmp(cl->adapter->name, adapter) == 0) n++;
-    return n;
-}
-
-static long long total_keys(void)
-{
-    long long n = 0;
-    int i;
-    for (i = 0; i < g_store.ndb; i++) n += (long long)dict_size(&g_store.dbs[i].keys);
-    return n;
-}
-
-static void endpoint_health(struct http_conn *c)
-{
-    char b[256];
-    int n = snprintf(b, sizeof(b),
-                     "{\"status\":\"ok\",\"uptime_in_seconds\":%lld,\"connected_clients\":%lld,"
-                     "\"keys\":%lld}",
-                     (util_mstime() - g_server.start_ms) / 1000, g_clients.count, total_keys());
-    respond(c, 200, "application/json", b, (size_t)n);
-}
-
-/* Look up "name:value" in INFO text. */
-static const char *info_field(const char *info, const char *name, size_t *len)
-{
-    size_t nl = strlen(name);
-    const char *p = info;
-    while ((p = strstr(p, name))) {
-        if ((p == info || p[-1] == '\n') && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            *len = strcspn(v, "\r\n");
-            return v;
-        }
-        p += nl;
-    }
-    return NULL;
-}
-
-static void metric(struct obuf *o, const char *name, const char *type, const char *help,
-                   const char *labels, const char *value, size_t vlen)
-{
-    char buf[512];
-    int n;
-    if (type) {
-        n = snprintf(buf, sizeof(buf), "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-        obuf_append(o, buf, (size_t)n);
-    }
-    n = snprintf(buf, sizeof(buf), "%s%s%s%s %.*s\n", name, labels ? "{" : "", labels ? labels : "",
-                 labels ? "}" : "", (int)vlen, value);
-    obuf_append(o, buf, (size_t)n);
-}
-
-static void metric_info(struct obuf *o, const char *info, const char *field, const char *name,
-                        const char *type, const char *help)
-{
-    size_t vl;
-    const char *v = info_field(info, field, &vl);
-    if (v) metric(o, name, type, help, NULL, v, vl);
-}
-
-static void endpoint_metrics(struct http_conn *c)
-{
-    static const char *const wi[] = {"INFO", "everything"};
-    struct bytes_sink bs = {0};
-    struct reply r = {&bytes_reply_ops, &bs, 2, 0};
-    struct obuf o = {0};
-    char *info, num[64], lab[256];
-    const char *p;
-    int n, i;
-    static const char *const protos[] = {"resp", "http", "ws"};
-
-    bytes_sink_reset(&bs, "", 0);
-    run_internal(c, wi, 2, &r);
-    obuf_append(&bs.out, "", 1);
-    info = bs.out.buf;
-    metric(&o, "redis_up", "gauge", "Whether the server is up", NULL, "1", 1);
-    metric_info(&o, info, "uptime_in_seconds", "redis_uptime_in_seconds", "gauge",
-                "Seconds since the server started");
-    for (i = 0; i < 3; i++) {
-        n = util_ll2str(num, count_clients(protos[i]));
-        snprintf(lab, sizeof(lab), "protocol=\"%s\"", protos[i]);
-        metric(&o, "redis_connected_clients", i == 0 ? "gauge" : NULL,
-               "Connected clients by protocol", lab, num, (size_t)n);
-    }
-    metric_info(&o, info, "total_connections_received", "redis_connections_received_total",
-                "counter", "Connections accepted");
-    metric_info(&o, info, "total_commands_processed", "redis_commands_processed_total", "counter",
-                "Commands processed");
-    metric_info(&o, info, "used_memory", "redis_memory_used_bytes", "gauge",
-                "Bytes allocated by the server");
-    metric_info(&o, info, "used_memory_rss", "redis_memory_used_rss_bytes", "gauge",
-                "Resident set size");
-    metric_info(&o, info, "keyspace_hits", "redis_keyspace_hits_total", "counter",
-                "Successful key lookups");
-    metric_info(&o, info, "keyspace_misses", "redis_keyspace_misses_total", "counter",
-                "Failed key lookups");
-    metric_info(&o, info, "expired_keys", "redis_expired_keys_total", "counter", "Keys expired");
-    n = util_ll2str(num, g_http_requests);
-    metric(&o, "keel_http_commands_total", "counter", "Commands received over HTTP", NULL, num,
-           (size_t)n);
-    /* Keyspace: "db0:keys=1,expires=0,avg_ttl=0" */
-    for (i = 0; i < g_store.ndb; i++) {
-        char f[32];
-        size_t vl;
-        const char *v;
-        long long keys = 0, exp = 0;
-        snprintf(f, sizeof(f), "db%d", i);
-        v = info_field(info, f, &vl);
-        if (!v) continue;
-        sscanf(v, "keys=%lld,expires=%lld", &keys, &exp);
-        snprintf(lab, sizeof(lab), "db=\"db%d\"", i);
-        n = util_ll2str(num, keys);
-        metric(&o, "redis_db_keys", NULL, NULL, lab, num, (size_t)n);
-        n = util_ll2str(num, exp);
-        metric(&o, "redis_db_keys_expiring", NULL, NULL, lab, num, (size_t)n);
-    }
-    /* Commandstats: "cmdstat_get:calls=2,usec=5,usec_per_call=2.50,..." */
-    for (p = info; (p = strstr(p, "\ncmdstat_"));) {
-        char name[128];
-        long long calls = 0, usec = 0;
-        size_t nl;
-        p += 9;
-        nl = strcspn(p, ":");
-        if (nl >= sizeof(name) || p[nl] != ':') continue;
-        memcpy(name, p, nl);
-        name[nl] = 0;
-        sscanf(p + nl + 1, "calls=%lld,usec=%lld", &calls, &usec);
-        snprintf(lab, sizeof(lab), "cmd=\"%s\"", name);
-        n = util_ll2str(num, calls);
-        metric(&o, "redis_commands_total", NULL, NULL, lab, num, (size_t)n);
-        n = snprintf(num, sizeof(num), "%.6f", usec / 1e6);
-        metric(&o, "redis_commands_duration_seconds_total", NULL, NULL, lab, num, (size_t)n);
-    }
-    respond(c, 200, "text/plain; version=0.0.4", o.buf, o.len);
-    obuf_free(&o);
-    obuf_free(&bs.out);
-}
-
 /* ---- one request ---- */
 
 /* Decide format, callback, separators from extension and query. */
@@ -903,17 +700,19 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         return;
     }
     if (plen >= 2 && path[1] == '_') {
-        if (plen == 9 && memcmp(path, "/_commands", 9) == 0) endpoint_commands(c);
-        else if (plen == 10 && memcmp(path, "/_commands", 10) == 0) endpoint_commands(c);
-        else if (plen == 8 && memcmp(path, "/_health", 8) == 0) endpoint_health(c);
-        else if (plen == 9 && memcmp(path, "/_metrics", 9) == 0) endpoint_metrics(c);
-        else if (plen == 9 && memcmp(path, "/_console", 9) == 0 && ws_page) {
+        int status;
+        const char *ctype;
+        struct obuf body = {0};
+        if (http_endpoint(path, plen, &status, &ctype, &body)) {
+            respond(c, status, ctype, body.buf, body.len);
+        } else if (plen == 9 && memcmp(path, "/_console", 9) == 0 && ws_page) {
             size_t n;
             const char *page = ws_page(&n);
             respond(c, 200, "text/html; charset=utf-8", page, n);
         } else {
             respond_error(c, 404, "no such endpoint");
         }
+        obuf_free(&body);
         return;
     }
     /* The command: from the path (GET, PUT), or the body (POST). */
@@ -1296,6 +1095,5 @@ void http_shutdown(void)
         next = cl->next;
         if (cl->adapter == &http_adapter && flush_out(cl->conn)) conn_free(cl->conn, true);
     }
-    free(commands_json);
-    commands_json = NULL;
+    http_endpoints_free();
 }

@@ -310,19 +310,25 @@ static void conn_free(struct resp_conn *c)
     free(c);
 }
 
+/* A connection net_admit() refused: its error, best effort, and close. */
+static void refuse(int fd, enum net_verdict v)
+{
+    static const char full[] = "-ERR max number of clients reached\r\n";
+    ssize_t w = write(fd, full, sizeof(full) - 1);
+    (void)v, (void)w;
+    close(fd);
+}
+
 static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
 {
     struct resp_conn *c;
+    enum net_verdict v;
     int one = 1;
     (void)l, (void)slen, (void)arg;
 
-    g_server.total_connections++;
-    if (g_clients.count >= g_config.maxclients) {
-        static const char msg[] = "-ERR max number of clients reached\r\n";
-        ssize_t w = write(fd, msg, sizeof(msg) - 1);
-        (void)w;
-        close(fd);
-        g_server.rejected_connections++;
+    v = net_admit(sa);
+    if (v != NET_ADMIT) {
+        refuse(fd, v);
         return;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -348,8 +354,7 @@ bool resp_listen(struct event_base *base, const char *bind, int port)
 void resp_shutdown(void)
 {
     struct client *cl, *next;
-    int i;
-    for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
+    net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
     for (cl = g_clients.head; cl; cl = next) {
         next = cl->next;

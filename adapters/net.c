@@ -1,6 +1,6 @@
 /* net.c — listeners, address text and the admission of connections shared
  * by the adapters (see net.h): the open-files limit and maxclients, accept
- * errors. */
+ * errors, protected mode. */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -216,6 +216,33 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 
 /* ---- listeners ---- */
 
+/* True for an address that means every interface ("*", 0.0.0.0, ::). */
+static bool is_any_address(const char *a)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (strcmp(a, "*") == 0) return true;
+    if (inet_pton(AF_INET, a, &v4) == 1) return v4.s_addr == htonl(INADDR_ANY);
+    if (inet_pton(AF_INET6, a, &v6) == 1) return IN6_IS_ADDR_UNSPECIFIED(&v6);
+    return false;
+}
+
+static void warn_exposed(const char *what, const char *spec)
+{
+    if (g_config.requirepass && g_config.requirepass[0]) return;
+    if (g_config.protected_mode)
+        fprintf(stderr,
+                "keel: WARNING: the %s port listens on every interface (%s) and no password is "
+                "set: protected mode is on, so only loopback clients are served. Set requirepass "
+                "(or protected-mode no on a trusted network) to serve other hosts.\n",
+                what, spec);
+    else
+        fprintf(stderr,
+                "keel: WARNING: the %s port listens on every interface (%s), no password is set "
+                "and protected mode is off: any host that reaches it can run any command.\n",
+                what, spec);
+}
+
 static void net_init(struct event_base *base)
 {
     if (resume_ev) return;
@@ -264,6 +291,7 @@ bool net_listen(struct event_base *base, const char *bind, int port, net_accept_
         }
         evconnlistener_set_error_cb(l, on_accept_error);
         if (accept_paused) evconnlistener_disable(l);
+        if (is_any_address(a)) warn_exposed(what, spec);
         all_listeners[nall_listeners++] = l;
         ls[(*n)++] = l;
         bound++;
@@ -295,11 +323,33 @@ void net_shutdown(void)
 
 /* ---- admission ---- */
 
+bool net_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_UNIX) return true;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
 enum net_verdict net_admit(const struct sockaddr *peer)
 {
     if (g_clients.count >= g_config.maxclients) {
         g_server.rejected_connections++;
         return NET_REFUSE_MAXCLIENTS;
+    }
+    /* Redis 7.0: protected mode applies whatever the bind addresses are;
+     * without ACL users, "the default user has no password" is an empty
+     * requirepass. */
+    if (g_config.protected_mode && (!g_config.requirepass || !g_config.requirepass[0]) &&
+        !net_is_loopback(peer)) {
+        g_server.rejected_connections++;
+        return NET_REFUSE_PROTECTED;
     }
     g_server.total_connections++;
     return NET_ADMIT;
@@ -310,6 +360,9 @@ const char *net_refusal_reason(enum net_verdict v)
     switch (v) {
     case NET_REFUSE_MAXCLIENTS:
         return "max number of clients reached";
+    case NET_REFUSE_PROTECTED:
+        return "protected mode: no password is set, so only loopback clients are accepted (set "
+               "requirepass, or protected-mode no)";
     case NET_ADMIT:
         break;
     }

@@ -2,8 +2,8 @@
  * listening on a `bind` list (space separated; a leading '-' marks an
  * address that may fail), peer and local address text for CLIENT LIST,
  * and who may connect: the open-files limit sized for maxclients, accept()
- * errors (EMFILE) that pause listening instead of spinning, maxclients.
- * The adapters only render a refusal in their protocol. */
+ * errors (EMFILE) that pause listening instead of spinning, maxclients and
+ * protected mode. The adapters only render a refusal in their protocol. */
 #ifndef KEEL_NET_H
 #define KEEL_NET_H
 
@@ -24,7 +24,8 @@ typedef void (*net_accept_fn)(struct evconnlistener *l, int fd, struct sockaddr 
 /* Listen on every address of `bind` at port, adding the listeners to
  * ls[*n] (at most max). `what` names the port in messages ("RESP",
  * "HTTP"). Returns false if a required address could not be bound or none
- * was. */
+ * was. Warns once when an address is every interface and no password is
+ * set. */
 bool net_listen(struct event_base *base, const char *bind, int port, net_accept_fn cb,
                 struct evconnlistener **ls, int *n, int max, const char *what);
 /* Free an adapter's listeners (at shutdown). */
@@ -53,13 +54,17 @@ const char *net_maxclients_changed(void);
 enum net_verdict {
     NET_ADMIT,             /* serve it (counted in total_connections_received) */
     NET_REFUSE_MAXCLIENTS, /* maxclients reached */
+    NET_REFUSE_PROTECTED,  /* protected mode: no password and not a loopback peer */
 };
 /* Every adapter's accept path asks this first, with the peer's address.
- * A refusal counts in rejected_connections; the adapter writes its
- * protocol's answer and closes. */
+ * Redis 7.0's order: maxclients, then protected mode (on, requirepass
+ * empty, peer not loopback). A refusal counts in rejected_connections; the
+ * adapter writes its protocol's answer and closes. */
 enum net_verdict net_admit(const struct sockaddr *peer);
 /* The reason of a refusal in a few words, for protocols that have no Redis
  * text of their own (HTTP's JSON error body). */
 const char *net_refusal_reason(enum net_verdict v);
+/* 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, or a unix socket. */
+bool net_is_loopback(const struct sockaddr *sa);
 
 #endif

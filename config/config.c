@@ -56,6 +56,9 @@ const struct config_entry config_table[] = {
      "Most simultaneous clients", NULL, apply_maxclients},
     {"requirepass", NULL, CT_STRING, &g_config.requirepass, "", 0, 0, true,
      "Password clients must AUTH with (empty: none)", NULL, NULL},
+    /* Redis 7.0: refuse non-loopback clients while no password is set (adapters/net.c) */
+    {"protected-mode", NULL, CT_BOOL, &g_config.protected_mode, "yes", 0, 1, true,
+     "Without a password, serve loopback clients only", NULL, NULL},
     {"client-query-buffer-limit", NULL, CT_MEMORY, &g_config.client_query_buffer_limit, "1gb",
      1024 * 1024, LL_MAX_, true, "Most bytes one client's query buffer may hold", NULL, NULL},
     {"proto-max-bulk-len", NULL, CT_MEMORY, &g_config.proto_max_bulk_len, "512mb", 1024 * 1024,

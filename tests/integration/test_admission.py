@@ -7,9 +7,13 @@ upgrades.
   client gets `-ERR max number of clients reached`, an HTTP client a 503, and
   the server neither spins nor floods its log. accept() errors (EMFILE) pause
   the listeners instead of spinning on a level-triggered socket.
+- Protected mode (`protected-mode yes`, the default): with no password set, a
+  client from a non-loopback address gets Redis's -DENIED text (RESP) or a 403
+  (HTTP, WebSocket upgrade) and is closed, whatever the bind addresses.
 
 Servers run under `prlimit --nofile=N:N` (the soft and hard limit of the
-process).
+process); protected mode is reached through this machine's own non-loopback
+IPv4 address (skipped when it has none).
 """
 
 import os
@@ -27,6 +31,21 @@ from harness import RawConn, ServerProcess, encode, free_port, parse_one
 from test_http_helpers import HttpConn, KeelHttp, check_health
 
 MAXCLIENTS_FULL = b"-ERR max number of clients reached\r\n"
+# Redis 7.0's text (networking.c, clientAcceptHandler), byte for byte.
+DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from the "
+    b"loopback interface. If you want to connect from external computers to Redis you may adopt "
+    b"one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    b"SET protected-mode no' from the loopback interface by connecting to Redis from the same "
+    b"host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    b"internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    b"you can just disable the protected mode by editing the Redis configuration file, and "
+    b"setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    b"started the server manually just for testing, restart it with the '--protected-mode no' "
+    b"option. 4) Setup a an authentication password for the default user. NOTE: You only need "
+    b"to do one of the above things in order for the server to start accepting connections from "
+    b"the outside.\r\n")
 NOFILE = 64               # the limit the maxclients tests run under
 REDUCED = NOFILE - 32     # maxclients that fits (Redis's CONFIG_MIN_RESERVED_FDS)
 WS_HEADERS = {"Upgrade": "websocket", "Connection": "Upgrade",
@@ -287,3 +306,167 @@ def test_nofile_limit_too_low_to_start():
     assert p.returncode == 1, (p.returncode, p.stderr[-2000:])
     assert (b"Your current 'ulimit -n' of 30 is not enough for the server to start. Please "
             b"increase your open file limit to at least 10032. Exiting.") in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------
+# protected mode
+
+def _own_ipv4():
+    """This machine's first non-loopback IPv4 address, or None."""
+    try:
+        out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True,
+                             text=True, timeout=5).stdout
+        for m in re.finditer(r"\sinet (\d+\.\d+\.\d+\.\d+)/", out):
+            if not m.group(1).startswith("127."):
+                return m.group(1)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))
+            ip = s.getsockname()[0]
+            return None if ip.startswith("127.") else ip
+    except OSError:
+        return None
+
+
+OWN_IP = _own_ipv4()
+needs_ip = pytest.mark.skipif(OWN_IP is None,
+                              reason="no non-loopback IPv4 address on this machine to connect "
+                                     "from (protected mode needs a non-loopback peer)")
+
+
+@pytest.fixture(scope="module")
+def _pm_server():
+    srv = KeelHttp(["--bind", "0.0.0.0", "--http-bind", "0.0.0.0"], name="keel-protected")
+    srv.start()
+    yield srv
+    problem = srv.stop()
+    if problem:
+        pytest.fail("at shutdown: " + problem, pytrace=False)
+
+
+@pytest.fixture
+def pm(_pm_server):
+    _pm_server.ensure_running()
+    _pm_server.health()
+    yield _pm_server
+    try:
+        with RawConn(_pm_server.port) as c:
+            c.call("AUTH", "secret")  # an error when no password is set
+            assert c.call("CONFIG", "SET", "protected-mode", "yes", "requirepass", "") == \
+                b"+OK\r\n"
+    finally:
+        check_health(_pm_server)
+
+
+def remote(port):
+    """A connection from this machine's non-loopback address."""
+    s = socket.create_connection((OWN_IP, port), timeout=5)
+    if s.getsockname()[0].startswith("127."):
+        s.close()
+        pytest.skip("connections to %s come from a loopback address" % OWN_IP)
+    return s
+
+
+@needs_ip
+def test_protected_mode_denies_remote_resp(pm):
+    with remote(pm.port) as s:
+        data, closed = read_to_close(s)
+    assert data == DENIED and closed
+    # Redis 7.0 sends the same bytes
+    if shutil.which(harness.oracle_bin()):
+        oracle = ServerProcess("redis-protected", lambda p: harness.oracle_argv(p) + [
+            "--bind", "127.0.0.1 " + OWN_IP])
+        oracle.start()
+        try:
+            with remote(oracle.port) as s:
+                assert read_to_close(s) == (DENIED, True)
+        finally:
+            oracle.stop()
+            oracle.cleanup()
+
+
+@needs_ip
+def test_protected_mode_denies_remote_http_and_ws(pm):
+    for headers in (None, WS_HEADERS):
+        with HttpConn(pm.http, host=OWN_IP) as c:
+            c.request("GET", "/PING" if headers is None else "/", headers)
+            r = c.read_response()
+            assert r.status == 403, r
+            assert r.header("content-type") == "application/json"
+            assert "protected mode" in r.json()["error"], r
+            assert c.wait_closed(2), "a refused client must be closed"
+
+
+@needs_ip
+def test_protected_mode_stats(pm):
+    with RawConn(pm.port) as ctl:
+        total0 = int(info_field(ctl, "total_connections_received"))
+        rejected0 = int(info_field(ctl, "rejected_connections"))
+        with remote(pm.port) as s:
+            read_to_close(s)
+        http_get(pm.http, host=OWN_IP)
+        # as Redis counts them: rejected, not received
+        assert int(info_field(ctl, "rejected_connections")) - rejected0 == 2
+        assert int(info_field(ctl, "total_connections_received")) == total0
+
+
+def test_protected_mode_loopback_served(pm):
+    with socket.create_connection(("127.0.0.1", pm.port), timeout=5) as s:
+        assert resp_call(s, "PING") == b"+PONG\r\n"
+    r, _ = http_get(pm.http)
+    assert r.status == 200 and r.json() == {"PING": [True, "PONG"]}
+    with HttpConn(pm.http) as c:
+        c.request("GET", "/", WS_HEADERS)
+        assert c.read_stream_head().status == 101
+
+
+@needs_ip
+def test_protected_mode_password_lets_remote_in(pm):
+    assert pm.resp("CONFIG", "SET", "requirepass", "secret") == b"OK"
+    with remote(pm.port) as s:
+        assert resp_call(s, "PING") == b"-NOAUTH Authentication required.\r\n"
+        assert resp_call(s, "AUTH", "secret") == b"+OK\r\n"
+        assert resp_call(s, "PING") == b"+PONG\r\n"
+    with HttpConn(pm.http, host=OWN_IP) as c:
+        assert c.get("/PING").status == 401
+    with HttpConn(pm.http, host=OWN_IP) as c:
+        r = c.get("/PING?token=secret")
+        assert r.status == 200 and r.json() == {"PING": [True, "PONG"]}, r
+    with HttpConn(pm.http, host=OWN_IP) as c:
+        c.request("GET", "/?token=secret", WS_HEADERS)
+        assert c.read_stream_head().status == 101
+
+
+@needs_ip
+def test_protected_mode_off_lets_remote_in(pm):
+    assert pm.resp("CONFIG", "GET", "protected-mode") == [b"protected-mode", b"yes"]
+    assert pm.resp("CONFIG", "SET", "protected-mode", "no") == b"OK"
+    assert pm.resp("CONFIG", "GET", "protected-mode") == [b"protected-mode", b"no"]
+    with remote(pm.port) as s:
+        assert resp_call(s, "PING") == b"+PONG\r\n"
+    r, _ = http_get(pm.http, host=OWN_IP)
+    assert r.status == 200 and r.json() == {"PING": [True, "PONG"]}, r
+    with HttpConn(pm.http, host=OWN_IP) as c:
+        c.request("GET", "/", WS_HEADERS)
+        assert c.read_stream_head().status == 101
+    # and back on, at runtime
+    assert pm.resp("CONFIG", "SET", "protected-mode", "yes") == b"OK"
+    with remote(pm.port) as s:
+        assert read_to_close(s) == (DENIED, True)
+
+
+def test_protected_mode_warning_on_all_interfaces(pm):
+    """Binding every interface without a password is logged at start (a
+    server bound to 127.0.0.1, as the harness's, logs nothing of the kind)."""
+    log = log_lines(pm)
+    warnings = [x for x in log if "WARNING" in x and "every interface" in x]
+    assert len(warnings) == 2, log  # the RESP and the HTTP port
+    assert all("protected mode is on" in x for x in warnings), warnings
+    other = KeelHttp(name="keel-loopback-only")
+    other.start()
+    try:
+        assert not [x for x in log_lines(other) if "every interface" in x]
+    finally:
+        other.stop()

@@ -16,6 +16,7 @@
 #include "../core/hyperloglog.h" /* hll_sparse_max_bytes */
 #include "../core/tracking.h"    /* tracking_table_max_keys */
 #include "../core/pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
+#include "../adapters/net.h"     /* maxclients: the open-files limit */
 
 struct keel_config g_config;
 char *g_config_file;
@@ -28,6 +29,7 @@ static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
+static const char *apply_maxclients(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
 static const char *set_http_networks(const struct config_entry *e, const char *v);
 static const char *set_dir(const struct config_entry *e, const char *v);
@@ -53,9 +55,12 @@ const struct config_entry config_table[] = {
      apply_hz},
     /* Redis's bounds (unsigned int); values above INT_MAX are kept as INT_MAX. */
     {"maxclients", NULL, CT_INT, &g_config.maxclients, "10000", 1, 4294967295LL, true,
-     "Most simultaneous clients", NULL, NULL},
+     "Most simultaneous clients", NULL, apply_maxclients},
     {"requirepass", NULL, CT_STRING, &g_config.requirepass, "", 0, 0, true,
      "Password clients must AUTH with (empty: none)", NULL, NULL},
+    /* Redis 7.0: refuse non-loopback clients while no password is set (adapters/net.c) */
+    {"protected-mode", NULL, CT_BOOL, &g_config.protected_mode, "yes", 0, 1, true,
+     "Without a password, serve loopback clients only", NULL, NULL},
     {"client-query-buffer-limit", NULL, CT_MEMORY, &g_config.client_query_buffer_limit, "1gb",
      1024 * 1024, LL_MAX_, true, "Most bytes one client's query buffer may hold", NULL, NULL},
     {"proto-max-bulk-len", NULL, CT_MEMORY, &g_config.proto_max_bulk_len, "512mb", 1024 * 1024,
@@ -233,6 +238,13 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
     if (*hz < 1) *hz = 1;
     if (*hz > 500) *hz = 500;
     return NULL;
+}
+
+/* maxclients: a larger value first raises the open-files limit (adapters/net.c). */
+static const char *apply_maxclients(const struct config_entry *e, const char *v)
+{
+    (void)e, (void)v;
+    return net_maxclients_changed();
 }
 
 /* save: "" or pairs "seconds changes", words separated by single spaces

@@ -19,6 +19,7 @@ struct keel_config {
     int hz;
     int maxclients;
     char *requirepass;
+    int protected_mode;
     long long client_query_buffer_limit;
     long long proto_max_bulk_len;
     long long maxmemory;

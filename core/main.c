@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../adapters/http/http_conn.h"
+#include "../adapters/net.h"
 #include "../adapters/resp/resp_conn.h"
 #include "../config/config.h"
 #include "../schemas/registry.h"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
     g_server.start_ms = util_mstime();
     make_run_id();
     if (!config_load(argc, argv)) return 1;
+    /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
+    if (!net_adjust_open_files()) return 1;
     util_random_bytes(seed, sizeof(seed));
     siphash_set_seed(seed);
     core_init(g_config.databases);
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 
     http_shutdown();
     resp_shutdown();
+    net_shutdown();
     event_free(cron_ev);
     event_free(tick_ev);
     event_free(sigterm_ev);

@@ -1020,15 +1020,16 @@ static void conn_free(struct http_conn *c, bool close_fd)
     free(c);
 }
 
+/* Refused at accept, before any request (WebSocket upgrades too): JSON error, close. */
 static void refuse(int fd, int status, const char *why)
 {
-    char buf[256];
+    char buf[512];
     int n = snprintf(buf, sizeof(buf),
                      "HTTP/1.1 %d %s\r\nServer: Keel/0.1.0\r\nAccess-Control-Allow-Origin: *\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n{\"error\":\"%s\"}",
                      status, reason(status), strlen(why) + 12, why);
-    ssize_t w = write(fd, buf, (size_t)n);
+    ssize_t w = write(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
     (void)w;
     close(fd);
 }
@@ -1038,18 +1039,17 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     struct http_conn *c;
     struct http_limits lim;
     struct timeval tv = {1, 0};
+    enum net_verdict v;
     int one = 1;
     (void)l, (void)slen, (void)arg;
 
-    g_server.total_connections++;
     if (!http_network_allowed(sa)) {
         refuse(fd, 403, "network not allowed");
         g_server.rejected_connections++;
         return;
     }
-    if (g_clients.count >= g_config.maxclients) {
-        refuse(fd, 503, "max number of clients reached");
-        g_server.rejected_connections++;
+    if ((v = net_admit(sa)) != NET_ADMIT) { /* maxclients, protected mode (adapters/net.c) */
+        refuse(fd, v == NET_REFUSE_MAXCLIENTS ? 503 : 403, net_refusal_reason(v));
         return;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1086,9 +1086,8 @@ bool http_listen(struct event_base *base, const char *bind, int port)
 
 void http_shutdown(void)
 {
-    int i;
     struct client *cl, *next;
-    for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
+    net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
     if (ws_shutdown) ws_shutdown(); /* WebSocket clients get their 1001 close */
     for (cl = g_clients.head; cl; cl = next) {

@@ -310,19 +310,42 @@ static void conn_free(struct resp_conn *c)
     free(c);
 }
 
+/* Redis 7.0's answer to a client protected mode refuses (networking.c). */
+static const char denied_msg[] =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Redis from the same host "
+    "the server is running, however MAKE SURE Redis is not publicly accessible from internet if "
+    "you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just "
+    "disable the protected mode by editing the Redis configuration file, and setting the "
+    "protected mode option to 'no', and then restarting the server. 3) If you started the server "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
+    "authentication password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.\r\n";
+
+/* A connection net_admit() refused: its error, best effort, and close. */
+static void refuse(int fd, enum net_verdict v)
+{
+    static const char full[] = "-ERR max number of clients reached\r\n";
+    const char *msg = v == NET_REFUSE_PROTECTED ? denied_msg : full;
+    size_t len = v == NET_REFUSE_PROTECTED ? sizeof(denied_msg) - 1 : sizeof(full) - 1;
+    ssize_t w = write(fd, msg, len);
+    (void)w;
+    close(fd);
+}
+
 static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
 {
     struct resp_conn *c;
+    enum net_verdict v;
     int one = 1;
     (void)l, (void)slen, (void)arg;
 
-    g_server.total_connections++;
-    if (g_clients.count >= g_config.maxclients) {
-        static const char msg[] = "-ERR max number of clients reached\r\n";
-        ssize_t w = write(fd, msg, sizeof(msg) - 1);
-        (void)w;
-        close(fd);
-        g_server.rejected_connections++;
+    v = net_admit(sa);
+    if (v != NET_ADMIT) {
+        refuse(fd, v);
         return;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -348,8 +371,7 @@ bool resp_listen(struct event_base *base, const char *bind, int port)
 void resp_shutdown(void)
 {
     struct client *cl, *next;
-    int i;
-    for (i = 0; i < nlisteners; i++) evconnlistener_free(listeners[i]);
+    net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
     for (cl = g_clients.head; cl; cl = next) {
         next = cl->next;

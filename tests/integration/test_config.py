@@ -20,7 +20,7 @@ from harness import Cmd, Parsed, RawConn, ServerProcess, cmds, encode, parse_one
 SHARED = ["hz", "timeout", "tcp-keepalive", "databases", "tcp-backlog", "requirepass",
           "client-query-buffer-limit", "proto-max-bulk-len", "maxmemory", "maxmemory-policy",
           "loglevel", "logfile", "appendonly", "dbfilename", "pidfile", "io-threads", "save",
-          "bind"]
+          "bind", "protected-mode"]
 # Parameters whose value legitimately differs (per process).
 PER_PROCESS = {b"port", b"dir", b"maxclients"}
 KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
@@ -35,7 +35,7 @@ KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
 RESTORE = ["hz", "10", "timeout", "0", "tcp-keepalive", "300", "maxmemory", "0",
            "maxmemory-policy", "noeviction", "loglevel", "notice", "appendonly", "no",
            "save", "", "requirepass", "", "client-query-buffer-limit", "1gb",
-           "proto-max-bulk-len", "512mb"]
+           "proto-max-bulk-len", "512mb", "protected-mode", "yes"]
 
 
 def pairs(v):
@@ -152,6 +152,7 @@ def test_config_set_errors(diff, restore):
         "CONFIG SET proto-max-bulk-len 99999999999gb", "CONFIG SET maxmemory-policy foo",
         "CONFIG SET maxmemory-policy ''", "CONFIG SET loglevel foo", "CONFIG SET loglevel nothing",
         "CONFIG SET appendonly maybe", "CONFIG SET appendonly 1", "CONFIG SET appendonly ''",
+        "CONFIG SET protected-mode maybe", "CONFIG SET protected-mode 0",
         "CONFIG SET save 100", "CONFIG SET save 'a b'", "CONFIG SET save '0 1'",
         "CONFIG SET save '100  5'", "CONFIG SET save '100 -1'", "CONFIG SET save ' 100 5'",
         "CONFIG SET save '100 5 200'", "CONFIG SET a", "CONFIG SET a b c", "CONFIG SET",
@@ -189,6 +190,8 @@ def test_config_set_values(diff, restore):
         G("hz", "timeout", "tcp-keepalive"),
         ["CONFIG", "SET", "hz", "10", "timeout", "0", "tcp-keepalive", "300"],
         ["CONFIG", "SET", "requirepass", ""], G("requirepass"),
+        ["CONFIG", "SET", "protected-mode", "no"], G("protected-mode"),
+        ["CONFIG", "SET", "PROTECTED-MODE", "YES"], G("protected-mode"),
     ])
 
 

@@ -14,6 +14,7 @@
 
 #include "../config/config.h"
 #include "../core/client.h"
+#include "../core/log.h"
 #include "../core/server.h"
 #include "../core/util.h"
 
@@ -71,9 +72,8 @@ static bool adjust_open_files(void)
     int setrlimit_error = 0;
 
     if (getrlimit(RLIMIT_NOFILE, &lim) == -1) {
-        fprintf(stderr,
-                "keel: Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting "
-                "the max clients configuration accordingly.\n",
+        log_warning("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting "
+                "the max clients configuration accordingly.",
                 strerror(errno));
         g_config.maxclients = 1024 - NET_RESERVED_FDS;
         return true;
@@ -95,29 +95,25 @@ static bool adjust_open_files(void)
     }
     if (best < oldlimit) best = oldlimit;
     if (best >= maxfiles) {
-        fprintf(stderr,
-                "keel: Increased maximum number of open files to %llu (it was originally set to "
-                "%llu).\n",
+        log_notice("Increased maximum number of open files to %llu (it was originally set to "
+                "%llu).",
                 (unsigned long long)maxfiles, (unsigned long long)oldlimit);
         return true;
     }
     if (best <= NET_RESERVED_FDS) {
-        fprintf(stderr,
-                "keel: Your current 'ulimit -n' of %llu is not enough for the server to start. "
-                "Please increase your open file limit to at least %llu. Exiting.\n",
+        log_warning("Your current 'ulimit -n' of %llu is not enough for the server to start. "
+                "Please increase your open file limit to at least %llu. Exiting.",
                 (unsigned long long)oldlimit, (unsigned long long)maxfiles);
         return false;
     }
-    fprintf(stderr,
-            "keel: You requested maxclients of %d requiring at least %llu max file "
-            "descriptors.\n",
+    log_warning("You requested maxclients of %d requiring at least %llu max file "
+            "descriptors.",
             g_config.maxclients, (unsigned long long)maxfiles);
-    fprintf(stderr, "keel: Server can't set maximum open files to %llu because of OS error: %s.\n",
+    log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
             (unsigned long long)maxfiles, strerror(setrlimit_error));
     g_config.maxclients = (int)(best - NET_RESERVED_FDS);
-    fprintf(stderr,
-            "keel: Current maximum open files is %llu. maxclients has been reduced to %d to "
-            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.\n",
+    log_warning("Current maximum open files is %llu. maxclients has been reduced to %d to "
+            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
             (unsigned long long)best, g_config.maxclients);
     return true;
 }
@@ -194,12 +190,11 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 
     if (last_log_ms == 0 || now - last_log_ms >= NET_ACCEPT_LOG_MS) {
         if (unlogged)
-            fprintf(stderr,
-                    "keel: Accepting client connection: %s (not accepting for %d ms; %lld more "
-                    "errors in the last %lld s)\n",
+            log_warning("Accepting client connection: %s (not accepting for %d ms; %lld more "
+                    "errors in the last %lld s)",
                     strerror(err), NET_ACCEPT_PAUSE_MS, unlogged, (now - last_log_ms) / 1000);
         else
-            fprintf(stderr, "keel: Accepting client connection: %s (not accepting for %d ms)\n",
+            log_warning("Accepting client connection: %s (not accepting for %d ms)",
                     strerror(err), NET_ACCEPT_PAUSE_MS);
         last_log_ms = now;
         unlogged = 0;
@@ -231,15 +226,13 @@ static void warn_exposed(const char *what, const char *spec)
 {
     if (g_config.requirepass && g_config.requirepass[0]) return;
     if (g_config.protected_mode)
-        fprintf(stderr,
-                "keel: WARNING: the %s port listens on every interface (%s) and no password is "
+        log_warning("WARNING: the %s port listens on every interface (%s) and no password is "
                 "set: protected mode is on, so only loopback clients are served. Set requirepass "
-                "(or protected-mode no on a trusted network) to serve other hosts.\n",
+                "(or protected-mode no on a trusted network) to serve other hosts.",
                 what, spec);
     else
-        fprintf(stderr,
-                "keel: WARNING: the %s port listens on every interface (%s), no password is set "
-                "and protected mode is off: any host that reaches it can run any command.\n",
+        log_warning("WARNING: the %s port listens on every interface (%s), no password is set "
+                "and protected mode is off: any host that reaches it can run any command.",
                 what, spec);
 }
 
@@ -275,7 +268,7 @@ bool net_listen(struct event_base *base, const char *bind, int port, net_accept_
         else
             snprintf(spec, sizeof(spec), "%s:%d", a, port);
         if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-            fprintf(stderr, "keel: bad %s bind address '%s'\n", what, a);
+            log_warning("bad %s bind address '%s'", what, a);
             if (optional) continue;
             util_free_words(w, wl, nw);
             return false;
@@ -284,7 +277,7 @@ bool net_listen(struct event_base *base, const char *bind, int port, net_accept_
                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, g_config.tcp_backlog,
                                     (struct sockaddr *)&ss, sslen);
         if (!l) {
-            fprintf(stderr, "keel: could not bind %s %s: %s\n", what, spec, strerror(errno));
+            log_warning("could not bind %s %s: %s", what, spec, strerror(errno));
             if (optional) continue;
             util_free_words(w, wl, nw);
             return false;

@@ -22,6 +22,7 @@
 #include "../config/config.h"
 #include "client.h"
 #include "kernel.h"
+#include "log.h"
 #include "multi.h"
 #include "propagate.h"
 #include "../adapters/resp/resp_parse.h"
@@ -51,12 +52,12 @@ long long g_aofrw_consecutive_failures;
 static void alog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void alog(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fprintf(stderr, "keel: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    log_notice("%s", msg);
 }
 
 /* ==================== the manifest (pure) ==================== */

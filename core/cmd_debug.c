@@ -13,6 +13,7 @@
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "log.h"
 #include "rdb.h"
 #include "store.h"
 #include "t_list.h" /* ql_lzf_compress */
@@ -235,7 +236,7 @@ void cmd_debug(struct exec *x)
         const struct argv_ref *m;
         if (words(x, A_DEBUG_subcommand_log_message) != 1) break;
         m = word(x, A_DEBUG_subcommand_log_message);
-        fprintf(stderr, "keel: DEBUG LOG: %.*s\n", (int)m->n, m->p);
+        log_warning("DEBUG LOG: %.*s", (int)m->n, m->p);
         reply_ok(x->r);
         return;
     }

@@ -18,6 +18,7 @@
 #include "aof.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "log.h"
 #include "multi.h"
 #include "propagate.h"
 #include "rdb.h"
@@ -34,16 +35,6 @@ static const char misconf_text[] =
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error.";
 
-static void plog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void plog(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "keel: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 static long long now_s(void)
 {
@@ -81,10 +72,10 @@ static bool have_save_rules(void)
 bool rdb_save_now(char *err, size_t errlen)
 {
     if (!rdb_save_file(g_config.dbfilename, err, errlen)) {
-        plog("%s", err);
+        log_warning("%s", err);
         return false;
     }
-    plog("DB saved on disk");
+    log_notice("DB saved on disk");
     g_store.stats.dirty = 0;
     g_server.lastsave = now_s();
     g_server.lastbgsave_failed = false;
@@ -97,9 +88,11 @@ int persist_fork(int child_type)
 {
     long long start = util_ustime();
     pid_t pid;
+    fflush(stdout);
     fflush(stderr);
     pid = fork();
     if (pid == 0) {
+        log_set_role('C');
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGUSR1, SIG_DFL);
@@ -130,19 +123,19 @@ bool rdb_bgsave_start(char *err, size_t errlen)
         bool ok;
         ok = rdb_save_file(g_config.dbfilename, e, sizeof(e));
         if (!ok)
-            plog("%s", e);
+            log_warning("%s", e);
         else
-            plog("DB saved on disk");
+            log_notice("DB saved on disk");
         _exit(ok ? 0 : 1);
     }
     if (pid < 0) {
         g_server.lastbgsave_failed = true;
         snprintf(err, errlen, "Can't save in background: fork: %s", strerror(errno));
-        plog("%s", err);
+        log_warning("%s", err);
         return false;
     }
     g_server.rdb_save_time_start = g_server.child_start_ms;
-    plog("Background saving started by pid %ld", (long)pid);
+    log_notice("Background saving started by pid %ld", (long)pid);
     return true;
 }
 
@@ -160,16 +153,16 @@ static void remove_temp_file(pid_t pid)
 static void bgsave_done(int exitcode, int bysignal)
 {
     if (!bysignal && exitcode == 0) {
-        plog("Background saving terminated with success");
+        log_notice("Background saving terminated with success");
         g_store.stats.dirty -= g_server.dirty_before_bgsave;
         if (g_store.stats.dirty < 0) g_store.stats.dirty = 0;
         g_server.lastsave = now_s();
         g_server.lastbgsave_failed = false;
     } else if (!bysignal) {
-        plog("Background saving error");
+        log_warning("Background saving error");
         g_server.lastbgsave_failed = true;
     } else {
-        plog("Background saving terminated by signal %d", bysignal);
+        log_warning("Background saving terminated by signal %d", bysignal);
         remove_temp_file(g_server.child_pid);
         if (bysignal != SIGUSR1) g_server.lastbgsave_failed = true;
     }
@@ -220,7 +213,7 @@ void persist_cron(void)
                 (now - g_server.lastbgsave_try > BGSAVE_RETRY_DELAY ||
                  !g_server.lastbgsave_failed)) {
                 char err[256];
-                plog("%lld changes in %lld seconds. Saving...", rules[i][1], rules[i][0]);
+                log_notice("%lld changes in %lld seconds. Saving...", rules[i][1], rules[i][0]);
                 rdb_bgsave_start(err, sizeof(err));
                 break;
             }
@@ -254,10 +247,10 @@ bool rdb_load_at_startup(void)
     g_server.rdb_save_time_last = -1;
     if (stat(g_config.dbfilename, &st) == -1) return true; /* nothing to load */
     if (!rdb_load_file(g_config.dbfilename, err, sizeof(err))) {
-        plog("%s", err);
+        log_warning("%s", err);
         return false;
     }
-    plog("DB loaded from disk: %.3f seconds (%lld keys, %lld expired skipped)",
+    log_notice("DB loaded from disk: %.3f seconds (%lld keys, %lld expired skipped)",
          (double)(util_ustime() - start) / 1e6, rdb_last_load_keys_loaded,
          rdb_last_load_keys_expired);
     g_store.stats.dirty = 0;
@@ -270,13 +263,13 @@ bool persist_prepare_shutdown(int how)
 {
     char err[512];
     if (g_server.child_pid > 0 && g_server.child_type == CHILD_RDB) {
-        plog("There is a child saving an .rdb. Killing it!");
+        log_warning("There is a child saving an .rdb. Killing it!");
         rdb_kill_child();
     }
     if (how < 0 || (how == 0 && !have_save_rules())) return true;
-    plog("Saving the final RDB snapshot before exiting.");
+    log_notice("Saving the final RDB snapshot before exiting.");
     if (!rdb_save_now(err, sizeof(err))) {
-        plog("Error trying to save the DB, can't exit.");
+        log_warning("Error trying to save the DB, can't exit.");
         return false;
     }
     return true;
@@ -468,11 +461,11 @@ void persist_debug_reload(struct exec *x, bool merge, bool flush, bool save)
         for (i = 0; i < g_store.ndb; i++)
             store_flushdb(store_db(i), false);
     if (!rdb_load_file_ex(g_config.dbfilename, merge, err, sizeof(err))) {
-        plog("%s", err);
+        log_warning("%s", err);
         reply_error(x->r, "ERR Error trying to load the RDB dump, check server logs.");
         return;
     }
     g_store.stats.dirty = dirty;
-    plog("DB reloaded by DEBUG RELOAD");
+    log_notice("DB reloaded by DEBUG RELOAD");
     reply_ok(x->r);
 }

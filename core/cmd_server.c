@@ -18,6 +18,7 @@
 #include "../config/config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "log.h"
 #include "server.h"
 #include "stats.h"
 #include "aof.h"
@@ -128,8 +129,7 @@ void cmd_shutdown(struct exec *x)
             return;
         }
     }
-    fprintf(stderr, "keel: user requested shutdown (client id %llu)\n",
-            (unsigned long long)x->c->id);
+    log_warning("User requested shutdown... (client id %llu)", (unsigned long long)x->c->id);
     x->c->flags |= CF_CLOSE_AFTER_REPLY;
     server_request_shutdown(0);
 }

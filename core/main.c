@@ -15,6 +15,7 @@
 #include "aof.h"
 #include "core_init.h"
 #include "kernel.h"
+#include "log.h"
 #include "rdb.h"
 #include "server.h"
 #include "siphash.h"
@@ -45,7 +46,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what, (void)arg;
-    fprintf(stderr, "keel: received %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
     /* As Redis: save first when there are save rules; a failed save keeps
      * the server running. */
     if (!persist_prepare_shutdown(0)) return;
@@ -90,16 +91,16 @@ int main(int argc, char **argv)
 
     g_server.base = event_base_new();
     if (!g_server.base) {
-        fprintf(stderr, "keel: cannot create the event loop\n");
+        log_warning("Failed creating the event loop.");
         return 1;
     }
     if (!resp_listen(g_server.base, g_config.bind, g_config.port)) {
-        fprintf(stderr, "keel: could not listen on %s port %d\n", g_config.bind, g_config.port);
+        log_warning("Could not create server TCP listening socket %s:%d", g_config.bind, g_config.port);
         return 1;
     }
     g_server.tcp_port_bound = g_config.port;
     if (!http_listen(g_server.base, g_config.http_bind, g_config.http_port)) {
-        fprintf(stderr, "keel: could not listen for HTTP on %s port %d\n", g_config.http_bind,
+        log_warning("Could not create HTTP listening socket %s:%d", g_config.http_bind,
                 g_config.http_port);
         return 1;
     }
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
     event_add(sigterm_ev, NULL);
     event_add(sigint_ev, NULL);
 
-    fprintf(stderr, "keel: ready, RESP on %s port %d, HTTP on %s port %d (pid %d)\n",
+    log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
             g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
     event_base_dispatch(g_server.base);
     aof_shutdown(); /* write and fsync the AOF's buffer (core/aof.c) */
@@ -136,6 +137,6 @@ int main(int argc, char **argv)
     event_base_free(g_server.base);
     store_shutdown();
     if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
-    fprintf(stderr, "keel: bye\n");
+    log_warning("Keel is now ready to exit, bye bye...");
     return g_server.exit_code;
 }

@@ -9,6 +9,7 @@
  * with no argument leaves them in). Patterns are also kept in one list, in
  * the order they were first subscribed, for PUBLISH to walk. */
 #include "pubsub.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -571,10 +572,8 @@ bool obuf_limit_reached(struct client *c, size_t pending, long long *soft_since_
     if (hard || soft) {
         char info[1024];
         client_info_line(c, info, sizeof(info));
-        fprintf(stderr,
-                "keel: Client %s scheduled to be closed ASAP for overcoming of output buffer "
-                "limits.\n",
-                info);
+        log_warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    info);
         return true;
     }
     return false;

@@ -24,6 +24,7 @@
 #include "../../core/aof.h"
 #include "../../core/client.h"
 #include "../../core/kernel.h"
+#include "../../core/log.h"
 #include "../../core/pubsub.h"
 #include "../../core/server.h"
 #include "../../core/util.h"
@@ -186,9 +187,10 @@ static void process(struct resp_conn *c)
         if (is_http_probe(&argv[0])) {
             /* A browser or HTTP client is talking to the RESP port
              * (cross-protocol scripting): drop it without a reply. */
-            fprintf(stderr, "keel: possible SECURITY ATTACK detected: a client sent '%.*s' to the "
-                    "RESP port; connection closed\n", (int)(argv[0].n > 16 ? 16 : argv[0].n),
-                    argv[0].p);
+            log_warning("Possible SECURITY ATTACK detected. It looks like somebody is sending "
+                        "POST or Host: commands to Redis. This is likely due to an attacker "
+                        "attempting to use Cross Protocol Scripting to compromise your Redis "
+                        "instance. Connection aborted.");
             c->out.len = c->out.sent = 0;
             c->dead = true;
             off = c->qlen;
@@ -240,8 +242,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     c->qlen += (size_t)n;
     g_server.net_input_bytes += n;
     if ((long long)c->qlen > g_config.client_query_buffer_limit) {
-        fprintf(stderr, "keel: closing client that reached max query buffer length (qbuf %zu)\n",
-                c->qlen);
+        log_warning("Closing client that reached max query buffer length (qbuf=%zu)", c->qlen);
         conn_free(c);
         goto done;
     }

@@ -490,6 +490,18 @@ class ServerProcess:
         except OSError:
             return 0
 
+    def log_text(self):
+        """The server's log: standard output (Keel's logfile "" as Redis's),
+        then standard error (sanitizers, fatal start-up errors)."""
+        data = b""
+        for path in (self.stdout_path, self.stderr_path):
+            try:
+                with open(path, "rb") as f:
+                    data += f.read()
+            except OSError:
+                pass
+        return data
+
     def stderr_tail(self, n=4000):
         out = []
         for label, path in (("stderr", self.stderr_path), ("stdout", self.stdout_path)):

@@ -67,8 +67,7 @@ def open_fds(pid):
 
 
 def log_lines(srv):
-    with open(srv.srv.stderr_path, "rb") as f:
-        return f.read().decode("utf-8", "replace").splitlines()
+    return srv.srv.log_text().decode("utf-8", "replace").splitlines()
 
 
 def read_to_close(sock, timeout=3.0):
@@ -303,9 +302,10 @@ def test_nofile_limit_too_low_to_start():
     p = subprocess.run(["prlimit", "--nofile=30:30", "--", harness.keel_bin(), "--port",
                         str(port), "--http-port", "0"], capture_output=True, timeout=30,
                        env=dict(os.environ, **harness.DEFAULT_SAN_ENV))
-    assert p.returncode == 1, (p.returncode, p.stderr[-2000:])
+    out = p.stdout + p.stderr  # the log is standard output (logfile "")
+    assert p.returncode == 1, (p.returncode, out[-2000:])
     assert (b"Your current 'ulimit -n' of 30 is not enough for the server to start. Please "
-            b"increase your open file limit to at least 10032. Exiting.") in p.stderr, p.stderr
+            b"increase your open file limit to at least 10032. Exiting.") in out, out
 
 
 # --------------------------------------------------------------------------

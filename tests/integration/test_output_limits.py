@@ -290,8 +290,7 @@ def test_keel_logs_the_disconnection(keel):
                 break
         assert _wait_closed(slow)
         time.sleep(0.1)
-        with open(keel.stderr_path, "rb") as f:
-            log = f.read()
+        log = keel.log_text()
         assert b"scheduled to be closed ASAP for overcoming of output buffer limits" in log
     finally:
         pub.close()

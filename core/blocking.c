@@ -67,12 +67,16 @@ static bool retry_still_blocked;
 
 bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms)
 {
-    /* As Redis 7.0: milliseconds = (long long)(seconds * 1000), truncated; a
-     * value no long long holds (inf, 1e400) comes out negative on x86, so it
-     * is "negative" here too; 0 ms (including 0.0001 s) waits forever. */
-    long double ms = seconds * 1000.0L;
-    long long t;
-    if (isnan(ms) || ms >= 9223372036854775807.0L || ms < -9223372036854775807.0L)
+    /* As Redis 7.0's getTimeoutFromObjectOrReply: milliseconds =
+     * (long long)ceill(seconds * 1000), so any positive timeout is at least
+     * 1 ms (0.0001 times out, it does not wait forever) while -0.5 ms rounds
+     * up to 0 (forever). A value no long long holds (inf, 1e400) comes out
+     * negative on x86, so it is "negative" here too. A deadline past the end
+     * of time (now + ms overflowing) is kept as the last representable
+     * instant: Redis wraps, and never times such a client out either. */
+    long double ms = ceill(seconds * 1000.0L);
+    long long t, now;
+    if (isnan(ms) || ms >= 0x1p63L || ms < -0x1p63L) /* outside long long */
         t = LLONG_MIN;
     else
         t = (long long)ms;
@@ -80,7 +84,12 @@ bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_
         reply_error(x->r, "ERR timeout is negative");
         return false;
     }
-    *deadline_ms = t > 0 ? util_mstime() + t : 0;
+    if (t == 0) {
+        *deadline_ms = 0;
+        return true;
+    }
+    now = util_mstime();
+    *deadline_ms = t > LLONG_MAX - now ? LLONG_MAX : now + t;
     return true;
 }
 

@@ -83,8 +83,11 @@ int main(int argc, char **argv)
     registry_init();
     kernel_init();
     kernel_register_observers();
-    /* Load the dataset: the AOF when appendonly is on and it exists, else the
-     * RDB snapshot dir/dbfilename if present; then open the AOF (core/aof.c). */
+    /* Temporary files of a save or rewrite killed with a previous run go
+     * first (core/cmd_persist.c). Then load the dataset: the AOF when
+     * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
+     * if present; then open the AOF (core/aof.c). */
+    persist_remove_temp_files();
     if (!aof_startup()) return 1;
 
     g_server.base = event_base_new();

@@ -224,18 +224,9 @@ static void wake(struct client *c)
     kernel_resume(c);
 }
 
-void blocking_observer(const struct store_event *ev, void *priv)
+static void mark_ready(int dbid, struct bkey *bk)
 {
-    struct bkey *bk;
-    int dbid = ev->db->id;
-    (void)priv;
-    if (nblocked == 0 || dbid >= nbk_dbs || ev->klass == NOTIFY_KEY_MISS) return;
-    if (!ev->key) {
-        /* FLUSHDB/SWAPDB: every waiting key of the database may have changed. */
-        return;
-    }
-    bk = (struct bkey *)dict_find(&bkeys[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
-    if (!bk || bk->ready) return;
+    if (bk->ready) return;
     bk->ready = true;
     if (nready == capready) {
         capready = capready ? capready * 2 : 8;
@@ -244,6 +235,37 @@ void blocking_observer(const struct store_event *ev, void *priv)
     ready[nready].dbid = dbid;
     ready[nready].bk = bk;
     nready++;
+}
+
+static void mark_one(void *priv, struct dnode *n)
+{
+    mark_ready(*(int *)priv, (struct bkey *)n);
+}
+
+/* Every waited-on key of database dbid: its serving re-checks each. */
+static void mark_db_ready(int dbid)
+{
+    if (dbid < nbk_dbs) dict_foreach(&bkeys[dbid], mark_one, &dbid);
+}
+
+void blocking_observer(const struct store_event *ev, void *priv)
+{
+    struct bkey *bk;
+    int dbid = ev->db->id;
+    (void)priv;
+    if (nblocked == 0 || ev->klass == NOTIFY_KEY_MISS) return;
+    if (!ev->key) {
+        /* SWAPDB (db2 set): a waited-on key of either database may now hold
+         * data, as Redis 7.0 rescans both; FLUSHDB only removes keys. */
+        if (ev->db2) {
+            mark_db_ready(dbid);
+            mark_db_ready(ev->db2->id);
+        }
+        return;
+    }
+    if (dbid >= nbk_dbs) return;
+    bk = (struct bkey *)dict_find(&bkeys[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
+    if (bk) mark_ready(dbid, bk);
 }
 
 bool blocking_has_ready(void) { return nready > 0; }

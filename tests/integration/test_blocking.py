@@ -230,3 +230,14 @@ def test_timeout_past_end_of_time_waits(keel, oracle):
     both(keel, oracle, [(1, ["BLPOP l 9223372036854775"], 0), ("wait", 1),
                         (1, ["BZPOPMIN z 9223372036854775.807"], 0), ("sleep", 0.1),
                         (0, ["RPUSH l v", "ZADD z 1 m"], 2), (1, [], 2)])
+
+
+def test_swapdb_wakes_waiting_clients(keel, oracle):
+    """SWAPDB brings data under a waited-on key (Redis 7.0 rescans both
+    databases): a list wakes the client; a key of another type does not."""
+    both(keel, oracle, [(1, ["BLPOP k 0"], 0), (2, ["SELECT 1", "BZPOPMIN z 0"], 1),
+                        ("wait", 2),
+                        (0, ["SELECT 1", "SET k s", "RPUSH other x", "SWAPDB 0 1"], 4),
+                        ("sleep", 0.1),
+                        (0, ["SELECT 0", "TYPE k", "ZADD z 1 m", "SWAPDB 1 0"], 4), (2, [], 1),
+                        (0, ["SELECT 1", "DEL k", "RPUSH k v", "SWAPDB 0 1"], 4), (1, [], 1)])

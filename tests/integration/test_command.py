@@ -681,3 +681,34 @@ def test_debug_command_bad_value(tmp_path):
                          cwd=str(tmp_path))
     assert out.returncode != 0
     assert b"argument(s) must be one of the following: no, yes, local" in out.stderr
+
+
+def test_debug_over_http_follows_enable_debug_command():
+    """Not in http-disabled-commands, DEBUG over HTTP is still the kernel's to
+    refuse (the same check as over RESP): no refuses it; local allows it from
+    127.0.0.1 and refuses an HTTP client bound to 127.0.0.2."""
+    import http.client
+    from test_http_helpers import HOST, KeelHttp, get
+    refused = {"DEBUG": [False, DEBUG_REFUSED[1:-2].decode()]}
+    servers = []
+    try:
+        for mode in ("no", "local"):
+            srv = KeelHttp(["--http-disabled-commands", "", "--enable-debug-command", mode],
+                           name="keel-http-debug-" + mode)
+            servers.append(srv)
+            srv.start()
+        no, local = servers
+        assert json.loads(get(no.http, "/DEBUG/SLEEP/0").body) == refused
+        assert json.loads(get(local.http, "/DEBUG/SLEEP/0").body) == {"DEBUG": [True, "OK"]}
+        c = http.client.HTTPConnection(HOST, local.http, timeout=5,
+                                       source_address=("127.0.0.2", 0))
+        try:
+            c.request("GET", "/DEBUG/SLEEP/0")
+            r = c.getresponse()
+            assert r.status == 200
+            assert json.loads(r.read()) == refused
+        finally:
+            c.close()
+    finally:
+        problems = [p for p in (s.stop() for s in servers) if p]
+        assert not problems, problems

@@ -78,10 +78,6 @@ _s3, _kh_auth_plain = server_fixtures("kh_auth_plain")
 _s4, kh_deny = server_fixtures("kh_deny", ["--http-allow-networks", "10.0.0.0/8"])
 _s5, kh_v6 = server_fixtures("kh_v6", ["--http-bind", "::1", "--http-allow-networks", "::1/128"],
                              http_host="::1")
-_s7, kh_debug_no = server_fixtures("kh_debug_no", ["--http-disabled-commands", "",
-                                                   "--enable-debug-command", "no"])
-_s8, kh_debug_local = server_fixtures("kh_debug_local", ["--http-disabled-commands", "",
-                                                         "--enable-debug-command", "local"])
 _s6, kh_lim = server_fixtures("kh_lim", [
     "--http-max-url-length", "1024", "--http-max-header-size", "4096",
     "--http-max-body-size", "10000", "--http-header-timeout", "1",
@@ -1069,28 +1065,6 @@ def test_disabled_in_json_and_post_forms(kh):
     # the other commands of those groups are not blocked
     assert J(get(kh.http, "/SCAN/0"))["SCAN"][0] == "0"
     assert J(get(kh.http, "/DBSIZE")) == {"DBSIZE": 1}
-
-
-DEBUG_REFUSED = ('ERR DEBUG command not allowed. If the enable-debug-command option is set to '
-                 '"local", you can run it from a local connection, otherwise you need to set '
-                 'this option in the configuration file, and then restart the server.')
-
-
-def test_debug_follows_enable_debug_command(kh_debug_no, kh_debug_local):
-    """Not in http-disabled-commands, DEBUG is still the kernel's to refuse
-    (enable-debug-command, as over RESP): no refuses it, local allows it from
-    127.0.0.1 only (an HTTP client bound to 127.0.0.2 is refused)."""
-    assert J(get(kh_debug_no.http, "/DEBUG/SLEEP/0")) == {"DEBUG": [False, DEBUG_REFUSED]}
-    assert J(get(kh_debug_local.http, "/DEBUG/SLEEP/0")) == {"DEBUG": [True, "OK"]}
-    c = http.client.HTTPConnection(HOST, kh_debug_local.http, timeout=5,
-                                   source_address=("127.0.0.2", 0))
-    try:
-        c.request("GET", "/DEBUG/SLEEP/0")
-        r = c.getresponse()
-        assert r.status == 200
-        assert json.loads(r.read()) == {"DEBUG": [False, DEBUG_REFUSED]}
-    finally:
-        c.close()
 
 
 def test_disabled_exact_match(kh_open):

@@ -27,6 +27,9 @@ static const char *const policy_names[] = {"volatile-lru",    "volatile-lfu",   
 /* Redis 7.0's levels ("nothing" came in 7.2). */
 static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
+/* Redis 7.0's protected-action values (enable-debug-command): local = only
+ * from a loopback or unix-socket connection. */
+static const char *const protected_action_names[] = {"no", "yes", "local", NULL};
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
@@ -118,6 +121,9 @@ const struct config_entry config_table[] = {
      NULL},
     {"active-expire-enabled", NULL, CT_BOOL, &g_config.active_expire, "yes", 0, 1, true,
      "Expire keys in the background as well as on access", NULL, NULL},
+    {"enable-debug-command", NULL, CT_ENUM, &g_config.enable_debug_cmd, "no", 0, 0, false,
+     "Allow DEBUG: no, yes, local (only from 127.0.0.1 / ::1 connections)", protected_action_names,
+     NULL},
     {"max-multibulk-len", NULL, CT_LL, &g_config.max_multibulk_len, "1048576", 1, INT_MAX, true,
      "Most arguments in one command", NULL, NULL},
     {"io-threads", NULL, CT_INT, &g_config.io_threads, "1", 1, 128, false,

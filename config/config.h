@@ -48,6 +48,7 @@ struct keel_config {
     long long rdb_key_save_delay; /* microseconds slept per saved key (tests) */
     char *pidfile;
     int active_expire; /* keel: active expiry cycle on/off */
+    int enable_debug_cmd; /* DEBUG allowed: 0 no, 1 yes, 2 local (PROTECTED_ACTION_ALLOWED_*) */
     long long max_multibulk_len; /* keel: most arguments one command may have */
     int io_threads;
     /* compact encodings of small aggregates (Redis's names and defaults) */

@@ -67,12 +67,16 @@ static bool retry_still_blocked;
 
 bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms)
 {
-    /* As Redis 7.0: milliseconds = (long long)(seconds * 1000), truncated; a
-     * value no long long holds (inf, 1e400) comes out negative on x86, so it
-     * is "negative" here too; 0 ms (including 0.0001 s) waits forever. */
-    long double ms = seconds * 1000.0L;
-    long long t;
-    if (isnan(ms) || ms >= 9223372036854775807.0L || ms < -9223372036854775807.0L)
+    /* As Redis 7.0's getTimeoutFromObjectOrReply: milliseconds =
+     * (long long)ceill(seconds * 1000), so any positive timeout is at least
+     * 1 ms (0.0001 times out, it does not wait forever) while -0.5 ms rounds
+     * up to 0 (forever). A value no long long holds (inf, 1e400) comes out
+     * negative on x86, so it is "negative" here too. A deadline past the end
+     * of time (now + ms overflowing) is kept as the last representable
+     * instant: Redis wraps, and never times such a client out either. */
+    long double ms = ceill(seconds * 1000.0L);
+    long long t, now;
+    if (isnan(ms) || ms >= 0x1p63L || ms < -0x1p63L) /* outside long long */
         t = LLONG_MIN;
     else
         t = (long long)ms;
@@ -80,7 +84,12 @@ bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_
         reply_error(x->r, "ERR timeout is negative");
         return false;
     }
-    *deadline_ms = t > 0 ? util_mstime() + t : 0;
+    if (t == 0) {
+        *deadline_ms = 0;
+        return true;
+    }
+    now = util_mstime();
+    *deadline_ms = t > LLONG_MAX - now ? LLONG_MAX : now + t;
     return true;
 }
 
@@ -215,18 +224,9 @@ static void wake(struct client *c)
     kernel_resume(c);
 }
 
-void blocking_observer(const struct store_event *ev, void *priv)
+static void mark_ready(int dbid, struct bkey *bk)
 {
-    struct bkey *bk;
-    int dbid = ev->db->id;
-    (void)priv;
-    if (nblocked == 0 || dbid >= nbk_dbs || ev->klass == NOTIFY_KEY_MISS) return;
-    if (!ev->key) {
-        /* FLUSHDB/SWAPDB: every waiting key of the database may have changed. */
-        return;
-    }
-    bk = (struct bkey *)dict_find(&bkeys[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
-    if (!bk || bk->ready) return;
+    if (bk->ready) return;
     bk->ready = true;
     if (nready == capready) {
         capready = capready ? capready * 2 : 8;
@@ -235,6 +235,37 @@ void blocking_observer(const struct store_event *ev, void *priv)
     ready[nready].dbid = dbid;
     ready[nready].bk = bk;
     nready++;
+}
+
+static void mark_one(void *priv, struct dnode *n)
+{
+    mark_ready(*(int *)priv, (struct bkey *)n);
+}
+
+/* Every waited-on key of database dbid: its serving re-checks each. */
+static void mark_db_ready(int dbid)
+{
+    if (dbid < nbk_dbs) dict_foreach(&bkeys[dbid], mark_one, &dbid);
+}
+
+void blocking_observer(const struct store_event *ev, void *priv)
+{
+    struct bkey *bk;
+    int dbid = ev->db->id;
+    (void)priv;
+    if (nblocked == 0 || ev->klass == NOTIFY_KEY_MISS) return;
+    if (!ev->key) {
+        /* SWAPDB (db2 set): a waited-on key of either database may now hold
+         * data, as Redis 7.0 rescans both; FLUSHDB only removes keys. */
+        if (ev->db2) {
+            mark_db_ready(dbid);
+            mark_db_ready(ev->db2->id);
+        }
+        return;
+    }
+    if (dbid >= nbk_dbs) return;
+    bk = (struct bkey *)dict_find(&bkeys[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
+    if (bk) mark_ready(dbid, bk);
 }
 
 bool blocking_has_ready(void) { return nready > 0; }

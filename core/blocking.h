@@ -22,7 +22,9 @@ enum block_timeout_reply {
 };
 
 /* Parse a blocking timeout (seconds as a double, as Redis 6+): on success
- * sets *deadline_ms (0: wait forever) and returns true; else replies
+ * sets *deadline_ms (0: wait forever; seconds are rounded up to whole
+ * milliseconds, so a positive timeout waits at least 1 ms, never forever)
+ * and returns true; else replies
  * Redis's error ("ERR timeout is not a float or out of range", "ERR timeout
  * is negative") and returns false. */
 bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms);

@@ -1,7 +1,9 @@
 /* cmd_persist.c — the snapshot commands (SAVE, BGSAVE, LASTSAVE, DUMP,
  * RESTORE), DEBUG RELOAD's work, the BGSAVE child and the `save` rules run
  * from the server cron, MISCONF (stop-writes-on-bgsave-error), SHUTDOWN's
- * save step and the load at start-up. The format itself is core/rdb.c. */
+ * save step, the load at start-up and the removal of the temporary files a
+ * killed save or rewrite left. The format itself is core/rdb.c. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -87,7 +90,7 @@ bool rdb_save_now(char *err, size_t errlen)
 int persist_fork(int child_type)
 {
     long long start = util_ustime();
-    pid_t pid;
+    pid_t pid, parent = getpid();
     fflush(stdout);
     fflush(stderr);
     pid = fork();
@@ -96,6 +99,11 @@ int persist_fork(int child_type)
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGUSR1, SIG_DFL);
+        /* A child outliving a killed server would write on for nobody and
+         * keep its temp file alive past the next start's clean-up: it dies
+         * with its parent. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(1);
         return 0;
     }
     if (pid < 0) return -1;
@@ -255,6 +263,72 @@ bool rdb_load_at_startup(void)
          rdb_last_load_keys_expired);
     g_store.stats.dirty = 0;
     return true;
+}
+
+/* temp-<digits><suffix> with the digits a pid (> 0); *pid set. */
+static bool temp_pid_name(const char *name, const char *prefix, const char *suffix, long *pid)
+{
+    size_t pl = strlen(prefix), sl = strlen(suffix), n = strlen(name), i;
+    long v = 0;
+    if (n <= pl + sl || strncmp(name, prefix, pl) != 0 || strcmp(name + n - sl, suffix) != 0)
+        return false;
+    for (i = pl; i < n - sl; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > 100000000L) return false;
+        v = v * 10 + (name[i] - '0');
+    }
+    *pid = v;
+    return v > 0;
+}
+
+static void remove_temp(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    int r = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (r < 0 || (size_t)r >= sizeof(path)) return;
+    if (unlink(path) == 0)
+        log_notice("Removing the temporary file %s left by a previous run", path);
+    else if (errno != ENOENT)
+        log_warning("Can't remove the temporary file %s: %s", path, strerror(errno));
+}
+
+/* The pid-named temp files of core/rdb.c (rdb_save_file: temp-<pid>.rdb)
+ * and core/aof.c (rw_tmpfile: temp-rewriteaof-bg-<pid>.aof; the base
+ * written at start-up: temp-rewriteaof-<pid>.aof) in one directory. A file
+ * whose process is still alive is left alone: another server sharing the
+ * directory may be writing it. */
+static void remove_pid_temps(const char *dir)
+{
+    static const char *const forms[][2] = {
+        {"temp-", ".rdb"}, {"temp-rewriteaof-bg-", ".aof"}, {"temp-rewriteaof-", ".aof"}};
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d) return;
+    while ((de = readdir(d)) != NULL) {
+        size_t i;
+        long pid;
+        for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+            if (!temp_pid_name(de->d_name, forms[i][0], forms[i][1], &pid)) continue;
+            if (pid != (long)getpid() && kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+                remove_temp(dir, de->d_name);
+            break;
+        }
+    }
+    closedir(d);
+}
+
+void persist_remove_temp_files(void)
+{
+    char name[PATH_MAX];
+    struct stat st;
+    remove_pid_temps(".");
+    if (!g_config.appenddirname || stat(g_config.appenddirname, &st) == -1 || !S_ISDIR(st.st_mode))
+        return;
+    remove_pid_temps(g_config.appenddirname);
+    /* core/aof.c's temp_incr_name and persist_manifest's temporary manifest. */
+    snprintf(name, sizeof(name), "temp-%s.incr", g_config.appendfilename);
+    remove_temp(g_config.appenddirname, name);
+    snprintf(name, sizeof(name), "temp-%s.manifest", g_config.appendfilename);
+    remove_temp(g_config.appenddirname, name);
 }
 
 /* SHUTDOWN's save step (and SIGTERM's). how: 0 default (save if there are

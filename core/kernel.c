@@ -1,7 +1,9 @@
-/* kernel.c — the sequencer (kernel.h): resolve, authorize, match, run,
- * count; park and resume clients; CLIENT PAUSE. */
+/* kernel.c — the sequencer (kernel.h): resolve, authorize (protected
+ * commands, AUTH, MISCONF, subscribed mode), match, run, count; park and
+ * resume clients; CLIENT PAUSE. */
 #include "kernel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,62 @@ static bool subscribed_mode_allows(const struct command *cmd)
     return false;
 }
 
+/* Commands flagged PROTECTED in their schema run only as the option named
+ * here allows (Redis 7.0's enable-debug-command / enable-module-command):
+ * no, yes, or local = from a loopback connection. A protected command with
+ * no entry here never runs (its error names enable-<command>-command, the
+ * way Redis names these options). */
+static const struct {
+    const char *name, *option;
+    const int *value;
+} protected_options[] = {
+    {"debug", "enable-debug-command", &g_config.enable_debug_cmd},
+};
+
+/* As Redis's islocalClient: the peer is 127.0.0.1 or ::1 (the adapter's
+ * "ip:port" text); a client with no peer (internal) is local. */
+static bool client_is_local(struct client *c)
+{
+    char addr[128] = "", laddr[128] = "";
+    const char *colon;
+    int fd = -1;
+    size_t n;
+    if (!c->adapter || !c->adapter->describe) return true;
+    c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
+    colon = strrchr(addr, ':');
+    n = colon ? (size_t)(colon - addr) : strlen(addr);
+    return (n == 9 && memcmp(addr, "127.0.0.1", 9) == 0) || (n == 3 && memcmp(addr, "::1", 3) == 0);
+}
+
+static bool protected_refused(struct client *c, const struct command *cmd, struct reply *r)
+{
+    const struct command *top = cmd->parent ? cmd->parent : cmd;
+    char upper[64], option[96];
+    int value = 0; /* no */
+    size_t i;
+    if (!(cmd->flags & CMD_PROTECTED) && !(top->flags & CMD_PROTECTED)) return false;
+    for (i = 0; i < sizeof(protected_options) / sizeof(protected_options[0]); i++) {
+        if (strcmp(top->name, protected_options[i].name) == 0) {
+            snprintf(option, sizeof(option), "%s", protected_options[i].option);
+            value = *protected_options[i].value;
+            break;
+        }
+    }
+    if (i == sizeof(protected_options) / sizeof(protected_options[0]))
+        snprintf(option, sizeof(option), "enable-%s-command", top->name);
+    if (value == 1 || (value == 2 && client_is_local(c))) return false;
+    for (i = 0; top->name[i] && i < sizeof(upper) - 1; i++)
+        upper[i] =
+            (char)(top->name[i] >= 'a' && top->name[i] <= 'z' ? top->name[i] - 32 : top->name[i]);
+    upper[i] = 0;
+    reply_errorf(r,
+                 "ERR %s command not allowed. If the %s option is set to \"local\", you can run "
+                 "it from a local connection, otherwise you need to set this option in the "
+                 "configuration file, and then restart the server.",
+                 upper, option);
+    return true;
+}
+
 /* Match and run one command with sink r, counting statistics. */
 void kernel_run(struct client *c, const struct command *cmd, int argc,
                 const struct argv_ref *argv, struct reply *r)
@@ -170,6 +228,11 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     cmd = registry_resolve(argc, argv, r);
     if (!cmd) {
         reject(c, registry_rejected);
+        return KERNEL_DONE;
+    }
+    /* DEBUG and other PROTECTED commands, before authentication as in Redis. */
+    if (protected_refused(c, cmd, r)) {
+        reject(c, cmd);
         return KERNEL_DONE;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {

@@ -85,8 +85,11 @@ int main(int argc, char **argv)
     util_random_bytes(seed, sizeof(seed));
     siphash_set_seed(seed);
     core_init(g_config.databases);
-    /* Load the dataset: the AOF when appendonly is on and it exists, else the
-     * RDB snapshot dir/dbfilename if present; then open the AOF (core/aof.c). */
+    /* Temporary files of a save or rewrite killed with a previous run go
+     * first (core/cmd_persist.c). Then load the dataset: the AOF when
+     * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
+     * if present; then open the AOF (core/aof.c). */
+    persist_remove_temp_files();
     if (!aof_startup()) return 1;
 
     g_server.base = event_base_new();

@@ -96,5 +96,11 @@ void persist_debug_reload(struct exec *x, bool merge, bool flush, bool save);
 /* Load dir/dbfilename at start-up if it exists (log lines as Redis). Returns
  * false only on a corrupt/unreadable file (the server exits). */
 bool rdb_load_at_startup(void);
+/* Start-up, before loading: remove the temporary files a killed save or AOF
+ * rewrite left (temp-<pid>.rdb, temp-rewriteaof-bg-<pid>.aof,
+ * temp-rewriteaof-<pid>.aof of a process no longer alive, in dir and in the
+ * AOF directory; temp-<appendfilename>.incr / .manifest in the AOF
+ * directory). */
+void persist_remove_temp_files(void);
 
 #endif

@@ -289,10 +289,13 @@ class ReplyTimeout(AssertionError):
 class RawConn:
     """A plain TCP connection that reads exactly the replies asked for."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, host="127.0.0.1", timeout=5.0, source=None):
+        """source: the local address to connect from (e.g. "127.0.0.2": a
+        peer that is not 127.0.0.1, for enable-debug-command local)."""
         self.port = port
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.closed = False
@@ -552,7 +555,9 @@ class ServerProcess:
 
 def keel_argv(port):
     b = keel_bin()
-    argv = [b, "--port", str(port), "--bind", "127.0.0.1"]
+    # The tests use DEBUG (SLEEP, OBJECT, RELOAD, SET-ACTIVE-EXPIRE...): Redis
+    # 7.0 and Keel refuse it unless enable-debug-command allows it.
+    argv = [b, "--port", str(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes"]
     if is_redis_server(b):
         # validating the harness against Redis itself: no dump.rdb on exit
         argv += ["--save", "", "--appendonly", "no"]

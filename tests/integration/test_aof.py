@@ -756,3 +756,111 @@ def test_unwritable_dir_rewrite_fails(servers):
             assert c.info("persistence")["aof_last_bgrewrite_status"] == "err"
         finally:
             subprocess.run(["umount", "-l", k.aofdir])
+
+
+# ---------------------------------------------------------------- leftovers of a killed run
+
+def _dead_pid():
+    """The pid of a process that has exited (a temp file's owner long gone)."""
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def _wait_for_temp(directory, pattern, timeout=10):
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name in os.listdir(directory):
+            m = rx.fullmatch(name)
+            if m:
+                return name, int(m.group(1))
+        time.sleep(0.01)
+    raise AssertionError("no %s in %s: %s" % (pattern, directory, os.listdir(directory)))
+
+
+def _pid_gone(pid, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("how", ["bgrewriteaof", "config-set-appendonly", "bgsave"])
+def test_killed_save_temp_files_removed_at_start(servers, how):
+    """A rewrite or BGSAVE killed with the server (its child dies with it)
+    leaves temp-rewriteaof-bg-<pid>.aof (and, for CONFIG SET appendonly yes,
+    appendonlydir/temp-appendonly.aof.incr) or temp-<pid>.rdb; the next
+    start removes them and loads the data."""
+    args = ["--rdb-key-save-delay", "20000"]   # 300 keys: the child runs 6 s
+    if how == "bgrewriteaof":
+        args += ["--appendonly", "yes"]
+    k = servers("keel", *args).start()
+    c = k.client()
+    pipe = c.pipeline(transaction=False)
+    for i in range(300):
+        pipe.set("k%d" % i, i)
+    pipe.execute()
+    left = []
+    if how == "bgrewriteaof":
+        c.bgrewriteaof()
+        name, child = _wait_for_temp(k.dir, r"temp-rewriteaof-bg-(\d+)\.aof")
+    elif how == "config-set-appendonly":
+        c.config_set("rdb-key-save-delay", 0)
+        c.save()                                   # the data to load next time
+        c.config_set("rdb-key-save-delay", 20000)
+        c.config_set("appendonly", "yes")
+        name, child = _wait_for_temp(k.dir, r"temp-rewriteaof-bg-(\d+)\.aof")
+        left.append(os.path.join(k.aofdir, "temp-appendonly.aof.incr"))
+    else:
+        c.config_set("rdb-key-save-delay", 0)
+        c.save()
+        c.config_set("rdb-key-save-delay", 20000)
+        c.bgsave()
+        name, child = _wait_for_temp(k.dir, r"temp-(\d+)\.rdb")
+    left.append(os.path.join(k.dir, name))
+    k.kill9()
+    # The child dies with its server (it would otherwise write on for 6 s).
+    assert _pid_gone(child, 3), "the save child outlived its server"
+    for p in left:
+        assert os.path.exists(p), p
+    k.args = [a for a in k.args if a not in ("--rdb-key-save-delay", "20000")]
+    k.start()
+    for p in left:
+        assert not os.path.exists(p), (p, os.listdir(os.path.dirname(p)))
+    assert "Removing the temporary file" in k.tail()
+    c = k.client()
+    assert c.dbsize() == 300 and c.get("k299") == b"299"
+
+
+def test_stale_temp_names_removed_at_start(servers):
+    """Every temp name Keel's saves and rewrites use, in dir and in the AOF
+    directory, with the pid of a dead process, is removed at start-up; a file
+    of a live process, and names that are not Keel's, are left alone."""
+    k = servers("keel", "--appendonly", "yes").start()
+    c = k.client()
+    c.set("kept", "1")
+    k.kill9()
+    dead, live = _dead_pid(), os.getpid()
+    gone = [os.path.join(k.dir, n) for n in (
+        "temp-%d.rdb" % dead, "temp-rewriteaof-bg-%d.aof" % dead, "temp-rewriteaof-%d.aof" % dead)]
+    gone += [os.path.join(k.aofdir, n) for n in (
+        "temp-%d.rdb" % dead, "temp-rewriteaof-bg-%d.aof" % dead, "temp-appendonly.aof.incr",
+        "temp-appendonly.aof.manifest")]
+    stay = [os.path.join(k.dir, n) for n in (
+        "temp-%d.rdb" % live, "temp-rewriteaof-bg-%d.aof" % live, "temp-x1.rdb",
+        "temp-rewriteaof-bg-.aof", "my-temp-%d.rdb" % dead, "temp-%d.rdb.bak" % dead)]
+    for p in gone + stay:
+        with open(p, "wb") as f:
+            f.write(b"REDIS0010 half-written")
+    k.start()
+    assert [p for p in gone if os.path.exists(p)] == []
+    assert [p for p in stay if not os.path.exists(p)] == []
+    assert k.client().get("kept") == b"1"
+    assert sorted(os.listdir(k.aofdir)) == ["appendonly.aof.1.base.rdb",
+                                            "appendonly.aof.1.incr.aof",
+                                            "appendonly.aof.manifest"]

@@ -195,3 +195,49 @@ def test_resp3_shapes(keel, oracle):
                         (0, ["RPUSH l a", "BLPOP l 0.01", "BLPOP l 0.01",
                              "ZADD z 1 m", "BZPOPMIN z 0.01", "BZPOPMIN z 0.01",
                              "BLMOVE l m LEFT LEFT 0.01"], 7)])
+
+
+# Positive timeouts under a millisecond (and every other sub-millisecond
+# spelling) round UP to 1 ms, as Redis 7.0's getTimeoutFromObjectOrReply
+# (ceill of seconds * 1000): they time out at once instead of waiting forever.
+SUB_MS_TIMEOUTS = ["0.001", "0.0001", "0.0009", "1e-9", "1e-400"]
+SUB_MS_CMDS = ["BLPOP l {t}", "BRPOP l {t}", "BLMOVE l m LEFT RIGHT {t}", "BRPOPLPUSH l m {t}",
+               "BLMPOP {t} 1 l LEFT", "BZPOPMIN z {t}", "BZPOPMAX z {t}", "BZMPOP {t} 1 z MIN"]
+
+
+@pytest.mark.parametrize("t", SUB_MS_TIMEOUTS)
+def test_timeout_under_one_ms_times_out(keel, oracle, t):
+    lines = [c.format(t=t) for c in SUB_MS_CMDS]
+    for srv in (keel, oracle):
+        with RawConn(srv.port, timeout=2) as c:
+            start = time.monotonic()
+            send(c, *lines)
+            got = c.read_replies(len(lines), timeout=2)
+            took = time.monotonic() - start
+        assert got == [b"*-1\r\n"] * len(lines), (srv.name, got)
+        assert took < 1.5, (srv.name, took)
+
+
+def test_timeout_negative_zero_waits(keel, oracle):
+    """-0.0001 s rounds up to -0 ms, i.e. 0: no timeout (Redis 7.0 too)."""
+    both(keel, oracle, [(1, ["BLPOP l -0.0001"], 0), ("wait", 1), (0, ["RPUSH l v"], 1),
+                        (1, [], 1)])
+
+
+def test_timeout_past_end_of_time_waits(keel, oracle):
+    """A timeout whose deadline (now + ms) overflows waits (Redis 7.0 wraps
+    and never times it out); Keel once overflowed a signed integer here."""
+    both(keel, oracle, [(1, ["BLPOP l 9223372036854775"], 0), ("wait", 1),
+                        (1, ["BZPOPMIN z 9223372036854775.807"], 0), ("sleep", 0.1),
+                        (0, ["RPUSH l v", "ZADD z 1 m"], 2), (1, [], 2)])
+
+
+def test_swapdb_wakes_waiting_clients(keel, oracle):
+    """SWAPDB brings data under a waited-on key (Redis 7.0 rescans both
+    databases): a list wakes the client; a key of another type does not."""
+    both(keel, oracle, [(1, ["BLPOP k 0"], 0), (2, ["SELECT 1", "BZPOPMIN z 0"], 1),
+                        ("wait", 2),
+                        (0, ["SELECT 1", "SET k s", "RPUSH other x", "SWAPDB 0 1"], 4),
+                        ("sleep", 0.1),
+                        (0, ["SELECT 0", "TYPE k", "ZADD z 1 m", "SWAPDB 1 0"], 4), (2, [], 1),
+                        (0, ["SELECT 1", "DEL k", "RPUSH k v", "SWAPDB 0 1"], 4), (1, [], 1)])

@@ -15,6 +15,7 @@ import glob
 import json
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -552,3 +553,162 @@ def test_debug_help(keel):
     for sub in (b"SLEEP <seconds>", b"OBJECT <key>", b"SET-ACTIVE-EXPIRE <0|1>"):
         assert sub in lines
     assert lines[-2:] == [b"HELP", b"    Prints this help."]
+
+
+# --------------------------------------------------------------------------
+# enable-debug-command (DEBUG carries the PROTECTED flag; the kernel refuses it
+# unless the option allows it). The test harness starts Keel with
+# --enable-debug-command yes; these tests start servers of their own.
+
+DEBUG_REFUSED = (b'-ERR DEBUG command not allowed. If the enable-debug-command option is set to '
+                 b'"local", you can run it from a local connection, otherwise you need to set '
+                 b'this option in the configuration file, and then restart the server.\r\n')
+
+
+def _keel_argv_debug(mode, *extra):
+    """Keel's argv without the harness's --enable-debug-command yes."""
+    def argv(port):
+        a = harness.keel_argv(port)
+        i = a.index("--enable-debug-command")
+        del a[i:i + 2]
+        if mode is not None:
+            a += ["--enable-debug-command", mode]
+        return a + list(extra)
+    return argv
+
+
+def _oracle_argv_debug(mode, *extra):
+    def argv(port):
+        # protected mode would answer -DENIED to a client from 127.0.0.2
+        a = harness.oracle_argv(port) + ["--protected-mode", "no"]
+        if mode is not None:
+            a += ["--enable-debug-command", mode]
+        return a + list(extra)
+    return argv
+
+
+@pytest.fixture
+def debug_pair(request):
+    """debug_pair(mode, *extra) -> (keel, redis) started with that option."""
+    made = []
+
+    def start(mode, *extra):
+        k = ServerProcess("keel-debug-%s" % mode, _keel_argv_debug(mode, *extra))
+        r = ServerProcess("redis-debug-%s" % mode, _oracle_argv_debug(mode, *extra))
+        made.extend([k, r])
+        k.start()
+        r.start()
+        return k, r
+    yield start
+    problems = []
+    for s in made:
+        p = s.stop()
+        s.cleanup()
+        if p:
+            problems.append(p)
+    assert not problems, problems
+
+
+def _replies_from(port, source, lines):
+    """Raw replies to lines (one at a time) on a connection from address source."""
+    with RawConn(port, source=source) as c:
+        out = []
+        for line in cmds(*lines):
+            c.send(encode(line))
+            out.append(c.read_reply())
+        return out
+
+
+REFUSAL_SCRIPT = ["DEBUG SLEEP 0", "debug help", "DEBUG", "DEBUG OBJECT k", "MULTI",
+                  "DEBUG SLEEP 0", "SET k v", "EXEC", "GET k", "CONFIG GET enable-debug-command",
+                  "CONFIG SET enable-debug-command yes", "DEBUG SLEEP 0"]
+
+
+@pytest.mark.parametrize("mode", [None, "no"])
+def test_debug_refused_by_default(debug_pair, mode):
+    """Without enable-debug-command (or with no): Redis 7.0's refusal, after the
+    arity check, inside MULTI (EXECABORT), counted as rejected; the option is
+    immutable. The same bytes as redis-server 7.0."""
+    k, r = debug_pair(mode)
+    got = {}
+    for srv in (k, r):
+        got[srv] = _replies_from(srv.port, "127.0.0.1", REFUSAL_SCRIPT)
+    assert got[k] == got[r]
+    assert got[k][0] == DEBUG_REFUSED
+    assert got[k][2] == b"-ERR wrong number of arguments for 'debug' command\r\n"
+    assert got[k][7].startswith(b"-EXECABORT")
+    stats = call(k.port, "INFO", "commandstats")
+    assert b"cmdstat_debug:calls=0,usec=0,usec_per_call=0.00,rejected_calls=6,failed_calls=0" \
+        in stats, stats
+
+
+def test_debug_refused_before_auth(debug_pair):
+    """As Redis 7.0: the protected check comes before NOAUTH."""
+    k, r = debug_pair("no")
+    lines = ["DEBUG SLEEP 0", "GET k", "AUTH pw", "DEBUG SLEEP 0", "CONFIG SET requirepass ''"]
+    got = []
+    for srv in (k, r):
+        assert call(srv.port, "CONFIG", "SET", "requirepass", "pw") == b"+OK\r\n"
+        got.append(_replies_from(srv.port, "127.0.0.1", lines))
+    assert got[0] == got[1]
+    a = got[0]
+    assert a[0] == DEBUG_REFUSED and a[1].startswith(b"-NOAUTH") and a[3] == DEBUG_REFUSED
+
+
+def test_debug_local(debug_pair):
+    """local: allowed from 127.0.0.1, refused from another address (a client
+    bound to 127.0.0.2 reaching the server on 127.0.0.1), as redis-server 7.0."""
+    k, r = debug_pair("local")
+    for srv in (k, r):
+        got = _replies_from(srv.port, "127.0.0.1", ["DEBUG SLEEP 0",
+                                                    "CONFIG GET enable-debug-command"])
+        assert got == [b"+OK\r\n", b"*2\r\n$20\r\nenable-debug-command\r\n$5\r\nlocal\r\n"], \
+            srv.name
+        assert _replies_from(srv.port, "127.0.0.2", ["DEBUG SLEEP 0", "PING"]) == \
+            [DEBUG_REFUSED, b"+PONG\r\n"], srv.name
+
+
+def test_debug_yes_from_any_address(debug_pair):
+    k, r = debug_pair("yes")
+    for srv in (k, r):
+        assert _replies_from(srv.port, "127.0.0.2", ["DEBUG SLEEP 0"]) == [b"+OK\r\n"], srv.name
+
+
+def test_debug_command_bad_value(tmp_path):
+    """A value other than no / yes / local stops the start with Redis's words."""
+    out = subprocess.run([harness.keel_bin(), "--port", "0", "--http-port", "0",
+                          "--enable-debug-command", "maybe"], capture_output=True, timeout=20,
+                         cwd=str(tmp_path))
+    assert out.returncode != 0
+    assert b"argument(s) must be one of the following: no, yes, local" in out.stderr
+
+
+def test_debug_over_http_follows_enable_debug_command():
+    """Not in http-disabled-commands, DEBUG over HTTP is still the kernel's to
+    refuse (the same check as over RESP): no refuses it; local allows it from
+    127.0.0.1 and refuses an HTTP client bound to 127.0.0.2."""
+    import http.client
+    from test_http_helpers import HOST, KeelHttp, get
+    refused = {"DEBUG": [False, DEBUG_REFUSED[1:-2].decode()]}
+    servers = []
+    try:
+        for mode in ("no", "local"):
+            srv = KeelHttp(["--http-disabled-commands", "", "--enable-debug-command", mode],
+                           name="keel-http-debug-" + mode)
+            servers.append(srv)
+            srv.start()
+        no, local = servers
+        assert json.loads(get(no.http, "/DEBUG/SLEEP/0").body) == refused
+        assert json.loads(get(local.http, "/DEBUG/SLEEP/0").body) == {"DEBUG": [True, "OK"]}
+        c = http.client.HTTPConnection(HOST, local.http, timeout=5,
+                                       source_address=("127.0.0.2", 0))
+        try:
+            c.request("GET", "/DEBUG/SLEEP/0")
+            r = c.getresponse()
+            assert r.status == 200
+            assert json.loads(r.read()) == refused
+        finally:
+            c.close()
+    finally:
+        problems = [p for p in (s.stop() for s in servers) if p]
+        assert not problems, problems

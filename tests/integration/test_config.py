@@ -22,7 +22,8 @@ SHARED = ["hz", "timeout", "tcp-keepalive", "databases", "tcp-backlog", "require
           "loglevel", "logfile", "appendonly", "dbfilename", "pidfile", "io-threads", "save",
           "bind", "protected-mode"]
 # Parameters whose value legitimately differs (per process).
-PER_PROCESS = {b"port", b"dir", b"maxclients"}
+PER_PROCESS = {b"port", b"dir", b"maxclients",
+               b"enable-debug-command"}  # the harness starts Keel with yes
 KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
              # the HTTP and WebSocket adapters' own entries
              b"http-port", b"http-bind", b"http-allow-networks", b"http-allowed-origins",

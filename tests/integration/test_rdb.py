@@ -44,7 +44,7 @@ class Srv:
         if self.kind == "keel":
             b = harness.keel_bin()
             return [b, "--port", str(port), "--bind", "127.0.0.1", "--http-port", "0", "--dir",
-                    self.workdir] + self.extra
+                    self.workdir, "--enable-debug-command", "yes"] + self.extra
         return [harness.oracle_bin(), "--port", str(port), "--bind", "127.0.0.1", "--dir",
                 self.workdir, "--appendonly", "no", "--enable-debug-command", "yes",
                 "--enable-protected-configs", "yes"] + self.extra

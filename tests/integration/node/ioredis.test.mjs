@@ -60,7 +60,10 @@ before(async () => {
   workdir = mkdtempSync(path.join(os.tmpdir(), "keel-node-"));
   stderrPath = path.join(workdir, "stderr.log");
   const args = ["--port", String(port), "--bind", "127.0.0.1"];
+  // Every listener on a port of its own: no HTTP port here (the default one
+  // may belong to a server started with scripts/run).
   if (path.basename(bin).startsWith("redis-server")) args.push("--save", "", "--appendonly", "no");
+  else args.push("--http-port", "0");
   const env = {
     ASAN_OPTIONS: "halt_on_error=1:abort_on_error=1:detect_leaks=1",
     UBSAN_OPTIONS: "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
@@ -193,4 +196,13 @@ test("disconnect without QUIT leaves the server healthy", async () => {
   const r = await connect();
   r.disconnect();
   assert.ok(await pingOnce(port));
+});
+
+test("the server listens on no default port (a scripts/run server may hold them)", async () => {
+  const r = await connect();
+  const isKeel = !path.basename(keelBin()).startsWith("redis-server");
+  const [, p] = await r.config("GET", "port");
+  assert.equal(Number(p), port);
+  if (isKeel) assert.deepEqual(await r.config("GET", "http-port"), ["http-port", "0"]);
+  await r.quit();
 });

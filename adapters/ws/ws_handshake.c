@@ -120,6 +120,8 @@ bool ws_handshake_check(const struct http_request *req, struct ws_handshake *hs)
     if (req->method != HM_GET || !req->upgrade_ws)
         return refuse(hs, 400, "Bad Request",
                       "a WebSocket upgrade is a GET with Upgrade: websocket");
+    /* RFC 6455 4.1: the handshake is HTTP/1.1 or later. */
+    if (req->minor < 1) return refuse(hs, 400, "Bad Request", "a WebSocket upgrade needs HTTP/1.1");
     if (!ver || !header_is(ver, "13"))
         return refuse(hs, 400, "Bad Request", "Sec-WebSocket-Version must be 13");
     if (!key || !key_valid(key->value, key->vlen))

@@ -1,6 +1,6 @@
 /* ws_handshake.h — the WebSocket opening handshake (RFC 6455 section 4.2)
- * on the server side: checking an upgrade request (method, Upgrade and
- * Connection headers, Sec-WebSocket-Version, Sec-WebSocket-Key, the
+ * on the server side: checking an upgrade request (method, HTTP version,
+ * Upgrade and Connection headers, Sec-WebSocket-Version and -Key, the
  * endpoint), picking the subprotocol and the mode it implies, the
  * Sec-WebSocket-Accept key and the 101 answer, and the HTTP error answer
  * of a refused handshake. No connection state: ws_conn.c uses it. */
@@ -33,7 +33,9 @@ struct ws_handshake {
 
 /* Check the upgrade request req. true: accepted, hs->mode, resp, proto and
  * the 101 answer filled in. false: refused, hs->status (400 for a bad
- * handshake, 404 for an unknown endpoint), reason and error filled in. */
+ * handshake: not a GET, no Upgrade: websocket, HTTP/1.0, a bad
+ * Sec-WebSocket-Version or Sec-WebSocket-Key; 404 for an unknown
+ * endpoint), reason and error filled in. */
 bool ws_handshake_check(const struct http_request *req, struct ws_handshake *hs);
 
 /* Write the HTTP answer of a refused handshake to fd (best effort):

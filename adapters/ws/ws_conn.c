@@ -182,25 +182,8 @@ static void resume_reading(struct ws_conn *c);
 
 static void frame_header(struct obuf *o, unsigned opcode, size_t n)
 {
-    unsigned char h[10];
-    size_t hl;
-    int i;
-    h[0] = (unsigned char)(0x80 | opcode);
-    if (n < 126) {
-        h[1] = (unsigned char)n;
-        hl = 2;
-    } else if (n < 65536) {
-        h[1] = 126;
-        h[2] = (unsigned char)(n >> 8);
-        h[3] = (unsigned char)n;
-        hl = 4;
-    } else {
-        h[1] = 127;
-        for (i = 0; i < 8; i++)
-            h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-        hl = 10;
-    }
-    obuf_append(o, (const char *)h, hl);
+    unsigned char h[WS_FRAME_HEADER_MAX];
+    obuf_append(o, (const char *)h, ws_frame_header(h, opcode, n));
 }
 
 /* One data frame whose payload is a + b + d. Nothing after a close frame. */
@@ -229,19 +212,7 @@ static void emit(struct ws_conn *c, unsigned opcode, const char *a, size_t an, c
 /* Size of the frame starting at off in the output buffer. */
 static size_t frame_size_at(const struct obuf *o, size_t off)
 {
-    const unsigned char *p = (const unsigned char *)o->buf + off;
-    size_t len = p[1] & 0x7f, hl = 2;
-    int i;
-    if (len == 126) {
-        len = (size_t)p[2] << 8 | p[3];
-        hl = 4;
-    } else if (len == 127) {
-        len = 0;
-        for (i = 0; i < 8; i++)
-            len = len << 8 | p[2 + i];
-        hl = 10;
-    }
-    return hl + len;
+    return ws_frame_size((const unsigned char *)o->buf + off);
 }
 
 static void advance_bound(struct ws_conn *c)

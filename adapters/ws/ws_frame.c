@@ -2,7 +2,8 @@
  * parser fed from the caller's bytes, and the checks of RFC 6455 its event
  * layer would make (RSV bits, opcodes, masking, fragmentation order,
  * control frames, close codes, message size, UTF-8 of text messages and
- * close reasons), turned into events. */
+ * close reasons), turned into events; and the header of a server's
+ * frames. */
 #include "ws_frame.h"
 
 #include <string.h>
@@ -265,4 +266,40 @@ enum ws_frame_event ws_frame_next(struct ws_frame_reader *r, struct ws_frame_ev 
     r->in = NULL;
     r->inlen = r->inoff = 0;
     return ev->type = WS_FRAME_MORE;
+}
+
+size_t ws_frame_header(unsigned char h[WS_FRAME_HEADER_MAX], unsigned opcode, uint64_t n)
+{
+    int i;
+    h[0] = (unsigned char)(0x80 | opcode);
+    if (n < 126) {
+        h[1] = (unsigned char)n;
+        return 2;
+    }
+    if (n < 65536) {
+        h[1] = 126;
+        h[2] = (unsigned char)(n >> 8);
+        h[3] = (unsigned char)n;
+        return 4;
+    }
+    h[1] = 127;
+    for (i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)(n >> (56 - 8 * i));
+    return 10;
+}
+
+size_t ws_frame_size(const unsigned char *p)
+{
+    size_t len = p[1] & 0x7f, hl = 2;
+    int i;
+    if (len == 126) {
+        len = (size_t)p[2] << 8 | p[3];
+        hl = 4;
+    } else if (len == 127) {
+        len = 0;
+        for (i = 0; i < 8; i++)
+            len = len << 8 | p[2 + i];
+        hl = 10;
+    }
+    return hl + len;
 }

@@ -1,12 +1,10 @@
 /* ws_frame.h — reading a client's WebSocket frames (RFC 6455 section 5):
- * bytes in, events out. Frames are parsed with wslay's frame API
- * (wslay_frame_recv); on top of it this reader does what wslay's event
- * layer would, without its per-byte work and copies: reassembly order of
- * fragmented messages, control frames between fragments, RSV/opcode/
- * masking rules, close codes and reasons, the maximum message size, and
- * UTF-8 validation of text messages across fragments and chunk
- * boundaries. It knows nothing of connections or event loops, so it can
- * be unit-tested and fuzzed.
+ * bytes in, events out (and the headers of the frames a server writes). Frames are parsed with
+ * wslay's frame API (wslay_frame_recv); on top of it this reader does what wslay's event layer
+ * would, without its per-byte work and copies: reassembly order of fragmented messages, control
+ * frames between fragments, RSV/opcode/ masking rules, close codes and reasons, the maximum message
+ * size, and UTF-8 validation of text messages across fragments and chunk boundaries. It knows
+ * nothing of connections or event loops, so it can be unit-tested and fuzzed.
  *
  * Use: ws_frame_feed() the bytes read, then call ws_frame_next() until it
  * answers WS_FRAME_MORE (all of them taken; feed more later). A data
@@ -95,5 +93,16 @@ enum ws_frame_event ws_frame_next(struct ws_frame_reader *r, struct ws_frame_ev 
  * to be UTF-8: for a connection that no longer runs what it receives but
  * still waits for the close frame. There is no way back. */
 void ws_frame_discard(struct ws_frame_reader *r);
+
+/* ---- writing: a server's frames (FIN set, not masked) ---- */
+
+#define WS_FRAME_HEADER_MAX 10
+
+/* The header of a frame with opcode and an n-byte payload, into h; returns
+ * its length (2, 4 or 10). */
+size_t ws_frame_header(unsigned char h[WS_FRAME_HEADER_MAX], unsigned opcode, uint64_t n);
+/* The size (header and payload) of the unmasked frame whose complete
+ * header starts at p. */
+size_t ws_frame_size(const unsigned char *p);
 
 #endif

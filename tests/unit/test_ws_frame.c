@@ -6,7 +6,8 @@
  * reference: the check ws_conn.c made before the split), the maximum message
  * size, the framing rules (masking, RSV bits, opcodes, fragment order,
  * control frames fragmented or too long, non-minimal lengths), nothing
- * read after a close or an error, and discard mode. */
+ * read after a close or an error, discard mode; and the headers of a
+ * server's frames. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -738,6 +739,29 @@ START_TEST(max_message_changes_between_feeds)
 }
 END_TEST
 
+START_TEST(server_frame_headers)
+{
+    static const uint64_t lens[] = {0, 1, 125, 126, 127, 65535, 65536, 1u << 24, 1ull << 40};
+    static const unsigned char h65536[] = {0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0};
+    unsigned char h[WS_FRAME_HEADER_MAX];
+    size_t i, hl;
+    hl = ws_frame_header(h, 1, 5);
+    ck_assert_uint_eq(hl, 2);
+    ck_assert(h[0] == 0x81 && h[1] == 5);
+    hl = ws_frame_header(h, 8, 300);
+    ck_assert_uint_eq(hl, 4);
+    ck_assert(h[0] == 0x88 && h[1] == 126 && h[2] == 1 && h[3] == 44);
+    hl = ws_frame_header(h, 2, 65536);
+    ck_assert_uint_eq(hl, 10);
+    ck_assert(memcmp(h, h65536, 10) == 0);
+    for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        hl = ws_frame_header(h, 2, lens[i]);
+        ck_assert_uint_eq(hl, lens[i] < 126 ? 2 : lens[i] < 65536 ? 4 : 10);
+        ck_assert_uint_eq(ws_frame_size(h), hl + lens[i]);
+    }
+}
+END_TEST
+
 static Suite *ws_frame_suite(void)
 {
     Suite *s = suite_create("ws_frame");
@@ -754,6 +778,7 @@ static Suite *ws_frame_suite(void)
     tcase_add_test(tc, nothing_after_the_end);
     tcase_add_test(tc, discard_mode);
     tcase_add_test(tc, max_message_changes_between_feeds);
+    tcase_add_test(tc, server_frame_headers);
     suite_add_tcase(s, tc);
     return s;
 }

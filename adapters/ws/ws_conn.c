@@ -1,15 +1,11 @@
-/* ws_conn.c — WebSocket connections (ws_conn.h): the RFC 6455 handshake
- * (SHA1 + base64 with OpenSSL), framing with wslay: incoming frames are
- * parsed by its frame API (wslay_frame_recv) and this file does what its
- * event layer would (reassembly of fragmented messages, control frames
- * between fragments, ping/pong, the close handshake and its codes, the
- * maximum message size, RSV/opcode/masking rules, UTF-8 validation of text
- * messages across fragments) without the event layer's per-byte work and
- * copies; the two modes (JSON commands and replies; a RESP byte stream in
- * binary frames), pushes, output limits and connection life. Outgoing data
- * frames are written straight into the connection's output buffer (one
- * copy, one write per batch of replies); wslay's event API queues the
- * control frames (pong, close).
+/* ws_conn.c — WebSocket connections (ws_conn.h): socket I/O, the
+ * connection's states, running requests as kernel jobs, replies and
+ * pushes, output limits and connection life. The handshake is
+ * ws_handshake.c, reading frames ws_frame.c (ping -> pong and the close
+ * handshake are answered here), decoding JSON requests ws_json.c.
+ * Outgoing data frames are written straight into the connection's output
+ * buffer (one copy, one write per batch of replies); wslay's event API
+ * queues the control frames (pong, close).
  *
  * A connection is in one named state at a time:
  *   OPEN     reading and running commands;
@@ -57,8 +53,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,11 +69,13 @@
 #include "../../core/server.h"
 #include "../../core/util.h"
 #include "../http/http_access.h"
-#include "../http/http_parse.h"
 #include "../http/http_request.h"
 #include "../http/json_reply.h"
 #include "../resp/resp_encode.h"
 #include "../resp/resp_parse.h"
+#include "ws_frame.h"
+#include "ws_handshake.h"
+#include "ws_json.h"
 
 #define WS_READ 16384
 #define WS_LINGER_SEC 5 /* how long a closing connection waits for the peer */
@@ -87,14 +83,13 @@
  * client-output-buffer-limit applied): later input waits for the next round. */
 #define WS_OUT_BATCH (256 * 1024)
 
-enum ws_mode { WS_JSON, WS_RESP };
 enum conn_state { CONN_OPEN, CONN_PARKED, CONN_CLOSING };
 
 /* The JSON request being run: its commands, where it stands, and the
  * reply being assembled for a batch. */
 struct job {
     bool active;
-    struct cmdbuf cb;
+    struct ws_json_req rq; /* the decoded request (its cmdbuf: the commands) */
     int ncmd;
     int nsteps; /* ncmd, or ncmd + 2 (MULTI, the commands, EXEC) when atomic */
     int next;   /* the next step to submit */
@@ -119,8 +114,8 @@ struct ws_conn {
     struct event *rev, *wev, *tev;
     struct client *client;
     wslay_event_context_ptr ws; /* sends the control frames */
-    wslay_frame_context_ptr fr; /* parses the incoming frames */
-    /* bytes read from the socket, not yet handed to wslay */
+    struct ws_frame_reader rd;  /* parses the incoming frames */
+    /* bytes read from the socket, not yet handed to the frame reader */
     char *ibuf;
     size_t ilen, ioff, icap;
     /* JSON mode: complete messages waiting to run, each [len (size_t)][binary?][bytes] */
@@ -131,21 +126,10 @@ struct ws_conn {
      * or the peer's close frame */
     bool rd_on;
     bool close_recv; /* the peer's close frame arrived */
-    /* the frame being received (wslay_frame_recv hands over its payload in
-     * chunks) */
-    bool fr_mid;             /* inside a frame: more of its payload follows */
-    uint8_t fr_op;           /* its opcode */
-    bool fr_fin;             /* its FIN bit */
-    uint64_t fr_left;        /* payload bytes still to come */
-    unsigned char ctrl[125]; /* a control frame's payload */
-    size_t ctrl_len;
     /* the data message being received (reassembled straight into inq or
      * qbuf) */
-    int rx_op;       /* its opcode (text or binary), -1 between messages */
-    bool rx_data;    /* the message in progress is one we keep */
-    uint64_t rx_len; /* bytes of the message so far */
-    size_t rx_unval; /* text: bytes at the end of inq/qbuf not UTF-8-checked yet */
-    size_t rx_hdr;   /* JSON: its header's offset in inq */
+    bool rx_data;  /* the message in progress is one we keep */
+    size_t rx_hdr; /* JSON: its header's offset in inq */
     struct json_sink js;
     struct reply_ops jops; /* json_reply_ops with EXEC's array intercepted */
     struct job job;
@@ -194,82 +178,12 @@ static void process(struct ws_conn *c);
 static void after_input(struct ws_conn *c);
 static void resume_reading(struct ws_conn *c);
 
-/* ---- handshake ---- */
-
-static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-void ws_accept_key(const char *key, size_t klen, char out[29])
-{
-    unsigned char md[SHA_DIGEST_LENGTH];
-    char buf[128];
-    if (klen > sizeof(buf) - sizeof(ws_guid)) klen = sizeof(buf) - sizeof(ws_guid);
-    memcpy(buf, key, klen);
-    memcpy(buf + klen, ws_guid, sizeof(ws_guid) - 1);
-    SHA1((const unsigned char *)buf, klen + sizeof(ws_guid) - 1, md);
-    EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
-    out[28] = 0;
-}
-
-/* A valid key is the base64 form of 16 bytes: 22 characters and "==". */
-static bool key_valid(const char *k, size_t n)
-{
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-    if (n != 24 || k[22] != '=' || k[23] != '=') return false;
-    for (i = 0; i < 22; i++)
-        if (!memchr(b64, k[i], sizeof(b64) - 1)) return false;
-    /* The last character carries 2 bits: the 4 low bits must be zero. */
-    return strchr("AQgw", k[21]) != NULL;
-}
-
-static bool header_is(const struct http_header *h, const char *v)
-{
-    size_t n = strlen(v);
-    const char *p = h->value;
-    size_t l = h->vlen;
-    while (l && (*p == ' ' || *p == '\t'))
-        p++, l--;
-    while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
-        l--;
-    return l == n && strncasecmp(p, v, n) == 0;
-}
-
-static void http_error(int fd, int status, const char *reason, const char *msg)
-{
-    char buf[512], body[256];
-    int bl = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", msg);
-    int n =
-        snprintf(buf, sizeof(buf),
-                 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                 "Content-Length: %d\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n%s",
-                 status, reason, bl, body);
-    ssize_t w = write(fd, buf, (size_t)n);
-    (void)w;
-}
-
 /* ---- output ---- */
 
 static void frame_header(struct obuf *o, unsigned opcode, size_t n)
 {
-    unsigned char h[10];
-    size_t hl;
-    int i;
-    h[0] = (unsigned char)(0x80 | opcode);
-    if (n < 126) {
-        h[1] = (unsigned char)n;
-        hl = 2;
-    } else if (n < 65536) {
-        h[1] = 126;
-        h[2] = (unsigned char)(n >> 8);
-        h[3] = (unsigned char)n;
-        hl = 4;
-    } else {
-        h[1] = 127;
-        for (i = 0; i < 8; i++)
-            h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-        hl = 10;
-    }
-    obuf_append(o, (const char *)h, hl);
+    unsigned char h[WS_FRAME_HEADER_MAX];
+    obuf_append(o, (const char *)h, ws_frame_header(h, opcode, n));
 }
 
 /* One data frame whose payload is a + b + d. Nothing after a close frame. */
@@ -298,19 +212,7 @@ static void emit(struct ws_conn *c, unsigned opcode, const char *a, size_t an, c
 /* Size of the frame starting at off in the output buffer. */
 static size_t frame_size_at(const struct obuf *o, size_t off)
 {
-    const unsigned char *p = (const unsigned char *)o->buf + off;
-    size_t len = p[1] & 0x7f, hl = 2;
-    int i;
-    if (len == 126) {
-        len = (size_t)p[2] << 8 | p[3];
-        hl = 4;
-    } else if (len == 127) {
-        len = 0;
-        for (i = 0; i < 8; i++)
-            len = len << 8 | p[2 + i];
-        hl = 10;
-    }
-    return hl + len;
+    return ws_frame_size((const unsigned char *)o->buf + off);
 }
 
 static void advance_bound(struct ws_conn *c)
@@ -513,7 +415,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 
 static const struct argv_ref *cmd_name(struct ws_conn *c, int k)
 {
-    return &c->job.cb.argv[c->job.cb.cmd_start[k]];
+    return &c->job.rq.cb.argv[c->job.rq.cb.cmd_start[k]];
 }
 
 /* {"<name>": */
@@ -703,460 +605,39 @@ static void job_finish(struct ws_conn *c)
 
 /* ---- JSON requests ---- */
 
-static const char *jws(const char *p, const char *e)
-{
-    if (p < e && (unsigned char)*p > ' ') return p; /* the usual case: no space */
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-static const char *jstring(const char *p, const char *e)
-{
-    p++;
-    while (p < e) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"') return p + 1;
-        if (ch < 0x20) return NULL;
-        if (ch == '\\') {
-            int i;
-            if (++p >= e) return NULL;
-            if (*p == 'u') {
-                if (e - p < 5) return NULL;
-                for (i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i]) return NULL;
-                p += 5;
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", *p) || !*p) return NULL;
-        }
-        p++;
-    }
-    return NULL;
-}
-
-static const char *jdigits(const char *p, const char *e)
-{
-    const char *s = p;
-    while (p < e && *p >= '0' && *p <= '9')
-        p++;
-    return p > s ? p : NULL;
-}
-
-static const char *jnumber(const char *p, const char *e)
-{
-    if (p < e && *p == '-') p++;
-    if (p < e && *p == '0')
-        p++;
-    else if (!(p = jdigits(p, e)))
-        return NULL;
-    if (p < e && *p == '.' && !(p = jdigits(p + 1, e))) return NULL;
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-')) p++;
-        if (!(p = jdigits(p, e))) return NULL;
-    }
-    return p;
-}
-
-static const char *jvalue(const char *p, const char *e, int depth);
-
-static const char *jcontainer(const char *p, const char *e, int depth)
-{
-    char close = *p == '[' ? ']' : '}';
-    bool obj = *p == '{';
-    if (depth > 64) return NULL;
-    p = jws(p + 1, e);
-    if (p < e && *p == close) return p + 1;
-    for (;;) {
-        if (obj) {
-            if (p >= e || *p != '"' || !(p = jstring(p, e))) return NULL;
-            p = jws(p, e);
-            if (p >= e || *p != ':') return NULL;
-            p = jws(p + 1, e);
-        }
-        if (!(p = jvalue(p, e, depth + 1))) return NULL;
-        p = jws(p, e);
-        if (p < e && *p == ',') {
-            p = jws(p + 1, e);
-            continue;
-        }
-        if (p < e && *p == close) return p + 1;
-        return NULL;
-    }
-}
-
-static const char *jvalue(const char *p, const char *e, int depth)
-{
-    if (p >= e) return NULL;
-    switch (*p) {
-    case '"':
-        return jstring(p, e);
-    case '[':
-    case '{':
-        return jcontainer(p, e, depth);
-    case 't':
-        return e - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
-    case 'f':
-        return e - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
-    case 'n':
-        return e - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
-    default:
-        return jnumber(p, e);
-    }
-}
-
-static int hex4(const char *p)
-{
-    int i, v = 0;
-    for (i = 0; i < 4; i++) {
-        char ch = p[i];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9')
-            v |= ch - '0';
-        else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
-            v |= (ch | 0x20) - 'a' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-/* A JSON string with escapes, decoded into tmp; returns the end or NULL. */
-static const char *fast_escaped(const char *p, const char *e, struct obuf *tmp)
-{
-    tmp->len = 0;
-    while (p < e && *p != '"') {
-        const char *run = p;
-        char out[4];
-        size_t on = 0;
-        while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-            p++;
-        if (p > run) obuf_append(tmp, run, (size_t)(p - run));
-        if (p >= e || *p == '"') break;
-        if (*p != '\\' || ++p >= e) return NULL;
-        switch (*p) {
-        case '"':
-        case '\\':
-        case '/':
-            out[0] = *p;
-            on = 1;
-            break;
-        case 'b':
-            out[0] = '\b';
-            on = 1;
-            break;
-        case 'f':
-            out[0] = '\f';
-            on = 1;
-            break;
-        case 'n':
-            out[0] = '\n';
-            on = 1;
-            break;
-        case 'r':
-            out[0] = '\r';
-            on = 1;
-            break;
-        case 't':
-            out[0] = '\t';
-            on = 1;
-            break;
-        case 'u': {
-            long cp;
-            if (e - p < 5 || (cp = hex4(p + 1)) < 0) return NULL;
-            p += 4;
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                long lo;
-                if (e - p < 7 || p[1] != '\\' || p[2] != 'u' || (lo = hex4(p + 3)) < 0xdc00 ||
-                    lo > 0xdfff)
-                    return NULL;
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                p += 6;
-            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                return NULL;
-            }
-            if (cp < 0x80) {
-                out[0] = (char)cp;
-                on = 1;
-            } else if (cp < 0x800) {
-                out[0] = (char)(0xc0 | cp >> 6), out[1] = (char)(0x80 | (cp & 63));
-                on = 2;
-            } else if (cp < 0x10000) {
-                out[0] = (char)(0xe0 | cp >> 12), out[1] = (char)(0x80 | ((cp >> 6) & 63));
-                out[2] = (char)(0x80 | (cp & 63));
-                on = 3;
-            } else {
-                out[0] = (char)(0xf0 | cp >> 18), out[1] = (char)(0x80 | ((cp >> 12) & 63));
-                out[2] = (char)(0x80 | ((cp >> 6) & 63)), out[3] = (char)(0x80 | (cp & 63));
-                on = 4;
-            }
-            break;
-        }
-        default:
-            return NULL;
-        }
-        obuf_append(tmp, out, on);
-        p++;
-    }
-    return p < e ? p + 1 : NULL;
-}
-
-/* The first byte in [p, e) that ends a plain JSON string run: '"', '\\'
- * or a control character. Eight bytes at a time (a zero byte of w ^ '"'..
- * found with the borrow trick: the lowest flagged byte is exact). */
-static const char *str_stop(const char *p, const char *e)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (e - p >= 8) {
-        uint64_t w, q, b, t;
-        memcpy(&w, p, 8);
-        q = w ^ (ones * '"');
-        b = w ^ (ones * '\\');
-        t = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs;
-        if (t) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return p + (__builtin_ctzll(t) >> 3);
-#else
-            break;
-#endif
-        }
-        p += 8;
-    }
-    while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-        p++;
-    return p;
-}
-
-/* The fast path of request decoding: one command array of strings and
- * integers (up to 18 digits: exact in every form), appended to b. NULL
- * when the input needs the general decoder (http_decode_json: reals, long
- * integers, and every error message) or is invalid. */
-static const char *fast_cmd(const char *p, const char *e, struct cmdbuf *b, struct obuf *tmp)
-{
-    p = jws(p + 1, e);
-    if (p >= e || *p == ']') return NULL;
-    cmdbuf_begin(b);
-    for (;;) {
-        if (p >= e) return NULL;
-        if (*p == '"') {
-            const char *s = ++p;
-            p = str_stop(p, e);
-            if (p < e && *p == '"') {
-                cmdbuf_add_arg(b, s, (size_t)(p - s), true);
-                p++;
-            } else {
-                if (!(p = fast_escaped(s, e, tmp))) return NULL;
-                cmdbuf_add_arg(b, tmp->buf ? tmp->buf : "", tmp->len, true);
-            }
-        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-            const char *s = p, *d;
-            if (*p == '-') p++;
-            d = p;
-            while (p < e && *p >= '0' && *p <= '9')
-                p++;
-            if (p == d || p - d > 18 || (*d == '0' && (p - d > 1 || s != d))) return NULL;
-            if (p < e && (*p == '.' || *p == 'e' || *p == 'E')) return NULL;
-            cmdbuf_add_arg(b, s, (size_t)(p - s), true);
-        } else {
-            return NULL;
-        }
-        p = jws(p, e);
-        if (p < e && *p == ',') {
-            p = jws(p + 1, e);
-            continue;
-        }
-        return p < e && *p == ']' ? p + 1 : NULL;
-    }
-}
-
-/* A command array or a batch of them (fast path); *batch tells which. */
-static const char *fast_commands(const char *p, const char *e, struct cmdbuf *b, bool *batch,
-                                 struct obuf *tmp)
-{
-    const char *q = jws(p + 1, e);
-    if (q >= e || *q != '[') {
-        *batch = false;
-        return fast_cmd(p, e, b, tmp);
-    }
-    *batch = true;
-    for (;;) {
-        if (!(q = fast_cmd(q, e, b, tmp))) return NULL;
-        q = jws(q, e);
-        if (q < e && *q == ',') {
-            q = jws(q + 1, e);
-            if (q >= e || *q != '[') return NULL;
-            continue;
-        }
-        return q < e && *q == ']' ? q + 1 : NULL;
-    }
-}
-
-static bool key_is(const char *k, size_t kn, const char *w)
-{
-    return kn == strlen(w) && memcmp(k, w, kn) == 0;
-}
-
-/* The fast path of {"id":<integer>,"cmd":[..]}, the pipelining form,
- * spelled so (no spaces before "cmd"): the command decoded into the job's
- * cmdbuf, the id's span returned. false: the general path decides. */
-static bool fast_id_cmd(struct ws_conn *c, const char *p, const char *e, const char **id,
-                        size_t *idlen)
-{
-    const char *d = p + 6, *s, *q;
-    bool batch;
-    if (e - p < 16 || memcmp(p, "{\"id\":", 6) != 0) return false;
-    q = d;
-    if (*q == '-') q++;
-    s = q;
-    while (q < e && *q >= '0' && *q <= '9')
-        q++;
-    if (q == s || (*s == '0' && q - s > 1) || q - s > 20) return false;
-    if (e - q < 8 || memcmp(q, ",\"cmd\":[", 8) != 0) return false;
-    *id = d;
-    *idlen = (size_t)(q - d);
-    q = fast_commands(q + 7, e, &c->job.cb, &batch, &c->scratch);
-    if (q && !batch) {
-        q = jws(q, e);
-        if (q < e && *q == '}' && jws(q + 1, e) == e) return true;
-    }
-    cmdbuf_reset(&c->job.cb);
-    return false;
-}
-
 /* Decode one request message into c->job. Answers malformed ones with an
  * error frame and returns false. */
 static bool job_start(struct ws_conn *c, const char *msg, size_t len)
 {
     struct job *j = &c->job;
-    const char *p = msg, *e = msg + len, *span = NULL, *id = NULL;
-    size_t spanlen = 0, idlen = 0;
-    bool obj = false, want_batch = false, batch = false, atomic = false, decoded = false;
-    char err[256];
+    struct ws_json_req *rq = &j->rq;
 
     reset_job(c);
-    cmdbuf_reset(&j->cb);
-    p = jws(p, e);
-    if (p < e && *p == '[') {
-        const char *end = fast_commands(p, e, &j->cb, &batch, &c->scratch);
-        span = msg;
-        spanlen = len;
-        decoded = end && jws(end, e) == e;
-    } else if (p < e && *p == '{' && fast_id_cmd(c, p, e, &span, &spanlen)) {
-        obj = true;
-        decoded = true;
-        id = span;
-        idlen = spanlen;
-    } else if (p < e && *p == '{') {
-        span = NULL; /* fast_id_cmd may have set it */
-        spanlen = 0;
-        obj = true;
-        p = jws(p + 1, e);
-        if (p < e && *p == '}') p = NULL;
-        while (p) {
-            const char *k, *v, *ve;
-            size_t kn;
-            if (p >= e || *p != '"' || !(v = jstring(p, e))) goto bad_json;
-            k = p + 1;
-            kn = (size_t)(v - p - 2);
-            p = jws(v, e);
-            if (p >= e || *p != ':') goto bad_json;
-            v = jws(p + 1, e);
-            ve = NULL;
-            if (!span && v < e && *v == '[' && (key_is(k, kn, "cmd") || key_is(k, kn, "batch"))) {
-                ve = fast_commands(v, e, &j->cb, &batch, &c->scratch);
-                decoded = ve != NULL;
-                if (!decoded) cmdbuf_reset(&j->cb);
-            }
-            if (!ve && !(ve = jvalue(v, e, 1))) goto bad_json;
-            if (key_is(k, kn, "id")) {
-                if (*v != '"' && *v != '-' && (*v < '0' || *v > '9')) {
-                    error_frame(c, NULL, 0, "\"id\" must be a number or a string");
-                    return false;
-                }
-                id = v;
-                idlen = (size_t)(ve - v);
-            } else if (key_is(k, kn, "cmd") || key_is(k, kn, "batch")) {
-                if (span) {
-                    error_frame(c, id, idlen, "give either \"cmd\" or \"batch\", once");
-                    return false;
-                }
-                want_batch = key_is(k, kn, "batch");
-                span = v;
-                spanlen = (size_t)(ve - v);
-            } else if (key_is(k, kn, "atomic")) {
-                if (*v != 't' && *v != 'f') {
-                    error_frame(c, id, idlen, "\"atomic\" must be true or false");
-                    return false;
-                }
-                atomic = *v == 't';
-            } else {
-                snprintf(err, sizeof(err),
-                         "unknown field \"%.*s\" (expected id, cmd, batch, atomic)",
-                         (int)(kn > 32 ? 32 : kn), k);
-                error_frame(c, id, idlen, err);
-                return false;
-            }
-            p = jws(ve, e);
-            if (p < e && *p == ',') {
-                p = jws(p + 1, e);
-                continue;
-            }
-            if (p < e && *p == '}') break;
-            goto bad_json;
-        }
-        if (p && jws(p + 1, e) != e) goto bad_json;
-        if (!span) {
-            error_frame(c, id, idlen, "a request object needs \"cmd\" or \"batch\"");
-            return false;
-        }
-        if (atomic && !want_batch) {
-            error_frame(c, id, idlen, "\"atomic\" goes with \"batch\"");
-            return false;
-        }
-    } else {
-        error_frame(c, NULL, 0,
-                    "a request is a JSON array (a command or a batch of commands) or an object "
-                    "{\"id\":..,\"cmd\":[..]} / {\"id\":..,\"batch\":[[..],..],\"atomic\":true}");
+    if (!ws_json_decode(rq, msg, len, 0)) {
+        error_frame(c, rq->id, rq->idlen, rq->err);
         return false;
     }
-    if (!decoded) cmdbuf_reset(&j->cb);
-    if (!decoded && !http_decode_json(span, spanlen, &j->cb, &batch, err, sizeof(err))) {
-        error_frame(c, id, idlen, err);
-        return false;
-    }
-    cmdbuf_finish(&j->cb);
-    if (obj && batch != want_batch) {
-        error_frame(c, id, idlen,
-                    want_batch ? "\"batch\" must be an array of command arrays"
-                               : "\"cmd\" must be one command array (use \"batch\" for several)");
-        return false;
-    }
-    if (atomic) {
-        const char *why = cmdbuf_atomic_refusal(&j->cb, (c->client->flags & CF_MULTI) != 0);
+    if (rq->atomic) {
+        const char *why = cmdbuf_atomic_refusal(&rq->cb, (c->client->flags & CF_MULTI) != 0);
         if (why) {
-            error_frame(c, id, idlen, why);
+            error_frame(c, rq->id, rq->idlen, why);
             return false;
         }
     }
-    if (id) {
-        j->id = idlen <= sizeof(j->idbuf) ? j->idbuf : xmalloc(idlen);
-        memcpy(j->id, id, idlen);
-        j->idlen = idlen;
+    /* The id is copied: the message's bytes may move while the job runs. */
+    if (rq->id) {
+        j->id = rq->idlen <= sizeof(j->idbuf) ? j->idbuf : xmalloc(rq->idlen);
+        memcpy(j->id, rq->id, rq->idlen);
+        j->idlen = rq->idlen;
     }
     j->active = true;
-    j->batch = batch || atomic;
-    j->atomic = atomic;
-    j->ncmd = j->cb.ncmd;
-    j->nsteps = atomic ? j->ncmd + 2 : j->ncmd;
+    j->batch = rq->batch || rq->atomic;
+    j->atomic = rq->atomic;
+    j->ncmd = rq->cb.ncmd;
+    j->nsteps = j->atomic ? j->ncmd + 2 : j->ncmd;
     j->next = 0;
     j->cur = -1;
     return true;
-
-bad_json:
-    snprintf(err, sizeof(err), "invalid JSON request (at byte %zu)", p ? (size_t)(p - msg) : len);
-    error_frame(c, id, idlen, err);
-    return false;
 }
 
 static enum kernel_status submit_step(struct ws_conn *c, int step)
@@ -1182,8 +663,8 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
         k = step - 1;
     }
     j->cur = k;
-    argv = &j->cb.argv[j->cb.cmd_start[k]];
-    argc = j->cb.cmd_argc[k];
+    argv = &j->rq.cb.argv[j->rq.cb.cmd_start[k]];
+    argc = j->rq.cb.cmd_argc[k];
     if (http_command_disabled(argv[0].p, argv[0].n)) {
         reply_errorf(&cl->reply, "ERR command '%.*s' is disabled over HTTP and WebSocket",
                      (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
@@ -1316,19 +797,6 @@ static ssize_t ev_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     return -1;
 }
 
-/* wslay's frame parser pulls the bytes read from the socket. */
-static ssize_t fr_recv(uint8_t *buf, size_t len, int flags, void *user)
-{
-    struct ws_conn *c = user;
-    size_t n = c->ilen - c->ioff;
-    (void)flags;
-    if (n == 0) return -1; /* wslay_frame_recv answers WSLAY_ERR_WANT_READ */
-    if (n > len) n = len;
-    memcpy(buf, c->ibuf + c->ioff, n);
-    c->ioff += n;
-    return (ssize_t)n;
-}
-
 static bool rx_keep(struct ws_conn *c)
 {
     return c->state != CONN_CLOSING && c->client;
@@ -1353,136 +821,16 @@ static void rx_fail(struct ws_conn *c, uint16_t code)
     c->rd_on = false;
 }
 
-/* Close codes a peer may send (RFC 6455 7.4; 1004-1006 and 1015 are never
- * sent in a frame). */
-static bool close_code_valid(unsigned code)
+/* A data message starts: in JSON mode, a header [len][binary?] before its
+ * bytes in inq (its length is written at its end). */
+static void rx_message_start(struct ws_conn *c, bool binary)
 {
-    return (code >= 1000 && code <= 1011 && code != 1004 && code != 1005 && code != 1006) ||
-           (code >= 3000 && code <= 4999);
-}
-
-/* Length of the prefix of p[0..n) that does not end inside a UTF-8
- * sequence: an incomplete one at the end waits for the next chunk. */
-static size_t utf8_whole(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t k;
-    for (k = 1; k <= 3 && k <= n; k++) {
-        unsigned char b = p[n - k];
-        if ((b & 0xc0) == 0x80) continue;
-        if (b >= 0xc0 && (size_t)(b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) > k) return n - k;
-        return n;
-    }
-    return n;
-}
-
-/* UTF-8 check with an ASCII fast path (8 bytes at a time). */
-static bool utf8_valid(const char *p, size_t n)
-{
-    size_t i = 0;
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if (w & 0x8080808080808080ull) break;
-        i += 8;
-    }
-    return json_utf8_valid(p + i, n - i);
-}
-
-/* A text message's bytes so far end at `end`: check those not checked yet
- * (all of them when the message is complete). */
-static bool rx_utf8(struct ws_conn *c, const char *end, size_t avail, size_t n, bool last)
-{
-    size_t m = c->rx_unval + n, ok;
-    if (m > avail) m = avail;
-    ok = last ? m : utf8_whole(end - m, m);
-    if (!utf8_valid(end - m, ok)) return false;
-    c->rx_unval = m - ok;
-    return true;
-}
-
-/* A frame starts: what the event layer of wslay checked, checked here. */
-static bool rx_frame_start(struct ws_conn *c, const struct wslay_frame_iocb *io)
-{
-    uint8_t op = io->opcode;
-    /* No extension is negotiated: RSV bits must be clear; a client masks
-     * its frames. (wslay_frame_recv rejected control frames over 125 bytes
-     * or fragmented.) */
-    if (io->rsv || !io->mask) {
-        rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-        return false;
-    }
-    if (op & 0x8) {
-        if (op != WSLAY_CONNECTION_CLOSE && op != WSLAY_PING && op != WSLAY_PONG) {
-            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-            return false;
-        }
-        c->ctrl_len = 0; /* control frames may come between fragments */
-    } else if (op == WSLAY_CONTINUATION_FRAME) {
-        if (c->rx_op < 0) { /* nothing to continue */
-            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-            return false;
-        }
-    } else if (op == WSLAY_TEXT_FRAME || op == WSLAY_BINARY_FRAME) {
-        if (c->rx_op >= 0) { /* a new message inside a fragmented one */
-            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-            return false;
-        }
-        c->rx_op = op;
-        c->rx_len = 0;
-        c->rx_unval = 0;
-        c->rx_data = rx_keep(c);
-        if (c->rx_data && c->mode == WS_JSON) {
-            char hdr[sizeof(size_t) + 1] = {0};
-            hdr[sizeof(size_t)] = op == WSLAY_BINARY_FRAME;
-            c->rx_hdr = c->inq.len;
-            obuf_append(&c->inq, hdr, sizeof(hdr));
-        }
-    } else {
-        rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-        return false;
-    }
-    /* The whole message counts against ws-max-message-size. */
-    if (!(op & 0x8) && c->rx_len + io->payload_length > (uint64_t)g_config.ws_max_message) {
-        rx_fail(c, WSLAY_CODE_MESSAGE_TOO_BIG);
-        return false;
-    }
-    c->fr_op = op;
-    c->fr_fin = io->fin;
-    c->fr_left = io->payload_length;
-    c->fr_mid = true;
-    return true;
-}
-
-/* A complete control frame. */
-static void rx_control(struct ws_conn *c)
-{
-    if (c->fr_op == WSLAY_PING) {
-        struct wslay_event_msg pong = {WSLAY_PONG, c->ctrl, c->ctrl_len};
-        wslay_event_queue_msg(c->ws, &pong); /* refused once a close is queued */
-    } else if (c->fr_op == WSLAY_CONNECTION_CLOSE) {
-        uint16_t code = 0;
-        if (c->ctrl_len == 1) {
-            rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-            return;
-        }
-        if (c->ctrl_len >= 2) {
-            code = (uint16_t)(c->ctrl[0] << 8 | c->ctrl[1]);
-            if (!close_code_valid(code)) {
-                rx_fail(c, WSLAY_CODE_PROTOCOL_ERROR);
-                return;
-            }
-            if (!json_utf8_valid((const char *)c->ctrl + 2, c->ctrl_len - 2)) {
-                rx_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA);
-                return;
-            }
-        }
-        /* Echo the code and reason (none if the peer gave none), unless
-         * our own close went first; read no further. */
-        c->close_recv = true;
-        wslay_event_queue_close(c->ws, code, c->ctrl_len > 2 ? c->ctrl + 2 : NULL,
-                                c->ctrl_len > 2 ? c->ctrl_len - 2 : 0);
-        c->rd_on = false;
+    c->rx_data = rx_keep(c);
+    if (c->rx_data && c->mode == WS_JSON) {
+        char hdr[sizeof(size_t) + 1] = {0};
+        hdr[sizeof(size_t)] = binary;
+        c->rx_hdr = c->inq.len;
+        obuf_append(&c->inq, hdr, sizeof(hdr));
     }
 }
 
@@ -1490,31 +838,19 @@ static void rx_control(struct ws_conn *c)
 static void rx_message_end(struct ws_conn *c)
 {
     bool keep = c->rx_data && rx_keep(c);
-    c->rx_op = -1;
+    size_t n = c->inq.len - c->rx_hdr - (sizeof(size_t) + 1);
     c->rx_data = false;
     if (!keep || c->mode != WS_JSON) return;
-    {
-        size_t n = (size_t)c->rx_len;
-        memcpy(c->inq.buf + c->rx_hdr, &n, sizeof(n));
-        c->inq_done = c->inq.len;
-    }
+    memcpy(c->inq.buf + c->rx_hdr, &n, sizeof(n));
+    c->inq_done = c->inq.len;
 }
 
-/* A chunk of a data frame's payload: appended to the message. */
-static bool rx_data_chunk(struct ws_conn *c, const uint8_t *data, size_t n, bool last)
+/* A chunk of a data message: appended to the message. */
+static void rx_data_chunk(struct ws_conn *c, const unsigned char *data, size_t n)
 {
-    const char *end;
-    size_t avail;
-    c->rx_len += n;
-    if (!c->rx_data) return true;
-    if (!rx_keep(c)) {
-        c->rx_data = false;
-        return true;
-    }
+    if (!c->rx_data) return;
     if (c->mode == WS_JSON) {
         if (n) obuf_append(&c->inq, (const char *)data, n);
-        end = c->inq.buf + c->inq.len;
-        avail = c->inq.len - c->rx_hdr - (sizeof(size_t) + 1);
     } else {
         if (c->qcap - c->qlen < n) {
             size_t cap = c->qcap ? c->qcap : WS_READ;
@@ -1525,50 +861,59 @@ static bool rx_data_chunk(struct ws_conn *c, const uint8_t *data, size_t n, bool
         }
         if (n) memcpy(c->qbuf + c->qlen, data, n);
         c->qlen += n;
-        end = c->qbuf + c->qlen;
-        avail = c->qlen;
-    }
-    /* Text messages must be UTF-8 (checked across fragments). */
-    if (c->rx_op == WSLAY_TEXT_FRAME && (n || last) && !rx_utf8(c, end, avail, n, last)) {
-        rx_fail(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA);
-        return false;
     }
     if (n) check_query_limit(c);
-    return true;
 }
 
-/* Frames read with wslay's frame API; the reassembly of fragments, control
- * frames (ping -> pong, the close handshake) and the checks of RFC 6455
- * that wslay's event layer would do are done here, without its copies and
- * per-byte work. */
+/* The frames in the bytes read, through the frame reader (ws_frame.c):
+ * data messages reassembled into inq or qbuf, pings answered, the peer's
+ * close echoed, a protocol error answered with its close code. */
 static void rx_frames(struct ws_conn *c)
 {
-    struct wslay_frame_iocb io;
+    struct ws_frame_ev ev;
+    /* A closing connection runs nothing more: its messages are only read
+     * past (their framing and size still checked), up to the close frame. */
+    if (!rx_keep(c)) {
+        c->rx_data = false;
+        ws_frame_discard(&c->rd);
+    }
+    c->rd.max_message = (uint64_t)g_config.ws_max_message;
+    ws_frame_feed(&c->rd, c->ibuf + c->ioff, c->ilen - c->ioff);
     while (c->rd_on) {
-        ssize_t r = wslay_frame_recv(c->fr, &io);
-        bool end;
-        if (r < 0) {
-            /* WSLAY_ERR_PROTO: a control frame over 125 bytes or
-             * fragmented, or a bad length encoding: close 1002. */
-            if (r != WSLAY_ERR_WANT_READ) protocol_close(c);
+        switch (ws_frame_next(&c->rd, &ev)) {
+        case WS_FRAME_MORE:
+            return;
+        case WS_FRAME_DATA:
+            if (ev.first) rx_message_start(c, ev.binary);
+            rx_data_chunk(c, ev.data, ev.len);
+            break;
+        case WS_FRAME_END:
+            rx_message_end(c);
+            break;
+        case WS_FRAME_PING: {
+            struct wslay_event_msg pong = {WSLAY_PONG, ev.data, ev.len};
+            wslay_event_queue_msg(c->ws, &pong); /* refused once a close is queued */
+            break;
+        }
+        case WS_FRAME_PONG:
+            break;
+        case WS_FRAME_CLOSE:
+            /* Echo the code and reason (none if the peer gave none), unless
+             * our own close went first; read no further. */
+            c->close_recv = true;
+            wslay_event_queue_close(c->ws, ev.code, ev.len ? ev.data : NULL, ev.len);
+            c->rd_on = false;
+            break;
+        case WS_FRAME_ERROR:
+            /* A frame stream wslay cannot parse gets a close 1002 written
+             * by hand (wslay's queue abandoned); other errors a close with
+             * their code. */
+            if (ev.broken)
+                protocol_close(c);
+            else
+                rx_fail(c, ev.code);
             return;
         }
-        if (!c->fr_mid && !rx_frame_start(c, &io)) return;
-        if (io.data_length > c->fr_left) { /* cannot happen: wslay keeps frame alignment */
-            protocol_close(c);
-            return;
-        }
-        c->fr_left -= io.data_length;
-        end = c->fr_left == 0;
-        if (end) c->fr_mid = false;
-        if (c->fr_op & 0x8) {
-            memcpy(c->ctrl + c->ctrl_len, io.data, io.data_length);
-            c->ctrl_len += io.data_length;
-            if (end) rx_control(c);
-            continue;
-        }
-        if (!rx_data_chunk(c, io.data, io.data_length, end && c->fr_fin)) return;
-        if (end && c->fr_fin) rx_message_end(c);
     }
 }
 
@@ -1713,7 +1058,7 @@ static void conn_free(struct ws_conn *c)
     close(c->fd);
     if (c->client) client_free(c->client);
     if (c->ws) wslay_event_context_free(c->ws);
-    if (c->fr) wslay_frame_context_free(c->fr);
+    ws_frame_free(&c->rd);
     free(c->ibuf);
     free(c->qbuf);
     obuf_free(&c->inq);
@@ -1722,7 +1067,7 @@ static void conn_free(struct ws_conn *c)
     obuf_free(&c->scratch);
     reset_job(c);
     obuf_free(&c->job.body);
-    cmdbuf_free(&c->job.cb);
+    ws_json_req_free(&c->job.rq);
     json_sink_free(&c->js);
     resp_parser_free(&c->parser);
     if (c->prev)
@@ -1733,136 +1078,55 @@ static void conn_free(struct ws_conn *c)
     free(c);
 }
 
-/* The path of the request target, without the query. */
-static size_t target_path(const struct http_request *req)
-{
-    const char *q = memchr(req->target, '?', req->target_len);
-    return q ? (size_t)(q - req->target) : req->target_len;
-}
-
-/* The first of the client's subprotocols that Keel speaks ("" if none). */
-static const char *pick_protocol(const struct http_request *req)
-{
-    static const char *const known[] = {"json", "resp3", "resp2", NULL};
-    const struct http_header *h = http_header(req, "Sec-WebSocket-Protocol");
-    const char *p, *e;
-    if (!h) return "";
-    p = h->value;
-    e = h->value + h->vlen;
-    while (p < e) {
-        const char *s, *t;
-        int i;
-        while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
-            p++;
-        s = p;
-        while (p < e && *p != ',')
-            p++;
-        t = p;
-        while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-            t--;
-        for (i = 0; known[i]; i++)
-            if ((size_t)(t - s) == strlen(known[i]) &&
-                strncasecmp(s, known[i], (size_t)(t - s)) == 0)
-                return known[i];
-    }
-    return "";
-}
-
 bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
                const char *rest, size_t rest_len)
 {
     /* wslay's event layer only sends (control frames): frames are read
-     * with its frame API (rx_frames). */
+     * with the frame reader (rx_frames). */
     static const struct wslay_event_callbacks cbs = {ev_recv, cb_send, NULL, NULL,
                                                      NULL,    NULL,    NULL};
-    static const struct wslay_frame_callbacks fcbs = {NULL, fr_recv, NULL};
-    const struct http_header *key = http_header(req, "Sec-WebSocket-Key");
-    const struct http_header *ver = http_header(req, "Sec-WebSocket-Version");
-    size_t plen = target_path(req);
-    const char *proto;
-    enum ws_mode mode;
-    int resp;
+    struct ws_handshake hs;
     struct ws_conn *c;
-    char accept[29], hs[256];
-    int hn;
 
-    if (req->method != HM_GET || !req->upgrade_ws) {
-        http_error(fd, 400, "Bad Request", "a WebSocket upgrade is a GET with Upgrade: websocket");
+    if (!ws_handshake_check(req, &hs)) {
+        ws_handshake_refuse(fd, hs.status, hs.reason, hs.error);
         return false;
     }
-    if (!ver || !header_is(ver, "13")) {
-        http_error(fd, 400, "Bad Request", "Sec-WebSocket-Version must be 13");
-        return false;
-    }
-    if (!key || !key_valid(key->value, key->vlen)) {
-        http_error(fd, 400, "Bad Request", "missing or invalid Sec-WebSocket-Key");
-        return false;
-    }
-    if ((plen == 1 && req->target[0] == '/') || (plen == 6 && !memcmp(req->target, "/.json", 6))) {
-        mode = WS_JSON;
-        resp = 3;
-    } else if (plen == 5 && !memcmp(req->target, "/.raw", 5)) {
-        mode = WS_RESP;
-        resp = 2;
-    } else {
-        http_error(fd, 404, "Not Found", "WebSocket endpoints are /, /.json and /.raw");
-        return false;
-    }
-    proto = pick_protocol(req);
-    if (!strcmp(proto, "json")) {
-        mode = WS_JSON;
-        resp = 3;
-    } else if (!strcmp(proto, "resp3")) {
-        mode = WS_RESP;
-        resp = 3;
-    } else if (!strcmp(proto, "resp2")) {
-        mode = WS_RESP;
-        resp = 2;
-    }
-
-    ws_accept_key(key->value, key->vlen, accept);
-    hn =
-        snprintf(hs, sizeof(hs),
-                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s%s%s\r\n",
-                 accept, proto[0] ? "Sec-WebSocket-Protocol: " : "", proto, proto[0] ? "\r\n" : "");
-
     c = xcalloc(1, sizeof(*c));
     c->fd = fd;
-    c->mode = mode;
+    c->mode = hs.mode;
     c->state = CONN_OPEN;
     snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "?");
     snprintf(c->laddr, sizeof(c->laddr), "%s", laddr ? laddr : "?");
     evutil_make_socket_nonblocking(fd);
     if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0) {
         free(c);
-        http_error(fd, 500, "Internal Server Error", "out of memory");
+        ws_handshake_refuse(fd, 500, "Internal Server Error", "out of memory");
         return false;
     }
-    if (wslay_frame_context_init(&c->fr, &fcbs, c) != 0) {
+    if (!ws_frame_init(&c->rd, (uint64_t)g_config.ws_max_message)) {
         wslay_event_context_free(c->ws);
         free(c);
-        http_error(fd, 500, "Internal Server Error", "out of memory");
+        ws_handshake_refuse(fd, 500, "Internal Server Error", "out of memory");
         return false;
     }
     c->rd_on = true;
-    c->rx_op = -1;
-    obuf_append(&c->out, hs, (size_t)hn);
-    c->fbound = (size_t)hn;
+    obuf_append(&c->out, hs.response, hs.rlen);
+    c->fbound = hs.rlen;
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
-    json_sink_init(&c->js, resp);
+    json_sink_init(&c->js, hs.resp);
     c->js.begin = js_begin;
     c->js.end = js_end;
     c->js.arg = c;
     c->jops = json_reply_ops;
     c->jops.aggregate = js_aggregate;
-    if (mode == WS_JSON)
+    if (hs.mode == WS_JSON)
         c->client = client_new(&ws_adapter, c, &c->jops);
     else
         c->client = client_new(&ws_adapter, c, &resp_reply_ops);
-    c->client->reply.ctx = mode == WS_JSON ? (void *)&c->js : (void *)&c->rout;
-    c->client->resp = resp;
-    c->client->reply.resp = resp;
+    c->client->reply.ctx = hs.mode == WS_JSON ? (void *)&c->js : (void *)&c->rout;
+    c->client->resp = hs.resp;
+    c->client->reply.resp = hs.resp;
     c->client->authenticated = true; /* the HTTP adapter checked the password */
     if (rest_len) {
         c->ibuf = xmalloc(rest_len > WS_READ ? rest_len : WS_READ);

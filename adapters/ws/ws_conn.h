@@ -1,9 +1,9 @@
 /* ws_conn.h — the WebSocket adapter (RFC 6455) on the HTTP port: the
- * upgrade handshake, framing (wslay), and WebSocket clients of the kernel
- * in two modes:
+ * upgrade handshake (ws_handshake.h), framing (ws_frame.h, wslay), and
+ * WebSocket clients of the kernel in two modes:
  *   JSON mode (GET / or /.json, subprotocol "json"): text frames carry JSON
  *     commands (["SET","k","v"], {"id":7,"cmd":[...]}, batches, atomic
- *     batches) and JSON replies of the HTTP adapter's shapes; pushes
+ *     batches; decoded by ws_json.h) and JSON replies of the HTTP adapter's shapes; pushes
  *     (pub/sub messages, keyspace notifications, tracking invalidations)
  *     arrive as {"push":[...]} frames. The client speaks RESP3 semantically.
  *   RESP mode (GET /.raw, subprotocols "resp2" / "resp3"): binary frames
@@ -31,10 +31,6 @@ bool ws_accept(int fd, const struct http_request *req, const char *addr, const c
 /* Close every WebSocket connection (server shutdown): pending output is
  * written best-effort, followed by a close frame 1001 (going away). */
 void ws_shutdown(void);
-
-/* Sec-WebSocket-Accept for a client key: base64(SHA1(key + GUID)); out
- * must hold at least 29 bytes (28 + NUL). */
-void ws_accept_key(const char *key, size_t klen, char out[29]);
 
 /* The /_console page (ws_page.c): a self-contained HTML+JS WebSocket
  * console. */

@@ -278,6 +278,31 @@ def test_handshake_bad_key_or_version_is_400(srv, headers):
     w.close()
 
 
+def test_handshake_http10_is_400(srv):
+    """RFC 6455 4.1: the opening handshake is HTTP/1.1 or later; an HTTP/1.0
+    request asking for an upgrade is refused like other bad handshakes."""
+    s = socket.create_connection((HOST, srv.http), timeout=5)
+    s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    assert data.startswith(b"HTTP/1.1 400 "), data
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"Sec-WebSocket-Version: 13\r\n" in head
+    assert b"Sec-WebSocket-Accept" not in head
+    while True:  # the body, then the server closes
+        d = s.recv(4096)
+        if not d:
+            break
+        body += d
+    s.close()
+    assert "HTTP/1.1" in json.loads(body)["error"]
+
+
 def test_handshake_unknown_path_is_404(srv):
     w = RawWS(srv.http, path="/nope", expect=404)
     w.close()

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../config/config.h"
-#include "../core/client.h"
-#include "../core/log.h"
-#include "../core/server.h"
-#include "../core/util.h"
+#include "config.h"
+#include "client.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
 
 /* After an accept() error other than "try again" (EMFILE, ENFILE, ENOBUFS
  * ...), every listener stops for this long (or until a client is freed),
@@ -125,7 +125,7 @@ bool net_adjust_open_files(void)
     return true;
 }
 
-const char *net_maxclients_changed(void)
+static const char *check_maxclients(const char *value)
 {
     static char err[128];
     int want = g_config.maxclients, prev = sized_maxclients;
@@ -361,3 +361,5 @@ const char *net_refusal_reason(enum net_verdict v)
     }
     return "";
 }
+
+void net_register_config(void) { config_register_check("maxclients", check_maxclients); }

@@ -46,10 +46,10 @@ void net_describe_fd(int fd, const struct sockaddr *peer, char *addr, size_t ale
  * enough, lowers maxclients to fit and logs it. Returns false (logged) when
  * the limit leaves no room for a single client. */
 bool net_adjust_open_files(void);
-/* CONFIG SET maxclients (config/config.c calls it after storing the new
- * value): as Redis 7.0, a larger value first raises the open-files limit;
- * NULL, or the error text when the system cannot take that many clients. */
-const char *net_maxclients_changed(void);
+/* Register the maxclients check with the config table: after a new value
+ * is stored, as Redis 7.0, a larger one first raises the open-files limit,
+ * or CONFIG SET fails when the system cannot take that many clients. */
+void net_register_config(void);
 
 enum net_verdict {
     NET_ADMIT,             /* serve it (counted in total_connections_received) */

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
-#include "../core/server.h"
-#include "../core/store.h"
+#include "kernel.h"
+#include "server.h"
+#include "store.h"
 #include "commands_gen.h"
 #include "config.h"
 #include "util.h"
@@ -171,7 +171,7 @@ done:
 }
 
 /* INFO's own counters (error codes, instantaneous samples) live with INFO
- * (core/cmd_server.c); reset them when that file provides the hook. */
+ * (core/commands/cmd_server.c); reset them when that file provides the hook. */
 
 /* CONFIG RESETSTAT */
 void cmd_config_resetstat(struct exec *x)

@@ -10,13 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/util.h"
-#include "../schemas/registry.h" /* command-name lists are checked against the table */
-#include "../core/aof.h"     /* appendonly: CONFIG SET starts/stops the log */
-#include "../core/hyperloglog.h" /* hll_sparse_max_bytes */
-#include "../core/tracking.h"    /* tracking_table_max_keys */
-#include "../core/pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
-#include "../adapters/net.h"     /* maxclients: the open-files limit */
+#include "util.h"
+#include "registry.h" /* command-name lists are checked against the table */
+#include "aof.h"     /* appendonly: CONFIG SET starts/stops the log */
+#include "hyperloglog.h" /* hll_sparse_max_bytes */
+#include "tracking.h"    /* tracking_table_max_keys */
+#include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 
 struct keel_config g_config;
 char *g_config_file;
@@ -84,7 +83,7 @@ const struct config_entry config_table[] = {
     {"appendonly", NULL, CT_BOOL, &g_config.appendonly, "no", 0, 1, true,
      "Append-only log (CONFIG SET appendonly yes starts it with a rewrite)", NULL,
      aof_config_appendonly},
-    /* append-only log (core/aof.c) */
+    /* append-only log (core/persist/aof.c) */
     {"appendfsync", NULL, CT_ENUM, &g_config.appendfsync, "everysec", 0, 0, true,
      "When the log is fsynced: always (before replies), everysec, no (the OS decides)",
      appendfsync_names, NULL},
@@ -149,7 +148,7 @@ const struct config_entry config_table[] = {
      "List nodes kept uncompressed at each end (0: none compressed)", NULL, NULL},
     {"hll-sparse-max-bytes", NULL, CT_MEMORY, &hll_sparse_max_bytes, "3000", 0, LL_MAX_, true,
      "Sparse HyperLogLogs past this many bytes become dense", NULL, NULL},
-    /* pub/sub (core/notify.c, core/pubsub.c) */
+    /* pub/sub (core/events/notify.c, core/events/pubsub.c) */
     {"notify-keyspace-events", NULL, CT_SPECIAL, &g_notify_keyspace_events, "", 0, 0, true,
      "Keyspace event classes to publish (K E g $ l s h z x e t m d n A)", NULL, notify_config_set},
     {"client-output-buffer-limit", NULL, CT_SPECIAL, &g_obuf_limit_text,
@@ -246,11 +245,41 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
     return NULL;
 }
 
-/* maxclients: a larger value first raises the open-files limit (adapters/net.c). */
+/* Checks the adapters register for their entries (server/main.c wires them
+ * before the config is read): the config table knows no adapter. */
+#define MAX_CHECKS 16
+static struct {
+    const char *name;
+    config_check_fn fn;
+} checks[MAX_CHECKS];
+static int nchecks;
+
+void config_register_check(const char *name, config_check_fn fn)
+{
+    if (nchecks < MAX_CHECKS) {
+        checks[nchecks].name = name;
+        checks[nchecks].fn = fn;
+        nchecks++;
+    }
+}
+
+static const char *run_checks(const struct config_entry *e, const char *v)
+{
+    int i;
+    for (i = 0; i < nchecks; i++) {
+        if (strcmp(checks[i].name, e->name) == 0) {
+            const char *err = checks[i].fn(v);
+            if (err) return err;
+        }
+    }
+    return NULL;
+}
+
+/* maxclients: a larger value first raises the open-files limit (the
+ * check adapters/net.c registers). */
 static const char *apply_maxclients(const struct config_entry *e, const char *v)
 {
-    (void)e, (void)v;
-    return net_maxclients_changed();
+    return run_checks(e, v);
 }
 
 /* save: "" or pairs "seconds changes", words separated by single spaces
@@ -611,11 +640,12 @@ const char *config_rewrite(void)
     return NULL;
 }
 
-/* http-allow-networks: every word must be an address or CIDR. */
-bool http_networks_valid(const char *s);
+/* http-allow-networks: the HTTP adapter's check (every word an address or
+ * CIDR), then the text is kept. */
 static const char *set_http_networks(const struct config_entry *e, const char *v)
 {
-    if (!http_networks_valid(v)) return "Invalid network (expected address/bits)";
+    const char *err = run_checks(e, v);
+    if (err) return err;
     free(*(char **)e->ptr);
     *(char **)e->ptr = xstrdup(v);
     return NULL;

@@ -29,7 +29,7 @@ struct keel_config {
     char *dir;
     char *save;
     int appendonly;
-    /* append-only log (core/aof.c) */
+    /* append-only log (core/persist/aof.c) */
     int appendfsync; /* 0 always, 1 everysec, 2 no */
     char *appenddirname;
     char *appendfilename;
@@ -41,7 +41,7 @@ struct keel_config {
     int aof_rewrite_incremental_fsync;
     int no_appendfsync_on_rewrite;
     char *dbfilename;
-    /* snapshots (core/rdb.c, core/cmd_persist.c) */
+    /* snapshots (core/persist/rdb.c, core/persist/cmd_persist.c) */
     int rdbcompression;
     int rdbchecksum;
     int stop_writes_on_bgsave_error;
@@ -93,6 +93,12 @@ struct config_entry {
 };
 
 extern const struct config_entry config_table[];
+
+/* A check an adapter registers for one of its entries: NULL accepts the
+ * value (which may be applied by then), else the error text. Registered by
+ * server/main.c before config_load (explicit wiring, no adapter headers here). */
+typedef const char *(*config_check_fn)(const char *value);
+void config_register_check(const char *name, config_check_fn fn);
 
 /* Load defaults, then the file (if any), then argv options. On error prints
  * a message and returns false. */

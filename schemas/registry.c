@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/reply.h"
-#include "../core/util.h"
+#include "reply.h"
+#include "util.h"
 
 void registry_link_subcommands(void);
 

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../core/reply.h"
-#include "../../core/stats.h"
-#include "../../core/store.h"
-#include "../../core/util.h"
-#include "../../schemas/registry.h"
+#include "reply.h"
+#include "stats.h"
+#include "store.h"
+#include "util.h"
+#include "registry.h"
 #include "json_reply.h"
 
 extern long long g_http_requests; /* http_conn.c */

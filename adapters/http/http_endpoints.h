@@ -1,13 +1,13 @@
 /* http_endpoints.h — Keel's own HTTP endpoints under /_: /_commands (the
  * schema registry), /_health and /_metrics (Prometheus text). They read the
- * registry and the stats API (core/stats.h) directly. */
+ * registry and the stats API (core/kernel/stats.h) directly. */
 #ifndef KEEL_HTTP_ENDPOINTS_H
 #define KEEL_HTTP_ENDPOINTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../resp/resp_encode.h" /* struct obuf */
+#include "resp_encode.h" /* struct obuf */
 
 /* Answer path (without the query) if it is one of the endpoints: the
  * status, content type and body (appended to out). False when it is not. */

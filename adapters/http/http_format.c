@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/util.h"
+#include "util.h"
 
 enum http_fmt http_format_for(const char *ext, const char **ct)
 {

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../../core/reply.h"
-#include "../resp/resp_encode.h"
+#include "reply.h"
+#include "resp_encode.h"
 
 enum http_fmt { FMT_JSON, FMT_RAW, FMT_BYTES };
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/util.h"
+#include "util.h"
 
 void http_parser_init(struct http_parser *p, const struct http_limits *lim)
 {

@@ -20,15 +20,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../config/config.h"
-#include "../../core/aof.h"
-#include "../../core/client.h"
-#include "../../core/kernel.h"
-#include "../../core/log.h"
-#include "../../core/pubsub.h"
-#include "../../core/server.h"
-#include "../../core/util.h"
-#include "../net.h"
+#include "config.h"
+#include "aof.h"
+#include "client.h"
+#include "kernel.h"
+#include "log.h"
+#include "pubsub.h"
+#include "server.h"
+#include "util.h"
+#include "net.h"
 #include "resp_encode.h"
 #include "resp_parse.h"
 

@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <wslay/wslay.h>
 
-#include "../http/json_reply.h" /* json_utf8_valid */
+#include "json_reply.h" /* json_utf8_valid */
 
 /* wslay's frame parser pulls the bytes fed. */
 static ssize_t fr_recv(uint8_t *buf, size_t len, int flags, void *user)

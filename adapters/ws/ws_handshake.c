@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../http/http_parse.h"
+#include "http_parse.h"
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 

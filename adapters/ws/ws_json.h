@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../http/http_request.h" /* struct cmdbuf */
-#include "../resp/resp_encode.h"  /* struct obuf */
+#include "http_request.h" /* struct cmdbuf */
+#include "resp_encode.h"  /* struct obuf */
 
 struct ws_json_req {
     struct cmdbuf cb; /* the commands (finished: argv points into cb.bytes) */

@@ -1,5 +1,5 @@
 /* fuzz_http_parse.c — libFuzzer target for adapters/http/http_parse.c and
- * the request decoders of adapters/http/http_request.c.
+ * the request decoders of adapters/web/http_request.c.
  *
  * Input: byte 0 picks the limits (small ones reach the 413/414/431 paths),
  * bytes 1-2 a split point; the rest is a stream of client bytes, parsed as
@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http/http_parse.h"
-#include "adapters/http/http_request.h"
-#include "adapters/http/json_reply.h"
+#include "http_parse.h"
+#include "http_request.h"
+#include "json_reply.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/reply.h"
-#include "schemas/registry.h"
+#include "reply.h"
+#include "registry.h"
 
 void registry_link_subcommands(void);
 

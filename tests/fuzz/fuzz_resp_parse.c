@@ -1,4 +1,4 @@
-/* fuzz_resp_parse.c — libFuzzer target for adapters/resp/resp_parse.c.
+/* fuzz_resp_parse.c — libFuzzer target for proto/resp_parse.c.
  *
  * Input: byte 0 picks the parser's configuration (authenticated or not,
  * small or default limits), bytes 1-2 a split point; the rest is a stream
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/resp/resp_parse.h"
+#include "resp_parse.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

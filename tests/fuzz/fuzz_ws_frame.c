@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http/json_reply.h" /* json_utf8_valid */
-#include "adapters/ws/ws_frame.h"
+#include "json_reply.h" /* json_utf8_valid */
+#include "ws_frame.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

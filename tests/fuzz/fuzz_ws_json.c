@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http/json_reply.h" /* json_utf8_valid */
-#include "adapters/ws/ws_json.h"
+#include "json_reply.h" /* json_utf8_valid */
+#include "ws_json.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

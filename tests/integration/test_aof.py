@@ -1,4 +1,4 @@
-"""The append-only log (core/aof.c, core/propagate.c).
+"""The append-only log (core/persist/aof.c, core/persist/propagate.c).
 
 - propagation: the same commands sent to Keel and to redis-server 7.0 (both
   with appendonly yes) leave the same commands in their incr files

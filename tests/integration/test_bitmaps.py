@@ -1,4 +1,4 @@
-"""Differential tests for the bitmap group (core/cmd_bitmap.c), Keel vs redis-server 7.0:
+"""Differential tests for the bitmap group (core/commands/cmd_bitmap.c), Keel vs redis-server 7.0:
 SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO.
 
 Every case runs on both servers (FLUSHALL first, fresh connection) and the raw

@@ -1,4 +1,4 @@
-"""Differential tests for the hyperloglog group (core/hyperloglog.c, core/cmd_hll.c),
+"""Differential tests for the hyperloglog group (core/types/hyperloglog.c, core/commands/cmd_hll.c),
 Keel vs redis-server 7.0: PFADD PFCOUNT PFMERGE.
 
 An HLL is a string in Redis's exact format, so besides the replies the stored

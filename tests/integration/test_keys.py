@@ -1,4 +1,4 @@
-"""Differential tests for the generic/keys group (core/cmd_keys.c), Keel vs
+"""Differential tests for the generic/keys group (core/commands/cmd_keys.c), Keel vs
 redis-server 7.0, raw reply bytes: DEL UNLINK EXISTS TYPE TOUCH, the EXPIRE
 family, TTL PTTL EXPIRETIME PEXPIRETIME PERSIST, KEYS SCAN RANDOMKEY, RENAME
 RENAMENX COPY MOVE, OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP.

@@ -114,7 +114,7 @@ CASES = {
     ]),
 }
 
-# Classes the store itself emits (core/store.c): "keymiss" (m) on a read
+# Classes the store itself emits (core/store/store.c): "keymiss" (m) on a read
 # that finds no key, and "new" (n) when a key is created.
 STORE_EVENT_CASES = {
     "flags_keymiss": script([

@@ -1,4 +1,4 @@
-"""Differential tests for SORT and SORT_RO (core/cmd_sort.c), Keel vs redis-server 7.0.
+"""Differential tests for SORT and SORT_RO (core/commands/cmd_sort.c), Keel vs redis-server 7.0.
 
 Lists, sets and sorted sets; numeric and ALPHA order; BY patterns (string keys,
 hash fields "key->field", missing values, "nosort"); GET patterns ("#", string

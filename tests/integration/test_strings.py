@@ -1,4 +1,4 @@
-"""Differential tests for the string group (core/cmd_string.c), Keel vs redis-server 7.0.
+"""Differential tests for the string group (core/commands/cmd_string.c), Keel vs redis-server 7.0.
 
 Every case runs the same command sequence on both servers (FLUSHALL first, fresh
 connection) and compares the raw reply bytes, in RESP2 and in RESP3. Relative

@@ -1,10 +1,10 @@
-/* test_aof_manifest.c — unit tests for the pure part of core/aof.c: the
+/* test_aof_manifest.c — unit tests for the pure part of core/persist/aof.c: the
  * manifest parser and writer in Redis 7.0's format (the text redis-server
  * writes, quoting, history files, Redis's error messages). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/aof.h"
+#include "aof.h"
 #include "unit.h"
 
 static bool parse(const char *text, struct aof_manifest *m, char *err)

@@ -1,11 +1,11 @@
-/* test_dict.c — unit tests for core/dict.c: lookups that never fail while
+/* test_dict.c — unit tests for core/store/dict.c: lookups that never fail while
  * an incremental rehash is in progress (growing and shrinking), the
  * reverse-binary SCAN cursor's guarantee across resizes, dict_random. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dict.h"
-#include "core/util.h"
+#include "dict.h"
+#include "util.h"
 #include "unit.h"
 
 /* A test node: the key is a 64-bit number, stored as 8 bytes. */

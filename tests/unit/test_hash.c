@@ -1,4 +1,4 @@
-/* test_hash.c — unit tests for core/t_hash.c: get/set/delete in both
+/* test_hash.c — unit tests for core/types/t_hash.c: get/set/delete in both
  * encodings, listpack -> hashtable conversion on each threshold (field
  * count, field length, value length, hashTypeTryConversion's look-ahead),
  * iteration, random picks, the HSCAN step, the free/dup hooks, a randomized
@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
-#include "core/kernel.h"
-#include "core/object.h"
-#include "core/store.h"
-#include "core/t_hash.h"
-#include "core/util.h"
-#include "schemas/registry.h"
+#include "config.h"
+#include "kernel.h"
+#include "object.h"
+#include "store.h"
+#include "t_hash.h"
+#include "util.h"
+#include "registry.h"
 #include "unit.h"
 
 static void limits(long long entries, long long value)

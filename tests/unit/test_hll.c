@@ -1,4 +1,4 @@
-/* test_hll.c — core/hyperloglog.c: MurmurHash64A values, Redis's exact
+/* test_hll.c — core/types/hyperloglog.c: MurmurHash64A values, Redis's exact
  * sparse bytes and estimates (reference figures taken from redis-server
  * 7.0.15), the sparse -> dense switch at hll-sparse-max-bytes, dense
  * register packing, merging, the cached cardinality, corrupt values, and
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hyperloglog.h"
+#include "hyperloglog.h"
 #include "unit.h"
 
 static uint64_t fnv1a(const void *p, size_t n)

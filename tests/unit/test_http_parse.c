@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http/http_parse.h"
+#include "http_parse.h"
 #include "unit.h"
 
 static const struct http_limits LIM = {16384, 32768, 1 << 20};

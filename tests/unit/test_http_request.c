@@ -1,4 +1,4 @@
-/* test_http_request.c — unit tests for adapters/http/http_request.c: the
+/* test_http_request.c — unit tests for adapters/web/http_request.c: the
  * Webdis URL form (%XX decoding binary-safe incl. %00 and %2F, '+' as a
  * space, malformed escapes kept literally, the /<db>/ prefix, known and
  * unknown extensions, empty segments, POST-body paths), the cmdbuf arena
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http/http_request.h"
+#include "http_request.h"
 #include "unit.h"
 
 static bool arg_is(const struct cmdbuf *b, int i, const char *p, size_t n)

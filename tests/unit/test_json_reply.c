@@ -1,4 +1,4 @@
-/* test_json_reply.c — unit tests for adapters/http/json_reply.c (the JSON
+/* test_json_reply.c — unit tests for adapters/web/json_reply.c (the JSON
  * reply sink) and the bytes sink of adapters/http/http_format.c: the exact
  * JSON of every reply type for RESP2 and RESP3 clients (doubles as strings
  * or numbers, inf/nan always strings, booleans), nesting, maps as objects
@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "adapters/http/http_format.h"
-#include "adapters/http/json_reply.h"
+#include "http_format.h"
+#include "json_reply.h"
 #include "unit.h"
 
 /* ---- a JSON sink with recording callbacks ---- */

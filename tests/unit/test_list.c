@@ -1,4 +1,4 @@
-/* test_list.c — unit tests for core/t_list.c: the quicklist against a plain
+/* test_list.c — unit tests for core/types/t_list.c: the quicklist against a plain
  * array model under random pushes, pops, inserts (node splits and merges),
  * replacements, range deletes and deletes while iterating, for every kind
  * of list-max-listpack-size and with list-compress-depth on; node limits
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/t_list.h"
-#include "core/util.h"
+#include "t_list.h"
+#include "util.h"
 #include "unit.h"
 
 /* ---- the model: an array of byte strings ---- */

@@ -1,10 +1,10 @@
-/* test_listpack.c — core/listpack.c: Redis's byte format, navigation both
+/* test_listpack.c — core/types/listpack.c: Redis's byte format, navigation both
  * ways, insert/replace/delete, find, validation, and a randomized model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/listpack.h"
+#include "listpack.h"
 #include "unit.h"
 
 static size_t get(unsigned char *p, char *out)

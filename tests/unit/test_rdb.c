@@ -1,5 +1,5 @@
-/* test_rdb.c — unit tests for core/crc64.c (Redis's CRC-64/Jones check
- * value, incremental use) and the pure parts of core/rdb.c: DUMP payloads
+/* test_rdb.c — unit tests for core/lib/crc64.c (Redis's CRC-64/Jones check
+ * value, incremental use) and the pure parts of core/persist/rdb.c: DUMP payloads
  * (length encodings at every boundary, integer and LZF string forms, the
  * version + CRC footer), round trips of every type through
  * rdb_serialize_value / rdb_deserialize_value, refusal of bad payloads,
@@ -9,16 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/config.h"
-#include "core/crc64.h"
-#include "core/object.h"
-#include "core/rdb.h"
-#include "core/store.h"
-#include "core/t_hash.h"
-#include "core/t_list.h"
-#include "core/t_set.h"
-#include "core/t_zset.h"
-#include "core/util.h"
+#include "config.h"
+#include "crc64.h"
+#include "object.h"
+#include "rdb.h"
+#include "store.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
+#include "util.h"
 #include "unit.h"
 
 START_TEST(crc64_check_value)

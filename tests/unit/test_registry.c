@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "commands_gen.h"
-#include "core/kernel.h"
-#include "core/util.h"
-#include "schemas/registry.h"
+#include "kernel.h"
+#include "util.h"
+#include "registry.h"
 #include "unit.h"
 
 /* ---- a reply sink that records errors and counts everything else ---- */

@@ -1,15 +1,15 @@
-/* test_resp_encode.c — unit tests for adapters/resp/resp_encode.c: the exact
+/* test_resp_encode.c — unit tests for proto/resp_encode.c: the exact
  * RESP2 and RESP3 bytes of every reply type through resp_reply_ops (maps
  * and sets degraded to arrays for RESP2, doubles as %.17g bulk strings,
  * booleans as integers, verbatim strings as bulk), deferred lengths with
- * nested aggregates, and the shared helpers of core/reply.c. */
+ * nested aggregates, and the shared helpers of core/kernel/reply.c. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "adapters/resp/resp_encode.h"
-#include "core/util.h"
+#include "resp_encode.h"
+#include "util.h"
 #include "unit.h"
 
 struct enc {

@@ -1,4 +1,4 @@
-/* test_resp_parse.c — unit tests for adapters/resp/resp_parse.c: every valid
+/* test_resp_parse.c — unit tests for proto/resp_parse.c: every valid
  * input parses to the same commands whether it arrives whole, split at any
  * byte boundary, or one byte at a time; malformed input gives Redis 7.0's
  * exact protocol-error text; *0, *-1 and blank lines are empty commands;
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "adapters/resp/resp_parse.h"
-#include "core/util.h"
+#include "resp_parse.h"
+#include "util.h"
 #include "unit.h"
 
 #define MAX_BULK (512LL * 1024 * 1024)

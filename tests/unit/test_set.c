@@ -1,6 +1,6 @@
-/* test_set.c — unit tests for core/intset.c (Redis's byte layout, in-place
+/* test_set.c — unit tests for core/types/intset.c (Redis's byte layout, in-place
  * upgrades 16 -> 32 -> 64 bits, sorted order, removal, random members) and
- * core/t_set.c (intset while every member is an integer and there are at
+ * core/types/t_set.c (intset while every member is an integer and there are at
  * most set-max-intset-entries, then a hash table; iteration, pop, dup,
  * scan), both against simple reference models, and the set group's
  * handlers run through the kernel: replies, OBJECT ENCODING-visible
@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
-#include "core/intset.h"
-#include "core/kernel.h"
-#include "core/store.h"
-#include "core/t_set.h"
-#include "core/util.h"
-#include "schemas/registry.h"
+#include "config.h"
+#include "intset.h"
+#include "kernel.h"
+#include "store.h"
+#include "t_set.h"
+#include "util.h"
+#include "registry.h"
 #include "unit.h"
 
 /* ================================================================ intset */

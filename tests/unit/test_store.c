@@ -1,4 +1,4 @@
-/* test_store.c — unit tests for core/store.c: set/get/delete, SET's
+/* test_store.c — unit tests for core/store/store.c: set/get/delete, SET's
  * KEEPTTL, TTL changes that move the entry, lazy and active expiry (stats
  * and the "expired" event), FLUSHDB sync/async, SWAPDB, and the event every
  * mutation emits (recorded by an observer registered with store_observe). */
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/store.h"
-#include "core/util.h"
+#include "store.h"
+#include "util.h"
 #include "unit.h"
 
 /* ---- an observer that records events ---- */

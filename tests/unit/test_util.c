@@ -1,4 +1,4 @@
-/* test_util.c — unit tests for core/util.c: Redis's string2ll rules,
+/* test_util.c — unit tests for core/lib/util.c: Redis's string2ll rules,
  * INCRBYFLOAT / RESP3 number formatting, stringmatchlen-style globbing and
  * sdssplitargs-style line splitting. Expected values were taken from
  * redis-server 7.0.15 (INCRBYFLOAT results, KEYS pattern results). */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/util.h"
+#include "util.h"
 #include "unit.h"
 
 /* ---- util_str2ll ---- */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http/json_reply.h" /* json_utf8_valid, for the reference */
-#include "adapters/ws/ws_frame.h"
+#include "json_reply.h" /* json_utf8_valid, for the reference */
+#include "ws_frame.h"
 #include "unit.h"
 
 /* ---- building frames ---- */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/ws/ws_json.h"
+#include "ws_json.h"
 #include "unit.h"
 
 /* A decoded request as text: "[id=<id>] [batch] [atomic] cmd|arg|arg ;

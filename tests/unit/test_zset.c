@@ -1,4 +1,4 @@
-/* test_zset.c — core/t_zset.c: the listpack encoding (Redis's bytes, score
+/* test_zset.c — core/types/t_zset.c: the listpack encoding (Redis's bytes, score
  * then member order under random changes), the skiplist (span/rank
  * invariants, rank look-ups, score updates in and out of place, range
  * searches and deletions), conversions between the two, and iteration. */
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
-#include "core/t_zset.h"
+#include "config.h"
+#include "t_zset.h"
 #include "unit.h"
 
 static void limits(long long entries, long long value)

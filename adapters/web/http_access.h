@@ -1,0 +1,29 @@
+/* http_access.h — who may use the HTTP port and what they may run there,
+ * shared by the HTTP and WebSocket adapters: the network allow list
+ * (http-allow-networks, IPv4/IPv6 CIDR), the password check (requirepass
+ * as "Authorization: Bearer <pw>", Basic "<any user>:<pw>", or ?token=<pw>
+ * for browsers that cannot set headers), allowed CORS origins
+ * (http-allowed-origins) and commands disabled over HTTP
+ * (http-disabled-commands, matched exactly, case-insensitively). */
+#ifndef KEEL_HTTP_ACCESS_H
+#define KEEL_HTTP_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct http_request;
+
+/* Is the peer address inside http-allow-networks? */
+bool http_network_allowed(const struct sockaddr *sa);
+/* Does the request carry the right password (always true without
+ * requirepass)? token/token_len: a ?token= query value, or NULL. */
+/* Register the http-allow-networks check with the config table. */
+void http_access_register_config(void);
+bool http_authorized(const struct http_request *req, const char *token, size_t token_len);
+/* Is `origin` (the Origin header's value) allowed? */
+bool http_origin_allowed(const char *origin, size_t n);
+/* Is the command (first argv word) disabled over HTTP and WebSocket? */
+bool http_command_disabled(const char *name, size_t n);
+
+#endif

@@ -1,0 +1,641 @@
+/* cmd_keys.c — the generic (keyspace) group: DEL UNLINK EXISTS TYPE TOUCH,
+ * the EXPIRE family and TTL/PTTL/EXPIRETIME/PEXPIRETIME/PERSIST, KEYS SCAN
+ * RANDOMKEY, RENAME RENAMENX COPY MOVE, and OBJECT's subcommands. Every
+ * mutation goes through the store (core/store/store.h) with Redis's event name. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "propagate.h" /* AOF rewrites (EXPIRE -> PEXPIREAT) */
+#include "config.h"
+#include "commands_gen.h"
+#include "kernel.h"
+#include "store.h"
+#include "util.h"
+
+#define E_OUT_OF_INT_RANGE                                                                         \
+    "ERR value is out of range, value must between -2147483648 and 2147483647"
+
+/* Redis's OBJ_SHARED_INTEGERS and the refcount of a shared object. */
+#define SHARED_INTEGERS 10000
+#define SHARED_REFCOUNT 2147483647LL
+#define LFU_INIT_VAL 5
+
+/* The argv bytes of a typed slot. */
+#define SLOT_REF(x, slot) (&(x)->argv[(x)->args[(slot)].pos])
+
+/* A multiple key argument: repetition k. */
+#define KEY_AT(x, slot, k) (&(x)->argv[ARG(x, slot)->list[k]])
+
+/* ------------------------------------------------------------------ DEL */
+
+static void del_generic(struct exec *x, int slot)
+{
+    struct argval *keys = ARG(x, slot);
+    long long n = 0;
+    int k;
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *a = KEY_AT(x, slot, k);
+        /* Expire first (it emits "expired"), as Redis's expireIfNeeded. */
+        if (!store_lookup_write(x->db, a->p, a->n)) continue;
+        if (store_delete(x->db, a->p, a->n, "del", NOTIFY_GENERIC)) n++;
+    }
+    reply_int(x->r, n);
+}
+
+/* DEL key [key ...] */
+void cmd_del(struct exec *x)
+{
+    del_generic(x, A_DEL_key);
+}
+
+/* UNLINK key [key ...] */
+void cmd_unlink(struct exec *x)
+{
+    del_generic(x, A_UNLINK_key);
+}
+
+/* EXISTS key [key ...] */
+void cmd_exists(struct exec *x)
+{
+    struct argval *keys = ARG(x, A_EXISTS_key);
+    long long n = 0;
+    int k;
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *a = KEY_AT(x, A_EXISTS_key, k);
+        if (store_lookup_read_notouch(x->db, a->p, a->n)) n++;
+    }
+    reply_int(x->r, n);
+}
+
+/* TYPE key */
+void cmd_type(struct exec *x)
+{
+    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_TYPE_key), ARGN(x, A_TYPE_key));
+    reply_status(x->r, e ? obj_type_name(e->type) : "none");
+}
+
+/* TOUCH key [key ...] */
+void cmd_touch(struct exec *x)
+{
+    struct argval *keys = ARG(x, A_TOUCH_key);
+    long long n = 0;
+    int k;
+    for (k = 0; k < keys->count; k++) {
+        const struct argv_ref *a = KEY_AT(x, A_TOUCH_key, k);
+        if (store_lookup_read(x->db, a->p, a->n)) n++;
+    }
+    reply_int(x->r, n);
+}
+
+/* --------------------------------------------------------------- EXPIRE */
+
+enum { COND_NX = 1, COND_XX = 2, COND_GT = 4, COND_LT = 8 }; /* schema order */
+
+/* The shared body of EXPIRE PEXPIRE EXPIREAT PEXPIREAT, as Redis's
+ * expireGenericCommand: options are checked before the number (whose parse
+ * error the schema defers to here, keel_deferred_error). */
+static void expire_generic(struct exec *x, int s_key, int s_num, int s_cond, long long basetime,
+                           bool seconds)
+{
+    const char *key = ARGP(x, s_key);
+    size_t klen = ARGN(x, s_key);
+    unsigned cond = HAS(x, s_cond) ? ARG(x, s_cond)->mask : 0;
+    long long when, cur;
+    struct kv *e;
+
+    if ((cond & COND_NX) && (cond & (COND_XX | COND_GT | COND_LT))) {
+        reply_error(x->r, "ERR NX and XX, GT or LT options at the same time are not compatible");
+        return;
+    }
+    if ((cond & COND_GT) && (cond & COND_LT)) {
+        reply_error(x->r, "ERR GT and LT options at the same time are not compatible");
+        return;
+    }
+    if (ARG(x, s_num)->err) {
+        reply_error(x->r, ARG(x, s_num)->err);
+        return;
+    }
+    when = ARGI(x, s_num);
+    if (seconds) {
+        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) {
+            reply_errorf(x->r, "ERR invalid expire time in '%s' command", x->cmd->fullname);
+            return;
+        }
+        when *= 1000;
+    }
+    if (when > LLONG_MAX - basetime) {
+        reply_errorf(x->r, "ERR invalid expire time in '%s' command", x->cmd->fullname);
+        return;
+    }
+    when += basetime;
+
+    e = store_lookup_write(x->db, key, klen);
+    if (!e) {
+        reply_int(x->r, 0);
+        return;
+    }
+    cur = kv_expire(e);
+    if (((cond & COND_NX) && cur != -1) || ((cond & COND_XX) && cur == -1) ||
+        ((cond & COND_GT) && (when <= cur || cur == -1)) ||
+        ((cond & COND_LT) && cur != -1 && when >= cur)) {
+        reply_int(x->r, 0);
+        return;
+    }
+    if (when <= util_mstime()) {
+        /* Already expired: Redis deletes the key (and replicates a DEL). */
+        store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+        propagate_rewritev(x, 2, "DEL", (size_t)3, key, klen); /* AOF (core/persist/propagate.c) */
+    } else {
+        store_set_expire(x->db, e, when, "expire");
+        propagate_as_pexpireat(x, when); /* AOF: PEXPIREAT key ms [options] */
+    }
+    reply_int(x->r, 1);
+}
+
+/* EXPIRE key seconds [NX | XX | GT | LT] */
+void cmd_expire(struct exec *x)
+{
+    expire_generic(x, A_EXPIRE_key, A_EXPIRE_seconds, A_EXPIRE_condition, util_mstime(), true);
+}
+
+/* PEXPIRE key milliseconds [NX | XX | GT | LT] */
+void cmd_pexpire(struct exec *x)
+{
+    expire_generic(x, A_PEXPIRE_key, A_PEXPIRE_milliseconds, A_PEXPIRE_condition, util_mstime(),
+                   false);
+}
+
+/* EXPIREAT key unix-time-seconds [NX | XX | GT | LT] */
+void cmd_expireat(struct exec *x)
+{
+    expire_generic(x, A_EXPIREAT_key, A_EXPIREAT_unix_time_seconds, A_EXPIREAT_condition, 0, true);
+}
+
+/* PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] */
+void cmd_pexpireat(struct exec *x)
+{
+    expire_generic(x, A_PEXPIREAT_key, A_PEXPIREAT_unix_time_milliseconds, A_PEXPIREAT_condition, 0,
+                   false);
+}
+
+/* TTL PTTL EXPIRETIME PEXPIRETIME, as Redis's ttlGenericCommand: -2 for a
+ * missing key, -1 without a TTL; seconds are rounded to the nearest. */
+static void ttl_generic(struct exec *x, int slot, bool ms, bool abs)
+{
+    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, slot), ARGN(x, slot));
+    long long when, ttl;
+    if (!e) {
+        reply_int(x->r, -2);
+        return;
+    }
+    when = kv_expire(e);
+    if (when == -1) {
+        reply_int(x->r, -1);
+        return;
+    }
+    ttl = abs ? when : when - util_mstime();
+    if (ttl < 0) ttl = 0;
+    /* (ttl + 500) / 1000 without overflowing near LLONG_MAX */
+    reply_int(x->r, ms ? ttl : ttl / 1000 + (ttl % 1000 + 500) / 1000);
+}
+
+/* TTL key */
+void cmd_ttl(struct exec *x)
+{
+    ttl_generic(x, A_TTL_key, false, false);
+}
+
+/* PTTL key */
+void cmd_pttl(struct exec *x)
+{
+    ttl_generic(x, A_PTTL_key, true, false);
+}
+
+/* EXPIRETIME key */
+void cmd_expiretime(struct exec *x)
+{
+    ttl_generic(x, A_EXPIRETIME_key, false, true);
+}
+
+/* PEXPIRETIME key */
+void cmd_pexpiretime(struct exec *x)
+{
+    ttl_generic(x, A_PEXPIRETIME_key, true, true);
+}
+
+/* PERSIST key */
+void cmd_persist(struct exec *x)
+{
+    struct kv *e = store_lookup_write(x->db, ARGP(x, A_PERSIST_key), ARGN(x, A_PERSIST_key));
+    if (!e || !e->has_expire) {
+        reply_int(x->r, 0);
+        return;
+    }
+    store_persist(x->db, e, "persist");
+    reply_int(x->r, 1);
+}
+
+/* ----------------------------------------------------------------- KEYS */
+
+struct keys_ctx {
+    const char *pat;
+    size_t plen;
+    bool all;
+    long long n;
+    struct reply *r;
+};
+
+static void keys_one(void *priv, struct dnode *node)
+{
+    struct keys_ctx *k = priv;
+    struct kv *e = (struct kv *)node;
+    if (!k->all && !util_glob(k->pat, k->plen, kv_key(e), e->klen, false)) return;
+    if (store_is_expired(e)) return; /* hidden; not deleted while iterating */
+    reply_bulk(k->r, kv_key(e), e->klen);
+    k->n++;
+}
+
+/* KEYS pattern */
+void cmd_keys(struct exec *x)
+{
+    struct keys_ctx k;
+    void *h;
+    k.pat = ARGP(x, A_KEYS_pattern);
+    k.plen = ARGN(x, A_KEYS_pattern);
+    k.all = k.plen == 1 && k.pat[0] == '*';
+    k.n = 0;
+    k.r = x->r;
+    h = reply_defer(x->r, AGG_ARRAY);
+    dict_foreach(&x->db->keys, keys_one, &k);
+    reply_set_deferred(x->r, h, k.n);
+}
+
+/* ----------------------------------------------------------------- SCAN */
+
+/* Key names collected by one SCAN call (copies: filtering may expire). */
+struct keybuf {
+    char *bytes;
+    size_t used, cap;
+    size_t *off; /* n+1 offsets */
+    size_t n, capn;
+};
+
+static void keybuf_add(struct keybuf *b, const char *p, size_t n)
+{
+    if (b->used + n > b->cap) {
+        b->cap = (b->used + n) * 2 + 64;
+        b->bytes = xrealloc(b->bytes, b->cap);
+    }
+    if (b->n + 2 > b->capn) {
+        b->capn = b->capn ? b->capn * 2 : 32;
+        b->off = xrealloc(b->off, b->capn * sizeof(size_t));
+    }
+    if (b->n == 0) b->off[0] = 0;
+    if (n) memcpy(b->bytes + b->used, p, n);
+    b->used += n;
+    b->off[++b->n] = b->used;
+}
+
+static void keybuf_free(struct keybuf *b)
+{
+    free(b->bytes);
+    free(b->off);
+}
+
+static void scan_one(void *priv, struct dnode *node)
+{
+    struct kv *e = (struct kv *)node;
+    keybuf_add(priv, kv_key(e), e->klen);
+}
+
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+void cmd_scan(struct exec *x)
+{
+    const struct argv_ref *cur = SLOT_REF(x, A_SCAN_cursor);
+    const char *pat = NULL, *type = NULL;
+    size_t plen = 0, tlen = 0, i, kept = 0;
+    bool use_pattern = false;
+    long long count = 10, maxit;
+    uint64_t cursor;
+    struct keybuf b;
+    bool *drop;
+
+    if (!util_scan_cursor(cur->p, cur->n, &cursor)) {
+        reply_error(x->r, "ERR invalid cursor");
+        return;
+    }
+    if (HAS(x, A_SCAN_count)) {
+        count = ARGI(x, A_SCAN_count);
+        if (count < 1) {
+            reply_err(x->r, E_SYNTAX);
+            return;
+        }
+    }
+    if (HAS(x, A_SCAN_pattern)) {
+        pat = ARGP(x, A_SCAN_pattern);
+        plen = ARGN(x, A_SCAN_pattern);
+        use_pattern = !(plen == 1 && pat[0] == '*');
+    }
+    if (HAS(x, A_SCAN_type)) {
+        type = ARGP(x, A_SCAN_type);
+        tlen = ARGN(x, A_SCAN_type);
+    }
+
+    /* Step as Redis does: at most count*10 more buckets once past the
+     * first, stopping when count keys are collected. */
+    memset(&b, 0, sizeof(b));
+    maxit = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+    do {
+        cursor = dict_scan(&x->db->keys, cursor, scan_one, &b);
+    } while (cursor && maxit-- && b.n < (size_t)count);
+
+    /* Filter after the scan step: MATCH, TYPE, then expired keys (which are
+     * expired now, as Redis's expireIfNeeded). */
+    drop = b.n ? xcalloc(b.n, sizeof(bool)) : NULL;
+    for (i = 0; i < b.n; i++) {
+        const char *k = b.bytes + b.off[i];
+        size_t kn = b.off[i + 1] - b.off[i];
+        struct kv *e;
+        if (use_pattern && !util_glob(pat, plen, k, kn, false)) {
+            drop[i] = true;
+            continue;
+        }
+        if (type) {
+            /* Redis looks the key up (expiring it) and compares type names;
+             * an expired key counts as "none". */
+            e = store_lookup_read_notouch(x->db, k, kn);
+            if (!util_eqci(type, tlen, e ? obj_type_name(e->type) : "none")) {
+                drop[i] = true;
+                continue;
+            }
+        }
+        e = store_peek(x->db, k, kn);
+        if (e && store_is_expired(e)) {
+            store_lookup_write(x->db, k, kn); /* expires it */
+            drop[i] = true;
+            continue;
+        }
+    }
+    for (i = 0; i < b.n; i++)
+        if (!drop[i]) kept++;
+
+    reply_array(x->r, 2);
+    reply_bulk_ll(x->r, (long long)cursor);
+    reply_array(x->r, (long long)kept);
+    for (i = 0; i < b.n; i++)
+        if (!drop[i]) reply_bulk(x->r, b.bytes + b.off[i], b.off[i + 1] - b.off[i]);
+    free(drop);
+    keybuf_free(&b);
+}
+
+/* ------------------------------------------------------------ RANDOMKEY */
+
+/* RANDOMKEY */
+void cmd_randomkey(struct exec *x)
+{
+    for (;;) {
+        struct kv *e = (struct kv *)dict_random(&x->db->keys);
+        if (!e) {
+            reply_null(x->r);
+            return;
+        }
+        if (store_is_expired(e)) {
+            char small[256], *k = e->klen <= sizeof(small) ? small : xmalloc(e->klen);
+            size_t kn = e->klen;
+            memcpy(k, kv_key(e), kn);
+            store_lookup_write(x->db, k, kn); /* expires it; try another */
+            if (k != small) free(k);
+            continue;
+        }
+        reply_bulk(x->r, kv_key(e), e->klen);
+        return;
+    }
+}
+
+/* ------------------------------------------------------- RENAME / MOVE */
+
+static void rename_generic(struct exec *x, const struct argv_ref *src, const struct argv_ref *dst,
+                           bool nx)
+{
+    bool same = src->n == dst->n && memcmp(src->p, dst->p, src->n) == 0;
+    struct kv *e = store_lookup_write(x->db, src->p, src->n);
+    if (!e) {
+        reply_err(x->r, E_NO_SUCH_KEY);
+        return;
+    }
+    if (same) {
+        if (nx)
+            reply_int(x->r, 0);
+        else
+            reply_ok(x->r);
+        return;
+    }
+    if (store_lookup_write(x->db, dst->p, dst->n)) {
+        if (nx) {
+            reply_int(x->r, 0);
+            return;
+        }
+        /* Overwritten: no event of its own (rename_to covers it). */
+        store_delete(x->db, dst->p, dst->n, NULL, 0);
+    }
+    store_rename(x->db, e, dst->p, dst->n, "rename_from", "rename_to");
+    if (nx)
+        reply_int(x->r, 1);
+    else
+        reply_ok(x->r);
+}
+
+/* RENAME key newkey */
+void cmd_rename(struct exec *x)
+{
+    rename_generic(x, SLOT_REF(x, A_RENAME_key), SLOT_REF(x, A_RENAME_newkey), false);
+}
+
+/* RENAMENX key newkey */
+void cmd_renamenx(struct exec *x)
+{
+    rename_generic(x, SLOT_REF(x, A_RENAMENX_key), SLOT_REF(x, A_RENAMENX_newkey), true);
+}
+
+/* Resolve a database index as Redis's getIntFromObjectOrReply + selectDb. */
+static struct db *db_arg(struct exec *x, long long id)
+{
+    struct db *db;
+    if (id < INT_MIN || id > INT_MAX) {
+        reply_error(x->r, E_OUT_OF_INT_RANGE);
+        return NULL;
+    }
+    db = store_db((int)id);
+    if (!db) reply_err(x->r, E_DB_INDEX);
+    return db;
+}
+
+/* MOVE key db */
+void cmd_move(struct exec *x)
+{
+    const char *key = ARGP(x, A_MOVE_key);
+    size_t klen = ARGN(x, A_MOVE_key);
+    struct db *dst = db_arg(x, ARGI(x, A_MOVE_db));
+    struct kv *e;
+    if (!dst) return;
+    if (dst == x->db) {
+        reply_err(x->r, E_SAME_OBJECT);
+        return;
+    }
+    e = store_lookup_write(x->db, key, klen);
+    if (!e || store_lookup_write(dst, key, klen)) {
+        reply_int(x->r, 0);
+        return;
+    }
+    store_move(x->db, e, dst, "move_from", "move_to");
+    reply_int(x->r, 1);
+}
+
+/* A deep copy of e's value under key, with the encoding Redis's COPY gives
+ * (dupStringObject keeps raw/embstr/int; the other types their own dup). */
+static struct kv *copy_value(struct kv *e, const char *key, size_t klen)
+{
+    if (e->type == OBJ_STRING && e->enc == ENC_RAW) {
+        struct strview sv;
+        kv_string_view(e, &sv);
+        return kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, rstr_new(sv.p, sv.n, sv.n));
+    }
+    return kv_dup(e, key, klen);
+}
+
+/* COPY source destination [DB destination-db] [REPLACE] */
+void cmd_copy(struct exec *x)
+{
+    const char *src = ARGP(x, A_COPY_source), *dstk = ARGP(x, A_COPY_destination);
+    size_t slen = ARGN(x, A_COPY_source), dlen = ARGN(x, A_COPY_destination);
+    struct db *dst = x->db;
+    struct kv *e, *n;
+    long long when;
+
+    if (HAS(x, A_COPY_destination_db)) {
+        dst = db_arg(x, ARGI(x, A_COPY_destination_db));
+        if (!dst) return;
+    }
+    if (dst == x->db && slen == dlen && memcmp(src, dstk, slen) == 0) {
+        reply_err(x->r, E_SAME_OBJECT);
+        return;
+    }
+    e = store_lookup_read(x->db, src, slen);
+    if (!e) {
+        reply_int(x->r, 0);
+        return;
+    }
+    when = kv_expire(e);
+    if (store_lookup_write(dst, dstk, dlen)) {
+        if (!HAS(x, A_COPY_replace)) {
+            reply_int(x->r, 0);
+            return;
+        }
+        store_delete(dst, dstk, dlen, NULL, 0);
+    }
+    n = copy_value(e, dstk, dlen);
+    store_add_expire(dst, n, when, "copy_to", NOTIFY_GENERIC);
+    reply_int(x->r, 1);
+}
+
+/* --------------------------------------------------------------- OBJECT */
+
+static bool policy_has(const char *what)
+{
+    const struct config_entry *ce = config_find("maxmemory-policy", 16);
+    if (!ce || !ce->enum_names) return false;
+    return strstr(ce->enum_names[g_config.maxmemory_policy], what) != NULL;
+}
+
+/* OBJECT ENCODING key */
+void cmd_object_encoding(struct exec *x)
+{
+    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_ENCODING_key),
+                                             ARGN(x, A_OBJECT_ENCODING_key));
+    if (!e)
+        reply_null(x->r);
+    else
+        reply_cstr(x->r, obj_enc_name(e->enc));
+}
+
+/* OBJECT FREQ key */
+void cmd_object_freq(struct exec *x)
+{
+    struct kv *e =
+        store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_FREQ_key), ARGN(x, A_OBJECT_FREQ_key));
+    long long minutes;
+    if (!e) {
+        reply_null(x->r);
+        return;
+    }
+    if (!policy_has("lfu")) {
+        reply_error(x->r, "ERR An LFU maxmemory policy is not selected, access frequency not "
+                          "tracked. Please note that when switching between policies at runtime "
+                          "LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    /* The store keeps no LFU counter: answer as Redis would for a key never
+     * read since it was written (LFU_INIT_VAL, decayed one per idle minute). */
+    minutes = (long long)(store_idle_ms(e) / 60000);
+    reply_int(x->r, minutes >= LFU_INIT_VAL ? 0 : LFU_INIT_VAL - minutes);
+}
+
+/* OBJECT IDLETIME key */
+void cmd_object_idletime(struct exec *x)
+{
+    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_IDLETIME_key),
+                                             ARGN(x, A_OBJECT_IDLETIME_key));
+    if (!e) {
+        reply_null(x->r);
+        return;
+    }
+    if (policy_has("lfu")) {
+        reply_error(x->r, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please "
+                          "note that when switching between policies at runtime LRU and LFU data "
+                          "will take some time to adjust.");
+        return;
+    }
+    reply_int(x->r, (long long)(store_idle_ms(e) / 1000));
+}
+
+/* OBJECT REFCOUNT key */
+void cmd_object_refcount(struct exec *x)
+{
+    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_REFCOUNT_key),
+                                             ARGN(x, A_OBJECT_REFCOUNT_key));
+    if (!e) {
+        reply_null(x->r);
+        return;
+    }
+    /* Redis 7.0 shares the integers 0..9999 unless maxmemory is set with an
+     * LRU/LFU policy (MAXMEMORY_FLAG_NO_SHARED_INTEGERS). */
+    if (e->type == OBJ_STRING && e->enc == ENC_INT && e->v.i >= 0 && e->v.i < SHARED_INTEGERS &&
+        (g_config.maxmemory == 0 || !(policy_has("lru") || policy_has("lfu"))))
+        reply_int(x->r, SHARED_REFCOUNT);
+    else
+        reply_int(x->r, 1);
+}
+
+/* OBJECT HELP */
+void cmd_object_help(struct exec *x)
+{
+    static const char *const help[] = {
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        NULL,
+    };
+    reply_help(x->r, "OBJECT", help);
+}

@@ -1,0 +1,91 @@
+/* pubsub.h — channels, patterns and shard channels: who is subscribed to
+ * what, and delivering messages. PUBLISH, keyspace notifications and
+ * tracking invalidations (RESP2 redirect) all deliver through here.
+ * Also the slow-consumer policy, client-output-buffer-limit, which every
+ * adapter applies to the output it holds for a client. */
+#ifndef KEEL_PUBSUB_H
+#define KEEL_PUBSUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct client;
+struct reply;
+
+/* The three kinds of subscription, as Redis keeps them apart. */
+enum pubsub_kind { PS_CHANNEL = 0, PS_PATTERN = 1, PS_SHARD = 2, PS_NKINDS = 3 };
+
+/* Deliver msg on channel to its subscribers and matching patterns; returns
+ * the number of receivers (PUBLISH's reply). */
+long long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen);
+/* The same for a shard channel (SPUBLISH). */
+long long pubsub_spublish(const char *ch, size_t chlen, const char *msg, size_t mlen);
+/* Write one ["message", channel, payload] push to c (RESP3 push / RESP2
+ * array) and schedule its flush. */
+void pubsub_message_to(struct client *c, const char *ch, size_t chlen, const char *msg,
+                       size_t mlen);
+bool pubsub_is_subscribed(struct client *c, const char *ch, size_t chlen);
+/* Channels (not patterns) with at least one subscriber: for tests and INFO. */
+long long pubsub_channel_count(void);
+long long pubsub_pattern_count(void);
+long long pubsub_shard_channel_count(void);
+
+/* ---- subscriptions (core/commands/cmd_pubsub.c) ---- */
+
+/* Subscribe c to name (a channel, pattern or shard channel) and write the
+ * confirmation ["subscribe"|"psubscribe"|"ssubscribe", name, count] to r.
+ * Returns true if it was not subscribed yet. */
+bool pubsub_subscribe(struct client *c, enum pubsub_kind k, const char *name, size_t len,
+                      struct reply *r);
+/* Unsubscribe c from name, writing the confirmation to r (r NULL: none).
+ * Returns true if it was subscribed. */
+bool pubsub_unsubscribe(struct client *c, enum pubsub_kind k, const char *name, size_t len,
+                        struct reply *r);
+/* Unsubscribe c from every subscription of kind k, in subscription order,
+ * with a confirmation each in r; when there was none and r is given, one
+ * confirmation with a nil name. Returns how many were left. */
+int pubsub_unsubscribe_all(struct client *c, enum pubsub_kind k, struct reply *r);
+/* Leave everything silently (RESET, disconnect). */
+void pubsub_reset(struct client *c);
+/* Subscriptions of c of kind k (CLIENT LIST sub= psub= ssub=). */
+/* Register the per-client hook (core_init). */
+void pubsub_init(void);
+int pubsub_client_count(struct client *c, enum pubsub_kind k);
+
+/* Subscribers of a channel / shard channel (PUBSUB NUMSUB, SHARDNUMSUB). */
+long long pubsub_numsub(enum pubsub_kind k, const char *name, size_t len);
+/* Visit the channels (or shard channels) with subscribers whose name
+ * matches pat (pat NULL: all), in no particular order. */
+void pubsub_foreach(enum pubsub_kind k, const char *pat, size_t plen,
+                    void (*fn)(void *priv, const char *name, size_t len), void *priv);
+
+/* ---- keyspace notifications (core/events/notify.c) ---- */
+
+/* notify-keyspace-events: its normalised text (CONFIG GET) and setter. */
+extern char *g_notify_keyspace_events;
+struct config_entry;
+const char *notify_config_set(const struct config_entry *e, const char *v);
+/* The store observer that publishes keyspace events. */
+struct store_event;
+void notify_observer(const struct store_event *ev, void *priv);
+
+/* ---- client-output-buffer-limit (config entry; adapters enforce) ---- */
+
+enum obuf_class { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2, OBUF_NCLASSES = 3 };
+struct obuf_limit {
+    unsigned long long hard, soft; /* bytes; 0: no limit */
+    long long soft_seconds;
+};
+extern struct obuf_limit g_obuf_limits[OBUF_NCLASSES];
+/* The config's text form and its setter (config/config.c's table). */
+extern char *g_obuf_limit_text;
+const char *obuf_limit_config_set(const struct config_entry *e, const char *v);
+
+/* Whether c, which holds `pending` bytes of output not yet written, must
+ * be disconnected now: its hard limit is reached, or its soft limit has
+ * been exceeded for longer than allowed. *soft_since_ms is the adapter's
+ * per-connection memory of when the soft limit was first exceeded (0:
+ * not exceeded). Logs the disconnection as Redis does. */
+bool obuf_limit_reached(struct client *c, size_t pending, long long *soft_since_ms);
+
+#endif

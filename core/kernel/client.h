@@ -1,0 +1,114 @@
+/* client.h — one connected client as the kernel sees it, whatever its
+ * protocol: identity, selected database, negotiated RESP version, name,
+ * authentication, its reply sink and the adapter hooks the kernel calls.
+ * Connection life (sockets, buffers, framing) belongs to the adapter. */
+#ifndef KEEL_CLIENT_H
+#define KEEL_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reply.h"
+
+struct client;
+struct db;
+
+/* What an adapter provides to the kernel for each of its clients. */
+struct client_adapter {
+    const char *name; /* "resp", "http", "ws" */
+    /* The kernel resumed a parked client: feed it its next commands. */
+    void (*resume)(struct client *c);
+    /* Close the connection (after the pending replies are written when
+     * after_reply). Must be safe to call from inside a command. */
+    void (*close)(struct client *c, bool after_reply);
+    /* Write what the client's sink holds (pushes to a client other than the
+     * one whose command is running: pub/sub, invalidations, woken BLPOPs). */
+    void (*flush)(struct client *c);
+    /* Describe the peer for CLIENT LIST/INFO: addr, laddr, fd. */
+    void (*describe)(struct client *c, char *addr, size_t alen, char *laddr, size_t llen,
+                     int *fd);
+    /* Bytes in the query and output buffers (CLIENT LIST qbuf/omem). */
+    void (*buffers)(struct client *c, size_t *qbuf, size_t *qbuf_free, size_t *obl, size_t *oll,
+                    size_t *omem);
+    /* Every request must be answered (a response per request, a reply per
+     * message): CLIENT REPLY OFF and SKIP are refused. */
+    bool replies_required;
+};
+
+enum client_state {
+    CLIENT_ACTIVE = 0, /* may run commands */
+    CLIENT_PARKED,     /* waiting (blocking command, CLIENT PAUSE): adapter holds later input */
+    CLIENT_CLOSING,    /* closing after its last reply */
+};
+
+enum {
+    CF_NO_EVICT = 1 << 0,
+    CF_CLOSE_AFTER_REPLY = 1 << 1,
+    CF_PAUSED = 1 << 2,     /* parked by CLIENT PAUSE */
+    CF_MULTI = 1 << 3,      /* between MULTI and EXEC: commands are queued */
+    CF_DIRTY_EXEC = 1 << 4, /* a queued command was rejected: EXEC aborts */
+    CF_DIRTY_CAS = 1 << 5,  /* a WATCHed key changed: EXEC fails */
+    CF_IN_EXEC = 1 << 6,    /* running EXEC's queue (blocking commands don't block) */
+    CF_TOUCHED = 1 << 7,    /* has output to flush after the current command */
+    CF_BLOCKED = 1 << 8,    /* parked by a blocking command */
+    CF_TRACKING = 1 << 9,   /* CLIENT TRACKING on */
+    CF_PUSHING = 1 << 10,   /* writing a push into another client's sink */
+    CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
+    CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
+};
+
+struct client {
+    uint64_t id;
+    int dbid;
+    struct db *db;
+    int resp;
+    char *name;
+    char *lib_name, *lib_ver;
+    bool authenticated;
+    enum client_state state;
+    unsigned flags;
+    struct reply reply;
+    const struct client_adapter *adapter;
+    void *conn;
+    long long ctime_ms;        /* created */
+    long long last_interaction_ms;
+    const char *last_cmd; /* fullname of the last command run */
+    long long cmds;       /* commands run */
+    struct client *prev, *next;
+    /* Per-feature state owned by the modules of issue 4 (opaque here). */
+    struct multi_state *mstate;     /* core/kernel/multi.c: queued commands, watched keys */
+    struct pubsub_state *psstate;   /* core/events/pubsub.c: channels and patterns */
+    int nsubs;                      /* channels + patterns + shard channels */
+    struct tracking_state *tstate;  /* core/events/tracking.c */
+    struct blocking_state *bstate;  /* core/events/blocking.c */
+    /* A parked command, kept until the client is resumed. */
+    int parked_argc;
+    struct argv_ref_owned *parked_argv;
+    int (*parked_retry)(struct client *c); /* called on resume; nonzero: still parked */
+};
+
+struct client_list {
+    struct client *head, *tail;
+    long long count;
+    uint64_t next_id;
+};
+extern struct client_list g_clients;
+
+/* Create a client for an adapter's new connection (starts authenticated
+ * unless requirepass is set). */
+struct client *client_new(const struct client_adapter *ad, void *conn, const struct reply_ops *ops);
+/* Remove from every kernel structure and free. Modules that keep per-client
+ * state register a hook, run before the client is freed. */
+void client_free(struct client *c);
+void client_on_free(void (*hook)(struct client *c));
+/* RESET: modules with per-client state (MULTI, pub/sub, tracking) register
+ * a hook that returns the client to a fresh connection's state. */
+void client_on_reset(void (*hook)(struct client *c));
+void client_reset_state(struct client *c);
+struct client *client_by_id(uint64_t id);
+bool client_select(struct client *c, int dbid);
+/* CLIENT LIST / CLIENT INFO line for c (without the trailing newline). */
+size_t client_info_line(struct client *c, char *buf, size_t len);
+
+#endif

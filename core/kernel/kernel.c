@@ -1,0 +1,445 @@
+/* kernel.c — the sequencer (kernel.h): resolve, authorize (protected
+ * commands, AUTH, MISCONF, subscribed mode), match, run, count; park and
+ * resume clients; CLIENT PAUSE. */
+#include "kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "aof.h"
+#include "blocking.h"
+#include "multi.h"
+#include "propagate.h"
+#include "pubsub.h"
+#include "rdb.h"
+#include "store.h"
+#include "tracking.h"
+#include "util.h"
+
+struct kernel_stats g_kstats;
+
+/* The clock at the end of the previous command of the current batch (0:
+ * read it afresh). One clock read per command times it and stamps it. */
+static long long clock_us;
+
+static struct client *current;
+
+struct client *kernel_current(void) { return current; }
+
+/* Clients to resume once the current command has finished. */
+static struct client **resume_q;
+static size_t resume_n, resume_cap;
+
+static struct {
+    long long until_ms;
+    bool active;
+    bool write_only;
+} pause_state;
+
+struct parked_cmd {
+    int argc;
+    struct argv_ref *argv;
+    char *mem;
+};
+
+void kernel_init(void)
+{
+    memset(&g_kstats, 0, sizeof(g_kstats));
+    pause_state.active = false;
+}
+
+bool kernel_paused_for(const struct command *cmd)
+{
+    if (!pause_state.active) return false;
+    if (!pause_state.write_only) return true;
+    return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+}
+
+static void park_command(struct client *c, int argc, const struct argv_ref *argv)
+{
+    struct parked_cmd *pc = xmalloc(sizeof(*pc));
+    size_t total = 0, off = 0;
+    int i;
+    for (i = 0; i < argc; i++) total += argv[i].n + 1;
+    pc->argc = argc;
+    pc->argv = xmalloc(sizeof(struct argv_ref) * (size_t)argc);
+    pc->mem = xmalloc(total ? total : 1);
+    for (i = 0; i < argc; i++) {
+        memcpy(pc->mem + off, argv[i].p, argv[i].n);
+        pc->mem[off + argv[i].n] = 0;
+        pc->argv[i].p = pc->mem + off;
+        pc->argv[i].n = argv[i].n;
+        off += argv[i].n + 1;
+    }
+    c->parked_argc = argc;
+    c->parked_argv = (struct argv_ref_owned *)pc;
+    c->flags |= CF_PAUSED;
+    c->state = CLIENT_PARKED;
+}
+
+static void free_parked(struct client *c)
+{
+    struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
+    if (!pc) return;
+    free(pc->argv);
+    free(pc->mem);
+    free(pc);
+    c->parked_argv = NULL;
+    c->parked_argc = 0;
+}
+
+void cmd_exec(struct exec *x);
+
+
+static bool subscribed_mode_allows(const struct command *cmd)
+{
+    static const char *const ok[] = {"subscribe",  "unsubscribe", "psubscribe", "punsubscribe",
+                                     "ssubscribe", "sunsubscribe", "ping",      "quit",
+                                     "reset",      NULL};
+    const struct command *top = cmd->parent ? cmd->parent : cmd;
+    int i;
+    for (i = 0; ok[i]; i++)
+        if (strcmp(top->name, ok[i]) == 0) return true;
+    return false;
+}
+
+/* Commands flagged PROTECTED in their schema run only as the option named
+ * here allows (Redis 7.0's enable-debug-command / enable-module-command):
+ * no, yes, or local = from a loopback connection. A protected command with
+ * no entry here never runs (its error names enable-<command>-command, the
+ * way Redis names these options). */
+static const struct {
+    const char *name, *option;
+    const int *value;
+} protected_options[] = {
+    {"debug", "enable-debug-command", &g_config.enable_debug_cmd},
+};
+
+/* As Redis's islocalClient: the peer is 127.0.0.1 or ::1 (the adapter's
+ * "ip:port" text); a client with no peer (internal) is local. */
+static bool client_is_local(struct client *c)
+{
+    char addr[128] = "", laddr[128] = "";
+    const char *colon;
+    int fd = -1;
+    size_t n;
+    if (!c->adapter || !c->adapter->describe) return true;
+    c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
+    colon = strrchr(addr, ':');
+    n = colon ? (size_t)(colon - addr) : strlen(addr);
+    return (n == 9 && memcmp(addr, "127.0.0.1", 9) == 0) || (n == 3 && memcmp(addr, "::1", 3) == 0);
+}
+
+static bool protected_refused(struct client *c, const struct command *cmd, struct reply *r)
+{
+    const struct command *top = cmd->parent ? cmd->parent : cmd;
+    char upper[64], option[96];
+    int value = 0; /* no */
+    size_t i;
+    if (!(cmd->flags & CMD_PROTECTED) && !(top->flags & CMD_PROTECTED)) return false;
+    for (i = 0; i < sizeof(protected_options) / sizeof(protected_options[0]); i++) {
+        if (strcmp(top->name, protected_options[i].name) == 0) {
+            snprintf(option, sizeof(option), "%s", protected_options[i].option);
+            value = *protected_options[i].value;
+            break;
+        }
+    }
+    if (i == sizeof(protected_options) / sizeof(protected_options[0]))
+        snprintf(option, sizeof(option), "enable-%s-command", top->name);
+    if (value == 1 || (value == 2 && client_is_local(c))) return false;
+    for (i = 0; top->name[i] && i < sizeof(upper) - 1; i++)
+        upper[i] =
+            (char)(top->name[i] >= 'a' && top->name[i] <= 'z' ? top->name[i] - 32 : top->name[i]);
+    upper[i] = 0;
+    reply_errorf(r,
+                 "ERR %s command not allowed. If the %s option is set to \"local\", you can run "
+                 "it from a local connection, otherwise you need to set this option in the "
+                 "configuration file, and then restart the server.",
+                 upper, option);
+    return true;
+}
+
+/* Match and run one command with sink r, counting statistics. */
+void kernel_run(struct client *c, const struct command *cmd, int argc,
+                const struct argv_ref *argv, struct reply *r)
+{
+    struct argval args[MAX_SLOTS];
+    struct match_pool mp;
+    struct exec x;
+    unsigned nerr = r->nerr;
+    long long start = clock_us ? clock_us : util_ustime(), dur;
+    struct client *outer = current;
+
+    if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
+        x.c = c;
+        x.db = c->db;
+        x.cmd = cmd;
+        x.argc = argc;
+        x.argv = argv;
+        x.args = args;
+        x.r = r;
+        current = c;
+        propagate_call_begin(); /* AOF propagation (core/persist/propagate.c) */
+        cmd->fn(&x);
+        propagate_call_end(&x);
+        if (c->flags & CF_TRACKING) tracking_after_command(&x);
+        current = outer;
+    }
+    registry_match_done(&mp);
+    clock_us = util_ustime();
+    dur = clock_us - start;
+    ((struct command *)cmd)->calls++;
+    ((struct command *)cmd)->usec += dur;
+    g_kstats.commands_processed++;
+    c->cmds++;
+    c->last_cmd = cmd->fullname;
+    if (r->nerr != nerr) {
+        ((struct command *)cmd)->failed_calls++;
+        g_kstats.failed_calls++;
+        g_kstats.total_errors++;
+    }
+}
+
+static void reject(struct client *c, const struct command *cmd)
+{
+    if (cmd) ((struct command *)cmd)->rejected_calls++;
+    g_kstats.rejected_calls++;
+    g_kstats.total_errors++;
+    /* A command refused between MULTI and EXEC dooms the transaction. */
+    if (c->flags & CF_MULTI) c->flags |= CF_DIRTY_EXEC;
+}
+
+enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
+{
+    struct reply *r = &c->reply;
+    const struct command *cmd;
+    bool is_exec;
+
+    if (argc <= 0) return KERNEL_DONE;
+    if (!clock_us) clock_us = util_ustime();
+    c->last_interaction_ms = clock_us / 1000;
+    /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere. */
+    if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT)) {
+        c->flags &= ~CF_REPLY_SKIP_NEXT;
+        r = &reply_discard;
+    }
+    cmd = registry_resolve(argc, argv, r);
+    if (!cmd) {
+        reject(c, registry_rejected);
+        return KERNEL_DONE;
+    }
+    /* DEBUG and other PROTECTED commands, before authentication as in Redis. */
+    if (protected_refused(c, cmd, r)) {
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_err(r, E_NOAUTH);
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    /* MISCONF: writes (and PING) refused while snapshots fail
+     * (stop-writes-on-bgsave-error; core/persist/cmd_persist.c). */
+    if (persist_reject(c, cmd, r)) {
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    /* ... and while the AOF cannot be written (core/persist/aof.c). */
+    if (aof_reject(c, cmd, r)) {
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    /* RESP2 subscribed mode: only the pub/sub commands, PING, QUIT, RESET. */
+    if (c->nsubs > 0 && c->resp == 2 && !subscribed_mode_allows(cmd)) {
+        reply_errorf(r,
+                     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                     "QUIT / RESET are allowed in this context",
+                     cmd->fullname);
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
+    if ((c->flags & CF_MULTI) && !multi_passthrough(cmd)) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            reply_error(r, "ERR Command not allowed inside a transaction");
+            reject(c, cmd);
+            return KERNEL_DONE;
+        }
+        multi_queue(c, cmd, argc, argv);
+        reply_status(r, "QUEUED");
+        return KERNEL_DONE;
+    }
+    is_exec = cmd->fn == cmd_exec;
+    if (pause_state.active &&
+        (kernel_paused_for(cmd) ||
+         (is_exec && pause_state.write_only && (c->flags & CF_MULTI) && multi_has_write(c)))) {
+        park_command(c, argc, argv);
+        return KERNEL_PARKED;
+    }
+    kernel_run(c, cmd, argc, argv, r);
+    /* Keys this command made ready wake their waiting clients now. */
+    if (blocking_has_ready()) blocking_serve();
+    if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
+    if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
+    return KERNEL_DONE;
+}
+
+void kernel_park(struct client *c, int (*retry)(struct client *c))
+{
+    c->state = CLIENT_PARKED;
+    c->parked_retry = retry;
+}
+
+void kernel_resume(struct client *c)
+{
+    size_t i;
+    if (c->state != CLIENT_PARKED) return;
+    for (i = 0; i < resume_n; i++)
+        if (resume_q[i] == c) return;
+    if (resume_n == resume_cap) {
+        resume_cap = resume_cap ? resume_cap * 2 : 16;
+        resume_q = xrealloc(resume_q, sizeof(*resume_q) * resume_cap);
+    }
+    resume_q[resume_n++] = c;
+}
+
+/* Clients with pushed output waiting to be flushed. */
+static struct client **touched;
+static size_t ntouched, captouched;
+
+void kernel_touch(struct client *c)
+{
+    if (c->flags & CF_TOUCHED) return;
+    c->flags |= CF_TOUCHED;
+    if (ntouched == captouched) {
+        captouched = captouched ? captouched * 2 : 16;
+        touched = xrealloc(touched, sizeof(*touched) * captouched);
+    }
+    touched[ntouched++] = c;
+}
+
+static void flush_touched(void)
+{
+    while (ntouched > 0) {
+        struct client *c = touched[--ntouched];
+        c->flags &= ~CF_TOUCHED;
+        if (c->adapter->flush) c->adapter->flush(c);
+    }
+}
+
+/* The observers of the store's events, in their fixed order: WATCH marks
+ * transactions dirty, tracking queues invalidations, blocking marks keys
+ * ready, notify publishes keyspace events. Called once by core_init(). */
+void kernel_register_observers(void)
+{
+    store_observe(watch_observer, NULL);
+    store_observe(tracking_observer, NULL);
+    store_observe(blocking_observer, NULL);
+    store_observe(notify_observer, NULL);
+}
+
+void client_kernel_forget(struct client *c);
+void client_kernel_forget(struct client *c)
+{
+    size_t i;
+    if (c->flags & CF_TOUCHED) {
+        for (i = 0; i < ntouched; i++) {
+            if (touched[i] == c) {
+                touched[i] = touched[--ntouched];
+                break;
+            }
+        }
+    }
+    for (i = 0; i < resume_n; i++) {
+        if (resume_q[i] == c) {
+            memmove(&resume_q[i], &resume_q[i + 1], (resume_n - i - 1) * sizeof(*resume_q));
+            resume_n--;
+            break;
+        }
+    }
+    free_parked(c);
+}
+
+void kernel_pause(long long until_ms, bool write_only)
+{
+    /* A later PAUSE extends, and ALL wins over WRITE, as in Redis. */
+    if (pause_state.active) {
+        if (until_ms > pause_state.until_ms) pause_state.until_ms = until_ms;
+        if (!write_only) pause_state.write_only = false;
+        return;
+    }
+    pause_state.active = true;
+    pause_state.until_ms = until_ms;
+    pause_state.write_only = write_only;
+}
+
+void kernel_unpause(void)
+{
+    struct client *c;
+    pause_state.active = false;
+    for (c = g_clients.head; c; c = c->next)
+        if (c->flags & CF_PAUSED) kernel_resume(c);
+}
+
+static void resume_one(struct client *c)
+{
+    c->state = CLIENT_ACTIVE;
+    if (c->flags & CF_PAUSED) {
+        struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
+        enum kernel_status st;
+        c->flags &= ~CF_PAUSED;
+        c->parked_argv = NULL;
+        st = kernel_submit(c, pc->argc, pc->argv);
+        free(pc->argv);
+        free(pc->mem);
+        free(pc);
+        if (st == KERNEL_CLOSE) {
+            if (c->adapter->close) c->adapter->close(c, true);
+            return;
+        }
+        if (st == KERNEL_PARKED) {
+            if (c->adapter->resume) c->adapter->resume(c); /* flush the replies so far */
+            return;
+        }
+    } else if (c->parked_retry) {
+        int (*retry)(struct client *) = c->parked_retry;
+        c->parked_retry = NULL;
+        if (retry(c)) {
+            c->state = CLIENT_PARKED;
+            c->parked_retry = retry;
+            return;
+        }
+    }
+    if (c->adapter->resume) c->adapter->resume(c);
+}
+
+void kernel_after_events(void)
+{
+    clock_us = 0;
+    if (blocking_count() > 0) blocking_cron(util_mstime());
+    flush_touched();
+    if (pause_state.active && util_mstime() >= pause_state.until_ms) kernel_unpause();
+    while (resume_n > 0) {
+        struct client *c = resume_q[0];
+        memmove(&resume_q[0], &resume_q[1], (resume_n - 1) * sizeof(*resume_q));
+        resume_n--;
+        resume_one(c);
+    }
+    flush_touched();
+}
+
+void kernel_cron(void)
+{
+    struct client *c, *next;
+    long long now = util_mstime();
+    if (g_config.timeout <= 0) return;
+    for (c = g_clients.head; c; c = next) {
+        next = c->next;
+        /* Parked (blocked) clients wait as long as their command says. */
+        if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) continue;
+        if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 &&
+            c->adapter->close)
+            c->adapter->close(c, false);
+    }
+}

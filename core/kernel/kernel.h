@@ -1,0 +1,100 @@
+/* kernel.h — the sequencer. Every command from every adapter runs here,
+ * one at a time on the event-loop thread, in arrival order: no command-path
+ * locking exists, and each command, MULTI/EXEC and script is atomic by
+ * construction. An adapter submits (client, argv); the kernel resolves the
+ * command in the registry, checks auth, matches the arguments into typed
+ * slots, runs the handler with a struct exec, counts statistics, and leaves
+ * replies in the client's sink. A client can be parked (blocking commands,
+ * CLIENT PAUSE) and resumed later without losing its pipelined commands:
+ * while parked, its adapter holds later input unparsed. */
+#ifndef KEEL_KERNEL_H
+#define KEEL_KERNEL_H
+
+#include <stdbool.h>
+
+#include "registry.h"
+#include "client.h"
+#include "reply.h"
+
+struct db;
+
+struct exec {
+    struct client *c;
+    struct db *db;
+    const struct command *cmd;
+    int argc;
+    const struct argv_ref *argv;
+    struct argval *args;
+    struct reply *r;
+};
+
+/* Typed-argument access: slots are generated from the schema (A_SET_key). */
+#define ARG(x, slot) (&(x)->args[(slot)])
+#define HAS(x, slot) ((x)->args[(slot)].present)
+#define ARGP(x, slot) ((x)->argv[(x)->args[(slot)].pos].p)
+#define ARGN(x, slot) ((x)->argv[(x)->args[(slot)].pos].n)
+#define ARGI(x, slot) ((x)->args[(slot)].i)
+#define ARGD(x, slot) ((x)->args[(slot)].d)
+#define ARGLD(x, slot) ((x)->args[(slot)].ld)
+
+/* For arguments declared keel_deferred_error: the matcher parsed the value
+ * but left a bad one for the handler to report at the point Redis would
+ * (e.g. after the key's type check). Replies the error and returns false. */
+static inline bool arg_ok(struct exec *x, int slot)
+{
+    if (!x->args[slot].err) return true;
+    reply_error(x->r, x->args[slot].err);
+    return false;
+}
+
+enum kernel_status {
+    KERNEL_DONE = 0, /* feed the next command */
+    KERNEL_PARKED,   /* the client is parked: stop feeding until resume */
+    KERNEL_CLOSE,    /* close the connection once replies are written */
+};
+
+void kernel_init(void);
+/* Run one command for c. argv entries must stay valid until it returns. */
+enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
+
+/* Match and run cmd for c with sink r (EXEC runs its queue with this). */
+void kernel_run(struct client *c, const struct command *cmd, int argc,
+                const struct argv_ref *argv, struct reply *r);
+
+/* Park c (from inside a handler or before running a command): the adapter
+ * stops feeding it. retry, if given, is called on resume. */
+void kernel_park(struct client *c, int (*retry)(struct client *c));
+/* Make a parked client active again; its adapter is told to continue
+ * (deferred to after the current command). */
+void kernel_resume(struct client *c);
+
+/* CLIENT PAUSE: until `until_ms`, park clients (all, or only writers). */
+void kernel_pause(long long until_ms, bool write_only);
+void kernel_unpause(void);
+bool kernel_paused_for(const struct command *cmd);
+
+/* The client whose command is running (NULL between commands). */
+struct client *kernel_current(void);
+
+/* c's sink received output outside its own command (a push): flush it
+ * through its adapter once the current command is done. */
+void kernel_touch(struct client *c);
+
+/* Observers of store events, in the fixed order the design prescribes:
+ * watch, tracking, blocking, notify (called by core_init). */
+void kernel_register_observers(void);
+
+/* Work to run after each event-loop iteration: resumed clients. */
+void kernel_after_events(void);
+/* Periodic client housekeeping (server cron): idle `timeout`. */
+void kernel_cron(void);
+
+/* Statistics for INFO. */
+struct kernel_stats {
+    long long commands_processed;
+    long long rejected_calls, failed_calls;
+    long long total_errors;
+};
+extern struct kernel_stats g_kstats;
+
+#endif

@@ -1,0 +1,30 @@
+/* multi.h — transactions: MULTI/EXEC/DISCARD queueing and WATCH, whose
+ * observer marks a client's transaction dirty when a watched key changes. */
+#ifndef KEEL_MULTI_H
+#define KEEL_MULTI_H
+
+#include <stdbool.h>
+
+#include "registry.h"
+
+struct client;
+struct store_event;
+
+/* Commands that run at once even between MULTI and EXEC. */
+bool multi_passthrough(const struct command *cmd);
+/* Queue a command for EXEC (argv is copied). */
+void multi_queue(struct client *c, const struct command *cmd, int argc,
+                 const struct argv_ref *argv);
+/* True if the queued commands include a write (CLIENT PAUSE WRITE holds EXEC). */
+bool multi_has_write(struct client *c);
+/* Commands queued so far, or -1 outside MULTI (CLIENT LIST multi=). */
+int multi_queued(struct client *c);
+/* Leave MULTI state, dropping queued commands (DISCARD, RESET). */
+void multi_discard(struct client *c);
+void multi_unwatch_all(struct client *c);
+
+/* Register the per-client hooks: free, RESET (core_init). */
+void multi_init(void);
+void watch_observer(const struct store_event *ev, void *priv);
+
+#endif

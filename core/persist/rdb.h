@@ -1,0 +1,106 @@
+/* rdb.h — snapshots in Redis 7.0's RDB format (version 10): save the whole
+ * keyspace to a file or an fd, load an RDB image (Redis 7.0's encodings and
+ * the older ones it still reads), and the single-value serialisation DUMP /
+ * RESTORE use. Also the process-level snapshot state (SAVE, BGSAVE child,
+ * save rules) that core/persist/cmd_persist.c and the server cron drive. */
+#ifndef KEEL_RDB_H
+#define KEEL_RDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kv;
+struct client;
+struct command;
+struct reply;
+
+#define RDB_VERSION 10
+
+/* A growable byte buffer (DUMP payloads, save buffering). */
+struct sbuf {
+    unsigned char *p;
+    size_t len, cap;
+};
+void sbuf_init(struct sbuf *b);
+void sbuf_free(struct sbuf *b);
+void sbuf_reserve(struct sbuf *b, size_t extra);
+void sbuf_append(struct sbuf *b, const void *p, size_t n);
+
+/* Whole dataset to path: written to a temporary file in the same directory,
+ * fsynced, then renamed over path. False with a message in err on failure. */
+bool rdb_save_file(const char *path, char *err, size_t errlen);
+/* Whole dataset, RDB format, to an open fd (the AOF base file when
+ * aof-use-rdb-preamble is yes). aof_base: the "aof-base" aux field is 1. */
+bool rdb_save_fd(int fd, char *err, size_t errlen);
+bool rdb_save_fd_ex(int fd, bool aof_base, char *err, size_t errlen);
+/* Load an RDB file into the store (keys already present are replaced).
+ * Expired keys are skipped. False with a message in err on a missing file,
+ * a read error or a corrupt image (the store then holds what was loaded
+ * before the error: the caller decides to exit or flush). */
+bool rdb_load_file(const char *path, char *err, size_t errlen);
+/* merge: a key already present is replaced instead of failing the load
+ * (DEBUG RELOAD MERGE). */
+bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen);
+/* Figures of the last load (INFO rdb_last_load_keys_*). */
+extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
+/* An RDB image at the start of buffer p (an AOF base file that begins with
+ * "REDIS"); *used = bytes consumed (through the CRC64 trailer). */
+bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen);
+
+/* DUMP: the value of e in RDB encoding (type byte + value) followed by the
+ * 2-byte RDB version (little endian) and a CRC64 of everything before it.
+ * Appends to out; returns the number of bytes appended. */
+size_t rdb_serialize_value(const struct kv *e, struct sbuf *out);
+/* RESTORE: check a DUMP payload's footer (version <= RDB_VERSION, CRC64
+ * unless 0) — false: "ERR DUMP payload version or checksum are wrong". */
+bool rdb_verify_dump_payload(const unsigned char *p, size_t n);
+/* RESTORE: decode a verified payload into a new entry for key (NULL when
+ * the payload is malformed: "ERR Bad data format"). */
+struct kv *rdb_deserialize_value(const unsigned char *p, size_t n, const char *key, size_t klen);
+
+/* ---- snapshot state and background saves (cmd_persist.c, server cron) ---- */
+
+enum { CHILD_NONE = 0, CHILD_RDB = 1, CHILD_AOF = 2 };
+
+/* Redis's lastbgsave_status etc. live in g_server (core/kernel/server.h). */
+
+/* Synchronous SAVE of the dataset to dir/dbfilename (updates lastsave,
+ * dirty, last status). */
+bool rdb_save_now(char *err, size_t errlen);
+/* Fork a child that writes dir/dbfilename; false when fork failed. */
+bool rdb_bgsave_start(char *err, size_t errlen);
+/* Server cron hook: reap a finished child (RDB or AOF rewrite via the AOF
+ * engineer's hook), start a scheduled BGSAVE, apply the `save` rules. */
+void persist_cron(void);
+/* Fork the persistence child (one at a time). Returns 0 in the child (with
+ * default signal dispositions), the pid in the parent (recorded in
+ * g_server with the fork figures), or -1 with errno set. */
+int persist_fork(int child_type);
+/* A child that is not an RDB child exits: persist_cron hands it to
+ * aof_child_done (core/persist/aof.h). */
+/* MISCONF: refuse a write while the last background save failed (the
+ * kernel asks before running a command). */
+bool persist_reject(struct client *c, const struct command *cmd, struct reply *r);
+/* Kill a running RDB child (SHUTDOWN, FLUSHALL) and remove its temp file. */
+void rdb_kill_child(void);
+/* SHUTDOWN / SIGTERM: kill an RDB child, then save when how is 1 (SAVE) or
+ * 0 with save rules configured (-1: NOSAVE). False when the save failed. */
+bool persist_prepare_shutdown(int how);
+/* FLUSHALL: kill an RDB child; save the (empty) dataset when there are
+ * save rules. */
+void persist_after_flushall(void);
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] (replies itself). */
+struct exec;
+void persist_debug_reload(struct exec *x, bool merge, bool flush, bool save);
+/* Load dir/dbfilename at start-up if it exists (log lines as Redis). Returns
+ * false only on a corrupt/unreadable file (the server exits). */
+bool rdb_load_at_startup(void);
+/* Start-up, before loading: remove the temporary files a killed save or AOF
+ * rewrite left (temp-<pid>.rdb, temp-rewriteaof-bg-<pid>.aof,
+ * temp-rewriteaof-<pid>.aof of a process no longer alive, in dir and in the
+ * AOF directory; temp-<appendfilename>.incr / .manifest in the AOF
+ * directory). */
+void persist_remove_temp_files(void);
+
+#endif

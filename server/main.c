@@ -1,0 +1,149 @@
+/* main.c — the process entry: configuration, the event loop, listeners,
+ * cron, signals and orderly shutdown. */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http_conn.h"
+#include "net.h"
+#include "resp_conn.h"
+#include "http_access.h"
+#include "config.h"
+#include "registry.h"
+#include "aof.h"
+#include "core_init.h"
+#include "kernel.h"
+#include "log.h"
+#include "rdb.h"
+#include "server.h"
+#include "siphash.h"
+#include "store.h"
+#include "util.h"
+
+static struct event *cron_ev, *tick_ev, *sigterm_ev, *sigint_ev;
+
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    g_server.cron_loops++;
+    g_store.active_expire = g_config.active_expire != 0;
+    /* A quarter of each cron period at most goes to expiry and rehashing. */
+    store_cron(1000000 / g_config.hz / 4);
+    kernel_cron();
+    persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
+    aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */
+    kernel_after_events();
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    kernel_after_events();
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what, (void)arg;
+    log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    /* As Redis: save first when there are save rules; a failed save keeps
+     * the server running. */
+    if (!persist_prepare_shutdown(0)) return;
+    server_request_shutdown(0);
+}
+
+static void make_run_id(void)
+{
+    unsigned char b[20];
+    int i;
+    util_random_bytes(b, sizeof(b));
+    for (i = 0; i < 20; i++) sprintf(g_server.run_id + 2 * i, "%02x", b[i]);
+}
+
+int main(int argc, char **argv)
+{
+    uint8_t seed[16];
+    struct timeval cron_tv, tick_tv = {0, 10000};
+
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: keel [config-file] [--name value ...]\n"
+               "Options use the names of config/keel.conf (e.g. --port 6380 --bind 127.0.0.1).\n");
+        return 0;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))) {
+        printf("keel 0.1.0 (redis_version 7.0.15 compatible)\n");
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    g_server.executable = argv[0];
+    g_server.start_ms = util_mstime();
+    make_run_id();
+    /* Explicit wiring: the adapters' checks of their config entries. */
+    net_register_config();
+    http_access_register_config();
+    if (!config_load(argc, argv)) return 1;
+    /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
+    if (!net_adjust_open_files()) return 1;
+    util_random_bytes(seed, sizeof(seed));
+    siphash_set_seed(seed);
+    core_init(g_config.databases);
+    /* Temporary files of a save or rewrite killed with a previous run go
+     * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
+     * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
+     * if present; then open the AOF (core/persist/aof.c). */
+    persist_remove_temp_files();
+    if (!aof_startup()) return 1;
+
+    g_server.base = event_base_new();
+    if (!g_server.base) {
+        log_warning("Failed creating the event loop.");
+        return 1;
+    }
+    if (!resp_listen(g_server.base, g_config.bind, g_config.port)) {
+        log_warning("Could not create server TCP listening socket %s:%d", g_config.bind, g_config.port);
+        return 1;
+    }
+    g_server.tcp_port_bound = g_config.port;
+    if (!http_listen(g_server.base, g_config.http_bind, g_config.http_port)) {
+        log_warning("Could not create HTTP listening socket %s:%d", g_config.http_bind,
+                g_config.http_port);
+        return 1;
+    }
+    if (g_config.pidfile && g_config.pidfile[0]) {
+        FILE *f = fopen(g_config.pidfile, "w");
+        if (f) {
+            fprintf(f, "%d\n", (int)getpid());
+            fclose(f);
+        }
+    }
+    cron_tv.tv_sec = 0;
+    cron_tv.tv_usec = 1000000 / g_config.hz;
+    cron_ev = event_new(g_server.base, -1, EV_PERSIST, on_cron, NULL);
+    event_add(cron_ev, &cron_tv);
+    tick_ev = event_new(g_server.base, -1, EV_PERSIST, on_tick, NULL);
+    event_add(tick_ev, &tick_tv);
+    sigterm_ev = evsignal_new(g_server.base, SIGTERM, on_signal, NULL);
+    sigint_ev = evsignal_new(g_server.base, SIGINT, on_signal, NULL);
+    event_add(sigterm_ev, NULL);
+    event_add(sigint_ev, NULL);
+
+    log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
+            g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
+    event_base_dispatch(g_server.base);
+    aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */
+
+    http_shutdown();
+    resp_shutdown();
+    net_shutdown();
+    event_free(cron_ev);
+    event_free(tick_ev);
+    event_free(sigterm_ev);
+    event_free(sigint_ev);
+    event_base_free(g_server.base);
+    store_shutdown();
+    if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
+    log_warning("Keel is now ready to exit, bye bye...");
+    return g_server.exit_code;
+}

@@ -92,13 +92,18 @@ struct config_entry {
     const char *(*set)(const struct config_entry *e, const char *v);
 };
 
+/* The table (config_table.c); config_init hands it to the machinery here,
+ * once, before config_load. */
 extern const struct config_entry config_table[];
+void config_init(const struct config_entry *table);
 
 /* A check an adapter registers for one of its entries: NULL accepts the
  * value (which may be applied by then), else the error text. Registered by
  * server/main.c before config_load (explicit wiring, no adapter headers here). */
 typedef const char *(*config_check_fn)(const char *value);
 void config_register_check(const char *name, config_check_fn fn);
+/* Run the checks registered for e on value (config_table.c's setters). */
+const char *config_run_checks(const struct config_entry *e, const char *value);
 
 /* Load defaults, then the file (if any), then argv options. On error prints
  * a message and returns false. */

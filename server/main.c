@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
     http_access_register_config();
+    config_init(config_table);
     if (!config_load(argc, argv)) return 1;
     /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
     if (!net_adjust_open_files()) return 1;

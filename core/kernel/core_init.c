@@ -11,10 +11,23 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "store.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
 #include "tracking.h"
+
+void core_init_types(void)
+{
+    obj_set_type_ops(OBJ_LIST, list_free_value, list_dup_value);
+    obj_set_type_ops(OBJ_SET, set_free_value, set_dup_value);
+    obj_set_type_ops(OBJ_ZSET, zset_free_value, zset_dup_value);
+    obj_set_type_ops(OBJ_HASH, hash_free_value, hash_dup_value);
+}
 
 void core_init(int databases)
 {
+    core_init_types();
     store_init(databases);
     registry_init();
     kernel_init();

@@ -6,5 +6,8 @@
  * connect the core's modules: per-client hooks and the store's observers,
  * in their fixed order. Once, before any client exists. */
 void core_init(int databases);
+/* Only the value types' free and deep-copy hooks (unit tests that build a
+ * store without the rest). */
+void core_init_types(void);
 
 #endif

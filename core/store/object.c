@@ -3,20 +3,18 @@
 
 #include <stdlib.h>
 
-#include "t_hash.h"
-#include "t_list.h"
-#include "t_set.h"
-#include "t_zset.h"
 #include "util.h"
 
-/* Each aggregate type's free and deep-copy hooks, named here (strings need
- * none). */
-const struct obj_type_ops obj_ops[OBJ_TYPES] = {
-    [OBJ_LIST] = {list_free_value, list_dup_value},
-    [OBJ_SET] = {set_free_value, set_dup_value},
-    [OBJ_ZSET] = {zset_free_value, zset_dup_value},
-    [OBJ_HASH] = {hash_free_value, hash_dup_value},
-};
+/* Each aggregate type's free and deep-copy hooks (strings need none), set
+ * by core_init() from the types' own functions: the keyspace knows no type. */
+struct obj_type_ops obj_ops[OBJ_TYPES];
+
+void obj_set_type_ops(enum obj_type type, void (*free_value)(void *ptr, int enc),
+                      void *(*dup_value)(void *ptr, int enc))
+{
+    obj_ops[type].free_value = free_value;
+    obj_ops[type].dup_value = dup_value;
+}
 
 static struct kv *kv_alloc(const char *key, size_t klen, size_t extra)
 {

@@ -102,6 +102,8 @@ struct obj_type_ops {
     void (*free_value)(void *ptr, int enc);
     void *(*dup_value)(void *ptr, int enc);
 };
-extern const struct obj_type_ops obj_ops[OBJ_TYPES];
+extern struct obj_type_ops obj_ops[OBJ_TYPES];
+void obj_set_type_ops(enum obj_type type, void (*free_value)(void *ptr, int enc),
+                      void *(*dup_value)(void *ptr, int enc));
 
 #endif

@@ -243,6 +243,7 @@ int main(void)
     char *argv[] = {"test_rdb", NULL};
     Suite *s = suite_create("rdb");
     TCase *tc = unit_tcase("rdb", 60);
+    config_init(config_table);
     if (!config_load(1, argv)) return EXIT_FAILURE;
     store_init(16);
     tcase_add_test(tc, crc64_check_value);

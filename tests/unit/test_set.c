@@ -794,6 +794,7 @@ static Suite *set_suite(void)
 int main(void)
 {
     static char *argv[] = {"test_set", NULL};
+    config_init(config_table);
     if (!config_load(1, argv)) return EXIT_FAILURE;
     registry_init(); /* once: not idempotent */
     return unit_run(set_suite());

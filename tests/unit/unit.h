@@ -7,11 +7,14 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "core_init.h"
+
 /* Run s; exit status 0 only when every check passed. */
 static inline int unit_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);
     int failed;
+    core_init_types(); /* the value types' free/dup hooks, as the server wires them */
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

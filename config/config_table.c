@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "aof.h"         /* appendonly: CONFIG SET starts/stops the log */
+#include "client_limits.h"
 #include "config.h"
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */

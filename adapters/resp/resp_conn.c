@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client_limits.h"
 #include "config.h"
 #include "aof.h"
 #include "client.h"

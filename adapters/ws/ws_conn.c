@@ -61,6 +61,7 @@
 #include <unistd.h>
 #include <wslay/wslay.h>
 
+#include "client_limits.h"
 #include "config.h"
 #include "aof.h"
 #include "client.h"

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "commands_gen.h"
+#include "client_info.h"
 #include "kernel.h"
 #include "pubsub.h"
 #include "store.h"

@@ -1,4 +1,5 @@
-/* client.c — client creation, the client list, CLIENT LIST lines (client.h). */
+/* client.c — client creation and release, the client list, per-module
+ * hooks, SELECT (client.h). CLIENT LIST lines are client_info.c's. */
 #include "client.h"
 
 #include <stdio.h>
@@ -6,13 +7,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "multi.h"
-#include "pubsub.h"
 #include "store.h"
-#include "tracking.h"
 #include "util.h"
-
-
 
 struct client_list g_clients = {NULL, NULL, 0, 1};
 
@@ -100,48 +96,3 @@ bool client_select(struct client *c, int dbid)
     return true;
 }
 
-size_t client_info_line(struct client *c, char *buf, size_t len)
-{
-    char addr[128] = "", laddr[128] = "";
-    int fd = -1;
-    size_t qbuf = 0, qfree = 0, obl = 0, oll = 0, omem = 0;
-    long long now = util_mstime();
-    char flags[24];
-    int nf = 0;
-    int n;
-    long sub = pubsub_client_count(c, PS_CHANNEL), psub = pubsub_client_count(c, PS_PATTERN),
-         ssub = pubsub_client_count(c, PS_SHARD);
-    if (c->adapter && c->adapter->describe)
-        c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
-    if (c->adapter && c->adapter->buffers)
-        c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
-    {
-        unsigned tf = (c->flags & CF_TRACKING) ? tracking_flags(c) : 0;
-        if (c->nsubs > 0) flags[nf++] = 'P';
-        if (c->flags & CF_MULTI) flags[nf++] = 'x';
-        if (c->flags & CF_BLOCKED) flags[nf++] = 'b';
-        if (c->flags & CF_TRACKING) flags[nf++] = 't';
-        if (tf & TRK_BROKEN_REDIR) flags[nf++] = 'R';
-        if (tf & TRK_BCAST) flags[nf++] = 'B';
-        if (c->flags & CF_DIRTY_CAS) flags[nf++] = 'd';
-        if (c->flags & CF_CLOSE_AFTER_REPLY) flags[nf++] = 'c';
-    }
-    if (c->flags & CF_NO_EVICT) flags[nf++] = 'e';
-    if (nf == 0) flags[nf++] = 'N';
-    flags[nf] = 0;
-    n = snprintf(buf, len,
-                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                 "sub=%ld psub=%ld ssub=%ld multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
-                 "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=r cmd=%s "
-                 "user=default redir=%lld resp=%d lib-name=%s lib-ver=%s",
-                 (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
-                 (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
-                 sub, psub, ssub, multi_queued(c), qbuf, qfree, qbuf + qfree, qbuf, obl, oll,
-                 omem, qbuf + qfree + omem + 1024, c->last_cmd,
-                 (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
-                 c->lib_name ? c->lib_name : "",
-                 c->lib_ver ? c->lib_ver : "");
-    if (n < 0) n = 0;
-    if ((size_t)n >= len) n = (int)len - 1;
-    return (size_t)n;
-}

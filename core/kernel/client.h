@@ -108,7 +108,5 @@ void client_on_reset(void (*hook)(struct client *c));
 void client_reset_state(struct client *c);
 struct client *client_by_id(uint64_t id);
 bool client_select(struct client *c, int dbid);
-/* CLIENT LIST / CLIENT INFO line for c (without the trailing newline). */
-size_t client_info_line(struct client *c, char *buf, size_t len);
 
 #endif

@@ -5,17 +5,26 @@
  * not wired. */
 #include "core_init.h"
 
-#include "registry.h"
+#include "aof.h"
 #include "blocking.h"
 #include "kernel.h"
 #include "multi.h"
+#include "propagate.h"
 #include "pubsub.h"
+#include "rdb.h"
+#include "registry.h"
 #include "store.h"
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
 #include "tracking.h"
+
+/* Blocked clients' timeouts, at every loop iteration (a branch when none). */
+static void blocking_timers(long long now_ms)
+{
+    if (blocking_count() > 0) blocking_cron(now_ms);
+}
 
 void core_init_types(void)
 {
@@ -36,6 +45,30 @@ void core_init(int databases)
     pubsub_init();
     tracking_init();
     blocking_init();
-    /* watch, tracking, blocking, notify (kernel.c). */
-    kernel_register_observers();
+    /* Propagated commands go to the AOF. */
+    propagate_set_sink(aof_feed);
+    /* What runs around each command (kernel.h's seams). */
+    {
+        struct kernel_hooks h = {
+            .refuse = {persist_reject, aof_reject},
+            .multi_passthrough = multi_passthrough,
+            .multi_queue = multi_queue,
+            .multi_has_write = multi_has_write,
+            .exec = cmd_exec,
+            .call_begin = propagate_call_begin,
+            .call_end = propagate_call_end,
+            .tracked = tracking_after_command,
+            .ready = blocking_has_ready,
+            .serve_ready = blocking_serve,
+            .timers = blocking_timers,
+        };
+        kernel_set_hooks(&h);
+    }
+    /* The store's observers, in their fixed order: WATCH marks transactions
+     * dirty, tracking queues invalidations, blocking marks keys ready,
+     * notify publishes keyspace events. */
+    store_observe(watch_observer, NULL);
+    store_observe(tracking_observer, NULL);
+    store_observe(blocking_observer, NULL);
+    store_observe(notify_observer, NULL);
 }

@@ -8,17 +8,16 @@
 #include <string.h>
 
 #include "config.h"
-#include "aof.h"
-#include "blocking.h"
-#include "multi.h"
-#include "propagate.h"
-#include "pubsub.h"
-#include "rdb.h"
 #include "store.h"
-#include "tracking.h"
 #include "util.h"
 
 struct kernel_stats g_kstats;
+
+/* The modules above the kernel that run around each command, wired by
+ * core_init (kernel_set_hooks); a unit test may leave any of them unset. */
+static struct kernel_hooks hooks;
+
+void kernel_set_hooks(const struct kernel_hooks *h) { hooks = *h; }
 
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
@@ -89,8 +88,6 @@ static void free_parked(struct client *c)
     c->parked_argv = NULL;
     c->parked_argc = 0;
 }
-
-void cmd_exec(struct exec *x);
 
 
 static bool subscribed_mode_allows(const struct command *cmd)
@@ -181,10 +178,10 @@ void kernel_run(struct client *c, const struct command *cmd, int argc,
         x.args = args;
         x.r = r;
         current = c;
-        propagate_call_begin(); /* AOF propagation (core/persist/propagate.c) */
+        if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
         cmd->fn(&x);
-        propagate_call_end(&x);
-        if (c->flags & CF_TRACKING) tracking_after_command(&x);
+        if (hooks.call_end) hooks.call_end(&x);
+        if ((c->flags & CF_TRACKING) && hooks.tracked) hooks.tracked(&x);
         current = outer;
     }
     registry_match_done(&mp);
@@ -216,6 +213,7 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     struct reply *r = &c->reply;
     const struct command *cmd;
     bool is_exec;
+    int i;
 
     if (argc <= 0) return KERNEL_DONE;
     if (!clock_us) clock_us = util_ustime();
@@ -240,16 +238,13 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
-    /* MISCONF: writes (and PING) refused while snapshots fail
-     * (stop-writes-on-bgsave-error; core/persist/cmd_persist.c). */
-    if (persist_reject(c, cmd, r)) {
-        reject(c, cmd);
-        return KERNEL_DONE;
-    }
-    /* ... and while the AOF cannot be written (core/persist/aof.c). */
-    if (aof_reject(c, cmd, r)) {
-        reject(c, cmd);
-        return KERNEL_DONE;
+    /* MISCONF: writes (and PING) refused while snapshots fail, or while
+     * the AOF cannot be written (core/persist: the refusals core_init wires). */
+    for (i = 0; i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++) {
+        if (hooks.refuse[i](c, cmd, r)) {
+            reject(c, cmd);
+            return KERNEL_DONE;
+        }
     }
     /* RESP2 subscribed mode: only the pub/sub commands, PING, QUIT, RESET. */
     if (c->nsubs > 0 && c->resp == 2 && !subscribed_mode_allows(cmd)) {
@@ -260,26 +255,26 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
-    if ((c->flags & CF_MULTI) && !multi_passthrough(cmd)) {
+    if ((c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd)) {
         if (cmd->flags & CMD_NO_MULTI) {
             reply_error(r, "ERR Command not allowed inside a transaction");
             reject(c, cmd);
             return KERNEL_DONE;
         }
-        multi_queue(c, cmd, argc, argv);
+        hooks.multi_queue(c, cmd, argc, argv);
         reply_status(r, "QUEUED");
         return KERNEL_DONE;
     }
-    is_exec = cmd->fn == cmd_exec;
+    is_exec = hooks.exec && cmd->fn == hooks.exec;
     if (pause_state.active &&
-        (kernel_paused_for(cmd) ||
-         (is_exec && pause_state.write_only && (c->flags & CF_MULTI) && multi_has_write(c)))) {
+        (kernel_paused_for(cmd) || (is_exec && pause_state.write_only &&
+                                    (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
         return KERNEL_PARKED;
     }
     kernel_run(c, cmd, argc, argv, r);
     /* Keys this command made ready wake their waiting clients now. */
-    if (blocking_has_ready()) blocking_serve();
+    if (hooks.ready && hooks.ready()) hooks.serve_ready();
     if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
     if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
     return KERNEL_DONE;
@@ -326,17 +321,6 @@ static void flush_touched(void)
         c->flags &= ~CF_TOUCHED;
         if (c->adapter->flush) c->adapter->flush(c);
     }
-}
-
-/* The observers of the store's events, in their fixed order: WATCH marks
- * transactions dirty, tracking queues invalidations, blocking marks keys
- * ready, notify publishes keyspace events. Called once by core_init(). */
-void kernel_register_observers(void)
-{
-    store_observe(watch_observer, NULL);
-    store_observe(tracking_observer, NULL);
-    store_observe(blocking_observer, NULL);
-    store_observe(notify_observer, NULL);
 }
 
 void client_kernel_forget(struct client *c);
@@ -417,7 +401,7 @@ static void resume_one(struct client *c)
 void kernel_after_events(void)
 {
     clock_us = 0;
-    if (blocking_count() > 0) blocking_cron(util_mstime());
+    if (hooks.timers) hooks.timers(util_mstime());
     flush_touched();
     if (pause_state.active && util_mstime() >= pause_state.until_ms) kernel_unpause();
     while (resume_n > 0) {

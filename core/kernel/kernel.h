@@ -54,6 +54,35 @@ enum kernel_status {
 };
 
 void kernel_init(void);
+
+/* The seams where modules above the kernel run around a command. The
+ * kernel includes none of them: core_init fills this once (explicit
+ * wiring), and a hook left NULL is skipped. */
+#define KERNEL_MAX_REFUSALS 4
+struct kernel_hooks {
+    /* Checked in order before a command runs; true: refused, the error
+     * written to r (MISCONF from snapshots, then from the AOF). */
+    bool (*refuse[KERNEL_MAX_REFUSALS])(struct client *c, const struct command *cmd,
+                                        struct reply *r);
+    /* MULTI: which commands run at once between MULTI and EXEC, queueing
+     * the others, whether a queue holds a write, and EXEC's handler. */
+    bool (*multi_passthrough)(const struct command *cmd);
+    void (*multi_queue)(struct client *c, const struct command *cmd, int argc,
+                        const struct argv_ref *argv);
+    bool (*multi_has_write)(struct client *c);
+    cmd_fn exec;
+    /* Around each handler (propagation to the AOF). */
+    void (*call_begin)(void);
+    void (*call_end)(struct exec *x);
+    /* After a CLIENT TRACKING client's command (remember what it read). */
+    void (*tracked)(struct exec *x);
+    /* After each command: whether keys became ready, and serving the
+     * clients blocked on them; at every loop iteration: their timeouts. */
+    bool (*ready)(void);
+    void (*serve_ready)(void);
+    void (*timers)(long long now_ms);
+};
+void kernel_set_hooks(const struct kernel_hooks *h);
 /* Run one command for c. argv entries must stay valid until it returns. */
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
 
@@ -80,9 +109,6 @@ struct client *kernel_current(void);
  * through its adapter once the current command is done. */
 void kernel_touch(struct client *c);
 
-/* Observers of store events, in the fixed order the design prescribes:
- * watch, tracking, blocking, notify (called by core_init). */
-void kernel_register_observers(void);
 
 /* Work to run after each event-loop iteration: resumed clients. */
 void kernel_after_events(void);

@@ -12,6 +12,9 @@ struct store_event;
 
 /* Commands that run at once even between MULTI and EXEC. */
 bool multi_passthrough(const struct command *cmd);
+/* EXEC's handler: the kernel recognises EXEC by it (CLIENT PAUSE WRITE). */
+struct exec;
+void cmd_exec(struct exec *x);
 /* Queue a command for EXEC (argv is copied). */
 void multi_queue(struct client *c, const struct command *cmd, int argc,
                  const struct argv_ref *argv);

@@ -8,11 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aof.h"
 #include "kernel.h"
-#include "rdb.h"
+#include "rdb.h" /* struct sbuf */
 #include "store.h"
 #include "util.h"
+
+/* Where the stream goes (the AOF: core_init wires aof_feed). */
+static propagate_sink_fn sink;
+
+void propagate_set_sink(propagate_sink_fn fn) { sink = fn; }
+
+static void feed(int dbid, const void *p, size_t n)
+{
+    if (sink) sink(dbid, p, n);
+}
 
 bool g_propagate_on;
 
@@ -167,16 +176,16 @@ static void emit_pending(void)
         struct sbuf b;
         sbuf_init(&b);
         propagate_format(&b, 1, &multi);
-        aof_feed(pops[0].dbid, b.p, b.len);
+        feed(pops[0].dbid, b.p, b.len);
         sbuf_free(&b);
     }
     for (i = 0; i < npops; i++)
-        aof_feed(pops[i].dbid, pend.p + pops[i].off, pops[i].len);
+        feed(pops[i].dbid, pend.p + pops[i].off, pops[i].len);
     if (npops > 1) {
         struct sbuf b;
         sbuf_init(&b);
         propagate_format(&b, 1, &exec);
-        aof_feed(-1, b.p, b.len);
+        feed(-1, b.p, b.len);
         sbuf_free(&b);
     }
     npops = 0;
@@ -228,6 +237,6 @@ void propagate_observer(const struct store_event *ev, void *priv)
     v[1].n = ev->klen;
     sbuf_init(&b);
     propagate_format(&b, 2, v);
-    aof_feed(ev->db->id, b.p, b.len);
+    feed(ev->db->id, b.p, b.len);
     sbuf_free(&b);
 }

@@ -44,6 +44,10 @@ void propagate_prevent(struct exec *x);
 void propagate_force(struct exec *x);
 
 /* Kernel hooks around each command run (nested for EXEC). */
+/* The consumer of the propagated stream: each command in the AOF's
+ * format, with the db it ran in (-1: no SELECT needed). */
+typedef void (*propagate_sink_fn)(int dbid, const void *p, size_t n);
+void propagate_set_sink(propagate_sink_fn fn);
 void propagate_call_begin(void);
 void propagate_call_end(struct exec *x);
 

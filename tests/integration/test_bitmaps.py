@@ -9,15 +9,16 @@ reply bytes must be equal, in RESP2 and for a subset in RESP3. Besides the table
 - encodings (a string created or changed by a bit command is raw),
 - randomized sequences (fixed seeds) of every bit command compared reply by reply.
 
-BITFIELD and BITFIELD_RO are parsed as Redis parses them (an ordered loop) and
-need the registry's "keel_raw_arguments"; without it those cases are skipped.
+BITFIELD and BITFIELD_RO are parsed as Redis parses them (an ordered loop: the
+registry's "keel_raw_arguments").
 """
 
 import random
 
 import pytest
 
-from harness import RawConn, cmds, encode, parse_one
+from harness import RawConn, cmds, parse_one
+from helpers import key_events
 
 E44 = "e" * 44
 B50 = "b" * 50
@@ -118,7 +119,7 @@ CASES = {
                      "BITOP NOT d l", "BITOP and d a", "BITOP AnD d a", "BITOP 'and ' d a"],
 }
 
-# BITFIELD / BITFIELD_RO: need keel_raw_arguments (Redis's ordered loop).
+# BITFIELD / BITFIELD_RO: keel_raw_arguments (Redis's ordered loop).
 BITFIELD_CASES = {
     "bitfield_get_set": ["BITFIELD k SET i8 0 100 GET i8 0", "GET k", "BITFIELD k GET u4 0 GET u4 4",
                          "BITFIELD k SET u8 8 255 GET u8 8 GET i8 8", "GET k", "STRLEN k"],
@@ -186,18 +187,9 @@ RESP3_CASES = ["setbit_basic", "bitcount_bit_unit", "bitpos_basic", "bitop_basic
 BITFIELD_RESP3 = ["bitfield_overflow", "bitfield_64bit", "bitfield_ro", "bitfield_missing_key"]
 
 
-def _raw_arguments(port):
-    """Whether Keel's registry passes BITFIELD's argv through (keel_raw_arguments)."""
-    with RawConn(port) as c:
-        rep = c.call("BITFIELD_RO", "__probe__", "SET", "i8", "0", "1")
-    return b"only supports the GET" in rep
-
-
 @pytest.fixture
-def bfdiff(keel, diff):
-    if not _raw_arguments(keel.port):
-        pytest.skip("registry lacks keel_raw_arguments: BITFIELD's operation loop "
-                    "cannot go through the matcher")
+def bfdiff(diff):
+    """diff, for the BITFIELD cases."""
     return diff
 
 
@@ -275,33 +267,6 @@ def test_big_offset_default_limit(diff):
 # ------------------------------------------------------------ events, WATCH
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")  # "new" too
-        sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__" and v[2].startswith(b"__keyevent"):
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
-def _has(port, name):
-    with RawConn(port) as c:
-        v, _ = parse_one(c.call("COMMAND", "INFO", name))
-    return bool(v) and v[0] is not None
-
-
 EVENT_SEQ = ["SETBIT k 5 1", "SETBIT k 5 1", "SETBIT k 5 0", "SETBIT k 100 0", "SETBIT k 100 0",
              "SET s abc", "SETBIT s 1 1", "BITOP AND d k s", "BITOP OR d nokey", "BITOP NOT d2 k",
              "SETBIT s x 1", "BITOP NOT d2 nokey", "GETBIT k 5", "BITCOUNT k", "BITPOS k 1"]
@@ -312,28 +277,20 @@ BITFIELD_EVENT_SEQ = ["BITFIELD b GET u8 0", "BITFIELD b SET u8 0 1", "BITFIELD 
 
 
 def test_keyspace_events(keel, oracle):
-    if not _has(keel.port, "PSUBSCRIBE"):
-        pytest.skip("Keel lacks PSUBSCRIBE")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)
 
 
 def test_keyspace_events_bitfield(keel, oracle):
-    if not _has(keel.port, "PSUBSCRIBE"):
-        pytest.skip("Keel lacks PSUBSCRIBE")
-    if not _raw_arguments(keel.port):
-        pytest.skip("registry lacks keel_raw_arguments")
-    assert _events(keel.port, BITFIELD_EVENT_SEQ) == _events(oracle.port, BITFIELD_EVENT_SEQ)
+    seq = BITFIELD_EVENT_SEQ
+    assert key_events(keel.port, seq) == key_events(oracle.port, seq)
 
 
 def test_watch_sees_bit_changes(keel):
-    if not _has(keel.port, "WATCH"):
-        pytest.skip("Keel lacks WATCH")
     with RawConn(keel.port) as a, RawConn(keel.port) as b:
         a.call("FLUSHALL")
         a.call("SET", "k", "abc")
-        changes = [["SETBIT", "k", "0", "1"], ["BITOP", "NOT", "k", "k"]]
-        if _raw_arguments(keel.port):
-            changes.append(["BITFIELD", "k", "INCRBY", "u8", "0", "1"])
+        changes = [["SETBIT", "k", "0", "1"], ["BITOP", "NOT", "k", "k"],
+                   ["BITFIELD", "k", "INCRBY", "u8", "0", "1"]]
         for change in changes:
             a.call("WATCH", "k")
             b.call(*change)

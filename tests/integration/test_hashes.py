@@ -17,7 +17,8 @@ import random
 
 import pytest
 
-from harness import Parsed, RawConn, Sorted, cmds, encode, parse_one
+from harness import Parsed, RawConn, Sorted, cmds, parse_one
+from helpers import key_events, with_config
 
 LONG64 = "v" * 64
 LONG65 = "v" * 65
@@ -212,25 +213,6 @@ def test_encoding_entries_threshold(diff):
           ["HLEN", "h"]])
 
 
-def _with_config(diff, settings, seq, resp3=False):
-    """Run seq on both servers under CONFIG SET settings, restoring them after."""
-    old = {}
-    for port in diff.ports.values():
-        with RawConn(port) as c:
-            for name, val in settings:
-                if name not in old:
-                    v, _ = parse_one(c.call("CONFIG", "GET", name))
-                    old[name] = v[1] if isinstance(v, list) else list(v.values())[0]
-                assert c.call("CONFIG", "SET", name, val) == b"+OK\r\n"
-    try:
-        return diff(seq, resp3=resp3)
-    finally:
-        for port in diff.ports.values():
-            with RawConn(port) as c:
-                for name, val in old.items():
-                    c.call("CONFIG", "SET", name, val)
-
-
 def test_encoding_config_set(diff):
     seq = cmds("HSET h a 1 b 2 c 3", "OBJECT ENCODING h", "HSET h d 4", "OBJECT ENCODING h",
                "HSET h2 a 12345", "OBJECT ENCODING h2", "HSET h3 a 123456", "OBJECT ENCODING h3",
@@ -238,15 +220,15 @@ def test_encoding_config_set(diff):
                "OBJECT ENCODING h5", "HINCRBY h6 a 10000", "OBJECT ENCODING h6",
                "HINCRBY h6 a 100000", "OBJECT ENCODING h6",
                "CONFIG GET hash-max-listpack-entries", "CONFIG GET hash-max-ziplist-value")
-    _with_config(diff, [("hash-max-listpack-entries", "3"), ("hash-max-listpack-value", "5")], seq)
-    _with_config(diff, [("hash-max-ziplist-entries", "3"), ("hash-max-ziplist-value", "5")], seq)
+    with_config(diff, [("hash-max-listpack-entries", "3"), ("hash-max-listpack-value", "5")], seq)
+    with_config(diff, [("hash-max-ziplist-entries", "3"), ("hash-max-ziplist-value", "5")], seq)
 
 
 def test_encoding_zero_thresholds(diff):
     seq = cmds("HSET h a 1", "OBJECT ENCODING h", "HSET h2 '' ''", "OBJECT ENCODING h2",
                "HGETALL h", "HGETALL h2")
-    _with_config(diff, [("hash-max-listpack-entries", "0")], seq)
-    _with_config(diff, [("hash-max-listpack-value", "0")], seq)
+    with_config(diff, [("hash-max-listpack-entries", "0")], seq)
+    with_config(diff, [("hash-max-listpack-value", "0")], seq)
 
 
 def test_encoding_big_listpack_entries(diff):
@@ -255,7 +237,7 @@ def test_encoding_big_listpack_entries(diff):
             "e", "q" * 70000, "f" * 5000, "1"], ["OBJECT", "ENCODING", "h"], ["HGETALL", "h"],
            ["HSTRLEN", "h", "e"], ["HGET", "h", "f" * 5000], ["HDEL", "h", "c"],
            ["HSET", "h", "d", "short"], ["HGETALL", "h"], ["HSCAN", "h", "0", "MATCH", "f*"]]
-    _with_config(diff, [("hash-max-listpack-value", "100000")], seq)
+    with_config(diff, [("hash-max-listpack-value", "100000")], seq)
 
 
 def test_encoding_never_converts_back(diff):
@@ -263,7 +245,7 @@ def test_encoding_never_converts_back(diff):
     seq += [["OBJECT", "ENCODING", "h"], ["HGETALL", "h"], ["CONFIG", "SET",
             "hash-max-listpack-entries", "128"], ["HSET", "h", "x", "1"],
             ["OBJECT", "ENCODING", "h"]]
-    _with_config(diff, [("hash-max-listpack-entries", "10")], seq)
+    with_config(diff, [("hash-max-listpack-entries", "10")], seq)
 
 
 def test_hashtable_reads(diff):
@@ -429,49 +411,11 @@ EVENT_SEQ = [
 ]
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__" and v[2].startswith(b"__keyevent"):
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
-def keel_has(port, *names):
-    """True if the server at port implements every command in names."""
-    with RawConn(port) as c:
-        for n in names:
-            v, _ = parse_one(c.call("COMMAND", "INFO", n))
-            if not v or v[0] is None:
-                return False
-    return True
-
-
-def need(keel, *names):
-    if not keel_has(keel.port, *names):
-        pytest.skip("Keel lacks %s" % " ".join(names))
-
-
 def test_keyspace_events(keel, oracle):
-    need(keel, "PSUBSCRIBE")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)
 
 
 def test_watch_sees_hash_changes(keel):
-    need(keel, "WATCH", "MULTI", "EXEC")
     with RawConn(keel.port) as a, RawConn(keel.port) as b:
         a.call("HSET", "h", "a", "1")
         for change in (["HSET", "h", "a", "2"], ["HDEL", "h", "a"], ["HINCRBY", "h", "n", "1"],

@@ -14,7 +14,8 @@ import random
 
 import pytest
 
-from harness import RawConn, cmds, encode, parse_one
+from harness import RawConn, cmds, parse_one
+from helpers import key_events
 
 HDR_SPARSE = b"HYLL\x01\x00\x00\x00" + b"\x00" * 7 + b"\x80"
 EMPTY_SPARSE = HDR_SPARSE + b"\x7f\xff"  # XZERO covering 16384 registers
@@ -60,37 +61,14 @@ CASES = {
 RESP3_CASES = ["pfadd_basic", "pfcount_multi", "pfmerge_basic"]
 
 
-def _raw_arguments(port):
-    """Whether Keel's registry passes PFMERGE's argv through (keel_raw_arguments):
-    Redis accepts PFMERGE with a destination only, its declared grammar does not."""
-    with RawConn(port) as c:
-        ok = c.call("PFMERGE", "__probe_pfmerge__") == b"+OK\r\n"
-        c.call("DEL", "__probe_pfmerge__")
-    return ok
-
-
-def _needs_single_pfmerge(seq):
-    for line in seq:
-        w = cmds(line)[0]
-        if w[0].upper() == "PFMERGE" and len(w) == 2:
-            return True
-    return False
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_hll(keel, diff, name):
-    seq = CASES[name]
-    if _needs_single_pfmerge(seq) and not _raw_arguments(keel.port):
-        pytest.skip("registry lacks keel_raw_arguments (PFMERGE with no source key)")
-    diff(cmds(*seq))
+def test_hll(diff, name):
+    diff(cmds(*CASES[name]))
 
 
 @pytest.mark.parametrize("name", RESP3_CASES)
-def test_hll_resp3(keel, diff, name):
-    seq = CASES[name]
-    if _needs_single_pfmerge(seq) and not _raw_arguments(keel.port):
-        pytest.skip("registry lacks keel_raw_arguments (PFMERGE with no source key)")
-    diff.resp3(cmds(*seq))
+def test_hll_resp3(diff, name):
+    diff.resp3(cmds(*CASES[name]))
 
 
 # ------------------------------------------------------ hand-made values
@@ -263,41 +241,12 @@ def test_large_cardinalities(diff):
 # ------------------------------------------------------ events, WATCH
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")  # "new" too
-        sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__" and v[2].startswith(b"__keyevent"):
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
-def _has(port, name):
-    with RawConn(port) as c:
-        v, _ = parse_one(c.call("COMMAND", "INFO", name))
-    return bool(v) and v[0] is not None
-
-
 EVENT_SEQ = ["PFADD h a b", "PFADD h a", "PFADD h", "PFCOUNT h", "PFADD n", "PFMERGE d h",
              "PFMERGE h d", "PFCOUNT h d", "PFADD l a", "SET s x", "PFADD s a"]
 
 
 def test_keyspace_events(keel, oracle):
-    if not _has(keel.port, "PSUBSCRIBE"):
-        pytest.skip("Keel lacks PSUBSCRIBE")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)
 
 
 def _watch_outcomes(port):
@@ -322,6 +271,4 @@ def _watch_outcomes(port):
 
 
 def test_watch(keel, oracle):
-    if not _has(keel.port, "WATCH"):
-        pytest.skip("Keel lacks WATCH")
     assert _watch_outcomes(keel.port) == _watch_outcomes(oracle.port)

@@ -8,15 +8,17 @@ iteration (cursors depend on the hash function), relative TTLs in ranges where
 the second cannot tick over, PTTL within a tolerance. Expiry is observed by
 polling with a deadline, never by fixed sleeps alone.
 
-Cases that need other groups (lists, hashes, DBSIZE, CONFIG, pub/sub) are
-skipped while Keel lacks those commands.
+The stream cases are skipped while Keel has no XADD (streams are not built
+yet); they run, unchanged, once it has.
 """
 
 import time
 
 import pytest
 
-from harness import Approx, Parsed, RawConn, Sorted, cmds, encode, parse_one
+import harness
+from harness import Approx, Parsed, RawConn, Sorted, cmds
+from helpers import keel_has, key_events
 
 FUTURE = "4102444800"  # 2100-01-01 00:00:00 UTC
 FUTURE2 = "4133980800"  # 2101-01-01
@@ -35,21 +37,6 @@ def _A(line, tol=1):
 def _scan_shape(v):
     """A SCAN reply's shape: cursor and the sorted keys."""
     return (v[0], sorted(v[1])) if isinstance(v, list) else v
-
-
-def keel_has(port, *names):
-    """True if the server at port implements every command in names."""
-    with RawConn(port) as c:
-        for n in names:
-            v, _ = parse_one(c.call("COMMAND", "INFO", n))
-            if not v or v[0] is None:
-                return False
-    return True
-
-
-def need(keel, *names):
-    if not keel_has(keel.port, *names):
-        pytest.skip("Keel lacks %s" % " ".join(names))
 
 
 def wait_until(fn, timeout=10.0, step=0.01):
@@ -356,16 +343,14 @@ def test_keys_deferred_errors(diff, name):
 
 
 # ---------------------------------------------------------------------------
-# Cases over the other value types (skipped until Keel has those commands).
+# Cases over the other value types (streams: see test_keys_stream_type).
 
-TYPES_SETUP = ["SET s v", "RPUSH l a b", "SADD st a b", "ZADD z 1 a 2 b", "HSET h f v",
-               "XADD x 1-1 f v"]
-TYPE_CMDS = ("RPUSH", "SADD", "ZADD", "HSET", "XADD")
+TYPES_SETUP = ["SET s v", "RPUSH l a b", "SADD st a b", "ZADD z 1 a 2 b", "HSET h f v"]
 
 TYPE_CASES = {
-    "exists_types": TYPES_SETUP + ["EXISTS s l st z h x missing"],
-    "type_all": TYPES_SETUP + ["TYPE s", "TYPE l", "TYPE st", "TYPE z", "TYPE h", "TYPE x"],
-    "del_types": TYPES_SETUP + ["DEL s l st z h x missing", "EXISTS s l st z h x"],
+    "exists_types": TYPES_SETUP + ["EXISTS s l st z h missing"],
+    "type_all": TYPES_SETUP + ["TYPE s", "TYPE l", "TYPE st", "TYPE z", "TYPE h"],
+    "del_types": TYPES_SETUP + ["DEL s l st z h missing", "EXISTS s l st z h"],
     "expire_types": TYPES_SETUP + ["EXPIRE l 100", "EXPIRE h 100", "EXPIRE z 100", "TTL l",
                                    "TTL h", "TTL z", "TTL st", "PERSIST l", "TTL l",
                                    "LRANGE l 0 -1"],
@@ -375,12 +360,12 @@ TYPE_CASES = {
     "copy_types": TYPES_SETUP + ["EXPIRE l 100", "COPY l l2", "TTL l2", "LRANGE l2 0 -1",
                                  "RPUSH l2 c", "LRANGE l 0 -1", "COPY h h2", "HGETALL h2",
                                  "COPY z z2", "ZRANGE z2 0 -1 WITHSCORES", "COPY st st2",
-                                 "TYPE st2", "COPY x x2", "XLEN x2", "COPY s l",
+                                 "TYPE st2", "COPY s l",
                                  "COPY s l REPLACE", "TYPE l"],
     "move_types": TYPES_SETUP + ["MOVE l 1", "MOVE h 1", "SELECT 1", "TYPE l", "TYPE h",
                                  "LRANGE l 0 -1"],
     "object_types": TYPES_SETUP + ["OBJECT ENCODING l", "OBJECT ENCODING st",
-                                   "OBJECT ENCODING z", "OBJECT ENCODING h", "OBJECT ENCODING x",
+                                   "OBJECT ENCODING z", "OBJECT ENCODING h",
                                    "SADD ints 1 2 3", "OBJECT ENCODING ints", "OBJECT REFCOUNT l",
                                    "OBJECT REFCOUNT h"],
     "keys_types": TYPES_SETUP + [_S("KEYS *"), "DEL l", _S("KEYS *")],
@@ -388,9 +373,22 @@ TYPE_CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(TYPE_CASES))
-def test_keys_types(keel, diff, name):
-    need(keel, *TYPE_CMDS)
+def test_keys_types(diff, name):
     diff(cmds(*TYPE_CASES[name]))
+
+
+# The same generic commands over a stream (the stream parts of the cases above).
+STREAM_CASE = TYPES_SETUP + [
+    "XADD x 1-1 f v", "EXISTS s x missing", "TYPE x", "OBJECT ENCODING x", "EXPIRE x 100",
+    "TTL x", "COPY x x2", "XLEN x2", "TYPE x2", "PERSIST x", "TTL x", "RENAME x x3", "TYPE x3",
+    "EXISTS x", _S("KEYS x*"), Parsed(["SCAN", "0", "TYPE", "stream"], _scan_shape),
+    "MOVE x3 1", "DEL s l st z h x2 x3 missing", "SELECT 1", "TYPE x3", "DEL x3", "EXISTS x3"]
+
+
+def test_keys_stream_type(keel, diff):
+    if not keel_has(keel.port, "XADD"):
+        pytest.skip("streams are not built yet (see the streams issue)")
+    diff(cmds(*STREAM_CASE))
 
 
 # ---------------------------------------------------------------------- SCAN
@@ -474,8 +472,7 @@ TYPED_SCAN_ARGS = [["TYPE", "list", "COUNT", "5"], ["TYPE", "hash"], ["TYPE", "s
 
 
 @pytest.mark.parametrize("args", TYPED_SCAN_ARGS, ids=lambda a: " ".join(a))
-def test_scan_full_iteration_types(keel, r, ro, args):
-    need(keel, *TYPE_CMDS)
+def test_scan_full_iteration_types(r, ro, args):
     _populate(r, types=True)
     _populate(ro, types=True)
     assert sorted(_full_scan(r, *args)) == sorted(_full_scan(ro, *args))
@@ -623,9 +620,8 @@ def test_pexpire_then_ttl_counts_down(r):
     assert r.ttl("k") == -2 and r.get("k") is None
 
 
-def test_active_expiry(keel, r):
+def test_active_expiry(r):
     """Keys nobody touches are removed by the cron (DBSIZE counts them until then)."""
-    need(keel, "DBSIZE")
     p = r.pipeline(transaction=False)
     for i in range(200):
         p.set("v:%d" % i, i, px=30)
@@ -638,7 +634,6 @@ def test_active_expiry(keel, r):
 
 
 def test_active_expiry_other_db(keel):
-    need(keel, "DBSIZE")
     with RawConn(keel.port) as c:
         c.call("FLUSHALL")
         c.call("SELECT", "9")
@@ -708,8 +703,7 @@ def test_object_idletime_and_no_touch(r, ro):
     assert r.object("idletime", "k") == 0
 
 
-def test_object_lfu_policy(keel, diff):
-    need(keel, "CONFIG")
+def test_object_lfu_policy(diff):
     try:
         diff(cmds("CONFIG SET maxmemory-policy allkeys-lfu", "SET k v", "OBJECT FREQ k",
                   "OBJECT IDLETIME k", "OBJECT FREQ missing", "OBJECT IDLETIME missing",
@@ -724,8 +718,7 @@ def test_object_lfu_policy(keel, diff):
                 c.call("CONFIG", "SET", "maxmemory", "0")
 
 
-def test_object_refcount_unshared_with_lru_maxmemory(keel, diff):
-    need(keel, "CONFIG")
+def test_object_refcount_unshared_with_lru_maxmemory(diff):
     try:
         diff(cmds("CONFIG SET maxmemory 1gb", "CONFIG SET maxmemory-policy allkeys-lru",
                   "SET n 5", "OBJECT REFCOUNT n", "CONFIG SET maxmemory-policy volatile-ttl",
@@ -749,27 +742,13 @@ EVENT_SEQ = [
 ]
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        sub.send(encode(["PSUBSCRIBE", "__keyevent@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__":
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
 def test_keyspace_events(keel, oracle):
-    need(keel, "PSUBSCRIBE", "CONFIG")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    flags = "KEA"  # every class but "new": see test_keyspace_events_new
+    assert key_events(keel.port, EVENT_SEQ, flags) == key_events(oracle.port, EVENT_SEQ, flags)
+
+
+@pytest.mark.xfail(not harness.is_redis_server(harness.keel_bin()), strict=True,
+                   reason="Keel sends no \"new\" event for the key RENAME, RENAMENX or MOVE "
+                   "creates (Redis 7.0's dbAdd does)")
+def test_keyspace_events_new(keel, oracle):
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)

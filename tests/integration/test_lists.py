@@ -18,7 +18,8 @@ import random
 
 import pytest
 
-from harness import RawConn, cmds, encode, parse_one
+from harness import RawConn, cmds, parse_one
+from helpers import key_events
 
 BIG = "x" * 5000
 LLMAX = "9223372036854775807"
@@ -321,45 +322,11 @@ EVENT_SEQ = [
 ]
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__" and v[2].startswith(b"__keyevent"):
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
-def _has(port, *names):
-    with RawConn(port) as c:
-        for n in names:
-            v, _ = parse_one(c.call("COMMAND", "INFO", n))
-            if not v or v[0] is None:
-                return False
-    return True
-
-
 def test_keyspace_events(keel, oracle):
-    if not _has(keel.port, "PSUBSCRIBE"):
-        pytest.skip("Keel lacks PSUBSCRIBE")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)
 
 
 def test_watch_sees_list_changes(keel):
-    if not _has(keel.port, "WATCH", "MULTI", "EXEC"):
-        pytest.skip("Keel lacks WATCH/MULTI/EXEC")
     with RawConn(keel.port) as a, RawConn(keel.port) as b:
         for change in (["RPUSH", "l", "x"], ["LPOP", "l"], ["LSET", "l", "0", "y"],
                        ["LINSERT", "l", "BEFORE", "a", "z"], ["LREM", "l", "1", "a"],

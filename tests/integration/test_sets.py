@@ -12,8 +12,8 @@ SDIFF SDIFFSTORE SSCAN.
   set-max-intset-entries, the encoding of STORE results and of SPOP's rebuilt set.
 - SPOP / SRANDMEMBER: random parts compared by shape and membership.
 - SSCAN: the full-iteration guarantee on hash tables, intsets whole with cursor 0.
-- Keyspace events (when Keel has PSUBSCRIBE), COPY / RENAME of sets, and a
-  randomized run comparing every reply with the oracle and a Python model.
+- Keyspace events, COPY / RENAME of sets, and a randomized run comparing
+  every reply with the oracle and a Python model.
 """
 
 import random
@@ -21,6 +21,7 @@ import random
 import pytest
 
 from harness import Parsed, RawConn, Sorted, cmds, encode, parse_one
+from helpers import key_events, with_config
 
 WT = "WRONGTYPE"
 
@@ -240,25 +241,6 @@ def test_sets_inline(diff):
 # -------------------------------------------------------------- encodings
 
 
-def _with_config(diff, settings, seq, resp3=False):
-    """Run seq on both servers under CONFIG SET settings, restoring them after."""
-    old = {}
-    for port in diff.ports.values():
-        with RawConn(port) as c:
-            for name, val in settings:
-                if name not in old:
-                    v, _ = parse_one(c.call("CONFIG", "GET", name))
-                    old[name] = v[1] if isinstance(v, list) else list(v.values())[0]
-                assert c.call("CONFIG", "SET", name, val) == b"+OK\r\n"
-    try:
-        return diff(seq, resp3=resp3)
-    finally:
-        for port in diff.ports.values():
-            with RawConn(port) as c:
-                for name, val in old.items():
-                    c.call("CONFIG", "SET", name, val)
-
-
 def test_encoding_threshold_default(diff):
     enc = ["OBJECT", "ENCODING", "s"]
     diff([ints(511), enc, ["SADD", "s", "511"], enc, ["SADD", "s", "511"], enc,
@@ -278,14 +260,14 @@ def test_encoding_config_set(diff):
            ["SINTERSTORE", "d", "b", "b"], enc("d"), ["SUNIONSTORE", "e", "a", "c"], enc("e"),
            Sorted(["SMEMBERS", "a"]), ["SMEMBERS", "c"],
            ["CONFIG", "GET", "set-max-intset-entries"]]
-    _with_config(diff, [("set-max-intset-entries", "3")], seq)
-    _with_config(diff, [("set-max-intset-entries", "3")], seq, resp3=True)
+    with_config(diff, [("set-max-intset-entries", "3")], seq)
+    with_config(diff, [("set-max-intset-entries", "3")], seq, resp3=True)
     seq0 = [["SADD", "z", "1"], enc("z"), ["SMEMBERS", "z"], ["SMOVE", "z", "y", "1"], enc("y")]
-    _with_config(diff, [("set-max-intset-entries", "0")], seq0)
+    with_config(diff, [("set-max-intset-entries", "0")], seq0)
     # raising the limit does not convert existing sets back
     seqb = [ints(10), enc("s"), ["CONFIG", "SET", "set-max-intset-entries", "100"],
             ["SADD", "s", "10"], enc("s"), ints(5, key="t"), enc("t")]
-    _with_config(diff, [("set-max-intset-entries", "5")], seqb)
+    with_config(diff, [("set-max-intset-entries", "5")], seqb)
 
 
 def test_encoding_never_converts_back(diff):
@@ -517,40 +499,8 @@ EVENT_SEQ = [
 ]
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-        sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__" and v[2].startswith(b"__keyevent"):
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
-def keel_has(port, *names):
-    with RawConn(port) as c:
-        for n in names:
-            v, _ = parse_one(c.call("COMMAND", "INFO", n))
-            if not v or v[0] is None:
-                return False
-    return True
-
-
 def test_keyspace_events(keel, oracle):
-    if not keel_has(keel.port, "PSUBSCRIBE"):
-        pytest.skip("Keel lacks PSUBSCRIBE (events are checked by tests/unit/test_set.c)")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)
 
 
 def test_keyspace_stats(keel, oracle):
@@ -762,8 +712,6 @@ WATCH_CASES = [
 
 
 def test_watch_sees_set_changes(keel, oracle):
-    if not keel_has(keel.port, "WATCH"):
-        pytest.skip("Keel lacks WATCH")
     for setup, change, key in WATCH_CASES:
         k = _watch_fires(keel.port, setup, change, key)
         r = _watch_fires(oracle.port, setup, change, key)

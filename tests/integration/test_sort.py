@@ -15,7 +15,8 @@ import random
 
 import pytest
 
-from harness import Cmd, RawConn, Sorted, cmds, encode, parse_one
+from harness import Cmd, Sorted, cmds
+from helpers import key_events
 
 
 def S(line):
@@ -152,42 +153,13 @@ def test_by_repeated(diff):
 # ------------------------------------------------------------ events
 
 
-def _events(port, seq):
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        c.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")  # "new" too
-        sub.send(encode(["PSUBSCRIBE", "__key*@*__:*"]))
-        sub.read_reply()
-        try:
-            for line in seq:
-                c.call(*cmds(line)[0])
-            c.call("SET", "__end__", "1")
-            got = []
-            while True:
-                v, _ = parse_one(sub.read_reply())
-                if v[0] == b"pmessage":
-                    got.append((v[2], v[3]))
-                    if v[3] == b"__end__" and v[2].startswith(b"__keyevent"):
-                        return got
-        finally:
-            c.call("CONFIG", "SET", "notify-keyspace-events", "")
-
-
-def _has(port, name):
-    with RawConn(port) as c:
-        v, _ = parse_one(c.call("COMMAND", "INFO", name))
-    return bool(v) and v[0] is not None
-
-
 EVENT_SEQ = ["RPUSH l 2 1", "SORT l", "SORT l STORE d", "SORT l LIMIT 9 1 STORE d",
              "SORT l LIMIT 9 1 STORE d", "SORT nokey STORE e", "ZADD z 1 a", "SORT z BY nosort",
              "SORT l STORE l", "SORT_RO l"]
 
 
 def test_keyspace_events(keel, oracle):
-    if not _has(keel.port, "PSUBSCRIBE"):
-        pytest.skip("Keel lacks PSUBSCRIBE")
-    assert _events(keel.port, EVENT_SEQ) == _events(oracle.port, EVENT_SEQ)
+    assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)
 
 
 # ------------------------------------------------------------ randomized

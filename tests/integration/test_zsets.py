@@ -16,7 +16,8 @@ import random
 
 import pytest
 
-from harness import RawConn, Sorted, Parsed, cmds, encode, parse_one
+from harness import RawConn, Sorted, Parsed, cmds, parse_one
+from helpers import key_events
 
 try:
     import redis
@@ -498,29 +499,6 @@ def test_zrandmember_resp3_shape(diff):
 
 # ------------------------------------------------------------ keyspace events
 
-def _events(port, commands):
-    """Run commands with notify-keyspace-events on and return the keyevent
-    messages seen (event name, key) in order."""
-    with RawConn(port) as sub, RawConn(port) as c:
-        c.call("FLUSHALL")
-        if not c.call("CONFIG", "SET", "notify-keyspace-events", "KEA").startswith(b"+OK"):
-            return None
-        sub.send(encode(["PSUBSCRIBE", "__keyevent@0__:*"]))
-        sub.read_reply()
-        for cmd in commands:
-            c.call(*cmd)
-        c.call("SET", "__end__", "1")
-        out = []
-        while True:
-            msg = parse_one(sub.read_reply())[0]
-            ev = msg[2].split(b":", 1)[1]
-            if msg[3] == b"__end__":
-                break
-            out.append((ev, msg[3]))
-        c.call("CONFIG", "SET", "notify-keyspace-events", "")
-        return out
-
-
 EVENT_SEQ = [
     "ZADD z 1 a 2 b 3 c", "ZADD z 1 a", "ZADD z 5 a", "ZADD z NX 1 a", "ZINCRBY z 1 a",
     "ZADD z INCR 1 b", "ZREM z nope", "ZREM z a", "ZREMRANGEBYRANK z 0 0",
@@ -535,11 +513,7 @@ EVENT_SEQ = [
 
 def test_keyspace_events(keel, oracle):
     seq = cmds(*EVENT_SEQ)
-    k = _events(keel.port, seq)
-    if k is None:
-        pytest.skip("notify-keyspace-events not available in Keel yet")
-    o = _events(oracle.port, seq)
-    assert k == o
+    assert key_events(keel.port, seq) == key_events(oracle.port, seq)
 
 
 # -------------------------------------------------------------- randomized

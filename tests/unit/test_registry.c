@@ -12,77 +12,13 @@
 #include "kernel.h"
 #include "util.h"
 #include "registry.h"
+#include "rec_sink.h"
 #include "unit.h"
-
-/* ---- a reply sink that records errors and counts everything else ---- */
-
-struct rec {
-    char err[1024];
-    int nerr, nother;
-};
-
-#define REC(r) ((struct rec *)(r)->ctx)
-static void r_status(struct reply *r, const char *s, size_t n)
-{
-    (void)s, (void)n;
-    REC(r)->nother++;
-}
-static void r_error(struct reply *r, const char *s, size_t n)
-{
-    struct rec *c = REC(r);
-    if (n >= sizeof(c->err)) n = sizeof(c->err) - 1;
-    memcpy(c->err, s, n);
-    c->err[n] = 0;
-    c->nerr++;
-}
-static void r_int(struct reply *r, long long v)
-{
-    (void)v;
-    REC(r)->nother++;
-}
-static void r_null(struct reply *r)
-{
-    REC(r)->nother++;
-}
-static void r_agg(struct reply *r, enum reply_agg k, long long n)
-{
-    (void)k, (void)n;
-    REC(r)->nother++;
-}
-static void r_dbl(struct reply *r, double d)
-{
-    (void)d;
-    REC(r)->nother++;
-}
-static void r_bool(struct reply *r, bool b)
-{
-    (void)b;
-    REC(r)->nother++;
-}
-static void r_verb(struct reply *r, const char *f, const char *p, size_t n)
-{
-    (void)f, (void)p, (void)n;
-    REC(r)->nother++;
-}
-static void *r_defer(struct reply *r, enum reply_agg k)
-{
-    (void)k;
-    REC(r)->nother++;
-    return NULL;
-}
-static void r_setdef(struct reply *r, void *h, long long n)
-{
-    (void)h, (void)n;
-    REC(r)->nother++;
-}
-static const struct reply_ops rec_ops = {r_status, r_error, r_int,   r_status, r_null,
-                                         r_null,   r_agg,   r_dbl,   r_bool,   r_verb,
-                                         r_status, r_defer, r_setdef};
 
 /* ---- running one command line through resolve + match ---- */
 
 struct run {
-    struct rec rec;
+    struct rec_sink rec; /* records errors and counts everything else */
     struct reply reply;
     int argc;
     char **words;
@@ -103,7 +39,7 @@ static void run(struct run *x, const char *line)
 {
     int i;
     memset(x, 0, sizeof(*x));
-    x->reply.ops = &rec_ops;
+    x->reply.ops = &rec_sink_ops;
     x->reply.ctx = &x->rec;
     x->reply.resp = 2;
     x->argc = util_split_args(line, strlen(line), &x->words, &x->lens);
@@ -557,8 +493,8 @@ static void nested_multiples(int groups, int items)
     struct command c;
     struct argv_ref argv[256];
     struct argval args[MAX_SLOTS];
-    struct rec rec = {0};
-    struct reply r = {&rec_ops, &rec, 2, 0};
+    struct rec_sink rec = {0};
+    struct reply r = {&rec_sink_ops, &rec, 2, 0};
     int argc = 0, g, j, n = 0;
     memset(&c, 0, sizeof(c));
     c.name = c.fullname = "t";

@@ -5,7 +5,6 @@
  * scan), both against simple reference models, and the set group's
  * handlers run through the kernel: replies, OBJECT ENCODING-visible
  * encodings and the keyspace events each mutation emits. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "t_set.h"
 #include "util.h"
 #include "registry.h"
+#include "rec_sink.h"
 #include "unit.h"
 
 /* ================================================================ intset */
@@ -466,67 +466,7 @@ static void observer(const struct store_event *ev, void *priv)
     }
 }
 
-/* A sink rendering replies as text: 5 "x" nil *2 ~3 -ERR... */
-static char out[65536];
-static size_t outn;
-
-static void put(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void put(const char *fmt, ...)
-{
-    va_list ap;
-    if (outn && outn < sizeof(out) - 1) out[outn++] = ' ';
-    va_start(ap, fmt);
-    outn += (size_t)vsnprintf(out + outn, sizeof(out) - outn, fmt, ap);
-    va_end(ap);
-    if (outn >= sizeof(out)) outn = sizeof(out) - 1;
-}
-static void o_status(struct reply *r, const char *s, size_t n)
-{
-    put("+%.*s", (int)n, s);
-}
-static void o_error(struct reply *r, const char *s, size_t n)
-{
-    put("-%.*s", (int)n, s);
-}
-static void o_int(struct reply *r, long long v)
-{
-    put("%lld", v);
-}
-static void o_bulk(struct reply *r, const char *p, size_t n)
-{
-    put("\"%.*s\"", (int)n, p);
-}
-static void o_null(struct reply *r)
-{
-    put("nil");
-}
-static void o_agg(struct reply *r, enum reply_agg k, long long n)
-{
-    put("%c%lld", k == AGG_SET ? '~' : k == AGG_MAP ? '%' : '*', n);
-}
-static void o_dbl(struct reply *r, double d)
-{
-    put("%.17g", d);
-}
-static void o_bool(struct reply *r, bool b)
-{
-    put("#%d", b);
-}
-static void o_verb(struct reply *r, const char *f, const char *p, size_t n)
-{
-    put("=%.*s", (int)n, p);
-}
-static void *o_defer(struct reply *r, enum reply_agg k)
-{
-    put("%c?", k == AGG_SET ? '~' : '*');
-    return NULL;
-}
-static void o_setdef(struct reply *r, void *h, long long n)
-{
-    put("(%lld)", n);
-}
-static const struct reply_ops out_ops = {o_status, o_error, o_int,  o_bulk, o_null,  o_null,  o_agg,
-                                         o_dbl,    o_bool,  o_verb, o_bulk, o_defer, o_setdef};
+static struct rec_sink sink; /* the replies of run()'s command */
 
 static struct client *cli;
 
@@ -536,7 +476,7 @@ static void h_setup(void)
     store_init(16);
     kernel_init();
     store_observe(observer, NULL);
-    cli = client_new(NULL, NULL, &out_ops);
+    cli = client_new(NULL, &sink, &rec_sink_ops);
 }
 
 static void h_teardown(void)
@@ -557,12 +497,11 @@ static const char *run(const char *line)
         argv[i].p = w[i];
         argv[i].n = l[i];
     }
-    outn = 0;
-    out[0] = 0;
+    rec_sink_reset(&sink);
     nev = 0;
     kernel_submit(cli, n, argv);
     util_free_words(w, l, n);
-    return out;
+    return sink.out;
 }
 
 static void expect(const char *line, const char *want)

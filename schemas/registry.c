@@ -159,15 +159,24 @@ struct mctx {
     int npool, cappool;
     int pool_small[64];
     int bad; /* argv index of the word that broke the grammar, or -1 */
-    struct reply *r;
-    bool replied; /* in-order mode: a value error was already replied */
+    bool in_order;     /* keel_parse_in_order (or a deferred region): convert as met */
+    bool replied;      /* a value error is in err: matching stops there */
+    char err[320];     /* the error the match ends with */
+    long long numkeys; /* the last keel_numkeys count */
     /* A token-led oneof's keel_error (a format, %s = the word) when none of
      * its choices follows its token (CLIENT KILL TYPE foo), and that word. */
     const char *oneof_err;
     int oneof_bad;
 };
 
-static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r);
+static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos);
+
+/* Record the match's error (the first one wins) and stop matching. */
+static void m_fail(struct mctx *m, const char *text)
+{
+    if (!m->replied) snprintf(m->err, sizeof(m->err), "%s", text);
+    m->replied = true;
+}
 
 static bool tok_eq(const struct argv_ref *a, const char *tok) { return util_eqci(a->p, a->n, tok); }
 
@@ -318,6 +327,16 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
         if (a->token && a->parse_error && !m->oneof_err) {
             m->oneof_err = a->parse_error;
             m->oneof_bad = start;
+        } else if (!a->token && a->parse_error) {
+            /* A word no choice takes is a bad value here (BITCOUNT's BYTE |
+             * BIT), reported when Redis would. */
+            if (!(a->flags & AF_DEFER_ERROR)) {
+                m_fail(m, a->parse_error);
+                return false;
+            }
+            if (!v->err) v->err = a->parse_error;
+            (*i)++;
+            return true;
         }
         return false;
     }
@@ -350,6 +369,14 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
 {
     struct argval *v = &m->args[a->slot];
     int start = *i;
+    if ((a->flags & AF_ONCE) && v->present) {
+        /* keel_once: Redis's loop refuses the option the second time. */
+        if (a->once_error && *i < end)
+            m_fail(m, a->once_error);
+        else
+            m->bad = *i < end ? *i : -1;
+        return false;
+    }
     if (a->token) {
         if (*i >= end || !tok_eq(&m->argv[*i], a->token)) {
             m->bad = *i < end ? *i : -1;
@@ -371,14 +398,27 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         if (!match_seq(m, a->children, a->nchildren, i, end, false)) return false;
         break;
     default:
+        if (a->flags & AF_NUMKEYS_REPEAT) {
+            /* keel_numkeys_repeat: the token, then exactly numkeys values;
+             * a repeated token replaces them (Redis overwrites). */
+            long long k;
+            if (m->numkeys < 1 || end - *i < m->numkeys) return false;
+            v->count = 0;
+            for (k = 0; k < m->numkeys; k++) {
+                (*i)++;
+                if (m->in_order && !convert_value(m, a, *i - 1)) return false;
+                list_push(m, v, *i - 1);
+            }
+            v->present = true;
+            v->pos = start + 1;
+            v->width = *i - start;
+            return true;
+        }
         if (*i >= end) return false;
         (*i)++;
         /* keel_parse_in_order: Redis's loop parses each value as it meets it,
          * so the first problem, structural or not, wins. */
-        if (m->cmd->in_order && !convert_value(m, a, *i - 1, m->r)) {
-            m->replied = true;
-            return false;
-        }
+        if (m->in_order && !convert_value(m, a, *i - 1)) return false;
         break;
     }
     v->present = true;
@@ -386,7 +426,7 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
                      a->type != ARG_ONEOF
                  ? start + 1
                  : start;
-    if (a->flags & AF_MULTIPLE) list_push(m, v, v->pos);
+    if (a->flags & (AF_MULTIPLE | AF_KEEP_ALL)) list_push(m, v, v->pos);
     v->width = *i - start;
     return true;
 }
@@ -395,19 +435,27 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
  * the next "multiple" argument takes. Replies the error and returns -1. */
 static long long numkeys_value(struct mctx *m, const struct arg_spec *a, int pos, int left)
 {
+    static const char numkeys_err[] = "ERR numkeys should be greater than 0";
     long long n;
     const struct argv_ref *w = &m->argv[pos];
-    if (!util_str2ll(w->p, w->n, &n) || n < 1) {
-        reply_error(m->r, a->parse_error ? a->parse_error : "ERR numkeys should be greater than 0");
-        m->replied = true;
+    if (!util_str2ll(w->p, w->n, &n)) {
+        /* keel_error, else "not an integer" where a keel_range_error names
+         * the range (ZUNION), else the numkeys text. */
+        m_fail(m, a->parse_error   ? a->parse_error
+                  : a->range_error ? err_table[E_NOT_INT].text
+                                   : numkeys_err);
+        return -1;
+    }
+    if (n < 1) {
+        m_fail(m, a->range_error ? a->range_error : a->parse_error ? a->parse_error : numkeys_err);
         return -1;
     }
     if (n > left) {
-        reply_error(m->r, a->numkeys_error ? a->numkeys_error : err_table[E_SYNTAX].text);
-        m->replied = true;
+        m_fail(m, a->numkeys_error ? a->numkeys_error : err_table[E_SYNTAX].text);
         return -1;
     }
     m->args[a->slot].i = n;
+    m->numkeys = n;
     return n;
 }
 
@@ -489,18 +537,39 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
     return true;
 }
 
-static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r);
+static bool convert(struct mctx *m, const struct arg_spec *s, int n);
 
-static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r)
+/* An integer outside its keel_min / keel_max / keel_nonzero range. */
+static bool out_of_range(const struct arg_spec *a, long long v)
+{
+    return ((a->flags & AF_RANGE_MIN) && v < a->min) || ((a->flags & AF_RANGE_MAX) && v > a->max) ||
+           ((a->flags & AF_NONZERO) && v == 0);
+}
+
+static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
 {
     struct argval *v = &m->args[a->slot];
     const struct argv_ref *w = &m->argv[pos];
     const char *err = NULL;
+    int k;
     switch (a->type) {
     case ARG_INTEGER:
     case ARG_UNIX_TIME:
         if (!util_str2ll(w->p, w->n, &v->i))
             err = a->parse_error ? a->parse_error : err_table[E_NOT_INT].text;
+        else if (out_of_range(a, v->i))
+            err = a->range_error   ? a->range_error
+                  : a->parse_error ? a->parse_error
+                                   : "ERR value is out of range";
+        break;
+    case ARG_STRING:
+        if (!a->nchoices) return true;
+        for (k = 0; k < a->nchoices; k++)
+            if (tok_eq(w, a->choices[k])) break;
+        if (k < a->nchoices)
+            v->choice = k;
+        else
+            err = a->parse_error ? a->parse_error : err_table[E_SYNTAX].text;
         break;
     case ARG_DOUBLE:
         if (a->flags & AF_LONG_DOUBLE) {
@@ -519,11 +588,11 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, str
         if (!v->err) v->err = err;
         return true;
     }
-    reply_error(r, err);
+    m_fail(m, err);
     return false;
 }
 
-static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r)
+static bool convert(struct mctx *m, const struct arg_spec *s, int n)
 {
     int j, k;
     for (j = 0; j < n; j++) {
@@ -531,17 +600,66 @@ static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct repl
         struct argval *v = &m->args[a->slot];
         if (!v->present) continue;
         if (a->type == ARG_ONEOF || a->type == ARG_BLOCK) {
-            if (!convert(m, a->children, a->nchildren, r)) return false;
+            if (!convert(m, a->children, a->nchildren)) return false;
             continue;
         }
         if (a->flags & AF_MULTIPLE) {
+            /* (the lists are still offsets into the pool) */
             for (k = 0; k < v->count; k++)
-                if (!convert_value(m, a, v->list[k], r)) return false;
+                if (!convert_value(m, a, m->pool[v->listoff + k])) return false;
             /* a multiple's scalar value is its last repetition's */
-            if (v->count) convert_value(m, a, v->list[v->count - 1], r);
-        } else if (!convert_value(m, a, v->pos, r)) {
+            if (v->count) convert_value(m, a, m->pool[v->listoff + v->count - 1]);
+        } else if (!convert_value(m, a, v->pos)) {
             return false;
         }
+    }
+    return true;
+}
+
+/* The error a failed match ends with, in m->err. */
+static void match_error(struct mctx *m)
+{
+    char w[130] = "";
+    if (m->replied) return;
+    if (m->oneof_err) {
+        clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
+        snprintf(m->err, sizeof(m->err), m->oneof_err, w);
+    } else if (m->cmd->syntax_error) {
+        /* The offending word, or "" when the words ran out. */
+        if (m->bad >= 0) clip(w, sizeof(w), &m->argv[m->bad], 128);
+        snprintf(m->err, sizeof(m->err), m->cmd->syntax_error, w);
+    } else {
+        snprintf(m->err, sizeof(m->err), "%s", err_table[E_SYNTAX].text);
+    }
+    m->replied = true;
+}
+
+/* Match cmd's arguments from *i: all of them, or with keel_deferred_from
+ * the words before that argument (whose errors are the match's) and then
+ * the rest, whose first error (found in Redis's loop order) is kept in
+ * mp->err for the handler's arg_ok(x, A_<CMD>_deferred). */
+static bool match_all(struct mctx *m, struct match_pool *mp, int *i)
+{
+    const struct command *cmd = m->cmd;
+    int b = cmd->defer_from;
+    bool ok;
+    if (b < 0) {
+        ok = match_seq(m, cmd->args, cmd->nargs, i, m->argc, true);
+        if (ok && !m->in_order) ok = convert(m, cmd->args, cmd->nargs);
+        return ok;
+    }
+    if (!match_seq(m, cmd->args, b, i, m->argc, false)) return false;
+    if (!m->in_order && !convert(m, cmd->args, b)) return false;
+    m->bad = -1;
+    m->oneof_err = NULL;
+    ok = match_seq(m, cmd->args + b, cmd->nargs - b, i, m->argc, true);
+    if (ok && !m->in_order) ok = convert(m, cmd->args + b, cmd->nargs - b);
+    if (!ok) {
+        match_error(m);
+        memcpy(mp->err, m->err, sizeof(mp->err));
+        m->args[cmd->defer_slot].err = mp->err;
+        m->args[cmd->defer_slot].present = true;
+        m->replied = false;
     }
     return true;
 }
@@ -563,8 +681,10 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     m.cappool = 64;
     m.npool = 0;
     m.bad = -1;
-    m.r = r;
+    m.in_order = cmd->in_order;
     m.replied = false;
+    m.err[0] = 0;
+    m.numkeys = 0;
     m.oneof_err = NULL;
     m.oneof_bad = -1;
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
@@ -575,9 +695,10 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
      * way the grammar cannot state exactly; COMMAND DOCS still shows the
      * declared grammar, the handler reads argv as given. */
     if (cmd->raw_args) return true;
-    ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
-    if (ok) {
-        /* Hand the lists over to storage that outlives this call. */
+    ok = match_all(&m, mp, &i);
+    /* Hand the lists over to storage that outlives this call (converting
+     * used them already: they are offsets into the pool until now). */
+    {
         int *dst = mp->inl;
         if (m.npool > (int)(sizeof(mp->inl) / sizeof(int))) {
             mp->heap = xmalloc(sizeof(int) * (size_t)m.npool);
@@ -589,23 +710,11 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     }
     if (m.pool != m.pool_small) free(m.pool);
     if (!ok) {
-        if (m.replied) return false;
-        if (m.oneof_err) {
-            char w[130];
-            clip(w, sizeof(w), &argv[m.oneof_bad], 128);
-            reply_errorf(r, m.oneof_err, w);
-        } else if (cmd->syntax_error) {
-            /* The offending word, or "" when the words ran out. */
-            char w[130] = "";
-            if (m.bad >= 0) clip(w, sizeof(w), &argv[m.bad], 128);
-            reply_errorf(r, cmd->syntax_error, w);
-        } else {
-            reply_err(r, E_SYNTAX);
-        }
+        match_error(&m);
+        reply_error(r, m.err);
         return false;
     }
-    if (cmd->in_order) return true;
-    return convert(&m, cmd->args, cmd->nargs, r);
+    return true;
 }
 
 void registry_match_done(struct match_pool *mp)
@@ -946,11 +1055,14 @@ static const char *const type_names[] = {"key",    "string",     "integer", "dou
 
 static void reply_args(struct reply *r, const struct arg_spec *a, int n)
 {
-    int j;
-    reply_array(r, n);
+    int j, shown = 0;
+    for (j = 0; j < n; j++)
+        if (!(a[j].flags & AF_HIDDEN)) shown++;
+    reply_array(r, shown);
     for (j = 0; j < n; j++) {
         const struct arg_spec *x = &a[j];
         int len = 2, nf = 0;
+        if (x->flags & AF_HIDDEN) continue; /* keel_hidden */
         int flags = x->flags & (AF_OPTIONAL | AF_MULTIPLE | AF_MULTIPLE_TOKEN);
         if (x->key_spec_index != -1) len++;
         if (x->token) len++;

@@ -896,27 +896,11 @@ void cmd_zpopmax(struct exec *x)
 /* ZMPOP numkeys key [key ...] MIN | MAX [COUNT count] */
 void cmd_zmpop(struct exec *x)
 {
-    /* numkeys is keel_numkeys: the matcher checked it and sized the key
-     * list. Redis's option loop takes COUNT once and checks each value as it
-     * meets it; the matcher lets a repeat through, so the words after MIN |
-     * MAX (COUNT <integer> pairs) are walked here in order. */
+    /* numkeys is keel_numkeys (the matcher sized the key list); COUNT is
+     * keel_once with keel_min 1, checked as Redis's loop meets it. */
     const struct argval *keys = ARG(x, A_ZMPOP_key);
     bool max = ARG(x, A_ZMPOP_where)->choice == 1;
-    long long count = -1;
-    int j;
-    for (j = ARG(x, A_ZMPOP_where)->pos + 1; j + 1 < x->argc; j += 2) {
-        long long v = 0;
-        if (count != -1) {
-            reply_err(x->r, E_SYNTAX);
-            return;
-        }
-        if (!parse_ll(&x->argv[j + 1], &v) || v < 1) {
-            reply_error(x->r, "ERR count should be greater than 0");
-            return;
-        }
-        count = v;
-    }
-    if (count == -1) count = 1;
+    long long count = HAS(x, A_ZMPOP_count) ? ARGI(x, A_ZMPOP_count) : 1;
     zpop_generic(x, &x->argv[keys->list[0]], keys->count, max, true, count, true, true);
 }
 
@@ -1345,35 +1329,28 @@ static int cmp_src_card(const void *a, const void *b)
     return x->idx - y->idx;
 }
 
-/* Redis's zunionInterDiffGenericCommand. numkeys_idx: argv index of
- * numkeys; dst (may be NULL) the destination of the STORE forms. */
-static void setop_generic(struct exec *x, const struct argv_ref *dst, int numkeys_idx,
-                          enum setop op, bool card_only)
+/* Redis's zunionInterDiffGenericCommand, one body for the zsetop family
+ * (ZUNION ZINTER ZDIFF, their STORE forms, ZINTERCARD): the matcher checked
+ * numkeys and sized the key list; the keys' types come next, and only then
+ * the options' errors (keel_deferred_from), as Redis parses them. */
+static void setop_generic(struct exec *x, enum setop op, bool card_only)
 {
-    long long setnum, limit = 0;
+    const struct argval *keys = ARG(x, A_ZSETOP_key), *w = ARG(x, A_ZSETOP_weight);
+    const struct argv_ref *dst =
+        HAS(x, A_ZSETOP_destination) ? &x->argv[ARG(x, A_ZSETOP_destination)->pos] : NULL;
+    long long setnum = keys->count, limit = 0;
     enum aggr agg = AGG_SUM;
-    bool withscores = false;
+    bool withscores = HAS(x, A_ZSETOP_withscores);
     struct zsrc *src;
     struct setop_ctx c;
-    int i, j;
+    int i;
     long k;
 
-    if (!parse_ll(&x->argv[numkeys_idx], &setnum)) {
-        reply_err(x->r, E_NOT_INT);
-        return;
-    }
-    if (setnum < 1) {
-        reply_errorf(x->r, "ERR at least 1 input key is needed for '%s' command", x->cmd->fullname);
-        return;
-    }
-    if (setnum > x->argc - (numkeys_idx + 1)) {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
     src = xcalloc((size_t)setnum, sizeof(*src));
-    for (i = 0, j = numkeys_idx + 1; i < setnum; i++, j++) {
-        struct kv *e = dst ? store_lookup_write(x->db, x->argv[j].p, x->argv[j].n)
-                           : store_lookup_read(x->db, x->argv[j].p, x->argv[j].n);
+    for (i = 0; i < setnum; i++) {
+        const struct argv_ref *key = &x->argv[keys->list[i]];
+        struct kv *e = dst ? store_lookup_write(x->db, key->p, key->n)
+                           : store_lookup_read(x->db, key->p, key->n);
         if (e && e->type != OBJ_ZSET && e->type != OBJ_SET) {
             free(src);
             reply_err(x->r, E_WRONGTYPE);
@@ -1383,50 +1360,16 @@ static void setop_generic(struct exec *x, const struct argv_ref *dst, int numkey
         src[i].weight = 1.0;
         src[i].idx = i;
     }
-    while (j < x->argc) {
-        int remaining = x->argc - j;
-        const struct argv_ref *w = &x->argv[j];
-        if (op != OP_DIFF && !card_only && remaining >= setnum + 1 &&
-            util_eqci(w->p, w->n, "weights")) {
-            j++;
-            for (i = 0; i < setnum; i++, j++) {
-                if (!util_str2d(x->argv[j].p, x->argv[j].n, &src[i].weight)) {
-                    free(src);
-                    reply_error(x->r, "ERR weight value is not a float");
-                    return;
-                }
-            }
-        } else if (op != OP_DIFF && !card_only && remaining >= 2 &&
-                   util_eqci(w->p, w->n, "aggregate")) {
-            const struct argv_ref *a = &x->argv[j + 1];
-            if (util_eqci(a->p, a->n, "sum")) {
-                agg = AGG_SUM;
-            } else if (util_eqci(a->p, a->n, "min")) {
-                agg = AGG_MIN;
-            } else if (util_eqci(a->p, a->n, "max")) {
-                agg = AGG_MAX;
-            } else {
-                free(src);
-                reply_err(x->r, E_SYNTAX);
-                return;
-            }
-            j += 2;
-        } else if (remaining >= 1 && !dst && !card_only && util_eqci(w->p, w->n, "withscores")) {
-            j++;
-            withscores = true;
-        } else if (card_only && remaining >= 2 && util_eqci(w->p, w->n, "limit")) {
-            if (!parse_ll(&x->argv[j + 1], &limit) || limit < 0) {
-                free(src);
-                reply_error(x->r, "ERR LIMIT can't be negative");
-                return;
-            }
-            j += 2;
-        } else {
-            free(src);
-            reply_err(x->r, E_SYNTAX);
-            return;
-        }
+    if (!arg_ok(x, A_ZSETOP_deferred)) {
+        free(src);
+        return;
     }
+    /* The last WEIGHTS' values (the matcher parsed them). */
+    for (i = 0; w->present && i < setnum; i++)
+        util_str2d(x->argv[w->list[i]].p, x->argv[w->list[i]].n, &src[i].weight);
+    if (HAS(x, A_ZSETOP_aggregate))
+        agg = (enum aggr[]){AGG_SUM, AGG_MIN, AGG_MAX}[ARG(x, A_ZSETOP_aggregate)->choice];
+    if (HAS(x, A_ZSETOP_limit)) limit = ARGI(x, A_ZSETOP_limit);
 
     for (i = 0; i < setnum; i++)
         src[i].len = src_len(src[i].e);
@@ -1484,46 +1427,46 @@ static void setop_generic(struct exec *x, const struct argv_ref *dst, int numkey
  *     [AGGREGATE SUM | MIN | MAX] */
 void cmd_zunionstore(struct exec *x)
 {
-    setop_generic(x, &x->argv[1], 2, OP_UNION, false);
+    setop_generic(x, OP_UNION, false);
 }
 
 /* ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
  *     [AGGREGATE SUM | MIN | MAX] */
 void cmd_zinterstore(struct exec *x)
 {
-    setop_generic(x, &x->argv[1], 2, OP_INTER, false);
+    setop_generic(x, OP_INTER, false);
 }
 
 /* ZDIFFSTORE destination numkeys key [key ...] */
 void cmd_zdiffstore(struct exec *x)
 {
-    setop_generic(x, &x->argv[1], 2, OP_DIFF, false);
+    setop_generic(x, OP_DIFF, false);
 }
 
 /* ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]
  *     [WITHSCORES] */
 void cmd_zunion(struct exec *x)
 {
-    setop_generic(x, NULL, 1, OP_UNION, false);
+    setop_generic(x, OP_UNION, false);
 }
 
 /* ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]
  *     [WITHSCORES] */
 void cmd_zinter(struct exec *x)
 {
-    setop_generic(x, NULL, 1, OP_INTER, false);
+    setop_generic(x, OP_INTER, false);
 }
 
 /* ZDIFF numkeys key [key ...] [WITHSCORES] */
 void cmd_zdiff(struct exec *x)
 {
-    setop_generic(x, NULL, 1, OP_DIFF, false);
+    setop_generic(x, OP_DIFF, false);
 }
 
 /* ZINTERCARD numkeys key [key ...] [LIMIT limit] */
 void cmd_zintercard(struct exec *x)
 {
-    setop_generic(x, NULL, 1, OP_INTER, true);
+    setop_generic(x, OP_INTER, true);
 }
 
 /* ------------------------------------- BZPOPMIN BZPOPMAX BZMPOP (blocking) */
@@ -1574,11 +1517,10 @@ void cmd_bzmpop(struct exec *x)
     bool max = ARG(x, A_BZMPOP_where)->choice == 1;
     long long count = HAS(x, A_BZMPOP_count) ? ARGI(x, A_BZMPOP_count) : 1, deadline;
     int k;
-    if (!blocking_deadline(x, ARGLD(x, A_BZMPOP_timeout), &deadline)) return;
-    if (count < 1) {
-        reply_error(x->r, "ERR count should be greater than 0");
+    /* Redis reads the timeout after the options (which the matcher checked). */
+    if (!arg_ok(x, A_BZMPOP_timeout) ||
+        !blocking_deadline(x, ARGLD(x, A_BZMPOP_timeout), &deadline))
         return;
-    }
     for (k = 0; k < keys->count; k++) {
         const struct argv_ref *key = &x->argv[keys->list[k]];
         struct kv *e = store_lookup_write(x->db, key->p, key->n);

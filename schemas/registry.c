@@ -552,7 +552,7 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
     const struct argv_ref *w = &m->argv[pos];
     const char *err = NULL;
     int k;
-    switch (a->type) {
+    switch (a->conv) {
     case ARG_INTEGER:
     case ARG_UNIX_TIME:
         if (!util_str2ll(w->p, w->n, &v->i))
@@ -641,7 +641,7 @@ static void match_error(struct mctx *m)
 static bool match_all(struct mctx *m, struct match_pool *mp, int *i)
 {
     const struct command *cmd = m->cmd;
-    int b = cmd->defer_from;
+    int b = cmd->defer_at - 1;
     bool ok;
     if (b < 0) {
         ok = match_seq(m, cmd->args, cmd->nargs, i, m->argc, true);

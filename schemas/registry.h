@@ -48,6 +48,7 @@ enum {
 struct arg_spec {
     const char *name;
     enum arg_type type;
+    enum arg_type conv; /* what the value is parsed as (keel_type, else type) */
     const char *token;
     int flags;
     int key_spec_index;
@@ -132,7 +133,7 @@ struct command {
     const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
     int in_order;             /* keel_parse_in_order: values convert as they are met */
     int raw_args;             /* keel_raw_arguments: no matching, the handler reads argv */
-    int defer_from;           /* keel_deferred_from: index of the first deferred argument, or -1 */
+    int defer_at;             /* keel_deferred_from: 1 + index of the first deferred argument */
     int defer_slot;           /* the slot whose .err holds a deferred error */
     cmd_fn fn;
     int nsub;

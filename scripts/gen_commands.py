@@ -25,7 +25,8 @@ Command level
                          first problem, structural or not, wins.
   keel_raw_arguments     no matching: the handler reads argv (BITFIELD,
                          PFMERGE).
-  keel_deferred_from     the name of a top-level argument: errors from there
+  keel_deferred_from     the name of a top-level argument ("" = after the
+                         last one: only extra words): errors from there
                          on (grammar or value) are not replied by the matcher
                          but kept for the handler, which reports them with
                          arg_ok(x, A_<CMD>_deferred) where Redis parses those
@@ -46,6 +47,9 @@ Argument level
   keel_deferred_error    a bad value is kept in the slot's .err for the
                          handler (arg_ok) instead of being replied.
   keel_long_double       a double parsed as long double (INCRBYFLOAT).
+  keel_type              the type the value is parsed as, when Redis's
+                         declared type is not what its code parses
+                         (ZUNIONSTORE's "integer" weights are doubles).
   keel_multi_choice      a oneof whose choices may all appear (last wins in
                          .choice, every one in .mask).
   keel_numkeys           this count fixes how many times the next multiple
@@ -160,8 +164,8 @@ def main():
         s = cmds[full]
         args = s.get("arguments") or s.get("keel_arguments") or []
         paths = arg_paths(full, args, [], [], set())
-        if s.get("keel_deferred_from"):
-            if s["keel_deferred_from"] not in [a["name"] for a in args]:
+        if "keel_deferred_from" in s:
+            if s["keel_deferred_from"] not in [a["name"] for a in args] + [""]:
                 raise SystemExit("%s: keel_deferred_from names no top-level argument" % full)
             paths.append((None, "deferred"))
         return paths
@@ -238,6 +242,7 @@ def main():
                     choices, ", ".join(cstr(w) for w in a["keel_choices"])))
             fields = [
                 ".name = %s" % cstr(a["name"]), ".type = %s" % ARGTYPES[t],
+                ".conv = %s" % ARGTYPES[a.get("keel_type", t)],
                 ".token = %s" % cstr(a.get("token")), ".flags = %s" % ("|".join(flags) or "0"),
                 ".key_spec_index = %d" % a.get("key_spec_index", -1),
                 ".since = %s" % cstr(a.get("since")),
@@ -271,8 +276,8 @@ def main():
         if nslots > 64:
             raise SystemExit("%s: more than 64 argument slots" % full)
         defer_from = -1
-        if s.get("keel_deferred_from"):
-            defer_from = [a["name"] for a in args].index(s["keel_deferred_from"])
+        if "keel_deferred_from" in s:
+            defer_from = ([a["name"] for a in args] + [""]).index(s["keel_deferred_from"])
             h.append("#define A_%s_deferred %d" % (ident(full).upper(), layout["deferred"]))
         # key specs
         ks = s.get("key_specs", [])
@@ -391,8 +396,8 @@ def main():
         c.append("    .args_hidden = %d, .syntax_error = %s, .in_order = %d, .raw_args = %d," % (
             hidden, cstr(s.get("keel_syntax_error")), 1 if s.get("keel_parse_in_order") else 0,
             1 if s.get("keel_raw_arguments") else 0))
-        c.append("    .defer_from = %d, .defer_slot = %d," % (
-            defer_from, layout["deferred"] if defer_from >= 0 else -1))
+        c.append("    .defer_at = %d, .defer_slot = %d," % (
+            defer_from + 1, layout["deferred"] if defer_from >= 0 else -1))
         c.append("    .fn = %s, .first_key = %d, .last_key = %d, .key_step = %d," % (fn or "NULL", first, last, step))
         c.append("};")
         h.append("")

@@ -552,7 +552,8 @@ static void zrange_generic(struct zr_sink *s, const struct argv_ref *key, const 
     struct zlex_spec lr;
     struct kv *e;
 
-    if (has_limit && type == ZRT_RANK) {
+    /* (Redis's test is on the count: LIMIT x -1 passes a rank range) */
+    if (has_limit && limit != -1 && type == ZRT_RANK) {
         reply_error(x->r, "ERR syntax error, LIMIT is only supported in combination with either "
                           "BYSCORE or BYLEX");
         return;
@@ -618,28 +619,6 @@ static void sink_init(struct zr_sink *s, struct exec *x, bool withscores)
     s->pairs = withscores && x->r->resp > 2;
 }
 
-/* Redis's option loop accepts REV once and one of BYSCORE / BYLEX once: a
- * second one is a syntax error (the matcher lets repeats through, last
- * wins). The options start at argv[from]; LIMIT's two values are skipped. */
-static bool zrange_repeats(struct exec *x, int from)
-{
-    int j, rev = 0, by = 0;
-    for (j = from; j < x->argc; j++) {
-        const struct argv_ref *w = &x->argv[j];
-        if (util_eqci(w->p, w->n, "limit"))
-            j += 2;
-        else if (util_eqci(w->p, w->n, "rev"))
-            rev++;
-        else if (util_eqci(w->p, w->n, "byscore") || util_eqci(w->p, w->n, "bylex"))
-            by++;
-        if (rev > 1 || by > 1) {
-            reply_err(x->r, E_SYNTAX);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] */
 void cmd_zrange(struct exec *x)
 {
@@ -647,7 +626,6 @@ void cmd_zrange(struct exec *x)
     const struct argval *by = ARG(x, A_ZRANGE_sortby);
     enum zr_type type = !by->present ? ZRT_RANK : by->choice == 0 ? ZRT_SCORE : ZRT_LEX;
     bool lim = HAS(x, A_ZRANGE_offset_count);
-    if (zrange_repeats(x, 4)) return;
     sink_init(&s, x, HAS(x, A_ZRANGE_withscores));
     zrange_generic(&s, slot_ref(x, A_ZRANGE_key), slot_ref(x, A_ZRANGE_start),
                    slot_ref(x, A_ZRANGE_stop), type, HAS(x, A_ZRANGE_rev), lim,
@@ -662,7 +640,6 @@ void cmd_zrangestore(struct exec *x)
     const struct argval *by = ARG(x, A_ZRANGESTORE_sortby);
     enum zr_type type = !by->present ? ZRT_RANK : by->choice == 0 ? ZRT_SCORE : ZRT_LEX;
     bool lim = HAS(x, A_ZRANGESTORE_offset_count);
-    if (zrange_repeats(x, 5)) return;
     sink_init(&s, x, false);
     s.dst = ARGP(x, A_ZRANGESTORE_dst);
     s.dstlen = ARGN(x, A_ZRANGESTORE_dst);
@@ -675,10 +652,14 @@ void cmd_zrangestore(struct exec *x)
 /* ZREVRANGE key start stop [WITHSCORES] */
 void cmd_zrevrange(struct exec *x)
 {
+    /* Redis's loop also takes LIMIT here (keel_hidden), to refuse it. */
     struct zr_sink s;
+    bool lim = HAS(x, A_ZREVRANGE_offset_count);
     sink_init(&s, x, HAS(x, A_ZREVRANGE_withscores));
     zrange_generic(&s, slot_ref(x, A_ZREVRANGE_key), slot_ref(x, A_ZREVRANGE_start),
-                   slot_ref(x, A_ZREVRANGE_stop), ZRT_RANK, true, false, 0, -1);
+                   slot_ref(x, A_ZREVRANGE_stop), ZRT_RANK, true, lim,
+                   lim ? ARGI(x, A_ZREVRANGE_offset_count_offset) : 0,
+                   lim ? ARGI(x, A_ZREVRANGE_offset_count_count) : -1);
 }
 
 /* ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] */
@@ -710,7 +691,8 @@ void cmd_zrangebylex(struct exec *x)
 {
     struct zr_sink s;
     bool lim = HAS(x, A_ZRANGEBYLEX_offset_count);
-    sink_init(&s, x, false);
+    /* WITHSCORES is keel_hidden: Redis's loop takes it to refuse it. */
+    sink_init(&s, x, HAS(x, A_ZRANGEBYLEX_withscores));
     zrange_generic(&s, slot_ref(x, A_ZRANGEBYLEX_key), slot_ref(x, A_ZRANGEBYLEX_min),
                    slot_ref(x, A_ZRANGEBYLEX_max), ZRT_LEX, false, lim,
                    lim ? ARGI(x, A_ZRANGEBYLEX_offset_count_offset) : 0,
@@ -722,7 +704,7 @@ void cmd_zrevrangebylex(struct exec *x)
 {
     struct zr_sink s;
     bool lim = HAS(x, A_ZREVRANGEBYLEX_offset_count);
-    sink_init(&s, x, false);
+    sink_init(&s, x, HAS(x, A_ZREVRANGEBYLEX_withscores));
     zrange_generic(&s, slot_ref(x, A_ZREVRANGEBYLEX_key), slot_ref(x, A_ZREVRANGEBYLEX_max),
                    slot_ref(x, A_ZREVRANGEBYLEX_min), ZRT_LEX, true, lim,
                    lim ? ARGI(x, A_ZREVRANGEBYLEX_offset_count_offset) : 0,

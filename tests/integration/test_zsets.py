@@ -368,19 +368,24 @@ CASES = {
 }
 
 
-# Cases Keel cannot answer as Redis yet because the shared argument matcher
-# rejects them before the handler runs: ZRANGEBYLEX's WITHSCORES, which
-# Redis's option loop accepts only to report a specific error.
-MATCHER_GAPS = {
+# Redis's ZRANGE option loop (zrangeGenericCommand) is shared by the whole
+# family: ZRANGEBYLEX takes WITHSCORES and ZREVRANGE takes LIMIT only to
+# refuse them with their own errors (keel_hidden), REV and BYSCORE/BYLEX may
+# come once (keel_once), and LIMIT's count -1 is "no limit" even for a rank
+# range.
+CASES.update({
     "zrangebylex_withscores": [LEX, "ZRANGEBYLEX l - + WITHSCORES",
-                               "ZREVRANGEBYLEX l + - WITHSCORES LIMIT 0 1"],
-}
-
-
-@pytest.mark.xfail(reason="argument matcher gap (see MATCHER_GAPS)", strict=False)
-@pytest.mark.parametrize("name", sorted(MATCHER_GAPS))
-def test_zset_matcher_gaps(diff, name):
-    diff(cmds(*MATCHER_GAPS[name]))
+                               "ZREVRANGEBYLEX l + - WITHSCORES LIMIT 0 1",
+                               "ZRANGEBYLEX l x + WITHSCORES", "ZRANGEBYLEX l - + WITHSCORES FOO"],
+    "zrange_option_loop": [LEX, "ZRANGE l 0 1 LIMIT 0 -1", "ZREVRANGE l 0 1 LIMIT 0 1",
+                           "ZREVRANGE l 0 1 LIMIT 0 -1 WITHSCORES", "ZREVRANGE l x 1 LIMIT 0 1",
+                           "ZREVRANGE l x 1 FOO", "ZREVRANGE l x 1", "ZREVRANGE l 0 1 REV",
+                           "ZRANGEBYSCORE l 0 1 REV", "ZRANGEBYSCORE l 0 1 BYSCORE",
+                           "ZRANGE l 0 1 REV REV", "ZRANGE l 0 1 LIMIT 0 -5",
+                           "ZRANGE l 0 1 BYSCORE BYLEX", "ZRANGE l 0 1 BYSCORE BYSCORE",
+                           "ZRANGESTORE d l 0 1 REV REV", "ZRANGE l 0 1 REV LIMIT x 1 REV",
+                           "ZRANGE l 0 1 REV REV LIMIT x 1", "ZRANGEBYSCORE l x 1 LIMIT 0 1"],
+})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

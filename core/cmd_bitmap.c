@@ -219,26 +219,25 @@ void cmd_bitcount(struct exec *x)
         reply_err(x->r, E_WRONGTYPE);
         return;
     }
-    /* The matcher lets a repeated BYTE|BIT through (last wins); Redis
-     * wants exactly key start end [unit], and says so after the lookup. */
-    if (x->argc > 5) {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
+    /* Redis looks the key up before it checks the range's shape
+     * (keel_deferred_from), then parses start, end, and the unit last. */
+    if (!arg_ok(x, A_BITCOUNT_deferred)) return;
     kv_string_view(e, &sv);
     p = (const uint8_t *)sv.p;
     if (HAS(x, A_BITCOUNT_index)) {
-        bool isbit =
-            HAS(x, A_BITCOUNT_index_index_unit) && ARG(x, A_BITCOUNT_index_index_unit)->choice == 1;
+        bool isbit;
         if (!arg_ok(x, A_BITCOUNT_index_start) || !arg_ok(x, A_BITCOUNT_index_end)) return;
         start = ARGI(x, A_BITCOUNT_index_start);
         end = ARGI(x, A_BITCOUNT_index_end);
-        totlen = (long long)sv.n;
-        if (isbit) totlen <<= 3;
         if (start < 0 && end < 0 && start > end) {
             reply_int(x->r, 0);
             return;
         }
+        if (!arg_ok(x, A_BITCOUNT_index_index_unit)) return;
+        isbit =
+            HAS(x, A_BITCOUNT_index_index_unit) && ARG(x, A_BITCOUNT_index_index_unit)->choice == 1;
+        totlen = (long long)sv.n;
+        if (isbit) totlen <<= 3;
         clamp_range(&start, &end, totlen);
         if (isbit && start <= end) {
             /* Masks for the bits of the edge bytes outside the range. */
@@ -311,16 +310,16 @@ void cmd_bitpos(struct exec *x)
         reply_err(x->r, E_WRONGTYPE);
         return;
     }
-    if (x->argc > 6) { /* a repeated BYTE|BIT, as BITCOUNT */
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
+    /* After the lookup: the range's shape (keel_deferred_from), then start,
+     * the unit, and end, in Redis's order. */
+    if (!arg_ok(x, A_BITPOS_deferred)) return;
     kv_string_view(e, &sv);
     totlen = (long long)sv.n;
     if (HAS(x, A_BITPOS_index)) {
         if (!arg_ok(x, A_BITPOS_index_start)) return;
         start = ARGI(x, A_BITPOS_index_start);
         if (HAS(x, A_BITPOS_index_end_index)) {
+            if (!arg_ok(x, A_BITPOS_index_end_index_index_unit)) return;
             isbit = HAS(x, A_BITPOS_index_end_index_index_unit) &&
                     ARG(x, A_BITPOS_index_end_index_index_unit)->choice == 1;
             if (!arg_ok(x, A_BITPOS_index_end_index_end)) return;

@@ -578,6 +578,8 @@ void cmd_lcs(struct exec *x)
         reply_error(x->r, "ERR The specified keys must contain string values");
         return;
     }
+    /* Redis parses the options after the keys' type check (keel_deferred_from). */
+    if (!arg_ok(x, A_LCS_deferred)) return;
     if (minmatchlen < 0) minmatchlen = 0;
     if (getlen && getidx) {
         reply_error(x->r, "ERR If you want both the length and indexes, please just use IDX.");

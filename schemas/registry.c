@@ -489,6 +489,15 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                 int t;
                 for (t = j; t < k; t++)
                     if (lead_matches(&s[t], &m->argv[*i])) break;
+                if (t == k && end - *i > rest) {
+                    /* A word none of them takes, where a keel_deferred_error
+                     * oneof not given yet stands: its bad value (BITCOUNT's
+                     * BYTE | BIT), for the handler to report in order. */
+                    for (t = j; t < k; t++)
+                        if (s[t].type == ARG_ONEOF && !s[t].token && s[t].parse_error &&
+                            (s[t].flags & AF_DEFER_ERROR) && !m->args[s[t].slot].present)
+                            break;
+                }
                 if (t == k) break;
                 {
                     int tokpos = *i;
@@ -499,7 +508,6 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                     }
                 }
             }
-            (void)rest;
             j = k;
             continue;
         }

@@ -353,9 +353,8 @@ void cmd_bitpos(struct exec *x)
 /* BITOP AND|OR|XOR|NOT destkey key [key ...] */
 void cmd_bitop(struct exec *x)
 {
-    enum { OP_AND, OP_OR, OP_XOR, OP_NOT } op;
-    const char *name = ARGP(x, A_BITOP_operation);
-    size_t nlen = ARGN(x, A_BITOP_operation);
+    /* The operation is keel_choices: AND OR XOR NOT, in that order. */
+    enum { OP_AND, OP_OR, OP_XOR, OP_NOT } op = ARG(x, A_BITOP_operation)->choice;
     const struct argval *keys = ARG(x, A_BITOP_key);
     int numkeys = keys->count, j;
     struct strview *views;
@@ -363,18 +362,6 @@ void cmd_bitop(struct exec *x)
     struct rstr *res;
     struct kv *e;
 
-    if (util_eqci(name, nlen, "and"))
-        op = OP_AND;
-    else if (util_eqci(name, nlen, "or"))
-        op = OP_OR;
-    else if (util_eqci(name, nlen, "xor"))
-        op = OP_XOR;
-    else if (util_eqci(name, nlen, "not"))
-        op = OP_NOT;
-    else {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
     if (op == OP_NOT && numkeys != 1) {
         reply_error(x->r, "ERR BITOP NOT must be called with a single source key.");
         return;

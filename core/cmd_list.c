@@ -561,9 +561,10 @@ void cmd_blpop(struct exec *x) { bpop_generic(x, A_BLPOP_key, A_BLPOP_timeout, Q
 /* BRPOP key [key ...] timeout */
 void cmd_brpop(struct exec *x) { bpop_generic(x, A_BRPOP_key, A_BRPOP_timeout, QL_TAIL); }
 
-/* BLMOVE / BRPOPLPUSH: LMOVE once the source has an element. */
+/* BLMOVE / BRPOPLPUSH: LMOVE once the source has an element; plain is the
+ * command the AOF gets (LMOVE or RPOPLPUSH). */
 static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeoutslot,
-                          enum ql_where from, enum ql_where to)
+                          enum ql_where from, enum ql_where to, const char *plain)
 {
     long long deadline;
     struct kv *se;
@@ -575,10 +576,9 @@ static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeouts
         if (propagating()) { /* AOF: LMOVE / RPOPLPUSH without the timeout (core/propagate.c) */
             struct argv_ref v[5];
             int i;
-            bool lmove = util_eqci(x->argv[0].p, x->argv[0].n, "blmove");
             for (i = 1; i < x->argc - 1 && i < 5; i++) v[i] = x->argv[i];
-            v[0].p = lmove ? "LMOVE" : "RPOPLPUSH";
-            v[0].n = lmove ? 5 : 9;
+            v[0].p = plain;
+            v[0].n = strlen(plain);
             propagate_rewrite(x, i, v);
         }
         return;
@@ -592,14 +592,14 @@ void cmd_blmove(struct exec *x)
 {
     bmove_generic(x, A_BLMOVE_source, A_BLMOVE_destination, A_BLMOVE_timeout,
                   ARG(x, A_BLMOVE_wherefrom)->choice == 0 ? QL_HEAD : QL_TAIL,
-                  ARG(x, A_BLMOVE_whereto)->choice == 0 ? QL_HEAD : QL_TAIL);
+                  ARG(x, A_BLMOVE_whereto)->choice == 0 ? QL_HEAD : QL_TAIL, "LMOVE");
 }
 
 /* BRPOPLPUSH source destination timeout */
 void cmd_brpoplpush(struct exec *x)
 {
-    bmove_generic(x, A_BRPOPLPUSH_source, A_BRPOPLPUSH_destination, A_BRPOPLPUSH_timeout,
-                  QL_TAIL, QL_HEAD);
+    bmove_generic(x, A_BRPOPLPUSH_source, A_BRPOPLPUSH_destination, A_BRPOPLPUSH_timeout, QL_TAIL,
+                  QL_HEAD, "RPOPLPUSH");
 }
 
 /* BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */

@@ -163,6 +163,7 @@ struct mctx {
     bool replied;      /* a value error is in err: matching stops there */
     char err[320];     /* the error the match ends with */
     long long numkeys; /* the last keel_numkeys count */
+    bool armed;        /* errors from here on are deferred (match_all) */
     /* A token-led oneof's keel_error (a format, %s = the word) when none of
      * its choices follows its token (CLIENT KILL TYPE foo), and that word. */
     const char *oneof_err;
@@ -369,9 +370,10 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
 {
     struct argval *v = &m->args[a->slot];
     int start = *i;
+    if (a->flags & AF_DEFER_FROM) m->armed = true;
     if ((a->flags & AF_ONCE) && v->present) {
         /* keel_once: Redis's loop refuses the option the second time. */
-        if (a->once_error && *i < end)
+        if (a->once_error && end - *i >= min_width(a))
             m_fail(m, a->once_error);
         else
             m->bad = *i < end ? *i : -1;
@@ -642,34 +644,36 @@ static void match_error(struct mctx *m)
     m->replied = true;
 }
 
-/* Match cmd's arguments from *i: all of them, or with keel_deferred_from
- * the words before that argument (whose errors are the match's) and then
- * the rest, whose first error (found in Redis's loop order) is kept in
- * mp->err for the handler's arg_ok(x, A_<CMD>_deferred). */
+/* Match cmd's arguments from *i. Errors met once the match is "armed" are
+ * not the match's: they are kept in mp->err for the handler's
+ * arg_ok(x, A_<CMD>_deferred), which reports them where Redis parses those
+ * words. keel_deferred_from arms it past the words before that top-level
+ * argument (whose errors stay immediate); keel_defer arms it when its
+ * argument starts (HELLO's AUTH and SETNAME: the handler applies the
+ * options matched before the error first). */
 static bool match_all(struct mctx *m, struct match_pool *mp, int *i)
 {
     const struct command *cmd = m->cmd;
-    int b = cmd->defer_at - 1;
-    bool ok;
-    if (b < 0) {
-        ok = match_seq(m, cmd->args, cmd->nargs, i, m->argc, true);
-        if (ok && !m->in_order) ok = convert(m, cmd->args, cmd->nargs);
-        return ok;
+    bool split = cmd->defer_at > 0, ok;
+    int b = split ? cmd->defer_at - 1 : cmd->nargs;
+    ok = match_seq(m, cmd->args, b, i, m->argc, !split);
+    if (ok && !m->in_order) ok = convert(m, cmd->args, b);
+    if (ok && split) {
+        m->armed = true;
+        m->bad = -1;
+        m->oneof_err = NULL;
+        ok = match_seq(m, cmd->args + b, cmd->nargs - b, i, m->argc, true);
+        if (ok && !m->in_order) ok = convert(m, cmd->args + b, cmd->nargs - b);
     }
-    if (!match_seq(m, cmd->args, b, i, m->argc, false)) return false;
-    if (!m->in_order && !convert(m, cmd->args, b)) return false;
-    m->bad = -1;
-    m->oneof_err = NULL;
-    ok = match_seq(m, cmd->args + b, cmd->nargs - b, i, m->argc, true);
-    if (ok && !m->in_order) ok = convert(m, cmd->args + b, cmd->nargs - b);
-    if (!ok) {
+    if (!ok && m->armed) {
         match_error(m);
         memcpy(mp->err, m->err, sizeof(mp->err));
         m->args[cmd->defer_slot].err = mp->err;
         m->args[cmd->defer_slot].present = true;
         m->replied = false;
+        return true;
     }
-    return true;
+    return ok;
 }
 
 bool registry_match_pool(const struct command *cmd, int argc, const struct argv_ref *argv,
@@ -693,6 +697,7 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     m.replied = false;
     m.err[0] = 0;
     m.numkeys = 0;
+    m.armed = false;
     m.oneof_err = NULL;
     m.oneof_bad = -1;
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,

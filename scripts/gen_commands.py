@@ -61,6 +61,12 @@ Argument level
   keel_min, keel_max     an integer's allowed range; keel_nonzero: 0 is
                          refused; keel_range_error: the text then (default:
                          keel_error, else Redis's "value is out of range").
+  keel_defer             errors met once this option starts are kept for the
+                         handler's arg_ok(x, A_<CMD>_deferred), like
+                         keel_deferred_from's: the handler applies the
+                         options matched before it first (HELLO's AUTH and
+                         SETNAME, CLIENT TRACKING's REDIRECT). For
+                         keel_parse_in_order commands.
   keel_once              the option may be given once: a repeat is a syntax
                          error at its token (keel_once_error: another text).
   keel_keep_all          every occurrence of a repeatable option is listed
@@ -167,6 +173,7 @@ def main():
         if "keel_deferred_from" in s:
             if s["keel_deferred_from"] not in [a["name"] for a in args] + [""]:
                 raise SystemExit("%s: keel_deferred_from names no top-level argument" % full)
+        if "keel_deferred_from" in s or any(a.get("keel_defer") for a, _ in paths):
             paths.append((None, "deferred"))
         return paths
 
@@ -227,7 +234,8 @@ def main():
                               ("keel_numkeys", "AF_NUMKEYS"), ("keel_once", "AF_ONCE"),
                               ("keel_nonzero", "AF_NONZERO"), ("keel_hidden", "AF_HIDDEN"),
                               ("keel_keep_all", "AF_KEEP_ALL"),
-                              ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT")):
+                              ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT"),
+                              ("keel_defer", "AF_DEFER_FROM")):
                 if a.get(key):
                     flags.append(flag)
             if "keel_min" in a:
@@ -278,6 +286,7 @@ def main():
         defer_from = -1
         if "keel_deferred_from" in s:
             defer_from = ([a["name"] for a in args] + [""]).index(s["keel_deferred_from"])
+        if "deferred" in layout:
             h.append("#define A_%s_deferred %d" % (ident(full).upper(), layout["deferred"]))
         # key specs
         ks = s.get("key_specs", [])
@@ -397,7 +406,7 @@ def main():
             hidden, cstr(s.get("keel_syntax_error")), 1 if s.get("keel_parse_in_order") else 0,
             1 if s.get("keel_raw_arguments") else 0))
         c.append("    .defer_at = %d, .defer_slot = %d," % (
-            defer_from + 1, layout["deferred"] if defer_from >= 0 else -1))
+            defer_from + 1, layout.get("deferred", -1)))
         c.append("    .fn = %s, .first_key = %d, .last_key = %d, .key_step = %d," % (fn or "NULL", first, last, step))
         c.append("};")
         h.append("")

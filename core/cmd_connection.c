@@ -319,7 +319,8 @@ void cmd_client_list(struct exec *x)
  *   [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no] ... */
 void cmd_client_kill(struct exec *x)
 {
-    bool old_form = ARG(x, A_CLIENT_KILL_filter)->choice == 0;
+    /* (the filter is absent when a deferred error cut its options short) */
+    bool old_form = HAS(x, A_CLIENT_KILL_filter) && ARG(x, A_CLIENT_KILL_filter)->choice == 0;
     const struct argv_ref *addr = NULL, *laddr = NULL;
     long long id = 0;
     int type = -1; /* index of the TYPE token, -1: any */
@@ -345,22 +346,15 @@ void cmd_client_kill(struct exec *x)
                 return;
             }
         }
+        /* USER is keel_defer: Redis checks the user before the words after it. */
+        if (!arg_ok(x, A_CLIENT_KILL_deferred)) return;
         if (HAS(x, A_CLIENT_KILL_filter_new_format_ip_port))
             addr = &x->argv[ARG(x, A_CLIENT_KILL_filter_new_format_ip_port)->pos];
         if (HAS(x, A_CLIENT_KILL_filter_new_format_ip_port_laddr))
             laddr = &x->argv[ARG(x, A_CLIENT_KILL_filter_new_format_ip_port_laddr)->pos];
-        if (HAS(x, A_CLIENT_KILL_filter_new_format_yes_no)) {
-            const char *v = ARGP(x, A_CLIENT_KILL_filter_new_format_yes_no);
-            size_t n = ARGN(x, A_CLIENT_KILL_filter_new_format_yes_no);
-            if (util_eqci(v, n, "yes"))
-                skipme = true;
-            else if (util_eqci(v, n, "no"))
-                skipme = false;
-            else {
-                reply_err(x->r, E_SYNTAX);
-                return;
-            }
-        }
+        /* SKIPME is keel_choices YES | NO */
+        if (HAS(x, A_CLIENT_KILL_filter_new_format_yes_no))
+            skipme = ARG(x, A_CLIENT_KILL_filter_new_format_yes_no)->choice == 0;
     }
 
     for (c = g_clients.head; c; c = next) {

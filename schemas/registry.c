@@ -317,7 +317,7 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
     struct argval *v = &m->args[a->slot];
     struct msave *sv = NULL;
     int order[64], n = 0, k, t, start = *i;
-    bool ok = false;
+    bool ok = false, armed;
     for (k = 0; k < a->nchildren && n < 64; k++)
         if (token_led(&a->children[k]) && lead_matches(&a->children[k], &m->argv[start]))
             order[n++] = k;
@@ -345,7 +345,10 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
         sv = xmalloc(sizeof(*sv));
         msave(m, sv);
     }
-    for (t = 0; t < n && !ok && !m->replied; t++) {
+    /* A choice that armed keel_defer is committed: its state (the options
+     * matched before its error) stays for the handler. */
+    armed = m->armed;
+    for (t = 0; t < n && !ok && !m->replied && m->armed == armed; t++) {
         k = order[t];
         if (v->present && v->choice != k && !(a->flags & (AF_MULTI_CHOICE | AF_MULTIPLE))) {
             m->bad = start;
@@ -370,7 +373,6 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
 {
     struct argval *v = &m->args[a->slot];
     int start = *i;
-    if (a->flags & AF_DEFER_FROM) m->armed = true;
     if ((a->flags & AF_ONCE) && v->present) {
         /* keel_once: Redis's loop refuses the option the second time. */
         if (a->once_error && end - *i >= min_width(a))
@@ -430,6 +432,7 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
                  : start;
     if (a->flags & (AF_MULTIPLE | AF_KEEP_ALL)) list_push(m, v, v->pos);
     v->width = *i - start;
+    if (a->flags & AF_DEFER_FROM) m->armed = true; /* keel_defer: errors after it wait */
     return true;
 }
 
@@ -648,8 +651,8 @@ static void match_error(struct mctx *m)
  * not the match's: they are kept in mp->err for the handler's
  * arg_ok(x, A_<CMD>_deferred), which reports them where Redis parses those
  * words. keel_deferred_from arms it past the words before that top-level
- * argument (whose errors stay immediate); keel_defer arms it when its
- * argument starts (HELLO's AUTH and SETNAME: the handler applies the
+ * argument (whose errors stay immediate); keel_defer arms it once its
+ * argument is matched (HELLO's AUTH and SETNAME: the handler applies the
  * options matched before the error first). */
 static bool match_all(struct mctx *m, struct match_pool *mp, int *i)
 {

@@ -43,7 +43,7 @@ enum {
     AF_HIDDEN = 2048,         /* keel_hidden: matched, not shown by COMMAND DOCS */
     AF_KEEP_ALL = 4096,       /* keel_keep_all: every occurrence listed */
     AF_NUMKEYS_REPEAT = 8192, /* keel_numkeys_repeat: token + keel_numkeys values */
-    AF_DEFER_FROM = 16384,    /* keel_defer: errors from this option on are the handler's */
+    AF_DEFER_FROM = 16384,    /* keel_defer: errors after this option are the handler's */
 };
 
 struct arg_spec {

@@ -61,7 +61,7 @@ Argument level
   keel_min, keel_max     an integer's allowed range; keel_nonzero: 0 is
                          refused; keel_range_error: the text then (default:
                          keel_error, else Redis's "value is out of range").
-  keel_defer             errors met once this option starts are kept for the
+  keel_defer             errors met after this option are kept for the
                          handler's arg_ok(x, A_<CMD>_deferred), like
                          keel_deferred_from's: the handler applies the
                          options matched before it first (HELLO's AUTH and

@@ -372,7 +372,13 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
 static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
 {
     struct argval *v = &m->args[a->slot];
-    int start = *i;
+    int start = *i, k;
+    for (k = 0; k < a->nexcludes; k++) {
+        if (m->args[a->excludes[k]].present) { /* keel_excludes */
+            m->bad = *i < end ? *i : -1;
+            return false;
+        }
+    }
     if ((a->flags & AF_ONCE) && v->present) {
         /* keel_once: Redis's loop refuses the option the second time. */
         if (a->once_error && end - *i >= min_width(a))
@@ -405,7 +411,6 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         if (a->flags & AF_NUMKEYS_REPEAT) {
             /* keel_numkeys_repeat: the token, then exactly numkeys values;
              * a repeated token replaces them (Redis overwrites). */
-            long long k;
             if (m->numkeys < 1 || end - *i < m->numkeys) return false;
             v->count = 0;
             for (k = 0; k < m->numkeys; k++) {

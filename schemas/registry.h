@@ -66,6 +66,8 @@ struct arg_spec {
     const char *once_error;    /* keel_once_error: the option was given twice */
     const char *const *choices; /* keel_choices: the words a string may be */
     int nchoices;
+    const int *excludes; /* keel_excludes: slots of options that rule this one out */
+    int nexcludes;
 };
 
 /* Command flags (Redis's CMD_*), bit order = COMMAND INFO's order. */

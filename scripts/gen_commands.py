@@ -69,6 +69,9 @@ Argument level
                          keel_parse_in_order commands.
   keel_once              the option may be given once: a repeat is a syntax
                          error at its token (keel_once_error: another text).
+  keel_excludes          names of sibling options after which this one does
+                         not match (a syntax error at its token): RESTORE's
+                         IDLETIME and FREQ.
   keel_keep_all          every occurrence of a repeatable option is listed
                          (.list/.count), not only the last (SORT's BY).
   keel_choices           a string that must be one of these words (any
@@ -242,6 +245,12 @@ def main():
                 flags.append("AF_RANGE_MIN")
             if "keel_max" in a:
                 flags.append("AF_RANGE_MAX")
+            excludes = "NULL"
+            if a.get("keel_excludes"):
+                counter[0] += 1
+                excludes = "excludes_%d" % counter[0]
+                extra.append("static const int %s[] = {%s};" % (excludes, ", ".join(
+                    str(layout["_".join(path + [ident(n)])]) for n in a["keel_excludes"])))
             choices = "NULL"
             if a.get("keel_choices"):
                 counter[0] += 1
@@ -263,6 +272,7 @@ def main():
                 ".range_error = %s" % cstr(a.get("keel_range_error")),
                 ".once_error = %s" % cstr(a.get("keel_once_error")),
                 ".choices = %s" % choices, ".nchoices = %d" % len(a.get("keel_choices", [])),
+                ".excludes = %s" % excludes, ".nexcludes = %d" % len(a.get("keel_excludes", [])),
             ]
             entries.append("    {%s}," % ", ".join(fields))
         c.extend(extra)

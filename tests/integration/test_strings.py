@@ -723,16 +723,16 @@ def random_command(rng, extras):
         lambda: ["DECR", k],
         lambda: ["INCRBY", k, rng.choice(INTS)],
         lambda: ["DECRBY", k, rng.choice(INTS)],
-        # only well-formed increments: a malformed one on a non-string key is
-        # a known difference (see XFAIL_CASES)
-        lambda: ["INCRBYFLOAT", k, rng.choice([f for f in FLOATS if f not in ("abc", "")])],
+        # malformed increments too: reported after the key's type check
+        lambda: ["INCRBYFLOAT", k, rng.choice(FLOATS)],
         lambda: ["GETRANGE", k, _index(rng), _index(rng)],
         lambda: ["SUBSTR", k, _index(rng), _index(rng)],
         lambda: ["SETRANGE", k, _offset(rng), rng.choice(STRS + INTS)],
         lambda: ["LCS", k, k2] + rng.choice([[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"],
                                               ["IDX", "MINMATCHLEN", str(rng.randint(0, 4))],
                                               ["IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"],
-                                              ["LEN", "IDX"], ["MINMATCHLEN", "3"]]),
+                                              ["LEN", "IDX"], ["MINMATCHLEN", "3"],
+                                              ["FOO"], ["MINMATCHLEN", "x"], ["MINMATCHLEN"]]),
     ]
     extra = [e for e in (
         ("TTL", lambda: Approx(["TTL", k], 1)),

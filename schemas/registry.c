@@ -638,6 +638,7 @@ static bool convert(struct mctx *m, const struct arg_spec *s, int n)
 static void match_error(struct mctx *m)
 {
     char w[130] = "";
+    size_t k;
     if (m->replied) return;
     if (m->oneof_err) {
         clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
@@ -649,6 +650,9 @@ static void match_error(struct mctx *m)
     } else {
         snprintf(m->err, sizeof(m->err), "%s", err_table[E_SYNTAX].text);
     }
+    /* an error line holds no line breaks (the word may: as reply_errorf) */
+    for (k = 0; m->err[k]; k++)
+        if (m->err[k] == '\r' || m->err[k] == '\n') m->err[k] = ' ';
     m->replied = true;
 }
 

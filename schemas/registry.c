@@ -574,7 +574,7 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
                                    : "ERR value is out of range";
         break;
     case ARG_STRING:
-        if (!a->nchoices) return true;
+        if (!a->nchoices) break;
         for (k = 0; k < a->nchoices; k++)
             if (tok_eq(w, a->choices[k])) break;
         if (k < a->nchoices)
@@ -593,6 +593,8 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
         break;
     default: return true;
     }
+    if (!err && a->check) /* keel_check */
+        err = a->check(w, v, a->prev_slot >= 0 ? &m->args[a->prev_slot] : NULL);
     if (!err) return true;
     if (a->flags & AF_DEFER_ERROR) {
         /* The handler reports it when Redis would (after its key checks). */

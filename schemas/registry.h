@@ -46,6 +46,13 @@ enum {
     AF_DEFER_FROM = 16384,    /* keel_defer: errors after this option are the handler's */
 };
 
+struct argv_ref;
+struct argval;
+/* keel_check: a value's own check (error text, or NULL); prev is the
+ * previous sibling argument's value. */
+typedef const char *(*arg_check_fn)(const struct argv_ref *w, struct argval *v,
+                                    const struct argval *prev);
+
 struct arg_spec {
     const char *name;
     enum arg_type type;
@@ -68,6 +75,8 @@ struct arg_spec {
     int nchoices;
     const int *excludes; /* keel_excludes: slots of options that rule this one out */
     int nexcludes;
+    arg_check_fn check; /* keel_check */
+    int prev_slot;      /* the previous sibling's slot, or -1 */
 };
 
 /* Command flags (Redis's CMD_*), bit order = COMMAND INFO's order. */
@@ -131,6 +140,8 @@ struct command {
     const struct key_spec *key_specs;
     int nargs;
     const struct arg_spec *args;
+    int ndoc_args; /* what COMMAND DOCS shows (keel_grammar: not args) */
+    const struct arg_spec *doc_args;
     int nslots;
     int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
     const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */

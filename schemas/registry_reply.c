@@ -199,7 +199,10 @@ static void reply_args(struct reply *r, const struct arg_spec *a, int n)
 void registry_reply_docs(struct reply *r, const struct command *c)
 {
     int len = 1, i;
-    bool args = c->nargs && !c->args_hidden;
+    /* keel_grammar: the documented arguments are not the matched ones */
+    const struct arg_spec *dargs = c->doc_args ? c->doc_args : c->args;
+    int ndargs = c->doc_args ? c->ndoc_args : c->nargs;
+    bool args = ndargs && !c->args_hidden;
     if (c->summary) len++;
     if (c->since) len++;
     if (c->complexity) len++;
@@ -249,7 +252,7 @@ void registry_reply_docs(struct reply *r, const struct command *c)
     }
     if (args) {
         reply_cstr(r, "arguments");
-        reply_args(r, c->args, c->nargs);
+        reply_args(r, dargs, ndargs);
     }
     if (c->nsub) {
         reply_cstr(r, "subcommands");

@@ -187,7 +187,8 @@ BITFIELD_RESP3 = ["bitfield_overflow", "bitfield_64bit", "bitfield_ro", "bitfiel
 
 
 def _raw_arguments(port):
-    """Whether Keel's registry passes BITFIELD's argv through (keel_raw_arguments)."""
+    """Whether Keel runs BITFIELD's operation loop as Redis does (its
+    keel_grammar: BITFIELD_RO takes SET, only to refuse it)."""
     with RawConn(port) as c:
         rep = c.call("BITFIELD_RO", "__probe__", "SET", "i8", "0", "1")
     return b"only supports the GET" in rep
@@ -196,7 +197,7 @@ def _raw_arguments(port):
 @pytest.fixture
 def bfdiff(keel, diff):
     if not _raw_arguments(keel.port):
-        pytest.skip("registry lacks keel_raw_arguments: BITFIELD's operation loop "
+        pytest.skip("registry lacks BITFIELD's keel_grammar: its operation loop "
                     "cannot go through the matcher")
     return diff
 
@@ -232,6 +233,15 @@ RANGE_ORDER = {
                              "BITCOUNT k 0 1 FOO", "BITCOUNT k -1 -2 FOO", "BITCOUNT k 0 1 BIT BIT",
                              "BITCOUNT k x 1 BIT BIT", "BITCOUNT k 0 1 FOO BAR",
                              "BITCOUNT k 0 1 FOO BIT", "BITCOUNT k 0 x", "BITCOUNT k 0 -1 bit"],
+    "bitfield_loop_order": ["BITFIELD k GET i99 0 FOO", "BITFIELD k OVERFLOW",
+                            "BITFIELD k OVERFLOW foo GET x", "BITFIELD k OVERFLOW SAT",
+                            "BITFIELD k GET u8 0 GET u8", "BITFIELD k SET u8 #1 300 INCRBY i8 0 x",
+                            "BITFIELD k SET u8 #1 300 GET u8 #1 OVERFLOW FAIL INCRBY u8 #1 1000 "
+                            "OVERFLOW WRAP INCRBY u8 8 1000", "BITFIELD k GET u8 -1",
+                            "BITFIELD k GET u8 #-1", "BITFIELD_RO k GET u8 0 SET u8 0 1",
+                            "BITFIELD_RO k GET u64 0", "RPUSH l a", "BITFIELD l GET u8 0 FOO",
+                            "BITFIELD l FOO", "BITFIELD_RO l GET u8 0",
+                            "BITFIELD k OVERFLOW SAT OVERFLOW SAT OVERFLOW FAIL"],
     "bitpos_range_order": ["SET k abc", "BITPOS k 1 0 x FOO", "BITPOS k 1 x 0 FOO",
                            "BITPOS k 1 0 1 BIT BIT", "BITPOS k 1 0 1 FOO x", "BITPOS k 1 x",
                            "BITPOS k 2 0", "BITPOS missing 1 x", "BITPOS k 0 0 1 byte"],

@@ -1,6 +1,7 @@
-/* registry.c — command lookup, the argument matcher, key extraction from
- * key specs, and the COMMAND INFO / COMMAND DOCS reply shapes (registry.h).
- * The table itself is generated from schemas/commands/<name>.json. */
+/* registry.c — command lookup, the argument matcher and key extraction
+ * from key specs (registry.h); the COMMAND INFO / COMMAND DOCS reply shapes
+ * are registry_reply.c. The table itself is generated from
+ * schemas/commands/<name>.json. */
 #include "registry.h"
 
 #include <stdio.h>
@@ -11,14 +12,6 @@
 #include "util.h"
 
 void registry_link_subcommands(void);
-
-/* COMMAND INFO's flag names in bit order; NULL = hidden (as Redis hides them). */
-const char *const registry_flag_names[] = {
-    "write",    "readonly", "denyoom",      "module",       "admin",   "pubsub",
-    "noscript", "blocking", "loading",      "stale",        "skip_monitor", "skip_slowlog",
-    "asking",   "fast",     "no_auth",      NULL,           NULL,      NULL,
-    "no_mandatory_keys", NULL, "no_async_loading", "no_multi", "movablekeys", "allow_busy",
-};
 
 /* ---- lookup: open addressing over lower-cased names ---- */
 
@@ -160,15 +153,25 @@ struct mctx {
     int npool, cappool;
     int pool_small[64];
     int bad; /* argv index of the word that broke the grammar, or -1 */
-    struct reply *r;
-    bool replied; /* in-order mode: a value error was already replied */
+    bool in_order;     /* keel_parse_in_order (or a deferred region): convert as met */
+    bool replied;      /* a value error is in err: matching stops there */
+    char err[320];     /* the error the match ends with */
+    long long numkeys; /* the last keel_numkeys count */
+    bool armed;        /* errors from here on are deferred (match_all) */
     /* A token-led oneof's keel_error (a format, %s = the word) when none of
      * its choices follows its token (CLIENT KILL TYPE foo), and that word. */
     const char *oneof_err;
     int oneof_bad;
 };
 
-static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r);
+static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos);
+
+/* Record the match's error (the first one wins) and stop matching. */
+static void m_fail(struct mctx *m, const char *text)
+{
+    if (!m->replied) snprintf(m->err, sizeof(m->err), "%s", text);
+    m->replied = true;
+}
 
 static bool tok_eq(const struct argv_ref *a, const char *tok) { return util_eqci(a->p, a->n, tok); }
 
@@ -308,7 +311,7 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
     struct argval *v = &m->args[a->slot];
     struct msave *sv = NULL;
     int order[64], n = 0, k, t, start = *i;
-    bool ok = false;
+    bool ok = false, armed;
     for (k = 0; k < a->nchildren && n < 64; k++)
         if (token_led(&a->children[k]) && lead_matches(&a->children[k], &m->argv[start]))
             order[n++] = k;
@@ -319,6 +322,16 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
         if (a->token && a->parse_error && !m->oneof_err) {
             m->oneof_err = a->parse_error;
             m->oneof_bad = start;
+        } else if (!a->token && a->parse_error) {
+            /* A word no choice takes is a bad value here (BITCOUNT's BYTE |
+             * BIT), reported when Redis would. */
+            if (!(a->flags & AF_DEFER_ERROR)) {
+                m_fail(m, a->parse_error);
+                return false;
+            }
+            if (!v->err) v->err = a->parse_error;
+            (*i)++;
+            return true;
         }
         return false;
     }
@@ -326,7 +339,10 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
         sv = xmalloc(sizeof(*sv));
         msave(m, sv);
     }
-    for (t = 0; t < n && !ok && !m->replied; t++) {
+    /* A choice that armed keel_defer is committed: its state (the options
+     * matched before its error) stays for the handler. */
+    armed = m->armed;
+    for (t = 0; t < n && !ok && !m->replied && m->armed == armed; t++) {
         k = order[t];
         if (v->present && v->choice != k && !(a->flags & (AF_MULTI_CHOICE | AF_MULTIPLE))) {
             m->bad = start;
@@ -350,7 +366,21 @@ static bool match_oneof(struct mctx *m, const struct arg_spec *a, int *i, int en
 static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
 {
     struct argval *v = &m->args[a->slot];
-    int start = *i;
+    int start = *i, k;
+    for (k = 0; k < a->nexcludes; k++) {
+        if (m->args[a->excludes[k]].present) { /* keel_excludes */
+            m->bad = *i < end ? *i : -1;
+            return false;
+        }
+    }
+    if ((a->flags & AF_ONCE) && v->present) {
+        /* keel_once: Redis's loop refuses the option the second time. */
+        if (a->once_error && end - *i >= min_width(a))
+            m_fail(m, a->once_error);
+        else
+            m->bad = *i < end ? *i : -1;
+        return false;
+    }
     if (a->token) {
         if (*i >= end || !tok_eq(&m->argv[*i], a->token)) {
             m->bad = *i < end ? *i : -1;
@@ -372,14 +402,26 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         if (!match_seq(m, a->children, a->nchildren, i, end, false)) return false;
         break;
     default:
+        if (a->flags & AF_NUMKEYS_REPEAT) {
+            /* keel_numkeys_repeat: the token, then exactly numkeys values;
+             * a repeated token replaces them (Redis overwrites). */
+            if (m->numkeys < 1 || end - *i < m->numkeys) return false;
+            v->count = 0;
+            for (k = 0; k < m->numkeys; k++) {
+                (*i)++;
+                if (m->in_order && !convert_value(m, a, *i - 1)) return false;
+                list_push(m, v, *i - 1);
+            }
+            v->present = true;
+            v->pos = start + 1;
+            v->width = *i - start;
+            return true;
+        }
         if (*i >= end) return false;
         (*i)++;
         /* keel_parse_in_order: Redis's loop parses each value as it meets it,
          * so the first problem, structural or not, wins. */
-        if (m->cmd->in_order && !convert_value(m, a, *i - 1, m->r)) {
-            m->replied = true;
-            return false;
-        }
+        if (m->in_order && !convert_value(m, a, *i - 1)) return false;
         break;
     }
     v->present = true;
@@ -387,8 +429,9 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
                      a->type != ARG_ONEOF
                  ? start + 1
                  : start;
-    if (a->flags & AF_MULTIPLE) list_push(m, v, v->pos);
+    if (a->flags & (AF_MULTIPLE | AF_KEEP_ALL)) list_push(m, v, v->pos);
     v->width = *i - start;
+    if (a->flags & AF_DEFER_FROM) m->armed = true; /* keel_defer: errors after it wait */
     return true;
 }
 
@@ -396,19 +439,27 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
  * the next "multiple" argument takes. Replies the error and returns -1. */
 static long long numkeys_value(struct mctx *m, const struct arg_spec *a, int pos, int left)
 {
+    static const char numkeys_err[] = "ERR numkeys should be greater than 0";
     long long n;
     const struct argv_ref *w = &m->argv[pos];
-    if (!util_str2ll(w->p, w->n, &n) || n < 1) {
-        reply_error(m->r, a->parse_error ? a->parse_error : "ERR numkeys should be greater than 0");
-        m->replied = true;
+    if (!util_str2ll(w->p, w->n, &n)) {
+        /* keel_error, else "not an integer" where a keel_range_error names
+         * the range (ZUNION), else the numkeys text. */
+        m_fail(m, a->parse_error   ? a->parse_error
+                  : a->range_error ? err_table[E_NOT_INT].text
+                                   : numkeys_err);
+        return -1;
+    }
+    if (n < 1) {
+        m_fail(m, a->range_error ? a->range_error : a->parse_error ? a->parse_error : numkeys_err);
         return -1;
     }
     if (n > left) {
-        reply_error(m->r, a->numkeys_error ? a->numkeys_error : err_table[E_SYNTAX].text);
-        m->replied = true;
+        m_fail(m, a->numkeys_error ? a->numkeys_error : err_table[E_SYNTAX].text);
         return -1;
     }
     m->args[a->slot].i = n;
+    m->numkeys = n;
     return n;
 }
 
@@ -442,6 +493,15 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                 int t;
                 for (t = j; t < k; t++)
                     if (lead_matches(&s[t], &m->argv[*i])) break;
+                if (t == k && end - *i > rest) {
+                    /* A word none of them takes, where a keel_deferred_error
+                     * oneof not given yet stands: its bad value (BITCOUNT's
+                     * BYTE | BIT), for the handler to report in order. */
+                    for (t = j; t < k; t++)
+                        if (s[t].type == ARG_ONEOF && !s[t].token && s[t].parse_error &&
+                            (s[t].flags & AF_DEFER_ERROR) && !m->args[s[t].slot].present)
+                            break;
+                }
                 if (t == k) break;
                 {
                     int tokpos = *i;
@@ -452,7 +512,6 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                     }
                 }
             }
-            (void)rest;
             j = k;
             continue;
         }
@@ -490,18 +549,39 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
     return true;
 }
 
-static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r);
+static bool convert(struct mctx *m, const struct arg_spec *s, int n);
 
-static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, struct reply *r)
+/* An integer outside its keel_min / keel_max / keel_nonzero range. */
+static bool out_of_range(const struct arg_spec *a, long long v)
+{
+    return ((a->flags & AF_RANGE_MIN) && v < a->min) || ((a->flags & AF_RANGE_MAX) && v > a->max) ||
+           ((a->flags & AF_NONZERO) && v == 0);
+}
+
+static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
 {
     struct argval *v = &m->args[a->slot];
     const struct argv_ref *w = &m->argv[pos];
     const char *err = NULL;
-    switch (a->type) {
+    int k;
+    switch (a->conv) {
     case ARG_INTEGER:
     case ARG_UNIX_TIME:
         if (!util_str2ll(w->p, w->n, &v->i))
             err = a->parse_error ? a->parse_error : err_table[E_NOT_INT].text;
+        else if (out_of_range(a, v->i))
+            err = a->range_error   ? a->range_error
+                  : a->parse_error ? a->parse_error
+                                   : "ERR value is out of range";
+        break;
+    case ARG_STRING:
+        if (!a->nchoices) break;
+        for (k = 0; k < a->nchoices; k++)
+            if (tok_eq(w, a->choices[k])) break;
+        if (k < a->nchoices)
+            v->choice = k;
+        else
+            err = a->parse_error ? a->parse_error : err_table[E_SYNTAX].text;
         break;
     case ARG_DOUBLE:
         if (a->flags & AF_LONG_DOUBLE) {
@@ -514,17 +594,19 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos, str
         break;
     default: return true;
     }
+    if (!err && a->check) /* keel_check */
+        err = a->check(w, v, a->prev_slot >= 0 ? &m->args[a->prev_slot] : NULL);
     if (!err) return true;
     if (a->flags & AF_DEFER_ERROR) {
         /* The handler reports it when Redis would (after its key checks). */
         if (!v->err) v->err = err;
         return true;
     }
-    reply_error(r, err);
+    m_fail(m, err);
     return false;
 }
 
-static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct reply *r)
+static bool convert(struct mctx *m, const struct arg_spec *s, int n)
 {
     int j, k;
     for (j = 0; j < n; j++) {
@@ -532,19 +614,74 @@ static bool convert(struct mctx *m, const struct arg_spec *s, int n, struct repl
         struct argval *v = &m->args[a->slot];
         if (!v->present) continue;
         if (a->type == ARG_ONEOF || a->type == ARG_BLOCK) {
-            if (!convert(m, a->children, a->nchildren, r)) return false;
+            if (!convert(m, a->children, a->nchildren)) return false;
             continue;
         }
         if (a->flags & AF_MULTIPLE) {
+            /* (the lists are still offsets into the pool) */
             for (k = 0; k < v->count; k++)
-                if (!convert_value(m, a, v->list[k], r)) return false;
+                if (!convert_value(m, a, m->pool[v->listoff + k])) return false;
             /* a multiple's scalar value is its last repetition's */
-            if (v->count) convert_value(m, a, v->list[v->count - 1], r);
-        } else if (!convert_value(m, a, v->pos, r)) {
+            if (v->count) convert_value(m, a, m->pool[v->listoff + v->count - 1]);
+        } else if (!convert_value(m, a, v->pos)) {
             return false;
         }
     }
     return true;
+}
+
+/* The error a failed match ends with, in m->err. */
+static void match_error(struct mctx *m)
+{
+    char w[130] = "";
+    size_t k;
+    if (m->replied) return;
+    if (m->oneof_err) {
+        clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
+        snprintf(m->err, sizeof(m->err), m->oneof_err, w);
+    } else if (m->cmd->syntax_error) {
+        /* The offending word, or "" when the words ran out. */
+        if (m->bad >= 0) clip(w, sizeof(w), &m->argv[m->bad], 128);
+        snprintf(m->err, sizeof(m->err), m->cmd->syntax_error, w);
+    } else {
+        snprintf(m->err, sizeof(m->err), "%s", err_table[E_SYNTAX].text);
+    }
+    /* an error line holds no line breaks (the word may: as reply_errorf) */
+    for (k = 0; m->err[k]; k++)
+        if (m->err[k] == '\r' || m->err[k] == '\n') m->err[k] = ' ';
+    m->replied = true;
+}
+
+/* Match cmd's arguments from *i. Errors met once the match is "armed" are
+ * not the match's: they are kept in mp->err for the handler's
+ * arg_ok(x, A_<CMD>_deferred), which reports them where Redis parses those
+ * words. keel_deferred_from arms it past the words before that top-level
+ * argument (whose errors stay immediate); keel_defer arms it once its
+ * argument is matched (HELLO's AUTH and SETNAME: the handler applies the
+ * options matched before the error first). */
+static bool match_all(struct mctx *m, struct match_pool *mp, int *i)
+{
+    const struct command *cmd = m->cmd;
+    bool split = cmd->defer_at > 0, ok;
+    int b = split ? cmd->defer_at - 1 : cmd->nargs;
+    ok = match_seq(m, cmd->args, b, i, m->argc, !split);
+    if (ok && !m->in_order) ok = convert(m, cmd->args, b);
+    if (ok && split) {
+        m->armed = true;
+        m->bad = -1;
+        m->oneof_err = NULL;
+        ok = match_seq(m, cmd->args + b, cmd->nargs - b, i, m->argc, true);
+        if (ok && !m->in_order) ok = convert(m, cmd->args + b, cmd->nargs - b);
+    }
+    if (!ok && m->armed) {
+        match_error(m);
+        memcpy(mp->err, m->err, sizeof(mp->err));
+        m->args[cmd->defer_slot].err = mp->err;
+        m->args[cmd->defer_slot].present = true;
+        m->replied = false;
+        return true;
+    }
+    return ok;
 }
 
 bool registry_match_pool(const struct command *cmd, int argc, const struct argv_ref *argv,
@@ -564,8 +701,11 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     m.cappool = 64;
     m.npool = 0;
     m.bad = -1;
-    m.r = r;
+    m.in_order = cmd->in_order;
     m.replied = false;
+    m.err[0] = 0;
+    m.numkeys = 0;
+    m.armed = false;
     m.oneof_err = NULL;
     m.oneof_bad = -1;
     /* No declared grammar (QUIT, COMMAND GETKEYS): arity alone governs,
@@ -576,9 +716,10 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
      * way the grammar cannot state exactly; COMMAND DOCS still shows the
      * declared grammar, the handler reads argv as given. */
     if (cmd->raw_args) return true;
-    ok = match_seq(&m, cmd->args, cmd->nargs, &i, argc, true);
-    if (ok) {
-        /* Hand the lists over to storage that outlives this call. */
+    ok = match_all(&m, mp, &i);
+    /* Hand the lists over to storage that outlives this call (converting
+     * used them already: they are offsets into the pool until now). */
+    {
         int *dst = mp->inl;
         if (m.npool > (int)(sizeof(mp->inl) / sizeof(int))) {
             mp->heap = xmalloc(sizeof(int) * (size_t)m.npool);
@@ -590,23 +731,11 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     }
     if (m.pool != m.pool_small) free(m.pool);
     if (!ok) {
-        if (m.replied) return false;
-        if (m.oneof_err) {
-            char w[130];
-            clip(w, sizeof(w), &argv[m.oneof_bad], 128);
-            reply_errorf(r, m.oneof_err, w);
-        } else if (cmd->syntax_error) {
-            /* The offending word, or "" when the words ran out. */
-            char w[130] = "";
-            if (m.bad >= 0) clip(w, sizeof(w), &argv[m.bad], 128);
-            reply_errorf(r, cmd->syntax_error, w);
-        } else {
-            reply_err(r, E_SYNTAX);
-        }
+        match_error(&m);
+        reply_error(r, m.err);
         return false;
     }
-    if (cmd->in_order) return true;
-    return convert(&m, cmd->args, cmd->nargs, r);
+    return true;
 }
 
 void registry_match_done(struct match_pool *mp)
@@ -820,256 +949,3 @@ bool registry_has_keys(const struct command *cmd)
         if (!(cmd->key_specs[s].flags & KSF_NOT_KEY)) return true;
     return false;
 }
-
-/* ---- COMMAND INFO ---- */
-
-static void reply_flags(struct reply *r, uint32_t flags)
-{
-    int i, n = 0;
-    for (i = 0; i < 24; i++)
-        if ((flags & (1u << i)) && registry_flag_names[i]) n++;
-    reply_set(r, n);
-    for (i = 0; i < 24; i++)
-        if ((flags & (1u << i)) && registry_flag_names[i]) reply_status(r, registry_flag_names[i]);
-}
-
-static void reply_acl(struct reply *r, uint32_t acl)
-{
-    int i, n = 0;
-    char buf[64];
-    for (i = 0; registry_acl_names[i]; i++)
-        if (acl & (1u << i)) n++;
-    reply_set(r, n);
-    for (i = 0; registry_acl_names[i]; i++) {
-        if (acl & (1u << i)) {
-            snprintf(buf, sizeof(buf), "@%s", registry_acl_names[i]);
-            reply_status(r, buf);
-        }
-    }
-}
-
-static void reply_key_specs(struct reply *r, const struct command *c)
-{
-    int s, i, n;
-    reply_set(r, c->nkey_specs);
-    for (s = 0; s < c->nkey_specs; s++) {
-        const struct key_spec *ks = &c->key_specs[s];
-        reply_map(r, ks->notes ? 4 : 3);
-        if (ks->notes) {
-            reply_cstr(r, "notes");
-            reply_cstr(r, ks->notes);
-        }
-        reply_cstr(r, "flags");
-        for (n = 0, i = 0; registry_keyspec_flag_names[i]; i++)
-            if (ks->flags & (1 << i)) n++;
-        reply_set(r, n);
-        for (i = 0; registry_keyspec_flag_names[i]; i++)
-            if (ks->flags & (1 << i)) reply_status(r, registry_keyspec_flag_names[i]);
-        reply_cstr(r, "begin_search");
-        reply_map(r, 2);
-        reply_cstr(r, "type");
-        if (ks->bs_type == KS_BS_INDEX) {
-            reply_cstr(r, "index");
-            reply_cstr(r, "spec");
-            reply_map(r, 1);
-            reply_cstr(r, "index");
-            reply_int(r, ks->bs_index);
-        } else if (ks->bs_type == KS_BS_KEYWORD) {
-            reply_cstr(r, "keyword");
-            reply_cstr(r, "spec");
-            reply_map(r, 2);
-            reply_cstr(r, "keyword");
-            reply_cstr(r, ks->bs_keyword);
-            reply_cstr(r, "startfrom");
-            reply_int(r, ks->bs_startfrom);
-        } else {
-            reply_cstr(r, "unknown");
-            reply_cstr(r, "spec");
-            reply_map(r, 0);
-        }
-        reply_cstr(r, "find_keys");
-        reply_map(r, 2);
-        reply_cstr(r, "type");
-        if (ks->fk_type == KS_FK_RANGE) {
-            reply_cstr(r, "range");
-            reply_cstr(r, "spec");
-            reply_map(r, 3);
-            reply_cstr(r, "lastkey");
-            reply_int(r, ks->fk_lastkey);
-            reply_cstr(r, "keystep");
-            reply_int(r, ks->fk_keystep);
-            reply_cstr(r, "limit");
-            reply_int(r, ks->fk_limit);
-        } else if (ks->fk_type == KS_FK_KEYNUM) {
-            reply_cstr(r, "keynum");
-            reply_cstr(r, "spec");
-            reply_map(r, 3);
-            reply_cstr(r, "keynumidx");
-            reply_int(r, ks->fk_keynumidx);
-            reply_cstr(r, "firstkey");
-            reply_int(r, ks->fk_firstkey);
-            reply_cstr(r, "keystep");
-            reply_int(r, ks->fk_kstep);
-        } else {
-            reply_cstr(r, "unknown");
-            reply_cstr(r, "spec");
-            reply_map(r, 0);
-        }
-    }
-}
-
-void registry_reply_info(struct reply *r, const struct command *c)
-{
-    int i;
-    reply_array(r, 10);
-    reply_cstr(r, c->fullname);
-    reply_int(r, c->arity);
-    reply_flags(r, c->flags);
-    reply_int(r, c->first_key);
-    reply_int(r, c->last_key);
-    reply_int(r, c->key_step);
-    reply_acl(r, c->acl);
-    reply_set(r, c->ntips);
-    for (i = 0; i < c->ntips; i++) reply_cstr(r, c->tips[i]);
-    reply_key_specs(r, c);
-    if (c->nsub == 0) {
-        reply_set(r, 0);
-    } else {
-        reply_array(r, c->nsub);
-        for (i = 0; i < c->nsub; i++) registry_reply_info(r, c->subs[i]);
-    }
-}
-
-/* ---- COMMAND DOCS ---- */
-
-static const char *const type_names[] = {"key",    "string",     "integer", "double", "unix-time",
-                                         "pattern", "pure-token", "oneof",   "block"};
-
-static void reply_args(struct reply *r, const struct arg_spec *a, int n)
-{
-    int j;
-    reply_array(r, n);
-    for (j = 0; j < n; j++) {
-        const struct arg_spec *x = &a[j];
-        int len = 2, nf = 0;
-        int flags = x->flags & (AF_OPTIONAL | AF_MULTIPLE | AF_MULTIPLE_TOKEN);
-        if (x->key_spec_index != -1) len++;
-        if (x->token) len++;
-        if (x->since) len++;
-        if (x->deprecated_since) len++;
-        if (flags) len++;
-        if (x->type == ARG_ONEOF || x->type == ARG_BLOCK) len++;
-        reply_map(r, len);
-        reply_cstr(r, "name");
-        reply_cstr(r, x->name);
-        reply_cstr(r, "type");
-        reply_cstr(r, type_names[x->type]);
-        if (x->key_spec_index != -1) {
-            reply_cstr(r, "key_spec_index");
-            reply_int(r, x->key_spec_index);
-        }
-        if (x->token) {
-            reply_cstr(r, "token");
-            reply_cstr(r, x->token);
-        }
-        if (x->since) {
-            reply_cstr(r, "since");
-            reply_cstr(r, x->since);
-        }
-        if (x->deprecated_since) {
-            reply_cstr(r, "deprecated_since");
-            reply_cstr(r, x->deprecated_since);
-        }
-        if (flags) {
-            reply_cstr(r, "flags");
-            nf = !!(flags & AF_OPTIONAL) + !!(flags & AF_MULTIPLE) + !!(flags & AF_MULTIPLE_TOKEN);
-            reply_set(r, nf);
-            if (flags & AF_OPTIONAL) reply_status(r, "optional");
-            if (flags & AF_MULTIPLE) reply_status(r, "multiple");
-            if (flags & AF_MULTIPLE_TOKEN) reply_status(r, "multiple_token");
-        }
-        if (x->type == ARG_ONEOF || x->type == ARG_BLOCK) {
-            reply_cstr(r, "arguments");
-            reply_args(r, x->children, x->nchildren);
-        }
-    }
-}
-
-static void reply_docs(struct reply *r, const struct command *c, bool with_info)
-{
-    int len = with_info ? 5 : 1, i;
-    bool args = c->nargs && !c->args_hidden;
-    if (c->summary) len++;
-    if (c->since) len++;
-    if (c->complexity) len++;
-    if (c->doc_deprecated) len++;
-    if (c->deprecated_since) len++;
-    if (c->replaced_by) len++;
-    if (c->nhistory) len++;
-    if (args) len++;
-    if (c->nsub) len++;
-    reply_map(r, len);
-    if (c->summary) {
-        reply_cstr(r, "summary");
-        reply_cstr(r, c->summary);
-    }
-    if (c->since) {
-        reply_cstr(r, "since");
-        reply_cstr(r, c->since);
-    }
-    reply_cstr(r, "group");
-    reply_cstr(r, c->group ? c->group : "generic");
-    if (with_info) {
-        reply_cstr(r, "arity");
-        reply_int(r, c->arity);
-        reply_cstr(r, "flags");
-        reply_flags(r, c->flags);
-        reply_cstr(r, "acl_categories");
-        reply_acl(r, c->acl);
-        reply_cstr(r, "key_specs");
-        reply_key_specs(r, c);
-    }
-    if (c->complexity) {
-        reply_cstr(r, "complexity");
-        reply_cstr(r, c->complexity);
-    }
-    if (c->doc_deprecated) {
-        reply_cstr(r, "doc_flags");
-        reply_set(r, (c->doc_deprecated & 1) + ((c->doc_deprecated >> 1) & 1));
-        if (c->doc_deprecated & 1) reply_status(r, "deprecated");
-        if (c->doc_deprecated & 2) reply_status(r, "syscmd");
-    }
-    if (c->deprecated_since) {
-        reply_cstr(r, "deprecated_since");
-        reply_cstr(r, c->deprecated_since);
-    }
-    if (c->replaced_by) {
-        reply_cstr(r, "replaced_by");
-        reply_cstr(r, c->replaced_by);
-    }
-    if (c->nhistory) {
-        reply_cstr(r, "history");
-        reply_set(r, c->nhistory);
-        for (i = 0; i < c->nhistory; i++) {
-            reply_array(r, 2);
-            reply_cstr(r, c->history[2 * i]);
-            reply_cstr(r, c->history[2 * i + 1]);
-        }
-    }
-    if (args) {
-        reply_cstr(r, "arguments");
-        reply_args(r, c->args, c->nargs);
-    }
-    if (c->nsub) {
-        reply_cstr(r, "subcommands");
-        reply_map(r, c->nsub);
-        for (i = 0; i < c->nsub; i++) {
-            reply_cstr(r, c->subs[i]->fullname);
-            reply_docs(r, c->subs[i], with_info);
-        }
-    }
-}
-
-void registry_reply_docs(struct reply *r, const struct command *c) { reply_docs(r, c, false); }
-
-void registry_reply_describe(struct reply *r, const struct command *c) { reply_docs(r, c, true); }

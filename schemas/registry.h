@@ -26,19 +26,37 @@ enum arg_type {
     ARG_BLOCK,
 };
 
+/* Argument flags: Redis's own, then the keel_* extensions (documented at
+ * the top of scripts/gen_commands.py). */
 enum {
     AF_OPTIONAL = 1,
     AF_MULTIPLE = 2,
     AF_MULTIPLE_TOKEN = 4,
-    AF_MULTI_CHOICE = 8, /* keel_multi_choice: several children of a oneof */
-    AF_DEFER_ERROR = 16, /* keel_deferred_error: a bad value is reported by the handler */
-    AF_LONG_DOUBLE = 32, /* keel_long_double: a double parsed as long double (INCRBYFLOAT) */
-    AF_NUMKEYS = 64,     /* keel_numkeys: this count fixes the next multiple's repetitions */
+    AF_MULTI_CHOICE = 8,      /* keel_multi_choice: several children of a oneof */
+    AF_DEFER_ERROR = 16,      /* keel_deferred_error: a bad value is reported by the handler */
+    AF_LONG_DOUBLE = 32,      /* keel_long_double: a double parsed as long double (INCRBYFLOAT) */
+    AF_NUMKEYS = 64,          /* keel_numkeys: this count fixes the next multiple's repetitions */
+    AF_ONCE = 128,            /* keel_once: a second occurrence is an error */
+    AF_RANGE_MIN = 256,       /* keel_min: an integer's lowest value */
+    AF_RANGE_MAX = 512,       /* keel_max: an integer's highest value */
+    AF_NONZERO = 1024,        /* keel_nonzero: an integer that may not be 0 */
+    AF_HIDDEN = 2048,         /* keel_hidden: matched, not shown by COMMAND DOCS */
+    AF_KEEP_ALL = 4096,       /* keel_keep_all: every occurrence listed */
+    AF_NUMKEYS_REPEAT = 8192, /* keel_numkeys_repeat: token + keel_numkeys values */
+    AF_DEFER_FROM = 16384,    /* keel_defer: errors after this option are the handler's */
 };
+
+struct argv_ref;
+struct argval;
+/* keel_check: a value's own check (error text, or NULL); prev is the
+ * previous sibling argument's value. */
+typedef const char *(*arg_check_fn)(const struct argv_ref *w, struct argval *v,
+                                    const struct argval *prev);
 
 struct arg_spec {
     const char *name;
     enum arg_type type;
+    enum arg_type conv; /* what the value is parsed as (keel_type, else type) */
     const char *token;
     int flags;
     int key_spec_index;
@@ -48,8 +66,17 @@ struct arg_spec {
     int slot; /* index in exec.args */
     int nchildren;
     const struct arg_spec *children;
-    const char *parse_error;  /* keel_error: text when the value does not parse */
+    const char *parse_error;   /* keel_error: text when the value does not parse */
     const char *numkeys_error; /* keel_numkeys_error: the count exceeds the words left */
+    long long min, max;        /* keel_min / keel_max (AF_RANGE_MIN / AF_RANGE_MAX) */
+    const char *range_error;   /* keel_range_error: the value is out of range */
+    const char *once_error;    /* keel_once_error: the option was given twice */
+    const char *const *choices; /* keel_choices: the words a string may be */
+    int nchoices;
+    const int *excludes; /* keel_excludes: slots of options that rule this one out */
+    int nexcludes;
+    arg_check_fn check; /* keel_check */
+    int prev_slot;      /* the previous sibling's slot, or -1 */
 };
 
 /* Command flags (Redis's CMD_*), bit order = COMMAND INFO's order. */
@@ -113,11 +140,15 @@ struct command {
     const struct key_spec *key_specs;
     int nargs;
     const struct arg_spec *args;
+    int ndoc_args; /* what COMMAND DOCS shows (keel_grammar: not args) */
+    const struct arg_spec *doc_args;
     int nslots;
     int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
     const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
     int in_order;             /* keel_parse_in_order: values convert as they are met */
     int raw_args;             /* keel_raw_arguments: no matching, the handler reads argv */
+    int defer_at;             /* keel_deferred_from: 1 + index of the first deferred argument */
+    int defer_slot;           /* the slot whose .err holds a deferred error */
     cmd_fn fn;
     int nsub;
     struct command **subs;
@@ -132,7 +163,9 @@ struct command {
  * multiple, `pos` is the first repetition's argv index and `count` the
  * number of repetitions (each repetition is `width` argv entries wide,
  * token included for multiple_token); for a oneof, `choice` is the index of
- * the chosen child (and `mask` every chosen child for AF_MULTI_CHOICE). */
+ * the chosen child (and `mask` every chosen child for AF_MULTI_CHOICE); for
+ * a keel_choices string, `choice` is the word's index. AF_KEEP_ALL lists
+ * every occurrence of a scalar option in `list`/`count`, `pos` the last. */
 struct argval {
     bool present;
     int *list; /* multiple: argv index of each repetition's first word */
@@ -153,6 +186,7 @@ struct argval {
 struct match_pool {
     int inl[128];
     int *heap;
+    char err[320]; /* a keel_deferred_from error, for the handler */
 };
 
 #define MAX_SLOTS 64

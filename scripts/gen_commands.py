@@ -8,7 +8,89 @@ OUT_H gets one #define per argument slot, A_<COMMAND>_<path>, e.g.
 A_SET_expiration_seconds; OUT_C gets the static table that
 schemas/registry.c serves. Handlers are referenced by name: a schema whose
 "function" is not defined anywhere fails the build (at link time), so a
-command in the table always has its handler."""
+command in the table always has its handler.
+
+The keel_* extensions (schemas/registry.h and registry.c implement them;
+COMMAND DOCS never shows them):
+
+Command level
+  keel_acl_full          acl_categories is the whole list (no flag-derived
+                         categories are added).
+  keel_not_in_7_0        not compared with redis-server 7.0 by schema_check.
+  keel_arguments         a grammar matched but not shown by COMMAND DOCS
+                         (instead of "arguments").
+  keel_syntax_error      the text for a grammar mismatch, %s = the word.
+  keel_parse_in_order    values are converted (and range-checked) as the
+                         matcher meets them, as Redis's option loops do: the
+                         first problem, structural or not, wins.
+  keel_raw_arguments     no matching: the handler reads argv (PFMERGE).
+  keel_grammar           the arguments the matcher uses where Redis's loop
+                         is not what its documented grammar says (BITFIELD's
+                         OVERFLOW on its own); COMMAND DOCS still shows
+                         "arguments".
+  keel_deferred_from     the name of a top-level argument ("" = after the
+                         last one: only extra words): errors from there
+                         on (grammar or value) are not replied by the matcher
+                         but kept for the handler, which reports them with
+                         arg_ok(x, A_<CMD>_deferred) where Redis parses those
+                         words (after its key lookups: ZUNION's options, LCS,
+                         HSCAN, BITCOUNT's range). The words before it must
+                         match; their errors stay immediate.
+  keel_family            commands whose handler is one body (SORT/SORT_RO,
+                         the SCAN family, ZUNION...ZINTERCARD): their slots
+                         are laid out by argument path across the family, and
+                         A_<FAMILY>_<path> names a slot for every member
+                         (a path a member lacks is never present there).
+
+Argument level
+  keel_slot_name         the slot's name when Redis's name is ambiguous.
+  keel_error             the text when the value does not parse (for a
+                         token-led or keel_deferred_error oneof: when no
+                         choice matches the word).
+  keel_deferred_error    a bad value is kept in the slot's .err for the
+                         handler (arg_ok) instead of being replied.
+  keel_long_double       a double parsed as long double (INCRBYFLOAT).
+  keel_check             NAME: after the value parses, the matcher calls
+                         keel_check_NAME(word, its argval, the previous
+                         sibling's argval), defined with the handler; it
+                         returns the error text or NULL and may store the
+                         parsed value (BITFIELD's encoding and offset, whose
+                         range depends on the encoding).
+  keel_type              the type the value is parsed as, when Redis's
+                         declared type is not what its code parses
+                         (ZUNIONSTORE's "integer" weights are doubles).
+  keel_multi_choice      a oneof whose choices may all appear (last wins in
+                         .choice, every one in .mask).
+  keel_numkeys           this count fixes how many times the next multiple
+                         argument repeats (keel_numkeys_error: the text when
+                         it exceeds the words left).
+  keel_numkeys_repeat    a token-led multiple whose token is followed by
+                         exactly keel_numkeys values (ZUNION's WEIGHTS); a
+                         repeated token replaces the earlier values.
+  keel_min, keel_max     an integer's allowed range; keel_nonzero: 0 is
+                         refused; keel_range_error: the text then (default:
+                         keel_error, else Redis's "value is out of range").
+  keel_defer             errors met after this option are kept for the
+                         handler's arg_ok(x, A_<CMD>_deferred), like
+                         keel_deferred_from's: the handler applies the
+                         options matched before it first (HELLO's AUTH and
+                         SETNAME, CLIENT TRACKING's REDIRECT). For
+                         keel_parse_in_order commands.
+  keel_once              the option may be given once: a repeat is a syntax
+                         error at its token (keel_once_error: another text).
+  keel_excludes          names of sibling options after which this one does
+                         not match (a syntax error at its token): RESTORE's
+                         IDLETIME and FREQ.
+  keel_keep_all          every occurrence of a repeatable option is listed
+                         (.list/.count), not only the last (SORT's BY).
+  keel_choices           a string that must be one of these words (any
+                         case): .choice is its index; otherwise keel_error
+                         (default: syntax error). BITOP's operation.
+  keel_hidden            matched, not shown by COMMAND DOCS: words Redis's
+                         loop accepts only to refuse them with a specific
+                         error (ZRANGEBYLEX's WITHSCORES), or flags it reads
+                         where the declared grammar has none (ZINCRBY).
+"""
 import json
 import os
 import re
@@ -70,60 +152,156 @@ def main():
     c.append("/* Generated by scripts/gen_commands.py from schemas/commands/<name>.json: the command table. */")
     c.append('#include "registry.h"')
     c.append("")
+    c.append("@CHECKS@")
     fns = sorted({s["function"] for s in cmds.values() if s.get("function")})
     for fn in fns:
         c.append("extern void %s(struct exec *x);" % fn)
     c.append("")
 
     counter = [0]
-    defined = set()
 
-    def emit_args(full, args, path, slots):
-        """Emit a static arg_spec array; returns its C name."""
+    def arg_paths(full, args, path, out, defined):
+        """Each argument's slot path (list of ident parts), depth first."""
+        for a in args:
+            if a["type"] not in ARGTYPES:
+                raise SystemExit("%s: unknown argument type %s" % (full, a["type"]))
+            p = path + [ident(a.get("keel_slot_name", a["name"]))]
+            name = "_".join(p)
+            if name in defined and a.get("token"):
+                # Redis reuses some names (LCS's two "len"): the token tells them apart.
+                p[-1] += "_" + ident(a["token"]).lower()
+                name = "_".join(p)
+            if name in defined:
+                raise SystemExit("%s: duplicate argument slot %s" % (full, name))
+            defined.add(name)
+            out.append((a, name))
+            if a["type"] in ("oneof", "block"):
+                arg_paths(full, a["arguments"], p, out, defined)
+        return out
+
+    def match_args(s):
+        """The arguments the matcher uses (keel_grammar, else Redis's)."""
+        return s.get("keel_grammar") or s.get("arguments") or s.get("keel_arguments") or []
+
+    def cmd_paths(full):
+        s = cmds[full]
+        args = match_args(s)
+        paths = arg_paths(full, args, [], [], set())
+        if "keel_deferred_from" in s:
+            if s["keel_deferred_from"] not in [a["name"] for a in args] + [""]:
+                raise SystemExit("%s: keel_deferred_from names no top-level argument" % full)
+        if "keel_deferred_from" in s or any(a.get("keel_defer") for a, _ in paths):
+            paths.append((None, "deferred"))
+        return paths
+
+    # Slot layouts: per command, or by path across a keel_family.
+    layouts = {}
+    families = {}
+    for full in sorted(cmds):
+        fam = cmds[full].get("keel_family")
+        if fam:
+            families.setdefault(fam, []).append(full)
+    for fam, members in sorted(families.items()):
+        fmap, shape = {}, {}
+        for full in members:
+            for a, name in cmd_paths(full):
+                kind = None if a is None else (a["type"], tuple(
+                    c["name"] for c in a.get("arguments", [])))
+                if name in shape and shape[name] != kind:
+                    raise SystemExit("keel_family %s: %s differs between members" % (fam, name))
+                shape[name] = kind
+                if name not in fmap:
+                    fmap[name] = len(fmap)
+        for full in members:
+            layouts[full] = fmap
+        for name, slot in fmap.items():
+            h.append("#define A_%s_%s %d" % (ident(fam).upper(), name, slot))
+        h.append("")
+    for full in sorted(cmds):
+        if full not in layouts:
+            layouts[full] = {name: k for k, (a, name) in enumerate(cmd_paths(full))}
+
+    checks = set()
+
+    def emit_args(full, args, path, layout, defined, docs_only=False):
+        """Emit a static arg_spec array; returns its C name. docs_only: the
+        arguments COMMAND DOCS shows where keel_grammar is matched instead
+        (no slots)."""
         counter[0] += 1
         arrname = "args_%d" % counter[0]
         entries = []
+        extra = []
+        prev_slot = -1
         for a in args:
             t = a["type"]
-            if t not in ARGTYPES:
-                raise SystemExit("%s: unknown argument type %s" % (full, t))
             p = path + [ident(a.get("keel_slot_name", a["name"]))]
-            macro = "A_%s_%s" % (ident(full).upper(), "_".join(p))
-            if macro in defined and a.get("token"):
-                # Redis reuses some names (LCS's two "len"): the token tells them apart.
+            name = "_".join(p)
+            if name in defined and a.get("token"):
                 p[-1] += "_" + ident(a["token"]).lower()
-                macro = "A_%s_%s" % (ident(full).upper(), "_".join(p))
-            if macro in defined:
-                raise SystemExit("%s: duplicate argument slot %s" % (full, macro))
-            defined.add(macro)
-            slot = slots[0]
-            slots[0] += 1
-            h.append("#define %s %d" % (macro, slot))
+                name = "_".join(p)
+            defined.add(name)
+            slot = 0 if docs_only else layout[name]
+            if not docs_only:
+                h.append("#define A_%s_%s %d" % (ident(full).upper(), name, slot))
             children = "NULL"
             nchildren = 0
             if t in ("oneof", "block"):
-                children = emit_args(full, a["arguments"], p, slots)
+                children = emit_args(full, a["arguments"], p, layout, defined, docs_only)
                 nchildren = len(a["arguments"])
+            check = "NULL"
+            if a.get("keel_check") and not docs_only:
+                check = "keel_check_%s" % ident(a["keel_check"])
+                checks.add(check)
             flags = []
-            if a.get("optional"):
-                flags.append("AF_OPTIONAL")
-            if a.get("multiple"):
-                flags.append("AF_MULTIPLE")
-            if a.get("multiple_token"):
-                flags.append("AF_MULTIPLE_TOKEN")
-            if a.get("keel_multi_choice"):
-                flags.append("AF_MULTI_CHOICE")
-            if a.get("keel_deferred_error"):
-                flags.append("AF_DEFER_ERROR")
-            if a.get("keel_long_double"):
-                flags.append("AF_LONG_DOUBLE")
-            if a.get("keel_numkeys"):
-                flags.append("AF_NUMKEYS")
-            entries.append("    {%s, %s, %s, %s, %d, %s, %s, %s, %d, %d, %s, %s, %s}," % (
-                cstr(a["name"]), ARGTYPES[t], cstr(a.get("token")),
-                "|".join(flags) or "0", a.get("key_spec_index", -1), cstr(a.get("since")),
-                cstr(a.get("deprecated_since")), cstr(a.get("display")), slot, nchildren,
-                children, cstr(a.get("keel_error")), cstr(a.get("keel_numkeys_error"))))
+            for key, flag in (("optional", "AF_OPTIONAL"), ("multiple", "AF_MULTIPLE"),
+                              ("multiple_token", "AF_MULTIPLE_TOKEN"),
+                              ("keel_multi_choice", "AF_MULTI_CHOICE"),
+                              ("keel_deferred_error", "AF_DEFER_ERROR"),
+                              ("keel_long_double", "AF_LONG_DOUBLE"),
+                              ("keel_numkeys", "AF_NUMKEYS"), ("keel_once", "AF_ONCE"),
+                              ("keel_nonzero", "AF_NONZERO"), ("keel_hidden", "AF_HIDDEN"),
+                              ("keel_keep_all", "AF_KEEP_ALL"),
+                              ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT"),
+                              ("keel_defer", "AF_DEFER_FROM")):
+                if a.get(key):
+                    flags.append(flag)
+            if "keel_min" in a:
+                flags.append("AF_RANGE_MIN")
+            if "keel_max" in a:
+                flags.append("AF_RANGE_MAX")
+            excludes = "NULL"
+            if a.get("keel_excludes"):
+                counter[0] += 1
+                excludes = "excludes_%d" % counter[0]
+                extra.append("static const int %s[] = {%s};" % (excludes, ", ".join(
+                    str(layout["_".join(path + [ident(n)])]) for n in a["keel_excludes"])))
+            choices = "NULL"
+            if a.get("keel_choices"):
+                counter[0] += 1
+                choices = "choices_%d" % counter[0]
+                extra.append("static const char *const %s[] = {%s};" % (
+                    choices, ", ".join(cstr(w) for w in a["keel_choices"])))
+            fields = [
+                ".name = %s" % cstr(a["name"]), ".type = %s" % ARGTYPES[t],
+                ".conv = %s" % ARGTYPES[a.get("keel_type", t)],
+                ".token = %s" % cstr(a.get("token")), ".flags = %s" % ("|".join(flags) or "0"),
+                ".key_spec_index = %d" % a.get("key_spec_index", -1),
+                ".since = %s" % cstr(a.get("since")),
+                ".deprecated_since = %s" % cstr(a.get("deprecated_since")),
+                ".display = %s" % cstr(a.get("display")), ".slot = %d" % slot,
+                ".nchildren = %d" % nchildren, ".children = %s" % children,
+                ".parse_error = %s" % cstr(a.get("keel_error")),
+                ".numkeys_error = %s" % cstr(a.get("keel_numkeys_error")),
+                ".min = %dLL" % a.get("keel_min", 0), ".max = %dLL" % a.get("keel_max", 0),
+                ".range_error = %s" % cstr(a.get("keel_range_error")),
+                ".once_error = %s" % cstr(a.get("keel_once_error")),
+                ".choices = %s" % choices, ".nchoices = %d" % len(a.get("keel_choices", [])),
+                ".excludes = %s" % excludes, ".nexcludes = %d" % len(a.get("keel_excludes", [])),
+                ".check = %s" % check, ".prev_slot = %d" % prev_slot,
+            ]
+            prev_slot = slot
+            entries.append("    {%s}," % ", ".join(fields))
+        c.extend(extra)
         c.append("static const struct arg_spec %s[] = {" % arrname)
         c.extend(entries)
         c.append("};")
@@ -134,12 +312,22 @@ def main():
         s = cmds[full]
         cid = ident(full)
         # arguments
-        slots = [0]
-        args = s.get("arguments") or s.get("keel_arguments") or []
+        layout = layouts[full]
+        args = match_args(s)
         hidden = 0 if s.get("arguments") else 1
-        argarr = emit_args(full, args, [], slots) if args else "NULL"
-        if slots[0] > 64:
+        argarr = emit_args(full, args, [], layout, set()) if args else "NULL"
+        docarr, ndoc = argarr, len(args)
+        if s.get("keel_grammar"):
+            docarr = emit_args(full, s["arguments"], [], layout, set(), True)
+            ndoc = len(s["arguments"])
+        nslots = len(layout)
+        if nslots > 64:
             raise SystemExit("%s: more than 64 argument slots" % full)
+        defer_from = -1
+        if "keel_deferred_from" in s:
+            defer_from = ([a["name"] for a in args] + [""]).index(s["keel_deferred_from"])
+        if "deferred" in layout:
+            h.append("#define A_%s_deferred %d" % (ident(full).upper(), layout["deferred"]))
         # key specs
         ks = s.get("key_specs", [])
         ksarr = "NULL"
@@ -253,10 +441,13 @@ def main():
         c.append("    .arity = %d, .flags = %du, .acl = %du," % (s["arity"], flags, acl))
         c.append("    .ntips = %d, .tips = %s, .nhistory = %d, .history = %s," % (len(tips), tiparr, len(hist), histarr))
         c.append("    .nkey_specs = %d, .key_specs = %s, .nargs = %d, .args = %s, .nslots = %d," % (
-            len(ks), ksarr, len(args), argarr, slots[0]))
+            len(ks), ksarr, len(args), argarr, nslots))
         c.append("    .args_hidden = %d, .syntax_error = %s, .in_order = %d, .raw_args = %d," % (
             hidden, cstr(s.get("keel_syntax_error")), 1 if s.get("keel_parse_in_order") else 0,
             1 if s.get("keel_raw_arguments") else 0))
+        c.append("    .doc_args = %s, .ndoc_args = %d," % (docarr, ndoc))
+        c.append("    .defer_at = %d, .defer_slot = %d," % (
+            defer_from + 1, layout.get("deferred", -1)))
         c.append("    .fn = %s, .first_key = %d, .last_key = %d, .key_step = %d," % (fn or "NULL", first, last, step))
         c.append("};")
         h.append("")
@@ -295,7 +486,30 @@ def main():
     c.append("const char *const registry_acl_names[] = {%s, NULL};" % ", ".join(cstr(a.lower()) for a in ACL))
     c.append("const char *const registry_keyspec_flag_names[] = {%s, NULL};" % ", ".join(
         cstr(f if f in ("RO", "RW", "OW", "RM") else f.lower()) for f in KSFLAGS))
+    # keel_check functions (defined with their handlers)
+    h.append("struct argv_ref;")
+    h.append("struct argval;")
+    for chk in sorted(checks):
+        h.append("const char *%s(const struct argv_ref *w, struct argval *v, "
+                 "const struct argval *prev);" % chk)
+    h.append("")
+    c[c.index("@CHECKS@")] = "\n".join(
+        "const char *%s(const struct argv_ref *w, struct argval *v, const struct argval *prev);"
+        % chk for chk in sorted(checks))
     h.append("#endif")
+    # A family macro and a member's own one may name the same slot (A_SORT_*
+    # for the SORT family and SORT): keep one, refuse a conflict.
+    seen, out = {}, []
+    for line in h:
+        if line.startswith("#define A_"):
+            _, macro, val = line.split()
+            if macro in seen:
+                if seen[macro] != val:
+                    raise SystemExit("slot macro %s is %s and %s" % (macro, seen[macro], val))
+                continue
+            seen[macro] = val
+        out.append(line)
+    h = out
     write_if_changed(out_c, "\n".join(c) + "\n")
     write_if_changed(out_h, "\n".join(h) + "\n")
 

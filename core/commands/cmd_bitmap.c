@@ -39,23 +39,6 @@ static bool offset_in_range(struct exec *x, long long off, uint64_t *out)
     return true;
 }
 
-/* Redis's getBitOffsetFromArgument (BITFIELD): a bit offset, or with hash and bits > 0
- * also "#N" meaning N * bits. False (error replied) when it does not parse
- * or lies past the largest string. */
-static bool bit_offset(struct exec *x, const struct argv_ref *a, int bits, uint64_t *out)
-{
-    long long off;
-    int usehash = a->n > 0 && a->p[0] == '#' && bits > 0;
-
-    if (!util_str2ll(a->p + usehash, a->n - (size_t)usehash, &off)) {
-        reply_error(x->r, bit_offset_err);
-        return false;
-    }
-    /* Redis multiplies without an overflow check (it wraps). */
-    if (usehash) off = (long long)((unsigned long long)off * (unsigned long long)bits);
-    return offset_in_range(x, off, out);
-}
-
 /* Redis's lookupStringForBitCommand: the string at key, created (not yet
  * added: *created) or grown with zero bytes so that bit maxbit exists
  * (*dirty when its length changed). NULL (WRONGTYPE replied) if the key
@@ -219,26 +202,25 @@ void cmd_bitcount(struct exec *x)
         reply_err(x->r, E_WRONGTYPE);
         return;
     }
-    /* The matcher lets a repeated BYTE|BIT through (last wins); Redis
-     * wants exactly key start end [unit], and says so after the lookup. */
-    if (x->argc > 5) {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
+    /* Redis looks the key up before it checks the range's shape
+     * (keel_deferred_from), then parses start, end, and the unit last. */
+    if (!arg_ok(x, A_BITCOUNT_deferred)) return;
     kv_string_view(e, &sv);
     p = (const uint8_t *)sv.p;
     if (HAS(x, A_BITCOUNT_index)) {
-        bool isbit =
-            HAS(x, A_BITCOUNT_index_index_unit) && ARG(x, A_BITCOUNT_index_index_unit)->choice == 1;
+        bool isbit;
         if (!arg_ok(x, A_BITCOUNT_index_start) || !arg_ok(x, A_BITCOUNT_index_end)) return;
         start = ARGI(x, A_BITCOUNT_index_start);
         end = ARGI(x, A_BITCOUNT_index_end);
-        totlen = (long long)sv.n;
-        if (isbit) totlen <<= 3;
         if (start < 0 && end < 0 && start > end) {
             reply_int(x->r, 0);
             return;
         }
+        if (!arg_ok(x, A_BITCOUNT_index_index_unit)) return;
+        isbit =
+            HAS(x, A_BITCOUNT_index_index_unit) && ARG(x, A_BITCOUNT_index_index_unit)->choice == 1;
+        totlen = (long long)sv.n;
+        if (isbit) totlen <<= 3;
         clamp_range(&start, &end, totlen);
         if (isbit && start <= end) {
             /* Masks for the bits of the edge bytes outside the range. */
@@ -311,16 +293,16 @@ void cmd_bitpos(struct exec *x)
         reply_err(x->r, E_WRONGTYPE);
         return;
     }
-    if (x->argc > 6) { /* a repeated BYTE|BIT, as BITCOUNT */
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
+    /* After the lookup: the range's shape (keel_deferred_from), then start,
+     * the unit, and end, in Redis's order. */
+    if (!arg_ok(x, A_BITPOS_deferred)) return;
     kv_string_view(e, &sv);
     totlen = (long long)sv.n;
     if (HAS(x, A_BITPOS_index)) {
         if (!arg_ok(x, A_BITPOS_index_start)) return;
         start = ARGI(x, A_BITPOS_index_start);
         if (HAS(x, A_BITPOS_index_end_index)) {
+            if (!arg_ok(x, A_BITPOS_index_end_index_index_unit)) return;
             isbit = HAS(x, A_BITPOS_index_end_index_index_unit) &&
                     ARG(x, A_BITPOS_index_end_index_index_unit)->choice == 1;
             if (!arg_ok(x, A_BITPOS_index_end_index_end)) return;
@@ -354,9 +336,8 @@ void cmd_bitpos(struct exec *x)
 /* BITOP AND|OR|XOR|NOT destkey key [key ...] */
 void cmd_bitop(struct exec *x)
 {
-    enum { OP_AND, OP_OR, OP_XOR, OP_NOT } op;
-    const char *name = ARGP(x, A_BITOP_operation);
-    size_t nlen = ARGN(x, A_BITOP_operation);
+    /* The operation is keel_choices: AND OR XOR NOT, in that order. */
+    enum { OP_AND, OP_OR, OP_XOR, OP_NOT } op = ARG(x, A_BITOP_operation)->choice;
     const struct argval *keys = ARG(x, A_BITOP_key);
     int numkeys = keys->count, j;
     struct strview *views;
@@ -364,18 +345,6 @@ void cmd_bitop(struct exec *x)
     struct rstr *res;
     struct kv *e;
 
-    if (util_eqci(name, nlen, "and"))
-        op = OP_AND;
-    else if (util_eqci(name, nlen, "or"))
-        op = OP_OR;
-    else if (util_eqci(name, nlen, "xor"))
-        op = OP_XOR;
-    else if (util_eqci(name, nlen, "not"))
-        op = OP_NOT;
-    else {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
     if (op == OP_NOT && numkeys != 1) {
         reply_error(x->r, "ERR BITOP NOT must be called with a single source key.");
         return;
@@ -545,8 +514,12 @@ wrap : {
     return 1;
 }
 
+static const char bf_type_err[] =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+
 /* Redis's getBitfieldTypeFromArgument: i1..i64 or u1..u63. */
-static bool bf_type(struct exec *x, const struct argv_ref *a, int *sign, int *bits)
+static bool bf_type(const struct argv_ref *a, int *sign, int *bits)
 {
     long long llbits;
     size_t n;
@@ -555,7 +528,7 @@ static bool bf_type(struct exec *x, const struct argv_ref *a, int *sign, int *bi
     else if (a->n > 0 && a->p[0] == 'u')
         *sign = 0;
     else
-        goto bad;
+        return false;
     /* as Redis's strlen(): the digits end at a NUL byte */
     n = a->n - 1;
     {
@@ -564,65 +537,101 @@ static bool bf_type(struct exec *x, const struct argv_ref *a, int *sign, int *bi
     }
     if (!util_str2ll(a->p + 1, n, &llbits) || llbits < 1 || (*sign == 1 && llbits > 64) ||
         (*sign == 0 && llbits > 63))
-        goto bad;
+        return false;
     *bits = (int)llbits;
     return true;
-bad:
-    reply_error(x->r, "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is "
-                      "not supported but i64 is.");
-    return false;
 }
 
-/* Redis's bitfieldGeneric: read the operations in order (the first problem
- * met is the error), then look the key up, then run them. */
+/* Redis's getBitOffsetFromArgument for BITFIELD: a bit offset, or "#N"
+ * meaning N * bits, below proto-max-bulk-len bytes. */
+static bool bf_offset(const struct argv_ref *a, int bits, uint64_t *out)
+{
+    long long off;
+    int usehash = a->n > 0 && a->p[0] == '#' && bits > 0;
+    if (!util_str2ll(a->p + usehash, a->n - (size_t)usehash, &off)) return false;
+    /* Redis multiplies without an overflow check (it wraps). */
+    if (usehash) off = (long long)((unsigned long long)off * (unsigned long long)bits);
+    if (off < 0 || (unsigned long long)(off >> 3) >= max_string_bytes()) return false;
+    *out = (uint64_t)off;
+    return true;
+}
+
+/* keel_check bitfield_type (schemas/commands/bitfield.json): the matcher
+ * checks each operation's encoding as Redis's loop meets it; its width is
+ * kept for the offset's check. */
+const char *keel_check_bitfield_type(const struct argv_ref *w, struct argval *v,
+                                     const struct argval *prev)
+{
+    int sign, bits;
+    (void)prev;
+    if (!bf_type(w, &sign, &bits)) return bf_type_err;
+    v->i = bits;
+    return NULL;
+}
+
+/* keel_check bitfield_offset: the offset, whose "#N" form and range depend
+ * on the encoding before it (prev). */
+const char *keel_check_bitfield_offset(const struct argv_ref *w, struct argval *v,
+                                       const struct argval *prev)
+{
+    uint64_t off;
+    (void)v;
+    return bf_offset(w, prev ? (int)prev->i : 0, &off) ? NULL : bit_offset_err;
+}
+
+/* The operations of one BITFIELD in argv order: the keel_keep_all lists of
+ * GET, SET, INCRBY and OVERFLOW's WRAP, SAT, FAIL merged by position. */
+struct bf_word {
+    int pos, kind; /* kind: BF_GET.. or 16 + BF_WRAP.. for OVERFLOW */
+};
+
+static int cmp_bf_word(const void *a, const void *b)
+{
+    return ((const struct bf_word *)a)->pos - ((const struct bf_word *)b)->pos;
+}
+
+/* Redis's bitfieldGeneric: the matcher checked the operations in order
+ * (the first problem met is the error); then look the key up, then run them. */
 static void bitfield(struct exec *x, bool ro)
 {
+    static const int slots[6] = {
+        A_BITFIELD_operation_get,          A_BITFIELD_operation_set,
+        A_BITFIELD_operation_incrby,       A_BITFIELD_operation_overflow_wrap,
+        A_BITFIELD_operation_overflow_sat, A_BITFIELD_operation_overflow_fail};
+    static const int kinds[6] = {BF_GET,       BF_SET,      BF_INCRBY,
+                                 16 + BF_WRAP, 16 + BF_SAT, 16 + BF_FAIL};
     const struct argv_ref *av = x->argv;
-    int argc = x->argc, j, numops = 0, changes = 0, owtype = BF_WRAP;
+    int j, k, nwords = 0, numops = 0, changes = 0, owtype = BF_WRAP;
     bool readonly = true, created = false, dirty = false;
     uint64_t highest = 0;
-    struct bf_op *ops = xmalloc(sizeof(*ops) * (size_t)(argc / 2 + 1));
+    struct bf_op *ops = xmalloc(sizeof(*ops) * (size_t)(x->argc / 2 + 1));
+    struct bf_word *words = xmalloc(sizeof(*words) * (size_t)(x->argc / 2 + 1));
     struct kv *e;
     struct strview sv;
 
-    for (j = 2; j < argc; j++) {
-        int remargs = argc - j - 1, opcode, sign = 0, bits = 0;
-        long long i64 = 0;
-        uint64_t bitoffset;
-        const struct argv_ref *w = &av[j];
-
-        if (util_eqci(w->p, w->n, "get") && remargs >= 2) {
-            opcode = BF_GET;
-        } else if (util_eqci(w->p, w->n, "set") && remargs >= 3) {
-            opcode = BF_SET;
-        } else if (util_eqci(w->p, w->n, "incrby") && remargs >= 3) {
-            opcode = BF_INCRBY;
-        } else if (util_eqci(w->p, w->n, "overflow") && remargs >= 1) {
-            const struct argv_ref *t = &av[++j];
-            if (util_eqci(t->p, t->n, "wrap"))
-                owtype = BF_WRAP;
-            else if (util_eqci(t->p, t->n, "sat"))
-                owtype = BF_SAT;
-            else if (util_eqci(t->p, t->n, "fail"))
-                owtype = BF_FAIL;
-            else {
-                reply_error(x->r, "ERR Invalid OVERFLOW type specified");
-                goto done;
-            }
-            continue;
-        } else {
-            reply_err(x->r, E_SYNTAX);
-            goto done;
+    for (k = 0; k < 6; k++) {
+        const struct argval *v = ARG(x, slots[k]);
+        for (j = 0; j < v->count; j++) {
+            words[nwords].pos = v->list[j];
+            words[nwords++].kind = kinds[k];
         }
-        if (!bf_type(x, &av[j + 1], &sign, &bits)) goto done;
-        if (!bit_offset(x, &av[j + 2], bits, &bitoffset)) goto done;
+    }
+    qsort(words, (size_t)nwords, sizeof(*words), cmp_bf_word);
+    for (k = 0; k < nwords; k++) {
+        int p = words[k].pos, opcode = words[k].kind, sign = 0, bits = 0;
+        long long i64 = 0;
+        uint64_t bitoffset = 0;
+        if (opcode >= 16) {
+            owtype = opcode - 16;
+            continue;
+        }
+        /* (the matcher validated these words) */
+        bf_type(&av[p + 1], &sign, &bits);
+        bf_offset(&av[p + 2], bits, &bitoffset);
         if (opcode != BF_GET) {
             readonly = false;
             if (highest < bitoffset + (uint64_t)bits - 1) highest = bitoffset + (uint64_t)bits - 1;
-            if (!util_str2ll(av[j + 3].p, av[j + 3].n, &i64)) {
-                reply_err(x->r, E_NOT_INT);
-                goto done;
-            }
+            util_str2ll(av[p + 3].p, av[p + 3].n, &i64);
         }
         ops[numops].offset = bitoffset;
         ops[numops].i64 = i64;
@@ -631,8 +640,8 @@ static void bitfield(struct exec *x, bool ro)
         ops[numops].bits = bits;
         ops[numops].sign = sign;
         numops++;
-        j += 3 - (opcode == BF_GET);
     }
+    free(words);
 
     if (readonly) {
         e = store_lookup_read(x->db, av[1].p, av[1].n);
@@ -728,7 +737,8 @@ done:
 }
 
 /* BITFIELD key [GET encoding offset | [OVERFLOW WRAP|SAT|FAIL]
- *     SET encoding offset value | INCRBY encoding offset increment ...] */
+ *     SET encoding offset value | INCRBY encoding offset increment ...]
+ * (its keel_grammar: Redis's loop also takes OVERFLOW on its own) */
 void cmd_bitfield(struct exec *x)
 {
     bitfield(x, false);

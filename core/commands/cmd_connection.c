@@ -158,39 +158,31 @@ void cmd_select(struct exec *x)
 /* HELLO [protover [AUTH username password] [SETNAME clientname]] */
 void cmd_hello(struct exec *x)
 {
+    const struct argval *auth = ARG(x, A_HELLO_arguments_username_password);
+    const struct argval *name = ARG(x, A_HELLO_arguments_clientname);
     long long ver = 0;
-    bool has_auth = HAS(x, A_HELLO_arguments_username_password);
-    bool has_name = HAS(x, A_HELLO_arguments_clientname);
-    int step;
+    int ia = 0, in = 0;
 
-    if (HAS(x, A_HELLO_arguments_protover)) {
-        ver = ARGI(x, A_HELLO_arguments_protover);
-        if (ver < 2 || ver > 3) {
-            reply_err(x->r, E_NOPROTO);
-            return;
-        }
-    }
-    /* AUTH and SETNAME take effect in the order given, each even when a
-     * later one fails, as Redis applies them while it reads them. */
-    for (step = 0; step < 2; step++) {
-        bool auth_first =
-            !has_name || (has_auth && ARG(x, A_HELLO_arguments_username_password)->pos <
-                                          ARG(x, A_HELLO_arguments_clientname)->pos);
-        bool do_auth = (step == 0) == auth_first;
-        if (do_auth && has_auth) {
-            if (!authenticate(x->c, ARGP(x, A_HELLO_arguments_username_password_username),
-                              ARGN(x, A_HELLO_arguments_username_password_username),
-                              ARGP(x, A_HELLO_arguments_username_password_password),
-                              ARGN(x, A_HELLO_arguments_username_password_password))) {
+    /* protover is 2 or 3 (keel_min/keel_max: NOPROTO), checked first. */
+    if (HAS(x, A_HELLO_arguments_protover)) ver = ARGI(x, A_HELLO_arguments_protover);
+    /* Every AUTH and SETNAME (keel_keep_all) takes effect in the order
+     * given, each even when a later one fails, as Redis applies them while
+     * it reads them: they are keel_defer, so the matcher kept the first
+     * error after them for A_HELLO_deferred, reported once they are done. */
+    while (ia < auth->count || in < name->count) {
+        if (in == name->count || (ia < auth->count && auth->list[ia] < name->list[in])) {
+            const struct argv_ref *u = &x->argv[auth->list[ia] + 1], *p = u + 1;
+            ia++;
+            if (!authenticate(x->c, u->p, u->n, p->p, p->n)) {
                 reply_err(x->r, E_WRONGPASS);
                 return;
             }
-        } else if (!do_auth && has_name) {
-            if (!set_client_name(x, ARGP(x, A_HELLO_arguments_clientname),
-                                 ARGN(x, A_HELLO_arguments_clientname)))
-                return;
+        } else {
+            const struct argv_ref *n = &x->argv[name->list[in++]];
+            if (!set_client_name(x, n->p, n->n)) return;
         }
     }
+    if (!arg_ok(x, A_HELLO_deferred)) return;
     if (!x->c->authenticated) {
         reply_error(x->r, "NOAUTH HELLO must be called with the client already authenticated, "
                           "otherwise the HELLO AUTH <user> <pass> option can be used to "
@@ -293,6 +285,7 @@ void cmd_client_list(struct exec *x)
     bool has_type = HAS(x, A_CLIENT_LIST_normal_master_replica_pubsub);
     bool has_id = HAS(x, A_CLIENT_LIST_id);
     struct client *c;
+    int want;
 
     x->c->last_cmd = x->cmd->fullname; /* Redis shows the running command */
     /* Redis takes one filter: exactly TYPE <type>, or ID <id>... */
@@ -312,8 +305,10 @@ void cmd_client_list(struct exec *x)
             if (c) text_client_line(&t, c);
         }
     } else {
-        /* normal (0) or pubsub (3); no masters or replicas exist yet. */
-        int want = has_type ? ARG(x, A_CLIENT_LIST_normal_master_replica_pubsub)->choice : -1;
+        /* normal (0) or pubsub (3); no masters or replicas exist yet (4 is
+         * SLAVE, Redis's keel_hidden alias of REPLICA). */
+        want = has_type ? ARG(x, A_CLIENT_LIST_normal_master_replica_pubsub)->choice : -1;
+        if (want == 4) want = 2;
         for (c = g_clients.head; c; c = c->next)
             if (want < 0 || want == (c->nsubs > 0 ? 3 : 0)) text_client_line(&t, c);
     }
@@ -325,7 +320,8 @@ void cmd_client_list(struct exec *x)
  *   [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no] ... */
 void cmd_client_kill(struct exec *x)
 {
-    bool old_form = ARG(x, A_CLIENT_KILL_filter)->choice == 0;
+    /* (the filter is absent when a deferred error cut its options short) */
+    bool old_form = HAS(x, A_CLIENT_KILL_filter) && ARG(x, A_CLIENT_KILL_filter)->choice == 0;
     const struct argv_ref *addr = NULL, *laddr = NULL;
     long long id = 0;
     int type = -1; /* index of the TYPE token, -1: any */
@@ -338,11 +334,8 @@ void cmd_client_kill(struct exec *x)
         skipme = false; /* with the old form a client may kill itself */
     } else {
         if (HAS(x, A_CLIENT_KILL_filter_new_format_client_id)) {
+            /* keel_min 1: "client-id should be greater than 0", in order */
             id = ARGI(x, A_CLIENT_KILL_filter_new_format_client_id);
-            if (id <= 0) {
-                reply_error(x->r, "ERR client-id should be greater than 0");
-                return;
-            }
         }
         if (HAS(x, A_CLIENT_KILL_filter_new_format_normal_master_slave_pubsub))
             type = ARG(x, A_CLIENT_KILL_filter_new_format_normal_master_slave_pubsub)->choice;
@@ -354,22 +347,15 @@ void cmd_client_kill(struct exec *x)
                 return;
             }
         }
+        /* USER is keel_defer: Redis checks the user before the words after it. */
+        if (!arg_ok(x, A_CLIENT_KILL_deferred)) return;
         if (HAS(x, A_CLIENT_KILL_filter_new_format_ip_port))
             addr = &x->argv[ARG(x, A_CLIENT_KILL_filter_new_format_ip_port)->pos];
         if (HAS(x, A_CLIENT_KILL_filter_new_format_ip_port_laddr))
             laddr = &x->argv[ARG(x, A_CLIENT_KILL_filter_new_format_ip_port_laddr)->pos];
-        if (HAS(x, A_CLIENT_KILL_filter_new_format_yes_no)) {
-            const char *v = ARGP(x, A_CLIENT_KILL_filter_new_format_yes_no);
-            size_t n = ARGN(x, A_CLIENT_KILL_filter_new_format_yes_no);
-            if (util_eqci(v, n, "yes"))
-                skipme = true;
-            else if (util_eqci(v, n, "no"))
-                skipme = false;
-            else {
-                reply_err(x->r, E_SYNTAX);
-                return;
-            }
-        }
+        /* SKIPME is keel_choices YES | NO */
+        if (HAS(x, A_CLIENT_KILL_filter_new_format_yes_no))
+            skipme = ARG(x, A_CLIENT_KILL_filter_new_format_yes_no)->choice == 0;
     }
 
     for (c = g_clients.head; c; c = next) {
@@ -422,6 +408,9 @@ void cmd_client_pause(struct exec *x)
 {
     long long t = ARGI(x, A_CLIENT_PAUSE_timeout), until;
     bool write_only = HAS(x, A_CLIENT_PAUSE_mode) && ARG(x, A_CLIENT_PAUSE_mode)->choice == 0;
+    /* Redis checks the word count (keel_syntax_error), the mode, then the
+     * timeout. */
+    if (!arg_ok(x, A_CLIENT_PAUSE_mode) || !arg_ok(x, A_CLIENT_PAUSE_timeout)) return;
     if (t < 0) {
         reply_error(x->r, "ERR timeout is negative");
         return;

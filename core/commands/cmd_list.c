@@ -375,7 +375,8 @@ void cmd_ltrim(struct exec *x)
 /* LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
 void cmd_lpos(struct exec *x)
 {
-    static const int slots[3] = {A_LPOS_rank, A_LPOS_num_matches, A_LPOS_len};
+    /* RANK (keel_nonzero), COUNT and MAXLEN (keel_min 0) were range-checked
+     * by the matcher as Redis's loop meets them. */
     long long rank = HAS(x, A_LPOS_rank) ? ARGI(x, A_LPOS_rank) : 1;
     long long count = HAS(x, A_LPOS_num_matches) ? ARGI(x, A_LPOS_num_matches) : -1;
     long long maxlen = HAS(x, A_LPOS_len) ? ARGI(x, A_LPOS_len) : 0;
@@ -386,33 +387,7 @@ void cmd_lpos(struct exec *x)
     struct ql_val v;
     void *deferred = NULL;
     struct kv *e;
-    int order[3], n = 0, i, j;
 
-    /* Range checks, in the order the options were given (Redis's loop). */
-    for (i = 0; i < 3; i++)
-        if (HAS(x, slots[i])) order[n++] = i;
-    for (i = 1; i < n; i++) /* by argv position */
-        for (j = i; j > 0 && ARG(x, slots[order[j]])->pos < ARG(x, slots[order[j - 1]])->pos; j--) {
-            int t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    for (i = 0; i < n; i++) {
-        if (order[i] == 0 && rank == 0) {
-            reply_error(x->r, "ERR RANK can't be zero: use 1 to start from the first match, 2 "
-                              "from the second ... or use negative to start from the end of "
-                              "the list");
-            return;
-        }
-        if (order[i] == 1 && count < 0) {
-            reply_error(x->r, "ERR COUNT can't be negative");
-            return;
-        }
-        if (order[i] == 2 && maxlen < 0) {
-            reply_error(x->r, "ERR MAXLEN can't be negative");
-            return;
-        }
-    }
     if (rank < 0) {
         /* -LLONG_MIN wraps to itself in Redis: it stays "every match". */
         if (rank != LLONG_MIN) rank = -rank;
@@ -532,24 +507,10 @@ void cmd_lmpop(struct exec *x)
 {
     const struct argval *keys = ARG(x, A_LMPOP_key);
     enum ql_where where = ARG(x, A_LMPOP_where)->choice == 0 ? QL_HEAD : QL_TAIL;
-    long long numkeys = ARGI(x, A_LMPOP_numkeys), count = 1;
+    /* numkeys (keel_numkeys) sized the key list; COUNT is keel_once with
+     * keel_min 1, checked as Redis's loop meets it. */
+    long long count = HAS(x, A_LMPOP_count) ? ARGI(x, A_LMPOP_count) : 1;
     int k;
-    if (numkeys < 1) {
-        reply_error(x->r, "ERR numkeys should be greater than 0");
-        return;
-    }
-    /* numkeys must name exactly the keys before LEFT|RIGHT */
-    if (numkeys != keys->count) {
-        reply_err(x->r, E_SYNTAX);
-        return;
-    }
-    if (HAS(x, A_LMPOP_count)) {
-        count = ARGI(x, A_LMPOP_count);
-        if (count < 1) {
-            reply_error(x->r, "ERR count should be greater than 0");
-            return;
-        }
-    }
     for (k = 0; k < keys->count; k++) {
         const struct argv_ref *key = &x->argv[keys->list[k]];
         struct kv *e = store_lookup_write(x->db, key->p, key->n);
@@ -600,9 +561,10 @@ void cmd_blpop(struct exec *x) { bpop_generic(x, A_BLPOP_key, A_BLPOP_timeout, Q
 /* BRPOP key [key ...] timeout */
 void cmd_brpop(struct exec *x) { bpop_generic(x, A_BRPOP_key, A_BRPOP_timeout, QL_TAIL); }
 
-/* BLMOVE / BRPOPLPUSH: LMOVE once the source has an element. */
+/* BLMOVE / BRPOPLPUSH: LMOVE once the source has an element; plain is the
+ * command the AOF gets (LMOVE or RPOPLPUSH). */
 static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeoutslot,
-                          enum ql_where from, enum ql_where to)
+                          enum ql_where from, enum ql_where to, const char *plain)
 {
     long long deadline;
     struct kv *se;
@@ -614,10 +576,9 @@ static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeouts
         if (propagating()) { /* AOF: LMOVE / RPOPLPUSH without the timeout (core/persist/propagate.c) */
             struct argv_ref v[5];
             int i;
-            bool lmove = util_eqci(x->argv[0].p, x->argv[0].n, "blmove");
             for (i = 1; i < x->argc - 1 && i < 5; i++) v[i] = x->argv[i];
-            v[0].p = lmove ? "LMOVE" : "RPOPLPUSH";
-            v[0].n = lmove ? 5 : 9;
+            v[0].p = plain;
+            v[0].n = strlen(plain);
             propagate_rewrite(x, i, v);
         }
         return;
@@ -631,14 +592,14 @@ void cmd_blmove(struct exec *x)
 {
     bmove_generic(x, A_BLMOVE_source, A_BLMOVE_destination, A_BLMOVE_timeout,
                   ARG(x, A_BLMOVE_wherefrom)->choice == 0 ? QL_HEAD : QL_TAIL,
-                  ARG(x, A_BLMOVE_whereto)->choice == 0 ? QL_HEAD : QL_TAIL);
+                  ARG(x, A_BLMOVE_whereto)->choice == 0 ? QL_HEAD : QL_TAIL, "LMOVE");
 }
 
 /* BRPOPLPUSH source destination timeout */
 void cmd_brpoplpush(struct exec *x)
 {
-    bmove_generic(x, A_BRPOPLPUSH_source, A_BRPOPLPUSH_destination, A_BRPOPLPUSH_timeout,
-                  QL_TAIL, QL_HEAD);
+    bmove_generic(x, A_BRPOPLPUSH_source, A_BRPOPLPUSH_destination, A_BRPOPLPUSH_timeout, QL_TAIL,
+                  QL_HEAD, "RPOPLPUSH");
 }
 
 /* BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] */
@@ -646,18 +607,12 @@ void cmd_blmpop(struct exec *x)
 {
     const struct argval *keys = ARG(x, A_BLMPOP_key);
     enum ql_where where = ARG(x, A_BLMPOP_where)->choice == 0 ? QL_HEAD : QL_TAIL;
-    long long count = 1, deadline;
+    long long count = HAS(x, A_BLMPOP_count) ? ARGI(x, A_BLMPOP_count) : 1, deadline;
     int k;
+    /* Redis reads the timeout after the options (which the matcher checked). */
     if (!arg_ok(x, A_BLMPOP_timeout) ||
         !blocking_deadline(x, ARGLD(x, A_BLMPOP_timeout), &deadline))
         return;
-    if (HAS(x, A_BLMPOP_count)) {
-        count = ARGI(x, A_BLMPOP_count);
-        if (count < 1) {
-            reply_error(x->r, "ERR count should be greater than 0");
-            return;
-        }
-    }
     for (k = 0; k < keys->count; k++) {
         const struct argv_ref *key = &x->argv[keys->list[k]];
         struct kv *e = store_lookup_write(x->db, key->p, key->n);

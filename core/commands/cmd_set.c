@@ -1,6 +1,6 @@
 /* cmd_set.c — the set group: SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD
  * SPOP SRANDMEMBER SMOVE SINTER SINTERCARD SINTERSTORE SUNION SUNIONSTORE
- * SDIFF SDIFFSTORE SSCAN, with Redis 7.0's algorithms (so that results
+ * SDIFF SDIFFSTORE (SSCAN: cmd_scan.c), with Redis 7.0's algorithms (so that results
  * come in the same order and encoding whenever Redis's order is
  * deterministic: intsets are iterated in ascending order), replies, errors
  * and keyspace events ("sadd" "srem" "spop" "sinterstore" "sunionstore"
@@ -695,107 +695,4 @@ void cmd_srandmember(struct exec *x)
     }
     s = set_of(e);
     srandmember_count(x, &s, count, uniq);
-}
-
-/* ---------------------------------------------------------------- SSCAN */
-
-
-struct scan_buf {
-    const char **p;
-    size_t *n;
-    size_t len, cap;
-};
-
-static void scan_push(void *priv, const char *p, size_t n)
-{
-    struct scan_buf *b = priv;
-    if (b->len == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 32;
-        b->p = xrealloc(b->p, b->cap * sizeof(*b->p));
-        b->n = xrealloc(b->n, b->cap * sizeof(*b->n));
-    }
-    b->p[b->len] = p;
-    b->n[b->len++] = n;
-}
-
-/* SSCAN key cursor [MATCH pattern] [COUNT count] */
-void cmd_sscan(struct exec *x)
-{
-    const struct argv_ref *cur = &x->argv[ARG(x, A_SSCAN_cursor)->pos];
-    const char *pat = NULL;
-    size_t plen = 0, i, kept = 0;
-    long long count = 10;
-    uint64_t cursor;
-    struct kv *e;
-    struct setv s;
-    bool bad, use_pattern = false;
-    char cbuf[24];
-    int clen;
-
-    if (!util_scan_cursor(cur->p, cur->n, &cursor)) {
-        reply_error(x->r, "ERR invalid cursor");
-        return;
-    }
-    e = lookup_set(x, ARGP(x, A_SSCAN_key), ARGN(x, A_SSCAN_key), false, &bad);
-    if (bad) return;
-    if (!e) {
-        reply_array(x->r, 2);
-        reply_bulk(x->r, "0", 1);
-        reply_array(x->r, 0);
-        return;
-    }
-    if (HAS(x, A_SSCAN_count)) {
-        if (!arg_ok(x, A_SSCAN_count)) return;
-        count = ARGI(x, A_SSCAN_count);
-        if (count < 1) {
-            reply_err(x->r, E_SYNTAX);
-            return;
-        }
-    }
-    if (HAS(x, A_SSCAN_pattern)) {
-        pat = ARGP(x, A_SSCAN_pattern);
-        plen = ARGN(x, A_SSCAN_pattern);
-        use_pattern = !(plen == 1 && pat[0] == '*');
-    }
-    s = set_of(e);
-    if (s.enc == ENC_INTSET) {
-        /* A compact encoding is returned whole, with cursor 0. */
-        struct set_iter it;
-        struct set_elem el;
-        reply_array(x->r, 2);
-        reply_bulk(x->r, "0", 1);
-        /* Count the matches first: the reply's length comes before them. */
-        set_iter_init(&it, &s);
-        while (set_iter_next(&it, &el))
-            if (!use_pattern || util_glob(pat, plen, el.p, el.n, false)) kept++;
-        set_iter_release(&it);
-        reply_array(x->r, (long long)kept);
-        set_iter_init(&it, &s);
-        while (set_iter_next(&it, &el))
-            if (!use_pattern || util_glob(pat, plen, el.p, el.n, false)) reply_elem(x->r, &el);
-        set_iter_release(&it);
-        return;
-    }
-    {
-        struct scan_buf b = {NULL, NULL, 0, 0};
-        long long maxit = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
-        bool *keep;
-        do {
-            cursor = set_scan_ht(&s, cursor, scan_push, &b);
-        } while (cursor && maxit-- && b.len < (size_t)count);
-        keep = b.len ? xcalloc(b.len, sizeof(bool)) : NULL;
-        for (i = 0; i < b.len; i++) {
-            keep[i] = !use_pattern || util_glob(pat, plen, b.p[i], b.n[i], false);
-            if (keep[i]) kept++;
-        }
-        clen = snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long)cursor);
-        reply_array(x->r, 2);
-        reply_bulk(x->r, cbuf, (size_t)clen);
-        reply_array(x->r, (long long)kept);
-        for (i = 0; i < b.len; i++)
-            if (keep[i]) reply_bulk(x->r, b.p[i], b.n[i]);
-        free(keep);
-        free(b.p);
-        free(b.n);
-    }
 }

@@ -292,6 +292,7 @@ static bool parse_score(const char *p, size_t n, double *out)
 
 struct sort_args {
     const struct argv_ref *by;
+    bool dontsort;
     long long limit_start, limit_count;
     bool desc, alpha, has_store;
     const struct argv_ref *store;
@@ -309,7 +310,7 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
     struct kv *sv;
     int type;
 
-    if (sortby && !memchr(sortby->p, '*', cstrlen(sortby->p, sortby->n))) dontsort = true;
+    dontsort = a->dontsort;
 
     sv = store_lookup_read(x->db, x->argv[1].p, x->argv[1].n);
     if (sv && sv->type != OBJ_SET && sv->type != OBJ_LIST && sv->type != OBJ_ZSET) {
@@ -501,17 +502,28 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
     free(arena.buf);
 }
 
+/* A BY pattern without '*' means "don't sort". */
+static bool sort_by_nothing(const struct argv_ref *by)
+{
+    return !memchr(by->p, '*', cstrlen(by->p, by->n));
+}
+
 /* SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]
- *     [ASC | DESC] [ALPHA] [STORE destination] */
+ *     [ASC | DESC] [ALPHA] [STORE destination]
+ * (and SORT_RO): one body on the sort family's slots. */
 void cmd_sort(struct exec *x)
 {
     struct sort_args a;
-    const struct argval *g = ARG(x, A_SORT_pattern_get);
+    const struct argval *g = ARG(x, A_SORT_pattern_get), *by = ARG(x, A_SORT_pattern);
     const struct argv_ref *small[16];
     int k;
 
     memset(&a, 0, sizeof(a));
-    a.by = HAS(x, A_SORT_pattern) ? &x->argv[ARG(x, A_SORT_pattern)->pos] : NULL;
+    /* Redis keeps the last BY, but any BY without '*' (keel_keep_all lists
+     * them all) leaves the elements unsorted. */
+    a.by = by->present ? &x->argv[by->pos] : NULL;
+    for (k = 0; k < by->count; k++)
+        if (sort_by_nothing(&x->argv[by->list[k]])) a.dontsort = true;
     a.limit_count = -1;
     if (HAS(x, A_SORT_offset_count)) {
         a.limit_start = ARGI(x, A_SORT_offset_count_offset);
@@ -535,26 +547,5 @@ void cmd_sort(struct exec *x)
  *     [ASC | DESC] [ALPHA] */
 void cmd_sort_ro(struct exec *x)
 {
-    struct sort_args a;
-    const struct argval *g = ARG(x, A_SORT_RO_pattern_get);
-    const struct argv_ref *small[16];
-    int k;
-
-    memset(&a, 0, sizeof(a));
-    a.by = HAS(x, A_SORT_RO_pattern) ? &x->argv[ARG(x, A_SORT_RO_pattern)->pos] : NULL;
-    a.limit_count = -1;
-    if (HAS(x, A_SORT_RO_offset_count)) {
-        a.limit_start = ARGI(x, A_SORT_RO_offset_count_offset);
-        a.limit_count = ARGI(x, A_SORT_RO_offset_count_count);
-    }
-    a.desc = HAS(x, A_SORT_RO_order) && ARG(x, A_SORT_RO_order)->choice == 1;
-    a.alpha = HAS(x, A_SORT_RO_sorting);
-    a.ngets = g->present ? g->count : 0;
-    a.gets = (size_t)a.ngets <= sizeof(small) / sizeof(small[0])
-                 ? small
-                 : xmalloc(sizeof(*a.gets) * (size_t)a.ngets);
-    for (k = 0; k < a.ngets; k++)
-        a.gets[k] = &x->argv[g->list[k]];
-    sort_generic(x, &a);
-    if (a.gets != small) free((void *)a.gets);
+    cmd_sort(x);
 }

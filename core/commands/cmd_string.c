@@ -160,10 +160,15 @@ void cmd_set(struct exec *x)
         if (when != -1 && exp->choice != 3) {
             propagate_set_pxat(x, key, klen, val, vlen, when);
         } else if (get && when == -1) {
+            /* every GET dropped (keel_keep_all lists them) */
+            const struct argval *g = ARG(x, A_SET_get);
             struct argv_ref v[16];
-            int j, n = 0;
-            for (j = 0; j < x->argc && n < 16; j++)
-                if (j < 3 || !util_eqci(x->argv[j].p, x->argv[j].n, "get")) v[n++] = x->argv[j];
+            int j, k, n = 0;
+            for (j = 0; j < x->argc && n < 16; j++) {
+                for (k = 0; k < g->count && g->list[k] != j; k++)
+                    ;
+                if (k == g->count) v[n++] = x->argv[j];
+            }
             propagate_rewrite(x, n, v);
         }
     }
@@ -578,6 +583,8 @@ void cmd_lcs(struct exec *x)
         reply_error(x->r, "ERR The specified keys must contain string values");
         return;
     }
+    /* Redis parses the options after the keys' type check (keel_deferred_from). */
+    if (!arg_ok(x, A_LCS_deferred)) return;
     if (minmatchlen < 0) minmatchlen = 0;
     if (getlen && getidx) {
         reply_error(x->r, "ERR If you want both the length and indexes, please just use IDX.");

@@ -66,34 +66,21 @@ void cmd_client_tracking(struct exec *x)
     long long redir = 0;
     const char *pstack[8], **p = pstack;
     size_t nstack[8], *n = nstack, np = 0, i;
-    bool on = ARG(x, A_CLIENT_TRACKING_status)->choice == 0;
+    bool on;
 
-    /* Redis checks each REDIRECT as its option loop meets it (a second one
-     * is an error even before its value is read), so the validated words
-     * are walked once for their REDIRECTs; everything else comes from the
-     * typed arguments. */
+    /* Redis's loop checks REDIRECT's client as it meets it: REDIRECT is
+     * keel_defer (errors after it wait for this check) and keel_once (a
+     * second one is "can only redirect to a single other client"); ON|OFF
+     * is read after the options (keel_deferred_error). */
     if (HAS(x, A_CLIENT_TRACKING_client_id)) {
-        for (i = 3; i < (size_t)x->argc; i++) {
-            const struct argv_ref *w = &x->argv[i];
-            if (util_eqci(w->p, w->n, "prefix")) {
-                i++;
-            } else if (util_eqci(w->p, w->n, "redirect")) {
-                const struct argv_ref *v = &x->argv[++i];
-                if (redir != 0) {
-                    reply_error(x->r, "ERR A client can only redirect to a single other client");
-                    return;
-                }
-                if (!util_str2ll(v->p, v->n, &redir)) {
-                    reply_err(x->r, E_NOT_INT);
-                    return;
-                }
-                if (redir <= 0 || !client_by_id((uint64_t)redir)) {
-                    reply_error(x->r, "ERR The client ID you want redirect to does not exist");
-                    return;
-                }
-            }
+        redir = ARGI(x, A_CLIENT_TRACKING_client_id);
+        if (redir <= 0 || !client_by_id((uint64_t)redir)) {
+            reply_error(x->r, "ERR The client ID you want redirect to does not exist");
+            return;
         }
     }
+    if (!arg_ok(x, A_CLIENT_TRACKING_deferred) || !arg_ok(x, A_CLIENT_TRACKING_status)) return;
+    on = ARG(x, A_CLIENT_TRACKING_status)->choice == 0;
     if (HAS(x, A_CLIENT_TRACKING_bcast)) options |= TRK_BCAST;
     if (HAS(x, A_CLIENT_TRACKING_optin)) options |= TRK_OPTIN;
     if (HAS(x, A_CLIENT_TRACKING_optout)) options |= TRK_OPTOUT;
@@ -159,6 +146,7 @@ void cmd_client_caching(struct exec *x)
                           "mode with OPTIN or OPTOUT mode enabled");
         return;
     }
+    if (!arg_ok(x, A_CLIENT_CACHING_mode)) return; /* neither YES nor NO: after the mode check */
     if (yes && !(f & TRK_OPTIN)) {
         reply_error(x->r,
                     "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");

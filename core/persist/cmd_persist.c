@@ -421,57 +421,27 @@ void cmd_dump(struct exec *x)
     sbuf_free(&b);
 }
 
-/* getLongLongFromObjectOrReply on a raw argument. */
-static bool arg_ll(struct exec *x, int i, long long *v)
-{
-    if (util_str2ll(x->argv[i].p, x->argv[i].n, v)) return true;
-    reply_err(x->r, E_NOT_INT);
-    return false;
-}
-
 /* RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
- * (raw arguments: Redis's own loop decides the order of its errors) */
+ * The matcher reads the options as Redis's loop does (IDLETIME and FREQ
+ * range-checked as met, each keel_excludes the other); the TTL is parsed
+ * after the BUSYKEY check (keel_deferred_error). */
 void cmd_restore(struct exec *x)
 {
-    bool replace = false, absttl = false, deleted = false;
-    long long ttl, lru_idle = -1, lfu_freq = -1;
-    const char *key = x->argv[1].p;
-    size_t klen = x->argv[1].n;
-    const unsigned char *payload = (const unsigned char *)x->argv[3].p;
-    size_t plen = x->argv[3].n;
+    bool replace = HAS(x, A_RESTORE_replace), absttl = HAS(x, A_RESTORE_absttl), deleted = false;
+    long long ttl = ARGI(x, A_RESTORE_ttl);
+    long long lru_idle = HAS(x, A_RESTORE_seconds) ? ARGI(x, A_RESTORE_seconds) : -1;
+    const char *key = ARGP(x, A_RESTORE_key);
+    size_t klen = ARGN(x, A_RESTORE_key);
+    const unsigned char *payload = (const unsigned char *)ARGP(x, A_RESTORE_serialized_value);
+    size_t plen = ARGN(x, A_RESTORE_serialized_value);
     struct kv *e;
     int j;
-    for (j = 4; j < x->argc; j++) {
-        int additional = x->argc - j - 1;
-        const struct argv_ref *a = &x->argv[j];
-        if (util_eqci(a->p, a->n, "replace")) {
-            replace = true;
-        } else if (util_eqci(a->p, a->n, "absttl")) {
-            absttl = true;
-        } else if (util_eqci(a->p, a->n, "idletime") && additional >= 1 && lfu_freq == -1) {
-            if (!arg_ll(x, j + 1, &lru_idle)) return;
-            if (lru_idle < 0) {
-                reply_error(x->r, "ERR Invalid IDLETIME value, must be >= 0");
-                return;
-            }
-            j++;
-        } else if (util_eqci(a->p, a->n, "freq") && additional >= 1 && lru_idle == -1) {
-            if (!arg_ll(x, j + 1, &lfu_freq)) return;
-            if (lfu_freq < 0 || lfu_freq > 255) {
-                reply_error(x->r, "ERR Invalid FREQ value, must be >= 0 and <= 255");
-                return;
-            }
-            j++;
-        } else {
-            reply_err(x->r, E_SYNTAX);
-            return;
-        }
-    }
+    /* (FREQ is checked and accepted; no LFU counter is kept) */
     if (!replace && store_lookup_write(x->db, key, klen)) {
         reply_error(x->r, "BUSYKEY Target key name already exists.");
         return;
     }
-    if (!arg_ll(x, 2, &ttl)) return;
+    if (!arg_ok(x, A_RESTORE_ttl)) return;
     if (ttl < 0) {
         reply_error(x->r, "ERR Invalid TTL value, must be >= 0");
         return;

@@ -460,6 +460,8 @@ def oracle_args(raw):
 def ours_args(args):
     out = []
     for a in args or []:
+        if a.get('keel_hidden'):  # matched by Keel, not shown by COMMAND DOCS
+            continue
         d = {'name': a.get('name'), 'type': a.get('type')}
         for k in ('key_spec_index', 'token', 'since', 'deprecated_since', 'display'):
             if k in a:

@@ -214,18 +214,34 @@ def test_bitfield_resp3(bfdiff, name):
 
 
 # Redis 7.0 looks the key up before it checks the shape of BITCOUNT/BITPOS's
-# optional range, so a missing (or wrong-type) key hides a syntax error there.
-# Keel's matcher reports the syntax error first (Redis 7.2 does too).
-KNOWN_DIFFERENT = {
+# optional range (keel_deferred_from), so a missing (or wrong-type) key hides
+# a syntax error there; then it parses start, end (BITPOS: start, the unit,
+# end) and the unit in that order.
+RANGE_ORDER = {
     "bitcount_missing_bad_shape": ["BITCOUNT missing 0", "BITCOUNT missing 0 1 foo"],
     "bitpos_missing_bad_shape": ["BITPOS missing 0 0 1 foo", "RPUSH l a", "BITPOS l 1 0 1 foo"],
+    "bitcount_range_order": ["SET k abc", "BITCOUNT k 0", "BITCOUNT k x 1 FOO",
+                             "BITCOUNT k 0 1 FOO", "BITCOUNT k -1 -2 FOO", "BITCOUNT k 0 1 BIT BIT",
+                             "BITCOUNT k x 1 BIT BIT", "BITCOUNT k 0 1 FOO BAR",
+                             "BITCOUNT k 0 1 FOO BIT", "BITCOUNT k 0 x", "BITCOUNT k 0 -1 bit"],
+    "bitfield_loop_order": ["BITFIELD k GET i99 0 FOO", "BITFIELD k OVERFLOW",
+                            "BITFIELD k OVERFLOW foo GET x", "BITFIELD k OVERFLOW SAT",
+                            "BITFIELD k GET u8 0 GET u8", "BITFIELD k SET u8 #1 300 INCRBY i8 0 x",
+                            "BITFIELD k SET u8 #1 300 GET u8 #1 OVERFLOW FAIL INCRBY u8 #1 1000 "
+                            "OVERFLOW WRAP INCRBY u8 8 1000", "BITFIELD k GET u8 -1",
+                            "BITFIELD k GET u8 #-1", "BITFIELD_RO k GET u8 0 SET u8 0 1",
+                            "BITFIELD_RO k GET u64 0", "RPUSH l a", "BITFIELD l GET u8 0 FOO",
+                            "BITFIELD l FOO", "BITFIELD_RO l GET u8 0",
+                            "BITFIELD k OVERFLOW SAT OVERFLOW SAT OVERFLOW FAIL"],
+    "bitpos_range_order": ["SET k abc", "BITPOS k 1 0 x FOO", "BITPOS k 1 x 0 FOO",
+                           "BITPOS k 1 0 1 BIT BIT", "BITPOS k 1 0 1 FOO x", "BITPOS k 1 x",
+                           "BITPOS k 2 0", "BITPOS missing 1 x", "BITPOS k 0 0 1 byte"],
 }
 
 
-@pytest.mark.xfail(reason="Redis 7.0 checks the key before the range's shape", strict=False)
-@pytest.mark.parametrize("name", sorted(KNOWN_DIFFERENT))
-def test_known_differences(diff, name):
-    diff(cmds(*KNOWN_DIFFERENT[name]))
+@pytest.mark.parametrize("name", sorted(RANGE_ORDER))
+def test_range_order(diff, name):
+    diff(cmds(*RANGE_ORDER[name]))
 
 
 # ------------------------------------------------------------ offset limits

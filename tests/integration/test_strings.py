@@ -406,23 +406,20 @@ CASES = {
                    "LCS a b", "LCS a b LEN", "LCS a b IDX MINMATCHLEN 3 WITHMATCHLEN"],
 }
 
-# Known, documented differences: the matcher parses argument values before
-# the handler runs, while Redis looks the key up first for these commands
-# (and INCRBYFLOAT's increment is a long double in Redis, a double to the
-# matcher). strict: if they start passing, move them to CASES.
-XFAIL_CASES = {
+# Redis looks the keys up before it parses the options of LCS
+# (keel_deferred_from), and GETEX's/INCRBYFLOAT's values are reported after
+# the key's type check (keel_deferred_error; INCRBYFLOAT's increment is a
+# long double, keel_long_double).
+CASES.update({
     "getex_missing_key_bad_value": ["GETEX missing EX abc", "GETEX missing EX 1.5"],
     "getex_wrongtype_bad_value": ["RPUSH l a", "GETEX l EX abc"],
     "incrbyfloat_wrongtype_bad_value": ["RPUSH l a", "INCRBYFLOAT l abc"],
     "incrbyfloat_beyond_double": ["INCRBYFLOAT k 1e400", "INCRBYFLOAT j 1e-400", "GET k"],
     "lcs_wrongtype_before_syntax": ["RPUSH l a", "SET a x", "LCS l a FOO",
-                                    "LCS l a MINMATCHLEN x"],
-}
-
-# Fixed by keel_deferred_error / keel_long_double in the schemas: now plain cases.
-for _name in ("getex_missing_key_bad_value", "getex_wrongtype_bad_value",
-              "incrbyfloat_wrongtype_bad_value", "incrbyfloat_beyond_double"):
-    CASES[_name] = XFAIL_CASES.pop(_name)
+                                    "LCS l a MINMATCHLEN x", "SET k abc", "LCS a k MINMATCHLEN x",
+                                    "LCS a k FOO MINMATCHLEN x", "LCS a k MINMATCHLEN x FOO",
+                                    "LCS a k LEN IDX FOO", "LCS a k MINMATCHLEN"],
+})
 
 
 def _run(diff, keel, seq, resp3):
@@ -438,18 +435,6 @@ def test_case_resp2(sdiff, keel, name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case_resp3(sdiff, keel, name):
     _run(sdiff, keel, CASES[name], True)
-
-
-@pytest.mark.parametrize("name", sorted(XFAIL_CASES))
-def test_known_differences(sdiff, keel, name):
-    if harness.is_redis_server(harness.keel_bin()):
-        pytest.skip("validating the tests against Redis itself")
-    require(keel, XFAIL_CASES[name])
-    try:
-        sdiff(cmds(*XFAIL_CASES[name]))
-    except AssertionError as e:
-        pytest.xfail("known difference (argument parsed before lookup): %s" % str(e)[:300])
-    pytest.fail("%s now matches Redis: move it to CASES" % name)
 
 
 INLINE = {
@@ -703,16 +688,16 @@ def random_command(rng, extras):
         lambda: ["DECR", k],
         lambda: ["INCRBY", k, rng.choice(INTS)],
         lambda: ["DECRBY", k, rng.choice(INTS)],
-        # only well-formed increments: a malformed one on a non-string key is
-        # a known difference (see XFAIL_CASES)
-        lambda: ["INCRBYFLOAT", k, rng.choice([f for f in FLOATS if f not in ("abc", "")])],
+        # malformed increments too: reported after the key's type check
+        lambda: ["INCRBYFLOAT", k, rng.choice(FLOATS)],
         lambda: ["GETRANGE", k, _index(rng), _index(rng)],
         lambda: ["SUBSTR", k, _index(rng), _index(rng)],
         lambda: ["SETRANGE", k, _offset(rng), rng.choice(STRS + INTS)],
         lambda: ["LCS", k, k2] + rng.choice([[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"],
                                               ["IDX", "MINMATCHLEN", str(rng.randint(0, 4))],
                                               ["IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"],
-                                              ["LEN", "IDX"], ["MINMATCHLEN", "3"]]),
+                                              ["LEN", "IDX"], ["MINMATCHLEN", "3"],
+                                              ["FOO"], ["MINMATCHLEN", "x"], ["MINMATCHLEN"]]),
     ]
     extra = [e for e in (
         ("TTL", lambda: Approx(["TTL", k], 1)),

@@ -630,8 +630,8 @@ START_TEST(h_read_commands)
     expect("HGETALL h", "%3 \"a\" \"1\" \"b\" \"hello\" \"c\" \"\"");
     expect("HGETALL nokey", "%0");
     expect("HKEYS nokey", "*0");
-    expect("HSCAN h 0", "*2 \"0\" *? \"a\" \"1\" \"b\" \"hello\" \"c\" \"\" (6)");
-    expect("HSCAN h 0 MATCH [ab]", "*2 \"0\" *? \"a\" \"1\" \"b\" \"hello\" (4)");
+    expect("HSCAN h 0", "*2 \"0\" *6 \"a\" \"1\" \"b\" \"hello\" \"c\" \"\"");
+    expect("HSCAN h 0 MATCH [ab]", "*2 \"0\" *4 \"a\" \"1\" \"b\" \"hello\"");
     expect("HSCAN nokey 0", "*2 \"0\" *0");
     expect("HSCAN h x", "-ERR invalid cursor");
     expect("HSCAN h 0 COUNT 0", "-ERR syntax error");

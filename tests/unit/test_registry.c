@@ -76,6 +76,17 @@ static void expect_err(const char *line, const char *err)
     run_free(&x);
 }
 
+/* line matches, with err kept in slot's .err for the handler (arg_ok). */
+static void expect_deferred(const char *line, int slot, const char *err)
+{
+    struct run x;
+    expect_ok(line, &x);
+    ck_assert_msg(x.args[slot].err != NULL, "[%s]: no deferred error", line);
+    ck_assert_msg(strcmp(x.args[slot].err, err) == 0, "[%s]: deferred \"%s\", want \"%s\"", line,
+                  x.args[slot].err, err);
+    run_free(&x);
+}
+
 /* The word at a slot's position. */
 static const char *word_at(struct run *x, int slot)
 {
@@ -428,7 +439,9 @@ START_TEST(keel_error_and_syntax_error)
     run_free(&x);
     expect_err("HELLO x", "ERR Protocol version is not an integer or out of range");
     expect_err("HELLO 3 FOO", "ERR Syntax error in HELLO option 'FOO'");
-    expect_err("HELLO 3 SETNAME n BAR", "ERR Syntax error in HELLO option 'BAR'");
+    /* after SETNAME (keel_defer) the error waits for the handler */
+    expect_deferred("HELLO 3 SETNAME n BAR", A_HELLO_deferred,
+                    "ERR Syntax error in HELLO option 'BAR'");
     /* a token without its values is the offending word */
     expect_err("HELLO 3 AUTH u", "ERR Syntax error in HELLO option 'AUTH'");
     expect_err("HELLO 3 SETNAME", "ERR Syntax error in HELLO option 'SETNAME'");
@@ -487,6 +500,52 @@ static const struct arg_spec nest_top[] = {
      .nchildren = 2,
      .children = nest_inner},
 };
+
+/* The keel_* extensions of the option loops (scripts/gen_commands.py). */
+START_TEST(loop_extensions)
+{
+    struct run x;
+    /* keel_deferred_from: errors after the keys wait for the type checks */
+    expect_deferred("ZUNION 2 a b FOO", A_ZSETOP_deferred, "ERR syntax error");
+    expect_deferred("ZUNION 2 a b WEIGHTS 1 x AGGREGATE FOO", A_ZSETOP_deferred,
+                    "ERR weight value is not a float");
+    expect_deferred("HSCAN h 0 COUNT 0", A_SCAN_deferred, "ERR syntax error");
+    expect_deferred("ZDIFFSTORE d 1 a FOO", A_ZSETOP_deferred, "ERR syntax error");
+    expect_err("ZUNION 0 a", "ERR at least 1 input key is needed for 'zunion' command");
+    expect_err("ZUNION x a", "ERR value is not an integer or out of range");
+    expect_err("ZUNION 3 a b", "ERR syntax error");
+    /* keel_numkeys_repeat: the last WEIGHTS' values */
+    expect_ok("ZUNIONSTORE d 2 a b WEIGHTS 1 2 WEIGHTS 3 4", &x);
+    ck_assert_int_eq(x.args[A_ZSETOP_weight].count, 2);
+    ck_assert_str_eq(x.words[x.args[A_ZSETOP_weight].list[0]], "3");
+    ck_assert(x.args[A_ZSETOP_destination].present);
+    run_free(&x);
+    /* keel_once, keel_min, in order */
+    expect_err("LMPOP 1 l LEFT COUNT 1 COUNT 1", "ERR syntax error");
+    expect_err("LMPOP 1 l LEFT COUNT 0 FOO", "ERR count should be greater than 0");
+    expect_err("ZRANGE z 0 1 REV REV", "ERR syntax error");
+    expect_err("LPOS l a RANK 0 FOO",
+               "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second "
+               "... or use negative to start from the end of the list");
+    /* keel_choices */
+    expect_ok("BITOP xor d a b", &x);
+    ck_assert_int_eq(x.args[A_BITOP_operation].choice, 2);
+    run_free(&x);
+    expect_err("BITOP foo d a", "ERR syntax error");
+    /* keel_keep_all */
+    expect_ok("SORT l BY a BY b_*", &x);
+    ck_assert_int_eq(x.args[A_SORT_pattern].count, 2);
+    ck_assert_str_eq(x.words[x.args[A_SORT_pattern].pos], "b_*");
+    run_free(&x);
+    /* keel_hidden: matched, to be refused by the handler */
+    expect_ok("ZRANGEBYLEX z - + WITHSCORES", &x);
+    ck_assert(x.args[A_ZRANGEBYLEX_withscores].present);
+    run_free(&x);
+    /* keel_excludes */
+    expect_err("RESTORE k 0 p IDLETIME 1 FREQ 1", "ERR syntax error");
+    expect_err("RESTORE k 0 p FREQ 256", "ERR Invalid FREQ value, must be >= 0 and <= 255");
+}
+END_TEST
 
 static void nested_multiples(int groups, int items)
 {
@@ -600,6 +659,7 @@ static Suite *registry_suite(void)
     tcase_add_test(tc, copy_options);
     tcase_add_test(tc, keel_error_and_syntax_error);
     tcase_add_test(tc, multi_choice_mask);
+    tcase_add_test(tc, loop_extensions);
     tcase_add_test(tc, nested_multiples_small);
     tcase_add_test(tc, nested_multiples_large);
     suite_add_tcase(s, tc);

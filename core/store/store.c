@@ -479,6 +479,7 @@ struct kv *store_rename(struct db *db, struct kv *e, const char *key, size_t kle
     dict_add(&db->keys, &n->node, siphash(key, klen));
     if (n->has_expire) exp_add(db, n);
     g_store.stats.dirty++;
+    store_emit(db, kv_key(n), n->klen, "new", NOTIFY_NEW); /* as Redis's dbAdd */
     if (ev_from) store_emit(db, kv_key(e), e->klen, ev_from, NOTIFY_GENERIC);
     if (ev_to) store_emit(db, kv_key(n), n->klen, ev_to, NOTIFY_GENERIC);
     free(e); /* the value moved to n */
@@ -495,6 +496,7 @@ void store_move(struct db *src, struct kv *e, struct db *dst, const char *ev_fro
     dict_add(&dst->keys, &e->node, h);
     if (e->has_expire) exp_add(dst, e);
     g_store.stats.dirty++;
+    store_emit(dst, kv_key(e), e->klen, "new", NOTIFY_NEW); /* as Redis's dbAdd */
     if (ev_from) store_emit(src, kv_key(e), e->klen, ev_from, NOTIFY_GENERIC);
     if (ev_to) store_emit(dst, kv_key(e), e->klen, ev_to, NOTIFY_GENERIC);
 }

@@ -743,12 +743,10 @@ EVENT_SEQ = [
 
 
 def test_keyspace_events(keel, oracle):
-    flags = "KEA"  # every class but "new": see test_keyspace_events_new
+    flags = "KEA"  # every class but "new"
     assert key_events(keel.port, EVENT_SEQ, flags) == key_events(oracle.port, EVENT_SEQ, flags)
 
 
-@pytest.mark.xfail(not harness.is_redis_server(harness.keel_bin()), strict=True,
-                   reason="Keel sends no \"new\" event for the key RENAME, RENAMENX or MOVE "
-                   "creates (Redis 7.0's dbAdd does)")
 def test_keyspace_events_new(keel, oracle):
+    # "new" too: the key RENAME, RENAMENX and MOVE create is new (Redis's dbAdd)
     assert key_events(keel.port, EVENT_SEQ) == key_events(oracle.port, EVENT_SEQ)

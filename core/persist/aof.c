@@ -1,4 +1,5 @@
-/* aof.c — the append-only log (aof.h): manifest, writer (buffer, write
+/* aof.c — the append-only log (aof.h): the manifest's files on disk (its
+ * text is aof_manifest.c's), writer (buffer, write
  * before replies, fsync policies, a background fsync thread for everysec),
  * loading, BGREWRITEAOF in a forked child, automatic rewrites, write errors
  * (MISCONF), INFO aof_* fields. Redis 7.0's file names, manifest format,
@@ -60,194 +61,6 @@ static void alog(const char *fmt, ...)
     log_notice("%s", msg);
 }
 
-/* ==================== the manifest (pure) ==================== */
-
-static void file_set(struct aof_file *f, const char *name, long long seq, char type)
-{
-    f->name = xstrdup(name);
-    f->seq = seq;
-    f->type = type;
-}
-
-void aof_manifest_free(struct aof_manifest *m)
-{
-    int i;
-    if (m->base) {
-        free(m->base->name);
-        free(m->base);
-    }
-    for (i = 0; i < m->nincr; i++)
-        free(m->incr[i].name);
-    for (i = 0; i < m->nhist; i++)
-        free(m->hist[i].name);
-    free(m->incr);
-    free(m->hist);
-    memset(m, 0, sizeof(*m));
-}
-
-static void list_add(struct aof_file **v, int *n, const char *name, long long seq, char type)
-{
-    *v = xrealloc(*v, sizeof(**v) * (size_t)(*n + 1));
-    file_set(&(*v)[*n], name, seq, type);
-    (*n)++;
-}
-
-static void manifest_dup(struct aof_manifest *dst, const struct aof_manifest *src)
-{
-    int i;
-    memset(dst, 0, sizeof(*dst));
-    if (src->base) {
-        dst->base = xmalloc(sizeof(*dst->base));
-        file_set(dst->base, src->base->name, src->base->seq, 'b');
-    }
-    for (i = 0; i < src->nincr; i++)
-        list_add(&dst->incr, &dst->nincr, src->incr[i].name, src->incr[i].seq, 'i');
-    for (i = 0; i < src->nhist; i++)
-        list_add(&dst->hist, &dst->nhist, src->hist[i].name, src->hist[i].seq, 'h');
-    dst->base_seq = src->base_seq;
-    dst->incr_seq = src->incr_seq;
-}
-
-bool aof_manifest_parse(const char *text, size_t len, struct aof_manifest *m, char *err,
-                        size_t errlen)
-{
-    size_t off = 0;
-    int lines = 0;
-    long long maxseq = 0;
-    const char *e = NULL;
-    memset(m, 0, sizeof(*m));
-    while (off < len && !e) {
-        const char *nl = memchr(text + off, '\n', len - off);
-        size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
-        const char *line = text + off;
-        char **w = NULL;
-        size_t *wl = NULL;
-        int n, i;
-        const char *name = NULL;
-        long long seq = 0;
-        char type = 0;
-        off += ll + (nl ? 1 : 0);
-        if (ll > 0 && line[0] == '#') continue;
-        if (!nl || ll + 1 > 1024) {
-            e = "The AOF manifest file contains too long line";
-            break;
-        }
-        while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' ' || line[ll - 1] == '\t'))
-            ll--;
-        while (ll > 0 && (line[0] == ' ' || line[0] == '\t'))
-            line++, ll--;
-        if (ll == 0) {
-            e = "Invalid AOF manifest file format";
-            break;
-        }
-        n = util_split_args(line, ll, &w, &wl);
-        if (n < 6 || (n % 2)) {
-            if (n > 0) util_free_words(w, wl, n);
-            e = "Invalid AOF manifest file format";
-            break;
-        }
-        for (i = 0; i < n; i += 2) {
-            if (!strcasecmp(w[i], "file")) {
-                name = w[i + 1];
-                if (strchr(name, '/')) e = "File can't be a path, just a filename";
-            } else if (!strcasecmp(w[i], "seq")) {
-                seq = atoll(w[i + 1]);
-            } else if (!strcasecmp(w[i], "type")) {
-                type = w[i + 1][0];
-            }
-        }
-        if (!e && (!name || !seq || !type)) e = "Invalid AOF manifest file format";
-        if (!e) {
-            if (type == 'b') {
-                if (m->base) {
-                    e = "Found duplicate base file information";
-                } else {
-                    m->base = xmalloc(sizeof(*m->base));
-                    file_set(m->base, name, seq, 'b');
-                    m->base_seq = seq;
-                }
-            } else if (type == 'h') {
-                list_add(&m->hist, &m->nhist, name, seq, 'h');
-            } else if (type == 'i') {
-                if (seq <= maxseq) {
-                    e = "Found a non-monotonic sequence number";
-                } else {
-                    list_add(&m->incr, &m->nincr, name, seq, 'i');
-                    m->incr_seq = seq;
-                    maxseq = seq;
-                }
-            } else {
-                e = "Unknown AOF file type";
-            }
-        }
-        util_free_words(w, wl, n);
-        lines++;
-    }
-    if (!e && lines == 0) e = "Found an empty AOF manifest";
-    if (e) {
-        snprintf(err, errlen, "%s", e);
-        aof_manifest_free(m);
-        return false;
-    }
-    return true;
-}
-
-static bool needs_repr(const char *s)
-{
-    for (; *s; s++)
-        if (*s <= ' ' || *s == '"' || *s == '\'' || *s == '\\' || (unsigned char)*s >= 127)
-            return true;
-    return false;
-}
-
-static void cat_file(struct sbuf *b, const struct aof_file *f)
-{
-    char tmp[64];
-    int n;
-    sbuf_append(b, "file ", 5);
-    if (needs_repr(f->name)) {
-        const char *s;
-        sbuf_append(b, "\"", 1);
-        for (s = f->name; *s; s++) {
-            unsigned char c = (unsigned char)*s;
-            if (c == '"' || c == '\\') {
-                char e[2] = {'\\', (char)c};
-                sbuf_append(b, e, 2);
-            } else if (c == '\n')
-                sbuf_append(b, "\\n", 2);
-            else if (c == '\r')
-                sbuf_append(b, "\\r", 2);
-            else if (c == '\t')
-                sbuf_append(b, "\\t", 2);
-            else if (c < 32 || c >= 127) {
-                n = snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-                sbuf_append(b, tmp, (size_t)n);
-            } else
-                sbuf_append(b, s, 1);
-        }
-        sbuf_append(b, "\"", 1);
-    } else {
-        sbuf_append(b, f->name, strlen(f->name));
-    }
-    n = snprintf(tmp, sizeof(tmp), " seq %lld type %c\n", f->seq, f->type);
-    sbuf_append(b, tmp, (size_t)n);
-}
-
-char *aof_manifest_format(const struct aof_manifest *m, size_t *len)
-{
-    struct sbuf b;
-    int i;
-    sbuf_init(&b);
-    if (m->base) cat_file(&b, m->base);
-    for (i = 0; i < m->nhist; i++)
-        cat_file(&b, &m->hist[i]);
-    for (i = 0; i < m->nincr; i++)
-        cat_file(&b, &m->incr[i]);
-    sbuf_append(&b, "", 1);
-    *len = b.len - 1;
-    return (char *)b.p;
-}
-
 /* ==================== paths and files ==================== */
 
 static void dir_path(char *out, size_t n, const char *name)
@@ -260,7 +73,7 @@ static void new_base_name(struct aof_manifest *m, char *out, size_t n, bool rdb)
 {
     /* The previous base becomes history. */
     if (m->base) {
-        list_add(&m->hist, &m->nhist, m->base->name, m->base->seq, 'h');
+        aof_manifest_add(&m->hist, &m->nhist, m->base->name, m->base->seq, 'h');
         free(m->base->name);
         free(m->base);
         m->base = NULL;
@@ -268,14 +81,14 @@ static void new_base_name(struct aof_manifest *m, char *out, size_t n, bool rdb)
     m->base_seq++;
     snprintf(out, n, "%s.%lld.base.%s", g_config.appendfilename, m->base_seq, rdb ? "rdb" : "aof");
     m->base = xmalloc(sizeof(*m->base));
-    file_set(m->base, out, m->base_seq, 'b');
+    aof_file_set(m->base, out, m->base_seq, 'b');
 }
 
 static void new_incr_name(struct aof_manifest *m, char *out, size_t n)
 {
     m->incr_seq++;
     snprintf(out, n, "%s.%lld.incr.aof", g_config.appendfilename, m->incr_seq);
-    list_add(&m->incr, &m->nincr, out, m->incr_seq, 'i');
+    aof_manifest_add(&m->incr, &m->nincr, out, m->incr_seq, 'i');
 }
 
 static void temp_incr_name(char *out, size_t n)
@@ -288,7 +101,7 @@ static void mark_rewritten_incr_as_history(struct aof_manifest *m, bool keep_las
 {
     int i, keep = keep_last && m->nincr > 0 ? 1 : 0;
     for (i = 0; i < m->nincr - keep; i++) {
-        list_add(&m->hist, &m->nhist, m->incr[i].name, m->incr[i].seq, 'h');
+        aof_manifest_add(&m->hist, &m->nhist, m->incr[i].name, m->incr[i].seq, 'h');
         free(m->incr[i].name);
     }
     if (keep) {
@@ -718,7 +531,7 @@ static bool open_new_incr(void)
     if (state == AOF_WAIT_REWRITE) {
         temp_incr_name(name, sizeof(name));
     } else {
-        manifest_dup(&tmp, &man);
+        aof_manifest_dup(&tmp, &man);
         have_tmp = true;
         new_incr_name(&tmp, name, sizeof(name));
     }
@@ -824,7 +637,7 @@ void aof_child_done(int exitcode, int bysignal)
         return;
     }
     alog("Background AOF rewrite terminated with success");
-    manifest_dup(&t, &man);
+    aof_manifest_dup(&t, &man);
     new_base_name(&t, name, sizeof(name), g_config.aof_use_rdb_preamble != 0);
     dir_path(path, sizeof(path), name);
     if (rename(tmp, path) == -1) {

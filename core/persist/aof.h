@@ -38,6 +38,12 @@ bool aof_manifest_parse(const char *text, size_t len, struct aof_manifest *m, ch
 /* The manifest as Redis writes it (malloc'd, NUL-terminated). */
 char *aof_manifest_format(const struct aof_manifest *m, size_t *len);
 void aof_manifest_free(struct aof_manifest *m);
+/* Name f as a file of the log (type 'b' base, 'i' incr, 'h' history). */
+void aof_file_set(struct aof_file *f, const char *name, long long seq, char type);
+/* Append a file to a list of the manifest (*v grows, *n counts). */
+void aof_manifest_add(struct aof_file **v, int *n, const char *name, long long seq, char type);
+/* A deep copy of src into dst. */
+void aof_manifest_dup(struct aof_manifest *dst, const struct aof_manifest *src);
 
 /* ---- process life ---- */
 void aof_init(void);

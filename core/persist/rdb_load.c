@@ -1,0 +1,1081 @@
+/* rdb_load.c — reading Redis 7.0's RDB format: a whole image (what Redis
+ * 7.0 writes and the older encodings it still reads: ziplists, quicklist
+ * v1, plain lists, string scores) into the keyspace, and the DUMP/RESTORE
+ * payload of one value. Every read of an untrusted image is bounds-checked
+ * and every compact blob (listpack, ziplist, intset) is validated before it
+ * is adopted: a corrupt file is refused, never a crash. */
+#include "rdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crc64.h"
+#include "rdb_format.h"
+#include "intset.h"
+#include "listpack.h"
+#include "object.h"
+#include "server.h"
+#include "store.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
+#include "t_zset.h"
+#include "util.h"
+
+/* ==================================================================== */
+/*                               loading                                 */
+/* ==================================================================== */
+
+struct rd {
+    const unsigned char *start, *p, *end;
+    char *err;
+    size_t errlen;
+    bool failed;
+    int version;
+    long long now;
+    long long loaded, expired, empty_skipped;
+    bool empty; /* the value just read was empty (skipped, as Redis does) */
+};
+
+/* A string read from the image: points into it, into ibuf (integers) or
+ * into heap (LZF; freed by s_free). */
+struct rstrv {
+    const char *p;
+    size_t n;
+    char *heap;
+    char ibuf[24];
+};
+
+static void s_free(struct rstrv *s)
+{
+    free(s->heap);
+    s->heap = NULL;
+}
+
+static bool fail(struct rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(struct rd *r, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->failed) return false;
+    r->failed = true;
+    if (r->err && r->errlen) {
+        va_start(ap, fmt);
+        vsnprintf(r->err, r->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+static bool corrupt(struct rd *r, const char *what)
+{
+    return fail(r, "Bad RDB format: %s (at offset %zu)", what, (size_t)(r->p - r->start));
+}
+
+static bool r_need(struct rd *r, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n)
+        return fail(r, "Short read or unexpected end of the RDB image (at offset %zu)",
+                    (size_t)(r->p - r->start));
+    return true;
+}
+
+static bool r_byte(struct rd *r, int *b)
+{
+    if (!r_need(r, 1)) return false;
+    *b = *r->p++;
+    return true;
+}
+
+/* A length, or (when *enc is set) a special string encoding. */
+static bool r_len_enc(struct rd *r, uint64_t *len, bool *isenc)
+{
+    int b;
+    *isenc = false;
+    *len = 0;
+    if (!r_byte(r, &b)) return false;
+    switch ((b & 0xC0) >> 6) {
+    case 0:
+        *len = (uint64_t)(b & 0x3F);
+        return true;
+    case 1:
+        if (!r_need(r, 1)) return false;
+        *len = ((uint64_t)(b & 0x3F) << 8) | r->p[0];
+        r->p++;
+        return true;
+    case 2:
+        if (b == 0x80) {
+            if (!r_need(r, 4)) return false;
+            *len = (uint64_t)r->p[0] << 24 | (uint64_t)r->p[1] << 16 | (uint64_t)r->p[2] << 8 |
+                   r->p[3];
+            r->p += 4;
+            return true;
+        }
+        if (b == 0x81) {
+            int i;
+            if (!r_need(r, 8)) return false;
+            *len = 0;
+            for (i = 0; i < 8; i++)
+                *len = (*len << 8) | r->p[i];
+            r->p += 8;
+            return true;
+        }
+        return corrupt(r, "unknown length encoding");
+    default:
+        *isenc = true;
+        *len = (uint64_t)(b & 0x3F);
+        return true;
+    }
+}
+
+static bool r_len(struct rd *r, uint64_t *len)
+{
+    bool isenc;
+    if (!r_len_enc(r, len, &isenc)) return false;
+    if (isenc) return corrupt(r, "string encoding where a length was expected");
+    return true;
+}
+
+static bool r_string(struct rd *r, struct rstrv *s)
+{
+    uint64_t len;
+    bool isenc;
+    s->heap = NULL;
+    if (!r_len_enc(r, &len, &isenc)) return false;
+    if (isenc) {
+        long long v;
+        switch (len) {
+        case ENC_INT8:
+            if (!r_need(r, 1)) return false;
+            v = (int8_t)r->p[0];
+            r->p += 1;
+            break;
+        case ENC_INT16:
+            if (!r_need(r, 2)) return false;
+            v = (int16_t)(uint16_t)(r->p[0] | r->p[1] << 8);
+            r->p += 2;
+            break;
+        case ENC_INT32:
+            if (!r_need(r, 4)) return false;
+            v = (int32_t)((uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
+                          (uint32_t)r->p[3] << 24);
+            r->p += 4;
+            break;
+        case ENC_LZF: {
+            uint64_t clen, olen;
+            if (!r_len(r, &clen) || !r_len(r, &olen)) return false;
+            if (!r_need(r, clen)) return false;
+            if (olen == 0 || olen > (1ULL << 32) * 4) return corrupt(r, "bad LZF length");
+            s->heap = malloc(olen);
+            if (!s->heap)
+                return fail(r, "Out of memory loading an LZF string of %llu bytes",
+                            (unsigned long long)olen);
+            if (ql_lzf_decompress(r->p, clen, s->heap, olen) != olen) {
+                s_free(s);
+                return corrupt(r, "invalid LZF compressed string");
+            }
+            r->p += clen;
+            s->p = s->heap;
+            s->n = olen;
+            return true;
+        }
+        default:
+            return corrupt(r, "unknown string encoding");
+        }
+        s->n = (size_t)util_ll2str(s->ibuf, v);
+        s->p = s->ibuf;
+        return true;
+    }
+    if (!r_need(r, len)) return false;
+    s->p = (const char *)r->p;
+    s->n = len;
+    r->p += len;
+    return true;
+}
+
+static bool r_double_str(struct rd *r, double *d)
+{
+    int n;
+    char buf[256];
+    if (!r_byte(r, &n)) return false;
+    if (n == 253)
+        *d = NAN;
+    else if (n == 254)
+        *d = INFINITY;
+    else if (n == 255)
+        *d = -INFINITY;
+    else {
+        if (!r_need(r, (size_t)n)) return false;
+        memcpy(buf, r->p, (size_t)n);
+        buf[n] = 0;
+        r->p += n;
+        if (sscanf(buf, "%lg", d) != 1) return corrupt(r, "bad double value");
+    }
+    return true;
+}
+
+static bool r_double_bin(struct rd *r, double *d)
+{
+    uint64_t v = 0;
+    int i;
+    if (!r_need(r, 8)) return false;
+    for (i = 7; i >= 0; i--)
+        v = (v << 8) | r->p[i];
+    r->p += 8;
+    memcpy(d, &v, 8);
+    return true;
+}
+
+/* ---- compact blobs ---- */
+
+/* A ziplist (Redis < 7) converted into a fresh listpack; NULL if invalid. */
+static unsigned char *ziplist_to_listpack(const unsigned char *zl, size_t size,
+                                          unsigned long *count)
+{
+    const unsigned char *p, *end;
+    unsigned char *lp;
+    unsigned long n = 0;
+    uint32_t zlbytes;
+    uint16_t zllen;
+    if (size < 11) return NULL;
+    zlbytes =
+        (uint32_t)zl[0] | (uint32_t)zl[1] << 8 | (uint32_t)zl[2] << 16 | (uint32_t)zl[3] << 24;
+    zllen = (uint16_t)(zl[8] | zl[9] << 8);
+    if (zlbytes != size || zl[size - 1] != 0xFF) return NULL;
+    p = zl + 10;
+    end = zl + size - 1;
+    lp = lp_new(size + 16);
+    while (p < end) {
+        unsigned char b;
+        size_t slen = 0;
+        long long v = 0;
+        bool isint = false;
+        /* prevlen */
+        if (p[0] == 0xFE) {
+            if (end - p < 5) goto bad;
+            p += 5;
+        } else {
+            p += 1;
+        }
+        if (p >= end) goto bad;
+        b = p[0];
+        switch (b >> 6) {
+        case 0:
+            slen = b & 0x3F;
+            p += 1;
+            break;
+        case 1:
+            if (end - p < 2) goto bad;
+            slen = (size_t)(b & 0x3F) << 8 | p[1];
+            p += 2;
+            break;
+        case 2:
+            if (b != 0x80 || end - p < 5) goto bad;
+            slen = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+            p += 5;
+            break;
+        default:
+            isint = true;
+            p += 1;
+            if (b == 0xC0) { /* int16 */
+                if (end - p < 2) goto bad;
+                v = (int16_t)(uint16_t)(p[0] | p[1] << 8);
+                p += 2;
+            } else if (b == 0xD0) { /* int32 */
+                if (end - p < 4) goto bad;
+                v = (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                              (uint32_t)p[3] << 24);
+                p += 4;
+            } else if (b == 0xE0) { /* int64 */
+                uint64_t u = 0;
+                int i;
+                if (end - p < 8) goto bad;
+                for (i = 7; i >= 0; i--)
+                    u = (u << 8) | p[i];
+                v = (long long)u;
+                p += 8;
+            } else if (b == 0xF0) { /* int24 */
+                int32_t t;
+                if (end - p < 3) goto bad;
+                t = (int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24);
+                v = t >> 8;
+                p += 3;
+            } else if (b == 0xFE) { /* int8 */
+                if (end - p < 1) goto bad;
+                v = (int8_t)p[0];
+                p += 1;
+            } else if (b >= 0xF1 && b <= 0xFD) {
+                v = (b & 0x0F) - 1;
+            } else {
+                goto bad;
+            }
+        }
+        if (isint) {
+            lp = lp_append_int(lp, v);
+        } else {
+            if ((size_t)(end - p) < slen) goto bad;
+            lp = lp_append(lp, (const char *)p, slen);
+            p += slen;
+        }
+        n++;
+    }
+    if (p != end) goto bad;
+    if (zllen != 65535 && zllen != n) goto bad;
+    *count = n;
+    return lp;
+bad:
+    lp_free(lp);
+    return NULL;
+}
+
+/* A copy of a listpack blob after full validation; NULL if invalid. */
+static unsigned char *listpack_copy(const struct rstrv *s)
+{
+    unsigned char *lp;
+    if (!lp_validate((const unsigned char *)s->p, s->n)) return NULL;
+    lp = xmalloc(s->n);
+    memcpy(lp, s->p, s->n);
+    return lp;
+}
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    size_t m = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->p, y->p, m);
+    if (c) return c;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* True if the even-indexed entries (fields / members) of lp are distinct;
+ * sets *maxlen to the longest entry of all. */
+static bool lp_pairs_unique(unsigned char *lp, size_t *maxlen)
+{
+    unsigned long n = lp_count(lp) / 2, k = 0, i;
+    struct span *v;
+    char(*bufs)[LP_INTBUF];
+    unsigned char *p;
+    bool ok = true, even = true;
+    *maxlen = 0;
+    if (n == 0) return true;
+    v = xmalloc(sizeof(*v) * n);
+    bufs = xmalloc(sizeof(*bufs) * n);
+    for (p = lp_first(lp); p; p = lp_next(lp, p), even = !even) {
+        char tmp[LP_INTBUF];
+        size_t len;
+        const char *s = lp_get(p, &len, even && k < n ? bufs[k] : tmp, NULL, NULL);
+        if (len > *maxlen) *maxlen = len;
+        if (even && k < n) {
+            v[k].p = s;
+            v[k].n = len;
+            k++;
+        }
+    }
+    if (n > 1) {
+        qsort(v, n, sizeof(*v), span_cmp);
+        for (i = 1; i < n; i++)
+            if (span_cmp(&v[i - 1], &v[i]) == 0) {
+                ok = false;
+                break;
+            }
+    }
+    free(v);
+    free(bufs);
+    return ok;
+}
+
+/* A zset listpack: member,score pairs, scores valid numbers (not NaN),
+ * sorted by (score, member), members distinct. */
+static bool zset_lp_valid(unsigned char *lp, size_t *maxlen)
+{
+    unsigned char *p;
+    double prev = 0;
+    char pbuf[LP_INTBUF], mbuf[LP_INTBUF], sbuf_[LP_INTBUF];
+    const char *pm = NULL;
+    size_t pn = 0;
+    bool first = true;
+    if (lp_count(lp) % 2) return false;
+    if (!lp_pairs_unique(lp, maxlen)) return false;
+    for (p = lp_first(lp); p;) {
+        size_t mn, sn;
+        const char *m = lp_get(p, &mn, mbuf, NULL, NULL), *s;
+        bool isint;
+        long long iv;
+        double d;
+        unsigned char *q = lp_next(lp, p);
+        if (!q) return false;
+        s = lp_get(q, &sn, sbuf_, &isint, &iv);
+        if (isint)
+            d = (double)iv;
+        else if (!util_str2d(s, sn, &d) || isnan(d))
+            return false;
+        if (!first) {
+            int c;
+            if (d < prev) return false;
+            if (d == prev) {
+                size_t k = pn < mn ? pn : mn;
+                c = memcmp(pm, m, k);
+                if (c > 0 || (c == 0 && pn >= mn)) return false;
+            }
+        }
+        first = false;
+        prev = d;
+        memcpy(pbuf, mbuf, sizeof(pbuf));
+        pm = m == mbuf ? pbuf : m;
+        pn = mn;
+        p = lp_next(lp, q);
+    }
+    return true;
+}
+
+/* ---- values ---- */
+
+static void rd_free_kv(struct kv *e)
+{
+    if (e) kv_free(e);
+}
+
+/* Push every entry of listpack lp at the list's tail, then free lp. */
+static void ql_push_all(struct quicklist *ql, unsigned char *lp)
+{
+    unsigned char *p;
+    for (p = lp_first(lp); p; p = lp_next(lp, p)) {
+        char buf[LP_INTBUF];
+        size_t n;
+        const char *v = lp_get(p, &n, buf, NULL, NULL);
+        ql_push(ql, QL_TAIL, v, n);
+    }
+    lp_free(lp);
+}
+
+static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_t klen)
+{
+    struct quicklist *ql = ql_new(g_config.list_max_listpack_size, g_config.list_compress_depth);
+    struct kv *e = kv_new_ptr(key, klen, OBJ_LIST, ENC_QUICKLIST, ql);
+    uint64_t nodes, i;
+    int fill = ql->fill;
+    static const size_t opt_level[] = {4096, 8192, 16384, 32768, 65536};
+    if (!r_len(r, &nodes)) goto err;
+    for (i = 0; i < nodes; i++) {
+        uint64_t container = QL_NODE_PACKED;
+        struct rstrv s;
+        unsigned char *lp;
+        unsigned long cnt;
+        size_t bytes;
+        bool fits;
+        if (type == T_LIST_QUICKLIST_2) {
+            if (!r_len(r, &container)) goto err;
+            if (container != QL_NODE_PLAIN && container != QL_NODE_PACKED) {
+                corrupt(r, "quicklist integrity check failed (bad container)");
+                goto err;
+            }
+        }
+        if (!r_string(r, &s)) goto err;
+        if (container == QL_NODE_PLAIN) {
+            ql_push(ql, QL_TAIL, s.p, s.n);
+            s_free(&s);
+            continue;
+        }
+        if (type == T_LIST_QUICKLIST_2) {
+            lp = listpack_copy(&s);
+            cnt = lp ? lp_count(lp) : 0;
+        } else {
+            lp = ziplist_to_listpack((const unsigned char *)s.p, s.n, &cnt);
+        }
+        s_free(&s);
+        if (!lp) {
+            corrupt(r, type == T_LIST_QUICKLIST_2 ? "listpack integrity check failed"
+                                                  : "ziplist integrity check failed");
+            goto err;
+        }
+        if (cnt == 0) { /* Redis skips empty nodes */
+            lp_free(lp);
+            continue;
+        }
+        bytes = lp_bytes(lp);
+        if (fill < 0)
+            fits = bytes <= opt_level[(fill < -5 ? 5 : -fill) - 1];
+        else
+            fits = bytes <= 8192 && (long)cnt <= fill;
+        if (fits && ql->compress == 0 && cnt <= UINT32_MAX) {
+            /* adopt the listpack as a node, as Redis does */
+            struct ql_node *n = xmalloc(sizeof(*n));
+            n->prev = ql->tail;
+            n->next = NULL;
+            n->lp = lp;
+            n->count = (uint32_t)cnt;
+            n->compressed = n->recompress = 0;
+            n->clen = 0;
+            if (ql->tail)
+                ql->tail->next = n;
+            else
+                ql->head = n;
+            ql->tail = n;
+            ql->len++;
+            ql->count += cnt;
+        } else {
+            ql_push_all(ql, lp);
+        }
+    }
+    return e;
+err:
+    rd_free_kv(e);
+    return NULL;
+}
+
+static struct kv *load_list_plain(struct rd *r, int type, const char *key, size_t klen)
+{
+    struct quicklist *ql = ql_new(g_config.list_max_listpack_size, g_config.list_compress_depth);
+    struct kv *e = kv_new_ptr(key, klen, OBJ_LIST, ENC_QUICKLIST, ql);
+    if (type == T_LIST) {
+        uint64_t n, i;
+        if (!r_len(r, &n)) goto err;
+        for (i = 0; i < n; i++) {
+            struct rstrv s;
+            if (!r_string(r, &s)) goto err;
+            ql_push(ql, QL_TAIL, s.p, s.n);
+            s_free(&s);
+        }
+    } else { /* T_LIST_ZIPLIST */
+        struct rstrv s;
+        unsigned long cnt;
+        unsigned char *lp;
+        if (!r_string(r, &s)) goto err;
+        lp = ziplist_to_listpack((const unsigned char *)s.p, s.n, &cnt);
+        s_free(&s);
+        if (!lp) {
+            corrupt(r, "ziplist integrity check failed");
+            goto err;
+        }
+        ql_push_all(ql, lp);
+    }
+    return e;
+err:
+    rd_free_kv(e);
+    return NULL;
+}
+
+static struct kv *load_set(struct rd *r, int type, const char *key, size_t klen)
+{
+    struct setv s;
+    struct kv *e;
+    if (type == T_SET_INTSET) {
+        struct rstrv b;
+        struct intset *is;
+        uint32_t enc, len;
+        if (!r_string(r, &b)) return NULL;
+        if (b.n < 8) goto bad_is;
+        memcpy(&enc, b.p, 4);
+        memcpy(&len, b.p + 4, 4);
+        if (enc != INTSET_ENC_INT16 && enc != INTSET_ENC_INT32 && enc != INTSET_ENC_INT64)
+            goto bad_is;
+        if ((uint64_t)len * enc + 8 != b.n) goto bad_is;
+        is = xmalloc(b.n);
+        memcpy(is, b.p, b.n);
+        s_free(&b);
+        if (!intset_validate(is) || len == 0) {
+            free(is);
+            if (len == 0)
+                r->empty = true;
+            else
+                corrupt(r, "intset integrity check failed");
+            return NULL;
+        }
+        s.ptr = is;
+        s.enc = ENC_INTSET;
+        if ((long long)len > g_config.set_max_intset_entries) set_convert_ht(&s, len);
+        return kv_new_ptr(key, klen, OBJ_SET, s.enc, s.ptr);
+    bad_is:
+        s_free(&b);
+        corrupt(r, "intset integrity check failed");
+        return NULL;
+    } else {
+        uint64_t n, i;
+        if (!r_len(r, &n)) return NULL;
+        if (n == 0) {
+            r->empty = true;
+            return NULL;
+        }
+        if ((long long)n > g_config.set_max_intset_entries)
+            s = set_new_ht(n > (1u << 24) ? (1u << 24) : (size_t)n);
+        else
+            s = set_new_intset();
+        e = kv_new_ptr(key, klen, OBJ_SET, s.enc, s.ptr);
+        for (i = 0; i < n; i++) {
+            struct rstrv m;
+            int added;
+            if (!r_string(r, &m)) goto err;
+            s = set_of(e);
+            added = set_add(&s, m.p, m.n);
+            set_store(e, s);
+            s_free(&m);
+            if (!added) {
+                corrupt(r, "duplicate set members detected");
+                goto err;
+            }
+        }
+        return e;
+    err:
+        rd_free_kv(e);
+        return NULL;
+    }
+}
+
+static struct kv *load_zset(struct rd *r, int type, const char *key, size_t klen)
+{
+    struct kv *e;
+    if (type == T_ZSET || type == T_ZSET_2) {
+        uint64_t n, i;
+        if (!r_len(r, &n)) return NULL;
+        if (n == 0) {
+            r->empty = true;
+            return NULL;
+        }
+        e = zset_new_kv(key, klen, n > (1u << 30) ? (1u << 30) : (size_t)n, 0);
+        for (i = 0; i < n; i++) {
+            struct rstrv m;
+            double score, ns;
+            int out = 0;
+            if (!r_string(r, &m)) goto err;
+            if (!(type == T_ZSET_2 ? r_double_bin(r, &score) : r_double_str(r, &score))) {
+                s_free(&m);
+                goto err;
+            }
+            if (isnan(score)) {
+                s_free(&m);
+                corrupt(r, "zset with NAN score detected");
+                goto err;
+            }
+            zset_add(e, score, m.p, m.n, ZADD_IN_NX, &out, &ns);
+            s_free(&m);
+            if (!(out & ZADD_OUT_ADDED)) {
+                corrupt(r, "duplicate zset fields detected");
+                goto err;
+            }
+        }
+        return e;
+    err:
+        rd_free_kv(e);
+        return NULL;
+    } else {
+        struct rstrv b;
+        unsigned char *lp;
+        unsigned long cnt;
+        size_t maxlen;
+        if (!r_string(r, &b)) return NULL;
+        lp = type == T_ZSET_LISTPACK ? listpack_copy(&b)
+                                     : ziplist_to_listpack((const unsigned char *)b.p, b.n, &cnt);
+        s_free(&b);
+        if (!lp || !zset_lp_valid(lp, &maxlen)) {
+            if (lp) lp_free(lp);
+            corrupt(r, "zset listpack integrity check failed");
+            return NULL;
+        }
+        if (lp_count(lp) == 0) {
+            lp_free(lp);
+            r->empty = true;
+            return NULL;
+        }
+        e = kv_new_ptr(key, klen, OBJ_ZSET, ENC_LISTPACK, lp);
+        if ((long long)(lp_count(lp) / 2) > g_config.zset_max_listpack_entries ||
+            (long long)maxlen > g_config.zset_max_listpack_value)
+            zset_convert(e, ENC_SKIPLIST);
+        return e;
+    }
+}
+
+static struct kv *load_hash(struct rd *r, int type, const char *key, size_t klen)
+{
+    struct kv *e;
+    if (type == T_HASH) {
+        uint64_t n, i;
+        if (!r_len(r, &n)) return NULL;
+        if (n == 0) {
+            r->empty = true;
+            return NULL;
+        }
+        e = hash_new_kv(key, klen);
+        if ((long long)n > g_config.hash_max_listpack_entries) hash_convert(e);
+        for (i = 0; i < n; i++) {
+            struct rstrv f, v;
+            bool fresh;
+            if (!r_string(r, &f)) goto err;
+            if (!r_string(r, &v)) {
+                s_free(&f);
+                goto err;
+            }
+            fresh = hash_set(e, f.p, f.n, v.p, v.n);
+            s_free(&f);
+            s_free(&v);
+            if (!fresh) {
+                corrupt(r, "duplicate hash fields detected");
+                goto err;
+            }
+        }
+        return e;
+    err:
+        rd_free_kv(e);
+        return NULL;
+    } else if (type == T_HASH_ZIPMAP) {
+        fail(r, "The RDB file holds a hash in the zipmap encoding (RDB type 9, Redis < 2.6), "
+                "which Keel does not read");
+        return NULL;
+    } else {
+        struct rstrv b;
+        unsigned char *lp;
+        unsigned long cnt;
+        size_t maxlen;
+        if (!r_string(r, &b)) return NULL;
+        lp = type == T_HASH_LISTPACK ? listpack_copy(&b)
+                                     : ziplist_to_listpack((const unsigned char *)b.p, b.n, &cnt);
+        s_free(&b);
+        if (!lp || lp_count(lp) % 2 || !lp_pairs_unique(lp, &maxlen)) {
+            if (lp) lp_free(lp);
+            corrupt(r, "hash listpack integrity check failed");
+            return NULL;
+        }
+        if (lp_count(lp) == 0) {
+            lp_free(lp);
+            r->empty = true;
+            return NULL;
+        }
+        e = kv_new_ptr(key, klen, OBJ_HASH, ENC_LISTPACK, lp);
+        if ((long long)(lp_count(lp) / 2) > g_config.hash_max_listpack_entries ||
+            (long long)maxlen > g_config.hash_max_listpack_value)
+            hash_convert(e);
+        return e;
+    }
+}
+
+static const char *rdb_type_name(int t)
+{
+    switch (t) {
+    case T_MODULE_PRE_GA:
+    case T_MODULE_2:
+        return "module";
+    case T_STREAM_LISTPACKS:
+    case T_STREAM_LISTPACKS_2:
+    case T_STREAM_LISTPACKS_3:
+        return "stream";
+    case T_SET_LISTPACK:
+        return "set listpack (Redis 7.2)";
+    default:
+        return "unknown";
+    }
+}
+
+/* One value of RDB type t for key; NULL with r->failed on error. */
+static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
+{
+    switch (t) {
+    case T_STRING: {
+        struct rstrv s;
+        struct kv *e;
+        if (!r_string(r, &s)) return NULL;
+        e = kv_new_string(key, klen, s.p, s.n, true);
+        s_free(&s);
+        return e;
+    }
+    case T_LIST:
+    case T_LIST_ZIPLIST:
+        return load_list_plain(r, t, key, klen);
+    case T_LIST_QUICKLIST:
+    case T_LIST_QUICKLIST_2: {
+        struct kv *e = load_list_nodes(r, t, key, klen);
+        if (e && ql_count(e->v.ptr) == 0) {
+            kv_free(e);
+            r->empty = true;
+            return NULL;
+        }
+        return e;
+    }
+    case T_SET:
+    case T_SET_INTSET:
+        return load_set(r, t, key, klen);
+    case T_ZSET:
+    case T_ZSET_2:
+    case T_ZSET_ZIPLIST:
+    case T_ZSET_LISTPACK:
+        return load_zset(r, t, key, klen);
+    case T_HASH:
+    case T_HASH_ZIPMAP:
+    case T_HASH_ZIPLIST:
+    case T_HASH_LISTPACK:
+        return load_hash(r, t, key, klen);
+    default:
+        fail(r,
+             "The RDB image holds a value of type %s (RDB type %d) for key '%.*s', which Keel "
+             "cannot load",
+             rdb_type_name(t), t, (int)(klen > 128 ? 128 : klen), key);
+        return NULL;
+    }
+}
+
+static bool is_value_type(int t)
+{
+    return (t >= 0 && t <= 7) || (t >= 9 && t <= 21);
+}
+
+/* The whole image; flags: merge (replace present keys). */
+static bool load_image(struct rd *r, bool merge)
+{
+    struct db *db = store_db(0);
+    long long expire = -1;
+    char magic[10];
+    int ver;
+    const unsigned char *body;
+    if (!r_need(r, 9)) return false;
+    if (memcmp(r->p, "REDIS", 5) != 0)
+        return fail(r, "Wrong signature trying to load DB from file");
+    memcpy(magic, r->p + 5, 4);
+    magic[4] = 0;
+    ver = atoi(magic);
+    if (ver < 1 || ver > RDB_VERSION) return fail(r, "Can't handle RDB format version %d", ver);
+    r->version = ver;
+    body = r->start;
+    r->p += 9;
+    for (;;) {
+        int t;
+        if (!r_byte(r, &t)) return false;
+        if (t == OP_EXPIRETIME) {
+            if (!r_need(r, 4)) return false;
+            expire = (long long)((uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 |
+                                 (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24) *
+                     1000;
+            r->p += 4;
+            continue;
+        }
+        if (t == OP_EXPIRETIME_MS) {
+            uint64_t v = 0;
+            int i;
+            if (!r_need(r, 8)) return false;
+            for (i = 7; i >= 0; i--)
+                v = (v << 8) | r->p[i];
+            r->p += 8;
+            expire = (long long)v;
+            continue;
+        }
+        if (t == OP_FREQ) {
+            int b;
+            if (!r_byte(r, &b)) return false;
+            continue;
+        }
+        if (t == OP_IDLE) {
+            uint64_t idle;
+            if (!r_len(r, &idle)) return false;
+            continue;
+        }
+        if (t == OP_EOF) break;
+        if (t == OP_SELECTDB) {
+            uint64_t id;
+            if (!r_len(r, &id)) return false;
+            if (id >= (uint64_t)g_store.ndb)
+                return fail(r,
+                            "FATAL: Data file was created with a Redis server configured to "
+                            "handle more than %d databases. Exiting",
+                            g_store.ndb);
+            db = store_db((int)id);
+            continue;
+        }
+        if (t == OP_RESIZEDB) {
+            uint64_t a, b;
+            if (!r_len(r, &a) || !r_len(r, &b)) return false;
+            continue;
+        }
+        if (t == OP_AUX) {
+            struct rstrv k, v;
+            if (!r_string(r, &k)) return false;
+            if (!r_string(r, &v)) {
+                s_free(&k);
+                return false;
+            }
+            s_free(&k);
+            s_free(&v);
+            continue;
+        }
+        if (t == OP_FUNCTION2) { /* a function library: Keel has no functions; skip it */
+            struct rstrv s;
+            if (!r_string(r, &s)) return false;
+            s_free(&s);
+            continue;
+        }
+        if (t == OP_FUNCTION_PRE_GA)
+            return fail(r, "The RDB image holds functions in the pre-GA format, which Keel "
+                           "cannot load");
+        if (t == OP_MODULE_AUX)
+            return fail(r, "The RDB image holds module auxiliary data (opcode 247); Keel has "
+                           "no modules and cannot load it");
+        if (!is_value_type(t)) return corrupt(r, "unknown RDB opcode or type");
+        {
+            struct rstrv k;
+            struct kv *e;
+            if (!r_string(r, &k)) return false;
+            r->empty = false;
+            e = load_value(r, t, k.p, k.n);
+            if (!e) {
+                s_free(&k);
+                if (r->failed || !r->empty) return false;
+                r->empty_skipped++; /* Redis skips empty keys */
+                expire = -1;
+                continue;
+            }
+            if (expire != -1 && expire < r->now) {
+                kv_free(e);
+                r->expired++;
+            } else {
+                struct kv *old = store_peek(db, k.p, k.n);
+                if (old) {
+                    if (!merge) {
+                        bool f = fail(r, "RDB has duplicated key '%.*s' in DB %d",
+                                      (int)(k.n > 128 ? 128 : k.n), k.p, db->id);
+                        kv_free(e);
+                        s_free(&k);
+                        return f;
+                    }
+                    store_delete(db, k.p, k.n, NULL, 0);
+                }
+                store_add_expire(db, e, expire, NULL, 0);
+                r->loaded++;
+            }
+            s_free(&k);
+            expire = -1;
+        }
+    }
+    /* the CRC64 trailer (version >= 5) */
+    if (r->version >= 5) {
+        uint64_t stored = 0, crc;
+        int i;
+        size_t upto = (size_t)(r->p - body);
+        if (!r_need(r, 8)) return false;
+        for (i = 7; i >= 0; i--)
+            stored = (stored << 8) | r->p[i];
+        r->p += 8;
+        if (g_config.rdbchecksum && stored != 0) {
+            crc = crc64(0, body, upto);
+            if (crc != stored)
+                return fail(r, "Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.",
+                            (unsigned long long)stored, (unsigned long long)crc);
+        }
+    }
+    return true;
+}
+
+long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
+
+static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool merge, char *err,
+                        size_t errlen)
+{
+    struct rd r;
+    bool ok;
+    long long dirty = g_store.stats.dirty;
+    memset(&r, 0, sizeof(r));
+    r.start = r.p = p;
+    r.end = p + n;
+    r.err = err;
+    r.errlen = errlen;
+    r.now = util_mstime();
+    ok = load_image(&r, merge);
+    if (used) *used = (size_t)(r.p - r.start);
+    rdb_last_load_keys_loaded = r.loaded;
+    rdb_last_load_keys_expired = r.expired;
+    g_store.stats.dirty = dirty; /* loading is not a change to save */
+    return ok;
+}
+
+bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen)
+{
+    return load_buffer(p, n, used, false, err, errlen);
+}
+
+bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+    void *map;
+    bool ok;
+    if (fd < 0) {
+        rdb_set_err(err, errlen, "Fatal error loading the DB: %s. Exiting.", strerror(errno));
+        return false;
+    }
+    if (fstat(fd, &st) == -1) {
+        rdb_set_err(err, errlen, "Fatal error loading the DB: %s. Exiting.", strerror(errno));
+        close(fd);
+        return false;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        rdb_set_err(err, errlen, "Short read or OOM loading DB. Unrecoverable error, aborting now.");
+        return false;
+    }
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        rdb_set_err(err, errlen, "Fatal error loading the DB: %s. Exiting.", strerror(errno));
+        return false;
+    }
+    madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+    g_server.loading = true;
+    g_server.loading_start_time = (long long)time(NULL);
+    g_server.loading_total_bytes = (long long)st.st_size;
+    ok = load_buffer(map, (size_t)st.st_size, NULL, merge, err, errlen);
+    g_server.loading_loaded_bytes = (long long)st.st_size;
+    g_server.loading = false;
+    munmap(map, (size_t)st.st_size);
+    return ok;
+}
+
+bool rdb_load_file(const char *path, char *err, size_t errlen)
+{
+    return rdb_load_file_ex(path, false, err, errlen);
+}
+
+/* ---- DUMP / RESTORE ---- */
+
+bool rdb_verify_dump_payload(const unsigned char *p, size_t n)
+{
+    const unsigned char *foot;
+    unsigned ver;
+    uint64_t crc, stored = 0;
+    int i;
+    if (n < 10) return false;
+    foot = p + n - 10;
+    ver = (unsigned)foot[0] | (unsigned)foot[1] << 8;
+    if (ver > RDB_VERSION) return false;
+    crc = crc64(0, p, n - 8);
+    for (i = 7; i >= 0; i--)
+        stored = (stored << 8) | foot[2 + i];
+    return crc == stored;
+}
+
+struct kv *rdb_deserialize_value(const unsigned char *p, size_t n, const char *key, size_t klen)
+{
+    struct rd r;
+    char err[256];
+    int t;
+    struct kv *e;
+    memset(&r, 0, sizeof(r));
+    r.start = r.p = p;
+    r.end = p + n - 10; /* without the footer */
+    r.err = err;
+    r.errlen = sizeof(err);
+    r.version = RDB_VERSION;
+    if (!r_byte(&r, &t) || !is_value_type(t)) return NULL;
+    /* What follows the value is not looked at (as Redis). */
+    e = load_value(&r, t, key, klen);
+    return e;
+}

@@ -141,8 +141,17 @@ struct ws_conn {
     unsigned long long written_seen; /* conn.written as of the last linger check */
 };
 
-/* Processing stops at conn_out_full: WS_OUT_BATCH of output. */
-static bool out_big(struct ws_conn *c) { return conn_out_full(&c->conn); }
+/* JSON mode: processing stops once WS_OUT_BATCH of output waits to be
+ * written (c->conn.out_full: reading pauses until it is). The batch being
+ * assembled does not count: only finishing it lets it go (it counts for
+ * client-output-buffer-limit, ops->pending). RESP mode uses
+ * conn_out_full, the same figure there. */
+static bool out_big(struct ws_conn *c)
+{
+    if (c->conn.out.len - c->conn.out.sent + c->rout.len < WS_OUT_BATCH) return false;
+    c->conn.out_full = true;
+    return true;
+}
 
 /* ---- output ---- */
 

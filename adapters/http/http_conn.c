@@ -18,21 +18,30 @@
  *   CLOSING   the last response is being written, then the socket closes. */
 #include "http_conn.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../../config/config.h"
+#include "../../core/aof.h"
 #include "../../core/client.h"
 #include "../../core/kernel.h"
+#include "../../core/pubsub.h"
 #include "../../core/server.h"
 #include "../../core/store.h"
 #include "../../core/util.h"
-#include "../conn.h"
 #include "../net.h"
+#include "../conn.h"
 #include "../resp/resp_encode.h"
 #include "../ws/ws_conn.h"
 #include "http_access.h"

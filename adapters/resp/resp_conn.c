@@ -10,16 +10,28 @@
  *   CLOSING  replies are being written, then the socket closes. */
 #include "resp_conn.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../../config/config.h"
+#include "../../core/aof.h"
 #include "../../core/client.h"
 #include "../../core/kernel.h"
 #include "../../core/log.h"
+#include "../../core/pubsub.h"
+#include "../../core/server.h"
 #include "../../core/util.h"
-#include "../conn.h"
 #include "../net.h"
+#include "../conn.h"
 #include "resp_encode.h"
 #include "resp_parse.h"
 

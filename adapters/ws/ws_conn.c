@@ -54,25 +54,30 @@
  * input of a parked client is bounded by client-query-buffer-limit (1008). */
 #include "ws_conn.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <wslay/wslay.h>
 
 #include "../../config/config.h"
+#include "../../core/aof.h"
 #include "../../core/client.h"
 #include "../../core/kernel.h"
+#include "../../core/pubsub.h"
 #include "../../core/server.h"
 #include "../../core/util.h"
-#include "../conn.h"
 #include "../http/http_access.h"
 #include "../http/http_request.h"
 #include "../http/json_reply.h"
-#include "../resp/resp_conn.h"
 #include "../resp/resp_encode.h"
 #include "../resp/resp_parse.h"
+#include "../conn.h"
+#include "../resp/resp_conn.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 #include "ws_json.h"

@@ -7,7 +7,11 @@
  * keep-alive headers. SUBSCRIBE/PSUBSCRIBE turn the connection into a
  * stream (chunked JSON, or Server-Sent Events). WebSocket upgrades are
  * handed to adapters/ws. Also: /_commands, /_health, /_metrics, /_console,
- * limits and timeouts. A connection is in one state at a time:
+ * limits and timeouts. Socket I/O, buffers, output limits and the
+ * kernel's hooks are the connection base's (adapters/conn.h); this file
+ * owns the HTTP states, keep-alive, pipelining (paused at OUT_HIGH of
+ * unwritten output), streaming, and the header and idle timers. A
+ * connection is in one of the base's states at a time:
  *   OPEN      reading and answering requests;
  *   PARKED    its client waits in the kernel (BLPOP): input is held;
  *   STREAMING a pub/sub stream: input is ignored, pushes are written;
@@ -39,6 +43,8 @@
 #include "util.h"
 #include "net.h"
 #include "resp_encode.h"
+#include "conn.h"
+#include "ws_conn.h"
 #include "http_access.h"
 #include "http_endpoints.h"
 #include "http_format.h"
@@ -46,14 +52,6 @@
 #include "http_request.h"
 #include "json_reply.h"
 #include "md5.h"
-
-/* The WebSocket adapter (adapters/ws), when linked in. */
-bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
-               const char *rest, size_t rest_len) __attribute__((weak));
-const char *ws_page(size_t *len) __attribute__((weak));
-void ws_shutdown(void) __attribute__((weak));
-
-enum conn_state { HC_OPEN, HC_PARKED, HC_STREAMING, HC_CLOSING };
 
 /* What the response to the request being answered needs to know. */
 struct req_ctx {
@@ -74,13 +72,8 @@ struct req_ctx {
 };
 
 struct http_conn {
-    int fd;
-    enum conn_state state;
-    struct event *rev, *wev, *tev;
-    struct client *client;
-    char *in;
-    size_t inlen, incap;
-    struct obuf out;  /* wire bytes */
+    struct conn conn; /* the base: socket, in (request bytes), out (wire bytes), client */
+    struct event *tev;
     struct obuf body; /* the response body being built (non-JSON formats) */
     struct json_sink js;
     struct bytes_sink bs;
@@ -92,18 +85,13 @@ struct http_conn {
     struct obuf *batch_names; /* atomic batch: each command's escaped name */
     int nbatch_names;
     bool sent_continue;
-    bool read_paused;
     long long req_begin_ms, last_io_ms, last_beat_ms;
-    int depth;
-    bool dead;
-    long long obuf_soft_since;
-    char addr[64], laddr[64];
 };
 
-#define READ_CHUNK 16384
-/* Pipelined requests are answered until this much output waits unsent;
- * then reading pauses until the peer has taken it (fairness between
- * clients, and bounded memory for one that never reads). */
+/* Pipelined requests are answered until this much output waits unsent
+ * (the base's out_high); the rest wait, reading paused, until the peer has
+ * taken it (fairness between clients, and bounded memory for one that
+ * never reads). */
 #define OUT_HIGH (256 * 1024)
 #define MAX_LISTENERS 16
 
@@ -111,106 +99,19 @@ static struct evconnlistener *listeners[MAX_LISTENERS];
 static int nlisteners;
 long long g_http_requests;
 
-static void conn_free(struct http_conn *c, bool close_fd);
-static void process(struct http_conn *c);
 static void finish_response(struct http_conn *c);
-
-/* ---- kernel hooks ---- */
-
-static void ad_resume(struct client *cl);
-static void ad_close(struct client *cl, bool after_reply);
-static void ad_flush(struct client *cl);
-static void ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen,
-                        int *fd)
-{
-    struct http_conn *c = cl->conn;
-    snprintf(addr, alen, "%s", c->addr);
-    snprintf(laddr, llen, "%s", c->laddr);
-    *fd = c->fd;
-}
-static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,
-                       size_t *omem)
-{
-    struct http_conn *c = cl->conn;
-    *qbuf = c->inlen;
-    *qfree = c->incap - c->inlen;
-    *obl = c->out.len - c->out.sent;
-    *oll = 0;
-    *omem = c->out.cap + c->js.out.cap + c->body.cap;
-}
-static const struct client_adapter http_adapter = {"http",      ad_resume,   ad_close, ad_flush,
-                                                   ad_describe, ad_buffers, true};
 
 /* ---- output ---- */
 
-static bool flush_out(struct http_conn *c)
+static void out_str(struct http_conn *c, const char *s)
 {
-    aof_flush_before_reply(); /* the AOF is written (and fsynced) before replies go out */
-    while (c->out.sent < c->out.len) {
-        ssize_t n = write(c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent);
-        if (n > 0) {
-            c->out.sent += (size_t)n;
-            g_server.net_output_bytes += n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            size_t pending = c->out.len - c->out.sent;
-            if (c->client && obuf_limit_reached(c->client, pending, &c->obuf_soft_since)) {
-                conn_free(c, true);
-                return false;
-            }
-            if (c->out.sent >= pending) {
-                memmove(c->out.buf, c->out.buf + c->out.sent, pending);
-                c->out.len = pending;
-                c->out.sent = 0;
-            }
-            event_add(c->wev, NULL);
-            return true;
-        }
-        conn_free(c, true);
-        return false;
-    }
-    c->out.len = c->out.sent = 0;
-    c->obuf_soft_since = 0;
-    if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
-    if (c->state == HC_CLOSING) {
-        conn_free(c, true);
-        return false;
-    }
-    return true;
+    obuf_append(&c->conn.out, s, strlen(s));
 }
-
-static void on_write(evutil_socket_t fd, short what, void *arg)
-{
-    struct http_conn *c = arg;
-    (void)fd, (void)what;
-    if (!flush_out(c) || c->out.sent != c->out.len) goto done;
-    event_del(c->wev);
-    if (c->read_paused) {
-        /* The backlog is gone: answer the requests still waiting. */
-        c->read_paused = false;
-        event_add(c->rev, NULL);
-        if (c->state == HC_OPEN) process(c);
-        if (c->dead) {
-            conn_free(c, c->fd >= 0);
-            goto done;
-        }
-        if (flush_out(c) && c->out.len - c->out.sent >= OUT_HIGH) {
-            c->read_paused = true;
-            event_del(c->rev);
-        }
-    }
-done:
-    kernel_after_events();
-}
-
-static void out_str(struct http_conn *c, const char *s) { obuf_append(&c->out, s, strlen(s)); }
-#define OUT_LIT(c, s) obuf_append(&(c)->out, s, sizeof(s) - 1)
+#define OUT_LIT(c, s) obuf_append(&(c)->conn.out, s, sizeof(s) - 1)
 static void out_num(struct http_conn *c, unsigned long long v)
 {
     char b[24];
-    obuf_append(&c->out, b, (size_t)util_ull2str(b, v));
+    obuf_append(&c->conn.out, b, (size_t)util_ull2str(b, v));
 }
 
 static void out_fmt(struct http_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -224,7 +125,7 @@ static void out_fmt(struct http_conn *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
-    obuf_append(&c->out, buf, (size_t)n);
+    obuf_append(&c->conn.out, buf, (size_t)n);
 }
 
 static const char *reason(int status)
@@ -274,7 +175,7 @@ static void status_line(struct http_conn *c, int status)
     else OUT_LIT(c, "HTTP/1.0 ");
     out_num(c, (unsigned long long)status);
     OUT_LIT(c, " ");
-    obuf_append(&c->out, why, strlen(why));
+    obuf_append(&c->conn.out, why, strlen(why));
     OUT_LIT(c, "\r\nServer: Keel/0.1.0\r\n");
     if (status != 204) /* a preflight writes its own */
         out_str(c, "Allow: GET,POST,PUT,OPTIONS\r\n"
@@ -307,12 +208,12 @@ static void respond(struct http_conn *c, int status, const char *ctype, const ch
     if (status == 401) out_str(c, "WWW-Authenticate: Basic realm=\"keel\"\r\n");
     if (ctype) {
         OUT_LIT(c, "Content-Type: ");
-        obuf_append(&c->out, ctype, strlen(ctype));
+        obuf_append(&c->conn.out, ctype, strlen(ctype));
         OUT_LIT(c, "\r\n");
     }
     if (status == 200) {
         OUT_LIT(c, "ETag: \"");
-        obuf_append(&c->out, etag, 32);
+        obuf_append(&c->conn.out, etag, 32);
         OUT_LIT(c, "\"\r\n");
     }
     OUT_LIT(c, "Content-Length: ");
@@ -320,9 +221,9 @@ static void respond(struct http_conn *c, int status, const char *ctype, const ch
     OUT_LIT(c, "\r\n");
     connection_header(c);
     out_str(c, "\r\n");
-    if (!c->rq.head) obuf_append(&c->out, p, n);
+    if (!c->rq.head) obuf_append(&c->conn.out, p, n);
 done:
-    if (!c->rq.keep_alive) c->state = HC_CLOSING;
+    if (!c->rq.keep_alive) c->conn.state = CONN_CLOSING;
 }
 
 /* An error response with a JSON body {"error": why}. */
@@ -363,21 +264,21 @@ static void js_end(struct json_sink *s, void *arg)
     } else {
         obuf_append(&s->out, "}", 1);
     }
-    if (c->state == HC_STREAMING) {
+    if (c->conn.state == CONN_STREAMING) {
         /* One pub/sub message: one chunk, or one SSE event. */
         size_t jl = strlen(c->rq.jsonp);
         if (c->rq.sse) {
             out_str(c, "data: ");
-            obuf_append(&c->out, s->out.buf, s->out.len);
+            obuf_append(&c->conn.out, s->out.buf, s->out.len);
             out_str(c, "\n\n");
         } else if (jl) {
             /* As Webdis: each message its own "cb(<json>);\n" chunk. */
             out_fmt(c, "%zx\r\n%s(", s->out.len + jl + 4, c->rq.jsonp);
-            obuf_append(&c->out, s->out.buf, s->out.len);
+            obuf_append(&c->conn.out, s->out.buf, s->out.len);
             out_str(c, ");\n\r\n");
         } else {
             out_fmt(c, "%zx\r\n", s->out.len);
-            obuf_append(&c->out, s->out.buf, s->out.len);
+            obuf_append(&c->conn.out, s->out.buf, s->out.len);
             out_str(c, "\r\n");
         }
         s->out.len = 0;
@@ -417,12 +318,12 @@ static bool valid_callback(const char *p, size_t n)
 /* Point the client's sink at the request's format. */
 static void use_sink(struct http_conn *c)
 {
-    struct reply *r = &c->client->reply;
+    struct reply *r = &c->conn.client->reply;
     switch (c->rq.fmt) {
     case FMT_JSON:
         r->ops = &json_reply_ops;
         r->ctx = &c->js;
-        c->js.resp = c->client->resp;
+        c->js.resp = c->conn.client->resp;
         break;
     case FMT_RAW:
         r->ops = &resp_reply_ops;
@@ -443,7 +344,7 @@ static bool is_subscribe(const struct argv_ref *a)
 
 static void start_stream(struct http_conn *c)
 {
-    c->state = HC_STREAMING;
+    c->conn.state = CONN_STREAMING;
     c->rq.keep_alive = false;
     status_line(c, 200);
     if (c->rq.sse) {
@@ -461,7 +362,7 @@ static void start_stream(struct http_conn *c)
  * rejects, and as the WebSocket adapter does). */
 static void refused_in_multi(struct http_conn *c)
 {
-    if (c->client->flags & CF_MULTI) c->client->flags |= CF_DIRTY_EXEC;
+    if (c->conn.client->flags & CF_MULTI) c->conn.client->flags |= CF_DIRTY_EXEC;
 }
 
 /* Submit command k of the cmdbuf. Returns the kernel's status. */
@@ -473,13 +374,13 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
     c->rq.cmd_i = k;
     if (http_command_disabled(argv[0].p, argv[0].n)) {
         /* Within a batch an error reply; a single command gets 403. */
-        reply_errorf(&c->client->reply, "ERR command '%.*s' is disabled over HTTP",
+        reply_errorf(&c->conn.client->reply, "ERR command '%.*s' is disabled over HTTP",
                      (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
         refused_in_multi(c);
         return KERNEL_DONE;
     }
     g_http_requests++;
-    return kernel_submit(c->client, argc, argv);
+    return kernel_submit(c->conn.client, argc, argv);
 }
 
 /* ---- one request ---- */
@@ -520,13 +421,13 @@ static bool setup_format(struct http_conn *c, const char *ext, const char *q, si
 /* The request's replies are complete: build the response. */
 static void finish_response(struct http_conn *c)
 {
-    if (!c->rq.active || c->state == HC_STREAMING) return;
+    if (!c->rq.active || c->conn.state == CONN_STREAMING) return;
     c->rq.active = false;
     if (c->rq.restore_db >= 0) {
-        client_select(c->client, c->rq.restore_db);
+        client_select(c->conn.client, c->rq.restore_db);
         c->rq.restore_db = -1;
     }
-    if (c->state == HC_PARKED) c->state = HC_OPEN;
+    if (c->conn.state == CONN_PARKED) c->conn.state = CONN_OPEN;
     switch (c->rq.fmt) {
     case FMT_JSON:
         if (c->rq.batch && !c->rq.atomic) {
@@ -556,8 +457,8 @@ static void finish_response(struct http_conn *c)
         c->bs.out.len = 0;
         break;
     }
-    c->client->reply.ops = &json_reply_ops;
-    c->client->reply.ctx = &c->js;
+    c->conn.client->reply.ops = &json_reply_ops;
+    c->conn.client->reply.ctx = &c->js;
 }
 
 /* Run the request's commands from k on; stops when the client parks. */
@@ -567,7 +468,7 @@ static void run_commands(struct http_conn *c, int k)
         enum kernel_status st = submit_cmd(c, k);
         if (st == KERNEL_CLOSE) c->rq.keep_alive = false;
         if (st == KERNEL_PARKED) {
-            c->state = HC_PARKED;
+            c->conn.state = CONN_PARKED;
             c->rq.cmd_i = k;
             return;
         }
@@ -581,12 +482,12 @@ static void run_atomic(struct http_conn *c)
 {
     static const struct argv_ref multi = {"MULTI", 5}, exec = {"EXEC", 4};
     struct json_sink scratch;
-    struct reply saved = c->client->reply;
+    struct reply saved = c->conn.client->reply;
     int k;
-    json_sink_init(&scratch, c->client->resp);
-    c->client->reply.ops = &json_reply_ops;
-    c->client->reply.ctx = &scratch;
-    kernel_submit(c->client, 1, &multi);
+    json_sink_init(&scratch, c->conn.client->resp);
+    c->conn.client->reply.ops = &json_reply_ops;
+    c->conn.client->reply.ctx = &scratch;
+    kernel_submit(c->conn.client, 1, &multi);
     c->batch_names = xcalloc((size_t)c->cb.ncmd, sizeof(struct obuf));
     c->nbatch_names = c->cb.ncmd;
     for (k = 0; k < c->cb.ncmd; k++) {
@@ -596,12 +497,12 @@ static void run_atomic(struct http_conn *c)
             refused_in_multi(c); /* refused before queueing: EXEC aborts */
             continue;
         }
-        kernel_submit(c->client, c->cb.cmd_argc[k], argv);
+        kernel_submit(c->conn.client, c->cb.cmd_argc[k], argv);
     }
-    c->client->reply = saved;
+    c->conn.client->reply = saved;
     c->names.len = 0;
     json_put_string_lossy(&c->names, "EXEC", 4);
-    kernel_submit(c->client, 1, &exec);
+    kernel_submit(c->conn.client, 1, &exec);
     for (k = 0; k < c->nbatch_names; k++) obuf_free(&c->batch_names[k]);
     free(c->batch_names);
     c->batch_names = NULL;
@@ -612,29 +513,18 @@ static void run_atomic(struct http_conn *c)
 
 static void handle_upgrade(struct http_conn *c, const struct http_request *req, size_t used)
 {
-    char addr[64], laddr[64];
-    int fd = c->fd;
     if (c->rq.origin_refused) {
         respond_error(c, 403, "origin not allowed");
-        c->state = HC_CLOSING;
+        c->conn.state = CONN_CLOSING;
         return;
     }
-    if (!ws_accept) {
-        respond_error(c, 501, "WebSocket is not available");
-        c->state = HC_CLOSING;
+    /* The WebSocket adapter takes the socket and any bytes after the
+     * request (this connection is left dead, without a socket). */
+    if (ws_accept(&c->conn, req, c->conn.in + used, c->conn.inlen - used)) {
+        c->conn.inlen = used;
         return;
     }
-    snprintf(addr, sizeof(addr), "%s", c->addr);
-    snprintf(laddr, sizeof(laddr), "%s", c->laddr);
-    /* The WebSocket adapter takes the socket and any bytes after the request. */
-    if (ws_accept(fd, req, addr, laddr, c->in + used, c->inlen - used)) {
-        c->dead = true;
-        c->fd = -1;
-        c->inlen = used;
-        return;
-    }
-    c->state = HC_CLOSING; /* ws_accept answered 400 itself */
-    c->dead = true;
+    c->conn.state = CONN_CLOSING; /* ws_accept put its 400 in our output */
 }
 
 static void handle_request(struct http_conn *c, const struct http_request *req, size_t used)
@@ -681,7 +571,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
                    "Content-Length: 0\r\n");
         connection_header(c);
         out_str(c, "\r\n");
-        if (!c->rq.keep_alive) c->state = HC_CLOSING;
+        if (!c->rq.keep_alive) c->conn.state = CONN_CLOSING;
         return;
     }
     if (req->method != HM_GET && req->method != HM_POST && req->method != HM_PUT) {
@@ -695,7 +585,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     }
     /* Each request carries its own credentials: the connection's client is
      * authenticated by them, whatever an earlier request did (RESET, AUTH). */
-    c->client->authenticated = true;
+    c->conn.client->authenticated = true;
     if (req->upgrade_ws) {
         handle_upgrade(c, req, used);
         return;
@@ -706,7 +596,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         struct obuf body = {0};
         if (http_endpoint(path, plen, &status, &ctype, &body)) {
             respond(c, status, ctype, body.buf, body.len);
-        } else if (plen == 9 && memcmp(path, "/_console", 9) == 0 && ws_page) {
+        } else if (plen == 9 && memcmp(path, "/_console", 9) == 0) {
             size_t n;
             const char *page = ws_page(&n);
             respond(c, 200, "text/html; charset=utf-8", page, n);
@@ -779,7 +669,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         }
     }
     if (c->rq.atomic) {
-        const char *why = cmdbuf_atomic_refusal(&c->cb, (c->client->flags & CF_MULTI) != 0);
+        const char *why = cmdbuf_atomic_refusal(&c->cb, (c->conn.client->flags & CF_MULTI) != 0);
         if (why) {
             respond_error(c, 400, why);
             return;
@@ -795,20 +685,20 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
             if (c->rq.atomic) {
                 c->names.len = 0;
                 json_put_string_lossy(&c->names, "EXEC", 4);
-                reply_err(&c->client->reply, E_DB_INDEX);
+                reply_err(&c->conn.client->reply, E_DB_INDEX);
             } else {
                 if (batch) obuf_append(&c->js.out, "[", 1);
                 for (k = 0; k < c->cb.ncmd; k++) {
                     c->rq.cmd_i = k;
                     set_name(c, &c->cb.argv[c->cb.cmd_start[k]]);
-                    reply_err(&c->client->reply, E_DB_INDEX);
+                    reply_err(&c->conn.client->reply, E_DB_INDEX);
                 }
             }
             finish_response(c);
             return;
         }
-        c->rq.restore_db = c->client->dbid;
-        client_select(c->client, db);
+        c->rq.restore_db = c->conn.client->dbid;
+        client_select(c->conn.client, db);
     }
     c->rq.active = true;
     use_sink(c);
@@ -821,7 +711,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         start_stream(c);
         set_name(c, &c->cb.argv[0]);
         g_http_requests++;
-        kernel_submit(c->client, c->cb.cmd_argc[0], c->cb.argv);
+        kernel_submit(c->conn.client, c->cb.cmd_argc[0], c->cb.argv);
         /* Commands of the stream's name wrap every message. */
         return;
     }
@@ -830,15 +720,19 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     else run_commands(c, 0);
 }
 
-static void process(struct http_conn *c)
+/* ---- the base's hooks ---- */
+
+static void process(struct conn *base)
 {
+    struct http_conn *c = (struct http_conn *)base;
     size_t off = 0;
-    c->depth++;
-    while (c->state == HC_OPEN && !c->dead && off < c->inlen &&
-           c->out.len - c->out.sent < OUT_HIGH) {
+    if (c->conn.state != CONN_OPEN) return;
+    while (c->conn.state == CONN_OPEN && !c->conn.dead && off < c->conn.inlen &&
+           !conn_out_full(&c->conn)) {
         struct http_request req;
         size_t used = 0;
-        enum http_result r = http_parse(&c->parser, c->in + off, c->inlen - off, &req, &used);
+        enum http_result r =
+            http_parse(&c->parser, c->conn.in + off, c->conn.inlen - off, &req, &used);
         if (r == HTTP_MORE) {
             if (c->parser.headers_done && req.expect_continue && !c->sent_continue) {
                 out_fmt(c, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -851,76 +745,102 @@ static void process(struct http_conn *c)
             c->rq.minor = 1;
             c->rq.keep_alive = false;
             respond_error(c, c->parser.status, c->parser.error);
-            c->state = HC_CLOSING;
-            off = c->inlen;
+            c->conn.state = CONN_CLOSING;
+            off = c->conn.inlen;
             break;
         }
         c->sent_continue = false;
         handle_request(c, &req, off + used);
-        if (c->dead) {
-            off = c->inlen;
+        if (c->conn.dead) {
+            off = c->conn.inlen;
             break;
         }
         off += used;
         c->req_begin_ms = 0;
     }
     if (off) {
-        if (off < c->inlen) memmove(c->in, c->in + off, c->inlen - off);
-        c->inlen -= off;
+        if (off < c->conn.inlen) memmove(c->conn.in, c->conn.in + off, c->conn.inlen - off);
+        c->conn.inlen -= off;
     }
-    if (c->inlen && !c->req_begin_ms) c->req_begin_ms = util_mstime();
-    c->depth--;
+    if (c->conn.inlen && !c->req_begin_ms) c->req_begin_ms = util_mstime();
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg)
+/* Bytes arrived: the idle clock, the request's clock, the size limit. */
+static void received(struct conn *base)
 {
-    struct http_conn *c = arg;
-    ssize_t n;
-    (void)what;
-    if (c->incap - c->inlen < READ_CHUNK) {
-        size_t cap = c->incap ? c->incap * 2 : READ_CHUNK;
-        while (cap - c->inlen < READ_CHUNK) cap *= 2;
-        c->in = xrealloc(c->in, cap);
-        c->incap = cap;
-    }
-    n = read(fd, c->in + c->inlen, c->incap - c->inlen);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        conn_free(c, true);
-        goto done;
-    }
-    if (n < 0) goto done;
+    struct http_conn *c = (struct http_conn *)base;
     c->last_io_ms = util_mstime();
-    g_server.net_input_bytes += n;
-    if (c->state == HC_STREAMING) {
-        c->inlen = 0; /* a stream's client has nothing more to say */
-        goto done;
+    if (c->conn.state == CONN_STREAMING) {
+        c->conn.inlen = 0; /* a stream's client has nothing more to say */
+        return;
     }
-    c->inlen += (size_t)n;
-    if (c->inlen > (size_t)g_config.http_max_header + (size_t)g_config.http_max_body + 65536) {
+    if (c->conn.inlen > (size_t)g_config.http_max_header + (size_t)g_config.http_max_body + 65536) {
         memset(&c->rq, 0, sizeof(c->rq));
         c->rq.minor = 1;
         respond_error(c, 413, "request too large");
-        c->state = HC_CLOSING;
-        c->inlen = 0;
+        c->conn.state = CONN_CLOSING;
+        c->conn.inlen = 0;
     }
-    if (c->inlen && !c->req_begin_ms) c->req_begin_ms = c->last_io_ms;
-    if (c->state == HC_OPEN) process(c);
-    if (c->dead) {
-        conn_free(c, c->fd >= 0);
-        goto done;
-    }
-    if (c->inlen == 0 && c->incap > 4 * READ_CHUNK) {
-        free(c->in);
-        c->in = NULL;
-        c->incap = 0;
-    }
-    if (flush_out(c) && c->out.len - c->out.sent >= OUT_HIGH && c->state != HC_STREAMING) {
-        c->read_paused = true;
-        event_del(c->rev);
-    }
-done:
-    kernel_after_events();
+    if (c->conn.inlen && !c->req_begin_ms) c->req_begin_ms = c->last_io_ms;
 }
+
+/* The parked command has replied: go on with the request's others. */
+static void unparked(struct conn *base)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    if (c->rq.active) run_commands(c, c->rq.cmd_i + 1);
+}
+
+/* Close after the response being answered (or now, between requests). */
+static void closing(struct conn *base)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    c->rq.keep_alive = false;
+    if (!c->rq.active) c->conn.state = CONN_CLOSING;
+}
+
+static bool push(struct conn *base)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    if (c->conn.state != CONN_STREAMING && !c->rq.active) {
+        /* A push outside any request (e.g. tracking): nowhere to go. */
+        c->js.out.len = 0;
+        c->js.depth = 0;
+        return false;
+    }
+    return true;
+}
+
+static void buffers(struct conn *base, size_t *qbuf, size_t *qfree, size_t *obl, size_t *omem)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    (void)qbuf, (void)qfree, (void)obl;
+    *omem += c->js.out.cap + c->body.cap;
+}
+
+static void release(struct conn *base)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    if (c->tev) event_free(c->tev);
+    obuf_free(&c->body);
+    obuf_free(&c->names);
+    obuf_free(&c->bs.out);
+    json_sink_free(&c->js);
+    http_parser_free(&c->parser);
+    cmdbuf_free(&c->cb);
+}
+
+static const struct conn_ops http_ops = {
+    .ad = CONN_ADAPTER("http", true),
+    .out_high = OUT_HIGH,
+    .process = process,
+    .received = received,
+    .unparked = unparked,
+    .closing = closing,
+    .push = push,
+    .buffers = buffers,
+    .release = release,
+};
 
 /* Timeouts: header (408), idle keep-alive (silent close), SSE heartbeat. */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -928,98 +848,35 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     struct http_conn *c = arg;
     long long now = util_mstime();
     (void)fd, (void)what;
-    if (c->state == HC_STREAMING) {
+    if (c->conn.state == CONN_STREAMING) {
         if (c->rq.sse && now - c->last_beat_ms >= (long long)g_config.http_sse_heartbeat * 1000) {
             out_str(c, ": keepalive\n\n");
             c->last_beat_ms = now;
-            flush_out(c);
+            conn_flush(&c->conn);
         }
         goto done;
     }
-    if (c->state == HC_OPEN && c->inlen > 0 && c->req_begin_ms &&
+    if (c->conn.state == CONN_OPEN && c->conn.inlen > 0 && c->req_begin_ms &&
         now - c->req_begin_ms >= (long long)g_config.http_header_timeout * 1000) {
         memset(&c->rq, 0, sizeof(c->rq));
         c->rq.minor = 1;
         respond_error(c, 408, "request timeout");
-        c->state = HC_CLOSING;
-        c->inlen = 0;
-        flush_out(c);
+        c->conn.state = CONN_CLOSING;
+        c->conn.inlen = 0;
+        conn_flush(&c->conn);
         goto done;
     }
-    if (c->state == HC_OPEN && c->inlen == 0 && c->out.len == 0 && g_config.http_idle_timeout > 0 &&
+    if (c->conn.state == CONN_OPEN && c->conn.inlen == 0 && c->conn.out.len == 0 &&
+        g_config.http_idle_timeout > 0 &&
         now - c->last_io_ms >= (long long)g_config.http_idle_timeout * 1000) {
-        conn_free(c, true);
+        conn_free(&c->conn);
         goto done;
     }
 done:
     kernel_after_events();
 }
 
-/* ---- kernel hooks ---- */
-
-static void ad_resume(struct client *cl)
-{
-    struct http_conn *c = cl->conn;
-    if (c->state == HC_PARKED && cl->state == CLIENT_ACTIVE) {
-        c->state = HC_OPEN;
-        /* The parked command has replied: go on with the request's others. */
-        if (c->rq.active) run_commands(c, c->rq.cmd_i + 1);
-    }
-    if (c->state == HC_OPEN) process(c);
-    if (c->dead) {
-        conn_free(c, c->fd >= 0);
-        return;
-    }
-    flush_out(c);
-}
-
-static void ad_flush(struct client *cl)
-{
-    struct http_conn *c = cl->conn;
-    if (c->state != HC_STREAMING && !c->rq.active) {
-        /* A push outside any request (e.g. tracking): nowhere to go. */
-        c->js.out.len = 0;
-        c->js.depth = 0;
-        return;
-    }
-    if (c->depth == 0) flush_out(c);
-}
-
-static void ad_close(struct client *cl, bool after_reply)
-{
-    struct http_conn *c = cl->conn;
-    if (after_reply) {
-        c->rq.keep_alive = false;
-        if (!c->rq.active) c->state = HC_CLOSING;
-        if (c->depth == 0) flush_out(c);
-        return;
-    }
-    if (c->depth > 0) {
-        c->dead = true;
-        return;
-    }
-    conn_free(c, true);
-}
-
 /* ---- life ---- */
-
-static void conn_free(struct http_conn *c, bool close_fd)
-{
-    if (c->rev) event_free(c->rev);
-    if (c->wev) event_free(c->wev);
-    if (c->tev) event_free(c->tev);
-    if (close_fd && c->fd >= 0) close(c->fd);
-    if (c->client) client_free(c->client);
-    free(c->in);
-    obuf_free(&c->out);
-    obuf_free(&c->body);
-    obuf_free(&c->names);
-    obuf_free(&c->bs.out);
-    json_sink_free(&c->js);
-    http_parser_free(&c->parser);
-    cmdbuf_free(&c->cb);
-    free(c);
-}
 
 /* Refused at accept, before any request (WebSocket upgrades too): JSON error, close. */
 static void refuse(int fd, int status, const char *why)
@@ -1030,9 +887,7 @@ static void refuse(int fd, int status, const char *why)
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n{\"error\":\"%s\"}",
                      status, reason(status), strlen(why) + 12, why);
-    ssize_t w = write(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-    (void)w;
-    close(fd);
+    conn_refuse_fd(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
@@ -1041,7 +896,6 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     struct http_limits lim;
     struct timeval tv = {1, 0};
     enum net_verdict v;
-    int one = 1;
     (void)l, (void)slen, (void)arg;
 
     if (!http_network_allowed(sa)) {
@@ -1053,12 +907,7 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
         refuse(fd, v == NET_REFUSE_MAXCLIENTS ? 503 : 403, net_refusal_reason(v));
         return;
     }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    evutil_make_socket_nonblocking(fd);
-    c = xcalloc(1, sizeof(*c));
-    c->fd = fd;
-    c->state = HC_OPEN;
-    net_describe_fd(fd, sa, c->addr, sizeof(c->addr), c->laddr, sizeof(c->laddr));
+    c = (struct http_conn *)conn_new(sizeof(*c), &http_ops, fd, sa, &json_reply_ops);
     lim.max_url = (size_t)g_config.http_max_url;
     lim.max_header = (size_t)g_config.http_max_header;
     lim.max_body = (size_t)g_config.http_max_body;
@@ -1067,16 +916,12 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     c->js.begin = js_begin;
     c->js.end = js_end;
     c->js.arg = c;
-    c->client = client_new(&http_adapter, c, &json_reply_ops);
-    c->client->reply.ctx = &c->js;
+    c->conn.client->reply.ctx = &c->js;
     /* No password over HTTP means each request proves itself (header or
      * token): the kernel sees an authenticated client. */
-    c->client->authenticated = true;
+    c->conn.client->authenticated = true;
     c->last_io_ms = util_mstime();
-    c->rev = event_new(g_server.base, fd, EV_READ | EV_PERSIST, on_read, c);
-    c->wev = event_new(g_server.base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     c->tev = event_new(g_server.base, -1, EV_PERSIST, on_timer, c);
-    event_add(c->rev, NULL);
     event_add(c->tev, &tv);
 }
 
@@ -1087,13 +932,9 @@ bool http_listen(struct event_base *base, const char *bind, int port)
 
 void http_shutdown(void)
 {
-    struct client *cl, *next;
     net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
-    if (ws_shutdown) ws_shutdown(); /* WebSocket clients get their 1001 close */
-    for (cl = g_clients.head; cl; cl = next) {
-        next = cl->next;
-        if (cl->adapter == &http_adapter && flush_out(cl->conn)) conn_free(cl->conn, true);
-    }
+    ws_shutdown(); /* WebSocket clients get their 1001 close */
+    conn_shutdown(&http_ops);
     http_endpoints_free();
 }

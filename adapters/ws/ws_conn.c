@@ -1,6 +1,9 @@
-/* ws_conn.c — WebSocket connections (ws_conn.h): socket I/O, the
- * connection's states, running requests as kernel jobs, replies and
- * pushes, output limits and connection life. The handshake is
+/* ws_conn.c — WebSocket connections (ws_conn.h) on the connection base
+ * (adapters/conn.h, which owns the socket, the buffers, output limits and
+ * the kernel's hooks): the connection's WebSocket states, the close
+ * handshake and its linger, framing of replies, running JSON requests as
+ * kernel jobs (RESP mode runs resp_serve, the RESP port's loop), replies
+ * and pushes. The handshake is
  * ws_handshake.c, reading frames ws_frame.c (ping -> pong and the close
  * handshake are answered here), decoding JSON requests ws_json.c.
  * Outgoing data frames are written straight into the connection's output
@@ -74,17 +77,16 @@
 #include "json_reply.h"
 #include "resp_encode.h"
 #include "resp_parse.h"
+#include "conn.h"
+#include "resp_conn.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 #include "ws_json.h"
 
-#define WS_READ 16384
 #define WS_LINGER_SEC 5 /* how long a closing connection waits for the peer */
 /* Output one round of processing may produce before it is written (and
  * client-output-buffer-limit applied): later input waits for the next round. */
 #define WS_OUT_BATCH (256 * 1024)
-
-enum conn_state { CONN_OPEN, CONN_PARKED, CONN_CLOSING };
 
 /* The JSON request being run: its commands, where it stands, and the
  * reply being assembled for a batch. */
@@ -109,16 +111,13 @@ struct job {
 };
 
 struct ws_conn {
-    int fd;
+    /* the base: socket, in (bytes read, handed to the frame reader at
+     * once), out (frames, and first the 101 response), client */
+    struct conn conn;
     enum ws_mode mode;
-    enum conn_state state;
-    struct event *rev, *wev, *tev;
-    struct client *client;
+    struct event *tev;          /* the linger timer of a closing connection */
     wslay_event_context_ptr ws; /* sends the control frames */
     struct ws_frame_reader rd;  /* parses the incoming frames */
-    /* bytes read from the socket, not yet handed to the frame reader */
-    char *ibuf;
-    size_t ilen, ioff, icap;
     /* JSON mode: complete messages waiting to run, each [len (size_t)][binary?][bytes] */
     struct obuf inq;
     size_t inq_off;
@@ -141,43 +140,24 @@ struct ws_conn {
     size_t qlen, qcap;
     struct resp_parser parser;
     struct obuf rout;
-    /* frames (and first the 101 response) for the socket */
-    struct obuf out;
-    size_t fbound; /* a frame boundary at or before out.sent */
+    size_t fbound; /* a frame boundary in conn.out (at or before out.sent once written) */
     bool close_queued;
     bool close_written; /* our own close frame (not wslay's) is in out */
     bool wr_shut;       /* closing: our side is shut down, input is drained */
-    bool out_full;      /* processing stopped at WS_OUT_BATCH of output */
-    bool rd_paused;     /* ... and it is not written yet: reading stops */
-    int depth;          /* >0 while running commands: freeing is deferred */
-    bool dead;          /* close requested while depth > 0 */
-    long long obuf_soft_since;
-    unsigned long long written, written_seen; /* bytes written; as of the last linger check */
-    char addr[64], laddr[64];
-    struct ws_conn *prev, *next;
+    unsigned long long written_seen; /* conn.written as of the last linger check */
 };
 
-static struct ws_conn *conns;
-
-/* Output held for the client: frames not yet written, RESP replies not yet
- * framed, and the batch being assembled. */
-static size_t pending_out(const struct ws_conn *c)
-{
-    return c->out.len - c->out.sent + c->rout.len + c->job.body.len;
-}
-
+/* JSON mode: processing stops once WS_OUT_BATCH of output waits to be
+ * written (c->conn.out_full: reading pauses until it is). The batch being
+ * assembled does not count: only finishing it lets it go (it counts for
+ * client-output-buffer-limit, ops->pending). RESP mode uses
+ * conn_out_full, the same figure there. */
 static bool out_big(struct ws_conn *c)
 {
-    if (pending_out(c) <= WS_OUT_BATCH) return false;
-    c->out_full = true;
+    if (c->conn.out.len - c->conn.out.sent + c->rout.len < WS_OUT_BATCH) return false;
+    c->conn.out_full = true;
     return true;
 }
-
-static void conn_free(struct ws_conn *c);
-static bool flush_out(struct ws_conn *c);
-static void process(struct ws_conn *c);
-static void after_input(struct ws_conn *c);
-static void resume_reading(struct ws_conn *c);
 
 /* ---- output ---- */
 
@@ -191,7 +171,7 @@ static void frame_header(struct obuf *o, unsigned opcode, size_t n)
 static void emit(struct ws_conn *c, unsigned opcode, const char *a, size_t an, const char *b,
                  size_t bn, const char *d, size_t dn)
 {
-    struct obuf *o = &c->out;
+    struct obuf *o = &c->conn.out;
     size_t n = an + bn + dn;
     char *p;
     if (c->close_queued) return;
@@ -218,9 +198,9 @@ static size_t frame_size_at(const struct obuf *o, size_t off)
 
 static void advance_bound(struct ws_conn *c)
 {
-    while (c->fbound < c->out.sent) {
-        size_t f = frame_size_at(&c->out, c->fbound);
-        if (c->fbound + f > c->out.sent) break;
+    while (c->fbound < c->conn.out.sent) {
+        size_t f = frame_size_at(&c->conn.out, c->fbound);
+        if (c->fbound + f > c->conn.out.sent) break;
         c->fbound += f;
     }
 }
@@ -230,7 +210,7 @@ static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     struct ws_conn *c = user;
     (void)ctx, (void)flags;
-    obuf_append(&c->out, (const char *)data, len);
+    obuf_append(&c->conn.out, (const char *)data, len);
     return (ssize_t)len;
 }
 
@@ -256,9 +236,9 @@ static void reset_job(struct ws_conn *c)
  * now (subscriptions, tracking, a blocked command). Only at depth 0. */
 static void detach_client(struct ws_conn *c)
 {
-    if (!c->client) return;
-    client_free(c->client);
-    c->client = NULL;
+    if (!c->conn.client) return;
+    client_free(c->conn.client);
+    c->conn.client = NULL;
     reset_job(c);
     c->inq.len = c->inq_off = c->inq_done = 0;
     c->rx_data = false;
@@ -277,8 +257,8 @@ static void enter_closing(struct ws_conn *c, uint16_t code, const char *reason, 
         wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, reason ? strlen(reason) : 0);
     c->close_queued = true;
     if (fail) c->rd_on = false;
-    c->state = CONN_CLOSING;
-    resume_reading(c); /* to see the peer's close frame or EOF */
+    c->conn.state = CONN_CLOSING;
+    conn_resume_read(&c->conn); /* to see the peer's close frame or EOF */
     arm_linger(c);
 }
 
@@ -288,16 +268,16 @@ static void protocol_close(struct ws_conn *c)
     static const char reason[] = "protocol error";
     unsigned char code[2] = {WSLAY_CODE_PROTOCOL_ERROR >> 8, WSLAY_CODE_PROTOCOL_ERROR & 0xff};
     if (!wslay_event_get_close_sent(c->ws) && !c->close_written) {
-        frame_header(&c->out, WSLAY_CONNECTION_CLOSE, 2 + sizeof(reason) - 1);
-        obuf_append(&c->out, (const char *)code, 2);
-        obuf_append(&c->out, reason, sizeof(reason) - 1);
+        frame_header(&c->conn.out, WSLAY_CONNECTION_CLOSE, 2 + sizeof(reason) - 1);
+        obuf_append(&c->conn.out, (const char *)code, 2);
+        obuf_append(&c->conn.out, reason, sizeof(reason) - 1);
         c->close_written = true;
     }
     wslay_event_shutdown_write(c->ws);
     c->rd_on = false;
     c->close_queued = true;
-    c->state = CONN_CLOSING;
-    resume_reading(c);
+    c->conn.state = CONN_CLOSING;
+    conn_resume_read(&c->conn);
     arm_linger(c);
 }
 
@@ -307,94 +287,79 @@ static void overflow(struct ws_conn *c)
 {
     size_t keep;
     advance_bound(c);
-    if (c->out.sent <= c->fbound)
+    if (c->conn.out.sent <= c->fbound)
         keep = c->fbound;
     else
-        keep = c->fbound + frame_size_at(&c->out, c->fbound);
-    if (keep < c->out.len) c->out.len = keep;
+        keep = c->fbound + frame_size_at(&c->conn.out, c->fbound);
+    if (keep < c->conn.out.len) c->conn.out.len = keep;
     c->rout.len = 0;
     c->close_queued = false;
     enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "output buffer limit reached", true);
     detach_client(c);
 }
 
-/* Write what is buffered. Returns false if the connection was freed. */
-static bool flush_out(struct ws_conn *c)
+/* ---- output: the base's conn_flush hooks ---- */
+
+/* Output held for the client outside conn.out: RESP replies not yet
+ * framed, and the batch being assembled. */
+static size_t pending(const struct conn *base)
 {
-    aof_flush_before_reply(); /* the AOF is written (and fsynced) before replies go out */
+    const struct ws_conn *c = (const struct ws_conn *)base;
+    return c->rout.len + c->job.body.len;
+}
+
+/* Before the limits: the RESP replies become one binary frame; a closing
+ * connection's client leaves the kernel. */
+static void prepare(struct conn *base)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
     if (c->mode == WS_RESP && c->rout.len) {
         emit(c, WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0, NULL, 0);
         c->rout.len = 0;
     }
-    if (c->state == CONN_CLOSING) detach_client(c);
-    /* As the RESP adapter: what one batch produced counts, past 16 KB. */
-    if (c->client && pending_out(c) > 16384 &&
-        obuf_limit_reached(c->client, pending_out(c) - 16384, &c->obuf_soft_since))
-        overflow(c);
-    if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0) {
-        conn_free(c);
-        return false;
-    }
-    while (c->out.sent < c->out.len) {
-        ssize_t n = write(c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent);
-        if (n > 0) {
-            c->out.sent += (size_t)n;
-            c->written += (unsigned long long)n;
-            g_server.net_output_bytes += n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (c->client && obuf_limit_reached(c->client, pending_out(c), &c->obuf_soft_since)) {
-                overflow(c);
-                if (wslay_event_want_write(c->ws)) wslay_event_send(c->ws);
-            }
-            advance_bound(c);
-            /* Reclaim the written prefix (from a frame boundary) once it
-             * outweighs the rest. */
-            if (c->fbound > 0 && c->fbound >= c->out.len - c->fbound) {
-                memmove(c->out.buf, c->out.buf + c->fbound, c->out.len - c->fbound);
-                c->out.len -= c->fbound;
-                c->out.sent -= c->fbound;
-                c->fbound = 0;
-            }
-            event_add(c->wev, NULL);
-            return true;
-        }
-        conn_free(c);
-        return false;
-    }
-    c->out.len = c->out.sent = c->fbound = 0;
-    c->obuf_soft_since = 0;
-    if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
-    if (c->state == CONN_CLOSING && (wslay_event_get_close_sent(c->ws) || c->close_written)) {
-        if (c->close_recv) {
-            conn_free(c);
-            return false;
-        }
+    if (c->conn.state == CONN_CLOSING) detach_client(c);
+}
+
+/* After the batch limit: wslay's queued control frames (pong, close). */
+static bool pre_write(struct conn *base)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
+    return !wslay_event_want_write(c->ws) || wslay_event_send(c->ws) == 0;
+}
+
+static bool on_overflow(struct conn *base)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
+    overflow(c);
+    if (wslay_event_want_write(c->ws)) wslay_event_send(c->ws);
+    return true;
+}
+
+/* Reclaim the written prefix from a frame boundary. */
+static void reclaim(struct conn *base)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
+    advance_bound(c);
+    if (c->fbound <= c->conn.out.sent && conn_out_reclaim(&c->conn, c->fbound)) c->fbound = 0;
+}
+
+/* Everything is written: a closing connection closes once the close frames
+ * crossed (else it drains the peer's input, half-closed). */
+static bool drained(struct conn *base)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
+    c->fbound = 0;
+    if (c->conn.state == CONN_CLOSING && (wslay_event_get_close_sent(c->ws) || c->close_written)) {
+        if (c->close_recv) return true;
         if (!c->rd_on && !c->wr_shut) {
             /* Failing the connection: no close frame will be read, but
              * closing with unread input would reset it and lose our close
              * frame. Half-close and drain until EOF (or the linger timer). */
-            shutdown(c->fd, SHUT_WR);
+            conn_sock_shutdown_write(&c->conn);
             c->wr_shut = true;
         }
     }
-    return true;
-}
-
-static void on_write(evutil_socket_t fd, short what, void *arg)
-{
-    struct ws_conn *c = arg;
-    (void)fd, (void)what;
-    if (!flush_out(c)) goto done;
-    if (c->out.sent == c->out.len) {
-        event_del(c->wev);
-        resume_reading(c);
-        if (c->out_full && c->state == CONN_OPEN) after_input(c); /* input held back */
-    }
-done:
-    kernel_after_events();
+    return false;
 }
 
 /* A closing connection gets WS_LINGER_SEC to finish: more while its
@@ -403,12 +368,12 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
     struct ws_conn *c = arg;
     (void)fd, (void)what;
-    if (c->out.sent < c->out.len && c->written != c->written_seen) {
-        c->written_seen = c->written;
+    if (c->conn.out.sent < c->conn.out.len && c->conn.written != c->written_seen) {
+        c->written_seen = c->conn.written;
         arm_linger(c);
         return;
     }
-    conn_free(c);
+    conn_free(&c->conn);
     kernel_after_events();
 }
 
@@ -560,7 +525,7 @@ static void js_end(struct json_sink *s, void *arg)
     /* A push is out-of-band, unless it is the confirmation a (P|S)SUBSCRIBE
      * or UNSUBSCRIBE of this client answers (RESP3 sends those as pushes). */
     if (c->vagg == AGG_PUSH &&
-        !(c->client && kernel_current() == c->client && is_confirmation(v, n)))
+        !(c->conn.client && kernel_current() == c->conn.client && is_confirmation(v, n)))
         emit(c, WSLAY_TEXT_FRAME, "{\"push\":", 8, v, n, "}", 1);
     else
         route_reply(c, v, n);
@@ -619,7 +584,7 @@ static bool job_start(struct ws_conn *c, const char *msg, size_t len)
         return false;
     }
     if (rq->atomic) {
-        const char *why = cmdbuf_atomic_refusal(&rq->cb, (c->client->flags & CF_MULTI) != 0);
+        const char *why = cmdbuf_atomic_refusal(&rq->cb, (c->conn.client->flags & CF_MULTI) != 0);
         if (why) {
             error_frame(c, rq->id, rq->idlen, why);
             return false;
@@ -645,7 +610,7 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
 {
     static const struct argv_ref multi_argv = {"MULTI", 5}, exec_argv = {"EXEC", 4};
     struct job *j = &c->job;
-    struct client *cl = c->client;
+    struct client *cl = c->conn.client;
     const struct argv_ref *argv;
     int k = step, argc;
     c->js.resp = cl->resp;
@@ -681,10 +646,10 @@ static void job_run(struct ws_conn *c)
     struct job *j = &c->job;
     while (j->next < j->nsteps) {
         enum kernel_status st;
-        if (c->state != CONN_OPEN || c->dead || out_big(c)) return;
+        if (c->conn.state != CONN_OPEN || c->conn.dead || out_big(c)) return;
         st = submit_step(c, j->next++);
         if (st == KERNEL_PARKED) {
-            c->state = CONN_PARKED;
+            c->conn.state = CONN_PARKED;
             return;
         }
         if (st == KERNEL_CLOSE) {
@@ -693,12 +658,12 @@ static void job_run(struct ws_conn *c)
             return;
         }
     }
-    if (c->state == CONN_OPEN) job_finish(c);
+    if (c->conn.state == CONN_OPEN) job_finish(c);
 }
 
 static void json_process(struct ws_conn *c)
 {
-    while (c->state == CONN_OPEN && !c->dead && !out_big(c)) {
+    while (c->conn.state == CONN_OPEN && !c->conn.dead && !out_big(c)) {
         size_t n;
         if (c->job.active) {
             job_run(c);
@@ -729,63 +694,46 @@ static void json_process(struct ws_conn *c)
 
 /* ---- RESP mode ---- */
 
+/* http-disabled-commands apply to WebSocket clients too. */
+static enum resp_verdict disabled_filter(struct conn *base, int argc, const struct argv_ref *argv)
+{
+    struct client *cl = base->client;
+    (void)argc;
+    if (!http_command_disabled(argv[0].p, argv[0].n)) return RESP_SUBMIT;
+    reply_errorf(&cl->reply, "ERR command '%.*s' is disabled over HTTP and WebSocket",
+                 (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
+    if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
+    return RESP_SKIP;
+}
+
 static void resp_process(struct ws_conn *c)
 {
-    size_t off = 0;
-    while (c->state == CONN_OPEN && !c->dead && off < c->qlen && !out_big(c)) {
-        int argc;
-        struct argv_ref *argv;
-        size_t used = 0;
-        enum kernel_status st;
-        enum resp_result res;
-        c->parser.authenticated = c->client->authenticated;
-        res = resp_parse(&c->parser, c->qbuf + off, c->qlen - off, &argc, &argv, &used);
-        if (res == RESP_MORE) break;
-        if (res == RESP_ERROR) {
-            reply_errorf(&c->client->reply, "ERR %s", c->parser.err);
-            off = c->qlen;
-            enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "RESP protocol error", true);
-            break;
-        }
-        off += used;
-        if (res == RESP_EMPTY) continue;
-        if (http_command_disabled(argv[0].p, argv[0].n)) {
-            reply_errorf(&c->client->reply,
-                         "ERR command '%.*s' is disabled over HTTP and WebSocket",
-                         (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
-            if (c->client->flags & CF_MULTI) c->client->flags |= CF_DIRTY_EXEC;
-            continue;
-        }
-        st = kernel_submit(c->client, argc, argv);
-        if (st == KERNEL_CLOSE) {
-            enter_closing(c, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
-            break;
-        }
-        if (st == KERNEL_PARKED) {
-            c->state = CONN_PARKED;
-            break;
-        }
-    }
-    if (off) {
-        if (off < c->qlen) memmove(c->qbuf, c->qbuf + off, c->qlen - off);
-        c->qlen -= off;
-    }
-    if (c->qlen == 0 && c->qcap > 4 * WS_READ) {
+    if (!resp_serve(&c->conn, &c->parser, c->qbuf, &c->qlen, disabled_filter))
+        enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "RESP protocol error", true);
+    if (c->qlen == 0 && c->qcap > 4 * CONN_READ) {
         free(c->qbuf);
         c->qbuf = NULL;
         c->qcap = 0;
     }
 }
 
-static void process(struct ws_conn *c)
+/* The base's process hook: run what can run, then notice a close. */
+static void process(struct conn *base)
 {
-    if (!c->client) return;
-    c->depth++;
-    if (c->mode == WS_JSON)
-        json_process(c);
-    else
-        resp_process(c);
-    c->depth--;
+    struct ws_conn *c = (struct ws_conn *)base;
+    if (c->conn.state == CONN_OPEN && c->conn.client) {
+        if (c->mode == WS_JSON)
+            json_process(c);
+        else
+            resp_process(c);
+    }
+    if (c->conn.state != CONN_CLOSING && !c->rd_on && !c->conn.dead) {
+        /* wslay queued a close: the peer's close, a protocol error
+         * (1002) or a message over ws-max-message-size (1009). */
+        c->close_queued = true;
+        c->conn.state = CONN_CLOSING;
+        arm_linger(c);
+    }
 }
 
 /* ---- input ---- */
@@ -800,7 +748,7 @@ static ssize_t ev_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 
 static bool rx_keep(struct ws_conn *c)
 {
-    return c->state != CONN_CLOSING && c->client;
+    return c->conn.state != CONN_CLOSING && c->conn.client;
 }
 
 static void check_query_limit(struct ws_conn *c)
@@ -813,7 +761,7 @@ static void check_query_limit(struct ws_conn *c)
 }
 
 /* The peer broke the protocol (or sent a message over the limit): queue a
- * close with code and stop reading; after_input turns the connection to
+ * close with code and stop reading; process turns the connection to
  * CLOSING once what was received before has run. */
 static void rx_fail(struct ws_conn *c, uint16_t code)
 {
@@ -854,7 +802,7 @@ static void rx_data_chunk(struct ws_conn *c, const unsigned char *data, size_t n
         if (n) obuf_append(&c->inq, (const char *)data, n);
     } else {
         if (c->qcap - c->qlen < n) {
-            size_t cap = c->qcap ? c->qcap : WS_READ;
+            size_t cap = c->qcap ? c->qcap : CONN_READ;
             while (cap - c->qlen < n)
                 cap *= 2;
             c->qbuf = xrealloc(c->qbuf, cap);
@@ -879,7 +827,7 @@ static void rx_frames(struct ws_conn *c)
         ws_frame_discard(&c->rd);
     }
     c->rd.max_message = (uint64_t)g_config.ws_max_message;
-    ws_frame_feed(&c->rd, c->ibuf + c->ioff, c->ilen - c->ioff);
+    ws_frame_feed(&c->rd, c->conn.in, c->conn.inlen);
     while (c->rd_on) {
         switch (ws_frame_next(&c->rd, &ev)) {
         case WS_FRAME_MORE:
@@ -918,152 +866,54 @@ static void rx_frames(struct ws_conn *c)
     }
 }
 
-/* After input or a resume: run what can run, notice a close, write. */
-static void after_input(struct ws_conn *c)
+/* The base's received hook: the bytes read go through the frame reader
+ * (all of them: it keeps what a frame still lacks). */
+static void received(struct conn *base)
 {
-    for (;;) {
-        c->out_full = false;
-        if (c->state == CONN_OPEN) process(c);
-        if (c->dead) {
-            conn_free(c);
-            return;
-        }
-        if (c->state != CONN_CLOSING && !c->rd_on) {
-            /* wslay queued a close: the peer's close, a protocol error
-             * (1002) or a message over ws-max-message-size (1009). */
-            c->close_queued = true;
-            c->state = CONN_CLOSING;
-            arm_linger(c);
-        }
-        if (!flush_out(c)) return;
-        if (!c->out_full || c->state != CONN_OPEN) return;
-        if (c->out.sent < c->out.len) {
-            /* The client does not read its replies: stop reading its
-             * requests until they are written (TCP pushes back). */
-            if (!c->rd_paused) event_del(c->rev);
-            c->rd_paused = true;
-            return;
-        }
-        /* Stopped at WS_OUT_BATCH and all of it written: run more. */
+    struct ws_conn *c = (struct ws_conn *)base;
+    if (c->rd_on) rx_frames(c);
+    c->conn.inlen = 0;
+}
+
+/* ---- the base's other hooks ---- */
+
+static void closing(struct conn *base)
+{
+    enter_closing((struct ws_conn *)base, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
+}
+
+static void buffers(struct conn *base, size_t *qbuf, size_t *qfree, size_t *obl, size_t *omem)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
+    *qbuf += (c->inq.len - c->inq_off) + c->qlen;
+    *qfree += c->qcap - c->qlen;
+    *obl += c->rout.len;
+    *omem += c->rout.cap + c->js.out.cap + c->job.body.cap;
+}
+
+/* Server shutdown: a close frame 1001 (going away) after what is pending,
+ * one write, best effort. */
+static void shutdown_conn(struct conn *base)
+{
+    struct ws_conn *c = (struct ws_conn *)base;
+    if (c->conn.state != CONN_CLOSING && c->conn.depth == 0)
+        enter_closing(c, WSLAY_CODE_GOING_AWAY, "server shutting down", true);
+    if (c->conn.depth == 0 && wslay_event_want_write(c->ws)) wslay_event_send(c->ws);
+    if (c->conn.out.sent < c->conn.out.len) {
+        ssize_t w = conn_sock_write(&c->conn, c->conn.out.buf + c->conn.out.sent,
+                                    c->conn.out.len - c->conn.out.sent);
+        (void)w;
     }
 }
 
-static void resume_reading(struct ws_conn *c)
+static void release(struct conn *base)
 {
-    if (!c->rd_paused) return;
-    c->rd_paused = false;
-    event_add(c->rev, NULL);
-}
-
-static void on_read(evutil_socket_t fd, short what, void *arg)
-{
-    struct ws_conn *c = arg;
-    ssize_t n;
-    (void)what;
-    if (c->ioff == c->ilen) c->ioff = c->ilen = 0;
-    if (c->icap - c->ilen < WS_READ) {
-        c->icap = c->ilen + WS_READ;
-        c->ibuf = xrealloc(c->ibuf, c->icap);
-    }
-    n = read(fd, c->ibuf + c->ilen, c->icap - c->ilen);
-    if (n == 0) {
-        conn_free(c);
-        goto done;
-    }
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            conn_free(c);
-            goto done;
-        }
-        if (c->ilen == c->ioff) goto done;
-    } else {
-        c->ilen += (size_t)n;
-        g_server.net_input_bytes += n;
-    }
-    if (c->rd_on) {
-        c->depth++;
-        rx_frames(c);
-        c->depth--;
-    }
-    c->ioff = c->ilen = 0;
-    if (c->icap > 4 * WS_READ) {
-        free(c->ibuf);
-        c->ibuf = NULL;
-        c->icap = 0;
-    }
-    after_input(c);
-done:
-    kernel_after_events();
-}
-
-/* ---- kernel hooks ---- */
-
-static void ad_resume(struct client *cl)
-{
-    struct ws_conn *c = cl->conn;
-    if (c->state == CONN_PARKED && cl->state == CLIENT_ACTIVE) c->state = CONN_OPEN;
-    after_input(c);
-}
-
-static void ad_flush(struct client *cl)
-{
-    struct ws_conn *c = cl->conn;
-    if (c->depth == 0) flush_out(c);
-}
-
-static void ad_close(struct client *cl, bool after_reply)
-{
-    struct ws_conn *c = cl->conn;
-    if (after_reply) {
-        enter_closing(c, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
-        if (c->depth == 0) flush_out(c);
-        return;
-    }
-    if (c->depth > 0) {
-        c->dead = true;
-        return;
-    }
-    conn_free(c);
-}
-
-static void ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen,
-                        int *fd)
-{
-    struct ws_conn *c = cl->conn;
-    snprintf(addr, alen, "%s", c->addr);
-    snprintf(laddr, llen, "%s", c->laddr);
-    *fd = c->fd;
-}
-
-static void ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,
-                       size_t *omem)
-{
-    struct ws_conn *c = cl->conn;
-    *qbuf = (c->ilen - c->ioff) + (c->inq.len - c->inq_off) + c->qlen;
-    *qfree = (c->icap - c->ilen) + (c->qcap - c->qlen);
-    *obl = c->out.len - c->out.sent + c->rout.len;
-    *oll = 0;
-    *omem = c->out.cap + c->rout.cap + c->js.out.cap + c->job.body.cap;
-}
-
-static const struct client_adapter ws_adapter = {"ws",     ad_resume,   ad_close,
-                                                 ad_flush, ad_describe, ad_buffers, true};
-
-/* ---- life ---- */
-
-static void conn_free(struct ws_conn *c)
-{
-    if (c->rev) event_free(c->rev);
-    if (c->wev) event_free(c->wev);
+    struct ws_conn *c = (struct ws_conn *)base;
     if (c->tev) event_free(c->tev);
-    close(c->fd);
-    if (c->client) client_free(c->client);
     if (c->ws) wslay_event_context_free(c->ws);
     ws_frame_free(&c->rd);
-    free(c->ibuf);
     free(c->qbuf);
     obuf_free(&c->inq);
-    obuf_free(&c->out);
     obuf_free(&c->rout);
     obuf_free(&c->scratch);
     reset_job(c);
@@ -1071,16 +921,29 @@ static void conn_free(struct ws_conn *c)
     ws_json_req_free(&c->job.rq);
     json_sink_free(&c->js);
     resp_parser_free(&c->parser);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    free(c);
 }
 
-bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
-               const char *rest, size_t rest_len)
+static const struct conn_ops ws_ops = {
+    .ad = CONN_ADAPTER("ws", true),
+    .out_high = WS_OUT_BATCH,
+    .limit_batch = true,
+    .process = process,
+    .received = received,
+    .closing = closing,
+    .pending = pending,
+    .prepare = prepare,
+    .pre_write = pre_write,
+    .overflow = on_overflow,
+    .reclaim = reclaim,
+    .drained = drained,
+    .buffers = buffers,
+    .shutdown = shutdown_conn,
+    .release = release,
+};
+
+/* ---- life ---- */
+
+bool ws_accept(struct conn *from, const struct http_request *req, const char *rest, size_t rest_len)
 {
     /* wslay's event layer only sends (control frames): frames are read
      * with the frame reader (rx_frames). */
@@ -1088,32 +951,17 @@ bool ws_accept(int fd, const struct http_request *req, const char *addr, const c
                                                      NULL,    NULL,    NULL};
     struct ws_handshake hs;
     struct ws_conn *c;
+    char refusal[512];
+    size_t n;
 
     if (!ws_handshake_check(req, &hs)) {
-        ws_handshake_refuse(fd, hs.status, hs.reason, hs.error);
+        n = ws_handshake_refusal(refusal, sizeof(refusal), hs.status, hs.reason, hs.error);
+        obuf_append(&from->out, refusal, n);
         return false;
     }
-    c = xcalloc(1, sizeof(*c));
-    c->fd = fd;
+    c = (struct ws_conn *)conn_takeover(from, sizeof(*c), &ws_ops,
+                                        hs.mode == WS_JSON ? NULL : &resp_reply_ops);
     c->mode = hs.mode;
-    c->state = CONN_OPEN;
-    snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "?");
-    snprintf(c->laddr, sizeof(c->laddr), "%s", laddr ? laddr : "?");
-    evutil_make_socket_nonblocking(fd);
-    if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0) {
-        free(c);
-        ws_handshake_refuse(fd, 500, "Internal Server Error", "out of memory");
-        return false;
-    }
-    if (!ws_frame_init(&c->rd, (uint64_t)g_config.ws_max_message)) {
-        wslay_event_context_free(c->ws);
-        free(c);
-        ws_handshake_refuse(fd, 500, "Internal Server Error", "out of memory");
-        return false;
-    }
-    c->rd_on = true;
-    obuf_append(&c->out, hs.response, hs.rlen);
-    c->fbound = hs.rlen;
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
     json_sink_init(&c->js, hs.resp);
     c->js.begin = js_begin;
@@ -1121,43 +969,38 @@ bool ws_accept(int fd, const struct http_request *req, const char *addr, const c
     c->js.arg = c;
     c->jops = json_reply_ops;
     c->jops.aggregate = js_aggregate;
-    if (hs.mode == WS_JSON)
-        c->client = client_new(&ws_adapter, c, &c->jops);
-    else
-        c->client = client_new(&ws_adapter, c, &resp_reply_ops);
-    c->client->reply.ctx = hs.mode == WS_JSON ? (void *)&c->js : (void *)&c->rout;
-    c->client->resp = hs.resp;
-    c->client->reply.resp = hs.resp;
-    c->client->authenticated = true; /* the HTTP adapter checked the password */
-    if (rest_len) {
-        c->ibuf = xmalloc(rest_len > WS_READ ? rest_len : WS_READ);
-        c->icap = rest_len > WS_READ ? rest_len : WS_READ;
-        memcpy(c->ibuf, rest, rest_len);
-        c->ilen = rest_len;
+    if (!ws_frame_init(&c->rd, (uint64_t)g_config.ws_max_message) ||
+        wslay_event_context_server_init(&c->ws, &cbs, c) != 0) {
+        /* Out of memory. The socket is ours already: the 500 goes out
+         * directly, best effort. */
+        ssize_t w;
+        c->ws = NULL;
+        n = ws_handshake_refusal(refusal, sizeof(refusal), 500, "Internal Server Error",
+                                 "out of memory");
+        w = conn_sock_write(&c->conn, refusal, n);
+        (void)w;
+        conn_free(&c->conn);
+        return true;
     }
-    c->rev = event_new(g_server.base, fd, EV_READ | EV_PERSIST, on_read, c);
-    c->wev = event_new(g_server.base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    c->rd_on = true;
+    obuf_append(&c->conn.out, hs.response, hs.rlen);
+    c->fbound = c->conn.out.len;
+    if (hs.mode == WS_JSON) {
+        c->conn.client->reply.ops = &c->jops;
+        c->conn.client->reply.ctx = &c->js;
+    } else {
+        c->conn.client->reply.ctx = &c->rout;
+    }
+    c->conn.client->resp = hs.resp;
+    c->conn.client->reply.resp = hs.resp;
+    c->conn.client->authenticated = true; /* the HTTP adapter checked the password */
     c->tev = evtimer_new(g_server.base, on_linger, c);
-    c->next = conns;
-    if (conns) conns->prev = c;
-    conns = c;
-    event_add(c->rev, NULL);
-    if (!flush_out(c)) return true;
-    if (rest_len) event_active(c->rev, EV_READ, 0);
+    if (!conn_flush(&c->conn)) return true;
+    conn_feed(&c->conn, rest, rest_len);
     return true;
 }
 
 void ws_shutdown(void)
 {
-    while (conns) {
-        struct ws_conn *c = conns;
-        if (c->state != CONN_CLOSING && c->depth == 0)
-            enter_closing(c, WSLAY_CODE_GOING_AWAY, "server shutting down", true);
-        if (c->depth == 0 && wslay_event_want_write(c->ws)) wslay_event_send(c->ws);
-        if (c->out.sent < c->out.len) {
-            ssize_t w = write(c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent);
-            (void)w;
-        }
-        conn_free(c);
-    }
+    conn_shutdown(&ws_ops);
 }

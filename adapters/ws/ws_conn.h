@@ -8,25 +8,27 @@
  *     arrive as {"push":[...]} frames. The client speaks RESP3 semantically.
  *   RESP mode (GET /.raw, subprotocols "resp2" / "resp3"): binary frames
  *     carry a RESP byte stream both ways.
- * The HTTP adapter checks network, auth and Origin, then hands the socket
- * over with ws_accept(). */
+ * The HTTP adapter checks network, auth and Origin, then hands the
+ * connection over with ws_accept(). */
 #ifndef KEEL_WS_CONN_H
 #define KEEL_WS_CONN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+struct conn;
 struct http_request;
 
-/* Answer the upgrade request `req` read from fd (101 with
- * Sec-WebSocket-Accept, or an HTTP error such as 400 for a missing or bad
- * Sec-WebSocket-Key / Sec-WebSocket-Version). On success the adapter owns
- * fd from then on and returns true; `rest` holds bytes already read after
- * the request (the first frames). On failure it has written the error
- * response, returns false and the caller closes fd. addr/laddr: the peer
- * and local addresses as CLIENT LIST shows them ("ip:port"). */
-bool ws_accept(int fd, const struct http_request *req, const char *addr, const char *laddr,
-               const char *rest, size_t rest_len);
+/* Answer the upgrade request `req` the HTTP connection `from` is running
+ * (101 with Sec-WebSocket-Accept, or an HTTP error such as 400 for a
+ * missing or bad Sec-WebSocket-Key / Sec-WebSocket-Version). On success
+ * the WebSocket adapter takes over from's socket (conn_takeover: from is
+ * left dead, without a socket, for its owner to free) and returns true;
+ * `rest` holds bytes already read after the request (the first frames).
+ * On failure the error response is in from's output and the caller closes
+ * from once it is written. */
+bool ws_accept(struct conn *from, const struct http_request *req, const char *rest,
+               size_t rest_len);
 
 /* Close every WebSocket connection (server shutdown): pending output is
  * written best-effort, followed by a close frame 1001 (going away). */

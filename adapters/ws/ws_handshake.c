@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "http_parse.h"
 
@@ -51,17 +50,17 @@ static bool header_is(const struct http_header *h, const char *v)
     return l == n && strncasecmp(p, v, n) == 0;
 }
 
-void ws_handshake_refuse(int fd, int status, const char *reason, const char *msg)
+size_t ws_handshake_refusal(char *buf, size_t len, int status, const char *reason, const char *msg)
 {
-    char buf[512], body[256];
+    char body[256];
     int bl = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", msg);
     int n =
-        snprintf(buf, sizeof(buf),
+        snprintf(buf, len,
                  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                  "Content-Length: %d\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n%s",
                  status, reason, bl, body);
-    ssize_t w = write(fd, buf, (size_t)n);
-    (void)w;
+    if (n < 0) return 0;
+    return (size_t)n < len ? (size_t)n : len - 1;
 }
 
 /* The path of the request target, without the query. */

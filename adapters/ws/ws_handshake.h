@@ -38,10 +38,10 @@ struct ws_handshake {
  * endpoint), reason and error filled in. */
 bool ws_handshake_check(const struct http_request *req, struct ws_handshake *hs);
 
-/* Write the HTTP answer of a refused handshake to fd (best effort):
- * {"error":msg} with the status, Sec-WebSocket-Version: 13 and
- * Connection: close. */
-void ws_handshake_refuse(int fd, int status, const char *reason, const char *msg);
+/* The HTTP answer of a refused handshake, written into buf[0..len)
+ * (truncated to fit, NUL-terminated): {"error":msg} with the status,
+ * Sec-WebSocket-Version: 13 and Connection: close. Returns its length. */
+size_t ws_handshake_refusal(char *buf, size_t len, int status, const char *reason, const char *msg);
 
 /* Sec-WebSocket-Accept for a client key: base64(SHA1(key + GUID)); out
  * must hold at least 29 bytes (28 + NUL). */

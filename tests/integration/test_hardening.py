@@ -9,7 +9,10 @@ test here failed on the code before its fix.
     OFF/SKIP over HTTP and WebSocket);
   - requests from a refused Origin ran (only their answer was hidden);
   - RESET on a keep-alive connection broke later authenticated requests;
-  - GET /SUBSCRIBE with no channel opened a stream that never ended.
+  - GET /SUBSCRIBE with no channel opened a stream that never ended;
+  - pipelined HTTP requests past the 256 KB of output at which answering
+    pauses stalled when the socket took that output at once (found while
+    moving the adapters onto the connection base, adapters/conn.c).
 """
 
 import json
@@ -244,3 +247,18 @@ def test_subscribe_without_channel_answers_and_ends(srv, cmd):
         assert "wrong number of arguments" in r.json()[cmd][1]
         # Keep-alive: the connection serves the next request.
         assert c.roundtrip("GET", "/PING").json() == {"PING": [True, "PONG"]}
+
+
+# ------------------------------------------------- 8. a pipelined backlog
+
+def test_pipelined_requests_past_the_output_pause_are_all_answered(srv):
+    """Answering pauses at 256 KB of unwritten output; once the socket has
+    taken it, the requests still waiting are answered at once (they used to
+    wait for more input, which never came, then for the header timeout)."""
+    srv.resp("SET", "v100k", "x" * 100000)
+    n = 10
+    with HttpConn(srv.http, timeout=5) as c:
+        c.send(b"GET /GET/v100k.txt HTTP/1.1\r\nHost: x\r\n\r\n" * n)
+        rs = c.read_responses(n)
+    assert [r.status for r in rs] == [200] * n
+    assert all(r.body == b"x" * 100000 for r in rs)

@@ -1070,6 +1070,18 @@ def test_client_not_reading_replies_is_held_back(srv):
     w.close()
 
 
+def test_batch_reply_larger_than_one_round(srv):
+    """A batch whose assembled reply passes the 256 KB a round of processing
+    may produce is still answered (its entries wait in the batch, not in
+    the output the peer drains; the server once spun on it)."""
+    resp(srv, "SET", "big300k", "x" * 300000)
+    ws = ws_connect(srv)
+    got = call(ws, [["GET", "big300k"], ["GET", "big300k"], ["PING"]])
+    assert got == [{"GET": "x" * 300000}, {"GET": "x" * 300000}, {"PING": [True, "PONG"]}]
+    assert call(ws, ["PING"]) == {"PING": [True, "PONG"]}
+    ws.close()
+
+
 def test_reply_over_hard_limit_closed_1008(srv):
     resp(srv, "CONFIG", "SET", "client-output-buffer-limit", "normal 1048576 0 0")
     try:

@@ -7,10 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http_conn.h"
+#include "adapters.h"
 #include "net.h"
-#include "resp_conn.h"
-#include "http_access.h"
 #include "config.h"
 #include "registry.h"
 #include "aof.h"
@@ -66,6 +64,8 @@ int main(int argc, char **argv)
 {
     uint8_t seed[16];
     struct timeval cron_tv, tick_tv = {0, 10000};
+    const struct adapter_def *const *a;
+    int n;
 
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: keel [config-file] [--name value ...]\n"
@@ -82,7 +82,8 @@ int main(int argc, char **argv)
     make_run_id();
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
-    http_access_register_config();
+    for (a = adapters; *a; a++)
+        if ((*a)->register_config) (*a)->register_config();
     config_init(config_table);
     if (!config_load(argc, argv)) return 1;
     /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
@@ -102,16 +103,8 @@ int main(int argc, char **argv)
         log_warning("Failed creating the event loop.");
         return 1;
     }
-    if (!resp_listen(g_server.base, g_config.bind, g_config.port)) {
-        log_warning("Could not create server TCP listening socket %s:%d", g_config.bind, g_config.port);
-        return 1;
-    }
-    g_server.tcp_port_bound = g_config.port;
-    if (!http_listen(g_server.base, g_config.http_bind, g_config.http_port)) {
-        log_warning("Could not create HTTP listening socket %s:%d", g_config.http_bind,
-                g_config.http_port);
-        return 1;
-    }
+    for (a = adapters; *a; a++)
+        if ((*a)->listen && !(*a)->listen(g_server.base)) return 1;
     if (g_config.pidfile && g_config.pidfile[0]) {
         FILE *f = fopen(g_config.pidfile, "w");
         if (f) {
@@ -135,8 +128,10 @@ int main(int argc, char **argv)
     event_base_dispatch(g_server.base);
     aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */
 
-    http_shutdown();
-    resp_shutdown();
+    for (n = 0; adapters[n]; n++) {
+    }
+    while (n-- > 0)
+        if (adapters[n]->shutdown) adapters[n]->shutdown();
     net_shutdown();
     event_free(cron_ev);
     event_free(tick_ev);

@@ -37,6 +37,7 @@
 #include "aof.h"
 #include "client.h"
 #include "kernel.h"
+#include "log.h"
 #include "pubsub.h"
 #include "server.h"
 #include "store.h"
@@ -925,16 +926,26 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     event_add(c->tev, &tv);
 }
 
-bool http_listen(struct event_base *base, const char *bind, int port)
+static bool http_listen(struct event_base *base)
 {
-    return net_listen(base, bind, port, on_accept, listeners, &nlisteners, MAX_LISTENERS, "HTTP");
+    if (!net_listen(base, g_config.http_bind, g_config.http_port, on_accept, listeners,
+                    &nlisteners, MAX_LISTENERS, "HTTP")) {
+        log_warning("Could not create HTTP listening socket %s:%d", g_config.http_bind,
+                    g_config.http_port);
+        return false;
+    }
+    return true;
 }
 
-void http_shutdown(void)
+/* WebSocket connections were upgraded from this port: the WebSocket
+ * adapter, after this one in the list, has closed them (1001) already. */
+static void http_shutdown(void)
 {
     net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
-    ws_shutdown(); /* WebSocket clients get their 1001 close */
     conn_shutdown(&http_ops);
     http_endpoints_free();
 }
+
+const struct adapter_def http_adapter_def = {"http", http_access_register_config, http_listen,
+                                             http_shutdown};

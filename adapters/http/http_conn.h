@@ -5,11 +5,10 @@
 
 #include <stdbool.h>
 
-struct event_base;
+#include "adapters.h"
 
-/* Listen on every address of `bind` at port (0: HTTP disabled). */
-bool http_listen(struct event_base *base, const char *bind, int port);
-void http_shutdown(void);
+/* The HTTP port: every address of `http-bind` at `http-port` (0: none). */
+extern const struct adapter_def http_adapter_def;
 extern long long g_http_requests;
 
 #endif

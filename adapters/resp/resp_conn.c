@@ -180,14 +180,23 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     resp_parser_init(&rc->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
 }
 
-bool resp_listen(struct event_base *base, const char *bind, int port)
+static bool resp_listen(struct event_base *base)
 {
-    return net_listen(base, bind, port, on_accept, listeners, &nlisteners, MAX_LISTENERS, "RESP");
+    if (!net_listen(base, g_config.bind, g_config.port, on_accept, listeners, &nlisteners,
+                    MAX_LISTENERS, "RESP")) {
+        log_warning("Could not create server TCP listening socket %s:%d", g_config.bind,
+                    g_config.port);
+        return false;
+    }
+    g_server.tcp_port_bound = g_config.port;
+    return true;
 }
 
-void resp_shutdown(void)
+static void resp_shutdown(void)
 {
     net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
     conn_shutdown(&resp_ops); /* what is pending goes out, as far as the socket takes it */
 }
+
+const struct adapter_def resp_adapter_def = {"resp", NULL, resp_listen, resp_shutdown};

@@ -7,16 +7,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "adapters.h"
 #include "registry.h" /* struct argv_ref */
 
 struct conn;
 struct event_base;
 struct resp_parser;
 
-/* Listen on every address of `bind` (space separated; a leading '-' marks
- * an address that may fail) at port. Returns false if none could be bound. */
-bool resp_listen(struct event_base *base, const char *bind, int port);
-void resp_shutdown(void);
+/* The RESP port: listens on every address of `bind` (space separated; a
+ * leading '-' marks an address that may fail) at `port`. */
+extern const struct adapter_def resp_adapter_def;
 
 /* What a resp_serve caller decides about a command before it runs. */
 enum resp_verdict {

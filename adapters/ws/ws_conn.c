@@ -1000,7 +1000,10 @@ bool ws_accept(struct conn *from, const struct http_request *req, const char *re
     return true;
 }
 
-void ws_shutdown(void)
+static void ws_shutdown(void)
 {
     conn_shutdown(&ws_ops);
 }
+
+/* Reached through the HTTP adapter's upgrades: no listener of its own. */
+const struct adapter_def ws_adapter_def = {"ws", NULL, NULL, ws_shutdown};

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "adapters.h"
+
 struct conn;
 struct http_request;
 
@@ -30,9 +32,9 @@ struct http_request;
 bool ws_accept(struct conn *from, const struct http_request *req, const char *rest,
                size_t rest_len);
 
-/* Close every WebSocket connection (server shutdown): pending output is
- * written best-effort, followed by a close frame 1001 (going away). */
-void ws_shutdown(void);
+/* The WebSocket adapter: no listener; at shutdown every connection's
+ * pending output is written best-effort, then a close frame 1001. */
+extern const struct adapter_def ws_adapter_def;
 
 /* The /_console page (ws_page.c): a self-contained HTML+JS WebSocket
  * console. */

@@ -73,8 +73,8 @@ static bool adjust_open_files(void)
 
     if (getrlimit(RLIMIT_NOFILE, &lim) == -1) {
         log_warning("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting "
-                "the max clients configuration accordingly.",
-                strerror(errno));
+                    "the max clients configuration accordingly.",
+                    strerror(errno));
         g_config.maxclients = 1024 - NET_RESERVED_FDS;
         return true;
     }
@@ -96,25 +96,25 @@ static bool adjust_open_files(void)
     if (best < oldlimit) best = oldlimit;
     if (best >= maxfiles) {
         log_notice("Increased maximum number of open files to %llu (it was originally set to "
-                "%llu).",
-                (unsigned long long)maxfiles, (unsigned long long)oldlimit);
+                   "%llu).",
+                   (unsigned long long)maxfiles, (unsigned long long)oldlimit);
         return true;
     }
     if (best <= NET_RESERVED_FDS) {
         log_warning("Your current 'ulimit -n' of %llu is not enough for the server to start. "
-                "Please increase your open file limit to at least %llu. Exiting.",
-                (unsigned long long)oldlimit, (unsigned long long)maxfiles);
+                    "Please increase your open file limit to at least %llu. Exiting.",
+                    (unsigned long long)oldlimit, (unsigned long long)maxfiles);
         return false;
     }
     log_warning("You requested maxclients of %d requiring at least %llu max file "
-            "descriptors.",
-            g_config.maxclients, (unsigned long long)maxfiles);
+                "descriptors.",
+                g_config.maxclients, (unsigned long long)maxfiles);
     log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
-            (unsigned long long)maxfiles, strerror(setrlimit_error));
+                (unsigned long long)maxfiles, strerror(setrlimit_error));
     g_config.maxclients = (int)(best - NET_RESERVED_FDS);
     log_warning("Current maximum open files is %llu. maxclients has been reduced to %d to "
-            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-            (unsigned long long)best, g_config.maxclients);
+                "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                (unsigned long long)best, g_config.maxclients);
     return true;
 }
 
@@ -191,11 +191,11 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     if (last_log_ms == 0 || now - last_log_ms >= NET_ACCEPT_LOG_MS) {
         if (unlogged)
             log_warning("Accepting client connection: %s (not accepting for %d ms; %lld more "
-                    "errors in the last %lld s)",
-                    strerror(err), NET_ACCEPT_PAUSE_MS, unlogged, (now - last_log_ms) / 1000);
+                        "errors in the last %lld s)",
+                        strerror(err), NET_ACCEPT_PAUSE_MS, unlogged, (now - last_log_ms) / 1000);
         else
-            log_warning("Accepting client connection: %s (not accepting for %d ms)",
-                    strerror(err), NET_ACCEPT_PAUSE_MS);
+            log_warning("Accepting client connection: %s (not accepting for %d ms)", strerror(err),
+                        NET_ACCEPT_PAUSE_MS);
         last_log_ms = now;
         unlogged = 0;
     } else {
@@ -226,14 +226,15 @@ static void warn_exposed(const char *what, const char *spec)
 {
     if (g_config.requirepass && g_config.requirepass[0]) return;
     if (g_config.protected_mode)
-        log_warning("WARNING: the %s port listens on every interface (%s) and no password is "
-                "set: protected mode is on, so only loopback clients are served. Set requirepass "
-                "(or protected-mode no on a trusted network) to serve other hosts.",
-                what, spec);
+        log_warning(
+            "WARNING: the %s port listens on every interface (%s) and no password is "
+            "set: protected mode is on, so only loopback clients are served. Set requirepass "
+            "(or protected-mode no on a trusted network) to serve other hosts.",
+            what, spec);
     else
         log_warning("WARNING: the %s port listens on every interface (%s), no password is set "
-                "and protected mode is off: any host that reaches it can run any command.",
-                what, spec);
+                    "and protected mode is off: any host that reaches it can run any command.",
+                    what, spec);
 }
 
 static void net_init(struct event_base *base)
@@ -362,4 +363,7 @@ const char *net_refusal_reason(enum net_verdict v)
     return "";
 }
 
-void net_register_config(void) { config_register_check("maxclients", check_maxclients); }
+void net_register_config(void)
+{
+    config_register_check("maxclients", check_maxclients);
+}

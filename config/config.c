@@ -16,7 +16,10 @@
 struct keel_config g_config;
 static const struct config_entry *table; /* given by config_init */
 
-void config_init(const struct config_entry *t) { table = t; }
+void config_init(const struct config_entry *t)
+{
+    table = t;
+}
 char *g_config_file;
 
 const struct config_entry *config_find(const char *name, size_t len)
@@ -68,7 +71,6 @@ static bool parse_memory(const char *v, unsigned long long *out)
     return true;
 }
 
-
 /* Checks the adapters register for their entries (server/main.c wires them
  * before the config is read): the config table knows no adapter. */
 #define MAX_CHECKS 16
@@ -99,9 +101,6 @@ const char *config_run_checks(const struct config_entry *e, const char *v)
     return NULL;
 }
 
-
-
-
 unsigned long g_config_version; /* bumped by every set: caches of parsed values compare it */
 
 static const char *set_entry(const struct config_entry *e, const char *v)
@@ -111,31 +110,36 @@ static const char *set_entry(const struct config_entry *e, const char *v)
     long long n;
     switch (e->type) {
     case CT_BOOL:
-        if (!strcasecmp(v, "yes")) *(int *)e->ptr = 1;
-        else if (!strcasecmp(v, "no")) *(int *)e->ptr = 0;
-        else return "argument must be 'yes' or 'no'";
+        if (!strcasecmp(v, "yes"))
+            *(int *)e->ptr = 1;
+        else if (!strcasecmp(v, "no"))
+            *(int *)e->ptr = 0;
+        else
+            return "argument must be 'yes' or 'no'";
         return e->set ? e->set(e, v) : NULL;
     case CT_INT:
     case CT_LL:
         if (!util_str2ll(v, strlen(v), &n)) return "argument couldn't be parsed into an integer";
         if (n < e->min || n > e->max) {
-            snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive",
-                     e->min, e->max);
+            snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive", e->min,
+                     e->max);
             return err;
         }
-        if (e->type == CT_INT) *(int *)e->ptr = n > INT_MAX ? INT_MAX : (int)n;
-        else *(long long *)e->ptr = n;
+        if (e->type == CT_INT)
+            *(int *)e->ptr = n > INT_MAX ? INT_MAX : (int)n;
+        else
+            *(long long *)e->ptr = n;
         return e->set ? e->set(e, v) : NULL;
     case CT_MEMORY: {
         unsigned long long u;
         if (!parse_memory(v, &u)) return "argument must be a memory value";
         /* Redis's signed memory configs see the wrapped product as negative. */
-        n = u > (unsigned long long)LLONG_MAX ? (long long)(u - (unsigned long long)LLONG_MAX - 1) +
-                                                    LLONG_MIN
-                                              : (long long)u;
+        n = u > (unsigned long long)LLONG_MAX
+                ? (long long)(u - (unsigned long long)LLONG_MAX - 1) + LLONG_MIN
+                : (long long)u;
         if (n < e->min || n > e->max) {
-            snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive",
-                     e->min, e->max);
+            snprintf(err, sizeof(err), "argument must be between %lld and %lld inclusive", e->min,
+                     e->max);
             return err;
         }
         *(long long *)e->ptr = n;
@@ -162,7 +166,8 @@ static const char *set_entry(const struct config_entry *e, const char *v)
                                     e->enum_names[i]);
         return err;
     }
-    case CT_SPECIAL: return e->set ? e->set(e, v) : "unsupported";
+    case CT_SPECIAL:
+        return e->set ? e->set(e, v) : "unsupported";
     }
     return "unsupported";
 }
@@ -179,16 +184,24 @@ size_t config_get_text(const struct config_entry *e, char *buf, size_t len)
 {
     int n = 0;
     switch (e->type) {
-    case CT_BOOL: n = snprintf(buf, len, "%s", *(int *)e->ptr ? "yes" : "no"); break;
-    case CT_INT: n = snprintf(buf, len, "%d", *(int *)e->ptr); break;
+    case CT_BOOL:
+        n = snprintf(buf, len, "%s", *(int *)e->ptr ? "yes" : "no");
+        break;
+    case CT_INT:
+        n = snprintf(buf, len, "%d", *(int *)e->ptr);
+        break;
     case CT_LL:
-    case CT_MEMORY: n = snprintf(buf, len, "%lld", *(long long *)e->ptr); break;
+    case CT_MEMORY:
+        n = snprintf(buf, len, "%lld", *(long long *)e->ptr);
+        break;
     case CT_STRING: {
         char *s = *(char **)e->ptr;
         n = snprintf(buf, len, "%s", s ? s : "");
         break;
     }
-    case CT_ENUM: n = snprintf(buf, len, "%s", e->enum_names[*(int *)e->ptr]); break;
+    case CT_ENUM:
+        n = snprintf(buf, len, "%s", e->enum_names[*(int *)e->ptr]);
+        break;
     case CT_SPECIAL: {
         char *s = e->ptr ? *(char **)e->ptr : NULL;
         n = snprintf(buf, len, "%s", s ? s : "");
@@ -214,7 +227,8 @@ static bool apply_words(char **w, size_t *wl, int n, const char *where, int line
         return false;
     }
     /* Multi-word values (bind, save) are joined by spaces. */
-    for (i = 1; i < n; i++) total += wl[i] + 1;
+    for (i = 1; i < n; i++)
+        total += wl[i] + 1;
     joined = xmalloc(total + 1);
     for (i = 1; i < n; i++) {
         if (i > 1) joined[off++] = ' ';
@@ -244,7 +258,8 @@ static bool load_file(const char *path)
         int n;
         char *p = line;
         lineno++;
-        while (isspace((unsigned char)*p)) p++;
+        while (isspace((unsigned char)*p))
+            p++;
         if (*p == '#' || *p == 0) continue;
         n = util_split_args(p, strlen(p), &w, &wl);
         if (n < 0) {
@@ -323,9 +338,12 @@ static void quote_value(FILE *f, const char *v)
     }
     fputc('"', f);
     for (p = v; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (isprint((unsigned char)*p)) fputc(*p, f);
-        else fprintf(f, "\\x%02x", (unsigned char)*p);
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (isprint((unsigned char)*p))
+            fputc(*p, f);
+        else
+            fprintf(f, "\\x%02x", (unsigned char)*p);
     }
     fputc('"', f);
 }
@@ -342,7 +360,8 @@ const char *config_rewrite(void)
     const struct config_entry *e;
     size_t nent = 0;
     if (!g_config_file) return "The server is running without a config file";
-    for (e = table; e->name; e++) nent++;
+    for (e = table; e->name; e++)
+        nent++;
     seen = xcalloc(nent, sizeof(bool));
     in = fopen(g_config_file, "r");
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", g_config_file, (int)getpid());
@@ -356,7 +375,8 @@ const char *config_rewrite(void)
     while (in && fgets(line, sizeof(line), in)) {
         char *p = line, name[128];
         size_t k = 0;
-        while (isspace((unsigned char)*p)) p++;
+        while (isspace((unsigned char)*p))
+            p++;
         if (*p == '#' || *p == 0) {
             fputs(line, out);
             continue;
@@ -375,8 +395,10 @@ const char *config_rewrite(void)
             char v[4096];
             config_get_text(e, v, sizeof(v));
             fprintf(out, "%s ", e->name);
-            if (!strcmp(e->name, "bind") || !strcmp(e->name, "save")) fputs(*v ? v : "\"\"", out);
-            else quote_value(out, v);
+            if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))
+                fputs(*v ? v : "\"\"", out);
+            else
+                quote_value(out, v);
             fputc('\n', out);
             seen[e - table] = true;
         }
@@ -391,8 +413,10 @@ const char *config_rewrite(void)
             if (parse_memory(e->deflt, &d) && (long long)d == *(long long *)e->ptr) continue;
         }
         fprintf(out, "%s ", e->name);
-        if (!strcmp(e->name, "bind") || !strcmp(e->name, "save")) fputs(*v ? v : "\"\"", out);
-        else quote_value(out, v);
+        if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))
+            fputs(*v ? v : "\"\"", out);
+        else
+            quote_value(out, v);
         fputc('\n', out);
     }
     free(seen);
@@ -405,5 +429,3 @@ const char *config_rewrite(void)
     }
     return NULL;
 }
-
-

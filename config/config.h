@@ -47,7 +47,7 @@ struct keel_config {
     int stop_writes_on_bgsave_error;
     long long rdb_key_save_delay; /* microseconds slept per saved key (tests) */
     char *pidfile;
-    int active_expire; /* keel: active expiry cycle on/off */
+    int active_expire;    /* keel: active expiry cycle on/off */
     int enable_debug_cmd; /* DEBUG allowed: 0 no, 1 yes, 2 local (PROTECTED_ACTION_ALLOWED_*) */
     long long max_multibulk_len; /* keel: most arguments one command may have */
     int io_threads;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aof.h"         /* appendonly: CONFIG SET starts/stops the log */
+#include "aof.h" /* appendonly: CONFIG SET starts/stops the log */
 #include "client_limits.h"
 #include "config.h"
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
@@ -20,9 +20,9 @@
 #include "tracking.h"    /* tracking_table_max_keys */
 #include "util.h"
 
-static const char *const policy_names[] = {"volatile-lru",    "volatile-lfu",   "volatile-random",
-                                           "volatile-ttl",    "allkeys-lru",    "allkeys-lfu",
-                                           "allkeys-random",  "noeviction",     NULL};
+static const char *const policy_names[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
+                                           "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
+                                           "allkeys-random", "noeviction",   NULL};
 /* Redis 7.0's levels ("nothing" came in 7.2). */
 static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
@@ -42,16 +42,16 @@ static const char *set_command_list(const struct config_entry *e, const char *v)
 const struct config_entry config_table[] = {
     {"bind", NULL, CT_STRING, &g_config.bind, "127.0.0.1", 0, 0, false,
      "Addresses to listen on (space separated)", NULL, NULL},
-    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, false, "RESP TCP port (0: none)",
-     NULL, NULL},
+    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, false, "RESP TCP port (0: none)", NULL,
+     NULL},
     {"tcp-backlog", NULL, CT_INT, &g_config.tcp_backlog, "511", 0, INT_MAX, false,
      "listen() backlog", NULL, NULL},
     {"timeout", NULL, CT_INT, &g_config.timeout, "0", 0, INT_MAX, true,
      "Close idle clients after this many seconds (0: never)", NULL, NULL},
     {"tcp-keepalive", NULL, CT_INT, &g_config.tcp_keepalive, "300", 0, INT_MAX, true,
      "TCP keepalive interval in seconds", NULL, NULL},
-    {"databases", NULL, CT_INT, &g_config.databases, "16", 1, INT_MAX, false,
-     "Number of databases", NULL, NULL},
+    {"databases", NULL, CT_INT, &g_config.databases, "16", 1, INT_MAX, false, "Number of databases",
+     NULL, NULL},
     /* As Redis: any value is accepted, the effective one is clamped to 1..500. */
     {"hz", NULL, CT_INT, &g_config.hz, "10", 0, INT_MAX, true, "Background task frequency", NULL,
      apply_hz},
@@ -78,8 +78,7 @@ const struct config_entry config_table[] = {
     {"dir", NULL, CT_SPECIAL, &g_config.dir, "./", 0, 0, true,
      "Working directory (the process chdir()s to it)", NULL, set_dir},
     {"save", NULL, CT_SPECIAL, &g_config.save, "", 0, 0, true,
-     "Snapshot points: seconds changes [seconds changes ...]",
-     NULL, set_save},
+     "Snapshot points: seconds changes [seconds changes ...]", NULL, set_save},
     {"appendonly", NULL, CT_BOOL, &g_config.appendonly, "no", 0, 1, true,
      "Append-only log (CONFIG SET appendonly yes starts it with a rewrite)", NULL,
      aof_config_appendonly},
@@ -92,18 +91,17 @@ const struct config_entry config_table[] = {
     {"appendfilename", NULL, CT_STRING, &g_config.appendfilename, "appendonly.aof", 0, 0, false,
      "Base name of the append-only log's files", NULL, NULL},
     {"aof-load-truncated", NULL, CT_BOOL, &g_config.aof_load_truncated, "yes", 0, 1, true,
-     "Load a log whose last command is incomplete (truncating it) instead of refusing",
-     NULL, NULL},
+     "Load a log whose last command is incomplete (truncating it) instead of refusing", NULL, NULL},
     {"aof-use-rdb-preamble", NULL, CT_BOOL, &g_config.aof_use_rdb_preamble, "yes", 0, 1, true,
      "Rewrites write the base file in RDB format", NULL, NULL},
-    {"auto-aof-rewrite-percentage", NULL, CT_INT, &g_config.auto_aof_rewrite_percentage, "100",
-     0, INT_MAX, true, "Rewrite when the log grew by this percentage (0: never)", NULL, NULL},
-    {"auto-aof-rewrite-min-size", NULL, CT_MEMORY, &g_config.auto_aof_rewrite_min_size, "64mb",
-     0, LL_MAX_, true, "... and is at least this large", NULL, NULL},
+    {"auto-aof-rewrite-percentage", NULL, CT_INT, &g_config.auto_aof_rewrite_percentage, "100", 0,
+     INT_MAX, true, "Rewrite when the log grew by this percentage (0: never)", NULL, NULL},
+    {"auto-aof-rewrite-min-size", NULL, CT_MEMORY, &g_config.auto_aof_rewrite_min_size, "64mb", 0,
+     LL_MAX_, true, "... and is at least this large", NULL, NULL},
     {"aof-timestamp-enabled", NULL, CT_BOOL, &g_config.aof_timestamp_enabled, "no", 0, 1, true,
      "Accepted for compatibility (timestamp annotations are read, not written)", NULL, NULL},
-    {"aof-rewrite-incremental-fsync", NULL, CT_BOOL, &g_config.aof_rewrite_incremental_fsync,
-     "yes", 0, 1, true, "Accepted for compatibility", NULL, NULL},
+    {"aof-rewrite-incremental-fsync", NULL, CT_BOOL, &g_config.aof_rewrite_incremental_fsync, "yes",
+     0, 1, true, "Accepted for compatibility", NULL, NULL},
     {"no-appendfsync-on-rewrite", NULL, CT_BOOL, &g_config.no_appendfsync_on_rewrite, "no", 0, 1,
      true, "Accepted for compatibility", NULL, NULL},
     {"dbfilename", NULL, CT_STRING, &g_config.dbfilename, "dump.rdb", 0, 0, true,
@@ -112,8 +110,8 @@ const struct config_entry config_table[] = {
      "LZF-compress strings longer than 20 bytes in snapshots", NULL, NULL},
     {"rdbchecksum", NULL, CT_BOOL, &g_config.rdbchecksum, "yes", 0, 1, false,
      "Write and check the CRC64 at the end of snapshots", NULL, NULL},
-    {"stop-writes-on-bgsave-error", NULL, CT_BOOL, &g_config.stop_writes_on_bgsave_error, "yes",
-     0, 1, true, "Refuse writes (MISCONF) while the last background save failed", NULL, NULL},
+    {"stop-writes-on-bgsave-error", NULL, CT_BOOL, &g_config.stop_writes_on_bgsave_error, "yes", 0,
+     1, true, "Refuse writes (MISCONF) while the last background save failed", NULL, NULL},
     {"rdb-key-save-delay", NULL, CT_LL, &g_config.rdb_key_save_delay, "0", INT_MIN, INT_MAX, true,
      "Microseconds to sleep per key saved (testing only)", NULL, NULL},
     {"pidfile", NULL, CT_STRING, &g_config.pidfile, "", 0, 0, false, "Write the PID here", NULL,
@@ -130,20 +128,18 @@ const struct config_entry config_table[] = {
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL,
      &g_config.hash_max_listpack_entries, "512", 0, LL_MAX_, true,
      "Hashes with at most this many fields use a listpack", NULL, NULL},
-    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_LL,
-     &g_config.hash_max_listpack_value, "64", 0, LL_MAX_, true,
-     "... and no field or value longer than this", NULL, NULL},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_LL, &g_config.hash_max_listpack_value,
+     "64", 0, LL_MAX_, true, "... and no field or value longer than this", NULL, NULL},
     {"set-max-intset-entries", NULL, CT_LL, &g_config.set_max_intset_entries, "512", 0, LL_MAX_,
      true, "Sets of at most this many integers use an intset", NULL, NULL},
     {"zset-max-listpack-entries", "zset-max-ziplist-entries", CT_LL,
      &g_config.zset_max_listpack_entries, "128", 0, LL_MAX_, true,
      "Sorted sets with at most this many members use a listpack", NULL, NULL},
-    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_LL,
-     &g_config.zset_max_listpack_value, "64", 0, LL_MAX_, true,
-     "... and no member longer than this", NULL, NULL},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_LL, &g_config.zset_max_listpack_value,
+     "64", 0, LL_MAX_, true, "... and no member longer than this", NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", CT_INT, &g_config.list_max_listpack_size,
-     "-2", INT_MIN, INT_MAX, true,
-     "List node size: >0 entries, -1..-5 = 4/8/16/32/64 KB", NULL, NULL},
+     "-2", INT_MIN, INT_MAX, true, "List node size: >0 entries, -1..-5 = 4/8/16/32/64 KB", NULL,
+     NULL},
     {"list-compress-depth", NULL, CT_INT, &g_config.list_compress_depth, "0", 0, INT_MAX, true,
      "List nodes kept uncompressed at each end (0: none compressed)", NULL, NULL},
     {"hll-sparse-max-bytes", NULL, CT_MEMORY, &hll_sparse_max_bytes, "3000", 0, LL_MAX_, true,
@@ -162,8 +158,8 @@ const struct config_entry config_table[] = {
      "HTTP/JSON and WebSocket port (0: disabled)", NULL, NULL},
     {"http-bind", NULL, CT_STRING, &g_config.http_bind, "127.0.0.1", 0, 0, false,
      "Addresses the HTTP port listens on (space separated)", NULL, NULL},
-    {"http-allow-networks", NULL, CT_SPECIAL, &g_config.http_allow_networks, "0.0.0.0/0 ::/0", 0,
-     0, true, "Networks (CIDR, space separated) allowed to use the HTTP port", NULL,
+    {"http-allow-networks", NULL, CT_SPECIAL, &g_config.http_allow_networks, "0.0.0.0/0 ::/0", 0, 0,
+     true, "Networks (CIDR, space separated) allowed to use the HTTP port", NULL,
      set_http_networks},
     {"http-allowed-origins", NULL, CT_STRING, &g_config.http_allowed_origins, "*", 0, 0, true,
      "Origins allowed by CORS and WebSocket upgrades (space separated; * any)", NULL, NULL},
@@ -182,11 +178,10 @@ const struct config_entry config_table[] = {
      "Seconds an idle keep-alive connection is kept (0: forever)", NULL, NULL},
     {"http-sse-heartbeat", NULL, CT_INT, &g_config.http_sse_heartbeat, "15", 1, INT_MAX, true,
      "Seconds between heartbeat comments on Server-Sent Events streams", NULL, NULL},
-    {"ws-max-message-size", NULL, CT_MEMORY, &g_config.ws_max_message, "64mb", 1024, LL_MAX_,
-     true, "Largest WebSocket message (close 1009 beyond)", NULL, NULL},
+    {"ws-max-message-size", NULL, CT_MEMORY, &g_config.ws_max_message, "64mb", 1024, LL_MAX_, true,
+     "Largest WebSocket message (close 1009 beyond)", NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
-
 
 static const char *apply_hz(const struct config_entry *e, const char *v)
 {
@@ -283,7 +278,8 @@ static const char *set_command_list(const struct config_entry *e, const char *v)
     if (n < 0) return "Invalid list of command names (unbalanced quotes)";
     for (i = 0; i < n; i++) {
         if (!registry_lookup(w[i], wl[i])) {
-            snprintf(err, sizeof(err), "Unknown command '%.*s' in the list (command names are separated by spaces)",
+            snprintf(err, sizeof(err),
+                     "Unknown command '%.*s' in the list (command names are separated by spaces)",
                      wl[i] > 64 ? 64 : (int)wl[i], w[i]);
             util_free_words(w, wl, n);
             return err;

@@ -54,7 +54,10 @@ static void e_error(struct reply *r, const char *s, size_t n)
     o->buf[o->len++] = '\n';
 }
 
-static void e_integer(struct reply *r, long long v) { header(OB(r), ':', v); }
+static void e_integer(struct reply *r, long long v)
+{
+    header(OB(r), ':', v);
+}
 
 static void e_bulk(struct reply *r, const char *p, size_t n)
 {
@@ -69,25 +72,34 @@ static void e_bulk(struct reply *r, const char *p, size_t n)
 
 static void e_null(struct reply *r)
 {
-    if (r->resp >= 3) obuf_append(OB(r), "_\r\n", 3);
-    else obuf_append(OB(r), "$-1\r\n", 5);
+    if (r->resp >= 3)
+        obuf_append(OB(r), "_\r\n", 3);
+    else
+        obuf_append(OB(r), "$-1\r\n", 5);
 }
 
 static void e_null_array(struct reply *r)
 {
-    if (r->resp >= 3) obuf_append(OB(r), "_\r\n", 3);
-    else obuf_append(OB(r), "*-1\r\n", 5);
+    if (r->resp >= 3)
+        obuf_append(OB(r), "_\r\n", 3);
+    else
+        obuf_append(OB(r), "*-1\r\n", 5);
 }
 
 static char agg_char(struct reply *r, enum reply_agg k, long long *n)
 {
     if (r->resp >= 3) {
         switch (k) {
-        case AGG_ARRAY: return '*';
-        case AGG_MAP: return '%';
-        case AGG_SET: return '~';
-        case AGG_PUSH: return '>';
-        case AGG_ATTR: return '|';
+        case AGG_ARRAY:
+            return '*';
+        case AGG_MAP:
+            return '%';
+        case AGG_SET:
+            return '~';
+        case AGG_PUSH:
+            return '>';
+        case AGG_ATTR:
+            return '|';
         }
     }
     if (k == AGG_MAP) *n *= 2;
@@ -119,8 +131,10 @@ static void e_double(struct reply *r, double d)
 
 static void e_bool(struct reply *r, bool b)
 {
-    if (r->resp >= 3) obuf_append(OB(r), b ? "#t\r\n" : "#f\r\n", 4);
-    else obuf_append(OB(r), b ? ":1\r\n" : ":0\r\n", 4);
+    if (r->resp >= 3)
+        obuf_append(OB(r), b ? "#t\r\n" : "#f\r\n", 4);
+    else
+        obuf_append(OB(r), b ? ":1\r\n" : ":0\r\n", 4);
 }
 
 static void e_verbatim(struct reply *r, const char *fmt, const char *p, size_t n)
@@ -172,6 +186,6 @@ static void e_set_deferred(struct reply *r, void *h, long long n)
 }
 
 const struct reply_ops resp_reply_ops = {
-    e_status, e_error,  e_integer,  e_bulk,   e_null,  e_null_array,  e_aggregate,
-    e_double, e_bool,   e_verbatim, e_bignum, e_defer, e_set_deferred,
+    e_status, e_error, e_integer,  e_bulk,   e_null,  e_null_array,   e_aggregate,
+    e_double, e_bool,  e_verbatim, e_bignum, e_defer, e_set_deferred,
 };

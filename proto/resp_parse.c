@@ -49,7 +49,8 @@ static void ensure(struct resp_parser *p, int n)
     if (n <= p->cap) return;
     {
         int cap = p->cap ? p->cap : 8;
-        while (cap < n) cap *= 2;
+        while (cap < n)
+            cap *= 2;
         p->offs = xrealloc(p->offs, sizeof(size_t) * (size_t)cap);
         p->lens = xrealloc(p->lens, sizeof(size_t) * (size_t)cap);
         p->argv = xrealloc(p->argv, sizeof(struct argv_ref) * (size_t)cap);
@@ -64,8 +65,8 @@ static enum resp_result fail(struct resp_parser *p, const char *msg)
     return RESP_ERROR;
 }
 
-static enum resp_result parse_inline(struct resp_parser *p, const char *buf, size_t len,
-                                     int *argc, struct argv_ref **argv, size_t *consumed)
+static enum resp_result parse_inline(struct resp_parser *p, const char *buf, size_t len, int *argc,
+                                     struct argv_ref **argv, size_t *consumed)
 {
     const char *nl = memchr(buf, '\n', len);
     size_t linelen;

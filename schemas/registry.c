@@ -39,7 +39,8 @@ static bool name_eq(const char *name, const char *s, size_t n)
 static void table_add(struct command *c)
 {
     uint32_t i = name_hash(c->name, strlen(c->name)) & (LOOKUP_SIZE - 1);
-    while (lookup_table[i]) i = (i + 1) & (LOOKUP_SIZE - 1);
+    while (lookup_table[i])
+        i = (i + 1) & (LOOKUP_SIZE - 1);
     lookup_table[i] = c;
 }
 
@@ -64,13 +65,17 @@ void registry_init(void)
         if (live_subs) c->subs[live_subs] = NULL;
         if (!c->fn && c->nsub == 0) continue; /* not implemented: not registered */
         c->id = id++;
-        for (j = 0; j < c->nsub; j++) c->subs[j]->id = id++;
+        for (j = 0; j < c->nsub; j++)
+            c->subs[j]->id = id++;
         table_add(c);
         ncommands_registered++;
     }
 }
 
-int registry_count(void) { return ncommands_registered; }
+int registry_count(void)
+{
+    return ncommands_registered;
+}
 
 struct command *registry_lookup(const char *name, size_t len)
 {
@@ -152,7 +157,7 @@ struct mctx {
     int *pool; /* repetition lists */
     int npool, cappool;
     int pool_small[64];
-    int bad; /* argv index of the word that broke the grammar, or -1 */
+    int bad;           /* argv index of the word that broke the grammar, or -1 */
     bool in_order;     /* keel_parse_in_order (or a deferred region): convert as met */
     bool replied;      /* a value error is in err: matching stops there */
     char err[320];     /* the error the match ends with */
@@ -173,7 +178,10 @@ static void m_fail(struct mctx *m, const char *text)
     m->replied = true;
 }
 
-static bool tok_eq(const struct argv_ref *a, const char *tok) { return util_eqci(a->p, a->n, tok); }
+static bool tok_eq(const struct argv_ref *a, const char *tok)
+{
+    return util_eqci(a->p, a->n, tok);
+}
 
 static int min_width(const struct arg_spec *a);
 
@@ -189,7 +197,8 @@ static int min_width(const struct arg_spec *a)
 {
     int w = a->token ? 1 : 0, i, m;
     switch (a->type) {
-    case ARG_PURE_TOKEN: return 1;
+    case ARG_PURE_TOKEN:
+        return 1;
     case ARG_ONEOF:
         m = 1 << 30;
         for (i = 0; i < a->nchildren; i++) {
@@ -197,8 +206,10 @@ static int min_width(const struct arg_spec *a)
             if (cw < m) m = cw;
         }
         return w + (a->nchildren ? m : 0);
-    case ARG_BLOCK: return w + seq_min(a->children, a->nchildren);
-    default: return w + 1;
+    case ARG_BLOCK:
+        return w + seq_min(a->children, a->nchildren);
+    default:
+        return w + 1;
     }
 }
 
@@ -234,7 +245,8 @@ static void pool_reserve(struct mctx *m, int extra)
     if (m->npool + extra <= m->cappool) return;
     {
         int cap = m->cappool * 2;
-        while (cap < m->npool + extra) cap *= 2;
+        while (cap < m->npool + extra)
+            cap *= 2;
         if (m->pool == m->pool_small) {
             m->pool = xmalloc(sizeof(int) * (size_t)cap);
             memcpy(m->pool, m->pool_small, sizeof(int) * (size_t)m->npool);
@@ -263,8 +275,7 @@ static void list_push(struct mctx *m, struct argval *v, int pos)
     v->count++;
 }
 
-static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, int end,
-                      bool all);
+static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, int end, bool all);
 
 /* Matcher state that a failed alternative of a oneof must not leave behind
  * (oneof_err stays: it is the diagnosis if every alternative fails). */
@@ -425,8 +436,7 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         break;
     }
     v->present = true;
-    v->pos = a->token && a->type != ARG_PURE_TOKEN && a->type != ARG_BLOCK &&
-                     a->type != ARG_ONEOF
+    v->pos = a->token && a->type != ARG_PURE_TOKEN && a->type != ARG_BLOCK && a->type != ARG_ONEOF
                  ? start + 1
                  : start;
     if (a->flags & (AF_MULTIPLE | AF_KEEP_ALL)) list_push(m, v, v->pos);
@@ -487,7 +497,8 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
         if ((a->flags & AF_OPTIONAL) && token_led(a)) {
             /* A run of optional token-led arguments: any order, repeats allowed. */
             int k = j, rest;
-            while (k < n && (s[k].flags & AF_OPTIONAL) && token_led(&s[k])) k++;
+            while (k < n && (s[k].flags & AF_OPTIONAL) && token_led(&s[k]))
+                k++;
             rest = seq_min(s + k, n - k);
             while (*i < end) {
                 int t;
@@ -592,7 +603,8 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
             err = a->parse_error ? a->parse_error : err_table[E_NOT_FLOAT].text;
         }
         break;
-    default: return true;
+    default:
+        return true;
     }
     if (!err && a->check) /* keel_check */
         err = a->check(w, v, a->prev_slot >= 0 ? &m->args[a->prev_slot] : NULL);
@@ -922,7 +934,8 @@ int registry_getkeys_flags(const struct command *cmd, int argc, const struct arg
             }
         }
         n = 0;
-        keys_add(pos, flags, max, &n, 1, ro ? KSF_RO | KSF_ACCESS : KSF_RW | KSF_ACCESS | KSF_UPDATE);
+        keys_add(pos, flags, max, &n, 1,
+                 ro ? KSF_RO | KSF_ACCESS : KSF_RW | KSF_ACCESS | KSF_UPDATE);
         return n;
     }
     if ((missing & KSF_NOT_KEY) && !(all & KSF_VARIABLE_FLAGS)) {

@@ -66,11 +66,11 @@ struct arg_spec {
     int slot; /* index in exec.args */
     int nchildren;
     const struct arg_spec *children;
-    const char *parse_error;   /* keel_error: text when the value does not parse */
-    const char *numkeys_error; /* keel_numkeys_error: the count exceeds the words left */
-    long long min, max;        /* keel_min / keel_max (AF_RANGE_MIN / AF_RANGE_MAX) */
-    const char *range_error;   /* keel_range_error: the value is out of range */
-    const char *once_error;    /* keel_once_error: the option was given twice */
+    const char *parse_error;    /* keel_error: text when the value does not parse */
+    const char *numkeys_error;  /* keel_numkeys_error: the count exceeds the words left */
+    long long min, max;         /* keel_min / keel_max (AF_RANGE_MIN / AF_RANGE_MAX) */
+    const char *range_error;    /* keel_range_error: the value is out of range */
+    const char *once_error;     /* keel_once_error: the option was given twice */
     const char *const *choices; /* keel_choices: the words a string may be */
     int nchoices;
     const int *excludes; /* keel_excludes: slots of options that rule this one out */
@@ -118,7 +118,7 @@ struct key_spec {
     const char *bs_keyword;
     int bs_startfrom;
     int fk_type;
-    int fk_lastkey, fk_keystep, fk_limit;     /* range */
+    int fk_lastkey, fk_keystep, fk_limit;    /* range */
     int fk_keynumidx, fk_firstkey, fk_kstep; /* keynum */
 };
 

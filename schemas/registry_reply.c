@@ -274,6 +274,12 @@ static void reply_docs(struct reply *r, const struct command *c, bool with_info)
     }
 }
 
-void registry_reply_docs(struct reply *r, const struct command *c) { reply_docs(r, c, false); }
+void registry_reply_docs(struct reply *r, const struct command *c)
+{
+    reply_docs(r, c, false);
+}
 
-void registry_reply_describe(struct reply *r, const struct command *c) { reply_docs(r, c, true); }
+void registry_reply_describe(struct reply *r, const struct command *c)
+{
+    reply_docs(r, c, true);
+}

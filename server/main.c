@@ -57,7 +57,8 @@ static void make_run_id(void)
     unsigned char b[20];
     int i;
     util_random_bytes(b, sizeof(b));
-    for (i = 0; i < 20; i++) sprintf(g_server.run_id + 2 * i, "%02x", b[i]);
+    for (i = 0; i < 20; i++)
+        sprintf(g_server.run_id + 2 * i, "%02x", b[i]);
 }
 
 int main(int argc, char **argv)
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
     event_add(sigint_ev, NULL);
 
     log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
-            g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
+               g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
     event_base_dispatch(g_server.base);
     aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */
 

@@ -66,10 +66,10 @@ struct req_ctx {
     char inm[40];    /* If-None-Match value ("" when none) */
     char origin[256];
     bool origin_refused; /* an Origin header that http-allowed-origins refuses */
-    int restore_db; /* -1, or the db to return to after a /7/ request */
+    int restore_db;      /* -1, or the db to return to after a /7/ request */
     bool batch, atomic;
-    int ncmd, cmd_i;    /* batch position */
-    bool sse;           /* streaming as Server-Sent Events */
+    int ncmd, cmd_i; /* batch position */
+    bool sse;        /* streaming as Server-Sent Events */
 };
 
 struct http_conn {
@@ -82,7 +82,7 @@ struct http_conn {
     struct cmdbuf cb;
     struct req_ctx rq;
     /* JSON wrapping: names of the commands answered ({"GET": ...}). */
-    struct obuf names; /* the current command's name, JSON-escaped */
+    struct obuf names;        /* the current command's name, JSON-escaped */
     struct obuf *batch_names; /* atomic batch: each command's escaped name */
     int nbatch_names;
     bool sent_continue;
@@ -115,7 +115,8 @@ static void out_num(struct http_conn *c, unsigned long long v)
     obuf_append(&c->conn.out, b, (size_t)util_ull2str(b, v));
 }
 
-static void out_fmt(struct http_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct http_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void out_fmt(struct http_conn *c, const char *fmt, ...)
 {
     char buf[1024];
@@ -132,26 +133,46 @@ static void out_fmt(struct http_conn *c, const char *fmt, ...)
 static const char *reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 417:
+        return "Expectation Failed";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
@@ -162,8 +183,10 @@ static void cors_headers(struct http_conn *c)
     if (l && l[0] == '*' && l[1] == 0) {
         OUT_LIT(c, "Access-Control-Allow-Origin: *\r\n");
     } else if (c->rq.origin[0] && http_origin_allowed(c->rq.origin, strlen(c->rq.origin))) {
-        if (l && strcmp(l, "*") == 0) out_str(c, "Access-Control-Allow-Origin: *\r\n");
-        else out_fmt(c, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", c->rq.origin);
+        if (l && strcmp(l, "*") == 0)
+            out_str(c, "Access-Control-Allow-Origin: *\r\n");
+        else
+            out_fmt(c, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", c->rq.origin);
     } else if (!c->rq.origin[0] && l && strcmp(l, "*") == 0) {
         out_str(c, "Access-Control-Allow-Origin: *\r\n");
     }
@@ -172,23 +195,28 @@ static void cors_headers(struct http_conn *c)
 static void status_line(struct http_conn *c, int status)
 {
     const char *why = reason(status);
-    if (c->rq.minor >= 1) OUT_LIT(c, "HTTP/1.1 ");
-    else OUT_LIT(c, "HTTP/1.0 ");
+    if (c->rq.minor >= 1)
+        OUT_LIT(c, "HTTP/1.1 ");
+    else
+        OUT_LIT(c, "HTTP/1.0 ");
     out_num(c, (unsigned long long)status);
     OUT_LIT(c, " ");
     obuf_append(&c->conn.out, why, strlen(why));
     OUT_LIT(c, "\r\nServer: Keel/0.1.0\r\n");
     if (status != 204) /* a preflight writes its own */
-        out_str(c, "Allow: GET,POST,PUT,OPTIONS\r\n"
-                   "Access-Control-Allow-Methods: GET,POST,PUT,OPTIONS\r\n"
-                   "Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization\r\n");
+        out_str(c,
+                "Allow: GET,POST,PUT,OPTIONS\r\n"
+                "Access-Control-Allow-Methods: GET,POST,PUT,OPTIONS\r\n"
+                "Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization\r\n");
     cors_headers(c);
 }
 
 static void connection_header(struct http_conn *c)
 {
-    if (c->rq.keep_alive) OUT_LIT(c, "Connection: Keep-Alive\r\n");
-    else OUT_LIT(c, "Connection: Close\r\n");
+    if (c->rq.keep_alive)
+        OUT_LIT(c, "Connection: Keep-Alive\r\n");
+    else
+        OUT_LIT(c, "Connection: Close\r\n");
 }
 
 /* A complete response with body p[0..n). */
@@ -401,7 +429,8 @@ static bool setup_format(struct http_conn *c, const char *ext, const char *q, si
         c->rq.ctype[vl] = 0;
         if (!ext[0] && c->rq.fmt == FMT_JSON) c->rq.fmt = FMT_BYTES;
     }
-    if (((v = http_query_get(q, ql, "jsonp", &vl)) || (v = http_query_get(q, ql, "callback", &vl))) &&
+    if (((v = http_query_get(q, ql, "jsonp", &vl)) ||
+         (v = http_query_get(q, ql, "callback", &vl))) &&
         c->rq.fmt == FMT_JSON) {
         if (!valid_callback(v, vl)) {
             respond_error(c, 400, "invalid JSONP callback name");
@@ -453,8 +482,10 @@ static void finish_response(struct http_conn *c)
         c->body.len = 0;
         break;
     case FMT_BYTES:
-        if (c->bs.nil) respond(c, 404, NULL, "", 0);
-        else respond(c, 200, c->rq.ctype, c->bs.out.buf, c->bs.out.len);
+        if (c->bs.nil)
+            respond(c, 404, NULL, "", 0);
+        else
+            respond(c, 200, c->rq.ctype, c->bs.out.buf, c->bs.out.len);
         c->bs.out.len = 0;
         break;
     }
@@ -504,7 +535,8 @@ static void run_atomic(struct http_conn *c)
     c->names.len = 0;
     json_put_string_lossy(&c->names, "EXEC", 4);
     kernel_submit(c->conn.client, 1, &exec);
-    for (k = 0; k < c->nbatch_names; k++) obuf_free(&c->batch_names[k]);
+    for (k = 0; k < c->nbatch_names; k++)
+        obuf_free(&c->batch_names[k]);
     free(c->batch_names);
     c->batch_names = NULL;
     c->nbatch_names = 0;
@@ -566,8 +598,11 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         const struct http_header *h = http_header(req, "access-control-request-headers");
         status_line(c, 204);
         out_str(c, "Access-Control-Allow-Methods: GET, POST, PUT, OPTIONS\r\n");
-        if (h) out_fmt(c, "Access-Control-Allow-Headers: %.*s\r\n", (int)(h->vlen > 512 ? 512 : h->vlen), h->value);
-        else out_str(c, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n");
+        if (h)
+            out_fmt(c, "Access-Control-Allow-Headers: %.*s\r\n",
+                    (int)(h->vlen > 512 ? 512 : h->vlen), h->value);
+        else
+            out_str(c, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n");
         out_str(c, "Access-Control-Max-Age: 86400\r\nAllow: GET, POST, PUT, OPTIONS\r\n"
                    "Content-Length: 0\r\n");
         connection_header(c);
@@ -635,7 +670,8 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
             /* Webdis: the body is "CMD/arg1/..." in the URL syntax. */
             const char *b = req->body ? req->body : "";
             size_t bl = req->body_len;
-            while (bl && (b[bl - 1] == '\n' || b[bl - 1] == '\r')) bl--;
+            while (bl && (b[bl - 1] == '\n' || b[bl - 1] == '\r'))
+                bl--;
             if (!http_decode_path(b, bl, &c->cb, &db, ext, sizeof(ext))) {
                 respond_error(c, 403, "empty command");
                 return;
@@ -646,14 +682,16 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
             respond_error(c, 403, "empty command");
             return;
         }
-        if (req->method == HM_PUT) cmdbuf_add_arg(&c->cb, req->body ? req->body : "", req->body_len, true);
+        if (req->method == HM_PUT)
+            cmdbuf_add_arg(&c->cb, req->body ? req->body : "", req->body_len, true);
     }
     cmdbuf_finish(&c->cb);
     if (!setup_format(c, ext, q, ql)) return;
     {
         const char *v;
         size_t vl;
-        c->rq.atomic = batch && (v = http_query_get(q, ql, "atomic", &vl)) && vl == 1 && v[0] == '1';
+        c->rq.atomic =
+            batch && (v = http_query_get(q, ql, "atomic", &vl)) && vl == 1 && v[0] == '1';
     }
     c->rq.batch = batch;
     c->rq.ncmd = c->cb.ncmd;
@@ -705,8 +743,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     use_sink(c);
     /* A stream needs a channel: without one the command's arity error is
      * an ordinary response. */
-    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 &&
-        c->rq.fmt == FMT_JSON) {
+    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 && c->rq.fmt == FMT_JSON) {
         const struct http_header *acc = http_header(req, "accept");
         c->rq.sse = acc && http_header_has_token(acc, "text/event-stream");
         start_stream(c);
@@ -717,8 +754,10 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         return;
     }
     if (batch && !c->rq.atomic) obuf_append(&c->js.out, "[", 1);
-    if (c->rq.atomic) run_atomic(c);
-    else run_commands(c, 0);
+    if (c->rq.atomic)
+        run_atomic(c);
+    else
+        run_commands(c, 0);
 }
 
 /* ---- the base's hooks ---- */
@@ -928,8 +967,8 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
 
 static bool http_listen(struct event_base *base)
 {
-    if (!net_listen(base, g_config.http_bind, g_config.http_port, on_accept, listeners,
-                    &nlisteners, MAX_LISTENERS, "HTTP")) {
+    if (!net_listen(base, g_config.http_bind, g_config.http_port, on_accept, listeners, &nlisteners,
+                    MAX_LISTENERS, "HTTP")) {
         log_warning("Could not create HTTP listening socket %s:%d", g_config.http_bind,
                     g_config.http_port);
         return false;

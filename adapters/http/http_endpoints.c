@@ -147,4 +147,7 @@ bool http_endpoint(const char *path, size_t n, int *status, const char **ctype, 
     return true;
 }
 
-void http_endpoints_free(void) { obuf_free(&commands_doc); }
+void http_endpoints_free(void)
+{
+    obuf_free(&commands_doc);
+}

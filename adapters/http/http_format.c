@@ -12,11 +12,16 @@ enum http_fmt http_format_for(const char *ext, const char **ct)
         const char *ext, *ct;
         enum http_fmt fmt;
     } t[] = {
-        {"json", "application/json", FMT_JSON}, {"raw", "binary/octet-stream", FMT_RAW},
-        {"txt", "text/plain", FMT_BYTES},       {"html", "text/html", FMT_BYTES},
-        {"xml", "text/xml", FMT_BYTES},         {"png", "image/png", FMT_BYTES},
-        {"jpg", "image/jpeg", FMT_BYTES},       {"jpeg", "image/jpeg", FMT_BYTES},
-        {"css", "text/css", FMT_BYTES},         {"js", "application/javascript", FMT_JSON},
+        {"json", "application/json", FMT_JSON},
+        {"raw", "binary/octet-stream", FMT_RAW},
+        {"txt", "text/plain", FMT_BYTES},
+        {"html", "text/html", FMT_BYTES},
+        {"xml", "text/xml", FMT_BYTES},
+        {"png", "image/png", FMT_BYTES},
+        {"jpg", "image/jpeg", FMT_BYTES},
+        {"jpeg", "image/jpeg", FMT_BYTES},
+        {"css", "text/css", FMT_BYTES},
+        {"js", "application/javascript", FMT_JSON},
         {"xhtml", "application/xhtml+xml", FMT_BYTES},
         {"bin", "application/octet-stream", FMT_BYTES},
     };
@@ -40,7 +45,10 @@ void bytes_sink_reset(struct bytes_sink *s, const char *sep, size_t seplen)
     s->any = s->nil = s->error = s->done = false;
 }
 
-static inline struct bytes_sink *B(struct reply *r) { return r->ctx; }
+static inline struct bytes_sink *B(struct reply *r)
+{
+    return r->ctx;
+}
 
 static void elem_end(struct bytes_sink *s)
 {
@@ -70,7 +78,10 @@ static void put_prefixed(struct bytes_sink *s, char c, const char *p, size_t n)
     put(s, t, n + 1);
     free(t);
 }
-static void b_status(struct reply *r, const char *p, size_t n) { put_prefixed(B(r), '+', p, n); }
+static void b_status(struct reply *r, const char *p, size_t n)
+{
+    put_prefixed(B(r), '+', p, n);
+}
 static void b_error(struct reply *r, const char *p, size_t n)
 {
     struct bytes_sink *s = B(r);
@@ -82,7 +93,10 @@ static void b_int(struct reply *r, long long v)
     char buf[32];
     put(B(r), buf, (size_t)util_ll2str(buf, v));
 }
-static void b_bulk(struct reply *r, const char *p, size_t n) { put(B(r), p, n); }
+static void b_bulk(struct reply *r, const char *p, size_t n)
+{
+    put(B(r), p, n);
+}
 static void b_null(struct reply *r)
 {
     struct bytes_sink *s = B(r);
@@ -108,7 +122,10 @@ static void b_double(struct reply *r, double d)
     char buf[128];
     put(B(r), buf, (size_t)util_d2str(buf, sizeof(buf), d));
 }
-static void b_bool(struct reply *r, bool v) { put(B(r), v ? "1" : "0", 1); }
+static void b_bool(struct reply *r, bool v)
+{
+    put(B(r), v ? "1" : "0", 1);
+}
 static void b_verbatim(struct reply *r, const char *f, const char *p, size_t n)
 {
     (void)f;
@@ -132,6 +149,6 @@ static void b_set_deferred(struct reply *r, void *h, long long n)
 }
 
 const struct reply_ops bytes_reply_ops = {
-    b_status, b_error,    b_int,    b_bulk,  b_null,         b_null, b_agg,
-    b_double, b_bool,     b_verbatim, b_bulk, b_defer, b_set_deferred,
+    b_status, b_error, b_int,      b_bulk, b_null,  b_null,         b_agg,
+    b_double, b_bool,  b_verbatim, b_bulk, b_defer, b_set_deferred,
 };

@@ -21,12 +21,12 @@ struct bytes_sink {
     struct obuf out;
     char sep[256]; /* ?sep=, copied in: it belongs to this request alone */
     size_t seplen;
-    int depth;       /* open aggregates */
+    int depth; /* open aggregates */
     long long left[64];
-    bool any;        /* an element was written (separator before the next) */
-    bool nil;        /* the reply was nil (404) */
-    bool error;      /* the reply was an error */
-    bool done;       /* the top-level value is complete */
+    bool any;   /* an element was written (separator before the next) */
+    bool nil;   /* the reply was nil (404) */
+    bool error; /* the reply was an error */
+    bool done;  /* the top-level value is complete */
 };
 
 extern const struct reply_ops bytes_reply_ops; /* ctx: struct bytes_sink * */

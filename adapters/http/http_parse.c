@@ -72,9 +72,11 @@ bool http_header_has_token(const struct http_header *h, const char *token)
         while (i < h->vlen && (h->value[i] == ' ' || h->value[i] == '\t' || h->value[i] == ','))
             i++;
         s = i;
-        while (i < h->vlen && h->value[i] != ',') i++;
+        while (i < h->vlen && h->value[i] != ',')
+            i++;
         e = i;
-        while (e > s && (h->value[e - 1] == ' ' || h->value[e - 1] == '\t')) e--;
+        while (e > s && (h->value[e - 1] == ' ' || h->value[e - 1] == '\t'))
+            e--;
         if (e - s == tl && util_eqci(h->value + s, e - s, token)) return true;
     }
     return false;
@@ -85,8 +87,8 @@ static enum http_method method_of(const char *m, size_t n)
     static const struct {
         const char *s;
         enum http_method m;
-    } t[] = {{"GET", HM_GET},         {"HEAD", HM_HEAD},     {"POST", HM_POST},
-             {"PUT", HM_PUT},         {"OPTIONS", HM_OPTIONS}, {"DELETE", HM_DELETE}};
+    } t[] = {{"GET", HM_GET}, {"HEAD", HM_HEAD},       {"POST", HM_POST},
+             {"PUT", HM_PUT}, {"OPTIONS", HM_OPTIONS}, {"DELETE", HM_DELETE}};
     size_t i;
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         if (strlen(t[i].s) == n && memcmp(t[i].s, m, n) == 0) return t[i].m;
@@ -188,9 +190,12 @@ static enum http_result parse_chunked(struct http_parser *p, const char *buf, si
         for (i = pos; i < le && buf[i] != ';'; i++) {
             int d;
             char c = buf[i];
-            if (c >= '0' && c <= '9') d = c - '0';
-            else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = (c | 0x20) - 'a' + 10;
-            else return bad(p, 400, "malformed chunk size");
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                d = (c | 0x20) - 'a' + 10;
+            else
+                return bad(p, 400, "malformed chunk size");
             if (sz > (1ULL << 40)) return bad(p, 413, "request body too large");
             sz = sz * 16 + (unsigned)d;
         }
@@ -224,7 +229,8 @@ static enum http_result parse_chunked(struct http_parser *p, const char *buf, si
         }
         if (p->chunk_cap < total + sz) {
             size_t cap = p->chunk_cap ? p->chunk_cap : 4096;
-            while (cap < total + sz) cap *= 2;
+            while (cap < total + sz)
+                cap *= 2;
             p->chunk_buf = xrealloc(p->chunk_buf, cap);
             p->chunk_cap = cap;
         }
@@ -263,14 +269,17 @@ enum http_result http_parse(struct http_parser *p, const char *buf, size_t len,
     p->error = NULL;
 
     /* Robustness (RFC 9112 2.2): empty lines before a request are ignored. */
-    while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n')) pos++;
+    while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n'))
+        pos++;
     /* The request line's early checks look at what the header limit
      * allows of it, finished or not, so that the answer does not depend on
      * how the request was split: then 431 when it goes beyond. */
     if (!next_line(buf, len, &pos, &le, &next)) {
         size_t n = len - pos;
-        if (len > p->lim.max_header) n = p->lim.max_header > pos ? p->lim.max_header - pos : 0;
-        else if (n && buf[len - 1] == '\r') n--; /* maybe the line's end */
+        if (len > p->lim.max_header)
+            n = p->lim.max_header > pos ? p->lim.max_header - pos : 0;
+        else if (n && buf[len - 1] == '\r')
+            n--; /* maybe the line's end */
         if (request_line_prefix(p, buf + pos, n) == HTTP_BAD) return HTTP_BAD;
         if (len > p->lim.max_header) return bad(p, 431, "request headers too large");
         return HTTP_MORE;
@@ -311,8 +320,10 @@ enum http_result http_parse(struct http_parser *p, const char *buf, size_t len,
         if (req->nheaders == HTTP_MAX_HEADERS) return bad(p, 431, "too many request headers");
         vs = (size_t)(colon - s) + 1;
         ve = n;
-        while (vs < ve && (s[vs] == ' ' || s[vs] == '\t')) vs++;
-        while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t')) ve--;
+        while (vs < ve && (s[vs] == ' ' || s[vs] == '\t'))
+            vs++;
+        while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
+            ve--;
         req->headers[req->nheaders].name = s;
         req->headers[req->nheaders].nlen = (size_t)(colon - s);
         req->headers[req->nheaders].value = s + vs;
@@ -323,12 +334,13 @@ enum http_result http_parse(struct http_parser *p, const char *buf, size_t len,
 
     /* Derived fields. */
     h = http_header(req, "connection");
-    if (req->minor >= 1) req->keep_alive = !http_header_has_token(h, "close");
-    else req->keep_alive = http_header_has_token(h, "keep-alive");
+    if (req->minor >= 1)
+        req->keep_alive = !http_header_has_token(h, "close");
+    else
+        req->keep_alive = http_header_has_token(h, "keep-alive");
     h = http_header(req, "expect");
     if (h) {
-        if (!eqci(h->value, h->vlen, "100-continue"))
-            return bad(p, 417, "unsupported expectation");
+        if (!eqci(h->value, h->vlen, "100-continue")) return bad(p, 417, "unsupported expectation");
         req->expect_continue = true;
     }
     if (http_header_has_token(http_header(req, "upgrade"), "websocket") &&
@@ -340,7 +352,8 @@ enum http_result http_parse(struct http_parser *p, const char *buf, size_t len,
             struct http_header *hh = &req->headers[i];
             if (eqci(hh->name, hh->nlen, "content-length")) {
                 long long v;
-                if (!parse_length(hh->value, hh->vlen, &v)) return bad(p, 400, "bad Content-Length");
+                if (!parse_length(hh->value, hh->vlen, &v))
+                    return bad(p, 400, "bad Content-Length");
                 if (ncl++ && v != req->content_length)
                     return bad(p, 400, "conflicting Content-Length headers");
                 req->content_length = v;

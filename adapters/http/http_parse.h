@@ -44,10 +44,10 @@ struct http_limits {
 
 struct http_parser {
     struct http_limits lim;
-    bool headers_done;  /* the last HTTP_MORE came after complete headers */
-    int status;         /* on HTTP_BAD: 400, 413, 414, 431, 501, 505 */
-    const char *error;  /* on HTTP_BAD: a short reason */
-    char *chunk_buf;    /* decoded chunked body (owned, reused) */
+    bool headers_done; /* the last HTTP_MORE came after complete headers */
+    int status;        /* on HTTP_BAD: 400, 413, 414, 431, 501, 505 */
+    const char *error; /* on HTTP_BAD: a short reason */
+    char *chunk_buf;   /* decoded chunked body (owned, reused) */
     size_t chunk_cap;
     /* Private: how far a chunked body was decoded when HTTP_MORE was
      * answered (offsets from the request's start), so the next call on the

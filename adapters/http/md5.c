@@ -6,7 +6,10 @@
 
 #include <openssl/md5.h>
 
-void md5(const void *data, size_t n, unsigned char out[16]) { MD5(data, n, out); }
+void md5(const void *data, size_t n, unsigned char out[16])
+{
+    MD5(data, n, out);
+}
 
 void md5_hex(const void *data, size_t n, char hex[33])
 {

@@ -135,7 +135,8 @@ static bool secret_eq(const char *a, size_t an, const char *b, size_t bn)
 {
     unsigned char d = an != bn;
     size_t i, n = an < bn ? an : bn;
-    for (i = 0; i < n; i++) d |= (unsigned char)(a[i] ^ b[i]);
+    for (i = 0; i < n; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
     return d == 0;
 }
 
@@ -194,8 +195,7 @@ bool http_authorized(const struct http_request *req, const char *token, size_t t
         bool ok = false;
         if (dl > 0) {
             const char *colon = memchr(dec, ':', (size_t)dl);
-            if (colon)
-                ok = secret_eq(colon + 1, (size_t)(dec + dl - colon - 1), pw, pwl);
+            if (colon) ok = secret_eq(colon + 1, (size_t)(dec + dl - colon - 1), pw, pwl);
         }
         free(dec);
         return ok;
@@ -210,12 +210,11 @@ static bool in_list(const char *list, const char *w, size_t n, bool nocase)
     if (!s) return false;
     while (*s) {
         size_t l;
-        while (*s == ' ' || *s == '\t' || *s == ',') s++;
+        while (*s == ' ' || *s == '\t' || *s == ',')
+            s++;
         l = strcspn(s, " \t,");
         if (l == 0) break;
-        if (l == n && (nocase ? strncasecmp(s, w, n) == 0
-                              : memcmp(s, w, n) == 0))
-            return true;
+        if (l == n && (nocase ? strncasecmp(s, w, n) == 0 : memcmp(s, w, n) == 0)) return true;
         s += l;
     }
     return false;
@@ -267,4 +266,7 @@ static const char *check_networks(const char *value)
     return networks_valid(value) ? NULL : "Invalid network (expected address/bits)";
 }
 
-void http_access_register_config(void) { config_register_check("http-allow-networks", check_networks); }
+void http_access_register_config(void)
+{
+    config_register_check("http-allow-networks", check_networks);
+}

@@ -44,7 +44,8 @@ static char *reserve(struct cmdbuf *b, size_t n)
 {
     if (b->bcap - b->blen < n) {
         size_t cap = b->bcap ? b->bcap : 256;
-        while (cap - b->blen < n) cap *= 2;
+        while (cap - b->blen < n)
+            cap *= 2;
         b->bytes = xrealloc(b->bytes, cap);
         b->bcap = cap;
     }
@@ -104,14 +105,15 @@ void cmdbuf_add_arg(struct cmdbuf *b, const char *p, size_t n, bool raw)
 void cmdbuf_finish(struct cmdbuf *b)
 {
     int i;
-    for (i = 0; i < b->argc; i++) b->argv[i].p = b->bytes + (uintptr_t)b->argv[i].p;
+    for (i = 0; i < b->argc; i++)
+        b->argv[i].p = b->bytes + (uintptr_t)b->argv[i].p;
 }
 
 /* The extensions Webdis knows; any other ".suffix" stays in the argument. */
 static bool known_ext(const char *p, size_t n)
 {
-    static const char *const exts[] = {"json", "raw", "txt", "html", "xml", "png", "jpg",
-                                       "jpeg", "css",  "bin", "js",  "xhtml", NULL};
+    static const char *const exts[] = {"json", "raw", "txt", "html", "xml",   "png", "jpg",
+                                       "jpeg", "css", "bin", "js",   "xhtml", NULL};
     int i;
     for (i = 0; exts[i]; i++)
         if (strlen(exts[i]) == n && memcmp(exts[i], p, n) == 0) return true;
@@ -227,11 +229,11 @@ bool http_decode_json(const char *p, size_t n, struct cmdbuf *b, bool *batch, ch
     bool ok = true;
     *batch = false;
     if (!root) {
-        snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)", je.text, je.line,
-                 je.column);
+        snprintf(err, errlen, "invalid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
         return false;
     }
-    if (json_is_array(root) && json_array_size(root) > 0 && json_is_array(json_array_get(root, 0))) {
+    if (json_is_array(root) && json_array_size(root) > 0 &&
+        json_is_array(json_array_get(root, 0))) {
         size_t i;
         json_t *c;
         *batch = true;

@@ -10,10 +10,19 @@
 
 #include "util.h"
 
-static inline struct json_sink *S(struct reply *r) { return r->ctx; }
+static inline struct json_sink *S(struct reply *r)
+{
+    return r->ctx;
+}
 
-static inline void put(struct json_sink *s, const char *p, size_t n) { obuf_append(&s->out, p, n); }
-static inline void putc1(struct json_sink *s, char c) { obuf_append(&s->out, &c, 1); }
+static inline void put(struct json_sink *s, const char *p, size_t n)
+{
+    obuf_append(&s->out, p, n);
+}
+static inline void putc1(struct json_sink *s, char c)
+{
+    obuf_append(&s->out, &c, 1);
+}
 
 bool json_utf8_valid(const char *p, size_t n)
 {
@@ -63,9 +72,12 @@ static void put_escaped(struct obuf *o, const char *p, size_t n, bool lossy)
             {
                 /* Lossy mode: keep valid sequences, escape stray bytes. */
                 size_t k = 1;
-                if (c >= 0xc2 && c <= 0xdf) k = 2;
-                else if (c >= 0xe0 && c <= 0xef) k = 3;
-                else if (c >= 0xf0 && c <= 0xf4) k = 4;
+                if (c >= 0xc2 && c <= 0xdf)
+                    k = 2;
+                else if (c >= 0xe0 && c <= 0xef)
+                    k = 3;
+                else if (c >= 0xf0 && c <= 0xf4)
+                    k = 4;
                 if (k > 1 && i + k <= n && json_utf8_valid(p + i, k)) {
                     i += k - 1;
                     continue;
@@ -136,7 +148,10 @@ void json_put_string(struct obuf *o, const char *p, size_t n)
     obuf_append(o, "\"}", 2);
 }
 
-void json_put_string_lossy(struct obuf *o, const char *p, size_t n) { put_escaped(o, p, n, true); }
+void json_put_string_lossy(struct obuf *o, const char *p, size_t n)
+{
+    put_escaped(o, p, n, true);
+}
 
 /* ---- structure ---- */
 
@@ -240,8 +255,10 @@ static void j_bulk(struct reply *r, const char *p, size_t n)
 {
     struct json_sink *s = S(r);
     bool key = value_begin(s, -1, false);
-    if (key) put_escaped(&s->out, p, n, true);
-    else json_put_string(&s->out, p, n);
+    if (key)
+        put_escaped(&s->out, p, n, true);
+    else
+        json_put_string(&s->out, p, n);
     value_end(s);
 }
 
@@ -294,8 +311,10 @@ static void j_double(struct reply *r, double d)
 static void j_bool(struct reply *r, bool b)
 {
     struct json_sink *s = S(r);
-    if (s->resp == 2) scalar_raw(s, b ? "1" : "0", 1);
-    else scalar_raw(s, b ? "true" : "false", b ? 4 : 5);
+    if (s->resp == 2)
+        scalar_raw(s, b ? "1" : "0", 1);
+    else
+        scalar_raw(s, b ? "true" : "false", b ? 4 : 5);
 }
 
 static void j_verbatim(struct reply *r, const char *fmt, const char *p, size_t n)
@@ -338,8 +357,8 @@ static void j_set_deferred(struct reply *r, void *h, long long n)
 }
 
 const struct reply_ops json_reply_ops = {
-    j_status, j_error,  j_integer,  j_bulk,   j_null,  j_null,         j_aggregate,
-    j_double, j_bool,   j_verbatim, j_bignum, j_defer, j_set_deferred,
+    j_status, j_error, j_integer,  j_bulk,   j_null,  j_null,         j_aggregate,
+    j_double, j_bool,  j_verbatim, j_bignum, j_defer, j_set_deferred,
 };
 
 void json_sink_init(struct json_sink *s, int resp)
@@ -348,4 +367,7 @@ void json_sink_init(struct json_sink *s, int resp)
     s->resp = resp;
 }
 
-void json_sink_free(struct json_sink *s) { obuf_free(&s->out); }
+void json_sink_free(struct json_sink *s)
+{
+    obuf_free(&s->out);
+}

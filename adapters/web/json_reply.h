@@ -22,8 +22,8 @@
 #define JSON_MAX_DEPTH 64
 
 struct json_sink {
-    struct obuf out; /* the JSON text; adapters take it from here */
-    int resp;        /* 2: doubles as strings (Webdis); 3: doubles as numbers */
+    struct obuf out;   /* the JSON text; adapters take it from here */
+    int resp;          /* 2: doubles as strings (Webdis); 3: doubles as numbers */
     bool plain_status; /* status replies as plain strings (not [true,..]) */
     int depth;
     struct json_frame {

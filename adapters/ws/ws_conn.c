@@ -142,8 +142,8 @@ struct ws_conn {
     struct obuf rout;
     size_t fbound; /* a frame boundary in conn.out (at or before out.sent once written) */
     bool close_queued;
-    bool close_written; /* our own close frame (not wslay's) is in out */
-    bool wr_shut;       /* closing: our side is shut down, input is drained */
+    bool close_written;              /* our own close frame (not wslay's) is in out */
+    bool wr_shut;                    /* closing: our side is shut down, input is drained */
     unsigned long long written_seen; /* conn.written as of the last linger check */
 };
 

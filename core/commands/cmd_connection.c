@@ -516,7 +516,9 @@ void cmd_client_reply(struct exec *x)
         c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT);
         reply_ok(&c->reply);
         break;
-    case 1: c->flags |= CF_REPLY_OFF; break;
+    case 1:
+        c->flags |= CF_REPLY_OFF;
+        break;
     case 2:
         if (!(c->flags & CF_REPLY_OFF)) c->flags |= CF_REPLY_SKIP_NEXT;
         break;

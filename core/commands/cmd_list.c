@@ -551,15 +551,20 @@ static void bpop_generic(struct exec *x, int keyslot, int timeoutslot, enum ql_w
         propagate_rewritev(x, 2, where == QL_HEAD ? "LPOP" : "RPOP", (size_t)4, key->p, key->n);
         return;
     }
-    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
-        reply_null_array(x->r);
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY)) reply_null_array(x->r);
 }
 
 /* BLPOP key [key ...] timeout */
-void cmd_blpop(struct exec *x) { bpop_generic(x, A_BLPOP_key, A_BLPOP_timeout, QL_HEAD); }
+void cmd_blpop(struct exec *x)
+{
+    bpop_generic(x, A_BLPOP_key, A_BLPOP_timeout, QL_HEAD);
+}
 
 /* BRPOP key [key ...] timeout */
-void cmd_brpop(struct exec *x) { bpop_generic(x, A_BRPOP_key, A_BRPOP_timeout, QL_TAIL); }
+void cmd_brpop(struct exec *x)
+{
+    bpop_generic(x, A_BRPOP_key, A_BRPOP_timeout, QL_TAIL);
+}
 
 /* BLMOVE / BRPOPLPUSH: LMOVE once the source has an element; plain is the
  * command the AOF gets (LMOVE or RPOPLPUSH). */
@@ -573,10 +578,12 @@ static void bmove_generic(struct exec *x, int srcslot, int dstslot, int timeouts
     se = store_lookup_write(x->db, ARGP(x, srcslot), ARGN(x, srcslot));
     if (se && !(se->type != OBJ_LIST && blocking_is_retry(x))) {
         move_generic(x, srcslot, dstslot, from, to);
-        if (propagating()) { /* AOF: LMOVE / RPOPLPUSH without the timeout (core/persist/propagate.c) */
+        if (propagating()) { /* AOF: LMOVE / RPOPLPUSH without the timeout
+                                (core/persist/propagate.c) */
             struct argv_ref v[5];
             int i;
-            for (i = 1; i < x->argc - 1 && i < 5; i++) v[i] = x->argv[i];
+            for (i = 1; i < x->argc - 1 && i < 5; i++)
+                v[i] = x->argv[i];
             v[0].p = plain;
             v[0].n = strlen(plain);
             propagate_rewrite(x, i, v);
@@ -625,6 +632,5 @@ void cmd_blmpop(struct exec *x)
         pop_range(x, e, where, count);
         return;
     }
-    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
-        reply_null_array(x->r);
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY)) reply_null_array(x->r);
 }

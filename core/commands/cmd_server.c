@@ -354,9 +354,8 @@ static void info_memory(struct info *s)
               "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:0\r\n",
               used, h_used, rss, h_rss, peak, h_peak,
-              peak ? 100.0 * (double)used / (double)peak : 0.0, total,
-              h_total, g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used,
-              aof_buffer_size());
+              peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, g_config.maxmemory,
+              h_max, policy, frag, (long long)rss - (long long)used, aof_buffer_size());
 }
 
 static void info_persistence(struct info *s)

@@ -292,7 +292,8 @@ static void zpop_generic(struct exec *x, const struct argv_ref *keys, int nkeys,
     }
     store_modified(x->db, e, max ? "zpopmax" : "zpopmin", NOTIFY_ZSET);
     delete_if_empty(x, e, key->p, key->n);
-    if (emitkey && propagating()) { /* AOF: [B]ZMPOP -> ZPOPMIN/MAX key n (core/persist/propagate.c) */
+    if (emitkey &&
+        propagating()) { /* AOF: [B]ZMPOP -> ZPOPMIN/MAX key n (core/persist/propagate.c) */
         char num[24];
         int l = util_ll2str(num, rangelen);
         propagate_rewritev(x, 3, max ? "ZPOPMAX" : "ZPOPMIN", (size_t)7, key->p, key->n, num,
@@ -525,15 +526,20 @@ static void bzpop_generic(struct exec *x, int keyslot, int timeoutslot, bool max
         propagate_rewritev(x, 2, max ? "ZPOPMAX" : "ZPOPMIN", (size_t)7, key->p, key->n);
         return;
     }
-    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
-        reply_null_array(x->r);
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY)) reply_null_array(x->r);
 }
 
 /* BZPOPMIN key [key ...] timeout */
-void cmd_bzpopmin(struct exec *x) { bzpop_generic(x, A_BZPOPMIN_key, A_BZPOPMIN_timeout, false); }
+void cmd_bzpopmin(struct exec *x)
+{
+    bzpop_generic(x, A_BZPOPMIN_key, A_BZPOPMIN_timeout, false);
+}
 
 /* BZPOPMAX key [key ...] timeout */
-void cmd_bzpopmax(struct exec *x) { bzpop_generic(x, A_BZPOPMAX_key, A_BZPOPMAX_timeout, true); }
+void cmd_bzpopmax(struct exec *x)
+{
+    bzpop_generic(x, A_BZPOPMAX_key, A_BZPOPMAX_timeout, true);
+}
 
 /* BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] */
 void cmd_bzmpop(struct exec *x)
@@ -555,6 +561,5 @@ void cmd_bzmpop(struct exec *x)
         zpop_generic(x, key, 1, max, true, count, true, true);
         return;
     }
-    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY))
-        reply_null_array(x->r);
+    if (!blocking_wait(x, keys->list, keys->count, deadline, BT_NULL_ARRAY)) reply_null_array(x->r);
 }

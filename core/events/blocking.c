@@ -57,13 +57,12 @@ static struct client *blocked_head, *blocked_tail;
 static struct ready {
     int dbid;
     struct bkey *bk;
-} *ready;
+} * ready;
 static int nready, capready;
 
 /* Set while a waiting client's command is being re-run. */
 static struct client *retrying;
 static bool retry_still_blocked;
-
 
 bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms)
 {
@@ -93,14 +92,18 @@ bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_
     return true;
 }
 
-bool blocking_is_retry(struct exec *x) { return x->c == retrying; }
+bool blocking_is_retry(struct exec *x)
+{
+    return x->c == retrying;
+}
 
 static struct dict *db_dict(int dbid)
 {
     if (dbid >= nbk_dbs) {
         int n = g_store.ndb, i;
         bkeys = xrealloc(bkeys, sizeof(struct dict) * (size_t)n);
-        for (i = nbk_dbs; i < n; i++) dict_init(&bkeys[i], &bk_type);
+        for (i = nbk_dbs; i < n; i++)
+            dict_init(&bkeys[i], &bk_type);
         nbk_dbs = n;
     }
     return &bkeys[dbid];
@@ -124,7 +127,8 @@ bool blocking_wait(struct exec *x, const int *key_pos, int nkeys, long long dead
     b->tr = tr;
     b->cmd = x->cmd;
     b->argc = x->argc;
-    for (i = 0; i < x->argc; i++) total += x->argv[i].n + 1;
+    for (i = 0; i < x->argc; i++)
+        total += x->argv[i].n + 1;
     b->argv = xmalloc(sizeof(struct argv_ref) * (size_t)x->argc);
     b->mem = xmalloc(total ? total : 1);
     for (i = 0; i < x->argc; i++) {
@@ -158,8 +162,10 @@ bool blocking_wait(struct exec *x, const int *key_pos, int nkeys, long long dead
         b->keys[b->nkeys++] = bk;
     }
     b->prev = blocked_tail;
-    if (blocked_tail) blocked_tail->bstate->next = c;
-    else blocked_head = c;
+    if (blocked_tail)
+        blocked_tail->bstate->next = c;
+    else
+        blocked_head = c;
     blocked_tail = c;
     c->bstate = b;
     c->flags |= CF_BLOCKED;
@@ -204,10 +210,14 @@ static void forget(struct client *c)
             free(bk);
         }
     }
-    if (b->prev) b->prev->bstate->next = b->next;
-    else blocked_head = b->next;
-    if (b->next) b->next->bstate->prev = b->prev;
-    else blocked_tail = b->prev;
+    if (b->prev)
+        b->prev->bstate->next = b->next;
+    else
+        blocked_head = b->next;
+    if (b->next)
+        b->next->bstate->prev = b->prev;
+    else
+        blocked_tail = b->prev;
     free(b->keys);
     free(b->argv);
     free(b->mem);
@@ -268,7 +278,10 @@ void blocking_observer(const struct store_event *ev, void *priv)
     if (bk) mark_ready(dbid, bk);
 }
 
-bool blocking_has_ready(void) { return nready > 0; }
+bool blocking_has_ready(void)
+{
+    return nready > 0;
+}
 
 void blocking_serve(void)
 {
@@ -323,20 +336,28 @@ void blocking_cron(long long now_ms)
 bool blocking_unblock(struct client *c, bool with_error)
 {
     if (!(c->flags & CF_BLOCKED) || !c->bstate) return false;
-    if (with_error) reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
-    else reply_timeout(c, c->bstate->tr);
+    if (with_error)
+        reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else
+        reply_timeout(c, c->bstate->tr);
     wake(c);
     return true;
 }
 
-long long blocking_count(void) { return nblocked; }
+long long blocking_count(void)
+{
+    return nblocked;
+}
 
 static void on_free(struct client *c)
 {
     if (c->bstate) forget(c);
 }
 
-void blocking_init(void) { client_on_free(on_free); }
+void blocking_init(void)
+{
+    client_on_free(on_free);
+}
 
 /* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
 void cmd_client_unblock(struct exec *x)

@@ -416,4 +416,3 @@ void pubsub_foreach(enum pubsub_kind k, const char *pat, size_t plen,
     if (!tables_ready) return;
     dict_foreach(&tables[k], foreach_one, &f);
 }
-

@@ -69,5 +69,4 @@ const char *notify_config_set(const struct config_entry *e, const char *v);
 struct store_event;
 void notify_observer(const struct store_event *ev, void *priv);
 
-
 #endif

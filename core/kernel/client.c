@@ -29,8 +29,10 @@ struct client *client_new(const struct client_adapter *ad, void *conn, const str
     c->ctime_ms = c->last_interaction_ms = util_mstime();
     c->last_cmd = "NULL";
     c->prev = g_clients.tail;
-    if (g_clients.tail) g_clients.tail->next = c;
-    else g_clients.head = c;
+    if (g_clients.tail)
+        g_clients.tail->next = c;
+    else
+        g_clients.head = c;
     g_clients.tail = c;
     g_clients.count++;
     return c;
@@ -60,18 +62,24 @@ void client_on_reset(void (*hook)(struct client *c))
 void client_reset_state(struct client *c)
 {
     int i;
-    for (i = 0; i < nreset_hooks; i++) reset_hooks[i](c);
+    for (i = 0; i < nreset_hooks; i++)
+        reset_hooks[i](c);
 }
 
 void client_free(struct client *c)
 {
     int i;
-    for (i = 0; i < nfree_hooks; i++) free_hooks[i](c);
+    for (i = 0; i < nfree_hooks; i++)
+        free_hooks[i](c);
     client_kernel_forget(c);
-    if (c->prev) c->prev->next = c->next;
-    else g_clients.head = c->next;
-    if (c->next) c->next->prev = c->prev;
-    else g_clients.tail = c->prev;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g_clients.head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        g_clients.tail = c->prev;
     g_clients.count--;
     free(c->name);
     free(c->lib_name);
@@ -95,4 +103,3 @@ bool client_select(struct client *c, int dbid)
     c->db = db;
     return true;
 }
-

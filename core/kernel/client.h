@@ -26,8 +26,7 @@ struct client_adapter {
      * one whose command is running: pub/sub, invalidations, woken BLPOPs). */
     void (*flush)(struct client *c);
     /* Describe the peer for CLIENT LIST/INFO: addr, laddr, fd. */
-    void (*describe)(struct client *c, char *addr, size_t alen, char *laddr, size_t llen,
-                     int *fd);
+    void (*describe)(struct client *c, char *addr, size_t alen, char *laddr, size_t llen, int *fd);
     /* Bytes in the query and output buffers (CLIENT LIST qbuf/omem). */
     void (*buffers)(struct client *c, size_t *qbuf, size_t *qbuf_free, size_t *obl, size_t *oll,
                     size_t *omem);
@@ -45,15 +44,15 @@ enum client_state {
 enum {
     CF_NO_EVICT = 1 << 0,
     CF_CLOSE_AFTER_REPLY = 1 << 1,
-    CF_PAUSED = 1 << 2,     /* parked by CLIENT PAUSE */
-    CF_MULTI = 1 << 3,      /* between MULTI and EXEC: commands are queued */
-    CF_DIRTY_EXEC = 1 << 4, /* a queued command was rejected: EXEC aborts */
-    CF_DIRTY_CAS = 1 << 5,  /* a WATCHed key changed: EXEC fails */
-    CF_IN_EXEC = 1 << 6,    /* running EXEC's queue (blocking commands don't block) */
-    CF_TOUCHED = 1 << 7,    /* has output to flush after the current command */
-    CF_BLOCKED = 1 << 8,    /* parked by a blocking command */
-    CF_TRACKING = 1 << 9,   /* CLIENT TRACKING on */
-    CF_PUSHING = 1 << 10,   /* writing a push into another client's sink */
+    CF_PAUSED = 1 << 2,           /* parked by CLIENT PAUSE */
+    CF_MULTI = 1 << 3,            /* between MULTI and EXEC: commands are queued */
+    CF_DIRTY_EXEC = 1 << 4,       /* a queued command was rejected: EXEC aborts */
+    CF_DIRTY_CAS = 1 << 5,        /* a WATCHed key changed: EXEC fails */
+    CF_IN_EXEC = 1 << 6,          /* running EXEC's queue (blocking commands don't block) */
+    CF_TOUCHED = 1 << 7,          /* has output to flush after the current command */
+    CF_BLOCKED = 1 << 8,          /* parked by a blocking command */
+    CF_TRACKING = 1 << 9,         /* CLIENT TRACKING on */
+    CF_PUSHING = 1 << 10,         /* writing a push into another client's sink */
     CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
     CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
 };
@@ -71,17 +70,17 @@ struct client {
     struct reply reply;
     const struct client_adapter *adapter;
     void *conn;
-    long long ctime_ms;        /* created */
+    long long ctime_ms; /* created */
     long long last_interaction_ms;
     const char *last_cmd; /* fullname of the last command run */
     long long cmds;       /* commands run */
     struct client *prev, *next;
     /* Per-feature state owned by the modules of issue 4 (opaque here). */
-    struct multi_state *mstate;     /* core/kernel/multi.c: queued commands, watched keys */
-    struct pubsub_state *psstate;   /* core/events/pubsub.c: channels and patterns */
-    int nsubs;                      /* channels + patterns + shard channels */
-    struct tracking_state *tstate;  /* core/events/tracking.c */
-    struct blocking_state *bstate;  /* core/events/blocking.c */
+    struct multi_state *mstate;    /* core/kernel/multi.c: queued commands, watched keys */
+    struct pubsub_state *psstate;  /* core/events/pubsub.c: channels and patterns */
+    int nsubs;                     /* channels + patterns + shard channels */
+    struct tracking_state *tstate; /* core/events/tracking.c */
+    struct blocking_state *bstate; /* core/events/blocking.c */
     /* A parked command, kept until the client is resumed. */
     int parked_argc;
     struct argv_ref_owned *parked_argv;

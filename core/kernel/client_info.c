@@ -25,8 +25,7 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
          ssub = pubsub_client_count(c, PS_SHARD);
     if (c->adapter && c->adapter->describe)
         c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
-    if (c->adapter && c->adapter->buffers)
-        c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
+    if (c->adapter && c->adapter->buffers) c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
     {
         unsigned tf = (c->flags & CF_TRACKING) ? tracking_flags(c) : 0;
         if (c->nsubs > 0) flags[nf++] = 'P';
@@ -48,11 +47,10 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
                  "user=default redir=%lld resp=%d lib-name=%s lib-ver=%s",
                  (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
                  (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
-                 sub, psub, ssub, multi_queued(c), qbuf, qfree, qbuf + qfree, qbuf, obl, oll,
-                 omem, qbuf + qfree + omem + 1024, c->last_cmd,
+                 sub, psub, ssub, multi_queued(c), qbuf, qfree, qbuf + qfree, qbuf, obl, oll, omem,
+                 qbuf + qfree + omem + 1024, c->last_cmd,
                  (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
-                 c->lib_name ? c->lib_name : "",
-                 c->lib_ver ? c->lib_ver : "");
+                 c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     if (n < 0) n = 0;
     if ((size_t)n >= len) n = (int)len - 1;
     return (size_t)n;

@@ -17,7 +17,10 @@ struct kernel_stats g_kstats;
  * core_init (kernel_set_hooks); a unit test may leave any of them unset. */
 static struct kernel_hooks hooks;
 
-void kernel_set_hooks(const struct kernel_hooks *h) { hooks = *h; }
+void kernel_set_hooks(const struct kernel_hooks *h)
+{
+    hooks = *h;
+}
 
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
@@ -25,7 +28,10 @@ static long long clock_us;
 
 static struct client *current;
 
-struct client *kernel_current(void) { return current; }
+struct client *kernel_current(void)
+{
+    return current;
+}
 
 /* Clients to resume once the current command has finished. */
 static struct client **resume_q;
@@ -61,7 +67,8 @@ static void park_command(struct client *c, int argc, const struct argv_ref *argv
     struct parked_cmd *pc = xmalloc(sizeof(*pc));
     size_t total = 0, off = 0;
     int i;
-    for (i = 0; i < argc; i++) total += argv[i].n + 1;
+    for (i = 0; i < argc; i++)
+        total += argv[i].n + 1;
     pc->argc = argc;
     pc->argv = xmalloc(sizeof(struct argv_ref) * (size_t)argc);
     pc->mem = xmalloc(total ? total : 1);
@@ -89,12 +96,11 @@ static void free_parked(struct client *c)
     c->parked_argc = 0;
 }
 
-
 static bool subscribed_mode_allows(const struct command *cmd)
 {
-    static const char *const ok[] = {"subscribe",  "unsubscribe", "psubscribe", "punsubscribe",
-                                     "ssubscribe", "sunsubscribe", "ping",      "quit",
-                                     "reset",      NULL};
+    static const char *const ok[] = {
+        "subscribe",    "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe",
+        "sunsubscribe", "ping",        "quit",       "reset",        NULL};
     const struct command *top = cmd->parent ? cmd->parent : cmd;
     int i;
     for (i = 0; ok[i]; i++)
@@ -159,8 +165,8 @@ static bool protected_refused(struct client *c, const struct command *cmd, struc
 }
 
 /* Match and run one command with sink r, counting statistics. */
-void kernel_run(struct client *c, const struct command *cmd, int argc,
-                const struct argv_ref *argv, struct reply *r)
+void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
+                struct reply *r)
 {
     struct argval args[MAX_SLOTS];
     struct match_pool mp;
@@ -267,8 +273,8 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     }
     is_exec = hooks.exec && cmd->fn == hooks.exec;
     if (pause_state.active &&
-        (kernel_paused_for(cmd) || (is_exec && pause_state.write_only &&
-                                    (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
+        (kernel_paused_for(cmd) || (is_exec && pause_state.write_only && (c->flags & CF_MULTI) &&
+                                    hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
         return KERNEL_PARKED;
     }
@@ -422,8 +428,7 @@ void kernel_cron(void)
         next = c->next;
         /* Parked (blocked) clients wait as long as their command says. */
         if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) continue;
-        if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 &&
-            c->adapter->close)
+        if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 && c->adapter->close)
             c->adapter->close(c, false);
     }
 }

@@ -87,8 +87,8 @@ void kernel_set_hooks(const struct kernel_hooks *h);
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
 
 /* Match and run cmd for c with sink r (EXEC runs its queue with this). */
-void kernel_run(struct client *c, const struct command *cmd, int argc,
-                const struct argv_ref *argv, struct reply *r);
+void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
+                struct reply *r);
 
 /* Park c (from inside a handler or before running a command): the adapter
  * stops feeding it. retry, if given, is called on resume. */
@@ -108,7 +108,6 @@ struct client *kernel_current(void);
 /* c's sink received output outside its own command (a push): flush it
  * through its adapter once the current command is done. */
 void kernel_touch(struct client *c);
-
 
 /* Work to run after each event-loop iteration: resumed clients. */
 void kernel_after_events(void);

@@ -75,8 +75,7 @@ bool multi_passthrough(const struct command *cmd)
            !strcmp(n, "watch") || !strcmp(n, "quit") || !strcmp(n, "reset");
 }
 
-void multi_queue(struct client *c, const struct command *cmd, int argc,
-                 const struct argv_ref *argv)
+void multi_queue(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv)
 {
     struct multi_state *m = state(c);
     struct queued *q;
@@ -87,7 +86,8 @@ void multi_queue(struct client *c, const struct command *cmd, int argc,
         m->q = xrealloc(m->q, sizeof(*m->q) * (size_t)m->capq);
     }
     q = &m->q[m->nq++];
-    for (i = 0; i < argc; i++) total += argv[i].n + 1;
+    for (i = 0; i < argc; i++)
+        total += argv[i].n + 1;
     q->cmd = cmd;
     q->argc = argc;
     q->argv = xmalloc(sizeof(struct argv_ref) * (size_t)argc);
@@ -102,7 +102,10 @@ void multi_queue(struct client *c, const struct command *cmd, int argc,
     if (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) m->has_write = true;
 }
 
-bool multi_has_write(struct client *c) { return c->mstate && c->mstate->has_write; }
+bool multi_has_write(struct client *c)
+{
+    return c->mstate && c->mstate->has_write;
+}
 
 int multi_queued(struct client *c)
 {
@@ -143,7 +146,8 @@ static void watch_key(struct client *c, int dbid, const char *key, size_t klen)
     if (dbid >= nwatched_dbs) {
         int n = g_store.ndb;
         watched = xrealloc(watched, sizeof(struct dict) * (size_t)n);
-        for (i = nwatched_dbs; i < n; i++) dict_init(&watched[i], &wk_type);
+        for (i = nwatched_dbs; i < n; i++)
+            dict_init(&watched[i], &wk_type);
         nwatched_dbs = n;
     }
     wk = (struct wkey *)dict_find(&watched[dbid], key, klen, h);
@@ -232,7 +236,8 @@ static void touch_if_exists(void *priv, struct dnode *n)
     struct wkey *wk = (struct wkey *)n;
     int i;
     if (store_peek(t->a, wk->key, wk->klen) || (t->b && store_peek(t->b, wk->key, wk->klen)))
-        for (i = 0; i < wk->n; i++) wk->clients[i]->flags |= CF_DIRTY_CAS;
+        for (i = 0; i < wk->n; i++)
+            wk->clients[i]->flags |= CF_DIRTY_CAS;
 }
 
 void watch_observer(const struct store_event *ev, void *priv)
@@ -244,7 +249,8 @@ void watch_observer(const struct store_event *ev, void *priv)
     if (ev->key) {
         struct wkey *wk;
         if (dbid >= nwatched_dbs) return;
-        wk = (struct wkey *)dict_find(&watched[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
+        wk =
+            (struct wkey *)dict_find(&watched[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
         if (wk) touch_key(dbid, wk, ev->db);
         return;
     }
@@ -343,7 +349,8 @@ void cmd_exec(struct exec *x)
     c->flags |= CF_IN_EXEC;
     n = m->nq;
     reply_array(x->r, n);
-    for (i = 0; i < n; i++) kernel_run(c, m->q[i].cmd, m->q[i].argc, m->q[i].argv, x->r);
+    for (i = 0; i < n; i++)
+        kernel_run(c, m->q[i].cmd, m->q[i].argc, m->q[i].argv, x->r);
     c->flags &= ~CF_IN_EXEC;
     free_queue(m);
     c->flags &= ~(CF_DIRTY_EXEC | CF_DIRTY_CAS);

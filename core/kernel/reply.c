@@ -47,7 +47,10 @@ void reply_err(struct reply *r, enum err_code code)
     error_out(r, t, strlen(t));
 }
 
-void reply_error(struct reply *r, const char *text) { error_out(r, text, strlen(text)); }
+void reply_error(struct reply *r, const char *text)
+{
+    error_out(r, text, strlen(text));
+}
 
 void reply_errorf(struct reply *r, const char *fmt, ...)
 {
@@ -71,7 +74,10 @@ void reply_errorf(struct reply *r, const char *fmt, ...)
     if (p != buf) free(p);
 }
 
-void reply_cstr(struct reply *r, const char *s) { r->ops->bulk(r, s, strlen(s)); }
+void reply_cstr(struct reply *r, const char *s)
+{
+    r->ops->bulk(r, s, strlen(s));
+}
 
 void reply_bulk_ll(struct reply *r, long long v)
 {
@@ -84,22 +90,42 @@ void reply_help(struct reply *r, const char *cmd, const char *const *lines)
 {
     char buf[256];
     int n = 0, i;
-    while (lines[n]) n++;
+    while (lines[n])
+        n++;
     reply_array(r, n + 3);
     snprintf(buf, sizeof(buf), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd);
     r->ops->status(r, buf, strlen(buf));
-    for (i = 0; i < n; i++) r->ops->status(r, lines[i], strlen(lines[i]));
+    for (i = 0; i < n; i++)
+        r->ops->status(r, lines[i], strlen(lines[i]));
     r->ops->status(r, "HELP", 4);
     r->ops->status(r, "    Prints this help.", 21);
     /* Redis ends every help with these two lines (HELP and its text). */
 }
 
-static void d_status(struct reply *r, const char *s, size_t n) { (void)r, (void)s, (void)n; }
-static void d_int(struct reply *r, long long v) { (void)r, (void)v; }
-static void d_null(struct reply *r) { (void)r; }
-static void d_agg(struct reply *r, enum reply_agg k, long long n) { (void)r, (void)k, (void)n; }
-static void d_dbl(struct reply *r, double d) { (void)r, (void)d; }
-static void d_bool(struct reply *r, bool b) { (void)r, (void)b; }
+static void d_status(struct reply *r, const char *s, size_t n)
+{
+    (void)r, (void)s, (void)n;
+}
+static void d_int(struct reply *r, long long v)
+{
+    (void)r, (void)v;
+}
+static void d_null(struct reply *r)
+{
+    (void)r;
+}
+static void d_agg(struct reply *r, enum reply_agg k, long long n)
+{
+    (void)r, (void)k, (void)n;
+}
+static void d_dbl(struct reply *r, double d)
+{
+    (void)r, (void)d;
+}
+static void d_bool(struct reply *r, bool b)
+{
+    (void)r, (void)b;
+}
 static void d_verb(struct reply *r, const char *f, const char *p, size_t n)
 {
     (void)r, (void)f, (void)p, (void)n;
@@ -109,9 +135,12 @@ static void *d_defer(struct reply *r, enum reply_agg k)
     (void)r, (void)k;
     return NULL;
 }
-static void d_setdef(struct reply *r, void *h, long long n) { (void)r, (void)h, (void)n; }
+static void d_setdef(struct reply *r, void *h, long long n)
+{
+    (void)r, (void)h, (void)n;
+}
 
-static const struct reply_ops discard_ops = {d_status, d_status, d_int,  d_status, d_null,
-                                             d_null,   d_agg,    d_dbl,  d_bool,   d_verb,
+static const struct reply_ops discard_ops = {d_status, d_status, d_int,   d_status, d_null,
+                                             d_null,   d_agg,    d_dbl,   d_bool,   d_verb,
                                              d_status, d_defer,  d_setdef};
 struct reply reply_discard = {&discard_ops, NULL, 2, 0};

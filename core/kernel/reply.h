@@ -70,24 +70,60 @@ static inline void reply_status(struct reply *r, const char *s)
 {
     r->ops->status(r, s, __builtin_strlen(s));
 }
-static inline void reply_ok(struct reply *r) { r->ops->status(r, "OK", 2); }
-static inline void reply_int(struct reply *r, long long v) { r->ops->integer(r, v); }
-static inline void reply_bulk(struct reply *r, const char *p, size_t n) { r->ops->bulk(r, p, n); }
+static inline void reply_ok(struct reply *r)
+{
+    r->ops->status(r, "OK", 2);
+}
+static inline void reply_int(struct reply *r, long long v)
+{
+    r->ops->integer(r, v);
+}
+static inline void reply_bulk(struct reply *r, const char *p, size_t n)
+{
+    r->ops->bulk(r, p, n);
+}
 void reply_cstr(struct reply *r, const char *s);
 void reply_bulk_ll(struct reply *r, long long v);
-static inline void reply_null(struct reply *r) { r->ops->null(r); }
-static inline void reply_null_array(struct reply *r) { r->ops->null_array(r); }
-static inline void reply_array(struct reply *r, long long n) { r->ops->aggregate(r, AGG_ARRAY, n); }
-static inline void reply_map(struct reply *r, long long n) { r->ops->aggregate(r, AGG_MAP, n); }
-static inline void reply_set(struct reply *r, long long n) { r->ops->aggregate(r, AGG_SET, n); }
-static inline void reply_push(struct reply *r, long long n) { r->ops->aggregate(r, AGG_PUSH, n); }
-static inline void reply_double(struct reply *r, double d) { r->ops->dbl(r, d); }
-static inline void reply_bool(struct reply *r, bool b) { r->ops->boolean(r, b); }
+static inline void reply_null(struct reply *r)
+{
+    r->ops->null(r);
+}
+static inline void reply_null_array(struct reply *r)
+{
+    r->ops->null_array(r);
+}
+static inline void reply_array(struct reply *r, long long n)
+{
+    r->ops->aggregate(r, AGG_ARRAY, n);
+}
+static inline void reply_map(struct reply *r, long long n)
+{
+    r->ops->aggregate(r, AGG_MAP, n);
+}
+static inline void reply_set(struct reply *r, long long n)
+{
+    r->ops->aggregate(r, AGG_SET, n);
+}
+static inline void reply_push(struct reply *r, long long n)
+{
+    r->ops->aggregate(r, AGG_PUSH, n);
+}
+static inline void reply_double(struct reply *r, double d)
+{
+    r->ops->dbl(r, d);
+}
+static inline void reply_bool(struct reply *r, bool b)
+{
+    r->ops->boolean(r, b);
+}
 static inline void reply_verbatim(struct reply *r, const char *p, size_t n)
 {
     r->ops->verbatim(r, "txt", p, n);
 }
-static inline void *reply_defer(struct reply *r, enum reply_agg k) { return r->ops->defer(r, k); }
+static inline void *reply_defer(struct reply *r, enum reply_agg k)
+{
+    return r->ops->defer(r, k);
+}
 static inline void reply_set_deferred(struct reply *r, void *h, long long n)
 {
     r->ops->set_deferred(r, h, n);

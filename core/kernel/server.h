@@ -36,7 +36,7 @@ struct server_state {
     long long rdb_save_time_start; /* unix ms the current child started */
     long long rdb_saves;           /* successful saves */
     long long rdb_last_cow_size;
-    bool loading;                  /* INFO loading: 1 while a load runs */
+    bool loading; /* INFO loading: 1 while a load runs */
     long long loading_start_time;
     long long loading_total_bytes, loading_loaded_bytes, loading_loaded_keys;
     long long stat_fork_time_us, stat_total_forks;

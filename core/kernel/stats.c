@@ -127,7 +127,8 @@ void stats_read(struct stats *s)
     s->keyspace_hits = g_store.stats.keyspace_hits;
     s->keyspace_misses = g_store.stats.keyspace_misses;
     s->expired_keys = g_store.stats.expired_keys;
-    for (i = 0; i < g_store.ndb; i++) s->keys += (long long)dict_size(&g_store.dbs[i].keys);
+    for (i = 0; i < g_store.ndb; i++)
+        s->keys += (long long)dict_size(&g_store.dbs[i].keys);
     s->net_input_bytes = g_server.net_input_bytes;
     s->net_output_bytes = g_server.net_output_bytes;
     s->used_memory = stats_mem_used();
@@ -161,6 +162,7 @@ void stats_foreach_command(void (*fn)(void *priv, const struct command *c), void
     for (i = 0; registry_commands[i]; i++) {
         const struct command *c = registry_commands[i];
         fn(priv, c);
-        for (j = 0; j < c->nsub; j++) fn(priv, c->subs[j]);
+        for (j = 0; j < c->nsub; j++)
+            fn(priv, c->subs[j]);
     }
 }

@@ -12,7 +12,10 @@
 
 static char role = 'M';
 
-void log_set_role(char r) { role = r; }
+void log_set_role(char r)
+{
+    role = r;
+}
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {

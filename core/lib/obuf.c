@@ -8,7 +8,8 @@
 void obuf_grow(struct obuf *o, size_t n)
 {
     size_t cap = o->cap ? o->cap : 16384;
-    while (cap < o->len + n) cap *= 2;
+    while (cap < o->len + n)
+        cap *= 2;
     o->buf = xrealloc(o->buf, cap);
     o->cap = cap;
 }

@@ -6,7 +6,10 @@
 
 static uint8_t g_seed[16];
 
-void siphash_set_seed(const uint8_t seed[16]) { memcpy(g_seed, seed, 16); }
+void siphash_set_seed(const uint8_t seed[16])
+{
+    memcpy(g_seed, seed, 16);
+}
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND                                                                                   \
@@ -53,14 +56,23 @@ uint64_t siphash_with(const void *data, size_t len, const uint8_t key[16])
         v0 ^= m;
     }
     switch (len & 7) {
-    case 7: b |= ((uint64_t)in[6]) << 48; /* fall through */
-    case 6: b |= ((uint64_t)in[5]) << 40; /* fall through */
-    case 5: b |= ((uint64_t)in[4]) << 32; /* fall through */
-    case 4: b |= ((uint64_t)in[3]) << 24; /* fall through */
-    case 3: b |= ((uint64_t)in[2]) << 16; /* fall through */
-    case 2: b |= ((uint64_t)in[1]) << 8;  /* fall through */
-    case 1: b |= ((uint64_t)in[0]); break;
-    case 0: break;
+    case 7:
+        b |= ((uint64_t)in[6]) << 48; /* fall through */
+    case 6:
+        b |= ((uint64_t)in[5]) << 40; /* fall through */
+    case 5:
+        b |= ((uint64_t)in[4]) << 32; /* fall through */
+    case 4:
+        b |= ((uint64_t)in[3]) << 24; /* fall through */
+    case 3:
+        b |= ((uint64_t)in[2]) << 16; /* fall through */
+    case 2:
+        b |= ((uint64_t)in[1]) << 8; /* fall through */
+    case 1:
+        b |= ((uint64_t)in[0]);
+        break;
+    case 0:
+        break;
     }
     v3 ^= b;
     SIPROUND;
@@ -72,4 +84,7 @@ uint64_t siphash_with(const void *data, size_t len, const uint8_t key[16])
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint64_t siphash(const void *data, size_t len) { return siphash_with(data, len, g_seed); }
+uint64_t siphash(const void *data, size_t len)
+{
+    return siphash_with(data, len, g_seed);
+}

@@ -40,7 +40,10 @@ void *xrealloc(void *p, size_t n)
     return p;
 }
 
-char *xstrdup(const char *s) { return xmemdup(s, strlen(s) + 1); }
+char *xstrdup(const char *s)
+{
+    return xmemdup(s, strlen(s) + 1);
+}
 
 void *xmemdup(const void *p, size_t n)
 {
@@ -139,7 +142,8 @@ int util_ull2str(char *buf, unsigned long long v)
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    for (i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    for (i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
     buf[n] = 0;
     return n;
 }
@@ -186,14 +190,19 @@ int util_ld2str(char *buf, size_t len, long double v)
     return (int)l;
 }
 
-static int lower(int c) { return tolower((unsigned char)c); }
+static int lower(int c)
+{
+    return tolower((unsigned char)c);
+}
 
 /* Match one pattern element (a literal, '?', an escape or a [class]) at
  * character c; sets *used to the pattern bytes it spans. */
 static bool glob_elem(const char *p, size_t pl, unsigned char c, bool nocase, size_t *used)
 {
     switch (*p) {
-    case '?': *used = 1; return true;
+    case '?':
+        *used = 1;
+        return true;
     case '[': {
         const char *q = p + 1;
         size_t ql = pl - 1;
@@ -269,7 +278,8 @@ bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool no
         bool trailing = false;
         while (q < plen) {
             if (pat[q] == '*') {
-                while (q < plen && pat[q] == '*') q++;
+                while (q < plen && pat[q] == '*')
+                    q++;
                 groups++;
                 trailing = q == plen;
                 continue;
@@ -281,7 +291,8 @@ bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool no
     }
     while (si < slen) {
         if (pi < plen && pat[pi] == '*') {
-            while (pi < plen && pat[pi] == '*') pi++;
+            while (pi < plen && pat[pi] == '*')
+                pi++;
             if (pi == plen) return true;
             have_star = true;
             star_p = pi;
@@ -297,7 +308,8 @@ bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool no
         pi = star_p;
         si = ++star_s;
     }
-    while (pi < plen && pat[pi] == '*') pi++;
+    while (pi < plen && pat[pi] == '*')
+        pi++;
     return pi == plen;
 }
 
@@ -308,7 +320,10 @@ long long util_ustime(void)
     return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-long long util_mstime(void) { return util_ustime() / 1000; }
+long long util_mstime(void)
+{
+    return util_ustime() / 1000;
+}
 
 long long util_monotonic_us(void)
 {
@@ -386,7 +401,8 @@ int util_split_args(const char *line, size_t len, char ***out, size_t **lens)
     } while (0)
 
     for (;;) {
-        while (p < end && isspace((unsigned char)*p)) p++;
+        while (p < end && isspace((unsigned char)*p))
+            p++;
         if (p >= end) break;
         {
             int inq = 0, insq = 0, done = 0;
@@ -405,12 +421,24 @@ int util_split_args(const char *line, size_t len, char ***out, size_t **lens)
                         char c;
                         p++;
                         switch (*p) {
-                        case 'n': c = '\n'; break;
-                        case 'r': c = '\r'; break;
-                        case 't': c = '\t'; break;
-                        case 'b': c = '\b'; break;
-                        case 'a': c = '\a'; break;
-                        default: c = *p; break;
+                        case 'n':
+                            c = '\n';
+                            break;
+                        case 'r':
+                            c = '\r';
+                            break;
+                        case 't':
+                            c = '\t';
+                            break;
+                        case 'b':
+                            c = '\b';
+                            break;
+                        case 'a':
+                            c = '\a';
+                            break;
+                        default:
+                            c = *p;
+                            break;
                         }
                         PUSHC(c);
                     } else if (*p == '"') {
@@ -440,10 +468,18 @@ int util_split_args(const char *line, size_t len, char ***out, size_t **lens)
                     case '\n':
                     case '\r':
                     case '\t':
-                    case '\0': done = 1; break;
-                    case '"': inq = 1; break;
-                    case '\'': insq = 1; break;
-                    default: PUSHC(*p); break;
+                    case '\0':
+                        done = 1;
+                        break;
+                    case '"':
+                        inq = 1;
+                        break;
+                    case '\'':
+                        insq = 1;
+                        break;
+                    default:
+                        PUSHC(*p);
+                        break;
                     }
                 }
                 if (p < end) p++;
@@ -475,7 +511,8 @@ err:
 void util_free_words(char **w, size_t *lens, int n)
 {
     int i;
-    for (i = 0; i < n; i++) free(w[i]);
+    for (i = 0; i < n; i++)
+        free(w[i]);
     free(w);
     free(lens);
 }

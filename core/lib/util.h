@@ -40,8 +40,8 @@ bool util_glob(const char *pat, size_t plen, const char *s, size_t slen, bool no
 bool util_scan_cursor(const char *p, size_t n, uint64_t *out);
 
 /* Clocks. */
-long long util_ustime(void);  /* wall clock, microseconds */
-long long util_mstime(void);  /* wall clock, milliseconds */
+long long util_ustime(void); /* wall clock, microseconds */
+long long util_mstime(void); /* wall clock, milliseconds */
 long long util_monotonic_us(void);
 
 /* Case-insensitive compare of a buffer with a NUL-terminated ASCII word. */

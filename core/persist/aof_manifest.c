@@ -9,7 +9,6 @@
 #include "rdb.h" /* struct sbuf */
 #include "util.h"
 
-
 void aof_file_set(struct aof_file *f, const char *name, long long seq, char type)
 {
     f->name = xstrdup(name);
@@ -195,4 +194,3 @@ char *aof_manifest_format(const struct aof_manifest *m, size_t *len)
     *len = b.len - 1;
     return (char *)b.p;
 }
-

@@ -38,7 +38,6 @@ static const char misconf_text[] =
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error.";
 
-
 static long long now_s(void)
 {
     return (long long)time(NULL);
@@ -259,8 +258,8 @@ bool rdb_load_at_startup(void)
         return false;
     }
     log_notice("DB loaded from disk: %.3f seconds (%lld keys, %lld expired skipped)",
-         (double)(util_ustime() - start) / 1e6, rdb_last_load_keys_loaded,
-         rdb_last_load_keys_expired);
+               (double)(util_ustime() - start) / 1e6, rdb_last_load_keys_loaded,
+               rdb_last_load_keys_expired);
     g_store.stats.dirty = 0;
     return true;
 }
@@ -475,10 +474,12 @@ void cmd_restore(struct exec *x)
     }
     reply_ok(x->r);
     if (ttl && !absttl && propagating() && x->argc < 15) {
-        /* AOF: a relative TTL is propagated as an absolute one + ABSTTL (core/persist/propagate.c) */
+        /* AOF: a relative TTL is propagated as an absolute one + ABSTTL (core/persist/propagate.c)
+         */
         struct argv_ref v[16];
         char num[24];
-        for (j = 0; j < x->argc; j++) v[j] = x->argv[j];
+        for (j = 0; j < x->argc; j++)
+            v[j] = x->argv[j];
         v[2].p = num;
         v[2].n = (size_t)util_ll2str(num, ttl);
         v[j].p = "ABSTTL";

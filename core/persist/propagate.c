@@ -16,7 +16,10 @@
 /* Where the stream goes (the AOF: core_init wires aof_feed). */
 static propagate_sink_fn sink;
 
-void propagate_set_sink(propagate_sink_fn fn) { sink = fn; }
+void propagate_set_sink(propagate_sink_fn fn)
+{
+    sink = fn;
+}
 
 static void feed(int dbid, const void *p, size_t n)
 {

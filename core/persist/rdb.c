@@ -495,8 +495,8 @@ bool rdb_save_file(const char *path, char *err, size_t errlen)
     if (fd < 0) {
         char cwd[PATH_MAX];
         rdb_set_err(err, errlen,
-                "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
-                getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
+                    "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s",
+                    tmp, getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
         return false;
     }
     if (!rdb_save_fd(fd, err, errlen)) {
@@ -517,10 +517,11 @@ bool rdb_save_file(const char *path, char *err, size_t errlen)
     }
     if (rename(tmp, path) == -1) {
         char cwd[PATH_MAX];
-        rdb_set_err(err, errlen,
-                "Error moving temp DB file %s on the final destination %s (in server root dir %s): "
-                "%s",
-                tmp, path, getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
+        rdb_set_err(
+            err, errlen,
+            "Error moving temp DB file %s on the final destination %s (in server root dir %s): "
+            "%s",
+            tmp, path, getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
         unlink(tmp);
         return false;
     }
@@ -550,4 +551,3 @@ size_t rdb_serialize_value(const struct kv *e, struct sbuf *out)
     free(w.scratch);
     return out->len - start;
 }
-

@@ -43,10 +43,10 @@ enum {
 enum { ENC_INT8 = 0, ENC_INT16 = 1, ENC_INT32 = 2, ENC_LZF = 3 };
 enum { QL_NODE_PLAIN = 1, QL_NODE_PACKED = 2 };
 
-
 #include <stddef.h>
 
 /* Format an error into err (a caller's buffer; nothing when NULL). */
-void rdb_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rdb_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1019,7 +1019,8 @@ bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen)
     }
     if (st.st_size == 0) {
         close(fd);
-        rdb_set_err(err, errlen, "Short read or OOM loading DB. Unrecoverable error, aborting now.");
+        rdb_set_err(err, errlen,
+                    "Short read or OOM loading DB. Unrecoverable error, aborting now.");
         return false;
     }
     map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -46,7 +46,8 @@ void dict_move(struct dict *d, struct dict *out)
 static uint64_t next_pow2(uint64_t n)
 {
     uint64_t s = DICT_INITIAL;
-    while (s < n) s <<= 1;
+    while (s < n)
+        s <<= 1;
     return s;
 }
 
@@ -150,7 +151,8 @@ void dict_add(struct dict *d, struct dnode *n, uint64_t hash)
     int t;
     uint64_t idx;
     if (dict_is_rehashing(d)) step(d);
-    if (d->size[0] == 0) resize_to(d, DICT_INITIAL);
+    if (d->size[0] == 0)
+        resize_to(d, DICT_INITIAL);
     else if (!dict_is_rehashing(d) && d->used[0] >= d->size[0])
         resize_to(d, d->used[0] + 1 > d->size[0] * 2 ? d->used[0] + 1 : d->size[0] * 2);
     t = dict_is_rehashing(d) ? 1 : 0;
@@ -261,7 +263,8 @@ struct dnode *dict_random(struct dict *d)
     if (dict_is_rehashing(d)) {
         uint64_t s0 = d->size[0];
         do {
-            h = (uint64_t)d->rehashidx + (util_rand64() % (s0 + d->size[1] - (uint64_t)d->rehashidx));
+            h = (uint64_t)d->rehashidx +
+                (util_rand64() % (s0 + d->size[1] - (uint64_t)d->rehashidx));
             he = h >= s0 ? d->table[1][h - s0] : d->table[0][h];
         } while (he == NULL);
     } else {
@@ -277,7 +280,8 @@ struct dnode *dict_random(struct dict *d)
     }
     pick = (int)(util_rand64() % (uint64_t)len);
     he = orig;
-    while (pick--) he = he->next;
+    while (pick--)
+        he = he->next;
     return he;
 }
 
@@ -287,7 +291,8 @@ void dict_foreach(struct dict *d, void (*fn)(void *priv, struct dnode *n), void 
     uint64_t i;
     d->pauserehash++;
     for (t = 0; t <= 1; t++) {
-        for (i = 0; i < d->size[t]; i++) emit_bucket(d->table[t][i], fn, priv);
+        for (i = 0; i < d->size[t]; i++)
+            emit_bucket(d->table[t][i], fn, priv);
     }
     d->pauserehash--;
 }

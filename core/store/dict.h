@@ -16,7 +16,7 @@ struct dnode {
 };
 
 struct dict_type {
-    uint64_t (*hash)(const struct dnode *n);                         /* for rehashing */
+    uint64_t (*hash)(const struct dnode *n);                        /* for rehashing */
     bool (*eq)(const struct dnode *n, const void *key, size_t len); /* lookup */
 };
 
@@ -37,8 +37,14 @@ void dict_release(struct dict *d, void (*free_node)(struct dnode *));
 /* Detach everything into *out (for freeing elsewhere) and reset d. */
 void dict_move(struct dict *d, struct dict *out);
 
-static inline uint64_t dict_size(const struct dict *d) { return d->used[0] + d->used[1]; }
-static inline bool dict_is_rehashing(const struct dict *d) { return d->rehashidx != -1; }
+static inline uint64_t dict_size(const struct dict *d)
+{
+    return d->used[0] + d->used[1];
+}
+static inline bool dict_is_rehashing(const struct dict *d)
+{
+    return d->rehashidx != -1;
+}
 
 struct dnode *dict_find(struct dict *d, const void *key, size_t len, uint64_t hash);
 /* Add a node whose key is known to be absent. */

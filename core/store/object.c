@@ -59,8 +59,7 @@ struct kv *kv_new_int(const char *key, size_t klen, long long v)
     return e;
 }
 
-struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen,
-                         bool allow_int)
+struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool allow_int)
 {
     struct kv *e;
     long long iv;
@@ -154,7 +153,7 @@ const char *obj_type_name(int type)
 
 const char *obj_enc_name(int enc)
 {
-    static const char *names[] = {"raw",     "int",       "embstr", "hashtable", "listpack",
+    static const char *names[] = {"raw",       "int",    "embstr",   "hashtable", "listpack",
                                   "quicklist", "intset", "skiplist", "stream"};
     return enc >= 0 && enc <= ENC_STREAM ? names[enc] : "unknown";
 }

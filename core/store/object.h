@@ -59,12 +59,18 @@ struct kv_exp {
     uint64_t idx;   /* position in the db's expire vector */
 };
 
-static inline struct kv_exp *kv_exp(struct kv *e) { return (struct kv_exp *)e->data; }
+static inline struct kv_exp *kv_exp(struct kv *e)
+{
+    return (struct kv_exp *)e->data;
+}
 static inline char *kv_key(struct kv *e)
 {
     return e->data + (e->has_expire ? sizeof(struct kv_exp) : 0);
 }
-static inline long long kv_expire(struct kv *e) { return e->has_expire ? kv_exp(e)->when : -1; }
+static inline long long kv_expire(struct kv *e)
+{
+    return e->has_expire ? kv_exp(e)->when : -1;
+}
 
 /* A read-only view of a string value (for ENC_INT, formatted into buf). */
 struct strview {

@@ -43,7 +43,10 @@ void store_init(int ndb)
     store_update_lruclock();
 }
 
-static void free_node(struct dnode *n) { kv_free((struct kv *)n); }
+static void free_node(struct dnode *n)
+{
+    kv_free((struct kv *)n);
+}
 
 void store_shutdown(void)
 {
@@ -57,7 +60,10 @@ void store_shutdown(void)
     nobservers = 0;
 }
 
-struct db *store_db(int id) { return id >= 0 && id < g_store.ndb ? &g_store.dbs[id] : NULL; }
+struct db *store_db(int id)
+{
+    return id >= 0 && id < g_store.ndb ? &g_store.dbs[id] : NULL;
+}
 
 void store_observe(store_observer_fn fn, void *priv)
 {
@@ -71,7 +77,8 @@ static void emit_event(const struct store_event *ev)
 {
     int i;
     g_store.stats.events_emitted++;
-    for (i = 0; i < nobservers; i++) observers[i].fn(ev, observers[i].priv);
+    for (i = 0; i < nobservers; i++)
+        observers[i].fn(ev, observers[i].priv);
 }
 
 void store_emit(struct db *db, const char *key, size_t klen, const char *name, int klass)
@@ -410,7 +417,10 @@ static void active_expire_db(struct db *db, long long deadline)
         }
         if (ttl_n) {
             long long avg = (long long)(ttl_sum / ttl_n);
-            db->avg_ttl = db->avg_ttl ? (long long)((long double)db->avg_ttl / 50 * 49 + (long double)avg / 50) : avg;
+            db->avg_ttl =
+                db->avg_ttl
+                    ? (long long)((long double)db->avg_ttl / 50 * 49 + (long double)avg / 50)
+                    : avg;
         }
         if (util_monotonic_us() > deadline) {
             g_store.stats.expired_time_cap_reached++;

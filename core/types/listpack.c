@@ -22,14 +22,20 @@ static void wr32(unsigned char *p, uint32_t v)
     p[2] = (unsigned char)(v >> 16);
     p[3] = (unsigned char)(v >> 24);
 }
-static unsigned rd16(const unsigned char *p) { return (unsigned)p[0] | (unsigned)p[1] << 8; }
+static unsigned rd16(const unsigned char *p)
+{
+    return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
 static void wr16(unsigned char *p, unsigned v)
 {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
 }
 
-size_t lp_bytes(const unsigned char *lp) { return rd32(lp); }
+size_t lp_bytes(const unsigned char *lp)
+{
+    return rd32(lp);
+}
 
 unsigned char *lp_new(size_t hint)
 {
@@ -40,7 +46,10 @@ unsigned char *lp_new(size_t hint)
     return lp;
 }
 
-void lp_free(unsigned char *lp) { free(lp); }
+void lp_free(unsigned char *lp)
+{
+    free(lp);
+}
 
 /* Size of an entry's encoding+data. */
 static size_t enc_size(const unsigned char *p)
@@ -51,11 +60,16 @@ static size_t enc_size(const unsigned char *p)
     if ((b & 0xE0) == 0xC0) return 2;
     if ((b & 0xF0) == 0xE0) return 2 + (((size_t)(b & 0x0F) << 8) | p[1]);
     switch (b) {
-    case 0xF0: return 5 + (size_t)rd32(p + 1);
-    case 0xF1: return 3;
-    case 0xF2: return 4;
-    case 0xF3: return 5;
-    case 0xF4: return 9;
+    case 0xF0:
+        return 5 + (size_t)rd32(p + 1);
+    case 0xF1:
+        return 3;
+    case 0xF2:
+        return 4;
+    case 0xF3:
+        return 5;
+    case 0xF4:
+        return 9;
     }
     return 1; /* 0xFF and invalid bytes: callers validate first */
 }
@@ -107,7 +121,8 @@ unsigned long lp_count(const unsigned char *lp)
     unsigned long c = 0;
     const unsigned char *p;
     if (n != LP_COUNT_UNKNOWN) return n;
-    for (p = lp + LP_HDR; *p != LP_EOF; p += entry_size(p)) c++;
+    for (p = lp + LP_HDR; *p != LP_EOF; p += entry_size(p))
+        c++;
     return c;
 }
 
@@ -160,10 +175,12 @@ unsigned char *lp_seek(unsigned char *lp, long index)
     if (index < 0 || index >= count) return NULL;
     if (index <= count / 2) {
         p = lp_first(lp);
-        for (i = 0; i < index; i++) p = lp_next(lp, p);
+        for (i = 0; i < index; i++)
+            p = lp_next(lp, p);
     } else {
         p = lp_last(lp);
-        for (i = count - 1; i > index; i--) p = lp_prev(lp, p);
+        for (i = count - 1; i > index; i--)
+            p = lp_prev(lp, p);
     }
     return p;
 }
@@ -204,7 +221,8 @@ const char *lp_get(const unsigned char *p, size_t *len, char *ibuf, bool *isint,
     } else if (b == 0xF3) {
         v = sext(rd32(p + 1), 32);
     } else {
-        unsigned long long u = (unsigned long long)rd32(p + 1) | (unsigned long long)rd32(p + 5) << 32;
+        unsigned long long u = (unsigned long long)rd32(p + 1) | (unsigned long long)rd32(p + 5)
+                                                                     << 32;
         v = (long long)u;
     }
     if (isint) *isint = true;
@@ -308,8 +326,8 @@ static size_t where_offset(unsigned char *lp, unsigned char *p, enum lp_where wh
     return (size_t)(p - lp);
 }
 
-unsigned char *lp_insert_int(unsigned char *lp, long long v, unsigned char *p,
-                             enum lp_where where, unsigned char **newp)
+unsigned char *lp_insert_int(unsigned char *lp, long long v, unsigned char *p, enum lp_where where,
+                             unsigned char **newp)
 {
     unsigned char buf[16];
     size_t del, off = where_offset(lp, p, where, &del), esize;
@@ -375,8 +393,10 @@ unsigned char *lp_delete_range(unsigned char *lp, long index, unsigned long coun
     lp = splice(lp, off, len, NULL, 0, NULL, 0, 0, NULL);
     {
         unsigned n = rd16(lp + 4);
-        if (n != LP_COUNT_UNKNOWN) wr16(lp + 4, n - (unsigned)removed);
-        else count_add(lp, 0);
+        if (n != LP_COUNT_UNKNOWN)
+            wr16(lp + 4, n - (unsigned)removed);
+        else
+            count_add(lp, 0);
     }
     return lp;
 }

@@ -32,8 +32,7 @@ unsigned char *lp_seek(unsigned char *lp, long index);
 /* Read an entry: returns a pointer to its bytes and sets *len. Integers are
  * formatted into ibuf (LP_INTBUF bytes) and ibuf is returned. If isint is
  * given it is set, and *ival holds the integer when it is one. */
-const char *lp_get(const unsigned char *p, size_t *len, char *ibuf, bool *isint,
-                   long long *ival);
+const char *lp_get(const unsigned char *p, size_t *len, char *ibuf, bool *isint, long long *ival);
 /* Compare an entry with a string (true when equal). */
 bool lp_eq(const unsigned char *p, const char *s, size_t n);
 
@@ -43,8 +42,8 @@ enum lp_where { LP_BEFORE, LP_AFTER, LP_REPLACE };
  * the inserted entry. */
 unsigned char *lp_insert(unsigned char *lp, const char *s, size_t n, unsigned char *p,
                          enum lp_where where, unsigned char **newp);
-unsigned char *lp_insert_int(unsigned char *lp, long long v, unsigned char *p,
-                             enum lp_where where, unsigned char **newp);
+unsigned char *lp_insert_int(unsigned char *lp, long long v, unsigned char *p, enum lp_where where,
+                             unsigned char **newp);
 unsigned char *lp_append(unsigned char *lp, const char *s, size_t n);
 unsigned char *lp_prepend(unsigned char *lp, const char *s, size_t n);
 unsigned char *lp_append_int(unsigned char *lp, long long v);

@@ -323,4 +323,3 @@ void *hash_dup_value(void *ptr, int enc)
     }
     return d;
 }
-

@@ -740,4 +740,3 @@ void *list_dup_value(void *ptr, int enc)
     (void)enc;
     return ql_dup(ptr);
 }
-

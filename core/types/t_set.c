@@ -394,4 +394,3 @@ void *set_dup_value(void *ptr, int enc)
     struct setv s = {ptr, enc};
     return set_dup(&s).ptr;
 }
-

@@ -911,7 +911,6 @@ void zset_free_value(void *ptr, int enc)
         zs_free(ptr);
 }
 
-
 /* ---- iteration ---- */
 
 void zset_iter_rank(struct zset_iter *it, struct kv *e, unsigned long rank, bool rev)

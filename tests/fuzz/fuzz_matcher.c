@@ -23,7 +23,7 @@ void registry_link_subcommands(void);
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_matcher: check failed: %s (line %d)\n", #cond, __LINE__);       \
+            fprintf(stderr, "fuzz_matcher: check failed: %s (line %d)\n", #cond, __LINE__);        \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -84,8 +84,8 @@ static void s_setdef(struct reply *r, void *h, long long n)
     (void)r, (void)h, (void)n;
     nother++;
 }
-static const struct reply_ops sink_ops = {s_status, s_error, s_int,  s_status, s_null,
-                                          s_null,   s_agg,   s_dbl,  s_bool,   s_verb,
+static const struct reply_ops sink_ops = {s_status, s_error, s_int,   s_status, s_null,
+                                          s_null,   s_agg,   s_dbl,   s_bool,   s_verb,
                                           s_status, s_defer, s_setdef};
 static struct reply sink = {&sink_ops, NULL, 2, 0};
 
@@ -98,13 +98,15 @@ static void setup(void)
 {
     int i, j, cap = 0;
     registry_link_subcommands(); /* before registry_init drops unimplemented subcommands */
-    for (i = 0; registry_commands[i]; i++) cap += 1 + registry_commands[i]->nsub;
+    for (i = 0; registry_commands[i]; i++)
+        cap += 1 + registry_commands[i]->nsub;
     all = malloc(sizeof(*all) * (size_t)cap);
     CHECK(all != NULL);
     for (i = 0; registry_commands[i]; i++) {
         struct command *c = registry_commands[i];
         all[nall++] = c;
-        for (j = 0; j < c->nsub; j++) all[nall++] = c->subs[j];
+        for (j = 0; j < c->nsub; j++)
+            all[nall++] = c->subs[j];
     }
     registry_init();
 }
@@ -131,7 +133,8 @@ static struct command *pick(const char *w, size_t n)
         if (eqci(w, n, all[k]->fullname) || (!all[k]->parent && eqci(w, n, all[k]->name)))
             return all[k];
     }
-    for (i = 0; i < n; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
     return all[h % (uint32_t)nall];
 }
 
@@ -146,7 +149,8 @@ static void check_args(const struct command *c, int argc, const struct argval *a
         CHECK(v->count >= 0 && v->count <= argc);
         if (v->count) {
             CHECK(v->list != NULL);
-            for (k = 0; k < v->count; k++) CHECK(v->list[k] >= 1 && v->list[k] < argc);
+            for (k = 0; k < v->count; k++)
+                CHECK(v->list[k] >= 1 && v->list[k] < argc);
         }
     }
 }
@@ -168,7 +172,8 @@ static void run(const struct command *c, int argc, const struct argv_ref *argv)
 
     nkeys = registry_getkeys(c, argc, argv, keys, MAXW);
     CHECK(nkeys >= -1); /* -1: the arguments do not fit the key specs */
-    for (k = 0; k < nkeys && k < MAXW; k++) CHECK(keys[k] >= 0 && keys[k] < argc);
+    for (k = 0; k < nkeys && k < MAXW; k++)
+        CHECK(keys[k] >= 0 && keys[k] < argc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -196,7 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the picking word */
     {
         const char *w = p;
-        while (p < end && *p != ' ' && *p != '\n') p++;
+        while (p < end && *p != ' ' && *p != '\n')
+            p++;
         c = pick(w, (size_t)(p - w));
         if (p < end) p++;
     }
@@ -208,7 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc++].n = strlen(c->name);
     while (p < end && nwords < MAXW) {
         const char *w = p;
-        while (p < end && *p != ' ' && *p != '\n') p++;
+        while (p < end && *p != ' ' && *p != '\n')
+            p++;
         argv[argc].p = w;
         argv[argc++].n = (size_t)(p - w);
         nwords++;

@@ -19,7 +19,7 @@
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_resp_parse: check failed: %s (line %d)\n", #cond, __LINE__);    \
+            fprintf(stderr, "fuzz_resp_parse: check failed: %s (line %d)\n", #cond, __LINE__);     \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -34,7 +34,8 @@ static void put(struct out *o, const void *p, size_t n)
 {
     if (o->n + n > o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->n + n) cap *= 2;
+        while (cap < o->n + n)
+            cap *= 2;
         o->b = realloc(o->b, cap);
         CHECK(o->b != NULL);
         o->cap = cap;
@@ -104,8 +105,10 @@ static size_t drain(struct resp_parser *p, struct out *o, const char *buf, size_
         enum resp_result r = resp_parse(p, buf + pos, len - pos, &argc, &argv, &used);
         if (r == RESP_MORE) break;
         record(o, p, r, buf + pos, len - pos, argc, argv, used);
-        if (r == RESP_ERROR) *stop = true;
-        else pos += used;
+        if (r == RESP_ERROR)
+            *stop = true;
+        else
+            pos += used;
     }
     return pos;
 }
@@ -134,8 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(copy != NULL);
     memcpy(copy, data + 3, len);
     buf = copy;
-    if (len) k %= len + 1;
-    else k = 0;
+    if (len)
+        k %= len + 1;
+    else
+        k = 0;
 
     /* 1. whole */
     init(&p, &c);

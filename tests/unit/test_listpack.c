@@ -33,14 +33,29 @@ END_TEST
 
 START_TEST(integers_round_trip)
 {
-    static const long long vals[] = {0,      127,     128,         -1,          4095,
-                                     -4096,  4096,    -4097,       32767,       -32768,
-                                     32768,  8388607, -8388608,    8388608,     2147483647LL,
-                                     -2147483648LL, 2147483648LL, 9223372036854775807LL,
+    static const long long vals[] = {0,
+                                     127,
+                                     128,
+                                     -1,
+                                     4095,
+                                     -4096,
+                                     4096,
+                                     -4097,
+                                     32767,
+                                     -32768,
+                                     32768,
+                                     8388607,
+                                     -8388608,
+                                     8388608,
+                                     2147483647LL,
+                                     -2147483648LL,
+                                     2147483648LL,
+                                     9223372036854775807LL,
                                      (-9223372036854775807LL - 1)};
     unsigned char *lp = lp_new(0), *p;
     size_t i, n = sizeof(vals) / sizeof(vals[0]);
-    for (i = 0; i < n; i++) lp = lp_append_int(lp, vals[i]);
+    for (i = 0; i < n; i++)
+        lp = lp_append_int(lp, vals[i]);
     ck_assert_uint_eq(lp_count(lp), n);
     for (i = 0, p = lp_first(lp); p; p = lp_next(lp, p), i++) {
         char ib[LP_INTBUF];
@@ -53,7 +68,8 @@ START_TEST(integers_round_trip)
     }
     ck_assert_uint_eq(i, n);
     /* backwards */
-    for (i = n, p = lp_last(lp); p; p = lp_prev(lp, p)) i--;
+    for (i = n, p = lp_last(lp); p; p = lp_prev(lp, p))
+        i--;
     ck_assert_uint_eq(i, 0);
     ck_assert(lp_validate(lp, lp_bytes(lp)));
     lp_free(lp);
@@ -118,7 +134,8 @@ START_TEST(count_past_65535)
 {
     unsigned char *lp = lp_new(0);
     long i;
-    for (i = 0; i < 70000; i++) lp = lp_append_int(lp, i);
+    for (i = 0; i < 70000; i++)
+        lp = lp_append_int(lp, i);
     ck_assert_uint_eq(lp_count(lp), 70000);
     lp = lp_delete_range(lp, 0, 10000);
     ck_assert_uint_eq(lp_count(lp), 60000);
@@ -160,10 +177,14 @@ START_TEST(randomized_against_model)
         if (op < 2 && mlen < 300) {
             char v[24];
             int pos = mlen ? rand() % (mlen + 1) : 0;
-            if (rand() % 2) snprintf(v, sizeof(v), "%d", rand() % 100000 - 50000);
-            else snprintf(v, sizeof(v), "s%d", rand());
-            if (pos == mlen) lp = lp_append(lp, v, strlen(v));
-            else lp = lp_insert(lp, v, strlen(v), lp_seek(lp, pos), LP_BEFORE, NULL);
+            if (rand() % 2)
+                snprintf(v, sizeof(v), "%d", rand() % 100000 - 50000);
+            else
+                snprintf(v, sizeof(v), "s%d", rand());
+            if (pos == mlen)
+                lp = lp_append(lp, v, strlen(v));
+            else
+                lp = lp_insert(lp, v, strlen(v), lp_seek(lp, pos), LP_BEFORE, NULL);
             memmove(model[pos + 1], model[pos], sizeof(model[0]) * (size_t)(mlen - pos));
             strcpy(model[pos], v);
             mlen++;

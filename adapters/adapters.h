@@ -1,27 +1,11 @@
-/* adapters.h — what a protocol adapter gives the server, and the list of
- * adapters (adapters.c) that server/main.c starts and stops. Adding an
+/* adapters.h — the list of adapters (adapters.c) that server/main.c
+ * starts and stops; what each one gives is adapter.h. Adding an
  * adapter is its own folder, one line in adapters.c, and its entries in
  * the config table. */
 #ifndef KEEL_ADAPTERS_H
 #define KEEL_ADAPTERS_H
 
-#include <stdbool.h>
-
-struct event_base;
-
-struct adapter_def {
-    const char *name; /* its clients' adapter name: CLIENT LIST, /_metrics' protocol label */
-    /* Before the configuration is read: checks of its config entries
-     * (config_register_check). Optional. */
-    void (*register_config)(void);
-    /* Listen as its config entries say; false (having logged why) stops
-     * the server. Optional: an adapter reached through another's
-     * connections (WebSocket, upgraded from HTTP) has no listener. */
-    bool (*listen)(struct event_base *base);
-    /* At exit, in reverse order: close listeners, write what is pending and
-     * free its connections. Optional. */
-    void (*shutdown)(void);
-};
+#include "adapter.h"
 
 /* Every adapter, NULL-terminated, in start-up order. */
 extern const struct adapter_def *const adapters[];

@@ -367,3 +367,17 @@ void net_register_config(void)
 {
     config_register_check("maxclients", check_maxclients);
 }
+
+#define MAX_PROTOCOLS 16
+static const char *protocols[MAX_PROTOCOLS + 1];
+static int nprotocols;
+
+void net_register_protocol(const char *name)
+{
+    if (nprotocols < MAX_PROTOCOLS) protocols[nprotocols++] = name;
+}
+
+const char *const *net_protocols(void)
+{
+    return protocols;
+}

@@ -51,6 +51,12 @@ bool net_adjust_open_files(void);
  * or CONFIG SET fails when the system cannot take that many clients. */
 void net_register_config(void);
 
+/* The protocols' names, registered by server/main.c from the list of
+ * adapters (labels of /_metrics' per-protocol client counts). */
+void net_register_protocol(const char *name);
+/* The registered names, NULL-terminated. */
+const char *const *net_protocols(void);
+
 enum net_verdict {
     NET_ADMIT,             /* serve it (counted in total_connections_received) */
     NET_REFUSE_MAXCLIENTS, /* maxclients reached */

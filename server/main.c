@@ -83,8 +83,10 @@ int main(int argc, char **argv)
     make_run_id();
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
-    for (a = adapters; *a; a++)
+    for (a = adapters; *a; a++) {
+        net_register_protocol((*a)->name);
         if ((*a)->register_config) (*a)->register_config();
+    }
     config_init(config_table);
     if (!config_load(argc, argv)) return 1;
     /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "adapters.h"
+#include "adapter.h"
 
 /* The HTTP port: every address of `http-bind` at `http-port` (0: none). */
 extern const struct adapter_def http_adapter_def;

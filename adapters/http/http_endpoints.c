@@ -5,7 +5,7 @@
  * follow redis_exporter's. */
 #include "http_endpoints.h"
 
-#include "adapters.h"
+#include "net.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,7 +92,7 @@ static void command_metrics(void *priv, const struct command *c)
 
 static void metrics(struct obuf *o)
 {
-    const struct adapter_def *const *a;
+    const char *const *proto;
     struct stats st;
     char lab[64];
     int i;
@@ -100,10 +100,10 @@ static void metrics(struct obuf *o)
     metric(o, "redis_up", "gauge", "Whether the server is up", NULL, "1");
     metric(o, "redis_uptime_in_seconds", "gauge", "Seconds since the server started", NULL, "%lld",
            st.uptime_s);
-    for (a = adapters; *a; a++) { /* every adapter, with or without clients */
-        snprintf(lab, sizeof(lab), "protocol=\"%s\"", (*a)->name);
-        metric(o, "redis_connected_clients", a == adapters ? "gauge" : NULL,
-               "Connected clients by protocol", lab, "%lld", stats_clients_of((*a)->name));
+    for (proto = net_protocols(); *proto; proto++) { /* every adapter, with or without clients */
+        snprintf(lab, sizeof(lab), "protocol=\"%s\"", *proto);
+        metric(o, "redis_connected_clients", proto == net_protocols() ? "gauge" : NULL,
+               "Connected clients by protocol", lab, "%lld", stats_clients_of(*proto));
     }
     metric(o, "redis_connections_received_total", "counter", "Connections accepted", NULL, "%lld",
            st.total_connections);

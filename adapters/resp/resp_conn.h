@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "adapters.h"
+#include "adapter.h"
 #include "registry.h" /* struct argv_ref */
 
 struct conn;

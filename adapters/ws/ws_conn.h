@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "adapters.h"
+#include "adapter.h"
 
 struct conn;
 struct http_request;

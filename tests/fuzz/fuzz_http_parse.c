@@ -22,37 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
+
 #include "http_parse.h"
 #include "http_request.h"
 #include "json_reply.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_http_parse: check failed: %s (line %d)\n", #cond, __LINE__);     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* A serialised transcript of results, for comparing the two ways. */
-struct out {
-    unsigned char *b;
-    size_t n, cap;
-};
-
-static void put(struct out *o, const void *p, size_t n)
-{
-    if (o->n + n > o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->n + n)
-            cap *= 2;
-        o->b = realloc(o->b, cap);
-        CHECK(o->b != NULL);
-        o->cap = cap;
-    }
-    if (n) memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
 
 static void put_num(struct out *o, long long v)
 {

@@ -15,18 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
+
 #include "reply.h"
 #include "registry.h"
 
 void registry_link_subcommands(void);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_matcher: check failed: %s (line %d)\n", #cond, __LINE__);        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* ---- a sink that counts, and checks error texts ---- */
 

@@ -14,35 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
+
 #include "resp_parse.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_resp_parse: check failed: %s (line %d)\n", #cond, __LINE__);     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* A serialised transcript of results, for comparing the three ways. */
-struct out {
-    unsigned char *b;
-    size_t n, cap;
-};
-
-static void put(struct out *o, const void *p, size_t n)
-{
-    if (o->n + n > o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->n + n)
-            cap *= 2;
-        o->b = realloc(o->b, cap);
-        CHECK(o->b != NULL);
-        o->cap = cap;
-    }
-    if (n) memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
 
 struct cfg {
     long long max_bulk, max_mbulk;

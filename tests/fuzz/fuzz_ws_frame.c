@@ -30,38 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
+
 #include "json_reply.h" /* json_utf8_valid */
 #include "ws_frame.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_ws_frame: check failed: %s (line %d)\n", #cond, __LINE__);       \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-struct buf {
-    unsigned char *b;
-    size_t n, cap;
-};
-
-static void put(struct buf *o, const void *p, size_t n)
-{
-    if (o->n + n > o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->n + n)
-            cap *= 2;
-        o->b = realloc(o->b, cap);
-        CHECK(o->b != NULL);
-        o->cap = cap;
-    }
-    if (n) memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
-
 /* A transcript token: a tag, a number, then bytes. */
-static void tok(struct buf *o, char tag, unsigned long long v, const void *p, size_t n)
+static void tok(struct out *o, char tag, unsigned long long v, const void *p, size_t n)
 {
     char h[40];
     int hl = snprintf(h, sizeof(h), "%c%llu:%zu:", tag, v, n);
@@ -84,10 +59,10 @@ static bool close_code_ok(unsigned c)
 /* Read stream[0..n) with a fresh reader, in pieces (piece_max 0: whole);
  * the transcript into o. */
 static void drive(const unsigned char *stream, size_t n, uint64_t max, bool discard, uint32_t seed,
-                  size_t piece_max, struct buf *o)
+                  size_t piece_max, struct out *o)
 {
     struct ws_frame_reader r;
-    struct buf msg = {0};
+    struct out msg = {0};
     bool in_msg = false, binary = false, done = false, discarded = false;
     size_t off = 0;
     CHECK(ws_frame_init(&r, max));
@@ -172,12 +147,12 @@ struct model {
     uint64_t max;
     bool stopped;
     int msg_op; /* -1: no message */
-    struct buf msg;
+    struct out msg;
 };
 
 /* The reference: one complete frame (as sent) and its events. */
 static void model_frame(struct model *m, bool fin, unsigned rsv, unsigned op, bool masked,
-                        const unsigned char *p, size_t n, struct buf *o)
+                        const unsigned char *p, size_t n, struct out *o)
 {
     if (m->stopped) return;
     m->stopped = true;                   /* until the frame is found good */
@@ -233,11 +208,11 @@ static void model_frame(struct model *m, bool fin, unsigned rsv, unsigned op, bo
 
 /* Build the frames the input describes into s; the reference transcript
  * into o. */
-static void build(const unsigned char *d, size_t n, uint64_t max, uint32_t seed, struct buf *s,
-                  struct buf *o)
+static void build(const unsigned char *d, size_t n, uint64_t max, uint32_t seed, struct out *s,
+                  struct out *o)
 {
     struct model m = {max, false, -1, {0}};
-    struct buf payload = {0};
+    struct out payload = {0};
     size_t i = 0;
     while (i < n && s->n < (1u << 18)) {
         unsigned h = d[i++], special = (h >> 4) & 7, op = h & 0xf;
@@ -290,7 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const uint64_t maxes[] = {16, 200, 70000, 1u << 20};
     static const size_t pieces[] = {1, 7, 64, 5000};
-    struct buf whole = {0}, split = {0}, stream = {0}, ref = {0};
+    struct out whole = {0}, split = {0}, stream = {0}, ref = {0};
     uint64_t max;
     size_t piece;
     bool structured, discard;

@@ -20,16 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
+
 #include "json_reply.h" /* json_utf8_valid */
 #include "ws_json.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_ws_json: check failed: %s (line %d)\n", #cond, __LINE__);        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* The invariants of one decoding of msg. */
 static void check_one(const struct ws_json_req *rq, bool ok, const char *msg, size_t len)

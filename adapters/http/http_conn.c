@@ -403,9 +403,7 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
     c->rq.cmd_i = k;
     if (http_command_disabled(argv[0].p, argv[0].n)) {
         /* Within a batch an error reply; a single command gets 403. */
-        reply_errorf(&c->conn.client->reply, "ERR command '%.*s' is disabled over HTTP",
-                     (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
-        refused_in_multi(c);
+        http_refuse_disabled(c->conn.client, &c->conn.client->reply, argv[0].p, argv[0].n);
         return KERNEL_DONE;
     }
     g_http_requests++;
@@ -700,8 +698,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         const struct argv_ref *a = &c->cb.argv[0];
         if (http_command_disabled(a->p, a->n)) {
             char why[160];
-            snprintf(why, sizeof(why), "command '%.*s' is disabled over HTTP",
-                     (int)(a->n > 64 ? 64 : a->n), a->p);
+            http_disabled_text(why, sizeof(why), a->p, a->n);
             refused_in_multi(c);
             respond_error(c, 403, why);
             return;

@@ -7,10 +7,13 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "client.h"
 #include "config.h"
+#include "reply.h"
 #include "util.h"
 #include "http_parse.h"
 #include "http_request.h"
@@ -269,4 +272,18 @@ static const char *check_networks(const char *value)
 void http_access_register_config(void)
 {
     config_register_check("http-allow-networks", check_networks);
+}
+
+void http_disabled_text(char *buf, size_t len, const char *name, size_t n)
+{
+    snprintf(buf, len, "command '%.*s' is disabled over HTTP and WebSocket", (int)(n > 64 ? 64 : n),
+             name);
+}
+
+void http_refuse_disabled(struct client *c, struct reply *r, const char *name, size_t n)
+{
+    char why[160];
+    http_disabled_text(why, sizeof(why), name, n);
+    reply_errorf(r, "ERR %s", why);
+    if (c->flags & CF_MULTI) c->flags |= CF_DIRTY_EXEC;
 }

@@ -20,10 +20,20 @@ bool http_network_allowed(const struct sockaddr *sa);
  * requirepass)? token/token_len: a ?token= query value, or NULL. */
 /* Register the http-allow-networks check with the config table. */
 void http_access_register_config(void);
+struct client;
+struct reply;
+
 bool http_authorized(const struct http_request *req, const char *token, size_t token_len);
 /* Is `origin` (the Origin header's value) allowed? */
 bool http_origin_allowed(const char *origin, size_t n);
 /* Is the command (first argv word) disabled over HTTP and WebSocket? */
 bool http_command_disabled(const char *name, size_t n);
+/* The one text of a refusal: "command 'NAME' is disabled over HTTP and
+ * WebSocket" (a 403 body's error, or after "ERR " an error reply). */
+void http_disabled_text(char *buf, size_t len, const char *name, size_t n);
+/* Answer a disabled command with that error on c's sink r; inside MULTI
+ * the transaction then aborts (EXECABORT), as for a command the kernel
+ * rejects. */
+void http_refuse_disabled(struct client *c, struct reply *r, const char *name, size_t n);
 
 #endif

@@ -632,9 +632,7 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
     argv = &j->rq.cb.argv[j->rq.cb.cmd_start[k]];
     argc = j->rq.cb.cmd_argc[k];
     if (http_command_disabled(argv[0].p, argv[0].n)) {
-        reply_errorf(&cl->reply, "ERR command '%.*s' is disabled over HTTP and WebSocket",
-                     (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
-        if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
+        http_refuse_disabled(cl, &cl->reply, argv[0].p, argv[0].n);
         return KERNEL_DONE;
     }
     return kernel_submit(cl, argc, argv);
@@ -700,9 +698,7 @@ static enum resp_verdict disabled_filter(struct conn *base, int argc, const stru
     struct client *cl = base->client;
     (void)argc;
     if (!http_command_disabled(argv[0].p, argv[0].n)) return RESP_SUBMIT;
-    reply_errorf(&cl->reply, "ERR command '%.*s' is disabled over HTTP and WebSocket",
-                 (int)(argv[0].n > 64 ? 64 : argv[0].n), argv[0].p);
-    if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
+    http_refuse_disabled(cl, &cl->reply, argv[0].p, argv[0].n);
     return RESP_SKIP;
 }
 

@@ -35,7 +35,7 @@ const struct config_entry *config_find(const char *name, size_t len)
 /* Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (any
  * case). As Redis, "" and a bare unit are 0, and the product is not checked
  * for overflow (it wraps); a sign is refused. */
-static bool parse_memory(const char *v, unsigned long long *out)
+bool config_parse_memory(const char *v, unsigned long long *out)
 {
     char buf[128], *end;
     unsigned long long mul, n;
@@ -132,7 +132,7 @@ static const char *set_entry(const struct config_entry *e, const char *v)
         return e->set ? e->set(e, v) : NULL;
     case CT_MEMORY: {
         unsigned long long u;
-        if (!parse_memory(v, &u)) return "argument must be a memory value";
+        if (!config_parse_memory(v, &u)) return "argument must be a memory value";
         /* Redis's signed memory configs see the wrapped product as negative. */
         n = u > (unsigned long long)LLONG_MAX
                 ? (long long)(u - (unsigned long long)LLONG_MAX - 1) + LLONG_MIN
@@ -410,7 +410,7 @@ const char *config_rewrite(void)
         if (strcmp(v, e->deflt) == 0) continue;
         if (e->type == CT_MEMORY) {
             unsigned long long d;
-            if (parse_memory(e->deflt, &d) && (long long)d == *(long long *)e->ptr) continue;
+            if (config_parse_memory(e->deflt, &d) && (long long)d == *(long long *)e->ptr) continue;
         }
         fprintf(out, "%s ", e->name);
         if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))

@@ -102,6 +102,9 @@ void config_init(const struct config_entry *table);
  * server/main.c before config_load (explicit wiring, no adapter headers here). */
 typedef const char *(*config_check_fn)(const char *value);
 void config_register_check(const char *name, config_check_fn fn);
+/* Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (any
+ * case); "" and a bare unit are 0, a sign is refused, the product wraps. */
+bool config_parse_memory(const char *v, unsigned long long *out);
 /* Run the checks registered for e on value (config_table.c's setters). */
 const char *config_run_checks(const struct config_entry *e, const char *value);
 

@@ -3,7 +3,6 @@
  * client's pending output (pub/sub clients by the pubsub class). */
 #include "client_limits.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "client.h"
 #include "client_info.h"
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -23,45 +23,14 @@ struct obuf_limit g_obuf_limits[OBUF_NCLASSES] = {
 };
 char *g_obuf_limit_text;
 
-/* Redis's memtoull: digits then an optional unit (b k kb m mb g gb, any
- * case); a sign or anything else is an error; the product wraps. */
-static bool memtoull(const char *p, size_t n, unsigned long long *out)
+/* A memory value (config_parse_memory) from a word of the value's text. */
+static bool memory_word(const char *p, size_t n, unsigned long long *out)
 {
-    char buf[128], unit[4], *end;
-    size_t digits = 0, ulen, i;
-    unsigned long long mul, v;
-    if (n > 0 && p[0] == '-') return false;
-    while (digits < n && isdigit((unsigned char)p[digits]))
-        digits++;
-    ulen = n - digits;
-    if (ulen > 2) return false;
-    for (i = 0; i < ulen; i++)
-        unit[i] = (char)tolower((unsigned char)p[digits + i]);
-    unit[ulen] = 0;
-    if (ulen == 0 || !strcmp(unit, "b"))
-        mul = 1;
-    else if (!strcmp(unit, "k"))
-        mul = 1000;
-    else if (!strcmp(unit, "kb"))
-        mul = 1024;
-    else if (!strcmp(unit, "m"))
-        mul = 1000 * 1000;
-    else if (!strcmp(unit, "mb"))
-        mul = 1024 * 1024;
-    else if (!strcmp(unit, "g"))
-        mul = 1000ULL * 1000 * 1000;
-    else if (!strcmp(unit, "gb"))
-        mul = 1024ULL * 1024 * 1024;
-    else
-        return false;
-    if (digits >= sizeof(buf)) return false;
-    memcpy(buf, p, digits);
-    buf[digits] = 0;
-    errno = 0;
-    v = strtoull(buf, &end, 10);
-    if ((v == 0 && errno == EINVAL) || *end) return false;
-    *out = v * mul;
-    return true;
+    char buf[128];
+    if (n >= sizeof(buf)) return false;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return config_parse_memory(buf, out);
 }
 
 static int class_by_name(const char *p, size_t n)
@@ -125,8 +94,8 @@ const char *obuf_limit_config_set(const struct config_entry *e, const char *v)
                 num[wl[3]] = 0;
                 /* strtoll into an int, as Redis: large values wrap. */
                 secs = (int)strtoll(num, &end, 10);
-                if (!memtoull(w[1], wl[1], &hard) || !memtoull(w[2], wl[2], &soft) || secs < 0 ||
-                    *end)
+                if (!memory_word(w[1], wl[1], &hard) || !memory_word(w[2], wl[2], &soft) ||
+                    secs < 0 || *end)
                     return "Error in hard, soft or soft_seconds setting in buffer limit "
                            "configuration.";
                 vals[cls].hard = hard;

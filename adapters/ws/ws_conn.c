@@ -69,6 +69,7 @@
 #include "aof.h"
 #include "client.h"
 #include "kernel.h"
+#include "log.h"
 #include "pubsub.h"
 #include "server.h"
 #include "util.h"
@@ -751,7 +752,7 @@ static void check_query_limit(struct ws_conn *c)
 {
     size_t queued = c->mode == WS_JSON ? c->inq.len - c->inq_off : c->qlen;
     if ((long long)queued > g_config.client_query_buffer_limit) {
-        fprintf(stderr, "keel: closing WebSocket client that reached max query buffer length\n");
+        log_warning("Closing WebSocket client that reached max query buffer length");
         enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "query buffer limit reached", true);
     }
 }

@@ -99,10 +99,11 @@ struct job {
     int next;   /* the next step to submit */
     int cur;    /* the command whose replies arrive now (-1: MULTI/EXEC) */
     bool batch, atomic;
-    bool queueing;    /* atomic: MULTI's OK and the QUEUED replies are swallowed */
-    bool exec_expect; /* atomic: EXEC's answer comes next */
-    bool exec_array;  /* atomic: EXEC answered an array: its elements follow */
-    bool exec_other;  /* atomic: EXEC answered an error or null (in body) */
+    /* An atomic batch's phase: MULTI's OK and the QUEUED replies are
+     * swallowed (QUEUEING), then EXEC's answer comes (EXEC_NEXT): an array
+     * whose elements follow (EXEC_ARRAY), or an error or null, kept in body
+     * (EXEC_OTHER). */
+    enum { AT_NONE, AT_QUEUEING, AT_EXEC_NEXT, AT_EXEC_ARRAY, AT_EXEC_OTHER } phase;
     int exec_idx;
     char *id; /* the request's id as raw JSON text (NULL: none): idbuf or malloc'd */
     char idbuf[48];
@@ -230,7 +231,8 @@ static void reset_job(struct ws_conn *c)
     j->idlen = 0;
     j->body.len = 0;
     j->nentries = 0;
-    j->batch = j->atomic = j->queueing = j->exec_expect = j->exec_array = j->exec_other = false;
+    j->batch = j->atomic = false;
+    j->phase = AT_NONE;
 }
 
 /* The connection is closing: its client leaves every kernel structure
@@ -460,15 +462,14 @@ static void route_reply(struct ws_conn *c, const char *v, size_t n)
         return;
     }
     if (j->atomic) {
-        if (j->queueing) return;
-        if (j->exec_array) {
+        if (j->phase == AT_QUEUEING) return;
+        if (j->phase == AT_EXEC_ARRAY) {
             add_entry(c, j->exec_idx < j->ncmd ? cmd_name(c, j->exec_idx) : &exec_name, v, n);
             j->exec_idx++;
             return;
         }
         /* EXEC's error (EXECABORT) or null (a WATCHed key changed). */
-        j->exec_expect = false;
-        j->exec_other = true;
+        j->phase = AT_EXEC_OTHER;
         j->body.len = 0;
         obuf_append(&j->body, v, n);
         return;
@@ -539,9 +540,8 @@ static void js_aggregate(struct reply *r, enum reply_agg kind, long long n)
 {
     struct json_sink *s = r->ctx;
     struct ws_conn *c = s->arg;
-    if (c->job.exec_expect && s->depth == 0 && kind == AGG_ARRAY && n >= 0) {
-        c->job.exec_expect = false;
-        c->job.exec_array = true;
+    if (c->job.phase == AT_EXEC_NEXT && s->depth == 0 && kind == AGG_ARRAY && n >= 0) {
+        c->job.phase = AT_EXEC_ARRAY;
         c->job.exec_idx = 0;
         return;
     }
@@ -552,7 +552,7 @@ static void js_aggregate(struct reply *r, enum reply_agg kind, long long n)
 static void job_finish(struct ws_conn *c)
 {
     struct job *j = &c->job;
-    if (j->atomic && j->exec_other) {
+    if (j->atomic && j->phase == AT_EXEC_OTHER) {
         static const char pre[] = "{\"EXEC\":";
         c->scratch.len = 0;
         if (j->id) id_prefix(c, &c->scratch);
@@ -617,13 +617,12 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
     c->js.resp = cl->resp;
     if (j->atomic) {
         if (step == 0) {
-            j->queueing = true;
+            j->phase = AT_QUEUEING;
             j->cur = -1;
             return kernel_submit(cl, 1, &multi_argv);
         }
         if (step == j->nsteps - 1) {
-            j->queueing = false;
-            j->exec_expect = true;
+            j->phase = AT_EXEC_NEXT;
             j->cur = -1;
             return kernel_submit(cl, 1, &exec_argv);
         }

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "blocking.h"
 #include "client.h"
 #include "config.h"
 #include "registry.h"
@@ -152,7 +153,7 @@ void slowlog_after_command(struct exec *x, long long usec)
 {
     if (x->cmd->flags & CMD_SKIP_SLOWLOG) return;
     /* A blocked command is logged when it is served (it runs again). */
-    if (x->c->flags & CF_BLOCKED) return;
+    if (blocking_still_waiting(x)) return;
     if (g_config.slowlog_log_slower_than < 0) return;
     if (usec >= g_config.slowlog_log_slower_than) {
         struct slowlog_entry *e = create_entry(x, usec);

@@ -135,7 +135,9 @@ def test_disabled_and_threshold(both):
 
 
 def test_config(both):
-    run(both, ["CONFIG", "GET", "slowlog*"],
+    k, o = (parse_one(c.call("CONFIG", "GET", "slowlog*"))[0] for c in both)
+    assert dict(zip(k[::2], k[1::2])) == dict(zip(o[::2], o[1::2]))
+    run(both,
         ["CONFIG", "SET", "slowlog-log-slower-than", "-2"],
         ["CONFIG", "SET", "slowlog-max-len", "-1"],
         ["CONFIG", "SET", "slowlog-max-len", "x"],
@@ -151,3 +153,14 @@ def test_resp3(both):
     same_log(both)
     for c in both:
         c.call("HELLO", "2")
+
+
+def test_blocked_command_logged_when_served(both, keel, oracle):
+    for port, c in zip((keel.port, oracle.port), both):
+        with RawConn(port) as w:
+            w.send(b"*3\r\n$5\r\nBLPOP\r\n$2\r\nbk\r\n$1\r\n0\r\n")
+            time.sleep(0.1)
+            c.call("LPUSH", "bk", "v")
+            assert parse_one(w.read_reply())[0] == [b"bk", b"v"]
+    log = same_log(both)
+    assert [a for a, _ in log[:2]] == [[b"BLPOP", b"bk", b"0"], [b"LPUSH", b"bk", b"v"]]

@@ -49,7 +49,9 @@ struct keel_config {
     char *pidfile;
     int active_expire;    /* keel: active expiry cycle on/off */
     int enable_debug_cmd; /* DEBUG allowed: 0 no, 1 yes, 2 local (PROTECTED_ACTION_ALLOWED_*) */
-    long long max_multibulk_len; /* keel: most arguments one command may have */
+    long long max_multibulk_len;       /* keel: most arguments one command may have */
+    long long slowlog_log_slower_than; /* microseconds; negative: off */
+    long long slowlog_max_len;
     int io_threads;
     /* compact encodings of small aggregates (Redis's names and defaults) */
     long long hash_max_listpack_entries;

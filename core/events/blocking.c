@@ -97,6 +97,12 @@ bool blocking_is_retry(struct exec *x)
     return x->c == retrying;
 }
 
+bool blocking_still_waiting(struct exec *x)
+{
+    if (!(x->c->flags & CF_BLOCKED)) return false;
+    return x->c != retrying || retry_still_blocked;
+}
+
 static struct dict *db_dict(int dbid)
 {
     if (dbid >= nbk_dbs) {

@@ -32,6 +32,9 @@ bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_
  * a key of the wrong type then means "not ready" (Redis 7.0 serves only
  * keys of the type the client waits for), not WRONGTYPE. */
 bool blocking_is_retry(struct exec *x);
+/* After x's command ran: whether its client is (still) waiting, i.e. the
+ * command has not completed yet (the slow log logs it once served). */
+bool blocking_still_waiting(struct exec *x);
 
 /* The handler found nothing to serve. Returns true when the client now
  * waits (or keeps waiting, in a retry): the handler must return without

@@ -13,6 +13,7 @@
 #include "pubsub.h"
 #include "rdb.h"
 #include "registry.h"
+#include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
 #include "t_list.h"
@@ -57,6 +58,7 @@ void core_init(int databases)
             .exec = cmd_exec,
             .call_begin = propagate_call_begin,
             .call_end = propagate_call_end,
+            .ran = slowlog_after_command,
             .tracked = tracking_after_command,
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,

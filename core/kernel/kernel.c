@@ -175,14 +175,14 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     long long start = clock_us ? clock_us : util_ustime(), dur;
     struct client *outer = current;
 
+    x.c = c;
+    x.db = c->db;
+    x.cmd = cmd;
+    x.argc = argc;
+    x.argv = argv;
+    x.args = args;
+    x.r = r;
     if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
-        x.c = c;
-        x.db = c->db;
-        x.cmd = cmd;
-        x.argc = argc;
-        x.argv = argv;
-        x.args = args;
-        x.r = r;
         current = c;
         if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
         cmd->fn(&x);
@@ -193,6 +193,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     registry_match_done(&mp);
     clock_us = util_ustime();
     dur = clock_us - start;
+    if (hooks.ran) hooks.ran(&x, dur); /* the slow log (core/events/slowlog.c) */
     ((struct command *)cmd)->calls++;
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;

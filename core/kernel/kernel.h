@@ -74,6 +74,9 @@ struct kernel_hooks {
     /* Around each handler (propagation to the AOF). */
     void (*call_begin)(void);
     void (*call_end)(struct exec *x);
+    /* After each command that ran (matched or not), with its duration in
+     * microseconds (the slow log). */
+    void (*ran)(struct exec *x, long long usec);
     /* After a CLIENT TRACKING client's command (remember what it read). */
     void (*tracked)(struct exec *x);
     /* After each command: whether keys became ready, and serving the

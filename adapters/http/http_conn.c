@@ -654,14 +654,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
             {
                 /* A path like /.raw or /7 still chooses the format and db. */
                 struct cmdbuf tmp = {0};
-                if (plen > 1) {
-                    http_decode_path(path, plen, &tmp, &db, ext, sizeof(ext));
-                    if (tmp.ncmd && tmp.argc == 1 && db < 0) {
-                        /* "/7" alone: a db number */
-                        const struct argv_ref *a = &tmp.argv[0];
-                        (void)a;
-                    }
-                }
+                if (plen > 1) http_decode_path(path, plen, &tmp, &db, ext, sizeof(ext));
                 cmdbuf_free(&tmp);
             }
         } else {

@@ -1,0 +1,285 @@
+"""Differential tests: the struct and cmsgpack Lua libraries (issue 13), Keel's
+core/script/lua_struct.c and lua_cmsgpack.c vs redis-server 7.0's embedded ones.
+
+Each case is one Lua expression. The same chunk — a small serializer (every
+string shown as hex, numbers with 17 digits, tables with sorted keys) around
+`pcall(function() return EXPR end)` — runs in redis-server as
+`EVAL chunk 0` and in build/tests/unit/lua_run (a plain Lua 5.1 state with
+Keel's libraries); the two returned strings must be identical, errors
+(their message texts) included.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+import harness
+
+PRELUDE = r"""
+local function hex(s) return (string.gsub(s, '.', function(c)
+  return string.format('%02x', string.byte(c)) end)) end
+local one
+one = function(v)
+  local t = type(v)
+  if t == 'string' then return 's:' .. hex(v)
+  elseif t == 'number' then return 'n:' .. string.format('%.17g', v)
+  elseif t == 'table' then
+    local ks = {}
+    for k in pairs(v) do ks[#ks + 1] = k end
+    table.sort(ks, function(a, b) return one(a) < one(b) end)
+    local out = {}
+    for _, k in ipairs(ks) do out[#out + 1] = one(k) .. '=' .. one(v[k]) end
+    return '{' .. table.concat(out, ',') .. '}'
+  else return tostring(v) end
+end
+local function show(...)
+  local out = {'#' .. select('#', ...)}
+  for i = 1, select('#', ...) do out[#out + 1] = one((select(i, ...))) end
+  return table.concat(out, ' ')
+end
+local function nest(n, leaf) local t = leaf for i = 1, n do t = {t} end return t end
+local function seq(n) local t = {} for i = 1, n do t[i] = i end return t end
+local function head(s, n) return string.sub(s, 1, n) .. '|' .. #s end
+"""
+
+STRUCT = {
+    # ---------------------------------------------------------------- pack
+    "pack_int_orders": "struct.pack('>i', 1), struct.pack('<i', 1), struct.pack('i', -2)",
+    "pack_all_ints": "struct.pack('>bBhHlLT', -1, 255, -2, 65535, -3, 4294967295, 7)",
+    "pack_sized_ints": "struct.pack('>I3<i5>I1I2', 0x123456, -2, 300, 70000)",
+    "pack_wide_ints": "struct.pack('<i16', -1), struct.pack('>I9', 258), struct.pack('i0', 5)",
+    "pack_floats": "struct.pack('>d<f>f', 1.5, -2.25, 0.1)",
+    "pack_float_specials": "struct.pack('>d>f>d', 1/0, -1/0, 1e300)",
+    "pack_int_from_float": "struct.pack('>i>i>h>B', 1.9, -1.9, 70000, 256)",
+    "pack_int_big": "struct.pack('>L>l>I8', 2^32 + 5, -2^40, 2^63 + 2^12)",
+    "pack_int_huge": "struct.pack('>L', 2^64), struct.pack('>L', 1e30), struct.pack('>l', -1e30)",
+    "pack_int_inf": "struct.pack('>L', 1/0), struct.pack('>l', -1/0)",
+    "pack_int_nan": "struct.pack('>L', 0/0), struct.pack('>l', -(0/0))",
+    "pack_number_strings": "struct.pack('>i', '12'), struct.pack('c', 5), struct.pack('s', 1.5)",
+    "pack_align": "struct.pack('!4 b i', 1, 2), struct.pack('!8 b d', 1, 2), struct.pack('!2 b i', 1, 2)",
+    "pack_align_default": "struct.pack('! b d b h', 1, 2, 3, 4), struct.pack('b d', 1, 2)",
+    "pack_align_odd_size": "struct.pack('!4 b i3 b I3', 1, 2, 3, 4)",
+    "pack_align_c_x": "struct.pack('!4 b c2 i x b', 1, 'ab', 2, 3)",
+    "pack_padding": "struct.pack('x b x x', 1), struct.pack('>xxI2', 1)",
+    "pack_chars": "struct.pack('c5', 'hello world'), struct.pack('c0', 'whole'), struct.pack('c0', '')",
+    "pack_zstring": "struct.pack('s', 'abc'), struct.pack('s', 'a\\0b'), struct.pack('s s', '', 'x')",
+    "pack_spaces_endian": "struct.pack(' > h < h ', 1, 1)",
+    "pack_empty_format": "struct.pack('')",
+    "pack_err_short": "struct.pack('c3', 'ab')",
+    "pack_err_short_later": "struct.pack('b c4 b', 1, 'abc', 2)",
+    "pack_err_option": "struct.pack('i z', 1)",
+    "pack_err_option_digit": "struct.pack('x5')",
+    "pack_err_big_int": "struct.pack('i33', 1)",
+    "pack_err_overflow": "struct.pack('i99999999999', 1)",
+    "pack_err_c_overflow": "struct.pack('c2147483648', 'a')",
+    "pack_err_align": "struct.pack('!3 i', 1)",
+    "pack_err_align_zero": "struct.pack('!0')",
+    "pack_err_missing_arg": "struct.pack('i i', 1)",
+    "pack_err_wrong_type": "struct.pack('i', 'x')",
+    "pack_err_no_format": "struct.pack()",
+    "pack_err_table_format": "struct.pack({})",
+    "pack_err_string_type": "struct.pack('s', {})",
+    # -------------------------------------------------------------- unpack
+    "unpack_ints": "struct.unpack('>i<i', '\\0\\0\\0\\1\\1\\0\\0\\0')",
+    "unpack_signs": "struct.unpack('>bBhH', '\\255\\255\\255\\255\\255\\255')",
+    "unpack_sized": "struct.unpack('>i3>I3<i3', '\\255\\255\\254\\255\\255\\254\\1\\0\\128')",
+    "unpack_wide": "struct.unpack('>I16', string.rep('\\255', 16)), struct.unpack('<i9', string.rep('\\255', 9))",
+    "unpack_wide_signed": "struct.unpack('>i9', '\\0' .. string.rep('\\255', 8)), struct.unpack('>i12', string.rep('\\0', 11) .. '\\128')",
+    "unpack_zero_width": "struct.unpack('i0I0', '')",
+    "unpack_long_T": "struct.unpack('<lLT', string.rep('\\255', 24))",
+    "unpack_floats": "struct.unpack('>f<d', struct.pack('>f<d', 1.5, -0.1))",
+    "unpack_float_nan": "struct.unpack('>f', '\\127\\192\\0\\0') ~= struct.unpack('>f', '\\127\\192\\0\\0')",
+    "unpack_offset": "struct.unpack('c3', 'abcdef', 2), struct.unpack('b', 'ab', 2)",
+    "unpack_next_pos": "struct.unpack('', 'abc', 4), struct.unpack('', 'abc')",
+    "unpack_next_pos_odd": "struct.unpack('', 'abcd', -1), struct.unpack('', 'abcd', 100)",
+    "unpack_c0": "struct.unpack('b c0 b', '\\3abcd!')",
+    "unpack_c0_short": "struct.unpack('B c0', '\\10abc')",
+    "unpack_c0_no_size": "struct.unpack('c0', 'abc')",
+    "unpack_c0_numeric_string": "struct.unpack('c1 c0', '3abcd')",
+    "unpack_c0_not_number": "struct.unpack('c1 c0', 'xabcd')",
+    "unpack_zstrings": "struct.unpack('s s', 'ab\\0\\0cd')",
+    "unpack_err_unfinished": "struct.unpack('s', 'abc')",
+    "unpack_err_short": "struct.unpack('i', 'ab')",
+    "unpack_err_short_x": "struct.unpack('x', '')",
+    "unpack_err_offset_zero": "struct.unpack('b', 'abcd', 0)",
+    "unpack_err_offset_past": "struct.unpack('b', 'abcd', 6)",
+    "unpack_err_offset_end": "struct.unpack('b', 'abcd', 5)",
+    "unpack_err_offset_negative": "struct.unpack('b', 'abcd', -1)",
+    "unpack_err_option": "struct.unpack('b z', 'ab')",
+    "unpack_err_big_int": "struct.unpack('I40', string.rep('a', 40))",
+    "unpack_align": "struct.unpack('!4 b i', '\\1\\0\\0\\0\\2\\0\\0\\0')",
+    "unpack_align_short": "struct.unpack('!4 b i', '\\1\\0\\0\\0\\2\\0\\0')",
+    "unpack_err_no_data": "struct.unpack('b')",
+    "unpack_many": "select('#', struct.unpack(string.rep('b', 300), string.rep('\\1', 300)))",
+    "unpack_too_many": "struct.unpack(string.rep('b', 9000), string.rep('\\1', 9000))",
+    # ---------------------------------------------------------------- size
+    "size_all": "struct.size('>bhilTfd'), struct.size('!8 b d'), struct.size('!b h i d c3 x')",
+    "size_chars": "struct.size('c5'), struct.size(''), struct.size('i7 i32')",
+    "size_unknown_letters": "struct.size('z'), struct.size('b y 9 b')",
+    "size_err_s": "struct.size('b s')",
+    "size_err_c0": "struct.size('c0')",
+    "size_err_align": "struct.size('!3')",
+    "size_err_big_int": "struct.size('i33')",
+    "size_err_option": "struct.size('b #')",
+    "size_err_no_format": "struct.size()",
+}
+
+CMSGPACK = {
+    # ---------------------------------------------------------- pack scalars
+    "pack_nil_bool": "cmsgpack.pack(nil), cmsgpack.pack(true), cmsgpack.pack(false)",
+    "pack_pos_ints": "cmsgpack.pack(0, 1, 127, 128, 255, 256, 65535, 65536)",
+    "pack_pos_ints_big": "cmsgpack.pack(2^32 - 1, 2^32, 2^53, 2^53 + 2, 2^62)",
+    "pack_int64_edges": "cmsgpack.pack(2^63), cmsgpack.pack(-2^63), cmsgpack.pack(2^64), cmsgpack.pack(-2^64)",
+    "pack_neg_ints": "cmsgpack.pack(-1, -32, -33, -128, -129, -32768, -32769)",
+    "pack_neg_ints_big": "cmsgpack.pack(-2^31, -2^31 - 1, -2^40, -2^53)",
+    "pack_floats": "cmsgpack.pack(1.5, 0.1, -2.75, 1e-3, 3.14159)",
+    "pack_float_edges": "cmsgpack.pack(3.4028234663852886e38, 3.5e38, 1e39, 2^100 + 0.5, 1e-45, 1e-320)",
+    "pack_float_specials": "cmsgpack.pack(1/0), cmsgpack.pack(-1/0), cmsgpack.pack(-0.0)",
+    "pack_nan": "cmsgpack.pack(0/0), cmsgpack.pack(-(0/0))",
+    "pack_strings": "cmsgpack.pack(''), cmsgpack.pack('a'), cmsgpack.pack(string.rep('x', 31))",
+    "pack_str8": "head(cmsgpack.pack(string.rep('x', 32)), 3), head(cmsgpack.pack(string.rep('x', 255)), 3)",
+    "pack_str16": "head(cmsgpack.pack(string.rep('x', 256)), 4), head(cmsgpack.pack(string.rep('x', 65535)), 4)",
+    "pack_str32": "head(cmsgpack.pack(string.rep('x', 65536)), 6)",
+    "pack_binary_string": "cmsgpack.pack('\\0\\255\\128abc')",
+    "pack_function": "cmsgpack.pack(tostring), cmsgpack.pack(function() end)",
+    "pack_multi": "cmsgpack.pack(1, 'a', nil, true, {2})",
+    "pack_err_none": "cmsgpack.pack()",
+    "pack_err_too_many": "cmsgpack.pack(unpack(seq(4001)))",
+    "pack_many_args": "head(cmsgpack.pack(unpack(seq(4000))), 4)",
+    # ---------------------------------------------------------- pack tables
+    "pack_empty_table": "cmsgpack.pack({})",
+    "pack_array": "cmsgpack.pack({1, 2, 3}), cmsgpack.pack({'a', {}, false})",
+    "pack_array_15_16": "cmsgpack.pack(seq(15)), head(cmsgpack.pack(seq(16)), 4)",
+    "pack_array_big": "head(cmsgpack.pack(seq(65535)), 5), head(cmsgpack.pack(seq(65536)), 7)",
+    "pack_hole_is_map": "cmsgpack.pack({1, nil, 3}), cmsgpack.pack({[1] = 1, [2] = 2, [4] = 4})",
+    "pack_key_kinds": "cmsgpack.pack({[0] = 1}), cmsgpack.pack({[-1] = 1}), cmsgpack.pack({[1.5] = 1})",
+    "pack_string_keys": "cmsgpack.pack({['1'] = 1}), cmsgpack.pack({a = 1})",
+    "pack_big_index": "cmsgpack.pack({[2^31] = 1}), cmsgpack.pack({[2^40] = true})",
+    "pack_map_order": "cmsgpack.pack({a = 1, b = 2, c = 3, [10] = 'x', [true] = false})",
+    "pack_map_16": "cmsgpack.pack({a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16})",
+    "pack_map_table_key": "cmsgpack.pack({[{1}] = 2})",
+    "pack_mixed": "cmsgpack.pack({1, 2, x = 'y'})",
+    "pack_nesting_15": "cmsgpack.pack(nest(15, 7))",
+    "pack_nesting_16": "cmsgpack.pack(nest(16, 7)), cmsgpack.pack(nest(17, 7)), cmsgpack.pack(nest(20, {}))",
+    "pack_nesting_map": "cmsgpack.pack({a = nest(16, 1)})",
+    "pack_cycle": "(function() local t = {} t[1] = t return cmsgpack.pack(t) end)()",
+    "pack_cycle_map": "(function() local t = {} t.self = t return cmsgpack.pack(t) end)()",
+    "pack_metatable_ignored": "cmsgpack.pack(setmetatable({}, {__index = function() return 1 end}))",
+    # ------------------------------------------------------------- unpack
+    "unpack_scalars": "cmsgpack.unpack('\\192\\194\\195\\0\\127\\255\\224')",
+    "unpack_uints": "cmsgpack.unpack('\\204\\255\\205\\1\\0\\206\\255\\255\\255\\255')",
+    "unpack_uint64": "cmsgpack.unpack('\\207\\0\\0\\0\\1\\0\\0\\0\\0\\207\\255\\255\\255\\255\\255\\255\\255\\255')",
+    "unpack_uint64_top": "cmsgpack.unpack('\\207\\128\\0\\0\\0\\0\\0\\0\\0')",
+    "unpack_ints": "cmsgpack.unpack('\\208\\255\\208\\1\\209\\128\\0\\210\\128\\0\\0\\0')",
+    "unpack_int64": "cmsgpack.unpack('\\211\\255\\255\\255\\255\\255\\255\\255\\254\\211\\128\\0\\0\\0\\0\\0\\0\\0')",
+    "unpack_floats": "cmsgpack.unpack('\\202\\63\\192\\0\\0\\203\\63\\185\\153\\153\\153\\153\\153\\154')",
+    "unpack_strings": "cmsgpack.unpack('\\163abc\\217\\3abc\\218\\0\\2ab\\219\\0\\0\\0\\1z\\160')",
+    "unpack_arrays": "cmsgpack.unpack('\\146\\1\\2\\220\\0\\1\\3\\221\\0\\0\\0\\2\\192\\4\\144')",
+    "unpack_maps": "cmsgpack.unpack('\\129\\161a\\1\\222\\0\\1\\2\\3\\223\\0\\0\\0\\1\\145\\1\\2\\128')",
+    "unpack_nil_in_array": "cmsgpack.unpack('\\147\\1\\192\\3')",
+    "unpack_empty": "cmsgpack.unpack('')",
+    "unpack_number_arg": "cmsgpack.unpack(123)",
+    "unpack_round_trip": "cmsgpack.unpack(cmsgpack.pack({1, 2, {a = {true, false}}, 'x', -5, 1.25, 2^40}))",
+    "unpack_big_str": "#cmsgpack.unpack(cmsgpack.pack(string.rep('q', 70000)))",
+    "unpack_err_c1": "cmsgpack.unpack('\\193')",
+    "unpack_err_bin": "cmsgpack.unpack('\\196\\1a')",
+    "unpack_err_ext": "cmsgpack.unpack('\\199\\1\\1a'), 1",
+    "unpack_err_fixext": "cmsgpack.unpack('\\212\\1\\1')",
+    "unpack_err_nested_bad": "cmsgpack.unpack('\\146\\1\\193')",
+    "unpack_err_missing": "cmsgpack.unpack('\\217\\5ab')",
+    "unpack_err_missing_array": "cmsgpack.unpack('\\146\\1')",
+    "unpack_err_missing_int": "cmsgpack.unpack('\\205\\1')",
+    "unpack_err_missing_str32": "cmsgpack.unpack('\\219\\255\\255\\255\\255ab')",
+    "unpack_err_huge_array": "cmsgpack.unpack('\\221\\255\\255\\255\\255\\1')",
+    "unpack_err_nil_key": "cmsgpack.unpack('\\129\\192\\1')",
+    "unpack_err_nan_key": "cmsgpack.unpack('\\129\\203\\127\\248\\0\\0\\0\\0\\0\\0\\1')",
+    "unpack_err_no_arg": "cmsgpack.unpack()",
+    "unpack_err_table_arg": "cmsgpack.unpack({})",
+    "unpack_deep": "select('#', cmsgpack.unpack(string.rep('\\145', 3000) .. '\\1'))",
+    "unpack_err_too_deep": "cmsgpack.unpack(string.rep('\\145', 5000) .. '\\1')",
+    "unpack_err_too_many": "cmsgpack.unpack(string.rep('\\1', 9000))",
+    "unpack_many": "select('#', cmsgpack.unpack(string.rep('\\1', 7000)))",
+    # ----------------------------------------------- unpack_one / unpack_limit
+    "unpack_one": "cmsgpack.unpack_one('\\1\\2\\3'), cmsgpack.unpack_one('\\1\\2\\3', 1)",
+    "unpack_one_last": "cmsgpack.unpack_one('\\1\\2\\3', 2), cmsgpack.unpack_one('\\1\\2\\3', 3)",
+    "unpack_one_empty": "cmsgpack.unpack_one('')",
+    "unpack_one_err_past": "cmsgpack.unpack_one('\\1\\2\\3', 4)",
+    "unpack_one_err_negative": "cmsgpack.unpack_one('\\1\\2\\3', -1)",
+    "unpack_one_err_bad": "cmsgpack.unpack_one('\\193\\1')",
+    "unpack_one_float_offset": "cmsgpack.unpack_one('\\1\\2\\3', 1.9)",
+    "unpack_one_huge_offset": "cmsgpack.unpack_one('\\1\\2\\3', 2^32 + 1)",
+    "unpack_one_extra_args": "cmsgpack.unpack_one('\\1\\2', 0, 'ignored', {})",
+    "unpack_limit": "cmsgpack.unpack_limit('\\1\\2\\3\\4', 2), cmsgpack.unpack_limit('\\1\\2\\3\\4', 2, 2)",
+    "unpack_limit_over": "cmsgpack.unpack_limit('\\1\\2\\3\\4', 10, 1)",
+    "unpack_limit_zero": "cmsgpack.unpack_limit('\\1\\2\\3', 0), cmsgpack.unpack_limit('\\1\\2\\3', 0, 1)",
+    "unpack_limit_err_negative": "cmsgpack.unpack_limit('\\1\\2\\3', -1)",
+    "unpack_limit_err_negative_both": "cmsgpack.unpack_limit('\\1\\2\\3', -5, -7)",
+    "unpack_limit_err_type": "cmsgpack.unpack_limit('\\1\\2\\3', 'x')",
+    "unpack_limit_err_missing": "cmsgpack.unpack_limit('\\1\\2\\3')",
+    "unpack_limit_err_past": "cmsgpack.unpack_limit('\\1\\2\\3', 1, 9)",
+    "unpack_limit_stream": "cmsgpack.unpack_limit(cmsgpack.pack({1}, 'ab', {x = 1}), 2, 0)",
+    # ------------------------------------------------------------- metadata
+    "metadata": "cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION",
+    "functions": "type(cmsgpack.pack), type(cmsgpack.unpack), type(cmsgpack.unpack_one), type(cmsgpack.unpack_limit), type(struct.pack), type(struct.unpack), type(struct.size)",
+}
+
+
+def chunk(expr):
+    return (PRELUDE + "local ok, r = pcall(function() return show(" + expr + ") end)\n"
+            "if ok then return r else return 'E:' .. tostring(r) end\n")
+
+
+def lua_run_bin():
+    env = os.environ.get("LUA_RUN_BIN")
+    if env:
+        return env
+    cands = []
+    try:
+        cands.append(os.path.join(os.path.dirname(harness.keel_bin()), "tests", "unit", "lua_run"))
+    except RuntimeError:
+        pass
+    cands += [os.path.join(harness.REPO, b, "tests", "unit", "lua_run")
+              for b in ("build-test", "build")]
+    for c in cands:
+        if os.access(c, os.X_OK):
+            return c
+    raise RuntimeError("no lua_run helper: build it (tests/unit/lua_run) or set LUA_RUN_BIN")
+
+
+def run_keel_libs(code):
+    p = subprocess.run([lua_run_bin()], input=code.encode(), capture_output=True, timeout=60)
+    assert p.returncode == 0, "lua_run failed: %s" % p.stderr.decode(errors="replace")
+    assert b"runtime error:" not in p.stderr and b"Sanitizer" not in p.stderr, p.stderr.decode()
+    return bytes.fromhex(p.stdout.decode().strip())
+
+
+@pytest.fixture(scope="module")
+def oracle_conn(oracle):
+    c = harness.RawConn(oracle.port)
+    yield c
+    c.close()
+
+
+def run_redis(conn, code):
+    reply = conn.call("EVAL", code, "0")
+    assert reply.startswith(b"$"), "EVAL failed in redis-server: %r" % reply[:300]
+    header, _, rest = reply.partition(b"\r\n")
+    return rest[:int(header[1:])]
+
+
+def check(oracle_conn, expr):
+    code = chunk(expr)
+    want = run_redis(oracle_conn, code)
+    got = run_keel_libs(code)
+    assert got == want, "%s\n keel:  %r\n redis: %r" % (expr, got[:2000], want[:2000])
+
+
+@pytest.mark.parametrize("name", sorted(STRUCT))
+def test_struct(oracle_conn, name):
+    check(oracle_conn, STRUCT[name])
+
+
+@pytest.mark.parametrize("name", sorted(CMSGPACK))
+def test_cmsgpack(oracle_conn, name):
+    check(oracle_conn, CMSGPACK[name])

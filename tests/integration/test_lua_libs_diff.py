@@ -247,6 +247,72 @@ CMSGPACK = {
     "functions": "type(cmsgpack.pack), type(cmsgpack.unpack), type(cmsgpack.unpack_one), type(cmsgpack.unpack_limit), type(struct.pack), type(struct.unpack), type(struct.size)",
 }
 
+# cjson is Debian's lua5.1-cjson (2.1.0) in Keel, linked into lua_run when
+# installed; redis-server embeds its own patched copy. Module settings are
+# only read (a setter would change the oracle's state for later cases).
+CJSON = {
+    "encode_empty": "cjson.encode({}), cjson.encode(''), cjson.encode(cjson.null)",
+    "encode_array": "cjson.encode({1, 2, 3}), cjson.encode({'a', {true, false}})",
+    "encode_object": "cjson.encode({a = 1}), cjson.encode({a = {b = {c = 'd'}}})",
+    "encode_integers": "cjson.encode(0), cjson.encode(-1), cjson.encode(2^31), cjson.encode(2^53)",
+    "encode_floats": "cjson.encode(1.5), cjson.encode(0.1), cjson.encode(-0.0), cjson.encode(1/3)",
+    "encode_float_exponents": "cjson.encode(1e100), cjson.encode(1e-7), cjson.encode(123456789012345678)",
+    "encode_escapes": "cjson.encode('a\"b\\\\c/d\\n\\r\\t\\b\\f')",
+    "encode_controls": "cjson.encode('\\0\\1\\31\\127')",
+    "encode_high_bytes": "cjson.encode('\\200\\255\\195\\169')",
+    "encode_sparse_ok": "cjson.encode({[1] = 1, [3] = 3}), cjson.encode({[1] = 'a', [2] = 'b', [4] = 'd'})",
+    "encode_sparse_err": "cjson.encode({[1] = 1, [20] = 2})",
+    "encode_mixed_keys": "cjson.encode({[1] = 1, a = 2})",
+    "encode_number_key": "cjson.encode({[1.5] = 1})",
+    "encode_bool_key": "cjson.encode({[true] = 1})",
+    "encode_nan": "cjson.encode(0/0)",
+    "encode_inf": "cjson.encode(1/0)",
+    "encode_function": "cjson.encode(function() end)",
+    "encode_depth_ok": "#cjson.encode(nest(900, 1))",
+    "encode_depth_err": "cjson.encode(nest(1100, 1))",
+    "encode_cycle": "(function() local t = {} t[1] = t return cjson.encode(t) end)()",
+    "encode_no_arg": "cjson.encode()",
+    "encode_two_args": "cjson.encode(1, 2)",
+    "decode_object": "cjson.decode('{\"a\":1,\"b\":[true,false,null],\"c\":{}}')",
+    "decode_null": "cjson.decode('null') == cjson.null, cjson.decode('[null]')[1] == cjson.null",
+    "decode_numbers": "cjson.decode('[0, -0, 1.5, 1e3, -2E-2, 12345678901234567890]')",
+    "decode_number_edges": "cjson.decode('[1e400, -1e400, 4.9e-324]')",
+    "decode_hex_number": "cjson.decode('0x10')",
+    "decode_nan_token": "cjson.decode('NaN')",
+    "decode_inf_token": "cjson.decode('Infinity')",
+    "decode_leading_zero": "cjson.decode('01')",
+    "decode_plus": "cjson.decode('+1')",
+    "decode_strings": "cjson.decode('\"a\\\\n\\\\u0041\\\\u00e9\\\\u4e2d\\\\ud83d\\\\ude00\"')",
+    "decode_bad_escape": "cjson.decode('\"\\\\q\"')",
+    "decode_bad_surrogate": "cjson.decode('\"\\\\ud800\"')",
+    "decode_raw_control": "cjson.decode('\"a\\1b\"')",
+    "decode_err_empty": "cjson.decode('')",
+    "decode_err_token": "cjson.decode('{\"a\":}')",
+    "decode_err_trailing": "cjson.decode('[1] x')",
+    "decode_err_unclosed": "cjson.decode('[1, 2')",
+    "decode_err_comma": "cjson.decode('[1,]')",
+    "decode_err_key": "cjson.decode('{1:2}')",
+    "decode_depth_ok": "type(cjson.decode(string.rep('[', 900) .. string.rep(']', 900)))",
+    "decode_depth_err": "cjson.decode(string.rep('[', 1100) .. string.rep(']', 1100))",
+    "decode_whitespace": "cjson.decode(' \\t\\r\\n[ 1 , 2 ] \\n')",
+    "decode_dup_keys": "cjson.decode('{\"a\":1,\"a\":2}')",
+    "decode_no_arg": "cjson.decode()",
+    "decode_number_arg": "cjson.decode(12)",
+    "round_trip": "cjson.decode(cjson.encode({1, 'x', {y = false}, 2.5}))",
+    "settings": "cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision(), cjson.encode_keep_buffer()",
+    "settings_sparse": "cjson.encode_sparse_array()",
+    "settings_invalid_numbers": "cjson.encode_invalid_numbers(), cjson.decode_invalid_numbers()",
+    "metadata": "cjson._NAME, cjson._VERSION",
+    "functions": "type(cjson.new), type(cjson.array_mt), type(cjson.empty_array), type(cjson.encode_empty_table_as_object)",
+    "encode_null_inside": "cjson.encode({cjson.null, {a = cjson.null}})",
+    "encode_big_string": "#cjson.encode(string.rep('\\1', 100000))",
+    "encode_big_array": "#cjson.encode(seq(20000))",
+    "encode_precision": "cjson.encode(3.14159265358979), cjson.encode(2^63), cjson.encode(-2^63)",
+    "decode_big_ints": "cjson.decode('[9007199254740993, -9223372036854775809, 1.7976931348623157e308]')",
+    "decode_utf8_raw": "cjson.decode('\"\\195\\169\\255\"')",
+    "decode_escaped_slash": "cjson.decode('\"\\\\/\\\\\\\\\"')",
+}
+
 
 def chunk(expr):
     return (PRELUDE + "local ok, r = pcall(function() return show(" + expr + ") end)\n"
@@ -306,3 +372,10 @@ def test_struct(oracle_conn, name):
 @pytest.mark.parametrize("name", sorted(CMSGPACK))
 def test_cmsgpack(oracle_conn, name):
     check(oracle_conn, CMSGPACK[name])
+
+
+@pytest.mark.parametrize("name", sorted(CJSON))
+def test_cjson(oracle_conn, name):
+    if run_keel_libs(chunk("type(cjson)")) != b"#1 s:" + b"table".hex().encode():
+        pytest.skip("lua_run built without Debian's lua5.1-cjson")
+    check(oracle_conn, CJSON[name])

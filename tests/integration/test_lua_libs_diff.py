@@ -124,6 +124,9 @@ STRUCT = {
     "unpack_err_offset_type": "struct.unpack('b', 'abc', 'x')",
     "size_high_byte_option": "struct.size('\\200')",
     "size_big_align": "struct.size('!16 b d'), struct.size('!2 b d b')",
+    "unpack_results_limit": "select('#', struct.unpack(string.rep('b', 7997), string.rep('\\1', 7997)))",
+    "unpack_results_limit_offset": "struct.unpack(string.rep('b', 7997), string.rep('\\1', 7997), 1)",
+    "pack_float_overflow": "struct.pack('>f>f', 1e300, -1e39)",
     # ---------------------------------------------------------------- size
     "size_all": "struct.size('>bhilTfd'), struct.size('!8 b d'), struct.size('!b h i d c3 x')",
     "size_chars": "struct.size('c5'), struct.size(''), struct.size('i7 i32')",
@@ -189,6 +192,18 @@ CMSGPACK = {
     "unpack_table_key": "cmsgpack.unpack('\\129\\145\\1\\2')",
     "unpack_one_error_later": "cmsgpack.unpack_one('\\1\\193', 0), cmsgpack.unpack_one('\\1\\193', 1)",
     "unpack_limit_at_end": "cmsgpack.unpack_limit('\\1\\2', 5, 2)",
+    "unpack_values_limit": "(function() local out = {} for n = 7995, 8000 do"
+                           " out[#out + 1] = tostring(pcall(cmsgpack.unpack, string.rep('\\1', n)))"
+                           " end return table.concat(out, ',') end)()",
+    "unpack_depth_limit": "(function() local out = {} for d = 3990, 4001 do"
+                          " out[#out + 1] = tostring(pcall(cmsgpack.unpack, string.rep('\\145', d) .. '\\1'))"
+                          " end return table.concat(out, ',') end)()",
+    "unpack_map_depth_limit": "(function() local out = {} for d = 3990, 4001 do"
+                              " out[#out + 1] = tostring(pcall(cmsgpack.unpack, string.rep('\\129\\1', d) .. '\\1'))"
+                              " end return table.concat(out, ',') end)()",
+    "unpack_key_depth_limit": "(function() local out = {} for d = 7990, 8001 do"
+                              " out[#out + 1] = tostring(pcall(cmsgpack.unpack, string.rep('\\129', d) .. string.rep('\\1', d + 1)))"
+                              " end return table.concat(out, ',') end)()",
     # ------------------------------------------------------------- unpack
     "unpack_scalars": "cmsgpack.unpack('\\192\\194\\195\\0\\127\\255\\224')",
     "unpack_uints": "cmsgpack.unpack('\\204\\255\\205\\1\\0\\206\\255\\255\\255\\255')",

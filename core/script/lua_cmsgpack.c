@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -40,16 +39,25 @@ struct enc_buf {
 /* Above this, the buffer is released after each pack. */
 #define ENC_KEEP_CAP 65536
 
-static void enc_buf_release(struct enc_buf *buf)
+/* The buffer's bytes come from the state's allocator, as Redis's copy does,
+ * so an allocator the embedder installs (limits, accounting) sees them. */
+static void *enc_realloc(lua_State *L, void *p, size_t osize, size_t nsize)
 {
-    free(buf->b);
+    void *ud;
+    lua_Alloc alloc = lua_getallocf(L, &ud);
+    return alloc(ud, p, osize, nsize);
+}
+
+static void enc_buf_release(lua_State *L, struct enc_buf *buf)
+{
+    if (buf->b) enc_realloc(L, buf->b, buf->cap, 0);
     buf->b = NULL;
     buf->len = buf->cap = 0;
 }
 
 static int enc_buf_gc(lua_State *L)
 {
-    enc_buf_release(lua_touserdata(L, 1));
+    enc_buf_release(L, lua_touserdata(L, 1));
     return 0;
 }
 
@@ -60,7 +68,7 @@ static void put(lua_State *L, struct enc_buf *buf, const void *p, size_t n)
         if (want < buf->len) luaL_error(L, "not enough memory");
         while (cap < want)
             cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-        unsigned char *nb = realloc(buf->b, cap);
+        unsigned char *nb = enc_realloc(L, buf->b, buf->cap, cap);
         if (nb == NULL) luaL_error(L, "not enough memory");
         buf->b = nb;
         buf->cap = cap;
@@ -288,7 +296,7 @@ static int mp_pack(lua_State *L)
         lua_pushlstring(L, (const char *)buf->b, buf->len);
     }
     buf->len = 0;
-    if (buf->cap > ENC_KEEP_CAP) enc_buf_release(buf);
+    if (buf->cap > ENC_KEEP_CAP) enc_buf_release(L, buf);
     lua_concat(L, nargs);
     return 1;
 }

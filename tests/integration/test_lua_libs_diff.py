@@ -172,6 +172,8 @@ CMSGPACK = {
     "pack_big_index": "cmsgpack.pack({[2^31] = 1}), cmsgpack.pack({[2^40] = true})",
     "pack_map_order": "cmsgpack.pack({a = 1, b = 2, c = 3, [10] = 'x', [true] = false})",
     "pack_map_16": "cmsgpack.pack({a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16})",
+    "pack_map_order_many": "(function() local t = {} for i = 1, 40 do t['k' .. i] = i t[i * 7.5] = -i end"
+                           " return cmsgpack.pack(t) end)()",
     "pack_map_table_key": "cmsgpack.pack({[{1}] = 2})",
     "pack_mixed": "cmsgpack.pack({1, 2, x = 'y'})",
     "pack_nesting_15": "cmsgpack.pack(nest(15, 7))",

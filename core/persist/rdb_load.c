@@ -487,7 +487,7 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
         }
         if (!r_string(r, &s)) goto err;
         if (container == QL_NODE_PLAIN) {
-            ql_push(ql, QL_TAIL, s.p, s.n);
+            ql_push_plain(ql, s.p, s.n);
             s_free(&s);
             continue;
         }

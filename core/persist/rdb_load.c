@@ -519,7 +519,7 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
             n->next = NULL;
             n->lp = lp;
             n->count = (uint32_t)cnt;
-            n->compressed = n->recompress = 0;
+            n->compressed = n->recompress = n->plain = 0;
             n->clen = 0;
             if (ql->tail)
                 ql->tail->next = n;

@@ -282,3 +282,45 @@ def test_loadaof_digest_same_as_redis():
         for s in servers:
             s.stop()
             s.cleanup()
+
+
+# --------------------------------------------------------------------------
+# PFDEBUG and PFSELFTEST (no DEBUG permission needed)
+
+def test_pfdebug_same_as_redis(diff):
+    many = ["PFADD", "h2"] + ["e%d" % i for i in range(3000)]
+    diff([
+        C("PFDEBUG ENCODING nokey"), C("PFDEBUG nosuch nokey"), C("PFDEBUG GETREG"),
+        C("PFDEBUG GETREG a b"), C("SET str notanhll"), C("PFDEBUG ENCODING str"),
+        C("RPUSH list a"), C("PFDEBUG ENCODING list"), C("SET n 10"), C("PFDEBUG DECODE n"),
+        C("PFADD h a b c d e f g"), C("PFDEBUG ENCODING h"), C("PFDEBUG DECODE h"),
+        C("PFDEBUG nosuch h"), C("PFDEBUG encoding h"), C("PFADD e"), C("PFDEBUG DECODE e"),
+        C("GET h"), C("PFDEBUG GETREG h"), C("PFDEBUG ENCODING h"), C("GET h"),
+        C("PFDEBUG DECODE h"), C("PFDEBUG TODENSE h"), C("PFCOUNT h"),
+        C("PFADD s x y"), C("PFDEBUG TODENSE s"), C("PFDEBUG TODENSE s"), C("PFDEBUG ENCODING s"),
+        C("GET s"), C("PFCOUNT s"),
+        many, C("PFDEBUG ENCODING h2"), C("PFCOUNT h2"), C("PFDEBUG GETREG h2"),
+        ["SET", "bad", "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff"],
+        C("PFDEBUG DECODE bad"), C("PFDEBUG TODENSE bad"),
+    ])
+
+
+def test_pfdebug_todense_keeps_watch(diff):
+    """TODENSE/GETREG on a sparse HLL change its encoding: Redis counts it as
+    a change without a keyspace event, so a WATCH on it is not broken."""
+    got = {}
+    for name, port in diff.ports.items():
+        with RawConn(port) as c, RawConn(port) as w:
+            c.call("FLUSHALL")
+            c.call("PFADD", "h", "a", "b")
+            c.call("PFADD", "g", "a", "b")
+            w.call("WATCH", "h", "g")
+            got[name] = [c.call("PFDEBUG", "TODENSE", "h"), c.call("PFDEBUG", "GETREG", "g")[:20],
+                         w.call("MULTI"), w.call("PFCOUNT", "h"), w.call("EXEC")]
+    assert got["keel"] == got["redis"]
+    assert got["keel"][-1] == b"*1\r\n:2\r\n"
+
+
+def test_pfselftest(diff):
+    d = harness.Differ(*diff.ports.values(), timeout=60)
+    d([C("PFSELFTEST"), C("PFSELFTEST x")])

@@ -811,3 +811,9 @@ void *list_dup_value(void *ptr, int enc)
     (void)enc;
     return ql_dup(ptr);
 }
+
+size_t list_free_effort(void *ptr, int enc)
+{
+    (void)enc;
+    return ((struct quicklist *)ptr)->len;
+}

@@ -123,5 +123,7 @@ size_t ql_lzf_decompress(const void *in, size_t inlen, void *out, size_t outlen)
 /* The keyspace's hooks for list values (object.c's obj_ops). */
 void list_free_value(void *ptr, int enc);
 void *list_dup_value(void *ptr, int enc);
+/* Lazy free effort (core/store/lazyfree.h): the node count. */
+size_t list_free_effort(void *ptr, int enc);
 
 #endif

@@ -240,7 +240,8 @@ void cmd_pfdebug(struct exec *x)
         reply_bulk(x->r, d, n);
         free(d);
     } else if (util_eqci(sub, sublen, "encoding")) {
-        reply_status(x->r, hll_encoding((const uint8_t *)s->buf) == HLL_SPARSE ? "sparse" : "dense");
+        reply_status(x->r,
+                     hll_encoding((const uint8_t *)s->buf) == HLL_SPARSE ? "sparse" : "dense");
     } else {
         int n = sublen > 128 ? 128 : (int)sublen;
         reply_errorf(x->r, "ERR Unknown PFDEBUG subcommand '%.*s'", n, sub);

@@ -48,7 +48,7 @@ void cmd_flushdb(struct exec *x)
         return;
     }
     store_flushdb(x->db, HAS(x, A_FLUSHDB_async) ? ARG(x, A_FLUSHDB_async)->choice == 0
-                                                  : lazyfree_lazy_user_flush != 0);
+                                                 : lazyfree_lazy_user_flush != 0);
     propagate_force(x); /* AOF: even when the db was empty, as Redis (core/persist/propagate.c) */
     reply_ok(x->r);
 }

@@ -630,7 +630,8 @@ bool hll_selftest(char *err, size_t errlen, long elements)
         hll_add(&dense, &ele, sizeof(ele));
         hll_add(&sparse, &ele, sizeof(ele));
         if (j != checkpoint) continue;
-        if (j < hll_sparse_max_bytes / 2 && hll_encoding((const uint8_t *)sparse->buf) != HLL_SPARSE) {
+        if (j < hll_sparse_max_bytes / 2 &&
+            hll_encoding((const uint8_t *)sparse->buf) != HLL_SPARSE) {
             snprintf(err, errlen, "TESTFAILED sparse encoding not used");
             ok = false;
         } else if (hll_count((const uint8_t *)dense->buf, dense->len, NULL) !=

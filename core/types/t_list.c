@@ -533,10 +533,9 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
         ql_compress(ql, nb);
         return true;
     }
-    if (n->count == 1 || (!is_large(len) && !exceeds(ql->fill,
-                                                     raw_bytes(n) - old + len +
-                                                         SIZE_ESTIMATE_OVERHEAD,
-                                                     n->count))) {
+    if (n->count == 1 ||
+        (!is_large(len) &&
+         !exceeds(ql->fill, raw_bytes(n) - old + len + SIZE_ESTIMATE_OVERHEAD, n->count))) {
         n->lp = lp_insert(n->lp, s, len, p, LP_REPLACE, NULL);
         n->plain = is_large(len);
         node_close(ql, n);

@@ -324,3 +324,49 @@ def test_pfdebug_todense_keeps_watch(diff):
 def test_pfselftest(diff):
     d = harness.Differ(*diff.ports.values(), timeout=60)
     d([C("PFSELFTEST"), C("PFSELFTEST x")])
+
+
+def test_debug_help_is_redis_lines(keel, debug_oracle):
+    """DEBUG HELP lists Redis's own lines for the subcommands Keel has, in
+    Redis's order, and every subcommand listed there exists."""
+    def lines(port):
+        with RawConn(port) as c:
+            v, _ = parse_one(c.call("DEBUG", "HELP"))
+        return [x.decode() if isinstance(x, bytes) else str(x) for x in v]
+    k, r = lines(keel.port), lines(debug_oracle.port)
+    assert k[0] == r[0] and k[-2:] == r[-2:]
+    pos = 0
+    for line in k:
+        assert line in r[pos:], line
+        pos = r.index(line, pos) + 1
+    with RawConn(keel.port) as c:
+        for line in k[1:-2]:
+            if line.startswith(" "):
+                continue
+            word = line.split()[0]
+            if word == "LOADAOF":  # without an AOF, Redis (and Keel) exit
+                continue
+            rep = c.call("DEBUG", word)
+            assert b"unknown subcommand" not in rep or word in (
+                "DIGEST-VALUE", "ERROR", "LOG", "OBJECT", "PROTOCOL", "SLEEP", "REPLYBUFFER",
+                "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD"), (word, rep)
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_loadaof_without_a_log_exits(kind):
+    """As redis-server 7.0: with no AOF to load, DEBUG LOADAOF ends the
+    process (exit status 1) and the client sees the connection close."""
+    def argv(port):
+        if kind == "keel":
+            return harness.keel_argv(port)
+        return harness.oracle_argv(port) + ["--enable-debug-command", "yes"]
+    srv = ServerProcess("%s-loadaof-none" % kind, argv).start()
+    try:
+        with RawConn(srv.port) as c:
+            c.call("SET", "k", "v")
+            c.send(harness.encode(["DEBUG", "LOADAOF"]))
+            assert c.read_until_close(5.0)[1] is True
+        assert srv.proc.wait(10) == 1
+    finally:
+        srv.stop()  # its "exited with status 1" is the point here
+        srv.cleanup()

@@ -289,7 +289,19 @@ static void w_value(struct wr *w, const struct kv *ce)
                 unsigned char *tmp;
                 w_len(w, QL_NODE_PLAIN);
                 ql_node_first(n, &v, &tmp);
-                w_string(w, v.p, v.n);
+                if (n->compressed && !w->compress) {
+                    /* Redis writes a compressed node's LZF form even with
+                     * rdbcompression off */
+                    unsigned char *c = xmalloc(v.n);
+                    size_t clen = ql_lzf_compress(v.p, v.n, c, v.n);
+                    if (clen > 0 && clen + 8 < v.n)
+                        w_lzf_blob(w, c, clen, v.n);
+                    else
+                        w_string(w, v.p, v.n);
+                    free(c);
+                } else {
+                    w_string(w, v.p, v.n);
+                }
                 free(tmp);
                 continue;
             }

@@ -41,6 +41,7 @@ def ddiff(keel, debug_oracle):
             c.call("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
             c.call("CONFIG", "SET", "list-compress-depth", "0")
             c.call("CONFIG", "SET", "list-max-listpack-size", "-2")
+            c.call("CONFIG", "SET", "rdbcompression", "yes")
 
 
 def sample_data():
@@ -196,6 +197,11 @@ def plain_sequence(depth, fill):
 @pytest.mark.parametrize("fill", ["-2", "3"])
 def test_plain_nodes_dump(ddiff, depth, fill):
     ddiff(plain_sequence(depth, fill))
+
+
+def test_plain_nodes_dump_rdbcompression_off(ddiff):
+    """Compressed nodes are written as LZF blobs even with rdbcompression no."""
+    ddiff([C("CONFIG SET rdbcompression no")] + plain_sequence("1", "-2"))
 
 
 def _dump(port, key):

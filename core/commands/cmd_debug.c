@@ -2,7 +2,7 @@
  * SET-ACTIVE-EXPIRE, ERROR, LOG, RELOAD (core/persist/cmd_persist.c does the work),
  * PROTOCOL (a sample reply of each RESP3 type), DIGEST and DIGEST-VALUE
  * (core/persist/digest.c), LOADAOF (core/persist/aof.c), STRINGMATCH-TEST,
- * QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER and HELP, with Redis 7.0's replies. Its
+ * QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER, POPULATE and HELP, with Redis 7.0's replies. Its
  * grammar is declared under "keel_arguments" in schemas/commands/debug.json
  * (each subcommand takes any number of words, so that a wrong count gets
  * Redis's "unknown subcommand or wrong number of arguments" reply here). */
@@ -316,6 +316,53 @@ static void debug_ql_threshold(struct exec *x)
         reply_ok(x->r);
 }
 
+/* DEBUG POPULATE count [prefix] [size]: string keys <prefix>:<n> (prefix
+ * "key") holding "value:<n>", or that text cut or zero-padded to size
+ * bytes; existing keys are left alone. As Redis: no keyspace notification
+ * but "new", WATCH and tracking see the keys, and nothing is counted as a
+ * change (not propagated, no save-rule credit). */
+static void debug_populate(struct exec *x, int n)
+{
+    const struct argval *av = ARG(x, A_DEBUG_subcommand_populate_args);
+    const struct argv_ref *cnt = &x->argv[av->list[0]];
+    const struct argv_ref *pre = n >= 2 ? &x->argv[av->list[1]] : NULL;
+    long long keys, size = 0, j;
+    char kbuf[128], vbuf[64];
+    /* one message for "not a number" and "negative", as Redis's
+     * getPositiveLongFromObjectOrReply */
+    if (!util_str2ll(cnt->p, cnt->n, &keys) || keys < 0) {
+        reply_error(x->r, "ERR value is out of range, must be positive");
+        return;
+    }
+    if (n == 3) {
+        const struct argv_ref *sz = &x->argv[av->list[2]];
+        if (!util_str2ll(sz->p, sz->n, &size) || size < 0) {
+            reply_error(x->r, "ERR value is out of range, must be positive");
+            return;
+        }
+    }
+    for (j = 0; j < keys; j++) {
+        int kl = pre ? snprintf(kbuf, sizeof(kbuf), "%.*s:%lld", (int)pre->n, pre->p, j)
+                     : snprintf(kbuf, sizeof(kbuf), "key:%lld", j);
+        int vl = snprintf(vbuf, sizeof(vbuf), "value:%lld", j);
+        long long dirty = g_store.stats.dirty;
+        struct kv *e;
+        if (kl >= (int)sizeof(kbuf)) kl = (int)sizeof(kbuf) - 1; /* as Redis's 128-byte buffer */
+        if (store_lookup_write(x->db, kbuf, (size_t)kl)) continue;
+        if (size == 0) {
+            e = kv_new_string(kbuf, (size_t)kl, vbuf, (size_t)vl, false);
+        } else {
+            char *v = xcalloc(1, (size_t)size);
+            memcpy(v, vbuf, (size_t)(size < vl ? size : vl));
+            e = kv_new_string(kbuf, (size_t)kl, v, (size_t)size, false);
+            free(v);
+        }
+        store_add(x->db, e, "debug-populate", 0); /* klass 0: no notification */
+        g_store.stats.dirty = dirty;
+    }
+    reply_ok(x->r);
+}
+
 static void debug_help(struct exec *x)
 {
     /* Redis's lines for the subcommands Keel has. */
@@ -333,6 +380,11 @@ static void debug_help(struct exec *x)
         "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix. These are not propagated to",
+        "    replicas. Cluster slots are not respected so keys not belonging to the",
+        "    current node can be created in cluster mode.",
         "PROTOCOL <type>",
         "    Reply with a test value of the specified type. <type> can be: string,",
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -472,6 +524,12 @@ void cmd_debug(struct exec *x)
         if (words(x, A_DEBUG_subcommand_quicklist_packed_threshold_size) != 1) break;
         debug_ql_threshold(x);
         return;
+    case 14: { /* POPULATE count [prefix] [size] */
+        int n = words(x, A_DEBUG_subcommand_populate_args);
+        if (n < 1 || n > 3) break;
+        debug_populate(x, n);
+        return;
+    }
     default:
         break;
     }

@@ -355,7 +355,7 @@ def test_debug_help_is_redis_lines(keel, debug_oracle):
             rep = c.call("DEBUG", word)
             assert b"unknown subcommand" not in rep or word in (
                 "DIGEST-VALUE", "ERROR", "LOG", "OBJECT", "PROTOCOL", "SLEEP", "REPLYBUFFER",
-                "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD"), (word, rep)
+                "SET-ACTIVE-EXPIRE", "QUICKLIST-PACKED-THRESHOLD", "POPULATE"), (word, rep)
 
 
 @pytest.mark.parametrize("kind", ["keel", "redis"])
@@ -376,3 +376,29 @@ def test_loadaof_without_a_log_exits(kind):
     finally:
         srv.stop()  # its "exited with status 1" is the point here
         srv.cleanup()
+
+
+def _changes(v):
+    for line in v.split(b"\r\n"):
+        if line.startswith(b"rdb_changes_since_last_save:"):
+            return line
+    return None
+
+
+def test_populate(ddiff):
+    ddiff([
+        C("SET key:3 mine"), C("DEBUG POPULATE 10"), C("DBSIZE"), C("GET key:3"), C("GET key:9"),
+        C("OBJECT ENCODING key:1"), C("DEBUG POPULATE 5 p 3"), C("GET p:1"), C("STRLEN p:4"),
+        C("DEBUG POPULATE 3 z 50"), C("STRLEN z:2"), C("GETRANGE z:2 0 9"),
+        C("OBJECT ENCODING z:2"), C("DEBUG POPULATE 2 ''"), C("GET :1"),
+        ["DEBUG", "POPULATE", "2", "x" * 200], C("KEYS xxxxx*"), C("DEBUG POPULATE 0"),
+        C("DEBUG POPULATE -1"), C("DEBUG POPULATE x"), C("DEBUG POPULATE 1 a -5"),
+        C("DEBUG POPULATE 1 a y"), C("DEBUG POPULATE"), C("DEBUG POPULATE 1 2 3 4"),
+        C("DBSIZE"), C("DEBUG DIGEST"),
+    ])
+    # not a change: rdb_changes_since_last_save does not move (not propagated)
+    for port in ddiff.ports.values():
+        with RawConn(port) as c:
+            before = _changes(parse_one(c.call("INFO", "persistence"))[0])
+            assert c.call("DEBUG", "POPULATE", "100", "nochange") == b"+OK\r\n"
+            assert _changes(parse_one(c.call("INFO", "persistence"))[0]) == before

@@ -2,10 +2,10 @@
  * SET-ACTIVE-EXPIRE, ERROR, LOG, RELOAD (core/persist/cmd_persist.c does the work),
  * PROTOCOL (a sample reply of each RESP3 type), DIGEST and DIGEST-VALUE
  * (core/persist/digest.c), LOADAOF (core/persist/aof.c), STRINGMATCH-TEST,
- * QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER, POPULATE and HELP, with Redis 7.0's replies. Its
- * grammar is declared under "keel_arguments" in schemas/commands/debug.json
- * (each subcommand takes any number of words, so that a wrong count gets
- * Redis's "unknown subcommand or wrong number of arguments" reply here). */
+ * QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER, POPULATE, SET-SKIP-CHECKSUM-VALIDATION and HELP, with
+ * Redis 7.0's replies. Its grammar is declared under "keel_arguments" in
+ * schemas/commands/debug.json (each subcommand takes any number of words, so that a wrong count
+ * gets Redis's "unknown subcommand or wrong number of arguments" reply here). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,6 +409,8 @@ static void debug_help(struct exec *x)
         "QUICKLIST-PACKED-THRESHOLD <size>",
         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
         "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+        "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+        "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         "STRINGMATCH-TEST",
@@ -524,6 +526,14 @@ void cmd_debug(struct exec *x)
         if (words(x, A_DEBUG_subcommand_quicklist_packed_threshold_size) != 1) break;
         debug_ql_threshold(x);
         return;
+    case 15: { /* SET-SKIP-CHECKSUM-VALIDATION 0|1: atoi, as Redis */
+        char buf[64];
+        if (words(x, A_DEBUG_subcommand_set_skip_checksum_validation_flag) != 1) break;
+        cword(word(x, A_DEBUG_subcommand_set_skip_checksum_validation_flag), buf, sizeof(buf));
+        rdb_skip_checksum_validation = atoi(buf);
+        reply_ok(x->r);
+        return;
+    }
     case 14: { /* POPULATE count [prefix] [size] */
         int n = words(x, A_DEBUG_subcommand_populate_args);
         if (n < 1 || n > 3) break;

@@ -600,8 +600,7 @@ char *hll_sparse_decode(const uint8_t *p, size_t n, size_t *len)
 
 bool hll_selftest(char *err, size_t errlen, long elements)
 {
-    static uint8_t regs[HLL_DENSE_SIZE - HLL_HDR_SIZE];
-    static uint8_t want[HLL_REGISTERS];
+    uint8_t regs[HLL_DENSE_SIZE - HLL_HDR_SIZE], want[HLL_REGISTERS];
     uint64_t seed = (uint64_t)util_ustime() * 0x9e3779b97f4a7c15ULL | 1, ele;
     struct rstr *sparse, *dense;
     double relerr = 1.04 / sqrt(HLL_REGISTERS);

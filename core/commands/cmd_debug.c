@@ -129,16 +129,26 @@ static void debug_object(struct exec *x)
 {
     const struct argv_ref *k = word(x, A_DEBUG_subcommand_object_key);
     struct kv *e = store_peek(x->db, k->p, k->n);
-    char buf[256];
+    char buf[512];
+    int n;
     if (!e) {
         reply_err(x->r, E_NO_SUCH_KEY);
         return;
     }
-    snprintf(buf, sizeof(buf),
-             "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u "
-             "lru_seconds_idle:%llu",
-             (void *)e, refcount(e), obj_enc_name(e->enc), serialized_len(e), (unsigned)e->lru,
-             store_idle_ms(e) / 1000);
+    n = snprintf(buf, sizeof(buf),
+                 "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u "
+                 "lru_seconds_idle:%llu",
+                 (void *)e, refcount(e), obj_enc_name(e->enc), serialized_len(e), (unsigned)e->lru,
+                 store_idle_ms(e) / 1000);
+    if (e->enc == ENC_QUICKLIST) {
+        /* Redis adds the quicklist's shape */
+        const struct quicklist *ql = e->v.ptr;
+        snprintf(buf + n, sizeof(buf) - (size_t)n,
+                 " ql_nodes:%lu ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d "
+                 "ql_uncompressed_size:%lu",
+                 ql->len, (double)ql->count / (double)ql->len, ql->fill, ql->compress != 0,
+                 ql_uncompressed_size(ql));
+    }
     reply_status(x->r, buf);
 }
 

@@ -731,6 +731,24 @@ void ql_node_first(const struct ql_node *n, struct ql_val *v, unsigned char **tm
     read_val(lp_first((unsigned char *)lp), v);
 }
 
+unsigned long ql_uncompressed_size(const struct quicklist *ql)
+{
+    const struct ql_node *n;
+    unsigned long sz = 0;
+    for (n = ql->head; n; n = n->next) {
+        if (n->plain) {
+            struct ql_val v;
+            unsigned char *tmp;
+            ql_node_first(n, &v, &tmp);
+            sz += v.n;
+            free(tmp);
+        } else {
+            sz += raw_bytes(n);
+        }
+    }
+    return sz;
+}
+
 /* ---- invariants (tests) ---- */
 
 const char *ql_check(struct quicklist *ql)

@@ -108,6 +108,10 @@ void ql_iter_release(struct ql_iter *it);
  * decompressed into *tmp (freed by the caller; NULL when not needed). */
 void ql_node_first(const struct ql_node *n, struct ql_val *v, unsigned char **tmp);
 
+/* What Redis's nodes would hold uncompressed (DEBUG OBJECT's
+ * ql_uncompressed_size): listpack bytes, or a plain node's element bytes. */
+unsigned long ql_uncompressed_size(const struct quicklist *ql);
+
 /* Internal sizes, for tests and memory accounting. */
 size_t ql_node_bytes(const struct ql_node *n);
 /* Check every invariant (counts, links, node limits, compression depth);

@@ -422,3 +422,28 @@ def test_skip_checksum_validation(ddiff):
         for port in ddiff.ports.values():
             with RawConn(port) as c:
                 c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0")
+
+
+def _object_fields(v):
+    """DEBUG OBJECT without the address and the LRU clock."""
+    return [f for f in v.split() if not f.startswith((b"at:", b"lru:", b"lru_seconds_idle:"))]
+
+
+def test_plain_nodes_debug_object_and_watch(ddiff):
+    """serializedlength counts PLAIN containers as Redis does, and the
+    quicklist's shape fields (ql_nodes ... ql_uncompressed_size); POPULATE
+    touches WATCHed keys (a new key is a change for WATCH)."""
+    ddiff([C("CONFIG SET list-compress-depth 1"), C("DEBUG QUICKLIST-PACKED-THRESHOLD 100"),
+           ["RPUSH", "l", "a", B, "b", CC, NUM, "c"] + ["e%d" % i for i in range(300)],
+           harness.Parsed(["DEBUG", "OBJECT", "l"], _object_fields),
+           C("CONFIG SET list-compress-depth 0"), C("CONFIG SET list-max-listpack-size 5"),
+           ["RPUSH", "l2"] + ["e%d" % i for i in range(23)], C("RPUSH l3 x"),
+           harness.Parsed(["DEBUG", "OBJECT", "l2"], _object_fields),
+           harness.Parsed(["DEBUG", "OBJECT", "l3"], _object_fields)])
+    got = {}
+    for name, port in ddiff.ports.items():
+        with RawConn(port) as c:
+            c.call("FLUSHALL")
+            got[name] = [c.call("WATCH", "key:1"), c.call("DEBUG", "POPULATE", "3"),
+                         c.call("MULTI"), c.call("PING"), c.call("EXEC")]
+    assert got["keel"] == got["redis"]

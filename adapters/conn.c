@@ -338,7 +338,7 @@ bool conn_flush(struct conn *c)
     }
     c->out.len = c->out.sent = 0;
     c->obuf_soft_since = 0;
-    if (c->out.cap > 1024 * 1024) obuf_free(&c->out);
+    if (c->out.cap > 1024 * 1024 && !g_server.reply_buffer_keep) obuf_free(&c->out);
     if (ops->drained ? ops->drained(c) : c->state == CONN_CLOSING) {
         conn_free(c);
         return false;

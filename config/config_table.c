@@ -15,6 +15,7 @@
 #include "client_limits.h"
 #include "config.h"
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
+#include "lazyfree.h"    /* lazyfree-lazy-* */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 #include "registry.h"    /* command-name lists are checked against the table */
 #include "tracking.h"    /* tracking_table_max_keys */
@@ -148,6 +149,17 @@ const struct config_entry config_table[] = {
      "List nodes kept uncompressed at each end (0: none compressed)", NULL, NULL},
     {"hll-sparse-max-bytes", NULL, CT_MEMORY, &hll_sparse_max_bytes, "3000", 0, LL_MAX_, true,
      "Sparse HyperLogLogs past this many bytes become dense", NULL, NULL},
+    /* lazy free (core/store/lazyfree.c) */
+    {"lazyfree-lazy-expire", NULL, CT_BOOL, &lazyfree_lazy_expire, "no", 0, 1, true,
+     "Free big expired values on the lazy-free thread", NULL, NULL},
+    {"lazyfree-lazy-server-del", NULL, CT_BOOL, &lazyfree_lazy_server_del, "no", 0, 1, true,
+     "Free big overwritten or implicitly deleted values on the lazy-free thread", NULL, NULL},
+    {"lazyfree-lazy-user-del", NULL, CT_BOOL, &lazyfree_lazy_user_del, "no", 0, 1, true,
+     "DEL frees big values on the lazy-free thread, as UNLINK", NULL, NULL},
+    {"lazyfree-lazy-user-flush", NULL, CT_BOOL, &lazyfree_lazy_user_flush, "no", 0, 1, true,
+     "FLUSHALL/FLUSHDB without SYNC or ASYNC free asynchronously", NULL, NULL},
+    {"replica-lazy-flush", "slave-lazy-flush", CT_BOOL, &lazyfree_replica_flush, "no", 0, 1, true,
+     "Accepted for redis.conf files: Keel has no replicas to flush", NULL, NULL},
     /* pub/sub (core/events/notify.c, core/events/pubsub.c) */
     {"notify-keyspace-events", NULL, CT_SPECIAL, &g_notify_keyspace_events, "", 0, 0, true,
      "Keyspace event classes to publish (K E g $ l s h z x e t m d n A)", NULL, notify_config_set},

@@ -201,6 +201,13 @@ static void value_end(struct json_sink *s)
         }
         if (f->left < 0) return; /* deferred: closed by set_deferred */
         if (--f->left > 0) return;
+        if (s->depth == s->attr_depth) {
+            /* an attribute is complete: drop it; it was not a value */
+            s->out.len = s->attr_mark;
+            s->attr_depth = 0;
+            s->depth--;
+            return;
+        }
         putc1(s, f->map ? '}' : ']');
         s->depth--;
     }
@@ -270,10 +277,29 @@ static void j_null(struct reply *r)
     value_end(s);
 }
 
+/* An attribute: its pairs are written and then cut off (value_end). */
+static void attribute_begin(struct json_sink *s, long long n)
+{
+    if (n <= 0 || s->depth == JSON_MAX_DEPTH) return;
+    if (!s->attr_depth) {
+        s->attr_depth = s->depth + 1;
+        s->attr_mark = s->out.len;
+    }
+    s->st[s->depth].left = n * 2; /* keys and values, counted as a list */
+    s->st[s->depth].map = 0;
+    s->st[s->depth].key_next = 0;
+    s->st[s->depth].first = 1;
+    s->depth++;
+}
+
 static void j_aggregate(struct reply *r, enum reply_agg kind, long long n)
 {
     struct json_sink *s = S(r);
-    bool map = kind == AGG_MAP || kind == AGG_ATTR;
+    bool map = kind == AGG_MAP;
+    if (kind == AGG_ATTR) {
+        attribute_begin(s, n);
+        return;
+    }
     value_begin(s, (int)kind, false);
     if (n <= 0) {
         put(s, map ? "{}" : "[]", 2);

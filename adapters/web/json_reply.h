@@ -3,7 +3,9 @@
  * integer -> number, bulk -> string, nil -> null, array/set/push -> array,
  * map -> object (keys as strings), double -> number (a string for RESP2
  * clients, as Webdis shows it; "inf"/"-inf"/"nan" strings always), boolean
- * -> true/false, verbatim/bignum -> string. A bulk string that is not valid
+ * -> true/false, verbatim/bignum -> string. A RESP3 attribute (metadata
+ * about the reply that follows it, e.g. DEBUG PROTOCOL attrib) is dropped:
+ * JSON clients get the reply itself, as RESP2 clients do. A bulk string that is not valid
  * UTF-8 is written losslessly as {"base64":"..."}; valid UTF-8 (NUL
  * included, as \u0000) stays a plain JSON string, escaped as jansson (and
  * so Webdis) escapes it.
@@ -39,6 +41,10 @@ struct json_sink {
      * wrapped as {<name k>: element} (an atomic batch's EXEC results). */
     struct obuf *elem_names;
     int nelem_names, elem_idx;
+    /* An attribute being dropped: its frame's depth (0: none) and where
+     * the output goes back to when it is complete. */
+    int attr_depth;
+    size_t attr_mark;
 };
 
 extern const struct reply_ops json_reply_ops; /* ctx: struct json_sink * */

@@ -1,22 +1,27 @@
 /* cmd_debug.c — DEBUG, the testing and diagnosis command: SLEEP, OBJECT,
- * SET-ACTIVE-EXPIRE, ERROR, LOG, RELOAD (core/persist/cmd_persist.c does the work)
- * and HELP, with Redis 7.0's replies. Its
- * grammar is declared under "keel_arguments" in schemas/commands/debug.json
- * (each subcommand takes any number of words, so that a wrong count gets
- * Redis's "unknown subcommand or wrong number of arguments" reply here). */
+ * SET-ACTIVE-EXPIRE, ERROR, LOG, RELOAD (core/persist/cmd_persist.c does the work),
+ * PROTOCOL (a sample reply of each RESP3 type), DIGEST and DIGEST-VALUE
+ * (core/persist/digest.c), LOADAOF (core/persist/aof.c), STRINGMATCH-TEST,
+ * QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER, POPULATE, SET-SKIP-CHECKSUM-VALIDATION and HELP, with
+ * Redis 7.0's replies. Its grammar is declared under "keel_arguments" in
+ * schemas/commands/debug.json (each subcommand takes any number of words, so that a wrong count
+ * gets Redis's "unknown subcommand or wrong number of arguments" reply here). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "aof.h"
 #include "config.h"
 #include "commands_gen.h"
+#include "digest.h"
 #include "kernel.h"
 #include "log.h"
 #include "rdb.h"
+#include "server.h"
 #include "store.h"
-#include "t_list.h" /* ql_lzf_compress */
+#include "t_list.h" /* ql_lzf_compress, ql_set_packed_threshold */
 #include "util.h"
 
 /* "ERR unknown subcommand or wrong number of arguments for '<word>'. Try DEBUG HELP." */
@@ -124,16 +129,26 @@ static void debug_object(struct exec *x)
 {
     const struct argv_ref *k = word(x, A_DEBUG_subcommand_object_key);
     struct kv *e = store_peek(x->db, k->p, k->n);
-    char buf[256];
+    char buf[512];
+    int n;
     if (!e) {
         reply_err(x->r, E_NO_SUCH_KEY);
         return;
     }
-    snprintf(buf, sizeof(buf),
-             "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u "
-             "lru_seconds_idle:%llu",
-             (void *)e, refcount(e), obj_enc_name(e->enc), serialized_len(e), (unsigned)e->lru,
-             store_idle_ms(e) / 1000);
+    n = snprintf(buf, sizeof(buf),
+                 "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u "
+                 "lru_seconds_idle:%llu",
+                 (void *)e, refcount(e), obj_enc_name(e->enc), serialized_len(e), (unsigned)e->lru,
+                 store_idle_ms(e) / 1000);
+    if (e->enc == ENC_QUICKLIST) {
+        /* Redis adds the quicklist's shape */
+        const struct quicklist *ql = e->v.ptr;
+        snprintf(buf + n, sizeof(buf) - (size_t)n,
+                 " ql_nodes:%lu ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d "
+                 "ql_uncompressed_size:%lu",
+                 ql->len, (double)ql->count / (double)ql->len, ql->fill, ql->compress != 0,
+                 ql_uncompressed_size(ql));
+    }
     reply_status(x->r, buf);
 }
 
@@ -156,17 +171,234 @@ static void debug_sleep(struct exec *x)
     reply_ok(x->r);
 }
 
+/* DEBUG PROTOCOL <type>: one sample reply of each type, as Redis 7.0. */
+static void debug_protocol(struct exec *x)
+{
+    const struct argv_ref *t = word(x, A_DEBUG_subcommand_protocol_type);
+    struct reply *r = x->r;
+    int j;
+    if (util_eqci(t->p, t->n, "string")) {
+        reply_cstr(r, "Hello World");
+    } else if (util_eqci(t->p, t->n, "integer")) {
+        reply_int(r, 12345);
+    } else if (util_eqci(t->p, t->n, "double")) {
+        reply_double(r, 3.141);
+    } else if (util_eqci(t->p, t->n, "bignum")) {
+        reply_bignum(r, "1234567999999999999999999999999999999", 37);
+    } else if (util_eqci(t->p, t->n, "null")) {
+        reply_null(r);
+    } else if (util_eqci(t->p, t->n, "array")) {
+        reply_array(r, 3);
+        for (j = 0; j < 3; j++)
+            reply_int(r, j);
+    } else if (util_eqci(t->p, t->n, "set")) {
+        reply_set(r, 3);
+        for (j = 0; j < 3; j++)
+            reply_int(r, j);
+    } else if (util_eqci(t->p, t->n, "map")) {
+        reply_map(r, 3);
+        for (j = 0; j < 3; j++) {
+            reply_int(r, j);
+            reply_bool(r, j == 1);
+        }
+    } else if (util_eqci(t->p, t->n, "attrib")) {
+        if (r->resp >= 3) {
+            reply_attribute(r, 1);
+            reply_cstr(r, "key-popularity");
+            reply_array(r, 2);
+            reply_cstr(r, "key:123");
+            reply_int(r, 90);
+        }
+        /* an attribute describes a reply: the real one follows */
+        reply_cstr(r, "Some real reply following the attribute");
+    } else if (util_eqci(t->p, t->n, "push")) {
+        if (r->resp < 3) {
+            reply_error(r, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        reply_push(r, 2);
+        reply_cstr(r, "server-cpu-usage");
+        reply_int(r, 42);
+        reply_cstr(r, "Some real reply following the push reply");
+    } else if (util_eqci(t->p, t->n, "true")) {
+        reply_bool(r, true);
+    } else if (util_eqci(t->p, t->n, "false")) {
+        reply_bool(r, false);
+    } else if (util_eqci(t->p, t->n, "verbatim")) {
+        reply_verbatim(r, "This is a verbatim\nstring", 25);
+    } else {
+        reply_error(r, "ERR Wrong protocol type name. Please use one of the following: "
+                       "string|integer|double|bignum|null|array|set|map|attrib|push|"
+                       "verbatim|true|false");
+    }
+}
+
+/* DEBUG DIGEST-VALUE key ...: one status line per key, zeros for a missing
+ * key (a logically expired one still counts, as Redis). */
+static void debug_digest_value(struct exec *x)
+{
+    int k, n = words(x, A_DEBUG_subcommand_digest_value_key);
+    reply_array(x->r, n);
+    for (k = 0; k < n; k++) {
+        const struct argv_ref *a = &x->argv[ARG(x, A_DEBUG_subcommand_digest_value_key)->list[k]];
+        struct kv *e = store_peek(x->db, a->p, a->n);
+        unsigned char d[20] = {0};
+        char hex[41];
+        if (e) digest_value(d, e);
+        digest_hex(d, hex);
+        reply_status(x->r, hex);
+    }
+}
+
+/* DEBUG STRINGMATCH-TEST: random patterns against random strings through
+ * the glob matcher (Redis's stringmatchlen_fuzz_test; a crash is the
+ * failure, so the sanitizer builds are where it means something). Keel runs
+ * a million cycles where Redis runs ten (seconds of a blocked server). */
+static void debug_stringmatch_test(struct exec *x)
+{
+    char str[32], pat[32];
+    int cycles = 1000000, j;
+    unsigned long long seed = (unsigned long long)util_ustime() | 1, total = 0;
+    while (cycles--) {
+        size_t slen, plen;
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        slen = seed % sizeof(str);
+        plen = (seed >> 8) % sizeof(pat);
+        for (j = 0; j < (int)slen; j++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            str[j] = (char)(seed % 128);
+        }
+        for (j = 0; j < (int)plen; j++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            pat[j] = (char)(seed % 128);
+        }
+        total += util_glob(pat, plen, str, slen, false);
+    }
+    log_debug("DEBUG STRINGMATCH-TEST: %llu matches", total);
+    reply_status(x->r, "Apparently Redis did not crash: test passed");
+}
+
+/* DEBUG REPLYBUFFER PEAK-RESET-TIME never|reset|<ms> | RESIZING <0|1>, as
+ * Redis 7.0 accepts them. RESIZING 0 stops the release of grown output
+ * buffers (g_server.reply_buffer_keep, adapters/conn.c). Keel tracks no
+ * buffer peak, so PEAK-RESET-TIME is validated and remembered only. */
+static long long replybuffer_peak_reset_ms = 5000;
+
+static bool debug_replybuffer(struct exec *x)
+{
+    const struct argv_ref *o, *v;
+    char buf[64];
+    if (words(x, A_DEBUG_subcommand_replybuffer_options) != 2) return false;
+    o = &x->argv[ARG(x, A_DEBUG_subcommand_replybuffer_options)->list[0]];
+    v = &x->argv[ARG(x, A_DEBUG_subcommand_replybuffer_options)->list[1]];
+    if (util_eqci(o->p, o->n, "peak-reset-time")) {
+        long long ms;
+        if (util_eqci(v->p, v->n, "never")) {
+            replybuffer_peak_reset_ms = -1;
+        } else if (util_eqci(v->p, v->n, "reset")) {
+            replybuffer_peak_reset_ms = 5000;
+        } else if (util_str2ll(v->p, v->n, &ms)) {
+            replybuffer_peak_reset_ms = ms;
+        } else {
+            reply_err(x->r, E_NOT_INT);
+            return true;
+        }
+    } else if (util_eqci(o->p, o->n, "resizing")) {
+        cword(v, buf, sizeof(buf));
+        g_server.reply_buffer_keep = atoi(buf) == 0;
+    } else {
+        return false;
+    }
+    reply_ok(x->r);
+    return true;
+}
+
+/* DEBUG QUICKLIST-PACKED-THRESHOLD <size> (a memory value, 0 = default). */
+static void debug_ql_threshold(struct exec *x)
+{
+    char buf[64];
+    unsigned long long sz;
+    const struct argv_ref *a = word(x, A_DEBUG_subcommand_quicklist_packed_threshold_size);
+    cword(a, buf, sizeof(buf));
+    if (a->n >= sizeof(buf) || !config_parse_memory(buf, &sz) || !ql_set_packed_threshold(sz))
+        reply_error(x->r, "ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+    else
+        reply_ok(x->r);
+}
+
+/* DEBUG POPULATE count [prefix] [size]: string keys <prefix>:<n> (prefix
+ * "key") holding "value:<n>", or that text cut or zero-padded to size
+ * bytes; existing keys are left alone. As Redis: no keyspace notification
+ * but "new", WATCH and tracking see the keys, and nothing is counted as a
+ * change (not propagated, no save-rule credit). */
+static void debug_populate(struct exec *x, int n)
+{
+    const struct argval *av = ARG(x, A_DEBUG_subcommand_populate_args);
+    const struct argv_ref *cnt = &x->argv[av->list[0]];
+    const struct argv_ref *pre = n >= 2 ? &x->argv[av->list[1]] : NULL;
+    long long keys, size = 0, j;
+    char kbuf[128], vbuf[64];
+    /* one message for "not a number" and "negative", as Redis's
+     * getPositiveLongFromObjectOrReply */
+    if (!util_str2ll(cnt->p, cnt->n, &keys) || keys < 0) {
+        reply_error(x->r, "ERR value is out of range, must be positive");
+        return;
+    }
+    if (n == 3) {
+        const struct argv_ref *sz = &x->argv[av->list[2]];
+        if (!util_str2ll(sz->p, sz->n, &size) || size < 0) {
+            reply_error(x->r, "ERR value is out of range, must be positive");
+            return;
+        }
+    }
+    for (j = 0; j < keys; j++) {
+        int kl = pre ? snprintf(kbuf, sizeof(kbuf), "%.*s:%lld", (int)pre->n, pre->p, j)
+                     : snprintf(kbuf, sizeof(kbuf), "key:%lld", j);
+        int vl = snprintf(vbuf, sizeof(vbuf), "value:%lld", j);
+        long long dirty = g_store.stats.dirty;
+        struct kv *e;
+        if (kl >= (int)sizeof(kbuf)) kl = (int)sizeof(kbuf) - 1; /* as Redis's 128-byte buffer */
+        if (store_lookup_write(x->db, kbuf, (size_t)kl)) continue;
+        if (size == 0) {
+            e = kv_new_string(kbuf, (size_t)kl, vbuf, (size_t)vl, false);
+        } else {
+            char *v = xcalloc(1, (size_t)size);
+            memcpy(v, vbuf, (size_t)(size < vl ? size : vl));
+            e = kv_new_string(kbuf, (size_t)kl, v, (size_t)size, false);
+            free(v);
+        }
+        store_add(x->db, e, "debug-populate", 0); /* klass 0: no notification */
+        g_store.stats.dirty = dirty;
+    }
+    reply_ok(x->r);
+}
+
 static void debug_help(struct exec *x)
 {
     /* Redis's lines for the subcommands Keel has. */
     static const char *const help[] = {
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of all the specified keys.",
         "ERROR <string>",
         "    Return a Redis protocol error with <string> as message. Useful for clients",
         "    unit tests to simulate Redis errors.",
         "LOG <message>",
         "    Write <message> to the server log.",
+        "LOADAOF",
+        "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "POPULATE <count> [<prefix>] [<size>]",
+        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+        "    it is used instead of the 'key' prefix. These are not propagated to",
+        "    replicas. Cluster slots are not respected so keys not belonging to the",
+        "    current node can be created in cluster mode.",
+        "PROTOCOL <type>",
+        "    Reply with a test value of the specified type. <type> can be: string,",
+        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+        "    true, false.",
         "RELOAD [option ...]",
         "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
         "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -184,8 +416,21 @@ static void debug_help(struct exec *x)
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
         "    default.",
+        "QUICKLIST-PACKED-THRESHOLD <size>",
+        "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+        "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+        "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+        "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
+        "STRINGMATCH-TEST",
+        "    Run a fuzz tester against the stringmatchlen() function.",
+        "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+        "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+        "    In case NEVER is provided the last observed peak will never be reset",
+        "    In case RESET is provided the peak reset time will be restored to the default value",
+        "REPLYBUFFER RESIZING <0|1>",
+        "    Enable or disable the reply buffer resize cron job",
         NULL,
     };
     reply_help(x->r, "DEBUG", help);
@@ -258,6 +503,51 @@ void cmd_debug(struct exec *x)
             }
         }
         persist_debug_reload(x, merge, flush, save);
+        return;
+    }
+    case 7: /* PROTOCOL type */
+        if (words(x, A_DEBUG_subcommand_protocol_type) != 1) break;
+        debug_protocol(x);
+        return;
+    case 8: { /* DIGEST */
+        unsigned char d[20];
+        char hex[41];
+        if (words(x, A_DEBUG_subcommand_digest_extra)) break;
+        digest_dataset(d);
+        digest_hex(d, hex);
+        reply_status(x->r, hex);
+        return;
+    }
+    case 9: /* DIGEST-VALUE [key ...] */
+        debug_digest_value(x);
+        return;
+    case 10: /* STRINGMATCH-TEST */
+        if (words(x, A_DEBUG_subcommand_stringmatch_test_extra)) break;
+        debug_stringmatch_test(x);
+        return;
+    case 11: /* REPLYBUFFER PEAK-RESET-TIME|RESIZING value */
+        if (!debug_replybuffer(x)) break;
+        return;
+    case 12: /* LOADAOF */
+        aof_debug_loadaof();
+        reply_ok(x->r);
+        return;
+    case 13: /* QUICKLIST-PACKED-THRESHOLD size */
+        if (words(x, A_DEBUG_subcommand_quicklist_packed_threshold_size) != 1) break;
+        debug_ql_threshold(x);
+        return;
+    case 15: { /* SET-SKIP-CHECKSUM-VALIDATION 0|1: atoi, as Redis */
+        char buf[64];
+        if (words(x, A_DEBUG_subcommand_set_skip_checksum_validation_flag) != 1) break;
+        cword(word(x, A_DEBUG_subcommand_set_skip_checksum_validation_flag), buf, sizeof(buf));
+        rdb_skip_checksum_validation = atoi(buf);
+        reply_ok(x->r);
+        return;
+    }
+    case 14: { /* POPULATE count [prefix] [size] */
+        int n = words(x, A_DEBUG_subcommand_populate_args);
+        if (n < 1 || n > 3) break;
+        debug_populate(x, n);
         return;
     }
     default:

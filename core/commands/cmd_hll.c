@@ -3,12 +3,14 @@
  * exact format (core/types/hyperloglog.c), so GET returns the same bytes as
  * Redis and a value DUMPed from Redis works here. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands_gen.h"
 #include "hyperloglog.h"
 #include "kernel.h"
 #include "store.h"
+#include "util.h"
 
 static const char invalid_hll_err[] = "INVALIDOBJ Corrupted HLL object detected";
 
@@ -189,4 +191,71 @@ void cmd_pfmerge(struct exec *x)
     else
         store_modified(x->db, e, "pfadd", NOTIFY_STRING);
     reply_ok(x->r);
+}
+
+/* PFDEBUG <GETREG|DECODE|ENCODING|TODENSE> key */
+void cmd_pfdebug(struct exec *x)
+{
+    const char *sub = ARGP(x, A_PFDEBUG_subcommand);
+    size_t sublen = ARGN(x, A_PFDEBUG_subcommand);
+    const char *key = ARGP(x, A_PFDEBUG_key);
+    size_t klen = ARGN(x, A_PFDEBUG_key);
+    struct kv *e = store_lookup_write(x->db, key, klen);
+    struct rstr *s;
+    if (!e) {
+        reply_error(x->r, "ERR The specified key does not exist");
+        return;
+    }
+    if (!hll_check(x, e)) return;
+    s = unshare(e);
+    if (util_eqci(sub, sublen, "getreg") || util_eqci(sub, sublen, "todense")) {
+        bool conv = false;
+        if (hll_encoding((const uint8_t *)s->buf) == HLL_SPARSE) {
+            if (hll_to_dense(&s) < 0) {
+                reply_error(x->r, invalid_hll_err);
+                return;
+            }
+            e->v.ptr = s;
+            conv = true;
+            /* as Redis: counted as a change (propagated) with no event,
+             * the value it holds being the same */
+            g_store.stats.dirty++;
+        }
+        if (util_eqci(sub, sublen, "todense")) {
+            reply_int(x->r, conv ? 1 : 0);
+        } else {
+            long j;
+            reply_array(x->r, HLL_REGISTERS);
+            for (j = 0; j < HLL_REGISTERS; j++)
+                reply_int(x->r, hll_dense_get((const uint8_t *)s->buf + HLL_HDR_SIZE, j));
+        }
+    } else if (util_eqci(sub, sublen, "decode")) {
+        size_t n;
+        char *d;
+        if (hll_encoding((const uint8_t *)s->buf) != HLL_SPARSE) {
+            reply_error(x->r, "ERR HLL encoding is not sparse");
+            return;
+        }
+        d = hll_sparse_decode((const uint8_t *)s->buf, s->len, &n);
+        reply_bulk(x->r, d, n);
+        free(d);
+    } else if (util_eqci(sub, sublen, "encoding")) {
+        reply_status(x->r,
+                     hll_encoding((const uint8_t *)s->buf) == HLL_SPARSE ? "sparse" : "dense");
+    } else {
+        int n = sublen > 128 ? 128 : (int)sublen;
+        reply_errorf(x->r, "ERR Unknown PFDEBUG subcommand '%.*s'", n, sub);
+    }
+}
+
+/* PFSELFTEST */
+void cmd_pfselftest(struct exec *x)
+{
+    char err[256];
+    /* Redis feeds 10 million elements; a million keeps the sanitizer
+     * builds quick and still checks the error at 1 .. 10^6. */
+    if (hll_selftest(err, sizeof(err), 1000000))
+        reply_ok(x->r);
+    else
+        reply_error(x->r, err);
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "lazyfree.h"
 #include "store.h"
 #include "util.h"
 
@@ -30,7 +31,7 @@
 
 /* ------------------------------------------------------------------ DEL */
 
-static void del_generic(struct exec *x, int slot)
+static void del_generic(struct exec *x, int slot, bool lazy)
 {
     struct argval *keys = ARG(x, slot);
     long long n = 0;
@@ -39,7 +40,7 @@ static void del_generic(struct exec *x, int slot)
         const struct argv_ref *a = KEY_AT(x, slot, k);
         /* Expire first (it emits "expired"), as Redis's expireIfNeeded. */
         if (!store_lookup_write(x->db, a->p, a->n)) continue;
-        if (store_delete(x->db, a->p, a->n, "del", NOTIFY_GENERIC)) n++;
+        if (store_delete_lazy(x->db, a->p, a->n, "del", NOTIFY_GENERIC, lazy)) n++;
     }
     reply_int(x->r, n);
 }
@@ -47,13 +48,13 @@ static void del_generic(struct exec *x, int slot)
 /* DEL key [key ...] */
 void cmd_del(struct exec *x)
 {
-    del_generic(x, A_DEL_key);
+    del_generic(x, A_DEL_key, lazyfree_lazy_user_del);
 }
 
 /* UNLINK key [key ...] */
 void cmd_unlink(struct exec *x)
 {
-    del_generic(x, A_UNLINK_key);
+    del_generic(x, A_UNLINK_key, true); /* big values: the lazy-free thread */
 }
 
 /* EXISTS key [key ...] */

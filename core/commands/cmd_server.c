@@ -26,6 +26,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "lazyfree.h"
 #include "store.h"
 #include "tracking.h"
 #include "util.h"
@@ -46,7 +47,8 @@ void cmd_flushdb(struct exec *x)
         reply_err(x->r, E_SYNTAX);
         return;
     }
-    store_flushdb(x->db, HAS(x, A_FLUSHDB_async) && ARG(x, A_FLUSHDB_async)->choice == 0);
+    store_flushdb(x->db, HAS(x, A_FLUSHDB_async) ? ARG(x, A_FLUSHDB_async)->choice == 0
+                                                 : lazyfree_lazy_user_flush != 0);
     propagate_force(x); /* AOF: even when the db was empty, as Redis (core/persist/propagate.c) */
     reply_ok(x->r);
 }
@@ -54,7 +56,8 @@ void cmd_flushdb(struct exec *x)
 /* FLUSHALL [ASYNC|SYNC] */
 void cmd_flushall(struct exec *x)
 {
-    bool async = HAS(x, A_FLUSHALL_async) && ARG(x, A_FLUSHALL_async)->choice == 0;
+    bool async = HAS(x, A_FLUSHALL_async) ? ARG(x, A_FLUSHALL_async)->choice == 0
+                                          : lazyfree_lazy_user_flush != 0;
     int i;
     if (x->argc > 2) {
         reply_err(x->r, E_SYNTAX);
@@ -238,6 +241,7 @@ void info_reset_stats(void)
 {
     n_err_stats = 0;
     stats_reset_rates();
+    lazyfree_reset_stats(); /* lazyfreed_objects */
 }
 
 static void info_server(struct info *s)
@@ -352,10 +356,12 @@ static void info_memory(struct info *s)
               "mem_aof_buffer:%zu\r\n"
               "mem_allocator:libc\r\n"
               "active_defrag_running:0\r\n"
-              "lazyfree_pending_objects:0\r\n",
+              "lazyfree_pending_objects:%llu\r\n"
+              "lazyfreed_objects:%llu\r\n",
               used, h_used, rss, h_rss, peak, h_peak,
               peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, g_config.maxmemory,
-              h_max, policy, frag, (long long)rss - (long long)used, aof_buffer_size());
+              h_max, policy, frag, (long long)rss - (long long)used, aof_buffer_size(),
+              lazyfree_pending_objects(), lazyfree_freed_objects());
 }
 
 static void info_persistence(struct info *s)

@@ -227,17 +227,37 @@ static void touch_key(int dbid, struct wkey *wk, struct db *db)
 
 struct touch_all_ctx {
     int dbid;
-    struct db *a, *b;
+    struct db *emptied, *replaced; /* what the db held, what it holds now (swapdb) */
 };
 
+/* Redis 7.0's touchAllWatchedKeysInDb: a watched key present (even stale)
+ * in the emptied content or in what replaces it breaks the transaction,
+ * except that a key already expired at WATCH whose stale copy goes away
+ * (or is replaced by another expired one) is no change, and a missing key
+ * replaced by an expired one only becomes "expired at WATCH". */
 static void touch_if_exists(void *priv, struct dnode *n)
 {
     struct touch_all_ctx *t = priv;
     struct wkey *wk = (struct wkey *)n;
+    struct kv *e1 = store_peek(t->emptied, wk->key, wk->klen);
+    struct kv *e2 = t->replaced ? store_peek(t->replaced, wk->key, wk->klen) : NULL;
     int i;
-    if (store_peek(t->a, wk->key, wk->klen) || (t->b && store_peek(t->b, wk->key, wk->klen)))
-        for (i = 0; i < wk->n; i++)
-            wk->clients[i]->flags |= CF_DIRTY_CAS;
+    if (!e1 && !e2) return;
+    for (i = 0; i < wk->n; i++) {
+        struct client *c = wk->clients[i];
+        struct wref *ref = find_ref(c, t->dbid, wk);
+        if (ref && ref->expired) {
+            if (!e2) {
+                ref->expired = false;
+                continue;
+            }
+            if (store_is_expired(e2)) continue;
+        } else if (ref && !e1 && store_is_expired(e2)) {
+            ref->expired = true;
+            continue;
+        }
+        c->flags |= CF_DIRTY_CAS;
+    }
 }
 
 void watch_observer(const struct store_event *ev, void *priv)
@@ -258,11 +278,13 @@ void watch_observer(const struct store_event *ev, void *priv)
         struct touch_all_ctx t = {dbid, ev->db, NULL};
         if (dbid < nwatched_dbs) dict_foreach(&watched[dbid], touch_if_exists, &t);
     } else if (!strcmp(ev->name, "swapdb") && ev->db2) {
-        /* A watched key of either database that exists in either of them. */
-        struct touch_all_ctx t = {dbid, ev->db, ev->db2};
+        /* Sent after the swap: ev->db now holds what ev->db2 held. */
+        struct touch_all_ctx t = {dbid, ev->db2, ev->db};
         if (dbid < nwatched_dbs) dict_foreach(&watched[dbid], touch_if_exists, &t);
         if (ev->db2->id < nwatched_dbs) {
             t.dbid = ev->db2->id;
+            t.emptied = ev->db;
+            t.replaced = ev->db2;
             dict_foreach(&watched[ev->db2->id], touch_if_exists, &t);
         }
     }

@@ -120,6 +120,16 @@ static inline void reply_verbatim(struct reply *r, const char *p, size_t n)
 {
     r->ops->verbatim(r, "txt", p, n);
 }
+static inline void reply_bignum(struct reply *r, const char *p, size_t n)
+{
+    r->ops->bignum(r, p, n);
+}
+/* RESP3 attributes: n key/value pairs describing the reply that follows
+ * (RESP2 clients never get one: callers check r->resp, as Redis does). */
+static inline void reply_attribute(struct reply *r, long long n)
+{
+    r->ops->aggregate(r, AGG_ATTR, n);
+}
 static inline void *reply_defer(struct reply *r, enum reply_agg k)
 {
     return r->ops->defer(r, k);

@@ -989,6 +989,28 @@ fail:
     return -1;
 }
 
+/* DEBUG LOADAOF: write what is buffered, empty the dataset and replay the
+ * log's files (not propagated again). Like Redis, a log that cannot be
+ * loaded (or none at all) ends the process. */
+void aof_debug_loadaof(void)
+{
+    int i, r;
+    bool prop = g_propagate_on;
+    if (state == AOF_ON) aof_flush(true);
+    for (i = 0; i < g_store.ndb; i++)
+        store_flushdb(store_db(i), false);
+    del_history_files();
+    g_propagate_on = false;
+    r = load_all();
+    g_propagate_on = prop;
+    if (r <= 0) {
+        log_warning("DEBUG LOADAOF: the append only file could not be loaded, exiting");
+        exit(1);
+    }
+    g_store.stats.dirty = 0;
+    log_warning("Append Only File loaded by DEBUG LOADAOF");
+}
+
 /* Open the log for appending at start-up (Redis's aofOpenIfNeededOnServerStart). */
 static bool open_at_startup(bool loaded)
 {

@@ -68,6 +68,8 @@ bool aof_reject(struct client *c, const struct command *cmd, struct reply *r);
 /* CONFIG SET appendonly yes|no (config.c's set hook). */
 const char *aof_config_appendonly(const struct config_entry *e, const char *v);
 
+/* DEBUG LOADAOF: reload the dataset from the log (exits if it cannot). */
+void aof_debug_loadaof(void);
 /* BGREWRITEAOF: start a rewrite now. False with a reason in err. */
 bool aof_rewrite_start(char *err, size_t errlen);
 extern bool g_aof_rewrite_scheduled;

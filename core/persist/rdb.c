@@ -282,6 +282,29 @@ static void w_value(struct wr *w, const struct kv *ce)
         struct ql_node *n;
         w_len(w, ql->len);
         for (n = ql->head; n; n = n->next) {
+            if (n->plain) {
+                /* PLAIN: the element's bytes, as rdbSaveRawString (LZF when
+                 * it shrinks: the bytes of Redis's compressed plain node). */
+                struct ql_val v;
+                unsigned char *tmp;
+                w_len(w, QL_NODE_PLAIN);
+                ql_node_first(n, &v, &tmp);
+                if (n->compressed && !w->compress) {
+                    /* Redis writes a compressed node's LZF form even with
+                     * rdbcompression off */
+                    unsigned char *c = xmalloc(v.n);
+                    size_t clen = ql_lzf_compress(v.p, v.n, c, v.n);
+                    if (clen > 0 && clen + 8 < v.n)
+                        w_lzf_blob(w, c, clen, v.n);
+                    else
+                        w_string(w, v.p, v.n);
+                    free(c);
+                } else {
+                    w_string(w, v.p, v.n);
+                }
+                free(tmp);
+                continue;
+            }
             w_len(w, QL_NODE_PACKED);
             if (n->compressed) {
                 uint32_t raw = (uint32_t)n->lp[0] | (uint32_t)n->lp[1] << 8 |

@@ -52,6 +52,9 @@ bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, 
  * 2-byte RDB version (little endian) and a CRC64 of everything before it.
  * Appends to out; returns the number of bytes appended. */
 size_t rdb_serialize_value(const struct kv *e, struct sbuf *out);
+/* DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files are
+ * loaded without checking their CRC64 (Redis's skip_checksum_validation). */
+extern int rdb_skip_checksum_validation;
 /* RESTORE: check a DUMP payload's footer (version <= RDB_VERSION, CRC64
  * unless 0) — false: "ERR DUMP payload version or checksum are wrong". */
 bool rdb_verify_dump_payload(const unsigned char *p, size_t n);

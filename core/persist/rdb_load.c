@@ -487,7 +487,7 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
         }
         if (!r_string(r, &s)) goto err;
         if (container == QL_NODE_PLAIN) {
-            ql_push(ql, QL_TAIL, s.p, s.n);
+            ql_push_plain(ql, s.p, s.n);
             s_free(&s);
             continue;
         }
@@ -519,7 +519,7 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
             n->next = NULL;
             n->lp = lp;
             n->count = (uint32_t)cnt;
-            n->compressed = n->recompress = 0;
+            n->compressed = n->recompress = n->plain = 0;
             n->clen = 0;
             if (ql->tail)
                 ql->tail->next = n;
@@ -965,7 +965,7 @@ static bool load_image(struct rd *r, bool merge)
         for (i = 7; i >= 0; i--)
             stored = (stored << 8) | r->p[i];
         r->p += 8;
-        if (g_config.rdbchecksum && stored != 0) {
+        if (g_config.rdbchecksum && !rdb_skip_checksum_validation && stored != 0) {
             crc = crc64(0, body, upto);
             if (crc != stored)
                 return fail(r, "Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.",
@@ -1047,6 +1047,8 @@ bool rdb_load_file(const char *path, char *err, size_t errlen)
 
 /* ---- DUMP / RESTORE ---- */
 
+int rdb_skip_checksum_validation;
+
 bool rdb_verify_dump_payload(const unsigned char *p, size_t n)
 {
     const unsigned char *foot;
@@ -1057,6 +1059,7 @@ bool rdb_verify_dump_payload(const unsigned char *p, size_t n)
     foot = p + n - 10;
     ver = (unsigned)foot[0] | (unsigned)foot[1] << 8;
     if (ver > RDB_VERSION) return false;
+    if (rdb_skip_checksum_validation) return true;
     crc = crc64(0, p, n - 8);
     for (i = 7; i >= 0; i--)
         stored = (stored << 8) | foot[2 + i];

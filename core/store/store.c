@@ -1,9 +1,9 @@
 /* store.c — databases, lookups, lazy and active expiry, events (store.h). */
 #include "store.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 
+#include "lazyfree.h"
 #include "siphash.h"
 #include "util.h"
 
@@ -51,6 +51,7 @@ static void free_node(struct dnode *n)
 void store_shutdown(void)
 {
     int i;
+    lazyfree_drain(); /* nothing left half-freed behind us */
     for (i = 0; i < g_store.ndb; i++) {
         dict_release(&g_store.dbs[i].keys, free_node);
         free(g_store.dbs[i].exp);
@@ -141,7 +142,7 @@ static void expire_now(struct db *db, struct kv *e)
     char *key = e->klen <= sizeof(kbuf) ? kbuf : xmalloc(e->klen);
     size_t klen = e->klen;
     memcpy(key, kv_key(e), klen);
-    store_delete(db, key, klen, NULL, 0);
+    store_delete_lazy(db, key, klen, NULL, 0, lazyfree_lazy_expire);
     g_store.stats.expired_keys++;
     store_emit(db, key, klen, "expired", NOTIFY_EXPIRED);
     if (key != kbuf) free(key);
@@ -222,7 +223,7 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
         exp_remove(db, old);
     }
     dict_replace(&db->keys, &old->node, &e->node, h);
-    kv_free(old);
+    lazyfree_kv(old, lazyfree_lazy_server_del); /* an overwrite */
     if (e->has_expire) exp_add(db, e);
     if (when != -1) e = store_set_expire(db, e, when, NULL);
     emit_for(db, e, ev, klass);
@@ -240,21 +241,27 @@ struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const ch
     e->lru = g_store.lruclock;
     if (old->has_expire) exp_remove(db, old);
     dict_replace(&db->keys, &old->node, &e->node, h);
-    kv_free(old);
+    lazyfree_kv(old, lazyfree_lazy_server_del); /* an overwrite */
     if (e->has_expire) exp_add(db, e);
     emit_for(db, e, ev, klass);
     return e;
 }
 
-bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass)
+bool store_delete_lazy(struct db *db, const char *key, size_t klen, const char *ev, int klass,
+                       bool async)
 {
     struct kv *e = (struct kv *)dict_unlink(&db->keys, key, klen, siphash(key, klen));
     if (!e) return false;
     if (e->has_expire) exp_remove(db, e);
     g_store.stats.dirty++;
     if (ev) store_emit(db, key, klen, ev, klass);
-    kv_free(e);
+    lazyfree_kv(e, async);
     return true;
+}
+
+bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass)
+{
+    return store_delete_lazy(db, key, klen, ev, klass, lazyfree_lazy_server_del);
 }
 
 struct kv *store_unlink(struct db *db, struct kv *e)
@@ -325,14 +332,6 @@ struct rstr *store_string_unshare(struct kv *e, size_t need)
 
 /* ---- whole databases ---- */
 
-static void *free_dict_thread(void *arg)
-{
-    struct dict *d = arg;
-    dict_release(d, free_node);
-    free(d);
-    return NULL;
-}
-
 long long store_flushdb(struct db *db, bool async)
 {
     long long n = (long long)dict_size(&db->keys);
@@ -342,15 +341,10 @@ long long store_flushdb(struct db *db, bool async)
         struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
         emit_event(&ev);
     }
-    if (async && n > 64) {
-        pthread_t t;
-        pthread_attr_t attr;
+    if (async && n > 0) { /* the lazy-free thread (core/store/lazyfree.c) */
         struct dict *d = xmalloc(sizeof(*d));
         dict_move(&db->keys, d);
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, free_dict_thread, d) != 0) free_dict_thread(d);
-        pthread_attr_destroy(&attr);
+        lazyfree_dict(d);
     } else {
         dict_release(&db->keys, free_node);
     }

@@ -100,6 +100,11 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
 struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const char *ev, int klass);
 /* Delete by key; true if it existed. */
 bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass);
+/* The same, freeing a big value on the lazy-free thread when async (UNLINK;
+ * DEL under lazyfree-lazy-user-del). store_delete follows
+ * lazyfree-lazy-server-del, expiry lazyfree-lazy-expire. */
+bool store_delete_lazy(struct db *db, const char *key, size_t klen, const char *ev, int klass,
+                       bool async);
 /* Unlink e from db and return it, TTL kept in it (RENAME/MOVE); caller owns it. */
 struct kv *store_unlink(struct db *db, struct kv *e);
 /* Link an entry returned by store_unlink (key absent), TTL included. */

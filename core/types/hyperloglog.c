@@ -6,8 +6,11 @@
 #include "hyperloglog.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 long long hll_sparse_max_bytes = 3000;
 
@@ -558,4 +561,97 @@ uint64_t hll_count_raw(const uint8_t *regs)
     for (j = 0; j < HLL_REGISTERS; j++)
         reghisto[regs[j] & 63]++;
     return estimate(reghisto);
+}
+
+/* ---- PFDEBUG DECODE and PFSELFTEST ---- */
+
+char *hll_sparse_decode(const uint8_t *p, size_t n, size_t *len)
+{
+    const uint8_t *end = p + n;
+    size_t cap = 64, used = 0;
+    char *out = xmalloc(cap);
+    out[0] = 0;
+    for (p += HLL_HDR_SIZE; p < end;) {
+        char item[32];
+        int k;
+        if (SP_IS_ZERO(p)) {
+            k = snprintf(item, sizeof(item), "z:%d ", SP_ZERO_LEN(p));
+            p++;
+        } else if (SP_IS_XZERO(p)) {
+            k = snprintf(item, sizeof(item), "Z:%d ", SP_XZERO_LEN_END(p, end));
+            p += 2;
+        } else {
+            k = snprintf(item, sizeof(item), "v:%d,%d ", SP_VAL_VALUE(p), SP_VAL_LEN(p));
+            p++;
+        }
+        if (used + (size_t)k + 1 > cap) {
+            cap = (cap + (size_t)k) * 2;
+            out = xrealloc(out, cap);
+        }
+        memcpy(out + used, item, (size_t)k + 1);
+        used += (size_t)k;
+    }
+    while (used > 0 && out[used - 1] == ' ')
+        used--;
+    out[used] = 0;
+    *len = used;
+    return out;
+}
+
+bool hll_selftest(char *err, size_t errlen, long elements)
+{
+    uint8_t regs[HLL_DENSE_SIZE - HLL_HDR_SIZE], want[HLL_REGISTERS];
+    uint64_t seed = (uint64_t)util_ustime() * 0x9e3779b97f4a7c15ULL | 1, ele;
+    struct rstr *sparse, *dense;
+    double relerr = 1.04 / sqrt(HLL_REGISTERS);
+    long i, j, checkpoint = 1;
+    bool ok = true;
+    /* 1: every dense register reads back what was written */
+    for (j = 0; j < 1000; j++) {
+        for (i = 0; i < HLL_REGISTERS; i++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            want[i] = (uint8_t)(seed & HLL_REGISTER_MAX);
+            dense_put(regs, i, want[i]);
+        }
+        for (i = 0; i < HLL_REGISTERS; i++)
+            if (hll_dense_get(regs, i) != want[i]) {
+                snprintf(err, errlen, "TESTFAILED Register error, counter %ld should be %u, got %u",
+                         i, want[i], hll_dense_get(regs, i));
+                return false;
+            }
+    }
+    /* 2: sparse and dense agree, and the error stays within 6 sigma */
+    sparse = hll_new();
+    dense = hll_new();
+    hll_to_dense(&dense);
+    for (j = 1; j <= elements && ok; j++) {
+        ele = (uint64_t)j ^ seed;
+        hll_add(&dense, &ele, sizeof(ele));
+        hll_add(&sparse, &ele, sizeof(ele));
+        if (j != checkpoint) continue;
+        if (j < hll_sparse_max_bytes / 2 &&
+            hll_encoding((const uint8_t *)sparse->buf) != HLL_SPARSE) {
+            snprintf(err, errlen, "TESTFAILED sparse encoding not used");
+            ok = false;
+        } else if (hll_count((const uint8_t *)dense->buf, dense->len, NULL) !=
+                   hll_count((const uint8_t *)sparse->buf, sparse->len, NULL)) {
+            snprintf(err, errlen, "TESTFAILED dense/sparse disagree");
+            ok = false;
+        } else {
+            long long abserr =
+                checkpoint - (long long)hll_count((const uint8_t *)dense->buf, dense->len, NULL);
+            unsigned long long maxerr = (unsigned long long)ceil(relerr * 6 * (double)checkpoint);
+            if (j == 10) maxerr = 1; /* collisions make 10 noisy, as Redis allows */
+            if (abserr < 0) abserr = -abserr;
+            if (abserr > (long long)maxerr) {
+                snprintf(err, errlen, "TESTFAILED Too big error. card:%llu abserr:%llu",
+                         (unsigned long long)checkpoint, (unsigned long long)abserr);
+                ok = false;
+            }
+            checkpoint *= 10;
+        }
+    }
+    free(sparse);
+    free(dense);
+    return ok;
 }

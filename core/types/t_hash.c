@@ -323,3 +323,8 @@ void *hash_dup_value(void *ptr, int enc)
     }
     return d;
 }
+
+size_t hash_free_effort(void *ptr, int enc)
+{
+    return enc == ENC_HASHTABLE ? (size_t)dict_size(ptr) : 1;
+}

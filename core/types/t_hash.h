@@ -92,5 +92,7 @@ uint64_t hash_scan(struct kv *e, uint64_t cursor, dict_scan_fn fn, void *priv);
 /* Value hooks (registered in obj_ops[OBJ_HASH]). */
 void hash_free_value(void *ptr, int enc);
 void *hash_dup_value(void *ptr, int enc);
+/* Lazy free effort (core/store/lazyfree.h): fields of a hash table, else 1. */
+size_t hash_free_effort(void *ptr, int enc);
 
 #endif

@@ -3,7 +3,11 @@
  * nodes beyond list-compress-depth from either end LZF-compressed, and the
  * value hooks (free, deep copy) of OBJ_LIST. Node splitting and merging
  * follow Redis's limits (4..64 KB by size, or N entries with an 8 KB safety
- * cap). No arguments, no replies: cmd_list.c drives it. */
+ * cap). An element of at least the packed threshold (1 GB unless DEBUG
+ * QUICKLIST-PACKED-THRESHOLD changed it) gets a node of its own, marked
+ * plain: nothing is ever inserted into or merged with such a node, and the
+ * RDB writer saves it as Redis's PLAIN container (the element's bytes).
+ * No arguments, no replies: cmd_list.c drives it. */
 #include "t_list.h"
 
 #include <limits.h>
@@ -20,7 +24,23 @@
 #define MIN_COMPRESS_IMPROVE 8
 #define FILL_MAX (1 << 15)
 #define COMPRESS_MAX 65535
-#define CLEN_MAX ((1u << 30) - 1)
+#define CLEN_MAX ((1u << 29) - 1)
+#define PACKED_THRESHOLD_DEFAULT (1ull << 30)
+
+/* Redis's packed_threshold: elements this large live in a plain node. */
+static size_t packed_threshold = PACKED_THRESHOLD_DEFAULT;
+
+bool ql_set_packed_threshold(unsigned long long sz)
+{
+    if (sz > (1ull << 32) - (1ull << 20)) return false;
+    packed_threshold = sz == 0 ? PACKED_THRESHOLD_DEFAULT : (size_t)sz;
+    return true;
+}
+
+static bool is_large(size_t sz)
+{
+    return sz >= packed_threshold;
+}
 
 /* Listpack framing (listpack.h documents it): a 6-byte header (total bytes
  * u32 LE, count u16 LE, 65535 = unknown), the entries, a 0xFF terminator.
@@ -91,14 +111,14 @@ size_t ql_node_bytes(const struct ql_node *n)
 
 static bool allow_insert(const struct quicklist *ql, const struct ql_node *n, size_t sz)
 {
-    if (!n) return false;
+    if (!n || n->plain || is_large(sz)) return false;
     return !exceeds(ql->fill, raw_bytes(n) + sz + SIZE_ESTIMATE_OVERHEAD, n->count + 1);
 }
 
 static bool allow_merge(const struct quicklist *ql, const struct ql_node *a,
                         const struct ql_node *b)
 {
-    if (!a || !b) return false;
+    if (!a || !b || a->plain || b->plain) return false;
     return !exceeds(ql->fill, raw_bytes(a) + raw_bytes(b) - LPX_HDR - 1, a->count + b->count);
 }
 
@@ -191,8 +211,17 @@ static struct ql_node *node_new(unsigned char *lp, uint32_t count)
     n->count = count;
     n->compressed = 0;
     n->recompress = 0;
+    n->plain = 0;
     n->clen = 0;
     return n;
+}
+
+/* A node holding the one element s: plain when s is large. */
+static struct ql_node *node_one(const char *s, size_t n)
+{
+    struct ql_node *nd = node_new(lp_append(lp_new(0), s, n), 1);
+    nd->plain = is_large(n);
+    return nd;
 }
 
 /* Link nw after old (old NULL: at the head). */
@@ -308,6 +337,7 @@ struct quicklist *ql_dup(struct quicklist *ql)
     for (n = ql->head; n; n = n->next) {
         struct ql_node *m = node_new(xmemdup(n->lp, ql_node_bytes(n)), n->count);
         m->compressed = n->compressed;
+        m->plain = n->plain;
         m->clen = n->clen;
         link_after(c, c->tail, m);
     }
@@ -329,13 +359,22 @@ void ql_push(struct quicklist *ql, enum ql_where where, const char *s, size_t n)
         e->count++;
         node_close(ql, e);
     } else {
-        e = node_new(lp_append(lp_new(0), s, n), 1);
+        e = node_one(s, n);
         if (where == QL_HEAD)
             link_after(ql, NULL, e);
         else
             link_after(ql, ql->tail, e);
         ql_compress(ql, e);
     }
+    ql->count++;
+}
+
+void ql_push_plain(struct quicklist *ql, const char *s, size_t n)
+{
+    struct ql_node *e = node_one(s, n);
+    e->plain = 1;
+    link_after(ql, ql->tail, e);
+    ql_compress(ql, e);
     ql->count++;
 }
 
@@ -424,7 +463,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
             nb->count++;
             node_close(ql, nb);
         } else {
-            nw = node_new(lp_append(lp_new(0), s, len), 1);
+            nw = node_one(s, len);
             link_after(ql, n, nw);
             ql_compress(ql, nw);
         }
@@ -439,7 +478,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
             nb->count++;
             node_close(ql, nb);
         } else {
-            nw = node_new(lp_append(lp_new(0), s, len), 1);
+            nw = node_one(s, len);
             link_before(ql, n, nw);
             ql_compress(ql, nw);
         }
@@ -456,7 +495,7 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
         r->lp = lp_prepend(r->lp, s, len);
         r->count++;
     } else {
-        nw = node_new(lp_append(lp_new(0), s, len), 1);
+        nw = node_one(s, len);
         link_after(ql, n, nw);
     }
     ql_compress(ql, n);
@@ -480,9 +519,25 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
         unsigned char *q = lp_next(n->lp, p);
         old = (q ? (size_t)(q - p) : lp_bytes(n->lp) - 1 - (size_t)(p - n->lp));
     }
+    if (n->plain && !is_large(len) && allow_insert(ql, n->next, len)) {
+        /* A small value replacing a plain node's element goes to the head
+         * of the next node, as Redis inserts it after and drops the node. */
+        struct ql_node *nb = n->next;
+        node_close(ql, n);
+        node_open(nb);
+        nb->lp = lp_prepend(nb->lp, s, len);
+        nb->count++;
+        node_close(ql, nb);
+        unlink_free(ql, n);
+        ql->count++; /* unlink_free took the plain node's element */
+        ql_compress(ql, nb);
+        return true;
+    }
     if (n->count == 1 ||
-        !exceeds(ql->fill, raw_bytes(n) - old + len + SIZE_ESTIMATE_OVERHEAD, n->count)) {
+        (!is_large(len) &&
+         !exceeds(ql->fill, raw_bytes(n) - old + len + SIZE_ESTIMATE_OVERHEAD, n->count))) {
         n->lp = lp_insert(n->lp, s, len, p, LP_REPLACE, NULL);
+        n->plain = is_large(len);
         node_close(ql, n);
         return true;
     }
@@ -491,6 +546,7 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
     r = split_after(ql, n, p);
     if (n->count == 1) {
         n->lp = lp_insert(n->lp, s, len, lp_first(n->lp), LP_REPLACE, NULL);
+        n->plain = is_large(len);
         node_close(ql, n);
     } else {
         n->lp = lp_delete(n->lp, lp_last(n->lp), NULL);
@@ -662,6 +718,37 @@ void ql_iter_release(struct ql_iter *it)
     it->done = true;
 }
 
+void ql_node_first(const struct ql_node *n, struct ql_val *v, unsigned char **tmp)
+{
+    const unsigned char *lp = n->lp;
+    *tmp = NULL;
+    if (n->compressed) {
+        size_t sz = rd32(n->lp);
+        *tmp = xmalloc(sz);
+        ql_lzf_decompress(n->lp + 4, n->clen - 4, *tmp, sz);
+        lp = *tmp;
+    }
+    read_val(lp_first((unsigned char *)lp), v);
+}
+
+unsigned long ql_uncompressed_size(const struct quicklist *ql)
+{
+    const struct ql_node *n;
+    unsigned long sz = 0;
+    for (n = ql->head; n; n = n->next) {
+        if (n->plain) {
+            struct ql_val v;
+            unsigned char *tmp;
+            ql_node_first(n, &v, &tmp);
+            sz += v.n;
+            free(tmp);
+        } else {
+            sz += raw_bytes(n);
+        }
+    }
+    return sz;
+}
+
 /* ---- invariants (tests) ---- */
 
 const char *ql_check(struct quicklist *ql)
@@ -674,6 +761,7 @@ const char *ql_check(struct quicklist *ql)
         if (n->prev != prev) return "broken prev link";
         if (n->count == 0) return "empty node";
         if (n->recompress) return "node left open";
+        if (n->plain && n->count != 1) return "plain node with more than one element";
         if (n->compressed) {
             if (ql->compress == 0) return "compressed node with compress-depth 0";
             sz = rd32(n->lp);
@@ -739,4 +827,10 @@ void *list_dup_value(void *ptr, int enc)
 {
     (void)enc;
     return ql_dup(ptr);
+}
+
+size_t list_free_effort(void *ptr, int enc)
+{
+    (void)enc;
+    return ((struct quicklist *)ptr)->len;
 }

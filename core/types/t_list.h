@@ -23,7 +23,8 @@ struct ql_node {
     uint32_t count;    /* entries in this node */
     uint32_t compressed : 1;
     uint32_t recompress : 1; /* opened for access: compress again on close */
-    uint32_t clen : 30;      /* compressed: bytes of the LZF form */
+    uint32_t plain : 1;      /* one large element alone (Redis's PLAIN container) */
+    uint32_t clen : 29;      /* compressed: bytes of the LZF form */
 };
 
 struct quicklist {
@@ -62,6 +63,12 @@ static inline unsigned long ql_count(const struct quicklist *ql)
 }
 
 void ql_push(struct quicklist *ql, enum ql_where where, const char *s, size_t n);
+/* Append s as a node of its own, marked plain (RDB PLAIN containers). */
+void ql_push_plain(struct quicklist *ql, const char *s, size_t n);
+/* Elements of at least this many bytes (default 1 GB) get a plain node of
+ * their own, as Redis 7.0's packed_threshold. False (unchanged) above
+ * 4 GB - 1 MB; 0 restores the default (DEBUG QUICKLIST-PACKED-THRESHOLD). */
+bool ql_set_packed_threshold(unsigned long long sz);
 /* The element at one end (false when empty). */
 bool ql_peek(struct quicklist *ql, enum ql_where where, struct ql_val *v);
 /* Remove the element at one end (no-op when empty). */
@@ -97,6 +104,14 @@ void ql_iter_insert(struct ql_iter *it, enum ql_where side, const char *s, size_
 /* End an iteration (recompresses the node it stopped in). */
 void ql_iter_release(struct ql_iter *it);
 
+/* The first element of node n without changing it: a compressed node is
+ * decompressed into *tmp (freed by the caller; NULL when not needed). */
+void ql_node_first(const struct ql_node *n, struct ql_val *v, unsigned char **tmp);
+
+/* What Redis's nodes would hold uncompressed (DEBUG OBJECT's
+ * ql_uncompressed_size): listpack bytes, or a plain node's element bytes. */
+unsigned long ql_uncompressed_size(const struct quicklist *ql);
+
 /* Internal sizes, for tests and memory accounting. */
 size_t ql_node_bytes(const struct ql_node *n);
 /* Check every invariant (counts, links, node limits, compression depth);
@@ -112,5 +127,7 @@ size_t ql_lzf_decompress(const void *in, size_t inlen, void *out, size_t outlen)
 /* The keyspace's hooks for list values (object.c's obj_ops). */
 void list_free_value(void *ptr, int enc);
 void *list_dup_value(void *ptr, int enc);
+/* Lazy free effort (core/store/lazyfree.h): the node count. */
+size_t list_free_effort(void *ptr, int enc);
 
 #endif

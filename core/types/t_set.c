@@ -394,3 +394,8 @@ void *set_dup_value(void *ptr, int enc)
     struct setv s = {ptr, enc};
     return set_dup(&s).ptr;
 }
+
+size_t set_free_effort(void *ptr, int enc)
+{
+    return enc == ENC_HASHTABLE ? (size_t)dict_size(ptr) : 1;
+}

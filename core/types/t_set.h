@@ -100,5 +100,7 @@ uint64_t set_scan_ht(const struct setv *s, uint64_t cursor, set_scan_fn fn, void
 /* The keyspace's hooks for set values (object.c's obj_ops). */
 void set_free_value(void *ptr, int enc);
 void *set_dup_value(void *ptr, int enc);
+/* Lazy free effort (core/store/lazyfree.h): members of a hash table, else 1. */
+size_t set_free_effort(void *ptr, int enc);
 
 #endif

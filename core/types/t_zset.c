@@ -1032,3 +1032,8 @@ uint64_t zset_scan(struct kv *e, uint64_t cursor, zset_scan_fn fn, void *priv)
     struct scan_ctx c = {fn, priv};
     return dict_scan(&zs->dict, cursor, scan_one, &c);
 }
+
+size_t zset_free_effort(void *ptr, int enc)
+{
+    return enc == ENC_SKIPLIST ? (size_t)((struct zset *)ptr)->zsl.length : 1;
+}

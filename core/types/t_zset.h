@@ -141,6 +141,8 @@ unsigned long zset_count_score(struct kv *e, const struct zrange_spec *r);
 unsigned long zset_count_lex(struct kv *e, const struct zlex_spec *r);
 /* Deep copy / free of the value (obj_ops). */
 void *zset_dup_value(void *ptr, int enc);
+/* Lazy free effort (core/store/lazyfree.h): skiplist length, else 1. */
+size_t zset_free_effort(void *ptr, int enc);
 void zset_free_value(void *ptr, int enc);
 
 /* ---- iteration in rank order, forward or reverse ---- */

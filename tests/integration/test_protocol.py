@@ -327,3 +327,55 @@ def test_resp3_after_hello(keel, oracle):
     rr, _ = split_replies(r)
     assert [kr[1], kr[2], kr[4]] == [rr[1], rr[2], rr[4]]
     assert kr[0][:1] == b"%" and kr[3][:1] == b"*"
+
+
+# ---------------------------------------------------------------------------
+# RESP3 types through the JSON sink (DEBUG PROTOCOL; the RESP bytes of each
+# type are compared with redis-server in test_debug.py)
+
+@pytest.fixture(scope="module")
+def kh_debug():
+    from test_http_helpers import keel_http_fixture
+    # DEBUG allowed over HTTP/WebSocket (it is in the default disabled list)
+    yield from keel_http_fixture(["--http-disabled-commands", "SETEX"], name="keel-debug-json")
+
+
+DEBUG_JSON_RESP3 = {
+    "string": "Hello World", "integer": 12345, "double": 3.141,
+    "bignum": "1234567999999999999999999999999999999", "null": None, "array": [0, 1, 2],
+    "set": [0, 1, 2], "map": {"0": False, "1": True, "2": False},
+    # an attribute is dropped: the reply it describes is the value
+    "attrib": "Some real reply following the attribute",
+    "verbatim": "This is a verbatim\nstring", "true": True, "false": False,
+}
+
+
+def test_resp3_types_as_websocket_json(kh_debug):
+    import json
+    import websocket
+    ws = websocket.create_connection("ws://127.0.0.1:%d/" % kh_debug.http, timeout=5)
+    try:
+        for t, want in DEBUG_JSON_RESP3.items():
+            ws.send(json.dumps(["DEBUG", "PROTOCOL", t]))
+            assert json.loads(ws.recv()) == {"DEBUG": want}, t
+        ws.send(json.dumps(["DEBUG", "PROTOCOL", "push"]))
+        assert json.loads(ws.recv()) == {"push": ["server-cpu-usage", 42]}
+        assert json.loads(ws.recv()) == {"DEBUG": "Some real reply following the push reply"}
+        # nothing left over from the attribute: the next reply is whole
+        ws.send(json.dumps(["PING"]))
+        assert json.loads(ws.recv()) == {"PING": [True, "PONG"]}
+    finally:
+        ws.close()
+
+
+def test_resp3_types_as_http_json(kh_debug):
+    """HTTP clients are RESP2 clients: no attribute is sent at all, booleans
+    are 1/0 and doubles strings, as their RESP2 forms."""
+    import json
+    from test_http_helpers import get
+    want = dict(DEBUG_JSON_RESP3, double="3.141", map={"0": 0, "1": 1, "2": 0}, true=1, false=0)
+    for t, v in want.items():
+        rsp = get(kh_debug.http, "/DEBUG/PROTOCOL/" + t)
+        assert rsp.status == 200 and json.loads(rsp.body) == {"DEBUG": v}, (t, rsp.body)
+    rsp = get(kh_debug.http, "/DEBUG/PROTOCOL/push")
+    assert json.loads(rsp.body) == {"DEBUG": [False, "ERR RESP2 is not supported by this command"]}

@@ -315,6 +315,31 @@ START_TEST(validation_and_corruption)
 }
 END_TEST
 
+/* PFDEBUG DECODE's text, as redis-server 7.0.15 printed it for the same
+ * values; PFSELFTEST's checks pass. */
+START_TEST(pfdebug_decode_and_selftest)
+{
+    struct rstr *s = hll_new();
+    const char *els = "abcdefg";
+    char err[256] = "";
+    size_t n;
+    char *d = hll_sparse_decode((uint8_t *)s->buf, s->len, &n);
+    int i;
+    ck_assert_str_eq(d, "Z:16384");
+    ck_assert_uint_eq(n, 7);
+    free(d);
+    for (i = 0; i < 7; i++)
+        hll_add(&s, els + i, 1);
+    d = hll_sparse_decode((uint8_t *)s->buf, s->len, &n);
+    ck_assert_str_eq(d, "Z:1646 v:1,1 Z:5645 v:1,1 Z:1085 v:2,1 z:57 v:1,1 Z:4274 v:2,1 "
+                        "Z:2445 v:1,1 Z:622 v:1,1 Z:603");
+    ck_assert_uint_eq(n, strlen(d));
+    free(d);
+    free(s);
+    ck_assert_msg(hll_selftest(err, sizeof(err), 100000), "%s", err);
+}
+END_TEST
+
 START_TEST(truncated_values_stay_in_bounds)
 {
     /* A value cut inside an XZERO opcode, in a buffer of exactly its size
@@ -355,6 +380,7 @@ static Suite *hll_suite(void)
     tcase_add_test(tc, cache_field);
     tcase_add_test(tc, validation_and_corruption);
     tcase_add_test(tc, truncated_values_stay_in_bounds);
+    tcase_add_test(tc, pfdebug_decode_and_selftest);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -440,11 +440,11 @@ START_TEST(maps_as_objects)
         reply_bulk(&j.r, "k2", 2);
         reply_bulk(&j.r, "v2", 2);
         EXPECT(&j, "[{\"k\":\"v\"},{\"k2\":\"v2\"}]");
-        /* Attributes are maps too. */
+        /* Attributes are dropped (attributes_dropped). */
         j.r.ops->aggregate(&j.r, AGG_ATTR, 1);
         reply_bulk(&j.r, "a", 1);
         reply_int(&j.r, 1);
-        EXPECT(&j, "{\"a\":1}");
+        EXPECT(&j, "");
         ck_assert_int_eq(j.s.depth, 0);
         js_free(&j);
     }
@@ -509,6 +509,39 @@ START_TEST(deferred_aggregates)
     reply_set_deferred(&j.r, h, 0);
     ck_assert_int_eq(j.s.depth, 0);
     EXPECT(&j, "[]");
+    js_free(&j);
+}
+END_TEST
+
+/* A RESP3 attribute is dropped: the JSON is the reply that follows it,
+ * at the top level (one begin/end pair, for the real reply) and nested. */
+START_TEST(attributes_dropped)
+{
+    struct js j;
+    js_init(&j, 3, true);
+    j.wrap = true;
+    reply_attribute(&j.r, 1);
+    BULK(&j, "key-popularity");
+    reply_array(&j.r, 2);
+    BULK(&j, "key:123");
+    reply_int(&j.r, 90);
+    ck_assert_str_eq(j.log, "");
+    BULK(&j, "real");
+    EXPECT(&j, "{\"X\":\"real\"}");
+    ck_assert_str_eq(j.log, "B-1 E ");
+    j.log[0] = 0;
+    /* inside an array, between elements; an empty attribute */
+    reply_array(&j.r, 2);
+    reply_int(&j.r, 1);
+    reply_attribute(&j.r, 1);
+    BULK(&j, "a");
+    reply_map(&j.r, 1);
+    BULK(&j, "b");
+    BULK(&j, "c");
+    reply_int(&j.r, 2);
+    reply_attribute(&j.r, 0);
+    reply_null(&j.r);
+    EXPECT(&j, "{\"X\":[1,2]}{\"X\":null}");
     js_free(&j);
 }
 END_TEST
@@ -838,6 +871,7 @@ static Suite *json_reply_suite(void)
     tcase_add_test(tc, maps_as_objects);
     tcase_add_test(tc, deferred_aggregates);
     tcase_add_test(tc, begin_end_callbacks);
+    tcase_add_test(tc, attributes_dropped);
     tcase_add_test(tc, elem_names_wrapping);
     suite_add_tcase(s, tc);
     tc = unit_tcase("bytes", 60);

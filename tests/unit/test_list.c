@@ -2,7 +2,8 @@
  * array model under random pushes, pops, inserts (node splits and merges),
  * replacements, range deletes and deletes while iterating, for every kind
  * of list-max-listpack-size and with list-compress-depth on; node limits
- * and compression depth invariants (ql_check); deep copies; LZF round trips
+ * and compression depth invariants (ql_check); plain nodes for elements
+ * over the packed threshold; deep copies; LZF round trips
  * and refusal of corrupt input. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,28 @@ static size_t rand_val(char *buf)
     return n;
 }
 
+/* The packed threshold plain_nodes sets (0: the default, not checked). */
+static size_t plain_threshold;
+
+static void check_plain(struct quicklist *ql, size_t threshold)
+{
+    struct ql_node *n;
+    struct ql_iter it;
+    struct ql_val v;
+    ql_iter_init(&it, ql, 0, QL_TAIL);
+    for (n = ql->head; n; n = n->next) {
+        uint32_t k;
+        if (n->plain) ck_assert_uint_eq(n->count, 1);
+        for (k = 0; k < n->count; k++) {
+            ck_assert(ql_iter_next(&it, &v));
+            ck_assert_msg((v.n >= threshold) == (n->plain != 0),
+                          "element of %zu bytes in a %s node", v.n, n->plain ? "plain" : "packed");
+        }
+    }
+    ck_assert(!ql_iter_next(&it, &v));
+    ql_iter_release(&it);
+}
+
 static void expect_same(struct quicklist *ql, struct model *m)
 {
     const char *bad = ql_check(ql);
@@ -96,6 +119,7 @@ static void expect_same(struct quicklist *ql, struct model *m)
     struct ql_val v;
     size_t i = 0;
     ck_assert_msg(bad == NULL, "ql_check: %s", bad ? bad : "");
+    if (plain_threshold) check_plain(ql, plain_threshold);
     ck_assert_uint_eq(ql_count(ql), m->n);
     ql_iter_init(&it, ql, 0, QL_TAIL);
     while (ql_iter_next(&it, &v)) {
@@ -247,6 +271,63 @@ START_TEST(random_against_model)
             rng_state = 1234567 + f * 31 + d;
             random_ops(fills[f], depths[d], 3000);
         }
+}
+END_TEST
+
+/* Plain nodes: with the packed threshold at 100 bytes every long element
+ * (rand_val's 100..3099-byte strings) must sit alone in a plain node and
+ * every plain node hold one such element, through the random operations. */
+START_TEST(plain_nodes)
+{
+    static const int fills[] = {-2, 3, 128};
+    size_t f, d, i;
+    char big[300];
+    struct quicklist *ql;
+    struct ql_val v;
+    unsigned char *tmp;
+    ck_assert(!ql_set_packed_threshold((1ull << 32) - (1ull << 20) + 1));
+    ck_assert(ql_set_packed_threshold(100));
+    plain_threshold = 100;
+    for (f = 0; f < sizeof(fills) / sizeof(fills[0]); f++)
+        for (d = 0; d < 3; d++) {
+            rng_state = 7654321 + f * 31 + d;
+            random_ops(fills[f], (int)d, 1500);
+        }
+    /* pushes at both ends, replacements both ways, a deep copy */
+    memset(big, 'z', sizeof(big));
+    ql = ql_new(-2, 1);
+    for (i = 0; i < 40; i++) {
+        ql_push(ql, i % 2 ? QL_HEAD : QL_TAIL, big, i % 3 ? 5 : 150 + i);
+        ck_assert_ptr_null(ql_check(ql));
+        check_plain(ql, 100);
+    }
+    for (i = 0; i < 40; i++) {
+        ck_assert(ql_replace(ql, (long long)i, big, i % 2 ? 7 : 200));
+        ck_assert_ptr_null(ql_check(ql));
+        check_plain(ql, 100);
+    }
+    {
+        struct quicklist *c = ql_dup(ql);
+        ck_assert_ptr_null(ql_check(c));
+        check_plain(c, 100);
+        ql_free(c);
+    }
+    /* a plain node read without opening it, compressed or not */
+    for (struct ql_node *n = ql->head; n; n = n->next)
+        if (n->plain) {
+            ql_node_first(n, &v, &tmp);
+            ck_assert_uint_eq(v.n, 200);
+            free(tmp);
+        }
+    /* RDB's PLAIN containers come back as plain nodes of any size */
+    ql_push_plain(ql, "x", 1);
+    ck_assert(ql->tail->plain && ql->tail->count == 1);
+    ql_push(ql, QL_TAIL, "y", 1);
+    ck_assert(!ql->tail->plain && ql->tail->prev->plain);
+    ck_assert_ptr_null(ql_check(ql));
+    ql_free(ql);
+    plain_threshold = 0;
+    ck_assert(ql_set_packed_threshold(0)); /* back to 1 GB */
 }
 END_TEST
 
@@ -425,6 +506,7 @@ int main(void)
     Suite *s = suite_create("list");
     TCase *tc = unit_tcase("quicklist", 600);
     tcase_add_test(tc, random_against_model);
+    tcase_add_test(tc, plain_nodes);
     tcase_add_test(tc, push_pop_many_node_limits);
     tcase_add_test(tc, compression_depth);
     tcase_add_test(tc, lzf_round_trip);

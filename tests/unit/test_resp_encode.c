@@ -205,6 +205,18 @@ START_TEST(aggregates)
             EXPECT(&e, ">3\r\n", "push");
         else
             EXPECT(&e, "*3\r\n", "push");
+        if (r3) {
+            /* DEBUG PROTOCOL attrib's bytes (handlers send attributes to
+             * RESP3 clients only) */
+            reply_attribute(&e.r, 1);
+            reply_cstr(&e.r, "key-popularity");
+            reply_array(&e.r, 2);
+            reply_cstr(&e.r, "key:123");
+            reply_int(&e.r, 90);
+            reply_cstr(&e.r, "x");
+            EXPECT(&e, "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$1\r\nx\r\n",
+                   "attribute");
+        }
 
         /* a whole nested reply: map { "a": [1, nil], "b": 1.5 } */
         reply_map(&e.r, 2);

@@ -132,15 +132,17 @@ const struct config_entry config_table[] = {
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL,
      &g_config.hash_max_listpack_entries, "512", 0, LL_MAX_, true,
      "Hashes with at most this many fields use a listpack", NULL, NULL},
-    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_LL, &g_config.hash_max_listpack_value,
-     "64", 0, LL_MAX_, true, "... and no field or value longer than this", NULL, NULL},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_MEMORY,
+     &g_config.hash_max_listpack_value, "64", 0, LL_MAX_, true,
+     "... and no field or value longer than this", NULL, NULL},
     {"set-max-intset-entries", NULL, CT_LL, &g_config.set_max_intset_entries, "512", 0, LL_MAX_,
      true, "Sets of at most this many integers use an intset", NULL, NULL},
     {"zset-max-listpack-entries", "zset-max-ziplist-entries", CT_LL,
      &g_config.zset_max_listpack_entries, "128", 0, LL_MAX_, true,
      "Sorted sets with at most this many members use a listpack", NULL, NULL},
-    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_LL, &g_config.zset_max_listpack_value,
-     "64", 0, LL_MAX_, true, "... and no member longer than this", NULL, NULL},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_MEMORY,
+     &g_config.zset_max_listpack_value, "64", 0, LL_MAX_, true,
+     "... and no member longer than this", NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", CT_INT, &g_config.list_max_listpack_size,
      "-2", INT_MIN, INT_MAX, true, "List node size: >0 entries, -1..-5 = 4/8/16/32/64 KB", NULL,
      NULL},
@@ -185,6 +187,30 @@ const struct config_entry config_table[] = {
     {"ws-max-message-size", NULL, CT_MEMORY, &g_config.ws_max_message, "64mb", 1024, LL_MAX_, true,
      "Largest WebSocket message (close 1009 beyond)", NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
+};
+
+/* Redis's flags of the entries above: dir and dbfilename are protected;
+ * rdb-key-save-delay is hidden in Redis, and so are Keel's own entries
+ * (CONFIG GET * lists the same names as Redis's; each is gettable by name). */
+const struct config_flag config_table_flags[] = {
+    {"dir", CF_PROTECTED},
+    {"dbfilename", CF_PROTECTED},
+    {"rdb-key-save-delay", CF_HIDDEN},
+    {"active-expire-enabled", CF_HIDDEN},
+    {"max-multibulk-len", CF_HIDDEN},
+    {"http-port", CF_HIDDEN},
+    {"http-bind", CF_HIDDEN},
+    {"http-allow-networks", CF_HIDDEN},
+    {"http-allowed-origins", CF_HIDDEN},
+    {"http-disabled-commands", CF_HIDDEN},
+    {"http-max-url-length", CF_HIDDEN},
+    {"http-max-header-size", CF_HIDDEN},
+    {"http-max-body-size", CF_HIDDEN},
+    {"http-header-timeout", CF_HIDDEN},
+    {"http-idle-timeout", CF_HIDDEN},
+    {"http-sse-heartbeat", CF_HIDDEN},
+    {"ws-max-message-size", CF_HIDDEN},
+    {NULL, 0},
 };
 
 static const char *apply_hz(const struct config_entry *e, const char *v)

@@ -88,6 +88,9 @@ int main(int argc, char **argv)
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
+    config_add_table(config_table_compat);
+    config_add_flags(config_table_flags);
+    config_add_flags(config_table_compat_flags);
     if (!config_load(argc, argv)) return 1;
     /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
     if (!net_adjust_open_files()) return 1;

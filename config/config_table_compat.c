@@ -5,7 +5,9 @@
  * accepted, stored and reported as a Redis server where they have no effect
  * would. Entries Keel acts on live in config_table.c; this table is added
  * to the machinery (config.c) by server/main.c with config_add_table(). */
+#include <ctype.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +146,12 @@ static const char *const enum_tls_auth_clients[] = {"no", "yes", "optional", NUL
 static const char *set_replicaof(const struct config_entry *e, const char *v);
 static const char *set_oom_values(const struct config_entry *e, const char *v);
 static const char *set_octal_perm(const struct config_entry *e, const char *v);
+static const char *set_activedefrag(const struct config_entry *e, const char *v);
+static const char *check_proc_title(const struct config_entry *e, const char *v);
+static const char *set_hostname(const struct config_entry *e, const char *v);
+static const char *apply_backlog(const struct config_entry *e, const char *v);
+static const char *apply_watchdog(const struct config_entry *e, const char *v);
+static const char *apply_tls(const struct config_entry *e, const char *v);
 
 const struct config_entry config_table_compat[] = {
     {"acl-pubsub-default", NULL, CT_ENUM, &acl_pubsub_default, "resetchannels", 0, 0, true,
@@ -167,7 +175,7 @@ const struct config_entry config_table_compat[] = {
     {"active-expire-effort", NULL, CT_INT, &active_expire_effort, "1", 1, 10, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"activedefrag", NULL, CT_BOOL, &activedefrag, "no", 0, 1, true,
-     "Active defragmentation (stored; Keel does not defragment)", NULL, NULL},
+     "Active defragmentation (stored; Keel does not defragment)", NULL, set_activedefrag},
     {"activerehashing", NULL, CT_BOOL, &activerehashing, "yes", 0, 1, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"always-show-logo", NULL, CT_BOOL, &always_show_logo, "no", 0, 1, false,
@@ -190,8 +198,8 @@ const struct config_entry config_table_compat[] = {
      1, true, "Cluster (stored; Keel runs no cluster)", NULL, NULL},
     {"cluster-announce-bus-port", NULL, CT_INT, &cluster_announce_bus_port, "0", 0, 65535, true,
      "Cluster (stored; Keel runs no cluster)", NULL, NULL},
-    {"cluster-announce-hostname", NULL, CT_STRING, &cluster_announce_hostname, "", 0, 0, true,
-     "Cluster (stored; Keel runs no cluster)", NULL, NULL},
+    {"cluster-announce-hostname", NULL, CT_SPECIAL, &cluster_announce_hostname, "", 0, 0, true,
+     "Cluster (stored; Keel runs no cluster)", NULL, set_hostname},
     {"cluster-announce-ip", NULL, CT_STRING, &cluster_announce_ip, "", 0, 0, true,
      "Cluster (stored; Keel runs no cluster)", NULL, NULL},
     {"cluster-announce-port", NULL, CT_INT, &cluster_announce_port, "0", 0, 65535, true,
@@ -254,9 +262,9 @@ const struct config_entry config_table_compat[] = {
      "Process setting (stored; no effect in Keel)", enum_oom_score_adj, NULL},
     {"oom-score-adj-values", NULL, CT_SPECIAL, &oom_score_adj_values, "0 200 800", 0, 0, true,
      "Process setting (stored; no effect in Keel)", NULL, set_oom_values},
-    {"proc-title-template", NULL, CT_STRING, &proc_title_template,
+    {"proc-title-template", NULL, CT_SPECIAL, &proc_title_template,
      "{title} {listen-addr} {server-mode}", 0, 0, true,
-     "Process setting (stored; no effect in Keel)", NULL, NULL},
+     "Process setting (stored; no effect in Keel)", NULL, check_proc_title},
     {"propagation-error-behavior", NULL, CT_ENUM, &propagation_error_behavior, "ignore", 0, 0, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", enum_propagation_error_behavior,
      NULL},
@@ -265,7 +273,7 @@ const struct config_entry config_table_compat[] = {
     {"rdb-save-incremental-fsync", NULL, CT_BOOL, &rdb_save_incremental_fsync, "yes", 0, 1, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"repl-backlog-size", NULL, CT_MEMORY, &repl_backlog_size, "1048576", 1, LLONG_MAX, true,
-     "Replication (stored; Keel has no replication)", NULL, NULL},
+     "Replication (stored; Keel has no replication)", NULL, apply_backlog},
     {"repl-backlog-ttl", NULL, CT_LL, &repl_backlog_ttl, "3600", 0, LLONG_MAX, true,
      "Replication (stored; Keel has no replication)", NULL, NULL},
     {"repl-disable-tcp-nodelay", NULL, CT_BOOL, &repl_disable_tcp_nodelay, "no", 0, 1, true,
@@ -340,7 +348,7 @@ const struct config_entry config_table_compat[] = {
     {"tls-client-key-file-pass", NULL, CT_STRING, &tls_client_key_file_pass, "", 0, 0, true,
      "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-cluster", NULL, CT_BOOL, &tls_cluster, "no", 0, 1, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS (stored; Keel serves no TLS port)", NULL, apply_tls},
     {"tls-dh-params-file", NULL, CT_STRING, &tls_dh_params_file, "", 0, 0, true,
      "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-key-file", NULL, CT_STRING, &tls_key_file, "", 0, 0, true,
@@ -348,13 +356,13 @@ const struct config_entry config_table_compat[] = {
     {"tls-key-file-pass", NULL, CT_STRING, &tls_key_file_pass, "", 0, 0, true,
      "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-port", NULL, CT_INT, &tls_port, "0", 0, 65535, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS (stored; Keel serves no TLS port)", NULL, apply_tls},
     {"tls-prefer-server-ciphers", NULL, CT_BOOL, &tls_prefer_server_ciphers, "no", 0, 1, true,
      "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-protocols", NULL, CT_STRING, &tls_protocols, "", 0, 0, true,
      "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-replication", NULL, CT_BOOL, &tls_replication, "no", 0, 1, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS (stored; Keel serves no TLS port)", NULL, apply_tls},
     {"tls-session-cache-size", NULL, CT_INT, &tls_session_cache_size, "20480", 0, INT_MAX, true,
      "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-session-cache-timeout", NULL, CT_INT, &tls_session_cache_timeout, "300", 0, INT_MAX, true,
@@ -375,7 +383,7 @@ const struct config_entry config_table_compat[] = {
     {"use-exit-on-panic", NULL, CT_BOOL, &use_exit_on_panic, "no", 0, 1, true,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
     {"watchdog-period", NULL, CT_INT, &watchdog_period, "0", 0, INT_MAX, true,
-     "Process setting (stored; no effect in Keel)", NULL, NULL},
+     "Process setting (stored; no effect in Keel)", NULL, apply_watchdog},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
 
@@ -420,7 +428,7 @@ static void keep_text(const struct config_entry *e, const char *v)
  * kept for CONFIG GET and REWRITE. */
 static const char *set_replicaof(const struct config_entry *e, const char *v)
 {
-    char buf[512], *w[3];
+    char buf[512], out[600], *w[3];
     long long port;
     int n = split_words(v, buf, sizeof(buf), w, 2);
     if (n == 0) { /* the default: not a replica */
@@ -434,8 +442,8 @@ static const char *set_replicaof(const struct config_entry *e, const char *v)
     }
     if (!util_str2ll(w[1], strlen(w[1]), &port) || port < 0 || port > 65535)
         return "Invalid master port";
-    snprintf(buf, sizeof(buf), "%s %lld", w[0], port);
-    keep_text(e, buf);
+    snprintf(out, sizeof(out), "%s %lld", w[0], port);
+    keep_text(e, out);
     return NULL;
 }
 
@@ -467,4 +475,94 @@ static const char *set_octal_perm(const struct config_entry *e, const char *v)
     snprintf(out, sizeof(out), "%llo", (unsigned long long)n);
     keep_text(e, out);
     return NULL;
+}
+
+/* activedefrag: as a Redis built without its own jemalloc (Debian's), which
+ * cannot defragment: "yes" is refused with Redis's text. */
+static const char *set_activedefrag(const struct config_entry *e, const char *v)
+{
+    int *on = e->ptr;
+    (void)v;
+    if (!*on) return NULL;
+    *on = 0;
+    return "Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+           "modified Jemalloc like the one shipped by default with the Redis source distribution";
+}
+
+/* proc-title-template: Redis's template syntax ({{ and }} are braces,
+ * {name} one of its variables) whose expansion, with an empty title, must
+ * not be blank. Keel keeps its process title; the text is stored. */
+static const char *check_proc_title(const struct config_entry *e, const char *v)
+{
+    static const char *const vars[] = {"title",    "listen-addr", "server-mode", "port",
+                                       "tls-port", "unixsocket",  "config-file", NULL};
+    static const char *const never_empty[] = {"listen-addr", "port", "tls-port", NULL};
+    const char *p = v, *bad = "template format is invalid or contains unknown variables";
+    bool shown = false;
+    int i;
+    while (*p) {
+        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            shown = true;
+            p += 2;
+        } else if (*p == '}') {
+            return bad;
+        } else if (*p == '{') {
+            const char *end = strchr(p, '}');
+            size_t n;
+            if (!end) return bad;
+            n = (size_t)(end - p - 1);
+            for (i = 0; vars[i]; i++)
+                if (strlen(vars[i]) == n && !memcmp(p + 1, vars[i], n)) break;
+            if (!vars[i]) return bad;
+            for (i = 0; never_empty[i]; i++)
+                if (strlen(never_empty[i]) == n && !memcmp(p + 1, never_empty[i], n)) shown = true;
+            p = end + 1;
+        } else {
+            if (*p != ' ') shown = true;
+            p++;
+        }
+    }
+    if (!shown) return bad;
+    keep_text(e, v);
+    return NULL;
+}
+
+/* cluster-announce-hostname: letters, digits, hyphens and dots. */
+static const char *set_hostname(const struct config_entry *e, const char *v)
+{
+    const char *p;
+    for (p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return "Hostnames may only contain alphanumeric characters, hyphens or dots";
+    keep_text(e, v);
+    return NULL;
+}
+
+/* repl-backlog-size: as Redis, never below 16 KB. */
+static const char *apply_backlog(const struct config_entry *e, const char *v)
+{
+    long long *size = e->ptr;
+    (void)v;
+    if (*size < 16 * 1024) *size = 16 * 1024;
+    return NULL;
+}
+
+/* watchdog-period: as Redis, a period is at least two cron ticks. */
+static const char *apply_watchdog(const struct config_entry *e, const char *v)
+{
+    int *ms = e->ptr, min = (1000 / (g_config.hz > 0 ? g_config.hz : 10)) * 2;
+    (void)v;
+    if (*ms && *ms < min) *ms = min;
+    return NULL;
+}
+
+/* tls-port, tls-replication, tls-cluster: Keel serves no TLS, so turning
+ * TLS on fails as it does on a Redis that cannot load its certificates. */
+static const char *apply_tls(const struct config_entry *e, const char *v)
+{
+    int *on = e->ptr;
+    (void)v;
+    if (!*on) return NULL;
+    *on = 0;
+    return "Unable to update TLS configuration. Check server logs.";
 }

@@ -158,7 +158,9 @@ def validate_args(fname, args, path, nspecs, rep, used_specs):
         if a.get('multiple_token') and not a.get('multiple'):
             rep.add(fname, '%s: multiple_token without multiple' % where)
         for k in ('token', 'display'):
-            if k in a and (not isinstance(a[k], str) or not a[k]):
+            # (a pure-token may be "": MIGRATE's empty_string, as Redis 7.0)
+            empty_ok = k == 'token' and t == 'pure-token'
+            if k in a and (not isinstance(a[k], str) or (not a[k] and not empty_ok)):
                 rep.add(fname, '%s: %s must be a non-empty string' % (where, k))
         for k in ('since', 'deprecated_since'):
             if k in a and not is_version(a[k]):

@@ -437,6 +437,17 @@ static void quote_value(FILE *f, const char *v)
     fputc('"', f);
 }
 
+/* Values written as several words, as Redis writes them (a redis-server
+ * reading the file takes them as separate arguments). */
+static bool words_value(const struct config_entry *e)
+{
+    static const char *const names[] = {"bind", "save", "replicaof", "oom-score-adj-values", NULL};
+    int i;
+    for (i = 0; names[i]; i++)
+        if (!strcmp(e->name, names[i])) return true;
+    return false;
+}
+
 const char *config_rewrite(void)
 {
     /* Keep every line of the file; replace the first line of each known
@@ -482,7 +493,7 @@ const char *config_rewrite(void)
             char v[4096];
             config_get_text(e, v, sizeof(v));
             fprintf(out, "%s ", e->name);
-            if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))
+            if (words_value(e))
                 fputs(*v ? v : "\"\"", out);
             else
                 quote_value(out, v);
@@ -501,7 +512,7 @@ const char *config_rewrite(void)
             if (config_parse_memory(e->deflt, &d) && (long long)d == *(long long *)e->ptr) continue;
         }
         fprintf(out, "%s ", e->name);
-        if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))
+        if (words_value(e))
             fputs(*v ? v : "\"\"", out);
         else
             quote_value(out, v);

@@ -236,6 +236,7 @@ def test_rewrite_compat_params(tmp_path):
                        (b"key-load-delay", b"4")}, got
         text = conf.read_text()
         assert text.count("priority") == 1, text
+        assert "\noom-score-adj-values 1 2 3\n" in text, text
     finally:
         problem = srv.stop()
         srv.cleanup()

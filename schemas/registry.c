@@ -516,6 +516,17 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                 if (t == k) break;
                 {
                     int tokpos = *i;
+                    if ((s[t].flags & AF_MULTIPLE) && s[t].token &&
+                        !(s[t].flags & (AF_MULTIPLE_TOKEN | AF_NUMKEYS_REPEAT)) &&
+                        s[t].type != ARG_ONEOF && s[t].type != ARG_BLOCK && end - *i - 1 <= rest) {
+                        /* Its token with no word after it: given, with no
+                         * values (MIGRATE ... KEYS: no keys, +NOKEY). */
+                        struct argval *v = &m->args[s[t].slot];
+                        v->present = true;
+                        v->pos = *i;
+                        (*i)++;
+                        continue;
+                    }
                     if (!match_one(m, &s[t], i, end)) {
                         /* Ran out of words inside it: blame its token. */
                         if (m->bad < 0) m->bad = tokpos;

@@ -150,7 +150,8 @@ def test_migrate_syntax_and_values(keel, oracle, targets, fresh):
         M + ["s", "x", "x"], M + ["s", "x", "5000", "FOO"], M + ["s", "0", "5000", "KEYS", "n"],
         M + ["s", "0", "1.5"], M + ["nosuch", "0", "5000"], M + ["", "0", "5000"],
         M + ["nosuch", "0", "5000", "COPY", "COPY", "REPLACE"], ["MIGRATE", "a", "b", "c", "d"],
-        M + ["", "0", "5000", "KEYS", "nosuch", "COPY"],
+        M + ["", "0", "5000", "KEYS", "nosuch", "COPY"], M + ["", "0", "5000", "KEYS"],
+        M + ["s", "0", "5000", "KEYS"], M + ["", "0", "5000", "COPY", "KEYS"],
         M + ["s", "0", "5000", "copy", "replace", "auth", "p", "auth2", "u", "p"],
     ]
     check(keel, oracle, targets, script)

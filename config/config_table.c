@@ -32,6 +32,8 @@ static const char *const protected_action_names[] = {"no", "yes", "local", NULL}
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
+static const char *apply_listen(const struct config_entry *e, const char *v);
+static const char *set_bind(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
 static const char *set_http_networks(const struct config_entry *e, const char *v);
 static const char *set_dir(const struct config_entry *e, const char *v);
@@ -40,10 +42,11 @@ static const char *set_command_list(const struct config_entry *e, const char *v)
 #define LL_MAX_ LLONG_MAX
 
 const struct config_entry config_table[] = {
-    {"bind", NULL, CT_STRING, &g_config.bind, "127.0.0.1", 0, 0, false,
-     "Addresses to listen on (space separated)", NULL, NULL},
-    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, false, "RESP TCP port (0: none)", NULL,
-     NULL},
+    /* Runtime changes rebind the RESP listeners (the check adapters/resp registers). */
+    {"bind", NULL, CT_SPECIAL, &g_config.bind, "127.0.0.1", 0, 0, true,
+     "Addresses to listen on (space separated)", NULL, set_bind},
+    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, true, "RESP TCP port (0: none)", NULL,
+     apply_listen},
     {"tcp-backlog", NULL, CT_INT, &g_config.tcp_backlog, "511", 0, INT_MAX, false,
      "listen() backlog", NULL, NULL},
     {"timeout", NULL, CT_INT, &g_config.timeout, "0", 0, INT_MAX, true,
@@ -227,6 +230,24 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
 static const char *apply_maxclients(const struct config_entry *e, const char *v)
 {
     return config_run_checks(e, v);
+}
+
+/* port: a new value moves the RESP listeners (the check adapters/resp
+ * registers), as Redis's CONFIG SET port. */
+static const char *apply_listen(const struct config_entry *e, const char *v)
+{
+    return config_run_checks(e, v);
+}
+
+/* bind: the RESP listeners move to the new addresses first (the adapter's
+ * check); the text is kept only if they could. */
+static const char *set_bind(const struct config_entry *e, const char *v)
+{
+    const char *err = config_run_checks(e, v);
+    if (err) return err;
+    free(*(char **)e->ptr);
+    *(char **)e->ptr = xstrdup(v);
+    return NULL;
 }
 
 /* save: "" or pairs "seconds changes", words separated by single spaces

@@ -37,7 +37,7 @@ PER_PROCESS = {"port", "dir", "maxclients", "enable-debug-command", "bind", "log
                "pidfile", "daemonize"}
 PROBES = ["abc", "", "-1", "0", "1", "1kb", "777", "65536", "2147483648",
           "9223372036854775807", "-9223372036854775809", "yes", "NO", "local", "no one",
-          "127.0.0.1 6379", "0 200 800", "1 2", "2001 0 0"]
+          "127.0.0.1 1", "0 200 800", "1 2", "2001 0 0"]
 
 
 def compat_names():
@@ -240,4 +240,55 @@ def test_rewrite_compat_params(tmp_path):
     finally:
         problem = srv.stop()
         srv.cleanup()
+    assert problem is None, problem
+
+
+# --------------------------------------------------------------------------
+# port and bind at runtime: the listeners move, as Redis's
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_port_and_bind_at_runtime(kind):
+    argv = harness.keel_argv if kind == "keel" else harness.oracle_argv
+    srv = ServerProcess("%s-rebind" % kind, argv)
+    srv.start()
+    other = ServerProcess("%s-busy" % kind, harness.oracle_argv)
+    other.start()
+    port = srv.port
+    try:
+        # a port in use, an address not on this host: Redis's errors, nothing moves
+        assert call(port, "CONFIG", "SET", "port", str(other.port)) == \
+            b"-ERR CONFIG SET failed (possibly related to argument 'port') - " \
+            b"Unable to listen on this port. Check server logs.\r\n"
+        assert call(port, "CONFIG", "SET", "bind", "192.0.2.1") == \
+            b"-ERR CONFIG SET failed (possibly related to argument 'bind') - " \
+            b"Failed to bind to specified addresses.\r\n"
+        assert call(port, "CONFIG", "GET", "bind") == b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n"
+        # a new port: served there, no longer on the old one
+        new = free_port()
+        assert call(port, "CONFIG", "SET", "port", str(new)) == b"+OK\r\n"
+        assert call(new, "PING") == b"+PONG\r\n"
+        with pytest.raises(OSError):
+            call(port, "PING")
+        assert call(new, "CONFIG", "SET", "bind", "127.0.0.1 -::1") == b"+OK\r\n"
+        assert call(new, "CONFIG", "GET", "bind") == \
+            b"*2\r\n$4\r\nbind\r\n$14\r\n127.0.0.1 -::1\r\n"
+        # a failing pair puts the port back where it was
+        assert call(new, "CONFIG", "SET", "port", str(port), "hz", "x").startswith(b"-ERR")
+        assert call(new, "PING") == b"+PONG\r\n"
+        assert call(new, "CONFIG", "SET", "port", str(port)) == b"+OK\r\n"
+        assert call(port, "PING") == b"+PONG\r\n"
+    finally:
+        problem = srv.stop()
+        srv.cleanup()
+        other.stop()
+        other.cleanup()
     assert problem is None, problem

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,40 @@ static bool apply_words(char **w, size_t *wl, int n, const char *where, int line
     return err == NULL;
 }
 
+static bool load_file(const char *path);
+
+/* include path: every file the glob names, in alphabetical order (a
+ * pattern that matches nothing is skipped; a plain missing path is an
+ * error), as Redis reads includes; at most 16 deep. */
+static bool load_include(const char *pattern, const char *where, int lineno)
+{
+    static int depth;
+    glob_t g;
+    size_t i;
+    bool ok = true;
+    int rc;
+    if (depth >= 16) {
+        fprintf(stderr, "keel: %s:%d: includes nested too deep\n", where, lineno);
+        return false;
+    }
+    rc = glob(pattern, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH) {
+        if (strpbrk(pattern, "*?[")) return true;
+        fprintf(stderr, "keel: %s:%d: cannot open included file '%s'\n", where, lineno, pattern);
+        return false;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "keel: %s:%d: bad include '%s'\n", where, lineno, pattern);
+        return false;
+    }
+    depth++;
+    for (i = 0; i < g.gl_pathc && ok; i++)
+        ok = load_file(g.gl_pathv[i]);
+    depth--;
+    globfree(&g);
+    return ok;
+}
+
 static bool load_file(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -354,7 +389,11 @@ static bool load_file(const char *path)
             ok = false;
             break;
         }
-        if (!apply_words(w, wl, n, path, lineno)) ok = false;
+        if (n == 2 && util_eqci(w[0], wl[0], "include")) {
+            if (!load_include(w[1], path, lineno)) ok = false;
+        } else if (!apply_words(w, wl, n, path, lineno)) {
+            ok = false;
+        }
         util_free_words(w, wl, n);
         if (!ok) break;
     }

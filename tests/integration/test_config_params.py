@@ -292,3 +292,42 @@ def test_port_and_bind_at_runtime(kind):
         other.stop()
         other.cleanup()
     assert problem is None, problem
+
+
+def test_include_directive(tmp_path):
+    """include: every file of a glob, in order; later lines win; REWRITE keeps it."""
+    (tmp_path / "a.conf").write_text("hz 20\nrepl-timeout 30\n")
+    (tmp_path / "b.conf").write_text("hz 25\n")
+    conf = tmp_path / "keel.conf"
+    conf.write_text("include %s/*.conf\ninclude %s/nomatch-*.conf\ntimeout 7\n" % (
+        tmp_path / "inc", tmp_path / "inc"))
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (tmp_path / "a.conf").rename(inc / "a.conf")
+    (tmp_path / "b.conf").rename(inc / "b.conf")
+
+    def argv(port):
+        return [harness.keel_bin(), str(conf), "--port", str(port), "--bind", "127.0.0.1",
+                "--http-port", "0"]
+
+    srv = ServerProcess("keel-include", argv)
+    srv.start()
+    try:
+        got = pairs(parse_one(call(srv.port, "CONFIG", "GET", "hz", "repl-timeout",
+                                   "timeout"))[0])
+        assert got == {(b"hz", b"25"), (b"repl-timeout", b"30"), (b"timeout", b"7")}
+        assert call(srv.port, "CONFIG", "REWRITE") == b"+OK\r\n"
+        assert conf.read_text().startswith("include ")
+    finally:
+        problem = srv.stop()
+        srv.cleanup()
+    assert problem is None, problem
+
+
+def test_include_missing_file_refused(tmp_path):
+    import subprocess
+    conf = tmp_path / "keel.conf"
+    conf.write_text("include %s/nosuch.conf\n" % tmp_path)
+    p = subprocess.run([harness.keel_bin(), str(conf), "--port", "0", "--http-port", "0"],
+                       capture_output=True, text=True, timeout=20, cwd=str(tmp_path))
+    assert p.returncode != 0 and "nosuch.conf" in p.stderr

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #define LOLWUT_VERSION "7.0.15" /* the Redis version Keel reports (INFO) */
+#define LOLWUT_MAX_PIXELS (64.0 * 1024 * 1024)
 
 struct canvas {
     int width, height;
@@ -264,7 +265,16 @@ void cmd_lolwut(struct exec *x)
         if (v == 5) {
             a = 66, b = 8, d = 12;
             if (!opt_long(x, 3, &a) || !opt_long(x, 4, &b) || !opt_long(x, 5, &d)) return;
-            c = draw_schotter((int)clamp(a, 1, 1000), (int)clamp(b, 1, 200), (int)clamp(d, 1, 200));
+            a = clamp(a, 1, 1000), b = clamp(b, 1, 200), d = clamp(d, 1, 200);
+            /* Redis's clamps still allow a canvas of 800 million pixels (and a
+             * 300 MB reply); Keel refuses more than LOLWUT_MAX_PIXELS. */
+            if ((double)(a * 2) * ((double)(a * 2) / (double)b * (double)d + 4) >
+                LOLWUT_MAX_PIXELS) {
+                reply_error(x->r, "ERR LOLWUT canvas too large (Keel draws at most 64 "
+                                  "million pixels)");
+                return;
+            }
+            c = draw_schotter((int)a, (int)b, (int)d);
             render_braille(c, &out);
             canvas_free(c);
             text_add(&out, "\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. ",

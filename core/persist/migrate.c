@@ -170,6 +170,7 @@ void cmd_migrate(struct exec *x)
     timeout = ARGI(x, A_MIGRATE_timeout);
     dbid = ARGI(x, A_MIGRATE_destination_db);
     if (timeout <= 0) timeout = 1000;
+    if (timeout > 1000000000LL) timeout = 1000000000LL; /* (deadlines stay in range) */
     /* AUTH and AUTH2 may both be given (keel_multi_choice): the last wins. */
     if (HAS(x, A_MIGRATE_authentication) && ARG(x, A_MIGRATE_authentication)->choice == 0) {
         pass = &x->argv[ARG(x, A_MIGRATE_authentication_password)->pos];

@@ -103,3 +103,12 @@ def test_lolwut_skyline_has_buildings(keel):
     assert "0;30;40m" in s and "0;97;107m" in s  # black buildings under a white sky
     first = s.split("\n")[0]
     assert set(CELL.findall(first)) == {"97;107"}  # the top row is sky
+
+
+def test_lolwut_canvas_limit(keel):
+    """Redis's clamps allow 1000 columns of one square for 200 rows (an 800
+    million pixel canvas); Keel refuses past 64 million pixels, and serves
+    the others after."""
+    r = call(keel.port, "LOLWUT", "VERSION", "5", "1000", "1", "200")
+    assert r.startswith(b"-ERR LOLWUT canvas too large"), r[:100]
+    assert call(keel.port, "PING") == b"+PONG\r\n"

@@ -30,7 +30,7 @@ struct keel_config {
     char *save;
     int appendonly;
     /* append-only log (core/persist/aof.c) */
-    int appendfsync; /* 0 always, 1 everysec, 2 no */
+    int appendfsync; /* 0 everysec, 1 always, 2 no (Redis's order) */
     char *appenddirname;
     char *appendfilename;
     int aof_load_truncated;

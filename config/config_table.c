@@ -24,7 +24,7 @@ static const char *const policy_names[] = {"volatile-lru",   "volatile-lfu", "vo
                                            "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
                                            "allkeys-random", "noeviction",   NULL};
 /* Redis 7.0's levels ("nothing" came in 7.2). */
-static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
+static const char *const appendfsync_names[] = {"everysec", "always", "no", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
 /* Redis 7.0's protected-action values (enable-debug-command): local = only
  * from a loopback or unix-socket connection. */

@@ -331,3 +331,9 @@ def test_include_missing_file_refused(tmp_path):
     p = subprocess.run([harness.keel_bin(), str(conf), "--port", "0", "--http-port", "0"],
                        capture_output=True, text=True, timeout=20, cwd=str(tmp_path))
     assert p.returncode != 0 and "nosuch.conf" in p.stderr
+
+
+def test_enum_error_lists_redis_order(diff):
+    diff.both([["CONFIG", "SET", "appendfsync", "x"], ["CONFIG", "SET", "appendfsync", "always"],
+               G("appendfsync"), ["CONFIG", "SET", "appendfsync", "everysec"], G("appendfsync"),
+               ["CONFIG", "SET", "loglevel", "x"], ["CONFIG", "SET", "maxmemory-policy", "x"]])

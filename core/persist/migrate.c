@@ -4,13 +4,15 @@
  * blocking connect, one write of AUTH / SELECT / one RESTORE per key (DUMP
  * payloads from rdb.c), then one reply line per command read back, each
  * step bounded by the timeout. Keys the target acknowledged are deleted
- * here (unless COPY) and propagated as DEL. This file is a client of
- * another server, not one of Keel's protocol adapters: it writes the few
- * RESP requests it needs itself. No connection is cached between calls, so
- * SELECT is always sent. */
+ * here (unless COPY) and propagated as DEL. Connections are cached per
+ * target for 10 seconds, as Redis caches them (migrate_cron closes the
+ * idle ones). This file is a client of another server, not one of Keel's
+ * protocol adapters: it writes the few RESP requests it needs itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "commands_gen.h"
 #include "kernel.h"
+#include "migrate.h"
 #include "object.h"
 #include "propagate.h"
 #include "rdb.h"
@@ -144,6 +147,81 @@ static void put_bulk_ll(struct sbuf *b, long long v)
     put_bulk(b, num, (size_t)util_ll2str(num, v));
 }
 
+/* Redis keeps one connection per target ("host:port") for 10 seconds after
+ * its last use, at most 64 (a random one is closed for a 65th), remembering
+ * the db last selected there (-1: unknown): a MIGRATE soon after another
+ * sends no SELECT, and an AUTH given earlier still holds. */
+#define MIGRATE_CACHE_MAX 64
+#define MIGRATE_CACHE_TTL_MS 10000
+
+struct mig_sock {
+    char *name; /* host:port */
+    int fd;
+    long long last_dbid, last_use_ms;
+};
+static struct mig_sock cache[MIGRATE_CACHE_MAX];
+static int ncache;
+
+static void cache_drop(int i)
+{
+    close(cache[i].fd);
+    free(cache[i].name);
+    cache[i] = cache[--ncache];
+}
+
+/* The cached connection to host:port, or a new one; NULL after replying
+ * Redis's error when it cannot connect. */
+static struct mig_sock *get_socket(struct exec *x, const char *host, const char *port,
+                                   long long timeout)
+{
+    char name[320];
+    int i, fd, one = 1;
+    snprintf(name, sizeof(name), "%s:%s", host, port);
+    for (i = 0; i < ncache; i++) {
+        if (strcmp(cache[i].name, name) == 0) {
+            cache[i].last_use_ms = util_mstime();
+            return &cache[i];
+        }
+    }
+    if (ncache == MIGRATE_CACHE_MAX) cache_drop(rand() % ncache);
+    fd = mig_connect(host, port, timeout);
+    if (fd == -1) {
+        reply_error(x->r, "IOERR error or timeout connecting to the client");
+        return NULL;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    cache[ncache].name = xstrdup(name);
+    cache[ncache].fd = fd;
+    cache[ncache].last_dbid = -1;
+    cache[ncache].last_use_ms = util_mstime();
+    return &cache[ncache++];
+}
+
+static void close_socket(const char *host, const char *port)
+{
+    char name[320];
+    int i;
+    snprintf(name, sizeof(name), "%s:%s", host, port);
+    for (i = 0; i < ncache; i++) {
+        if (strcmp(cache[i].name, name) == 0) {
+            cache_drop(i);
+            return;
+        }
+    }
+}
+
+void migrate_cron(void)
+{
+    long long now = util_mstime();
+    int i = 0;
+    while (i < ncache) {
+        if (now - cache[i].last_use_ms > MIGRATE_CACHE_TTL_MS)
+            cache_drop(i);
+        else
+            i++;
+    }
+}
+
 /* MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
  *         [AUTH password | AUTH2 username password] [KEYS key [key ...]] */
 void cmd_migrate(struct exec *x)
@@ -156,10 +234,11 @@ void cmd_migrate(struct exec *x)
     struct kv **ov;
     char hostz[256], portz[32], line0[1024] = "", line1[1024] = "", line2[1024];
     long long timeout, dbid, now;
-    int nkeys, n = 0, j, fd, acked = 0;
+    int nkeys, n = 0, j, acked = 0;
     struct argv_ref *del;
     struct sbuf cmd;
-    bool error_from_target = false, socket_error = false, select;
+    struct mig_sock *cs;
+    bool error_from_target = false, socket_error = false, select, write_error, may_retry = true;
 
     if (keys->present && x->argv[3].n != 0) {
         reply_error(x->r, "ERR When using MIGRATE KEYS option, the key argument must be set to "
@@ -198,13 +277,17 @@ void cmd_migrate(struct exec *x)
 
     snprintf(hostz, sizeof(hostz), "%.*s", (int)(host->n < 255 ? host->n : 255), host->p);
     snprintf(portz, sizeof(portz), "%.*s", (int)(port->n < 31 ? port->n : 31), port->p);
-    fd = mig_connect(hostz, portz, timeout);
-    if (fd == -1) {
-        reply_error(x->r, "IOERR error or timeout connecting to the client");
-        goto out;
-    }
+    del = xmalloc(sizeof(*del) * (size_t)(n + 1));
+    del[0].p = "DEL";
+    del[0].n = 3;
 
-    /* AUTH, SELECT and one RESTORE per key still alive, in one buffer. */
+try_again:
+    write_error = false;
+    cs = get_socket(x, hostz, portz, timeout);
+    if (!cs) goto done;
+
+    /* AUTH, SELECT (unless the connection is there already) and one
+     * RESTORE per key still alive, in one buffer. */
     sbuf_init(&cmd);
     if (pass) {
         put_count(&cmd, '*', user ? 3 : 2);
@@ -212,8 +295,7 @@ void cmd_migrate(struct exec *x)
         if (user) put_bulk(&cmd, user->p, user->n);
         put_bulk(&cmd, pass->p, pass->n);
     }
-    /* A new connection's "last db" is -1 in Redis: no SELECT for -1. */
-    select = dbid != -1;
+    select = cs->last_dbid != dbid;
     if (select) {
         put_count(&cmd, '*', 2);
         put_bulk(&cmd, "SELECT", 6);
@@ -240,27 +322,22 @@ void cmd_migrate(struct exec *x)
         sbuf_free(&payload);
         if (replace) put_bulk(&cmd, "REPLACE", 7);
     }
-    if (!mig_write(fd, cmd.p, cmd.len, timeout)) {
-        sbuf_free(&cmd);
-        close(fd);
-        reply_error(x->r, "IOERR error or timeout writing to target instance");
-        goto out;
+    n = nkeys;
+    errno = 0;
+    if (!mig_write(cs->fd, cmd.p, cmd.len, timeout)) {
+        write_error = true;
+        goto socket_err;
     }
-    sbuf_free(&cmd);
-    if ((pass && !mig_readline(fd, line0, sizeof(line0), timeout)) ||
-        (select && !mig_readline(fd, line1, sizeof(line1), timeout))) {
-        close(fd);
-        reply_error(x->r, "IOERR error or timeout reading to target instance");
-        goto out;
-    }
+    if ((pass && !mig_readline(cs->fd, line0, sizeof(line0), timeout)) ||
+        (select && !mig_readline(cs->fd, line1, sizeof(line1), timeout)))
+        goto socket_err;
 
     /* One reply per RESTORE: the first error (AUTH's, SELECT's or this
      * key's) is replied; acknowledged keys are deleted unless COPY. */
-    del = xmalloc(sizeof(*del) * (size_t)(nkeys + 1));
-    del[0].p = "DEL";
-    del[0].n = 3;
+    error_from_target = socket_error = false;
+    acked = 0;
     for (j = 0; j < nkeys; j++) {
-        if (!mig_readline(fd, line2, sizeof(line2), timeout)) {
+        if (!mig_readline(cs->fd, line2, sizeof(line2), timeout)) {
             socket_error = true;
             break;
         }
@@ -269,6 +346,7 @@ void cmd_migrate(struct exec *x)
                 const char *err = (pass && line0[0] == '-')     ? line0
                                   : (select && line1[0] == '-') ? line1
                                                                 : line2;
+                cs->last_dbid = -1;
                 error_from_target = true;
                 reply_errorf(x->r, "ERR Target instance replied with error: %s", err + 1);
             }
@@ -277,18 +355,36 @@ void cmd_migrate(struct exec *x)
                 del[++acked] = *kv[j];
         }
     }
-    close(fd);
+    /* Nothing answered at all on a connection that may have gone stale:
+     * once more on a new one (not after a timeout), as Redis. */
+    if (!error_from_target && socket_error && j == 0 && may_retry && errno != ETIMEDOUT)
+        goto socket_err;
+    if (socket_error) close_socket(hostz, portz);
     /* Replicas and the AOF see a DEL of the keys moved, not the MIGRATE. */
     if (!copy && acked > 0)
         propagate_rewrite(x, acked + 1, del);
     else
         propagate_prevent(x);
-    free(del);
-    if (error_from_target) goto out;
-    if (socket_error)
+    sbuf_free(&cmd);
+    if (!error_from_target && socket_error) {
         reply_error(x->r, "IOERR error or timeout reading to target instance");
-    else
+    } else if (!error_from_target) {
+        cs->last_dbid = dbid;
         reply_ok(x->r);
+    }
+    goto done;
+
+socket_err:
+    sbuf_free(&cmd);
+    close_socket(hostz, portz);
+    if (errno != ETIMEDOUT && may_retry) {
+        may_retry = false;
+        goto try_again;
+    }
+    reply_errorf(x->r, "IOERR error or timeout %s to target instance",
+                 write_error ? "writing" : "reading");
+done:
+    free(del);
 out:
     free(kv);
     free(ov);

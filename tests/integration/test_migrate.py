@@ -243,3 +243,52 @@ def test_restore_asking(keel, diff):
                ["RESTORE-ASKING", "k2", "0", payload], ["GET", "k2"],
                ["RESTORE-ASKING", "k2", "0", payload], ["RESTORE-ASKING", "k2", "0", payload,
                                                         "REPLACE"], ["DEL", "src", "k", "k2"]])
+
+
+@pytest.fixture
+def auth_targets():
+    ts = [ServerProcess("redis-mig-auth-%d" % i, harness.oracle_argv) for i in (1, 2)]
+    for t in ts:
+        t.start()
+        assert call(t.port, "CONFIG", "SET", "requirepass", "s3cret") == b"+OK\r\n"
+    yield ts
+    for t in ts:
+        t.stop()
+        t.cleanup()
+
+
+def test_migrate_cached_connection_keeps_auth(keel, oracle, auth_targets, fresh):
+    """As Redis, the connection to a target is kept for 10 s: an AUTH given
+    once still holds for the next MIGRATE to the same target."""
+    script = SETUP + [
+        M + ["s", "0", "5000"],                       # NOAUTH: the target wants a password
+        M + ["s", "0", "5000", "AUTH", "wrong"],
+        M + ["s", "0", "5000", "AUTH", "s3cret"],
+        M + ["n", "0", "5000"],                       # same connection: still authenticated
+        M + ["", "2", "5000", "KEYS", "l", "h"],      # SELECT 2 on it
+        M + ["st", "2", "5000"],
+    ]
+    k, r = run_both(keel, oracle, auth_targets, script)
+    assert k == r, list(zip(script, k, r))
+    assert k[-4:] == [b"+OK\r\n"] * 4, k
+
+
+def test_migrate_target_restarted(keel, oracle, fresh):
+    """A cached connection whose target went away and came back: Redis's
+    one retry on a new connection."""
+    for src in (keel, oracle):
+        t = ServerProcess("redis-mig-restart", harness.oracle_argv)
+        t.start()
+        try:
+            call(src.port, "SET", "a", "1")
+            call(src.port, "SET", "b", "2")
+            assert call(src.port, "MIGRATE", "127.0.0.1", str(t.port), "a", "0", "5000") == \
+                b"+OK\r\n"
+            assert call(t.port, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").startswith(
+                b":")
+            assert call(src.port, "MIGRATE", "127.0.0.1", str(t.port), "b", "0", "5000") == \
+                b"+OK\r\n"
+            assert call(t.port, "MGET", "a", "b") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+        finally:
+            t.stop()
+            t.cleanup()

@@ -337,3 +337,24 @@ def test_enum_error_lists_redis_order(diff):
     diff.both([["CONFIG", "SET", "appendfsync", "x"], ["CONFIG", "SET", "appendfsync", "always"],
                G("appendfsync"), ["CONFIG", "SET", "appendfsync", "everysec"], G("appendfsync"),
                ["CONFIG", "SET", "loglevel", "x"], ["CONFIG", "SET", "maxmemory-policy", "x"]])
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+@pytest.mark.parametrize("mode,allowed", [("local", True), ("no", False)])
+def test_enable_protected_configs_modes(kind, mode, allowed):
+    """local: a loopback client may set dir/dbfilename; no: nobody may."""
+    base = harness.keel_argv if kind == "keel" else harness.oracle_argv
+    srv = ServerProcess("%s-protected-%s" % (kind, mode),
+                        lambda p: base(p) + ["--enable-protected-configs", mode])
+    srv.start()
+    try:
+        r = call(srv.port, "CONFIG", "SET", "dbfilename", "x.rdb")
+        if allowed:
+            assert r == b"+OK\r\n"
+        else:
+            assert r == b"-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - " \
+                b"can't set protected config\r\n"
+    finally:
+        problem = srv.stop()
+        srv.cleanup()
+    assert problem is None, problem

@@ -23,6 +23,16 @@ static size_t nflat;
 static struct config_row *rows; /* every name: entries and their aliases */
 static size_t nrows;
 
+static bool known_name(const struct config_entry *e)
+{
+    size_t i;
+    for (i = 0; i < nrows; i++) {
+        if (!strcasecmp(rows[i].name, e->name)) return true;
+        if (e->alias && !strcasecmp(rows[i].name, e->alias)) return true;
+    }
+    return false;
+}
+
 static void build_index(void)
 {
     const struct config_entry *e;
@@ -38,6 +48,10 @@ static void build_index(void)
     nflat = 0;
     for (t = 0; t < ntables; t++) {
         for (e = tables[t]; e->name; e++) {
+            /* A name an earlier table has already is that table's: a later
+             * table's entry for it (a stored-only one another module now
+             * implements) is left out. */
+            if (t > 0 && known_name(e)) continue;
             flat[nflat++] = e;
             rows[nrows].e = e;
             rows[nrows++].name = e->name;

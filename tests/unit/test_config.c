@@ -124,6 +124,33 @@ START_TEST(immutable)
 }
 END_TEST
 
+static int first_hz, later_hz, later_other;
+
+/* A later table's entry for a name an earlier table has is left out (the
+ * earlier, live one wins when a stored-only parameter gets implemented). */
+START_TEST(later_duplicate_left_out)
+{
+    static const struct config_entry t1[] = {
+        {"hz", NULL, CT_INT, &first_hz, "10", 0, 100, true, "h", NULL, NULL},
+        {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
+    };
+    static const struct config_entry t2[] = {
+        {"HZ", NULL, CT_INT, &later_hz, "20", 0, 100, true, "h", NULL, NULL},
+        {"other", "hz", CT_INT, &later_other, "30", 0, 100, true, "o", NULL, NULL},
+        {"third", NULL, CT_INT, &later_other, "40", 0, 100, true, "t", NULL, NULL},
+        {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
+    };
+    const struct config_row *rows;
+    config_init(t1);
+    config_add_table(t2);
+    ck_assert_uint_eq(config_count(), 2);
+    ck_assert_uint_eq(config_rows(&rows), 2);
+    ck_assert_ptr_eq(config_find("hz", 2), &t1[0]);
+    ck_assert_ptr_eq(config_find("third", 5), &t2[2]);
+    ck_assert_ptr_null(config_find("other", 5));
+}
+END_TEST
+
 int main(void)
 {
     static char *argv[] = {"keel", NULL};
@@ -140,6 +167,7 @@ int main(void)
     tcase_add_test(tc, typed_values);
     tcase_add_test(tc, special_values);
     tcase_add_test(tc, immutable);
+    tcase_add_test(tc, later_duplicate_left_out);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

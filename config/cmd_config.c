@@ -13,10 +13,18 @@
 #include "config.h"
 #include "util.h"
 
-/* Redis 7.0's PROTECTED_CONFIG entries (enable-protected-configs is "no"). */
-static bool is_protected(const struct config_entry *e)
+/* Redis 7.0's PROTECTED_CONFIG entries (CF_PROTECTED) are refused unless
+ * enable-protected-configs is yes, or local and the client is local. */
+static bool protected_refused(struct client *c, const struct config_entry *e)
 {
-    return !strcmp(e->name, "dir") || !strcmp(e->name, "dbfilename");
+    const struct config_entry *allow;
+    char v[16];
+    if (!(config_flags(e) & CF_PROTECTED)) return false;
+    allow = config_find("enable-protected-configs", 24);
+    if (!allow) return true;
+    config_get_text(allow, v, sizeof(v));
+    if (!strcmp(v, "yes")) return false;
+    return !(strcmp(v, "local") == 0 && kernel_client_is_local(c));
 }
 
 /* An entry's current value as a new string. */
@@ -47,45 +55,43 @@ static bool has_glob(const struct argv_ref *a)
     return false;
 }
 
-/* CONFIG GET parameter [parameter ...] */
+/* CONFIG GET parameter [parameter ...]: as Redis 7.0, an exact name is
+ * shown as given, a pattern shows every matching name that is not hidden
+ * (an alias is a name of its own); a name shown once is not shown again. */
 void cmd_config_get(struct exec *x)
 {
     const struct argval *params = ARG(x, A_CONFIG_GET_parameter);
-    const struct config_entry *e;
-    size_t nent = 0, nmatch = 0, k;
-    const struct config_entry **match;
-    const struct argv_ref **shown; /* the name as given (exact), or NULL: canonical */
-    bool *seen;
+    const struct config_row *rows, *row;
+    size_t nrows = config_rows(&rows), nmatch = 0, k;
+    const struct config_row **match = xmalloc(sizeof(*match) * (nrows ? nrows : 1));
+    const struct argv_ref **shown = xmalloc(sizeof(*shown) * (nrows ? nrows : 1));
+    bool *seen = xcalloc(nrows ? nrows : 1, sizeof(bool));
     int p;
 
-    for (e = config_table; e->name; e++)
-        nent++;
-    match = xmalloc(sizeof(*match) * (nent ? nent : 1));
-    shown = xmalloc(sizeof(*shown) * (nent ? nent : 1));
-    seen = xcalloc(nent ? nent : 1, sizeof(bool));
     for (p = 0; p < params->count; p++) {
         const struct argv_ref *a = &x->argv[params->list[p]];
         if (!has_glob(a)) {
-            e = config_find(a->p, a->n);
-            if (e && !seen[e - config_table]) {
-                seen[e - config_table] = true;
-                match[nmatch] = e;
+            row = config_find_row(a->p, a->n);
+            if (row && !seen[row - rows]) {
+                seen[row - rows] = true;
+                match[nmatch] = row;
                 shown[nmatch++] = a;
             }
             continue;
         }
-        for (e = config_table; e->name; e++) {
-            if (seen[e - config_table]) continue;
-            if (util_glob(a->p, a->n, e->name, strlen(e->name), true)) {
-                seen[e - config_table] = true;
-                match[nmatch] = e;
+        for (k = 0; k < nrows; k++) {
+            row = &rows[k];
+            if (seen[k] || (config_flags(row->e) & CF_HIDDEN)) continue;
+            if (util_glob(a->p, a->n, row->name, strlen(row->name), true)) {
+                seen[k] = true;
+                match[nmatch] = row;
                 shown[nmatch++] = NULL;
             }
         }
     }
     reply_map(x->r, (long long)nmatch);
     for (k = 0; k < nmatch; k++) {
-        char *v = value_dup(match[k]);
+        char *v = value_dup(match[k]->e);
         if (shown[k])
             reply_bulk(x->r, shown[k]->p, shown[k]->n);
         else
@@ -98,51 +104,52 @@ void cmd_config_get(struct exec *x)
     free(seen);
 }
 
-/* CONFIG SET parameter value [parameter value ...] */
+/* CONFIG SET parameter value [parameter value ...]: every name checked
+ * first (unknown, immutable, protected, given twice: the first problem is
+ * reported), then every value set in order; when one fails, every value
+ * set so far is put back and the failing name is reported. */
 void cmd_config_set(struct exec *x)
 {
     const struct argval *pv = ARG(x, A_CONFIG_SET_parameter_value);
     int n = pv->count, i, j;
-    const struct config_entry **ents = xcalloc((size_t)n, sizeof(*ents));
+    const struct config_row **rows = xcalloc((size_t)n, sizeof(*rows));
     char **vals = xcalloc((size_t)n, sizeof(char *)), **old = xcalloc((size_t)n, sizeof(char *));
     const struct argv_ref *unknown = NULL, *bad = NULL;
     const char *err = NULL, *bad_name = NULL;
 
-    /* Find every parameter first: the first problem found is reported. */
     for (i = 0; i < n; i++) {
         const struct argv_ref *name = &x->argv[pv->list[i]];
-        const struct config_entry *e = config_find(name->p, name->n);
+        const struct config_row *row = config_find_row(name->p, name->n);
         if (unknown || bad) continue;
-        if (!e) {
+        if (!row) {
             unknown = name;
             continue;
         }
-        if (!e->mutable_ || is_protected(e)) {
-            err = !e->mutable_ ? "can't set immutable config" : "can't set protected config";
+        if (!row->e->mutable_ || protected_refused(x->c, row->e)) {
+            err = !row->e->mutable_ ? "can't set immutable config" : "can't set protected config";
             bad = name;
             continue;
         }
         for (j = 0; j < i; j++) {
-            if (ents[j] == e) {
+            if (rows[j] == row) {
                 err = "duplicate parameter";
                 bad = name;
                 break;
             }
         }
-        ents[i] = e;
+        rows[i] = row;
         vals[i] = arg_dup(&x->argv[pv->list[i] + 1]);
     }
     if (unknown || bad) goto fail;
 
-    /* Set them all; on the first failure put every earlier one back. */
     for (i = 0; i < n; i++)
-        old[i] = value_dup(ents[i]);
+        old[i] = value_dup(rows[i]->e);
     for (i = 0; i < n; i++) {
-        err = config_set(ents[i]->name, vals[i], false);
+        err = config_set(rows[i]->e->name, vals[i], false);
         if (err) {
-            bad_name = ents[i]->name;
+            bad_name = rows[i]->name;
             for (j = i; j >= 0; j--)
-                config_set(ents[j]->name, old[j], true);
+                config_set(rows[j]->e->name, old[j], true);
             goto fail;
         }
     }
@@ -167,7 +174,7 @@ done:
     }
     free(vals);
     free(old);
-    free(ents);
+    free(rows);
 }
 
 /* INFO's own counters (error codes, instantaneous samples) live with INFO

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,22 +15,123 @@
 #include "util.h"
 
 struct keel_config g_config;
-static const struct config_entry *table; /* given by config_init */
+#define MAX_TABLES 4
+static const struct config_entry *tables[MAX_TABLES]; /* config_init, config_add_table */
+static int ntables;
+static const struct config_entry **flat; /* every entry, table by table */
+static size_t nflat;
+static struct config_row *rows; /* every name: entries and their aliases */
+static size_t nrows;
+
+static bool known_name(const struct config_entry *e)
+{
+    size_t i;
+    for (i = 0; i < nrows; i++) {
+        if (!strcasecmp(rows[i].name, e->name)) return true;
+        if (e->alias && !strcasecmp(rows[i].name, e->alias)) return true;
+    }
+    return false;
+}
+
+static void build_index(void)
+{
+    const struct config_entry *e;
+    int t;
+    free(flat);
+    free(rows);
+    nflat = nrows = 0;
+    for (t = 0; t < ntables; t++)
+        for (e = tables[t]; e->name; e++)
+            nflat++;
+    flat = xmalloc(sizeof(*flat) * (nflat + 1));
+    rows = xmalloc(sizeof(*rows) * (nflat * 2 + 1));
+    nflat = 0;
+    for (t = 0; t < ntables; t++) {
+        for (e = tables[t]; e->name; e++) {
+            /* A name an earlier table has already is that table's: a later
+             * table's entry for it (a stored-only one another module now
+             * implements) is left out. */
+            if (t > 0 && known_name(e)) continue;
+            flat[nflat++] = e;
+            rows[nrows].e = e;
+            rows[nrows++].name = e->name;
+            if (e->alias) {
+                rows[nrows].e = e;
+                rows[nrows++].name = e->alias;
+            }
+        }
+    }
+}
 
 void config_init(const struct config_entry *t)
 {
-    table = t;
+    tables[0] = t;
+    ntables = 1;
+    build_index();
 }
+
+void config_add_table(const struct config_entry *t)
+{
+    if (ntables < MAX_TABLES) tables[ntables++] = t;
+    build_index();
+}
+
+size_t config_count(void)
+{
+    return nflat;
+}
+
+const struct config_entry *config_at(size_t i)
+{
+    return i < nflat ? flat[i] : NULL;
+}
+
+size_t config_index(const struct config_entry *e)
+{
+    size_t i;
+    for (i = 0; i < nflat; i++)
+        if (flat[i] == e) return i;
+    return nflat;
+}
+
+size_t config_rows(const struct config_row **out)
+{
+    *out = rows;
+    return nrows;
+}
+
+const struct config_row *config_find_row(const char *name, size_t len)
+{
+    size_t i;
+    for (i = 0; i < nrows; i++)
+        if (util_eqci(name, len, rows[i].name)) return &rows[i];
+    return NULL;
+}
+
+static const struct config_flag *flag_lists[MAX_TABLES]; /* config_add_flags */
+static int nflag_lists;
+
+void config_add_flags(const struct config_flag *list)
+{
+    if (nflag_lists < MAX_TABLES) flag_lists[nflag_lists++] = list;
+}
+
+unsigned config_flags(const struct config_entry *e)
+{
+    const struct config_flag *f;
+    int i;
+    for (i = 0; i < nflag_lists; i++)
+        for (f = flag_lists[i]; f->name; f++)
+            if (strcmp(f->name, e->name) == 0) return f->flags;
+    return 0;
+}
+
 char *g_config_file;
 
 const struct config_entry *config_find(const char *name, size_t len)
 {
-    const struct config_entry *e;
-    for (e = table; e->name; e++) {
-        if (util_eqci(name, len, e->name)) return e;
-        if (e->alias && util_eqci(name, len, e->alias)) return e;
-    }
-    return NULL;
+    const struct config_row *r = config_find_row(name, len);
+    return r ? r->e : NULL;
 }
 
 /* Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (any
@@ -242,6 +344,40 @@ static bool apply_words(char **w, size_t *wl, int n, const char *where, int line
     return err == NULL;
 }
 
+static bool load_file(const char *path);
+
+/* include path: every file the glob names, in alphabetical order (a
+ * pattern that matches nothing is skipped; a plain missing path is an
+ * error), as Redis reads includes; at most 16 deep. */
+static bool load_include(const char *pattern, const char *where, int lineno)
+{
+    static int depth;
+    glob_t g;
+    size_t i;
+    bool ok = true;
+    int rc;
+    if (depth >= 16) {
+        fprintf(stderr, "keel: %s:%d: includes nested too deep\n", where, lineno);
+        return false;
+    }
+    rc = glob(pattern, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH) {
+        if (strpbrk(pattern, "*?[")) return true;
+        fprintf(stderr, "keel: %s:%d: cannot open included file '%s'\n", where, lineno, pattern);
+        return false;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "keel: %s:%d: bad include '%s'\n", where, lineno, pattern);
+        return false;
+    }
+    depth++;
+    for (i = 0; i < g.gl_pathc && ok; i++)
+        ok = load_file(g.gl_pathv[i]);
+    depth--;
+    globfree(&g);
+    return ok;
+}
+
 static bool load_file(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -267,7 +403,11 @@ static bool load_file(const char *path)
             ok = false;
             break;
         }
-        if (!apply_words(w, wl, n, path, lineno)) ok = false;
+        if (n == 2 && util_eqci(w[0], wl[0], "include")) {
+            if (!load_include(w[1], path, lineno)) ok = false;
+        } else if (!apply_words(w, wl, n, path, lineno)) {
+            ok = false;
+        }
         util_free_words(w, wl, n);
         if (!ok) break;
     }
@@ -279,7 +419,9 @@ bool config_load(int argc, char **argv)
 {
     const struct config_entry *e;
     int i = 1;
-    for (e = table; e->name; e++) {
+    size_t k;
+    for (k = 0; k < nflat; k++) {
+        e = flat[k];
         if (e->type == CT_STRING || (e->type == CT_SPECIAL && e->ptr)) *(char **)e->ptr = NULL;
         if (set_entry(e, e->deflt)) {
             fprintf(stderr, "keel: bad default for %s\n", e->name);
@@ -348,6 +490,17 @@ static void quote_value(FILE *f, const char *v)
     fputc('"', f);
 }
 
+/* Values written as several words, as Redis writes them (a redis-server
+ * reading the file takes them as separate arguments). */
+static bool words_value(const struct config_entry *e)
+{
+    static const char *const names[] = {"bind", "save", "replicaof", "oom-score-adj-values", NULL};
+    int i;
+    for (i = 0; names[i]; i++)
+        if (!strcmp(e->name, names[i])) return true;
+    return false;
+}
+
 const char *config_rewrite(void)
 {
     /* Keep every line of the file; replace the first line of each known
@@ -358,10 +511,8 @@ const char *config_rewrite(void)
     char tmp[PATH_MAX + 16], line[65536];
     bool *seen;
     const struct config_entry *e;
-    size_t nent = 0;
+    size_t nent = nflat, k;
     if (!g_config_file) return "The server is running without a config file";
-    for (e = table; e->name; e++)
-        nent++;
     seen = xcalloc(nent, sizeof(bool));
     in = fopen(g_config_file, "r");
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", g_config_file, (int)getpid());
@@ -391,21 +542,22 @@ const char *config_rewrite(void)
             fputs(line, out);
             continue;
         }
-        if (!seen[e - table]) {
+        if (!seen[config_index(e)]) {
             char v[4096];
             config_get_text(e, v, sizeof(v));
             fprintf(out, "%s ", e->name);
-            if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))
+            if (words_value(e))
                 fputs(*v ? v : "\"\"", out);
             else
                 quote_value(out, v);
             fputc('\n', out);
-            seen[e - table] = true;
+            seen[config_index(e)] = true;
         }
     }
-    for (e = table; e->name; e++) {
+    for (k = 0; k < nflat; k++) {
         char v[4096];
-        if (seen[e - table]) continue;
+        e = flat[k];
+        if (seen[config_index(e)]) continue;
         config_get_text(e, v, sizeof(v));
         if (strcmp(v, e->deflt) == 0) continue;
         if (e->type == CT_MEMORY) {
@@ -413,7 +565,7 @@ const char *config_rewrite(void)
             if (config_parse_memory(e->deflt, &d) && (long long)d == *(long long *)e->ptr) continue;
         }
         fprintf(out, "%s ", e->name);
-        if (!strcmp(e->name, "bind") || !strcmp(e->name, "save"))
+        if (words_value(e))
             fputs(*v ? v : "\"\"", out);
         else
             quote_value(out, v);

@@ -30,7 +30,7 @@ struct keel_config {
     char *save;
     int appendonly;
     /* append-only log (core/persist/aof.c) */
-    int appendfsync; /* 0 always, 1 everysec, 2 no */
+    int appendfsync; /* 0 everysec, 1 always, 2 no (Redis's order) */
     char *appenddirname;
     char *appendfilename;
     int aof_load_truncated;
@@ -94,10 +94,47 @@ struct config_entry {
     const char *(*set)(const struct config_entry *e, const char *v);
 };
 
+/* Redis's HIDDEN_CONFIG: left out of CONFIG GET patterns, gettable by its
+ * exact name. PROTECTED_CONFIG: CONFIG SET refuses it unless
+ * enable-protected-configs allows (yes, or local from a loopback client). */
+#define CF_HIDDEN 1u
+#define CF_PROTECTED 2u
+struct config_flag {
+    const char *name;
+    unsigned flags;
+};
+/* The flags of config_table's entries (config_table.c) and of
+ * config_table_compat's (config_table_compat.c), {NULL, 0}-terminated. */
+extern const struct config_flag config_table_flags[], config_table_compat_flags[];
+/* Add a list of flags (server/main.c, with the tables). */
+void config_add_flags(const struct config_flag *list);
+/* An entry's CF_* flags. */
+unsigned config_flags(const struct config_entry *e);
+
+/* One name CONFIG knows: an entry's name, or its alias, which Redis 7.0
+ * lists, gets and sets as a parameter of its own sharing the value. */
+struct config_row {
+    const struct config_entry *e;
+    const char *name;
+};
+
 /* The table (config_table.c); config_init hands it to the machinery here,
  * once, before config_load. */
 extern const struct config_entry config_table[];
 void config_init(const struct config_entry *table);
+/* Parameters Redis 7.0 has whose feature Keel lacks, accepted, stored and
+ * reported as Redis does (config_table_compat.c); server/main.c adds it. */
+extern const struct config_entry config_table_compat[];
+/* Add one more table after config_init (at most a few; before config_load). */
+void config_add_table(const struct config_entry *table);
+/* Every entry of every table, by index 0..config_count()-1. */
+size_t config_count(void);
+const struct config_entry *config_at(size_t i);
+size_t config_index(const struct config_entry *e);
+/* Every name (entries and aliases) in table order; *rows stays valid. */
+size_t config_rows(const struct config_row **rows);
+/* The row named name (any case), or NULL. */
+const struct config_row *config_find_row(const char *name, size_t len);
 
 /* A check an adapter registers for one of its entries: NULL accepts the
  * value (which may be applied by then), else the error text. Registered by

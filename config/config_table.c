@@ -25,7 +25,7 @@ static const char *const policy_names[] = {"volatile-lru",   "volatile-lfu", "vo
                                            "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
                                            "allkeys-random", "noeviction",   NULL};
 /* Redis 7.0's levels ("nothing" came in 7.2). */
-static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
+static const char *const appendfsync_names[] = {"everysec", "always", "no", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
 /* Redis 7.0's protected-action values (enable-debug-command): local = only
  * from a loopback or unix-socket connection. */
@@ -33,6 +33,8 @@ static const char *const protected_action_names[] = {"no", "yes", "local", NULL}
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
+static const char *apply_listen(const struct config_entry *e, const char *v);
+static const char *set_bind(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
 static const char *set_http_networks(const struct config_entry *e, const char *v);
 static const char *set_dir(const struct config_entry *e, const char *v);
@@ -41,10 +43,11 @@ static const char *set_command_list(const struct config_entry *e, const char *v)
 #define LL_MAX_ LLONG_MAX
 
 const struct config_entry config_table[] = {
-    {"bind", NULL, CT_STRING, &g_config.bind, "127.0.0.1", 0, 0, false,
-     "Addresses to listen on (space separated)", NULL, NULL},
-    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, false, "RESP TCP port (0: none)", NULL,
-     NULL},
+    /* Runtime changes rebind the RESP listeners (the check adapters/resp registers). */
+    {"bind", NULL, CT_SPECIAL, &g_config.bind, "127.0.0.1", 0, 0, true,
+     "Addresses to listen on (space separated)", NULL, set_bind},
+    {"port", NULL, CT_INT, &g_config.port, "6379", 0, 65535, true, "RESP TCP port (0: none)", NULL,
+     apply_listen},
     {"tcp-backlog", NULL, CT_INT, &g_config.tcp_backlog, "511", 0, INT_MAX, false,
      "listen() backlog", NULL, NULL},
     {"timeout", NULL, CT_INT, &g_config.timeout, "0", 0, INT_MAX, true,
@@ -133,15 +136,17 @@ const struct config_entry config_table[] = {
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL,
      &g_config.hash_max_listpack_entries, "512", 0, LL_MAX_, true,
      "Hashes with at most this many fields use a listpack", NULL, NULL},
-    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_LL, &g_config.hash_max_listpack_value,
-     "64", 0, LL_MAX_, true, "... and no field or value longer than this", NULL, NULL},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_MEMORY,
+     &g_config.hash_max_listpack_value, "64", 0, LL_MAX_, true,
+     "... and no field or value longer than this", NULL, NULL},
     {"set-max-intset-entries", NULL, CT_LL, &g_config.set_max_intset_entries, "512", 0, LL_MAX_,
      true, "Sets of at most this many integers use an intset", NULL, NULL},
     {"zset-max-listpack-entries", "zset-max-ziplist-entries", CT_LL,
      &g_config.zset_max_listpack_entries, "128", 0, LL_MAX_, true,
      "Sorted sets with at most this many members use a listpack", NULL, NULL},
-    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_LL, &g_config.zset_max_listpack_value,
-     "64", 0, LL_MAX_, true, "... and no member longer than this", NULL, NULL},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_MEMORY,
+     &g_config.zset_max_listpack_value, "64", 0, LL_MAX_, true,
+     "... and no member longer than this", NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", CT_INT, &g_config.list_max_listpack_size,
      "-2", INT_MIN, INT_MAX, true, "List node size: >0 entries, -1..-5 = 4/8/16/32/64 KB", NULL,
      NULL},
@@ -199,6 +204,30 @@ const struct config_entry config_table[] = {
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
 
+/* Redis's flags of the entries above: dir and dbfilename are protected;
+ * rdb-key-save-delay is hidden in Redis, and so are Keel's own entries
+ * (CONFIG GET * lists the same names as Redis's; each is gettable by name). */
+const struct config_flag config_table_flags[] = {
+    {"dir", CF_PROTECTED},
+    {"dbfilename", CF_PROTECTED},
+    {"rdb-key-save-delay", CF_HIDDEN},
+    {"active-expire-enabled", CF_HIDDEN},
+    {"max-multibulk-len", CF_HIDDEN},
+    {"http-port", CF_HIDDEN},
+    {"http-bind", CF_HIDDEN},
+    {"http-allow-networks", CF_HIDDEN},
+    {"http-allowed-origins", CF_HIDDEN},
+    {"http-disabled-commands", CF_HIDDEN},
+    {"http-max-url-length", CF_HIDDEN},
+    {"http-max-header-size", CF_HIDDEN},
+    {"http-max-body-size", CF_HIDDEN},
+    {"http-header-timeout", CF_HIDDEN},
+    {"http-idle-timeout", CF_HIDDEN},
+    {"http-sse-heartbeat", CF_HIDDEN},
+    {"ws-max-message-size", CF_HIDDEN},
+    {NULL, 0},
+};
+
 static const char *apply_hz(const struct config_entry *e, const char *v)
 {
     int *hz = e->ptr;
@@ -213,6 +242,24 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
 static const char *apply_maxclients(const struct config_entry *e, const char *v)
 {
     return config_run_checks(e, v);
+}
+
+/* port: a new value moves the RESP listeners (the check adapters/resp
+ * registers), as Redis's CONFIG SET port. */
+static const char *apply_listen(const struct config_entry *e, const char *v)
+{
+    return config_run_checks(e, v);
+}
+
+/* bind: the RESP listeners move to the new addresses first (the adapter's
+ * check); the text is kept only if they could. */
+static const char *set_bind(const struct config_entry *e, const char *v)
+{
+    const char *err = config_run_checks(e, v);
+    if (err) return err;
+    free(*(char **)e->ptr);
+    *(char **)e->ptr = xstrdup(v);
+    return NULL;
 }
 
 /* save: "" or pairs "seconds changes", words separated by single spaces

@@ -516,10 +516,34 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                 if (t == k) break;
                 {
                     int tokpos = *i;
+                    if ((s[t].flags & AF_MULTIPLE) && s[t].token &&
+                        !(s[t].flags & (AF_MULTIPLE_TOKEN | AF_NUMKEYS_REPEAT)) &&
+                        s[t].type != ARG_ONEOF && s[t].type != ARG_BLOCK && end - *i - 1 <= rest) {
+                        /* Its token with no word after it: given, with no
+                         * values (MIGRATE ... KEYS: no keys, +NOKEY). */
+                        struct argval *v = &m->args[s[t].slot];
+                        v->present = true;
+                        v->pos = *i;
+                        (*i)++;
+                        continue;
+                    }
                     if (!match_one(m, &s[t], i, end)) {
                         /* Ran out of words inside it: blame its token. */
                         if (m->bad < 0) m->bad = tokpos;
                         return false;
+                    }
+                    /* A token-led multiple (no multiple_token): the token
+                     * once, then the words left are its values (MIGRATE's
+                     * KEYS key [key ...], where Redis's loop stops). */
+                    if ((s[t].flags & AF_MULTIPLE) &&
+                        !(s[t].flags & (AF_MULTIPLE_TOKEN | AF_NUMKEYS_REPEAT)) &&
+                        s[t].type != ARG_ONEOF && s[t].type != ARG_BLOCK) {
+                        struct argval *v = &m->args[s[t].slot];
+                        while (end - *i > rest) {
+                            (*i)++;
+                            if (m->in_order && !convert_value(m, &s[t], *i - 1)) return false;
+                            list_push(m, v, *i - 1);
+                        }
                     }
                 }
             }
@@ -914,6 +938,27 @@ int registry_getkeys_flags(const struct command *cmd, int argc, const struct arg
             }
         }
         if (store) keys_add(pos, flags, max, &n, store, KSF_OW | KSF_UPDATE);
+        return n;
+    }
+    if (!strcmp(cmd->fullname, "migrate")) {
+        /* migrateGetKeys: the key, or with KEYS (and "" as the key) every
+         * word after it; COPY, REPLACE, AUTH and AUTH2 skip their words. */
+        int i, first = 3, num = 1;
+        for (i = 6; i < argc; i++) {
+            if (tok_eq(&argv[i], "keys")) {
+                if (argv[3].n > 0) return 0;
+                first = i + 1;
+                num = argc - first;
+                break;
+            }
+            if (tok_eq(&argv[i], "auth"))
+                i += 1;
+            else if (tok_eq(&argv[i], "auth2"))
+                i += 2;
+        }
+        n = 0;
+        for (i = 0; i < num; i++)
+            keys_add(pos, flags, max, &n, first + i, KSF_RW | KSF_ACCESS | KSF_DELETE);
         return n;
     }
     if (!strcmp(cmd->fullname, "bitfield")) {

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "registry.h"
 #include "aof.h"
+#include "migrate.h"
 #include "core_init.h"
 #include "kernel.h"
 #include "log.h"
@@ -33,6 +34,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     kernel_cron();
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */
+    migrate_cron(); /* MIGRATE's idle cached connections (core/persist/migrate.c) */
     kernel_after_events();
 }
 
@@ -88,6 +90,9 @@ int main(int argc, char **argv)
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
+    config_add_table(config_table_compat);
+    config_add_flags(config_table_flags);
+    config_add_flags(config_table_compat_flags);
     if (!config_load(argc, argv)) return 1;
     /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
     if (!net_adjust_open_files()) return 1;

@@ -180,6 +180,12 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     resp_parser_init(&rc->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
 }
 
+/* What the listeners are bound to (set once listening): CONFIG SET port /
+ * bind rebind them at runtime, as Redis's changeListenPort/changeBindAddr. */
+static struct event_base *listen_base;
+static char *bound_bind;
+static int bound_port;
+
 static bool resp_listen(struct event_base *base)
 {
     if (!net_listen(base, g_config.bind, g_config.port, on_accept, listeners, &nlisteners,
@@ -189,14 +195,72 @@ static bool resp_listen(struct event_base *base)
         return false;
     }
     g_server.tcp_port_bound = g_config.port;
+    listen_base = base;
+    bound_port = g_config.port;
+    free(bound_bind);
+    bound_bind = xstrdup(g_config.bind ? g_config.bind : "");
     return true;
+}
+
+/* Listen on bind:port instead (nothing for port 0 or an empty bind): the
+ * old listeners are closed first and put back if the new ones fail. NULL
+ * before the server listens (the start binds) or when nothing changes. */
+static const char *rebind(const char *bind, int port, const char *err)
+{
+    struct evconnlistener *fresh[MAX_LISTENERS];
+    int nfresh = 0;
+    if (!listen_base) return NULL;
+    if (port == bound_port && strcmp(bind, bound_bind) == 0) return NULL;
+    net_close_listeners(listeners, nlisteners);
+    nlisteners = 0;
+    if (port != 0 && *bind &&
+        !net_listen(listen_base, bind, port, on_accept, fresh, &nfresh, MAX_LISTENERS, "RESP")) {
+        net_close_listeners(fresh, nfresh);
+        if (bound_port != 0 && *bound_bind &&
+            !net_listen(listen_base, bound_bind, bound_port, on_accept, listeners, &nlisteners,
+                        MAX_LISTENERS, "RESP"))
+            log_warning("Failed to restore the old listening sockets %s:%d", bound_bind,
+                        bound_port);
+        return err;
+    }
+    memcpy(listeners, fresh, sizeof(fresh[0]) * (size_t)nfresh);
+    nlisteners = nfresh;
+    bound_port = port;
+    free(bound_bind);
+    bound_bind = xstrdup(bind);
+    g_server.tcp_port_bound = port;
+    return NULL;
+}
+
+static const char *check_port(const char *v)
+{
+    long long port;
+    if (!util_str2ll(v, strlen(v), &port)) return NULL; /* the table refused it already */
+    return rebind(g_config.bind ? g_config.bind : "", (int)port,
+                  "Unable to listen on this port. Check server logs.");
+}
+
+static const char *check_bind(const char *v)
+{
+    return rebind(v, g_config.port, "Failed to bind to specified addresses.");
+}
+
+/* Checks for the config table's port and bind (wired by server/main.c). */
+static void resp_register_config(void)
+{
+    config_register_check("port", check_port);
+    config_register_check("bind", check_bind);
 }
 
 static void resp_shutdown(void)
 {
     net_close_listeners(listeners, nlisteners);
     nlisteners = 0;
+    listen_base = NULL;
+    free(bound_bind);
+    bound_bind = NULL;
     conn_shutdown(&resp_ops); /* what is pending goes out, as far as the socket takes it */
 }
 
-const struct adapter_def resp_adapter_def = {"resp", NULL, resp_listen, resp_shutdown};
+const struct adapter_def resp_adapter_def = {"resp", resp_register_config, resp_listen,
+                                             resp_shutdown};

@@ -85,12 +85,33 @@ static bool word_is(const struct argv_ref *w, const char *s)
 }
 
 /* Arguments Redis 7.0 redacts before logging: AUTH's, HELLO's AUTH pair
- * (found the way HELLO parses its options). */
+ * (found the way HELLO parses its options), MIGRATE's AUTH / AUTH2 words
+ * (as its option loop meets them), and the values CONFIG SET gives to its
+ * sensitive configs (requirepass, masterauth). */
 static bool redacted(struct exec *x, int j)
 {
     const char *name = x->cmd->fullname;
     int k;
     if (!strcmp(name, "auth")) return j >= 1;
+    if (!strcmp(name, "config|set"))
+        return j >= 3 && (j - 3) % 2 == 0 &&
+               (word_is(&x->argv[j - 1], "requirepass") || word_is(&x->argv[j - 1], "masterauth"));
+    if (!strcmp(name, "migrate")) {
+        for (k = 6; k < x->argc; k++) {
+            int more = x->argc - 1 - k;
+            if (word_is(&x->argv[k], "copy") || word_is(&x->argv[k], "replace")) continue;
+            if (word_is(&x->argv[k], "auth") && more >= 1) {
+                if (j == k + 1) return true;
+                k += 1;
+            } else if (word_is(&x->argv[k], "auth2") && more >= 2) {
+                if (j == k + 1 || j == k + 2) return true;
+                k += 2;
+            } else {
+                break; /* KEYS (the rest are keys) or a syntax error */
+            }
+        }
+        return false;
+    }
     if (strcmp(name, "hello") != 0) return false;
     for (k = 2; k < x->argc; k++) {
         int more = x->argc - 1 - k;

@@ -122,7 +122,7 @@ static const struct {
 
 /* As Redis's islocalClient: the peer is 127.0.0.1 or ::1 (the adapter's
  * "ip:port" text); a client with no peer (internal) is local. */
-static bool client_is_local(struct client *c)
+bool kernel_client_is_local(struct client *c)
 {
     char addr[128] = "", laddr[128] = "";
     const char *colon;
@@ -151,7 +151,7 @@ static bool protected_refused(struct client *c, const struct command *cmd, struc
     }
     if (i == sizeof(protected_options) / sizeof(protected_options[0]))
         snprintf(option, sizeof(option), "enable-%s-command", top->name);
-    if (value == 1 || (value == 2 && client_is_local(c))) return false;
+    if (value == 1 || (value == 2 && kernel_client_is_local(c))) return false;
     for (i = 0; top->name[i] && i < sizeof(upper) - 1; i++)
         upper[i] =
             (char)(top->name[i] >= 'a' && top->name[i] <= 'z' ? top->name[i] - 32 : top->name[i]);

@@ -85,6 +85,9 @@ struct kernel_hooks {
     void (*serve_ready)(void);
     void (*timers)(long long now_ms);
 };
+/* As Redis's islocalClient: the peer is 127.0.0.1 or ::1, or there is no
+ * peer (an internal caller). Used by enable-*-command and protected configs. */
+bool kernel_client_is_local(struct client *c);
 void kernel_set_hooks(const struct kernel_hooks *h);
 /* Run one command for c. argv entries must stay valid until it returns. */
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);

@@ -32,7 +32,7 @@
 #include "store.h"
 #include "util.h"
 
-enum { FSYNC_ALWAYS = 0, FSYNC_EVERYSEC = 1, FSYNC_NO = 2 };
+enum { FSYNC_EVERYSEC = 0, FSYNC_ALWAYS = 1, FSYNC_NO = 2 }; /* config_table.c's order (Redis's) */
 
 static enum aof_state state;
 static int aof_fd = -1;

@@ -488,6 +488,13 @@ void cmd_restore(struct exec *x)
     }
 }
 
+/* RESTORE-ASKING: RESTORE for a cluster slot being imported; without a
+ * cluster it is RESTORE (the same slots: keel_family "restore"). */
+void cmd_restore_asking(struct exec *x)
+{
+    cmd_restore(x);
+}
+
 /* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: the work behind it (cmd_debug.c
  * parses the words). Replies itself. */
 void persist_debug_reload(struct exec *x, bool merge, bool flush, bool save)

@@ -158,7 +158,9 @@ def validate_args(fname, args, path, nspecs, rep, used_specs):
         if a.get('multiple_token') and not a.get('multiple'):
             rep.add(fname, '%s: multiple_token without multiple' % where)
         for k in ('token', 'display'):
-            if k in a and (not isinstance(a[k], str) or not a[k]):
+            # (a pure-token may be "": MIGRATE's empty_string, as Redis 7.0)
+            empty_ok = k == 'token' and t == 'pure-token'
+            if k in a and (not isinstance(a[k], str) or (not a[k] and not empty_ok)):
                 rep.add(fname, '%s: %s must be a non-empty string' % (where, k))
         for k in ('since', 'deprecated_since'):
             if k in a and not is_version(a[k]):
@@ -274,7 +276,8 @@ def validate(schemas, rep):
             elif k not in TOP_FIELDS:
                 rep.add(fname, 'unknown field %r' % k)
         for k in REQUIRED_TOP:
-            if k not in body:
+            # (Redis 7.0's LOLWUT documents no complexity)
+            if k not in body and not (k == 'complexity' and name.upper() == 'LOLWUT'):
                 rep.add(fname, 'missing required field %r' % k)
         for k in ('summary', 'complexity'):
             if k in body and (not isinstance(body[k], str) or not body[k]):

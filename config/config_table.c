@@ -205,26 +205,14 @@ const struct config_entry config_table[] = {
 };
 
 /* Redis's flags of the entries above: dir and dbfilename are protected;
- * rdb-key-save-delay is hidden in Redis, and so are Keel's own entries
- * (CONFIG GET * lists the same names as Redis's; each is gettable by name). */
+ * rdb-key-save-delay is hidden in Redis. Keel's own entries (http-*, ws-*,
+ * max-multibulk-len, active-expire-enabled) stay visible: an operator finds
+ * them with CONFIG GET * or CONFIG GET http-*, and CONFIG GET * lists
+ * Redis's names plus those. */
 const struct config_flag config_table_flags[] = {
     {"dir", CF_PROTECTED},
     {"dbfilename", CF_PROTECTED},
     {"rdb-key-save-delay", CF_HIDDEN},
-    {"active-expire-enabled", CF_HIDDEN},
-    {"max-multibulk-len", CF_HIDDEN},
-    {"http-port", CF_HIDDEN},
-    {"http-bind", CF_HIDDEN},
-    {"http-allow-networks", CF_HIDDEN},
-    {"http-allowed-origins", CF_HIDDEN},
-    {"http-disabled-commands", CF_HIDDEN},
-    {"http-max-url-length", CF_HIDDEN},
-    {"http-max-header-size", CF_HIDDEN},
-    {"http-max-body-size", CF_HIDDEN},
-    {"http-header-timeout", CF_HIDDEN},
-    {"http-idle-timeout", CF_HIDDEN},
-    {"http-sse-heartbeat", CF_HIDDEN},
-    {"ws-max-message-size", CF_HIDDEN},
     {NULL, 0},
 };
 

@@ -486,6 +486,21 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
             j++;
             continue;
         }
+        if ((a->flags & AF_HALF) && forced < 0) {
+            /* keel_half: the words left split evenly between this multiple
+             * and the next one (XREAD's STREAMS keys and ids); an odd count
+             * is the keel_error text. */
+            int left = end - *i;
+            if (left <= 0) {
+                if (m->bad < 0) m->bad = *i;
+                return false;
+            }
+            if (left % 2) {
+                m_fail(m, a->parse_error ? a->parse_error : err_table[E_SYNTAX].text);
+                return false;
+            }
+            forced = left / 2;
+        }
         if ((a->flags & AF_MULTIPLE) && forced >= 0) {
             long long k;
             for (k = 0; k < forced; k++)

@@ -44,6 +44,7 @@ enum {
     AF_KEEP_ALL = 4096,       /* keel_keep_all: every occurrence listed */
     AF_NUMKEYS_REPEAT = 8192, /* keel_numkeys_repeat: token + keel_numkeys values */
     AF_DEFER_FROM = 16384,    /* keel_defer: errors after this option are the handler's */
+    AF_HALF = 32768,          /* keel_half: a multiple taking half of the words left */
 };
 
 struct argv_ref;

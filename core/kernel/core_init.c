@@ -16,6 +16,7 @@
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
+#include "t_stream.h"
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
@@ -33,6 +34,7 @@ void core_init_types(void)
     obj_set_type_ops(OBJ_SET, set_free_value, set_dup_value);
     obj_set_type_ops(OBJ_ZSET, zset_free_value, zset_dup_value);
     obj_set_type_ops(OBJ_HASH, hash_free_value, hash_dup_value);
+    obj_set_type_ops(OBJ_STREAM, stream_free_value, stream_dup_value);
 }
 
 void core_init(int databases)

@@ -236,7 +236,10 @@ static bool token_led(const struct arg_spec *a)
             if (!token_led(&a->children[i])) return false;
         return a->nchildren > 0;
     }
-    if (a->type == ARG_BLOCK && a->nchildren) return token_led(&a->children[0]);
+    /* a block led by an optional token (XPENDING's [IDLE n] start ...) may
+     * start with any word */
+    if (a->type == ARG_BLOCK && a->nchildren)
+        return !(a->children[0].flags & AF_OPTIONAL) && token_led(&a->children[0]);
     return false;
 }
 
@@ -546,6 +549,13 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
             while (*i < end && end - *i > rest) {
                 int before = *i;
                 if (a->token && !tok_eq(&m->argv[*i], a->token)) break;
+                if (a->flags & AF_STOP_AT_TOKENS) {
+                    /* keel_stop_at_tokens: the word leads a later option */
+                    int t;
+                    for (t = j + 1; t < n; t++)
+                        if ((s[t].flags & AF_OPTIONAL) && lead_matches(&s[t], &m->argv[*i])) break;
+                    if (t < n) break;
+                }
                 if (!match_one(m, a, i, end)) {
                     if (!(a->flags & AF_OPTIONAL) || reps) return false;
                     *i = before;

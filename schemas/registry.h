@@ -45,6 +45,7 @@ enum {
     AF_NUMKEYS_REPEAT = 8192, /* keel_numkeys_repeat: token + keel_numkeys values */
     AF_DEFER_FROM = 16384,    /* keel_defer: errors after this option are the handler's */
     AF_HALF = 32768,          /* keel_half: a multiple taking half of the words left */
+    AF_STOP_AT_TOKENS = 65536, /* keel_stop_at_tokens: a multiple ends at a later option's token */
 };
 
 struct argv_ref;

@@ -90,6 +90,9 @@ Argument level
                          next multiple the rest (XREAD's STREAMS keys and
                          ids); an odd count is keel_error (default: syntax
                          error).
+  keel_stop_at_tokens    a multiple that ends at a word leading one of the
+                         optional options after it (XCLAIM's ids, then
+                         IDLE / TIME / ... as Redis's loop).
   keel_hidden            matched, not shown by COMMAND DOCS: words Redis's
                          loop accepts only to refuse them with a specific
                          error (ZRANGEBYLEX's WITHSCORES), or flags it reads
@@ -266,7 +269,8 @@ def main():
                               ("keel_nonzero", "AF_NONZERO"), ("keel_hidden", "AF_HIDDEN"),
                               ("keel_keep_all", "AF_KEEP_ALL"),
                               ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT"),
-                              ("keel_defer", "AF_DEFER_FROM"), ("keel_half", "AF_HALF")):
+                              ("keel_defer", "AF_DEFER_FROM"), ("keel_half", "AF_HALF"),
+                              ("keel_stop_at_tokens", "AF_STOP_AT_TOKENS")):
                 if a.get(key):
                     flags.append(flag)
             if "keel_min" in a:

@@ -119,19 +119,18 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
             struct snack *nack = ri.data;
             sid_decode(ri.key, &id);
             stream_iter_start(&it, s, &id, &id, false);
+            reply_array(x->r, 2);
+            xreply_id(x->r, &id);
             if (stream_iter_next(&it, &id, &nf)) {
-                reply_array(x->r, 2);
-                xreply_id(x->r, &id);
                 reply_entry_fields(x, &it, nf);
+                nack->delivery_count++;
+                nack->delivery_time = now;
+                propagate_claim(x, key, klen, gname, glen, &id, nack);
             } else {
-                reply_array(x->r, 2);
-                xreply_id(x->r, &id);
+                /* deleted meanwhile: the id with a nil entry, left as it is */
                 reply_null_array(x->r);
             }
             stream_iter_stop(&it);
-            nack->delivery_count++;
-            nack->delivery_time = now;
-            propagate_claim(x, key, klen, gname, glen, &id, nack);
             n++;
         }
         rax_iter_stop(&ri);
@@ -175,12 +174,7 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
     }
     stream_iter_stop(&it);
     reply_set_deferred(x->r, h, n);
-    if (g && propagate_last && (flags & XRANGE_NOACK || n == 0)) {
-        struct sgroup *gg = g;
-        propagate_setid(x, key, klen, gname, glen, gg);
-    } else if (g && propagate_last) {
-        propagate_setid(x, key, klen, gname, glen, g);
-    }
+    if (g && propagate_last) propagate_setid(x, key, klen, gname, glen, g);
     return n;
 }
 
@@ -531,11 +525,6 @@ void cmd_xsetid(struct exec *x)
             return;
         }
     }
-    if (sid_cmp(&id, &s->max_deleted_id) < 0) {
-        reply_error(x->r, "ERR The ID specified in XSETID is smaller than current "
-                          "max_deleted_entry_id");
-        return;
-    }
     s->last_id = id;
     if (added != -1) s->entries_added = (uint64_t)added;
     if (maxdel.ms || maxdel.seq) s->max_deleted_id = maxdel;
@@ -566,6 +555,15 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         bool bad;
         struct kv *e = store_lookup_read(x->db, key->p, key->n);
         bad = e && e->type != OBJ_STREAM;
+        if (a->group && retry && (!e || bad)) {
+            reply_error(x->r, "UNBLOCKED the stream key no longer exists");
+            goto done;
+        }
+        if (a->group && retry && !stream_group_find(stream_of(e), a->group, a->glen)) {
+            reply_error(x->r, "NOGROUP the consumer group this client was blocked on no longer "
+                              "exists");
+            goto done;
+        }
         if (bad && retry) e = NULL;
         if (bad && !retry) {
             reply_err(x->r, E_WRONGTYPE);
@@ -573,10 +571,6 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         }
         if (a->group) {
             if (!e || !(groups[k] = stream_group_find(stream_of(e), a->group, a->glen))) {
-                if (retry && !e) {
-                    reply_error(x->r, "UNBLOCKED the stream key no longer exists");
-                    goto done;
-                }
                 reply_errorf(x->r,
                              "NOGROUP No such key '%.*s' or consumer group '%.*s' in XREADGROUP "
                              "with GROUP option",
@@ -638,8 +632,10 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         if (x->r->resp == 2) reply_array(x->r, 2);
         reply_bulk(x->r, key->p, key->n);
         if (groups) {
-            c = stream_consumer_get(groups[k], a->consumer, a->clen, util_mstime(), NULL);
+            bool created;
+            c = stream_consumer_get(groups[k], a->consumer, a->clen, util_mstime(), &created);
             c->seen_time = util_mstime();
+            if (created) store_modified(x->db, e, "xgroup-createconsumer", NOTIFY_STREAM);
         }
         xreply_range(x, s, &start, NULL, count, false, groups ? groups[k] : NULL, c,
                      (a->noack ? XRANGE_NOACK : 0) | (history ? XRANGE_HISTORY : 0), key->p, key->n,

@@ -74,9 +74,10 @@ void cmd_xgroup_create(struct exec *x)
     struct sgroup *g;
     struct stream *s;
     struct sid id = {0, 0};
+    unsigned nerr = x->r->nerr;
     if (!entries_read_arg(x, A_XGROUP_CREATE_entries_read, &er)) return;
     s = xgroup_lookup(x, key, gname, mk, false, &e, &g);
-    if (!s && !(mk && !e && !x->r->nerr)) return;
+    if (x->r->nerr != nerr) return; /* replied an error */
     if (ARG(x, A_XGROUP_CREATE_id)->choice == 1) {
         if (s) id = s->last_id;
     } else {

@@ -115,7 +115,23 @@ static void reply_edge_entry(struct exec *x, struct stream *s, bool first)
         reply_null(x->r);
         return;
     }
-    xreply_range(x, s, &id, &id, 1, false, NULL, NULL, 0, NULL, 0, NULL, 0);
+    {
+        struct stream_iter it;
+        long long nf;
+        char fb[LP_INTBUF], vb[LP_INTBUF];
+        const char *f, *v;
+        size_t fl, vl;
+        stream_iter_start(&it, s, &id, &id, false);
+        stream_iter_next(&it, &id, &nf);
+        reply_array(x->r, 2);
+        xreply_id(x->r, &id);
+        reply_array(x->r, nf * 2);
+        while (stream_iter_field(&it, &f, &fl, fb, &v, &vl, vb)) {
+            reply_bulk(x->r, f, fl);
+            reply_bulk(x->r, v, vl);
+        }
+        stream_iter_stop(&it);
+    }
 }
 
 static void info_full(struct exec *x, struct stream *s, long long count)

@@ -473,8 +473,9 @@ static void start_tail(struct http_conn *c, const struct http_request *req, cons
     c->rq.sse = true;
     c->rq.keep_alive = false;
     status_line(c, 200);
+    /* a cut EventSource comes back within a second, with Last-Event-ID */
     out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-               "Connection: close\r\n\r\n");
+               "Connection: close\r\n\r\nretry: 1000\n\n");
     c->last_beat_ms = util_mstime();
     json_sink_free(&c->tjs);
     json_sink_init(&c->tjs, 2);

@@ -528,3 +528,83 @@ def test_randomized_against_oracle_and_model(diff):
             got = parse_one(c.call("XRANGE", k, "-", "+"))[0] or []
             assert [[e[0].encode(), [f.encode() for f in e[1]]] for e in entries] == got
     assert replies
+
+
+# ------------------------------------------------------- the SSE stream tail
+
+
+def _sse_read(s, want, timeout=5):
+    data = b""
+    deadline = time.monotonic() + timeout
+    while data.count(b"\nid: ") + data.startswith(b"id: ") < want and time.monotonic() < deadline:
+        s.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _events(data):
+    body = data.split(b"\r\n\r\n", 1)[1]
+    out = []
+    for block in body.split(b"\n\n"):
+        lines = dict(l.split(b": ", 1) for l in block.split(b"\n") if b": " in l)
+        if b"id" in lines:
+            out.append((lines[b"id"], lines[b"data"]))
+    return out
+
+
+def test_sse_tail_from_and_last_event_id():
+    port = harness.free_port()
+    srv = Srv("keel", tempfile.mkdtemp(prefix="keel-xtail-"), extra=["--http-port", str(port)])
+    srv.start()
+    try:
+        c = srv.client()
+        for i in range(1, 4):
+            c.xadd("t", {"n": i, "k": "v"}, id="%d-1" % i)
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /_stream/t?from=0 HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        data = _sse_read(s, 3)
+        assert b"Content-Type: text/event-stream" in data
+        assert _events(data) == [(b"1-1", b'{"n":"1","k":"v"}'), (b"2-1", b'{"n":"2","k":"v"}'),
+                                 (b"3-1", b'{"n":"3","k":"v"}')]
+        c.xadd("t", {"n": 4}, id="4-1")
+        assert _events(b"\r\n\r\n" + _sse_read(s, 1)) == [(b"4-1", b'{"n":"4"}')]
+        s.close()
+        # a reconnect names the last id it saw
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /_stream/t?from=0 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 2-1\r\n\r\n")
+        assert [e[0] for e in _events(_sse_read(s, 2))] == [b"3-1", b"4-1"]
+        s.close()
+        # no position: only entries added from now on
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /_stream/t HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        c.xadd("t", {"n": 5}, id="5-1")
+        assert [e[0] for e in _events(_sse_read(s, 1))] == [b"5-1"]
+        s.close()
+        # errors
+        for path, code in ((b"/_stream/t?from=abc", b"400"), (b"/_stream/", b"404")):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert s.recv(4096).split(b" ")[1] == code
+            s.close()
+        c.set("str", "x")
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /_stream/str?from=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = s.recv(4096)
+        assert b"event: error" in data and b"WRONGTYPE" in data
+        s.close()
+        # XREAD disabled over HTTP: the tail is refused too
+        c.config_set("http-disabled-commands", "XREAD")
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /_stream/t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert s.recv(4096).split(b" ")[1] == b"403"
+        s.close()
+    finally:
+        srv.stop()
+        shutil.rmtree(srv.workdir, ignore_errors=True)

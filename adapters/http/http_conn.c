@@ -7,7 +7,7 @@
  * keep-alive headers. SUBSCRIBE/PSUBSCRIBE turn the connection into a
  * stream (chunked JSON, or Server-Sent Events). WebSocket upgrades are
  * handed to adapters/ws. GET /_stream/<key> tails a stream as Server-Sent
- * Events (a blocking XREAD loop, http_tail.c). Also: /_commands, /_health,
+ * Events (a blocking XREAD loop, web/stream_tail.c). Also: /_commands, /_health,
  * /_metrics, /_console,
  * limits and timeouts. Socket I/O, buffers, output limits and the
  * kernel's hooks are the connection base's (adapters/conn.h); this file
@@ -53,8 +53,8 @@
 #include "http_format.h"
 #include "http_parse.h"
 #include "http_request.h"
-#include "http_tail.h"
 #include "json_reply.h"
+#include "stream_tail.h"
 #include "md5.h"
 
 /* What the response to the request being answered needs to know. */
@@ -90,8 +90,8 @@ struct http_conn {
     int nbatch_names;
     bool sent_continue;
     long long req_begin_ms, last_io_ms, last_beat_ms;
-    struct http_tail tail; /* GET /_stream/<key>: its position */
-    struct json_sink tjs;  /* ... and its XREAD replies */
+    struct stream_tail tail; /* GET /_stream/<key>: its position */
+    struct json_sink tjs;    /* ... and its XREAD replies */
 };
 
 /* Pipelined requests are answered until this much output waits unsent
@@ -417,11 +417,23 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
 
 /* ---- one request ---- */
 
-/* ---- the stream tail (http_tail.h) ---- */
+/* ---- the stream tail (stream_tail.h) ---- */
+
+/* One entry as a Server-Sent Event. */
+static void sse_entry(void *arg, const char *id, const char *fields)
+{
+    struct http_conn *c = arg;
+    out_fmt(c, "id: %s\ndata: %s\n\n", id, fields);
+}
 
 static int tail_emit(struct http_conn *c)
 {
-    int n = http_tail_events(&c->tail, c->tjs.out.buf, c->tjs.out.len, &c->conn.out);
+    int n = stream_tail_read(&c->tail, c->tjs.out.buf, c->tjs.out.len, sse_entry, c);
+    if (n < 0) {
+        out_str(c, "event: error\ndata: ");
+        obuf_append(&c->conn.out, c->tjs.out.buf, c->tjs.out.len);
+        out_str(c, "\n\n");
+    }
     c->tjs.out.len = 0;
     if (n > 0) c->last_beat_ms = util_mstime();
     return n;
@@ -432,7 +444,7 @@ static void tail_next(struct http_conn *c)
 {
     for (;;) {
         const struct argv_ref *argv;
-        int argc = http_tail_argv(&c->tail, &argv);
+        int argc = stream_tail_argv(&c->tail, &argv);
         enum kernel_status st;
         c->tjs.out.len = 0;
         g_http_requests++;
@@ -461,12 +473,12 @@ static void start_tail(struct http_conn *c, const struct http_request *req, cons
         from = http_query_get(q, ql, "from", &fl);
     }
     if (req->method != HM_GET || (c->conn.client->flags & CF_MULTI) ||
-        !http_tail_start(&c->tail, k, kn, from, fl)) {
+        !stream_tail_start(&c->tail, k, kn, true, from, fl)) {
         respond_error(c, 400, "a stream tail is GET /_stream/<key>[?from=<id>]");
         return;
     }
     if (http_command_disabled("XREAD", 5)) {
-        http_tail_free(&c->tail);
+        stream_tail_free(&c->tail);
         respond_error(c, 403, "XREAD is disabled over HTTP");
         return;
     }
@@ -696,10 +708,10 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         handle_upgrade(c, req, used);
         return;
     }
-    if (plen > sizeof(HTTP_TAIL_PREFIX) - 1 &&
-        memcmp(path, HTTP_TAIL_PREFIX, sizeof(HTTP_TAIL_PREFIX) - 1) == 0) {
-        start_tail(c, req, path + sizeof(HTTP_TAIL_PREFIX) - 1,
-                   plen - (sizeof(HTTP_TAIL_PREFIX) - 1), q, ql);
+    if (plen > sizeof(STREAM_TAIL_PREFIX) - 1 &&
+        memcmp(path, STREAM_TAIL_PREFIX, sizeof(STREAM_TAIL_PREFIX) - 1) == 0) {
+        start_tail(c, req, path + sizeof(STREAM_TAIL_PREFIX) - 1,
+                   plen - (sizeof(STREAM_TAIL_PREFIX) - 1), q, ql);
         return;
     }
     if (plen >= 2 && path[1] == '_') {
@@ -943,7 +955,7 @@ static void release(struct conn *base)
     json_sink_free(&c->js);
     http_parser_free(&c->parser);
     cmdbuf_free(&c->cb);
-    http_tail_free(&c->tail);
+    stream_tail_free(&c->tail);
     json_sink_free(&c->tjs);
 }
 

@@ -608,3 +608,44 @@ def test_sse_tail_from_and_last_event_id():
     finally:
         srv.stop()
         shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+# ------------------------------------------------- the WebSocket stream tail
+
+
+def test_ws_tail_and_blocking_over_websocket():
+    websocket = pytest.importorskip("websocket")
+    import json
+    port = harness.free_port()
+    srv = Srv("keel", tempfile.mkdtemp(prefix="keel-xws-"), extra=["--http-port", str(port)])
+    srv.start()
+    try:
+        c = srv.client()
+        for i in range(1, 3):
+            c.xadd("w", {"n": i}, id="%d-1" % i)
+        ws = websocket.create_connection("ws://127.0.0.1:%d/" % port, timeout=5)
+        ws.send(json.dumps({"tail": "w", "from": "1-1"}))
+        assert json.loads(ws.recv()) == {"tail": "w", "id": "2-1", "fields": {"n": "2"}}
+        c.xadd("w", {"n": 3, "m": "x"}, id="3-1")
+        assert json.loads(ws.recv()) == {"tail": "w", "id": "3-1", "fields": {"n": "3", "m": "x"}}
+        ws.close()
+        # a tail of a key of another type ends with its error
+        c.set("str", "v")
+        ws = websocket.create_connection("ws://127.0.0.1:%d/" % port, timeout=5)
+        ws.send(json.dumps({"tail": "str", "from": "0"}))
+        got = json.loads(ws.recv())
+        assert got["tail"] == "str" and "WRONGTYPE" in json.dumps(got["error"])
+        # ... and the connection serves requests again
+        ws.send(json.dumps({"id": 1, "cmd": ["XLEN", "w"]}))
+        assert json.loads(ws.recv()) == {"id": 1, "reply": 3}
+        ws.send(json.dumps({"tail": 5}))
+        assert "error" in json.loads(ws.recv())
+        # plain blocking XREAD over WebSocket, woken by a RESP client
+        ws.send(json.dumps({"id": 2, "cmd": ["XREAD", "BLOCK", "0", "STREAMS", "w", "$"]}))
+        time.sleep(0.2)
+        c.xadd("w", {"n": 4}, id="4-1")
+        assert json.loads(ws.recv()) == {"id": 2, "reply": {"w": [["4-1", ["n", "4"]]]}}
+        ws.close()
+    finally:
+        srv.stop()
+        shutil.rmtree(srv.workdir, ignore_errors=True)

@@ -1,5 +1,5 @@
-/* http_tail.c — a stream's Server-Sent Events tail (http_tail.h). */
-#include "http_tail.h"
+/* stream_tail.c — following a stream (stream_tail.h). */
+#include "stream_tail.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "http_request.h"
-#include "json_reply.h"
 #include "util.h"
 
 /* An id as XREAD takes it: "$", or digits with at most one '-'. */
@@ -26,18 +25,24 @@ static bool id_ok(const char *p, size_t n)
     return true;
 }
 
-bool http_tail_start(struct http_tail *t, const char *path, size_t n, const char *from, size_t flen)
+bool stream_tail_start(struct stream_tail *t, const char *path, size_t n, bool urlencoded,
+                       const char *from, size_t flen)
 {
     char *key;
     size_t klen;
     if (n == 0 || (from && !id_ok(from, flen))) return false;
     key = xmalloc(n + 1);
-    klen = http_urldecode(path, n, key);
+    if (urlencoded) {
+        klen = http_urldecode(path, n, key);
+    } else {
+        memcpy(key, path, n);
+        klen = n;
+    }
     if (klen == 0) {
         free(key);
         return false;
     }
-    http_tail_free(t);
+    stream_tail_free(t);
     t->key = key;
     t->klen = klen;
     if (from) {
@@ -50,7 +55,7 @@ bool http_tail_start(struct http_tail *t, const char *path, size_t n, const char
     return true;
 }
 
-int http_tail_argv(struct http_tail *t, const struct argv_ref **argv)
+int stream_tail_argv(struct stream_tail *t, const struct argv_ref **argv)
 {
     static const char *words[] = {"XREAD", "COUNT", "100", "BLOCK", "0", "STREAMS"};
     int i;
@@ -66,29 +71,30 @@ int http_tail_argv(struct http_tail *t, const struct argv_ref **argv)
     return 8;
 }
 
-static void put_data(struct obuf *out, const char *s, size_t n)
-{
-    obuf_append(out, "data: ", 6);
-    obuf_append(out, s, n);
-    obuf_append(out, "\n\n", 2);
-}
-
-int http_tail_events(struct http_tail *t, const char *json, size_t n, struct obuf *out)
+int stream_tail_read(struct stream_tail *t, const char *json, size_t n, stream_tail_entry_fn fn,
+                     void *arg)
 {
     json_error_t err;
     json_t *root = json_loadb(json, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err), *entries;
     size_t i;
     int count = 0;
-    /* [[key, [[id, [f, v, ...]], ...]]], or null when nothing came */
+    /* [[key, [[id, [f, v, ...]], ...]]], or null when nothing came; */
     if (root && json_is_null(root)) {
         json_decref(root);
         return 0;
     }
+    /* RESP3 clients: {key: [[id, [f, v, ...]], ...]} */
+    if (root && json_is_object(root) && json_object_size(root) == 1) {
+        json_t *arr = json_array();
+        json_array_append(arr, json_null());
+        json_array_append(arr, json_object_iter_value(json_object_iter(root)));
+        json_decref(root);
+        root = json_array();
+        json_array_append_new(root, arr);
+    }
     if (!root || !json_is_array(root) || json_array_size(root) != 1 ||
         !json_is_array(json_array_get(root, 0)) ||
         !json_is_array(entries = json_array_get(json_array_get(root, 0), 1))) {
-        obuf_append(out, "event: error\n", 13);
-        put_data(out, json, n);
         json_decref(root);
         return -1;
     }
@@ -106,20 +112,17 @@ int http_tail_events(struct http_tail *t, const char *json, size_t n, struct obu
             if (f) json_object_set(obj, f, json_array_get(fv, k + 1));
         }
         text = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
-        obuf_append(out, "id: ", 4);
-        obuf_append(out, id, strlen(id));
-        obuf_append(out, "\n", 1);
-        put_data(out, text, strlen(text));
+        strcpy(t->last, id);
+        fn(arg, t->last, text);
         free(text);
         json_decref(obj);
-        strcpy(t->last, id);
         count++;
     }
     json_decref(root);
     return count;
 }
 
-void http_tail_free(struct http_tail *t)
+void stream_tail_free(struct stream_tail *t)
 {
     free(t->key);
     t->key = NULL;

@@ -189,6 +189,12 @@ bool rax_find(const struct rax *r, const unsigned char *key, size_t len, void **
     return true;
 }
 
+void **rax_slot(struct rax *r, const unsigned char *key, size_t len)
+{
+    struct rax_node *x = (struct rax_node *)find_node(r, key, len);
+    return x ? &x->value : NULL;
+}
+
 /* Merge x (not a key, one child) with its only child: x takes the child's
  * edge appended to its own, its children and its value. */
 static void merge_child(struct rax *r, struct rax_node *x)

@@ -31,6 +31,10 @@ bool rax_insert(struct rax *r, const unsigned char *key, size_t len, void *val, 
 bool rax_try_insert(struct rax *r, const unsigned char *key, size_t len, void *val);
 /* Find: true and *val when present. */
 bool rax_find(const struct rax *r, const unsigned char *key, size_t len, void **val);
+/* The value slot of a present key (NULL when absent): valid until the
+ * next rax_remove on r (a removal may merge nodes; inserts never move a
+ * present key's slot). */
+void **rax_slot(struct rax *r, const unsigned char *key, size_t len);
 /* Remove: true when it was present (*old gets its value). */
 bool rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old);
 static inline uint64_t rax_size(const struct rax *r)

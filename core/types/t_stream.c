@@ -38,7 +38,9 @@ void sid_decode(const unsigned char in[16], struct sid *id)
 
 int sid_format(char *buf, const struct sid *id)
 {
-    return snprintf(buf, 42, "%llu-%llu", (unsigned long long)id->ms, (unsigned long long)id->seq);
+    int n = util_ull2str(buf, (unsigned long long)id->ms);
+    buf[n++] = '-';
+    return n + util_ull2str(buf + n, (unsigned long long)id->seq);
 }
 
 /* An unsigned 64-bit decimal (Redis's string2ull: digits only, no sign). */
@@ -266,12 +268,18 @@ int stream_append(struct stream *s, const char *const *fields, const size_t *len
     if (sid_cmp(&id, &s->last_id) <= 0) return EDOM;
 
     /* The last node, if there is room in it. */
-    rax_iter_start(&ri, s->rax);
-    if (rax_seek(&ri, RAX_LAST, NULL, 0)) {
-        lp = ri.data;
-        memcpy(key, ri.key, 16);
+    if (!s->tail) {
+        rax_iter_start(&ri, s->rax);
+        if (rax_seek(&ri, RAX_LAST, NULL, 0)) {
+            memcpy(s->tail_key, ri.key, 16);
+            s->tail = rax_slot(s->rax, ri.key, 16);
+        }
+        rax_iter_stop(&ri);
     }
-    rax_iter_stop(&ri);
+    if (s->tail) {
+        lp = *s->tail;
+        memcpy(key, s->tail_key, 16);
+    }
     for (i = 0; i < nfields * 2; i++)
         totlen += lens[i];
     if (lp) {
@@ -296,6 +304,8 @@ int stream_append(struct stream *s, const char *const *fields, const size_t *len
             lp = lp_append(lp, fields[2 * i], lens[2 * i]);
         lp = lp_append_int(lp, 0); /* master terminator */
         rax_insert(s->rax, key, 16, lp, NULL);
+        s->tail = rax_slot(s->rax, key, 16);
+        memcpy(s->tail_key, key, 16);
         flags |= SF_SAMEFIELDS;
     } else {
         unsigned char *p = lp_first(lp);
@@ -325,7 +335,7 @@ int stream_append(struct stream *s, const char *const *fields, const size_t *len
     lp_count = nfields + 3;
     if (!(flags & SF_SAMEFIELDS)) lp_count += nfields + 1;
     lp = lp_append_int(lp, lp_count);
-    rax_insert(s->rax, key, 16, lp, NULL);
+    *s->tail = lp;
     s->length++;
     s->entries_added++;
     s->last_id = id;
@@ -517,6 +527,7 @@ bool stream_delete(struct stream *s, const struct sid *id)
     if (count == 1) {
         lp_free(lp);
         rax_remove(s->rax, key, 16, NULL);
+        s->tail = NULL;
     } else {
         lp = lp_set_int(lp, &p, count - 1);
         p = lp_next(lp, p);
@@ -585,6 +596,7 @@ long long stream_trim(struct stream *s, enum stream_trim_strategy how, long long
         if (remove_node) {
             lp_free(lp);
             rax_remove(s->rax, key, 16, NULL);
+            s->tail = NULL;
             s->length -= (uint64_t)entries;
             deleted += entries;
             ok = rax_seek(&ri, RAX_GE, key, 16);

@@ -33,6 +33,8 @@ struct stream {
     struct sid max_deleted_id;
     uint64_t entries_added;
     struct rax *cgroups; /* name → struct sgroup (NULL until the first group) */
+    void **tail;         /* the last node's value slot in rax (NULL: look it up) */
+    unsigned char tail_key[16];
 };
 
 struct sconsumer;

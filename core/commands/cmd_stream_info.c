@@ -1,6 +1,7 @@
 /* cmd_stream_info.c — XINFO STREAM [FULL [COUNT count]], XINFO GROUPS and
  * XINFO CONSUMERS with Redis 7.0's fields (entries-added, max-deleted-
- * entry-id, recorded-first-entry-id, entries-read and lag) as maps. */
+ * entry-id, recorded-first-entry-id, entries-read and lag) as maps; XINFO
+ * HELP and XGROUP HELP. */
 #include <string.h>
 
 #include "cmd_stream.h"
@@ -234,4 +235,42 @@ void cmd_xinfo_stream(struct exec *x)
     reply_edge_entry(x, s, true);
     reply_cstr(x->r, "last-entry");
     reply_edge_entry(x, s, false);
+}
+
+/* XINFO HELP */
+void cmd_xinfo_help(struct exec *x)
+{
+    static const char *const lines[] = {
+        "CONSUMERS <key> <groupname>",
+        "    Show consumers of <groupname>.",
+        "GROUPS <key>",
+        "    Show the stream consumer groups.",
+        "STREAM <key> [FULL [COUNT <count>]",
+        "    Show information about the stream.",
+        NULL,
+    };
+    reply_help(x->r, "XINFO", lines);
+}
+
+/* XGROUP HELP */
+void cmd_xgroup_help(struct exec *x)
+{
+    static const char *const lines[] = {
+        "CREATE <key> <groupname> <id|$> [option]",
+        "    Create a new consumer group. Options are:",
+        "    * MKSTREAM",
+        "      Create the empty stream if it does not exist.",
+        "    * ENTRIESREAD entries_read",
+        "      Set the group's entries_read counter (internal use).",
+        "CREATECONSUMER <key> <groupname> <consumer>",
+        "    Create a new consumer in the specified group.",
+        "DELCONSUMER <key> <groupname> <consumer>",
+        "    Remove the specified consumer.",
+        "DESTROY <key> <groupname>",
+        "    Remove the specified group.",
+        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+        "    Set the current group ID and entries_read counter.",
+        NULL,
+    };
+    reply_help(x->r, "XGROUP", lines);
 }

@@ -234,6 +234,7 @@ CASES = {
                   "XREADGROUP GROUP g c STREAMS s >", "XINFO GROUPS s", "XADD s 4-1 a 1",
                   "XINFO GROUPS s", "XGROUP SETID s g 0", "XINFO GROUPS s",
                   "XGROUP SETID s g 1-1 ENTRIESREAD 1", "XINFO GROUPS s"],
+    "help": ["XGROUP HELP", "XINFO HELP", "XGROUP HELP x", "XINFO HELP x", "XGROUP", "XINFO"],
     "wrongtype": ["SET str x", "XLEN str", "XRANGE str - +", "XREVRANGE str + -", "XDEL str 1",
                   "XTRIM str MAXLEN 1", "XSETID str 1", "XACK str g 1", "XPENDING str g",
                   "XCLAIM str g c 0 1", "XAUTOCLAIM str g c 0 0",

@@ -680,6 +680,14 @@ done:
 void cmd_xread(struct exec *x)
 {
     struct xread_args a;
+    /* words Redis's loop takes only to refuse them */
+    if (HAS(x, A_XREAD_group_consumer) || HAS(x, A_XREAD_noack)) {
+        reply_errorf(x->r,
+                     "ERR The %s option is only supported by XREADGROUP. You called XREAD "
+                     "instead.",
+                     HAS(x, A_XREAD_group_consumer) ? "GROUP" : "NOACK");
+        return;
+    }
     memset(&a, 0, sizeof(a));
     a.count = HAS(x, A_XREAD_count) ? ARGI(x, A_XREAD_count) : 0;
     if (a.count < 0) a.count = 0;

@@ -182,6 +182,10 @@ void cmd_xgroup_delconsumer(struct exec *x)
 void cmd_xreadgroup(struct exec *x)
 {
     struct xread_args a;
+    if (!HAS(x, A_XREADGROUP_group_consumer)) {
+        reply_error(x->r, "ERR Missing GROUP option for XREADGROUP");
+        return;
+    }
     memset(&a, 0, sizeof(a));
     a.count = HAS(x, A_XREADGROUP_count) ? ARGI(x, A_XREADGROUP_count) : 0;
     if (a.count < 0) a.count = 0;

@@ -542,6 +542,8 @@ void xread_generic(struct exec *x, const struct xread_args *a)
     struct sgroup **groups = a->group ? xcalloc((size_t)n, sizeof(*groups)) : NULL;
     long long deadline = 0, count = a->count;
     bool retry = blocking_is_retry(x), any_dollar = false;
+    const char *ready_key = NULL;
+    size_t ready_klen = 0;
     void *h = NULL;
     if (a->block) {
         if (a->block_ms < 0) {
@@ -602,6 +604,8 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         if (!xparse_id(x, w->p, w->n, 0, &ids[k])) goto done;
     }
     if (retry && !count) count = XREAD_BLOCKED_DEFAULT_COUNT;
+    /* woken: Redis 7.0 serves the key that became ready, alone */
+    if (retry && !blocking_ready_key(x, &ready_key, &ready_klen)) ready_key = NULL;
     for (k = 0; k < n; k++) {
         const struct argv_ref *key = &x->argv[keys->list[k]];
         struct kv *e = store_lookup_read(x->db, key->p, key->n);
@@ -610,6 +614,8 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         bool sync = false, history = false;
         struct sconsumer *c = NULL;
         if (!e || e->type != OBJ_STREAM) continue;
+        if (ready_key && (key->n != ready_klen || memcmp(key->p, ready_key, ready_klen) != 0))
+            continue;
         s = stream_of(e);
         if (groups) {
             if (gt.ms != UINT64_MAX || gt.seq != UINT64_MAX) {

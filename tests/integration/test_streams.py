@@ -671,3 +671,50 @@ def test_ws_tail_and_blocking_over_websocket():
     finally:
         srv.stop()
         shutil.rmtree(srv.workdir, ignore_errors=True)
+
+
+def test_randomized_groups_against_oracle(diff):
+    """Groups, PELs and claims driven at random: every reply compared (the
+    idle times of XPENDING's extended form masked)."""
+    rnd = random.Random(1414)
+    seq = ["XGROUP CREATE s g1 0 MKSTREAM", "XGROUP CREATE s g2 $"]
+    ms = 1
+    consumers = ["alice", "bob", "carol"]
+    for step in range(500):
+        op = rnd.random()
+        g = rnd.choice(["g1", "g2"])
+        c = rnd.choice(consumers)
+        if op < 0.3:
+            ms += rnd.randrange(1, 3)
+            seq.append("XADD s %d-1 f %d" % (ms, step))
+        elif op < 0.45:
+            seq.append("XREADGROUP GROUP %s %s COUNT %d STREAMS s >" % (g, c, rnd.randrange(1, 4)))
+        elif op < 0.5:
+            seq.append("XREADGROUP GROUP %s %s COUNT %d STREAMS s 0" % (g, c, rnd.randrange(1, 4)))
+        elif op < 0.6:
+            seq.append("XACK s %s %s" % (g, " ".join("%d-1" % rnd.randrange(1, ms + 2)
+                                                   for _ in range(rnd.randrange(1, 4)))))
+        elif op < 0.68:
+            seq.append("XCLAIM s %s %s 0 %d-1 %s" % (g, c, rnd.randrange(1, ms + 2),
+                                                     rnd.choice(["", "JUSTID", "RETRYCOUNT 5"])))
+        elif op < 0.74:
+            seq.append("XAUTOCLAIM s %s %s 0 %d COUNT %d %s" % (g, c, rnd.randrange(0, ms + 2),
+                                                                rnd.randrange(1, 5),
+                                                                rnd.choice(["", "JUSTID"])))
+        elif op < 0.8:
+            seq.append("XDEL s %d-1" % rnd.randrange(1, ms + 2))
+        elif op < 0.83:
+            seq.append("XTRIM s MAXLEN %d" % rnd.randrange(0, 30))
+        elif op < 0.86:
+            seq.append("XGROUP DELCONSUMER s %s %s" % (g, c))
+        elif op < 0.88:
+            seq.append("XGROUP SETID s %s %d-1" % (g, rnd.randrange(0, ms + 2)))
+        elif op < 0.93:
+            seq.append("XPENDING s %s" % g)
+        elif op < 0.97:
+            seq.append(P("XPENDING s %s - + 10 %s" % (g, rnd.choice(["", c]))))
+        else:
+            seq.append("XINFO GROUPS s")
+    seq += ["XINFO GROUPS s", M("XINFO STREAM s"), P("XPENDING s g1 - + 1000"),
+            P("XPENDING s g2 - + 1000")]
+    diff(cmds(*seq))

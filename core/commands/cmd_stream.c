@@ -63,17 +63,12 @@ static void reply_entry_fields(struct exec *x, struct stream_iter *it, long long
     }
 }
 
-/* The XCLAIM that makes a replica / the AOF give the same PEL entry. */
-static void propagate_claim(struct exec *x, const char *key, size_t klen, const char *gname,
-                            size_t glen, const struct sid *id, const struct snack *nack)
+void xpropagate_claim(struct exec *x, const char *key, size_t klen, const char *gname, size_t glen,
+                      const struct sgroup *g, const struct sid *id, const struct snack *nack)
 {
     char ids[48], tm[24], cnt[24], last[48];
     int in, tn, cn, ln;
-    struct sgroup *g;
-    struct kv *e = store_peek(x->db, key, klen);
-    if (!propagating() || !e) return;
-    g = stream_group_find(stream_of(e), gname, glen);
-    if (!g) return;
+    if (!propagating() || !nack->consumer) return;
     in = sid_format(ids, id);
     tn = util_ll2str(tm, nack->delivery_time);
     cn = util_ll2str(cnt, (long long)nack->delivery_count);
@@ -125,7 +120,7 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
                 reply_entry_fields(x, &it, nf);
                 nack->delivery_count++;
                 nack->delivery_time = now;
-                propagate_claim(x, key, klen, gname, glen, &id, nack);
+                xpropagate_claim(x, key, klen, gname, glen, g, &id, nack);
             } else {
                 /* deleted meanwhile: the id with a nil entry, left as it is */
                 reply_null_array(x->r);
@@ -169,7 +164,7 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
                 nack = old;
             }
             rax_insert(c->pel, k, 16, nack, NULL);
-            propagate_claim(x, key, klen, gname, glen, &id, nack);
+            xpropagate_claim(x, key, klen, gname, glen, g, &id, nack);
         }
     }
     stream_iter_stop(&it);

@@ -32,6 +32,11 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
                        struct sconsumer *c, int flags, const char *key, size_t klen,
                        const char *gname, size_t glen);
 
+/* Propagate the XCLAIM ... FORCE JUSTID LASTID that gives a replica / the
+ * AOF the same pending entry (as Redis's streamPropagateXCLAIM). */
+void xpropagate_claim(struct exec *x, const char *key, size_t klen, const char *gname, size_t glen,
+                      const struct sgroup *g, const struct sid *id, const struct snack *nack);
+
 /* XREAD and XREADGROUP: one body (cmd_stream.c). */
 struct xread_args {
     long long count;

@@ -396,24 +396,6 @@ static void give(struct sconsumer *c, const unsigned char *k, struct snack *n)
     n->consumer = c;
 }
 
-static void claim_propagate(struct exec *x, const struct argv_ref *key,
-                            const struct argv_ref *gname, struct sgroup *g, const struct sid *id,
-                            const struct snack *n)
-{
-    char ids[48], tm[24], cnt[24], last[48];
-    int in, tn, cn, ln;
-    if (!propagating()) return;
-    in = sid_format(ids, id);
-    tn = util_ll2str(tm, n->delivery_time);
-    cn = util_ll2str(cnt, (long long)n->delivery_count);
-    ln = sid_format(last, &g->last_id);
-    propagate_rewritev(x, 14, "XCLAIM", (size_t)6, key->p, key->n, gname->p, gname->n,
-                       n->consumer ? n->consumer->name : "", n->consumer ? n->consumer->nlen : 0,
-                       "0", (size_t)1, ids, (size_t)in, "TIME", (size_t)4, tm, (size_t)tn,
-                       "RETRYCOUNT", (size_t)10, cnt, (size_t)cn, "FORCE", (size_t)5, "JUSTID",
-                       (size_t)6, "LASTID", (size_t)6, last, (size_t)ln);
-}
-
 /* XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds]
  * [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid] */
 void cmd_xclaim(struct exec *x)
@@ -479,7 +461,7 @@ void cmd_xclaim(struct exec *x)
         nack = rax_find(g->pel, kb, 16, &v) ? v : NULL;
         if (!stream_has_entry(s, &parsed[k])) {
             if (nack) {
-                claim_propagate(x, key, gname, g, &parsed[k], nack);
+                xpropagate_claim(x, key->p, key->n, gname->p, gname->n, g, &parsed[k], nack);
                 prop_last = false;
                 g_store.stats.dirty++;
                 drop_nack(g, kb, nack);
@@ -509,7 +491,7 @@ void cmd_xclaim(struct exec *x)
             reply_one(x, s, &parsed[k]);
         n++;
         c->seen_time = now;
-        claim_propagate(x, key, gname, g, &parsed[k], nack);
+        xpropagate_claim(x, key->p, key->n, gname->p, gname->n, g, &parsed[k], nack);
         prop_last = false;
         g_store.stats.dirty++;
     }
@@ -574,7 +556,7 @@ void cmd_xautoclaim(struct exec *x)
             sid_decode(ri.key, &id);
             memcpy(cur, ri.key, 16);
             if (!stream_has_entry(s, &id)) {
-                claim_propagate(x, key, gname, g, &id, nack);
+                xpropagate_claim(x, key->p, key->n, gname->p, gname->n, g, &id, nack);
                 g_store.stats.dirty++;
                 drop_nack(g, cur, nack);
                 deleted[ndel++] = id;
@@ -597,7 +579,7 @@ void cmd_xautoclaim(struct exec *x)
             claimed[n++] = id;
             count--;
             c->seen_time = now;
-            claim_propagate(x, key, gname, g, &id, nack);
+            xpropagate_claim(x, key->p, key->n, gname->p, gname->n, g, &id, nack);
             g_store.stats.dirty++;
             ok = rax_next(&ri);
         }

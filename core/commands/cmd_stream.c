@@ -15,6 +15,7 @@
 #include "config.h"
 #include "listpack.h"
 #include "propagate.h"
+#include "server.h"
 #include "store.h"
 #include "util.h"
 
@@ -208,7 +209,7 @@ static bool parse_trim(struct exec *x, int strategy_slot, int op_slot, int thr_s
             reply_error(x->r, "ERR The LIMIT argument must be >= 0.");
             return false;
         }
-        if (!t->approx) {
+        if (!t->approx && !g_server.loading) {
             reply_error(x->r,
                         "ERR syntax error, LIMIT cannot be used without the special ~ option");
             return false;
@@ -217,6 +218,9 @@ static bool parse_trim(struct exec *x, int strategy_slot, int op_slot, int thr_s
         t->limit = 100 * g_config.stream_node_max_entries;
         if (t->limit <= 0 || t->limit > 1000000) t->limit = 10000;
     }
+    /* Replaying an AOF (Redis logs approximate trims as "= <exact>" with
+     * LIMIT kept): trim exactly as logged, as Redis obeys its AOF client. */
+    if (g_server.loading) t->limit = 0;
     return true;
 }
 

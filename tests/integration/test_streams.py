@@ -718,3 +718,27 @@ def test_randomized_groups_against_oracle(diff):
     seq += ["XINFO GROUPS s", M("XINFO STREAM s"), P("XPENDING s g1 - + 1000"),
             P("XPENDING s g2 - + 1000")]
     diff(cmds(*seq))
+
+
+def test_redis_aof_replays_in_keel(tmpdir_rdb, servers):  # noqa: F811
+    """redis-server 7.0's own AOF of stream and group commands (approximate
+    trims logged as "= <exact> LIMIT n", XREADGROUP as XCLAIM / XGROUP
+    SETID) loads into Keel with the same entries and PELs."""
+    r = servers("redis", tmpdir_rdb, extra=["--appendonly", "yes", "--appendfsync", "always",
+                                            "--save", ""])
+    c = r.client()
+    for i in range(1, 400):
+        c.xadd("s", {"f": i}, id="%d-1" % i)
+    c.xadd("s", {"f": "t"}, maxlen=150, approximate=True, limit=200)
+    c.xadd("s", {"f": "t2"}, minid="300-0", approximate=True)
+    c.xtrim("s", maxlen=120, approximate=True)
+    c.xgroup_create("s", "g", id="0")
+    c.xreadgroup("g", "a", {"s": ">"}, count=5)
+    c.xreadgroup("g", "b", {"s": ">"}, count=3, noack=True)
+    c.xclaim("s", "g", "z", 0, [c.xrange("s", count=1)[0][0]])
+    c.xautoclaim("s", "g", "y", 0, "0-0", count=2)
+    c.xadd("s", {"f": "auto"})
+    want = _snapshot_one(c, "s")
+    r.stop()
+    k = servers("keel", tmpdir_rdb, extra=["--appendonly", "yes"])
+    assert _snapshot_one(k.client(), "s") == want

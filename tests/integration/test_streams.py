@@ -742,3 +742,30 @@ def test_redis_aof_replays_in_keel(tmpdir_rdb, servers):  # noqa: F811
     r.stop()
     k = servers("keel", tmpdir_rdb, extra=["--appendonly", "yes"])
     assert _snapshot_one(k.client(), "s") == want
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_keel_aof_replays_in_redis(tmpdir_rdb, servers, preamble):  # noqa: F811
+    """Keel's AOF (commands as propagated, and after BGREWRITEAOF the base
+    file: an RDB preamble or RESTORE payloads) loads into redis-server 7.0."""
+    k = servers("keel", tmpdir_rdb, extra=["--appendonly", "yes", "--appendfsync", "always",
+                                           "--aof-use-rdb-preamble", preamble])
+    c = k.client()
+    for i in range(1, 300):
+        c.xadd("s", {"f": i})
+    c.xadd("s", {"f": "t"}, maxlen=150, approximate=True)
+    c.xgroup_create("s", "g", id="0")
+    c.xreadgroup("g", "a", {"s": ">"}, count=4)
+    c.bgrewriteaof()
+    time.sleep(1.5)
+    c.xreadgroup("g", "b", {"s": ">"}, count=2, noack=True)
+    c.xclaim("s", "g", "z", 0, [c.xrange("s", count=1)[0][0]])
+    c.xautoclaim("s", "g", "y", 0, "0-0", count=1)
+    c.xadd("s", {"f": "x"}, minid=c.xrange("s", count=3)[2][0], approximate=False)
+    want = _snapshot_one(c, "s")
+    k.stop()
+    rdir = os.path.join(tmpdir_rdb, "r")
+    os.mkdir(rdir)
+    shutil.copytree(os.path.join(tmpdir_rdb, "appendonlydir"), os.path.join(rdir, "appendonlydir"))
+    r = servers("redis", rdir, extra=["--appendonly", "yes", "--save", ""])
+    assert _snapshot_one(r.client(), "s") == want

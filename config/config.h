@@ -60,6 +60,8 @@ struct keel_config {
     long long zset_max_listpack_entries;
     long long zset_max_listpack_value;
     int list_max_listpack_size;
+    long long stream_node_max_bytes;   /* streams: a node's listpack bytes (0: no limit) */
+    long long stream_node_max_entries; /* ... and entries (0: no limit) */
     int list_compress_depth;
     /* HTTP and WebSocket adapters */
     int http_port;

@@ -236,7 +236,10 @@ static bool token_led(const struct arg_spec *a)
             if (!token_led(&a->children[i])) return false;
         return a->nchildren > 0;
     }
-    if (a->type == ARG_BLOCK && a->nchildren) return token_led(&a->children[0]);
+    /* a block led by an optional token (XPENDING's [IDLE n] start ...) may
+     * start with any word */
+    if (a->type == ARG_BLOCK && a->nchildren)
+        return !(a->children[0].flags & AF_OPTIONAL) && token_led(&a->children[0]);
     return false;
 }
 
@@ -486,6 +489,21 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
             j++;
             continue;
         }
+        if ((a->flags & AF_HALF) && forced < 0) {
+            /* keel_half: the words left split evenly between this multiple
+             * and the next one (XREAD's STREAMS keys and ids); an odd count
+             * is the keel_error text. */
+            int left = end - *i;
+            if (left <= 0) {
+                if (m->bad < 0) m->bad = *i;
+                return false;
+            }
+            if (left % 2) {
+                m_fail(m, a->parse_error ? a->parse_error : err_table[E_SYNTAX].text);
+                return false;
+            }
+            forced = left / 2;
+        }
         if ((a->flags & AF_MULTIPLE) && forced >= 0) {
             long long k;
             for (k = 0; k < forced; k++)
@@ -555,6 +573,13 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
             while (*i < end && end - *i > rest) {
                 int before = *i;
                 if (a->token && !tok_eq(&m->argv[*i], a->token)) break;
+                if (a->flags & AF_STOP_AT_TOKENS) {
+                    /* keel_stop_at_tokens: the word leads a later option */
+                    int t;
+                    for (t = j + 1; t < n; t++)
+                        if ((s[t].flags & AF_OPTIONAL) && lead_matches(&s[t], &m->argv[*i])) break;
+                    if (t < n) break;
+                }
                 if (!match_one(m, a, i, end)) {
                     if (!(a->flags & AF_OPTIONAL) || reps) return false;
                     *i = before;

@@ -32,18 +32,20 @@ enum {
     AF_OPTIONAL = 1,
     AF_MULTIPLE = 2,
     AF_MULTIPLE_TOKEN = 4,
-    AF_MULTI_CHOICE = 8,      /* keel_multi_choice: several children of a oneof */
-    AF_DEFER_ERROR = 16,      /* keel_deferred_error: a bad value is reported by the handler */
-    AF_LONG_DOUBLE = 32,      /* keel_long_double: a double parsed as long double (INCRBYFLOAT) */
-    AF_NUMKEYS = 64,          /* keel_numkeys: this count fixes the next multiple's repetitions */
-    AF_ONCE = 128,            /* keel_once: a second occurrence is an error */
-    AF_RANGE_MIN = 256,       /* keel_min: an integer's lowest value */
-    AF_RANGE_MAX = 512,       /* keel_max: an integer's highest value */
-    AF_NONZERO = 1024,        /* keel_nonzero: an integer that may not be 0 */
-    AF_HIDDEN = 2048,         /* keel_hidden: matched, not shown by COMMAND DOCS */
-    AF_KEEP_ALL = 4096,       /* keel_keep_all: every occurrence listed */
-    AF_NUMKEYS_REPEAT = 8192, /* keel_numkeys_repeat: token + keel_numkeys values */
-    AF_DEFER_FROM = 16384,    /* keel_defer: errors after this option are the handler's */
+    AF_MULTI_CHOICE = 8,       /* keel_multi_choice: several children of a oneof */
+    AF_DEFER_ERROR = 16,       /* keel_deferred_error: a bad value is reported by the handler */
+    AF_LONG_DOUBLE = 32,       /* keel_long_double: a double parsed as long double (INCRBYFLOAT) */
+    AF_NUMKEYS = 64,           /* keel_numkeys: this count fixes the next multiple's repetitions */
+    AF_ONCE = 128,             /* keel_once: a second occurrence is an error */
+    AF_RANGE_MIN = 256,        /* keel_min: an integer's lowest value */
+    AF_RANGE_MAX = 512,        /* keel_max: an integer's highest value */
+    AF_NONZERO = 1024,         /* keel_nonzero: an integer that may not be 0 */
+    AF_HIDDEN = 2048,          /* keel_hidden: matched, not shown by COMMAND DOCS */
+    AF_KEEP_ALL = 4096,        /* keel_keep_all: every occurrence listed */
+    AF_NUMKEYS_REPEAT = 8192,  /* keel_numkeys_repeat: token + keel_numkeys values */
+    AF_DEFER_FROM = 16384,     /* keel_defer: errors after this option are the handler's */
+    AF_HALF = 32768,           /* keel_half: a multiple taking half of the words left */
+    AF_STOP_AT_TOKENS = 65536, /* keel_stop_at_tokens: a multiple ends at a later option's token */
 };
 
 struct argv_ref;

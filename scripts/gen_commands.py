@@ -86,6 +86,13 @@ Argument level
   keel_choices           a string that must be one of these words (any
                          case): .choice is its index; otherwise keel_error
                          (default: syntax error). BITOP's operation.
+  keel_half              a multiple that takes half of the words left, the
+                         next multiple the rest (XREAD's STREAMS keys and
+                         ids); an odd count is keel_error (default: syntax
+                         error).
+  keel_stop_at_tokens    a multiple that ends at a word leading one of the
+                         optional options after it (XCLAIM's ids, then
+                         IDLE / TIME / ... as Redis's loop).
   keel_hidden            matched, not shown by COMMAND DOCS: words Redis's
                          loop accepts only to refuse them with a specific
                          error (ZRANGEBYLEX's WITHSCORES), or flags it reads
@@ -262,7 +269,8 @@ def main():
                               ("keel_nonzero", "AF_NONZERO"), ("keel_hidden", "AF_HIDDEN"),
                               ("keel_keep_all", "AF_KEEP_ALL"),
                               ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT"),
-                              ("keel_defer", "AF_DEFER_FROM")):
+                              ("keel_defer", "AF_DEFER_FROM"), ("keel_half", "AF_HALF"),
+                              ("keel_stop_at_tokens", "AF_STOP_AT_TOKENS")):
                 if a.get(key):
                     flags.append(flag)
             if "keel_min" in a:

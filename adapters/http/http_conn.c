@@ -6,7 +6,9 @@
  * request's format; the reply becomes a response with ETag, CORS and
  * keep-alive headers. SUBSCRIBE/PSUBSCRIBE turn the connection into a
  * stream (chunked JSON, or Server-Sent Events). WebSocket upgrades are
- * handed to adapters/ws. Also: /_commands, /_health, /_metrics, /_console,
+ * handed to adapters/ws. GET /_stream/<key> tails a stream as Server-Sent
+ * Events (a blocking XREAD loop, web/stream_tail.c). Also: /_commands, /_health,
+ * /_metrics, /_console,
  * limits and timeouts. Socket I/O, buffers, output limits and the
  * kernel's hooks are the connection base's (adapters/conn.h); this file
  * owns the HTTP states, keep-alive, pipelining (paused at OUT_HIGH of
@@ -52,6 +54,7 @@
 #include "http_parse.h"
 #include "http_request.h"
 #include "json_reply.h"
+#include "stream_tail.h"
 #include "md5.h"
 
 /* What the response to the request being answered needs to know. */
@@ -87,6 +90,8 @@ struct http_conn {
     int nbatch_names;
     bool sent_continue;
     long long req_begin_ms, last_io_ms, last_beat_ms;
+    struct stream_tail tail; /* GET /_stream/<key>: its position */
+    struct json_sink tjs;    /* ... and its XREAD replies */
 };
 
 /* Pipelined requests are answered until this much output waits unsent
@@ -412,6 +417,85 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
 
 /* ---- one request ---- */
 
+/* ---- the stream tail (stream_tail.h) ---- */
+
+/* One entry as a Server-Sent Event. */
+static void sse_entry(void *arg, const char *id, const char *fields)
+{
+    struct http_conn *c = arg;
+    out_fmt(c, "id: %s\ndata: %s\n\n", id, fields);
+}
+
+static int tail_emit(struct http_conn *c)
+{
+    int n = stream_tail_read(&c->tail, c->tjs.out.buf, c->tjs.out.len, sse_entry, c);
+    if (n < 0) {
+        out_str(c, "event: error\ndata: ");
+        obuf_append(&c->conn.out, c->tjs.out.buf, c->tjs.out.len);
+        out_str(c, "\n\n");
+    }
+    c->tjs.out.len = 0;
+    if (n > 0) c->last_beat_ms = util_mstime();
+    return n;
+}
+
+/* Submit XREAD from the position until the client parks (or it ends). */
+static void tail_next(struct http_conn *c)
+{
+    for (;;) {
+        const struct argv_ref *argv;
+        int argc = stream_tail_argv(&c->tail, &argv);
+        enum kernel_status st;
+        c->tjs.out.len = 0;
+        g_http_requests++;
+        st = kernel_submit(c->conn.client, argc, argv);
+        if (st == KERNEL_PARKED) {
+            c->conn.state = CONN_PARKED;
+            return;
+        }
+        if (tail_emit(c) <= 0 || st == KERNEL_CLOSE) {
+            c->conn.state = CONN_CLOSING;
+            return;
+        }
+    }
+}
+
+static void start_tail(struct http_conn *c, const struct http_request *req, const char *k,
+                       size_t kn, const char *q, size_t ql)
+{
+    const struct http_header *lei = http_header(req, "last-event-id");
+    const char *from;
+    size_t fl = 0;
+    if (lei) {
+        from = lei->value;
+        fl = lei->vlen;
+    } else {
+        from = http_query_get(q, ql, "from", &fl);
+    }
+    if (req->method != HM_GET || (c->conn.client->flags & CF_MULTI) ||
+        !stream_tail_start(&c->tail, k, kn, true, from, fl)) {
+        respond_error(c, 400, "a stream tail is GET /_stream/<key>[?from=<id>]");
+        return;
+    }
+    if (http_command_disabled("XREAD", 5)) {
+        stream_tail_free(&c->tail);
+        respond_error(c, 403, "XREAD is disabled over HTTP");
+        return;
+    }
+    c->rq.sse = true;
+    c->rq.keep_alive = false;
+    status_line(c, 200);
+    /* a cut EventSource comes back within a second, with Last-Event-ID */
+    out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+               "Connection: close\r\n\r\nretry: 1000\n\n");
+    c->last_beat_ms = util_mstime();
+    json_sink_free(&c->tjs);
+    json_sink_init(&c->tjs, 2);
+    c->conn.client->reply.ops = &json_reply_ops;
+    c->conn.client->reply.ctx = &c->tjs;
+    tail_next(c);
+}
+
 /* Decide format, callback, separators from extension and query. */
 static bool setup_format(struct http_conn *c, const char *ext, const char *q, size_t ql)
 {
@@ -624,6 +708,12 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         handle_upgrade(c, req, used);
         return;
     }
+    if (plen > sizeof(STREAM_TAIL_PREFIX) - 1 &&
+        memcmp(path, STREAM_TAIL_PREFIX, sizeof(STREAM_TAIL_PREFIX) - 1) == 0) {
+        start_tail(c, req, path + sizeof(STREAM_TAIL_PREFIX) - 1,
+                   plen - (sizeof(STREAM_TAIL_PREFIX) - 1), q, ql);
+        return;
+    }
     if (plen >= 2 && path[1] == '_') {
         int status;
         const char *ctype;
@@ -818,6 +908,13 @@ static void received(struct conn *base)
 static void unparked(struct conn *base)
 {
     struct http_conn *c = (struct http_conn *)base;
+    if (c->tail.on) {
+        if (tail_emit(c) <= 0)
+            c->conn.state = CONN_CLOSING;
+        else
+            tail_next(c);
+        return;
+    }
     if (c->rq.active) run_commands(c, c->rq.cmd_i + 1);
 }
 
@@ -858,6 +955,8 @@ static void release(struct conn *base)
     json_sink_free(&c->js);
     http_parser_free(&c->parser);
     cmdbuf_free(&c->cb);
+    stream_tail_free(&c->tail);
+    json_sink_free(&c->tjs);
 }
 
 static const struct conn_ops http_ops = {
@@ -878,7 +977,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     struct http_conn *c = arg;
     long long now = util_mstime();
     (void)fd, (void)what;
-    if (c->conn.state == CONN_STREAMING) {
+    if (c->conn.state == CONN_STREAMING || (c->tail.on && c->conn.state == CONN_PARKED)) {
         if (c->rq.sse && now - c->last_beat_ms >= (long long)g_config.http_sse_heartbeat * 1000) {
             out_str(c, ": keepalive\n\n");
             c->last_beat_ms = now;

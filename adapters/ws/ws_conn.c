@@ -32,6 +32,11 @@
  *                                        -> {"FLUSHALL":[false,"ERR command
  *                                           'FLUSHALL' is disabled over HTTP
  *                                           and WebSocket"]}
+ *   {"tail":"key","from":"0-0"}         -> follows a stream (web/stream_tail.c):
+ *        one frame per entry, {"tail":"key","id":"1-1","fields":{"f":"v"}},
+ *        from the entry after "from" ("$" or none: only new ones); the
+ *        connection then serves only the tail (its other requests wait)
+ *        until it ends: {"tail":"key","error":..} (e.g. WRONGTYPE)
  *   pushes (pub/sub, keyspace events, invalidations)
  *                                        -> {"push":["message","chan","hi"]},
  *                                           {"push":["invalidate",["k"]]}
@@ -56,6 +61,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +84,7 @@
 #include "json_reply.h"
 #include "resp_encode.h"
 #include "resp_parse.h"
+#include "stream_tail.h"
 #include "conn.h"
 #include "resp_conn.h"
 #include "ws_frame.h"
@@ -142,7 +149,10 @@ struct ws_conn {
     size_t qlen, qcap;
     struct resp_parser parser;
     struct obuf rout;
-    size_t fbound; /* a frame boundary in conn.out (at or before out.sent once written) */
+    size_t fbound;           /* a frame boundary in conn.out (at or before out.sent once written) */
+    struct stream_tail tail; /* {"tail":...}: the stream followed */
+    struct json_sink tjs;    /* ... its XREAD replies */
+    struct reply saved;      /* the client's sink while a tail runs */
     bool close_queued;
     bool close_written;              /* our own close frame (not wslay's) is in out */
     bool wr_shut;                    /* closing: our side is shut down, input is drained */
@@ -659,8 +669,119 @@ static void job_run(struct ws_conn *c)
     if (c->conn.state == CONN_OPEN) job_finish(c);
 }
 
+/* ---- following a stream ({"tail":"key","from":"id"}, stream_tail.h) ---- */
+
+static void tail_frame(struct ws_conn *c, const char *rest, size_t n)
+{
+    c->scratch.len = 0;
+    obuf_append(&c->scratch, "{\"tail\":", 8);
+    json_put_string_lossy(&c->scratch, c->tail.key, c->tail.klen);
+    emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, rest, n, "}", 1);
+}
+
+static void tail_entry(void *arg, const char *id, const char *fields)
+{
+    struct ws_conn *c = arg;
+    struct obuf o = {0};
+    obuf_append(&o, ",\"id\":\"", 7);
+    obuf_append(&o, id, strlen(id));
+    obuf_append(&o, "\",\"fields\":", 11);
+    obuf_append(&o, fields, strlen(fields));
+    tail_frame(c, o.buf, o.len);
+    obuf_free(&o);
+}
+
+static void tail_stop(struct ws_conn *c)
+{
+    if (c->conn.client) {
+        c->conn.client->reply.ops = c->saved.ops;
+        c->conn.client->reply.ctx = c->saved.ctx;
+    }
+    stream_tail_free(&c->tail);
+}
+
+/* The XREAD's reply in tjs → frames; false when the tail ends. */
+static bool tail_read(struct ws_conn *c)
+{
+    int n = stream_tail_read(&c->tail, c->tjs.out.buf, c->tjs.out.len, tail_entry, c);
+    if (n < 0) {
+        struct obuf o = {0};
+        obuf_append(&o, ",\"error\":", 9);
+        obuf_append(&o, c->tjs.out.buf, c->tjs.out.len);
+        tail_frame(c, o.buf, o.len);
+        obuf_free(&o);
+    }
+    c->tjs.out.len = 0;
+    if (n <= 0) tail_stop(c);
+    return n > 0;
+}
+
+/* Submit XREAD from the position until the client parks or the tail ends. */
+static void tail_next(struct ws_conn *c)
+{
+    while (c->tail.on && c->conn.state == CONN_OPEN && !c->conn.dead && !out_big(c)) {
+        const struct argv_ref *argv;
+        int argc = stream_tail_argv(&c->tail, &argv);
+        enum kernel_status st;
+        c->tjs.out.len = 0;
+        st = kernel_submit(c->conn.client, argc, argv);
+        if (st == KERNEL_PARKED) {
+            c->conn.state = CONN_PARKED;
+            return;
+        }
+        if (!tail_read(c)) return;
+        if (st == KERNEL_CLOSE) {
+            enter_closing(c, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
+            return;
+        }
+    }
+}
+
+/* A {"tail":...} request: true when msg was one (answered or started). */
+static bool tail_request(struct ws_conn *c, const char *msg, size_t n)
+{
+    json_error_t err;
+    json_t *root, *k, *f;
+    const char *from = NULL;
+    bool ok;
+    if (n < 8 || msg[0] != '{' || !memmem(msg, n, "\"tail\"", 6)) return false;
+    root = json_loadb(msg, n, 0, &err);
+    k = root && json_is_object(root) ? json_object_get(root, "tail") : NULL;
+    if (!k || json_object_get(root, "cmd") || json_object_get(root, "batch")) {
+        json_decref(root);
+        return false;
+    }
+    f = json_object_get(root, "from");
+    if (f && json_is_string(f)) from = json_string_value(f);
+    ok = json_is_string(k) && (!f || from) &&
+         stream_tail_start(&c->tail, json_string_value(k), json_string_length(k), false, from,
+                           from ? strlen(from) : 0);
+    json_decref(root);
+    if (!ok) {
+        error_frame(c, NULL, 0, "a tail is {\"tail\":\"<key>\",\"from\":\"<id>\"}");
+        return true;
+    }
+    if (http_command_disabled("XREAD", 5)) {
+        stream_tail_free(&c->tail);
+        error_frame(c, NULL, 0, "XREAD is disabled over HTTP and WebSocket");
+        return true;
+    }
+    c->saved = c->conn.client->reply;
+    json_sink_free(&c->tjs);
+    json_sink_init(&c->tjs, c->conn.client->resp);
+    c->conn.client->reply.ops = &json_reply_ops;
+    c->conn.client->reply.ctx = &c->tjs;
+    tail_next(c);
+    return true;
+}
+
 static void json_process(struct ws_conn *c)
 {
+    if (c->tail.on) {
+        /* woken: the parked XREAD answered */
+        if (tail_read(c)) tail_next(c);
+        if (c->tail.on) return;
+    }
     while (c->conn.state == CONN_OPEN && !c->conn.dead && !out_big(c)) {
         size_t n;
         if (c->job.active) {
@@ -674,9 +795,10 @@ static void json_process(struct ws_conn *c)
         /* JSON is UTF-8: a binary message must be too. */
         if (c->inq.buf[c->inq_off - 1] && !json_utf8_valid(c->inq.buf + c->inq_off, n))
             error_frame(c, NULL, 0, "invalid JSON: a request must be UTF-8");
-        else
+        else if (!tail_request(c, c->inq.buf + c->inq_off, n))
             job_start(c, c->inq.buf + c->inq_off, n);
         c->inq_off += n;
+        if (c->tail.on) break;
     }
     if (c->inq_off >= c->inq.len) {
         c->inq.len = c->inq_off = c->inq_done = 0;
@@ -916,6 +1038,8 @@ static void release(struct conn *base)
     obuf_free(&c->job.body);
     ws_json_req_free(&c->job.rq);
     json_sink_free(&c->js);
+    json_sink_free(&c->tjs);
+    stream_tail_free(&c->tail);
     resp_parser_free(&c->parser);
 }
 

@@ -63,6 +63,7 @@ static int nready, capready;
 /* Set while a waiting client's command is being re-run. */
 static struct client *retrying;
 static bool retry_still_blocked;
+static struct bkey *retry_key; /* the ready key being served */
 
 bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_ms)
 {
@@ -95,6 +96,14 @@ bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_
 bool blocking_is_retry(struct exec *x)
 {
     return x->c == retrying;
+}
+
+bool blocking_ready_key(struct exec *x, const char **key, size_t *klen)
+{
+    if (x->c != retrying || !retry_key) return false;
+    *key = retry_key->key;
+    *klen = retry_key->klen;
+    return true;
 }
 
 bool blocking_still_waiting(struct exec *x)
@@ -308,10 +317,12 @@ void blocking_serve(void)
             int saved_db = c->dbid;
             if (!b) continue; /* served through another key meanwhile */
             retrying = c;
+            retry_key = bk;
             retry_still_blocked = false;
             client_select(c, b->dbid);
             kernel_run(c, b->cmd, b->argc, b->argv, &c->reply);
             retrying = NULL;
+            retry_key = NULL;
             client_select(c, saved_db);
             /* bk is freed when its last client leaves: only snap is used. */
             if (!retry_still_blocked) wake(c);

@@ -32,6 +32,9 @@ bool blocking_deadline(struct exec *x, long double seconds, long long *deadline_
  * a key of the wrong type then means "not ready" (Redis 7.0 serves only
  * keys of the type the client waits for), not WRONGTYPE. */
 bool blocking_is_retry(struct exec *x);
+/* While x is re-run for a ready key: that key (true), so a command that
+ * serves one key per wake-up (XREAD, as Redis 7.0) can pick it. */
+bool blocking_ready_key(struct exec *x, const char **key, size_t *klen);
 /* After x's command ran: whether its client is (still) waiting, i.e. the
  * command has not completed yet (the slow log logs it once served). */
 bool blocking_still_waiting(struct exec *x);

@@ -17,6 +17,7 @@
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
+#include "t_stream.h"
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
@@ -39,6 +40,7 @@ void core_init_types(void)
     lazyfree_set_effort(OBJ_SET, set_free_effort);
     lazyfree_set_effort(OBJ_ZSET, zset_free_effort);
     lazyfree_set_effort(OBJ_HASH, hash_free_effort);
+    obj_set_type_ops(OBJ_STREAM, stream_free_value, stream_dup_value);
 }
 
 void core_init(int databases)

@@ -27,6 +27,7 @@
 #include "server.h"
 #include "store.h"
 #include "t_hash.h"
+#include "t_stream.h"
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
@@ -259,9 +260,67 @@ static int value_rdb_type(const struct kv *e)
         return e->enc == ENC_LISTPACK ? T_ZSET_LISTPACK : T_ZSET_2;
     case OBJ_HASH:
         return e->enc == ENC_LISTPACK ? T_HASH_LISTPACK : T_HASH;
+    case OBJ_STREAM:
+        return T_STREAM_LISTPACKS_2;
     default:
         return -1;
     }
+}
+
+/* A stream as Redis 7.0 writes RDB type 19: the nodes (master id, listpack),
+ * the counters and ids, then each group with its PEL and consumers. */
+static void w_stream(struct wr *w, struct stream *s)
+{
+    struct rax_iter it, ci, pi;
+    bool ok, ok2, ok3;
+    w_len(w, rax_size(s->rax));
+    rax_iter_start(&it, s->rax);
+    for (ok = rax_seek(&it, RAX_FIRST, NULL, 0); ok; ok = rax_next(&it)) {
+        w_string(w, it.key, it.key_len);
+        w_string(w, it.data, lp_bytes(it.data));
+    }
+    rax_iter_stop(&it);
+    w_len(w, s->length);
+    w_len(w, s->last_id.ms);
+    w_len(w, s->last_id.seq);
+    w_len(w, s->first_id.ms);
+    w_len(w, s->first_id.seq);
+    w_len(w, s->max_deleted_id.ms);
+    w_len(w, s->max_deleted_id.seq);
+    w_len(w, s->entries_added);
+    w_len(w, s->cgroups ? rax_size(s->cgroups) : 0);
+    if (!s->cgroups) return;
+    rax_iter_start(&it, s->cgroups);
+    for (ok = rax_seek(&it, RAX_FIRST, NULL, 0); ok; ok = rax_next(&it)) {
+        struct sgroup *g = it.data;
+        w_string(w, it.key, it.key_len);
+        w_len(w, g->last_id.ms);
+        w_len(w, g->last_id.seq);
+        w_len(w, (uint64_t)g->entries_read);
+        w_len(w, rax_size(g->pel));
+        rax_iter_start(&pi, g->pel);
+        for (ok2 = rax_seek(&pi, RAX_FIRST, NULL, 0); ok2; ok2 = rax_next(&pi)) {
+            struct snack *n = pi.data;
+            w_raw(w, pi.key, 16);
+            w_u64le(w, (uint64_t)n->delivery_time);
+            w_len(w, n->delivery_count);
+        }
+        rax_iter_stop(&pi);
+        w_len(w, rax_size(g->consumers));
+        rax_iter_start(&ci, g->consumers);
+        for (ok2 = rax_seek(&ci, RAX_FIRST, NULL, 0); ok2; ok2 = rax_next(&ci)) {
+            struct sconsumer *c = ci.data;
+            w_string(w, c->name, c->nlen);
+            w_u64le(w, (uint64_t)c->seen_time);
+            w_len(w, rax_size(c->pel));
+            rax_iter_start(&pi, c->pel);
+            for (ok3 = rax_seek(&pi, RAX_FIRST, NULL, 0); ok3; ok3 = rax_next(&pi))
+                w_raw(w, pi.key, 16);
+            rax_iter_stop(&pi);
+        }
+        rax_iter_stop(&ci);
+    }
+    rax_iter_stop(&it);
 }
 
 static void w_value(struct wr *w, const struct kv *ce)
@@ -361,6 +420,9 @@ static void w_value(struct wr *w, const struct kv *ce)
             }
             hash_iter_done(&it);
         }
+        break;
+    case OBJ_STREAM:
+        w_stream(w, e->v.ptr);
         break;
     default:
         break;

@@ -30,6 +30,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_stream.h"
 #include "t_zset.h"
 #include "util.h"
 
@@ -762,6 +763,119 @@ static struct kv *load_hash(struct rd *r, int type, const char *key, size_t klen
     }
 }
 
+static bool r_u64le(struct rd *r, uint64_t *v)
+{
+    int i;
+    if (!r_need(r, 8)) return false;
+    for (*v = 0, i = 7; i >= 0; i--)
+        *v = (*v << 8) | r->p[i];
+    r->p += 8;
+    return true;
+}
+
+static bool r_sid(struct rd *r, struct sid *id)
+{
+    return r_len(r, &id->ms) && r_len(r, &id->seq);
+}
+static bool r_name(struct rd *r, char **p, size_t *n)
+{
+    struct rstrv v;
+    if (!r_string(r, &v)) return false;
+    *p = xmalloc(v.n + 1);
+    memcpy(*p, v.p, v.n);
+    *n = v.n;
+    s_free(&v);
+    return true;
+}
+
+/* A stream: RDB types 15 (5.0-6.2), 19 (7.0) and 21 (7.2: consumers'
+ * active time, read and dropped). Every PEL entry must have a consumer. */
+static struct kv *load_stream(struct rd *r, int t, const char *key, size_t klen)
+{
+    struct stream *s = stream_new();
+    struct kv *e = kv_new_ptr(key, klen, OBJ_STREAM, ENC_STREAM, s);
+    uint64_t n, i, ng, v, np, nc, j, q, owned;
+    char *nm = NULL;
+    size_t nl;
+    if (!r_len(r, &n)) goto err;
+    for (i = 0; i < n; i++) {
+        struct rstrv k, b;
+        unsigned char *lp = NULL;
+        bool ok = r_string(r, &k) && k.n == 16 && r_string(r, &b);
+        if (ok) lp = listpack_copy(&b), s_free(&b);
+        if (!lp || !lp_first(lp) || !rax_try_insert(s->rax, (const unsigned char *)k.p, 16, lp)) {
+            if (lp) lp_free(lp);
+            s_free(&k);
+            corrupt(r, "bad stream node");
+            goto err;
+        }
+        s_free(&k);
+    }
+    if (!r_len(r, &s->length) || !r_sid(r, &s->last_id)) goto err;
+    if (t >= T_STREAM_LISTPACKS_2) {
+        if (!r_sid(r, &s->first_id) || !r_sid(r, &s->max_deleted_id) ||
+            !r_len(r, &s->entries_added))
+            goto err;
+    } else {
+        s->entries_added = s->length;
+        stream_edge_id(s, true, &s->first_id);
+    }
+    if (!r_len(r, &ng)) goto err;
+    for (i = 0; i < ng; i++) {
+        struct sgroup *g;
+        struct sid gid;
+        v = (uint64_t)SCG_INVALID_READ;
+        if (!r_name(r, &nm, &nl) || !r_sid(r, &gid) || (t >= T_STREAM_LISTPACKS_2 && !r_len(r, &v)))
+            goto err;
+        g = stream_group_create(s, nm, nl, &gid, (long long)v);
+        free(nm);
+        nm = NULL;
+        if (!g) goto bad;
+        if (t < T_STREAM_LISTPACKS_2) g->entries_read = stream_estimate_distance(s, &gid);
+        if (!r_len(r, &np)) goto err;
+        for (j = 0; j < np; j++) {
+            uint64_t dt, cnt;
+            const unsigned char *id = r->p;
+            struct snack *nack;
+            if (!r_need(r, 16) || (r->p += 16, !r_u64le(r, &dt)) || !r_len(r, &cnt)) goto err;
+            nack = snack_new(NULL, (long long)dt);
+            nack->delivery_count = cnt;
+            if (!rax_try_insert(g->pel, id, 16, nack)) {
+                free(nack);
+                goto bad;
+            }
+        }
+        if (!r_len(r, &nc)) goto err;
+        for (owned = 0, j = 0; j < nc; j++) {
+            struct sconsumer *c;
+            uint64_t seen, active, cp;
+            if (!r_name(r, &nm, &nl) || !r_u64le(r, &seen) ||
+                (t >= T_STREAM_LISTPACKS_3 && !r_u64le(r, &active)))
+                goto err;
+            c = stream_consumer_get(g, nm, nl, (long long)seen, NULL);
+            free(nm);
+            nm = NULL;
+            if (!r_len(r, &cp)) goto err;
+            for (q = 0; q < cp; q++, owned++) {
+                void *nv;
+                if (!r_need(r, 16)) goto err;
+                if (!rax_find(g->pel, r->p, 16, &nv) || ((struct snack *)nv)->consumer) goto bad;
+                ((struct snack *)nv)->consumer = c;
+                rax_insert(c->pel, r->p, 16, nv, NULL);
+                r->p += 16;
+            }
+        }
+        if (owned != rax_size(g->pel)) goto bad;
+    }
+    return e;
+bad:
+    corrupt(r, "bad stream consumer group");
+err:
+    free(nm);
+    rd_free_kv(e);
+    return NULL;
+}
+
 static const char *rdb_type_name(int t)
 {
     switch (t) {
@@ -817,6 +931,10 @@ static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
     case T_HASH_ZIPLIST:
     case T_HASH_LISTPACK:
         return load_hash(r, t, key, klen);
+    case T_STREAM_LISTPACKS:
+    case T_STREAM_LISTPACKS_2:
+    case T_STREAM_LISTPACKS_3:
+        return load_stream(r, t, key, klen);
     default:
         fail(r,
              "The RDB image holds a value of type %s (RDB type %d) for key '%.*s', which Keel "

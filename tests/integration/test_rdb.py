@@ -305,18 +305,6 @@ def test_expired_keys_are_not_loaded(tmpdir_rdb, servers):
     assert info["rdb_last_load_keys_loaded"] == 2
 
 
-def test_stream_is_refused_with_a_clear_error(tmpdir_rdb, servers):
-    r = servers("redis", tmpdir_rdb)
-    r.client().xadd("mystream", {"f": "v"})
-    r.client().set("x", "y")
-    assert r.client().save()
-    r.stop()
-    k = servers("keel", tmpdir_rdb, expect_fail=True)
-    assert k.proc.wait(10) != 0
-    assert "stream" in k.output() and "mystream" in k.output(), k.output()
-    assert not k.sanitizer_report()
-
-
 # --------------------------------------------------------------------------
 # old encodings, written by hand (Redis < 7 files)
 

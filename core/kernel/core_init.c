@@ -35,12 +35,13 @@ void core_init_types(void)
     obj_set_type_ops(OBJ_SET, set_free_value, set_dup_value);
     obj_set_type_ops(OBJ_ZSET, zset_free_value, zset_dup_value);
     obj_set_type_ops(OBJ_HASH, hash_free_value, hash_dup_value);
+    obj_set_type_ops(OBJ_STREAM, stream_free_value, stream_dup_value);
     /* what freeing each costs, for the lazy-free threshold (core/store/lazyfree.c) */
     lazyfree_set_effort(OBJ_LIST, list_free_effort);
     lazyfree_set_effort(OBJ_SET, set_free_effort);
     lazyfree_set_effort(OBJ_ZSET, zset_free_effort);
     lazyfree_set_effort(OBJ_HASH, hash_free_effort);
-    obj_set_type_ops(OBJ_STREAM, stream_free_value, stream_dup_value);
+    lazyfree_set_effort(OBJ_STREAM, stream_free_effort);
 }
 
 void core_init(int databases)

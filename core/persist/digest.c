@@ -17,18 +17,12 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_stream.h"
 #include "t_zset.h"
 #include "util.h"
 
 /* Redis's type numbers (server.h OBJ_*), which the digest hashes. */
 enum { R_STRING = 0, R_LIST = 1, R_SET = 2, R_ZSET = 3, R_HASH = 4, R_STREAM = 6 };
-
-static digest_type_fn type_hooks[OBJ_TYPES];
-
-void digest_set_type_hook(int obj_type, digest_type_fn fn)
-{
-    if (obj_type >= 0 && obj_type < OBJ_TYPES) type_hooks[obj_type] = fn;
-}
 
 void digest_xor(unsigned char *d, const void *p, size_t n)
 {
@@ -97,6 +91,30 @@ static void digest_hash(unsigned char *d, struct kv *e)
     hash_iter_done(&it);
 }
 
+/* Streams as Redis 7.0 digests them: each entry's id as "<ms>.<seq>", then
+ * its fields and values, all mixed in order (consumer groups are not part
+ * of the digest). */
+static void digest_stream(unsigned char *d, struct kv *e)
+{
+    struct stream_iter it;
+    struct sid lo = {0, 0}, hi = {UINT64_MAX, UINT64_MAX}, id;
+    long long nf;
+    char fb[LP_INTBUF], vb[LP_INTBUF], idbuf[48];
+    stream_iter_start(&it, e->v.ptr, &lo, &hi, false);
+    while (stream_iter_next(&it, &id, &nf)) {
+        const char *f, *v;
+        size_t fl, vl;
+        int n = snprintf(idbuf, sizeof(idbuf), "%llu.%llu", (unsigned long long)id.ms,
+                         (unsigned long long)id.seq);
+        digest_mix(d, idbuf, (size_t)n);
+        while (stream_iter_field(&it, &f, &fl, fb, &v, &vl, vb)) {
+            digest_mix(d, f, fl);
+            digest_mix(d, v, vl);
+        }
+    }
+    stream_iter_stop(&it);
+}
+
 static int redis_type(int t)
 {
     switch (t) {
@@ -138,8 +156,10 @@ void digest_value(unsigned char *d, struct kv *e)
     case OBJ_HASH:
         digest_hash(d, e);
         break;
-    default: /* streams: the stream type's hook, once it registers one */
-        if (type_hooks[e->type]) type_hooks[e->type](d, e);
+    case OBJ_STREAM:
+        digest_stream(d, e);
+        break;
+    default:
         break;
     }
     if (e->has_expire) digest_xor(d, "!!expire!!", 10);

@@ -9,15 +9,9 @@
 #include "store.h"
 
 /* Mix bytes into a 20-byte digest as Redis's mixDigest (order matters) and
- * xorDigest (order does not): for per-type hooks. */
+ * xorDigest (order does not). */
 void digest_mix(unsigned char *d, const void *p, size_t n);
 void digest_xor(unsigned char *d, const void *p, size_t n);
-
-/* A value type's digest of its elements (the type tag and the expire are
- * added by the caller). Strings, lists, sets, zsets and hashes are built in;
- * streams register theirs from core_init with digest_set_type_hook. */
-typedef void (*digest_type_fn)(unsigned char *d, struct kv *e);
-void digest_set_type_hook(int obj_type, digest_type_fn fn);
 
 /* The digest of one entry's value (type, elements, expire), into d[20]
  * (which the caller zeroes). */

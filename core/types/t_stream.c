@@ -178,6 +178,22 @@ void stream_free_value(void *ptr, int enc)
     free(s);
 }
 
+size_t stream_free_effort(void *ptr, int enc)
+{
+    /* as Redis's lazyfreeGetFreeEffort: the nodes, and each group with its
+     * pending entries */
+    struct stream *s = ptr;
+    struct rax_iter it;
+    size_t effort = (size_t)s->rax->numnodes;
+    (void)enc;
+    if (!s->cgroups) return effort;
+    rax_iter_start(&it, s->cgroups);
+    for (bool ok = rax_seek(&it, RAX_FIRST, NULL, 0); ok; ok = rax_next(&it))
+        effort += 1 + (size_t)((struct sgroup *)it.data)->pel->numele;
+    rax_iter_stop(&it);
+    return effort;
+}
+
 void *stream_dup_value(void *ptr, int enc)
 {
     struct stream *s = ptr, *d;

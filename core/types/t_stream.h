@@ -82,6 +82,8 @@ bool sid_decr(struct sid *id);
 
 struct stream *stream_new(void);
 void stream_free_value(void *ptr, int enc);
+/* What freeing it costs (the lazy-free threshold): nodes, groups, pending entries. */
+size_t stream_free_effort(void *ptr, int enc);
 void *stream_dup_value(void *ptr, int enc);
 
 /* Append an entry: use_id NULL for an automatic id ("*"), else the id with

@@ -207,6 +207,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     ssize_t n;
     (void)fd, (void)what;
 
+    /* Its own command is still running (a busy script pumps the loop):
+     * its next commands wait until that one is done. */
+    if (c->depth > 0) return;
     hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
     if (hint > c->inlen && hint - c->inlen > want) want = hint - c->inlen;
     in_reserve(c, want);

@@ -26,6 +26,7 @@ static struct event *cron_ev, *tick_ev, *sigterm_ev, *sigint_ev;
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
+    if (kernel_pumping()) return; /* a busy script owns the dataset */
     g_server.cron_loops++;
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
@@ -40,6 +41,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
     kernel_after_events();
+}
+
+/* What a busy script runs between its instructions (kernel_pump_events):
+ * one pass over the sockets that are ready, without waiting. */
+static void pump_events(void)
+{
+    event_base_loop(g_server.base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -94,6 +102,7 @@ int main(int argc, char **argv)
     util_random_bytes(seed, sizeof(seed));
     siphash_set_seed(seed);
     core_init(g_config.databases);
+    kernel_set_event_pump(pump_events);
     /* Temporary files of a save or rewrite killed with a previous run go
      * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename

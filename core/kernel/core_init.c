@@ -12,6 +12,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "script_busy.h"
 #include "registry.h"
 #include "slowlog.h"
 #include "store.h"
@@ -51,7 +52,7 @@ void core_init(int databases)
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
-            .refuse = {persist_reject, aof_reject},
+            .refuse = {persist_reject, aof_reject, script_busy_refuse},
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,

@@ -405,8 +405,32 @@ static void resume_one(struct client *c)
     if (c->adapter->resume) c->adapter->resume(c);
 }
 
+static void (*event_pump)(void);
+static int pumping;
+
+void kernel_set_event_pump(void (*pump)(void))
+{
+    event_pump = pump;
+}
+
+bool kernel_pumping(void)
+{
+    return pumping > 0;
+}
+
+void kernel_pump_events(void)
+{
+    long long saved = clock_us;
+    if (!event_pump) return;
+    pumping++;
+    event_pump();
+    pumping--;
+    clock_us = saved;
+}
+
 void kernel_after_events(void)
 {
+    if (pumping) return;
     clock_us = 0;
     if (hooks.timers) hooks.timers(util_mstime());
     flush_touched();

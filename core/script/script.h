@@ -1,0 +1,102 @@
+/* script.h — Lua scripting's shared state (core/script/): the one Lua
+ * interpreter, the run in progress (the caller, the script's own client
+ * with its Lua-building reply sink, flags, timing, kill state) and the
+ * functions the room's files give each other. A script is a kernel caller
+ * with no socket: redis.call runs commands through kernel_run with the
+ * script client, whose sink turns replies into Lua values. */
+#ifndef KEEL_SCRIPT_H
+#define KEEL_SCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reply.h"
+
+typedef struct lua_State lua_State;
+struct client;
+struct command;
+struct exec;
+
+/* What redis.REDIS_VERSION / REDIS_VERSION_NUM answer (INFO's version). */
+#define KEEL_REDIS_VERSION "7.0.15"
+#define KEEL_REDIS_VERSION_NUM 0x07000F
+
+/* Script flags (shebang "#!lua flags=..." / register_function flags). */
+enum {
+    SF_NO_WRITES = 1 << 0,
+    SF_ALLOW_OOM = 1 << 1,
+    SF_ALLOW_STALE = 1 << 2,
+    SF_NO_CLUSTER = 1 << 3,
+    SF_EVAL_COMPAT = 1 << 4, /* no shebang: EVAL as before 7.0 */
+    SF_ALLOW_CROSS_SLOT = 1 << 5,
+};
+
+/* One frame of an aggregate being built by the script sink. */
+struct ssink_frame {
+    int kind;            /* enum reply_agg, or -1 for a RESP2-degraded array */
+    long long remaining; /* values still expected (-1: deferred) */
+    int idx;             /* next array index */
+    bool have_key;       /* map: a key waits on the Lua stack */
+};
+
+#define SSINK_MAX_DEPTH 64
+
+/* The script client's reply sink: replies become Lua values on the stack. */
+struct script_sink {
+    lua_State *L;
+    struct ssink_frame frames[SSINK_MAX_DEPTH];
+    int depth;
+    int overflow;   /* frames past SSINK_MAX_DEPTH (values dropped) */
+    int nvalues;    /* complete top-level values pushed */
+    bool top_error; /* the (first) top-level value is an error */
+};
+
+/* The run in progress (one at a time: the kernel is single-threaded). */
+struct script_run {
+    lua_State *L;
+    struct client *caller;
+    const char *name; /* the script's sha or the function's name (errors) */
+    bool is_function; /* FCALL (FUNCTION KILL, -BUSY's text) */
+    bool read_only;   /* _RO command or no-writes flag */
+    int flags;        /* SF_* */
+    bool wrote;       /* a write command ran (UNKILLABLE) */
+    bool busy;        /* past busy-reply-threshold: the loop is pumped */
+    bool killed;      /* SCRIPT KILL / FUNCTION KILL asked */
+    long long start_ms;
+    int repl; /* REPL_* flags from redis.set_repl */
+    int resp; /* redis.setresp */
+};
+
+extern struct script_run *g_script_run; /* NULL between scripts */
+extern struct client *g_script_client;
+extern struct script_sink g_script_sink;
+extern const struct reply_ops script_sink_ops;
+
+/* script_lua.c: the interpreter. */
+lua_State *script_lua_new(void); /* libraries, sandbox, redis object */
+void script_lua_close(lua_State *L);
+void script_srand48(int32_t seed);
+/* The readonly-table check shared by the sandbox's wrappers. */
+int script_lua_protect_table(lua_State *L, int idx);
+/* Push an error table {err="CODE msg"} from "-CODE msg" or "msg". */
+void script_push_error(lua_State *L, const char *msg, size_t n);
+/* Raise the error table on top of the stack (never returns). */
+int script_raise(lua_State *L);
+
+/* script_call.c: the redis object's functions (installed by script_lua_new). */
+void script_call_register(lua_State *L);
+
+/* script_convert.c: replies <-> Lua. */
+void script_sink_reset(lua_State *L);
+/* Write the Lua value on top of the stack to r (and pop it). */
+void script_lua_to_reply(lua_State *L, struct reply *r, int lua_resp);
+
+/* script_eval.c: run a compiled function (on top of the stack) for EVAL or
+ * FCALL; keys and args from argv. Replies to x->r. */
+void script_run_function(struct exec *x, lua_State *L, const char *name, bool is_function,
+                         int flags, bool ro, int nkeys, int keys_at, int nargs, int args_at);
+/* SCRIPT FLUSH / the cache's interpreter. */
+lua_State *script_eval_lua(void);
+
+#endif

@@ -1,0 +1,439 @@
+/* script_eval.c — EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT: the
+ * script cache (sha1 -> compiled function, body, shebang flags, kept in
+ * the interpreter's registry), shebang parsing, the checks before a run
+ * (script flags against _RO), and running a function for EVAL or FCALL:
+ * KEYS and ARGV, the error handler, Redis's error text with the script's
+ * name and line, the script client (a struct client with no socket whose
+ * sink builds Lua values) and the effects-only propagation of its writes. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "commands_gen.h"
+#include "kernel.h"
+#include "propagate.h"
+#include "script.h"
+#include "script_busy.h"
+#include "store.h"
+#include "util.h"
+
+struct script_run *g_script_run;
+struct client *g_script_client;
+
+static lua_State *lua;             /* EVAL's interpreter (SCRIPT FLUSH makes a new one) */
+static const char cache_key = 'c'; /* registry: sha -> {fn, body, flags} */
+
+lua_State *script_eval_lua(void)
+{
+    if (!lua) {
+        lua = script_lua_new();
+        if (!lua) abort();
+        lua_pushlightuserdata(lua, (void *)&cache_key);
+        lua_newtable(lua);
+        lua_rawset(lua, LUA_REGISTRYINDEX);
+    }
+    return lua;
+}
+
+/* The client scripts run commands as: no socket, not in the client list. */
+static struct client *script_client(void)
+{
+    static const struct client_adapter none = {.name = "lua"};
+    if (!g_script_client) {
+        struct client *c = xcalloc(1, sizeof(*c));
+        c->resp = 2;
+        c->authenticated = true;
+        c->state = CLIENT_ACTIVE;
+        c->reply.ops = &script_sink_ops;
+        c->reply.ctx = &g_script_sink;
+        c->reply.resp = 2;
+        c->adapter = &none;
+        c->last_cmd = "NULL";
+        c->flags = CF_IN_EXEC; /* blocking commands do not block */
+        g_script_client = c;
+    }
+    return g_script_client;
+}
+
+static void sha1_hex(char out[41], const char *p, size_t n)
+{
+    unsigned char md[SHA_DIGEST_LENGTH];
+    int i;
+    SHA1((const unsigned char *)p, n, md);
+    for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(out + i * 2, 3, "%02x", md[i]);
+}
+
+/* ---- shebang ---- */
+
+static const struct {
+    const char *name;
+    int flag;
+} flag_names[] = {
+    {"no-writes", SF_NO_WRITES},
+    {"allow-oom", SF_ALLOW_OOM},
+    {"allow-stale", SF_ALLOW_STALE},
+    {"no-cluster", SF_NO_CLUSTER},
+    {"allow-cross-slot-keys", SF_ALLOW_CROSS_SLOT},
+};
+
+/* Parse a comma-separated flag list; the unknown one in *bad. */
+int script_parse_flag(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+        if (strlen(flag_names[i].name) == n && !memcmp(flag_names[i].name, p, n))
+            return flag_names[i].flag;
+    return 0;
+}
+
+/* "#!lua flags=a,b" on the first line: flags, and the shebang's length
+ * (the line feed is kept so line numbers stay). false with *err (malloc'd). */
+static bool parse_shebang(const char *body, size_t len, int *flags, size_t *skip, char **err)
+{
+    const char *nl;
+    char **w = NULL;
+    size_t *wl = NULL;
+    int n, j;
+    *flags = SF_EVAL_COMPAT;
+    *skip = 0;
+    if (len < 2 || body[0] != '#' || body[1] != '!') return true;
+    nl = memchr(body, '\n', len);
+    if (!nl) {
+        *err = xstrdup("ERR Invalid script shebang");
+        return false;
+    }
+    *skip = (size_t)(nl - body);
+    n = util_split_args(body, *skip, &w, &wl);
+    if (n <= 0) {
+        *err = xstrdup("ERR Invalid engine in script shebang");
+        if (n == 0) util_free_words(w, wl, n);
+        return false;
+    }
+    if (strcmp(w[0], "#!lua") != 0) {
+        *err = xmalloc(wl[0] + 64);
+        sprintf(*err, "ERR Unexpected engine in script shebang: %s", w[0]);
+        util_free_words(w, wl, n);
+        return false;
+    }
+    *flags = 0;
+    for (j = 1; j < n; j++) {
+        if (!strncmp(w[j], "flags=", 6)) {
+            const char *p = w[j] + 6, *end = w[j] + wl[j];
+            while (p < end) {
+                const char *c = memchr(p, ',', (size_t)(end - p));
+                size_t fl = c ? (size_t)(c - p) : (size_t)(end - p);
+                int f = script_parse_flag(p, fl);
+                if (!f) {
+                    *err = xmalloc(fl + 64);
+                    sprintf(*err, "ERR Unexpected flag in script shebang: %.*s", (int)fl, p);
+                    util_free_words(w, wl, n);
+                    return false;
+                }
+                *flags |= f;
+                p += fl + (c ? 1 : 0);
+            }
+        } else {
+            *err = xmalloc(wl[j] + 64);
+            sprintf(*err, "ERR Unknown lua shebang option: %s", w[j]);
+            util_free_words(w, wl, n);
+            return false;
+        }
+    }
+    util_free_words(w, wl, n);
+    return true;
+}
+
+/* ---- the cache ---- */
+
+/* Push the cache entry of sha (a table {fn, body, flags}) or nothing. */
+static bool cache_get(lua_State *L, const char *sha)
+{
+    lua_pushlightuserdata(L, (void *)&cache_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushlstring(L, sha, 40);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    if (lua_istable(L, -1)) return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+/* Compile body and add it under sha; pushes the entry. The error text
+ * (replied by the caller) when it does not compile. */
+static bool cache_add(lua_State *L, const char *sha, const char *body, size_t len, struct reply *r)
+{
+    int flags;
+    size_t skip;
+    char *err = NULL;
+    if (!parse_shebang(body, len, &flags, &skip, &err)) {
+        reply_error(r, err);
+        free(err);
+        return false;
+    }
+    if (luaL_loadbuffer(L, body + skip, len - skip, "@user_script")) {
+        reply_errorf(r, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_newtable(L);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, 1);
+    lua_pushlstring(L, body, len);
+    lua_rawseti(L, -2, 2);
+    lua_pushnumber(L, flags);
+    lua_rawseti(L, -2, 3);
+    lua_pushlightuserdata(L, (void *)&cache_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushlstring(L, sha, 40);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return true;
+}
+
+/* ---- running ---- */
+
+static void set_array(lua_State *L, const char *name, const struct argv_ref *argv, int at, int n)
+{
+    int i;
+    lua_pushstring(L, name);
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+        lua_pushlstring(L, argv[at + i].p, argv[at + i].n);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_rawset(L, LUA_GLOBALSINDEX);
+}
+
+/* The error a script ended with: {err=, source=, line=} or a string. */
+static void reply_script_error(lua_State *L, struct reply *r, const char *name)
+{
+    if (!lua_istable(L, -1)) {
+        const char *msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure";
+        reply_errorf(r, "ERR Error running script %s, %.100s", name, msg);
+        return;
+    }
+    {
+        const char *msg, *source;
+        size_t mlen, i;
+        char *text, line[32] = "";
+        lua_getfield(L, -1, "err");
+        msg = lua_tolstring(L, -1, &mlen);
+        lua_getfield(L, -2, "source");
+        source = lua_tostring(L, -1);
+        lua_getfield(L, -3, "line");
+        if (lua_isnumber(L, -1) || lua_isstring(L, -1))
+            snprintf(line, sizeof(line), "%s", lua_tostring(L, -1));
+        if (!msg) msg = "", mlen = 0;
+        text = xmalloc(mlen + strlen(name) + (source ? strlen(source) : 0) + 64);
+        memcpy(text, msg, mlen);
+        text[mlen] = 0;
+        if (source && line[0]) sprintf(text + mlen, " script: %s, on %s:%s.", name, source, line);
+        for (i = 0; text[i]; i++)
+            if (text[i] == '\r' || text[i] == '\n') text[i] = ' ';
+        reply_error(r, text);
+        free(text);
+        lua_pop(L, 3);
+    }
+}
+
+void script_run_function(struct exec *x, lua_State *L, const char *name, bool is_function,
+                         int flags, bool ro, int nkeys, int keys_at, int nargs, int args_at)
+{
+    struct client *sc = script_client();
+    struct script_run run;
+    int status, base;
+
+    memset(&run, 0, sizeof(run));
+    run.L = L;
+    run.caller = x->c;
+    run.name = name;
+    run.is_function = is_function;
+    run.flags = flags;
+    run.read_only = ro || (flags & SF_NO_WRITES);
+    run.repl = 3;
+    run.resp = 2;
+    run.start_ms = util_mstime();
+
+    /* The script's writes reach the AOF as the commands it ran. */
+    propagate_prevent(x);
+
+    sc->db = x->c->db;
+    sc->dbid = x->c->dbid;
+    sc->resp = sc->reply.resp = 2;
+    g_script_run = &run;
+
+    set_array(L, "KEYS", x->argv, keys_at, nkeys);
+    set_array(L, "ARGV", x->argv, args_at, nargs);
+    /* stack: function -> handler, function */
+    lua_getglobal(L, "__redis__err__handler");
+    lua_insert(L, -2);
+    base = lua_gettop(L) - 1;
+    script_busy_begin(L, &run);
+    status = lua_pcall(L, 0, 1, base);
+    script_busy_end(L, &run);
+    if (status)
+        reply_script_error(L, x->r, name);
+    else
+        script_lua_to_reply(L, x->r, run.resp);
+    lua_settop(L, base - 1);
+    g_script_run = NULL;
+    sc->resp = sc->reply.resp = 2;
+}
+
+/* EVAL / EVALSHA and their _RO forms. */
+static void eval_generic(struct exec *x, bool by_sha, bool ro)
+{
+    lua_State *L = script_eval_lua();
+    char sha[41];
+    const char *body = ARGP(x, A_EVAL_script);
+    size_t blen = ARGN(x, A_EVAL_script), i;
+    int nkeys = (int)ARGI(x, A_EVAL_numkeys), flags;
+    int keys_at = ARG(x, A_EVAL_numkeys)->pos + 1;
+
+    if (by_sha) {
+        if (blen != 40) {
+            reply_error(x->r, "NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
+        for (i = 0; i < 40; i++)
+            sha[i] = (char)(body[i] >= 'A' && body[i] <= 'Z' ? body[i] + 32 : body[i]);
+        sha[40] = 0;
+        if (!cache_get(L, sha)) {
+            reply_error(x->r, "NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
+    } else {
+        sha1_hex(sha, body, blen);
+        if (!cache_get(L, sha) && !cache_add(L, sha, body, blen, x->r)) return;
+    }
+    /* stack: entry */
+    lua_rawgeti(L, -1, 3);
+    flags = (int)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(flags & SF_EVAL_COMPAT) && !(flags & SF_NO_WRITES) && ro) {
+        lua_pop(L, 1);
+        reply_error(x->r, "ERR Can not execute a script with write flag using *_ro command.");
+        return;
+    }
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    script_run_function(x, L, sha, false, flags, ro, nkeys, keys_at, x->argc - keys_at - nkeys,
+                        keys_at + nkeys);
+}
+
+/* EVAL script numkeys [key [key ...]] [arg [arg ...]] */
+void cmd_eval(struct exec *x)
+{
+    eval_generic(x, false, false);
+}
+
+/* EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] */
+void cmd_evalsha(struct exec *x)
+{
+    eval_generic(x, true, false);
+}
+
+/* EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] */
+void cmd_eval_ro(struct exec *x)
+{
+    eval_generic(x, false, true);
+}
+
+/* EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] */
+void cmd_evalsha_ro(struct exec *x)
+{
+    eval_generic(x, true, true);
+}
+
+/* SCRIPT LOAD script */
+void cmd_script_load(struct exec *x)
+{
+    lua_State *L = script_eval_lua();
+    char sha[41];
+    const char *body = ARGP(x, A_SCRIPT_LOAD_script);
+    size_t blen = ARGN(x, A_SCRIPT_LOAD_script);
+    sha1_hex(sha, body, blen);
+    if (!cache_get(L, sha) && !cache_add(L, sha, body, blen, x->r)) return;
+    lua_pop(L, 1);
+    reply_bulk(x->r, sha, 40);
+}
+
+/* SCRIPT EXISTS sha1 [sha1 ...] */
+void cmd_script_exists(struct exec *x)
+{
+    lua_State *L = script_eval_lua();
+    const struct argval *v = ARG(x, A_SCRIPT_EXISTS_sha1);
+    int i;
+    reply_array(x->r, v->count);
+    for (i = 0; i < v->count; i++) {
+        const struct argv_ref *w = &x->argv[v->list[i]];
+        char sha[41];
+        size_t k;
+        bool found = false;
+        if (w->n == 40) {
+            for (k = 0; k < 40; k++)
+                sha[k] = (char)(w->p[k] >= 'A' && w->p[k] <= 'Z' ? w->p[k] + 32 : w->p[k]);
+            sha[40] = 0;
+            found = cache_get(L, sha);
+            if (found) lua_pop(L, 1);
+        }
+        reply_int(x->r, found ? 1 : 0);
+    }
+}
+
+/* SCRIPT FLUSH [ASYNC|SYNC] */
+void cmd_script_flush(struct exec *x)
+{
+    if (g_script_run && g_script_run->L == lua) {
+        reply_error(x->r, "ERR SCRIPT FLUSH called from a running script");
+        return;
+    }
+    script_lua_close(lua);
+    lua = NULL;
+    reply_ok(x->r);
+}
+
+/* SCRIPT KILL */
+void cmd_script_kill(struct exec *x)
+{
+    script_busy_kill(x, false);
+}
+
+/* SCRIPT DEBUG YES|SYNC|NO */
+void cmd_script_debug(struct exec *x)
+{
+    if (ARG(x, A_SCRIPT_DEBUG_mode)->choice == 2) { /* NO */
+        reply_ok(x->r);
+        return;
+    }
+    reply_error(x->r, "ERR SCRIPT DEBUG is not supported by this server");
+}
+
+/* SCRIPT HELP */
+void cmd_script_help(struct exec *x)
+{
+    static const char *const lines[] = {
+        "DEBUG (YES|SYNC|NO)",
+        "    Set the debug mode for subsequent scripts executed.",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+        NULL,
+    };
+    reply_help(x->r, "SCRIPT", lines);
+}

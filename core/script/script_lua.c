@@ -78,7 +78,7 @@ static const char ro_key = 'r'; /* registry key of the set of read-only tables *
 
 static const char ro_text[] = "Attempt to modify a readonly table";
 
-int script_lua_protect_table(lua_State *L, int idx)
+static int protection(lua_State *L, int idx)
 {
     int ro;
     if (!lua_istable(L, idx)) return 0;
@@ -87,20 +87,43 @@ int script_lua_protect_table(lua_State *L, int idx)
     lua_rawget(L, LUA_REGISTRYINDEX);
     lua_insert(L, -2);
     lua_rawget(L, -2);
-    ro = lua_toboolean(L, -1);
+    ro = (int)lua_tonumber(L, -1);
     lua_pop(L, 2);
     return ro;
 }
 
-static void mark_readonly(lua_State *L, int idx)
+int script_lua_protect_table(lua_State *L, int idx)
+{
+    return protection(L, idx) != 0;
+}
+
+static int sb_getmetatable(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (protection(L, 1) == 2 || !lua_getmetatable(L, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    luaL_getmetafield(L, 1, "__metatable");
+    return 1;
+}
+
+static void mark_readonly_as(lua_State *L, int idx, int how)
 {
     idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
     lua_pushlightuserdata(L, (void *)&ro_key);
     lua_rawget(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, idx);
-    lua_pushboolean(L, 1);
+    lua_pushnumber(L, how);
     lua_rawset(L, -3);
     lua_pop(L, 1);
+}
+
+/* A protected table; a library's read-only view (how 2) has no metatable
+ * a script can see, as a plain table. */
+static void mark_readonly(lua_State *L, int idx)
+{
+    mark_readonly_as(L, idx < 0 ? lua_gettop(L) + idx + 1 : idx, 1);
 }
 
 /* t.k = v on a protected table (a metamethod: the error names the
@@ -150,6 +173,28 @@ static int sb_setmetatable(lua_State *L)
     return 1;
 }
 
+/* Redis's pcall: an error table caught is given as its err string. */
+static int sb_pcall(lua_State *L)
+{
+    int argc = lua_gettop(L);
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1); /* the status, if all goes well */
+    lua_insert(L, 1);
+    if (lua_pcall(L, argc - 1, LUA_MULTRET, 0)) {
+        lua_remove(L, 1);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "err");
+            if (lua_isstring(L, -1))
+                lua_replace(L, -2);
+            else
+                lua_pop(L, 1);
+        }
+        lua_pushboolean(L, 0);
+        lua_insert(L, 1);
+    }
+    return lua_gettop(L);
+}
+
 /* Replace the global `name` (a library table) by a read-only view of it;
  * returns with the view on the stack. */
 static bool protect_global(lua_State *L, const char *name)
@@ -168,11 +213,26 @@ static bool protect_global(lua_State *L, const char *name)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-    mark_readonly(L, -1);
+    mark_readonly_as(L, lua_gettop(L), 2);
     lua_pushvalue(L, -1);
     lua_setglobal(L, name);
     lua_remove(L, -2);
     return true;
+}
+
+/* Push a read-only view of the table on top (kept below it). */
+static void make_view(lua_State *L)
+{
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ro_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    mark_readonly(L, -1);
 }
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction fn, bool set_global)
@@ -246,6 +306,10 @@ lua_State *script_lua_new(void)
     lua_setglobal(L, "rawset");
     lua_pushcfunction(L, sb_setmetatable);
     lua_setglobal(L, "setmetatable");
+    lua_pushcfunction(L, sb_pcall);
+    lua_setglobal(L, "pcall");
+    lua_pushcfunction(L, sb_getmetatable);
+    lua_setglobal(L, "getmetatable");
 
     script_call_register(L); /* the redis object */
 
@@ -271,16 +335,7 @@ lua_State *script_lua_new(void)
                 lua_pushvalue(L, -3);
                 lua_setfield(L, -2, "__index");
                 /* getmetatable('') answers a read-only view of it */
-                lua_newtable(L);
-                lua_newtable(L);
-                lua_pushvalue(L, -3);
-                lua_setfield(L, -2, "__index");
-                lua_pushcfunction(L, ro_newindex);
-                lua_setfield(L, -2, "__newindex");
-                lua_pushboolean(L, 0);
-                lua_setfield(L, -2, "__metatable");
-                lua_setmetatable(L, -2);
-                mark_readonly(L, -1);
+                make_view(L);
                 lua_setfield(L, -2, "__metatable");
                 lua_pop(L, 1);
             }
@@ -296,7 +351,7 @@ lua_State *script_lua_new(void)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, ro_newindex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
+    make_view(L);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     mark_readonly(L, -1);

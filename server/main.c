@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "adapters.h"
+#include "conn.h"
 #include "net.h"
 #include "config.h"
 #include "registry.h"
@@ -44,10 +45,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* What a busy script runs between its instructions (kernel_pump_events):
- * one pass over the sockets that are ready, without waiting. */
+ * one pass over the connections with input, without waiting (libevent's
+ * loop is the one running the script and cannot be entered again). */
 static void pump_events(void)
 {
-    event_base_loop(g_server.base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+    net_pump_accept();
+    conn_pump();
+    if (g_server.shutdown_asap) {
+        /* SHUTDOWN NOSAVE while the script runs: exit now, as Redis. */
+        aof_shutdown();
+        if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
+        log_warning("Keel is now ready to exit, bye bye...");
+        exit(g_server.exit_code);
+    }
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -116,6 +116,14 @@ void cmd_shutdown(struct exec *x)
             reply_error(x->r, "ERR No shutdown in progress.");
         return;
     }
+    /* A busy script runs (this command came through its event pump): only
+     * SHUTDOWN NOSAVE stops the server then, as Redis. */
+    if (kernel_pumping() &&
+        !(HAS(x, A_SHUTDOWN_nosave_save) && ARG(x, A_SHUTDOWN_nosave_save)->choice == 0)) {
+        reply_error(x->r, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                          "SHUTDOWN NOSAVE.");
+        return;
+    }
     /* The save step (core/persist/cmd_persist.c): SAVE forces it, NOSAVE skips it,
      * by default it happens when save rules are configured. A failed save
      * stops the shutdown unless FORCE. On success there is no reply: the

@@ -12,6 +12,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "script.h"
 #include "script_busy.h"
 #include "registry.h"
 #include "slowlog.h"
@@ -47,6 +48,8 @@ void core_init(int databases)
     pubsub_init();
     tracking_init();
     blocking_init();
+    /* Function libraries live in RDB files (core/script/function.c). */
+    rdb_set_functions(function_rdb_each, function_rdb_load);
     /* Propagated commands go to the AOF. */
     propagate_set_sink(aof_feed);
     /* What runs around each command (kernel.h's seams). */

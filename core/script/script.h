@@ -17,6 +17,7 @@ typedef struct lua_State lua_State;
 struct client;
 struct command;
 struct exec;
+struct argv_ref;
 
 /* What redis.REDIS_VERSION / REDIS_VERSION_NUM answer (INFO's version). */
 #define KEEL_REDIS_VERSION "7.0.15"
@@ -66,6 +67,8 @@ struct script_run {
     long long start_ms;
     int repl; /* REPL_* flags from redis.set_repl */
     int resp; /* redis.setresp */
+    int argc; /* the command running it (FUNCTION STATS) */
+    const struct argv_ref *argv;
 };
 
 extern struct script_run *g_script_run; /* NULL between scripts */
@@ -76,6 +79,13 @@ extern const struct reply_ops script_sink_ops;
 /* script_lua.c: the interpreter. */
 lua_State *script_lua_new(void); /* libraries, sandbox, redis object */
 void script_lua_close(lua_State *L);
+/* Give the table at idx a metatable raising Redis's errors for a missing
+ * key ("Script attempted to access nonexistent global variable") and for
+ * a write; it becomes read-only. */
+void script_lua_guard_table(lua_State *L, int idx);
+/* Push a read-only environment table whose misses go to the globals (its
+ * metatable's __index, which the functions engine switches). */
+void script_lua_env_table(lua_State *L);
 void script_srand48(int32_t seed);
 /* The readonly-table check shared by the sandbox's wrappers. */
 int script_lua_protect_table(lua_State *L, int idx);
@@ -98,5 +108,12 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
                          int flags, bool ro, int nkeys, int keys_at, int nargs, int args_at);
 /* SCRIPT FLUSH / the cache's interpreter. */
 lua_State *script_eval_lua(void);
+/* Parse a script flag name ("no-writes"): SF_*, 0 if unknown. */
+int script_parse_flag(const char *p, size_t n);
+
+/* function.c: libraries (FUNCTION LOAD, RDB, FUNCTION RESTORE). */
+bool function_load(const char *code, size_t n, bool replace, char **err);
+void function_rdb_each(void (*emit)(void *ctx, const char *code, size_t n), void *ctx);
+bool function_rdb_load(const char *code, size_t n, bool replace, char *err, size_t errlen);
 
 #endif

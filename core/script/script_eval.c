@@ -81,7 +81,6 @@ static const struct {
     {"allow-cross-slot-keys", SF_ALLOW_CROSS_SLOT},
 };
 
-/* Parse a comma-separated flag list; the unknown one in *bad. */
 int script_parse_flag(const char *p, size_t n)
 {
     size_t i;
@@ -198,15 +197,20 @@ static bool cache_add(lua_State *L, const char *sha, const char *body, size_t le
 
 /* ---- running ---- */
 
-static void set_array(lua_State *L, const char *name, const struct argv_ref *argv, int at, int n)
+static void push_array(lua_State *L, const struct argv_ref *argv, int at, int n)
 {
     int i;
-    lua_pushstring(L, name);
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
         lua_pushlstring(L, argv[at + i].p, argv[at + i].n);
         lua_rawseti(L, -2, i + 1);
     }
+}
+
+static void set_array(lua_State *L, const char *name, const struct argv_ref *argv, int at, int n)
+{
+    lua_pushstring(L, name);
+    push_array(L, argv, at, n);
     lua_rawset(L, LUA_GLOBALSINDEX);
 }
 
@@ -268,14 +272,21 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
     sc->resp = sc->reply.resp = 2;
     g_script_run = &run;
 
-    set_array(L, "KEYS", x->argv, keys_at, nkeys);
-    set_array(L, "ARGV", x->argv, args_at, nargs);
+    run.argc = x->argc;
+    run.argv = x->argv;
     /* stack: function -> handler, function */
     lua_getglobal(L, "__redis__err__handler");
     lua_insert(L, -2);
     base = lua_gettop(L) - 1;
+    if (is_function) { /* f(keys, args) */
+        push_array(L, x->argv, keys_at, nkeys);
+        push_array(L, x->argv, args_at, nargs);
+    } else {
+        set_array(L, "KEYS", x->argv, keys_at, nkeys);
+        set_array(L, "ARGV", x->argv, args_at, nargs);
+    }
     script_busy_begin(L, &run);
-    status = lua_pcall(L, 0, 1, base);
+    status = lua_pcall(L, is_function ? 2 : 0, 1, base);
     script_busy_end(L, &run);
     if (status)
         reply_script_error(L, x->r, name);

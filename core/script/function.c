@@ -63,7 +63,7 @@ static int l_register_function(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 1)) {
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-            if (!strcmp(k, "function_name") && lua_type(L, -1) == LUA_TSTRING) {
+            if (!strcmp(k, "function_name") && lua_isstring(L, -1)) {
                 name = lua_tolstring(L, -1, &nlen);
             } else if (!strcmp(k, "description") && lua_type(L, -1) == LUA_TSTRING) {
                 desc = lua_tolstring(L, -1, &dlen);
@@ -97,7 +97,7 @@ static int l_register_function(lua_State *L)
         fn_idx = lua_gettop(L);
         /* name and description stay alive: they are in the table at 1 */
     } else if (argc == 2) {
-        if (lua_type(L, 1) != LUA_TSTRING)
+        if (!lua_isstring(L, 1)) /* a number is taken as its text, as Redis */
             return fail(L, "first argument to redis.register_function must be a string");
         if (!lua_isfunction(L, 2))
             return fail(L, "second argument to redis.register_function must be a function");
@@ -189,7 +189,7 @@ struct flib *function_lib(const char *name)
 {
     int i;
     for (i = 0; i < g_nflibs; i++)
-        if (!strcmp(g_flibs[i]->name, name)) return g_flibs[i];
+        if (!strcasecmp(g_flibs[i]->name, name)) return g_flibs[i];
     return NULL;
 }
 
@@ -198,7 +198,7 @@ struct ffunc *function_find(const char *name, size_t n)
     int i, j;
     for (i = 0; i < g_nflibs; i++)
         for (j = 0; j < g_flibs[i]->nf; j++)
-            if (strlen(g_flibs[i]->f[j].name) == n && !memcmp(g_flibs[i]->f[j].name, name, n))
+            if (strlen(g_flibs[i]->f[j].name) == n && !strncasecmp(g_flibs[i]->f[j].name, name, n))
                 return &g_flibs[i]->f[j];
     return NULL;
 }

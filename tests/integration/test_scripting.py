@@ -282,3 +282,29 @@ def test_getkeys(diff):
           ["COMMAND", "GETKEYS", "EVALSHA_RO", "x", "1", "k"],
           ["COMMAND", "GETKEYSANDFLAGS", "EVAL_RO", "return 1", "1", "k", "a"],
           ["COMMAND", "INFO", "EVAL", "EVAL_RO", "SCRIPT|LOAD", "SCRIPT|KILL"], ["COMMAND", "DOCS", "EVAL"]])
+
+
+def test_tracking_sees_script_reads_and_writes(keel, oracle):
+    """As redis-server 7.0: keys a script reads are not remembered for its
+    tracking caller; a script's write invalidates other clients' keys."""
+
+    def push_or_none(conn):
+        try:
+            return conn.read_reply(timeout=0.5)
+        except Exception:
+            return None
+
+    out = {}
+    for name, port in (("keel", keel.port), ("redis", oracle.port)):
+        with RawConn(port) as a, RawConn(port) as b:
+            a.call("FLUSHALL")
+            a.call("HELLO", "3")
+            assert a.call("CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+            got = [a.call("EVAL", "return redis.call('get', 'tk')", "0")]
+            b.call("SET", "tk", "1")
+            got.append(push_or_none(a))
+            got.append(a.call("GET", "tk2"))
+            b.call("EVAL", "return redis.call('set', 'tk2', 'x')", "0")
+            got.append(push_or_none(a))
+            out[name] = got
+    assert out["keel"] == out["redis"]

@@ -39,10 +39,21 @@ lua_State *script_eval_lua(void)
     return lua;
 }
 
+/* Where the script client is "from" (the slow log's entries of the
+ * commands a script ran): no socket, as Redis's "?:0". */
+static void script_describe(struct client *c, char *addr, size_t alen, char *laddr, size_t llen,
+                            int *fd)
+{
+    (void)c;
+    snprintf(addr, alen, "?:0");
+    snprintf(laddr, llen, "?:0");
+    *fd = -1;
+}
+
 /* The client scripts run commands as: no socket, not in the client list. */
 static struct client *script_client(void)
 {
-    static const struct client_adapter none = {.name = "lua"};
+    static const struct client_adapter none = {.name = "lua", .describe = script_describe};
     if (!g_script_client) {
         struct client *c = xcalloc(1, sizeof(*c));
         c->resp = 2;

@@ -308,3 +308,15 @@ def test_tracking_sees_script_reads_and_writes(keel, oracle):
             got.append(push_or_none(a))
             out[name] = got
     assert out["keel"] == out["redis"]
+
+
+def test_slowlog_logs_script_commands(diff):
+    """The commands a script runs are logged too, from "?:0", before the script."""
+    def shape(v):
+        return [[e[3], e[4] if e[4] == b"?:0" else "a client"] for e in v] \
+            if isinstance(v, list) else v
+    from harness import Parsed
+    diff([["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["SLOWLOG", "RESET"],
+          E("redis.call('set','a','b') return 1"),
+          Parsed(["SLOWLOG", "GET", "10"], shape),
+          ["CONFIG", "SET", "slowlog-log-slower-than", "10000"], ["SLOWLOG", "RESET"]])

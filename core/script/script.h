@@ -101,6 +101,8 @@ void script_call_register(lua_State *L);
 void script_sink_reset(lua_State *L);
 /* Write the Lua value on top of the stack to r (and pop it). */
 void script_lua_to_reply(lua_State *L, struct reply *r, int lua_resp);
+/* An error reply; counted: a command's error already in INFO errorstats. */
+void script_reply_error(struct reply *r, const char *text, bool counted);
 
 /* script_eval.c: run a compiled function (on top of the stack) for EVAL or
  * FCALL; keys and args from argv. Replies to x->r. */

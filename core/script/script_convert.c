@@ -148,6 +148,11 @@ static void k_error(struct reply *r, const char *p, size_t n)
     struct script_sink *s = S(r);
     lua_checkstack(s->L, 4);
     field_table(s->L, "err", p, n);
+    /* Counted once already (INFO errorstats): not again when the script
+     * returns or raises it, as Redis marks it. */
+    lua_pushstring(s->L, "ignore_error_stats_update");
+    lua_pushboolean(s->L, 1);
+    lua_rawset(s->L, -3);
     if (s->depth == 0 && s->nvalues == 0) s->top_error = true;
     value_done(s);
 }
@@ -312,6 +317,25 @@ static bool get_field(lua_State *L, const char *field, int type)
     return false;
 }
 
+void script_reply_error(struct reply *r, const char *text, bool counted)
+{
+    if (!counted) {
+        reply_error(r, text);
+        return;
+    }
+    r->nerr++; /* a failed call, not another error in INFO errorstats */
+    r->ops->error(r, text, strlen(text));
+}
+
+static bool counted_error(lua_State *L)
+{
+    bool b;
+    lua_getfield(L, -1, "ignore_error_stats_update");
+    b = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return b;
+}
+
 static void table_to_reply(lua_State *L, struct reply *r, int lua_resp)
 {
     size_t n;
@@ -320,9 +344,9 @@ static void table_to_reply(lua_State *L, struct reply *r, int lua_resp)
         char *e;
         p = lua_tolstring(L, -1, &n);
         e = one_line(p, n);
-        reply_error(r, e);
-        free(e);
         lua_pop(L, 1);
+        script_reply_error(r, e, counted_error(L));
+        free(e);
         return;
     }
     if (get_field(L, "ok", LUA_TSTRING)) {

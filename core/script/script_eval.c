@@ -251,9 +251,11 @@ static void reply_script_error(lua_State *L, struct reply *r, const char *name)
         if (source && line[0]) sprintf(text + mlen, " script: %s, on %s:%s.", name, source, line);
         for (i = 0; text[i]; i++)
             if (text[i] == '\r' || text[i] == '\n') text[i] = ' ';
-        reply_error(r, text);
-        free(text);
         lua_pop(L, 3);
+        lua_getfield(L, -1, "ignore_error_stats_update");
+        script_reply_error(r, text, lua_toboolean(L, -1));
+        lua_pop(L, 1);
+        free(text);
     }
 }
 

@@ -320,3 +320,15 @@ def test_slowlog_logs_script_commands(diff):
           E("redis.call('set','a','b') return 1"),
           Parsed(["SLOWLOG", "GET", "10"], shape),
           ["CONFIG", "SET", "slowlog-log-slower-than", "10000"], ["SLOWLOG", "RESET"]])
+
+
+def test_error_stats_count_command_errors_once(diff):
+    """INFO errorstats counts a command's error inside a script once (not
+    again when the script raises or returns it)."""
+    def stats(v):
+        return sorted(l for l in v.split(b"\r\n") if l.startswith(b"errorstat_"))
+    from harness import Parsed
+    diff([["CONFIG", "RESETSTAT"], ["SET", "s", "abc"],
+          E("return redis.call('incr','s')"), E("return redis.pcall('incr','s')"),
+          E("error('x')"), E("return {err='MY x'}"), E("return redis.call('nocmd')"),
+          Parsed(["INFO", "errorstats"], stats)])

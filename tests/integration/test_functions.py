@@ -221,3 +221,31 @@ def test_functions_in_aof(servers, preamble):  # noqa: F811
     c = k.client()
     assert c.execute_command("FCALL", "f3", "1", "n") == 3
     assert c.execute_command("FCALL", "double", "0", "2") == 4
+
+
+def test_keel_loads_redis_rdb_and_aof_with_functions(servers):  # noqa: F811
+    """redis-server's dump.rdb (FUNCTION2 opcode) and appendonlydir (FUNCTION
+    LOAD in the incr file) give Keel the same libraries."""
+    r = servers("redis", "--appendonly", "yes").start()
+    c = r.client()
+    c.execute_command("FUNCTION", "LOAD", LIB)
+    c.execute_command("FCALL", "f3", "1", "n")
+    c.save()
+    c.execute_command("FUNCTION", "LOAD", LIB2)
+    r.stop()
+    # the RDB alone (one library), then the AOF (both)
+    kdir = tempfile.mkdtemp(prefix="keel-fn-from-redis-")
+    try:
+        shutil.copy(os.path.join(r.dir, "dump.rdb"), kdir)
+        k = servers("keel", workdir=kdir).start()
+        kc = k.client()
+        assert kc.execute_command("FCALL", "f3", "1", "n") == 2
+        assert kc.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "lib2") == []
+        k.stop()
+        shutil.copytree(os.path.join(r.dir, "appendonlydir"), os.path.join(kdir, "appendonlydir"))
+        k2 = servers("keel", "--appendonly", "yes", workdir=kdir).start()
+        kc = k2.client()
+        assert kc.execute_command("FCALL", "double", "0", "8") == 16
+        assert kc.execute_command("FCALL", "f3", "1", "n") == 2
+    finally:
+        shutil.rmtree(kdir, ignore_errors=True)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import RawConn, ServerProcess, encode, keel_argv, oracle_argv
+from harness import RawConn, ServerProcess, encode, keel_argv, oracle_argv, parse_one
 
 LOOP = "local i = 0 while true do i = i + 1 end"
 WRITE_LOOP = "redis.call('set', 'w', '1') local i = 0 while true do i = i + 1 end"
@@ -107,3 +107,30 @@ def test_busy_over_http(tmp_path):
         k.stop()
         k.cleanup()
     assert b"BUSY Redis is busy running a script" in body
+
+
+FLOOP = "#!lua name=busylib\nredis.register_function('spin', function() " \
+        "local i = 0 while true do i = i + 1 end end)"
+
+
+def test_busy_function_stats_and_kill(pair):
+    results = []
+    for srv in pair:
+        with RawConn(srv.port) as c:
+            assert c.call("FUNCTION", "LOAD", FLOOP) == b"$7\r\nbusylib\r\n"
+        runner = RawConn(srv.port, timeout=10)
+        runner.send(encode(["FCALL", "spin", "0"]))
+        time.sleep(0.4)
+        got = []
+        with RawConn(srv.port) as other:
+            got.append(other.call("PING"))
+            stats, _ = parse_one(other.call("FUNCTION", "STATS"))
+            running = dict(zip(stats[1][0::2], stats[1][1::2]))
+            got.append((running[b"name"], running[b"command"], running[b"duration_ms"] > 0))
+            got.append(other.call("SCRIPT", "KILL"))
+            got.append(other.call("FUNCTION", "KILL"))
+        got.append(runner.read_reply(timeout=5))
+        runner.close()
+        results.append(got)
+    assert results[0] == results[1]
+    assert results[1][2].startswith(b"-BUSY") and b"FUNCTION KILL" in results[1][2]

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aof.h"
 #include "client.h"
 #include "kernel.h"
 #include "log.h"
 #include "propagate.h"
+#include "rdb.h"
 #include "registry.h"
 #include "script.h"
 
@@ -80,10 +82,20 @@ static int generic_call(lua_State *L, bool raise)
         err = "Write commands are not allowed from read-only scripts.";
         goto out;
     }
-    if (cmd->flags & CMD_WRITE) run->wrote = true;
-
     base = lua_gettop(L);
     script_sink_reset(L);
+    /* MISCONF (snapshots or the AOF failing) refuses a script's first
+     * write; once it has written, it may finish (Redis's rule). The
+     * refusal is the command's error reply: raised by call. */
+    if ((cmd->flags & CMD_WRITE) && !run->wrote &&
+        (persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply))) {
+        if (lua_gettop(L) > base + 1) {
+            lua_replace(L, base + 1);
+            lua_settop(L, base + 1);
+        }
+        goto out;
+    }
+    if (cmd->flags & CMD_WRITE) run->wrote = true;
     {
         size_t mark = propagate_mark();
         kernel_run(sc, cmd, argc, argv, &sc->reply);

@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aof.h"
 #include "client.h"
 #include "commands_gen.h"
 #include "kernel.h"
 #include "propagate.h"
+#include "rdb.h"
 #include "script.h"
 #include "script_busy.h"
 #include "store.h"
@@ -310,6 +312,14 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
     sc->resp = sc->reply.resp = 2;
 }
 
+bool script_may_write_refused(struct client *c, int flags, struct reply *r)
+{
+    static const struct command *w;
+    if (flags & (SF_EVAL_COMPAT | SF_NO_WRITES)) return false;
+    if (!w) w = registry_lookup("set", 3); /* checked as any write command is */
+    return w && (persist_reject(c, w, r) || aof_reject(c, w, r));
+}
+
 /* EVAL / EVALSHA and their _RO forms. */
 static void eval_generic(struct exec *x, bool by_sha, bool ro)
 {
@@ -340,6 +350,10 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
     lua_rawgeti(L, -1, 3);
     flags = (int)lua_tonumber(L, -1);
     lua_pop(L, 1);
+    if (script_may_write_refused(x->c, flags, x->r)) {
+        lua_pop(L, 1);
+        return;
+    }
     if (!(flags & SF_EVAL_COMPAT) && !(flags & SF_NO_WRITES) && ro) {
         lua_pop(L, 1);
         reply_error(x->r, "ERR Can not execute a script with write flag using *_ro command.");

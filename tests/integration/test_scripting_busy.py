@@ -134,3 +134,35 @@ def test_busy_function_stats_and_kill(pair):
         results.append(got)
     assert results[0] == results[1]
     assert results[1][2].startswith(b"-BUSY") and b"FUNCTION KILL" in results[1][2]
+
+
+TIMED_PUSH = ("redis.call('lpush', 'q', 'x') "
+              "local t = redis.call('time') local t0 = t[1] * 1000000 + t[2] "
+              "while true do t = redis.call('time') "
+              "if t[1] * 1000000 + t[2] - t0 > 700000 then break end end "
+              "return redis.call('llen', 'q')")
+
+
+def test_blocked_client_served_after_busy_script():
+    """A client blocked on a key the busy script pushed to is served after the
+    script, never in the middle (ALLOW_BUSY commands from others meanwhile)."""
+    k = ServerProcess("keel-busy-block",
+                      lambda p: keel_argv(p) + ["--busy-reply-threshold", "100"]).start()
+    try:
+        with RawConn(k.port, timeout=10) as waiter, RawConn(k.port, timeout=10) as other:
+            waiter.send(encode(["BLPOP", "q", "0"]))
+            time.sleep(0.1)
+            runner = RawConn(k.port, timeout=10)
+            runner.send(encode(["EVAL", TIMED_PUSH, "0"]))
+            time.sleep(0.3)
+            assert other.call("PING").startswith(b"-BUSY")
+            assert other.call("MULTI") == b"+OK\r\n"  # ALLOW_BUSY: runs in the pump
+            with pytest.raises(Exception):
+                waiter.read_reply(timeout=0.2)  # not served mid-script
+            assert runner.read_reply(timeout=5) == b":1\r\n"  # still there at the end
+            assert waiter.read_reply(timeout=5) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+            assert other.call("DISCARD") == b"+OK\r\n"
+            runner.close()
+    finally:
+        k.stop()
+        k.cleanup()

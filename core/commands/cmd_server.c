@@ -26,6 +26,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "script.h"
 #include "store.h"
 #include "tracking.h"
 #include "util.h"
@@ -328,6 +329,8 @@ static void info_memory(struct info *s)
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32], policy[64] = "";
     const struct config_entry *pe = config_find("maxmemory-policy", 16);
     double frag;
+    char lua_lines[1024];
+    script_info_memory(lua_lines, sizeof(lua_lines));
     stats_read(&st);
     used = st.used_memory, rss = st.used_memory_rss, peak = st.used_memory_peak;
     frag = used ? (double)rss / (double)used : 0;
@@ -348,6 +351,7 @@ static void info_memory(struct info *s)
               "used_memory_peak_perc:%.2f%%\r\n"
               "total_system_memory:%zu\r\n"
               "total_system_memory_human:%s\r\n"
+              "%s" /* scripting: core/script/script_eval.c */
               "maxmemory:%lld\r\n"
               "maxmemory_human:%s\r\n"
               "maxmemory_policy:%s\r\n"
@@ -362,8 +366,9 @@ static void info_memory(struct info *s)
               "active_defrag_running:0\r\n"
               "lazyfree_pending_objects:0\r\n",
               used, h_used, rss, h_rss, peak, h_peak,
-              peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, g_config.maxmemory,
-              h_max, policy, frag, (long long)rss - (long long)used, aof_buffer_size());
+              peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, lua_lines,
+              g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used,
+              aof_buffer_size());
 }
 
 static void info_persistence(struct info *s)

@@ -18,6 +18,7 @@
 #include "kernel.h"
 #include "propagate.h"
 #include "rdb.h"
+#include "function.h"
 #include "script.h"
 #include "script_busy.h"
 #include "store.h"
@@ -27,6 +28,8 @@ struct script_run *g_script_run;
 struct client *g_script_client;
 
 static lua_State *lua;             /* EVAL's interpreter (SCRIPT FLUSH makes a new one) */
+static long long cached_scripts;   /* INFO memory: number_of_cached_scripts */
+static size_t cached_bytes;        /* and used_memory_scripts_eval (sha + body) */
 static const char cache_key = 'c'; /* registry: sha -> {fn, body, flags} */
 
 lua_State *script_eval_lua(void)
@@ -79,6 +82,60 @@ static void sha1_hex(char out[41], const char *p, size_t n)
     SHA1((const unsigned char *)p, n, md);
     for (i = 0; i < SHA_DIGEST_LENGTH; i++)
         snprintf(out + i * 2, 3, "%02x", md[i]);
+}
+
+/* Redis's bytesToHuman: 1023B, 1.00K, 1.50M, ... */
+static void human(char *buf, size_t n, unsigned long long v)
+{
+    static const char units[] = "KMGTPE";
+    double d = (double)v;
+    int u = -1;
+    if (v < 1024) {
+        snprintf(buf, n, "%lluB", v);
+        return;
+    }
+    while (d >= 1024 && u < 5) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, n, "%.2f%c", d, units[u]);
+}
+
+static size_t vm_bytes(lua_State *L)
+{
+    return L ? (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0) : 0;
+}
+
+void script_info_memory(char *buf, size_t n)
+{
+    size_t eval_vm = vm_bytes(script_eval_lua()), fn_vm = vm_bytes(function_lua());
+    size_t fn_bytes = 0;
+    long long nfuncs = 0;
+    char h1[32], h2[32], h3[32];
+    int i;
+    for (i = 0; i < g_nflibs; i++) {
+        nfuncs += g_flibs[i]->nf;
+        fn_bytes += g_flibs[i]->codelen + strlen(g_flibs[i]->name);
+    }
+    human(h1, sizeof(h1), eval_vm);
+    human(h2, sizeof(h2), eval_vm + fn_vm);
+    human(h3, sizeof(h3), cached_bytes + fn_bytes);
+    snprintf(buf, n,
+             "used_memory_lua:%zu\r\n"
+             "used_memory_vm_eval:%zu\r\n"
+             "used_memory_lua_human:%s\r\n"
+             "used_memory_scripts_eval:%zu\r\n"
+             "number_of_cached_scripts:%lld\r\n"
+             "number_of_functions:%lld\r\n"
+             "number_of_libraries:%d\r\n"
+             "used_memory_vm_functions:%zu\r\n"
+             "used_memory_vm_total:%zu\r\n"
+             "used_memory_vm_total_human:%s\r\n"
+             "used_memory_functions:%zu\r\n"
+             "used_memory_scripts:%zu\r\n"
+             "used_memory_scripts_human:%s\r\n",
+             eval_vm, eval_vm, h1, cached_bytes, cached_scripts, nfuncs, g_nflibs, fn_vm,
+             eval_vm + fn_vm, h2, fn_bytes, cached_bytes + fn_bytes, h3);
 }
 
 /* ---- shebang ---- */
@@ -205,6 +262,8 @@ static bool cache_add(lua_State *L, const char *sha, const char *body, size_t le
     lua_pushvalue(L, -3);
     lua_rawset(L, -3);
     lua_pop(L, 1);
+    cached_scripts++;
+    cached_bytes += 40 + len;
     return true;
 }
 
@@ -434,6 +493,8 @@ void cmd_script_flush(struct exec *x)
     }
     script_lua_close(lua);
     lua = NULL;
+    cached_scripts = 0;
+    cached_bytes = 0;
     reply_ok(x->r);
 }
 

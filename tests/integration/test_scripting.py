@@ -332,3 +332,25 @@ def test_error_stats_count_command_errors_once(diff):
           E("return redis.call('incr','s')"), E("return redis.pcall('incr','s')"),
           E("error('x')"), E("return {err='MY x'}"), E("return redis.call('nocmd')"),
           Parsed(["INFO", "errorstats"], stats)])
+
+
+def test_info_memory_scripting_fields(diff):
+    """INFO memory has Redis 7.0's scripting lines; the counts agree."""
+    from harness import Parsed
+    names = [b"used_memory_lua", b"used_memory_vm_eval", b"used_memory_lua_human",
+             b"used_memory_scripts_eval", b"number_of_cached_scripts", b"number_of_functions",
+             b"number_of_libraries", b"used_memory_vm_functions", b"used_memory_vm_total",
+             b"used_memory_vm_total_human", b"used_memory_functions", b"used_memory_scripts",
+             b"used_memory_scripts_human"]
+
+    def fields(v):
+        lines = [l.split(b":", 1) for l in v.split(b"\r\n") if b":" in l]
+        got = [l for l in lines if l[0] in names]
+        counts = {l[0]: l[1] for l in got if l[0].startswith(b"number_of")}
+        return [l[0] for l in got], counts
+    diff([["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"], E("return 1"), E("return 2"),
+          ["SCRIPT", "LOAD", "return 3"], E("return 1"),
+          ["FUNCTION", "LOAD", "#!lua name=im\nredis.register_function('a', function() end)\n"
+                               "redis.register_function('b', function() end)"],
+          Parsed(["INFO", "memory"], fields), ["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"],
+          Parsed(["INFO", "memory"], fields)])

@@ -354,3 +354,30 @@ def test_info_memory_scripting_fields(diff):
                                "redis.register_function('b', function() end)"],
           Parsed(["INFO", "memory"], fields), ["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"],
           Parsed(["INFO", "memory"], fields)])
+
+
+def test_self_referencing_table_hits_the_stack_limit(keel, oracle):
+    """A table that contains itself: nested arrays down to Lua's stack limit,
+    then "reached lua stack limit", byte for byte as Redis (read raw: the
+    nesting is too deep for the harness's parser)."""
+    import socket
+    from harness import encode
+
+    def raw_reply(port, script):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(encode(["EVAL", script, "0"]))
+        buf = b""
+        s.settimeout(1.0)
+        try:
+            while not buf.endswith(b"reached lua stack limit\r\n"):
+                d = s.recv(1 << 16)
+                if not d:
+                    break
+                buf += d
+        except socket.timeout:
+            pass
+        s.close()
+        return buf
+    for script in ("local t = {} t[1] = t return t", "local t = {} t.map = t return t"):
+        k, r = raw_reply(keel.port, script), raw_reply(oracle.port, script)
+        assert k == r, (len(k), len(r), k[-80:], r[-80:])

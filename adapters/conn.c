@@ -6,6 +6,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -207,6 +208,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     ssize_t n;
     (void)fd, (void)what;
 
+    /* Its own command is still running (a busy script pumps the loop):
+     * its next commands wait until that one is done. */
+    if (c->depth > 0) return;
     hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
     if (hint > c->inlen && hint - c->inlen > want) want = hint - c->inlen;
     in_reserve(c, want);
@@ -239,6 +243,43 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     conn_serve(c);
 done:
     kernel_after_events();
+}
+
+/* A busy script's pump (kernel_pump_events, wired by server/main.c): the
+ * event loop is running the script, so libevent cannot be entered again;
+ * read and serve every open connection with input waiting, found with one
+ * poll() that does not wait. The connection running the script (depth >
+ * 0) waits. New connections wait in the listen backlog. */
+void conn_pump(void)
+{
+    struct conn *c, **cs;
+    struct pollfd *pf;
+    size_t n = 0, i;
+    for (c = conns; c; c = c->next)
+        n++;
+    if (n == 0) return;
+    cs = xmalloc(sizeof(*cs) * n);
+    pf = xmalloc(sizeof(*pf) * n);
+    n = 0;
+    for (c = conns; c; c = c->next) {
+        if (c->fd < 0 || c->depth > 0 || c->read_paused || c->state != CONN_OPEN) continue;
+        cs[n] = c;
+        pf[n].fd = c->fd;
+        pf[n].events = POLLIN;
+        pf[n].revents = 0;
+        n++;
+    }
+    if (n > 0 && poll(pf, (nfds_t)n, 0) > 0) {
+        for (i = 0; i < n; i++) {
+            struct conn *x;
+            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            for (x = conns; x && x != cs[i]; x = x->next) /* still there? */
+                ;
+            if (x && x->fd == pf[i].fd && x->state == CONN_OPEN) on_read(x->fd, EV_READ, x);
+        }
+    }
+    free(cs);
+    free(pf);
 }
 
 /* ---- processing and output ---- */

@@ -174,6 +174,9 @@ void conn_refuse_fd(int fd, const char *msg, size_t len);
 /* Server shutdown: every connection of ops writes what it can
  * (ops->shutdown or conn_flush) and is freed. */
 void conn_shutdown(const struct conn_ops *ops);
+/* Serve connections with input waiting, outside the event loop (a busy
+ * script keeps the server answering: kernel_pump_events). */
+void conn_pump(void);
 
 /* ---- input ---- */
 

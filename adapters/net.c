@@ -26,6 +26,7 @@
 #define NET_MAX_LISTENERS 64
 
 static struct evconnlistener *all_listeners[NET_MAX_LISTENERS];
+static net_accept_fn all_cbs[NET_MAX_LISTENERS]; /* each listener's accept callback */
 static int nall_listeners;
 static struct event *resume_ev;
 static bool accept_paused;
@@ -286,6 +287,7 @@ bool net_listen(struct event_base *base, const char *bind, int port, net_accept_
         evconnlistener_set_error_cb(l, on_accept_error);
         if (accept_paused) evconnlistener_disable(l);
         if (is_any_address(a)) warn_exposed(what, spec);
+        all_cbs[nall_listeners] = cb;
         all_listeners[nall_listeners++] = l;
         ls[(*n)++] = l;
         bound++;
@@ -301,10 +303,27 @@ void net_close_listeners(struct evconnlistener **ls, int n)
         for (j = 0; j < nall_listeners; j++) {
             if (all_listeners[j] == ls[i]) {
                 all_listeners[j] = all_listeners[--nall_listeners];
+                all_cbs[j] = all_cbs[nall_listeners];
                 break;
             }
         }
         evconnlistener_free(ls[i]);
+    }
+}
+
+void net_pump_accept(void)
+{
+    int i, k;
+    if (accept_paused) return;
+    for (i = 0; i < nall_listeners; i++) {
+        int lfd = (int)evconnlistener_get_fd(all_listeners[i]);
+        for (k = 0; k < 16; k++) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) break;
+            all_cbs[i](all_listeners[i], fd, (struct sockaddr *)&ss, (int)sl, NULL);
+        }
     }
 }
 

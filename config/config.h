@@ -52,6 +52,7 @@ struct keel_config {
     long long max_multibulk_len;       /* keel: most arguments one command may have */
     long long slowlog_log_slower_than; /* microseconds; negative: off */
     long long slowlog_max_len;
+    long long busy_reply_threshold; /* ms a script runs before others get -BUSY */
     int io_threads;
     /* compact encodings of small aggregates (Redis's names and defaults) */
     long long hash_max_listpack_entries;

@@ -131,6 +131,8 @@ const struct config_entry config_table[] = {
      "Accepted for compatibility; Keel runs one thread", NULL, NULL},
     {"slowlog-log-slower-than", NULL, CT_LL, &g_config.slowlog_log_slower_than, "10000", -1,
      LL_MAX_, true, "Log commands slower than this many microseconds (-1: none)", NULL, NULL},
+    {"busy-reply-threshold", "lua-time-limit", CT_LL, &g_config.busy_reply_threshold, "5000", 0,
+     LL_MAX_, true, "Milliseconds a script runs before other clients get -BUSY", NULL, NULL},
     {"slowlog-max-len", NULL, CT_LL, &g_config.slowlog_max_len, "128", 0, LL_MAX_, true,
      "Most entries the slow log keeps", NULL, NULL},
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL,

@@ -463,7 +463,7 @@ static long long numkeys_value(struct mctx *m, const struct arg_spec *a, int pos
                                    : numkeys_err);
         return -1;
     }
-    if (n < 1) {
+    if (n < ((a->flags & AF_RANGE_MIN) ? a->min : 1)) { /* keel_min: EVAL's 0 keys */
         m_fail(m, a->range_error ? a->range_error : a->parse_error ? a->parse_error : numkeys_err);
         return -1;
     }

@@ -70,6 +70,8 @@ Argument level
   keel_min, keel_max     an integer's allowed range; keel_nonzero: 0 is
                          refused; keel_range_error: the text then (default:
                          keel_error, else Redis's "value is out of range").
+                         On a keel_numkeys count keel_min is its lowest
+                         value (default 1; EVAL and FCALL take 0).
   keel_defer             errors met after this option are kept for the
                          handler's arg_ok(x, A_<CMD>_deferred), like
                          keel_deferred_from's: the handler applies the

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "adapters.h"
+#include "conn.h"
 #include "net.h"
 #include "config.h"
 #include "registry.h"
@@ -27,6 +28,7 @@ static struct event *cron_ev, *tick_ev, *sigterm_ev, *sigint_ev;
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
+    if (kernel_pumping()) return; /* a busy script owns the dataset */
     g_server.cron_loops++;
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
@@ -42,6 +44,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
     kernel_after_events();
+}
+
+/* What a busy script runs between its instructions (kernel_pump_events):
+ * one pass over the connections with input, without waiting (libevent's
+ * loop is the one running the script and cannot be entered again). */
+static void pump_events(void)
+{
+    net_pump_accept();
+    conn_pump();
+    if (g_server.shutdown_asap) {
+        /* SHUTDOWN NOSAVE while the script runs: exit now, as Redis. */
+        aof_shutdown();
+        if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
+        log_warning("Keel is now ready to exit, bye bye...");
+        exit(g_server.exit_code);
+    }
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -99,6 +117,7 @@ int main(int argc, char **argv)
     util_random_bytes(seed, sizeof(seed));
     siphash_set_seed(seed);
     core_init(g_config.databases);
+    kernel_set_event_pump(pump_events);
     /* Temporary files of a save or rewrite killed with a previous run go
      * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename

@@ -27,6 +27,7 @@
 #include "pubsub.h"
 #include "rdb.h"
 #include "lazyfree.h"
+#include "script.h"
 #include "store.h"
 #include "tracking.h"
 #include "util.h"
@@ -117,6 +118,14 @@ void cmd_shutdown(struct exec *x)
             reply_err(x->r, E_SYNTAX);
         else
             reply_error(x->r, "ERR No shutdown in progress.");
+        return;
+    }
+    /* A busy script runs (this command came through its event pump): only
+     * SHUTDOWN NOSAVE stops the server then, as Redis. */
+    if (kernel_pumping() &&
+        !(HAS(x, A_SHUTDOWN_nosave_save) && ARG(x, A_SHUTDOWN_nosave_save)->choice == 0)) {
+        reply_error(x->r, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                          "SHUTDOWN NOSAVE.");
         return;
     }
     /* The save step (core/persist/cmd_persist.c): SAVE forces it, NOSAVE skips it,
@@ -324,6 +333,8 @@ static void info_memory(struct info *s)
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32], policy[64] = "";
     const struct config_entry *pe = config_find("maxmemory-policy", 16);
     double frag;
+    char lua_lines[1024];
+    script_info_memory(lua_lines, sizeof(lua_lines));
     stats_read(&st);
     used = st.used_memory, rss = st.used_memory_rss, peak = st.used_memory_peak;
     frag = used ? (double)rss / (double)used : 0;
@@ -344,6 +355,7 @@ static void info_memory(struct info *s)
               "used_memory_peak_perc:%.2f%%\r\n"
               "total_system_memory:%zu\r\n"
               "total_system_memory_human:%s\r\n"
+              "%s" /* scripting: core/script/script_eval.c */
               "maxmemory:%lld\r\n"
               "maxmemory_human:%s\r\n"
               "maxmemory_policy:%s\r\n"
@@ -359,9 +371,9 @@ static void info_memory(struct info *s)
               "lazyfree_pending_objects:%llu\r\n"
               "lazyfreed_objects:%llu\r\n",
               used, h_used, rss, h_rss, peak, h_peak,
-              peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, g_config.maxmemory,
-              h_max, policy, frag, (long long)rss - (long long)used, aof_buffer_size(),
-              lazyfree_pending_objects(), lazyfree_freed_objects());
+              peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, lua_lines,
+              g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used,
+              aof_buffer_size(), lazyfree_pending_objects(), lazyfree_freed_objects());
 }
 
 static void info_persistence(struct info *s)

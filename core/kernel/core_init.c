@@ -13,6 +13,8 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "script.h"
+#include "script_busy.h"
 #include "registry.h"
 #include "slowlog.h"
 #include "store.h"
@@ -55,12 +57,14 @@ void core_init(int databases)
     pubsub_init();
     tracking_init();
     blocking_init();
+    /* Function libraries live in RDB files (core/script/function.c). */
+    rdb_set_functions(function_rdb_each, function_rdb_load);
     /* Propagated commands go to the AOF. */
     propagate_set_sink(aof_feed);
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
-            .refuse = {persist_reject, aof_reject},
+            .refuse = {persist_reject, aof_reject, script_busy_refuse},
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,

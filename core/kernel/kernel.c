@@ -28,6 +28,10 @@ static long long clock_us;
 
 static struct client *current;
 
+/* The busy-script pump (kernel_pump_events) and its depth. */
+static void (*event_pump)(void);
+static int pumping;
+
 struct client *kernel_current(void)
 {
     return current;
@@ -280,8 +284,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         return KERNEL_PARKED;
     }
     kernel_run(c, cmd, argc, argv, r);
-    /* Keys this command made ready wake their waiting clients now. */
-    if (hooks.ready && hooks.ready()) hooks.serve_ready();
+    /* Keys this command made ready wake their waiting clients now (not
+     * while a busy script pumps the loop: its writes are served after it). */
+    if (!pumping && hooks.ready && hooks.ready()) hooks.serve_ready();
     if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
     if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
     return KERNEL_DONE;
@@ -405,8 +410,29 @@ static void resume_one(struct client *c)
     if (c->adapter->resume) c->adapter->resume(c);
 }
 
+void kernel_set_event_pump(void (*pump)(void))
+{
+    event_pump = pump;
+}
+
+bool kernel_pumping(void)
+{
+    return pumping > 0;
+}
+
+void kernel_pump_events(void)
+{
+    long long saved = clock_us;
+    if (!event_pump) return;
+    pumping++;
+    event_pump();
+    pumping--;
+    clock_us = saved;
+}
+
 void kernel_after_events(void)
 {
+    if (pumping) return;
     clock_us = 0;
     if (hooks.timers) hooks.timers(util_mstime());
     flush_touched();

@@ -120,6 +120,14 @@ void kernel_after_events(void);
 /* Periodic client housekeeping (server cron): idle `timeout`. */
 void kernel_cron(void);
 
+/* A long command (a script past busy-reply-threshold) keeps the server
+ * serving: server/main.c installs a pump that runs one nonblocking pass of
+ * the event loop; while it runs, kernel_after_events does nothing (no
+ * resumed clients, no timers: the running command owns the dataset). */
+void kernel_set_event_pump(void (*pump)(void));
+void kernel_pump_events(void);
+bool kernel_pumping(void);
+
 /* Statistics for INFO. */
 struct kernel_stats {
     long long commands_processed;

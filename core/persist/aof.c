@@ -470,6 +470,17 @@ static void rw_key(void *priv, struct dnode *n)
     rw_flush(w, false);
 }
 
+/* A function library in a command base file: FUNCTION LOAD <code>. */
+static void rw_function(void *ctx, const char *code, size_t n)
+{
+    struct rw_ctx *w = ctx;
+    char hdr[48];
+    int l = snprintf(hdr, sizeof(hdr), "*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$%zu\r\n", n);
+    sbuf_append(&w->b, hdr, (size_t)l);
+    sbuf_append(&w->b, code, n);
+    sbuf_append(&w->b, "\r\n", 2);
+}
+
 /* Write the whole dataset as a base file to path (RDB preamble or commands). */
 static bool write_base(const char *path, char *err, size_t errlen)
 {
@@ -489,6 +500,7 @@ static bool write_base(const char *path, char *err, size_t errlen)
         memset(&w, 0, sizeof(w));
         w.fd = fd;
         sbuf_init(&w.b);
+        rdb_functions_each(rw_function, &w); /* the libraries first, as Redis */
         for (i = 0; i < g_store.ndb && !w.failed; i++) {
             w.dbid = i;
             w.selected = false;

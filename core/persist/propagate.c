@@ -158,6 +158,19 @@ void propagate_force(struct exec *x)
     if (f) f->forced = true;
 }
 
+size_t propagate_mark(void)
+{
+    return npops;
+}
+
+void propagate_drop_since(size_t mark)
+{
+    if (mark < npops) {
+        pend.len = pops[mark].off;
+        npops = mark;
+    }
+}
+
 void propagate_call_begin(void)
 {
     if (depth < MAX_DEPTH) {

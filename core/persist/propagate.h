@@ -43,6 +43,11 @@ void propagate_prevent(struct exec *x);
 /* Propagate the running command even if it changed nothing (FLUSHALL). */
 void propagate_force(struct exec *x);
 
+/* Where the pending list of the current top-level call stands, and
+ * dropping what was added since (a script's redis.set_repl(REPL_NONE)). */
+size_t propagate_mark(void);
+void propagate_drop_since(size_t mark);
+
 /* Kernel hooks around each command run (nested for EXEC). */
 /* The consumer of the propagated stream: each command in the AOF's
  * format, with the db it ran in (-1: no SELECT needed). */

@@ -486,6 +486,27 @@ static void save_key(void *priv, struct dnode *n)
     }
 }
 
+static rdb_functions_each_fn functions_each;
+rdb_function_load_fn rdb_function_load; /* rdb_load.c reads it */
+
+void rdb_set_functions(rdb_functions_each_fn each, rdb_function_load_fn load)
+{
+    functions_each = each;
+    rdb_function_load = load;
+}
+
+void rdb_functions_each(rdb_emit_fn emit, void *ctx)
+{
+    if (functions_each) functions_each(emit, ctx);
+}
+
+static void emit_function(void *ctx, const char *code, size_t n)
+{
+    struct wr *w = ctx;
+    w_byte(w, OP_FUNCTION2);
+    w_string(w, code, n);
+}
+
 static void w_dataset(struct wr *w, bool aof_base)
 {
     char hdr[16];
@@ -498,6 +519,7 @@ static void w_dataset(struct wr *w, bool aof_base)
     w_aux_ll(w, "ctime", (long long)time(NULL));
     w_aux_ll(w, "used-mem", used_memory_estimate());
     w_aux_ll(w, "aof-base", aof_base ? 1 : 0);
+    if (functions_each) functions_each(emit_function, w);
     for (i = 0; i < g_store.ndb && !w->failed; i++) {
         struct db *db = &g_store.dbs[i];
         uint64_t size = dict_size(&db->keys);
@@ -612,6 +634,27 @@ bool rdb_save_file(const char *path, char *err, size_t errlen)
     }
     fsync_dir_of(path);
     return true;
+}
+
+void rdb_serialize_functions(struct sbuf *out)
+{
+    struct wr w;
+    unsigned char foot[10];
+    uint64_t crc;
+    size_t start = out->len;
+    int i;
+    w_init(&w, -1);
+    w.b = *out;
+    if (functions_each) functions_each(emit_function, &w);
+    foot[0] = RDB_VERSION & 0xff;
+    foot[1] = (RDB_VERSION >> 8) & 0xff;
+    sbuf_append(&w.b, foot, 2);
+    crc = crc64(0, w.b.p + start, w.b.len - start);
+    for (i = 0; i < 8; i++)
+        foot[i] = (unsigned char)(crc >> (8 * i));
+    sbuf_append(&w.b, foot, 8);
+    *out = w.b;
+    free(w.scratch);
 }
 
 size_t rdb_serialize_value(const struct kv *e, struct sbuf *out)

@@ -57,6 +57,25 @@ size_t rdb_serialize_value(const struct kv *e, struct sbuf *out);
 extern int rdb_skip_checksum_validation;
 /* RESTORE: check a DUMP payload's footer (version <= RDB_VERSION, CRC64
  * unless 0) — false: "ERR DUMP payload version or checksum are wrong". */
+/* Function libraries in RDB files (opcode FUNCTION2, after the aux
+ * fields) and in FUNCTION DUMP payloads: core/script provides them
+ * (core_init wires rdb_set_functions). each() calls emit once per library
+ * with its code; load() creates a library from its code (replace: an
+ * existing one of that name is replaced, else it is an error). */
+typedef void (*rdb_emit_fn)(void *ctx, const char *code, size_t n);
+typedef void (*rdb_functions_each_fn)(rdb_emit_fn emit, void *ctx);
+typedef bool (*rdb_function_load_fn)(const char *code, size_t n, bool replace, char *err,
+                                     size_t errlen);
+void rdb_set_functions(rdb_functions_each_fn each, rdb_function_load_fn load);
+extern rdb_function_load_fn rdb_function_load;
+/* Every library's code (the AOF rewrite without an RDB preamble). */
+void rdb_functions_each(rdb_emit_fn emit, void *ctx);
+/* FUNCTION DUMP: every library, then the DUMP footer (version, CRC64). */
+void rdb_serialize_functions(struct sbuf *out);
+/* FUNCTION RESTORE: the libraries of a verified payload, one by one. */
+bool rdb_each_function_in_payload(const unsigned char *p, size_t n,
+                                  bool (*fn)(void *ctx, const char *code, size_t n), void *ctx,
+                                  char *err, size_t errlen);
 bool rdb_verify_dump_payload(const unsigned char *p, size_t n);
 /* RESTORE: decode a verified payload into a new entry for key (NULL when
  * the payload is malformed: "ERR Bad data format"). */

@@ -1026,9 +1026,14 @@ static bool load_image(struct rd *r, bool merge)
             s_free(&v);
             continue;
         }
-        if (t == OP_FUNCTION2) { /* a function library: Keel has no functions; skip it */
+        if (t == OP_FUNCTION2) { /* a function library (core/script creates it) */
             struct rstrv s;
+            char ferr[256];
             if (!r_string(r, &s)) return false;
+            if (rdb_function_load && !rdb_function_load(s.p, s.n, true, ferr, sizeof(ferr))) {
+                s_free(&s);
+                return fail(r, "Failed loading library: %s", ferr);
+            }
             s_free(&s);
             continue;
         }
@@ -1182,6 +1187,34 @@ bool rdb_verify_dump_payload(const unsigned char *p, size_t n)
     for (i = 7; i >= 0; i--)
         stored = (stored << 8) | foot[2 + i];
     return crc == stored;
+}
+
+bool rdb_each_function_in_payload(const unsigned char *p, size_t n,
+                                  bool (*fn)(void *ctx, const char *code, size_t n), void *ctx,
+                                  char *err, size_t errlen)
+{
+    struct rd r;
+    memset(&r, 0, sizeof(r));
+    r.start = r.p = p;
+    r.end = p + n - 10; /* without the footer */
+    r.err = err;
+    r.errlen = errlen;
+    r.version = RDB_VERSION;
+    while (r.p < r.end) {
+        struct rstrv s;
+        int t;
+        bool ok;
+        if (!r_byte(&r, &t)) return false;
+        if (t != OP_FUNCTION2) {
+            rdb_set_err(err, errlen, "given type is not a function");
+            return false;
+        }
+        if (!r_string(&r, &s)) return false;
+        ok = fn(ctx, s.p, s.n);
+        s_free(&s);
+        if (!ok) return false;
+    }
+    return true;
 }
 
 struct kv *rdb_deserialize_value(const unsigned char *p, size_t n, const char *key, size_t klen)

@@ -327,7 +327,7 @@ def validate(schemas, rep):
             if not isinstance(c, str) or c.lower() not in ACL_ORDER or c != c.upper():
                 rep.add(fname, 'bad acl category %r (upper case, no @)' % c)
         if body.get('keel_acl_full'):
-            missing = set(derived_acl({'command_flags': flags})) - {c.lower() for c in acls}
+            missing = set(derived_acl({'command_flags': flags, 'acl_categories': acls})) - {c.lower() for c in acls}
             if missing:
                 rep.add(fname, 'keel_acl_full list lacks flag-derived categories %s' % sorted(missing))
             if {'fast', 'slow'} <= {c.lower() for c in acls}:

@@ -150,5 +150,5 @@ static void b_set_deferred(struct reply *r, void *h, long long n)
 
 const struct reply_ops bytes_reply_ops = {
     b_status, b_error, b_int,      b_bulk, b_null,  b_null,         b_agg,
-    b_double, b_bool,  b_verbatim, b_bulk, b_defer, b_set_deferred,
+    b_double, b_bool,  b_verbatim, b_bulk, b_defer, b_set_deferred, NULL,
 };

@@ -358,7 +358,7 @@ static void j_set_deferred(struct reply *r, void *h, long long n)
 
 const struct reply_ops json_reply_ops = {
     j_status, j_error, j_integer,  j_bulk,   j_null,  j_null,         j_aggregate,
-    j_double, j_bool,  j_verbatim, j_bignum, j_defer, j_set_deferred,
+    j_double, j_bool,  j_verbatim, j_bignum, j_defer, j_set_deferred, NULL,
 };
 
 void json_sink_init(struct json_sink *s, int resp)

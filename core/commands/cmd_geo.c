@@ -16,6 +16,7 @@
 #include "commands_gen.h"
 #include "geohash.h"
 #include "kernel.h"
+#include "pqsort.h"
 #include "propagate.h"
 #include "store.h"
 #include "t_zset.h"
@@ -477,8 +478,15 @@ static void geo_search(struct exec *x, const struct geo_slots *sl)
         goto done;
     }
     returned = count == 0 || g.used < (size_t)count ? g.used : (size_t)count;
-    if (sort != SORT_NONE && g.used > 1)
-        qsort(g.a, g.used, sizeof(*g.a), sort == SORT_ASC ? by_dist_asc : by_dist_desc);
+    if (sort != SORT_NONE && g.used > 1) {
+        /* Redis sorts it all with qsort, or only the first COUNT with its
+         * partial quicksort: equal distances come out in its order. */
+        int (*fn)(const void *, const void *) = sort == SORT_ASC ? by_dist_asc : by_dist_desc;
+        if (returned == g.used)
+            qsort(g.a, g.used, sizeof(*g.a), fn);
+        else
+            pqsort(g.a, g.used, sizeof(*g.a), fn, 0, returned - 1);
+    }
 
     if (!dst) {
         int opts = (int)withdist + (int)withhash + (int)withcoord;

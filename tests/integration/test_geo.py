@@ -253,6 +253,26 @@ CASES = {
                      "GEOSEARCHSTORE d k FROMLONLAT 15 37 BYRADIUS 300 km", "OBJECT ENCODING d",
                      "CONFIG SET zset-max-listpack-entries 128",
                      "GEOSEARCHSTORE d k FROMLONLAT 15 37 BYRADIUS 300 km", "OBJECT ENCODING d"],
+    "short_options": [SICILY, "GEOSEARCH k FROMLONLAT 1 2 BYRADIUS x",
+                      "GEOSEARCH k FROMLONLAT 1 2 BYBOX x 1", "GEOSEARCH k FROMLONLAT x 2",
+                      "GEOSEARCH k FROMLONLAT 1 x BYRADIUS 1 km", "GEORADIUS k 1 2 1 km COUNT 1 STORE",
+                      "GEORADIUS k 1 2 1 km STORE d STORE", "GEOSEARCH k FROMMEMBER",
+                      "GEOSEARCH k FROMLONLAT 1 2 BYRADIUS 1 km COUNT 1 ANY ANY"],
+    "ties_and_extremes": ["GEOADD k 1 1 a 1 1 b 1 1 c 1 1 d 1 1 e 2 2 f 1 1 g 1 1 h",
+                          "GEORADIUS k 1 1 500 km COUNT 3", "GEORADIUS k 1 1 500 km COUNT 3 DESC",
+                          "GEORADIUS k 1 1 500 km COUNT 5 DESC", "GEORADIUS k 1 1 500 km ASC",
+                          "GEORADIUS k 1 1 500 km DESC",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYRADIUS 500 km COUNT 2 WITHDIST",
+                          "GEOSEARCH k FROMMEMBER a BYRADIUS 500 km COUNT 4 DESC WITHDIST",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYRADIUS 0 km",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYBOX 0 0 km WITHDIST",
+                          "GEOSEARCH k FROMLONLAT -0 -0 BYRADIUS 500 KM WITHDIST",
+                          "GEORADIUS k 1 1 1e10 km WITHDIST", "GEORADIUS k 1 1 inf km WITHDIST",
+                          "GEORADIUS k 1 1 nan km WITHDIST",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYBOX inf inf km WITHDIST",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYRADIUS 1e-300 km WITHDIST",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYRADIUS 1 km COUNT 9223372036854775807",
+                          "GEOSEARCH k FROMLONLAT 1 1 BYRADIUS 1 km COUNT 9223372036854775808"],
     "getkeys": ["COMMAND GETKEYS GEORADIUS k 1 1 1 km STORE d",
                 "COMMAND GETKEYS GEORADIUS k 1 1 1 km STOREDIST d",
                 "COMMAND GETKEYS GEORADIUSBYMEMBER k m 1 km STORE d",
@@ -403,6 +423,28 @@ def test_random_vs_oracle(diff, seed, npoints, skiplist):
     diff(seq)
     if seed == 1:
         diff.resp3(seq)
+
+
+def test_ties_vs_oracle(diff):
+    """Many members at a few identical places: COUNT sorts partially (Redis's
+    pqsort), a full sort is glibc's qsort; equal distances must come out in
+    the same order."""
+    rnd = random.Random(7)
+    places = [("10.5", "20.5"), ("10.6", "20.5"), ("10.5", "20.6"), ("10.55", "20.55")]
+    add = ["GEOADD", "t"]
+    for i in range(300):
+        add += [*rnd.choice(places), "m%03d" % i]
+    seq = [add]
+    for _ in range(60):
+        n = str(rnd.choice([1, 2, 5, 7, 8, 40, 41, 100, 299, 300, 400]))
+        order = rnd.choice(["ASC", "DESC"])
+        if rnd.random() < 0.5:
+            seq.append(["GEOSEARCH", "t", "FROMLONLAT", *rnd.choice(places), "BYRADIUS", "50", "km",
+                        order, "COUNT", n, "WITHDIST"])
+        else:
+            seq.append(["GEORADIUS", "t", *rnd.choice(places), "40", "km", order, "COUNT", n])
+    seq.append(["GEOSEARCH", "t", "FROMLONLAT", "10.5", "20.5", "BYBOX", "100", "100", "km", "ASC"])
+    diff(seq)
 
 
 # --------------------------------------------------------------- propagation

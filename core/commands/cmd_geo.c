@@ -471,6 +471,7 @@ static void geo_search(struct exec *x, const struct geo_slots *sl)
     /* COUNT without an order means the nearest ones (not with ANY). */
     if (count && sort == SORT_NONE && !any) sort = SORT_ASC;
 
+    geohash_prepare(&shape);
     all_members(e, &shape, &g, any ? (size_t)count : 0);
 
     if (g.used == 0 && !dst) {

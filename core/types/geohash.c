@@ -299,17 +299,41 @@ double geohash_distance(double lon1, double lat1, double lon2, double lat2)
     return 2.0 * GEO_EARTH_RADIUS_M * asin(sqrt(a));
 }
 
+/* geohash_distance from the shape's centre, with the centre's radians and
+ * cosine computed once per search (the same operations on the same values:
+ * the same bits). */
+static double centre_distance(const struct geo_shape *s, double lon2, double lat2)
+{
+    double lat2r, lon2r, u, v, a;
+    if (!s->prepared) return geohash_distance(s->xy[0], s->xy[1], lon2, lat2);
+    lon2r = deg_rad(lon2);
+    v = sin((lon2r - s->lon1r) / 2);
+    if (v == 0.0) return lat_distance(s->xy[1], lat2);
+    lat2r = deg_rad(lat2);
+    u = sin((lat2r - s->lat1r) / 2);
+    a = u * u + s->coslat1 * cos(lat2r) * v * v;
+    return 2.0 * GEO_EARTH_RADIUS_M * asin(sqrt(a));
+}
+
+void geohash_prepare(struct geo_shape *s)
+{
+    s->lon1r = deg_rad(s->xy[0]);
+    s->lat1r = deg_rad(s->xy[1]);
+    s->coslat1 = cos(s->lat1r);
+    s->prepared = true;
+}
+
 bool geohash_in_shape(const struct geo_shape *s, const double xy[2], double *dist)
 {
     if (s->type == GEO_CIRCLE) {
-        *dist = geohash_distance(s->xy[0], s->xy[1], xy[0], xy[1]);
+        *dist = centre_distance(s, xy[0], xy[1]);
         return *dist <= s->radius * s->conversion;
     }
     {
         double wm = s->width * s->conversion, hm = s->height * s->conversion;
         if (lat_distance(xy[1], s->xy[1]) > hm / 2) return false;
         if (geohash_distance(xy[0], xy[1], s->xy[0], xy[1]) > wm / 2) return false;
-        *dist = geohash_distance(s->xy[0], s->xy[1], xy[0], xy[1]);
+        *dist = centre_distance(s, xy[0], xy[1]);
         return true;
     }
 }

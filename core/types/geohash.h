@@ -52,6 +52,9 @@ struct geo_shape {
     double conversion;
     double radius;
     double width, height;
+    /* geohash_prepare: the centre in radians and its latitude's cosine */
+    bool prepared;
+    double lon1r, lat1r, coslat1;
 };
 
 /* Encode into a cell of `step` bits per axis over the given ranges; false
@@ -74,6 +77,9 @@ bool geohash_text(double score, char buf[12]);
 void geohash_cover(const struct geo_shape *s, struct geo_cover *out);
 /* Haversine distance in metres between two points in degrees. */
 double geohash_distance(double lon1, double lat1, double lon2, double lat2);
+/* Precompute what every distance from the shape's centre shares (call
+ * once the centre is set; optional). */
+void geohash_prepare(struct geo_shape *s);
 /* Whether the point at xy lies in the shape; *dist gets its distance (in
  * metres) from the centre. */
 bool geohash_in_shape(const struct geo_shape *s, const double xy[2], double *dist);

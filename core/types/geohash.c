@@ -326,8 +326,13 @@ void geohash_prepare(struct geo_shape *s)
 bool geohash_in_shape(const struct geo_shape *s, const double xy[2], double *dist)
 {
     if (s->type == GEO_CIRCLE) {
+        double r = s->radius * s->conversion;
+        /* The great circle distance is never shorter than the latitude
+         * distance: a point clearly outside the latitude band (by far more
+         * than rounding) is outside the circle, no trigonometry needed. */
+        if (s->prepared && lat_distance(s->xy[1], xy[1]) > r * (1 + 1e-9) + 1e-6) return false;
         *dist = centre_distance(s, xy[0], xy[1]);
-        return *dist <= s->radius * s->conversion;
+        return *dist <= r;
     }
     {
         double wm = s->width * s->conversion, hm = s->height * s->conversion;

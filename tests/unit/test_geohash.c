@@ -225,6 +225,43 @@ START_TEST(box_and_circle)
 }
 END_TEST
 
+/* geohash_prepare (the centre's cosine once, the latitude band shortcut)
+ * changes no answer and no distance bit. */
+START_TEST(prepared_shape_is_the_same)
+{
+    unsigned seed = 4242;
+    int t, i;
+    for (t = 0; t < 200; t++) {
+        struct geo_shape a, b;
+        memset(&a, 0, sizeof(a));
+        seed = seed * 1103515245u + 12345u;
+        a.xy[0] = -180 + 360.0 * (seed % 100000) / 100000.0;
+        seed = seed * 1103515245u + 12345u;
+        a.xy[1] = GEO_LAT_MIN + (GEO_LAT_MAX - GEO_LAT_MIN) * (seed % 100000) / 100000.0;
+        a.type = t % 3 ? GEO_CIRCLE : GEO_BOX;
+        a.conversion = t % 2 ? 1000 : 0.3048;
+        a.radius = (t * 7919) % 3000;
+        a.width = a.radius * 2;
+        a.height = a.radius;
+        b = a;
+        geohash_prepare(&b);
+        for (i = 0; i < 500; i++) {
+            double xy[2], da = -1, db = -1;
+            bool ia, ib;
+            seed = seed * 1103515245u + 12345u;
+            xy[0] = a.xy[0] + ((double)(seed % 20001) - 10000) / 1000.0;
+            seed = seed * 1103515245u + 12345u;
+            xy[1] = a.xy[1] + ((double)(seed % 20001) - 10000) / 1000.0;
+            if (i % 10 == 0) xy[0] = a.xy[0]; /* the same-longitude path */
+            ia = geohash_in_shape(&a, xy, &da);
+            ib = geohash_in_shape(&b, xy, &db);
+            ck_assert(ia == ib);
+            if (ia) ck_assert(memcmp(&da, &db, sizeof(da)) == 0);
+        }
+    }
+}
+END_TEST
+
 static Suite *geohash_suite(void)
 {
     Suite *s = suite_create("geohash");
@@ -237,6 +274,7 @@ static Suite *geohash_suite(void)
     tcase_add_test(tc, neighbours_touch);
     tcase_add_test(tc, cover_holds_the_shape);
     tcase_add_test(tc, box_and_circle);
+    tcase_add_test(tc, prepared_shape_is_the_same);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -322,6 +322,25 @@ def test_watch_sees_geoadd_and_store(keel):
             assert a.call("EXEC") == b"*-1\r\n"
 
 
+def _tracking_pushes(port):
+    with RawConn(port) as a, RawConn(port) as b:
+        b.call("FLUSHALL")
+        b.call("GEOADD", "k", "1", "1", "m")
+        out = [a.call("HELLO", "3")[:1], a.call("CLIENT", "TRACKING", "ON"),
+               a.call("GEOPOS", "k", "m"), a.call("GEOSEARCH", "k", "FROMLONLAT", "1", "1",
+                                                  "BYRADIUS", "1", "km")]
+        b.call("GEOADD", "k", "2", "2", "n")
+        out.append(a.read_reply())
+        a.call("GEOHASH", "k", "m")
+        b.call("GEOSEARCHSTORE", "k", "k", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km")
+        out.append(a.read_reply())
+        return out
+
+
+def test_tracking_sees_geo_writes(keel, oracle):
+    assert _tracking_pushes(keel.port) == _tracking_pushes(oracle.port)
+
+
 # ----------------------------------------------------------------- randomized
 
 UNITS = ["m", "km", "ft", "mi", "KM", "Mi"]

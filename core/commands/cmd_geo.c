@@ -24,10 +24,10 @@
 
 /* ---- matcher checks (keel_check in the schemas) ---- */
 
-/* The longitude,latitude pair (the previous sibling is the longitude).
- * The text is built in a scratch buffer the matcher copies at once (or, for
- * a keel_deferred_error slot, the handler replies before anything else can
- * run a check). */
+/* GEOSEARCH's FROMLONLAT pair (the previous sibling is the longitude). The
+ * text is built in a scratch buffer that the matcher copies into its error
+ * at once (a keel_parse_in_order value error ends the match): nothing of it
+ * outlives the call. */
 const char *keel_check_geo_pair(const struct argv_ref *w, struct argval *v,
                                 const struct argval *prev)
 {
@@ -379,6 +379,12 @@ static void geo_search(struct exec *x, const struct geo_slots *sl)
         if (!arg_ok(x, sl->lon) || !arg_ok(x, sl->lat)) return;
         shape.xy[0] = ARGD(x, sl->lon);
         shape.xy[1] = ARGD(x, sl->lat);
+        if (shape.xy[0] < GEO_LONG_MIN || shape.xy[0] > GEO_LONG_MAX || shape.xy[1] < GEO_LAT_MIN ||
+            shape.xy[1] > GEO_LAT_MAX) {
+            reply_errorf(x->r, "ERR invalid longitude,latitude pair %f,%f", shape.xy[0],
+                         shape.xy[1]);
+            return;
+        }
     } else if (sl->member >= 0 && e) {
         const struct argv_ref *m = &x->argv[ARG(x, sl->member)->pos];
         double score;

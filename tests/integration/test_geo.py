@@ -20,6 +20,8 @@ import pytest
 from harness import RawConn, cmds, parse_one
 from helpers import key_events
 from http_servers import _s1, kh  # noqa: F401 (the HTTP smoke test's server)
+from test_http_helpers import get
+from test_http_webdis import same, webdis  # noqa: F401 (webdis in front of redis-server)
 
 SICILY = "GEOADD k 13.361389 38.115556 Palermo 15.087269 37.502669 Catania"
 MORE = ("GEOADD k 12.758489 38.788135 edge1 17.241510 38.788135 edge2 "
@@ -515,7 +517,6 @@ def test_aof_propagation(tmp_path):
 # ---------------------------------------------------------------- HTTP smoke
 
 def test_http_geoadd_smoke(kh):
-    from test_http_helpers import get
     import json
     r = get(kh.http, "/GEOADD/hk/13.361389/38.115556/Palermo/15.087269/37.502669/Catania")
     assert r.status == 200 and json.loads(r.body) == {"GEOADD": 2}
@@ -526,3 +527,23 @@ def test_http_geoadd_smoke(kh):
     r = get(kh.http, "/GEOPOS/hk/Palermo")
     pos = json.loads(r.body)["GEOPOS"][0]
     assert abs(float(pos[0]) - 13.361389) < 1e-5 and abs(float(pos[1]) - 38.115556) < 1e-5
+
+
+def test_http_geo_vs_webdis(kh, webdis):
+    """The same URLs on Keel's HTTP port and on webdis + redis-server 7.0:
+    JSON, .raw and .txt bodies byte for byte (coordinates in Redis's text)."""
+    kr, _ = same(kh, webdis,
+                 "/GEOADD/hk/13.361389/38.115556/Palermo/15.087269/37.502669/Catania",
+                 "/GEOPOS.raw/hk/Palermo/nosuch", "/GEOPOS.txt/hk/Catania",
+                 "/GEODIST/hk/Palermo/Catania/km", "/GEOHASH/hk/Palermo/Catania",
+                 "/GEOSEARCH/hk/FROMLONLAT/15/37/BYRADIUS/200/km/ASC",
+                 "/GEOSEARCH.raw/hk/FROMLONLAT/15/37/BYRADIUS/200/km/ASC/WITHDIST/WITHCOORD",
+                 "/GEORADIUS/hk/15/37/200/km/STORE/d", "/ZRANGE/d/0/-1/WITHSCORES",
+                 "/GEOADD/hk/200/100/x", "/GEOSEARCH/hk/BYRADIUS/1/km/ASC/DESC")
+    # Nested arrays: webdis shows them as null (a webdis defect Keel fixes,
+    # see test_http_webdis.py), so Keel's JSON is checked on its own.
+    r = get(kh.http, "/GEOPOS/hk/Palermo/nosuch")
+    assert r.body == b'{"GEOPOS":[["13.36138933897018433","38.11555639549629859"],null]}'
+    r = get(kh.http, "/GEOSEARCH/hk/FROMLONLAT/15/37/BYRADIUS/100/km/WITHDIST/WITHHASH/WITHCOORD")
+    assert r.body == (b'{"GEOSEARCH":[["Catania","56.4413",3479447370796909,'
+                      b'["15.08726745843887329","37.50266842333162032"]]]}')

@@ -112,6 +112,22 @@ static void e_aggregate(struct reply *r, enum reply_agg k, long long n)
     header(OB(r), c, n);
 }
 
+static void e_double_text(struct reply *r, double d, const char *buf, size_t n)
+{
+    (void)d;
+    if (r->resp >= 3) {
+        struct obuf *o = OB(r);
+        reserve(o, n + 3);
+        o->buf[o->len++] = ',';
+        memcpy(o->buf + o->len, buf, n);
+        o->len += n;
+        o->buf[o->len++] = '\r';
+        o->buf[o->len++] = '\n';
+    } else {
+        e_bulk(r, buf, n);
+    }
+}
+
 static void e_double(struct reply *r, double d)
 {
     char buf[64];
@@ -187,5 +203,5 @@ static void e_set_deferred(struct reply *r, void *h, long long n)
 
 const struct reply_ops resp_reply_ops = {
     e_status, e_error, e_integer,  e_bulk,   e_null,  e_null_array,   e_aggregate,
-    e_double, e_bool,  e_verbatim, e_bignum, e_defer, e_set_deferred,
+    e_double, e_bool,  e_verbatim, e_bignum, e_defer, e_set_deferred, e_double_text,
 };

@@ -413,6 +413,10 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         if (*i >= end || !match_oneof(m, a, i, end)) return false;
         break;
     case ARG_BLOCK:
+        /* keel_parse_in_order: Redis's loops count an option's words before
+         * parsing any (ZRANGE's LIMIT, GEOSEARCH's BYBOX): too few is a
+         * syntax error, whatever the values. */
+        if (m->in_order && a->token && end - *i < seq_min(a->children, a->nchildren)) return false;
         if (!match_seq(m, a->children, a->nchildren, i, end, false)) return false;
         break;
     default:

@@ -22,7 +22,9 @@ Command level
   keel_syntax_error      the text for a grammar mismatch, %s = the word.
   keel_parse_in_order    values are converted (and range-checked) as the
                          matcher meets them, as Redis's option loops do: the
-                         first problem, structural or not, wins.
+                         first problem, structural or not, wins. A token-led
+                         block needs all its words before any is converted
+                         (Redis's loops count them first: GEOSEARCH's BYBOX).
   keel_raw_arguments     no matching: the handler reads argv (PFMERGE).
   keel_grammar           the arguments the matcher uses where Redis's loop
                          is not what its documented grammar says (BITFIELD's

@@ -122,6 +122,11 @@ static void b_double(struct reply *r, double d)
     char buf[128];
     put(B(r), buf, (size_t)util_d2str(buf, sizeof(buf), d));
 }
+static void b_double_text(struct reply *r, double d, const char *p, size_t n)
+{
+    (void)d;
+    put(B(r), p, n);
+}
 static void b_bool(struct reply *r, bool v)
 {
     put(B(r), v ? "1" : "0", 1);
@@ -150,5 +155,5 @@ static void b_set_deferred(struct reply *r, void *h, long long n)
 
 const struct reply_ops bytes_reply_ops = {
     b_status, b_error, b_int,      b_bulk, b_null,  b_null,         b_agg,
-    b_double, b_bool,  b_verbatim, b_bulk, b_defer, b_set_deferred,
+    b_double, b_bool,  b_verbatim, b_bulk, b_defer, b_set_deferred, b_double_text,
 };

@@ -334,6 +334,21 @@ static void j_double(struct reply *r, double d)
     value_end(s);
 }
 
+/* A double with the handler's text (GEOPOS): as j_double, that text. */
+static void j_double_text(struct reply *r, double d, const char *p, size_t n)
+{
+    struct json_sink *s = S(r);
+    bool key = value_begin(s, -1, false);
+    if (key || s->resp == 2 || isinf(d) || isnan(d)) {
+        putc1(s, '"');
+        put(s, p, n);
+        putc1(s, '"');
+    } else {
+        put(s, p, n);
+    }
+    value_end(s);
+}
+
 static void j_bool(struct reply *r, bool b)
 {
     struct json_sink *s = S(r);
@@ -384,7 +399,7 @@ static void j_set_deferred(struct reply *r, void *h, long long n)
 
 const struct reply_ops json_reply_ops = {
     j_status, j_error, j_integer,  j_bulk,   j_null,  j_null,         j_aggregate,
-    j_double, j_bool,  j_verbatim, j_bignum, j_defer, j_set_deferred,
+    j_double, j_bool,  j_verbatim, j_bignum, j_defer, j_set_deferred, j_double_text,
 };
 
 void json_sink_init(struct json_sink *s, int resp)

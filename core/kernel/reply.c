@@ -140,7 +140,7 @@ static void d_setdef(struct reply *r, void *h, long long n)
     (void)r, (void)h, (void)n;
 }
 
-static const struct reply_ops discard_ops = {d_status, d_status, d_int,   d_status, d_null,
-                                             d_null,   d_agg,    d_dbl,   d_bool,   d_verb,
-                                             d_status, d_defer,  d_setdef};
+static const struct reply_ops discard_ops = {d_status, d_status, d_int,    d_status, d_null,
+                                             d_null,   d_agg,    d_dbl,    d_bool,   d_verb,
+                                             d_status, d_defer,  d_setdef, NULL};
 struct reply reply_discard = {&discard_ops, NULL, 2, 0};

@@ -29,6 +29,9 @@ struct reply_ops {
     /* An aggregate whose length is known only at the end (KEYS, SCAN). */
     void *(*defer)(struct reply *r, enum reply_agg kind);
     void (*set_deferred)(struct reply *r, void *handle, long long n);
+    /* Optional: a double whose text the handler formatted (GEOPOS's
+     * coordinates in Redis's long double form); NULL: dbl(d) is used. */
+    void (*dbl_text)(struct reply *r, double d, const char *p, size_t n);
 };
 
 struct reply {
@@ -111,6 +114,14 @@ static inline void reply_push(struct reply *r, long long n)
 static inline void reply_double(struct reply *r, double d)
 {
     r->ops->dbl(r, d);
+}
+/* A double sent as the given text (RESP3 ",text", RESP2 bulk text). */
+static inline void reply_double_text(struct reply *r, double d, const char *p, size_t n)
+{
+    if (r->ops->dbl_text)
+        r->ops->dbl_text(r, d, p, n);
+    else
+        r->ops->dbl(r, d);
 }
 static inline void reply_bool(struct reply *r, bool b)
 {

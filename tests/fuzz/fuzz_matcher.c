@@ -78,9 +78,9 @@ static void s_setdef(struct reply *r, void *h, long long n)
     (void)r, (void)h, (void)n;
     nother++;
 }
-static const struct reply_ops sink_ops = {s_status, s_error, s_int,   s_status, s_null,
-                                          s_null,   s_agg,   s_dbl,   s_bool,   s_verb,
-                                          s_status, s_defer, s_setdef};
+static const struct reply_ops sink_ops = {s_status, s_error, s_int,    s_status, s_null,
+                                          s_null,   s_agg,   s_dbl,    s_bool,   s_verb,
+                                          s_status, s_defer, s_setdef, NULL};
 static struct reply sink = {&sink_ops, NULL, 2, 0};
 
 /* ---- every command, subcommands included ---- */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "registry.h"
 #include "aof.h"
+#include "latency.h"
 #include "core_init.h"
 #include "kernel.h"
 #include "log.h"
@@ -29,7 +30,12 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     g_server.cron_loops++;
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
-    store_cron(1000000 / g_config.hz / 4);
+    {
+        long long start = util_ustime();
+        store_cron(1000000 / g_config.hz / 4);
+        /* LATENCY's expire-cycle event (core/events/latency.c). */
+        latency_add_sample_if_needed("expire-cycle", (util_ustime() - start) / 1000);
+    }
     kernel_cron();
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "latency.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -238,6 +239,7 @@ void info_reset_stats(void)
 {
     n_err_stats = 0;
     stats_reset_rates();
+    latency_reset_histograms();
 }
 
 static void info_server(struct info *s)
@@ -539,6 +541,17 @@ static void info_errorstats(struct info *s)
         info_catf(s, "errorstat_%s:count=%lld\r\n", err_stats[i].code, err_stats[i].count);
 }
 
+static void info_latency_line(void *priv, const char *line)
+{
+    info_catf(priv, "%s", line);
+}
+
+static void info_latencystats(struct info *s)
+{
+    info_section(s, "Latencystats");
+    latency_info(info_latency_line, s); /* core/events/latency.c */
+}
+
 static void info_keyspace(struct info *s)
 {
     int i;
@@ -569,7 +582,7 @@ static const struct {
     {"modules", "module_list", true, NULL},
     {"commandstats", NULL, false, info_commandstats},
     {"errorstats", NULL, true, info_errorstats},
-    {"latencystats", NULL, false, NULL},
+    {"latencystats", NULL, false, info_latencystats},
     {"cluster", NULL, true, NULL},
     {"keyspace", NULL, true, info_keyspace},
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "client.h"
+#include "monitor.h"
 #include "multi.h"
 #include "pubsub.h"
 #include "tracking.h"
@@ -28,6 +29,7 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
     if (c->adapter && c->adapter->buffers) c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
     {
         unsigned tf = (c->flags & CF_TRACKING) ? tracking_flags(c) : 0;
+        if (monitor_is(c)) flags[nf++] = 'O';
         if (c->nsubs > 0) flags[nf++] = 'P';
         if (c->flags & CF_MULTI) flags[nf++] = 'x';
         if (c->flags & CF_BLOCKED) flags[nf++] = 'b';

@@ -8,6 +8,8 @@
 #include "aof.h"
 #include "blocking.h"
 #include "kernel.h"
+#include "latency.h"
+#include "monitor.h"
 #include "multi.h"
 #include "propagate.h"
 #include "pubsub.h"
@@ -20,6 +22,15 @@
 #include "t_set.h"
 #include "t_zset.h"
 #include "tracking.h"
+
+/* After each command that ran (kernel.h's `ran`): the slow log, the
+ * latency monitor and histograms, then the MONITOR feed. */
+static void after_command(struct exec *x, long long usec)
+{
+    slowlog_after_command(x, usec);
+    latency_after_command(x, usec);
+    monitor_after_command(x);
+}
 
 /* Blocked clients' timeouts, at every loop iteration (a branch when none). */
 static void blocking_timers(long long now_ms)
@@ -46,6 +57,7 @@ void core_init(int databases)
     pubsub_init();
     tracking_init();
     blocking_init();
+    monitor_init();
     /* Propagated commands go to the AOF. */
     propagate_set_sink(aof_feed);
     /* What runs around each command (kernel.h's seams). */
@@ -58,7 +70,7 @@ void core_init(int databases)
             .exec = cmd_exec,
             .call_begin = propagate_call_begin,
             .call_end = propagate_call_end,
-            .ran = slowlog_after_command,
+            .ran = after_command,
             .tracked = tracking_after_command,
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,

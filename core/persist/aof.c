@@ -23,6 +23,7 @@
 #include "config.h"
 #include "client.h"
 #include "kernel.h"
+#include "latency.h"
 #include "log.h"
 #include "multi.h"
 #include "propagate.h"
@@ -299,9 +300,11 @@ static void aof_flush(bool force)
 {
     size_t off = 0;
     ssize_t nw = 0;
+    long long write_start, write_ms;
     (void)force;
     if (aof_fd == -1) return;
     if (abuf.len == 0) return;
+    write_start = util_mstime();
     while (off < abuf.len) {
         nw = write(aof_fd, abuf.p + off, abuf.len - off);
         if (nw > 0) {
@@ -311,6 +314,13 @@ static void aof_flush(bool force)
         if (nw < 0 && errno == EINTR) continue;
         break;
     }
+    /* The latency monitor's events, as Redis's flushAppendOnlyFile names them. */
+    write_ms = util_mstime() - write_start;
+    latency_add_sample_if_needed(bio_pending()            ? "aof-write-pending-fsync"
+                                 : g_server.child_pid > 0 ? "aof-write-active-child"
+                                                          : "aof-write-alone",
+                                 write_ms);
+    latency_add_sample_if_needed("aof-write", write_ms);
     if (off < abuf.len) {
         int err = nw < 0 ? errno : ENOSPC;
         static long long last_log_ms;
@@ -358,7 +368,10 @@ static void aof_flush(bool force)
         sbuf_init(&abuf);
     }
     if (g_config.appendfsync == FSYNC_ALWAYS) {
-        if (fdatasync(aof_fd) == -1) {
+        long long fsync_start = util_mstime();
+        int rc = fdatasync(aof_fd);
+        latency_add_sample_if_needed("aof-fsync-always", util_mstime() - fsync_start);
+        if (rc == -1) {
             alog("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. "
                  "Exiting...",
                  strerror(errno));

@@ -1,0 +1,41 @@
+/* monitor.h — MONITOR: clients that receive a line for every command the
+ * server runs, in Redis 7.0's format and cases. The core builds the line
+ * text (`<secs>.<usecs> [<db> <addr>] "arg" ...`, arguments quoted as
+ * Redis's sdscatrepr); the client's adapter delivers it (its
+ * `monitor_line` hook, else as a status reply: `+<line>\r\n` over RESP). */
+#ifndef KEEL_MONITOR_H
+#define KEEL_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "registry.h"
+
+struct client;
+struct exec;
+
+/* Register the per-client hooks (RESET and disconnect leave monitor mode). */
+void monitor_init(void);
+/* MONITOR: c enters monitor mode (false: it already was). */
+bool monitor_add(struct client *c);
+bool monitor_is(const struct client *c);
+long long monitor_count(void);
+
+/* The kernel's `ran` hook part: feed x's command to the monitors unless
+ * Redis hides it (ADMIN and SKIP_MONITOR commands, the re-run of a served
+ * blocked command, commands of internal callers such as the AOF loader). */
+void monitor_after_command(struct exec *x);
+
+/* The scripting hook: a script caller (EVAL, FCALL) calls this after each
+ * command a script ran (redis.call / redis.pcall) that Redis would show,
+ * in database dbid; the line shows `lua` as the address. Its own client
+ * has no adapter, so monitor_after_command does not feed it twice. */
+void monitor_feed_script(const struct command *cmd, int dbid, int argc,
+                         const struct argv_ref *argv);
+
+/* The line for one command without the "+" and CRLF (newly allocated,
+ * *len set): exposed for tests. addr is "ip:port", "lua" or "unix:path". */
+char *monitor_format(long long ustime, int dbid, const char *addr, int argc,
+                     const struct argv_ref *argv, const bool *redact, size_t *len);
+
+#endif

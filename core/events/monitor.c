@@ -64,6 +64,14 @@ void monitor_init(void)
     client_on_reset(monitor_remove);
 }
 
+bool monitor_refuse(struct client *c, const struct command *cmd, struct reply *r)
+{
+    if (nmon == 0 || !(cmd->flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE))) return false;
+    if (!monitor_is(c)) return false;
+    reply_error(r, "ERR Replica can't interact with the keyspace");
+    return true;
+}
+
 /* ---- the line ---- */
 
 struct line {

@@ -20,6 +20,10 @@ void monitor_init(void);
 bool monitor_add(struct client *c);
 bool monitor_is(const struct client *c);
 long long monitor_count(void);
+/* A kernel refusal (core_init): as Redis, which makes a monitor a replica,
+ * a monitor may not run commands that read or write the keyspace ("ERR
+ * Replica can't interact with the keyspace"). */
+bool monitor_refuse(struct client *c, const struct command *cmd, struct reply *r);
 
 /* The kernel's `ran` hook part: feed x's command to the monitors unless
  * Redis hides it (ADMIN and SKIP_MONITOR commands, the re-run of a served

@@ -63,7 +63,7 @@ void core_init(int databases)
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
-            .refuse = {persist_reject, aof_reject},
+            .refuse = {persist_reject, aof_reject, monitor_refuse},
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,

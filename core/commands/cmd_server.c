@@ -298,7 +298,8 @@ static void info_clients(struct info *s)
             c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
         if (qbuf > max_in) max_in = qbuf;
         if (omem > max_out) max_out = omem;
-        if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) blocked++;
+        /* clients parked by CLIENT PAUSE count, as Redis's postponed ones */
+        if (c->state == CLIENT_PARKED) blocked++;
     }
     info_section(s, "Clients");
     info_catf(s,

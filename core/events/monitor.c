@@ -72,6 +72,11 @@ bool monitor_refuse(struct client *c, const struct command *cmd, struct reply *r
     return true;
 }
 
+bool monitor_pause_exempt(struct client *c)
+{
+    return nmon > 0 && monitor_is(c);
+}
+
 /* ---- the line ---- */
 
 struct line {

@@ -23,6 +23,8 @@ long long monitor_count(void);
 /* A kernel refusal (core_init): as Redis, which makes a monitor a replica,
  * a monitor may not run commands that read or write the keyspace ("ERR
  * Replica can't interact with the keyspace"). */
+/* The kernel's pause_exempt hook: CLIENT PAUSE never parks a monitor. */
+bool monitor_pause_exempt(struct client *c);
 bool monitor_refuse(struct client *c, const struct command *cmd, struct reply *r);
 
 /* The kernel's `ran` hook part: feed x's command to the monitors unless

@@ -75,6 +75,7 @@ void core_init(int databases)
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,
             .timers = blocking_timers,
+            .pause_exempt = monitor_pause_exempt,
         };
         kernel_set_hooks(&h);
     }

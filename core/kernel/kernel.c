@@ -27,6 +27,13 @@ void kernel_set_hooks(const struct kernel_hooks *h)
 static long long clock_us;
 
 static struct client *current;
+/* The top-level command being run (CLIENT LIST argv-mem). */
+static struct client *submitting;
+static const struct argv_ref *submitting_argv;
+static int submitting_argc;
+
+/* The running command is a write (see kernel_run and store.h's paused). */
+static bool running_write;
 
 struct client *kernel_current(void)
 {
@@ -183,11 +190,19 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     x.args = args;
     x.r = r;
     if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
+        bool outer_write = running_write;
         current = c;
+        /* Under CLIENT PAUSE keys do not expire (store.h); a write that
+         * runs all the same (one queued before the pause) still removes an
+         * expired key before it replaces it. */
+        running_write = (cmd->flags & CMD_WRITE) != 0;
+        g_store.paused = pause_state.active && !running_write;
         if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
         cmd->fn(&x);
         if (hooks.call_end) hooks.call_end(&x);
         if ((c->flags & CF_TRACKING) && hooks.tracked) hooks.tracked(&x);
+        running_write = outer_write;
+        g_store.paused = pause_state.active && !running_write;
         current = outer;
     }
     registry_match_done(&mp);
@@ -198,7 +213,6 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;
     c->cmds++;
-    c->last_cmd = cmd->fullname;
     if (r->nerr != nerr) {
         ((struct command *)cmd)->failed_calls++;
         g_kstats.failed_calls++;
@@ -219,7 +233,7 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
 {
     struct reply *r = &c->reply;
     const struct command *cmd;
-    bool is_exec;
+    bool is_exec, queue;
     int i;
 
     if (argc <= 0) return KERNEL_DONE;
@@ -231,6 +245,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         r = &reply_discard;
     }
     cmd = registry_resolve(argc, argv, r);
+    /* CLIENT LIST's cmd= is the last command looked up, run or not (NULL
+     * when the name was unknown), as Redis's c->lastcmd. */
+    c->last_cmd = cmd ? cmd->fullname : registry_rejected ? registry_rejected->fullname : "NULL";
     if (!cmd) {
         reject(c, registry_rejected);
         return KERNEL_DONE;
@@ -262,24 +279,33 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
-    if ((c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd)) {
-        if (cmd->flags & CMD_NO_MULTI) {
-            reply_error(r, "ERR Command not allowed inside a transaction");
-            reject(c, cmd);
-            return KERNEL_DONE;
-        }
-        hooks.multi_queue(c, cmd, argc, argv);
-        reply_status(r, "QUEUED");
+    queue = (c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd);
+    if (queue && (cmd->flags & CMD_NO_MULTI)) {
+        reply_error(r, "ERR Command not allowed inside a transaction");
+        reject(c, cmd);
         return KERNEL_DONE;
     }
+    /* CLIENT PAUSE, as Redis 7.0 checks it: before a command is queued
+     * (a write sent inside MULTI waits too), EXEC when its queue holds a
+     * write; clients that are never paused (monitors, Redis's replicas)
+     * are not. */
     is_exec = hooks.exec && cmd->fn == hooks.exec;
-    if (pause_state.active &&
+    if (pause_state.active && !(hooks.pause_exempt && hooks.pause_exempt(c)) &&
         (kernel_paused_for(cmd) || (is_exec && pause_state.write_only && (c->flags & CF_MULTI) &&
                                     hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
         return KERNEL_PARKED;
     }
+    if (queue) {
+        hooks.multi_queue(c, cmd, argc, argv);
+        reply_status(r, "QUEUED");
+        return KERNEL_DONE;
+    }
+    submitting = c;
+    submitting_argv = argv;
+    submitting_argc = argc;
     kernel_run(c, cmd, argc, argv, r);
+    submitting = NULL;
     /* Keys this command made ready wake their waiting clients now. */
     if (hooks.ready && hooks.ready()) hooks.serve_ready();
     if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
@@ -363,12 +389,14 @@ void kernel_pause(long long until_ms, bool write_only)
     pause_state.active = true;
     pause_state.until_ms = until_ms;
     pause_state.write_only = write_only;
+    g_store.paused = true;
 }
 
 void kernel_unpause(void)
 {
     struct client *c;
     pause_state.active = false;
+    g_store.paused = false;
     for (c = g_clients.head; c; c = c->next)
         if (c->flags & CF_PAUSED) kernel_resume(c);
 }
@@ -432,4 +460,19 @@ void kernel_cron(void)
         if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 && c->adapter->close)
             c->adapter->close(c, false);
     }
+}
+
+size_t kernel_argv_mem(struct client *c)
+{
+    size_t n = 0;
+    int i;
+    if (c == submitting) {
+        for (i = 0; i < submitting_argc; i++)
+            n += submitting_argv[i].n;
+    } else if ((c->flags & CF_PAUSED) && c->parked_argv) {
+        struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
+        for (i = 0; i < pc->argc; i++)
+            n += pc->argv[i].n;
+    }
+    return n;
 }

@@ -147,16 +147,25 @@ static void expire_now(struct db *db, struct kv *e)
     if (key != kbuf) free(key);
 }
 
-static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch)
+static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool touch,
+                             bool for_write)
 {
     struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
     if (!e) return NULL;
     if (e->has_expire && kv_exp(e)->when <= util_mstime()) {
-        expire_now(db, e);
+        /* Paused (CLIENT PAUSE): the key reads as missing and stays. A
+         * write never runs during a pause, but if one did, the key goes
+         * first so that it is never added twice. */
+        if (!g_store.paused || for_write) expire_now(db, e);
         return NULL;
     }
     if (touch) e->lru = g_store.lruclock;
     return e;
+}
+
+static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch)
+{
+    return lookup_for(db, key, klen, touch, false);
 }
 
 struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
@@ -173,7 +182,7 @@ struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
 
 struct kv *store_lookup_write(struct db *db, const char *key, size_t klen)
 {
-    return lookup(db, key, klen, true);
+    return lookup_for(db, key, klen, true, true);
 }
 
 struct kv *store_peek(struct db *db, const char *key, size_t klen)
@@ -437,7 +446,7 @@ void store_cron(long long budget_us)
     store_update_lruclock();
     for (i = 0; i < g_store.ndb; i++) {
         struct db *db = &g_store.dbs[i];
-        if (g_store.active_expire) active_expire_db(db, deadline);
+        if (g_store.active_expire && !g_store.paused) active_expire_db(db, deadline);
         dict_maybe_shrink(&db->keys);
         if (dict_is_rehashing(&db->keys)) dict_rehash_ms(&db->keys, 1);
     }

@@ -63,6 +63,10 @@ struct store {
     struct db *dbs;
     int ndb;
     bool active_expire;
+    /* A CLIENT PAUSE is in effect (set by the kernel): as Redis 7.0, no key
+     * is expired (reads see an expired key as missing, but it stays) and
+     * none is evicted until it ends. */
+    bool paused;
     unsigned lruclock;
     struct store_stats stats;
 };

@@ -31,10 +31,11 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
     {
-        long long start = util_ustime();
+        long long before = g_store.stats.expire_cycle_us;
         store_cron(1000000 / g_config.hz / 4);
         /* LATENCY's expire-cycle event (core/events/latency.c). */
-        latency_add_sample_if_needed("expire-cycle", (util_ustime() - start) / 1000);
+        latency_add_sample_if_needed("expire-cycle",
+                                     (g_store.stats.expire_cycle_us - before) / 1000);
     }
     kernel_cron();
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */

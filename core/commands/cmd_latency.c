@@ -155,7 +155,7 @@ void cmd_latency_histogram(struct exec *x)
 {
     const struct command **list = NULL;
     int n = 0, cap = 0, i, k;
-    if (!HAS(x, A_LATENCY_HISTOGRAM_COMMAND)) {
+    if (!HAS(x, A_LATENCY_HISTOGRAM_command)) {
         for (i = 0; registry_commands[i]; i++) {
             const struct command *c = registry_commands[i];
             if (n + 1 + c->nsub > cap) {
@@ -166,7 +166,7 @@ void cmd_latency_histogram(struct exec *x)
             n += with_data(c, list + n, cap - n);
         }
     } else {
-        const struct argval *a = ARG(x, A_LATENCY_HISTOGRAM_COMMAND);
+        const struct argval *a = ARG(x, A_LATENCY_HISTOGRAM_command);
         for (i = 0; i < a->count; i++) {
             const struct argv_ref *w = &x->argv[a->list[i]];
             const struct command *c = lookup(w->p, w->n);

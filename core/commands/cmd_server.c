@@ -240,6 +240,7 @@ void info_reset_stats(void)
     n_err_stats = 0;
     stats_reset_rates();
     latency_reset_histograms();
+    g_server.stat_reads = g_server.stat_writes = 0;
 }
 
 static void info_server(struct info *s)
@@ -436,6 +437,7 @@ static void info_stats(struct info *s)
               "expired_keys:%lld\r\n"
               "expired_stale_perc:%.2f\r\n"
               "expired_time_cap_reached_count:%lld\r\n"
+              "expire_cycle_cpu_milliseconds:%lld\r\n"
               "evicted_keys:0\r\n"
               "evicted_clients:0\r\n"
               "total_eviction_exceeded_time:0\r\n"
@@ -461,15 +463,18 @@ static void info_stats(struct info *s)
               "unexpected_error_replies:0\r\n"
               "total_error_replies:%lld\r\n"
               "dump_payload_sanitizations:0\r\n"
+              "total_reads_processed:%lld\r\n"
+              "total_writes_processed:%lld\r\n"
               "io_threaded_reads_processed:0\r\n"
               "io_threaded_writes_processed:0\r\n",
               st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
               st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
               st.expired_keys, (double)g_store.stats.expired_stale_perc,
-              g_store.stats.expired_time_cap_reached, st.keyspace_hits, st.keyspace_misses,
-              pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
-              tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
-              st.total_errors);
+              g_store.stats.expired_time_cap_reached, g_store.stats.expire_cycle_us / 1000,
+              st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(), pubsub_pattern_count(),
+              pubsub_shard_channel_count(), tracking_total_keys(), tracking_total_items(),
+              tracking_total_prefixes(), st.total_errors, g_server.stat_reads,
+              g_server.stat_writes);
 }
 
 static void info_replication(struct info *s)

@@ -27,6 +27,12 @@ void kernel_set_hooks(const struct kernel_hooks *h)
 static long long clock_us;
 
 static struct client *current;
+/* The last figures taken (kernel_run): a counter, the sink and its error
+ * count then. */
+static unsigned long long stats_gen;
+static struct reply *stats_sink;
+static unsigned stats_nerr;
+
 /* The top-level command being run (CLIENT LIST argv-mem). */
 static struct client *submitting;
 static const struct argv_ref *submitting_argv;
@@ -179,6 +185,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     struct match_pool mp;
     struct exec x;
     unsigned nerr = r->nerr;
+    unsigned long long gen = stats_gen;
     long long start = clock_us ? clock_us : util_ustime(), dur;
     struct client *outer = current;
 
@@ -213,11 +220,18 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;
     c->cmds++;
+    /* Failed: an error written since the last command's figures were
+     * taken, as Redis's incrCommandStatsOnError: EXEC is not failed by the
+     * errors of the commands it ran, only by its own (EXECABORT). */
+    if (gen != stats_gen && stats_sink == r) nerr = stats_nerr;
     if (r->nerr != nerr) {
         ((struct command *)cmd)->failed_calls++;
         g_kstats.failed_calls++;
         g_kstats.total_errors++;
     }
+    stats_gen++;
+    stats_sink = r;
+    stats_nerr = r->nerr;
 }
 
 static void reject(struct client *c, const struct command *cmd)

@@ -446,7 +446,11 @@ void store_cron(long long budget_us)
     store_update_lruclock();
     for (i = 0; i < g_store.ndb; i++) {
         struct db *db = &g_store.dbs[i];
-        if (g_store.active_expire && !g_store.paused) active_expire_db(db, deadline);
+        if (g_store.active_expire && !g_store.paused) {
+            long long t0 = util_monotonic_us();
+            active_expire_db(db, deadline);
+            g_store.stats.expire_cycle_us += util_monotonic_us() - t0;
+        }
         dict_maybe_shrink(&db->keys);
         if (dict_is_rehashing(&db->keys)) dict_rehash_ms(&db->keys, 1);
     }

@@ -57,6 +57,8 @@ struct store_stats {
     long long keyspace_hits, keyspace_misses;
     long long dirty; /* changes since last save */
     long long events_emitted;
+    long long
+        expire_cycle_us; /* time the active expiry took (INFO expire_cycle_cpu_milliseconds) */
 };
 
 struct store {

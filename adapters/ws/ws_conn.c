@@ -35,6 +35,10 @@
  *   pushes (pub/sub, keyspace events, invalidations)
  *                                        -> {"push":["message","chan","hi"]},
  *                                           {"push":["invalidate",["k"]]}
+ *   after ["MONITOR"] ({"MONITOR":[true,"OK"]}), one push per command run
+ *                                        -> {"push":["monitor","1733... [0
+ *                                           127.0.0.1:5000] \"GET\" \"k\""]}
+ *                                           (RESP mode: the +<line> status)
  * A command whose reply has several top-level values (SUBSCRIBE a b) gets
  * one frame (or batch entry) per value. A push that arrives while a batch
  * runs is sent in its own frame, before the batch's. The client is RESP3

@@ -189,29 +189,47 @@ static void feed(int dbid, const char *addr, int argc, const struct argv_ref *ar
     free(line);
 }
 
-void monitor_after_command(struct exec *x)
+/* Feed x's command with its client's address ("lua" for a script's
+ * client, whose adapter is named so), unless its caller is internal (no
+ * adapter: the AOF loader) or the AOF is loading. */
+static void feed_exec(struct exec *x)
 {
     struct client *c = x->c;
     char addr[128] = "", laddr[128] = "", full[160];
     bool redact_small[16], *redact = redact_small;
     int fd = -1, j;
-    if (nmon == 0) return;
-    if (x->cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) return;
-    /* Internal callers (the AOF loader, a script's client) are not shown
-     * here; a served blocked command was shown when it first ran. */
-    if (!c->adapter || g_server.loading || blocking_is_retry(x)) return;
-    if (c->adapter->describe)
-        c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
-    if (addr[0] == '/')
-        snprintf(full, sizeof(full), "unix:%s", addr);
-    else
-        snprintf(full, sizeof(full), "%s", addr);
+    if (!c->adapter || g_server.loading) return;
+    if (strcmp(c->adapter->name, "lua") == 0)
+        snprintf(full, sizeof(full), "lua");
+    else {
+        if (c->adapter->describe)
+            c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
+        if (addr[0] == '/')
+            snprintf(full, sizeof(full), "unix:%s", addr);
+        else
+            snprintf(full, sizeof(full), "%s", addr);
+    }
     if (x->argc > (int)(sizeof(redact_small) / sizeof(redact_small[0])))
         redact = xmalloc(sizeof(bool) * (size_t)x->argc);
     for (j = 0; j < x->argc; j++)
         redact[j] = slowlog_arg_redacted(x, j);
     feed(c->dbid, full, x->argc, x->argv, redact);
     if (redact != redact_small) free(redact);
+}
+
+void monitor_after_command(struct exec *x)
+{
+    if (nmon == 0) return;
+    if (x->cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) return;
+    /* A served blocked command was shown when it first ran. */
+    if (blocking_is_retry(x)) return;
+    feed_exec(x);
+}
+
+void monitor_feed_now(struct exec *x)
+{
+    if (nmon == 0) return;
+    feed_exec(x);
 }
 
 void monitor_feed_script(const struct command *cmd, int dbid, int argc, const struct argv_ref *argv)

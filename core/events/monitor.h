@@ -20,11 +20,11 @@ void monitor_init(void);
 bool monitor_add(struct client *c);
 bool monitor_is(const struct client *c);
 long long monitor_count(void);
+/* The kernel's pause_exempt hook: CLIENT PAUSE never parks a monitor. */
+bool monitor_pause_exempt(struct client *c);
 /* A kernel refusal (core_init): as Redis, which makes a monitor a replica,
  * a monitor may not run commands that read or write the keyspace ("ERR
  * Replica can't interact with the keyspace"). */
-/* The kernel's pause_exempt hook: CLIENT PAUSE never parks a monitor. */
-bool monitor_pause_exempt(struct client *c);
 bool monitor_refuse(struct client *c, const struct command *cmd, struct reply *r);
 
 /* The kernel's `ran` hook part: feed x's command to the monitors unless
@@ -32,10 +32,15 @@ bool monitor_refuse(struct client *c, const struct command *cmd, struct reply *r
  * blocked command, commands of internal callers such as the AOF loader). */
 void monitor_after_command(struct exec *x);
 
-/* The scripting hook: a script caller (EVAL, FCALL) calls this after each
- * command a script ran (redis.call / redis.pcall) that Redis would show,
- * in database dbid; the line shows `lua` as the address. Its own client
- * has no adapter, so monitor_after_command does not feed it twice. */
+/* The scripting hooks. A script's client whose adapter is named "lua"
+ * is shown with the address `lua` by monitor_after_command, like Redis's
+ * `[<db> lua]` lines, with no more work. EVAL, EVALSHA and FCALL are
+ * SKIP_MONITOR in Redis 7.0, which feeds them itself before the script
+ * runs (so the EVAL line precedes its commands' lines, and an EVALSHA
+ * answered NOSCRIPT is shown too): their handlers call monitor_feed_now(x)
+ * first. A caller with another kind of client can feed each command a
+ * script ran with monitor_feed_script (address `lua`, database dbid). */
+void monitor_feed_now(struct exec *x);
 void monitor_feed_script(const struct command *cmd, int dbid, int argc,
                          const struct argv_ref *argv);
 

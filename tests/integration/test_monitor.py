@@ -317,3 +317,21 @@ def test_http_refuses_monitor(web):
         body = e.read()
     assert b"MONITOR isn't allowed for DENY BLOCKING client" in body
     check_health(web)
+
+
+def test_connection_commands_and_quit(keel, oracle):
+    out = []
+    for srv in (keel, oracle):
+        m = Monitor(srv.port)
+        w = RawConn(srv.port)
+        for cmd in (["HELLO", "3"], ["CLIENT", "SETNAME", "x"], ["RESET"], ["SELECT", "0"],
+                    ["WATCH", "a"], ["UNWATCH"], END):
+            w.call(*cmd)
+        first = m.lines()
+        w.send(encode(["QUIT"]))
+        w.read_until_close()
+        stream(srv.port, [])
+        out.append((first, m.lines()))
+        m.close()
+    assert out[0] == out[1]
+    assert [a for _, a in out[0][1]] == [b'"QUIT"', b'"ECHO" "--end-of-stream--"']

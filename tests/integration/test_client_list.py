@@ -278,3 +278,23 @@ def test_paused_client_line_and_unpause_order(pair):
             b.close()
     assert out[0] == out[1], out
     assert out[0][4] == [b"a", b"b"]
+
+
+def test_pause_started_inside_a_transaction(pair):
+    """The transaction that pauses runs to its end; later writes wait."""
+    out = []
+    for srv in pair:
+        with RawConn(srv.port) as c, RawConn(srv.port) as other:
+            c.call("SET", "e", "1", "PX", "1")
+            c.call("MULTI")
+            c.call("CLIENT", "PAUSE", "100000", "WRITE")
+            c.call("SET", "k", "v")
+            c.call("GET", "e")
+            res = parse_one(c.call("EXEC"))[0]
+            other.send(encode(["SET", "k2", "v"]))
+            waited = no_reply(other)
+            got = parse_one(c.call("GET", "k"))[0]
+            c.call("CLIENT", "UNPAUSE")
+            out.append((res, waited, got, other.read_reply()))
+    assert out[0] == out[1], out
+    assert out[0][1] is True and out[0][0][1] == b"OK"

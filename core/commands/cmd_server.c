@@ -146,11 +146,13 @@ static struct {
 static int n_err_stats;
 
 /* Count one error reply by its code (its first word, as Redis's
- * afterErrorReply: up to the first space within 32 bytes, else "ERR").
- * Called for every error written to a client. */
+ * afterErrorReply: up to the first space within 32 bytes, else "ERR"),
+ * and in total_error_replies. Called for every error written to a client
+ * (replies turned off included), never for internal executions. */
 void info_count_error(const char *text, size_t n);
 void info_count_error(const char *text, size_t n)
 {
+    g_kstats.total_errors++; /* total_error_replies: every error, as errorstats */
     const char *sp = memchr(text, ' ', n < 32 ? n : 32);
     size_t len = sp ? (size_t)(sp - text) : 3;
     const char *code = sp ? text : "ERR";

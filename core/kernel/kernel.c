@@ -227,7 +227,6 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     if (r->nerr != nerr) {
         ((struct command *)cmd)->failed_calls++;
         g_kstats.failed_calls++;
-        g_kstats.total_errors++;
     }
     stats_gen++;
     stats_sink = r;
@@ -238,14 +237,13 @@ static void reject(struct client *c, const struct command *cmd)
 {
     if (cmd) ((struct command *)cmd)->rejected_calls++;
     g_kstats.rejected_calls++;
-    g_kstats.total_errors++;
     /* A command refused between MULTI and EXEC dooms the transaction. */
     if (c->flags & CF_MULTI) c->flags |= CF_DIRTY_EXEC;
 }
 
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
 {
-    struct reply *r = &c->reply;
+    struct reply *r = &c->reply, quiet;
     const struct command *cmd;
     bool is_exec, queue;
     int i;
@@ -253,10 +251,13 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     if (argc <= 0) return KERNEL_DONE;
     if (!clock_us) clock_us = util_ustime();
     c->last_interaction_ms = clock_us / 1000;
-    /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere. */
+    /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere, but its
+     * errors are counted (INFO errorstats), as Redis counts them: a copy of
+     * the discarding sink, which reply.c does not take for an internal one. */
     if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT)) {
         c->flags &= ~CF_REPLY_SKIP_NEXT;
-        r = &reply_discard;
+        quiet = reply_discard;
+        r = &quiet;
     }
     cmd = registry_resolve(argc, argv, r);
     /* CLIENT LIST's cmd= is the last command looked up, run or not (NULL

@@ -94,3 +94,25 @@ def test_counters_count_and_reset(keel):
         assert section(c, "errorstats") == {}
         assert list(section(c, "commandstats")) == ["cmdstat_config|resetstat"] or \
             set(section(c, "commandstats")) <= {"cmdstat_config|resetstat", "cmdstat_info"}
+
+
+def test_protocol_errors_and_replies_off_are_counted(both):
+    import socket
+    import time
+    out = []
+    for srv in both:
+        with RawConn(srv.port) as c:
+            c.call("CONFIG", "RESETSTAT")
+        for data in (b"*x\r\n", b"CLIENT REPLY OFF\r\nGET\r\nINCR\r\nSET a b\r\nLPUSH a x\r\n"
+                                b"CLIENT REPLY ON\r\n"):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(data)
+            time.sleep(0.2)
+            s.recv(1000)
+            s.close()
+        with RawConn(srv.port) as c:
+            cs = {k: re.sub(r"usec=\d+,usec_per_call=[\d.]+,", "", v)
+                  for k, v in section(c, "commandstats").items() if "info" not in k}
+            out.append((section(c, "stats")["total_error_replies"], section(c, "errorstats"), cs))
+    assert out[0] == out[1], out
+    assert out[0][0] == "4"

@@ -1,6 +1,6 @@
 /* latency.h — the latency monitor and per-command latency tracking, as
  * Redis 7.0 keeps them. Events ("command", "fast-command", "expire-cycle",
- * "fork", "aof-write", "aof-fsync-always", ...) that took at least
+ * "expire-del", "fork", "aof-write", "aof-fsync-always", ...) that took at least
  * latency-monitor-threshold milliseconds are sampled into a 160-slot time
  * series each (one sample per second, the worst one kept) for LATENCY
  * LATEST/HISTORY/GRAPH/DOCTOR/RESET. With latency-tracking on, each command

@@ -86,4 +86,6 @@ void core_init(int databases)
     store_observe(tracking_observer, NULL);
     store_observe(blocking_observer, NULL);
     store_observe(notify_observer, NULL);
+    /* The store's own latency events (expire-del) go to the latency monitor. */
+    store_set_latency_hook(latency_add_sample_if_needed);
 }

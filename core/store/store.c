@@ -135,13 +135,22 @@ bool store_is_expired(struct kv *e)
     return e->has_expire && kv_exp(e)->when <= util_mstime();
 }
 
+static void (*latency_hook)(const char *event, long long ms);
+
+void store_set_latency_hook(void (*fn)(const char *event, long long ms))
+{
+    latency_hook = fn;
+}
+
 static void expire_now(struct db *db, struct kv *e)
 {
     char kbuf[256];
     char *key = e->klen <= sizeof(kbuf) ? kbuf : xmalloc(e->klen);
     size_t klen = e->klen;
+    long long t0 = latency_hook ? util_mstime() : 0;
     memcpy(key, kv_key(e), klen);
     store_delete(db, key, klen, NULL, 0);
+    if (latency_hook) latency_hook("expire-del", util_mstime() - t0); /* as Redis 7.0 */
     g_store.stats.expired_keys++;
     store_emit(db, key, klen, "expired", NOTIFY_EXPIRED);
     if (key != kbuf) free(key);

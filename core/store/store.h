@@ -81,6 +81,9 @@ struct db *store_db(int id);
 
 /* Observers run synchronously, in registration order, on every event. */
 void store_observe(store_observer_fn fn, void *priv);
+/* The latency monitor's sampler (core_init wires latency.c's): the store
+ * reports how long deleting an expired key took ("expire-del", ms). */
+void store_set_latency_hook(void (*fn)(const char *event, long long ms));
 void store_emit(struct db *db, const char *key, size_t klen, const char *name, int klass);
 
 /* Look-ups. Both expire the key lazily if its time has come. _read counts

@@ -636,6 +636,8 @@ static void rewrite_failed(void)
 void aof_child_done(int exitcode, int bysignal)
 {
     char tmp[PATH_MAX], name[PATH_MAX], path[PATH_MAX];
+    long long rename_start;
+    int renamed;
     struct aof_manifest t;
     rw_tmpfile(tmp, sizeof(tmp), child_pid_aof);
     last_rewrite_time = (util_mstime() - rewrite_start_ms) / 1000;
@@ -653,7 +655,10 @@ void aof_child_done(int exitcode, int bysignal)
     aof_manifest_dup(&t, &man);
     new_base_name(&t, name, sizeof(name), g_config.aof_use_rdb_preamble != 0);
     dir_path(path, sizeof(path), name);
-    if (rename(tmp, path) == -1) {
+    rename_start = util_mstime();
+    renamed = rename(tmp, path);
+    latency_add_sample_if_needed("aof-rename", util_mstime() - rename_start); /* LATENCY */
+    if (renamed == -1) {
         alog("Error trying to rename the temporary AOF file %s into %s: %s", tmp, name,
              strerror(errno));
         unlink(tmp);

@@ -243,6 +243,7 @@ void info_reset_stats(void)
     stats_reset_rates();
     latency_reset_histograms();
     g_server.stat_reads = g_server.stat_writes = 0;
+    g_server.stat_fork_time_us = g_server.stat_total_forks = 0;
 }
 
 static void info_server(struct info *s)
@@ -449,8 +450,8 @@ static void info_stats(struct info *s)
               "pubsub_channels:%lld\r\n"
               "pubsub_patterns:%lld\r\n"
               "pubsubshard_channels:%lld\r\n"
-              "latest_fork_usec:0\r\n"
-              "total_forks:0\r\n"
+              "latest_fork_usec:%lld\r\n"
+              "total_forks:%lld\r\n"
               "migrate_cached_sockets:0\r\n"
               "slave_expires_tracked_keys:0\r\n"
               "active_defrag_hits:0\r\n"
@@ -474,9 +475,9 @@ static void info_stats(struct info *s)
               st.expired_keys, (double)g_store.stats.expired_stale_perc,
               g_store.stats.expired_time_cap_reached, g_store.stats.expire_cycle_us / 1000,
               st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(), pubsub_pattern_count(),
-              pubsub_shard_channel_count(), tracking_total_keys(), tracking_total_items(),
-              tracking_total_prefixes(), st.total_errors, g_server.stat_reads,
-              g_server.stat_writes);
+              pubsub_shard_channel_count(), g_server.stat_fork_time_us, g_server.stat_total_forks,
+              tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
+              st.total_errors, g_server.stat_reads, g_server.stat_writes);
 }
 
 static void info_replication(struct info *s)

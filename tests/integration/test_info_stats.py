@@ -116,3 +116,20 @@ def test_protocol_errors_and_replies_off_are_counted(both):
             out.append((section(c, "stats")["total_error_replies"], section(c, "errorstats"), cs))
     assert out[0] == out[1], out
     assert out[0][0] == "4"
+
+
+def test_fork_figures(keel):
+    import time
+    with RawConn(keel.port) as c:
+        c.call("CONFIG", "RESETSTAT")
+        assert section(c, "stats")["total_forks"] == "0"
+        assert c.call("BGSAVE").startswith(b"+")
+        deadline = time.time() + 10
+        while section(c, "persistence")["rdb_bgsave_in_progress"] != "0":
+            assert time.time() < deadline
+            time.sleep(0.05)
+        st = section(c, "stats")
+        assert st["total_forks"] == "1" and int(st["latest_fork_usec"]) > 0
+        c.call("CONFIG", "RESETSTAT")
+        st = section(c, "stats")
+        assert st["total_forks"] == "0" and st["latest_fork_usec"] == "0"

@@ -214,6 +214,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
     if (hint > c->inlen && hint - c->inlen > want) want = hint - c->inlen;
     in_reserve(c, want);
+    g_server.stat_reads++; /* INFO total_reads_processed */
     n = conn_sock_read(c, c->in + c->inlen, c->incap - c->inlen);
     if (n == 0) {
         conn_free(c);
@@ -351,6 +352,7 @@ bool conn_flush(struct conn *c)
         conn_free(c);
         return false;
     }
+    if (c->out.sent < c->out.len) g_server.stat_writes++; /* INFO total_writes_processed */
     while (c->out.sent < c->out.len) {
         ssize_t n = conn_sock_write(c, c->out.buf + c->out.sent, c->out.len - c->out.sent);
         if (n > 0) {

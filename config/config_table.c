@@ -16,6 +16,7 @@
 #include "config.h"
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
 #include "lazyfree.h"    /* lazyfree-lazy-* */
+#include "latency.h"     /* latency-monitor-threshold, latency-tracking* */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 #include "registry.h"    /* command-name lists are checked against the table */
 #include "tracking.h"    /* tracking_table_max_keys */
@@ -135,6 +136,13 @@ const struct config_entry config_table[] = {
      LL_MAX_, true, "Milliseconds a script runs before other clients get -BUSY", NULL, NULL},
     {"slowlog-max-len", NULL, CT_LL, &g_config.slowlog_max_len, "128", 0, LL_MAX_, true,
      "Most entries the slow log keeps", NULL, NULL},
+    /* latency monitor and tracking (core/events/latency.c) */
+    {"latency-monitor-threshold", NULL, CT_LL, &latency_monitor_threshold, "0", 0, LL_MAX_, true,
+     "Sample events that take at least this many milliseconds (0: off)", NULL, NULL},
+    {"latency-tracking", NULL, CT_BOOL, &latency_tracking, "yes", 0, 1, true,
+     "Keep a latency histogram per command (LATENCY HISTOGRAM, INFO latencystats)", NULL, NULL},
+    {"latency-tracking-info-percentiles", NULL, CT_SPECIAL, &latency_percentiles_text, "50 99 99.9",
+     0, 0, true, "Percentiles INFO latencystats reports", NULL, latency_percentiles_config_set},
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL,
      &g_config.hash_max_listpack_entries, "512", 0, LL_MAX_, true,
      "Hashes with at most this many fields use a listpack", NULL, NULL},

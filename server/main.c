@@ -14,6 +14,7 @@
 #include "registry.h"
 #include "aof.h"
 #include "migrate.h"
+#include "latency.h"
 #include "core_init.h"
 #include "kernel.h"
 #include "log.h"
@@ -32,7 +33,13 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     g_server.cron_loops++;
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
-    store_cron(1000000 / g_config.hz / 4);
+    {
+        long long before = g_store.stats.expire_cycle_us;
+        store_cron(1000000 / g_config.hz / 4);
+        /* LATENCY's expire-cycle event (core/events/latency.c). */
+        latency_add_sample_if_needed("expire-cycle",
+                                     (g_store.stats.expire_cycle_us - before) / 1000);
+    }
     kernel_cron();
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */

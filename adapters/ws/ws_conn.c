@@ -40,6 +40,10 @@
  *   pushes (pub/sub, keyspace events, invalidations)
  *                                        -> {"push":["message","chan","hi"]},
  *                                           {"push":["invalidate",["k"]]}
+ *   after ["MONITOR"] ({"MONITOR":[true,"OK"]}), one push per command run
+ *                                        -> {"push":["monitor","1733... [0
+ *                                           127.0.0.1:5000] \"GET\" \"k\""]}
+ *                                           (RESP mode: the +<line> status)
  * A command whose reply has several top-level values (SUBSCRIBE a b) gets
  * one frame (or batch entry) per value. A push that arrives while a batch
  * runs is sent in its own frame, before the batch's. The client is RESP3
@@ -1043,8 +1047,24 @@ static void release(struct conn *base)
     resp_parser_free(&c->parser);
 }
 
+/* A MONITOR line (core/events/monitor.c): in JSON mode the push
+ * {"push":["monitor","<line>"]}, in RESP mode a status line as on the RESP
+ * port. */
+static void ws_monitor_line(struct client *cl, const char *line, size_t n)
+{
+    struct ws_conn *c = (struct ws_conn *)cl->conn;
+    struct reply *r = &cl->reply;
+    if (c->mode == WS_JSON) {
+        reply_push(r, 2);
+        reply_bulk(r, "monitor", 7);
+        reply_bulk(r, line, n);
+    } else {
+        r->ops->status(r, line, n);
+    }
+}
+
 static const struct conn_ops ws_ops = {
-    .ad = CONN_ADAPTER("ws", true),
+    .ad = CONN_ADAPTER_MONITOR("ws", true, ws_monitor_line),
     .out_high = WS_OUT_BATCH,
     .limit_batch = true,
     .process = process,

@@ -272,8 +272,7 @@ void cmd_client_getname(struct exec *x)
 void cmd_client_info(struct exec *x)
 {
     struct text t = {NULL, 0, 0};
-    x->c->last_cmd = x->cmd->fullname; /* Redis shows the running command */
-    text_client_line(&t, x->c);
+    text_client_line(&t, x->c); /* cmd= is set by the kernel (EXEC inside MULTI) */
     reply_verbatim(x->r, t.p, t.len);
     free(t.p);
 }
@@ -287,7 +286,6 @@ void cmd_client_list(struct exec *x)
     struct client *c;
     int want;
 
-    x->c->last_cmd = x->cmd->fullname; /* Redis shows the running command */
     /* Redis takes one filter: exactly TYPE <type>, or ID <id>... */
     if ((has_type && has_id) || (has_type && x->argc != 4) ||
         (has_id && ARG(x, A_CLIENT_LIST_id)->pos != 2)) {

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "latency.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -157,11 +158,13 @@ static struct {
 static int n_err_stats;
 
 /* Count one error reply by its code (its first word, as Redis's
- * afterErrorReply: up to the first space within 32 bytes, else "ERR").
- * Called for every error written to a client. */
+ * afterErrorReply: up to the first space within 32 bytes, else "ERR"),
+ * and in total_error_replies. Called for every error written to a client
+ * (replies turned off included), never for internal executions. */
 void info_count_error(const char *text, size_t n);
 void info_count_error(const char *text, size_t n)
 {
+    g_kstats.total_errors++; /* total_error_replies: every error, as errorstats */
     const char *sp = memchr(text, ' ', n < 32 ? n : 32);
     size_t len = sp ? (size_t)(sp - text) : 3;
     const char *code = sp ? text : "ERR";
@@ -251,6 +254,9 @@ void info_reset_stats(void)
     n_err_stats = 0;
     stats_reset_rates();
     lazyfree_reset_stats(); /* lazyfreed_objects */
+    latency_reset_histograms();
+    g_server.stat_reads = g_server.stat_writes = 0;
+    g_server.stat_fork_time_us = g_server.stat_total_forks = 0;
 }
 
 static void info_server(struct info *s)
@@ -309,7 +315,8 @@ static void info_clients(struct info *s)
             c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
         if (qbuf > max_in) max_in = qbuf;
         if (omem > max_out) max_out = omem;
-        if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) blocked++;
+        /* clients parked by CLIENT PAUSE count, as Redis's postponed ones */
+        if (c->state == CLIENT_PARKED) blocked++;
     }
     info_section(s, "Clients");
     info_catf(s,
@@ -451,6 +458,7 @@ static void info_stats(struct info *s)
               "expired_keys:%lld\r\n"
               "expired_stale_perc:%.2f\r\n"
               "expired_time_cap_reached_count:%lld\r\n"
+              "expire_cycle_cpu_milliseconds:%lld\r\n"
               "evicted_keys:0\r\n"
               "evicted_clients:0\r\n"
               "total_eviction_exceeded_time:0\r\n"
@@ -460,8 +468,8 @@ static void info_stats(struct info *s)
               "pubsub_channels:%lld\r\n"
               "pubsub_patterns:%lld\r\n"
               "pubsubshard_channels:%lld\r\n"
-              "latest_fork_usec:0\r\n"
-              "total_forks:0\r\n"
+              "latest_fork_usec:%lld\r\n"
+              "total_forks:%lld\r\n"
               "migrate_cached_sockets:0\r\n"
               "slave_expires_tracked_keys:0\r\n"
               "active_defrag_hits:0\r\n"
@@ -476,15 +484,18 @@ static void info_stats(struct info *s)
               "unexpected_error_replies:0\r\n"
               "total_error_replies:%lld\r\n"
               "dump_payload_sanitizations:0\r\n"
+              "total_reads_processed:%lld\r\n"
+              "total_writes_processed:%lld\r\n"
               "io_threaded_reads_processed:0\r\n"
               "io_threaded_writes_processed:0\r\n",
               st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
               st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
               st.expired_keys, (double)g_store.stats.expired_stale_perc,
-              g_store.stats.expired_time_cap_reached, st.keyspace_hits, st.keyspace_misses,
-              pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
+              g_store.stats.expired_time_cap_reached, g_store.stats.expire_cycle_us / 1000,
+              st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(), pubsub_pattern_count(),
+              pubsub_shard_channel_count(), g_server.stat_fork_time_us, g_server.stat_total_forks,
               tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
-              st.total_errors);
+              st.total_errors, g_server.stat_reads, g_server.stat_writes);
 }
 
 static void info_replication(struct info *s)
@@ -557,6 +568,17 @@ static void info_errorstats(struct info *s)
         info_catf(s, "errorstat_%s:count=%lld\r\n", err_stats[i].code, err_stats[i].count);
 }
 
+static void info_latency_line(void *priv, const char *line)
+{
+    info_catf(priv, "%s", line);
+}
+
+static void info_latencystats(struct info *s)
+{
+    info_section(s, "Latencystats");
+    latency_info(info_latency_line, s); /* core/events/latency.c */
+}
+
 static void info_keyspace(struct info *s)
 {
     int i;
@@ -587,7 +609,7 @@ static const struct {
     {"modules", "module_list", true, NULL},
     {"commandstats", NULL, false, info_commandstats},
     {"errorstats", NULL, true, info_errorstats},
-    {"latencystats", NULL, false, NULL},
+    {"latencystats", NULL, false, info_latencystats},
     {"cluster", NULL, true, NULL},
     {"keyspace", NULL, true, info_keyspace},
 };

@@ -106,6 +106,16 @@ bool blocking_ready_key(struct exec *x, const char **key, size_t *klen)
     return true;
 }
 
+size_t blocking_argv_mem(struct client *c)
+{
+    size_t n = 0;
+    int j;
+    if (!(c->flags & CF_BLOCKED) || !c->bstate) return 0;
+    for (j = 0; j < c->bstate->argc; j++)
+        n += c->bstate->argv[j].n;
+    return n;
+}
+
 bool blocking_still_waiting(struct exec *x)
 {
     if (!(x->c->flags & CF_BLOCKED)) return false;

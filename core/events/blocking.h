@@ -9,6 +9,7 @@
 #define KEEL_BLOCKING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "registry.h"
 
@@ -54,6 +55,8 @@ void blocking_cron(long long now_ms);
 /* CLIENT UNBLOCK: false if c was not blocked. */
 bool blocking_unblock(struct client *c, bool with_error);
 long long blocking_count(void); /* INFO blocked_clients */
+/* CLIENT LIST argv-mem of a blocked client: its waiting command's bytes. */
+size_t blocking_argv_mem(struct client *c);
 
 /* Register the per-client hook (core_init). */
 void blocking_init(void);

@@ -87,8 +87,8 @@ static bool word_is(const struct argv_ref *w, const char *s)
 /* Arguments Redis 7.0 redacts before logging: AUTH's, HELLO's AUTH pair
  * (found the way HELLO parses its options), MIGRATE's AUTH / AUTH2 words
  * (as its option loop meets them), and the values CONFIG SET gives to its
- * sensitive configs (requirepass, masterauth). */
-static bool redacted(struct exec *x, int j)
+ * sensitive configs (requirepass, masterauth). MONITOR redacts the same. */
+bool slowlog_arg_redacted(struct exec *x, int j)
 {
     const char *name = x->cmd->fullname;
     int k;
@@ -146,7 +146,7 @@ static struct slowlog_entry *create_entry(struct exec *x, long long usec)
         if (slargc != argc && j == slargc - 1) {
             n = (size_t)snprintf(buf, sizeof(buf), "... (%d more arguments)", argc - slargc + 1);
             p = buf;
-        } else if (redacted(x, j)) {
+        } else if (slowlog_arg_redacted(x, j)) {
             p = "(redacted)";
             n = strlen(p);
         } else if (n > SLOWLOG_ENTRY_MAX_STRING) {

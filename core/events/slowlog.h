@@ -4,6 +4,7 @@
 #ifndef KEEL_SLOWLOG_H
 #define KEEL_SLOWLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kernel.h"
@@ -26,5 +27,8 @@ void slowlog_after_command(struct exec *x, long long usec);
 const struct slowlog_entry *slowlog_first(void);
 long long slowlog_len(void);
 void slowlog_reset(void);
+/* Whether argument j of x is a secret Redis 7.0 shows as "(redacted)"
+ * (AUTH's arguments, HELLO's AUTH username and password). */
+bool slowlog_arg_redacted(struct exec *x, int j);
 
 #endif

@@ -33,6 +33,9 @@ struct client_adapter {
     /* Every request must be answered (a response per request, a reply per
      * message): CLIENT REPLY OFF and SKIP are refused. */
     bool replies_required;
+    /* Deliver one MONITOR line (core/events/monitor.c; no "+" or CRLF).
+     * NULL: written to the client's sink as a status reply. */
+    void (*monitor_line)(struct client *c, const char *line, size_t n);
 };
 
 enum client_state {

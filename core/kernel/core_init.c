@@ -9,6 +9,8 @@
 #include "blocking.h"
 #include "kernel.h"
 #include "lazyfree.h"
+#include "latency.h"
+#include "monitor.h"
 #include "multi.h"
 #include "propagate.h"
 #include "pubsub.h"
@@ -24,6 +26,15 @@
 #include "t_set.h"
 #include "t_zset.h"
 #include "tracking.h"
+
+/* After each command that ran (kernel.h's `ran`): the slow log, the
+ * latency monitor and histograms, then the MONITOR feed. */
+static void after_command(struct exec *x, long long usec)
+{
+    slowlog_after_command(x, usec);
+    latency_after_command(x, usec);
+    monitor_after_command(x);
+}
 
 /* Blocked clients' timeouts, at every loop iteration (a branch when none). */
 static void blocking_timers(long long now_ms)
@@ -59,23 +70,25 @@ void core_init(int databases)
     blocking_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
+    monitor_init();
     /* Propagated commands go to the AOF. */
     propagate_set_sink(aof_feed);
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
-            .refuse = {persist_reject, aof_reject, script_busy_refuse},
+            .refuse = {persist_reject, aof_reject, script_busy_refuse, monitor_refuse},
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,
             .exec = cmd_exec,
             .call_begin = propagate_call_begin,
             .call_end = propagate_call_end,
-            .ran = slowlog_after_command,
+            .ran = after_command,
             .tracked = tracking_after_command,
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,
             .timers = blocking_timers,
+            .pause_exempt = monitor_pause_exempt,
         };
         kernel_set_hooks(&h);
     }
@@ -86,4 +99,6 @@ void core_init(int databases)
     store_observe(tracking_observer, NULL);
     store_observe(blocking_observer, NULL);
     store_observe(notify_observer, NULL);
+    /* The store's own latency events (expire-del) go to the latency monitor. */
+    store_set_latency_hook(latency_add_sample_if_needed);
 }

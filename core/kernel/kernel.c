@@ -27,6 +27,19 @@ void kernel_set_hooks(const struct kernel_hooks *h)
 static long long clock_us;
 
 static struct client *current;
+/* The last figures taken (kernel_run): a counter, the sink and its error
+ * count then. */
+static unsigned long long stats_gen;
+static struct reply *stats_sink;
+static unsigned stats_nerr;
+
+/* The top-level command being run (CLIENT LIST argv-mem). */
+static struct client *submitting;
+static const struct argv_ref *submitting_argv;
+static int submitting_argc;
+
+/* The running command is a write (see kernel_run and store.h's paused). */
+static bool running_write;
 
 /* The busy-script pump (kernel_pump_events) and its depth. */
 static void (*event_pump)(void);
@@ -176,6 +189,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     struct match_pool mp;
     struct exec x;
     unsigned nerr = r->nerr;
+    unsigned long long gen = stats_gen;
     long long start = clock_us ? clock_us : util_ustime(), dur;
     struct client *outer = current;
 
@@ -187,11 +201,19 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     x.args = args;
     x.r = r;
     if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
+        bool outer_write = running_write;
         current = c;
+        /* Under CLIENT PAUSE keys do not expire (store.h); a write that
+         * runs all the same (one queued before the pause) still removes an
+         * expired key before it replaces it. */
+        running_write = (cmd->flags & CMD_WRITE) != 0;
+        g_store.paused = pause_state.active && !running_write;
         if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
         cmd->fn(&x);
         if (hooks.call_end) hooks.call_end(&x);
         if ((c->flags & CF_TRACKING) && hooks.tracked) hooks.tracked(&x);
+        running_write = outer_write;
+        g_store.paused = pause_state.active && !running_write;
         current = outer;
     }
     registry_match_done(&mp);
@@ -202,39 +224,49 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;
     c->cmds++;
-    c->last_cmd = cmd->fullname;
+    /* Failed: an error written since the last command's figures were
+     * taken, as Redis's incrCommandStatsOnError: EXEC is not failed by the
+     * errors of the commands it ran, only by its own (EXECABORT). */
+    if (gen != stats_gen && stats_sink == r) nerr = stats_nerr;
     if (r->nerr != nerr) {
         ((struct command *)cmd)->failed_calls++;
         g_kstats.failed_calls++;
-        g_kstats.total_errors++;
     }
+    stats_gen++;
+    stats_sink = r;
+    stats_nerr = r->nerr;
 }
 
 static void reject(struct client *c, const struct command *cmd)
 {
     if (cmd) ((struct command *)cmd)->rejected_calls++;
     g_kstats.rejected_calls++;
-    g_kstats.total_errors++;
     /* A command refused between MULTI and EXEC dooms the transaction. */
     if (c->flags & CF_MULTI) c->flags |= CF_DIRTY_EXEC;
 }
 
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
 {
-    struct reply *r = &c->reply;
+    struct reply *r = &c->reply, quiet;
     const struct command *cmd;
-    bool is_exec;
+    bool is_exec, queue;
     int i;
 
     if (argc <= 0) return KERNEL_DONE;
     if (!clock_us) clock_us = util_ustime();
     c->last_interaction_ms = clock_us / 1000;
-    /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere. */
+    /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere, but its
+     * errors are counted (INFO errorstats), as Redis counts them: a copy of
+     * the discarding sink, which reply.c does not take for an internal one. */
     if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT)) {
         c->flags &= ~CF_REPLY_SKIP_NEXT;
-        r = &reply_discard;
+        quiet = reply_discard;
+        r = &quiet;
     }
     cmd = registry_resolve(argc, argv, r);
+    /* CLIENT LIST's cmd= is the last command looked up, run or not (NULL
+     * when the name was unknown), as Redis's c->lastcmd. */
+    c->last_cmd = cmd ? cmd->fullname : registry_rejected ? registry_rejected->fullname : "NULL";
     if (!cmd) {
         reject(c, registry_rejected);
         return KERNEL_DONE;
@@ -266,24 +298,33 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
-    if ((c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd)) {
-        if (cmd->flags & CMD_NO_MULTI) {
-            reply_error(r, "ERR Command not allowed inside a transaction");
-            reject(c, cmd);
-            return KERNEL_DONE;
-        }
-        hooks.multi_queue(c, cmd, argc, argv);
-        reply_status(r, "QUEUED");
+    queue = (c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd);
+    if (queue && (cmd->flags & CMD_NO_MULTI)) {
+        reply_error(r, "ERR Command not allowed inside a transaction");
+        reject(c, cmd);
         return KERNEL_DONE;
     }
+    /* CLIENT PAUSE, as Redis 7.0 checks it: before a command is queued
+     * (a write sent inside MULTI waits too), EXEC when its queue holds a
+     * write; clients that are never paused (monitors, Redis's replicas)
+     * are not. */
     is_exec = hooks.exec && cmd->fn == hooks.exec;
-    if (pause_state.active &&
+    if (pause_state.active && !(hooks.pause_exempt && hooks.pause_exempt(c)) &&
         (kernel_paused_for(cmd) || (is_exec && pause_state.write_only && (c->flags & CF_MULTI) &&
                                     hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
         return KERNEL_PARKED;
     }
+    if (queue) {
+        hooks.multi_queue(c, cmd, argc, argv);
+        reply_status(r, "QUEUED");
+        return KERNEL_DONE;
+    }
+    submitting = c;
+    submitting_argv = argv;
+    submitting_argc = argc;
     kernel_run(c, cmd, argc, argv, r);
+    submitting = NULL;
     /* Keys this command made ready wake their waiting clients now (not
      * while a busy script pumps the loop: its writes are served after it). */
     if (!pumping && hooks.ready && hooks.ready()) hooks.serve_ready();
@@ -368,12 +409,14 @@ void kernel_pause(long long until_ms, bool write_only)
     pause_state.active = true;
     pause_state.until_ms = until_ms;
     pause_state.write_only = write_only;
+    g_store.paused = true;
 }
 
 void kernel_unpause(void)
 {
     struct client *c;
     pause_state.active = false;
+    g_store.paused = false;
     for (c = g_clients.head; c; c = c->next)
         if (c->flags & CF_PAUSED) kernel_resume(c);
 }
@@ -458,4 +501,19 @@ void kernel_cron(void)
         if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 && c->adapter->close)
             c->adapter->close(c, false);
     }
+}
+
+size_t kernel_argv_mem(struct client *c)
+{
+    size_t n = 0;
+    int i;
+    if (c == submitting) {
+        for (i = 0; i < submitting_argc; i++)
+            n += submitting_argv[i].n;
+    } else if ((c->flags & CF_PAUSED) && c->parked_argv) {
+        struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
+        for (i = 0; i < pc->argc; i++)
+            n += pc->argv[i].n;
+    }
+    return n;
 }

@@ -84,6 +84,8 @@ struct kernel_hooks {
     bool (*ready)(void);
     void (*serve_ready)(void);
     void (*timers)(long long now_ms);
+    /* Clients CLIENT PAUSE never parks (monitors, as Redis's replicas). */
+    bool (*pause_exempt)(struct client *c);
 };
 /* As Redis's islocalClient: the peer is 127.0.0.1 or ::1, or there is no
  * peer (an internal caller). Used by enable-*-command and protected configs. */
@@ -110,6 +112,10 @@ bool kernel_paused_for(const struct command *cmd);
 
 /* The client whose command is running (NULL between commands). */
 struct client *kernel_current(void);
+
+/* CLIENT LIST argv-mem: the bytes of the arguments of c's command being
+ * run at top level, or held while c is paused (0 otherwise). */
+size_t kernel_argv_mem(struct client *c);
 
 /* c's sink received output outside its own command (a push): flush it
  * through its adapter once the current command is done. */

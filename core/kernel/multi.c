@@ -109,8 +109,23 @@ bool multi_has_write(struct client *c)
 
 int multi_queued(struct client *c)
 {
-    if (!(c->flags & CF_MULTI)) return -1;
+    /* Redis keeps the transaction (and shows it) while EXEC runs it. */
+    if (!(c->flags & (CF_MULTI | CF_IN_EXEC))) return -1;
     return c->mstate ? c->mstate->nq : 0;
+}
+
+size_t multi_mem(struct client *c)
+{
+    size_t n = 0;
+    int i, j;
+    if (!(c->flags & (CF_MULTI | CF_IN_EXEC)) || !c->mstate) return 0;
+    for (i = 0; i < c->mstate->nq; i++) {
+        const struct queued *q = &c->mstate->q[i];
+        for (j = 0; j < q->argc; j++)
+            n += q->argv[j].n;
+        n += sizeof(void *) * (size_t)q->argc;
+    }
+    return n;
 }
 
 static void free_queue(struct multi_state *m)

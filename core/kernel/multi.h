@@ -4,6 +4,7 @@
 #define KEEL_MULTI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "registry.h"
 
@@ -22,6 +23,9 @@ void multi_queue(struct client *c, const struct command *cmd, int argc,
 bool multi_has_write(struct client *c);
 /* Commands queued so far, or -1 outside MULTI (CLIENT LIST multi=). */
 int multi_queued(struct client *c);
+/* CLIENT LIST multi-mem: the queued arguments' bytes plus a pointer per
+ * argument (Redis's mstate.argv_len_sums). */
+size_t multi_mem(struct client *c);
 /* Leave MULTI state, dropping queued commands (DISCARD, RESET). */
 void multi_discard(struct client *c);
 void multi_unwatch_all(struct client *c);

@@ -18,6 +18,7 @@ struct server_state {
     long long total_connections;
     long long rejected_connections;
     long long net_input_bytes, net_output_bytes;
+    long long stat_reads, stat_writes; /* socket reads and write rounds (INFO stats) */
     long long cron_loops;
     const char *executable;
     int tcp_port_bound;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "client.h"
 #include "kernel.h"
+#include "latency.h"
 #include "log.h"
 #include "multi.h"
 #include "propagate.h"
@@ -299,9 +300,11 @@ static void aof_flush(bool force)
 {
     size_t off = 0;
     ssize_t nw = 0;
+    long long write_start, write_ms;
     (void)force;
     if (aof_fd == -1) return;
     if (abuf.len == 0) return;
+    write_start = util_mstime();
     while (off < abuf.len) {
         nw = write(aof_fd, abuf.p + off, abuf.len - off);
         if (nw > 0) {
@@ -311,6 +314,13 @@ static void aof_flush(bool force)
         if (nw < 0 && errno == EINTR) continue;
         break;
     }
+    /* The latency monitor's events, as Redis's flushAppendOnlyFile names them. */
+    write_ms = util_mstime() - write_start;
+    latency_add_sample_if_needed(bio_pending()            ? "aof-write-pending-fsync"
+                                 : g_server.child_pid > 0 ? "aof-write-active-child"
+                                                          : "aof-write-alone",
+                                 write_ms);
+    latency_add_sample_if_needed("aof-write", write_ms);
     if (off < abuf.len) {
         int err = nw < 0 ? errno : ENOSPC;
         static long long last_log_ms;
@@ -358,7 +368,10 @@ static void aof_flush(bool force)
         sbuf_init(&abuf);
     }
     if (g_config.appendfsync == FSYNC_ALWAYS) {
-        if (fdatasync(aof_fd) == -1) {
+        long long fsync_start = util_mstime();
+        int rc = fdatasync(aof_fd);
+        latency_add_sample_if_needed("aof-fsync-always", util_mstime() - fsync_start);
+        if (rc == -1) {
             alog("Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. "
                  "Exiting...",
                  strerror(errno));
@@ -635,6 +648,8 @@ static void rewrite_failed(void)
 void aof_child_done(int exitcode, int bysignal)
 {
     char tmp[PATH_MAX], name[PATH_MAX], path[PATH_MAX];
+    long long rename_start;
+    int renamed;
     struct aof_manifest t;
     rw_tmpfile(tmp, sizeof(tmp), child_pid_aof);
     last_rewrite_time = (util_mstime() - rewrite_start_ms) / 1000;
@@ -652,7 +667,10 @@ void aof_child_done(int exitcode, int bysignal)
     aof_manifest_dup(&t, &man);
     new_base_name(&t, name, sizeof(name), g_config.aof_use_rdb_preamble != 0);
     dir_path(path, sizeof(path), name);
-    if (rename(tmp, path) == -1) {
+    rename_start = util_mstime();
+    renamed = rename(tmp, path);
+    latency_add_sample_if_needed("aof-rename", util_mstime() - rename_start); /* LATENCY */
+    if (renamed == -1) {
         alog("Error trying to rename the temporary AOF file %s into %s: %s", tmp, name,
              strerror(errno));
         unlink(tmp);

@@ -21,6 +21,7 @@
 #include "aof.h"
 #include "commands_gen.h"
 #include "kernel.h"
+#include "latency.h"
 #include "log.h"
 #include "multi.h"
 #include "propagate.h"
@@ -107,6 +108,7 @@ int persist_fork(int child_type)
     }
     if (pid < 0) return -1;
     g_server.stat_fork_time_us = util_ustime() - start;
+    latency_add_sample_if_needed("fork", g_server.stat_fork_time_us / 1000); /* LATENCY */
     g_server.stat_total_forks++;
     g_server.child_pid = pid;
     g_server.child_type = child_type;

@@ -136,28 +136,46 @@ bool store_is_expired(struct kv *e)
     return e->has_expire && kv_exp(e)->when <= util_mstime();
 }
 
+static void (*latency_hook)(const char *event, long long ms);
+
+void store_set_latency_hook(void (*fn)(const char *event, long long ms))
+{
+    latency_hook = fn;
+}
+
 static void expire_now(struct db *db, struct kv *e)
 {
     char kbuf[256];
     char *key = e->klen <= sizeof(kbuf) ? kbuf : xmalloc(e->klen);
     size_t klen = e->klen;
+    long long t0 = latency_hook ? util_mstime() : 0;
     memcpy(key, kv_key(e), klen);
     store_delete_lazy(db, key, klen, NULL, 0, lazyfree_lazy_expire);
+    if (latency_hook) latency_hook("expire-del", util_mstime() - t0); /* as Redis 7.0 */
     g_store.stats.expired_keys++;
     store_emit(db, key, klen, "expired", NOTIFY_EXPIRED);
     if (key != kbuf) free(key);
 }
 
-static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch)
+static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool touch,
+                             bool for_write)
 {
     struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
     if (!e) return NULL;
     if (e->has_expire && kv_exp(e)->when <= util_mstime()) {
-        expire_now(db, e);
+        /* Paused (CLIENT PAUSE): the key reads as missing and stays. A
+         * write never runs during a pause, but if one did, the key goes
+         * first so that it is never added twice. */
+        if (!g_store.paused || for_write) expire_now(db, e);
         return NULL;
     }
     if (touch) e->lru = g_store.lruclock;
     return e;
+}
+
+static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch)
+{
+    return lookup_for(db, key, klen, touch, false);
 }
 
 struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
@@ -174,7 +192,7 @@ struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
 
 struct kv *store_lookup_write(struct db *db, const char *key, size_t klen)
 {
-    return lookup(db, key, klen, true);
+    return lookup_for(db, key, klen, true, true);
 }
 
 struct kv *store_peek(struct db *db, const char *key, size_t klen)
@@ -431,7 +449,11 @@ void store_cron(long long budget_us)
     store_update_lruclock();
     for (i = 0; i < g_store.ndb; i++) {
         struct db *db = &g_store.dbs[i];
-        if (g_store.active_expire) active_expire_db(db, deadline);
+        if (g_store.active_expire && !g_store.paused) {
+            long long t0 = util_monotonic_us();
+            active_expire_db(db, deadline);
+            g_store.stats.expire_cycle_us += util_monotonic_us() - t0;
+        }
         dict_maybe_shrink(&db->keys);
         if (dict_is_rehashing(&db->keys)) dict_rehash_ms(&db->keys, 1);
     }

@@ -57,12 +57,18 @@ struct store_stats {
     long long keyspace_hits, keyspace_misses;
     long long dirty; /* changes since last save */
     long long events_emitted;
+    long long
+        expire_cycle_us; /* time the active expiry took (INFO expire_cycle_cpu_milliseconds) */
 };
 
 struct store {
     struct db *dbs;
     int ndb;
     bool active_expire;
+    /* A CLIENT PAUSE is in effect (set by the kernel): as Redis 7.0, no key
+     * is expired (reads see an expired key as missing, but it stays) and
+     * none is evicted until it ends. */
+    bool paused;
     unsigned lruclock;
     struct store_stats stats;
 };
@@ -75,6 +81,9 @@ struct db *store_db(int id);
 
 /* Observers run synchronously, in registration order, on every event. */
 void store_observe(store_observer_fn fn, void *priv);
+/* The latency monitor's sampler (core_init wires latency.c's): the store
+ * reports how long deleting an expired key took ("expire-del", ms). */
+void store_set_latency_hook(void (*fn)(const char *event, long long ms));
 void store_emit(struct db *db, const char *key, size_t klen, const char *name, int klass);
 
 /* Look-ups. Both expire the key lazily if its time has come. _read counts

@@ -10,6 +10,7 @@
 #include "function.h"
 #include "kernel.h"
 #include "rdb.h"
+#include "monitor.h"
 #include "script.h"
 #include "script_busy.h"
 #include "store.h"
@@ -23,6 +24,9 @@ static void fcall_generic(struct exec *x, bool ro)
     int keys_at = ARG(x, A_FCALL_numkeys)->pos + 1;
     struct ffunc *f = function_find(name, n);
     lua_State *L;
+    /* SKIP_MONITOR in the schema: the call is shown before the script's
+     * own commands, and even when it fails (as Redis 7.0) */
+    monitor_feed_now(x);
     if (!f) {
         reply_error(x->r, "ERR Function not found");
         return;

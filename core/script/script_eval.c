@@ -19,6 +19,7 @@
 #include "propagate.h"
 #include "rdb.h"
 #include "function.h"
+#include "monitor.h"
 #include "script.h"
 #include "script_busy.h"
 #include "store.h"
@@ -388,6 +389,9 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
     size_t blen = ARGN(x, A_EVAL_script), i;
     int nkeys = (int)ARGI(x, A_EVAL_numkeys), flags;
     int keys_at = ARG(x, A_EVAL_numkeys)->pos + 1;
+    /* SKIP_MONITOR in the schema: the call is shown before the script's
+     * own commands, and even when it fails (as Redis 7.0) */
+    monitor_feed_now(x);
 
     if (by_sha) {
         if (blen != 40) {

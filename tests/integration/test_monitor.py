@@ -335,3 +335,28 @@ def test_connection_commands_and_quit(keel, oracle):
         m.close()
     assert out[0] == out[1]
     assert [a for _, a in out[0][1]] == [b'"QUIT"', b'"ECHO" "--end-of-stream--"']
+
+
+def test_scripts_shown_before_their_commands(keel, oracle):
+    """EVAL/EVALSHA/FCALL are SKIP_MONITOR in Redis 7.0 and fed before the
+    script runs: the call's line precedes its commands' lines (shown with
+    the address `lua`), and a failing call is shown too."""
+    lib = "#!lua name=mlib\nredis.register_function('mf', function(k) return redis.call('INCR', k[1]) end)"
+    for srv in (keel, oracle):
+        with RawConn(srv.port) as c:
+            c.call("FUNCTION", "FLUSH")
+            c.call("FUNCTION", "LOAD", lib)
+    lines = both_lines(keel, oracle, [
+        ["EVAL", "redis.call('SET', KEYS[1], '1'); return redis.call('GET', KEYS[1])", "1", "a"],
+        ["EVAL", "return redis.call('nosuch')", "0"],
+        ["EVALSHA", "0123456789012345678901234567890123456789", "0"],
+        ["FCALL", "mf", "1", "n"],
+        ["FCALL", "nofunc", "0"],
+    ])
+    args = [a for _db, a in lines]
+    assert args[0].startswith(b'"EVAL" "redis.call(')
+    assert args[1:3] == [b'"SET" "a" "1"', b'"GET" "a"']
+    assert args[5] == b'"FCALL" "mf" "1" "n"' and args[6] == b'"INCR" "n"'
+    for srv in (keel, oracle):
+        with RawConn(srv.port) as c:
+            c.call("FUNCTION", "FLUSH")

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "aof_bio.h"
 #include "client.h"
 #include "kernel.h"
 #include "latency.h"
@@ -192,87 +193,6 @@ static void del_history_files(void)
     if (persist_manifest(&man)) return;
 }
 
-/* ==================== background fsync (everysec) ==================== */
-
-static pthread_t bio_thread;
-static pthread_mutex_t bio_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t bio_cv = PTHREAD_COND_INITIALIZER;
-static struct bio_job {
-    int fd;
-    bool close_after;
-} bio_q[64];
-static int bio_n;
-static bool bio_started;
-static volatile int bio_fsync_err; /* errno of a failed background fsync, 0 = ok */
-static volatile int bio_busy;
-
-static void *bio_main(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&bio_mu);
-    for (;;) {
-        struct bio_job j;
-        while (bio_n == 0)
-            pthread_cond_wait(&bio_cv, &bio_mu);
-        j = bio_q[0];
-        memmove(&bio_q[0], &bio_q[1], sizeof(bio_q[0]) * (size_t)(bio_n - 1));
-        bio_n--;
-        bio_busy = 1;
-        pthread_mutex_unlock(&bio_mu);
-        if (fdatasync(j.fd) == -1 && errno != EBADF && errno != EINVAL) {
-            bio_fsync_err = errno;
-        } else if (!j.close_after) {
-            bio_fsync_err = 0;
-        }
-        if (j.close_after) close(j.fd);
-        pthread_mutex_lock(&bio_mu);
-        bio_busy = 0;
-    }
-    return NULL;
-}
-
-/* The fsync thread starts with the log, not at its first job: a thread
- * still starting up (allocating) when a rewrite forks leaves the child
- * with the allocator locked under ASan, whose allocator is not fork-safe. */
-static bool bio_start(void)
-{
-    if (bio_started) return true;
-    if (pthread_create(&bio_thread, NULL, bio_main, NULL) != 0) return false;
-    pthread_detach(bio_thread);
-    bio_started = true;
-    return true;
-}
-
-static void bio_submit(int fd, bool close_after)
-{
-    if (!bio_start()) {
-        fdatasync(fd);
-        if (close_after) close(fd);
-        return;
-    }
-    pthread_mutex_lock(&bio_mu);
-    if (bio_n == (int)(sizeof(bio_q) / sizeof(bio_q[0]))) {
-        pthread_mutex_unlock(&bio_mu);
-        fdatasync(fd);
-        if (close_after) close(fd);
-        return;
-    }
-    bio_q[bio_n].fd = fd;
-    bio_q[bio_n].close_after = close_after;
-    bio_n++;
-    pthread_cond_signal(&bio_cv);
-    pthread_mutex_unlock(&bio_mu);
-}
-
-static bool bio_pending(void)
-{
-    bool p;
-    pthread_mutex_lock(&bio_mu);
-    p = bio_n > 0 || bio_busy;
-    pthread_mutex_unlock(&bio_mu);
-    return p;
-}
-
 /* ==================== the writer ==================== */
 
 void aof_feed(int dbid, const void *p, size_t n)
@@ -316,7 +236,7 @@ static void aof_flush(bool force)
     }
     /* The latency monitor's events, as Redis's flushAppendOnlyFile names them. */
     write_ms = util_mstime() - write_start;
-    latency_add_sample_if_needed(bio_pending()            ? "aof-write-pending-fsync"
+    latency_add_sample_if_needed(aof_bio_pending()        ? "aof-write-pending-fsync"
                                  : g_server.child_pid > 0 ? "aof-write-active-child"
                                                           : "aof-write-alone",
                                  write_ms);
@@ -381,8 +301,8 @@ static void aof_flush(bool force)
     } else if (g_config.appendfsync == FSYNC_EVERYSEC) {
         long long now = util_mstime();
         if (now - last_fsync_ms >= 1000) {
-            if (!bio_pending()) {
-                bio_submit(aof_fd, false);
+            if (!aof_bio_pending()) {
+                aof_bio_submit(aof_fd, false);
                 last_fsync_ms = now;
             } else {
                 delayed_fsync++;
@@ -401,8 +321,8 @@ bool aof_reject(struct client *c, const struct command *cmd, struct reply *r)
     bool is_write;
     int err;
     if (state == AOF_OFF) return false;
-    if (last_write_ok && !bio_fsync_err) return false;
-    err = last_write_ok ? bio_fsync_err : last_write_errno;
+    if (last_write_ok && !aof_bio_error()) return false;
+    err = last_write_ok ? aof_bio_error() : last_write_errno;
     is_write = (cmd->flags & CMD_WRITE) != 0;
     if (!is_write && strcmp(cmd->name, "exec") == 0 && (c->flags & CF_MULTI))
         is_write = multi_has_write(c);
@@ -577,7 +497,7 @@ static bool open_new_incr(void)
         if (g_config.appendfsync == FSYNC_NO)
             close(aof_fd);
         else
-            bio_submit(aof_fd, true);
+            aof_bio_submit(aof_fd, true);
     }
     aof_fd = fd;
     last_incr_size = 0;
@@ -715,7 +635,7 @@ void aof_child_done(int exitcode, int bysignal)
     alog("Background AOF rewrite finished successfully");
     if (state == AOF_WAIT_REWRITE) {
         state = AOF_ON;
-        bio_start();
+        aof_bio_start();
         alog("AOF rewrite done, AOF enabled");
     }
 }
@@ -1104,7 +1024,7 @@ void aof_init(void)
 
 bool aof_startup(void)
 {
-    if (g_config.appendonly) bio_start(); /* before any rewrite can fork */
+    if (g_config.appendonly) aof_bio_start(); /* before any rewrite can fork */
     bool exists = false, loaded = false;
     aof_init();
     if (g_config.appendonly && !manifest_load_from_disk(&exists)) return false;
@@ -1148,8 +1068,8 @@ void aof_cron(void)
     if (state != AOF_OFF) aof_flush(false);
     /* everysec: fsync what was written since the last fsync. */
     if (state != AOF_OFF && aof_fd != -1 && g_config.appendfsync == FSYNC_EVERYSEC &&
-        now - last_fsync_ms >= 1000 && !bio_pending()) {
-        bio_submit(aof_fd, false);
+        now - last_fsync_ms >= 1000 && !aof_bio_pending()) {
+        aof_bio_submit(aof_fd, false);
         last_fsync_ms = now;
     }
     if (g_server.child_pid > 0) return;
@@ -1189,7 +1109,7 @@ size_t aof_info_text(char *buf, size_t len)
                      state != AOF_OFF ? 1 : 0, child ? 1 : 0, g_aof_rewrite_scheduled ? 1 : 0,
                      last_rewrite_time, child ? (util_mstime() - rewrite_start_ms) / 1000 : -1LL,
                      last_bgrewrite_ok ? "ok" : "err", rewrites, g_aofrw_consecutive_failures,
-                     last_write_ok && !bio_fsync_err ? "ok" : "err");
+                     last_write_ok && !aof_bio_error() ? "ok" : "err");
     if (n < 0 || (size_t)n >= len) return len ? len - 1 : 0;
     if (state != AOF_OFF) {
         int m = snprintf(buf + n, len - (size_t)n,
@@ -1200,7 +1120,7 @@ size_t aof_info_text(char *buf, size_t len)
                          "aof_pending_bio_fsync:%d\r\n"
                          "aof_delayed_fsync:%lld\r\n",
                          current_size, base_size, g_aof_rewrite_scheduled ? 1 : 0, abuf.len,
-                         bio_pending() ? 1 : 0, delayed_fsync);
+                         aof_bio_pending() ? 1 : 0, delayed_fsync);
         if (m > 0 && (size_t)(n + m) < len) n += m;
     }
     return (size_t)n;

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "crc64.h"
 #include "rdb_format.h"
+#include "rdb_read.h"
 #include "intset.h"
 #include "listpack.h"
 #include "object.h"
@@ -37,207 +38,6 @@
 /* ==================================================================== */
 /*                               loading                                 */
 /* ==================================================================== */
-
-struct rd {
-    const unsigned char *start, *p, *end;
-    char *err;
-    size_t errlen;
-    bool failed;
-    int version;
-    long long now;
-    long long loaded, expired, empty_skipped;
-    bool empty; /* the value just read was empty (skipped, as Redis does) */
-};
-
-/* A string read from the image: points into it, into ibuf (integers) or
- * into heap (LZF; freed by s_free). */
-struct rstrv {
-    const char *p;
-    size_t n;
-    char *heap;
-    char ibuf[24];
-};
-
-static void s_free(struct rstrv *s)
-{
-    free(s->heap);
-    s->heap = NULL;
-}
-
-static bool fail(struct rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool fail(struct rd *r, const char *fmt, ...)
-{
-    va_list ap;
-    if (r->failed) return false;
-    r->failed = true;
-    if (r->err && r->errlen) {
-        va_start(ap, fmt);
-        vsnprintf(r->err, r->errlen, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
-
-static bool corrupt(struct rd *r, const char *what)
-{
-    return fail(r, "Bad RDB format: %s (at offset %zu)", what, (size_t)(r->p - r->start));
-}
-
-static bool r_need(struct rd *r, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n)
-        return fail(r, "Short read or unexpected end of the RDB image (at offset %zu)",
-                    (size_t)(r->p - r->start));
-    return true;
-}
-
-static bool r_byte(struct rd *r, int *b)
-{
-    if (!r_need(r, 1)) return false;
-    *b = *r->p++;
-    return true;
-}
-
-/* A length, or (when *enc is set) a special string encoding. */
-static bool r_len_enc(struct rd *r, uint64_t *len, bool *isenc)
-{
-    int b;
-    *isenc = false;
-    *len = 0;
-    if (!r_byte(r, &b)) return false;
-    switch ((b & 0xC0) >> 6) {
-    case 0:
-        *len = (uint64_t)(b & 0x3F);
-        return true;
-    case 1:
-        if (!r_need(r, 1)) return false;
-        *len = ((uint64_t)(b & 0x3F) << 8) | r->p[0];
-        r->p++;
-        return true;
-    case 2:
-        if (b == 0x80) {
-            if (!r_need(r, 4)) return false;
-            *len = (uint64_t)r->p[0] << 24 | (uint64_t)r->p[1] << 16 | (uint64_t)r->p[2] << 8 |
-                   r->p[3];
-            r->p += 4;
-            return true;
-        }
-        if (b == 0x81) {
-            int i;
-            if (!r_need(r, 8)) return false;
-            *len = 0;
-            for (i = 0; i < 8; i++)
-                *len = (*len << 8) | r->p[i];
-            r->p += 8;
-            return true;
-        }
-        return corrupt(r, "unknown length encoding");
-    default:
-        *isenc = true;
-        *len = (uint64_t)(b & 0x3F);
-        return true;
-    }
-}
-
-static bool r_len(struct rd *r, uint64_t *len)
-{
-    bool isenc;
-    if (!r_len_enc(r, len, &isenc)) return false;
-    if (isenc) return corrupt(r, "string encoding where a length was expected");
-    return true;
-}
-
-static bool r_string(struct rd *r, struct rstrv *s)
-{
-    uint64_t len;
-    bool isenc;
-    s->heap = NULL;
-    if (!r_len_enc(r, &len, &isenc)) return false;
-    if (isenc) {
-        long long v;
-        switch (len) {
-        case ENC_INT8:
-            if (!r_need(r, 1)) return false;
-            v = (int8_t)r->p[0];
-            r->p += 1;
-            break;
-        case ENC_INT16:
-            if (!r_need(r, 2)) return false;
-            v = (int16_t)(uint16_t)(r->p[0] | r->p[1] << 8);
-            r->p += 2;
-            break;
-        case ENC_INT32:
-            if (!r_need(r, 4)) return false;
-            v = (int32_t)((uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
-                          (uint32_t)r->p[3] << 24);
-            r->p += 4;
-            break;
-        case ENC_LZF: {
-            uint64_t clen, olen;
-            if (!r_len(r, &clen) || !r_len(r, &olen)) return false;
-            if (!r_need(r, clen)) return false;
-            if (olen == 0 || olen > (1ULL << 32) * 4) return corrupt(r, "bad LZF length");
-            s->heap = malloc(olen);
-            if (!s->heap)
-                return fail(r, "Out of memory loading an LZF string of %llu bytes",
-                            (unsigned long long)olen);
-            if (ql_lzf_decompress(r->p, clen, s->heap, olen) != olen) {
-                s_free(s);
-                return corrupt(r, "invalid LZF compressed string");
-            }
-            r->p += clen;
-            s->p = s->heap;
-            s->n = olen;
-            return true;
-        }
-        default:
-            return corrupt(r, "unknown string encoding");
-        }
-        s->n = (size_t)util_ll2str(s->ibuf, v);
-        s->p = s->ibuf;
-        return true;
-    }
-    if (!r_need(r, len)) return false;
-    s->p = (const char *)r->p;
-    s->n = len;
-    r->p += len;
-    return true;
-}
-
-static bool r_double_str(struct rd *r, double *d)
-{
-    int n;
-    char buf[256];
-    if (!r_byte(r, &n)) return false;
-    if (n == 253)
-        *d = NAN;
-    else if (n == 254)
-        *d = INFINITY;
-    else if (n == 255)
-        *d = -INFINITY;
-    else {
-        if (!r_need(r, (size_t)n)) return false;
-        memcpy(buf, r->p, (size_t)n);
-        buf[n] = 0;
-        r->p += n;
-        if (sscanf(buf, "%lg", d) != 1) return corrupt(r, "bad double value");
-    }
-    return true;
-}
-
-static bool r_double_bin(struct rd *r, double *d)
-{
-    uint64_t v = 0;
-    int i;
-    if (!r_need(r, 8)) return false;
-    for (i = 7; i >= 0; i--)
-        v = (v << 8) | r->p[i];
-    r->p += 8;
-    memcpy(d, &v, 8);
-    return true;
-}
-
-/* ---- compact blobs ---- */
 
 /* A ziplist (Redis < 7) converted into a fresh listpack; NULL if invalid. */
 static unsigned char *ziplist_to_listpack(const unsigned char *zl, size_t size,
@@ -482,14 +282,14 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
         if (type == T_LIST_QUICKLIST_2) {
             if (!r_len(r, &container)) goto err;
             if (container != QL_NODE_PLAIN && container != QL_NODE_PACKED) {
-                corrupt(r, "quicklist integrity check failed (bad container)");
+                rd_corrupt(r, "quicklist integrity check failed (bad container)");
                 goto err;
             }
         }
         if (!r_string(r, &s)) goto err;
         if (container == QL_NODE_PLAIN) {
             ql_push_plain(ql, s.p, s.n);
-            s_free(&s);
+            rd_sfree(&s);
             continue;
         }
         if (type == T_LIST_QUICKLIST_2) {
@@ -498,10 +298,10 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
         } else {
             lp = ziplist_to_listpack((const unsigned char *)s.p, s.n, &cnt);
         }
-        s_free(&s);
+        rd_sfree(&s);
         if (!lp) {
-            corrupt(r, type == T_LIST_QUICKLIST_2 ? "listpack integrity check failed"
-                                                  : "ziplist integrity check failed");
+            rd_corrupt(r, type == T_LIST_QUICKLIST_2 ? "listpack integrity check failed"
+                                                     : "ziplist integrity check failed");
             goto err;
         }
         if (cnt == 0) { /* Redis skips empty nodes */
@@ -550,7 +350,7 @@ static struct kv *load_list_plain(struct rd *r, int type, const char *key, size_
             struct rstrv s;
             if (!r_string(r, &s)) goto err;
             ql_push(ql, QL_TAIL, s.p, s.n);
-            s_free(&s);
+            rd_sfree(&s);
         }
     } else { /* T_LIST_ZIPLIST */
         struct rstrv s;
@@ -558,9 +358,9 @@ static struct kv *load_list_plain(struct rd *r, int type, const char *key, size_
         unsigned char *lp;
         if (!r_string(r, &s)) goto err;
         lp = ziplist_to_listpack((const unsigned char *)s.p, s.n, &cnt);
-        s_free(&s);
+        rd_sfree(&s);
         if (!lp) {
-            corrupt(r, "ziplist integrity check failed");
+            rd_corrupt(r, "ziplist integrity check failed");
             goto err;
         }
         ql_push_all(ql, lp);
@@ -588,13 +388,13 @@ static struct kv *load_set(struct rd *r, int type, const char *key, size_t klen)
         if ((uint64_t)len * enc + 8 != b.n) goto bad_is;
         is = xmalloc(b.n);
         memcpy(is, b.p, b.n);
-        s_free(&b);
+        rd_sfree(&b);
         if (!intset_validate(is) || len == 0) {
             free(is);
             if (len == 0)
                 r->empty = true;
             else
-                corrupt(r, "intset integrity check failed");
+                rd_corrupt(r, "intset integrity check failed");
             return NULL;
         }
         s.ptr = is;
@@ -602,8 +402,8 @@ static struct kv *load_set(struct rd *r, int type, const char *key, size_t klen)
         if ((long long)len > g_config.set_max_intset_entries) set_convert_ht(&s, len);
         return kv_new_ptr(key, klen, OBJ_SET, s.enc, s.ptr);
     bad_is:
-        s_free(&b);
-        corrupt(r, "intset integrity check failed");
+        rd_sfree(&b);
+        rd_corrupt(r, "intset integrity check failed");
         return NULL;
     } else {
         uint64_t n, i;
@@ -624,9 +424,9 @@ static struct kv *load_set(struct rd *r, int type, const char *key, size_t klen)
             s = set_of(e);
             added = set_add(&s, m.p, m.n);
             set_store(e, s);
-            s_free(&m);
+            rd_sfree(&m);
             if (!added) {
-                corrupt(r, "duplicate set members detected");
+                rd_corrupt(r, "duplicate set members detected");
                 goto err;
             }
         }
@@ -654,18 +454,18 @@ static struct kv *load_zset(struct rd *r, int type, const char *key, size_t klen
             int out = 0;
             if (!r_string(r, &m)) goto err;
             if (!(type == T_ZSET_2 ? r_double_bin(r, &score) : r_double_str(r, &score))) {
-                s_free(&m);
+                rd_sfree(&m);
                 goto err;
             }
             if (isnan(score)) {
-                s_free(&m);
-                corrupt(r, "zset with NAN score detected");
+                rd_sfree(&m);
+                rd_corrupt(r, "zset with NAN score detected");
                 goto err;
             }
             zset_add(e, score, m.p, m.n, ZADD_IN_NX, &out, &ns);
-            s_free(&m);
+            rd_sfree(&m);
             if (!(out & ZADD_OUT_ADDED)) {
-                corrupt(r, "duplicate zset fields detected");
+                rd_corrupt(r, "duplicate zset fields detected");
                 goto err;
             }
         }
@@ -681,10 +481,10 @@ static struct kv *load_zset(struct rd *r, int type, const char *key, size_t klen
         if (!r_string(r, &b)) return NULL;
         lp = type == T_ZSET_LISTPACK ? listpack_copy(&b)
                                      : ziplist_to_listpack((const unsigned char *)b.p, b.n, &cnt);
-        s_free(&b);
+        rd_sfree(&b);
         if (!lp || !zset_lp_valid(lp, &maxlen)) {
             if (lp) lp_free(lp);
-            corrupt(r, "zset listpack integrity check failed");
+            rd_corrupt(r, "zset listpack integrity check failed");
             return NULL;
         }
         if (lp_count(lp) == 0) {
@@ -717,14 +517,14 @@ static struct kv *load_hash(struct rd *r, int type, const char *key, size_t klen
             bool fresh;
             if (!r_string(r, &f)) goto err;
             if (!r_string(r, &v)) {
-                s_free(&f);
+                rd_sfree(&f);
                 goto err;
             }
             fresh = hash_set(e, f.p, f.n, v.p, v.n);
-            s_free(&f);
-            s_free(&v);
+            rd_sfree(&f);
+            rd_sfree(&v);
             if (!fresh) {
-                corrupt(r, "duplicate hash fields detected");
+                rd_corrupt(r, "duplicate hash fields detected");
                 goto err;
             }
         }
@@ -733,8 +533,8 @@ static struct kv *load_hash(struct rd *r, int type, const char *key, size_t klen
         rd_free_kv(e);
         return NULL;
     } else if (type == T_HASH_ZIPMAP) {
-        fail(r, "The RDB file holds a hash in the zipmap encoding (RDB type 9, Redis < 2.6), "
-                "which Keel does not read");
+        rd_fail(r, "The RDB file holds a hash in the zipmap encoding (RDB type 9, Redis < 2.6), "
+                   "which Keel does not read");
         return NULL;
     } else {
         struct rstrv b;
@@ -744,10 +544,10 @@ static struct kv *load_hash(struct rd *r, int type, const char *key, size_t klen
         if (!r_string(r, &b)) return NULL;
         lp = type == T_HASH_LISTPACK ? listpack_copy(&b)
                                      : ziplist_to_listpack((const unsigned char *)b.p, b.n, &cnt);
-        s_free(&b);
+        rd_sfree(&b);
         if (!lp || lp_count(lp) % 2 || !lp_pairs_unique(lp, &maxlen)) {
             if (lp) lp_free(lp);
-            corrupt(r, "hash listpack integrity check failed");
+            rd_corrupt(r, "hash listpack integrity check failed");
             return NULL;
         }
         if (lp_count(lp) == 0) {
@@ -784,7 +584,7 @@ static bool r_name(struct rd *r, char **p, size_t *n)
     *p = xmalloc(v.n + 1);
     memcpy(*p, v.p, v.n);
     *n = v.n;
-    s_free(&v);
+    rd_sfree(&v);
     return true;
 }
 
@@ -802,14 +602,14 @@ static struct kv *load_stream(struct rd *r, int t, const char *key, size_t klen)
         struct rstrv k, b;
         unsigned char *lp = NULL;
         bool ok = r_string(r, &k) && k.n == 16 && r_string(r, &b);
-        if (ok) lp = listpack_copy(&b), s_free(&b);
+        if (ok) lp = listpack_copy(&b), rd_sfree(&b);
         if (!lp || !lp_first(lp) || !rax_try_insert(s->rax, (const unsigned char *)k.p, 16, lp)) {
             if (lp) lp_free(lp);
-            s_free(&k);
-            corrupt(r, "bad stream node");
+            rd_sfree(&k);
+            rd_corrupt(r, "bad stream node");
             goto err;
         }
-        s_free(&k);
+        rd_sfree(&k);
     }
     if (!r_len(r, &s->length) || !r_sid(r, &s->last_id)) goto err;
     if (t >= T_STREAM_LISTPACKS_2) {
@@ -869,7 +669,7 @@ static struct kv *load_stream(struct rd *r, int t, const char *key, size_t klen)
     }
     return e;
 bad:
-    corrupt(r, "bad stream consumer group");
+    rd_corrupt(r, "bad stream consumer group");
 err:
     free(nm);
     rd_free_kv(e);
@@ -902,7 +702,7 @@ static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
         struct kv *e;
         if (!r_string(r, &s)) return NULL;
         e = kv_new_string(key, klen, s.p, s.n, true);
-        s_free(&s);
+        rd_sfree(&s);
         return e;
     }
     case T_LIST:
@@ -936,10 +736,10 @@ static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
     case T_STREAM_LISTPACKS_3:
         return load_stream(r, t, key, klen);
     default:
-        fail(r,
-             "The RDB image holds a value of type %s (RDB type %d) for key '%.*s', which Keel "
-             "cannot load",
-             rdb_type_name(t), t, (int)(klen > 128 ? 128 : klen), key);
+        rd_fail(r,
+                "The RDB image holds a value of type %s (RDB type %d) for key '%.*s', which Keel "
+                "cannot load",
+                rdb_type_name(t), t, (int)(klen > 128 ? 128 : klen), key);
         return NULL;
     }
 }
@@ -959,11 +759,11 @@ static bool load_image(struct rd *r, bool merge)
     const unsigned char *body;
     if (!r_need(r, 9)) return false;
     if (memcmp(r->p, "REDIS", 5) != 0)
-        return fail(r, "Wrong signature trying to load DB from file");
+        return rd_fail(r, "Wrong signature trying to load DB from file");
     memcpy(magic, r->p + 5, 4);
     magic[4] = 0;
     ver = atoi(magic);
-    if (ver < 1 || ver > RDB_VERSION) return fail(r, "Can't handle RDB format version %d", ver);
+    if (ver < 1 || ver > RDB_VERSION) return rd_fail(r, "Can't handle RDB format version %d", ver);
     r->version = ver;
     body = r->start;
     r->p += 9;
@@ -1003,10 +803,10 @@ static bool load_image(struct rd *r, bool merge)
             uint64_t id;
             if (!r_len(r, &id)) return false;
             if (id >= (uint64_t)g_store.ndb)
-                return fail(r,
-                            "FATAL: Data file was created with a Redis server configured to "
-                            "handle more than %d databases. Exiting",
-                            g_store.ndb);
+                return rd_fail(r,
+                               "FATAL: Data file was created with a Redis server configured to "
+                               "handle more than %d databases. Exiting",
+                               g_store.ndb);
             db = store_db((int)id);
             continue;
         }
@@ -1019,11 +819,11 @@ static bool load_image(struct rd *r, bool merge)
             struct rstrv k, v;
             if (!r_string(r, &k)) return false;
             if (!r_string(r, &v)) {
-                s_free(&k);
+                rd_sfree(&k);
                 return false;
             }
-            s_free(&k);
-            s_free(&v);
+            rd_sfree(&k);
+            rd_sfree(&v);
             continue;
         }
         if (t == OP_FUNCTION2) { /* a function library (core/script creates it) */
@@ -1031,19 +831,19 @@ static bool load_image(struct rd *r, bool merge)
             char ferr[256];
             if (!r_string(r, &s)) return false;
             if (rdb_function_load && !rdb_function_load(s.p, s.n, true, ferr, sizeof(ferr))) {
-                s_free(&s);
-                return fail(r, "Failed loading library: %s", ferr);
+                rd_sfree(&s);
+                return rd_fail(r, "Failed loading library: %s", ferr);
             }
-            s_free(&s);
+            rd_sfree(&s);
             continue;
         }
         if (t == OP_FUNCTION_PRE_GA)
-            return fail(r, "The RDB image holds functions in the pre-GA format, which Keel "
-                           "cannot load");
+            return rd_fail(r, "The RDB image holds functions in the pre-GA format, which Keel "
+                              "cannot load");
         if (t == OP_MODULE_AUX)
-            return fail(r, "The RDB image holds module auxiliary data (opcode 247); Keel has "
-                           "no modules and cannot load it");
-        if (!is_value_type(t)) return corrupt(r, "unknown RDB opcode or type");
+            return rd_fail(r, "The RDB image holds module auxiliary data (opcode 247); Keel has "
+                              "no modules and cannot load it");
+        if (!is_value_type(t)) return rd_corrupt(r, "unknown RDB opcode or type");
         {
             struct rstrv k;
             struct kv *e;
@@ -1051,7 +851,7 @@ static bool load_image(struct rd *r, bool merge)
             r->empty = false;
             e = load_value(r, t, k.p, k.n);
             if (!e) {
-                s_free(&k);
+                rd_sfree(&k);
                 if (r->failed || !r->empty) return false;
                 r->empty_skipped++; /* Redis skips empty keys */
                 expire = -1;
@@ -1064,10 +864,10 @@ static bool load_image(struct rd *r, bool merge)
                 struct kv *old = store_peek(db, k.p, k.n);
                 if (old) {
                     if (!merge) {
-                        bool f = fail(r, "RDB has duplicated key '%.*s' in DB %d",
-                                      (int)(k.n > 128 ? 128 : k.n), k.p, db->id);
+                        bool f = rd_fail(r, "RDB has duplicated key '%.*s' in DB %d",
+                                         (int)(k.n > 128 ? 128 : k.n), k.p, db->id);
                         kv_free(e);
-                        s_free(&k);
+                        rd_sfree(&k);
                         return f;
                     }
                     store_delete(db, k.p, k.n, NULL, 0);
@@ -1075,7 +875,7 @@ static bool load_image(struct rd *r, bool merge)
                 store_add_expire(db, e, expire, NULL, 0);
                 r->loaded++;
             }
-            s_free(&k);
+            rd_sfree(&k);
             expire = -1;
         }
     }
@@ -1091,8 +891,8 @@ static bool load_image(struct rd *r, bool merge)
         if (g_config.rdbchecksum && !rdb_skip_checksum_validation && stored != 0) {
             crc = crc64(0, body, upto);
             if (crc != stored)
-                return fail(r, "Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.",
-                            (unsigned long long)stored, (unsigned long long)crc);
+                return rd_fail(r, "Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.",
+                               (unsigned long long)stored, (unsigned long long)crc);
         }
     }
     return true;
@@ -1211,7 +1011,7 @@ bool rdb_each_function_in_payload(const unsigned char *p, size_t n,
         }
         if (!r_string(&r, &s)) return false;
         ok = fn(ctx, s.p, s.n);
-        s_free(&s);
+        rd_sfree(&s);
         if (!ok) return false;
     }
     return true;

@@ -53,6 +53,7 @@
 #include "http_request.h"
 #include "json_reply.h"
 #include "md5.h"
+#include "upstash.h"
 
 /* What the response to the request being answered needs to know. */
 struct req_ctx {
@@ -70,6 +71,8 @@ struct req_ctx {
     bool batch, atomic;
     int ncmd, cmd_i; /* batch position */
     bool sse;        /* streaming as Server-Sent Events */
+    bool upstash;    /* an Upstash REST request (adapters/web/upstash.c) */
+    bool readonly;   /* authorized by http-readonly-token: readonly commands only */
 };
 
 struct http_conn {
@@ -78,6 +81,7 @@ struct http_conn {
     struct obuf body; /* the response body being built (non-JSON formats) */
     struct json_sink js;
     struct bytes_sink bs;
+    struct upstash_sink us;
     struct http_parser parser;
     struct cmdbuf cb;
     struct req_ctx rq;
@@ -348,6 +352,11 @@ static bool valid_callback(const char *p, size_t n)
 static void use_sink(struct http_conn *c)
 {
     struct reply *r = &c->conn.client->reply;
+    if (c->rq.upstash) {
+        r->ops = &upstash_reply_ops;
+        r->ctx = &c->us;
+        return;
+    }
     switch (c->rq.fmt) {
     case FMT_JSON:
         r->ops = &json_reply_ops;
@@ -406,6 +415,13 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
         http_refuse_disabled(c->conn.client, &c->conn.client->reply, argv[0].p, argv[0].n);
         return KERNEL_DONE;
     }
+    if (c->rq.readonly && http_readonly_refused(argv, argc)) {
+        char why[200];
+        http_readonly_text(why, sizeof(why), argv, argc);
+        reply_errorf(&c->conn.client->reply, "%s", why);
+        refused_in_multi(c);
+        return KERNEL_DONE;
+    }
     g_http_requests++;
     return kernel_submit(c->conn.client, argc, argv);
 }
@@ -456,6 +472,14 @@ static void finish_response(struct http_conn *c)
         c->rq.restore_db = -1;
     }
     if (c->conn.state == CONN_PARKED) c->conn.state = CONN_OPEN;
+    if (c->rq.upstash) {
+        int status = upstash_sink_finish(&c->us);
+        respond(c, status, "application/json", c->us.out.buf, c->us.out.len);
+        c->us.out.len = 0;
+        c->conn.client->reply.ops = &json_reply_ops;
+        c->conn.client->reply.ctx = &c->js;
+        return;
+    }
     switch (c->rq.fmt) {
     case FMT_JSON:
         if (c->rq.batch && !c->rq.atomic) {
@@ -523,7 +547,8 @@ static void run_atomic(struct http_conn *c)
     for (k = 0; k < c->cb.ncmd; k++) {
         const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
         json_put_string_lossy(&c->batch_names[k], argv[0].p, argv[0].n);
-        if (http_command_disabled(argv[0].p, argv[0].n)) {
+        if (http_command_disabled(argv[0].p, argv[0].n) ||
+            (c->rq.readonly && http_readonly_refused(argv, c->cb.cmd_argc[k]))) {
             refused_in_multi(c); /* refused before queueing: EXEC aborts */
             continue;
         }
@@ -556,6 +581,55 @@ static void handle_upgrade(struct http_conn *c, const struct http_request *req, 
         return;
     }
     c->conn.state = CONN_CLOSING; /* ws_accept put its 400 in our output */
+}
+
+/* An Upstash REST request (/_upstash...): decoded by upstash.c, run as
+ * any request, answered by the Upstash sink. */
+static void handle_upstash(struct http_conn *c, const struct http_request *req, const char *path,
+                           size_t plen, const char *q, size_t ql)
+{
+    char err[256];
+    enum upstash_mode mode;
+    const struct http_header *enc = http_header(req, "upstash-encoding");
+    int k;
+    if (!upstash_decode(req, path, plen, q, ql, &c->cb, &mode, err, sizeof(err))) {
+        respond_error(c, 400, err);
+        return;
+    }
+    cmdbuf_finish(&c->cb);
+    for (k = 0; k < c->cb.ncmd; k++) {
+        const struct argv_ref *a = &c->cb.argv[c->cb.cmd_start[k]];
+        if (is_subscribe(a) || util_eqci(a->p, a->n, "monitor")) {
+            snprintf(err, sizeof(err),
+                     "ERR %.*s is not served by the Upstash REST API here: use the Webdis form "
+                     "(/SUBSCRIBE/<channel>) or a WebSocket",
+                     (int)(a->n > 32 ? 32 : a->n), a->p);
+            respond_error(c, 400, err);
+            return;
+        }
+        if (mode == UPSTASH_MULTI_EXEC && c->rq.readonly &&
+            http_readonly_refused(a, c->cb.cmd_argc[k])) {
+            http_readonly_text(err, sizeof(err), a, c->cb.cmd_argc[k]);
+            respond_error(c, 400, err);
+            return;
+        }
+    }
+    if (mode == UPSTASH_MULTI_EXEC) {
+        const char *why = cmdbuf_atomic_refusal(&c->cb, (c->conn.client->flags & CF_MULTI) != 0);
+        if (why) {
+            respond_error(c, 400, why);
+            return;
+        }
+    }
+    c->rq.upstash = true;
+    c->rq.ncmd = c->cb.ncmd;
+    c->rq.active = true;
+    upstash_sink_reset(&c->us, mode, enc && enc->vlen == 6 && util_eqci(enc->value, 6, "base64"));
+    use_sink(c);
+    if (mode == UPSTASH_MULTI_EXEC)
+        run_atomic(c);
+    else
+        run_commands(c, 0);
 }
 
 static void handle_request(struct http_conn *c, const struct http_request *req, size_t used)
@@ -612,16 +686,30 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         respond_error(c, 405, "method not allowed");
         return;
     }
-    tok = http_query_get(q, ql, "token", &tl);
-    if (!http_authorized(req, tok, tl)) {
+    if (!(tok = http_query_get(q, ql, "token", &tl))) tok = http_query_get(q, ql, "_token", &tl);
+    switch (http_authorize(req, tok, tl)) {
+    case HTTP_AUTH_NONE:
         respond_error(c, 401, "authentication required");
         return;
+    case HTTP_AUTH_READONLY:
+        c->rq.readonly = true;
+        break;
+    case HTTP_AUTH_FULL:
+        break;
     }
     /* Each request carries its own credentials: the connection's client is
      * authenticated by them, whatever an earlier request did (RESET, AUTH). */
     c->conn.client->authenticated = true;
     if (req->upgrade_ws) {
+        if (c->rq.readonly) {
+            respond_error(c, 403, "the read-only token cannot open a WebSocket");
+            return;
+        }
         handle_upgrade(c, req, used);
+        return;
+    }
+    if (upstash_path(path, plen)) {
+        handle_upstash(c, req, path, plen, q, ql);
         return;
     }
     if (plen >= 2 && path[1] == '_') {
@@ -692,6 +780,13 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         if (http_command_disabled(a->p, a->n)) {
             char why[160];
             http_disabled_text(why, sizeof(why), a->p, a->n);
+            refused_in_multi(c);
+            respond_error(c, 403, why);
+            return;
+        }
+        if (c->rq.readonly && http_readonly_refused(a, c->cb.cmd_argc[0])) {
+            char why[200];
+            http_readonly_text(why, sizeof(why), a, c->cb.cmd_argc[0]);
             refused_in_multi(c);
             respond_error(c, 403, why);
             return;
@@ -856,6 +951,7 @@ static void release(struct conn *base)
     obuf_free(&c->names);
     obuf_free(&c->bs.out);
     json_sink_free(&c->js);
+    upstash_sink_free(&c->us);
     http_parser_free(&c->parser);
     cmdbuf_free(&c->cb);
 }

@@ -732,29 +732,32 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     ext[0] = 0;
     if (req->method == HM_POST) {
         const struct http_header *ct = http_header(req, "content-type");
-        if (ct && ct->vlen >= 16 && util_eqci(ct->value, 16, "application/json")) {
-            char err[256];
-            if (!http_decode_json(req->body ? req->body : "", req->body_len, &c->cb, &batch, err,
-                                  sizeof(err))) {
-                respond_error(c, 400, err);
+        const char *b = req->body ? req->body : "";
+        size_t bl = req->body_len;
+        char why[256];
+        /* The URL path of a POST may give the database and the format
+         * (/7/.raw), never a command: the body carries the command(s). */
+        if (!http_path_db_format(path, plen, &db, ext, sizeof(ext), why, sizeof(why))) {
+            respond_error(c, 400, why);
+            return;
+        }
+        if (http_body_is_json(ct ? ct->value : NULL, ct ? ct->vlen : 0, b, bl)) {
+            if (!http_decode_json(b, bl, &c->cb, &batch, why, sizeof(why))) {
+                respond_error(c, 400, why);
                 return;
-            }
-            {
-                /* A path like /.raw or /7 still chooses the format and db. */
-                struct cmdbuf tmp = {0};
-                if (plen > 1) http_decode_path(path, plen, &tmp, &db, ext, sizeof(ext));
-                cmdbuf_free(&tmp);
             }
         } else {
             /* Webdis: the body is "CMD/arg1/..." in the URL syntax. */
-            const char *b = req->body ? req->body : "";
-            size_t bl = req->body_len;
+            int bdb = -1;
+            char bext[16];
             while (bl && (b[bl - 1] == '\n' || b[bl - 1] == '\r'))
                 bl--;
-            if (!http_decode_path(b, bl, &c->cb, &db, ext, sizeof(ext))) {
+            if (!http_decode_path(b, bl, &c->cb, &bdb, bext, sizeof(bext))) {
                 respond_error(c, 403, "empty command");
                 return;
             }
+            if (bdb >= 0) db = bdb;
+            if (bext[0]) memcpy(ext, bext, sizeof(ext));
         }
     } else {
         if (!http_decode_path(path, plen, &c->cb, &db, ext, sizeof(ext))) {

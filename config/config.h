@@ -68,6 +68,7 @@ struct keel_config {
     char *http_allowed_origins;
     char *http_disabled_commands;
     char *http_readonly_token;
+    char *http_default_root;
     long long http_max_url, http_max_header, http_max_body;
     int http_header_timeout, http_idle_timeout, http_sse_heartbeat;
     long long ws_max_message;

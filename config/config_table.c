@@ -172,6 +172,8 @@ const struct config_entry config_table[] = {
      "Commands refused over HTTP and WebSocket (exact names)", NULL, set_command_list},
     {"http-readonly-token", NULL, CT_STRING, &g_config.http_readonly_token, "", 0, 0, true,
      "A second HTTP credential that may run only read-only commands (empty: none)", NULL, NULL},
+    {"http-default-root", NULL, CT_STRING, &g_config.http_default_root, "", 0, 0, true,
+     "The Webdis URL a GET of / runs (Webdis's default_root, e.g. /GET/index.html)", NULL, NULL},
     {"http-max-url-length", NULL, CT_LL, &g_config.http_max_url, "16384", 16, LL_MAX_, true,
      "Longest request target (414 beyond)", NULL, NULL},
     {"http-max-header-size", NULL, CT_MEMORY, &g_config.http_max_header, "32768", 256, LL_MAX_,

@@ -54,6 +54,7 @@
 #include "json_reply.h"
 #include "md5.h"
 #include "upstash.h"
+#include "webdis_info.h"
 
 /* What the response to the request being answered needs to know. */
 struct req_ctx {
@@ -69,10 +70,11 @@ struct req_ctx {
     bool origin_refused; /* an Origin header that http-allowed-origins refuses */
     int restore_db;      /* -1, or the db to return to after a /7/ request */
     bool batch, atomic;
-    int ncmd, cmd_i; /* batch position */
-    bool sse;        /* streaming as Server-Sent Events */
-    bool upstash;    /* an Upstash REST request (adapters/web/upstash.c) */
-    bool readonly;   /* authorized by http-readonly-token: readonly commands only */
+    int ncmd, cmd_i;    /* batch position */
+    bool sse;           /* streaming as Server-Sent Events */
+    bool upstash;       /* an Upstash REST request (adapters/web/upstash.c) */
+    bool readonly;      /* authorized by http-readonly-token: readonly commands only */
+    char filename[160]; /* ?filename=: Content-Disposition: attachment ("" none) */
 };
 
 struct http_conn {
@@ -244,6 +246,8 @@ static void respond(struct http_conn *c, int status, const char *ctype, const ch
         obuf_append(&c->conn.out, ctype, strlen(ctype));
         OUT_LIT(c, "\r\n");
     }
+    if (status == 200 && c->rq.filename[0])
+        out_fmt(c, "Content-Disposition: attachment; filename=\"%s\"\r\n", c->rq.filename);
     if (status == 200) {
         OUT_LIT(c, "ETag: \"");
         obuf_append(&c->conn.out, etag, 32);
@@ -360,6 +364,13 @@ static void use_sink(struct http_conn *c)
     switch (c->rq.fmt) {
     case FMT_JSON:
         r->ops = &json_reply_ops;
+        if (!c->rq.batch && c->cb.ncmd == 1 &&
+            util_eqci(c->cb.argv[0].p, c->cb.argv[0].n, "info")) {
+            /* As today's Webdis: INFO's text as an object of its fields. */
+            static struct reply_ops info_ops;
+            if (!info_ops.bulk) webdis_info_ops(&info_ops);
+            r->ops = &info_ops;
+        }
         r->ctx = &c->js;
         c->js.resp = c->conn.client->resp;
         break;
@@ -389,8 +400,11 @@ static void start_stream(struct http_conn *c)
         out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                    "Connection: close\r\n\r\n");
     } else {
-        out_fmt(c, "Content-Type: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        out_fmt(c, "Content-Type: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n",
                 c->rq.ctype);
+        if (c->rq.filename[0])
+            out_fmt(c, "Content-Disposition: attachment; filename=\"%s\"\r\n", c->rq.filename);
+        out_str(c, "\r\n");
     }
     c->last_beat_ms = util_mstime();
 }
@@ -453,6 +467,20 @@ static bool setup_format(struct http_conn *c, const char *ext, const char *q, si
         memcpy(c->rq.jsonp, v, vl);
         c->rq.jsonp[vl] = 0;
         snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/javascript");
+    }
+    if ((v = http_query_get(q, ql, "filename", &vl)) && vl > 0) {
+        /* As Webdis: Content-Disposition: attachment; filename="<value>". */
+        size_t n = http_urldecode(v, vl < sizeof(c->rq.filename) ? vl : 0, c->rq.filename), i;
+        c->rq.filename[n] = 0;
+        for (i = 0; i < n; i++)
+            if (c->rq.filename[i] == '"' || (unsigned char)c->rq.filename[i] < 0x20 ||
+                c->rq.filename[i] == '\\' || c->rq.filename[i] == 0x7f)
+                break;
+        if (n == 0 || i < n) {
+            c->rq.filename[0] = 0;
+            respond_error(c, 400, "invalid filename");
+            return false;
+        }
     }
     if (!(v = http_query_get(q, ql, "sep", &vl))) vl = 0;
     bytes_sink_reset(&c->bs, v, vl);
@@ -712,6 +740,20 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         handle_upstash(c, req, path, plen, q, ql);
         return;
     }
+    if (plen == 16 && memcmp(path, "/crossdomain.xml", 16) == 0) {
+        static const char policy[] =
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE cross-domain-policy SYSTEM "
+            "\"http://www.macromedia.com/xml/dtds/cross-domain-policy.dtd\">\n"
+            "<cross-domain-policy>\n  <allow-access-from domain=\"*\" />\n</cross-domain-policy>\n";
+        respond(c, 200, "application/xml", policy, sizeof(policy) - 1);
+        return;
+    }
+    if (plen == 1 && req->method != HM_POST && g_config.http_default_root &&
+        g_config.http_default_root[0] == '/' && g_config.http_default_root[1]) {
+        /* Webdis's default_root: "/" runs the configured URL. */
+        path = g_config.http_default_root;
+        plen = strlen(path);
+    }
     if (plen >= 2 && path[1] == '_') {
         int status;
         const char *ctype;
@@ -831,9 +873,11 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     use_sink(c);
     /* A stream needs a channel: without one the command's arity error is
      * an ordinary response. */
-    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 && c->rq.fmt == FMT_JSON) {
+    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 &&
+        (c->rq.fmt == FMT_JSON || c->rq.fmt == FMT_RAW)) {
         const struct http_header *acc = http_header(req, "accept");
-        c->rq.sse = acc && http_header_has_token(acc, "text/event-stream");
+        /* .raw: the RESP of each message in its own chunk (raw_stream). */
+        c->rq.sse = c->rq.fmt == FMT_JSON && acc && http_header_has_token(acc, "text/event-stream");
         start_stream(c);
         set_name(c, &c->cb.argv[0]);
         g_http_requests++;
@@ -939,6 +983,18 @@ static bool push(struct conn *base)
     return true;
 }
 
+/* Before a flush: a .raw stream's RESP output becomes one chunk. */
+static void prepare(struct conn *base)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    if (c->conn.state == CONN_STREAMING && c->rq.fmt == FMT_RAW && c->body.len) {
+        out_fmt(c, "%zx\r\n", c->body.len);
+        obuf_append(&c->conn.out, c->body.buf, c->body.len);
+        out_str(c, "\r\n");
+        c->body.len = 0;
+    }
+}
+
 static void buffers(struct conn *base, size_t *qbuf, size_t *qfree, size_t *obl, size_t *omem)
 {
     struct http_conn *c = (struct http_conn *)base;
@@ -967,6 +1023,7 @@ static const struct conn_ops http_ops = {
     .unparked = unparked,
     .closing = closing,
     .push = push,
+    .prepare = prepare,
     .buffers = buffers,
     .release = release,
 };

@@ -23,7 +23,7 @@ enum http_fmt http_format_for(const char *ext, const char **ct)
         {"css", "text/css", FMT_BYTES},
         {"js", "application/javascript", FMT_JSON},
         {"xhtml", "application/xhtml+xml", FMT_BYTES},
-        {"bin", "application/octet-stream", FMT_BYTES},
+        {"bin", "binary/octet-stream", FMT_BYTES},
     };
     size_t i;
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)

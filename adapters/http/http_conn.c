@@ -55,6 +55,7 @@
 #include "md5.h"
 #include "upstash.h"
 #include "webdis_info.h"
+#include "msgpack_reply.h"
 
 /* What the response to the request being answered needs to know. */
 struct req_ctx {
@@ -84,6 +85,7 @@ struct http_conn {
     struct json_sink js;
     struct bytes_sink bs;
     struct upstash_sink us;
+    struct msgpack_sink mp;
     struct http_parser parser;
     struct cmdbuf cb;
     struct req_ctx rq;
@@ -326,6 +328,7 @@ static void set_name(struct http_conn *c, const struct argv_ref *a)
 {
     c->names.len = 0;
     json_put_string_lossy(&c->names, a->p, a->n);
+    msgpack_sink_name(&c->mp, a->p, a->n);
 }
 
 /* ---- requests ---- */
@@ -381,6 +384,10 @@ static void use_sink(struct http_conn *c)
     case FMT_BYTES:
         r->ops = &bytes_reply_ops;
         r->ctx = &c->bs;
+        break;
+    case FMT_MSGPACK:
+        r->ops = &msgpack_reply_ops;
+        r->ctx = &c->mp;
         break;
     }
 }
@@ -531,6 +538,10 @@ static void finish_response(struct http_conn *c)
         respond(c, 200, c->rq.ctype, c->body.buf, c->body.len);
         c->body.len = 0;
         break;
+    case FMT_MSGPACK:
+        respond(c, 200, c->rq.ctype, c->mp.out.buf, c->mp.out.len);
+        c->mp.out.len = 0;
+        break;
     case FMT_BYTES:
         if (c->bs.nil)
             respond(c, 404, NULL, "", 0);
@@ -583,8 +594,7 @@ static void run_atomic(struct http_conn *c)
         kernel_submit(c->conn.client, c->cb.cmd_argc[k], argv);
     }
     c->conn.client->reply = saved;
-    c->names.len = 0;
-    json_put_string_lossy(&c->names, "EXEC", 4);
+    set_name(c, &exec);
     kernel_submit(c->conn.client, 1, &exec);
     for (k = 0; k < c->nbatch_names; k++)
         obuf_free(&c->batch_names[k]);
@@ -819,6 +829,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     }
     c->rq.batch = batch;
     c->rq.ncmd = c->cb.ncmd;
+    msgpack_sink_reset(&c->mp, batch && !c->rq.atomic, c->cb.ncmd);
     /* A single disabled command is refused with 403. */
     if (!batch) {
         const struct argv_ref *a = &c->cb.argv[0];
@@ -1011,6 +1022,7 @@ static void release(struct conn *base)
     obuf_free(&c->bs.out);
     json_sink_free(&c->js);
     upstash_sink_free(&c->us);
+    msgpack_sink_free(&c->mp);
     http_parser_free(&c->parser);
     cmdbuf_free(&c->cb);
 }

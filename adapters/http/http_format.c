@@ -24,6 +24,7 @@ enum http_fmt http_format_for(const char *ext, const char **ct)
         {"js", "application/javascript", FMT_JSON},
         {"xhtml", "application/xhtml+xml", FMT_BYTES},
         {"bin", "binary/octet-stream", FMT_BYTES},
+        {"msg", "application/x-msgpack", FMT_MSGPACK},
     };
     size_t i;
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)

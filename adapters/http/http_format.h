@@ -12,7 +12,7 @@
 #include "reply.h"
 #include "resp_encode.h"
 
-enum http_fmt { FMT_JSON, FMT_RAW, FMT_BYTES };
+enum http_fmt { FMT_JSON, FMT_RAW, FMT_BYTES, FMT_MSGPACK };
 
 /* Format and default content type for an extension ("" -> JSON). */
 enum http_fmt http_format_for(const char *ext, const char **content_type);

@@ -113,7 +113,7 @@ void cmdbuf_finish(struct cmdbuf *b)
 static bool known_ext(const char *p, size_t n)
 {
     static const char *const exts[] = {"json", "raw", "txt", "html", "xml",   "png", "jpg",
-                                       "jpeg", "css", "bin", "js",   "xhtml", NULL};
+                                       "jpeg", "css", "bin", "js",   "xhtml", "msg", NULL};
     int i;
     for (i = 0; exts[i]; i++)
         if (strlen(exts[i]) == n && memcmp(exts[i], p, n) == 0) return true;

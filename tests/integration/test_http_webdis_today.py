@@ -120,3 +120,48 @@ def test_subscribe_raw_stream(kh):
         chunks.append(rest[:n])
         body = rest[n + 2:]
     assert tuple(chunks) == want
+
+
+# --------------------------------------------------------------------------
+# .msg: MessagePack (python3-msgpack decodes what Keel packs)
+
+def test_msgpack_format(kh):
+    msgpack = pytest.importorskip("msgpack")
+    kh.resp("SET", "k", "v")
+    kh.resp("SET", "bin", b"\xff\x00")
+    kh.resp("RPUSH", "l", "a", "b", "c")
+    kh.resp("HSET", "h", "f1", "1", "f2", "two")
+    kh.resp("ZADD", "z", "1.5", "m")
+
+    def mp(path):
+        r = get(kh.http, path)
+        assert r.status == 200 and ctype(r) == "application/x-msgpack", r
+        return msgpack.unpackb(r.body, raw=True, strict_map_key=False)
+
+    assert mp("/GET/k.msg") == {b"GET": b"v"}
+    assert mp("/GET/bin.msg") == {b"GET": b"\xff\x00"}
+    assert mp("/GET/nokey.msg") == {b"GET": None}
+    assert mp("/SET/k/w.msg") == {b"SET": [True, b"OK"]}
+    assert mp("/INCR/k.msg") == {b"INCR": [False, b"ERR value is not an integer or out of range"]}
+    for v in (0, 127, 128, 255, 256, 65535, 65536, 2**32, -1, -32, -33, -128, -129, -32768,
+              -32769, -2**31, -2**31 - 1, 2**63 - 1, -2**63):
+        kh.resp("SET", "n", str(v))
+        assert mp("/INCRBY/n/0.msg") == {b"INCRBY": v}, v
+    assert mp("/LRANGE/l/0/-1.msg") == {b"LRANGE": [b"a", b"b", b"c"]}
+    assert mp("/HGETALL/h.msg") == {b"HGETALL": {b"f1": b"1", b"f2": b"two"}}
+    assert mp("/ZSCORE/z/m.msg") == {b"ZSCORE": b"1.5"}
+    assert mp("/GetRange/k/0/0.msg") == {b"GetRange": b"w"}
+    info = mp("/INFO/server.msg")[b"INFO"]
+    assert isinstance(info, dict) and b"redis_version" in info
+    big = "x" * 70000
+    kh.resp("SET", "big", big)
+    assert mp("/GET/big.msg") == {b"GET": big.encode()}
+    kh.resp("DEL", "l")
+    for i in range(20):
+        kh.resp("RPUSH", "l", str(i))
+    assert mp("/LRANGE/l/0/-1.msg") == {b"LRANGE": [str(i).encode() for i in range(20)]}
+    # A batch, and a deferred length (SCAN's keys).
+    r = post_json(kh.http, [["GET", "k"], ["PING"]], path="/.msg")
+    assert msgpack.unpackb(r.body, raw=True) == [{b"GET": b"w"}, {b"PING": [True, b"PONG"]}]
+    scan = mp("/SCAN/0/MATCH/l*/COUNT/100.msg")[b"SCAN"]
+    assert scan[0] == b"0" and scan[1] == [b"l"]

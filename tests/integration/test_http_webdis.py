@@ -232,7 +232,9 @@ def test_url_decoding(kh, webdis):
 def test_extension_rules(kh, webdis):
     # An unknown suffix stays part of the argument; extensions are case-
     # sensitive; %2E hides a dot; the extension is the last dot of the URL.
-    same(kh, webdis, "/SET/k.msg/vv", "/GET/k.msg", "/GET/k.msg.txt", "/GET/k.msg.json",
+    # (.msg is one for Keel, as for a webdis built with msgpack; Debian's is
+    # not: test_http_webdis_today.py.)
+    same(kh, webdis, "/SET/k.gz/vv", "/GET/k.gz", "/GET/k.gz.txt", "/GET/k.gz.json",
          "/SET/sr/x", "/GET/sr.JSON", "/GET/sr.TXT", "/GET/sr.", "/SET/d%2Ejson/dotted",
          "/GET/d%2Ejson", "/GET/d.json", "/SET/file.tar.gz/t", "/GET/file.tar.gz",
          "/GET/file.tar.gz.txt")

@@ -739,6 +739,10 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
      * authenticated by them, whatever an earlier request did (RESET, AUTH). */
     c->conn.client->authenticated = true;
     if (req->upgrade_ws) {
+        if (!g_config.http_websockets) {
+            respond_error(c, 404, "WebSocket upgrades are off (http-websockets no)");
+            return;
+        }
         if (c->rq.readonly) {
             respond_error(c, 403, "the read-only token cannot open a WebSocket");
             return;
@@ -1118,6 +1122,8 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     /* No password over HTTP means each request proves itself (header or
      * token): the kernel sees an authenticated client. */
     c->conn.client->authenticated = true;
+    if (g_config.http_database > 0 && g_config.http_database < g_store.ndb)
+        client_select(c->conn.client, g_config.http_database); /* Webdis's database */
     c->last_io_ms = util_mstime();
     c->tev = event_new(g_server.base, -1, EV_PERSIST, on_timer, c);
     event_add(c->tev, &tv);

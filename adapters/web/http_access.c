@@ -18,6 +18,7 @@
 #include "http_parse.h"
 #include "http_request.h"
 #include "registry.h"
+#include "webdis_conf.h"
 
 struct cidr {
     int family;
@@ -308,6 +309,7 @@ static const char *check_networks(const char *value)
 void http_access_register_config(void)
 {
     config_register_check("http-allow-networks", check_networks);
+    config_register_json_loader(webdis_conf_load); /* webdis.json as the config file */
 }
 
 void http_disabled_text(char *buf, size_t len, const char *name, size_t n)

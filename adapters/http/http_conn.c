@@ -46,6 +46,7 @@
 #include "resp_encode.h"
 #include "conn.h"
 #include "ws_conn.h"
+#include "ws_json.h"
 #include "http_access.h"
 #include "http_endpoints.h"
 #include "http_format.h"
@@ -85,6 +86,7 @@ struct http_conn {
     struct json_sink js;
     struct bytes_sink bs;
     struct upstash_sink us;
+    struct ws_json_req ujs; /* an Upstash JSON body, by the WebSocket adapter's fast decoder */
     struct msgpack_sink mp;
     struct http_parser parser;
     struct cmdbuf cb;
@@ -231,7 +233,7 @@ static void connection_header(struct http_conn *c)
 static void respond(struct http_conn *c, int status, const char *ctype, const char *p, size_t n)
 {
     char etag[33];
-    if (status == 200) {
+    if (status == 200 && !c->rq.upstash) { /* Upstash's POSTs are not cached */
         md5_hex(p, n, etag);
         if (c->rq.inm[0] && strlen(c->rq.inm) == 34 && c->rq.inm[0] == '"' &&
             memcmp(c->rq.inm + 1, etag, 32) == 0) {
@@ -250,7 +252,7 @@ static void respond(struct http_conn *c, int status, const char *ctype, const ch
     }
     if (status == 200 && c->rq.filename[0])
         out_fmt(c, "Content-Disposition: attachment; filename=\"%s\"\r\n", c->rq.filename);
-    if (status == 200) {
+    if (status == 200 && !c->rq.upstash) {
         OUT_LIT(c, "ETag: \"");
         obuf_append(&c->conn.out, etag, 32);
         OUT_LIT(c, "\"\r\n");
@@ -630,11 +632,42 @@ static void handle_upstash(struct http_conn *c, const struct http_request *req, 
     enum upstash_mode mode;
     const struct http_header *enc = http_header(req, "upstash-encoding");
     int k;
-    if (!upstash_decode(req, path, plen, q, ql, &c->cb, &mode, err, sizeof(err))) {
-        respond_error(c, 400, err);
-        return;
+    if (upstash_json_route(path, plen, &mode)) {
+        /* A JSON command array, or an array of them: decoded as the
+         * WebSocket adapter decodes its messages (a fast scanner for the
+         * usual shapes, jansson for the rest); only arrays are Upstash's. */
+        const char *b = req->body ? req->body : "";
+        size_t bl = req->body_len, k0 = 0;
+        struct cmdbuf t;
+        while (k0 < bl && (b[k0] == ' ' || b[k0] == '\t' || b[k0] == '\r' || b[k0] == '\n'))
+            k0++;
+        if (req->method != HM_POST || k0 == bl || b[k0] != '[') {
+            respond_error(c, 400, "ERR send the command as a JSON array in a POST body");
+            return;
+        }
+        if (!json_utf8_valid(b, bl)) {
+            respond_error(c, 400, "ERR invalid JSON: the body must be UTF-8");
+            return;
+        }
+        if (!ws_json_decode(&c->ujs, b, bl, 0)) {
+            respond_error(c, 400, c->ujs.err);
+            return;
+        }
+        if (!upstash_json_shape(mode, c->ujs.batch, err, sizeof(err))) {
+            respond_error(c, 400, err);
+            return;
+        }
+        t = c->cb; /* the decoded (finished) commands become the request's */
+        c->cb = c->ujs.cb;
+        c->ujs.cb = t;
+    } else {
+        mode = UPSTASH_SINGLE;
+        if (!upstash_decode(req, path, plen, q, ql, &c->cb, err, sizeof(err))) {
+            respond_error(c, 400, err);
+            return;
+        }
+        cmdbuf_finish(&c->cb);
     }
-    cmdbuf_finish(&c->cb);
     for (k = 0; k < c->cb.ncmd; k++) {
         const struct argv_ref *a = &c->cb.argv[c->cb.cmd_start[k]];
         if (is_subscribe(a) || util_eqci(a->p, a->n, "monitor")) {
@@ -1027,6 +1060,7 @@ static void release(struct conn *base)
     json_sink_free(&c->js);
     upstash_sink_free(&c->us);
     msgpack_sink_free(&c->mp);
+    ws_json_req_free(&c->ujs);
     http_parser_free(&c->parser);
     cmdbuf_free(&c->cb);
 }

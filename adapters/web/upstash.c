@@ -55,32 +55,44 @@ static bool seg_is(const char *p, size_t n, const char *w)
     return strlen(w) == n && memcmp(p, w, n) == 0;
 }
 
+bool upstash_json_route(const char *path, size_t plen, enum upstash_mode *mode)
+{
+    const char *r = path + sizeof(UPSTASH_PREFIX) - 1;
+    size_t rn = plen - (sizeof(UPSTASH_PREFIX) - 1);
+    if (rn && r[0] == '/') r++, rn--;
+    *mode = UPSTASH_SINGLE;
+    if (rn == 0) return true;
+    if (seg_is(r, rn, "pipeline")) {
+        *mode = UPSTASH_PIPELINE;
+        return true;
+    }
+    if (seg_is(r, rn, "multi-exec")) {
+        *mode = UPSTASH_MULTI_EXEC;
+        return true;
+    }
+    return false;
+}
+
+bool upstash_json_shape(enum upstash_mode mode, bool batch, char *err, size_t errlen)
+{
+    if (mode == UPSTASH_SINGLE && batch) {
+        snprintf(err, errlen,
+                 "ERR one command is one JSON array: send several to /pipeline or /multi-exec");
+        return false;
+    }
+    if (mode != UPSTASH_SINGLE && !batch) {
+        snprintf(err, errlen, "ERR a pipeline is a JSON array of command arrays");
+        return false;
+    }
+    return true;
+}
+
 bool upstash_decode(const struct http_request *req, const char *path, size_t plen, const char *q,
-                    size_t ql, struct cmdbuf *b, enum upstash_mode *mode, char *err, size_t errlen)
+                    size_t ql, struct cmdbuf *b, char *err, size_t errlen)
 {
     const char *r = path + sizeof(UPSTASH_PREFIX) - 1, *body = req->body ? req->body : "";
     size_t rn = plen - (sizeof(UPSTASH_PREFIX) - 1), i;
-    bool batch = false;
     if (rn && r[0] == '/') r++, rn--;
-    *mode = UPSTASH_SINGLE;
-    if (rn == 0 || seg_is(r, rn, "pipeline") || seg_is(r, rn, "multi-exec")) {
-        if (rn) *mode = r[0] == 'p' ? UPSTASH_PIPELINE : UPSTASH_MULTI_EXEC;
-        if (req->method != HM_POST) {
-            snprintf(err, errlen, "ERR send the command as a JSON array in a POST body");
-            return false;
-        }
-        if (!http_decode_json(body, req->body_len, b, &batch, err, errlen)) return false;
-        if (*mode == UPSTASH_SINGLE && batch) {
-            snprintf(err, errlen,
-                     "ERR one command is one JSON array: send several to /pipeline or /multi-exec");
-            return false;
-        }
-        if (*mode != UPSTASH_SINGLE && !batch) {
-            snprintf(err, errlen, "ERR a pipeline is a JSON array of command arrays");
-            return false;
-        }
-        return true;
-    }
     /* The path form: /cmd/arg1/...; a body is the last argument, then the
      * query's parameters (but the credentials) as name, value. */
     cmdbuf_begin(b);

@@ -27,10 +27,20 @@ enum upstash_mode { UPSTASH_SINGLE, UPSTASH_PIPELINE, UPSTASH_MULTI_EXEC };
 /* Is the request target path (query excluded) an Upstash one? */
 bool upstash_path(const char *path, size_t n);
 
-/* Decode an Upstash request (path still with its /_upstash prefix, query
- * separate) into b. Returns false with err set (a 400) on a malformed one. */
+/* The JSON endpoints: /_upstash (one command), /_upstash/pipeline,
+ * /_upstash/multi-exec. True with *mode set when path (with its prefix) is
+ * one: its POST body is a JSON command array, or an array of them (the
+ * HTTP adapter decodes it). False: the path form (upstash_decode). */
+bool upstash_json_route(const char *path, size_t plen, enum upstash_mode *mode);
+/* Check a decoded JSON body's shape for the endpoint: false with err (a
+ * 400) when a single command came to a pipeline or a batch to the root. */
+bool upstash_json_shape(enum upstash_mode mode, bool batch, char *err, size_t errlen);
+
+/* Decode a path-form request (/_upstash/cmd/arg..., query separate) into
+ * b: the path's words, a body as the last argument, then the query's
+ * parameters. Returns false with err set (a 400) on an empty command. */
 bool upstash_decode(const struct http_request *req, const char *path, size_t plen, const char *q,
-                    size_t ql, struct cmdbuf *b, enum upstash_mode *mode, char *err, size_t errlen);
+                    size_t ql, struct cmdbuf *b, char *err, size_t errlen);
 
 struct upstash_sink {
     struct obuf out;

@@ -77,6 +77,8 @@ struct req_ctx {
     bool upstash;       /* an Upstash REST request (adapters/web/upstash.c) */
     bool readonly;      /* authorized by http-readonly-token: readonly commands only */
     char filename[160]; /* ?filename=: Content-Disposition: attachment ("" none) */
+    char auth[256];     /* the Authorization header (webdis.json acl rules) */
+    size_t authlen;
 };
 
 struct http_conn {
@@ -433,7 +435,7 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
     int argc = c->cb.cmd_argc[k];
     set_name(c, &argv[0]);
     c->rq.cmd_i = k;
-    if (http_command_disabled(argv[0].p, argv[0].n)) {
+    if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->rq.auth, c->rq.authlen)) {
         /* Within a batch an error reply; a single command gets 403. */
         http_refuse_disabled(c->conn.client, &c->conn.client->reply, argv[0].p, argv[0].n);
         return KERNEL_DONE;
@@ -588,7 +590,7 @@ static void run_atomic(struct http_conn *c)
     for (k = 0; k < c->cb.ncmd; k++) {
         const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
         json_put_string_lossy(&c->batch_names[k], argv[0].p, argv[0].n);
-        if (http_command_disabled(argv[0].p, argv[0].n) ||
+        if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->rq.auth, c->rq.authlen) ||
             (c->rq.readonly && http_readonly_refused(argv, c->cb.cmd_argc[k]))) {
             refused_in_multi(c); /* refused before queueing: EXEC aborts */
             continue;
@@ -723,6 +725,8 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         c->rq.origin_refused = o && !http_origin_allowed(o->value, o->vlen);
     }
     copy_header(req, "if-none-match", c->rq.inm, sizeof(c->rq.inm));
+    copy_header(req, "authorization", c->rq.auth, sizeof(c->rq.auth));
+    c->rq.authlen = strlen(c->rq.auth);
     snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/json");
     if (qm) {
         q = qm + 1;
@@ -870,7 +874,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     /* A single disabled command is refused with 403. */
     if (!batch) {
         const struct argv_ref *a = &c->cb.argv[0];
-        if (http_command_disabled(a->p, a->n)) {
+        if (http_command_refused(a->p, a->n, c->conn.addr, c->rq.auth, c->rq.authlen)) {
             char why[160];
             http_disabled_text(why, sizeof(why), a->p, a->n);
             refused_in_multi(c);

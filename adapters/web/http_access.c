@@ -301,6 +301,12 @@ bool http_command_disabled(const char *name, size_t n)
     return false;
 }
 
+bool http_command_refused(const char *name, size_t n, const char *addr, const char *auth,
+                          size_t authlen)
+{
+    return http_command_disabled(name, n) || !webdis_acl_allows(name, n, addr, auth, authlen);
+}
+
 static const char *check_networks(const char *value)
 {
     return networks_valid(value) ? NULL : "Invalid network (expected address/bits)";

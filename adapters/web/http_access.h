@@ -41,6 +41,11 @@ void http_readonly_text(char *buf, size_t len, const struct argv_ref *argv, int 
 bool http_origin_allowed(const char *origin, size_t n);
 /* Is the command (first argv word) disabled over HTTP and WebSocket? */
 bool http_command_disabled(const char *name, size_t n);
+/* Disabled, or refused to this client by a webdis.json acl rule
+ * (webdis_conf.h)? addr: the peer's "ip:port"; auth: the request's (or
+ * the WebSocket upgrade's) Authorization value, NULL when none. */
+bool http_command_refused(const char *name, size_t n, const char *addr, const char *auth,
+                          size_t authlen);
 /* The one text of a refusal: "command 'NAME' is disabled over HTTP and
  * WebSocket" (a 403 body's error, or after "ERR " an error reply). */
 void http_disabled_text(char *buf, size_t len, const char *name, size_t n);

@@ -1,14 +1,17 @@
 /* webdis_conf.c — webdis.json as Keel's configuration (see webdis_conf.h). */
 #include "webdis_conf.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
-#include "registry.h"
 #include "resp_encode.h"
 #include "util.h"
 
@@ -63,100 +66,124 @@ static void add_word(struct obuf *l, const char *w)
     obuf_append(l, w, strlen(w));
 }
 
-static void add_all(struct obuf *l)
-{
-    int i;
-    for (i = 0; registry_commands[i]; i++)
-        add_word(l, registry_commands[i]->name);
-}
+/* Webdis's acl rules, kept as loaded: each matches a client by its
+ * "http_basic_auth" (the Authorization: Basic value, compared as Webdis
+ * does with the base64 of "user:password") and "ip" (an IPv4 CIDR), and
+ * then enables and disables commands; the last matching rule that names a
+ * command decides, a rule's "disabled" over its "enabled". */
+struct acl_rule {
+    char *auth_b64; /* NULL: any */
+    bool has_cidr;
+    uint32_t subnet, mask;
+    struct obuf en, dis; /* space-separated names, "*" for all */
+};
+static struct acl_rule *rules;
+static int nrules;
 
-static void remove_word(struct obuf *l, const char *w)
+static bool parse_cidr4(const char *s, uint32_t *subnet, uint32_t *mask)
 {
-    struct obuf out = {0};
-    const char *p = l->buf ? l->buf : "", *e = p + l->len;
-    size_t n = strlen(w);
-    while (p < e) {
-        const char *sp = memchr(p, ' ', (size_t)(e - p));
-        size_t k = sp ? (size_t)(sp - p) : (size_t)(e - p);
-        if (!(k == n && strncasecmp(p, w, n) == 0)) {
-            if (out.len) obuf_append(&out, " ", 1);
-            obuf_append(&out, p, k);
-        }
-        p += k + 1;
+    char buf[32];
+    const char *slash = strchr(s, '/');
+    size_t al = slash ? (size_t)(slash - s) : strlen(s);
+    struct in_addr a;
+    long bits = 32;
+    if (al >= sizeof(buf)) return false;
+    memcpy(buf, s, al);
+    buf[al] = 0;
+    if (inet_pton(AF_INET, buf, &a) != 1) return false;
+    if (slash) {
+        char *end;
+        bits = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || bits < 0 || bits > 32) return false;
     }
-    obuf_free(l);
-    *l = out;
+    *mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+    *subnet = ntohl(a.s_addr) & *mask;
+    return true;
 }
 
-static bool acl(json_t *rules)
+static void words(struct obuf *o, json_t *arr)
 {
-    struct obuf dis = {0};
-    size_t i, k;
-    json_t *r, *w;
-    bool ok = true;
-    char *text0;
-    if (!json_is_array(rules)) {
+    size_t k;
+    json_t *w;
+    if (!json_is_array(arr)) return;
+    json_array_foreach(arr, k, w) if (json_is_string(w)) add_word(o, json_string_value(w));
+}
+
+static bool acl(json_t *list)
+{
+    size_t i;
+    json_t *r;
+    if (!json_is_array(list)) {
         warn("acl", "is not an array: ignored");
         return true;
     }
-    /* First what is disabled, then what unconditional rules enable. */
-    json_array_foreach(rules, i, r)
+    rules = xcalloc(json_array_size(list) + 1, sizeof(*rules));
+    json_array_foreach(list, i, r)
     {
-        json_t *d = json_object_get(r, "disabled");
-        bool cond = json_object_get(r, "ip") || json_object_get(r, "http_basic_auth");
-        if (!json_is_array(d)) continue;
-        if (cond)
-            warn("acl",
-                 "rule with \"ip\" or \"http_basic_auth\": its \"disabled\" applies to every "
-                 "client (Keel has no per-client rules)");
-        json_array_foreach(d, k, w)
-        {
-            if (!json_is_string(w)) continue;
-            if (!strcmp(json_string_value(w), "*"))
-                add_all(&dis);
-            else
-                add_word(&dis, json_string_value(w));
+        struct acl_rule *a = &rules[nrules];
+        json_t *auth = json_object_get(r, "http_basic_auth"), *ip = json_object_get(r, "ip");
+        if (!json_is_object(r)) continue;
+        if (json_is_string(auth)) {
+            const char *up = json_string_value(auth);
+            size_t n = strlen(up);
+            a->auth_b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+            EVP_EncodeBlock((unsigned char *)a->auth_b64, (const unsigned char *)up, (int)n);
         }
-    }
-    json_array_foreach(rules, i, r)
-    {
-        json_t *en = json_object_get(r, "enabled");
-        bool cond = json_object_get(r, "ip") || json_object_get(r, "http_basic_auth");
-        if (!json_is_array(en)) continue;
-        if (cond) {
-            warn("acl", "rule with \"ip\" or \"http_basic_auth\": its \"enabled\" is ignored "
-                        "(Keel has no per-client rules)");
-            continue;
-        }
-        json_array_foreach(en, k, w) if (json_is_string(w)) remove_word(&dis, json_string_value(w));
-    }
-    /* Words that are not commands (Webdis does not check them) are dropped:
-     * http-disabled-commands takes command names only. */
-    {
-        struct obuf known = {0};
-        const char *p = dis.buf ? dis.buf : "", *e = p + dis.len;
-        while (p < e) {
-            const char *sp = memchr(p, ' ', (size_t)(e - p));
-            size_t n = sp ? (size_t)(sp - p) : (size_t)(e - p);
-            if (registry_lookup(p, n)) {
-                if (known.len) obuf_append(&known, " ", 1);
-                obuf_append(&known, p, n);
-            } else {
-                char name[80];
-                snprintf(name, sizeof(name), "%.*s", (int)(n > 64 ? 64 : n), p);
-                warn(name, "in acl is not a command: ignored");
+        if (json_is_string(ip)) {
+            if (!parse_cidr4(json_string_value(ip), &a->subnet, &a->mask)) {
+                fprintf(stderr, "keel: %s: acl: bad \"ip\" '%s' (an IPv4 CIDR)\n", file,
+                        json_string_value(ip));
+                return false;
             }
-            p += n + 1;
+            a->has_cidr = true;
         }
-        obuf_free(&dis);
-        dis = known;
+        words(&a->en, json_object_get(r, "enabled"));
+        words(&a->dis, json_object_get(r, "disabled"));
+        nrules++;
     }
-    text0 = xmalloc(dis.len + 1);
-    if (dis.len) memcpy(text0, dis.buf, dis.len);
-    text0[dis.len] = 0;
-    ok = set("acl", "http-disabled-commands", text0);
-    free(text0);
-    obuf_free(&dis);
+    /* Webdis's rules replace Keel's default refusals: what the file does
+     * not disable stays allowed, as under Webdis. */
+    return set("acl", "http-disabled-commands", "");
+}
+
+bool webdis_acl_allows(const char *name, size_t n, const char *addr, const char *auth,
+                       size_t authlen)
+{
+    bool ok = true, have_ip = false;
+    uint32_t ip = 0;
+    char cmd[64];
+    int i;
+    if (nrules == 0) return true;
+    if (n == 0 || n >= sizeof(cmd)) return true; /* the kernel answers it */
+    memcpy(cmd, name, n);
+    cmd[n] = 0;
+    if (addr) {
+        /* "a.b.c.d:port" (an IPv6 peer matches no "ip" rule, as in Webdis) */
+        char buf[64];
+        const char *colon = strrchr(addr, ':');
+        size_t al = colon ? (size_t)(colon - addr) : strlen(addr);
+        struct in_addr a;
+        if (al < sizeof(buf)) {
+            memcpy(buf, addr, al);
+            buf[al] = 0;
+            if (inet_pton(AF_INET, buf, &a) == 1) {
+                ip = ntohl(a.s_addr);
+                have_ip = true;
+            }
+        }
+    }
+    for (i = 0; i < nrules; i++) {
+        const struct acl_rule *a = &rules[i];
+        if (a->auth_b64) {
+            size_t bl = strlen(a->auth_b64);
+            if (!auth || authlen < 6 || strncasecmp(auth, "basic ", 6) != 0 || authlen - 6 != bl ||
+                memcmp(auth + 6, a->auth_b64, bl) != 0)
+                continue;
+        }
+        if (a->has_cidr && (!have_ip || (ip & a->mask) != a->subnet)) continue;
+        if (in_words(&a->en, cmd) || in_words(&a->en, "*")) ok = true;
+        if (in_words(&a->dis, cmd) || in_words(&a->dis, "*")) ok = false;
+    }
     return ok;
 }
 

@@ -85,6 +85,7 @@
 #include "resp_parse.h"
 #include "conn.h"
 #include "resp_conn.h"
+#include "http_parse.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 #include "ws_json.h"
@@ -123,7 +124,9 @@ struct ws_conn {
      * once), out (frames, and first the 101 response), client */
     struct conn conn;
     enum ws_mode mode;
-    struct ws_webdis wd;        /* Webdis's shapes on /.json and /.raw (ws_webdis.h) */
+    struct ws_webdis wd; /* Webdis's shapes on /.json and /.raw (ws_webdis.h) */
+    char auth[256];      /* the upgrade's Authorization (webdis.json acl rules) */
+    size_t authlen;
     struct event *tev;          /* the linger timer of a closing connection */
     wslay_event_context_ptr ws; /* sends the control frames */
     struct ws_frame_reader rd;  /* parses the incoming frames */
@@ -646,7 +649,8 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
     j->cur = k;
     argv = &j->rq.cb.argv[j->rq.cb.cmd_start[k]];
     argc = j->rq.cb.cmd_argc[k];
-    if (http_command_disabled(argv[0].p, argv[0].n)) {
+    if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->authlen ? c->auth : NULL,
+                             c->authlen)) {
         if (c->wd.on && !j->batch) {
             /* Webdis's words for a refusal by its access rules. */
             static const char forbidden[] = WS_WEBDIS_FORBIDDEN_JSON;
@@ -721,7 +725,9 @@ static enum resp_verdict disabled_filter(struct conn *base, int argc, const stru
     struct client *cl = base->client;
     struct ws_conn *c = (struct ws_conn *)base;
     (void)argc;
-    if (!http_command_disabled(argv[0].p, argv[0].n)) return RESP_SUBMIT;
+    if (!http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->authlen ? c->auth : NULL,
+                              c->authlen))
+        return RESP_SUBMIT;
     if (c->wd.on) {
         static const char forbidden[] = WS_WEBDIS_FORBIDDEN_RAW;
         obuf_append(&c->rout, forbidden, sizeof(forbidden) - 1);
@@ -989,6 +995,13 @@ bool ws_accept(struct conn *from, const struct http_request *req, const char *re
                                         hs.mode == WS_JSON ? NULL : &resp_reply_ops);
     c->mode = hs.mode;
     c->wd.on = hs.webdis;
+    {
+        const struct http_header *h = http_header(req, "authorization");
+        if (h && h->vlen < sizeof(c->auth)) {
+            memcpy(c->auth, h->value, h->vlen);
+            c->authlen = h->vlen;
+        }
+    }
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
     json_sink_init(&c->js, hs.resp);
     c->js.begin = js_begin;

@@ -235,7 +235,8 @@ test("the README's browser example runs as written", async () => {
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
   const m = readme.match(/```html\n<script>\n([\s\S]*?)<\/script>\n```/);
   assert.ok(m, "the README has the <script> example");
-  const code = m[1].replace("ws://localhost:7379/", `ws://127.0.0.1:${http}/`);
+  const code = m[1].replace(/ws:\/\/localhost:\d+\//, `ws://127.0.0.1:${http}/`);
+  assert.notEqual(code, m[1], "the example's URL was replaced");
   await page.evaluate((src) => {
     window.logged = [];
     const orig = console.log;

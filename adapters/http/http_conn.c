@@ -142,52 +142,6 @@ static void out_fmt(struct http_conn *c, const char *fmt, ...)
     obuf_append(&c->conn.out, buf, (size_t)n);
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 101:
-        return "Switching Protocols";
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Payload Too Large";
-    case 414:
-        return "URI Too Long";
-    case 417:
-        return "Expectation Failed";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Unknown";
-    }
-}
-
 /* CORS: the request's Origin when allowed, "*" when any origin is. */
 static void cors_headers(struct http_conn *c)
 {
@@ -206,7 +160,7 @@ static void cors_headers(struct http_conn *c)
 
 static void status_line(struct http_conn *c, int status)
 {
-    const char *why = reason(status);
+    const char *why = http_reason(status);
     if (c->rq.minor >= 1)
         OUT_LIT(c, "HTTP/1.1 ");
     else
@@ -1126,7 +1080,7 @@ static void refuse(int fd, int status, const char *why)
                      "HTTP/1.1 %d %s\r\nServer: Keel/0.1.0\r\nAccess-Control-Allow-Origin: *\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n{\"error\":\"%s\"}",
-                     status, reason(status), strlen(why) + 12, why);
+                     status, http_reason(status), strlen(why) + 12, why);
     conn_refuse_fd(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 

@@ -46,7 +46,8 @@ Webdis defects Keel fixes (Keel-only tests): pipelined answers in reverse
 order; nested arrays shown as null; strings with NUL truncated and non-UTF-8
 strings shown as {}; nils and integers silently dropped from arrays in the
 raw-bytes formats; HTTP/2.0 answered as 1.0; unknown Transfer-Encoding
-ignored; INFO parsed into an object (Keel: the bulk string).
+ignored. INFO is an object of fields in both (Keel: one per field:value
+line, as today's Webdis; test_http_webdis_today.py).
 """
 
 import os

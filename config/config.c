@@ -378,16 +378,32 @@ static bool load_include(const char *pattern, const char *where, int lineno)
     return ok;
 }
 
+static config_json_loader_fn json_loader;
+static bool file_is_json;
+
+void config_register_json_loader(config_json_loader_fn fn)
+{
+    json_loader = fn;
+}
+
 static bool load_file(const char *path)
 {
     FILE *f = fopen(path, "r");
     char line[65536];
-    int lineno = 0;
+    int lineno = 0, ch;
     bool ok = true;
     if (!f) {
         fprintf(stderr, "keel: cannot open config file '%s'\n", path);
         return false;
     }
+    while ((ch = fgetc(f)) != EOF && isspace(ch))
+        ;
+    if (ch == '{' && json_loader) {
+        fclose(f);
+        file_is_json = true;
+        return json_loader(path);
+    }
+    rewind(f);
     while (fgets(line, sizeof(line), f)) {
         char **w;
         size_t *wl;
@@ -510,6 +526,8 @@ const char *config_rewrite(void)
     FILE *in, *out;
     char tmp[PATH_MAX + 16], line[65536];
     bool *seen;
+    if (file_is_json)
+        return "ERR The server is running from a webdis.json file: CONFIG REWRITE cannot write it";
     const struct config_entry *e;
     size_t nent = nflat, k;
     if (!g_config_file) return "The server is running without a config file";

@@ -70,6 +70,10 @@ struct keel_config {
     char *http_allow_networks;
     char *http_allowed_origins;
     char *http_disabled_commands;
+    char *http_readonly_token;
+    char *http_default_root;
+    int http_database;
+    int http_websockets;
     long long http_max_url, http_max_header, http_max_body;
     int http_header_timeout, http_idle_timeout, http_sse_heartbeat;
     long long ws_max_message;
@@ -144,6 +148,13 @@ const struct config_row *config_find_row(const char *name, size_t len);
  * server/main.c before config_load (explicit wiring, no adapter headers here). */
 typedef const char *(*config_check_fn)(const char *value);
 void config_register_check(const char *name, config_check_fn fn);
+/* A loader for a configuration file in another format: Webdis's
+ * webdis.json (adapters/web/webdis_conf.c, registered with the HTTP
+ * adapter's checks). A file whose first non-blank byte is '{' is handed to
+ * it; it applies values with config_set and returns false on an error (it
+ * has printed why). CONFIG REWRITE does not rewrite such a file. */
+typedef bool (*config_json_loader_fn)(const char *path);
+void config_register_json_loader(config_json_loader_fn fn);
 /* Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (any
  * case); "" and a bare unit are 0, a sign is refused, the product wraps. */
 bool config_parse_memory(const char *v, unsigned long long *out);

@@ -5,7 +5,8 @@ BUILD_PKGS=(meson ninja-build pkg-config gcc libevent-dev libjansson-dev libwsla
             libssl-dev check liblzf-dev clang-format liblua5.1-0-dev lua-cjson-dev
             lua-bitop)
 TEST_PKGS=(redis-server redis-tools python3-redis python3-pytest python3-pytest-timeout
-           python3-websocket webdis wrk curl chromium lua-cjson-dev)
+           python3-websocket webdis wrk curl chromium lua-cjson-dev
+           python3-msgpack)
 
 _as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -19,6 +19,7 @@
  *   STREAMING a pub/sub stream: input is ignored, pushes are written;
  *   CLOSING   the last response is being written, then the socket closes. */
 #include "http_conn.h"
+#include "http_conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +49,7 @@
 #include "resp_encode.h"
 #include "conn.h"
 #include "ws_conn.h"
+#include "ws_json.h"
 #include "http_access.h"
 #include "http_endpoints.h"
 #include "http_format.h"
@@ -56,43 +58,9 @@
 #include "json_reply.h"
 #include "stream_tail.h"
 #include "md5.h"
-
-/* What the response to the request being answered needs to know. */
-struct req_ctx {
-    bool active;     /* a request is being answered */
-    bool head;       /* HEAD: no body */
-    bool keep_alive; /* the request allows the connection to stay */
-    int minor;
-    enum http_fmt fmt;
-    char ctype[128];
-    char jsonp[128]; /* callback name, "" when none */
-    char inm[40];    /* If-None-Match value ("" when none) */
-    char origin[256];
-    bool origin_refused; /* an Origin header that http-allowed-origins refuses */
-    int restore_db;      /* -1, or the db to return to after a /7/ request */
-    bool batch, atomic;
-    int ncmd, cmd_i; /* batch position */
-    bool sse;        /* streaming as Server-Sent Events */
-};
-
-struct http_conn {
-    struct conn conn; /* the base: socket, in (request bytes), out (wire bytes), client */
-    struct event *tev;
-    struct obuf body; /* the response body being built (non-JSON formats) */
-    struct json_sink js;
-    struct bytes_sink bs;
-    struct http_parser parser;
-    struct cmdbuf cb;
-    struct req_ctx rq;
-    /* JSON wrapping: names of the commands answered ({"GET": ...}). */
-    struct obuf names;        /* the current command's name, JSON-escaped */
-    struct obuf *batch_names; /* atomic batch: each command's escaped name */
-    int nbatch_names;
-    bool sent_continue;
-    long long req_begin_ms, last_io_ms, last_beat_ms;
-    struct stream_tail tail; /* GET /_stream/<key>: its position */
-    struct json_sink tjs;    /* ... and its XREAD replies */
-};
+#include "upstash.h"
+#include "webdis_info.h"
+#include "msgpack_reply.h"
 
 /* Pipelined requests are answered until this much output waits unsent
  * (the base's out_high); the rest wait, reading paused, until the peer has
@@ -106,170 +74,6 @@ static int nlisteners;
 long long g_http_requests;
 
 static void finish_response(struct http_conn *c);
-
-/* ---- output ---- */
-
-static void out_str(struct http_conn *c, const char *s)
-{
-    obuf_append(&c->conn.out, s, strlen(s));
-}
-#define OUT_LIT(c, s) obuf_append(&(c)->conn.out, s, sizeof(s) - 1)
-static void out_num(struct http_conn *c, unsigned long long v)
-{
-    char b[24];
-    obuf_append(&c->conn.out, b, (size_t)util_ull2str(b, v));
-}
-
-static void out_fmt(struct http_conn *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void out_fmt(struct http_conn *c, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
-    obuf_append(&c->conn.out, buf, (size_t)n);
-}
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 101:
-        return "Switching Protocols";
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Payload Too Large";
-    case 414:
-        return "URI Too Long";
-    case 417:
-        return "Expectation Failed";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Unknown";
-    }
-}
-
-/* CORS: the request's Origin when allowed, "*" when any origin is. */
-static void cors_headers(struct http_conn *c)
-{
-    const char *l = g_config.http_allowed_origins;
-    if (l && l[0] == '*' && l[1] == 0) {
-        OUT_LIT(c, "Access-Control-Allow-Origin: *\r\n");
-    } else if (c->rq.origin[0] && http_origin_allowed(c->rq.origin, strlen(c->rq.origin))) {
-        if (l && strcmp(l, "*") == 0)
-            out_str(c, "Access-Control-Allow-Origin: *\r\n");
-        else
-            out_fmt(c, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", c->rq.origin);
-    } else if (!c->rq.origin[0] && l && strcmp(l, "*") == 0) {
-        out_str(c, "Access-Control-Allow-Origin: *\r\n");
-    }
-}
-
-static void status_line(struct http_conn *c, int status)
-{
-    const char *why = reason(status);
-    if (c->rq.minor >= 1)
-        OUT_LIT(c, "HTTP/1.1 ");
-    else
-        OUT_LIT(c, "HTTP/1.0 ");
-    out_num(c, (unsigned long long)status);
-    OUT_LIT(c, " ");
-    obuf_append(&c->conn.out, why, strlen(why));
-    OUT_LIT(c, "\r\nServer: Keel/0.1.0\r\n");
-    if (status != 204) /* a preflight writes its own */
-        out_str(c,
-                "Allow: GET,POST,PUT,OPTIONS\r\n"
-                "Access-Control-Allow-Methods: GET,POST,PUT,OPTIONS\r\n"
-                "Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization\r\n");
-    cors_headers(c);
-}
-
-static void connection_header(struct http_conn *c)
-{
-    if (c->rq.keep_alive)
-        OUT_LIT(c, "Connection: Keep-Alive\r\n");
-    else
-        OUT_LIT(c, "Connection: Close\r\n");
-}
-
-/* A complete response with body p[0..n). */
-static void respond(struct http_conn *c, int status, const char *ctype, const char *p, size_t n)
-{
-    char etag[33];
-    if (status == 200) {
-        md5_hex(p, n, etag);
-        if (c->rq.inm[0] && strlen(c->rq.inm) == 34 && c->rq.inm[0] == '"' &&
-            memcmp(c->rq.inm + 1, etag, 32) == 0) {
-            status_line(c, 304);
-            connection_header(c);
-            out_str(c, "\r\n");
-            goto done;
-        }
-    }
-    status_line(c, status);
-    if (status == 401) out_str(c, "WWW-Authenticate: Basic realm=\"keel\"\r\n");
-    if (ctype) {
-        OUT_LIT(c, "Content-Type: ");
-        obuf_append(&c->conn.out, ctype, strlen(ctype));
-        OUT_LIT(c, "\r\n");
-    }
-    if (status == 200) {
-        OUT_LIT(c, "ETag: \"");
-        obuf_append(&c->conn.out, etag, 32);
-        OUT_LIT(c, "\"\r\n");
-    }
-    OUT_LIT(c, "Content-Length: ");
-    out_num(c, n);
-    OUT_LIT(c, "\r\n");
-    connection_header(c);
-    out_str(c, "\r\n");
-    if (!c->rq.head) obuf_append(&c->conn.out, p, n);
-done:
-    if (!c->rq.keep_alive) c->conn.state = CONN_CLOSING;
-}
-
-/* An error response with a JSON body {"error": why}. */
-static void respond_error(struct http_conn *c, int status, const char *why)
-{
-    struct obuf b = {0};
-    obuf_append(&b, "{\"error\":", 9);
-    json_put_string_lossy(&b, why, strlen(why));
-    obuf_append(&b, "}", 1);
-    respond(c, status, "application/json", b.buf, b.len);
-    obuf_free(&b);
-}
 
 /* ---- JSON wrapping of replies ---- */
 
@@ -302,18 +106,18 @@ static void js_end(struct json_sink *s, void *arg)
         /* One pub/sub message: one chunk, or one SSE event. */
         size_t jl = strlen(c->rq.jsonp);
         if (c->rq.sse) {
-            out_str(c, "data: ");
+            http_out_str(c, "data: ");
             obuf_append(&c->conn.out, s->out.buf, s->out.len);
-            out_str(c, "\n\n");
+            http_out_str(c, "\n\n");
         } else if (jl) {
             /* As Webdis: each message its own "cb(<json>);\n" chunk. */
-            out_fmt(c, "%zx\r\n%s(", s->out.len + jl + 4, c->rq.jsonp);
+            http_out_fmt(c, "%zx\r\n%s(", s->out.len + jl + 4, c->rq.jsonp);
             obuf_append(&c->conn.out, s->out.buf, s->out.len);
-            out_str(c, ");\n\r\n");
+            http_out_str(c, ");\n\r\n");
         } else {
-            out_fmt(c, "%zx\r\n", s->out.len);
+            http_out_fmt(c, "%zx\r\n", s->out.len);
             obuf_append(&c->conn.out, s->out.buf, s->out.len);
-            out_str(c, "\r\n");
+            http_out_str(c, "\r\n");
         }
         s->out.len = 0;
     }
@@ -323,6 +127,7 @@ static void set_name(struct http_conn *c, const struct argv_ref *a)
 {
     c->names.len = 0;
     json_put_string_lossy(&c->names, a->p, a->n);
+    msgpack_sink_name(&c->mp, a->p, a->n);
 }
 
 /* ---- requests ---- */
@@ -353,9 +158,21 @@ static bool valid_callback(const char *p, size_t n)
 static void use_sink(struct http_conn *c)
 {
     struct reply *r = &c->conn.client->reply;
+    if (c->rq.upstash) {
+        r->ops = &upstash_reply_ops;
+        r->ctx = &c->us;
+        return;
+    }
     switch (c->rq.fmt) {
     case FMT_JSON:
         r->ops = &json_reply_ops;
+        if (!c->rq.batch && c->cb.ncmd == 1 &&
+            util_eqci(c->cb.argv[0].p, c->cb.argv[0].n, "info")) {
+            /* As today's Webdis: INFO's text as an object of its fields. */
+            static struct reply_ops info_ops;
+            if (!info_ops.bulk) webdis_info_ops(&info_ops);
+            r->ops = &info_ops;
+        }
         r->ctx = &c->js;
         c->js.resp = c->conn.client->resp;
         break;
@@ -366,6 +183,10 @@ static void use_sink(struct http_conn *c)
     case FMT_BYTES:
         r->ops = &bytes_reply_ops;
         r->ctx = &c->bs;
+        break;
+    case FMT_MSGPACK:
+        r->ops = &msgpack_reply_ops;
+        r->ctx = &c->mp;
         break;
     }
 }
@@ -380,13 +201,16 @@ static void start_stream(struct http_conn *c)
 {
     c->conn.state = CONN_STREAMING;
     c->rq.keep_alive = false;
-    status_line(c, 200);
+    http_status_line(c, 200);
     if (c->rq.sse) {
-        out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                   "Connection: close\r\n\r\n");
+        http_out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                        "Connection: close\r\n\r\n");
     } else {
-        out_fmt(c, "Content-Type: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-                c->rq.ctype);
+        http_out_fmt(c, "Content-Type: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n",
+                     c->rq.ctype);
+        if (c->rq.filename[0])
+            http_out_fmt(c, "Content-Disposition: attachment; filename=\"%s\"\r\n", c->rq.filename);
+        http_out_str(c, "\r\n");
     }
     c->last_beat_ms = util_mstime();
 }
@@ -406,9 +230,16 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
     int argc = c->cb.cmd_argc[k];
     set_name(c, &argv[0]);
     c->rq.cmd_i = k;
-    if (http_command_disabled(argv[0].p, argv[0].n)) {
+    if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->rq.auth, c->rq.authlen)) {
         /* Within a batch an error reply; a single command gets 403. */
         http_refuse_disabled(c->conn.client, &c->conn.client->reply, argv[0].p, argv[0].n);
+        return KERNEL_DONE;
+    }
+    if (c->rq.readonly && http_readonly_refused(argv, argc)) {
+        char why[200];
+        http_readonly_text(why, sizeof(why), argv, argc);
+        reply_errorf(&c->conn.client->reply, "%s", why);
+        refused_in_multi(c);
         return KERNEL_DONE;
     }
     g_http_requests++;
@@ -423,16 +254,16 @@ static enum kernel_status submit_cmd(struct http_conn *c, int k)
 static void sse_entry(void *arg, const char *id, const char *fields)
 {
     struct http_conn *c = arg;
-    out_fmt(c, "id: %s\ndata: %s\n\n", id, fields);
+    http_out_fmt(c, "id: %s\ndata: %s\n\n", id, fields);
 }
 
 static int tail_emit(struct http_conn *c)
 {
     int n = stream_tail_read(&c->tail, c->tjs.out.buf, c->tjs.out.len, sse_entry, c);
     if (n < 0) {
-        out_str(c, "event: error\ndata: ");
+        http_out_str(c, "event: error\ndata: ");
         obuf_append(&c->conn.out, c->tjs.out.buf, c->tjs.out.len);
-        out_str(c, "\n\n");
+        http_out_str(c, "\n\n");
     }
     c->tjs.out.len = 0;
     if (n > 0) c->last_beat_ms = util_mstime();
@@ -474,20 +305,20 @@ static void start_tail(struct http_conn *c, const struct http_request *req, cons
     }
     if (req->method != HM_GET || (c->conn.client->flags & CF_MULTI) ||
         !stream_tail_start(&c->tail, k, kn, true, from, fl)) {
-        respond_error(c, 400, "a stream tail is GET /_stream/<key>[?from=<id>]");
+        http_respond_error(c, 400, "a stream tail is GET /_stream/<key>[?from=<id>]");
         return;
     }
     if (http_command_disabled("XREAD", 5)) {
         stream_tail_free(&c->tail);
-        respond_error(c, 403, "XREAD is disabled over HTTP");
+        http_respond_error(c, 403, "XREAD is disabled over HTTP");
         return;
     }
     c->rq.sse = true;
     c->rq.keep_alive = false;
-    status_line(c, 200);
+    http_status_line(c, 200);
     /* a cut EventSource comes back within a second, with Last-Event-ID */
-    out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-               "Connection: close\r\n\r\nretry: 1000\n\n");
+    http_out_str(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                    "Connection: close\r\n\r\nretry: 1000\n\n");
     c->last_beat_ms = util_mstime();
     json_sink_free(&c->tjs);
     json_sink_init(&c->tjs, 2);
@@ -515,12 +346,26 @@ static bool setup_format(struct http_conn *c, const char *ext, const char *q, si
          (v = http_query_get(q, ql, "callback", &vl))) &&
         c->rq.fmt == FMT_JSON) {
         if (!valid_callback(v, vl)) {
-            respond_error(c, 400, "invalid JSONP callback name");
+            http_respond_error(c, 400, "invalid JSONP callback name");
             return false;
         }
         memcpy(c->rq.jsonp, v, vl);
         c->rq.jsonp[vl] = 0;
         snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/javascript");
+    }
+    if ((v = http_query_get(q, ql, "filename", &vl)) && vl > 0) {
+        /* As Webdis: Content-Disposition: attachment; filename="<value>". */
+        size_t n = http_urldecode(v, vl < sizeof(c->rq.filename) ? vl : 0, c->rq.filename), i;
+        c->rq.filename[n] = 0;
+        for (i = 0; i < n; i++)
+            if (c->rq.filename[i] == '"' || (unsigned char)c->rq.filename[i] < 0x20 ||
+                c->rq.filename[i] == '\\' || c->rq.filename[i] == 0x7f)
+                break;
+        if (n == 0 || i < n) {
+            c->rq.filename[0] = 0;
+            http_respond_error(c, 400, "invalid filename");
+            return false;
+        }
     }
     if (!(v = http_query_get(q, ql, "sep", &vl))) vl = 0;
     bytes_sink_reset(&c->bs, v, vl);
@@ -540,6 +385,14 @@ static void finish_response(struct http_conn *c)
         c->rq.restore_db = -1;
     }
     if (c->conn.state == CONN_PARKED) c->conn.state = CONN_OPEN;
+    if (c->rq.upstash) {
+        int status = upstash_sink_finish(&c->us);
+        http_respond(c, status, "application/json", c->us.out.buf, c->us.out.len);
+        c->us.out.len = 0;
+        c->conn.client->reply.ops = &json_reply_ops;
+        c->conn.client->reply.ctx = &c->js;
+        return;
+    }
     switch (c->rq.fmt) {
     case FMT_JSON:
         if (c->rq.batch && !c->rq.atomic) {
@@ -552,22 +405,26 @@ static void finish_response(struct http_conn *c)
             obuf_append(&b, "(", 1);
             obuf_append(&b, c->js.out.buf, c->js.out.len);
             obuf_append(&b, ");\n", 3);
-            respond(c, 200, c->rq.ctype, b.buf, b.len);
+            http_respond(c, 200, c->rq.ctype, b.buf, b.len);
             obuf_free(&b);
         } else {
-            respond(c, 200, c->rq.ctype, c->js.out.buf, c->js.out.len);
+            http_respond(c, 200, c->rq.ctype, c->js.out.buf, c->js.out.len);
         }
         c->js.out.len = 0;
         break;
     case FMT_RAW:
-        respond(c, 200, c->rq.ctype, c->body.buf, c->body.len);
+        http_respond(c, 200, c->rq.ctype, c->body.buf, c->body.len);
         c->body.len = 0;
+        break;
+    case FMT_MSGPACK:
+        http_respond(c, 200, c->rq.ctype, c->mp.out.buf, c->mp.out.len);
+        c->mp.out.len = 0;
         break;
     case FMT_BYTES:
         if (c->bs.nil)
-            respond(c, 404, NULL, "", 0);
+            http_respond(c, 404, NULL, "", 0);
         else
-            respond(c, 200, c->rq.ctype, c->bs.out.buf, c->bs.out.len);
+            http_respond(c, 200, c->rq.ctype, c->bs.out.buf, c->bs.out.len);
         c->bs.out.len = 0;
         break;
     }
@@ -607,15 +464,15 @@ static void run_atomic(struct http_conn *c)
     for (k = 0; k < c->cb.ncmd; k++) {
         const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
         json_put_string_lossy(&c->batch_names[k], argv[0].p, argv[0].n);
-        if (http_command_disabled(argv[0].p, argv[0].n)) {
+        if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->rq.auth, c->rq.authlen) ||
+            (c->rq.readonly && http_readonly_refused(argv, c->cb.cmd_argc[k]))) {
             refused_in_multi(c); /* refused before queueing: EXEC aborts */
             continue;
         }
         kernel_submit(c->conn.client, c->cb.cmd_argc[k], argv);
     }
     c->conn.client->reply = saved;
-    c->names.len = 0;
-    json_put_string_lossy(&c->names, "EXEC", 4);
+    set_name(c, &exec);
     kernel_submit(c->conn.client, 1, &exec);
     for (k = 0; k < c->nbatch_names; k++)
         obuf_free(&c->batch_names[k]);
@@ -629,7 +486,7 @@ static void run_atomic(struct http_conn *c)
 static void handle_upgrade(struct http_conn *c, const struct http_request *req, size_t used)
 {
     if (c->rq.origin_refused) {
-        respond_error(c, 403, "origin not allowed");
+        http_respond_error(c, 403, "origin not allowed");
         c->conn.state = CONN_CLOSING;
         return;
     }
@@ -640,6 +497,86 @@ static void handle_upgrade(struct http_conn *c, const struct http_request *req, 
         return;
     }
     c->conn.state = CONN_CLOSING; /* ws_accept put its 400 in our output */
+}
+
+/* An Upstash REST request (/_upstash...): decoded by upstash.c, run as
+ * any request, answered by the Upstash sink. */
+static void handle_upstash(struct http_conn *c, const struct http_request *req, const char *path,
+                           size_t plen, const char *q, size_t ql)
+{
+    char err[256];
+    enum upstash_mode mode;
+    const struct http_header *enc = http_header(req, "upstash-encoding");
+    int k;
+    if (upstash_json_route(path, plen, &mode)) {
+        /* A JSON command array, or an array of them: decoded as the
+         * WebSocket adapter decodes its messages (a fast scanner for the
+         * usual shapes, jansson for the rest); only arrays are Upstash's. */
+        const char *b = req->body ? req->body : "";
+        size_t bl = req->body_len, k0 = 0;
+        struct cmdbuf t;
+        while (k0 < bl && (b[k0] == ' ' || b[k0] == '\t' || b[k0] == '\r' || b[k0] == '\n'))
+            k0++;
+        if (req->method != HM_POST || k0 == bl || b[k0] != '[') {
+            http_respond_error(c, 400, "ERR send the command as a JSON array in a POST body");
+            return;
+        }
+        if (!json_utf8_valid(b, bl)) {
+            http_respond_error(c, 400, "ERR invalid JSON: the body must be UTF-8");
+            return;
+        }
+        if (!ws_json_decode(&c->ujs, b, bl, 0)) {
+            http_respond_error(c, 400, c->ujs.err);
+            return;
+        }
+        if (!upstash_json_shape(mode, c->ujs.batch, err, sizeof(err))) {
+            http_respond_error(c, 400, err);
+            return;
+        }
+        t = c->cb; /* the decoded (finished) commands become the request's */
+        c->cb = c->ujs.cb;
+        c->ujs.cb = t;
+    } else {
+        mode = UPSTASH_SINGLE;
+        if (!upstash_decode(req, path, plen, q, ql, &c->cb, err, sizeof(err))) {
+            http_respond_error(c, 400, err);
+            return;
+        }
+        cmdbuf_finish(&c->cb);
+    }
+    for (k = 0; k < c->cb.ncmd; k++) {
+        const struct argv_ref *a = &c->cb.argv[c->cb.cmd_start[k]];
+        if (is_subscribe(a) || util_eqci(a->p, a->n, "monitor")) {
+            snprintf(err, sizeof(err),
+                     "ERR %.*s is not served by the Upstash REST API here: use the Webdis form "
+                     "(/SUBSCRIBE/<channel>) or a WebSocket",
+                     (int)(a->n > 32 ? 32 : a->n), a->p);
+            http_respond_error(c, 400, err);
+            return;
+        }
+        if (mode == UPSTASH_MULTI_EXEC && c->rq.readonly &&
+            http_readonly_refused(a, c->cb.cmd_argc[k])) {
+            http_readonly_text(err, sizeof(err), a, c->cb.cmd_argc[k]);
+            http_respond_error(c, 400, err);
+            return;
+        }
+    }
+    if (mode == UPSTASH_MULTI_EXEC) {
+        const char *why = cmdbuf_atomic_refusal(&c->cb, (c->conn.client->flags & CF_MULTI) != 0);
+        if (why) {
+            http_respond_error(c, 400, why);
+            return;
+        }
+    }
+    c->rq.upstash = true;
+    c->rq.ncmd = c->cb.ncmd;
+    c->rq.active = true;
+    upstash_sink_reset(&c->us, mode, enc && enc->vlen == 6 && util_eqci(enc->value, 6, "base64"));
+    use_sink(c);
+    if (mode == UPSTASH_MULTI_EXEC)
+        run_atomic(c);
+    else
+        run_commands(c, 0);
 }
 
 static void handle_request(struct http_conn *c, const struct http_request *req, size_t used)
@@ -662,6 +599,8 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         c->rq.origin_refused = o && !http_origin_allowed(o->value, o->vlen);
     }
     copy_header(req, "if-none-match", c->rq.inm, sizeof(c->rq.inm));
+    copy_header(req, "authorization", c->rq.auth, sizeof(c->rq.auth));
+    c->rq.authlen = strlen(c->rq.auth);
     snprintf(c->rq.ctype, sizeof(c->rq.ctype), "application/json");
     if (qm) {
         q = qm + 1;
@@ -673,38 +612,52 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     /* A page from an origin that is not allowed may not act, only read
      * nothing: refused before anything runs (not just hidden by CORS). */
     if (c->rq.origin_refused) {
-        respond_error(c, 403, "origin not allowed");
+        http_respond_error(c, 403, "origin not allowed");
         return;
     }
     if (req->method == HM_OPTIONS) {
         const struct http_header *h = http_header(req, "access-control-request-headers");
-        status_line(c, 204);
-        out_str(c, "Access-Control-Allow-Methods: GET, POST, PUT, OPTIONS\r\n");
+        http_status_line(c, 204);
+        http_out_str(c, "Access-Control-Allow-Methods: GET, POST, PUT, OPTIONS\r\n");
         if (h)
-            out_fmt(c, "Access-Control-Allow-Headers: %.*s\r\n",
-                    (int)(h->vlen > 512 ? 512 : h->vlen), h->value);
+            http_out_fmt(c, "Access-Control-Allow-Headers: %.*s\r\n",
+                         (int)(h->vlen > 512 ? 512 : h->vlen), h->value);
         else
-            out_str(c, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n");
-        out_str(c, "Access-Control-Max-Age: 86400\r\nAllow: GET, POST, PUT, OPTIONS\r\n"
-                   "Content-Length: 0\r\n");
-        connection_header(c);
-        out_str(c, "\r\n");
+            http_out_str(c, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n");
+        http_out_str(c, "Access-Control-Max-Age: 86400\r\nAllow: GET, POST, PUT, OPTIONS\r\n"
+                        "Content-Length: 0\r\n");
+        http_connection_header(c);
+        http_out_str(c, "\r\n");
         if (!c->rq.keep_alive) c->conn.state = CONN_CLOSING;
         return;
     }
     if (req->method != HM_GET && req->method != HM_POST && req->method != HM_PUT) {
-        respond_error(c, 405, "method not allowed");
+        http_respond_error(c, 405, "method not allowed");
         return;
     }
-    tok = http_query_get(q, ql, "token", &tl);
-    if (!http_authorized(req, tok, tl)) {
-        respond_error(c, 401, "authentication required");
+    if (!(tok = http_query_get(q, ql, "token", &tl))) tok = http_query_get(q, ql, "_token", &tl);
+    switch (http_authorize(req, tok, tl)) {
+    case HTTP_AUTH_NONE:
+        http_respond_error(c, 401, "authentication required");
         return;
+    case HTTP_AUTH_READONLY:
+        c->rq.readonly = true;
+        break;
+    case HTTP_AUTH_FULL:
+        break;
     }
     /* Each request carries its own credentials: the connection's client is
      * authenticated by them, whatever an earlier request did (RESET, AUTH). */
     c->conn.client->authenticated = true;
     if (req->upgrade_ws) {
+        if (!g_config.http_websockets) {
+            http_respond_error(c, 404, "WebSocket upgrades are off (http-websockets no)");
+            return;
+        }
+        if (c->rq.readonly) {
+            http_respond_error(c, 403, "the read-only token cannot open a WebSocket");
+            return;
+        }
         handle_upgrade(c, req, used);
         return;
     }
@@ -714,18 +667,36 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
                    plen - (sizeof(STREAM_TAIL_PREFIX) - 1), q, ql);
         return;
     }
+    if (upstash_path(path, plen)) {
+        handle_upstash(c, req, path, plen, q, ql);
+        return;
+    }
+    if (plen == 16 && memcmp(path, "/crossdomain.xml", 16) == 0) {
+        static const char policy[] =
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE cross-domain-policy SYSTEM "
+            "\"http://www.macromedia.com/xml/dtds/cross-domain-policy.dtd\">\n"
+            "<cross-domain-policy>\n  <allow-access-from domain=\"*\" />\n</cross-domain-policy>\n";
+        http_respond(c, 200, "application/xml", policy, sizeof(policy) - 1);
+        return;
+    }
+    if (plen == 1 && req->method != HM_POST && g_config.http_default_root &&
+        g_config.http_default_root[0] == '/' && g_config.http_default_root[1]) {
+        /* Webdis's default_root: "/" runs the configured URL. */
+        path = g_config.http_default_root;
+        plen = strlen(path);
+    }
     if (plen >= 2 && path[1] == '_') {
         int status;
         const char *ctype;
         struct obuf body = {0};
         if (http_endpoint(path, plen, &status, &ctype, &body)) {
-            respond(c, status, ctype, body.buf, body.len);
+            http_respond(c, status, ctype, body.buf, body.len);
         } else if (plen == 9 && memcmp(path, "/_console", 9) == 0) {
             size_t n;
             const char *page = ws_page(&n);
-            respond(c, 200, "text/html; charset=utf-8", page, n);
+            http_respond(c, 200, "text/html; charset=utf-8", page, n);
         } else {
-            respond_error(c, 404, "no such endpoint");
+            http_respond_error(c, 404, "no such endpoint");
         }
         obuf_free(&body);
         return;
@@ -734,33 +705,36 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     ext[0] = 0;
     if (req->method == HM_POST) {
         const struct http_header *ct = http_header(req, "content-type");
-        if (ct && ct->vlen >= 16 && util_eqci(ct->value, 16, "application/json")) {
-            char err[256];
-            if (!http_decode_json(req->body ? req->body : "", req->body_len, &c->cb, &batch, err,
-                                  sizeof(err))) {
-                respond_error(c, 400, err);
+        const char *b = req->body ? req->body : "";
+        size_t bl = req->body_len;
+        char why[256];
+        /* The URL path of a POST may give the database and the format
+         * (/7/.raw), never a command: the body carries the command(s). */
+        if (!http_path_db_format(path, plen, &db, ext, sizeof(ext), why, sizeof(why))) {
+            http_respond_error(c, 400, why);
+            return;
+        }
+        if (http_body_is_json(ct ? ct->value : NULL, ct ? ct->vlen : 0, b, bl)) {
+            if (!http_decode_json(b, bl, &c->cb, &batch, why, sizeof(why))) {
+                http_respond_error(c, 400, why);
                 return;
-            }
-            {
-                /* A path like /.raw or /7 still chooses the format and db. */
-                struct cmdbuf tmp = {0};
-                if (plen > 1) http_decode_path(path, plen, &tmp, &db, ext, sizeof(ext));
-                cmdbuf_free(&tmp);
             }
         } else {
             /* Webdis: the body is "CMD/arg1/..." in the URL syntax. */
-            const char *b = req->body ? req->body : "";
-            size_t bl = req->body_len;
+            int bdb = -1;
+            char bext[16];
             while (bl && (b[bl - 1] == '\n' || b[bl - 1] == '\r'))
                 bl--;
-            if (!http_decode_path(b, bl, &c->cb, &db, ext, sizeof(ext))) {
-                respond_error(c, 403, "empty command");
+            if (!http_decode_path(b, bl, &c->cb, &bdb, bext, sizeof(bext))) {
+                http_respond_error(c, 403, "empty command");
                 return;
             }
+            if (bdb >= 0) db = bdb;
+            if (bext[0]) memcpy(ext, bext, sizeof(ext));
         }
     } else {
         if (!http_decode_path(path, plen, &c->cb, &db, ext, sizeof(ext))) {
-            respond_error(c, 403, "empty command");
+            http_respond_error(c, 403, "empty command");
             return;
         }
         if (req->method == HM_PUT)
@@ -776,21 +750,29 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     }
     c->rq.batch = batch;
     c->rq.ncmd = c->cb.ncmd;
+    msgpack_sink_reset(&c->mp, batch && !c->rq.atomic, c->cb.ncmd);
     /* A single disabled command is refused with 403. */
     if (!batch) {
         const struct argv_ref *a = &c->cb.argv[0];
-        if (http_command_disabled(a->p, a->n)) {
+        if (http_command_refused(a->p, a->n, c->conn.addr, c->rq.auth, c->rq.authlen)) {
             char why[160];
             http_disabled_text(why, sizeof(why), a->p, a->n);
             refused_in_multi(c);
-            respond_error(c, 403, why);
+            http_respond_error(c, 403, why);
+            return;
+        }
+        if (c->rq.readonly && http_readonly_refused(a, c->cb.cmd_argc[0])) {
+            char why[200];
+            http_readonly_text(why, sizeof(why), a, c->cb.cmd_argc[0]);
+            refused_in_multi(c);
+            http_respond_error(c, 403, why);
             return;
         }
     }
     if (c->rq.atomic) {
         const char *why = cmdbuf_atomic_refusal(&c->cb, (c->conn.client->flags & CF_MULTI) != 0);
         if (why) {
-            respond_error(c, 400, why);
+            http_respond_error(c, 400, why);
             return;
         }
     }
@@ -823,9 +805,11 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     use_sink(c);
     /* A stream needs a channel: without one the command's arity error is
      * an ordinary response. */
-    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 && c->rq.fmt == FMT_JSON) {
+    if (!batch && is_subscribe(&c->cb.argv[0]) && c->cb.cmd_argc[0] >= 2 &&
+        (c->rq.fmt == FMT_JSON || c->rq.fmt == FMT_RAW)) {
         const struct http_header *acc = http_header(req, "accept");
-        c->rq.sse = acc && http_header_has_token(acc, "text/event-stream");
+        /* .raw: the RESP of each message in its own chunk (raw_stream). */
+        c->rq.sse = c->rq.fmt == FMT_JSON && acc && http_header_has_token(acc, "text/event-stream");
         start_stream(c);
         set_name(c, &c->cb.argv[0]);
         g_http_requests++;
@@ -855,7 +839,7 @@ static void process(struct conn *base)
             http_parse(&c->parser, c->conn.in + off, c->conn.inlen - off, &req, &used);
         if (r == HTTP_MORE) {
             if (c->parser.headers_done && req.expect_continue && !c->sent_continue) {
-                out_fmt(c, "HTTP/1.1 100 Continue\r\n\r\n");
+                http_out_fmt(c, "HTTP/1.1 100 Continue\r\n\r\n");
                 c->sent_continue = true;
             }
             break;
@@ -864,7 +848,7 @@ static void process(struct conn *base)
             memset(&c->rq, 0, sizeof(c->rq));
             c->rq.minor = 1;
             c->rq.keep_alive = false;
-            respond_error(c, c->parser.status, c->parser.error);
+            http_respond_error(c, c->parser.status, c->parser.error);
             c->conn.state = CONN_CLOSING;
             off = c->conn.inlen;
             break;
@@ -897,7 +881,7 @@ static void received(struct conn *base)
     if (c->conn.inlen > (size_t)g_config.http_max_header + (size_t)g_config.http_max_body + 65536) {
         memset(&c->rq, 0, sizeof(c->rq));
         c->rq.minor = 1;
-        respond_error(c, 413, "request too large");
+        http_respond_error(c, 413, "request too large");
         c->conn.state = CONN_CLOSING;
         c->conn.inlen = 0;
     }
@@ -938,6 +922,18 @@ static bool push(struct conn *base)
     return true;
 }
 
+/* Before a flush: a .raw stream's RESP output becomes one chunk. */
+static void prepare(struct conn *base)
+{
+    struct http_conn *c = (struct http_conn *)base;
+    if (c->conn.state == CONN_STREAMING && c->rq.fmt == FMT_RAW && c->body.len) {
+        http_out_fmt(c, "%zx\r\n", c->body.len);
+        obuf_append(&c->conn.out, c->body.buf, c->body.len);
+        http_out_str(c, "\r\n");
+        c->body.len = 0;
+    }
+}
+
 static void buffers(struct conn *base, size_t *qbuf, size_t *qfree, size_t *obl, size_t *omem)
 {
     struct http_conn *c = (struct http_conn *)base;
@@ -953,6 +949,9 @@ static void release(struct conn *base)
     obuf_free(&c->names);
     obuf_free(&c->bs.out);
     json_sink_free(&c->js);
+    upstash_sink_free(&c->us);
+    msgpack_sink_free(&c->mp);
+    ws_json_req_free(&c->ujs);
     http_parser_free(&c->parser);
     cmdbuf_free(&c->cb);
     stream_tail_free(&c->tail);
@@ -967,6 +966,7 @@ static const struct conn_ops http_ops = {
     .unparked = unparked,
     .closing = closing,
     .push = push,
+    .prepare = prepare,
     .buffers = buffers,
     .release = release,
 };
@@ -979,7 +979,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (c->conn.state == CONN_STREAMING || (c->tail.on && c->conn.state == CONN_PARKED)) {
         if (c->rq.sse && now - c->last_beat_ms >= (long long)g_config.http_sse_heartbeat * 1000) {
-            out_str(c, ": keepalive\n\n");
+            http_out_str(c, ": keepalive\n\n");
             c->last_beat_ms = now;
             conn_flush(&c->conn);
         }
@@ -989,7 +989,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         now - c->req_begin_ms >= (long long)g_config.http_header_timeout * 1000) {
         memset(&c->rq, 0, sizeof(c->rq));
         c->rq.minor = 1;
-        respond_error(c, 408, "request timeout");
+        http_respond_error(c, 408, "request timeout");
         c->conn.state = CONN_CLOSING;
         c->conn.inlen = 0;
         conn_flush(&c->conn);
@@ -1015,7 +1015,7 @@ static void refuse(int fd, int status, const char *why)
                      "HTTP/1.1 %d %s\r\nServer: Keel/0.1.0\r\nAccess-Control-Allow-Origin: *\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n{\"error\":\"%s\"}",
-                     status, reason(status), strlen(why) + 12, why);
+                     status, http_reason(status), strlen(why) + 12, why);
     conn_refuse_fd(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
@@ -1049,6 +1049,8 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     /* No password over HTTP means each request proves itself (header or
      * token): the kernel sees an authenticated client. */
     c->conn.client->authenticated = true;
+    if (g_config.http_database > 0 && g_config.http_database < g_store.ndb)
+        client_select(c->conn.client, g_config.http_database); /* Webdis's database */
     c->last_io_ms = util_mstime();
     c->tev = event_new(g_server.base, -1, EV_PERSIST, on_timer, c);
     event_add(c->tev, &tv);

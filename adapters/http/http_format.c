@@ -1,4 +1,5 @@
-/* http_format.c — the HTTP adapter's non-JSON formats (see http_format.h). */
+/* http_format.c — the HTTP adapter's non-JSON formats (see http_format.h) and the
+ * reason phrases of its statuses. */
 #include "http_format.h"
 
 #include <stdlib.h>
@@ -23,7 +24,8 @@ enum http_fmt http_format_for(const char *ext, const char **ct)
         {"css", "text/css", FMT_BYTES},
         {"js", "application/javascript", FMT_JSON},
         {"xhtml", "application/xhtml+xml", FMT_BYTES},
-        {"bin", "application/octet-stream", FMT_BYTES},
+        {"bin", "binary/octet-stream", FMT_BYTES},
+        {"msg", "application/x-msgpack", FMT_MSGPACK},
     };
     size_t i;
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -157,3 +159,49 @@ const struct reply_ops bytes_reply_ops = {
     b_status, b_error, b_int,      b_bulk, b_null,  b_null,         b_agg,
     b_double, b_bool,  b_verbatim, b_bulk, b_defer, b_set_deferred, b_double_text,
 };
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 417:
+        return "Expectation Failed";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
+    }
+}

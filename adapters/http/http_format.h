@@ -1,4 +1,5 @@
-/* http_format.h — the non-JSON response formats of the HTTP adapter:
+/* http_format.h — the non-JSON response formats of the HTTP adapter (and
+ * the reason phrases of its statuses):
  * Webdis's extensions and their content types, and the "bytes" reply sink
  * that turns a reply into the raw bytes of its value (.txt .html .bin ...:
  * a bulk or status as is, an integer in decimal, array elements joined by
@@ -12,7 +13,10 @@
 #include "reply.h"
 #include "resp_encode.h"
 
-enum http_fmt { FMT_JSON, FMT_RAW, FMT_BYTES };
+enum http_fmt { FMT_JSON, FMT_RAW, FMT_BYTES, FMT_MSGPACK };
+
+/* The reason phrase of an HTTP status ("Not Found"; "Unknown" for others). */
+const char *http_reason(int status);
 
 /* Format and default content type for an extension ("" -> JSON). */
 enum http_fmt http_format_for(const char *ext, const char **content_type);

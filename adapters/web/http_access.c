@@ -17,6 +17,8 @@
 #include "util.h"
 #include "http_parse.h"
 #include "http_request.h"
+#include "registry.h"
+#include "webdis_conf.h"
 
 struct cidr {
     int family;
@@ -174,13 +176,13 @@ static long b64decode(const char *p, size_t n, char *out)
     return (long)o;
 }
 
-bool http_authorized(const struct http_request *req, const char *token, size_t token_len)
+/* Does the request present the secret pw (as ?token=/?_token=, Bearer,
+ * or Basic "<any user>:<pw>")? */
+static bool presents(const struct http_request *req, const char *token, size_t token_len,
+                     const char *pw)
 {
-    const char *pw = g_config.requirepass;
-    size_t pwl;
+    size_t pwl = strlen(pw);
     const struct http_header *h;
-    if (!pw || !pw[0]) return true;
-    pwl = strlen(pw);
     if (token) {
         char *dec = xmalloc(token_len + 1);
         size_t dl = http_urldecode(token, token_len, dec);
@@ -204,6 +206,41 @@ bool http_authorized(const struct http_request *req, const char *token, size_t t
         return ok;
     }
     return false;
+}
+
+enum http_auth http_authorize(const struct http_request *req, const char *token, size_t token_len)
+{
+    const char *pw = g_config.requirepass, *ro = g_config.http_readonly_token;
+    if (ro && ro[0] && presents(req, token, token_len, ro)) return HTTP_AUTH_READONLY;
+    if (!pw || !pw[0]) return HTTP_AUTH_FULL;
+    return presents(req, token, token_len, pw) ? HTTP_AUTH_FULL : HTTP_AUTH_NONE;
+}
+
+bool http_authorized(const struct http_request *req, const char *token, size_t token_len)
+{
+    return http_authorize(req, token, token_len) != HTTP_AUTH_NONE;
+}
+
+bool http_readonly_refused(const struct argv_ref *argv, int argc)
+{
+    struct command *cmd = argc > 0 ? registry_lookup(argv[0].p, argv[0].n) : NULL;
+    if (!cmd) return false; /* unknown: the kernel's own error */
+    if (cmd->nsub > 0 && argc > 1) {
+        struct command *sub = registry_lookup_sub(cmd, argv[1].p, argv[1].n);
+        if (sub) cmd = sub;
+    }
+    return !(cmd->flags & CMD_READONLY);
+}
+
+void http_readonly_text(char *buf, size_t len, const struct argv_ref *argv, int argc)
+{
+    struct command *cmd = argc > 0 ? registry_lookup(argv[0].p, argv[0].n) : NULL;
+    const char *name = cmd ? cmd->name : "";
+    if (cmd && cmd->nsub > 0 && argc > 1) {
+        struct command *sub = registry_lookup_sub(cmd, argv[1].p, argv[1].n);
+        if (sub) name = sub->fullname;
+    }
+    snprintf(buf, len, "NOPERM this user has no permissions to run the '%s' command", name);
 }
 
 /* Is `w` one of the space-separated words of list (case-insensitive)? */
@@ -264,6 +301,12 @@ bool http_command_disabled(const char *name, size_t n)
     return false;
 }
 
+bool http_command_refused(const char *name, size_t n, const char *addr, const char *auth,
+                          size_t authlen)
+{
+    return http_command_disabled(name, n) || !webdis_acl_allows(name, n, addr, auth, authlen);
+}
+
 static const char *check_networks(const char *value)
 {
     return networks_valid(value) ? NULL : "Invalid network (expected address/bits)";
@@ -272,6 +315,7 @@ static const char *check_networks(const char *value)
 void http_access_register_config(void)
 {
     config_register_check("http-allow-networks", check_networks);
+    config_register_json_loader(webdis_conf_load); /* webdis.json as the config file */
 }
 
 void http_disabled_text(char *buf, size_t len, const char *name, size_t n)

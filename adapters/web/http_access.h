@@ -2,7 +2,8 @@
  * shared by the HTTP and WebSocket adapters: the network allow list
  * (http-allow-networks, IPv4/IPv6 CIDR), the password check (requirepass
  * as "Authorization: Bearer <pw>", Basic "<any user>:<pw>", or ?token=<pw>
- * for browsers that cannot set headers), allowed CORS origins
+ * for browsers that cannot set headers; ?_token= as Upstash), the
+ * read-only token (http-readonly-token), allowed CORS origins
  * (http-allowed-origins) and commands disabled over HTTP
  * (http-disabled-commands, matched exactly, case-insensitively). */
 #ifndef KEEL_HTTP_ACCESS_H
@@ -24,10 +25,27 @@ struct client;
 struct reply;
 
 bool http_authorized(const struct http_request *req, const char *token, size_t token_len);
+/* The same check, telling a full credential (requirepass, or anything when
+ * there is none) from http-readonly-token, which may run only the commands
+ * whose schema flags them readonly. */
+enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_FULL, HTTP_AUTH_READONLY };
+enum http_auth http_authorize(const struct http_request *req, const char *token, size_t token_len);
+struct argv_ref;
+/* Would a read-only credential be refused this command (known, and its
+ * schema, or its subcommand's, lacks the readonly flag)? */
+bool http_readonly_refused(const struct argv_ref *argv, int argc);
+/* Redis's ACL wording of that refusal: "NOPERM this user has no
+ * permissions to run the 'set' command". */
+void http_readonly_text(char *buf, size_t len, const struct argv_ref *argv, int argc);
 /* Is `origin` (the Origin header's value) allowed? */
 bool http_origin_allowed(const char *origin, size_t n);
 /* Is the command (first argv word) disabled over HTTP and WebSocket? */
 bool http_command_disabled(const char *name, size_t n);
+/* Disabled, or refused to this client by a webdis.json acl rule
+ * (webdis_conf.h)? addr: the peer's "ip:port"; auth: the request's (or
+ * the WebSocket upgrade's) Authorization value, NULL when none. */
+bool http_command_refused(const char *name, size_t n, const char *addr, const char *auth,
+                          size_t authlen);
 /* The one text of a refusal: "command 'NAME' is disabled over HTTP and
  * WebSocket" (a 403 body's error, or after "ERR " an error reply). */
 void http_disabled_text(char *buf, size_t len, const char *name, size_t n);

@@ -113,7 +113,7 @@ void cmdbuf_finish(struct cmdbuf *b)
 static bool known_ext(const char *p, size_t n)
 {
     static const char *const exts[] = {"json", "raw", "txt", "html", "xml",   "png", "jpg",
-                                       "jpeg", "css", "bin", "js",   "xhtml", NULL};
+                                       "jpeg", "css", "bin", "js",   "xhtml", "msg", NULL};
     int i;
     for (i = 0; exts[i]; i++)
         if (strlen(exts[i]) == n && memcmp(exts[i], p, n) == 0) return true;
@@ -171,6 +171,47 @@ bool http_decode_path(const char *path, size_t n, struct cmdbuf *b, int *db, cha
         i = seg_end + 1;
     }
     return b->cmd_argc[b->ncmd - 1] > 0 && b->argv[b->cmd_start[b->ncmd - 1]].n > 0;
+}
+
+bool http_path_db_format(const char *path, size_t n, int *db, char *ext, size_t extlen, char *why,
+                         size_t whylen)
+{
+    struct cmdbuf tmp = {0};
+    bool ok = true;
+    *db = -1;
+    ext[0] = 0;
+    if (n > 1 && http_decode_path(path, n, &tmp, db, ext, extlen)) {
+        /* Only "/7" or "/7.raw": a database number, no command. */
+        const char *w = tmp.bytes;
+        size_t wl = tmp.argv[0].n, i;
+        bool digits = tmp.argc == 1 && wl > 0 && wl < 10;
+        for (i = 0; digits && i < wl; i++)
+            digits = w[i] >= '0' && w[i] <= '9';
+        if (digits) {
+            *db = 0;
+            for (i = 0; i < wl; i++)
+                *db = *db * 10 + (w[i] - '0');
+        } else {
+            snprintf(why, whylen,
+                     "the request body carries the command: the URL path may give only the "
+                     "database and the format (as /7/.raw), not a command ('%.*s')",
+                     (int)(wl > 32 ? 32 : wl), w);
+            ok = false;
+        }
+    }
+    cmdbuf_free(&tmp);
+    return ok;
+}
+
+bool http_body_is_json(const char *ctype, size_t ctlen, const char *body, size_t n)
+{
+    size_t i;
+    if (ctype) return ctlen >= 16 && util_eqci(ctype, 16, "application/json");
+    for (i = 0; i < n; i++) {
+        if (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n') continue;
+        return body[i] == '[';
+    }
+    return false;
 }
 
 /* A JSON number or string as an argument. */

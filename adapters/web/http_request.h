@@ -39,6 +39,16 @@ void cmdbuf_add_arg(struct cmdbuf *b, const char *p, size_t n, bool raw);
 /* Start a new command in b. */
 void cmdbuf_begin(struct cmdbuf *b);
 
+/* The URL path of a request whose body carries the command(s): it may
+ * give the database and the format ("/", "/7", "/7/.raw", "/.json"),
+ * nothing else. Returns false with why set (a 400) when it names a command
+ * too (the ambiguous case: which one would run?). */
+bool http_path_db_format(const char *path, size_t n, int *db, char *ext, size_t extlen, char *why,
+                         size_t whylen);
+/* Is a POST body JSON? Content-Type application/json, or no Content-Type
+ * and a body whose first non-blank byte is '['. */
+bool http_body_is_json(const char *ctype, size_t ctlen, const char *body, size_t n);
+
 /* JSON body: a command array, or an array of them (batch). Returns false
  * and sets err when the JSON is not one of those shapes. *batch tells
  * which form it was. */

@@ -51,7 +51,12 @@
  *
  * RESP mode (/.raw: RESP2 until HELLO 3; subprotocols resp2/resp3): the
  * payloads of all data messages form one RESP stream, parsed as the RESP
- * adapter does; each write of replies is one binary frame.
+ * adapter does; each write of replies is one binary frame (a text frame on
+ * /.raw without a subprotocol, as Webdis frames it).
+ *
+ * /.json and /.raw without a subprotocol speak Webdis's shapes
+ * (ws_webdis.h: RESP2, pushes named by the subscribing command, Webdis's
+ * Forbidden refusals); "/" is Keel's own protocol described above.
  *
  * Backpressure: one round of processing stops at WS_OUT_BATCH bytes of
  * output; if the peer does not take them, reading its requests stops until
@@ -91,9 +96,11 @@
 #include "stream_tail.h"
 #include "conn.h"
 #include "resp_conn.h"
+#include "http_parse.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 #include "ws_json.h"
+#include "ws_webdis.h"
 
 #define WS_LINGER_SEC 5 /* how long a closing connection waits for the peer */
 /* Output one round of processing may produce before it is written (and
@@ -128,6 +135,9 @@ struct ws_conn {
      * once), out (frames, and first the 101 response), client */
     struct conn conn;
     enum ws_mode mode;
+    struct ws_webdis wd; /* Webdis's shapes on /.json and /.raw (ws_webdis.h) */
+    char auth[256];      /* the upgrade's Authorization (webdis.json acl rules) */
+    size_t authlen;
     struct event *tev;          /* the linger timer of a closing connection */
     wslay_event_context_ptr ws; /* sends the control frames */
     struct ws_frame_reader rd;  /* parses the incoming frames */
@@ -267,7 +277,8 @@ static void detach_client(struct ws_conn *c)
 static void enter_closing(struct ws_conn *c, uint16_t code, const char *reason, bool fail)
 {
     if (c->mode == WS_RESP && c->rout.len && !c->close_queued) {
-        emit(c, WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0, NULL, 0);
+        emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0,
+             NULL, 0);
         c->rout.len = 0;
     }
     if (!c->close_queued && !wslay_event_get_close_sent(c->ws))
@@ -331,7 +342,8 @@ static void prepare(struct conn *base)
 {
     struct ws_conn *c = (struct ws_conn *)base;
     if (c->mode == WS_RESP && c->rout.len) {
-        emit(c, WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0, NULL, 0);
+        emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0,
+             NULL, 0);
         c->rout.len = 0;
     }
     if (c->conn.state == CONN_CLOSING) detach_client(c);
@@ -541,9 +553,15 @@ static void js_end(struct json_sink *s, void *arg)
     /* A push is out-of-band, unless it is the confirmation a (P|S)SUBSCRIBE
      * or UNSUBSCRIBE of this client answers (RESP3 sends those as pushes). */
     if (c->vagg == AGG_PUSH &&
-        !(c->conn.client && kernel_current() == c->conn.client && is_confirmation(v, n)))
-        emit(c, WSLAY_TEXT_FRAME, "{\"push\":", 8, v, n, "}", 1);
-    else
+        !(c->conn.client && kernel_current() == c->conn.client && is_confirmation(v, n))) {
+        if (c->wd.on) {
+            c->scratch.len = 0;
+            ws_webdis_push_prefix(&c->wd, &c->scratch);
+            emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, v, n, "}", 1);
+        } else {
+            emit(c, WSLAY_TEXT_FRAME, "{\"push\":", 8, v, n, "}", 1);
+        }
+    } else
         route_reply(c, v, n);
     s->out.len = 0;
 }
@@ -645,10 +663,19 @@ static enum kernel_status submit_step(struct ws_conn *c, int step)
     j->cur = k;
     argv = &j->rq.cb.argv[j->rq.cb.cmd_start[k]];
     argc = j->rq.cb.cmd_argc[k];
-    if (http_command_disabled(argv[0].p, argv[0].n)) {
+    if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->authlen ? c->auth : NULL,
+                             c->authlen)) {
+        if (c->wd.on && !j->batch) {
+            /* Webdis's words for a refusal by its access rules. */
+            static const char forbidden[] = WS_WEBDIS_FORBIDDEN_JSON;
+            emit(c, WSLAY_TEXT_FRAME, forbidden, sizeof(forbidden) - 1, NULL, 0, NULL, 0);
+            if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
+            return KERNEL_DONE;
+        }
         http_refuse_disabled(cl, &cl->reply, argv[0].p, argv[0].n);
         return KERNEL_DONE;
     }
+    ws_webdis_command(&c->wd, &argv[0]);
     return kernel_submit(cl, argc, argv);
 }
 
@@ -822,8 +849,17 @@ static void json_process(struct ws_conn *c)
 static enum resp_verdict disabled_filter(struct conn *base, int argc, const struct argv_ref *argv)
 {
     struct client *cl = base->client;
+    struct ws_conn *c = (struct ws_conn *)base;
     (void)argc;
-    if (!http_command_disabled(argv[0].p, argv[0].n)) return RESP_SUBMIT;
+    if (!http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->authlen ? c->auth : NULL,
+                              c->authlen))
+        return RESP_SUBMIT;
+    if (c->wd.on) {
+        static const char forbidden[] = WS_WEBDIS_FORBIDDEN_RAW;
+        obuf_append(&c->rout, forbidden, sizeof(forbidden) - 1);
+        if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
+        return RESP_SKIP;
+    }
     http_refuse_disabled(cl, &cl->reply, argv[0].p, argv[0].n);
     return RESP_SKIP;
 }
@@ -1102,6 +1138,14 @@ bool ws_accept(struct conn *from, const struct http_request *req, const char *re
     c = (struct ws_conn *)conn_takeover(from, sizeof(*c), &ws_ops,
                                         hs.mode == WS_JSON ? NULL : &resp_reply_ops);
     c->mode = hs.mode;
+    c->wd.on = hs.webdis;
+    {
+        const struct http_header *h = http_header(req, "authorization");
+        if (h && h->vlen < sizeof(c->auth)) {
+            memcpy(c->auth, h->value, h->vlen);
+            c->authlen = h->vlen;
+        }
+    }
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
     json_sink_init(&c->js, hs.resp);
     c->js.begin = js_begin;

@@ -121,20 +121,27 @@ bool ws_handshake_check(const struct http_request *req, struct ws_handshake *hs)
                       "a WebSocket upgrade is a GET with Upgrade: websocket");
     /* RFC 6455 4.1: the handshake is HTTP/1.1 or later. */
     if (req->minor < 1) return refuse(hs, 400, "Bad Request", "a WebSocket upgrade needs HTTP/1.1");
-    if (!ver || !header_is(ver, "13"))
+    /* Webdis's own test client sends no version: accepted as 13. */
+    if (ver && !header_is(ver, "13"))
         return refuse(hs, 400, "Bad Request", "Sec-WebSocket-Version must be 13");
     if (!key || !key_valid(key->value, key->vlen))
         return refuse(hs, 400, "Bad Request", "missing or invalid Sec-WebSocket-Key");
-    if ((plen == 1 && req->target[0] == '/') || (plen == 6 && !memcmp(req->target, "/.json", 6))) {
+    if (plen == 1 && req->target[0] == '/') {
         hs->mode = WS_JSON;
         hs->resp = 3;
+    } else if (plen == 6 && !memcmp(req->target, "/.json", 6)) {
+        hs->mode = WS_JSON;
+        hs->resp = 2;
+        hs->webdis = true;
     } else if (plen == 5 && !memcmp(req->target, "/.raw", 5)) {
         hs->mode = WS_RESP;
         hs->resp = 2;
+        hs->webdis = true;
     } else {
         return refuse(hs, 404, "Not Found", "WebSocket endpoints are /, /.json and /.raw");
     }
     proto = pick_protocol(req);
+    if (proto[0]) hs->webdis = false; /* a subprotocol asks for Keel's modes */
     if (!strcmp(proto, "json")) {
         hs->mode = WS_JSON;
         hs->resp = 3;

@@ -24,6 +24,7 @@ struct ws_handshake {
     enum ws_mode mode;
     int resp;           /* the RESP version the client starts with (2 or 3) */
     const char *proto;  /* the subprotocol chosen (a static string, "" if none) */
+    bool webdis;        /* /.json or /.raw without subprotocol: Webdis's shapes (ws_webdis.h) */
     char response[256]; /* the 101 Switching Protocols answer */
     size_t rlen;
     /* refused: the HTTP status, its reason phrase and the error message */
@@ -33,8 +34,9 @@ struct ws_handshake {
 
 /* Check the upgrade request req. true: accepted, hs->mode, resp, proto and
  * the 101 answer filled in. false: refused, hs->status (400 for a bad
- * handshake: not a GET, no Upgrade: websocket, HTTP/1.0, a bad
- * Sec-WebSocket-Version or Sec-WebSocket-Key; 404 for an unknown
+ * handshake: not a GET, no Upgrade: websocket, HTTP/1.0, a
+ * Sec-WebSocket-Version other than 13 (none at all is accepted, as Webdis
+ * does), a bad Sec-WebSocket-Key; 404 for an unknown
  * endpoint), reason and error filled in. */
 bool ws_handshake_check(const struct http_request *req, struct ws_handshake *hs);
 

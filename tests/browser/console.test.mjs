@@ -190,3 +190,68 @@ test("EventSource receives PUBLISH messages from /SUBSCRIBE as Server-Sent Event
   assert.equal(n, "0");
   assert.deepEqual(pageErrors, []);
 });
+
+// Issue 16: a Webdis client page, unchanged: a WebSocket on /.json,
+// SUBSCRIBE, and a message PUBLISHed from redis-cli arriving in Webdis's
+// shape {"SUBSCRIBE":["message",...]}; a refused command in Webdis's words.
+test("a Webdis page on /.json subscribes and receives a redis-cli PUBLISH", async () => {
+  await page.goto(`http://127.0.0.1:${http}/_console`);
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    window.wd = [];
+    window.wdws = new WebSocket(`ws://${location.host}/.json`);
+    window.wdws.onmessage = (e) => window.wd.push(JSON.parse(e.data));
+    window.wdws.onerror = () => reject(new Error("WebSocket error"));
+    window.wdws.onopen = () => {
+      window.wdws.send(JSON.stringify(["SET", "wd-key", "wd-value"]));
+      window.wdws.send(JSON.stringify(["FLUSHALL"]));
+      resolve();
+    };
+  }));
+  await page.waitForFunction(() => window.wd.length >= 2, null, { timeout: 10000 });
+  assert.deepEqual(await page.evaluate(() => window.wd.slice(0, 2)), [
+    { SET: [true, "OK"] }, { error: true, message: "Forbidden", http_status: 403 }]);
+  await page.evaluate(() => window.wdws.send(JSON.stringify(["SUBSCRIBE", "wd-news"])));
+  await page.waitForFunction(() => window.wd.length >= 3, null, { timeout: 10000 });
+  assert.deepEqual(await page.evaluate(() => window.wd[2]), { SUBSCRIBE: ["subscribe", "wd-news", 1] });
+  assert.equal(await redisCli("PUBLISH", "wd-news", "hello webdis page"), "1");
+  await page.waitForFunction(() => window.wd.length >= 4, null, { timeout: 10000 });
+  assert.deepEqual(await page.evaluate(() => window.wd[3]),
+    { SUBSCRIBE: ["message", "wd-news", "hello webdis page"] });
+  // /.raw: RESP in text frames, which the browser hands over as strings
+  const raw = await page.evaluate(() => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${location.host}/.raw`);
+    ws.onerror = () => reject(new Error("WebSocket error"));
+    ws.onopen = () => ws.send("*2\r\n$3\r\nGET\r\n$6\r\nwd-key\r\n");
+    ws.onmessage = (e) => { ws.close(); resolve([typeof e.data, e.data]); };
+  }));
+  assert.deepEqual(raw, ["string", "$8\r\nwd-value\r\n"]);
+  await page.evaluate(() => window.wdws.close());
+  assert.deepEqual(pageErrors, []);
+});
+
+// The README's copy-paste example of Keel's own protocol, as written there.
+test("the README's browser example runs as written", async () => {
+  await page.goto(`http://127.0.0.1:${http}/_console`);
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const m = readme.match(/```html\n<script>\n([\s\S]*?)<\/script>\n```/);
+  assert.ok(m, "the README has the <script> example");
+  const code = m[1].replace(/ws:\/\/localhost:\d+\//, `ws://127.0.0.1:${http}/`);
+  assert.notEqual(code, m[1], "the example's URL was replaced");
+  await page.evaluate((src) => {
+    window.logged = [];
+    const orig = console.log;
+    console.log = (...a) => { window.logged.push(JSON.stringify(a)); orig(...a); };
+    (0, eval)(src);
+  }, code);
+  await page.waitForFunction(() => window.logged.length >= 1, null, { timeout: 10000 });
+  assert.equal(await page.evaluate(() => window.logged[0]), JSON.stringify([[true, "OK"], "hello"]));
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && (await redisCli("PUBSUB", "NUMSUB", "news")).split("\n")[1] === "0") {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await redisCli("PUBLISH", "news", "hi");
+  await page.waitForFunction(() => window.logged.length >= 2, null, { timeout: 10000 });
+  const got = await page.evaluate(() => window.logged);
+  assert.ok(got.includes(JSON.stringify(["push", ["message", "news", "hi"]])), got.join("\n"));
+  assert.deepEqual(pageErrors, []);
+});

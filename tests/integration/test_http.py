@@ -200,7 +200,7 @@ def test_expect_100_continue_curl_upload(kh, tmp_path):
     assert p.stdout == b'{"SET":[true,"OK"]}'
     r = get(kh.http, "/GET/blob.bin")
     assert r.status == 200 and r.body == data
-    assert ctype(r) == "application/octet-stream"
+    assert ctype(r) == "binary/octet-stream"
 
 
 def test_methods(kh):
@@ -336,7 +336,7 @@ def test_put_and_post_forms(kh, rc):
 
 FORMATS = [("json", "application/json"), ("txt", "text/plain"), ("html", "text/html"),
            ("xml", "text/xml"), ("png", "image/png"), ("jpg", "image/jpeg"),
-           ("css", "text/css"), ("bin", "application/octet-stream")]
+           ("css", "text/css"), ("bin", "binary/octet-stream")]
 
 
 @pytest.mark.parametrize("ext,mime", FORMATS)

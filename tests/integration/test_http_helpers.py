@@ -125,7 +125,8 @@ def check_health(*servers):
 class WebdisPair:
     """redis-server 7.0 (the oracle) with webdis in front of it."""
 
-    def __init__(self):
+    def __init__(self, extra_conf=None):
+        self.extra_conf = dict(extra_conf or {})  # more webdis.json keys
         self.dir = tempfile.mkdtemp(prefix="keel-it-webdis-")
         self.redis = ServerProcess("webdis-redis", harness.oracle_argv)
         self.proc = None
@@ -145,6 +146,7 @@ class WebdisPair:
                 "daemonize": False, "database": 0, "verbosity": 1,
                 "logfile": os.path.join(self.dir, "webdis.log"),
             }
+            conf.update(self.extra_conf)
             path = os.path.join(self.dir, "webdis.json")
             with open(path, "w") as f:
                 json.dump(conf, f)

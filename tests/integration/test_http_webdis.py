@@ -46,7 +46,8 @@ Webdis defects Keel fixes (Keel-only tests): pipelined answers in reverse
 order; nested arrays shown as null; strings with NUL truncated and non-UTF-8
 strings shown as {}; nils and integers silently dropped from arrays in the
 raw-bytes formats; HTTP/2.0 answered as 1.0; unknown Transfer-Encoding
-ignored; INFO parsed into an object (Keel: the bulk string).
+ignored. INFO is an object of fields in both (Keel: one per field:value
+line, as today's Webdis; test_http_webdis_today.py).
 """
 
 import os
@@ -232,7 +233,9 @@ def test_url_decoding(kh, webdis):
 def test_extension_rules(kh, webdis):
     # An unknown suffix stays part of the argument; extensions are case-
     # sensitive; %2E hides a dot; the extension is the last dot of the URL.
-    same(kh, webdis, "/SET/k.msg/vv", "/GET/k.msg", "/GET/k.msg.txt", "/GET/k.msg.json",
+    # (.msg is one for Keel, as for a webdis built with msgpack; Debian's is
+    # not: test_http_webdis_today.py.)
+    same(kh, webdis, "/SET/k.gz/vv", "/GET/k.gz", "/GET/k.gz.txt", "/GET/k.gz.json",
          "/SET/sr/x", "/GET/sr.JSON", "/GET/sr.TXT", "/GET/sr.", "/SET/d%2Ejson/dotted",
          "/GET/d%2Ejson", "/GET/d.json", "/SET/file.tar.gz/t", "/GET/file.tar.gz",
          "/GET/file.tar.gz.txt")
@@ -272,11 +275,8 @@ def test_format_raw(kh, webdis):
 
 
 def test_format_bin(kh, webdis):
-    # .bin: Keel answers application/octet-stream (http_common.txt), Webdis
-    # binary/octet-stream: status and body compared here; the type in
-    # test_http.py.
-    cmp = ("status", "etag", "origin", "body")
-    same(kh, webdis, "/SET/k/%FF%00v", R("/GET/k.bin", cmp=cmp), R("/INCR/n.bin", cmp=cmp))
+    # .bin: binary/octet-stream, as Webdis (issue 16).
+    same(kh, webdis, "/SET/k/%FF%00v", "/GET/k.bin", "/INCR/n.bin")
 
 
 def test_format_text_forms(kh, webdis):

@@ -270,7 +270,6 @@ def test_frames_sent_with_the_handshake(srv):
     {"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ"},          # no padding
     {"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="[:-3] + "!=="},
     {"Sec-WebSocket-Version": "8"},
-    {"Sec-WebSocket-Version": None},
 ])
 def test_handshake_bad_key_or_version_is_400(srv, headers):
     w = RawWS(srv.http, headers=headers, expect=400)
@@ -920,7 +919,9 @@ def test_random_frames_do_not_hurt_the_server(srv):
 # RESP mode
 
 def test_resp_mode_raw_path(srv):
-    w = RawWS(srv.http, path="/.raw")
+    """Binary frames: /.raw with the resp2 subprotocol (without one, /.raw
+    speaks Webdis's text frames: test_ws_webdis.py)."""
+    w = RawWS(srv.http, path="/.raw", protocols=["resp2"])
     w.send(2, encode(["SET", "k", "v"]) + encode(["GET", "k"]))
     data = b""
     while data.count(b"\r\n") < 3:
@@ -961,7 +962,7 @@ def test_resp3_mode_pushes(srv):
 
 
 def test_resp_mode_protocol_error(srv):
-    w = RawWS(srv.http, path="/.raw")
+    w = RawWS(srv.http, path="/.raw", protocols=["resp2"])
     w.send(2, b"*1\r\n$x\r\n")
     _, op, payload, _ = w.recv_frame()
     assert op == 2 and payload.startswith(b"-ERR Protocol error")

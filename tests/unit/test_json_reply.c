@@ -672,7 +672,8 @@ START_TEST(formats_table)
         {"css", "text/css", FMT_BYTES},
         {"js", "application/javascript", FMT_JSON},
         {"xhtml", "application/xhtml+xml", FMT_BYTES},
-        {"bin", "application/octet-stream", FMT_BYTES},
+        {"bin", "binary/octet-stream", FMT_BYTES},
+        {"msg", "application/x-msgpack", FMT_MSGPACK},
         {"foo", "application/json", FMT_JSON},
         {"TXT", "application/json", FMT_JSON},
     };

@@ -7,6 +7,7 @@
 
 #include "aof.h"
 #include "blocking.h"
+#include "cmd_memory.h"
 #include "kernel.h"
 #include "multi.h"
 #include "propagate.h"
@@ -21,10 +22,12 @@
 #include "t_zset.h"
 #include "tracking.h"
 
-/* Blocked clients' timeouts, at every loop iteration (a branch when none). */
-static void blocking_timers(long long now_ms)
+/* At every loop iteration (a branch when idle): blocked clients'
+ * timeouts, and an eviction cycle cut short by its time limit. */
+static void loop_timers(long long now_ms)
 {
     if (blocking_count() > 0) blocking_cron(now_ms);
+    maxmemory_continue();
 }
 
 void core_init_types(void)
@@ -51,7 +54,8 @@ void core_init(int databases)
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
-            .refuse = {persist_reject, aof_reject},
+            /* -OOM comes before MISCONF, as in Redis's processCommand. */
+            .refuse = {maxmemory_refuse, persist_reject, aof_reject},
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,
@@ -62,7 +66,7 @@ void core_init(int databases)
             .tracked = tracking_after_command,
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,
-            .timers = blocking_timers,
+            .timers = loop_timers,
         };
         kernel_set_hooks(&h);
     }
@@ -73,4 +77,5 @@ void core_init(int databases)
     store_observe(tracking_observer, NULL);
     store_observe(blocking_observer, NULL);
     store_observe(notify_observer, NULL);
+    memory_mark_startup(); /* INFO used_memory_startup */
 }

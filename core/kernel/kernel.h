@@ -104,6 +104,8 @@ void kernel_resume(struct client *c);
 void kernel_pause(long long until_ms, bool write_only);
 void kernel_unpause(void);
 bool kernel_paused_for(const struct command *cmd);
+/* Whether a CLIENT PAUSE (ALL or WRITE) is in effect (eviction waits). */
+bool kernel_pause_active(void);
 
 /* The client whose command is running (NULL between commands). */
 struct client *kernel_current(void);

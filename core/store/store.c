@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "evict.h"
 #include "siphash.h"
 #include "util.h"
 
@@ -155,7 +156,7 @@ static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch
         expire_now(db, e);
         return NULL;
     }
-    if (touch) e->lru = g_store.lruclock;
+    if (touch) evict_touch(e);
     return e;
 }
 
@@ -196,7 +197,7 @@ static void emit_for(struct db *db, struct kv *e, const char *ev, int klass)
 
 void store_add(struct db *db, struct kv *e, const char *ev, int klass)
 {
-    e->lru = g_store.lruclock;
+    e->lru = evict_new_lru();
     dict_add(&db->keys, &e->node, siphash(kv_key(e), e->klen));
     if (e->has_expire) exp_add(db, e);
     store_emit(db, kv_key(e), e->klen, "new", NOTIFY_NEW);
@@ -209,7 +210,8 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
     struct kv *old = (struct kv *)dict_find(&db->keys, kv_key(e), e->klen, h);
     long long when = -1;
 
-    e->lru = g_store.lruclock;
+    /* An overwritten key keeps its LFU counter (Redis's dbSetValue). */
+    e->lru = old && evict_policy_lfu() ? old->lru : evict_new_lru();
     if (!old) {
         dict_add(&db->keys, &e->node, h);
         if (e->has_expire) exp_add(db, e);
@@ -237,7 +239,7 @@ struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const ch
         return e;
     }
     h = siphash(kv_key(e), e->klen);
-    e->lru = g_store.lruclock;
+    e->lru = evict_policy_lfu() ? old->lru : evict_new_lru();
     if (old->has_expire) exp_remove(db, old);
     dict_replace(&db->keys, &old->node, &e->node, h);
     kv_free(old);

@@ -1,0 +1,93 @@
+/* evict.h — maxmemory's policy: what kv->lru holds (Redis's 24-bit LRU
+ * clock in seconds, or under an LFU policy 16 bits of minutes and an 8-bit
+ * logarithmic access counter), the access update look-ups make, Redis's
+ * sampled choice of a victim through a pool of 16 candidates, and the
+ * eviction loop (Redis's performEvictions) the kernel runs before each
+ * command. */
+#ifndef KEEL_EVICT_H
+#define KEEL_EVICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "object.h"
+
+/* maxmemory-policy values, in config_table.c's policy_names order. */
+enum {
+    MM_VOLATILE_LRU,
+    MM_VOLATILE_LFU,
+    MM_VOLATILE_RANDOM,
+    MM_VOLATILE_TTL,
+    MM_ALLKEYS_LRU,
+    MM_ALLKEYS_LFU,
+    MM_ALLKEYS_RANDOM,
+    MM_NOEVICTION,
+};
+
+#define EVPOOL_SIZE 16
+#define LFU_INIT_VAL 5
+
+enum evict_result { EVICT_OK, EVICT_RUNNING, EVICT_FAIL };
+
+/* Whether the configured policy is an LFU one (kv->lru holds LFU data). */
+bool evict_policy_lfu(void);
+
+/* kv->lru for a new entry: the LRU clock, or (now in minutes, LFU_INIT_VAL). */
+unsigned evict_new_lru(void);
+/* A look-up that is an access: LRU takes the clock, LFU decays then
+ * increments the counter (Redis's updateLFU). */
+void evict_touch(struct kv *e);
+
+/* LFU arithmetic (Redis's LFUGetTimeInMinutes, LFUTimeElapsed,
+ * LFULogIncr, LFUDecrAndReturn). `r` is a uniform draw in [0,1). */
+unsigned long evict_lfu_minutes(void);
+unsigned long evict_lfu_elapsed(unsigned long ldt, unsigned long now);
+uint8_t evict_lfu_incr(uint8_t counter, long long log_factor, double r);
+unsigned long evict_lfu_decr(unsigned lru, unsigned long now, long long decay_time);
+/* The entry's current counter, decayed (OBJECT FREQ). */
+unsigned long evict_freq(struct kv *e);
+/* RESTORE/load: set the LFU counter (if LFU) or the idle time in seconds
+ * (otherwise); a negative value sets nothing. */
+void evict_set_lru_or_lfu(struct kv *e, long long freq, long long idle_s);
+
+/* The eviction pool: candidates ordered by idleness (worst last). */
+struct evpool_entry {
+    unsigned long long idle; /* LRU idle ms, 255-freq, or ULLONG_MAX-ttl */
+    char *heap;              /* a key longer than cached, else NULL */
+    size_t klen;
+    int dbid;
+    bool used;       /* false: empty slot */
+    char cached[47]; /* short keys are copied here, no allocation */
+};
+static inline const char *evpool_key(const struct evpool_entry *p)
+{
+    return p->heap ? p->heap : p->cached;
+}
+/* Insert a candidate as Redis's evictionPoolPopulate does: kept sorted by
+ * idle ascending; when full, a candidate worse than everyone drops the
+ * best (first) entry, one better than all is ignored. */
+void evpool_insert(struct evpool_entry *pool, unsigned long long idle, const char *key, size_t klen,
+                   int dbid);
+void evpool_clear(struct evpool_entry *pool);
+
+/* maxmemory state: true when over (used minus not_counted > maxmemory),
+ * with the bytes to free in *tofree. */
+bool evict_over_limit(size_t not_counted, size_t *used, size_t *tofree);
+/* Evict until under maxmemory or the time limit of
+ * maxmemory-eviction-tenacity (then EVICT_RUNNING: evict_continue goes on
+ * from the loop). not_counted: bytes maxmemory ignores (the AOF buffer). */
+enum evict_result evict_perform(size_t not_counted);
+/* Whether an eviction cycle is left to finish (evict_continue's work). */
+bool evict_pending(void);
+
+struct evict_stats {
+    long long evicted_keys;
+    long long total_eviction_exceeded_time_ms; /* ms spent over maxmemory */
+    long long over_since_ms;                   /* 0: not over */
+};
+extern struct evict_stats g_evict;
+/* Current ms spent over maxmemory (INFO's current_eviction_exceeded_time). */
+long long evict_exceeded_now_ms(void);
+
+#endif

@@ -14,10 +14,12 @@
 #include "aof.h" /* appendonly: CONFIG SET starts/stops the log */
 #include "client_limits.h"
 #include "config.h"
+#include "evict.h" /* maxmemory evicts when lowered */
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 #include "registry.h"    /* command-name lists are checked against the table */
 #include "tracking.h"    /* tracking_table_max_keys */
+#include "store.h"
 #include "util.h"
 
 static const char *const policy_names[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
@@ -31,6 +33,7 @@ static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warn
 static const char *const protected_action_names[] = {"no", "yes", "local", NULL};
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
+static const char *apply_maxmemory(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
 static const char *set_http_networks(const struct config_entry *e, const char *v);
@@ -68,11 +71,11 @@ const struct config_entry config_table[] = {
     {"proto-max-bulk-len", NULL, CT_MEMORY, &g_config.proto_max_bulk_len, "512mb", 1024 * 1024,
      LL_MAX_, true, "Largest bulk string a client may send", NULL, NULL},
     {"maxmemory", NULL, CT_MEMORY, &g_config.maxmemory, "0", 0, LL_MAX_, true,
-     "Memory limit (0: none)", NULL, NULL},
+     "Memory limit (0: none)", NULL, apply_maxmemory},
     {"maxmemory-policy", NULL, CT_ENUM, &g_config.maxmemory_policy, "noeviction", 0, 0, true,
      "What to evict at maxmemory", policy_names, NULL},
     /* eviction (core/store/evict.c): Redis 7.0's types, defaults and bounds */
-    {"maxmemory-samples", NULL, CT_INT, &g_config.maxmemory_samples, "5", 1, 64, true,
+    {"maxmemory-samples", NULL, CT_INT, &g_config.maxmemory_samples, "5", 1, INT_MAX, true,
      "Keys sampled per database to pick an eviction victim", NULL, NULL},
     {"maxmemory-eviction-tenacity", NULL, CT_INT, &g_config.maxmemory_eviction_tenacity, "10", 0,
      100, true, "Time one eviction cycle may take (100: no limit)", NULL, NULL},
@@ -209,6 +212,15 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
     (void)v;
     if (*hz < 1) *hz = 1;
     if (*hz > 500) *hz = 500;
+    return NULL;
+}
+
+/* maxmemory: a lower limit evicts at once, as Redis's CONFIG SET does
+ * (core/store/evict.c); not before the store exists (config file). */
+static const char *apply_maxmemory(const struct config_entry *e, const char *v)
+{
+    (void)e, (void)v;
+    if (g_config.maxmemory > 0 && g_store.dbs) evict_perform(0);
     return NULL;
 }
 

@@ -477,6 +477,13 @@ bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply 
         strcmp(cmd->name, "quit") != 0 && strcmp(cmd->name, "reset") != 0)
         reject = true;
     if (!reject) return false;
+    if (cmd->fn == cmd_exec && (c->flags & CF_MULTI)) {
+        /* Redis's execCommandAbort: the transaction is discarded. */
+        reply_error(r, "EXECABORT Transaction discarded because of: OOM command not allowed "
+                       "when used memory > 'maxmemory'.");
+        multi_discard(c);
+        return true;
+    }
     reply_error(r, "OOM command not allowed when used memory > 'maxmemory'.");
     return true;
 }

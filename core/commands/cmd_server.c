@@ -240,6 +240,9 @@ void info_reset_stats(void)
 {
     n_err_stats = 0;
     stats_reset_rates();
+    g_evict.evicted_keys = 0; /* core/store/evict.c */
+    g_evict.total_eviction_exceeded_time_ms = 0;
+    if (g_evict.over_since_ms) g_evict.over_since_ms = util_mstime();
 }
 
 static void info_server(struct info *s)

@@ -14,7 +14,7 @@
 #include "aof.h" /* appendonly: CONFIG SET starts/stops the log */
 #include "client_limits.h"
 #include "config.h"
-#include "evict.h" /* maxmemory evicts when lowered */
+#include "evict.h"       /* maxmemory evicts when lowered */
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 #include "registry.h"    /* command-name lists are checked against the table */

@@ -178,14 +178,22 @@ int main(int argc, char **argv)
     double sum = 0, secs;
     for (i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
-        if (!strcmp(o, "--port")) port = atoi(v);
-        else if (!strcmp(o, "--threads")) threads = atoi(v);
-        else if (!strcmp(o, "--requests")) requests = atol(v);
-        else if (!strcmp(o, "--pipeline")) pipeline = atoi(v);
-        else if (!strcmp(o, "--keys")) keys = atol(v);
-        else if (!strcmp(o, "--size")) size = atoi(v);
-        else if (!strcmp(o, "--zipf")) zipf = atof(v);
-        else if (!strcmp(o, "--seed")) seed = strtoull(v, NULL, 10);
+        if (!strcmp(o, "--port"))
+            port = atoi(v);
+        else if (!strcmp(o, "--threads"))
+            threads = atoi(v);
+        else if (!strcmp(o, "--requests"))
+            requests = atol(v);
+        else if (!strcmp(o, "--pipeline"))
+            pipeline = atoi(v);
+        else if (!strcmp(o, "--keys"))
+            keys = atol(v);
+        else if (!strcmp(o, "--size"))
+            size = atoi(v);
+        else if (!strcmp(o, "--zipf"))
+            zipf = atof(v);
+        else if (!strcmp(o, "--seed"))
+            seed = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "unknown option %s\n", o);
             return 2;

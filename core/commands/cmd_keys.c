@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evict.h"
+#include "lru.h"
 #include "propagate.h" /* AOF rewrites (EXPIRE -> PEXPIREAT) */
 #include "config.h"
 #include "commands_gen.h"
@@ -457,7 +457,7 @@ void cmd_object_freq(struct exec *x)
                           "LRU and LFU data will take some time to adjust.");
         return;
     }
-    reply_int(x->r, (long long)evict_freq(e));
+    reply_int(x->r, (long long)lru_freq(e));
 }
 
 /* OBJECT IDLETIME key */

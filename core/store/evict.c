@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "lru.h"
 #include "mem.h"
 #include "siphash.h"
 #include "store.h"
@@ -19,84 +20,10 @@
 
 struct evict_stats g_evict;
 
-bool evict_policy_lfu(void)
-{
-    return g_config.maxmemory_policy == MM_VOLATILE_LFU ||
-           g_config.maxmemory_policy == MM_ALLKEYS_LFU;
-}
-
-/* ---- LFU arithmetic ---- */
-
-unsigned long evict_lfu_minutes(void)
-{
-    return (unsigned long)(util_mstime() / 60000) & 65535;
-}
-
-unsigned long evict_lfu_elapsed(unsigned long ldt, unsigned long now)
-{
-    if (now >= ldt) return now - ldt;
-    return 65535 - ldt + now;
-}
-
-uint8_t evict_lfu_incr(uint8_t counter, long long log_factor, double r)
-{
-    double baseval, p;
-    if (counter == 255) return 255;
-    baseval = (double)counter - LFU_INIT_VAL;
-    if (baseval < 0) baseval = 0;
-    p = 1.0 / (baseval * (double)log_factor + 1);
-    if (r < p) counter++;
-    return counter;
-}
-
-unsigned long evict_lfu_decr(unsigned lru, unsigned long now, long long decay_time)
-{
-    unsigned long ldt = lru >> 8, counter = lru & 255;
-    unsigned long periods =
-        decay_time > 0 ? evict_lfu_elapsed(ldt, now) / (unsigned long)decay_time : 0;
-    if (periods) counter = periods > counter ? 0 : counter - periods;
-    return counter;
-}
-
-/* A uniform draw in [0,1) from the process's generator (xorshift64*,
- * seeded from util_rand64: no lock, unlike rand()). */
-static double uniform(void)
-{
-    static uint64_t s;
-    if (!s) s = util_rand64() | 1;
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return (double)((s * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-unsigned evict_new_lru(void)
-{
-    if (evict_policy_lfu()) return (unsigned)((evict_lfu_minutes() << 8) | LFU_INIT_VAL);
-    return g_store.lruclock;
-}
-
-void evict_touch(struct kv *e)
-{
-    if (evict_policy_lfu()) {
-        unsigned long now = evict_lfu_minutes();
-        unsigned long c = evict_lfu_decr(e->lru, now, g_config.lfu_decay_time);
-        c = evict_lfu_incr((uint8_t)c, g_config.lfu_log_factor, uniform());
-        e->lru = (unsigned)((now << 8) | c);
-    } else {
-        e->lru = g_store.lruclock;
-    }
-}
-
-unsigned long evict_freq(struct kv *e)
-{
-    return evict_lfu_decr(e->lru, evict_lfu_minutes(), g_config.lfu_decay_time);
-}
-
 void evict_set_lru_or_lfu(struct kv *e, long long freq, long long idle_s)
 {
-    if (evict_policy_lfu()) {
-        if (freq >= 0) e->lru = (unsigned)((evict_lfu_minutes() << 8) | (unsigned)(freq & 255));
+    if (lru_policy_lfu()) {
+        if (freq >= 0) e->lru = (unsigned)((lru_lfu_minutes() << 8) | (unsigned)(freq & 255));
     } else if (idle_s >= 0) {
         unsigned long long idle = (unsigned long long)idle_s;
         unsigned now = g_store.lruclock;
@@ -171,7 +98,7 @@ static unsigned long long idle_of(struct kv *e)
         return store_idle_ms(e);
     case MM_VOLATILE_LFU:
     case MM_ALLKEYS_LFU:
-        return 255 - evict_freq(e);
+        return 255 - lru_freq(e);
     default: /* volatile-ttl: the sooner it expires, the better */
         return ULLONG_MAX - (unsigned long long)kv_expire(e);
     }

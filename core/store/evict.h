@@ -1,9 +1,7 @@
-/* evict.h — maxmemory's policy: what kv->lru holds (Redis's 24-bit LRU
- * clock in seconds, or under an LFU policy 16 bits of minutes and an 8-bit
- * logarithmic access counter), the access update look-ups make, Redis's
- * sampled choice of a victim through a pool of 16 candidates, and the
- * eviction loop (Redis's performEvictions) the kernel runs before each
- * command. */
+/* evict.h — maxmemory's policy: Redis's sampled choice of a victim
+ * through a pool of 16 candidates ranked by what kv->lru holds (lru.h),
+ * and the eviction loop (Redis's performEvictions) the kernel runs before
+ * each command. */
 #ifndef KEEL_EVICT_H
 #define KEEL_EVICT_H
 
@@ -11,42 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lru.h"
 #include "object.h"
 
-/* maxmemory-policy values, in config_table.c's policy_names order. */
-enum {
-    MM_VOLATILE_LRU,
-    MM_VOLATILE_LFU,
-    MM_VOLATILE_RANDOM,
-    MM_VOLATILE_TTL,
-    MM_ALLKEYS_LRU,
-    MM_ALLKEYS_LFU,
-    MM_ALLKEYS_RANDOM,
-    MM_NOEVICTION,
-};
-
 #define EVPOOL_SIZE 16
-#define LFU_INIT_VAL 5
 
 enum evict_result { EVICT_OK, EVICT_RUNNING, EVICT_FAIL };
 
-/* Whether the configured policy is an LFU one (kv->lru holds LFU data). */
-bool evict_policy_lfu(void);
-
-/* kv->lru for a new entry: the LRU clock, or (now in minutes, LFU_INIT_VAL). */
-unsigned evict_new_lru(void);
-/* A look-up that is an access: LRU takes the clock, LFU decays then
- * increments the counter (Redis's updateLFU). */
-void evict_touch(struct kv *e);
-
-/* LFU arithmetic (Redis's LFUGetTimeInMinutes, LFUTimeElapsed,
- * LFULogIncr, LFUDecrAndReturn). `r` is a uniform draw in [0,1). */
-unsigned long evict_lfu_minutes(void);
-unsigned long evict_lfu_elapsed(unsigned long ldt, unsigned long now);
-uint8_t evict_lfu_incr(uint8_t counter, long long log_factor, double r);
-unsigned long evict_lfu_decr(unsigned lru, unsigned long now, long long decay_time);
-/* The entry's current counter, decayed (OBJECT FREQ). */
-unsigned long evict_freq(struct kv *e);
 /* RESTORE/load: set the LFU counter (if LFU) or the idle time in seconds
  * (otherwise); a negative value sets nothing. */
 void evict_set_lru_or_lfu(struct kv *e, long long freq, long long idle_s);

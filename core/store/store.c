@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "evict.h"
+#include "lru.h"
 #include "siphash.h"
 #include "util.h"
 
@@ -156,7 +156,7 @@ static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch
         expire_now(db, e);
         return NULL;
     }
-    if (touch) evict_touch(e);
+    if (touch) lru_touch(e, g_store.lruclock);
     return e;
 }
 
@@ -197,7 +197,7 @@ static void emit_for(struct db *db, struct kv *e, const char *ev, int klass)
 
 void store_add(struct db *db, struct kv *e, const char *ev, int klass)
 {
-    e->lru = evict_new_lru();
+    e->lru = lru_new(g_store.lruclock);
     dict_add(&db->keys, &e->node, siphash(kv_key(e), e->klen));
     if (e->has_expire) exp_add(db, e);
     store_emit(db, kv_key(e), e->klen, "new", NOTIFY_NEW);
@@ -211,7 +211,7 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
     long long when = -1;
 
     /* An overwritten key keeps its LFU counter (Redis's dbSetValue). */
-    e->lru = old && evict_policy_lfu() ? old->lru : evict_new_lru();
+    e->lru = old && lru_policy_lfu() ? old->lru : lru_new(g_store.lruclock);
     if (!old) {
         dict_add(&db->keys, &e->node, h);
         if (e->has_expire) exp_add(db, e);
@@ -239,7 +239,7 @@ struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const ch
         return e;
     }
     h = siphash(kv_key(e), e->klen);
-    e->lru = evict_policy_lfu() ? old->lru : evict_new_lru();
+    e->lru = lru_policy_lfu() ? old->lru : lru_new(g_store.lruclock);
     if (old->has_expire) exp_remove(db, old);
     dict_replace(&db->keys, &old->node, &e->node, h);
     kv_free(old);

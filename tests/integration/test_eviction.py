@@ -459,3 +459,23 @@ def test_soak_rss_bounded():
         problem = srv.stop()
         srv.cleanup()
     assert not problem, problem
+
+
+def test_restore_freq_and_idletime_match_redis(both, keel, oracle):
+    got = {}
+    for name, port in (("keel", keel.port), ("redis", oracle.port)):
+        with RawConn(port) as c:
+            c.call("SET", "k", "v")
+            payload = parse_one(c.call("DUMP", "k"))[0]
+            out = [c.call("RESTORE", "a", "0", payload, "IDLETIME", "1000"),
+                   c.call("OBJECT", "IDLETIME", "a"),
+                   c.call("RESTORE", "b", "0", payload, "FREQ", "100"),
+                   c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+                   c.call("RESTORE", "c", "0", payload, "FREQ", "100"),
+                   c.call("OBJECT", "FREQ", "c"),
+                   c.call("RESTORE", "d", "0", payload, "IDLETIME", "1000"),
+                   c.call("OBJECT", "FREQ", "d"),
+                   c.call("CONFIG", "SET", "maxmemory-policy", "noeviction")]
+        got[name] = out
+    assert got["keel"] == got["redis"]
+    assert got["keel"][1] == b":1000\r\n" and got["keel"][5] == b":100\r\n"

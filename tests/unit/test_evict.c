@@ -16,16 +16,16 @@ START_TEST(lfu_increment_is_logarithmic)
 {
     uint8_t c;
     /* At or below LFU_INIT_VAL every access counts (p = 1). */
-    ck_assert_uint_eq(evict_lfu_incr(0, 10, 0.999), 1);
-    ck_assert_uint_eq(evict_lfu_incr(LFU_INIT_VAL, 10, 0.999), LFU_INIT_VAL + 1);
+    ck_assert_uint_eq(lru_lfu_incr(0, 10, 0.999), 1);
+    ck_assert_uint_eq(lru_lfu_incr(LFU_INIT_VAL, 10, 0.999), LFU_INIT_VAL + 1);
     /* Above it, p = 1 / ((counter - 5) * factor + 1). */
-    ck_assert_uint_eq(evict_lfu_incr(6, 10, 1.0 / 11 - 1e-9), 7);
-    ck_assert_uint_eq(evict_lfu_incr(6, 10, 1.0 / 11 + 1e-9), 6);
-    ck_assert_uint_eq(evict_lfu_incr(105, 1, 1.0 / 101 - 1e-9), 106);
-    ck_assert_uint_eq(evict_lfu_incr(105, 1, 1.0 / 101 + 1e-9), 105);
+    ck_assert_uint_eq(lru_lfu_incr(6, 10, 1.0 / 11 - 1e-9), 7);
+    ck_assert_uint_eq(lru_lfu_incr(6, 10, 1.0 / 11 + 1e-9), 6);
+    ck_assert_uint_eq(lru_lfu_incr(105, 1, 1.0 / 101 - 1e-9), 106);
+    ck_assert_uint_eq(lru_lfu_incr(105, 1, 1.0 / 101 + 1e-9), 105);
     /* factor 0: always; saturates at 255. */
-    ck_assert_uint_eq(evict_lfu_incr(200, 0, 0.999), 201);
-    ck_assert_uint_eq(evict_lfu_incr(255, 0, 0.0), 255);
+    ck_assert_uint_eq(lru_lfu_incr(200, 0, 0.999), 201);
+    ck_assert_uint_eq(lru_lfu_incr(255, 0, 0.0), 255);
     /* A million hits with factor 10 stay far below 255 (Redis's table:
      * about 100 hits -> 10, 1M hits -> ~255 only with factor 1). */
     {
@@ -34,7 +34,7 @@ START_TEST(lfu_increment_is_logarithmic)
         c = LFU_INIT_VAL;
         for (i = 0; i < 1000; i++) {
             s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-            c = evict_lfu_incr(c, 10, (double)(s >> 11) / 9007199254740992.0);
+            c = lru_lfu_incr(c, 10, (double)(s >> 11) / 9007199254740992.0);
         }
         ck_assert_uint_ge(c, 12);
         ck_assert_uint_le(c, 35);
@@ -45,14 +45,14 @@ END_TEST
 START_TEST(lfu_decay_by_minutes)
 {
     unsigned lru = (100u << 8) | 20; /* accessed at minute 100, counter 20 */
-    ck_assert_uint_eq(evict_lfu_decr(lru, 100, 1), 20);
-    ck_assert_uint_eq(evict_lfu_decr(lru, 103, 1), 17);
-    ck_assert_uint_eq(evict_lfu_decr(lru, 110, 5), 18);
-    ck_assert_uint_eq(evict_lfu_decr(lru, 200, 1), 0);  /* never below 0 */
-    ck_assert_uint_eq(evict_lfu_decr(lru, 200, 0), 20); /* decay off */
+    ck_assert_uint_eq(lru_lfu_decr(lru, 100, 1), 20);
+    ck_assert_uint_eq(lru_lfu_decr(lru, 103, 1), 17);
+    ck_assert_uint_eq(lru_lfu_decr(lru, 110, 5), 18);
+    ck_assert_uint_eq(lru_lfu_decr(lru, 200, 1), 0);  /* never below 0 */
+    ck_assert_uint_eq(lru_lfu_decr(lru, 200, 0), 20); /* decay off */
     /* the minute clock wraps at 65535 */
-    ck_assert_uint_eq(evict_lfu_elapsed(65530, 4), 9);
-    ck_assert_uint_eq(evict_lfu_decr((65530u << 8) | 20, 4, 1), 11);
+    ck_assert_uint_eq(lru_lfu_elapsed(65530, 4), 9);
+    ck_assert_uint_eq(lru_lfu_decr((65530u << 8) | 20, 4, 1), 11);
 }
 END_TEST
 

@@ -479,3 +479,25 @@ def test_restore_freq_and_idletime_match_redis(both, keel, oracle):
         got[name] = out
     assert got["keel"] == got["redis"]
     assert got["keel"][1] == b":1000\r\n" and got["keel"][5] == b":100\r\n"
+
+
+def test_evicted_keys_reach_the_aof_as_del():
+    from test_aof import Server, incr_commands
+    k = Server("keel", ("--appendonly", "yes"), None).start()
+    try:
+        c = k.client()
+        c.config_set("maxmemory-policy", "allkeys-random")
+        fill(c, b"a", 300)
+        c.config_set("maxmemory", used(c) - 100 * 1000)
+        gone = [b"a:%d" % i for i in range(300) if not c.exists(b"a:%d" % i)]
+        assert len(gone) >= 90
+        deadline = time.monotonic() + 5
+        while True:
+            dels = {x[1] for x in incr_commands(k) if x[0].upper() == b"DEL"}
+            if dels == set(gone) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert dels == set(gone)
+        c.close()
+    finally:
+        k.cleanup()

@@ -29,7 +29,8 @@ struct keel_config {
     int maxmemory_eviction_tenacity;
     int lfu_log_factor;
     int lfu_decay_time;
-    long long maxmemory_clients;
+    long long maxmemory_clients; /* bytes, or -percent of maxmemory */
+    char *maxmemory_clients_text;
     int lazyfree_lazy_eviction;
     int replica_ignore_maxmemory;
     int loglevel;

@@ -34,6 +34,7 @@ static const char *const protected_action_names[] = {"no", "yes", "local", NULL}
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *apply_maxmemory(const struct config_entry *e, const char *v);
+static const char *set_maxmemory_clients(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
 static const char *set_http_networks(const struct config_entry *e, const char *v);
@@ -83,8 +84,10 @@ const struct config_entry config_table[] = {
      "How slowly the LFU counter grows", NULL, NULL},
     {"lfu-decay-time", NULL, CT_INT, &g_config.lfu_decay_time, "1", 0, INT_MAX, true,
      "Minutes per decrement of an idle key's LFU counter", NULL, NULL},
-    {"maxmemory-clients", NULL, CT_MEMORY, &g_config.maxmemory_clients, "0", 0, LL_MAX_, true,
-     "Memory limit of all clients' buffers (0: none)", NULL, NULL},
+    {"maxmemory-clients", NULL, CT_SPECIAL, &g_config.maxmemory_clients_text, "0", 0, 0, true,
+     "Memory of all clients beyond which the biggest are disconnected (bytes or N% of maxmemory; "
+     "0: none)",
+     NULL, set_maxmemory_clients},
     {"lazyfree-lazy-eviction", NULL, CT_BOOL, &g_config.lazyfree_lazy_eviction, "no", 0, 1, true,
      "Free evicted values in the background", NULL, NULL},
     {"replica-ignore-maxmemory", "slave-ignore-maxmemory", CT_BOOL,
@@ -221,6 +224,33 @@ static const char *apply_maxmemory(const struct config_entry *e, const char *v)
 {
     (void)e, (void)v;
     if (g_config.maxmemory > 0 && g_store.dbs) evict_perform(0);
+    return NULL;
+}
+
+/* maxmemory-clients: a memory value, or a percentage of maxmemory ("10%",
+ * kept negative in maxmemory_clients), as Redis's percent configs. */
+static const char *set_maxmemory_clients(const struct config_entry *e, const char *v)
+{
+    char **text = e->ptr, buf[32];
+    size_t n = strlen(v);
+    long long val;
+    if (n > 1 && v[n - 1] == '%') {
+        long long pct;
+        if (!util_str2ll(v, n - 1, &pct) || pct < 0)
+            return "argument must be a memory or percent value";
+        if (pct > 100) return "percentage argument must be less or equal to 100";
+        val = -pct;
+        snprintf(buf, sizeof(buf), "%lld%%", pct);
+    } else {
+        unsigned long long u;
+        if (!config_parse_memory(v, &u) || u > (unsigned long long)LLONG_MAX)
+            return "argument must be a memory or percent value";
+        val = (long long)u;
+        snprintf(buf, sizeof(buf), "%lld", val);
+    }
+    g_config.maxmemory_clients = val;
+    free(*text);
+    *text = xstrdup(buf);
     return NULL;
 }
 

@@ -241,6 +241,7 @@ void info_reset_stats(void)
     n_err_stats = 0;
     stats_reset_rates();
     g_evict.evicted_keys = 0; /* core/store/evict.c */
+    g_evict.evicted_clients = 0;
     g_evict.total_eviction_exceeded_time_ms = 0;
     if (g_evict.over_since_ms) g_evict.over_since_ms = util_mstime();
 }
@@ -459,7 +460,7 @@ static void info_stats(struct info *s)
               "expired_stale_perc:%.2f\r\n"
               "expired_time_cap_reached_count:%lld\r\n"
               "evicted_keys:%lld\r\n"
-              "evicted_clients:0\r\n"
+              "evicted_clients:%lld\r\n"
               "total_eviction_exceeded_time:%lld\r\n"
               "current_eviction_exceeded_time:%lld\r\n"
               "keyspace_hits:%lld\r\n"
@@ -488,7 +489,7 @@ static void info_stats(struct info *s)
               st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
               st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
               st.expired_keys, (double)g_store.stats.expired_stale_perc,
-              g_store.stats.expired_time_cap_reached, g_evict.evicted_keys,
+              g_store.stats.expired_time_cap_reached, g_evict.evicted_keys, g_evict.evicted_clients,
               g_evict.total_eviction_exceeded_time_ms + evict_exceeded_now_ms(),
               evict_exceeded_now_ms(), st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(),
               pubsub_pattern_count(), pubsub_shard_channel_count(), tracking_total_keys(),

@@ -119,12 +119,24 @@ static size_t candidates(struct db *db)
 
 static void pool_populate(struct db *db)
 {
-    int i, n = g_config.maxmemory_samples;
+    struct dnode *some[64], **buf = some;
+    size_t want = (size_t)g_config.maxmemory_samples, n, i;
+    if (!allkeys()) {
+        for (i = 0; i < want; i++) {
+            struct kv *e = sample_one(db);
+            if (!e) break;
+            evpool_insert(pool, idle_of(e), kv_key(e), e->klen, db->id);
+        }
+        return;
+    }
+    /* All keys: a run of buckets from a random one, as Redis samples. */
+    if (want > 64) buf = xmalloc(sizeof(*buf) * want);
+    n = dict_sample(&db->keys, buf, want);
     for (i = 0; i < n; i++) {
-        struct kv *e = sample_one(db);
-        if (!e) break;
+        struct kv *e = (struct kv *)buf[i];
         evpool_insert(pool, idle_of(e), kv_key(e), e->klen, db->id);
     }
+    if (buf != some) free(buf);
 }
 
 /* The key to evict, copied into buf (or *heap when longer): its db. */

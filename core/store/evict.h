@@ -52,6 +52,7 @@ bool evict_pending(void);
 
 struct evict_stats {
     long long evicted_keys;
+    long long evicted_clients;                 /* maxmemory-clients (core/commands/cmd_memory.c) */
     long long total_eviction_exceeded_time_ms; /* ms spent over maxmemory */
     long long over_since_ms;                   /* 0: not over */
 };

@@ -501,3 +501,63 @@ def test_evicted_keys_reach_the_aof_as_del():
         c.close()
     finally:
         k.cleanup()
+
+
+# ---- maxmemory-clients ----
+
+
+def test_maxmemory_clients_config_matches_redis(diff):
+    seq = [["CONFIG", "GET", "maxmemory-clients"], ["CONFIG", "SET", "maxmemory-clients", "10%"],
+           ["CONFIG", "GET", "maxmemory-clients"], ["CONFIG", "SET", "maxmemory-clients", "101%"],
+           ["CONFIG", "SET", "maxmemory-clients", "abc"], ["CONFIG", "SET", "maxmemory-clients", "-1"],
+           ["CONFIG", "SET", "maxmemory-clients", "1mb"], ["CONFIG", "GET", "maxmemory-clients"],
+           ["CONFIG", "SET", "maxmemory-clients", "0"], ["CONFIG", "GET", "maxmemory-clients"]]
+    diff(seq)
+
+
+def big_query_client(port, n=3000000):
+    """A client whose query buffer holds an unfinished argument of n bytes."""
+    c = RawConn(port)
+    c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n" + b"x" * n)
+    return c
+
+
+def closed(conn, timeout=3.0):
+    conn.sock.settimeout(timeout)
+    try:
+        return conn.sock.recv(1) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except OSError:
+        return False
+
+
+def test_maxmemory_clients_evicts_the_biggest(ev, keel):
+    hog = big_query_client(keel.port)
+    with RawConn(keel.port) as small:
+        spared = big_query_client(keel.port, 1000000)
+        time.sleep(0.3)
+        # hog's buffer is about 8 MB, spared's 1-2 MB: only hog must go
+        ev.config_set("maxmemory-clients", "9mb")
+        assert small.call("PING") == b"+PONG\r\n"  # evicts before running
+        assert closed(hog)
+        assert small.call("PING") == b"+PONG\r\n"
+        info = ev.info("stats")
+        assert info["evicted_clients"] == 1
+        ev.config_set("maxmemory-clients", 0)
+        assert not closed(spared, timeout=0.3)
+        spared.close()
+    hog.close()
+
+
+def test_maxmemory_clients_spares_no_evict(ev, keel):
+    hog = RawConn(keel.port)
+    assert hog.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+    hog.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n" + b"x" * 3000000)
+    time.sleep(0.3)
+    ev.config_set("maxmemory-clients", "1mb")
+    assert ev.ping()
+    assert not closed(hog, timeout=0.5)
+    assert ev.info("stats")["evicted_clients"] == 0
+    ev.config_set("maxmemory-clients", 0)
+    hog.close()

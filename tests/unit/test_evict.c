@@ -172,6 +172,46 @@ START_TEST(volatile_ttl_evicts_soonest)
 }
 END_TEST
 
+START_TEST(dict_sample_returns_members)
+{
+    struct db *db;
+    struct dnode *out[16];
+    char k[32];
+    int i, round;
+    config_init(config_table);
+    store_init(1);
+    db = store_db(0);
+    ck_assert_uint_eq(dict_sample(&db->keys, out, 5), 0);
+    for (i = 0; i < 1000; i++) {
+        snprintf(k, sizeof(k), "k:%d", i);
+        add_key(db, k, 0);
+        /* sample while the table grows (and rehashes) as well */
+        if (i % 97 == 0) {
+            size_t n = dict_sample(&db->keys, out, 5), j;
+            ck_assert_uint_le(n, 5);
+            ck_assert_uint_ge(n, 1);
+            for (j = 0; j < n; j++) {
+                struct kv *e = (struct kv *)out[j];
+                ck_assert_ptr_eq(store_peek(db, kv_key(e), e->klen), e);
+            }
+        }
+    }
+    for (round = 0; round < 50; round++) {
+        size_t n = dict_sample(&db->keys, out, 16), j;
+        ck_assert_uint_eq(n, 16);
+        for (j = 0; j < n; j++) {
+            struct kv *e = (struct kv *)out[j];
+            ck_assert_ptr_eq(store_peek(db, kv_key(e), e->klen), e);
+        }
+    }
+    /* fewer keys than asked: at most all of them */
+    store_flushdb(db, false);
+    add_key(db, "only", 0);
+    ck_assert_uint_eq(dict_sample(&db->keys, out, 5), 1);
+    store_shutdown();
+}
+END_TEST
+
 static Suite *evict_suite(void)
 {
     Suite *s = suite_create("evict");
@@ -185,6 +225,7 @@ static Suite *evict_suite(void)
     suite_add_tcase(s, tc);
     tc = unit_tcase("perform", 60);
     tcase_add_test(tc, volatile_ttl_evicts_soonest);
+    tcase_add_test(tc, dict_sample_returns_members);
     suite_add_tcase(s, tc);
     return s;
 }

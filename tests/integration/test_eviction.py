@@ -238,10 +238,22 @@ def test_exec_of_queued_denyoom_refused_as_redis(both, keel, oracle):
 def test_object_freq_idletime_match_redis(both, keel, oracle):
     seq = [["SET", "k", "v"], ["OBJECT", "FREQ", "k"], ["OBJECT", "IDLETIME", "k"],
            ["OBJECT", "FREQ", "nokey"]]
-    lfu = [["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"], ["SET", "k", "v"],
-           ["OBJECT", "FREQ", "k"], ["GET", "k"], ["OBJECT", "FREQ", "k"],
-           ["OBJECT", "IDLETIME", "k"], ["TYPE", "k"], ["OBJECT", "FREQ", "k"],
-           ["SET", "k", "w"], ["OBJECT", "FREQ", "k"],
+    # lfu-log-factor 0: every access counts, so the counters are exact
+    # (with maxmemory set, Redis shares no integer objects: each has a counter)
+    lfu = [["FLUSHALL"], ["CONFIG", "SET", "maxmemory", "1gb"],
+           ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+           ["CONFIG", "SET", "lfu-log-factor", "0"], ["CONFIG", "SET", "lfu-decay-time", "0"],
+           ["SET", "k", "v"],
+           ["OBJECT", "FREQ", "k"], ["TYPE", "k"], ["EXISTS", "k"], ["TTL", "k"], ["PTTL", "k"],
+           ["OBJECT", "ENCODING", "k"], ["OBJECT", "FREQ", "k"], ["GET", "k"],
+           ["OBJECT", "FREQ", "k"], ["GET", "k"], ["STRLEN", "k"], ["OBJECT", "FREQ", "k"],
+           ["OBJECT", "IDLETIME", "k"], ["SET", "k", "w"], ["OBJECT", "FREQ", "k"],
+           ["APPEND", "k", "x"], ["OBJECT", "FREQ", "k"], ["INCR", "n"], ["INCR", "n"],
+           ["OBJECT", "FREQ", "n"], ["RPUSH", "l", "a"], ["LRANGE", "l", "0", "-1"],
+           ["OBJECT", "FREQ", "l"], ["TOUCH", "l"], ["OBJECT", "FREQ", "l"],
+           ["MEMORY", "USAGE", "l"], ["OBJECT", "FREQ", "l"],
+           ["CONFIG", "SET", "lfu-log-factor", "10"], ["CONFIG", "SET", "lfu-decay-time", "1"],
+           ["CONFIG", "SET", "maxmemory", "0"],
            ["CONFIG", "SET", "maxmemory-policy", "noeviction"]]
     for s in (seq, lfu):
         a = run(keel.port, s)

@@ -425,13 +425,17 @@ def test_redis_cli_memkeys_and_bigkeys(ev, keel):
 def test_eviction_configs_match_redis(diff):
     names = ["maxmemory-samples", "maxmemory-eviction-tenacity", "lfu-log-factor",
              "lfu-decay-time", "lazyfree-lazy-eviction", "replica-ignore-maxmemory",
-             "maxmemory-clients"]
+             "slave-ignore-maxmemory", "maxmemory-clients"]
     seq = [["CONFIG", "GET", n] for n in names]
     seq += [["CONFIG", "SET", "maxmemory-samples", "0"], ["CONFIG", "SET", "maxmemory-samples", "65"],
             ["CONFIG", "SET", "maxmemory-eviction-tenacity", "101"],
             ["CONFIG", "SET", "lfu-log-factor", "-1"], ["CONFIG", "SET", "lazyfree-lazy-eviction", "maybe"],
             ["CONFIG", "SET", "maxmemory-policy", "allkeys-foo"],
-            ["CONFIG", "SET", "maxmemory-samples", "5"]]
+            ["CONFIG", "SET", "maxmemory-samples", "5"],
+            ["CONFIG", "SET", "slave-ignore-maxmemory", "no"],
+            ["CONFIG", "GET", "replica-ignore-maxmemory"],
+            ["CONFIG", "SET", "replica-ignore-maxmemory", "yes"],
+            ["CONFIG", "SET", "lfu-decay-time", "-1"], ["CONFIG", "SET", "lfu-log-factor", "x"]]
     diff(seq)
 
 

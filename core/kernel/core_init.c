@@ -9,6 +9,7 @@
 #include "blocking.h"
 #include "cmd_memory.h"
 #include "kernel.h"
+#include "mem.h"
 #include "multi.h"
 #include "propagate.h"
 #include "pubsub.h"
@@ -40,6 +41,7 @@ void core_init_types(void)
 
 void core_init(int databases)
 {
+    mem_set_main_thread(); /* core/lib/mem.c: this thread's allocations counted without atomics */
     core_init_types();
     store_init(databases);
     registry_init();

@@ -2,10 +2,10 @@
  * malloc family as glibc documents it ("Replacing malloc": malloc, free,
  * calloc, realloc and the aligned forms, defined by the program), each
  * forwarding to glibc's own allocator (__libc_malloc, ...) and adding or
- * subtracting malloc_usable_size() of the block to one relaxed atomic
- * counter. Every allocation of the process is seen, libraries' and other
- * threads' (AOF fsync, asynchronous flush) included, at the cost of one
- * uncontended atomic add per call. Under AddressSanitizer the sanitizer
+ * subtracting malloc_usable_size() of the block to a counter: a plain one
+ * for the main thread (mem_set_main_thread), an atomic one for the others.
+ * Every allocation of the process is seen, libraries' and other threads'
+ * (AOF fsync, asynchronous flush) included. Under AddressSanitizer the sanitizer
  * owns malloc, and its own count of live bytes is used instead. */
 #include "mem.h"
 
@@ -32,6 +32,8 @@ size_t mem_used(void)
     return __sanitizer_get_current_allocated_bytes();
 }
 
+void mem_set_main_thread(void) {}
+
 #else
 
 /* glibc's allocator under its exported names. */
@@ -43,22 +45,43 @@ void *__libc_memalign(size_t align, size_t n);
 void *__libc_valloc(size_t n);
 void *__libc_pvalloc(size_t n);
 
-static _Atomic size_t used;
+/* The main thread (the one that runs commands and does nearly every
+ * allocation) keeps its count in a plain variable; other threads (AOF
+ * fsync, asynchronous frees) use an atomic one. A block freed by another
+ * thread than the one that allocated it makes one count go down while
+ * the other went up: the sum is right, so both are signed. */
+static long long used_main;
+static _Atomic long long used_other;
+static __thread int is_main __attribute__((tls_model("initial-exec")));
+
+static inline void add(long long n)
+{
+    if (is_main)
+        used_main += n;
+    else
+        atomic_fetch_add_explicit(&used_other, n, memory_order_relaxed);
+}
 
 static inline void *counted(void *p)
 {
-    if (p) atomic_fetch_add_explicit(&used, malloc_usable_size(p), memory_order_relaxed);
+    if (p) add((long long)malloc_usable_size(p));
     return p;
 }
 
 static inline void uncount(void *p)
 {
-    if (p) atomic_fetch_sub_explicit(&used, malloc_usable_size(p), memory_order_relaxed);
+    if (p) add(-(long long)malloc_usable_size(p));
+}
+
+void mem_set_main_thread(void)
+{
+    is_main = 1;
 }
 
 size_t mem_used(void)
 {
-    return atomic_load_explicit(&used, memory_order_relaxed);
+    long long n = used_main + atomic_load_explicit(&used_other, memory_order_relaxed);
+    return n > 0 ? (size_t)n : 0;
 }
 
 void *malloc(size_t n)
@@ -87,7 +110,7 @@ void *realloc(void *p, size_t n)
     }
     q = __libc_realloc(p, n);
     if (!q) return NULL; /* p is untouched */
-    atomic_fetch_sub_explicit(&used, before, memory_order_relaxed);
+    add(-(long long)before);
     return counted(q);
 }
 

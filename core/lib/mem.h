@@ -7,7 +7,10 @@
 #include <stddef.h>
 
 /* Bytes in use: the usable size of every live heap block (glibc), or the
- * sanitizer's count of live bytes under ASan. Cheap: one atomic load. */
+ * sanitizer's count of live bytes under ASan. Cheap: two loads. */
 size_t mem_used(void);
+/* The calling thread is the main one (the only one that reads mem_used):
+ * its allocations are counted without atomic operations. */
+void mem_set_main_thread(void);
 
 #endif

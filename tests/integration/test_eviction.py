@@ -579,3 +579,23 @@ def test_maxmemory_clients_spares_no_evict(ev, keel):
     assert ev.info("stats")["evicted_clients"] == 0
     ev.config_set("maxmemory-clients", 0)
     hog.close()
+
+
+def test_rdb_keeps_lfu_counters_and_idle_times(ev, keel):
+    """SAVE writes Redis's FREQ (LFU) or IDLE (LRU) opcode with each key, and
+    a load restores them (DEBUG RELOAD: the session oracle has no DEBUG)."""
+    seq = [["CONFIG", "SET", "maxmemory", "1gb"],
+           ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+           ["CONFIG", "SET", "lfu-log-factor", "0"], ["CONFIG", "SET", "lfu-decay-time", "0"],
+           ["SET", "k", "v"], ["GET", "k"], ["GET", "k"], ["GET", "k"],
+           ["OBJECT", "FREQ", "k"], ["DEBUG", "RELOAD"], ["OBJECT", "FREQ", "k"]]
+    a = run(keel.port, seq)
+    assert a[8] == b":8\r\n" and a[9] == b"+OK\r\n" and a[10] == b":8\r\n", a
+    with RawConn(keel.port) as c:
+        c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        payload = parse_one(c.call("DUMP", "k"))[0]
+        c.call("RESTORE", "old", "0", payload, "IDLETIME", "5000")
+        assert c.call("DEBUG", "RELOAD") == b"+OK\r\n"
+        idle = parse_one(c.call("OBJECT", "IDLETIME", "old"))[0]
+        assert 5000 <= idle <= 5002, idle
+        assert parse_one(c.call("OBJECT", "IDLETIME", "k"))[0] <= 2

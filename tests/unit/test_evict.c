@@ -1,7 +1,8 @@
 /* test_evict.c — unit tests for core/store/evict.c: the LFU counter's
  * logarithmic increment and its decay by idle minutes (with the 16-bit
  * minute clock wrapping), the eviction pool's ordering and replacement,
- * and the victim choice of the sampled policies over a real store. */
+ * the victim choice of the sampled policies over a real store, and the
+ * allocation count (core/lib/mem.c) maxmemory compares with. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,6 +213,23 @@ START_TEST(dict_sample_returns_members)
 }
 END_TEST
 
+START_TEST(mem_counts_live_blocks)
+{
+    size_t before = mem_used(), grown;
+    char *p = malloc(1 << 20), *q;
+    ck_assert_ptr_nonnull(p);
+    memset(p, 1, 1 << 20);
+    grown = mem_used();
+    ck_assert_uint_ge(grown, before + (1 << 20));
+    q = realloc(p, 2 << 20);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_ge(mem_used(), before + (2 << 20));
+    free(q);
+    /* back to where it was, give or take what other code did meanwhile */
+    ck_assert_uint_le(mem_used(), before + 4096);
+}
+END_TEST
+
 static Suite *evict_suite(void)
 {
     Suite *s = suite_create("evict");
@@ -226,6 +244,7 @@ static Suite *evict_suite(void)
     tc = unit_tcase("perform", 60);
     tcase_add_test(tc, volatile_ttl_evicts_soonest);
     tcase_add_test(tc, dict_sample_returns_members);
+    tcase_add_test(tc, mem_counts_live_blocks);
     suite_add_tcase(s, tc);
     return s;
 }

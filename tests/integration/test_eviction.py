@@ -599,3 +599,18 @@ def test_rdb_keeps_lfu_counters_and_idle_times(ev, keel):
         idle = parse_one(c.call("OBJECT", "IDLETIME", "old"))[0]
         assert 5000 <= idle <= 5002, idle
         assert parse_one(c.call("OBJECT", "IDLETIME", "k"))[0] <= 2
+
+
+def test_eviction_breaks_watch(both, keel, oracle):
+    got = {}
+    for name, c, port in (("keel", both[0], keel.port), ("redis", both[1], oracle.port)):
+        c.config_set("maxmemory-policy", "allkeys-random")
+        c.set("w", "x" * 200000)
+        with RawConn(port) as t:
+            out = [t.call("WATCH", "w"), t.call("MULTI"), t.call("GET", "other")]
+            c.config_set("maxmemory", used(c) - 100000)  # evicts w, the only key
+            out += [t.call("EXEC"), t.call("EXISTS", "w")]
+        c.config_set("maxmemory", 0)
+        got[name] = out
+    assert got["keel"] == got["redis"]
+    assert got["keel"][3] == b"*-1\r\n"

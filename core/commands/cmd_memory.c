@@ -111,10 +111,13 @@ static size_t value_size(struct kv *e, size_t samples)
         if (e->enc == ENC_INT) return R_ROBJ;
         if (e->enc == ENC_EMBSTR) return je_size(R_ROBJ + 3 + e->v.len + 1);
         {
+            /* An exact copy (SET, SETRANGE of a new key) is sdsnewlen's;
+             * one with room was grown by sdsMakeRoomFor, never SDS_TYPE_5. */
             struct rstr *s = e->v.ptr;
-            size_t cap = s->cap > s->len ? s->cap : s->len;
-            size_t hdr = cap < 256 ? 3u : cap < 65536 ? 5u : 9u;
-            return R_ROBJ + je_size(hdr + cap + 1);
+            size_t hdr;
+            if (s->cap <= s->len) return R_ROBJ + sds_size(s->len);
+            hdr = s->cap < 256 ? 3u : s->cap < 65536 ? 5u : 9u;
+            return R_ROBJ + je_size(hdr + s->cap + 1);
         }
     case OBJ_LIST: {
         struct quicklist *ql = e->v.ptr;

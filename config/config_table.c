@@ -14,7 +14,7 @@
 #include "aof.h" /* appendonly: CONFIG SET starts/stops the log */
 #include "client_limits.h"
 #include "config.h"
-#include "evict.h"       /* maxmemory evicts when lowered */
+#include "cmd_memory.h"  /* maxmemory evicts when lowered */
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 #include "registry.h"    /* command-name lists are checked against the table */
@@ -223,7 +223,7 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
 static const char *apply_maxmemory(const struct config_entry *e, const char *v)
 {
     (void)e, (void)v;
-    if (g_config.maxmemory > 0 && g_store.dbs) evict_perform(0);
+    if (g_store.dbs) maxmemory_apply(); /* core/commands/cmd_memory.c */
     return NULL;
 }
 

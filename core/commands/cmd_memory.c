@@ -540,6 +540,12 @@ bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply 
     return true;
 }
 
+void maxmemory_apply(void)
+{
+    if (g_config.maxmemory <= 0 || !eviction_allowed()) return;
+    evict_perform(aof_buffer_size());
+}
+
 void maxmemory_continue(void)
 {
     if (!evict_pending() || g_config.maxmemory <= 0 || !eviction_allowed()) return;

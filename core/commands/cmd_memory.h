@@ -35,6 +35,9 @@ void memory_mark_startup(void);
 bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply *r);
 /* From the loop: go on with an eviction cycle cut by its time limit. */
 void maxmemory_continue(void);
+/* CONFIG SET maxmemory: evict at once down to the new limit (Redis's
+ * updateMaxmemory), unless loading or paused. */
+void maxmemory_apply(void);
 /* MEMORY USAGE's estimate of one entry, key included (Redis's figures for
  * jemalloc: the same numbers redis-server gives for the same data). */
 size_t memory_usage(struct kv *e, long long samples);

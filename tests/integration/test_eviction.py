@@ -628,3 +628,17 @@ def test_eviction_breaks_watch(both, keel, oracle):
         got[name] = out
     assert got["keel"] == got["redis"]
     assert got["keel"][3] == b"*-1\r\n"
+
+
+def test_no_eviction_while_clients_are_paused(both, keel, oracle):
+    for c in both:
+        c.config_set("maxmemory-policy", "allkeys-random")
+        fill(c, b"a", 300)
+        c.execute_command("CLIENT", "PAUSE", "10000", "WRITE")
+        c.config_set("maxmemory", used(c) - 100 * 1000)
+        assert c.dbsize() == 300  # the dataset stays still during a pause
+        assert c.get("a:1") == VAL
+        assert c.dbsize() == 300
+        c.execute_command("CLIENT", "UNPAUSE")
+        assert c.dbsize() < 300  # the next command evicts
+        c.config_set("maxmemory", 0)

@@ -24,6 +24,15 @@ struct keel_config {
     long long proto_max_bulk_len;
     long long maxmemory;
     int maxmemory_policy;
+    /* eviction (core/store/evict.c) */
+    int maxmemory_samples;
+    int maxmemory_eviction_tenacity;
+    int lfu_log_factor;
+    int lfu_decay_time;
+    long long maxmemory_clients; /* bytes, or -percent of maxmemory */
+    char *maxmemory_clients_text;
+    int lazyfree_lazy_eviction;
+    int replica_ignore_maxmemory;
     int loglevel;
     char *logfile;
     char *dir;

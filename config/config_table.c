@@ -14,12 +14,14 @@
 #include "aof.h" /* appendonly: CONFIG SET starts/stops the log */
 #include "client_limits.h"
 #include "config.h"
+#include "cmd_memory.h"  /* maxmemory evicts when lowered */
 #include "hyperloglog.h" /* hll_sparse_max_bytes */
 #include "lazyfree.h"    /* lazyfree-lazy-* */
 #include "latency.h"     /* latency-monitor-threshold, latency-tracking* */
 #include "pubsub.h"      /* notify-keyspace-events, client-output-buffer-limit */
 #include "registry.h"    /* command-name lists are checked against the table */
 #include "tracking.h"    /* tracking_table_max_keys */
+#include "store.h"
 #include "util.h"
 
 static const char *const policy_names[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
@@ -33,6 +35,8 @@ static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warn
 static const char *const protected_action_names[] = {"no", "yes", "local", NULL};
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
+static const char *apply_maxmemory(const struct config_entry *e, const char *v);
+static const char *set_maxmemory_clients(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
 static const char *apply_listen(const struct config_entry *e, const char *v);
 static const char *set_bind(const struct config_entry *e, const char *v);
@@ -73,9 +77,27 @@ const struct config_entry config_table[] = {
     {"proto-max-bulk-len", NULL, CT_MEMORY, &g_config.proto_max_bulk_len, "512mb", 1024 * 1024,
      LL_MAX_, true, "Largest bulk string a client may send", NULL, NULL},
     {"maxmemory", NULL, CT_MEMORY, &g_config.maxmemory, "0", 0, LL_MAX_, true,
-     "Memory limit (0: none)", NULL, NULL},
+     "Memory limit (0: none)", NULL, apply_maxmemory},
     {"maxmemory-policy", NULL, CT_ENUM, &g_config.maxmemory_policy, "noeviction", 0, 0, true,
      "What to evict at maxmemory", policy_names, NULL},
+    /* eviction (core/store/evict.c): Redis 7.0's types, defaults and bounds */
+    {"maxmemory-samples", NULL, CT_INT, &g_config.maxmemory_samples, "5", 1, INT_MAX, true,
+     "Keys sampled per database to pick an eviction victim", NULL, NULL},
+    {"maxmemory-eviction-tenacity", NULL, CT_INT, &g_config.maxmemory_eviction_tenacity, "10", 0,
+     100, true, "Time one eviction cycle may take (100: no limit)", NULL, NULL},
+    {"lfu-log-factor", NULL, CT_INT, &g_config.lfu_log_factor, "10", 0, INT_MAX, true,
+     "How slowly the LFU counter grows", NULL, NULL},
+    {"lfu-decay-time", NULL, CT_INT, &g_config.lfu_decay_time, "1", 0, INT_MAX, true,
+     "Minutes per decrement of an idle key's LFU counter", NULL, NULL},
+    {"maxmemory-clients", NULL, CT_SPECIAL, &g_config.maxmemory_clients_text, "0", 0, 0, true,
+     "Memory of all clients beyond which the biggest are disconnected (bytes or N% of maxmemory; "
+     "0: none)",
+     NULL, set_maxmemory_clients},
+    {"lazyfree-lazy-eviction", NULL, CT_BOOL, &g_config.lazyfree_lazy_eviction, "no", 0, 1, true,
+     "Free evicted values in the background", NULL, NULL},
+    {"replica-ignore-maxmemory", "slave-ignore-maxmemory", CT_BOOL,
+     &g_config.replica_ignore_maxmemory, "yes", 0, 1, true,
+     "A replica does not evict (Keel has no replication)", NULL, NULL},
     {"loglevel", NULL, CT_ENUM, &g_config.loglevel, "notice", 0, 0, true, "Log verbosity",
      loglevel_names, NULL},
     {"logfile", NULL, CT_STRING, &g_config.logfile, "", 0, 0, false,
@@ -244,6 +266,42 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
     (void)v;
     if (*hz < 1) *hz = 1;
     if (*hz > 500) *hz = 500;
+    return NULL;
+}
+
+/* maxmemory: a lower limit evicts at once, as Redis's CONFIG SET does
+ * (core/store/evict.c); not before the store exists (config file). */
+static const char *apply_maxmemory(const struct config_entry *e, const char *v)
+{
+    (void)e, (void)v;
+    if (g_store.dbs) maxmemory_apply(); /* core/commands/cmd_memory.c */
+    return NULL;
+}
+
+/* maxmemory-clients: a memory value, or a percentage of maxmemory ("10%",
+ * kept negative in maxmemory_clients), as Redis's percent configs. */
+static const char *set_maxmemory_clients(const struct config_entry *e, const char *v)
+{
+    char **text = e->ptr, buf[32];
+    size_t n = strlen(v);
+    long long val;
+    if (n > 1 && v[n - 1] == '%') {
+        long long pct;
+        if (!util_str2ll(v, n - 1, &pct) || pct < 0)
+            return "argument must be a memory or percent value";
+        if (pct > 100) return "percentage argument must be less or equal to 100";
+        val = -pct;
+        snprintf(buf, sizeof(buf), "%lld%%", pct);
+    } else {
+        unsigned long long u;
+        if (!config_parse_memory(v, &u) || u > (unsigned long long)LLONG_MAX)
+            return "argument must be a memory or percent value";
+        val = (long long)u;
+        snprintf(buf, sizeof(buf), "%lld", val);
+    }
+    g_config.maxmemory_clients = val;
+    free(*text);
+    *text = xstrdup(buf);
     return NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lru.h"
 #include "propagate.h" /* AOF rewrites (EXPIRE -> PEXPIREAT) */
 #include "config.h"
 #include "commands_gen.h"
@@ -21,7 +22,6 @@
 /* Redis's OBJ_SHARED_INTEGERS and the refcount of a shared object. */
 #define SHARED_INTEGERS 10000
 #define SHARED_REFCOUNT 2147483647LL
-#define LFU_INIT_VAL 5
 
 /* The argv bytes of a typed slot. */
 #define SLOT_REF(x, slot) (&(x)->argv[(x)->args[(slot)].pos])
@@ -448,7 +448,6 @@ void cmd_object_freq(struct exec *x)
 {
     struct kv *e =
         store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_FREQ_key), ARGN(x, A_OBJECT_FREQ_key));
-    long long minutes;
     if (!e) {
         reply_null(x->r);
         return;
@@ -459,10 +458,7 @@ void cmd_object_freq(struct exec *x)
                           "LRU and LFU data will take some time to adjust.");
         return;
     }
-    /* The store keeps no LFU counter: answer as Redis would for a key never
-     * read since it was written (LFU_INIT_VAL, decayed one per idle minute). */
-    minutes = (long long)(store_idle_ms(e) / 60000);
-    reply_int(x->r, minutes >= LFU_INIT_VAL ? 0 : LFU_INIT_VAL - minutes);
+    reply_int(x->r, (long long)lru_freq(e));
 }
 
 /* OBJECT IDLETIME key */

@@ -24,6 +24,8 @@
 #include "stats.h"
 #include "aof.h"
 #include "blocking.h"
+#include "cmd_memory.h"
+#include "evict.h"
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
@@ -257,6 +259,10 @@ void info_reset_stats(void)
     latency_reset_histograms();
     g_server.stat_reads = g_server.stat_writes = 0;
     g_server.stat_fork_time_us = g_server.stat_total_forks = 0;
+    g_evict.evicted_keys = 0; /* core/store/evict.c */
+    g_evict.evicted_clients = 0;
+    g_evict.total_eviction_exceeded_time_ms = 0;
+    if (g_evict.over_since_ms) g_evict.over_since_ms = util_mstime();
 }
 
 static void info_server(struct info *s)
@@ -334,53 +340,73 @@ static void info_clients(struct info *s)
 
 static void info_memory(struct info *s)
 {
-    struct stats st;
-    size_t used, rss, peak;
+    struct mem_overhead mh;
     size_t total = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32], policy[64] = "";
     const struct config_entry *pe = config_find("maxmemory-policy", 16);
-    double frag;
     char lua_lines[1024];
     script_info_memory(lua_lines, sizeof(lua_lines));
-    stats_read(&st);
-    used = st.used_memory, rss = st.used_memory_rss, peak = st.used_memory_peak;
-    frag = used ? (double)rss / (double)used : 0;
+    memory_overhead(&mh); /* core/commands/cmd_memory.c, as MEMORY STATS */
     if (pe) config_get_text(pe, policy, sizeof(policy));
-    bytes_human(h_used, sizeof(h_used), used);
-    bytes_human(h_rss, sizeof(h_rss), rss);
-    bytes_human(h_peak, sizeof(h_peak), peak);
+    bytes_human(h_used, sizeof(h_used), mh.total);
+    bytes_human(h_rss, sizeof(h_rss), mh.rss);
+    bytes_human(h_peak, sizeof(h_peak), mh.peak);
     bytes_human(h_total, sizeof(h_total), total);
     bytes_human(h_max, sizeof(h_max), (unsigned long long)g_config.maxmemory);
     info_section(s, "Memory");
-    info_catf(s,
-              "used_memory:%zu\r\n"
-              "used_memory_human:%s\r\n"
-              "used_memory_rss:%zu\r\n"
-              "used_memory_rss_human:%s\r\n"
-              "used_memory_peak:%zu\r\n"
-              "used_memory_peak_human:%s\r\n"
-              "used_memory_peak_perc:%.2f%%\r\n"
-              "total_system_memory:%zu\r\n"
-              "total_system_memory_human:%s\r\n"
-              "%s" /* scripting: core/script/script_eval.c */
-              "maxmemory:%lld\r\n"
-              "maxmemory_human:%s\r\n"
-              "maxmemory_policy:%s\r\n"
-              "mem_fragmentation_ratio:%.2f\r\n"
-              "mem_fragmentation_bytes:%lld\r\n"
-              "mem_not_counted_for_evict:0\r\n"
-              "mem_replication_backlog:0\r\n"
-              "mem_total_replication_buffers:0\r\n"
-              "mem_clients_slaves:0\r\n"
-              "mem_aof_buffer:%zu\r\n"
-              "mem_allocator:libc\r\n"
-              "active_defrag_running:0\r\n"
-              "lazyfree_pending_objects:%llu\r\n"
-              "lazyfreed_objects:%llu\r\n",
-              used, h_used, rss, h_rss, peak, h_peak,
-              peak ? 100.0 * (double)used / (double)peak : 0.0, total, h_total, lua_lines,
-              g_config.maxmemory, h_max, policy, frag, (long long)rss - (long long)used,
-              aof_buffer_size(), lazyfree_pending_objects(), lazyfree_freed_objects());
+    info_catf(
+        s,
+        "used_memory:%zu\r\n"
+        "used_memory_human:%s\r\n"
+        "used_memory_rss:%zu\r\n"
+        "used_memory_rss_human:%s\r\n"
+        "used_memory_peak:%zu\r\n"
+        "used_memory_peak_human:%s\r\n"
+        "used_memory_peak_perc:%.2f%%\r\n"
+        "used_memory_overhead:%zu\r\n"
+        "used_memory_startup:%zu\r\n"
+        "used_memory_dataset:%zu\r\n"
+        "used_memory_dataset_perc:%.2f%%\r\n"
+        "allocator_allocated:%zu\r\n"
+        "allocator_active:%zu\r\n"
+        "allocator_resident:%zu\r\n"
+        "total_system_memory:%zu\r\n"
+        "total_system_memory_human:%s\r\n"
+        "%s" /* scripting: core/script/script_eval.c */
+        "maxmemory:%lld\r\n"
+        "maxmemory_human:%s\r\n"
+        "maxmemory_policy:%s\r\n"
+        "allocator_frag_ratio:%.2f\r\n"
+        "allocator_frag_bytes:%lld\r\n"
+        "allocator_rss_ratio:%.2f\r\n"
+        "allocator_rss_bytes:%lld\r\n"
+        "rss_overhead_ratio:%.2f\r\n"
+        "rss_overhead_bytes:%lld\r\n"
+        "mem_fragmentation_ratio:%.2f\r\n"
+        "mem_fragmentation_bytes:%lld\r\n"
+        "mem_not_counted_for_evict:%zu\r\n"
+        "mem_replication_backlog:0\r\n"
+        "mem_total_replication_buffers:0\r\n"
+        "mem_clients_slaves:0\r\n"
+        "mem_clients_normal:%zu\r\n"
+        "mem_cluster_links:0\r\n"
+        "mem_aof_buffer:%zu\r\n"
+        "mem_allocator:libc\r\n"
+        "active_defrag_running:0\r\n"
+        "lazyfree_pending_objects:%llu\r\n"
+        "lazyfreed_objects:%llu\r\n",
+        mh.total, h_used, mh.rss, h_rss, mh.peak, h_peak, mh.peak_perc, mh.overhead_total,
+        mh.startup, mh.dataset, mh.dataset_perc, mh.allocator_allocated, mh.allocator_active,
+        mh.allocator_resident, total, h_total, lua_lines, g_config.maxmemory, h_max, policy,
+        mh.allocator_allocated ? (double)mh.allocator_active / (double)mh.allocator_allocated : 0.0,
+        (long long)mh.allocator_active - (long long)mh.allocator_allocated,
+        mh.allocator_active ? (double)mh.allocator_resident / (double)mh.allocator_active : 0.0,
+        (long long)mh.allocator_resident - (long long)mh.allocator_active,
+        mh.allocator_resident ? (double)mh.rss / (double)mh.allocator_resident : 0.0,
+        (long long)mh.rss - (long long)mh.allocator_resident,
+        mh.total ? (double)mh.rss / (double)mh.total : 0.0, (long long)mh.rss - (long long)mh.total,
+        mh.aof_buffer, mh.clients_normal, mh.aof_buffer, lazyfree_pending_objects(),
+        lazyfree_freed_objects());
 }
 
 static void info_persistence(struct info *s)
@@ -459,10 +485,10 @@ static void info_stats(struct info *s)
               "expired_stale_perc:%.2f\r\n"
               "expired_time_cap_reached_count:%lld\r\n"
               "expire_cycle_cpu_milliseconds:%lld\r\n"
-              "evicted_keys:0\r\n"
-              "evicted_clients:0\r\n"
-              "total_eviction_exceeded_time:0\r\n"
-              "current_eviction_exceeded_time:0\r\n"
+              "evicted_keys:%lld\r\n"
+              "evicted_clients:%lld\r\n"
+              "total_eviction_exceeded_time:%lld\r\n"
+              "current_eviction_exceeded_time:%lld\r\n"
               "keyspace_hits:%lld\r\n"
               "keyspace_misses:%lld\r\n"
               "pubsub_channels:%lld\r\n"
@@ -492,10 +518,13 @@ static void info_stats(struct info *s)
               st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
               st.expired_keys, (double)g_store.stats.expired_stale_perc,
               g_store.stats.expired_time_cap_reached, g_store.stats.expire_cycle_us / 1000,
-              st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(), pubsub_pattern_count(),
-              pubsub_shard_channel_count(), g_server.stat_fork_time_us, g_server.stat_total_forks,
-              tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
-              st.total_errors, g_server.stat_reads, g_server.stat_writes);
+              g_evict.evicted_keys, g_evict.evicted_clients,
+              g_evict.total_eviction_exceeded_time_ms + evict_exceeded_now_ms(),
+              evict_exceeded_now_ms(), st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(),
+              pubsub_pattern_count(), pubsub_shard_channel_count(), g_server.stat_fork_time_us,
+              g_server.stat_total_forks, tracking_total_keys(), tracking_total_items(),
+              tracking_total_prefixes(), st.total_errors, g_server.stat_reads,
+              g_server.stat_writes);
 }
 
 static void info_replication(struct info *s)

@@ -534,9 +534,10 @@ void cmd_setrange(struct exec *x)
             return;
         }
         if (!string_fits(x, (unsigned long long)off, vlen)) return;
-        /* Redis creates a raw string here, whatever its length. */
-        e = kv_new_string(key, klen, "", 0, false);
-        s = store_string_unshare(e, (size_t)off + vlen);
+        /* Redis creates a raw string here, whatever its length, of exactly
+         * the length written (MEMORY USAGE sees the same size). */
+        s = rstr_new("", 0, (size_t)off + vlen);
+        e = kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, s);
         olen = 0;
         created = true;
     } else {

@@ -7,10 +7,12 @@
 
 #include "aof.h"
 #include "blocking.h"
+#include "cmd_memory.h"
 #include "kernel.h"
 #include "lazyfree.h"
 #include "latency.h"
 #include "monitor.h"
+#include "mem.h"
 #include "multi.h"
 #include "propagate.h"
 #include "pubsub.h"
@@ -36,10 +38,12 @@ static void after_command(struct exec *x, long long usec)
     monitor_after_command(x);
 }
 
-/* Blocked clients' timeouts, at every loop iteration (a branch when none). */
-static void blocking_timers(long long now_ms)
+/* At every loop iteration (a branch when idle): blocked clients'
+ * timeouts, and an eviction cycle cut short by its time limit. */
+static void loop_timers(long long now_ms)
 {
     if (blocking_count() > 0) blocking_cron(now_ms);
+    maxmemory_continue();
 }
 
 void core_init_types(void)
@@ -59,6 +63,7 @@ void core_init_types(void)
 
 void core_init(int databases)
 {
+    mem_set_main_thread(); /* core/lib/mem.c: this thread's allocations counted without atomics */
     core_init_types();
     store_init(databases);
     registry_init();
@@ -76,7 +81,10 @@ void core_init(int databases)
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
-            .refuse = {persist_reject, aof_reject, script_busy_refuse, monitor_refuse},
+            /* a busy script refuses first (and nothing is evicted while it
+             * runs); -OOM before MISCONF, as in Redis's processCommand */
+            .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
+                       monitor_refuse},
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,
@@ -87,7 +95,7 @@ void core_init(int databases)
             .tracked = tracking_after_command,
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,
-            .timers = blocking_timers,
+            .timers = loop_timers,
             .pause_exempt = monitor_pause_exempt,
         };
         kernel_set_hooks(&h);
@@ -101,4 +109,5 @@ void core_init(int databases)
     store_observe(notify_observer, NULL);
     /* The store's own latency events (expire-del) go to the latency monitor. */
     store_set_latency_hook(latency_add_sample_if_needed);
+    memory_mark_startup(); /* INFO used_memory_startup */
 }

@@ -72,6 +72,11 @@ void kernel_init(void)
     pause_state.active = false;
 }
 
+bool kernel_pause_active(void)
+{
+    return pause_state.active;
+}
+
 bool kernel_paused_for(const struct command *cmd)
 {
     if (!pause_state.active) return false;

@@ -58,7 +58,7 @@ void kernel_init(void);
 /* The seams where modules above the kernel run around a command. The
  * kernel includes none of them: core_init fills this once (explicit
  * wiring), and a hook left NULL is skipped. */
-#define KERNEL_MAX_REFUSALS 4
+#define KERNEL_MAX_REFUSALS 6
 struct kernel_hooks {
     /* Checked in order before a command runs; true: refused, the error
      * written to r (MISCONF from snapshots, then from the AOF). */
@@ -109,6 +109,8 @@ void kernel_resume(struct client *c);
 void kernel_pause(long long until_ms, bool write_only);
 void kernel_unpause(void);
 bool kernel_paused_for(const struct command *cmd);
+/* Whether a CLIENT PAUSE (ALL or WRITE) is in effect (eviction waits). */
+bool kernel_pause_active(void);
 
 /* The client whose command is running (NULL between commands). */
 struct client *kernel_current(void);

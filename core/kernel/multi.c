@@ -41,6 +41,7 @@ struct multi_state {
     struct queued *q;
     int nq, capq;
     bool has_write;
+    bool has_denyoom; /* a queued command is DENYOOM (EXEC may be refused at OOM) */
     struct wref *w;
     int nw, capw;
 };
@@ -100,11 +101,17 @@ void multi_queue(struct client *c, const struct command *cmd, int argc, const st
         off += argv[i].n + 1;
     }
     if (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) m->has_write = true;
+    if (cmd->flags & CMD_DENYOOM) m->has_denyoom = true;
 }
 
 bool multi_has_write(struct client *c)
 {
     return c->mstate && c->mstate->has_write;
+}
+
+bool multi_has_denyoom(struct client *c)
+{
+    return c->mstate && c->mstate->has_denyoom;
 }
 
 int multi_queued(struct client *c)
@@ -137,6 +144,7 @@ static void free_queue(struct multi_state *m)
     }
     m->nq = 0;
     m->has_write = false;
+    m->has_denyoom = false;
 }
 
 void multi_discard(struct client *c)

@@ -21,6 +21,8 @@ void multi_queue(struct client *c, const struct command *cmd, int argc,
                  const struct argv_ref *argv);
 /* True if the queued commands include a write (CLIENT PAUSE WRITE holds EXEC). */
 bool multi_has_write(struct client *c);
+/* Whether c's queue holds a DENYOOM command (EXEC refused at OOM). */
+bool multi_has_denyoom(struct client *c);
 /* Commands queued so far, or -1 outside MULTI (CLIENT LIST multi=). */
 int multi_queued(struct client *c);
 /* CLIENT LIST multi-mem: the queued arguments' bytes plus a pointer per

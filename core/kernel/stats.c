@@ -14,30 +14,14 @@
 #include "client.h"
 #include "dict.h"
 #include "kernel.h"
+#include "mem.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
 
-/* Under ASan malloc is the sanitizer's, and mallinfo2 reports nothing. */
-#if defined(__SANITIZE_ADDRESS__)
-#define KEEL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KEEL_ASAN 1
-#endif
-#endif
-#ifdef KEEL_ASAN
-size_t __sanitizer_get_current_allocated_bytes(void); /* the sanitizer runtime's */
-#endif
-
 size_t stats_mem_used(void)
 {
-#ifdef KEEL_ASAN
-    return __sanitizer_get_current_allocated_bytes();
-#else
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-#endif
+    return mem_used(); /* core/lib/mem.c: the allocator's count */
 }
 
 size_t stats_mem_rss(void)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evict.h"
 #include "config.h"
 #include "aof.h"
 #include "commands_gen.h"
@@ -435,9 +436,9 @@ void cmd_restore(struct exec *x)
     size_t klen = ARGN(x, A_RESTORE_key);
     const unsigned char *payload = (const unsigned char *)ARGP(x, A_RESTORE_serialized_value);
     size_t plen = ARGN(x, A_RESTORE_serialized_value);
+    long long freq = HAS(x, A_RESTORE_frequency) ? ARGI(x, A_RESTORE_frequency) : -1;
     struct kv *e;
     int j;
-    /* (FREQ is checked and accepted; no LFU counter is kept) */
     if (!replace && store_lookup_write(x->db, key, klen)) {
         reply_error(x->r, "BUSYKEY Target key name already exists.");
         return;
@@ -468,12 +469,8 @@ void cmd_restore(struct exec *x)
     }
     if (deleted) g_store.stats.dirty--; /* the delete and the add count as one change */
     e = store_add_expire(x->db, e, ttl ? ttl : -1, "restore", NOTIFY_GENERIC);
-    if (lru_idle != -1) {
-        unsigned long long idle = (unsigned long long)lru_idle;
-        unsigned now = g_store.lruclock;
-        if (idle > KV_LRU_MAX) idle = KV_LRU_MAX;
-        e->lru = now >= idle ? now - (unsigned)idle : KV_LRU_MAX - ((unsigned)idle - now);
-    }
+    /* IDLETIME under an LRU policy, FREQ under LFU (core/store/evict.c) */
+    evict_set_lru_or_lfu(e, freq, lru_idle);
     reply_ok(x->r);
     if (ttl && !absttl && propagating() && x->argc < 15) {
         /* AOF: a relative TTL is propagated as an absolute one + ABSTTL (core/persist/propagate.c)

@@ -244,7 +244,8 @@ void propagate_observer(const struct store_event *ev, void *priv)
     struct argv_ref v[2];
     struct sbuf b;
     (void)priv;
-    if (ev->klass != NOTIFY_EXPIRED || !ev->key) return;
+    /* Keys deleted by expiry or eviction are logged as DEL. */
+    if (!(ev->klass & (NOTIFY_EXPIRED | NOTIFY_EVICTED)) || !ev->key) return;
     expired_seen++;
     if (!g_propagate_on) return;
     v[0].p = "DEL";

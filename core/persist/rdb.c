@@ -23,6 +23,7 @@
 #include "rdb_format.h"
 #include "intset.h"
 #include "listpack.h"
+#include "lru.h"
 #include "object.h"
 #include "server.h"
 #include "store.h"
@@ -457,7 +458,7 @@ static long long used_memory_estimate(void)
 
 struct save_ctx {
     struct wr *w;
-    bool lru;
+    bool lru, lfu; /* the policy's access data goes with each key (lru.h) */
 };
 
 static void save_key(void *priv, struct dnode *n)
@@ -474,6 +475,10 @@ static void save_key(void *priv, struct dnode *n)
     if (c->lru) {
         w_byte(w, OP_IDLE);
         w_len(w, store_idle_ms(e) / 1000);
+    }
+    if (c->lfu) {
+        w_byte(w, OP_FREQ);
+        w_byte(w, (unsigned char)lru_freq(e));
     }
     w_byte(w, (unsigned char)t);
     w_string(w, kv_key(e), e->klen);
@@ -511,7 +516,8 @@ static void w_dataset(struct wr *w, bool aof_base)
 {
     char hdr[16];
     int i, p = g_config.maxmemory_policy;
-    struct save_ctx c = {w, p == 0 || p == 4};
+    struct save_ctx c = {w, p == MM_VOLATILE_LRU || p == MM_ALLKEYS_LRU,
+                         p == MM_VOLATILE_LFU || p == MM_ALLKEYS_LFU};
     snprintf(hdr, sizeof(hdr), "REDIS%04d", RDB_VERSION);
     w_raw(w, hdr, 9);
     w_aux(w, "redis-ver", "7.0.15");

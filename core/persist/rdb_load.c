@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "crc64.h"
+#include "evict.h"
 #include "rdb_format.h"
 #include "rdb_read.h"
 #include "intset.h"
@@ -753,7 +754,7 @@ static bool is_value_type(int t)
 static bool load_image(struct rd *r, bool merge)
 {
     struct db *db = store_db(0);
-    long long expire = -1;
+    long long expire = -1, lfu_freq = -1, lru_idle = -1;
     char magic[10];
     int ver;
     const unsigned char *body;
@@ -791,11 +792,13 @@ static bool load_image(struct rd *r, bool merge)
         if (t == OP_FREQ) {
             int b;
             if (!r_byte(r, &b)) return false;
+            lfu_freq = b;
             continue;
         }
         if (t == OP_IDLE) {
             uint64_t idle;
             if (!r_len(r, &idle)) return false;
+            lru_idle = idle > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)idle;
             continue;
         }
         if (t == OP_EOF) break;
@@ -854,7 +857,7 @@ static bool load_image(struct rd *r, bool merge)
                 rd_sfree(&k);
                 if (r->failed || !r->empty) return false;
                 r->empty_skipped++; /* Redis skips empty keys */
-                expire = -1;
+                expire = lfu_freq = lru_idle = -1;
                 continue;
             }
             if (expire != -1 && expire < r->now) {
@@ -872,11 +875,13 @@ static bool load_image(struct rd *r, bool merge)
                     }
                     store_delete(db, k.p, k.n, NULL, 0);
                 }
-                store_add_expire(db, e, expire, NULL, 0);
+                e = store_add_expire(db, e, expire, NULL, 0);
+                /* the access data saved with the key, as the policy reads it */
+                evict_set_lru_or_lfu(e, lfu_freq, lru_idle);
                 r->loaded++;
             }
             rd_sfree(&k);
-            expire = -1;
+            expire = lfu_freq = lru_idle = -1;
         }
     }
     /* the CRC64 trailer (version >= 5) */

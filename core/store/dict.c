@@ -285,6 +285,49 @@ struct dnode *dict_random(struct dict *d)
     return he;
 }
 
+size_t dict_sample(struct dict *d, struct dnode **out, size_t n)
+{
+    size_t got = 0, empty = 0, steps, j;
+    uint64_t mask, i;
+    int tables, t;
+    if (dict_size(d) == 0 || n == 0) return 0;
+    if (n > dict_size(d)) n = (size_t)dict_size(d);
+    for (j = 0; j < n && dict_is_rehashing(d); j++)
+        step(d);
+    tables = dict_is_rehashing(d) ? 2 : 1;
+    mask = d->size[0] - 1;
+    if (tables == 2 && d->size[1] - 1 > mask) mask = d->size[1] - 1;
+    i = util_rand64() & mask;
+    for (steps = n * 10; got < n && steps > 0; steps--) {
+        for (t = 0; t < tables; t++) {
+            struct dnode *he;
+            /* Buckets of table 0 below rehashidx are empty: moved to 1. */
+            if (tables == 2 && t == 0 && i < (uint64_t)d->rehashidx) {
+                if (i >= d->size[1])
+                    i = (uint64_t)d->rehashidx;
+                else
+                    continue;
+            }
+            if (i >= d->size[t]) continue;
+            he = d->table[t][i];
+            if (!he) {
+                /* A run of empty buckets: jump elsewhere. */
+                if (++empty >= 5 && empty > n) {
+                    i = util_rand64() & mask;
+                    empty = 0;
+                }
+                continue;
+            }
+            empty = 0;
+            for (; he && got < n; he = he->next)
+                out[got++] = he;
+            if (got == n) return got;
+        }
+        i = (i + 1) & mask;
+    }
+    return got;
+}
+
 void dict_foreach(struct dict *d, void (*fn)(void *priv, struct dnode *n), void *priv)
 {
     int t;

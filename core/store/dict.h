@@ -66,6 +66,10 @@ uint64_t dict_scan(struct dict *d, uint64_t cursor, dict_scan_fn fn, void *priv)
 
 /* A uniformly-chosen bucket's random element, or NULL when empty. */
 struct dnode *dict_random(struct dict *d);
+/* Up to n nodes from a run of buckets starting at a random one (the shape
+ * of Redis's dictGetSomeKeys: cheaper than n dict_random calls, for
+ * eviction sampling). Returns how many were stored in out (maybe < n). */
+size_t dict_sample(struct dict *d, struct dnode **out, size_t n);
 
 /* Visit every node; fn must not modify the dict. */
 void dict_foreach(struct dict *d, void (*fn)(void *priv, struct dnode *n), void *priv);

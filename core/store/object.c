@@ -25,7 +25,6 @@ static struct kv *kv_alloc(const char *key, size_t klen, size_t extra)
     e->enc = ENC_RAW;
     e->has_expire = 0;
     e->lru = 0;
-    e->spare = 0;
     memcpy(e->data, key, klen);
     return e;
 }

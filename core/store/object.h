@@ -30,7 +30,7 @@ enum obj_enc {
 /* Strings of at most this many bytes are created embedded (Redis's embstr
  * limit), so OBJECT ENCODING agrees with Redis. */
 #define EMBSTR_MAX 44
-#define KV_LRU_BITS 22
+#define KV_LRU_BITS 24
 #define KV_LRU_MAX ((1u << KV_LRU_BITS) - 1)
 
 /* A growable string value: len bytes of buf are the value, cap are
@@ -49,7 +49,7 @@ struct kv {
         uint64_t len;
     } v;
     uint32_t klen;
-    uint32_t type : 3, enc : 4, has_expire : 1, lru : KV_LRU_BITS, spare : 2;
+    uint32_t type : 3, enc : 4, has_expire : 1, lru : KV_LRU_BITS;
     /* if has_expire: struct kv_exp; then key bytes; then embedded value */
     char data[];
 };

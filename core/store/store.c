@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "lazyfree.h"
+#include "lru.h"
 #include "siphash.h"
 #include "util.h"
 
@@ -169,7 +170,7 @@ static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool t
         if (!g_store.paused || for_write) expire_now(db, e);
         return NULL;
     }
-    if (touch) e->lru = g_store.lruclock;
+    if (touch) lru_touch(e, g_store.lruclock);
     return e;
 }
 
@@ -215,7 +216,7 @@ static void emit_for(struct db *db, struct kv *e, const char *ev, int klass)
 
 void store_add(struct db *db, struct kv *e, const char *ev, int klass)
 {
-    e->lru = g_store.lruclock;
+    e->lru = lru_new(g_store.lruclock);
     dict_add(&db->keys, &e->node, siphash(kv_key(e), e->klen));
     if (e->has_expire) exp_add(db, e);
     store_emit(db, kv_key(e), e->klen, "new", NOTIFY_NEW);
@@ -228,7 +229,8 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
     struct kv *old = (struct kv *)dict_find(&db->keys, kv_key(e), e->klen, h);
     long long when = -1;
 
-    e->lru = g_store.lruclock;
+    /* An overwritten key keeps its LFU counter (Redis's dbSetValue). */
+    e->lru = old && lru_policy_lfu() ? old->lru : lru_new(g_store.lruclock);
     if (!old) {
         dict_add(&db->keys, &e->node, h);
         if (e->has_expire) exp_add(db, e);
@@ -256,7 +258,7 @@ struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const ch
         return e;
     }
     h = siphash(kv_key(e), e->klen);
-    e->lru = g_store.lruclock;
+    e->lru = lru_policy_lfu() ? old->lru : lru_new(g_store.lruclock);
     if (old->has_expire) exp_remove(db, old);
     dict_replace(&db->keys, &old->node, &e->node, h);
     lazyfree_kv(old, lazyfree_lazy_server_del); /* an overwrite */
@@ -337,9 +339,13 @@ struct rstr *store_string_unshare(struct kv *e, size_t need)
         return s;
     }
     {
+        /* Growing, the copy gets Redis's greedy room (sdsMakeRoomFor: twice
+         * the new length below 1 MB), as rstr_grow gives a raw string. */
         struct strview sv;
+        size_t cap;
         kv_string_view(e, &sv);
-        s = rstr_new(sv.p, sv.n, need > sv.n ? need : sv.n);
+        cap = need <= sv.n ? sv.n : need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
+        s = rstr_new(sv.p, sv.n, cap);
     }
     /* An embedded value's bytes stay allocated behind the key until the
      * entry is next reshaped; they are at most EMBSTR_MAX bytes. */

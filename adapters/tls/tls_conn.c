@@ -6,7 +6,7 @@
  * readable) so conn.c waits on the right event; bytes decrypted but not
  * taken yet are reported as pending. Closing sends close_notify, best
  * effort. Failures (bad certificates, garbage bytes) close only that
- * connection, logged at verbose level as Redis does. */
+ * connection, logged as Redis logs them. */
 #include "tls.h"
 
 #include <errno.h>
@@ -66,7 +66,7 @@ static ssize_t fail_io(struct conn *c, int ret, bool reading)
         char buf[256];
         s->failed = true;
         ERR_error_string_n(ERR_peek_error(), buf, sizeof(buf));
-        log_verbose("Error accepting a client connection: %s (addr=%s laddr=%s)", buf, c->addr,
+        log_warning("Error accepting a client connection: %s (addr=%s laddr=%s)", buf, c->addr,
                     c->laddr);
         ERR_clear_error();
         errno = ECONNRESET;

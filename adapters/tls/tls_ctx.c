@@ -111,12 +111,16 @@ void *tls_ctx_current(void)
     return ctx;
 }
 
-static void log_ssl_errors(const char *what)
+/* As Redis logs it: what failed, the file, OpenSSL's first error. */
+static void log_ssl_errors(const char *what, const char *file)
 {
     char buf[256];
     unsigned long e = ERR_get_error();
     ERR_error_string_n(e, buf, sizeof(buf));
-    log_warning("%s: %s", what, e ? buf : "unknown error");
+    if (file)
+        log_warning("%s: %s: %s", what, file, e ? buf : "unknown error");
+    else
+        log_warning("%s: %s", what, e ? buf : "unknown error");
     ERR_clear_error();
 }
 
@@ -181,7 +185,7 @@ static SSL_CTX *build(void)
     if ((mask = protocol_mask()) < 0) return NULL;
     c = SSL_CTX_new(TLS_server_method());
     if (!c) {
-        log_ssl_errors("Failed to create the TLS context");
+        log_ssl_errors("Failed to create the TLS context", NULL);
         return NULL;
     }
     if (!(mask & (1 << 0))) opts |= SSL_OP_NO_TLSv1;
@@ -206,29 +210,29 @@ static SSL_CTX *build(void)
         SSL_CTX_set_default_passwd_cb_userdata(c, key_file_pass);
     }
     if (SSL_CTX_use_certificate_chain_file(c, cert_file) <= 0) {
-        log_ssl_errors("Failed to load certificate");
+        log_ssl_errors("Failed to load certificate", cert_file);
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) <= 0) {
-        log_ssl_errors("Failed to load private key");
+        log_ssl_errors("Failed to load private key", key_file);
         goto fail;
     }
     if (SSL_CTX_check_private_key(c) <= 0) {
-        log_ssl_errors("Failed to load private key");
+        log_ssl_errors("Failed to load private key", key_file);
         goto fail;
     }
     if (((ca_cert_file && *ca_cert_file) || (ca_cert_dir && *ca_cert_dir)) &&
         SSL_CTX_load_verify_locations(c, ca_cert_file && *ca_cert_file ? ca_cert_file : NULL,
                                       ca_cert_dir && *ca_cert_dir ? ca_cert_dir : NULL) <= 0) {
-        log_ssl_errors("Failed to configure CA certificate(s) file/directory");
+        log_ssl_errors("Failed to configure CA certificate(s) file/directory", NULL);
         goto fail;
     }
     if (ciphers && *ciphers && !SSL_CTX_set_cipher_list(c, ciphers)) {
-        log_ssl_errors("Failed to configure ciphers");
+        log_ssl_errors("Failed to configure ciphers", NULL);
         goto fail;
     }
     if (ciphersuites && *ciphersuites && !SSL_CTX_set_ciphersuites(c, ciphersuites)) {
-        log_ssl_errors("Failed to configure ciphersuites");
+        log_ssl_errors("Failed to configure ciphersuites", NULL);
         goto fail;
     }
     /* The key file pass is only needed while loading. */

@@ -3,8 +3,8 @@
  * the handshake made by the first reads. SSL_ERROR_WANT_READ and
  * WANT_WRITE become EAGAIN for the connection base, with the cross cases
  * remembered (a read that needs the socket writable, a write that needs it
- * readable) so conn.c waits on the right event; bytes decrypted but not
- * taken yet are reported as pending. Closing sends close_notify, best
+ * readable) so conn.c waits on the right event; bytes read but not
+ * taken yet (decrypted or not) are reported as pending. Closing sends close_notify, best
  * effort. Failures (bad certificates, garbage bytes) close only that
  * connection, logged as Redis logs them. */
 #include "tls.h"
@@ -124,9 +124,11 @@ static void tls_close(struct conn *c)
     c->tr_ctx = NULL;
 }
 
+/* Decrypted bytes not taken yet, or (read-ahead) records read from the
+ * socket and not decrypted yet. */
 static bool tls_has_pending(struct conn *c)
 {
-    return SSL_pending(st(c)->ssl) > 0;
+    return SSL_has_pending(st(c)->ssl);
 }
 
 static bool tls_read_needs_write(struct conn *c)

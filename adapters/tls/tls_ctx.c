@@ -196,6 +196,10 @@ static SSL_CTX *build(void)
     SSL_CTX_set_options(c, (uint64_t)opts);
     /* conn.c's output buffer may move between retries of one write. */
     SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* One read() takes what the socket has, several records at once (not
+     * a record header, then its body): tls_conn.c reports what waits in
+     * OpenSSL's buffer as pending. */
+    SSL_CTX_set_read_ahead(c, 1);
     if (session_caching) {
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
         SSL_CTX_sess_set_cache_size(c, session_cache_size);

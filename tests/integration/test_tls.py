@@ -14,6 +14,7 @@ files: replies over TLS, CONFIG SET errors, refusals.
 
 import hashlib
 import os
+import select
 import shutil
 import socket
 import ssl
@@ -476,6 +477,74 @@ def test_stalled_handshake_does_not_block_others(tkeel, certs):
     stuck.close()
     r.delete("huge")
     r.close()
+
+
+def test_pipeline_under_backpressure(tkeel, certs):
+    """Many requests sent at once while the replies back up: reading pauses
+    with records still buffered inside OpenSSL (read-ahead); when the output
+    drains, they are served without new socket input."""
+    r = tkeel.client()
+    val = b"q" * 10000
+    r.set("bp", val)
+    ctx = ssl.create_default_context(cafile=certs["ca.crt"])
+    ctx.load_cert_chain(certs["client.crt"], certs["client.key"])
+    t = ctx.wrap_socket(socket.create_connection((HOST, tkeel.tls), timeout=20),
+                        server_hostname="localhost")
+    n = 5000
+    req = b"*2\r\n$3\r\nGET\r\n$2\r\nbp\r\n" * n + b"*1\r\n$4\r\nPING\r\n"
+    want = (b"$10000\r\n" + val + b"\r\n") * n + b"+PONG\r\n"
+    got = bytearray()
+    sent = 0
+    t.setblocking(False)
+    deadline = time.monotonic() + 60
+    # One thread: write while the socket takes it, read only once all is
+    # sent or the send would block (the replies back up meanwhile).
+    while len(got) < len(want):
+        assert time.monotonic() < deadline, (sent, len(got))
+        progressed = False
+        if sent < len(req):
+            try:
+                sent += t.send(req[sent:sent + 65536])
+                progressed = True
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                pass
+        if sent == len(req) or not progressed:
+            try:
+                chunk = t.recv(1 << 16)
+                assert chunk, len(got)
+                got += chunk
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                select.select([t], [t] if sent < len(req) else [], [], 0.5)
+    assert bytes(got) == want
+    t.close()
+    r.delete("bp")
+    r.close()
+
+
+def test_https_pipelined_requests_paused_and_resumed(tkeel, certs):
+    """HTTP pauses reading while 256 KB of responses wait; requests that came
+    in the same socket read sit decrypted-or-not inside OpenSSL meanwhile
+    (read-ahead), and must be served once the output drains, with nothing
+    more arriving on the socket."""
+    val = "w" * 100000
+    tkeel.client().set("hp", val)
+    ctx = ssl.create_default_context(cafile=certs["ca.crt"])
+    ctx.load_cert_chain(certs["client.crt"], certs["client.key"])
+    t = ctx.wrap_socket(socket.create_connection((HOST, tkeel.https), timeout=20),
+                        server_hostname="localhost")
+    one = b"GET /GET/hp.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    n_records, per_record = 6, 8
+    for _ in range(n_records):  # one TLS record each, sent back to back
+        t.send(one * per_record)
+    time.sleep(0.5)  # every response backs up; nothing read yet
+    total = n_records * per_record
+    got = bytearray()
+    while got.count(b"HTTP/1.1 200") < total or not got.endswith(val.encode()):
+        chunk = t.recv(1 << 16)
+        assert chunk, got.count(b"HTTP/1.1 200")
+        got += chunk
+    assert got.count(val.encode()) == total
+    t.close()
 
 
 def test_many_clients_in_threads(tkeel):

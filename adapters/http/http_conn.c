@@ -995,6 +995,7 @@ static bool http_listen(struct event_base *base)
                     tls_https_port());
         return false;
     }
+    log_notice("HTTPS and WSS on %s port %d", g_config.http_bind, tls_https_port());
     return true;
 }
 

@@ -229,7 +229,9 @@ static bool resp_listen(struct event_base *base)
         log_warning("Failed to configure TLS. Check logs for more info.");
         return false;
     }
-    return lset_listen(&secure, g_config.bind, tls_port());
+    if (!lset_listen(&secure, g_config.bind, tls_port())) return false;
+    if (tls_port()) log_notice("RESP over TLS on %s port %d", g_config.bind, tls_port());
+    return true;
 }
 
 /* Listen on bind:port instead (nothing for port 0 or an empty bind): the

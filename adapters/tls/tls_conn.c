@@ -66,8 +66,12 @@ static ssize_t fail_io(struct conn *c, int ret, bool reading)
         char buf[256];
         s->failed = true;
         ERR_error_string_n(ERR_peek_error(), buf, sizeof(buf));
-        log_warning("Error accepting a client connection: %s (addr=%s laddr=%s)", buf, c->addr,
-                    c->laddr);
+        if (!SSL_is_init_finished(s->ssl))
+            log_warning("Error accepting a client connection: %s (addr=%s laddr=%s)", buf, c->addr,
+                        c->laddr);
+        else
+            log_verbose("TLS error on a client connection: %s (addr=%s laddr=%s)", buf, c->addr,
+                        c->laddr);
         ERR_clear_error();
         errno = ECONNRESET;
         return -1;

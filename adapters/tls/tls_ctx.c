@@ -193,6 +193,9 @@ static SSL_CTX *build(void)
     if (!(mask & (1 << 2))) opts |= SSL_OP_NO_TLSv1_2;
     if (!(mask & (1 << 3))) opts |= SSL_OP_NO_TLSv1_3;
     if (prefer_server_ciphers) opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+    /* A peer that closes without close_notify has just closed (EOF), not
+     * failed. */
+    opts |= SSL_OP_IGNORE_UNEXPECTED_EOF;
     SSL_CTX_set_options(c, (uint64_t)opts);
     /* conn.c's output buffer may move between retries of one write. */
     SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -402,6 +402,54 @@ def test_tls_protocols_and_ciphersuites(tkeel, certs):
         tkeel.plain("CONFIG", "SET", "tls-protocols", "", "tls-ciphersuites", "")
 
 
+def test_ca_cert_dir(tkeel, certs):
+    d = tempfile.mkdtemp(prefix="keel-tls-cadir-")
+    try:
+        shutil.copy(certs["ca.crt"], os.path.join(d, "ca.pem"))
+        subprocess.run(["openssl", "rehash", d], check=True, capture_output=True)
+        assert tkeel.plain("CONFIG", "SET", "tls-ca-cert-file", "", "tls-ca-cert-dir", d) == b"OK"
+        t = handshake(tkeel.tls, certs, cert="client")
+        assert isinstance(t, ssl.SSLSocket), t
+        t.close()
+        assert isinstance(handshake(tkeel.tls, certs, cert="other_client"), Exception)
+        # Neither a file nor a directory while client certificates are required.
+        got = tkeel.plain("CONFIG", "SET", "tls-ca-cert-dir", "")
+        assert got == harness.Err(b"ERR CONFIG SET failed (possibly related to argument "
+                                  b"'tls-ca-cert-dir') - Unable to update TLS configuration. "
+                                  b"Check server logs."), got
+    finally:
+        assert tkeel.plain("CONFIG", "SET", "tls-ca-cert-file", certs["ca.crt"],
+                           "tls-ca-cert-dir", "") == b"OK"
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def resumed(port, certs):
+    """Two TLS 1.2 connections, the second offering the first's session."""
+    ctx = ssl.create_default_context(cafile=certs["ca.crt"])
+    ctx.load_cert_chain(certs["client.crt"], certs["client.key"])
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with ctx.wrap_socket(socket.create_connection((HOST, port), timeout=5),
+                         server_hostname="localhost") as t:
+        t.sendall(b"*1\r\n$4\r\nPING\r\n")
+        assert t.recv(100) == b"+PONG\r\n"
+        session = t.session
+    with ctx.wrap_socket(socket.create_connection((HOST, port), timeout=5),
+                         server_hostname="localhost", session=session) as t:
+        t.sendall(b"*1\r\n$4\r\nPING\r\n")
+        assert t.recv(100) == b"+PONG\r\n"
+        return t.session_reused
+
+
+def test_session_caching(tkeel, certs):
+    assert resumed(tkeel.tls, certs) is True
+    try:
+        assert tkeel.plain("CONFIG", "SET", "tls-session-caching", "no") == b"OK"
+        assert resumed(tkeel.tls, certs) is False
+    finally:
+        assert tkeel.plain("CONFIG", "SET", "tls-session-caching", "yes") == b"OK"
+    assert resumed(tkeel.tls, certs) is True
+
+
 def test_tls_port_moves_with_config_set(tkeel, certs):
     new = free_port()
     old = tkeel.tls

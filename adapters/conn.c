@@ -116,6 +116,8 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
     from->fd = -1;
     from->dead = true;
     event_add(c->rev, NULL);
+    /* Input that came with the upgrade may wait inside the transport. */
+    if (c->tr && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
     return c;
 }
 

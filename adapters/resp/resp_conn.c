@@ -157,8 +157,9 @@ static const char denied_msg[] =
     "things in order for the server to start accepting connections from the outside.\r\n";
 
 /* Admission (net_admit), then a RESP connection; over TLS (tls) its
- * transport first, with refusals written as plain text as Redis writes them
- * before the handshake would be made: a TLS peer just sees the close. */
+ * transport first. As Redis: maxclients refuses before the handshake (a
+ * TLS peer just sees the close), protected mode after it (-DENIED over
+ * TLS). */
 static void accept_resp(int fd, struct sockaddr *sa, bool tls)
 {
     static const char full[] = "-ERR max number of clients reached\r\n";
@@ -166,8 +167,22 @@ static void accept_resp(int fd, struct sockaddr *sa, bool tls)
     enum net_verdict v;
 
     v = net_admit(sa);
+    if (v == NET_REFUSE_PROTECTED && tls) {
+        /* As Redis: the text goes out over TLS once the handshake is
+         * done, then the connection closes; no command runs. */
+        rc = (struct resp_conn *)conn_new(sizeof(*rc), &resp_ops, fd, sa, &resp_reply_ops);
+        resp_parser_init(&rc->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
+        if (!tls_attach(&rc->conn)) {
+            conn_free(&rc->conn);
+            return;
+        }
+        obuf_append(&rc->conn.out, denied_msg, sizeof(denied_msg) - 1);
+        rc->conn.state = CONN_CLOSING;
+        conn_flush(&rc->conn);
+        return;
+    }
     if (v == NET_REFUSE_PROTECTED) {
-        conn_refuse_fd(fd, denied_msg, tls ? 0 : sizeof(denied_msg) - 1);
+        conn_refuse_fd(fd, denied_msg, sizeof(denied_msg) - 1);
         return;
     }
     if (v != NET_ADMIT) {

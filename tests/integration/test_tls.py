@@ -616,6 +616,59 @@ def test_many_clients_in_threads(tkeel):
     assert not errors, errors
 
 
+# ---- protected mode over TLS ----
+
+def own_ipv4():
+    """This machine's first non-loopback IPv4 address, or None."""
+    out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True,
+                         timeout=5).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if "inet" in parts:
+            ip = parts[parts.index("inet") + 1].split("/")[0]
+            if not ip.startswith("127."):
+                return ip
+    return None
+
+
+def test_protected_mode_denied_over_tls_like_redis(certs):
+    """A non-loopback peer with no password set: -DENIED over TLS after the
+    handshake, then the close, byte for byte as redis-server."""
+    ip = own_ipv4()
+    if not ip:
+        pytest.skip("no non-loopback IPv4 address to connect from")
+    got = {}
+    for name, oracle in (("keel", False), ("redis", True)):
+        s = TlsServer("tls-protected-" + name, certs, ["--bind", "127.0.0.1 " + ip],
+                      oracle=oracle)
+        s.start()
+        try:
+            ctx = ssl.create_default_context(cafile=certs["ca.crt"])
+            ctx.load_cert_chain(certs["client.crt"], certs["client.key"])
+            raw = socket.create_connection((ip, s.tls), timeout=5)
+            if raw.getsockname()[0].startswith("127."):
+                pytest.skip("connections to %s come from a loopback address" % ip)
+            t = ctx.wrap_socket(raw, server_hostname="localhost")
+            data = b""
+            try:
+                while True:
+                    chunk = t.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            t.close()
+            got[name] = data
+            assert s.plain("PING") == b"PONG"
+        finally:
+            problem = s.srv.stop()
+            s.srv.cleanup()
+        assert problem is None, problem
+    assert got["keel"].startswith(b"-DENIED Redis is running in protected mode")
+    assert got["keel"] == got["redis"]
+
+
 # ---- tls-auth-clients optional / no, the key pass, start-up ----
 
 keel_opt = server_fixture("keel_opt", extra=["--tls-auth-clients", "optional"])

@@ -38,10 +38,16 @@ bool tls_ready(void);
  * with the current context. false: no context (c is left as it was). */
 bool tls_attach(struct conn *c);
 
-/* The hook for mapping client certificates to users: the verified peer
- * certificate's subject CN of a TLS connection (NULL: no certificate, or
- * not a TLS connection). */
+/* The verified peer certificate's subject CN of a TLS connection whose
+ * handshake is done (NULL: no certificate, or not a TLS connection). */
 const char *tls_peer_cn(struct conn *c);
+
+/* The hook for mapping client certificates to users (ACL): called once per
+ * connection when its handshake completes with a verified client
+ * certificate that has a CN, before any of its commands runs. One hook,
+ * wired by server/main.c; NULL removes it. */
+typedef void (*tls_peer_fn)(struct conn *c, const char *cn);
+void tls_set_peer_hook(tls_peer_fn fn);
 
 /* Free the context (at exit). */
 void tls_shutdown(void);

@@ -29,7 +29,24 @@ struct tls_state {
     bool failed;  /* a fatal error: no close_notify */
     char cn[256]; /* the verified client certificate's CN, "" if none */
     bool cn_known;
+    bool announced; /* the handshake is done and the peer hook was called */
 };
+
+static tls_peer_fn peer_hook;
+
+void tls_set_peer_hook(tls_peer_fn fn)
+{
+    peer_hook = fn;
+}
+
+/* Once per connection, when the handshake is done: the peer hook. */
+static void announce(struct conn *c, struct tls_state *s)
+{
+    const char *cn;
+    if (s->announced || !SSL_is_init_finished(s->ssl)) return;
+    s->announced = true;
+    if (peer_hook && (cn = tls_peer_cn(c)) != NULL) peer_hook(c, cn);
+}
 
 static struct tls_state *st(struct conn *c)
 {
@@ -88,6 +105,7 @@ static ssize_t tls_read(struct conn *c, void *buf, size_t n)
     ERR_clear_error();
     errno = 0;
     r = SSL_read(s->ssl, buf, (int)n);
+    if (!s->announced) announce(c, s);
     if (r > 0) return r;
     return fail_io(c, r, true);
 }

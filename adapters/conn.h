@@ -1,7 +1,7 @@
 /* conn.h — the connection base every protocol adapter builds on: one
  * socket and what every protocol does with it the same way. It owns the
  * socket (every raw read and write goes through conn_sock_read /
- * conn_sock_write, the seam a TLS transport will replace), the libevent
+ * conn_sock_write, where a transport such as adapters/tls plugs in), the libevent
  * read and write events, the input buffer (growth, client-query-buffer-
  * limit, EOF and errors), the output buffer (the AOF written before any
  * reply leaves, client-output-buffer-limit, partial writes, reclaiming the

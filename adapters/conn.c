@@ -31,21 +31,29 @@ static struct conn *conns; /* every connection, newest first */
 
 ssize_t conn_sock_read(struct conn *c, void *buf, size_t n)
 {
+    if (c->tr) return c->tr->read(c, buf, n);
     return read(c->fd, buf, n);
 }
 
 ssize_t conn_sock_write(struct conn *c, const void *buf, size_t n)
 {
+    if (c->tr) return c->tr->write(c, buf, n);
     return write(c->fd, buf, n);
 }
 
 void conn_sock_shutdown_write(struct conn *c)
 {
-    shutdown(c->fd, SHUT_WR);
+    if (c->tr)
+        c->tr->shutdown_write(c);
+    else
+        shutdown(c->fd, SHUT_WR);
 }
 
 static void sock_close(struct conn *c)
 {
+    if (c->tr && c->fd >= 0) c->tr->close(c);
+    c->tr = NULL;
+    c->tr_ctx = NULL;
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
 }
@@ -99,12 +107,18 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
     struct conn *c = conn_alloc(size, ops, from->fd, sink);
     memcpy(c->addr, from->addr, sizeof(c->addr));
     memcpy(c->laddr, from->laddr, sizeof(c->laddr));
+    c->tr = from->tr; /* the transport (TLS) goes with the socket */
+    c->tr_ctx = from->tr_ctx;
+    from->tr = NULL;
+    from->tr_ctx = NULL;
     /* What from has not written yet goes out first. */
     c->out = from->out;
     memset(&from->out, 0, sizeof(from->out));
     from->fd = -1;
     from->dead = true;
     event_add(c->rev, NULL);
+    /* Input that came with the upgrade may wait inside the transport. */
+    if (c->tr && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
     return c;
 }
 
@@ -199,6 +213,8 @@ void conn_resume_read(struct conn *c)
     if (!c->read_paused) return;
     c->read_paused = false;
     event_add(c->rev, NULL);
+    /* Input the transport holds counts although the socket is not readable. */
+    if (c->tr && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -211,6 +227,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     /* Its own command is still running (a busy script pumps the loop):
      * its next commands wait until that one is done. */
     if (c->depth > 0) return;
+    /* A write waited for the peer's data (TLS): it goes first. */
+    if (c->tr && c->tr->write_needs_read(c) && !conn_flush(c)) goto done;
     hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
     if (hint > c->inlen && hint - c->inlen > want) want = hint - c->inlen;
     in_reserve(c, want);
@@ -229,6 +247,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     } else {
         c->inlen += (size_t)n;
         g_server.net_input_bytes += n;
+        /* More is decrypted already than the buffer took: read again. */
+        if (c->tr && !c->read_paused && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
     }
     c->in_fed = false;
     if ((long long)c->inlen > g_config.client_query_buffer_limit) {
@@ -373,7 +393,8 @@ bool conn_flush(struct conn *c)
                 ops->reclaim(c);
             else
                 conn_out_reclaim(c, c->out.sent);
-            event_add(c->wev, NULL);
+            /* A TLS write waiting for input is retried by the read event. */
+            if (!c->tr || !c->tr->write_needs_read(c)) event_add(c->wev, NULL);
             return true;
         }
         conn_free(c);
@@ -393,6 +414,8 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd, (void)what;
+    /* A read waited for the socket to take output (TLS): retry it. */
+    if (c->tr && c->tr->read_needs_write(c) && !c->read_paused) event_active(c->rev, EV_READ, 0);
     if (conn_flush(c) && c->out.sent == c->out.len) {
         event_del(c->wev);
         if (c->read_paused) {

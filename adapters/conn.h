@@ -1,7 +1,7 @@
 /* conn.h — the connection base every protocol adapter builds on: one
  * socket and what every protocol does with it the same way. It owns the
  * socket (every raw read and write goes through conn_sock_read /
- * conn_sock_write, the seam a TLS transport will replace), the libevent
+ * conn_sock_write, where a transport such as adapters/tls plugs in), the libevent
  * read and write events, the input buffer (growth, client-query-buffer-
  * limit, EOF and errors), the output buffer (the AOF written before any
  * reply leaves, client-output-buffer-limit, partial writes, reclaiming the
@@ -30,6 +30,26 @@
 
 struct event;
 struct reply_ops;
+struct conn;
+
+/* A transport other than plain TCP over the socket (adapters/tls/): every
+ * raw read and write of a connection goes through it when c->tr is set.
+ * read/write return as read()/write() do (-1 with errno EAGAIN: later). */
+struct conn_transport {
+    ssize_t (*read)(struct conn *c, void *buf, size_t n);
+    ssize_t (*write)(struct conn *c, const void *buf, size_t n);
+    void (*shutdown_write)(struct conn *c);
+    /* Free the transport's state (c->tr_ctx) before the socket closes. */
+    void (*close)(struct conn *c);
+    /* Input held inside the transport: read() returns it without the
+     * socket becoming readable. */
+    bool (*has_pending)(struct conn *c);
+    /* The last read waits for the socket to become writable; the last
+     * write waits for it to become readable (a TLS handshake or
+     * renegotiation in the middle). */
+    bool (*read_needs_write)(struct conn *c);
+    bool (*write_needs_read)(struct conn *c);
+};
 
 /* Redis's static reply buffer: what one round of commands produced is
  * held against client-output-buffer-limit only past this (limit_batch). */
@@ -47,7 +67,9 @@ enum conn_state {
 
 struct conn {
     const struct conn_ops *ops;
-    int fd; /* -1 once another connection took the socket over */
+    int fd;                          /* -1 once another connection took the socket over */
+    const struct conn_transport *tr; /* NULL: plain TCP */
+    void *tr_ctx;                    /* the transport's state */
     enum conn_state state;
     struct event *rev, *wev;
     struct client *client; /* NULL once an adapter detached it (closing) */
@@ -222,7 +244,7 @@ bool conn_flush(struct conn *c);
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);
 
-/* ---- the transport seam (plain TCP today) ---- */
+/* ---- the transport seam (plain TCP, or c->tr: TLS) ---- */
 
 ssize_t conn_sock_read(struct conn *c, void *buf, size_t n);
 ssize_t conn_sock_write(struct conn *c, const void *buf, size_t n);

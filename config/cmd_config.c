@@ -107,7 +107,8 @@ void cmd_config_get(struct exec *x)
 /* CONFIG SET parameter value [parameter value ...]: every name checked
  * first (unknown, immutable, protected, given twice: the first problem is
  * reported), then every value set in order; when one fails, every value
- * set so far is put back and the failing name is reported. */
+ * set so far is put back and the failing name is reported; then the
+ * commits (config_commit) apply them together, or every value is put back. */
 void cmd_config_set(struct exec *x)
 {
     const struct argval *pv = ARG(x, A_CONFIG_SET_parameter_value);
@@ -152,6 +153,15 @@ void cmd_config_set(struct exec *x)
                 config_set(rows[j]->e->name, old[j], true);
             goto fail;
         }
+    }
+    /* The values applied together (config_commit: TLS contexts). */
+    if ((err = config_commit(&bad_name)) != NULL) {
+        const char *ignored;
+        for (j = n - 1; j >= 0; j--)
+            config_set(rows[j]->e->name, old[j], true);
+        config_commit(&ignored);
+        if (!bad_name) bad_name = rows[0]->name;
+        goto fail;
     }
     reply_ok(x->r);
     goto done;

@@ -203,6 +203,25 @@ const char *config_run_checks(const struct config_entry *e, const char *v)
     return NULL;
 }
 
+#define MAX_COMMITS 4
+static config_commit_fn commits[MAX_COMMITS];
+static int ncommits;
+
+void config_register_commit(config_commit_fn fn)
+{
+    if (ncommits < MAX_COMMITS) commits[ncommits++] = fn;
+}
+
+const char *config_commit(const char **name)
+{
+    int i;
+    for (i = 0; i < ncommits; i++) {
+        const char *err = commits[i](name);
+        if (err) return err;
+    }
+    return NULL;
+}
+
 unsigned long g_config_version; /* bumped by every set: caches of parsed values compare it */
 
 static const char *set_entry(const struct config_entry *e, const char *v)

@@ -164,6 +164,16 @@ void config_register_check(const char *name, config_check_fn fn);
  * has printed why). CONFIG REWRITE does not rewrite such a file. */
 typedef bool (*config_json_loader_fn)(const char *path);
 void config_register_json_loader(config_json_loader_fn fn);
+/* A commit a module registers (server/main.c, with the checks): run by
+ * CONFIG SET after every value of the command is set, to apply them
+ * together (Redis's apply functions, e.g. TLS: a certificate and its key
+ * in one command). NULL accepts; else the error text, with *name the
+ * parameter it concerns; CONFIG SET then puts every value back and runs
+ * the commits again. */
+typedef const char *(*config_commit_fn)(const char **name);
+void config_register_commit(config_commit_fn fn);
+/* Run every registered commit; the first error. */
+const char *config_commit(const char **name);
 /* Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit (any
  * case); "" and a bare unit are 0, a sign is refused, the product wraps. */
 bool config_parse_memory(const char *v, unsigned long long *out);

@@ -99,26 +99,12 @@ static int supervised;
 static int syslog_enabled;
 static int syslog_facility;
 static char *syslog_ident;
-static int tls_auth_clients;
-static char *tls_ca_cert_dir;
-static char *tls_ca_cert_file;
-static char *tls_cert_file;
-static char *tls_ciphers;
-static char *tls_ciphersuites;
 static char *tls_client_cert_file;
 static char *tls_client_key_file;
 static char *tls_client_key_file_pass;
 static int tls_cluster;
 static char *tls_dh_params_file;
-static char *tls_key_file;
-static char *tls_key_file_pass;
-static int tls_port;
-static int tls_prefer_server_ciphers;
-static char *tls_protocols;
 static int tls_replication;
-static int tls_session_cache_size;
-static int tls_session_cache_timeout;
-static int tls_session_caching;
 static char *unixsocket;
 static char *unixsocketperm;
 static int key_load_delay;
@@ -141,7 +127,6 @@ static const char *const enum_shutdown_on_sigint[] = {"default", "save",  "nosav
 static const char *const enum_supervised[] = {"upstart", "systemd", "auto", "no", NULL};
 static const char *const enum_syslog_facility[] = {"user",   "local0", "local1", "local2", "local3",
                                                    "local4", "local5", "local6", "local7", NULL};
-static const char *const enum_tls_auth_clients[] = {"no", "yes", "optional", NULL};
 
 static const char *set_replicaof(const struct config_entry *e, const char *v);
 static const char *set_oom_values(const struct config_entry *e, const char *v);
@@ -329,46 +314,18 @@ const struct config_entry config_table_compat[] = {
      "Process setting (stored; no effect in Keel)", enum_syslog_facility, NULL},
     {"syslog-ident", NULL, CT_STRING, &syslog_ident, "redis", 0, 0, false,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
-    {"tls-auth-clients", NULL, CT_ENUM, &tls_auth_clients, "yes", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", enum_tls_auth_clients, NULL},
-    {"tls-ca-cert-dir", NULL, CT_STRING, &tls_ca_cert_dir, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-ca-cert-file", NULL, CT_STRING, &tls_ca_cert_file, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-cert-file", NULL, CT_STRING, &tls_cert_file, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-ciphers", NULL, CT_STRING, &tls_ciphers, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-ciphersuites", NULL, CT_STRING, &tls_ciphersuites, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
     {"tls-client-cert-file", NULL, CT_STRING, &tls_client_cert_file, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
     {"tls-client-key-file", NULL, CT_STRING, &tls_client_key_file, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
     {"tls-client-key-file-pass", NULL, CT_STRING, &tls_client_key_file_pass, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
     {"tls-cluster", NULL, CT_BOOL, &tls_cluster, "no", 0, 1, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, apply_tls},
+     "TLS of replication and cluster links (stored; Keel has neither)", NULL, apply_tls},
     {"tls-dh-params-file", NULL, CT_STRING, &tls_dh_params_file, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-key-file", NULL, CT_STRING, &tls_key_file, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-key-file-pass", NULL, CT_STRING, &tls_key_file_pass, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-port", NULL, CT_INT, &tls_port, "0", 0, 65535, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, apply_tls},
-    {"tls-prefer-server-ciphers", NULL, CT_BOOL, &tls_prefer_server_ciphers, "no", 0, 1, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-protocols", NULL, CT_STRING, &tls_protocols, "", 0, 0, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
     {"tls-replication", NULL, CT_BOOL, &tls_replication, "no", 0, 1, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, apply_tls},
-    {"tls-session-cache-size", NULL, CT_INT, &tls_session_cache_size, "20480", 0, INT_MAX, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-session-cache-timeout", NULL, CT_INT, &tls_session_cache_timeout, "300", 0, INT_MAX, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
-    {"tls-session-caching", NULL, CT_BOOL, &tls_session_caching, "yes", 0, 1, true,
-     "TLS (stored; Keel serves no TLS port)", NULL, NULL},
+     "TLS of replication and cluster links (stored; Keel has neither)", NULL, apply_tls},
     {"unixsocket", NULL, CT_STRING, &unixsocket, "", 0, 0, false,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
     {"unixsocketperm", NULL, CT_SPECIAL, &unixsocketperm, "0", 0, 0, false,
@@ -556,7 +513,7 @@ static const char *apply_watchdog(const struct config_entry *e, const char *v)
     return NULL;
 }
 
-/* tls-port, tls-replication, tls-cluster: Keel serves no TLS, so turning
+/* tls-replication, tls-cluster: Keel has no replication or cluster, so turning
  * TLS on fails as it does on a Redis that cannot load its certificates. */
 static const char *apply_tls(const struct config_entry *e, const char *v)
 {

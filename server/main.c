@@ -9,6 +9,7 @@
 
 #include "adapters.h"
 #include "conn.h"
+#include "tls.h"
 #include "net.h"
 #include "config.h"
 #include "registry.h"
@@ -110,13 +111,16 @@ int main(int argc, char **argv)
     make_run_id();
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
+    tls_register_config();
     for (a = adapters; *a; a++) {
         net_register_protocol((*a)->name);
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
+    config_add_table(tls_config_table); /* before the compat table's stored-only twins */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
+    config_add_flags(tls_config_flags);
     config_add_flags(config_table_compat_flags);
     if (!config_load(argc, argv)) return 1;
     /* As Redis: room for maxclients descriptors, or fewer clients (adapters/net.c). */
@@ -167,6 +171,7 @@ int main(int argc, char **argv)
     while (n-- > 0)
         if (adapters[n]->shutdown) adapters[n]->shutdown();
     net_shutdown();
+    tls_shutdown();
     event_free(cron_ev);
     event_free(tick_ev);
     event_free(sigterm_ev);

@@ -6,8 +6,8 @@
  * request's format; the reply becomes a response with ETag, CORS and
  * keep-alive headers. SUBSCRIBE/PSUBSCRIBE turn the connection into a
  * stream (chunked JSON, or Server-Sent Events). WebSocket upgrades are
- * handed to adapters/ws. GET /_stream/<key> tails a stream as Server-Sent
- * Events (a blocking XREAD loop, web/stream_tail.c). Also: /_commands, /_health,
+ * handed to adapters/ws. https-port: the same over adapters/tls. GET /_stream/<key> tails a stream
+ * as Server-Sent Events (a blocking XREAD loop, web/stream_tail.c). Also: /_commands, /_health,
  * /_metrics, /_console,
  * limits and timeouts. Socket I/O, buffers, output limits and the
  * kernel's hooks are the connection base's (adapters/conn.h); this file
@@ -46,6 +46,7 @@
 #include "store.h"
 #include "util.h"
 #include "net.h"
+#include "tls.h"
 #include "resp_encode.h"
 #include "conn.h"
 #include "ws_conn.h"
@@ -1019,21 +1020,28 @@ static void refuse(int fd, int status, const char *why)
     conn_refuse_fd(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
+/* A connection on the HTTP port, or over TLS on https-port (tls: its
+ * transport first; a refused TLS peer just sees the close). */
+static void accept_http(int fd, struct sockaddr *sa, bool tls)
 {
     struct http_conn *c;
     struct http_limits lim;
     struct timeval tv = {1, 0};
     enum net_verdict v;
-    (void)l, (void)slen, (void)arg;
 
     if (!http_network_allowed(sa)) {
-        refuse(fd, 403, "network not allowed");
+        if (tls)
+            conn_refuse_fd(fd, "", 0);
+        else
+            refuse(fd, 403, "network not allowed");
         g_server.rejected_connections++;
         return;
     }
     if ((v = net_admit(sa)) != NET_ADMIT) { /* maxclients, protected mode (adapters/net.c) */
-        refuse(fd, v == NET_REFUSE_MAXCLIENTS ? 503 : 403, net_refusal_reason(v));
+        if (tls)
+            conn_refuse_fd(fd, "", 0);
+        else
+            refuse(fd, v == NET_REFUSE_MAXCLIENTS ? 503 : 403, net_refusal_reason(v));
         return;
     }
     c = (struct http_conn *)conn_new(sizeof(*c), &http_ops, fd, sa, &json_reply_ops);
@@ -1054,6 +1062,20 @@ static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int
     c->last_io_ms = util_mstime();
     c->tev = event_new(g_server.base, -1, EV_PERSIST, on_timer, c);
     event_add(c->tev, &tv);
+    if (tls && !tls_attach(&c->conn)) conn_free(&c->conn);
+}
+
+static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
+{
+    (void)l, (void)slen, (void)arg;
+    accept_http(fd, sa, false);
+}
+
+static void on_accept_tls(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen,
+                          void *arg)
+{
+    (void)l, (void)slen, (void)arg;
+    accept_http(fd, sa, true);
 }
 
 static bool http_listen(struct event_base *base)
@@ -1064,6 +1086,18 @@ static bool http_listen(struct event_base *base)
                     g_config.http_port);
         return false;
     }
+    if (!tls_https_port()) return true;
+    if (!tls_ready()) {
+        log_warning("Failed to configure TLS. Check logs for more info.");
+        return false;
+    }
+    if (!net_listen(base, g_config.http_bind, tls_https_port(), on_accept_tls, listeners,
+                    &nlisteners, MAX_LISTENERS, "HTTPS")) {
+        log_warning("Could not create HTTPS listening socket %s:%d", g_config.http_bind,
+                    tls_https_port());
+        return false;
+    }
+    log_notice("HTTPS and WSS on %s port %d", g_config.http_bind, tls_https_port());
     return true;
 }
 

@@ -2,12 +2,10 @@
  * accept (admission, Redis's refusal texts), the RESP command loop
  * (resp_serve: parse with resp_parse.c, submit to the kernel one by one;
  * also the WebSocket RESP mode's), the cross-protocol scripting guard, and
- * the listener. Replies are encoded by resp_encode.c straight into the
- * connection's output buffer. The connection is in one of the base's
- * states:
- *   OPEN     reading and running commands;
- *   PARKED   its client waits in the kernel: input is buffered, not run;
- *   CLOSING  replies are being written, then the socket closes. */
+ * the listeners (the RESP port, and tls-port over adapters/tls). Replies are encoded by
+ * resp_encode.c straight into the connection's output buffer. The connection is in one of the
+ * base's states: OPEN     reading and running commands; PARKED   its client waits in the kernel:
+ * input is buffered, not run; CLOSING  replies are being written, then the socket closes. */
 #include "resp_conn.h"
 
 #include <arpa/inet.h>
@@ -35,6 +33,7 @@
 #include "conn.h"
 #include "resp_encode.h"
 #include "resp_parse.h"
+#include "tls.h"
 
 struct resp_conn {
     struct conn conn;
@@ -42,9 +41,6 @@ struct resp_conn {
 };
 
 #define MAX_LISTENERS 16
-
-static struct evconnlistener *listeners[MAX_LISTENERS];
-static int nlisteners;
 
 /* ---- the command loop ---- */
 
@@ -160,105 +156,176 @@ static const char denied_msg[] =
     "authentication password for the default user. NOTE: You only need to do one of the above "
     "things in order for the server to start accepting connections from the outside.\r\n";
 
-static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
+/* Admission (net_admit), then a RESP connection; over TLS (tls) its
+ * transport first. As Redis: maxclients refuses before the handshake (a
+ * TLS peer just sees the close), protected mode after it (-DENIED over
+ * TLS). */
+static void accept_resp(int fd, struct sockaddr *sa, bool tls)
 {
     static const char full[] = "-ERR max number of clients reached\r\n";
     struct resp_conn *rc;
     enum net_verdict v;
-    (void)l, (void)slen, (void)arg;
 
     v = net_admit(sa);
+    if (v == NET_REFUSE_PROTECTED && tls) {
+        /* As Redis: the text goes out over TLS once the handshake is
+         * done, then the connection closes; no command runs. */
+        rc = (struct resp_conn *)conn_new(sizeof(*rc), &resp_ops, fd, sa, &resp_reply_ops);
+        resp_parser_init(&rc->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
+        if (!tls_attach(&rc->conn)) {
+            conn_free(&rc->conn);
+            return;
+        }
+        obuf_append(&rc->conn.out, denied_msg, sizeof(denied_msg) - 1);
+        rc->conn.state = CONN_CLOSING;
+        conn_flush(&rc->conn);
+        return;
+    }
     if (v == NET_REFUSE_PROTECTED) {
         conn_refuse_fd(fd, denied_msg, sizeof(denied_msg) - 1);
         return;
     }
     if (v != NET_ADMIT) {
-        conn_refuse_fd(fd, full, sizeof(full) - 1);
+        conn_refuse_fd(fd, full, tls ? 0 : sizeof(full) - 1);
         return;
     }
     rc = (struct resp_conn *)conn_new(sizeof(*rc), &resp_ops, fd, sa, &resp_reply_ops);
     resp_parser_init(&rc->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
+    if (tls && !tls_attach(&rc->conn)) conn_free(&rc->conn);
 }
 
-/* What the listeners are bound to (set once listening): CONFIG SET port /
- * bind rebind them at runtime, as Redis's changeListenPort/changeBindAddr. */
+static void on_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen, void *arg)
+{
+    (void)l, (void)slen, (void)arg;
+    accept_resp(fd, sa, false);
+}
+
+static void on_accept_tls(struct evconnlistener *l, int fd, struct sockaddr *sa, int slen,
+                          void *arg)
+{
+    (void)l, (void)slen, (void)arg;
+    accept_resp(fd, sa, true);
+}
+
+/* A set of listeners and what it is bound to (set once listening): CONFIG
+ * SET port / tls-port / bind rebind them at runtime, as Redis's
+ * changeListenPort/changeBindAddr. */
+struct lset {
+    struct evconnlistener *ls[MAX_LISTENERS];
+    int n;
+    char *bind;
+    int port;
+    net_accept_fn cb;
+    const char *what;
+};
+static struct lset plain = {.cb = on_accept, .what = "RESP"};
+static struct lset secure = {.cb = on_accept_tls, .what = "TLS"};
 static struct event_base *listen_base;
-static char *bound_bind;
-static int bound_port;
+
+static bool lset_listen(struct lset *s, const char *bind, int port)
+{
+    if (port != 0 &&
+        !net_listen(listen_base, bind, port, s->cb, s->ls, &s->n, MAX_LISTENERS, s->what)) {
+        log_warning("Could not create server TCP listening socket %s:%d", bind, port);
+        return false;
+    }
+    s->port = port;
+    free(s->bind);
+    s->bind = xstrdup(bind ? bind : "");
+    return true;
+}
 
 static bool resp_listen(struct event_base *base)
 {
-    if (!net_listen(base, g_config.bind, g_config.port, on_accept, listeners, &nlisteners,
-                    MAX_LISTENERS, "RESP")) {
-        log_warning("Could not create server TCP listening socket %s:%d", g_config.bind,
-                    g_config.port);
+    listen_base = base;
+    if (!lset_listen(&plain, g_config.bind, g_config.port)) return false;
+    g_server.tcp_port_bound = g_config.port;
+    if (tls_port() && !tls_ready()) {
+        log_warning("Failed to configure TLS. Check logs for more info.");
         return false;
     }
-    g_server.tcp_port_bound = g_config.port;
-    listen_base = base;
-    bound_port = g_config.port;
-    free(bound_bind);
-    bound_bind = xstrdup(g_config.bind ? g_config.bind : "");
+    if (!lset_listen(&secure, g_config.bind, tls_port())) return false;
+    if (tls_port()) log_notice("RESP over TLS on %s port %d", g_config.bind, tls_port());
     return true;
 }
 
 /* Listen on bind:port instead (nothing for port 0 or an empty bind): the
  * old listeners are closed first and put back if the new ones fail. NULL
  * before the server listens (the start binds) or when nothing changes. */
-static const char *rebind(const char *bind, int port, const char *err)
+static const char *rebind(struct lset *s, const char *bind, int port, const char *err)
 {
     struct evconnlistener *fresh[MAX_LISTENERS];
     int nfresh = 0;
     if (!listen_base) return NULL;
-    if (port == bound_port && strcmp(bind, bound_bind) == 0) return NULL;
-    net_close_listeners(listeners, nlisteners);
-    nlisteners = 0;
+    if (port == s->port && strcmp(bind, s->bind) == 0) return NULL;
+    net_close_listeners(s->ls, s->n);
+    s->n = 0;
     if (port != 0 && *bind &&
-        !net_listen(listen_base, bind, port, on_accept, fresh, &nfresh, MAX_LISTENERS, "RESP")) {
+        !net_listen(listen_base, bind, port, s->cb, fresh, &nfresh, MAX_LISTENERS, s->what)) {
         net_close_listeners(fresh, nfresh);
-        if (bound_port != 0 && *bound_bind &&
-            !net_listen(listen_base, bound_bind, bound_port, on_accept, listeners, &nlisteners,
-                        MAX_LISTENERS, "RESP"))
-            log_warning("Failed to restore the old listening sockets %s:%d", bound_bind,
-                        bound_port);
+        if (s->port != 0 && *s->bind &&
+            !net_listen(listen_base, s->bind, s->port, s->cb, s->ls, &s->n, MAX_LISTENERS, s->what))
+            log_warning("Failed to restore the old listening sockets %s:%d", s->bind, s->port);
         return err;
     }
-    memcpy(listeners, fresh, sizeof(fresh[0]) * (size_t)nfresh);
-    nlisteners = nfresh;
-    bound_port = port;
-    free(bound_bind);
-    bound_bind = xstrdup(bind);
-    g_server.tcp_port_bound = port;
+    memcpy(s->ls, fresh, sizeof(fresh[0]) * (size_t)nfresh);
+    s->n = nfresh;
+    s->port = port;
+    free(s->bind);
+    s->bind = xstrdup(bind);
     return NULL;
 }
 
 static const char *check_port(const char *v)
 {
     long long port;
+    const char *err;
     if (!util_str2ll(v, strlen(v), &port)) return NULL; /* the table refused it already */
-    return rebind(g_config.bind ? g_config.bind : "", (int)port,
+    err = rebind(&plain, g_config.bind ? g_config.bind : "", (int)port,
+                 "Unable to listen on this port. Check server logs.");
+    if (!err && listen_base) g_server.tcp_port_bound = (int)port;
+    return err;
+}
+
+static const char *check_tls_port(const char *v)
+{
+    long long port;
+    if (!util_str2ll(v, strlen(v), &port)) return NULL;
+    if (!listen_base) return NULL;
+    if (port != 0 && !tls_ready()) return "Unable to update TLS configuration. Check server logs.";
+    return rebind(&secure, g_config.bind ? g_config.bind : "", (int)port,
                   "Unable to listen on this port. Check server logs.");
 }
 
 static const char *check_bind(const char *v)
 {
-    return rebind(v, g_config.port, "Failed to bind to specified addresses.");
+    const char *err = rebind(&plain, v, g_config.port, "Failed to bind to specified addresses.");
+    if (!err) err = rebind(&secure, v, tls_port(), "Failed to bind to specified addresses.");
+    return err;
 }
 
-/* Checks for the config table's port and bind (wired by server/main.c). */
+/* Checks for the config table's port, tls-port and bind (wired by
+ * server/main.c). */
 static void resp_register_config(void)
 {
     config_register_check("port", check_port);
+    config_register_check("tls-port", check_tls_port);
     config_register_check("bind", check_bind);
+}
+
+static void lset_close(struct lset *s)
+{
+    net_close_listeners(s->ls, s->n);
+    s->n = 0;
+    free(s->bind);
+    s->bind = NULL;
 }
 
 static void resp_shutdown(void)
 {
-    net_close_listeners(listeners, nlisteners);
-    nlisteners = 0;
+    lset_close(&plain);
+    lset_close(&secure);
     listen_base = NULL;
-    free(bound_bind);
-    bound_bind = NULL;
     conn_shutdown(&resp_ops); /* what is pending goes out, as far as the socket takes it */
 }
 

@@ -20,6 +20,9 @@ from test_config import G, call, pairs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT_C = os.path.join(HERE, "..", "..", "config", "config_table_compat.c")
+# The tls-* entries (adapters/tls): with no TLS port served, CONFIG SET
+# answers as Redis's does when TLS is not in use, so they are probed too.
+TLS_C = os.path.join(HERE, "..", "..", "adapters", "tls", "tls_ctx.c")
 
 # Parameters other branches implement with an effect (eviction, lazy free,
 # latency, streams, scripting, DEBUG): Keel may not have them yet.
@@ -41,15 +44,18 @@ PROBES = ["abc", "", "-1", "0", "1", "1kb", "777", "65536", "2147483648",
 
 
 def compat_names():
-    """The names of config_table_compat.c's entries and their aliases."""
+    """The names of config_table_compat.c's entries and their aliases, and
+    the tls-* entries of adapters/tls (not Keel's own https-port)."""
     text = open(COMPAT_C).read()
     table = text[text.index("config_table_compat[] = {"):text.index("{NULL, NULL")]
+    tls = open(TLS_C).read()
+    table += tls[tls.index("tls_config_table[] = {"):tls.index("{NULL, NULL")]
     out = []
     for m in re.finditer(r'\{"([a-z0-9_-]+)",\s*(?:"([a-z0-9_-]+)"|NULL)', table):
         out.append(m.group(1))
         if m.group(2):
             out.append(m.group(2))
-    return out
+    return [n for n in out if n != "https-port"]
 
 
 # Keel's own parameters, listed by CONFIG GET * beside Redis's names.
@@ -58,7 +64,7 @@ KEEL_OWN = {"active-expire-enabled", "max-multibulk-len", "http-port", "http-bin
             "http-max-url-length", "http-max-header-size", "http-max-body-size",
             "http-header-timeout", "http-idle-timeout", "http-sse-heartbeat",
             "ws-max-message-size", "http-readonly-token", "http-default-root", "http-database",
-            "http-websockets"}
+            "http-websockets", "https-port"}
 
 
 def all_names(port, pattern="*"):

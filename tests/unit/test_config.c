@@ -1,12 +1,13 @@
 /* test_config.c — unit tests for config/config.c over the real tables
- * (config_table.c and config_table_compat.c): names and aliases as rows,
+ * (config_table.c, adapters/tls's and config_table_compat.c): names and aliases as rows,
  * Redis's HIDDEN/PROTECTED flags, defaults, typed values with Redis's
  * error texts and bounds, the special parameters of the compat table
  * (replicaof, oom-score-adj-values, unixsocketperm, proc-title-template),
- * immutability. Expected texts are redis-server 7.0.15's. */
+ * immutability, commits (config_register_commit). Expected texts are redis-server 7.0.15's. */
 #include <string.h>
 
 #include "config.h"
+#include "tls.h"
 #include "unit.h"
 
 static const char *get(const char *name)
@@ -109,9 +110,9 @@ START_TEST(special_values)
     ck_assert_ptr_null(config_set("proc-title-template", "{{x}} {port}", false));
     ck_assert_str_eq(config_set("cluster-announce-hostname", "a_b", false),
                      "Hostnames may only contain alphanumeric characters, hyphens or dots");
-    ck_assert_str_eq(config_set("tls-port", "6380", false),
+    ck_assert_str_eq(config_set("tls-replication", "yes", false),
                      "Unable to update TLS configuration. Check server logs.");
-    ck_assert_str_eq(get("tls-port"), "0");
+    ck_assert_str_eq(get("tls-replication"), "no");
 }
 END_TEST
 
@@ -151,12 +152,47 @@ START_TEST(later_duplicate_left_out)
 }
 END_TEST
 
+static int commits_run;
+static const char *commit_ok(const char **name)
+{
+    (void)name;
+    commits_run++;
+    return NULL;
+}
+static const char *commit_refuses(const char **name)
+{
+    commits_run++;
+    *name = "tls-cert-file";
+    return "Unable to update TLS configuration. Check server logs.";
+}
+
+/* config_commit runs every registered commit in order and stops at the
+ * first error, naming the parameter it concerns. */
+START_TEST(commits)
+{
+    const char *name = NULL;
+    commits_run = 0;
+    ck_assert_ptr_null(config_commit(&name));
+    config_register_commit(commit_ok);
+    ck_assert_ptr_null(config_commit(&name));
+    ck_assert_int_eq(commits_run, 1);
+    ck_assert_ptr_null(name);
+    config_register_commit(commit_refuses);
+    config_register_commit(commit_ok);
+    ck_assert_str_eq(config_commit(&name),
+                     "Unable to update TLS configuration. Check server logs.");
+    ck_assert_str_eq(name, "tls-cert-file");
+    ck_assert_int_eq(commits_run, 3);
+}
+END_TEST
+
 int main(void)
 {
     static char *argv[] = {"keel", NULL};
     Suite *s = suite_create("config");
     TCase *tc = unit_tcase("config", 60);
     config_init(config_table);
+    config_add_table(tls_config_table);
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(config_table_compat_flags);
@@ -168,6 +204,7 @@ int main(void)
     tcase_add_test(tc, special_values);
     tcase_add_test(tc, immutable);
     tcase_add_test(tc, later_duplicate_left_out);
+    tcase_add_test(tc, commits);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,0 +1,204 @@
+// Keel's console over HTTPS (https-port, adapters/tls) in headless Chromium:
+// the page is loaded from https://localhost with a test CA made by `openssl`
+// here, trusted the way a user trusts a CA: added to the NSS database of
+// Chromium's home ($HOME/.pki/nssdb, with certutil from libnss3-tools);
+// without certutil, the server certificate's SPKI hash is pinned with
+// --ignore-certificate-errors-spki-list (also with KEEL_TLS_SPKI=1). Never
+// --ignore-certificate-errors.
+// The page's WebSocket is then wss:// to the same origin; SET/GET run over it.
+// Binary: $KEEL_BIN (relative to the repo root), else build-test/keel, else build/keel.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, openSync, rmSync } from "node:fs";
+import crypto from "node:crypto";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+
+function keelBin() {
+  const env = process.env.KEEL_BIN;
+  if (env) {
+    if (path.isAbsolute(env)) return env;
+    const rel = path.join(ROOT, env);
+    if (env.includes("/") || existsSync(rel)) return rel;
+    return env;
+  }
+  for (const cand of ["build-test/keel", "build/keel"]) {
+    const p = path.join(ROOT, cand);
+    if (existsSync(p)) return p;
+  }
+  throw new Error("no Keel binary: set KEEL_BIN or build build-test/keel or build/keel");
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: "127.0.0.1" });
+    sock.setTimeout(500, () => { sock.destroy(); resolve(false); });
+    sock.on("error", () => resolve(false));
+    sock.on("connect", () => { sock.destroy(); resolve(true); });
+  });
+}
+
+const SANITIZER = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"];
+let server, port, https, workdir, stderrPath, exited = null, context, page, trust;
+const pageErrors = [];
+
+function openssl(...args) {
+  execFileSync("openssl", args, { cwd: workdir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+function haveCertutil() {
+  try {
+    execFileSync("certutil", ["-H"], { stdio: "ignore" });
+  } catch (e) {
+    if (e.code === "ENOENT") return false;
+  }
+  return true;
+}
+
+before(async () => {
+  const bin = keelBin();
+  port = await freePort();
+  https = await freePort();
+  workdir = mkdtempSync(path.join(os.tmpdir(), "keel-browser-tls-"));
+  openssl("req", "-x509", "-new", "-nodes", "-newkey", "rsa:2048", "-keyout", "ca.key",
+    "-out", "ca.crt", "-days", "30", "-subj", "/CN=Keel Test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  openssl("req", "-new", "-nodes", "-newkey", "rsa:2048", "-keyout", "server.key",
+    "-out", "server.csr", "-subj", "/CN=localhost",
+    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-addext", "extendedKeyUsage=serverAuth");
+  openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+    "-CAcreateserial", "-out", "server.crt", "-days", "30", "-copy_extensions", "copy");
+  const chromeHome = path.join(workdir, "home");
+  const chromeArgs = [];
+  if (!process.env.KEEL_TLS_SPKI && haveCertutil()) { // KEEL_TLS_SPKI=1: the pin instead
+    const db = path.join(chromeHome, ".pki", "nssdb");
+    mkdirSync(db, { recursive: true });
+    execFileSync("certutil", ["-N", "-d", `sql:${db}`, "--empty-password"]);
+    execFileSync("certutil", ["-A", "-d", `sql:${db}`, "-n", "Keel Test CA", "-t", "C,,",
+      "-i", path.join(workdir, "ca.crt")]);
+    trust = "nssdb";
+  } else {
+    const spki = crypto.createHash("sha256").update(
+      new crypto.X509Certificate(readFileSync(path.join(workdir, "server.crt"))).publicKey
+        .export({ type: "spki", format: "der" })).digest("base64");
+    chromeArgs.push(`--ignore-certificate-errors-spki-list=${spki}`);
+    trust = "spki";
+  }
+  stderrPath = path.join(workdir, "stderr.log");
+  const env = {
+    ASAN_OPTIONS: "halt_on_error=1:abort_on_error=1:detect_leaks=1",
+    UBSAN_OPTIONS: "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
+    ...process.env,
+  };
+  server = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--http-port", "0",
+    "--https-port", String(https), "--tls-cert-file", path.join(workdir, "server.crt"),
+    "--tls-key-file", path.join(workdir, "server.key"), "--tls-auth-clients", "no"], {
+    cwd: workdir, env, stdio: ["ignore", "ignore", openSync(stderrPath, "a")],
+  });
+  server.on("exit", (code, signal) => { exited = { code, signal }; });
+  const deadline = Date.now() + 10000;
+  let up = false;
+  while (Date.now() < deadline && !exited) {
+    if (await canConnect(https)) { up = true; break; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!up) {
+    throw new Error(`Keel's HTTPS port did not open (exit ${JSON.stringify(exited)}):\n` +
+      readFileSync(stderrPath, "utf8").slice(-4000));
+  }
+  context = await chromium.launchPersistentContext(path.join(workdir, "profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    env: { ...process.env, HOME: chromeHome },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      // wrong.example reaches the server too: a name its certificate lacks.
+      "--host-resolver-rules=MAP wrong.example 127.0.0.1", ...chromeArgs],
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+});
+
+after(async () => {
+  if (context) await context.close();
+  if (!server) return;
+  if (!exited) {
+    server.kill("SIGTERM");
+    const t0 = Date.now();
+    while (!exited && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    if (!exited) {
+      server.kill("SIGKILL");
+      while (!exited) await new Promise((r) => setTimeout(r, 20));
+      throw new Error("server ignored SIGTERM for 5 s");
+    }
+  }
+  const err = existsSync(stderrPath) ? readFileSync(stderrPath, "utf8") : "";
+  rmSync(workdir, { recursive: true, force: true });
+  assert.ok(!SANITIZER.some((m) => err.includes(m)), "sanitizer report:\n" + err.slice(-6000));
+  assert.deepEqual(exited, { code: 0, signal: null }, "server exit status; stderr:\n" + err.slice(-2000));
+});
+
+async function run(line) {
+  await page.fill("#cmd", line);
+  await page.press("#cmd", "Enter");
+}
+
+async function waitText(selector, text) {
+  await page.waitForFunction(([sel, t]) => document.querySelector(sel).textContent.includes(t),
+    [selector, text], { timeout: 10000 });
+}
+
+function redisCli(...args) {
+  return new Promise((resolve, reject) => {
+    execFile("redis-cli", ["-p", String(port), ...args], (err, stdout) =>
+      err ? reject(err) : resolve(stdout.trim()));
+  });
+}
+
+test("the console loads over https with the test CA and talks over wss", async () => {
+  const resp = await page.goto(`https://localhost:${https}/_console`);
+  assert.equal(resp.status(), 200);
+  const sec = await resp.securityDetails();
+  assert.ok(sec, "no TLS details");
+  if (trust === "nssdb") assert.equal(sec.issuer, "Keel Test CA");
+  assert.equal(sec.subjectName, "localhost");
+  await page.waitForSelector("#status.open", { timeout: 10000 });
+  assert.equal(await page.evaluate(() => location.protocol), "https:");
+
+  await run('SET secure "over wss"');
+  await waitText("#log", '[true,"OK"]');
+  assert.equal(await redisCli("GET", "secure"), "over wss");
+  await run("GET secure");
+  await waitText("#log", '"over wss"');
+  // The browser's WebSocket is a client on the HTTPS port.
+  assert.match(await redisCli("CLIENT", "LIST"), new RegExp(`laddr=127\\.0\\.0\\.1:${https} `));
+  assert.deepEqual(pageErrors, []);
+});
+
+test("a host name the certificate does not name is refused", async (t) => {
+  // A pinned SPKI overrides every certificate error, the name's too.
+  if (trust === "spki") return t.skip("the SPKI pin accepts any name");
+  const other = await context.newPage();
+  await assert.rejects(other.goto(`https://wrong.example:${https}/_console`, { timeout: 10000 }),
+    /ERR_CERT_COMMON_NAME_INVALID/);
+  await other.close();
+});

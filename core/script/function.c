@@ -82,6 +82,7 @@ static int l_register_function(lua_State *L)
                     }
                     fs = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &fl) : NULL;
                     bit = fs ? script_parse_flag(fs, fl) : 0;
+                    if (bit == SF_ALLOW_KEY_LOCKING) bit = 0; /* a shebang flag only */
                     lua_pop(L, 1);
                     if (!bit) return fail(L, "unknown flag given");
                     flags |= bit;

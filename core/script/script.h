@@ -31,6 +31,9 @@ enum {
     SF_NO_CLUSTER = 1 << 3,
     SF_EVAL_COMPAT = 1 << 4, /* no shebang: EVAL as before 7.0 */
     SF_ALLOW_CROSS_SLOT = 1 << 5,
+    /* Upstash's flag (@upstash/ratelimit's scripts carry it): accepted in
+     * shebangs and without effect, since a Keel script runs alone anyway */
+    SF_ALLOW_KEY_LOCKING = 1 << 6,
 };
 
 /* One frame of an aggregate being built by the script sink. */

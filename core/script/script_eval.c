@@ -150,6 +150,7 @@ static const struct {
     {"allow-stale", SF_ALLOW_STALE},
     {"no-cluster", SF_NO_CLUSTER},
     {"allow-cross-slot-keys", SF_ALLOW_CROSS_SLOT},
+    {"allow-key-locking", SF_ALLOW_KEY_LOCKING}, /* Upstash's, see script.h */
 };
 
 int script_parse_flag(const char *p, size_t n)

@@ -389,3 +389,17 @@ def test_self_referencing_table_hits_the_stack_limit(keel, oracle):
     for script in ("local t = {} t[1] = t return t", "local t = {} t.map = t return t"):
         k, r = raw_reply(keel.port, script), raw_reply(oracle.port, script)
         assert k == r, (len(k), len(r), k[-80:], r[-80:])
+
+
+def test_upstash_allow_key_locking_flag(keel):
+    """Upstash's shebang flag (@upstash/ratelimit's scripts) is accepted
+    without effect; other unknown flags keep Redis's error, and functions
+    do not take it."""
+    import redis
+    c = redis.Redis(port=keel.port)
+    assert c.eval("#!lua flags=allow-key-locking\nreturn redis.call('INCR', KEYS[1])", 1, "lk") == 1
+    with pytest.raises(redis.ResponseError, match="Unexpected flag in script shebang: bogus"):
+        c.eval("#!lua flags=allow-key-locking,bogus\nreturn 1", 0)
+    with pytest.raises(redis.ResponseError, match="unknown flag given"):
+        c.function_load("#!lua name=lk\nredis.register_function{function_name='f', "
+                        "callback=function() return 1 end, flags={'allow-key-locking'}}", replace=True)

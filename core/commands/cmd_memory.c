@@ -522,9 +522,11 @@ bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply 
     /* nothing is evicted while a busy script lets other clients in (Redis
      * skips its OOM check inside a long command) */
     if (kernel_pumping()) return false;
+    g_pre_command_oom = false;
     if (g_config.maxmemory_clients) evict_clients(c);
     if (g_config.maxmemory <= 0 || !eviction_allowed()) return false;
     if (evict_perform(aof_buffer_size()) != EVICT_FAIL) return false;
+    g_pre_command_oom = true;
     reject = (cmd->flags & CMD_DENYOOM) || (cmd->fn == cmd_exec && multi_has_denyoom(c));
     /* Queueing in MULTI could grow without bound: refused too, except
      * what ends the transaction or the connection. */

@@ -115,8 +115,9 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
 lua_State *script_eval_lua(void);
 /* INFO memory's scripting lines (used_memory_lua ... used_memory_scripts_human). */
 void script_info_memory(char *buf, size_t n);
-/* MISCONF for a script that may write (a shebang without no-writes), as
- * Redis refuses it before it runs: the error written to r. */
+/* -OOM (past maxmemory, without allow-oom) or MISCONF for a script that may
+ * write (a shebang without no-writes), as Redis refuses it before it runs:
+ * the error written to r. */
 bool script_may_write_refused(struct client *c, int flags, struct reply *r);
 /* Parse a script flag name ("no-writes"): SF_*, 0 if unknown. */
 int script_parse_flag(const char *p, size_t n);

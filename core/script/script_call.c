@@ -13,6 +13,8 @@
 
 #include "aof.h"
 #include "client.h"
+#include "config.h"
+#include "evict.h"
 #include "kernel.h"
 #include "log.h"
 #include "propagate.h"
@@ -31,6 +33,18 @@ static int fail(lua_State *L, const char *msg, bool raise)
 
 #define CALL_STACK_ARGS 16
 #define NUM_BUF 32
+
+/* Redis 7.0's scriptVerifyOOM: past maxmemory (as found before the script
+ * started), a DENYOOM command is refused unless the script is flagged
+ * allow-oom or has already written (it cannot stop half-way). The error
+ * becomes the command's reply. */
+static bool oom_refused(const struct script_run *run, const struct command *cmd, struct client *sc)
+{
+    if (!(cmd->flags & CMD_DENYOOM) || (run->flags & SF_ALLOW_OOM) || run->wrote) return false;
+    if (g_config.maxmemory <= 0 || !g_pre_command_oom) return false;
+    reply_error(&sc->reply, "OOM command not allowed when used memory > 'maxmemory'.");
+    return true;
+}
 
 static int generic_call(lua_State *L, bool raise)
 {
@@ -85,10 +99,12 @@ static int generic_call(lua_State *L, bool raise)
     base = lua_gettop(L);
     script_sink_reset(L);
     /* MISCONF (snapshots or the AOF failing) refuses a script's first
-     * write; once it has written, it may finish (Redis's rule). The
+     * write, and -OOM its first DENYOOM command; once it has written, it
+     * may finish (Redis's rules). The
      * refusal is the command's error reply: raised by call. */
-    if ((cmd->flags & CMD_WRITE) && !run->wrote &&
-        (persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply))) {
+    if (((cmd->flags & CMD_WRITE) && !run->wrote &&
+         (persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply))) ||
+        oom_refused(run, cmd, sc)) {
         if (lua_gettop(L) > base + 1) {
             lua_replace(L, base + 1);
             lua_settop(L, base + 1);

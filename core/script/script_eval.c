@@ -19,6 +19,8 @@
 #include "propagate.h"
 #include "rdb.h"
 #include "function.h"
+#include "config.h"
+#include "evict.h"
 #include "monitor.h"
 #include "script.h"
 #include "script_busy.h"
@@ -377,6 +379,12 @@ bool script_may_write_refused(struct client *c, int flags, struct reply *r)
 {
     static const struct command *w;
     if (flags & (SF_EVAL_COMPAT | SF_NO_WRITES)) return false;
+    /* a script that may write is DENYOOM unless allow-oom (Redis 7.0's
+     * evalGetCommandFlags): -OOM comes before MISCONF, as in processCommand */
+    if (!(flags & SF_ALLOW_OOM) && g_config.maxmemory > 0 && g_pre_command_oom) {
+        reply_error(r, "OOM command not allowed when used memory > 'maxmemory'.");
+        return true;
+    }
     if (!w) w = registry_lookup("set", 3); /* checked as any write command is */
     return w && (persist_reject(c, w, r) || aof_reject(c, w, r));
 }

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "util.h"
 
+bool g_pre_command_oom;
 struct evict_stats g_evict;
 
 void evict_set_lru_or_lfu(struct kv *e, long long freq, long long idle_s)

@@ -50,6 +50,12 @@ enum evict_result evict_perform(size_t not_counted);
 /* Whether an eviction cycle is left to finish (evict_continue's work). */
 bool evict_pending(void);
 
+/* The check before the command running now found memory still over
+ * maxmemory after evicting (Redis's pre_command_oom_state): scripts refuse
+ * their first DENYOOM command, and a flagged script without allow-oom
+ * does not start. Set by maxmemory_refuse (core/commands/cmd_memory.c). */
+extern bool g_pre_command_oom;
+
 struct evict_stats {
     long long evicted_keys;
     long long evicted_clients;                 /* maxmemory-clients (core/commands/cmd_memory.c) */

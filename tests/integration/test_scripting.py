@@ -403,3 +403,41 @@ def test_upstash_allow_key_locking_flag(keel):
     with pytest.raises(redis.ResponseError, match="unknown flag given"):
         c.function_load("#!lua name=lk\nredis.register_function{function_name='f', "
                         "callback=function() return 1 end, flags={'allow-key-locking'}}", replace=True)
+
+
+def test_scripts_past_maxmemory(diff, keel, oracle):
+    """Past maxmemory (noeviction), as Redis 7.0: a script without a shebang
+    runs until its first DENYOOM command, which fails (not after a write);
+    a flagged script that may write does not start unless allow-oom;
+    no-writes and allow-oom scripts run; FCALL follows its flags."""
+    import redis
+    lib = ("#!lua name=oomlib\n"
+           "redis.register_function('w', function(k) return redis.call('SET', k[1], 'v') end)\n"
+           "redis.register_function{function_name='wo', flags={'allow-oom'}, "
+           "callback=function(k) return redis.call('SET', k[1], 'v') end}\n"
+           "redis.register_function{function_name='r', flags={'no-writes'}, "
+           "callback=function(k) return redis.call('GET', k[1]) end}")
+    for srv in (keel, oracle):
+        c = redis.Redis(port=srv.port)
+        c.function_load(lib, replace=True)
+        c.config_set("maxmemory-policy", "noeviction")
+    try:
+        diff([
+            ["SET", "k", "1"],
+            ["CONFIG", "SET", "maxmemory", "1"],
+            E("return redis.call('GET', KEYS[1])", "k"),
+            E("return redis.call('SET', KEYS[1], 'x')", "k"),
+            E("return redis.pcall('SET', KEYS[1], 'x')", "k"),
+            E("redis.call('DEL', KEYS[1]); return redis.call('SET', KEYS[1], 'y')", "k"),
+            E("#!lua\nreturn 1"),
+            E("#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])", "k"),
+            E("#!lua flags=allow-oom\nreturn redis.call('SET', KEYS[1], 'z')", "k"),
+            ["FCALL", "w", "1", "k"], ["FCALL", "wo", "1", "k"], ["FCALL_RO", "r", "1", "k"],
+            ["CONFIG", "SET", "maxmemory", "0"],
+            ["GET", "k"],
+        ])
+    finally:
+        for srv in (keel, oracle):
+            c = redis.Redis(port=srv.port)
+            c.config_set("maxmemory", 0)
+            c.function_delete("oomlib")

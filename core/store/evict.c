@@ -241,7 +241,7 @@ static void note_over(bool over)
 enum evict_result evict_perform(size_t not_counted)
 {
     size_t tofree, freed = 0;
-    long long start, keys = 0;
+    long long start, keys = 0, t_del;
     unsigned long long limit;
     enum evict_result res = EVICT_OK;
 
@@ -265,7 +265,9 @@ enum evict_result evict_perform(size_t not_counted)
             break;
         }
         before = mem_used();
+        t_del = util_mstime();
         store_delete(db, key, klen, NULL, 0);
+        store_latency_sample("eviction-del", util_mstime() - t_del); /* as Redis 7.0 */
         after = mem_used();
         if (before > after) freed += before - after;
         g_evict.evicted_keys++;
@@ -277,6 +279,7 @@ enum evict_result evict_perform(size_t not_counted)
             break;
         }
     }
+    store_latency_sample("eviction-cycle", (util_ustime() - start) / 1000);
     if (res != EVICT_FAIL) res = cycle_pending ? EVICT_RUNNING : EVICT_OK;
     if (res == EVICT_OK) note_over(evict_over_limit(not_counted, NULL, NULL));
     return res;

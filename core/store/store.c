@@ -144,6 +144,11 @@ void store_set_latency_hook(void (*fn)(const char *event, long long ms))
     latency_hook = fn;
 }
 
+void store_latency_sample(const char *event, long long ms)
+{
+    if (latency_hook) latency_hook(event, ms);
+}
+
 static void expire_now(struct db *db, struct kv *e)
 {
     char kbuf[256];

@@ -84,6 +84,9 @@ void store_observe(store_observer_fn fn, void *priv);
 /* The latency monitor's sampler (core_init wires latency.c's): the store
  * reports how long deleting an expired key took ("expire-del", ms). */
 void store_set_latency_hook(void (*fn)(const char *event, long long ms));
+/* A latency sample through that hook (nothing when none is set): the
+ * store's rooms use it (eviction: "eviction-del", "eviction-cycle"). */
+void store_latency_sample(const char *event, long long ms);
 void store_emit(struct db *db, const char *key, size_t klen, const char *name, int klass);
 
 /* Look-ups. Both expire the key lazily if its time has come. _read counts

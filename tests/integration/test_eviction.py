@@ -648,3 +648,20 @@ def test_no_eviction_while_clients_are_paused(both, keel, oracle):
         c.execute_command("CLIENT", "UNPAUSE")
         assert c.dbsize() < 300  # the next command evicts
         c.config_set("maxmemory", 0)
+
+
+def test_eviction_latency_events(ev):
+    """Evicting a big key is sampled by the latency monitor as Redis 7.0
+    names it: eviction-del (one deletion) and eviction-cycle (the loop)."""
+    ev.config_set("latency-monitor-threshold", 1)
+    try:
+        ev.execute_command("LATENCY", "RESET")
+        ev.eval("for i = 1, 300000 do redis.call('SADD', KEYS[1], i) end", 1, "big")
+        ev.config_set("maxmemory-policy", "allkeys-random")
+        ev.config_set("maxmemory", used(ev) - 1024 * 1024)
+        ev.set("after", "1")
+        events = {e[0].decode() for e in ev.execute_command("LATENCY", "LATEST")}
+        assert {"eviction-del", "eviction-cycle"} <= events, events
+        assert ev.exists("big") == 0
+    finally:
+        ev.config_set("latency-monitor-threshold", 0)

@@ -329,9 +329,6 @@ def test_restore_freq_accepted_under_lfu(ports):
     both(ports, lambda conn: restore_freq_run(conn, False))
 
 
-@pytest.mark.xfail(strict=True, reason="OBJECT FREQ answers without an LFU counter in this "
-                   "branch (LFU_INIT_VAL decayed by idle time): RESTORE FREQ has nowhere to go "
-                   "until the eviction work adds the counter; strict, so it fails once it passes")
 def test_restore_freq_shows_in_object_freq(ports):
     both(ports, lambda conn: restore_freq_run(conn, True))
 

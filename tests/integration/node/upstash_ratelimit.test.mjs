@@ -21,11 +21,11 @@ before(async () => {
 });
 after(async () => { if (keel) await keel.stop(); });
 
-const reason = "the server does not know EVAL yet (COMMAND INFO eval is nil): scripting is built separately";
+const reason = "the server does not know EVAL yet (COMMAND INFO eval is nil)";
 
-test("fixed window: the limit holds, then resets", async (t) => {
+test("fixed window: the limit holds per identifier", async (t) => {
   if (!hasEval) return t.skip(reason);
-  const rl = new Ratelimit({ redis, limiter: Ratelimit.fixedWindow(3, "2 s"), prefix: "rl-fw",
+  const rl = new Ratelimit({ redis, limiter: Ratelimit.fixedWindow(3, "1000 s"), prefix: "rl-fw-" + Math.random(),
     analytics: false, ephemeralCache: false });
   const got = [];
   for (let i = 0; i < 5; i++) got.push((await rl.limit("user")).success);
@@ -37,7 +37,9 @@ test("fixed window: the limit holds, then resets", async (t) => {
 
 test("sliding window and token bucket allow up to their limit", async (t) => {
   if (!hasEval) return t.skip(reason);
-  for (const limiter of [Ratelimit.slidingWindow(2, "5 s"), Ratelimit.tokenBucket(1, "10 s", 2)]) {
+  // long windows: calls that straddle a window's boundary would see the
+  // previous window's weight floored (a flaky third success)
+  for (const limiter of [Ratelimit.slidingWindow(2, "1000 s"), Ratelimit.tokenBucket(1, "1000 s", 2)]) {
     const rl = new Ratelimit({ redis, limiter, prefix: "rl-" + Math.random(), analytics: false,
       ephemeralCache: false });
     const got = [];

@@ -4,7 +4,7 @@
  * GET patterns ("#" = the element), STORE into a list ("sortstore"), with
  * Redis 7.0's replies and errors. The order of equal elements follows
  * Redis too: the full sort is the C library's qsort (stable with glibc), a
- * partial sort (BY with LIMIT) Redis's pqsort, ported below. */
+ * partial sort (BY with LIMIT) Redis's pqsort (core/lib/pqsort.c). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -20,6 +20,7 @@
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
+#include "pqsort.h"
 #include "util.h"
 
 /* ---- the sort vector ---- */
@@ -93,107 +94,6 @@ static int sort_compare(const void *p1, const void *p2)
         cmp = strcoll(S.arena + a->off, S.arena + b->off);
     }
     return S.desc ? -cmp : cmp;
-}
-
-/* ---- Redis's pqsort (partial qsort, from NetBSD's qsort.c: Bentley &
- * McIlroy's "Engineering a Sort Function"): only the partitions that
- * overlap [lrange, rrange] are sorted. Ported because the order it leaves
- * equal elements in is what Redis replies. ---- */
-
-static inline void pq_swap(char *a, char *b, size_t es)
-{
-    char t;
-    while (es--) {
-        t = *a;
-        *a++ = *b;
-        *b++ = t;
-    }
-}
-
-static inline char *pq_med3(char *a, char *b, char *c, int (*cmp)(const void *, const void *))
-{
-    return cmp(a, b) < 0 ? (cmp(b, c) < 0 ? b : (cmp(a, c) < 0 ? c : a))
-                         : (cmp(b, c) > 0 ? b : (cmp(a, c) < 0 ? a : c));
-}
-
-static void pq_vecswap(char *a, char *b, size_t n)
-{
-    if (n > 0) pq_swap(a, b, n);
-}
-
-static void pqsort_rec(char *a, size_t n, size_t es, int (*cmp)(const void *, const void *),
-                       char *lrange, char *rrange)
-{
-    char *pa, *pb, *pc, *pd, *pl, *pm, *pn;
-    size_t d, r;
-    int cmp_result;
-
-loop:
-    if (n < 7) {
-        for (pm = a + es; pm < a + n * es; pm += es)
-            for (pl = pm; pl > a && cmp(pl - es, pl) > 0; pl -= es)
-                pq_swap(pl, pl - es, es);
-        return;
-    }
-    pm = a + (n / 2) * es;
-    if (n > 7) {
-        pl = a;
-        pn = a + (n - 1) * es;
-        if (n > 40) {
-            d = (n / 8) * es;
-            pl = pq_med3(pl, pl + d, pl + 2 * d, cmp);
-            pm = pq_med3(pm - d, pm, pm + d, cmp);
-            pn = pq_med3(pn - 2 * d, pn - d, pn, cmp);
-        }
-        pm = pq_med3(pl, pm, pn, cmp);
-    }
-    pq_swap(a, pm, es);
-    pa = pb = a + es;
-    pc = pd = a + (n - 1) * es;
-    for (;;) {
-        while (pb <= pc && (cmp_result = cmp(pb, a)) <= 0) {
-            if (cmp_result == 0) {
-                pq_swap(pa, pb, es);
-                pa += es;
-            }
-            pb += es;
-        }
-        while (pb <= pc && (cmp_result = cmp(pc, a)) >= 0) {
-            if (cmp_result == 0) {
-                pq_swap(pc, pd, es);
-                pd -= es;
-            }
-            pc -= es;
-        }
-        if (pb > pc) break;
-        pq_swap(pb, pc, es);
-        pb += es;
-        pc -= es;
-    }
-    pn = a + n * es;
-    r = (size_t)(pa - a) < (size_t)(pb - pa) ? (size_t)(pa - a) : (size_t)(pb - pa);
-    pq_vecswap(a, pb - r, r);
-    r = (size_t)(pd - pc) < (size_t)(pn - pd) - es ? (size_t)(pd - pc) : (size_t)(pn - pd) - es;
-    pq_vecswap(pb, pn - r, r);
-    if ((r = (size_t)(pb - pa)) > es) {
-        char *l = a, *rr = a + r - 1;
-        if (!((lrange < l && rrange < l) || (lrange > rr && rrange > rr)))
-            pqsort_rec(a, r / es, es, cmp, lrange, rrange);
-    }
-    if ((r = (size_t)(pd - pc)) > es) {
-        char *l, *rr;
-        a = pn - r;
-        n = r / es;
-        l = a;
-        rr = a + r - 1;
-        if (!((lrange < l && rrange < l) || (lrange > rr && rrange > rr))) goto loop;
-    }
-}
-
-static void pqsort(void *a, size_t n, size_t es, int (*cmp)(const void *, const void *),
-                   size_t lrange, size_t rrange)
-{
-    pqsort_rec(a, n, es, cmp, (char *)a + lrange * es, (char *)a + (rrange + 1) * es - 1);
 }
 
 /* ---- patterns ---- */

@@ -4,9 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Queue, Worker, QueueEvents } from "bullmq";
-import { useServer } from "./server.mjs";
+import { useServer } from "./keel_spawn.mjs";
 
-const serverPort = useServer();
+const server = useServer();
+const serverPort = () => server().port;
 const conn = () => ({ host: "127.0.0.1", port: serverPort(), maxRetriesPerRequest: null });
 
 test("a BullMQ queue: jobs added, processed, completed and failed with retries", async () => {

@@ -1,6 +1,9 @@
-// Spawning Keel for node tests that speak HTTP: a free RESP port and a free
-// HTTP port, extra config arguments, stop by PID with a sanitizer check.
+// keel_spawn.mjs — the one way node and browser tests start a server: Keel
+// (or $KEEL_BIN, which may be redis-server for a comparison run) on free
+// 127.0.0.1 ports, ready when it answers PING on its RESP port, stopped by
+// PID with SIGTERM and checked for a clean exit and no sanitizer report.
 // Binary: $KEEL_BIN (relative to the repo root), else build-test/keel, else build/keel.
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, openSync, rmSync } from "node:fs";
@@ -13,12 +16,21 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 export function keelBin() {
   const env = process.env.KEEL_BIN;
-  if (env) return path.isAbsolute(env) ? env : path.join(ROOT, env);
+  if (env) {
+    if (path.isAbsolute(env)) return env;
+    const rel = path.join(ROOT, env);
+    if (env.includes("/") || existsSync(rel)) return rel;
+    return env; // a name looked up on PATH, e.g. redis-server
+  }
   for (const cand of ["build-test/keel", "build/keel"]) {
     const p = path.join(ROOT, cand);
     if (existsSync(p)) return p;
   }
   throw new Error("no Keel binary: set KEEL_BIN or build build-test/keel or build/keel");
+}
+
+export function isRedis(bin = keelBin()) {
+  return path.basename(bin).startsWith("redis-server");
 }
 
 export function freePort() {
@@ -32,31 +44,42 @@ export function freePort() {
   });
 }
 
-async function httpUp(port) {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/PING`);
-    await r.text();
-    return true;
-  } catch {
-    return false;
-  }
+// Answers PING (a server with a password answers -NOAUTH: up too).
+export function pingOnce(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: "127.0.0.1" });
+    let buf = "";
+    const done = (ok) => { sock.destroy(); resolve(ok); };
+    sock.setTimeout(500, () => done(false));
+    sock.on("error", () => done(false));
+    sock.on("data", (d) => { buf += d; if (buf.includes("\r\n")) done(buf === "+PONG\r\n" || buf.startsWith("-NOAUTH")); });
+    sock.on("connect", () => sock.write("*1\r\n$4\r\nPING\r\n"));
+  });
 }
 
 const SANITIZER = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"];
 
-// Starts Keel; resolves to { port, httpPort, stop() }.
-export async function startKeel(extra = []) {
-  const port = await freePort(), httpPort = await freePort();
-  const workdir = mkdtempSync(path.join(os.tmpdir(), "keel-node-"));
+// Starts a server. opts.args: extra arguments, or a function (workdir) =>
+// arguments (for files made in the server's folder); opts.http: give Keel an
+// HTTP port of its own (else none: the default may belong to scripts/run);
+// opts.workdir: use this folder. Resolves to { port, httpPort, workdir,
+// pid, stop() }.
+export async function startKeel(opts = {}) {
+  const bin = keelBin();
+  const port = await freePort();
+  const httpPort = opts.http && !isRedis(bin) ? await freePort() : 0;
+  const workdir = opts.workdir || mkdtempSync(path.join(os.tmpdir(), "keel-node-"));
   const stderrPath = path.join(workdir, "stderr.log");
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--http-port", String(httpPort),
-    "--save", "", ...extra];
+  const extra = typeof opts.args === "function" ? opts.args(workdir) : (opts.args || []);
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...extra];
+  if (isRedis(bin)) args.push("--appendonly", "no");
+  else args.push("--http-port", String(httpPort));
   const env = {
     ASAN_OPTIONS: "halt_on_error=1:abort_on_error=1:detect_leaks=1",
     UBSAN_OPTIONS: "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
     ...process.env,
   };
-  const server = spawn(keelBin(), args, {
+  const server = spawn(bin, args, {
     cwd: workdir, env, stdio: ["ignore", "ignore", openSync(stderrPath, "a")],
   });
   let exited = null;
@@ -64,16 +87,16 @@ export async function startKeel(extra = []) {
   const deadline = Date.now() + 10000;
   let up = false;
   while (Date.now() < deadline && !exited) {
-    if (await httpUp(httpPort)) { up = true; break; }
+    if (await pingOnce(port)) { up = true; break; }
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!up) {
-    server.kill("SIGKILL");
-    throw new Error(`Keel did not start (exit ${JSON.stringify(exited)}):\n` +
+    if (!exited) server.kill("SIGKILL");
+    throw new Error(`server did not answer PING (exit ${JSON.stringify(exited)}):\n` +
       readFileSync(stderrPath, "utf8").slice(-4000));
   }
   return {
-    port, httpPort,
+    port, httpPort, workdir, pid: server.pid,
     async stop() {
       if (!exited) {
         server.kill("SIGTERM");
@@ -91,4 +114,13 @@ export async function startKeel(extra = []) {
       assert.deepEqual(exited, { code: 0, signal: null }, "exit status; stderr:\n" + err.slice(-2000));
     },
   };
+}
+
+// One server for a whole test file: started before its tests, stopped (and
+// checked) after them. Returns a function giving the running server.
+export function useServer(opts = {}) {
+  let keel = null;
+  before(async () => { keel = await startKeel(opts); });
+  after(async () => { if (keel) await keel.stop(); });
+  return () => keel;
 }

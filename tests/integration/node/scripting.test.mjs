@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import Redis from "ioredis";
 import Redlock from "redlock";
 import { RateLimiterRedis } from "rate-limiter-flexible";
-import { useServer } from "./server.mjs";
+import { useServer } from "./keel_spawn.mjs";
 
-const serverPort = useServer();
+const server = useServer();
+const serverPort = () => server().port;
 
 async function connect() {
   const client = new Redis({ port: serverPort(), host: "127.0.0.1", lazyConnect: true,

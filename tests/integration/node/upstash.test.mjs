@@ -12,8 +12,8 @@ const TOKEN = "s3cret-token", RO_TOKEN = "read-only-token";
 let keel, url;
 
 before(async () => {
-  keel = await startKeel(["--requirepass", TOKEN, "--http-readonly-token", RO_TOKEN,
-    "--http-disabled-commands", "SHUTDOWN DEBUG"]);
+  keel = await startKeel({ http: true, args: ["--requirepass", TOKEN, "--http-readonly-token", RO_TOKEN,
+    "--http-disabled-commands", "SHUTDOWN DEBUG"] });
   url = `http://127.0.0.1:${keel.httpPort}/_upstash`;
 });
 after(async () => { if (keel) await keel.stop(); });

@@ -11,7 +11,7 @@ import { startKeel } from "./keel_spawn.mjs";
 let keel, redis, hasEval = false;
 
 before(async () => {
-  keel = await startKeel(["--requirepass", "tok"]);
+  keel = await startKeel({ http: true, args: ["--requirepass", "tok"] });
   redis = new Redis({ url: `http://127.0.0.1:${keel.httpPort}/_upstash`, token: "tok",
     enableTelemetry: false, retry: false });
   const info = await fetch(`http://127.0.0.1:${keel.httpPort}/_upstash?_token=tok`, {

@@ -97,6 +97,7 @@ void core_init(int databases)
             .serve_ready = blocking_serve,
             .timers = loop_timers,
             .pause_exempt = monitor_pause_exempt,
+            .call_flags = script_call_flags,
         };
         kernel_set_hooks(&h);
     }

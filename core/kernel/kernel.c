@@ -84,6 +84,16 @@ bool kernel_paused_for(const struct command *cmd)
     return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
 }
 
+/* kernel_paused_for with the flags this call declares (hooks.call_flags). */
+static bool paused_for_call(const struct command *cmd, int argc, const struct argv_ref *argv)
+{
+    uint32_t flags;
+    if (!pause_state.active) return false;
+    if (!pause_state.write_only) return true;
+    flags = hooks.call_flags ? hooks.call_flags(cmd, argc, argv) : cmd->flags;
+    return (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+}
+
 static void park_command(struct client *c, int argc, const struct argv_ref *argv)
 {
     struct parked_cmd *pc = xmalloc(sizeof(*pc));
@@ -315,8 +325,8 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
      * are not. */
     is_exec = hooks.exec && cmd->fn == hooks.exec;
     if (pause_state.active && !(hooks.pause_exempt && hooks.pause_exempt(c)) &&
-        (kernel_paused_for(cmd) || (is_exec && pause_state.write_only && (c->flags & CF_MULTI) &&
-                                    hooks.multi_has_write(c)))) {
+        (paused_for_call(cmd, argc, argv) || (is_exec && pause_state.write_only &&
+                                              (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
         return KERNEL_PARKED;
     }

@@ -11,6 +11,7 @@
 #define KEEL_KERNEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "registry.h"
 #include "client.h"
@@ -86,6 +87,10 @@ struct kernel_hooks {
     void (*timers)(long long now_ms);
     /* Clients CLIENT PAUSE never parks (monitors, as Redis's replicas). */
     bool (*pause_exempt)(struct client *c);
+    /* A command's flags as this call declares them, where they depend on
+     * its arguments (EVAL/FCALL: the script's flags, as Redis 7.0's
+     * getCommandFlags); consulted only while CLIENT PAUSE WRITE is on. */
+    uint32_t (*call_flags)(const struct command *cmd, int argc, const struct argv_ref *argv);
 };
 /* As Redis's islocalClient: the peer is 127.0.0.1 or ::1, or there is no
  * peer (an internal caller). Used by enable-*-command and protected configs. */

@@ -119,6 +119,17 @@ void script_info_memory(char *buf, size_t n);
  * write (a shebang without no-writes), as Redis refuses it before it runs:
  * the error written to r. */
 bool script_may_write_refused(struct client *c, int flags, struct reply *r);
+/* The kernel's call_flags hook: EVAL/EVALSHA/FCALL (and _RO) declare the
+ * flags of their script (a shebang's, a cached script's, a function's), as
+ * Redis 7.0's getCommandFlags; other commands their own. */
+uint32_t script_call_flags(const struct command *cmd, int argc, const struct argv_ref *argv);
+/* Their handlers (named by the command table; compared by script_call_flags). */
+void cmd_eval(struct exec *x);
+void cmd_evalsha(struct exec *x);
+void cmd_eval_ro(struct exec *x);
+void cmd_evalsha_ro(struct exec *x);
+void cmd_fcall(struct exec *x);
+void cmd_fcall_ro(struct exec *x);
 /* Parse a script flag name ("no-writes"): SF_*, 0 if unknown. */
 int script_parse_flag(const char *p, size_t n);
 

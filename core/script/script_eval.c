@@ -437,6 +437,52 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
                         keys_at + nkeys);
 }
 
+/* Redis 7.0's scriptFlagsToCmdFlags: a script with a shebang declares
+ * what it does; without one (EVAL's compatible mode) the command's flags
+ * stand. */
+static uint32_t script_to_cmd_flags(uint32_t cmd_flags, int sf)
+{
+    if (sf & SF_EVAL_COMPAT) return cmd_flags;
+    cmd_flags &= ~(uint32_t)(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
+    if (!(sf & (SF_ALLOW_OOM | SF_NO_WRITES))) cmd_flags |= CMD_DENYOOM;
+    if (!(sf & SF_NO_WRITES)) cmd_flags |= CMD_WRITE;
+    if (sf & SF_ALLOW_STALE) cmd_flags |= CMD_STALE;
+    return cmd_flags;
+}
+
+uint32_t script_call_flags(const struct command *cmd, int argc, const struct argv_ref *argv)
+{
+    const char *p;
+    size_t n, skip, i;
+    char sha[41], *err = NULL;
+    int sf;
+    if (argc < 2) return cmd->flags;
+    p = argv[1].p, n = argv[1].n;
+    if (cmd->fn == cmd_eval || cmd->fn == cmd_eval_ro) {
+        if (!parse_shebang(p, n, &sf, &skip, &err)) {
+            free(err); /* the error is the command's, when it runs */
+            return cmd->flags;
+        }
+    } else if (cmd->fn == cmd_evalsha || cmd->fn == cmd_evalsha_ro) {
+        lua_State *L = script_eval_lua();
+        if (n != 40) return cmd->flags;
+        for (i = 0; i < 40; i++)
+            sha[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+        sha[40] = 0;
+        if (!cache_get(L, sha)) return cmd->flags;
+        lua_rawgeti(L, -1, 3);
+        sf = (int)lua_tonumber(L, -1);
+        lua_pop(L, 2);
+    } else if (cmd->fn == cmd_fcall || cmd->fn == cmd_fcall_ro) {
+        const struct ffunc *f = function_find(p, n);
+        if (!f) return cmd->flags;
+        sf = f->flags;
+    } else {
+        return cmd->flags;
+    }
+    return script_to_cmd_flags(cmd->flags, sf);
+}
+
 /* EVAL script numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_eval(struct exec *x)
 {

@@ -441,3 +441,32 @@ def test_scripts_past_maxmemory(diff, keel, oracle):
             c = redis.Redis(port=srv.port)
             c.config_set("maxmemory", 0)
             c.function_delete("oomlib")
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_client_pause_write_judges_scripts_by_their_flags(keel, oracle, kind):
+    """Under CLIENT PAUSE WRITE, as Redis 7.0's getCommandFlags: EVAL/EVALSHA/
+    FCALL of a no-writes script run at once; a script that may write (a
+    shebang without no-writes, or none: EVAL's compatible mode) waits."""
+    import redis
+    srv = keel if kind == "keel" else oracle
+    admin = redis.Redis(port=srv.port)
+    admin.function_load("#!lua name=plib\nredis.register_function{function_name='pr', "
+                        "flags={'no-writes'}, callback=function() return 'r' end}\n"
+                        "redis.register_function('pw', function() return 'w' end)", replace=True)
+    ro = "#!lua flags=no-writes\nreturn 'ro'"
+    sha = admin.script_load(ro)
+    c = redis.Redis(port=srv.port, socket_timeout=0.5)
+    admin.execute_command("CLIENT", "PAUSE", "3000", "WRITE")
+    try:
+        assert c.eval(ro, 0) == b"ro"
+        assert c.evalsha(sha, 0) == b"ro"
+        assert c.fcall("pr", 0) == b"r"
+        for call in (lambda: c.eval("#!lua\nreturn 1", 0), lambda: c.eval("return 1", 0),
+                     lambda: c.fcall("pw", 0)):
+            with pytest.raises(redis.TimeoutError):
+                call()
+            c = redis.Redis(port=srv.port, socket_timeout=0.5)
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+        admin.function_delete("plib")

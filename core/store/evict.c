@@ -10,8 +10,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "lazyfree.h"
 #include "lru.h"
 #include "mem.h"
 #include "siphash.h"
@@ -266,7 +268,8 @@ enum evict_result evict_perform(size_t not_counted)
         }
         before = mem_used();
         t_del = util_mstime();
-        store_delete(db, key, klen, NULL, 0);
+        /* lazyfree-lazy-eviction: big values go to the lazy-free thread */
+        store_delete_lazy(db, key, klen, NULL, 0, g_config.lazyfree_lazy_eviction);
         store_latency_sample("eviction-del", util_mstime() - t_del); /* as Redis 7.0 */
         after = mem_used();
         if (before > after) freed += before - after;
@@ -274,10 +277,20 @@ enum evict_result evict_perform(size_t not_counted)
         store_emit(db, key, klen, "evicted", NOTIFY_EVICTED);
         free(heap);
         keys++;
+        /* freed in the background, memory drops later: check it directly */
+        if (keys % 16 == 0 && g_config.lazyfree_lazy_eviction &&
+            !evict_over_limit(not_counted, NULL, NULL))
+            break;
         if (keys % 16 == 0 && (unsigned long long)(util_ustime() - start) > limit) {
             cycle_pending = true;
             break;
         }
+    }
+    /* Out of victims while the lazy-free thread still frees some: a short
+     * wait for it, as Redis does, before answering -OOM. */
+    if (res == EVICT_FAIL && lazyfree_pending_objects() > 0) {
+        usleep((useconds_t)(limit < 1000000 ? limit : 1000000));
+        if (!evict_over_limit(not_counted, NULL, NULL)) res = EVICT_OK;
     }
     store_latency_sample("eviction-cycle", (util_ustime() - start) / 1000);
     if (res != EVICT_FAIL) res = cycle_pending ? EVICT_RUNNING : EVICT_OK;

@@ -33,6 +33,7 @@ static const char *const protected_action_names[] = {"no", "yes", "local", NULL}
 
 static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
+static const char *run_checks(const struct config_entry *e, const char *v);
 static const char *apply_listen(const struct config_entry *e, const char *v);
 static const char *set_bind(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
@@ -63,7 +64,7 @@ const struct config_entry config_table[] = {
     {"maxclients", NULL, CT_INT, &g_config.maxclients, "10000", 1, 4294967295LL, true,
      "Most simultaneous clients", NULL, apply_maxclients},
     {"requirepass", NULL, CT_STRING, &g_config.requirepass, "", 0, 0, true,
-     "Password clients must AUTH with (empty: none)", NULL, NULL},
+     "Password clients must AUTH with (empty: none)", NULL, run_checks},
     /* Redis 7.0: refuse non-loopback clients while no password is set (adapters/net.c) */
     {"protected-mode", NULL, CT_BOOL, &g_config.protected_mode, "yes", 0, 1, true,
      "Without a password, serve loopback clients only", NULL, NULL},
@@ -223,6 +224,13 @@ static const char *apply_hz(const struct config_entry *e, const char *v)
     if (*hz < 1) *hz = 1;
     if (*hz > 500) *hz = 500;
     return NULL;
+}
+
+/* requirepass: the default ACL user's password follows it (the check
+ * core_init registers). */
+static const char *run_checks(const struct config_entry *e, const char *v)
+{
+    return config_run_checks(e, v);
 }
 
 /* maxclients: a larger value first raises the open-files limit (the

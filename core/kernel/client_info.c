@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "acl.h"
 #include "client.h"
 #include "multi.h"
 #include "pubsub.h"
@@ -44,11 +45,11 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                  "sub=%ld psub=%ld ssub=%ld multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
                  "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=r cmd=%s "
-                 "user=default redir=%lld resp=%d lib-name=%s lib-ver=%s",
+                 "user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
                  (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
                  (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
                  sub, psub, ssub, multi_queued(c), qbuf, qfree, qbuf + qfree, qbuf, obl, oll, omem,
-                 qbuf + qfree + omem + 1024, c->last_cmd,
+                 qbuf + qfree + omem + 1024, c->last_cmd, acl_client_user(c)->name,
                  (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
                  c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     if (n < 0) n = 0;

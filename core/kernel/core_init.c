@@ -5,8 +5,10 @@
  * not wired. */
 #include "core_init.h"
 
+#include "acl.h"
 #include "aof.h"
 #include "blocking.h"
+#include "config.h"
 #include "kernel.h"
 #include "lazyfree.h"
 #include "multi.h"
@@ -47,6 +49,8 @@ void core_init(int databases)
     store_init(databases);
     registry_init();
     kernel_init();
+    acl_init();
+    config_register_check("requirepass", acl_requirepass_check);
     /* Per-client state: hooks run in this order when a client is freed. */
     multi_init();
     pubsub_init();
@@ -58,6 +62,7 @@ void core_init(int databases)
     {
         struct kernel_hooks h = {
             .refuse = {persist_reject, aof_reject},
+            .acl = acl_refuse,
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,

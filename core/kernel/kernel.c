@@ -245,6 +245,10 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
+    if (hooks.acl && hooks.acl(c, cmd, argc, argv, r)) {
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
     /* MISCONF: writes (and PING) refused while snapshots fail, or while
      * the AOF cannot be written (core/persist: the refusals core_init wires). */
     for (i = 0; i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++) {

@@ -64,6 +64,10 @@ struct kernel_hooks {
      * written to r (MISCONF from snapshots, then from the AOF). */
     bool (*refuse[KERNEL_MAX_REFUSALS])(struct client *c, const struct command *cmd,
                                         struct reply *r);
+    /* ACL: refused when the client's user may not run argv (NOPERM),
+     * checked after NOAUTH and before the refusals above, as Redis. */
+    bool (*acl)(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
+                struct reply *r);
     /* MULTI: which commands run at once between MULTI and EXEC, queueing
      * the others, whether a queue holds a write, and EXEC's handler. */
     bool (*multi_passthrough)(const struct command *cmd);

@@ -67,6 +67,7 @@ struct keel_config {
     char *http_allow_networks;
     char *http_allowed_origins;
     char *http_disabled_commands;
+    char *http_tokens; /* "<token> <user> ..." (adapters/web/http_access.c) */
     long long http_max_url, http_max_header, http_max_body;
     int http_header_timeout, http_idle_timeout, http_sse_heartbeat;
     long long ws_max_message;

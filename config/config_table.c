@@ -185,6 +185,8 @@ const struct config_entry config_table[] = {
      set_http_networks},
     {"http-allowed-origins", NULL, CT_STRING, &g_config.http_allowed_origins, "*", 0, 0, true,
      "Origins allowed by CORS and WebSocket upgrades (space separated; * any)", NULL, NULL},
+    {"http-tokens", NULL, CT_STRING, &g_config.http_tokens, "", 0, 0, true,
+     "Bearer tokens and the ACL user each runs as: <token> <user> pairs", NULL, NULL},
     {"http-disabled-commands", NULL, CT_SPECIAL, &g_config.http_disabled_commands,
      "FLUSHALL FLUSHDB CONFIG DEBUG SHUTDOWN KEYS", 0, 0, true,
      "Commands refused over HTTP and WebSocket (exact names)", NULL, set_command_list},

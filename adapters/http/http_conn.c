@@ -613,12 +613,13 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         return;
     }
     tok = http_query_get(q, ql, "token", &tl);
-    if (!http_authorized(req, tok, tl)) {
+    if (!http_authorized(c->conn.client, req, tok, tl)) {
         respond_error(c, 401, "authentication required");
         return;
     }
     /* Each request carries its own credentials: the connection's client is
-     * authenticated by them, whatever an earlier request did (RESET, AUTH). */
+     * authenticated by them, as their user, whatever an earlier request did
+     * (RESET, AUTH). */
     c->conn.client->authenticated = true;
     if (req->upgrade_ws) {
         handle_upgrade(c, req, used);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "client.h"
 #include "config.h"
 #include "reply.h"
@@ -174,36 +175,61 @@ static long b64decode(const char *p, size_t n, char *out)
     return (long)o;
 }
 
-bool http_authorized(const struct http_request *req, const char *token, size_t token_len)
+/* The user a Bearer / ?token= value is mapped to by http-tokens ("<token>
+ * <user> ..." pairs), or NULL. Every token is compared, in constant time. */
+static struct acl_user *token_user(const char *t, size_t n)
 {
-    const char *pw = g_config.requirepass;
-    size_t pwl;
-    const struct http_header *h;
-    if (!pw || !pw[0]) return true;
-    pwl = strlen(pw);
-    if (token) {
-        char *dec = xmalloc(token_len + 1);
-        size_t dl = http_urldecode(token, token_len, dec);
-        bool ok = secret_eq(dec, dl, pw, pwl);
-        free(dec);
-        if (ok) return true;
+    const char *s = g_config.http_tokens ? g_config.http_tokens : "";
+    struct acl_user *u = NULL;
+    char **w;
+    size_t *wl;
+    int nw = util_split_args(s, strlen(s), &w, &wl), i;
+    for (i = 0; i + 1 < nw; i += 2)
+        if (secret_eq(t, n, w[i], wl[i]) && !u) u = acl_find(w[i + 1], wl[i + 1]);
+    if (nw > 0) util_free_words(w, wl, nw);
+    return u;
+}
+
+/* A bearer secret: a mapped token runs as its user, anything else is tried
+ * as the default user's password. */
+static bool bearer(struct client *c, const char *t, size_t n)
+{
+    struct acl_user *u = token_user(t, n);
+    if (u && u->on) {
+        c->user = u;
+        return true;
     }
-    h = http_header(req, "authorization");
-    if (!h) return false;
-    if (h->vlen > 7 && util_eqci(h->value, 7, "bearer "))
-        return secret_eq(h->value + 7, h->vlen - 7, pw, pwl);
-    if (h->vlen > 6 && util_eqci(h->value, 6, "basic ")) {
+    return acl_authenticate(c, "default", 7, t, n);
+}
+
+bool http_authorized(struct client *c, const struct http_request *req, const char *token,
+                     size_t token_len)
+{
+    const struct http_header *h = http_header(req, "authorization");
+    c->user = NULL;
+    if (h && h->vlen > 6 && util_eqci(h->value, 6, "basic ")) {
         char *dec = xmalloc(h->vlen);
         long dl = b64decode(h->value + 6, h->vlen - 6, dec);
         bool ok = false;
         if (dl > 0) {
             const char *colon = memchr(dec, ':', (size_t)dl);
-            if (colon) ok = secret_eq(colon + 1, (size_t)(dec + dl - colon - 1), pw, pwl);
+            if (colon)
+                ok = acl_authenticate(c, dec, (size_t)(colon - dec), colon + 1,
+                                      (size_t)(dec + dl - colon - 1));
         }
         free(dec);
         return ok;
     }
-    return false;
+    if (h && h->vlen > 7 && util_eqci(h->value, 7, "bearer "))
+        return bearer(c, h->value + 7, h->vlen - 7);
+    if (token) {
+        char *dec = xmalloc(token_len + 1);
+        size_t dl = http_urldecode(token, token_len, dec);
+        bool ok = bearer(c, dec, dl);
+        free(dec);
+        return ok;
+    }
+    return acl_default_authenticates();
 }
 
 /* Is `w` one of the space-separated words of list (case-insensitive)? */

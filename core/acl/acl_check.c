@@ -254,6 +254,15 @@ static void entry_free(struct log_entry *e)
     free(e);
 }
 
+/* The entry's client-info: CLIENT LIST's line, with the protocol named
+ * for a client that is not RESP (HTTP, WebSocket). */
+static void client_info(struct client *c, char *buf, size_t len)
+{
+    size_t n = client_info_line(c, buf, len);
+    if (c->adapter && c->adapter->name && strcmp(c->adapter->name, "resp") != 0)
+        snprintf(buf + n, len - n, " proto=%s", c->adapter->name);
+}
+
 void acl_log_add(struct client *c, int reason, const char *ctx, const char *object, size_t olen,
                  const char *username, size_t ulen)
 {
@@ -266,7 +275,7 @@ void acl_log_add(struct client *c, int reason, const char *ctx, const char *obje
         if (e->reason == reason && !strcmp(e->context, ctx) && strlen(e->object) == olen &&
             !memcmp(e->object, object, olen) && strlen(e->username) == ulen &&
             !memcmp(e->username, username, ulen) && now - e->updated < 60000) {
-            client_info_line(c, info, sizeof(info));
+            client_info(c, info, sizeof(info));
             free(e->cinfo);
             e->cinfo = dupn(info, strlen(info));
             e->count++;
@@ -280,7 +289,7 @@ void acl_log_add(struct client *c, int reason, const char *ctx, const char *obje
     e->context = dupn(ctx, strlen(ctx));
     e->object = dupn(object, olen);
     e->username = dupn(username, ulen);
-    client_info_line(c, info, sizeof(info));
+    client_info(c, info, sizeof(info));
     e->cinfo = dupn(info, strlen(info));
     e->id = log_next_id++;
     e->created = e->updated = now;

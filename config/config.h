@@ -78,6 +78,9 @@ extern struct keel_config g_config;
  * compare it instead of re-reading the text). */
 extern unsigned long g_config_version;
 extern char *g_config_file; /* absolute path, or NULL */
+/* The `user ...` lines of the configuration, for core/acl. */
+extern char **g_config_users;
+extern int g_config_nusers;
 
 enum config_type { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_STRING, CT_ENUM, CT_SPECIAL };
 

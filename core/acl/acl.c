@@ -171,6 +171,7 @@ static const char *sel_add_key(struct acl_selector *s, const char *p, size_t n, 
 {
     int i;
     if (s->allkeys) return E_KEY_AFTER_ALL;
+    if (memchr(p, ' ', n)) return E_SYNTAX;
     if (n == 1 && p[0] == '*' && flags == (ACL_KEY_READ | ACL_KEY_WRITE)) {
         sel_reset_keys(s);
         s->allkeys = true;
@@ -195,6 +196,7 @@ static const char *sel_add_chan(struct acl_selector *s, const char *p, size_t n)
 {
     int i;
     if (s->allchannels) return E_CHAN_AFTER_ALL;
+    if (memchr(p, ' ', n)) return E_SYNTAX;
     if (n == 1 && p[0] == '*') {
         sel_reset_chans(s);
         s->allchannels = true;
@@ -244,9 +246,9 @@ static const char *sel_apply(struct acl_selector *s, const char *r, size_t n)
         int flags = 0;
         size_t i;
         for (i = 1; i < n && r[i] != '~'; i++) {
-            if (r[i] == 'R' || r[i] == 'r')
+            if ((r[i] == 'R' || r[i] == 'r') && !(flags & ACL_KEY_READ))
                 flags |= ACL_KEY_READ;
-            else if (r[i] == 'W' || r[i] == 'w')
+            else if ((r[i] == 'W' || r[i] == 'w') && !(flags & ACL_KEY_WRITE))
                 flags |= ACL_KEY_WRITE;
             else
                 return E_SYNTAX;
@@ -532,6 +534,51 @@ void acl_init(void)
     default_user = make_default();
     table_insert(default_user);
     if (g_config.requirepass && g_config.requirepass[0]) acl_set_requirepass(g_config.requirepass);
+    acl_load_startup();
+}
+
+/* The users of the configuration: `user` lines, or the aclfile (not
+ * both, as Redis). A bad line stops the server. */
+void acl_load_startup(void)
+{
+    char file[1024], err[1400];
+    const struct config_entry *e = config_find("aclfile", 7);
+    int i;
+    file[0] = 0;
+    if (e) config_get_text(e, file, sizeof(file));
+    if (file[0] && g_config_nusers > 0) {
+        fprintf(stderr, "keel: Configuring Redis with users defined in redis.conf and at the same "
+                        "setting an ACL file path is invalid. This setup is very likely to lead to "
+                        "configuration errors and security holes, please define either an ACL file "
+                        "or declare users directly in your redis.conf, but not both.\n");
+        exit(1);
+    }
+    for (i = 0; i < g_config_nusers; i++) {
+        struct acl_user *u;
+        const char *why = acl_parse_user_line(g_config_users[i], &u);
+        if (why) {
+            fprintf(stderr, "keel: Error in user declaration '%s': %s\n", g_config_users[i], why);
+            exit(1);
+        }
+        if (u->namelen == 7 && !memcmp(u->name, "default", 7)) {
+            /* The default user is replaced in place (clients point at it). */
+            struct acl_user tmp = *default_user, *next = default_user->next;
+            *default_user = *u;
+            default_user->next = next;
+            tmp.next = NULL;
+            *u = tmp;
+            acl_user_free(u);
+        } else if (acl_find(u->name, u->namelen)) {
+            fprintf(stderr, "keel: Duplicate user '%s' in the configuration\n", u->name);
+            exit(1);
+        } else {
+            table_insert(u);
+        }
+    }
+    if (file[0] && acl_load_file(file, err, sizeof(err))) {
+        fprintf(stderr, "keel: %s\n", err);
+        exit(1);
+    }
 }
 
 void acl_set_requirepass(const char *pw)
@@ -583,6 +630,7 @@ bool acl_setuser(const char *name, size_t nlen, int nrules, const char *const *r
         tmp.next = NULL;
         *u = tmp;
         acl_user_free(u);
+        acl_kill_pubsub_clients(old);
     } else {
         table_insert(u);
     }
@@ -699,30 +747,60 @@ char *acl_describe_channels(const struct acl_selector *s)
     return sb_done(&b);
 }
 
+/* Allowed and denied commands (subcommands included) of a category. */
+static void count_category(const struct acl_selector *s, int cat, long *on, long *off)
+{
+    int i;
+    *on = *off = 0;
+    for (i = 0; i < ncmd_ids; i++) {
+        if (!by_id[i] || !((by_id[i]->acl >> cat) & 1)) continue;
+        if (bit_get(s, i))
+            (*on)++;
+        else
+            (*off)++;
+    }
+}
+
+/* As Redis 7.0: start from +@all or -@all (whether +@all was given), then
+ * greedily the category that covers more commands in the selector's state
+ * than against it with the fewest exceptions (ties: the most commands),
+ * each command counted once, then single commands and subcommands where
+ * the result still differs. */
 char *acl_describe_commands(const struct acl_selector *s)
 {
     struct sb b = {0};
-    struct acl_selector fake;
+    struct acl_selector fake, temp;
     bool additive = !s->allcommands;
+    char applied[64] = {0};
     int cat, i, j;
     fake.cmds = xcalloc((size_t)nwords, sizeof(*fake.cmds));
+    temp.cmds = xmalloc(sizeof(*temp.cmds) * (size_t)nwords);
+    memcpy(temp.cmds, s->cmds, sizeof(*temp.cmds) * (size_t)nwords);
     if (!additive) memset(fake.cmds, 0xff, sizeof(*fake.cmds) * (size_t)nwords);
     sb_str(&b, additive ? "-@all " : "+@all ");
-    for (cat = 0; registry_acl_names[cat]; cat++) {
-        long on = 0, off = 0;
-        for (i = 0; i < ncmd_ids; i++) {
-            if (!by_id[i] || !((by_id[i]->acl >> cat) & 1)) continue;
-            if (bit_get(s, i))
-                on++;
-            else
-                off++;
+    for (;;) {
+        int best = -1;
+        long mindiff = 0, maxsame = 0;
+        for (cat = 0; registry_acl_names[cat] && cat < 64; cat++) {
+            long on, off, diff, same;
+            if (applied[cat]) continue;
+            count_category(&temp, cat, &on, &off);
+            diff = additive ? off : on;
+            same = additive ? on : off;
+            if (same > diff &&
+                (best < 0 || diff < mindiff || (diff == mindiff && same > maxsame))) {
+                best = cat;
+                mindiff = diff;
+                maxsame = same;
+            }
         }
-        if ((additive && on > off) || (!additive && off > on)) {
-            sb_str(&b, additive ? "+@" : "-@");
-            sb_str(&b, registry_acl_names[cat]);
-            sb_str(&b, " ");
-            change_category(&fake, cat, additive);
-        }
+        if (best < 0) break;
+        sb_str(&b, additive ? "+@" : "-@");
+        sb_str(&b, registry_acl_names[best]);
+        sb_str(&b, " ");
+        change_category(&fake, best, additive);
+        change_category(&temp, best, !additive);
+        applied[best] = 1;
     }
     for (i = 0; registry_commands[i]; i++) {
         const struct command *c = registry_commands[i];
@@ -745,6 +823,7 @@ char *acl_describe_commands(const struct acl_selector *s)
         }
     }
     free(fake.cmds);
+    free(temp.cmds);
     return sb_done(&b);
 }
 

@@ -51,6 +51,11 @@ struct acl_user {
 enum { ACL_OK = 0, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_DENIED_AUTH, ACL_DENIED_CHANNEL };
 
 void acl_init(void);
+/* `user` config lines and the aclfile at start-up (acl_init). */
+void acl_load_startup(void);
+/* ACL LOAD: the aclfile's users replace the table, all or nothing; NULL on
+ * success, else err (core/commands/cmd_acl.c). */
+const char *acl_load_file(const char *path, char *err, size_t errlen);
 struct acl_user *acl_default_user(void);
 struct acl_user *acl_find(const char *name, size_t n);
 /* Iterate users (sorted by name, as Redis's rax). */
@@ -115,5 +120,8 @@ void acl_set_requirepass(const char *pw);
 const char *acl_requirepass_check(const char *value);
 /* A user's clients (CLIENT KILL USER, deletion): callback per client. */
 void acl_kill_user_clients(const struct acl_user *u, struct client *except);
+/* After a user's rules changed: close its clients subscribed to a channel
+ * or pattern it may no longer use (as Redis 7.0). */
+void acl_kill_pubsub_clients(const struct acl_user *u);
 
 #endif

@@ -15,6 +15,7 @@
 #include "client_info.h"
 #include "config.h"
 #include "kernel.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "util.h"
 
@@ -354,4 +355,36 @@ const char *acl_requirepass_check(const char *value)
 {
     if (acl_default_user()) acl_set_requirepass(value);
     return NULL;
+}
+
+struct chan_check {
+    const struct acl_user *u;
+    bool pattern;
+};
+
+static bool chan_ok(void *priv, const char *name, size_t len)
+{
+    const struct chan_check *k = priv;
+    int i;
+    for (i = 0; i < k->u->nsel; i++)
+        if (channel_allowed(&k->u->sel[i], name, len, k->pattern)) return true;
+    return false;
+}
+
+void acl_kill_pubsub_clients(const struct acl_user *u)
+{
+    struct client *c, *next;
+    for (c = g_clients.head; c; c = next) {
+        struct chan_check ck = {u, false}, pk = {u, true};
+        next = c->next;
+        if (c->nsubs == 0 || acl_client_user(c) != u) continue;
+        if (pubsub_client_all(c, PS_CHANNEL, chan_ok, &ck) &&
+            pubsub_client_all(c, PS_SHARD, chan_ok, &ck) &&
+            pubsub_client_all(c, PS_PATTERN, chan_ok, &pk))
+            continue;
+        if (c == kernel_current())
+            c->flags |= CF_CLOSE_AFTER_REPLY;
+        else if (c->adapter && c->adapter->close)
+            c->adapter->close(c, false);
+    }
 }

@@ -347,7 +347,6 @@ void cmd_acl_save(struct exec *x)
 }
 
 /* Load aclfile: all or nothing. NULL on success, else the error text in err. */
-const char *acl_load_file(const char *path, char *err, size_t errlen);
 const char *acl_load_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");

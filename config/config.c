@@ -253,7 +253,7 @@ static const char *set_entry(const struct config_entry *e, const char *v)
         char **p = e->ptr;
         free(*p);
         *p = xstrdup(v);
-        return NULL;
+        return e->set ? e->set(e, v) : NULL;
     }
     case CT_ENUM: {
         int i;

@@ -175,27 +175,34 @@ static long b64decode(const char *p, size_t n, char *out)
     return (long)o;
 }
 
-/* The user a Bearer / ?token= value is mapped to by http-tokens ("<token>
- * <user> ..." pairs), or NULL. Every token is compared, in constant time. */
-static struct acl_user *token_user(const char *t, size_t n)
+/* Whether a Bearer / ?token= value is one of http-tokens' ("<token> <user>
+ * ..." pairs), and its user (NULL: no such user). Every token is compared,
+ * in constant time. */
+static bool token_user(const char *t, size_t n, struct acl_user **user)
 {
     const char *s = g_config.http_tokens ? g_config.http_tokens : "";
-    struct acl_user *u = NULL;
+    bool found = false;
     char **w;
     size_t *wl;
     int nw = util_split_args(s, strlen(s), &w, &wl), i;
+    *user = NULL;
     for (i = 0; i + 1 < nw; i += 2)
-        if (secret_eq(t, n, w[i], wl[i]) && !u) u = acl_find(w[i + 1], wl[i + 1]);
+        if (secret_eq(t, n, w[i], wl[i]) && !found) {
+            found = true;
+            *user = acl_find(w[i + 1], wl[i + 1]);
+        }
     if (nw > 0) util_free_words(w, wl, nw);
-    return u;
+    return found;
 }
 
-/* A bearer secret: a mapped token runs as its user, anything else is tried
- * as the default user's password. */
+/* A bearer secret: a mapped token runs as its user (refused if that user
+ * does not exist or is off), anything else is tried as the default user's
+ * password. */
 static bool bearer(struct client *c, const char *t, size_t n)
 {
-    struct acl_user *u = token_user(t, n);
-    if (u && u->on) {
+    struct acl_user *u;
+    if (token_user(t, n, &u)) {
+        if (!u || !u->on) return false;
         c->user = u;
         return true;
     }

@@ -272,7 +272,7 @@ void acl_log_add(struct client *c, int reason, const char *ctx, const char *obje
     char info[1024];
     /* A similar entry (same reason, context, object and user) less than
      * 60 seconds old is updated instead. */
-    for (e = log_head; e; e = e->next) {
+    for (pp = &log_head; (e = *pp) != NULL; pp = &e->next) {
         if (e->reason == reason && !strcmp(e->context, ctx) && strlen(e->object) == olen &&
             !memcmp(e->object, object, olen) && strlen(e->username) == ulen &&
             !memcmp(e->username, username, ulen) && now - e->updated < 60000) {
@@ -280,7 +280,11 @@ void acl_log_add(struct client *c, int reason, const char *ctx, const char *obje
             free(e->cinfo);
             e->cinfo = dupn(info, strlen(info));
             e->count++;
-            e->updated = now;
+            e->created = e->updated = now;
+            /* The updated entry becomes the newest. */
+            *pp = e->next;
+            e->next = log_head;
+            log_head = e;
             return;
         }
     }
@@ -325,7 +329,7 @@ void acl_log_reply(struct reply *r, long long count)
     long long n = count < 0 || count > log_len ? log_len : count, now = util_mstime();
     reply_array(r, n);
     for (e = log_head; e && n > 0; e = e->next, n--) {
-        reply_map(r, 10);
+        reply_map(r, 7);
         reply_cstr(r, "count");
         reply_int(r, e->count);
         reply_cstr(r, "reason");
@@ -340,12 +344,6 @@ void acl_log_reply(struct reply *r, long long count)
         reply_double(r, (double)(now - e->created) / 1000.0);
         reply_cstr(r, "client-info");
         reply_cstr(r, e->cinfo);
-        reply_cstr(r, "entry-id");
-        reply_int(r, e->id);
-        reply_cstr(r, "timestamp-created");
-        reply_int(r, e->created);
-        reply_cstr(r, "timestamp-last-updated");
-        reply_int(r, e->updated);
     }
 }
 

@@ -14,6 +14,17 @@
 #include "kernel.h"
 #include "util.h"
 
+/* Extra words after CAT, GENPASS and LOG's arguments (keel_deferred_from
+ * ""): Redis's text names the subcommand as the client typed it. */
+static bool no_extra_words(struct exec *x, int deferred_slot)
+{
+    if (!x->args[deferred_slot].err) return true;
+    reply_errorf(x->r,
+                 "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try ACL HELP.",
+                 (int)x->argv[1].n, x->argv[1].p);
+    return false;
+}
+
 /* ACL SETUSER username [rule ...] — words from one starting with '(' to
  * one ending with ')' form one selector rule, as Redis joins them. */
 void cmd_acl_setuser(struct exec *x)
@@ -95,7 +106,7 @@ void cmd_acl_getuser(struct exec *x)
     reply_map(x->r, 6);
     reply_cstr(x->r, "flags");
     nf = 1 + u->nopass + (u->sanitize != 0);
-    reply_array(x->r, nf);
+    reply_set(x->r, nf);
     reply_cstr(x->r, u->on ? "on" : "off");
     if (u->nopass) reply_cstr(x->r, "nopass");
     if (u->sanitize)
@@ -187,6 +198,7 @@ void cmd_acl_cat(struct exec *x)
     int i, j, cat;
     long long n = 0;
     void *h;
+    if (!no_extra_words(x, A_ACL_CAT_deferred)) return;
     if (!HAS(x, A_ACL_CAT_categoryname)) {
         for (i = 0; registry_acl_names[i]; i++)
             n++;
@@ -220,6 +232,7 @@ void cmd_acl_cat(struct exec *x)
 /* ACL LOG [count | RESET] */
 void cmd_acl_log(struct exec *x)
 {
+    if (!no_extra_words(x, A_ACL_LOG_deferred)) return;
     if (HAS(x, A_ACL_LOG_operation_reset)) {
         acl_log_reset();
         reply_ok(x->r);
@@ -227,11 +240,7 @@ void cmd_acl_log(struct exec *x)
     }
     if (HAS(x, A_ACL_LOG_operation_count)) {
         long long n = ARGI(x, A_ACL_LOG_operation_count);
-        if (n < 0) {
-            reply_error(x->r, "ERR value is out of range, must be positive");
-            return;
-        }
-        acl_log_reply(x->r, n);
+        acl_log_reply(x->r, n < 0 ? 0 : n);
         return;
     }
     acl_log_reply(x->r, 10);
@@ -245,6 +254,7 @@ void cmd_acl_genpass(struct exec *x)
     unsigned char raw[512];
     char out[1024];
     size_t chars, i;
+    if (!no_extra_words(x, A_ACL_GENPASS_deferred)) return;
     if (bits <= 0 || bits > 4096) {
         reply_error(x->r, "ERR ACL GENPASS argument must be the number of bits for the output "
                           "password, a positive number up to 4096");

@@ -184,6 +184,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     x.r = r;
     if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
         current = c;
+        c->last_cmd = cmd->fullname; /* as Redis's c->cmd: what runs (ACL LOG's client-info) */
         if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
         cmd->fn(&x);
         if (hooks.call_end) hooks.call_end(&x);

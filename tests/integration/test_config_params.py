@@ -57,7 +57,7 @@ KEEL_OWN = {"active-expire-enabled", "max-multibulk-len", "http-port", "http-bin
             "http-allow-networks", "http-allowed-origins", "http-disabled-commands",
             "http-max-url-length", "http-max-header-size", "http-max-body-size",
             "http-header-timeout", "http-idle-timeout", "http-sse-heartbeat",
-            "ws-max-message-size"}
+            "ws-max-message-size", "http-tokens"}
 
 
 def all_names(port, pattern="*"):

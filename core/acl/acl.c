@@ -613,13 +613,44 @@ bool acl_setuser(const char *name, size_t nlen, int nrules, const char *const *r
     int i;
     u = old ? acl_user_dup(old) : acl_user_new(name, nlen);
     for (i = 0; i < nrules; i++) {
-        const char *e = acl_apply_rule(u, rules[i], rlens[i]);
+        const char *e, *r = rules[i];
+        size_t n = rlens[i];
+        char *joined = NULL;
+        /* Words from one starting with '(' to one ending with ')' form one
+         * selector rule, as Redis joins them. */
+        if (n > 0 && r[0] == '(' && r[n - 1] != ')') {
+            int j = i + 1;
+            size_t tot = n, o;
+            while (j < nrules && !(rlens[j] > 0 && rules[j][rlens[j] - 1] == ')'))
+                tot += rlens[j++] + 1;
+            if (j == nrules) {
+                snprintf(err, errlen,
+                         "ERR Unmatched parenthesis in acl selector starting at '%.*s'.", (int)n,
+                         r);
+                acl_user_free(u);
+                return false;
+            }
+            tot += rlens[j] + 1;
+            joined = xmalloc(tot + 1);
+            memcpy(joined, r, n);
+            o = n;
+            for (i = i + 1; i <= j; i++) {
+                joined[o++] = ' ';
+                memcpy(joined + o, rules[i], rlens[i]);
+                o += rlens[i];
+            }
+            i = j;
+            r = joined;
+            n = o;
+        }
+        e = acl_apply_rule(u, r, n);
         if (e) {
-            snprintf(err, errlen, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)rlens[i],
-                     rules[i], e);
+            snprintf(err, errlen, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)n, r, e);
+            free(joined);
             acl_user_free(u);
             return false;
         }
+        free(joined);
     }
     if (old) {
         /* Clients keep a pointer to their user: update it in place. */

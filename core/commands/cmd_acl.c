@@ -25,57 +25,23 @@ static bool no_extra_words(struct exec *x, int deferred_slot)
     return false;
 }
 
-/* ACL SETUSER username [rule ...] — words from one starting with '(' to
- * one ending with ')' form one selector rule, as Redis joins them. */
+/* ACL SETUSER username [rule ...] */
 void cmd_acl_setuser(struct exec *x)
 {
     const struct argval *rv = ARG(x, A_ACL_SETUSER_rule);
-    int n = rv->present ? rv->count : 0, i, k = 0;
+    int n = rv->present ? rv->count : 0, i;
     const char **rules = xmalloc(sizeof(char *) * (size_t)(n + 1));
     size_t *lens = xmalloc(sizeof(size_t) * (size_t)(n + 1));
-    char **owned = xcalloc((size_t)(n + 1), sizeof(char *));
     char err[512];
     for (i = 0; i < n; i++) {
-        const struct argv_ref *w = &x->argv[rv->list[i]];
-        if (w->n > 0 && w->p[0] == '(' && w->p[w->n - 1] != ')') {
-            size_t tot = w->n;
-            int j = i + 1;
-            char *buf;
-            while (j < n && !(x->argv[rv->list[j]].n > 0 &&
-                              x->argv[rv->list[j]].p[x->argv[rv->list[j]].n - 1] == ')'))
-                tot += x->argv[rv->list[j++]].n + 1;
-            if (j == n) {
-                reply_errorf(x->r, "ERR Unmatched parenthesis in acl selector starting at '%.*s'.",
-                             (int)w->n, w->p);
-                goto done;
-            }
-            tot += x->argv[rv->list[j]].n + 1;
-            buf = xmalloc(tot + 1);
-            memcpy(buf, w->p, w->n);
-            tot = w->n;
-            for (i = i + 1; i <= j; i++) {
-                buf[tot++] = ' ';
-                memcpy(buf + tot, x->argv[rv->list[i]].p, x->argv[rv->list[i]].n);
-                tot += x->argv[rv->list[i]].n;
-            }
-            i = j;
-            owned[k] = buf;
-            rules[k] = buf;
-            lens[k++] = tot;
-            continue;
-        }
-        rules[k] = w->p;
-        lens[k++] = w->n;
+        rules[i] = x->argv[rv->list[i]].p;
+        lens[i] = x->argv[rv->list[i]].n;
     }
-    if (acl_setuser(ARGP(x, A_ACL_SETUSER_username), ARGN(x, A_ACL_SETUSER_username), k, rules,
+    if (acl_setuser(ARGP(x, A_ACL_SETUSER_username), ARGN(x, A_ACL_SETUSER_username), n, rules,
                     lens, err, sizeof(err)))
         reply_ok(x->r);
     else
         reply_error(x->r, err);
-done:
-    for (i = 0; i <= n; i++)
-        free(owned[i]);
-    free(owned);
     free(rules);
     free(lens);
 }

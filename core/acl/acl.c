@@ -167,11 +167,21 @@ static const char E_CHAN_AFTER_ALL[] =
     "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not "
     "have any effect. Try 'resetchannels' to start with an empty list of channels";
 
+/* Patterns may hold no white space (ACL LIST's text is split on it), nor
+ * NUL bytes (Keel's ACL texts are C strings; Redis would keep them). */
+static bool has_space(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (p[i] == ' ' || p[i] == 0 || (p[i] >= '\t' && p[i] <= '\r')) return true;
+    return false;
+}
+
 static const char *sel_add_key(struct acl_selector *s, const char *p, size_t n, int flags)
 {
     int i;
     if (s->allkeys) return E_KEY_AFTER_ALL;
-    if (memchr(p, ' ', n)) return E_SYNTAX;
+    if (has_space(p, n)) return E_SYNTAX;
     if (n == 1 && p[0] == '*' && flags == (ACL_KEY_READ | ACL_KEY_WRITE)) {
         sel_reset_keys(s);
         s->allkeys = true;
@@ -196,7 +206,7 @@ static const char *sel_add_chan(struct acl_selector *s, const char *p, size_t n)
 {
     int i;
     if (s->allchannels) return E_CHAN_AFTER_ALL;
-    if (memchr(p, ' ', n)) return E_SYNTAX;
+    if (has_space(p, n)) return E_SYNTAX;
     if (n == 1 && p[0] == '*') {
         sel_reset_chans(s);
         s->allchannels = true;
@@ -606,12 +616,14 @@ static void table_replace(struct acl_user *old, struct acl_user *nu)
     if (old == default_user) default_user = nu;
 }
 
-bool acl_setuser(const char *name, size_t nlen, int nrules, const char *const *rules,
-                 const size_t *rlens, char *err, size_t errlen)
+/* Apply SETUSER's words to u in order: words from one starting with '('
+ * to one ending with ')' form one selector rule, as Redis joins them. On
+ * error, err gets SETUSER's text, *why the bare reason; u is then half
+ * changed (the caller works on a copy). */
+static bool apply_rules(struct acl_user *u, int nrules, const char *const *rules,
+                        const size_t *rlens, char *err, size_t errlen, const char **why)
 {
-    struct acl_user *old = acl_find(name, nlen), *u;
     int i;
-    u = old ? acl_user_dup(old) : acl_user_new(name, nlen);
     for (i = 0; i < nrules; i++) {
         const char *e, *r = rules[i];
         size_t n = rlens[i];
@@ -624,10 +636,13 @@ bool acl_setuser(const char *name, size_t nlen, int nrules, const char *const *r
             while (j < nrules && !(rlens[j] > 0 && rules[j][rlens[j] - 1] == ')'))
                 tot += rlens[j++] + 1;
             if (j == nrules) {
+                size_t k;
                 snprintf(err, errlen,
                          "ERR Unmatched parenthesis in acl selector starting at '%.*s'.", (int)n,
                          r);
-                acl_user_free(u);
+                for (k = 0; err[k]; k++)
+                    if (err[k] == '\r' || err[k] == '\n') err[k] = ' ';
+                if (why) *why = "Unmatched parenthesis in acl selector";
                 return false;
             }
             tot += rlens[j] + 1;
@@ -645,12 +660,27 @@ bool acl_setuser(const char *name, size_t nlen, int nrules, const char *const *r
         }
         e = acl_apply_rule(u, r, n);
         if (e) {
+            size_t k;
             snprintf(err, errlen, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)n, r, e);
+            for (k = 0; err[k]; k++) /* one line, as Redis's error replies */
+                if (err[k] == '\r' || err[k] == '\n') err[k] = ' ';
             free(joined);
-            acl_user_free(u);
+            if (why) *why = e;
             return false;
         }
         free(joined);
+    }
+    return true;
+}
+
+bool acl_setuser(const char *name, size_t nlen, int nrules, const char *const *rules,
+                 const size_t *rlens, char *err, size_t errlen)
+{
+    struct acl_user *old = acl_find(name, nlen), *u;
+    u = old ? acl_user_dup(old) : acl_user_new(name, nlen);
+    if (!apply_rules(u, nrules, rules, rlens, err, errlen, NULL)) {
+        acl_user_free(u);
+        return false;
     }
     if (old) {
         /* Clients keep a pointer to their user: update it in place. */
@@ -917,36 +947,29 @@ char *acl_describe(const struct acl_user *u)
 /* "user <name> rule..." (an ACL file line or a `user` config value). */
 const char *acl_parse_user_line(char *line, struct acl_user **out)
 {
-    char *w[512];
-    size_t wl[512];
-    int n = 0, i;
+    const char *w[1024], *why = NULL;
+    size_t wl[1024];
+    char err[512];
+    int n = 0;
     char *p = line;
     struct acl_user *u;
     *out = NULL;
-    while (*p && n < 512) {
+    while (*p) {
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
             p++;
         if (!*p) break;
+        if (n == 1024) return "Too many rules";
         w[n] = p;
-        if (*p == '(') {
-            char *e = strchr(p, ')');
-            if (!e) return "Unmatched parenthesis in acl selector";
-            p = e + 1;
-        } else {
-            while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-                p++;
-        }
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            p++;
         wl[n] = (size_t)(p - w[n]);
         n++;
     }
     if (n < 2 || !word_is(w[0], wl[0], "user")) return "should start with user keyword";
     u = acl_user_new(w[1], wl[1]);
-    for (i = 2; i < n; i++) {
-        const char *e = acl_apply_rule(u, w[i], wl[i]);
-        if (e) {
-            acl_user_free(u);
-            return e;
-        }
+    if (!apply_rules(u, n - 2, w + 2, wl + 2, err, sizeof(err), &why)) {
+        acl_user_free(u);
+        return why;
     }
     *out = u;
     return NULL;

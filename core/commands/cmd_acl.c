@@ -41,7 +41,7 @@ void cmd_acl_setuser(struct exec *x)
                     lens, err, sizeof(err)))
         reply_ok(x->r);
     else
-        reply_error(x->r, err);
+        reply_errorf(x->r, "%s", err);
     free(rules);
     free(lens);
 }

@@ -97,6 +97,9 @@ bool acl_default_authenticates(void);
  * index of the refused key or channel. */
 int acl_check_cmd(const struct acl_user *u, const struct command *cmd, int argc,
                   const struct argv_ref *argv, int *errpos);
+/* Whether c's user may read key k in some selector (SORT's BY and GET
+ * need the literal "*": access to every key). */
+bool acl_client_can_read_key(struct client *c, const char *k, size_t n);
 /* The kernel's hook: refuses with NOPERM (and logs) when c's user may not
  * run argv. */
 bool acl_refuse(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,

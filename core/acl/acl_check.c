@@ -92,6 +92,15 @@ static bool channel_allowed(const struct acl_selector *s, const char *ch, size_t
     return false;
 }
 
+bool acl_client_can_read_key(struct client *c, const char *k, size_t n)
+{
+    const struct acl_user *u = acl_client_user(c);
+    int i;
+    for (i = 0; i < u->nsel; i++)
+        if (key_allowed(&u->sel[i], k, n, 1 << 4)) return true;
+    return false;
+}
+
 /* Which arguments of cmd are channels: first index, and whether patterns;
  * 0 when none. */
 static int channel_args(const struct command *cmd, int argc, int *last, bool *pattern)

@@ -104,6 +104,10 @@ bool acl_client_can_read_key(struct client *c, const char *k, size_t n);
  * run argv. */
 bool acl_refuse(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r);
+/* The check again when EXEC runs a queued command, as Redis 7.0: "ACLs
+ * rules changed ..." (logged with context multi). */
+bool acl_refuse_in_exec(struct client *c, const struct command *cmd, int argc,
+                        const struct argv_ref *argv, struct reply *r);
 /* NOPERM text for a check result (cmd's fullname for ACL_DENIED_CMD). */
 void acl_reply_denied(struct reply *r, int res, const struct command *cmd);
 

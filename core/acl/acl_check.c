@@ -206,6 +206,35 @@ bool acl_refuse(struct client *c, const struct command *cmd, int argc, const str
     return true;
 }
 
+bool acl_refuse_in_exec(struct client *c, const struct command *cmd, int argc,
+                        const struct argv_ref *argv, struct reply *r)
+{
+    struct acl_user *u = acl_client_user(c);
+    int pos = 0, res;
+    const char *why;
+    if (u->nsel == 1 && u->sel[0].allcommands && u->sel[0].allkeys && u->sel[0].allchannels &&
+        ((u->sel[0].cmds[cmd->id / 64] >> (cmd->id % 64)) & 1))
+        return false;
+    if (cmd->flags & CMD_NO_AUTH) return false;
+    res = acl_check_cmd(u, cmd, argc, argv, &pos);
+    if (res == ACL_OK) return false;
+    if (res == ACL_DENIED_CMD) {
+        why = "no permission to execute the command or subcommand";
+        acl_log_add(c, res, "multi", cmd->fullname, strlen(cmd->fullname), u->name, u->namelen);
+    } else {
+        why = res == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                                    : "no permission to access one of the channels used as "
+                                      "arguments";
+        acl_log_add(c, res, "multi", argv[pos].p, argv[pos].n, u->name, u->namelen);
+    }
+    reply_errorf(r,
+                 "NOPERM ACLs rules changed between the moment the transaction was accumulated "
+                 "and the EXEC call. This command is no longer allowed for the following "
+                 "reason: %s",
+                 why);
+    return true;
+}
+
 /* ---- clients ---- */
 
 void acl_kill_user_clients(const struct acl_user *u, struct client *except)

@@ -63,6 +63,7 @@ void core_init(int databases)
         struct kernel_hooks h = {
             .refuse = {persist_reject, aof_reject},
             .acl = acl_refuse,
+            .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,

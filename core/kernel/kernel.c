@@ -292,6 +292,12 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     return KERNEL_DONE;
 }
 
+bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
+                         const struct argv_ref *argv, struct reply *r)
+{
+    return hooks.acl_exec && hooks.acl_exec(c, cmd, argc, argv, r);
+}
+
 void kernel_park(struct client *c, int (*retry)(struct client *c))
 {
     c->state = CLIENT_PARKED;

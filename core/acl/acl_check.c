@@ -218,6 +218,7 @@ bool acl_refuse_in_exec(struct client *c, const struct command *cmd, int argc,
     if (cmd->flags & CMD_NO_AUTH) return false;
     res = acl_check_cmd(u, cmd, argc, argv, &pos);
     if (res == ACL_OK) return false;
+    c->last_cmd = "exec"; /* the entry's client-info names EXEC, as Redis */
     if (res == ACL_DENIED_CMD) {
         why = "no permission to execute the command or subcommand";
         acl_log_add(c, res, "multi", cmd->fullname, strlen(cmd->fullname), u->name, u->namelen);

@@ -198,6 +198,7 @@ static const char *sel_add_key(struct acl_selector *s, const char *p, size_t n, 
     s->keys[s->nkeys].p[n] = 0;
     s->keys[s->nkeys].n = n;
     s->keys[s->nkeys].flags = flags;
+    s->keys[s->nkeys].kind = acl_pattern_kind(p, n);
     s->nkeys++;
     return NULL;
 }
@@ -541,6 +542,7 @@ void acl_init(void)
             index_cmd(registry_commands[i]->subs[j]);
     }
     nwords = (ncmd_ids + 63) / 64 + 1;
+    acl_check_init();
     default_user = make_default();
     table_insert(default_user);
     if (g_config.requirepass && g_config.requirepass[0]) acl_set_requirepass(g_config.requirepass);

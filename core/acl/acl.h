@@ -18,10 +18,13 @@ struct reply;
 
 enum { ACL_KEY_READ = 1, ACL_KEY_WRITE = 2 };
 
+enum { ACL_PAT_GLOB = 0, ACL_PAT_EXACT, ACL_PAT_PREFIX }; /* "a[b]*", "abc", "abc*" */
+
 struct acl_keypat {
     char *p;
     size_t n;
     int flags; /* ACL_KEY_READ | ACL_KEY_WRITE */
+    int kind;  /* ACL_PAT_*: a literal or a literal prefix skips the glob */
 };
 
 struct acl_selector {
@@ -30,6 +33,7 @@ struct acl_selector {
     bool allkeys, allchannels;
     struct acl_keypat *keys;
     int nkeys;
+    int hint; /* the key pattern that matched last: tried first (a cache) */
     char **chans;
     size_t *chanlen;
     int nchans;
@@ -51,6 +55,10 @@ struct acl_user {
 enum { ACL_OK = 0, ACL_DENIED_CMD, ACL_DENIED_KEY, ACL_DENIED_AUTH, ACL_DENIED_CHANNEL };
 
 void acl_init(void);
+/* What the check precomputes per command id (acl_check.c; from acl_init). */
+void acl_check_init(void);
+/* A key pattern's ACL_PAT_* kind. */
+int acl_pattern_kind(const char *p, size_t n);
 /* `user` config lines and the aclfile at start-up (acl_init). */
 void acl_load_startup(void);
 /* ACL LOAD: the aclfile's users replace the table, all or nothing; NULL on

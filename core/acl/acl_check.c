@@ -64,18 +64,164 @@ bool acl_authenticate(struct client *c, const char *user, size_t ulen, const cha
 
 /* ---- the check ---- */
 
-static bool key_allowed(const struct acl_selector *s, const char *k, size_t n, int ksflags)
+int acl_pattern_kind(const char *p, size_t n)
 {
-    int need = 0, i;
-    /* Bits of registry_keyspec_flag_names: ACCESS 4, UPDATE 5, INSERT 6, DELETE 7. */
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\') break;
+    if (i == n) return ACL_PAT_EXACT;
+    if (i == n - 1 && p[i] == '*') return ACL_PAT_PREFIX;
+    return ACL_PAT_GLOB;
+}
+
+static inline bool pattern_match(const struct acl_keypat *k, const char *s, size_t n)
+{
+    /* Literal patterns and prefixes mostly differ at their first byte. */
+    if (k->kind != ACL_PAT_GLOB && k->n > 1 && (n == 0 || s[0] != k->p[0])) return false;
+    switch (k->kind) {
+    case ACL_PAT_EXACT:
+        return n == k->n && memcmp(k->p, s, n) == 0;
+    case ACL_PAT_PREFIX:
+        return n >= k->n - 1 && memcmp(k->p, s, k->n - 1) == 0;
+    default:
+        return util_glob(k->p, k->n, s, n, false);
+    }
+}
+
+/* ACL_KEY_* a key needs, from its key-spec flags (bits of
+ * registry_keyspec_flag_names: ACCESS 4, UPDATE 5, INSERT 6, DELETE 7). */
+static int key_needs(int ksflags)
+{
+    int need = 0;
     if (ksflags & (1 << 4)) need |= ACL_KEY_READ;
     if (ksflags & ((1 << 5) | (1 << 6) | (1 << 7))) need |= ACL_KEY_WRITE;
+    return need;
+}
+
+static bool key_allowed_need(const struct acl_selector *s, const char *k, size_t n, int need)
+{
+    int i, h = s->hint;
     if (s->allkeys) return true;
+    /* The pattern that matched the last key first: a client's keys mostly
+     * share one pattern. (The hint is a cache; the answer does not depend
+     * on it.) */
+    if (h < s->nkeys && (s->keys[h].flags & need) == need && pattern_match(&s->keys[h], k, n))
+        return true;
     for (i = 0; i < s->nkeys; i++) {
-        if ((s->keys[i].flags & need) != need) continue;
-        if (util_glob(s->keys[i].p, s->keys[i].n, k, n, false)) return true;
+        if (i == h || (s->keys[i].flags & need) != need) continue;
+        if (pattern_match(&s->keys[i], k, n)) {
+            ((struct acl_selector *)s)->hint = i;
+            return true;
+        }
     }
     return false;
+}
+
+static bool key_allowed(const struct acl_selector *s, const char *k, size_t n, int ksflags)
+{
+    return key_allowed_need(s, k, n, key_needs(ksflags));
+}
+
+/* Per command id, what the check needs without asking the registry each
+ * time: a command whose keys are one plain range (GET, MSET, INCR, ...)
+ * has them read straight from argv; SET's flags depend on its GET word;
+ * everything else goes through registry_getkeys_flags. */
+enum { KEYS_NONE = 0, KEYS_RANGE, KEYS_SET, KEYS_REGISTRY };
+enum { CH_NONE = 0, CH_PUBLISH, CH_SUBSCRIBE, CH_PSUBSCRIBE };
+struct cmd_info {
+    unsigned char keys, chan;
+    int first, last, step, need;
+};
+static struct cmd_info *cinfo;
+static int ncinfo;
+
+static void info_for(const struct command *c)
+{
+    struct cmd_info *ci;
+    const struct key_spec *ks = c->key_specs;
+    const char *n = c->fullname;
+    if (c->id >= ncinfo) {
+        int m = c->id + 1;
+        cinfo = xrealloc(cinfo, sizeof(*cinfo) * (size_t)m);
+        memset(cinfo + ncinfo, 0, sizeof(*cinfo) * (size_t)(m - ncinfo));
+        ncinfo = m;
+    }
+    ci = &cinfo[c->id];
+    if (!strcmp(n, "publish") || !strcmp(n, "spublish")) ci->chan = CH_PUBLISH;
+    if (!strcmp(n, "subscribe") || !strcmp(n, "ssubscribe")) ci->chan = CH_SUBSCRIBE;
+    if (!strcmp(n, "psubscribe")) ci->chan = CH_PSUBSCRIBE;
+    if (!registry_has_keys(c)) {
+        ci->keys = KEYS_NONE;
+    } else if (!strcmp(n, "set")) {
+        ci->keys = KEYS_SET;
+    } else if (c->nkey_specs == 1 && ks->bs_type == KS_BS_INDEX && ks->fk_type == KS_FK_RANGE &&
+               ks->fk_limit <= 1 && ks->fk_keystep > 0 &&
+               !(ks->flags & ((1 << 8) | (1 << 9) | (1 << 10))) && strcmp(n, "sort") &&
+               strcmp(n, "sort_ro") && strcmp(n, "migrate") && strcmp(n, "bitfield")) {
+        /* NOT_KEY 8, INCOMPLETE 9, VARIABLE_FLAGS 10 */
+        ci->keys = KEYS_RANGE;
+        ci->first = ks->bs_index;
+        ci->last = ks->fk_lastkey;
+        ci->step = ks->fk_keystep;
+        ci->need = key_needs(ks->flags);
+    } else {
+        ci->keys = KEYS_REGISTRY;
+    }
+}
+
+void acl_check_init(void)
+{
+    int i, j;
+    for (i = 0; registry_commands[i]; i++) {
+        info_for(registry_commands[i]);
+        for (j = 0; j < registry_commands[i]->nsub; j++)
+            info_for(registry_commands[i]->subs[j]);
+    }
+}
+
+/* The keys of argv: ACL_OK, or ACL_DENIED_KEY with *errpos. */
+static int keys_check(const struct acl_selector *s, const struct command *cmd, int argc,
+                      const struct argv_ref *argv, int *errpos)
+{
+    const struct cmd_info *ci = &cinfo[cmd->id];
+    int pos[64], flags[64], *pp = pos, *fp = flags, n, i, res = ACL_OK;
+    if (ci->keys == KEYS_NONE) return ACL_OK;
+    if (ci->keys == KEYS_RANGE) {
+        int last = ci->last >= 0 ? ci->first + ci->last : argc + ci->last;
+        for (i = ci->first; i <= last && i < argc; i += ci->step)
+            if (!key_allowed_need(s, argv[i].p, argv[i].n, ci->need)) {
+                *errpos = i;
+                return ACL_DENIED_KEY;
+            }
+        return ACL_OK;
+    }
+    if (ci->keys == KEYS_SET && argc >= 3) {
+        int need = ACL_KEY_WRITE;
+        for (i = 3; i < argc; i++)
+            if (argv[i].n == 3 && (argv[i].p[0] | 32) == 'g' && (argv[i].p[1] | 32) == 'e' &&
+                (argv[i].p[2] | 32) == 't')
+                need |= ACL_KEY_READ;
+        if (key_allowed_need(s, argv[1].p, argv[1].n, need)) return ACL_OK;
+        *errpos = 1;
+        return ACL_DENIED_KEY;
+    }
+    n = registry_getkeys_flags(cmd, argc, argv, pos, flags, 64);
+    if (n > 64) {
+        pp = xmalloc(sizeof(int) * (size_t)n);
+        fp = xmalloc(sizeof(int) * (size_t)n);
+        registry_getkeys_flags(cmd, argc, argv, pp, fp, n);
+    }
+    for (i = 0; i < n; i++)
+        if (!key_allowed(s, argv[pp[i]].p, argv[pp[i]].n, fp[i])) {
+            *errpos = pp[i];
+            res = ACL_DENIED_KEY;
+            break;
+        }
+    if (pp != pos) {
+        free(pp);
+        free(fp);
+    }
+    return res;
 }
 
 static bool channel_allowed(const struct acl_selector *s, const char *ch, size_t n, bool is_pattern)
@@ -101,52 +247,17 @@ bool acl_client_can_read_key(struct client *c, const char *k, size_t n)
     return false;
 }
 
-/* Which arguments of cmd are channels: first index, and whether patterns;
- * 0 when none. */
-static int channel_args(const struct command *cmd, int argc, int *last, bool *pattern)
-{
-    const char *n = cmd->fullname;
-    *pattern = false;
-    if (!strcmp(n, "publish") || !strcmp(n, "spublish")) {
-        *last = 1;
-        return argc > 1 ? 1 : 0;
-    }
-    if (!strcmp(n, "subscribe") || !strcmp(n, "ssubscribe") || !strcmp(n, "psubscribe")) {
-        *pattern = n[0] == 'p';
-        *last = argc - 1;
-        return 1;
-    }
-    return 0;
-}
-
 static int selector_check(const struct acl_selector *s, const struct command *cmd, int argc,
                           const struct argv_ref *argv, int *errpos)
 {
-    int first, last, i;
-    bool pat;
+    int i, chan;
     if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1)) return ACL_DENIED_CMD;
-    if (!s->allkeys && registry_has_keys(cmd)) {
-        int pos[64], flags[64], *pp = pos, *fp = flags;
-        int n = registry_getkeys_flags(cmd, argc, argv, pos, flags, 64);
-        if (n > 64) {
-            pp = xmalloc(sizeof(int) * (size_t)n);
-            fp = xmalloc(sizeof(int) * (size_t)n);
-            registry_getkeys_flags(cmd, argc, argv, pp, fp, n);
-        }
-        for (i = 0; i < n; i++)
-            if (!key_allowed(s, argv[pp[i]].p, argv[pp[i]].n, fp[i])) {
-                *errpos = pp[i];
-                break;
-            }
-        if (pp != pos) {
-            free(pp);
-            free(fp);
-        }
-        if (i < n) return ACL_DENIED_KEY;
-    }
-    if (!s->allchannels && (first = channel_args(cmd, argc, &last, &pat)) > 0) {
-        for (i = first; i <= last; i++)
-            if (!channel_allowed(s, argv[i].p, argv[i].n, pat)) {
+    if (!s->allkeys && keys_check(s, cmd, argc, argv, errpos) != ACL_OK) return ACL_DENIED_KEY;
+    chan = cinfo[cmd->id].chan;
+    if (!s->allchannels && chan != CH_NONE) {
+        int last = chan == CH_PUBLISH ? (argc > 1 ? 1 : 0) : argc - 1;
+        for (i = 1; i <= last; i++)
+            if (!channel_allowed(s, argv[i].p, argv[i].n, chan == CH_PSUBSCRIBE)) {
                 *errpos = i;
                 return ACL_DENIED_CHANNEL;
             }

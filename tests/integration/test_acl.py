@@ -419,3 +419,25 @@ def test_user_config_lines_and_aclfile(tmp_path):
         assert srv.resp("ACL", "USERS") == [b"default", b"erin"]
     finally:
         gen.close()
+
+
+def test_secrets_not_in_slowlog_or_acl_log(keel):
+    with RawConn(keel.port) as c:
+        c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        try:
+            c.call("SLOWLOG", "RESET")
+            c.call("ACL", "SETUSER", "u", "on", ">secretpw", "+get")
+            c.call("AUTH", "u", "wrongsecret")
+            c.call("HELLO", "2", "AUTH", "u", "wrongsecret2")
+            log = parse_one(c.call("SLOWLOG", "GET", "10"))[0]
+            args = [[a.lower() for a in e[3]] for e in log]
+            assert [b"acl", b"setuser"] + [b"(redacted)"] * 4 in args, args
+            assert [b"auth", b"(redacted)", b"(redacted)"] in args, args
+            assert b"secretpw" not in repr(log).encode() and b"wrongsecret" not in \
+                repr(log).encode()
+            acl_log = c.call("ACL", "LOG")
+            assert b"wrongsecret" not in acl_log and b"secretpw" not in acl_log
+        finally:
+            c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+            c.call("ACL", "DELUSER", "u")
+            c.call("ACL", "LOG", "RESET")

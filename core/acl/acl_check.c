@@ -58,7 +58,8 @@ bool acl_authenticate(struct client *c, const char *user, size_t ulen, const cha
         c->authenticated = true;
         return true;
     }
-    acl_log_add(c, ACL_DENIED_AUTH, "toplevel", "AUTH", 4, user, ulen);
+    acl_log_add(c, ACL_DENIED_AUTH, (c->flags & (CF_MULTI | CF_IN_EXEC)) ? "multi" : "toplevel",
+                "AUTH", 4, user, ulen);
     return false;
 }
 

@@ -104,6 +104,8 @@ CASES = {
     "auth": ["ACL SETUSER u on >pw +@all ~*", "AUTH u bad", "AUTH nosuch pw", "AUTH u pw",
              "ACL WHOAMI", BACK, "ACL SETUSER u off", "AUTH u pw", "ACL WHOAMI",
              "ACL SETUSER u on nopass", "AUTH u anything", "ACL WHOAMI", BACK, CLEAN],
+    "auth_in_multi": ["ACL LOG RESET", "ACL SETUSER u on >pw +@all ~*", "MULTI", "AUTH u bad",
+                      "EXEC", Parsed(["ACL", "LOG"], _mask_log), "ACL LOG RESET", CLEAN],
     "hello_auth": ["ACL SETUSER u on >pw +@all ~*", "HELLO 2 AUTH u bad",
                    "ACL WHOAMI", BACK, CLEAN],
     "auth_default_password": ["ACL SETUSER default >pw", "AUTH pw", "AUTH wrong",

@@ -184,7 +184,9 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     x.r = r;
     if (registry_match_pool(cmd, argc, argv, args, r, &mp)) {
         current = c;
-        c->last_cmd = cmd->fullname; /* as Redis's c->cmd: what runs (ACL LOG's client-info) */
+        /* As Redis's c->lastcmd (CLIENT LIST's and ACL LOG's cmd=): the
+         * command that runs; inside EXEC, EXEC. */
+        if (!(c->flags & CF_IN_EXEC)) c->last_cmd = cmd->fullname;
         if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
         cmd->fn(&x);
         if (hooks.call_end) hooks.call_end(&x);
@@ -199,7 +201,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;
     c->cmds++;
-    c->last_cmd = cmd->fullname;
+    if (!(c->flags & CF_IN_EXEC)) c->last_cmd = cmd->fullname;
     if (r->nerr != nerr) {
         ((struct command *)cmd)->failed_calls++;
         g_kstats.failed_calls++;

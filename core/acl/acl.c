@@ -190,6 +190,12 @@ static const char *sel_add_key(struct acl_selector *s, const char *p, size_t n, 
     for (i = 0; i < s->nkeys; i++)
         if (s->keys[i].n == n && memcmp(s->keys[i].p, p, n) == 0) {
             s->keys[i].flags |= flags;
+            /* %R~* then %W~*: every key, read and write, is allkeys (so
+             * ACL LIST's "~*" reads back the same). */
+            if (n == 1 && p[0] == '*' && s->keys[i].flags == (ACL_KEY_READ | ACL_KEY_WRITE)) {
+                sel_reset_keys(s);
+                s->allkeys = true;
+            }
             return NULL;
         }
     s->keys = xrealloc(s->keys, sizeof(*s->keys) * (size_t)(s->nkeys + 1));
@@ -949,30 +955,35 @@ char *acl_describe(const struct acl_user *u)
 /* "user <name> rule..." (an ACL file line or a `user` config value). */
 const char *acl_parse_user_line(char *line, struct acl_user **out)
 {
-    const char *w[1024], *why = NULL;
-    size_t wl[1024];
+    size_t len = strlen(line), n = 0;
+    const char **w = xmalloc(sizeof(*w) * (len / 2 + 2)), *why = NULL;
+    size_t *wl = xmalloc(sizeof(*wl) * (len / 2 + 2));
     char err[512];
-    int n = 0;
     char *p = line;
-    struct acl_user *u;
+    struct acl_user *u = NULL;
     *out = NULL;
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
             p++;
         if (!*p) break;
-        if (n == 1024) return "Too many rules";
         w[n] = p;
         while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
             p++;
         wl[n] = (size_t)(p - w[n]);
         n++;
     }
-    if (n < 2 || !word_is(w[0], wl[0], "user")) return "should start with user keyword";
-    u = acl_user_new(w[1], wl[1]);
-    if (!apply_rules(u, n - 2, w + 2, wl + 2, err, sizeof(err), &why)) {
-        acl_user_free(u);
-        return why;
+    if (n < 2 || !word_is(w[0], wl[0], "user")) {
+        why = "should start with user keyword";
+    } else {
+        u = acl_user_new(w[1], wl[1]);
+        if (!apply_rules(u, (int)n - 2, w + 2, wl + 2, err, sizeof(err), &why)) {
+            acl_user_free(u);
+            u = NULL;
+        }
     }
+    free(w);
+    free(wl);
+    if (!u) return why;
     *out = u;
     return NULL;
 }

@@ -127,6 +127,8 @@ unsigned config_flags(const struct config_entry *e)
 }
 
 char *g_config_file;
+char **g_config_users;
+int g_config_nusers;
 
 const struct config_entry *config_find(const char *name, size_t len)
 {
@@ -270,7 +272,7 @@ static const char *set_entry(const struct config_entry *e, const char *v)
         char **p = e->ptr;
         free(*p);
         *p = xstrdup(v);
-        return NULL;
+        return e->set ? e->set(e, v) : NULL;
     }
     case CT_ENUM: {
         int i;
@@ -342,6 +344,23 @@ static bool apply_words(char **w, size_t *wl, int n, const char *where, int line
     size_t total = 0, off = 0;
     int i;
     if (n == 0) return true;
+    /* `user <name> <rule> ...`: ACL users, kept for core/acl (acl_init). */
+    if (wl[0] == 4 && strncasecmp(w[0], "user", 4) == 0 && n >= 2) {
+        size_t tot = 0, o = 0;
+        char *line;
+        for (i = 0; i < n; i++)
+            tot += wl[i] + 1;
+        line = xmalloc(tot + 1);
+        for (i = 0; i < n; i++) {
+            if (i) line[o++] = ' ';
+            memcpy(line + o, w[i], wl[i]);
+            o += wl[i];
+        }
+        line[o] = 0;
+        g_config_users = xrealloc(g_config_users, sizeof(char *) * (size_t)(g_config_nusers + 1));
+        g_config_users[g_config_nusers++] = line;
+        return true;
+    }
     e = config_find(w[0], wl[0]);
     if (!e) {
         fprintf(stderr, "keel: %s:%d: unknown option '%s'\n", where, lineno, w[0]);

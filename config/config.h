@@ -83,6 +83,7 @@ struct keel_config {
     char *http_default_root;
     int http_database;
     int http_websockets;
+    char *http_tokens; /* "<token> <user> ..." (adapters/web/http_access.c) */
     long long http_max_url, http_max_header, http_max_body;
     int http_header_timeout, http_idle_timeout, http_sse_heartbeat;
     long long ws_max_message;
@@ -93,6 +94,9 @@ extern struct keel_config g_config;
  * compare it instead of re-reading the text). */
 extern unsigned long g_config_version;
 extern char *g_config_file; /* absolute path, or NULL */
+/* The `user ...` lines of the configuration, for core/acl. */
+extern char **g_config_users;
+extern int g_config_nusers;
 
 enum config_type { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_STRING, CT_ENUM, CT_SPECIAL };
 

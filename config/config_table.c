@@ -38,6 +38,7 @@ static const char *apply_hz(const struct config_entry *e, const char *v);
 static const char *apply_maxmemory(const struct config_entry *e, const char *v);
 static const char *set_maxmemory_clients(const struct config_entry *e, const char *v);
 static const char *apply_maxclients(const struct config_entry *e, const char *v);
+static const char *run_checks(const struct config_entry *e, const char *v);
 static const char *apply_listen(const struct config_entry *e, const char *v);
 static const char *set_bind(const struct config_entry *e, const char *v);
 static const char *set_save(const struct config_entry *e, const char *v);
@@ -68,7 +69,7 @@ const struct config_entry config_table[] = {
     {"maxclients", NULL, CT_INT, &g_config.maxclients, "10000", 1, 4294967295LL, true,
      "Most simultaneous clients", NULL, apply_maxclients},
     {"requirepass", NULL, CT_STRING, &g_config.requirepass, "", 0, 0, true,
-     "Password clients must AUTH with (empty: none)", NULL, NULL},
+     "Password clients must AUTH with (empty: none)", NULL, run_checks},
     /* Redis 7.0: refuse non-loopback clients while no password is set (adapters/net.c) */
     {"protected-mode", NULL, CT_BOOL, &g_config.protected_mode, "yes", 0, 1, true,
      "Without a password, serve loopback clients only", NULL, NULL},
@@ -220,6 +221,8 @@ const struct config_entry config_table[] = {
      set_http_networks},
     {"http-allowed-origins", NULL, CT_STRING, &g_config.http_allowed_origins, "*", 0, 0, true,
      "Origins allowed by CORS and WebSocket upgrades (space separated; * any)", NULL, NULL},
+    {"http-tokens", NULL, CT_STRING, &g_config.http_tokens, "", 0, 0, true,
+     "Bearer tokens and the ACL user each runs as: <token> <user> pairs", NULL, NULL},
     {"http-disabled-commands", NULL, CT_SPECIAL, &g_config.http_disabled_commands,
      "FLUSHALL FLUSHDB CONFIG DEBUG SHUTDOWN KEYS", 0, 0, true,
      "Commands refused over HTTP and WebSocket (exact names)", NULL, set_command_list},
@@ -303,6 +306,13 @@ static const char *set_maxmemory_clients(const struct config_entry *e, const cha
     free(*text);
     *text = xstrdup(buf);
     return NULL;
+}
+
+/* requirepass: the default ACL user's password follows it (the check
+ * core_init registers). */
+static const char *run_checks(const struct config_entry *e, const char *v)
+{
+    return config_run_checks(e, v);
 }
 
 /* maxclients: a larger value first raises the open-files limit (the

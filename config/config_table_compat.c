@@ -140,11 +140,10 @@ static const char *apply_tls(const struct config_entry *e, const char *v);
 
 const struct config_entry config_table_compat[] = {
     {"acl-pubsub-default", NULL, CT_ENUM, &acl_pubsub_default, "resetchannels", 0, 0, true,
-     "ACL (stored; Keel has no ACL users)", enum_acl_pubsub_default, NULL},
-    {"aclfile", NULL, CT_STRING, &aclfile, "", 0, 0, false, "ACL (stored; Keel has no ACL users)",
-     NULL, NULL},
+     "ACL users (core/acl)", enum_acl_pubsub_default, NULL},
+    {"aclfile", NULL, CT_STRING, &aclfile, "", 0, 0, false, "ACL users (core/acl)", NULL, NULL},
     {"acllog-max-len", NULL, CT_LL, &acllog_max_len, "128", 0, LLONG_MAX, true,
-     "ACL (stored; Keel has no ACL users)", NULL, NULL},
+     "ACL users (core/acl)", NULL, NULL},
     {"active-defrag-cycle-max", NULL, CT_INT, &active_defrag_cycle_max, "25", 1, 99, true,
      "Active defragmentation (stored; Keel does not defragment)", NULL, NULL},
     {"active-defrag-cycle-min", NULL, CT_INT, &active_defrag_cycle_min, "1", 1, 99, true,

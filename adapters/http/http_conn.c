@@ -637,7 +637,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         return;
     }
     if (!(tok = http_query_get(q, ql, "token", &tl))) tok = http_query_get(q, ql, "_token", &tl);
-    switch (http_authorize(req, tok, tl)) {
+    switch (http_authorize(c->conn.client, req, tok, tl)) {
     case HTTP_AUTH_NONE:
         http_respond_error(c, 401, "authentication required");
         return;
@@ -648,7 +648,8 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         break;
     }
     /* Each request carries its own credentials: the connection's client is
-     * authenticated by them, whatever an earlier request did (RESET, AUTH). */
+     * authenticated by them, as their user, whatever an earlier request did
+     * (RESET, AUTH). */
     c->conn.client->authenticated = true;
     if (req->upgrade_ws) {
         if (!g_config.http_websockets) {

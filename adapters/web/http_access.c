@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "client.h"
 #include "config.h"
 #include "reply.h"
@@ -208,17 +209,71 @@ static bool presents(const struct http_request *req, const char *token, size_t t
     return false;
 }
 
-enum http_auth http_authorize(const struct http_request *req, const char *token, size_t token_len)
+/* Whether a Bearer / ?token= value is one of http-tokens' ("<token> <user>
+ * ..." pairs), and its user (NULL: no such user). Every token is compared,
+ * in constant time. */
+static bool token_user(const char *t, size_t n, struct acl_user **user)
 {
-    const char *pw = g_config.requirepass, *ro = g_config.http_readonly_token;
-    if (ro && ro[0] && presents(req, token, token_len, ro)) return HTTP_AUTH_READONLY;
-    if (!pw || !pw[0]) return HTTP_AUTH_FULL;
-    return presents(req, token, token_len, pw) ? HTTP_AUTH_FULL : HTTP_AUTH_NONE;
+    const char *s = g_config.http_tokens ? g_config.http_tokens : "";
+    bool found = false;
+    char **w;
+    size_t *wl;
+    int nw = util_split_args(s, strlen(s), &w, &wl), i;
+    *user = NULL;
+    for (i = 0; i + 1 < nw; i += 2)
+        if (secret_eq(t, n, w[i], wl[i]) && !found) {
+            found = true;
+            *user = acl_find(w[i + 1], wl[i + 1]);
+        }
+    if (nw > 0) util_free_words(w, wl, nw);
+    return found;
 }
 
-bool http_authorized(const struct http_request *req, const char *token, size_t token_len)
+/* A bearer secret: a mapped token runs as its user (refused if that user
+ * does not exist or is off), anything else is tried as the default user's
+ * password. */
+static bool bearer(struct client *c, const char *t, size_t n)
 {
-    return http_authorize(req, token, token_len) != HTTP_AUTH_NONE;
+    struct acl_user *u;
+    if (token_user(t, n, &u)) {
+        if (!u || !u->on) return false;
+        c->user = u;
+        return true;
+    }
+    return acl_authenticate(c, "default", 7, t, n);
+}
+
+bool http_authorized(struct client *c, const struct http_request *req, const char *token,
+                     size_t token_len)
+{
+    const struct http_header *h = http_header(req, "authorization");
+    c->user = NULL;
+    /* under webdis.json rules with http_basic_auth, Basic selects rules
+     * (webdis_conf.c), it is not a Keel user's password */
+    if (h && h->vlen > 6 && util_eqci(h->value, 6, "basic ") && webdis_acl_uses_basic()) h = NULL;
+    if (h && h->vlen > 6 && util_eqci(h->value, 6, "basic ")) {
+        char *dec = xmalloc(h->vlen);
+        long dl = b64decode(h->value + 6, h->vlen - 6, dec);
+        bool ok = false;
+        if (dl > 0) {
+            const char *colon = memchr(dec, ':', (size_t)dl);
+            if (colon)
+                ok = acl_authenticate(c, dec, (size_t)(colon - dec), colon + 1,
+                                      (size_t)(dec + dl - colon - 1));
+        }
+        free(dec);
+        return ok;
+    }
+    if (h && h->vlen > 7 && util_eqci(h->value, 7, "bearer "))
+        return bearer(c, h->value + 7, h->vlen - 7);
+    if (token) {
+        char *dec = xmalloc(token_len + 1);
+        size_t dl = http_urldecode(token, token_len, dec);
+        bool ok = bearer(c, dec, dl);
+        free(dec);
+        return ok;
+    }
+    return acl_default_authenticates();
 }
 
 bool http_readonly_refused(const struct argv_ref *argv, int argc)
@@ -241,6 +296,17 @@ void http_readonly_text(char *buf, size_t len, const struct argv_ref *argv, int 
         if (sub) name = sub->fullname;
     }
     snprintf(buf, len, "NOPERM this user has no permissions to run the '%s' command", name);
+}
+
+enum http_auth http_authorize(struct client *c, const struct http_request *req, const char *token,
+                              size_t token_len)
+{
+    const char *ro = g_config.http_readonly_token;
+    if (ro && ro[0] && presents(req, token, token_len, ro)) {
+        c->user = NULL; /* the default user, held to readonly commands */
+        return HTTP_AUTH_READONLY;
+    }
+    return http_authorized(c, req, token, token_len) ? HTTP_AUTH_FULL : HTTP_AUTH_NONE;
 }
 
 /* Is `w` one of the space-separated words of list (case-insensitive)? */

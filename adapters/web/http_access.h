@@ -1,9 +1,9 @@
 /* http_access.h — who may use the HTTP port and what they may run there,
  * shared by the HTTP and WebSocket adapters: the network allow list
- * (http-allow-networks, IPv4/IPv6 CIDR), the password check (requirepass
- * as "Authorization: Bearer <pw>", Basic "<any user>:<pw>", or ?token=<pw>
- * for browsers that cannot set headers; ?_token= as Upstash), the
- * read-only token (http-readonly-token), allowed CORS origins
+ * (http-allow-networks, IPv4/IPv6 CIDR), who a request runs as (an ACL
+ * user: Basic "<user>:<pw>", "Authorization: Bearer <token>" or ?token=
+ * (?_token= as Upstash) for browsers that cannot set headers, tokens mapped
+ * by http-tokens), the read-only token (http-readonly-token), allowed CORS origins
  * (http-allowed-origins) and commands disabled over HTTP
  * (http-disabled-commands, matched exactly, case-insensitively). */
 #ifndef KEEL_HTTP_ACCESS_H
@@ -17,19 +17,24 @@ struct http_request;
 
 /* Is the peer address inside http-allow-networks? */
 bool http_network_allowed(const struct sockaddr *sa);
-/* Does the request carry the right password (always true without
- * requirepass)? token/token_len: a ?token= query value, or NULL. */
 /* Register the http-allow-networks check with the config table. */
 void http_access_register_config(void);
 struct client;
 struct reply;
 
-bool http_authorized(const struct http_request *req, const char *token, size_t token_len);
-/* The same check, telling a full credential (requirepass, or anything when
- * there is none) from http-readonly-token, which may run only the commands
+/* Who the request runs as, set in c->user (ACL users): Basic
+ * "user:password" authenticates as that user; a Bearer or ?token= value
+ * mapped by http-tokens runs as its user, any other value is the default
+ * user's password; no credentials: the default user if it needs none.
+ * False: 401 (a failed password is in the ACL LOG). */
+bool http_authorized(struct client *c, const struct http_request *req, const char *token,
+                     size_t token_len);
+/* The same, telling a full credential from http-readonly-token (checked
+ * first), which runs as the default user and may run only the commands
  * whose schema flags them readonly. */
 enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_FULL, HTTP_AUTH_READONLY };
-enum http_auth http_authorize(const struct http_request *req, const char *token, size_t token_len);
+enum http_auth http_authorize(struct client *c, const struct http_request *req, const char *token,
+                              size_t token_len);
 struct argv_ref;
 /* Would a read-only credential be refused this command (known, and its
  * schema, or its subcommand's, lacks the readonly flag)? */

@@ -187,6 +187,14 @@ bool webdis_acl_allows(const char *name, size_t n, const char *addr, const char 
     return ok;
 }
 
+bool webdis_acl_uses_basic(void)
+{
+    int i;
+    for (i = 0; i < nrules; i++)
+        if (rules[i].auth_b64) return true;
+    return false;
+}
+
 static const char *loglevel(long long v)
 {
     return v <= 2 ? "warning" : v <= 4 ? "notice" : v <= 7 ? "verbose" : "debug";

@@ -38,4 +38,9 @@ bool webdis_conf_load(const char *path);
 bool webdis_acl_allows(const char *name, size_t n, const char *addr, const char *auth,
                        size_t authlen);
 
+/* Does a webdis.json rule name an "http_basic_auth"? Then, as under
+ * Webdis, "Authorization: Basic" selects rules and is not a Keel user's
+ * password (Keel users authenticate with Bearer / ?token= there). */
+bool webdis_acl_uses_basic(void);
+
 #endif

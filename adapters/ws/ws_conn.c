@@ -1177,7 +1177,8 @@ bool ws_accept(struct conn *from, const struct http_request *req, const char *re
     }
     c->conn.client->resp = hs.resp;
     c->conn.client->reply.resp = hs.resp;
-    c->conn.client->authenticated = true; /* the HTTP adapter checked the password */
+    c->conn.client->authenticated = true; /* the HTTP adapter checked the credentials */
+    c->conn.client->user = from->client ? from->client->user : NULL; /* and found the user */
     c->tev = evtimer_new(g_server.base, on_linger, c);
     if (!conn_flush(&c->conn)) return true;
     conn_feed(&c->conn, rest, rest_len);

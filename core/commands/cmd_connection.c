@@ -1,10 +1,11 @@
 /* cmd_connection.c — the connection group: PING ECHO QUIT RESET SELECT
  * HELLO AUTH and CLIENT's subcommands (ID SETNAME GETNAME LIST INFO KILL
- * NO-EVICT PAUSE UNPAUSE SETINFO HELP). Authentication knows one user,
- * "default", whose password is `requirepass` (none: any password). */
+ * NO-EVICT PAUSE UNPAUSE SETINFO HELP). Authentication is against the
+ * ACL users (core/acl). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "config.h"
 #include "commands_gen.h"
 #include "client_info.h"
@@ -18,29 +19,16 @@
 
 static bool default_user_nopass(void)
 {
-    return g_config.requirepass == NULL || g_config.requirepass[0] == 0;
+    return acl_default_user()->nopass;
 }
 
-/* Constant-time comparison of a given password with requirepass. */
-static bool password_matches(const char *p, size_t n)
-{
-    const char *want = g_config.requirepass;
-    size_t wn = strlen(want), i;
-    unsigned diff = (unsigned)(n ^ wn);
-    for (i = 0; i < n; i++)
-        diff |= (unsigned char)p[i] ^ (unsigned char)want[i % (wn ? wn : 1)];
-    return diff == 0;
-}
-
-/* As Redis's ACLAuthenticateUser for the single "default" user (ACL user
- * names are case-sensitive). On success the client is authenticated. */
+/* As Redis's ACLAuthenticateUser: the user exists, is on, and the password
+ * matches one of its hashes (core/acl, constant time). A failure is logged
+ * in the ACL LOG. */
 static bool authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
                          size_t plen)
 {
-    if (ulen != 7 || memcmp(user, "default", 7) != 0) return false;
-    if (!default_user_nopass() && !password_matches(pass, plen)) return false;
-    c->authenticated = true;
-    return true;
+    return acl_authenticate(c, user, ulen, pass, plen);
 }
 
 /* Client names and library attributes: printable ASCII without spaces
@@ -238,7 +226,8 @@ void cmd_reset(struct exec *x)
     client_select(c, 0);
     pubsub_reset(c); /* leaves every channel, pattern and shard channel silently */
     set_resp(c, 2);
-    c->authenticated = default_user_nopass();
+    c->user = NULL;
+    c->authenticated = acl_default_authenticates();
     set_attr(&c->name, NULL, 0);
     reply_status(x->r, "RESET");
 }
@@ -326,6 +315,7 @@ void cmd_client_kill(struct exec *x)
     bool skipme = true, close_self = false;
     long long killed = 0;
     struct client *c, *next;
+    struct acl_user *kuser = NULL;
 
     if (old_form) {
         addr = &x->argv[ARG(x, A_CLIENT_KILL_filter_ip_port)->pos];
@@ -340,7 +330,8 @@ void cmd_client_kill(struct exec *x)
         if (HAS(x, A_CLIENT_KILL_filter_new_format_username)) {
             const char *u = ARGP(x, A_CLIENT_KILL_filter_new_format_username);
             size_t n = ARGN(x, A_CLIENT_KILL_filter_new_format_username);
-            if (n != 7 || memcmp(u, "default", 7) != 0) {
+            kuser = acl_find(u, n);
+            if (!kuser) {
                 reply_errorf(x->r, "ERR No such user '%.*s'", (int)n, u);
                 return;
             }
@@ -368,6 +359,7 @@ void cmd_client_kill(struct exec *x)
          * "normal" (choice 0); there are no masters or replicas yet. */
         if (type >= 0 && type != (c->nsubs > 0 ? 4 : 0)) continue;
         if (id && c->id != (uint64_t)id) continue;
+        if (kuser && acl_client_user(c) != kuser) continue;
         if (c == x->c && skipme) continue;
         if (c == x->c)
             close_self = true;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "acl.h"
 #include "commands_gen.h"
 #include "kernel.h"
 #include "store.h"
@@ -419,6 +420,22 @@ void cmd_sort(struct exec *x)
     int k;
 
     memset(&a, 0, sizeof(a));
+    /* A user without access to every key may not use BY patterns (with a
+     * '*') nor GET: Redis's error names the first such option. */
+    if ((by->present || g->present) && !acl_client_can_read_key(x->c, "*", 1)) {
+        int first_by = -1, first_get = g->present ? g->list[0] : -1;
+        for (k = 0; k < by->count; k++)
+            if (!sort_by_nothing(&x->argv[by->list[k]])) {
+                first_by = by->list[k];
+                break;
+            }
+        if (first_by >= 0 || first_get >= 0) {
+            bool is_by = first_by >= 0 && (first_get < 0 || first_by < first_get);
+            reply_errorf(x->r, "ERR %s option of SORT denied due to insufficient ACL permissions.",
+                         is_by ? "BY" : "GET");
+            return;
+        }
+    }
     /* Redis keeps the last BY, but any BY without '*' (keel_keep_all lists
      * them all) leaves the elements unsorted. */
     a.by = by->present ? &x->argv[by->pos] : NULL;

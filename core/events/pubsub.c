@@ -416,3 +416,14 @@ void pubsub_foreach(enum pubsub_kind k, const char *pat, size_t plen,
     if (!tables_ready) return;
     dict_foreach(&tables[k], foreach_one, &f);
 }
+
+bool pubsub_client_all(struct client *c, enum pubsub_kind k,
+                       bool (*fn)(void *priv, const char *name, size_t len), void *priv)
+{
+    struct pubsub_state *st = c->psstate;
+    struct sub *s;
+    if (!st) return true;
+    for (s = st->head[k]; s; s = s->lnext)
+        if (!fn(priv, s->ch->name, s->ch->len)) return false;
+    return true;
+}

@@ -52,6 +52,10 @@ void pubsub_reset(struct client *c);
 void pubsub_init(void);
 int pubsub_client_count(struct client *c, enum pubsub_kind k);
 
+/* Whether fn holds for every subscription of c of kind k, in order
+ * (ACL: a user's clients whose channels were revoked). */
+bool pubsub_client_all(struct client *c, enum pubsub_kind k,
+                       bool (*fn)(void *priv, const char *name, size_t len), void *priv);
 /* Subscribers of a channel / shard channel (PUBSUB NUMSUB, SHARDNUMSUB). */
 long long pubsub_numsub(enum pubsub_kind k, const char *name, size_t len);
 /* Visit the channels (or shard channels) with subscribers whose name

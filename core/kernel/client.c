@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "config.h"
 #include "store.h"
 #include "util.h"
@@ -19,7 +20,7 @@ struct client *client_new(const struct client_adapter *ad, void *conn, const str
     c->dbid = 0;
     c->db = store_db(0);
     c->resp = 2;
-    c->authenticated = g_config.requirepass == NULL || g_config.requirepass[0] == 0;
+    c->authenticated = acl_default_authenticates();
     c->state = CLIENT_ACTIVE;
     c->reply.ops = ops;
     c->reply.ctx = conn;

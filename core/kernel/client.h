@@ -68,6 +68,7 @@ struct client {
     char *name;
     char *lib_name, *lib_ver;
     bool authenticated;
+    struct acl_user *user; /* core/acl: NULL is the default user */
     enum client_state state;
     unsigned flags;
     struct reply reply;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "blocking.h"
+#include "acl.h"
 #include "client.h"
 #include "kernel.h"
 #include "monitor.h"
@@ -67,12 +68,13 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                  "sub=%ld psub=%ld ssub=%ld multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                  "multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s "
-                 "cmd=%s user=default redir=%lld resp=%d lib-name=%s lib-ver=%s",
+                 "cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
                  (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
                  (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
                  sub, psub, ssub, multi_queued(c), qbuf, qfree, argv_mem, mmem, qbuf + qfree, qbuf,
                  obl, oll, omem, qbuf + qfree + allocated + argv_mem + mmem + 1024, events,
-                 c->last_cmd, (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
+                 c->last_cmd, acl_client_user(c)->name,
+                 (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
                  c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     if (n < 0) n = 0;
     if ((size_t)n >= len) n = (int)len - 1;

@@ -5,9 +5,11 @@
  * not wired. */
 #include "core_init.h"
 
+#include "acl.h"
 #include "aof.h"
 #include "blocking.h"
 #include "cmd_memory.h"
+#include "config.h"
 #include "kernel.h"
 #include "lazyfree.h"
 #include "latency.h"
@@ -68,6 +70,8 @@ void core_init(int databases)
     store_init(databases);
     registry_init();
     kernel_init();
+    acl_init();
+    config_register_check("requirepass", acl_requirepass_check);
     /* Per-client state: hooks run in this order when a client is freed. */
     multi_init();
     pubsub_init();
@@ -85,6 +89,8 @@ void core_init(int databases)
              * runs); -OOM before MISCONF, as in Redis's processCommand */
             .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
                        monitor_refuse},
+            .acl = acl_refuse,
+            .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,

@@ -296,6 +296,10 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
+    if (hooks.acl && hooks.acl(c, cmd, argc, argv, r)) {
+        reject(c, cmd);
+        return KERNEL_DONE;
+    }
     /* MISCONF: writes (and PING) refused while snapshots fail, or while
      * the AOF cannot be written (core/persist: the refusals core_init wires). */
     for (i = 0; i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++) {
@@ -346,6 +350,12 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     if (c->flags & CF_CLOSE_AFTER_REPLY) return KERNEL_CLOSE;
     if (c->state == CLIENT_PARKED) return KERNEL_PARKED;
     return KERNEL_DONE;
+}
+
+bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
+                         const struct argv_ref *argv, struct reply *r)
+{
+    return hooks.acl_exec && hooks.acl_exec(c, cmd, argc, argv, r);
 }
 
 void kernel_park(struct client *c, int (*retry)(struct client *c))

@@ -65,6 +65,13 @@ struct kernel_hooks {
      * written to r (MISCONF from snapshots, then from the AOF). */
     bool (*refuse[KERNEL_MAX_REFUSALS])(struct client *c, const struct command *cmd,
                                         struct reply *r);
+    /* ACL: refused when the client's user may not run argv (NOPERM),
+     * checked after NOAUTH and before the refusals above, as Redis. */
+    bool (*acl)(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
+                struct reply *r);
+    /* The same when EXEC runs a queued command (its own NOPERM text). */
+    bool (*acl_exec)(struct client *c, const struct command *cmd, int argc,
+                     const struct argv_ref *argv, struct reply *r);
     /* MULTI: which commands run at once between MULTI and EXEC, queueing
      * the others, whether a queue holds a write, and EXEC's handler. */
     bool (*multi_passthrough)(const struct command *cmd);
@@ -102,6 +109,11 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
 /* Match and run cmd for c with sink r (EXEC runs its queue with this). */
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r);
+
+/* EXEC: whether a queued command is refused now (the acl_exec hook; the
+ * error is written to r). */
+bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
+                         const struct argv_ref *argv, struct reply *r);
 
 /* Park c (from inside a handler or before running a command): the adapter
  * stops feeding it. retry, if given, is called on resume. */

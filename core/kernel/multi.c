@@ -394,8 +394,11 @@ void cmd_exec(struct exec *x)
     c->flags |= CF_IN_EXEC;
     n = m->nq;
     reply_array(x->r, n);
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        /* ACL rules may have changed since the command was queued. */
+        if (kernel_exec_refused(c, m->q[i].cmd, m->q[i].argc, m->q[i].argv, x->r)) continue;
         kernel_run(c, m->q[i].cmd, m->q[i].argc, m->q[i].argv, x->r);
+    }
     c->flags &= ~CF_IN_EXEC;
     free_queue(m);
     c->flags &= ~(CF_DIRTY_EXEC | CF_DIRTY_CAS);

@@ -29,7 +29,7 @@ KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
              b"http-port", b"http-bind", b"http-allow-networks", b"http-allowed-origins",
              b"http-disabled-commands", b"http-max-url-length", b"http-max-header-size",
              b"http-max-body-size", b"http-header-timeout", b"http-idle-timeout",
-             b"http-sse-heartbeat", b"ws-max-message-size",
+             b"http-sse-heartbeat", b"ws-max-message-size", b"http-tokens",
              b"http-readonly-token", b"http-default-root", b"http-database", b"http-websockets",
              # the TLS adapter's HTTPS and WSS port
              b"https-port",

@@ -116,6 +116,10 @@ bool acl_refuse(struct client *c, const struct command *cmd, int argc, const str
  * rules changed ..." (logged with context multi). */
 bool acl_refuse_in_exec(struct client *c, const struct command *cmd, int argc,
                         const struct argv_ref *argv, struct reply *r);
+/* A script's command (core/script): NULL when c's user may run it, else
+ * Redis 7.0's text for the script's error (logged with context lua). */
+const char *acl_script_refusal(struct client *c, const struct command *cmd, int argc,
+                               const struct argv_ref *argv);
 /* NOPERM text for a check result (cmd's fullname for ACL_DENIED_CMD). */
 void acl_reply_denied(struct reply *r, int res, const struct command *cmd);
 

@@ -318,6 +318,30 @@ bool acl_refuse(struct client *c, const struct command *cmd, int argc, const str
     return true;
 }
 
+const char *acl_script_refusal(struct client *c, const struct command *cmd, int argc,
+                               const struct argv_ref *argv)
+{
+    struct acl_user *u = acl_client_user(c);
+    int pos = 0, res = acl_check_cmd(u, cmd, argc, argv, &pos);
+    if (res == ACL_OK) return NULL;
+    if (res == ACL_DENIED_CMD)
+        acl_log_add(c, res, "lua", cmd->fullname, strlen(cmd->fullname), u->name, u->namelen);
+    else
+        acl_log_add(c, res, "lua", argv[pos].p, argv[pos].n, u->name, u->namelen);
+    switch (res) {
+    case ACL_DENIED_CMD:
+        return "The user executing the script can't run this command or subcommand";
+    case ACL_DENIED_KEY:
+        return "The user executing the script can't access at least one of the keys mentioned "
+               "in the command arguments";
+    case ACL_DENIED_CHANNEL:
+        return "The user executing the script can't publish to the channel mentioned in the "
+               "command";
+    default:
+        return "The user executing the script is lacking the permissions for the command";
+    }
+}
+
 bool acl_refuse_in_exec(struct client *c, const struct command *cmd, int argc,
                         const struct argv_ref *argv, struct reply *r)
 {

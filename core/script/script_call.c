@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "aof.h"
 #include "client.h"
 #include "config.h"
@@ -46,7 +47,9 @@ static bool oom_refused(const struct script_run *run, const struct command *cmd,
     return true;
 }
 
-static int generic_call(lua_State *L, bool raise)
+/* redis.call / redis.pcall, and (acl_check) redis.acl_check_cmd: whether
+ * the script's user may run the command with these arguments. */
+static int generic_call(lua_State *L, bool raise, bool acl_check)
 {
     struct script_run *run = g_script_run;
     struct client *sc = g_script_client;
@@ -83,6 +86,17 @@ static int generic_call(lua_State *L, bool raise)
         }
     }
     cmd = registry_resolve(argc, argv, &reply_discard);
+    if (acl_check) {
+        int pos = 0;
+        if (!cmd) cmd = registry_rejected; /* a wrong arity is still checked */
+        if (!cmd) {
+            err = "Invalid command passed to redis.acl_check_cmd()";
+            goto out;
+        }
+        lua_pushboolean(L, acl_check_cmd(acl_client_user(run->caller), cmd, argc, argv, &pos) ==
+                               ACL_OK);
+        goto out;
+    }
     if (!cmd) {
         err = registry_rejected ? "Wrong number of args calling Redis command from script"
                                 : "Unknown Redis command called from script";
@@ -96,6 +110,9 @@ static int generic_call(lua_State *L, bool raise)
         err = "Write commands are not allowed from read-only scripts.";
         goto out;
     }
+    /* The caller's ACL user must be allowed each command (Redis 7.0's
+     * scriptVerifyACL; logged with context lua). */
+    if ((err = acl_script_refusal(run->caller, cmd, argc, argv))) goto out;
     base = lua_gettop(L);
     script_sink_reset(L);
     /* MISCONF (snapshots or the AOF failing) refuses a script's first
@@ -134,12 +151,17 @@ out:
 
 static int l_call(lua_State *L)
 {
-    return generic_call(L, true);
+    return generic_call(L, true, false);
 }
 
 static int l_pcall(lua_State *L)
 {
-    return generic_call(L, false);
+    return generic_call(L, false, false);
+}
+
+static int l_acl_check_cmd(lua_State *L)
+{
+    return generic_call(L, true, true);
 }
 
 static int l_sha1hex(lua_State *L)
@@ -274,6 +296,7 @@ void script_call_register(lua_State *L)
         {"call", l_call},
         {"pcall", l_pcall},
         {"sha1hex", l_sha1hex},
+        {"acl_check_cmd", l_acl_check_cmd},
         {"error_reply", l_error_reply},
         {"status_reply", l_status_reply},
         {"log", l_log},

@@ -10,7 +10,7 @@ register_script, keyspace events and WATCH seeing a script's writes.
 
 import pytest
 
-from harness import ServerProcess, Differ, keel_argv, oracle_argv, RawConn
+from harness import ServerProcess, Differ, keel_argv, oracle_argv, RawConn, parse_one
 from helpers import key_events
 
 
@@ -470,3 +470,35 @@ def test_client_pause_write_judges_scripts_by_their_flags(keel, oracle, kind):
     finally:
         admin.execute_command("CLIENT", "UNPAUSE")
         admin.function_delete("plib")
+
+
+def test_scripts_run_as_their_callers_acl_user(keel, oracle):
+    """A script's commands are checked against the caller's ACL user (Redis
+    7.0's scriptVerifyACL: its error texts, an ACL LOG entry with context
+    lua); redis.acl_check_cmd answers without running anything."""
+    got = {}
+    for name, srv in (("keel", keel), ("redis", oracle)):
+        with RawConn(srv.port) as admin:
+            admin.call("ACL", "SETUSER", "scr", "on", "nopass", "+eval", "+get", "~a*", "&c1")
+            admin.call("ACL", "LOG", "RESET")
+        with RawConn(srv.port) as c:
+            c.call("AUTH", "scr", "x")
+            out = [c.call("EVAL", s, "0") for s in (
+                "return redis.call('set','a','1')",
+                "return redis.call('get','b')",
+                "return redis.pcall('get','b')",
+                "return redis.call('publish','c2','m')",
+                "return {redis.acl_check_cmd('get','a'), redis.acl_check_cmd('get','b'),"
+                " redis.acl_check_cmd('set','a','1'), redis.acl_check_cmd('get')}",
+                "return redis.acl_check_cmd('nosuch')",
+                "return redis.acl_check_cmd()",
+                "return redis.call('get','a')",
+            )]
+        with RawConn(srv.port) as admin:
+            log = parse_one(admin.call("ACL", "LOG"))[0]
+            admin.call("ACL", "DELUSER", "scr")
+        fields = [dict(zip(e[0::2], e[1::2])) for e in log]
+        out.append([(f[b"reason"], f[b"context"], f[b"object"], f[b"username"]) for f in fields])
+        got[name] = out
+    assert got["keel"] == got["redis"]
+    assert b"can't run this command" in got["keel"][0]

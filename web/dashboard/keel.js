@@ -149,8 +149,15 @@ export class Keel {
     this.attempt = 0;
     if (this.retryTimer) this.timers.clear(this.retryTimer);
     this.retryTimer = null;
-    if (this.ws) this.ws.close();
-    else this.connect();
+    const old = this.ws;
+    if (old) {
+      this.ws = null;
+      old.onclose = null;
+      old.close();
+      for (const [, p] of this.pending) p.reject(new KeelError("connection closed"));
+      this.pending.clear();
+    }
+    this.connect();
   }
 
   send(obj) {

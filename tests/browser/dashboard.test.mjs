@@ -136,6 +136,10 @@ async function shot(name) {
 }
 
 async function tab(name) {
+  if (!page.url().startsWith(`http://127.0.0.1:${http}/`)) {
+    await page.goto(`http://127.0.0.1:${http}/_dashboard`);
+    await page.waitForSelector("#status.open", { timeout: 10000 });
+  }
   await page.click(`#tabs button[data-panel=${name}]`);
   await page.waitForSelector(`#panel-${name}:not([hidden])`);
 }

@@ -35,7 +35,7 @@ export function globToRegExp(glob) {
 export function keyBrowser(keel) {
   const list = $("klist"), spacer = $("kspacer"), view = $("kview");
   let keys = [], known = new Set(), selected = null, scanGen = 0, match = /.*/s, typeFilter = "";
-  let rendered = new Map();
+  let rendered = new Map(), scanning = false;
 
   function render() {
     spacer.style.height = keys.length * ROW + "px";
@@ -58,7 +58,8 @@ export function keyBrowser(keel) {
     }
     for (const r of rendered.values()) r.remove();
     rendered = keep;
-    $("kcount").textContent = `${keys.length} key${keys.length === 1 ? "" : "s"}`;
+    // "…" while the SCAN goes on (tests wait for its end).
+    $("kcount").textContent = `${keys.length} key${keys.length === 1 ? "" : "s"}${scanning ? "…" : ""}`;
   }
   list.addEventListener("scroll", () => requestAnimationFrame(render));
   list.addEventListener("keydown", (e) => {
@@ -83,6 +84,7 @@ export function keyBrowser(keel) {
     const pattern = $("kpattern").value || "*";
     typeFilter = $("ktype").value;
     match = globToRegExp(pattern);
+    scanning = true;
     let cursor = "0";
     do {
       const args = ["SCAN", cursor, "MATCH", pattern, "COUNT", "2000"];
@@ -91,12 +93,14 @@ export function keyBrowser(keel) {
       try {
         r = await keel.call(...args);
       } catch (e) {
+        if (gen === scanGen) scanning = false;
         $("kcount").textContent = e.message;
         return;
       }
       if (gen !== scanGen) return;
       cursor = r[0];
       for (const k of r[1]) if (!known.has(k)) known.add(k), keys.push(k);
+      if (cursor === "0") scanning = false;
       render();
     } while (cursor !== "0");
   }

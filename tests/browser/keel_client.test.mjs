@@ -2,7 +2,7 @@
 // fake WebSocket and fake timers: ids and promises, error and status
 // shapes, pushes, stats, queued sends, reconnect with backoff that
 // re-subscribes, re-tracks, re-asks for stats and resumes tails, tokens,
-// and splitArgs. Run: node --test tests/web/
+// and splitArgs. Run: node --test tests/browser/keel_client.test.mjs (no browser needed)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Keel, KeelError, splitArgs } from "../../web/dashboard/keel.js";

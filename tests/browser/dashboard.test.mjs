@@ -272,6 +272,30 @@ test("HTML and script in keys and values are shown literally and nothing runs", 
   assert.deepEqual(pageErrors, []);
 });
 
+// Bytes that are not UTF-8 (sent over RESP: redis-cli cannot in argv).
+function respRaw(...args) {
+  const parts = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = Buffer.isBuffer(a) ? a : Buffer.from(a);
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from("\r\n"));
+  }
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1", () => s.write(Buffer.concat(parts)));
+    s.once("data", (d) => { s.destroy(); resolve(d.toString("latin1")); });
+    s.on("error", reject);
+  });
+}
+
+test("a binary value is shown as hex; a binary key name is listed escaped", async () => {
+  await respRaw("SET", "bin:1", Buffer.from([0xff, 0x00, 0x41, 0x80]));
+  await respRaw("SET", Buffer.from([0x6b, 0xfe]), "v");
+  await openKey("bin:1");
+  await page.waitForSelector("#khex");
+  assert.match(await page.textContent("#khex"), /^00000000 {2}ff 00 41 80 +\.\.A\.$/);
+  await page.waitForSelector('#klist .item[data-key="k\\\\xfe"]');
+  assert.deepEqual(pageErrors, []);
+});
+
 test("100,000 keys scroll to the end", async () => {
   await redisCli("DEBUG", "POPULATE", "100000", "big");
   await tab("keys");
@@ -309,7 +333,11 @@ test("after a server restart on the same port the page reconnects and works", as
   // tracking was re-enabled: a new key still appears live
   await redisCli("SET", "after:live", "1");
   await tab("keys");
-  await page.waitForSelector('#klist .item[data-key="after:live"]', { timeout: 10000 });
+  await page.waitForSelector('#klist .item[data-key="after:live"]', { timeout: 10000 }).catch(async (e) => {
+    console.log("DIAG", await page.textContent("#kcount"), await redisCli("CLIENT", "LIST"),
+      await page.evaluate(() => [document.querySelector("#klist").scrollTop, document.querySelectorAll("#klist .item").length]));
+    throw e;
+  });
   // the other panels, for the screenshots
   if (SHOTS) {
     await redisCli("XADD", "events", "*", "type", "login", "user", "ann");

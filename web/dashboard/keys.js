@@ -10,6 +10,35 @@ import { $, el, show, fmtBytes } from "/_dashboard/panels.js";
 const ROW = 24;
 const PAGE = 200;
 
+// Keel's JSON sends bytes that are not UTF-8 as {"base64":"..."}.
+export function isBinary(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.base64 === "string";
+}
+
+export function b64bytes(b64) {
+  const s = atob(b64);
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+// A binary key's name as redis-cli quotes it ("\xff..."), for display.
+export function keyLabel(k) {
+  if (!isBinary(k)) return k;
+  let out = "";
+  for (const b of b64bytes(k.base64)) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : "\\x" + b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function hexDump(bytes) {
+  const lines = [];
+  for (let i = 0; i < bytes.length; i += 16) {
+    const row = [...bytes.slice(i, i + 16)];
+    const hex = row.map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    const asc = row.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+    lines.push(i.toString(16).padStart(8, "0") + "  " + hex.padEnd(48) + "  " + asc);
+  }
+  return lines.join("\n");
+}
+
 export function globToRegExp(glob) {
   let re = "^";
   for (let i = 0; i < glob.length; i++) {
@@ -39,6 +68,9 @@ export function keyBrowser(keel) {
 
   function render() {
     spacer.style.height = keys.length * ROW + "px";
+    // A shorter list (a new SCAN while the tab was hidden): back in range.
+    const maxTop = Math.max(0, keys.length * ROW - list.clientHeight);
+    if (list.clientHeight && list.scrollTop > maxTop) list.scrollTop = maxTop;
     const first = Math.max(0, Math.floor(list.scrollTop / ROW) - 5);
     const last = Math.min(keys.length, Math.ceil((list.scrollTop + list.clientHeight) / ROW) + 5);
     const keep = new Map();
@@ -46,8 +78,8 @@ export function keyBrowser(keel) {
       const k = keys[i];
       let row = rendered.get(i);
       if (!row || row.dataset.key !== k) {
-        row = el("div", { className: "item", role: "option", id: "key-" + i }, k);
-        row.dataset.key = k;
+        row = el("div", { className: "item", role: "option", id: "key-" + i }, keyLabel(k));
+        row.dataset.key = keyLabel(k);
         row.style.top = i * ROW + "px";
         row.addEventListener("click", () => open(k));
         list.append(row);
@@ -62,6 +94,8 @@ export function keyBrowser(keel) {
     $("kcount").textContent = `${keys.length} key${keys.length === 1 ? "" : "s"}${scanning ? "…" : ""}`;
   }
   list.addEventListener("scroll", () => requestAnimationFrame(render));
+  // Shown again (a hidden tab has no size): render the rows that now fit.
+  new ResizeObserver(() => render()).observe(list);
   list.addEventListener("keydown", (e) => {
     let i = keys.indexOf(selected);
     if (e.key === "ArrowDown") i = Math.min(keys.length - 1, i + 1);
@@ -81,6 +115,7 @@ export function keyBrowser(keel) {
     known = new Set();
     rendered.forEach((r) => r.remove());
     rendered = new Map();
+    list.scrollTop = 0;
     const pattern = $("kpattern").value || "*";
     typeFilter = $("ktype").value;
     match = globToRegExp(pattern);
@@ -99,7 +134,10 @@ export function keyBrowser(keel) {
       }
       if (gen !== scanGen) return;
       cursor = r[0];
-      for (const k of r[1]) if (!known.has(k)) known.add(k), keys.push(k);
+      for (const k of r[1]) {
+        const id = keyLabel(k);
+        if (!known.has(id)) known.add(id), keys.push(k);
+      }
       if (cursor === "0") scanning = false;
       render();
     } while (cursor !== "0");
@@ -111,14 +149,16 @@ export function keyBrowser(keel) {
 
   // A key written anywhere (BCAST tracking): list it, refresh it if open.
   async function changed(k) {
-    if (k === selected) open(k, true);
-    if (!known.has(k) && match.test(k)) {
+    const id = keyLabel(k);
+    if (selected !== null && id === keyLabel(selected)) open(selected, true);
+    if (!known.has(id) && match.test(id)) {
       if (typeFilter) {
+        if (isBinary(k)) return;
         const t = await keel.call("TYPE", k).catch(() => "none");
         if (t !== typeFilter) return;
       }
-      if (known.has(k)) return;
-      known.add(k);
+      if (known.has(id)) return;
+      known.add(id);
       keys.push(k);
       render();
     }
@@ -138,6 +178,11 @@ export function keyBrowser(keel) {
   async function open(k, refresh = false) {
     selected = k;
     render();
+    if (isBinary(k)) {
+      view.replaceChildren(el("strong", { className: "value" }, keyLabel(k)),
+        el("p", { className: "muted" }, "This key's name is not UTF-8: the JSON protocol can show it but not send it; use redis-cli."));
+      return;
+    }
     const [type, pttl, enc, mem] = await keel.batch([["TYPE", k], ["PTTL", k], ["OBJECT", "ENCODING", k], ["MEMORY", "USAGE", k]]).catch(() => []);
     if (selected !== k) return;
     const t = val(type);
@@ -187,6 +232,10 @@ function addForm(fields, fn) {
 
 async function string(keel, k, body) {
   const v = await keel.call("GET", k);
+  if (isBinary(v)) {
+    body.append(el("p", { className: "muted" }, "Binary value (not UTF-8), read-only:"), el("pre", { id: "khex" }, hexDump(b64bytes(v.base64))));
+    return;
+  }
   let pretty = null;
   try {
     const j = JSON.parse(v);

@@ -64,7 +64,7 @@ export function globToRegExp(glob) {
 export function keyBrowser(keel) {
   const list = $("klist"), spacer = $("kspacer"), view = $("kview");
   let keys = [], known = new Set(), selected = null, scanGen = 0, match = /.*/s, typeFilter = "";
-  let rendered = new Map(), scanning = false;
+  let rendered = new Map(), scanning = false, reopening = false;
 
   function render() {
     spacer.style.height = keys.length * ROW + "px";
@@ -93,7 +93,7 @@ export function keyBrowser(keel) {
     // "…" while the SCAN goes on (tests wait for its end).
     $("kcount").textContent = `${keys.length} key${keys.length === 1 ? "" : "s"}${scanning ? "…" : ""}`;
   }
-  list.addEventListener("scroll", () => requestAnimationFrame(render));
+  list.addEventListener("scroll", () => soon());
   // Shown again (a hidden tab has no size): render the rows that now fit.
   new ResizeObserver(() => render()).observe(list);
   list.addEventListener("keydown", (e) => {
@@ -147,21 +147,64 @@ export function keyBrowser(keel) {
     scan();
   });
 
-  // A key written anywhere (BCAST tracking): list it, refresh it if open.
-  async function changed(k) {
+  // A key written anywhere (BCAST tracking): refresh it if open; an unknown
+  // one is checked (TYPE, in batches: a burst of writes is one request per
+  // 1,000 keys) and listed if it exists and passes the filter.
+  let unknown = [], checking = false;
+  function changed(k) {
     const id = keyLabel(k);
-    if (selected !== null && id === keyLabel(selected)) open(selected, true);
+    if (selected !== null && id === keyLabel(selected)) reread();
     if (!known.has(id) && match.test(id)) {
-      if (typeFilter) {
-        if (isBinary(k)) return;
-        const t = await keel.call("TYPE", k).catch(() => "none");
-        if (t !== typeFilter) return;
-      }
-      if (known.has(id)) return;
-      known.add(id);
-      keys.push(k);
-      render();
+      unknown.push(k);
+      if (!checking) check();
     }
+  }
+  async function check() {
+    checking = true;
+    while (unknown.length) {
+      const gen = scanGen;
+      const all = unknown.splice(0, 1000);
+      // a binary name cannot be sent back: listed unchecked (no type filter only)
+      const bin = typeFilter ? [] : all.filter(isBinary);
+      const ks = all.filter((k) => !isBinary(k));
+      const types = ks.length ? await keel.batch(ks.map((k) => ["TYPE", k])).catch(() => []) : [];
+      if (gen !== scanGen) continue; // a new SCAN lists them itself
+      const add = (k) => {
+        if (known.has(keyLabel(k))) return;
+        known.add(keyLabel(k));
+        keys.push(k);
+      };
+      bin.forEach(add);
+      ks.forEach((k, i) => {
+        const t = val(types[i]);
+        if (t && t !== "none" && (!typeFilter || t === typeFilter)) add(k);
+      });
+      soon();
+    }
+    checking = false;
+  }
+  // One re-read of the open key at a time, and one more if it changed meanwhile.
+  let again = false;
+  function reread() {
+    if (reopening) {
+      again = true;
+      return;
+    }
+    reopening = true;
+    open(selected, true).finally(() => {
+      reopening = false;
+      if (again) (again = false), reread();
+    });
+  }
+  // A burst of writes (100,000 keys at once) renders once per frame.
+  let queued = false;
+  function soon() {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      render();
+    });
   }
   keel.on("push", (p) => {
     if (p[0] !== "invalidate") return;

@@ -81,6 +81,7 @@ struct keel_config {
     char *http_disabled_commands;
     char *http_readonly_token;
     char *http_default_root;
+    char *http_assets_dir; /* the dashboard served from this folder ("": built in) */
     int http_database;
     int http_websockets;
     char *http_tokens; /* "<token> <user> ..." (adapters/web/http_access.c) */

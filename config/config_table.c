@@ -230,6 +230,8 @@ const struct config_entry config_table[] = {
      "A second HTTP credential that may run only read-only commands (empty: none)", NULL, NULL},
     {"http-default-root", NULL, CT_STRING, &g_config.http_default_root, "", 0, 0, true,
      "The Webdis URL a GET of / runs (Webdis's default_root, e.g. /GET/index.html)", NULL, NULL},
+    {"http-assets-dir", NULL, CT_STRING, &g_config.http_assets_dir, "", 0, 0, true,
+     "Serve the dashboard's files from this folder (developing; empty: built in)", NULL, NULL},
     {"http-database", NULL, CT_INT, &g_config.http_database, "0", 0, INT_MAX, true,
      "The database HTTP and WebSocket clients start in (Webdis's database)", NULL, NULL},
     {"http-websockets", NULL, CT_BOOL, &g_config.http_websockets, "yes", 0, 1, true,

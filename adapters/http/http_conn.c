@@ -52,6 +52,7 @@
 #include "ws_conn.h"
 #include "ws_json.h"
 #include "http_access.h"
+#include "http_assets.h"
 #include "http_endpoints.h"
 #include "http_format.h"
 #include "http_parse.h"
@@ -580,6 +581,29 @@ static void handle_upstash(struct http_conn *c, const struct http_request *req, 
         run_commands(c, 0);
 }
 
+/* The dashboard's files (http_assets.h), before auth: they hold no data,
+ * and the page asks for a token itself. "/" is the dashboard for a browser
+ * (Accept: text/html) unless http-default-root gives "/" a Webdis URL. */
+static bool serve_asset(struct http_conn *c, const struct http_request *req, const char *path,
+                        size_t plen)
+{
+    const char *ctype, *data;
+    size_t len;
+    char *buf;
+    if (plen == 1 && !(g_config.http_default_root && g_config.http_default_root[0] == '/' &&
+                       g_config.http_default_root[1])) {
+        const struct http_header *acc = http_header(req, "accept");
+        if (!acc || !http_asset_wants_page(acc->value, acc->vlen)) return false;
+        path = "/_dashboard";
+        plen = 11;
+    }
+    if (!http_asset_find(path, plen, &ctype, &data, &len, &buf)) return false;
+    c->rq.csp = true;
+    http_respond(c, 200, ctype, data, len);
+    free(buf);
+    return true;
+}
+
 static void handle_request(struct http_conn *c, const struct http_request *req, size_t used)
 {
     const char *path = req->target, *q = "", *tok;
@@ -636,6 +660,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         http_respond_error(c, 405, "method not allowed");
         return;
     }
+    if (req->method == HM_GET && !req->upgrade_ws && serve_asset(c, req, path, plen)) return;
     if (!(tok = http_query_get(q, ql, "token", &tl))) tok = http_query_get(q, ql, "_token", &tl);
     switch (http_authorize(c->conn.client, req, tok, tl)) {
     case HTTP_AUTH_NONE:

@@ -36,6 +36,7 @@ struct req_ctx {
     int ncmd, cmd_i;    /* batch position */
     bool sse;           /* streaming as Server-Sent Events */
     bool upstash;       /* an Upstash REST request (adapters/web/upstash.c) */
+    bool csp;           /* a dashboard file: Content-Security-Policy (http_assets.h) */
     bool readonly;      /* authorized by http-readonly-token: readonly commands only */
     char filename[160]; /* ?filename=: Content-Disposition: attachment ("" none) */
     char auth[256];     /* the Authorization header (webdis.json acl rules) */

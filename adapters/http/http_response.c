@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "http_access.h"
+#include "http_assets.h"
 #include "http_conn_int.h"
 #include "md5.h"
 #include "util.h"
@@ -99,6 +100,9 @@ void http_respond(struct http_conn *c, int status, const char *ctype, const char
         obuf_append(&c->conn.out, ctype, strlen(ctype));
         OUT_LIT(c, "\r\n");
     }
+    if (c->rq.csp)
+        http_out_str(c, "Content-Security-Policy: " HTTP_ASSETS_CSP "\r\n"
+                        "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
     if (status == 200 && c->rq.filename[0])
         http_out_fmt(c, "Content-Disposition: attachment; filename=\"%s\"\r\n", c->rq.filename);
     if (status == 200 && !c->rq.upstash) {

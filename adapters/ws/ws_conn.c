@@ -2,9 +2,8 @@
  * (adapters/conn.h, which owns the socket, the buffers, output limits and
  * the kernel's hooks): the connection's WebSocket states, the close
  * handshake and its linger, framing of replies, running JSON requests as
- * kernel jobs (RESP mode runs resp_serve, the RESP port's loop), replies
- * and pushes. The handshake is
- * ws_handshake.c, reading frames ws_frame.c (ping -> pong and the close
+ * kernel jobs (RESP mode runs resp_serve), replies and pushes. The handshake
+ * is ws_handshake.c, reading frames ws_frame.c (ping -> pong and the close
  * handshake are answered here), decoding JSON requests ws_json.c.
  * Outgoing data frames are written straight into the connection's output
  * buffer (one copy, one write per batch of replies); wslay's event API
@@ -12,8 +11,7 @@
  *
  * A connection is in one named state at a time:
  *   OPEN     reading and running commands;
- *   PARKED   its client waits in the kernel (BLPOP, CLIENT PAUSE): input
- *            is queued, not run;
+ *   PARKED   its client waits in the kernel (BLPOP, CLIENT PAUSE): input queued;
  *   CLOSING  a close frame is queued or sent: the client is gone (its
  *            kernel state freed), remaining output is written, then the
  *            socket closes (after the peer's close frame, or a timeout).
@@ -28,15 +26,15 @@
  *        failed WATCH {"EXEC":null} (inside {"id":..,"reply":..} with an id)
  *   malformed request                    -> {"error":"..."} ({"id":..,"error":..}
  *                                           when an id could be read)
- *   a disabled command (http-disabled-commands)
- *                                        -> {"FLUSHALL":[false,"ERR command
- *                                           'FLUSHALL' is disabled over HTTP
- *                                           and WebSocket"]}
+ *   a disabled command (http-disabled-commands) -> {"FLUSHALL":[false,"ERR
+ *        command 'FLUSHALL' is disabled over HTTP and WebSocket"]}
  *   {"tail":"key","from":"0-0"}         -> follows a stream (web/stream_tail.c):
  *        one frame per entry, {"tail":"key","id":"1-1","fields":{"f":"v"}},
  *        from the entry after "from" ("$" or none: only new ones); the
  *        connection then serves only the tail (its other requests wait)
  *        until it ends: {"tail":"key","error":..} (e.g. WRONGTYPE)
+ *   {"stats":1} / {"stats":0}            -> a {"stats":{..}} frame now and every second
+ *                                           (ws_stats.c) / {"stats":false}, stopped
  *   pushes (pub/sub, keyspace events, invalidations)
  *                                        -> {"push":["message","chan","hi"]},
  *                                           {"push":["invalidate",["k"]]}
@@ -49,14 +47,10 @@
  * runs is sent in its own frame, before the batch's. The client is RESP3
  * (maps are objects, doubles numbers, pushes allowed while subscribed).
  *
- * RESP mode (/.raw: RESP2 until HELLO 3; subprotocols resp2/resp3): the
- * payloads of all data messages form one RESP stream, parsed as the RESP
- * adapter does; each write of replies is one binary frame (a text frame on
- * /.raw without a subprotocol, as Webdis frames it).
- *
- * /.json and /.raw without a subprotocol speak Webdis's shapes
- * (ws_webdis.h: RESP2, pushes named by the subscribing command, Webdis's
- * Forbidden refusals); "/" is Keel's own protocol described above.
+ * RESP mode (/.raw: RESP2 until HELLO 3; subprotocols resp2/resp3): data
+ * messages form one RESP stream; each write of replies is one binary frame
+ * (text on /.raw without a subprotocol). /.json and /.raw without a
+ * subprotocol speak Webdis's shapes (ws_webdis.h).
  *
  * Backpressure: one round of processing stops at WS_OUT_BATCH bytes of
  * output; if the peer does not take them, reading its requests stops until
@@ -98,6 +92,7 @@
 #include "resp_conn.h"
 #include "http_parse.h"
 #include "ws_frame.h"
+#include "ws_stats.h"
 #include "ws_handshake.h"
 #include "ws_json.h"
 #include "ws_webdis.h"
@@ -768,6 +763,13 @@ static void tail_next(struct ws_conn *c)
     }
 }
 
+/* A {"stats":1} push (ws_stats.h), from its timer: written now. */
+static bool stats_send(struct conn *base, const char *p, size_t n)
+{
+    emit((struct ws_conn *)base, WSLAY_TEXT_FRAME, p, n, NULL, 0, NULL, 0);
+    return conn_flush(base);
+}
+
 /* A {"tail":...} request: true when msg was one (answered or started). */
 static bool tail_request(struct ws_conn *c, const char *msg, size_t n)
 {
@@ -826,6 +828,8 @@ static void json_process(struct ws_conn *c)
         /* JSON is UTF-8: a binary message must be too. */
         if (c->inq.buf[c->inq_off - 1] && !json_utf8_valid(c->inq.buf + c->inq_off, n))
             error_frame(c, NULL, 0, "invalid JSON: a request must be UTF-8");
+        else if (ws_stats_request(&c->conn, c->inq.buf + c->inq_off, n, stats_send, &c->scratch))
+            emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, NULL, 0, NULL, 0);
         else if (!tail_request(c, c->inq.buf + c->inq_off, n))
             job_start(c, c->inq.buf + c->inq_off, n);
         c->inq_off += n;
@@ -1067,6 +1071,7 @@ static void shutdown_conn(struct conn *base)
 static void release(struct conn *base)
 {
     struct ws_conn *c = (struct ws_conn *)base;
+    ws_stats_forget(base);
     if (c->tev) event_free(c->tev);
     if (c->ws) wslay_event_context_free(c->ws);
     ws_frame_free(&c->rd);

@@ -12,12 +12,14 @@ export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "-
   "--no-first-run", "--disable-background-networking", "--disable-component-update",
   "--disable-sync"];
 
-// A persistent context in dir/profile; extra flags appended.
-export async function launchChromium(dir, extraArgs = [], env = undefined) {
+// A persistent context in dir/profile; extra flags appended; env and
+// viewport when given.
+export async function launchChromium(dir, extraArgs = [], env = undefined, viewport = undefined) {
   return chromium.launchPersistentContext(path.join(dir, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
     args: [...CHROMIUM_FLAGS, ...extraArgs],
     ...(env ? { env } : {}),
+    ...(viewport ? { viewport } : {}),
   });
 }

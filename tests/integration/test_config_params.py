@@ -64,7 +64,7 @@ KEEL_OWN = {"active-expire-enabled", "max-multibulk-len", "http-port", "http-bin
             "http-max-url-length", "http-max-header-size", "http-max-body-size",
             "http-header-timeout", "http-idle-timeout", "http-sse-heartbeat",
             "ws-max-message-size", "http-readonly-token", "http-default-root", "http-database",
-            "http-websockets", "https-port", "http-tokens"}
+            "http-websockets", "https-port", "http-tokens", "http-assets-dir"}
 
 
 def all_names(port, pattern="*"):

@@ -62,12 +62,13 @@ const SANITIZER = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 // Starts a server. opts.args: extra arguments, or a function (workdir) =>
 // arguments (for files made in the server's folder); opts.http: give Keel an
 // HTTP port of its own (else none: the default may belong to scripts/run);
-// opts.workdir: use this folder. Resolves to { port, httpPort, workdir,
-// pid, stop() }.
+// opts.workdir: use this folder (opts.keep: stop() leaves it, for a
+// restart); opts.port / opts.httpPort: those ports (a restart on the same
+// ones). Resolves to { port, httpPort, workdir, pid, stop() }.
 export async function startKeel(opts = {}) {
   const bin = keelBin();
-  const port = await freePort();
-  const httpPort = opts.http && !isRedis(bin) ? await freePort() : 0;
+  const port = opts.port || await freePort();
+  const httpPort = opts.http && !isRedis(bin) ? opts.httpPort || await freePort() : 0;
   const workdir = opts.workdir || mkdtempSync(path.join(os.tmpdir(), "keel-node-"));
   const stderrPath = path.join(workdir, "stderr.log");
   const extra = typeof opts.args === "function" ? opts.args(workdir) : (opts.args || []);
@@ -109,7 +110,7 @@ export async function startKeel(opts = {}) {
         }
       }
       const err = existsSync(stderrPath) ? readFileSync(stderrPath, "utf8") : "";
-      rmSync(workdir, { recursive: true, force: true });
+      if (!opts.keep) rmSync(workdir, { recursive: true, force: true });
       assert.ok(!SANITIZER.some((m) => err.includes(m)), "sanitizer report:\n" + err.slice(-6000));
       assert.deepEqual(exited, { code: 0, signal: null }, "exit status; stderr:\n" + err.slice(-2000));
     },

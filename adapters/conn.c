@@ -132,6 +132,7 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
     /* What from has not written yet goes out first. */
     c->out = from->out;
     memset(&from->out, 0, sizeof(from->out));
+    wq_remove(from);
     from->fd = -1;
     from->dead = true;
     event_add(c->rev, NULL);
@@ -378,7 +379,9 @@ void conn_flush_pending(void)
     struct conn *c;
     while ((c = wq_head) != NULL) {
         wq_remove(c);
-        if (c->depth > 0) continue; /* inside its command: written at its end */
+        /* Inside its command: queued again at its end. Without a socket
+         * (taken over, closing): nothing to write. */
+        if (c->depth > 0 || c->dead || c->fd < 0) continue;
         conn_flush(c);
     }
 }

@@ -26,6 +26,24 @@
 #include "net.h"
 
 static struct conn *conns; /* every connection, newest first */
+/* Connections whose output waits for the end of the loop iteration, in
+ * the order they were named (conn_flush_later). */
+static struct conn *wq_head, *wq_tail;
+
+static void wq_remove(struct conn *c)
+{
+    if (!c->wpending) return;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        wq_head = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    else
+        wq_tail = c->wprev;
+    c->wprev = c->wnext = NULL;
+    c->wpending = false;
+}
 
 /* ---- the transport seam ---- */
 
@@ -114,6 +132,7 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
     /* What from has not written yet goes out first. */
     c->out = from->out;
     memset(&from->out, 0, sizeof(from->out));
+    wq_remove(from);
     from->fd = -1;
     from->dead = true;
     event_add(c->rev, NULL);
@@ -124,6 +143,7 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
 
 void conn_free(struct conn *c)
 {
+    wq_remove(c);
     if (c->rev) event_free(c->rev);
     if (c->wev) event_free(c->wev);
     sock_close(c);
@@ -322,8 +342,15 @@ bool conn_serve(struct conn *c)
             c->in = NULL;
             c->incap = 0;
         }
+        if (!c->out_full) {
+            /* The usual case: written with every other connection's
+             * output before the loop sleeps (one write per connection and
+             * iteration, the AOF once before all of them). */
+            conn_flush_later(c);
+            return true;
+        }
         if (!conn_flush(c)) return false;
-        if (!c->out_full || c->state != CONN_OPEN) return true;
+        if (c->state != CONN_OPEN) return true;
         if (c->out.sent < c->out.len) {
             /* The peer does not read its replies: stop reading its
              * requests until they are written (TCP pushes back). */
@@ -331,6 +358,31 @@ bool conn_serve(struct conn *c)
             return true;
         }
         /* Stopped at out_high and all of it written: run more. */
+    }
+}
+
+void conn_flush_later(struct conn *c)
+{
+    if (c->wpending || c->fd < 0) return;
+    c->wpending = true;
+    c->wnext = NULL;
+    c->wprev = wq_tail;
+    if (wq_tail)
+        wq_tail->wnext = c;
+    else
+        wq_head = c;
+    wq_tail = c;
+}
+
+void conn_flush_pending(void)
+{
+    struct conn *c;
+    while ((c = wq_head) != NULL) {
+        wq_remove(c);
+        /* Inside its command: queued again at its end. Without a socket
+         * (taken over, closing): nothing to write. */
+        if (c->depth > 0 || c->dead || c->fd < 0) continue;
+        conn_flush(c);
     }
 }
 
@@ -356,6 +408,7 @@ static bool overflow(struct conn *c)
 bool conn_flush(struct conn *c)
 {
     const struct conn_ops *ops = c->ops;
+    wq_remove(c);             /* written now: no need at the end of the iteration */
     aof_flush_before_reply(); /* the AOF is written (and fsynced) before replies go out */
     if (ops->prepare) ops->prepare(c);
     /* As Redis checks at every append: what one batch of commands produced
@@ -448,7 +501,7 @@ void conn_ad_close(struct client *cl, bool after_reply)
     struct conn *c = cl->conn;
     if (after_reply) {
         conn_close_after_reply(c);
-        if (c->depth == 0) conn_flush(c);
+        if (c->depth == 0) conn_flush_later(c);
         return;
     }
     conn_close(c);
@@ -458,7 +511,9 @@ void conn_ad_flush(struct client *cl)
 {
     struct conn *c = cl->conn;
     if (c->ops->push && !c->ops->push(c)) return;
-    if (c->depth == 0) conn_flush(c); /* inside its own command: written at its end */
+    /* Inside its own command: written at its end; else with the others
+     * before the loop sleeps (a PUBLISH to many: one write each). */
+    if (c->depth == 0) conn_flush_later(c);
 }
 
 void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen, int *fd)

@@ -86,6 +86,9 @@ struct conn {
     unsigned long long written; /* bytes written to the socket */
     char addr[64], laddr[64];   /* peer and local "ip:port" (CLIENT LIST) */
     struct conn *prev, *next;   /* every connection (conn_shutdown) */
+    /* Output waits for the end of the loop iteration (conn_flush_pending). */
+    bool wpending;
+    struct conn *wprev, *wnext;
 };
 
 struct conn_ops {
@@ -240,6 +243,12 @@ bool conn_serve(struct conn *c);
  * client-output-buffer-limit, then the socket until it takes no more (the
  * write event finishes), then CLOSING closes. false if c was freed. */
 bool conn_flush(struct conn *c);
+/* Write c's output at the end of this loop iteration, with every other
+ * connection's (conn_flush_pending), instead of now. */
+void conn_flush_later(struct conn *c);
+/* Before the loop sleeps (and after a busy script's pump): conn_flush
+ * every connection conn_flush_later named, oldest first. */
+void conn_flush_pending(void);
 /* Drop the first upto bytes of c->out (at most out.sent), when they
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);

@@ -61,6 +61,7 @@ static void pump_events(void)
 {
     net_pump_accept();
     conn_pump();
+    conn_flush_pending(); /* the BUSY replies go out while the script runs */
     if (g_server.shutdown_asap) {
         /* SHUTDOWN NOSAVE while the script runs: exit now, as Redis. */
         aof_shutdown();
@@ -163,7 +164,15 @@ int main(int argc, char **argv)
 
     log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
                g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
-    event_base_dispatch(g_server.base);
+    /* The loop, one iteration at a time: before it sleeps again, every
+     * reply and push of the iteration is written, one write per
+     * connection (adapters/conn.c, conn_flush_pending). */
+    for (;;) {
+        conn_flush_pending();
+        if (event_base_loop(g_server.base, EVLOOP_ONCE) != 0) break;
+        if (event_base_got_break(g_server.base) || event_base_got_exit(g_server.base)) break;
+    }
+    conn_flush_pending();
     aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */
 
     for (n = 0; adapters[n]; n++) {

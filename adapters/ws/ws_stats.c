@@ -1,6 +1,7 @@
 /* ws_stats.c — the WebSocket stats push (ws_stats.h): the connections that
  * sent {"stats":1}, one server-wide one-second timer, and the frame
  *   {"stats":{"uptime":s,"ops_per_sec":n,"commands":n,"errors":n,
+ *    "commands_by":{"resp":n,"http":n,"ws":n},
  *    "clients":{"total":n,"resp":n,"http":n,"ws":n},"memory":{"used":b,
  *    "rss":b,"peak":b},"net":{"in_kbps":x,"out_kbps":x,"in":b,"out":b},
  *    "hits":n,"misses":n,"expired":n,"evicted":n,"keys":[[db,keys,expires],..]}}
@@ -18,6 +19,7 @@
 #include "evict.h"
 #include "obuf.h"
 #include "server.h"
+#include "kernel.h"
 #include "stats.h"
 #include "util.h"
 
@@ -50,6 +52,8 @@ void ws_stats_json(struct obuf *o)
     stats_read(&s);
     put(o, "{\"stats\":{\"uptime\":%lld,\"ops_per_sec\":%lld,\"commands\":%lld,\"errors\":%lld,",
         s.uptime_s, s.ops_per_sec, s.commands_processed, s.total_errors);
+    put(o, "\"commands_by\":{\"resp\":%lld,\"http\":%lld,\"ws\":%lld},", kernel_commands_of("resp"),
+        kernel_commands_of("http"), kernel_commands_of("ws"));
     put(o, "\"clients\":{\"total\":%lld,\"resp\":%lld,\"http\":%lld,\"ws\":%lld},",
         s.connected_clients, stats_clients_of("resp"), stats_clients_of("http"),
         stats_clients_of("ws"));

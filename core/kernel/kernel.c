@@ -196,6 +196,38 @@ static bool protected_refused(struct client *c, const struct command *cmd, struc
     return true;
 }
 
+/* Commands run per adapter ("resp", "http", "ws"; scripts' and the AOF
+ * loader's clients have none): the dashboard's ops/s by protocol. A few
+ * pointer compares a command. */
+#define KERNEL_MAX_ADAPTERS 8
+static struct {
+    const char *name;
+    long long n;
+} by_adapter[KERNEL_MAX_ADAPTERS];
+
+static void count_adapter(const char *name)
+{
+    int i;
+    for (i = 0; i < KERNEL_MAX_ADAPTERS && by_adapter[i].name; i++)
+        if (by_adapter[i].name == name || strcmp(by_adapter[i].name, name) == 0) {
+            by_adapter[i].n++;
+            return;
+        }
+    if (i < KERNEL_MAX_ADAPTERS) {
+        by_adapter[i].name = name;
+        by_adapter[i].n = 1;
+    }
+}
+
+long long kernel_commands_of(const char *name)
+{
+    long long n = 0;
+    int i;
+    for (i = 0; i < KERNEL_MAX_ADAPTERS && by_adapter[i].name; i++)
+        if (strcmp(by_adapter[i].name, name) == 0) n += by_adapter[i].n;
+    return n;
+}
+
 /* Match and run one command with sink r, counting statistics. */
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r)
@@ -238,6 +270,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     ((struct command *)cmd)->calls++;
     ((struct command *)cmd)->usec += dur;
     g_kstats.commands_processed++;
+    if (c->adapter) count_adapter(c->adapter->name);
     c->cmds++;
     /* Failed: an error written since the last command's figures were
      * taken, as Redis's incrCommandStatsOnError: EXEC is not failed by the

@@ -160,5 +160,7 @@ struct kernel_stats {
     long long total_errors;
 };
 extern struct kernel_stats g_kstats;
+/* Commands run by clients of the adapter named name ("resp", "http", "ws"). */
+long long kernel_commands_of(const char *name);
 
 #endif

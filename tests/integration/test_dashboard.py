@@ -154,8 +154,10 @@ def test_stats_push(srv):
     try:
         ws.send(json.dumps({"stats": 1}))
         first = json.loads(ws.recv())["stats"]
-        assert set(first) == {"uptime", "ops_per_sec", "commands", "errors", "clients", "memory",
-                              "net", "hits", "misses", "expired", "evicted", "keys"}
+        assert set(first) == {"uptime", "ops_per_sec", "commands", "commands_by", "errors",
+                              "clients", "memory", "net", "hits", "misses", "expired", "evicted",
+                              "keys"}
+        assert first["commands_by"]["resp"] >= 2  # the SET and SELECT above
         assert first["keys"] == [[0, 1, 0]]
         assert first["clients"]["ws"] >= 1 and first["clients"]["total"] >= 1
         assert first["memory"]["used"] > 0
@@ -169,6 +171,7 @@ def test_stats_push(srv):
         assert 0.5 < time.time() - t0 < 4
         later = [m for m in got if "stats" in m][-1]["stats"]
         assert later["commands"] > first["commands"]
+        assert later["commands_by"]["ws"] > first["commands_by"]["ws"]  # the GET
         ws.send(json.dumps({"stats": 0}))
         while json.loads(ws.recv()) != {"stats": False}:
             pass

@@ -55,7 +55,9 @@ export function fmtBytes(n) {
 
 // ---- overview ----
 const SERIES = [
-  ["ops", "Ops/s", (s) => s.ops_per_sec],
+  // commands a second by protocol, from the counters of consecutive pushes
+  ["ops", "Ops/s (resp/http/ws)", (s, p) => ["resp", "http", "ws"].map((k) =>
+    p && s.commands_by && p.commands_by ? Math.max(0, s.commands_by[k] - p.commands_by[k]) : 0)],
   ["mem", "Memory used", (s) => s.memory.used, fmtBytes],
   ["clients", "Clients (resp/http/ws)", (s) => [s.clients.resp, s.clients.http, s.clients.ws]],
   ["hit", "Hit ratio %", (s, p) => {

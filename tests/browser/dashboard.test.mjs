@@ -2,8 +2,8 @@
 // Chromium: it loads with no console errors and a strict CSP; a key set
 // from redis-cli appears and its value updates live; a hash field edited in
 // the page is seen by redis-cli; a PUBLISH appears; keys and values holding
-// HTML/script are shown literally and nothing runs; 100,000 keys (not the
-// issue's 1,000,000, to keep the test fast) scroll to the end; after a
+// HTML/script are shown literally and nothing runs; 1,000,000 keys scroll
+// to the end; after a
 // server restart on the same port the page reconnects and works.
 // KEEL_SCREENSHOTS=1 also writes docs/dashboard-<panel>.png.
 // Binary: $KEEL_BIN, else build-test/keel, else build/keel.
@@ -258,15 +258,15 @@ test("a binary value is shown as hex; a binary key name is listed escaped", asyn
   assert.deepEqual(pageErrors, []);
 });
 
-test("100,000 keys scroll to the end", async () => {
-  await redisCli("DEBUG", "POPULATE", "100000", "big");
+test("1,000,000 keys scroll to the end", async () => {
+  await redisCli("DEBUG", "POPULATE", "1000000", "big");
   await tab("keys");
   await page.click("#keyfilter button");
   const total = Number(await redisCli("DBSIZE"));
-  assert.ok(total >= 100000);
+  assert.ok(total >= 1000000);
   // the SCAN's end ("…" gone) with every key listed once
   await page.waitForFunction((n) => document.querySelector("#kcount").textContent === `${n} keys`, total,
-    { timeout: 60000 });
+    { timeout: 600000 });
   // only the visible rows exist
   assert.ok((await page.$$eval("#klist .item", (x) => x.length)) < 100);
   await page.focus("#klist");

@@ -338,3 +338,27 @@ test("after a server restart on the same port the page reconnects and works", as
   }
   assert.deepEqual(pageErrors, []);
 });
+
+test("long lists and hashes page with More", async () => {
+  await redisCli("DEL", "plist", "phash");
+  await redisCli("EVAL", "for i = 1, 450 do redis.call('RPUSH', KEYS[1], 'e' .. i) " +
+    "redis.call('HSET', KEYS[2], 'f' .. i, i) end", "2", "plist", "phash");
+  const rows = () => page.$$eval("#kbody tbody tr", (x) => x.length);
+  const more = '#kbody button[aria-label="Show more"]';
+  await openKey("plist");
+  await page.waitForFunction(() => document.querySelectorAll("#kbody tbody tr").length === 200);
+  await page.click(more);
+  await page.waitForFunction(() => document.querySelectorAll("#kbody tbody tr").length === 400);
+  await page.click(more);
+  await page.waitForFunction(() => document.querySelectorAll("#kbody tbody tr").length === 450);
+  assert.equal(await page.$(more), null);
+  assert.equal(await page.inputValue('#kbody input[aria-label="Element 449"]'), "e450");
+  await openKey("phash");
+  while (await page.$(more)) {
+    await page.click(more);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await page.waitForFunction(() => document.querySelectorAll("#kbody tbody tr").length === 450);
+  assert.equal(await rows(), 450);
+  assert.deepEqual(pageErrors, []);
+});

@@ -292,41 +292,76 @@ async function string(keel, k, body) {
   if (pretty) body.append(el("pre", {}, pretty));
 }
 
+// A table whose rows come a page at a time: "More" fetches the next one
+// (an offset for lists and sorted sets, a SCAN cursor for hashes and sets).
+async function paged(body, head, fetchPage) {
+  const tb = el("tbody");
+  const st = { offset: 0, cursor: "0" };
+  const more = button("More", () => next(), "Show more");
+  async function next() {
+    const { rows, done } = await fetchPage(st);
+    for (const r of rows) tb.append(el("tr", {}, ...r.map((c) => el("td", {}, c))));
+    if (done) more.remove();
+  }
+  body.append(el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))), tb), more);
+  await next();
+}
+
+function pairs(v) {
+  if (!Array.isArray(v)) return Object.entries(v);
+  const out = [];
+  for (let i = 0; i + 1 < v.length; i += 2) out.push([v[i], v[i + 1]]);
+  return out;
+}
+
 async function hash(keel, k, body) {
-  const all = await keel.call("HGETALL", k);
-  const names = Object.keys(all).slice(0, 1000);
-  body.append(table(["field", "value", ""], names.map((f) => {
-    const i = input(all[f], "Value of " + f);
-    return [f, i, el("span", {}, button("Save", () => keel.call("HSET", k, f, i.value), "Save " + f),
-      button("Remove", () => keel.call("HDEL", k, f), "Remove " + f))];
-  })));
-  if (Object.keys(all).length > 1000) body.append(el("p", { className: "muted" }, "first 1000 fields shown"));
+  await paged(body, ["field", "value", ""], async (st) => {
+    const [cur, flat] = await keel.call("HSCAN", k, st.cursor, "COUNT", String(PAGE));
+    st.cursor = cur;
+    return { done: cur === "0", rows: pairs(flat).map(([f, v]) => {
+      const i = input(v, "Value of " + f);
+      return [f, i, el("span", {}, button("Save", () => keel.call("HSET", k, f, i.value), "Save " + f),
+        button("Remove", () => keel.call("HDEL", k, f), "Remove " + f))];
+    }) };
+  });
   body.append(addForm(["field", "value"], (f, v) => keel.call("HSET", k, f, v)));
 }
 
 async function list(keel, k, body) {
-  const items = await keel.call("LRANGE", k, "0", String(PAGE - 1));
-  body.append(table(["index", "value", ""], items.map((v, n) => {
-    const i = input(v, "Element " + n);
-    return [n, i, el("span", {}, button("Save", () => keel.call("LSET", k, String(n), i.value), "Save element " + n),
-      button("Remove", () => keel.call("LREM", k, "1", v), "Remove element " + n))];
-  })));
+  await paged(body, ["index", "value", ""], async (st) => {
+    const from = st.offset;
+    const items = await keel.call("LRANGE", k, String(from), String(from + PAGE - 1));
+    st.offset += items.length;
+    return { done: items.length < PAGE, rows: items.map((v, j) => {
+      const n = from + j, i = input(v, "Element " + n);
+      return [n, i, el("span", {}, button("Save", () => keel.call("LSET", k, String(n), i.value), "Save element " + n),
+        button("Remove", () => keel.call("LREM", k, "1", v), "Remove element " + n))];
+    }) };
+  });
   body.append(addForm(["value"], (v) => keel.call("RPUSH", k, v)));
 }
 
 async function set(keel, k, body) {
-  const [, members] = await keel.call("SSCAN", k, "0", "COUNT", String(PAGE));
-  body.append(table(["member", ""], members.map((m) => [m, button("Remove", () => keel.call("SREM", k, m), "Remove " + m)])));
+  await paged(body, ["member", ""], async (st) => {
+    const [cur, members] = await keel.call("SSCAN", k, st.cursor, "COUNT", String(PAGE));
+    st.cursor = cur;
+    return { done: cur === "0",
+      rows: members.map((m) => [m, button("Remove", () => keel.call("SREM", k, m), "Remove " + m)]) };
+  });
   body.append(addForm(["member"], (m) => keel.call("SADD", k, m)));
 }
 
 async function zset(keel, k, body) {
-  const r = await keel.call("ZRANGE", k, "0", String(PAGE - 1), "WITHSCORES");
-  body.append(table(["member", "score", ""], r.map(([m, s]) => {
-    const i = input(String(s), "Score of " + m);
-    return [m, i, el("span", {}, button("Save", () => keel.call("ZADD", k, i.value, m), "Save " + m),
-      button("Remove", () => keel.call("ZREM", k, m), "Remove " + m))];
-  })));
+  await paged(body, ["member", "score", ""], async (st) => {
+    const from = st.offset;
+    const r = await keel.call("ZRANGE", k, String(from), String(from + PAGE - 1), "WITHSCORES");
+    st.offset += r.length;
+    return { done: r.length < PAGE, rows: r.map(([m, s]) => {
+      const i = input(String(s), "Score of " + m);
+      return [m, i, el("span", {}, button("Save", () => keel.call("ZADD", k, i.value, m), "Save " + m),
+        button("Remove", () => keel.call("ZREM", k, m), "Remove " + m))];
+    }) };
+  });
   body.append(addForm(["score", "member"], (s, m) => keel.call("ZADD", k, s, m)));
 }
 

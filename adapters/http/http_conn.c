@@ -716,7 +716,13 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         int status;
         const char *ctype;
         struct obuf body = {0};
-        if (http_endpoint(path, plen, &status, &ctype, &body)) {
+        if (((plen == 8 && memcmp(path, "/_health", 8) == 0) ||
+             (plen == 9 && memcmp(path, "/_metrics", 9) == 0)) &&
+            !http_may_read_stats(c->conn.client)) {
+            http_respond_error(c, 403,
+                               "NOPERM this user has no permissions to run the 'info' "
+                               "command, which /_metrics and /_health need");
+        } else if (http_endpoint(path, plen, &status, &ctype, &body)) {
             http_respond(c, status, ctype, body.buf, body.len);
         } else if (plen == 9 && memcmp(path, "/_console", 9) == 0) {
             size_t n;

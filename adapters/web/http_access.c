@@ -309,6 +309,15 @@ enum http_auth http_authorize(struct client *c, const struct http_request *req, 
     return http_authorized(c, req, token, token_len) ? HTTP_AUTH_FULL : HTTP_AUTH_NONE;
 }
 
+bool http_may_read_stats(struct client *c)
+{
+    static const struct command *info;
+    struct argv_ref argv[1] = {{"INFO", 4}};
+    int pos = 0;
+    if (!info) info = registry_lookup("info", 4);
+    return info && acl_check_cmd(acl_client_user(c), info, 1, argv, &pos) == ACL_OK;
+}
+
 /* Is `w` one of the space-separated words of list (case-insensitive)? */
 static bool in_list(const char *list, const char *w, size_t n, bool nocase)
 {

@@ -42,6 +42,9 @@ bool http_readonly_refused(const struct argv_ref *argv, int argc);
 /* Redis's ACL wording of that refusal: "NOPERM this user has no
  * permissions to run the 'set' command". */
 void http_readonly_text(char *buf, size_t len, const struct argv_ref *argv, int argc);
+/* May c's ACL user read /_metrics and /_health? They show what INFO shows,
+ * so the permission is INFO's: a monitoring user needs only "+info". */
+bool http_may_read_stats(struct client *c);
 /* Is `origin` (the Origin header's value) allowed? */
 bool http_origin_allowed(const char *origin, size_t n);
 /* Is the command (first argv word) disabled over HTTP and WebSocket? */

@@ -443,3 +443,30 @@ def test_secrets_not_in_slowlog_or_acl_log(keel):
             c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
             c.call("ACL", "DELUSER", "u")
             c.call("ACL", "LOG", "RESET")
+
+
+def test_metrics_and_health_need_the_info_permission(alice):
+    """/_metrics and /_health show what INFO shows: a user may read them when
+    it may run INFO (a monitoring user needs only +info); others get 403."""
+    import urllib.error
+    import urllib.request
+    kh = alice
+    kh.resp("ACL", "SETUSER", "mon", "on", ">mpw", "-@all", "+info")
+
+    def status(path, user, pw):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (kh.http, path),
+                                     headers={"Authorization": _basic(user, pw)})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+    try:
+        for path in ("/_metrics", "/_health"):
+            st, body = status(path, "mon", "mpw")
+            assert st == 200, (path, body)
+            st, body = status(path, "alice", "apw")  # +get +set ...: no INFO
+            assert st == 403 and b"NOPERM" in body, (path, st, body)
+        assert b"NOPERM" in status("/GET/a:1", "mon", "mpw")[1]  # and nothing else
+    finally:
+        kh.resp("ACL", "DELUSER", "mon")

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "adapters.h"
 #include "conn.h"
 #include "tls.h"
@@ -81,6 +82,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     server_request_shutdown(0);
 }
 
+/* tls-auth-clients-user CN: a verified client certificate logs its
+ * connection in as the ACL user its CN names (adapters/tls calls this once
+ * the handshake is done, before any command). */
+static void tls_cert_user(struct conn *c, const char *cn)
+{
+    if (g_tls_auth_clients_user && c->client) acl_login_as(c->client, cn, strlen(cn));
+}
+
 static void make_run_id(void)
 {
     unsigned char b[20];
@@ -113,6 +122,7 @@ int main(int argc, char **argv)
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
     tls_register_config();
+    tls_set_peer_hook(tls_cert_user);
     for (a = adapters; *a; a++) {
         net_register_protocol((*a)->name);
         if ((*a)->register_config) (*a)->register_config();

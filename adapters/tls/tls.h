@@ -47,6 +47,9 @@ const char *tls_peer_cn(struct conn *c);
  * certificate that has a CN, before any of its commands runs. One hook,
  * wired by server/main.c; NULL removes it. */
 typedef void (*tls_peer_fn)(struct conn *c, const char *cn);
+/* tls-auth-clients-user: 1 (CN) when the hook should log the client in
+ * as the ACL user the CN names, 0 (off). */
+extern int g_tls_auth_clients_user;
 void tls_set_peer_hook(tls_peer_fn fn);
 
 /* Free the context (at exit). */

@@ -29,6 +29,8 @@ static bool stale = true;      /* the entries changed since ctx was built */
 static const char *stale_name; /* the first entry changed (CONFIG SET's error) */
 
 static const char *const enum_auth_clients[] = {"no", "yes", "optional", NULL};
+int g_tls_auth_clients_user; /* 0 off, 1 CN */
+static const char *const enum_cert_user[] = {"off", "CN", NULL};
 
 static void mark_stale(const struct config_entry *e)
 {
@@ -73,6 +75,9 @@ const struct config_entry tls_config_table[] = {
     {"tls-ca-cert-dir", NULL, CT_SPECIAL, &ca_cert_dir, "", 0, 0, true, TLS_HELP, NULL, set_text},
     {"tls-auth-clients", NULL, CT_ENUM, &auth_clients, "yes", 0, 0, true,
      "TLS client certificates: yes (required), optional, no", enum_auth_clients, NULL},
+    {"tls-auth-clients-user", NULL, CT_ENUM, &g_tls_auth_clients_user, "off", 0, 0, true,
+     "CN: a verified client certificate logs in as the ACL user its CN names; off: none",
+     enum_cert_user, NULL},
     {"tls-protocols", NULL, CT_SPECIAL, &protocols, "", 0, 0, true, TLS_HELP, NULL, set_text},
     {"tls-ciphers", NULL, CT_SPECIAL, &ciphers, "", 0, 0, true, TLS_HELP, NULL, set_text},
     {"tls-ciphersuites", NULL, CT_SPECIAL, &ciphersuites, "", 0, 0, true, TLS_HELP, NULL, set_text},

@@ -116,6 +116,10 @@ bool acl_refuse(struct client *c, const struct command *cmd, int argc, const str
  * rules changed ..." (logged with context multi). */
 bool acl_refuse_in_exec(struct client *c, const struct command *cmd, int argc,
                         const struct argv_ref *argv, struct reply *r);
+/* Log c in as user name without a password (a verified TLS client
+ * certificate's CN, tls-auth-clients-user CN): false when there is no such
+ * user or it is off (c is left as it was). */
+bool acl_login_as(struct client *c, const char *name, size_t n);
 /* A script's command (core/script): NULL when c's user may run it, else
  * Redis 7.0's text for the script's error (logged with context lua). */
 const char *acl_script_refusal(struct client *c, const struct command *cmd, int argc,

@@ -318,6 +318,15 @@ bool acl_refuse(struct client *c, const struct command *cmd, int argc, const str
     return true;
 }
 
+bool acl_login_as(struct client *c, const char *name, size_t n)
+{
+    struct acl_user *u = acl_find(name, n);
+    if (!u || !u->on) return false;
+    c->user = u;
+    c->authenticated = true;
+    return true;
+}
+
 const char *acl_script_refusal(struct client *c, const struct command *cmd, int argc,
                                const struct argv_ref *argv)
 {

@@ -31,7 +31,7 @@ KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
              b"http-max-body-size", b"http-header-timeout", b"http-idle-timeout",
              b"http-sse-heartbeat", b"ws-max-message-size", b"http-tokens",
              b"http-readonly-token", b"http-default-root", b"http-database", b"http-websockets",
-             b"http-assets-dir",
+             b"http-assets-dir", b"tls-auth-clients-user",
              # the TLS adapter's HTTPS and WSS port
              b"https-port",
              # Redis has it but hides it from CONFIG GET patterns (a test-only knob)

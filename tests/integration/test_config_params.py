@@ -45,7 +45,8 @@ PROBES = ["abc", "", "-1", "0", "1", "1kb", "777", "65536", "2147483648",
 
 def compat_names():
     """The names of config_table_compat.c's entries and their aliases, and
-    the tls-* entries of adapters/tls (not Keel's own https-port)."""
+    the tls-* entries of adapters/tls (not Keel's own https-port and
+    tls-auth-clients-user)."""
     text = open(COMPAT_C).read()
     table = text[text.index("config_table_compat[] = {"):text.index("{NULL, NULL")]
     tls = open(TLS_C).read()
@@ -55,7 +56,7 @@ def compat_names():
         out.append(m.group(1))
         if m.group(2):
             out.append(m.group(2))
-    return [n for n in out if n != "https-port"]
+    return [n for n in out if n not in ("https-port", "tls-auth-clients-user")]
 
 
 # Keel's own parameters, listed by CONFIG GET * beside Redis's names.
@@ -64,7 +65,8 @@ KEEL_OWN = {"active-expire-enabled", "max-multibulk-len", "http-port", "http-bin
             "http-max-url-length", "http-max-header-size", "http-max-body-size",
             "http-header-timeout", "http-idle-timeout", "http-sse-heartbeat",
             "ws-max-message-size", "http-readonly-token", "http-default-root", "http-database",
-            "http-websockets", "https-port", "http-tokens", "http-assets-dir"}
+            "http-websockets", "https-port", "http-tokens", "http-assets-dir",
+            "tls-auth-clients-user"}
 
 
 def all_names(port, pattern="*"):

@@ -722,3 +722,27 @@ def test_start_without_certificate_fails(binary, tmp_path):
     p = subprocess.run(argv, cwd=str(tmp_path), capture_output=True, timeout=20)
     assert p.returncode != 0
     assert b"No tls-cert-file configured!" in p.stdout + p.stderr
+
+
+def test_client_certificate_logs_in_as_its_cn_user(tkeel, certs):
+    """tls-auth-clients-user CN: a verified client certificate (CN=alice)
+    logs its connection in as the ACL user alice; off (the default) or no
+    such user leaves it the default user."""
+    def whoami():
+        t = handshake(tkeel.tls, certs, cert="client")
+        assert isinstance(t, ssl.SSLSocket), t
+        t.sendall(b"*2\r\n$3\r\nACL\r\n$6\r\nWHOAMI\r\n")
+        got = t.recv(100)
+        t.close()
+        return got
+    try:
+        assert whoami() == b"$7\r\ndefault\r\n"
+        assert tkeel.plain("CONFIG", "SET", "tls-auth-clients-user", "CN") == b"OK"
+        assert whoami() == b"$7\r\ndefault\r\n"  # no user alice yet
+        tkeel.plain("ACL", "SETUSER", "alice", "on", ">secret", "+@all", "~*")
+        assert whoami() == b"$5\r\nalice\r\n"
+        tkeel.plain("ACL", "SETUSER", "alice", "off")
+        assert whoami() == b"$7\r\ndefault\r\n"
+    finally:
+        tkeel.plain("CONFIG", "SET", "tls-auth-clients-user", "off")
+        tkeel.plain("ACL", "DELUSER", "alice")

@@ -479,13 +479,16 @@ static bool eviction_allowed(void)
  * be evicted (a connection, not CLIENT NO-EVICT) use more than the limit
  * together, the one using most is disconnected. The current client is
  * closed after its reply (it runs this command), others at once. */
-static void evict_clients(struct client *cur)
+/* Past maxmemory-clients, close the clients using the most memory until
+ * under it (CLIENT NO-EVICT ones spared). True when cur itself went: its
+ * command is dropped with no reply, as Redis's processCommand does. */
+static bool evict_clients(struct client *cur)
 {
     long long limit = g_config.maxmemory_clients;
     uint64_t done[64];
     int ndone = 0, rounds;
     if (limit < 0) limit = g_config.maxmemory * -limit / 100;
-    if (limit <= 0) return;
+    if (limit <= 0) return false;
     for (rounds = 0; rounds < 64; rounds++) {
         struct client *c, *worst = NULL;
         size_t total = 0, most = 0;
@@ -500,7 +503,7 @@ static void evict_clients(struct client *cur)
             total += m;
             if (m > most) most = m, worst = c;
         }
-        if (!worst || total < (size_t)limit) return;
+        if (!worst || total < (size_t)limit) return false;
         {
             char line[1024];
             client_info_line(worst, line, sizeof(line));
@@ -508,12 +511,13 @@ static void evict_clients(struct client *cur)
         }
         g_evict.evicted_clients++;
         if (worst == cur) {
-            cur->flags |= CF_CLOSE_AFTER_REPLY;
-        } else {
-            done[ndone++] = worst->id;
-            worst->adapter->close(worst, false);
+            cur->adapter->close(cur, false);
+            return true;
         }
+        done[ndone++] = worst->id;
+        worst->adapter->close(worst, false);
     }
+    return false;
 }
 
 bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply *r)
@@ -523,7 +527,8 @@ bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply 
      * skips its OOM check inside a long command) */
     if (kernel_pumping()) return false;
     g_pre_command_oom = false;
-    if (g_config.maxmemory_clients) evict_clients(c);
+    /* evicted itself: refused with no reply (the connection is closing) */
+    if (g_config.maxmemory_clients && evict_clients(c)) return true;
     if (g_config.maxmemory <= 0 || !eviction_allowed()) return false;
     if (evict_perform(aof_buffer_size()) != EVICT_FAIL) return false;
     g_pre_command_oom = true;

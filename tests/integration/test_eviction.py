@@ -690,3 +690,25 @@ def test_lazyfree_lazy_eviction_frees_in_the_background(ev):
         assert ev.set("after2", "1")  # under the limit again: no -OOM
     finally:
         ev.config_set("lazyfree-lazy-eviction", "no")
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_maxmemory_clients_drops_the_evicted_clients_own_command(keel, oracle, kind):
+    """A client whose own command puts it past maxmemory-clients is evicted
+    before that command runs: no reply, nothing written (Redis 7.0)."""
+    import redis
+    srv = keel if kind == "keel" else oracle
+    admin = redis.Redis(port=srv.port)
+    admin.delete("mc:k")
+    before = int(admin.info("stats")["evicted_clients"])
+    admin.config_set("maxmemory-clients", "1mb")
+    try:
+        c = RawConn(srv.port)
+        v = b"x" * 2000000
+        c.send(b"*3\r\n$3\r\nSET\r\n$4\r\nmc:k\r\n$%d\r\n%s\r\n" % (len(v), v))
+        assert closed(c)
+        c.close()
+    finally:
+        admin.config_set("maxmemory-clients", 0)
+    assert admin.exists("mc:k") == 0
+    assert int(admin.info("stats")["evicted_clients"]) == before + 1

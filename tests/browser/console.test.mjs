@@ -5,10 +5,9 @@
 // Binary: $KEEL_BIN (relative to the repo root), else build-test/keel, else build/keel.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, launchChromium, startKeel } from "./browser.mjs";
+import { ROOT, launchChromium, startKeel, consoleRun, waitText as waitTextIn, redisCli as cli } from "./browser.mjs";
 
 let keel, port, http, context, page;
 const pageErrors = [];
@@ -27,22 +26,10 @@ after(async () => {
   if (keel) await keel.stop();
 });
 
-async function run(line) {
-  await page.fill("#cmd", line);
-  await page.press("#cmd", "Enter");
-}
+const run = (line) => consoleRun(page, line);
+const waitText = (sel, text) => waitTextIn(page, sel, text);
 
-async function waitText(selector, text) {
-  await page.waitForFunction(([sel, t]) => document.querySelector(sel).textContent.includes(t),
-    [selector, text], { timeout: 10000 });
-}
-
-function redisCli(...args) {
-  return new Promise((resolve, reject) => {
-    execFile("redis-cli", ["-p", String(port), ...args], (err, stdout) =>
-      err ? reject(err) : resolve(stdout.trim()));
-  });
-}
+const redisCli = (...args) => cli(port, ...args);
 
 test("the console connects, runs SET/GET and shows a PUBLISH from redis-cli", async () => {
   const resp = await page.goto(`http://127.0.0.1:${http}/_console`);

@@ -9,12 +9,11 @@
 // Binary: $KEEL_BIN, else build-test/keel, else build/keel.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, freePort, launchChromium, startKeel } from "./browser.mjs";
+import { ROOT, freePort, launchChromium, startKeel, redisCli as cli } from "./browser.mjs";
 
 let keel, port, http, workdir, context, page;
 const pageErrors = [];
@@ -50,12 +49,7 @@ after(async () => {
   rmSync(workdir, { recursive: true, force: true });
 });
 
-function redisCli(...args) {
-  return new Promise((resolve, reject) => {
-    execFile("redis-cli", ["-p", String(port), ...args], (err, stdout) =>
-      err ? reject(err) : resolve(stdout.trim()));
-  });
-}
+const redisCli = (...args) => cli(port, ...args);
 
 async function shot(name) {
   if (SHOTS) await page.screenshot({ path: path.join(ROOT, "docs", `dashboard-${name}.png`) });

@@ -9,12 +9,12 @@
 // Binary: $KEEL_BIN (relative to the repo root), else build-test/keel, else build/keel.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
 import crypto from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { freePort, launchChromium, startKeel } from "./browser.mjs";
+import { freePort, launchChromium, startKeel, consoleRun, waitText as waitTextIn, redisCli as cli } from "./browser.mjs";
 
 let keel, port, https, workdir, context, page, trust;
 const pageErrors = [];
@@ -77,22 +77,10 @@ after(async () => {
   if (keel) await keel.stop();
 });
 
-async function run(line) {
-  await page.fill("#cmd", line);
-  await page.press("#cmd", "Enter");
-}
+const run = (line) => consoleRun(page, line);
+const waitText = (sel, text) => waitTextIn(page, sel, text);
 
-async function waitText(selector, text) {
-  await page.waitForFunction(([sel, t]) => document.querySelector(sel).textContent.includes(t),
-    [selector, text], { timeout: 10000 });
-}
-
-function redisCli(...args) {
-  return new Promise((resolve, reject) => {
-    execFile("redis-cli", ["-p", String(port), ...args], (err, stdout) =>
-      err ? reject(err) : resolve(stdout.trim()));
-  });
-}
+const redisCli = (...args) => cli(port, ...args);
 
 test("the console loads over https with the test CA and talks over wss", async () => {
   const resp = await page.goto(`https://localhost:${https}/_console`);

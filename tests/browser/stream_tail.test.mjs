@@ -5,8 +5,7 @@
 // or repeated. Binary: $KEEL_BIN, else build-test/keel, else build/keel.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { launchChromium, startKeel } from "./browser.mjs";
+import { launchChromium, startKeel, redisCli as cli } from "./browser.mjs";
 
 let keel, port, http, context, page;
 const pageErrors = [];
@@ -26,12 +25,7 @@ after(async () => {
 });
 
 
-function redisCli(...args) {
-  return new Promise((resolve, reject) => {
-    execFile("redis-cli", ["-p", String(port), ...args], (err, stdout) =>
-      err ? reject(err) : resolve(stdout.trim()));
-  });
-}
+const redisCli = (...args) => cli(port, ...args);
 
 async function tailClientId() {
   const list = await redisCli("CLIENT", "LIST");

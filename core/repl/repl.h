@@ -1,0 +1,100 @@
+/* repl.h — replication state shared by the primary side (repl.c,
+ * repl_primary.c: the replication id and offset, the backlog, the replicas
+ * this server feeds) and the replica side (repl_replica.c: the link to the
+ * primary this server replicates from). Redis 7.0's semantics: one
+ * replication id + offset names a point in the stream; replid2 and
+ * second_replid_offset let a promoted replica accept a partial resync from
+ * its old siblings; the backlog is a ring of the last repl-backlog-size
+ * bytes of the stream, created when the first replica attaches (or when
+ * this server becomes a replica) and freed after repl-backlog-ttl with no
+ * replica. */
+#ifndef KEEL_REPL_H
+#define KEEL_REPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define REPL_ID_LEN 40
+
+/* The point in the replication stream this server is at (as a primary,
+ * or as a replica: then the primary's id and the offset applied so far). */
+struct repl_info {
+    char replid[REPL_ID_LEN + 1];
+    char replid2[REPL_ID_LEN + 1]; /* all '0' when none */
+    long long offset;              /* master_repl_offset */
+    long long second_replid_offset; /* -1 when none */
+};
+extern struct repl_info g_repl;
+
+/* The link to our primary, filled by the replica side; host[0] == 0 when
+ * this server is a primary. Read by INFO replication and ROLE. */
+enum repl_link_state {
+    REPL_LINK_NONE = 0,   /* not a replica */
+    REPL_LINK_CONNECT,    /* must connect */
+    REPL_LINK_CONNECTING, /* connect() in flight */
+    REPL_LINK_HANDSHAKE,  /* PING/AUTH/REPLCONF/PSYNC exchange */
+    REPL_LINK_TRANSFER,   /* receiving the RDB */
+    REPL_LINK_CONNECTED   /* applying the stream */
+};
+struct repl_master_link {
+    char host[256];
+    int port;
+    enum repl_link_state state;
+    long long last_io_ms;       /* last byte from the primary (ms clock) */
+    long long down_since_ms;    /* link down since (0 while up) */
+    long long transfer_size;    /* -1 unknown ($EOF: form) */
+    long long transfer_read;
+    long long transfer_last_io_ms;
+    bool sync_in_progress;
+};
+extern struct repl_master_link g_repl_master;
+
+static inline bool repl_is_replica(void)
+{
+    return g_repl_master.host[0] != 0;
+}
+
+/* Start-up: a fresh random replid, offset 0, no backlog. */
+void repl_init(void);
+/* A fresh random replid (restart as primary, REPLICAOF another primary
+ * after a failed partial resync), replid2 cleared. */
+void repl_new_replid(void);
+/* Promotion (REPLICAOF NO ONE, FAILOVER): replid2 = replid,
+ * second_replid_offset = offset + 1, then a new replid. */
+void repl_shift_replid(void);
+/* A replica adopting its primary's id and offset (after +FULLRESYNC, or
+ * +CONTINUE with a new id). */
+void repl_set_replid(const char *replid, long long offset);
+
+/* The backlog. repl_backlog_ensure creates it (repl-backlog-size) if
+ * missing; repl_backlog_free drops it. */
+void repl_backlog_ensure(void);
+void repl_backlog_free(void);
+/* Can a PSYNC <replid> <offset> continue from our backlog? (Redis's rules:
+ * replid matches ours, or matches replid2 with offset <=
+ * second_replid_offset; offset within the backlog's window.) */
+bool repl_can_continue(const char *replid, long long offset);
+
+/* Feed raw bytes of the replication stream: appended to the backlog (when
+ * there is one) and sent to every online replica; g_repl.offset grows by
+ * n. A replica calls this with the bytes it applied from its primary, so
+ * its own replicas (chained replication) get the stream verbatim. */
+void repl_feed_stream(const void *p, size_t n);
+/* The propagation sink's second consumer (a primary's own writes): one
+ * command in RESP for database dbid (-1: no SELECT needed); a SELECT is
+ * emitted first when the replication stream's current db differs. Does
+ * nothing on a replica: what a replica applies reaches its own replicas
+ * verbatim through repl_feed_stream, and its own expiries are not
+ * propagated. Propagation (g_propagate_on) stays on while a backlog
+ * exists, not only while the AOF is on. */
+void repl_feed_command(int dbid, const void *p, size_t n);
+/* Force the next fed command to be preceded by SELECT (new replica, new
+ * backlog, after a full sync). */
+void repl_reset_selected_db(void);
+
+/* Close every replica connection (this server became a replica of another). */
+void repl_disconnect_replicas(void);
+/* Number of replicas online (for INFO, ROLE, min-replicas-to-write). */
+int repl_replicas_online(void);
+
+#endif

@@ -98,82 +98,15 @@
 #include "ws_webdis.h"
 
 #define WS_LINGER_SEC 5 /* how long a closing connection waits for the peer */
-/* Output one round of processing may produce before it is written (and
- * client-output-buffer-limit applied): later input waits for the next round. */
-#define WS_OUT_BATCH (256 * 1024)
 
-/* The JSON request being run: its commands, where it stands, and the
- * reply being assembled for a batch. */
-struct job {
-    bool active;
-    struct ws_json_req rq; /* the decoded request (its cmdbuf: the commands) */
-    int ncmd;
-    int nsteps; /* ncmd, or ncmd + 2 (MULTI, the commands, EXEC) when atomic */
-    int next;   /* the next step to submit */
-    int cur;    /* the command whose replies arrive now (-1: MULTI/EXEC) */
-    bool batch, atomic;
-    /* An atomic batch's phase: MULTI's OK and the QUEUED replies are
-     * swallowed (QUEUEING), then EXEC's answer comes (EXEC_NEXT): an array
-     * whose elements follow (EXEC_ARRAY), or an error or null, kept in body
-     * (EXEC_OTHER). */
-    enum { AT_NONE, AT_QUEUEING, AT_EXEC_NEXT, AT_EXEC_ARRAY, AT_EXEC_OTHER } phase;
-    int exec_idx;
-    char *id; /* the request's id as raw JSON text (NULL: none): idbuf or malloc'd */
-    char idbuf[48];
-    size_t idlen;
-    struct obuf body; /* batch: the entries so far */
-    int nentries;
-};
-
-struct ws_conn {
-    /* the base: socket, in (bytes read, handed to the frame reader at
-     * once), out (frames, and first the 101 response), client */
-    struct conn conn;
-    enum ws_mode mode;
-    struct ws_webdis wd; /* Webdis's shapes on /.json and /.raw (ws_webdis.h) */
-    char auth[256];      /* the upgrade's Authorization (webdis.json acl rules) */
-    size_t authlen;
-    struct event *tev;          /* the linger timer of a closing connection */
-    wslay_event_context_ptr ws; /* sends the control frames */
-    struct ws_frame_reader rd;  /* parses the incoming frames */
-    /* JSON mode: complete messages waiting to run, each [len (size_t)][binary?][bytes] */
-    struct obuf inq;
-    size_t inq_off;
-    size_t inq_done; /* end of the last complete message (a partial one may follow) */
-    /* reading frames: off once a close is queued after a protocol error
-     * or the peer's close frame */
-    bool rd_on;
-    bool close_recv; /* the peer's close frame arrived */
-    /* the data message being received (reassembled straight into inq or
-     * qbuf) */
-    bool rx_data;  /* the message in progress is one we keep */
-    size_t rx_hdr; /* JSON: its header's offset in inq */
-    struct json_sink js;
-    struct reply_ops jops; /* json_reply_ops with EXEC's array intercepted */
-    struct job job;
-    struct obuf scratch; /* a wrapper prefix being built */
-    int vagg;            /* the aggregate kind of the top-level value in progress */
-    /* RESP mode: the byte stream of the messages, its parser, the replies */
-    char *qbuf;
-    size_t qlen, qcap;
-    struct resp_parser parser;
-    struct obuf rout;
-    size_t fbound;           /* a frame boundary in conn.out (at or before out.sent once written) */
-    struct stream_tail tail; /* {"tail":...}: the stream followed */
-    struct json_sink tjs;    /* ... its XREAD replies */
-    struct reply saved;      /* the client's sink while a tail runs */
-    bool close_queued;
-    bool close_written;              /* our own close frame (not wslay's) is in out */
-    bool wr_shut;                    /* closing: our side is shut down, input is drained */
-    unsigned long long written_seen; /* conn.written as of the last linger check */
-};
+#include "ws_conn_int.h"
 
 /* JSON mode: processing stops once WS_OUT_BATCH of output waits to be
  * written (c->conn.out_full: reading pauses until it is). The batch being
  * assembled does not count: only finishing it lets it go (it counts for
  * client-output-buffer-limit, ops->pending). RESP mode uses
  * conn_out_full, the same figure there. */
-static bool out_big(struct ws_conn *c)
+bool ws_out_big(struct ws_conn *c)
 {
     if (c->conn.out.len - c->conn.out.sent + c->rout.len < WS_OUT_BATCH) return false;
     c->conn.out_full = true;
@@ -189,8 +122,8 @@ static void frame_header(struct obuf *o, unsigned opcode, size_t n)
 }
 
 /* One data frame whose payload is a + b + d. Nothing after a close frame. */
-static void emit(struct ws_conn *c, unsigned opcode, const char *a, size_t an, const char *b,
-                 size_t bn, const char *d, size_t dn)
+void ws_emit(struct ws_conn *c, unsigned opcode, const char *a, size_t an, const char *b, size_t bn,
+             const char *d, size_t dn)
 {
     struct obuf *o = &c->conn.out;
     size_t n = an + bn + dn;
@@ -241,19 +174,6 @@ static void arm_linger(struct ws_conn *c)
     if (c->tev && !evtimer_pending(c->tev, NULL)) evtimer_add(c->tev, &tv);
 }
 
-static void reset_job(struct ws_conn *c)
-{
-    struct job *j = &c->job;
-    j->active = false;
-    if (j->id != j->idbuf) free(j->id);
-    j->id = NULL;
-    j->idlen = 0;
-    j->body.len = 0;
-    j->nentries = 0;
-    j->batch = j->atomic = false;
-    j->phase = AT_NONE;
-}
-
 /* The connection is closing: its client leaves every kernel structure
  * now (subscriptions, tracking, a blocked command). Only at depth 0. */
 static void detach_client(struct ws_conn *c)
@@ -261,7 +181,7 @@ static void detach_client(struct ws_conn *c)
     if (!c->conn.client) return;
     client_free(c->conn.client);
     c->conn.client = NULL;
-    reset_job(c);
+    ws_reset_job(c);
     c->inq.len = c->inq_off = c->inq_done = 0;
     c->rx_data = false;
     c->qlen = 0;
@@ -269,11 +189,11 @@ static void detach_client(struct ws_conn *c)
 
 /* Start the closing handshake with code and reason (a close frame after
  * what is already buffered). fail: also stop reading (a protocol error). */
-static void enter_closing(struct ws_conn *c, uint16_t code, const char *reason, bool fail)
+void ws_enter_closing(struct ws_conn *c, uint16_t code, const char *reason, bool fail)
 {
     if (c->mode == WS_RESP && c->rout.len && !c->close_queued) {
-        emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0,
-             NULL, 0);
+        ws_emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL,
+                0, NULL, 0);
         c->rout.len = 0;
     }
     if (!c->close_queued && !wslay_event_get_close_sent(c->ws))
@@ -317,7 +237,7 @@ static void overflow(struct ws_conn *c)
     if (keep < c->conn.out.len) c->conn.out.len = keep;
     c->rout.len = 0;
     c->close_queued = false;
-    enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "output buffer limit reached", true);
+    ws_enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "output buffer limit reached", true);
     detach_client(c);
 }
 
@@ -337,8 +257,8 @@ static void prepare(struct conn *base)
 {
     struct ws_conn *c = (struct ws_conn *)base;
     if (c->mode == WS_RESP && c->rout.len) {
-        emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL, 0,
-             NULL, 0);
+        ws_emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL,
+                0, NULL, 0);
         c->rout.len = 0;
     }
     if (c->conn.state == CONN_CLOSING) detach_client(c);
@@ -401,300 +321,6 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
     kernel_after_events();
 }
 
-/* ---- JSON replies ---- */
-
-static const struct argv_ref *cmd_name(struct ws_conn *c, int k)
-{
-    return &c->job.rq.cb.argv[c->job.rq.cb.cmd_start[k]];
-}
-
-/* {"<name>": */
-static void name_prefix(struct obuf *o, const struct argv_ref *name)
-{
-    char buf[72];
-    size_t i;
-    if (name->n <= 64) {
-        /* The usual case, a plain ASCII name: no escaping, one append. */
-        for (i = 0; i < name->n; i++) {
-            unsigned char ch = (unsigned char)name->p[i];
-            if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') break;
-        }
-        if (i == name->n) {
-            buf[0] = '{', buf[1] = '"';
-            memcpy(buf + 2, name->p, name->n);
-            buf[2 + name->n] = '"', buf[3 + name->n] = ':';
-            obuf_append(o, buf, name->n + 4);
-            return;
-        }
-    }
-    obuf_append(o, "{", 1);
-    json_put_string_lossy(o, name->p, name->n);
-    obuf_append(o, ":", 1);
-}
-
-/* {"id":<id>,"reply": */
-static void id_prefix(struct ws_conn *c, struct obuf *o)
-{
-    char buf[6 + sizeof(c->job.idbuf) + 9];
-    if (c->job.idlen <= sizeof(c->job.idbuf)) {
-        memcpy(buf, "{\"id\":", 6);
-        memcpy(buf + 6, c->job.id, c->job.idlen);
-        memcpy(buf + 6 + c->job.idlen, ",\"reply\":", 9);
-        obuf_append(o, buf, c->job.idlen + 15);
-        return;
-    }
-    obuf_append(o, "{\"id\":", 6);
-    obuf_append(o, c->job.id, c->job.idlen);
-    obuf_append(o, ",\"reply\":", 9);
-}
-
-static void error_frame(struct ws_conn *c, const char *id, size_t idlen, const char *msg)
-{
-    c->scratch.len = 0;
-    obuf_append(&c->scratch, "{", 1);
-    if (id) {
-        obuf_append(&c->scratch, "\"id\":", 5);
-        obuf_append(&c->scratch, id, idlen);
-        obuf_append(&c->scratch, ",", 1);
-    }
-    obuf_append(&c->scratch, "\"error\":", 8);
-    json_put_string_lossy(&c->scratch, msg, strlen(msg));
-    obuf_append(&c->scratch, "}", 1);
-    emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, NULL, 0, NULL, 0);
-}
-
-/* A batch entry {"<name>":<value>}. */
-static void add_entry(struct ws_conn *c, const struct argv_ref *name, const char *v, size_t n)
-{
-    struct job *j = &c->job;
-    if (j->nentries++) obuf_append(&j->body, ",", 1);
-    name_prefix(&j->body, name);
-    obuf_append(&j->body, v, n);
-    obuf_append(&j->body, "}", 1);
-}
-
-/* A top-level reply value of the running request. */
-static void route_reply(struct ws_conn *c, const char *v, size_t n)
-{
-    struct job *j = &c->job;
-    static const struct argv_ref exec_name = {"EXEC", 4};
-    if (!j->active) {
-        emit(c, WSLAY_TEXT_FRAME, "{\"reply\":", 9, v, n, "}", 1);
-        return;
-    }
-    if (j->atomic) {
-        if (j->phase == AT_QUEUEING) return;
-        if (j->phase == AT_EXEC_ARRAY) {
-            add_entry(c, j->exec_idx < j->ncmd ? cmd_name(c, j->exec_idx) : &exec_name, v, n);
-            j->exec_idx++;
-            return;
-        }
-        /* EXEC's error (EXECABORT) or null (a WATCHed key changed). */
-        j->phase = AT_EXEC_OTHER;
-        j->body.len = 0;
-        obuf_append(&j->body, v, n);
-        return;
-    }
-    if (j->batch) {
-        add_entry(c, cmd_name(c, j->cur), v, n);
-        return;
-    }
-    if (j->id && j->idlen <= sizeof(j->idbuf)) {
-        /* {"id":<id>,"reply":<v>}, the pipelining form: no scratch copy */
-        char buf[6 + sizeof(j->idbuf) + 9];
-        memcpy(buf, "{\"id\":", 6);
-        memcpy(buf + 6, j->id, j->idlen);
-        memcpy(buf + 6 + j->idlen, ",\"reply\":", 9);
-        emit(c, WSLAY_TEXT_FRAME, buf, j->idlen + 15, v, n, "}", 1);
-        return;
-    }
-    c->scratch.len = 0;
-    if (j->id)
-        id_prefix(c, &c->scratch);
-    else
-        name_prefix(&c->scratch, cmd_name(c, j->cur));
-    emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, v, n, "}", 1);
-}
-
-static bool is_confirmation(const char *v, size_t n)
-{
-    static const char *const words[] = {"[\"subscribe\",",
-                                        "[\"psubscribe\",",
-                                        "[\"ssubscribe\",",
-                                        "[\"unsubscribe\",",
-                                        "[\"punsubscribe\",",
-                                        "[\"sunsubscribe\",",
-                                        NULL};
-    int i;
-    for (i = 0; words[i]; i++) {
-        size_t l = strlen(words[i]);
-        if (n >= l && memcmp(v, words[i], l) == 0) return true;
-    }
-    return false;
-}
-
-static void js_begin(struct json_sink *s, int agg, bool is_error, void *arg)
-{
-    struct ws_conn *c = arg;
-    (void)s, (void)is_error;
-    c->vagg = agg;
-}
-
-static void js_end(struct json_sink *s, void *arg)
-{
-    struct ws_conn *c = arg;
-    const char *v = s->out.buf;
-    size_t n = s->out.len;
-    /* A push is out-of-band, unless it is the confirmation a (P|S)SUBSCRIBE
-     * or UNSUBSCRIBE of this client answers (RESP3 sends those as pushes). */
-    if (c->vagg == AGG_PUSH &&
-        !(c->conn.client && kernel_current() == c->conn.client && is_confirmation(v, n))) {
-        if (c->wd.on) {
-            c->scratch.len = 0;
-            ws_webdis_push_prefix(&c->wd, &c->scratch);
-            emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, v, n, "}", 1);
-        } else {
-            emit(c, WSLAY_TEXT_FRAME, "{\"push\":", 8, v, n, "}", 1);
-        }
-    } else
-        route_reply(c, v, n);
-    s->out.len = 0;
-}
-
-/* EXEC's array of an atomic batch is not written: its elements become the
- * batch's entries, each one a top-level value of the sink. */
-static void js_aggregate(struct reply *r, enum reply_agg kind, long long n)
-{
-    struct json_sink *s = r->ctx;
-    struct ws_conn *c = s->arg;
-    if (c->job.phase == AT_EXEC_NEXT && s->depth == 0 && kind == AGG_ARRAY && n >= 0) {
-        c->job.phase = AT_EXEC_ARRAY;
-        c->job.exec_idx = 0;
-        return;
-    }
-    json_reply_ops.aggregate(r, kind, n);
-}
-
-/* The request is complete: send the batch's frame. */
-static void job_finish(struct ws_conn *c)
-{
-    struct job *j = &c->job;
-    if (j->atomic && j->phase == AT_EXEC_OTHER) {
-        static const char pre[] = "{\"EXEC\":";
-        c->scratch.len = 0;
-        if (j->id) id_prefix(c, &c->scratch);
-        obuf_append(&c->scratch, pre, sizeof(pre) - 1);
-        emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, j->body.buf, j->body.len,
-             j->id ? "}}" : "}", j->id ? 2 : 1);
-    } else if (j->batch) {
-        c->scratch.len = 0;
-        if (j->id) id_prefix(c, &c->scratch);
-        obuf_append(&c->scratch, "[", 1);
-        emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, j->body.buf, j->body.len,
-             j->id ? "]}" : "]", j->id ? 2 : 1);
-    }
-    reset_job(c);
-    if (j->body.cap > 1024 * 1024) obuf_free(&j->body);
-}
-
-/* ---- JSON requests ---- */
-
-/* Decode one request message into c->job. Answers malformed ones with an
- * error frame and returns false. */
-static bool job_start(struct ws_conn *c, const char *msg, size_t len)
-{
-    struct job *j = &c->job;
-    struct ws_json_req *rq = &j->rq;
-
-    reset_job(c);
-    if (!ws_json_decode(rq, msg, len, 0)) {
-        error_frame(c, rq->id, rq->idlen, rq->err);
-        return false;
-    }
-    if (rq->atomic) {
-        const char *why = cmdbuf_atomic_refusal(&rq->cb, (c->conn.client->flags & CF_MULTI) != 0);
-        if (why) {
-            error_frame(c, rq->id, rq->idlen, why);
-            return false;
-        }
-    }
-    /* The id is copied: the message's bytes may move while the job runs. */
-    if (rq->id) {
-        j->id = rq->idlen <= sizeof(j->idbuf) ? j->idbuf : xmalloc(rq->idlen);
-        memcpy(j->id, rq->id, rq->idlen);
-        j->idlen = rq->idlen;
-    }
-    j->active = true;
-    j->batch = rq->batch || rq->atomic;
-    j->atomic = rq->atomic;
-    j->ncmd = rq->cb.ncmd;
-    j->nsteps = j->atomic ? j->ncmd + 2 : j->ncmd;
-    j->next = 0;
-    j->cur = -1;
-    return true;
-}
-
-static enum kernel_status submit_step(struct ws_conn *c, int step)
-{
-    static const struct argv_ref multi_argv = {"MULTI", 5}, exec_argv = {"EXEC", 4};
-    struct job *j = &c->job;
-    struct client *cl = c->conn.client;
-    const struct argv_ref *argv;
-    int k = step, argc;
-    c->js.resp = cl->resp;
-    if (j->atomic) {
-        if (step == 0) {
-            j->phase = AT_QUEUEING;
-            j->cur = -1;
-            return kernel_submit(cl, 1, &multi_argv);
-        }
-        if (step == j->nsteps - 1) {
-            j->phase = AT_EXEC_NEXT;
-            j->cur = -1;
-            return kernel_submit(cl, 1, &exec_argv);
-        }
-        k = step - 1;
-    }
-    j->cur = k;
-    argv = &j->rq.cb.argv[j->rq.cb.cmd_start[k]];
-    argc = j->rq.cb.cmd_argc[k];
-    if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->authlen ? c->auth : NULL,
-                             c->authlen)) {
-        if (c->wd.on && !j->batch) {
-            /* Webdis's words for a refusal by its access rules. */
-            static const char forbidden[] = WS_WEBDIS_FORBIDDEN_JSON;
-            emit(c, WSLAY_TEXT_FRAME, forbidden, sizeof(forbidden) - 1, NULL, 0, NULL, 0);
-            if (cl->flags & CF_MULTI) cl->flags |= CF_DIRTY_EXEC;
-            return KERNEL_DONE;
-        }
-        http_refuse_disabled(cl, &cl->reply, argv[0].p, argv[0].n);
-        return KERNEL_DONE;
-    }
-    ws_webdis_command(&c->wd, &argv[0]);
-    return kernel_submit(cl, argc, argv);
-}
-
-/* Run the current request's steps until it is done or the client parks. */
-static void job_run(struct ws_conn *c)
-{
-    struct job *j = &c->job;
-    while (j->next < j->nsteps) {
-        enum kernel_status st;
-        if (c->conn.state != CONN_OPEN || c->conn.dead || out_big(c)) return;
-        st = submit_step(c, j->next++);
-        if (st == KERNEL_PARKED) {
-            c->conn.state = CONN_PARKED;
-            return;
-        }
-        if (st == KERNEL_CLOSE) {
-            job_finish(c);
-            enter_closing(c, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
-            return;
-        }
-    }
-    if (c->conn.state == CONN_OPEN) job_finish(c);
-}
-
 /* ---- following a stream ({"tail":"key","from":"id"}, stream_tail.h) ---- */
 
 static void tail_frame(struct ws_conn *c, const char *rest, size_t n)
@@ -702,7 +328,7 @@ static void tail_frame(struct ws_conn *c, const char *rest, size_t n)
     c->scratch.len = 0;
     obuf_append(&c->scratch, "{\"tail\":", 8);
     json_put_string_lossy(&c->scratch, c->tail.key, c->tail.klen);
-    emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, rest, n, "}", 1);
+    ws_emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, rest, n, "}", 1);
 }
 
 static void tail_entry(void *arg, const char *id, const char *fields)
@@ -745,7 +371,7 @@ static bool tail_read(struct ws_conn *c)
 /* Submit XREAD from the position until the client parks or the tail ends. */
 static void tail_next(struct ws_conn *c)
 {
-    while (c->tail.on && c->conn.state == CONN_OPEN && !c->conn.dead && !out_big(c)) {
+    while (c->tail.on && c->conn.state == CONN_OPEN && !c->conn.dead && !ws_out_big(c)) {
         const struct argv_ref *argv;
         int argc = stream_tail_argv(&c->tail, &argv);
         enum kernel_status st;
@@ -757,7 +383,7 @@ static void tail_next(struct ws_conn *c)
         }
         if (!tail_read(c)) return;
         if (st == KERNEL_CLOSE) {
-            enter_closing(c, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
+            ws_enter_closing(c, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
             return;
         }
     }
@@ -766,7 +392,7 @@ static void tail_next(struct ws_conn *c)
 /* A {"stats":1} push (ws_stats.h), from its timer: written now. */
 static bool stats_send(struct conn *base, const char *p, size_t n)
 {
-    emit((struct ws_conn *)base, WSLAY_TEXT_FRAME, p, n, NULL, 0, NULL, 0);
+    ws_emit((struct ws_conn *)base, WSLAY_TEXT_FRAME, p, n, NULL, 0, NULL, 0);
     return conn_flush(base);
 }
 
@@ -791,12 +417,12 @@ static bool tail_request(struct ws_conn *c, const char *msg, size_t n)
                            from ? strlen(from) : 0);
     json_decref(root);
     if (!ok) {
-        error_frame(c, NULL, 0, "a tail is {\"tail\":\"<key>\",\"from\":\"<id>\"}");
+        ws_error_frame(c, NULL, 0, "a tail is {\"tail\":\"<key>\",\"from\":\"<id>\"}");
         return true;
     }
     if (http_command_disabled("XREAD", 5)) {
         stream_tail_free(&c->tail);
-        error_frame(c, NULL, 0, "XREAD is disabled over HTTP and WebSocket");
+        ws_error_frame(c, NULL, 0, "XREAD is disabled over HTTP and WebSocket");
         return true;
     }
     c->saved = c->conn.client->reply;
@@ -815,10 +441,10 @@ static void json_process(struct ws_conn *c)
         if (tail_read(c)) tail_next(c);
         if (c->tail.on) return;
     }
-    while (c->conn.state == CONN_OPEN && !c->conn.dead && !out_big(c)) {
+    while (c->conn.state == CONN_OPEN && !c->conn.dead && !ws_out_big(c)) {
         size_t n;
         if (c->job.active) {
-            job_run(c);
+            ws_job_run(c);
             if (c->job.active) break;
             continue;
         }
@@ -827,11 +453,11 @@ static void json_process(struct ws_conn *c)
         c->inq_off += sizeof(n) + 1;
         /* JSON is UTF-8: a binary message must be too. */
         if (c->inq.buf[c->inq_off - 1] && !json_utf8_valid(c->inq.buf + c->inq_off, n))
-            error_frame(c, NULL, 0, "invalid JSON: a request must be UTF-8");
+            ws_error_frame(c, NULL, 0, "invalid JSON: a request must be UTF-8");
         else if (ws_stats_request(&c->conn, c->inq.buf + c->inq_off, n, stats_send, &c->scratch))
-            emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, NULL, 0, NULL, 0);
+            ws_emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, NULL, 0, NULL, 0);
         else if (!tail_request(c, c->inq.buf + c->inq_off, n))
-            job_start(c, c->inq.buf + c->inq_off, n);
+            ws_job_start(c, c->inq.buf + c->inq_off, n);
         c->inq_off += n;
         if (c->tail.on) break;
     }
@@ -871,7 +497,7 @@ static enum resp_verdict disabled_filter(struct conn *base, int argc, const stru
 static void resp_process(struct ws_conn *c)
 {
     if (!resp_serve(&c->conn, &c->parser, c->qbuf, &c->qlen, disabled_filter))
-        enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "RESP protocol error", true);
+        ws_enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "RESP protocol error", true);
     if (c->qlen == 0 && c->qcap > 4 * CONN_READ) {
         free(c->qbuf);
         c->qbuf = NULL;
@@ -918,7 +544,7 @@ static void check_query_limit(struct ws_conn *c)
     size_t queued = c->mode == WS_JSON ? c->inq.len - c->inq_off : c->qlen;
     if ((long long)queued > g_config.client_query_buffer_limit) {
         log_warning("Closing WebSocket client that reached max query buffer length");
-        enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "query buffer limit reached", true);
+        ws_enter_closing(c, WSLAY_CODE_POLICY_VIOLATION, "query buffer limit reached", true);
     }
 }
 
@@ -1041,7 +667,7 @@ static void received(struct conn *base)
 
 static void closing(struct conn *base)
 {
-    enter_closing((struct ws_conn *)base, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
+    ws_enter_closing((struct ws_conn *)base, WSLAY_CODE_NORMAL_CLOSURE, NULL, false);
 }
 
 static void buffers(struct conn *base, size_t *qbuf, size_t *qfree, size_t *obl, size_t *omem)
@@ -1059,7 +685,7 @@ static void shutdown_conn(struct conn *base)
 {
     struct ws_conn *c = (struct ws_conn *)base;
     if (c->conn.state != CONN_CLOSING && c->conn.depth == 0)
-        enter_closing(c, WSLAY_CODE_GOING_AWAY, "server shutting down", true);
+        ws_enter_closing(c, WSLAY_CODE_GOING_AWAY, "server shutting down", true);
     if (c->conn.depth == 0 && wslay_event_want_write(c->ws)) wslay_event_send(c->ws);
     if (c->conn.out.sent < c->conn.out.len) {
         ssize_t w = conn_sock_write(&c->conn, c->conn.out.buf + c->conn.out.sent,
@@ -1079,7 +705,7 @@ static void release(struct conn *base)
     obuf_free(&c->inq);
     obuf_free(&c->rout);
     obuf_free(&c->scratch);
-    reset_job(c);
+    ws_reset_job(c);
     obuf_free(&c->job.body);
     ws_json_req_free(&c->job.rq);
     json_sink_free(&c->js);
@@ -1153,11 +779,11 @@ bool ws_accept(struct conn *from, const struct http_request *req, const char *re
     }
     resp_parser_init(&c->parser, g_config.proto_max_bulk_len, g_config.max_multibulk_len);
     json_sink_init(&c->js, hs.resp);
-    c->js.begin = js_begin;
-    c->js.end = js_end;
+    c->js.begin = ws_js_begin;
+    c->js.end = ws_js_end;
     c->js.arg = c;
     c->jops = json_reply_ops;
-    c->jops.aggregate = js_aggregate;
+    c->jops.aggregate = ws_js_aggregate;
     if (!ws_frame_init(&c->rd, (uint64_t)g_config.ws_max_message) ||
         wslay_event_context_server_init(&c->ws, &cbs, c) != 0) {
         /* Out of memory. The socket is ours already: the 500 goes out

@@ -18,7 +18,6 @@
 #include "reply.h"
 #include "resp_parse.h"
 #include "stream_tail.h"
-#include "ws_conn.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 #include "ws_json.h"

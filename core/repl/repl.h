@@ -20,8 +20,8 @@
  * or as a replica: then the primary's id and the offset applied so far). */
 struct repl_info {
     char replid[REPL_ID_LEN + 1];
-    char replid2[REPL_ID_LEN + 1]; /* all '0' when none */
-    long long offset;              /* master_repl_offset */
+    char replid2[REPL_ID_LEN + 1];  /* all '0' when none */
+    long long offset;               /* master_repl_offset */
     long long second_replid_offset; /* -1 when none */
 };
 extern struct repl_info g_repl;
@@ -40,9 +40,9 @@ struct repl_master_link {
     char host[256];
     int port;
     enum repl_link_state state;
-    long long last_io_ms;       /* last byte from the primary (ms clock) */
-    long long down_since_ms;    /* link down since (0 while up) */
-    long long transfer_size;    /* -1 unknown ($EOF: form) */
+    long long last_io_ms;    /* last byte from the primary (ms clock) */
+    long long down_since_ms; /* link down since (0 while up) */
+    long long transfer_size; /* -1 unknown ($EOF: form) */
     long long transfer_read;
     long long transfer_last_io_ms;
     bool sync_in_progress;

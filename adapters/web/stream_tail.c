@@ -11,8 +11,6 @@
 #include "http_request.h"
 #include "util.h"
 
-#define ACKS_MAX 10000 /* ids waiting to be acked, at most */
-
 /* An id as XREAD takes it: "$", or digits with at most one '-'. */
 static bool id_ok(const char *p, size_t n)
 {
@@ -91,7 +89,9 @@ bool stream_tail_start_group(struct stream_tail *t, const char *path, size_t n, 
 bool stream_tail_ack(struct stream_tail *t, const char *id, size_t n)
 {
     char *s;
-    if (!t->on || !t->group || t->nacks >= ACKS_MAX) return false;
+    /* (no cap: the queue goes out as one XACK before the tail's next
+     * read, and the adapter stops reading its socket while output waits) */
+    if (!t->on || !t->group) return false;
     if (t->nacks == t->acap) {
         t->acap = t->acap ? t->acap * 2 : 16;
         t->acks = xrealloc(t->acks, sizeof(*t->acks) * (size_t)t->acap);

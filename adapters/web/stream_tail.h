@@ -53,8 +53,8 @@ bool stream_tail_start(struct stream_tail *t, const char *key, size_t n, bool ur
  * pending entries first, then new ones (%XX-decoded when urlencoded). */
 bool stream_tail_start_group(struct stream_tail *t, const char *key, size_t n, bool urlencoded,
                              const char *group, size_t glen, const char *consumer, size_t clen);
-/* The browser acked id (group tails only: false otherwise, or too many
- * waiting): queued for the next XACK. The caller wakes the parked read
+/* The browser acked id (group tails only: false otherwise): queued for
+ * the next XACK. The caller wakes the parked read
  * (stream_tail_wake). */
 bool stream_tail_ack(struct stream_tail *t, const char *id, size_t n);
 /* Wake the client's read parked by the tail (it answers nil, and the

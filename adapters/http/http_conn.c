@@ -298,21 +298,27 @@ static void start_tail(struct http_conn *c, const struct http_request *req, cons
 {
     const struct http_header *lei = http_header(req, "last-event-id");
     const char *from;
-    size_t fl = 0;
+    size_t fl = 0, gl = 0, cl = 0;
     if (lei) {
         from = lei->value;
         fl = lei->vlen;
     } else {
         from = http_query_get(q, ql, "from", &fl);
     }
+    const char *g = http_query_get(q, ql, "group", &gl),
+               *cn = http_query_get(q, ql, "consumer", &cl);
     if (req->method != HM_GET || (c->conn.client->flags & CF_MULTI) ||
-        !stream_tail_start(&c->tail, k, kn, true, from, fl)) {
-        http_respond_error(c, 400, "a stream tail is GET /_stream/<key>[?from=<id>]");
+        !(g || cn ? stream_tail_start_group(&c->tail, k, kn, true, g, gl, cn, cl)
+                  : stream_tail_start(&c->tail, k, kn, true, from, fl))) {
+        http_respond_error(c, 400,
+                           "a stream tail is GET /_stream/<key>[?from=<id>] or "
+                           "/_stream/<key>?group=<g>&consumer=<c>");
         return;
     }
-    if (http_command_disabled("XREAD", 5)) {
+    if (http_command_disabled(g ? "XREADGROUP" : "XREAD", g ? 10 : 5)) {
         stream_tail_free(&c->tail);
-        http_respond_error(c, 403, "XREAD is disabled over HTTP");
+        http_respond_error(c, 403,
+                           g ? "XREADGROUP is disabled over HTTP" : "XREAD is disabled over HTTP");
         return;
     }
     c->rq.sse = true;
@@ -611,7 +617,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     const char *qm = memchr(path, '?', plen);
     char ext[16];
     int db = -1;
-    bool batch = false;
+    bool batch = false, sack;
 
     memset(&c->rq, 0, sizeof(c->rq));
     c->rq.restore_db = -1;
@@ -688,7 +694,8 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         handle_upgrade(c, req, used);
         return;
     }
-    if (plen > sizeof(STREAM_TAIL_PREFIX) - 1 &&
+    sack = req->method == HM_POST && stream_tail_is_ack(path, plen);
+    if (!sack && plen > sizeof(STREAM_TAIL_PREFIX) - 1 &&
         memcmp(path, STREAM_TAIL_PREFIX, sizeof(STREAM_TAIL_PREFIX) - 1) == 0) {
         start_tail(c, req, path + sizeof(STREAM_TAIL_PREFIX) - 1,
                    plen - (sizeof(STREAM_TAIL_PREFIX) - 1), q, ql);
@@ -712,7 +719,7 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
         path = g_config.http_default_root;
         plen = strlen(path);
     }
-    if (plen >= 2 && path[1] == '_') {
+    if (plen >= 2 && path[1] == '_' && !sack) {
         int status;
         const char *ctype;
         struct obuf body = {0};
@@ -736,7 +743,14 @@ static void handle_request(struct http_conn *c, const struct http_request *req, 
     }
     /* The command: from the path (GET, PUT), or the body (POST). */
     ext[0] = 0;
-    if (req->method == HM_POST) {
+    if (sack) {
+        char why[160];
+        if (!stream_tail_ack_command(path, plen, q, ql, req->body, req->body_len, &c->cb, why,
+                                     sizeof(why))) {
+            http_respond_error(c, 400, why);
+            return;
+        }
+    } else if (req->method == HM_POST) {
         const struct http_header *ct = http_header(req, "content-type");
         const char *b = req->body ? req->body : "";
         size_t bl = req->body_len;

@@ -32,7 +32,8 @@
  *        one frame per entry, {"tail":"key","id":"1-1","fields":{"f":"v"}},
  *        from the entry after "from" ("$" or none: only new ones); the
  *        connection then serves only the tail (its other requests wait)
- *        until it ends: {"tail":"key","error":..} (e.g. WRONGTYPE)
+ *        until it ends: {"tail":"key","error":..} (e.g. WRONGTYPE);
+ *        as a group's consumer, with {"ack":[ids]}: ws_tail.h
  *   {"stats":1} / {"stats":0}            -> a {"stats":{..}} frame now and every second
  *                                           (ws_stats.c) / {"stats":false}, stopped
  *   pushes (pub/sub, keyspace events, invalidations)
@@ -88,6 +89,7 @@
 #include "resp_encode.h"
 #include "resp_parse.h"
 #include "stream_tail.h"
+#include "ws_tail.h"
 #include "conn.h"
 #include "resp_conn.h"
 #include "http_parse.h"
@@ -396,34 +398,14 @@ static bool stats_send(struct conn *base, const char *p, size_t n)
     return conn_flush(base);
 }
 
-/* A {"tail":...} request: true when msg was one (answered or started). */
+/* A {"tail":...} request (ws_tail.h): true when msg was one (answered or started). */
 static bool tail_request(struct ws_conn *c, const char *msg, size_t n)
 {
-    json_error_t err;
-    json_t *root, *k, *f;
-    const char *from = NULL;
-    bool ok;
-    if (n < 8 || msg[0] != '{' || !memmem(msg, n, "\"tail\"", 6)) return false;
-    root = json_loadb(msg, n, 0, &err);
-    k = root && json_is_object(root) ? json_object_get(root, "tail") : NULL;
-    if (!k || json_object_get(root, "cmd") || json_object_get(root, "batch")) {
-        json_decref(root);
-        return false;
-    }
-    f = json_object_get(root, "from");
-    if (f && json_is_string(f)) from = json_string_value(f);
-    ok = json_is_string(k) && (!f || from) &&
-         stream_tail_start(&c->tail, json_string_value(k), json_string_length(k), false, from,
-                           from ? strlen(from) : 0);
-    json_decref(root);
-    if (!ok) {
-        ws_error_frame(c, NULL, 0, "a tail is {\"tail\":\"<key>\",\"from\":\"<id>\"}");
-        return true;
-    }
-    if (http_command_disabled("XREAD", 5)) {
-        stream_tail_free(&c->tail);
-        ws_error_frame(c, NULL, 0, "XREAD is disabled over HTTP and WebSocket");
-        return true;
+    const char *why;
+    int r = ws_tail_request(&c->tail, msg, n, &why);
+    if (r <= 0) {
+        if (r < 0) ws_error_frame(c, NULL, 0, why);
+        return r < 0;
     }
     c->saved = c->conn.client->reply;
     json_sink_free(&c->tjs);
@@ -578,6 +560,10 @@ static void rx_message_end(struct ws_conn *c)
     size_t n = c->inq.len - c->rx_hdr - (sizeof(size_t) + 1);
     c->rx_data = false;
     if (!keep || c->mode != WS_JSON) return;
+    if (c->tail.on && ws_tail_ack(&c->tail, c->conn.client, c->inq.buf + c->inq.len - n, n)) {
+        c->inq.len = c->rx_hdr; /* an ack for the group tail: queued there */
+        return;
+    }
     memcpy(c->inq.buf + c->rx_hdr, &n, sizeof(n));
     c->inq_done = c->inq.len;
 }

@@ -109,8 +109,15 @@ void cmd_geoadd(struct exec *x)
      * whole ZADD first). */
     for (k = 0; k < n; k++) {
         const struct argv_ref *a = &x->argv[data->list[k]];
+        const struct argval *lon = ARG(x, A_GEOADD_longitude_latitude_member_longitude),
+                            *lat = ARG(x, A_GEOADD_longitude_latitude_member_latitude);
         double xy[2];
-        if (!util_str2d(a[0].p, a[0].n, &xy[0]) || !util_str2d(a[1].p, a[1].n, &xy[1])) {
+        if (k == n - 1 && lon->present && lat->present) {
+            /* the matcher parsed the last pair (the typed slots hold a
+             * repeated block's last values): not again */
+            xy[0] = lon->d;
+            xy[1] = lat->d;
+        } else if (!util_str2d(a[0].p, a[0].n, &xy[0]) || !util_str2d(a[1].p, a[1].n, &xy[1])) {
             reply_err(x->r, E_NOT_FLOAT);
             goto done;
         }

@@ -367,6 +367,47 @@ unsigned char *lp_append_int(unsigned char *lp, long long v)
     return lp_insert_int(lp, v, NULL, LP_AFTER, NULL);
 }
 
+/* One item's encoded size; *v set when it is stored as an integer. */
+static size_t item_size(const struct lp_item *it, bool *isint, long long *v)
+{
+    unsigned char tmp[16];
+    size_t h;
+    *isint = !it->s || (it->n <= 20 && util_str2ll(it->s, it->n, v));
+    if (*isint) {
+        if (!it->s) *v = it->v;
+        return encode_int(tmp, *v);
+    }
+    h = encode_str_header(tmp, it->n);
+    return h + it->n + backlen_size(h + it->n);
+}
+
+unsigned char *lp_append_items(unsigned char *lp, const struct lp_item *items, size_t cnt)
+{
+    size_t total = rd32(lp), add = 0, off, i;
+    bool isint;
+    long long v;
+    for (i = 0; i < cnt; i++)
+        add += item_size(&items[i], &isint, &v);
+    lp = xrealloc(lp, total + add);
+    off = total - 1; /* over the EOF byte */
+    for (i = 0; i < cnt; i++) {
+        const struct lp_item *it = &items[i];
+        size_t sz = item_size(it, &isint, &v);
+        if (isint) {
+            encode_int(lp + off, v);
+        } else {
+            size_t h = encode_str_header(lp + off, it->n);
+            memcpy(lp + off + h, it->s, it->n);
+            backlen_write(lp + off + h + it->n, h + it->n);
+        }
+        off += sz;
+    }
+    lp[off] = LP_EOF;
+    wr32(lp, (uint32_t)(total + add));
+    count_add(lp, (long)cnt);
+    return lp;
+}
+
 unsigned char *lp_delete(unsigned char *lp, unsigned char *p, unsigned char **next)
 {
     size_t off = (size_t)(p - lp);

@@ -47,6 +47,15 @@ unsigned char *lp_insert_int(unsigned char *lp, long long v, unsigned char *p, e
 unsigned char *lp_append(unsigned char *lp, const char *s, size_t n);
 unsigned char *lp_prepend(unsigned char *lp, const char *s, size_t n);
 unsigned char *lp_append_int(unsigned char *lp, long long v);
+/* Append cnt entries with one reallocation: a string (s; stored as an
+ * integer when it reads as one, as lp_append does) or, with s NULL, the
+ * integer v. The same listpack as appending them one by one. */
+struct lp_item {
+    const char *s;
+    size_t n;
+    long long v;
+};
+unsigned char *lp_append_items(unsigned char *lp, const struct lp_item *items, size_t cnt);
 /* Delete entry p; *next (if given) is set to the entry that followed it. */
 unsigned char *lp_delete(unsigned char *lp, unsigned char *p, unsigned char **next);
 /* Delete count entries starting at index (negative from the end). */

@@ -340,17 +340,27 @@ int stream_append(struct stream *s, const char *const *fields, const size_t *len
             if (i == nfields) flags |= SF_SAMEFIELDS;
         }
     }
-    lp = lp_append_int(lp, flags);
-    lp = lp_append_int(lp, (long long)(id.ms - master.ms));
-    lp = lp_append_int(lp, (long long)(id.seq - master.seq));
-    if (!(flags & SF_SAMEFIELDS)) lp = lp_append_int(lp, nfields);
-    for (i = 0; i < nfields; i++) {
-        if (!(flags & SF_SAMEFIELDS)) lp = lp_append(lp, fields[2 * i], lens[2 * i]);
-        lp = lp_append(lp, fields[2 * i + 1], lens[2 * i + 1]);
-    }
     lp_count = nfields + 3;
     if (!(flags & SF_SAMEFIELDS)) lp_count += nfields + 1;
-    lp = lp_append_int(lp, lp_count);
+    {
+        /* the entry in one reallocation: flags, ms and seq diffs, [the
+         * field count], [field] value ..., its own element count */
+        struct lp_item stack[32], *it = (size_t)lp_count + 1 <= 32
+                                            ? stack
+                                            : xmalloc(sizeof(*it) * ((size_t)lp_count + 1));
+        size_t k = 0;
+        it[k++] = (struct lp_item){NULL, 0, flags};
+        it[k++] = (struct lp_item){NULL, 0, (long long)(id.ms - master.ms)};
+        it[k++] = (struct lp_item){NULL, 0, (long long)(id.seq - master.seq)};
+        if (!(flags & SF_SAMEFIELDS)) it[k++] = (struct lp_item){NULL, 0, (long long)nfields};
+        for (i = 0; i < nfields; i++) {
+            if (!(flags & SF_SAMEFIELDS)) it[k++] = (struct lp_item){fields[2 * i], lens[2 * i], 0};
+            it[k++] = (struct lp_item){fields[2 * i + 1], lens[2 * i + 1], 0};
+        }
+        it[k++] = (struct lp_item){NULL, 0, lp_count};
+        lp = lp_append_items(lp, it, k);
+        if (it != stack) free(it);
+    }
     *s->tail = lp;
     s->length++;
     s->entries_added++;

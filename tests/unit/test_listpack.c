@@ -144,6 +144,63 @@ START_TEST(count_past_65535)
 }
 END_TEST
 
+START_TEST(append_items_same_bytes_as_one_by_one)
+{
+    /* lp_append_items (one reallocation) builds the very listpack that
+     * appending each item does: integers of every width, strings that read
+     * as integers, strings of every length class, the 65535 count cap */
+    static const long long ints[] = {
+        0, 127, -1, 4095, -4097, 32768, 8388608, 2147483648LL, -9223372036854775807LL - 1};
+    static const size_t lens[] = {0, 1, 63, 64, 4095, 4096, 70000};
+    char *buf = malloc(70001);
+    struct lp_item items[40];
+    unsigned char *a = lp_new(0), *b = lp_new(0);
+    size_t k = 0, i;
+    int round;
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        items[k++] = (struct lp_item){NULL, 0, ints[i]};
+    items[k++] = (struct lp_item){"12345", 5, 0};
+    items[k++] = (struct lp_item){"-7", 2, 0};
+    items[k++] = (struct lp_item){"007", 3, 0};
+    memset(buf, 'x', 70000);
+    for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+        items[k++] = (struct lp_item){buf, lens[i], 0};
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < k; i++)
+            a = items[i].s ? lp_append(a, items[i].s, items[i].n) : lp_append_int(a, items[i].v);
+        b = lp_append_items(b, items, k);
+        ck_assert_uint_eq(lp_bytes(a), lp_bytes(b));
+        ck_assert_mem_eq(a, b, lp_bytes(a));
+        ck_assert(lp_validate(b, lp_bytes(b)));
+    }
+    ck_assert_uint_eq(lp_count(b), 3 * k);
+    lp_free(a);
+    lp_free(b);
+    a = lp_new(0);
+    b = lp_new(0);
+    for (i = 0; i < 70000; i++)
+        a = lp_append_int(a, 1);
+    for (i = 0; i < 70000; i += 10)
+        b = lp_append_items(b,
+                            (struct lp_item[]){{NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1},
+                                               {NULL, 0, 1}},
+                            10);
+    ck_assert_mem_eq(a, b, lp_bytes(a));
+    ck_assert_uint_eq(lp_count(b), 70000);
+    lp_free(a);
+    lp_free(b);
+    free(buf);
+}
+END_TEST
+
 START_TEST(validate_rejects_damage)
 {
     unsigned char *lp = lp_new(0);
@@ -215,6 +272,7 @@ int main(void)
     tcase_add_test(tc, strings_of_every_length_class);
     tcase_add_test(tc, insert_replace_delete_find);
     tcase_add_test(tc, count_past_65535);
+    tcase_add_test(tc, append_items_same_bytes_as_one_by_one);
     tcase_add_test(tc, validate_rejects_damage);
     tcase_add_test(tc, randomized_against_model);
     suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
  * redis-server 7.0.15 (INCRBYFLOAT results, KEYS pattern results). */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,6 +115,25 @@ START_TEST(ll2str_round_trips)
         ck_assert_str_eq(buf, "-9223372036854775808");
         util_ull2str(buf, ULLONG_MAX);
         ck_assert_str_eq(buf, "18446744073709551615");
+    }
+    {
+        /* every digit count and its edges, and a sweep, against printf */
+        unsigned long long p = 1, v;
+        char buf[32], want[32];
+        int d, k;
+        for (d = 0; d < 20; d++, p *= 10) {
+            unsigned long long edges[] = {p - 1, p, p + 1, p * 9 / 10 * 10 / 9, p + p / 2};
+            for (k = 0; k < 5; k++) {
+                snprintf(want, sizeof(want), "%llu", edges[k]);
+                ck_assert_int_eq(util_ull2str(buf, edges[k]), (int)strlen(want));
+                ck_assert_str_eq(buf, want);
+            }
+        }
+        for (v = 0; v < 200000; v += 7) {
+            snprintf(want, sizeof(want), "%llu", v * 1000003ULL);
+            util_ull2str(buf, v * 1000003ULL);
+            ck_assert_str_eq(buf, want);
+        }
     }
 }
 END_TEST

@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "client_limits.h"
+#include "client_mem.h"
 #include "server.h"
 #include "util.h"
 #include "net.h"
@@ -281,7 +282,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->ops->received(c);
         c->depth--;
     }
-    conn_serve(c);
+    /* its query buffer changed: maxmemory-clients' accounting */
+    if (conn_serve(c) && c->client) client_mem_update(c->client);
 done:
     kernel_after_events();
 }
@@ -448,6 +450,7 @@ bool conn_flush(struct conn *c)
                 conn_out_reclaim(c, c->out.sent);
             /* A TLS write waiting for input is retried by the read event. */
             if (!c->tr || !c->tr->write_needs_read(c)) event_add(c->wev, NULL);
+            if (c->client) client_mem_update(c->client);
             return true;
         }
         conn_free(c);
@@ -460,6 +463,7 @@ bool conn_flush(struct conn *c)
         conn_free(c);
         return false;
     }
+    if (c->client) client_mem_update(c->client); /* output written: maxmemory-clients */
     return true;
 }
 
@@ -511,6 +515,7 @@ void conn_ad_flush(struct client *cl)
 {
     struct conn *c = cl->conn;
     if (c->ops->push && !c->ops->push(c)) return;
+    client_mem_update(cl); /* a push grew its output (maxmemory-clients) */
     /* Inside its own command: written at its end; else with the others
      * before the loop sleeps (a PUBLISH to many: one write each). */
     if (c->depth == 0) conn_flush_later(c);

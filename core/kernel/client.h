@@ -89,6 +89,13 @@ struct client {
     int parked_argc;
     struct argv_ref_owned *parked_argv;
     int (*parked_retry)(struct client *c); /* called on resume; nonzero: still parked */
+    /* core/kernel/client_mem.c (maxmemory-clients): memory at the last
+     * update, its bucket (0: none, else index + 1) and the bucket's list,
+     * and whether eviction already closed it (freed later). */
+    size_t mem_last;
+    int mem_bucket;
+    bool mem_evicted;
+    struct client *mem_prev, *mem_next;
 };
 
 struct client_list {

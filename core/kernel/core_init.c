@@ -8,6 +8,7 @@
 #include "acl.h"
 #include "aof.h"
 #include "blocking.h"
+#include "client_mem.h"
 #include "cmd_memory.h"
 #include "config.h"
 #include "kernel.h"
@@ -77,6 +78,7 @@ void core_init(int databases)
     pubsub_init();
     tracking_init();
     blocking_init();
+    client_mem_init(); /* maxmemory-clients' buckets forget freed clients */
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
     monitor_init();

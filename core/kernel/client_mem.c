@@ -21,9 +21,9 @@ struct bucket {
 };
 
 static struct bucket buckets[CLIENT_MEM_BUCKETS];
-static bool enabled;           /* maxmemory-clients is not 0: buckets kept */
-static size_t total;           /* every counted client's mem_last */
-static struct client *cursor;  /* the cron's next client */
+static bool enabled;          /* maxmemory-clients is not 0: buckets kept */
+static size_t total;          /* every counted client's mem_last */
+static struct client *cursor; /* the cron's next client */
 static unsigned long long visits;
 
 size_t client_mem_of(struct client *c)

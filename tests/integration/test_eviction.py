@@ -734,3 +734,46 @@ def test_maxmemory_clients_drops_the_evicted_clients_own_command(keel, oracle, k
         admin.config_set("maxmemory-clients", 0)
     assert admin.exists("mc:k") == 0
     assert int(admin.info("stats")["evicted_clients"]) == before + 1
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_maxmemory_clients_with_2000_idle_clients(keel, oracle, kind):
+    """2,000 idle clients and one big one: only the big one is evicted, every
+    idle one still answers. (That a command's work does not grow with the
+    idle clients is tests/unit/test_client_mem.c's per_command_work_is_flat.)"""
+    srv = keel if kind == "keel" else oracle
+    admin = RawConn(srv.port)
+    assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+    before = int(parse_info(admin.call("INFO", "stats"))["evicted_clients"])
+    idle = []
+    hog = None
+    try:
+        for _ in range(2000):
+            c = RawConn(srv.port)
+            c.send(b"PING\r\n")
+            idle.append(c)
+        for c in idle:
+            assert c.read_replies(1)[0] == b"+PONG\r\n"
+        time.sleep(3.5)  # Redis frees idle (2 s) clients' query buffers first
+        used = int(parse_info(admin.call("INFO", "memory"))["mem_clients_normal"])
+        hog = big_query_client(srv.port)
+        time.sleep(0.5)
+        limit = used + 2 * 1024 * 1024  # the big one holds 3 MB or more
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", str(limit)) == b"+OK\r\n"
+        assert admin.call("PING") == b"+PONG\r\n"
+        assert closed(hog)
+        assert int(parse_info(admin.call("INFO", "stats"))["evicted_clients"]) == before + 1
+        # (with the limit on, 2,000 PINGs growing their buffers at once
+        # would rightly evict some: checked with it off)
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
+        for c in idle:
+            c.send(b"PING\r\n")
+        for c in idle:
+            assert c.read_replies(1)[0] == b"+PONG\r\n"
+    finally:
+        admin.call("CONFIG", "SET", "maxmemory-clients", "0")
+        for c in idle:
+            c.close()
+        if hog:
+            hog.close()
+        admin.close()

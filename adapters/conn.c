@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "reply_buffer.h"
 #include "aof.h"
 #include "kernel.h"
 #include "log.h"
@@ -398,6 +399,18 @@ bool conn_out_reclaim(struct conn *c, size_t upto)
     return true;
 }
 
+/* c->out's allocation made size bytes, when what waits in it fits. */
+static void resize_out(struct conn *c, size_t size)
+{
+    size_t pending = c->out.len - c->out.sent;
+    if (pending > size || c->out.cap == size || c->out.cap == 0) return;
+    if (c->out.sent) memmove(c->out.buf, c->out.buf + c->out.sent, pending);
+    c->out.len = pending;
+    c->out.sent = 0;
+    c->out.buf = xrealloc(c->out.buf, size);
+    c->out.cap = size;
+}
+
 /* client-output-buffer-limit reached: the adapter's answer, or close now.
  * false if c was freed. */
 static bool overflow(struct conn *c)
@@ -427,6 +440,9 @@ bool conn_flush(struct conn *c)
         conn_free(c);
         return false;
     }
+    /* the reply buffer's peak use (CLIENT LIST rbp, its resizing) */
+    if (c->client && c->out.len > c->out.sent)
+        reply_buffer_note(c->client, c->out.len - c->out.sent);
     if (c->out.sent < c->out.len) g_server.stat_writes++; /* INFO total_writes_processed */
     while (c->out.sent < c->out.len) {
         ssize_t n = conn_sock_write(c, c->out.buf + c->out.sent, c->out.len - c->out.sent);
@@ -458,7 +474,10 @@ bool conn_flush(struct conn *c)
     }
     c->out.len = c->out.sent = 0;
     c->obuf_soft_since = 0;
-    if (c->out.cap > 1024 * 1024 && !g_server.reply_buffer_keep) obuf_free(&c->out);
+    /* A buffer grown far past the reply buffer for a big reply (Redis's
+     * reply list, freed once written) goes back to its size now; a smaller
+     * excess at the client's next cron visit (conn_ad_resize). */
+    if (c->out.cap > 1024 * 1024 && c->client) resize_out(c, c->client->rb_size);
     if (ops->drained ? ops->drained(c) : c->state == CONN_CLOSING) {
         conn_free(c);
         return false;
@@ -527,6 +546,14 @@ void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, s
     snprintf(addr, alen, "%s", c->addr);
     snprintf(laddr, llen, "%s", c->laddr);
     *fd = c->fd;
+}
+
+void conn_ad_resize(struct client *cl, size_t size)
+{
+    struct conn *c = cl->conn;
+    /* Not while its command runs (a busy script pumping the loop). */
+    if (c->depth > 0 || c->dead) return;
+    resize_out(c, size);
 }
 
 void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,

@@ -19,6 +19,8 @@
 #include "latency.h"
 #include "core_init.h"
 #include "kernel.h"
+#include "client_mem.h"
+#include "reply_buffer.h"
 #include "log.h"
 #include "rdb.h"
 #include "server.h"
@@ -43,6 +45,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
                                      (g_store.stats.expire_cycle_us - before) / 1000);
     }
     kernel_cron();
+    client_mem_cron(g_config.hz); /* maxmemory-clients: a share refreshed, eviction */
+    reply_buffer_cron(g_config.hz, util_mstime()); /* reply buffers resized by their peak */
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */
     migrate_cron(); /* MIGRATE's idle cached connections (core/persist/migrate.c) */

@@ -36,6 +36,9 @@ struct client_adapter {
     /* Deliver one MONITOR line (core/events/monitor.c; no "+" or CRLF).
      * NULL: written to the client's sink as a status reply. */
     void (*monitor_line)(struct client *c, const char *line, size_t n);
+    /* Resize the reply buffer to size bytes (core/kernel/reply_buffer.c
+     * decides when). NULL: the adapter has none. */
+    void (*resize_reply_buffer)(struct client *c, size_t size);
 };
 
 enum client_state {
@@ -96,6 +99,10 @@ struct client {
     int mem_bucket;
     bool mem_evicted;
     struct client *mem_prev, *mem_next;
+    /* core/kernel/reply_buffer.c: the reply buffer's size, its peak use
+     * since the last reset (CLIENT LIST rbs / rbp), and when that was. */
+    size_t rb_size, rb_peak;
+    long long rb_peak_reset_ms;
 };
 
 struct client_list {

@@ -23,6 +23,7 @@
 #include "script.h"
 #include "script_busy.h"
 #include "registry.h"
+#include "reply_buffer.h"
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
@@ -79,6 +80,7 @@ void core_init(int databases)
     tracking_init();
     blocking_init();
     client_mem_init(); /* maxmemory-clients' buckets forget freed clients */
+    reply_buffer_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
     monitor_init();

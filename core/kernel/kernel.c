@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client_mem.h"
 #include "config.h"
 #include "store.h"
 #include "util.h"
@@ -552,7 +551,6 @@ void kernel_cron(void)
 {
     struct client *c, *next;
     long long now = util_mstime();
-    client_mem_cron(g_config.hz); /* maxmemory-clients: refresh a share, evict */
     if (g_config.timeout <= 0) return;
     for (c = g_clients.head; c; c = next) {
         next = c->next;

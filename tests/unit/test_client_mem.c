@@ -54,8 +54,8 @@ static void fake_describe(struct client *c, char *addr, size_t alen, char *laddr
     *fd = -1;
 }
 
-static const struct client_adapter fake_ad = {"fake",        NULL,         fake_close, NULL,
-                                              fake_describe, fake_buffers, false,      NULL};
+static const struct client_adapter fake_ad = {
+    .name = "fake", .close = fake_close, .describe = fake_describe, .buffers = fake_buffers};
 
 static void add_clients(int n)
 {

@@ -399,14 +399,11 @@ bool conn_out_reclaim(struct conn *c, size_t upto)
     return true;
 }
 
-/* c->out's allocation made size bytes, when what waits in it fits. */
+/* c->out's allocation made size bytes, when nothing waits in it (an
+ * adapter may remember offsets in it while output is pending: ws frames). */
 static void resize_out(struct conn *c, size_t size)
 {
-    size_t pending = c->out.len - c->out.sent;
-    if (pending > size || c->out.cap == size || c->out.cap == 0) return;
-    if (c->out.sent) memmove(c->out.buf, c->out.buf + c->out.sent, pending);
-    c->out.len = pending;
-    c->out.sent = 0;
+    if (c->out.len != 0 || c->out.cap == size || c->out.cap == 0) return;
     c->out.buf = xrealloc(c->out.buf, size);
     c->out.cap = size;
 }

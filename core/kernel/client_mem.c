@@ -84,7 +84,9 @@ static void update(struct client *c)
 {
     size_t m;
     int want;
-    if (!c->adapter || c->mem_evicted) return;
+    /* Only connections count (Redis: a client with a connection); the
+     * AOF loader's caller has no buffers and cannot be closed. */
+    if (!c->adapter || !c->adapter->close || !c->adapter->buffers || c->mem_evicted) return;
     visits++;
     m = client_mem_of(c);
     total = total - c->mem_last + m;

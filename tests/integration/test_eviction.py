@@ -788,3 +788,25 @@ def test_maxmemory_clients_with_2000_idle_clients(keel, oracle, kind):
         if hog:
             hog.close()
         admin.close()
+
+
+def test_maxmemory_clients_spares_script_and_aof_callers():
+    """The script engine's and the AOF loader's callers are not
+    connections: never counted, never evicted. With a limit of one byte
+    every connection but a NO-EVICT one goes; scripts still run."""
+    srv = ServerProcess("mc-lua", lambda p: harness.keel_argv(p) + ["--appendonly", "yes"]).start()
+    try:
+        with RawConn(srv.port) as admin:
+            assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+            assert admin.call("EVAL", "return redis.call('SET', 'k', 'v')", "0") == b"+OK\r\n"
+            assert admin.call("CONFIG", "SET", "maxmemory-clients", "1") == b"+OK\r\n"
+            assert admin.call("DEBUG", "LOADAOF") == b"+OK\r\n"
+            with RawConn(srv.port) as c:
+                c.send(b"PING\r\n")
+                assert closed(c)
+            time.sleep(0.3)  # the cron's eviction pass too
+            assert admin.call("EVAL", "return redis.call('GET', 'k')", "0") == b"$1\r\nv\r\n"
+            assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
+    finally:
+        assert srv.stop() is None
+        srv.cleanup()

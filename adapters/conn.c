@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "reply_buffer.h"
 #include "aof.h"
 #include "kernel.h"
 #include "log.h"
 #include "client_limits.h"
+#include "client_mem.h"
 #include "server.h"
 #include "util.h"
 #include "net.h"
@@ -281,7 +283,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->ops->received(c);
         c->depth--;
     }
-    conn_serve(c);
+    /* its query buffer changed: maxmemory-clients' accounting */
+    if (conn_serve(c) && c->client) client_mem_update(c->client);
 done:
     kernel_after_events();
 }
@@ -396,6 +399,15 @@ bool conn_out_reclaim(struct conn *c, size_t upto)
     return true;
 }
 
+/* c->out's allocation made size bytes, when nothing waits in it (an
+ * adapter may remember offsets in it while output is pending: ws frames). */
+static void resize_out(struct conn *c, size_t size)
+{
+    if (c->out.len != 0 || c->out.cap == size || c->out.cap == 0) return;
+    c->out.buf = xrealloc(c->out.buf, size);
+    c->out.cap = size;
+}
+
 /* client-output-buffer-limit reached: the adapter's answer, or close now.
  * false if c was freed. */
 static bool overflow(struct conn *c)
@@ -425,6 +437,9 @@ bool conn_flush(struct conn *c)
         conn_free(c);
         return false;
     }
+    /* the reply buffer's peak use (CLIENT LIST rbp, its resizing) */
+    if (c->client && c->out.len > c->out.sent)
+        reply_buffer_note(c->client, c->out.len - c->out.sent);
     if (c->out.sent < c->out.len) g_server.stat_writes++; /* INFO total_writes_processed */
     while (c->out.sent < c->out.len) {
         ssize_t n = conn_sock_write(c, c->out.buf + c->out.sent, c->out.len - c->out.sent);
@@ -448,6 +463,7 @@ bool conn_flush(struct conn *c)
                 conn_out_reclaim(c, c->out.sent);
             /* A TLS write waiting for input is retried by the read event. */
             if (!c->tr || !c->tr->write_needs_read(c)) event_add(c->wev, NULL);
+            if (c->client) client_mem_update(c->client);
             return true;
         }
         conn_free(c);
@@ -455,11 +471,15 @@ bool conn_flush(struct conn *c)
     }
     c->out.len = c->out.sent = 0;
     c->obuf_soft_since = 0;
-    if (c->out.cap > 1024 * 1024 && !g_server.reply_buffer_keep) obuf_free(&c->out);
+    /* A buffer grown far past the reply buffer for a big reply (Redis's
+     * reply list, freed once written) goes back to its size now; a smaller
+     * excess at the client's next cron visit (conn_ad_resize). */
+    if (c->out.cap > 1024 * 1024 && c->client) resize_out(c, c->client->rb_size);
     if (ops->drained ? ops->drained(c) : c->state == CONN_CLOSING) {
         conn_free(c);
         return false;
     }
+    if (c->client) client_mem_update(c->client); /* output written: maxmemory-clients */
     return true;
 }
 
@@ -511,6 +531,7 @@ void conn_ad_flush(struct client *cl)
 {
     struct conn *c = cl->conn;
     if (c->ops->push && !c->ops->push(c)) return;
+    client_mem_update(cl); /* a push grew its output (maxmemory-clients) */
     /* Inside its own command: written at its end; else with the others
      * before the loop sleeps (a PUBLISH to many: one write each). */
     if (c->depth == 0) conn_flush_later(c);
@@ -522,6 +543,14 @@ void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, s
     snprintf(addr, alen, "%s", c->addr);
     snprintf(laddr, llen, "%s", c->laddr);
     *fd = c->fd;
+}
+
+void conn_ad_resize(struct client *cl, size_t size)
+{
+    struct conn *c = cl->conn;
+    /* Not while its command runs (a busy script pumping the loop). */
+    if (c->depth > 0 || c->dead) return;
+    resize_out(c, size);
 }
 
 void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,

@@ -162,16 +162,17 @@ void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, s
                       int *fd);
 void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,
                      size_t *omem);
+void conn_ad_resize(struct client *cl, size_t size);
 #define CONN_ADAPTER(name, replies_required)                                                       \
     {                                                                                              \
         name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required                                                                       \
+            replies_required, NULL, conn_ad_resize                                                 \
     }
 /* The same for an adapter that delivers MONITOR lines itself. */
 #define CONN_ADAPTER_MONITOR(name, replies_required, monitor_line)                                 \
     {                                                                                              \
         name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required, monitor_line                                                         \
+            replies_required, monitor_line, conn_ad_resize                                         \
     }
 
 /* ---- life ---- */

@@ -19,10 +19,13 @@
 #include "latency.h"
 #include "core_init.h"
 #include "kernel.h"
+#include "client_mem.h"
+#include "reply_buffer.h"
 #include "log.h"
 #include "rdb.h"
 #include "server.h"
 #include "siphash.h"
+#include "stats.h"
 #include "store.h"
 #include "util.h"
 
@@ -43,6 +46,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
                                      (g_store.stats.expire_cycle_us - before) / 1000);
     }
     kernel_cron();
+    client_mem_cron(g_config.hz); /* maxmemory-clients: a share refreshed, eviction */
+    reply_buffer_cron(g_config.hz, util_mstime()); /* reply buffers resized by their peak */
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */
     migrate_cron(); /* MIGRATE's idle cached connections (core/persist/migrate.c) */
@@ -55,11 +60,31 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     kernel_after_events();
 }
 
+/* Redis's whileBlockedCron: while a busy script keeps the loop from
+ * running the cron, its periods are counted (cron_loops, at most hz times
+ * a second) and what may run with the dataset still is done: the memory
+ * peak. Its duration is LATENCY's while-blocked-cron event. */
+static long long blocked_last_cron_ms;
+
+static void while_blocked_cron(void)
+{
+    long long now = util_mstime(), hz_ms = 1000 / (g_config.hz > 0 ? g_config.hz : 10);
+    if (blocked_last_cron_ms == 0 || now - blocked_last_cron_ms > 1000) blocked_last_cron_ms = now;
+    if (blocked_last_cron_ms >= now) return; /* called again too soon */
+    while (blocked_last_cron_ms < now) {
+        blocked_last_cron_ms += hz_ms;
+        g_server.cron_loops++;
+    }
+    stats_note_peak();
+    latency_add_sample_if_needed("while-blocked-cron", util_mstime() - now);
+}
+
 /* What a busy script runs between its instructions (kernel_pump_events):
  * one pass over the connections with input, without waiting (libevent's
  * loop is the one running the script and cannot be entered again). */
 static void pump_events(void)
 {
+    while_blocked_cron();
     net_pump_accept();
     conn_pump();
     conn_flush_pending(); /* the BUSY replies go out while the script runs */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "client_mem.h"
 #include "config.h"
 #include "commands_gen.h"
 #include "client_info.h"
@@ -223,6 +224,7 @@ void cmd_reset(struct exec *x)
     client_reset_state(c);
     if (c->flags & CF_TRACKING) tracking_disable(c);
     c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT | CF_NO_EVICT);
+    client_mem_update(c); /* evictable again */
     client_select(c, 0);
     pubsub_reset(c); /* leaves every channel, pattern and shard channel silently */
     set_resp(c, 2);
@@ -390,6 +392,7 @@ void cmd_client_no_evict(struct exec *x)
         x->c->flags |= CF_NO_EVICT;
     else
         x->c->flags &= ~(unsigned)CF_NO_EVICT;
+    client_mem_update(x->c); /* into or out of its eviction bucket */
     reply_ok(x->r);
 }
 

@@ -19,6 +19,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "rdb.h"
+#include "reply_buffer.h"
 #include "server.h"
 #include "store.h"
 #include "t_list.h" /* ql_lzf_compress, ql_set_packed_threshold */
@@ -279,10 +280,8 @@ static void debug_stringmatch_test(struct exec *x)
 }
 
 /* DEBUG REPLYBUFFER PEAK-RESET-TIME never|reset|<ms> | RESIZING <0|1>, as
- * Redis 7.0 accepts them. RESIZING 0 stops the release of grown output
- * buffers (g_server.reply_buffer_keep, adapters/conn.c). Keel tracks no
- * buffer peak, so PEAK-RESET-TIME is validated and remembered only. */
-static long long replybuffer_peak_reset_ms = 5000;
+ * Redis 7.0: the settings of the reply buffers' resizing by the cron
+ * (core/kernel/reply_buffer.c). */
 
 static bool debug_replybuffer(struct exec *x)
 {
@@ -294,18 +293,18 @@ static bool debug_replybuffer(struct exec *x)
     if (util_eqci(o->p, o->n, "peak-reset-time")) {
         long long ms;
         if (util_eqci(v->p, v->n, "never")) {
-            replybuffer_peak_reset_ms = -1;
+            g_reply_buffer_peak_reset_ms = -1;
         } else if (util_eqci(v->p, v->n, "reset")) {
-            replybuffer_peak_reset_ms = 5000;
+            g_reply_buffer_peak_reset_ms = REPLY_BUFFER_PEAK_RESET_DEFAULT;
         } else if (util_str2ll(v->p, v->n, &ms)) {
-            replybuffer_peak_reset_ms = ms;
+            g_reply_buffer_peak_reset_ms = ms;
         } else {
             reply_err(x->r, E_NOT_INT);
             return true;
         }
     } else if (util_eqci(o->p, o->n, "resizing")) {
         cword(v, buf, sizeof(buf));
-        g_server.reply_buffer_keep = atoi(buf) == 0;
+        g_reply_buffer_resizing = atoi(buf) != 0;
     } else {
         return false;
     }

@@ -14,6 +14,7 @@
 #include "aof.h"
 #include "client.h"
 #include "client_info.h"
+#include "client_mem.h"
 #include "commands_gen.h"
 #include "config.h"
 #include "evict.h"
@@ -200,21 +201,12 @@ size_t memory_db_overhead_expires(int id)
     return db->nexp * sizeof(struct kv_exp) + db->capexp * sizeof(void *);
 }
 
-/* A client's memory as CLIENT LIST's tot-mem counts it: its query
- * buffer, its pending output, and a fixed part for the client itself. */
-static size_t client_memory(struct client *c)
-{
-    size_t qbuf = 0, qfree = 0, obl = 0, oll = 0, omem = 0;
-    if (c->adapter && c->adapter->buffers) c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
-    return qbuf + qfree + omem + 1024;
-}
-
 static size_t clients_memory(void)
 {
     size_t total = 0;
     struct client *c;
     for (c = g_clients.head; c; c = c->next)
-        total += client_memory(c);
+        total += client_mem_of(c);
     return total;
 }
 
@@ -475,51 +467,6 @@ static bool eviction_allowed(void)
     return !g_server.loading && !kernel_pause_active();
 }
 
-/* maxmemory-clients (Redis 7.0's evictClients): while the clients that may
- * be evicted (a connection, not CLIENT NO-EVICT) use more than the limit
- * together, the one using most is disconnected. The current client is
- * closed after its reply (it runs this command), others at once. */
-/* Past maxmemory-clients, close the clients using the most memory until
- * under it (CLIENT NO-EVICT ones spared). True when cur itself went: its
- * command is dropped with no reply, as Redis's processCommand does. */
-static bool evict_clients(struct client *cur)
-{
-    long long limit = g_config.maxmemory_clients;
-    uint64_t done[64];
-    int ndone = 0, rounds;
-    if (limit < 0) limit = g_config.maxmemory * -limit / 100;
-    if (limit <= 0) return false;
-    for (rounds = 0; rounds < 64; rounds++) {
-        struct client *c, *worst = NULL;
-        size_t total = 0, most = 0;
-        int k;
-        for (c = g_clients.head; c; c = c->next) {
-            size_t m;
-            if (!c->adapter || (c->flags & (CF_NO_EVICT | CF_CLOSE_AFTER_REPLY))) continue;
-            for (k = 0; k < ndone && done[k] != c->id; k++)
-                ;
-            if (k < ndone) continue; /* closed, not yet freed */
-            m = client_memory(c);
-            total += m;
-            if (m > most) most = m, worst = c;
-        }
-        if (!worst || total < (size_t)limit) return false;
-        {
-            char line[1024];
-            client_info_line(worst, line, sizeof(line));
-            log_verbose("Evicting client: %s", line);
-        }
-        g_evict.evicted_clients++;
-        if (worst == cur) {
-            cur->adapter->close(cur, false);
-            return true;
-        }
-        done[ndone++] = worst->id;
-        worst->adapter->close(worst, false);
-    }
-    return false;
-}
-
 bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply *r)
 {
     bool reject;
@@ -527,8 +474,9 @@ bool maxmemory_refuse(struct client *c, const struct command *cmd, struct reply 
      * skips its OOM check inside a long command) */
     if (kernel_pumping()) return false;
     g_pre_command_oom = false;
-    /* evicted itself: refused with no reply (the connection is closing) */
-    if (g_config.maxmemory_clients && evict_clients(c)) return true;
+    /* maxmemory-clients (core/kernel/client_mem.c): evicted itself, the
+     * command is refused with no reply (the connection is closing) */
+    if (client_mem_evict(c)) return true;
     if (g_config.maxmemory <= 0 || !eviction_allowed()) return false;
     if (evict_perform(aof_buffer_size()) != EVICT_FAIL) return false;
     g_pre_command_oom = true;

@@ -29,6 +29,7 @@
 #include "propagate.h"
 #include "pubsub.h"
 #include "rdb.h"
+#include "reply_buffer.h"
 #include "lazyfree.h"
 #include "script.h"
 #include "store.h"
@@ -261,6 +262,7 @@ void info_reset_stats(void)
     g_server.stat_fork_time_us = g_server.stat_total_forks = 0;
     g_evict.evicted_keys = 0; /* core/store/evict.c */
     g_evict.evicted_clients = 0;
+    g_reply_buffer_shrinks = g_reply_buffer_expands = 0; /* core/kernel/reply_buffer.c */
     g_evict.total_eviction_exceeded_time_ms = 0;
     if (g_evict.over_since_ms) g_evict.over_since_ms = util_mstime();
 }
@@ -513,7 +515,9 @@ static void info_stats(struct info *s)
               "total_reads_processed:%lld\r\n"
               "total_writes_processed:%lld\r\n"
               "io_threaded_reads_processed:0\r\n"
-              "io_threaded_writes_processed:0\r\n",
+              "io_threaded_writes_processed:0\r\n"
+              "reply_buffer_shrinks:%lld\r\n"
+              "reply_buffer_expands:%lld\r\n",
               st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
               st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
               st.expired_keys, (double)g_store.stats.expired_stale_perc,
@@ -523,8 +527,8 @@ static void info_stats(struct info *s)
               evict_exceeded_now_ms(), st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(),
               pubsub_pattern_count(), pubsub_shard_channel_count(), g_server.stat_fork_time_us,
               g_server.stat_total_forks, tracking_total_keys(), tracking_total_items(),
-              tracking_total_prefixes(), st.total_errors, g_server.stat_reads,
-              g_server.stat_writes);
+              tracking_total_prefixes(), st.total_errors, g_server.stat_reads, g_server.stat_writes,
+              g_reply_buffer_shrinks, g_reply_buffer_expands);
 }
 
 static void info_replication(struct info *s)

@@ -325,7 +325,9 @@ void blocking_serve(void)
             struct client *c = snap[i];
             struct blocking_state *b = c->bstate;
             int saved_db = c->dbid;
+            long long start_us;
             if (!b) continue; /* served through another key meanwhile */
+            start_us = util_monotonic_us();
             retrying = c;
             retry_key = bk;
             retry_still_blocked = false;
@@ -335,7 +337,12 @@ void blocking_serve(void)
             retry_key = NULL;
             client_select(c, saved_db);
             /* bk is freed when its last client leaves: only snap is used. */
-            if (!retry_still_blocked) wake(c);
+            if (!retry_still_blocked) {
+                /* LATENCY's command-unblocking: the time to serve the woken
+                 * command (Redis's updateStatsOnUnblock reply time). */
+                store_latency_sample("command-unblocking", (util_monotonic_us() - start_us) / 1000);
+                wake(c);
+            }
         }
         free(snap);
     }

@@ -29,6 +29,10 @@ struct client *client_new(const struct client_adapter *ad, void *conn, const str
     c->conn = conn;
     c->ctime_ms = c->last_interaction_ms = util_mstime();
     c->last_cmd = "NULL";
+    /* Redis's first reply buffer: 16 KB, its peak the whole buffer
+     * (core/kernel/reply_buffer.c resizes it). */
+    c->rb_size = c->rb_peak = 16384;
+    c->rb_peak_reset_ms = c->ctime_ms;
     c->prev = g_clients.tail;
     if (g_clients.tail)
         g_clients.tail->next = c;

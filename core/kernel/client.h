@@ -36,6 +36,9 @@ struct client_adapter {
     /* Deliver one MONITOR line (core/events/monitor.c; no "+" or CRLF).
      * NULL: written to the client's sink as a status reply. */
     void (*monitor_line)(struct client *c, const char *line, size_t n);
+    /* Resize the reply buffer to size bytes (core/kernel/reply_buffer.c
+     * decides when). NULL: the adapter has none. */
+    void (*resize_reply_buffer)(struct client *c, size_t size);
 };
 
 enum client_state {
@@ -89,6 +92,17 @@ struct client {
     int parked_argc;
     struct argv_ref_owned *parked_argv;
     int (*parked_retry)(struct client *c); /* called on resume; nonzero: still parked */
+    /* core/kernel/client_mem.c (maxmemory-clients): memory at the last
+     * update, its bucket (0: none, else index + 1) and the bucket's list,
+     * and whether eviction already closed it (freed later). */
+    size_t mem_last;
+    int mem_bucket;
+    bool mem_evicted;
+    struct client *mem_prev, *mem_next;
+    /* core/kernel/reply_buffer.c: the reply buffer's size, its peak use
+     * since the last reset (CLIENT LIST rbs / rbp), and when that was. */
+    size_t rb_size, rb_peak;
+    long long rb_peak_reset_ms;
 };
 
 struct client_list {

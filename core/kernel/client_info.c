@@ -2,9 +2,10 @@
  * it (client_info.h), with Redis 7.0's fields in its order: it reads the
  * state of the modules above the client (pub/sub counts, MULTI's queue,
  * tracking, blocking, MONITOR), so it sits above them rather than in
- * client.c. Keel's one output buffer is shown in Redis's terms: obl is
- * what waits in the first 16 KB (Redis's static reply buffer), oll the 16 KB
- * blocks past it, omem the memory the buffer holds past those 16 KB. */
+ * client.c. Keel's one output buffer is shown in Redis's terms: its first
+ * rbs bytes are the reply buffer (core/kernel/reply_buffer.c sizes it), obl
+ * what waits in them, oll the 16 KB blocks past them, omem the memory the
+ * buffer holds past them. */
 #include "client_info.h"
 
 #include <stdio.h>
@@ -39,11 +40,11 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
      * allocation (omem). */
     pending = obl;
     allocated = omem;
-    obl = pending < STATIC_REPLY_BYTES ? pending : STATIC_REPLY_BYTES;
-    oll = pending > STATIC_REPLY_BYTES
-              ? (pending - STATIC_REPLY_BYTES + STATIC_REPLY_BYTES - 1) / STATIC_REPLY_BYTES
+    obl = pending < c->rb_size ? pending : c->rb_size;
+    oll = pending > c->rb_size
+              ? (pending - c->rb_size + STATIC_REPLY_BYTES - 1) / STATIC_REPLY_BYTES
               : 0;
-    omem = omem > STATIC_REPLY_BYTES ? omem - STATIC_REPLY_BYTES : 0;
+    omem = omem > c->rb_size ? omem - c->rb_size : 0;
     /* Another client's output still waiting: Redis's writable handler. */
     if (pending > 0 && c != kernel_current()) events[1] = 'w';
     argv_mem = kernel_argv_mem(c) + blocking_argv_mem(c);
@@ -71,9 +72,9 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
                  "cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
                  (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
                  (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
-                 sub, psub, ssub, multi_queued(c), qbuf, qfree, argv_mem, mmem, qbuf + qfree, qbuf,
-                 obl, oll, omem, qbuf + qfree + allocated + argv_mem + mmem + 1024, events,
-                 c->last_cmd, acl_client_user(c)->name,
+                 sub, psub, ssub, multi_queued(c), qbuf, qfree, argv_mem, mmem, c->rb_size,
+                 c->rb_peak, obl, oll, omem, qbuf + qfree + allocated + argv_mem + mmem + 1024,
+                 events, c->last_cmd, acl_client_user(c)->name,
                  (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
                  c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     if (n < 0) n = 0;

@@ -8,6 +8,7 @@
 #include "acl.h"
 #include "aof.h"
 #include "blocking.h"
+#include "client_mem.h"
 #include "cmd_memory.h"
 #include "config.h"
 #include "kernel.h"
@@ -22,6 +23,7 @@
 #include "script.h"
 #include "script_busy.h"
 #include "registry.h"
+#include "reply_buffer.h"
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
@@ -77,6 +79,8 @@ void core_init(int databases)
     pubsub_init();
     tracking_init();
     blocking_init();
+    client_mem_init(); /* maxmemory-clients' buckets forget freed clients */
+    reply_buffer_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
     monitor_init();

@@ -41,9 +41,6 @@ struct server_state {
     long long loading_start_time;
     long long loading_total_bytes, loading_loaded_bytes, loading_loaded_keys;
     long long stat_fork_time_us, stat_total_forks;
-    /* DEBUG REPLYBUFFER RESIZING 0: keep every client's grown output buffer
-     * (adapters/conn.c otherwise releases one over 1 MB once written). */
-    bool reply_buffer_keep;
 };
 
 extern struct server_state g_server;

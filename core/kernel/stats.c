@@ -65,6 +65,12 @@ static void sample_now(void)
         sampler.last[k] = cur[k];
 }
 
+void stats_note_peak(void)
+{
+    size_t used = stats_mem_used();
+    if (used > sampler.peak_mem) sampler.peak_mem = used;
+}
+
 static void on_sample(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;

@@ -24,6 +24,8 @@ void stats_read(struct stats *s);
 /* Heap in use (the allocator's view) and resident set size, in bytes. */
 size_t stats_mem_used(void);
 size_t stats_mem_rss(void);
+/* Take the memory peak into account now (the cron's sampling does it too). */
+void stats_note_peak(void);
 /* Clients connected through the adapter named name ("resp", "http", "ws"). */
 long long stats_clients_of(const char *name);
 /* Keys and keys with an expiry in database db. */

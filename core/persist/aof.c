@@ -171,12 +171,17 @@ static bool dir_create_if_missing(void)
     return true;
 }
 
+/* An AOF file's size (Redis's getAppendOnlyFileSize: at load and after a
+ * rewrite), timed as LATENCY's aof-fstat. */
 static long long file_size(const char *name)
 {
     char path[PATH_MAX];
     struct stat st;
+    long long start = util_mstime(), size;
     dir_path(path, sizeof(path), name);
-    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+    size = stat(path, &st) == 0 ? (long long)st.st_size : 0;
+    latency_add_sample_if_needed("aof-fstat", util_mstime() - start);
+    return size;
 }
 
 static void del_history_files(void)

@@ -591,17 +591,43 @@ def test_maxmemory_clients_evicts_the_biggest(ev, keel):
     hog.close()
 
 
-def test_maxmemory_clients_spares_no_evict(ev, keel):
-    hog = RawConn(keel.port)
-    assert hog.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
-    hog.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n" + b"x" * 3000000)
-    time.sleep(0.3)
-    ev.config_set("maxmemory-clients", "1mb")
-    assert ev.ping()
-    assert not closed(hog, timeout=0.5)
-    assert ev.info("stats")["evicted_clients"] == 0
-    ev.config_set("maxmemory-clients", 0)
-    hog.close()
+def parse_info(raw):
+    """INFO's bulk reply as a dict of its fields."""
+    text = parse_one(raw)[0].decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_maxmemory_clients_spares_no_evict(kind):
+    """CLIENT NO-EVICT clients are never evicted, but their memory counts:
+    past the limit because of them, every evictable client goes (Redis 7.0
+    logs "Over client maxmemory after evicting all evictable clients"). On
+    a server of its own: every other client connected would go too."""
+    srv = ServerProcess("mc-noevict-" + kind,
+                        harness.keel_argv if kind == "keel" else harness.oracle_argv).start()
+    admin = RawConn(srv.port)
+    hog = small = None
+    try:
+        assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+        hog = RawConn(srv.port)
+        assert hog.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+        hog.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n" + b"x" * 3000000)
+        small = RawConn(srv.port)
+        assert small.call("PING") == b"+PONG\r\n"
+        time.sleep(0.3)
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", "1mb") == b"+OK\r\n"
+        assert admin.call("PING") == b"+PONG\r\n"
+        assert closed(small)
+        assert not closed(hog, timeout=0.5)
+        info = parse_info(admin.call("INFO", "stats"))
+        assert int(info["evicted_clients"]) == 1
+    finally:
+        admin.close()
+        for c in (hog, small):
+            if c:
+                c.close()
+        srv.stop()
+        srv.cleanup()
 
 
 def test_rdb_keeps_lfu_counters_and_idle_times(ev, keel):
@@ -712,3 +738,75 @@ def test_maxmemory_clients_drops_the_evicted_clients_own_command(keel, oracle, k
         admin.config_set("maxmemory-clients", 0)
     assert admin.exists("mc:k") == 0
     assert int(admin.info("stats")["evicted_clients"]) == before + 1
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_maxmemory_clients_with_2000_idle_clients(keel, oracle, kind):
+    """2,000 idle clients and one big one: only the big one is evicted, every
+    idle one still answers. (That a command's work does not grow with the
+    idle clients is tests/unit/test_client_mem.c's per_command_work_is_flat.)"""
+    srv = keel if kind == "keel" else oracle
+    admin = RawConn(srv.port)
+    assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+    before = int(parse_info(admin.call("INFO", "stats"))["evicted_clients"])
+    idle = []
+    hog = None
+    try:
+        for _ in range(2000):
+            c = RawConn(srv.port)
+            c.send(b"PING\r\n")
+            idle.append(c)
+        for c in idle:
+            assert c.read_replies(1)[0] == b"+PONG\r\n"
+        # Redis's cron frees the query buffers of clients idle for 2 s: the
+        # figure is taken once it no longer moves.
+        used = None
+        for _ in range(20):
+            time.sleep(1)
+            now = int(parse_info(admin.call("INFO", "memory"))["mem_clients_normal"])
+            if now == used:
+                break
+            used = now
+        hog = big_query_client(srv.port)
+        time.sleep(0.5)
+        limit = used + 2 * 1024 * 1024  # the big one holds 3 MB or more
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", str(limit)) == b"+OK\r\n"
+        assert admin.call("PING") == b"+PONG\r\n"
+        assert closed(hog)
+        assert int(parse_info(admin.call("INFO", "stats"))["evicted_clients"]) == before + 1
+        # (with the limit on, 2,000 PINGs growing their buffers at once
+        # would rightly evict some: checked with it off)
+        assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
+        for c in idle:
+            c.send(b"PING\r\n")
+        for c in idle:
+            assert c.read_replies(1)[0] == b"+PONG\r\n"
+    finally:
+        admin.call("CONFIG", "SET", "maxmemory-clients", "0")
+        for c in idle:
+            c.close()
+        if hog:
+            hog.close()
+        admin.close()
+
+
+def test_maxmemory_clients_spares_script_and_aof_callers():
+    """The script engine's and the AOF loader's callers are not
+    connections: never counted, never evicted. With a limit of one byte
+    every connection but a NO-EVICT one goes; scripts still run."""
+    srv = ServerProcess("mc-lua", lambda p: harness.keel_argv(p) + ["--appendonly", "yes"]).start()
+    try:
+        with RawConn(srv.port) as admin:
+            assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+            assert admin.call("EVAL", "return redis.call('SET', 'k', 'v')", "0") == b"+OK\r\n"
+            assert admin.call("CONFIG", "SET", "maxmemory-clients", "1") == b"+OK\r\n"
+            assert admin.call("DEBUG", "LOADAOF") == b"+OK\r\n"
+            with RawConn(srv.port) as c:
+                c.send(b"PING\r\n")
+                assert closed(c)
+            time.sleep(0.3)  # the cron's eviction pass too
+            assert admin.call("EVAL", "return redis.call('GET', 'k')", "0") == b"$1\r\nv\r\n"
+            assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
+    finally:
+        assert srv.stop() is None
+        srv.cleanup()

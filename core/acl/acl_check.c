@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl.h"
 #include "client.h"
@@ -248,11 +249,28 @@ bool acl_client_can_read_key(struct client *c, const char *k, size_t n)
     return false;
 }
 
+/* A command whose bit is off may still run with a first argument its
+ * +cmd|arg rules name (compared ignoring case; the whole argument, NUL
+ * bytes included, where Redis 7.0 compares up to a NUL). */
+static bool first_arg_allowed(const struct acl_selector *s, const struct command *cmd, int argc,
+                              const struct argv_ref *argv)
+{
+    int i;
+    if (argc < 2 || s->nfargs == 0 || cmd->parent) return false;
+    for (i = 0; i < s->nfargs; i++)
+        if (s->fargs[i].id == cmd->id && s->fargs[i].n == argv[1].n &&
+            strncasecmp(s->fargs[i].p, argv[1].p, argv[1].n) == 0)
+            return true;
+    return false;
+}
+
 static int selector_check(const struct acl_selector *s, const struct command *cmd, int argc,
                           const struct argv_ref *argv, int *errpos)
 {
     int i, chan;
-    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1)) return ACL_DENIED_CMD;
+    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1) &&
+        !first_arg_allowed(s, cmd, argc, argv))
+        return ACL_DENIED_CMD;
     if (!s->allkeys && keys_check(s, cmd, argc, argv, errpos) != ACL_OK) return ACL_DENIED_KEY;
     chan = cinfo[cmd->id].chan;
     if (!s->allchannels && chan != CH_NONE) {

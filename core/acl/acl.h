@@ -42,7 +42,7 @@ struct acl_selector {
     bool allkeys, allchannels;
     struct acl_keypat *keys;
     int nkeys;
-    int hint; /* the key pattern that matched last: tried first (a cache) */
+    int hint;                   /* the key pattern that matched last: tried first (a cache) */
     struct acl_firstarg *fargs; /* in the order given, no duplicates */
     int nfargs;
     char **chans;

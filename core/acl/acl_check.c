@@ -268,8 +268,7 @@ static int selector_check(const struct acl_selector *s, const struct command *cm
                           const struct argv_ref *argv, int *errpos)
 {
     int i, chan;
-    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1) &&
-        !first_arg_allowed(s, cmd, argc, argv))
+    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1) && !first_arg_allowed(s, cmd, argc, argv))
         return ACL_DENIED_CMD;
     if (!s->allkeys && keys_check(s, cmd, argc, argv, errpos) != ACL_OK) return ACL_DENIED_KEY;
     chan = cinfo[cmd->id].chan;

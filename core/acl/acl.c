@@ -810,6 +810,9 @@ void acl_replace_all(struct acl_user *list)
         struct acl_user tmp = *default_user;
         *default_user = *def;
         *def = tmp;
+        /* def (now the old default's contents, freed below) keeps its
+         * place in the list: the old default's next was freed above. */
+        def->next = default_user->next;
     } else {
         struct acl_user *fresh = make_default(), tmp = *default_user;
         *default_user = *fresh;

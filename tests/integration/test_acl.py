@@ -470,6 +470,21 @@ def test_user_config_lines_and_aclfile(tmp_path):
         acl.write_text("user erin on nopass +@all ~*\n")
         assert srv.resp("ACL", "LOAD") == b"OK"
         assert srv.resp("ACL", "USERS") == [b"default", b"erin"]
+        # First-argument rules go through ACL SAVE and LOAD as they are.
+        assert srv.resp("ACL", "SETUSER", "fay", "on", ">fpw", "+@all", "-select",
+                        "+select|0", "(+select|2)") == b"OK"
+        assert srv.resp("ACL", "SAVE") == b"OK"
+        line = [x for x in acl.read_text().splitlines() if x.startswith("user fay ")][0]
+        assert line.endswith(" resetchannels +@all -select +select|0 "
+                             "(resetchannels -@all +select|2)"), line
+        assert srv.resp("ACL", "LOAD") == b"OK"
+        assert line.encode() in srv.resp("ACL", "LIST")
+        with RawConn(srv.port) as c:
+            assert c.call("AUTH", "fay", "fpw") == b"+OK\r\n"
+            assert c.call("SELECT", "0") == b"+OK\r\n"
+            assert c.call("SELECT", "2") == b"+OK\r\n"
+            assert c.call("SELECT", "1").startswith(
+                b"-NOPERM this user has no permissions to run the 'select' command")
     finally:
         gen.close()
 

@@ -114,8 +114,40 @@ static void sel_reset_chans(struct acl_selector *s)
     s->allchannels = false;
 }
 
+/* The first-argument rules of command id (or of all commands, id < 0). */
+static void sel_reset_fargs(struct acl_selector *s, int id)
+{
+    int i, j = 0;
+    for (i = 0; i < s->nfargs; i++) {
+        if (id < 0 || s->fargs[i].id == id)
+            free(s->fargs[i].p);
+        else
+            s->fargs[j++] = s->fargs[i];
+    }
+    s->nfargs = j;
+    if (j == 0) {
+        free(s->fargs);
+        s->fargs = NULL;
+    }
+}
+
+static void sel_add_farg(struct acl_selector *s, int id, const char *p, size_t n)
+{
+    int i;
+    for (i = 0; i < s->nfargs; i++)
+        if (s->fargs[i].id == id && s->fargs[i].n == n && strncasecmp(s->fargs[i].p, p, n) == 0)
+            return;
+    s->fargs = xrealloc(s->fargs, sizeof(*s->fargs) * (size_t)(s->nfargs + 1));
+    s->fargs[s->nfargs].id = id;
+    s->fargs[s->nfargs].p = xmalloc(n + 1);
+    memcpy(s->fargs[s->nfargs].p, p, n);
+    s->fargs[s->nfargs].p[n] = 0;
+    s->fargs[s->nfargs++].n = n;
+}
+
 static void sel_free(struct acl_selector *s)
 {
+    sel_reset_fargs(s, -1);
     sel_reset_keys(s);
     sel_reset_chans(s);
     free(s->cmds);
@@ -140,13 +172,21 @@ static void sel_copy(struct acl_selector *d, const struct acl_selector *s)
         d->chans[i] = xmalloc(s->chanlen[i] + 1);
         memcpy(d->chans[i], s->chans[i], s->chanlen[i] + 1);
     }
+    d->fargs = s->nfargs ? xmalloc(sizeof(*d->fargs) * (size_t)s->nfargs) : NULL;
+    for (i = 0; i < s->nfargs; i++) {
+        d->fargs[i] = s->fargs[i];
+        d->fargs[i].p = xmalloc(s->fargs[i].n + 1);
+        memcpy(d->fargs[i].p, s->fargs[i].p, s->fargs[i].n + 1);
+    }
 }
 
-/* A command and, for a container, its subcommands. */
+/* A command and, for a container, its subcommands; either way the
+ * command's first-argument rules go (as Redis 7.0). */
 static void change_perm(struct acl_selector *s, const struct command *c, bool allow)
 {
     int j;
     bit_set(s, c->id, allow);
+    if (s->nfargs) sel_reset_fargs(s, c->id);
     for (j = 0; j < c->nsub; j++)
         bit_set(s, c->subs[j]->id, allow);
 }
@@ -155,11 +195,15 @@ static void change_category(struct acl_selector *s, int cat, bool allow)
 {
     int i;
     for (i = 0; i < ncmd_ids; i++)
-        if (by_id[i] && (by_id[i]->acl >> cat) & 1) bit_set(s, i, allow);
+        if (by_id[i] && (by_id[i]->acl >> cat) & 1) {
+            bit_set(s, i, allow);
+            if (s->nfargs) sel_reset_fargs(s, i);
+        }
 }
 
 static const char E_SYNTAX[] = "Syntax error";
 static const char E_UNKNOWN[] = "Unknown command or category name in ACL";
+static const char E_SUB_FIRSTARG[] = "Allowing first-arg of a subcommand is not supported";
 static const char E_KEY_AFTER_ALL[] =
     "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not "
     "have any effect. Try 'resetkeys' to start with an empty list of patterns";
@@ -235,6 +279,19 @@ static bool word_is(const char *r, size_t n, const char *w)
     return strlen(w) == n && strncasecmp(r, w, n) == 0;
 }
 
+/* A command by its full name, "get" or "config|get" (Redis 7.0's
+ * ACLLookupCommand: one level of subcommands; a '|' after a command
+ * without subcommands names nothing). */
+static struct command *lookup_fullname(const char *p, size_t n)
+{
+    const char *bar = memchr(p, '|', n);
+    struct command *c;
+    if (!bar) return registry_lookup(p, n);
+    c = registry_lookup(p, (size_t)(bar - p));
+    if (!c || !c->nsub || memchr(bar + 1, '|', n - (size_t)(bar - p) - 1)) return NULL;
+    return registry_lookup_sub(c, bar + 1, n - (size_t)(bar - p) - 1);
+}
+
 /* A selector rule (commands, keys, channels). */
 static const char *sel_apply(struct acl_selector *s, const char *r, size_t n)
 {
@@ -251,11 +308,13 @@ static const char *sel_apply(struct acl_selector *s, const char *r, size_t n)
     if (word_is(r, n, "allcommands") || word_is(r, n, "+@all")) {
         memset(s->cmds, 0xff, sizeof(*s->cmds) * (size_t)nwords);
         s->allcommands = true;
+        sel_reset_fargs(s, -1);
         return NULL;
     }
     if (word_is(r, n, "nocommands") || word_is(r, n, "-@all")) {
         memset(s->cmds, 0, sizeof(*s->cmds) * (size_t)nwords);
         s->allcommands = false;
+        sel_reset_fargs(s, -1);
         return NULL;
     }
     if (n >= 1 && r[0] == '~') return sel_add_key(s, r + 1, n - 1, ACL_KEY_READ | ACL_KEY_WRITE);
@@ -274,31 +333,43 @@ static const char *sel_apply(struct acl_selector *s, const char *r, size_t n)
         return sel_add_key(s, r + i + 1, n - i - 1, flags);
     }
     if (n >= 1 && r[0] == '&') return sel_add_chan(s, r + 1, n - 1);
-    if (n >= 2 && (r[0] == '+' || r[0] == '-')) {
+    if (n >= 1 && (r[0] == '+' || r[0] == '-')) {
         bool allow = r[0] == '+';
-        const char *bar;
+        const char *bar, *arg;
         struct command *c;
-        if (r[1] == '@') {
+        /* Redis 7.0 reads command rules as C strings: up to a NUL byte. */
+        n = strnlen(r, n);
+        if (n >= 2 && r[1] == '@') {
             int cat = acl_category(r + 2, n - 2);
             if (cat < 0) return E_UNKNOWN;
             change_category(s, cat, allow);
             return NULL;
         }
-        bar = memchr(r + 1, '|', n - 1);
-        if (!bar) {
-            c = registry_lookup(r + 1, n - 1);
+        if (n < 2) return E_UNKNOWN;
+        if (!allow || !memchr(r + 1, '|', n - 1)) {
+            /* -cmd, -cmd|sub, +cmd */
+            c = lookup_fullname(r + 1, n - 1);
             if (!c) return E_UNKNOWN;
             change_perm(s, c, allow);
             return NULL;
         }
-        c = registry_lookup(r + 1, (size_t)(bar - r - 1));
+        /* +cmd|sub, or +cmd|first-arg for a command without subcommands:
+         * split at the last '|', as Redis 7.0. */
+        bar = r + n - 1;
+        while (*bar != '|')
+            bar--;
+        arg = bar + 1;
+        c = lookup_fullname(r + 1, (size_t)(bar - r - 1));
         if (!c) return E_UNKNOWN;
-        if ((size_t)(bar - r) == n - 1 || memchr(bar + 1, '|', n - (size_t)(bar - r) - 1))
-            return E_SYNTAX;
-        if (c->nsub == 0) return E_UNKNOWN; /* first-argument rules: not supported */
-        c = registry_lookup_sub(c, bar + 1, n - (size_t)(bar - r) - 1);
-        if (!c) return E_UNKNOWN;
-        bit_set(s, c->id, allow);
+        if (c->parent) return E_SUB_FIRSTARG;
+        if (arg == r + n) return E_SYNTAX;
+        if (c->nsub) {
+            c = registry_lookup_sub(c, arg, (size_t)(r + n - arg));
+            if (!c) return E_UNKNOWN;
+            change_perm(s, c, true);
+            return NULL;
+        }
+        sel_add_farg(s, c->id, arg, (size_t)(r + n - arg));
         return NULL;
     }
     return E_SYNTAX;
@@ -439,6 +510,7 @@ const char *acl_apply_rule(struct acl_user *u, const char *r, size_t n)
         clear_selectors(u);
         sel_reset_keys(&u->sel[0]);
         sel_reset_chans(&u->sel[0]);
+        sel_reset_fargs(&u->sel[0], -1);
         u->sel[0].allchannels = pubsub_default_all();
         memset(u->sel[0].cmds, 0, sizeof(*u->sel[0].cmds) * (size_t)nwords);
         u->sel[0].allcommands = false;
@@ -738,6 +810,9 @@ void acl_replace_all(struct acl_user *list)
         struct acl_user tmp = *default_user;
         *default_user = *def;
         *def = tmp;
+        /* def (now the old default's contents, freed below) keeps its
+         * place in the list: the old default's next was freed above. */
+        def->next = default_user->next;
     } else {
         struct acl_user *fresh = make_default(), tmp = *default_user;
         *default_user = *fresh;
@@ -838,7 +913,7 @@ static void count_category(const struct acl_selector *s, int cat, long *on, long
 char *acl_describe_commands(const struct acl_selector *s)
 {
     struct sb b = {0};
-    struct acl_selector fake, temp;
+    struct acl_selector fake = {0}, temp = {0};
     bool additive = !s->allcommands;
     char applied[64] = {0};
     int cat, i, j;
@@ -889,6 +964,15 @@ char *acl_describe_commands(const struct acl_selector *s)
                 sb_str(&b, " ");
                 bit_set(&fake, sc->id, on);
             }
+        }
+        /* First-argument rules of a command that is not allowed whole. */
+        for (j = 0; j < s->nfargs && !bit_get(s, c->id); j++) {
+            if (s->fargs[j].id != c->id) continue;
+            sb_str(&b, "+");
+            sb_str(&b, c->name);
+            sb_str(&b, "|");
+            sb_put(&b, s->fargs[j].p, s->fargs[j].n);
+            sb_str(&b, " ");
         }
     }
     free(fake.cmds);

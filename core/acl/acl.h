@@ -27,13 +27,24 @@ struct acl_keypat {
     int kind;  /* ACL_PAT_*: a literal or a literal prefix skips the glob */
 };
 
+/* A first-argument rule, +select|0: the command (one without subcommands)
+ * is allowed when its first argument is this one (compared ignoring case),
+ * while its bit is off. */
+struct acl_firstarg {
+    int id;
+    char *p;
+    size_t n;
+};
+
 struct acl_selector {
     unsigned long long *cmds; /* bit per command id (subcommands included) */
     bool allcommands;         /* +@all: commands added later are allowed too */
     bool allkeys, allchannels;
     struct acl_keypat *keys;
     int nkeys;
-    int hint; /* the key pattern that matched last: tried first (a cache) */
+    int hint;                   /* the key pattern that matched last: tried first (a cache) */
+    struct acl_firstarg *fargs; /* in the order given, no duplicates */
+    int nfargs;
     char **chans;
     size_t *chanlen;
     int nchans;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl.h"
 #include "client.h"
@@ -99,15 +100,12 @@ static int key_needs(int ksflags)
     return need;
 }
 
-static bool key_allowed_need(const struct acl_selector *s, const char *k, size_t n, int need)
+/* Every key pattern of s, the hint's aside (key_allowed_need's slow path,
+ * kept out of line so the hint's test stays small). */
+static __attribute__((noinline)) bool key_scan(const struct acl_selector *s, const char *k,
+                                               size_t n, int need)
 {
     int i, h = s->hint;
-    if (s->allkeys) return true;
-    /* The pattern that matched the last key first: a client's keys mostly
-     * share one pattern. (The hint is a cache; the answer does not depend
-     * on it.) */
-    if (h < s->nkeys && (s->keys[h].flags & need) == need && pattern_match(&s->keys[h], k, n))
-        return true;
     for (i = 0; i < s->nkeys; i++) {
         if (i == h || (s->keys[i].flags & need) != need) continue;
         if (pattern_match(&s->keys[i], k, n)) {
@@ -116,6 +114,18 @@ static bool key_allowed_need(const struct acl_selector *s, const char *k, size_t
         }
     }
     return false;
+}
+
+static inline bool key_allowed_need(const struct acl_selector *s, const char *k, size_t n, int need)
+{
+    int h = s->hint;
+    if (s->allkeys) return true;
+    /* The pattern that matched the last key first: a client's keys mostly
+     * share one pattern. (The hint is a cache; the answer does not depend
+     * on it.) */
+    if (h < s->nkeys && (s->keys[h].flags & need) == need && pattern_match(&s->keys[h], k, n))
+        return true;
+    return key_scan(s, k, n, need);
 }
 
 static bool key_allowed(const struct acl_selector *s, const char *k, size_t n, int ksflags)
@@ -180,12 +190,37 @@ void acl_check_init(void)
     }
 }
 
+/* The keys of a command the registry finds (key specs of any kind). */
+static __attribute__((noinline)) int keys_check_registry(const struct acl_selector *s,
+                                                         const struct command *cmd, int argc,
+                                                         const struct argv_ref *argv, int *errpos)
+{
+    int pos[64], flags[64], *pp = pos, *fp = flags, n, i, res = ACL_OK;
+    n = registry_getkeys_flags(cmd, argc, argv, pos, flags, 64);
+    if (n > 64) {
+        pp = xmalloc(sizeof(int) * (size_t)n);
+        fp = xmalloc(sizeof(int) * (size_t)n);
+        registry_getkeys_flags(cmd, argc, argv, pp, fp, n);
+    }
+    for (i = 0; i < n; i++)
+        if (!key_allowed(s, argv[pp[i]].p, argv[pp[i]].n, fp[i])) {
+            *errpos = pp[i];
+            res = ACL_DENIED_KEY;
+            break;
+        }
+    if (pp != pos) {
+        free(pp);
+        free(fp);
+    }
+    return res;
+}
+
 /* The keys of argv: ACL_OK, or ACL_DENIED_KEY with *errpos. */
-static int keys_check(const struct acl_selector *s, const struct command *cmd, int argc,
-                      const struct argv_ref *argv, int *errpos)
+static inline int keys_check(const struct acl_selector *s, const struct command *cmd, int argc,
+                             const struct argv_ref *argv, int *errpos)
 {
     const struct cmd_info *ci = &cinfo[cmd->id];
-    int pos[64], flags[64], *pp = pos, *fp = flags, n, i, res = ACL_OK;
+    int i;
     if (ci->keys == KEYS_NONE) return ACL_OK;
     if (ci->keys == KEYS_RANGE) {
         int last = ci->last >= 0 ? ci->first + ci->last : argc + ci->last;
@@ -206,23 +241,7 @@ static int keys_check(const struct acl_selector *s, const struct command *cmd, i
         *errpos = 1;
         return ACL_DENIED_KEY;
     }
-    n = registry_getkeys_flags(cmd, argc, argv, pos, flags, 64);
-    if (n > 64) {
-        pp = xmalloc(sizeof(int) * (size_t)n);
-        fp = xmalloc(sizeof(int) * (size_t)n);
-        registry_getkeys_flags(cmd, argc, argv, pp, fp, n);
-    }
-    for (i = 0; i < n; i++)
-        if (!key_allowed(s, argv[pp[i]].p, argv[pp[i]].n, fp[i])) {
-            *errpos = pp[i];
-            res = ACL_DENIED_KEY;
-            break;
-        }
-    if (pp != pos) {
-        free(pp);
-        free(fp);
-    }
-    return res;
+    return keys_check_registry(s, cmd, argc, argv, errpos);
 }
 
 static bool channel_allowed(const struct acl_selector *s, const char *ch, size_t n, bool is_pattern)
@@ -248,11 +267,27 @@ bool acl_client_can_read_key(struct client *c, const char *k, size_t n)
     return false;
 }
 
-static int selector_check(const struct acl_selector *s, const struct command *cmd, int argc,
-                          const struct argv_ref *argv, int *errpos)
+/* A command whose bit is off may still run with a first argument its
+ * +cmd|arg rules name (compared ignoring case; the whole argument, NUL
+ * bytes included, where Redis 7.0 compares up to a NUL). */
+static bool first_arg_allowed(const struct acl_selector *s, const struct command *cmd, int argc,
+                              const struct argv_ref *argv)
+{
+    int i;
+    if (argc < 2 || s->nfargs == 0 || cmd->parent) return false;
+    for (i = 0; i < s->nfargs; i++)
+        if (s->fargs[i].id == cmd->id && s->fargs[i].n == argv[1].n &&
+            strncasecmp(s->fargs[i].p, argv[1].p, argv[1].n) == 0)
+            return true;
+    return false;
+}
+
+static inline int selector_check(const struct acl_selector *s, const struct command *cmd, int argc,
+                                 const struct argv_ref *argv, int *errpos)
 {
     int i, chan;
-    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1)) return ACL_DENIED_CMD;
+    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1) && !first_arg_allowed(s, cmd, argc, argv))
+        return ACL_DENIED_CMD;
     if (!s->allkeys && keys_check(s, cmd, argc, argv, errpos) != ACL_OK) return ACL_DENIED_KEY;
     chan = cinfo[cmd->id].chan;
     if (!s->allchannels && chan != CH_NONE) {
@@ -270,6 +305,10 @@ int acl_check_cmd(const struct acl_user *u, const struct command *cmd, int argc,
                   const struct argv_ref *argv, int *errpos)
 {
     int best = ACL_DENIED_CMD, bestpos = 0, i;
+    if (u->nsel == 1) { /* the usual user: no best refusal to choose */
+        *errpos = 0;
+        return selector_check(&u->sel[0], cmd, argc, argv, errpos);
+    }
     for (i = 0; i < u->nsel; i++) {
         int pos = 0, res = selector_check(&u->sel[i], cmd, argc, argv, &pos);
         if (res == ACL_OK) return ACL_OK;

@@ -117,6 +117,57 @@ CASES = {
                 "ACL LOG 0", "ACL LOG -1", "ACL LOG x", "ACL LOG RESET", "ACL LOG", CLEAN],
 }
 
+# First-argument rules (+cmd|first-arg for a command without subcommands,
+# Redis 7.0's allowed_firstargs): which forms are accepted, the errors of
+# the others, how ACL LIST / GETUSER show them and what clears them. (One
+# command per case: Redis lists single commands in its hash table's order.)
+FIRST_ARG_RULES = [
+    "+select|0", "+SELECT|Db0", "+select|0 +select|1 +select|0", "+select|0 +SELECT|0",
+    "+select|0 +select", "+select|0 -select", "+@all +select|0", "+@all -select +select|0",
+    "+@all -select +select|0 +select|1", "+select|0 +@all", "+select|0 -@all",
+    "+select|0 allcommands", "+select|0 nocommands", "+select|0 +@connection",
+    "+select|0 -@connection", "+select|0 -@dangerous", "+select|0 +@keyspace",
+    "+@all -@connection +select|0 +select|1", "+@all -select +select|0 -@connection",
+    "+get|k", "+debug|object", "+config|get", "+client|id -client +client|list",
+    "-@all +select|0 allcommands -select", "+select|0|", "'+select|a b'",
+    "+select|0 (+select|1 ~y)", "(+select|1) +select|2", "+select|0 reset",
+    "+select|0 (+get|x) clearselectors", "+select|* +select|?",
+]
+BAD_FIRST_ARG_RULES = [
+    "-select|0", "+config|get|x", "+client|id|x", "+config|get|", "+select|", "+config|",
+    "-config|", "+|x", "+|", "+select||", "+select|0|1", "+nosuch|x", "+config|nosuch",
+    "+config|get|x|y", "-config|get|x", "-get|x", "+select|0 -select|0", "+", "-",
+    "(+select|0 -select|0)", "(+config|get|x)",
+]
+FIRST_ARG_CASES = {
+    "first_arg_check": [
+        "ACL SETUSER u on nopass ~* -@all +select|0 +auth +get|k +echo|Hi",
+        "ACL DRYRUN u select 0", "ACL DRYRUN u select 1", "ACL DRYRUN u SELECT 0",
+        "ACL DRYRUN u select", "ACL DRYRUN u get k", "ACL DRYRUN u get K",
+        "ACL DRYRUN u get x", "ACL DRYRUN u echo hi", "ACL DRYRUN u echo HI",
+        "ACL DRYRUN u echo hi x", "ACL DRYRUN u set k v", "AUTH u x", "SELECT 0", "SELECT 1",
+        "SELECT 00", "ECHO hI", "ECHO x", "GET k", "GET x", "ACL WHOAMI", BACK,
+        Parsed(["ACL", "LOG"], _mask_log), "ACL LOG RESET", CLEAN],
+    "first_arg_selectors": [
+        "ACL SETUSER u on nopass ~* +@all -select +select|0 (+select|1 ~y)",
+        "ACL GETUSER u", "ACL DRYRUN u select 0", "ACL DRYRUN u select 1",
+        "ACL DRYRUN u select 2", "AUTH u x", "SELECT 1", "SELECT 2", "SELECT 0", BACK, CLEAN],
+    "first_arg_keys": [
+        "ACL SETUSER u on nopass ~k* -@all +auth +get|k1 +get|x",
+        "AUTH u x", "GET k1", "GET x", "GET k2", BACK, CLEAN],
+    "first_arg_multi": [
+        "ACL SETUSER u on nopass ~* -@all +auth +multi +exec +select|0 +get|k",
+        "AUTH u x", "MULTI", "SELECT 0", "SELECT 1", "GET k", "EXEC", "MULTI", "GET k",
+        BACK, "ACL SETUSER u -get", "EXEC", BACK, CLEAN],
+}
+CASES.update(FIRST_ARG_CASES)
+for i, rules in enumerate(FIRST_ARG_RULES):
+    CASES["first_arg_rules_%02d" % i] = _case_setuser(rules)
+for i, rules in enumerate(BAD_FIRST_ARG_RULES):
+    CASES["first_arg_bad_%02d" % i] = [CLEAN, "ACL SETUSER u " + rules, "ACL GETUSER u",
+                                       "ACL SETUSER u +select|0 " + rules, "ACL GETUSER u",
+                                       CLEAN]
+
 for i, rules in enumerate(RULE_FORMS):
     CASES["rules_%02d" % i] = _case_setuser(rules)
 for i, rules in enumerate(BAD_RULES):
@@ -419,6 +470,21 @@ def test_user_config_lines_and_aclfile(tmp_path):
         acl.write_text("user erin on nopass +@all ~*\n")
         assert srv.resp("ACL", "LOAD") == b"OK"
         assert srv.resp("ACL", "USERS") == [b"default", b"erin"]
+        # First-argument rules go through ACL SAVE and LOAD as they are.
+        assert srv.resp("ACL", "SETUSER", "fay", "on", ">fpw", "+@all", "-select",
+                        "+select|0", "(+select|2)") == b"OK"
+        assert srv.resp("ACL", "SAVE") == b"OK"
+        line = [x for x in acl.read_text().splitlines() if x.startswith("user fay ")][0]
+        assert line.endswith(" resetchannels +@all -select +select|0 "
+                             "(resetchannels -@all +select|2)"), line
+        assert srv.resp("ACL", "LOAD") == b"OK"
+        assert line.encode() in srv.resp("ACL", "LIST")
+        with RawConn(srv.port) as c:
+            assert c.call("AUTH", "fay", "fpw") == b"+OK\r\n"
+            assert c.call("SELECT", "0") == b"+OK\r\n"
+            assert c.call("SELECT", "2") == b"+OK\r\n"
+            assert c.call("SELECT", "1").startswith(
+                b"-NOPERM this user has no permissions to run the 'select' command")
     finally:
         gen.close()
 

@@ -252,6 +252,46 @@ START_TEST(permission_check)
 }
 END_TEST
 
+/* +cmd|first-arg rules (checked against redis-server 7.0.15): their text
+ * forms, what clears them, their errors and the check. */
+START_TEST(first_arg_rules)
+{
+    int pos;
+    setup_once();
+    fresh("+select|0 +SELECT|Db1 +select|db1", "off resetchannels -@all +select|0 +select|Db1");
+    fresh("+select|0 +select", "off resetchannels -@all +select");
+    fresh("+select|0 -select", "off resetchannels -@all");
+    fresh("+select|0 -@connection", "off resetchannels -@all");
+    fresh("+select|0 +@keyspace", "off resetchannels -@all +@keyspace +select|0");
+    fresh("+select|0 -@all", "off resetchannels -@all");
+    fresh("+@all -select +select|0", "off resetchannels +@all -select +select|0");
+    fresh("+select|0 reset", "off sanitize-payload resetchannels -@all");
+    fresh("+config|get", "off resetchannels -@all +config|get");
+    fresh("(+select|1 ~y)", "off resetchannels -@all (~y resetchannels -@all +select|1)");
+    acl_deluser("u", 1);
+    ck_assert_str_eq(setuser("u", "+config|get|x"),
+                     "ERR Error in ACL SETUSER modifier '+config|get|x': Allowing first-arg of a "
+                     "subcommand is not supported");
+    ck_assert_str_eq(setuser("u", "-select|0"), "ERR Error in ACL SETUSER modifier '-select|0': "
+                                                "Unknown command or category name in ACL");
+    ck_assert_str_eq(setuser("u", "+select|0|1"),
+                     "ERR Error in ACL SETUSER modifier '+select|0|1': Unknown command or "
+                     "category name in ACL");
+    ck_assert_str_eq(setuser("u", "+select|"),
+                     "ERR Error in ACL SETUSER modifier '+select|': Syntax error");
+    ck_assert_ptr_null(acl_find("u", 1));
+    ck_assert_ptr_null(setuser("u", "on nopass ~k* +select|0 +get|k1 (+select|2)"));
+    ALLOWED("u", "SELECT 0");
+    ALLOWED("u", "select 2");
+    DENIED("u", "SELECT 1", ACL_DENIED_CMD, -1);
+    ALLOWED("u", "GET k1");
+    DENIED("u", "GET K1", ACL_DENIED_KEY, 1); /* the first arg matches; ~k* does not */
+    DENIED("u", "GET k2", ACL_DENIED_CMD, -1);
+    DENIED("u", "SET k1 v", ACL_DENIED_CMD, -1);
+    acl_deluser("u", 1);
+}
+END_TEST
+
 START_TEST(user_lines)
 {
     struct acl_user *u;
@@ -280,6 +320,7 @@ START_TEST(describe_round_trips)
         "+@list +@set -@write +del",
         "-@all +@connection -ping",
         "(+get ~x) (+@hash &y) on",
+        "+@all -select +select|0 +select|9 (+echo|hi)",
     };
     size_t i;
     setup_once();
@@ -309,6 +350,7 @@ int main(void)
     tcase_add_test(tc, rule_errors);
     tcase_add_test(tc, passwords);
     tcase_add_test(tc, permission_check);
+    tcase_add_test(tc, first_arg_rules);
     tcase_add_test(tc, user_lines);
     tcase_add_test(tc, describe_round_trips);
     suite_add_tcase(s, tc);

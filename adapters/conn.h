@@ -89,6 +89,18 @@ struct conn {
     /* Output waits for the end of the loop iteration (conn_flush_pending). */
     bool wpending;
     struct conn *wprev, *wnext;
+    /* The io_uring path (adapters/uring.c): the connection's slot in the
+     * ring (0: the libevent path), joining it before the loop sleeps
+     * (ustart), bytes received but not delivered yet (running a command,
+     * reading paused) and the receive's end behind them (1 EOF, 2 error),
+     * the attention list (conn_uring_attend), the send of this iteration. */
+    unsigned uslot;
+    bool ustart, uattn, usending;
+    char *uheld;
+    size_t uheldlen, uheldcap;
+    int uheld_end;
+    int usent;
+    struct conn *aprev, *anext, *sprev, *snext;
 };
 
 struct conn_ops {
@@ -252,6 +264,18 @@ void conn_flush_pending(void);
 /* Drop the first upto bytes of c->out (at most out.sent), when they
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);
+
+/* ---- the io_uring path (adapters/uring.c calls these) ---- */
+
+/* n bytes received for c; deliver: its commands may run now (else they
+ * are held until conn_uring_attend). */
+void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver);
+/* c's multishot receive ended (enum uring_recv_next, not MORE). */
+void conn_uring_recv_end(struct conn *c, int next, bool deliver);
+/* c's send of this iteration completed with res (bytes or -errno). */
+void conn_uring_sent(struct conn *c, int res);
+/* Start new connections on the ring, deliver held input. */
+void conn_uring_attend(void);
 
 /* ---- the transport seam (plain TCP, or c->tr: TLS) ---- */
 

@@ -285,6 +285,7 @@ static void info_server(struct info *s)
               "arch_bits:%d\r\n"
               "monotonic_clock:POSIX clock_gettime\r\n"
               "multiplexing_api:%s\r\n"
+              "io_backend:%s\r\n"
               "atomicvar_api:c11-builtin\r\n"
               "gcc_version:%d.%d.%d\r\n"
               "process_id:%ld\r\n"
@@ -301,6 +302,7 @@ static void info_server(struct info *s)
               "config_file:%s\r\n"
               "io_threads_active:0\r\n",
               un.sysname, un.release, un.machine, (int)(sizeof(long) * 8), api,
+              g_server.io_backend ? g_server.io_backend : "libevent",
 #ifdef __GNUC__
               __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
 #else

@@ -46,9 +46,16 @@ static void wq_remove(struct conn *c)
     c->wpending = false;
 }
 
-/* Connections the ring path must look at before the loop sleeps
- * (conn_uring_attend): new ones to start, held input to deliver. */
+/* Connections with held input to deliver (conn_uring_attend), and new
+ * connections to start on the ring or libevent before the loop sleeps
+ * (start_new; NULL: freed meanwhile). */
 static struct conn *at_head, *at_tail;
+static struct conn **starts;
+static size_t nstarts, capstarts;
+/* Loop iterations (conn_flush_pending): like a libevent read, a
+ * connection gets one receive's bytes per iteration; more wait for the
+ * next (replies and the AOF are written in between). */
+static unsigned long long iteration;
 /* Connections whose send is in this iteration's submission. */
 static struct conn *sq_head, *sq_tail;
 
@@ -152,6 +159,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg);
 static bool flush_begin(struct conn *c);
 static bool flush_write(struct conn *c);
 static void out_sent(struct conn *c, size_t n);
+static void start_new(void);
 
 static struct conn *conn_alloc(size_t size, const struct conn_ops *ops, int fd,
                                const struct reply_ops *sink)
@@ -184,7 +192,11 @@ struct conn *conn_new(size_t size, const struct conn_ops *ops, int fd, const str
         /* On the ring unless the adapter attaches a transport (TLS) first:
          * decided before the loop sleeps (conn_uring_attend). */
         c->ustart = true;
-        attn_add(c);
+        if (nstarts == capstarts) {
+            capstarts = capstarts ? capstarts * 2 : 16;
+            starts = xrealloc(starts, sizeof(*starts) * capstarts);
+        }
+        starts[nstarts++] = c;
     } else {
         event_add(c->rev, NULL);
     }
@@ -214,10 +226,11 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
         uring_slot_move(c->uslot, c);
         c->uheld = from->uheld;
         c->uheldlen = from->uheldlen;
+        c->uheldoff = from->uheldoff;
         c->uheldcap = from->uheldcap;
         c->uheld_end = from->uheld_end;
         from->uheld = NULL;
-        from->uheldlen = from->uheldcap = 0;
+        from->uheldlen = from->uheldoff = from->uheldcap = 0;
         from->uheld_end = 0;
         attn_remove(from);
         if (!uring_recv_armed(c->uslot)) uring_recv_arm(c->uslot, c->fd);
@@ -235,6 +248,11 @@ void conn_free(struct conn *c)
     wq_remove(c);
     attn_remove(c);
     sq_remove(c);
+    if (c->ustart) {
+        size_t i;
+        for (i = 0; i < nstarts; i++)
+            if (starts[i] == c) starts[i] = NULL;
+    }
     if (c->rev) event_free(c->rev);
     if (c->wev) event_free(c->wev);
     if (c->uslot) uring_slot_release(c->uslot); /* before close: the ring holds the socket */
@@ -312,9 +330,9 @@ void conn_feed(struct conn *c, const char *p, size_t n)
     memcpy(c->in + c->inlen, p, n);
     c->inlen += n;
     c->in_fed = true;
-    if (c->uslot || c->ustart)
+    if (c->uslot)
         attn_add(c);
-    else
+    else if (!c->ustart)
         event_active(c->rev, EV_READ, 0);
 }
 
@@ -504,7 +522,8 @@ static void flush_pending_ring(void)
 {
     struct conn *c;
     bool sends = false;
-    conn_uring_attend();
+    start_new();
+    iteration++;
     while ((c = wq_head) != NULL) {
         wq_remove(c);
         if (c->depth > 0 || c->dead || c->fd < 0) continue;
@@ -680,8 +699,26 @@ static bool can_deliver(const struct conn *c)
     return c->depth == 0 && !c->read_paused && !c->dead && c->fd >= 0;
 }
 
+/* Append n received bytes to c->in, the buffer sized as on_read sizes it
+ * (the adapter's in_hint: a big argument's whole length at once, as Redis
+ * sizes its query buffer; client memory and its limits see the same). */
+static void in_append(struct conn *c, const char *p, size_t n)
+{
+    size_t want = CONN_READ, hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
+    if (hint > c->inlen && hint - c->inlen > want) want = hint - c->inlen;
+    if (n > want) want = n;
+    in_reserve(c, want);
+    memcpy(c->in + c->inlen, p, n);
+    c->inlen += n;
+}
+
 static void held_add(struct conn *c, const char *p, size_t n)
 {
+    if (c->uheldoff && c->uheldcap - c->uheldlen < n) {
+        memmove(c->uheld, c->uheld + c->uheldoff, c->uheldlen - c->uheldoff);
+        c->uheldlen -= c->uheldoff;
+        c->uheldoff = 0;
+    }
     if (c->uheldcap - c->uheldlen < n) {
         size_t cap = c->uheldcap ? c->uheldcap : CONN_READ;
         while (cap - c->uheldlen < n)
@@ -700,18 +737,29 @@ static void held_deliver(struct conn *c)
     int end = c->uheld_end;
     bool fresh = c->in_fed;
     if (c->uheldlen) {
-        in_reserve(c, c->uheldlen);
-        memcpy(c->in + c->inlen, c->uheld, c->uheldlen);
-        c->inlen += c->uheldlen;
-        c->uheldlen = 0;
+        /* One read's worth per iteration, as on_read. */
+        size_t n = CONN_READ, hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
+        if (hint > c->inlen && hint - c->inlen > n) n = hint - c->inlen;
+        if (n > c->uheldlen - c->uheldoff) n = c->uheldlen - c->uheldoff;
+        in_append(c, c->uheld + c->uheldoff, n);
+        c->uheldoff += n;
         fresh = true;
-        if (c->uheldcap > 4 * CONN_READ) {
-            free(c->uheld);
-            c->uheld = NULL;
-            c->uheldcap = 0;
+        if (c->uheldoff == c->uheldlen) {
+            c->uheldlen = c->uheldoff = 0;
+            if (c->uheldcap > 4 * CONN_READ) {
+                free(c->uheld);
+                c->uheld = NULL;
+                c->uheldcap = 0;
+            }
         }
     }
-    c->uheld_end = 0;
+    if (c->uheldlen) {
+        end = 0; /* the end comes after the rest */
+        attn_add(c);
+    } else {
+        c->uheld_end = 0;
+    }
+    c->uiter = iteration;
     if (fresh && !in_arrived(c)) return;
     if (end) conn_free(c); /* EOF or an error after the last bytes */
 }
@@ -720,11 +768,12 @@ void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver)
 {
     g_server.stat_reads++; /* INFO total_reads_processed */
     g_server.net_input_bytes += (long long)n;
-    if (!deliver || !can_deliver(c) || c->uheldlen || c->uheld_end) {
+    if (!deliver || !can_deliver(c) || c->uheldlen || c->uheld_end || c->uiter == iteration) {
         held_add(c, p, n);
-        if ((long long)(c->inlen + c->uheldlen) > g_config.client_query_buffer_limit) {
+        if ((long long)(c->inlen + c->uheldlen - c->uheldoff) >
+            g_config.client_query_buffer_limit) {
             log_warning("Closing client that reached max query buffer length (qbuf=%zu)",
-                        c->inlen + c->uheldlen);
+                        c->inlen + c->uheldlen - c->uheldoff);
             if (c->depth > 0) {
                 c->dead = true;
                 return;
@@ -735,9 +784,8 @@ void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver)
         attn_add(c);
         return;
     }
-    in_reserve(c, n);
-    memcpy(c->in + c->inlen, p, n);
-    c->inlen += n;
+    c->uiter = iteration;
+    in_append(c, p, n);
     in_arrived(c);
     kernel_after_events();
 }
@@ -777,24 +825,42 @@ void conn_uring_sent(struct conn *c, int res)
     c->usent = res;
 }
 
+/* New connections: on the ring, or on libevent with a transport (TLS). */
+static void start_new(void)
+{
+    size_t i;
+    for (i = 0; i < nstarts; i++) {
+        struct conn *c = starts[i];
+        if (!c) continue;
+        c->ustart = false;
+        if (!c->tr && c->fd >= 0) c->uslot = uring_slot_new(c);
+        if (!c->uslot) {
+            if (!c->read_paused) event_add(c->rev, NULL);
+            if (c->in_fed) event_active(c->rev, EV_READ, 0);
+            continue;
+        }
+        if (!c->read_paused) uring_recv_arm(c->uslot, c->fd);
+        if (c->in_fed) attn_add(c);
+    }
+    nstarts = 0;
+}
+
 void conn_uring_attend(void)
 {
     struct conn *c;
-    while ((c = at_head) != NULL) {
+    size_t n = 0;
+    start_new();
+    for (c = at_head; c; c = c->anext)
+        n++;
+    /* One pass: what is added meanwhile waits for the next. */
+    while (n-- > 0 && (c = at_head) != NULL) {
         attn_remove(c);
-        if (c->ustart) {
-            c->ustart = false;
-            if (!c->tr) c->uslot = uring_slot_new(c);
-            if (!c->uslot) {
-                /* TLS (or no slot): this connection stays on libevent. */
-                if (!c->read_paused) event_add(c->rev, NULL);
-                if (c->in_fed) event_active(c->rev, EV_READ, 0);
-                continue;
-            }
-            if (!c->read_paused) uring_recv_arm(c->uslot, c->fd);
-        }
         /* Still running, or paused: delivered when that ends. */
         if (!can_deliver(c)) continue;
+        if (c->uiter == iteration) {
+            attn_add(c); /* had its read this iteration */
+            continue;
+        }
         if (c->uheldlen || c->uheld_end || c->in_fed) {
             held_deliver(c);
             kernel_after_events();

@@ -97,9 +97,10 @@ struct conn {
     unsigned uslot;
     bool ustart, uattn, usending;
     char *uheld;
-    size_t uheldlen, uheldcap;
+    size_t uheldlen, uheldoff, uheldcap; /* held: uheld[uheldoff..uheldlen) */
     int uheld_end;
     int usent;
+    unsigned long long uiter; /* the loop iteration it last got input in */
     struct conn *aprev, *anext, *sprev, *snext;
 };
 

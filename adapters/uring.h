@@ -19,8 +19,8 @@
 struct event_base;
 struct conn;
 
-/* Set up the backend io-backend asks for; g_server.io_backend names the
- * one running. A ring that cannot be set up falls back to libevent
+/* Set up the backend io-backend asks for; g_server.io_uring says whether
+ * the ring runs (INFO multiplexing_api: io_uring). A ring that cannot be set up falls back to libevent
  * (logged: a warning when io-backend is uring). */
 void uring_start(struct event_base *base);
 /* The ring runs (connections may use it). */

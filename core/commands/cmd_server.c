@@ -270,7 +270,11 @@ static void info_server(struct info *s)
     struct utsname un;
     char exe[PATH_MAX] = "";
     long long now_us = util_ustime(), up = (now_us / 1000 - g_server.start_ms) / 1000;
-    const char *api = g_server.base ? event_base_get_method(g_server.base) : "";
+    /* io_uring when connections use the ring (adapters/uring.c), else
+     * libevent's method (epoll). */
+    const char *api = g_server.io_uring ? "io_uring"
+                      : g_server.base   ? event_base_get_method(g_server.base)
+                                        : "";
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = 0;
     if (uname(&un) != 0) memset(&un, 0, sizeof(un));
@@ -285,7 +289,6 @@ static void info_server(struct info *s)
               "arch_bits:%d\r\n"
               "monotonic_clock:POSIX clock_gettime\r\n"
               "multiplexing_api:%s\r\n"
-              "io_backend:%s\r\n"
               "atomicvar_api:c11-builtin\r\n"
               "gcc_version:%d.%d.%d\r\n"
               "process_id:%ld\r\n"
@@ -302,7 +305,6 @@ static void info_server(struct info *s)
               "config_file:%s\r\n"
               "io_threads_active:0\r\n",
               un.sysname, un.release, un.machine, (int)(sizeof(long) * 8), api,
-              g_server.io_backend ? g_server.io_backend : "libevent",
 #ifdef __GNUC__
               __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
 #else

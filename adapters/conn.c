@@ -160,6 +160,7 @@ static bool flush_begin(struct conn *c);
 static bool flush_write(struct conn *c);
 static void out_sent(struct conn *c, size_t n);
 static void start_new(void);
+static void conn_uring_attend(void);
 
 static struct conn *conn_alloc(size_t size, const struct conn_ops *ops, int fd,
                                const struct reply_ops *sink)
@@ -764,7 +765,7 @@ static void held_deliver(struct conn *c)
     if (end) conn_free(c); /* EOF or an error after the last bytes */
 }
 
-void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver)
+static void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver)
 {
     g_server.stat_reads++; /* INFO total_reads_processed */
     g_server.net_input_bytes += (long long)n;
@@ -790,7 +791,7 @@ void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver)
     kernel_after_events();
 }
 
-void conn_uring_recv_end(struct conn *c, int next, bool deliver)
+static void conn_uring_recv_end(struct conn *c, int next, bool deliver)
 {
     bool wanted = !c->read_paused && !c->dead && c->fd >= 0;
     switch ((enum uring_recv_next)next) {
@@ -820,7 +821,7 @@ void conn_uring_recv_end(struct conn *c, int next, bool deliver)
     }
 }
 
-void conn_uring_sent(struct conn *c, int res)
+static void conn_uring_sent(struct conn *c, int res)
 {
     c->usent = res;
 }
@@ -845,7 +846,7 @@ static void start_new(void)
     nstarts = 0;
 }
 
-void conn_uring_attend(void)
+static void conn_uring_attend(void)
 {
     struct conn *c;
     size_t n = 0;
@@ -867,6 +868,9 @@ void conn_uring_attend(void)
         }
     }
 }
+
+const struct uring_handlers conn_uring_handlers = {conn_uring_recv, conn_uring_recv_end,
+                                                   conn_uring_sent, conn_uring_attend};
 
 /* ---- the kernel's hooks ---- */
 

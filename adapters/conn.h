@@ -27,6 +27,7 @@
 
 #include "client.h"
 #include "resp_encode.h" /* struct obuf */
+#include "uring.h"       /* struct uring_handlers */
 
 struct event;
 struct reply_ops;
@@ -266,17 +267,11 @@ void conn_flush_pending(void);
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);
 
-/* ---- the io_uring path (adapters/uring.c calls these) ---- */
+/* ---- the io_uring path ---- */
 
-/* n bytes received for c; deliver: its commands may run now (else they
- * are held until conn_uring_attend). */
-void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver);
-/* c's multishot receive ended (enum uring_recv_next, not MORE). */
-void conn_uring_recv_end(struct conn *c, int next, bool deliver);
-/* c's send of this iteration completed with res (bytes or -errno). */
-void conn_uring_sent(struct conn *c, int res);
-/* Start new connections on the ring, deliver held input. */
-void conn_uring_attend(void);
+/* What the ring's completions do to connections (adapters/uring.c; given
+ * to uring_start by server/main.c). */
+extern const struct uring_handlers conn_uring_handlers;
 
 /* ---- the transport seam (plain TCP, or c->tr: TLS) ---- */
 

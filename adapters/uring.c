@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "conn.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -46,8 +45,8 @@ enum uring_recv_next uring_recv_next(int res, bool more)
 #define RING_ENTRIES 1024 /* submission queue */
 #define RING_CQ 8192      /* completion queue */
 #define BUF_GROUP 1
-#define BUF_COUNT 128 /* provided receive buffers (a power of two) */
-#define BUF_SIZE CONN_READ
+#define BUF_COUNT 128  /* provided receive buffers (a power of two) */
+#define BUF_SIZE 16384 /* conn.h's CONN_READ: one read's worth */
 
 struct slot {
     struct conn *c; /* NULL: released, waiting for its receive's end */
@@ -57,6 +56,7 @@ struct slot {
 
 static struct {
     bool on;
+    const struct uring_handlers *h;
     struct io_uring ring;
     struct io_uring_buf_ring *br;
     char *bufs;
@@ -169,7 +169,6 @@ void uring_submit(void)
     if (io_uring_sq_ready(&u.ring)) io_uring_submit(&u.ring);
 }
 
-
 /* Give buffer bid back to the kernel. */
 static void buf_recycle(unsigned bid)
 {
@@ -187,7 +186,7 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
     switch (uring_tag_op(tag)) {
     case URING_SEND:
         u.sends_seen++;
-        if (sl && sl->c) conn_uring_sent(sl->c, res);
+        if (sl && sl->c) u.h->sent(sl->c, res);
         return;
     case URING_CANCEL:
         return;
@@ -199,7 +198,7 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
     if (next != URING_RECV_MORE) sl->recv = false;
     if (res > 0 && (flags & IORING_CQE_F_BUFFER)) {
         unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-        if (sl->c) conn_uring_recv(sl->c, u.bufs + (size_t)bid * BUF_SIZE, (size_t)res, deliver);
+        if (sl->c) u.h->recv(sl->c, u.bufs + (size_t)bid * BUF_SIZE, (size_t)res, deliver);
         buf_recycle(bid);
         sl = &u.slots[s]; /* the table may have grown */
     }
@@ -208,7 +207,7 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
         if (!sl->recv && sl->used) slot_free(s);
         return;
     }
-    conn_uring_recv_end(sl->c, next, deliver);
+    u.h->recv_end(sl->c, next, deliver);
 }
 
 void uring_reap(bool deliver)
@@ -244,7 +243,7 @@ void uring_submit_sends(void)
 static void on_ring(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
-    conn_uring_attend();
+    u.h->attend();
     uring_reap(true);
 }
 
@@ -312,9 +311,10 @@ fail:
     return false;
 }
 
-void uring_start(struct event_base *base)
+void uring_start(struct event_base *base, const struct uring_handlers *h)
 {
     const char *why = NULL;
+    u.h = h;
     g_server.io_uring = false;
     if (g_config.io_backend == 2) return;
     if (!ring_setup(&why)) {
@@ -348,9 +348,9 @@ void uring_stop(void)
 
 #else /* built without liburing: libevent only */
 
-void uring_start(struct event_base *base)
+void uring_start(struct event_base *base, const struct uring_handlers *h)
 {
-    (void)base;
+    (void)base, (void)h;
     g_server.io_uring = false;
     if (g_config.io_backend == 1)
         log_warning("io-backend uring: this build has no io_uring support, using libevent");

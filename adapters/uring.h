@@ -9,7 +9,7 @@
  * connections and the write events of slow readers stay on it).
  *
  * The ring knows connections only by slot: conn.c owns what a receive or
- * a send means (conn_uring_* in conn.h). */
+ * a send means (struct uring_handlers). */
 #ifndef KEEL_URING_H
 #define KEEL_URING_H
 
@@ -19,10 +19,25 @@
 struct event_base;
 struct conn;
 
+/* What completions mean for a connection (adapters/conn.c's, given to
+ * uring_start by server/main.c: the ring knows connections only by
+ * pointer). */
+struct uring_handlers {
+    /* n bytes received for c; deliver: its commands may run now (else
+     * they are held until attend). */
+    void (*recv)(struct conn *c, const char *p, size_t n, bool deliver);
+    /* c's multishot receive ended (enum uring_recv_next, not MORE). */
+    void (*recv_end)(struct conn *c, int next, bool deliver);
+    /* c's send of this iteration completed with res (bytes or -errno). */
+    void (*sent)(struct conn *c, int res);
+    /* The loop woke for the ring: start new connections, deliver held input. */
+    void (*attend)(void);
+};
+
 /* Set up the backend io-backend asks for; g_server.io_uring says whether
- * the ring runs (INFO multiplexing_api: io_uring). A ring that cannot be set up falls back to libevent
- * (logged: a warning when io-backend is uring). */
-void uring_start(struct event_base *base);
+ * the ring runs (INFO multiplexing_api: io_uring). A ring that cannot be set up falls back to
+ * libevent (logged: a warning when io-backend is uring). */
+void uring_start(struct event_base *base, const struct uring_handlers *h);
 /* The ring runs (connections may use it). */
 bool uring_on(void);
 /* Close the ring (after every connection is freed). */

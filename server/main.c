@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* The connection I/O path: io_uring or libevent (adapters/uring.c). */
-    uring_start(g_server.base);
+    uring_start(g_server.base, &conn_uring_handlers);
     for (a = adapters; *a; a++)
         if ((*a)->listen && !(*a)->listen(g_server.base)) return 1;
     if (g_config.pidfile && g_config.pidfile[0]) {

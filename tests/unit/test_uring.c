@@ -64,16 +64,16 @@ START_TEST(fallback_and_choice)
 {
     g_config.io_backend = 1; /* uring */
     g_config.io_uring_test_fail = 1;
-    uring_start(base());
+    uring_start(base(), &conn_uring_handlers);
     ck_assert(!uring_on());
     ck_assert(!g_server.io_uring);
     g_config.io_uring_test_fail = 0;
     g_config.io_backend = 2; /* libevent */
-    uring_start(base());
+    uring_start(base(), &conn_uring_handlers);
     ck_assert(!uring_on());
     if (!uring_allowed()) return;
     g_config.io_backend = 0; /* auto */
-    uring_start(base());
+    uring_start(base(), &conn_uring_handlers);
     ck_assert(uring_on());
     ck_assert(g_server.io_uring);
     uring_stop();
@@ -87,7 +87,7 @@ START_TEST(slots_reused_and_grown)
     unsigned s[200], i, again;
     if (!uring_allowed()) return;
     g_config.io_backend = 1;
-    uring_start(base());
+    uring_start(base(), &conn_uring_handlers);
     ck_assert(uring_on());
     for (i = 0; i < 200; i++) {
         s[i] = uring_slot_new(c);
@@ -113,7 +113,7 @@ START_TEST(send_and_receive_through_the_ring)
     if (!uring_allowed()) return;
     g_config.io_backend = 1;
     g_config.client_query_buffer_limit = 1LL << 30;
-    uring_start(base());
+    uring_start(base(), &conn_uring_handlers);
     ck_assert(uring_on());
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     slot = uring_slot_new(c);

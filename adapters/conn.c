@@ -230,11 +230,12 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
         c->uheldoff = from->uheldoff;
         c->uheldcap = from->uheldcap;
         c->uheld_end = from->uheld_end;
+        c->uheld_full = from->uheld_full;
         from->uheld = NULL;
         from->uheldlen = from->uheldoff = from->uheldcap = 0;
         from->uheld_end = 0;
         attn_remove(from);
-        if (!uring_recv_armed(c->uslot)) uring_recv_arm(c->uslot, c->fd);
+        if (!c->uheld_full && !uring_recv_armed(c->uslot)) uring_recv_arm(c->uslot, c->fd);
         if (c->uheldlen || c->uheld_end) attn_add(c);
         return c;
     }
@@ -352,7 +353,8 @@ void conn_resume_read(struct conn *c)
     if (!c->read_paused) return;
     c->read_paused = false;
     if (c->uslot || c->ustart) {
-        if (c->uslot && !uring_recv_armed(c->uslot)) uring_recv_arm(c->uslot, c->fd);
+        if (c->uslot && !c->uheld_full && !uring_recv_armed(c->uslot))
+            uring_recv_arm(c->uslot, c->fd);
         /* What arrived meanwhile is delivered as if read now. */
         if (c->uheldlen || c->uheld_end || c->in_fed) attn_add(c);
         return;
@@ -713,6 +715,9 @@ static void in_append(struct conn *c, const char *p, size_t n)
     c->inlen += n;
 }
 
+/* Most bytes held for a connection before its receive stops. */
+#define HELD_MAX (256 * 1024)
+
 static void held_add(struct conn *c, const char *p, size_t n)
 {
     if (c->uheldoff && c->uheldcap - c->uheldlen < n) {
@@ -745,6 +750,12 @@ static void held_deliver(struct conn *c)
         in_append(c, c->uheld + c->uheldoff, n);
         c->uheldoff += n;
         fresh = true;
+        if (c->uheld_full && c->uheldlen - c->uheldoff <= HELD_MAX / 2) {
+            /* Drained enough: receive again. */
+            c->uheld_full = false;
+            if (c->uslot && !c->read_paused && !uring_recv_armed(c->uslot))
+                uring_recv_arm(c->uslot, c->fd);
+        }
         if (c->uheldoff == c->uheldlen) {
             c->uheldlen = c->uheldoff = 0;
             if (c->uheldcap > 4 * CONN_READ) {
@@ -770,17 +781,13 @@ static void conn_uring_recv(struct conn *c, const char *p, size_t n, bool delive
     g_server.stat_reads++; /* INFO total_reads_processed */
     g_server.net_input_bytes += (long long)n;
     if (!deliver || !can_deliver(c) || c->uheldlen || c->uheld_end || c->uiter == iteration) {
+        /* Held bytes stand for bytes left in the socket by a libevent
+         * read: not query buffer yet. Past HELD_MAX the receive stops, so
+         * TCP pushes back, until they are delivered. */
         held_add(c, p, n);
-        if ((long long)(c->inlen + c->uheldlen - c->uheldoff) >
-            g_config.client_query_buffer_limit) {
-            log_warning("Closing client that reached max query buffer length (qbuf=%zu)",
-                        c->inlen + c->uheldlen - c->uheldoff);
-            if (c->depth > 0) {
-                c->dead = true;
-                return;
-            }
-            conn_free(c);
-            return;
+        if (c->uheldlen - c->uheldoff > HELD_MAX && !c->uheld_full) {
+            c->uheld_full = true;
+            uring_recv_cancel(c->uslot);
         }
         attn_add(c);
         return;
@@ -793,7 +800,7 @@ static void conn_uring_recv(struct conn *c, const char *p, size_t n, bool delive
 
 static void conn_uring_recv_end(struct conn *c, int next, bool deliver)
 {
-    bool wanted = !c->read_paused && !c->dead && c->fd >= 0;
+    bool wanted = !c->read_paused && !c->uheld_full && !c->dead && c->fd >= 0;
     switch ((enum uring_recv_next)next) {
     case URING_RECV_MORE:
         return;

@@ -97,6 +97,7 @@ struct conn {
      * the attention list (conn_uring_attend), the send of this iteration. */
     unsigned uslot;
     bool ustart, uattn, usending;
+    bool uheld_full; /* held past HELD_MAX: the receive stopped */
     char *uheld;
     size_t uheldlen, uheldoff, uheldcap; /* held: uheld[uheldoff..uheldlen) */
     int uheld_end;

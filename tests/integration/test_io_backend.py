@@ -246,3 +246,25 @@ def test_http_on_both_paths():
         finally:
             assert not srv.stop()
             srv.cleanup()
+
+
+def test_flood_of_requests_in_order(server):
+    """A peer sends 60,000 commands (a few MB) at once while reading: on the
+    ring, one receive's bytes run per iteration and past 256 KB held the
+    receive stops (TCP pushes back); every reply arrives, in order."""
+    n = 60000
+    s = socket.create_connection(("127.0.0.1", server.port))
+    req = b"".join(harness.encode(["INCRBY", "flood", 1]) for _ in range(n))
+    t = threading.Thread(target=s.sendall, args=(req,))
+    t.start()
+    want = b"".join(b":%d\r\n" % i for i in range(1, n + 1))
+    got = bytearray()
+    while len(got) < len(want):
+        chunk = s.recv(1 << 16)
+        assert chunk, "closed after %d bytes" % len(got)
+        got += chunk
+    t.join()
+    assert bytes(got) == want
+    clients = redis.Redis(port=server.port).client_list()
+    assert all(int(c["qbuf"]) < 1 << 20 for c in clients)
+    s.close()

@@ -26,6 +26,7 @@
 #include "server.h"
 #include "util.h"
 #include "net.h"
+#include "uring.h"
 
 static struct conn *conns; /* every connection, newest first */
 /* Connections whose output waits for the end of the loop iteration, in
@@ -45,6 +46,74 @@ static void wq_remove(struct conn *c)
         wq_tail = c->wprev;
     c->wprev = c->wnext = NULL;
     c->wpending = false;
+}
+
+/* Connections with held input to deliver (conn_uring_attend), and new
+ * connections to start on the ring or libevent before the loop sleeps
+ * (start_new; NULL: freed meanwhile). */
+static struct conn *at_head, *at_tail;
+static struct conn **starts;
+static size_t nstarts, capstarts;
+/* Loop iterations (conn_flush_pending): like a libevent read, a
+ * connection gets one receive's bytes per iteration; more wait for the
+ * next (replies and the AOF are written in between). */
+static unsigned long long iteration;
+/* Connections whose send is in this iteration's submission. */
+static struct conn *sq_head, *sq_tail;
+
+static void attn_add(struct conn *c)
+{
+    if (c->uattn) return;
+    c->uattn = true;
+    c->anext = NULL;
+    c->aprev = at_tail;
+    if (at_tail)
+        at_tail->anext = c;
+    else
+        at_head = c;
+    at_tail = c;
+}
+
+static void attn_remove(struct conn *c)
+{
+    if (!c->uattn) return;
+    if (c->aprev)
+        c->aprev->anext = c->anext;
+    else
+        at_head = c->anext;
+    if (c->anext)
+        c->anext->aprev = c->aprev;
+    else
+        at_tail = c->aprev;
+    c->aprev = c->anext = NULL;
+    c->uattn = false;
+}
+
+static void sq_add(struct conn *c)
+{
+    c->usending = true;
+    c->snext = NULL;
+    c->sprev = sq_tail;
+    if (sq_tail)
+        sq_tail->snext = c;
+    else
+        sq_head = c;
+    sq_tail = c;
+}
+
+static void sq_remove(struct conn *c)
+{
+    if (!c->usending) return;
+    if (c->sprev)
+        c->sprev->snext = c->snext;
+    else
+        sq_head = c->snext;
+    if (c->snext)
+        c->snext->sprev = c->sprev;
+    else
+        sq_tail = c->sprev;
+    c->sprev = c->snext = NULL;
+    c->usending = false;
 }
 
 /* ---- the transport seam ---- */
@@ -89,6 +158,11 @@ void conn_refuse_fd(int fd, const char *msg, size_t len)
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
+static bool flush_begin(struct conn *c);
+static bool flush_write(struct conn *c);
+static void out_sent(struct conn *c, size_t n);
+static void start_new(void);
+static void conn_uring_attend(void);
 
 static struct conn *conn_alloc(size_t size, const struct conn_ops *ops, int fd,
                                const struct reply_ops *sink)
@@ -117,7 +191,18 @@ struct conn *conn_new(size_t size, const struct conn_ops *ops, int fd, const str
     evutil_make_socket_nonblocking(fd);
     c = conn_alloc(size, ops, fd, sink);
     net_describe_fd(fd, peer, c->addr, sizeof(c->addr), c->laddr, sizeof(c->laddr));
-    event_add(c->rev, NULL);
+    if (uring_on()) {
+        /* On the ring unless the adapter attaches a transport (TLS) first:
+         * decided before the loop sleeps (conn_uring_attend). */
+        c->ustart = true;
+        if (nstarts == capstarts) {
+            capstarts = capstarts ? capstarts * 2 : 16;
+            starts = xrealloc(starts, sizeof(*starts) * capstarts);
+        }
+        starts[nstarts++] = c;
+    } else {
+        event_add(c->rev, NULL);
+    }
     return c;
 }
 
@@ -137,6 +222,25 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
     wq_remove(from);
     from->fd = -1;
     from->dead = true;
+    if (from->uslot) {
+        /* The ring's receive goes with the socket, and what it held. */
+        c->uslot = from->uslot;
+        from->uslot = 0;
+        uring_slot_move(c->uslot, c);
+        c->uheld = from->uheld;
+        c->uheldlen = from->uheldlen;
+        c->uheldoff = from->uheldoff;
+        c->uheldcap = from->uheldcap;
+        c->uheld_end = from->uheld_end;
+        c->uheld_full = from->uheld_full;
+        from->uheld = NULL;
+        from->uheldlen = from->uheldoff = from->uheldcap = 0;
+        from->uheld_end = 0;
+        attn_remove(from);
+        if (!c->uheld_full && !uring_recv_armed(c->uslot)) uring_recv_arm(c->uslot, c->fd);
+        if (c->uheldlen || c->uheld_end) attn_add(c);
+        return c;
+    }
     event_add(c->rev, NULL);
     /* Input that came with the upgrade may wait inside the transport. */
     if (c->tr && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
@@ -146,8 +250,18 @@ struct conn *conn_takeover(struct conn *from, size_t size, const struct conn_ops
 void conn_free(struct conn *c)
 {
     wq_remove(c);
+    attn_remove(c);
+    sq_remove(c);
+    if (c->ustart) {
+        size_t i;
+        for (i = 0; i < nstarts; i++)
+            if (starts[i] == c) starts[i] = NULL;
+    }
     if (c->rev) event_free(c->rev);
     if (c->wev) event_free(c->wev);
+    if (c->uslot) uring_slot_release(c->uslot); /* before close: the ring holds the socket */
+    c->uslot = 0;
+    free(c->uheld);
     sock_close(c);
     if (c->client) client_free(c->client);
     c->client = NULL;
@@ -220,23 +334,57 @@ void conn_feed(struct conn *c, const char *p, size_t n)
     memcpy(c->in + c->inlen, p, n);
     c->inlen += n;
     c->in_fed = true;
-    event_active(c->rev, EV_READ, 0);
+    if (c->uslot)
+        attn_add(c);
+    else if (!c->ustart)
+        event_active(c->rev, EV_READ, 0);
 }
 
 void conn_pause_read(struct conn *c)
 {
     if (c->read_paused) return;
     c->read_paused = true;
-    event_del(c->rev);
+    if (c->uslot)
+        uring_recv_cancel(c->uslot); /* TCP pushes back, as with libevent */
+    else
+        event_del(c->rev);
 }
 
 void conn_resume_read(struct conn *c)
 {
     if (!c->read_paused) return;
     c->read_paused = false;
+    if (c->uslot || c->ustart) {
+        if (c->uslot && !c->uheld_full && !uring_recv_armed(c->uslot))
+            uring_recv_arm(c->uslot, c->fd);
+        /* What arrived meanwhile is delivered as if read now. */
+        if (c->uheldlen || c->uheld_end || c->in_fed) attn_add(c);
+        return;
+    }
     event_add(c->rev, NULL);
     /* Input the transport holds counts although the socket is not readable. */
     if (c->tr && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
+}
+
+/* New input is in c->in (read, received or fed): the query buffer limit,
+ * the adapter's received hook, then the commands. false if c was freed. */
+static bool in_arrived(struct conn *c)
+{
+    c->in_fed = false;
+    if ((long long)c->inlen > g_config.client_query_buffer_limit) {
+        log_warning("Closing client that reached max query buffer length (qbuf=%zu)", c->inlen);
+        conn_free(c);
+        return false;
+    }
+    if (c->ops->received) {
+        c->depth++;
+        c->ops->received(c);
+        c->depth--;
+    }
+    if (!conn_serve(c)) return false;
+    /* its query buffer changed: maxmemory-clients' accounting */
+    if (c->client) client_mem_update(c->client);
+    return true;
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -272,19 +420,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         /* More is decrypted already than the buffer took: read again. */
         if (c->tr && !c->read_paused && c->tr->has_pending(c)) event_active(c->rev, EV_READ, 0);
     }
-    c->in_fed = false;
-    if ((long long)c->inlen > g_config.client_query_buffer_limit) {
-        log_warning("Closing client that reached max query buffer length (qbuf=%zu)", c->inlen);
-        conn_free(c);
-        goto done;
-    }
-    if (c->ops->received) {
-        c->depth++;
-        c->ops->received(c);
-        c->depth--;
-    }
-    /* its query buffer changed: maxmemory-clients' accounting */
-    if (conn_serve(c) && c->client) client_mem_update(c->client);
+    in_arrived(c);
 done:
     kernel_after_events();
 }
@@ -299,6 +435,11 @@ void conn_pump(void)
     struct conn *c, **cs;
     struct pollfd *pf;
     size_t n = 0, i;
+    if (uring_on()) {
+        /* The ring's connections: what it received. */
+        conn_uring_attend();
+        uring_reap(true);
+    }
     for (c = conns; c; c = c->next)
         n++;
     if (n == 0) return;
@@ -306,7 +447,9 @@ void conn_pump(void)
     pf = xmalloc(sizeof(*pf) * n);
     n = 0;
     for (c = conns; c; c = c->next) {
-        if (c->fd < 0 || c->depth > 0 || c->read_paused || c->state != CONN_OPEN) continue;
+        if (c->fd < 0 || c->depth > 0 || c->read_paused || c->state != CONN_OPEN || c->uslot ||
+            c->ustart)
+            continue;
         cs[n] = c;
         pf[n].fd = c->fd;
         pf[n].events = POLLIN;
@@ -339,6 +482,8 @@ bool conn_serve(struct conn *c)
             conn_free(c);
             return false;
         }
+        /* Received while it ran (a busy script's pump): next. */
+        if (c->uheldlen || c->uheld_end) attn_add(c);
         /* Shrink an idle large input buffer. */
         if (c->inlen == 0 && c->incap > 4 * CONN_READ) {
             free(c->in);
@@ -377,9 +522,59 @@ void conn_flush_later(struct conn *c)
     wq_tail = c;
 }
 
+/* conn_flush_pending on the ring: every queued connection's output in one
+ * submission (sends that complete during it: MSG_DONTWAIT), then what each
+ * send left is written as conn_flush writes (a slow reader: the write
+ * event). The AOF is written before the first send is queued. */
+static void flush_pending_ring(void)
+{
+    struct conn *c;
+    bool sends = false;
+    start_new();
+    iteration++;
+    while ((c = wq_head) != NULL) {
+        wq_remove(c);
+        if (c->depth > 0 || c->dead || c->fd < 0) continue;
+        if (!c->uslot || c->tr) {
+            conn_flush(c);
+            continue;
+        }
+        if (!flush_begin(c)) continue;
+        if (c->out.sent < c->out.len &&
+            uring_send(c->uslot, c->fd, c->out.buf + c->out.sent, c->out.len - c->out.sent)) {
+            c->usent = 0;
+            sq_add(c);
+            sends = true;
+            continue;
+        }
+        flush_write(c);
+    }
+    if (sends)
+        uring_submit_sends();
+    else
+        uring_submit();
+    while ((c = sq_head) != NULL) {
+        int res = c->usent;
+        sq_remove(c);
+        if (res > 0) {
+            out_sent(c, (size_t)res);
+        } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
+            conn_free(c); /* as a failed write() */
+            continue;
+        }
+        flush_write(c);
+    }
+    /* Input held while the sends completed: delivered before sleeping. */
+    if (at_head) uring_wake();
+}
+
 void conn_flush_pending(void)
 {
     struct conn *c;
+    if (uring_on()) {
+        flush_pending_ring();
+        return;
+    }
     while ((c = wq_head) != NULL) {
         wq_remove(c);
         /* Inside its command: queued again at its end. Without a socket
@@ -417,7 +612,9 @@ static bool overflow(struct conn *c)
     return false;
 }
 
-bool conn_flush(struct conn *c)
+/* conn_flush's first half: the AOF, the adapter's held output, the batch
+ * limit, pre_write. false if c was freed. */
+static bool flush_begin(struct conn *c)
 {
     const struct conn_ops *ops = c->ops;
     wq_remove(c);             /* written now: no need at the end of the iteration */
@@ -441,12 +638,26 @@ bool conn_flush(struct conn *c)
     if (c->client && c->out.len > c->out.sent)
         reply_buffer_note(c->client, c->out.len - c->out.sent);
     if (c->out.sent < c->out.len) g_server.stat_writes++; /* INFO total_writes_processed */
+    return true;
+}
+
+/* Bytes of c->out the socket took. */
+static void out_sent(struct conn *c, size_t n)
+{
+    c->out.sent += n;
+    c->written += (unsigned long long)n;
+    g_server.net_output_bytes += (long long)n;
+}
+
+/* conn_flush's second half: write until done or the socket takes no more
+ * (the write event finishes), then CLOSING closes. false if c was freed. */
+static bool flush_write(struct conn *c)
+{
+    const struct conn_ops *ops = c->ops;
     while (c->out.sent < c->out.len) {
         ssize_t n = conn_sock_write(c, c->out.buf + c->out.sent, c->out.len - c->out.sent);
         if (n > 0) {
-            c->out.sent += (size_t)n;
-            c->written += (unsigned long long)n;
-            g_server.net_output_bytes += n;
+            out_sent(c, (size_t)n);
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -483,6 +694,11 @@ bool conn_flush(struct conn *c)
     return true;
 }
 
+bool conn_flush(struct conn *c)
+{
+    return flush_begin(c) && flush_write(c);
+}
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -499,6 +715,191 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     }
     kernel_after_events();
 }
+
+/* ---- the io_uring path (adapters/uring.c) ---- */
+
+/* Input may be handed to c's commands now. */
+static bool can_deliver(const struct conn *c)
+{
+    return c->depth == 0 && !c->read_paused && !c->dead && c->fd >= 0;
+}
+
+/* Append n received bytes to c->in, the buffer sized as on_read sizes it
+ * (the adapter's in_hint: a big argument's whole length at once, as Redis
+ * sizes its query buffer; client memory and its limits see the same). */
+static void in_append(struct conn *c, const char *p, size_t n)
+{
+    size_t want = CONN_READ, hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
+    if (hint > c->inlen && hint - c->inlen > want) want = hint - c->inlen;
+    if (n > want) want = n;
+    in_reserve(c, want);
+    memcpy(c->in + c->inlen, p, n);
+    c->inlen += n;
+}
+
+/* Most bytes held for a connection before its receive stops. */
+#define HELD_MAX (256 * 1024)
+
+static void held_add(struct conn *c, const char *p, size_t n)
+{
+    if (c->uheldoff && c->uheldcap - c->uheldlen < n) {
+        memmove(c->uheld, c->uheld + c->uheldoff, c->uheldlen - c->uheldoff);
+        c->uheldlen -= c->uheldoff;
+        c->uheldoff = 0;
+    }
+    if (c->uheldcap - c->uheldlen < n) {
+        size_t cap = c->uheldcap ? c->uheldcap : CONN_READ;
+        while (cap - c->uheldlen < n)
+            cap *= 2;
+        c->uheld = xrealloc(c->uheld, cap);
+        c->uheldcap = cap;
+    }
+    memcpy(c->uheld + c->uheldlen, p, n);
+    c->uheldlen += n;
+}
+
+/* Deliver what c holds (held bytes, fed bytes, the receive's end) as
+ * on_read delivers what it reads. */
+static void held_deliver(struct conn *c)
+{
+    int end = c->uheld_end;
+    bool fresh = c->in_fed;
+    if (c->uheldlen) {
+        /* One read's worth per iteration, as on_read. */
+        size_t n = CONN_READ, hint = c->ops->in_hint ? c->ops->in_hint(c) : 0;
+        if (hint > c->inlen && hint - c->inlen > n) n = hint - c->inlen;
+        if (n > c->uheldlen - c->uheldoff) n = c->uheldlen - c->uheldoff;
+        in_append(c, c->uheld + c->uheldoff, n);
+        c->uheldoff += n;
+        fresh = true;
+        if (c->uheld_full && c->uheldlen - c->uheldoff <= HELD_MAX / 2) {
+            /* Drained enough: receive again. */
+            c->uheld_full = false;
+            if (c->uslot && !c->read_paused && !uring_recv_armed(c->uslot))
+                uring_recv_arm(c->uslot, c->fd);
+        }
+        if (c->uheldoff == c->uheldlen) {
+            c->uheldlen = c->uheldoff = 0;
+            if (c->uheldcap > 4 * CONN_READ) {
+                free(c->uheld);
+                c->uheld = NULL;
+                c->uheldcap = 0;
+            }
+        }
+    }
+    if (c->uheldlen) {
+        end = 0; /* the end comes after the rest */
+        attn_add(c);
+    } else {
+        c->uheld_end = 0;
+    }
+    c->uiter = iteration;
+    if (fresh && !in_arrived(c)) return;
+    if (end) conn_free(c); /* EOF or an error after the last bytes */
+}
+
+static void conn_uring_recv(struct conn *c, const char *p, size_t n, bool deliver)
+{
+    g_server.stat_reads++; /* INFO total_reads_processed */
+    g_server.net_input_bytes += (long long)n;
+    if (!deliver || !can_deliver(c) || c->uheldlen || c->uheld_end || c->uiter == iteration) {
+        /* Held bytes stand for bytes left in the socket by a libevent
+         * read: not query buffer yet. Past HELD_MAX the receive stops, so
+         * TCP pushes back, until they are delivered. */
+        held_add(c, p, n);
+        if (c->uheldlen - c->uheldoff > HELD_MAX && !c->uheld_full) {
+            c->uheld_full = true;
+            uring_recv_cancel(c->uslot);
+        }
+        attn_add(c);
+        return;
+    }
+    c->uiter = iteration;
+    in_append(c, p, n);
+    in_arrived(c);
+    kernel_after_events();
+}
+
+static void conn_uring_recv_end(struct conn *c, int next, bool deliver)
+{
+    bool wanted = !c->read_paused && !c->uheld_full && !c->dead && c->fd >= 0;
+    switch ((enum uring_recv_next)next) {
+    case URING_RECV_MORE:
+        return;
+    case URING_RECV_REARM:
+    case URING_RECV_ENDED:
+        if (wanted) uring_recv_arm(c->uslot, c->fd);
+        return;
+    case URING_RECV_NOTSUP:
+        /* This kernel cannot: the connection goes back to libevent. */
+        uring_slot_release(c->uslot);
+        c->uslot = 0;
+        if (!c->read_paused) event_add(c->rev, NULL);
+        if (c->uheldlen) attn_add(c);
+        return;
+    case URING_RECV_EOF:
+    case URING_RECV_ERROR:
+        if (deliver && can_deliver(c) && !c->uheldlen) {
+            conn_free(c);
+            kernel_after_events();
+            return;
+        }
+        c->uheld_end = next == URING_RECV_EOF ? 1 : 2;
+        attn_add(c);
+        return;
+    }
+}
+
+static void conn_uring_sent(struct conn *c, int res)
+{
+    c->usent = res;
+}
+
+/* New connections: on the ring, or on libevent with a transport (TLS). */
+static void start_new(void)
+{
+    size_t i;
+    for (i = 0; i < nstarts; i++) {
+        struct conn *c = starts[i];
+        if (!c) continue;
+        c->ustart = false;
+        if (!c->tr && c->fd >= 0) c->uslot = uring_slot_new(c);
+        if (!c->uslot) {
+            if (!c->read_paused) event_add(c->rev, NULL);
+            if (c->in_fed) event_active(c->rev, EV_READ, 0);
+            continue;
+        }
+        if (!c->read_paused) uring_recv_arm(c->uslot, c->fd);
+        if (c->in_fed) attn_add(c);
+    }
+    nstarts = 0;
+}
+
+static void conn_uring_attend(void)
+{
+    struct conn *c;
+    size_t n = 0;
+    start_new();
+    for (c = at_head; c; c = c->anext)
+        n++;
+    /* One pass: what is added meanwhile waits for the next. */
+    while (n-- > 0 && (c = at_head) != NULL) {
+        attn_remove(c);
+        /* Still running, or paused: delivered when that ends. */
+        if (!can_deliver(c)) continue;
+        if (c->uiter == iteration) {
+            attn_add(c); /* had its read this iteration */
+            continue;
+        }
+        if (c->uheldlen || c->uheld_end || c->in_fed) {
+            held_deliver(c);
+            kernel_after_events();
+        }
+    }
+}
+
+const struct uring_handlers conn_uring_handlers = {conn_uring_recv, conn_uring_recv_end,
+                                                   conn_uring_sent, conn_uring_attend};
 
 /* ---- the kernel's hooks ---- */
 

@@ -27,6 +27,7 @@
 
 #include "client.h"
 #include "resp_encode.h" /* struct obuf */
+#include "uring.h"       /* struct uring_handlers */
 
 struct event;
 struct reply_ops;
@@ -89,6 +90,20 @@ struct conn {
     /* Output waits for the end of the loop iteration (conn_flush_pending). */
     bool wpending;
     struct conn *wprev, *wnext;
+    /* The io_uring path (adapters/uring.c): the connection's slot in the
+     * ring (0: the libevent path), joining it before the loop sleeps
+     * (ustart), bytes received but not delivered yet (running a command,
+     * reading paused) and the receive's end behind them (1 EOF, 2 error),
+     * the attention list (conn_uring_attend), the send of this iteration. */
+    unsigned uslot;
+    bool ustart, uattn, usending;
+    bool uheld_full; /* held past HELD_MAX: the receive stopped */
+    char *uheld;
+    size_t uheldlen, uheldoff, uheldcap; /* held: uheld[uheldoff..uheldlen) */
+    int uheld_end;
+    int usent;
+    unsigned long long uiter; /* the loop iteration it last got input in */
+    struct conn *aprev, *anext, *sprev, *snext;
 };
 
 struct conn_ops {
@@ -253,6 +268,12 @@ void conn_flush_pending(void);
 /* Drop the first upto bytes of c->out (at most out.sent), when they
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);
+
+/* ---- the io_uring path ---- */
+
+/* What the ring's completions do to connections (adapters/uring.c; given
+ * to uring_start by server/main.c). */
+extern const struct uring_handlers conn_uring_handlers;
 
 /* ---- the transport seam (plain TCP, or c->tr: TLS) ---- */
 

@@ -63,6 +63,9 @@ struct keel_config {
     long long slowlog_max_len;
     long long busy_reply_threshold; /* ms a script runs before others get -BUSY */
     int io_threads;
+    /* the connection I/O path (adapters/uring.c): 0 auto, 1 uring, 2 libevent */
+    int io_backend;
+    int io_uring_test_fail; /* hidden: io_uring setup fails, as where it is unavailable */
     /* compact encodings of small aggregates (Redis's names and defaults) */
     long long hash_max_listpack_entries;
     long long hash_max_listpack_value;

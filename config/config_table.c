@@ -29,6 +29,7 @@ static const char *const policy_names[] = {"volatile-lru",   "volatile-lfu", "vo
                                            "allkeys-random", "noeviction",   NULL};
 /* Redis 7.0's levels ("nothing" came in 7.2). */
 static const char *const appendfsync_names[] = {"everysec", "always", "no", NULL};
+static const char *const io_backend_names[] = {"auto", "uring", "libevent", NULL};
 static const char *const loglevel_names[] = {"debug", "verbose", "notice", "warning", NULL};
 /* Redis 7.0's protected-action values (enable-debug-command): local = only
  * from a loopback or unix-socket connection. */
@@ -153,6 +154,11 @@ const struct config_entry config_table[] = {
      "Most arguments in one command", NULL, NULL},
     {"io-threads", NULL, CT_INT, &g_config.io_threads, "1", 1, 128, false,
      "Accepted for compatibility; Keel runs one thread", NULL, NULL},
+    {"io-backend", NULL, CT_ENUM, &g_config.io_backend, "auto", 0, 0, false,
+     "Connection I/O: uring (io_uring), libevent, auto (uring when io_uring works)",
+     io_backend_names, NULL},
+    {"io-uring-test-fail", NULL, CT_BOOL, &g_config.io_uring_test_fail, "no", 0, 1, false,
+     "Testing only: io_uring setup fails as where it is unavailable", NULL, NULL},
     {"slowlog-log-slower-than", NULL, CT_LL, &g_config.slowlog_log_slower_than, "10000", -1,
      LL_MAX_, true, "Log commands slower than this many microseconds (-1: none)", NULL, NULL},
     {"busy-reply-threshold", "lua-time-limit", CT_LL, &g_config.busy_reply_threshold, "5000", 0,
@@ -262,6 +268,7 @@ const struct config_flag config_table_flags[] = {
     {"dir", CF_PROTECTED},
     {"dbfilename", CF_PROTECTED},
     {"rdb-key-save-delay", CF_HIDDEN},
+    {"io-uring-test-fail", CF_HIDDEN},
     {NULL, 0},
 };
 

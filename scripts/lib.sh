@@ -3,7 +3,7 @@
 
 BUILD_PKGS=(meson ninja-build pkg-config gcc libevent-dev libjansson-dev libwslay-dev
             libssl-dev check liblzf-dev clang-format liblua5.1-0-dev lua-cjson-dev
-            lua-bitop)
+            lua-bitop liburing-dev)
 TEST_PKGS=(redis-server redis-tools python3-redis python3-pytest python3-pytest-timeout
            python3-websocket webdis wrk curl chromium lua-cjson-dev
            python3-msgpack libnss3-tools)

@@ -11,6 +11,7 @@
 #include "adapters.h"
 #include "conn.h"
 #include "tls.h"
+#include "uring.h"
 #include "net.h"
 #include "config.h"
 #include "registry.h"
@@ -177,6 +178,8 @@ int main(int argc, char **argv)
         log_warning("Failed creating the event loop.");
         return 1;
     }
+    /* The connection I/O path: io_uring or libevent (adapters/uring.c). */
+    uring_start(g_server.base, &conn_uring_handlers);
     for (a = adapters; *a; a++)
         if ((*a)->listen && !(*a)->listen(g_server.base)) return 1;
     if (g_config.pidfile && g_config.pidfile[0]) {
@@ -216,6 +219,7 @@ int main(int argc, char **argv)
         if (adapters[n]->shutdown) adapters[n]->shutdown();
     net_shutdown();
     tls_shutdown();
+    uring_stop();
     event_free(cron_ev);
     event_free(tick_ev);
     event_free(sigterm_ev);

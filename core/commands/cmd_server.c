@@ -272,7 +272,11 @@ static void info_server(struct info *s)
     struct utsname un;
     char exe[PATH_MAX] = "";
     long long now_us = util_ustime(), up = (now_us / 1000 - g_server.start_ms) / 1000;
-    const char *api = g_server.base ? event_base_get_method(g_server.base) : "";
+    /* io_uring when connections use the ring (adapters/uring.c), else
+     * libevent's method (epoll). */
+    const char *api = g_server.io_uring ? "io_uring"
+                      : g_server.base   ? event_base_get_method(g_server.base)
+                                        : "";
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = 0;
     if (uname(&un) != 0) memset(&un, 0, sizeof(un));

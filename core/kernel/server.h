@@ -21,6 +21,9 @@ struct server_state {
     long long stat_reads, stat_writes; /* socket reads and write rounds (INFO stats) */
     long long cron_loops;
     const char *executable;
+    /* Connections use io_uring (adapters/uring.c sets it at start; INFO's
+     * multiplexing_api says io_uring instead of libevent's method). */
+    bool io_uring;
     int tcp_port_bound;
     /* ---- persistence (issue 7; RDB engineer: core/persist/rdb.c, cmd_persist.c) ----
      * One child at a time: child_type is CHILD_RDB or CHILD_AOF (core/persist/rdb.h),

@@ -564,6 +564,10 @@ def keel_argv(port):
     else:
         # Tests run many servers at once: no HTTP listener unless asked for.
         argv += ["--http-port", "0"]
+        # scripts/test runs the suite once per connection I/O path.
+        backend = os.environ.get("KEEL_IO_BACKEND")
+        if backend:
+            argv += ["--io-backend", backend]
     extra = os.environ.get("KEEL_ARGS")
     if extra:
         argv += extra.split()

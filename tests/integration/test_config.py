@@ -25,6 +25,7 @@ SHARED = ["hz", "timeout", "tcp-keepalive", "databases", "tcp-backlog", "require
 PER_PROCESS = {b"port", b"dir", b"maxclients",
                b"enable-debug-command"}  # the harness starts Keel with yes
 KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
+             b"io-backend",  # the connection I/O path (adapters/uring.c)
              # the HTTP and WebSocket adapters' own entries
              b"http-port", b"http-bind", b"http-allow-networks", b"http-allowed-origins",
              b"http-disabled-commands", b"http-max-url-length", b"http-max-header-size",

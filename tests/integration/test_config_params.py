@@ -66,7 +66,7 @@ KEEL_OWN = {"active-expire-enabled", "max-multibulk-len", "http-port", "http-bin
             "http-header-timeout", "http-idle-timeout", "http-sse-heartbeat",
             "ws-max-message-size", "http-readonly-token", "http-default-root", "http-database",
             "http-websockets", "https-port", "http-tokens", "http-assets-dir",
-            "tls-auth-clients-user"}
+            "tls-auth-clients-user", "io-backend"}
 
 
 def all_names(port, pattern="*"):

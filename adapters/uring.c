@@ -1,0 +1,402 @@
+/* uring.c — the io_uring I/O path (uring.h): the ring, its provided
+ * receive buffers, the slots naming connections in completions, the
+ * eventfd that wakes libevent, and the choice of backend at start
+ * (io-backend, with the fallback to libevent). What a completion means for
+ * a connection is conn.c's (conn_uring_*). */
+#include "uring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+enum uring_recv_next uring_recv_next(int res, bool more)
+{
+    if (res > 0) return more ? URING_RECV_MORE : URING_RECV_REARM;
+    if (more) return URING_RECV_MORE;
+    if (res == 0) return URING_RECV_EOF;
+    switch (-res) {
+    case ENOBUFS:
+    case EAGAIN:
+    case EINTR:
+        return URING_RECV_REARM;
+    case ECANCELED:
+        return URING_RECV_ENDED;
+    case EINVAL:
+    case EOPNOTSUPP:
+        return URING_RECV_NOTSUP;
+    default:
+        return URING_RECV_ERROR;
+    }
+}
+
+#ifdef KEEL_HAVE_URING
+
+#include <event2/event.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define RING_ENTRIES 1024 /* submission queue */
+#define RING_CQ 8192      /* completion queue */
+#define BUF_GROUP 1
+#define BUF_COUNT 128  /* provided receive buffers (a power of two) */
+#define BUF_SIZE 16384 /* conn.h's CONN_READ: one read's worth */
+
+struct slot {
+    struct conn *c; /* NULL: released, waiting for its receive's end */
+    bool used;
+    bool recv; /* a multishot receive is armed */
+};
+
+static struct {
+    bool on;
+    const struct uring_handlers *h;
+    struct io_uring ring;
+    struct io_uring_buf_ring *br;
+    char *bufs;
+    int efd;
+    struct event *ev;
+    struct slot *slots; /* [0] unused: slot 0 is "none" */
+    unsigned nslots, *free_slots, nfree;
+    unsigned long long sends_queued, sends_seen;
+} u = {.efd = -1};
+
+bool uring_on(void)
+{
+    return u.on;
+}
+
+static struct io_uring_sqe *get_sqe(void)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&u.ring);
+    if (!sqe) {
+        io_uring_submit(&u.ring);
+        sqe = io_uring_get_sqe(&u.ring);
+    }
+    return sqe;
+}
+
+unsigned uring_slot_new(struct conn *c)
+{
+    unsigned s;
+    if (u.nfree == 0) {
+        unsigned n = u.nslots ? u.nslots * 2 : 64, i;
+        u.slots = xrealloc(u.slots, sizeof(*u.slots) * n);
+        u.free_slots = xrealloc(u.free_slots, sizeof(*u.free_slots) * n);
+        memset(u.slots + u.nslots, 0, sizeof(*u.slots) * (n - u.nslots));
+        for (i = n; i-- > (u.nslots ? u.nslots : 1);)
+            u.free_slots[u.nfree++] = i;
+        u.nslots = n;
+        if (u.nfree == 0) return 0;
+    }
+    s = u.free_slots[--u.nfree];
+    u.slots[s].c = c;
+    u.slots[s].used = true;
+    u.slots[s].recv = false;
+    return s;
+}
+
+static void slot_free(unsigned s)
+{
+    u.slots[s].used = false;
+    u.slots[s].c = NULL;
+    u.free_slots[u.nfree++] = s;
+}
+
+void uring_slot_move(unsigned slot, struct conn *c)
+{
+    u.slots[slot].c = c;
+}
+
+void uring_slot_release(unsigned slot)
+{
+    u.slots[slot].c = NULL;
+    if (!u.slots[slot].recv) {
+        slot_free(slot);
+        return;
+    }
+    /* The receive holds the socket: cancel it now, so close() closes. */
+    uring_recv_cancel(slot);
+    io_uring_submit(&u.ring);
+}
+
+bool uring_recv_armed(unsigned slot)
+{
+    return u.slots[slot].recv;
+}
+
+void uring_recv_arm(unsigned slot, int fd)
+{
+    struct io_uring_sqe *sqe;
+    if (u.slots[slot].recv) return;
+    sqe = get_sqe();
+    if (!sqe) return;
+    io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = BUF_GROUP;
+    io_uring_sqe_set_data64(sqe, uring_tag(slot, URING_RECV));
+    u.slots[slot].recv = true;
+}
+
+void uring_recv_cancel(unsigned slot)
+{
+    struct io_uring_sqe *sqe;
+    if (!u.slots[slot].recv) return;
+    sqe = get_sqe();
+    if (!sqe) return;
+    io_uring_prep_cancel64(sqe, uring_tag(slot, URING_RECV), 0);
+    io_uring_sqe_set_data64(sqe, uring_tag(slot, URING_CANCEL));
+}
+
+bool uring_send(unsigned slot, int fd, const void *buf, size_t n)
+{
+    struct io_uring_sqe *sqe = get_sqe();
+    if (!sqe) return false;
+    io_uring_prep_send(sqe, fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, uring_tag(slot, URING_SEND));
+    u.sends_queued++;
+    return true;
+}
+
+void uring_submit(void)
+{
+    if (io_uring_sq_ready(&u.ring)) io_uring_submit(&u.ring);
+}
+
+/* Give buffer bid back to the kernel. */
+static void buf_recycle(unsigned bid)
+{
+    io_uring_buf_ring_add(u.br, u.bufs + (size_t)bid * BUF_SIZE, BUF_SIZE, (unsigned short)bid,
+                          io_uring_buf_ring_mask(BUF_COUNT), 0);
+    io_uring_buf_ring_advance(u.br, 1);
+}
+
+/* One completion, already consumed from the ring (handlers may reap). */
+static void complete(unsigned long long tag, int res, unsigned flags, bool deliver)
+{
+    unsigned s = uring_tag_slot(tag);
+    struct slot *sl = s < u.nslots ? &u.slots[s] : NULL;
+    enum uring_recv_next next;
+    switch (uring_tag_op(tag)) {
+    case URING_SEND:
+        u.sends_seen++;
+        if (sl && sl->c) u.h->sent(sl->c, res);
+        return;
+    case URING_CANCEL:
+        return;
+    case URING_RECV:
+        break;
+    }
+    if (!sl || !sl->used) return;
+    next = uring_recv_next(res, (flags & IORING_CQE_F_MORE) != 0);
+    if (next != URING_RECV_MORE) sl->recv = false;
+    if (res > 0 && (flags & IORING_CQE_F_BUFFER)) {
+        unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+        if (sl->c) u.h->recv(sl->c, u.bufs + (size_t)bid * BUF_SIZE, (size_t)res, deliver);
+        buf_recycle(bid);
+        sl = &u.slots[s]; /* the table may have grown */
+    }
+    if (next == URING_RECV_MORE) return;
+    if (!sl->c) {
+        if (!sl->recv && sl->used) slot_free(s);
+        return;
+    }
+    u.h->recv_end(sl->c, next, deliver);
+}
+
+void uring_reap(bool deliver)
+{
+    struct io_uring_cqe *cqe;
+    while (io_uring_peek_cqe(&u.ring, &cqe) == 0) {
+        unsigned long long tag = io_uring_cqe_get_data64(cqe);
+        int res = cqe->res;
+        unsigned flags = cqe->flags;
+        io_uring_cqe_seen(&u.ring, cqe);
+        complete(tag, res, flags, deliver);
+    }
+}
+
+void uring_submit_sends(void)
+{
+    io_uring_submit(&u.ring);
+    for (;;) {
+        struct io_uring_cqe *cqe;
+        uring_reap(false);
+        if (u.sends_seen >= u.sends_queued) return;
+        /* MSG_DONTWAIT sends complete during the submission: this does
+         * not sleep in practice. */
+        if (io_uring_wait_cqe(&u.ring, &cqe) < 0 && errno != EINTR) {
+            log_warning("io_uring: waiting for sends failed");
+            return;
+        }
+    }
+}
+
+/* The eventfd: the ring has completions (edge-triggered, never read: one
+ * system call less per wake-up; the counter cannot overflow in practice). */
+static void on_ring(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    u.h->attend();
+    uring_reap(true);
+}
+
+void uring_wake(void)
+{
+    event_active(u.ev, EV_READ, 0);
+}
+
+static bool ring_setup(const char **why)
+{
+    struct io_uring_params p;
+    struct io_uring_buf_reg reg;
+    unsigned i;
+    int r;
+    if (g_config.io_uring_test_fail) {
+        *why = "io-uring-test-fail";
+        return false;
+    }
+    memset(&p, 0, sizeof(p));
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+    /* COOP_TASKRUN and DEFER_TASKRUN (completions run only when asked)
+     * measured no cheaper here: the default wakes the loop at once. */
+    p.cq_entries = RING_CQ;
+    r = io_uring_queue_init_params(RING_ENTRIES, &u.ring, &p);
+    if (r < 0) {
+        *why = strerror(-r);
+        return false;
+    }
+    u.br = mmap(NULL, sizeof(struct io_uring_buf) * BUF_COUNT, PROT_READ | PROT_WRITE,
+                MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (u.br == MAP_FAILED) {
+        u.br = NULL;
+        *why = "no memory for the buffer ring";
+        goto fail;
+    }
+    memset(&reg, 0, sizeof(reg));
+    reg.ring_addr = (unsigned long)u.br;
+    reg.ring_entries = BUF_COUNT;
+    reg.bgid = BUF_GROUP;
+    r = io_uring_register_buf_ring(&u.ring, &reg, 0);
+    if (r < 0) {
+        *why = "provided buffer rings unsupported";
+        goto fail;
+    }
+    io_uring_buf_ring_init(u.br);
+    u.bufs = xmalloc((size_t)BUF_COUNT * BUF_SIZE);
+    for (i = 0; i < BUF_COUNT; i++)
+        io_uring_buf_ring_add(u.br, u.bufs + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i,
+                              io_uring_buf_ring_mask(BUF_COUNT), (int)i);
+    io_uring_buf_ring_advance(u.br, BUF_COUNT);
+    u.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (u.efd < 0 || io_uring_register_eventfd(&u.ring, u.efd) < 0) {
+        *why = "eventfd registration failed";
+        goto fail;
+    }
+    return true;
+fail:
+    if (u.efd >= 0) close(u.efd);
+    u.efd = -1;
+    io_uring_queue_exit(&u.ring);
+    if (u.br) munmap(u.br, sizeof(struct io_uring_buf) * BUF_COUNT);
+    u.br = NULL;
+    free(u.bufs);
+    u.bufs = NULL;
+    return false;
+}
+
+void uring_start(struct event_base *base, const struct uring_handlers *h)
+{
+    const char *why = NULL;
+    u.h = h;
+    g_server.io_uring = false;
+    if (g_config.io_backend == 2) return;
+    if (!ring_setup(&why)) {
+        if (g_config.io_backend == 1)
+            log_warning("io-backend uring: io_uring is unavailable (%s), using libevent", why);
+        else
+            log_notice("io_uring is unavailable (%s): connections use libevent", why);
+        return;
+    }
+    u.ev = event_new(base, u.efd, EV_READ | EV_PERSIST | EV_ET, on_ring, NULL);
+    event_add(u.ev, NULL);
+    u.on = true;
+    g_server.io_uring = true;
+}
+
+void uring_stop(void)
+{
+    if (!u.on) return;
+    u.on = false;
+    event_free(u.ev);
+    io_uring_queue_exit(&u.ring);
+    close(u.efd);
+    u.efd = -1;
+    munmap(u.br, sizeof(struct io_uring_buf) * BUF_COUNT);
+    free(u.bufs);
+    free(u.slots);
+    free(u.free_slots);
+    memset(&u, 0, sizeof(u));
+    u.efd = -1;
+}
+
+#else /* built without liburing: libevent only */
+
+void uring_start(struct event_base *base, const struct uring_handlers *h)
+{
+    (void)base, (void)h;
+    g_server.io_uring = false;
+    if (g_config.io_backend == 1)
+        log_warning("io-backend uring: this build has no io_uring support, using libevent");
+}
+bool uring_on(void)
+{
+    return false;
+}
+void uring_stop(void) {}
+unsigned uring_slot_new(struct conn *c)
+{
+    (void)c;
+    return 0;
+}
+void uring_slot_move(unsigned slot, struct conn *c)
+{
+    (void)slot, (void)c;
+}
+void uring_slot_release(unsigned slot)
+{
+    (void)slot;
+}
+void uring_recv_arm(unsigned slot, int fd)
+{
+    (void)slot, (void)fd;
+}
+void uring_recv_cancel(unsigned slot)
+{
+    (void)slot;
+}
+bool uring_recv_armed(unsigned slot)
+{
+    (void)slot;
+    return false;
+}
+bool uring_send(unsigned slot, int fd, const void *buf, size_t n)
+{
+    (void)slot, (void)fd, (void)buf, (void)n;
+    return false;
+}
+void uring_submit_sends(void) {}
+void uring_wake(void) {}
+void uring_submit(void) {}
+void uring_reap(bool deliver)
+{
+    (void)deliver;
+}
+
+#endif

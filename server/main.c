@@ -11,6 +11,7 @@
 #include "adapters.h"
 #include "conn.h"
 #include "tls.h"
+#include "upstream.h"
 #include "net.h"
 #include "config.h"
 #include "registry.h"
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
     }
     config_init(config_table);
     config_add_table(tls_config_table); /* before the compat table's stored-only twins */
+    config_add_table(upstream_config_table);
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);
@@ -152,6 +154,8 @@ int main(int argc, char **argv)
         log_warning("Failed creating the event loop.");
         return 1;
     }
+    /* Upstream mode: the data lives in a Redis Cluster (adapters/upstream). */
+    if (upstream_enabled() && !upstream_start(g_server.base)) return 1;
     for (a = adapters; *a; a++)
         if ((*a)->listen && !(*a)->listen(g_server.base)) return 1;
     if (g_config.pidfile && g_config.pidfile[0]) {
@@ -191,6 +195,7 @@ int main(int argc, char **argv)
         if (adapters[n]->shutdown) adapters[n]->shutdown();
     net_shutdown();
     tls_shutdown();
+    upstream_shutdown();
     event_free(cron_ev);
     event_free(tick_ev);
     event_free(sigterm_ev);

@@ -22,6 +22,13 @@ void kernel_set_hooks(const struct kernel_hooks *h)
     hooks = *h;
 }
 
+static kernel_forward_fn forward;
+
+void kernel_set_forward(kernel_forward_fn fn)
+{
+    forward = fn;
+}
+
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;
@@ -349,6 +356,11 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
                      cmd->fullname);
         reject(c, cmd);
         return KERNEL_DONE;
+    }
+    /* Upstream mode: forwarded (or its MULTI queued) unless answered here. */
+    if (forward) {
+        int st = forward(c, cmd, argc, argv, r);
+        if (st >= 0) return (enum kernel_status)st;
     }
     queue = (c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd);
     if (queue && (cmd->flags & CMD_NO_MULTI)) {

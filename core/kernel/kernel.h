@@ -103,6 +103,13 @@ struct kernel_hooks {
  * peer (an internal caller). Used by enable-*-command and protected configs. */
 bool kernel_client_is_local(struct client *c);
 void kernel_set_hooks(const struct kernel_hooks *h);
+/* Upstream mode (core/upstream/forward.c): after the refusals, fn decides
+ * whether a command runs here (-1) or is forwarded (its kernel_status; a
+ * forwarded command parks its client until the reply is in). NULL, the
+ * default, is local mode: one branch on the hot path. */
+typedef int (*kernel_forward_fn)(struct client *c, const struct command *cmd, int argc,
+                                 const struct argv_ref *argv, struct reply *r);
+void kernel_set_forward(kernel_forward_fn fn);
 /* Run one command for c. argv entries must stay valid until it returns. */
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
 

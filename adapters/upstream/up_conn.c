@@ -1,0 +1,481 @@
+/* up_conn.c — the upstream transport (upstream.h): connections to the
+ * upstream nodes on libevent bufferevents, pooled and pipelined (replies
+ * come back in order: each connection keeps a FIFO of what it waits for),
+ * the handshake (AUTH, HELLO 3 for RESP3 clients' connections), dedicated
+ * connections for blocking commands, the slot map (CLUSTER SLOTS),
+ * reconnection with backoff, and the pub/sub relay. */
+#include "upstream.h"
+
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "pubsub.h"
+#include "up_route.h"
+#include "util.h"
+
+static char *seeds_v, *user_v, *password_v;
+static long long pool_v = 1;
+
+const struct config_entry upstream_config_table[] = {
+    {"upstream", NULL, CT_STRING, &seeds_v, "", 0, 0, false,
+     "keel: upstream mode: seed nodes host:port ... of a Redis Cluster (or one redis-server) "
+     "that stores the data; empty: local mode",
+     NULL, NULL},
+    {"upstream-user", NULL, CT_STRING, &user_v, "", 0, 0, false,
+     "keel: ACL user Keel logs in as upstream (empty: default)", NULL, NULL},
+    {"upstream-password", NULL, CT_STRING, &password_v, "", 0, 0, false,
+     "keel: password Keel logs in with upstream (empty: none)", NULL, NULL},
+    {"upstream-connections", NULL, CT_LL, &pool_v, "1", 1, 16, false,
+     "keel: pipelined connections per upstream node and protocol", NULL, NULL},
+    {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
+};
+
+bool upstream_enabled(void)
+{
+    return seeds_v && seeds_v[0];
+}
+
+enum pend_kind { P_REQ, P_SKIP, P_SLOTS, P_RELAY };
+
+struct pend {
+    enum pend_kind kind;
+    struct up_req *q;
+    int left; /* replies still expected for it */
+    struct pend *next;
+};
+
+struct uconn {
+    struct bufferevent *bev;
+    int node, resp;
+    bool dedicated, relay, connected;
+    struct pend *head, *tail;
+    struct up_req *dq; /* a dedicated connection's request */
+};
+
+#define POOL_MAX 16
+static struct event_base *base;
+static struct uconn *pool[UP_MAX_NODES][2][POOL_MAX];
+static unsigned rr[UP_MAX_NODES][2];
+static int consec_fail[UP_MAX_NODES];
+static long long next_try_ms[UP_MAX_NODES];
+static struct uconn *relay;
+static struct event *cron_ev;
+static bool refreshing;
+static int refresh_rr;
+static long long last_refresh_ms;
+
+static void conn_fail(struct uconn *u, const char *why);
+
+static void pend_push(struct uconn *u, enum pend_kind kind, struct up_req *q, int left)
+{
+    struct pend *p = xcalloc(1, sizeof(*p));
+    p->kind = kind;
+    p->q = q;
+    p->left = left;
+    if (u->tail)
+        u->tail->next = p;
+    else
+        u->head = p;
+    u->tail = p;
+}
+
+static void write_words(struct uconn *u, int argc, const char *const *w)
+{
+    struct argv_ref av[8];
+    int i;
+    for (i = 0; i < argc; i++) {
+        av[i].p = w[i];
+        av[i].n = strlen(w[i]);
+    }
+    up_resp_write(bufferevent_get_output(u->bev), argc, av);
+}
+
+/* Detach u from the tables that point at it. */
+static void forget(struct uconn *u)
+{
+    int k;
+    if (u == relay) relay = NULL;
+    if (u->dedicated || u->relay) return;
+    for (k = 0; k < POOL_MAX; k++)
+        if (pool[u->node][u->resp == 3][k] == u) pool[u->node][u->resp == 3][k] = NULL;
+}
+
+static void conn_free(struct uconn *u)
+{
+    struct pend *p, *next;
+    forget(u);
+    if (u->bev) bufferevent_free(u->bev);
+    for (p = u->head; p; p = next) {
+        next = p->next;
+        if (p->kind == P_REQ) forward_drop(p->q);
+        free(p);
+    }
+    free(u);
+}
+
+/* A reply for u's oldest wait. */
+static void on_value(struct uconn *u, struct up_value *v)
+{
+    struct pend *p = u->head;
+    if (u->relay && (!p || v->type == UV_ARRAY)) {
+        /* ["pmessage", "*", channel, message] */
+        if (v->type == UV_ARRAY && v->i == 4 && v->elem[0].type == UV_BULK && v->elem[0].n == 8 &&
+            memcmp(v->elem[0].s, "pmessage", 8) == 0)
+            pubsub_publish(v->elem[2].s, v->elem[2].n, v->elem[3].s, v->elem[3].n);
+        up_value_clear(v);
+        if (p && p->kind == P_RELAY) { /* the psubscribe confirmation */
+            u->head = p->next;
+            if (!u->head) u->tail = NULL;
+            free(p);
+        }
+        return;
+    }
+    if (!p) {
+        up_value_clear(v);
+        return;
+    }
+    if (--p->left > 0) {
+        /* a reply before the one delivered: ASKING's, MULTI's, QUEUED */
+        if (p->q && v->type == UV_ERROR && !p->q->has_skipped_err) {
+            p->q->skipped_err = *v;
+            p->q->has_skipped_err = true;
+        } else {
+            up_value_clear(v);
+        }
+        return;
+    }
+    u->head = p->next;
+    if (!u->head) u->tail = NULL;
+    if (p->kind == P_REQ) {
+        struct up_req *q = p->q;
+        free(p);
+        q->tx = NULL;
+        if (u->dedicated) u->dq = NULL;
+        forward_done(q, v);
+        return;
+    }
+    if (p->kind == P_SLOTS) {
+        refreshing = false;
+        if (up_value_is_error(v, "ERR") && v->n > 0 && strstr(v->s, "cluster support disabled"))
+            up_route_single(u->node);
+        else if (!up_route_load_slots(v, g_up.nodes[u->node].host))
+            log_warning("upstream %s: CLUSTER SLOTS: %.*s", g_up.nodes[u->node].addr,
+                        v->type == UV_ERROR ? (int)v->n : 11,
+                        v->type == UV_ERROR ? v->s : "not a map");
+    } else if (v->type == UV_ERROR) {
+        log_warning("upstream %s: %.*s", g_up.nodes[u->node].addr, (int)v->n, v->s);
+    }
+    free(p);
+    up_value_clear(v);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct uconn *u = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    struct up_value v;
+    int rc;
+    for (;;) {
+        bool dedicated = u->dedicated;
+        rc = up_resp_read(in, &v);
+        if (rc <= 0) break;
+        on_value(u, &v);
+        if (dedicated && !u->dq && !u->head) { /* its one reply is in */
+            conn_free(u);
+            kernel_after_events();
+            return;
+        }
+    }
+    if (rc < 0) conn_fail(u, "protocol error");
+    kernel_after_events();
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct uconn *u = arg;
+    (void)bev;
+    if (what & BEV_EVENT_CONNECTED) {
+        u->connected = true;
+        g_up.nodes[u->node].up = true;
+        g_up.nodes[u->node].down_since_ms = 0;
+        consec_fail[u->node] = 0;
+        return;
+    }
+    if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+        char why[160];
+        int err = EVUTIL_SOCKET_ERROR();
+        snprintf(why, sizeof(why), "%s",
+                 (what & BEV_EVENT_EOF) ? "connection closed" : evutil_socket_error_to_string(err));
+        conn_fail(u, why);
+        kernel_after_events();
+    }
+}
+
+/* u is lost: its waits fail (each request decides: retry or error). */
+static void conn_fail(struct uconn *u, const char *why)
+{
+    struct pend *p, *next;
+    struct up_node *nd = &g_up.nodes[u->node];
+    bool was_connected = u->connected;
+    forget(u);
+    if (!u->dedicated || !was_connected) {
+        if (nd->up) log_warning("upstream %s: %s", nd->addr, why);
+        if (nd->up || !nd->down_since_ms) nd->down_since_ms = util_mstime();
+        nd->up = false;
+        nd->fails++;
+        consec_fail[u->node]++;
+        next_try_ms[u->node] =
+            util_mstime() + (consec_fail[u->node] > 5 ? 1000 : 50LL << consec_fail[u->node]);
+    }
+    p = u->head;
+    u->head = u->tail = NULL;
+    if (u->bev) bufferevent_free(u->bev);
+    u->bev = NULL;
+    for (; p; p = next) {
+        next = p->next;
+        if (p->kind == P_SLOTS) refreshing = false;
+        if (p->kind == P_REQ) {
+            p->q->tx = NULL;
+            if (!was_connected) p->q->sent = false;
+            forward_failed(p->q, why);
+        }
+        free(p);
+    }
+    free(u);
+}
+
+static struct uconn *conn_open(int node, int resp, bool dedicated)
+{
+    struct up_node *nd = &g_up.nodes[node];
+    struct uconn *u;
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    char addr[96];
+    if (util_mstime() < next_try_ms[node]) return NULL;
+    u = xcalloc(1, sizeof(*u));
+    u->node = node;
+    u->resp = resp;
+    u->dedicated = dedicated;
+    u->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(u->bev, on_read, NULL, on_event, u);
+    bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+    snprintf(addr, sizeof(addr), strchr(nd->host, ':') ? "[%s]:%d" : "%s:%d", nd->host, nd->port);
+    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sl) == 0) {
+        if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&ss, sl) < 0) {
+            bufferevent_free(u->bev);
+            free(u);
+            consec_fail[node]++;
+            next_try_ms[node] = util_mstime() + 100;
+            return NULL;
+        }
+    } else if (bufferevent_socket_connect_hostname(u->bev, NULL, AF_UNSPEC, nd->host, nd->port) <
+               0) {
+        bufferevent_free(u->bev);
+        free(u);
+        next_try_ms[node] = util_mstime() + 1000;
+        return NULL;
+    }
+    /* the handshake goes first; requests may follow before it is answered */
+    if (password_v && password_v[0]) {
+        const char *w[3] = {"AUTH", user_v && user_v[0] ? user_v : "default", password_v};
+        write_words(u, 3, w);
+        pend_push(u, P_SKIP, NULL, 1);
+    }
+    if (resp == 3) {
+        const char *w[2] = {"HELLO", "3"};
+        write_words(u, 2, w);
+        pend_push(u, P_SKIP, NULL, 1);
+    }
+    return u;
+}
+
+/* A pooled connection to node speaking resp (opened if needed). */
+static struct uconn *shared(int node, int resp)
+{
+    int r = resp == 3, k;
+    if (node < 0 || node >= g_up.nnodes) return NULL;
+    k = (int)(rr[node][r]++ % (unsigned)pool_v);
+    if (!pool[node][r][k]) pool[node][r][k] = conn_open(node, resp, false);
+    return pool[node][r][k];
+}
+
+static void tp_send(struct up_req *q)
+{
+    struct uconn *u = q->dedicated ? conn_open(q->node, q->resp, true) : shared(q->node, q->resp);
+    struct evbuffer *out;
+    int k;
+    if (!u) {
+        q->sent = false;
+        forward_failed(q, g_up.nodes[q->node >= 0 ? q->node : 0].up ? "cannot connect"
+                                                                    : "node down, reconnecting");
+        return;
+    }
+    out = bufferevent_get_output(u->bev);
+    if (q->asking) {
+        const char *w[1] = {"ASKING"};
+        write_words(u, 1, w);
+    }
+    for (k = 0; k < q->ncmd; k++)
+        up_resp_write(out, q->cmds[k].argc, q->cmds[k].argv);
+    pend_push(u, P_REQ, q, q->ncmd + (q->asking ? 1 : 0));
+    q->tx = u;
+    if (q->dedicated) u->dq = q;
+}
+
+static void tp_cancel(struct up_req *q)
+{
+    struct uconn *u = q->tx;
+    if (!q->dedicated || !u) return;
+    /* the blocked command's connection goes (its wait with it) */
+    u->dq = NULL;
+    u->connected = true; /* not a node failure */
+    conn_fail(u, "client gone");
+}
+
+static void tp_refresh(void)
+{
+    int i, n = g_up.nnodes;
+    if (refreshing || n == 0) return;
+    for (i = 0; i < n; i++) {
+        int node = (refresh_rr + i) % n;
+        struct uconn *u;
+        if (util_mstime() < next_try_ms[node]) continue;
+        u = shared(node, 2);
+        if (!u) continue;
+        refresh_rr = node + 1;
+        {
+            const char *w[2] = {"CLUSTER", "SLOTS"};
+            write_words(u, 2, w);
+        }
+        pend_push(u, P_SLOTS, NULL, 1);
+        refreshing = true;
+        last_refresh_ms = util_mstime();
+        return;
+    }
+}
+
+/* Requests waiting to be tried again (a list, for the shutdown). */
+struct later {
+    struct event *ev;
+    struct up_req *q;
+    struct later *prev, *next;
+};
+static struct later *laters;
+
+static void later_unlink(struct later *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        laters = l->next;
+    if (l->next) l->next->prev = l->prev;
+    event_free(l->ev);
+}
+
+static void on_later(evutil_socket_t fd, short what, void *arg)
+{
+    struct later *l = arg;
+    (void)fd, (void)what;
+    later_unlink(l);
+    forward_retry(l->q);
+    free(l);
+    kernel_after_events();
+}
+
+static void tp_later(struct up_req *q, int ms)
+{
+    struct later *l = xcalloc(1, sizeof(*l));
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    l->q = q;
+    l->ev = evtimer_new(base, on_later, l);
+    l->next = laters;
+    if (laters) laters->prev = l;
+    laters = l;
+    evtimer_add(l->ev, &tv);
+}
+
+static void relay_open(void)
+{
+    int node = up_route_any();
+    const char *w[2] = {"PSUBSCRIBE", "*"};
+    if (node < 0 || relay) return;
+    relay = conn_open(node, 2, false);
+    if (!relay) return;
+    relay->relay = true;
+    write_words(relay, 2, w);
+    pend_push(relay, P_RELAY, NULL, 1);
+}
+
+/* Every 100 ms: a missing map is fetched again (every 100 ms), a known
+ * one every 5 s, or every second while a node is down; the relay is
+ * reopened. */
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    long long now = util_mstime(), every = 5000;
+    int i;
+    (void)fd, (void)what, (void)arg;
+    if (!g_up.ready) every = 100;
+    for (i = 0; i < g_up.nnodes; i++)
+        if (g_up.nodes[i].master && !g_up.nodes[i].up) every = 1000;
+    if (now - last_refresh_ms >= every) {
+        if (refreshing && now - last_refresh_ms > 3000) refreshing = false; /* unanswered */
+        tp_refresh();
+    }
+    if (g_up.ready) relay_open();
+    kernel_after_events();
+}
+
+bool upstream_start(struct event_base *b)
+{
+    static const struct up_transport t = {tp_send, tp_cancel, tp_refresh, tp_later};
+    const char *p = seeds_v;
+    struct timeval tv = {0, 100000};
+    base = b;
+    up_route_init();
+    g_up.enabled = true;
+    while (*p) {
+        const char *e;
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p) break;
+        for (e = p; *e && *e != ' ' && *e != ','; e++) {
+        }
+        if (up_node_parse(p, (size_t)(e - p)) < 0) {
+            log_warning("upstream: '%.*s' is not host:port", (int)(e - p), p);
+            return false;
+        }
+        p = e;
+    }
+    forward_init(&t);
+    kernel_set_forward(forward_submit);
+    cron_ev = event_new(base, -1, EV_PERSIST, on_cron, NULL);
+    event_add(cron_ev, &tv);
+    tp_refresh();
+    log_notice("Upstream mode: seed nodes %s", seeds_v);
+    return true;
+}
+
+void upstream_shutdown(void)
+{
+    int n, r, k;
+    if (!base) return;
+    if (cron_ev) event_free(cron_ev);
+    cron_ev = NULL;
+    while (laters) {
+        struct later *l = laters;
+        later_unlink(l);
+        forward_drop(l->q);
+        free(l);
+    }
+    if (relay) conn_free(relay);
+    for (n = 0; n < UP_MAX_NODES; n++)
+        for (r = 0; r < 2; r++)
+            for (k = 0; k < POOL_MAX; k++)
+                if (pool[n][r][k]) conn_free(pool[n][r][k]);
+}

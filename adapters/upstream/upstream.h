@@ -1,0 +1,35 @@
+/* upstream.h — the upstream transport: Keel in front of a Redis Cluster
+ * (or one redis-server). Its config entries (`upstream` seed nodes,
+ * `upstream-user`, `upstream-password`, `upstream-connections`), pooled
+ * pipelined connections per node and per protocol (RESP2, and RESP3 after
+ * HELLO 3, so each client gets the reply shapes its protocol has), a
+ * connection of its own per blocking command, the slot map fetched with
+ * CLUSTER SLOTS (at start, on MOVED, after a lost node, every few
+ * seconds), reconnection with backoff, and the pub/sub relay (one
+ * PSUBSCRIBE * connection whose messages are published to Keel's local
+ * subscribers). The routing decisions are core/upstream/forward.c's. */
+#ifndef KEEL_UPSTREAM_H
+#define KEEL_UPSTREAM_H
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "forward.h"
+#include "up_value.h"
+
+extern const struct config_entry upstream_config_table[];
+
+/* Whether `upstream` is set (upstream mode). */
+bool upstream_enabled(void);
+/* Start: the seed nodes, the first slot map, the relay, the kernel seam. */
+bool upstream_start(struct event_base *base);
+void upstream_shutdown(void);
+
+/* The wire format (up_resp.c). up_resp_read: 1 a reply was taken from in,
+ * 0 not complete yet, -1 a protocol error. */
+void up_resp_write(struct evbuffer *out, int argc, const struct argv_ref *argv);
+int up_resp_read(struct evbuffer *in, struct up_value *v);
+
+#endif

@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "pubsub.h"
+#include "resp_encode.h"
 #include "up_route.h"
 #include "util.h"
 
@@ -433,7 +434,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 
 bool upstream_start(struct event_base *b)
 {
-    static const struct up_transport t = {tp_send, tp_cancel, tp_refresh, tp_later};
+    static const struct up_transport t = {tp_send, tp_cancel, tp_refresh, tp_later,
+                                          &resp_reply_ops};
     const char *p = seeds_v;
     struct timeval tv = {0, 100000};
     base = b;

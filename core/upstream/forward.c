@@ -79,7 +79,7 @@ static void queue_clear(struct fwd_state *fs)
 
 /* A request sending the ncmd argument vectors of vs (copied). */
 static struct up_req *req_new(struct client *c, const struct command *cmd, int ncmd,
-                              const int *argcs, const struct argv_ref *const *vs)
+                              const int *argcs, const struct argv_ref *const *vs, int resp)
 {
     struct up_req *q = xcalloc(1, sizeof(*q));
     size_t total = 0, off = 0;
@@ -108,7 +108,7 @@ static struct up_req *req_new(struct client *c, const struct command *cmd, int n
         }
         av += argcs[k];
     }
-    q->resp = c && c->resp == 3 ? 3 : 2;
+    q->resp = resp;
     q->scan_pos = -1;
     q->first_us = util_ustime();
     return q;
@@ -380,6 +380,7 @@ void forward_retry(struct up_req *q)
 static int slot_of(const struct command *cmd, int argc, const struct argv_ref *argv)
 {
     int pos[64], *p = pos, n, i, slot = -1;
+    if (g_up.ready && !g_up.cluster) return -1; /* one server holds every key */
     n = registry_getkeys(cmd, argc, argv, pos, 64);
     if (n > 64) {
         p = xmalloc(sizeof(int) * (size_t)n);
@@ -425,6 +426,12 @@ static bool has_block_option(int argc, const struct argv_ref *argv)
     return false;
 }
 
+/* RESP2 upstream only for a RESP2 client whose replies are RESP bytes. */
+static int resp_for(const struct reply *r)
+{
+    return r->resp == 2 && r->ops == tp.resp_ops ? 2 : 3;
+}
+
 static int park_and_send(struct client *c, struct up_req *q)
 {
     inflight++;
@@ -439,12 +446,12 @@ static int park_and_send(struct client *c, struct up_req *q)
 }
 
 static int fan_out(struct client *c, const struct command *cmd, enum merge kind, int argc,
-                   const struct argv_ref *argv, bool quiet)
+                   const struct argv_ref *argv, bool quiet, int resp)
 {
     int m[UP_MAX_NODES], n = up_route_masters(m, UP_MAX_NODES), k;
     struct up_group *g;
     if (n == 0) {
-        struct up_req *q = req_new(c, cmd, 1, &argc, &argv);
+        struct up_req *q = req_new(c, cmd, 1, &argc, &argv, resp);
         q->quiet = quiet;
         q->node = -1;
         return park_and_send(c, q); /* no map yet: retried until there is one */
@@ -459,7 +466,7 @@ static int fan_out(struct client *c, const struct command *cmd, enum merge kind,
     state_of(c)->grp = g;
     kernel_park(c, NULL);
     for (k = 0; k < n; k++) {
-        struct up_req *q = req_new(c, cmd, 1, &argc, &argv);
+        struct up_req *q = req_new(c, cmd, 1, &argc, &argv, resp);
         q->c = NULL; /* a part answers its group, whose client it is */
         q->g = g;
         q->node = m[k];
@@ -490,7 +497,7 @@ static int scan(struct client *c, const struct command *cmd, int argc, const str
     av[1].n = strlen(buf);
     {
         const struct argv_ref *vs = av;
-        q = req_new(c, cmd, 1, &argc, &vs);
+        q = req_new(c, cmd, 1, &argc, &vs, resp_for(r));
     }
     q->quiet = quiet;
     q->scan_pos = pos;
@@ -559,7 +566,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         }
         argcs[n - 1] = 1;
         vs[n - 1] = ew;
-        q = req_new(c, cmd, n, argcs, vs);
+        q = req_new(c, cmd, n, argcs, vs, resp_for(r));
         free(argcs);
         free(vs);
         queue_clear(fs);
@@ -640,11 +647,13 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     g_kstats.commands_processed++;
     c->cmds++;
 
-    if (strcmp(cmd->fullname, "dbsize") == 0) return fan_out(c, cmd, M_SUM, argc, argv, quiet);
-    if (strcmp(cmd->fullname, "keys") == 0) return fan_out(c, cmd, M_CONCAT, argc, argv, quiet);
+    if (strcmp(cmd->fullname, "dbsize") == 0)
+        return fan_out(c, cmd, M_SUM, argc, argv, quiet, resp_for(r));
+    if (strcmp(cmd->fullname, "keys") == 0)
+        return fan_out(c, cmd, M_CONCAT, argc, argv, quiet, resp_for(r));
     if (strcmp(cmd->fullname, "flushall") == 0 || strcmp(cmd->fullname, "flushdb") == 0 ||
         strcmp(cmd->fullname, "script|load") == 0 || strcmp(cmd->fullname, "script|flush") == 0)
-        return fan_out(c, cmd, M_ALL_OK, argc, argv, quiet);
+        return fan_out(c, cmd, M_ALL_OK, argc, argv, quiet, resp_for(r));
     if (strcmp(cmd->fullname, "scan") == 0) return scan(c, cmd, argc, argv, quiet, r);
 
     slot = slot_of(cmd, argc, argv);
@@ -652,7 +661,7 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
         reply_error(r, CROSSSLOT_ERR);
         return KERNEL_DONE;
     }
-    q = req_new(c, cmd, 1, &argc, &argv);
+    q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));
     q->quiet = quiet;
     q->dedicated = (cmd->flags & CMD_BLOCKING) &&
                    ((strcmp(name, "xread") != 0 && strcmp(name, "xreadgroup") != 0) ||

@@ -62,6 +62,11 @@ struct up_transport {
     void (*refresh)(void);
     /* Call forward_retry(q) in ms milliseconds. */
     void (*later)(struct up_req *q, int ms);
+    /* The sink that writes RESP bytes: its RESP2 clients' commands go on
+     * RESP2 connections (redis-server's RESP2 shapes, WITHSCORES flat);
+     * every other sink gets RESP3's typed replies (maps, doubles), which
+     * it renders as it renders Keel's own. */
+    const struct reply_ops *resp_ops;
 };
 
 /* Wiring (server/main.c, in upstream mode only): the transport, the

@@ -199,3 +199,13 @@ void up_node_count(int node, long long usec, bool error)
     nd->usec += usec;
     if (error) nd->errors++;
 }
+
+const char *up_route_state(void)
+{
+    int m[UP_MAX_NODES], n = up_route_masters(m, UP_MAX_NODES), i, up = 0;
+    if (!g_up.ready || n == 0) return "down";
+    for (i = 0; i < n; i++)
+        up += g_up.nodes[m[i]].up;
+    if (up == 0) return "down";
+    return up == n && g_up.slots_ok == UP_SLOTS ? "ok" : "degraded";
+}

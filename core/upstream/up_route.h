@@ -59,6 +59,9 @@ void up_route_single(int node);
 int up_route_masters(int *out, int max);
 /* Any master that is up (the first one otherwise; -1: none known). */
 int up_route_any(void);
+/* "ok" (a slot map and every master up), "degraded" (a master down),
+ * "down" (no map, or no master reachable): INFO and /_health. */
+const char *up_route_state(void);
 /* A node's figures after one request (error: an error reply or a failure). */
 void up_node_count(int node, long long usec, bool error);
 

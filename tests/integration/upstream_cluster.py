@@ -20,7 +20,7 @@ import harness
 
 def _call(port, *cmd, timeout=5.0):
     with harness.RawConn(port, timeout=timeout) as c:
-        return c.call(*cmd)
+        return harness.parse_one(c.call(*cmd))[0]
 
 
 class Node:

@@ -110,6 +110,7 @@ static struct up_req *req_new(struct client *c, const struct command *cmd, int n
     }
     q->resp = resp;
     q->scan_pos = -1;
+    q->slot = -1;
     q->first_us = util_ustime();
     return q;
 }
@@ -366,6 +367,7 @@ void forward_retry(struct up_req *q)
     }
     q->sent = false;
     q->asking = false;
+    if (g_up.ready) q->node = target(q->slot); /* the map may have changed */
     if (!g_up.ready || q->node < 0) {
         if (retry_later(q)) return;
         forward_failed(q, "no slot map");
@@ -448,7 +450,8 @@ static int park_and_send(struct client *c, struct up_req *q)
 static int fan_out(struct client *c, const struct command *cmd, enum merge kind, int argc,
                    const struct argv_ref *argv, bool quiet, int resp)
 {
-    int m[UP_MAX_NODES], n = up_route_masters(m, UP_MAX_NODES), k;
+    int m[UP_MAX_NODES], first[UP_MAX_NODES], n = up_route_masters_slots(m, first, UP_MAX_NODES);
+    int k;
     struct up_group *g;
     if (n == 0) {
         struct up_req *q = req_new(c, cmd, 1, &argc, &argv, resp);
@@ -470,6 +473,7 @@ static int fan_out(struct client *c, const struct command *cmd, enum merge kind,
         q->c = NULL; /* a part answers its group, whose client it is */
         q->g = g;
         q->node = m[k];
+        q->slot = first[k];
         inflight++;
         send_req(q);
     }
@@ -479,7 +483,7 @@ static int fan_out(struct client *c, const struct command *cmd, enum merge kind,
 static int scan(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 bool quiet, struct reply *r)
 {
-    int m[UP_MAX_NODES], n = up_route_masters(m, UP_MAX_NODES);
+    int m[UP_MAX_NODES], first[UP_MAX_NODES], n = up_route_masters_slots(m, first, UP_MAX_NODES);
     unsigned long long cur = strtoull(argv[1].p, NULL, 10);
     struct argv_ref av[argc];
     char buf[32];
@@ -502,6 +506,7 @@ static int scan(struct client *c, const struct command *cmd, int argc, const str
     q->quiet = quiet;
     q->scan_pos = pos;
     q->node = n > 0 ? m[pos] : -1;
+    q->slot = n > 0 ? first[pos] : -1;
     return park_and_send(c, q);
 }
 
@@ -571,6 +576,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         free(vs);
         queue_clear(fs);
         c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
+        q->slot = slot;
         q->node = g_up.ready ? target(slot) : -1;
         return park_and_send(c, q);
     }
@@ -666,6 +672,7 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     q->dedicated = (cmd->flags & CMD_BLOCKING) &&
                    ((strcmp(name, "xread") != 0 && strcmp(name, "xreadgroup") != 0) ||
                     has_block_option(argc, argv));
+    q->slot = slot;
     q->node = g_up.ready ? target(slot) : -1;
     return park_and_send(c, q);
 }

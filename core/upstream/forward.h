@@ -35,6 +35,7 @@ struct up_req {
     struct up_cmd *cmds;
     char *mem;
     int node;       /* where it goes (g_up.nodes) */
+    int slot;       /* the slot it follows when retried (-1: any master) */
     int resp;       /* 2 or 3: the connection speaking the client's protocol */
     bool asking;    /* send ASKING first (an ASK redirect) */
     bool dedicated; /* a connection of its own (blocking commands) */

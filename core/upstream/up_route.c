@@ -167,7 +167,7 @@ void up_route_single(int node)
     g_up.refreshes++;
 }
 
-int up_route_masters(int *out, int max)
+int up_route_masters_slots(int *out, int *first_slot, int max)
 {
     bool seen[UP_MAX_NODES] = {false};
     int i, n = 0;
@@ -175,10 +175,16 @@ int up_route_masters(int *out, int max)
         int nd = g_up.slot_node[i];
         if (nd >= 0 && !seen[nd]) {
             seen[nd] = true;
+            if (first_slot) first_slot[n] = i;
             out[n++] = nd;
         }
     }
     return n;
+}
+
+int up_route_masters(int *out, int max)
+{
+    return up_route_masters_slots(out, NULL, max);
 }
 
 int up_route_any(void)

@@ -57,6 +57,9 @@ void up_route_single(int node);
 /* The masters (nodes owning slots) in the order of their first slot: the
  * fan-out order and SCAN's node numbering. Returns how many. */
 int up_route_masters(int *out, int max);
+/* The same with each master's first slot (a fan-out part or a SCAN step
+ * follows that slot if its master changes). */
+int up_route_masters_slots(int *out, int *first_slot, int max);
 /* Any master that is up (the first one otherwise; -1: none known). */
 int up_route_any(void);
 /* "ok" (a slot map and every master up), "degraded" (a master down),

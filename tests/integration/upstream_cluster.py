@@ -82,7 +82,24 @@ class Cluster:
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=60)
         self.wait_ok()
+        self.wait_replicas()
         return self
+
+    def wait_replicas(self, timeout=30):
+        """Every replica's link to its master is up (first sync done)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ok = True
+            for n in self.nodes:
+                if not n.alive():
+                    continue
+                info = _call(n.port, "INFO", "replication")
+                if b"role:slave" in info and b"master_link_status:up" not in info:
+                    ok = False
+            if ok:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("replicas not in sync within %ss" % timeout)
 
     def wait_ok(self, timeout=30):
         deadline = time.monotonic() + timeout

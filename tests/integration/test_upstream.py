@@ -18,7 +18,7 @@ import pytest
 
 import harness
 from harness import RawConn, encode, parse_one
-from test_http_helpers import KeelHttp, get
+from test_http_helpers import KeelHttp, get, post_json
 from upstream_cluster import Cluster, keyslot
 
 try:
@@ -307,6 +307,20 @@ def test_http_json_through_upstream(kup, cluster):
     assert r.json() == {"MGET": [False, "CROSSSLOT Keys in request don't hash to the same slot"]}
     r = get(kup.http, "/_upstash/get/web-key")
     assert r.json() == {"result": "hello"}
+
+
+def test_http_atomic_batches(kup, cluster):
+    """?atomic=1 and Upstash's /multi-exec: EXEC's reply arrives from the
+    upstream after the request was parked."""
+    flush(kup, cluster)
+    r = post_json(kup.http, [["INCR", "{b}n"], ["INCRBY", "{b}n", "4"]], "/?atomic=1")
+    assert r.json() == [{"INCR": 1}, {"INCRBY": 5}]
+    r = post_json(kup.http, [["INCR", "{b}n"], ["GET", "{b}n"]], "/_upstash/multi-exec")
+    assert r.json() == [{"result": 6}, {"result": "6"}]
+    r = post_json(kup.http, [["SET", "a", "1"], ["SET", "b", "1"]], "/?atomic=1")
+    assert r.json() == {"EXEC": [False, "EXECABORT Transaction discarded because of previous "
+                                         "errors."]}
+    assert v(kup.port, "EXISTS", "a") == 0
 
 
 def test_health_and_info(kup, cluster):

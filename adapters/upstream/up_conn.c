@@ -55,8 +55,10 @@ struct uconn {
     struct bufferevent *bev;
     int node, resp;
     bool dedicated, relay, connected;
+    bool closing; /* unpinned while its own reply was being read */
     struct pend *head, *tail;
     struct up_req *dq; /* a dedicated connection's request */
+    void **pinref;     /* a client's WATCH connection: where the client keeps it */
 };
 
 #define POOL_MAX 16
@@ -66,6 +68,7 @@ static unsigned rr[UP_MAX_NODES][2];
 static int consec_fail[UP_MAX_NODES];
 static long long next_try_ms[UP_MAX_NODES];
 static struct uconn *relay;
+static struct uconn *reading; /* the connection whose replies are being handled */
 static struct event *cron_ev;
 static bool refreshing;
 static int refresh_rr;
@@ -102,6 +105,8 @@ static void forget(struct uconn *u)
 {
     int k;
     if (u == relay) relay = NULL;
+    if (u->pinref) *u->pinref = NULL;
+    u->pinref = NULL;
     if (u->dedicated || u->relay) return;
     for (k = 0; k < POOL_MAX; k++)
         if (pool[u->node][u->resp == 3][k] == u) pool[u->node][u->resp == 3][k] = NULL;
@@ -182,17 +187,20 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     struct up_value v;
     int rc;
+    reading = u;
     for (;;) {
-        bool dedicated = u->dedicated;
         rc = up_resp_read(in, &v);
         if (rc <= 0) break;
         on_value(u, &v);
-        if (dedicated && !u->dq && !u->head) { /* its one reply is in */
+        if (u->closing || (u->dedicated && !u->pinref && !u->dq && !u->head)) {
+            /* its one reply is in (or its client let go of it) */
+            reading = NULL;
             conn_free(u);
             kernel_after_events();
             return;
         }
     }
+    reading = NULL;
     if (rc < 0) conn_fail(u, "protocol error");
     kernel_after_events();
 }
@@ -306,9 +314,25 @@ static struct uconn *shared(int node, int resp)
     return pool[node][r][k];
 }
 
+/* A client's pinned (WATCH) connection to q's node, opened if needed. */
+static struct uconn *pinned(struct up_req *q)
+{
+    struct uconn *u = *q->pin;
+    if (u && u->node == q->node) return u;
+    if (u) conn_free(u); /* another node: that WATCH is gone (EXEC answers nil) */
+    u = conn_open(q->node, q->resp, true);
+    if (u) {
+        u->pinref = q->pin;
+        *q->pin = u;
+    }
+    return u;
+}
+
 static void tp_send(struct up_req *q)
 {
-    struct uconn *u = q->dedicated ? conn_open(q->node, q->resp, true) : shared(q->node, q->resp);
+    struct uconn *u = q->pin         ? pinned(q)
+                      : q->dedicated ? conn_open(q->node, q->resp, true)
+                                     : shared(q->node, q->resp);
     struct evbuffer *out;
     int k;
     if (!u) {
@@ -326,12 +350,28 @@ static void tp_send(struct up_req *q)
         up_resp_write(out, q->cmds[k].argc, q->cmds[k].argv);
     pend_push(u, P_REQ, q, q->ncmd + (q->asking ? 1 : 0));
     q->tx = u;
-    if (q->dedicated) u->dq = q;
+    if (q->dedicated || q->pin) u->dq = q;
+}
+
+static void tp_unpin(void **pin)
+{
+    struct uconn *u = *pin;
+    if (!u) return;
+    *pin = NULL;
+    u->pinref = NULL;
+    if (u == reading)
+        u->closing = true; /* freed once on_read is done with it */
+    else
+        conn_free(u);
 }
 
 static void tp_cancel(struct up_req *q)
 {
     struct uconn *u = q->tx;
+    if (q->pin) {
+        tp_unpin(q->pin); /* its request is dropped with it */
+        return;
+    }
     if (!q->dedicated || !u) return;
     /* the blocked command's connection goes (its wait with it) */
     u->dq = NULL;
@@ -434,8 +474,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 
 bool upstream_start(struct event_base *b)
 {
-    static const struct up_transport t = {tp_send, tp_cancel, tp_refresh, tp_later,
-                                          &resp_reply_ops};
+    static const struct up_transport t = {tp_send,  tp_cancel,       tp_refresh,
+                                          tp_later, &resp_reply_ops, tp_unpin};
     const char *p = seeds_v;
     struct timeval tv = {0, 100000};
     base = b;

@@ -36,6 +36,12 @@ struct fwd_state {
     } * q;
     struct up_req *req;   /* in flight (single request) */
     struct up_group *grp; /* in flight (fan-out) */
+    /* WATCH: a connection of the client's own to the watched keys' node
+     * (the transport's), until EXEC, DISCARD, UNWATCH or RESET; watching
+     * with no connection left (it broke) makes EXEC answer nil. */
+    void *pin;
+    int pin_node;
+    bool watching;
 };
 
 enum merge { M_SUM, M_CONCAT, M_ALL_OK };
@@ -61,6 +67,12 @@ static struct fwd_state *state_of(struct client *c)
         c->fwstate->slot = -1;
     }
     return c->fwstate;
+}
+
+static void unwatch(struct fwd_state *fs)
+{
+    if (fs->pin) tp.unpin(&fs->pin);
+    fs->watching = false;
 }
 
 static void queue_clear(struct fwd_state *fs)
@@ -254,6 +266,7 @@ static void finish(struct up_req *q, struct up_value *v)
 {
     struct up_group *g = q->g;
     inflight--;
+    if (q->pin && q->unpin) tp.unpin(q->pin); /* EXEC unwatches */
     if (q->scan_pos >= 0) scan_rewrite(q, v);
     if (g) {
         g->parts[g->n - g->left] = *v;
@@ -277,7 +290,9 @@ void forward_done(struct up_req *q, struct up_value *v)
     long long slot;
     int node;
     up_node_count(q->node, util_ustime() - q->start_us, v->type == UV_ERROR);
-    if (!owner(q) && !q->g) {
+    if ((!owner(q) && !q->g) || q->pin) {
+        /* a pinned request stays on its connection: WATCH state lives there */
+        if (q->pin && up_value_is_error(e, "MOVED")) tp.refresh();
         finish(q, v);
         return;
     }
@@ -321,7 +336,7 @@ void forward_failed(struct up_req *q, const char *why)
 {
     struct up_value v;
     char buf[512];
-    bool safe = !q->sent || (q->ncmd == 1 && (q->cmd->flags & CMD_READONLY));
+    bool safe = !q->pin && (!q->sent || (q->ncmd == 1 && (q->cmd->flags & CMD_READONLY)));
     if (!owner(q) && !q->g) {
         inflight--;
         req_free(q);
@@ -532,17 +547,36 @@ static int transaction(struct client *c, const struct command *cmd, const char *
             return KERNEL_DONE;
         }
         queue_clear(fs);
+        unwatch(fs);
         c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
         reply_ok(r);
         return KERNEL_DONE;
     }
     if (strcmp(name, "watch") == 0) {
+        int s = slot_of(cmd, argc, argv), node;
+        struct up_req *q;
         if (fs->multi) {
             reply_error(r, "ERR WATCH inside MULTI is not allowed");
             return KERNEL_DONE;
         }
-        reply_error(r, "ERR WATCH is not supported in upstream mode");
-        return KERNEL_DONE;
+        node = g_up.ready ? target(s) : -1;
+        if (s == -2 || (fs->watching && node != fs->pin_node)) {
+            reply_error(r, CROSSSLOT_ERR);
+            return KERNEL_DONE;
+        }
+        q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));
+        q->pin = &fs->pin;
+        q->node = node;
+        fs->pin_node = node;
+        fs->watching = true;
+        if (node < 0) { /* no map yet: nothing to pin to */
+            fs->watching = false;
+            reply_error(r, "CLUSTERDOWN upstream unavailable (no slot map)");
+            inflight++;
+            forward_drop(q);
+            return KERNEL_DONE;
+        }
+        return park_and_send(c, q);
     }
     if (strcmp(name, "exec") == 0) {
         int n = fs->nq + 2, k, slot = fs->slot;
@@ -557,8 +591,24 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         }
         if (fs->dirty || (c->flags & CF_DIRTY_EXEC)) {
             queue_clear(fs);
+            unwatch(fs);
             c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
             reply_error(r, "EXECABORT Transaction discarded because of previous errors.");
+            return KERNEL_DONE;
+        }
+        if (fs->watching &&
+            (!fs->pin || (slot >= 0 && g_up.ready && target(slot) != fs->pin_node))) {
+            /* the watching connection broke, or the keys moved away from
+             * it: the watched keys cannot be vouched for, as when one
+             * changed */
+            bool moved = fs->pin != NULL;
+            queue_clear(fs);
+            unwatch(fs);
+            c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
+            if (moved)
+                reply_error(r, CROSSSLOT_ERR);
+            else
+                reply_null_array(r);
             return KERNEL_DONE;
         }
         argcs = xmalloc(sizeof(int) * (size_t)n);
@@ -578,6 +628,12 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
         q->slot = slot;
         q->node = g_up.ready ? target(slot) : -1;
+        if (fs->watching) { /* on the watching connection, which EXEC releases */
+            q->pin = &fs->pin;
+            q->unpin = true;
+            q->node = fs->pin_node;
+            fs->watching = false;
+        }
         return park_and_send(c, q);
     }
     /* queued */
@@ -644,6 +700,11 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
         }
         return -1;
     }
+    if (strcmp(name, "unwatch") == 0 && c->fwstate && c->fwstate->watching) {
+        unwatch(c->fwstate);
+        reply_ok(r);
+        return KERNEL_DONE;
+    }
     if (answered_here(name)) return -1;
     /* The schema still validates: Redis's syntax errors, without a trip. */
     ok = registry_match_pool(cmd, argc, argv, args, r, &mp);
@@ -685,9 +746,11 @@ static void on_free(struct client *c)
     if (!fs) return;
     if (fs->req) {
         fs->req->c = NULL;
+        fs->req->pin = NULL; /* the state holding it goes below */
         if (tp.cancel) tp.cancel(fs->req);
     }
     if (fs->grp) fs->grp->c = NULL;
+    unwatch(fs);
     queue_clear(fs);
     free(fs->q);
     free(fs);
@@ -698,6 +761,7 @@ static void on_reset(struct client *c)
 {
     if (!c->fwstate) return;
     queue_clear(c->fwstate);
+    unwatch(c->fwstate);
     c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
 }
 

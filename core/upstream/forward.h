@@ -39,6 +39,8 @@ struct up_req {
     int resp;       /* 2 or 3: the connection speaking the client's protocol */
     bool asking;    /* send ASKING first (an ASK redirect) */
     bool dedicated; /* a connection of its own (blocking commands) */
+    void **pin;     /* the client's WATCH connection (its slot in the client's state) */
+    bool unpin;     /* let go of it once answered (EXEC) */
     bool quiet;     /* CLIENT REPLY OFF/SKIP: the reply is dropped */
     bool sent;      /* written to a connection at least once */
     int tries;      /* redirects and retries so far */
@@ -68,6 +70,8 @@ struct up_transport {
      * every other sink gets RESP3's typed replies (maps, doubles), which
      * it renders as it renders Keel's own. */
     const struct reply_ops *resp_ops;
+    /* Close a client's pinned (WATCH) connection; *pin becomes NULL. */
+    void (*unpin)(void **pin);
 };
 
 /* Wiring (server/main.c, in upstream mode only): the transport, the

@@ -198,6 +198,41 @@ def test_multi_exec_pinned_to_slot(kup, cluster):
         assert c.call("EXISTS", "a") == b":0\r\n"
 
 
+def test_watch_on_a_pinned_connection(kup, cluster):
+    flush(kup, cluster)
+    with RawConn(kup.port) as a, RawConn(kup.port) as b:
+        # untouched: EXEC runs
+        assert a.call("WATCH", "{w}k", "{w}j") == b"+OK\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("SET", "{w}k", "1") == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*1\r\n+OK\r\n"
+        # changed by another client: EXEC answers nil, as redis-server
+        assert a.call("WATCH", "{w}k") == b"+OK\r\n"
+        assert b.call("SET", "{w}k", "2") == b"+OK\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("SET", "{w}k", "3") == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*-1\r\n"
+        assert b.call("GET", "{w}k") == b"$1\r\n2\r\n"
+        # EXEC released the watch; UNWATCH and DISCARD do too
+        assert a.call("WATCH", "{w}k") == b"+OK\r\n"
+        assert a.call("UNWATCH") == b"+OK\r\n"
+        assert b.call("SET", "{w}k", "4") == b"+OK\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", "{w}k") == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*1\r\n:5\r\n"
+        assert a.call("WATCH", "a", "b") == \
+            b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("WATCH", "x") == b"-ERR WATCH inside MULTI is not allowed\r\n"
+        assert a.call("DISCARD") == b"+OK\r\n"
+    # a client leaving while watching takes its connection with it
+    c = RawConn(kup.port)
+    assert c.call("WATCH", "{w}k") == b"+OK\r\n"
+    c.close()
+    time.sleep(0.2)
+    assert v(kup.port, "GET", "{w}k") == b"5"
+
+
 def test_blpop_on_its_own_connection(kup, cluster):
     flush(kup, cluster)
     got = {}
@@ -358,7 +393,6 @@ def test_local_commands_and_select(kup):
     assert call(kup.port, "ECHO", "x") == b"$1\r\nx\r\n"
     assert call(kup.port, "SELECT", "0") == b"+OK\r\n"
     assert call(kup.port, "SELECT", "1") == b"-ERR SELECT is not allowed in cluster mode\r\n"
-    assert call(kup.port, "WATCH", "k") == b"-ERR WATCH is not supported in upstream mode\r\n"
 
 
 def test_single_server_upstream(oracle):

@@ -42,7 +42,7 @@ bool upstream_enabled(void)
     return seeds_v && seeds_v[0];
 }
 
-enum pend_kind { P_REQ, P_SKIP, P_SLOTS, P_RELAY };
+enum pend_kind { P_REQ, P_SKIP, P_SLOTS };
 
 struct pend {
     enum pend_kind kind;
@@ -67,7 +67,17 @@ static struct uconn *pool[UP_MAX_NODES][2][POOL_MAX];
 static unsigned rr[UP_MAX_NODES][2];
 static int consec_fail[UP_MAX_NODES];
 static long long next_try_ms[UP_MAX_NODES];
-static struct uconn *relay;
+/* The relays: per master, a RESP2 connection subscribed to the keyspace
+ * notifications (PSUBSCRIBE __key*@*__:*) and to the shard channels Keel's
+ * clients subscribed to whose slot it serves (SSUBSCRIBE); the first one
+ * also to every channel (PSUBSCRIBE *: PUBLISH reaches every node). */
+static struct uconn *relays[UP_MAX_NODES];
+static int relay_main = -1; /* the node whose relay has PSUBSCRIBE * */
+static struct {
+    char *p;
+    size_t n;
+} * shard_ch;
+static int nshard, capshard;
 static struct uconn *reading; /* the connection whose replies are being handled */
 static struct event *cron_ev;
 static bool refreshing;
@@ -104,7 +114,10 @@ static void write_words(struct uconn *u, int argc, const char *const *w)
 static void forget(struct uconn *u)
 {
     int k;
-    if (u == relay) relay = NULL;
+    if (u->relay && relays[u->node] == u) {
+        relays[u->node] = NULL;
+        if (relay_main == u->node) relay_main = -1;
+    }
     if (u->pinref) *u->pinref = NULL;
     u->pinref = NULL;
     if (u->dedicated || u->relay) return;
@@ -129,17 +142,23 @@ static void conn_free(struct uconn *u)
 static void on_value(struct uconn *u, struct up_value *v)
 {
     struct pend *p = u->head;
-    if (u->relay && (!p || v->type == UV_ARRAY)) {
-        /* ["pmessage", "*", channel, message] */
-        if (v->type == UV_ARRAY && v->i == 4 && v->elem[0].type == UV_BULK && v->elem[0].n == 8 &&
-            memcmp(v->elem[0].s, "pmessage", 8) == 0)
-            pubsub_publish(v->elem[2].s, v->elem[2].n, v->elem[3].s, v->elem[3].n);
-        up_value_clear(v);
-        if (p && p->kind == P_RELAY) { /* the psubscribe confirmation */
-            u->head = p->next;
-            if (!u->head) u->tail = NULL;
-            free(p);
+    if (u->relay && v->type == UV_ARRAY) {
+        const struct up_value *e = v->elem;
+        /* ["pmessage", pattern, channel, message]; ["smessage", channel,
+         * message]; confirmations are dropped */
+        if (v->i == 4 && e[0].type == UV_BULK && e[0].n == 8 &&
+            memcmp(e[0].s, "pmessage", 8) == 0 && e[2].type == UV_BULK && e[3].type == UV_BULK) {
+            /* a keyspace event comes from its own node's __key* pattern,
+             * not again from the main relay's "*" */
+            bool star = e[1].n == 1 && e[1].s[0] == '*';
+            if (!(star && e[2].n >= 5 && memcmp(e[2].s, "__key", 5) == 0))
+                pubsub_publish(e[2].s, e[2].n, e[3].s, e[3].n);
+        } else if (v->i == 3 && e[0].type == UV_BULK && e[0].n == 8 &&
+                   memcmp(e[0].s, "smessage", 8) == 0 && e[1].type == UV_BULK &&
+                   e[2].type == UV_BULK) {
+            pubsub_spublish(e[1].s, e[1].n, e[2].s, e[2].n);
         }
+        up_value_clear(v);
         return;
     }
     if (!p) {
@@ -441,16 +460,52 @@ static void tp_later(struct up_req *q, int ms)
     evtimer_add(l->ev, &tv);
 }
 
-static void relay_open(void)
+static void relay_ssubscribe(struct uconn *u, const char *ch, size_t n)
 {
-    int node = up_route_any();
-    const char *w[2] = {"PSUBSCRIBE", "*"};
-    if (node < 0 || relay) return;
-    relay = conn_open(node, 2, false);
-    if (!relay) return;
-    relay->relay = true;
-    write_words(relay, 2, w);
-    pend_push(relay, P_RELAY, NULL, 1);
+    struct argv_ref av[2] = {{"SSUBSCRIBE", 10}, {ch, n}};
+    up_resp_write(bufferevent_get_output(u->bev), 2, av);
+}
+
+/* A relay for every master (and the main one), with its subscriptions. */
+static void relays_open(void)
+{
+    int m[UP_MAX_NODES], n = up_route_masters(m, UP_MAX_NODES), i, k;
+    for (i = 0; i < n; i++) {
+        struct uconn *u;
+        if (relays[m[i]]) continue;
+        u = conn_open(m[i], 2, false);
+        if (!u) continue;
+        u->relay = true;
+        relays[m[i]] = u;
+        {
+            const char *w[2] = {"PSUBSCRIBE", "__key*@*__:*"};
+            write_words(u, 2, w);
+        }
+        if (relay_main < 0) {
+            const char *w[2] = {"PSUBSCRIBE", "*"};
+            write_words(u, 2, w);
+            relay_main = m[i];
+        }
+        for (k = 0; k < nshard; k++)
+            if (g_up.slot_node[up_keyslot(shard_ch[k].p, shard_ch[k].n)] == m[i])
+                relay_ssubscribe(u, shard_ch[k].p, shard_ch[k].n);
+    }
+}
+
+static void tp_shard_subscribe(const char *ch, size_t n)
+{
+    int k, node;
+    for (k = 0; k < nshard; k++)
+        if (shard_ch[k].n == n && memcmp(shard_ch[k].p, ch, n) == 0) return;
+    if (nshard == capshard) {
+        capshard = capshard ? capshard * 2 : 16;
+        shard_ch = xrealloc(shard_ch, sizeof(*shard_ch) * (size_t)capshard);
+    }
+    shard_ch[nshard].p = xmalloc(n ? n : 1);
+    memcpy(shard_ch[nshard].p, ch, n);
+    shard_ch[nshard++].n = n;
+    node = g_up.slot_node[up_keyslot(ch, n)];
+    if (node >= 0 && relays[node]) relay_ssubscribe(relays[node], ch, n);
 }
 
 /* Every 100 ms: a missing map is fetched again (every 100 ms), a known
@@ -468,14 +523,14 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         if (refreshing && now - last_refresh_ms > 3000) refreshing = false; /* unanswered */
         tp_refresh();
     }
-    if (g_up.ready) relay_open();
+    if (g_up.ready) relays_open();
     kernel_after_events();
 }
 
 bool upstream_start(struct event_base *b)
 {
-    static const struct up_transport t = {tp_send,  tp_cancel,       tp_refresh,
-                                          tp_later, &resp_reply_ops, tp_unpin};
+    static const struct up_transport t = {tp_send,         tp_cancel, tp_refresh,        tp_later,
+                                          &resp_reply_ops, tp_unpin,  tp_shard_subscribe};
     const char *p = seeds_v;
     struct timeval tv = {0, 100000};
     base = b;
@@ -515,7 +570,11 @@ void upstream_shutdown(void)
         forward_drop(l->q);
         free(l);
     }
-    if (relay) conn_free(relay);
+    for (n = 0; n < UP_MAX_NODES; n++)
+        if (relays[n]) conn_free(relays[n]);
+    for (n = 0; n < nshard; n++)
+        free(shard_ch[n].p);
+    free(shard_ch);
     for (n = 0; n < UP_MAX_NODES; n++)
         for (r = 0; r < 2; r++)
             for (k = 0; k < POOL_MAX; k++)

@@ -705,6 +705,11 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
         reply_ok(r);
         return KERNEL_DONE;
     }
+    if (strcmp(name, "ssubscribe") == 0) {
+        int i;
+        for (i = 1; i < argc; i++)
+            tp.shard_subscribe(argv[i].p, argv[i].n);
+    }
     if (answered_here(name)) return -1;
     /* The schema still validates: Redis's syntax errors, without a trip. */
     ok = registry_match_pool(cmd, argc, argv, args, r, &mp);

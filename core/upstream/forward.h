@@ -72,6 +72,9 @@ struct up_transport {
     const struct reply_ops *resp_ops;
     /* Close a client's pinned (WATCH) connection; *pin becomes NULL. */
     void (*unpin)(void **pin);
+    /* A Keel client subscribed to a shard channel: relay its messages
+     * from the master serving its slot. */
+    void (*shard_subscribe)(const char *ch, size_t n);
 };
 
 /* Wiring (server/main.c, in upstream mode only): the transport, the

@@ -276,6 +276,45 @@ def test_pubsub_relayed(kup, cluster):
         assert parse_one(sub.read_reply())[0] == [b"message", b"news", b"via-keel"]
 
 
+def test_shard_channels_relayed(kup, cluster):
+    with RawConn(kup.port, timeout=5) as sub:
+        for ch in ("s:a", "s:b", "{s}c"):
+            assert parse_one(sub.call("SSUBSCRIBE", ch))[0][0] == b"ssubscribe"
+        time.sleep(0.5)
+        for ch in ("s:a", "s:b", "{s}c"):
+            # SPUBLISH through Keel (to the slot's master) and on the node directly
+            assert v(kup.port, "SPUBLISH", ch, "k-" + ch) >= 1
+            assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(),
+                                                      ("k-" + ch).encode()]
+            owner = cluster.slot_owner(keyslot(ch))
+            call(owner, "SPUBLISH", ch, "d-" + ch)
+            assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(),
+                                                      ("d-" + ch).encode()]
+
+
+def test_keyspace_notifications_relayed(kup, cluster):
+    for m in cluster.masters():
+        assert v(m.port, "CONFIG", "SET", "notify-keyspace-events", "KEA") == b"OK"
+    try:
+        with RawConn(kup.port, timeout=5) as sub:
+            sub.call("PSUBSCRIBE", "__keyevent@0__:*")
+            time.sleep(0.5)
+            keys = ["n:%d" % i for i in range(6)]   # over several masters
+            assert len({cluster.slot_owner(keyslot(k)) for k in keys}) > 1
+            for k in keys:
+                assert v(kup.port, "SET", k, "1") == b"OK"
+            got = [parse_one(sub.read_reply())[0] for _ in keys]
+            assert sorted(g[3] for g in got) == sorted(k.encode() for k in keys)
+            assert all(g[:3] == [b"pmessage", b"__keyevent@0__:*", b"__keyevent@0__:set"]
+                       for g in got)
+            # each event once (the main relay's "*" does not repeat them)
+            with pytest.raises(harness.ReplyTimeout):
+                sub.read_reply(timeout=0.5)
+    finally:
+        for m in cluster.masters():
+            v(m.port, "CONFIG", "SET", "notify-keyspace-events", "")
+
+
 def _move_slot(cluster, slot, keys, finish=True):
     """Migrate slot (and its keys) from its owner to another master."""
     src = cluster.slot_owner(slot)

@@ -2,12 +2,13 @@
  * (or one redis-server). Its config entries (`upstream` seed nodes,
  * `upstream-user`, `upstream-password`, `upstream-connections`), pooled
  * pipelined connections per node and per protocol (RESP2, and RESP3 after
- * HELLO 3, so each client gets the reply shapes its protocol has), a
- * connection of its own per blocking command, the slot map fetched with
- * CLUSTER SLOTS (at start, on MOVED, after a lost node, every few
- * seconds), reconnection with backoff, and the pub/sub relay (one
- * PSUBSCRIBE * connection whose messages are published to Keel's local
- * subscribers). The routing decisions are core/upstream/forward.c's. */
+ * HELLO 3, so RESP2 clients get redis-server's RESP2 shapes and every
+ * other sink RESP3's types), a connection of its own per blocking command
+ * and per WATCHing client, the slot map fetched with CLUSTER SLOTS (at
+ * start, on MOVED, after a lost node, every few seconds), reconnection
+ * with backoff, and the relays (messages, keyspace notifications and
+ * shard channels published to Keel's local subscribers). The routing
+ * decisions are core/upstream/forward.c's. */
 #ifndef KEEL_UPSTREAM_H
 #define KEEL_UPSTREAM_H
 

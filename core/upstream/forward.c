@@ -463,16 +463,16 @@ static int park_and_send(struct client *c, struct up_req *q)
 }
 
 static int fan_out(struct client *c, const struct command *cmd, enum merge kind, int argc,
-                   const struct argv_ref *argv, bool quiet, int resp)
+                   const struct argv_ref *argv, struct reply *r)
 {
+    bool quiet = r != &c->reply;
+    int resp = resp_for(r);
     int m[UP_MAX_NODES], first[UP_MAX_NODES], n = up_route_masters_slots(m, first, UP_MAX_NODES);
     int k;
     struct up_group *g;
-    if (n == 0) {
-        struct up_req *q = req_new(c, cmd, 1, &argc, &argv, resp);
-        q->quiet = quiet;
-        q->node = -1;
-        return park_and_send(c, q); /* no map yet: retried until there is one */
+    if (n == 0) { /* every master is needed, and none is known yet */
+        reply_error(r, "CLUSTERDOWN upstream unavailable (no slot map yet)");
+        return KERNEL_DONE;
     }
     g = xcalloc(1, sizeof(*g));
     g->c = c;
@@ -719,13 +719,15 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     g_kstats.commands_processed++;
     c->cmds++;
 
-    if (strcmp(cmd->fullname, "dbsize") == 0)
-        return fan_out(c, cmd, M_SUM, argc, argv, quiet, resp_for(r));
-    if (strcmp(cmd->fullname, "keys") == 0)
-        return fan_out(c, cmd, M_CONCAT, argc, argv, quiet, resp_for(r));
+    if (strcmp(cmd->fullname, "dbsize") == 0) return fan_out(c, cmd, M_SUM, argc, argv, r);
+    if (strcmp(cmd->fullname, "keys") == 0) return fan_out(c, cmd, M_CONCAT, argc, argv, r);
     if (strcmp(cmd->fullname, "flushall") == 0 || strcmp(cmd->fullname, "flushdb") == 0 ||
-        strcmp(cmd->fullname, "script|load") == 0 || strcmp(cmd->fullname, "script|flush") == 0)
-        return fan_out(c, cmd, M_ALL_OK, argc, argv, quiet, resp_for(r));
+        strcmp(cmd->fullname, "script|load") == 0 || strcmp(cmd->fullname, "script|flush") == 0 ||
+        strcmp(cmd->fullname, "function|load") == 0 ||
+        strcmp(cmd->fullname, "function|delete") == 0 ||
+        strcmp(cmd->fullname, "function|flush") == 0 ||
+        strcmp(cmd->fullname, "function|restore") == 0)
+        return fan_out(c, cmd, M_ALL_OK, argc, argv, r);
     if (strcmp(cmd->fullname, "scan") == 0) return scan(c, cmd, argc, argv, quiet, r);
 
     slot = slot_of(cmd, argc, argv);

@@ -175,6 +175,18 @@ def test_script_load_reaches_every_master(kup, cluster):
         assert v(kup.port, "EVALSHA", sha, "1", key) == 7
 
 
+def test_function_load_reaches_every_master(kup, cluster):
+    lib = "#!lua name=kup\nredis.register_function('kget', function(keys) " \
+          "return redis.call('GET', keys[1]) end)"
+    assert v(kup.port, "FUNCTION", "LOAD", "REPLACE", lib) == b"kup"
+    for m in cluster.masters():
+        assert v(m.port, "FUNCTION", "LIST", "LIBRARYNAME", "kup")[0][1] == b"kup"
+    for key in ("a", "b", "c"):
+        v(kup.port, "SET", key, key)
+        assert v(kup.port, "FCALL", "kget", "1", key) == key.encode()
+    assert v(kup.port, "FUNCTION", "DELETE", "kup") == b"OK"
+
+
 def test_multi_exec_pinned_to_slot(kup, cluster):
     flush(kup, cluster)
     with RawConn(kup.port) as c:

@@ -357,11 +357,6 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
-    /* Upstream mode: forwarded (or its MULTI queued) unless answered here. */
-    if (forward) {
-        int st = forward(c, cmd, argc, argv, r);
-        if (st >= 0) return (enum kernel_status)st;
-    }
     queue = (c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd);
     if (queue && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(r, "ERR Command not allowed inside a transaction");
@@ -378,6 +373,12 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
                                               (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
         return KERNEL_PARKED;
+    }
+    /* Upstream mode (after CLIENT PAUSE has had its say): forwarded, or
+     * queued in the forwarder's MULTI, unless answered here. */
+    if (forward) {
+        int st = forward(c, cmd, argc, argv, r);
+        if (st >= 0) return (enum kernel_status)st;
     }
     if (queue) {
         hooks.multi_queue(c, cmd, argc, argv);

@@ -439,6 +439,16 @@ def test_websocket_through_upstream(kup, cluster):
     assert v(cluster.slot_owner(keyslot("ws-key")), "GET", "ws-key") == b"w"
 
 
+def test_client_pause_holds_forwarded_writes(kup, cluster):
+    with RawConn(kup.port, timeout=5) as a, RawConn(kup.port, timeout=5) as b:
+        assert a.call("CLIENT", "PAUSE", "600", "WRITE") == b"+OK\r\n"
+        t0 = time.monotonic()
+        assert b.call("GET", "paused-key") == b"$-1\r\n"
+        assert time.monotonic() - t0 < 0.4
+        assert b.call("SET", "paused-key", "1") == b"+OK\r\n"
+        assert time.monotonic() - t0 >= 0.5
+
+
 def test_local_commands_and_select(kup):
     assert call(kup.port, "PING") == b"+PONG\r\n"
     assert call(kup.port, "ECHO", "x") == b"$1\r\nx\r\n"

@@ -227,7 +227,6 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct uconn *u = arg;
-    (void)bev;
     if (what & BEV_EVENT_CONNECTED) {
         u->connected = true;
         g_up.nodes[u->node].up = true;
@@ -238,8 +237,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
         char why[160];
         int err = EVUTIL_SOCKET_ERROR();
-        snprintf(why, sizeof(why), "%s",
-                 (what & BEV_EVENT_EOF) ? "connection closed" : evutil_socket_error_to_string(err));
+        if (!up_tls_error(bev, why, sizeof(why)))
+            snprintf(why, sizeof(why), "%s",
+                     (what & BEV_EVENT_EOF) ? "connection closed"
+                                            : evutil_socket_error_to_string(err));
         conn_fail(u, why);
         kernel_after_events();
     }
@@ -290,7 +291,12 @@ static struct uconn *conn_open(int node, int resp, bool dedicated)
     u->node = node;
     u->resp = resp;
     u->dedicated = dedicated;
-    u->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    u->bev = up_tls_bev(base, nd->host);
+    if (!u->bev) {
+        free(u);
+        next_try_ms[node] = util_mstime() + 1000;
+        return NULL;
+    }
     bufferevent_setcb(u->bev, on_read, NULL, on_event, u);
     bufferevent_enable(u->bev, EV_READ | EV_WRITE);
     snprintf(addr, sizeof(addr), strchr(nd->host, ':') ? "[%s]:%d" : "%s:%d", nd->host, nd->port);
@@ -534,6 +540,7 @@ bool upstream_start(struct event_base *b)
     const char *p = seeds_v;
     struct timeval tv = {0, 100000};
     base = b;
+    if (!up_tls_init()) return false;
     up_route_init();
     g_up.enabled = true;
     while (*p) {
@@ -579,4 +586,5 @@ void upstream_shutdown(void)
         for (r = 0; r < 2; r++)
             for (k = 0; k < POOL_MAX; k++)
                 if (pool[n][r][k]) conn_free(pool[n][r][k]);
+    up_tls_shutdown();
 }

@@ -21,12 +21,23 @@
 #include "up_value.h"
 
 extern const struct config_entry upstream_config_table[];
+extern const struct config_entry upstream_tls_config_table[];
 
 /* Whether `upstream` is set (upstream mode). */
 bool upstream_enabled(void);
 /* Start: the seed nodes, the first slot map, the relay, the kernel seam. */
 bool upstream_start(struct event_base *base);
 void upstream_shutdown(void);
+
+/* TLS (up_tls.c): the client context when upstream-tls is on (false: a
+ * file could not be used); a connection's bufferevent, through TLS when
+ * it is on (host: what the node's certificate must name). */
+struct bufferevent;
+bool up_tls_init(void);
+struct bufferevent *up_tls_bev(struct event_base *base, const char *host);
+void up_tls_shutdown(void);
+/* The TLS error that broke bev, as text (false: none). */
+bool up_tls_error(struct bufferevent *bev, char *buf, size_t n);
 
 /* The wire format (up_resp.c). up_resp_read: 1 a reply was taken from in,
  * 0 not complete yet, -1 a protocol error. */

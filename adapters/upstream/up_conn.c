@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pubsub.h"
 #include "resp_encode.h"
+#include "tracking.h"
 #include "up_route.h"
 #include "util.h"
 
@@ -55,6 +56,7 @@ struct uconn {
     struct bufferevent *bev;
     int node, resp;
     bool dedicated, relay, connected;
+    bool tracker; /* CLIENT TRACKING ON BCAST: the cluster's invalidations */
     bool closing; /* unpinned while its own reply was being read */
     struct pend *head, *tail;
     struct up_req *dq; /* a dedicated connection's request */
@@ -78,6 +80,9 @@ static struct {
     size_t n;
 } * shard_ch;
 static int nshard, capshard;
+/* While Keel has tracking clients: per master, a RESP3 connection with
+ * CLIENT TRACKING ON BCAST, whose invalidation pushes reach them. */
+static struct uconn *trackers[UP_MAX_NODES];
 static struct uconn *reading; /* the connection whose replies are being handled */
 static struct event *cron_ev;
 static bool refreshing;
@@ -118,6 +123,7 @@ static void forget(struct uconn *u)
         relays[u->node] = NULL;
         if (relay_main == u->node) relay_main = -1;
     }
+    if (u->tracker && trackers[u->node] == u) trackers[u->node] = NULL;
     if (u->pinref) *u->pinref = NULL;
     u->pinref = NULL;
     if (u->dedicated || u->relay) return;
@@ -157,6 +163,23 @@ static void on_value(struct uconn *u, struct up_value *v)
                    memcmp(e[0].s, "smessage", 8) == 0 && e[1].type == UV_BULK &&
                    e[2].type == UV_BULK) {
             pubsub_spublish(e[1].s, e[1].n, e[2].s, e[2].n);
+        }
+        up_value_clear(v);
+        return;
+    }
+    if (u->tracker && v->type == UV_PUSH) {
+        /* ["invalidate", [key, ...]] or ["invalidate", nil] (a flush) */
+        const struct up_value *e = v->elem;
+        long long k;
+        if (v->i == 2 && e[0].type == UV_BULK && e[0].n == 10 &&
+            memcmp(e[0].s, "invalidate", 10) == 0) {
+            if (up_value_is_agg(&e[1])) {
+                for (k = 0; k < e[1].i; k++)
+                    if (e[1].elem[k].type == UV_BULK)
+                        forward_invalidate(e[1].elem[k].s, e[1].elem[k].n);
+            } else {
+                forward_invalidate(NULL, 0);
+            }
         }
         up_value_clear(v);
         return;
@@ -252,6 +275,8 @@ static void conn_fail(struct uconn *u, const char *why)
     struct pend *p, *next;
     struct up_node *nd = &g_up.nodes[u->node];
     bool was_connected = u->connected;
+    /* invalidations may have been missed: tracking clients drop it all */
+    if (u->tracker) forward_invalidate(NULL, 0);
     forget(u);
     if (!u->dedicated || !was_connected) {
         if (nd->up) log_warning("upstream %s: %s", nd->addr, why);
@@ -498,6 +523,29 @@ static void relays_open(void)
     }
 }
 
+/* Trackers while Keel has tracking clients, none otherwise. */
+static void trackers_sync(void)
+{
+    int m[UP_MAX_NODES], n, i;
+    if (tracking_clients() == 0) {
+        for (i = 0; i < UP_MAX_NODES; i++)
+            if (trackers[i]) conn_free(trackers[i]);
+        return;
+    }
+    n = up_route_masters(m, UP_MAX_NODES);
+    for (i = 0; i < n; i++) {
+        struct argv_ref av[4] = {{"CLIENT", 6}, {"TRACKING", 8}, {"ON", 2}, {"BCAST", 5}};
+        struct uconn *u;
+        if (trackers[m[i]]) continue;
+        u = conn_open(m[i], 3, false);
+        if (!u) continue;
+        u->tracker = true;
+        trackers[m[i]] = u;
+        up_resp_write(bufferevent_get_output(u->bev), 4, av);
+        pend_push(u, P_SKIP, NULL, 1);
+    }
+}
+
 static void tp_shard_subscribe(const char *ch, size_t n)
 {
     int k, node;
@@ -529,7 +577,10 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         if (refreshing && now - last_refresh_ms > 3000) refreshing = false; /* unanswered */
         tp_refresh();
     }
-    if (g_up.ready) relays_open();
+    if (g_up.ready) {
+        relays_open();
+        trackers_sync();
+    }
     kernel_after_events();
 }
 
@@ -577,8 +628,10 @@ void upstream_shutdown(void)
         forward_drop(l->q);
         free(l);
     }
-    for (n = 0; n < UP_MAX_NODES; n++)
+    for (n = 0; n < UP_MAX_NODES; n++) {
         if (relays[n]) conn_free(relays[n]);
+        if (trackers[n]) conn_free(trackers[n]);
+    }
     for (n = 0; n < nshard; n++)
         free(shard_ch[n].p);
     free(shard_ch);

@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "kernel.h"
+#include "store.h"
+#include "tracking.h"
 #include "up_route.h"
 #include "util.h"
 
@@ -262,6 +264,33 @@ static void scan_rewrite(struct up_req *q, struct up_value *v)
     memcpy(v->elem[0].s, buf, v->elem[0].n + 1);
 }
 
+/* CLIENT TRACKING: what a tracking client's forwarded command read is
+ * remembered once its reply is in (invalidations come from the cluster's
+ * BCAST tracking through forward_invalidate). */
+static void track(struct up_req *q)
+{
+    struct exec x;
+    memset(&x, 0, sizeof(x));
+    x.c = q->c;
+    x.db = q->c->db;
+    x.cmd = q->cmd;
+    x.argc = q->cmds[0].argc;
+    x.argv = q->cmds[0].argv;
+    x.r = &q->c->reply;
+    tracking_after_command(&x);
+}
+
+void forward_invalidate(const char *key, size_t n)
+{
+    struct store_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.db = store_db(0);
+    ev.key = key;
+    ev.klen = n;
+    ev.name = key ? "set" : "flushdb";
+    tracking_observer(&ev, NULL);
+}
+
 static void finish(struct up_req *q, struct up_value *v)
 {
     struct up_group *g = q->g;
@@ -273,7 +302,9 @@ static void finish(struct up_req *q, struct up_value *v)
         memset(v, 0, sizeof(*v));
         if (--g->left == 0) group_finish(g);
     } else {
-        deliver(q->c, q->quiet, v);
+        struct client *c = q->c;
+        deliver(c, q->quiet, v);
+        if (c && (c->flags & CF_TRACKING) && q->ncmd == 1) track(q);
     }
     req_free(q);
 }

@@ -89,6 +89,10 @@ void forward_failed(struct up_req *q, const char *why);
 void forward_retry(struct up_req *q);
 /* Shutdown: q is freed unanswered. */
 void forward_drop(struct up_req *q);
+/* The cluster invalidated key (NULL: every key, or the invalidations may
+ * have been lost): Keel's tracking clients are told, as after a local
+ * write or flush. */
+void forward_invalidate(const char *key, size_t n);
 /* Requests waiting on the upstream now (INFO). */
 long long forward_inflight(void);
 

@@ -327,6 +327,29 @@ def test_keyspace_notifications_relayed(kup, cluster):
             v(m.port, "CONFIG", "SET", "notify-keyspace-events", "")
 
 
+def test_tracking_invalidations_relayed(kup, cluster):
+    """CLIENT TRACKING through Keel: a key read through Keel and written
+    elsewhere (on its node directly, or by another Keel client) sends the
+    tracking client an invalidation push."""
+    flush(kup, cluster)
+    with RawConn(kup.port, timeout=5) as t, RawConn(kup.port) as w:
+        t.call("HELLO", "3")
+        assert t.call("CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+        time.sleep(0.4)   # Keel opens its BCAST connections to the masters
+        for key in ("trk:a", "trk:b"):
+            assert t.call("GET", key) == b"_\r\n"
+        time.sleep(0.1)
+        call(cluster.slot_owner(keyslot("trk:a")), "SET", "trk:a", "1")
+        assert parse_one(t.read_reply())[0] == [b"invalidate", [b"trk:a"]]
+        assert w.call("SET", "trk:b", "2") == b"+OK\r\n"
+        assert parse_one(t.read_reply())[0] == [b"invalidate", [b"trk:b"]]
+        # not read since: no second invalidation
+        assert w.call("SET", "trk:b", "3") == b"+OK\r\n"
+        with pytest.raises(harness.ReplyTimeout):
+            t.read_reply(timeout=0.4)
+        assert t.call("GET", "trk:b") == b"$1\r\n3\r\n"
+
+
 def _move_slot(cluster, slot, keys, finish=True):
     """Migrate slot (and its keys) from its owner to another master."""
     src = cluster.slot_owner(slot)

@@ -404,6 +404,11 @@ bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
     return hooks.acl_exec && hooks.acl_exec(c, cmd, argc, argv, r);
 }
 
+void kernel_park_command(struct client *c, int argc, const struct argv_ref *argv)
+{
+    park_command(c, argc, argv);
+}
+
 void kernel_park(struct client *c, int (*retry)(struct client *c))
 {
     c->state = CLIENT_PARKED;

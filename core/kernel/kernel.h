@@ -125,6 +125,9 @@ bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
 /* Park c (from inside a handler or before running a command): the adapter
  * stops feeding it. retry, if given, is called on resume. */
 void kernel_park(struct client *c, int (*retry)(struct client *c));
+/* Park c with a copy of argv, submitted again when c is resumed (CLIENT
+ * PAUSE's way; the upstream forwarder's while earlier replies are out). */
+void kernel_park_command(struct client *c, int argc, const struct argv_ref *argv);
 /* Make a parked client active again; its adapter is told to continue
  * (deferred to after the current command). */
 void kernel_resume(struct client *c);

@@ -44,7 +44,16 @@ struct fwd_state {
     void *pin;
     int pin_node;
     bool watching;
+    /* Pipelining: requests sent while earlier ones are out, replayed in
+     * order as they complete; a command that cannot join them waits
+     * (parked with its argv) until they are all in. */
+    struct up_req *ohead, *otail;
+    int nout;
+    bool parked_wait;
 };
+
+/* Requests one client may have out at once. */
+#define MAX_PIPELINE 128
 
 enum merge { M_SUM, M_CONCAT, M_ALL_OK };
 
@@ -131,6 +140,7 @@ static struct up_req *req_new(struct client *c, const struct command *cmd, int n
 
 static void req_free(struct up_req *q)
 {
+    up_value_clear(&q->result);
     up_value_clear(&q->skipped_err);
     free(q->cmds);
     free(q->mem);
@@ -291,10 +301,45 @@ void forward_invalidate(const char *key, size_t n)
     tracking_observer(&ev, NULL);
 }
 
+/* Replay c's pipelined replies that are in, in order; resume c when all
+ * are (a command waited for them), else have its output flushed. */
+static void drain(struct client *c)
+{
+    struct fwd_state *fs = c->fwstate;
+    bool any = false;
+    while (fs->ohead && fs->ohead->done) {
+        struct up_req *h = fs->ohead;
+        fs->ohead = h->onext;
+        if (!fs->ohead) fs->otail = NULL;
+        fs->nout--;
+        up_value_replay(&h->result, &c->reply);
+        req_free(h);
+        any = true;
+    }
+    if (fs->nout == 0 && fs->parked_wait) {
+        fs->parked_wait = false;
+        kernel_resume(c);
+    } else if (any) {
+        kernel_touch(c);
+    }
+}
+
 static void finish(struct up_req *q, struct up_value *v)
 {
     struct up_group *g = q->g;
     inflight--;
+    if (q->piped) {
+        if (!q->c) { /* its client went away */
+            up_value_clear(v);
+            req_free(q);
+            return;
+        }
+        q->result = *v;
+        memset(v, 0, sizeof(*v));
+        q->done = true;
+        drain(q->c);
+        return;
+    }
     if (q->pin && q->unpin) tp.unpin(q->pin); /* EXEC unwatches */
     if (q->scan_pos >= 0) scan_rewrite(q, v);
     if (g) {
@@ -390,6 +435,19 @@ void forward_failed(struct up_req *q, const char *why)
 void forward_drop(struct up_req *q)
 {
     inflight--;
+    if (q->piped && q->c) { /* out of its client's queue */
+        struct fwd_state *fs = q->c->fwstate;
+        struct up_req **pp = &fs->ohead, *prev = NULL;
+        while (*pp && *pp != q) {
+            prev = *pp;
+            pp = &(*pp)->onext;
+        }
+        if (*pp) {
+            *pp = q->onext;
+            if (fs->otail == q) fs->otail = prev;
+            fs->nout--;
+        }
+    }
     if (q->g && --q->g->left == 0) {
         q->g->c = NULL;
         group_finish(q->g);
@@ -704,6 +762,64 @@ static int transaction(struct client *c, const struct command *cmd, const char *
     return KERNEL_DONE;
 }
 
+/* Commands that wait upstream get a connection of their own. */
+static bool is_blocking(const struct command *cmd, const char *name, int argc,
+                        const struct argv_ref *argv)
+{
+    return (cmd->flags & CMD_BLOCKING) &&
+           ((strcmp(name, "xread") != 0 && strcmp(name, "xreadgroup") != 0) ||
+            has_block_option(argc, argv));
+}
+
+/* Whether this command may be sent while c's earlier ones are out: a
+ * plain forwarded command of a RESP-port client (whose replies are
+ * written as they come; an HTTP or WebSocket JSON request frames each
+ * response, so its commands go one at a time), outside MULTI and WATCH,
+ * with its replies on, untracked, and not fanned out. */
+static bool may_pipeline(struct client *c, const struct command *cmd, const char *name, bool quiet)
+{
+    static const char *const serial[] = {"multi",  "exec",   "discard",  "watch",    "unwatch",
+                                         "select", "dbsize", "keys",     "flushall", "flushdb",
+                                         "scan",   "script", "function", NULL};
+    int i;
+    (void)cmd;
+    if (!c->adapter || strcmp(c->adapter->name, "resp") != 0) return false;
+    if (quiet || (c->flags & (CF_TRACKING | CF_MULTI))) return false;
+    if (c->fwstate && (c->fwstate->multi || c->fwstate->watching)) return false;
+    for (i = 0; serial[i]; i++)
+        if (strcmp(name, serial[i]) == 0) return false;
+    return !answered_here(name);
+}
+
+/* c waits (its command parked with a copy of argv) until its pipelined
+ * replies are all in. */
+static int wait_turn(struct client *c, int argc, const struct argv_ref *argv)
+{
+    c->fwstate->parked_wait = true;
+    kernel_park_command(c, argc, argv);
+    return KERNEL_PARKED;
+}
+
+/* Send q now; its reply is replayed in its turn (drain). */
+static int pipe_send(struct client *c, struct up_req *q)
+{
+    struct fwd_state *fs = state_of(c);
+    q->piped = true;
+    if (fs->otail)
+        fs->otail->onext = q;
+    else
+        fs->ohead = q;
+    fs->otail = q;
+    fs->nout++;
+    inflight++;
+    if (!g_up.ready || q->node < 0) {
+        if (!retry_later(q)) forward_failed(q, "no slot map");
+        return KERNEL_DONE;
+    }
+    send_req(q);
+    return KERNEL_DONE;
+}
+
 int forward_submit(struct client *c, const struct command *cmd, int argc,
                    const struct argv_ref *argv, struct reply *r)
 {
@@ -713,9 +829,12 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     struct argval args[MAX_SLOTS];
     struct match_pool mp;
     struct up_req *q;
-    bool ok;
+    bool ok, piping = c->fwstate && c->fwstate->nout > 0;
     int slot;
 
+    /* Earlier pipelined replies are still out: only a plain forwarded
+     * command may join them; anything else waits for them. */
+    if (piping && !may_pipeline(c, cmd, name, quiet)) return wait_turn(c, argc, argv);
     if (c->fwstate && c->fwstate->multi && strcmp(name, "exec") != 0 &&
         strcmp(name, "discard") != 0 && strcmp(name, "multi") != 0 && strcmp(name, "watch") != 0 &&
         strcmp(name, "quit") != 0 && strcmp(name, "reset") != 0)
@@ -743,9 +862,18 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     }
     if (answered_here(name)) return -1;
     /* The schema still validates: Redis's syntax errors, without a trip. */
-    ok = registry_match_pool(cmd, argc, argv, args, r, &mp);
-    registry_match_done(&mp);
-    if (!ok) return KERNEL_DONE;
+    if (piping) { /* an error reply would overtake the ones still out */
+        struct reply scratch = reply_discard;
+        ok = registry_match_pool(cmd, argc, argv, args, &scratch, &mp);
+        registry_match_done(&mp);
+        if (!ok || slot_of(cmd, argc, argv) == -2 || c->fwstate->nout >= MAX_PIPELINE ||
+            is_blocking(cmd, name, argc, argv))
+            return wait_turn(c, argc, argv);
+    } else {
+        ok = registry_match_pool(cmd, argc, argv, args, r, &mp);
+        registry_match_done(&mp);
+        if (!ok) return KERNEL_DONE;
+    }
     ((struct command *)cmd)->calls++;
     g_kstats.commands_processed++;
     c->cmds++;
@@ -768,11 +896,10 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     }
     q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));
     q->quiet = quiet;
-    q->dedicated = (cmd->flags & CMD_BLOCKING) &&
-                   ((strcmp(name, "xread") != 0 && strcmp(name, "xreadgroup") != 0) ||
-                    has_block_option(argc, argv));
+    q->dedicated = is_blocking(cmd, name, argc, argv);
     q->slot = slot;
     q->node = g_up.ready ? target(slot) : -1;
+    if (!q->dedicated && may_pipeline(c, cmd, name, quiet)) return pipe_send(c, q);
     return park_and_send(c, q);
 }
 
@@ -788,6 +915,12 @@ static void on_free(struct client *c)
         if (tp.cancel) tp.cancel(fs->req);
     }
     if (fs->grp) fs->grp->c = NULL;
+    while (fs->ohead) { /* pipelined: answered ones go, the others lose their client */
+        struct up_req *h = fs->ohead;
+        fs->ohead = h->onext;
+        h->c = NULL;
+        if (h->done) req_free(h);
+    }
     unwatch(fs);
     queue_clear(fs);
     free(fs->q);

@@ -51,6 +51,11 @@ struct up_req {
     struct up_value skipped_err;
     bool has_skipped_err;
     void *tx; /* the transport's handle */
+    /* Pipelined (a RESP client's commands while earlier ones are out):
+     * its place in the client's queue, and its reply once in. */
+    bool piped, done;
+    struct up_req *onext;
+    struct up_value result;
 };
 
 struct up_transport {

@@ -127,6 +127,35 @@ def test_family_lands_on_slot_owner(kup, cluster, oracle, name, seq):
     assert sum(v(m.port, "DBSIZE") for m in cluster.masters()) == 1
 
 
+def test_pipelined_replies_in_order(kup, cluster, oracle):
+    """One write of 2,000 commands over many slots, with keyless, local,
+    erroneous and CROSSSLOT ones among them: the replies come back in the
+    order sent, byte for byte redis-server's (CROSSSLOT aside)."""
+    flush(kup, cluster)
+    call(oracle.port, "FLUSHALL")
+    cmds = []
+    for i in range(400):
+        k = "p:%d" % (i % 97)
+        cmds += [["INCR", k], ["GET", k], ["APPEND", "s:%d" % (i % 31), "x"]]
+        if i % 50 == 7:
+            cmds += [["PING"], ["SET", k], ["ECHO", "e%d" % i], ["SET", k, "v", "NX", "XX"]]
+        if i % 100 == 3:
+            cmds += [["DBSIZE"], ["MGET", "{t}a", "{t}b"], ["CLIENT", "GETNAME"]]
+    cross = ["MGET", "p:1", "p:2"]
+    cmds.insert(1000, cross)
+    with RawConn(kup.port, timeout=20) as k, RawConn(oracle.port, timeout=20) as o:
+        wire = b"".join(encode(c) for c in cmds)
+        k.send(wire)
+        o.send(wire)
+        kr = k.read_replies(len(cmds))
+        orr = o.read_replies(len(cmds))
+    assert kr[1000] == b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+    assert orr[1000].startswith(b"*2")
+    for i, (a, b) in enumerate(zip(kr, orr)):
+        if i != 1000:
+            assert a == b, (i, cmds[i], a, b)
+
+
 def test_crossslot_and_hash_tags(kup, cluster):
     flush(kup, cluster)
     assert keyslot("a") != keyslot("b")

@@ -131,7 +131,6 @@ int main(int argc, char **argv)
     config_init(config_table);
     config_add_table(tls_config_table); /* before the compat table's stored-only twins */
     config_add_table(upstream_config_table);
-    config_add_table(upstream_tls_config_table);
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);

@@ -35,6 +35,18 @@ const struct config_entry upstream_config_table[] = {
      "keel: password Keel logs in with upstream (empty: none)", NULL, NULL},
     {"upstream-connections", NULL, CT_LL, &pool_v, "1", 1, 16, false,
      "keel: pipelined connections per upstream node and protocol", NULL, NULL},
+    {"upstream-tls", NULL, CT_BOOL, &g_up_tls.on, "no", 0, 1, false,
+     "keel: TLS to the upstream nodes (their tls-port; the cluster with tls-cluster yes)", NULL,
+     NULL},
+    {"upstream-tls-ca-cert-file", NULL, CT_STRING, &g_up_tls.ca_file, "", 0, 0, false,
+     "keel: CA certificates the upstream nodes' certificates must chain to (empty: the system's)",
+     NULL, NULL},
+    {"upstream-tls-ca-cert-dir", NULL, CT_STRING, &g_up_tls.ca_dir, "", 0, 0, false,
+     "keel: a directory of CA certificates for the upstream nodes", NULL, NULL},
+    {"upstream-tls-cert-file", NULL, CT_STRING, &g_up_tls.cert_file, "", 0, 0, false,
+     "keel: the client certificate Keel shows the upstream nodes (tls-auth-clients)", NULL, NULL},
+    {"upstream-tls-key-file", NULL, CT_STRING, &g_up_tls.key_file, "", 0, 0, false,
+     "keel: the key of upstream-tls-cert-file", NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
 

@@ -1,8 +1,8 @@
-/* up_tls.c — TLS towards the upstream nodes (upstream.h): its config
- * entries (`upstream-tls`, the CA that signs the nodes' certificates, a
- * client certificate for nodes that ask for one) and the OpenSSL client
- * context; each connection is a libevent OpenSSL bufferevent that checks
- * the node's certificate and its name (the host or IP Keel dials). */
+/* up_tls.c — TLS towards the upstream nodes (upstream.h): the values of
+ * its config entries (`upstream-tls`, the CA that signs the nodes'
+ * certificates, a client certificate for nodes that ask for one; the rows
+ * are in up_conn.c's table) and the OpenSSL client context; each connection is a libevent OpenSSL
+ * bufferevent that checks the node's certificate and its name (the host or IP Keel dials). */
 #include "upstream.h"
 
 #include <arpa/inet.h>
@@ -15,25 +15,8 @@
 
 #include "log.h"
 
-static int tls_v;
-static char *ca_file_v, *ca_dir_v, *cert_file_v, *key_file_v;
+struct up_tls_config g_up_tls;
 static SSL_CTX *ctx;
-
-const struct config_entry upstream_tls_config_table[] = {
-    {"upstream-tls", NULL, CT_BOOL, &tls_v, "no", 0, 1, false,
-     "keel: TLS to the upstream nodes (their tls-port; the cluster with tls-cluster yes)", NULL,
-     NULL},
-    {"upstream-tls-ca-cert-file", NULL, CT_STRING, &ca_file_v, "", 0, 0, false,
-     "keel: CA certificates the upstream nodes' certificates must chain to (empty: the system's)",
-     NULL, NULL},
-    {"upstream-tls-ca-cert-dir", NULL, CT_STRING, &ca_dir_v, "", 0, 0, false,
-     "keel: a directory of CA certificates for the upstream nodes", NULL, NULL},
-    {"upstream-tls-cert-file", NULL, CT_STRING, &cert_file_v, "", 0, 0, false,
-     "keel: the client certificate Keel shows the upstream nodes (tls-auth-clients)", NULL, NULL},
-    {"upstream-tls-key-file", NULL, CT_STRING, &key_file_v, "", 0, 0, false,
-     "keel: the key of upstream-tls-cert-file", NULL, NULL},
-    {NULL, NULL, 0, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
-};
 
 static bool set(const char *s)
 {
@@ -50,7 +33,7 @@ static void ssl_errors(const char *what)
 
 bool up_tls_init(void)
 {
-    if (!tls_v) return true;
+    if (!g_up_tls.on) return true;
     ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
         ssl_errors("context");
@@ -58,9 +41,9 @@ bool up_tls_init(void)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (set(ca_file_v) || set(ca_dir_v)) {
-        if (!SSL_CTX_load_verify_locations(ctx, set(ca_file_v) ? ca_file_v : NULL,
-                                           set(ca_dir_v) ? ca_dir_v : NULL)) {
+    if (set(g_up_tls.ca_file) || set(g_up_tls.ca_dir)) {
+        if (!SSL_CTX_load_verify_locations(ctx, set(g_up_tls.ca_file) ? g_up_tls.ca_file : NULL,
+                                           set(g_up_tls.ca_dir) ? g_up_tls.ca_dir : NULL)) {
             ssl_errors("upstream-tls-ca-cert-file");
             return false;
         }
@@ -68,9 +51,9 @@ bool up_tls_init(void)
         ssl_errors("the system's CA certificates");
         return false;
     }
-    if (set(cert_file_v) || set(key_file_v)) {
-        if (!SSL_CTX_use_certificate_chain_file(ctx, cert_file_v) ||
-            !SSL_CTX_use_PrivateKey_file(ctx, key_file_v, SSL_FILETYPE_PEM) ||
+    if (set(g_up_tls.cert_file) || set(g_up_tls.key_file)) {
+        if (!SSL_CTX_use_certificate_chain_file(ctx, g_up_tls.cert_file) ||
+            !SSL_CTX_use_PrivateKey_file(ctx, g_up_tls.key_file, SSL_FILETYPE_PEM) ||
             !SSL_CTX_check_private_key(ctx)) {
             ssl_errors("upstream-tls-cert-file / upstream-tls-key-file");
             return false;

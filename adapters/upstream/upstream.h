@@ -20,8 +20,14 @@
 #include "forward.h"
 #include "up_value.h"
 
+/* Every upstream-* entry (one table: config.c takes few). */
 extern const struct config_entry upstream_config_table[];
-extern const struct config_entry upstream_tls_config_table[];
+/* The upstream-tls* values (up_tls.c owns them). */
+struct up_tls_config {
+    int on;
+    char *ca_file, *ca_dir, *cert_file, *key_file;
+};
+extern struct up_tls_config g_up_tls;
 
 /* Whether `upstream` is set (upstream mode). */
 bool upstream_enabled(void);

@@ -165,7 +165,7 @@ void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl
 #define CONN_ADAPTER(name, replies_required)                                                       \
     {                                                                                              \
         name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required                                                                       \
+            replies_required, NULL                                                                 \
     }
 /* The same for an adapter that delivers MONITOR lines itself. */
 #define CONN_ADAPTER_MONITOR(name, replies_required, monitor_line)                                 \

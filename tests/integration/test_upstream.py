@@ -306,6 +306,35 @@ def test_blocked_client_disconnecting(kup, cluster):
     assert v(kup.port, "LLEN", "gone") == 1
 
 
+def test_clients_leaving_mid_flight(kup, cluster):
+    """Clients that close with commands still upstream (pipelined RESP,
+    a parked HTTP request, a WebSocket blocked in BLPOP, a WATCH, a
+    MULTI block) leave nothing behind: the server stays up and clean
+    (the fixture checks the sanitizer's output after each test)."""
+    import socket
+    for _ in range(5):
+        c = RawConn(kup.port)
+        c.send(b"".join(encode(["INCR", "gone:%d" % i]) for i in range(500)))
+        c.close()
+    s = socket.create_connection(("127.0.0.1", kup.http))
+    s.sendall(b"GET /BLPOP/gone:list/5 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.2)
+    s.close()
+    if websocket is not None:
+        ws = websocket.create_connection("ws://127.0.0.1:%d/" % kup.http, timeout=5)
+        ws.send(json.dumps(["BLPOP", "gone:ws", "5"]))
+        time.sleep(0.2)
+        ws.close()
+    c = RawConn(kup.port)
+    c.send(encode(["WATCH", "{g}k"]) + encode(["MULTI"]) + encode(["INCR", "{g}k"]) +
+           encode(["EXEC"]))
+    c.close()
+    time.sleep(0.5)
+    assert v(kup.port, "RPUSH", "gone:list", "x") == 1
+    assert v(kup.port, "LLEN", "gone:list") == 1
+    assert call(kup.port, "PING") == b"+PONG\r\n"
+
+
 def test_pubsub_relayed(kup, cluster):
     with RawConn(kup.port, timeout=5) as sub:
         assert parse_one(sub.call("SUBSCRIBE", "news"))[0] == [b"subscribe", b"news", 1]

@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "tls.h"
 #include "uring.h"
+#include "upstream.h"
 #include "net.h"
 #include "config.h"
 #include "registry.h"
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
     }
     config_init(config_table);
     config_add_table(tls_config_table); /* before the compat table's stored-only twins */
+    config_add_table(upstream_config_table);
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);
@@ -180,6 +182,8 @@ int main(int argc, char **argv)
     }
     /* The connection I/O path: io_uring or libevent (adapters/uring.c). */
     uring_start(g_server.base, &conn_uring_handlers);
+    /* Upstream mode: the data lives in a Redis Cluster (adapters/upstream). */
+    if (upstream_enabled() && !upstream_start(g_server.base)) return 1;
     for (a = adapters; *a; a++)
         if ((*a)->listen && !(*a)->listen(g_server.base)) return 1;
     if (g_config.pidfile && g_config.pidfile[0]) {
@@ -220,6 +224,7 @@ int main(int argc, char **argv)
     net_shutdown();
     tls_shutdown();
     uring_stop();
+    upstream_shutdown();
     event_free(cron_ev);
     event_free(tick_ev);
     event_free(sigterm_ev);

@@ -455,6 +455,18 @@ static void run_commands(struct http_conn *c, int k)
     finish_response(c);
 }
 
+/* An atomic batch's EXEC has replied: the response. */
+static void atomic_done(struct http_conn *c)
+{
+    int k;
+    for (k = 0; k < c->nbatch_names; k++)
+        obuf_free(&c->batch_names[k]);
+    free(c->batch_names);
+    c->batch_names = NULL;
+    c->nbatch_names = 0;
+    finish_response(c);
+}
+
 /* ?atomic=1 batches: MULTI, the commands (their QUEUED replies dropped,
  * a rejected one reported), EXEC with each result named. */
 static void run_atomic(struct http_conn *c)
@@ -481,14 +493,14 @@ static void run_atomic(struct http_conn *c)
     }
     c->conn.client->reply = saved;
     set_name(c, &exec);
-    kernel_submit(c->conn.client, 1, &exec);
-    for (k = 0; k < c->nbatch_names; k++)
-        obuf_free(&c->batch_names[k]);
-    free(c->batch_names);
-    c->batch_names = NULL;
-    c->nbatch_names = 0;
     json_sink_free(&scratch);
-    finish_response(c);
+    if (kernel_submit(c->conn.client, 1, &exec) == KERNEL_PARKED) {
+        /* upstream mode: EXEC's reply comes later (unparked) */
+        c->conn.state = CONN_PARKED;
+        c->rq.atomic_parked = true;
+        return;
+    }
+    atomic_done(c);
 }
 
 static void handle_upgrade(struct http_conn *c, const struct http_request *req, size_t used)
@@ -946,6 +958,11 @@ static void unparked(struct conn *base)
             tail_next(c);
         return;
     }
+    if (c->rq.atomic_parked) {
+        c->rq.atomic_parked = false;
+        atomic_done(c);
+        return;
+    }
     if (c->rq.active) run_commands(c, c->rq.cmd_i + 1);
 }
 
@@ -1003,6 +1020,9 @@ static void release(struct conn *base)
     cmdbuf_free(&c->cb);
     stream_tail_free(&c->tail);
     json_sink_free(&c->tjs);
+    while (c->nbatch_names > 0) /* an atomic batch's EXEC still upstream */
+        obuf_free(&c->batch_names[--c->nbatch_names]);
+    free(c->batch_names);
 }
 
 static const struct conn_ops http_ops = {

@@ -33,6 +33,7 @@ struct req_ctx {
     bool origin_refused; /* an Origin header that http-allowed-origins refuses */
     int restore_db;      /* -1, or the db to return to after a /7/ request */
     bool batch, atomic;
+    bool atomic_parked; /* EXEC of an atomic batch waits (upstream mode) */
     int ncmd, cmd_i;    /* batch position */
     bool sse;           /* streaming as Server-Sent Events */
     bool upstash;       /* an Upstash REST request (adapters/web/upstash.c) */

@@ -17,6 +17,7 @@
 #include "util.h"
 #include "registry.h"
 #include "json_reply.h"
+#include "up_route.h"
 
 extern long long g_http_requests; /* http_conn.c */
 
@@ -46,13 +47,26 @@ static void commands(struct obuf *out)
 static void health(struct obuf *out)
 {
     struct stats st;
-    char b[256];
+    char b[512];
     int n;
     stats_read(&st);
     n = snprintf(b, sizeof(b),
                  "{\"status\":\"ok\",\"uptime_in_seconds\":%lld,\"connected_clients\":%lld,"
                  "\"keys\":%lld}",
                  st.uptime_s, st.connected_clients, st.keys);
+    /* upstream mode: the cluster's state ("status" follows it) */
+    if (g_up.enabled) {
+        const char *state = up_route_state();
+        int i, up = 0;
+        for (i = 0; i < g_up.nnodes; i++)
+            up += g_up.nodes[i].up;
+        n = snprintf(b, sizeof(b),
+                     "{\"status\":\"%s\",\"mode\":\"upstream\",\"uptime_in_seconds\":%lld,"
+                     "\"connected_clients\":%lld,\"upstream\":{\"state\":\"%s\",\"cluster\":%s,"
+                     "\"slots_assigned\":%d,\"nodes\":%d,\"nodes_up\":%d}}",
+                     strcmp(state, "ok") == 0 ? "ok" : state, st.uptime_s, st.connected_clients,
+                     state, g_up.cluster ? "true" : "false", g_up.slots_ok, g_up.nnodes, up);
+    }
     obuf_append(out, b, (size_t)n);
 }
 
@@ -78,6 +92,25 @@ static void metric(struct obuf *o, const char *name, const char *type, const cha
     if (n > (int)sizeof(buf) - 1) n = (int)sizeof(buf) - 1;
     obuf_append(o, buf, (size_t)n);
     obuf_append(o, "\n", 1);
+}
+
+/* Upstream mode: each node's figures (INFO's upstream section). */
+static void upstream_metrics(struct obuf *o)
+{
+    char lab[128];
+    int i;
+    for (i = 0; i < g_up.nnodes; i++) {
+        const struct up_node *nd = &g_up.nodes[i];
+        snprintf(lab, sizeof(lab), "node=\"%s\"", nd->addr);
+        metric(o, "keel_upstream_node_up", i == 0 ? "gauge" : NULL,
+               "Whether Keel's last connection to the upstream node worked", lab, "%d", nd->up);
+        metric(o, "keel_upstream_node_requests_total", i == 0 ? "counter" : NULL,
+               "Replies received from the upstream node", lab, "%lld", nd->calls);
+        metric(o, "keel_upstream_node_errors_total", i == 0 ? "counter" : NULL,
+               "Error replies and failed requests of the upstream node", lab, "%lld", nd->errors);
+        metric(o, "keel_upstream_node_latency_seconds_total", i == 0 ? "counter" : NULL,
+               "Time spent waiting for the upstream node's replies", lab, "%.6f", nd->usec / 1e6);
+    }
 }
 
 static void command_metrics(void *priv, const struct command *c)
@@ -129,6 +162,7 @@ static void metrics(struct obuf *o)
         metric(o, "redis_db_keys_expiring", NULL, NULL, lab, "%lld", exp);
     }
     stats_foreach_command(command_metrics, o);
+    if (g_up.enabled) upstream_metrics(o);
 }
 
 bool http_endpoint(const char *path, size_t n, int *status, const char **ctype, struct obuf *out)

@@ -34,6 +34,8 @@
 #include "script.h"
 #include "store.h"
 #include "tracking.h"
+#include "forward.h"
+#include "up_route.h"
 #include "util.h"
 
 /* ---- DBSIZE FLUSHDB FLUSHALL SWAPDB TIME SHUTDOWN ---- */
@@ -305,7 +307,8 @@ static void info_server(struct info *s)
               "lru_clock:%u\r\n"
               "executable:%s\r\n"
               "config_file:%s\r\n"
-              "io_threads_active:0\r\n",
+              "io_threads_active:0\r\n"
+              "keel_mode:%s\r\n",
               un.sysname, un.release, un.machine, (int)(sizeof(long) * 8), api,
 #ifdef __GNUC__
               __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
@@ -313,7 +316,8 @@ static void info_server(struct info *s)
               0, 0, 0,
 #endif
               (long)getpid(), g_server.run_id, g_config.port, now_us, up, up / 86400, g_config.hz,
-              g_config.hz, g_store.lruclock, exe, g_config_file ? g_config_file : "");
+              g_config.hz, g_store.lruclock, exe, g_config_file ? g_config_file : "",
+              g_up.enabled ? "upstream" : "local");
 }
 
 static void info_clients(struct info *s)
@@ -629,6 +633,29 @@ static void info_keyspace(struct info *s)
     }
 }
 
+/* Keel's upstream mode (core/upstream): the cluster map and each node's
+ * figures; nothing in local mode. */
+static void info_upstream(struct info *s)
+{
+    int i;
+    if (!g_up.enabled) return;
+    info_section(s, "Upstream");
+    info_catf(s,
+              "upstream_state:%s\r\nupstream_cluster:%d\r\nupstream_slots_assigned:%d\r\n"
+              "upstream_nodes:%d\r\nupstream_inflight:%lld\r\nupstream_slot_map_loads:%lld\r\n"
+              "upstream_redirects:%lld\r\n",
+              up_route_state(), g_up.cluster, g_up.slots_ok, g_up.nnodes, forward_inflight(),
+              g_up.refreshes, g_up.redirects);
+    for (i = 0; i < g_up.nnodes; i++) {
+        const struct up_node *nd = &g_up.nodes[i];
+        info_catf(s,
+                  "upstream_node%d:addr=%s,role=%s,state=%s,calls=%lld,errors=%lld,fails=%lld,"
+                  "avg_latency_us=%lld\r\n",
+                  i, nd->addr, nd->master ? "master" : "other", nd->up ? "up" : "down", nd->calls,
+                  nd->errors, nd->fails, nd->calls ? nd->usec / nd->calls : 0);
+    }
+}
+
 /* The sections, in Redis's order. "default" takes those marked so; "all"
  * and "everything" take every one. */
 static const struct {
@@ -649,6 +676,7 @@ static const struct {
     {"latencystats", NULL, false, info_latencystats},
     {"cluster", NULL, true, NULL},
     {"keyspace", NULL, true, info_keyspace},
+    {"upstream", NULL, true, info_upstream}, /* Keel's (upstream mode only) */
 };
 #define NSECTIONS (sizeof(info_sections) / sizeof(info_sections[0]))
 

@@ -88,6 +88,7 @@ struct client {
     int nsubs;                     /* channels + patterns + shard channels */
     struct tracking_state *tstate; /* core/events/tracking.c */
     struct blocking_state *bstate; /* core/events/blocking.c */
+    struct fwd_state *fwstate;     /* core/upstream/forward.c (upstream mode) */
     /* A parked command, kept until the client is resumed. */
     int parked_argc;
     struct argv_ref_owned *parked_argv;

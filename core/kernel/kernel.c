@@ -22,6 +22,13 @@ void kernel_set_hooks(const struct kernel_hooks *h)
     hooks = *h;
 }
 
+static kernel_forward_fn forward;
+
+void kernel_set_forward(kernel_forward_fn fn)
+{
+    forward = fn;
+}
+
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;
@@ -367,6 +374,12 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         park_command(c, argc, argv);
         return KERNEL_PARKED;
     }
+    /* Upstream mode (after CLIENT PAUSE has had its say): forwarded, or
+     * queued in the forwarder's MULTI, unless answered here. */
+    if (forward) {
+        int st = forward(c, cmd, argc, argv, r);
+        if (st >= 0) return (enum kernel_status)st;
+    }
     if (queue) {
         hooks.multi_queue(c, cmd, argc, argv);
         reply_status(r, "QUEUED");
@@ -389,6 +402,11 @@ bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
                          const struct argv_ref *argv, struct reply *r)
 {
     return hooks.acl_exec && hooks.acl_exec(c, cmd, argc, argv, r);
+}
+
+void kernel_park_command(struct client *c, int argc, const struct argv_ref *argv)
+{
+    park_command(c, argc, argv);
 }
 
 void kernel_park(struct client *c, int (*retry)(struct client *c))

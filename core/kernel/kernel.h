@@ -103,6 +103,13 @@ struct kernel_hooks {
  * peer (an internal caller). Used by enable-*-command and protected configs. */
 bool kernel_client_is_local(struct client *c);
 void kernel_set_hooks(const struct kernel_hooks *h);
+/* Upstream mode (core/upstream/forward.c): after the refusals, fn decides
+ * whether a command runs here (-1) or is forwarded (its kernel_status; a
+ * forwarded command parks its client until the reply is in). NULL, the
+ * default, is local mode: one branch on the hot path. */
+typedef int (*kernel_forward_fn)(struct client *c, const struct command *cmd, int argc,
+                                 const struct argv_ref *argv, struct reply *r);
+void kernel_set_forward(kernel_forward_fn fn);
 /* Run one command for c. argv entries must stay valid until it returns. */
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
 
@@ -118,6 +125,9 @@ bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
 /* Park c (from inside a handler or before running a command): the adapter
  * stops feeding it. retry, if given, is called on resume. */
 void kernel_park(struct client *c, int (*retry)(struct client *c));
+/* Park c with a copy of argv, submitted again when c is resumed (CLIENT
+ * PAUSE's way; the upstream forwarder's while earlier replies are out). */
+void kernel_park_command(struct client *c, int argc, const struct argv_ref *argv);
 /* Make a parked client active again; its adapter is told to continue
  * (deferred to after the current command). */
 void kernel_resume(struct client *c);

@@ -35,6 +35,10 @@ KEEL_ONLY = {b"active-expire-enabled", b"max-multibulk-len",
              b"http-assets-dir", b"tls-auth-clients-user",
              # the TLS adapter's HTTPS and WSS port
              b"https-port",
+             # upstream mode (adapters/upstream)
+             b"upstream", b"upstream-user", b"upstream-password", b"upstream-connections",
+             b"upstream-tls", b"upstream-tls-ca-cert-file", b"upstream-tls-ca-cert-dir",
+             b"upstream-tls-cert-file", b"upstream-tls-key-file",
              # Redis has it but hides it from CONFIG GET patterns (a test-only knob)
              b"rdb-key-save-delay"}
 # Values put back after each test that sets parameters.

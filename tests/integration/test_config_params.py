@@ -66,7 +66,9 @@ KEEL_OWN = {"active-expire-enabled", "max-multibulk-len", "http-port", "http-bin
             "http-header-timeout", "http-idle-timeout", "http-sse-heartbeat",
             "ws-max-message-size", "http-readonly-token", "http-default-root", "http-database",
             "http-websockets", "https-port", "http-tokens", "http-assets-dir",
-            "tls-auth-clients-user", "io-backend"}
+            "tls-auth-clients-user", "io-backend", "upstream", "upstream-user", "upstream-password",
+            "upstream-connections", "upstream-tls", "upstream-tls-ca-cert-file",
+            "upstream-tls-ca-cert-dir", "upstream-tls-cert-file", "upstream-tls-key-file"}
 
 
 def all_names(port, pattern="*"):

@@ -45,7 +45,7 @@ struct client *client_new(const struct client_adapter *ad, void *conn, const str
 
 void client_kernel_forget(struct client *c);
 
-#define MAX_FREE_HOOKS 8
+#define MAX_FREE_HOOKS 16
 static void (*free_hooks[MAX_FREE_HOOKS])(struct client *c);
 static int nfree_hooks;
 

@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "rdb.h"
+#include "repl.h"
 #include "server.h"
 #include "siphash.h"
 #include "store.h"
@@ -128,7 +129,8 @@ int main(int argc, char **argv)
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
-    config_add_table(tls_config_table); /* before the compat table's stored-only twins */
+    config_add_table(tls_config_table);  /* before the compat table's stored-only twins */
+    config_add_table(repl_config_table); /* core/repl: before the compat twins too */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);

@@ -680,7 +680,7 @@ static void waiters_check(void)
 bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked)
 {
     struct waiter *w;
-    long long offset = g_repl.offset;
+    long long offset = repl_last_command_offset();
     *now_acked = acked(offset);
     if (*now_acked >= numreplicas || (c->flags & (CF_IN_EXEC | CF_MULTI))) return false;
     w = xcalloc(1, sizeof(*w));
@@ -748,6 +748,7 @@ void repl_primary_cron(void)
         }
     }
     /* PING in the stream every repl-ping-replica-period seconds. */
+    if (!replicas) last_ping_ms = now; /* the first ping a period after a replica came */
     if (replicas && now - last_ping_ms >= (long long)g_repl_cfg.ping_replica_period * 1000) {
         static const char ping[] = "*1\r\n$4\r\nPING\r\n";
         last_ping_ms = now;

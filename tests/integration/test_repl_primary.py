@@ -227,6 +227,58 @@ def test_writer_during_and_after_sync(servers):
     assert client(replica).get("counter") == str(count[0]).encode()
 
 
+def test_two_replicas_one_diskless_child(servers):
+    primary = keel_server("--repl-diskless-sync-delay", 30, "--repl-diskless-sync-max-replicas",
+                          2)
+    servers.append(primary)
+    p = client(primary)
+    fill_every_type(p, 100)
+    r1 = redis_replica(primary)
+    servers.append(r1)
+    time.sleep(0.5)
+    assert "state=wait_bgsave" in info(p)["slave0"]  # waits for the second one
+    r2 = redis_replica(primary)
+    servers.append(r2)
+    assert_same(primary, r1)
+    assert_same(primary, r2)
+    assert primary.log_text().count(b"Background RDB transfer started") == 1
+
+
+def test_replica_killed_mid_sync(servers):
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--rdb-key-save-delay", 200)
+    servers.append(primary)
+    p = client(primary)
+    p.execute_command("DEBUG", "POPULATE", 5000)
+    replica = redis_replica(primary)
+    servers.append(replica)
+    wait_for(lambda: "transfer started" in primary.log_text().decode(), 10, "the transfer")
+    os.kill(replica.proc.pid, signal.SIGKILL)
+    replica.proc.wait()
+    replica.proc = None
+    wait_for(lambda: "transfer error" in primary.log_text().decode() or
+             "terminated" in primary.log_text().decode(), 30, "the child's end")
+    wait_for(lambda: info(p)["connected_slaves"] == "0", 10, "the replica gone")
+    p.config_set("rdb-key-save-delay", 0)
+    replica.start()
+    assert_same(primary, replica)
+    assert int(info(p, "stats")["sync_full"]) == 2
+
+
+def test_flushall_during_disk_sync(servers):
+    primary = keel_server("--repl-diskless-sync", "no", "--rdb-key-save-delay", 200)
+    servers.append(primary)
+    p = client(primary)
+    p.execute_command("DEBUG", "POPULATE", 3000)
+    replica = redis_replica(primary)
+    servers.append(replica)
+    wait_for(lambda: "target: disk" in primary.log_text().decode(), 10, "the BGSAVE")
+    p.flushall()  # kills the BGSAVE: the replica is dropped and syncs again
+    p.config_set("rdb-key-save-delay", 0)
+    p.set("after", "flush")
+    assert_same(primary, replica)
+    assert client(replica).get("after") == b"flush"
+
+
 # --------------------------------------------------------------------------
 # partial resync and backlog
 

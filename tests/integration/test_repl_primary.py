@@ -732,3 +732,53 @@ def test_errors_match_redis(servers):
         got[name] = out
     for cmd, k, r in zip(cmds, got["keel"], got["redis"]):
         assert k == r, "%r: keel %r redis %r" % (cmd, k, r)
+
+
+# --------------------------------------------------------------------------
+# Sentinel (Debian's redis-server run as a sentinel) watching a Keel primary
+
+
+def test_sentinel_fails_over_from_keel(servers, tmp_path):
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--repl-ping-replica-period", 1)
+    servers.append(primary)
+    p = client(primary)
+    p.set("k", "v")
+    r1 = redis_replica(primary, "--replica-priority", 100)
+    servers.append(r1)
+    r2 = redis_replica(primary, "--replica-priority", 50)
+    servers.append(r2)
+    assert_same(primary, r1)
+    assert_same(primary, r2)
+    conf = tmp_path / "sentinel.conf"
+
+    def sentinel_argv(port):
+        conf.write_text(
+            "port %d\nbind 127.0.0.1\ndir %s\n"
+            "sentinel monitor mymaster 127.0.0.1 %d 1\n"
+            "sentinel down-after-milliseconds mymaster 1000\n"
+            "sentinel failover-timeout mymaster 10000\n" % (port, tmp_path, primary.port))
+        return [harness.oracle_bin(), str(conf), "--sentinel"]
+
+    sentinel = ServerProcess("redis-sentinel", sentinel_argv).start()
+    servers.append(sentinel)
+    s = client(sentinel)
+    # the sentinel learns both replicas from Keel's INFO replication
+    wait_for(lambda: len(s.execute_command("SENTINEL", "REPLICAS", "mymaster")) == 2, 30,
+             "the sentinel to see both replicas")
+    assert s.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster") == \
+        [b"127.0.0.1", str(primary.port).encode()]
+    p.set("before-failover", 1)
+    assert p.execute_command("WAIT", 2, 5000) == 2
+    # the primary dies: the sentinel promotes the replica with the best priority
+    os.kill(primary.proc.pid, signal.SIGKILL)
+    primary.proc.wait()
+    primary.proc = None
+    wait_for(lambda: s.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster") ==
+             [b"127.0.0.1", str(r2.port).encode()], 60, "the failover")
+    # a client following the sentinel writes to the new primary
+    host, port = s.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")
+    newp = redis.Redis(host=host.decode(), port=int(port))
+    wait_for(lambda: info(newp)["role"] == "master", 30, "the promotion")
+    assert newp.get("before-failover") == b"1"
+    newp.set("after-failover", 2)
+    wait_for(lambda: client(r1).get("after-failover") == b"2", 30, "r1 to follow the new primary")

@@ -338,6 +338,29 @@ static void send_backlog_chunk(void *arg, const void *p, size_t n)
     send_raw(arg, p, n);
 }
 
+/* A disk sync's BGSAVE is running for another replica: this one takes the
+ * same RDB and a copy of the stream held since the fork (as Redis). */
+static bool join_disk_sync(struct replica *r)
+{
+    struct replica *o;
+    char line[96], name[300];
+    int len;
+    if (!child.pid || child.diskless) return false;
+    for (o = replicas; o; o = o->next)
+        if (o != r && o->state == REPL_R_WAIT_BGSAVE_END && !o->diskless) break;
+    if (!o) return false;
+    r->state = REPL_R_WAIT_BGSAVE_END;
+    r->sync_offset = o->sync_offset;
+    sbuf_append(&r->held, o->held.p, o->held.len);
+    if (!r->pre_psync) {
+        len =
+            snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", g_repl.replid, r->sync_offset);
+        send_raw(r, line, (size_t)len);
+    }
+    log_notice("Waiting for end of BGSAVE for SYNC (%s)", replica_name(r, name, sizeof(name)));
+    return true;
+}
+
 /* PSYNC replid offset (offset_ok: it parsed) and SYNC (replid NULL). */
 void repl_primary_sync(struct client *c, const char *replid, long long offset, bool offset_ok)
 {
@@ -391,6 +414,7 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
     r->state = REPL_R_WAIT_BGSAVE_START;
     r->wait_start_ms = util_mstime();
     r->diskless = g_repl_cfg.diskless_sync && r->capa_eof && !r->pre_psync && client_fd(c) >= 0;
+    if (!r->diskless && join_disk_sync(r)) return;
     repl_primary_tick();
 }
 

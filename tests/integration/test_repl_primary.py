@@ -244,6 +244,26 @@ def test_two_replicas_one_diskless_child(servers):
     assert primary.log_text().count(b"Background RDB transfer started") == 1
 
 
+def test_second_replica_joins_running_disk_sync(servers):
+    primary = keel_server("--repl-diskless-sync", "no", "--rdb-key-save-delay", 300)
+    servers.append(primary)
+    p = client(primary)
+    p.execute_command("DEBUG", "POPULATE", 3000)
+    r1 = redis_replica(primary)
+    servers.append(r1)
+    wait_for(lambda: "target: disk" in primary.log_text().decode(), 10, "the BGSAVE")
+    p.set("between", 1)
+    r2 = redis_replica(primary)
+    servers.append(r2)
+    wait_for(lambda: "Waiting for end of BGSAVE" in primary.log_text().decode(), 10, "the join")
+    p.set("after", 2)
+    p.config_set("rdb-key-save-delay", 0)
+    assert_same(primary, r1)
+    assert_same(primary, r2)
+    assert primary.log_text().count(b"target: disk") == 1
+    assert info(p, "stats")["sync_full"] == "2"
+
+
 def test_replica_killed_mid_sync(servers):
     primary = keel_server("--repl-diskless-sync-delay", 0, "--rdb-key-save-delay", 200)
     servers.append(primary)

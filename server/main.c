@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "rdb.h"
+#include "repl_replica.h"
 #include "server.h"
 #include "siphash.h"
 #include "store.h"
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
     }
     config_init(config_table);
     config_add_table(tls_config_table); /* before the compat table's stored-only twins */
+    config_add_table(repl_replica_config); /* core/repl: the replica's entries */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);
@@ -172,6 +174,7 @@ int main(int argc, char **argv)
     event_add(sigterm_ev, NULL);
     event_add(sigint_ev, NULL);
 
+    repl_replica_startup(); /* `replicaof` in the configuration: connect */
     log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
                g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
     /* The loop, one iteration at a time: before it sleeps again, every

@@ -58,6 +58,7 @@ enum {
     CF_PUSHING = 1 << 10,         /* writing a push into another client's sink */
     CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
     CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
+    CF_MASTER = 1 << 15,          /* applies our primary's stream (core/repl): never refused */
 };
 
 struct client {

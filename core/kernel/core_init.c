@@ -22,6 +22,7 @@
 #include "script.h"
 #include "script_busy.h"
 #include "registry.h"
+#include "repl_replica.h"
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
@@ -88,7 +89,7 @@ void core_init(int databases)
             /* a busy script refuses first (and nothing is evicted while it
              * runs); -OOM before MISCONF, as in Redis's processCommand */
             .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
-                       monitor_refuse},
+                       monitor_refuse, repl_replica_refuse},
             .acl = acl_refuse,
             .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,

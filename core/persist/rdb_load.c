@@ -860,7 +860,8 @@ static bool load_image(struct rd *r, bool merge)
                 expire = lfu_freq = lru_idle = -1;
                 continue;
             }
-            if (expire != -1 && expire < r->now) {
+            /* a replica keeps them: its primary's DELs will come */
+            if (expire != -1 && expire < r->now && !g_store.replica) {
                 kv_free(e);
                 r->expired++;
             } else {

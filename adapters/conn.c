@@ -516,6 +516,14 @@ void conn_ad_flush(struct client *cl)
     if (c->depth == 0) conn_flush_later(c);
 }
 
+void conn_ad_raw(struct client *cl, const void *p, size_t n)
+{
+    struct conn *c = cl->conn;
+    if (c->state == CONN_CLOSING || c->dead) return;
+    obuf_append(&c->out, p, n);
+    if (c->depth == 0) conn_flush_later(c);
+}
+
 void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen, int *fd)
 {
     struct conn *c = cl->conn;

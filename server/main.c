@@ -21,6 +21,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "rdb.h"
+#include "repl.h"
 #include "repl_replica.h"
 #include "server.h"
 #include "siphash.h"
@@ -129,7 +130,8 @@ int main(int argc, char **argv)
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
-    config_add_table(tls_config_table); /* before the compat table's stored-only twins */
+    config_add_table(tls_config_table);  /* before the compat table's stored-only twins */
+    config_add_table(repl_config_table); /* core/repl: before the compat twins too */
     config_add_table(repl_replica_config); /* core/repl: the replica's entries */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);

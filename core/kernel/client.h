@@ -36,6 +36,10 @@ struct client_adapter {
     /* Deliver one MONITOR line (core/events/monitor.c; no "+" or CRLF).
      * NULL: written to the client's sink as a status reply. */
     void (*monitor_line)(struct client *c, const char *line, size_t n);
+    /* Write bytes as they are, after what the client's sink holds (a
+     * replica's RDB payload and replication stream; core/repl). NULL: the
+     * protocol cannot carry them (PSYNC refuses). */
+    void (*raw)(struct client *c, const void *p, size_t n);
 };
 
 enum client_state {
@@ -58,6 +62,7 @@ enum {
     CF_PUSHING = 1 << 10,         /* writing a push into another client's sink */
     CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
     CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
+    CF_REPLICA = 1 << 13,         /* a replica (core/repl): no replies, only the stream */
     CF_MASTER = 1 << 15,          /* applies our primary's stream (core/repl): never refused */
 };
 

@@ -22,6 +22,8 @@
 #include "script.h"
 #include "script_busy.h"
 #include "registry.h"
+#include "repl.h"
+#include "repl_primary.h"
 #include "repl_replica.h"
 #include "slowlog.h"
 #include "store.h"
@@ -47,6 +49,14 @@ static void loop_timers(long long now_ms)
 {
     if (blocking_count() > 0) blocking_cron(now_ms);
     maxmemory_continue();
+}
+
+/* The propagation sink's consumers: the AOF, then replication (each
+ * emits its own SELECTs). */
+static void propagate_fanout(int dbid, const void *p, size_t n)
+{
+    aof_feed(dbid, p, n);
+    repl_feed_command(dbid, p, n);
 }
 
 void core_init_types(void)
@@ -81,8 +91,12 @@ void core_init(int databases)
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
     monitor_init();
-    /* Propagated commands go to the AOF. */
-    propagate_set_sink(aof_feed);
+    /* Replication: a fresh replid; the replicas' per-client hook. */
+    repl_init();
+    repl_primary_init();
+    repl_set_replica_feed(repl_primary_feed, repl_primary_count);
+    /* Propagated commands go to the AOF and to replication. */
+    propagate_set_sink(propagate_fanout);
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {

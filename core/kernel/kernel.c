@@ -305,8 +305,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     c->last_interaction_ms = clock_us / 1000;
     /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere, but its
      * errors are counted (INFO errorstats), as Redis counts them: a copy of
-     * the discarding sink, which reply.c does not take for an internal one. */
-    if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT)) {
+     * the discarding sink, which reply.c does not take for an internal one.
+     * A replica (CF_REPLICA) gets no replies either: only the stream. */
+    if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT | CF_REPLICA)) {
         c->flags &= ~CF_REPLY_SKIP_NEXT;
         quiet = reply_discard;
         r = &quiet;

@@ -13,7 +13,7 @@
 #include "store.h"
 #include "util.h"
 
-/* Where the stream goes (the AOF: core_init wires aof_feed). */
+/* Where the stream goes (core_init wires a fan-out: the AOF, replication). */
 static propagate_sink_fn sink;
 
 void propagate_set_sink(propagate_sink_fn fn)
@@ -27,6 +27,16 @@ static void feed(int dbid, const void *p, size_t n)
 }
 
 bool g_propagate_on;
+static unsigned consumers;
+
+void propagate_set_consumer(unsigned which, bool on)
+{
+    if (on)
+        consumers |= which;
+    else
+        consumers &= ~which;
+    g_propagate_on = consumers != 0;
+}
 
 #define MAX_DEPTH 16
 

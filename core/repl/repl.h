@@ -20,8 +20,8 @@
  * or as a replica: then the primary's id and the offset applied so far). */
 struct repl_info {
     char replid[REPL_ID_LEN + 1];
-    char replid2[REPL_ID_LEN + 1]; /* all '0' when none */
-    long long offset;              /* master_repl_offset */
+    char replid2[REPL_ID_LEN + 1];  /* all '0' when none */
+    long long offset;               /* master_repl_offset */
     long long second_replid_offset; /* -1 when none */
 };
 extern struct repl_info g_repl;
@@ -40,9 +40,9 @@ struct repl_master_link {
     char host[256];
     int port;
     enum repl_link_state state;
-    long long last_io_ms;       /* last byte from the primary (ms clock) */
-    long long down_since_ms;    /* link down since (0 while up) */
-    long long transfer_size;    /* -1 unknown ($EOF: form) */
+    long long last_io_ms;    /* last byte from the primary (ms clock) */
+    long long down_since_ms; /* link down since (0 while up) */
+    long long transfer_size; /* -1 unknown ($EOF: form) */
     long long transfer_read;
     long long transfer_last_io_ms;
     bool sync_in_progress;
@@ -96,5 +96,48 @@ void repl_reset_selected_db(void);
 void repl_disconnect_replicas(void);
 /* Number of replicas online (for INFO, ROLE, min-replicas-to-write). */
 int repl_replicas_online(void);
+
+/* Additions (primary side, repl.c / repl_config.c). */
+
+/* The replication settings (core/repl/repl_config.c's table). */
+struct repl_config {
+    long long backlog_size;         /* repl-backlog-size */
+    long long backlog_ttl;          /* repl-backlog-ttl, seconds */
+    int diskless_sync;              /* repl-diskless-sync */
+    int diskless_sync_delay;        /* repl-diskless-sync-delay, seconds */
+    int diskless_sync_max_replicas; /* repl-diskless-sync-max-replicas */
+    int ping_replica_period;        /* repl-ping-replica-period, seconds */
+    int timeout;                    /* repl-timeout, seconds */
+    int min_replicas_to_write;      /* min-replicas-to-write */
+    int min_replicas_max_lag;       /* min-replicas-max-lag, seconds */
+};
+extern struct repl_config g_repl_cfg;
+/* Their config entries (server/main.c adds the table; an array of
+ * config.h's struct config_entry). */
+struct config_entry;
+extern const struct config_entry *const repl_config_table;
+
+/* INFO stats' replication counters. */
+struct repl_stats {
+    long long sync_full, sync_partial_ok, sync_partial_err;
+    long long net_repl_output_bytes; /* total_net_repl_output_bytes */
+    long long net_repl_input_bytes;  /* total_net_repl_input_bytes (replica side) */
+};
+extern struct repl_stats g_repl_stats;
+
+/* The backlog as INFO shows it, and reading it from a stream offset:
+ * repl_backlog_read calls fn with the bytes from `from` to the end (one
+ * or two runs) and returns how many, or -1 when `from` is outside. */
+bool repl_backlog_exists(void);
+size_t repl_backlog_size(void);
+size_t repl_backlog_histlen(void);
+long long repl_backlog_first_offset(void);
+typedef void (*repl_bytes_fn)(void *arg, const void *p, size_t n);
+long long repl_backlog_read(long long from, repl_bytes_fn fn, void *arg);
+/* Where the stream goes besides the backlog: the primary side's replicas
+ * (core_init wires repl_primary.c's feed and count of attached replicas). */
+void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(void));
+/* repl-backlog-size changed: keep the newest bytes that fit. */
+void repl_backlog_resize(void);
 
 #endif

@@ -274,7 +274,8 @@ static bool handle_line(char *line)
 {
     switch (L.hs) {
     case HS_PING:
-        if (line[0] == '-' && strncmp(line, "-NOAUTH", 7) != 0 && strncmp(line, "-NOPERM", 7) != 0 &&
+        if (line[0] == '-' && strncmp(line, "-NOAUTH", 7) != 0 &&
+            strncmp(line, "-NOPERM", 7) != 0 &&
             strncmp(line, "-ERR operation not permitted", 28) != 0) {
             log_warning("Error reply to PING from master: '%s'", line);
             fail(NULL);

@@ -68,7 +68,7 @@ static const char *set_replicaof(const struct config_entry *e, const char *v)
 }
 
 #define R_HELP "Replication, replica side (core/repl/repl_replica.c)"
-const struct config_entry repl_replica_config[] = {
+static const struct config_entry table[] = {
     {"replicaof", "slaveof", CT_SPECIAL, &g_repl_replica_cfg.replicaof, "", 0, 0, false,
      "The primary this server replicates from at start-up (\"host port\")", NULL, set_replicaof},
     {"masterauth", NULL, CT_STRING, &g_repl_replica_cfg.masterauth, "", 0, 0, true,
@@ -81,16 +81,16 @@ const struct config_entry repl_replica_config[] = {
      &g_repl_replica_cfg.serve_stale_data, "yes", 0, 1, true,
      "no: while the link is down, commands not flagged stale get -MASTERDOWN", NULL, NULL},
     {"replica-announce-ip", "slave-announce-ip", CT_STRING, &g_repl_replica_cfg.announce_ip, "", 0,
-     0, true, "The address the replica announces to its primary (REPLCONF ip-address)", NULL,
-     NULL},
-    {"replica-announce-port", "slave-announce-port", CT_INT, &g_repl_replica_cfg.announce_port,
-     "0", 0, 65535, true, "The port the replica announces (0: its own port)", NULL, NULL},
+     0, true, "The address the replica announces to its primary (REPLCONF ip-address)", NULL, NULL},
+    {"replica-announce-port", "slave-announce-port", CT_INT, &g_repl_replica_cfg.announce_port, "0",
+     0, 65535, true, "The port the replica announces (0: its own port)", NULL, NULL},
     {"replica-announced", NULL, CT_BOOL, &g_repl_replica_cfg.announced, "yes", 0, 1, true,
      "Whether Sentinel lists this replica (INFO replication)", NULL, NULL},
     {"replica-priority", "slave-priority", CT_INT, &g_repl_replica_cfg.priority, "100", 0, INT_MAX,
      true, "The replica's rank for promotion (INFO slave_priority)", NULL, NULL},
     {NULL, NULL, CT_BOOL, NULL, NULL, 0, 0, false, NULL, NULL, NULL},
 };
+const struct config_entry *const repl_replica_config = table;
 
 /* ==================== the master client ==================== */
 
@@ -211,7 +211,8 @@ long long repl_replica_apply(const char *buf, size_t len)
 static void keep_replicaof_text(void)
 {
     char out[300] = "";
-    if (repl_is_replica()) snprintf(out, sizeof(out), "%s %d", g_repl_master.host, g_repl_master.port);
+    if (repl_is_replica())
+        snprintf(out, sizeof(out), "%s %d", g_repl_master.host, g_repl_master.port);
     free(g_repl_replica_cfg.replicaof);
     g_repl_replica_cfg.replicaof = xstrdup(out);
 }
@@ -373,7 +374,8 @@ const char *keel_check_replicaof_port(const struct argv_ref *w, struct argval *v
         v->i = -1;
         return NULL;
     }
-    if (!util_str2ll(w->p, w->n, &port) || port < 0 || port > 65535) return "ERR Invalid master port";
+    if (!util_str2ll(w->p, w->n, &port) || port < 0 || port > 65535)
+        return "ERR Invalid master port";
     v->i = port;
     return NULL;
 }

@@ -23,15 +23,15 @@ struct repl_replica_config {
     char *replicaof; /* "host port" or "" (CONFIG GET replicaof) */
     char *masterauth;
     char *masteruser;
-    int read_only;          /* replica-read-only */
-    int serve_stale_data;   /* replica-serve-stale-data */
-    char *announce_ip;      /* replica-announce-ip */
-    int announce_port;      /* replica-announce-port (0: our port) */
-    int announced;          /* replica-announced */
-    int priority;           /* replica-priority */
+    int read_only;        /* replica-read-only */
+    int serve_stale_data; /* replica-serve-stale-data */
+    char *announce_ip;    /* replica-announce-ip */
+    int announce_port;    /* replica-announce-port (0: our port) */
+    int announced;        /* replica-announced */
+    int priority;         /* replica-priority */
 };
 extern struct repl_replica_config g_repl_replica_cfg;
-extern const struct config_entry repl_replica_config[];
+extern const struct config_entry *const repl_replica_config;
 
 /* Become a replica of host:port (REPLICAOF host port, FAILOVER); the link
  * is started at once. Already a replica of another: the link is dropped

@@ -675,6 +675,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     kernel_after_events();
 }
 
+long long repl_replica_read_offset(void)
+{
+    if (L.hs != HS_STREAM) return g_repl.offset;
+    return g_repl.offset + (long long)repl_replica_pending() + (long long)L.inlen;
+}
+
 /* ---- CLIENT LIST ---- */
 
 static void fmt_addr(const struct sockaddr_storage *ss, char *buf, size_t len)

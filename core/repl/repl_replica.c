@@ -122,6 +122,11 @@ static const struct client_adapter master_adapter = {
     .describe = master_describe,
 };
 
+size_t repl_replica_pending(void)
+{
+    return pending.len;
+}
+
 struct client *repl_replica_master_client(void)
 {
     return master;
@@ -335,6 +340,15 @@ void repl_replica_continue(const char *replid)
 }
 
 /* ==================== the refusals ==================== */
+
+bool repl_replica_refuse_write(struct client *c, const struct command *cmd, struct reply *r)
+{
+    if (!repl_is_replica() || (c->flags & CF_MASTER) || !g_repl_replica_cfg.read_only ||
+        !(cmd->flags & CMD_WRITE))
+        return false;
+    reply_error(r, "READONLY You can't write against a read only replica.");
+    return true;
+}
 
 bool repl_replica_refuse(struct client *c, const struct command *cmd, struct reply *r)
 {

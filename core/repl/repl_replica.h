@@ -50,6 +50,17 @@ void repl_replica_startup(void);
  * client is never refused. */
 bool repl_replica_refuse(struct client *c, const struct command *cmd, struct reply *r);
 
+/* The same -READONLY alone, for a script's write (Redis 7.0's
+ * scriptVerifyWriteCommandAllow): true with the error in r. */
+bool repl_replica_refuse_write(struct client *c, const struct command *cmd, struct reply *r);
+
+/* INFO replication on a replica: slave_read_repl_offset (what was read
+ * from the primary, applied or not; slave_repl_offset is g_repl.offset). */
+long long repl_replica_read_offset(void);
+/* The bytes of a transaction read but not yet counted (its EXEC not
+ * applied yet). */
+size_t repl_replica_pending(void);
+
 /* The master client (NULL when the link is not applying a stream). */
 struct client *repl_replica_master_client(void);
 

@@ -442,3 +442,50 @@ def test_live_migration_story(primary, replica):
     assert k.dbsize() == p.dbsize()
     k.set("after-migration", 1)
     assert k.get("after-migration") == b"1"
+
+
+REPLICA_SEQ = [
+    ["GET", "k"],
+    ["SET", "k", "v"],
+    ["INCR", "n"],
+    ["DEL", "k"],
+    ["FLUSHALL"],
+    ["PUBLISH", "ch", "m"],
+    ["MULTI"], ["SET", "a", "1"], ["GET", "k"], ["EXEC"],
+    ["MULTI"], ["GET", "k"], ["EXEC"],
+    ["EVAL", "return redis.call('get', 'k')", "0"],
+    ["EVAL", "return redis.call('set', 'x', '1')", "0"],
+    ["EVAL", "return redis.pcall('set', 'x', '1')", "0"],
+    ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0"],
+    ["EVAL_RO", "return redis.call('get', 'k')", "0"],
+    ["SELECT", "2"], ["GET", "k"], ["SET", "k", "2"],
+    ["EXPIRE", "k", "100"],
+    ["CONFIG", "SET", "replica-read-only", "no"],
+    ["SET", "local", "write"],
+    ["GET", "local"],
+    ["EVAL", "return redis.call('set', 'x', '1')", "0"],
+    ["CONFIG", "SET", "replica-read-only", "yes"],
+    ["SET", "local", "again"],
+]
+
+
+def test_replica_replies_as_a_redis_replica(primary):
+    """A Keel replica and a redis-server replica of the same primary answer
+    a client's commands byte for byte alike (-READONLY, scripts, MULTI)."""
+    p = cli(primary)
+    p.set("k", "primary")
+    reps = [start("keel-replica-diff", keel_argv()), start("redis-replica-diff", redis_argv())]
+    try:
+        for r in reps:
+            cli(r).execute_command("REPLICAOF", "127.0.0.1", primary.port)
+        wait_for(lambda: p.info("replication").get("connected_slaves") == 2, 30, "two replicas")
+        wait_for(lambda: all(cli(r).get("k") == b"primary" for r in reps), 30, "the data")
+        out = []
+        for r in reps:
+            with harness.RawConn(r.port) as c:
+                out.append([c.call(*cmd) for cmd in REPLICA_SEQ])
+        for cmd, a, b in zip(REPLICA_SEQ, out[0], out[1]):
+            assert a == b, (cmd, a, b)
+    finally:
+        for r in reps:
+            stop(r)

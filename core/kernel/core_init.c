@@ -49,6 +49,8 @@ static void loop_timers(long long now_ms)
 {
     if (blocking_count() > 0) blocking_cron(now_ms);
     maxmemory_continue();
+    repl_primary_tick();
+    repl_primary_cron();
 }
 
 /* The propagation sink's consumers: the AOF, then replication (each
@@ -57,6 +59,12 @@ static void propagate_fanout(int dbid, const void *p, size_t n)
 {
     aof_feed(dbid, p, n);
     repl_feed_command(dbid, p, n);
+}
+
+/* CLIENT PAUSE never parks monitors, nor replicas (as Redis). */
+static bool pause_exempt(struct client *c)
+{
+    return (c->flags & CF_REPLICA) || monitor_pause_exempt(c);
 }
 
 void core_init_types(void)
@@ -95,6 +103,7 @@ void core_init(int databases)
     repl_init();
     repl_primary_init();
     repl_set_replica_feed(repl_primary_feed, repl_primary_count);
+    persist_set_repl_child_done(repl_primary_child_exit);
     /* Propagated commands go to the AOF and to replication. */
     propagate_set_sink(propagate_fanout);
     /* What runs around each command (kernel.h's seams). */
@@ -103,7 +112,7 @@ void core_init(int databases)
             /* a busy script refuses first (and nothing is evicted while it
              * runs); -OOM before MISCONF, as in Redis's processCommand */
             .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
-                       monitor_refuse, repl_replica_refuse},
+                       monitor_refuse, repl_primary_refuse, repl_replica_refuse},
             .acl = acl_refuse,
             .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,
@@ -117,7 +126,7 @@ void core_init(int databases)
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,
             .timers = loop_timers,
-            .pause_exempt = monitor_pause_exempt,
+            .pause_exempt = pause_exempt,
             .call_flags = script_call_flags,
         };
         kernel_set_hooks(&h);

@@ -190,6 +190,13 @@ void rdb_kill_child(void)
     g_server.child_type = CHILD_NONE;
 }
 
+static void (*repl_child_done)(int exitcode, int bysignal);
+
+void persist_set_repl_child_done(void (*fn)(int exitcode, int bysignal))
+{
+    repl_child_done = fn;
+}
+
 /* Reap a finished child; start scheduled or rule-triggered saves. */
 void persist_cron(void)
 {
@@ -202,7 +209,9 @@ void persist_cron(void)
             int type = g_server.child_type;
             if (type == CHILD_RDB)
                 bgsave_done(exitcode, bysignal);
-            else
+            else if (type == CHILD_REPL) {
+                if (repl_child_done) repl_child_done(exitcode, bysignal);
+            } else
                 aof_child_done(exitcode, bysignal);
             g_server.child_pid = 0;
             g_server.child_type = CHILD_NONE;

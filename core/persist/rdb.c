@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,8 @@ static void w_done(struct wr *w)
     free(w->scratch);
 }
 
+int rdb_write_wait_ms = 60000;
+
 static void w_flush(struct wr *w)
 {
     size_t off = 0;
@@ -108,6 +111,12 @@ static void w_flush(struct wr *w)
         ssize_t n = write(w->fd, w->b.p + off, w->b.len - off);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* a nonblocking socket (a diskless sync): wait for room */
+                struct pollfd pfd = {w->fd, POLLOUT, 0};
+                if (poll(&pfd, 1, rdb_write_wait_ms) > 0) continue;
+                errno = ETIMEDOUT;
+            }
             w->failed = true;
             w->err = errno;
         } else if (n == 0) {

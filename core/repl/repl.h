@@ -137,6 +137,15 @@ long long repl_backlog_read(long long from, repl_bytes_fn fn, void *arg);
 /* Where the stream goes besides the backlog: the primary side's replicas
  * (core_init wires repl_primary.c's feed and count of attached replicas). */
 void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(void));
+/* REPLCONF GETACK received from our primary: the replica side answers
+ * with REPLCONF ACK (core_init wires its function). */
+void repl_set_getack_hook(void (*fn)(void));
+/* INFO's replication section, both roles (cmd_repl.c), without its
+ * "# Replication" title line. */
+struct sbuf;
+void repl_info_text(struct sbuf *out);
+/* master_failover_state: no-failover, waiting-for-sync, failover-in-progress. */
+const char *repl_failover_state_name(void);
 /* repl-backlog-size changed: keep the newest bytes that fit. */
 void repl_backlog_resize(void);
 

@@ -421,3 +421,9 @@ void cmd_replicaof(struct exec *x)
     log_notice("REPLICAOF %s:%d enabled (user request)", host, (int)port);
     reply_ok(x->r);
 }
+
+/* SLAVEOF host port | NO ONE: REPLICAOF's old name (keel_family "replicaof"). */
+void cmd_slaveof(struct exec *x)
+{
+    cmd_replicaof(x);
+}

@@ -130,8 +130,8 @@ int main(int argc, char **argv)
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
-    config_add_table(tls_config_table);  /* before the compat table's stored-only twins */
-    config_add_table(repl_config_table); /* core/repl: before the compat twins too */
+    config_add_table(tls_config_table);    /* before the compat table's stored-only twins */
+    config_add_table(repl_config_table);   /* core/repl: before the compat twins too */
     config_add_table(repl_replica_config); /* core/repl: the replica's entries */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
@@ -149,6 +149,7 @@ int main(int argc, char **argv)
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
      * if present; then open the AOF (core/persist/aof.c). */
     persist_remove_temp_files();
+    repl_replica_preload(); /* a replica's load keeps expired keys */
     if (!aof_startup()) return 1;
 
     g_server.base = event_base_new();

@@ -98,6 +98,8 @@ void core_init(int databases)
     blocking_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
+    /* A replica's snapshots name its primary's stream (core/repl). */
+    rdb_set_repl_info(repl_replica_save_info);
     monitor_init();
     /* Replication: a fresh replid; the replicas' per-client hook. */
     repl_init();

@@ -99,6 +99,10 @@ static struct resp_parser parser;
 static bool parser_ready;
 /* Bytes of commands applied inside MULTI: fed to the stream with EXEC. */
 static struct sbuf pending;
+/* The database the stream selected last: a continued stream (PSYNC
+ * +CONTINUE) does not select it again, so the next master client starts
+ * there (Redis keeps its cached master client for this). */
+static int stream_db;
 
 static void master_describe(struct client *c, char *addr, size_t alen, char *laddr, size_t llen,
                             int *fd)
@@ -145,12 +149,14 @@ static void master_create(void)
     }
     parser.authenticated = true;
     pending.len = 0;
+    client_select(master, stream_db);
 }
 
 static void master_free(void)
 {
     if (!master) return;
     if (master->flags & CF_MULTI) multi_discard(master);
+    stream_db = master->dbid;
     client_free(master);
     master = NULL;
     if (parser_ready) {
@@ -265,6 +271,25 @@ void repl_replica_stop(void)
     keep_replicaof_text();
 }
 
+bool repl_replica_save_info(struct rdb_repl_info *out)
+{
+    /* As Redis's rdbPopulateSaveInfo for a replica: where the primary's
+     * stream is (applied), and the database it selected last. */
+    if (!repl_is_replica()) return false;
+    memset(out, 0, sizeof(*out));
+    out->valid = true;
+    memcpy(out->id, g_repl.replid, REPL_ID_LEN + 1);
+    out->offset = g_repl.offset;
+    out->stream_db = master ? master->dbid : stream_db;
+    return true;
+}
+
+void repl_replica_preload(void)
+{
+    const char *v = g_repl_replica_cfg.replicaof;
+    if (v && *v) g_store.replica = true; /* keys expired in the file are kept */
+}
+
 void repl_replica_startup(void)
 {
     char host[256];
@@ -276,10 +301,20 @@ void repl_replica_startup(void)
     memcpy(host, v, (size_t)(sp - v));
     host[sp - v] = 0;
     port = atoi(sp + 1);
-    /* No cached master at start-up: the first PSYNC is "? -1". */
     g_store.replica = true;
     repl_replica_start(host, port);
-    repl_link_set_cached(false);
+    /* The file we loaded names where our primary's stream was (Redis 7.0's
+     * rsi): continue from there; otherwise the first PSYNC is "? -1". */
+    if (rdb_loaded_repl.valid) {
+        repl_set_replid(rdb_loaded_repl.id, rdb_loaded_repl.offset);
+        stream_db = rdb_loaded_repl.stream_db;
+        repl_link_set_cached(true);
+        log_notice("Using the replication ID and offset of the RDB file (%s:%lld) to continue "
+                   "the stream",
+                   rdb_loaded_repl.id, rdb_loaded_repl.offset);
+    } else {
+        repl_link_set_cached(false);
+    }
 }
 
 /* ==================== syncs ==================== */
@@ -314,6 +349,7 @@ bool repl_replica_load_sync(const char *path, const char *replid, long long offs
     g_repl.second_replid_offset = -1;
     repl_backlog_ensure();
     repl_reset_selected_db();
+    stream_db = 0; /* the primary selects the database first after a full sync */
     master_create();
     log_notice("MASTER <-> REPLICA sync: Finished with success");
     /* The AOF, if on, starts again from this dataset (Redis restarts it). */

@@ -40,6 +40,13 @@ void repl_replica_start(const char *host, int port);
 /* Become a primary (REPLICAOF NO ONE, FAILOVER): the link is dropped, the
  * replication id shifted (repl_shift_replid), the dataset kept. */
 void repl_replica_stop(void);
+/* Start-up, before the dataset is loaded: a replica keeps the keys the
+ * file holds expired (its primary deletes them). */
+void repl_replica_preload(void);
+/* RDB snapshots of a replica name its primary's stream (rdb.h's
+ * rdb_set_repl_info, wired by core_init). */
+struct rdb_repl_info;
+bool repl_replica_save_info(struct rdb_repl_info *out);
 /* Start-up, after the dataset is loaded: `replicaof` from the
  * configuration starts the link. */
 void repl_replica_startup(void);

@@ -300,12 +300,17 @@ def test_partial_resync_after_client_kill_master(primary, replica):
     assert p.info("stats")["sync_partial_ok"] == 0
     lines = k.execute_command("CLIENT", "LIST", "TYPE", "master")
     assert b"flags=M" in lines and b"cmd=" in lines
+    p5 = cli_db(primary, 5)
+    p5.set("db5:before", "x")  # the stream's last SELECT is 5 ...
+    wait_synced(p)
     assert k.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
+    p5.set("db5:gap", "y")  # ... and is not repeated after the partial resync
     p.set("during", "gap")  # written while the link is down: from the backlog
     wait_for(lambda: p.info("stats")["sync_partial_ok"] == 1, 20, "a partial resync")
     wait_synced(p)
     assert p.info("stats")["sync_full"] == 1
     assert k.get("during") == b"gap"
+    assert cli_db(replica, 5).get("db5:gap") == b"y"
     assert digest(k) == digest(p)
 
 
@@ -546,3 +551,45 @@ def test_chained_redis_keel_redis(primary, replica):
             p.info("replication")["master_repl_offset"]
     finally:
         stop(sub)
+
+
+def test_restarted_replica_continues_with_a_partial_resync(primary):
+    """A replica's snapshot names its primary's stream (repl-id,
+    repl-offset, repl-stream-db): restarted with `replicaof`, after a
+    SIGTERM (saved) or a kill -9 (the last file), it continues from the
+    primary's backlog instead of a full sync."""
+    p = cli(primary)
+    p4 = cli_db(primary, 4)
+    k_srv = start("keel-replica-restart",
+                  keel_argv("--save", "3600 1", "--replicaof", "127.0.0.1 %d" % primary.port))
+    try:
+        p4.set("a", 1)
+        wait_synced(p)
+        assert p.info("stats")["sync_full"] == 1
+        problem = k_srv.stop()
+        assert problem is None, problem
+        p4.set("b", 2)  # db 4 still selected in the stream: no SELECT comes
+        p.set("c", 3)
+        k_srv.start()
+        wait_synced(p)
+        k = cli(k_srv)
+        assert p.info("stats")["sync_full"] == 1
+        assert p.info("stats")["sync_partial_ok"] == 1
+        assert cli_db(k_srv, 4).get("b") == b"2"
+        assert digest(k) == digest(p)
+        # kill -9: the file of the last save is where it continues from
+        k.save()
+        p4.set("d", 4)
+        wait_synced(p)
+        k_srv.proc.send_signal(signal.SIGKILL)
+        k_srv.proc.wait()
+        k_srv.proc = None
+        p4.set("e", 5)
+        k_srv.start()
+        wait_synced(p)
+        k = cli(k_srv)
+        assert p.info("stats")["sync_full"] == 1
+        assert p.info("stats")["sync_partial_ok"] == 2
+        assert digest(k) == digest(p)
+    finally:
+        stop(k_srv)

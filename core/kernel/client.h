@@ -40,6 +40,9 @@ struct client_adapter {
      * replica's RDB payload and replication stream; core/repl). NULL: the
      * protocol cannot carry them (PSYNC refuses). */
     void (*raw)(struct client *c, const void *p, size_t n);
+    /* The socket a child process may write to directly (a diskless full
+     * sync), or -1 (TLS, no socket): the bytes must go through raw. */
+    int (*raw_fd)(struct client *c);
 };
 
 enum client_state {

@@ -105,7 +105,7 @@ void core_init(int databases)
     repl_init();
     repl_primary_init();
     repl_set_replica_feed(repl_primary_feed, repl_primary_count);
-    persist_set_repl_child_done(repl_primary_child_exit);
+    persist_set_child_done(repl_primary_child_exit);
     /* Propagated commands go to the AOF and to replication. */
     propagate_set_sink(propagate_fanout);
     /* What runs around each command (kernel.h's seams). */

@@ -100,8 +100,11 @@ struct kv *rdb_deserialize_value(const unsigned char *p, size_t n, const char *k
 
 enum { CHILD_NONE = 0, CHILD_RDB = 1, CHILD_AOF = 2, CHILD_REPL = 3 };
 /* CHILD_REPL: a diskless full sync writing the RDB to replicas' sockets
- * (core/repl); persist_cron hands its exit to this hook (core_init). */
-void persist_set_repl_child_done(void (*fn)(int exitcode, int bysignal));
+ * (core/repl). persist_cron tells this hook (core_init wires core/repl's)
+ * about every child it reaps, after its own handling: the type, pid and
+ * how it ended. A child killed otherwise (FLUSHALL, SHUTDOWN) is not
+ * reported. */
+void persist_set_child_done(void (*fn)(int type, int pid, int exitcode, int bysignal));
 /* Writing an RDB to a nonblocking socket (a diskless sync): how long a
  * write may wait for the socket to take more (ms) before it fails. */
 extern int rdb_write_wait_ms;

@@ -66,7 +66,7 @@ void cmd_replconf(struct exec *x)
                 return;
             }
             if (v < 0 || v > 1) {
-                reply_error(x->r, "ERR value is out of range, must be between 0 and 1");
+                reply_error(x->r, "ERR value is out of range, value must between 0 and 1");
                 return;
             }
             repl_primary_set_rdb_only(x->c, v == 1);

@@ -49,6 +49,9 @@ void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(v
     replica_count = count;
 }
 
+/* The offset right after the last command fed (pings and GETACKs aside). */
+static long long last_command_offset;
+
 /* The database the stream's last SELECT chose (-1: none yet). */
 static int selected_db = -1;
 
@@ -233,6 +236,12 @@ void repl_feed_command(int dbid, const void *p, size_t n)
         selected_db = dbid;
     }
     repl_feed_stream(p, n);
+    last_command_offset = g_repl.offset;
+}
+
+long long repl_last_command_offset(void)
+{
+    return last_command_offset;
 }
 
 void repl_reset_selected_db(void)

@@ -47,6 +47,7 @@ struct replica {
     int rdb_fd;                /* SEND_BULK: the file being sent */
     long long rdb_off, rdb_size;
     long long wait_start_ms; /* WAIT_BGSAVE_START since */
+    int child_slot;          /* its bit in the diskless child's exit status */
     struct replica *next;
 };
 
@@ -389,7 +390,7 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
     }
     r->state = REPL_R_WAIT_BGSAVE_START;
     r->wait_start_ms = util_mstime();
-    r->diskless = g_repl_cfg.diskless_sync && r->capa_eof && !r->pre_psync;
+    r->diskless = g_repl_cfg.diskless_sync && r->capa_eof && !r->pre_psync && client_fd(c) >= 0;
     repl_primary_tick();
 }
 
@@ -425,7 +426,8 @@ static bool write_all(int fd, const char *p, size_t n)
 }
 
 /* The diskless child: for each socket, +FULLRESYNC, $EOF:<mark>, the
- * RDB, the mark. Exit status: 0 when every replica got it. */
+ * RDB, the mark. Exit status: bit i set when replica i did not get it. */
+#define DISKLESS_MAX 8
 static void diskless_child(const int *fds, int n, const char *replid, long long off)
 {
     int i, failed = 0;
@@ -436,21 +438,20 @@ static void diskless_child(const int *fds, int n, const char *replid, long long 
         random_mark(mark);
         len = snprintf(head, sizeof(head), "+FULLRESYNC %s %lld\r\n$EOF:%s\r\n", replid, off, mark);
         if (fds[i] < 0 || !write_all(fds[i], head, (size_t)len) ||
-            !rdb_save_fd(fds[i], err, sizeof(err)) || !write_all(fds[i], mark, REPL_ID_LEN)) {
-            failed++;
-            continue;
-        }
+            !rdb_save_fd(fds[i], err, sizeof(err)) || !write_all(fds[i], mark, REPL_ID_LEN))
+            failed |= 1 << i;
     }
-    _exit(failed == n ? 1 : 0);
+    _exit(failed);
 }
 
 static bool start_diskless(void)
 {
-    struct replica *r;
-    int fds[64], n = 0, pid;
-    for (r = replicas; r && n < 64; r = r->next) {
+    struct replica *r, *batch[DISKLESS_MAX];
+    int fds[DISKLESS_MAX], n = 0, pid, i;
+    for (r = replicas; r && n < DISKLESS_MAX; r = r->next) {
         if (r->state != REPL_R_WAIT_BGSAVE_START || !r->diskless) continue;
         if (out_pending(r->c) > 0) return false; /* earlier replies still leaving */
+        batch[n] = r;
         fds[n++] = client_fd(r->c);
     }
     if (n == 0) return false;
@@ -466,10 +467,11 @@ static bool start_diskless(void)
     child.diskless = true;
     log_notice("Starting BGSAVE for SYNC with target: replicas sockets");
     log_notice("Background RDB transfer started by pid %d", pid);
-    for (r = replicas; r; r = r->next) {
-        if (r->state != REPL_R_WAIT_BGSAVE_START || !r->diskless) continue;
+    for (i = 0; i < n; i++) {
+        r = batch[i];
         r->state = REPL_R_WAIT_BGSAVE_END;
         r->sync_offset = child.off;
+        r->child_slot = i;
         r->held.len = 0;
     }
     return true;
@@ -525,20 +527,21 @@ static void put_online(struct replica *r)
     log_notice("Synchronization with replica %s succeeded", replica_name(r, name, sizeof(name)));
 }
 
-/* The diskless child ended (persist_cron). */
+/* The diskless child ended (persist_cron), or vanished (exitcode -1). */
 static void diskless_done(int exitcode, int bysignal)
 {
     struct replica *r, *next;
-    bool ok = !bysignal && exitcode == 0;
     child.pid = 0;
-    if (ok)
+    if (!bysignal && exitcode == 0)
         log_notice("Background RDB transfer terminated with success");
+    else if (bysignal)
+        log_warning("Background RDB transfer terminated by signal %d", bysignal);
     else
         log_warning("Background RDB transfer error");
     for (r = replicas; r; r = next) {
         next = r->next;
         if (r->state != REPL_R_WAIT_BGSAVE_END || !r->diskless) continue;
-        if (ok)
+        if (!bysignal && exitcode >= 0 && !(exitcode & (1 << r->child_slot)))
             put_online(r);
         else
             drop(r);
@@ -596,9 +599,13 @@ static void send_bulk(struct replica *r)
     }
 }
 
-void repl_primary_child_exit(int exitcode, int bysignal)
+void repl_primary_child_exit(int type, int pid, int exitcode, int bysignal)
 {
-    if (child.pid && child.diskless) diskless_done(exitcode, bysignal);
+    if (!child.pid || pid != child.pid) return;
+    if (type == CHILD_REPL)
+        diskless_done(exitcode, bysignal);
+    else if (type == CHILD_RDB)
+        disk_done(!bysignal && exitcode == 0);
 }
 
 static bool diskless_ready(void)
@@ -621,9 +628,14 @@ void repl_primary_tick(void)
 {
     struct replica *r, *next;
     if (!replicas) return;
-    /* A disk sync's BGSAVE ended (persist_cron reaped it). */
-    if (child.pid && !child.diskless && g_server.child_pid != child.pid)
-        disk_done(!g_server.lastbgsave_failed);
+    /* Our child is gone without persist_cron's report (killed by FLUSHALL
+     * or SHUTDOWN): its replicas failed. */
+    if (child.pid && g_server.child_pid != child.pid) {
+        if (child.diskless)
+            diskless_done(-1, 0);
+        else
+            disk_done(false);
+    }
     if (g_server.child_pid == 0 && !child.pid) {
         if (!start_disk() && diskless_ready()) start_diskless();
     }
@@ -680,7 +692,7 @@ static void waiters_check(void)
 bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked)
 {
     struct waiter *w;
-    long long offset = g_repl.offset;
+    long long offset = repl_last_command_offset();
     *now_acked = acked(offset);
     if (*now_acked >= numreplicas || (c->flags & (CF_IN_EXEC | CF_MULTI))) return false;
     w = xcalloc(1, sizeof(*w));
@@ -748,6 +760,7 @@ void repl_primary_cron(void)
         }
     }
     /* PING in the stream every repl-ping-replica-period seconds. */
+    if (!replicas) last_ping_ms = now; /* the first ping a period after a replica came */
     if (replicas && now - last_ping_ms >= (long long)g_repl_cfg.ping_replica_period * 1000) {
         static const char ping[] = "*1\r\n$4\r\nPING\r\n";
         last_ping_ms = now;

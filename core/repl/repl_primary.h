@@ -37,8 +37,9 @@ void repl_primary_tick(void);
 /* The kernel's refusal seam: -NOREPLICAS when min-replicas-to-write is
  * not met for a write command. */
 bool repl_primary_refuse(struct client *c, const struct command *cmd, struct reply *r);
-/* The diskless full-sync child (CHILD_REPL) ended: persist_cron's hook. */
-void repl_primary_child_exit(int exitcode, int bysignal);
+/* A persistence child ended (persist_cron's hook): ours is the diskless
+ * full-sync child (CHILD_REPL) or the BGSAVE of a disk full sync. */
+void repl_primary_child_exit(int type, int pid, int exitcode, int bysignal);
 
 /* REPLCONF from a replica, before or after PSYNC. */
 void repl_primary_set_listening_port(struct client *c, int port);

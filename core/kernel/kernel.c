@@ -560,8 +560,9 @@ void kernel_cron(void)
         next = c->next;
         /* Parked (blocked) clients wait as long as their command says. */
         if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) continue;
-        /* Replicas have repl-timeout instead (core/repl), as in Redis. */
-        if (c->flags & CF_REPLICA) continue;
+        /* Replicas and our primary's link have repl-timeout instead
+         * (core/repl), as in Redis. */
+        if (c->flags & (CF_REPLICA | CF_MASTER)) continue;
         if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 && c->adapter->close)
             c->adapter->close(c, false);
     }

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "rdb.h"
 #include "repl.h"
+#include "repl_replica.h"
 #include "server.h"
 #include "siphash.h"
 #include "store.h"
@@ -129,8 +130,9 @@ int main(int argc, char **argv)
         if ((*a)->register_config) (*a)->register_config();
     }
     config_init(config_table);
-    config_add_table(tls_config_table);  /* before the compat table's stored-only twins */
-    config_add_table(repl_config_table); /* core/repl: before the compat twins too */
+    config_add_table(tls_config_table);    /* before the compat table's stored-only twins */
+    config_add_table(repl_config_table);   /* core/repl: before the compat twins too */
+    config_add_table(repl_replica_config); /* core/repl: the replica's entries */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
      * if present; then open the AOF (core/persist/aof.c). */
     persist_remove_temp_files();
+    repl_replica_preload(); /* a replica's load keeps expired keys */
     if (!aof_startup()) return 1;
 
     g_server.base = event_base_new();
@@ -174,6 +177,7 @@ int main(int argc, char **argv)
     event_add(sigterm_ev, NULL);
     event_add(sigint_ev, NULL);
 
+    repl_replica_startup(); /* `replicaof` in the configuration: connect */
     log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
                g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
     /* The loop, one iteration at a time: before it sleeps again, every

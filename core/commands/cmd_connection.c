@@ -292,12 +292,15 @@ void cmd_client_list(struct exec *x)
             if (c) text_client_line(&t, c);
         }
     } else {
-        /* normal (0) or pubsub (3); no masters or replicas exist yet (4 is
-         * SLAVE, Redis's keel_hidden alias of REPLICA). */
+        /* normal (0), master (1: core/repl's master client), replica (2), pubsub (3)
+         * (4 is SLAVE, Redis's keel_hidden alias of REPLICA). */
         want = has_type ? ARG(x, A_CLIENT_LIST_normal_master_replica_pubsub)->choice : -1;
         if (want == 4) want = 2;
         for (c = g_clients.head; c; c = c->next)
-            if (want < 0 || want == ((c->flags & CF_REPLICA) ? 2 : c->nsubs > 0 ? 3 : 0))
+            if (want < 0 || want == ((c->flags & CF_MASTER)    ? 1
+                                     : (c->flags & CF_REPLICA) ? 2
+                                     : c->nsubs > 0            ? 3
+                                                               : 0))
                 text_client_line(&t, c);
     }
     reply_verbatim(x->r, t.p ? t.p : "", t.len);
@@ -357,11 +360,13 @@ void cmd_client_kill(struct exec *x)
         if (addr && (strlen(a) != addr->n || memcmp(a, addr->p, addr->n) != 0)) continue;
         if (laddr && (strlen(la) != laddr->n || memcmp(la, laddr->p, laddr->n) != 0)) continue;
         /* A client is "pubsub" (choice 4) while it has subscriptions, else
-         * "normal" (choice 0); there are no masters or replicas yet. */
-        /* replicas (core/repl) are "slave" (2) or "replica" (3) */
-        if (type >= 0 && (type == 3 ? 2 : type) != ((c->flags & CF_REPLICA) ? 2
-                                                    : c->nsubs > 0          ? 4
-                                                                            : 0))
+         * "normal" (choice 0). */
+        /* the master client (core/repl) is "master" (1); replicas are
+         * "slave" (2) or "replica" (3) */
+        if (type >= 0 && (type == 3 ? 2 : type) != ((c->flags & CF_MASTER)    ? 1
+                                                    : (c->flags & CF_REPLICA) ? 2
+                                                    : c->nsubs > 0            ? 4
+                                                                              : 0))
             continue;
         if (id && c->id != (uint64_t)id) continue;
         if (kuser && acl_client_user(c) != kuser) continue;

@@ -495,7 +495,9 @@ static bool evict_clients(struct client *cur)
         int k;
         for (c = g_clients.head; c; c = c->next) {
             size_t m;
-            if (!c->adapter || (c->flags & (CF_NO_EVICT | CF_CLOSE_AFTER_REPLY))) continue;
+            /* the master client is never evicted (Redis's clientEvictionAllowed) */
+            if (!c->adapter || (c->flags & (CF_NO_EVICT | CF_CLOSE_AFTER_REPLY | CF_MASTER)))
+                continue;
             for (k = 0; k < ndone && done[k] != c->id; k++)
                 ;
             if (k < ndone) continue; /* closed, not yet freed */

@@ -66,6 +66,7 @@ enum {
     CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
     CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
     CF_REPLICA = 1 << 13,         /* a replica (core/repl): no replies, only the stream */
+    CF_MASTER = 1 << 15,          /* applies our primary's stream (core/repl): never refused */
 };
 
 struct client {

@@ -24,6 +24,7 @@
 #include "registry.h"
 #include "repl.h"
 #include "repl_primary.h"
+#include "repl_replica.h"
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
@@ -97,6 +98,8 @@ void core_init(int databases)
     blocking_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
+    /* A replica's snapshots name its primary's stream (core/repl). */
+    rdb_set_repl_info(repl_replica_save_info);
     monitor_init();
     /* Replication: a fresh replid; the replicas' per-client hook. */
     repl_init();
@@ -111,7 +114,7 @@ void core_init(int databases)
             /* a busy script refuses first (and nothing is evicted while it
              * runs); -OOM before MISCONF, as in Redis's processCommand */
             .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
-                       monitor_refuse, repl_primary_refuse},
+                       monitor_refuse, repl_primary_refuse, repl_replica_refuse},
             .acl = acl_refuse,
             .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,

@@ -48,6 +48,21 @@ extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
  * "REDIS"); *used = bytes consumed (through the CRC64 trailer). */
 bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen);
 
+/* Replication info in RDB files (aux fields repl-stream-db, repl-id,
+ * repl-offset, as Redis 7.0 saves them): a snapshot asks the provider
+ * core_init sets (core/repl: a replica's primary id and applied offset;
+ * false: none are written); a load keeps the last file's in
+ * rdb_loaded_repl (valid false when it had none). A replica restarted
+ * from such a file continues its stream with a partial resync. */
+struct rdb_repl_info {
+    bool valid;
+    char id[41];
+    long long offset;
+    int stream_db;
+};
+void rdb_set_repl_info(bool (*fn)(struct rdb_repl_info *out));
+extern struct rdb_repl_info rdb_loaded_repl;
+
 /* DUMP: the value of e in RDB encoding (type byte + value) followed by the
  * 2-byte RDB version (little endian) and a CRC64 of everything before it.
  * Appends to out; returns the number of bytes appended. */

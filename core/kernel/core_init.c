@@ -24,6 +24,7 @@
 #include "registry.h"
 #include "repl.h"
 #include "repl_primary.h"
+#include "repl_link.h"
 #include "repl_replica.h"
 #include "slowlog.h"
 #include "store.h"
@@ -106,6 +107,10 @@ void core_init(int databases)
     repl_primary_init();
     repl_set_replica_feed(repl_primary_feed, repl_primary_count);
     persist_set_child_done(repl_primary_child_exit);
+    /* FAILOVER turns this server into a replica and back (the replica
+     * side); REPLCONF GETACK from our primary is answered by the link. */
+    repl_set_failover_hooks(repl_replica_start, repl_replica_stop);
+    repl_set_getack_hook(repl_link_send_ack);
     /* Propagated commands go to the AOF and to replication. */
     propagate_set_sink(propagate_fanout);
     /* What runs around each command (kernel.h's seams). */

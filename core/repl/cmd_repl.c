@@ -87,6 +87,10 @@ static bool sync_refused(struct exec *x)
         reply_error(x->r, "ERR SYNC and PSYNC are not available over this protocol");
         return true;
     }
+    if (g_failover_state != FAILOVER_NONE) {
+        reply_error(x->r, "NOMASTERLINK Can't SYNC while failing over");
+        return true;
+    }
     if (repl_is_replica() && g_repl_master.state != REPL_LINK_CONNECTED) {
         reply_error(x->r, "NOMASTERLINK Can't SYNC while not connected with my master");
         return true;
@@ -94,15 +98,25 @@ static bool sync_refused(struct exec *x)
     return false;
 }
 
-/* PSYNC replicationid offset */
+/* PSYNC replicationid offset [FAILOVER] */
 void cmd_psync(struct exec *x)
 {
     char id[REPL_ID_LEN + 1];
     size_t n = ARGN(x, A_PSYNC_replicationid);
-    if (sync_refused(x)) return;
+    if (x->c->flags & CF_REPLICA) return;
     if (n > REPL_ID_LEN) n = REPL_ID_LEN;
     memcpy(id, ARGP(x, A_PSYNC_replicationid), n);
     id[n] = 0;
+    /* Our primary hands over (its FAILOVER): we become the primary, then
+     * answer its PSYNC as any other. */
+    if (HAS(x, A_PSYNC_failover)) {
+        const char *err = repl_failover_accept(id);
+        if (err) {
+            reply_error(x->r, err);
+            return;
+        }
+    }
+    if (sync_refused(x)) return;
     repl_primary_sync(x->c, id, ARGI(x, A_PSYNC_offset), ARG(x, A_PSYNC_offset)->err == NULL);
 }
 

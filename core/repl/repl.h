@@ -149,6 +149,16 @@ struct sbuf;
 void repl_info_text(struct sbuf *out);
 /* master_failover_state: no-failover, waiting-for-sync, failover-in-progress. */
 const char *repl_failover_state_name(void);
+/* FAILOVER (repl_failover.c): the replica side's entry points it calls
+ * (core_init wires repl_replica_start / repl_replica_stop); whether the
+ * replica handshake must send PSYNC <replid> <offset> FAILOVER, and the
+ * answer it got; the target side of PSYNC ... FAILOVER (NULL: promoted,
+ * else the error text); the per-tick state machine. */
+void repl_set_failover_hooks(void (*start)(const char *host, int port), void (*stop)(void));
+bool repl_failover_in_progress(void);
+void repl_failover_psync_done(bool accepted);
+const char *repl_failover_accept(const char *replid);
+void repl_failover_tick(void);
 /* repl-backlog-size changed: keep the newest bytes that fit. */
 void repl_backlog_resize(void);
 

@@ -240,7 +240,7 @@ static void send_handshake(void)
 static void send_psync(void)
 {
     char off[24];
-    const char *a[3] = {"PSYNC", "?", "-1"};
+    const char *a[4] = {"PSYNC", "?", "-1", "FAILOVER"};
     if (L.cached) {
         a[1] = g_repl.replid;
         snprintf(off, sizeof(off), "%lld", g_repl.offset + 1);
@@ -249,7 +249,8 @@ static void send_psync(void)
     } else {
         log_notice("Partial resynchronization not possible (no cached master)");
     }
-    out_command(3, a);
+    /* Our FAILOVER hands over to this primary (repl_failover.c). */
+    out_command(repl_failover_in_progress() ? 4 : 3, a);
     out_flush();
     L.hs = HS_PSYNC;
 }
@@ -325,6 +326,7 @@ static bool handle_line(char *line)
                 L.psync_offset = strtoll(sp + 1, NULL, 10);
             }
             log_notice("Full resync from master: %s:%lld", L.psync_replid, L.psync_offset);
+            repl_failover_psync_done(true);
             L.cached = false; /* as Redis: the cached master is discarded */
             if (!open_tmpfile()) {
                 fail(NULL);
@@ -343,6 +345,7 @@ static bool handle_line(char *line)
             while (*id == ' ')
                 id++;
             log_notice("Successful partial resynchronization with master.");
+            repl_failover_psync_done(true);
             if (strlen(id) >= REPL_ID_LEN) {
                 id[REPL_ID_LEN] = 0;
                 if (strcmp(id, g_repl.replid) != 0)
@@ -357,6 +360,7 @@ static bool handle_line(char *line)
             log_notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             return true;
         }
+        repl_failover_psync_done(false);
         if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
             log_notice("Master is currently unable to PSYNC but should be in the future: %s", line);
         } else if (line[0] == '-') {

@@ -651,6 +651,7 @@ static bool diskless_ready(void)
 void repl_primary_tick(void)
 {
     struct replica *r, *next;
+    if (g_failover_state != FAILOVER_NONE) repl_failover_tick();
     if (!replicas) return;
     /* Our child is gone without persist_cron's report (killed by FLUSHALL
      * or SHUTDOWN): its replicas failed. */
@@ -788,7 +789,9 @@ void repl_primary_cron(void)
     if (replicas && now - last_ping_ms >= (long long)g_repl_cfg.ping_replica_period * 1000) {
         static const char ping[] = "*1\r\n$4\r\nPING\r\n";
         last_ping_ms = now;
-        if (!repl_is_replica()) repl_feed_stream(ping, sizeof(ping) - 1);
+        /* not while a FAILOVER waits for a replica to catch up */
+        if (!repl_is_replica() && g_failover_state == FAILOVER_NONE)
+            repl_feed_stream(ping, sizeof(ping) - 1);
     }
     /* The backlog goes after repl-backlog-ttl seconds with no replica
      * (never on a replica: it may be promoted). */

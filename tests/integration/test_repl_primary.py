@@ -802,3 +802,90 @@ def test_sentinel_fails_over_from_keel(servers, tmp_path):
     assert newp.get("before-failover") == b"1"
     newp.set("after-failover", 2)
     wait_for(lambda: client(r1).get("after-failover") == b"2", 30, "r1 to follow the new primary")
+
+
+# --------------------------------------------------------------------------
+# FAILOVER
+
+
+def keel_replica(primary, *extra):
+    return ServerProcess("keel-replica", lambda p: harness.keel_argv(p) + [
+        "--replicaof", "127.0.0.1", str(primary.port)] + [str(a) for a in extra]).start()
+
+
+@pytest.mark.parametrize("kind", ["redis", "keel"])
+def test_failover_to_replica(servers, kind):
+    primary = keel_server("--repl-diskless-sync-delay", 0)
+    servers.append(primary)
+    p = client(primary)
+    p.set("k", "v")
+    replica = redis_replica(primary) if kind == "redis" else keel_replica(primary)
+    servers.append(replica)
+    assert_same(primary, replica)
+    p.set("last", "write")
+    assert p.execute_command("FAILOVER", "TIMEOUT", 10000) == b"OK"
+    r = client(replica)
+    wait_for(lambda: info(r)["role"] == "master", 20, "the replica's promotion")
+    wait_for(lambda: info(p)["role"] == "slave" and info(p)["master_link_status"] == "up", 20,
+             "the old primary following")
+    assert info(p)["master_port"] == str(replica.port)
+    assert info(p)["master_failover_state"] == "no-failover"
+    assert r.get("last") == b"write"
+    r.set("new", "primary")
+    wait_for(lambda: p.get("new") == b"primary", 10, "the stream from the new primary")
+    # writes were paused during the failover only: the old primary is read-only now
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        p.set("x", 1)
+
+
+def test_failover_errors_match_redis(servers):
+    keel = keel_server()
+    servers.append(keel)
+    red = redis_server(name="redis-oracle")
+    servers.append(red)
+    cmds = [
+        ["FAILOVER", "ABORT"],
+        ["FAILOVER"],
+        ["FAILOVER", "TIMEOUT", "0"],
+        ["FAILOVER", "TIMEOUT", "abc"],
+        ["FAILOVER", "TO", "127.0.0.1", "1"],
+        ["FAILOVER", "TO", "127.0.0.1", "1", "FORCE"],
+        ["FAILOVER", "TO", "127.0.0.1", "x"],
+        ["FAILOVER", "ABORT", "TIMEOUT", "5"],
+        ["FAILOVER", "BOGUS"],
+    ]
+    got = {}
+    for name, srv in (("keel", keel), ("redis", red)):
+        with RawConn(srv.port) as rc:
+            got[name] = [rc.call(*c) for c in cmds]
+    for cmd, k, r in zip(cmds, got["keel"], got["redis"]):
+        assert k == r, "%r: keel %r redis %r" % (cmd, k, r)
+
+
+def test_failover_timeout_aborts(servers):
+    primary = keel_server("--repl-diskless-sync-delay", 0)
+    servers.append(primary)
+    p = client(primary)
+    replica = redis_replica(primary)
+    servers.append(replica)
+    p.set("k", 1)
+    assert_same(primary, replica)
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    p.set("k", 2)  # the stopped replica never acknowledges this
+    assert p.execute_command("FAILOVER", "TIMEOUT", 500) == b"OK"
+    assert info(p)["master_failover_state"] == "waiting-for-sync"
+    with pytest.raises(redis.exceptions.ResponseError, match="FAILOVER already in progress"):
+        p.execute_command("FAILOVER")
+    wait_for(lambda: info(p)["master_failover_state"] == "no-failover", 10, "the abort")
+    assert info(p)["role"] == "master"
+    assert p.set("k", 3)  # writes flow again
+    assert b"Replica never caught up before timeout" in primary.log_text()
+    os.kill(replica.proc.pid, signal.SIGCONT)
+    # ABORT while waiting
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    p.set("k", 4)
+    assert p.execute_command("FAILOVER") == b"OK"
+    assert p.execute_command("FAILOVER", "ABORT") == b"OK"
+    assert info(p)["master_failover_state"] == "no-failover"
+    assert p.set("k", 5)
+    os.kill(replica.proc.pid, signal.SIGCONT)

@@ -413,7 +413,9 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
     }
     r->state = REPL_R_WAIT_BGSAVE_START;
     r->wait_start_ms = util_mstime();
-    r->diskless = g_repl_cfg.diskless_sync && r->capa_eof && !r->pre_psync && client_fd(c) >= 0;
+    /* As Redis: diskless when configured (or for an rdb-only snapshot) and
+     * the replica reads the $EOF: form, SYNC included. */
+    r->diskless = (g_repl_cfg.diskless_sync || r->rdb_only) && r->capa_eof && client_fd(c) >= 0;
     if (!r->diskless && join_disk_sync(r)) return;
     repl_primary_tick();
 }
@@ -452,7 +454,8 @@ static bool write_all(int fd, const char *p, size_t n)
 /* The diskless child: for each socket, +FULLRESYNC, $EOF:<mark>, the
  * RDB, the mark. Exit status: bit i set when replica i did not get it. */
 #define DISKLESS_MAX 8
-static void diskless_child(const int *fds, int n, const char *replid, long long off)
+static void diskless_child(const int *fds, const bool *pre_psync, int n, const char *replid,
+                           long long off)
 {
     int i, failed = 0;
     rdb_write_wait_ms = g_repl_cfg.timeout * 1000;
@@ -460,7 +463,12 @@ static void diskless_child(const int *fds, int n, const char *replid, long long 
         char head[160], mark[REPL_ID_LEN + 1], err[256];
         int len;
         random_mark(mark);
-        len = snprintf(head, sizeof(head), "+FULLRESYNC %s %lld\r\n$EOF:%s\r\n", replid, off, mark);
+        /* SYNC (pre-PSYNC) gets no +FULLRESYNC line */
+        if (pre_psync[i])
+            len = snprintf(head, sizeof(head), "$EOF:%s\r\n", mark);
+        else
+            len = snprintf(head, sizeof(head), "+FULLRESYNC %s %lld\r\n$EOF:%s\r\n", replid, off,
+                           mark);
         if (fds[i] < 0 || !write_all(fds[i], head, (size_t)len) ||
             !rdb_save_fd(fds[i], err, sizeof(err)) || !write_all(fds[i], mark, REPL_ID_LEN))
             failed |= 1 << i;
@@ -472,17 +480,19 @@ static bool start_diskless(void)
 {
     struct replica *r, *batch[DISKLESS_MAX];
     int fds[DISKLESS_MAX], n = 0, pid, i;
+    bool pre[DISKLESS_MAX];
     for (r = replicas; r && n < DISKLESS_MAX; r = r->next) {
         if (r->state != REPL_R_WAIT_BGSAVE_START || !r->diskless) continue;
         if (out_pending(r->c) > 0) return false; /* earlier replies still leaving */
         batch[n] = r;
+        pre[n] = r->pre_psync;
         fds[n++] = client_fd(r->c);
     }
     if (n == 0) return false;
     repl_reset_selected_db();
     child.off = g_repl.offset;
     pid = persist_fork(CHILD_REPL);
-    if (pid == 0) diskless_child(fds, n, g_repl.replid, child.off);
+    if (pid == 0) diskless_child(fds, pre, n, g_repl.replid, child.off);
     if (pid < 0) {
         log_warning("Can't save in background: fork: %s", strerror(errno));
         return false;

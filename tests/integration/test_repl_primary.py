@@ -889,3 +889,27 @@ def test_failover_timeout_aborts(servers):
     assert info(p)["master_failover_state"] == "no-failover"
     assert p.set("k", 5)
     os.kill(replica.proc.pid, signal.SIGCONT)
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_redis_cli_rdb(servers, tmp_path, diskless):
+    """redis-cli --rdb: REPLCONF capa eof, REPLCONF rdb-only 1, SYNC: the
+    snapshot alone (diskless even with repl-diskless-sync no, as Redis)."""
+    import subprocess
+    primary = keel_server("--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", 0)
+    servers.append(primary)
+    p = client(primary)
+    fill_every_type(p, 50)
+    out = tmp_path / "snap.rdb"
+    res = subprocess.run(["redis-cli", "-p", str(primary.port), "--rdb", str(out)],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert "Transfer finished with success" in res.stderr + res.stdout
+    check = subprocess.run(["redis-check-rdb", str(out)], capture_output=True, text=True)
+    assert "RDB looks OK" in check.stdout
+    # the snapshot loads into redis-server with the same digest
+    srv = ServerProcess("redis-loaded", lambda port: harness.oracle_argv(port) + [
+        "--dir", str(tmp_path), "--dbfilename", "snap.rdb", "--enable-debug-command", "yes"])
+    servers.append(srv.start())
+    assert digest(srv) == digest(primary)
+    wait_for(lambda: info(p)["connected_slaves"] == "0", 10, "the rdb-only client gone")

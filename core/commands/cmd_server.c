@@ -412,7 +412,9 @@ static void info_memory(struct info *s)
 
 static void info_persistence(struct info *s)
 {
-    bool rdb_child = g_server.child_pid > 0 && g_server.child_type == CHILD_RDB;
+    /* a diskless full sync (CHILD_REPL) is an RDB child too, as in Redis */
+    bool rdb_child = g_server.child_pid > 0 &&
+                     (g_server.child_type == CHILD_RDB || g_server.child_type == CHILD_REPL);
     info_section(s, "Persistence");
     info_catf(s,
               /* loading and rdb_* fields: the RDB side (core/persist/cmd_persist.c) */

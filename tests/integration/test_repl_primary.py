@@ -913,3 +913,25 @@ def test_redis_cli_rdb(servers, tmp_path, diskless):
     servers.append(srv.start())
     assert digest(srv) == digest(primary)
     wait_for(lambda: info(p)["connected_slaves"] == "0", 10, "the rdb-only client gone")
+
+
+def test_backlog_ttl(servers):
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--repl-backlog-ttl", 1)
+    servers.append(primary)
+    p = client(primary)
+    ri = info(p)
+    assert ri["repl_backlog_active"] == "0"
+    replica = redis_replica(primary)
+    servers.append(replica)
+    p.set("k", "v")
+    assert_same(primary, replica)
+    ri = info(p)
+    assert ri["repl_backlog_active"] == "1"
+    replid = ri["master_replid"]
+    replica.stop()
+    wait_for(lambda: info(p)["repl_backlog_active"] == "0", 10, "the backlog freed")
+    ri = info(p)
+    assert ri["master_replid"] != replid
+    assert ri["repl_backlog_histlen"] == "0"
+    assert b"Replication backlog freed after 1 seconds without connected replicas." in \
+        primary.log_text()

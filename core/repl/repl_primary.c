@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,9 +440,10 @@ static bool write_all(int fd, const char *p, size_t n)
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN) {
-                usleep(1000);
-                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* the replica reads slowly: wait, at most repl-timeout */
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                if (poll(&pfd, 1, rdb_write_wait_ms) > 0) continue;
             }
             return false;
         }

@@ -217,6 +217,29 @@ long long repl_replica_apply(const char *buf, size_t len)
     return (long long)off;
 }
 
+static void handshake_args(const char **user, const char **pass, const char **announce_ip,
+                           int *announce_port)
+{
+    *user = g_repl_replica_cfg.masteruser;
+    *pass = g_repl_replica_cfg.masterauth;
+    *announce_ip = g_repl_replica_cfg.announce_ip;
+    *announce_port = g_repl_replica_cfg.announce_port;
+}
+
+static const struct repl_link_ops link_ops = {
+    .handshake = handshake_args,
+    .load = repl_replica_load_sync,
+    .cont = repl_replica_continue,
+    .apply = repl_replica_apply,
+    .lost = repl_replica_link_lost,
+    .pending = repl_replica_pending,
+};
+
+void repl_replica_init(void)
+{
+    repl_link_set_ops(&link_ops);
+}
+
 /* ==================== becoming a replica, and a primary ==================== */
 
 static void keep_replicaof_text(void)
@@ -234,7 +257,9 @@ void repl_replica_start(const char *host, int port)
     repl_link_cancel(); /* frees the master client: what was applied is the cached master */
     snprintf(g_repl_master.host, sizeof(g_repl_master.host), "%s", host);
     g_repl_master.port = port;
-    g_repl_master.down_since_ms = 0;
+    /* a primary turning replica has no link that went down (INFO: -1); a
+     * replica changing primary keeps the time its link was lost */
+    if (was_primary) g_repl_master.down_since_ms = 0;
     g_store.replica = true;
     log_set_role('S');
     if (was_primary) {

@@ -593,3 +593,15 @@ def test_restarted_replica_continues_with_a_partial_resync(primary):
         assert digest(k) == digest(p)
     finally:
         stop(k_srv)
+
+
+def test_wait_gets_acks_from_getack(primary, replica):
+    """The primary's WAIT sends REPLCONF GETACK; the Keel replica answers at
+    once (its periodic ACK comes only every second)."""
+    p, k = cli(primary), cli(replica)
+    k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_synced(p)
+    for i in range(5):
+        p.set("w", i)
+        assert p.execute_command("WAIT", 1, 300) == 1
+    assert k.get("w") == b"4"

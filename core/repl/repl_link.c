@@ -543,7 +543,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     if (L.incap - L.inlen < READ_CHUNK) {
-        L.incap = L.inlen + READ_CHUNK * 2;
+        /* geometric: a big value in the stream is not copied once a read */
+        size_t want = L.inlen + READ_CHUNK;
+        L.incap = L.incap * 2 > want ? L.incap * 2 : want * 2;
         L.in = xrealloc(L.in, L.incap);
     }
     n = read(fd, L.in + L.inlen, L.incap - L.inlen);
@@ -559,10 +561,18 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     }
     L.inlen += (size_t)n;
     g_repl_master.last_io_ms = util_mstime();
-    if (L.hs == HS_BULK) g_repl_master.transfer_last_io_ms = g_repl_master.last_io_ms;
+    /* the primary's newlines while it prepares the RDB count too */
+    if (L.hs == HS_BULK || L.hs == HS_BULKHDR)
+        g_repl_master.transfer_last_io_ms = g_repl_master.last_io_ms;
     g_repl_stats.net_repl_input_bytes += n;
     g_server.net_input_bytes += n;
     process();
+    /* a buffer grown by a big command is given back once drained */
+    if (L.inlen == 0 && L.incap > 4 * 1024 * 1024) {
+        free(L.in);
+        L.in = NULL;
+        L.incap = 0;
+    }
     kernel_after_events(); /* clients our writes woke or touched */
 }
 

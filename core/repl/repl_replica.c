@@ -21,6 +21,7 @@
 #include "commands_gen.h"
 #include "config.h"
 #include "kernel.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "multi.h"
 #include "rdb.h"
@@ -357,8 +358,8 @@ bool repl_replica_load_sync(const char *path, const char *replid, long long offs
     repl_backlog_free();
     rdb_kill_child();
     log_notice("MASTER <-> REPLICA sync: Flushing old data");
-    for (i = 0; i < g_store.ndb; i++)
-        store_flushdb(store_db(i), false);
+    for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
+        store_flushdb(store_db(i), lazyfree_replica_flush != 0);
     log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
     ok = rdb_load_file(path, err, sizeof(err));
     g_store.stats.dirty = dirty;

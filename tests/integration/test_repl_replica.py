@@ -605,3 +605,24 @@ def test_wait_gets_acks_from_getack(primary, replica):
         p.set("w", i)
         assert p.execute_command("WAIT", 1, 300) == 1
     assert k.get("w") == b"4"
+
+
+def test_big_values_in_the_stream(primary, replica):
+    """Values of many megabytes arrive in the stream (in many reads) and in
+    a transaction; replica-lazy-flush empties the old data on the lazy-free
+    thread."""
+    p, k = cli(primary), cli(replica)
+    k.config_set("replica-lazy-flush", "yes")
+    k.rpush("old", *range(1000))
+    k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_synced(p)
+    assert k.exists("old") == 0
+    p.set("big", b"x" * (20 * 1024 * 1024))
+    pipe = p.pipeline(transaction=True)
+    pipe.set("big2", b"y" * (3 * 1024 * 1024))
+    pipe.append("big", "tail")
+    pipe.execute()
+    wait_synced(p)
+    assert k.strlen("big") == 20 * 1024 * 1024 + 4
+    assert k.strlen("big2") == 3 * 1024 * 1024
+    assert digest(k) == digest(p)

@@ -626,3 +626,31 @@ def test_big_values_in_the_stream(primary, replica):
     assert k.strlen("big") == 20 * 1024 * 1024 + 4
     assert k.strlen("big2") == 3 * 1024 * 1024
     assert digest(k) == digest(p)
+
+
+def test_replica_with_appendonly(primary):
+    """A replica's AOF starts again from the synced dataset (a rewrite) and
+    logs the stream it applies: restarted as a primary from its AOF, it has
+    the primary's data."""
+    p = cli(primary)
+    load_every_type(p, big=False)
+    k_srv = start("keel-replica-aof", keel_argv("--appendonly", "yes"))
+    try:
+        k = cli(k_srv)
+        k.set("mine", "before the sync")
+        k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+        wait_synced(p)
+        wait_for(lambda: k.info("persistence")["aof_rewrite_in_progress"] == 0, 20, "the rewrite")
+        p.set("streamed", 1)
+        cli_db(primary, 3).incr("db3:n")
+        wait_synced(p)
+        want = digest(p)
+        assert digest(k) == want
+        problem = k_srv.stop()
+        assert problem is None, problem
+        k_srv.start()
+        k = cli(k_srv)
+        assert digest(k) == want
+        assert k.get("mine") is None
+    finally:
+        stop(k_srv)

@@ -101,6 +101,7 @@ void core_init(int databases)
     rdb_set_functions(function_rdb_each, function_rdb_load);
     /* A replica's snapshots name its primary's stream (core/repl). */
     rdb_set_repl_info(repl_replica_save_info);
+    repl_replica_init(); /* the link to a primary calls back into the replica side */
     monitor_init();
     /* Replication: a fresh replid; the replicas' per-client hook. */
     repl_init();

@@ -13,6 +13,7 @@
 #include "kernel.h"
 #include "rdb.h" /* struct sbuf */
 #include "repl.h"
+#include "repl_link.h"
 #include "repl_primary.h"
 #include "util.h"
 
@@ -258,7 +259,7 @@ void repl_info_text(struct sbuf *b)
              "slave_read_repl_offset:%lld\r\n"
              "slave_repl_offset:%lld\r\n",
              m->host, m->port, up ? "up" : "down", up ? (int)((now - m->last_io_ms) / 1000) : -1,
-             m->state == REPL_LINK_TRANSFER, off, off);
+             m->state == REPL_LINK_TRANSFER, up ? repl_link_read_offset() : off, off);
         if (m->state == REPL_LINK_TRANSFER) {
             double perc = m->transfer_size > 0
                               ? ((double)m->transfer_read / (double)m->transfer_size) * 100

@@ -33,7 +33,6 @@
 #include "kernel.h"
 #include "log.h"
 #include "repl.h"
-#include "repl_replica.h"
 #include "server.h"
 #include "util.h"
 
@@ -80,6 +79,13 @@ static struct {
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
+
+static const struct repl_link_ops *ops;
+
+void repl_link_set_ops(const struct repl_link_ops *o)
+{
+    ops = o;
+}
 
 /* ---- output ---- */
 
@@ -148,7 +154,7 @@ void repl_link_cancel(void)
     L.inlen = L.outlen = L.outsent = 0;
     if (was_streaming) L.cached = true; /* what was applied is where we continue */
     L.hs = HS_NONE;
-    repl_replica_link_lost();
+    if (ops) ops->lost();
     if (was_up) g_repl_master.down_since_ms = util_mstime();
     g_repl_master.sync_in_progress = false;
     g_repl_master.transfer_size = -1;
@@ -204,8 +210,10 @@ static void send_handshake(void)
 {
     char port[16];
     const char *a[6];
-    int p = g_repl_replica_cfg.announce_port ? g_repl_replica_cfg.announce_port : g_config.port;
-    const char *user = g_repl_replica_cfg.masteruser, *pass = g_repl_replica_cfg.masterauth;
+    const char *user = NULL, *pass = NULL, *ip = NULL;
+    int p = 0;
+    if (ops) ops->handshake(&user, &pass, &ip, &p);
+    if (!p) p = g_config.port;
     if (pass && *pass) {
         a[0] = "AUTH";
         if (user && *user) {
@@ -222,10 +230,10 @@ static void send_handshake(void)
     a[1] = "listening-port";
     a[2] = port;
     out_command(3, a);
-    L.want_ip = g_repl_replica_cfg.announce_ip && *g_repl_replica_cfg.announce_ip;
+    L.want_ip = ip && *ip;
     if (L.want_ip) {
         a[1] = "ip-address";
-        a[2] = g_repl_replica_cfg.announce_ip;
+        a[2] = ip;
         out_command(3, a);
     }
     a[1] = "capa";
@@ -353,7 +361,7 @@ static bool handle_line(char *line)
             } else {
                 id = NULL;
             }
-            repl_replica_continue(id);
+            ops->cont(id);
             L.hs = HS_STREAM;
             g_repl_master.state = REPL_LINK_CONNECTED;
             g_repl_master.down_since_ms = 0;
@@ -433,7 +441,7 @@ static bool finish_transfer(void)
     }
     L.tmpfile[0] = 0;
     g_repl_master.sync_in_progress = false;
-    if (!repl_replica_load_sync(dest, L.psync_replid, L.psync_offset)) {
+    if (!ops->load(dest, L.psync_replid, L.psync_offset)) {
         fail(NULL);
         return false;
     }
@@ -495,7 +503,7 @@ static void process(void)
     for (;;) {
         if (L.fd < 0) return;
         if (L.hs == HS_STREAM) {
-            long long used = repl_replica_apply(L.in, L.inlen);
+            long long used = ops->apply(L.in, L.inlen);
             if (used < 0) {
                 fail("Dropping the link with the master after a protocol error.");
                 return;
@@ -539,7 +547,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     if (L.incap - L.inlen < READ_CHUNK) {
-        L.incap = L.inlen + READ_CHUNK * 2;
+        /* geometric: a big value in the stream is not copied once a read */
+        size_t want = L.inlen + READ_CHUNK;
+        L.incap = L.incap * 2 > want ? L.incap * 2 : want * 2;
         L.in = xrealloc(L.in, L.incap);
     }
     n = read(fd, L.in + L.inlen, L.incap - L.inlen);
@@ -555,10 +565,18 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     }
     L.inlen += (size_t)n;
     g_repl_master.last_io_ms = util_mstime();
-    if (L.hs == HS_BULK) g_repl_master.transfer_last_io_ms = g_repl_master.last_io_ms;
+    /* the primary's newlines while it prepares the RDB count too */
+    if (L.hs == HS_BULK || L.hs == HS_BULKHDR)
+        g_repl_master.transfer_last_io_ms = g_repl_master.last_io_ms;
     g_repl_stats.net_repl_input_bytes += n;
     g_server.net_input_bytes += n;
     process();
+    /* a buffer grown by a big command is given back once drained */
+    if (L.inlen == 0 && L.incap > 4 * 1024 * 1024) {
+        free(L.in);
+        L.in = NULL;
+        L.incap = 0;
+    }
     kernel_after_events(); /* clients our writes woke or touched */
 }
 
@@ -679,10 +697,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     kernel_after_events();
 }
 
-long long repl_replica_read_offset(void)
+long long repl_link_read_offset(void)
 {
-    if (L.hs != HS_STREAM) return g_repl.offset;
-    return g_repl.offset + (long long)repl_replica_pending() + (long long)L.inlen;
+    if (L.hs != HS_STREAM || !ops) return g_repl.offset;
+    return g_repl.offset + (long long)ops->pending() + (long long)L.inlen;
 }
 
 /* ---- CLIENT LIST ---- */

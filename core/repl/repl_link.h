@@ -9,6 +9,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* What the link hands to the replica logic (repl_replica.c registers it
+ * with repl_link_set_ops, from repl_replica_init): the link knows bytes
+ * and states, not what they mean. */
+struct repl_link_ops {
+    /* The handshake's AUTH and REPLCONF values ("" or NULL: none). */
+    void (*handshake)(const char **user, const char **pass, const char **announce_ip,
+                      int *announce_port);
+    /* The RDB is complete at path: load it (false: the link is dropped). */
+    bool (*load)(const char *path, const char *replid, long long offset);
+    /* +CONTINUE (replid: the primary's new id, or NULL). */
+    void (*cont)(const char *replid);
+    /* Stream bytes: how many were consumed, -1 on a protocol error. */
+    long long (*apply)(const char *buf, size_t len);
+    /* The link went down. */
+    void (*lost)(void);
+    /* Bytes consumed but not yet counted (an open transaction). */
+    size_t (*pending)(void);
+};
+void repl_link_set_ops(const struct repl_link_ops *ops);
+
+/* INFO replication on a replica: slave_read_repl_offset (what was read
+ * from the primary, applied or not; slave_repl_offset is g_repl.offset). */
+long long repl_link_read_offset(void);
+
 /* Connect now (g_repl_master.host/port are set); starts the 1 s timer. */
 void repl_link_connect(void);
 /* Close the link whatever its state; the replica will reconnect from the

@@ -21,6 +21,7 @@
 #include "commands_gen.h"
 #include "config.h"
 #include "kernel.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "multi.h"
 #include "rdb.h"
@@ -217,6 +218,29 @@ long long repl_replica_apply(const char *buf, size_t len)
     return (long long)off;
 }
 
+static void handshake_args(const char **user, const char **pass, const char **announce_ip,
+                           int *announce_port)
+{
+    *user = g_repl_replica_cfg.masteruser;
+    *pass = g_repl_replica_cfg.masterauth;
+    *announce_ip = g_repl_replica_cfg.announce_ip;
+    *announce_port = g_repl_replica_cfg.announce_port;
+}
+
+static const struct repl_link_ops link_ops = {
+    .handshake = handshake_args,
+    .load = repl_replica_load_sync,
+    .cont = repl_replica_continue,
+    .apply = repl_replica_apply,
+    .lost = repl_replica_link_lost,
+    .pending = repl_replica_pending,
+};
+
+void repl_replica_init(void)
+{
+    repl_link_set_ops(&link_ops);
+}
+
 /* ==================== becoming a replica, and a primary ==================== */
 
 static void keep_replicaof_text(void)
@@ -234,7 +258,9 @@ void repl_replica_start(const char *host, int port)
     repl_link_cancel(); /* frees the master client: what was applied is the cached master */
     snprintf(g_repl_master.host, sizeof(g_repl_master.host), "%s", host);
     g_repl_master.port = port;
-    g_repl_master.down_since_ms = 0;
+    /* a primary turning replica has no link that went down (INFO: -1); a
+     * replica changing primary keeps the time its link was lost */
+    if (was_primary) g_repl_master.down_since_ms = 0;
     g_store.replica = true;
     log_set_role('S');
     if (was_primary) {
@@ -332,8 +358,8 @@ bool repl_replica_load_sync(const char *path, const char *replid, long long offs
     repl_backlog_free();
     rdb_kill_child();
     log_notice("MASTER <-> REPLICA sync: Flushing old data");
-    for (i = 0; i < g_store.ndb; i++)
-        store_flushdb(store_db(i), false);
+    for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
+        store_flushdb(store_db(i), lazyfree_replica_flush != 0);
     log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
     ok = rdb_load_file(path, err, sizeof(err));
     g_store.stats.dirty = dirty;

@@ -33,6 +33,9 @@ struct repl_replica_config {
 extern struct repl_replica_config g_repl_replica_cfg;
 extern const struct config_entry *const repl_replica_config;
 
+/* Start-up wiring (core_init): hands the link (repl_link.c) its
+ * callbacks into this file. */
+void repl_replica_init(void);
 /* Become a replica of host:port (REPLICAOF host port, FAILOVER); the link
  * is started at once. Already a replica of another: the link is dropped
  * and the cached master kept, so the new primary can continue it. */
@@ -61,9 +64,6 @@ bool repl_replica_refuse(struct client *c, const struct command *cmd, struct rep
  * scriptVerifyWriteCommandAllow): true with the error in r. */
 bool repl_replica_refuse_write(struct client *c, const struct command *cmd, struct reply *r);
 
-/* INFO replication on a replica: slave_read_repl_offset (what was read
- * from the primary, applied or not; slave_repl_offset is g_repl.offset). */
-long long repl_replica_read_offset(void);
 /* The bytes of a transaction read but not yet counted (its EXEC not
  * applied yet). */
 size_t repl_replica_pending(void);

@@ -593,3 +593,64 @@ def test_restarted_replica_continues_with_a_partial_resync(primary):
         assert digest(k) == digest(p)
     finally:
         stop(k_srv)
+
+
+def test_wait_gets_acks_from_getack(primary, replica):
+    """The primary's WAIT sends REPLCONF GETACK; the Keel replica answers at
+    once (its periodic ACK comes only every second)."""
+    p, k = cli(primary), cli(replica)
+    k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_synced(p)
+    for i in range(5):
+        p.set("w", i)
+        assert p.execute_command("WAIT", 1, 300) == 1
+    assert k.get("w") == b"4"
+
+
+def test_big_values_in_the_stream(primary, replica):
+    """Values of many megabytes arrive in the stream (in many reads) and in
+    a transaction; replica-lazy-flush empties the old data on the lazy-free
+    thread."""
+    p, k = cli(primary), cli(replica)
+    k.config_set("replica-lazy-flush", "yes")
+    k.rpush("old", *range(1000))
+    k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_synced(p)
+    assert k.exists("old") == 0
+    p.set("big", b"x" * (20 * 1024 * 1024))
+    pipe = p.pipeline(transaction=True)
+    pipe.set("big2", b"y" * (3 * 1024 * 1024))
+    pipe.append("big", "tail")
+    pipe.execute()
+    wait_synced(p)
+    assert k.strlen("big") == 20 * 1024 * 1024 + 4
+    assert k.strlen("big2") == 3 * 1024 * 1024
+    assert digest(k) == digest(p)
+
+
+def test_replica_with_appendonly(primary):
+    """A replica's AOF starts again from the synced dataset (a rewrite) and
+    logs the stream it applies: restarted as a primary from its AOF, it has
+    the primary's data."""
+    p = cli(primary)
+    load_every_type(p, big=False)
+    k_srv = start("keel-replica-aof", keel_argv("--appendonly", "yes"))
+    try:
+        k = cli(k_srv)
+        k.set("mine", "before the sync")
+        k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+        wait_synced(p)
+        wait_for(lambda: k.info("persistence")["aof_rewrite_in_progress"] == 0, 20, "the rewrite")
+        p.set("streamed", 1)
+        cli_db(primary, 3).incr("db3:n")
+        wait_synced(p)
+        want = digest(p)
+        assert digest(k) == want
+        problem = k_srv.stop()
+        assert problem is None, problem
+        k_srv.start()
+        k = cli(k_srv)
+        assert digest(k) == want
+        assert k.get("mine") is None
+    finally:
+        stop(k_srv)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "rdb.h"
 #include "repl.h"
+#include "repl_primary.h"
 #include "repl_replica.h"
 #include "server.h"
 #include "siphash.h"
@@ -187,6 +188,12 @@ int main(int argc, char **argv)
         conn_flush_pending();
         if (event_base_loop(g_server.base, EVLOOP_ONCE) != 0) break;
         if (event_base_got_break(g_server.base) || event_base_got_exit(g_server.base)) break;
+    }
+    conn_flush_pending();
+    /* Lagging replicas get shutdown-timeout seconds to catch up (core/repl). */
+    while (g_server.shutdown_asap && repl_shutdown_wait()) {
+        conn_flush_pending();
+        event_base_loop(g_server.base, EVLOOP_ONCE);
     }
     conn_flush_pending();
     aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */

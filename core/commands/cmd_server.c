@@ -30,6 +30,7 @@
 #include "pubsub.h"
 #include "rdb.h"
 #include "repl.h"
+#include "repl_primary.h"
 #include "lazyfree.h"
 #include "script.h"
 #include "store.h"
@@ -146,6 +147,7 @@ void cmd_shutdown(struct exec *x)
         }
     }
     log_warning("User requested shutdown... (client id %llu)", (unsigned long long)x->c->id);
+    if (HAS(x, A_SHUTDOWN_now)) repl_shutdown_now(); /* no wait for lagging replicas */
     x->c->flags |= CF_CLOSE_AFTER_REPLY;
     server_request_shutdown(0);
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,10 @@ struct waiter {
 };
 static struct waiter *waiters;
 static bool getack_pending; /* send REPLCONF GETACK at the next tick */
+
+/* Shutdown: SHUTDOWN NOW, and the end of the wait for lagging replicas. */
+static bool shutdown_now;
+static long long shutdown_deadline; /* 0: not waiting */
 
 /* ==================== replicas ==================== */
 
@@ -802,7 +807,7 @@ void repl_primary_cron(void)
         static const char ping[] = "*1\r\n$4\r\nPING\r\n";
         last_ping_ms = now;
         /* not while a FAILOVER waits for a replica to catch up */
-        if (!repl_is_replica() && g_failover_state == FAILOVER_NONE)
+        if (!repl_is_replica() && g_failover_state == FAILOVER_NONE && !shutdown_deadline)
             repl_feed_stream(ping, sizeof(ping) - 1);
     }
     /* The backlog goes after repl-backlog-ttl seconds with no replica
@@ -815,6 +820,51 @@ void repl_primary_cron(void)
                    g_repl_cfg.backlog_ttl);
     }
     if (waiters) waiters_check();
+}
+
+/* ==================== shutdown ==================== */
+
+void repl_shutdown_now(void)
+{
+    shutdown_now = true;
+}
+
+static bool replicas_in_sync(void)
+{
+    struct replica *r;
+    for (r = replicas; r; r = r->next)
+        if (r->ack_off != g_repl.offset) return false;
+    return true;
+}
+
+bool repl_shutdown_wait(void)
+{
+    long long now = util_mstime();
+    struct replica *r;
+    if (shutdown_now) return false;
+    if (!shutdown_deadline) {
+        const struct config_row *row = config_find_row("shutdown-timeout", 16);
+        int secs = row && row->e->ptr ? *(const int *)row->e->ptr : 10;
+        if (secs <= 0 || repl_is_replica() || replicas_in_sync()) return false;
+        shutdown_deadline = now + (long long)secs * 1000;
+        kernel_pause(LLONG_MAX, true);
+        getack_pending = true;
+        log_notice("Waiting for replicas before shutting down.");
+        return true;
+    }
+    if (replicas_in_sync()) {
+        log_notice("Replicas are in sync: shutting down.");
+        return false;
+    }
+    if (now < shutdown_deadline) return true;
+    for (r = replicas; r; r = r->next) {
+        char name[300];
+        if (r->ack_off == g_repl.offset) continue;
+        log_warning("Lagging replica %s reported offset %lld behind master, lag=%lld, state=%s.",
+                    replica_name(r, name, sizeof(name)), g_repl.offset - r->ack_off,
+                    (now - r->ack_ms) / 1000, r->state == REPL_R_ONLINE ? "online" : "syncing");
+    }
+    return false;
 }
 
 /* ==================== INFO and ROLE ==================== */

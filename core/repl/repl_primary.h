@@ -61,6 +61,13 @@ int repl_primary_good_replicas(void);
 enum failover_state { FAILOVER_NONE = 0, FAILOVER_WAIT_FOR_SYNC, FAILOVER_IN_PROGRESS };
 extern enum failover_state g_failover_state;
 
+/* Shutdown, as Redis 7.0: replicas that have not acknowledged the whole
+ * stream get shutdown-timeout seconds to catch up, writes paused meanwhile.
+ * The process calls repl_shutdown_wait after its loop ended and runs the
+ * loop again while it answers true. SHUTDOWN NOW skips the wait. */
+bool repl_shutdown_wait(void);
+void repl_shutdown_now(void);
+
 /* The replicas as INFO (slaveN:) and ROLE show them. */
 struct repl_replica_view {
     char ip[256];

@@ -935,3 +935,75 @@ def test_backlog_ttl(servers):
     assert ri["repl_backlog_histlen"] == "0"
     assert b"Replication backlog freed after 1 seconds without connected replicas." in \
         primary.log_text()
+
+
+# --------------------------------------------------------------------------
+# shutdown waits for lagging replicas (Redis 7.0's shutdown-timeout)
+
+
+def _shutdown(c, *args):
+    try:
+        c.execute_command("SHUTDOWN", *args)
+    except redis.exceptions.ConnectionError:
+        pass
+
+
+def test_shutdown_waits_for_lagging_replica(servers):
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--shutdown-timeout", 10)
+    servers.append(primary)
+    p = client(primary)
+    replica = redis_replica(primary)
+    servers.append(replica)
+    p.set("k", 1)
+    assert_same(primary, replica)
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    p.set("last", "write")
+    t = threading.Thread(target=_shutdown, args=(client(primary),))
+    t.start()
+    wait_for(lambda: b"Waiting for replicas before shutting down" in primary.log_text(), 10,
+             "the wait")
+    time.sleep(0.5)
+    assert primary.proc.poll() is None  # still waiting for the replica
+    os.kill(replica.proc.pid, signal.SIGCONT)
+    primary.proc.wait(15)
+    t.join()
+    assert primary.proc.returncode == 0
+    assert b"Replicas are in sync: shutting down." in primary.log_text()
+    primary.proc = None
+    assert client(replica).get("last") == b"write"
+
+
+def test_shutdown_timeout_and_now(servers):
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--shutdown-timeout", 1)
+    servers.append(primary)
+    p = client(primary)
+    replica = redis_replica(primary)
+    servers.append(replica)
+    p.set("k", 1)
+    assert_same(primary, replica)
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    p.set("k", 2)
+    t0 = time.monotonic()
+    primary.proc.send_signal(signal.SIGTERM)  # SIGTERM waits as SHUTDOWN does
+    primary.proc.wait(15)
+    assert time.monotonic() - t0 >= 0.9
+    assert b"Lagging replica" in primary.log_text()
+    primary.proc = None
+    os.kill(replica.proc.pid, signal.SIGCONT)
+    # SHUTDOWN NOW does not wait
+    primary2 = keel_server("--repl-diskless-sync-delay", 0, "--shutdown-timeout", 10)
+    servers.append(primary2)
+    p2 = client(primary2)
+    r2 = redis_replica(primary2)
+    servers.append(r2)
+    p2.set("k", 1)
+    assert_same(primary2, r2)
+    os.kill(r2.proc.pid, signal.SIGSTOP)
+    p2.set("k", 2)
+    t0 = time.monotonic()
+    _shutdown(p2, "NOW")
+    primary2.proc.wait(15)
+    assert time.monotonic() - t0 < 3
+    assert b"Waiting for replicas" not in primary2.log_text()
+    primary2.proc = None
+    os.kill(r2.proc.pid, signal.SIGCONT)

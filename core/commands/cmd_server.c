@@ -337,8 +337,9 @@ static void info_clients(struct info *s)
               "blocked_clients:%lld\r\n"
               "tracking_clients:%lld\r\n"
               "clients_in_timeout_table:%lld\r\n",
-              g_clients.count, g_config.maxclients, max_in, max_out, blocked, tracking_clients(),
-              blocking_count());
+              /* replicas are not counted, as Redis (connected_slaves) */
+              g_clients.count - repl_primary_count(), g_config.maxclients, max_in, max_out, blocked,
+              tracking_clients(), blocking_count());
 }
 
 static void info_memory(struct info *s)

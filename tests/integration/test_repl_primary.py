@@ -700,6 +700,9 @@ def test_info_and_role_shape_match_redis(servers):
     assert list(ka.keys()) == list(ra.keys())
     assert ka["master_link_status"] == ra["master_link_status"] == "up"
     assert ka["master_replid"] == ki["master_replid"]
+    # connected_clients leaves replicas out, as redis-server
+    assert info(client(keel), "clients")["connected_clients"] == \
+        info(client(red), "clients")["connected_clients"]
     # CLIENT LIST knows the replica
     lines = client(keel).execute_command("CLIENT", "LIST", "TYPE", "replica").decode().splitlines()
     assert len(lines) == 1 and " flags=S " in lines[0] and " cmd=replconf " in lines[0]

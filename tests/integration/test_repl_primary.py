@@ -1010,3 +1010,25 @@ def test_shutdown_timeout_and_now(servers):
     assert b"Waiting for replicas" not in primary2.log_text()
     primary2.proc = None
     os.kill(r2.proc.pid, signal.SIGCONT)
+
+
+def test_aof_and_replica_together(servers):
+    """Propagation feeds both consumers, each with its own SELECTs."""
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--appendonly", "yes")
+    servers.append(primary)
+    p = client(primary)
+    replica = redis_replica(primary)
+    servers.append(replica)
+    fill_every_type(p, 30)
+    for db in (1, 0, 4):
+        p.execute_command("SELECT", db)
+        p.set("db%d" % db, db)
+        p.expire("db%d" % db, 100)
+    p.execute_command("SELECT", 0)
+    assert_same(primary, replica)
+    # the AOF replays to the same dataset
+    before = digest(primary)
+    p.execute_command("DEBUG", "LOADAOF")
+    assert digest(primary) == before
+    p.set("after", "loadaof")
+    assert_same(primary, replica)

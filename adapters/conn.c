@@ -938,6 +938,22 @@ void conn_ad_flush(struct client *cl)
     if (c->depth == 0) conn_flush_later(c);
 }
 
+void conn_ad_raw(struct client *cl, const void *p, size_t n)
+{
+    struct conn *c = cl->conn;
+    if (c->state == CONN_CLOSING || c->dead) return;
+    obuf_append(&c->out, p, n);
+    if (c->depth == 0) conn_flush_later(c);
+}
+
+int conn_ad_raw_fd(struct client *cl)
+{
+    struct conn *c = cl->conn;
+    /* Only plain TCP: a transport (TLS) must frame every byte itself. */
+    if (c->tr || c->fd < 0) return -1;
+    return c->fd;
+}
+
 void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, size_t llen, int *fd)
 {
     struct conn *c = cl->conn;

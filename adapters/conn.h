@@ -183,6 +183,15 @@ void conn_ad_resize(struct client *cl, size_t size);
         name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
             replies_required, NULL, conn_ad_resize                                                 \
     }
+/* The same for an adapter whose clients may become replicas: raw bytes
+ * (the replication stream) are appended to the output buffer. */
+void conn_ad_raw(struct client *cl, const void *p, size_t n);
+int conn_ad_raw_fd(struct client *cl);
+#define CONN_ADAPTER_RAW(name, replies_required)                                                   \
+    {                                                                                              \
+        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
+            replies_required, NULL, conn_ad_resize, conn_ad_raw, conn_ad_raw_fd                    \
+    }
 /* The same for an adapter that delivers MONITOR lines itself. */
 #define CONN_ADAPTER_MONITOR(name, replies_required, monitor_line)                                 \
     {                                                                                              \

@@ -15,7 +15,7 @@
 #include "util.h"
 
 struct keel_config g_config;
-#define MAX_TABLES 4
+#define MAX_TABLES 8
 static const struct config_entry *tables[MAX_TABLES]; /* config_init, config_add_table */
 static int ntables;
 static const struct config_entry **flat; /* every entry, table by table */
@@ -72,7 +72,8 @@ void config_init(const struct config_entry *t)
 
 void config_add_table(const struct config_entry *t)
 {
-    if (ntables < MAX_TABLES) tables[ntables++] = t;
+    if (ntables == MAX_TABLES) abort(); /* a table silently left out would lose its entries */
+    tables[ntables++] = t;
     build_index();
 }
 

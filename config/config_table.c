@@ -207,7 +207,7 @@ const struct config_entry config_table[] = {
     {"lazyfree-lazy-user-flush", NULL, CT_BOOL, &lazyfree_lazy_user_flush, "no", 0, 1, true,
      "FLUSHALL/FLUSHDB without SYNC or ASYNC free asynchronously", NULL, NULL},
     {"replica-lazy-flush", "slave-lazy-flush", CT_BOOL, &lazyfree_replica_flush, "no", 0, 1, true,
-     "Accepted for redis.conf files: Keel has no replicas to flush", NULL, NULL},
+     "A replica empties its dataset on the lazy-free thread before a full sync", NULL, NULL},
     /* pub/sub (core/events/notify.c, core/events/pubsub.c) */
     {"notify-keyspace-events", NULL, CT_SPECIAL, &g_notify_keyspace_events, "", 0, 0, true,
      "Keyspace event classes to publish (K E g $ l s h z x e t m d n A)", NULL, notify_config_set},

@@ -302,7 +302,7 @@ const struct config_entry config_table_compat[] = {
     {"shutdown-on-sigterm", NULL, CT_ENUM, &shutdown_on_sigterm, "default", 0, 0, true,
      "Process setting (stored; no effect in Keel)", enum_shutdown_on_sigint, NULL},
     {"shutdown-timeout", NULL, CT_INT, &shutdown_timeout, "10", 0, INT_MAX, true,
-     "Process setting (stored; no effect in Keel)", NULL, NULL},
+     "Seconds lagging replicas may catch up at shutdown (read by core/repl)", NULL, NULL},
     {"socket-mark-id", NULL, CT_LL, &socket_mark_id, "0", 0, 4294967295LL, false,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
     {"supervised", NULL, CT_ENUM, &supervised, "no", 0, 0, false,

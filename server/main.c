@@ -25,6 +25,9 @@
 #include "reply_buffer.h"
 #include "log.h"
 #include "rdb.h"
+#include "repl.h"
+#include "repl_primary.h"
+#include "repl_replica.h"
 #include "server.h"
 #include "siphash.h"
 #include "stats.h"
@@ -157,6 +160,8 @@ int main(int argc, char **argv)
     config_init(config_table);
     config_add_table(tls_config_table); /* before the compat table's stored-only twins */
     config_add_table(upstream_config_table);
+    config_add_table(repl_config_table);   /* core/repl: before the compat twins too */
+    config_add_table(repl_replica_config); /* core/repl: the replica's entries */
     config_add_table(config_table_compat);
     config_add_flags(config_table_flags);
     config_add_flags(tls_config_flags);
@@ -173,6 +178,7 @@ int main(int argc, char **argv)
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
      * if present; then open the AOF (core/persist/aof.c). */
     persist_remove_temp_files();
+    repl_replica_preload(); /* a replica's load keeps expired keys */
     if (!aof_startup()) return 1;
 
     g_server.base = event_base_new();
@@ -204,6 +210,7 @@ int main(int argc, char **argv)
     event_add(sigterm_ev, NULL);
     event_add(sigint_ev, NULL);
 
+    repl_replica_startup(); /* `replicaof` in the configuration: connect */
     log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
                g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
     /* The loop, one iteration at a time: before it sleeps again, every
@@ -213,6 +220,12 @@ int main(int argc, char **argv)
         conn_flush_pending();
         if (event_base_loop(g_server.base, EVLOOP_ONCE) != 0) break;
         if (event_base_got_break(g_server.base) || event_base_got_exit(g_server.base)) break;
+    }
+    conn_flush_pending();
+    /* Lagging replicas get shutdown-timeout seconds to catch up (core/repl). */
+    while (g_server.shutdown_asap && repl_shutdown_wait()) {
+        conn_flush_pending();
+        event_base_loop(g_server.base, EVLOOP_ONCE);
     }
     conn_flush_pending();
     aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */

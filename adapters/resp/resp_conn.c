@@ -132,7 +132,7 @@ static void release(struct conn *c)
 }
 
 static const struct conn_ops resp_ops = {
-    .ad = CONN_ADAPTER("resp", false),
+    .ad = CONN_ADAPTER_RAW("resp", false),
     .limit_batch = true,
     .process = process,
     .in_hint = in_hint,

@@ -294,12 +294,16 @@ void cmd_client_list(struct exec *x)
             if (c) text_client_line(&t, c);
         }
     } else {
-        /* normal (0) or pubsub (3); no masters or replicas exist yet (4 is
-         * SLAVE, Redis's keel_hidden alias of REPLICA). */
+        /* normal (0), master (1: core/repl's master client), replica (2), pubsub (3)
+         * (4 is SLAVE, Redis's keel_hidden alias of REPLICA). */
         want = has_type ? ARG(x, A_CLIENT_LIST_normal_master_replica_pubsub)->choice : -1;
         if (want == 4) want = 2;
         for (c = g_clients.head; c; c = c->next)
-            if (want < 0 || want == (c->nsubs > 0 ? 3 : 0)) text_client_line(&t, c);
+            if (want < 0 || want == ((c->flags & CF_MASTER)    ? 1
+                                     : (c->flags & CF_REPLICA) ? 2
+                                     : c->nsubs > 0            ? 3
+                                                               : 0))
+                text_client_line(&t, c);
     }
     reply_verbatim(x->r, t.p ? t.p : "", t.len);
     free(t.p);
@@ -358,8 +362,14 @@ void cmd_client_kill(struct exec *x)
         if (addr && (strlen(a) != addr->n || memcmp(a, addr->p, addr->n) != 0)) continue;
         if (laddr && (strlen(la) != laddr->n || memcmp(la, laddr->p, laddr->n) != 0)) continue;
         /* A client is "pubsub" (choice 4) while it has subscriptions, else
-         * "normal" (choice 0); there are no masters or replicas yet. */
-        if (type >= 0 && type != (c->nsubs > 0 ? 4 : 0)) continue;
+         * "normal" (choice 0). */
+        /* the master client (core/repl) is "master" (1); replicas are
+         * "slave" (2) or "replica" (3) */
+        if (type >= 0 && (type == 3 ? 2 : type) != ((c->flags & CF_MASTER)    ? 1
+                                                    : (c->flags & CF_REPLICA) ? 2
+                                                    : c->nsubs > 0            ? 4
+                                                                              : 0))
+            continue;
         if (id && c->id != (uint64_t)id) continue;
         if (kuser && acl_client_user(c) != kuser) continue;
         if (c == x->c && skipme) continue;

@@ -278,13 +278,16 @@ void cmd_keys(struct exec *x)
 /* RANDOMKEY */
 void cmd_randomkey(struct exec *x)
 {
+    int tries = 0;
     for (;;) {
         struct kv *e = (struct kv *)dict_random(&x->db->keys);
         if (!e) {
             reply_null(x->r);
             return;
         }
-        if (store_is_expired(e)) {
+        /* A replica deletes nothing itself: after some tries an expired
+         * key is returned all the same, as Redis 7.0 does. */
+        if (store_is_expired(e) && !(g_store.replica && ++tries > 100)) {
             char small[256], *k = e->klen <= sizeof(small) ? small : xmalloc(e->klen);
             size_t kn = e->klen;
             memcpy(k, kv_key(e), kn);

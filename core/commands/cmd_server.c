@@ -30,6 +30,8 @@
 #include "pubsub.h"
 #include "rdb.h"
 #include "reply_buffer.h"
+#include "repl.h"
+#include "repl_primary.h"
 #include "lazyfree.h"
 #include "script.h"
 #include "store.h"
@@ -148,6 +150,7 @@ void cmd_shutdown(struct exec *x)
         }
     }
     log_warning("User requested shutdown... (client id %llu)", (unsigned long long)x->c->id);
+    if (HAS(x, A_SHUTDOWN_now)) repl_shutdown_now(); /* no wait for lagging replicas */
     x->c->flags |= CF_CLOSE_AFTER_REPLY;
     server_request_shutdown(0);
 }
@@ -344,8 +347,9 @@ static void info_clients(struct info *s)
               "blocked_clients:%lld\r\n"
               "tracking_clients:%lld\r\n"
               "clients_in_timeout_table:%lld\r\n",
-              g_clients.count, g_config.maxclients, max_in, max_out, blocked, tracking_clients(),
-              blocking_count());
+              /* replicas are not counted, as Redis (connected_slaves) */
+              g_clients.count - repl_primary_count(), g_config.maxclients, max_in, max_out, blocked,
+              tracking_clients(), blocking_count());
 }
 
 static void info_memory(struct info *s)
@@ -395,7 +399,7 @@ static void info_memory(struct info *s)
         "mem_fragmentation_ratio:%.2f\r\n"
         "mem_fragmentation_bytes:%lld\r\n"
         "mem_not_counted_for_evict:%zu\r\n"
-        "mem_replication_backlog:0\r\n"
+        "mem_replication_backlog:%zu\r\n"
         "mem_total_replication_buffers:0\r\n"
         "mem_clients_slaves:0\r\n"
         "mem_clients_normal:%zu\r\n"
@@ -415,13 +419,15 @@ static void info_memory(struct info *s)
         mh.allocator_resident ? (double)mh.rss / (double)mh.allocator_resident : 0.0,
         (long long)mh.rss - (long long)mh.allocator_resident,
         mh.total ? (double)mh.rss / (double)mh.total : 0.0, (long long)mh.rss - (long long)mh.total,
-        mh.aof_buffer, mh.clients_normal, mh.aof_buffer, lazyfree_pending_objects(),
-        lazyfree_freed_objects());
+        mh.aof_buffer, repl_backlog_exists() ? repl_backlog_size() : (size_t)0, mh.clients_normal,
+        mh.aof_buffer, lazyfree_pending_objects(), lazyfree_freed_objects());
 }
 
 static void info_persistence(struct info *s)
 {
-    bool rdb_child = g_server.child_pid > 0 && g_server.child_type == CHILD_RDB;
+    /* a diskless full sync (CHILD_REPL) is an RDB child too, as in Redis */
+    bool rdb_child = g_server.child_pid > 0 &&
+                     (g_server.child_type == CHILD_RDB || g_server.child_type == CHILD_REPL);
     info_section(s, "Persistence");
     info_catf(s,
               /* loading and rdb_* fields: the RDB side (core/persist/cmd_persist.c) */
@@ -475,87 +481,80 @@ static void info_stats(struct info *s)
     struct stats st;
     stats_read(&st);
     info_section(s, "Stats");
-    info_catf(s,
-              "total_connections_received:%lld\r\n"
-              "total_commands_processed:%lld\r\n"
-              "instantaneous_ops_per_sec:%lld\r\n"
-              "total_net_input_bytes:%lld\r\n"
-              "total_net_output_bytes:%lld\r\n"
-              "total_net_repl_input_bytes:0\r\n"
-              "total_net_repl_output_bytes:0\r\n"
-              "instantaneous_input_kbps:%.2f\r\n"
-              "instantaneous_output_kbps:%.2f\r\n"
-              "instantaneous_input_repl_kbps:0.00\r\n"
-              "instantaneous_output_repl_kbps:0.00\r\n"
-              "rejected_connections:%lld\r\n"
-              "sync_full:0\r\n"
-              "sync_partial_ok:0\r\n"
-              "sync_partial_err:0\r\n"
-              "expired_keys:%lld\r\n"
-              "expired_stale_perc:%.2f\r\n"
-              "expired_time_cap_reached_count:%lld\r\n"
-              "expire_cycle_cpu_milliseconds:%lld\r\n"
-              "evicted_keys:%lld\r\n"
-              "evicted_clients:%lld\r\n"
-              "total_eviction_exceeded_time:%lld\r\n"
-              "current_eviction_exceeded_time:%lld\r\n"
-              "keyspace_hits:%lld\r\n"
-              "keyspace_misses:%lld\r\n"
-              "pubsub_channels:%lld\r\n"
-              "pubsub_patterns:%lld\r\n"
-              "pubsubshard_channels:%lld\r\n"
-              "latest_fork_usec:%lld\r\n"
-              "total_forks:%lld\r\n"
-              "migrate_cached_sockets:0\r\n"
-              "slave_expires_tracked_keys:0\r\n"
-              "active_defrag_hits:0\r\n"
-              "active_defrag_misses:0\r\n"
-              "active_defrag_key_hits:0\r\n"
-              "active_defrag_key_misses:0\r\n"
-              "total_active_defrag_time:0\r\n"
-              "current_active_defrag_time:0\r\n"
-              "tracking_total_keys:%llu\r\n"
-              "tracking_total_items:%llu\r\n"
-              "tracking_total_prefixes:%llu\r\n"
-              "unexpected_error_replies:0\r\n"
-              "total_error_replies:%lld\r\n"
-              "dump_payload_sanitizations:0\r\n"
-              "total_reads_processed:%lld\r\n"
-              "total_writes_processed:%lld\r\n"
-              "io_threaded_reads_processed:0\r\n"
-              "io_threaded_writes_processed:0\r\n"
-              "reply_buffer_shrinks:%lld\r\n"
-              "reply_buffer_expands:%lld\r\n",
-              st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
-              st.net_output_bytes, st.input_kbps, st.output_kbps, st.rejected_connections,
-              st.expired_keys, (double)g_store.stats.expired_stale_perc,
-              g_store.stats.expired_time_cap_reached, g_store.stats.expire_cycle_us / 1000,
-              g_evict.evicted_keys, g_evict.evicted_clients,
-              g_evict.total_eviction_exceeded_time_ms + evict_exceeded_now_ms(),
-              evict_exceeded_now_ms(), st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(),
-              pubsub_pattern_count(), pubsub_shard_channel_count(), g_server.stat_fork_time_us,
-              g_server.stat_total_forks, tracking_total_keys(), tracking_total_items(),
-              tracking_total_prefixes(), st.total_errors, g_server.stat_reads, g_server.stat_writes,
-              g_reply_buffer_shrinks, g_reply_buffer_expands);
+    info_catf(
+        s,
+        "total_connections_received:%lld\r\n"
+        "total_commands_processed:%lld\r\n"
+        "instantaneous_ops_per_sec:%lld\r\n"
+        "total_net_input_bytes:%lld\r\n"
+        "total_net_output_bytes:%lld\r\n"
+        "total_net_repl_input_bytes:%lld\r\n"
+        "total_net_repl_output_bytes:%lld\r\n"
+        "instantaneous_input_kbps:%.2f\r\n"
+        "instantaneous_output_kbps:%.2f\r\n"
+        "instantaneous_input_repl_kbps:0.00\r\n"
+        "instantaneous_output_repl_kbps:0.00\r\n"
+        "rejected_connections:%lld\r\n"
+        "sync_full:%lld\r\n"
+        "sync_partial_ok:%lld\r\n"
+        "sync_partial_err:%lld\r\n"
+        "expired_keys:%lld\r\n"
+        "expired_stale_perc:%.2f\r\n"
+        "expired_time_cap_reached_count:%lld\r\n"
+        "expire_cycle_cpu_milliseconds:%lld\r\n"
+        "evicted_keys:%lld\r\n"
+        "evicted_clients:%lld\r\n"
+        "total_eviction_exceeded_time:%lld\r\n"
+        "current_eviction_exceeded_time:%lld\r\n"
+        "keyspace_hits:%lld\r\n"
+        "keyspace_misses:%lld\r\n"
+        "pubsub_channels:%lld\r\n"
+        "pubsub_patterns:%lld\r\n"
+        "pubsubshard_channels:%lld\r\n"
+        "latest_fork_usec:%lld\r\n"
+        "total_forks:%lld\r\n"
+        "migrate_cached_sockets:0\r\n"
+        "slave_expires_tracked_keys:0\r\n"
+        "active_defrag_hits:0\r\n"
+        "active_defrag_misses:0\r\n"
+        "active_defrag_key_hits:0\r\n"
+        "active_defrag_key_misses:0\r\n"
+        "total_active_defrag_time:0\r\n"
+        "current_active_defrag_time:0\r\n"
+        "tracking_total_keys:%llu\r\n"
+        "tracking_total_items:%llu\r\n"
+        "tracking_total_prefixes:%llu\r\n"
+        "unexpected_error_replies:0\r\n"
+        "total_error_replies:%lld\r\n"
+        "dump_payload_sanitizations:0\r\n"
+        "total_reads_processed:%lld\r\n"
+        "total_writes_processed:%lld\r\n"
+        "io_threaded_reads_processed:0\r\n"
+        "io_threaded_writes_processed:0\r\n"
+        "reply_buffer_shrinks:%lld\r\n"
+        "reply_buffer_expands:%lld\r\n",
+        st.total_connections, st.commands_processed, st.ops_per_sec, st.net_input_bytes,
+        st.net_output_bytes, g_repl_stats.net_repl_input_bytes, g_repl_stats.net_repl_output_bytes,
+        st.input_kbps, st.output_kbps, st.rejected_connections, g_repl_stats.sync_full,
+        g_repl_stats.sync_partial_ok, g_repl_stats.sync_partial_err, st.expired_keys,
+        (double)g_store.stats.expired_stale_perc, g_store.stats.expired_time_cap_reached,
+        g_store.stats.expire_cycle_us / 1000, g_evict.evicted_keys, g_evict.evicted_clients,
+        g_evict.total_eviction_exceeded_time_ms + evict_exceeded_now_ms(), evict_exceeded_now_ms(),
+        st.keyspace_hits, st.keyspace_misses, pubsub_channel_count(), pubsub_pattern_count(),
+        pubsub_shard_channel_count(), g_server.stat_fork_time_us, g_server.stat_total_forks,
+        tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(), st.total_errors,
+        g_server.stat_reads, g_server.stat_writes, g_reply_buffer_shrinks, g_reply_buffer_expands);
 }
 
 static void info_replication(struct info *s)
 {
-    /* The replication id is the run id until replication exists. */
+    /* Both roles' fields come from core/repl (cmd_repl.c). */
+    struct sbuf b;
+    sbuf_init(&b);
+    repl_info_text(&b);
     info_section(s, "Replication");
-    info_catf(s,
-              "role:master\r\n"
-              "connected_slaves:0\r\n"
-              "master_failover_state:no-failover\r\n"
-              "master_replid:%s\r\n"
-              "master_replid2:0000000000000000000000000000000000000000\r\n"
-              "master_repl_offset:0\r\n"
-              "second_repl_offset:-1\r\n"
-              "repl_backlog_active:0\r\n"
-              "repl_backlog_size:1048576\r\n"
-              "repl_backlog_first_byte_offset:0\r\n"
-              "repl_backlog_histlen:0\r\n",
-              g_server.run_id);
+    info_catf(s, "%.*s", (int)b.len, (const char *)b.p);
+    sbuf_free(&b);
 }
 
 static void info_cpu(struct info *s)

@@ -39,6 +39,13 @@ struct client_adapter {
     /* Resize the reply buffer to size bytes (core/kernel/reply_buffer.c
      * decides when). NULL: the adapter has none. */
     void (*resize_reply_buffer)(struct client *c, size_t size);
+    /* Write bytes as they are, after what the client's sink holds (a
+     * replica's RDB payload and replication stream; core/repl). NULL: the
+     * protocol cannot carry them (PSYNC refuses). */
+    void (*raw)(struct client *c, const void *p, size_t n);
+    /* The socket a child process may write to directly (a diskless full
+     * sync), or -1 (TLS, no socket): the bytes must go through raw. */
+    int (*raw_fd)(struct client *c);
 };
 
 enum client_state {
@@ -61,6 +68,8 @@ enum {
     CF_PUSHING = 1 << 10,         /* writing a push into another client's sink */
     CF_REPLY_OFF = 1 << 11,       /* CLIENT REPLY OFF */
     CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
+    CF_REPLICA = 1 << 13,         /* a replica (core/repl): no replies, only the stream */
+    CF_MASTER = 1 << 15,          /* applies our primary's stream (core/repl): never refused */
 };
 
 struct client {

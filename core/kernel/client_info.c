@@ -51,6 +51,8 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
     mmem = multi_mem(c);
     {
         unsigned tf = (c->flags & CF_TRACKING) ? tracking_flags(c) : 0;
+        if (c->flags & CF_MASTER) flags[nf++] = 'M';
+        if (c->flags & CF_REPLICA) flags[nf++] = 'S';
         if (monitor_is(c)) flags[nf++] = 'O';
         if (c->nsubs > 0) flags[nf++] = 'P';
         if (c->flags & (CF_MULTI | CF_IN_EXEC)) flags[nf++] = 'x';

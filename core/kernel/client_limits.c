@@ -116,8 +116,11 @@ const char *obuf_limit_config_set(const struct config_entry *e, const char *v)
 
 bool obuf_limit_reached(struct client *c, size_t pending, long long *soft_since_ms)
 {
-    /* Redis's getClientType for limits: subscribed clients are "pubsub". */
-    const struct obuf_limit *l = &g_obuf_limits[c->nsubs > 0 ? OBUF_PUBSUB : OBUF_NORMAL];
+    /* Redis's getClientType for limits: replicas are "slave", subscribed
+     * clients "pubsub". */
+    const struct obuf_limit *l = &g_obuf_limits[(c->flags & CF_REPLICA) ? OBUF_REPLICA
+                                                : c->nsubs > 0          ? OBUF_PUBSUB
+                                                                        : OBUF_NORMAL];
     bool hard = l->hard && pending >= l->hard;
     bool soft = l->soft && pending >= l->soft;
     if (soft) {

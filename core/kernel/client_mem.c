@@ -87,6 +87,14 @@ static void update(struct client *c)
     /* Only connections count (Redis: a client with a connection); the
      * AOF loader's caller has no buffers and cannot be closed. */
     if (!c->adapter || !c->adapter->close || !c->adapter->buffers || c->mem_evicted) return;
+    /* A primary's link and replicas are neither counted nor evicted (Redis
+     * counts the normal and pub/sub client types only). */
+    if (c->flags & (CF_MASTER | CF_REPLICA)) {
+        total -= c->mem_last;
+        c->mem_last = 0;
+        unlink_bucket(c);
+        return;
+    }
     visits++;
     m = client_mem_of(c);
     total = total - c->mem_last + m;

@@ -24,6 +24,10 @@
 #include "script_busy.h"
 #include "registry.h"
 #include "reply_buffer.h"
+#include "repl.h"
+#include "repl_primary.h"
+#include "repl_link.h"
+#include "repl_replica.h"
 #include "slowlog.h"
 #include "store.h"
 #include "t_hash.h"
@@ -48,6 +52,22 @@ static void loop_timers(long long now_ms)
 {
     if (blocking_count() > 0) blocking_cron(now_ms);
     maxmemory_continue();
+    repl_primary_tick();
+    repl_primary_cron();
+}
+
+/* The propagation sink's consumers: the AOF, then replication (each
+ * emits its own SELECTs). */
+static void propagate_fanout(int dbid, const void *p, size_t n)
+{
+    aof_feed(dbid, p, n);
+    repl_feed_command(dbid, p, n);
+}
+
+/* CLIENT PAUSE never parks monitors, nor replicas (as Redis). */
+static bool pause_exempt(struct client *c)
+{
+    return (c->flags & CF_REPLICA) || monitor_pause_exempt(c);
 }
 
 void core_init_types(void)
@@ -83,16 +103,28 @@ void core_init(int databases)
     reply_buffer_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
+    /* A replica's snapshots name its primary's stream (core/repl). */
+    rdb_set_repl_info(repl_replica_save_info);
+    repl_replica_init(); /* the link to a primary calls back into the replica side */
     monitor_init();
-    /* Propagated commands go to the AOF. */
-    propagate_set_sink(aof_feed);
+    /* Replication: a fresh replid; the replicas' per-client hook. */
+    repl_init();
+    repl_primary_init();
+    repl_set_replica_feed(repl_primary_feed, repl_primary_count);
+    persist_set_child_done(repl_primary_child_exit);
+    /* FAILOVER turns this server into a replica and back (the replica
+     * side); REPLCONF GETACK from our primary is answered by the link. */
+    repl_set_failover_hooks(repl_replica_start, repl_replica_stop);
+    repl_set_getack_hook(repl_link_send_ack);
+    /* Propagated commands go to the AOF and to replication. */
+    propagate_set_sink(propagate_fanout);
     /* What runs around each command (kernel.h's seams). */
     {
         struct kernel_hooks h = {
             /* a busy script refuses first (and nothing is evicted while it
              * runs); -OOM before MISCONF, as in Redis's processCommand */
             .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
-                       monitor_refuse},
+                       monitor_refuse, repl_primary_refuse, repl_replica_refuse},
             .acl = acl_refuse,
             .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,
@@ -106,7 +138,7 @@ void core_init(int databases)
             .ready = blocking_has_ready,
             .serve_ready = blocking_serve,
             .timers = loop_timers,
-            .pause_exempt = monitor_pause_exempt,
+            .pause_exempt = pause_exempt,
             .call_flags = script_call_flags,
         };
         kernel_set_hooks(&h);

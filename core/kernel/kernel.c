@@ -312,8 +312,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     c->last_interaction_ms = clock_us / 1000;
     /* CLIENT REPLY OFF / SKIP: this command's replies go nowhere, but its
      * errors are counted (INFO errorstats), as Redis counts them: a copy of
-     * the discarding sink, which reply.c does not take for an internal one. */
-    if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT)) {
+     * the discarding sink, which reply.c does not take for an internal one.
+     * A replica (CF_REPLICA) gets no replies either: only the stream. */
+    if (c->flags & (CF_REPLY_OFF | CF_REPLY_SKIP_NEXT | CF_REPLICA)) {
         c->flags &= ~CF_REPLY_SKIP_NEXT;
         quiet = reply_discard;
         r = &quiet;
@@ -336,13 +337,15 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         reject(c, cmd);
         return KERNEL_DONE;
     }
-    if (hooks.acl && hooks.acl(c, cmd, argc, argv, r)) {
+    if (hooks.acl && !(c->flags & CF_MASTER) && hooks.acl(c, cmd, argc, argv, r)) {
         reject(c, cmd);
         return KERNEL_DONE;
     }
     /* MISCONF: writes (and PING) refused while snapshots fail, or while
-     * the AOF cannot be written (core/persist: the refusals core_init wires). */
-    for (i = 0; i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++) {
+     * the AOF cannot be written (core/persist: the refusals core_init wires).
+     * Our primary's stream (the master client) is never refused, as Redis's
+     * obey_client. */
+    for (i = 0; !(c->flags & CF_MASTER) && i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++) {
         if (hooks.refuse[i](c, cmd, r)) {
             reject(c, cmd);
             return KERNEL_DONE;
@@ -368,7 +371,8 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
      * write; clients that are never paused (monitors, Redis's replicas)
      * are not. */
     is_exec = hooks.exec && cmd->fn == hooks.exec;
-    if (pause_state.active && !(hooks.pause_exempt && hooks.pause_exempt(c)) &&
+    if (pause_state.active && !(c->flags & CF_MASTER) &&
+        !(hooks.pause_exempt && hooks.pause_exempt(c)) &&
         (paused_for_call(cmd, argc, argv) || (is_exec && pause_state.write_only &&
                                               (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
@@ -574,6 +578,9 @@ void kernel_cron(void)
         next = c->next;
         /* Parked (blocked) clients wait as long as their command says. */
         if (c->state == CLIENT_PARKED && !(c->flags & CF_PAUSED)) continue;
+        /* Replicas and our primary's link have repl-timeout instead
+         * (core/repl), as in Redis. */
+        if (c->flags & (CF_REPLICA | CF_MASTER)) continue;
         if (now - c->last_interaction_ms > (long long)g_config.timeout * 1000 && c->adapter->close)
             c->adapter->close(c, false);
     }

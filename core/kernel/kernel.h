@@ -59,7 +59,7 @@ void kernel_init(void);
 /* The seams where modules above the kernel run around a command. The
  * kernel includes none of them: core_init fills this once (explicit
  * wiring), and a hook left NULL is skipped. */
-#define KERNEL_MAX_REFUSALS 6
+#define KERNEL_MAX_REFUSALS 8
 struct kernel_hooks {
     /* Checked in order before a command runs; true: refused, the error
      * written to r (MISCONF from snapshots, then from the AOF). */

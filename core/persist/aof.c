@@ -665,7 +665,7 @@ static void kill_rewrite_child(void)
 static void set_on(enum aof_state s)
 {
     state = s;
-    g_propagate_on = s != AOF_OFF;
+    propagate_set_consumer(PROPAGATE_AOF, s != AOF_OFF);
 }
 
 /* CONFIG SET appendonly yes: a rewrite creates the base, writes go to a

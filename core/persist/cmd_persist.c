@@ -190,6 +190,13 @@ void rdb_kill_child(void)
     g_server.child_type = CHILD_NONE;
 }
 
+static void (*child_done_hook)(int type, int pid, int exitcode, int bysignal);
+
+void persist_set_child_done(void (*fn)(int type, int pid, int exitcode, int bysignal))
+{
+    child_done_hook = fn;
+}
+
 /* Reap a finished child; start scheduled or rule-triggered saves. */
 void persist_cron(void)
 {
@@ -202,10 +209,11 @@ void persist_cron(void)
             int type = g_server.child_type;
             if (type == CHILD_RDB)
                 bgsave_done(exitcode, bysignal);
-            else
+            else if (type == CHILD_AOF)
                 aof_child_done(exitcode, bysignal);
             g_server.child_pid = 0;
             g_server.child_type = CHILD_NONE;
+            if (child_done_hook) child_done_hook(type, (int)pid, exitcode, bysignal);
         }
         return;
     }

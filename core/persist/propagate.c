@@ -13,7 +13,7 @@
 #include "store.h"
 #include "util.h"
 
-/* Where the stream goes (the AOF: core_init wires aof_feed). */
+/* Where the stream goes (core_init wires a fan-out: the AOF, replication). */
 static propagate_sink_fn sink;
 
 void propagate_set_sink(propagate_sink_fn fn)
@@ -27,6 +27,16 @@ static void feed(int dbid, const void *p, size_t n)
 }
 
 bool g_propagate_on;
+static unsigned consumers;
+
+void propagate_set_consumer(unsigned which, bool on)
+{
+    if (on)
+        consumers |= which;
+    else
+        consumers &= ~which;
+    g_propagate_on = consumers != 0;
+}
 
 #define MAX_DEPTH 16
 
@@ -52,15 +62,28 @@ static size_t npops, cappops;
 
 void cmd_exec(struct exec *x);
 
+/* "<c><n>\r\n" into p (no printf: this runs for every propagated
+ * argument while the AOF or a backlog is on). */
+static size_t format_head(char *p, char c, long long n)
+{
+    size_t l;
+    p[0] = c;
+    l = 1 + (size_t)util_ll2str(p + 1, n);
+    p[l++] = '\r';
+    p[l++] = '\n';
+    return l;
+}
+
 void propagate_format(struct sbuf *out, int argc, const struct argv_ref *argv)
 {
     char hdr[32];
-    int i, n;
-    n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    sbuf_append(out, hdr, (size_t)n);
-    for (i = 0; i < argc; i++) {
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", argv[i].n);
-        sbuf_append(out, hdr, (size_t)n);
+    size_t total = 16, i;
+    for (i = 0; i < (size_t)argc; i++)
+        total += argv[i].n + 24;
+    sbuf_reserve(out, total);
+    sbuf_append(out, hdr, format_head(hdr, '*', argc));
+    for (i = 0; i < (size_t)argc; i++) {
+        sbuf_append(out, hdr, format_head(hdr, '$', (long long)argv[i].n));
         sbuf_append(out, argv[i].p, argv[i].n);
         sbuf_append(out, "\r\n", 2);
     }

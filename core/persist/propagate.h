@@ -20,8 +20,12 @@
 struct exec;
 struct store_event;
 
-/* True while something consumes propagation (appendonly on or starting). */
+/* True while something consumes propagation (appendonly on or starting,
+ * or a replication backlog exists). */
 extern bool g_propagate_on;
+/* Each consumer says whether it is on; g_propagate_on is their union. */
+enum { PROPAGATE_AOF = 1, PROPAGATE_REPL = 2 };
+void propagate_set_consumer(unsigned which, bool on);
 static inline bool propagating(void)
 {
     return g_propagate_on;

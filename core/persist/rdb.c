@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,8 @@ static void w_done(struct wr *w)
     free(w->scratch);
 }
 
+int rdb_write_wait_ms = 60000;
+
 static void w_flush(struct wr *w)
 {
     size_t off = 0;
@@ -108,6 +111,12 @@ static void w_flush(struct wr *w)
         ssize_t n = write(w->fd, w->b.p + off, w->b.len - off);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* a nonblocking socket (a diskless sync): wait for room */
+                struct pollfd pfd = {w->fd, POLLOUT, 0};
+                if (poll(&pfd, 1, rdb_write_wait_ms) > 0) continue;
+                errno = ETIMEDOUT;
+            }
             w->failed = true;
             w->err = errno;
         } else if (n == 0) {
@@ -512,8 +521,16 @@ static void emit_function(void *ctx, const char *code, size_t n)
     w_string(w, code, n);
 }
 
+static bool (*repl_info_fn)(struct rdb_repl_info *out);
+
+void rdb_set_repl_info(bool (*fn)(struct rdb_repl_info *out))
+{
+    repl_info_fn = fn;
+}
+
 static void w_dataset(struct wr *w, bool aof_base)
 {
+    struct rdb_repl_info ri;
     char hdr[16];
     int i, p = g_config.maxmemory_policy;
     struct save_ctx c = {w, p == MM_VOLATILE_LRU || p == MM_ALLKEYS_LRU,
@@ -524,6 +541,11 @@ static void w_dataset(struct wr *w, bool aof_base)
     w_aux_ll(w, "redis-bits", (long long)sizeof(void *) * 8);
     w_aux_ll(w, "ctime", (long long)time(NULL));
     w_aux_ll(w, "used-mem", used_memory_estimate());
+    if (!aof_base && repl_info_fn && repl_info_fn(&ri)) {
+        w_aux_ll(w, "repl-stream-db", ri.stream_db);
+        w_aux(w, "repl-id", ri.id);
+        w_aux_ll(w, "repl-offset", ri.offset);
+    }
     w_aux_ll(w, "aof-base", aof_base ? 1 : 0);
     if (functions_each) functions_each(emit_function, w);
     for (i = 0; i < g_store.ndb && !w->failed; i++) {

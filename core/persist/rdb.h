@@ -48,6 +48,21 @@ extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
  * "REDIS"); *used = bytes consumed (through the CRC64 trailer). */
 bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen);
 
+/* Replication info in RDB files (aux fields repl-stream-db, repl-id,
+ * repl-offset, as Redis 7.0 saves them): a snapshot asks the provider
+ * core_init sets (core/repl: a replica's primary id and applied offset;
+ * false: none are written); a load keeps the last file's in
+ * rdb_loaded_repl (valid false when it had none). A replica restarted
+ * from such a file continues its stream with a partial resync. */
+struct rdb_repl_info {
+    bool valid;
+    char id[41];
+    long long offset;
+    int stream_db;
+};
+void rdb_set_repl_info(bool (*fn)(struct rdb_repl_info *out));
+extern struct rdb_repl_info rdb_loaded_repl;
+
 /* DUMP: the value of e in RDB encoding (type byte + value) followed by the
  * 2-byte RDB version (little endian) and a CRC64 of everything before it.
  * Appends to out; returns the number of bytes appended. */
@@ -83,7 +98,16 @@ struct kv *rdb_deserialize_value(const unsigned char *p, size_t n, const char *k
 
 /* ---- snapshot state and background saves (cmd_persist.c, server cron) ---- */
 
-enum { CHILD_NONE = 0, CHILD_RDB = 1, CHILD_AOF = 2 };
+enum { CHILD_NONE = 0, CHILD_RDB = 1, CHILD_AOF = 2, CHILD_REPL = 3 };
+/* CHILD_REPL: a diskless full sync writing the RDB to replicas' sockets
+ * (core/repl). persist_cron tells this hook (core_init wires core/repl's)
+ * about every child it reaps, after its own handling: the type, pid and
+ * how it ended. A child killed otherwise (FLUSHALL, SHUTDOWN) is not
+ * reported. */
+void persist_set_child_done(void (*fn)(int type, int pid, int exitcode, int bysignal));
+/* Writing an RDB to a nonblocking socket (a diskless sync): how long a
+ * write may wait for the socket to take more (ms) before it fails. */
+extern int rdb_write_wait_ms;
 
 /* Redis's lastbgsave_status etc. live in g_server (core/kernel/server.h). */
 

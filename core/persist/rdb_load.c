@@ -751,6 +751,28 @@ static bool is_value_type(int t)
 }
 
 /* The whole image; flags: merge (replace present keys). */
+static bool repl_offset_seen;
+
+/* The replication aux fields (rdb.h's rdb_loaded_repl). */
+static void aux_repl(const struct rstrv *k, const struct rstrv *v)
+{
+    long long n;
+    if (k->n == 7 && !memcmp(k->p, "repl-id", 7)) {
+        if (v->n == 40) {
+            memcpy(rdb_loaded_repl.id, v->p, 40);
+            rdb_loaded_repl.id[40] = 0;
+        }
+    } else if (k->n == 11 && !memcmp(k->p, "repl-offset", 11)) {
+        if (util_str2ll(v->p, v->n, &n)) {
+            rdb_loaded_repl.offset = n;
+            repl_offset_seen = true;
+        }
+    } else if (k->n == 14 && !memcmp(k->p, "repl-stream-db", 14)) {
+        if (util_str2ll(v->p, v->n, &n) && n >= 0 && n < g_store.ndb)
+            rdb_loaded_repl.stream_db = (int)n;
+    }
+}
+
 static bool load_image(struct rd *r, bool merge)
 {
     struct db *db = store_db(0);
@@ -825,6 +847,7 @@ static bool load_image(struct rd *r, bool merge)
                 rd_sfree(&k);
                 return false;
             }
+            aux_repl(&k, &v);
             rd_sfree(&k);
             rd_sfree(&v);
             continue;
@@ -860,7 +883,8 @@ static bool load_image(struct rd *r, bool merge)
                 expire = lfu_freq = lru_idle = -1;
                 continue;
             }
-            if (expire != -1 && expire < r->now) {
+            /* a replica keeps them: its primary's DELs will come */
+            if (expire != -1 && expire < r->now && !g_store.replica) {
                 kv_free(e);
                 r->expired++;
             } else {
@@ -904,6 +928,7 @@ static bool load_image(struct rd *r, bool merge)
 }
 
 long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
+struct rdb_repl_info rdb_loaded_repl;
 
 static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool merge, char *err,
                         size_t errlen)
@@ -917,7 +942,11 @@ static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool mer
     r.err = err;
     r.errlen = errlen;
     r.now = util_mstime();
+    memset(&rdb_loaded_repl, 0, sizeof(rdb_loaded_repl));
+    repl_offset_seen = false;
     ok = load_image(&r, merge);
+    /* the id and the offset together, or nothing */
+    rdb_loaded_repl.valid = rdb_loaded_repl.id[0] && repl_offset_seen;
     if (used) *used = (size_t)(r.p - r.start);
     rdb_last_load_keys_loaded = r.loaded;
     rdb_last_load_keys_expired = r.expired;

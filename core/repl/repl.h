@@ -88,6 +88,9 @@ void repl_feed_stream(const void *p, size_t n);
  * propagated. Propagation (g_propagate_on) stays on while a backlog
  * exists, not only while the AOF is on. */
 void repl_feed_command(int dbid, const void *p, size_t n);
+/* The stream offset right after the last command repl_feed_command fed
+ * (WAIT waits for it: pings and GETACKs need no acknowledgement). */
+long long repl_last_command_offset(void);
 /* Force the next fed command to be preceded by SELECT (new replica, new
  * backlog, after a full sync). */
 void repl_reset_selected_db(void);
@@ -96,5 +99,67 @@ void repl_reset_selected_db(void);
 void repl_disconnect_replicas(void);
 /* Number of replicas online (for INFO, ROLE, min-replicas-to-write). */
 int repl_replicas_online(void);
+
+/* Additions (primary side, repl.c / repl_config.c). */
+
+/* The replication settings (core/repl/repl_config.c's table). */
+struct repl_config {
+    long long backlog_size;         /* repl-backlog-size */
+    long long backlog_ttl;          /* repl-backlog-ttl, seconds */
+    int diskless_sync;              /* repl-diskless-sync */
+    int diskless_sync_delay;        /* repl-diskless-sync-delay, seconds */
+    int diskless_sync_max_replicas; /* repl-diskless-sync-max-replicas */
+    int ping_replica_period;        /* repl-ping-replica-period, seconds */
+    int timeout;                    /* repl-timeout, seconds */
+    int min_replicas_to_write;      /* min-replicas-to-write */
+    int min_replicas_max_lag;       /* min-replicas-max-lag, seconds */
+};
+extern struct repl_config g_repl_cfg;
+/* Their config entries (server/main.c adds the table; an array of
+ * config.h's struct config_entry). */
+struct config_entry;
+extern const struct config_entry *const repl_config_table;
+
+/* INFO stats' replication counters. */
+struct repl_stats {
+    long long sync_full, sync_partial_ok, sync_partial_err;
+    long long net_repl_output_bytes; /* total_net_repl_output_bytes */
+    long long net_repl_input_bytes;  /* total_net_repl_input_bytes (replica side) */
+};
+extern struct repl_stats g_repl_stats;
+
+/* The backlog as INFO shows it, and reading it from a stream offset:
+ * repl_backlog_read calls fn with the bytes from `from` to the end (one
+ * or two runs) and returns how many, or -1 when `from` is outside. */
+bool repl_backlog_exists(void);
+size_t repl_backlog_size(void);
+size_t repl_backlog_histlen(void);
+long long repl_backlog_first_offset(void);
+typedef void (*repl_bytes_fn)(void *arg, const void *p, size_t n);
+long long repl_backlog_read(long long from, repl_bytes_fn fn, void *arg);
+/* Where the stream goes besides the backlog: the primary side's replicas
+ * (core_init wires repl_primary.c's feed and count of attached replicas). */
+void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(void));
+/* REPLCONF GETACK received from our primary: the replica side answers
+ * with REPLCONF ACK (core_init wires its function). */
+void repl_set_getack_hook(void (*fn)(void));
+/* INFO's replication section, both roles (cmd_repl.c), without its
+ * "# Replication" title line. */
+struct sbuf;
+void repl_info_text(struct sbuf *out);
+/* master_failover_state: no-failover, waiting-for-sync, failover-in-progress. */
+const char *repl_failover_state_name(void);
+/* FAILOVER (repl_failover.c): the replica side's entry points it calls
+ * (core_init wires repl_replica_start / repl_replica_stop); whether the
+ * replica handshake must send PSYNC <replid> <offset> FAILOVER, and the
+ * answer it got; the target side of PSYNC ... FAILOVER (NULL: promoted,
+ * else the error text); the per-tick state machine. */
+void repl_set_failover_hooks(void (*start)(const char *host, int port), void (*stop)(void));
+bool repl_failover_in_progress(void);
+void repl_failover_psync_done(bool accepted);
+const char *repl_failover_accept(const char *replid);
+void repl_failover_tick(void);
+/* repl-backlog-size changed: keep the newest bytes that fit. */
+void repl_backlog_resize(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "propagate.h"
 #include "rdb.h"
 #include "registry.h"
+#include "repl_replica.h"
 #include "script.h"
 
 enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
@@ -120,7 +121,8 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
      * may finish (Redis's rules). The
      * refusal is the command's error reply: raised by call. */
     if (((cmd->flags & CMD_WRITE) && !run->wrote &&
-         (persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply))) ||
+         (repl_replica_refuse_write(run->caller, cmd, &sc->reply) ||
+          persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply))) ||
         oom_refused(run, cmd, sc)) {
         if (lua_gettop(L) > base + 1) {
             lua_replace(L, base + 1);

@@ -247,6 +247,8 @@ enum evict_result evict_perform(size_t not_counted)
     unsigned long long limit;
     enum evict_result res = EVICT_OK;
 
+    /* replica-ignore-maxmemory: a replica's memory follows its primary's */
+    if (g_store.replica && g_config.replica_ignore_maxmemory) return EVICT_OK;
     if (!evict_over_limit(not_counted, NULL, &tofree)) {
         cycle_pending = false;
         note_over(false);

@@ -16,7 +16,7 @@ extern int lazyfree_lazy_expire;     /* lazyfree-lazy-expire */
 extern int lazyfree_lazy_server_del; /* lazyfree-lazy-server-del: overwrites, implicit deletes */
 extern int lazyfree_lazy_user_del;   /* lazyfree-lazy-user-del: DEL as UNLINK */
 extern int lazyfree_lazy_user_flush; /* lazyfree-lazy-user-flush: FLUSHALL/FLUSHDB default */
-extern int lazyfree_replica_flush;   /* replica-lazy-flush: kept for config files (no replicas) */
+extern int lazyfree_replica_flush;   /* replica-lazy-flush: a replica's flush before a full sync */
 
 /* Redis's LAZYFREE_THRESHOLD: a value that costs more than this many
  * allocations to free goes to the thread. */

@@ -169,12 +169,17 @@ static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool t
     struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
     if (!e) return NULL;
     if (e->has_expire && kv_exp(e)->when <= util_mstime()) {
+        if (g_store.replica) {
+            if (!g_store.obey_master) return NULL;
+            goto live;
+        }
         /* Paused (CLIENT PAUSE): the key reads as missing and stays. A
          * write never runs during a pause, but if one did, the key goes
          * first so that it is never added twice. */
         if (!g_store.paused || for_write) expire_now(db, e);
         return NULL;
     }
+live:
     if (touch) lru_touch(e, g_store.lruclock);
     return e;
 }
@@ -460,7 +465,7 @@ void store_cron(long long budget_us)
     store_update_lruclock();
     for (i = 0; i < g_store.ndb; i++) {
         struct db *db = &g_store.dbs[i];
-        if (g_store.active_expire && !g_store.paused) {
+        if (g_store.active_expire && !g_store.paused && !g_store.replica) {
             long long t0 = util_monotonic_us();
             active_expire_db(db, deadline);
             g_store.stats.expire_cycle_us += util_monotonic_us() - t0;

@@ -69,6 +69,12 @@ struct store {
      * is expired (reads see an expired key as missing, but it stays) and
      * none is evicted until it ends. */
     bool paused;
+    /* This server is a replica (core/repl): as Redis 7.0's, it expires
+     * nothing itself (its primary's DELs do): an expired key reads as
+     * missing and stays, except for the master client's commands
+     * (obey_master set around them), which see it as it is. */
+    bool replica;
+    bool obey_master;
     unsigned lruclock;
     struct store_stats stats;
 };

@@ -74,6 +74,9 @@ enum {
 
 struct client {
     uint64_t id;
+    /* The replication offset after this client's last propagated command
+     * (WAIT waits for replicas to acknowledge it; core/repl). */
+    long long woff;
     int dbid;
     struct db *db;
     int resp;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client.h"
+#include "kernel.h"
 #include "propagate.h"
 #include "rdb.h" /* struct sbuf */
 #include "util.h"
@@ -48,9 +50,6 @@ void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(v
     replica_feed = feed;
     replica_count = count;
 }
-
-/* The offset right after the last command fed (pings and GETACKs aside). */
-static long long last_command_offset;
 
 /* The database the stream's last SELECT chose (-1: none yet). */
 static int selected_db = -1;
@@ -222,6 +221,7 @@ void repl_feed_stream(const void *p, size_t n)
 
 void repl_feed_command(int dbid, const void *p, size_t n)
 {
+    struct client *cur;
     if (repl_is_replica()) return;
     if (!bl.buf && (!replica_count || replica_count() == 0)) return;
     if (dbid >= 0 && dbid != selected_db) {
@@ -236,12 +236,8 @@ void repl_feed_command(int dbid, const void *p, size_t n)
         selected_db = dbid;
     }
     repl_feed_stream(p, n);
-    last_command_offset = g_repl.offset;
-}
-
-long long repl_last_command_offset(void)
-{
-    return last_command_offset;
+    /* WAIT waits for this client's own writes (Redis's c->woff). */
+    if ((cur = kernel_current()) != NULL) cur->woff = g_repl.offset;
 }
 
 void repl_reset_selected_db(void)

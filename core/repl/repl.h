@@ -88,9 +88,8 @@ void repl_feed_stream(const void *p, size_t n);
  * propagated. Propagation (g_propagate_on) stays on while a backlog
  * exists, not only while the AOF is on. */
 void repl_feed_command(int dbid, const void *p, size_t n);
-/* The stream offset right after the last command repl_feed_command fed
- * (WAIT waits for it: pings and GETACKs need no acknowledgement). */
-long long repl_last_command_offset(void);
+/* (It also sets the running client's woff: the offset its WAIT waits for;
+ * pings and GETACKs need no acknowledgement.) */
 /* Force the next fed command to be preceded by SELECT (new replica, new
  * backlog, after a full sync). */
 void repl_reset_selected_db(void);

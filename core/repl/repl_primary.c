@@ -734,7 +734,7 @@ static void waiters_check(void)
 bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked)
 {
     struct waiter *w;
-    long long offset = repl_last_command_offset();
+    long long offset = c->woff; /* its own last write, as Redis */
     *now_acked = acked(offset);
     if (*now_acked >= numreplicas || (c->flags & (CF_IN_EXEC | CF_MULTI))) return false;
     w = xcalloc(1, sizeof(*w));

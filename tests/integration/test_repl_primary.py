@@ -429,6 +429,12 @@ def test_wait(servers):
     os.kill(replica.proc.pid, signal.SIGSTOP)
     p.set("z", 3)
     assert p.execute_command("WAIT", 1, 300) == 0
+    # WAIT waits for the caller's own writes (Redis's c->woff): a client
+    # that wrote nothing since the replica acknowledged is answered at once
+    other = client(primary)
+    t0 = time.monotonic()
+    assert other.execute_command("WAIT", 1, 2000) == 1
+    assert time.monotonic() - t0 < 1.5
     os.kill(replica.proc.pid, signal.SIGCONT)
     assert p.execute_command("WAIT", 1, 0) == 1
     # inside MULTI: no blocking, the current count

@@ -61,15 +61,33 @@ static int enable_protected_configs;
 static char *ignore_warnings;
 static int io_threads_do_reads;
 static int jemalloc_bg_thread;
+static char *masterauth;
+static char *masteruser;
+static int min_replicas_max_lag;
+static int min_replicas_to_write;
 static int oom_score_adj;
 static char *oom_score_adj_values;
 static char *proc_title_template;
 static int propagation_error_behavior;
 static int rdb_del_sync_files;
 static int rdb_save_incremental_fsync;
+static long long repl_backlog_size;
+static long long repl_backlog_ttl;
 static int repl_disable_tcp_nodelay;
 static int repl_diskless_load;
+static int repl_diskless_sync;
+static int repl_diskless_sync_delay;
+static int repl_diskless_sync_max_replicas;
+static int repl_ping_replica_period;
+static int repl_timeout;
+static char *replica_announce_ip;
+static int replica_announce_port;
+static int replica_announced;
 static int replica_ignore_disk_write_errors;
+static int replica_priority;
+static int replica_read_only;
+static int replica_serve_stale_data;
+static char *replicaof;
 static int sanitize_dump_payload;
 static char *server_cpulist;
 static int set_proc_title;
@@ -110,11 +128,13 @@ static const char *const enum_supervised[] = {"upstart", "systemd", "auto", "no"
 static const char *const enum_syslog_facility[] = {"user",   "local0", "local1", "local2", "local3",
                                                    "local4", "local5", "local6", "local7", NULL};
 
+static const char *set_replicaof(const struct config_entry *e, const char *v);
 static const char *set_oom_values(const struct config_entry *e, const char *v);
 static const char *set_octal_perm(const struct config_entry *e, const char *v);
 static const char *set_activedefrag(const struct config_entry *e, const char *v);
 static const char *check_proc_title(const struct config_entry *e, const char *v);
 static const char *set_hostname(const struct config_entry *e, const char *v);
+static const char *apply_backlog(const struct config_entry *e, const char *v);
 static const char *apply_watchdog(const struct config_entry *e, const char *v);
 static const char *apply_tls(const struct config_entry *e, const char *v);
 
@@ -214,6 +234,14 @@ const struct config_entry config_table_compat[] = {
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"jemalloc-bg-thread", NULL, CT_BOOL, &jemalloc_bg_thread, "yes", 0, 1, true,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
+    {"masterauth", NULL, CT_STRING, &masterauth, "", 0, 0, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"masteruser", NULL, CT_STRING, &masteruser, "", 0, 0, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"min-replicas-max-lag", "min-slaves-max-lag", CT_INT, &min_replicas_max_lag, "10", 0, INT_MAX,
+     true, "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"min-replicas-to-write", "min-slaves-to-write", CT_INT, &min_replicas_to_write, "0", 0,
+     INT_MAX, true, "Replication (stored; Keel has no replication)", NULL, NULL},
     {"oom-score-adj", NULL, CT_ENUM, &oom_score_adj, "no", 0, 0, true,
      "Process setting (stored; no effect in Keel)", enum_oom_score_adj, NULL},
     {"oom-score-adj-values", NULL, CT_SPECIAL, &oom_score_adj_values, "0 200 800", 0, 0, true,
@@ -228,12 +256,40 @@ const struct config_entry config_table_compat[] = {
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"rdb-save-incremental-fsync", NULL, CT_BOOL, &rdb_save_incremental_fsync, "yes", 0, 1, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
+    {"repl-backlog-size", NULL, CT_MEMORY, &repl_backlog_size, "1048576", 1, LLONG_MAX, true,
+     "Replication (stored; Keel has no replication)", NULL, apply_backlog},
+    {"repl-backlog-ttl", NULL, CT_LL, &repl_backlog_ttl, "3600", 0, LLONG_MAX, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
     {"repl-disable-tcp-nodelay", NULL, CT_BOOL, &repl_disable_tcp_nodelay, "no", 0, 1, true,
      "Replication (stored; Keel has no replication)", NULL, NULL},
     {"repl-diskless-load", NULL, CT_ENUM, &repl_diskless_load, "disabled", 0, 0, true,
      "Replication (stored; Keel has no replication)", enum_repl_diskless_load, NULL},
+    {"repl-diskless-sync", NULL, CT_BOOL, &repl_diskless_sync, "yes", 0, 1, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"repl-diskless-sync-delay", NULL, CT_INT, &repl_diskless_sync_delay, "5", 0, INT_MAX, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"repl-diskless-sync-max-replicas", NULL, CT_INT, &repl_diskless_sync_max_replicas, "0", 0,
+     INT_MAX, true, "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"repl-ping-replica-period", "repl-ping-slave-period", CT_INT, &repl_ping_replica_period, "10",
+     1, INT_MAX, true, "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"repl-timeout", NULL, CT_INT, &repl_timeout, "60", 1, INT_MAX, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replica-announce-ip", "slave-announce-ip", CT_STRING, &replica_announce_ip, "", 0, 0, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replica-announce-port", "slave-announce-port", CT_INT, &replica_announce_port, "0", 0, 65535,
+     true, "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replica-announced", NULL, CT_BOOL, &replica_announced, "yes", 0, 1, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
     {"replica-ignore-disk-write-errors", NULL, CT_BOOL, &replica_ignore_disk_write_errors, "no", 0,
      1, true, "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replica-priority", "slave-priority", CT_INT, &replica_priority, "100", 0, INT_MAX, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replica-read-only", "slave-read-only", CT_BOOL, &replica_read_only, "yes", 0, 1, true,
+     "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replica-serve-stale-data", "slave-serve-stale-data", CT_BOOL, &replica_serve_stale_data,
+     "yes", 0, 1, true, "Replication (stored; Keel has no replication)", NULL, NULL},
+    {"replicaof", "slaveof", CT_SPECIAL, &replicaof, "", 0, 0, false,
+     "Replication (stored; Keel has no replication)", NULL, set_replicaof},
     {"sanitize-dump-payload", NULL, CT_ENUM, &sanitize_dump_payload, "no", 0, 0, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", enum_sanitize_dump_payload,
      NULL},
@@ -321,6 +377,30 @@ static void keep_text(const struct config_entry *e, const char *v)
     char **p = e->ptr;
     free(*p);
     *p = xstrdup(v);
+}
+
+/* replicaof (slaveof): "no one", or "host port" as Redis checks them at
+ * start-up (it is immutable); Keel replicates from nobody, the text is
+ * kept for CONFIG GET and REWRITE. */
+static const char *set_replicaof(const struct config_entry *e, const char *v)
+{
+    char buf[512], out[600], *w[3];
+    long long port;
+    int n = split_words(v, buf, sizeof(buf), w, 2);
+    if (n == 0) { /* the default: not a replica */
+        keep_text(e, "");
+        return NULL;
+    }
+    if (n != 2) return "wrong number of arguments";
+    if (!strcasecmp(w[0], "no") && !strcasecmp(w[1], "one")) {
+        keep_text(e, "");
+        return NULL;
+    }
+    if (!util_str2ll(w[1], strlen(w[1]), &port) || port < 0 || port > 65535)
+        return "Invalid master port";
+    snprintf(out, sizeof(out), "%s %lld", w[0], port);
+    keep_text(e, out);
+    return NULL;
 }
 
 /* oom-score-adj-values: three integers between -2000 and 2000. */
@@ -411,6 +491,15 @@ static const char *set_hostname(const struct config_entry *e, const char *v)
         if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
             return "Hostnames may only contain alphanumeric characters, hyphens or dots";
     keep_text(e, v);
+    return NULL;
+}
+
+/* repl-backlog-size: as Redis, never below 16 KB. */
+static const char *apply_backlog(const struct config_entry *e, const char *v)
+{
+    long long *size = e->ptr;
+    (void)v;
+    if (*size < 16 * 1024) *size = 16 * 1024;
     return NULL;
 }
 

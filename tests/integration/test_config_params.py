@@ -23,8 +23,6 @@ COMPAT_C = os.path.join(HERE, "..", "..", "config", "config_table_compat.c")
 # The tls-* entries (adapters/tls): with no TLS port served, CONFIG SET
 # answers as Redis's does when TLS is not in use, so they are probed too.
 TLS_C = os.path.join(HERE, "..", "..", "adapters", "tls", "tls_ctx.c")
-REPL_C = [os.path.join(HERE, "..", "..", "core", "repl", f)
-          for f in ("repl_config.c", "repl_replica.c")]
 
 # Parameters other branches implement with an effect (eviction, lazy free,
 # latency, streams, scripting, DEBUG): Keel may not have them yet.
@@ -46,16 +44,13 @@ PROBES = ["abc", "", "-1", "0", "1", "1kb", "777", "65536", "2147483648",
 
 
 def compat_names():
-    """The names of config_table_compat.c's entries and their aliases, the
-    tls-* entries of adapters/tls (not Keel's own https-port and
-    tls-auth-clients-user), and the replication entries of core/repl."""
+    """The names of config_table_compat.c's entries and their aliases, and
+    the tls-* entries of adapters/tls (not Keel's own https-port and
+    tls-auth-clients-user)."""
     text = open(COMPAT_C).read()
     table = text[text.index("config_table_compat[] = {"):text.index("{NULL, NULL")]
     tls = open(TLS_C).read()
     table += tls[tls.index("tls_config_table[] = {"):tls.index("{NULL, NULL")]
-    for path in REPL_C:
-        repl = open(path).read()
-        table += repl[repl.index("config_entry table[] = {"):repl.index("{NULL, NULL")]
     out = []
     for m in re.finditer(r'\{"([a-z0-9_-]+)",\s*(?:"([a-z0-9_-]+)"|NULL)', table):
         out.append(m.group(1))

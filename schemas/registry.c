@@ -578,11 +578,14 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                 int before = *i;
                 if (a->token && !tok_eq(&m->argv[*i], a->token)) break;
                 if (a->flags & AF_STOP_AT_TOKENS) {
-                    /* keel_stop_at_tokens: the word leads a later option */
-                    int t;
-                    for (t = j + 1; t < n; t++)
+                    /* keel_stop_at_tokens: the word leads a later option
+                     * (with keel_deferred_from, those of the deferred part
+                     * too: XCLAIM's ids, then its options) */
+                    int t, lim = n;
+                    if (s == m->cmd->args && n == m->cmd->defer_at - 1) lim = m->cmd->nargs;
+                    for (t = j + 1; t < lim; t++)
                         if ((s[t].flags & AF_OPTIONAL) && lead_matches(&s[t], &m->argv[*i])) break;
-                    if (t < n) break;
+                    if (t < lim) break;
                 }
                 if (!match_one(m, a, i, end)) {
                     if (!(a->flags & AF_OPTIONAL) || reps) return false;
@@ -781,6 +784,11 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
      * way the grammar cannot state exactly; COMMAND DOCS still shows the
      * declared grammar, the handler reads argv as given. */
     if (cmd->raw_args) return true;
+    /* keel_max_words: Redis counts the words before reading any (XPENDING) */
+    if (cmd->max_words && argc > cmd->max_words) {
+        reply_error(r, err_table[E_SYNTAX].text);
+        return false;
+    }
     ok = match_all(&m, mp, &i);
     /* Hand the lists over to storage that outlives this call (converting
      * used them already: they are offsets into the pool until now). */

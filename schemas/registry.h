@@ -149,6 +149,7 @@ struct command {
     const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
     int in_order;             /* keel_parse_in_order: values convert as they are met */
     int raw_args;             /* keel_raw_arguments: no matching, the handler reads argv */
+    int max_words;            /* keel_max_words: more words than this is a syntax error */
     int defer_at;             /* keel_deferred_from: 1 + index of the first deferred argument */
     int defer_slot;           /* the slot whose .err holds a deferred error */
     cmd_fn fn;

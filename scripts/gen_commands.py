@@ -26,6 +26,10 @@ Command level
                          block needs all its words before any is converted
                          (Redis's loops count them first: GEOSEARCH's BYBOX).
   keel_raw_arguments     no matching: the handler reads argv (PFMERGE).
+  keel_max_words         more words than this (the command's name
+                         included) is a syntax error before anything is
+                         matched: Redis counts them first (XPENDING: 9, and
+                         words past the consumer are ignored up to it).
   keel_grammar           the arguments the matcher uses where Redis's loop
                          is not what its documented grammar says (BITFIELD's
                          OVERFLOW on its own); COMMAND DOCS still shows
@@ -457,6 +461,8 @@ def main():
         c.append("    .args_hidden = %d, .syntax_error = %s, .in_order = %d, .raw_args = %d," % (
             hidden, cstr(s.get("keel_syntax_error")), 1 if s.get("keel_parse_in_order") else 0,
             1 if s.get("keel_raw_arguments") else 0))
+        if s.get("keel_max_words"):
+            c.append("    .max_words = %d," % s["keel_max_words"])
         c.append("    .doc_args = %s, .ndoc_args = %d," % (docarr, ndoc))
         c.append("    .defer_at = %d, .defer_slot = %d," % (
             defer_from + 1, layout.get("deferred", -1)))

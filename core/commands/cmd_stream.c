@@ -391,7 +391,7 @@ static bool parse_bound(struct exec *x, const struct argv_ref *w, uint64_t missi
 }
 
 static void range_generic(struct exec *x, int key_slot, int start_slot, int end_slot,
-                          int count_slot, bool rev)
+                          int count_slot, int deferred_slot, bool rev)
 {
     const struct argv_ref *key = SLOT_REF(x, key_slot);
     struct sid start, end;
@@ -408,6 +408,8 @@ static void range_generic(struct exec *x, int key_slot, int start_slot, int end_
         reply_error(x->r, "ERR invalid end ID for the interval");
         return;
     }
+    /* Redis reads the ids, then the options, then the key */
+    if (!arg_ok(x, deferred_slot)) return;
     if (HAS(x, count_slot)) {
         count = ARGI(x, count_slot);
         if (count < 0) count = 0;
@@ -429,13 +431,15 @@ static void range_generic(struct exec *x, int key_slot, int start_slot, int end_
 /* XRANGE key start end [COUNT count] */
 void cmd_xrange(struct exec *x)
 {
-    range_generic(x, A_XRANGE_key, A_XRANGE_start, A_XRANGE_end, A_XRANGE_count, false);
+    range_generic(x, A_XRANGE_key, A_XRANGE_start, A_XRANGE_end, A_XRANGE_count, A_XRANGE_deferred,
+                  false);
 }
 
 /* XREVRANGE key end start [COUNT count] */
 void cmd_xrevrange(struct exec *x)
 {
-    range_generic(x, A_XREVRANGE_key, A_XREVRANGE_start, A_XREVRANGE_end, A_XREVRANGE_count, true);
+    range_generic(x, A_XREVRANGE_key, A_XREVRANGE_start, A_XREVRANGE_end, A_XREVRANGE_count,
+                  A_XREVRANGE_deferred, true);
 }
 
 /* XLEN key */
@@ -452,23 +456,25 @@ void cmd_xdel(struct exec *x)
 {
     const struct argval *ids = ARG(x, A_XDEL_id);
     const struct argv_ref *key = SLOT_REF(x, A_XDEL_key);
-    struct sid *parsed = xmalloc(sizeof(*parsed) * (size_t)ids->count);
+    struct sid *parsed;
     long long deleted = 0;
     struct kv *e;
     bool bad;
     int k;
+    /* Redis looks the key up first: no key is 0 whatever the ids */
+    e = xlookup(x, key->p, key->n, true, &bad);
+    if (bad) return;
+    if (!e) {
+        reply_int(x->r, 0);
+        return;
+    }
+    parsed = xmalloc(sizeof(*parsed) * (size_t)ids->count);
     for (k = 0; k < ids->count; k++) {
         const struct argv_ref *w = &x->argv[ids->list[k]];
         if (!xparse_id(x, w->p, w->n, 0, &parsed[k])) {
             free(parsed);
             return;
         }
-    }
-    e = xlookup(x, key->p, key->n, true, &bad);
-    if (!bad && !e) reply_int(x->r, 0);
-    if (bad || !e) {
-        free(parsed);
-        return;
     }
     for (k = 0; k < ids->count; k++)
         if (stream_delete(stream_of(e), &parsed[k])) deleted++;

@@ -214,6 +214,10 @@ void cmd_xack(struct exec *x)
     struct kv *e = xlookup(x, key->p, key->n, true, &bad);
     if (bad) return;
     if (e) g = stream_group_find(stream_of(e), gname->p, gname->n);
+    if (!g) { /* no key or group: nothing to ack, the ids unread (as Redis) */
+        reply_int(x->r, 0);
+        return;
+    }
     parsed = xmalloc(sizeof(*parsed) * (size_t)ids->count);
     for (k = 0; k < ids->count; k++) {
         const struct argv_ref *w = &x->argv[ids->list[k]];
@@ -222,7 +226,7 @@ void cmd_xack(struct exec *x)
             return;
         }
     }
-    for (k = 0; g && k < ids->count; k++) {
+    for (k = 0; k < ids->count; k++) {
         unsigned char kb[16];
         void *v;
         sid_encode(kb, &parsed[k]);
@@ -436,6 +440,10 @@ void cmd_xclaim(struct exec *x)
             return;
         }
     }
+    if (!arg_ok(x, A_XCLAIM_deferred)) { /* the options, read after the ids */
+        free(parsed);
+        return;
+    }
     if (HAS(x, A_XCLAIM_ms)) dtime = now - ARGI(x, A_XCLAIM_ms);
     if (HAS(x, A_XCLAIM_unix_time_milliseconds)) dtime = ARGI(x, A_XCLAIM_unix_time_milliseconds);
     if (HAS(x, A_XCLAIM_count)) retry = ARGI(x, A_XCLAIM_count);
@@ -514,7 +522,7 @@ void cmd_xautoclaim(struct exec *x)
     const struct argv_ref *gname = SLOT_REF(x, A_XAUTOCLAIM_group);
     const struct argv_ref *cname = SLOT_REF(x, A_XAUTOCLAIM_consumer);
     const struct argv_ref *mi = SLOT_REF(x, A_XAUTOCLAIM_min_idle_time);
-    long long minidle, count = HAS(x, A_XAUTOCLAIM_count) ? ARGI(x, A_XAUTOCLAIM_count) : 100;
+    long long minidle, count = 100;
     long long attempts, now = util_mstime(), n = 0, ndel = 0;
     bool justid = HAS(x, A_XAUTOCLAIM_justid), bad, ok;
     struct sid start, endid = {0, 0}, *deleted;
@@ -526,18 +534,22 @@ void cmd_xautoclaim(struct exec *x)
     struct kv *e = xlookup(x, key->p, key->n, false, &bad);
     void *h;
     if (bad) return;
-    if (e) g = stream_group_find(stream_of(e), gname->p, gname->n);
-    if (!g) {
-        nogroup(x, key, gname);
-        return;
-    }
-    s = stream_of(e);
+    /* Redis's order: the type, min-idle-time, start, the options, then
+     * the group */
     if (!util_str2ll(mi->p, mi->n, &minidle)) {
         reply_error(x->r, "ERR Invalid min-idle-time argument for XAUTOCLAIM");
         return;
     }
     if (minidle < 0) minidle = 0;
     if (!bound(x, SLOT_REF(x, A_XAUTOCLAIM_start), 0, true, &start)) return;
+    if (!arg_ok(x, A_XAUTOCLAIM_deferred)) return;
+    if (HAS(x, A_XAUTOCLAIM_count)) count = ARGI(x, A_XAUTOCLAIM_count);
+    if (e) g = stream_group_find(stream_of(e), gname->p, gname->n);
+    if (!g) {
+        nogroup(x, key, gname);
+        return;
+    }
+    s = stream_of(e);
     attempts = count * 10;
     propagate_prevent(x);
     reply_array(x->r, 3);

@@ -449,6 +449,34 @@ START_TEST(keel_error_and_syntax_error)
 }
 END_TEST
 
+/* keel_max_words, and keel_stop_at_tokens across a keel_deferred_from
+ * split: XCLAIM's ids end at an option's token even though the options are
+ * the deferred part. */
+START_TEST(max_words_and_deferred_stop_at_tokens)
+{
+    struct run x;
+    expect_ok("XPENDING s g - + 1 c a b", &x);
+    ck_assert_str_eq(word_at(&x, A_XPENDING_filters_consumer), "c");
+    run_free(&x);
+    expect_err("XPENDING s g - + 1 c a b d", "ERR syntax error");
+    expect_err("XPENDING s g IDLE 1 - + 1 c a", "ERR syntax error");
+    expect_ok("XCLAIM s g c 1 1-1 2-2 IDLE 5 FORCE JUSTID LASTID 3-3", &x);
+    ck_assert_int_eq(x.args[A_XCLAIM_id].count, 2);
+    ck_assert_int_eq(x.args[A_XCLAIM_ms].i, 5);
+    ck_assert(x.args[A_XCLAIM_force].present && x.args[A_XCLAIM_justid].present);
+    ck_assert_str_eq(word_at(&x, A_XCLAIM_id_lastid), "3-3");
+    ck_assert_ptr_null(x.args[A_XCLAIM_deferred].err);
+    run_free(&x);
+    /* the options' errors wait for the handler, the first in order wins */
+    expect_deferred("XCLAIM s g c 1 1-1 IDLE x bad", A_XCLAIM_deferred,
+                    "ERR Invalid IDLE option argument for XCLAIM");
+    expect_deferred("XCLAIM s g c 1 1-1 IDLE", A_XCLAIM_deferred,
+                    "ERR Unrecognized XCLAIM option 'IDLE'");
+    expect_deferred("XRANGE s - + COUNT x junk", A_XRANGE_deferred,
+                    "ERR value is not an integer or out of range");
+}
+END_TEST
+
 START_TEST(multi_choice_mask)
 {
     struct run x;
@@ -659,6 +687,7 @@ static Suite *registry_suite(void)
     tcase_add_test(tc, copy_options);
     tcase_add_test(tc, keel_error_and_syntax_error);
     tcase_add_test(tc, multi_choice_mask);
+    tcase_add_test(tc, max_words_and_deferred_stop_at_tokens);
     tcase_add_test(tc, loop_extensions);
     tcase_add_test(tc, nested_multiples_small);
     tcase_add_test(tc, nested_multiples_large);

@@ -293,6 +293,12 @@ void cmd_xadd(struct exec *x)
         }
         id_given = true;
     }
+    /* the fields are counted after the id is read; an odd count (the only
+     * error the deferred part can hold) is Redis's arity error */
+    if (HAS(x, A_XADD_deferred)) {
+        reply_error(x->r, "ERR wrong number of arguments for 'xadd' command");
+        return;
+    }
     if (id_given && seq_given && id.ms == 0 && id.seq == 0) {
         reply_error(x->r, "ERR The ID specified in XADD must be greater than 0-0");
         return;
@@ -360,6 +366,7 @@ void cmd_xtrim(struct exec *x)
     if (!parse_trim(x, A_XTRIM_trim_strategy, A_XTRIM_trim_operator, A_XTRIM_trim_threshold,
                     A_XTRIM_trim_count, &t))
         return;
+    if (!arg_ok(x, A_XTRIM_deferred)) return; /* extra words: after the threshold is read */
     e = xlookup(x, key->p, key->n, true, &bad);
     if (bad) return;
     if (!e) {
@@ -493,6 +500,7 @@ void cmd_xsetid(struct exec *x)
     struct kv *e;
     bool bad;
     if (!xparse_id(x, w->p, w->n, 0, &id)) return;
+    if (!arg_ok(x, A_XSETID_deferred)) return; /* the options, read after the id */
     if (HAS(x, A_XSETID_entries_added)) {
         added = ARGI(x, A_XSETID_entries_added);
         if (added < 0) {

@@ -531,11 +531,10 @@ void cmd_xautoclaim(struct exec *x)
     struct rax_iter ri;
     unsigned char kb[16];
     struct stream *s;
-    struct kv *e = xlookup(x, key->p, key->n, false, &bad);
+    struct kv *e;
     void *h;
-    if (bad) return;
-    /* Redis's order: the type, min-idle-time, start, the options, then
-     * the group */
+    /* Redis's order: min-idle-time, start, the options, then the key's
+     * type and the group */
     if (!util_str2ll(mi->p, mi->n, &minidle)) {
         reply_error(x->r, "ERR Invalid min-idle-time argument for XAUTOCLAIM");
         return;
@@ -544,6 +543,8 @@ void cmd_xautoclaim(struct exec *x)
     if (!bound(x, SLOT_REF(x, A_XAUTOCLAIM_start), 0, true, &start)) return;
     if (!arg_ok(x, A_XAUTOCLAIM_deferred)) return;
     if (HAS(x, A_XAUTOCLAIM_count)) count = ARGI(x, A_XAUTOCLAIM_count);
+    e = xlookup(x, key->p, key->n, false, &bad);
+    if (bad) return;
     if (e) g = stream_group_find(stream_of(e), gname->p, gname->n);
     if (!g) {
         nogroup(x, key, gname);

@@ -214,6 +214,7 @@ void cmd_xinfo_stream(struct exec *x)
     bool full = HAS(x, A_XINFO_STREAM_full);
     long long count = 10;
     if (!s) return;
+    if (!arg_ok(x, A_XINFO_STREAM_deferred)) return; /* read after the key, as Redis */
     if (full && HAS(x, A_XINFO_STREAM_full_count)) {
         count = ARGI(x, A_XINFO_STREAM_full_count);
         if (count < 0) count = 10;

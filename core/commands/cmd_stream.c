@@ -707,6 +707,7 @@ void cmd_xread(struct exec *x)
                      HAS(x, A_XREAD_group_consumer) ? "GROUP" : "NOACK");
         return;
     }
+    if (!arg_ok(x, A_XREAD_deferred)) return; /* never set without them (keel_defer) */
     memset(&a, 0, sizeof(a));
     a.count = HAS(x, A_XREAD_count) ? ARGI(x, A_XREAD_count) : 0;
     if (a.count < 0) a.count = 0;

@@ -1,0 +1,98 @@
+"""Randomized differential probe of error replies: random words after
+many commands' names (and a key of each type), sent to Keel and to
+redis-server 7.0 after the same small dataset; where either side answers
+an error, both replies must be the same (the error text, or which error
+wins when several words are wrong). Fixed seeds, so a failure replays.
+Commands whose successful replies are random or time-dependent are
+compared only where one side errs; commands that touch the server's
+state (SHUTDOWN, DEBUG, SYNC, CONFIG SET...) are left out."""
+
+import random
+
+import pytest
+import redis
+
+WORDS = ["0", "1", "-1", "2", "x", "k", "l", "z", "h", "s", "st", "NX", "XX", "GT", "LT", "CH",
+         "INCR", "WITHSCORES", "LIMIT", "COUNT", "MATCH", "TYPE", "EX", "PX", "KEEPTTL", "GET",
+         "BY", "BYSCORE", "BYLEX", "REV", "+inf", "-inf", "(1", "[a", "-", "+", "*", "$", ">",
+         "0-1", "1-1", "9223372036854775807", "-9223372036854775808", "1.5", "nan", "", "LEFT",
+         "RIGHT", "BEFORE", "AFTER", "AGGREGATE", "SUM", "WEIGHTS", "STORE", "ALPHA", "ASC",
+         "DESC", "IDX", "LEN", "MINMATCHLEN", "WITHMATCHLEN", "RANK", "MAXLEN", "MINID",
+         "OVERFLOW", "FAIL", "SAT", "WRAP", "u8", "i64", "#1", "ENCODING", "IDLETIME", "FREQ",
+         "REPLACE", "ABSTTL", "DB", "BIT", "BYTE", "g", "c", "JUSTID", "FORCE", "IDLE",
+         "NOMKSTREAM", "FULL", "STREAM", "GROUPS", "CONSUMERS", "BYRADIUS", "BYBOX",
+         "FROMMEMBER", "FROMLONLAT", "km", "m", "WITHDIST", "WITHCOORD", "ANY", "USAGE",
+         "SAMPLES", "HELP", "LIST", "STATS", "RESET", "ID", "NUMSUB", "CHANNELS", "EXISTS",
+         "DOCS", "HISTORY", "LATEST", "NOACK", "WITHVALUES", "ENTRIESADDED", "RETRYCOUNT"]
+
+# exact replies compared (deterministic commands), a key of each type first
+EXACT = ["get", "set", "setnx", "setex", "psetex", "append", "strlen", "incr", "incrby", "decr",
+         "decrby", "getrange", "setrange", "mget", "mset", "msetnx", "getset", "getdel",
+         "lpush", "rpush", "lpushx", "linsert", "lindex", "llen", "lpop", "rpop", "lrange",
+         "lrem", "lset", "ltrim", "lpos", "lmove", "rpoplpush", "lmpop", "hset", "hget",
+         "hmget", "hdel", "hlen", "hexists", "hincrby", "hkeys", "hvals", "hgetall",
+         "hsetnx", "hstrlen", "sadd", "srem", "smembers", "sismember", "smismember", "scard",
+         "smove", "sinter", "sintercard", "sunion", "sdiff", "sinterstore", "zadd", "zincrby",
+         "zrem", "zscore", "zmscore", "zrank", "zrevrank", "zcard", "zcount", "zlexcount",
+         "zrange", "zrangestore", "zrangebyscore", "zrevrangebyscore", "zrangebylex",
+         "zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zunion", "zinter", "zdiff",
+         "zunionstore", "zintercard", "zpopmin", "zmpop", "del", "exists", "type", "rename",
+         "renamenx", "expire", "pexpire", "persist", "bitcount", "bitpos", "getbit", "setbit",
+         "bitop", "bitfield", "bitfield_ro", "lcs", "pfadd", "pfcount", "pfmerge", "geoadd",
+         "geodist", "geohash", "geopos", "geosearch", "georadius", "xadd", "xlen", "xrange",
+         "xrevrange", "xdel", "xtrim", "xsetid", "xack", "xpending", "xclaim", "xautoclaim",
+         "xgroup", "xinfo", "xread", "xreadgroup", "sort", "sort_ro", "echo", "ping", "copy",
+         "touch", "unlink", "hscan", "sscan", "zscan", "object"]
+# compared only where one side errs (random or time-dependent replies)
+ERRORS_ONLY = ["srandmember", "spop", "hrandfield", "zrandmember", "ttl", "pttl",
+               "expiretime", "pexpiretime", "dump", "restore", "getex", "memory", "latency",
+               "slowlog", "client", "pubsub", "scan", "randomkey", "command"]
+KNOWN = [  # differences left alone
+    # XADD key LIMIT n ...: Redis's "LIMIT cannot be used without specifying
+    # a trimming strategy"; the grammar takes LIMIT for the id
+    lambda c: c[0] == "xadd" and "LIMIT" in c and not ({"MAXLEN", "MINID"} & set(c)),
+    # HRANDFIELD/ZRANDMEMBER key -9223372036854775808 <junk>: Redis range-checks
+    # the count before the syntax; the matcher blames the junk first
+    lambda c: c[0] in ("zrandmember", "hrandfield") and "-9223372036854775808" in c,
+]
+
+
+def seed(srv):
+    srv.execute_command("FLUSHALL")
+    srv.execute_command("SET", "k", "10")
+    srv.execute_command("RPUSH", "l", "a", "b")
+    srv.execute_command("ZADD", "z", "1", "a", "2", "b")
+    srv.execute_command("HSET", "h", "f", "1")
+    srv.execute_command("SADD", "s", "a")
+    srv.execute_command("XADD", "st", "1-1", "a", "b")
+    srv.execute_command("XGROUP", "CREATE", "st", "g", "0")
+
+
+def call(srv, cmd):
+    try:
+        return ("ok", srv.execute_command(*cmd))
+    except redis.ResponseError as e:
+        return ("err", str(e))
+
+
+@pytest.mark.parametrize("rnd", range(10))
+def test_error_replies_match_redis(keel, oracle, rnd):
+    rng = random.Random(rnd)
+    k = redis.Redis(port=keel.port)
+    r = redis.Redis(port=oracle.port)
+    for srv in (k, r):
+        srv.response_callbacks.clear()
+    bad = []
+    for _ in range(1000):
+        exact = rng.random() < 0.75
+        name = rng.choice(EXACT if exact else ERRORS_ONLY)
+        cmd = [name] + [rng.choice(WORDS) for _ in range(rng.randint(0, 6))]
+        if any(known(cmd) for known in KNOWN):
+            continue
+        seed(k)
+        seed(r)
+        a, b = call(k, cmd), call(r, cmd)
+        if a == b or (not exact and a[0] == b[0] == "ok"):
+            continue
+        bad.append("%r\n  keel:  %.300r\n  redis: %.300r" % (cmd, a, b))
+    assert not bad, "%d of 1000 differ:\n%s" % (len(bad), "\n".join(bad[:10]))

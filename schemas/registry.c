@@ -708,9 +708,19 @@ static void match_error(struct mctx *m)
         clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
         snprintf(m->err, sizeof(m->err), m->oneof_err, w);
     } else if (m->cmd->syntax_error) {
-        /* The offending word, or "" when the words ran out. */
+        /* The offending word, or "" when the words ran out; a text that
+         * names the subcommand ({subcommand}) names it as typed, as Redis
+         * (whose texts use argv[1]). */
+        const char *fmt = m->cmd->syntax_error, *sub = strstr(fmt, "{subcommand}");
         if (m->bad >= 0) clip(w, sizeof(w), &m->argv[m->bad], 128);
-        snprintf(m->err, sizeof(m->err), m->cmd->syntax_error, w);
+        if (sub && m->argc > 1) {
+            char typed[130];
+            clip(typed, sizeof(typed), &m->argv[1], 128);
+            snprintf(m->err, sizeof(m->err), "%.*s%s%s", (int)(sub - fmt), fmt, typed,
+                     sub + strlen("{subcommand}"));
+        } else {
+            snprintf(m->err, sizeof(m->err), fmt, w);
+        }
     } else {
         snprintf(m->err, sizeof(m->err), "%s", err_table[E_SYNTAX].text);
     }
@@ -786,7 +796,9 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     if (cmd->raw_args) return true;
     /* keel_max_words: Redis counts the words before reading any (XPENDING) */
     if (cmd->max_words && argc > cmd->max_words) {
-        reply_error(r, err_table[E_SYNTAX].text);
+        m.bad = cmd->max_words;
+        match_error(&m);
+        reply_error(r, m.err);
         return false;
     }
     ok = match_all(&m, mp, &i);

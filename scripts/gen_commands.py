@@ -19,7 +19,10 @@ Command level
   keel_not_in_7_0        not compared with redis-server 7.0 by schema_check.
   keel_arguments         a grammar matched but not shown by COMMAND DOCS
                          (instead of "arguments").
-  keel_syntax_error      the text for a grammar mismatch, %s = the word.
+  keel_syntax_error      the text for a grammar mismatch, %s = the word;
+                         or {subcommand}: the subcommand's name as typed
+                         (Redis's "unknown subcommand or wrong number of
+                         arguments for '<argv[1]>'" texts).
   keel_parse_in_order    values are converted (and range-checked) as the
                          matcher meets them, as Redis's option loops do: the
                          first problem, structural or not, wins. A token-led

@@ -472,6 +472,7 @@ static const char E_NOPW[] = "The password you are trying to remove from the use
 const char *acl_apply_rule(struct acl_user *u, const char *r, size_t n)
 {
     unsigned char h[32];
+    if (n == 0) return NULL; /* an empty rule does nothing, as Redis */
     if (word_is(r, n, "on")) {
         u->on = true;
         return NULL;
@@ -703,28 +704,37 @@ static void table_replace(struct acl_user *old, struct acl_user *nu)
 static bool apply_rules(struct acl_user *u, int nrules, const char *const *rules,
                         const size_t *rlens, char *err, size_t errlen, const char **why)
 {
-    int i;
+    int i, j;
+    /* Redis groups every selector before it applies any rule: an unmatched
+     * '(' is reported before an earlier bad rule. */
+    for (i = 0; i < nrules; i = j + 1) {
+        j = i;
+        if (rlens[i] > 0 && rules[i][0] == '(' && rules[i][rlens[i] - 1] != ')') {
+            for (j = i + 1; j < nrules && !(rlens[j] > 0 && rules[j][rlens[j] - 1] == ')'); j++)
+                ;
+            if (j == nrules) break; /* unmatched: i names it */
+        }
+    }
+    if (i < nrules) {
+        size_t k;
+        snprintf(err, errlen, "ERR Unmatched parenthesis in acl selector starting at '%.*s'.",
+                 (int)rlens[i], rules[i]);
+        for (k = 0; err[k]; k++)
+            if (err[k] == '\r' || err[k] == '\n') err[k] = ' ';
+        if (why) *why = "Unmatched parenthesis in acl selector";
+        return false;
+    }
     for (i = 0; i < nrules; i++) {
         const char *e, *r = rules[i];
         size_t n = rlens[i];
         char *joined = NULL;
         /* Words from one starting with '(' to one ending with ')' form one
          * selector rule, as Redis joins them. */
-        if (n > 0 && r[0] == '(' && r[n - 1] != ')') {
-            int j = i + 1;
+        if (n > 0 && r[0] == '(' && r[n - 1] != ')') { /* matched: checked above */
             size_t tot = n, o;
+            j = i + 1;
             while (j < nrules && !(rlens[j] > 0 && rules[j][rlens[j] - 1] == ')'))
                 tot += rlens[j++] + 1;
-            if (j == nrules) {
-                size_t k;
-                snprintf(err, errlen,
-                         "ERR Unmatched parenthesis in acl selector starting at '%.*s'.", (int)n,
-                         r);
-                for (k = 0; err[k]; k++)
-                    if (err[k] == '\r' || err[k] == '\n') err[k] = ' ';
-                if (why) *why = "Unmatched parenthesis in acl selector";
-                return false;
-            }
             tot += rlens[j] + 1;
             joined = xmalloc(tot + 1);
             memcpy(joined, r, n);

@@ -198,7 +198,6 @@ void cmd_acl_cat(struct exec *x)
 /* ACL LOG [count | RESET] */
 void cmd_acl_log(struct exec *x)
 {
-    if (!no_extra_words(x, A_ACL_LOG_deferred)) return;
     if (HAS(x, A_ACL_LOG_operation_reset)) {
         acl_log_reset();
         reply_ok(x->r);
@@ -250,10 +249,8 @@ void cmd_acl_dryrun(struct exec *x)
         return;
     }
     cmd = registry_lookup(argv[0].p, argv[0].n);
-    if (cmd && cmd->nsub && argc > 1) {
-        const struct command *sc = registry_lookup_sub((struct command *)cmd, argv[1].p, argv[1].n);
-        if (sc) cmd = sc;
-    }
+    if (cmd && cmd->nsub && argc > 1) /* an unknown subcommand: not found, as Redis */
+        cmd = registry_lookup_sub((struct command *)cmd, argv[1].p, argv[1].n);
     if (!cmd) {
         reply_errorf(x->r, "ERR Command '%.*s' not found", (int)argv[0].n, argv[0].p);
         return;

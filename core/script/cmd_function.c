@@ -31,6 +31,7 @@ static void fcall_generic(struct exec *x, bool ro)
         reply_error(x->r, "ERR Function not found");
         return;
     }
+    if (!arg_ok(x, A_FCALL_deferred)) return; /* numkeys: after the function, as Redis */
     if (script_may_write_refused(x->c, f->flags, x->r)) return;
     if (ro && !(f->flags & SF_NO_WRITES)) {
         reply_error(x->r, "ERR Can not execute a script with write flag using *_ro command.");

@@ -403,10 +403,11 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
     monitor_feed_now(x);
 
     if (by_sha) {
-        if (blen != 40) {
+        if (blen != 40) { /* before numkeys is read, as Redis's evalShaCommand */
             reply_error(x->r, "NOSCRIPT No matching script. Please use EVAL.");
             return;
         }
+        if (!arg_ok(x, A_EVAL_deferred)) return; /* numkeys and what it counts */
         for (i = 0; i < 40; i++)
             sha[i] = (char)(body[i] >= 'A' && body[i] <= 'Z' ? body[i] + 32 : body[i]);
         sha[40] = 0;
@@ -415,6 +416,7 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
             return;
         }
     } else {
+        if (!arg_ok(x, A_EVAL_deferred)) return;
         sha1_hex(sha, body, blen);
         if (!cache_get(L, sha) && !cache_add(L, sha, body, blen, x->r)) return;
     }

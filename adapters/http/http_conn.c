@@ -344,11 +344,12 @@ static bool setup_format(struct http_conn *c, const char *ext, const char *q, si
     snprintf(c->rq.ctype, sizeof(c->rq.ctype), "%s", ct);
     c->rq.jsonp[0] = 0;
     /* As Webdis: ?type= and ?sep= are taken verbatim; ?type= asks for the
-     * value's raw bytes unless an extension chose a format. */
+     * value's raw bytes whatever the extension (Webdis answers
+     * /GET/k.json?type=text/plain and .raw?type= with the bare value too). */
     if ((v = http_query_get(q, ql, "type", &vl)) && vl > 0 && vl < sizeof(c->rq.ctype)) {
         memcpy(c->rq.ctype, v, vl);
         c->rq.ctype[vl] = 0;
-        if (!ext[0] && c->rq.fmt == FMT_JSON) c->rq.fmt = FMT_BYTES;
+        c->rq.fmt = FMT_BYTES;
     }
     if (((v = http_query_get(q, ql, "jsonp", &vl)) ||
          (v = http_query_get(q, ql, "callback", &vl))) &&

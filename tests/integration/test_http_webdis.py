@@ -300,7 +300,11 @@ def test_nil_in_text_formats_is_404(kh, webdis):
 
 def test_type_query(kh, webdis):
     same(kh, webdis, "/SET/k/v", "/GET/k?type=application/pdf", "/GET/k.txt?type=foo/bar",
-         "/RPUSH/l/a/b", "/LRANGE/l/0/-1?type=text/csv&sep=,", "/LRANGE/l/0/-1.txt?sep=;")
+         "/RPUSH/l/a/b", "/LRANGE/l/0/-1?type=text/csv&sep=,", "/LRANGE/l/0/-1.txt?sep=;",
+         # ?type= wins over .json and .raw: the bare value, errors as -ERR, nil 404
+         "/GET/k.json?type=text/plain", "/GET/k.raw?type=text/plain", "/GET/nokey.json?type=a/b",
+         "/INCR/k.raw?type=text/plain", "/LRANGE/l/0/-1.json?type=text/plain",
+         "/GET/k.json?type=text/plain&jsonp=f")
 
 
 def test_query_values_not_decoded(kh, webdis):

@@ -178,25 +178,31 @@ void conn_ad_describe(struct client *cl, char *addr, size_t alen, char *laddr, s
 void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl, size_t *oll,
                      size_t *omem);
 void conn_ad_resize(struct client *cl, size_t size);
-#define CONN_ADAPTER(name, replies_required)                                                       \
+/* Designated fields: a field added to struct client_adapter is NULL here
+ * until an adapter sets it (and clang's -Wmissing-field-initializers stays
+ * quiet). */
+#define CONN_ADAPTER(n, req)                                                                       \
     {                                                                                              \
-        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required, NULL, conn_ad_resize                                                 \
+        .name = (n), .resume = conn_ad_resume, .close = conn_ad_close, .flush = conn_ad_flush,     \
+        .describe = conn_ad_describe, .buffers = conn_ad_buffers, .replies_required = (req),       \
+        .resize_reply_buffer = conn_ad_resize                                                      \
     }
 /* The same for an adapter whose clients may become replicas: raw bytes
  * (the replication stream) are appended to the output buffer. */
 void conn_ad_raw(struct client *cl, const void *p, size_t n);
 int conn_ad_raw_fd(struct client *cl);
-#define CONN_ADAPTER_RAW(name, replies_required)                                                   \
+#define CONN_ADAPTER_RAW(n, req)                                                                   \
     {                                                                                              \
-        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required, NULL, conn_ad_resize, conn_ad_raw, conn_ad_raw_fd                    \
+        .name = (n), .resume = conn_ad_resume, .close = conn_ad_close, .flush = conn_ad_flush,     \
+        .describe = conn_ad_describe, .buffers = conn_ad_buffers, .replies_required = (req),       \
+        .resize_reply_buffer = conn_ad_resize, .raw = conn_ad_raw, .raw_fd = conn_ad_raw_fd        \
     }
 /* The same for an adapter that delivers MONITOR lines itself. */
-#define CONN_ADAPTER_MONITOR(name, replies_required, monitor_line)                                 \
+#define CONN_ADAPTER_MONITOR(n, req, mline)                                                        \
     {                                                                                              \
-        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required, monitor_line, conn_ad_resize                                         \
+        .name = (n), .resume = conn_ad_resume, .close = conn_ad_close, .flush = conn_ad_flush,     \
+        .describe = conn_ad_describe, .buffers = conn_ad_buffers, .replies_required = (req),       \
+        .resize_reply_buffer = conn_ad_resize, .monitor_line = (mline)                             \
     }
 
 /* ---- life ---- */

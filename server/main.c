@@ -34,7 +34,7 @@
 #include "store.h"
 #include "util.h"
 
-static struct event *cron_ev, *tick_ev, *sigterm_ev, *sigint_ev;
+static struct event *cron_ev, *tick_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
 
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
@@ -56,6 +56,16 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */
     migrate_cron(); /* MIGRATE's idle cached connections (core/persist/migrate.c) */
+    kernel_after_events();
+}
+
+/* A child ended: reaped now rather than at the next cron, so a full sync
+ * sends its RDB (and BGSAVE reports) without waiting up to 1/hz s. */
+static void on_sigchld(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    if (kernel_pumping()) return; /* the cron reaps it after the script */
+    persist_cron();
     kernel_after_events();
 }
 
@@ -208,6 +218,8 @@ int main(int argc, char **argv)
     sigterm_ev = evsignal_new(g_server.base, SIGTERM, on_signal, NULL);
     sigint_ev = evsignal_new(g_server.base, SIGINT, on_signal, NULL);
     event_add(sigterm_ev, NULL);
+    sigchld_ev = evsignal_new(g_server.base, SIGCHLD, on_sigchld, NULL);
+    event_add(sigchld_ev, NULL);
     event_add(sigint_ev, NULL);
 
     repl_replica_startup(); /* `replicaof` in the configuration: connect */
@@ -217,13 +229,18 @@ int main(int argc, char **argv)
      * reply and push of the iteration is written, one write per
      * connection (adapters/conn.c, conn_flush_pending). */
     for (;;) {
+        repl_primary_flush(); /* the iteration's stream, one copy per replica */
         conn_flush_pending();
-        if (event_base_loop(g_server.base, EVLOOP_ONCE) != 0) break;
+        if (event_base_loop(g_server.base,
+                            repl_primary_sending() ? EVLOOP_NONBLOCK : EVLOOP_ONCE) != 0)
+            break;
         if (event_base_got_break(g_server.base) || event_base_got_exit(g_server.base)) break;
     }
+    repl_primary_flush();
     conn_flush_pending();
     /* Lagging replicas get shutdown-timeout seconds to catch up (core/repl). */
     while (g_server.shutdown_asap && repl_shutdown_wait()) {
+        repl_primary_flush();
         conn_flush_pending();
         event_base_loop(g_server.base, EVLOOP_ONCE);
     }
@@ -242,6 +259,7 @@ int main(int argc, char **argv)
     event_free(tick_ev);
     event_free(sigterm_ev);
     event_free(sigint_ev);
+    event_free(sigchld_ev);
     event_base_free(g_server.base);
     store_shutdown();
     if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);

@@ -63,30 +63,46 @@ static size_t npops, cappops;
 void cmd_exec(struct exec *x);
 
 /* "<c><n>\r\n" into p (no printf: this runs for every propagated
- * argument while the AOF or a backlog is on). */
-static size_t format_head(char *p, char c, long long n)
+ * argument while the AOF or a backlog is on). Lengths under 100, the
+ * usual case, are written without util_ll2str. */
+static size_t format_head(unsigned char *p, char c, long long n)
 {
     size_t l;
-    p[0] = c;
-    l = 1 + (size_t)util_ll2str(p + 1, n);
+    p[0] = (unsigned char)c;
+    if (n >= 0 && n < 10) {
+        p[1] = (unsigned char)('0' + n);
+        l = 2;
+    } else if (n >= 10 && n < 100) {
+        p[1] = (unsigned char)('0' + n / 10);
+        p[2] = (unsigned char)('0' + n % 10);
+        l = 3;
+    } else {
+        l = 1 + (size_t)util_ll2str((char *)p + 1, n);
+    }
     p[l++] = '\r';
     p[l++] = '\n';
     return l;
 }
 
+/* One reservation for the whole command (a header is at most 1 + 20 + 2
+ * bytes), then the bytes written in place: no per-piece append calls. */
 void propagate_format(struct sbuf *out, int argc, const struct argv_ref *argv)
 {
-    char hdr[32];
-    size_t total = 16, i;
+    size_t total = 24, i;
+    unsigned char *w;
     for (i = 0; i < (size_t)argc; i++)
-        total += argv[i].n + 24;
+        total += argv[i].n + 25;
     sbuf_reserve(out, total);
-    sbuf_append(out, hdr, format_head(hdr, '*', argc));
+    w = out->p + out->len;
+    w += format_head(w, '*', argc);
     for (i = 0; i < (size_t)argc; i++) {
-        sbuf_append(out, hdr, format_head(hdr, '$', (long long)argv[i].n));
-        sbuf_append(out, argv[i].p, argv[i].n);
-        sbuf_append(out, "\r\n", 2);
+        w += format_head(w, '$', (long long)argv[i].n);
+        if (argv[i].n) memcpy(w, argv[i].p, argv[i].n);
+        w += argv[i].n;
+        *w++ = '\r';
+        *w++ = '\n';
     }
+    out->len = (size_t)(w - out->p);
 }
 
 static void add_pending(int dbid, int argc, const struct argv_ref *argv)

@@ -838,6 +838,9 @@ static bool load_image(struct rd *r, bool merge)
         if (t == OP_RESIZEDB) {
             uint64_t a, b;
             if (!r_len(r, &a) || !r_len(r, &b)) return false;
+            /* as Redis: the table sized once (a corrupt count is bounded
+             * by what the image could hold: a key takes 3 bytes at least) */
+            if (a <= (uint64_t)(r->end - r->p) / 3 && b <= a) store_reserve(db, a, b);
             continue;
         }
         if (t == OP_AUX) {
@@ -888,7 +891,8 @@ static bool load_image(struct rd *r, bool merge)
                 kv_free(e);
                 r->expired++;
             } else {
-                struct kv *old = store_peek(db, k.p, k.n);
+                uint64_t h = store_key_hash(k.p, k.n);
+                struct kv *old = store_peek_hashed(db, k.p, k.n, h);
                 if (old) {
                     if (!merge) {
                         bool f = rd_fail(r, "RDB has duplicated key '%.*s' in DB %d",
@@ -899,7 +903,7 @@ static bool load_image(struct rd *r, bool merge)
                     }
                     store_delete(db, k.p, k.n, NULL, 0);
                 }
-                e = store_add_expire(db, e, expire, NULL, 0);
+                e = store_add_expire_hashed(db, e, expire, h);
                 /* the access data saved with the key, as the policy reads it */
                 evict_set_lru_or_lfu(e, lfu_freq, lru_idle);
                 r->loaded++;

@@ -160,7 +160,8 @@ static void backlog_append(const char *p, size_t n)
     while (n > 0) {
         size_t room = bl.size - bl.idx, k = n < room ? n : room;
         memcpy(bl.buf + bl.idx, p, k);
-        bl.idx = (bl.idx + k) % bl.size;
+        bl.idx += k;
+        if (bl.idx == bl.size) bl.idx = 0;
         bl.histlen += k;
         p += k;
         n -= k;
@@ -214,8 +215,10 @@ bool repl_can_continue(const char *replid, long long offset)
 void repl_feed_stream(const void *p, size_t n)
 {
     if (n == 0) return;
-    if (bl.buf) backlog_append(p, n);
+    /* the replicas first: they see the offset before these bytes and may
+     * need the backlog's older bytes before the ring overwrites them */
     if (replica_feed) replica_feed(p, n);
+    if (bl.buf) backlog_append(p, n);
     g_repl.offset += (long long)n;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "repl.h"
+#include "repl_primary.h"
 
 #define HELP "Replication (core/repl)"
 
@@ -17,6 +18,7 @@ static const char *apply_backlog(const struct config_entry *e, const char *v)
     long long *size = e->ptr;
     (void)v;
     if (*size < 16 * 1024) *size = 16 * 1024;
+    repl_primary_flush(); /* replicas take their unsent bytes from the old ring */
     repl_backlog_resize();
     return NULL;
 }

@@ -44,6 +44,7 @@ struct replica {
     char ip[256];              /* REPLCONF ip-address ("" : the peer's) */
     long long ack_off, ack_ms; /* last REPLCONF ACK */
     long long sync_offset;     /* the offset +FULLRESYNC named */
+    long long sent_off;        /* ONLINE: the stream up to here is in its output */
     struct sbuf held;          /* the stream while not online */
     long long held_soft_since; /* output limit clock for held */
     int rdb_fd;                /* SEND_BULK: the file being sent */
@@ -101,14 +102,72 @@ static struct replica *replica_of(struct client *c)
     return NULL;
 }
 
-void repl_primary_feed(const void *p, size_t n)
+static void drop(struct replica *r);
+
+static void send_backlog_chunk(void *arg, const void *p, size_t n)
+{
+    send_raw(arg, p, n);
+}
+
+/* Move the stream an online replica has not got yet from the backlog to
+ * its output (one copy per replica per loop iteration, not per command).
+ * False: the replica was dropped (its bytes had left the backlog, which
+ * the drain in repl_primary_feed prevents). */
+static bool move_stream(struct replica *r)
+{
+    if (r->sent_off >= g_repl.offset) return true;
+    if (repl_backlog_read(r->sent_off + 1, send_backlog_chunk, r) < 0) {
+        log_warning("Replica lost its place in the backlog: disconnecting it");
+        drop(r);
+        return false;
+    }
+    r->sent_off = g_repl.offset;
+    return true;
+}
+
+static void send_bulk(struct replica *r);
+
+void repl_primary_flush(void)
+{
+    struct replica *r, *next;
+    for (r = replicas; r; r = next) {
+        next = r->next;
+        if (r->state == REPL_R_ONLINE)
+            move_stream(r);
+        else if (r->state == REPL_R_SEND_BULK)
+            send_bulk(r);
+    }
+}
+
+bool repl_primary_sending(void)
 {
     struct replica *r;
-    for (r = replicas; r; r = r->next) {
-        if (r->state == REPL_R_ONLINE)
-            send_raw(r, p, n);
-        else if (r->state != REPL_R_WAIT_BGSAVE_START)
+    for (r = replicas; r; r = r->next)
+        if (r->state == REPL_R_SEND_BULK && out_pending(r->c) == 0) return true;
+    return false;
+}
+
+/* Called by repl_feed_stream before the n bytes enter the backlog (the
+ * offset is still the one before them). Online replicas take them from
+ * the backlog at repl_primary_flush; one whose unsent bytes plus these
+ * would no longer fit in the ring takes its share now, and bytes larger
+ * than the ring itself (or with no backlog) go to it directly. */
+void repl_primary_feed(const void *p, size_t n)
+{
+    struct replica *r, *next;
+    size_t size = repl_backlog_exists() ? repl_backlog_size() : 0;
+    for (r = replicas; r; r = next) {
+        next = r->next;
+        if (r->state == REPL_R_ONLINE) {
+            if ((size_t)(g_repl.offset - r->sent_off) + n <= size) continue;
+            if (!move_stream(r)) continue;
+            if (n > size) {
+                send_raw(r, p, n);
+                r->sent_off = g_repl.offset + (long long)n;
+            }
+        } else if (r->state != REPL_R_WAIT_BGSAVE_START) {
             sbuf_append(&r->held, p, n);
+        }
     }
 }
 
@@ -339,11 +398,6 @@ static struct replica *attach(struct client *c, bool pre_psync)
     return r;
 }
 
-static void send_backlog_chunk(void *arg, const void *p, size_t n)
-{
-    send_raw(arg, p, n);
-}
-
 /* A disk sync's BGSAVE is running for another replica: this one takes the
  * same RDB and a copy of the stream held since the fork (as Redis). */
 static bool join_disk_sync(struct replica *r)
@@ -385,6 +439,7 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
             len = snprintf(line, sizeof(line), "+CONTINUE\r\n");
         send_raw(r, line, (size_t)len);
         n = repl_backlog_read(offset, send_backlog_chunk, r);
+        r->sent_off = g_repl.offset;
         g_repl_stats.sync_partial_ok++;
         log_notice("Partial resynchronization request from %s accepted. Sending %lld bytes of "
                    "backlog starting from offset %lld.",
@@ -563,6 +618,7 @@ static void put_online(struct replica *r)
     r->state = REPL_R_ONLINE;
     r->ack_ms = util_mstime();
     if (r->held.len) send_raw(r, r->held.p, r->held.len);
+    r->sent_off = g_repl.offset; /* held was the stream since the fork */
     sbuf_free(&r->held);
     sbuf_init(&r->held);
     log_notice("Synchronization with replica %s succeeded", replica_name(r, name, sizeof(name)));

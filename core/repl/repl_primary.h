@@ -23,9 +23,19 @@ enum repl_rstate {
 
 /* Wiring (core_init): per-client free hook. */
 void repl_primary_init(void);
-/* Bytes of the stream (repl.c's repl_feed_stream): sent to online
- * replicas, buffered for those waiting for their full sync. */
+/* Bytes of the stream (repl.c's repl_feed_stream, before they enter the
+ * backlog): buffered for replicas waiting for their full sync; online
+ * replicas read them from the backlog at repl_primary_flush (Redis 7.0
+ * shares its replication buffer between the backlog and the replicas
+ * the same way), unless the ring would lose bytes they have not got. */
 void repl_primary_feed(const void *p, size_t n);
+/* Before the loop writes (server/main.c, once an iteration): each online
+ * replica's new stream bytes, from the backlog into its output. */
+void repl_primary_flush(void);
+/* After the loop's writes: a replica is being sent its RDB file and its
+ * socket took everything so far, so the loop must not sleep (the next
+ * repl_primary_flush sends more; a full socket wakes the loop itself). */
+bool repl_primary_sending(void);
 /* Replicas attached, whatever their state. */
 int repl_primary_count(void);
 /* The replication cron (called often; runs once a second): backlog TTL,

@@ -67,6 +67,12 @@ static void resize_to(struct dict *d, uint64_t size)
     d->rehashidx = 0;
 }
 
+void dict_expand(struct dict *d, uint64_t n)
+{
+    if (dict_is_rehashing(d) || n <= d->size[0] || n < dict_size(d)) return;
+    resize_to(d, n);
+}
+
 bool dict_rehash(struct dict *d, int n)
 {
     int empty_visits = n * 10;

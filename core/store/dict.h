@@ -54,6 +54,11 @@ struct dnode *dict_unlink(struct dict *d, const void *key, size_t len, uint64_t 
 /* Replace node old (present, same key) by new in place. */
 void dict_replace(struct dict *d, struct dnode *old, struct dnode *nw, uint64_t hash);
 
+/* Make room for n elements in one table (Redis's dictExpand, which its RDB
+ * loader calls with RESIZEDB's count): an empty dict gets its table at
+ * once, a smaller one starts rehashing into it. Nothing while rehashing
+ * or when the table is already that big. */
+void dict_expand(struct dict *d, uint64_t n);
 /* Do n bucket-steps of rehashing; returns true if more remain. */
 bool dict_rehash(struct dict *d, int n);
 /* Rehash for about ms milliseconds; returns steps*100 done. */

@@ -211,6 +211,25 @@ struct kv *store_peek(struct db *db, const char *key, size_t klen)
     return (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
 }
 
+uint64_t store_key_hash(const char *key, size_t klen)
+{
+    return siphash(key, klen);
+}
+
+struct kv *store_peek_hashed(struct db *db, const char *key, size_t klen, uint64_t hash)
+{
+    return (struct kv *)dict_find(&db->keys, key, klen, hash);
+}
+
+void store_reserve(struct db *db, uint64_t n, uint64_t nexp)
+{
+    dict_expand(&db->keys, n);
+    if (nexp > db->capexp && nexp < ((uint64_t)1 << 40)) {
+        db->capexp = (size_t)nexp;
+        db->exp = xrealloc(db->exp, db->capexp * sizeof(*db->exp));
+    }
+}
+
 bool store_exists(struct db *db, const char *key, size_t klen)
 {
     return lookup(db, key, klen, false) != NULL;
@@ -224,13 +243,18 @@ static void emit_for(struct db *db, struct kv *e, const char *ev, int klass)
     if (ev) store_emit(db, kv_key(e), e->klen, ev, klass);
 }
 
-void store_add(struct db *db, struct kv *e, const char *ev, int klass)
+static void add_hashed(struct db *db, struct kv *e, uint64_t hash, const char *ev, int klass)
 {
     e->lru = lru_new(g_store.lruclock);
-    dict_add(&db->keys, &e->node, siphash(kv_key(e), e->klen));
+    dict_add(&db->keys, &e->node, hash);
     if (e->has_expire) exp_add(db, e);
     store_emit(db, kv_key(e), e->klen, "new", NOTIFY_NEW);
     emit_for(db, e, ev, klass);
+}
+
+void store_add(struct db *db, struct kv *e, const char *ev, int klass)
+{
+    add_hashed(db, e, siphash(kv_key(e), e->klen), ev, klass);
 }
 
 struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, int klass)
@@ -500,6 +524,20 @@ struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const c
         kv_exp(e)->when = when;
     }
     store_add(db, e, ev, klass);
+    return e;
+}
+
+struct kv *store_add_expire_hashed(struct db *db, struct kv *e, long long when, uint64_t hash)
+{
+    if (when != -1) {
+        if (!e->has_expire) {
+            struct kv *n = kv_reshape(e, true);
+            free(e);
+            e = n;
+        }
+        kv_exp(e)->when = when;
+    }
+    add_hashed(db, e, hash, NULL, 0);
     return e;
 }
 

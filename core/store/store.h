@@ -101,6 +101,15 @@ struct kv *store_lookup_read(struct db *db, const char *key, size_t klen);
 struct kv *store_lookup_write(struct db *db, const char *key, size_t klen);
 /* No expiry, no stats, no touch (OBJECT, SCAN filters, DEBUG). */
 struct kv *store_peek(struct db *db, const char *key, size_t klen);
+/* The RDB loader's pair: the key's hash (store_key_hash) computed once for
+ * the duplicate check (store_peek_hashed) and the insert
+ * (store_add_expire_hashed, as store_add_expire with no event name). */
+uint64_t store_key_hash(const char *key, size_t klen);
+struct kv *store_peek_hashed(struct db *db, const char *key, size_t klen, uint64_t hash);
+struct kv *store_add_expire_hashed(struct db *db, struct kv *e, long long when, uint64_t hash);
+/* Room for n keys, nexp of them with a TTL (RESIZEDB: Redis sizes the
+ * table before loading, so it never grows and rehashes meanwhile). */
+void store_reserve(struct db *db, uint64_t n, uint64_t nexp);
 bool store_exists(struct db *db, const char *key, size_t klen);
 
 /* Mutators. Each takes the event name Redis uses for the command ("set",

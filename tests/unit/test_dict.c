@@ -1,6 +1,7 @@
 /* test_dict.c — unit tests for core/store/dict.c: lookups that never fail while
  * an incremental rehash is in progress (growing and shrinking), the
- * reverse-binary SCAN cursor's guarantee across resizes, dict_random. */
+ * reverse-binary SCAN cursor's guarantee across resizes, dict_random,
+ * dict_expand (RESIZEDB's pre-sizing). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,6 +386,49 @@ START_TEST(move_detaches)
 }
 END_TEST
 
+START_TEST(expand_presizes)
+{
+    struct dict d;
+    struct tnode *nodes = xcalloc(5000, sizeof(*nodes));
+    uint64_t k;
+    dict_init(&d, &ttype);
+    /* an empty dict: the whole table at once, no rehash while filling it */
+    dict_expand(&d, 1000);
+    ck_assert_uint_eq(d.size[0], 1024);
+    ck_assert(!dict_is_rehashing(&d));
+    for (k = 0; k < 1000; k++) {
+        t_add(&d, nodes, k);
+        ck_assert(!dict_is_rehashing(&d));
+    }
+    ck_assert_uint_eq(d.size[0], 1024);
+    /* smaller or equal: nothing */
+    dict_expand(&d, 500);
+    dict_expand(&d, 1024);
+    ck_assert_uint_eq(d.size[0], 1024);
+    ck_assert(!dict_is_rehashing(&d));
+    /* bigger with elements: an incremental rehash into the new size */
+    dict_expand(&d, 4000);
+    ck_assert(dict_is_rehashing(&d));
+    ck_assert_uint_eq(d.size[1], 4096);
+    /* while rehashing: ignored */
+    dict_expand(&d, 100000);
+    ck_assert_uint_eq(d.size[1], 4096);
+    for (k = 0; k < 1000; k++)
+        ck_assert_ptr_eq(t_find(&d, k), &nodes[k]);
+    while (dict_rehash(&d, 100))
+        ;
+    ck_assert_uint_eq(d.size[0], 4096);
+    for (k = 1000; k < 4000; k++)
+        t_add(&d, nodes, k);
+    ck_assert(!dict_is_rehashing(&d));
+    ck_assert_uint_eq(d.size[0], 4096);
+    for (k = 0; k < 4000; k++)
+        ck_assert_ptr_eq(t_find(&d, k), &nodes[k]);
+    dict_release(&d, NULL);
+    free(nodes);
+}
+END_TEST
+
 static Suite *dict_suite(void)
 {
     Suite *s = suite_create("dict");
@@ -392,6 +436,7 @@ static Suite *dict_suite(void)
     tcase_add_test(tc, insert_find_delete_while_rehashing);
     tcase_add_test(tc, replace_and_foreach);
     tcase_add_test(tc, move_detaches);
+    tcase_add_test(tc, expand_presizes);
     suite_add_tcase(s, tc);
     tc = unit_tcase("scan", 300);
     tcase_add_test(tc, scan_stable);

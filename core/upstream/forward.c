@@ -341,6 +341,8 @@ static void finish(struct up_req *q, struct up_value *v)
         return;
     }
     if (q->pin && q->unpin) tp.unpin(q->pin); /* EXEC unwatches */
+    if (q->pin && q->watch_first && q->c && q->c->fwstate)
+        q->c->fwstate->pin_node = q->node; /* where the WATCH landed */
     if (q->scan_pos >= 0) scan_rewrite(q, v);
     if (g) {
         g->parts[g->n - g->left] = *v;
@@ -360,6 +362,46 @@ static struct client *owner(const struct up_req *q)
     return q->g ? q->g->c : q->c;
 }
 
+/* A pinned request (WATCH, or EXEC after one) was redirected. The map
+ * follows a MOVED. A WATCH with nothing watched on its connection yet
+ * moves there: the old connection goes and the WATCH is sent to the new
+ * owner (MOVED) or again once the migrating slot settled (ASK); v is
+ * cleared (UV_NONE) when it was. A later WATCH cannot: the keys watched
+ * before are on the old node, and one client's watches span one node
+ * (CROSSSLOT, as for a WATCH of another node's keys). EXEC's reply is
+ * Redis's (EXECABORT: the queued command was refused, nothing ran, and
+ * the watches went with the transaction). True: q was taken (sent
+ * again, v cleared). */
+static bool pinned_redirect(struct up_req *q, const struct up_value *e, struct up_value *v)
+{
+    bool ask = up_value_is_error(e, "ASK");
+    long long slot;
+    int node;
+    if (!(up_value_is_error(e, "MOVED") || ask) || !parse_redirect(e, &slot, &node)) return false;
+    g_up.redirects++;
+    if (!ask) {
+        g_up.slot_node[slot] = (int16_t)node;
+        tp.refresh();
+    }
+    if (q->unpin || q->ncmd != 1) return false;
+    if (!q->watch_first || q->tries >= MAX_REDIRECTS) {
+        up_value_clear(v);
+        error_value(v, CROSSSLOT_ERR);
+        return false;
+    }
+    q->tries++;
+    tp.unpin(q->pin); /* nothing is watched there */
+    if (ask) {
+        if (!retry_later(q)) return false; /* the slot did not settle: ASK's error */
+    } else {
+        q->node = node;
+        q->asking = false;
+        send_req(q);
+    }
+    up_value_clear(v);
+    return true;
+}
+
 void forward_done(struct up_req *q, struct up_value *v)
 {
     const struct up_value *e = q->has_skipped_err ? &q->skipped_err : v;
@@ -367,8 +409,7 @@ void forward_done(struct up_req *q, struct up_value *v)
     int node;
     up_node_count(q->node, util_ustime() - q->start_us, v->type == UV_ERROR);
     if ((!owner(q) && !q->g) || q->pin) {
-        /* a pinned request stays on its connection: WATCH state lives there */
-        if (q->pin && up_value_is_error(e, "MOVED")) tp.refresh();
+        if (q->pin && pinned_redirect(q, e, v)) return; /* sent again */
         finish(q, v);
         return;
     }
@@ -656,6 +697,8 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));
         q->pin = &fs->pin;
         q->node = node;
+        q->slot = s;
+        q->watch_first = !fs->watching;
         fs->pin_node = node;
         fs->watching = true;
         if (node < 0) { /* no map yet: nothing to pin to */
@@ -687,15 +730,16 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         }
         if (fs->watching &&
             (!fs->pin || (slot >= 0 && g_up.ready && target(slot) != fs->pin_node))) {
-            /* the watching connection broke, or the keys moved away from
-             * it: the watched keys cannot be vouched for, as when one
-             * changed */
+            /* the watching connection broke: the watched keys cannot be
+             * vouched for, as when one changed (nil); or the queued keys'
+             * slot left the watching node since they were queued: that
+             * node would refuse them (MOVED) and abort, as Redis does */
             bool moved = fs->pin != NULL;
             queue_clear(fs);
             unwatch(fs);
             c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
             if (moved)
-                reply_error(r, CROSSSLOT_ERR);
+                reply_error(r, "EXECABORT Transaction discarded because of previous errors.");
             else
                 reply_null_array(r);
             return KERNEL_DONE;
@@ -734,7 +778,9 @@ static int transaction(struct client *c, const struct command *cmd, const char *
     {
         int s = slot_of(cmd, argc, argv), i;
         size_t total = 0, off = 0;
-        if (s == -2 || (s >= 0 && fs->slot >= 0 && s != fs->slot)) {
+        /* watching: the queued keys must be on the watching node */
+        if (s == -2 || (s >= 0 && fs->slot >= 0 && s != fs->slot) ||
+            (s >= 0 && fs->watching && g_up.ready && target(s) != fs->pin_node)) {
             reply_error(r, CROSSSLOT_ERR);
             fs->dirty = true;
             return KERNEL_DONE;

@@ -34,17 +34,19 @@ struct up_req {
     int ncmd;                  /* commands sent in a row (MULTI ... EXEC: several) */
     struct up_cmd *cmds;
     char *mem;
-    int node;       /* where it goes (g_up.nodes) */
-    int slot;       /* the slot it follows when retried (-1: any master) */
-    int resp;       /* 2 or 3: the connection speaking the client's protocol */
-    bool asking;    /* send ASKING first (an ASK redirect) */
-    bool dedicated; /* a connection of its own (blocking commands) */
-    void **pin;     /* the client's WATCH connection (its slot in the client's state) */
-    bool unpin;     /* let go of it once answered (EXEC) */
-    bool quiet;     /* CLIENT REPLY OFF/SKIP: the reply is dropped */
-    bool sent;      /* written to a connection at least once */
-    int tries;      /* redirects and retries so far */
-    int scan_pos;   /* SCAN: which master (-1: not a SCAN) */
+    int node;         /* where it goes (g_up.nodes) */
+    int slot;         /* the slot it follows when retried (-1: any master) */
+    int resp;         /* 2 or 3: the connection speaking the client's protocol */
+    bool asking;      /* send ASKING first (an ASK redirect) */
+    bool dedicated;   /* a connection of its own (blocking commands) */
+    void **pin;       /* the client's WATCH connection (its slot in the client's state) */
+    bool unpin;       /* let go of it once answered (EXEC) */
+    bool watch_first; /* a WATCH with nothing watched on the pin yet: a
+                       * redirect moves the pin to the slot's owner */
+    bool quiet;       /* CLIENT REPLY OFF/SKIP: the reply is dropped */
+    bool sent;        /* written to a connection at least once */
+    int tries;        /* redirects and retries so far */
+    int scan_pos;     /* SCAN: which master (-1: not a SCAN) */
     long long first_us, start_us;
     /* Set by the transport: the first error among the replies it did not
      * deliver (a queued command's MOVED inside MULTI ... EXEC). */

@@ -1,0 +1,252 @@
+"""Upstream mode, the rest of issue 19: WATCH and MULTI redirected while
+slots move (Keel is the cluster client: it follows MOVED/ASK for a WATCH
+with nothing watched yet, and passes Redis's EXECABORT when a queued
+command was refused), forwarded commands in SLOWLOG, MONITOR, INFO
+commandstats/errorstats and LATENCY, shard channels kept across a
+reshard, and HTTP/WebSocket JSON requests forwarded together with their
+replies in request order. A real cluster (upstream_cluster.py), three
+masters without replicas.
+"""
+
+import json
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness import RawConn, parse_one
+from test_http_helpers import KeelHttp
+from test_upstream import _move_slot, call, v, wait_upstream_ok
+from upstream_cluster import Cluster, keyslot
+
+try:
+    import websocket
+except ImportError:  # pragma: no cover
+    websocket = None
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    cl = Cluster(masters=3, replicas=0).start()
+    yield cl
+    cl.stop()
+
+
+@pytest.fixture(scope="module")
+def _kup(cluster):
+    srv = KeelHttp(["--upstream", "127.0.0.1:%d" % cluster.ports[0]], name="keel-upstream-fin")
+    srv.start()
+    wait_upstream_ok(srv.port)
+    yield srv
+    problem = srv.stop()
+    if problem:
+        pytest.fail("at shutdown: " + problem, pytrace=False)
+
+
+@pytest.fixture
+def kup(_kup):
+    _kup.ensure_running()
+    yield _kup
+    problem = _kup.health()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+def _settle(cluster):
+    cluster.wait_ok()
+    time.sleep(0.2)
+
+
+# ------------------------------------------------- WATCH / MULTI redirected
+
+def test_watch_follows_moved(kup, cluster):
+    """The map is stale (the slot moved behind Keel's back): WATCH is
+    answered MOVED by the old owner, and Keel watches on the new one."""
+    key = "wmv:key"
+    assert v(kup.port, "SET", key, "1") == b"OK"
+    src, dst, _ = _move_slot(cluster, keyslot(key), [key])
+    with RawConn(kup.port) as a, RawConn(kup.port) as b:
+        assert a.call("WATCH", key) == b"+OK\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", key) == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*1\r\n:2\r\n"
+        assert v(dst, "GET", key) == b"2"
+        # the watch is on the new owner: another client's write is seen
+        assert a.call("WATCH", key) == b"+OK\r\n"
+        assert b.call("SET", key, "9") == b"+OK\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", key) == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*-1\r\n"
+    assert v(dst, "GET", key) == b"9"
+    _settle(cluster)
+
+
+def test_later_watch_moved_is_crossslot(kup, cluster):
+    """A second WATCH whose slot moved away from the node holding the
+    first one's: Keel cannot watch on two nodes."""
+    k1 = "wlt:one"
+    o1 = cluster.slot_owner(keyslot(k1))
+    k2 = next("wlt:%d" % i for i in range(1000)
+              if cluster.slot_owner(keyslot("wlt:%d" % i)) == o1 and
+              keyslot("wlt:%d" % i) != keyslot(k1))
+    for k in (k1, k2):
+        assert v(kup.port, "SET", k, "1") == b"OK"
+    # k2 moves to another node, behind Keel's back
+    src2 = o1
+    dst2 = next(m.port for m in cluster.masters() if m.port != o1)
+    src_id, dst_id = cluster.node_id(src2), cluster.node_id(dst2)
+    slot = keyslot(k2)
+    assert v(dst2, "CLUSTER", "SETSLOT", slot, "IMPORTING", src_id) == b"OK"
+    assert v(src2, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id) == b"OK"
+    assert v(src2, "MIGRATE", "127.0.0.1", dst2, k2, "0", "5000") == b"OK"
+    for m in cluster.masters():
+        v(m.port, "CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+    with RawConn(kup.port) as a:
+        assert a.call("WATCH", k1) == b"+OK\r\n"
+        assert a.call("WATCH", k2) == \
+            b"-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+        # the first watch holds
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", k1) == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*1\r\n:2\r\n"
+    _settle(cluster)
+
+
+def test_watch_waits_out_a_migration(kup, cluster):
+    """ASK for a WATCH (its key already moved, the slot still migrating):
+    Keel waits for the slot to settle and watches on its new owner."""
+    key = "wask:key"
+    assert v(kup.port, "SET", key, "5") == b"OK"
+    slot = keyslot(key)
+    src, dst, dst_id = _move_slot(cluster, slot, [key], finish=False)
+
+    def finish():
+        time.sleep(0.5)
+        for m in cluster.masters():
+            v(m.port, "CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+    t = threading.Thread(target=finish)
+    t.start()
+    try:
+        with RawConn(kup.port, timeout=10) as a:
+            t0 = time.monotonic()
+            assert a.call("WATCH", key) == b"+OK\r\n"
+            assert time.monotonic() - t0 >= 0.3
+            assert a.call("MULTI") == b"+OK\r\n"
+            assert a.call("INCR", key) == b"+QUEUED\r\n"
+            assert a.call("EXEC") == b"*1\r\n:6\r\n"
+    finally:
+        t.join()
+    assert v(dst, "GET", key) == b"6"
+    _settle(cluster)
+
+
+def test_multi_block_follows_moved(kup, cluster):
+    """MULTI without WATCH: the block's queued command answered MOVED ran
+    nowhere, so the block is sent again to the new owner."""
+    key = "mmv:key"
+    assert v(kup.port, "SET", key, "1") == b"OK"
+    src, dst, _ = _move_slot(cluster, keyslot(key), [key])
+    with RawConn(kup.port) as a:
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", key) == b"+QUEUED\r\n"
+        assert a.call("GET", key) == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*2\r\n:2\r\n$1\r\n2\r\n"
+    assert v(dst, "GET", key) == b"2"
+    _settle(cluster)
+
+
+def test_watched_exec_moved_is_execabort(kup, cluster):
+    """WATCH done, then the slot moves: the EXEC block's queued command is
+    refused on the watching connection; Redis's EXECABORT reaches the
+    client (the watches went with it) and nothing ran."""
+    key = "wex:key"
+    assert v(kup.port, "SET", key, "1") == b"OK"
+    with RawConn(kup.port) as a:
+        assert a.call("WATCH", key) == b"+OK\r\n"
+        src, dst, _ = _move_slot(cluster, keyslot(key), [key])
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", key) == b"+QUEUED\r\n"
+        assert a.call("EXEC") == \
+            b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+        # a fresh WATCH goes to the new owner
+        assert a.call("WATCH", key) == b"+OK\r\n"
+        assert a.call("MULTI") == b"+OK\r\n"
+        assert a.call("INCR", key) == b"+QUEUED\r\n"
+        assert a.call("EXEC") == b"*1\r\n:2\r\n"
+    assert v(dst, "GET", key) == b"2"
+    _settle(cluster)
+
+
+def _first_slots(cluster, port, n):
+    slots = []
+    for start, end, master, *_ in cluster.slots(port):
+        if int(master[1]) == port:
+            slots.extend(range(start, end + 1))
+    return sorted(slots)[:n]
+
+
+def test_optimistic_counters_during_reshard(kup, cluster):
+    """WATCH/GET/MULTI/INCR/EXEC loops while `redis-cli --cluster reshard`
+    moves the counters' slots: no MOVED or ASK reaches the client; an
+    EXEC is nil (a watched key changed or migrated) or EXECABORT (its slot
+    left the watching node) and is retried; every counter ends at the
+    number of EXECs that succeeded."""
+    masters = cluster.masters()
+    src, dst = masters[0].port, masters[1].port
+    moving = set(_first_slots(cluster, src, 300))
+    keys, i = [], 0
+    while len(keys) < 6:
+        k = "ctr:%d" % i
+        if keyslot(k) in moving:
+            keys.append(k)
+        i += 1
+    for k in keys:
+        v(kup.port, "DEL", k)
+    stop = threading.Event()
+    done = {k: 0 for k in keys}
+    bad = []
+
+    def worker(key):
+        with RawConn(kup.port, timeout=20) as c:
+            while not stop.is_set():
+                r = c.call("WATCH", key)
+                if r != b"+OK\r\n":
+                    bad.append(("WATCH", r))
+                    continue
+                cur = parse_one(c.call("GET", key))[0]
+                if cur is not None and not isinstance(cur, bytes):
+                    bad.append(("GET", cur))
+                    cur = None
+                n = int(cur) if cur else 0
+                r = c.call("MULTI")
+                if r != b"+OK\r\n":
+                    bad.append(("MULTI", r))
+                r = c.call("SET", key, str(n + 1))
+                if r != b"+QUEUED\r\n":
+                    bad.append(("SET", r))
+                r = c.call("EXEC")
+                if r == b"*1\r\n+OK\r\n":
+                    done[key] += 1
+                elif r not in (b"*-1\r\n", b"-EXECABORT Transaction discarded because of "
+                                           b"previous errors.\r\n"):
+                    bad.append(("EXEC", r))
+    ts = [threading.Thread(target=worker, args=(k,)) for k in keys]
+    for t in ts:
+        t.start()
+    time.sleep(0.3)
+    subprocess.run(["redis-cli", "--cluster", "reshard", "127.0.0.1:%d" % dst,
+                    "--cluster-from", cluster.node_id(src), "--cluster-to",
+                    cluster.node_id(dst), "--cluster-slots", "300", "--cluster-yes"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=120)
+    time.sleep(0.3)
+    stop.set()
+    for t in ts:
+        t.join(30)
+    assert not bad, bad[:5]
+    for k in keys:
+        assert cluster.slot_owner(keyslot(k)) == dst
+        assert int(v(dst, "GET", k) or 0) == done[k], k
+        assert done[k] > 0
+    _settle(cluster)

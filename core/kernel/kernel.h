@@ -117,6 +117,13 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r);
 
+/* A command that ran elsewhere (upstream mode: forwarded, answered after
+ * usec): counted as kernel_run counts one that ran here (the slow log,
+ * latency, MONITOR, INFO commandstats; failed: it answered an error). */
+void kernel_ran_elsewhere(struct client *c, const struct command *cmd, int argc,
+                          const struct argv_ref *argv, struct reply *r, long long usec,
+                          bool failed);
+
 /* EXEC: whether a queued command is refused now (the acl_exec hook; the
  * error is written to r). */
 bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,

@@ -178,13 +178,24 @@ static void error_value(struct up_value *v, const char *text)
     memcpy(v->s, text, v->n + 1);
 }
 
+/* c's command q ran upstream: the slow log, latency, MONITOR and INFO
+ * commandstats count it as one run here (the kernel's own accounting),
+ * timed from its forwarding to its reply. A transaction is its EXEC. */
+static void account(struct client *c, const struct up_req *q, long long usec, bool failed)
+{
+    const struct up_cmd *w = &q->cmds[q->ncmd - 1];
+    if (c) kernel_ran_elsewhere(c, q->cmd, w->argc, w->argv, &c->reply, usec, failed);
+}
+
 /* ---- fan-out merges ---- */
 
-static void group_finish(struct up_group *g)
+/* The merged reply reaches g's client; true: it is an error. */
+static bool group_finish(struct up_group *g)
 {
     struct up_value out;
     int k;
     long long total = 0, sum = 0;
+    bool failed;
     memset(&out, 0, sizeof(out));
     for (k = 0; k < g->n; k++)
         if (g->parts[k].type == UV_ERROR) break;
@@ -216,11 +227,13 @@ static void group_finish(struct up_group *g)
         out = g->parts[0];
         memset(&g->parts[0], 0, sizeof(g->parts[0]));
     }
+    failed = out.type == UV_ERROR;
     deliver(g->c, g->quiet, &out);
     for (k = 0; k < g->n; k++)
         up_value_clear(&g->parts[k]);
     free(g->parts);
     free(g);
+    return failed;
 }
 
 /* ---- the transport's answers ---- */
@@ -313,6 +326,7 @@ static void drain(struct client *c)
         if (!fs->ohead) fs->otail = NULL;
         fs->nout--;
         up_value_replay(&h->result, &c->reply);
+        account(c, h, h->usec, h->result.type == UV_ERROR);
         req_free(h);
         any = true;
     }
@@ -328,6 +342,7 @@ static void finish(struct up_req *q, struct up_value *v)
 {
     struct up_group *g = q->g;
     inflight--;
+    q->usec = util_ustime() - q->first_us; /* what its client waited */
     if (q->piped) {
         if (!q->c) { /* its client went away */
             up_value_clear(v);
@@ -347,10 +362,16 @@ static void finish(struct up_req *q, struct up_value *v)
     if (g) {
         g->parts[g->n - g->left] = *v;
         memset(v, 0, sizeof(*v));
-        if (--g->left == 0) group_finish(g);
+        if (--g->left == 0) {
+            struct client *c = g->c;
+            bool failed = group_finish(g);
+            account(c, q, q->usec, failed);
+        }
     } else {
         struct client *c = q->c;
+        bool failed = v->type == UV_ERROR;
         deliver(c, q->quiet, v);
+        account(c, q, q->usec, failed);
         if (c && (c->flags & CF_TRACKING) && q->ncmd == 1) track(q);
     }
     req_free(q);
@@ -669,6 +690,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         fs->slot = -1;
         c->flags |= CF_MULTI;
         reply_ok(r);
+        kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, false);
         return KERNEL_DONE;
     }
     if (strcmp(name, "discard") == 0) {
@@ -680,6 +702,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         unwatch(fs);
         c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
         reply_ok(r);
+        kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, false);
         return KERNEL_DONE;
     }
     if (strcmp(name, "watch") == 0) {
@@ -732,8 +755,9 @@ static int transaction(struct client *c, const struct command *cmd, const char *
             (!fs->pin || (slot >= 0 && g_up.ready && target(slot) != fs->pin_node))) {
             /* the watching connection broke: the watched keys cannot be
              * vouched for, as when one changed (nil); or the queued keys'
-             * slot left the watching node since they were queued: that
-             * node would refuse them (MOVED) and abort, as Redis does */
+             * slot is not the watching node's (it moved, or never was):
+             * that node would refuse them (MOVED) and abort, as Redis
+             * does */
             bool moved = fs->pin != NULL;
             queue_clear(fs);
             unwatch(fs);
@@ -778,9 +802,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
     {
         int s = slot_of(cmd, argc, argv), i;
         size_t total = 0, off = 0;
-        /* watching: the queued keys must be on the watching node */
-        if (s == -2 || (s >= 0 && fs->slot >= 0 && s != fs->slot) ||
-            (s >= 0 && fs->watching && g_up.ready && target(s) != fs->pin_node)) {
+        if (s == -2 || (s >= 0 && fs->slot >= 0 && s != fs->slot)) {
             reply_error(r, CROSSSLOT_ERR);
             fs->dirty = true;
             return KERNEL_DONE;
@@ -918,11 +940,11 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     } else {
         ok = registry_match_pool(cmd, argc, argv, args, r, &mp);
         registry_match_done(&mp);
-        if (!ok) return KERNEL_DONE;
+        if (!ok) {
+            kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, true);
+            return KERNEL_DONE;
+        }
     }
-    ((struct command *)cmd)->calls++;
-    g_kstats.commands_processed++;
-    c->cmds++;
 
     if (strcmp(cmd->fullname, "dbsize") == 0) return fan_out(c, cmd, M_SUM, argc, argv, r);
     if (strcmp(cmd->fullname, "keys") == 0) return fan_out(c, cmd, M_CONCAT, argc, argv, r);
@@ -938,6 +960,7 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     slot = slot_of(cmd, argc, argv);
     if (slot == -2) {
         reply_error(r, CROSSSLOT_ERR);
+        kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, true);
         return KERNEL_DONE;
     }
     q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));

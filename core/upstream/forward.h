@@ -48,6 +48,7 @@ struct up_req {
     int tries;        /* redirects and retries so far */
     int scan_pos;     /* SCAN: which master (-1: not a SCAN) */
     long long first_us, start_us;
+    long long usec; /* from forwarding to the reply (the slow log's time) */
     /* Set by the transport: the first error among the replies it did not
      * deliver (a queued command's MOVED inside MULTI ... EXEC). */
     struct up_value skipped_err;

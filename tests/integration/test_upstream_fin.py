@@ -250,3 +250,73 @@ def test_optimistic_counters_during_reshard(kup, cluster):
         assert int(v(dst, "GET", k) or 0) == done[k], k
         assert done[k] > 0
     _settle(cluster)
+
+
+# ------------------------------------------------- observability
+
+def _commandstats(port):
+    info = v(port, "INFO", "commandstats").decode()
+    out = {}
+    for line in info.split("\r\n"):
+        if line.startswith("cmdstat_"):
+            name, rest = line[8:].split(":", 1)
+            out[name] = dict(kv.split("=") for kv in rest.split(","))
+    return out
+
+
+def test_forwarded_commands_in_slowlog(kup, cluster):
+    with RawConn(kup.port) as c:
+        assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == b"+OK\r\n"
+        try:
+            assert c.call("SLOWLOG", "RESET") == b"+OK\r\n"
+            assert c.call("CLIENT", "SETNAME", "slowpoke") == b"+OK\r\n"
+            assert c.call("SET", "slow:key", "v1") == b"+OK\r\n"
+            assert c.call("GET", "slow:key") == b"$2\r\nv1\r\n"
+            log = parse_one(c.call("SLOWLOG", "GET", "10"))[0]
+        finally:
+            c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    byargs = {tuple(e[3]): e for e in log}
+    assert (b"GET", b"slow:key") in byargs, log
+    assert (b"SET", b"slow:key", b"v1") in byargs, log
+    e = byargs[(b"GET", b"slow:key")]
+    # id, time, duration (forward to reply: more than nothing), args, addr, name
+    assert e[2] > 0 and e[5] == b"slowpoke"
+    assert e[4].startswith(b"127.0.0.1:")
+
+
+def test_forwarded_commands_in_monitor(kup, cluster):
+    with RawConn(kup.port, timeout=5) as mon, RawConn(kup.port) as c:
+        assert mon.call("MONITOR") == b"+OK\r\n"
+        assert c.call("SET", "mon:key", "x") == b"+OK\r\n"
+        assert c.call("GET", "mon:key") == b"$1\r\nx\r\n"
+        lines = [mon.read_reply(), mon.read_reply()]
+    assert b'"SET" "mon:key" "x"' in lines[0], lines
+    assert b'"GET" "mon:key"' in lines[1], lines
+    assert b"[0 127.0.0.1:" in lines[1]
+
+
+def test_forwarded_commands_in_commandstats_and_errorstats(kup, cluster):
+    with RawConn(kup.port) as c:
+        assert c.call("CONFIG", "RESETSTAT") == b"+OK\r\n"
+        for i in range(5):
+            c.call("GET", "cs:%d" % i)
+        # a pipelined burst is counted too
+        c.send(b"".join(b"*2\r\n$3\r\nGET\r\n$4\r\ncs:%d\r\n" % i for i in range(10)))
+        c.read_replies(10)
+        assert c.call("SET", "cs:str", "x") == b"+OK\r\n"
+        assert c.call("LPUSH", "cs:str", "y").startswith(b"-WRONGTYPE")
+        assert c.call("DBSIZE").startswith(b":")
+        assert c.call("MULTI") == b"+OK\r\n"
+        assert c.call("INCR", "{cs}n") == b"+QUEUED\r\n"
+        assert c.call("EXEC") == b"*1\r\n:1\r\n"
+        st = _commandstats(kup.port)
+        err = v(kup.port, "INFO", "errorstats").decode()
+        hist = parse_one(c.call("LATENCY", "HISTOGRAM", "get"))[0]
+    assert st["get"]["calls"] == "15", st["get"]
+    assert int(st["get"]["usec"]) > 0
+    assert st["lpush"]["calls"] == "1" and st["lpush"]["failed_calls"] == "1"
+    assert st["dbsize"]["calls"] == "1"
+    assert st["exec"]["calls"] == "1" and st["multi"]["calls"] == "1"
+    assert "errorstat_WRONGTYPE:count=1" in err
+    # LATENCY HISTOGRAM: the forwarded GETs in the histogram
+    assert hist[0] == b"get" and hist[1][1] == 15, hist

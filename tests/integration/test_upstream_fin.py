@@ -320,3 +320,66 @@ def test_forwarded_commands_in_commandstats_and_errorstats(kup, cluster):
     assert "errorstat_WRONGTYPE:count=1" in err
     # LATENCY HISTOGRAM: the forwarded GETs in the histogram
     assert hist[0] == b"get" and hist[1][1] == 15, hist
+
+
+# ------------------------------------------------- shard channels resharded
+
+@pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])
+def test_shard_channel_survives_reshard(kup, cluster, resp3):
+    """The slot of a shard channel Keel's client subscribed to moves: the
+    old owner unsubscribes Keel's relay (Redis 7.0 pushes sunsubscribe),
+    Keel subscribes on the new owner, and its client, still subscribed
+    and told nothing, gets what is published there."""
+    import harness
+    ch = "shr:chan:%d" % resp3
+    with RawConn(kup.port, timeout=5) as sub:
+        if resp3:
+            sub.call("HELLO", "3")
+        assert parse_one(sub.call("SSUBSCRIBE", ch))[0] == [b"ssubscribe", ch.encode(), 1]
+        time.sleep(0.4)
+        assert v(kup.port, "SPUBLISH", ch, "before") == 1
+        assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(), b"before"]
+        src, dst, _ = _move_slot(cluster, keyslot(ch), [])
+        assert cluster.slot_owner(keyslot(ch)) == dst
+        # nothing reaches the client: no sunsubscribe push
+        with pytest.raises(harness.ReplyTimeout):
+            sub.read_reply(timeout=0.5)
+        # published on the new owner directly, then through Keel
+        assert call(dst, "SPUBLISH", ch, "direct") == b":1\r\n"
+        assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(), b"direct"]
+        assert v(kup.port, "SPUBLISH", ch, "via-keel") == 1
+        assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(), b"via-keel"]
+        # still subscribed: one channel
+        r = parse_one(sub.call("SUNSUBSCRIBE", ch))[0]
+        assert r == [b"sunsubscribe", ch.encode(), 0]
+    _settle(cluster)
+
+
+def test_shard_channels_follow_redis_cli_reshard(kup, cluster):
+    """redis-cli --cluster reshard moves the slots of several subscribed
+    shard channels; each keeps delivering afterwards."""
+    masters = cluster.masters()
+    src, dst = masters[0].port, masters[1].port
+    moving = set(_first_slots(cluster, src, 100))
+    chans, i = [], 0
+    while len(chans) < 4:
+        ch = "shc:%d" % i
+        if keyslot(ch) in moving:
+            chans.append(ch)
+        i += 1
+    with RawConn(kup.port, timeout=5) as sub:
+        for ch in chans:
+            assert parse_one(sub.call("SSUBSCRIBE", ch))[0][0] == b"ssubscribe"
+        time.sleep(0.4)
+        subprocess.run(["redis-cli", "--cluster", "reshard", "127.0.0.1:%d" % dst,
+                        "--cluster-from", cluster.node_id(src), "--cluster-to",
+                        cluster.node_id(dst), "--cluster-slots", "100", "--cluster-yes"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=120)
+        time.sleep(0.5)
+        for ch in chans:
+            assert cluster.slot_owner(keyslot(ch)) == dst
+            assert call(dst, "SPUBLISH", ch, "m-" + ch) == b":1\r\n"
+            assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(),
+                                                      ("m-" + ch).encode()]
+    _settle(cluster)

@@ -192,6 +192,13 @@ int conn_ad_raw_fd(struct client *cl);
         name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
             replies_required, NULL, conn_ad_resize, conn_ad_raw, conn_ad_raw_fd                    \
     }
+/* The same for an adapter that delivers MONITOR lines itself (or NULL)
+ * and notes where its later (pipelined upstream) replies go. */
+#define CONN_ADAPTER_DEFER(name, replies_required, monitor_line, defer)                            \
+    {                                                                                              \
+        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
+            replies_required, monitor_line, conn_ad_resize, NULL, NULL, defer                      \
+    }
 /* The same for an adapter that delivers MONITOR lines itself. */
 #define CONN_ADAPTER_MONITOR(name, replies_required, monitor_line)                                 \
     {                                                                                              \

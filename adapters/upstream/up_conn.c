@@ -703,6 +703,7 @@ bool upstream_start(struct event_base *b)
     }
     forward_init(&t);
     kernel_set_forward(forward_submit);
+    kernel_set_settle(forward_settle);
     cron_ev = event_new(base, -1, EV_PERSIST, on_cron, NULL);
     event_add(cron_ev, &tv);
     tp_refresh();

@@ -684,6 +684,7 @@ static void release(struct conn *base)
 {
     struct ws_conn *c = (struct ws_conn *)base;
     ws_stats_forget(base);
+    ws_deferred_free(c);
     if (c->tev) event_free(c->tev);
     if (c->ws) wslay_event_context_free(c->ws);
     ws_frame_free(&c->rd);
@@ -717,7 +718,7 @@ static void ws_monitor_line(struct client *cl, const char *line, size_t n)
 }
 
 static const struct conn_ops ws_ops = {
-    .ad = CONN_ADAPTER_MONITOR("ws", true, ws_monitor_line),
+    .ad = CONN_ADAPTER_DEFER("ws", true, ws_monitor_line, ws_defer),
     .out_high = WS_OUT_BATCH,
     .limit_batch = true,
     .process = process,

@@ -29,6 +29,18 @@ void kernel_set_forward(kernel_forward_fn fn)
     forward = fn;
 }
 
+static kernel_settle_fn settle;
+
+void kernel_set_settle(kernel_settle_fn fn)
+{
+    settle = fn;
+}
+
+enum kernel_status kernel_settle(struct client *c)
+{
+    return settle ? (enum kernel_status)settle(c) : KERNEL_DONE;
+}
+
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;

@@ -325,7 +325,9 @@ static void drain(struct client *c)
         fs->ohead = h->onext;
         if (!fs->ohead) fs->otail = NULL;
         fs->nout--;
+        if (h->noted) c->adapter->defer(c, DEFER_BEGIN);
         up_value_replay(&h->result, &c->reply);
+        if (h->noted) c->adapter->defer(c, DEFER_END);
         account(c, h, h->usec, h->result.type == UV_ERROR);
         req_free(h);
         any = true;
@@ -839,24 +841,31 @@ static bool is_blocking(const struct command *cmd, const char *name, int argc,
             has_block_option(argc, argv));
 }
 
-/* Whether this command may be sent while c's earlier ones are out: a
- * plain forwarded command of a RESP-port client (whose replies are
- * written as they come; an HTTP or WebSocket JSON request frames each
- * response, so its commands go one at a time), outside MULTI and WATCH,
- * with its replies on, untracked, and not fanned out. */
-static bool may_pipeline(struct client *c, const struct command *cmd, const char *name, bool quiet)
+/* may_pipeline for a command routed to one node (not answered here, not
+ * a transaction's, not fanned out): the rest of its conditions. */
+static bool may_join(struct client *c, const char *name, bool quiet)
 {
-    static const char *const serial[] = {"multi",  "exec",   "discard",  "watch",    "unwatch",
-                                         "select", "dbsize", "keys",     "flushall", "flushdb",
-                                         "scan",   "script", "function", NULL};
-    int i;
-    (void)cmd;
-    if (!c->adapter || strcmp(c->adapter->name, "resp") != 0) return false;
+    if (!c->adapter || (!c->adapter->defer && strcmp(c->adapter->name, "resp") != 0)) return false;
     if (quiet || (c->flags & (CF_TRACKING | CF_MULTI))) return false;
     if (c->fwstate && (c->fwstate->multi || c->fwstate->watching)) return false;
+    return strcmp(name, "script") != 0 && strcmp(name, "function") != 0;
+}
+
+/* Whether this command may be sent while c's earlier ones are out: a
+ * plain forwarded command of a RESP-port client (whose replies are
+ * written as they come) or of an adapter that notes where a later reply
+ * belongs (client_adapter.defer: HTTP batches, WebSocket JSON requests),
+ * outside MULTI and WATCH, with its replies on, untracked, and not fanned
+ * out. */
+static bool may_pipeline(struct client *c, const char *name, bool quiet)
+{
+    static const char *const serial[] = {"multi",    "exec",    "discard", "watch",
+                                         "unwatch",  "select",  "dbsize",  "keys",
+                                         "flushall", "flushdb", "scan",    NULL};
+    int i;
     for (i = 0; serial[i]; i++)
         if (strcmp(name, serial[i]) == 0) return false;
-    return !answered_here(name);
+    return !answered_here(name) && may_join(c, name, quiet);
 }
 
 /* c waits (its command parked with a copy of argv) until its pipelined
@@ -902,7 +911,7 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
 
     /* Earlier pipelined replies are still out: only a plain forwarded
      * command may join them; anything else waits for them. */
-    if (piping && !may_pipeline(c, cmd, name, quiet)) return wait_turn(c, argc, argv);
+    if (piping && !may_pipeline(c, name, quiet)) return wait_turn(c, argc, argv);
     if (c->fwstate && c->fwstate->multi && strcmp(name, "exec") != 0 &&
         strcmp(name, "discard") != 0 && strcmp(name, "multi") != 0 && strcmp(name, "watch") != 0 &&
         strcmp(name, "quit") != 0 && strcmp(name, "reset") != 0)
@@ -968,8 +977,30 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     q->dedicated = is_blocking(cmd, name, argc, argv);
     q->slot = slot;
     q->node = g_up.ready ? target(slot) : -1;
-    if (!q->dedicated && may_pipeline(c, cmd, name, quiet)) return pipe_send(c, q);
+    /* (may_pipeline's name checks are behind us: a command answered here,
+     * a transaction's or a fan-out does not come this far) */
+    if (!q->dedicated && may_join(c, name, quiet)) {
+        if (!c->adapter->defer) return pipe_send(c, q);
+        if (c->adapter->defer(c, DEFER_NOTE)) {
+            q->noted = true;
+            return pipe_send(c, q);
+        }
+        if (piping) { /* its reply cannot be placed: after the others */
+            inflight++;
+            forward_drop(q);
+            return wait_turn(c, argc, argv);
+        }
+    }
     return park_and_send(c, q);
+}
+
+/* kernel_settle: c waits until its pipelined replies are all in. */
+int forward_settle(struct client *c)
+{
+    if (!c->fwstate || c->fwstate->nout == 0) return KERNEL_DONE;
+    c->fwstate->parked_wait = true;
+    kernel_park(c, NULL);
+    return KERNEL_PARKED;
 }
 
 /* ---- per-client hooks ---- */

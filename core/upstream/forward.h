@@ -57,6 +57,7 @@ struct up_req {
     /* Pipelined (a RESP client's commands while earlier ones are out):
      * its place in the client's queue, and its reply once in. */
     bool piped, done;
+    bool noted; /* its adapter noted where the reply goes (DEFER_NOTE) */
     struct up_req *onext;
     struct up_value result;
 };
@@ -101,6 +102,8 @@ void forward_drop(struct up_req *q);
  * have been lost): Keel's tracking clients are told, as after a local
  * write or flush. */
 void forward_invalidate(const char *key, size_t n);
+/* kernel_settle's upstream side. */
+int forward_settle(struct client *c);
 /* Requests waiting on the upstream now (INFO). */
 long long forward_inflight(void);
 

@@ -383,3 +383,135 @@ def test_shard_channels_follow_redis_cli_reshard(kup, cluster):
             assert parse_one(sub.read_reply())[0] == [b"smessage", ch.encode(),
                                                       ("m-" + ch).encode()]
     _settle(cluster)
+
+
+# ------------------------------------------------- JSON requests pipelined
+
+def _ws(kup):
+    return websocket.create_connection("ws://127.0.0.1:%d/" % kup.http, timeout=10)
+
+
+def _inflight_peak(kup, stop, out):
+    """The most requests INFO upstream saw waiting on the cluster at once."""
+    peak = 0
+    with RawConn(kup.port) as c:
+        while not stop.is_set():
+            info = parse_one(c.call("INFO", "upstream"))[0].decode()
+            for line in info.split("\r\n"):
+                if line.startswith("upstream_inflight:"):
+                    peak = max(peak, int(line.split(":")[1]))
+    out.append(peak)
+
+
+@pytest.mark.skipif(websocket is None, reason="python3-websocket missing")
+def test_ws_requests_in_flight_in_order(kup, cluster):
+    """Many JSON requests sent without waiting, over keys on every master:
+    forwarded together (several out at once), answered in request order,
+    each frame its own request's (ids, names, values)."""
+    n = 600
+    keys = ["wsp:%d" % i for i in range(n)]
+    assert len({cluster.slot_owner(keyslot(k)) for k in keys[:50]}) == 3
+    ws = _ws(kup)
+    try:
+        msgs = []
+        for i, k in enumerate(keys):
+            msgs.append(json.dumps({"id": i, "cmd": ["SET", k, "v%d" % i]}))
+        ws.send(json.dumps(["SET", "wsp:plain", "p"]))  # no id: named by its command
+        for m in msgs:
+            ws.send(m)
+        assert json.loads(ws.recv()) == {"SET": [True, "OK"]}
+        for i in range(n):
+            assert json.loads(ws.recv()) == {"id": i, "reply": [True, "OK"]}
+        # GETs interleaved with a command answered by Keel (PING) and a
+        # malformed one: still in order
+        for i, k in enumerate(keys):
+            ws.send(json.dumps({"id": "g%d" % i, "cmd": ["GET", k]}))
+            if i == 300:
+                ws.send(json.dumps({"id": "ping", "cmd": ["PING"]}))
+                ws.send(json.dumps({"id": "bad", "cmd": ["GET"]}))
+        for i in range(n):
+            assert json.loads(ws.recv()) == {"id": "g%d" % i, "reply": "v%d" % i}
+            if i == 300:
+                assert json.loads(ws.recv()) == {"id": "ping", "reply": [True, "PONG"]}
+                r = json.loads(ws.recv())
+                assert r["id"] == "bad" and "wrong number of arguments" in json.dumps(r)
+    finally:
+        ws.close()
+
+
+@pytest.mark.skipif(websocket is None, reason="python3-websocket missing")
+def test_ws_pipelining_overlaps_requests(kup, cluster):
+    """While one connection's requests are pipelined, the cluster has
+    several of them at once (INFO upstream_inflight), where one at a time
+    never exceeds one per connection."""
+    stop, out = threading.Event(), []
+    t = threading.Thread(target=_inflight_peak, args=(kup, stop, out))
+    ws = _ws(kup)
+    try:
+        t.start()
+        for rnd in range(20):
+            for i in range(300):
+                ws.send(json.dumps({"id": i, "cmd": ["INCR", "wso:%d" % (i % 50)]}))
+            for i in range(300):
+                assert json.loads(ws.recv())["id"] == i
+    finally:
+        stop.set()
+        t.join()
+        ws.close()
+    assert out[0] > 1, out
+
+
+@pytest.mark.skipif(websocket is None, reason="python3-websocket missing")
+def test_ws_batches_pipelined(kup, cluster):
+    """A batch's commands go together; its frame lists them in order, and
+    requests before and after it keep their places."""
+    keys = ["wsb:%d" % i for i in range(60)]
+    ws = _ws(kup)
+    try:
+        ws.send(json.dumps({"id": "first", "cmd": ["SET", "wsb:x", "1"]}))
+        ws.send(json.dumps({"id": "b", "batch": [["SET", k, k] for k in keys]}))
+        ws.send(json.dumps([["GET", k] for k in keys] + [["PING"], ["GET", "wsb:x"]]))
+        ws.send(json.dumps({"id": "after", "cmd": ["GET", "wsb:x"]}))
+        ws.send(json.dumps({"batch": [["INCR", "{wsb}n"], ["INCR", "{wsb}n"]],
+                            "atomic": True}))
+        assert json.loads(ws.recv()) == {"id": "first", "reply": [True, "OK"]}
+        assert json.loads(ws.recv()) == {"id": "b", "reply": [{"SET": [True, "OK"]}] * 60}
+        assert json.loads(ws.recv()) == [{"GET": k} for k in keys] + [
+            {"PING": [True, "PONG"]}, {"GET": "1"}]
+        assert json.loads(ws.recv()) == {"id": "after", "reply": "1"}
+        assert json.loads(ws.recv()) == [{"INCR": 1}, {"INCR": 2}]
+    finally:
+        ws.close()
+
+
+def test_http_batches_pipelined_in_order(kup, cluster):
+    """A JSON batch and an Upstash pipeline over keys on every master: the
+    commands are forwarded together (the cluster sees several at once),
+    the response lists the replies in request order, with their names;
+    an atomic batch and /multi-exec stay one MULTI...EXEC block."""
+    from test_http_helpers import post_json
+    n = 400
+    keys = ["hb:%d" % i for i in range(n)]
+    stop, out = threading.Event(), []
+    t = threading.Thread(target=_inflight_peak, args=(kup, stop, out))
+    t.start()
+    try:
+        for _ in range(5):
+            r = post_json(kup.http, [["SET", k, "v" + k] for k in keys])
+            assert r.status == 200 and r.json() == [{"SET": [True, "OK"]}] * n
+        r = post_json(kup.http, [["GET", k] for k in keys] + [["PING"], ["GET"], ["GET", keys[0]]])
+        assert r.json()[:n] == [{"GET": "v" + k} for k in keys]
+        assert r.json()[n] == {"PING": [True, "PONG"]}
+        assert r.json()[n + 1]["GET"][0] is False
+        assert r.json()[n + 2] == {"GET": "v" + keys[0]}
+        for _ in range(5):
+            r = post_json(kup.http, [["GET", k] for k in keys], "/_upstash/pipeline")
+            assert r.json() == [{"result": "v" + k} for k in keys]
+    finally:
+        stop.set()
+        t.join()
+    assert out[0] > 1, out
+    r = post_json(kup.http, [["INCR", "{hb}n"], ["INCR", "{hb}n"]], "/_upstash/multi-exec")
+    assert r.json() == [{"result": 1}, {"result": 2}]
+    r = post_json(kup.http, [["INCR", "{hb}n"], ["GET", "{hb}n"]], "/?atomic=1")
+    assert r.json() == [{"INCR": 3}, {"GET": "3"}]

@@ -848,7 +848,9 @@ static bool may_join(struct client *c, const char *name, bool quiet)
     if (!c->adapter || (!c->adapter->defer && strcmp(c->adapter->name, "resp") != 0)) return false;
     if (quiet || (c->flags & (CF_TRACKING | CF_MULTI))) return false;
     if (c->fwstate && (c->fwstate->multi || c->fwstate->watching)) return false;
-    return strcmp(name, "script") != 0 && strcmp(name, "function") != 0;
+    /* SCRIPT and FUNCTION's other subcommands go one at a time */
+    return !(name[0] == 's' && strcmp(name, "script") == 0) &&
+           !(name[0] == 'f' && strcmp(name, "function") == 0);
 }
 
 /* Whether this command may be sent while c's earlier ones are out: a

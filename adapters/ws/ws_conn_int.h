@@ -118,6 +118,9 @@ void ws_reset_job(struct ws_conn *c);
 /* client_adapter.defer (client.h); ws_deferred_free at release. */
 bool ws_defer(struct client *cl, enum defer_step step);
 void ws_deferred_free(struct ws_conn *c);
+/* Park until the pipelined replies still out are in (true), or not (false:
+ * none are). */
+bool ws_settle(struct ws_conn *c);
 /* {"error":msg} ({"id":..,"error":..} with an id) in a frame of its own. */
 void ws_error_frame(struct ws_conn *c, const char *id, size_t idlen, const char *msg);
 /* The JSON sink's callbacks (json_reply.h) and EXEC's array interception. */

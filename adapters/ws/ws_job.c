@@ -255,12 +255,14 @@ bool ws_job_start(struct ws_conn *c, const char *msg, size_t len)
 
     ws_reset_job(c);
     if (!ws_json_decode(rq, msg, len, 0)) {
+        if (c->dq_head && ws_settle(c)) return false; /* after the replies still out */
         ws_error_frame(c, rq->id, rq->idlen, rq->err);
         return false;
     }
     if (rq->atomic) {
         const char *why = cmdbuf_atomic_refusal(&rq->cb, (c->conn.client->flags & CF_MULTI) != 0);
         if (why) {
+            if (c->dq_head && ws_settle(c)) return false;
             ws_error_frame(c, rq->id, rq->idlen, why);
             return false;
         }
@@ -340,11 +342,7 @@ void ws_job_run(struct ws_conn *c)
         }
     }
     /* a batch's entries still upstream: its frame once they are in */
-    if (c->conn.state == CONN_OPEN && c->dq_head && j->batch &&
-        kernel_settle(c->conn.client) == KERNEL_PARKED) {
-        c->conn.state = CONN_PARKED;
-        return;
-    }
+    if (c->conn.state == CONN_OPEN && c->dq_head && j->batch && ws_settle(c)) return;
     if (c->conn.state == CONN_OPEN) job_finish(c);
 }
 
@@ -394,6 +392,13 @@ bool ws_defer(struct client *cl, enum defer_step step)
     c->replaying = NULL;
     cl->reply.ops = c->dsaved.ops;
     cl->reply.ctx = c->dsaved.ctx;
+    return true;
+}
+
+bool ws_settle(struct ws_conn *c)
+{
+    if (kernel_settle(c->conn.client) != KERNEL_PARKED) return false;
+    c->conn.state = CONN_PARKED;
     return true;
 }
 

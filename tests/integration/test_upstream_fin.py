@@ -515,3 +515,26 @@ def test_http_batches_pipelined_in_order(kup, cluster):
     assert r.json() == [{"result": 1}, {"result": 2}]
     r = post_json(kup.http, [["INCR", "{hb}n"], ["GET", "{hb}n"]], "/?atomic=1")
     assert r.json() == [{"INCR": 3}, {"GET": "3"}]
+
+
+@pytest.mark.skipif(websocket is None, reason="python3-websocket missing")
+def test_ws_errors_keep_their_place(kup, cluster):
+    """Frames the adapter writes itself (a malformed request's error, an
+    atomic batch refused) wait for the replies still upstream."""
+    ws = _ws(kup)
+    try:
+        for rnd in range(5):
+            for i in range(100):
+                ws.send(json.dumps({"id": i, "cmd": ["SET", "wse:%d" % i, "x"]}))
+            ws.send('{"id": "broken", "cmd": ')
+            ws.send(json.dumps({"id": "atomic", "batch": [["MULTI"]], "atomic": True}))
+            ws.send(json.dumps({"id": "last", "cmd": ["GET", "wse:0"]}))
+            for i in range(100):
+                assert json.loads(ws.recv()) == {"id": i, "reply": [True, "OK"]}
+            r = json.loads(ws.recv())
+            assert "error" in r, r
+            r = json.loads(ws.recv())
+            assert r.get("id") == "atomic" and "error" in r, r
+            assert json.loads(ws.recv()) == {"id": "last", "reply": "x"}
+    finally:
+        ws.close()

@@ -971,7 +971,9 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     slot = slot_of(cmd, argc, argv);
     if (slot == -2) {
         reply_error(r, CROSSSLOT_ERR);
-        kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, true);
+        /* refused before it ran, as Redis's cluster redirections */
+        ((struct command *)cmd)->rejected_calls++;
+        g_kstats.rejected_calls++;
         return KERNEL_DONE;
     }
     q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));

@@ -306,6 +306,7 @@ def test_forwarded_commands_in_commandstats_and_errorstats(kup, cluster):
         assert c.call("SET", "cs:str", "x") == b"+OK\r\n"
         assert c.call("LPUSH", "cs:str", "y").startswith(b"-WRONGTYPE")
         assert c.call("DBSIZE").startswith(b":")
+        assert c.call("MGET", "a", "b").startswith(b"-CROSSSLOT")
         assert c.call("MULTI") == b"+OK\r\n"
         assert c.call("INCR", "{cs}n") == b"+QUEUED\r\n"
         assert c.call("EXEC") == b"*1\r\n:1\r\n"
@@ -318,6 +319,9 @@ def test_forwarded_commands_in_commandstats_and_errorstats(kup, cluster):
     assert st["dbsize"]["calls"] == "1"
     assert st["exec"]["calls"] == "1" and st["multi"]["calls"] == "1"
     assert "errorstat_WRONGTYPE:count=1" in err
+    # CROSSSLOT: refused before it ran (rejected, as Redis's redirections)
+    assert st["mget"]["calls"] == "0" and st["mget"]["rejected_calls"] == "1"
+    assert "errorstat_CROSSSLOT:count=1" in err
     # LATENCY HISTOGRAM: the forwarded GETs in the histogram
     assert hist[0] == b"get" and hist[1][1] == 15, hist
 

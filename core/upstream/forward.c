@@ -388,8 +388,8 @@ static struct client *owner(const struct up_req *q)
 /* A pinned request (WATCH, or EXEC after one) was redirected. The map
  * follows a MOVED. A WATCH with nothing watched on its connection yet
  * moves there: the old connection goes and the WATCH is sent to the new
- * owner (MOVED) or again once the migrating slot settled (ASK); v is
- * cleared (UV_NONE) when it was. A later WATCH cannot: the keys watched
+ * owner (MOVED) or again once the migrating slot settled (ASK). A later
+ * WATCH cannot: the keys watched
  * before are on the old node, and one client's watches span one node
  * (CROSSSLOT, as for a WATCH of another node's keys). EXEC's reply is
  * Redis's (EXECABORT: the queued command was refused, nothing ran, and

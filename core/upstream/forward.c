@@ -183,7 +183,7 @@ static void error_value(struct up_value *v, const char *text)
  * timed from its forwarding to its reply. A transaction is its EXEC. */
 static void account(struct client *c, const struct up_req *q, long long usec, bool failed)
 {
-    const struct up_cmd *w = &q->cmds[q->ncmd - 1];
+    const struct up_cmd *w = &q->cmds[q->shown ? q->shown : q->ncmd - 1];
     if (c) kernel_ran_elsewhere(c, q->cmd, w->argc, w->argv, &c->reply, usec, failed);
 }
 
@@ -668,8 +668,13 @@ static int scan(struct client *c, const struct command *cmd, int argc, const str
     av[1].p = buf;
     av[1].n = strlen(buf);
     {
-        const struct argv_ref *vs = av;
-        q = req_new(c, cmd, 1, &argc, &vs, resp_for(r));
+        /* the node's cursor is sent; the client's is what SLOWLOG and
+         * MONITOR show (a second vector, not sent) */
+        const struct argv_ref *vs[2] = {av, argv};
+        int argcs[2] = {argc, argc};
+        q = req_new(c, cmd, 2, argcs, vs, resp_for(r));
+        q->ncmd = 1;
+        q->shown = 1;
     }
     q->quiet = quiet;
     q->scan_pos = pos;

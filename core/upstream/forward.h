@@ -58,6 +58,7 @@ struct up_req {
      * its place in the client's queue, and its reply once in. */
     bool piped, done;
     bool noted; /* its adapter noted where the reply goes (DEFER_NOTE) */
+    int shown;  /* cmds[shown] is the client's command as shown (0: the last sent) */
     struct up_req *onext;
     struct up_value result;
 };

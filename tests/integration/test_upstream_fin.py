@@ -272,12 +272,19 @@ def test_forwarded_commands_in_slowlog(kup, cluster):
             assert c.call("CLIENT", "SETNAME", "slowpoke") == b"+OK\r\n"
             assert c.call("SET", "slow:key", "v1") == b"+OK\r\n"
             assert c.call("GET", "slow:key") == b"$2\r\nv1\r\n"
-            log = parse_one(c.call("SLOWLOG", "GET", "10"))[0]
+            for i in range(30):
+                c.call("SET", "slow:scan:%d" % i, "x")
+            cur = parse_one(c.call("SCAN", "0", "COUNT", "1"))[0][0]
+            assert cur != b"0"
+            c.call("SCAN", cur, "COUNT", "1")
+            log = parse_one(c.call("SLOWLOG", "GET", "100"))[0]
         finally:
             c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
     byargs = {tuple(e[3]): e for e in log}
     assert (b"GET", b"slow:key") in byargs, log
     assert (b"SET", b"slow:key", b"v1") in byargs, log
+    # SCAN as the client sent it (its composite cursor, not the node's)
+    assert (b"SCAN", cur, b"COUNT", b"1") in byargs, log
     e = byargs[(b"GET", b"slow:key")]
     # id, time, duration (forward to reply: more than nothing), args, addr, name
     assert e[2] > 0 and e[5] == b"slowpoke"

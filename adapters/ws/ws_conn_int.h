@@ -56,7 +56,7 @@ struct job {
 struct ws_deferred {
     struct ws_deferred *next;
     bool batch;
-    size_t idlen, namelen;
+    size_t idlen, namelen, cap; /* cap: room in bytes */
     char bytes[];
 };
 
@@ -87,9 +87,10 @@ struct ws_conn {
     struct reply_ops jops; /* json_reply_ops with EXEC's array intercepted */
     struct job job;
     struct ws_deferred *dq_head, *dq_tail, *replaying;
-    struct reply dsaved; /* the client's sink while a deferred reply replays */
-    struct obuf scratch; /* a wrapper prefix being built */
-    int vagg;            /* the aggregate kind of the top-level value in progress */
+    struct ws_deferred *dq_spare; /* the last one replayed, kept for the next */
+    struct reply dsaved;          /* the client's sink while a deferred reply replays */
+    struct obuf scratch;          /* a wrapper prefix being built */
+    int vagg;                     /* the aggregate kind of the top-level value in progress */
     /* RESP mode: the byte stream of the messages, its parser, the replies */
     char *qbuf;
     size_t qlen, qcap;

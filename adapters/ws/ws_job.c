@@ -361,7 +361,14 @@ bool ws_defer(struct client *cl, enum defer_step step)
             return false;
         name = cmd_name(c, j->cur);
         idlen = j->batch || !j->id ? 0 : j->idlen;
-        d = xmalloc(sizeof(*d) + idlen + name->n);
+        if (c->dq_spare && c->dq_spare->cap >= idlen + name->n) {
+            d = c->dq_spare;
+            c->dq_spare = NULL;
+        } else {
+            size_t cap = idlen + name->n < 48 ? 48 : idlen + name->n;
+            d = xmalloc(sizeof(*d) + cap);
+            d->cap = cap;
+        }
         d->next = NULL;
         d->batch = j->batch;
         d->idlen = idlen;
@@ -387,7 +394,10 @@ bool ws_defer(struct client *cl, enum defer_step step)
     if (d) {
         c->dq_head = d->next;
         if (!c->dq_head) c->dq_tail = NULL;
-        free(d);
+        if (!c->dq_spare)
+            c->dq_spare = d;
+        else
+            free(d);
     }
     c->replaying = NULL;
     cl->reply.ops = c->dsaved.ops;
@@ -409,5 +419,6 @@ void ws_deferred_free(struct ws_conn *c)
         c->dq_head = d->next;
         free(d);
     }
-    c->dq_tail = c->replaying = NULL;
+    free(c->dq_spare);
+    c->dq_tail = c->replaying = c->dq_spare = NULL;
 }

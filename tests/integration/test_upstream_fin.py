@@ -549,3 +549,26 @@ def test_ws_errors_keep_their_place(kup, cluster):
             assert json.loads(ws.recv()) == {"id": "last", "reply": "x"}
     finally:
         ws.close()
+
+
+def test_clients_leaving_with_pipelined_json_requests(kup, cluster):
+    """WebSocket and HTTP clients gone while their pipelined requests are
+    upstream: nothing is written for them, nothing leaks or crashes (the
+    fixture checks the sanitizers), and the server serves the next."""
+    from test_http_helpers import post_json
+    for rnd in range(5):
+        if websocket is not None:
+            ws = _ws(kup)
+            for i in range(300):
+                ws.send(json.dumps({"id": i, "cmd": ["SET", "gone:%d" % i, "x"]}))
+            ws.send(json.dumps({"batch": [["GET", "gone:%d" % i] for i in range(100)]}))
+            ws.close()
+        body = json.dumps([["GET", "gone:%d" % i] for i in range(300)]).encode()
+        import socket
+        s = socket.create_connection(("127.0.0.1", kup.http))
+        s.sendall(b"POST /_upstash/pipeline HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        s.close()
+    time.sleep(0.5)
+    r = post_json(kup.http, [["SET", "gone:after", "1"], ["GET", "gone:after"]])
+    assert r.json() == [{"SET": [True, "OK"]}, {"GET": "1"}]

@@ -197,6 +197,13 @@ int conn_ad_raw_fd(struct client *cl);
         .describe = conn_ad_describe, .buffers = conn_ad_buffers, .replies_required = (req),       \
         .resize_reply_buffer = conn_ad_resize, .raw = conn_ad_raw, .raw_fd = conn_ad_raw_fd        \
     }
+/* The same for an adapter that delivers MONITOR lines itself (or NULL)
+ * and notes where its later (pipelined upstream) replies go. */
+#define CONN_ADAPTER_DEFER(name, replies_required, monitor_line, defer)                            \
+    {                                                                                              \
+        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
+            replies_required, monitor_line, conn_ad_resize, NULL, NULL, defer                      \
+    }
 /* The same for an adapter that delivers MONITOR lines itself. */
 #define CONN_ADAPTER_MONITOR(n, req, mline)                                                        \
     {                                                                                              \

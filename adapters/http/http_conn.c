@@ -453,6 +453,12 @@ static void run_commands(struct http_conn *c, int k)
             return;
         }
     }
+    /* upstream mode: the batch's replies still out come first */
+    if (c->dq_head && kernel_settle(c->conn.client) == KERNEL_PARKED) {
+        c->conn.state = CONN_PARKED;
+        c->rq.cmd_i = c->cb.ncmd - 1;
+        return;
+    }
     finish_response(c);
 }
 
@@ -1024,10 +1030,11 @@ static void release(struct conn *base)
     while (c->nbatch_names > 0) /* an atomic batch's EXEC still upstream */
         obuf_free(&c->batch_names[--c->nbatch_names]);
     free(c->batch_names);
+    http_deferred_free(c);
 }
 
 static const struct conn_ops http_ops = {
-    .ad = CONN_ADAPTER("http", true),
+    .ad = CONN_ADAPTER_DEFER("http", true, NULL, http_defer),
     .out_high = OUT_HIGH,
     .process = process,
     .received = received,

@@ -44,6 +44,15 @@ struct req_ctx {
     size_t authlen;
 };
 
+/* A batch command's reply still upstream (upstream mode's pipelining):
+ * its place in the batch and its JSON-escaped name (http_defer.c). */
+struct http_deferred {
+    struct http_deferred *next;
+    int cmd_i;
+    size_t namelen;
+    char name[];
+};
+
 struct http_conn {
     struct conn conn; /* the base: socket, in (request bytes), out (wire bytes), client */
     struct event *tev;
@@ -64,7 +73,14 @@ struct http_conn {
     long long req_begin_ms, last_io_ms, last_beat_ms;
     struct stream_tail tail; /* GET /_stream/<key>: its position */
     struct json_sink tjs;    /* ... and its XREAD replies */
+    struct http_deferred *dq_head, *dq_tail;
+    struct obuf dnames; /* the current command's name while a deferred reply replays */
+    int dcmd_i;
 };
+
+/* http_defer.c: client_adapter.defer (client.h), and the notes' release. */
+bool http_defer(struct client *cl, enum defer_step step);
+void http_deferred_free(struct http_conn *c);
 
 #define OUT_LIT(c, s) obuf_append(&(c)->conn.out, s, sizeof(s) - 1)
 

@@ -90,6 +90,7 @@ static int relay_main = -1; /* the node whose relay has PSUBSCRIBE * */
 static struct {
     char *p;
     size_t n;
+    int node; /* the relay it is subscribed on (-1: none yet) */
 } * shard_ch;
 static int nshard, capshard;
 /* While Keel has tracking clients: per master, a RESP3 connection with
@@ -102,6 +103,8 @@ static int refresh_rr;
 static long long last_refresh_ms;
 
 static void conn_fail(struct uconn *u, const char *why);
+static void shard_dropped(struct uconn *u, const char *ch, size_t n);
+static void shard_moved(struct uconn *u, const struct up_value *e);
 
 static void pend_push(struct uconn *u, enum pend_kind kind, struct up_req *q, int left)
 {
@@ -134,6 +137,8 @@ static void forget(struct uconn *u)
     if (u->relay && relays[u->node] == u) {
         relays[u->node] = NULL;
         if (relay_main == u->node) relay_main = -1;
+        for (k = 0; k < nshard; k++)
+            if (shard_ch[k].node == u->node) shard_ch[k].node = -1;
     }
     if (u->tracker && trackers[u->node] == u) trackers[u->node] = NULL;
     if (u->pinref) *u->pinref = NULL;
@@ -175,7 +180,16 @@ static void on_value(struct uconn *u, struct up_value *v)
                    memcmp(e[0].s, "smessage", 8) == 0 && e[1].type == UV_BULK &&
                    e[2].type == UV_BULK) {
             pubsub_spublish(e[1].s, e[1].n, e[2].s, e[2].n);
+        } else if (v->i == 3 && e[0].type == UV_BULK && e[0].n == 12 &&
+                   memcmp(e[0].s, "sunsubscribe", 12) == 0 && e[1].type == UV_BULK) {
+            /* Keel never unsubscribes a relay: the node gave the slot away */
+            shard_dropped(u, e[1].s, e[1].n);
         }
+        up_value_clear(v);
+        return;
+    }
+    if (u->relay && v->type == UV_ERROR) {
+        if (up_value_is_error(v, "MOVED")) shard_moved(u, v);
         up_value_clear(v);
         return;
     }
@@ -530,8 +544,10 @@ static void relays_open(void)
             relay_main = m[i];
         }
         for (k = 0; k < nshard; k++)
-            if (g_up.slot_node[up_keyslot(shard_ch[k].p, shard_ch[k].n)] == m[i])
+            if (g_up.slot_node[up_keyslot(shard_ch[k].p, shard_ch[k].n)] == m[i]) {
                 relay_ssubscribe(u, shard_ch[k].p, shard_ch[k].n);
+                shard_ch[k].node = m[i];
+            }
     }
 }
 
@@ -569,9 +585,74 @@ static void tp_shard_subscribe(const char *ch, size_t n)
     }
     shard_ch[nshard].p = xmalloc(n ? n : 1);
     memcpy(shard_ch[nshard].p, ch, n);
-    shard_ch[nshard++].n = n;
+    shard_ch[nshard].n = n;
+    shard_ch[nshard].node = -1;
     node = g_up.slot_node[up_keyslot(ch, n)];
-    if (node >= 0 && relays[node]) relay_ssubscribe(relays[node], ch, n);
+    if (node >= 0 && relays[node]) {
+        relay_ssubscribe(relays[node], ch, n);
+        shard_ch[nshard].node = node;
+    }
+    nshard++;
+}
+
+/* A slot moved (a reshard): its node unsubscribed relay u from shard
+ * channel ch (Redis 7.0 tells a shard channel's subscribers so when the
+ * node gives the slot away). Keel's subscribers stay subscribed: u asks
+ * its node again, whose MOVED names the new owner (shard_moved); the map
+ * is fetched again meanwhile. */
+static void shard_dropped(struct uconn *u, const char *ch, size_t n)
+{
+    int k;
+    for (k = 0; k < nshard; k++)
+        if (shard_ch[k].n == n && memcmp(shard_ch[k].p, ch, n) == 0) {
+            shard_ch[k].node = u->node;
+            relay_ssubscribe(u, ch, n);
+        }
+    tp_refresh();
+}
+
+/* "MOVED <slot> <host:port>" for a relay's SSUBSCRIBE: the slot's channels
+ * subscribed there follow it to the owner's relay (or, until that one is
+ * open, wait for on_cron). */
+static void shard_moved(struct uconn *u, const struct up_value *e)
+{
+    const char *sp1 = memchr(e->s, ' ', e->n), *sp2;
+    long long slot;
+    int node, k;
+    if (!sp1) return;
+    sp2 = memchr(sp1 + 1, ' ', (size_t)(e->s + e->n - sp1 - 1));
+    if (!sp2 || !util_str2ll(sp1 + 1, (size_t)(sp2 - sp1 - 1), &slot) || slot < 0 ||
+        slot >= UP_SLOTS)
+        return;
+    node = up_node_parse(sp2 + 1, (size_t)(e->s + e->n - sp2 - 1));
+    if (node < 0) return;
+    g_up.slot_node[slot] = (int16_t)node;
+    for (k = 0; k < nshard; k++) {
+        if (shard_ch[k].node != u->node ||
+            (long long)up_keyslot(shard_ch[k].p, shard_ch[k].n) != slot)
+            continue;
+        shard_ch[k].node = -1;
+        if (relays[node]) {
+            relay_ssubscribe(relays[node], shard_ch[k].p, shard_ch[k].n);
+            shard_ch[k].node = node;
+        }
+    }
+    tp_refresh();
+}
+
+/* Shard channels on no relay (theirs was lost, or had the slot no more):
+ * subscribed on their slot's master's relay. */
+static void shards_resubscribe(void)
+{
+    int k, node;
+    for (k = 0; k < nshard; k++) {
+        if (shard_ch[k].node >= 0) continue;
+        node = g_up.slot_node[up_keyslot(shard_ch[k].p, shard_ch[k].n)];
+        if (node >= 0 && relays[node]) {
+            relay_ssubscribe(relays[node], shard_ch[k].p, shard_ch[k].n);
+            shard_ch[k].node = node;
+        }
+    }
 }
 
 /* Every 100 ms: a missing map is fetched again (every 100 ms), a known
@@ -591,6 +672,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     }
     if (g_up.ready) {
         relays_open();
+        shards_resubscribe();
         trackers_sync();
     }
     kernel_after_events();
@@ -621,6 +703,7 @@ bool upstream_start(struct event_base *b)
     }
     forward_init(&t);
     kernel_set_forward(forward_submit);
+    kernel_set_settle(forward_settle);
     cron_ev = event_new(base, -1, EV_PERSIST, on_cron, NULL);
     event_add(cron_ev, &tv);
     tp_refresh();

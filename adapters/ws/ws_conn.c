@@ -416,6 +416,12 @@ static bool tail_request(struct ws_conn *c, const char *msg, size_t n)
     return true;
 }
 
+/* A stats or tail request (answered by frames of the adapter's own). */
+static bool special(const char *msg, size_t n)
+{
+    return n && msg[0] == '{' && (memmem(msg, n, "\"stats\"", 7) || memmem(msg, n, "\"tail\"", 6));
+}
+
 static void json_process(struct ws_conn *c)
 {
     if (c->tail.on) {
@@ -425,6 +431,7 @@ static void json_process(struct ws_conn *c)
     }
     while (c->conn.state == CONN_OPEN && !c->conn.dead && !ws_out_big(c)) {
         size_t n;
+        bool bad;
         if (c->job.active) {
             ws_job_run(c);
             if (c->job.active) break;
@@ -434,12 +441,22 @@ static void json_process(struct ws_conn *c)
         memcpy(&n, c->inq.buf + c->inq_off, sizeof(n));
         c->inq_off += sizeof(n) + 1;
         /* JSON is UTF-8: a binary message must be too. */
-        if (c->inq.buf[c->inq_off - 1] && !json_utf8_valid(c->inq.buf + c->inq_off, n))
+        bad = c->inq.buf[c->inq_off - 1] && !json_utf8_valid(c->inq.buf + c->inq_off, n);
+        /* Upstream mode, earlier requests' replies still out: a frame not
+         * written by a command (an error, stats, a tail) waits for them. */
+        if (c->dq_head && (bad || special(c->inq.buf + c->inq_off, n)) && ws_settle(c)) {
+            c->inq_off -= sizeof(n) + 1; /* read again once they are in */
+            break;
+        }
+        if (bad)
             ws_error_frame(c, NULL, 0, "invalid JSON: a request must be UTF-8");
         else if (ws_stats_request(&c->conn, c->inq.buf + c->inq_off, n, stats_send, &c->scratch))
             ws_emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, NULL, 0, NULL, 0);
-        else if (!tail_request(c, c->inq.buf + c->inq_off, n))
-            ws_job_start(c, c->inq.buf + c->inq_off, n);
+        else if (!tail_request(c, c->inq.buf + c->inq_off, n) &&
+                 !ws_job_start(c, c->inq.buf + c->inq_off, n) && c->conn.state == CONN_PARKED) {
+            c->inq_off -= sizeof(n) + 1; /* malformed: its error after them */
+            break;
+        }
         c->inq_off += n;
         if (c->tail.on) break;
     }
@@ -684,6 +701,7 @@ static void release(struct conn *base)
 {
     struct ws_conn *c = (struct ws_conn *)base;
     ws_stats_forget(base);
+    ws_deferred_free(c);
     if (c->tev) event_free(c->tev);
     if (c->ws) wslay_event_context_free(c->ws);
     ws_frame_free(&c->rd);
@@ -717,7 +735,7 @@ static void ws_monitor_line(struct client *cl, const char *line, size_t n)
 }
 
 static const struct conn_ops ws_ops = {
-    .ad = CONN_ADAPTER_MONITOR("ws", true, ws_monitor_line),
+    .ad = CONN_ADAPTER_DEFER("ws", true, ws_monitor_line, ws_defer),
     .out_high = WS_OUT_BATCH,
     .limit_batch = true,
     .process = process,

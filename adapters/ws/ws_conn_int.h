@@ -50,6 +50,16 @@ struct job {
     int nentries;
 };
 
+/* A JSON request's reply still upstream (upstream mode's pipelining): where
+ * it goes when it comes, in order: a batch's entry, or its own frame (with
+ * the request's id, else named by the command). bytes: id, then name. */
+struct ws_deferred {
+    struct ws_deferred *next;
+    bool batch;
+    size_t idlen, namelen, cap; /* cap: room in bytes */
+    char bytes[];
+};
+
 struct ws_conn {
     /* the base: socket, in (bytes read, handed to the frame reader at
      * once), out (frames, and first the 101 response), client */
@@ -76,8 +86,11 @@ struct ws_conn {
     struct json_sink js;
     struct reply_ops jops; /* json_reply_ops with EXEC's array intercepted */
     struct job job;
-    struct obuf scratch; /* a wrapper prefix being built */
-    int vagg;            /* the aggregate kind of the top-level value in progress */
+    struct ws_deferred *dq_head, *dq_tail, *replaying;
+    struct ws_deferred *dq_spare; /* the last one replayed, kept for the next */
+    struct reply dsaved;          /* the client's sink while a deferred reply replays */
+    struct obuf scratch;          /* a wrapper prefix being built */
+    int vagg;                     /* the aggregate kind of the top-level value in progress */
     /* RESP mode: the byte stream of the messages, its parser, the replies */
     char *qbuf;
     size_t qlen, qcap;
@@ -103,6 +116,12 @@ void ws_enter_closing(struct ws_conn *c, uint16_t code, const char *reason, bool
 
 /* ws_job.c */
 void ws_reset_job(struct ws_conn *c);
+/* client_adapter.defer (client.h); ws_deferred_free at release. */
+bool ws_defer(struct client *cl, enum defer_step step);
+void ws_deferred_free(struct ws_conn *c);
+/* Park until the pipelined replies still out are in (true), or not (false:
+ * none are). */
+bool ws_settle(struct ws_conn *c);
 /* {"error":msg} ({"id":..,"error":..} with an id) in a frame of its own. */
 void ws_error_frame(struct ws_conn *c, const char *id, size_t idlen, const char *msg);
 /* The JSON sink's callbacks (json_reply.h) and EXEC's array interception. */

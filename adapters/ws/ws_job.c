@@ -96,11 +96,34 @@ static void add_entry(struct ws_conn *c, const struct argv_ref *name, const char
     obuf_append(&j->body, "}", 1);
 }
 
+/* A deferred reply (ws_defer) in its turn. */
+static void route_deferred(struct ws_conn *c, const struct ws_deferred *d, const char *v, size_t n)
+{
+    struct argv_ref name = {d->bytes + d->idlen, d->namelen};
+    if (d->batch) {
+        add_entry(c, &name, v, n);
+        return;
+    }
+    c->scratch.len = 0;
+    if (d->idlen) {
+        obuf_append(&c->scratch, "{\"id\":", 6);
+        obuf_append(&c->scratch, d->bytes, d->idlen);
+        obuf_append(&c->scratch, ",\"reply\":", 9);
+    } else {
+        name_prefix(&c->scratch, &name);
+    }
+    ws_emit(c, WSLAY_TEXT_FRAME, c->scratch.buf, c->scratch.len, v, n, "}", 1);
+}
+
 /* A top-level reply value of the running request. */
 static void route_reply(struct ws_conn *c, const char *v, size_t n)
 {
     struct job *j = &c->job;
     static const struct argv_ref exec_name = {"EXEC", 4};
+    if (c->replaying) {
+        route_deferred(c, c->replaying, v, n);
+        return;
+    }
     if (!j->active) {
         ws_emit(c, WSLAY_TEXT_FRAME, "{\"reply\":", 9, v, n, "}", 1);
         return;
@@ -190,7 +213,8 @@ void ws_js_aggregate(struct reply *r, enum reply_agg kind, long long n)
 {
     struct json_sink *s = r->ctx;
     struct ws_conn *c = s->arg;
-    if (c->job.phase == AT_EXEC_NEXT && s->depth == 0 && kind == AGG_ARRAY && n >= 0) {
+    if (c->job.phase == AT_EXEC_NEXT && !c->replaying && s->depth == 0 && kind == AGG_ARRAY &&
+        n >= 0) {
         c->job.phase = AT_EXEC_ARRAY;
         c->job.exec_idx = 0;
         return;
@@ -231,12 +255,14 @@ bool ws_job_start(struct ws_conn *c, const char *msg, size_t len)
 
     ws_reset_job(c);
     if (!ws_json_decode(rq, msg, len, 0)) {
+        if (c->dq_head && ws_settle(c)) return false; /* after the replies still out */
         ws_error_frame(c, rq->id, rq->idlen, rq->err);
         return false;
     }
     if (rq->atomic) {
         const char *why = cmdbuf_atomic_refusal(&rq->cb, (c->conn.client->flags & CF_MULTI) != 0);
         if (why) {
+            if (c->dq_head && ws_settle(c)) return false;
             ws_error_frame(c, rq->id, rq->idlen, why);
             return false;
         }
@@ -315,5 +341,84 @@ void ws_job_run(struct ws_conn *c)
             return;
         }
     }
+    /* a batch's entries still upstream: its frame once they are in */
+    if (c->conn.state == CONN_OPEN && c->dq_head && j->batch && ws_settle(c)) return;
     if (c->conn.state == CONN_OPEN) job_finish(c);
+}
+
+/* Upstream mode: the running request's command is forwarded while earlier
+ * ones are out; its reply comes later (client.h's defer). Noted for
+ * single commands and plain batches of the JSON mode. */
+bool ws_defer(struct client *cl, enum defer_step step)
+{
+    struct ws_conn *c = cl->conn;
+    struct job *j = &c->job;
+    struct ws_deferred *d;
+    if (step == DEFER_NOTE) {
+        const struct argv_ref *name;
+        size_t idlen;
+        if (c->mode != WS_JSON || c->wd.on || c->tail.on || !j->active || j->atomic || j->cur < 0)
+            return false;
+        name = cmd_name(c, j->cur);
+        idlen = j->batch || !j->id ? 0 : j->idlen;
+        if (c->dq_spare && c->dq_spare->cap >= idlen + name->n) {
+            d = c->dq_spare;
+            c->dq_spare = NULL;
+        } else {
+            size_t cap = idlen + name->n < 48 ? 48 : idlen + name->n;
+            d = xmalloc(sizeof(*d) + cap);
+            d->cap = cap;
+        }
+        d->next = NULL;
+        d->batch = j->batch;
+        d->idlen = idlen;
+        d->namelen = name->n;
+        if (idlen) memcpy(d->bytes, j->id, idlen);
+        memcpy(d->bytes + idlen, name->p, name->n);
+        if (c->dq_tail)
+            c->dq_tail->next = d;
+        else
+            c->dq_head = d;
+        c->dq_tail = d;
+        return true;
+    }
+    if (step == DEFER_BEGIN) {
+        /* into the JSON sink, whatever the client's is now (a tail's) */
+        c->replaying = c->dq_head;
+        c->dsaved = cl->reply;
+        cl->reply.ops = &c->jops;
+        cl->reply.ctx = &c->js;
+        return true;
+    }
+    d = c->dq_head;
+    if (d) {
+        c->dq_head = d->next;
+        if (!c->dq_head) c->dq_tail = NULL;
+        if (!c->dq_spare)
+            c->dq_spare = d;
+        else
+            free(d);
+    }
+    c->replaying = NULL;
+    cl->reply.ops = c->dsaved.ops;
+    cl->reply.ctx = c->dsaved.ctx;
+    return true;
+}
+
+bool ws_settle(struct ws_conn *c)
+{
+    if (kernel_settle(c->conn.client) != KERNEL_PARKED) return false;
+    c->conn.state = CONN_PARKED;
+    return true;
+}
+
+void ws_deferred_free(struct ws_conn *c)
+{
+    while (c->dq_head) {
+        struct ws_deferred *d = c->dq_head;
+        c->dq_head = d->next;
+        free(d);
+    }
+    free(c->dq_spare);
+    c->dq_tail = c->replaying = c->dq_spare = NULL;
 }

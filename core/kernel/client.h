@@ -14,6 +14,8 @@
 struct client;
 struct db;
 
+enum defer_step { DEFER_NOTE, DEFER_BEGIN, DEFER_END };
+
 /* What an adapter provides to the kernel for each of its clients. */
 struct client_adapter {
     const char *name; /* "resp", "http", "ws" */
@@ -46,6 +48,14 @@ struct client_adapter {
     /* The socket a child process may write to directly (a diskless full
      * sync), or -1 (TLS, no socket): the bytes must go through raw. */
     int (*raw_fd)(struct client *c);
+    /* Upstream mode's pipelining (core/upstream/forward.c): a command's
+     * reply may come after commands submitted since. DEFER_NOTE: this
+     * command's reply will come later; the adapter notes where it belongs
+     * (false: it cannot, and the command waits its turn). DEFER_BEGIN and
+     * DEFER_END bracket each noted reply's replay, in the order noted.
+     * NULL: only an adapter whose replies are one byte stream (RESP)
+     * pipelines, with no notes. */
+    bool (*defer)(struct client *c, enum defer_step step);
 };
 
 enum client_state {

@@ -29,6 +29,18 @@ void kernel_set_forward(kernel_forward_fn fn)
     forward = fn;
 }
 
+static kernel_settle_fn settle;
+
+void kernel_set_settle(kernel_settle_fn fn)
+{
+    settle = fn;
+}
+
+enum kernel_status kernel_settle(struct client *c)
+{
+    return settle ? (enum kernel_status)settle(c) : KERNEL_DONE;
+}
+
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;
@@ -235,6 +247,27 @@ long long kernel_commands_of(const char *name)
     return n;
 }
 
+/* A command's figures once it ran (usec long, failed or not): the `ran`
+ * hook (the slow log, the latency monitor and histograms, MONITOR), INFO
+ * commandstats, the counters by adapter. */
+static void ran(struct exec *x, long long usec, bool failed)
+{
+    struct command *cmd = (struct command *)x->cmd;
+    if (hooks.ran) hooks.ran(x, usec); /* the slow log (core/events/slowlog.c) */
+    cmd->calls++;
+    cmd->usec += usec;
+    g_kstats.commands_processed++;
+    if (x->c->adapter) count_adapter(x->c->adapter->name);
+    x->c->cmds++;
+    if (failed) {
+        cmd->failed_calls++;
+        g_kstats.failed_calls++;
+    }
+    stats_gen++;
+    stats_sink = x->r;
+    stats_nerr = x->r->nerr;
+}
+
 /* Match and run one command with sink r, counting statistics. */
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r)
@@ -273,23 +306,25 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     registry_match_done(&mp);
     clock_us = util_ustime();
     dur = clock_us - start;
-    if (hooks.ran) hooks.ran(&x, dur); /* the slow log (core/events/slowlog.c) */
-    ((struct command *)cmd)->calls++;
-    ((struct command *)cmd)->usec += dur;
-    g_kstats.commands_processed++;
-    if (c->adapter) count_adapter(c->adapter->name);
-    c->cmds++;
     /* Failed: an error written since the last command's figures were
      * taken, as Redis's incrCommandStatsOnError: EXEC is not failed by the
      * errors of the commands it ran, only by its own (EXECABORT). */
     if (gen != stats_gen && stats_sink == r) nerr = stats_nerr;
-    if (r->nerr != nerr) {
-        ((struct command *)cmd)->failed_calls++;
-        g_kstats.failed_calls++;
-    }
-    stats_gen++;
-    stats_sink = r;
-    stats_nerr = r->nerr;
+    ran(&x, dur, r->nerr != nerr);
+}
+
+void kernel_ran_elsewhere(struct client *c, const struct command *cmd, int argc,
+                          const struct argv_ref *argv, struct reply *r, long long usec, bool failed)
+{
+    struct exec x;
+    memset(&x, 0, sizeof(x));
+    x.c = c;
+    x.db = c->db;
+    x.cmd = cmd;
+    x.argc = argc;
+    x.argv = argv;
+    x.r = r;
+    ran(&x, usec, failed);
 }
 
 static void reject(struct client *c, const struct command *cmd)

@@ -110,12 +110,26 @@ void kernel_set_hooks(const struct kernel_hooks *h);
 typedef int (*kernel_forward_fn)(struct client *c, const struct command *cmd, int argc,
                                  const struct argv_ref *argv, struct reply *r);
 void kernel_set_forward(kernel_forward_fn fn);
+/* Upstream mode: park c until the replies of its forwarded commands still
+ * out are in (KERNEL_PARKED; resumed then), KERNEL_DONE when none are (and
+ * always in local mode). An adapter whose request ends with a response
+ * frame (a batch) settles before writing it. */
+typedef int (*kernel_settle_fn)(struct client *c);
+void kernel_set_settle(kernel_settle_fn fn);
+enum kernel_status kernel_settle(struct client *c);
 /* Run one command for c. argv entries must stay valid until it returns. */
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv);
 
 /* Match and run cmd for c with sink r (EXEC runs its queue with this). */
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r);
+
+/* A command that ran elsewhere (upstream mode: forwarded, answered after
+ * usec): counted as kernel_run counts one that ran here (the slow log,
+ * latency, MONITOR, INFO commandstats; failed: it answered an error). */
+void kernel_ran_elsewhere(struct client *c, const struct command *cmd, int argc,
+                          const struct argv_ref *argv, struct reply *r, long long usec,
+                          bool failed);
 
 /* EXEC: whether a queued command is refused now (the acl_exec hook; the
  * error is written to r). */

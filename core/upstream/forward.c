@@ -178,13 +178,24 @@ static void error_value(struct up_value *v, const char *text)
     memcpy(v->s, text, v->n + 1);
 }
 
+/* c's command q ran upstream: the slow log, latency, MONITOR and INFO
+ * commandstats count it as one run here (the kernel's own accounting),
+ * timed from its forwarding to its reply. A transaction is its EXEC. */
+static void account(struct client *c, const struct up_req *q, long long usec, bool failed)
+{
+    const struct up_cmd *w = &q->cmds[q->shown ? q->shown : q->ncmd - 1];
+    if (c) kernel_ran_elsewhere(c, q->cmd, w->argc, w->argv, &c->reply, usec, failed);
+}
+
 /* ---- fan-out merges ---- */
 
-static void group_finish(struct up_group *g)
+/* The merged reply reaches g's client; true: it is an error. */
+static bool group_finish(struct up_group *g)
 {
     struct up_value out;
     int k;
     long long total = 0, sum = 0;
+    bool failed;
     memset(&out, 0, sizeof(out));
     for (k = 0; k < g->n; k++)
         if (g->parts[k].type == UV_ERROR) break;
@@ -216,11 +227,13 @@ static void group_finish(struct up_group *g)
         out = g->parts[0];
         memset(&g->parts[0], 0, sizeof(g->parts[0]));
     }
+    failed = out.type == UV_ERROR;
     deliver(g->c, g->quiet, &out);
     for (k = 0; k < g->n; k++)
         up_value_clear(&g->parts[k]);
     free(g->parts);
     free(g);
+    return failed;
 }
 
 /* ---- the transport's answers ---- */
@@ -312,7 +325,10 @@ static void drain(struct client *c)
         fs->ohead = h->onext;
         if (!fs->ohead) fs->otail = NULL;
         fs->nout--;
+        if (h->noted) c->adapter->defer(c, DEFER_BEGIN);
         up_value_replay(&h->result, &c->reply);
+        if (h->noted) c->adapter->defer(c, DEFER_END);
+        account(c, h, h->usec, h->result.type == UV_ERROR);
         req_free(h);
         any = true;
     }
@@ -328,6 +344,7 @@ static void finish(struct up_req *q, struct up_value *v)
 {
     struct up_group *g = q->g;
     inflight--;
+    q->usec = util_ustime() - q->first_us; /* what its client waited */
     if (q->piped) {
         if (!q->c) { /* its client went away */
             up_value_clear(v);
@@ -341,14 +358,22 @@ static void finish(struct up_req *q, struct up_value *v)
         return;
     }
     if (q->pin && q->unpin) tp.unpin(q->pin); /* EXEC unwatches */
+    if (q->pin && q->watch_first && q->c && q->c->fwstate)
+        q->c->fwstate->pin_node = q->node; /* where the WATCH landed */
     if (q->scan_pos >= 0) scan_rewrite(q, v);
     if (g) {
         g->parts[g->n - g->left] = *v;
         memset(v, 0, sizeof(*v));
-        if (--g->left == 0) group_finish(g);
+        if (--g->left == 0) {
+            struct client *c = g->c;
+            bool failed = group_finish(g);
+            account(c, q, q->usec, failed);
+        }
     } else {
         struct client *c = q->c;
+        bool failed = v->type == UV_ERROR;
         deliver(c, q->quiet, v);
+        account(c, q, q->usec, failed);
         if (c && (c->flags & CF_TRACKING) && q->ncmd == 1) track(q);
     }
     req_free(q);
@@ -360,6 +385,46 @@ static struct client *owner(const struct up_req *q)
     return q->g ? q->g->c : q->c;
 }
 
+/* A pinned request (WATCH, or EXEC after one) was redirected. The map
+ * follows a MOVED. A WATCH with nothing watched on its connection yet
+ * moves there: the old connection goes and the WATCH is sent to the new
+ * owner (MOVED) or again once the migrating slot settled (ASK). A later
+ * WATCH cannot: the keys watched
+ * before are on the old node, and one client's watches span one node
+ * (CROSSSLOT, as for a WATCH of another node's keys). EXEC's reply is
+ * Redis's (EXECABORT: the queued command was refused, nothing ran, and
+ * the watches went with the transaction). True: q was taken (sent
+ * again, v cleared). */
+static bool pinned_redirect(struct up_req *q, const struct up_value *e, struct up_value *v)
+{
+    bool ask = up_value_is_error(e, "ASK");
+    long long slot;
+    int node;
+    if (!(up_value_is_error(e, "MOVED") || ask) || !parse_redirect(e, &slot, &node)) return false;
+    g_up.redirects++;
+    if (!ask) {
+        g_up.slot_node[slot] = (int16_t)node;
+        tp.refresh();
+    }
+    if (q->unpin || q->ncmd != 1) return false;
+    if (!q->watch_first || q->tries >= MAX_REDIRECTS) {
+        up_value_clear(v);
+        error_value(v, CROSSSLOT_ERR);
+        return false;
+    }
+    q->tries++;
+    tp.unpin(q->pin); /* nothing is watched there */
+    if (ask) {
+        if (!retry_later(q)) return false; /* the slot did not settle: ASK's error */
+    } else {
+        q->node = node;
+        q->asking = false;
+        send_req(q);
+    }
+    up_value_clear(v);
+    return true;
+}
+
 void forward_done(struct up_req *q, struct up_value *v)
 {
     const struct up_value *e = q->has_skipped_err ? &q->skipped_err : v;
@@ -367,8 +432,7 @@ void forward_done(struct up_req *q, struct up_value *v)
     int node;
     up_node_count(q->node, util_ustime() - q->start_us, v->type == UV_ERROR);
     if ((!owner(q) && !q->g) || q->pin) {
-        /* a pinned request stays on its connection: WATCH state lives there */
-        if (q->pin && up_value_is_error(e, "MOVED")) tp.refresh();
+        if (q->pin && pinned_redirect(q, e, v)) return; /* sent again */
         finish(q, v);
         return;
     }
@@ -604,8 +668,13 @@ static int scan(struct client *c, const struct command *cmd, int argc, const str
     av[1].p = buf;
     av[1].n = strlen(buf);
     {
-        const struct argv_ref *vs = av;
-        q = req_new(c, cmd, 1, &argc, &vs, resp_for(r));
+        /* the node's cursor is sent; the client's is what SLOWLOG and
+         * MONITOR show (a second vector, not sent) */
+        const struct argv_ref *vs[2] = {av, argv};
+        int argcs[2] = {argc, argc};
+        q = req_new(c, cmd, 2, argcs, vs, resp_for(r));
+        q->ncmd = 1;
+        q->shown = 1;
     }
     q->quiet = quiet;
     q->scan_pos = pos;
@@ -628,6 +697,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         fs->slot = -1;
         c->flags |= CF_MULTI;
         reply_ok(r);
+        kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, false);
         return KERNEL_DONE;
     }
     if (strcmp(name, "discard") == 0) {
@@ -639,6 +709,7 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         unwatch(fs);
         c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
         reply_ok(r);
+        kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, false);
         return KERNEL_DONE;
     }
     if (strcmp(name, "watch") == 0) {
@@ -656,6 +727,8 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));
         q->pin = &fs->pin;
         q->node = node;
+        q->slot = s;
+        q->watch_first = !fs->watching;
         fs->pin_node = node;
         fs->watching = true;
         if (node < 0) { /* no map yet: nothing to pin to */
@@ -687,15 +760,17 @@ static int transaction(struct client *c, const struct command *cmd, const char *
         }
         if (fs->watching &&
             (!fs->pin || (slot >= 0 && g_up.ready && target(slot) != fs->pin_node))) {
-            /* the watching connection broke, or the keys moved away from
-             * it: the watched keys cannot be vouched for, as when one
-             * changed */
+            /* the watching connection broke: the watched keys cannot be
+             * vouched for, as when one changed (nil); or the queued keys'
+             * slot is not the watching node's (it moved, or never was):
+             * that node would refuse them (MOVED) and abort, as Redis
+             * does */
             bool moved = fs->pin != NULL;
             queue_clear(fs);
             unwatch(fs);
             c->flags &= ~(CF_MULTI | CF_DIRTY_EXEC);
             if (moved)
-                reply_error(r, CROSSSLOT_ERR);
+                reply_error(r, "EXECABORT Transaction discarded because of previous errors.");
             else
                 reply_null_array(r);
             return KERNEL_DONE;
@@ -771,24 +846,33 @@ static bool is_blocking(const struct command *cmd, const char *name, int argc,
             has_block_option(argc, argv));
 }
 
-/* Whether this command may be sent while c's earlier ones are out: a
- * plain forwarded command of a RESP-port client (whose replies are
- * written as they come; an HTTP or WebSocket JSON request frames each
- * response, so its commands go one at a time), outside MULTI and WATCH,
- * with its replies on, untracked, and not fanned out. */
-static bool may_pipeline(struct client *c, const struct command *cmd, const char *name, bool quiet)
+/* may_pipeline for a command routed to one node (not answered here, not
+ * a transaction's, not fanned out): the rest of its conditions. */
+static bool may_join(struct client *c, const char *name, bool quiet)
 {
-    static const char *const serial[] = {"multi",  "exec",   "discard",  "watch",    "unwatch",
-                                         "select", "dbsize", "keys",     "flushall", "flushdb",
-                                         "scan",   "script", "function", NULL};
-    int i;
-    (void)cmd;
-    if (!c->adapter || strcmp(c->adapter->name, "resp") != 0) return false;
+    if (!c->adapter || (!c->adapter->defer && strcmp(c->adapter->name, "resp") != 0)) return false;
     if (quiet || (c->flags & (CF_TRACKING | CF_MULTI))) return false;
     if (c->fwstate && (c->fwstate->multi || c->fwstate->watching)) return false;
+    /* SCRIPT and FUNCTION's other subcommands go one at a time */
+    return !(name[0] == 's' && strcmp(name, "script") == 0) &&
+           !(name[0] == 'f' && strcmp(name, "function") == 0);
+}
+
+/* Whether this command may be sent while c's earlier ones are out: a
+ * plain forwarded command of a RESP-port client (whose replies are
+ * written as they come) or of an adapter that notes where a later reply
+ * belongs (client_adapter.defer: HTTP batches, WebSocket JSON requests),
+ * outside MULTI and WATCH, with its replies on, untracked, and not fanned
+ * out. */
+static bool may_pipeline(struct client *c, const char *name, bool quiet)
+{
+    static const char *const serial[] = {"multi",    "exec",    "discard", "watch",
+                                         "unwatch",  "select",  "dbsize",  "keys",
+                                         "flushall", "flushdb", "scan",    NULL};
+    int i;
     for (i = 0; serial[i]; i++)
         if (strcmp(name, serial[i]) == 0) return false;
-    return !answered_here(name);
+    return !answered_here(name) && may_join(c, name, quiet);
 }
 
 /* c waits (its command parked with a copy of argv) until its pipelined
@@ -834,7 +918,7 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
 
     /* Earlier pipelined replies are still out: only a plain forwarded
      * command may join them; anything else waits for them. */
-    if (piping && !may_pipeline(c, cmd, name, quiet)) return wait_turn(c, argc, argv);
+    if (piping && !may_pipeline(c, name, quiet)) return wait_turn(c, argc, argv);
     if (c->fwstate && c->fwstate->multi && strcmp(name, "exec") != 0 &&
         strcmp(name, "discard") != 0 && strcmp(name, "multi") != 0 && strcmp(name, "watch") != 0 &&
         strcmp(name, "quit") != 0 && strcmp(name, "reset") != 0)
@@ -872,11 +956,11 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     } else {
         ok = registry_match_pool(cmd, argc, argv, args, r, &mp);
         registry_match_done(&mp);
-        if (!ok) return KERNEL_DONE;
+        if (!ok) {
+            kernel_ran_elsewhere(c, cmd, argc, argv, r, 0, true);
+            return KERNEL_DONE;
+        }
     }
-    ((struct command *)cmd)->calls++;
-    g_kstats.commands_processed++;
-    c->cmds++;
 
     if (strcmp(cmd->fullname, "dbsize") == 0) return fan_out(c, cmd, M_SUM, argc, argv, r);
     if (strcmp(cmd->fullname, "keys") == 0) return fan_out(c, cmd, M_CONCAT, argc, argv, r);
@@ -892,6 +976,9 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     slot = slot_of(cmd, argc, argv);
     if (slot == -2) {
         reply_error(r, CROSSSLOT_ERR);
+        /* refused before it ran, as Redis's cluster redirections */
+        ((struct command *)cmd)->rejected_calls++;
+        g_kstats.rejected_calls++;
         return KERNEL_DONE;
     }
     q = req_new(c, cmd, 1, &argc, &argv, resp_for(r));
@@ -899,8 +986,30 @@ int forward_submit(struct client *c, const struct command *cmd, int argc,
     q->dedicated = is_blocking(cmd, name, argc, argv);
     q->slot = slot;
     q->node = g_up.ready ? target(slot) : -1;
-    if (!q->dedicated && may_pipeline(c, cmd, name, quiet)) return pipe_send(c, q);
+    /* (may_pipeline's name checks are behind us: a command answered here,
+     * a transaction's or a fan-out does not come this far) */
+    if (!q->dedicated && may_join(c, name, quiet)) {
+        if (!c->adapter->defer) return pipe_send(c, q);
+        if (c->adapter->defer(c, DEFER_NOTE)) {
+            q->noted = true;
+            return pipe_send(c, q);
+        }
+        if (piping) { /* its reply cannot be placed: after the others */
+            inflight++;
+            forward_drop(q);
+            return wait_turn(c, argc, argv);
+        }
+    }
     return park_and_send(c, q);
+}
+
+/* kernel_settle: c waits until its pipelined replies are all in. */
+int forward_settle(struct client *c)
+{
+    if (!c->fwstate || c->fwstate->nout == 0) return KERNEL_DONE;
+    c->fwstate->parked_wait = true;
+    kernel_park(c, NULL);
+    return KERNEL_PARKED;
 }
 
 /* ---- per-client hooks ---- */

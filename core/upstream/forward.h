@@ -34,18 +34,21 @@ struct up_req {
     int ncmd;                  /* commands sent in a row (MULTI ... EXEC: several) */
     struct up_cmd *cmds;
     char *mem;
-    int node;       /* where it goes (g_up.nodes) */
-    int slot;       /* the slot it follows when retried (-1: any master) */
-    int resp;       /* 2 or 3: the connection speaking the client's protocol */
-    bool asking;    /* send ASKING first (an ASK redirect) */
-    bool dedicated; /* a connection of its own (blocking commands) */
-    void **pin;     /* the client's WATCH connection (its slot in the client's state) */
-    bool unpin;     /* let go of it once answered (EXEC) */
-    bool quiet;     /* CLIENT REPLY OFF/SKIP: the reply is dropped */
-    bool sent;      /* written to a connection at least once */
-    int tries;      /* redirects and retries so far */
-    int scan_pos;   /* SCAN: which master (-1: not a SCAN) */
+    int node;         /* where it goes (g_up.nodes) */
+    int slot;         /* the slot it follows when retried (-1: any master) */
+    int resp;         /* 2 or 3: the connection speaking the client's protocol */
+    bool asking;      /* send ASKING first (an ASK redirect) */
+    bool dedicated;   /* a connection of its own (blocking commands) */
+    void **pin;       /* the client's WATCH connection (its slot in the client's state) */
+    bool unpin;       /* let go of it once answered (EXEC) */
+    bool watch_first; /* a WATCH with nothing watched on the pin yet: a
+                       * redirect moves the pin to the slot's owner */
+    bool quiet;       /* CLIENT REPLY OFF/SKIP: the reply is dropped */
+    bool sent;        /* written to a connection at least once */
+    int tries;        /* redirects and retries so far */
+    int scan_pos;     /* SCAN: which master (-1: not a SCAN) */
     long long first_us, start_us;
+    long long usec; /* from forwarding to the reply (the slow log's time) */
     /* Set by the transport: the first error among the replies it did not
      * deliver (a queued command's MOVED inside MULTI ... EXEC). */
     struct up_value skipped_err;
@@ -54,6 +57,8 @@ struct up_req {
     /* Pipelined (a RESP client's commands while earlier ones are out):
      * its place in the client's queue, and its reply once in. */
     bool piped, done;
+    bool noted; /* its adapter noted where the reply goes (DEFER_NOTE) */
+    int shown;  /* cmds[shown] is the client's command as shown (0: the last sent) */
     struct up_req *onext;
     struct up_value result;
 };
@@ -98,6 +103,8 @@ void forward_drop(struct up_req *q);
  * have been lost): Keel's tracking clients are told, as after a local
  * write or flush. */
 void forward_invalidate(const char *key, size_t n);
+/* kernel_settle's upstream side. */
+int forward_settle(struct client *c);
 /* Requests waiting on the upstream now (INFO). */
 long long forward_inflight(void);
 

@@ -199,10 +199,11 @@ int conn_ad_raw_fd(struct client *cl);
     }
 /* The same for an adapter that delivers MONITOR lines itself (or NULL)
  * and notes where its later (pipelined upstream) replies go. */
-#define CONN_ADAPTER_DEFER(name, replies_required, monitor_line, defer)                            \
+#define CONN_ADAPTER_DEFER(n, req, mline, dfr)                                                     \
     {                                                                                              \
-        name, conn_ad_resume, conn_ad_close, conn_ad_flush, conn_ad_describe, conn_ad_buffers,     \
-            replies_required, monitor_line, conn_ad_resize, NULL, NULL, defer                      \
+        .name = (n), .resume = conn_ad_resume, .close = conn_ad_close, .flush = conn_ad_flush,     \
+        .describe = conn_ad_describe, .buffers = conn_ad_buffers, .replies_required = (req),       \
+        .resize_reply_buffer = conn_ad_resize, .monitor_line = (mline), .defer = (dfr)             \
     }
 /* The same for an adapter that delivers MONITOR lines itself. */
 #define CONN_ADAPTER_MONITOR(n, req, mline)                                                        \

@@ -107,7 +107,6 @@ static char *tls_dh_params_file;
 static int tls_replication;
 static char *unixsocket;
 static char *unixsocketperm;
-static int key_load_delay;
 static int loading_process_events_interval_bytes;
 static int lua_enable_deprecated_api;
 static int use_exit_on_panic;
@@ -329,7 +328,7 @@ const struct config_entry config_table_compat[] = {
      "Process setting (stored; no effect in Keel)", NULL, NULL},
     {"unixsocketperm", NULL, CT_SPECIAL, &unixsocketperm, "0", 0, 0, false,
      "Process setting (stored; no effect in Keel)", NULL, set_octal_perm},
-    {"key-load-delay", NULL, CT_INT, &key_load_delay, "0", INT_MIN, INT_MAX, true,
+    {"key-load-delay", NULL, CT_INT, &g_config.key_load_delay, "0", INT_MIN, INT_MAX, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"loading-process-events-interval-bytes", NULL, CT_INT, &loading_process_events_interval_bytes,
      "2097152", 1024, INT_MAX, true, "Stored for compatibility with Redis 7.0 (no effect in Keel)",

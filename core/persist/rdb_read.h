@@ -17,6 +17,7 @@ struct rd {
     int version;
     long long now;
     long long loaded, expired, empty_skipped;
+    long long base; /* bytes of the whole load before this image (loading_progress) */
     bool empty; /* the value just read was empty (skipped, as Redis does) */
 };
 

@@ -3,7 +3,8 @@
  * nonblocking connect; PING; AUTH [masteruser] masterauth, REPLCONF
  * listening-port, REPLCONF ip-address (replica-announce-ip) and REPLCONF
  * capa eof capa psync2 written together and their replies read in turn;
- * PSYNC <replid> <offset+1> (our cached master) or PSYNC ? -1; then either
+ * PSYNC <replid> <offset+1> (our cached master) or PSYNC ? -1 (an error
+ * other than -NOMASTERLINK/-LOADING: SYNC, as Redis 7.0); then either
  * +CONTINUE (the stream goes on) or +FULLRESYNC <replid> <offset> and the
  * RDB, in its disk form ($<len>) or its diskless form ($EOF:<40-byte
  * mark>, the data ends with the mark), written to temp-<time>.<pid>.rdb,
@@ -66,6 +67,7 @@ static struct {
     long long start_ms; /* connect() began */
     bool cached;        /* PSYNC names our replid/offset */
     bool want_ip;       /* REPLCONF ip-address was sent */
+    bool pre_psync;     /* synced with SYNC: the primary takes no REPLCONF ACK */
     /* the full sync */
     char psync_replid[REPL_ID_LEN + 1];
     long long psync_offset;
@@ -200,7 +202,7 @@ void repl_link_send_ack(void)
 {
     char off[24];
     const char *argv[3] = {"REPLCONF", "ACK", off};
-    if (L.fd < 0 || L.hs != HS_STREAM) return;
+    if (L.fd < 0 || L.hs != HS_STREAM || L.pre_psync) return;
     snprintf(off, sizeof(off), "%lld", g_repl.offset);
     out_command(3, argv);
     out_flush();
@@ -261,6 +263,7 @@ static void send_psync(void)
     out_command(repl_failover_in_progress() ? 4 : 3, a);
     out_flush();
     L.hs = HS_PSYNC;
+    L.pre_psync = false;
 }
 
 static bool open_tmpfile(void)
@@ -274,6 +277,24 @@ static bool open_tmpfile(void)
         L.tmpfile[0] = 0;
         return false;
     }
+    return true;
+}
+
+/* +FULLRESYNC (or SYNC sent): the RDB comes next, into a temp file. False:
+ * the link was closed. */
+static bool begin_transfer(void)
+{
+    L.cached = false; /* as Redis: the cached master is discarded */
+    if (!open_tmpfile()) {
+        fail(NULL);
+        return false;
+    }
+    L.hs = HS_BULKHDR;
+    g_repl_master.state = REPL_LINK_TRANSFER;
+    g_repl_master.sync_in_progress = true;
+    g_repl_master.transfer_size = -1;
+    g_repl_master.transfer_read = 0;
+    g_repl_master.transfer_last_io_ms = util_mstime();
     return true;
 }
 
@@ -335,18 +356,7 @@ static bool handle_line(char *line)
             }
             log_notice("Full resync from master: %s:%lld", L.psync_replid, L.psync_offset);
             repl_failover_psync_done(true);
-            L.cached = false; /* as Redis: the cached master is discarded */
-            if (!open_tmpfile()) {
-                fail(NULL);
-                return false;
-            }
-            L.hs = HS_BULKHDR;
-            g_repl_master.state = REPL_LINK_TRANSFER;
-            g_repl_master.sync_in_progress = true;
-            g_repl_master.transfer_size = -1;
-            g_repl_master.transfer_read = 0;
-            g_repl_master.transfer_last_io_ms = util_mstime();
-            return true;
+            return begin_transfer();
         }
         if (!strncmp(line, "+CONTINUE", 9)) {
             char *id = line + 9;
@@ -368,16 +378,34 @@ static bool handle_line(char *line)
             log_notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             return true;
         }
-        repl_failover_psync_done(false);
+        if (repl_failover_in_progress()) {
+            /* our FAILOVER's target refused: the failover is aborted */
+            repl_failover_psync_done(false);
+            fail(NULL);
+            return false;
+        }
         if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
             log_notice("Master is currently unable to PSYNC but should be in the future: %s", line);
-        } else if (line[0] == '-') {
-            log_warning("Master does not support PSYNC or is in error state (reply: %s)", line);
-        } else {
-            log_warning("Unexpected reply to PSYNC from master: %s", line);
+            fail(NULL);
+            return false;
         }
-        fail(NULL);
-        return false;
+        /* As Redis 7.0: any other answer (an -ERR of a primary without
+         * PSYNC, a -NOPERM of a user that may not run it) falls back to
+         * SYNC, whose reply is the RDB payload with no +FULLRESYNC line. */
+        if (strncmp(line, "-ERR", 4) != 0)
+            log_warning("Unexpected reply to PSYNC from master: %s", line);
+        else
+            log_notice("Master does not support PSYNC or is in error state (reply: %s)", line);
+        log_notice("Retrying with SYNC...");
+        out_append("SYNC\r\n", 6); /* inline, as Redis writes it */
+        out_flush();
+        /* The primary names no history: a new id of our own, offset 0 (no
+         * replica of ours can continue across this load). */
+        repl_new_replid();
+        memcpy(L.psync_replid, g_repl.replid, REPL_ID_LEN + 1);
+        L.psync_offset = 0;
+        L.pre_psync = true;
+        return begin_transfer();
     case HS_BULKHDR:
         if (line[0] == 0) return true; /* the primary is still preparing the RDB */
         if (line[0] == '-') {
@@ -449,8 +477,15 @@ static bool finish_transfer(void)
     g_repl_master.state = REPL_LINK_CONNECTED;
     g_repl_master.down_since_ms = 0;
     g_repl_master.last_io_ms = util_mstime();
-    /* a diskless primary starts the stream after our first ACK */
-    repl_link_send_ack();
+    /* a diskless primary starts the stream after our first ACK (Redis
+     * sends it after an $EOF: transfer even to a primary it SYNCed with) */
+    if (L.pre_psync && L.eof_mode) {
+        L.pre_psync = false;
+        repl_link_send_ack();
+        L.pre_psync = true;
+    } else {
+        repl_link_send_ack();
+    }
     return true;
 }
 

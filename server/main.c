@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rdb.h"
 #include "repl.h"
+#include "repl_link.h"
 #include "repl_primary.h"
 #include "repl_replica.h"
 #include "server.h"
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
     tls_register_config();
+    repl_link_set_transport(&tls_repl_transport); /* tls-replication (adapters/tls) */
     tls_set_peer_hook(tls_cert_user);
     for (a = adapters; *a; a++) {
         net_register_protocol((*a)->name);

@@ -45,6 +45,7 @@
 enum hs {
     HS_NONE = 0,
     HS_CONNECTING,
+    HS_TLS, /* tls-replication: the TLS handshake */
     HS_PING,
     HS_AUTH,
     HS_PORT,
@@ -68,6 +69,7 @@ static struct {
     bool cached;        /* PSYNC names our replid/offset */
     bool want_ip;       /* REPLCONF ip-address was sent */
     bool pre_psync;     /* synced with SYNC: the primary takes no REPLCONF ACK */
+    void *tls;          /* the transport's handle (tls-replication), or NULL */
     /* the full sync */
     char psync_replid[REPL_ID_LEN + 1];
     long long psync_offset;
@@ -81,6 +83,26 @@ static struct {
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
+static void tls_step(void);
+
+static const struct repl_link_transport *transport;
+
+void repl_link_set_transport(const struct repl_link_transport *t)
+{
+    transport = t;
+}
+
+static ssize_t link_read(void *buf, size_t n)
+{
+    if (L.tls) return (ssize_t)transport->read(L.tls, buf, n);
+    return read(L.fd, buf, n);
+}
+
+static ssize_t link_write(const void *buf, size_t n)
+{
+    if (L.tls) return (ssize_t)transport->write(L.tls, buf, n);
+    return write(L.fd, buf, n);
+}
 
 static const struct repl_link_ops *ops;
 
@@ -118,7 +140,7 @@ static void out_command(int argc, const char *const *argv)
 static void out_flush(void)
 {
     while (L.fd >= 0 && L.outsent < L.outlen) {
-        ssize_t w = write(L.fd, L.out + L.outsent, L.outlen - L.outsent);
+        ssize_t w = link_write(L.out + L.outsent, L.outlen - L.outsent);
         if (w > 0) {
             L.outsent += (size_t)w;
             continue;
@@ -150,6 +172,8 @@ void repl_link_cancel(void)
     if (L.rev) event_free(L.rev);
     if (L.wev) event_free(L.wev);
     L.rev = L.wev = NULL;
+    if (L.tls) transport->free(L.tls);
+    L.tls = NULL;
     if (L.fd >= 0) close(L.fd);
     L.fd = -1;
     close_tmpfile(true);
@@ -587,7 +611,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         L.incap = L.incap * 2 > want ? L.incap * 2 : want * 2;
         L.in = xrealloc(L.in, L.incap);
     }
-    n = read(fd, L.in + L.inlen, L.incap - L.inlen);
+    if (L.hs == HS_TLS) {
+        tls_step();
+        return;
+    }
+    n = link_read(L.in + L.inlen, L.incap - L.inlen);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
         if (n == 0)
@@ -612,7 +640,36 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         L.in = NULL;
         L.incap = 0;
     }
+    /* TLS: records already decrypted are read now, the socket may stay quiet */
+    if (L.tls && L.rev && transport->pending(L.tls) > 0) event_active(L.rev, EV_READ, 0);
     kernel_after_events(); /* clients our writes woke or touched */
+}
+
+/* The socket is connected (and TLS set up): the handshake's PING. */
+static void start_ping(void)
+{
+    const char *ping[1] = {"PING"};
+    log_notice("Non blocking connect for SYNC fired the event.");
+    L.hs = HS_PING;
+    g_repl_master.state = REPL_LINK_HANDSHAKE;
+    out_command(1, ping);
+    out_flush();
+}
+
+/* The TLS handshake goes one step further (its socket was ready). */
+static void tls_step(void)
+{
+    bool want_write = false;
+    int r = transport->handshake(L.tls, &want_write);
+    if (r < 0) {
+        repl_link_cancel();
+        return;
+    }
+    if (r == 0) {
+        if (want_write) event_add(L.wev, NULL);
+        return;
+    }
+    start_ping();
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -620,6 +677,10 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
+    if (L.hs == HS_TLS) {
+        tls_step();
+        return;
+    }
     if (L.hs == HS_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof(err);
@@ -630,14 +691,19 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
             return;
         }
         log_notice("MASTER <-> REPLICA sync started");
-        log_notice("Non blocking connect for SYNC fired the event.");
         event_add(L.rev, NULL);
-        L.hs = HS_PING;
-        g_repl_master.state = REPL_LINK_HANDSHAKE;
-        {
-            const char *ping[1] = {"PING"};
-            out_command(1, ping);
+        if (transport && transport->enabled()) {
+            /* tls-replication: the handshake first, then PING */
+            if (!(L.tls = transport->wrap(L.fd))) {
+                repl_link_cancel();
+                return;
+            }
+            L.hs = HS_TLS;
+            g_repl_master.state = REPL_LINK_HANDSHAKE;
+            tls_step();
+            return;
         }
+        start_ping();
     }
     out_flush();
 }

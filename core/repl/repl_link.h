@@ -29,6 +29,25 @@ struct repl_link_ops {
 };
 void repl_link_set_ops(const struct repl_link_ops *ops);
 
+/* The link's transport: plain TCP, or what the TLS adapter provides for
+ * tls-replication (server/main.c wires adapters/tls's; core knows only
+ * these calls). */
+struct repl_link_transport {
+    bool (*enabled)(void); /* tls-replication yes */
+    /* A connected socket wrapped (NULL: failed, logged). */
+    void *(*wrap)(int fd);
+    /* One handshake step: 1 done, 0 waiting for the socket (*want_write:
+     * for writing), -1 failed (logged). */
+    int (*handshake)(void *t, bool *want_write);
+    /* As read(2) / write(2); -1 with errno EAGAIN while the layer waits. */
+    long (*read)(void *t, void *buf, size_t n);
+    long (*write)(void *t, const void *buf, size_t n);
+    /* Bytes the layer holds already decrypted (read them before waiting). */
+    size_t (*pending)(void *t);
+    void (*free)(void *t); /* the socket is closed by the link */
+};
+void repl_link_set_transport(const struct repl_link_transport *t);
+
 /* INFO replication on a replica: slave_read_repl_offset (what was read
  * from the primary, applied or not; slave_repl_offset is g_repl.offset). */
 long long repl_link_read_offset(void);

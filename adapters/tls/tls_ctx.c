@@ -353,7 +353,11 @@ static const char *commit(const char **name)
 {
     const char *first = stale_name;
     bool serving = (port_v || https_port_v) && ctx;
-    if (!stale || (!serving && !g_tls_replication)) return NULL;
+    if (!stale) return NULL;
+    if (!serving && !g_tls_replication) {
+        stale_name = NULL; /* built later; the next CONFIG SET names its own entry */
+        return NULL;
+    }
     /* tls-replication on: Redis builds its contexts too (and its link's) */
     if (tls_ready() && (!g_tls_replication || repl_ctx_ok())) return NULL;
     *name = first;

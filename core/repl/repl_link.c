@@ -75,6 +75,9 @@ static struct {
     long long psync_offset;
     char tmpfile[256];
     int tfd;
+    bool to_memory; /* repl-diskless-load: the RDB goes to mem, not a file */
+    unsigned char *mem;
+    size_t memlen, memcap;
     bool eof_mode;
     char eofmark[EOF_MARK_LEN];
     long long processing; /* >0 while process() runs (drops wait for it) */
@@ -159,6 +162,9 @@ static void out_flush(void)
 
 static void close_tmpfile(bool remove)
 {
+    free(L.mem);
+    L.mem = NULL;
+    L.memlen = L.memcap = 0;
     if (L.tfd >= 0) close(L.tfd);
     L.tfd = -1;
     if (remove && L.tmpfile[0]) unlink(L.tmpfile);
@@ -309,7 +315,8 @@ static bool open_tmpfile(void)
 static bool begin_transfer(void)
 {
     L.cached = false; /* as Redis: the cached master is discarded */
-    if (!open_tmpfile()) {
+    L.to_memory = ops->use_memory && ops->use_memory();
+    if (!L.to_memory && !open_tmpfile()) {
         fail(NULL);
         return false;
     }
@@ -448,13 +455,13 @@ static bool handle_line(char *line)
             L.eof_mode = true;
             memcpy(L.eofmark, line + 5, EOF_MARK_LEN);
             g_repl_master.transfer_size = -1;
-            log_notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to "
-                       "disk");
+            log_notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF %s",
+                       L.to_memory ? "to parser" : "to disk");
         } else {
             L.eof_mode = false;
             g_repl_master.transfer_size = strtoll(line + 1, NULL, 10);
-            log_notice("MASTER <-> REPLICA sync: receiving %lld bytes from master to disk",
-                       g_repl_master.transfer_size);
+            log_notice("MASTER <-> REPLICA sync: receiving %lld bytes from master %s",
+                       g_repl_master.transfer_size, L.to_memory ? "to parser" : "to disk");
         }
         L.hs = HS_BULK;
         return true;
@@ -475,10 +482,37 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
+/* Payload bytes: into memory (repl-diskless-load) or the temp file. */
+static bool sink_write(const char *p, size_t n)
+{
+    if (!L.to_memory) return write_all(L.tfd, p, n);
+    if (L.memcap - L.memlen < n) {
+        size_t want = L.memlen + n;
+        L.memcap = L.memcap * 2 > want ? L.memcap * 2 : want + 64 * 1024;
+        L.mem = xrealloc(L.mem, L.memcap);
+    }
+    memcpy(L.mem + L.memlen, p, n);
+    L.memlen += n;
+    return true;
+}
+
 /* The RDB is in the file: load it. False: the link was closed. */
 static bool finish_transfer(void)
 {
     const char *dest = g_config.dbfilename;
+    if (L.to_memory) {
+        bool ok;
+        g_repl_master.sync_in_progress = false;
+        ok = ops->load_memory(L.mem, L.memlen, L.psync_replid, L.psync_offset);
+        free(L.mem);
+        L.mem = NULL;
+        L.memlen = L.memcap = 0;
+        if (!ok) {
+            fail(NULL);
+            return false;
+        }
+        goto loaded;
+    }
     if (fsync(L.tfd) == -1) {
         /* not fatal: the data is loaded from the file right away */
     }
@@ -497,6 +531,7 @@ static bool finish_transfer(void)
         fail(NULL);
         return false;
     }
+loaded:
     L.hs = HS_STREAM;
     g_repl_master.state = REPL_LINK_CONNECTED;
     g_repl_master.down_since_ms = 0;
@@ -520,7 +555,7 @@ static long long take_bulk(void)
     if (!L.eof_mode) {
         long long left = g_repl_master.transfer_size - g_repl_master.transfer_read;
         take = L.inlen < (size_t)left ? L.inlen : (size_t)left;
-        if (take && !write_all(L.tfd, L.in, take)) goto werr;
+        if (take && !sink_write(L.in, take)) goto werr;
         g_repl_master.transfer_read += (long long)take;
         if (g_repl_master.transfer_read == g_repl_master.transfer_size) {
             /* consume first: finish_transfer may apply what follows */
@@ -531,13 +566,13 @@ static long long take_bulk(void)
         char *m = memmem(L.in, L.inlen, L.eofmark, EOF_MARK_LEN);
         if (m) {
             take = (size_t)(m - L.in);
-            if (take && !write_all(L.tfd, L.in, take)) goto werr;
+            if (take && !sink_write(L.in, take)) goto werr;
             g_repl_master.transfer_read += (long long)take;
             return finish_transfer() ? (long long)(take + EOF_MARK_LEN) : -1;
         }
         /* keep what could be the start of the mark */
         take = L.inlen > EOF_MARK_LEN - 1 ? L.inlen - (EOF_MARK_LEN - 1) : 0;
-        if (take && !write_all(L.tfd, L.in, take)) goto werr;
+        if (take && !sink_write(L.in, take)) goto werr;
         g_repl_master.transfer_read += (long long)take;
         return (long long)take;
     }

@@ -18,6 +18,10 @@ struct repl_link_ops {
                       int *announce_port);
     /* The RDB is complete at path: load it (false: the link is dropped). */
     bool (*load)(const char *path, const char *replid, long long offset);
+    /* repl-diskless-load: whether this sync's RDB is kept in memory, and
+     * loading it from there (false: the link is dropped). */
+    bool (*use_memory)(void);
+    bool (*load_memory)(const unsigned char *p, size_t n, const char *replid, long long offset);
     /* +CONTINUE (replid: the primary's new id, or NULL). */
     void (*cont)(const char *replid);
     /* Stream bytes: how many were consumed, -1 on a protocol error. */

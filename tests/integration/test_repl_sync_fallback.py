@@ -109,8 +109,9 @@ class FakePrimary:
     """Answers the handshake, PSYNC with `psync_reply`; on SYNC sends `rdb`
     as $<len> then one SET of the stream. Records every connection's bytes."""
 
-    def __init__(self, psync_reply, rdb):
+    def __init__(self, psync_reply, rdb, close_after_psync=False):
         self.psync_reply = psync_reply
+        self.close_after_psync = close_after_psync
         self.rdb = rdb
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -171,6 +172,10 @@ class FakePrimary:
                         s.sendall(b"+OK\r\n")
                 elif name == b"PSYNC":
                     s.sendall(self.psync_reply)
+                    if self.close_after_psync:
+                        self.stopped_conn = True
+                        s.close()
+                        return
                 elif name == b"SYNC":
                     s.sendall(b"$%d\r\n" % len(self.rdb) + self.rdb)
                     time.sleep(0.2)

@@ -62,31 +62,43 @@ static size_t npops, cappops;
 
 void cmd_exec(struct exec *x);
 
-/* "<c><n>\r\n" into p (no printf: this runs for every propagated
- * argument while the AOF or a backlog is on). */
-static size_t format_head(char *p, char c, long long n)
+/* "<c><n>\r\n" at p, the usual one- and two-digit counts without a
+ * division loop; returns the end. */
+static char *put_head(char *p, char c, size_t n)
 {
-    size_t l;
-    p[0] = c;
-    l = 1 + (size_t)util_ll2str(p + 1, n);
-    p[l++] = '\r';
-    p[l++] = '\n';
-    return l;
+    *p++ = c;
+    if (n < 10) {
+        *p++ = (char)('0' + n);
+    } else if (n < 100) {
+        *p++ = (char)('0' + n / 10);
+        *p++ = (char)('0' + n % 10);
+    } else {
+        p += util_ull2str(p, n);
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
 }
 
 void propagate_format(struct sbuf *out, int argc, const struct argv_ref *argv)
 {
-    char hdr[32];
     size_t total = 16, i;
+    char *p;
+    /* room reserved once, the bytes written in place (this runs for every
+     * propagated command while the AOF or a backlog is on) */
     for (i = 0; i < (size_t)argc; i++)
-        total += argv[i].n + 24;
+        total += argv[i].n + 26; /* '$', at most 20 digits, 2 CRLFs */
     sbuf_reserve(out, total);
-    sbuf_append(out, hdr, format_head(hdr, '*', argc));
+    p = (char *)out->p + out->len;
+    p = put_head(p, '*', (size_t)argc);
     for (i = 0; i < (size_t)argc; i++) {
-        sbuf_append(out, hdr, format_head(hdr, '$', (long long)argv[i].n));
-        sbuf_append(out, argv[i].p, argv[i].n);
-        sbuf_append(out, "\r\n", 2);
+        p = put_head(p, '$', argv[i].n);
+        memcpy(p, argv[i].p, argv[i].n);
+        p += argv[i].n;
+        *p++ = '\r';
+        *p++ = '\n';
     }
+    out->len = (size_t)(p - (char *)out->p);
 }
 
 static void add_pending(int dbid, int argc, const struct argv_ref *argv)

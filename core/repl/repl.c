@@ -160,7 +160,8 @@ static void backlog_append(const char *p, size_t n)
     while (n > 0) {
         size_t room = bl.size - bl.idx, k = n < room ? n : room;
         memcpy(bl.buf + bl.idx, p, k);
-        bl.idx = (bl.idx + k) % bl.size;
+        bl.idx += k;
+        if (bl.idx == bl.size) bl.idx = 0; /* no division per command */
         bl.histlen += k;
         p += k;
         n -= k;

@@ -53,6 +53,10 @@ void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(v
 
 /* The database the stream's last SELECT chose (-1: none yet). */
 static int selected_db = -1;
+/* The replicas have the stream up to this offset: what the backlog holds
+ * beyond it goes to them in one piece per event-loop iteration
+ * (repl_stream_flush), not command by command. */
+static long long fed_off;
 
 static void random_id(char *out)
 {
@@ -101,6 +105,7 @@ void repl_set_replid(const char *replid, long long offset)
     memcpy(g_repl.replid, replid, REPL_ID_LEN);
     g_repl.replid[REPL_ID_LEN] = 0;
     g_repl.offset = offset;
+    fed_off = offset; /* a new history: nothing of it is pending */
 }
 
 /* ==================== the backlog ==================== */
@@ -124,12 +129,14 @@ void repl_backlog_ensure(void)
     bl.idx = bl.histlen = 0;
     /* As Redis: the first byte the backlog will hold is the next one. */
     bl.first_off = g_repl.offset + 1;
+    fed_off = g_repl.offset;
     selected_db = -1;
     propagate_set_consumer(PROPAGATE_REPL, true);
 }
 
 void repl_backlog_free(void)
 {
+    repl_stream_flush();
     free(bl.buf);
     memset(&bl, 0, sizeof(bl));
     propagate_set_consumer(PROPAGATE_REPL, false);
@@ -142,6 +149,7 @@ void repl_backlog_resize(void)
     if (!bl.buf) return;
     ns = cfg_size();
     if (ns == bl.size) return;
+    repl_stream_flush();
     nb = xmalloc(ns);
     keep = bl.histlen < ns ? bl.histlen : ns;
     /* copy the newest `keep` bytes, oldest first */
@@ -212,11 +220,43 @@ bool repl_can_continue(const char *replid, long long offset)
 
 /* ==================== the stream ==================== */
 
+static void feed_replicas(void *arg, const void *p, size_t n)
+{
+    (void)arg;
+    replica_feed(p, n);
+}
+
+void repl_stream_flush(void)
+{
+    long long from = fed_off + 1;
+    if (fed_off == g_repl.offset) return;
+    fed_off = g_repl.offset;
+    /* what the backlog does not hold any more (a new backlog, a new
+     * history) was never pending */
+    if (!bl.buf || !replica_feed || from < bl.first_off) return;
+    repl_backlog_read(from, feed_replicas, NULL);
+}
+
 void repl_feed_stream(const void *p, size_t n)
 {
     if (n == 0) return;
-    if (bl.buf) backlog_append(p, n);
-    if (replica_feed) replica_feed(p, n);
+    if (!bl.buf || !replica_feed) {
+        if (bl.buf) backlog_append(p, n);
+        if (replica_feed) replica_feed(p, n);
+        g_repl.offset += (long long)n;
+        fed_off = g_repl.offset;
+        return;
+    }
+    /* Pending bytes must stay inside the ring: a big write goes out now. */
+    if ((size_t)(g_repl.offset - fed_off) + n > bl.size / 2) {
+        repl_stream_flush();
+        backlog_append(p, n);
+        replica_feed(p, n);
+        g_repl.offset += (long long)n;
+        fed_off = g_repl.offset;
+        return;
+    }
+    backlog_append(p, n);
     g_repl.offset += (long long)n;
 }
 

@@ -80,6 +80,10 @@ bool repl_can_continue(const char *replid, long long offset);
  * n. A replica calls this with the bytes it applied from its primary, so
  * its own replicas (chained replication) get the stream verbatim. */
 void repl_feed_stream(const void *p, size_t n);
+/* The replicas get what the stream gained since the last call (one piece
+ * per event-loop iteration: repl_primary_tick, and before any change of a
+ * replica's state that depends on the offset). */
+void repl_stream_flush(void);
 /* The propagation sink's second consumer (a primary's own writes): one
  * command in RESP for database dbid (-1: no SELECT needed); a SELECT is
  * emitted first when the replication stream's current db differs. Does

@@ -370,6 +370,7 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
 {
     struct replica *r;
     char name[300];
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     if (replid && offset_ok && repl_can_continue(replid, offset)) {
         char line[80];
         long long n;
@@ -485,6 +486,7 @@ static bool start_diskless(void)
 {
     struct replica *r, *batch[DISKLESS_MAX];
     int fds[DISKLESS_MAX], n = 0, pid, i;
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     bool pre[DISKLESS_MAX];
     for (r = replicas; r && n < DISKLESS_MAX; r = r->next) {
         if (r->state != REPL_R_WAIT_BGSAVE_START || !r->diskless) continue;
@@ -520,6 +522,7 @@ static bool start_disk(void)
 {
     struct replica *r;
     char err[256];
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     bool any = false;
     for (r = replicas; r; r = r->next)
         if (r->state == REPL_R_WAIT_BGSAVE_START && !r->diskless) any = true;
@@ -553,6 +556,7 @@ static bool start_disk(void)
 static void put_online(struct replica *r)
 {
     char name[300];
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     if (r->rdb_only) {
         /* Only the snapshot was asked for: close once it is written. */
         r->c->adapter->close(r->c, true);
@@ -570,6 +574,7 @@ static void put_online(struct replica *r)
 static void diskless_done(int exitcode, int bysignal)
 {
     struct replica *r, *next;
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     child.pid = 0;
     if (!bysignal && exitcode == 0)
         log_notice("Background RDB transfer terminated with success");
@@ -590,6 +595,7 @@ static void diskless_done(int exitcode, int bysignal)
 static void disk_done(bool ok)
 {
     struct replica *r, *next;
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     child.pid = 0;
     for (r = replicas; r; r = next) {
         struct stat st;
@@ -666,6 +672,7 @@ static bool diskless_ready(void)
 void repl_primary_tick(void)
 {
     struct replica *r, *next;
+    repl_stream_flush(); /* the stream so far, before the offsets move on */
     if (g_failover_state != FAILOVER_NONE) repl_failover_tick();
     if (!replicas) return;
     /* Our child is gone without persist_cron's report (killed by FLUSHALL
@@ -692,6 +699,7 @@ void repl_primary_tick(void)
         static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
         getack_pending = false;
         repl_feed_stream(getack, sizeof(getack) - 1);
+        repl_stream_flush();
     }
 }
 

@@ -69,6 +69,9 @@ static struct {
     bool cached;        /* PSYNC names our replid/offset */
     bool want_ip;       /* REPLCONF ip-address was sent */
     bool pre_psync;     /* synced with SYNC: the primary takes no REPLCONF ACK */
+    bool ack_to_start;  /* SYNC + $EOF: ACKs until the stream starts (the
+                           primary starts it on an ACK once the replica is
+                           online: ours may have come too early) */
     void *tls;          /* the transport's handle (tls-replication), or NULL */
     /* the full sync */
     char psync_replid[REPL_ID_LEN + 1];
@@ -232,7 +235,7 @@ void repl_link_send_ack(void)
 {
     char off[24];
     const char *argv[3] = {"REPLCONF", "ACK", off};
-    if (L.fd < 0 || L.hs != HS_STREAM || L.pre_psync) return;
+    if (L.fd < 0 || L.hs != HS_STREAM || (L.pre_psync && !L.ack_to_start)) return;
     snprintf(off, sizeof(off), "%lld", g_repl.offset);
     out_command(3, argv);
     out_flush();
@@ -293,7 +296,7 @@ static void send_psync(void)
     out_command(repl_failover_in_progress() ? 4 : 3, a);
     out_flush();
     L.hs = HS_PSYNC;
-    L.pre_psync = false;
+    L.pre_psync = L.ack_to_start = false;
 }
 
 static bool open_tmpfile(void)
@@ -538,13 +541,8 @@ loaded:
     g_repl_master.last_io_ms = util_mstime();
     /* a diskless primary starts the stream after our first ACK (Redis
      * sends it after an $EOF: transfer even to a primary it SYNCed with) */
-    if (L.pre_psync && L.eof_mode) {
-        L.pre_psync = false;
-        repl_link_send_ack();
-        L.pre_psync = true;
-    } else {
-        repl_link_send_ack();
-    }
+    L.ack_to_start = L.pre_psync && L.eof_mode;
+    repl_link_send_ack();
     return true;
 }
 
@@ -597,7 +595,9 @@ static void process(void)
     for (;;) {
         if (L.fd < 0) return;
         if (L.hs == HS_STREAM) {
-            long long used = ops->apply(L.in, L.inlen);
+            long long used;
+            if (L.inlen > 0) L.ack_to_start = false; /* the stream has started */
+            used = ops->apply(L.in, L.inlen);
             if (used < 0) {
                 fail("Dropping the link with the master after a protocol error.");
                 return;

@@ -55,6 +55,7 @@ struct keel_config {
     int rdbchecksum;
     int stop_writes_on_bgsave_error;
     long long rdb_key_save_delay; /* microseconds slept per saved key (tests) */
+    int key_load_delay;           /* microseconds slept per loaded key (core/persist/loading.c) */
     char *pidfile;
     int active_expire;    /* keel: active expiry cycle on/off */
     int enable_debug_cmd; /* DEBUG allowed: 0 no, 1 yes, 2 local (PROTECTED_ACTION_ALLOWED_*) */

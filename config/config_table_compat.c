@@ -99,15 +99,10 @@ static int supervised;
 static int syslog_enabled;
 static int syslog_facility;
 static char *syslog_ident;
-static char *tls_client_cert_file;
-static char *tls_client_key_file;
-static char *tls_client_key_file_pass;
 static int tls_cluster;
 static char *tls_dh_params_file;
-static int tls_replication;
 static char *unixsocket;
 static char *unixsocketperm;
-static int key_load_delay;
 static int loading_process_events_interval_bytes;
 static int lua_enable_deprecated_api;
 static int use_exit_on_panic;
@@ -313,23 +308,15 @@ const struct config_entry config_table_compat[] = {
      "Process setting (stored; no effect in Keel)", enum_syslog_facility, NULL},
     {"syslog-ident", NULL, CT_STRING, &syslog_ident, "redis", 0, 0, false,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
-    {"tls-client-cert-file", NULL, CT_STRING, &tls_client_cert_file, "", 0, 0, true,
-     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
-    {"tls-client-key-file", NULL, CT_STRING, &tls_client_key_file, "", 0, 0, true,
-     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
-    {"tls-client-key-file-pass", NULL, CT_STRING, &tls_client_key_file_pass, "", 0, 0, true,
-     "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
     {"tls-cluster", NULL, CT_BOOL, &tls_cluster, "no", 0, 1, true,
      "TLS of replication and cluster links (stored; Keel has neither)", NULL, apply_tls},
     {"tls-dh-params-file", NULL, CT_STRING, &tls_dh_params_file, "", 0, 0, true,
      "TLS of replication and cluster links (stored; Keel has neither)", NULL, NULL},
-    {"tls-replication", NULL, CT_BOOL, &tls_replication, "no", 0, 1, true,
-     "TLS of replication and cluster links (stored; Keel has neither)", NULL, apply_tls},
     {"unixsocket", NULL, CT_STRING, &unixsocket, "", 0, 0, false,
      "Process setting (stored; no effect in Keel)", NULL, NULL},
     {"unixsocketperm", NULL, CT_SPECIAL, &unixsocketperm, "0", 0, 0, false,
      "Process setting (stored; no effect in Keel)", NULL, set_octal_perm},
-    {"key-load-delay", NULL, CT_INT, &key_load_delay, "0", INT_MIN, INT_MAX, true,
+    {"key-load-delay", NULL, CT_INT, &g_config.key_load_delay, "0", INT_MIN, INT_MAX, true,
      "Stored for compatibility with Redis 7.0 (no effect in Keel)", NULL, NULL},
     {"loading-process-events-interval-bytes", NULL, CT_INT, &loading_process_events_interval_bytes,
      "2097152", 1024, INT_MAX, true, "Stored for compatibility with Redis 7.0 (no effect in Keel)",
@@ -512,8 +499,9 @@ static const char *apply_watchdog(const struct config_entry *e, const char *v)
     return NULL;
 }
 
-/* tls-replication, tls-cluster: Keel has no replication or cluster, so turning
- * TLS on fails as it does on a Redis that cannot load its certificates. */
+/* tls-cluster: Keel has no cluster, so turning TLS on fails as it does on a
+ * Redis that cannot load its certificates. (tls-replication and tls-client-*
+ * are adapters/tls's.) */
 static const char *apply_tls(const struct config_entry *e, const char *v)
 {
     int *on = e->ptr;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rdb.h"
 #include "repl.h"
+#include "repl_link.h"
 #include "repl_primary.h"
 #include "repl_replica.h"
 #include "server.h"
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
     tls_register_config();
+    repl_link_set_transport(&tls_repl_transport); /* tls-replication (adapters/tls) */
     tls_set_peer_hook(tls_cert_user);
     for (a = adapters; *a; a++) {
         net_register_protocol((*a)->name);
@@ -183,14 +185,6 @@ int main(int argc, char **argv)
     siphash_set_seed(seed);
     core_init(g_config.databases);
     kernel_set_event_pump(pump_events);
-    /* Temporary files of a save or rewrite killed with a previous run go
-     * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
-     * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
-     * if present; then open the AOF (core/persist/aof.c). */
-    persist_remove_temp_files();
-    repl_replica_preload(); /* a replica's load keeps expired keys */
-    if (!aof_startup()) return 1;
-
     g_server.base = event_base_new();
     if (!g_server.base) {
         log_warning("Failed creating the event loop.");
@@ -209,6 +203,16 @@ int main(int argc, char **argv)
             fclose(f);
         }
     }
+    /* The listeners are open (as Redis 7.0): while the dataset loads,
+     * clients are served between keys with -LOADING for commands not
+     * flagged LOADING (core/persist/loading.c, through pump_events).
+     * Temporary files of a save or rewrite killed with a previous run go
+     * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
+     * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
+     * if present; then open the AOF (core/persist/aof.c). */
+    persist_remove_temp_files();
+    repl_replica_preload(); /* a replica's load keeps expired keys */
+    if (!aof_startup()) return 1;
     cron_tv.tv_sec = 0;
     cron_tv.tv_usec = 1000000 / g_config.hz;
     cron_ev = event_new(g_server.base, -1, EV_PERSIST, on_cron, NULL);

@@ -52,6 +52,20 @@ typedef void (*tls_peer_fn)(struct conn *c, const char *cn);
 extern int g_tls_auth_clients_user;
 void tls_set_peer_hook(tls_peer_fn fn);
 
+/* A client context for outgoing connections (an SSL_CTX *; NULL: logged
+ * why): the peer is verified against ca_file / ca_dir (the system's CAs
+ * when neither is given), cert / key (pass: its passphrase) presented when
+ * given. upstream-tls and tls-replication build theirs with it. */
+void *tls_client_ctx_new(const char *ca_file, const char *ca_dir, const char *cert, const char *key,
+                         const char *pass);
+/* tls-replication's context: tls-ca-cert-file/-dir (required, as Redis),
+ * tls-client-cert-file / -key-file / -key-file-pass, else tls-cert-file's. */
+void *tls_repl_ctx_new(void);
+extern int g_tls_replication;
+/* The replica's link over TLS (tls_repl.c): core/repl's transport. */
+struct repl_link_transport;
+extern const struct repl_link_transport tls_repl_transport;
+
 /* Free the context (at exit). */
 void tls_shutdown(void);
 

@@ -20,6 +20,10 @@
 static int port_v, https_port_v;
 static char *cert_file, *key_file, *key_file_pass, *ca_cert_file, *ca_cert_dir;
 static char *protocols, *ciphers, *ciphersuites;
+/* Outgoing connections (tls-replication's link): the client certificate,
+ * else tls-cert-file's. */
+static char *client_cert_file, *client_key_file, *client_key_file_pass;
+int g_tls_replication;
 static int auth_clients = 1; /* yes */
 static int prefer_server_ciphers, session_caching = 1;
 static int session_cache_size = 20480, session_cache_timeout = 300;
@@ -73,6 +77,15 @@ const struct config_entry tls_config_table[] = {
      set_text},
     {"tls-ca-cert-file", NULL, CT_SPECIAL, &ca_cert_file, "", 0, 0, true, TLS_HELP, NULL, set_text},
     {"tls-ca-cert-dir", NULL, CT_SPECIAL, &ca_cert_dir, "", 0, 0, true, TLS_HELP, NULL, set_text},
+    {"tls-client-cert-file", NULL, CT_SPECIAL, &client_cert_file, "", 0, 0, true, TLS_HELP, NULL,
+     set_text},
+    {"tls-client-key-file", NULL, CT_SPECIAL, &client_key_file, "", 0, 0, true, TLS_HELP, NULL,
+     set_text},
+    {"tls-client-key-file-pass", NULL, CT_SPECIAL, &client_key_file_pass, "", 0, 0, true, TLS_HELP,
+     NULL, set_text},
+    {"tls-replication", NULL, CT_BOOL, &g_tls_replication, "no", 0, 1, true,
+     "the replica's link to its primary uses TLS (core/repl, adapters/tls/tls_repl.c)", NULL,
+     set_value},
     {"tls-auth-clients", NULL, CT_ENUM, &auth_clients, "yes", 0, 0, true,
      "TLS client certificates: yes (required), optional, no", enum_auth_clients, NULL},
     {"tls-auth-clients-user", NULL, CT_ENUM, &g_tls_auth_clients_user, "off", 0, 0, true,
@@ -255,6 +268,73 @@ fail:
     return NULL;
 }
 
+static bool set_str(const char *s)
+{
+    return s && *s;
+}
+
+void *tls_client_ctx_new(const char *ca_file, const char *ca_dir, const char *cert, const char *key,
+                         const char *pass)
+{
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    if (!c) {
+        log_ssl_errors("Failed to create the TLS client context", NULL);
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+    if (set_str(ca_file) || set_str(ca_dir)) {
+        if (SSL_CTX_load_verify_locations(c, set_str(ca_file) ? ca_file : NULL,
+                                          set_str(ca_dir) ? ca_dir : NULL) <= 0) {
+            log_ssl_errors("Failed to configure CA certificate(s) file/directory", NULL);
+            goto fail;
+        }
+    } else if (!SSL_CTX_set_default_verify_paths(c)) {
+        log_ssl_errors("Failed to load the system's CA certificates", NULL);
+        goto fail;
+    }
+    if (set_str(cert) || set_str(key)) {
+        if (set_str(pass)) {
+            SSL_CTX_set_default_passwd_cb(c, pass_cb);
+            SSL_CTX_set_default_passwd_cb_userdata(c, (void *)pass);
+        }
+        if (SSL_CTX_use_certificate_chain_file(c, cert) <= 0) {
+            log_ssl_errors("Failed to load certificate", cert);
+            goto fail;
+        }
+        if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) <= 0 ||
+            SSL_CTX_check_private_key(c) <= 0) {
+            log_ssl_errors("Failed to load private key", key);
+            goto fail;
+        }
+        SSL_CTX_set_default_passwd_cb_userdata(c, NULL);
+    }
+    return c;
+fail:
+    SSL_CTX_free(c);
+    return NULL;
+}
+
+void *tls_repl_ctx_new(void)
+{
+    if (!set_str(ca_cert_file) && !set_str(ca_cert_dir)) {
+        log_warning("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when "
+                    "tls-cluster, tls-replication or tls-auth-clients are enabled!");
+        return NULL;
+    }
+    if (set_str(client_cert_file))
+        return tls_client_ctx_new(ca_cert_file, ca_cert_dir, client_cert_file, client_key_file,
+                                  client_key_file_pass);
+    return tls_client_ctx_new(ca_cert_file, ca_cert_dir, cert_file, key_file, key_file_pass);
+}
+
+static bool repl_ctx_ok(void)
+{
+    SSL_CTX *c = tls_repl_ctx_new();
+    SSL_CTX_free(c);
+    return c != NULL;
+}
+
 bool tls_ready(void)
 {
     SSL_CTX *fresh;
@@ -272,8 +352,14 @@ bool tls_ready(void)
 static const char *commit(const char **name)
 {
     const char *first = stale_name;
-    if (!stale || (!port_v && !https_port_v) || !ctx) return NULL;
-    if (tls_ready()) return NULL;
+    bool serving = (port_v || https_port_v) && ctx;
+    if (!stale) return NULL;
+    if (!serving && !g_tls_replication) {
+        stale_name = NULL; /* built later; the next CONFIG SET names its own entry */
+        return NULL;
+    }
+    /* tls-replication on: Redis builds its contexts too (and its link's) */
+    if (tls_ready() && (!g_tls_replication || repl_ctx_ok())) return NULL;
     *name = first;
     stale = false; /* the old context stays; a rollback marks it again */
     stale_name = NULL;

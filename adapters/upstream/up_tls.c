@@ -14,50 +14,20 @@
 #include <string.h>
 
 #include "log.h"
+#include "tls.h"
 
 struct up_tls_config g_up_tls;
 static SSL_CTX *ctx;
 
-static bool set(const char *s)
-{
-    return s && s[0];
-}
-
-static void ssl_errors(const char *what)
-{
-    char buf[256];
-    unsigned long e = ERR_get_error();
-    ERR_error_string_n(e, buf, sizeof(buf));
-    log_warning("upstream TLS: %s: %s", what, e ? buf : "failed");
-}
-
 bool up_tls_init(void)
 {
     if (!g_up_tls.on) return true;
-    ctx = SSL_CTX_new(TLS_client_method());
+    /* adapters/tls builds it (the replication link's is built the same way) */
+    ctx = tls_client_ctx_new(g_up_tls.ca_file, g_up_tls.ca_dir, g_up_tls.cert_file,
+                             g_up_tls.key_file, NULL);
     if (!ctx) {
-        ssl_errors("context");
+        log_warning("upstream TLS: the upstream-tls-* files could not be used");
         return false;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (set(g_up_tls.ca_file) || set(g_up_tls.ca_dir)) {
-        if (!SSL_CTX_load_verify_locations(ctx, set(g_up_tls.ca_file) ? g_up_tls.ca_file : NULL,
-                                           set(g_up_tls.ca_dir) ? g_up_tls.ca_dir : NULL)) {
-            ssl_errors("upstream-tls-ca-cert-file");
-            return false;
-        }
-    } else if (!SSL_CTX_set_default_verify_paths(ctx)) {
-        ssl_errors("the system's CA certificates");
-        return false;
-    }
-    if (set(g_up_tls.cert_file) || set(g_up_tls.key_file)) {
-        if (!SSL_CTX_use_certificate_chain_file(ctx, g_up_tls.cert_file) ||
-            !SSL_CTX_use_PrivateKey_file(ctx, g_up_tls.key_file, SSL_FILETYPE_PEM) ||
-            !SSL_CTX_check_private_key(ctx)) {
-            ssl_errors("upstream-tls-cert-file / upstream-tls-key-file");
-            return false;
-        }
     }
     return true;
 }

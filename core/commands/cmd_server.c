@@ -19,6 +19,7 @@
 #include "commands_gen.h"
 #include "kernel.h"
 #include "latency.h"
+#include "loading.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -465,15 +466,16 @@ static void info_persistence(struct info *s)
         info_catf(s,
                   "loading_start_time:%lld\r\n"
                   "loading_total_bytes:%lld\r\n"
-                  "loading_rdb_used_mem:0\r\n"
+                  "loading_rdb_used_mem:%lld\r\n"
                   "loading_loaded_bytes:%lld\r\n"
                   "loading_loaded_perc:%.2f\r\n"
-                  "loading_eta_seconds:1\r\n",
-                  g_server.loading_start_time, g_server.loading_total_bytes,
+                  "loading_eta_seconds:%lld\r\n",
+                  g_server.loading_start_time, g_server.loading_total_bytes, loading_rdb_used_mem(),
                   g_server.loading_loaded_bytes,
                   g_server.loading_total_bytes ? 100.0 * (double)g_server.loading_loaded_bytes /
                                                      (double)g_server.loading_total_bytes
-                                               : 0.0);
+                                               : 0.0,
+                  loading_eta_seconds()); /* core/persist/loading.c */
 }
 
 static void info_stats(struct info *s)

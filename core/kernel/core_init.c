@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "lazyfree.h"
 #include "latency.h"
+#include "loading.h"
 #include "monitor.h"
 #include "mem.h"
 #include "multi.h"
@@ -124,7 +125,8 @@ void core_init(int databases)
             /* a busy script refuses first (and nothing is evicted while it
              * runs); -OOM before MISCONF, as in Redis's processCommand */
             .refuse = {script_busy_refuse, maxmemory_refuse, persist_reject, aof_reject,
-                       monitor_refuse, repl_primary_refuse, repl_replica_refuse},
+                       monitor_refuse, repl_primary_refuse, repl_replica_refuse,
+                       loading_refuse /* -LOADING, after MASTERDOWN as Redis */},
             .acl = acl_refuse,
             .acl_exec = acl_refuse_in_exec,
             .multi_passthrough = multi_passthrough,

@@ -25,6 +25,7 @@
 #include "client.h"
 #include "kernel.h"
 #include "latency.h"
+#include "loading.h"
 #include "log.h"
 #include "multi.h"
 #include "propagate.h"
@@ -752,6 +753,7 @@ static int load_one(const char *name, bool last, struct client *fake)
     int ret = LOAD_OK;
     bool fmterr = false;
     long long err_off = 0;
+    long long file_base = loading_loaded_bytes(); /* the files before this one */
 
     dir_path(path, sizeof(path), name);
     fd = open(path, O_RDONLY);
@@ -834,7 +836,7 @@ static int load_one(const char *name, bool last, struct client *fake)
         if (!strcmp(cmd->name, "multi")) valid_before_multi = (long long)start;
         kernel_submit(fake, argc, argv);
         valid_up_to = (long long)off;
-        g_server.loading_loaded_bytes += (long long)(off - start);
+        loading_progress(file_base + (long long)off); /* clients served now and then */
     }
     if (fmterr) {
         alog("Bad file format reading the append only file %s at offset %lld: make a backup of "
@@ -878,6 +880,7 @@ uxeof:
          name, valid_up_to);
     ret = LOAD_FAILED;
 done:
+    g_server.loading_loaded_bytes = file_base + (long long)n;
     free(p);
     resp_parser_free(&rp);
     return ret;
@@ -921,8 +924,22 @@ static int load_all(void)
     if (total == 0) return 0;
     fake = client_new(&fake_adapter, NULL, reply_discard.ops);
     fake->authenticated = true;
-    g_server.loading = true;
-    g_server.loading_start_time = util_mstime() / 1000;
+    {
+        /* INFO's loading_total_bytes: every file of the manifest */
+        long long total = 0;
+        char path[PATH_MAX];
+        struct stat st;
+        if (man.base) {
+            dir_path(path, sizeof(path), man.base->name);
+            if (stat(path, &st) == 0) total += (long long)st.st_size;
+        }
+        for (i = 0; i < man.nincr; i++) {
+            dir_path(path, sizeof(path), man.incr[i].name);
+            if (stat(path, &st) == 0) total += (long long)st.st_size;
+        }
+        loading_start(total);
+    }
+    loading_set_loader(fake); /* its commands are not refused with -LOADING */
     if (man.base) {
         alog("Loading the base file %s", man.base->name);
         ret = load_one(man.base->name, ++idx == total, fake);
@@ -935,12 +952,12 @@ static int load_all(void)
         if (ret != LOAD_EMPTY) alog("DB loaded from incr file %s", man.incr[i].name);
     }
     client_free(fake);
-    g_server.loading = false;
+    loading_end();
     alog("DB loaded from append only file: %.3f seconds", (double)(util_ustime() - start) / 1e6);
     return 1;
 fail:
     client_free(fake);
-    g_server.loading = false;
+    loading_end();
     return -1;
 }
 

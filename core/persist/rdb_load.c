@@ -26,6 +26,7 @@
 #include "rdb_read.h"
 #include "intset.h"
 #include "listpack.h"
+#include "loading.h"
 #include "object.h"
 #include "server.h"
 #include "store.h"
@@ -851,6 +852,13 @@ static bool load_image(struct rd *r, bool merge)
                 return false;
             }
             aux_repl(&k, &v);
+            if (k.n == 8 && !memcmp(k.p, "used-mem", 8)) {
+                char num[32];
+                size_t n = v.n < sizeof(num) - 1 ? v.n : sizeof(num) - 1;
+                memcpy(num, v.p, n);
+                num[n] = 0;
+                loading_set_rdb_used_mem(strtoll(num, NULL, 10));
+            }
             rd_sfree(&k);
             rd_sfree(&v);
             continue;
@@ -910,6 +918,8 @@ static bool load_image(struct rd *r, bool merge)
             }
             rd_sfree(&k);
             expire = lfu_freq = lru_idle = -1;
+            /* clients are served now and then, INFO sees the progress */
+            loading_progress(r->base + (long long)(r->p - r->start));
         }
     }
     /* the CRC64 trailer (version >= 5) */
@@ -946,6 +956,7 @@ static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool mer
     r.err = err;
     r.errlen = errlen;
     r.now = util_mstime();
+    r.base = loading_loaded_bytes(); /* an AOF's base counts from where the load is */
     memset(&rdb_loaded_repl, 0, sizeof(rdb_loaded_repl));
     repl_offset_seen = false;
     ok = load_image(&r, merge);
@@ -991,12 +1002,10 @@ bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen)
         return false;
     }
     madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    g_server.loading = true;
-    g_server.loading_start_time = (long long)time(NULL);
-    g_server.loading_total_bytes = (long long)st.st_size;
+    loading_start((long long)st.st_size);
     ok = load_buffer(map, (size_t)st.st_size, NULL, merge, err, errlen);
     g_server.loading_loaded_bytes = (long long)st.st_size;
-    g_server.loading = false;
+    loading_end();
     munmap(map, (size_t)st.st_size);
     return ok;
 }

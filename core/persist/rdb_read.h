@@ -17,7 +17,8 @@ struct rd {
     int version;
     long long now;
     long long loaded, expired, empty_skipped;
-    bool empty; /* the value just read was empty (skipped, as Redis does) */
+    long long base; /* bytes of the whole load before this image (loading_progress) */
+    bool empty;     /* the value just read was empty (skipped, as Redis does) */
 };
 
 /* A string read from the image: points into it, into ibuf (integers) or

@@ -112,7 +112,9 @@ struct repl_config {
     int timeout;                    /* repl-timeout, seconds */
     int min_replicas_to_write;      /* min-replicas-to-write */
     int min_replicas_max_lag;       /* min-replicas-max-lag, seconds */
+    int diskless_load;              /* repl-diskless-load: REPL_LOAD_* (replica side) */
 };
+enum { REPL_LOAD_DISABLED = 0, REPL_LOAD_ON_EMPTY_DB = 1, REPL_LOAD_SWAPDB = 2 };
 extern struct repl_config g_repl_cfg;
 /* Their config entries (server/main.c adds the table; an array of
  * config.h's struct config_entry). */

@@ -23,6 +23,8 @@ static const char *apply_backlog(const struct config_entry *e, const char *v)
     return NULL;
 }
 
+static const char *const enum_diskless_load[] = {"disabled", "on-empty-db", "swapdb", NULL};
+
 static const struct config_entry table[] = {
     {"min-replicas-max-lag", "min-slaves-max-lag", CT_INT, &g_repl_cfg.min_replicas_max_lag, "10",
      0, INT_MAX, true, HELP, NULL, NULL},
@@ -36,6 +38,11 @@ static const struct config_entry table[] = {
      NULL},
     {"repl-diskless-sync-delay", NULL, CT_INT, &g_repl_cfg.diskless_sync_delay, "5", 0, INT_MAX,
      true, HELP, NULL, NULL},
+    {"repl-diskless-load", NULL, CT_ENUM, &g_repl_cfg.diskless_load, "disabled", 0, 0, true,
+     "Replication (core/repl): the primary's RDB kept in memory and loaded from there "
+     "(on-empty-db: when the dataset is empty; swapdb: the old dataset kept until the new one "
+     "loaded)",
+     enum_diskless_load, NULL},
     {"repl-diskless-sync-max-replicas", NULL, CT_INT, &g_repl_cfg.diskless_sync_max_replicas, "0",
      0, INT_MAX, true, HELP, NULL, NULL},
     {"repl-ping-replica-period", "repl-ping-slave-period", CT_INT, &g_repl_cfg.ping_replica_period,

@@ -3,7 +3,8 @@
  * nonblocking connect; PING; AUTH [masteruser] masterauth, REPLCONF
  * listening-port, REPLCONF ip-address (replica-announce-ip) and REPLCONF
  * capa eof capa psync2 written together and their replies read in turn;
- * PSYNC <replid> <offset+1> (our cached master) or PSYNC ? -1; then either
+ * PSYNC <replid> <offset+1> (our cached master) or PSYNC ? -1 (an error
+ * other than -NOMASTERLINK/-LOADING: SYNC, as Redis 7.0); then either
  * +CONTINUE (the stream goes on) or +FULLRESYNC <replid> <offset> and the
  * RDB, in its disk form ($<len>) or its diskless form ($EOF:<40-byte
  * mark>, the data ends with the mark), written to temp-<time>.<pid>.rdb,
@@ -44,6 +45,7 @@
 enum hs {
     HS_NONE = 0,
     HS_CONNECTING,
+    HS_TLS, /* tls-replication: the TLS handshake */
     HS_PING,
     HS_AUTH,
     HS_PORT,
@@ -66,11 +68,19 @@ static struct {
     long long start_ms; /* connect() began */
     bool cached;        /* PSYNC names our replid/offset */
     bool want_ip;       /* REPLCONF ip-address was sent */
+    bool pre_psync;     /* synced with SYNC: the primary takes no REPLCONF ACK */
+    bool ack_to_start;  /* SYNC + $EOF: ACKs until the stream starts (the
+                           primary starts it on an ACK once the replica is
+                           online: ours may have come too early) */
+    void *tls;          /* the transport's handle (tls-replication), or NULL */
     /* the full sync */
     char psync_replid[REPL_ID_LEN + 1];
     long long psync_offset;
     char tmpfile[256];
     int tfd;
+    bool to_memory; /* repl-diskless-load: the RDB goes to mem, not a file */
+    unsigned char *mem;
+    size_t memlen, memcap;
     bool eof_mode;
     char eofmark[EOF_MARK_LEN];
     long long processing; /* >0 while process() runs (drops wait for it) */
@@ -79,6 +89,26 @@ static struct {
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
+static void tls_step(void);
+
+static const struct repl_link_transport *transport;
+
+void repl_link_set_transport(const struct repl_link_transport *t)
+{
+    transport = t;
+}
+
+static ssize_t link_read(void *buf, size_t n)
+{
+    if (L.tls) return (ssize_t)transport->read(L.tls, buf, n);
+    return read(L.fd, buf, n);
+}
+
+static ssize_t link_write(const void *buf, size_t n)
+{
+    if (L.tls) return (ssize_t)transport->write(L.tls, buf, n);
+    return write(L.fd, buf, n);
+}
 
 static const struct repl_link_ops *ops;
 
@@ -116,7 +146,7 @@ static void out_command(int argc, const char *const *argv)
 static void out_flush(void)
 {
     while (L.fd >= 0 && L.outsent < L.outlen) {
-        ssize_t w = write(L.fd, L.out + L.outsent, L.outlen - L.outsent);
+        ssize_t w = link_write(L.out + L.outsent, L.outlen - L.outsent);
         if (w > 0) {
             L.outsent += (size_t)w;
             continue;
@@ -135,6 +165,9 @@ static void out_flush(void)
 
 static void close_tmpfile(bool remove)
 {
+    free(L.mem);
+    L.mem = NULL;
+    L.memlen = L.memcap = 0;
     if (L.tfd >= 0) close(L.tfd);
     L.tfd = -1;
     if (remove && L.tmpfile[0]) unlink(L.tmpfile);
@@ -148,6 +181,8 @@ void repl_link_cancel(void)
     if (L.rev) event_free(L.rev);
     if (L.wev) event_free(L.wev);
     L.rev = L.wev = NULL;
+    if (L.tls) transport->free(L.tls);
+    L.tls = NULL;
     if (L.fd >= 0) close(L.fd);
     L.fd = -1;
     close_tmpfile(true);
@@ -200,7 +235,7 @@ void repl_link_send_ack(void)
 {
     char off[24];
     const char *argv[3] = {"REPLCONF", "ACK", off};
-    if (L.fd < 0 || L.hs != HS_STREAM) return;
+    if (L.fd < 0 || L.hs != HS_STREAM || (L.pre_psync && !L.ack_to_start)) return;
     snprintf(off, sizeof(off), "%lld", g_repl.offset);
     out_command(3, argv);
     out_flush();
@@ -261,6 +296,7 @@ static void send_psync(void)
     out_command(repl_failover_in_progress() ? 4 : 3, a);
     out_flush();
     L.hs = HS_PSYNC;
+    L.pre_psync = L.ack_to_start = false;
 }
 
 static bool open_tmpfile(void)
@@ -274,6 +310,25 @@ static bool open_tmpfile(void)
         L.tmpfile[0] = 0;
         return false;
     }
+    return true;
+}
+
+/* +FULLRESYNC (or SYNC sent): the RDB comes next, into a temp file. False:
+ * the link was closed. */
+static bool begin_transfer(void)
+{
+    L.cached = false; /* as Redis: the cached master is discarded */
+    L.to_memory = ops->use_memory && ops->use_memory();
+    if (!L.to_memory && !open_tmpfile()) {
+        fail(NULL);
+        return false;
+    }
+    L.hs = HS_BULKHDR;
+    g_repl_master.state = REPL_LINK_TRANSFER;
+    g_repl_master.sync_in_progress = true;
+    g_repl_master.transfer_size = -1;
+    g_repl_master.transfer_read = 0;
+    g_repl_master.transfer_last_io_ms = util_mstime();
     return true;
 }
 
@@ -335,18 +390,7 @@ static bool handle_line(char *line)
             }
             log_notice("Full resync from master: %s:%lld", L.psync_replid, L.psync_offset);
             repl_failover_psync_done(true);
-            L.cached = false; /* as Redis: the cached master is discarded */
-            if (!open_tmpfile()) {
-                fail(NULL);
-                return false;
-            }
-            L.hs = HS_BULKHDR;
-            g_repl_master.state = REPL_LINK_TRANSFER;
-            g_repl_master.sync_in_progress = true;
-            g_repl_master.transfer_size = -1;
-            g_repl_master.transfer_read = 0;
-            g_repl_master.transfer_last_io_ms = util_mstime();
-            return true;
+            return begin_transfer();
         }
         if (!strncmp(line, "+CONTINUE", 9)) {
             char *id = line + 9;
@@ -368,16 +412,34 @@ static bool handle_line(char *line)
             log_notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             return true;
         }
-        repl_failover_psync_done(false);
+        if (repl_failover_in_progress()) {
+            /* our FAILOVER's target refused: the failover is aborted */
+            repl_failover_psync_done(false);
+            fail(NULL);
+            return false;
+        }
         if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
             log_notice("Master is currently unable to PSYNC but should be in the future: %s", line);
-        } else if (line[0] == '-') {
-            log_warning("Master does not support PSYNC or is in error state (reply: %s)", line);
-        } else {
-            log_warning("Unexpected reply to PSYNC from master: %s", line);
+            fail(NULL);
+            return false;
         }
-        fail(NULL);
-        return false;
+        /* As Redis 7.0: any other answer (an -ERR of a primary without
+         * PSYNC, a -NOPERM of a user that may not run it) falls back to
+         * SYNC, whose reply is the RDB payload with no +FULLRESYNC line. */
+        if (strncmp(line, "-ERR", 4) != 0)
+            log_warning("Unexpected reply to PSYNC from master: %s", line);
+        else
+            log_notice("Master does not support PSYNC or is in error state (reply: %s)", line);
+        log_notice("Retrying with SYNC...");
+        out_append("SYNC\r\n", 6); /* inline, as Redis writes it */
+        out_flush();
+        /* The primary names no history: a new id of our own, offset 0 (no
+         * replica of ours can continue across this load). */
+        repl_new_replid();
+        memcpy(L.psync_replid, g_repl.replid, REPL_ID_LEN + 1);
+        L.psync_offset = 0;
+        L.pre_psync = true;
+        return begin_transfer();
     case HS_BULKHDR:
         if (line[0] == 0) return true; /* the primary is still preparing the RDB */
         if (line[0] == '-') {
@@ -396,13 +458,13 @@ static bool handle_line(char *line)
             L.eof_mode = true;
             memcpy(L.eofmark, line + 5, EOF_MARK_LEN);
             g_repl_master.transfer_size = -1;
-            log_notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to "
-                       "disk");
+            log_notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF %s",
+                       L.to_memory ? "to parser" : "to disk");
         } else {
             L.eof_mode = false;
             g_repl_master.transfer_size = strtoll(line + 1, NULL, 10);
-            log_notice("MASTER <-> REPLICA sync: receiving %lld bytes from master to disk",
-                       g_repl_master.transfer_size);
+            log_notice("MASTER <-> REPLICA sync: receiving %lld bytes from master %s",
+                       g_repl_master.transfer_size, L.to_memory ? "to parser" : "to disk");
         }
         L.hs = HS_BULK;
         return true;
@@ -423,10 +485,37 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
+/* Payload bytes: into memory (repl-diskless-load) or the temp file. */
+static bool sink_write(const char *p, size_t n)
+{
+    if (!L.to_memory) return write_all(L.tfd, p, n);
+    if (L.memcap - L.memlen < n) {
+        size_t want = L.memlen + n;
+        L.memcap = L.memcap * 2 > want ? L.memcap * 2 : want + 64 * 1024;
+        L.mem = xrealloc(L.mem, L.memcap);
+    }
+    memcpy(L.mem + L.memlen, p, n);
+    L.memlen += n;
+    return true;
+}
+
 /* The RDB is in the file: load it. False: the link was closed. */
 static bool finish_transfer(void)
 {
     const char *dest = g_config.dbfilename;
+    if (L.to_memory) {
+        bool ok;
+        g_repl_master.sync_in_progress = false;
+        ok = ops->load_memory(L.mem, L.memlen, L.psync_replid, L.psync_offset);
+        free(L.mem);
+        L.mem = NULL;
+        L.memlen = L.memcap = 0;
+        if (!ok) {
+            fail(NULL);
+            return false;
+        }
+        goto loaded;
+    }
     if (fsync(L.tfd) == -1) {
         /* not fatal: the data is loaded from the file right away */
     }
@@ -445,11 +534,14 @@ static bool finish_transfer(void)
         fail(NULL);
         return false;
     }
+loaded:
     L.hs = HS_STREAM;
     g_repl_master.state = REPL_LINK_CONNECTED;
     g_repl_master.down_since_ms = 0;
     g_repl_master.last_io_ms = util_mstime();
-    /* a diskless primary starts the stream after our first ACK */
+    /* a diskless primary starts the stream after our first ACK (Redis
+     * sends it after an $EOF: transfer even to a primary it SYNCed with) */
+    L.ack_to_start = L.pre_psync && L.eof_mode;
     repl_link_send_ack();
     return true;
 }
@@ -461,7 +553,7 @@ static long long take_bulk(void)
     if (!L.eof_mode) {
         long long left = g_repl_master.transfer_size - g_repl_master.transfer_read;
         take = L.inlen < (size_t)left ? L.inlen : (size_t)left;
-        if (take && !write_all(L.tfd, L.in, take)) goto werr;
+        if (take && !sink_write(L.in, take)) goto werr;
         g_repl_master.transfer_read += (long long)take;
         if (g_repl_master.transfer_read == g_repl_master.transfer_size) {
             /* consume first: finish_transfer may apply what follows */
@@ -472,13 +564,13 @@ static long long take_bulk(void)
         char *m = memmem(L.in, L.inlen, L.eofmark, EOF_MARK_LEN);
         if (m) {
             take = (size_t)(m - L.in);
-            if (take && !write_all(L.tfd, L.in, take)) goto werr;
+            if (take && !sink_write(L.in, take)) goto werr;
             g_repl_master.transfer_read += (long long)take;
             return finish_transfer() ? (long long)(take + EOF_MARK_LEN) : -1;
         }
         /* keep what could be the start of the mark */
         take = L.inlen > EOF_MARK_LEN - 1 ? L.inlen - (EOF_MARK_LEN - 1) : 0;
-        if (take && !write_all(L.tfd, L.in, take)) goto werr;
+        if (take && !sink_write(L.in, take)) goto werr;
         g_repl_master.transfer_read += (long long)take;
         return (long long)take;
     }
@@ -503,7 +595,9 @@ static void process(void)
     for (;;) {
         if (L.fd < 0) return;
         if (L.hs == HS_STREAM) {
-            long long used = ops->apply(L.in, L.inlen);
+            long long used;
+            if (L.inlen > 0) L.ack_to_start = false; /* the stream has started */
+            used = ops->apply(L.in, L.inlen);
             if (used < 0) {
                 fail("Dropping the link with the master after a protocol error.");
                 return;
@@ -552,7 +646,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         L.incap = L.incap * 2 > want ? L.incap * 2 : want * 2;
         L.in = xrealloc(L.in, L.incap);
     }
-    n = read(fd, L.in + L.inlen, L.incap - L.inlen);
+    if (L.hs == HS_TLS) {
+        tls_step();
+        return;
+    }
+    n = link_read(L.in + L.inlen, L.incap - L.inlen);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
         if (n == 0)
@@ -577,7 +675,36 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         L.in = NULL;
         L.incap = 0;
     }
+    /* TLS: records already decrypted are read now, the socket may stay quiet */
+    if (L.tls && L.rev && transport->pending(L.tls) > 0) event_active(L.rev, EV_READ, 0);
     kernel_after_events(); /* clients our writes woke or touched */
+}
+
+/* The socket is connected (and TLS set up): the handshake's PING. */
+static void start_ping(void)
+{
+    const char *ping[1] = {"PING"};
+    log_notice("Non blocking connect for SYNC fired the event.");
+    L.hs = HS_PING;
+    g_repl_master.state = REPL_LINK_HANDSHAKE;
+    out_command(1, ping);
+    out_flush();
+}
+
+/* The TLS handshake goes one step further (its socket was ready). */
+static void tls_step(void)
+{
+    bool want_write = false;
+    int r = transport->handshake(L.tls, &want_write);
+    if (r < 0) {
+        repl_link_cancel();
+        return;
+    }
+    if (r == 0) {
+        if (want_write) event_add(L.wev, NULL);
+        return;
+    }
+    start_ping();
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -585,6 +712,10 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
+    if (L.hs == HS_TLS) {
+        tls_step();
+        return;
+    }
     if (L.hs == HS_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof(err);
@@ -595,14 +726,19 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
             return;
         }
         log_notice("MASTER <-> REPLICA sync started");
-        log_notice("Non blocking connect for SYNC fired the event.");
         event_add(L.rev, NULL);
-        L.hs = HS_PING;
-        g_repl_master.state = REPL_LINK_HANDSHAKE;
-        {
-            const char *ping[1] = {"PING"};
-            out_command(1, ping);
+        if (transport && transport->enabled()) {
+            /* tls-replication: the handshake first, then PING */
+            if (!(L.tls = transport->wrap(L.fd))) {
+                repl_link_cancel();
+                return;
+            }
+            L.hs = HS_TLS;
+            g_repl_master.state = REPL_LINK_HANDSHAKE;
+            tls_step();
+            return;
         }
+        start_ping();
     }
     out_flush();
 }

@@ -18,6 +18,10 @@ struct repl_link_ops {
                       int *announce_port);
     /* The RDB is complete at path: load it (false: the link is dropped). */
     bool (*load)(const char *path, const char *replid, long long offset);
+    /* repl-diskless-load: whether this sync's RDB is kept in memory, and
+     * loading it from there (false: the link is dropped). */
+    bool (*use_memory)(void);
+    bool (*load_memory)(const unsigned char *p, size_t n, const char *replid, long long offset);
     /* +CONTINUE (replid: the primary's new id, or NULL). */
     void (*cont)(const char *replid);
     /* Stream bytes: how many were consumed, -1 on a protocol error. */
@@ -28,6 +32,25 @@ struct repl_link_ops {
     size_t (*pending)(void);
 };
 void repl_link_set_ops(const struct repl_link_ops *ops);
+
+/* The link's transport: plain TCP, or what the TLS adapter provides for
+ * tls-replication (server/main.c wires adapters/tls's; core knows only
+ * these calls). */
+struct repl_link_transport {
+    bool (*enabled)(void); /* tls-replication yes */
+    /* A connected socket wrapped (NULL: failed, logged). */
+    void *(*wrap)(int fd);
+    /* One handshake step: 1 done, 0 waiting for the socket (*want_write:
+     * for writing), -1 failed (logged). */
+    int (*handshake)(void *t, bool *want_write);
+    /* As read(2) / write(2); -1 with errno EAGAIN while the layer waits. */
+    long (*read)(void *t, void *buf, size_t n);
+    long (*write)(void *t, const void *buf, size_t n);
+    /* Bytes the layer holds already decrypted (read them before waiting). */
+    size_t (*pending)(void *t);
+    void (*free)(void *t); /* the socket is closed by the link */
+};
+void repl_link_set_transport(const struct repl_link_transport *t);
 
 /* INFO replication on a replica: slave_read_repl_offset (what was read
  * from the primary, applied or not; slave_repl_offset is g_repl.offset). */

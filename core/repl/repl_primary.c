@@ -197,13 +197,11 @@ static void peer_ip(struct client *c, char *ip, size_t n)
     snprintf(ip, n, "%s", addr[0] ? addr : "?");
 }
 
+/* The socket a diskless child may write to: plain TCP only (a TLS
+ * replica's bytes must go through its transport: it gets a disk sync). */
 static int client_fd(struct client *c)
 {
-    char addr[128], laddr[128];
-    int fd = -1;
-    if (c->adapter->describe)
-        c->adapter->describe(c, addr, sizeof(addr), laddr, sizeof(laddr), &fd);
-    return fd;
+    return c->adapter->raw_fd ? c->adapter->raw_fd(c) : -1;
 }
 
 /* "<ip>:<port>" as Redis names a replica in its log lines. */

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "kernel.h"
 #include "lazyfree.h"
+#include "loading.h"
 #include "log.h"
 #include "multi.h"
 #include "rdb.h"
@@ -227,9 +228,14 @@ static void handshake_args(const char **user, const char **pass, const char **an
     *announce_port = g_repl_replica_cfg.announce_port;
 }
 
+static bool use_memory(void);
+static bool load_memory(const unsigned char *p, size_t n, const char *replid, long long offset);
+
 static const struct repl_link_ops link_ops = {
     .handshake = handshake_args,
     .load = repl_replica_load_sync,
+    .use_memory = use_memory,
+    .load_memory = load_memory,
     .cont = repl_replica_continue,
     .apply = repl_replica_apply,
     .lost = repl_replica_link_lost,
@@ -345,29 +351,81 @@ void repl_replica_startup(void)
 
 /* ==================== syncs ==================== */
 
+/* repl-diskless-load: the RDB of this sync is kept in memory (swapdb; or
+ * on-empty-db with no key), not written to dbfilename. */
+static bool use_memory(void)
+{
+    int i;
+    if (g_repl_cfg.diskless_load == REPL_LOAD_SWAPDB) return true;
+    if (g_repl_cfg.diskless_load != REPL_LOAD_ON_EMPTY_DB) return false;
+    for (i = 0; i < g_store.ndb; i++)
+        if (dict_size(&store_db(i)->keys) > 0) return false;
+    return true;
+}
+
+static bool load_sync(const char *path, const unsigned char *mem, size_t n, const char *replid,
+                      long long offset);
+
 bool repl_replica_load_sync(const char *path, const char *replid, long long offset)
+{
+    return load_sync(path, NULL, 0, replid, offset);
+}
+
+static bool load_memory(const unsigned char *p, size_t n, const char *replid, long long offset)
+{
+    return load_sync(NULL, p, n, replid, offset);
+}
+
+static bool load_sync(const char *path, const unsigned char *mem, size_t n, const char *replid,
+                      long long offset)
 {
     char err[512];
     int i;
     long long dirty = g_store.stats.dirty;
     bool ok;
+    /* swapdb: the old dataset is set aside, put back if the load fails */
+    struct db *saved = NULL;
     /* As Redis's readSyncBulkPayload: our replicas must resync with us,
      * the old backlog describes a history we no longer have, and a save
      * in progress would write the data we are about to drop. */
     repl_disconnect_replicas();
     repl_backlog_free();
     rdb_kill_child();
-    log_notice("MASTER <-> REPLICA sync: Flushing old data");
-    for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
-        store_flushdb(store_db(i), lazyfree_replica_flush != 0);
+    if (mem && g_repl_cfg.diskless_load == REPL_LOAD_SWAPDB) {
+        log_notice("MASTER <-> REPLICA sync: Setting the old data aside until the new data is "
+                   "loaded");
+        saved = store_set_aside();
+    } else {
+        log_notice("MASTER <-> REPLICA sync: Flushing old data");
+        for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
+            store_flushdb(store_db(i), lazyfree_replica_flush != 0);
+    }
     log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
-    ok = rdb_load_file(path, err, sizeof(err));
+    if (mem) {
+        size_t used = 0;
+        loading_start((long long)n);
+        ok = rdb_load_buffer(mem, n, &used, err, sizeof(err));
+        loading_end();
+    } else {
+        ok = rdb_load_file(path, err, sizeof(err));
+    }
     g_store.stats.dirty = dirty;
     if (!ok) {
-        log_warning("Failed trying to load the MASTER synchronization DB from disk: %s", err);
-        for (i = 0; i < g_store.ndb; i++)
-            store_flushdb(store_db(i), false);
+        log_warning("Failed trying to load the MASTER synchronization DB from %s: %s",
+                    mem ? "socket" : "disk", err);
+        if (saved) {
+            log_notice("MASTER <-> REPLICA sync: Discarding the partial data, the old data is "
+                       "back");
+            store_restore_aside(saved);
+        } else {
+            for (i = 0; i < g_store.ndb; i++)
+                store_flushdb(store_db(i), false);
+        }
         return false;
+    }
+    if (saved) {
+        log_notice("MASTER <-> REPLICA sync: Discarding the old data");
+        store_drop_aside(saved, lazyfree_replica_flush != 0);
     }
     repl_set_replid(replid, offset);
     memset(g_repl.replid2, '0', REPL_ID_LEN);

@@ -414,6 +414,64 @@ long long store_flushdb(struct db *db, bool async)
     return n;
 }
 
+struct db *store_set_aside(void)
+{
+    struct db *saved = xcalloc((size_t)g_store.ndb, sizeof(*saved));
+    int i;
+    for (i = 0; i < g_store.ndb; i++) {
+        struct db *db = &g_store.dbs[i];
+        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
+        emit_event(&ev);
+        saved[i] = *db;
+        dict_init(&saved[i].keys, &kv_dict_type);
+        dict_move(&db->keys, &saved[i].keys);
+        db->exp = NULL;
+        db->nexp = db->capexp = 0;
+        db->avg_ttl = 0;
+        db->expires_cursor = 0;
+    }
+    return saved;
+}
+
+static void release_db(struct db *db, bool async)
+{
+    if (async && dict_size(&db->keys) > 0) {
+        struct dict *d = xmalloc(sizeof(*d));
+        dict_move(&db->keys, d);
+        lazyfree_dict(d);
+    } else {
+        dict_release(&db->keys, free_node);
+    }
+    free(db->exp);
+    db->exp = NULL;
+    db->nexp = db->capexp = 0;
+}
+
+void store_drop_aside(struct db *saved, bool async)
+{
+    int i;
+    for (i = 0; i < g_store.ndb; i++)
+        release_db(&saved[i], async);
+    free(saved);
+}
+
+void store_restore_aside(struct db *saved)
+{
+    int i;
+    for (i = 0; i < g_store.ndb; i++) {
+        struct db *db = &g_store.dbs[i];
+        release_db(db, false);
+        dict_init(&db->keys, &kv_dict_type);
+        dict_move(&saved[i].keys, &db->keys);
+        db->exp = saved[i].exp;
+        db->nexp = saved[i].nexp;
+        db->capexp = saved[i].capexp;
+        db->avg_ttl = saved[i].avg_ttl;
+        db->expires_cursor = saved[i].expires_cursor;
+    }
+    free(saved);
+}
+
 void store_swapdb(int a, int b)
 {
     struct db *x = &g_store.dbs[a], *y = &g_store.dbs[b], tmp;

@@ -153,6 +153,14 @@ struct rstr *store_string_unshare(struct kv *e, size_t need);
  * event is emitted BEFORE the keys go; "swapdb" after the swap. */
 long long store_flushdb(struct db *db, bool async);
 void store_swapdb(int a, int b);
+/* repl-diskless-load swapdb (core/repl): every database's keys set aside
+ * (observers see a "flushdb" of each first, as WATCH and tracking must)
+ * and the databases left empty for a new dataset; then either the new one
+ * is kept and the old dropped (store_drop_aside; async: on the lazy-free
+ * thread) or the new one dropped and the old put back (store_restore_aside). */
+struct db *store_set_aside(void);
+void store_drop_aside(struct db *saved, bool async);
+void store_restore_aside(struct db *saved);
 
 /* Periodic work (server cron): active expiry and incremental rehash. */
 void store_cron(long long budget_us);

@@ -110,9 +110,14 @@ START_TEST(special_values)
     ck_assert_ptr_null(config_set("proc-title-template", "{{x}} {port}", false));
     ck_assert_str_eq(config_set("cluster-announce-hostname", "a_b", false),
                      "Hostnames may only contain alphanumeric characters, hyphens or dots");
-    ck_assert_str_eq(config_set("tls-replication", "yes", false),
+    ck_assert_str_eq(config_set("tls-cluster", "yes", false),
                      "Unable to update TLS configuration. Check server logs.");
-    ck_assert_str_eq(get("tls-replication"), "no");
+    ck_assert_str_eq(get("tls-cluster"), "no");
+    /* tls-replication is adapters/tls's: the CONFIG SET commit builds the
+     * contexts (test_config_params compares the reply with redis-server) */
+    ck_assert_ptr_null(config_set("tls-replication", "yes", false));
+    ck_assert_str_eq(get("tls-replication"), "yes");
+    ck_assert_ptr_null(config_set("tls-replication", "no", false));
 }
 END_TEST
 

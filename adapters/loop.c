@@ -1,0 +1,165 @@
+/* loop.c — where the process waits (loop.h): one iteration of the event
+ * loop, on libevent or on the ring, and the ring's view of libevent (its
+ * epoll descriptor watched, its timers' deadlines). */
+#include "loop.h"
+
+#include <dirent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "uring.h"
+
+long long loop_timeout_us(const struct loop_clock *k, bool may_sleep, bool active)
+{
+    long long t = -1;
+    if (!may_sleep || active) return 0;
+    if (k->deadline >= 0) t = k->deadline > k->now ? k->deadline - k->now : 0;
+    if (k->ran_commands) {
+        long long cap = k->last_ev + LOOP_TIMER_SLACK_US - k->now;
+        if (cap < 0) cap = 0;
+        if (t < 0 || cap < t) t = cap;
+    }
+    return t;
+}
+
+bool loop_libevent_due(const struct loop_clock *k, bool watch_fired, bool active, bool timed_out)
+{
+    if (watch_fired || active || timed_out) return true;
+    if (k->deadline >= 0 && k->now >= k->deadline) return true;
+    return k->ran_commands && k->now >= k->last_ev + LOOP_TIMER_SLACK_US;
+}
+
+#ifdef KEEL_HAVE_URING
+#define HAVE_RING 1
+#else
+#define HAVE_RING 0
+#endif
+
+static struct {
+    struct event_base *base;
+    bool ring;
+    int epfd;  /* libevent's epoll descriptor (the ring watches it) */
+    bool scan; /* libevent ran: read its timers' deadlines again */
+    struct loop_clock k;
+} L = {.epfd = -1};
+
+static long long now_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL); /* the clock event_pending reports deadlines in */
+    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* libevent's epoll descriptor: the one epoll instance of the process when
+ * the loop starts (event_base has no accessor). -1 if not exactly one. */
+static int find_epoll_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int found = -1, n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) {
+        char path[64], link[64];
+        ssize_t len;
+        int fd;
+        if (e->d_name[0] == '.') continue;
+        fd = atoi(e->d_name);
+        if (fd == dirfd(d)) continue;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        len = readlink(path, link, sizeof(link) - 1);
+        if (len <= 0) continue;
+        link[len] = '\0';
+        if (!strcmp(link, "anon_inode:[eventpoll]")) {
+            found = fd;
+            n++;
+        }
+    }
+    closedir(d);
+    return n == 1 ? found : -1;
+}
+
+void loop_start(struct event_base *base)
+{
+    L.base = base;
+    L.ring = false;
+    if (!HAVE_RING || !uring_on()) return;
+    if (strcmp(event_base_get_method(base), "epoll") != 0 || (L.epfd = find_epoll_fd()) < 0) {
+        /* Nothing to watch libevent with: libevent alone (no connection
+         * exists yet). */
+        log_warning("io_uring: libevent's epoll descriptor not found, using libevent");
+        uring_stop();
+        g_server.io_uring = false;
+        return;
+    }
+    L.ring = true;
+    L.scan = true;
+    L.k.deadline = -1;
+    L.k.last_ev = now_us();
+}
+
+static int earliest_timer(const struct event_base *base, const struct event *ev, void *arg)
+{
+    long long *min = arg, at;
+    struct timeval tv;
+    (void)base;
+    if (!event_pending(ev, EV_TIMEOUT, &tv)) return 0;
+    at = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+    if (*min < 0 || at < *min) *min = at;
+    return 0;
+}
+
+static bool broken(void)
+{
+    return event_base_got_break(L.base) || event_base_got_exit(L.base);
+}
+
+/* One iteration on the ring: submit the output and sleep in one
+ * io_uring_enter, then the completions (sends first in the ring: they
+ * completed during the submission), held input, and libevent if due. */
+static bool ring_once(void)
+{
+    bool may_sleep, active, woke;
+    may_sleep = conn_loop_prepare();
+    uring_watch(L.epfd);
+    active = event_base_get_num_events(L.base, EVENT_BASE_COUNT_ACTIVE) > 0;
+    if (L.scan && may_sleep && !active) {
+        long long min = -1;
+        event_base_foreach_event(L.base, earliest_timer, &min);
+        L.k.deadline = min;
+        L.scan = false;
+    }
+    L.k.now = now_us();
+    woke = uring_wait(loop_timeout_us(&L.k, may_sleep, active));
+    uring_reap(true);
+    conn_loop_attend();
+    L.k.ran_commands = true; /* cheaper than knowing: the cap is 1 ms */
+    /* SHUTDOWN: stop now (libevent's loop would clear the break). */
+    if (broken()) return false;
+    L.k.now = now_us();
+    active = event_base_get_num_events(L.base, EVENT_BASE_COUNT_ACTIVE) > 0;
+    if (loop_libevent_due(&L.k, uring_watch_take(), active, !woke)) {
+        if (event_base_loop(L.base, EVLOOP_NONBLOCK) < 0) return false;
+        L.k.last_ev = now_us();
+        L.k.ran_commands = false;
+        L.scan = true;
+        if (broken()) return false;
+    }
+    return true;
+}
+
+bool loop_once(void)
+{
+    if (L.ring) return ring_once();
+    /* libevent: before it sleeps, every reply and push of the iteration is
+     * written, one write per connection (adapters/conn.c). */
+    conn_flush_pending();
+    if (event_base_loop(L.base, EVLOOP_ONCE) != 0) return false;
+    return !broken();
+}

@@ -62,6 +62,7 @@ static struct {
     char *bufs;
     bool watch_armed, watch_fired; /* the loop's poll (uring_watch) */
     bool deferred;                 /* DEFER_TASKRUN: completions only in our enters */
+    bool min_wait;                 /* the kernel takes a batch wait (min_wait_usec) */
     struct slot *slots;            /* [0] unused: slot 0 is "none" */
     unsigned nslots, *free_slots, nfree;
     unsigned long long sends_queued, sends_seen;
@@ -214,16 +215,19 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
     u.h->recv_end(sl->c, next, deliver);
 }
 
-void uring_reap(bool deliver)
+unsigned uring_reap(bool deliver)
 {
     struct io_uring_cqe *cqe;
+    unsigned recvs = 0;
     while (io_uring_peek_cqe(&u.ring, &cqe) == 0) {
         unsigned long long tag = io_uring_cqe_get_data64(cqe);
         int res = cqe->res;
         unsigned flags = cqe->flags;
         io_uring_cqe_seen(&u.ring, cqe);
+        if (uring_tag_op(tag) == URING_RECV) recvs++;
         complete(tag, res, flags, deliver);
     }
+    return recvs;
 }
 
 void uring_submit_sends(void)
@@ -271,27 +275,55 @@ bool uring_watch_take(void)
     return f;
 }
 
-bool uring_wait(long long timeout_us)
+#define FEAT_MIN_TIMEOUT (1U << 15) /* IORING_FEAT_MIN_TIMEOUT, Linux 6.12 */
+
+/* What io_uring_submit does before its enter: the queued entries made
+ * visible to the kernel. How many to submit. */
+static unsigned flush_sq(void)
+{
+    struct io_uring_sq *sq = &u.ring.sq;
+    unsigned tail = sq->sqe_tail;
+    if (sq->sqe_head != tail) {
+        sq->sqe_head = tail;
+        io_uring_smp_store_release(sq->ktail, tail);
+    }
+    return tail - io_uring_smp_load_acquire(sq->khead);
+}
+
+bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us)
 {
     struct io_uring_cqe *cqe;
     struct __kernel_timespec ts;
-    unsigned want;
-    int r;
+    unsigned sends, want;
     if (timeout_us == 0) {
         io_uring_submit_and_get_events(&u.ring);
         return true;
     }
     /* The sends of this submission complete during it (MSG_DONTWAIT) and
      * count as completions: wait for one more than them. */
-    want = (unsigned)(u.sends_queued - u.sends_seen) + 1;
-    if (timeout_us < 0) {
-        r = io_uring_submit_and_wait(&u.ring, want);
-        return r >= 0 || r == -EINTR;
+    sends = (unsigned)(u.sends_queued - u.sends_seen);
+    want = sends + 1;
+    if (timeout_us > 0) {
+        ts.tv_sec = timeout_us / 1000000;
+        ts.tv_nsec = (timeout_us % 1000000) * 1000;
     }
-    ts.tv_sec = timeout_us / 1000000;
-    ts.tv_nsec = (timeout_us % 1000000) * 1000;
-    r = io_uring_submit_and_wait_timeout(&u.ring, &cqe, want, &ts, NULL);
-    return r != -ETIME;
+    if (batch > 1 && batch_us > 0 && u.min_wait) {
+        /* A batch: up to batch completions or batch_us, then whatever
+         * came (one at least), within the timeout. */
+        struct io_uring_getevents_arg arg;
+        memset(&arg, 0, sizeof(arg));
+        arg.pad = batch_us; /* min_wait_usec */
+        arg.ts = timeout_us > 0 ? (unsigned long long)(uintptr_t)&ts : 0;
+        io_uring_enter2(u.ring.ring_fd, flush_sq(), sends + batch,
+                        IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+                        sizeof(arg));
+    } else if (timeout_us < 0) {
+        io_uring_submit_and_wait(&u.ring, want);
+    } else {
+        io_uring_submit_and_wait_timeout(&u.ring, &cqe, want, &ts, NULL);
+    }
+    /* An enter that submitted reports no timeout: count what came. */
+    return io_uring_cq_ready(&u.ring) > sends;
 }
 
 static bool ring_setup(const char **why)
@@ -328,6 +360,7 @@ static bool ring_setup(const char **why)
             return false;
         }
         u.deferred = (p.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
+        u.min_wait = (p.features & FEAT_MIN_TIMEOUT) != 0;
     }
     u.br = mmap(NULL, sizeof(struct io_uring_buf) * BUF_COUNT, PROT_READ | PROT_WRITE,
                 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -438,9 +471,10 @@ bool uring_send(unsigned slot, int fd, const void *buf, size_t n)
 }
 void uring_submit_sends(void) {}
 void uring_submit(void) {}
-void uring_reap(bool deliver)
+unsigned uring_reap(bool deliver)
 {
     (void)deliver;
+    return 0;
 }
 void uring_poll(bool deliver)
 {
@@ -454,9 +488,9 @@ bool uring_watch_take(void)
 {
     return false;
 }
-bool uring_wait(long long timeout_us)
+bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us)
 {
-    (void)timeout_us;
+    (void)timeout_us, (void)batch, (void)batch_us;
     return false;
 }
 

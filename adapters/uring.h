@@ -70,8 +70,8 @@ void uring_submit_sends(void);
 /* Submit what is queued (receives armed, cancels), without waiting. */
 void uring_submit(void);
 /* Hand every completion waiting in the ring to the connections
- * (deliver: they may run their commands now). */
-void uring_reap(bool deliver);
+ * (deliver: they may run their commands now). How many were receives. */
+unsigned uring_reap(bool deliver);
 /* uring_reap after asking the kernel for what completed meanwhile (with
  * DEFER_TASKRUN completions are posted only when the process asks). */
 void uring_poll(bool deliver);
@@ -84,9 +84,11 @@ bool uring_watch_take(void);
 /* The loop's one system call: submit everything queued and sleep until a
  * completion arrives beyond the sends just submitted (those complete
  * during the submission), at most timeout_us (<0: no limit, 0: only
- * submit and collect). false if it timed out. Completions are left for
- * uring_reap. */
-bool uring_wait(long long timeout_us);
+ * submit and collect). batch > 1 (a busy loop): wait for batch
+ * completions or batch_us, whichever first, then return with what came
+ * (kernels with min_wait_usec; else one). false if it timed out.
+ * Completions are left for uring_reap. */
+bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us);
 
 /* ---- the pure parts, unit tested (tests/unit/test_uring.c) ---- */
 

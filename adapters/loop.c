@@ -29,12 +29,6 @@ long long loop_timeout_us(const struct loop_clock *k, bool may_sleep, bool activ
     return t;
 }
 
-unsigned loop_batch(unsigned last_recvs)
-{
-    if (last_recvs < 2) return 1;
-    return last_recvs > LOOP_BATCH_MAX ? LOOP_BATCH_MAX : last_recvs;
-}
-
 bool loop_libevent_due(const struct loop_clock *k, bool watch_fired, bool active, bool timed_out)
 {
     if (watch_fired || active || timed_out) return true;
@@ -51,9 +45,8 @@ bool loop_libevent_due(const struct loop_clock *k, bool watch_fired, bool active
 static struct {
     struct event_base *base;
     bool ring;
-    int epfd;            /* libevent's epoll descriptor (the ring watches it) */
-    bool scan;           /* libevent ran: read its timers' deadlines again */
-    unsigned last_recvs; /* receives the last wake brought */
+    int epfd;  /* libevent's epoll descriptor (the ring watches it) */
+    bool scan; /* libevent ran: read its timers' deadlines again */
     struct loop_clock k;
 } L = {.epfd = -1};
 
@@ -133,6 +126,7 @@ static bool broken(void)
 static bool ring_once(void)
 {
     bool may_sleep, active, woke;
+    long long timeout;
     may_sleep = conn_loop_prepare();
     uring_watch(L.epfd);
     active = event_base_get_num_events(L.base, EVENT_BASE_COUNT_ACTIVE) > 0;
@@ -143,9 +137,11 @@ static bool ring_once(void)
         L.scan = false;
     }
     L.k.now = now_us();
-    woke = uring_wait(loop_timeout_us(&L.k, may_sleep, active), loop_batch(L.last_recvs),
-                      LOOP_BATCH_US);
-    L.last_recvs = uring_reap(true);
+    timeout = loop_timeout_us(&L.k, may_sleep, active);
+    if (timeout > 0) uring_alarm(L.k.now + timeout);
+    uring_wait(timeout == 0 ? 0 : -1);
+    uring_reap(true);
+    woke = !uring_alarm_take();
     conn_loop_attend();
     L.k.ran_commands = true; /* cheaper than knowing: the cap is 1 ms */
     /* SHUTDOWN: stop now (libevent's loop would clear the break). */

@@ -21,11 +21,6 @@ struct event_base;
 /* How late a timer added by a command may run while connections keep the
  * loop busy (microseconds). */
 #define LOOP_TIMER_SLACK_US 1000
-/* A busy loop (the last wake brought several receives) waits for as many
- * again, at most LOOP_BATCH_MAX, or LOOP_BATCH_US, then takes what came:
- * fewer wake-ups per request under load; a lone client is not delayed. */
-#define LOOP_BATCH_US 20
-#define LOOP_BATCH_MAX 64
 
 /* Choose where the process waits, once the base and the backend
  * (uring_start) exist: the ring needs libevent's epoll descriptor, else
@@ -48,9 +43,6 @@ struct loop_clock {
  * LOOP_TIMER_SLACK_US past libevent's last run while commands ran; -1:
  * no limit. */
 long long loop_timeout_us(const struct loop_clock *k, bool may_sleep, bool active);
-/* How many completions the next wait asks for, after a wake that brought
- * last_recvs receives (1: no batch). */
-unsigned loop_batch(unsigned last_recvs);
 /* Whether libevent runs after the wait: its descriptor became readable,
  * it has active events, the wait timed out, or a timer may be due. */
 bool loop_libevent_due(const struct loop_clock *k, bool watch_fired, bool active, bool timed_out);

@@ -62,8 +62,12 @@ static struct {
     char *bufs;
     bool watch_armed, watch_fired; /* the loop's poll (uring_watch) */
     bool deferred;                 /* DEFER_TASKRUN: completions only in our enters */
-    bool min_wait;                 /* the kernel takes a batch wait (min_wait_usec) */
-    struct slot *slots;            /* [0] unused: slot 0 is "none" */
+    /* The loop's alarm (uring_alarm): one timeout request left armed
+     * across waits, so a wait arms no timer of its own. */
+    bool alarm_armed, alarm_fired;
+    long long alarm_at;
+    struct __kernel_timespec alarm_ts, alarm_upd_ts;
+    struct slot *slots; /* [0] unused: slot 0 is "none" */
     unsigned nslots, *free_slots, nfree;
     unsigned long long sends_queued, sends_seen;
 } u;
@@ -195,6 +199,13 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
         u.watch_armed = false;
         u.watch_fired = true;
         return;
+    case URING_ALARM:
+        if (res == -ECANCELED) return; /* not ours any more */
+        u.alarm_armed = false;
+        u.alarm_fired = true;
+        return;
+    case URING_ALARM_UPDATE:
+        return;
     case URING_RECV:
         break;
     }
@@ -275,22 +286,40 @@ bool uring_watch_take(void)
     return f;
 }
 
-#define FEAT_MIN_TIMEOUT (1U << 15) /* IORING_FEAT_MIN_TIMEOUT, Linux 6.12 */
-
-/* What io_uring_submit does before its enter: the queued entries made
- * visible to the kernel. How many to submit. */
-static unsigned flush_sq(void)
+void uring_alarm(long long at_us)
 {
-    struct io_uring_sq *sq = &u.ring.sq;
-    unsigned tail = sq->sqe_tail;
-    if (sq->sqe_head != tail) {
-        sq->sqe_head = tail;
-        io_uring_smp_store_release(sq->ktail, tail);
+    struct io_uring_sqe *sqe;
+    if (at_us < 0) return; /* an alarm left armed only wakes the loop early */
+    if (u.alarm_armed && at_us >= u.alarm_at) return;
+    sqe = get_sqe();
+    if (!sqe) return;
+    if (!u.alarm_armed) {
+        u.alarm_ts.tv_sec = at_us / 1000000;
+        u.alarm_ts.tv_nsec = (at_us % 1000000) * 1000;
+        io_uring_prep_timeout(sqe, &u.alarm_ts, 0, IORING_TIMEOUT_ABS | IORING_TIMEOUT_REALTIME);
+        io_uring_sqe_set_data64(sqe, uring_tag(0, URING_ALARM));
+        u.alarm_armed = true;
+    } else {
+        /* Sooner than armed: moved (if it fired meanwhile, the update
+         * finds nothing and the next iteration arms it again). */
+        u.alarm_upd_ts.tv_sec = at_us / 1000000;
+        u.alarm_upd_ts.tv_nsec = (at_us % 1000000) * 1000;
+        io_uring_prep_timeout_update(sqe, &u.alarm_upd_ts, uring_tag(0, URING_ALARM),
+                                     IORING_TIMEOUT_ABS); /* the clock stays the timeout's */
+        io_uring_sqe_set_data64(sqe, uring_tag(0, URING_ALARM_UPDATE));
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS; /* no completion to wake the loop for */
     }
-    return tail - io_uring_smp_load_acquire(sq->khead);
+    u.alarm_at = at_us;
 }
 
-bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us)
+bool uring_alarm_take(void)
+{
+    bool f = u.alarm_fired;
+    u.alarm_fired = false;
+    return f;
+}
+
+bool uring_wait(long long timeout_us)
 {
     struct io_uring_cqe *cqe;
     struct __kernel_timespec ts;
@@ -307,17 +336,7 @@ bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us)
         ts.tv_sec = timeout_us / 1000000;
         ts.tv_nsec = (timeout_us % 1000000) * 1000;
     }
-    if (batch > 1 && batch_us > 0 && u.min_wait) {
-        /* A batch: up to batch completions or batch_us, then whatever
-         * came (one at least), within the timeout. */
-        struct io_uring_getevents_arg arg;
-        memset(&arg, 0, sizeof(arg));
-        arg.pad = batch_us; /* min_wait_usec */
-        arg.ts = timeout_us > 0 ? (unsigned long long)(uintptr_t)&ts : 0;
-        io_uring_enter2(u.ring.ring_fd, flush_sq(), sends + batch,
-                        IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
-                        sizeof(arg));
-    } else if (timeout_us < 0) {
+    if (timeout_us < 0) {
         io_uring_submit_and_wait(&u.ring, want);
     } else {
         io_uring_submit_and_wait_timeout(&u.ring, &cqe, want, &ts, NULL);
@@ -360,7 +379,6 @@ static bool ring_setup(const char **why)
             return false;
         }
         u.deferred = (p.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
-        u.min_wait = (p.features & FEAT_MIN_TIMEOUT) != 0;
     }
     u.br = mmap(NULL, sizeof(struct io_uring_buf) * BUF_COUNT, PROT_READ | PROT_WRITE,
                 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -488,9 +506,17 @@ bool uring_watch_take(void)
 {
     return false;
 }
-bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us)
+void uring_alarm(long long at_us)
 {
-    (void)timeout_us, (void)batch, (void)batch_us;
+    (void)at_us;
+}
+bool uring_alarm_take(void)
+{
+    return false;
+}
+bool uring_wait(long long timeout_us)
+{
+    (void)timeout_us;
     return false;
 }
 

@@ -81,19 +81,32 @@ void uring_watch(int fd);
 /* The watched fd became readable since the last call (then the poll is
  * no longer armed: uring_watch again). */
 bool uring_watch_take(void);
+/* Wake the loop at wall-clock time at_us (microseconds; <0: no need):
+ * one timeout request stays armed across waits and is moved only when an
+ * earlier time is asked for (a wait with a timeout of its own would arm
+ * and cancel a timer every time, dear in a VM). */
+void uring_alarm(long long at_us);
+/* The alarm went off since the last call (then it is no longer armed). */
+bool uring_alarm_take(void);
 /* The loop's one system call: submit everything queued and sleep until a
  * completion arrives beyond the sends just submitted (those complete
  * during the submission), at most timeout_us (<0: no limit, 0: only
- * submit and collect). batch > 1 (a busy loop): wait for batch
- * completions or batch_us, whichever first, then return with what came
- * (kernels with min_wait_usec; else one). false if it timed out.
+ * submit and collect; the loop uses uring_alarm instead). false if it
+ * timed out (nothing came but the sends).
  * Completions are left for uring_reap. */
-bool uring_wait(long long timeout_us, unsigned batch, unsigned batch_us);
+bool uring_wait(long long timeout_us);
 
 /* ---- the pure parts, unit tested (tests/unit/test_uring.c) ---- */
 
 /* A completion's user data: slot and operation. */
-enum uring_op { URING_RECV = 1, URING_SEND = 2, URING_CANCEL = 3, URING_WATCH = 4 };
+enum uring_op {
+    URING_RECV = 1,
+    URING_SEND = 2,
+    URING_CANCEL = 3,
+    URING_WATCH = 4,
+    URING_ALARM = 5,
+    URING_ALARM_UPDATE = 6,
+};
 static inline unsigned long long uring_tag(unsigned slot, enum uring_op op)
 {
     return ((unsigned long long)slot << 8) | (unsigned)op;

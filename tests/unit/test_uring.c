@@ -4,13 +4,14 @@
  * io-uring-test-fail), slots (reuse, growth), and a send and a multishot
  * receive through a real ring over a socketpair, the loop's wait and
  * its watch of a descriptor (skipped where io_uring is disabled), and the
- * loop's choices (adapters/loop.c: timeout, batch, when libevent runs). */
+ * loop's choices (adapters/loop.c: timeout, when libevent runs). */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -199,12 +200,6 @@ START_TEST(loop_choices)
     ck_assert(loop_libevent_due(&k, false, false, false));
     k.ran_commands = false;
     ck_assert(!loop_libevent_due(&k, false, false, false));
-
-    /* Batches: none for a lone receive, as many as last time, capped. */
-    ck_assert_uint_eq(loop_batch(0), 1);
-    ck_assert_uint_eq(loop_batch(1), 1);
-    ck_assert_uint_eq(loop_batch(5), 5);
-    ck_assert_uint_eq(loop_batch(100000), LOOP_BATCH_MAX);
 }
 END_TEST
 
@@ -224,29 +219,49 @@ START_TEST(wait_and_watch)
     c->fd = sv[0];
     c->uslot = slot;
     /* Nothing comes: the wait times out. */
-    ck_assert(!uring_wait(20000, 1, 0));
+    ck_assert(!uring_wait(20000));
     /* A send completes during the submission but does not end the wait:
      * it waits for one completion more, here none. */
     ck_assert(uring_send(slot, sv[0], "abc", 3));
     c->usent = -1;
-    ck_assert(!uring_wait(20000, 1, 0));
+    ck_assert(!uring_wait(20000));
     uring_reap(true);
     ck_assert_int_eq(c->usent, 3);
     ck_assert_int_eq(read(sv[1], buf, sizeof(buf)), 3);
     /* The watched descriptor becomes readable: the wait returns, once. */
     uring_watch(pp[0]);
-    ck_assert(!uring_wait(20000, 1, 0));
+    ck_assert(!uring_wait(20000));
     ck_assert(!uring_watch_take());
     ck_assert_int_eq(write(pp[1], "x", 1), 1);
-    ck_assert(uring_wait(5000000, 1, 0));
+    ck_assert(uring_wait(5000000));
     uring_reap(true);
     ck_assert(uring_watch_take());
     ck_assert(!uring_watch_take());
     /* Armed again while still readable: it fires at once. */
     uring_watch(pp[0]);
-    ck_assert(uring_wait(5000000, 8, 100));
+    ck_assert(uring_wait(5000000));
     uring_reap(true);
     ck_assert(uring_watch_take());
+    /* The alarm: one timeout left armed, moved sooner, never later. */
+    {
+        struct timeval tv;
+        long long now, t0;
+        ck_assert_int_eq(read(pp[0], buf, 1), 1);
+        gettimeofday(&tv, NULL);
+        now = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+        uring_alarm(now + 60000000); /* a minute */
+        uring_alarm(now + 90000000); /* later: left as it is */
+        uring_alarm(now + 30000);    /* sooner: moved */
+        t0 = now;
+        ck_assert(uring_wait(-1));
+        uring_reap(true);
+        ck_assert(uring_alarm_take());
+        ck_assert(!uring_alarm_take());
+        gettimeofday(&tv, NULL);
+        now = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+        ck_assert(now - t0 >= 29000);
+        ck_assert(now - t0 < 30000000);
+    }
     close(pp[0]);
     close(pp[1]);
     close(sv[0]);

@@ -125,7 +125,7 @@ static bool broken(void)
  * completed during the submission), held input, and libevent if due. */
 static bool ring_once(void)
 {
-    bool may_sleep, active, woke;
+    bool may_sleep, active, alarm, due;
     long long timeout;
     may_sleep = conn_loop_prepare();
     uring_watch(L.epfd);
@@ -136,19 +136,25 @@ static bool ring_once(void)
         L.k.deadline = min;
         L.scan = false;
     }
-    L.k.now = now_us();
+    L.k.now = now_us(); /* the one clock read of a busy iteration */
     timeout = loop_timeout_us(&L.k, may_sleep, active);
     if (timeout > 0) uring_alarm(L.k.now + timeout);
     uring_wait(timeout == 0 ? 0 : -1);
     uring_reap(true);
-    woke = !uring_alarm_take();
+    alarm = uring_alarm_take();
     conn_loop_attend();
     L.k.ran_commands = true; /* cheaper than knowing: the cap is 1 ms */
     /* SHUTDOWN: stop now (libevent's loop would clear the break). */
     if (broken()) return false;
-    L.k.now = now_us();
     active = event_base_get_num_events(L.base, EVENT_BASE_COUNT_ACTIVE) > 0;
-    if (loop_libevent_due(&L.k, uring_watch_take(), active, !woke)) {
+    /* A timer due or the slack past: the alarm went off (it was set for
+     * the sooner of the two); without a sleep, the clock says. */
+    due = uring_watch_take() || active || alarm;
+    if (!due && timeout == 0) {
+        L.k.now = now_us();
+        due = loop_libevent_due(&L.k, false, false, false);
+    }
+    if (due) {
         if (event_base_loop(L.base, EVLOOP_NONBLOCK) < 0) return false;
         L.k.last_ev = now_us();
         L.k.ran_commands = false;

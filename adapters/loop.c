@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -47,14 +48,31 @@ static struct {
     bool ring;
     int epfd;  /* libevent's epoll descriptor (the ring watches it) */
     bool scan; /* libevent ran: read its timers' deadlines again */
+    /* A timer an hour away, added again at each reading: event_pending
+     * reports deadlines as libevent's monotonic time plus its own
+     * wall-clock offset (resynced every few seconds, stale meanwhile);
+     * the probe's deadline gives that offset, so the reading needs no
+     * wall clock. */
+    struct event *probe;
     struct loop_clock k;
 } L = {.epfd = -1};
 
 static long long now_us(void)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL); /* the clock event_pending reports deadlines in */
-    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* the ring's alarm's clock */
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long loop_timer_in_us(long long earliest, long long now)
+{
+    long long rel;
+    if (earliest < 0) return -1;
+    rel = earliest - now;
+    /* libevent just ran: nothing it holds is due, so a deadline already
+     * past is its clock lagging ours; bounded both ways. */
+    if (rel <= 0) return LOOP_TIMER_SLACK_US;
+    return rel > LOOP_TIMER_MAX_US ? LOOP_TIMER_MAX_US : rel;
 }
 
 /* libevent's epoll descriptor: the one epoll instance of the process when
@@ -85,6 +103,11 @@ static int find_epoll_fd(void)
     return n == 1 ? found : -1;
 }
 
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+}
+
 void loop_start(struct event_base *base)
 {
     L.base = base;
@@ -100,16 +123,19 @@ void loop_start(struct event_base *base)
     }
     L.ring = true;
     L.scan = true;
+    L.probe = evtimer_new(base, on_probe, NULL);
     L.k.deadline = -1;
     L.k.last_ev = now_us();
 }
+
+#define PROBE_S 3600
 
 static int earliest_timer(const struct event_base *base, const struct event *ev, void *arg)
 {
     long long *min = arg, at;
     struct timeval tv;
     (void)base;
-    if (!event_pending(ev, EV_TIMEOUT, &tv)) return 0;
+    if (ev == L.probe || !event_pending(ev, EV_TIMEOUT, &tv)) return 0;
     at = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
     if (*min < 0 || at < *min) *min = at;
     return 0;
@@ -130,13 +156,18 @@ static bool ring_once(void)
     may_sleep = conn_loop_prepare();
     uring_watch(L.epfd);
     active = event_base_get_num_events(L.base, EVENT_BASE_COUNT_ACTIVE) > 0;
+    L.k.now = now_us(); /* the one clock read of a busy iteration */
     if (L.scan && may_sleep && !active) {
-        long long min = -1;
+        long long min = -1, in, offset;
+        struct timeval far = {PROBE_S, 0}, tv;
+        event_add(L.probe, &far);
+        event_pending(L.probe, EV_TIMEOUT, &tv);
+        offset = (long long)tv.tv_sec * 1000000 + tv.tv_usec - PROBE_S * 1000000LL - now_us();
         event_base_foreach_event(L.base, earliest_timer, &min);
-        L.k.deadline = min;
+        in = loop_timer_in_us(min < 0 ? -1 : min - offset, L.k.now);
+        L.k.deadline = in < 0 ? -1 : L.k.now + in;
         L.scan = false;
     }
-    L.k.now = now_us(); /* the one clock read of a busy iteration */
     timeout = loop_timeout_us(&L.k, may_sleep, active);
     if (timeout > 0) uring_alarm(L.k.now + timeout);
     uring_wait(timeout == 0 ? 0 : -1);
@@ -162,6 +193,13 @@ static bool ring_once(void)
         if (broken()) return false;
     }
     return true;
+}
+
+void loop_stop(void)
+{
+    if (L.probe) event_free(L.probe);
+    L.probe = NULL;
+    L.ring = false;
 }
 
 bool loop_once(void)

@@ -21,6 +21,9 @@ struct event_base;
 /* How late a timer added by a command may run while connections keep the
  * loop busy (microseconds). */
 #define LOOP_TIMER_SLACK_US 1000
+/* The longest sleep a libevent timer read far away gets (a wall clock
+ * stepped). */
+#define LOOP_TIMER_MAX_US 1000000
 
 /* Choose where the process waits, once the base and the backend
  * (uring_start) exist: the ring needs libevent's epoll descriptor, else
@@ -28,10 +31,17 @@ struct event_base;
 void loop_start(struct event_base *base);
 /* One iteration. false: the loop was broken (SHUTDOWN, a signal). */
 bool loop_once(void);
+/* Free what loop_start made (before the base is freed). */
+void loop_stop(void);
 
 /* ---- the pure parts, unit tested (tests/unit/test_loop.c) ---- */
 
-/* What the loop knows before it waits (times in microseconds). */
+/* How long until the earliest libevent timer (microseconds; -1: none),
+ * its deadline read just after libevent ran: one already past counts
+ * LOOP_TIMER_SLACK_US (libevent's clock may lag ours: its coarse
+ * monotonic clock), at most LOOP_TIMER_MAX_US. */
+long long loop_timer_in_us(long long earliest, long long now);
+/* What the loop knows before it waits (monotonic, in microseconds). */
 struct loop_clock {
     long long now;
     long long deadline; /* the earliest libevent timer read (-1: none) */

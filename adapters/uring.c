@@ -296,7 +296,7 @@ void uring_alarm(long long at_us)
     if (!u.alarm_armed) {
         u.alarm_ts.tv_sec = at_us / 1000000;
         u.alarm_ts.tv_nsec = (at_us % 1000000) * 1000;
-        io_uring_prep_timeout(sqe, &u.alarm_ts, 0, IORING_TIMEOUT_ABS | IORING_TIMEOUT_REALTIME);
+        io_uring_prep_timeout(sqe, &u.alarm_ts, 0, IORING_TIMEOUT_ABS); /* CLOCK_MONOTONIC */
         io_uring_sqe_set_data64(sqe, uring_tag(0, URING_ALARM));
         u.alarm_armed = true;
     } else {

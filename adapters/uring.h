@@ -81,7 +81,7 @@ void uring_watch(int fd);
 /* The watched fd became readable since the last call (then the poll is
  * no longer armed: uring_watch again). */
 bool uring_watch_take(void);
-/* Wake the loop at wall-clock time at_us (microseconds; <0: no need):
+/* Wake the loop at CLOCK_MONOTONIC time at_us (microseconds; <0: no need):
  * one timeout request stays armed across waits and is moved only when an
  * earlier time is asked for (a wait with a timeout of its own would arm
  * and cancel a timer every time, dear in a VM). */

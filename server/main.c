@@ -235,6 +235,7 @@ int main(int argc, char **argv)
         if (adapters[n]->shutdown) adapters[n]->shutdown();
     net_shutdown();
     tls_shutdown();
+    loop_stop();
     uring_stop();
     upstream_shutdown();
     event_free(cron_ev);

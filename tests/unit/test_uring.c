@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -185,6 +185,14 @@ START_TEST(loop_choices)
     k.now = 1000000 + 5000;
     ck_assert_int_eq(loop_timeout_us(&k, true, false), 0);
 
+    /* A timer's wall-clock deadline: how far; one past (a stale offset)
+     * or very far (a clock step) bounded. */
+    ck_assert_int_eq(loop_timer_in_us(-1, 5000), -1);
+    ck_assert_int_eq(loop_timer_in_us(5000 + 2500, 5000), 2500);
+    ck_assert_int_eq(loop_timer_in_us(4000, 5000), LOOP_TIMER_SLACK_US);
+    ck_assert_int_eq(loop_timer_in_us(5000, 5000), LOOP_TIMER_SLACK_US);
+    ck_assert_int_eq(loop_timer_in_us(5000 + 100000000LL, 5000), LOOP_TIMER_MAX_US);
+
     /* libevent runs: its fd readable, active events, a timeout, a timer
      * due, or the slack passed while commands ran. */
     k.now = 1000000 + 100;
@@ -244,11 +252,11 @@ START_TEST(wait_and_watch)
     ck_assert(uring_watch_take());
     /* The alarm: one timeout left armed, moved sooner, never later. */
     {
-        struct timeval tv;
+        struct timespec tv;
         long long now, t0;
         ck_assert_int_eq(read(pp[0], buf, 1), 1);
-        gettimeofday(&tv, NULL);
-        now = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+        clock_gettime(CLOCK_MONOTONIC, &tv);
+        now = (long long)tv.tv_sec * 1000000 + tv.tv_nsec / 1000;
         uring_alarm(now + 60000000); /* a minute */
         uring_alarm(now + 90000000); /* later: left as it is */
         uring_alarm(now + 30000);    /* sooner: moved */
@@ -257,8 +265,8 @@ START_TEST(wait_and_watch)
         uring_reap(true);
         ck_assert(uring_alarm_take());
         ck_assert(!uring_alarm_take());
-        gettimeofday(&tv, NULL);
-        now = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+        clock_gettime(CLOCK_MONOTONIC, &tv);
+        now = (long long)tv.tv_sec * 1000000 + tv.tv_nsec / 1000;
         ck_assert(now - t0 >= 29000);
         ck_assert(now - t0 < 30000000);
     }

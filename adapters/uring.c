@@ -402,6 +402,9 @@ static bool ring_setup(const char **why)
         io_uring_buf_ring_add(u.br, u.bufs + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i,
                               io_uring_buf_ring_mask(BUF_COUNT), (int)i);
     io_uring_buf_ring_advance(u.br, BUF_COUNT);
+    /* Each io_uring_enter names the ring by a registered index instead of
+     * looking its descriptor up (optional: older kernels refuse). */
+    io_uring_register_ring_fd(&u.ring);
     return true;
 fail:
     io_uring_queue_exit(&u.ring);

@@ -438,7 +438,7 @@ void conn_pump(void)
     if (uring_on()) {
         /* The ring's connections: what it received. */
         conn_uring_attend();
-        uring_reap(true);
+        uring_poll(true);
     }
     for (c = conns; c; c = c->next)
         n++;
@@ -522,11 +522,12 @@ void conn_flush_later(struct conn *c)
     wq_tail = c;
 }
 
-/* conn_flush_pending on the ring: every queued connection's output in one
- * submission (sends that complete during it: MSG_DONTWAIT), then what each
- * send left is written as conn_flush writes (a slow reader: the write
- * event). The AOF is written before the first send is queued. */
-static void flush_pending_ring(void)
+/* Every queued connection's output on the ring: a send each (completing
+ * during the submission: MSG_DONTWAIT), or written as conn_flush writes
+ * (TLS, no slot). What a send leaves is written when its completion is
+ * seen (conn_uring_sent). The AOF is written before the first send is
+ * queued. true if sends were queued. */
+static bool queue_pending_ring(void)
 {
     struct conn *c;
     bool sends = false;
@@ -534,7 +535,7 @@ static void flush_pending_ring(void)
     iteration++;
     while ((c = wq_head) != NULL) {
         wq_remove(c);
-        if (c->depth > 0 || c->dead || c->fd < 0) continue;
+        if (c->depth > 0 || c->dead || c->fd < 0 || c->usending) continue;
         if (!c->uslot || c->tr) {
             conn_flush(c);
             continue;
@@ -549,23 +550,35 @@ static void flush_pending_ring(void)
         }
         flush_write(c);
     }
-    if (sends)
+    return sends;
+}
+
+/* conn_flush_pending on the ring, now: the sends are submitted and their
+ * completions seen before it returns (a busy script's pump, shutdown). */
+static void flush_pending_ring(void)
+{
+    /* Sends of the loop's last submission not seen yet: first. */
+    if (sq_head) uring_submit_sends();
+    if (queue_pending_ring())
         uring_submit_sends();
     else
         uring_submit();
-    while ((c = sq_head) != NULL) {
-        int res = c->usent;
-        sq_remove(c);
-        if (res > 0) {
-            out_sent(c, (size_t)res);
-        } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
-            conn_free(c); /* as a failed write() */
-            continue;
-        }
-        flush_write(c);
+}
+
+bool conn_loop_prepare(void)
+{
+    if (!uring_on()) {
+        conn_flush_pending();
+        return true;
     }
-    /* Input held while the sends completed: delivered before sleeping. */
-    if (at_head) uring_wake();
+    queue_pending_ring();
+    /* Held input or new connections: the loop must not sleep. */
+    return at_head == NULL && nstarts == 0;
+}
+
+void conn_loop_attend(void)
+{
+    if (uring_on()) conn_uring_attend();
 }
 
 void conn_flush_pending(void)
@@ -721,7 +734,9 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 /* Input may be handed to c's commands now. */
 static bool can_deliver(const struct conn *c)
 {
-    return c->depth == 0 && !c->read_paused && !c->dead && c->fd >= 0;
+    /* Not while its send is in flight (seen with the wake that follows it):
+     * its output offsets are not final yet. */
+    return c->depth == 0 && !c->read_paused && !c->dead && c->fd >= 0 && !c->usending;
 }
 
 /* Append n received bytes to c->in, the buffer sized as on_read sizes it
@@ -850,9 +865,22 @@ static void conn_uring_recv_end(struct conn *c, int next, bool deliver)
     }
 }
 
+/* c's send completed with res: what it left is written as conn_flush
+ * writes (a slow reader: the write event); input held meanwhile is
+ * delivered next. */
 static void conn_uring_sent(struct conn *c, int res)
 {
     c->usent = res;
+    if (!c->usending) return;
+    sq_remove(c);
+    if (res > 0) {
+        out_sent(c, (size_t)res);
+    } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
+        conn_free(c); /* as a failed write() */
+        return;
+    }
+    if (!flush_write(c)) return;
+    if (c->uheldlen || c->uheld_end || c->in_fed) attn_add(c);
 }
 
 /* New connections: on the ring, or on libevent with a transport (TLS). */

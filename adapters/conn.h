@@ -288,6 +288,13 @@ void conn_flush_later(struct conn *c);
 /* Before the loop sleeps (and after a busy script's pump): conn_flush
  * every connection conn_flush_later named, oldest first. */
 void conn_flush_pending(void);
+/* Before the loop sleeps (adapters/loop.c): conn_flush_pending, except
+ * that on the ring the sends are only queued, submitted by the loop's
+ * wait. false: the loop must not sleep (held input, new connections). */
+bool conn_loop_prepare(void);
+/* After the loop's wait: input held by the ring's connections is
+ * delivered (one read's worth each, as a libevent read). */
+void conn_loop_attend(void);
 /* Drop the first upto bytes of c->out (at most out.sent), when they
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);

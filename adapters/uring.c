@@ -1,8 +1,9 @@
 /* uring.c — the io_uring I/O path (uring.h): the ring, its provided
- * receive buffers, the slots naming connections in completions, the
- * eventfd that wakes libevent, and the choice of backend at start
- * (io-backend, with the fallback to libevent). What a completion means for
- * a connection is conn.c's (conn_uring_*). */
+ * receive buffers, the slots naming connections in completions, the wait
+ * of the loop (uring_wait: submit and sleep in one io_uring_enter), the
+ * poll watching one descriptor for the loop (libevent's epoll), and the
+ * choice of backend at start (io-backend, with the fallback to libevent).
+ * What a completion means for a connection is conn.c's (conn_uring_*). */
 #include "uring.h"
 
 #include <errno.h>
@@ -36,9 +37,8 @@ enum uring_recv_next uring_recv_next(int res, bool more)
 
 #ifdef KEEL_HAVE_URING
 
-#include <event2/event.h>
 #include <liburing.h>
-#include <sys/eventfd.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -60,12 +60,17 @@ static struct {
     struct io_uring ring;
     struct io_uring_buf_ring *br;
     char *bufs;
-    int efd;
-    struct event *ev;
+    bool watch_armed, watch_fired; /* the loop's poll (uring_watch) */
+    bool deferred;                 /* DEFER_TASKRUN: completions only in our enters */
+    /* The loop's alarm (uring_alarm): one timeout request left armed
+     * across waits, so a wait arms no timer of its own. */
+    bool alarm_armed, alarm_fired;
+    long long alarm_at;
+    struct __kernel_timespec alarm_ts, alarm_upd_ts;
     struct slot *slots; /* [0] unused: slot 0 is "none" */
     unsigned nslots, *free_slots, nfree;
     unsigned long long sends_queued, sends_seen;
-} u = {.efd = -1};
+} u;
 
 bool uring_on(void)
 {
@@ -190,6 +195,17 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
         return;
     case URING_CANCEL:
         return;
+    case URING_WATCH:
+        u.watch_armed = false;
+        u.watch_fired = true;
+        return;
+    case URING_ALARM:
+        if (res == -ECANCELED) return; /* not ours any more */
+        u.alarm_armed = false;
+        u.alarm_fired = true;
+        return;
+    case URING_ALARM_UPDATE:
+        return;
     case URING_RECV:
         break;
     }
@@ -210,16 +226,19 @@ static void complete(unsigned long long tag, int res, unsigned flags, bool deliv
     u.h->recv_end(sl->c, next, deliver);
 }
 
-void uring_reap(bool deliver)
+unsigned uring_reap(bool deliver)
 {
     struct io_uring_cqe *cqe;
+    unsigned recvs = 0;
     while (io_uring_peek_cqe(&u.ring, &cqe) == 0) {
         unsigned long long tag = io_uring_cqe_get_data64(cqe);
         int res = cqe->res;
         unsigned flags = cqe->flags;
         io_uring_cqe_seen(&u.ring, cqe);
+        if (uring_tag_op(tag) == URING_RECV) recvs++;
         complete(tag, res, flags, deliver);
     }
+    return recvs;
 }
 
 void uring_submit_sends(void)
@@ -238,18 +257,92 @@ void uring_submit_sends(void)
     }
 }
 
-/* The eventfd: the ring has completions (edge-triggered, never read: one
- * system call less per wake-up; the counter cannot overflow in practice). */
-static void on_ring(evutil_socket_t fd, short what, void *arg)
+void uring_poll(bool deliver)
 {
-    (void)fd, (void)what, (void)arg;
-    u.h->attend();
-    uring_reap(true);
+    /* With DEFER_TASKRUN completions are posted only inside an
+     * io_uring_enter asking for events. */
+    if (u.deferred) io_uring_get_events(&u.ring);
+    uring_reap(deliver);
 }
 
-void uring_wake(void)
+void uring_watch(int fd)
 {
-    event_active(u.ev, EV_READ, 0);
+    struct io_uring_sqe *sqe;
+    if (u.watch_armed) return;
+    sqe = get_sqe();
+    if (!sqe) return;
+    /* One-shot: armed again after each firing, it completes at once while
+     * fd stays readable (a level-triggered descriptor libevent left ready
+     * wakes no poll waiter again). */
+    io_uring_prep_poll_add(sqe, fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, uring_tag(0, URING_WATCH));
+    u.watch_armed = true;
+}
+
+bool uring_watch_take(void)
+{
+    bool f = u.watch_fired;
+    u.watch_fired = false;
+    return f;
+}
+
+void uring_alarm(long long at_us)
+{
+    struct io_uring_sqe *sqe;
+    if (at_us < 0) return; /* an alarm left armed only wakes the loop early */
+    if (u.alarm_armed && at_us >= u.alarm_at) return;
+    sqe = get_sqe();
+    if (!sqe) return;
+    if (!u.alarm_armed) {
+        u.alarm_ts.tv_sec = at_us / 1000000;
+        u.alarm_ts.tv_nsec = (at_us % 1000000) * 1000;
+        io_uring_prep_timeout(sqe, &u.alarm_ts, 0, IORING_TIMEOUT_ABS); /* CLOCK_MONOTONIC */
+        io_uring_sqe_set_data64(sqe, uring_tag(0, URING_ALARM));
+        u.alarm_armed = true;
+    } else {
+        /* Sooner than armed: moved (if it fired meanwhile, the update
+         * finds nothing and the next iteration arms it again). */
+        u.alarm_upd_ts.tv_sec = at_us / 1000000;
+        u.alarm_upd_ts.tv_nsec = (at_us % 1000000) * 1000;
+        io_uring_prep_timeout_update(sqe, &u.alarm_upd_ts, uring_tag(0, URING_ALARM),
+                                     IORING_TIMEOUT_ABS); /* the clock stays the timeout's */
+        io_uring_sqe_set_data64(sqe, uring_tag(0, URING_ALARM_UPDATE));
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS; /* no completion to wake the loop for */
+    }
+    u.alarm_at = at_us;
+}
+
+bool uring_alarm_take(void)
+{
+    bool f = u.alarm_fired;
+    u.alarm_fired = false;
+    return f;
+}
+
+bool uring_wait(long long timeout_us)
+{
+    struct io_uring_cqe *cqe;
+    struct __kernel_timespec ts;
+    unsigned sends, want;
+    if (timeout_us == 0) {
+        io_uring_submit_and_get_events(&u.ring);
+        return true;
+    }
+    /* The sends of this submission complete during it (MSG_DONTWAIT) and
+     * count as completions: wait for one more than them. */
+    sends = (unsigned)(u.sends_queued - u.sends_seen);
+    want = sends + 1;
+    if (timeout_us > 0) {
+        ts.tv_sec = timeout_us / 1000000;
+        ts.tv_nsec = (timeout_us % 1000000) * 1000;
+    }
+    if (timeout_us < 0) {
+        io_uring_submit_and_wait(&u.ring, want);
+    } else {
+        io_uring_submit_and_wait_timeout(&u.ring, &cqe, want, &ts, NULL);
+    }
+    /* An enter that submitted reports no timeout: count what came. */
+    return io_uring_cq_ready(&u.ring) > sends;
 }
 
 static bool ring_setup(const char **why)
@@ -262,15 +355,30 @@ static bool ring_setup(const char **why)
         *why = "io-uring-test-fail";
         return false;
     }
-    memset(&p, 0, sizeof(p));
-    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
-    /* COOP_TASKRUN and DEFER_TASKRUN (completions run only when asked)
-     * measured no cheaper here: the default wakes the loop at once. */
-    p.cq_entries = RING_CQ;
-    r = io_uring_queue_init_params(RING_ENTRIES, &u.ring, &p);
-    if (r < 0) {
-        *why = strerror(-r);
-        return false;
+    /* The loop sleeps in the ring: completions are processed only inside
+     * its io_uring_enter (DEFER_TASKRUN, one thread: SINGLE_ISSUER), no
+     * task work interrupts the process in between. Older kernels refuse
+     * those flags: COOP_TASKRUN, then none. */
+    {
+        static const unsigned tries[] = {
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+            IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+            0,
+        };
+        size_t t;
+        r = -EINVAL;
+        for (t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
+            memset(&p, 0, sizeof(p));
+            p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | tries[t];
+            p.cq_entries = RING_CQ;
+            r = io_uring_queue_init_params(RING_ENTRIES, &u.ring, &p);
+            if (r != -EINVAL) break;
+        }
+        if (r < 0) {
+            *why = strerror(-r);
+            return false;
+        }
+        u.deferred = (p.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
     }
     u.br = mmap(NULL, sizeof(struct io_uring_buf) * BUF_COUNT, PROT_READ | PROT_WRITE,
                 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -294,15 +402,11 @@ static bool ring_setup(const char **why)
         io_uring_buf_ring_add(u.br, u.bufs + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i,
                               io_uring_buf_ring_mask(BUF_COUNT), (int)i);
     io_uring_buf_ring_advance(u.br, BUF_COUNT);
-    u.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (u.efd < 0 || io_uring_register_eventfd(&u.ring, u.efd) < 0) {
-        *why = "eventfd registration failed";
-        goto fail;
-    }
+    /* Each io_uring_enter names the ring by a registered index instead of
+     * looking its descriptor up (optional: older kernels refuse). */
+    io_uring_register_ring_fd(&u.ring);
     return true;
 fail:
-    if (u.efd >= 0) close(u.efd);
-    u.efd = -1;
     io_uring_queue_exit(&u.ring);
     if (u.br) munmap(u.br, sizeof(struct io_uring_buf) * BUF_COUNT);
     u.br = NULL;
@@ -324,8 +428,7 @@ void uring_start(struct event_base *base, const struct uring_handlers *h)
             log_notice("io_uring is unavailable (%s): connections use libevent", why);
         return;
     }
-    u.ev = event_new(base, u.efd, EV_READ | EV_PERSIST | EV_ET, on_ring, NULL);
-    event_add(u.ev, NULL);
+    (void)base;
     u.on = true;
     g_server.io_uring = true;
 }
@@ -334,16 +437,12 @@ void uring_stop(void)
 {
     if (!u.on) return;
     u.on = false;
-    event_free(u.ev);
     io_uring_queue_exit(&u.ring);
-    close(u.efd);
-    u.efd = -1;
     munmap(u.br, sizeof(struct io_uring_buf) * BUF_COUNT);
     free(u.bufs);
     free(u.slots);
     free(u.free_slots);
     memset(&u, 0, sizeof(u));
-    u.efd = -1;
 }
 
 #else /* built without liburing: libevent only */
@@ -392,11 +491,36 @@ bool uring_send(unsigned slot, int fd, const void *buf, size_t n)
     return false;
 }
 void uring_submit_sends(void) {}
-void uring_wake(void) {}
 void uring_submit(void) {}
-void uring_reap(bool deliver)
+unsigned uring_reap(bool deliver)
 {
     (void)deliver;
+    return 0;
+}
+void uring_poll(bool deliver)
+{
+    (void)deliver;
+}
+void uring_watch(int fd)
+{
+    (void)fd;
+}
+bool uring_watch_take(void)
+{
+    return false;
+}
+void uring_alarm(long long at_us)
+{
+    (void)at_us;
+}
+bool uring_alarm_take(void)
+{
+    return false;
+}
+bool uring_wait(long long timeout_us)
+{
+    (void)timeout_us;
+    return false;
 }
 
 #endif

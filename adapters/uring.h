@@ -3,10 +3,11 @@
  * libevent) with a fallback to libevent where io_uring cannot be set up.
  * The ring receives for every plain-TCP connection with one multishot
  * receive each (provided buffer ring), and sends the replies of a whole
- * loop iteration with one io_uring_enter. Its completions wake libevent
- * through an eventfd registered with the ring, so libevent's loop stays
- * the one place the process waits (listeners, timers, signals, TLS
- * connections and the write events of slow readers stay on it).
+ * loop iteration in the io_uring_enter the loop sleeps in (uring_wait:
+ * adapters/loop.c drives it). libevent keeps listeners, timers, signals,
+ * TLS connections and the write events of slow readers; the loop runs it
+ * without waiting when the ring's poll on its epoll descriptor fires
+ * (uring_watch) or its timers are due.
  *
  * The ring knows connections only by slot: conn.c owns what a receive or
  * a send means (struct uring_handlers). */
@@ -66,18 +67,46 @@ bool uring_send(unsigned slot, int fd, const void *buf, size_t n);
  * completions met meanwhile are held by the connections
  * (conn_uring_recv with deliver false). */
 void uring_submit_sends(void);
-/* Make the loop's next wait return at once (held input to deliver). */
-void uring_wake(void);
 /* Submit what is queued (receives armed, cancels), without waiting. */
 void uring_submit(void);
 /* Hand every completion waiting in the ring to the connections
- * (deliver: they may run their commands now). */
-void uring_reap(bool deliver);
+ * (deliver: they may run their commands now). How many were receives. */
+unsigned uring_reap(bool deliver);
+/* uring_reap after asking the kernel for what completed meanwhile (with
+ * DEFER_TASKRUN completions are posted only when the process asks). */
+void uring_poll(bool deliver);
+/* Watch fd for input with a one-shot poll on the ring (submitted with
+ * the next wait); no-op while armed. */
+void uring_watch(int fd);
+/* The watched fd became readable since the last call (then the poll is
+ * no longer armed: uring_watch again). */
+bool uring_watch_take(void);
+/* Wake the loop at CLOCK_MONOTONIC time at_us (microseconds; <0: no need):
+ * one timeout request stays armed across waits and is moved only when an
+ * earlier time is asked for (a wait with a timeout of its own would arm
+ * and cancel a timer every time, dear in a VM). */
+void uring_alarm(long long at_us);
+/* The alarm went off since the last call (then it is no longer armed). */
+bool uring_alarm_take(void);
+/* The loop's one system call: submit everything queued and sleep until a
+ * completion arrives beyond the sends just submitted (those complete
+ * during the submission), at most timeout_us (<0: no limit, 0: only
+ * submit and collect; the loop uses uring_alarm instead). false if it
+ * timed out (nothing came but the sends).
+ * Completions are left for uring_reap. */
+bool uring_wait(long long timeout_us);
 
 /* ---- the pure parts, unit tested (tests/unit/test_uring.c) ---- */
 
 /* A completion's user data: slot and operation. */
-enum uring_op { URING_RECV = 1, URING_SEND = 2, URING_CANCEL = 3 };
+enum uring_op {
+    URING_RECV = 1,
+    URING_SEND = 2,
+    URING_CANCEL = 3,
+    URING_WATCH = 4,
+    URING_ALARM = 5,
+    URING_ALARM_UPDATE = 6,
+};
 static inline unsigned long long uring_tag(unsigned slot, enum uring_op op)
 {
     return ((unsigned long long)slot << 8) | (unsigned)op;

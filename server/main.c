@@ -10,6 +10,7 @@
 #include "acl.h"
 #include "adapters.h"
 #include "conn.h"
+#include "loop.h"
 #include "tls.h"
 #include "uring.h"
 #include "upstream.h"
@@ -192,6 +193,11 @@ int main(int argc, char **argv)
     }
     /* The connection I/O path: io_uring or libevent (adapters/uring.c). */
     uring_start(g_server.base, &conn_uring_handlers);
+    loop_start(g_server.base); /* where the process waits (adapters/loop.c) */
+    /* each iteration hands the replication stream to the replicas before
+     * its output is written, and does not sleep while a full sync's
+     * payload is going out (core/repl) */
+    loop_set_hooks(repl_primary_flush, repl_primary_sending);
     /* Upstream mode: the data lives in a Redis Cluster (adapters/upstream). */
     if (upstream_enabled() && !upstream_start(g_server.base)) return 1;
     for (a = adapters; *a; a++)
@@ -229,25 +235,18 @@ int main(int argc, char **argv)
     repl_replica_startup(); /* `replicaof` in the configuration: connect */
     log_notice("Ready to accept connections: RESP on %s port %d, HTTP on %s port %d (pid %d)",
                g_config.bind, g_config.port, g_config.http_bind, g_config.http_port, (int)getpid());
-    /* The loop, one iteration at a time: before it sleeps again, every
-     * reply and push of the iteration is written, one write per
-     * connection (adapters/conn.c, conn_flush_pending). */
-    for (;;) {
-        repl_primary_flush(); /* the iteration's stream, one copy per replica */
-        conn_flush_pending();
-        if (event_base_loop(g_server.base,
-                            repl_primary_sending() ? EVLOOP_NONBLOCK : EVLOOP_ONCE) != 0)
-            break;
-        if (event_base_got_break(g_server.base) || event_base_got_exit(g_server.base)) break;
+    /* The loop, one iteration at a time (adapters/loop.c): before it
+     * sleeps again, every reply and push of the iteration is written or
+     * submitted, one write or send per connection (adapters/conn.c). */
+    while (loop_once()) {
     }
     repl_primary_flush();
     conn_flush_pending();
-    /* Lagging replicas get shutdown-timeout seconds to catch up (core/repl). */
-    while (g_server.shutdown_asap && repl_shutdown_wait()) {
-        repl_primary_flush();
-        conn_flush_pending();
-        event_base_loop(g_server.base, EVLOOP_ONCE);
-    }
+    /* Lagging replicas get shutdown-timeout seconds to catch up (core/repl).
+     * A libevent pass without waiting clears the loop's break first. */
+    if (g_server.shutdown_asap) event_base_loop(g_server.base, EVLOOP_NONBLOCK);
+    while (g_server.shutdown_asap && repl_shutdown_wait())
+        loop_once();
     conn_flush_pending();
     aof_shutdown(); /* write and fsync the AOF's buffer (core/persist/aof.c) */
 
@@ -257,6 +256,7 @@ int main(int argc, char **argv)
         if (adapters[n]->shutdown) adapters[n]->shutdown();
     net_shutdown();
     tls_shutdown();
+    loop_stop();
     uring_stop();
     upstream_shutdown();
     event_free(cron_ev);

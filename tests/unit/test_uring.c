@@ -2,18 +2,21 @@
  * what a receive completion asks of a connection (uring_recv_next), the
  * completion tags, the choice of backend and its fallback (io-backend,
  * io-uring-test-fail), slots (reuse, growth), and a send and a multishot
- * receive through a real ring over a socketpair (skipped where io_uring
- * is disabled). */
+ * receive through a real ring over a socketpair, the loop's wait and
+ * its watch of a descriptor (skipped where io_uring is disabled), and the
+ * loop's choices (adapters/loop.c: timeout, when libevent runs). */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "conn.h"
+#include "loop.h"
 #include "server.h"
 #include "unit.h"
 #include "uring.h"
@@ -136,8 +139,8 @@ START_TEST(send_and_receive_through_the_ring)
     ck_assert_int_eq(write(sv[1], "ECHO\r\n", 6), 6);
     for (tries = 0; tries < 1000 && c->uheldlen < 12; tries++) {
         usleep(1000);
-        uring_submit(); /* a kernel entry runs the completions */
-        uring_reap(false);
+        uring_submit();
+        uring_poll(false); /* a kernel entry runs the completions */
     }
     ck_assert_uint_eq(c->uheldlen - c->uheldoff, 12);
     ck_assert(memcmp(c->uheld + c->uheldoff, "PING\r\nECHO\r\n", 12) == 0);
@@ -148,13 +151,131 @@ START_TEST(send_and_receive_through_the_ring)
     for (tries = 0; tries < 1000 && uring_recv_armed(slot); tries++) {
         usleep(1000);
         uring_submit();
-        uring_reap(false);
+        uring_poll(false);
     }
     ck_assert(!uring_recv_armed(slot));
     close(sv[0]);
     close(sv[1]);
     uring_stop();
     /* c stays on conn.c's attention list in this process: not freed. */
+}
+END_TEST
+
+START_TEST(loop_choices)
+{
+    struct loop_clock k = {.now = 1000000, .deadline = -1, .last_ev = 1000000};
+    /* No timers, nothing ran: no limit; held input or active events: 0. */
+    ck_assert_int_eq(loop_timeout_us(&k, true, false), -1);
+    ck_assert_int_eq(loop_timeout_us(&k, false, false), 0);
+    ck_assert_int_eq(loop_timeout_us(&k, true, true), 0);
+    /* Until the earliest timer; one past due: 0. */
+    k.deadline = 1000000 + 7000;
+    ck_assert_int_eq(loop_timeout_us(&k, true, false), 7000);
+    k.deadline = 999000;
+    ck_assert_int_eq(loop_timeout_us(&k, true, false), 0);
+    /* Commands ran (they may have added timers): at most the slack past
+     * libevent's last run. */
+    k.deadline = 1000000 + 7000;
+    k.ran_commands = true;
+    k.now = 1000000 + 300;
+    ck_assert_int_eq(loop_timeout_us(&k, true, false), LOOP_TIMER_SLACK_US - 300);
+    k.deadline = 1000000 + 500;
+    ck_assert_int_eq(loop_timeout_us(&k, true, false), 200);
+    k.deadline = -1;
+    k.now = 1000000 + 5000;
+    ck_assert_int_eq(loop_timeout_us(&k, true, false), 0);
+
+    /* A timer's wall-clock deadline: how far; one past (a stale offset)
+     * or very far (a clock step) bounded. */
+    ck_assert_int_eq(loop_timer_in_us(-1, 5000), -1);
+    ck_assert_int_eq(loop_timer_in_us(5000 + 2500, 5000), 2500);
+    ck_assert_int_eq(loop_timer_in_us(4000, 5000), LOOP_TIMER_SLACK_US);
+    ck_assert_int_eq(loop_timer_in_us(5000, 5000), LOOP_TIMER_SLACK_US);
+    ck_assert_int_eq(loop_timer_in_us(5000 + 100000000LL, 5000), LOOP_TIMER_MAX_US);
+
+    /* libevent runs: its fd readable, active events, a timeout, a timer
+     * due, or the slack passed while commands ran. */
+    k.now = 1000000 + 100;
+    k.deadline = -1;
+    ck_assert(!loop_libevent_due(&k, false, false, false));
+    ck_assert(loop_libevent_due(&k, true, false, false));
+    ck_assert(loop_libevent_due(&k, false, true, false));
+    ck_assert(loop_libevent_due(&k, false, false, true));
+    k.deadline = 1000000 + 100;
+    ck_assert(loop_libevent_due(&k, false, false, false));
+    k.deadline = -1;
+    k.now = 1000000 + LOOP_TIMER_SLACK_US;
+    ck_assert(loop_libevent_due(&k, false, false, false));
+    k.ran_commands = false;
+    ck_assert(!loop_libevent_due(&k, false, false, false));
+}
+END_TEST
+
+START_TEST(wait_and_watch)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    int sv[2], pp[2];
+    unsigned slot;
+    char buf[16];
+    if (!uring_allowed()) return;
+    g_config.io_backend = 1;
+    uring_start(base(), &conn_uring_handlers);
+    ck_assert(uring_on());
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(pipe(pp), 0);
+    slot = uring_slot_new(c);
+    c->fd = sv[0];
+    c->uslot = slot;
+    /* Nothing comes: the wait times out. */
+    ck_assert(!uring_wait(20000));
+    /* A send completes during the submission but does not end the wait:
+     * it waits for one completion more, here none. */
+    ck_assert(uring_send(slot, sv[0], "abc", 3));
+    c->usent = -1;
+    ck_assert(!uring_wait(20000));
+    uring_reap(true);
+    ck_assert_int_eq(c->usent, 3);
+    ck_assert_int_eq(read(sv[1], buf, sizeof(buf)), 3);
+    /* The watched descriptor becomes readable: the wait returns, once. */
+    uring_watch(pp[0]);
+    ck_assert(!uring_wait(20000));
+    ck_assert(!uring_watch_take());
+    ck_assert_int_eq(write(pp[1], "x", 1), 1);
+    ck_assert(uring_wait(5000000));
+    uring_reap(true);
+    ck_assert(uring_watch_take());
+    ck_assert(!uring_watch_take());
+    /* Armed again while still readable: it fires at once. */
+    uring_watch(pp[0]);
+    ck_assert(uring_wait(5000000));
+    uring_reap(true);
+    ck_assert(uring_watch_take());
+    /* The alarm: one timeout left armed, moved sooner, never later. */
+    {
+        struct timespec tv;
+        long long now, t0;
+        ck_assert_int_eq(read(pp[0], buf, 1), 1);
+        clock_gettime(CLOCK_MONOTONIC, &tv);
+        now = (long long)tv.tv_sec * 1000000 + tv.tv_nsec / 1000;
+        uring_alarm(now + 60000000); /* a minute */
+        uring_alarm(now + 90000000); /* later: left as it is */
+        uring_alarm(now + 30000);    /* sooner: moved */
+        t0 = now;
+        ck_assert(uring_wait(-1));
+        uring_reap(true);
+        ck_assert(uring_alarm_take());
+        ck_assert(!uring_alarm_take());
+        clock_gettime(CLOCK_MONOTONIC, &tv);
+        now = (long long)tv.tv_sec * 1000000 + tv.tv_nsec / 1000;
+        ck_assert(now - t0 >= 29000);
+        ck_assert(now - t0 < 30000000);
+    }
+    close(pp[0]);
+    close(pp[1]);
+    close(sv[0]);
+    close(sv[1]);
+    uring_stop();
+    free(c);
 }
 END_TEST
 
@@ -167,6 +288,8 @@ static Suite *suite(void)
     tcase_add_test(tc, fallback_and_choice);
     tcase_add_test(tc, slots_reused_and_grown);
     tcase_add_test(tc, send_and_receive_through_the_ring);
+    tcase_add_test(tc, loop_choices);
+    tcase_add_test(tc, wait_and_watch);
     suite_add_tcase(s, tc);
     return s;
 }

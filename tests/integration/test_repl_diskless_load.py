@@ -20,6 +20,7 @@ import pytest
 import redis
 
 import harness
+from repl_helpers import cli, stop, wait_for
 from harness import RawConn, ServerProcess
 from test_repl_sync_fallback import FakePrimary, redis_rdb
 
@@ -40,25 +41,6 @@ def redis_argv(*extra):
 def start(kind, *extra):
     fn = keel_argv(*extra) if kind == "keel" else redis_argv(*extra)
     return ServerProcess(kind, fn).start()
-
-
-def stop(srv):
-    problem = srv.stop()
-    srv.cleanup()
-    assert problem is None, problem
-
-
-def cli(srv):
-    return redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=30)
-
-
-def wait_for(cond, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def raw(port, *cmd):

@@ -21,6 +21,7 @@ import pytest
 import redis
 
 import harness
+from repl_helpers import cli, stop, wait_for
 from harness import ServerProcess
 
 
@@ -35,25 +36,6 @@ def redis_argv(*extra):
         return [harness.oracle_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--enable-debug-command", "yes"] + list(extra)
     return argv
-
-
-def stop(srv):
-    problem = srv.stop()
-    srv.cleanup()
-    assert problem is None, problem
-
-
-def cli(srv):
-    return redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=30)
-
-
-def wait_for(cond, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 ACL_NO_PSYNC = ["ACL", "SETUSER", "repl", "on", ">replpw", "~*", "&*", "+@all", "-psync"]

@@ -19,6 +19,7 @@ import pytest
 import redis
 
 import harness
+from repl_helpers import wait_for
 import tls_certs
 from harness import ServerProcess
 
@@ -61,15 +62,6 @@ class Node:
         problem = self.srv.stop()
         self.srv.cleanup()
         assert problem is None, problem
-
-
-def wait_for(cond, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def link_up(n):

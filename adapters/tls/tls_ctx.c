@@ -178,6 +178,27 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
     return n;
 }
 
+/* The certificate chain and its private key (unlocked with pass, if any;
+ * the pass is dropped from the context once loaded); errors logged as
+ * Redis logs them. */
+static bool load_cert_key(SSL_CTX *c, const char *cert, const char *key, const char *pass)
+{
+    bool ok = false;
+    if (pass && *pass) {
+        SSL_CTX_set_default_passwd_cb(c, pass_cb);
+        SSL_CTX_set_default_passwd_cb_userdata(c, (void *)pass);
+    }
+    if (SSL_CTX_use_certificate_chain_file(c, cert) <= 0)
+        log_ssl_errors("Failed to load certificate", cert);
+    else if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) <= 0 ||
+             SSL_CTX_check_private_key(c) <= 0)
+        log_ssl_errors("Failed to load private key", key);
+    else
+        ok = true;
+    SSL_CTX_set_default_passwd_cb_userdata(c, NULL);
+    return ok;
+}
+
 /* A new context from the entries, as Redis's tlsConfigure; NULL (logged). */
 static SSL_CTX *build(void)
 {
@@ -230,22 +251,7 @@ static SSL_CTX *build(void)
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
     }
-    if (key_file_pass && *key_file_pass) {
-        SSL_CTX_set_default_passwd_cb(c, pass_cb);
-        SSL_CTX_set_default_passwd_cb_userdata(c, key_file_pass);
-    }
-    if (SSL_CTX_use_certificate_chain_file(c, cert_file) <= 0) {
-        log_ssl_errors("Failed to load certificate", cert_file);
-        goto fail;
-    }
-    if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) <= 0) {
-        log_ssl_errors("Failed to load private key", key_file);
-        goto fail;
-    }
-    if (SSL_CTX_check_private_key(c) <= 0) {
-        log_ssl_errors("Failed to load private key", key_file);
-        goto fail;
-    }
+    if (!load_cert_key(c, cert_file, key_file, key_file_pass)) goto fail;
     if (((ca_cert_file && *ca_cert_file) || (ca_cert_dir && *ca_cert_dir)) &&
         SSL_CTX_load_verify_locations(c, ca_cert_file && *ca_cert_file ? ca_cert_file : NULL,
                                       ca_cert_dir && *ca_cert_dir ? ca_cert_dir : NULL) <= 0) {
@@ -260,8 +266,6 @@ static SSL_CTX *build(void)
         log_ssl_errors("Failed to configure ciphersuites", NULL);
         goto fail;
     }
-    /* The key file pass is only needed while loading. */
-    SSL_CTX_set_default_passwd_cb_userdata(c, NULL);
     return c;
 fail:
     SSL_CTX_free(c);
@@ -293,22 +297,7 @@ void *tls_client_ctx_new(const char *ca_file, const char *ca_dir, const char *ce
         log_ssl_errors("Failed to load the system's CA certificates", NULL);
         goto fail;
     }
-    if (set_str(cert) || set_str(key)) {
-        if (set_str(pass)) {
-            SSL_CTX_set_default_passwd_cb(c, pass_cb);
-            SSL_CTX_set_default_passwd_cb_userdata(c, (void *)pass);
-        }
-        if (SSL_CTX_use_certificate_chain_file(c, cert) <= 0) {
-            log_ssl_errors("Failed to load certificate", cert);
-            goto fail;
-        }
-        if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) <= 0 ||
-            SSL_CTX_check_private_key(c) <= 0) {
-            log_ssl_errors("Failed to load private key", key);
-            goto fail;
-        }
-        SSL_CTX_set_default_passwd_cb_userdata(c, NULL);
-    }
+    if ((set_str(cert) || set_str(key)) && !load_cert_key(c, cert, key, pass)) goto fail;
     return c;
 fail:
     SSL_CTX_free(c);

@@ -390,16 +390,11 @@ struct rstr *store_string_unshare(struct kv *e, size_t need)
 
 /* ---- whole databases ---- */
 
-long long store_flushdb(struct db *db, bool async)
+/* Free a database's keys (async: on the lazy-free thread,
+ * core/store/lazyfree.c) and its expiry index. */
+static void release_db(struct db *db, bool async)
 {
-    long long n = (long long)dict_size(&db->keys);
-    /* Observers see the event while the keys are still there (WATCH breaks
-     * only for watched keys that existed, as in Redis). */
-    {
-        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
-        emit_event(&ev);
-    }
-    if (async && n > 0) { /* the lazy-free thread (core/store/lazyfree.c) */
+    if (async && dict_size(&db->keys) > 0) {
         struct dict *d = xmalloc(sizeof(*d));
         dict_move(&db->keys, d);
         lazyfree_dict(d);
@@ -409,6 +404,18 @@ long long store_flushdb(struct db *db, bool async)
     free(db->exp);
     db->exp = NULL;
     db->nexp = db->capexp = 0;
+}
+
+long long store_flushdb(struct db *db, bool async)
+{
+    long long n = (long long)dict_size(&db->keys);
+    /* Observers see the event while the keys are still there (WATCH breaks
+     * only for watched keys that existed, as in Redis). */
+    {
+        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
+        emit_event(&ev);
+    }
+    release_db(db, async);
     db->avg_ttl = 0;
     g_store.stats.dirty += n;
     return n;
@@ -431,20 +438,6 @@ struct db *store_set_aside(void)
         db->expires_cursor = 0;
     }
     return saved;
-}
-
-static void release_db(struct db *db, bool async)
-{
-    if (async && dict_size(&db->keys) > 0) {
-        struct dict *d = xmalloc(sizeof(*d));
-        dict_move(&db->keys, d);
-        lazyfree_dict(d);
-    } else {
-        dict_release(&db->keys, free_node);
-    }
-    free(db->exp);
-    db->exp = NULL;
-    db->nexp = db->capexp = 0;
 }
 
 void store_drop_aside(struct db *saved, bool async)

@@ -19,23 +19,9 @@ import time
 import pytest
 import redis
 
-import harness
 from repl_helpers import cli, stop, wait_for
 from harness import RawConn, ServerProcess
-from test_repl_sync_fallback import FakePrimary, redis_rdb
-
-
-def keel_argv(*extra):
-    def argv(port):
-        return harness.keel_argv(port) + list(extra)
-    return argv
-
-
-def redis_argv(*extra):
-    def argv(port):
-        return [harness.oracle_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--enable-debug-command", "yes"] + list(extra)
-    return argv
+from test_repl_sync_fallback import FakePrimary, keel_argv, redis_argv, redis_rdb
 
 
 def start(kind, *extra):

@@ -248,7 +248,7 @@ static const char *sel_add_key(struct acl_selector *s, const char *p, size_t n, 
     s->keys[s->nkeys].p[n] = 0;
     s->keys[s->nkeys].n = n;
     s->keys[s->nkeys].flags = flags;
-    s->keys[s->nkeys].kind = acl_pattern_kind(p, n);
+    acl_keypat_prepare(&s->keys[s->nkeys]);
     s->nkeys++;
     return NULL;
 }

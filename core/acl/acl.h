@@ -25,6 +25,11 @@ struct acl_keypat {
     size_t n;
     int flags; /* ACL_KEY_READ | ACL_KEY_WRITE */
     int kind;  /* ACL_PAT_*: a literal or a literal prefix skips the glob */
+    /* A prefix pattern of 1-8 literal bytes ("key:*"): its bytes and a
+     * mask over the first 8 of a key, compared as one word (plen 0: not
+     * that form). */
+    unsigned long long word, mask;
+    int plen;
 };
 
 /* A first-argument rule, +select|0: the command (one without subcommands)
@@ -70,6 +75,8 @@ void acl_init(void);
 void acl_check_init(void);
 /* A key pattern's ACL_PAT_* kind. */
 int acl_pattern_kind(const char *p, size_t n);
+/* Fill k->kind and the prefix word of k->p (acl_check.c). */
+void acl_keypat_prepare(struct acl_keypat *k);
 /* `user` config lines and the aclfile at start-up (acl_init). */
 void acl_load_startup(void);
 /* ACL LOAD: the aclfile's users replace the table, all or nothing; NULL on

@@ -76,8 +76,28 @@ int acl_pattern_kind(const char *p, size_t n)
     return ACL_PAT_GLOB;
 }
 
+void acl_keypat_prepare(struct acl_keypat *k)
+{
+    unsigned char ones[8] = {0};
+    k->kind = acl_pattern_kind(k->p, k->n);
+    k->word = k->mask = 0;
+    k->plen = 0;
+    if (k->kind == ACL_PAT_PREFIX && k->n >= 2 && k->n - 1 <= 8) {
+        k->plen = (int)k->n - 1;
+        memcpy(&k->word, k->p, (size_t)k->plen);
+        memset(ones, 0xff, (size_t)k->plen);
+        memcpy(&k->mask, ones, 8);
+    }
+}
+
 static inline bool pattern_match(const struct acl_keypat *k, const char *s, size_t n)
 {
+    /* A short prefix and a key of 8 bytes or more: one word compared. */
+    if (k->plen && n >= 8) {
+        unsigned long long w;
+        memcpy(&w, s, 8);
+        return (w & k->mask) == k->word;
+    }
     /* Literal patterns and prefixes mostly differ at their first byte. */
     if (k->kind != ACL_PAT_GLOB && k->n > 1 && (n == 0 || s[0] != k->p[0])) return false;
     switch (k->kind) {
@@ -116,10 +136,10 @@ static __attribute__((noinline)) bool key_scan(const struct acl_selector *s, con
     return false;
 }
 
+/* Callers have already tested s->allkeys. */
 static inline bool key_allowed_need(const struct acl_selector *s, const char *k, size_t n, int need)
 {
     int h = s->hint;
-    if (s->allkeys) return true;
     /* The pattern that matched the last key first: a client's keys mostly
      * share one pattern. (The hint is a cache; the answer does not depend
      * on it.) */
@@ -130,7 +150,7 @@ static inline bool key_allowed_need(const struct acl_selector *s, const char *k,
 
 static bool key_allowed(const struct acl_selector *s, const char *k, size_t n, int ksflags)
 {
-    return key_allowed_need(s, k, n, key_needs(ksflags));
+    return s->allkeys || key_allowed_need(s, k, n, key_needs(ksflags));
 }
 
 /* Per command id, what the check needs without asking the registry each
@@ -215,6 +235,18 @@ static __attribute__((noinline)) int keys_check_registry(const struct acl_select
     return res;
 }
 
+/* SET's key: written, and read too with its GET word. */
+static inline bool set_key_allowed(const struct acl_selector *s, int argc,
+                                   const struct argv_ref *argv)
+{
+    int i, need = ACL_KEY_WRITE;
+    for (i = 3; i < argc; i++)
+        if (argv[i].n == 3 && (argv[i].p[0] | 32) == 'g' && (argv[i].p[1] | 32) == 'e' &&
+            (argv[i].p[2] | 32) == 't')
+            need |= ACL_KEY_READ;
+    return key_allowed_need(s, argv[1].p, argv[1].n, need);
+}
+
 /* The keys of argv: ACL_OK, or ACL_DENIED_KEY with *errpos. */
 static inline int keys_check(const struct acl_selector *s, const struct command *cmd, int argc,
                              const struct argv_ref *argv, int *errpos)
@@ -232,12 +264,7 @@ static inline int keys_check(const struct acl_selector *s, const struct command 
         return ACL_OK;
     }
     if (ci->keys == KEYS_SET && argc >= 3) {
-        int need = ACL_KEY_WRITE;
-        for (i = 3; i < argc; i++)
-            if (argv[i].n == 3 && (argv[i].p[0] | 32) == 'g' && (argv[i].p[1] | 32) == 'e' &&
-                (argv[i].p[2] | 32) == 't')
-                need |= ACL_KEY_READ;
-        if (key_allowed_need(s, argv[1].p, argv[1].n, need)) return ACL_OK;
+        if (set_key_allowed(s, argc, argv)) return ACL_OK;
         *errpos = 1;
         return ACL_DENIED_KEY;
     }
@@ -301,10 +328,31 @@ static inline int selector_check(const struct acl_selector *s, const struct comm
     return ACL_OK;
 }
 
+/* The common case of one selector, an allowed command and keys in one
+ * plain range, without the full check's bookkeeping: true when allowed;
+ * false sends the caller to acl_check_cmd (which then decides). */
+static inline bool fast_allowed(const struct acl_selector *s, const struct command *cmd, int argc,
+                                const struct argv_ref *argv)
+{
+    const struct cmd_info *ci = &cinfo[cmd->id];
+    int i, last;
+    if (!((s->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1)) return false;
+    if (ci->chan != CH_NONE && !s->allchannels) return false;
+    if (ci->keys == KEYS_NONE || s->allkeys) return true;
+    if (ci->keys == KEYS_SET && argc >= 3) return set_key_allowed(s, argc, argv);
+    if (ci->keys != KEYS_RANGE) return false;
+    last = ci->last >= 0 ? ci->first + ci->last : argc + ci->last;
+    if (last >= argc) last = argc - 1;
+    for (i = ci->first; i <= last; i += ci->step)
+        if (!key_allowed_need(s, argv[i].p, argv[i].n, ci->need)) return false;
+    return true;
+}
+
 int acl_check_cmd(const struct acl_user *u, const struct command *cmd, int argc,
                   const struct argv_ref *argv, int *errpos)
 {
     int best = ACL_DENIED_CMD, bestpos = 0, i;
+    if (u->nsel == 1 && fast_allowed(&u->sel[0], cmd, argc, argv)) return ACL_OK;
     if (u->nsel == 1) { /* the usual user: no best refusal to choose */
         *errpos = 0;
         return selector_check(&u->sel[0], cmd, argc, argv, errpos);
@@ -344,6 +392,8 @@ bool acl_refuse(struct client *c, const struct command *cmd, int argc, const str
         ((u->sel[0].cmds[cmd->id / 64] >> (cmd->id % 64)) & 1))
         return false;
     if (cmd->flags & CMD_NO_AUTH) return false;
+    /* acl_check_cmd starts with the same test: here it is inlined */
+    if (u->nsel == 1 && fast_allowed(&u->sel[0], cmd, argc, argv)) return false;
     res = acl_check_cmd(u, cmd, argc, argv, &pos);
     if (res == ACL_OK) return false;
     c->last_cmd = cmd->fullname; /* the client-info of the entry names it, as Redis */

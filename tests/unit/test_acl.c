@@ -252,6 +252,52 @@ START_TEST(permission_check)
 }
 END_TEST
 
+/* Key prefixes of up to 8 bytes are compared as one word: keys shorter
+ * than 8, prefixes of exactly 8 and of 9 (the byte compare), SET with and
+ * without GET, MSET's every other argument. */
+START_TEST(prefix_word_check)
+{
+    int pos;
+    setup_once();
+    acl_deluser("u", 1);
+    ck_assert_ptr_null(setuser("u", "on nopass +@string ~a* ~key:* ~12345678* ~abcdefghi* "
+                                    "%R~ro:* ~exact"));
+    ALLOWED("u", "GET a");
+    ALLOWED("u", "GET ab");
+    ALLOWED("u", "GET key:");
+    ALLOWED("u", "GET key:0000001");
+    DENIED("u", "GET key", ACL_DENIED_KEY, 1);
+    DENIED("u", "GET kez:00000001", ACL_DENIED_KEY, 1);
+    DENIED("u", "GET Key:00000001", ACL_DENIED_KEY, 1);
+    ALLOWED("u", "GET 12345678");
+    ALLOWED("u", "GET 123456789abc");
+    DENIED("u", "GET 1234567", ACL_DENIED_KEY, 1);
+    DENIED("u", "GET 12345679xxxx", ACL_DENIED_KEY, 1);
+    ALLOWED("u", "GET abcdefghi");
+    ALLOWED("u", "GET abcdefghijkl"); /* ~a* as well */
+    DENIED("u", "GET bbcdefghijkl", ACL_DENIED_KEY, 1);
+    ALLOWED("u", "GET exact");
+    DENIED("u", "GET exactly", ACL_DENIED_KEY, 1);
+    ALLOWED("u", "GET ro:00000001");
+    DENIED("u", "SET ro:00000001 v", ACL_DENIED_KEY, 1);
+    ALLOWED("u", "SET key:00000001 v");
+    ALLOWED("u", "SET key:00000001 v GET");
+    DENIED("u", "SET zz v GET", ACL_DENIED_KEY, 1);
+    ALLOWED("u", "MSET key:00000001 v a1 v key:2 v");
+    DENIED("u", "MSET key:00000001 v zz:0000001 v", ACL_DENIED_KEY, 3);
+    /* a key with a NUL byte in the prefix's place */
+    {
+        struct acl_user *u = acl_find("u", 1);
+        const struct command *cmd = registry_lookup("get", 3);
+        struct argv_ref argv[2] = {{"get", 3}, {"key\0:0000", 9}};
+        ck_assert_int_eq(acl_check_cmd(u, cmd, 2, argv, &pos), ACL_DENIED_KEY);
+        argv[1].p = "key:\0000000";
+        ck_assert_int_eq(acl_check_cmd(u, cmd, 2, argv, &pos), ACL_OK);
+    }
+    acl_deluser("u", 1);
+}
+END_TEST
+
 /* +cmd|first-arg rules (checked against redis-server 7.0.15): their text
  * forms, what clears them, their errors and the check. */
 START_TEST(first_arg_rules)
@@ -348,6 +394,7 @@ int main(void)
     tcase_add_test(tc, default_user);
     tcase_add_test(tc, rule_forms);
     tcase_add_test(tc, rule_errors);
+    tcase_add_test(tc, prefix_word_check);
     tcase_add_test(tc, passwords);
     tcase_add_test(tc, permission_check);
     tcase_add_test(tc, first_arg_rules);

@@ -82,6 +82,14 @@ struct http_conn {
 bool http_defer(struct client *cl, enum defer_step step);
 void http_deferred_free(struct http_conn *c);
 
+/* http_tail.c: GET /_stream/<key> as Server-Sent Events. */
+void http_tail_start(struct http_conn *c, const struct http_request *req, const char *k, size_t kn,
+                     const char *q, size_t ql);
+/* Write what the last XREAD read as events: >0 entries, 0 none, <0 an error. */
+int http_tail_emit(struct http_conn *c);
+/* Submit XREAD from the position until the client parks (or it ends). */
+void http_tail_next(struct http_conn *c);
+
 #define OUT_LIT(c, s) obuf_append(&(c)->conn.out, s, sizeof(s) - 1)
 
 /* Response bytes into the connection's output. */

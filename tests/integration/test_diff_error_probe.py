@@ -139,8 +139,6 @@ ADMIN_WORDS = ["0", "1", "-1", "2", "100", "x", "k", "u", "default", "on", "off"
                "FILTERBY", "ACLCAT", "PATTERN", "3", "4", "AUTH", "SETNAME", "VERSION", "MATCH"]
 ADMIN_KNOWN = [
     lambda c: "MODULE" in c,  # Keel has no modules: MODULE is not a command here
-    # CLIENT LIST TYPE <bad> <more words>: Redis counts the words first
-    lambda c: c[:3] == ["client", "list", "TYPE"] and len(c) > 4,
 ]
 
 

@@ -27,6 +27,13 @@ CASES = {
         "XREADGROUP GROUP g c COUNT x", "XREADGROUP GROUP g c COUNT x STREAMS st",
         "XREADGROUP GROUP g c BLOCK x COUNT 1", "XREADGROUP GROUP g c STREAMS st x y",
         "XREADGROUP GROUP g c NOACK x STREAMS st >", "XREADGROUP GROUP g c COUNT 1 STREAMS st >"],
+    "randfield_count_min_with_junk": [
+        "HRANDFIELD h %s x" % MIN, "HRANDFIELD h %s WITHVALUES x" % MIN,
+        "HRANDFIELD h %s WITHVALUES" % MIN, "HRANDFIELD h %s" % MIN,
+        "ZRANDMEMBER z %s x" % MIN, "ZRANDMEMBER z %s WITHSCORES x" % MIN,
+        "ZRANDMEMBER z %s WITHSCORES" % MIN, "ZRANDMEMBER z %s" % MIN,
+        "HRANDFIELD h -9223372036854775807 WITHVALUES", "HRANDFIELD h x y",
+        "HRANDFIELD h 1 WITHVALUES", "ZRANDMEMBER z -1 WITHSCORES"],
     "client_list_type_with_more_words": [
         "CLIENT LIST TYPE bad x", "CLIENT LIST TYPE bad x y", "CLIENT LIST TYPE bad ID",
         "CLIENT LIST TYPE bad", "CLIENT LIST TYPE normal x", "CLIENT LIST TYPE",

@@ -67,9 +67,6 @@ KNOWN = [  # differences left alone
     # XADD key LIMIT n ...: Redis's "LIMIT cannot be used without specifying
     # a trimming strategy"; the grammar takes LIMIT for the id
     lambda c: c[0] == "xadd" and "LIMIT" in c and not ({"MAXLEN", "MINID"} & set(c)),
-    # HRANDFIELD/ZRANDMEMBER key -9223372036854775808 <junk>: Redis range-checks
-    # the count before the syntax; the matcher blames the junk first
-    lambda c: c[0] in ("zrandmember", "hrandfield") and "-9223372036854775808" in c,
 ]
 
 

@@ -18,6 +18,23 @@ SEED = [["FLUSHALL"], ["XADD", "st", "1-1", "a", "b"], ["XADD", "st", "2-1", "c"
 MIN = "-9223372036854775808"
 
 CASES = {
+    "xadd_limit_without_strategy": [
+        "XADD st LIMIT 5 * a b", "XADD st LIMIT 5 3-1 a b", "XADD st NOMKSTREAM LIMIT 5 * a b",
+        "XADD st LIMIT 5 *", "XADD st LIMIT 5 * a", "XADD st LIMIT 5 LIMIT 6 3-1 a b",
+        "XADD st LIMIT 5 x a b", "XADD st LIMIT x * a b", "XADD st LIMIT 3-1 a b",
+        "XADD st LIMIT 0 * a b", "XADD st LIMIT -1 MAXLEN x * a b",
+        "XADD st MAXLEN -1 LIMIT x * a b", "XADD st MAXLEN 1 LIMIT 5 x a b",
+        "XADD st LIMIT 5 MAXLEN 1 3-1 a b", "XADD st MAXLEN ~ 1 LIMIT 5 1-1 a",
+        "XADD st LIMIT 5 MAXLEN ~ 1 3-1 a b", "XADD st MAXLEN ~ 1 LIMIT 5 NOMKSTREAM 4-1 a b",
+        "XADD st MAXLEN 1 MAXLEN 2 * a b", "XADD st NOMKSTREAM MAXLEN = 5 NOMKSTREAM 5-1 a b",
+        "XRANGE st - +"],
+    "xtrim_limit_before_strategy": [
+        "XTRIM st LIMIT 5", "XTRIM st LIMIT 0", "XTRIM st LIMIT 5 MAXLEN 1",
+        "XTRIM st LIMIT x MAXLEN 1", "XTRIM st LIMIT 5 x", "XTRIM st LIMIT 5 MAXLEN = 1",
+        "XTRIM st MAXLEN 1 LIMIT 5 junk", "XTRIM st MAXLEN -1 LIMIT x", "XTRIM st junk",
+        "XTRIM st junk MAXLEN x", "XTRIM st MAXLEN x junk", "XTRIM st MAXLEN 1 MINID 2",
+        "XTRIM st LIMIT 5 LIMIT 6 MAXLEN ~ 5", "XTRIM st LIMIT 5 MINID ~ 1",
+        "XTRIM st LIMIT 5 MAXLEN ~ 1", "XRANGE st - +"],
     "xread_count_without_streams": [
         "XREAD COUNT x BLOCK y", "XREAD COUNT x STREAMS", "XREAD COUNT x STREAMS a",
         "XREAD COUNT x y STREAMS", "XREAD COUNT x y", "XREAD COUNT x y z",

@@ -65,10 +65,20 @@ static enum resp_result fail(struct resp_parser *p, const char *msg)
     return RESP_ERROR;
 }
 
+/* Where Redis 7.0 finds the end of a line: strchr on its NUL-terminated
+ * query buffer, so a NUL byte before `c` hides it (the request waits for
+ * more bytes, until the "too big" limits). NULL when not (yet) found. */
+static const char *find_line_end(const char *buf, size_t len, char c)
+{
+    const char *e = memchr(buf, c, len);
+    if (memchr(buf, '\0', e ? (size_t)(e - buf) : len)) return NULL;
+    return e;
+}
+
 static enum resp_result parse_inline(struct resp_parser *p, const char *buf, size_t len, int *argc,
                                      struct argv_ref **argv, size_t *consumed)
 {
-    const char *nl = memchr(buf, '\n', len);
+    const char *nl = find_line_end(buf, len, '\n');
     size_t linelen;
     int n, i;
     if (!nl) {
@@ -94,15 +104,18 @@ static enum resp_result parse_inline(struct resp_parser *p, const char *buf, siz
     return RESP_CMD;
 }
 
-/* Read a "<c><number>\r\n" header at p->pos; returns 1 ok, 0 more, -1 bad. */
-static int header(struct resp_parser *p, const char *buf, size_t len, long long *out)
+/* Read a "<c><number>\r\n" header at p->pos, as Redis 7.0 does: first the
+ * '\r' and the byte after it, then (for a bulk) the '$', then the number.
+ * Returns 1 ok, 0 more, -1 bad number, -2 too big, -3 not a '$'. */
+static int header(struct resp_parser *p, const char *buf, size_t len, bool bulk, long long *out)
 {
     const char *start = buf + p->pos + 1, *cr;
     size_t avail = len - p->pos;
-    cr = memchr(buf + p->pos, '\r', avail);
+    cr = find_line_end(buf + p->pos, avail, '\r');
     if (!cr) return avail > RESP_INLINE_MAX ? -2 : 0;
     /* Redis needs the byte after '\r' to be present, and skips it. */
     if ((size_t)(cr - (buf + p->pos)) > avail - 2 || avail < 2) return 0;
+    if (bulk && buf[p->pos] != '$') return -3;
     if (!util_str2ll(start, (size_t)(cr - start), out)) return -1;
     p->pos = (size_t)(cr - buf) + 2;
     return 1;
@@ -118,7 +131,7 @@ enum resp_result resp_parse(struct resp_parser *p, const char *buf, size_t len, 
     if (p->type == 0) {
         if (buf[0] != '*') return parse_inline(p, buf, len, argc, argv, consumed);
         p->pos = 0;
-        h = header(p, buf, len, &ll);
+        h = header(p, buf, len, false, &ll);
         if (h == 0) return RESP_MORE;
         if (h == -2) return fail(p, "too big mbulk count string");
         if (h < 0 || ll > 2147483647LL || ll > p->max_multibulk)
@@ -138,14 +151,14 @@ enum resp_result resp_parse(struct resp_parser *p, const char *buf, size_t len, 
     while (p->need > 0) {
         if (p->bulklen == -1) {
             if (p->pos >= len) return RESP_MORE;
-            if (buf[p->pos] != '$') {
+            h = header(p, buf, len, true, &ll);
+            if (h == 0) return RESP_MORE;
+            if (h == -2) return fail(p, "too big bulk count string");
+            if (h == -3) {
                 char msg[64];
                 snprintf(msg, sizeof(msg), "expected '$', got '%c'", buf[p->pos]);
                 return fail(p, msg);
             }
-            h = header(p, buf, len, &ll);
-            if (h == 0) return RESP_MORE;
-            if (h == -2) return fail(p, "too big bulk count string");
             if (h < 0 || ll < 0 || ll > p->max_bulk) return fail(p, "invalid bulk length");
             if (ll > 16384 && !p->authenticated) return fail(p, "unauthenticated bulk length");
             p->bulklen = ll;

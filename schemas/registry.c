@@ -387,6 +387,10 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
             return false;
         }
     }
+    if (a->only_words && m->argc != a->only_words) { /* keel_only_words */
+        m->bad = *i < end ? *i : -1;
+        return false;
+    }
     if ((a->flags & AF_ONCE) && v->present) {
         /* keel_once: Redis's loop refuses the option the second time. */
         if (a->once_error && end - *i >= min_width(a))
@@ -416,7 +420,9 @@ static bool match_one(struct mctx *m, const struct arg_spec *a, int *i, int end)
         /* keel_parse_in_order: Redis's loops count an option's words before
          * parsing any (ZRANGE's LIMIT, GEOSEARCH's BYBOX): too few is a
          * syntax error, whatever the values. */
-        if (m->in_order && a->token && end - *i < seq_min(a->children, a->nchildren)) return false;
+        if (m->in_order && a->token && !(a->nchildren && (a->children[0].flags & AF_HALF)) &&
+            end - *i < seq_min(a->children, a->nchildren))
+            return false; /* (a keel_half block counts its words itself: XREAD's STREAMS) */
         if (!match_seq(m, a->children, a->nchildren, i, end, false)) return false;
         break;
     default:

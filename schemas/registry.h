@@ -79,6 +79,7 @@ struct arg_spec {
     int nexcludes;
     arg_check_fn check; /* keel_check */
     int prev_slot;      /* the previous sibling's slot, or -1 */
+    int only_words;     /* keel_only_words: matched only in a command this long */
 };
 
 /* Command flags (Redis's CMD_*), bit order = COMMAND INFO's order. */

@@ -104,6 +104,11 @@ Argument level
   keel_stop_at_tokens    a multiple that ends at a word leading one of the
                          optional options after it (XCLAIM's ids, then
                          IDLE / TIME / ... as Redis's loop).
+  keel_only_words        the option matches only when the command has
+                         exactly this many words (its name included);
+                         otherwise its token is a syntax error, before its
+                         value is judged: Redis tests argc first (CLIENT
+                         LIST's TYPE only as `CLIENT LIST TYPE <type>`).
   keel_hidden            matched, not shown by COMMAND DOCS: words Redis's
                          loop accepts only to refuse them with a specific
                          error (ZRANGEBYLEX's WITHSCORES), or flags it reads
@@ -317,6 +322,7 @@ def main():
                 ".choices = %s" % choices, ".nchoices = %d" % len(a.get("keel_choices", [])),
                 ".excludes = %s" % excludes, ".nexcludes = %d" % len(a.get("keel_excludes", [])),
                 ".check = %s" % check, ".prev_slot = %d" % prev_slot,
+                ".only_words = %d" % a.get("keel_only_words", 0),
             ]
             prev_slot = slot
             entries.append("    {%s}," % ", ".join(fields))

@@ -463,11 +463,7 @@ void cmd_hrandfield(struct exec *x)
     if (HAS(x, A_HRANDFIELD_options)) {
         long long l = ARGI(x, A_HRANDFIELD_options_count);
         bool withvalues = HAS(x, A_HRANDFIELD_options_withvalues);
-        if (l == LLONG_MIN) {
-            reply_error(x->r, "ERR value is out of range, value must between "
-                              "-9223372036854775807 and 9223372036854775807");
-            return;
-        }
+        /* count >= -LLONG_MAX: the schema's keel_min, checked in order */
         /* The grammar lets a repeated WITHVALUES through (last wins);
          * Redis allows at most four words. */
         if (x->argc > 4) {

@@ -183,32 +183,63 @@ struct trim_args {
     struct sid minid;
 };
 
-/* The trim block of XADD / XTRIM: false after replying an error. */
-static bool parse_trim(struct exec *x, int strategy_slot, int op_slot, int thr_slot, int limit_slot,
-                       struct trim_args *t)
+/* The LIMIT value of XADD / XTRIM (its bad integer waits in the slot). */
+static bool trim_limit_value(struct exec *x, int limit_slot, struct trim_args *t)
+{
+    if (!arg_ok(x, limit_slot)) return false;
+    t->limit = ARGI(x, limit_slot);
+    if (t->limit < 0) {
+        reply_error(x->r, "ERR The LIMIT argument must be >= 0.");
+        return false;
+    }
+    return true;
+}
+
+/* The trim options' values, judged in the order of their words as Redis's
+ * option loop meets them: false after replying an error. */
+static bool trim_values(struct exec *x, int strategy_slot, int op_slot, int thr_slot,
+                        int limit_slot, struct trim_args *t)
 {
     const struct argv_ref *thr = SLOT_REF(x, thr_slot);
+    bool limit_first = HAS(x, limit_slot) &&
+                       (!HAS(x, strategy_slot) || ARG(x, limit_slot)->pos < ARG(x, thr_slot)->pos);
     memset(t, 0, sizeof(*t));
-    t->how = ARG(x, strategy_slot)->choice == 0 ? TRIM_MAXLEN : TRIM_MINID;
-    t->approx = HAS(x, op_slot) && ARG(x, op_slot)->choice == 1;
-    if (t->how == TRIM_MAXLEN) {
-        if (!util_str2ll(thr->p, thr->n, &t->maxlen)) {
-            reply_err(x->r, E_NOT_INT);
+    t->how = TRIM_NONE;
+    if (limit_first && !trim_limit_value(x, limit_slot, t)) return false;
+    if (HAS(x, strategy_slot)) {
+        t->how = ARG(x, strategy_slot)->choice == 0 ? TRIM_MAXLEN : TRIM_MINID;
+        t->approx = HAS(x, op_slot) && ARG(x, op_slot)->choice == 1;
+        if (t->how == TRIM_MAXLEN) {
+            if (!util_str2ll(thr->p, thr->n, &t->maxlen)) {
+                reply_err(x->r, E_NOT_INT);
+                return false;
+            }
+            if (t->maxlen < 0) {
+                reply_error(x->r, "ERR The MAXLEN argument must be >= 0.");
+                return false;
+            }
+        } else if (!xparse_id(x, thr->p, thr->n, 0, &t->minid)) {
             return false;
         }
-        if (t->maxlen < 0) {
-            reply_error(x->r, "ERR The MAXLEN argument must be >= 0.");
-            return false;
-        }
-    } else if (!xparse_id(x, thr->p, thr->n, 0, &t->minid)) {
+    }
+    if (HAS(x, limit_slot) && !limit_first && !trim_limit_value(x, limit_slot, t)) return false;
+    return true;
+}
+
+/* What Redis checks once its option loop is done: LIMIT needs a strategy
+ * (XTRIM needs one anyway) and the ~ operator; false after replying. */
+static bool trim_checks(struct exec *x, int limit_slot, bool xtrim, struct trim_args *t)
+{
+    if (t->limit && t->how == TRIM_NONE) {
+        reply_error(
+            x->r, "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+        return false;
+    }
+    if (xtrim && t->how == TRIM_NONE) {
+        reply_error(x->r, "ERR syntax error, XTRIM must be called with a trimming strategy");
         return false;
     }
     if (HAS(x, limit_slot)) {
-        t->limit = ARGI(x, limit_slot);
-        if (t->limit < 0) {
-            reply_error(x->r, "ERR The LIMIT argument must be >= 0.");
-            return false;
-        }
         if (!t->approx && !g_server.loading) {
             reply_error(x->r,
                         "ERR syntax error, LIMIT cannot be used without the special ~ option");
@@ -269,7 +300,8 @@ static void propagate_trimmed(struct exec *x, const char *cmd, struct stream *s,
 }
 
 /* XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value
- * [field value ...] */
+ * [field value ...] (options in any order, as Redis's loop: the schema's
+ * keel_grammar) */
 void cmd_xadd(struct exec *x)
 {
     const struct argval *pairs = ARG(x, A_XADD_field_value);
@@ -282,8 +314,8 @@ void cmd_xadd(struct exec *x)
     struct kv *e;
     struct stream *s;
     int k, rc;
-    if (HAS(x, A_XADD_trim) && !parse_trim(x, A_XADD_trim_strategy, A_XADD_trim_operator,
-                                           A_XADD_trim_threshold, A_XADD_trim_count, &t))
+    if (!trim_values(x, A_XADD_trim_strategy, A_XADD_trim_operator, A_XADD_trim_threshold,
+                     A_XADD_trim_count, &t))
         return;
     if (ARG(x, A_XADD_id_or_auto)->choice == 1) {
         const struct argv_ref *w = SLOT_REF(x, A_XADD_id_or_auto_id);
@@ -293,6 +325,7 @@ void cmd_xadd(struct exec *x)
         }
         id_given = true;
     }
+    if (!trim_checks(x, A_XADD_trim_count, false, &t)) return;
     /* the fields are counted after the id is read; an odd count (the only
      * error the deferred part can hold) is Redis's arity error */
     if (HAS(x, A_XADD_deferred)) {
@@ -355,7 +388,8 @@ void cmd_xadd(struct exec *x)
         propagate_trimmed(x, "XADD", s, &t, HAS(x, A_XADD_nomkstream), &added, pairs);
 }
 
-/* XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count] */
+/* XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count] (options in any
+ * order, as Redis's loop: the schema's keel_grammar) */
 void cmd_xtrim(struct exec *x)
 {
     const struct argv_ref *key = SLOT_REF(x, A_XTRIM_key);
@@ -363,10 +397,11 @@ void cmd_xtrim(struct exec *x)
     struct kv *e;
     bool bad;
     long long n;
-    if (!parse_trim(x, A_XTRIM_trim_strategy, A_XTRIM_trim_operator, A_XTRIM_trim_threshold,
-                    A_XTRIM_trim_count, &t))
+    if (!trim_values(x, A_XTRIM_trim_strategy, A_XTRIM_trim_operator, A_XTRIM_trim_threshold,
+                     A_XTRIM_trim_count, &t))
         return;
-    if (!arg_ok(x, A_XTRIM_deferred)) return; /* extra words: after the threshold is read */
+    if (!arg_ok(x, A_XTRIM_deferred)) return; /* extra words: after the values are read */
+    if (!trim_checks(x, A_XTRIM_trim_count, true, &t)) return;
     e = xlookup(x, key->p, key->n, true, &bad);
     if (bad) return;
     if (!e) {

@@ -461,11 +461,7 @@ void cmd_zrandmember(struct exec *x)
     if (HAS(x, A_ZRANDMEMBER_options)) {
         long long l = ARGI(x, A_ZRANDMEMBER_options_count);
         bool withscores = HAS(x, A_ZRANDMEMBER_options_withscores);
-        if (l < -LLONG_MAX) {
-            reply_errorf(x->r, "ERR value is out of range, value must between %lld and %lld",
-                         -LLONG_MAX, LLONG_MAX);
-            return;
-        }
+        /* count >= -LLONG_MAX: the schema's keel_min, checked in order */
         if (withscores && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
             reply_error(x->r, "ERR value is out of range");
             return;

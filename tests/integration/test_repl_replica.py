@@ -15,6 +15,7 @@ and masteruser; REPLICAOF NO ONE then writes; the live-migration story
 
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -582,15 +583,76 @@ def test_restarted_replica_continues_with_a_partial_resync(primary):
 
 
 def test_wait_gets_acks_from_getack(primary, replica):
-    """The primary's WAIT sends REPLCONF GETACK; the Keel replica answers at
-    once (its periodic ACK comes only every second)."""
+    """The primary's WAIT (which sends REPLCONF GETACK) is answered by the
+    Keel replica's ACKs. That the ACK answers the GETACK itself, not the
+    periodic one, is test_getack_answered_with_the_offset_before_it's: a
+    timeout here would only measure the machine's load."""
     p, k = cli(primary), cli(replica)
     k.execute_command("REPLICAOF", "127.0.0.1", primary.port)
     wait_synced(p)
     for i in range(5):
         p.set("w", i)
-        assert p.execute_command("WAIT", 1, 300) == 1
+        assert p.execute_command("WAIT", 1, 60000) == 1
     assert k.get("w") == b"4"
+
+
+def test_getack_answered_with_the_offset_before_it(replica):
+    """A fake primary sends a SET and REPLCONF GETACK * in one write; the
+    replica answers REPLCONF ACK <offset after the SET, before the GETACK>,
+    as Redis does. No periodic ACK can carry that offset (one before the
+    write has 0, one after it counts the GETACK too), so the ACK is the
+    GETACK's answer, whatever the machine's load."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(60)
+    k = cli(replica)
+    k.execute_command("REPLICAOF", "127.0.0.1", srv.getsockname()[1])
+    s, _ = srv.accept()
+    s.settimeout(60)
+    buf = b""
+
+    def next_cmd():
+        nonlocal buf
+        while True:
+            try:
+                cmd, end = harness.parse_one(buf, 0)
+                buf = buf[end:]
+                return [a.upper() if i < 2 else a for i, a in enumerate(cmd)]
+            except harness.Incomplete:
+                d = s.recv(65536)
+                assert d, "the replica closed the link"
+                buf += d
+
+    try:
+        while True:  # the handshake: PING, REPLCONF..., PSYNC
+            cmd = next_cmd()
+            if cmd[0] == b"PING":
+                s.sendall(b"+PONG\r\n")
+            elif cmd[0] in (b"AUTH", b"REPLCONF"):
+                s.sendall(b"+OK\r\n")
+            elif cmd[0] == b"PSYNC":
+                break
+            else:
+                raise AssertionError(cmd)
+        rdb = b"REDIS0010\xff" + bytes(8)  # no keys; a zero checksum is not checked
+        s.sendall(b"+FULLRESYNC " + b"b" * 40 + b" 0\r\n$%d\r\n" % len(rdb) + rdb)
+        wait_for(lambda: link_up(k), 60, "the replica to load the RDB")
+        write = harness.encode(["SET", "acked", "1"])
+        s.sendall(write + harness.encode(["REPLCONF", "GETACK", "*"]))
+        while True:
+            cmd = next_cmd()
+            assert cmd[:2] == [b"REPLCONF", b"ACK"], cmd
+            off = int(cmd[2])
+            # a periodic ACK from before the write is 0; any other is the answer
+            if off != 0:
+                break
+        assert off == len(write)
+        assert k.get("acked") == b"1"
+    finally:
+        k.execute_command("REPLICAOF", "NO", "ONE")
+        s.close()
+        srv.close()
 
 
 def test_big_values_in_the_stream(primary, replica):

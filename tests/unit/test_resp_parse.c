@@ -380,6 +380,49 @@ START_TEST(protocol_errors)
 }
 END_TEST
 
+/* As Redis 7.0 (strchr on its query buffer): a request is judged only once
+ * its line end is there, and a NUL byte before the line end hides it. */
+static enum resp_result parse_once(const char *buf, size_t len, struct resp_parser *p)
+{
+    int argc;
+    struct argv_ref *argv;
+    size_t used;
+    return resp_parse(p, buf, len, &argc, &argv, &used);
+}
+
+START_TEST(waits_for_line_end)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+    } more[] = {
+        {S("*1\r\nx")},   /* no '\r' yet: not judged ('$' or not) */
+        {S("*1\r\nx\r")}, /* the byte after '\r' is not there */
+        {S("*2\r\n$3\r\nGET\r\nk")},
+        {S("*1\0\r\n")},               /* NUL in the multibulk count line */
+        {S("*1\r\n$4\0\r\nPING\r\n")}, /* NUL in a bulk count line */
+        {S("*1\r\nx\0\r\n")},          /* NUL before '\r': the '$' is not judged */
+        {S("PING\0\r\n")},             /* NUL in an inline line */
+        {S("\0\n")},
+        {S("PI\0NG\r\nPING\r\n")},
+    };
+    struct resp_parser p;
+    size_t i;
+    for (i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+        resp_parser_init(&p, MAX_BULK, MAX_MBULK);
+        ck_assert_msg(parse_once(more[i].in, more[i].n, &p) == RESP_MORE, "case %zu", i);
+        resp_parser_free(&p);
+    }
+    /* a NUL after the line end does not matter; the bulk data may hold NULs */
+    expect_error_default("expected $ then NUL", S("*1\r\nx\r\n\0"),
+                         "Protocol error: expected '$', got 'x'");
+    resp_parser_init(&p, MAX_BULK, MAX_MBULK);
+    ck_assert_int_eq(parse_once(S("PING\r\n\0"), &p), RESP_CMD);
+    ck_assert_int_eq(parse_once(S("*1\r\n$2\r\n\0\0\r\n"), &p), RESP_CMD);
+    resp_parser_free(&p);
+}
+END_TEST
+
 START_TEST(too_big_errors)
 {
     size_t n = RESP_INLINE_MAX + 10;
@@ -467,7 +510,7 @@ START_TEST(reusable_after_error)
     struct resp_parser p;
     struct transcript t = {0};
     resp_parser_init(&p, MAX_BULK, MAX_MBULK);
-    parse_whole(&p, S("*2\r\n$3\r\nGET\r\nx"), &t);
+    parse_whole(&p, S("*2\r\n$3\r\nGET\r\nx\r\n"), &t);
     ck_assert_int_eq(t.s[t.n - 1].res, RESP_ERROR);
     transcript_free(&t);
     parse_whole(&p, S("*1\r\n$4\r\nPING\r\n"), &t);
@@ -524,6 +567,7 @@ static Suite *parse_suite(void)
     tcase_add_test(tc, multibulk_binary);
     tcase_add_test(tc, multibulk_large_bulk);
     tcase_add_test(tc, inline_commands);
+    tcase_add_test(tc, waits_for_line_end);
     tcase_add_test(tc, empty_commands);
     tcase_add_test(tc, pipeline);
     tcase_add_test(tc, hint);

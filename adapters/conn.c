@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -1008,4 +1010,62 @@ void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl
     *oll = 0;
     *omem = c->out.cap;
     if (c->ops->buffers) c->ops->buffers(c, qbuf, qfree, obl, omem);
+}
+
+/* ---- blocking sessions (the Lua debugger) ---- */
+
+bool conn_block_write(struct conn *c, int timeout_ms)
+{
+    while (c->fd >= 0 && c->out.sent < c->out.len) {
+        ssize_t w = conn_sock_write(c, c->out.buf + c->out.sent, c->out.len - c->out.sent);
+        if (w > 0) {
+            c->out.sent += (size_t)w;
+            c->written += (unsigned long long)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+            if (c->tr && c->tr->write_needs_read && c->tr->write_needs_read(c)) pfd.events = POLLIN;
+            if (poll(&pfd, 1, timeout_ms) <= 0) return false;
+            continue;
+        }
+        return false;
+    }
+    c->out.len = c->out.sent = 0;
+    return c->fd >= 0;
+}
+
+ssize_t conn_block_read(struct conn *c, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r;
+        if (c->fd < 0) return 0;
+        r = conn_sock_read(c, buf, n);
+        if (r > 0) return r;
+        if (r == 0) return 0;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+            if (c->tr && c->tr->read_needs_write && c->tr->read_needs_write(c))
+                pfd.events = POLLOUT;
+            if (poll(&pfd, 1, -1) < 0 && errno != EINTR) return 0;
+            continue;
+        }
+        return 0;
+    }
+}
+
+void conn_child_isolate(struct conn *keep)
+{
+    int null = open("/dev/null", O_RDWR), fd;
+    struct stat st;
+    if (null < 0) return;
+    /* Every socket but keep's now points at /dev/null: nothing the child
+     * does reaches the parent's peers, listeners stop being held, and a
+     * descriptor number is never reused for something else. */
+    for (fd = 0; fd < 65536 && fd < (int)sysconf(_SC_OPEN_MAX); fd++) {
+        if (fd == null || fd == keep->fd) continue;
+        if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) continue;
+        dup2(null, fd);
+    }
+    close(null);
 }

@@ -1035,6 +1035,30 @@ bool conn_block_write(struct conn *c, int timeout_ms)
     return c->fd >= 0;
 }
 
+bool conn_block_write_since(struct conn *c, size_t mark, int timeout_ms)
+{
+    size_t off = mark, end = c->out.len;
+    bool ok = c->fd >= 0;
+    while (ok && off < end) {
+        ssize_t w = conn_sock_write(c, c->out.buf + off, end - off);
+        if (w > 0) {
+            off += (size_t)w;
+            c->written += (unsigned long long)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+            if (c->tr && c->tr->write_needs_read && c->tr->write_needs_read(c)) pfd.events = POLLIN;
+            ok = poll(&pfd, 1, timeout_ms) > 0;
+            continue;
+        }
+        ok = false;
+    }
+    c->out.len = mark;
+    if (c->out.sent >= c->out.len) c->out.len = c->out.sent = 0;
+    return ok;
+}
+
 ssize_t conn_block_read(struct conn *c, void *buf, size_t n)
 {
     for (;;) {

@@ -315,6 +315,9 @@ bool conn_out_reclaim(struct conn *c, size_t upto);
  * socket takes no more (no AOF flush, no limits: a session's own writes).
  * false when the connection failed or timed out. */
 bool conn_block_write(struct conn *c, int timeout_ms);
+/* Write c->out[mark..len) now, ahead of the unwritten output before it
+ * (which stays), then drop it from c->out. */
+bool conn_block_write_since(struct conn *c, size_t mark, int timeout_ms);
 /* Read from c's socket now, waiting for input: bytes read, 0 at EOF or on
  * an error. c's input buffer is left alone. */
 ssize_t conn_block_read(struct conn *c, void *buf, size_t n);

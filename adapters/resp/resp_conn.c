@@ -183,6 +183,16 @@ static bool session_write(struct client *cl)
     return conn_block_write(cl->conn, SESSION_WRITE_TIMEOUT_MS);
 }
 
+static size_t session_mark(struct client *cl)
+{
+    return ((struct conn *)cl->conn)->out.len;
+}
+
+static bool session_write_since(struct client *cl, size_t mark)
+{
+    return conn_block_write_since(cl->conn, mark, SESSION_WRITE_TIMEOUT_MS);
+}
+
 static void session_fork_child(struct client *cl)
 {
     conn_child_isolate(cl->conn);
@@ -198,6 +208,8 @@ static const struct client_session_ops resp_session = {
     .read = session_read,
     .free_request = resp_ldb_free,
     .write = session_write,
+    .mark = session_mark,
+    .write_since = session_write_since,
     .fork_child = session_fork_child,
     .drop = session_drop,
 };

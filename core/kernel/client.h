@@ -29,6 +29,11 @@ struct client_session_ops {
     /* Write what the client's sink holds now, blocking (false: the
      * connection failed; the session goes on without its client). */
     bool (*write)(struct client *c);
+    /* Where the sink's output ends now; write_since writes what the sink
+     * got since that mark now, ahead of older unwritten output (which
+     * stays, for later), and forgets it. */
+    size_t (*mark)(struct client *c);
+    bool (*write_since)(struct client *c, size_t mark);
     /* In a forked child that runs the session: every other socket
      * (listeners, other clients, links) is closed without a byte written
      * to it; only this client's connection stays. */

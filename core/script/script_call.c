@@ -24,6 +24,7 @@
 #include "repl_replica.h"
 #include "script.h"
 #include "script_ldb.h"
+#include "script_ldb_text.h"
 
 enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
 
@@ -136,7 +137,16 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
     if (cmd->flags & CMD_WRITE) run->wrote = true;
     {
         size_t mark = propagate_mark();
-        kernel_run(sc, cmd, argc, argv, &sc->reply);
+        if (ldb_stepping()) { /* the debugger shows the reply as it is written */
+            struct ldb_tee tee;
+            struct reply r;
+            ldb_tee_init(&tee, &r, &sc->reply);
+            kernel_run(sc, cmd, argc, argv, &r);
+            sc->reply.nerr += r.nerr;
+            ldb_log_reply(&tee.text);
+        } else {
+            kernel_run(sc, cmd, argc, argv, &sc->reply);
+        }
         if (!(run->repl & REPL_AOF)) propagate_drop_since(mark);
     }
     if (lua_gettop(L) == base) lua_pushnil(L); /* no reply */
@@ -144,7 +154,6 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
         lua_replace(L, base + 1);
         lua_settop(L, base + 1);
     }
-    if (ldb_stepping()) ldb_log_reply(L, run->resp);
 out:
     if (argv != sv) {
         free(argv);

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "log.h"
 #include "script.h"
+#include "script_ldb_text.h"
 #include "util.h"
 
 #define LDB_BREAKPOINTS_MAX 64
@@ -34,6 +35,7 @@
 
 struct strv {
     char **v;
+    size_t *len;
     int n, cap;
 };
 
@@ -58,96 +60,22 @@ static int nchildren;
 
 /* ---- strings and the log ---- */
 
-struct sbuf {
-    char *p;
-    size_t n, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *p, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_fmt(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_fmt(struct sbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof(tmp)) {
-        sb_add(b, tmp, (size_t)n);
-    } else {
-        char *big = xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        sb_add(b, big, (size_t)n);
-        free(big);
-    }
-}
-
-/* Quoted, with escapes, as Redis's sdscatrepr. */
-static void sb_repr(struct sbuf *b, const char *p, size_t n)
-{
-    size_t i;
-    sb_add(b, "\"", 1);
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        switch (ch) {
-        case '\\':
-        case '"': {
-            char e[2] = {'\\', (char)ch};
-            sb_add(b, e, 2);
-            break;
-        }
-        case '\n':
-            sb_add(b, "\\n", 2);
-            break;
-        case '\r':
-            sb_add(b, "\\r", 2);
-            break;
-        case '\t':
-            sb_add(b, "\\t", 2);
-            break;
-        case '\a':
-            sb_add(b, "\\a", 2);
-            break;
-        case '\b':
-            sb_add(b, "\\b", 2);
-            break;
-        default:
-            if (isprint(ch))
-                sb_add(b, (const char *)&ch, 1);
-            else
-                sb_fmt(b, "\\x%02x", ch);
-        }
-    }
-    sb_add(b, "\"", 1);
-}
-
-static void log_take(char *line)
+/* Take a malloc'd line of n bytes (binary: a command's arguments). */
+static void log_take_n(char *line, size_t n)
 {
     struct strv *l = &ldb.logs;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = xrealloc(l->v, sizeof(*l->v) * (size_t)l->cap);
+        l->len = xrealloc(l->len, sizeof(*l->len) * (size_t)l->cap);
     }
-    l->v[l->n++] = line;
+    l->v[l->n] = line;
+    l->len[l->n++] = n;
+}
+
+static void log_take(char *line)
+{
+    log_take_n(line, strlen(line));
 }
 
 static void log_str(const char *s)
@@ -168,17 +96,17 @@ static void log_fmt(const char *fmt, ...)
 
 /* A logged value (a reply, a variable): trimmed past maxlen, with a hint
  * the first time. Takes b's string. */
-static void log_maxlen(struct sbuf *b)
+static void log_maxlen(struct ldb_text *b)
 {
     bool trimmed = false;
-    if (!b->p) sb_add(b, "", 0);
+    if (!b->p) ldbt_add(b, "", 0);
     if (ldb.maxlen && b->n > (size_t)ldb.maxlen) {
         b->n = (size_t)ldb.maxlen;
         b->p[b->n] = 0;
-        sb_add(b, " ...", 4);
+        ldbt_add(b, " ...", 4);
         trimmed = true;
     }
-    log_take(b->p);
+    log_take_n(b->p, b->n);
     b->p = NULL;
     if (trimmed && !ldb.maxlen_hint_sent) {
         ldb.maxlen_hint_sent = true;
@@ -194,20 +122,26 @@ static void logs_clear(void)
     ldb.logs.n = 0;
 }
 
-/* Every pending line, as one array of status replies, written now. */
+/* Every pending line, as one array of status replies, written now, ahead
+ * of any reply the client is still owed (as Redis writes its log straight
+ * to the socket: the reply of a command before the EVAL, EXEC's header,
+ * come after the session). */
 static void logs_send(void)
 {
+    const struct client_session_ops *s = ldb.c->adapter->session;
     struct reply *r = &ldb.c->reply;
+    size_t mark = s->mark(ldb.c);
     int i;
     reply_array(r, ldb.logs.n);
     for (i = 0; i < ldb.logs.n; i++) {
-        char *s = ldb.logs.v[i], *p;
-        for (p = s; *p; p++)
-            if (*p == '\r' || *p == '\n') *p = ' ';
-        r->ops->status(r, s, strlen(s));
+        char *line = ldb.logs.v[i];
+        size_t j, n = ldb.logs.len[i];
+        for (j = 0; j < n; j++)
+            if (line[j] == '\r' || line[j] == '\n') line[j] = ' ';
+        r->ops->status(r, line, n);
     }
     logs_clear();
-    ldb.c->adapter->session->write(ldb.c);
+    s->write_since(ldb.c, mark);
 }
 
 /* ---- the source ---- */
@@ -280,9 +214,9 @@ static void log_source_line(int line)
 {
     bool cur = ldb.currentline == line, bp = is_bp(line);
     const char *prefix = cur && bp ? "->#" : cur ? "-> " : bp ? "  #" : "   ";
-    struct sbuf b = {0};
-    sb_fmt(&b, "%s%-3d ", prefix, line);
-    sb_str(&b, src_line(line));
+    struct ldb_text b = {0};
+    ldbt_fmt(&b, "%s%-3d ", prefix, line);
+    ldbt_str(&b, src_line(line));
     log_take(b.p);
 }
 
@@ -297,36 +231,36 @@ static void list_source(int around, int context)
 
 /* ---- Lua values as text ---- */
 
-static void cat_value(struct sbuf *b, lua_State *L, int idx, int level)
+static void cat_value(struct ldb_text *b, lua_State *L, int idx, int level)
 {
     int t = lua_type(L, idx);
     if (level++ == LDB_MAX_VALUES_DEPTH) {
-        sb_str(b, "<max recursion level reached! Nested table?>");
+        ldbt_str(b, "<max recursion level reached! Nested table?>");
         return;
     }
     switch (t) {
     case LUA_TSTRING: {
         size_t n;
         const char *p = lua_tolstring(L, idx, &n);
-        sb_repr(b, p, n);
+        ldbt_repr(b, p, n);
         break;
     }
     case LUA_TBOOLEAN:
-        sb_str(b, lua_toboolean(L, idx) ? "true" : "false");
+        ldbt_str(b, lua_toboolean(L, idx) ? "true" : "false");
         break;
     case LUA_TNUMBER:
-        sb_fmt(b, "%g", (double)lua_tonumber(L, idx));
+        ldbt_fmt(b, "%g", (double)lua_tonumber(L, idx));
         break;
     case LUA_TNIL:
-        sb_str(b, "nil");
+        ldbt_str(b, "nil");
         break;
     case LUA_TTABLE: {
         /* Both forms at once: an array's "{v; v}" and "{[k]=v; [k]=v}". */
-        struct sbuf arr = {0}, full = {0};
+        struct ldb_text arr = {0}, full = {0};
         int expected = 1;
         bool is_array = true;
         if (!lua_checkstack(L, 3)) {
-            sb_str(b, "<max recursion level reached! Nested table?>");
+            ldbt_str(b, "<max recursion level reached! Nested table?>");
             return;
         }
         lua_pushnil(L);
@@ -334,23 +268,23 @@ static void cat_value(struct sbuf *b, lua_State *L, int idx, int level)
             if (is_array && (lua_type(L, -2) != LUA_TNUMBER || lua_tonumber(L, -2) != expected))
                 is_array = false;
             cat_value(&arr, L, -1, level);
-            sb_add(&arr, "; ", 2);
-            sb_add(&full, "[", 1);
+            ldbt_add(&arr, "; ", 2);
+            ldbt_add(&full, "[", 1);
             cat_value(&full, L, -2, level);
-            sb_add(&full, "]=", 2);
+            ldbt_add(&full, "]=", 2);
             cat_value(&full, L, -1, level);
-            sb_add(&full, "; ", 2);
+            ldbt_add(&full, "; ", 2);
             lua_pop(L, 1);
             expected++;
         }
         if (arr.n) arr.n -= 2;
         if (full.n) full.n -= 2;
-        sb_add(b, "{", 1);
+        ldbt_add(b, "{", 1);
         if (is_array)
-            sb_add(b, arr.p ? arr.p : "", arr.n);
+            ldbt_add(b, arr.p ? arr.p : "", arr.n);
         else
-            sb_add(b, full.p ? full.p : "", full.n);
-        sb_add(b, "}", 1);
+            ldbt_add(b, full.p ? full.p : "", full.n);
+        ldbt_add(b, "}", 1);
         free(arr.p);
         free(full.p);
         break;
@@ -363,91 +297,21 @@ static void cat_value(struct sbuf *b, lua_State *L, int idx, int level)
                            : t == LUA_TUSERDATA ? "userdata"
                            : t == LUA_TTHREAD   ? "thread"
                                                 : "light-userdata";
-        sb_fmt(b, "\"%s@%p\"", name, lua_topointer(L, idx));
+        ldbt_fmt(b, "\"%s@%p\"", name, lua_topointer(L, idx));
         break;
     }
     default:
-        sb_str(b, "\"<unknown-lua-type>\"");
+        ldbt_str(b, "\"<unknown-lua-type>\"");
     }
 }
 
 /* The value on top of the stack, after prefix, trimmed at maxlen. */
 static void log_stack_value(lua_State *L, const char *prefix)
 {
-    struct sbuf b = {0};
-    sb_str(&b, prefix);
+    struct ldb_text b = {0};
+    ldbt_str(&b, prefix);
     cat_value(&b, L, -1, 0);
     log_maxlen(&b);
-}
-
-/* A command's reply as the script got it (RESP2: a string is a bulk, a
- * number an integer, false a null, {ok=} a status, {err=} an error; RESP3
- * adds nil, booleans, {double=}, {map=}, {set=}), in Redis's notation. */
-static void cat_reply(struct sbuf *b, lua_State *L, int idx, int resp, int depth)
-{
-    int t = lua_type(L, idx);
-    if (depth > LDB_MAX_VALUES_DEPTH || !lua_checkstack(L, 4)) return;
-    if (t == LUA_TSTRING) {
-        size_t n;
-        const char *p = lua_tolstring(L, idx, &n);
-        sb_repr(b, p, n);
-    } else if (t == LUA_TNUMBER) {
-        sb_fmt(b, "%lld", (long long)lua_tonumber(L, idx));
-    } else if (t == LUA_TBOOLEAN) {
-        if (resp == 3)
-            sb_str(b, lua_toboolean(L, idx) ? "#true" : "#false");
-        else
-            sb_str(b, "NULL");
-    } else if (t == LUA_TNIL) {
-        sb_str(b, resp == 3 ? "(null)" : "NULL");
-    } else if (t == LUA_TTABLE) {
-        const char *kinds[] = {"err", "ok", "double", "map", "set", NULL};
-        int k;
-        for (k = 0; kinds[k]; k++) {
-            lua_getfield(L, idx, kinds[k]);
-            if (!lua_isnil(L, -1)) break;
-            lua_pop(L, 1);
-        }
-        if (kinds[k] && k < 2) { /* error or status: its text with its sign */
-            struct sbuf s = {0};
-            size_t n;
-            const char *p = lua_tolstring(L, -1, &n);
-            sb_add(&s, k == 0 ? "-" : "+", 1);
-            if (p) sb_add(&s, p, n);
-            sb_repr(b, s.p, s.n);
-            free(s.p);
-            lua_pop(L, 1);
-        } else if (kinds[k] && k == 2) {
-            sb_fmt(b, "(double) %.17g", (double)lua_tonumber(L, -1));
-            lua_pop(L, 1);
-        } else if (kinds[k]) { /* map or set: {k => v,...} / {m,...} */
-            bool first = true;
-            sb_add(b, "{", 1);
-            lua_pushnil(L);
-            while (lua_next(L, -2)) {
-                if (!first) sb_add(b, ",", 1);
-                first = false;
-                cat_reply(b, L, lua_gettop(L) - 1, resp, depth + 1);
-                if (k == 3) {
-                    sb_add(b, " => ", 4);
-                    cat_reply(b, L, lua_gettop(L), resp, depth + 1);
-                }
-                lua_pop(L, 1);
-            }
-            sb_add(b, "}", 1);
-            lua_pop(L, 1);
-        } else {
-            int i, n = (int)lua_objlen(L, idx);
-            sb_add(b, "[", 1);
-            for (i = 1; i <= n; i++) {
-                lua_rawgeti(L, idx, i);
-                cat_reply(b, L, lua_gettop(L), resp, depth + 1);
-                lua_pop(L, 1);
-                if (i != n) sb_add(b, ",", 1);
-            }
-            sb_add(b, "]", 1);
-        }
-    }
 }
 
 /* ---- the hooks the scripting code calls ---- */
@@ -464,45 +328,42 @@ bool ldb_stepping(void)
 
 void ldb_log_command(int argc, const struct argv_ref *argv)
 {
-    struct sbuf b = {0};
+    struct ldb_text b = {0};
     int j;
-    sb_str(&b, "<redis>");
+    ldbt_str(&b, "<redis>");
     for (j = 0; j < argc; j++) {
         if (j == 10) { /* Redis counts one fewer than remain */
-            sb_fmt(&b, " ... (%d more)", argc - j - 1);
+            ldbt_fmt(&b, " ... (%d more)", argc - j - 1);
             break;
         }
-        sb_add(&b, " ", 1);
-        sb_add(&b, argv[j].p, strnlen(argv[j].p, argv[j].n));
+        ldbt_add(&b, " ", 1);
+        ldbt_add(&b, argv[j].p, argv[j].n);
     }
-    log_take(b.p);
+    log_take_n(b.p, b.n);
 }
 
-void ldb_log_reply(lua_State *L, int resp)
+void ldb_log_reply(struct ldb_text *t)
 {
-    struct sbuf b = {0};
-    sb_str(&b, "<reply> ");
-    cat_reply(&b, L, lua_gettop(L), resp, 0);
-    log_maxlen(&b);
+    log_maxlen(t);
 }
 
 void ldb_log_error(const char *msg, size_t n)
 {
-    struct sbuf b = {0};
-    sb_str(&b, "<error> ");
-    sb_add(&b, msg, n);
+    struct ldb_text b = {0};
+    ldbt_str(&b, "<error> ");
+    ldbt_add(&b, msg, n);
     log_take(b.p);
 }
 
 int ldb_lua_debug(lua_State *L)
 {
-    struct sbuf b = {0};
+    struct ldb_text b = {0};
     int argc = lua_gettop(L);
     if (!ldb.active) return 0;
-    sb_fmt(&b, "<debug> line %d: ", ldb.currentline);
+    ldbt_fmt(&b, "<debug> line %d: ", ldb.currentline);
     while (argc--) {
         cat_value(&b, L, -1 - argc, 0);
-        if (argc != 0) sb_add(&b, ", ", 2);
+        if (argc != 0) ldbt_add(&b, ", ", 2);
     }
     log_take(b.p);
     return 0;
@@ -591,8 +452,8 @@ static void dbg_print_all(lua_State *L)
         int i = 1;
         while ((name = lua_getlocal(L, &ar, i++)) != NULL) {
             if (!strstr(name, "(*temporary)")) {
-                struct sbuf p = {0};
-                sb_fmt(&p, "<value> %s = ", name);
+                struct ldb_text p = {0};
+                ldbt_fmt(&p, "<value> %s = ", name);
                 log_stack_value(L, p.p);
                 free(p.p);
                 vars++;
@@ -667,29 +528,29 @@ static void dbg_trace(lua_State *L)
 
 static void log_lua_error(lua_State *L)
 {
-    struct sbuf b = {0};
-    sb_str(&b, "<error> ");
+    struct ldb_text b = {0};
+    ldbt_str(&b, "<error> ");
     if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "err");
-        if (lua_isstring(L, -1)) sb_str(&b, lua_tostring(L, -1));
+        if (lua_isstring(L, -1)) ldbt_str(&b, lua_tostring(L, -1));
         lua_pop(L, 1);
     } else if (lua_isstring(L, -1)) {
-        sb_str(&b, lua_tostring(L, -1));
+        ldbt_str(&b, lua_tostring(L, -1));
     }
     log_take(b.p);
 }
 
 static void dbg_eval(lua_State *L, char **argv, size_t *lens, int argc)
 {
-    struct sbuf code = {0}, expr = {0};
+    struct ldb_text code = {0}, expr = {0};
     int j;
     for (j = 1; j < argc; j++) {
-        if (j > 1) sb_add(&code, " ", 1);
-        sb_add(&code, argv[j], lens[j]);
+        if (j > 1) ldbt_add(&code, " ", 1);
+        ldbt_add(&code, argv[j], lens[j]);
     }
-    if (!code.p) sb_add(&code, "", 0);
-    sb_str(&expr, "return ");
-    sb_add(&expr, code.p, code.n);
+    if (!code.p) ldbt_add(&code, "", 0);
+    ldbt_str(&expr, "return ");
+    ldbt_add(&expr, code.p, code.n);
     if (luaL_loadbuffer(L, expr.p, expr.n, "@ldb_eval")) {
         lua_pop(L, 1);
         if (luaL_loadbuffer(L, code.p, code.n, "@ldb_eval")) {
@@ -863,71 +724,6 @@ struct reply *ldb_before_reply(void)
     return ldb.out;
 }
 
-/* ---- the capture of errors replied before the script runs ---- */
-
-static void cap_error(struct reply *r, const char *s, size_t n)
-{
-    (void)r;
-    free(ldb.early_err);
-    ldb.early_err = xmalloc(n + 1);
-    memcpy(ldb.early_err, s, n);
-    ldb.early_err[n] = 0;
-}
-
-static void cap_status(struct reply *r, const char *s, size_t n)
-{
-    (void)r, (void)s, (void)n;
-}
-static void cap_int(struct reply *r, long long v)
-{
-    (void)r, (void)v;
-}
-static void cap_none(struct reply *r)
-{
-    (void)r;
-}
-static void cap_agg(struct reply *r, enum reply_agg k, long long n)
-{
-    (void)r, (void)k, (void)n;
-}
-static void cap_dbl(struct reply *r, double d)
-{
-    (void)r, (void)d;
-}
-static void cap_bool(struct reply *r, bool b)
-{
-    (void)r, (void)b;
-}
-static void cap_verbatim(struct reply *r, const char *f, const char *p, size_t n)
-{
-    (void)r, (void)f, (void)p, (void)n;
-}
-static void *cap_defer(struct reply *r, enum reply_agg k)
-{
-    (void)r, (void)k;
-    return NULL;
-}
-static void cap_set_deferred(struct reply *r, void *h, long long n)
-{
-    (void)r, (void)h, (void)n;
-}
-
-static const struct reply_ops capture_ops = {
-    .status = cap_status,
-    .error = cap_error,
-    .integer = cap_int,
-    .bulk = cap_status,
-    .null = cap_none,
-    .null_array = cap_none,
-    .aggregate = cap_agg,
-    .dbl = cap_dbl,
-    .boolean = cap_bool,
-    .verbatim = cap_verbatim,
-    .bignum = cap_status,
-    .defer = cap_defer,
-    .set_deferred = cap_set_deferred,
-};
-
 /* ---- sessions ---- */
 
 bool ldb_client_enabled(const struct client *c)
@@ -1003,9 +799,7 @@ static bool session_begin(struct exec *x)
         ldb.maxlen = LDB_MAXLEN_DEFAULT;
     }
     if (ldb.forked) {
-        pid_t pid;
-        c->adapter->session->write(c); /* what it was owed before the fork */
-        pid = fork_session();
+        pid_t pid = fork_session();
         if (pid < 0) {
             reply_errorf(x->r, "ERR Fork() failed: can't run EVAL in debugging mode: %s",
                          strerror(errno));
@@ -1055,9 +849,9 @@ static void session_end(struct exec *x)
 
 void ldb_eval(struct exec *x, void (*run)(struct exec *x))
 {
-    struct reply capture = {.ops = &capture_ops, .resp = x->r->resp};
-    struct reply *real = x->r;
+    struct reply capture, *real = x->r;
     if (!session_begin(x)) return;
+    ldb_capture_init(&capture, &ldb.early_err, real->resp);
     x->r = &capture;
     run(x);
     x->r = real;

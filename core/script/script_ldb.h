@@ -30,11 +30,12 @@ void ldb_hook(struct lua_State *L);
 /* The script returned (or failed): the last logs and "<endsession>" are
  * written; returns where its reply goes. */
 struct reply *ldb_before_reply(void);
-/* redis.call while stepping: the command, then its reply (the Lua value on
- * top of the stack, as the script got it). */
+/* redis.call while stepping: the command, then its reply ("<reply> ..."
+ * written by a struct ldb_tee, script_ldb_text.h; its text is taken). */
 bool ldb_stepping(void);
 void ldb_log_command(int argc, const struct argv_ref *argv);
-void ldb_log_reply(struct lua_State *L, int resp);
+struct ldb_text;
+void ldb_log_reply(struct ldb_text *t);
 /* An error raised to the script while stepping ("<error> msg"). */
 void ldb_log_error(const char *msg, size_t n);
 /* redis.debug and redis.breakpoint. */

@@ -203,6 +203,32 @@ RAW = {
 }
 
 
+SHAPES = ("redis.call('hset', 'h', 'f', 'v', 'g', 'w', 'a', 'b')\n"
+          "redis.call('zadd', 'z', 1.5, 'a', 2, 'b')\n"
+          "redis.call('xadd', 's', '1-1', 'k', 'v')\n"
+          "local a = redis.call('hgetall', 'h')\n"
+          "local b = redis.call('zrange', 'z', 0, -1, 'withscores')\n"
+          "local c = redis.call('zscore', 'z', 'a')\n"
+          "local d = redis.call('keys', 'h*')\n"
+          "local e = redis.call('xrange', 's', '-', '+')\n"
+          "local f = redis.call('exists', 'h', 'nokey')\n"
+          "local g = redis.call('lpop', 'nolist', 2)\n"
+          "return 1\n")
+
+
+def shapes(resp):
+    body = ("redis.setresp(3)\n" if resp == 3 else "redis.setresp(2)\n") + SHAPES
+    steps = [("send", encode(["FLUSHALL"])), ("skip", 1),
+             ("send", encode(["SCRIPT", "DEBUG", "YES"])), ("read", 1),
+             ("send", encode(["EVAL", body, "0"])), ("read", 1)]
+    steps += [("send", encode(["s"])), ("read", 1)] * 11
+    return steps + [("send", encode(["c"])), ("close", 0)]
+
+
+RAW["resp2_reply_shapes"] = shapes(2)
+RAW["resp3_reply_shapes"] = shapes(3)
+
+
 def run_raw(port, steps):
     out = []
     with RawConn(port, timeout=5) as c:

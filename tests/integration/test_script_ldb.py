@@ -339,3 +339,54 @@ def test_script_debug_refused_over_http(web):
     r = post_json(web.http, ["EVAL", "return 1", "0"])
     assert json.loads(r.body) == {"EVAL": 1}
     check_health(web)
+
+
+def test_script_debug_refused_over_websocket(web):
+    import websocket
+    refusal = "ERR SCRIPT DEBUG is only available over RESP connections on plain TCP"
+    ws = websocket.create_connection("ws://127.0.0.1:%d/" % web.http, timeout=5)
+    try:
+        ws.send(json.dumps(["SCRIPT", "DEBUG", "SYNC"]))
+        assert json.loads(ws.recv()) == {"SCRIPT": [False, refusal]}
+    finally:
+        ws.close()
+    # the WebSocket RESP mode speaks RESP, but over frames: no session either
+    ws = websocket.create_connection("ws://127.0.0.1:%d/.raw" % web.http, timeout=5,
+                                     subprotocols=["resp2"])
+    try:
+        ws.send_binary(encode(["SCRIPT", "DEBUG", "YES"]))
+        assert ws.recv() == ("-%s\r\n" % refusal).encode()
+        ws.send_binary(encode(["EVAL", "return 1", "0"]))
+        assert ws.recv() == b":1\r\n"
+    finally:
+        ws.close()
+    check_health(web)
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["forked", "sync"])
+def test_cli_restart_and_quit(keel, oracle, sync):
+    """redis-cli's own session commands: restart (a new connection, SCRIPT
+    DEBUG and EVAL again) and quit, the old session left behind."""
+    flush(keel, oracle)
+    k, o = both(keel, oracle, SCRIPT, ["s", "restart", "s", "quit", "ping"], keys=["k"],
+                args=["v"], sync=sync)
+    assert k == o
+    assert ANSI.sub(b"", k).count(b"Lua debugging session started") == 2
+    assert call(keel.port, "PING") == b"+PONG\r\n"
+
+
+def test_sync_session_blocks_the_server(keel):
+    """SYNC: other clients wait until the session ends (as Redis)."""
+    from harness import ReplyTimeout
+    flush(keel)
+    with RawConn(keel.port) as dbg, RawConn(keel.port) as other:
+        assert dbg.call("SCRIPT", "DEBUG", "SYNC") == b"+OK\r\n"
+        dbg.send(encode(["EVAL", "redis.call('set', 'x', '1')\nreturn 1\n", "0"]))
+        assert dbg.read_reply().startswith(b"*2\r\n+* Stopped at 1")
+        other.send(encode(["GET", "x"]))
+        with pytest.raises(ReplyTimeout):
+            other.read_reply(timeout=0.3)
+        dbg.send(encode(["c"]))
+        data, closed = dbg.read_until_close(5.0)
+        assert data == b"*1\r\n+<endsession>\r\n:1\r\n" and closed
+        assert other.read_reply() == b"$1\r\n1\r\n"

@@ -465,12 +465,11 @@ static void dbg_print_all(lua_State *L)
 }
 
 /* Redis's string2l: an optional '-', digits, no leading zero, fits a long. */
-static bool parse_long(const char *s, size_t n, long *v)
+/* Redis keeps a breakpoint's line in an int: a longer number given to
+ * `break` is cut to its low 32 bits there, as it is here. */
+static int low_int(unsigned long long v)
 {
-    long long x;
-    if (!util_str2ll(s, n, &x) || x < -2147483647LL * 2 || x > 2147483647LL * 2) return false;
-    *v = (long)x;
-    return true;
+    return (int)(unsigned)(v & 0xffffffffULL);
 }
 
 static void dbg_break(char **argv, size_t *lens, int argc)
@@ -487,21 +486,26 @@ static void dbg_break(char **argv, size_t *lens, int argc)
         return;
     }
     for (j = 1; j < argc; j++) {
-        long line;
-        if (!parse_long(argv[j], lens[j], &line)) {
-            log_fmt("Invalid argument:'%s'", argv[j]);
+        long long line;
+        if (!util_str2ll(argv[j], lens[j], &line)) {
+            struct ldb_text t = {0};
+            ldbt_str(&t, "Invalid argument:'");
+            ldbt_str(&t, argv[j]);
+            ldbt_str(&t, "'");
+            log_take(t.p);
         } else if (line == 0) {
             ldb.bpcount = 0;
             log_str("All breakpoints removed.");
         } else if (line > 0) {
+            int l = low_int((unsigned long long)line);
             if (ldb.bpcount == LDB_BREAKPOINTS_MAX)
                 log_str("Too many breakpoints set.");
-            else if (line <= ldb.lines && add_bp((int)line))
-                list_source((int)line, 1);
+            else if (add_bp(l))
+                list_source(l, 1);
             else
                 log_str("Wrong line number.");
         } else {
-            if (-line <= ldb.lines && del_bp((int)-line))
+            if (del_bp(low_int(0ULL - (unsigned long long)line)))
                 log_str("Breakpoint removed.");
             else
                 log_str("No breakpoint in the specified line.");

@@ -108,7 +108,7 @@ CASES = {
         SCRIPT,
         ["b 4294967297", "b", "b -4294967297", "b -9223372036854775808",
          "b 9223372036854775807", "b 01", "b +1", "b -0", "b 1 2 3 x 0", "b " + "y" * 1000,
-         "c"]),
+         "c", "c"]),
     "functions_and_trace": (
         "local function f(n)\n  local m = n * 2\n  return m\nend\nlocal r = f(3)\nreturn r\n",
         ["s", "s", "s", "t", "p", "s", "s", "t", "c"]),

@@ -50,6 +50,9 @@ struct conn_transport {
      * renegotiation in the middle). */
     bool (*read_needs_write)(struct conn *c);
     bool (*write_needs_read)(struct conn *c);
+    /* The session goes on in another process (a forked Lua debugging
+     * session): close without a word to the peer (no close_notify). */
+    void (*forget)(struct conn *c);
 };
 
 /* Redis's static reply buffer: what one round of commands produced is

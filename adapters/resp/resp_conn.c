@@ -141,12 +141,12 @@ static void release(struct conn *c)
 #define SESSION_MAX_INPUT (1 << 20) /* Redis: past 1MB of unparsed input the session fails */
 #define SESSION_WRITE_TIMEOUT_MS 5000
 
-/* Plain TCP on the libevent path: a TLS peer's records and the ring's
- * receives are not ours to read outside the loop. */
+/* The libevent path (plain TCP or TLS): the ring's receives are not ours
+ * to read outside the loop. */
 static bool session_usable(struct client *cl)
 {
     struct conn *c = cl->conn;
-    return c && !c->tr && !c->uslot && c->fd >= 0;
+    return c && !c->uslot && c->fd >= 0;
 }
 
 /* As Redis's debugger: a request is read from the socket alone (input
@@ -200,7 +200,9 @@ static void session_fork_child(struct client *cl)
 
 static void session_drop(struct client *cl)
 {
-    conn_abort(cl->conn);
+    struct conn *c = cl->conn;
+    if (c->tr && c->tr->forget) c->tr->forget(c);
+    conn_abort(c);
 }
 
 static const struct client_session_ops resp_session = {

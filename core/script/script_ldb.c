@@ -754,7 +754,8 @@ void ldb_script_debug(struct exec *x, int mode)
         return;
     }
     if (!c->adapter->session || !c->adapter->session->usable(c)) {
-        reply_error(x->r, "ERR SCRIPT DEBUG is only available over RESP connections on plain TCP");
+        reply_error(x->r, "ERR SCRIPT DEBUG is only available over RESP connections (TCP or TLS, "
+                          "io-backend libevent)");
         return;
     }
     /* As Redis's ldbEnable: a fresh debugger for this client. */

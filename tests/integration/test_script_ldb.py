@@ -20,6 +20,7 @@ from harness import RawConn, encode
 from test_http_helpers import check_health, keel_http_fixture, post_json
 
 CLI = shutil.which("redis-cli")
+REFUSAL = "ERR SCRIPT DEBUG is only available over RESP connections (TCP or TLS, io-backend libevent)"
 ANSI = re.compile(rb"\x1b\[[0-9;]*m")
 
 pytestmark = pytest.mark.skipif(CLI is None, reason="redis-cli missing")
@@ -337,8 +338,7 @@ def test_script_debug_refused_over_http(web):
     for mode in ("YES", "SYNC"):
         r = post_json(web.http, ["SCRIPT", "DEBUG", mode])
         body = json.loads(r.body)
-        assert body == {"SCRIPT": [False, "ERR SCRIPT DEBUG is only available over RESP "
-                                          "connections on plain TCP"]}
+        assert body == {"SCRIPT": [False, REFUSAL]}
     r = post_json(web.http, ["SCRIPT", "DEBUG", "NO"])
     assert json.loads(r.body) == {"SCRIPT": [True, "OK"]}
     r = post_json(web.http, ["EVAL", "return 1", "0"])
@@ -348,7 +348,7 @@ def test_script_debug_refused_over_http(web):
 
 def test_script_debug_refused_over_websocket(web):
     import websocket
-    refusal = "ERR SCRIPT DEBUG is only available over RESP connections on plain TCP"
+    refusal = REFUSAL
     ws = websocket.create_connection("ws://127.0.0.1:%d/" % web.http, timeout=5)
     try:
         ws.send(json.dumps(["SCRIPT", "DEBUG", "SYNC"]))
@@ -395,3 +395,46 @@ def test_sync_session_blocks_the_server(keel):
         data, closed = dbg.read_until_close(5.0)
         assert data == b"*1\r\n+<endsession>\r\n:1\r\n" and closed
         assert other.read_reply() == b"$1\r\n1\r\n"
+
+
+# ---- over TLS (the fixtures of test_tls.py: Keel and redis-server 7.0 with a TLS port) ----
+
+from test_tls import certs, tkeel, toracle  # noqa: E402,F401  (pytest fixtures)
+
+
+def tls_session(srv, certs, script, stdin, sync):
+    d = tempfile.mkdtemp(prefix="keel-ldb-tls-")
+    try:
+        path = os.path.join(d, "script.lua")
+        with open(path, "w") as f:
+            f.write(script)
+        argv = [CLI, "-h", "localhost", "-p", str(srv.tls), "--tls", "--cacert", certs["ca.crt"],
+                "--cert", certs["client.crt"], "--key", certs["client.key"],
+                "--ldb-sync-mode" if sync else "--ldb", "--eval", path, "k", ",", "v"]
+        p = subprocess.run(argv, input=("\n".join(stdin) + "\n").encode(), capture_output=True,
+                           timeout=30)
+        return p.stdout + p.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["forked", "sync"])
+def test_tls_session_same_as_redis(tkeel, toracle, oracle, certs, sync):
+    """SYNC over TLS is compared with redis-server's over TLS. A forked
+    session over TLS fails on redis-server 7.0 (its parent closes the
+    client with a close_notify the child's session cannot survive: "Server
+    closed the connection"); Keel's parent closes without one, and the
+    session is compared with redis-server's over plain TCP."""
+    script, stdin = CASES["steps_print_break_list"]
+    flush(oracle)
+    assert tkeel.plain("FLUSHALL") == b"OK" and toracle.plain("FLUSHALL") == b"OK"
+    k = tls_session(tkeel, certs, script, stdin, sync)
+    if sync:
+        o = tls_session(toracle, certs, script, stdin, sync)
+    else:
+        o = cli_session(oracle.port, script, stdin, keys=["k"], args=["v"])
+    assert k == o
+    assert b"Lua debugging session ended" in ANSI.sub(b"", k)
+    assert tkeel.plain("PING") == b"PONG"
+    problem = tkeel.srv.health(probe=True)
+    assert problem is None, problem

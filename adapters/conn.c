@@ -1,8 +1,9 @@
 /* conn.c — the connection base (conn.h): socket I/O for every adapter
  * (the only raw read()/write() calls of the adapters), input and output
  * buffers and their limits, the AOF before replies, deferred close, read
- * pause, the kernel's client_adapter hooks, byte counts, and the list of
- * connections. */
+ * pause, the kernel's client_adapter hooks, byte counts, the list of
+ * connections, and the blocking I/O of a Lua debugging session (outside
+ * the loop; in a forked child, every other socket isolated). */
 #include "conn.h"
 
 #include <errno.h>

@@ -1,8 +1,9 @@
 /* resp_conn.c — RESP connections on the connection base (adapters/conn.h):
  * accept (admission, Redis's refusal texts), the RESP command loop
  * (resp_serve: parse with resp_parse.c, submit to the kernel one by one;
- * also the WebSocket RESP mode's), the cross-protocol scripting guard, and
- * the listeners (the RESP port, and tls-port over adapters/tls). Replies are encoded by
+ * also the WebSocket RESP mode's), the cross-protocol scripting guard, the
+ * blocking session seam the Lua debugger talks through (client_session_ops),
+ * and the listeners (the RESP port, and tls-port over adapters/tls). Replies are encoded by
  * resp_encode.c straight into the connection's output buffer. The connection is in one of the
  * base's states: OPEN     reading and running commands; PARKED   its client waits in the kernel:
  * input is buffered, not run; CLOSING  replies are being written, then the socket closes. */

@@ -405,9 +405,6 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
     size_t blen = ARGN(x, A_EVAL_script), i;
     int nkeys = (int)ARGI(x, A_EVAL_numkeys), flags;
     int keys_at = ARG(x, A_EVAL_numkeys)->pos + 1;
-    /* SKIP_MONITOR in the schema: the call is shown before the script's
-     * own commands, and even when it fails (as Redis 7.0) */
-    monitor_feed_now(x);
 
     if (by_sha) {
         if (blen != 40) { /* before numkeys is read, as Redis's evalShaCommand */
@@ -502,42 +499,52 @@ static void eval_ro(struct exec *x)
     eval_generic(x, false, true);
 }
 
+/* EVAL (ro: EVAL_RO). SKIP_MONITOR in the schema: the call is shown before
+ * the script's own commands, and even when it fails (as Redis 7.0). With
+ * SCRIPT DEBUG YES|SYNC it runs in a debugging session (script_ldb.c). */
+static void eval_cmd(struct exec *x, bool ro)
+{
+    monitor_feed_now(x);
+    if (ldb_client_enabled(x->c))
+        ldb_eval(x, ro ? eval_ro : eval_rw);
+    else
+        eval_generic(x, false, ro);
+}
+
+/* EVALSHA (ro: EVALSHA_RO): not debugged (Redis's order: a sha of the
+ * wrong length is refused first). */
+static void evalsha_cmd(struct exec *x, bool ro)
+{
+    monitor_feed_now(x);
+    if (ARGN(x, A_EVAL_script) == 40 && ldb_client_enabled(x->c)) {
+        reply_error(x->r, "ERR Please use EVAL instead of EVALSHA for debugging");
+        return;
+    }
+    eval_generic(x, true, ro);
+}
+
 /* EVAL script numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_eval(struct exec *x)
 {
-    if (ldb_client_enabled(x->c))
-        ldb_eval(x, eval_rw); /* SCRIPT DEBUG YES|SYNC: a debugging session */
-    else
-        eval_generic(x, false, false);
+    eval_cmd(x, false);
 }
 
 /* EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_evalsha(struct exec *x)
 {
-    if (ldb_client_enabled(x->c)) {
-        reply_error(x->r, "ERR Please use EVAL instead of EVALSHA for debugging");
-        return;
-    }
-    eval_generic(x, true, false);
+    evalsha_cmd(x, false);
 }
 
 /* EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_eval_ro(struct exec *x)
 {
-    if (ldb_client_enabled(x->c))
-        ldb_eval(x, eval_ro);
-    else
-        eval_generic(x, false, true);
+    eval_cmd(x, true);
 }
 
 /* EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_evalsha_ro(struct exec *x)
 {
-    if (ldb_client_enabled(x->c)) {
-        reply_error(x->r, "ERR Please use EVAL instead of EVALSHA for debugging");
-        return;
-    }
-    eval_generic(x, true, true);
+    evalsha_cmd(x, true);
 }
 
 /* SCRIPT LOAD script */

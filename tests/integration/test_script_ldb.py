@@ -177,6 +177,9 @@ RAW = {
                         ("send", encode(["SCRIPT", "DEBUG", "NO"])), ("read", 1),
                         ("send", encode(["EVAL", S, "0"])), ("read", 1)],
     "bad_mode": [("send", encode(["SCRIPT", "DEBUG", "MAYBE"])), ("read", 1)],
+    "evalsha_short": [("send", encode(["SCRIPT", "DEBUG", "YES"])), ("read", 1),
+                      ("send", encode(["EVALSHA", "abc", "0"])), ("read", 1),
+                      ("send", encode(["EVALSHA_RO", "b" * 40, "0"])), ("read", 1)],
     "eval_ro": [("send", encode(["SCRIPT", "DEBUG", "SYNC"])), ("read", 1),
                 ("send", encode(["EVAL_RO", S, "0"])), ("read", 1),
                 ("send", encode(["c"])), ("close", 0)],
@@ -276,6 +279,27 @@ def test_other_clients_served_during_forked_session(keel):
         assert data == b"*1\r\n+<endsession>\r\n:1\r\n" and closed
     assert call(keel.port, "GET", "x") == b"$-1\r\n"
     assert call(keel.port, "GET", "y") == b"$1\r\n1\r\n"
+
+
+@pytest.mark.parametrize("mode", ["YES", "SYNC"])
+def test_monitor_sees_the_debugged_eval(keel, oracle, mode):
+    """MONITOR shows the EVAL that starts a session (fed before the fork, as
+    Redis does); in SYNC mode the script's commands follow it."""
+    seen = []
+    for srv in (keel, oracle):
+        with RawConn(srv.port) as mon, RawConn(srv.port) as dbg:
+            assert mon.call("MONITOR") == b"+OK\r\n"
+            assert dbg.call("SCRIPT", "DEBUG", mode) == b"+OK\r\n"
+            dbg.send(encode(["EVAL", "redis.call('set', 'mk', '1')\nreturn 1\n", "0"]))
+            assert dbg.read_reply().startswith(b"*2\r\n+* Stopped at 1")
+            dbg.send(encode(["c"]))
+            dbg.read_until_close(5.0)
+            lines = [re.sub(rb"^\+[0-9.]+ \[0 [^\]]*\] ", b"", l)
+                     for l in mon.read_replies(3 if mode == "SYNC" else 2)]
+            seen.append(lines)
+    assert seen[0] == seen[1]
+    assert seen[0][0] == b'"SCRIPT" "DEBUG" "%s"\r\n' % mode.encode()
+    assert seen[0][1].startswith(b'"EVAL"')
 
 
 def test_client_gone_mid_sync_session(keel):

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1079,18 +1080,36 @@ ssize_t conn_block_read(struct conn *c, void *buf, size_t n)
     }
 }
 
+static void isolate_fd(int fd, int null, int keep)
+{
+    struct stat st;
+    if (fd == null || fd == keep) return;
+    if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) return;
+    dup2(null, fd);
+}
+
 void conn_child_isolate(struct conn *keep)
 {
     int null = open("/dev/null", O_RDWR), fd;
-    struct stat st;
+    DIR *d;
     if (null < 0) return;
     /* Every socket but keep's now points at /dev/null: nothing the child
      * does reaches the parent's peers, listeners stop being held, and a
      * descriptor number is never reused for something else. */
-    for (fd = 0; fd < 65536 && fd < (int)sysconf(_SC_OPEN_MAX); fd++) {
-        if (fd == null || fd == keep->fd) continue;
-        if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) continue;
-        dup2(null, fd);
+    d = opendir("/proc/self/fd");
+    if (d) {
+        struct dirent *e;
+        int dfd = dirfd(d);
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+            fd = atoi(e->d_name);
+            if (fd != dfd) isolate_fd(fd, null, keep->fd);
+        }
+        closedir(d);
+    } else {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (fd = 0; fd < (max > 0 && max < 1048576 ? max : 65536); fd++)
+            isolate_fd(fd, null, keep->fd);
     }
     close(null);
 }

@@ -462,3 +462,25 @@ def test_tls_session_same_as_redis(tkeel, toracle, oracle, certs, sync):
     assert tkeel.plain("PING") == b"PONG"
     problem = tkeel.srv.health(probe=True)
     assert problem is None, problem
+
+
+@pytest.mark.parametrize("mode", ["YES", "SYNC"])
+def test_publish_from_a_session(keel, oracle, mode):
+    """A forked session's PUBLISH reaches no subscriber (the child writes to
+    no other client); a synchronous session's does, as on redis-server."""
+    got = []
+    for srv in (keel, oracle):
+        with RawConn(srv.port) as sub, RawConn(srv.port) as dbg:
+            sub.send(encode(["SUBSCRIBE", "ldbch"]))
+            sub.read_reply()
+            assert dbg.call("SCRIPT", "DEBUG", mode) == b"+OK\r\n"
+            dbg.send(encode(["EVAL", "redis.call('publish', 'ldbch', 'hi')\nreturn 1\n", "0"]))
+            dbg.read_reply()
+            dbg.send(encode(["c"]))
+            dbg.read_until_close(5.0)
+            data, _ = sub.read_until_close(0.5)
+            got.append(data)
+            sub.send(encode(["PING"]))  # the parent still serves it
+            assert sub.read_reply() == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+    assert got[0] == got[1]
+    assert (b"hi" in got[0]) == (mode == "SYNC")

@@ -484,3 +484,22 @@ def test_publish_from_a_session(keel, oracle, mode):
             assert sub.read_reply() == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
     assert got[0] == got[1]
     assert (b"hi" in got[0]) == (mode == "SYNC")
+
+
+def test_refused_on_the_ring():
+    """io-backend uring: the ring owns the socket's receives, no session."""
+    from test_io_backend import info_backend, start, uring_possible
+    if not uring_possible():
+        pytest.skip("io_uring is disabled on this machine")
+    srv = start("--io-backend", "uring")
+    try:
+        if info_backend(srv.port) != "uring":
+            pytest.skip("no ring on this machine")
+        with RawConn(srv.port) as c:
+            assert c.call("SCRIPT", "DEBUG", "YES") == ("-%s\r\n" % REFUSAL).encode()
+            assert c.call("SCRIPT", "DEBUG", "NO") == b"+OK\r\n"
+            assert c.call("EVAL", "return 1", "0") == b":1\r\n"
+    finally:
+        problem = srv.stop()
+        srv.cleanup()
+    assert not problem, problem

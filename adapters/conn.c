@@ -1,8 +1,9 @@
 /* conn.c — the connection base (conn.h): socket I/O for every adapter
  * (the only raw read()/write() calls of the adapters), input and output
  * buffers and their limits, the AOF before replies, deferred close, read
- * pause, the kernel's client_adapter hooks, byte counts, and the list of
- * connections. */
+ * pause, the kernel's client_adapter hooks, byte counts, the list of
+ * connections, and the blocking I/O of a Lua debugging session (outside
+ * the loop; in a forked child, every other socket isolated). */
 #include "conn.h"
 
 #include <errno.h>
@@ -13,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -1008,4 +1012,104 @@ void conn_ad_buffers(struct client *cl, size_t *qbuf, size_t *qfree, size_t *obl
     *oll = 0;
     *omem = c->out.cap;
     if (c->ops->buffers) c->ops->buffers(c, qbuf, qfree, obl, omem);
+}
+
+/* ---- blocking sessions (the Lua debugger) ---- */
+
+bool conn_block_write(struct conn *c, int timeout_ms)
+{
+    while (c->fd >= 0 && c->out.sent < c->out.len) {
+        ssize_t w = conn_sock_write(c, c->out.buf + c->out.sent, c->out.len - c->out.sent);
+        if (w > 0) {
+            c->out.sent += (size_t)w;
+            c->written += (unsigned long long)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+            if (c->tr && c->tr->write_needs_read && c->tr->write_needs_read(c)) pfd.events = POLLIN;
+            if (poll(&pfd, 1, timeout_ms) <= 0) return false;
+            continue;
+        }
+        return false;
+    }
+    c->out.len = c->out.sent = 0;
+    return c->fd >= 0;
+}
+
+bool conn_block_write_since(struct conn *c, size_t mark, int timeout_ms)
+{
+    size_t off = mark, end = c->out.len;
+    bool ok = c->fd >= 0;
+    while (ok && off < end) {
+        ssize_t w = conn_sock_write(c, c->out.buf + off, end - off);
+        if (w > 0) {
+            off += (size_t)w;
+            c->written += (unsigned long long)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+            if (c->tr && c->tr->write_needs_read && c->tr->write_needs_read(c)) pfd.events = POLLIN;
+            ok = poll(&pfd, 1, timeout_ms) > 0;
+            continue;
+        }
+        ok = false;
+    }
+    c->out.len = mark;
+    if (c->out.sent >= c->out.len) c->out.len = c->out.sent = 0;
+    return ok;
+}
+
+ssize_t conn_block_read(struct conn *c, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r;
+        if (c->fd < 0) return 0;
+        r = conn_sock_read(c, buf, n);
+        if (r > 0) return r;
+        if (r == 0) return 0;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+            if (c->tr && c->tr->read_needs_write && c->tr->read_needs_write(c))
+                pfd.events = POLLOUT;
+            if (poll(&pfd, 1, -1) < 0 && errno != EINTR) return 0;
+            continue;
+        }
+        return 0;
+    }
+}
+
+static void isolate_fd(int fd, int null, int keep)
+{
+    struct stat st;
+    if (fd == null || fd == keep) return;
+    if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) return;
+    dup2(null, fd);
+}
+
+void conn_child_isolate(struct conn *keep)
+{
+    int null = open("/dev/null", O_RDWR), fd;
+    DIR *d;
+    if (null < 0) return;
+    /* Every socket but keep's now points at /dev/null: nothing the child
+     * does reaches the parent's peers, listeners stop being held, and a
+     * descriptor number is never reused for something else. */
+    d = opendir("/proc/self/fd");
+    if (d) {
+        struct dirent *e;
+        int dfd = dirfd(d);
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+            fd = atoi(e->d_name);
+            if (fd != dfd) isolate_fd(fd, null, keep->fd);
+        }
+        closedir(d);
+    } else {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (fd = 0; fd < (max > 0 && max < 1048576 ? max : 65536); fd++)
+            isolate_fd(fd, null, keep->fd);
+    }
+    close(null);
 }

@@ -50,6 +50,9 @@ struct conn_transport {
      * renegotiation in the middle). */
     bool (*read_needs_write)(struct conn *c);
     bool (*write_needs_read)(struct conn *c);
+    /* The session goes on in another process (a forked Lua debugging
+     * session): close without a word to the peer (no close_notify). */
+    void (*forget)(struct conn *c);
 };
 
 /* Redis's static reply buffer: what one round of commands produced is
@@ -213,6 +216,16 @@ int conn_ad_raw_fd(struct client *cl);
         .resize_reply_buffer = conn_ad_resize, .monitor_line = (mline)                             \
     }
 
+/* The same for an adapter whose clients may become replicas and may run
+ * blocking sessions (the Lua debugger). */
+#define CONN_ADAPTER_SESSION(n, req, sess)                                                         \
+    {                                                                                              \
+        .name = (n), .resume = conn_ad_resume, .close = conn_ad_close, .flush = conn_ad_flush,     \
+        .describe = conn_ad_describe, .buffers = conn_ad_buffers, .replies_required = (req),       \
+        .resize_reply_buffer = conn_ad_resize, .raw = conn_ad_raw, .raw_fd = conn_ad_raw_fd,       \
+        .session = (sess)                                                                          \
+    }
+
 /* ---- life ---- */
 
 /* A connection for an accepted socket fd from peer: TCP_NODELAY,
@@ -298,6 +311,22 @@ void conn_loop_attend(void);
 /* Drop the first upto bytes of c->out (at most out.sent), when they
  * outweigh the rest. true if it did. */
 bool conn_out_reclaim(struct conn *c, size_t upto);
+
+/* ---- blocking sessions (the Lua debugger: struct client_session_ops) ---- */
+
+/* Write c's unwritten output now, waiting up to timeout_ms each time the
+ * socket takes no more (no AOF flush, no limits: a session's own writes).
+ * false when the connection failed or timed out. */
+bool conn_block_write(struct conn *c, int timeout_ms);
+/* Write c->out[mark..len) now, ahead of the unwritten output before it
+ * (which stays), then drop it from c->out. */
+bool conn_block_write_since(struct conn *c, size_t mark, int timeout_ms);
+/* Read from c's socket now, waiting for input: bytes read, 0 at EOF or on
+ * an error. c's input buffer is left alone. */
+ssize_t conn_block_read(struct conn *c, void *buf, size_t n);
+/* In a forked child: every socket but keep's is replaced by /dev/null
+ * (closed for the peers without a byte written; no event is touched). */
+void conn_child_isolate(struct conn *keep);
 
 /* ---- the io_uring path ---- */
 

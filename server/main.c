@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "script_ldb.h"
 #include "acl.h"
 #include "adapters.h"
 #include "conn.h"
@@ -56,6 +57,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     client_mem_cron(g_config.hz); /* maxmemory-clients: a share refreshed, eviction */
     reply_buffer_cron(g_config.hz, util_mstime()); /* reply buffers resized by their peak */
     persist_cron(); /* reap BGSAVE/AOF children, `save` rules (core/persist/cmd_persist.c) */
+    ldb_reap();     /* forked Lua debugging sessions that ended (core/script/script_ldb.c) */
     aof_cron();     /* AOF: fsync everysec, retry failed writes, rewrites (core/persist/aof.c) */
     migrate_cron(); /* MIGRATE's idle cached connections (core/persist/migrate.c) */
     kernel_after_events();
@@ -68,6 +70,7 @@ static void on_sigchld(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what, (void)arg;
     if (kernel_pumping()) return; /* the cron reaps it after the script */
     persist_cron();
+    ldb_reap();
     kernel_after_events();
 }
 

@@ -1,8 +1,9 @@
 /* resp_conn.c — RESP connections on the connection base (adapters/conn.h):
  * accept (admission, Redis's refusal texts), the RESP command loop
  * (resp_serve: parse with resp_parse.c, submit to the kernel one by one;
- * also the WebSocket RESP mode's), the cross-protocol scripting guard, and
- * the listeners (the RESP port, and tls-port over adapters/tls). Replies are encoded by
+ * also the WebSocket RESP mode's), the cross-protocol scripting guard, the
+ * blocking session seam the Lua debugger talks through (client_session_ops),
+ * and the listeners (the RESP port, and tls-port over adapters/tls). Replies are encoded by
  * resp_encode.c straight into the connection's output buffer. The connection is in one of the
  * base's states: OPEN     reading and running commands; PARKED   its client waits in the kernel:
  * input is buffered, not run; CLOSING  replies are being written, then the socket closes. */
@@ -32,12 +33,16 @@
 #include "net.h"
 #include "conn.h"
 #include "resp_encode.h"
+#include "resp_ldb.h"
 #include "resp_parse.h"
 #include "tls.h"
 
 struct resp_conn {
     struct conn conn;
     struct resp_parser parser;
+    /* A Lua debugging session's input (read outside the event loop). */
+    char *lbuf;
+    size_t llen, lcap;
 };
 
 #define MAX_LISTENERS 16
@@ -129,10 +134,91 @@ static size_t in_hint(struct conn *c)
 static void release(struct conn *c)
 {
     resp_parser_free(&((struct resp_conn *)c)->parser);
+    free(((struct resp_conn *)c)->lbuf);
 }
 
+/* ---- blocking sessions (the Lua debugger, struct client_session_ops) ---- */
+
+#define SESSION_MAX_INPUT (1 << 20) /* Redis: past 1MB of unparsed input the session fails */
+#define SESSION_WRITE_TIMEOUT_MS 5000
+
+/* The libevent path (plain TCP or TLS): the ring's receives are not ours
+ * to read outside the loop. */
+static bool session_usable(struct client *cl)
+{
+    struct conn *c = cl->conn;
+    return c && !c->uslot && c->fd >= 0;
+}
+
+/* As Redis's debugger: a request is read from the socket alone (input
+ * already buffered for the command loop is not the debugger's), and once
+ * one is parsed, whatever followed it in the buffer is dropped. */
+static int session_read(struct client *cl, int *argc, char ***argv, size_t **lens)
+{
+    struct resp_conn *rc = cl->conn;
+    for (;;) {
+        enum resp_ldb_result r = resp_ldb_parse(rc->lbuf, rc->llen, argc, argv, lens);
+        char tmp[1024];
+        ssize_t n;
+        if (r != RESP_LDB_MORE) {
+            rc->llen = 0;
+            return r == RESP_LDB_OK ? 1 : -1;
+        }
+        n = conn_block_read(&rc->conn, tmp, sizeof(tmp));
+        if (n <= 0) return 0;
+        if (rc->llen + (size_t)n > rc->lcap) {
+            rc->lcap = (rc->llen + (size_t)n) * 2;
+            rc->lbuf = xrealloc(rc->lbuf, rc->lcap);
+        }
+        memcpy(rc->lbuf + rc->llen, tmp, (size_t)n);
+        rc->llen += (size_t)n;
+        if (rc->llen > SESSION_MAX_INPUT) {
+            rc->llen = 0;
+            return -2;
+        }
+    }
+}
+
+static bool session_write(struct client *cl)
+{
+    return conn_block_write(cl->conn, SESSION_WRITE_TIMEOUT_MS);
+}
+
+static size_t session_mark(struct client *cl)
+{
+    return ((struct conn *)cl->conn)->out.len;
+}
+
+static bool session_write_since(struct client *cl, size_t mark)
+{
+    return conn_block_write_since(cl->conn, mark, SESSION_WRITE_TIMEOUT_MS);
+}
+
+static void session_fork_child(struct client *cl)
+{
+    conn_child_isolate(cl->conn);
+}
+
+static void session_drop(struct client *cl)
+{
+    struct conn *c = cl->conn;
+    if (c->tr && c->tr->forget) c->tr->forget(c);
+    conn_abort(c);
+}
+
+static const struct client_session_ops resp_session = {
+    .usable = session_usable,
+    .read = session_read,
+    .free_request = resp_ldb_free,
+    .write = session_write,
+    .mark = session_mark,
+    .write_since = session_write_since,
+    .fork_child = session_fork_child,
+    .drop = session_drop,
+};
+
 static const struct conn_ops resp_ops = {
-    .ad = CONN_ADAPTER_RAW("resp", false),
+    .ad = CONN_ADAPTER_SESSION("resp", false, &resp_session),
     .limit_batch = true,
     .process = process,
     .in_hint = in_hint,

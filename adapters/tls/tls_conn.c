@@ -163,6 +163,12 @@ static bool tls_write_needs_read(struct conn *c)
     return st(c)->write_needs_read;
 }
 
+/* A forked child carries the session on: no close_notify from here. */
+static void tls_forget(struct conn *c)
+{
+    st(c)->failed = true;
+}
+
 static const struct conn_transport tls_transport = {
     tls_read,
     tls_write,
@@ -171,6 +177,7 @@ static const struct conn_transport tls_transport = {
     tls_has_pending,
     tls_read_needs_write,
     tls_write_needs_read,
+    tls_forget,
 };
 
 bool tls_attach(struct conn *c)

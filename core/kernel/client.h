@@ -16,6 +16,32 @@ struct db;
 
 enum defer_step { DEFER_NOTE, DEFER_BEGIN, DEFER_END };
 
+/* A session that talks with its client outside the event loop, blocking
+ * (the Lua debugger, core/script/script_ldb.c). */
+struct client_session_ops {
+    /* Whether this connection can carry a session now. */
+    bool (*usable)(struct client *c);
+    /* Read the next request, blocking: 1 with its words (*argv and *lens
+     * malloc'd, free with free_request), 0 when the connection is gone,
+     * -1 on a protocol error, -2 past the input limit. */
+    int (*read)(struct client *c, int *argc, char ***argv, size_t **lens);
+    void (*free_request)(int argc, char **argv, size_t *lens);
+    /* Write what the client's sink holds now, blocking (false: the
+     * connection failed; the session goes on without its client). */
+    bool (*write)(struct client *c);
+    /* Where the sink's output ends now; write_since writes what the sink
+     * got since that mark now, ahead of older unwritten output (which
+     * stays, for later), and forgets it. */
+    size_t (*mark)(struct client *c);
+    bool (*write_since)(struct client *c, size_t mark);
+    /* In a forked child that runs the session: every other socket
+     * (listeners, other clients, links) is closed without a byte written
+     * to it; only this client's connection stays. */
+    void (*fork_child)(struct client *c);
+    /* In the parent of that child: drop this client without writing to it. */
+    void (*drop)(struct client *c);
+};
+
 /* What an adapter provides to the kernel for each of its clients. */
 struct client_adapter {
     const char *name; /* "resp", "http", "ws" */
@@ -56,6 +82,9 @@ struct client_adapter {
      * NULL: only an adapter whose replies are one byte stream (RESP)
      * pipelines, with no notes. */
     bool (*defer)(struct client *c, enum defer_step step);
+    /* Blocking sessions (SCRIPT DEBUG YES|SYNC). NULL: the protocol cannot
+     * carry one (refused). */
+    const struct client_session_ops *session;
 };
 
 enum client_state {
@@ -80,6 +109,8 @@ enum {
     CF_REPLY_SKIP_NEXT = 1 << 12, /* CLIENT REPLY SKIP: the next command is silent */
     CF_REPLICA = 1 << 13,         /* a replica (core/repl): no replies, only the stream */
     CF_MASTER = 1 << 15,          /* applies our primary's stream (core/repl): never refused */
+    CF_LUA_DEBUG = 1 << 16,       /* SCRIPT DEBUG YES|SYNC: its next EVAL is debugged */
+    CF_LUA_DEBUG_SYNC = 1 << 17,  /* SCRIPT DEBUG SYNC (not forked) */
 };
 
 struct client {

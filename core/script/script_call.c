@@ -3,7 +3,7 @@
  * into Lua values by the script sink; Redis 7.0's checks and error texts),
  * error_reply, status_reply, sha1hex, log and its levels, setresp,
  * set_repl and its REPL_* flags, replicate_commands, breakpoint and debug
- * (no debugger: no-ops), REDIS_VERSION and REDIS_VERSION_NUM. */
+ * (the debugger's, script_ldb.c), REDIS_VERSION and REDIS_VERSION_NUM. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <openssl/sha.h>
@@ -23,6 +23,8 @@
 #include "registry.h"
 #include "repl_replica.h"
 #include "script.h"
+#include "script_ldb.h"
+#include "script_ldb_text.h"
 
 enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
 
@@ -86,6 +88,8 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
             goto out;
         }
     }
+    /* A debugging session shows the command when stepping. */
+    if (!acl_check && ldb_stepping()) ldb_log_command(argc, argv);
     cmd = registry_resolve(argc, argv, &reply_discard);
     if (acl_check) {
         int pos = 0;
@@ -133,7 +137,16 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
     if (cmd->flags & CMD_WRITE) run->wrote = true;
     {
         size_t mark = propagate_mark();
-        kernel_run(sc, cmd, argc, argv, &sc->reply);
+        if (ldb_stepping()) { /* the debugger shows the reply as it is written */
+            struct ldb_tee tee;
+            struct reply r;
+            ldb_tee_init(&tee, &r, &sc->reply);
+            kernel_run(sc, cmd, argc, argv, &r);
+            sc->reply.nerr += r.nerr;
+            ldb_log_reply(&tee.text);
+        } else {
+            kernel_run(sc, cmd, argc, argv, &sc->reply);
+        }
         if (!(run->repl & REPL_AOF)) propagate_drop_since(mark);
     }
     if (lua_gettop(L) == base) lua_pushnil(L); /* no reply */
@@ -277,13 +290,12 @@ static int l_replicate_commands(lua_State *L)
 
 static int l_breakpoint(lua_State *L)
 {
-    lua_pushboolean(L, 0); /* no debugging session */
-    return 1;
+    return ldb_lua_breakpoint(L);
 }
 
 static int l_debug(lua_State *L)
 {
-    return 0;
+    return ldb_lua_debug(L);
 }
 
 static void set_num(lua_State *L, const char *name, lua_Number v)

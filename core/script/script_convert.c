@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "script.h"
+#include "script_ldb.h"
 #include "util.h"
 
 struct script_sink g_script_sink;
@@ -146,6 +147,13 @@ static void k_status(struct reply *r, const char *p, size_t n)
 static void k_error(struct reply *r, const char *p, size_t n)
 {
     struct script_sink *s = S(r);
+    if (ldb_stepping()) { /* a debugging session shows it (as Redis's luaPushError) */
+        char *e = xmalloc(n + 2);
+        e[0] = '-';
+        memcpy(e + 1, p, n);
+        ldb_log_error(e, n + 1);
+        free(e);
+    }
     lua_checkstack(s->L, 4);
     field_table(s->L, "err", p, n);
     /* Counted once already (INFO errorstats): not again when the script

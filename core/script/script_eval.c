@@ -24,6 +24,7 @@
 #include "monitor.h"
 #include "script.h"
 #include "script_busy.h"
+#include "script_ldb.h"
 #include "store.h"
 #include "util.h"
 
@@ -363,13 +364,19 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
         set_array(L, "KEYS", x->argv, keys_at, nkeys);
         set_array(L, "ARGV", x->argv, args_at, nargs);
     }
-    script_busy_begin(L, &run);
+    if (ldb_active())
+        ldb_hook(L); /* a debugging session: the debugger's line hook */
+    else
+        script_busy_begin(L, &run);
     status = lua_pcall(L, is_function ? 2 : 0, 1, base);
     script_busy_end(L, &run);
-    if (status)
-        reply_script_error(L, x->r, name);
-    else
-        script_lua_to_reply(L, x->r, run.resp);
+    {
+        struct reply *out = ldb_active() ? ldb_before_reply() : x->r;
+        if (status)
+            reply_script_error(L, out, name);
+        else
+            script_lua_to_reply(L, out, run.resp);
+    }
     lua_settop(L, base - 1);
     g_script_run = NULL;
     sc->resp = sc->reply.resp = 2;
@@ -398,9 +405,6 @@ static void eval_generic(struct exec *x, bool by_sha, bool ro)
     size_t blen = ARGN(x, A_EVAL_script), i;
     int nkeys = (int)ARGI(x, A_EVAL_numkeys), flags;
     int keys_at = ARG(x, A_EVAL_numkeys)->pos + 1;
-    /* SKIP_MONITOR in the schema: the call is shown before the script's
-     * own commands, and even when it fails (as Redis 7.0) */
-    monitor_feed_now(x);
 
     if (by_sha) {
         if (blen != 40) { /* before numkeys is read, as Redis's evalShaCommand */
@@ -485,28 +489,62 @@ uint32_t script_call_flags(const struct command *cmd, int argc, const struct arg
     return script_to_cmd_flags(cmd->flags, sf);
 }
 
+static void eval_rw(struct exec *x)
+{
+    eval_generic(x, false, false);
+}
+
+static void eval_ro(struct exec *x)
+{
+    eval_generic(x, false, true);
+}
+
+/* EVAL (ro: EVAL_RO). SKIP_MONITOR in the schema: the call is shown before
+ * the script's own commands, and even when it fails (as Redis 7.0). With
+ * SCRIPT DEBUG YES|SYNC it runs in a debugging session (script_ldb.c). */
+static void eval_cmd(struct exec *x, bool ro)
+{
+    monitor_feed_now(x);
+    if (ldb_client_enabled(x->c))
+        ldb_eval(x, ro ? eval_ro : eval_rw);
+    else
+        eval_generic(x, false, ro);
+}
+
+/* EVALSHA (ro: EVALSHA_RO): not debugged (Redis's order: a sha of the
+ * wrong length is refused first). */
+static void evalsha_cmd(struct exec *x, bool ro)
+{
+    monitor_feed_now(x);
+    if (ARGN(x, A_EVAL_script) == 40 && ldb_client_enabled(x->c)) {
+        reply_error(x->r, "ERR Please use EVAL instead of EVALSHA for debugging");
+        return;
+    }
+    eval_generic(x, true, ro);
+}
+
 /* EVAL script numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_eval(struct exec *x)
 {
-    eval_generic(x, false, false);
+    eval_cmd(x, false);
 }
 
 /* EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_evalsha(struct exec *x)
 {
-    eval_generic(x, true, false);
+    evalsha_cmd(x, false);
 }
 
 /* EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_eval_ro(struct exec *x)
 {
-    eval_generic(x, false, true);
+    eval_cmd(x, true);
 }
 
 /* EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] */
 void cmd_evalsha_ro(struct exec *x)
 {
-    eval_generic(x, true, true);
+    evalsha_cmd(x, true);
 }
 
 /* SCRIPT LOAD script */
@@ -565,14 +603,10 @@ void cmd_script_kill(struct exec *x)
     script_busy_kill(x, false);
 }
 
-/* SCRIPT DEBUG YES|SYNC|NO */
+/* SCRIPT DEBUG YES|SYNC|NO (core/script/script_ldb.c) */
 void cmd_script_debug(struct exec *x)
 {
-    if (ARG(x, A_SCRIPT_DEBUG_mode)->choice == 2) { /* NO */
-        reply_ok(x->r);
-        return;
-    }
-    reply_error(x->r, "ERR SCRIPT DEBUG is not supported by this server");
+    ldb_script_debug(x, ARG(x, A_SCRIPT_DEBUG_mode)->choice);
 }
 
 /* SCRIPT HELP */

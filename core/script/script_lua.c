@@ -16,6 +16,7 @@
 #include "lua_cmsgpack.h"
 #include "lua_struct.h"
 #include "script.h"
+#include "script_ldb.h"
 
 /* Debian's lua-cjson and lua-bitop ship no headers. */
 int luaopen_cjson(lua_State *L);
@@ -396,6 +397,8 @@ void script_push_error(lua_State *L, const char *msg, size_t n)
 {
     const char *sp;
     luaL_Buffer b;
+    /* A debugging session shows it when stepping (Redis's luaPushError). */
+    if (ldb_stepping()) ldb_log_error(msg, n);
     while (n > 0 && (msg[n - 1] == '\r' || msg[n - 1] == '\n'))
         n--;
     lua_newtable(L);

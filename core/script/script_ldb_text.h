@@ -1,0 +1,44 @@
+/* script_ldb_text.h — the Lua debugger's text and the reply sinks of a
+ * debugging session (script_ldb_text.c). */
+#ifndef KEEL_SCRIPT_LDB_TEXT_H
+#define KEEL_SCRIPT_LDB_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "reply.h"
+
+/* A growing NUL-terminated string; {0} is empty. */
+struct ldb_text {
+    char *p;
+    size_t n, cap;
+};
+
+void ldbt_add(struct ldb_text *b, const char *p, size_t n);
+void ldbt_str(struct ldb_text *b, const char *s);
+void ldbt_fmt(struct ldb_text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Quoted with escapes, as Redis's sdscatrepr. */
+void ldbt_repr(struct ldb_text *b, const char *p, size_t n);
+
+/* A sink in front of next (the script sink) that also writes the reply in
+ * the debugger's notation into text ("<reply> ..."). */
+#define LDB_TEE_DEPTH 32
+struct ldb_tee_frame {
+    enum reply_agg kind;
+    long long idx, left; /* elements seen; elements left (-1: deferred) */
+    void *handle;
+};
+struct ldb_tee {
+    struct reply *next;
+    int resp;
+    struct ldb_text text;
+    struct ldb_tee_frame stack[LDB_TEE_DEPTH];
+    int depth;
+    bool broken; /* nested past LDB_TEE_DEPTH: the text stops */
+};
+void ldb_tee_init(struct ldb_tee *t, struct reply *r, struct reply *next);
+
+/* A sink keeping the last error replied to it in *err (malloc'd). */
+void ldb_capture_init(struct reply *r, char **err, int resp);
+
+#endif

@@ -12,6 +12,7 @@ new RDB loads beside it, then swaps the new data in:
   replication status; afterwards a transaction WATCHing a key fails, a
   RESP3 tracking client gets the "all keys" invalidation, and the data is
   the primary's (DEBUG DIGEST); replies compared byte for byte;
+- the same with a Keel primary (Keel and redis-server replicas);
 - Keel with a fake primary whose +FULLRESYNC names the replica's own
   replid: a payload that fails its checksum at the end leaves the old
   data (never -LOADING meanwhile); a fresh replid is a plain -LOADING
@@ -62,11 +63,11 @@ def force_full_sync(p):
     pipe.execute()
 
 
-def async_load_scenario(kind):
-    """One replica of kind beside its own redis-server primary (the same
-    data each time): what its clients see during and after the load."""
-    primary = start("redis", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
-                    "--rdbcompression", "no")
+def async_load_scenario(kind, primary_kind="redis"):
+    """One replica of kind beside its own primary (the same data each
+    time): what its clients see during and after the load."""
+    primary = start(primary_kind, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay",
+                    "0", "--rdbcompression", "no")
     rep = None
     conns = []
     try:
@@ -129,6 +130,15 @@ def test_async_loading_serves_old_data_keel_and_redis():
     assert s["during"] == [b"$3\r\nold\r\n", LOADING, LOADING, b":1\r\n"]
     assert s["exec"][2] == b"*-1\r\n"
     assert s["invalidate"] == b">2\r\n$10\r\ninvalidate\r\n_\r\n"
+
+
+def test_async_loading_keel_primary_keel_replica():
+    """The same from a Keel primary to a Keel replica, against what a
+    redis-server replica showed above."""
+    seen = async_load_scenario("keel", "keel")
+    want = async_load_scenario("redis", "keel")
+    assert seen == want, (seen, want)
+    assert seen["loading"] == ("0", "1")
 
 
 def make_rdb(nkeys):

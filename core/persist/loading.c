@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "reply.h"
 #include "server.h"
+#include "store.h"
 #include "util.h"
 
 /* Redis 7.0 serves events every loading_process_events_interval_bytes
@@ -34,6 +35,9 @@ void loading_start_async(long long total_bytes, bool async)
 {
     if (depth == 0) async_load = async;
     loading_start(total_bytes);
+    /* the old data is served as Redis serves it while loading: nothing
+     * expires (keyIsExpired answers no while server.loading) */
+    if (async_load) g_store.keep_expired = true;
 }
 
 bool loading_async(void)
@@ -59,6 +63,7 @@ void loading_end(void)
     if (depth == 0 || --depth > 0) return;
     g_server.loading = false;
     async_load = false;
+    g_store.keep_expired = false;
     loader = NULL;
 }
 

@@ -136,7 +136,7 @@ static void relink(struct db *db, struct kv *old, struct kv *nw)
 
 bool store_is_expired(struct kv *e)
 {
-    return e->has_expire && kv_exp(e)->when <= util_mstime();
+    return e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime();
 }
 
 static void (*latency_hook)(const char *event, long long ms);
@@ -170,7 +170,7 @@ static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool t
 {
     struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
     if (!e) return NULL;
-    if (e->has_expire && kv_exp(e)->when <= util_mstime()) {
+    if (e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime()) {
         if (g_store.replica) {
             if (!g_store.obey_master) return NULL;
             goto live;

@@ -76,6 +76,9 @@ struct store {
      * (obey_master set around them), which see it as it is. */
     bool replica;
     bool obey_master;
+    /* A replica's async load runs (core/persist/loading.c): as Redis 7.0's
+     * keyIsExpired while loading, no key counts as expired. */
+    bool keep_expired;
     unsigned lruclock;
     struct store_stats stats;
 };

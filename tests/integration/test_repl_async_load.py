@@ -8,7 +8,8 @@ new RDB loads beside it, then swaps the new data in:
   redis-server primary (a full sync forced as Redis's own test does: the
   replicas killed, the backlog overrun): during the load both answer
   INFO persistence loading:0 / async_loading:1, GET of an old key with
-  the old value, BGSAVE (NO_ASYNC_LOADING) with -LOADING, the same INFO
+  the old value (a key past its TTL too: nothing expires while loading),
+  BGSAVE (NO_ASYNC_LOADING) with -LOADING, the same INFO
   replication status; afterwards a transaction WATCHing a key fails, a
   RESP3 tracking client gets the "all keys" invalidation, and the data is
   the primary's (DEBUG DIGEST); replies compared byte for byte;
@@ -74,12 +75,20 @@ def async_load_scenario(kind, primary_kind="redis"):
         p = cli(primary)
         p.execute_command("DEBUG", "POPULATE", NKEYS, "key", VALSIZE)
         p.set("mykey", "old")
+        # a key expired on the primary that it does not delete (no active
+        # expiry, never read there): the replica keeps it, reads it missing
+        p.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+        p.set("short", "v", px=300)
         rep = start(kind, "--repl-diskless-load", "swapdb")
         r = cli(rep)
         r.replicaof("127.0.0.1", primary.port)
         wait_for(lambda: r.info("replication")["master_link_status"] == "up", 60, kind)
         wait_for(lambda: r.get("mykey") == b"old", 10, kind)
         r.config_set("key-load-delay", DELAY_US)
+        time.sleep(0.4)
+        with RawConn(rep.port, timeout=10) as c:
+            c.send(b"GET short\r\nTTL short\r\n")
+            before = c.read_replies(2)
         # a watcher and a RESP3 tracking client
         w = RawConn(rep.port, timeout=10)
         conns.append(w)
@@ -95,9 +104,11 @@ def async_load_scenario(kind, primary_kind="redis"):
         pers = info(rep.port, "persistence")
         repl = info(rep.port, "replication")
         with RawConn(rep.port, timeout=10) as c:
-            c.send(b"GET mykey\r\nBGSAVE\r\nREPLICAOF NO ONE\r\nEXISTS key:0\r\n")
-            during = c.read_replies(4)
+            c.send(b"GET mykey\r\nBGSAVE\r\nREPLICAOF NO ONE\r\nEXISTS key:0\r\n"
+                   b"GET short\r\nTTL short\r\n")
+            during = c.read_replies(6)
         seen = {
+            "before": before,
             "loading": (pers["loading"], pers["async_loading"]),
             "loading_fields": sorted(k for k in pers if k.startswith("loading_")),
             "link": (repl["master_link_status"], repl["master_sync_in_progress"]),
@@ -127,7 +138,10 @@ def test_async_loading_serves_old_data_keel_and_redis():
     assert s["loading"] == ("0", "1")
     assert s["still_async"] == "1"  # the replies above were all during the load
     assert s["link"] == ("down", "1")
-    assert s["during"] == [b"$3\r\nold\r\n", LOADING, LOADING, b":1\r\n"]
+    # while loading nothing expires (Redis's keyIsExpired), before it did
+    assert s["before"] == [b"$-1\r\n", b":-2\r\n"]
+    assert s["during"] == [b"$3\r\nold\r\n", LOADING, LOADING, b":1\r\n",
+                           b"$1\r\nv\r\n", b":0\r\n"]
     assert s["exec"][2] == b"*-1\r\n"
     assert s["invalidate"] == b">2\r\n$10\r\ninvalidate\r\n_\r\n"
 

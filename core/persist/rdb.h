@@ -98,6 +98,11 @@ typedef void (*rdb_functions_each_fn)(rdb_emit_fn emit, void *ctx);
 typedef bool (*rdb_function_load_fn)(const char *code, size_t n, bool replace, char *err,
                                      size_t errlen);
 void rdb_set_functions(rdb_functions_each_fn each, rdb_function_load_fn load);
+/* Every function library removed (a replica's full sync replaces them
+ * all, as Redis 7.0 clears or swaps its functions context); core_init
+ * wires core/script's function_flush. NULL: none. */
+void rdb_set_functions_flush(void (*flush)(void));
+extern void (*rdb_functions_flush)(void);
 extern rdb_function_load_fn rdb_function_load;
 /* Every library's code (the AOF rewrite without an RDB preamble). */
 void rdb_functions_each(rdb_emit_fn emit, void *ctx);

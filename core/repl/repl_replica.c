@@ -435,6 +435,8 @@ static bool load_swapdb(const unsigned char *mem, size_t n, const char *replid, 
     repl_backlog_free();
     log_notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     store_swap_main(side.dbs);
+    /* the image's libraries replace ours (Redis swaps the contexts) */
+    if (rdb_functions_flush) rdb_functions_flush();
     for (i = 0; i < side.nfn; i++) {
         if (rdb_function_load &&
             !rdb_function_load(side.fn[i].p, side.fn[i].n, true, err, sizeof(err)))
@@ -466,6 +468,7 @@ static bool load_sync(const char *path, const unsigned char *mem, size_t n, cons
     log_notice("MASTER <-> REPLICA sync: Flushing old data");
     for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
         store_flushdb(store_db(i), lazyfree_replica_flush != 0);
+    if (rdb_functions_flush) rdb_functions_flush(); /* as Redis's emptyData */
     log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
     if (mem) {
         size_t used = 0;

@@ -9,7 +9,8 @@ new RDB loads beside it, then swaps the new data in:
   replicas killed, the backlog overrun): during the load both answer
   INFO persistence loading:0 / async_loading:1, GET of an old key with
   the old value (a key past its TTL too: nothing expires while loading),
-  BGSAVE (NO_ASYNC_LOADING) with -LOADING, the same INFO
+  BGSAVE (NO_ASYNC_LOADING) with -LOADING, the old function libraries,
+  the same INFO
   replication status; afterwards a transaction WATCHing a key fails, a
   RESP3 tracking client gets the "all keys" invalidation, and the data is
   the primary's (DEBUG DIGEST); replies compared byte for byte;
@@ -51,6 +52,12 @@ def info(port, section):
     return out
 
 
+OLDLIB = ("#!lua name=oldlib\nredis.register_function{function_name='oldf', "
+          "callback=function() return 'hello1' end, flags={'no-writes'}}")
+NEWLIB = ("#!lua name=newlib\nredis.register_function{function_name='newf', "
+          "callback=function() return 'hello2' end, flags={'no-writes'}}")
+
+
 def force_full_sync(p):
     """As Redis's tests: the replicas dropped and the backlog overrun in
     one transaction, so their PSYNC gets +FULLRESYNC with the same replid;
@@ -61,6 +68,8 @@ def force_full_sync(p):
     for i in range(10):
         pipe.set("filler:%d" % i, "A" * 16384)
     pipe.set("mykey", "new")
+    pipe.execute_command("FUNCTION", "DELETE", "oldlib")
+    pipe.execute_command("FUNCTION", "LOAD", NEWLIB)
     pipe.execute()
 
 
@@ -79,6 +88,7 @@ def async_load_scenario(kind, primary_kind="redis"):
         # expiry, never read there): the replica keeps it, reads it missing
         p.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
         p.set("short", "v", px=300)
+        p.execute_command("FUNCTION", "LOAD", OLDLIB)
         rep = start(kind, "--repl-diskless-load", "swapdb")
         r = cli(rep)
         r.replicaof("127.0.0.1", primary.port)
@@ -105,8 +115,8 @@ def async_load_scenario(kind, primary_kind="redis"):
         repl = info(rep.port, "replication")
         with RawConn(rep.port, timeout=10) as c:
             c.send(b"GET mykey\r\nBGSAVE\r\nREPLICAOF NO ONE\r\nEXISTS key:0\r\n"
-                   b"GET short\r\nTTL short\r\n")
-            during = c.read_replies(6)
+                   b"GET short\r\nTTL short\r\nFCALL_RO oldf 0\r\n")
+            during = c.read_replies(7)
         seen = {
             "before": before,
             "loading": (pers["loading"], pers["async_loading"]),
@@ -122,6 +132,9 @@ def async_load_scenario(kind, primary_kind="redis"):
         w.send(b"MULTI\r\nGET mykey\r\nEXEC\r\n")
         seen["exec"] = w.read_replies(3)
         seen["invalidate"] = t.read_reply(timeout=10)
+        with RawConn(rep.port, timeout=10) as c:
+            c.send(b"FUNCTION LIST\r\nFCALL_RO newf 0\r\nFCALL_RO oldf 0\r\n")
+            seen["functions_after"] = c.read_replies(3)
         return seen
     finally:
         for c in conns:
@@ -141,7 +154,10 @@ def test_async_loading_serves_old_data_keel_and_redis():
     # while loading nothing expires (Redis's keyIsExpired), before it did
     assert s["before"] == [b"$-1\r\n", b":-2\r\n"]
     assert s["during"] == [b"$3\r\nold\r\n", LOADING, LOADING, b":1\r\n",
-                           b"$1\r\nv\r\n", b":0\r\n"]
+                           b"$1\r\nv\r\n", b":0\r\n", b"$6\r\nhello1\r\n"]
+    # the image's libraries replaced the old ones
+    assert s["functions_after"][1] == b"$6\r\nhello2\r\n"
+    assert s["functions_after"][2].startswith(b"-ERR Function not found")
     assert s["exec"][2] == b"*-1\r\n"
     assert s["invalidate"] == b">2\r\n$10\r\ninvalidate\r\n_\r\n"
 
@@ -205,3 +221,39 @@ def test_keel_async_load_with_fake_primary(same_history, corrupt):
         stop(rep)
         if fake:
             fake.close()
+
+
+@pytest.mark.parametrize("mode", ["disabled", "on-empty-db", "swapdb"])
+def test_full_sync_replaces_function_libraries(mode):
+    """A full sync leaves the replica with the primary's function
+    libraries only (Redis 7.0 clears or swaps its functions context), in
+    every repl-diskless-load mode; FUNCTION LIST compared with a
+    redis-server replica's."""
+    seen = {}
+    for kind in ("keel", "redis"):
+        primary = start("redis", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0")
+        rep = None
+        try:
+            p = cli(primary)
+            p.set("mykey", "old")
+            p.execute_command("FUNCTION", "LOAD", OLDLIB)
+            rep = start(kind, "--repl-diskless-load", mode)
+            r = cli(rep)
+            r.replicaof("127.0.0.1", primary.port)
+            wait_for(lambda: r.info("replication")["master_link_status"] == "up", 60, kind)
+            wait_for(lambda: r.get("mykey") == b"old", 10, kind)
+            full = p.info("stats")["sync_full"]
+            force_full_sync(p)
+            wait_for(lambda: p.info("stats")["sync_full"] > full, 30, kind + " full sync")
+            wait_for(lambda: r.info("replication")["master_link_status"] == "up" and
+                     r.get("mykey") == b"new", 60, kind + " sync")
+            with RawConn(rep.port, timeout=10) as c:
+                c.send(b"FUNCTION LIST\r\nFCALL_RO newf 0\r\nFCALL_RO oldf 0\r\n")
+                seen[kind] = c.read_replies(3)
+        finally:
+            if rep:
+                stop(rep)
+            stop(primary)
+    assert seen["keel"] == seen["redis"], seen
+    assert seen["keel"][1] == b"$6\r\nhello2\r\n"
+    assert seen["keel"][2].startswith(b"-ERR Function not found")

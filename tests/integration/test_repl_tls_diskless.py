@@ -10,12 +10,16 @@ payload into a pipe and the primary relays it to each TLS connection
   came in the $EOF: form (never a disk sync);
 - a slow transfer (rdb-key-save-delay) to two TLS replicas, one killed
   with SIGKILL halfway: the other completes (digest equal), the primary
-  keeps serving, and the killed one syncs again when restarted.
+  keeps serving, and the killed one syncs again when restarted;
+- a TLS replica that stops reading is dropped after repl-timeout and the
+  other completes.
 """
 
 import os
 import shutil
 import signal
+import socket
+import ssl
 import tempfile
 
 import pytest
@@ -127,4 +131,57 @@ def test_killed_tls_replica_does_not_stall_the_others(certs):
             except AssertionError:
                 if r is not reps[0]:
                     raise
+        p.stop()
+
+
+def stalled_tls_replica(certs, port):
+    """A replica over TLS that asks for a full sync (capa eof) and then
+    reads nothing: a tiny receive buffer (no autotuning) fills at once."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(certs["ca.crt"])
+    ctx.load_cert_chain(certs["client.crt"], certs["client.key"])
+    ctx.check_hostname = False
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", port))
+    s = ctx.wrap_socket(raw)
+    for cmd in (["PING"], ["REPLCONF", "listening-port", "1"],
+                ["REPLCONF", "capa", "eof", "capa", "psync2"]):
+        s.sendall(harness.encode(cmd))
+        line = b""
+        while not line.endswith(b"\r\n"):
+            line += s.recv(1)
+    s.sendall(harness.encode(["PSYNC", "?", "-1"]))
+    return s
+
+
+def test_stalled_tls_replica_is_dropped_after_repl_timeout(certs):
+    """A TLS replica that stops reading holds the pipe (the others wait,
+    as Redis waits for slow replicas) until repl-timeout drops it; the
+    other then completes."""
+    p = primary(certs, 2, "repl-timeout", 3, "rdb-key-save-delay", 10000,
+                "rdbcompression", "no")
+    survivor = None
+    stalled = None
+    try:
+        p.c.execute_command("DEBUG", "POPULATE", 200, "big", 100000)  # 20 MB
+        p.c.set("k", "v")
+        stalled = stalled_tls_replica(certs, p.tls_port)
+        survivor = Node("keel", certs)
+        survivor.c.replicaof("127.0.0.1", p.tls_port)
+        wait_for(lambda: log_has(p, "Disconnecting timedout replica (full sync)"), 60,
+                 "the stalled replica dropped")
+        assert not log_has(p, "done reading from pipe, 2 replicas still up.")
+        wait_for(lambda: link_up(survivor), 120, "the survivor's sync")
+        want = p.c.execute_command("DEBUG", "DIGEST")
+        wait_for(lambda: survivor.c.execute_command("DEBUG", "DIGEST") == want, 30,
+                 "the survivor to match the primary")
+        assert log_has(p, "done reading from pipe, 1 replicas still up.")
+        assert p.c.info("replication")["connected_slaves"] == 1
+    finally:
+        if stalled:
+            stalled.close()
+        if survivor:
+            survivor.stop()
         p.stop()

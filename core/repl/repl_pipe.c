@@ -209,7 +209,7 @@ bool repl_pipe_busy(void)
     return repl_pipe_active() && (P.n == 0 || (P.paused && !any_full()));
 }
 
-void repl_pipe_cron(long long timeout_ms)
+void repl_pipe_cron(long long timeout_ms, void (*timedout)(struct client *c))
 {
     long long now = util_mstime();
     int i;
@@ -223,10 +223,8 @@ void repl_pipe_cron(long long timeout_ms)
             continue;
         }
         if (now - P.last_progress_ms[i] <= timeout_ms) continue;
-        log_warning("Disconnecting timedout replica (full sync): id=%llu",
-                    (unsigned long long)c->id);
         repl_pipe_forget(c);
-        c->adapter->close(c, false);
+        timedout(c);
         i--;
     }
 }

@@ -43,7 +43,7 @@ void repl_pipe_flush(void);
  * iteration (repl_primary_sending). */
 bool repl_pipe_busy(void);
 /* Once a second: clients whose output took nothing for timeout_ms are
- * closed ("Disconnecting timedout replica (full sync)", as Redis). */
-void repl_pipe_cron(long long timeout_ms);
+ * fed no more and handed to timedout (which drops them). */
+void repl_pipe_cron(long long timeout_ms, void (*timedout)(struct client *c));
 
 #endif

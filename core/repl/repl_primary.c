@@ -915,6 +915,17 @@ bool repl_primary_refuse(struct client *c, const struct command *cmd, struct rep
 
 /* ==================== cron ==================== */
 
+/* A TLS replica of the pipe took nothing for repl-timeout. */
+static void pipe_timedout(struct client *c)
+{
+    struct replica *r = replica_of(c);
+    char name[300];
+    if (!r) return;
+    log_warning("Disconnecting timedout replica (full sync): %s",
+                replica_name(r, name, sizeof(name)));
+    drop(r);
+}
+
 void repl_primary_cron(void)
 {
     static long long last_ping_ms, last_run_ms;
@@ -938,7 +949,7 @@ void repl_primary_cron(void)
         }
     }
     /* TLS replicas of a diskless sync that take nothing (repl_pipe.c) */
-    repl_pipe_cron((long long)g_repl_cfg.timeout * 1000);
+    repl_pipe_cron((long long)g_repl_cfg.timeout * 1000, pipe_timedout);
     /* PING in the stream every repl-ping-replica-period seconds. */
     if (!replicas) last_ping_ms = now; /* the first ping a period after a replica came */
     if (replicas && now - last_ping_ms >= (long long)g_repl_cfg.ping_replica_period * 1000) {

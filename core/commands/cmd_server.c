@@ -433,7 +433,7 @@ static void info_persistence(struct info *s)
     info_catf(s,
               /* loading and rdb_* fields: the RDB side (core/persist/cmd_persist.c) */
               "loading:%d\r\n"
-              "async_loading:0\r\n"
+              "async_loading:%d\r\n"
               "current_cow_peak:0\r\n"
               "current_cow_size:0\r\n"
               "current_cow_size_age:0\r\n"
@@ -450,7 +450,8 @@ static void info_persistence(struct info *s)
               "rdb_last_cow_size:%lld\r\n"
               "rdb_last_load_keys_expired:%lld\r\n"
               "rdb_last_load_keys_loaded:%lld\r\n",
-              g_server.loading ? 1 : 0, g_store.stats.dirty, rdb_child ? 1 : 0,
+              g_server.loading && !loading_async() ? 1 : 0, loading_async() ? 1 : 0,
+              g_store.stats.dirty, rdb_child ? 1 : 0,
               g_server.lastsave ? g_server.lastsave : g_server.start_ms / 1000,
               g_server.lastbgsave_failed ? "err" : "ok", g_server.rdb_save_time_last,
               rdb_child ? (util_mstime() - g_server.rdb_save_time_start) / 1000 : -1LL,

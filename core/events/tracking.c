@@ -711,8 +711,10 @@ void tracking_observer(const struct store_event *ev, void *priv)
     (void)priv;
     if (!inited) return;
     if (!ev->key) {
-        if (strcmp(ev->name, "flushdb") == 0) on_flush(ev);
-        return; /* swapdb: Redis 7.0 invalidates nothing */
+        /* a replica's new dataset swapped in (swapmain) invalidates all,
+         * as Redis 7.0's swapMainDbWithTempDb; swapdb invalidates nothing */
+        if (strcmp(ev->name, "flushdb") == 0 || strcmp(ev->name, "swapmain") == 0) on_flush(ev);
+        return;
     }
     if (ev->klass & NOTIFY_KEY_MISS) return;
     if (nprefixes > 0) {

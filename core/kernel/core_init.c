@@ -12,6 +12,7 @@
 #include "cmd_memory.h"
 #include "config.h"
 #include "kernel.h"
+#include "function.h"
 #include "lazyfree.h"
 #include "latency.h"
 #include "loading.h"
@@ -104,6 +105,7 @@ void core_init(int databases)
     reply_buffer_init();
     /* Function libraries live in RDB files (core/script/function.c). */
     rdb_set_functions(function_rdb_each, function_rdb_load);
+    rdb_set_functions_flush(function_flush);
     /* A replica's snapshots name its primary's stream (core/repl). */
     rdb_set_repl_info(repl_replica_save_info);
     repl_replica_init(); /* the link to a primary calls back into the replica side */

@@ -300,6 +300,11 @@ void watch_observer(const struct store_event *ev, void *priv)
     if (!strcmp(ev->name, "flushdb")) {
         struct touch_all_ctx t = {dbid, ev->db, NULL};
         if (dbid < nwatched_dbs) dict_foreach(&watched[dbid], touch_if_exists, &t);
+    } else if (!strcmp(ev->name, "swapmain") && ev->db2) {
+        /* a replica's new dataset in place (store_swap_main): ev->db holds
+         * it, ev->db2 the old one (same id) */
+        struct touch_all_ctx t = {dbid, ev->db2, ev->db};
+        if (dbid < nwatched_dbs) dict_foreach(&watched[dbid], touch_if_exists, &t);
     } else if (!strcmp(ev->name, "swapdb") && ev->db2) {
         /* Sent after the swap: ev->db now holds what ev->db2 held. */
         struct touch_all_ctx t = {dbid, ev->db2, ev->db};

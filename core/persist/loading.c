@@ -2,7 +2,9 @@
  * loadingAbsProgress, stopLoading and processEventsWhileBlocked while a
  * load runs): g_server's loading_* figures for INFO, key-load-delay, the
  * clients served between keys through the kernel's event pump, and the
- * -LOADING refusal. It knows no protocol: the pump is whatever server/main.c
+ * -LOADING refusal; an async load (a replica's repl-diskless-load swapdb
+ * of the same history, Redis 7.0's async_loading) serves the old data and
+ * refuses only NO_ASYNC_LOADING commands. It knows no protocol: the pump is whatever server/main.c
  * installed with kernel_set_event_pump. */
 #include "loading.h"
 
@@ -14,6 +16,7 @@
 #include "registry.h"
 #include "reply.h"
 #include "server.h"
+#include "store.h"
 #include "util.h"
 
 /* Redis 7.0 serves events every loading_process_events_interval_bytes
@@ -23,9 +26,24 @@
 #define LOADING_PUMP_KEYS 1024
 
 static int depth;
+static bool async_load;
 static long long keys_since_pump, last_pump_bytes;
 static struct client *loader;
 static long long rdb_used_mem;
+
+void loading_start_async(long long total_bytes, bool async)
+{
+    if (depth == 0) async_load = async;
+    loading_start(total_bytes);
+    /* the old data is served as Redis serves it while loading: nothing
+     * expires (keyIsExpired answers no while server.loading) */
+    if (async_load) g_store.keep_expired = true;
+}
+
+bool loading_async(void)
+{
+    return g_server.loading && async_load;
+}
 
 void loading_start(long long total_bytes)
 {
@@ -44,6 +62,8 @@ void loading_end(void)
 {
     if (depth == 0 || --depth > 0) return;
     g_server.loading = false;
+    async_load = false;
+    g_store.keep_expired = false;
     loader = NULL;
 }
 
@@ -99,8 +119,14 @@ void loading_progress(long long loaded_bytes)
 bool loading_refuse(struct client *c, const struct command *cmd, struct reply *r)
 {
     if (!g_server.loading || c == loader) return false;
-    /* a subcommand carries its own flags (CONFIG GET is LOADING, ...) */
-    if (cmd->flags & CMD_LOADING) return false;
+    if (async_load) {
+        /* the old data is served: only what would act on the whole
+         * dataset or the link waits (BGSAVE, REPLICAOF, ...) */
+        if (!(cmd->flags & CMD_NO_ASYNC_LOADING)) return false;
+    } else if (cmd->flags & CMD_LOADING) {
+        /* a subcommand carries its own flags (CONFIG GET is LOADING, ...) */
+        return false;
+    }
     reply_error(r, "LOADING Redis is loading the dataset in memory");
     return true;
 }

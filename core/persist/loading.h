@@ -4,7 +4,8 @@
  * per key or command; INFO's loading_* figures come from here (through
  * g_server), clients are served while it lasts (every 2 MB or 1024 keys,
  * through the kernel's event pump, as Redis's processEventsWhileBlocked),
- * and the kernel refusal answers -LOADING to commands not flagged LOADING. */
+ * and the kernel refusal answers -LOADING to commands not flagged LOADING
+ * (to NO_ASYNC_LOADING ones during an async load). */
 #ifndef KEEL_LOADING_H
 #define KEEL_LOADING_H
 
@@ -18,6 +19,13 @@ struct reply;
  * loading_total_bytes). Loads nest (an AOF's RDB base): only the outer
  * one sets and clears the state. */
 void loading_start(long long total_bytes);
+/* The same for a replica's async load (Redis 7.0's async_loading: true
+ * when the sync continues the history the old data belongs to): clients
+ * keep being served from the old data meanwhile; only NO_ASYNC_LOADING
+ * commands get -LOADING. INFO shows loading:0, async_loading:1. */
+void loading_start_async(long long total_bytes, bool async);
+/* A load is running and it is an async one. */
+bool loading_async(void);
 /* One key (or AOF command) loaded; loaded_bytes: how far the load is in
  * the total. Sleeps key-load-delay and serves clients now and then. */
 void loading_progress(long long loaded_bytes);

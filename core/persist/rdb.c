@@ -503,6 +503,13 @@ static void save_key(void *priv, struct dnode *n)
 static rdb_functions_each_fn functions_each;
 rdb_function_load_fn rdb_function_load; /* rdb_load.c reads it */
 
+void (*rdb_functions_flush)(void);
+
+void rdb_set_functions_flush(void (*flush)(void))
+{
+    rdb_functions_flush = flush;
+}
+
 void rdb_set_functions(rdb_functions_each_fn each, rdb_function_load_fn load)
 {
     functions_each = each;

@@ -47,6 +47,22 @@ extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
 /* An RDB image at the start of buffer p (an AOF base file that begins with
  * "REDIS"); *used = bytes consumed (through the CRC64 trailer). */
 bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen);
+/* The same into a side set of databases (store.h's store_side_new: a
+ * replica's repl-diskless-load swapdb, the old data served meanwhile); the
+ * image's function libraries are kept in fn (the caller loads them when
+ * it swaps the set in, then frees them with rdb_side_functions_free). */
+struct db;
+struct rdb_side {
+    struct db *dbs;
+    struct rdb_side_fn {
+        char *p;
+        size_t n;
+    } * fn;
+    size_t nfn;
+};
+bool rdb_load_buffer_side(const unsigned char *p, size_t n, struct rdb_side *into, char *err,
+                          size_t errlen);
+void rdb_side_functions_free(struct rdb_side *s);
 
 /* Replication info in RDB files (aux fields repl-stream-db, repl-id,
  * repl-offset, as Redis 7.0 saves them): a snapshot asks the provider
@@ -82,6 +98,11 @@ typedef void (*rdb_functions_each_fn)(rdb_emit_fn emit, void *ctx);
 typedef bool (*rdb_function_load_fn)(const char *code, size_t n, bool replace, char *err,
                                      size_t errlen);
 void rdb_set_functions(rdb_functions_each_fn each, rdb_function_load_fn load);
+/* Every function library removed (a replica's full sync replaces them
+ * all, as Redis 7.0 clears or swaps its functions context); core_init
+ * wires core/script's function_flush. NULL: none. */
+void rdb_set_functions_flush(void (*flush)(void));
+extern void (*rdb_functions_flush)(void);
 extern rdb_function_load_fn rdb_function_load;
 /* Every library's code (the AOF rewrite without an RDB preamble). */
 void rdb_functions_each(rdb_emit_fn emit, void *ctx);

@@ -774,9 +774,18 @@ static void aux_repl(const struct rstrv *k, const struct rstrv *v)
     }
 }
 
+/* repl-diskless-load swapdb: the databases and function libraries go to
+ * the side set instead of the store (rdb_load_buffer_side). */
+static struct rdb_side *side;
+
+static struct db *target_db(int id)
+{
+    return side ? &side->dbs[id] : store_db(id);
+}
+
 static bool load_image(struct rd *r, bool merge)
 {
-    struct db *db = store_db(0);
+    struct db *db = target_db(0);
     long long expire = -1, lfu_freq = -1, lru_idle = -1;
     char magic[10];
     int ver;
@@ -833,7 +842,7 @@ static bool load_image(struct rd *r, bool merge)
                                "FATAL: Data file was created with a Redis server configured to "
                                "handle more than %d databases. Exiting",
                                g_store.ndb);
-            db = store_db((int)id);
+            db = target_db((int)id);
             continue;
         }
         if (t == OP_RESIZEDB) {
@@ -867,7 +876,13 @@ static bool load_image(struct rd *r, bool merge)
             struct rstrv s;
             char ferr[256];
             if (!r_string(r, &s)) return false;
-            if (rdb_function_load && !rdb_function_load(s.p, s.n, true, ferr, sizeof(ferr))) {
+            if (side) { /* loaded when the side set is swapped in */
+                side->fn = xrealloc(side->fn, (side->nfn + 1) * sizeof(*side->fn));
+                side->fn[side->nfn].p = xmalloc(s.n ? s.n : 1);
+                memcpy(side->fn[side->nfn].p, s.p, s.n);
+                side->fn[side->nfn++].n = s.n;
+            } else if (rdb_function_load &&
+                       !rdb_function_load(s.p, s.n, true, ferr, sizeof(ferr))) {
                 rd_sfree(&s);
                 return rd_fail(r, "Failed loading library: %s", ferr);
             }
@@ -945,10 +960,14 @@ long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
 struct rdb_repl_info rdb_loaded_repl;
 
 static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool merge, char *err,
-                        size_t errlen)
+                        size_t errlen, struct rdb_side *into)
 {
     struct rd r;
     bool ok;
+    /* a load nested in a side load's event pump (DEBUG RELOAD) goes to
+     * the store, the side load goes on after it */
+    struct rdb_side *outer = side;
+    side = into;
     long long dirty = g_store.stats.dirty;
     memset(&r, 0, sizeof(r));
     r.start = r.p = p;
@@ -966,12 +985,29 @@ static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool mer
     rdb_last_load_keys_loaded = r.loaded;
     rdb_last_load_keys_expired = r.expired;
     g_store.stats.dirty = dirty; /* loading is not a change to save */
+    side = outer;
     return ok;
 }
 
 bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen)
 {
-    return load_buffer(p, n, used, false, err, errlen);
+    return load_buffer(p, n, used, false, err, errlen, NULL);
+}
+
+bool rdb_load_buffer_side(const unsigned char *p, size_t n, struct rdb_side *into, char *err,
+                          size_t errlen)
+{
+    return load_buffer(p, n, NULL, false, err, errlen, into);
+}
+
+void rdb_side_functions_free(struct rdb_side *s)
+{
+    size_t i;
+    for (i = 0; i < s->nfn; i++)
+        free(s->fn[i].p);
+    free(s->fn);
+    s->fn = NULL;
+    s->nfn = 0;
 }
 
 bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen)
@@ -1003,7 +1039,7 @@ bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen)
     }
     madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
     loading_start((long long)st.st_size);
-    ok = load_buffer(map, (size_t)st.st_size, NULL, merge, err, errlen);
+    ok = load_buffer(map, (size_t)st.st_size, NULL, merge, err, errlen, NULL);
     g_server.loading_loaded_bytes = (long long)st.st_size;
     loading_end();
     munmap(map, (size_t)st.st_size);

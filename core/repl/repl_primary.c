@@ -1,7 +1,8 @@
 /* repl_primary.c — the primary side of replication (repl_primary.h): the
  * clients that became replicas (PSYNC/SYNC), partial resyncs from the
  * backlog, full syncs (a BGSAVE sent from disk as $<len>, or a diskless
- * child writing $EOF:<mark> straight to the sockets) with the stream held
+ * child writing $EOF:<mark> straight to the sockets, or through a pipe the
+ * parent relays to TLS replicas: repl_pipe.c) with the stream held
  * meanwhile, the stream sent to online replicas, their acknowledged
  * offsets (REPLCONF ACK: WAIT, min-replicas-to-write, lag), pings,
  * timeouts, output limits and the backlog's TTL. A replica is a kernel
@@ -30,6 +31,7 @@
 #include "rdb.h"
 #include "registry.h"
 #include "repl.h"
+#include "repl_pipe.h"
 #include "server.h"
 #include "util.h"
 
@@ -38,6 +40,7 @@ struct replica {
     enum repl_rstate state;
     bool capa_eof, capa_psync2;
     bool diskless;  /* this full sync is diskless */
+    bool via_pipe;  /* ... relayed by the parent (repl_pipe.c: TLS) */
     bool pre_psync; /* came with SYNC: no ACKs, no GETACK */
     bool rdb_only;  /* REPLCONF rdb-only 1: closed after the RDB */
     int listening_port;
@@ -63,7 +66,11 @@ static struct {
     int pid; /* 0: none */
     bool diskless;
     long long off; /* g_repl.offset at the fork */
-} child;
+    /* the pipe's part of a diskless sync (repl_pipe.c): its slot in the
+     * child's exit status (-1: no pipe), and how the child and the relay
+     * ended (-1: not yet, 0: failed, 1: done) */
+    int pipe_slot, pipe_child, pipe_relay;
+} child = {.pipe_slot = -1, .pipe_child = -1, .pipe_relay = -1};
 
 /* WAIT callers parked until enough replicas acknowledge. */
 struct waiter {
@@ -130,6 +137,7 @@ static void send_bulk(struct replica *r);
 void repl_primary_flush(void)
 {
     struct replica *r, *next;
+    repl_pipe_flush();
     for (r = replicas; r; r = next) {
         next = r->next;
         if (r->state == REPL_R_ONLINE)
@@ -144,7 +152,7 @@ bool repl_primary_sending(void)
     struct replica *r;
     for (r = replicas; r; r = r->next)
         if (r->state == REPL_R_SEND_BULK && out_pending(r->c) == 0) return true;
-    return false;
+    return repl_pipe_busy();
 }
 
 /* Called by repl_feed_stream before the n bytes enter the backlog (the
@@ -198,7 +206,8 @@ static void peer_ip(struct client *c, char *ip, size_t n)
 }
 
 /* The socket a diskless child may write to: plain TCP only (a TLS
- * replica's bytes must go through its transport: it gets a disk sync). */
+ * replica's bytes must go through its transport: the parent relays them
+ * from a pipe, repl_pipe.c). */
 static int client_fd(struct client *c)
 {
     return c->adapter->raw_fd ? c->adapter->raw_fd(c) : -1;
@@ -240,6 +249,7 @@ static void on_client_free(struct client *c)
         if (r->c == c) {
             char name[300];
             *pp = r->next;
+            if (r->via_pipe) repl_pipe_forget(c);
             if (r->state == REPL_R_ONLINE)
                 log_notice("Connection with replica %s lost.", replica_name(r, name, sizeof(name)));
             replica_free(r);
@@ -474,7 +484,8 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
     r->wait_start_ms = util_mstime();
     /* As Redis: diskless when configured (or for an rdb-only snapshot) and
      * the replica reads the $EOF: form, SYNC included. */
-    r->diskless = (g_repl_cfg.diskless_sync || r->rdb_only) && r->capa_eof && client_fd(c) >= 0;
+    r->diskless = (g_repl_cfg.diskless_sync || r->rdb_only) && r->capa_eof &&
+                  (client_fd(c) >= 0 || c->adapter->raw);
     if (!r->diskless && join_disk_sync(r)) return;
     repl_primary_tick();
 }
@@ -536,38 +547,73 @@ static void diskless_child(const int *fds, const bool *pre_psync, int n, const c
     _exit(failed);
 }
 
+static void pipe_relay_done(bool ok);
+
 static bool start_diskless(void)
 {
     struct replica *r, *batch[DISKLESS_MAX];
-    int fds[DISKLESS_MAX], n = 0, pid, i;
+    struct client *piped[DISKLESS_MAX];
+    int fds[DISKLESS_MAX], slot[DISKLESS_MAX], n = 0, nfds = 0, npiped = 0, pid, i, wfd = -1;
     bool pre[DISKLESS_MAX];
     for (r = replicas; r && n < DISKLESS_MAX; r = r->next) {
         if (r->state != REPL_R_WAIT_BGSAVE_START || !r->diskless) continue;
         if (out_pending(r->c) > 0) return false; /* earlier replies still leaving */
-        batch[n] = r;
-        pre[n] = r->pre_psync;
-        fds[n++] = client_fd(r->c);
+        /* the pipe takes one of the child's slots: who does not fit waits
+         * for the next round */
+        if (client_fd(r->c) >= 0 ? nfds + (npiped ? 1 : 0) >= DISKLESS_MAX
+                                 : (!npiped && nfds >= DISKLESS_MAX) || repl_pipe_active())
+            continue;
+        batch[n++] = r;
+        if (client_fd(r->c) >= 0) {
+            slot[n - 1] = nfds;
+            pre[nfds] = r->pre_psync;
+            fds[nfds++] = client_fd(r->c);
+        } else {
+            slot[n - 1] = -1;
+            piped[npiped++] = r->c;
+        }
     }
     if (n == 0) return false;
+    child.pipe_slot = -1;
+    if (npiped) {
+        if (!repl_pipe_create(&wfd)) return false;
+        /* the parent writes +FULLRESYNC to these itself */
+        child.pipe_slot = nfds;
+        pre[nfds] = true;
+        fds[nfds++] = wfd;
+    }
     repl_reset_selected_db();
     child.off = g_repl.offset;
     pid = persist_fork(CHILD_REPL);
-    if (pid == 0) diskless_child(fds, pre, n, g_repl.replid, child.off);
+    if (pid == 0) {
+        repl_pipe_child();
+        diskless_child(fds, pre, nfds, g_repl.replid, child.off);
+    }
     if (pid < 0) {
         log_warning("Can't save in background: fork: %s", strerror(errno));
+        repl_pipe_abort();
         return false;
     }
     child.pid = pid;
     child.diskless = true;
+    child.pipe_child = child.pipe_relay = -1;
     log_notice("Starting BGSAVE for SYNC with target: replicas sockets");
     log_notice("Background RDB transfer started by pid %d", pid);
     for (i = 0; i < n; i++) {
         r = batch[i];
         r->state = REPL_R_WAIT_BGSAVE_END;
         r->sync_offset = child.off;
-        r->child_slot = i;
+        r->via_pipe = slot[i] < 0;
+        r->child_slot = r->via_pipe ? child.pipe_slot : slot[i];
         r->held.len = 0;
+        if (r->via_pipe && !r->pre_psync) {
+            char line[96];
+            int len =
+                snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", g_repl.replid, child.off);
+            send_raw(r, line, (size_t)len);
+        }
     }
+    if (npiped) repl_pipe_start(piped, npiped, pipe_relay_done);
     return true;
 }
 
@@ -622,10 +668,41 @@ static void put_online(struct replica *r)
     log_notice("Synchronization with replica %s succeeded", replica_name(r, name, sizeof(name)));
 }
 
+/* The replicas fed through the pipe: online once both the child and the
+ * relay ended well, dropped as soon as one failed. */
+static void pipe_settle(void)
+{
+    struct replica *r, *next;
+    bool ok;
+    if (child.pipe_slot < 0) return;
+    if (child.pipe_child != 0 && child.pipe_relay != 0 &&
+        (child.pipe_child < 0 || child.pipe_relay < 0))
+        return; /* the other end is still running */
+    ok = child.pipe_child == 1 && child.pipe_relay == 1;
+    child.pipe_slot = -1;
+    if (!ok) repl_pipe_abort();
+    for (r = replicas; r; r = next) {
+        next = r->next;
+        if (r->state != REPL_R_WAIT_BGSAVE_END || !r->via_pipe) continue;
+        r->via_pipe = false;
+        if (ok)
+            put_online(r);
+        else
+            drop(r);
+    }
+}
+
+static void pipe_relay_done(bool ok)
+{
+    child.pipe_relay = ok ? 1 : 0;
+    pipe_settle();
+}
+
 /* The diskless child ended (persist_cron), or vanished (exitcode -1). */
 static void diskless_done(int exitcode, int bysignal)
 {
     struct replica *r, *next;
+    bool all_ok = !bysignal && exitcode >= 0;
     child.pid = 0;
     if (!bysignal && exitcode == 0)
         log_notice("Background RDB transfer terminated with success");
@@ -635,11 +712,15 @@ static void diskless_done(int exitcode, int bysignal)
         log_warning("Background RDB transfer error");
     for (r = replicas; r; r = next) {
         next = r->next;
-        if (r->state != REPL_R_WAIT_BGSAVE_END || !r->diskless) continue;
-        if (!bysignal && exitcode >= 0 && !(exitcode & (1 << r->child_slot)))
+        if (r->state != REPL_R_WAIT_BGSAVE_END || !r->diskless || r->via_pipe) continue;
+        if (all_ok && !(exitcode & (1 << r->child_slot)))
             put_online(r);
         else
             drop(r);
+    }
+    if (child.pipe_slot >= 0) {
+        child.pipe_child = all_ok && !(exitcode & (1 << child.pipe_slot)) ? 1 : 0;
+        pipe_settle();
     }
 }
 
@@ -732,7 +813,8 @@ void repl_primary_tick(void)
         else
             disk_done(false);
     }
-    if (g_server.child_pid == 0 && !child.pid) {
+    /* (a relay still draining the pipe holds the next diskless sync) */
+    if (g_server.child_pid == 0 && !child.pid && child.pipe_slot < 0) {
         if (!start_disk() && diskless_ready()) start_diskless();
     }
     for (r = replicas; r; r = next) {
@@ -833,6 +915,17 @@ bool repl_primary_refuse(struct client *c, const struct command *cmd, struct rep
 
 /* ==================== cron ==================== */
 
+/* A TLS replica of the pipe took nothing for repl-timeout. */
+static void pipe_timedout(struct client *c)
+{
+    struct replica *r = replica_of(c);
+    char name[300];
+    if (!r) return;
+    log_warning("Disconnecting timedout replica (full sync): %s",
+                replica_name(r, name, sizeof(name)));
+    drop(r);
+}
+
 void repl_primary_cron(void)
 {
     static long long last_ping_ms, last_run_ms;
@@ -855,6 +948,8 @@ void repl_primary_cron(void)
             drop(r);
         }
     }
+    /* TLS replicas of a diskless sync that take nothing (repl_pipe.c) */
+    repl_pipe_cron((long long)g_repl_cfg.timeout * 1000, pipe_timedout);
     /* PING in the stream every repl-ping-replica-period seconds. */
     if (!replicas) last_ping_ms = now; /* the first ping a period after a replica came */
     if (replicas && now - last_ping_ms >= (long long)g_repl_cfg.ping_replica_period * 1000) {

@@ -376,57 +376,11 @@ static bool load_memory(const unsigned char *p, size_t n, const char *replid, lo
     return load_sync(NULL, p, n, replid, offset);
 }
 
-static bool load_sync(const char *path, const unsigned char *mem, size_t n, const char *replid,
-                      long long offset)
+/* The new dataset is in place: adopt the primary's id and offset, start a
+ * new history (backlog, master client), restart the AOF. */
+static void sync_done(const char *replid, long long offset)
 {
     char err[512];
-    int i;
-    long long dirty = g_store.stats.dirty;
-    bool ok;
-    /* swapdb: the old dataset is set aside, put back if the load fails */
-    struct db *saved = NULL;
-    /* As Redis's readSyncBulkPayload: our replicas must resync with us,
-     * the old backlog describes a history we no longer have, and a save
-     * in progress would write the data we are about to drop. */
-    repl_disconnect_replicas();
-    repl_backlog_free();
-    rdb_kill_child();
-    if (mem && g_repl_cfg.diskless_load == REPL_LOAD_SWAPDB) {
-        log_notice("MASTER <-> REPLICA sync: Setting the old data aside until the new data is "
-                   "loaded");
-        saved = store_set_aside();
-    } else {
-        log_notice("MASTER <-> REPLICA sync: Flushing old data");
-        for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
-            store_flushdb(store_db(i), lazyfree_replica_flush != 0);
-    }
-    log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
-    if (mem) {
-        size_t used = 0;
-        loading_start((long long)n);
-        ok = rdb_load_buffer(mem, n, &used, err, sizeof(err));
-        loading_end();
-    } else {
-        ok = rdb_load_file(path, err, sizeof(err));
-    }
-    g_store.stats.dirty = dirty;
-    if (!ok) {
-        log_warning("Failed trying to load the MASTER synchronization DB from %s: %s",
-                    mem ? "socket" : "disk", err);
-        if (saved) {
-            log_notice("MASTER <-> REPLICA sync: Discarding the partial data, the old data is "
-                       "back");
-            store_restore_aside(saved);
-        } else {
-            for (i = 0; i < g_store.ndb; i++)
-                store_flushdb(store_db(i), false);
-        }
-        return false;
-    }
-    if (saved) {
-        log_notice("MASTER <-> REPLICA sync: Discarding the old data");
-        store_drop_aside(saved, lazyfree_replica_flush != 0);
-    }
     repl_set_replid(replid, offset);
     memset(g_repl.replid2, '0', REPL_ID_LEN);
     g_repl.replid2[REPL_ID_LEN] = 0;
@@ -441,6 +395,98 @@ static bool load_sync(const char *path, const unsigned char *mem, size_t n, cons
         if (!aof_rewrite_start(err, sizeof(err)))
             log_warning("Background append only file rewriting after the sync failed: %s", err);
     }
+}
+
+/* repl-diskless-load swapdb, as Redis 7.0: the RDB loads into a side set
+ * of databases while the old data stays where clients read it; the side
+ * set is swapped in once loaded (store_swap_main: WATCH, tracking and
+ * blocked clients see it), or dropped if the load fails (the old data
+ * stays, our own replicas stay attached). When the sync continues the
+ * history our data belongs to (our replid is the one +FULLRESYNC named)
+ * the load is async: clients are served from the old data meanwhile
+ * (INFO async_loading:1); otherwise they get -LOADING. */
+static bool load_swapdb(const unsigned char *mem, size_t n, const char *replid, long long offset)
+{
+    char err[512];
+    long long dirty = g_store.stats.dirty;
+    bool async = strcmp(g_repl.replid, replid) == 0, ok;
+    struct rdb_side side;
+    size_t i;
+    memset(&side, 0, sizeof(side));
+    rdb_kill_child(); /* a save in progress would write the data we drop */
+    side.dbs = store_side_new();
+    log_notice("MASTER <-> REPLICA sync: Loading DB in memory%s",
+               async ? " (async loading: the old data is served meanwhile)" : "");
+    loading_start_async((long long)n, async);
+    ok = rdb_load_buffer_side(mem, n, &side, err, sizeof(err));
+    loading_end();
+    g_store.stats.dirty = dirty;
+    if (!ok) {
+        log_warning("Failed trying to load the MASTER synchronization DB from socket: %s", err);
+        store_side_free(side.dbs, true);
+        rdb_side_functions_free(&side);
+        log_notice("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+        return false;
+    }
+    /* As Redis's replicationAttachToNewMaster, once the load succeeded:
+     * our replicas must resync with us, the old backlog describes a
+     * history we no longer have. */
+    repl_disconnect_replicas();
+    repl_backlog_free();
+    log_notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    store_swap_main(side.dbs);
+    /* the image's libraries replace ours (Redis swaps the contexts) */
+    if (rdb_functions_flush) rdb_functions_flush();
+    for (i = 0; i < side.nfn; i++) {
+        if (rdb_function_load &&
+            !rdb_function_load(side.fn[i].p, side.fn[i].n, true, err, sizeof(err)))
+            log_warning("MASTER <-> REPLICA sync: a function library failed to load: %s", err);
+    }
+    rdb_side_functions_free(&side);
+    store_side_free(side.dbs, true);
+    log_notice("MASTER <-> REPLICA sync: Discarding old DB in background");
+    g_store.stats.dirty = dirty;
+    sync_done(replid, offset);
+    return true;
+}
+
+static bool load_sync(const char *path, const unsigned char *mem, size_t n, const char *replid,
+                      long long offset)
+{
+    char err[512];
+    int i;
+    long long dirty = g_store.stats.dirty;
+    bool ok;
+    if (mem && g_repl_cfg.diskless_load == REPL_LOAD_SWAPDB)
+        return load_swapdb(mem, n, replid, offset);
+    /* As Redis's readSyncBulkPayload: our replicas must resync with us,
+     * the old backlog describes a history we no longer have, and a save
+     * in progress would write the data we are about to drop. */
+    repl_disconnect_replicas();
+    repl_backlog_free();
+    rdb_kill_child();
+    log_notice("MASTER <-> REPLICA sync: Flushing old data");
+    for (i = 0; i < g_store.ndb; i++) /* replica-lazy-flush: on the lazy-free thread */
+        store_flushdb(store_db(i), lazyfree_replica_flush != 0);
+    if (rdb_functions_flush) rdb_functions_flush(); /* as Redis's emptyData */
+    log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
+    if (mem) {
+        size_t used = 0;
+        loading_start((long long)n);
+        ok = rdb_load_buffer(mem, n, &used, err, sizeof(err));
+        loading_end();
+    } else {
+        ok = rdb_load_file(path, err, sizeof(err));
+    }
+    g_store.stats.dirty = dirty;
+    if (!ok) {
+        log_warning("Failed trying to load the MASTER synchronization DB from %s: %s",
+                    mem ? "socket" : "disk", err);
+        for (i = 0; i < g_store.ndb; i++)
+            store_flushdb(store_db(i), false);
+        return false;
+    }
+    sync_done(replid, offset);
     return true;
 }
 

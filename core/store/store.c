@@ -78,6 +78,8 @@ void store_observe(store_observer_fn fn, void *priv)
 static void emit_event(const struct store_event *ev)
 {
     int i;
+    /* a side set (store_side_new) is nobody's keyspace yet: no event */
+    if (ev->db && ev->db->side) return;
     g_store.stats.events_emitted++;
     for (i = 0; i < nobservers; i++)
         observers[i].fn(ev, observers[i].priv);
@@ -134,7 +136,7 @@ static void relink(struct db *db, struct kv *old, struct kv *nw)
 
 bool store_is_expired(struct kv *e)
 {
-    return e->has_expire && kv_exp(e)->when <= util_mstime();
+    return e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime();
 }
 
 static void (*latency_hook)(const char *event, long long ms);
@@ -168,7 +170,7 @@ static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool t
 {
     struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
     if (!e) return NULL;
-    if (e->has_expire && kv_exp(e)->when <= util_mstime()) {
+    if (e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime()) {
         if (g_store.replica) {
             if (!g_store.obey_master) return NULL;
             goto live;
@@ -421,48 +423,47 @@ long long store_flushdb(struct db *db, bool async)
     return n;
 }
 
-struct db *store_set_aside(void)
+struct db *store_side_new(void)
 {
-    struct db *saved = xcalloc((size_t)g_store.ndb, sizeof(*saved));
+    struct db *side = xcalloc((size_t)g_store.ndb, sizeof(*side));
     int i;
     for (i = 0; i < g_store.ndb; i++) {
-        struct db *db = &g_store.dbs[i];
-        struct store_event ev = {db, NULL, 0, "flushdb", NOTIFY_GENERIC, NULL};
-        emit_event(&ev);
-        saved[i] = *db;
-        dict_init(&saved[i].keys, &kv_dict_type);
-        dict_move(&db->keys, &saved[i].keys);
-        db->exp = NULL;
-        db->nexp = db->capexp = 0;
-        db->avg_ttl = 0;
-        db->expires_cursor = 0;
+        side[i].id = i;
+        side[i].side = true;
+        dict_init(&side[i].keys, &kv_dict_type);
     }
-    return saved;
+    return side;
 }
 
-void store_drop_aside(struct db *saved, bool async)
+/* Redis 7.0's swapMainDbWithTempDb: each database takes the side one's
+ * content, the side one the old content; observers see "swapmain" with
+ * db (the new content) and db2 (the old one, now in side). */
+void store_swap_main(struct db *side)
 {
     int i;
+    for (i = 0; i < g_store.ndb; i++) {
+        struct db *db = &g_store.dbs[i], tmp = *db;
+        /* a dict moves as a plain copy (dict_move) */
+        *db = side[i];
+        side[i] = tmp;
+        db->id = i;
+        db->side = false;
+        side[i].id = i;
+        side[i].side = true;
+        {
+            struct store_event ev = {db, NULL, 0, "swapmain", NOTIFY_GENERIC, &side[i]};
+            emit_event(&ev);
+        }
+    }
+}
+
+void store_side_free(struct db *side, bool async)
+{
+    int i;
+    if (!side) return;
     for (i = 0; i < g_store.ndb; i++)
-        release_db(&saved[i], async);
-    free(saved);
-}
-
-void store_restore_aside(struct db *saved)
-{
-    int i;
-    for (i = 0; i < g_store.ndb; i++) {
-        struct db *db = &g_store.dbs[i];
-        release_db(db, false);
-        dict_init(&db->keys, &kv_dict_type);
-        dict_move(&saved[i].keys, &db->keys);
-        db->exp = saved[i].exp;
-        db->nexp = saved[i].nexp;
-        db->capexp = saved[i].capexp;
-        db->avg_ttl = saved[i].avg_ttl;
-        db->expires_cursor = saved[i].expires_cursor;
-    }
-    free(saved);
+        release_db(&side[i], async);
+    free(side);
 }
 
 void store_swapdb(int a, int b)

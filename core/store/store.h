@@ -20,6 +20,7 @@ struct db {
     size_t nexp, capexp;
     long long avg_ttl;
     unsigned long expires_cursor;
+    bool side; /* a side set's (store_side_new): its changes emit no event */
 };
 
 /* Notification classes, as Redis's NOTIFY_* (used by keyspace events). */
@@ -75,6 +76,9 @@ struct store {
      * (obey_master set around them), which see it as it is. */
     bool replica;
     bool obey_master;
+    /* A replica's async load runs (core/persist/loading.c): as Redis 7.0's
+     * keyIsExpired while loading, no key counts as expired. */
+    bool keep_expired;
     unsigned lruclock;
     struct store_stats stats;
 };
@@ -153,14 +157,17 @@ struct rstr *store_string_unshare(struct kv *e, size_t need);
  * event is emitted BEFORE the keys go; "swapdb" after the swap. */
 long long store_flushdb(struct db *db, bool async);
 void store_swapdb(int a, int b);
-/* repl-diskless-load swapdb (core/repl): every database's keys set aside
- * (observers see a "flushdb" of each first, as WATCH and tracking must)
- * and the databases left empty for a new dataset; then either the new one
- * is kept and the old dropped (store_drop_aside; async: on the lazy-free
- * thread) or the new one dropped and the old put back (store_restore_aside). */
-struct db *store_set_aside(void);
-void store_drop_aside(struct db *saved, bool async);
-void store_restore_aside(struct db *saved);
+/* repl-diskless-load swapdb (core/repl), as Redis 7.0's temp databases:
+ * a side set of ndb empty databases (ids 0..ndb-1, not g_store's) the
+ * replica's RDB loads into while the main ones keep serving the old data;
+ * store_swap_main puts the side content in place and the old content in
+ * side (observers see one "swapmain" event per database: db the new
+ * content, db2 the old one: WATCH touches keys in either, tracking
+ * invalidates everything, blocked clients re-check); store_side_free frees
+ * a side set (async: the keys on the lazy-free thread). */
+struct db *store_side_new(void);
+void store_swap_main(struct db *side);
+void store_side_free(struct db *side, bool async);
 
 /* Periodic work (server cron): active expiry and incremental rehash. */
 void store_cron(long long budget_us);

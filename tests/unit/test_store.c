@@ -1,6 +1,7 @@
 /* test_store.c — unit tests for core/store/store.c: set/get/delete, SET's
  * KEEPTTL, TTL changes that move the entry, lazy and active expiry (stats
- * and the "expired" event), FLUSHDB sync/async, SWAPDB, and the event every
+ * and the "expired" event), FLUSHDB sync/async, SWAPDB, the side set of
+ * repl-diskless-load swapdb (store_swap_main), and the event every
  * mutation emits (recorded by an observer registered with store_observe). */
 #include <stdio.h>
 #include <string.h>
@@ -526,6 +527,54 @@ START_TEST(swapdb)
 }
 END_TEST
 
+/* repl-diskless-load swapdb's side set: filled with no event, swapped in
+ * with one "swapmain" per database (db: the new content, db2: the old),
+ * the old content then in the side set, freed with it. */
+START_TEST(side_set_swap_main)
+{
+    struct db *side = store_side_new(), *main0 = store_db(0);
+    long long nnew_before = nnew;
+    int i;
+    fill(main0, "old", 10, 2);
+    fill(store_db(3), "old3_", 4, 0);
+    reset_events();
+    nnew_before = nnew;
+    fill(&side[0], "new", 30, 3);
+    fill(&side[3], "new3_", 5, 0);
+    ck_assert_int_eq(nev, 0); /* a side database emits nothing */
+    ck_assert_int_eq(nnew, nnew_before);
+    ck_assert_int_eq(side[0].id, 0);
+    /* the main databases still answer with the old data */
+    ck_assert_ptr_nonnull(get(main0, "old1"));
+    ck_assert_ptr_null(get(main0, "new1"));
+    reset_events();
+    store_swap_main(side);
+    ck_assert_int_eq(nev, g_store.ndb);
+    for (i = 0; i < g_store.ndb; i++) {
+        expect_event(i, i, NULL, "swapmain", NOTIFY_GENERIC);
+        ck_assert_int_eq(evs[i].db2, i);
+    }
+    ck_assert_ptr_eq(store_db(0), main0); /* the same slot, new content */
+    ck_assert_uint_eq(dict_size(&main0->keys), 30);
+    ck_assert_uint_eq(main0->nexp, 10);
+    ck_assert_ptr_nonnull(get(main0, "new1"));
+    ck_assert_ptr_null(get(main0, "old1"));
+    ck_assert_uint_eq(dict_size(&store_db(3)->keys), 5);
+    ck_assert_uint_eq(dict_size(&side[0].keys), 10);
+    ck_assert_uint_eq(side[0].nexp, 5);
+    ck_assert_ptr_nonnull(store_peek(&side[3], "old3_1", 6));
+    /* the main databases emit again, the side ones (old content) do not */
+    reset_events();
+    del(main0, "new1");
+    ck_assert_int_eq(nev, 1);
+    del(&side[0], "old2");
+    ck_assert_int_eq(nev, 1);
+    store_side_free(side, true);
+    store_side_free(NULL, true);
+    usleep(100 * 1000); /* the lazy-free thread */
+}
+END_TEST
+
 START_TEST(events_for_mutations)
 {
     struct db *db = store_db(7), *db8 = store_db(8);
@@ -701,6 +750,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, flushdb_sync);
     tcase_add_test(tc, flushdb_async);
     tcase_add_test(tc, swapdb);
+    tcase_add_test(tc, side_set_swap_main);
     suite_add_tcase(s, tc);
 
     tc = unit_tcase("events", 120);

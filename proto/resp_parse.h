@@ -37,6 +37,12 @@ struct resp_parser {
     char **words;
     size_t *wlens;
     int nwords;
+    /* After RESP_CMD: the command was a multibulk in canonical form (every
+     * header and bulk ends in CRLF; lengths have no sign or leading zero,
+     * which the parser refuses anyway), so its *consumed bytes are exactly
+     * what formatting its argv as a RESP2 multibulk would give. False for
+     * inline commands. */
+    bool wire;
     char err[128];
 };
 

@@ -154,7 +154,8 @@ enum resp_result resp_parse(struct resp_parser *p, const char *buf, size_t len, 
             p->bulklen = ll;
         }
         if (len - p->pos < (size_t)p->bulklen + 2) return RESP_MORE;
-        if (buf[p->pos + (size_t)p->bulklen] != '\r' || buf[p->pos + (size_t)p->bulklen + 1] != '\n')
+        if (buf[p->pos + (size_t)p->bulklen] != '\r' ||
+            buf[p->pos + (size_t)p->bulklen + 1] != '\n')
             p->wire = false;
         ensure(p, p->argc + 1);
         p->offs[p->argc] = p->pos;

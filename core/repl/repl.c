@@ -54,6 +54,7 @@ void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(v
 {
     replica_feed = feed;
     replica_count = count;
+    feed_gate = LLONG_MIN; /* a new feed has not said where it stands */
 }
 
 void repl_set_feed_gate(long long gate)

@@ -104,7 +104,6 @@ static int header(struct resp_parser *p, const char *buf, size_t len, long long 
     /* Redis needs the byte after '\r' to be present, and skips it. */
     if ((size_t)(cr - (buf + p->pos)) > avail - 2 || avail < 2) return 0;
     if (!util_str2ll(start, (size_t)(cr - start), out)) return -1;
-    if (cr[1] != '\n') p->wire = false; /* accepted, as Redis, but not canonical */
     p->pos = (size_t)(cr - buf) + 2;
     return 1;
 }
@@ -117,9 +116,7 @@ enum resp_result resp_parse(struct resp_parser *p, const char *buf, size_t len, 
 
     if (len == 0) return RESP_MORE;
     if (p->type == 0) {
-        p->wire = false;
         if (buf[0] != '*') return parse_inline(p, buf, len, argc, argv, consumed);
-        p->wire = true;
         p->pos = 0;
         h = header(p, buf, len, &ll);
         if (h == 0) return RESP_MORE;
@@ -154,9 +151,6 @@ enum resp_result resp_parse(struct resp_parser *p, const char *buf, size_t len, 
             p->bulklen = ll;
         }
         if (len - p->pos < (size_t)p->bulklen + 2) return RESP_MORE;
-        if (buf[p->pos + (size_t)p->bulklen] != '\r' ||
-            buf[p->pos + (size_t)p->bulklen + 1] != '\n')
-            p->wire = false;
         ensure(p, p->argc + 1);
         p->offs[p->argc] = p->pos;
         p->lens[p->argc] = (size_t)p->bulklen;

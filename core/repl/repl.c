@@ -274,13 +274,32 @@ __attribute__((noinline)) static void feed_select(int dbid)
     selected_db = dbid;
 }
 
+/* feed_stream for all but the usual case (out of the per-write path). */
+__attribute__((noinline)) static void feed_stream_slow(const void *p, size_t n)
+{
+    feed_stream(p, n);
+}
+
 void repl_feed_command(int dbid, const void *p, size_t n)
 {
     struct client *cur;
     if (repl_is_replica()) return;
     if (!bl.buf && (!replica_count || replica_count() == 0)) return;
     if (dbid >= 0 && dbid != selected_db) feed_select(dbid);
-    feed_stream(p, n);
+    if (n > 0 && bl.buf && n < bl.size - bl.idx && g_repl.offset + (long long)n <= feed_gate) {
+        /* the usual case: no replica needs these bytes now (the gate),
+         * and they fit before the ring's end */
+        memcpy(bl.buf + bl.idx, p, n);
+        bl.idx += n;
+        bl.histlen += n;
+        if (bl.histlen > bl.size) {
+            bl.first_off += (long long)(bl.histlen - bl.size);
+            bl.histlen = bl.size;
+        }
+        g_repl.offset += (long long)n;
+    } else {
+        feed_stream_slow(p, n);
+    }
     /* WAIT waits for this client's own writes (Redis's c->woff). */
     if ((cur = kernel_current()) != NULL) cur->woff = g_repl.offset;
 }

@@ -1,7 +1,7 @@
 /* test_propagate_wire.c — unit tests for the seam through which an adapter
  * hands propagation a request's own bytes (client.h's wire): the RESP
- * parser's canonical-multibulk flag (resp_parse.h's wire; such bytes are
- * exactly propagate_format of their argv), and propagation using the bytes
+ * parser's canonical-multibulk check (resp_parse_canonical: such bytes
+ * are exactly propagate_format of their argv), and propagation using the bytes
  * only when the command propagates as it arrived: not rewritten (SET EX,
  * EXPIRE, INCRBYFLOAT), run from the argv the adapter submitted (not from
  * EXEC's queue), and only when it changed the dataset. The stream is
@@ -29,6 +29,15 @@ static enum resp_result parse1(struct resp_parser *p, const char *buf, size_t le
     return resp_parse(p, buf, len, argc, argv, used);
 }
 
+/* Parse one command from buf (all of it): is it canonical? */
+static bool canonical(struct resp_parser *p, const char *buf, size_t len, int *argc,
+                      struct argv_ref **argv, size_t *used)
+{
+    ck_assert_int_eq(parse1(p, buf, len, argc, argv, used), RESP_CMD);
+    ck_assert_uint_eq(*used, len);
+    return resp_parse_canonical(buf, *argc, *argv);
+}
+
 START_TEST(parser_marks_canonical_multibulk)
 {
     static const char canon[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\n0123456789\r\n";
@@ -39,29 +48,25 @@ START_TEST(parser_marks_canonical_multibulk)
     size_t used;
     resp_parser_init(&p, 512 * 1024 * 1024LL, 1024 * 1024);
     sbuf_init(&f);
-    ck_assert_int_eq(parse1(&p, canon, sizeof(canon) - 1, &argc, &argv, &used), RESP_CMD);
-    ck_assert(p.wire);
-    ck_assert_uint_eq(used, sizeof(canon) - 1);
+    ck_assert(canonical(&p, canon, sizeof(canon) - 1, &argc, &argv, &used));
     propagate_format(&f, argc, argv);
     ck_assert_uint_eq(f.len, used);
     ck_assert_mem_eq(f.p, canon, used);
     /* inline: not the stream's format */
-    ck_assert_int_eq(parse1(&p, "SET k v\r\n", 9, &argc, &argv, &used), RESP_CMD);
-    ck_assert(!p.wire);
+    ck_assert(!canonical(&p, "SET k v\r\n", 9, &argc, &argv, &used));
+    ck_assert_int_eq(argc, 3);
     /* accepted as Redis accepts them, but not canonical: any byte after a
      * header's \r, any two bytes after a bulk */
-    ck_assert_int_eq(parse1(&p, "*1\rX$4\r\nPING\r\n", 14, &argc, &argv, &used), RESP_CMD);
+    ck_assert(!canonical(&p, "*1\rX$4\r\nPING\r\n", 14, &argc, &argv, &used));
     ck_assert_int_eq(argc, 1);
-    ck_assert(!p.wire);
-    ck_assert_int_eq(parse1(&p, "*1\r\n$4\rxPING\r\n", 14, &argc, &argv, &used), RESP_CMD);
-    ck_assert(!p.wire);
-    ck_assert_int_eq(parse1(&p, "*1\r\n$4\r\nPINGab", 14, &argc, &argv, &used), RESP_CMD);
-    ck_assert(!p.wire);
-    ck_assert_int_eq(parse1(&p, "*1\r\n$4\r\nPING\rb", 14, &argc, &argv, &used), RESP_CMD);
-    ck_assert(!p.wire);
+    ck_assert(!canonical(&p, "*1\r\n$4\rxPING\r\n", 14, &argc, &argv, &used));
+    ck_assert(!canonical(&p, "*1\r\n$4\r\nPINGab", 14, &argc, &argv, &used));
+    ck_assert(!canonical(&p, "*1\r\n$4\r\nPING\rb", 14, &argc, &argv, &used));
+    ck_assert(!canonical(&p, "*2\r\n$4\r\nPING\r\n$1\r\nxYZ", 21, &argc, &argv, &used));
+    ck_assert(!canonical(&p, "*2\r\n$4\r\nPING\r\n$1\rZx\r\n", 21, &argc, &argv, &used));
+    ck_assert(canonical(&p, "*2\r\n$4\r\nPING\r\n$0\r\n\r\n", 20, &argc, &argv, &used));
     /* and canonical again after them */
-    ck_assert_int_eq(parse1(&p, canon, sizeof(canon) - 1, &argc, &argv, &used), RESP_CMD);
-    ck_assert(p.wire);
+    ck_assert(canonical(&p, canon, sizeof(canon) - 1, &argc, &argv, &used));
     sbuf_free(&f);
     resp_parser_free(&p);
 }
@@ -96,7 +101,7 @@ START_TEST(canonical_bytes_are_the_format)
         if (parse1(&p, (const char *)f.p, cut, &argc, &argv, &used) == RESP_MORE)
             res = parse1(&p, (const char *)f.p, f.len, &argc, &argv, &used);
         ck_assert_int_eq(res, RESP_CMD);
-        ck_assert(p.wire);
+        ck_assert(resp_parse_canonical((const char *)f.p, argc, argv));
         ck_assert_uint_eq(used, f.len);
         ck_assert_int_eq(argc, round);
         for (k = 0; k < round; k++) {
@@ -104,6 +109,22 @@ START_TEST(canonical_bytes_are_the_format)
             ck_assert_mem_eq(argv[k].p, in[k].p, in[k].n);
         }
     }
+    /* a three-digit count, then the byte after its \r changed */
+    f.len = 0;
+    {
+        struct argv_ref many[150];
+        for (round = 0; round < 150; round++) {
+            many[round].p = text + round;
+            many[round].n = (size_t)round;
+        }
+        propagate_format(&f, 150, many);
+    }
+    ck_assert(parse1(&p, (const char *)f.p, f.len, &argc, &argv, &used) == RESP_CMD);
+    ck_assert_int_eq(argc, 150);
+    ck_assert(resp_parse_canonical((const char *)f.p, argc, argv));
+    f.p[5] = 'X';
+    ck_assert(parse1(&p, (const char *)f.p, f.len, &argc, &argv, &used) == RESP_CMD);
+    ck_assert(!resp_parse_canonical((const char *)f.p, argc, argv));
     sbuf_free(&f);
     resp_parser_free(&p);
 }
@@ -159,7 +180,7 @@ static void submit(const char *line, bool wire, const char *marker)
     propagate_format(&f, n, v);
     resp_parser_init(&p, 512 * 1024 * 1024LL, 1024 * 1024);
     ck_assert_int_eq(resp_parse(&p, (const char *)f.p, f.len, &argc, &argv, &used), RESP_CMD);
-    ck_assert(p.wire);
+    ck_assert(resp_parse_canonical((const char *)f.p, argc, argv));
     if (wire) {
         cli->wire.argv = argv;
         cli->wire.argc = argc;

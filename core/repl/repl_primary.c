@@ -762,6 +762,11 @@ void repl_primary_tick(void)
         else
             disk_done(false);
     }
+    /* Every replica online with nothing held, no GETACK due (the usual
+     * loop iteration): nothing below has work. */
+    for (r = replicas; r; r = r->next)
+        if (r->state != REPL_R_ONLINE || r->held.len > 0) break;
+    if (!r && !getack_pending) return;
     if (g_server.child_pid == 0 && !child.pid) {
         if (!start_disk() && diskless_ready()) start_diskless();
     }

@@ -289,13 +289,7 @@ void repl_feed_command(int dbid, const void *p, size_t n)
     if (n > 0 && bl.buf && n < bl.size - bl.idx && g_repl.offset + (long long)n <= feed_gate) {
         /* the usual case: no replica needs these bytes now (the gate),
          * and they fit before the ring's end */
-        memcpy(bl.buf + bl.idx, p, n);
-        bl.idx += n;
-        bl.histlen += n;
-        if (bl.histlen > bl.size) {
-            bl.first_off += (long long)(bl.histlen - bl.size);
-            bl.histlen = bl.size;
-        }
+        backlog_append(p, n);
         g_repl.offset += (long long)n;
     } else {
         feed_stream_slow(p, n);

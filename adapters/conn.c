@@ -970,10 +970,34 @@ void conn_ad_flush(struct client *cl)
     if (c->depth == 0) conn_flush_later(c);
 }
 
+/* Raw bytes with nothing waiting before them, outside any command (a
+ * replica's stream taken from the backlog once a loop iteration): written
+ * to the socket at once, as the flush would write them, with no copy into
+ * c->out of what the socket takes. Plain TCP without a ring slot only. */
+static bool raw_direct(struct conn *c)
+{
+    return c->depth == 0 && c->out.sent == c->out.len && c->fd >= 0 && !c->tr && !c->uslot &&
+           !c->usending && !c->ops->prepare && !c->ops->pre_write && kernel_current() == NULL;
+}
+
 void conn_ad_raw(struct client *cl, const void *p, size_t n)
 {
     struct conn *c = cl->conn;
     if (c->state == CONN_CLOSING || c->dead) return;
+    if (n > 0 && raw_direct(c)) {
+        ssize_t w;
+        aof_flush_before_reply(); /* as flush_begin: the AOF first */
+        g_server.stat_writes++;
+        w = write(c->fd, p, n);
+        if (w > 0) {
+            c->written += (unsigned long long)w;
+            g_server.net_output_bytes += (long long)w;
+            p = (const char *)p + w;
+            n -= (size_t)w;
+        }
+        if (n == 0) return;
+        /* the rest (or all of it: EAGAIN, an error) as usual */
+    }
     obuf_append(&c->out, p, n);
     if (c->depth == 0) conn_flush_later(c);
 }

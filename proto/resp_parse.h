@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "registry.h" /* struct argv_ref */
 
@@ -46,6 +47,30 @@ void resp_parser_free(struct resp_parser *p);
  * RESP_EMPTY, *consumed is the command's byte length. */
 enum resp_result resp_parse(struct resp_parser *p, const char *buf, size_t len, int *argc,
                             struct argv_ref **argv, size_t *consumed);
+/* Whether the command resp_parse just returned (RESP_CMD, argc/argv, cmd
+ * where it began) is a multibulk in canonical form, its bytes exactly what
+ * formatting argv as a RESP2 multibulk gives: the parser accepts, as
+ * Redis, any byte after a header's \r and any two after a bulk, and
+ * refuses signs and leading zeros in lengths, so only those bytes are
+ * looked at. False for inline commands (their argv are copies). For
+ * propagation (client.h's wire), on demand: parsing pays nothing. */
+static inline bool resp_parse_canonical(const char *cmd, int argc, const struct argv_ref *argv)
+{
+    int i, digits = 1, n = argc;
+    if (cmd[0] != '*' || argc <= 0) return false;
+    while (n >= 10) {
+        n /= 10;
+        digits++;
+    }
+    /* "*<argc>\r\n": the '\r' was found, the byte after it skipped */
+    if (cmd[1 + digits + 1] != '\n') return false;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i].p;
+        /* "$<len>\r\n" before the bulk, "\r\n" after it */
+        if (a[-1] != '\n' || memcmp(a + argv[i].n, "\r\n", 2) != 0) return false;
+    }
+    return true;
+}
 /* How many bytes the command in progress needs in total (from its start)
  * at least, to size the read buffer; 0 when unknown. */
 size_t resp_parse_hint(const struct resp_parser *p);

@@ -27,6 +27,7 @@
 #include "client.h"
 #include "kernel.h"
 #include "log.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include "server.h"
 #include "util.h"
@@ -83,7 +84,19 @@ bool resp_serve(struct conn *c, struct resp_parser *p, char *buf, size_t *len,
             off = n;
             goto out;
         }
-        st = kernel_submit(c->client, argc, argv);
+        /* The request's own bytes, when they are the stream's format and
+         * something consumes the stream (client.h's wire: propagation
+         * copies them) */
+        if (propagating() && resp_parse_canonical(buf + off, argc, argv)) {
+            c->client->wire.argv = argv;
+            c->client->wire.argc = argc;
+            c->client->wire.p = buf + off;
+            c->client->wire.n = used;
+            st = kernel_submit(c->client, argc, argv);
+            c->client->wire.argv = NULL;
+        } else {
+            st = kernel_submit(c->client, argc, argv);
+        }
         off += used;
         if (st == KERNEL_CLOSE) {
             conn_close_after_reply(c);

@@ -11,6 +11,7 @@
 
 #include "reply.h"
 
+struct argv_ref;
 struct client;
 struct db;
 
@@ -130,6 +131,19 @@ struct client {
     struct reply reply;
     const struct client_adapter *adapter;
     void *conn;
+    /* The request being submitted in the replication stream's own format,
+     * when the adapter has it: `p`/`n` are the bytes that formatting `argv`
+     * (the argc arguments the adapter submits) as a RESP2 multibulk would
+     * give. Set by the adapter just around kernel_submit (argv NULL
+     * otherwise; the bytes live in its read buffer). Propagation copies
+     * them instead of formatting a command that propagates as it arrived
+     * (core/persist/propagate.c). */
+    struct {
+        const struct argv_ref *argv;
+        int argc;
+        const char *p;
+        size_t n;
+    } wire;
     long long ctime_ms; /* created */
     long long last_interaction_ms;
     const char *last_cmd; /* fullname of the last command run */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "kernel.h"
 #include "rdb.h" /* struct sbuf */
 #include "store.h"
@@ -105,10 +106,8 @@ void propagate_format(struct sbuf *out, int argc, const struct argv_ref *argv)
     out->len = (size_t)(w - out->p);
 }
 
-static void add_pending(int dbid, int argc, const struct argv_ref *argv)
+static void add_op(int dbid, size_t off)
 {
-    size_t off = pend.len;
-    propagate_format(&pend, argc, argv);
     if (npops == cappops) {
         cappops = cappops ? cappops * 2 : 16;
         pops = xrealloc(pops, sizeof(*pops) * cappops);
@@ -117,6 +116,31 @@ static void add_pending(int dbid, int argc, const struct argv_ref *argv)
     pops[npops].off = off;
     pops[npops].len = pend.len - off;
     npops++;
+}
+
+static void add_pending(int dbid, int argc, const struct argv_ref *argv)
+{
+    size_t off = pend.len;
+    propagate_format(&pend, argc, argv);
+    add_op(dbid, off);
+}
+
+/* The running command as it arrived: the adapter's bytes when it has them
+ * in the stream's format (client.h's wire; the same bytes formatting argv
+ * would give), else argv formatted. A top-level command with nothing
+ * pending before it goes straight to the sink, with no staging copy. */
+static void add_received(struct exec *x)
+{
+    const struct client *c = x->c;
+    if (c->wire.argv != x->argv || c->wire.argc != x->argc || !x->argv) {
+        add_pending(x->db->id, x->argc, x->argv);
+    } else if (depth == 0 && npops == 0) {
+        feed(x->db->id, c->wire.p, c->wire.n);
+    } else {
+        size_t off = pend.len;
+        sbuf_append(&pend, c->wire.p, c->wire.n);
+        add_op(x->db->id, off);
+    }
 }
 
 static struct frame *top(void)
@@ -262,7 +286,7 @@ void propagate_call_end(struct exec *x)
         if (x->cmd->fn == cmd_exec) {
             /* EXEC itself is never propagated: its commands were. */
         } else if (delta > 0 || f->forced) {
-            if (!f->rewritten) add_pending(x->db->id, x->argc, x->argv);
+            if (!f->rewritten) add_received(x);
         } else {
             /* Nothing changed: drop what the handler prepared. */
             if (npops > f->pend0) {

@@ -8,6 +8,7 @@
  * by the replica side. */
 #include "repl.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ struct repl_config g_repl_cfg = {
 };
 struct repl_stats g_repl_stats;
 
+/* repl.h's gate: while g_repl.offset + n <= feed_gate, the replicas' feed
+ * has nothing to do with n new bytes. */
+static long long feed_gate = LLONG_MIN;
+
 /* The ring: `size` bytes, the next byte goes to buf[idx], the last
  * `histlen` bytes before idx are valid; the first of them is stream offset
  * `first_off` (Redis's repl_backlog_first_byte_offset). */
@@ -49,6 +54,12 @@ void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(v
 {
     replica_feed = feed;
     replica_count = count;
+    feed_gate = LLONG_MIN; /* a new feed has not said where it stands */
+}
+
+void repl_set_feed_gate(long long gate)
+{
+    feed_gate = gate;
 }
 
 /* The database the stream's last SELECT chose (-1: none yet). */
@@ -79,6 +90,7 @@ void repl_init(void)
     random_id(g_repl.replid);
     clear_replid2();
     g_repl.offset = 0;
+    feed_gate = LLONG_MIN;
     selected_db = -1;
 }
 
@@ -101,6 +113,7 @@ void repl_set_replid(const char *replid, long long offset)
     memcpy(g_repl.replid, replid, REPL_ID_LEN);
     g_repl.replid[REPL_ID_LEN] = 0;
     g_repl.offset = offset;
+    feed_gate = LLONG_MIN; /* the gate is an offset */
 }
 
 /* ==================== the backlog ==================== */
@@ -125,6 +138,7 @@ void repl_backlog_ensure(void)
     /* As Redis: the first byte the backlog will hold is the next one. */
     bl.first_off = g_repl.offset + 1;
     selected_db = -1;
+    feed_gate = LLONG_MIN;
     propagate_set_consumer(PROPAGATE_REPL, true);
 }
 
@@ -132,6 +146,7 @@ void repl_backlog_free(void)
 {
     free(bl.buf);
     memset(&bl, 0, sizeof(bl));
+    feed_gate = LLONG_MIN;
     propagate_set_consumer(PROPAGATE_REPL, false);
 }
 
@@ -142,6 +157,7 @@ void repl_backlog_resize(void)
     if (!bl.buf) return;
     ns = cfg_size();
     if (ns == bl.size) return;
+    feed_gate = LLONG_MIN;
     nb = xmalloc(ns);
     keep = bl.histlen < ns ? bl.histlen : ns;
     /* copy the newest `keep` bytes, oldest first */
@@ -155,7 +171,8 @@ void repl_backlog_resize(void)
     bl.idx = keep % ns;
 }
 
-static void backlog_append(const char *p, size_t n)
+/* Bytes that reach the ring's end: written in pieces around it. */
+__attribute__((noinline)) static void backlog_append_wrap(const char *p, size_t n)
 {
     while (n > 0) {
         size_t room = bl.size - bl.idx, k = n < room ? n : room;
@@ -166,6 +183,22 @@ static void backlog_append(const char *p, size_t n)
         p += k;
         n -= k;
     }
+    if (bl.histlen > bl.size) {
+        bl.first_off += (long long)(bl.histlen - bl.size);
+        bl.histlen = bl.size;
+    }
+}
+
+static inline void backlog_append(const char *p, size_t n)
+{
+    if (n >= bl.size - bl.idx) {
+        backlog_append_wrap(p, n);
+        return;
+    }
+    /* the usual case: the bytes fit before the ring's end */
+    memcpy(bl.buf + bl.idx, p, n);
+    bl.idx += n;
+    bl.histlen += n;
     if (bl.histlen > bl.size) {
         bl.first_off += (long long)(bl.histlen - bl.size);
         bl.histlen = bl.size;
@@ -212,14 +245,39 @@ bool repl_can_continue(const char *replid, long long offset)
 
 /* ==================== the stream ==================== */
 
-void repl_feed_stream(const void *p, size_t n)
+static inline void feed_stream(const void *p, size_t n)
 {
     if (n == 0) return;
     /* the replicas first: they see the offset before these bytes and may
      * need the backlog's older bytes before the ring overwrites them */
-    if (replica_feed) replica_feed(p, n);
+    if (replica_feed && g_repl.offset + (long long)n > feed_gate) replica_feed(p, n);
     if (bl.buf) backlog_append(p, n);
     g_repl.offset += (long long)n;
+}
+
+void repl_feed_stream(const void *p, size_t n)
+{
+    feed_stream(p, n);
+}
+
+/* SELECT dbid into the stream (kept out of the per-write path). */
+__attribute__((noinline)) static void feed_select(int dbid)
+{
+    char num[24];
+    struct argv_ref sel[2] = {{"SELECT", 6}, {num, 0}};
+    struct sbuf b;
+    sel[1].n = (size_t)util_ll2str(num, dbid);
+    sbuf_init(&b);
+    propagate_format(&b, 2, sel);
+    feed_stream(b.p, b.len);
+    sbuf_free(&b);
+    selected_db = dbid;
+}
+
+/* feed_stream for all but the usual case (out of the per-write path). */
+__attribute__((noinline)) static void feed_stream_slow(const void *p, size_t n)
+{
+    feed_stream(p, n);
 }
 
 void repl_feed_command(int dbid, const void *p, size_t n)
@@ -227,18 +285,15 @@ void repl_feed_command(int dbid, const void *p, size_t n)
     struct client *cur;
     if (repl_is_replica()) return;
     if (!bl.buf && (!replica_count || replica_count() == 0)) return;
-    if (dbid >= 0 && dbid != selected_db) {
-        char num[24];
-        struct argv_ref sel[2] = {{"SELECT", 6}, {num, 0}};
-        struct sbuf b;
-        sel[1].n = (size_t)util_ll2str(num, dbid);
-        sbuf_init(&b);
-        propagate_format(&b, 2, sel);
-        repl_feed_stream(b.p, b.len);
-        sbuf_free(&b);
-        selected_db = dbid;
+    if (dbid >= 0 && dbid != selected_db) feed_select(dbid);
+    if (n > 0 && bl.buf && n < bl.size - bl.idx && g_repl.offset + (long long)n <= feed_gate) {
+        /* the usual case: no replica needs these bytes now (the gate),
+         * and they fit before the ring's end */
+        backlog_append(p, n);
+        g_repl.offset += (long long)n;
+    } else {
+        feed_stream_slow(p, n);
     }
-    repl_feed_stream(p, n);
     /* WAIT waits for this client's own writes (Redis's c->woff). */
     if ((cur = kernel_current()) != NULL) cur->woff = g_repl.offset;
 }

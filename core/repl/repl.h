@@ -141,6 +141,11 @@ long long repl_backlog_read(long long from, repl_bytes_fn fn, void *arg);
 /* Where the stream goes besides the backlog: the primary side's replicas
  * (core_init wires repl_primary.c's feed and count of attached replicas). */
 void repl_set_replica_feed(void (*feed)(const void *p, size_t n), int (*count)(void));
+/* The replicas' feed is skipped while the stream's offset after the new
+ * bytes stays at or below this gate (the primary side sets it: LLONG_MIN
+ * calls it for every write, LLONG_MAX never until it changes). A backlog
+ * created, resized or freed opens it (LLONG_MIN). */
+void repl_set_feed_gate(long long gate);
 /* REPLCONF GETACK received from our primary: the replica side answers
  * with REPLCONF ACK (core_init wires its function). */
 void repl_set_getack_hook(void (*fn)(void));

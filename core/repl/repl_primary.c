@@ -59,6 +59,33 @@ struct replica {
 
 static struct replica *replicas;
 static int nreplicas;
+
+/* The stream offset up to which repl_feed_stream may skip
+ * repl_primary_feed (repl.h's feed gate): every online replica's unsent
+ * bytes still fit in the backlog, and no replica holds the stream. Any
+ * change of a replica's state, and a new replica, open the gate at once;
+ * repl_primary_feed and repl_primary_flush set it again. */
+static void regate(void)
+{
+    long long gate = LLONG_MAX;
+    long long size = repl_backlog_exists() ? (long long)repl_backlog_size() : 0;
+    struct replica *r;
+    for (r = replicas; r; r = r->next) {
+        if (r->state == REPL_R_ONLINE) {
+            if (r->sent_off + size < gate) gate = r->sent_off + size;
+        } else if (r->state != REPL_R_WAIT_BGSAVE_START) {
+            gate = LLONG_MIN;
+            break;
+        }
+    }
+    repl_set_feed_gate(gate);
+}
+
+static void set_state(struct replica *r, enum repl_rstate st)
+{
+    r->state = st;
+    repl_set_feed_gate(LLONG_MIN);
+}
 static long long no_replicas_since_ms; /* for repl-backlog-ttl */
 
 /* The full-sync child. */
@@ -145,6 +172,7 @@ void repl_primary_flush(void)
         else if (r->state == REPL_R_SEND_BULK)
             send_bulk(r);
     }
+    regate();
 }
 
 bool repl_primary_sending(void)
@@ -177,6 +205,7 @@ void repl_primary_feed(const void *p, size_t n)
             sbuf_append(&r->held, p, n);
         }
     }
+    regate();
 }
 
 int repl_primary_count(void)
@@ -402,6 +431,7 @@ static struct replica *attach(struct client *c, bool pre_psync)
         *tail = r;
     }
     nreplicas++;
+    repl_set_feed_gate(LLONG_MIN);
     c->flags |= CF_REPLICA;
     return r;
 }
@@ -417,7 +447,7 @@ static bool join_disk_sync(struct replica *r)
     for (o = replicas; o; o = o->next)
         if (o != r && o->state == REPL_R_WAIT_BGSAVE_END && !o->diskless) break;
     if (!o) return false;
-    r->state = REPL_R_WAIT_BGSAVE_END;
+    set_state(r, REPL_R_WAIT_BGSAVE_END);
     r->sync_offset = o->sync_offset;
     sbuf_append(&r->held, o->held.p, o->held.len);
     if (!r->pre_psync) {
@@ -439,7 +469,7 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
         long long n;
         int len;
         r = attach(c, false);
-        r->state = REPL_R_ONLINE;
+        set_state(r, REPL_R_ONLINE);
         r->ack_off = offset - 1;
         if (r->capa_psync2)
             len = snprintf(line, sizeof(line), "+CONTINUE %s\r\n", g_repl.replid);
@@ -480,7 +510,7 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
         log_notice("Replication backlog created, my new replication IDs are '%s' and '%s'",
                    g_repl.replid, g_repl.replid2);
     }
-    r->state = REPL_R_WAIT_BGSAVE_START;
+    set_state(r, REPL_R_WAIT_BGSAVE_START);
     r->wait_start_ms = util_mstime();
     /* As Redis: diskless when configured (or for an rdb-only snapshot) and
      * the replica reads the $EOF: form, SYNC included. */
@@ -601,7 +631,7 @@ static bool start_diskless(void)
     log_notice("Background RDB transfer started by pid %d", pid);
     for (i = 0; i < n; i++) {
         r = batch[i];
-        r->state = REPL_R_WAIT_BGSAVE_END;
+        set_state(r, REPL_R_WAIT_BGSAVE_END);
         r->sync_offset = child.off;
         r->via_pipe = slot[i] < 0;
         r->child_slot = r->via_pipe ? child.pipe_slot : slot[i];
@@ -640,7 +670,7 @@ static bool start_disk(void)
         char line[96];
         int len;
         if (r->state != REPL_R_WAIT_BGSAVE_START || r->diskless) continue;
-        r->state = REPL_R_WAIT_BGSAVE_END;
+        set_state(r, REPL_R_WAIT_BGSAVE_END);
         r->sync_offset = child.off;
         r->held.len = 0;
         if (!r->pre_psync) {
@@ -659,7 +689,7 @@ static void put_online(struct replica *r)
         r->c->adapter->close(r->c, true);
         return;
     }
-    r->state = REPL_R_ONLINE;
+    set_state(r, REPL_R_ONLINE);
     r->ack_ms = util_mstime();
     if (r->held.len) send_raw(r, r->held.p, r->held.len);
     r->sent_off = g_repl.offset; /* held was the stream since the fork */
@@ -749,7 +779,7 @@ static void disk_done(bool ok)
         r->rdb_size = st.st_size;
         len = snprintf(line, sizeof(line), "$%lld\r\n", (long long)st.st_size);
         send_raw(r, line, (size_t)len);
-        r->state = REPL_R_SEND_BULK;
+        set_state(r, REPL_R_SEND_BULK);
     }
 }
 
@@ -813,6 +843,11 @@ void repl_primary_tick(void)
         else
             disk_done(false);
     }
+    /* Every replica online with nothing held, no GETACK due (the usual
+     * loop iteration): nothing below has work. */
+    for (r = replicas; r; r = r->next)
+        if (r->state != REPL_R_ONLINE || r->held.len > 0) break;
+    if (!r && !getack_pending) return;
     /* (a relay still draining the pipe holds the next diskless sync) */
     if (g_server.child_pid == 0 && !child.pid && child.pipe_slot < 0) {
         if (!start_disk() && diskless_ready()) start_diskless();

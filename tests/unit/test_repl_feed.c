@@ -3,7 +3,8 @@
  * bytes are read from the backlog once a loop iteration
  * (repl_primary_flush), a replica whose unsent bytes would be overwritten
  * by the ring takes them first, bytes larger than the ring go to it
- * directly, and a resize keeps what it has not got; also the propagated
+ * directly, a resize keeps what it has not got, and the replicas' feed is
+ * skipped while none needs the bytes (the gate); also the propagated
  * command's RESP (propagate_format) against a reference encoder. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,50 @@ START_TEST(resize_keeps_unsent_bytes)
 }
 END_TEST
 
+/* The replicas' feed, counted (the gate decides when it is called). */
+static int primary_feeds;
+
+static void counting_feed(const void *p, size_t n)
+{
+    primary_feeds++;
+    repl_primary_feed(p, n);
+}
+
+START_TEST(gate_skips_the_feed_while_nothing_is_due)
+{
+    int i;
+    attach_online();
+    repl_set_replica_feed(counting_feed, repl_primary_count);
+    primary_feeds = 0;
+    /* a new feed has not set the gate: called once, then skipped while
+     * the replica's unsent bytes fit in the 16 KB ring */
+    for (i = 0; i < 100; i++)
+        feed(100, i);
+    ck_assert_int_eq(primary_feeds, 1);
+    ck_assert_uint_eq(got.len, 0);
+    /* past the ring's worth of unsent bytes: called, the replica drained */
+    for (i = 0; i < 100; i++)
+        feed(100, i);
+    ck_assert_int_ge(primary_feeds, 2);
+    ck_assert(got.len >= 20000 - 16384);
+    repl_primary_flush();
+    ck_assert_uint_eq(got.len, 20000);
+    ck_assert(memcmp(got.p, all.p, 20000) == 0);
+    /* after the flush the gate is set again: skipped */
+    primary_feeds = 0;
+    feed(100, 1);
+    ck_assert_int_eq(primary_feeds, 0);
+    /* a resize opens it */
+    g_repl_cfg.backlog_size = 32768;
+    repl_backlog_resize();
+    feed(100, 2);
+    ck_assert_int_eq(primary_feeds, 1);
+    repl_primary_flush();
+    ck_assert_uint_eq(got.len, 20200);
+    ck_assert(memcmp(got.p, all.p, 20200) == 0);
+}
+END_TEST
+
 static long long seen_offset;
 static size_t seen_histlen;
 
@@ -264,6 +309,7 @@ static Suite *feed_suite(void)
     tcase_add_test(tc, bigger_than_the_ring);
     tcase_add_test(tc, resize_keeps_unsent_bytes);
     tcase_add_test(tc, feed_sees_the_offset_before_the_bytes);
+    tcase_add_test(tc, gate_skips_the_feed_while_nothing_is_due);
     suite_add_tcase(s, tc);
     tc = unit_tcase("format", 60);
     tcase_add_test(tc, format_matches_reference);

@@ -434,19 +434,21 @@ done:
  * read and serve every open connection with input waiting, found with one
  * poll() that does not wait. The connection running the script (depth >
  * 0) waits. New connections wait in the listen backlog. */
-void conn_pump(void)
+bool conn_pump(void)
 {
     struct conn *c, **cs;
     struct pollfd *pf;
     size_t n = 0, i;
+    bool any = false;
     if (uring_on()) {
         /* The ring's connections: what it received. */
+        any = nstarts > 0;
         conn_uring_attend();
-        uring_poll(true);
+        any |= uring_poll(true) > 0;
     }
     for (c = conns; c; c = c->next)
         n++;
-    if (n == 0) return;
+    if (n == 0) return any;
     cs = xmalloc(sizeof(*cs) * n);
     pf = xmalloc(sizeof(*pf) * n);
     n = 0;
@@ -464,6 +466,7 @@ void conn_pump(void)
         for (i = 0; i < n; i++) {
             struct conn *x;
             if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            any = true;
             for (x = conns; x && x != cs[i]; x = x->next) /* still there? */
                 ;
             if (x && x->fd == pf[i].fd && x->state == CONN_OPEN) on_read(x->fd, EV_READ, x);
@@ -471,6 +474,7 @@ void conn_pump(void)
     }
     free(cs);
     free(pf);
+    return any;
 }
 
 /* ---- processing and output ---- */

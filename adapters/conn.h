@@ -258,8 +258,10 @@ void conn_refuse_fd(int fd, const char *msg, size_t len);
  * (ops->shutdown or conn_flush) and is freed. */
 void conn_shutdown(const struct conn_ops *ops);
 /* Serve connections with input waiting, outside the event loop (a busy
- * script keeps the server answering: kernel_pump_events). */
-void conn_pump(void);
+ * script keeps the server answering: kernel_pump_events). true when it
+ * found input or started connections (another pass may find more: a new
+ * connection's first receive on the ring completes at the next pass). */
+bool conn_pump(void);
 
 /* ---- input ---- */
 

@@ -311,10 +311,10 @@ void net_close_listeners(struct evconnlistener **ls, int n)
     }
 }
 
-void net_pump_accept(void)
+int net_pump_accept(void)
 {
-    int i, k;
-    if (accept_paused) return;
+    int i, k, n = 0;
+    if (accept_paused) return 0;
     for (i = 0; i < nall_listeners; i++) {
         int lfd = (int)evconnlistener_get_fd(all_listeners[i]);
         for (k = 0; k < 16; k++) {
@@ -323,8 +323,10 @@ void net_pump_accept(void)
             int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) break;
             all_cbs[i](all_listeners[i], fd, (struct sockaddr *)&ss, (int)sl, NULL);
+            n++;
         }
     }
+    return n;
 }
 
 void net_shutdown(void)

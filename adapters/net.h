@@ -29,8 +29,8 @@ typedef void (*net_accept_fn)(struct evconnlistener *l, int fd, struct sockaddr 
 bool net_listen(struct event_base *base, const char *bind, int port, net_accept_fn cb,
                 struct evconnlistener **ls, int *n, int max, const char *what);
 /* Accept what waits on every listener, outside the event loop (a busy
- * script keeps the server answering: conn_pump's companion). */
-void net_pump_accept(void);
+ * script keeps the server answering: conn_pump's companion). How many. */
+int net_pump_accept(void);
 /* Free an adapter's listeners (at shutdown). */
 void net_close_listeners(struct evconnlistener **ls, int n);
 /* After every adapter's net_close_listeners: the accept-pause timer. */

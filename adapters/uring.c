@@ -257,12 +257,12 @@ void uring_submit_sends(void)
     }
 }
 
-void uring_poll(bool deliver)
+unsigned uring_poll(bool deliver)
 {
     /* With DEFER_TASKRUN completions are posted only inside an
      * io_uring_enter asking for events. */
     if (u.deferred) io_uring_get_events(&u.ring);
-    uring_reap(deliver);
+    return uring_reap(deliver);
 }
 
 void uring_watch(int fd)
@@ -497,9 +497,10 @@ unsigned uring_reap(bool deliver)
     (void)deliver;
     return 0;
 }
-void uring_poll(bool deliver)
+unsigned uring_poll(bool deliver)
 {
     (void)deliver;
+    return 0;
 }
 void uring_watch(int fd)
 {

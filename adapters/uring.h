@@ -74,7 +74,7 @@ void uring_submit(void);
 unsigned uring_reap(bool deliver);
 /* uring_reap after asking the kernel for what completed meanwhile (with
  * DEFER_TASKRUN completions are posted only when the process asks). */
-void uring_poll(bool deliver);
+unsigned uring_poll(bool deliver);
 /* Watch fd for input with a one-shot poll on the ring (submitted with
  * the next wait); no-op while armed. */
 void uring_watch(int fd);

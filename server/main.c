@@ -104,16 +104,23 @@ static void while_blocked_cron(void)
  * loop is the one running the script and cannot be entered again). */
 static void pump_events(void)
 {
+    int pass;
     while_blocked_cron();
-    net_pump_accept();
-    conn_pump();
-    conn_flush_pending(); /* the BUSY replies go out while the script runs */
-    if (g_server.shutdown_asap) {
-        /* SHUTDOWN NOSAVE while the script runs: exit now, as Redis. */
-        aof_shutdown();
-        if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
-        log_warning("Keel is now ready to exit, bye bye...");
-        exit(g_server.exit_code);
+    /* Up to 4 passes while one finds work, as Redis's
+     * processEventsWhileBlocked: a connection accepted in one pass is read
+     * in the next (on the ring its receive is submitted by the flush). */
+    for (pass = 0; pass < 4; pass++) {
+        bool any = net_pump_accept() > 0;
+        any |= conn_pump();
+        conn_flush_pending(); /* the BUSY replies go out while the script runs */
+        if (g_server.shutdown_asap) {
+            /* SHUTDOWN NOSAVE while the script runs: exit now, as Redis. */
+            aof_shutdown();
+            if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
+            log_warning("Keel is now ready to exit, bye bye...");
+            exit(g_server.exit_code);
+        }
+        if (!any) break;
     }
 }
 

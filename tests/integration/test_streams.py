@@ -299,7 +299,7 @@ CASES = {
         "XPENDING st g - + 1 c a",
         "XCLAIM st g c 1 1-1 IDLE x bad",
         "XCLAIM st g c 1 1-1 FORCE JUSTID LASTID 0-1",
-        "XCLAIM st g c 1 1-1 2-2 IDLE 5 RETRYCOUNT 1 TIME 0 FORCE JUSTID",
+        "XCLAIM st g c 0 1-1 2-2 IDLE 5 RETRYCOUNT 1 TIME 0 FORCE JUSTID",  # min-idle 0: no clock race
         "XADD s * a",
         "XADD s * a b c",
         "XADD s bad a",

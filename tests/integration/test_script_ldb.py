@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from harness import RawConn, ServerProcess, encode, keel_argv
+from conftest import _session_server
+from harness import RawConn, encode, keel_argv
 from test_http_helpers import check_health, keel_http_fixture, post_json
 
 CLI = shutil.which("redis-cli")
@@ -27,17 +28,12 @@ pytestmark = pytest.mark.skipif(CLI is None, reason="redis-cli missing")
 
 
 @pytest.fixture(scope="module")
-def keel():
+def keel(request):
     """A Keel of this module's own on the libevent path, whichever path the
     suite runs on: on the ring SCRIPT DEBUG is refused
     (test_refused_on_the_ring)."""
-    srv = ServerProcess("keel-ldb", lambda p: keel_argv(p) + ["--io-backend", "libevent"])
-    srv.start()
-    yield srv
-    problem = srv.stop()
-    srv.cleanup()
-    if problem:
-        pytest.fail("at shutdown: " + problem, pytrace=False)
+    yield from _session_server(request, "keel-ldb",
+                               lambda p: keel_argv(p) + ["--io-backend", "libevent"])
 
 
 def cli_session(port, script, stdin, keys=(), args=(), sync=False):

@@ -95,48 +95,15 @@ static void cat(struct line *l, const char *s, size_t n)
     l->p[l->len] = 0;
 }
 
-/* As sdscatrepr: "..." with \\ \" \n \r \t \a \b escaped, other
- * non-printable bytes as \xHH. */
+static void put_line(void *l, const char *s, size_t n)
+{
+    cat(l, s, n);
+}
+
+/* As sdscatrepr (util_repr). */
 static void cat_repr(struct line *l, const char *p, size_t n)
 {
-    size_t i;
-    cat(l, "\"", 1);
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        char buf[8];
-        switch (ch) {
-        case '\\':
-            cat(l, "\\\\", 2);
-            break;
-        case '"':
-            cat(l, "\\\"", 2);
-            break;
-        case '\n':
-            cat(l, "\\n", 2);
-            break;
-        case '\r':
-            cat(l, "\\r", 2);
-            break;
-        case '\t':
-            cat(l, "\\t", 2);
-            break;
-        case '\a':
-            cat(l, "\\a", 2);
-            break;
-        case '\b':
-            cat(l, "\\b", 2);
-            break;
-        default:
-            if (ch >= 0x20 && ch < 0x7f) {
-                buf[0] = (char)ch;
-                cat(l, buf, 1);
-            } else {
-                snprintf(buf, sizeof(buf), "\\x%02x", ch);
-                cat(l, buf, 4);
-            }
-        }
-    }
-    cat(l, "\"", 1);
+    util_repr(p, n, put_line, l);
 }
 
 char *monitor_format(long long ustime, int dbid, const char *addr, int argc,

@@ -559,3 +559,47 @@ bool util_scan_cursor(const char *p, size_t n, uint64_t *out)
     *out = v;
     return ok;
 }
+
+void util_repr(const char *p, size_t n, void (*put)(void *ctx, const char *s, size_t len),
+               void *ctx)
+{
+    size_t i, run = 0;
+    put(ctx, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        const char *e = NULL;
+        char hex[5];
+        switch (ch) {
+        case '\\':
+            e = "\\\\";
+            break;
+        case '"':
+            e = "\\\"";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
+        case '\a':
+            e = "\\a";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        default:
+            if (ch >= 0x20 && ch < 0x7f) continue;
+            snprintf(hex, sizeof(hex), "\\x%02x", ch);
+            e = hex;
+        }
+        if (i > run) put(ctx, p + run, i - run);
+        put(ctx, e, strlen(e));
+        run = i + 1;
+    }
+    if (n > run) put(ctx, p + run, n - run);
+    put(ctx, "\"", 1);
+}

@@ -58,4 +58,9 @@ uint64_t util_rand64(void);
  * lengths in *lens), or -1 on unbalanced quotes. Free with util_free_words. */
 int util_split_args(const char *line, size_t len, char ***out, size_t **lens);
 void util_free_words(char **w, size_t *lens, int n);
+/* p[0..n) as Redis's sdscatrepr writes it: "..." with \\ \" \n \r \t \a
+ * \b escaped and other bytes outside 0x20..0x7e as \xHH, handed to put
+ * in pieces (runs of plain bytes in one piece). */
+void util_repr(const char *p, size_t n, void (*put)(void *ctx, const char *s, size_t len),
+               void *ctx);
 #endif

@@ -6,7 +6,6 @@
  * the sink catching an error replied before a debugged script runs. */
 #include "script_ldb_text.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,43 +50,15 @@ void ldbt_fmt(struct ldb_text *b, const char *fmt, ...)
     }
 }
 
-/* Quoted, with escapes, as Redis's sdscatrepr. */
+static void put_text(void *b, const char *s, size_t n)
+{
+    ldbt_add(b, s, n);
+}
+
+/* Quoted, with escapes, as Redis's sdscatrepr (util_repr). */
 void ldbt_repr(struct ldb_text *b, const char *p, size_t n)
 {
-    size_t i;
-    ldbt_add(b, "\"", 1);
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        switch (ch) {
-        case '\\':
-        case '"': {
-            char e[2] = {'\\', (char)ch};
-            ldbt_add(b, e, 2);
-            break;
-        }
-        case '\n':
-            ldbt_add(b, "\\n", 2);
-            break;
-        case '\r':
-            ldbt_add(b, "\\r", 2);
-            break;
-        case '\t':
-            ldbt_add(b, "\\t", 2);
-            break;
-        case '\a':
-            ldbt_add(b, "\\a", 2);
-            break;
-        case '\b':
-            ldbt_add(b, "\\b", 2);
-            break;
-        default:
-            if (isprint(ch))
-                ldbt_add(b, (const char *)&ch, 1);
-            else
-                ldbt_fmt(b, "\\x%02x", ch);
-        }
-    }
-    ldbt_add(b, "\"", 1);
+    util_repr(p, n, put_text, b);
 }
 
 /* ---- the "<reply>" notation ---- */

@@ -535,6 +535,28 @@ START_TEST(eqci)
 }
 END_TEST
 
+static void put_buf(void *ctx, const char *s, size_t n)
+{
+    char *b = ctx;
+    strncat(b, s, n);
+}
+
+/* util_repr: sdscatrepr's text (MONITOR lines and the Lua debugger). */
+START_TEST(repr)
+{
+    char b[128];
+    b[0] = 0;
+    util_repr("ab\\\"\n\r\t\a\bc\x01\xff~ ", 14, put_buf, b);
+    ck_assert_str_eq(b, "\"ab\\\\\\\"\\n\\r\\t\\a\\bc\\x01\\xff~ \"");
+    b[0] = 0;
+    util_repr("", 0, put_buf, b);
+    ck_assert_str_eq(b, "\"\"");
+    b[0] = 0;
+    util_repr("a\0b", 3, put_buf, b);
+    ck_assert_str_eq(b, "\"a\\x00b\"");
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -569,6 +591,7 @@ static Suite *util_suite(void)
     tcase_add_test(tc, split_unbalanced);
     tcase_add_test(tc, split_uses_length);
     tcase_add_test(tc, eqci);
+    tcase_add_test(tc, repr);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -445,8 +445,15 @@ def tls_session(srv, certs, script, stdin, sync):
         argv = [CLI, "-h", "localhost", "-p", str(srv.tls), "--tls", "--cacert", certs["ca.crt"],
                 "--cert", certs["client.crt"], "--key", certs["client.key"],
                 "--ldb-sync-mode" if sync else "--ldb", "--eval", path, "k", ",", "v"]
+        # After a forked session ends the server closes the socket; redis-cli
+        # then sends COMMAND DOCS on it and, over TLS, a close_notify. When
+        # the peer's RST for the first has arrived, the second raises SIGPIPE
+        # and redis-cli dies with its last lines still in its stdout buffer
+        # (a terminal's line buffering would have shown them). redis-cli keeps
+        # Python's ignored SIGPIPE, so it sees EPIPE and exits normally.
         p = subprocess.run(argv, input=("\n".join(stdin) + "\n").encode(), capture_output=True,
-                           timeout=30)
+                           timeout=30, restore_signals=False)
+        assert p.returncode == 0, (p.returncode, p.stderr)
         return p.stdout + p.stderr
     finally:
         shutil.rmtree(d, ignore_errors=True)

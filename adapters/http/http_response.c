@@ -3,7 +3,6 @@
  * (304 on a matching If-None-Match), Content-Disposition, and JSON error
  * bodies (http_conn_int.h). */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -25,15 +24,10 @@ void http_out_num(struct http_conn *c, unsigned long long v)
 
 void http_out_fmt(struct http_conn *c, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
-    int n;
     va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    obuf_vprintf(&c->conn.out, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
-    obuf_append(&c->conn.out, buf, (size_t)n);
 }
 
 /* CORS: the request's Origin when allowed, "*" when any origin is. */

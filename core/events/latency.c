@@ -10,7 +10,6 @@
  * events with latency_add_sample_if_needed. */
 #include "latency.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "blocking.h"
 #include "histogram.h"
 #include "kernel.h"
+#include "obuf.h"
 #include "server.h"
 #include "stats.h"
 #include "util.h"
@@ -33,53 +33,6 @@ static int npercentiles = 3;
 
 static struct latency_series *series_head, *series_tail;
 static long long nseries;
-
-/* ---- text helpers ---- */
-
-struct text {
-    char *p;
-    size_t len, cap;
-};
-
-static void text_cat(struct text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        t->cap = (t->len + n + 1) * 2 + 256;
-        t->p = xrealloc(t->p, t->cap);
-    }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = 0;
-}
-
-static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_printf(struct text *t, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof(small)) {
-        text_cat(t, small, (size_t)n);
-        return;
-    }
-    {
-        char *big = xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        text_cat(t, big, (size_t)n);
-        free(big);
-    }
-}
-
-static void text_str(struct text *t, const char *s)
-{
-    text_cat(t, s, strlen(s));
-}
 
 /* "%f" without trailing zeros (and without a trailing point), as Redis's
  * trimDoubleString. */
@@ -102,7 +55,7 @@ const char *latency_percentiles_config_set(const struct config_entry *e, const c
     double vals[64];
     int n = 0, i;
     const char *p = v;
-    struct text t = {NULL, 0, 0};
+    struct obuf t = {0};
     (void)e;
     while (*p) {
         const char *start;
@@ -129,15 +82,15 @@ const char *latency_percentiles_config_set(const struct config_entry *e, const c
     }
     memcpy(percentiles, vals, sizeof(double) * (size_t)n);
     npercentiles = n;
-    text_cat(&t, "", 0);
+    obuf_cat(&t, "", 0);
     for (i = 0; i < n; i++) {
         char buf[64];
         format_percentile(buf, sizeof(buf), vals[i]);
-        if (i) text_cat(&t, " ", 1);
-        text_str(&t, buf);
+        if (i) obuf_cat(&t, " ", 1);
+        obuf_cats(&t, buf);
     }
     free(latency_percentiles_text);
-    latency_percentiles_text = t.p;
+    latency_percentiles_text = t.buf;
     return NULL;
 }
 
@@ -321,29 +274,29 @@ static const struct {
 
 char *latency_doctor_report(void)
 {
-    struct text t = {NULL, 0, 0};
+    struct obuf t = {0};
     bool adv[ADV_N] = {false};
     int advices = 0, eventnum = 0;
     const struct latency_series *ts;
     size_t k;
-    text_cat(&t, "", 0);
+    obuf_cat(&t, "", 0);
     if (nseries == 0 && latency_monitor_threshold == 0) {
-        text_str(&t,
-                 "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis "
-                 "instance. You may use \"CONFIG SET latency-monitor-threshold "
-                 "<milliseconds>.\" in order to enable it. If we weren't in a deep space "
-                 "mission I'd suggest to take a look at "
-                 "https://redis.io/topics/latency-monitor.\n");
-        return t.p;
+        obuf_cats(&t,
+                  "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis "
+                  "instance. You may use \"CONFIG SET latency-monitor-threshold "
+                  "<milliseconds>.\" in order to enable it. If we weren't in a deep space "
+                  "mission I'd suggest to take a look at "
+                  "https://redis.io/topics/latency-monitor.\n");
+        return t.buf;
     }
     for (ts = series_head; ts; ts = ts->next) {
         struct latency_stats ls;
         eventnum++;
         if (eventnum == 1)
-            text_str(&t, "Dave, I have observed latency spikes in this Redis instance. You don't "
-                         "mind talking about it, do you Dave?\n\n");
+            obuf_cats(&t, "Dave, I have observed latency spikes in this Redis instance. You don't "
+                          "mind talking about it, do you Dave?\n\n");
         analyze(ts, &ls);
-        text_printf(&t,
+        obuf_printf(&t,
                     "%d. %s: %d latency spikes (average %lums, mean deviation %lums, period %.2f "
                     "sec). Worst all time event %lums.",
                     eventnum, ts->event, ls.samples, (unsigned long)ls.avg, (unsigned long)ls.mad,
@@ -362,7 +315,7 @@ char *latency_doctor_report(void)
                 adv[ADV_BETTER_VM] = true;
                 advices++;
             }
-            text_printf(&t, " Fork rate is %.2f GB/sec (%s).", rate, quality);
+            obuf_printf(&t, " Fork rate is %.2f GB/sec (%s).", rate, quality);
         }
         if (!strcasecmp(ts->event, "command")) {
             if (g_config.slowlog_log_slower_than < 0) {
@@ -382,121 +335,131 @@ char *latency_doctor_report(void)
                 adv[event_advice[k].adv[a]] = true;
             advices += event_advice[k].count;
         }
-        text_cat(&t, "\n", 1);
+        obuf_cat(&t, "\n", 1);
     }
     if (anon_huge_pages() > 0) {
         adv[ADV_DISABLE_THP] = true;
         advices++;
     }
     if (eventnum == 0 && advices == 0) {
-        text_str(&t, "Dave, no latency spike was observed during the lifetime of this Redis "
-                     "instance, not in the slightest bit. I honestly think you ought to sit down "
-                     "calmly, take a stress pill, and think things over.\n");
-        return t.p;
+        obuf_cats(&t, "Dave, no latency spike was observed during the lifetime of this Redis "
+                      "instance, not in the slightest bit. I honestly think you ought to sit down "
+                      "calmly, take a stress pill, and think things over.\n");
+        return t.buf;
     }
     if (eventnum > 0 && advices == 0) {
-        text_str(&t, "\nWhile there are latency events logged, I'm not able to suggest any easy "
-                     "fix. Please use the Redis community to get some help, providing this report "
-                     "in your help request.\n");
-        return t.p;
+        obuf_cats(&t, "\nWhile there are latency events logged, I'm not able to suggest any easy "
+                      "fix. Please use the Redis community to get some help, providing this report "
+                      "in your help request.\n");
+        return t.buf;
     }
-    text_str(&t, "\nI have a few advices for you:\n\n");
+    obuf_cats(&t, "\nI have a few advices for you:\n\n");
     if (adv[ADV_BETTER_VM])
-        text_str(&t, "- If you are using a virtual machine, consider upgrading it with a faster "
-                     "one using a hypervisior that provides less latency during fork() calls. Xen "
-                     "is known to have poor fork() performance. Even in the context of the same VM "
-                     "provider, certain kinds of instances can execute fork faster than "
-                     "others.\n");
+        obuf_cats(&t,
+                  "- If you are using a virtual machine, consider upgrading it with a faster "
+                  "one using a hypervisior that provides less latency during fork() calls. Xen "
+                  "is known to have poor fork() performance. Even in the context of the same VM "
+                  "provider, certain kinds of instances can execute fork faster than "
+                  "others.\n");
     if (adv[ADV_SLOWLOG_ENABLED])
-        text_printf(&t,
+        obuf_printf(&t,
                     "- There are latency issues with potentially slow commands you are using. Try "
                     "to enable the Slow Log Redis feature using the command 'CONFIG SET "
                     "slowlog-log-slower-than %llu'. If the Slow log is disabled Redis is not able "
                     "to log slow commands execution for you.\n",
                     (unsigned long long)latency_monitor_threshold * 1000);
     if (adv[ADV_SLOWLOG_TUNING])
-        text_printf(&t,
+        obuf_printf(&t,
                     "- Your current Slow Log configuration only logs events that are slower than "
                     "your configured latency monitor threshold. Please use 'CONFIG SET "
                     "slowlog-log-slower-than %llu'.\n",
                     (unsigned long long)latency_monitor_threshold * 1000);
     if (adv[ADV_SLOWLOG_INSPECT])
-        text_str(&t,
-                 "- Check your Slow Log to understand what are the commands you are running "
-                 "which are too slow to execute. Please check https://redis.io/commands/slowlog "
-                 "for more information.\n");
+        obuf_cats(&t,
+                  "- Check your Slow Log to understand what are the commands you are running "
+                  "which are too slow to execute. Please check https://redis.io/commands/slowlog "
+                  "for more information.\n");
     if (adv[ADV_SCHEDULER])
-        text_str(&t, "- The system is slow to execute Redis code paths not containing system "
-                     "calls. This usually means the system does not provide Redis CPU time to run "
-                     "for long periods. You should try to:\n"
-                     "  1) Lower the system load.\n"
-                     "  2) Use a computer / VM just for Redis if you are running other software in "
-                     "the same system.\n"
-                     "  3) Check if you have a \"noisy neighbour\" problem.\n"
-                     "  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic "
-                     "latency in your system.\n"
-                     "  5) Check if the problem is allocator-related by recompiling Redis with "
-                     "MALLOC=libc, if you are using Jemalloc. However this may create "
-                     "fragmentation problems.\n");
+        obuf_cats(&t,
+                  "- The system is slow to execute Redis code paths not containing system "
+                  "calls. This usually means the system does not provide Redis CPU time to run "
+                  "for long periods. You should try to:\n"
+                  "  1) Lower the system load.\n"
+                  "  2) Use a computer / VM just for Redis if you are running other software in "
+                  "the same system.\n"
+                  "  3) Check if you have a \"noisy neighbour\" problem.\n"
+                  "  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic "
+                  "latency in your system.\n"
+                  "  5) Check if the problem is allocator-related by recompiling Redis with "
+                  "MALLOC=libc, if you are using Jemalloc. However this may create "
+                  "fragmentation problems.\n");
     if (adv[ADV_LOCAL_DISK])
-        text_str(&t, "- It is strongly advised to use local disks for persistence, especially if "
-                     "you are using AOF. Remote disks provided by platform-as-a-service providers "
-                     "are known to be slow.\n");
+        obuf_cats(&t, "- It is strongly advised to use local disks for persistence, especially if "
+                      "you are using AOF. Remote disks provided by platform-as-a-service providers "
+                      "are known to be slow.\n");
     if (adv[ADV_SSD])
-        text_str(&t, "- SSD disks are able to reduce fsync latency, and total time needed for "
-                     "snapshotting and AOF log rewriting (resulting in smaller memory usage). With "
-                     "extremely high write load SSD disks can be a good option. However Redis "
-                     "should perform reasonably with high load using normal disks. Use this advice "
-                     "as a last resort.\n");
+        obuf_cats(&t,
+                  "- SSD disks are able to reduce fsync latency, and total time needed for "
+                  "snapshotting and AOF log rewriting (resulting in smaller memory usage). With "
+                  "extremely high write load SSD disks can be a good option. However Redis "
+                  "should perform reasonably with high load using normal disks. Use this advice "
+                  "as a last resort.\n");
     if (adv[ADV_DATA_WRITEBACK])
-        text_str(&t, "- Mounting ext3/4 filesystems with data=writeback can provide a performance "
-                     "boost compared to data=ordered, however this mode of operation provides less "
-                     "guarantees, and sometimes it can happen that after a hard crash the AOF file "
-                     "will have a half-written command at the end and will require to be repaired "
-                     "before Redis restarts.\n");
+        obuf_cats(&t,
+                  "- Mounting ext3/4 filesystems with data=writeback can provide a performance "
+                  "boost compared to data=ordered, however this mode of operation provides less "
+                  "guarantees, and sometimes it can happen that after a hard crash the AOF file "
+                  "will have a half-written command at the end and will require to be repaired "
+                  "before Redis restarts.\n");
     if (adv[ADV_DISK_CONTENTION])
-        text_str(&t, "- Try to lower the disk contention. This is often caused by other disk "
-                     "intensive processes running in the same computer (including other Redis "
-                     "instances).\n");
+        obuf_cats(&t, "- Try to lower the disk contention. This is often caused by other disk "
+                      "intensive processes running in the same computer (including other Redis "
+                      "instances).\n");
     if (adv[ADV_NO_APPENDFSYNC])
-        text_str(&t, "- Assuming from the point of view of data safety this is viable in your "
-                     "environment, you could try to enable the 'no-appendfsync-on-rewrite' option, "
-                     "so that fsync will not be performed while there is a child rewriting the AOF "
-                     "file or producing an RDB file (the moment where there is high disk "
-                     "contention).\n");
+        obuf_cats(&t,
+                  "- Assuming from the point of view of data safety this is viable in your "
+                  "environment, you could try to enable the 'no-appendfsync-on-rewrite' option, "
+                  "so that fsync will not be performed while there is a child rewriting the AOF "
+                  "file or producing an RDB file (the moment where there is high disk "
+                  "contention).\n");
     if (adv[ADV_RELAX_FSYNC] && g_config.appendfsync == 0)
-        text_str(&t, "- Your fsync policy is set to 'always'. It is very hard to get good "
-                     "performances with such a setup, if possible try to relax the fsync policy to "
-                     "'onesec'.\n");
+        obuf_cats(&t,
+                  "- Your fsync policy is set to 'always'. It is very hard to get good "
+                  "performances with such a setup, if possible try to relax the fsync policy to "
+                  "'onesec'.\n");
     if (adv[ADV_WRITE_LOAD_INFO])
-        text_str(&t, "- Latency during the AOF atomic rename operation or when the final "
-                     "difference is flushed to the AOF file at the end of the rewrite, sometimes "
-                     "is caused by very high write load, causing the AOF buffer to get very large. "
-                     "If possible try to send less commands to accomplish the same work, or use "
-                     "Lua scripts to group multiple operations into a single EVALSHA call.\n");
+        obuf_cats(&t,
+                  "- Latency during the AOF atomic rename operation or when the final "
+                  "difference is flushed to the AOF file at the end of the rewrite, sometimes "
+                  "is caused by very high write load, causing the AOF buffer to get very large. "
+                  "If possible try to send less commands to accomplish the same work, or use "
+                  "Lua scripts to group multiple operations into a single EVALSHA call.\n");
     if (adv[ADV_HZ] && g_config.hz < 100)
-        text_str(&t, "- In order to make the Redis keys expiring process more incremental, try to "
-                     "set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n");
+        obuf_cats(&t, "- In order to make the Redis keys expiring process more incremental, try to "
+                      "set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n");
     if (adv[ADV_LARGE_OBJECTS])
-        text_str(&t, "- Deleting, expiring or evicting (because of maxmemory policy) large objects "
-                     "is a blocking operation. If you have very large objects that are often "
-                     "deleted, expired, or evicted, try to fragment those objects into multiple "
-                     "smaller objects.\n");
+        obuf_cats(&t,
+                  "- Deleting, expiring or evicting (because of maxmemory policy) large objects "
+                  "is a blocking operation. If you have very large objects that are often "
+                  "deleted, expired, or evicted, try to fragment those objects into multiple "
+                  "smaller objects.\n");
     if (adv[ADV_MASS_EVICTION])
-        text_str(&t, "- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation "
-                     "of large objects via sets or sorted sets intersections, STORE option of "
-                     "SORT, Redis Cluster large keys migrations (RESTORE command), may create "
-                     "sudden memory pressure forcing the server to block trying to evict keys. \n");
+        obuf_cats(&t,
+                  "- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation "
+                  "of large objects via sets or sorted sets intersections, STORE option of "
+                  "SORT, Redis Cluster large keys migrations (RESTORE command), may create "
+                  "sudden memory pressure forcing the server to block trying to evict keys. \n");
     if (adv[ADV_DISABLE_THP])
-        text_str(&t, "- I detected a non zero amount of anonymous huge pages used by your "
-                     "process. This creates very serious latency events in different conditions, "
-                     "especially when Redis is persisting on disk. To disable THP support use the "
-                     "command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make "
-                     "sure to also add it into /etc/rc.local so that the command will be executed "
-                     "again after a reboot. Note that even if you have already disabled THP, you "
-                     "still need to restart the Redis process to get rid of the huge pages already "
-                     "created.\n");
-    return t.p;
+        obuf_cats(&t,
+                  "- I detected a non zero amount of anonymous huge pages used by your "
+                  "process. This creates very serious latency events in different conditions, "
+                  "especially when Redis is persisting on disk. To disable THP support use the "
+                  "command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make "
+                  "sure to also add it into /etc/rc.local so that the command will be executed "
+                  "again after a reboot. Note that even if you have already disabled THP, you "
+                  "still need to restart the Redis process to get rid of the huge pages already "
+                  "created.\n");
+    return t.buf;
 }
 
 /* ---- GRAPH: Redis's sparkline, 80 columns, 4 rows, filled ---- */
@@ -509,7 +472,7 @@ struct spark {
     char label[16];
 };
 
-static void render_range(struct text *t, const struct spark *s, int offset, int len, double min,
+static void render_range(struct obuf *t, const struct spark *s, int offset, int len, double min,
                          double max, bool labels)
 {
     static const char fill[] = "_o#";
@@ -549,8 +512,8 @@ static void render_range(struct text *t, const struct spark *s, int offset, int 
         }
         if (loop) {
             row++;
-            text_cat(t, chars, (size_t)len);
-            text_cat(t, "\n", 1);
+            obuf_cat(t, chars, (size_t)len);
+            obuf_cat(t, "\n", 1);
         }
     }
 }
@@ -558,7 +521,7 @@ static void render_range(struct text *t, const struct spark *s, int offset, int 
 char *latency_graph(const struct latency_series *ts)
 {
     struct spark s[LATENCY_TS_LEN];
-    struct text t = {NULL, 0, 0};
+    struct obuf t = {0};
     uint32_t min = 0, max = 0;
     double smin = 0, smax = 0;
     int n = 0, j;
@@ -591,17 +554,17 @@ char *latency_graph(const struct latency_series *ts)
         s[n].value = p->latency;
         n++;
     }
-    text_printf(&t, "%s - high %lu ms, low %lu ms (all time high %lu ms)\n", ts->event,
+    obuf_printf(&t, "%s - high %lu ms, low %lu ms (all time high %lu ms)\n", ts->event,
                 (unsigned long)max, (unsigned long)min, (unsigned long)ts->max);
     for (j = 0; j < GRAPH_COLS; j++)
-        text_cat(&t, "-", 1);
-    text_cat(&t, "\n", 1);
+        obuf_cat(&t, "-", 1);
+    obuf_cat(&t, "\n", 1);
     for (j = 0; j < n; j += GRAPH_COLS) {
         int sub = n - j < GRAPH_COLS ? n - j : GRAPH_COLS;
-        if (j != 0) text_cat(&t, "\n", 1);
+        if (j != 0) obuf_cat(&t, "\n", 1);
         render_range(&t, s, j, sub, smin, smax, n > 0);
     }
-    return t.p;
+    return t.buf;
 }
 
 /* ---- per-command histograms ---- */
@@ -664,20 +627,20 @@ static void info_one(void *priv, const struct command *cmd)
 {
     struct info_ctx *ic = priv;
     const struct histogram *h = hist_for(cmd, false);
-    struct text t = {NULL, 0, 0};
+    struct obuf t = {0};
     int j;
     if (!h) return;
-    text_printf(&t, "latency_percentiles_usec_%s:", cmd->fullname);
+    obuf_printf(&t, "latency_percentiles_usec_%s:", cmd->fullname);
     for (j = 0; j < npercentiles; j++) {
         char buf[64];
         format_percentile(buf, sizeof(buf), percentiles[j]);
-        text_printf(&t, "p%s=%.3f", buf,
+        obuf_printf(&t, "p%s=%.3f", buf,
                     (double)hist_value_at_percentile(h, percentiles[j]) / 1000.0);
-        if (j != npercentiles - 1) text_cat(&t, ",", 1);
+        if (j != npercentiles - 1) obuf_cat(&t, ",", 1);
     }
-    text_cat(&t, "\r\n", 2);
-    ic->cat(ic->priv, t.p);
-    free(t.p);
+    obuf_cat(&t, "\r\n", 2);
+    ic->cat(ic->priv, t.buf);
+    free(t.buf);
 }
 
 void latency_info(void (*cat)(void *priv, const char *line), void *priv)

@@ -1,9 +1,10 @@
 /* obuf.h — the byte buffer every writer shares (obuf.c): replies being
- * encoded, output waiting for a socket, files being built. `sent` marks how
- * much of it a writer has already handed on. */
+ * encoded, output waiting for a socket, files being built, text being
+ * formatted. `sent` marks how much of it a writer has already handed on. */
 #ifndef KEEL_OBUF_H
 #define KEEL_OBUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct obuf {
@@ -21,5 +22,18 @@ static inline void obuf_append(struct obuf *o, const char *p, size_t n)
     o->len += n;
 }
 void obuf_free(struct obuf *o);
+
+/* Text: appended as obuf_append does, with a NUL kept after the last byte
+ * (not counted in len), so a buffer written only by these is a C string
+ * in buf once anything was written ({0} stays buf == NULL). */
+void obuf_cat(struct obuf *o, const char *p, size_t n);
+static inline void obuf_cats(struct obuf *o, const char *s)
+{
+    obuf_cat(o, s, __builtin_strlen(s));
+}
+/* Formatted as printf formats, of any length. */
+void obuf_printf(struct obuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void obuf_vprintf(struct obuf *o, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

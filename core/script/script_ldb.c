@@ -60,10 +60,12 @@ static int nchildren;
 
 /* ---- strings and the log ---- */
 
-/* Take a malloc'd line of n bytes (binary: a command's arguments). */
+/* Take a malloc'd line of n bytes (binary: a command's arguments), NUL
+ * after them; kept at its size (an obuf's room is given back). */
 static void log_take_n(char *line, size_t n)
 {
     struct strv *l = &ldb.logs;
+    line = xrealloc(line, n + 1);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = xrealloc(l->v, sizeof(*l->v) * (size_t)l->cap);
@@ -86,28 +88,28 @@ static void log_str(const char *s)
 static void log_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_fmt(const char *fmt, ...)
 {
-    char tmp[1024];
+    struct obuf b = {0};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    obuf_vprintf(&b, fmt, ap);
     va_end(ap);
-    log_str(tmp);
+    log_take_n(b.buf, b.len);
 }
 
 /* A logged value (a reply, a variable): trimmed past maxlen, with a hint
  * the first time. Takes b's string. */
-static void log_maxlen(struct ldb_text *b)
+static void log_maxlen(struct obuf *b)
 {
     bool trimmed = false;
-    if (!b->p) ldbt_add(b, "", 0);
-    if (ldb.maxlen && b->n > (size_t)ldb.maxlen) {
-        b->n = (size_t)ldb.maxlen;
-        b->p[b->n] = 0;
-        ldbt_add(b, " ...", 4);
+    if (!b->buf) obuf_cat(b, "", 0);
+    if (ldb.maxlen && b->len > (size_t)ldb.maxlen) {
+        b->len = (size_t)ldb.maxlen;
+        b->buf[b->len] = 0;
+        obuf_cat(b, " ...", 4);
         trimmed = true;
     }
-    log_take_n(b->p, b->n);
-    b->p = NULL;
+    log_take_n(b->buf, b->len);
+    b->buf = NULL;
     if (trimmed && !ldb.maxlen_hint_sent) {
         ldb.maxlen_hint_sent = true;
         log_str("<hint> The above reply was trimmed. Use 'maxlen 0' to disable trimming.");
@@ -214,10 +216,10 @@ static void log_source_line(int line)
 {
     bool cur = ldb.currentline == line, bp = is_bp(line);
     const char *prefix = cur && bp ? "->#" : cur ? "-> " : bp ? "  #" : "   ";
-    struct ldb_text b = {0};
-    ldbt_fmt(&b, "%s%-3d ", prefix, line);
-    ldbt_str(&b, src_line(line));
-    log_take(b.p);
+    struct obuf b = {0};
+    obuf_printf(&b, "%s%-3d ", prefix, line);
+    obuf_cats(&b, src_line(line));
+    log_take(b.buf);
 }
 
 static void list_source(int around, int context)
@@ -231,11 +233,11 @@ static void list_source(int around, int context)
 
 /* ---- Lua values as text ---- */
 
-static void cat_value(struct ldb_text *b, lua_State *L, int idx, int level)
+static void cat_value(struct obuf *b, lua_State *L, int idx, int level)
 {
     int t = lua_type(L, idx);
     if (level++ == LDB_MAX_VALUES_DEPTH) {
-        ldbt_str(b, "<max recursion level reached! Nested table?>");
+        obuf_cats(b, "<max recursion level reached! Nested table?>");
         return;
     }
     switch (t) {
@@ -246,21 +248,21 @@ static void cat_value(struct ldb_text *b, lua_State *L, int idx, int level)
         break;
     }
     case LUA_TBOOLEAN:
-        ldbt_str(b, lua_toboolean(L, idx) ? "true" : "false");
+        obuf_cats(b, lua_toboolean(L, idx) ? "true" : "false");
         break;
     case LUA_TNUMBER:
-        ldbt_fmt(b, "%g", (double)lua_tonumber(L, idx));
+        obuf_printf(b, "%g", (double)lua_tonumber(L, idx));
         break;
     case LUA_TNIL:
-        ldbt_str(b, "nil");
+        obuf_cats(b, "nil");
         break;
     case LUA_TTABLE: {
         /* Both forms at once: an array's "{v; v}" and "{[k]=v; [k]=v}". */
-        struct ldb_text arr = {0}, full = {0};
+        struct obuf arr = {0}, full = {0};
         int expected = 1;
         bool is_array = true;
         if (!lua_checkstack(L, 3)) {
-            ldbt_str(b, "<max recursion level reached! Nested table?>");
+            obuf_cats(b, "<max recursion level reached! Nested table?>");
             return;
         }
         lua_pushnil(L);
@@ -268,25 +270,25 @@ static void cat_value(struct ldb_text *b, lua_State *L, int idx, int level)
             if (is_array && (lua_type(L, -2) != LUA_TNUMBER || lua_tonumber(L, -2) != expected))
                 is_array = false;
             cat_value(&arr, L, -1, level);
-            ldbt_add(&arr, "; ", 2);
-            ldbt_add(&full, "[", 1);
+            obuf_cat(&arr, "; ", 2);
+            obuf_cat(&full, "[", 1);
             cat_value(&full, L, -2, level);
-            ldbt_add(&full, "]=", 2);
+            obuf_cat(&full, "]=", 2);
             cat_value(&full, L, -1, level);
-            ldbt_add(&full, "; ", 2);
+            obuf_cat(&full, "; ", 2);
             lua_pop(L, 1);
             expected++;
         }
-        if (arr.n) arr.n -= 2;
-        if (full.n) full.n -= 2;
-        ldbt_add(b, "{", 1);
+        if (arr.len) arr.len -= 2;
+        if (full.len) full.len -= 2;
+        obuf_cat(b, "{", 1);
         if (is_array)
-            ldbt_add(b, arr.p ? arr.p : "", arr.n);
+            obuf_cat(b, arr.buf ? arr.buf : "", arr.len);
         else
-            ldbt_add(b, full.p ? full.p : "", full.n);
-        ldbt_add(b, "}", 1);
-        free(arr.p);
-        free(full.p);
+            obuf_cat(b, full.buf ? full.buf : "", full.len);
+        obuf_cat(b, "}", 1);
+        free(arr.buf);
+        free(full.buf);
         break;
     }
     case LUA_TFUNCTION:
@@ -297,19 +299,19 @@ static void cat_value(struct ldb_text *b, lua_State *L, int idx, int level)
                            : t == LUA_TUSERDATA ? "userdata"
                            : t == LUA_TTHREAD   ? "thread"
                                                 : "light-userdata";
-        ldbt_fmt(b, "\"%s@%p\"", name, lua_topointer(L, idx));
+        obuf_printf(b, "\"%s@%p\"", name, lua_topointer(L, idx));
         break;
     }
     default:
-        ldbt_str(b, "\"<unknown-lua-type>\"");
+        obuf_cats(b, "\"<unknown-lua-type>\"");
     }
 }
 
 /* The value on top of the stack, after prefix, trimmed at maxlen. */
 static void log_stack_value(lua_State *L, const char *prefix)
 {
-    struct ldb_text b = {0};
-    ldbt_str(&b, prefix);
+    struct obuf b = {0};
+    obuf_cats(&b, prefix);
     cat_value(&b, L, -1, 0);
     log_maxlen(&b);
 }
@@ -328,44 +330,44 @@ bool ldb_stepping(void)
 
 void ldb_log_command(int argc, const struct argv_ref *argv)
 {
-    struct ldb_text b = {0};
+    struct obuf b = {0};
     int j;
-    ldbt_str(&b, "<redis>");
+    obuf_cats(&b, "<redis>");
     for (j = 0; j < argc; j++) {
         if (j == 10) { /* Redis counts one fewer than remain */
-            ldbt_fmt(&b, " ... (%d more)", argc - j - 1);
+            obuf_printf(&b, " ... (%d more)", argc - j - 1);
             break;
         }
-        ldbt_add(&b, " ", 1);
-        ldbt_add(&b, argv[j].p, argv[j].n);
+        obuf_cat(&b, " ", 1);
+        obuf_cat(&b, argv[j].p, argv[j].n);
     }
-    log_take_n(b.p, b.n);
+    log_take_n(b.buf, b.len);
 }
 
-void ldb_log_reply(struct ldb_text *t)
+void ldb_log_reply(struct obuf *t)
 {
     log_maxlen(t);
 }
 
 void ldb_log_error(const char *msg, size_t n)
 {
-    struct ldb_text b = {0};
-    ldbt_str(&b, "<error> ");
-    ldbt_add(&b, msg, n);
-    log_take(b.p);
+    struct obuf b = {0};
+    obuf_cats(&b, "<error> ");
+    obuf_cat(&b, msg, n);
+    log_take(b.buf);
 }
 
 int ldb_lua_debug(lua_State *L)
 {
-    struct ldb_text b = {0};
+    struct obuf b = {0};
     int argc = lua_gettop(L);
     if (!ldb.active) return 0;
-    ldbt_fmt(&b, "<debug> line %d: ", ldb.currentline);
+    obuf_printf(&b, "<debug> line %d: ", ldb.currentline);
     while (argc--) {
         cat_value(&b, L, -1 - argc, 0);
-        if (argc != 0) ldbt_add(&b, ", ", 2);
+        if (argc != 0) obuf_cat(&b, ", ", 2);
     }
-    log_take(b.p);
+    log_take(b.buf);
     return 0;
 }
 
@@ -452,10 +454,10 @@ static void dbg_print_all(lua_State *L)
         int i = 1;
         while ((name = lua_getlocal(L, &ar, i++)) != NULL) {
             if (!strstr(name, "(*temporary)")) {
-                struct ldb_text p = {0};
-                ldbt_fmt(&p, "<value> %s = ", name);
-                log_stack_value(L, p.p);
-                free(p.p);
+                struct obuf p = {0};
+                obuf_printf(&p, "<value> %s = ", name);
+                log_stack_value(L, p.buf);
+                free(p.buf);
                 vars++;
             }
             lua_pop(L, 1);
@@ -488,11 +490,11 @@ static void dbg_break(char **argv, size_t *lens, int argc)
     for (j = 1; j < argc; j++) {
         long long line;
         if (!util_str2ll(argv[j], lens[j], &line)) {
-            struct ldb_text t = {0};
-            ldbt_str(&t, "Invalid argument:'");
-            ldbt_str(&t, argv[j]);
-            ldbt_str(&t, "'");
-            log_take(t.p);
+            struct obuf t = {0};
+            obuf_cats(&t, "Invalid argument:'");
+            obuf_cats(&t, argv[j]);
+            obuf_cats(&t, "'");
+            log_take(t.buf);
         } else if (line == 0) {
             ldb.bpcount = 0;
             log_str("All breakpoints removed.");
@@ -532,32 +534,32 @@ static void dbg_trace(lua_State *L)
 
 static void log_lua_error(lua_State *L)
 {
-    struct ldb_text b = {0};
-    ldbt_str(&b, "<error> ");
+    struct obuf b = {0};
+    obuf_cats(&b, "<error> ");
     if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "err");
-        if (lua_isstring(L, -1)) ldbt_str(&b, lua_tostring(L, -1));
+        if (lua_isstring(L, -1)) obuf_cats(&b, lua_tostring(L, -1));
         lua_pop(L, 1);
     } else if (lua_isstring(L, -1)) {
-        ldbt_str(&b, lua_tostring(L, -1));
+        obuf_cats(&b, lua_tostring(L, -1));
     }
-    log_take(b.p);
+    log_take(b.buf);
 }
 
 static void dbg_eval(lua_State *L, char **argv, size_t *lens, int argc)
 {
-    struct ldb_text code = {0}, expr = {0};
+    struct obuf code = {0}, expr = {0};
     int j;
     for (j = 1; j < argc; j++) {
-        if (j > 1) ldbt_add(&code, " ", 1);
-        ldbt_add(&code, argv[j], lens[j]);
+        if (j > 1) obuf_cat(&code, " ", 1);
+        obuf_cat(&code, argv[j], lens[j]);
     }
-    if (!code.p) ldbt_add(&code, "", 0);
-    ldbt_str(&expr, "return ");
-    ldbt_add(&expr, code.p, code.n);
-    if (luaL_loadbuffer(L, expr.p, expr.n, "@ldb_eval")) {
+    if (!code.buf) obuf_cat(&code, "", 0);
+    obuf_cats(&expr, "return ");
+    obuf_cat(&expr, code.buf, code.len);
+    if (luaL_loadbuffer(L, expr.buf, expr.len, "@ldb_eval")) {
         lua_pop(L, 1);
-        if (luaL_loadbuffer(L, code.p, code.n, "@ldb_eval")) {
+        if (luaL_loadbuffer(L, code.buf, code.len, "@ldb_eval")) {
             log_lua_error(L);
             lua_pop(L, 1);
             goto out;
@@ -571,8 +573,8 @@ static void dbg_eval(lua_State *L, char **argv, size_t *lens, int argc)
     log_stack_value(L, "<retval> ");
     lua_pop(L, 1);
 out:
-    free(code.p);
-    free(expr.p);
+    free(code.buf);
+    free(expr.buf);
 }
 
 static void dbg_redis(lua_State *L, char **argv, size_t *lens, int argc)

@@ -34,8 +34,8 @@ struct reply *ldb_before_reply(void);
  * written by a struct ldb_tee, script_ldb_text.h; its text is taken). */
 bool ldb_stepping(void);
 void ldb_log_command(int argc, const struct argv_ref *argv);
-struct ldb_text;
-void ldb_log_reply(struct ldb_text *t);
+struct obuf;
+void ldb_log_reply(struct obuf *t);
 /* An error raised to the script while stepping ("<error> msg"). */
 void ldb_log_error(const char *msg, size_t n);
 /* redis.debug and redis.breakpoint. */

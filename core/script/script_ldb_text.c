@@ -1,62 +1,24 @@
-/* script_ldb_text.c — the Lua debugger's text (script_ldb_text.h): a
- * growing string with Redis's quoting (sdscatrepr's), the "<reply>" line's
+/* script_ldb_text.c — the Lua debugger's text (script_ldb_text.h): Redis's
+ * quoting (sdscatrepr's), the "<reply>" line's
  * notation written by a sink that sits in front of the script sink while
  * the debugger steps (Redis's form of each reply type, as its RESP2 or
  * RESP3 conversion would show it, in the order the command replied), and
  * the sink catching an error replied before a debugged script runs. */
 #include "script_ldb_text.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
-void ldbt_add(struct ldb_text *b, const char *p, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-void ldbt_str(struct ldb_text *b, const char *s)
-{
-    ldbt_add(b, s, strlen(s));
-}
-
-void ldbt_fmt(struct ldb_text *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof(tmp)) {
-        ldbt_add(b, tmp, (size_t)n);
-    } else {
-        char *big = xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        ldbt_add(b, big, (size_t)n);
-        free(big);
-    }
-}
-
 static void put_text(void *b, const char *s, size_t n)
 {
-    ldbt_add(b, s, n);
+    obuf_cat(b, s, n);
 }
 
 /* Quoted, with escapes, as Redis's sdscatrepr (util_repr). */
-void ldbt_repr(struct ldb_text *b, const char *p, size_t n)
+void ldbt_repr(struct obuf *b, const char *p, size_t n)
 {
     util_repr(p, n, put_text, b);
 }
@@ -73,11 +35,11 @@ static void elem_start(struct ldb_tee *t)
     f = &t->stack[t->depth - 1];
     if (f->kind == AGG_MAP && t->resp >= 3) {
         if (f->idx % 2)
-            ldbt_add(&t->text, " => ", 4);
+            obuf_cat(&t->text, " => ", 4);
         else if (f->idx)
-            ldbt_add(&t->text, ",", 1);
+            obuf_cat(&t->text, ",", 1);
     } else if (f->idx) {
-        ldbt_add(&t->text, ",", 1);
+        obuf_cat(&t->text, ",", 1);
     }
     f->idx++;
 }
@@ -86,11 +48,11 @@ static void close_frame(struct ldb_tee *t)
 {
     struct ldb_tee_frame *f = &t->stack[--t->depth];
     if (t->resp >= 3 && f->kind == AGG_MAP)
-        ldbt_add(&t->text, "}", 1);
+        obuf_cat(&t->text, "}", 1);
     else if (t->resp >= 3 && f->kind == AGG_SET)
-        ldbt_add(&t->text, ")", 1);
+        obuf_cat(&t->text, ")", 1);
     else
-        ldbt_add(&t->text, "]", 1);
+        obuf_cat(&t->text, "]", 1);
 }
 
 /* An element ended: aggregates it completes are closed. */
@@ -108,11 +70,11 @@ static void open_frame(struct ldb_tee *t, enum reply_agg k, long long n, void *h
     if (t->broken) return;
     elem_start(t);
     if (t->resp >= 3 && k == AGG_MAP)
-        ldbt_add(&t->text, "{", 1);
+        obuf_cat(&t->text, "{", 1);
     else if (t->resp >= 3 && k == AGG_SET)
-        ldbt_add(&t->text, "~(", 2);
+        obuf_cat(&t->text, "~(", 2);
     else
-        ldbt_add(&t->text, "[", 1);
+        obuf_cat(&t->text, "[", 1);
     if (t->depth == LDB_TEE_DEPTH) { /* deeper than any command replies: */
         t->broken = true;            /* the notation stops here */
         return;
@@ -132,7 +94,7 @@ static void scalar(struct ldb_tee *t, const char *p, size_t n)
 {
     if (t->broken) return;
     elem_start(t);
-    ldbt_add(&t->text, p, n);
+    obuf_cat(&t->text, p, n);
     elem_end(t);
 }
 
@@ -141,11 +103,11 @@ static void quoted(struct ldb_tee *t, const char *sign, const char *p, size_t n)
     if (t->broken) return;
     elem_start(t);
     if (sign) {
-        struct ldb_text s = {0};
-        ldbt_str(&s, sign);
-        ldbt_add(&s, p, n);
-        ldbt_repr(&t->text, s.p, s.n);
-        free(s.p);
+        struct obuf s = {0};
+        obuf_cats(&s, sign);
+        obuf_cat(&s, p, n);
+        ldbt_repr(&t->text, s.buf, s.len);
+        free(s.buf);
     } else {
         ldbt_repr(&t->text, p, n);
     }
@@ -207,8 +169,8 @@ static void dbl_text(struct ldb_tee *t, const char *p, size_t n)
     if (t->broken) return;
     if (t->resp >= 3) {
         elem_start(t);
-        ldbt_add(&t->text, "(double) ", 9);
-        ldbt_add(&t->text, p, n);
+        obuf_cat(&t->text, "(double) ", 9);
+        obuf_cat(&t->text, p, n);
         elem_end(t);
     } else {
         quoted(t, NULL, p, n);
@@ -298,7 +260,7 @@ void ldb_tee_init(struct ldb_tee *t, struct reply *r, struct reply *next)
     memset(t, 0, sizeof(*t));
     t->next = next;
     t->resp = next->resp;
-    ldbt_str(&t->text, "<reply> ");
+    obuf_cats(&t->text, "<reply> ");
     memset(r, 0, sizeof(*r));
     r->ops = &tee_ops;
     r->ctx = t;

@@ -6,19 +6,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "obuf.h"
 #include "reply.h"
 
-/* A growing NUL-terminated string; {0} is empty. */
-struct ldb_text {
-    char *p;
-    size_t n, cap;
-};
+/* The debugger's text is an obuf kept NUL-terminated ({0} is empty):
+ * written with obuf_cat, obuf_cats, obuf_printf and ldbt_repr. */
 
-void ldbt_add(struct ldb_text *b, const char *p, size_t n);
-void ldbt_str(struct ldb_text *b, const char *s);
-void ldbt_fmt(struct ldb_text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Quoted with escapes, as Redis's sdscatrepr. */
-void ldbt_repr(struct ldb_text *b, const char *p, size_t n);
+void ldbt_repr(struct obuf *b, const char *p, size_t n);
 
 /* A sink in front of next (the script sink) that also writes the reply in
  * the debugger's notation into text ("<reply> ..."). */
@@ -31,7 +26,7 @@ struct ldb_tee_frame {
 struct ldb_tee {
     struct reply *next;
     int resp;
-    struct ldb_text text;
+    struct obuf text;
     struct ldb_tee_frame stack[LDB_TEE_DEPTH];
     int depth;
     bool broken; /* nested past LDB_TEE_DEPTH: the text stops */

@@ -12,10 +12,10 @@
 
 START_TEST(repr_escapes)
 {
-    struct ldb_text t = {0};
+    struct obuf t = {0};
     ldbt_repr(&t, "a\"b\\c\n\r\t\a\b\x01\xff z", 14);
-    ck_assert_str_eq(t.p, "\"a\\\"b\\\\c\\n\\r\\t\\a\\b\\x01\\xff z\"");
-    free(t.p);
+    ck_assert_str_eq(t.buf, "\"a\\\"b\\\\c\\n\\r\\t\\a\\b\\x01\\xff z\"");
+    free(t.buf);
 }
 END_TEST
 
@@ -27,7 +27,7 @@ static char *notation(int resp, void (*f)(struct reply *r), struct rec_sink *rec
     rec_sink_reset(rec);
     ldb_tee_init(&tee, &r, &next);
     f(&r);
-    return tee.text.p;
+    return tee.text.buf;
 }
 
 static void scalars(struct reply *r)

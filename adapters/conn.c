@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -417,6 +418,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             conn_free(c);
             goto done;
         }
+        /* TLS: the read waits for the socket to take output (on_write
+         * retries it). */
+        if (c->tr && c->tr->read_needs_write(c)) event_add(c->wev, NULL);
         if (!c->in_fed) goto done;
     } else {
         c->inlen += (size_t)n;
@@ -1116,10 +1120,16 @@ static void isolate_fd(int fd, int null, int keep)
     dup2(null, fd);
 }
 
-void conn_child_isolate(struct conn *keep)
+void conn_child_isolate(struct conn *keep, int send_timeout_ms)
 {
-    int null = open("/dev/null", O_RDWR), fd;
+    int null = open("/dev/null", O_RDWR), fd, fl = fcntl(keep->fd, F_GETFL);
+    struct timeval tv = {send_timeout_ms / 1000, (send_timeout_ms % 1000) * 1000};
     DIR *d;
+    /* keep's socket blocks (Redis's connBlock + connSendTimeout): the
+     * session's writes wait in the kernel, never on the event loop whose
+     * epoll instance the child shares with its parent. */
+    if (fl >= 0) fcntl(keep->fd, F_SETFL, fl & ~O_NONBLOCK);
+    setsockopt(keep->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (null < 0) return;
     /* Every socket but keep's now points at /dev/null: nothing the child
      * does reaches the parent's peers, listeners stop being held, and a

@@ -327,8 +327,10 @@ bool conn_block_write_since(struct conn *c, size_t mark, int timeout_ms);
  * an error. c's input buffer is left alone. */
 ssize_t conn_block_read(struct conn *c, void *buf, size_t n);
 /* In a forked child: every socket but keep's is replaced by /dev/null
- * (closed for the peers without a byte written; no event is touched). */
-void conn_child_isolate(struct conn *keep);
+ * (closed for the peers without a byte written; no event is touched), and
+ * keep's is made blocking with a send timeout (its writes never register
+ * an event on the loop the child shares with its parent). */
+void conn_child_isolate(struct conn *keep, int send_timeout_ms);
 
 /* ---- the io_uring path ---- */
 

@@ -209,7 +209,7 @@ static bool session_write_since(struct client *cl, size_t mark)
 
 static void session_fork_child(struct client *cl)
 {
-    conn_child_isolate(cl->conn);
+    conn_child_isolate(cl->conn, SESSION_WRITE_TIMEOUT_MS);
 }
 
 static void session_drop(struct client *cl)

@@ -10,7 +10,6 @@
 #include "tls.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -64,10 +63,11 @@ static ssize_t fail_io(struct conn *c, int ret, bool reading)
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_WANT_WRITE:
-        if (reading) {
-            s->read_needs_write = true;
-            event_add(c->wev, NULL);
-        }
+        /* conn.c waits for writability (the loop's write event, or poll()
+         * in a blocking session): no event is touched from here, so a
+         * forked child's reads never reach the loop it shares with its
+         * parent. */
+        if (reading) s->read_needs_write = true;
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_ZERO_RETURN: /* the peer's close_notify */

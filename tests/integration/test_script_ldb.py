@@ -4,12 +4,17 @@ side by side with redis-server 7.0: `redis-cli --ldb --eval` and
 raw-socket sessions compared byte for byte (the debugger's request reader,
 its refusals, RESP3 replies); forked sessions roll back and leave the server
 serving others, sync sessions keep their changes; a client that goes away
-mid-session neither crashes nor hangs the server; HTTP refuses SCRIPT DEBUG."""
+mid-session neither crashes nor hangs the server; HTTP refuses SCRIPT DEBUG;
+a forked session over TLS writes output larger than the socket buffers
+blocking (its socket is, nothing on the shared epoll) while the parent
+serves others."""
 
 import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -520,3 +525,132 @@ def test_refused_on_the_ring():
         problem = srv.stop()
         srv.cleanup()
     assert not problem, problem
+
+
+def tls_raw(srv, certs, timeout=30.0, rcvbuf=None):
+    """A RawConn over TLS to srv's TLS port (client certificate given)."""
+    ctx = ssl.create_default_context(cafile=certs["ca.crt"])
+    ctx.load_cert_chain(certs["client.crt"], certs["client.key"])
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", srv.tls))
+    c = RawConn.__new__(RawConn)
+    c.port, c.timeout, c.buf, c.closed = srv.tls, timeout, b"", False
+    c.sock = ctx.wrap_socket(s, server_hostname="localhost")
+    return c
+
+
+def live_children(pid):
+    out = set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if st[0] != "Z" and int(st[1]) == pid:
+            out.add(int(d))
+    return out
+
+
+def sockets_of(pid):
+    """{fd: socket inode} of pid's open sockets."""
+    out = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out[int(fd)] = int(target[8:-1])
+    return out
+
+
+def epoll_targets(pid):
+    """The inodes of every file registered on pid's epoll instances."""
+    inos = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:[eventpoll]":
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    m = re.search(r"^tfd:.*\sino:([0-9a-f]+)", line)
+                    if m:
+                        inos.add(int(m.group(1), 16))
+        except OSError:
+            continue
+    return inos
+
+
+def tx_queue(pid, ino):
+    """Bytes the socket ino holds unsent (the child's output pending)."""
+    for name in ("tcp", "tcp6"):
+        with open("/proc/%d/net/%s" % (pid, name)) as f:
+            for line in f.readlines()[1:]:
+                v = line.split()
+                if int(v[9]) == ino:
+                    return int(v[4].split(":")[0], 16)
+    return None
+
+
+def test_tls_forked_session_large_output(tkeel, certs):
+    """A forked session over TLS whose output (a 4 MB "<retval>" line,
+    maxlen 0) outgrows the socket buffers while its client does not read:
+    the child's socket is blocking (as Redis's connBlock; nothing it does
+    registers an event on the epoll instance it shares with its parent),
+    its output arrives whole, and meanwhile the parent answers another
+    client right, round after round."""
+    big = 4000000
+    parent = tkeel.srv.proc.pid
+    assert tkeel.plain("FLUSHALL") == b"OK"
+    before = live_children(parent)
+    dbg = tls_raw(tkeel, certs, rcvbuf=4096)
+    try:
+        assert dbg.call("SCRIPT", "DEBUG", "YES") == b"+OK\r\n"
+        dbg.send(encode(["EVAL", "local a = 1\nreturn a\n", "0"]))
+        assert dbg.read_reply().startswith(b"*2\r\n+* Stopped at 1")
+        child = None
+        deadline = time.monotonic() + 5
+        while child is None and time.monotonic() < deadline:
+            new = live_children(parent) - before
+            child = new.pop() if len(new) == 1 else None
+        assert child, "the session's child"
+        socks = sockets_of(child)
+        assert len(socks) == 1, socks  # the session's; the others are /dev/null
+        (fd, ino), = socks.items()
+        with open("/proc/%d/fdinfo/%d" % (child, fd)) as f:
+            flags = int(re.search(r"flags:\s*([0-7]+)", f.read()).group(1), 8)
+        assert not flags & os.O_NONBLOCK, oct(flags)
+        assert b"unlimited" in dbg.call("maxlen", "0")
+        dbg.send(encode(["eval", "return string.rep('x', %d)" % big]))
+        # the child writes 4 MB to a client that reads nothing yet
+        deadline = time.monotonic() + 5
+        while not tx_queue(child, ino) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert tx_queue(child, ino), "the output waits in the socket"
+        other = RawConn(tkeel.port)
+        try:
+            for i in range(1, 201):
+                assert other.call("INCR", "n") == b":%d\r\n" % i
+                if i % 50 == 0:
+                    time.sleep(0.1)
+            assert other.call("GET", "n") == b"$3\r\n200\r\n"
+            assert tx_queue(child, ino), "still pending while the parent served"
+        finally:
+            other.sock.close()
+        assert ino not in epoll_targets(parent)
+        assert ino not in epoll_targets(child)
+        out = dbg.read_reply(timeout=60)
+        assert out == b"*1\r\n+<retval> \"%s\"\r\n" % (b"x" * big), (len(out), out[:40])
+        dbg.send(encode(["c"]))
+        data, closed = dbg.read_until_close(10.0)
+        assert data == b"*1\r\n+<endsession>\r\n:1\r\n" and closed
+    finally:
+        dbg.sock.close()
+    assert tkeel.plain("GET", "n") == b"200"
+    assert tkeel.plain("PING") == b"PONG"

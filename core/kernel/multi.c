@@ -42,6 +42,9 @@ struct multi_state {
     int nq, capq;
     bool has_write;
     bool has_denyoom; /* a queued command is DENYOOM (EXEC may be refused at OOM) */
+    /* Redis's mstate.cmd_flags / cmd_inv_flags: what any queued command
+     * has, what any lacks (EXEC refused while loading) */
+    uint32_t flags_any, flags_lacking;
     struct wref *w;
     int nw, capw;
 };
@@ -102,6 +105,8 @@ void multi_queue(struct client *c, const struct command *cmd, int argc, const st
     }
     if (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) m->has_write = true;
     if (cmd->flags & CMD_DENYOOM) m->has_denyoom = true;
+    m->flags_any |= cmd->flags;
+    m->flags_lacking |= ~cmd->flags;
 }
 
 bool multi_has_write(struct client *c)
@@ -112,6 +117,16 @@ bool multi_has_write(struct client *c)
 bool multi_has_denyoom(struct client *c)
 {
     return c->mstate && c->mstate->has_denyoom;
+}
+
+bool multi_any_has(struct client *c, uint32_t flag)
+{
+    return (c->flags & CF_MULTI) && c->mstate && (c->mstate->flags_any & flag);
+}
+
+bool multi_any_lacks(struct client *c, uint32_t flag)
+{
+    return (c->flags & CF_MULTI) && c->mstate && (c->mstate->flags_lacking & flag);
 }
 
 int multi_queued(struct client *c)
@@ -145,6 +160,7 @@ static void free_queue(struct multi_state *m)
     m->nq = 0;
     m->has_write = false;
     m->has_denyoom = false;
+    m->flags_any = m->flags_lacking = 0;
 }
 
 void multi_discard(struct client *c)

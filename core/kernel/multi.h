@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "registry.h"
 
@@ -23,6 +24,10 @@ void multi_queue(struct client *c, const struct command *cmd, int argc,
 bool multi_has_write(struct client *c);
 /* Whether c's queue holds a DENYOOM command (EXEC refused at OOM). */
 bool multi_has_denyoom(struct client *c);
+/* Inside MULTI: whether any queued command has flag (a CMD_* of
+ * registry.h), whether any lacks it (EXEC refused while loading). */
+bool multi_any_has(struct client *c, uint32_t flag);
+bool multi_any_lacks(struct client *c, uint32_t flag);
 /* Commands queued so far, or -1 outside MULTI (CLIENT LIST multi=). */
 int multi_queued(struct client *c);
 /* CLIENT LIST multi-mem: the queued arguments' bytes plus a pointer per

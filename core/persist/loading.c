@@ -13,6 +13,7 @@
 #include "client.h"
 #include "config.h"
 #include "kernel.h"
+#include "multi.h"
 #include "registry.h"
 #include "reply.h"
 #include "server.h"
@@ -118,14 +119,26 @@ void loading_progress(long long loaded_bytes)
 
 bool loading_refuse(struct client *c, const struct command *cmd, struct reply *r)
 {
+    bool exec = cmd->fn == cmd_exec && (c->flags & CF_MULTI);
     if (!g_server.loading || c == loader) return false;
+    /* EXEC is judged by what it would run too (Redis's processCommand: the
+     * queue's flags, queued before the load began). */
     if (async_load) {
         /* the old data is served: only what would act on the whole
          * dataset or the link waits (BGSAVE, REPLICAOF, ...) */
-        if (!(cmd->flags & CMD_NO_ASYNC_LOADING)) return false;
-    } else if (cmd->flags & CMD_LOADING) {
+        if (!(cmd->flags & CMD_NO_ASYNC_LOADING) &&
+            !(exec && multi_any_has(c, CMD_NO_ASYNC_LOADING)))
+            return false;
+    } else if ((cmd->flags & CMD_LOADING) && !(exec && multi_any_lacks(c, CMD_LOADING))) {
         /* a subcommand carries its own flags (CONFIG GET is LOADING, ...) */
         return false;
+    }
+    if (exec) {
+        /* Redis's execCommandAbort: the transaction is discarded */
+        reply_error(r, "EXECABORT Transaction discarded because of: LOADING Redis is loading the "
+                       "dataset in memory");
+        multi_discard(c);
+        return true;
     }
     reply_error(r, "LOADING Redis is loading the dataset in memory");
     return true;

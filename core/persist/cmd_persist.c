@@ -521,7 +521,8 @@ void persist_debug_reload(struct exec *x, bool merge, bool flush, bool save)
             store_flushdb(store_db(i), false);
     if (!rdb_load_file_ex(g_config.dbfilename, merge, err, sizeof(err))) {
         log_warning("%s", err);
-        reply_error(x->r, "ERR Error trying to load the RDB dump, check server logs.");
+        g_store.stats.dirty = dirty; /* as Redis: a failed load leaves it too */
+        reply_error(x->r, "ERR Error trying to load the RDB dump");
         return;
     }
     g_store.stats.dirty = dirty;

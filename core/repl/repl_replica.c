@@ -445,7 +445,8 @@ static bool load_swapdb(const unsigned char *mem, size_t n, const char *replid, 
     rdb_side_functions_free(&side);
     store_side_free(side.dbs, true);
     log_notice("MASTER <-> REPLICA sync: Discarding old DB in background");
-    g_store.stats.dirty = dirty;
+    /* As Redis: a diskless load saved nothing, so it is one change */
+    g_store.stats.dirty = dirty + 1;
     sync_done(replid, offset);
     return true;
 }
@@ -478,14 +479,17 @@ static bool load_sync(const char *path, const unsigned char *mem, size_t n, cons
     } else {
         ok = rdb_load_file(path, err, sizeof(err));
     }
-    g_store.stats.dirty = dirty;
     if (!ok) {
         log_warning("Failed trying to load the MASTER synchronization DB from %s: %s",
                     mem ? "socket" : "disk", err);
         for (i = 0; i < g_store.ndb; i++)
             store_flushdb(store_db(i), false);
+        g_store.stats.dirty = dirty; /* dropping the half-loaded data is no change */
         return false;
     }
+    /* Loading is no change, but a diskless load saved nothing: one (as
+     * Redis's readSyncBulkPayload); a load from disk leaves the count. */
+    g_store.stats.dirty = mem ? dirty + 1 : dirty;
     sync_done(replid, offset);
     return true;
 }

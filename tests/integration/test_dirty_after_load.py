@@ -9,15 +9,10 @@ setup."""
 
 import pytest
 
-from harness import RawConn, ServerProcess, parse_one
+from harness import RawConn, parse_one
 from repl_helpers import cli, stop, wait_for
-from test_repl_async_load import make_rdb
-from test_repl_sync_fallback import FakePrimary, keel_argv, redis_argv
-
-
-def start(kind, *extra):
-    fn = keel_argv(*extra) if kind == "keel" else redis_argv(*extra)
-    return ServerProcess(kind, fn).start()
+from test_repl_async_load import make_rdb, start
+from test_repl_sync_fallback import FakePrimary
 
 
 def changes(port):

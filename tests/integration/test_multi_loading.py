@@ -10,25 +10,11 @@ refused the same way, one of loading-allowed commands runs. Replies are
 compared byte for byte, Keel replica beside redis-server replica, each of
 its own redis-server primary (held in the load by key-load-delay)."""
 
-import time
-
 import pytest
 
 from harness import RawConn, encode
 from repl_helpers import cli, stop, wait_for
-from test_repl_async_load import DELAY_US, NKEYS, VALSIZE, info, start
-
-
-def full_sync(p):
-    """The replicas dropped and the backlog overrun in one transaction: their
-    PSYNC gets +FULLRESYNC with the same replid; mykey changes meanwhile."""
-    pipe = p.pipeline(transaction=True)
-    pipe.execute_command("CLIENT", "KILL", "TYPE", "replica")
-    pipe.config_set("repl-backlog-size", 16384)
-    for i in range(10):
-        pipe.set("filler:%d" % i, "A" * 16384)
-    pipe.set("mykey", "new")
-    pipe.execute()
+from test_repl_async_load import DELAY_US, NKEYS, OLDLIB, VALSIZE, force_full_sync, info, start
 
 
 def queue(c, *cmds):
@@ -45,6 +31,7 @@ def scenario(kind, load):
         p = cli(primary)
         p.execute_command("DEBUG", "POPULATE", NKEYS, "key", VALSIZE)
         p.set("mykey", "old")
+        p.execute_command("FUNCTION", "LOAD", OLDLIB)  # force_full_sync replaces it
         rep = start(kind, "--repl-diskless-load", load)
         r = cli(rep)
         r.replicaof("127.0.0.1", primary.port)
@@ -60,7 +47,7 @@ def scenario(kind, load):
         else:
             seen["queued"] = (queue(a, ["CONFIG", "GET", "maxmemory"], ["GET", "mykey"]),
                               queue(b, ["CONFIG", "GET", "maxmemory"]))
-        full_sync(p)
+        force_full_sync(p)
         flag = "async_loading" if load == "swapdb" else "loading"
         wait_for(lambda: info(rep.port, "persistence").get(flag) == "1", 60, kind + " " + flag)
         a.send(encode(["EXEC"]))
@@ -75,11 +62,11 @@ def scenario(kind, load):
         wait_for(lambda: r.get("mykey") == b"new", 10, kind)
         return seen
     finally:
-        for c in conns:
-            c.close()
-        if rep:
-            stop(rep)
-        stop(primary)
+        for c in conns + [rep, primary]:
+            if isinstance(c, RawConn):
+                c.close()
+            elif c:
+                stop(c)
 
 
 EXECABORT = b"-EXECABORT Transaction discarded because of: LOADING Redis is loading the " \

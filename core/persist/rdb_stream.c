@@ -91,11 +91,11 @@ static bool read_more(struct rd *r, struct src *s)
 static void make_room(struct rd *r, struct src *s, size_t need)
 {
     size_t pb = (size_t)(r->p - s->buf), keep = s->raw - pb;
-    size_t want = (keep > need ? keep : need) + WINDOW;
+    size_t least = keep > need ? keep : need, want = least + WINDOW;
     bool at_boundary = r->p == s->bp;
     unsigned char *nb;
     rd_crc(r); /* what is dropped is in the checksum first */
-    if (at_boundary && s->cap >= want && s->cap <= 4 * WINDOW) {
+    if (at_boundary && s->cap >= least + WINDOW / 8 && s->cap <= 4 * WINDOW) {
         memmove(s->buf, r->p, keep);
         nb = s->buf;
     } else {

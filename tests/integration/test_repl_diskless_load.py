@@ -143,10 +143,11 @@ def test_swapdb_stalled_transfer_keel(stale):
                           b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
                           b"is set to 'no'.\r\n")
         wait_for(lambda: log_has(rep, "Timeout receiving bulk data from MASTER"), 20, "timeout")
-        # the replica retries at once (the fake primary stalls again): a
-        # REPLICAOF NO ONE during that load gets -LOADING, between two it
-        # is done
-        wait_for(lambda: no_one(r), 30, "REPLICAOF NO ONE between two loads")
+        # the replica retries at once and the fake primary would stall it
+        # again: it goes away, the load under way fails (-LOADING until
+        # then), and REPLICAOF NO ONE is served
+        fake.close()
+        wait_for(lambda: no_one(r), 30, "REPLICAOF NO ONE once no load runs")
         assert r.get("old") == b"data" and r.dbsize() == 1
         assert not os.path.exists(os.path.join(rep.workdir, "dump.rdb"))
     finally:

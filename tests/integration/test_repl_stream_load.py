@@ -9,7 +9,9 @@ never the whole payload besides.
   sync: the $<len> form) with a payload of ~160 MB of incompressible
   values; VmHWM from /proc/<pid>/status stays well under the final
   dataset plus the payload (the old code held the payload whole, then
-  loaded it), and the data equals the primary's (DEBUG DIGEST);
+  loaded it), and the data equals the primary's (DEBUG DIGEST); then a
+  swapdb replica holding 40 MB of old data peaks under old + new + half
+  the payload;
 - the primary killed mid-transfer (the replica slowed by key-load-delay,
   so the transfer is under way while it loads): swapdb keeps the old data,
   on-empty-db is left empty (redis-server's emptyData after a failed
@@ -35,6 +37,7 @@ from test_repl_sync_fallback import keel_argv, redis_argv
 MB = 1024 * 1024
 BIG_VALUES = 160          # 1 MB each, incompressible
 SMALL_KEYS = 20000
+OLD_VALUES = 40            # a swapdb replica's old data, 1 MB each
 
 # ASan keeps freed blocks in a quarantine (256 MB by default): the source's
 # windows, freed as it goes, would stay resident and hide what is measured.
@@ -107,6 +110,25 @@ def test_peak_memory_is_not_the_whole_payload(primary_kind, diskless_sync, form)
               % (primary_kind, form, payload // MB, base // MB, after // MB, hwm // MB))
         assert hwm - base < data + payload // 2, (hwm, base, after, payload)
         assert hwm - base < 1.5 * data, (hwm, base, after, payload)
+        stop(rep)
+        # swapdb beside old data: the peak is old + new + a window
+        rep = start("keel", "--repl-diskless-load", "swapdb", "--repl-timeout", "60",
+                    env=LOW_QUARANTINE)
+        r = cli(rep)
+        pid = rep.proc.pid
+        base = status_kb(pid, "VmRSS") * 1024
+        pipe = r.pipeline(transaction=False)
+        for i in range(OLD_VALUES):
+            pipe.set("old:%d" % i, os.urandom(MB))
+        pipe.execute()
+        old = status_kb(pid, "VmRSS") * 1024 - base
+        r.replicaof("127.0.0.1", prim.port)
+        wait_for(lambda: synced(r, n), 240, "the swapdb sync")
+        assert r.execute_command("DEBUG", "DIGEST") == p.execute_command("DEBUG", "DIGEST")
+        hwm = status_kb(pid, "VmHWM") * 1024
+        print("  swapdb beside %d MB of old data: peak %d MB over the baseline "
+              "(old %d MB + new %d MB)" % (OLD_VALUES, (hwm - base) // MB, old // MB, data // MB))
+        assert hwm - base < old + data + payload // 2, (hwm, base, old, data, payload)
     finally:
         if rep:
             stop(rep)

@@ -47,10 +47,11 @@ extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
 /* An RDB image at the start of buffer p (an AOF base file that begins with
  * "REDIS"); *used = bytes consumed (through the CRC64 trailer). */
 bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen);
-/* The same into a side set of databases (store.h's store_side_new: a
- * replica's repl-diskless-load swapdb, the old data served meanwhile); the
- * image's function libraries are kept in fn (the caller loads them when
- * it swaps the set in, then frees them with rdb_side_functions_free). */
+/* A side set of databases (store.h's store_side_new: a replica's
+ * repl-diskless-load swapdb, the old data served meanwhile) that
+ * rdb_load_stream (rdb_stream.h) can load into; the image's function
+ * libraries are kept in fn (the caller loads them when it swaps the set
+ * in, then frees them with rdb_side_functions_free). */
 struct db;
 struct rdb_side {
     struct db *dbs;
@@ -60,8 +61,6 @@ struct rdb_side {
     } * fn;
     size_t nfn;
 };
-bool rdb_load_buffer_side(const unsigned char *p, size_t n, struct rdb_side *into, char *err,
-                          size_t errlen);
 void rdb_side_functions_free(struct rdb_side *s);
 
 /* Replication info in RDB files (aux fields repl-stream-db, repl-id,

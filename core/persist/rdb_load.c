@@ -637,9 +637,11 @@ static struct kv *load_stream(struct rd *r, int t, const char *key, size_t klen)
         if (!r_len(r, &np)) goto err;
         for (j = 0; j < np; j++) {
             uint64_t dt, cnt;
-            const unsigned char *id = r->p;
+            const unsigned char *id;
             struct snack *nack;
-            if (!r_need(r, 16) || (r->p += 16, !r_u64le(r, &dt)) || !r_len(r, &cnt)) goto err;
+            if (!r_need(r, 16)) goto err;
+            id = r->p; /* a streaming source keeps it until the key ends */
+            if ((r->p += 16, !r_u64le(r, &dt)) || !r_len(r, &cnt)) goto err;
             nack = snack_new(NULL, (long long)dt);
             nack->delivery_count = cnt;
             if (!rax_try_insert(g->pel, id, 16, nack)) {
@@ -775,7 +777,7 @@ static void aux_repl(const struct rstrv *k, const struct rstrv *v)
 }
 
 /* repl-diskless-load swapdb: the databases and function libraries go to
- * the side set instead of the store (rdb_load_buffer_side). */
+ * the side set instead of the store (rdb_load_stream's into). */
 static struct rdb_side *side;
 
 static struct db *target_db(int id)
@@ -789,8 +791,9 @@ static bool load_image(struct rd *r, bool merge)
     long long expire = -1, lfu_freq = -1, lru_idle = -1;
     char magic[10];
     int ver;
-    const unsigned char *body;
     if (!r_need(r, 9)) return false;
+    r->crc = 0;
+    r->crc_p = r->p; /* the checksum covers the image from here */
     if (memcmp(r->p, "REDIS", 5) != 0)
         return rd_fail(r, "Wrong signature trying to load DB from file");
     memcpy(magic, r->p + 5, 4);
@@ -798,10 +801,10 @@ static bool load_image(struct rd *r, bool merge)
     ver = atoi(magic);
     if (ver < 1 || ver > RDB_VERSION) return rd_fail(r, "Can't handle RDB format version %d", ver);
     r->version = ver;
-    body = r->start;
     r->p += 9;
     for (;;) {
         int t;
+        rd_boundary(r); /* nothing read so far is pointed to */
         if (!r_byte(r, &t)) return false;
         if (t == OP_EXPIRETIME) {
             if (!r_need(r, 4)) return false;
@@ -850,7 +853,7 @@ static bool load_image(struct rd *r, bool merge)
             if (!r_len(r, &a) || !r_len(r, &b)) return false;
             /* as Redis: the table sized once (a corrupt count is bounded
              * by what the image could hold: a key takes 3 bytes at least) */
-            if (a <= (uint64_t)(r->end - r->p) / 3 && b <= a) store_reserve(db, a, b);
+            if (a <= rd_left_hint(r) / 3 && b <= a) store_reserve(db, a, b);
             continue;
         }
         if (t == OP_AUX) {
@@ -934,20 +937,19 @@ static bool load_image(struct rd *r, bool merge)
             rd_sfree(&k);
             expire = lfu_freq = lru_idle = -1;
             /* clients are served now and then, INFO sees the progress */
-            loading_progress(r->base + (long long)(r->p - r->start));
+            loading_progress(r->base + rd_offset(r));
         }
     }
     /* the CRC64 trailer (version >= 5) */
     if (r->version >= 5) {
         uint64_t stored = 0, crc;
         int i;
-        size_t upto = (size_t)(r->p - body);
+        crc = rd_crc(r);
         if (!r_need(r, 8)) return false;
         for (i = 7; i >= 0; i--)
             stored = (stored << 8) | r->p[i];
         r->p += 8;
         if (g_config.rdbchecksum && !rdb_skip_checksum_validation && stored != 0) {
-            crc = crc64(0, body, upto);
             if (crc != stored)
                 return rd_fail(r, "Wrong RDB checksum expected: (%llx) got: (%llx). Aborting now.",
                                (unsigned long long)stored, (unsigned long long)crc);
@@ -959,45 +961,47 @@ static bool load_image(struct rd *r, bool merge)
 long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
 struct rdb_repl_info rdb_loaded_repl;
 
-static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool merge, char *err,
-                        size_t errlen, struct rdb_side *into)
+bool rdb_load_rd(struct rd *r, bool merge, struct rdb_side *into)
 {
-    struct rd r;
     bool ok;
     /* a load nested in a side load's event pump (DEBUG RELOAD) goes to
      * the store, the side load goes on after it */
     struct rdb_side *outer = side;
-    side = into;
     long long dirty = g_store.stats.dirty;
-    memset(&r, 0, sizeof(r));
-    r.start = r.p = p;
-    r.end = p + n;
-    r.err = err;
-    r.errlen = errlen;
-    r.now = util_mstime();
-    r.base = loading_loaded_bytes(); /* an AOF's base counts from where the load is */
+    side = into;
+    r->now = util_mstime();
+    r->base = loading_loaded_bytes(); /* an AOF's base counts from where the load is */
     memset(&rdb_loaded_repl, 0, sizeof(rdb_loaded_repl));
     repl_offset_seen = false;
-    ok = load_image(&r, merge);
+    ok = load_image(r, merge);
     /* the id and the offset together, or nothing */
     rdb_loaded_repl.valid = rdb_loaded_repl.id[0] && repl_offset_seen;
-    if (used) *used = (size_t)(r.p - r.start);
-    rdb_last_load_keys_loaded = r.loaded;
-    rdb_last_load_keys_expired = r.expired;
+    rdb_last_load_keys_loaded = r->loaded;
+    rdb_last_load_keys_expired = r->expired;
     g_store.stats.dirty = dirty; /* loading is not a change to save */
     side = outer;
     return ok;
 }
 
-bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen)
+static bool load_buffer(const unsigned char *p, size_t n, size_t *used, bool merge, char *err,
+                        size_t errlen)
 {
-    return load_buffer(p, n, used, false, err, errlen, NULL);
+    struct rd r;
+    bool ok;
+    memset(&r, 0, sizeof(r));
+    r.start = r.p = p;
+    r.end = p + n;
+    r.err = err;
+    r.errlen = errlen;
+    r.total = (long long)n;
+    ok = rdb_load_rd(&r, merge, NULL);
+    if (used) *used = (size_t)(r.p - r.start);
+    return ok;
 }
 
-bool rdb_load_buffer_side(const unsigned char *p, size_t n, struct rdb_side *into, char *err,
-                          size_t errlen)
+bool rdb_load_buffer(const unsigned char *p, size_t n, size_t *used, char *err, size_t errlen)
 {
-    return load_buffer(p, n, NULL, false, err, errlen, into);
+    return load_buffer(p, n, used, false, err, errlen);
 }
 
 void rdb_side_functions_free(struct rdb_side *s)
@@ -1039,7 +1043,7 @@ bool rdb_load_file_ex(const char *path, bool merge, char *err, size_t errlen)
     }
     madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
     loading_start((long long)st.st_size);
-    ok = load_buffer(map, (size_t)st.st_size, NULL, merge, err, errlen, NULL);
+    ok = load_buffer(map, (size_t)st.st_size, NULL, merge, err, errlen);
     g_server.loading_loaded_bytes = (long long)st.st_size;
     loading_end();
     munmap(map, (size_t)st.st_size);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc64.h"
 #include "rdb_format.h"
 #include "t_list.h"
 #include "util.h"
@@ -32,17 +33,42 @@ bool rd_fail(struct rd *r, const char *fmt, ...)
     return false;
 }
 
+long long rd_offset(const struct rd *r)
+{
+    return r->off0 + (long long)(r->p - r->start);
+}
+
+void rd_boundary(struct rd *r)
+{
+    if (r->boundary) r->boundary(r);
+}
+
+uint64_t rd_crc(struct rd *r)
+{
+    if (!r->crc_p) r->crc_p = r->start;
+    r->crc = crc64(r->crc, r->crc_p, (size_t)(r->p - r->crc_p));
+    r->crc_p = r->p;
+    return r->crc;
+}
+
+uint64_t rd_left_hint(const struct rd *r)
+{
+    if (!r->refill) return (uint64_t)(r->end - r->p);
+    if (r->total >= 0) return (uint64_t)(r->total - rd_offset(r));
+    return 3ULL << 24; /* unknown: 16M keys at most are reserved up front */
+}
+
 bool rd_corrupt(struct rd *r, const char *what)
 {
-    return rd_fail(r, "Bad RDB format: %s (at offset %zu)", what, (size_t)(r->p - r->start));
+    return rd_fail(r, "Bad RDB format: %s (at offset %lld)", what, rd_offset(r));
 }
 
 bool r_need(struct rd *r, size_t n)
 {
-    if ((size_t)(r->end - r->p) < n)
-        return rd_fail(r, "Short read or unexpected end of the RDB image (at offset %zu)",
-                       (size_t)(r->p - r->start));
-    return true;
+    if ((size_t)(r->end - r->p) >= n) return true;
+    if (r->refill && !r->failed && r->refill(r, n)) return true;
+    return rd_fail(r, "Short read or unexpected end of the RDB image (at offset %lld)",
+                   rd_offset(r));
 }
 
 bool r_byte(struct rd *r, int *b)

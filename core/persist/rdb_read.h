@@ -19,6 +19,18 @@ struct rd {
     long long loaded, expired, empty_skipped;
     long long base; /* bytes of the whole load before this image (loading_progress) */
     bool empty;     /* the value just read was empty (skipped, as Redis does) */
+    /* A streaming source (rdb_stream.c), or NULL when the image is whole
+     * in memory: r_need calls refill when fewer than n bytes are left
+     * (true: they are there now; it may move start/p/end, never the bytes
+     * a record in progress points to), and the loader calls boundary
+     * between two keys (nothing before p is pointed to any more). */
+    bool (*refill)(struct rd *r, size_t n);
+    void (*boundary)(struct rd *r);
+    void *src;
+    long long total; /* the image's size when known (-1: not yet) */
+    long long off0;  /* image bytes before start (a source dropped them) */
+    uint64_t crc;    /* CRC64 of the image up to crc_p */
+    const unsigned char *crc_p;
 };
 
 /* A string read from the image: points into it, into ibuf (integers) or
@@ -29,6 +41,22 @@ struct rstrv {
     char *heap;
     char ibuf[24];
 };
+
+/* Where the reader is in the image (bytes from its start). */
+long long rd_offset(const struct rd *r);
+/* Between two keys: a streaming source may drop what was read. */
+void rd_boundary(struct rd *r);
+/* The CRC64 of the image up to p (crc/crc_p carried along). */
+uint64_t rd_crc(struct rd *r);
+/* A bound on the bytes still to come (a count read from the image is
+ * trusted only as far as they could hold it). */
+uint64_t rd_left_hint(const struct rd *r);
+
+/* Load the image r reads (rdb_load.c): into the store, or into the side
+ * set into (its function libraries kept there); merge: a key already
+ * present is replaced. */
+struct rdb_side;
+bool rdb_load_rd(struct rd *r, bool merge, struct rdb_side *into);
 
 /* Free what a string read into heap. */
 void rd_sfree(struct rstrv *s);

@@ -8,7 +8,10 @@
  * +CONTINUE (the stream goes on) or +FULLRESYNC <replid> <offset> and the
  * RDB, in its disk form ($<len>) or its diskless form ($EOF:<40-byte
  * mark>, the data ends with the mark), written to temp-<time>.<pid>.rdb,
- * renamed over dbfilename and loaded by repl_replica.c; then the stream.
+ * renamed over dbfilename and loaded by repl_replica.c, or with
+ * repl-diskless-load (swapdb, on-empty-db) read straight into the loader
+ * as it arrives (rdb_stream.c: the socket read here, waiting up to
+ * repl-timeout, clients served meanwhile); then the stream.
  * A 1 s timer sends REPLCONF ACK <offset>, applies repl-timeout to every
  * state, and reconnects a link that is down. The socket, its buffers and
  * this state machine are this file's; what the bytes mean once the link is
@@ -22,6 +25,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,7 @@
 #include "config.h"
 #include "kernel.h"
 #include "log.h"
+#include "rdb_stream.h"
 #include "repl.h"
 #include "server.h"
 #include "util.h"
@@ -54,6 +59,7 @@ enum hs {
     HS_PSYNC,
     HS_BULKHDR,
     HS_BULK,
+    HS_LOADING, /* repl-diskless-load: the payload is loaded as it arrives */
     HS_STREAM,
 };
 
@@ -78,12 +84,10 @@ static struct {
     long long psync_offset;
     char tmpfile[256];
     int tfd;
-    bool to_memory; /* repl-diskless-load: the RDB goes to mem, not a file */
-    unsigned char *mem;
-    size_t memlen, memcap;
+    bool to_memory;  /* repl-diskless-load: the RDB goes to the loader, not a file */
+    bool abort_load; /* the link was cancelled while the load waits for bytes */
     bool eof_mode;
     char eofmark[EOF_MARK_LEN];
-    long long processing; /* >0 while process() runs (drops wait for it) */
     bool drop_pending;
 } L = {.fd = -1, .tfd = -1};
 
@@ -165,9 +169,6 @@ static void out_flush(void)
 
 static void close_tmpfile(bool remove)
 {
-    free(L.mem);
-    L.mem = NULL;
-    L.memlen = L.memcap = 0;
     if (L.tfd >= 0) close(L.tfd);
     L.tfd = -1;
     if (remove && L.tmpfile[0]) unlink(L.tmpfile);
@@ -178,6 +179,12 @@ void repl_link_cancel(void)
 {
     bool was_streaming = L.hs == HS_STREAM;
     bool was_up = g_repl_master.state == REPL_LINK_CONNECTED;
+    if (L.hs == HS_LOADING) {
+        /* a command served while the load waits: the load fails at its
+         * next read and closes the link then */
+        L.abort_load = true;
+        return;
+    }
     if (L.rev) event_free(L.rev);
     if (L.wev) event_free(L.wev);
     L.rev = L.wev = NULL;
@@ -224,6 +231,9 @@ void repl_link_set_cached(bool cached)
 }
 
 /* ---- the handshake ---- */
+
+static bool stream_transfer(void);
+static bool transfer_loaded(void);
 
 static void fail(const char *why)
 {
@@ -466,6 +476,7 @@ static bool handle_line(char *line)
             log_notice("MASTER <-> REPLICA sync: receiving %lld bytes from master %s",
                        g_repl_master.transfer_size, L.to_memory ? "to parser" : "to disk");
         }
+        if (L.to_memory) return stream_transfer();
         L.hs = HS_BULK;
         return true;
     default:
@@ -485,37 +496,16 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
-/* Payload bytes: into memory (repl-diskless-load) or the temp file. */
+/* Payload bytes into the temp file. */
 static bool sink_write(const char *p, size_t n)
 {
-    if (!L.to_memory) return write_all(L.tfd, p, n);
-    if (L.memcap - L.memlen < n) {
-        size_t want = L.memlen + n;
-        L.memcap = L.memcap * 2 > want ? L.memcap * 2 : want + 64 * 1024;
-        L.mem = xrealloc(L.mem, L.memcap);
-    }
-    memcpy(L.mem + L.memlen, p, n);
-    L.memlen += n;
-    return true;
+    return write_all(L.tfd, p, n);
 }
 
 /* The RDB is in the file: load it. False: the link was closed. */
 static bool finish_transfer(void)
 {
     const char *dest = g_config.dbfilename;
-    if (L.to_memory) {
-        bool ok;
-        g_repl_master.sync_in_progress = false;
-        ok = ops->load_memory(L.mem, L.memlen, L.psync_replid, L.psync_offset);
-        free(L.mem);
-        L.mem = NULL;
-        L.memlen = L.memcap = 0;
-        if (!ok) {
-            fail(NULL);
-            return false;
-        }
-        goto loaded;
-    }
     if (fsync(L.tfd) == -1) {
         /* not fatal: the data is loaded from the file right away */
     }
@@ -534,7 +524,12 @@ static bool finish_transfer(void)
         fail(NULL);
         return false;
     }
-loaded:
+    return transfer_loaded();
+}
+
+/* The payload is loaded: the stream comes next. */
+static bool transfer_loaded(void)
+{
     L.hs = HS_STREAM;
     g_repl_master.state = REPL_LINK_CONNECTED;
     g_repl_master.down_since_ms = 0;
@@ -544,6 +539,93 @@ loaded:
     L.ack_to_start = L.pre_psync && L.eof_mode;
     repl_link_send_ack();
     return true;
+}
+
+/* ---- repl-diskless-load: the payload loaded as it arrives ---- */
+
+#define WAIT_SLICE_MS 100
+
+/* rdb_stream's read: the socket (TLS or not), waiting for it up to
+ * repl-timeout with clients served every WAIT_SLICE_MS meanwhile (the
+ * load pumps between keys too, loading.c). */
+static long stream_read(void *ctx, void *buf, size_t n)
+{
+    long long timeout = (long long)g_repl_cfg.timeout * 1000, since = util_mstime();
+    (void)ctx;
+    for (;;) {
+        ssize_t k;
+        long long now;
+        if (L.abort_load || L.fd < 0) return -1;
+        k = link_read(buf, n);
+        if (k > 0) {
+            now = util_mstime();
+            g_repl_master.last_io_ms = g_repl_master.transfer_last_io_ms = now;
+            g_repl_master.transfer_read += k;
+            g_repl_stats.net_repl_input_bytes += k;
+            g_server.net_input_bytes += k;
+            return (long)k;
+        }
+        if (k == 0) {
+            log_warning("I/O error trying to sync with MASTER: connection lost");
+            return 0;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            log_warning("I/O error trying to sync with MASTER: %s", strerror(errno));
+            return -1;
+        }
+        now = util_mstime();
+        if (now - since > timeout) {
+            log_warning("Timeout receiving bulk data from MASTER... If the problem persists try "
+                        "to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+            return -1;
+        }
+        if (L.tls && transport->pending(L.tls) > 0) continue;
+        {
+            struct pollfd pfd = {.fd = L.fd, .events = POLLIN, .revents = 0};
+            if (poll(&pfd, 1, WAIT_SLICE_MS) == 0) kernel_pump_events();
+        }
+    }
+}
+
+/* The header named a diskless load's payload: load it from the socket
+ * now (the bytes after the header are in L.in); what follows it stays in
+ * L.in for the stream. False: the link was closed. */
+static bool stream_transfer(void)
+{
+    struct rdb_stream_src src;
+    unsigned char *rest = NULL;
+    size_t nrest = 0;
+    bool ok;
+    memset(&src, 0, sizeof(src));
+    src.read = stream_read;
+    src.pre = (const unsigned char *)L.in;
+    src.npre = L.inlen;
+    src.len = L.eof_mode ? -1 : g_repl_master.transfer_size;
+    src.mark = L.eofmark;
+    g_repl_master.transfer_read = (long long)L.inlen;
+    L.hs = HS_LOADING;
+    L.abort_load = false;
+    event_del(L.rev); /* the load reads the socket itself */
+    ok = ops->load_stream(&src, L.psync_replid, L.psync_offset, &rest, &nrest);
+    L.hs = HS_BULK;
+    g_repl_master.sync_in_progress = false;
+    if (L.fd >= 0 && L.rev) event_add(L.rev, NULL);
+    if (!ok || L.abort_load) {
+        free(rest);
+        fail(NULL);
+        return false;
+    }
+    L.inlen = 0;
+    if (nrest) {
+        if (L.incap < nrest) {
+            L.incap = nrest + READ_CHUNK;
+            L.in = xrealloc(L.in, L.incap);
+        }
+        memcpy(L.in, rest, nrest);
+        L.inlen = nrest;
+    }
+    free(rest);
+    return transfer_loaded();
 }
 
 /* Bulk data in L.in: returns bytes consumed, -1 when the link closed. */

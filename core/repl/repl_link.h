@@ -1,6 +1,7 @@
 /* repl_link.h — the replica's connection to its primary (repl_link.c):
  * a nonblocking socket on the event loop, the handshake (PING, AUTH,
- * REPLCONF, PSYNC), the RDB transfer into a file, the stream handed to
+ * REPLCONF, PSYNC), the RDB transfer into a file (or, diskless, into the
+ * loader as it arrives), the stream handed to
  * repl_replica.c, REPLCONF ACK every second, timeouts and reconnection.
  * State is published in g_repl_master (repl.h). */
 #ifndef KEEL_REPL_LINK_H
@@ -8,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+struct rdb_stream_src;
 
 /* What the link hands to the replica logic (repl_replica.c registers it
  * with repl_link_set_ops, from repl_replica_init): the link knows bytes
@@ -18,10 +21,12 @@ struct repl_link_ops {
                       int *announce_port);
     /* The RDB is complete at path: load it (false: the link is dropped). */
     bool (*load)(const char *path, const char *replid, long long offset);
-    /* repl-diskless-load: whether this sync's RDB is kept in memory, and
-     * loading it from there (false: the link is dropped). */
+    /* repl-diskless-load: whether this sync's RDB goes straight to the
+     * loader, and loading it from src as it arrives (false: the link is
+     * dropped; true: *rest, malloc'd, holds what came after it). */
     bool (*use_memory)(void);
-    bool (*load_memory)(const unsigned char *p, size_t n, const char *replid, long long offset);
+    bool (*load_stream)(const struct rdb_stream_src *src, const char *replid, long long offset,
+                        unsigned char **rest, size_t *nrest);
     /* +CONTINUE (replid: the primary's new id, or NULL). */
     void (*cont)(const char *replid);
     /* Stream bytes: how many were consumed, -1 on a protocol error. */

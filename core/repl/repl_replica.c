@@ -26,6 +26,7 @@
 #include "log.h"
 #include "multi.h"
 #include "rdb.h"
+#include "rdb_stream.h"
 #include "repl.h"
 #include "repl_link.h"
 #include "resp_parse.h"
@@ -229,13 +230,14 @@ static void handshake_args(const char **user, const char **pass, const char **an
 }
 
 static bool use_memory(void);
-static bool load_memory(const unsigned char *p, size_t n, const char *replid, long long offset);
+static bool load_stream(const struct rdb_stream_src *src, const char *replid, long long offset,
+                        unsigned char **rest, size_t *nrest);
 
 static const struct repl_link_ops link_ops = {
     .handshake = handshake_args,
     .load = repl_replica_load_sync,
     .use_memory = use_memory,
-    .load_memory = load_memory,
+    .load_stream = load_stream,
     .cont = repl_replica_continue,
     .apply = repl_replica_apply,
     .lost = repl_replica_link_lost,
@@ -351,8 +353,9 @@ void repl_replica_startup(void)
 
 /* ==================== syncs ==================== */
 
-/* repl-diskless-load: the RDB of this sync is kept in memory (swapdb; or
- * on-empty-db with no key), not written to dbfilename. */
+/* repl-diskless-load: the RDB of this sync is loaded from the socket as
+ * it arrives (swapdb; or on-empty-db with no key), not written to
+ * dbfilename. */
 static bool use_memory(void)
 {
     int i;
@@ -363,17 +366,26 @@ static bool use_memory(void)
     return true;
 }
 
-static bool load_sync(const char *path, const unsigned char *mem, size_t n, const char *replid,
+/* A diskless load: the payload src delivers, and what followed it. */
+struct sync_src {
+    const struct rdb_stream_src *src;
+    unsigned char **rest;
+    size_t *nrest;
+};
+
+static bool load_sync(const char *path, const struct sync_src *in, const char *replid,
                       long long offset);
 
 bool repl_replica_load_sync(const char *path, const char *replid, long long offset)
 {
-    return load_sync(path, NULL, 0, replid, offset);
+    return load_sync(path, NULL, replid, offset);
 }
 
-static bool load_memory(const unsigned char *p, size_t n, const char *replid, long long offset)
+static bool load_stream(const struct rdb_stream_src *src, const char *replid, long long offset,
+                        unsigned char **rest, size_t *nrest)
 {
-    return load_sync(NULL, p, n, replid, offset);
+    struct sync_src in = {src, rest, nrest};
+    return load_sync(NULL, &in, replid, offset);
 }
 
 /* The new dataset is in place: adopt the primary's id and offset, start a
@@ -405,7 +417,7 @@ static void sync_done(const char *replid, long long offset)
  * history our data belongs to (our replid is the one +FULLRESYNC named)
  * the load is async: clients are served from the old data meanwhile
  * (INFO async_loading:1); otherwise they get -LOADING. */
-static bool load_swapdb(const unsigned char *mem, size_t n, const char *replid, long long offset)
+static bool load_swapdb(const struct sync_src *in, const char *replid, long long offset)
 {
     char err[512];
     long long dirty = g_store.stats.dirty;
@@ -417,8 +429,8 @@ static bool load_swapdb(const unsigned char *mem, size_t n, const char *replid, 
     side.dbs = store_side_new();
     log_notice("MASTER <-> REPLICA sync: Loading DB in memory%s",
                async ? " (async loading: the old data is served meanwhile)" : "");
-    loading_start_async((long long)n, async);
-    ok = rdb_load_buffer_side(mem, n, &side, err, sizeof(err));
+    loading_start_async(in->src->len > 0 ? in->src->len : 0, async);
+    ok = rdb_load_stream(in->src, &side, in->rest, in->nrest, err, sizeof(err));
     loading_end();
     g_store.stats.dirty = dirty;
     if (!ok) {
@@ -451,15 +463,14 @@ static bool load_swapdb(const unsigned char *mem, size_t n, const char *replid, 
     return true;
 }
 
-static bool load_sync(const char *path, const unsigned char *mem, size_t n, const char *replid,
+static bool load_sync(const char *path, const struct sync_src *in, const char *replid,
                       long long offset)
 {
     char err[512];
     int i;
     long long dirty = g_store.stats.dirty;
     bool ok;
-    if (mem && g_repl_cfg.diskless_load == REPL_LOAD_SWAPDB)
-        return load_swapdb(mem, n, replid, offset);
+    if (in && g_repl_cfg.diskless_load == REPL_LOAD_SWAPDB) return load_swapdb(in, replid, offset);
     /* As Redis's readSyncBulkPayload: our replicas must resync with us,
      * the old backlog describes a history we no longer have, and a save
      * in progress would write the data we are about to drop. */
@@ -471,17 +482,16 @@ static bool load_sync(const char *path, const unsigned char *mem, size_t n, cons
         store_flushdb(store_db(i), lazyfree_replica_flush != 0);
     if (rdb_functions_flush) rdb_functions_flush(); /* as Redis's emptyData */
     log_notice("MASTER <-> REPLICA sync: Loading DB in memory");
-    if (mem) {
-        size_t used = 0;
-        loading_start((long long)n);
-        ok = rdb_load_buffer(mem, n, &used, err, sizeof(err));
+    if (in) {
+        loading_start(in->src->len > 0 ? in->src->len : 0);
+        ok = rdb_load_stream(in->src, NULL, in->rest, in->nrest, err, sizeof(err));
         loading_end();
     } else {
         ok = rdb_load_file(path, err, sizeof(err));
     }
     if (!ok) {
         log_warning("Failed trying to load the MASTER synchronization DB from %s: %s",
-                    mem ? "socket" : "disk", err);
+                    in ? "socket" : "disk", err);
         for (i = 0; i < g_store.ndb; i++)
             store_flushdb(store_db(i), false);
         g_store.stats.dirty = dirty; /* dropping the half-loaded data is no change */

@@ -34,6 +34,14 @@ def raw(port, *cmd):
         return c.call(*cmd)
 
 
+def no_one(r):
+    try:
+        r.replicaof("no", "one")
+        return True
+    except redis.exceptions.BusyLoadingError:
+        return False
+
+
 def log_has(srv, text):
     return text.encode() in srv.log_text()
 
@@ -115,9 +123,11 @@ def test_stalled_transfer_serves_old_data(stale):
 
 @pytest.mark.parametrize("stale", ["yes", "no"])
 def test_swapdb_stalled_transfer_keel(stale):
-    """Keel's swapdb keeps the payload in memory as it comes: the old data
-    is served while it comes (replica-serve-stale-data yes) and kept when
-    the transfer times out."""
+    """Keel's swapdb loads the payload as it comes (a sync of another
+    history: not an async load), serving clients while it waits for the
+    primary: -LOADING (replica-serve-stale-data yes; -MASTERDOWN first with
+    no, Redis's order) where redis-server, blocked in its read, answers
+    nobody; the old data is kept when the transfer times out."""
     rdb = redis_rdb()
     fake = FakePrimary(FULLRESYNC + b"$%d\r\n" % len(rdb) + rdb[:len(rdb) // 2], b"")
     rep = start("keel", "--repl-diskless-load", "swapdb", "--repl-timeout", "3",
@@ -128,11 +138,16 @@ def test_swapdb_stalled_transfer_keel(stale):
         r.replicaof("127.0.0.1", fake.port)
         wait_for(lambda: r.info("replication")["master_sync_in_progress"] == 1, 10, "transfer")
         during = raw(rep.port, "GET", "old")
-        assert during == (b"$4\r\ndata\r\n" if stale == "yes" else
+        assert during == (b"-LOADING Redis is loading the dataset in memory\r\n"
+                          if stale == "yes" else
                           b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
                           b"is set to 'no'.\r\n")
         wait_for(lambda: log_has(rep, "Timeout receiving bulk data from MASTER"), 20, "timeout")
-        r.replicaof("no", "one")
+        # the replica retries at once and the fake primary would stall it
+        # again: it goes away, the load under way fails (-LOADING until
+        # then), and REPLICAOF NO ONE is served
+        fake.close()
+        wait_for(lambda: no_one(r), 30, "REPLICAOF NO ONE once no load runs")
         assert r.get("old") == b"data" and r.dbsize() == 1
         assert not os.path.exists(os.path.join(rep.workdir, "dump.rdb"))
     finally:

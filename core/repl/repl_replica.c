@@ -499,7 +499,7 @@ static bool load_sync(const char *path, const struct sync_src *in, const char *r
     }
     /* Loading is no change, but a diskless load saved nothing: one (as
      * Redis's readSyncBulkPayload); a load from disk leaves the count. */
-    g_store.stats.dirty = mem ? dirty + 1 : dirty;
+    g_store.stats.dirty = in ? dirty + 1 : dirty;
     sync_done(replid, offset);
     return true;
 }

@@ -522,7 +522,7 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
             j++;
             continue;
         }
-        if ((a->flags & AF_OPTIONAL) && token_led(a)) {
+        if ((a->flags & AF_OPTIONAL) && token_led(a) && !(a->flags & AF_IN_PLACE)) {
             /* A run of optional token-led arguments: any order, repeats allowed. */
             int k = j, rest;
             while (k < n && (s[k].flags & AF_OPTIONAL) && token_led(&s[k]))
@@ -542,6 +542,8 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                             break;
                 }
                 if (t == k) break;
+                /* keel_fit: without all its words it is not the option */
+                if ((s[t].flags & AF_FIT) && end - *i < min_width(&s[t])) break;
                 {
                     int tokpos = *i;
                     if ((s[t].flags & AF_MULTIPLE) && s[t].token &&
@@ -606,7 +608,9 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
         }
         if (a->flags & AF_OPTIONAL) {
             int rest = seq_min(s + j + 1, n - j - 1);
-            if (*i < end && end - *i > rest) {
+            /* (keel_in_place: only a word that leads it) */
+            if (*i < end && end - *i > rest &&
+                (!(a->flags & AF_IN_PLACE) || lead_matches(a, &m->argv[*i]))) {
                 if (!match_one(m, a, i, end)) return false;
             }
             j++;

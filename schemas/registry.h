@@ -46,6 +46,8 @@ enum {
     AF_DEFER_FROM = 16384,     /* keel_defer: errors after this option are the handler's */
     AF_HALF = 32768,           /* keel_half: a multiple taking half of the words left */
     AF_STOP_AT_TOKENS = 65536, /* keel_stop_at_tokens: a multiple ends at a later option's token */
+    AF_FIT = 131072,           /* keel_fit: an option only when all its words are there */
+    AF_IN_PLACE = 262144,      /* keel_in_place: an optional token matched where it stands */
 };
 
 struct argv_ref;

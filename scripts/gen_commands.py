@@ -109,6 +109,16 @@ Argument level
                          otherwise its token is a syntax error, before its
                          value is judged: Redis tests argc first (CLIENT
                          LIST's TYPE only as `CLIENT LIST TYPE <type>`).
+  keel_fit               in a run of options in any order: the word leading
+                         this option is the option only when all of its
+                         words follow (Redis's `&& moreargs`); otherwise the
+                         run ends there and the word is what comes next
+                         (XADD's MAXLEN / MINID / LIMIT: then it is the id).
+  keel_in_place          an optional token-led argument matched where it
+                         stands (not in an any-order run), once, and only
+                         when the words after it still fill what follows:
+                         XADD / XTRIM's = | ~ is the operator only with a
+                         threshold after it, else it is the threshold.
   keel_hidden            matched, not shown by COMMAND DOCS: words Redis's
                          loop accepts only to refuse them with a specific
                          error (ZRANGEBYLEX's WITHSCORES), or flags it reads
@@ -286,7 +296,8 @@ def main():
                               ("keel_keep_all", "AF_KEEP_ALL"),
                               ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT"),
                               ("keel_defer", "AF_DEFER_FROM"), ("keel_half", "AF_HALF"),
-                              ("keel_stop_at_tokens", "AF_STOP_AT_TOKENS")):
+                              ("keel_stop_at_tokens", "AF_STOP_AT_TOKENS"),
+                              ("keel_fit", "AF_FIT"), ("keel_in_place", "AF_IN_PLACE")):
                 if a.get(key):
                     flags.append(flag)
             if "keel_min" in a:

@@ -142,7 +142,9 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
             else if (s->entries_added)
                 g->entries_read = stream_estimate_distance(s, &id);
             g->last_id = id;
-            propagate_last = true;
+            /* Redis 7.0 propagates the group's last id only with NOACK:
+             * otherwise each entry's XCLAIM carries it (LASTID) */
+            if (flags & XRANGE_NOACK) propagate_last = true;
         }
         reply_array(x->r, 2);
         xreply_id(x->r, &id);

@@ -655,10 +655,18 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
         if (!a->nchoices) break;
         for (k = 0; k < a->nchoices; k++)
             if (tok_eq(w, a->choices[k])) break;
-        if (k < a->nchoices)
+        if (k < a->nchoices) {
             v->choice = k;
-        else
+        } else if (a->parse_error && strstr(a->parse_error, "%s")) {
+            /* a keel_error naming the word (FUNCTION LOAD's options) */
+            char word[130], text[320];
+            clip(word, sizeof(word), w, 128);
+            snprintf(text, sizeof(text), a->parse_error, word);
+            m_fail(m, text);
+            return false;
+        } else {
             err = a->parse_error ? a->parse_error : err_table[E_SYNTAX].text;
+        }
         break;
     case ARG_DOUBLE:
         if (a->flags & AF_LONG_DOUBLE) {
@@ -708,8 +716,16 @@ static bool convert(struct mctx *m, const struct arg_spec *s, int n)
     return true;
 }
 
+static void match_error_as(struct mctx *m, const char *syntax_error);
+
 /* The error a failed match ends with, in m->err. */
 static void match_error(struct mctx *m)
+{
+    match_error_as(m, m->cmd->syntax_error);
+}
+
+/* The same with this text for a grammar mismatch (NULL: syntax error). */
+static void match_error_as(struct mctx *m, const char *syntax_error)
 {
     char w[130] = "";
     size_t k;
@@ -717,11 +733,11 @@ static void match_error(struct mctx *m)
     if (m->oneof_err) {
         clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
         snprintf(m->err, sizeof(m->err), m->oneof_err, w);
-    } else if (m->cmd->syntax_error) {
+    } else if (syntax_error) {
         /* The offending word, or "" when the words ran out; a text that
          * names the subcommand ({subcommand}) names it as typed, as Redis
          * (whose texts use argv[1]). */
-        const char *fmt = m->cmd->syntax_error, *sub = strstr(fmt, "{subcommand}");
+        const char *fmt = syntax_error, *sub = strstr(fmt, "{subcommand}");
         if (m->bad >= 0) clip(w, sizeof(w), &m->argv[m->bad], 128);
         if (sub && m->argc > 1) {
             char typed[130];
@@ -807,7 +823,7 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
     /* keel_max_words: Redis counts the words before reading any (XPENDING) */
     if (cmd->max_words && argc > cmd->max_words) {
         m.bad = cmd->max_words;
-        match_error(&m);
+        match_error_as(&m, cmd->max_words_error ? cmd->max_words_error : cmd->syntax_error);
         reply_error(r, m.err);
         return false;
     }

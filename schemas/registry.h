@@ -148,13 +148,14 @@ struct command {
     int ndoc_args; /* what COMMAND DOCS shows (keel_grammar: not args) */
     const struct arg_spec *doc_args;
     int nslots;
-    int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
-    const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
-    int in_order;             /* keel_parse_in_order: values convert as they are met */
-    int raw_args;             /* keel_raw_arguments: no matching, the handler reads argv */
-    int max_words;            /* keel_max_words: more words than this is a syntax error */
-    int defer_at;             /* keel_deferred_from: 1 + index of the first deferred argument */
-    int defer_slot;           /* the slot whose .err holds a deferred error */
+    int args_hidden;             /* keel_arguments: matched, but not shown by COMMAND DOCS */
+    const char *syntax_error;    /* keel_syntax_error: format with %s = the offending word */
+    int in_order;                /* keel_parse_in_order: values convert as they are met */
+    int raw_args;                /* keel_raw_arguments: no matching, the handler reads argv */
+    int max_words;               /* keel_max_words: more words than this is a syntax error */
+    const char *max_words_error; /* keel_max_words_error: its text then */
+    int defer_at;                /* keel_deferred_from: 1 + index of the first deferred argument */
+    int defer_slot;              /* the slot whose .err holds a deferred error */
     cmd_fn fn;
     int nsub;
     struct command **subs;

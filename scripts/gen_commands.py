@@ -33,6 +33,8 @@ Command level
                          included) is a syntax error before anything is
                          matched: Redis counts them first (XPENDING: 9, and
                          words past the consumer are ignored up to it).
+  keel_max_words_error   the text then (as keel_syntax_error; default: that
+                         text): FUNCTION FLUSH / RESTORE's subcommand error.
   keel_grammar           the arguments the matcher uses where Redis's loop
                          is not what its documented grammar says (BITFIELD's
                          OVERFLOW on its own); COMMAND DOCS still shows
@@ -96,7 +98,9 @@ Argument level
                          (.list/.count), not only the last (SORT's BY).
   keel_choices           a string that must be one of these words (any
                          case): .choice is its index; otherwise keel_error
-                         (default: syntax error). BITOP's operation.
+                         (default: syntax error; %s in it: the word, and
+                         not deferred). BITOP's operation, FUNCTION LOAD's
+                         options.
   keel_half              a multiple that takes half of the words left, the
                          next multiple the rest (XREAD's STREAMS keys and
                          ids); an odd count is keel_error (default: syntax
@@ -483,6 +487,8 @@ def main():
             1 if s.get("keel_raw_arguments") else 0))
         if s.get("keel_max_words"):
             c.append("    .max_words = %d," % s["keel_max_words"])
+        if s.get("keel_max_words_error"):
+            c.append("    .max_words_error = %s," % cstr(s["keel_max_words_error"]))
         c.append("    .doc_args = %s, .ndoc_args = %d," % (docarr, ndoc))
         c.append("    .defer_at = %d, .defer_slot = %d," % (
             defer_from + 1, layout.get("deferred", -1)))

@@ -7,7 +7,8 @@ LIMIT before MAXLEN ~); XREAD / XREADGROUP parse COUNT and BLOCK as they
 meet them, STREAMS or not; HRANDFIELD / ZRANDMEMBER range-check the count
 before the syntax; CLIENT LIST takes TYPE only as its fourth word. Every
 command runs after the same small dataset on both servers, in RESP2 and
-in RESP3."""
+in RESP3. FUNCTION FLUSH / RESTORE and GEODIST count their words before
+judging them; FUNCTION LOAD's options are every word but the last."""
 
 import pytest
 
@@ -52,6 +53,12 @@ CASES = {
         "ZRANDMEMBER z %s WITHSCORES" % MIN, "ZRANDMEMBER z %s" % MIN,
         "HRANDFIELD h -9223372036854775807 WITHVALUES", "HRANDFIELD h x y",
         "HRANDFIELD h 1 WITHVALUES", "ZRANDMEMBER z -1 WITHSCORES"],
+    "word_counts_before_values": [  # Redis counts the words first
+        "FUNCTION FLUSH a b", "FUNCTION FLUSH a", "FUNCTION FLUSH SYNC ASYNC", "FUNCTION FLUSH sync",
+        "FUNCTION RESTORE x y z", "FUNCTION RESTORE x FLUSH APPEND", "FUNCTION RESTORE x y",
+        "FUNCTION LOAD NUMPAT f", "FUNCTION LOAD USER &* error( EXISTS",
+        "FUNCTION LOAD REPLACE replace x f", "FUNCTION LOAD REPLACE", "FUNCTION LOAD replace x",
+        "GEODIST g a b ALPHA m", "GEODIST g a b ALPHA", "GEODIST g a b km x", "GEODIST g a b"],
     "client_list_type_with_more_words": [
         "CLIENT LIST TYPE bad x", "CLIENT LIST TYPE bad x y", "CLIENT LIST TYPE bad ID",
         "CLIENT LIST TYPE bad", "CLIENT LIST TYPE normal x", "CLIENT LIST TYPE",

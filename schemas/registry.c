@@ -821,6 +821,13 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
      * declared grammar, the handler reads argv as given. */
     if (cmd->raw_args) return true;
     /* keel_max_words: Redis counts the words before reading any (XPENDING) */
+    /* keel_word_counts: the same for the counts Redis takes (XPENDING) */
+    if (cmd->word_counts && (argc >= 32 || !(cmd->word_counts & (1u << argc)))) {
+        m.bad = argc > 1 ? argc - 1 : -1;
+        match_error(&m);
+        reply_error(r, m.err);
+        return false;
+    }
     if (cmd->max_words && argc > cmd->max_words) {
         m.bad = cmd->max_words;
         match_error_as(&m, cmd->max_words_error ? cmd->max_words_error : cmd->syntax_error);

@@ -154,6 +154,7 @@ struct command {
     int raw_args;                /* keel_raw_arguments: no matching, the handler reads argv */
     int max_words;               /* keel_max_words: more words than this is a syntax error */
     const char *max_words_error; /* keel_max_words_error: its text then */
+    uint32_t word_counts;        /* keel_word_counts: bit n = n words allowed (0: any) */
     int defer_at;                /* keel_deferred_from: 1 + index of the first deferred argument */
     int defer_slot;              /* the slot whose .err holds a deferred error */
     cmd_fn fn;

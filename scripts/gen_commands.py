@@ -33,6 +33,10 @@ Command level
                          included) is a syntax error before anything is
                          matched: Redis counts them first (XPENDING: 9, and
                          words past the consumer are ignored up to it).
+  keel_word_counts       the only word counts (the command's name included,
+                         each under 32) Redis takes: any other is a syntax
+                         error before anything is matched (XPENDING: 3 or
+                         6 to 9, before IDLE's value is read).
   keel_max_words_error   the text then (as keel_syntax_error; default: that
                          text): FUNCTION FLUSH / RESTORE's subcommand error.
   keel_grammar           the arguments the matcher uses where Redis's loop
@@ -487,6 +491,8 @@ def main():
             1 if s.get("keel_raw_arguments") else 0))
         if s.get("keel_max_words"):
             c.append("    .max_words = %d," % s["keel_max_words"])
+        if s.get("keel_word_counts"):
+            c.append("    .word_counts = 0x%xu," % sum(1 << n for n in s["keel_word_counts"]))
         if s.get("keel_max_words_error"):
             c.append("    .max_words_error = %s," % cstr(s["keel_max_words_error"]))
         c.append("    .doc_args = %s, .ndoc_args = %d," % (docarr, ndoc))

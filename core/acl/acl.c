@@ -533,22 +533,22 @@ const char *acl_apply_rule(struct acl_user *u, const char *r, size_t n)
     }
     if (n >= 2 && r[0] == '(' && r[n - 1] == ')') {
         struct acl_selector s;
-        size_t i = 1, j;
+        char **w = NULL;
+        size_t *wl = NULL;
+        /* its rules split as Redis does (sdssplitargs: quotes allowed); a
+         * text that does not split (unbalanced quotes) is no rule at all:
+         * an empty selector, as Redis 7.0's */
+        int nw = util_split_args(r + 1, n - 2, &w, &wl), k;
         sel_init(&s);
-        while (i < n - 1) {
-            const char *err;
-            while (i < n - 1 && r[i] == ' ')
-                i++;
-            if (i >= n - 1) break;
-            for (j = i; j < n - 1 && r[j] != ' '; j++)
-                ;
-            err = sel_apply(&s, r + i, j - i);
+        for (k = 0; k < nw; k++) {
+            const char *err = sel_apply(&s, w[k], wl[k]);
             if (err) {
+                util_free_words(w, wl, nw);
                 sel_free(&s);
                 return err;
             }
-            i = j;
         }
+        util_free_words(w, wl, nw < 0 ? 0 : nw);
         u->sel = xrealloc(u->sel, sizeof(*u->sel) * (size_t)(u->nsel + 1));
         u->sel[u->nsel++] = s;
         return NULL;

@@ -32,3 +32,27 @@ def test_pattern_rules_as_redis(keel, oracle, n):
     for (combo, a, ga), (_, b, gb) in zip(run(keel.port, n), run(oracle.port, n)):
         assert_same_bytes(a, b, " ".join(combo))
         assert_same_bytes(ga, gb, "GETUSER after " + " ".join(combo))
+
+
+# A selector's rules are split as Redis splits them (sdssplitargs: quoted
+# words); a text that does not split (unbalanced or glued quotes) makes an
+# empty selector, with no error, as Redis 7.0.
+SELECTORS = [
+    ["u", "(", "ENCODING", "SET", "return redis.call('get',KEYS[1])"], ["v", '("~a b" +get)'],
+    ["v", "('~a' +get)"], ["w", "(~a 'x)"], ["x", "(  +get   ~k  )"], ["y", "()"],
+    ["z", '("+get")', '(+set "~x"y)'], ["z2", "(+get ENCODING)"], ["z3", '(+get "~a\\x41")']]
+
+
+def test_selector_rules_split_as_redis(keel, oracle):
+    out = []
+    for port in (keel.port, oracle.port):
+        with RawConn(port) as c:
+            got = []
+            for rule in SELECTORS:
+                c.call("ACL", "DELUSER", rule[0])
+                got.append((c.call("ACL", "SETUSER", *rule), c.call("ACL", "GETUSER", rule[0])))
+                c.call("ACL", "DELUSER", rule[0])
+            out.append(got)
+    for rule, (a, ga), (b, gb) in zip(SELECTORS, *out):
+        assert_same_bytes(a, b, repr(rule))
+        assert_same_bytes(ga, gb, "GETUSER after %r" % rule)

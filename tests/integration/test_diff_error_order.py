@@ -67,6 +67,10 @@ CASES = {
         "XPENDING st g - + 1 c x y", "XPENDING st g - + 1 c x y z",
         "MEMORY USAGE h SAMPLES x y", "MEMORY USAGE h SAMPLES 5 y", "MEMORY USAGE h y SAMPLES x",
         "MEMORY USAGE h SAMPLES -1 SAMPLES x", "MEMORY USAGE h SAMPLES"],
+    "int_arguments_range_checked": [  # Redis's getIntFromObjectOrReply, as met
+        "COPY h h2 DB -9223372036854775808 x", "COPY h h2 DB 2147483648", "COPY h h2 DB x y",
+        "COPY h h2 DB 2147483647", "SELECT 9999999999", "SELECT 2147483648", "SELECT -1",
+        "SELECT x", "MOVE h 9999999999"],
     "client_list_type_with_more_words": [
         "CLIENT LIST TYPE bad x", "CLIENT LIST TYPE bad x y", "CLIENT LIST TYPE bad ID",
         "CLIENT LIST TYPE bad", "CLIENT LIST TYPE normal x", "CLIENT LIST TYPE",

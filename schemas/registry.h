@@ -152,6 +152,7 @@ struct command {
     const char *syntax_error;    /* keel_syntax_error: format with %s = the offending word */
     int in_order;                /* keel_parse_in_order: values convert as they are met */
     int raw_args;                /* keel_raw_arguments: no matching, the handler reads argv */
+    int arbitrary_keys;          /* keel_touches_arbitrary_keys: Redis's internal flag */
     int max_words;               /* keel_max_words: more words than this is a syntax error */
     const char *max_words_error; /* keel_max_words_error: its text then */
     uint32_t word_counts;        /* keel_word_counts: bit n = n words allowed (0: any) */

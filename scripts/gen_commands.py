@@ -33,6 +33,11 @@ Command level
                          included) is a syntax error before anything is
                          matched: Redis counts them first (XPENDING: 9, and
                          words past the consumer are ignored up to it).
+  keel_touches_arbitrary_keys
+                         Redis's internal CMD_TOUCHES_ARBITRARY_KEYS (not in
+                         COMMAND INFO): SCAN and RANDOMKEY, whose deletions
+                         of expired keys are not wrapped in MULTI/EXEC when
+                         the command runs directly (core/persist/propagate.c).
   keel_word_counts       the only word counts (the command's name included,
                          each under 32) Redis takes: any other is a syntax
                          error before anything is matched (XPENDING: 3 or
@@ -491,6 +496,8 @@ def main():
             1 if s.get("keel_raw_arguments") else 0))
         if s.get("keel_max_words"):
             c.append("    .max_words = %d," % s["keel_max_words"])
+        if s.get("keel_touches_arbitrary_keys"):
+            c.append("    .arbitrary_keys = 1,")
         if s.get("keel_word_counts"):
             c.append("    .word_counts = 0x%xu," % sum(1 << n for n in s["keel_word_counts"]))
         if s.get("keel_max_words_error"):

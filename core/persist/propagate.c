@@ -266,12 +266,13 @@ void propagate_call_begin(void)
     depth++;
 }
 
-static void emit_pending(void)
+static void emit_pending(bool wrap)
 {
     static const struct argv_ref multi = {"MULTI", 5}, exec = {"EXEC", 4};
     size_t i;
     if (npops == 0) return;
-    if (npops > 1) {
+    wrap = wrap && npops > 1;
+    if (wrap) {
         struct sbuf b;
         sbuf_init(&b);
         propagate_format(&b, 1, &multi);
@@ -280,7 +281,7 @@ static void emit_pending(void)
     }
     for (i = 0; i < npops; i++)
         feed(pops[i].dbid, pend.p + pops[i].off, pops[i].len);
-    if (npops > 1) {
+    if (wrap) {
         struct sbuf b;
         sbuf_init(&b);
         propagate_format(&b, 1, &exec);
@@ -313,7 +314,9 @@ void propagate_call_end(struct exec *x)
         }
     }
     if (depth == 0) {
-        if (g_propagate_on) emit_pending();
+        /* (SCAN and RANDOMKEY run directly: the keys they found expired
+         * are not one transaction, as Redis's CMD_TOUCHES_ARBITRARY_KEYS) */
+        if (g_propagate_on) emit_pending(!x->cmd->arbitrary_keys);
         npops = 0;
         pend.len = 0;
     }

@@ -6,8 +6,9 @@ SETEX / GETEX / EXPIRE family -> absolute times; INCRBYFLOAT -> SET
 KEEPTTL; GETDEL -> DEL; SPOP -> SREM; XREADGROUP -> XCLAIM, the group's
 last id only with NOACK), and keys met expired by a command: their DEL
 (UNLINK under lazyfree-lazy-expire) goes with the command, in one
-MULTI/EXEC with what it propagates, also for MSET / SETEX, in
-transactions and scripts. Absolute times and stream ids are masked
+MULTI/EXEC with what it propagates (MGET's two DELs too), also for MSET /
+SETEX, in transactions and scripts; SCAN and RANDOMKEY run directly are
+the exception (test_edge_cases_70.py). Absolute times and stream ids are masked
 (13-digit milliseconds)."""
 
 import re
@@ -55,9 +56,10 @@ CASES = {
         S("XREADGROUP GROUP g c NOACK STREAMS st >"), S("XADD st MAXLEN ~ 1 4-1 c d")],
     "lazy_expiry": [
         S("DEBUG SET-ACTIVE-EXPIRE 0")] + [S("SET %s v PX 30" % k) for k in (
-            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "m1", "m2", "x1", "x2", "y1", "y2")] + [
+            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "m1", "m2", "x1", "x2", "y1", "y2",
+            "r1", "r2")] + [
         ["SLEEP"],
-        S("GET a"), S("SET b v EXAT 1"), S("SET c v2 GET"), S("SET d v PX 100 NX"),
+        S("GET a"), S("MGET r1 r2"), S("SET b v EXAT 1"), S("SET c v2 GET"), S("SET d v PX 100 NX"),
         S("INCR e"), S("MSET m1 a m2 b"), S("SETEX x1 100 v"), S("PSETEX x2 100000 v"),
         S("MULTI"), S("GET f"), S("SET g w"), S("EXEC"),
         ["EVAL", "redis.call('get', KEYS[1]) redis.call('set','sx','y') return 1", "1", "h"],

@@ -10,8 +10,8 @@
  * changes. Keys deleted by expiry or eviction are propagated as DEL (UNLINK
  * under lazyfree-lazy-expire / -eviction): at once outside a command (active
  * expiry), else with the command that met them (lazy expiry), in its
- * MULTI/EXEC, as Redis 7.0. Nothing is built while no consumer (the AOF) is
- * on. */
+ * MULTI/EXEC (not SCAN's / RANDOMKEY's run directly), as Redis 7.0. Nothing is built while no
+ * consumer (the AOF) is on. */
 #ifndef KEEL_PROPAGATE_H
 #define KEEL_PROPAGATE_H
 

@@ -522,7 +522,7 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
             j++;
             continue;
         }
-        if ((a->flags & AF_OPTIONAL) && token_led(a)) {
+        if ((a->flags & AF_OPTIONAL) && token_led(a) && !(a->flags & AF_IN_PLACE)) {
             /* A run of optional token-led arguments: any order, repeats allowed. */
             int k = j, rest;
             while (k < n && (s[k].flags & AF_OPTIONAL) && token_led(&s[k]))
@@ -542,6 +542,8 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
                             break;
                 }
                 if (t == k) break;
+                /* keel_fit: without all its words it is not the option */
+                if ((s[t].flags & AF_FIT) && end - *i < min_width(&s[t])) break;
                 {
                     int tokpos = *i;
                     if ((s[t].flags & AF_MULTIPLE) && s[t].token &&
@@ -606,7 +608,9 @@ static bool match_seq(struct mctx *m, const struct arg_spec *s, int n, int *i, i
         }
         if (a->flags & AF_OPTIONAL) {
             int rest = seq_min(s + j + 1, n - j - 1);
-            if (*i < end && end - *i > rest) {
+            /* (keel_in_place: only a word that leads it) */
+            if (*i < end && end - *i > rest &&
+                (!(a->flags & AF_IN_PLACE) || lead_matches(a, &m->argv[*i]))) {
                 if (!match_one(m, a, i, end)) return false;
             }
             j++;
@@ -651,10 +655,18 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
         if (!a->nchoices) break;
         for (k = 0; k < a->nchoices; k++)
             if (tok_eq(w, a->choices[k])) break;
-        if (k < a->nchoices)
+        if (k < a->nchoices) {
             v->choice = k;
-        else
+        } else if (a->parse_error && strstr(a->parse_error, "%s")) {
+            /* a keel_error naming the word (FUNCTION LOAD's options) */
+            char word[130], text[320];
+            clip(word, sizeof(word), w, 128);
+            snprintf(text, sizeof(text), a->parse_error, word);
+            m_fail(m, text);
+            return false;
+        } else {
             err = a->parse_error ? a->parse_error : err_table[E_SYNTAX].text;
+        }
         break;
     case ARG_DOUBLE:
         if (a->flags & AF_LONG_DOUBLE) {
@@ -704,8 +716,16 @@ static bool convert(struct mctx *m, const struct arg_spec *s, int n)
     return true;
 }
 
+static void match_error_as(struct mctx *m, const char *syntax_error);
+
 /* The error a failed match ends with, in m->err. */
 static void match_error(struct mctx *m)
+{
+    match_error_as(m, m->cmd->syntax_error);
+}
+
+/* The same with this text for a grammar mismatch (NULL: syntax error). */
+static void match_error_as(struct mctx *m, const char *syntax_error)
 {
     char w[130] = "";
     size_t k;
@@ -713,11 +733,11 @@ static void match_error(struct mctx *m)
     if (m->oneof_err) {
         clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
         snprintf(m->err, sizeof(m->err), m->oneof_err, w);
-    } else if (m->cmd->syntax_error) {
+    } else if (syntax_error) {
         /* The offending word, or "" when the words ran out; a text that
          * names the subcommand ({subcommand}) names it as typed, as Redis
          * (whose texts use argv[1]). */
-        const char *fmt = m->cmd->syntax_error, *sub = strstr(fmt, "{subcommand}");
+        const char *fmt = syntax_error, *sub = strstr(fmt, "{subcommand}");
         if (m->bad >= 0) clip(w, sizeof(w), &m->argv[m->bad], 128);
         if (sub && m->argc > 1) {
             char typed[130];
@@ -801,9 +821,16 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
      * declared grammar, the handler reads argv as given. */
     if (cmd->raw_args) return true;
     /* keel_max_words: Redis counts the words before reading any (XPENDING) */
+    /* keel_word_counts: the same for the counts Redis takes (XPENDING) */
+    if (cmd->word_counts && (argc >= 32 || !(cmd->word_counts & (1u << argc)))) {
+        m.bad = argc > 1 ? argc - 1 : -1;
+        match_error(&m);
+        reply_error(r, m.err);
+        return false;
+    }
     if (cmd->max_words && argc > cmd->max_words) {
         m.bad = cmd->max_words;
-        match_error(&m);
+        match_error_as(&m, cmd->max_words_error ? cmd->max_words_error : cmd->syntax_error);
         reply_error(r, m.err);
         return false;
     }

@@ -46,6 +46,8 @@ enum {
     AF_DEFER_FROM = 16384,     /* keel_defer: errors after this option are the handler's */
     AF_HALF = 32768,           /* keel_half: a multiple taking half of the words left */
     AF_STOP_AT_TOKENS = 65536, /* keel_stop_at_tokens: a multiple ends at a later option's token */
+    AF_FIT = 131072,           /* keel_fit: an option only when all its words are there */
+    AF_IN_PLACE = 262144,      /* keel_in_place: an optional token matched where it stands */
 };
 
 struct argv_ref;
@@ -146,13 +148,16 @@ struct command {
     int ndoc_args; /* what COMMAND DOCS shows (keel_grammar: not args) */
     const struct arg_spec *doc_args;
     int nslots;
-    int args_hidden;          /* keel_arguments: matched, but not shown by COMMAND DOCS */
-    const char *syntax_error; /* keel_syntax_error: format with %s = the offending word */
-    int in_order;             /* keel_parse_in_order: values convert as they are met */
-    int raw_args;             /* keel_raw_arguments: no matching, the handler reads argv */
-    int max_words;            /* keel_max_words: more words than this is a syntax error */
-    int defer_at;             /* keel_deferred_from: 1 + index of the first deferred argument */
-    int defer_slot;           /* the slot whose .err holds a deferred error */
+    int args_hidden;             /* keel_arguments: matched, but not shown by COMMAND DOCS */
+    const char *syntax_error;    /* keel_syntax_error: format with %s = the offending word */
+    int in_order;                /* keel_parse_in_order: values convert as they are met */
+    int raw_args;                /* keel_raw_arguments: no matching, the handler reads argv */
+    int arbitrary_keys;          /* keel_touches_arbitrary_keys: Redis's internal flag */
+    int max_words;               /* keel_max_words: more words than this is a syntax error */
+    const char *max_words_error; /* keel_max_words_error: its text then */
+    uint32_t word_counts;        /* keel_word_counts: bit n = n words allowed (0: any) */
+    int defer_at;                /* keel_deferred_from: 1 + index of the first deferred argument */
+    int defer_slot;              /* the slot whose .err holds a deferred error */
     cmd_fn fn;
     int nsub;
     struct command **subs;

@@ -33,6 +33,17 @@ Command level
                          included) is a syntax error before anything is
                          matched: Redis counts them first (XPENDING: 9, and
                          words past the consumer are ignored up to it).
+  keel_touches_arbitrary_keys
+                         Redis's internal CMD_TOUCHES_ARBITRARY_KEYS (not in
+                         COMMAND INFO): SCAN and RANDOMKEY, whose deletions
+                         of expired keys are not wrapped in MULTI/EXEC when
+                         the command runs directly (core/persist/propagate.c).
+  keel_word_counts       the only word counts (the command's name included,
+                         each under 32) Redis takes: any other is a syntax
+                         error before anything is matched (XPENDING: 3 or
+                         6 to 9, before IDLE's value is read).
+  keel_max_words_error   the text then (as keel_syntax_error; default: that
+                         text): FUNCTION FLUSH / RESTORE's subcommand error.
   keel_grammar           the arguments the matcher uses where Redis's loop
                          is not what its documented grammar says (BITFIELD's
                          OVERFLOW on its own); COMMAND DOCS still shows
@@ -96,7 +107,9 @@ Argument level
                          (.list/.count), not only the last (SORT's BY).
   keel_choices           a string that must be one of these words (any
                          case): .choice is its index; otherwise keel_error
-                         (default: syntax error). BITOP's operation.
+                         (default: syntax error; %s in it: the word, and
+                         not deferred). BITOP's operation, FUNCTION LOAD's
+                         options.
   keel_half              a multiple that takes half of the words left, the
                          next multiple the rest (XREAD's STREAMS keys and
                          ids); an odd count is keel_error (default: syntax
@@ -109,6 +122,16 @@ Argument level
                          otherwise its token is a syntax error, before its
                          value is judged: Redis tests argc first (CLIENT
                          LIST's TYPE only as `CLIENT LIST TYPE <type>`).
+  keel_fit               in a run of options in any order: the word leading
+                         this option is the option only when all of its
+                         words follow (Redis's `&& moreargs`); otherwise the
+                         run ends there and the word is what comes next
+                         (XADD's MAXLEN / MINID / LIMIT: then it is the id).
+  keel_in_place          an optional token-led argument matched where it
+                         stands (not in an any-order run), once, and only
+                         when the words after it still fill what follows:
+                         XADD / XTRIM's = | ~ is the operator only with a
+                         threshold after it, else it is the threshold.
   keel_hidden            matched, not shown by COMMAND DOCS: words Redis's
                          loop accepts only to refuse them with a specific
                          error (ZRANGEBYLEX's WITHSCORES), or flags it reads
@@ -286,7 +309,8 @@ def main():
                               ("keel_keep_all", "AF_KEEP_ALL"),
                               ("keel_numkeys_repeat", "AF_NUMKEYS_REPEAT"),
                               ("keel_defer", "AF_DEFER_FROM"), ("keel_half", "AF_HALF"),
-                              ("keel_stop_at_tokens", "AF_STOP_AT_TOKENS")):
+                              ("keel_stop_at_tokens", "AF_STOP_AT_TOKENS"),
+                              ("keel_fit", "AF_FIT"), ("keel_in_place", "AF_IN_PLACE")):
                 if a.get(key):
                     flags.append(flag)
             if "keel_min" in a:
@@ -472,6 +496,12 @@ def main():
             1 if s.get("keel_raw_arguments") else 0))
         if s.get("keel_max_words"):
             c.append("    .max_words = %d," % s["keel_max_words"])
+        if s.get("keel_touches_arbitrary_keys"):
+            c.append("    .arbitrary_keys = 1,")
+        if s.get("keel_word_counts"):
+            c.append("    .word_counts = 0x%xu," % sum(1 << n for n in s["keel_word_counts"]))
+        if s.get("keel_max_words_error"):
+            c.append("    .max_words_error = %s," % cstr(s["keel_max_words_error"]))
         c.append("    .doc_args = %s, .ndoc_args = %d," % (docarr, ndoc))
         c.append("    .defer_at = %d, .defer_slot = %d," % (
             defer_from + 1, layout.get("deferred", -1)))

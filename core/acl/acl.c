@@ -226,20 +226,11 @@ static const char *sel_add_key(struct acl_selector *s, const char *p, size_t n, 
     int i;
     if (s->allkeys) return E_KEY_AFTER_ALL;
     if (has_space(p, n)) return E_SYNTAX;
-    if (n == 1 && p[0] == '*' && flags == (ACL_KEY_READ | ACL_KEY_WRITE)) {
-        sel_reset_keys(s);
-        s->allkeys = true;
-        return NULL;
-    }
+    /* (a "*" pattern here is a pattern, not allkeys: %RW~* or %R~* then
+     * %W~* read back as "~*", and a pattern may still follow, as Redis 7.0) */
     for (i = 0; i < s->nkeys; i++)
         if (s->keys[i].n == n && memcmp(s->keys[i].p, p, n) == 0) {
             s->keys[i].flags |= flags;
-            /* %R~* then %W~*: every key, read and write, is allkeys (so
-             * ACL LIST's "~*" reads back the same). */
-            if (n == 1 && p[0] == '*' && s->keys[i].flags == (ACL_KEY_READ | ACL_KEY_WRITE)) {
-                sel_reset_keys(s);
-                s->allkeys = true;
-            }
             return NULL;
         }
     s->keys = xrealloc(s->keys, sizeof(*s->keys) * (size_t)(s->nkeys + 1));
@@ -258,11 +249,6 @@ static const char *sel_add_chan(struct acl_selector *s, const char *p, size_t n)
     int i;
     if (s->allchannels) return E_CHAN_AFTER_ALL;
     if (has_space(p, n)) return E_SYNTAX;
-    if (n == 1 && p[0] == '*') {
-        sel_reset_chans(s);
-        s->allchannels = true;
-        return NULL;
-    }
     for (i = 0; i < s->nchans; i++)
         if (s->chanlen[i] == n && memcmp(s->chans[i], p, n) == 0) return NULL;
     s->chans = xrealloc(s->chans, sizeof(*s->chans) * (size_t)(s->nchans + 1));
@@ -295,12 +281,22 @@ static struct command *lookup_fullname(const char *p, size_t n)
 /* A selector rule (commands, keys, channels). */
 static const char *sel_apply(struct acl_selector *s, const char *r, size_t n)
 {
-    if (word_is(r, n, "allkeys")) return sel_add_key(s, "*", 1, ACL_KEY_READ | ACL_KEY_WRITE);
+    /* allkeys / ~* and allchannels / &* set their flag (again: no error),
+     * only another pattern after them is refused (Redis 7.0) */
+    if (word_is(r, n, "allkeys") || (n == 2 && r[0] == '~' && r[1] == '*')) {
+        sel_reset_keys(s);
+        s->allkeys = true;
+        return NULL;
+    }
     if (word_is(r, n, "resetkeys")) {
         sel_reset_keys(s);
         return NULL;
     }
-    if (word_is(r, n, "allchannels")) return sel_add_chan(s, "*", 1);
+    if (word_is(r, n, "allchannels") || (n == 2 && r[0] == '&' && r[1] == '*')) {
+        sel_reset_chans(s);
+        s->allchannels = true;
+        return NULL;
+    }
     if (word_is(r, n, "resetchannels")) {
         sel_reset_chans(s);
         return NULL;
@@ -537,22 +533,22 @@ const char *acl_apply_rule(struct acl_user *u, const char *r, size_t n)
     }
     if (n >= 2 && r[0] == '(' && r[n - 1] == ')') {
         struct acl_selector s;
-        size_t i = 1, j;
+        char **w = NULL;
+        size_t *wl = NULL;
+        /* its rules split as Redis does (sdssplitargs: quotes allowed); a
+         * text that does not split (unbalanced quotes) is no rule at all:
+         * an empty selector, as Redis 7.0's */
+        int nw = util_split_args(r + 1, n - 2, &w, &wl), k;
         sel_init(&s);
-        while (i < n - 1) {
-            const char *err;
-            while (i < n - 1 && r[i] == ' ')
-                i++;
-            if (i >= n - 1) break;
-            for (j = i; j < n - 1 && r[j] != ' '; j++)
-                ;
-            err = sel_apply(&s, r + i, j - i);
+        for (k = 0; k < nw; k++) {
+            const char *err = sel_apply(&s, w[k], wl[k]);
             if (err) {
+                util_free_words(w, wl, nw);
                 sel_free(&s);
                 return err;
             }
-            i = j;
         }
+        util_free_words(w, wl, nw < 0 ? 0 : nw);
         u->sel = xrealloc(u->sel, sizeof(*u->sel) * (size_t)(u->nsel + 1));
         u->sel[u->nsel++] = s;
         return NULL;

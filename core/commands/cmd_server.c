@@ -174,11 +174,12 @@ void info_count_error(const char *text, size_t n);
 void info_count_error(const char *text, size_t n)
 {
     g_kstats.total_errors++; /* total_error_replies: every error, as errorstats */
-    const char *sp = memchr(text, ' ', n < 32 ? n : 32);
+    /* (Redis looks at 32 bytes of "-CODE ...": 31 of the text; a text that
+     * starts with '-' is "--CODE" on the wire, its code "-CODE") */
+    const char *sp = memchr(text, ' ', n < 31 ? n : 31);
     size_t len = sp ? (size_t)(sp - text) : 3;
     const char *code = sp ? text : "ERR";
     int lo = 0, hi = n_err_stats - 1, i;
-    if (len > 0 && code[0] == '-') code++, len--;
     while (lo <= hi) { /* kept sorted by code, as Redis's rax */
         int mid = (lo + hi) / 2;
         int c = strncmp(err_stats[mid].code, code, len);

@@ -142,7 +142,9 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
             else if (s->entries_added)
                 g->entries_read = stream_estimate_distance(s, &id);
             g->last_id = id;
-            propagate_last = true;
+            /* Redis 7.0 propagates the group's last id only with NOACK:
+             * otherwise each entry's XCLAIM carries it (LASTID) */
+            if (flags & XRANGE_NOACK) propagate_last = true;
         }
         reply_array(x->r, 2);
         xreply_id(x->r, &id);
@@ -183,47 +185,42 @@ struct trim_args {
     struct sid minid;
 };
 
-/* The LIMIT value of XADD / XTRIM (its bad integer waits in the slot). */
-static bool trim_limit_value(struct exec *x, int limit_slot, struct trim_args *t)
-{
-    if (!arg_ok(x, limit_slot)) return false;
-    t->limit = ARGI(x, limit_slot);
-    if (t->limit < 0) {
-        reply_error(x->r, "ERR The LIMIT argument must be >= 0.");
-        return false;
-    }
-    return true;
-}
+/* The trim options' slots (the schemas' keel_grammar: a MAXLEN or MINID
+ * block, each with its own operator and threshold, and LIMIT). */
+struct trim_slots {
+    int trim, max_op, max_thr, min_op, min_thr, limit;
+};
 
-/* The trim options' values, judged in the order of their words as Redis's
- * option loop meets them: false after replying an error. */
-static bool trim_values(struct exec *x, int strategy_slot, int op_slot, int thr_slot,
-                        int limit_slot, struct trim_args *t)
+/* The trim options' values: the matcher converted them in the order of
+ * their words, as Redis's option loop meets them (keel_parse_in_order), and
+ * checked MINID's id (keel_check stream_minid). */
+static void trim_values(struct exec *x, const struct trim_slots *sl, struct trim_args *t)
 {
-    const struct argv_ref *thr = SLOT_REF(x, thr_slot);
-    bool limit_first = HAS(x, limit_slot) &&
-                       (!HAS(x, strategy_slot) || ARG(x, limit_slot)->pos < ARG(x, thr_slot)->pos);
     memset(t, 0, sizeof(*t));
     t->how = TRIM_NONE;
-    if (limit_first && !trim_limit_value(x, limit_slot, t)) return false;
-    if (HAS(x, strategy_slot)) {
-        t->how = ARG(x, strategy_slot)->choice == 0 ? TRIM_MAXLEN : TRIM_MINID;
-        t->approx = HAS(x, op_slot) && ARG(x, op_slot)->choice == 1;
-        if (t->how == TRIM_MAXLEN) {
-            if (!util_str2ll(thr->p, thr->n, &t->maxlen)) {
-                reply_err(x->r, E_NOT_INT);
-                return false;
-            }
-            if (t->maxlen < 0) {
-                reply_error(x->r, "ERR The MAXLEN argument must be >= 0.");
-                return false;
-            }
-        } else if (!xparse_id(x, thr->p, thr->n, 0, &t->minid)) {
-            return false;
-        }
+    if (HAS(x, sl->limit)) t->limit = ARGI(x, sl->limit);
+    if (!HAS(x, sl->trim)) return;
+    if (ARG(x, sl->trim)->choice == 0) {
+        t->how = TRIM_MAXLEN;
+        t->approx = HAS(x, sl->max_op) && ARG(x, sl->max_op)->choice == 1;
+        t->maxlen = ARGI(x, sl->max_thr);
+    } else {
+        const struct argv_ref *thr = SLOT_REF(x, sl->min_thr);
+        t->how = TRIM_MINID;
+        t->approx = HAS(x, sl->min_op) && ARG(x, sl->min_op)->choice == 1;
+        sid_parse(thr->p, thr->n, 0, false, false, &t->minid, NULL);
     }
-    if (HAS(x, limit_slot) && !limit_first && !trim_limit_value(x, limit_slot, t)) return false;
-    return true;
+}
+
+/* keel_check stream_minid (xadd.json, xtrim.json): MINID's threshold is a
+ * stream id, judged where the matcher meets it. */
+const char *keel_check_stream_minid(const struct argv_ref *w, struct argval *v,
+                                    const struct argval *prev)
+{
+    struct sid id;
+    (void)v;
+    (void)prev;
+    return sid_parse(w->p, w->n, 0, false, false, &id, NULL) ? NULL : ERR_INVALID_ID;
 }
 
 /* What Redis checks once its option loop is done: LIMIT needs a strategy
@@ -314,10 +311,14 @@ void cmd_xadd(struct exec *x)
     struct kv *e;
     struct stream *s;
     int k, rc;
-    if (!trim_values(x, A_XADD_trim_strategy, A_XADD_trim_operator, A_XADD_trim_threshold,
-                     A_XADD_trim_count, &t))
-        return;
-    if (ARG(x, A_XADD_id_or_auto)->choice == 1) {
+    static const struct trim_slots sl = {A_XADD_trim,
+                                         A_XADD_trim_maxlen_operator,
+                                         A_XADD_trim_maxlen_threshold,
+                                         A_XADD_trim_minid_operator,
+                                         A_XADD_trim_minid_threshold,
+                                         A_XADD_trim_count};
+    trim_values(x, &sl, &t);
+    if (HAS(x, A_XADD_id_or_auto) && ARG(x, A_XADD_id_or_auto)->choice == 1) {
         const struct argv_ref *w = SLOT_REF(x, A_XADD_id_or_auto_id);
         if (!sid_parse(w->p, w->n, 0, false, true, &id, &seq_given)) {
             reply_error(x->r, ERR_INVALID_ID);
@@ -326,8 +327,9 @@ void cmd_xadd(struct exec *x)
         id_given = true;
     }
     if (!trim_checks(x, A_XADD_trim_count, false, &t)) return;
-    /* the fields are counted after the id is read; an odd count (the only
-     * error the deferred part can hold) is Redis's arity error */
+    /* the fields are counted after the id is read; an odd count or none
+     * (the only errors the deferred part can hold: the words may have run
+     * out before the id) is Redis's arity error */
     if (HAS(x, A_XADD_deferred)) {
         reply_error(x->r, "ERR wrong number of arguments for 'xadd' command");
         return;
@@ -397,10 +399,13 @@ void cmd_xtrim(struct exec *x)
     struct kv *e;
     bool bad;
     long long n;
-    if (!trim_values(x, A_XTRIM_trim_strategy, A_XTRIM_trim_operator, A_XTRIM_trim_threshold,
-                     A_XTRIM_trim_count, &t))
-        return;
-    if (!arg_ok(x, A_XTRIM_deferred)) return; /* extra words: after the values are read */
+    static const struct trim_slots sl = {A_XTRIM_trim,
+                                         A_XTRIM_trim_maxlen_operator,
+                                         A_XTRIM_trim_maxlen_threshold,
+                                         A_XTRIM_trim_minid_operator,
+                                         A_XTRIM_trim_minid_threshold,
+                                         A_XTRIM_trim_count};
+    trim_values(x, &sl, &t);
     if (!trim_checks(x, A_XTRIM_trim_count, true, &t)) return;
     e = xlookup(x, key->p, key->n, true, &bad);
     if (bad) return;

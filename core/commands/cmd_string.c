@@ -157,7 +157,7 @@ void cmd_set(struct exec *x)
     if (!get) reply_ok(x->r);
     /* AOF (core/persist/propagate.c): as Redis 7.0, SET ... PXAT, and without GET. */
     if (propagating()) {
-        if (when != -1 && exp->choice != 3) {
+        if (when != -1) { /* (PXAT too: its other options dropped) */
             propagate_set_pxat(x, key, klen, val, vlen, when);
         } else if (get && when == -1) {
             /* every GET dropped (keel_keep_all lists them) */
@@ -192,6 +192,7 @@ void cmd_setex(struct exec *x)
 {
     long long when;
     if (!expire_at(x, ARGI(x, A_SETEX_seconds), true, true, &when)) return;
+    store_lookup_write(x->db, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key)); /* (as MSET's) */
     set_value(x, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key), ARGP(x, A_SETEX_value),
               ARGN(x, A_SETEX_value), false, when);
     reply_ok(x->r);
@@ -204,6 +205,7 @@ void cmd_psetex(struct exec *x)
 {
     long long when;
     if (!expire_at(x, ARGI(x, A_PSETEX_milliseconds), false, true, &when)) return;
+    store_lookup_write(x->db, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key)); /* (as MSET's) */
     set_value(x, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key), ARGP(x, A_PSETEX_value),
               ARGN(x, A_PSETEX_value), false, when);
     reply_ok(x->r);
@@ -219,6 +221,8 @@ void cmd_getset(struct exec *x)
     struct kv *old;
     if (!get_generic(x, key, klen, &old)) return;
     set_value(x, key, klen, ARGP(x, A_GETSET_value), ARGN(x, A_GETSET_value), false, -1);
+    propagate_rewritev(x, 3, "SET", (size_t)3, key, klen, ARGP(x, A_GETSET_value),
+                       ARGN(x, A_GETSET_value)); /* AOF: as Redis 7.0, SET key value */
 }
 
 /* GETDEL key */
@@ -300,6 +304,9 @@ static void mset_generic(struct exec *x, int slot, bool nx)
     }
     for (k = 0; k < kv->count; k++) {
         const struct argv_ref *a = &x->argv[kv->list[k]];
+        /* (looked up first, as Redis's setKey: an expired key is deleted,
+         * notified and propagated as DEL before it is set) */
+        if (!nx) store_lookup_write(x->db, a->p, a->n);
         set_value(x, a->p, a->n, a[1].p, a[1].n, false, -1);
     }
     if (nx)

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "client.h"
+#include "config.h"
 #include "kernel.h"
+#include "lazyfree.h"
 #include "rdb.h" /* struct sbuf */
 #include "store.h"
 #include "util.h"
@@ -52,6 +54,7 @@ struct frame {
 struct pop {
     int dbid;
     size_t off, len;
+    bool expiry; /* a key's expiry (DEL) met during the call: always kept */
 };
 
 static struct frame frames[MAX_DEPTH];
@@ -115,7 +118,27 @@ static void add_op(int dbid, size_t off)
     pops[npops].dbid = dbid;
     pops[npops].off = off;
     pops[npops].len = pend.len - off;
+    pops[npops].expiry = false;
     npops++;
+}
+
+/* Drop the ops from index `from` on, but the expiries among them (Redis
+ * propagates a key's deletion whatever becomes of the command). */
+static void drop_ops_from(size_t from)
+{
+    size_t i, n = from, w;
+    if (from >= npops) return;
+    w = pops[from].off;
+    for (i = from; i < npops; i++) {
+        if (!pops[i].expiry) continue;
+        memmove(pend.p + w, pend.p + pops[i].off, pops[i].len);
+        pops[n] = pops[i];
+        pops[n].off = w;
+        w += pops[i].len;
+        n++;
+    }
+    pend.len = w;
+    npops = n;
 }
 
 static void add_pending(int dbid, int argc, const struct argv_ref *argv)
@@ -228,10 +251,7 @@ size_t propagate_mark(void)
 
 void propagate_drop_since(size_t mark)
 {
-    if (mark < npops) {
-        pend.len = pops[mark].off;
-        npops = mark;
-    }
+    drop_ops_from(mark);
 }
 
 void propagate_call_begin(void)
@@ -246,12 +266,13 @@ void propagate_call_begin(void)
     depth++;
 }
 
-static void emit_pending(void)
+static void emit_pending(bool wrap)
 {
     static const struct argv_ref multi = {"MULTI", 5}, exec = {"EXEC", 4};
     size_t i;
     if (npops == 0) return;
-    if (npops > 1) {
+    wrap = wrap && npops > 1;
+    if (wrap) {
         struct sbuf b;
         sbuf_init(&b);
         propagate_format(&b, 1, &multi);
@@ -260,7 +281,7 @@ static void emit_pending(void)
     }
     for (i = 0; i < npops; i++)
         feed(pops[i].dbid, pend.p + pops[i].off, pops[i].len);
-    if (npops > 1) {
+    if (wrap) {
         struct sbuf b;
         sbuf_init(&b);
         propagate_format(&b, 1, &exec);
@@ -289,14 +310,13 @@ void propagate_call_end(struct exec *x)
             if (!f->rewritten) add_received(x);
         } else {
             /* Nothing changed: drop what the handler prepared. */
-            if (npops > f->pend0) {
-                pend.len = pops[f->pend0].off;
-                npops = f->pend0;
-            }
+            drop_ops_from(f->pend0);
         }
     }
     if (depth == 0) {
-        if (g_propagate_on) emit_pending();
+        /* (SCAN and RANDOMKEY run directly: the keys they found expired
+         * are not one transaction, as Redis's CMD_TOUCHES_ARBITRARY_KEYS) */
+        if (g_propagate_on) emit_pending(!x->cmd->arbitrary_keys);
         npops = 0;
         pend.len = 0;
     }
@@ -307,14 +327,29 @@ void propagate_observer(const struct store_event *ev, void *priv)
     struct argv_ref v[2];
     struct sbuf b;
     (void)priv;
-    /* Keys deleted by expiry or eviction are logged as DEL. */
+    /* Keys deleted by expiry or eviction are logged as DEL (or UNLINK). */
     if (!(ev->klass & (NOTIFY_EXPIRED | NOTIFY_EVICTED)) || !ev->key) return;
     expired_seen++;
     if (!g_propagate_on) return;
-    v[0].p = "DEL";
-    v[0].n = 3;
+    /* (UNLINK when the deletion is lazy: lazyfree-lazy-expire /
+     * lazyfree-lazy-eviction, as Redis's propagateDeletion) */
+    if ((ev->klass & NOTIFY_EXPIRED) ? lazyfree_lazy_expire : g_config.lazyfree_lazy_eviction) {
+        v[0].p = "UNLINK";
+        v[0].n = 6;
+    } else {
+        v[0].p = "DEL";
+        v[0].n = 3;
+    }
     v[1].p = ev->key;
     v[1].n = ev->klen;
+    if (depth > 0 && depth <= MAX_DEPTH) {
+        /* Met by a command (a lookup found the key expired): it joins the
+         * command's own propagation, in one MULTI/EXEC with it, as Redis
+         * 7.0 (also_propagate) does. */
+        add_pending(ev->db->id, 2, v);
+        pops[npops - 1].expiry = true;
+        return;
+    }
     sbuf_init(&b);
     propagate_format(&b, 2, v);
     feed(ev->db->id, b.p, b.len);

@@ -7,8 +7,11 @@
  * KEEPTTL, SPOP -> SREM, BLPOP -> LPOP, ...). The commands one top-level
  * call propagates are emitted together: wrapped in MULTI/EXEC when there
  * are several (EXEC, SPOP with a count), with SELECT whenever the database
- * changes. Keys deleted by expiry (lazy or active) are propagated at once
- * as DEL. Nothing is built while no consumer (the AOF) is on. */
+ * changes. Keys deleted by expiry or eviction are propagated as DEL (UNLINK
+ * under lazyfree-lazy-expire / -eviction): at once outside a command (active
+ * expiry), else with the command that met them (lazy expiry), in its
+ * MULTI/EXEC (not SCAN's / RANDOMKEY's run directly), as Redis 7.0. Nothing is built while no
+ * consumer (the AOF) is on. */
 #ifndef KEEL_PROPAGATE_H
 #define KEEL_PROPAGATE_H
 

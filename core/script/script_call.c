@@ -28,10 +28,36 @@
 
 enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
 
+/* A command refused before it runs, in COMMANDSTATS (rejected_calls). */
+static void rejected(const struct command *cmd)
+{
+    if (cmd) ((struct command *)cmd)->rejected_calls++;
+    g_kstats.rejected_calls++;
+}
+
 /* Push an error table and raise it (call) or return it (pcall). */
 static int fail(lua_State *L, const char *msg, bool raise)
 {
     script_push_error(L, msg, strlen(msg));
+    return raise ? script_raise(L) : 1;
+}
+
+/* An error found before the command runs (Redis 7.0's scriptCall: unknown
+ * command, arity, a command scripts may not call, ACL, a write refused):
+ * counted now (INFO errorstats, total_error_replies, the command's
+ * rejected_calls), and its table marked so that the script raising or
+ * returning it does not count it again. */
+static int fail_rejected(lua_State *L, const char *msg, bool raise, const struct command *cmd)
+{
+    struct reply quiet = reply_discard; /* a copy: its errors are counted */
+    script_push_error(L, msg, strlen(msg));
+    lua_getfield(L, -1, "err");
+    reply_error(&quiet, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    lua_pushstring(L, "ignore_error_stats_update");
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    rejected(cmd);
     return raise ? script_raise(L) : 1;
 }
 
@@ -59,8 +85,9 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
     int argc = lua_gettop(L), i, base;
     struct argv_ref sv[CALL_STACK_ARGS], *argv = sv;
     char snum[CALL_STACK_ARGS][NUM_BUF], (*num)[NUM_BUF] = snum;
-    const struct command *cmd;
+    const struct command *cmd = NULL;
     const char *err = NULL;
+    bool refused = false; /* err was found once the command was looked up */
 
     if (!run || !sc)
         return fail(L, "redis.call can only be called inside a script invocation", raise);
@@ -102,7 +129,9 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
                                ACL_OK);
         goto out;
     }
+    refused = true;
     if (!cmd) {
+        cmd = registry_rejected; /* (a wrong arity still names its command) */
         err = registry_rejected ? "Wrong number of args calling Redis command from script"
                                 : "Unknown Redis command called from script";
         goto out;
@@ -132,6 +161,7 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
             lua_replace(L, base + 1);
             lua_settop(L, base + 1);
         }
+        rejected(cmd); /* (the reply counted its error) */
         goto out;
     }
     if (cmd->flags & CMD_WRITE) run->wrote = true;
@@ -159,7 +189,7 @@ out:
         free(argv);
         free(num);
     }
-    if (err) return fail(L, err, raise);
+    if (err) return refused ? fail_rejected(L, err, raise, cmd) : fail(L, err, raise);
     if (raise && g_script_sink.top_error) return script_raise(L);
     return 1;
 }

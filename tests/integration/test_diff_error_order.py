@@ -7,7 +7,10 @@ LIMIT before MAXLEN ~); XREAD / XREADGROUP parse COUNT and BLOCK as they
 meet them, STREAMS or not; HRANDFIELD / ZRANDMEMBER range-check the count
 before the syntax; CLIENT LIST takes TYPE only as its fourth word. Every
 command runs after the same small dataset on both servers, in RESP2 and
-in RESP3."""
+in RESP3. FUNCTION FLUSH / RESTORE and GEODIST count their words before
+judging them (XPENDING: 3 or 6 to 9, then IDLE's value, then the
+count); FUNCTION LOAD's options are every word but the last; MEMORY USAGE
+reads SAMPLES values as it meets them."""
 
 import pytest
 
@@ -52,6 +55,22 @@ CASES = {
         "ZRANDMEMBER z %s WITHSCORES" % MIN, "ZRANDMEMBER z %s" % MIN,
         "HRANDFIELD h -9223372036854775807 WITHVALUES", "HRANDFIELD h x y",
         "HRANDFIELD h 1 WITHVALUES", "ZRANDMEMBER z -1 WITHSCORES"],
+    "word_counts_before_values": [  # Redis counts the words first
+        "FUNCTION FLUSH a b", "FUNCTION FLUSH a", "FUNCTION FLUSH SYNC ASYNC", "FUNCTION FLUSH sync",
+        "FUNCTION RESTORE x y z", "FUNCTION RESTORE x FLUSH APPEND", "FUNCTION RESTORE x y",
+        "FUNCTION LOAD NUMPAT f", "FUNCTION LOAD USER &* error( EXISTS",
+        "FUNCTION LOAD REPLACE replace x f", "FUNCTION LOAD REPLACE", "FUNCTION LOAD replace x",
+        "GEODIST g a b ALPHA m", "GEODIST g a b ALPHA", "GEODIST g a b km x", "GEODIST g a b",
+        "XPENDING st g IDLE x a", "XPENDING st g IDLE x a b", "XPENDING st g IDLE 5 a b",
+        "XPENDING st g IDLE x", "XPENDING st g IDLE", "XPENDING st g a", "XPENDING st g - + x",
+        "XPENDING st g IDLE x - + 1", "XPENDING st g IDLE 5 - + x c",
+        "XPENDING st g - + 1 c x y", "XPENDING st g - + 1 c x y z",
+        "MEMORY USAGE h SAMPLES x y", "MEMORY USAGE h SAMPLES 5 y", "MEMORY USAGE h y SAMPLES x",
+        "MEMORY USAGE h SAMPLES -1 SAMPLES x", "MEMORY USAGE h SAMPLES"],
+    "int_arguments_range_checked": [  # Redis's getIntFromObjectOrReply, as met
+        "COPY h h2 DB -9223372036854775808 x", "COPY h h2 DB 2147483648", "COPY h h2 DB x y",
+        "COPY h h2 DB 2147483647", "SELECT 9999999999", "SELECT 2147483648", "SELECT -1",
+        "SELECT x", "MOVE h 9999999999"],
     "client_list_type_with_more_words": [
         "CLIENT LIST TYPE bad x", "CLIENT LIST TYPE bad x y", "CLIENT LIST TYPE bad ID",
         "CLIENT LIST TYPE bad", "CLIENT LIST TYPE normal x", "CLIENT LIST TYPE",

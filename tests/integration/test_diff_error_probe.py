@@ -7,6 +7,7 @@ Commands whose successful replies are random or time-dependent are
 compared only where one side errs; commands that touch the server's
 state (SHUTDOWN, DEBUG, SYNC, CONFIG SET...) are left out."""
 
+import os
 import random
 
 import pytest
@@ -63,6 +64,17 @@ EXACT = ["get", "set", "setnx", "setex", "psetex", "append", "strlen", "incr", "
 ERRORS_ONLY = ["srandmember", "spop", "hrandfield", "zrandmember", "ttl", "pttl",
                "expiretime", "pexpiretime", "dump", "restore", "getex", "memory", "latency",
                "slowlog", "client", "pubsub", "scan", "randomkey", "command"]
+
+def seeds(default):
+    """KEEL_PROBE_SEEDS=a-b: seeds a..b-1 instead of the fixed ones (a wider
+    search; a failure names its seed, which replays it)."""
+    v = os.environ.get("KEEL_PROBE_SEEDS")
+    if not v:
+        return default
+    a, b = v.split("-")
+    return range(int(a), int(b))
+
+
 KNOWN = [  # differences left alone (none today; test_diff_error_order.py holds the former ones)
 ]
 
@@ -85,7 +97,7 @@ def call(srv, cmd):
         return ("err", str(e))
 
 
-@pytest.mark.parametrize("rnd", range(10))
+@pytest.mark.parametrize("rnd", seeds(range(10)))
 def test_error_replies_match_redis(keel, oracle, rnd):
     rng = random.Random(rnd)
     k = redis.Redis(port=keel.port)
@@ -133,6 +145,9 @@ ADMIN_WORDS = ["0", "1", "-1", "2", "100", "x", "k", "u", "default", "on", "off"
                "FILTERBY", "ACLCAT", "PATTERN", "3", "4", "AUTH", "SETNAME", "VERSION", "MATCH"]
 ADMIN_KNOWN = [
     lambda c: "MODULE" in c,  # Keel has no modules: MODULE is not a command here
+    # a successful HELLO 3 switches the connection to RESP3, which this
+    # RESP2 client cannot read (HELLO itself: test_protocol.py)
+    lambda c: c[0] == "hello" and len(c) > 1 and c[1] == "3",
 ]
 
 
@@ -144,7 +159,7 @@ def reset_state(srv):
     srv.execute_command("SCRIPT", "FLUSH")
 
 
-@pytest.mark.parametrize("rnd", range(4))
+@pytest.mark.parametrize("rnd", seeds(range(4)))
 def test_admin_error_replies_match_redis(keel, oracle, rnd):
     rng = random.Random(1000 + rnd)
     k = redis.Redis(port=keel.port, socket_timeout=10)

@@ -43,6 +43,8 @@ struct replica {
     bool via_pipe;  /* ... relayed by the parent (repl_pipe.c: TLS) */
     bool pre_psync; /* came with SYNC: no ACKs, no GETACK */
     bool rdb_only;  /* REPLCONF rdb-only 1: closed after the RDB */
+    bool wait_ack;  /* ONLINE after a diskless sync: the stream (held until
+                     * then) starts at its first REPLCONF ACK */
     int listening_port;
     char ip[256];              /* REPLCONF ip-address ("" : the peer's) */
     long long ack_off, ack_ms; /* last REPLCONF ACK */
@@ -71,7 +73,7 @@ static void regate(void)
     long long size = repl_backlog_exists() ? (long long)repl_backlog_size() : 0;
     struct replica *r;
     for (r = replicas; r; r = r->next) {
-        if (r->state == REPL_R_ONLINE) {
+        if (r->state == REPL_R_ONLINE && !r->wait_ack) {
             if (r->sent_off + size < gate) gate = r->sent_off + size;
         } else if (r->state != REPL_R_WAIT_BGSAVE_START) {
             gate = LLONG_MIN;
@@ -137,6 +139,7 @@ static struct replica *replica_of(struct client *c)
 }
 
 static void drop(struct replica *r);
+static void start_stream(struct replica *r);
 
 static void send_backlog_chunk(void *arg, const void *p, size_t n)
 {
@@ -167,10 +170,11 @@ void repl_primary_flush(void)
     repl_pipe_flush();
     for (r = replicas; r; r = next) {
         next = r->next;
-        if (r->state == REPL_R_ONLINE)
-            move_stream(r);
-        else if (r->state == REPL_R_SEND_BULK)
+        if (r->state == REPL_R_ONLINE) {
+            if (!r->wait_ack) move_stream(r);
+        } else if (r->state == REPL_R_SEND_BULK) {
             send_bulk(r);
+        }
     }
     regate();
 }
@@ -194,7 +198,7 @@ void repl_primary_feed(const void *p, size_t n)
     size_t size = repl_backlog_exists() ? repl_backlog_size() : 0;
     for (r = replicas; r; r = next) {
         next = r->next;
-        if (r->state == REPL_R_ONLINE) {
+        if (r->state == REPL_R_ONLINE && !r->wait_ack) {
             if ((size_t)(g_repl.offset - r->sent_off) + n <= size) continue;
             if (!move_stream(r)) continue;
             if (n > size) {
@@ -401,6 +405,7 @@ void repl_primary_ack(struct client *c, long long offset)
     if (!r) return;
     if (offset > r->ack_off) r->ack_off = offset;
     r->ack_ms = util_mstime();
+    if (r->wait_ack && r->state == REPL_R_ONLINE) start_stream(r);
     if (waiters) waiters_check();
 }
 
@@ -681,7 +686,23 @@ static bool start_disk(void)
     return true;
 }
 
-static void put_online(struct replica *r)
+/* The stream held since the fork goes out, then the backlog feeds it. */
+static void start_stream(struct replica *r)
+{
+    r->wait_ack = false;
+    if (r->held.len) send_raw(r, r->held.p, r->held.len);
+    r->sent_off = g_repl.offset; /* held was the stream since the fork */
+    sbuf_free(&r->held);
+    sbuf_init(&r->held);
+    repl_set_feed_gate(LLONG_MIN);
+}
+
+/* The RDB is sent. After a diskless sync ($EOF:<mark> form) the stream
+ * starts only at the replica's first REPLCONF ACK, as Redis's
+ * repl_start_cmd_stream_on_ack: the replica finds the end of the payload
+ * by its last 40 bytes, which stream bytes glued behind the mark in one
+ * read would hide (the replica would wait for repl-timeout). */
+static void put_online(struct replica *r, bool diskless)
 {
     char name[300];
     if (r->rdb_only) {
@@ -691,10 +712,10 @@ static void put_online(struct replica *r)
     }
     set_state(r, REPL_R_ONLINE);
     r->ack_ms = util_mstime();
-    if (r->held.len) send_raw(r, r->held.p, r->held.len);
-    r->sent_off = g_repl.offset; /* held was the stream since the fork */
-    sbuf_free(&r->held);
-    sbuf_init(&r->held);
+    if (diskless && !r->pre_psync)
+        r->wait_ack = true;
+    else
+        start_stream(r);
     log_notice("Synchronization with replica %s succeeded", replica_name(r, name, sizeof(name)));
 }
 
@@ -716,7 +737,7 @@ static void pipe_settle(void)
         if (r->state != REPL_R_WAIT_BGSAVE_END || !r->via_pipe) continue;
         r->via_pipe = false;
         if (ok)
-            put_online(r);
+            put_online(r, true);
         else
             drop(r);
     }
@@ -744,7 +765,7 @@ static void diskless_done(int exitcode, int bysignal)
         next = r->next;
         if (r->state != REPL_R_WAIT_BGSAVE_END || !r->diskless || r->via_pipe) continue;
         if (all_ok && !(exitcode & (1 << r->child_slot)))
-            put_online(r);
+            put_online(r, true);
         else
             drop(r);
     }
@@ -801,7 +822,7 @@ static void send_bulk(struct replica *r)
     if (r->rdb_off >= r->rdb_size) {
         close(r->rdb_fd);
         r->rdb_fd = -1;
-        put_online(r);
+        put_online(r, false);
     }
 }
 

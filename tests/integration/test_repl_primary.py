@@ -574,6 +574,20 @@ class RawReplica:
         out, self.c.buf = self.c.buf.split(mark, 1)
         return out
 
+    def ack(self, offset=None):
+        """REPLCONF ACK (after a diskless sync the stream starts on the first)."""
+        self.c.send(encode(["REPLCONF", "ACK", str(self.offset if offset is None else offset)]))
+
+    def quiet(self, secs):
+        """Nothing arrives for secs seconds."""
+        deadline = time.monotonic() + secs
+        try:
+            while time.monotonic() < deadline:
+                self._fill(deadline)
+        except (socket.timeout, TimeoutError):
+            pass
+        return self.c.buf == b""
+
     def stream(self, n, timeout=5):
         """The next n bytes of the stream."""
         deadline = time.monotonic() + timeout
@@ -600,6 +614,7 @@ def test_stream_bytes(servers, capa_eof):
     try:
         assert rr.offset == int(info(p)["master_repl_offset"])
         wait_for(lambda: "state=online" in info(p).get("slave0", ""), 10, "online")
+        rr.ack()
         p.set("k", "v")
         p.execute_command("SELECT", 5)
         p.set("k5", "v")
@@ -647,11 +662,47 @@ def test_stream_bytes(servers, capa_eof):
         rr.close()
 
 
+def test_diskless_stream_starts_at_first_ack(servers):
+    """After a diskless ($EOF:<mark>) payload the stream waits for the
+    replica's first REPLCONF ACK, as Redis's repl_start_cmd_stream_on_ack:
+    a replica finds the payload's end by its last 40 bytes, which stream
+    bytes glued behind the mark in one read would hide (a redis-server
+    replica then waited for repl-timeout). A disk payload ($<len>) is
+    followed by the stream at once."""
+    primary = keel_server("--repl-diskless-sync-delay", 0, "--repl-ping-replica-period", 3600)
+    servers.append(primary)
+    p = client(primary)
+    rr = RawReplica(primary.port, True)
+    try:
+        wait_for(lambda: "state=online" in info(p).get("slave0", ""), 10, "online")
+        p.set("k", "v")
+        assert rr.quiet(0.5)  # held: nothing behind the mark
+        rr.ack()
+        want = stream_of(["SELECT", "0"], ["SET", "k", "v"])
+        assert rr.stream(len(want)) == want
+        p.set("k2", "v")
+        want = stream_of(["SET", "k2", "v"])
+        assert rr.stream(len(want)) == want
+    finally:
+        rr.close()
+    disk = RawReplica(primary.port, False)
+    try:
+        wait_for(lambda: "state=online" in info(p).get("slave1", info(p).get("slave0", "")),
+                 10, "online")
+        p.set("k3", "v")
+        want = stream_of(["SELECT", "0"], ["SET", "k3", "v"])
+        assert disk.stream(len(want)) == want
+    finally:
+        disk.close()
+
+
 def test_ping_in_stream(servers):
     primary = keel_server("--repl-diskless-sync-delay", 0, "--repl-ping-replica-period", 1)
     servers.append(primary)
     rr = RawReplica(primary.port, True)
     try:
+        wait_for(lambda: "state=online" in info(client(primary)).get("slave0", ""), 10, "online")
+        rr.ack()
         want = stream_of(["PING"])
         assert rr.stream(len(want), timeout=5) == want
     finally:

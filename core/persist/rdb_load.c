@@ -620,8 +620,14 @@ static struct kv *load_stream(struct rd *r, int t, const char *key, size_t klen)
             goto err;
     } else {
         s->entries_added = s->length;
-        stream_edge_id(s, true, &s->first_id);
     }
+    /* the nodes whole, the length and the last id true to them (what
+     * Redis's deep sanitization checks, and more): stream code trusts it */
+    if (!stream_validate(s)) {
+        rd_corrupt(r, "stream integrity check failed");
+        goto err;
+    }
+    if (t < T_STREAM_LISTPACKS_2) stream_edge_id(s, true, &s->first_id);
     if (!r_len(r, &ng)) goto err;
     for (i = 0; i < ng; i++) {
         struct sgroup *g;
@@ -709,10 +715,10 @@ static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
     }
     case T_LIST:
     case T_LIST_ZIPLIST:
-        return load_list_plain(r, t, key, klen);
     case T_LIST_QUICKLIST:
-    case T_LIST_QUICKLIST_2: {
-        struct kv *e = load_list_nodes(r, t, key, klen);
+    case T_LIST_QUICKLIST_2: { /* an empty list is no key (as Redis) */
+        struct kv *e = t == T_LIST || t == T_LIST_ZIPLIST ? load_list_plain(r, t, key, klen)
+                                                          : load_list_nodes(r, t, key, klen);
         if (e && ql_count(e->v.ptr) == 0) {
             kv_free(e);
             r->empty = true;

@@ -477,7 +477,7 @@ bool config_load(int argc, char **argv)
     size_t k;
     for (k = 0; k < nflat; k++) {
         e = flat[k];
-        if (e->type == CT_STRING || (e->type == CT_SPECIAL && e->ptr)) *(char **)e->ptr = NULL;
+        /* a value of an earlier load is freed by its setter */
         if (set_entry(e, e->deflt)) {
             fprintf(stderr, "keel: bad default for %s\n", e->name);
             return false;
@@ -489,6 +489,7 @@ bool config_load(int argc, char **argv)
             fprintf(stderr, "keel: cannot open config file '%s'\n", argv[i]);
             return false;
         }
+        free(g_config_file);
         g_config_file = abs;
         if (!load_file(abs)) return false;
         i++;

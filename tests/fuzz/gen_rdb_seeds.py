@@ -2,8 +2,9 @@
 """gen_rdb_seeds.py — (re)make the seeds of fuzz_rdb_payload and
 fuzz_rdb_image from a redis-server 7.0 started on a free port: DUMP of a
 value of every type and encoding (footer stripped: the target adds it),
-and small whole RDB images (SAVE). Run from the repository root:
-    /usr/bin/python3 tests/fuzz/gen_rdb_seeds.py"""
+and small whole RDB images (SAVE), also from Keel when KEEL_BIN names its
+binary. Run from the repository root:
+    KEEL_BIN=build/keel /usr/bin/python3 tests/fuzz/gen_rdb_seeds.py"""
 import os, shutil, socket, subprocess, tempfile, time
 import redis
 
@@ -47,16 +48,34 @@ def build(r):
     r.xgroup_create("streamnodes", "g", id="0")
     r.xreadgroup("g", "c", {"streamnodes": ">"}, count=3)
 
+def start(binary, d):
+    port = free_port()
+    p = subprocess.Popen([binary, "--port", str(port), "--dir", d, "--save", "",
+                          "--appendonly", "no"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    r = redis.Redis(port=port)
+    for _ in range(200):
+        try: r.ping(); break
+        except Exception: time.sleep(0.05)
+    return p, r
+
+def keel_image(binary):
+    d = tempfile.mkdtemp()
+    p, r = start(binary, d)
+    try:
+        build(r)
+        r.set("expiring", "v", px=10**9)
+        r.select(5); r.hset("h5", "a", "b"); r.select(0)
+        r.function_load("#!lua name=klib\nredis.register_function('k', function() return 2 end)")
+        r.save()
+        shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(IMG, "keel-all.rdb"))
+    finally:
+        p.terminate(); p.wait(); shutil.rmtree(d)
+
 def main():
     d = tempfile.mkdtemp()
-    port = free_port()
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--dir", d, "--save", "",
-                          "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    p, r = start("redis-server", d)
     try:
-        r = redis.Redis(port=port)
-        for _ in range(100):
-            try: r.ping(); break
-            except Exception: time.sleep(0.05)
         build(r)
         os.makedirs(PAY, exist_ok=True); os.makedirs(IMG, exist_ok=True)
         for k in r.keys():
@@ -75,5 +94,7 @@ def main():
         shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(IMG, "redis7-empty.rdb"))
     finally:
         p.terminate(); p.wait(); shutil.rmtree(d)
+    if os.environ.get("KEEL_BIN"):
+        keel_image(os.environ["KEEL_BIN"])
 
 main()

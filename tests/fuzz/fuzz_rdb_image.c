@@ -10,7 +10,8 @@
  * image loaded whole is saved again (rdb_save_fd) and that image loads
  * into an empty store with the same DEBUG DIGEST; every key then answers
  * DEBUG DIGEST-VALUE. Every third input goes through rdb_load_buffer_side
- * (a replica's swapdb load) instead, and the side set is freed. */
+ * (a replica's swapdb load) instead, and the side set is freed.
+ * FUZZ_VERBOSE=1 in the environment prints each load's outcome. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ok = rdb_load_buffer(data, size, &used, err, sizeof(err));
     CHECK(used <= size);
+    if (getenv("FUZZ_VERBOSE")) fprintf(stderr, "load: %s\n", ok ? "ok" : err);
     if (!ok) {
         CHECK(err[0] && !strchr(err, '\n'));
     } else {

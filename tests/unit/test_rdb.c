@@ -228,6 +228,19 @@ START_TEST(lying_values)
 }
 END_TEST
 
+/* A refused image says why in one printable line: a key in the message
+ * is quoted and escaped (fuzz_rdb_image's find: a newline in the key). */
+START_TEST(error_text_one_line)
+{
+    static const unsigned char img[] = "REDIS0010\x06\x03"
+                                       "a\nb";
+    char err[512];
+    ck_assert(!rdb_load_buffer(img, sizeof(img) - 1, NULL, err, sizeof(err)));
+    ck_assert_ptr_null(strchr(err, '\n'));
+    ck_assert_msg(strstr(err, "for key \"a\\nb\"") != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(keyspace_through_a_pipe)
 {
     int fds[2], i;
@@ -285,6 +298,7 @@ int main(void)
     tcase_add_test(tc, aggregates);
     tcase_add_test(tc, bad_payloads);
     tcase_add_test(tc, lying_values);
+    tcase_add_test(tc, error_text_one_line);
     tcase_add_test(tc, keyspace_through_a_pipe);
     suite_add_tcase(s, tc);
     return unit_run(s);

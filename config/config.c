@@ -551,6 +551,27 @@ static void quote_value(FILE *f, const char *v)
 
 /* Values written as several words, as Redis writes them (a redis-server
  * reading the file takes them as separate arguments). */
+/* A multi-word value: each word as quote_value writes it (a word with a
+ * quote, a backslash or an unprintable byte reads back the same), "" for
+ * none. */
+static void quote_words(FILE *f, char *v)
+{
+    char *w = v, *sp;
+    if (*v == 0) {
+        fputs("\"\"", f);
+        return;
+    }
+    for (;;) {
+        sp = strchr(w, ' ');
+        if (sp) *sp = 0;
+        if (*w) quote_value(f, w);
+        if (!sp) break;
+        *sp = ' ';
+        w = sp + 1;
+        if (*w) fputc(' ', f);
+    }
+}
+
 static bool words_value(const struct config_entry *e)
 {
     static const char *const names[] = {"bind", "save", "replicaof", "oom-score-adj-values", NULL};
@@ -617,7 +638,7 @@ const char *config_rewrite(void)
             config_get_text(e, v, sizeof(v));
             fprintf(out, "%s ", e->name);
             if (words_value(e))
-                fputs(*v ? v : "\"\"", out);
+                quote_words(out, v);
             else
                 quote_value(out, v);
             fputc('\n', out);
@@ -636,7 +657,7 @@ const char *config_rewrite(void)
         }
         fprintf(out, "%s ", e->name);
         if (words_value(e))
-            fputs(*v ? v : "\"\"", out);
+            quote_words(out, v);
         else
             quote_value(out, v);
         fputc('\n', out);

@@ -173,17 +173,18 @@ START_TEST(rewrite_after_unterminated_last_line)
     f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     /* an empty word among bind's: dropped (a rewrite could not keep it) */
-    fputs("hz 20\nbind 127.0.0.1 \"\" ::1\n# the end", f);
+    fputs("hz 20\nbind 127.0.0.1 \"\" ::1 \"a\\\"b\\\\\"\n# the end", f);
     fclose(f);
     ck_assert(config_load(2, argv));
-    ck_assert_str_eq(g_config.bind, "127.0.0.1 ::1");
+    ck_assert_str_eq(g_config.bind, "127.0.0.1 ::1 a\"b\\");
     ck_assert_ptr_null(config_set("maxmemory", "1mb", false));
     ck_assert_ptr_null(config_rewrite());
     ck_assert_ptr_null(config_set("maxmemory", "0", false));
     ck_assert(config_load(2, argv));
     ck_assert_int_eq(g_config.maxmemory, 1048576);
     ck_assert_int_eq(g_config.hz, 20);
-    ck_assert_str_eq(g_config.bind, "127.0.0.1 ::1");
+    /* a word with a quote or a backslash is written quoted */
+    ck_assert_str_eq(g_config.bind, "127.0.0.1 ::1 a\"b\\");
     unlink(path);
     rmdir(dir);
 }

@@ -367,12 +367,15 @@ static bool apply_words(char **w, size_t *wl, int n, const char *where, int line
         fprintf(stderr, "keel: %s:%d: unknown option '%s'\n", where, lineno, w[0]);
         return false;
     }
-    /* Multi-word values (bind, save) are joined by spaces. */
+    /* Multi-word values (bind, save) are joined by spaces; an empty word
+     * among others adds nothing (the joined text could not say it: CONFIG
+     * REWRITE would lose it). */
     for (i = 1; i < n; i++)
         total += wl[i] + 1;
     joined = xmalloc(total + 1);
     for (i = 1; i < n; i++) {
-        if (i > 1) joined[off++] = ' ';
+        if (wl[i] == 0 && n > 2) continue;
+        if (off > 0) joined[off++] = ' ';
         memcpy(joined + off, w[i], wl[i]);
         off += wl[i];
     }
@@ -477,7 +480,7 @@ bool config_load(int argc, char **argv)
     size_t k;
     for (k = 0; k < nflat; k++) {
         e = flat[k];
-        if (e->type == CT_STRING || (e->type == CT_SPECIAL && e->ptr)) *(char **)e->ptr = NULL;
+        /* a value of an earlier load is freed by its setter */
         if (set_entry(e, e->deflt)) {
             fprintf(stderr, "keel: bad default for %s\n", e->name);
             return false;
@@ -489,6 +492,7 @@ bool config_load(int argc, char **argv)
             fprintf(stderr, "keel: cannot open config file '%s'\n", argv[i]);
             return false;
         }
+        free(g_config_file);
         g_config_file = abs;
         if (!load_file(abs)) return false;
         i++;
@@ -547,6 +551,27 @@ static void quote_value(FILE *f, const char *v)
 
 /* Values written as several words, as Redis writes them (a redis-server
  * reading the file takes them as separate arguments). */
+/* A multi-word value: each word as quote_value writes it (a word with a
+ * quote, a backslash or an unprintable byte reads back the same), "" for
+ * none. */
+static void quote_words(FILE *f, char *v)
+{
+    char *w = v, *sp;
+    if (*v == 0) {
+        fputs("\"\"", f);
+        return;
+    }
+    for (;;) {
+        sp = strchr(w, ' ');
+        if (sp) *sp = 0;
+        if (*w) quote_value(f, w);
+        if (!sp) break;
+        *sp = ' ';
+        w = sp + 1;
+        if (*w) fputc(' ', f);
+    }
+}
+
 static bool words_value(const struct config_entry *e)
 {
     static const char *const names[] = {"bind", "save", "replicaof", "oom-score-adj-values", NULL};
@@ -554,6 +579,15 @@ static bool words_value(const struct config_entry *e)
     for (i = 0; names[i]; i++)
         if (!strcmp(e->name, names[i])) return true;
     return false;
+}
+
+/* A line kept as it is; a last line without its newline gets one, so
+ * that what is appended after it starts a line of its own. */
+static void keep_line(const char *line, FILE *out)
+{
+    size_t n = strlen(line);
+    fputs(line, out);
+    if (n == 0 || line[n - 1] != '\n') fputc('\n', out);
 }
 
 const char *config_rewrite(void)
@@ -586,7 +620,7 @@ const char *config_rewrite(void)
         while (isspace((unsigned char)*p))
             p++;
         if (*p == '#' || *p == 0) {
-            fputs(line, out);
+            keep_line(line, out);
             continue;
         }
         while (p[k] && !isspace((unsigned char)p[k]) && k < sizeof(name) - 1) {
@@ -596,7 +630,7 @@ const char *config_rewrite(void)
         name[k] = 0;
         e = config_find(name, k);
         if (!e) {
-            fputs(line, out);
+            keep_line(line, out);
             continue;
         }
         if (!seen[config_index(e)]) {
@@ -604,7 +638,7 @@ const char *config_rewrite(void)
             config_get_text(e, v, sizeof(v));
             fprintf(out, "%s ", e->name);
             if (words_value(e))
-                fputs(*v ? v : "\"\"", out);
+                quote_words(out, v);
             else
                 quote_value(out, v);
             fputc('\n', out);
@@ -623,7 +657,7 @@ const char *config_rewrite(void)
         }
         fprintf(out, "%s ", e->name);
         if (words_value(e))
-            fputs(*v ? v : "\"\"", out);
+            quote_words(out, v);
         else
             quote_value(out, v);
         fputc('\n', out);

@@ -620,8 +620,14 @@ static struct kv *load_stream(struct rd *r, int t, const char *key, size_t klen)
             goto err;
     } else {
         s->entries_added = s->length;
-        stream_edge_id(s, true, &s->first_id);
     }
+    /* the nodes whole, the length and the last id true to them (what
+     * Redis's deep sanitization checks, and more): stream code trusts it */
+    if (!stream_validate(s)) {
+        rd_corrupt(r, "stream integrity check failed");
+        goto err;
+    }
+    if (t < T_STREAM_LISTPACKS_2) stream_edge_id(s, true, &s->first_id);
     if (!r_len(r, &ng)) goto err;
     for (i = 0; i < ng; i++) {
         struct sgroup *g;
@@ -697,6 +703,31 @@ static const char *rdb_type_name(int t)
     }
 }
 
+/* A key as error messages show it: quoted and escaped (util_repr), its
+ * first 128 bytes, so that a message stays one printable line. */
+struct keytext {
+    char s[560];
+    size_t n;
+};
+
+static void keytext_put(void *ctx, const char *p, size_t len)
+{
+    struct keytext *b = ctx;
+    size_t room = sizeof(b->s) - 1 - b->n;
+    if (len > room) len = room;
+    memcpy(b->s + b->n, p, len);
+    b->n += len;
+    b->s[b->n] = 0;
+}
+
+static const char *key_text(struct keytext *b, const char *key, size_t klen)
+{
+    b->n = 0;
+    b->s[0] = 0;
+    util_repr(key, klen > 128 ? 128 : klen, keytext_put, b);
+    return b->s;
+}
+
 /* One value of RDB type t for key; NULL with r->failed on error. */
 static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
 {
@@ -711,10 +742,10 @@ static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
     }
     case T_LIST:
     case T_LIST_ZIPLIST:
-        return load_list_plain(r, t, key, klen);
     case T_LIST_QUICKLIST:
-    case T_LIST_QUICKLIST_2: {
-        struct kv *e = load_list_nodes(r, t, key, klen);
+    case T_LIST_QUICKLIST_2: { /* an empty list is no key (as Redis) */
+        struct kv *e = t == T_LIST || t == T_LIST_ZIPLIST ? load_list_plain(r, t, key, klen)
+                                                          : load_list_nodes(r, t, key, klen);
         if (e && ql_count(e->v.ptr) == 0) {
             kv_free(e);
             r->empty = true;
@@ -739,12 +770,14 @@ static struct kv *load_value(struct rd *r, int t, const char *key, size_t klen)
     case T_STREAM_LISTPACKS_2:
     case T_STREAM_LISTPACKS_3:
         return load_stream(r, t, key, klen);
-    default:
+    default: {
+        struct keytext kt;
         rd_fail(r,
-                "The RDB image holds a value of type %s (RDB type %d) for key '%.*s', which Keel "
+                "The RDB image holds a value of type %s (RDB type %d) for key %s, which Keel "
                 "cannot load",
-                rdb_type_name(t), t, (int)(klen > 128 ? 128 : klen), key);
+                rdb_type_name(t), t, key_text(&kt, key, klen));
         return NULL;
+    }
     }
 }
 
@@ -921,8 +954,9 @@ static bool load_image(struct rd *r, bool merge)
                 struct kv *old = store_peek_hashed(db, k.p, k.n, h);
                 if (old) {
                     if (!merge) {
-                        bool f = rd_fail(r, "RDB has duplicated key '%.*s' in DB %d",
-                                         (int)(k.n > 128 ? 128 : k.n), k.p, db->id);
+                        struct keytext kt;
+                        bool f = rd_fail(r, "RDB has duplicated key %s in DB %d",
+                                         key_text(&kt, k.p, k.n), db->id);
                         kv_free(e);
                         rd_sfree(&k);
                         return f;

@@ -156,7 +156,11 @@ bool r_string(struct rd *r, struct rstrv *s)
             uint64_t clen, olen;
             if (!r_len(r, &clen) || !r_len(r, &olen)) return false;
             if (!r_need(r, clen)) return false;
-            if (olen == 0 || olen > (1ULL << 32) * 4) return rd_corrupt(r, "bad LZF length");
+            /* LZF expands 88 times at most (a 3-byte back reference
+             * copies 264 bytes): a larger length is a lie, refused before
+             * the allocation it would ask for */
+            if (olen == 0 || olen > (1ULL << 32) * 4 || olen / 88 > clen)
+                return rd_corrupt(r, "bad LZF length");
             s->heap = malloc(olen);
             if (!s->heap)
                 return rd_fail(r, "Out of memory loading an LZF string of %llu bytes",

@@ -796,3 +796,91 @@ long long stream_group_lag(struct stream *s, struct sgroup *g)
     if (er != SCG_INVALID_READ) return (long long)s->entries_added - er;
     return -1;
 }
+
+/* ---------------------------------------------------------- validate */
+
+/* An element that must be an integer (stored as one, or a string that
+ * reads as one, as Redis's lpGetIntegerIfValid). */
+static bool lp_want_int(unsigned char *p, long long *v)
+{
+    char ib[LP_INTBUF];
+    size_t n;
+    bool isint;
+    const char *s;
+    if (!p) return false;
+    s = lp_get(p, &n, ib, &isint, v);
+    return isint || util_str2ll(s, n, v);
+}
+
+/* One node (master id m) in Redis's stream node layout, whole: the master
+ * entry (count, deleted, field count, fields, 0), then count + deleted
+ * entries each with its flags, non-negative id deltas, fields (or
+ * SAMEFIELDS), values and an lp-count that matches, and nothing after.
+ * Ids not before m and strictly after *prev (updated); *live counts the
+ * live entries; count and deleted are the live and deleted entries. */
+static bool node_valid(unsigned char *lp, const struct sid *m, struct sid *prev, bool *any,
+                       uint64_t *live)
+{
+    unsigned char *p = lp_first(lp);
+    long long count, deleted, mnf, zero, nlive = 0, ndel = 0, i;
+    if (!lp_want_int(p, &count) || count < 0) return false;
+    if (!lp_want_int(p = lp_next(lp, p), &deleted) || deleted < 0) return false;
+    if (!lp_want_int(p = lp_next(lp, p), &mnf) || mnf < 0 || (unsigned long long)mnf > lp_count(lp))
+        return false;
+    for (i = 0; i <= mnf; i++) /* the fields, then the terminator */
+        if (!(p = lp_next(lp, p))) return false;
+    if (!lp_want_int(p, &zero) || zero != 0) return false;
+    for (p = lp_next(lp, p); p;) {
+        long long flags, dms, dseq, nf, lpc, extra = 3;
+        struct sid cur;
+        if (!lp_want_int(p, &flags) || flags < 0 || flags > (SF_DELETED | SF_SAMEFIELDS))
+            return false;
+        if (!lp_want_int(p = lp_next(lp, p), &dms) || dms < 0) return false;
+        if (!lp_want_int(p = lp_next(lp, p), &dseq)) return false;
+        if ((uint64_t)dms > UINT64_MAX - m->ms) return false;
+        /* the seq delta may be negative (an entry of a later ms): it wraps */
+        cur.ms = m->ms + (uint64_t)dms;
+        cur.seq = m->seq + (uint64_t)dseq;
+        if (sid_cmp(&cur, m) < 0) return false;
+        if (*any && sid_cmp(&cur, prev) <= 0) return false;
+        *prev = cur;
+        *any = true;
+        nf = mnf;
+        if (!(flags & SF_SAMEFIELDS)) {
+            if (!lp_want_int(p = lp_next(lp, p), &nf) || nf < 0 ||
+                (unsigned long long)nf > lp_count(lp))
+                return false;
+            for (i = 0; i < nf; i++) /* the fields */
+                if (!(p = lp_next(lp, p)) || !(p = lp_next(lp, p))) return false;
+            extra += nf + 1;
+        } else {
+            for (i = 0; i < nf; i++)
+                if (!(p = lp_next(lp, p))) return false;
+        }
+        if (!lp_want_int(p = lp_next(lp, p), &lpc) || lpc != nf + extra) return false;
+        if (flags & SF_DELETED)
+            ndel++;
+        else
+            nlive++;
+        p = lp_next(lp, p);
+    }
+    if (nlive != count || ndel != deleted) return false;
+    *live += (uint64_t)nlive;
+    return true;
+}
+
+bool stream_validate(struct stream *s)
+{
+    struct rax_iter ri;
+    struct sid prev = {0, 0}, m;
+    bool any = false, ok = true;
+    uint64_t live = 0;
+    rax_iter_start(&ri, s->rax);
+    for (ok = rax_seek(&ri, RAX_FIRST, NULL, 0); ok; ok = rax_next(&ri)) {
+        sid_decode(ri.key, &m);
+        if ((any && sid_cmp(&m, &prev) <= 0) || !node_valid(ri.data, &m, &prev, &any, &live)) break;
+    }
+    rax_iter_stop(&ri);
+    if (ok) return false; /* stopped on a bad node */
+    return live == s->length && (!any || sid_cmp(&prev, &s->last_id) <= 0);
+}

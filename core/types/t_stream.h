@@ -121,6 +121,11 @@ void stream_iter_stop(struct stream_iter *it);
 bool stream_delete(struct stream *s, const struct sid *id);
 /* Is there a live entry with this id? */
 bool stream_has_entry(struct stream *s, const struct sid *id);
+/* A stream from an untrusted source (RESTORE, an RDB image) is whole:
+ * every node in the node layout above with its counts right, ids strictly
+ * increasing from each node's master id, length the live entries, and
+ * last_id not before the last entry. */
+bool stream_validate(struct stream *s);
 /* First / last live id (0-0 when empty): false when the stream is empty. */
 bool stream_edge_id(struct stream *s, bool first, struct sid *id);
 

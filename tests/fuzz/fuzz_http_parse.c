@@ -44,8 +44,8 @@ static bool inside(const char *p, size_t n, const char *lo, size_t len)
     return p && lo && p >= lo && p + n <= lo + len;
 }
 
-static const char *const known_ext[] = {"",    "json", "raw", "txt", "html", "xml",   "png",
-                                        "jpg", "jpeg", "css", "bin", "js",   "xhtml", NULL};
+static const char *const known_ext[] = {"",     "json", "raw", "txt", "html",  "xml", "png", "jpg",
+                                        "jpeg", "css",  "bin", "js",  "xhtml", "msg", NULL};
 
 static void check_cmdbuf(const struct cmdbuf *b)
 {

@@ -9,8 +9,9 @@
  * Nothing may crash or leak; a refused image says why in one line. An
  * image loaded whole is saved again (rdb_save_fd) and that image loads
  * into an empty store with the same DEBUG DIGEST; every key then answers
- * DEBUG DIGEST-VALUE. Every third input goes through rdb_load_buffer_side
- * (a replica's swapdb load) instead, and the side set is freed.
+ * DEBUG DIGEST-VALUE. Every third input goes through rdb_load_stream in
+ * uneven pieces into a side set (a replica's swapdb load as the payload
+ * arrives) instead, and the side set is freed.
  * FUZZ_VERBOSE=1 in the environment prints each load's outcome. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #include "function.h"
 #include "kernel.h"
 #include "rdb.h"
+#include "rdb_stream.h"
 #include "rec_sink.h"
 #include "store.h"
 
@@ -103,6 +105,24 @@ static void touch_all(void)
     }
 }
 
+/* The image handed to the streaming loader in uneven pieces. */
+struct feed {
+    const uint8_t *p;
+    size_t n, off;
+};
+
+static long feed_read(void *ctx, void *buf, size_t n)
+{
+    struct feed *f = ctx;
+    size_t piece = (f->off * 7 + 3) % 61 + 1;
+    if (f->off >= f->n) return 0;
+    if (piece > n) piece = n;
+    if (piece > f->n - f->off) piece = f->n - f->off;
+    memcpy(buf, f->p + f->off, piece);
+    f->off += piece;
+    return (long)piece;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[512] = "";
@@ -110,9 +130,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok;
     rdb_skip_checksum_validation = !(size & 1);
     if (size % 3 == 0) {
+        struct feed f = {data, size, 0};
+        struct rdb_stream_src src = {feed_read, &f, NULL, 0, (long long)size, NULL};
         struct rdb_side side = {store_side_new(), NULL, 0};
-        ok = rdb_load_buffer_side(data, size, &side, err, sizeof(err));
+        unsigned char *rest = NULL;
+        size_t nrest = 0;
+        ok = rdb_load_stream(&src, &side, &rest, &nrest, err, sizeof(err));
         CHECK(ok || (err[0] && !strchr(err, '\n')));
+        CHECK(nrest == 0);
+        free(rest);
         store_side_free(side.dbs, false);
         rdb_side_functions_free(&side);
         rdb_skip_checksum_validation = 0;

@@ -129,7 +129,16 @@ static bool refill(struct rd *r, size_t n)
         if (s->limit >= 0 && r->off0 + (long long)(r->end - r->start) >= s->limit)
             return false; /* the payload ended */
         if (n > ((size_t)1 << 40)) return rd_corrupt(r, "length out of range");
-        if (pb + n + hold > s->cap || s->cap - s->raw < WINDOW / 8) make_room(r, s, n + hold);
+        /* a length beyond the $<len> payload never arrives */
+        if (s->limit >= 0 && r->off0 + (long long)(r->p - r->start) + (long long)n > s->limit)
+            return false;
+        if (s->cap - s->raw < WINDOW / 8 || (pb + n + hold > s->cap && pb > 0)) {
+            /* the window grows as bytes arrive (at most doubling), never
+             * on a length's word alone: a lying length costs what was
+             * really sent */
+            size_t room = n + hold, most = s->cap > WINDOW ? 2 * s->cap : WINDOW;
+            make_room(r, s, room < most ? room : most);
+        }
         if (!read_more(r, s)) return false;
     }
     return true;

@@ -446,7 +446,9 @@ def test_bad_clients_do_not_affect_others(kh, rc):
                 t0 = time.monotonic()
                 r = c.get("/INCR/good")
                 assert r.status == 200 and r.json() == {"INCR": i}, r
-                assert time.monotonic() - t0 < 2.0, "a good request took %.2fs" % (
+                # (a stalled loop waits for a timeout: seconds; a loaded CI
+                # machine under ASan has taken 2.9 s for a good request)
+                assert time.monotonic() - t0 < 5.0, "a good request took %.2fs" % (
                     time.monotonic() - t0)
     finally:
         stop.set()

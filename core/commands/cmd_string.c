@@ -98,6 +98,20 @@ static void set_value(struct exec *x, const char *key, size_t klen, const char *
     if (when != -1) store_set_expire(x->db, e, when, "expire");
 }
 
+/* set_value without KEEPTTL for MSET, SETEX and PSETEX: the key is looked
+ * up for writing first, as Redis's setKey (an expired key is deleted,
+ * notified and propagated as DEL before it is set), and that one search
+ * serves the set too. */
+static void set_value_looked_up(struct exec *x, const char *key, size_t klen, const char *val,
+                                size_t vlen, long long when)
+{
+    uint64_t h;
+    struct kv *old = store_lookup_write_h(x->db, key, klen, &h);
+    struct kv *e = store_set_known(x->db, old, kv_new_string(key, klen, val, vlen, true), h, "set",
+                                   NOTIFY_STRING);
+    if (when != -1) store_set_expire(x->db, e, when, "expire");
+}
+
 /* GET's reply for SET ... GET, GETSET, GETDEL: false on WRONGTYPE. */
 static bool get_generic(struct exec *x, const char *key, size_t klen, struct kv **out)
 {
@@ -131,6 +145,7 @@ void cmd_set(struct exec *x)
     struct argval *exp = ARG(x, A_SET_expiration);
     bool keepttl = exp->present && exp->choice == 4;
     long long when = -1;
+    uint64_t h;
     struct kv *old;
 
     if (exp->present && !keepttl) {
@@ -141,7 +156,7 @@ void cmd_set(struct exec *x)
         if (!expire_at(x, ARGI(x, slots[ch]), ch == 0 || ch == 2, ch <= 1, &when)) return;
     }
     if (get && !get_generic(x, key, klen, &old)) return;
-    old = store_lookup_write(x->db, key, klen);
+    old = store_lookup_write_h(x->db, key, klen, &h);
     if ((nx && old) || (xx && !old)) {
         if (!get) reply_null(x->r);
         return;
@@ -150,8 +165,8 @@ void cmd_set(struct exec *x)
         set_value(x, key, klen, val, vlen, true, when);
     } else {
         /* The hot path: the key was just looked up, no second search. */
-        struct kv *e = store_set_known(x->db, old, kv_new_string(key, klen, val, vlen, true), "set",
-                                       NOTIFY_STRING);
+        struct kv *e = store_set_known(x->db, old, kv_new_string(key, klen, val, vlen, true), h,
+                                       "set", NOTIFY_STRING);
         if (when != -1) store_set_expire(x->db, e, when, "expire");
     }
     if (!get) reply_ok(x->r);
@@ -192,9 +207,8 @@ void cmd_setex(struct exec *x)
 {
     long long when;
     if (!expire_at(x, ARGI(x, A_SETEX_seconds), true, true, &when)) return;
-    store_lookup_write(x->db, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key)); /* (as MSET's) */
-    set_value(x, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key), ARGP(x, A_SETEX_value),
-              ARGN(x, A_SETEX_value), false, when);
+    set_value_looked_up(x, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key), ARGP(x, A_SETEX_value),
+                        ARGN(x, A_SETEX_value), when);
     reply_ok(x->r);
     propagate_set_pxat(x, ARGP(x, A_SETEX_key), ARGN(x, A_SETEX_key), ARGP(x, A_SETEX_value),
                        ARGN(x, A_SETEX_value), when); /* AOF: SET key value PXAT ms */
@@ -205,9 +219,8 @@ void cmd_psetex(struct exec *x)
 {
     long long when;
     if (!expire_at(x, ARGI(x, A_PSETEX_milliseconds), false, true, &when)) return;
-    store_lookup_write(x->db, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key)); /* (as MSET's) */
-    set_value(x, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key), ARGP(x, A_PSETEX_value),
-              ARGN(x, A_PSETEX_value), false, when);
+    set_value_looked_up(x, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key), ARGP(x, A_PSETEX_value),
+                        ARGN(x, A_PSETEX_value), when);
     reply_ok(x->r);
     propagate_set_pxat(x, ARGP(x, A_PSETEX_key), ARGN(x, A_PSETEX_key), ARGP(x, A_PSETEX_value),
                        ARGN(x, A_PSETEX_value), when); /* AOF: SET key value PXAT ms */
@@ -304,10 +317,10 @@ static void mset_generic(struct exec *x, int slot, bool nx)
     }
     for (k = 0; k < kv->count; k++) {
         const struct argv_ref *a = &x->argv[kv->list[k]];
-        /* (looked up first, as Redis's setKey: an expired key is deleted,
-         * notified and propagated as DEL before it is set) */
-        if (!nx) store_lookup_write(x->db, a->p, a->n);
-        set_value(x, a->p, a->n, a[1].p, a[1].n, false, -1);
+        if (nx) /* (every key was looked up above) */
+            set_value(x, a->p, a->n, a[1].p, a[1].n, false, -1);
+        else
+            set_value_looked_up(x, a->p, a->n, a[1].p, a[1].n, -1);
     }
     if (nx)
         reply_int(x->r, 1);

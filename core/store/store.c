@@ -165,10 +165,10 @@ static void expire_now(struct db *db, struct kv *e)
     if (key != kbuf) free(key);
 }
 
-static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool touch,
-                             bool for_write)
+static struct kv *lookup_hashed(struct db *db, const char *key, size_t klen, uint64_t h, bool touch,
+                                bool for_write)
 {
-    struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, siphash(key, klen));
+    struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, h);
     if (!e) return NULL;
     if (e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime()) {
         if (g_store.replica) {
@@ -184,6 +184,12 @@ static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool t
 live:
     if (touch) lru_touch(e, g_store.lruclock);
     return e;
+}
+
+static struct kv *lookup_for(struct db *db, const char *key, size_t klen, bool touch,
+                             bool for_write)
+{
+    return lookup_hashed(db, key, klen, siphash(key, klen), touch, for_write);
 }
 
 static struct kv *lookup(struct db *db, const char *key, size_t klen, bool touch)
@@ -206,6 +212,12 @@ struct kv *store_lookup_read(struct db *db, const char *key, size_t klen)
 struct kv *store_lookup_write(struct db *db, const char *key, size_t klen)
 {
     return lookup_for(db, key, klen, true, true);
+}
+
+struct kv *store_lookup_write_h(struct db *db, const char *key, size_t klen, uint64_t *hash)
+{
+    *hash = siphash(key, klen);
+    return lookup_hashed(db, key, klen, *hash, true, true);
 }
 
 struct kv *store_peek(struct db *db, const char *key, size_t klen)
@@ -286,14 +298,13 @@ struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, 
     return e;
 }
 
-struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const char *ev, int klass)
+struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, uint64_t h, const char *ev,
+                           int klass)
 {
-    uint64_t h;
     if (!old) {
-        store_add(db, e, ev, klass);
+        add_hashed(db, e, h, ev, klass);
         return e;
     }
-    h = siphash(kv_key(e), e->klen);
     e->lru = lru_policy_lfu() ? old->lru : lru_new(g_store.lruclock);
     if (old->has_expire) exp_remove(db, old);
     dict_replace(&db->keys, &old->node, &e->node, h);

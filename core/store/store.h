@@ -103,6 +103,8 @@ void store_emit(struct db *db, const char *key, size_t klen, const char *name, i
  * a hit or a miss and touches the LRU clock; _write only touches. */
 struct kv *store_lookup_read(struct db *db, const char *key, size_t klen);
 struct kv *store_lookup_write(struct db *db, const char *key, size_t klen);
+/* The same, giving the key's hash too (for store_set_known). */
+struct kv *store_lookup_write_h(struct db *db, const char *key, size_t klen, uint64_t *hash);
 /* No expiry, no stats, no touch (OBJECT, SCAN filters, DEBUG). */
 struct kv *store_peek(struct db *db, const char *key, size_t klen);
 /* The RDB loader's pair: the key's hash (store_key_hash) computed once for
@@ -125,10 +127,12 @@ void store_add(struct db *db, struct kv *e, const char *ev, int klass);
 /* Set key to e: add, or replace the present entry (freed); its TTL moves
  * to e when keepttl, else it is dropped. Returns e (it may move). */
 struct kv *store_set(struct db *db, struct kv *e, bool keepttl, const char *ev, int klass);
-/* store_set for a caller that has just looked the key up: old is the live
- * entry under e's key, or NULL when absent (no second search). The TTL is
+/* store_set for a caller that has just looked the key up with
+ * store_lookup_write_h: old is the live entry under e's key, or NULL when
+ * absent, h the key's hash (no second search, no second hash). The TTL is
  * dropped. Returns e. */
-struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, const char *ev, int klass);
+struct kv *store_set_known(struct db *db, struct kv *old, struct kv *e, uint64_t h, const char *ev,
+                           int klass);
 /* Delete by key; true if it existed. */
 bool store_delete(struct db *db, const char *key, size_t klen, const char *ev, int klass);
 /* The same, freeing a big value on the lazy-free thread when async (UNLINK;

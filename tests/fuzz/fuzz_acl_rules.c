@@ -25,11 +25,8 @@ void registry_link_subcommands(void);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char *cargv[] = {"keel", NULL};
     (void)argc, (void)argv;
-    config_init(config_table);
-    config_add_table(config_table_compat);
-    CHECK(config_load(1, cargv));
+    fuzz_config_defaults();
     registry_init();
     acl_init();
     return 0;

@@ -38,11 +38,8 @@ static struct client *cli;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char *cargv[] = {"keel", NULL};
     (void)argc, (void)argv;
-    config_init(config_table);
-    config_add_table(config_table_compat);
-    CHECK(config_load(1, cargv));
+    fuzz_config_defaults();
     CHECK(config_set("enable-debug-command", "yes", true) == NULL);
     core_init(16);
     cli = client_new(NULL, &sink, &rec_sink_ops);

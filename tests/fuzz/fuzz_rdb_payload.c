@@ -54,11 +54,8 @@ static void set_deferred_rec(struct reply *r, void *h, long long n)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    char *cargv[] = {"keel", NULL};
     (void)argc, (void)argv;
-    config_init(config_table);
-    config_add_table(config_table_compat);
-    CHECK(config_load(1, cargv));
+    fuzz_config_defaults();
     CHECK(config_set("enable-debug-command", "yes", true) == NULL);
     core_init(16);
     ops = rec_sink_ops;

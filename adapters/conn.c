@@ -707,10 +707,13 @@ static bool flush_write(struct conn *c)
     }
     c->out.len = c->out.sent = 0;
     c->obuf_soft_since = 0;
-    /* A buffer grown far past the reply buffer for a big reply (Redis's
-     * reply list, freed once written) goes back to its size now; a smaller
-     * excess at the client's next cron visit (conn_ad_resize). */
-    if (c->out.cap > 1024 * 1024 && c->client) resize_out(c, c->client->rb_size);
+    /* A buffer grown past the reply buffer for a big reply goes back to
+     * its size once written, as Redis frees its reply list's blocks once
+     * written: memory a client no longer uses must not count for
+     * maxmemory or maxmemory-clients (a redis-cli session's COMMAND DOCS
+     * kept 240 KB). Replies regularly past the buffer grow the buffer
+     * itself at the cron (reply_buffer.c), which ends the churn. */
+    if (c->client && c->out.cap > c->client->rb_size) resize_out(c, c->client->rb_size);
     if (ops->drained ? ops->drained(c) : c->state == CONN_CLOSING) {
         conn_free(c);
         return false;

@@ -132,3 +132,39 @@ def test_big_reply_buffer_goes_back_to_its_size(keel):
         assert f["omem"] == "0" and f["obl"] == "0" and f["oll"] == "0"
         assert int(f["rbs"]) <= 16384
         c.call("DEL", "big")
+
+
+@pytest.mark.parametrize("server", ["keel", "oracle"])
+def test_reply_past_the_buffer_is_released_once_written(request, server):
+    """A reply larger than the reply buffer but under a megabyte (COMMAND
+    DOCS, ~240 KB) is released once written, as Redis frees its reply
+    list: CLIENT LIST's omem is 0 again and tot-mem is back near the
+    buffers' size."""
+    srv = request.getfixturevalue(server)
+    with RawConn(srv.port) as admin, RawConn(srv.port) as c:
+        c.call("CLIENT", "SETNAME", "docs")
+        assert len(c.call("COMMAND", "DOCS")) > 100000
+        listing = parse_one(admin.call("CLIENT", "LIST"))[0].decode()
+        line = [x for x in listing.splitlines() if "name=docs " in x][0]
+        f = dict(kv.split("=", 1) for kv in line.split())
+        assert f["omem"] == "0", line
+        assert int(f["tot-mem"]) < 64 * 1024, line
+
+
+@pytest.mark.parametrize("server", ["keel", "oracle"])
+def test_big_reply_does_not_count_against_maxmemory_once_written(request, server):
+    """With maxmemory 100 KB above what the server uses, a client that got
+    a 240 KB reply may still write (Redis: OK; Keel answered -OOM while it
+    kept the written reply's buffer)."""
+    srv = request.getfixturevalue(server)
+    with RawConn(srv.port) as c:
+        c.call("FLUSHALL")
+        info = parse_one(c.call("INFO", "memory"))[0].decode()
+        used = int([x for x in info.splitlines() if x.startswith("used_memory:")][0].split(":")[1])
+        try:
+            assert c.call("CONFIG", "SET", "maxmemory", str(used + 100000)) == b"+OK\r\n"
+            assert len(c.call("COMMAND", "DOCS")) > 100000
+            assert c.call("SET", "after-docs", "v" * 100) == b"+OK\r\n"
+        finally:
+            c.call("CONFIG", "SET", "maxmemory", "0")
+            c.call("DEL", "after-docs")

@@ -352,6 +352,12 @@ static void finish_response(struct http_conn *c)
         c->bs.out.len = 0;
         break;
     }
+    /* A big response's buffers, once copied to the connection's output. */
+    obuf_trim(&c->js.out, HTTP_SIDE_KEEP);
+    obuf_trim(&c->body, HTTP_SIDE_KEEP);
+    obuf_trim(&c->mp.out, HTTP_SIDE_KEEP);
+    obuf_trim(&c->bs.out, HTTP_SIDE_KEEP);
+    obuf_trim(&c->us.out, HTTP_SIDE_KEEP);
     c->conn.client->reply.ops = &json_reply_ops;
     c->conn.client->reply.ctx = &c->js;
 }

@@ -90,6 +90,9 @@ int http_tail_emit(struct http_conn *c);
 /* Submit XREAD from the position until the client parks (or it ends). */
 void http_tail_next(struct http_conn *c);
 
+/* What a request's side buffers keep once its response is out; more goes
+ * back (obuf_trim): a big response's memory is not kept. */
+#define HTTP_SIDE_KEEP (16 * 1024)
 #define OUT_LIT(c, s) obuf_append(&(c)->conn.out, s, sizeof(s) - 1)
 
 /* Response bytes into the connection's output. */

@@ -262,6 +262,7 @@ static void prepare(struct conn *base)
         ws_emit(c, c->wd.on ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, c->rout.buf, c->rout.len, NULL,
                 0, NULL, 0);
         c->rout.len = 0;
+        obuf_trim(&c->rout, WS_SIDE_KEEP);
     }
     if (c->conn.state == CONN_CLOSING) detach_client(c);
 }
@@ -366,6 +367,7 @@ static bool tail_read(struct ws_conn *c)
         obuf_free(&o);
     }
     c->tjs.out.len = 0;
+    obuf_trim(&c->tjs.out, WS_SIDE_KEEP);
     if (n <= 0) tail_stop(c);
     return n > 0;
 }
@@ -462,7 +464,7 @@ static void json_process(struct ws_conn *c)
     }
     if (c->inq_off >= c->inq.len) {
         c->inq.len = c->inq_off = c->inq_done = 0;
-        if (c->inq.cap > 1024 * 1024) obuf_free(&c->inq);
+        obuf_trim(&c->inq, 4 * WS_SIDE_KEEP);
     } else if (c->inq_off > c->inq.len / 2) {
         memmove(c->inq.buf, c->inq.buf + c->inq_off, c->inq.len - c->inq_off);
         c->inq.len -= c->inq_off;

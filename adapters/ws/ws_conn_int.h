@@ -26,6 +26,10 @@
 /* Output one round of processing may produce before it is written (and
  * client-output-buffer-limit applied): later input waits for the next round. */
 #define WS_OUT_BATCH (256 * 1024)
+/* What a connection's side buffers (the JSON reply, RESP replies before
+ * framing, a batch) keep once emptied; the input queue keeps four times
+ * it. More goes back (obuf_trim): a big reply's memory is not kept. */
+#define WS_SIDE_KEEP (16 * 1024)
 
 /* The JSON request being run: its commands, where it stands, and the
  * reply being assembled for a batch. */

@@ -205,6 +205,7 @@ void ws_js_end(struct json_sink *s, void *arg)
     } else
         route_reply(c, v, n);
     s->out.len = 0;
+    obuf_trim(&s->out, WS_SIDE_KEEP);
 }
 
 /* EXEC's array of an atomic batch is not written: its elements become the
@@ -241,7 +242,7 @@ static void job_finish(struct ws_conn *c)
                 j->id ? "]}" : "]", j->id ? 2 : 1);
     }
     ws_reset_job(c);
-    if (j->body.cap > 1024 * 1024) obuf_free(&j->body);
+    obuf_trim(&j->body, WS_SIDE_KEEP);
 }
 
 /* ---- JSON requests ---- */

@@ -24,6 +24,11 @@ void obuf_free(struct obuf *o)
     o->len = o->cap = o->sent = 0;
 }
 
+void obuf_trim(struct obuf *o, size_t keep)
+{
+    if (o->len == 0 && o->cap > keep) obuf_free(o);
+}
+
 void obuf_cat(struct obuf *o, const char *p, size_t n)
 {
     if (o->cap - o->len < n + 1) obuf_grow(o, n + 1);

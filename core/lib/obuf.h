@@ -22,6 +22,10 @@ static inline void obuf_append(struct obuf *o, const char *p, size_t n)
     o->len += n;
 }
 void obuf_free(struct obuf *o);
+/* An empty buffer grown past keep bytes gives its memory back (a big
+ * reply's buffer once written: Redis frees its reply blocks once sent, and
+ * memory a client no longer uses must not count for maxmemory). */
+void obuf_trim(struct obuf *o, size_t keep);
 
 /* Text: appended as obuf_append does, with a NUL kept after the last byte
  * (not counted in len), so a buffer written only by these is a C string

@@ -2,7 +2,8 @@
  * NUL past the text, and obuf_printf (the one printf-into-a-buffer the
  * debugger, the latency report and HTTP headers share): growth past the
  * first allocation, text longer than any stack buffer, %% and NUL-kept
- * buffers mixed with obuf_append. */
+ * buffers mixed with obuf_append; obuf_trim giving back an emptied big
+ * buffer. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,28 @@ START_TEST(vprintf_retries_with_its_own_copy)
 }
 END_TEST
 
+START_TEST(trim_gives_back_only_an_empty_buffer_past_keep)
+{
+    struct obuf o = {0};
+    char big[100000];
+    memset(big, 'z', sizeof(big));
+    obuf_append(&o, big, sizeof(big));
+    obuf_trim(&o, 16384); /* not empty: kept */
+    ck_assert_uint_eq(o.len, sizeof(big));
+    ck_assert_ptr_nonnull(o.buf);
+    o.len = 0;
+    obuf_trim(&o, 16384); /* empty, past keep: freed */
+    ck_assert_ptr_null(o.buf);
+    ck_assert_uint_eq(o.cap, 0);
+    obuf_append(&o, big, 100); /* usable again */
+    ck_assert_uint_eq(o.len, 100);
+    o.len = 0;
+    obuf_trim(&o, 16384); /* empty, within keep: kept */
+    ck_assert_ptr_nonnull(o.buf);
+    obuf_free(&o);
+}
+END_TEST
+
 static Suite *obuf_suite(void)
 {
     Suite *s = suite_create("obuf");
@@ -131,6 +154,7 @@ static Suite *obuf_suite(void)
     tcase_add_test(tc, printf_grows_across_calls);
     tcase_add_test(tc, printf_after_append_and_at_the_edge);
     tcase_add_test(tc, vprintf_retries_with_its_own_copy);
+    tcase_add_test(tc, trim_gives_back_only_an_empty_buffer_past_keep);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -595,6 +595,8 @@ void xread_generic(struct exec *x, const struct xread_args *a)
     struct sgroup **groups = a->group ? xcalloc((size_t)n, sizeof(*groups)) : NULL;
     long long deadline = 0, count = a->count;
     bool retry = blocking_is_retry(x), any_dollar = false;
+    size_t auxlen = 0;
+    const struct sid *aux = blocking_aux(x, &auxlen);
     const char *ready_key = NULL;
     size_t ready_klen = 0;
     void *h = NULL;
@@ -642,6 +644,8 @@ void xread_generic(struct exec *x, const struct xread_args *a)
                 goto done;
             }
             ids[k] = e ? stream_of(e)->last_id : (struct sid){0, 0};
+            /* woken: "$" means the last id when the wait began */
+            if (aux && auxlen == sizeof(*ids) * (size_t)n) ids[k] = aux[k];
             any_dollar = true;
             continue;
         }
@@ -706,27 +710,11 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         goto done;
     }
     if (a->block) {
-        /* Wait with "$" resolved to the ids it meant now. */
-        struct argv_ref *v = NULL;
-        char(*bufs)[48] = NULL;
-        const struct argv_ref *saved = x->argv;
-        if (any_dollar) {
-            v = xmalloc(sizeof(*v) * (size_t)x->argc);
-            bufs = xmalloc(sizeof(*bufs) * (size_t)n);
-            memcpy(v, x->argv, sizeof(*v) * (size_t)x->argc);
-            for (k = 0; k < n; k++) {
-                const struct argv_ref *w = &x->argv[idv->list[k]];
-                if (w->n == 1 && w->p[0] == '$') {
-                    v[idv->list[k]].p = bufs[k];
-                    v[idv->list[k]].n = (size_t)sid_format(bufs[k], &ids[k]);
-                }
-            }
-            x->argv = v;
-        }
-        if (!blocking_wait(x, keys->list, n, deadline, BT_NULL_ARRAY)) reply_null_array(x->r);
-        x->argv = saved;
-        free(v);
-        free(bufs);
+        /* Wait with "$" kept as the ids it meant now. */
+        if (!blocking_wait(x, keys->list, n, deadline, BT_NULL_ARRAY))
+            reply_null_array(x->r);
+        else if (any_dollar)
+            blocking_set_aux(x, ids, sizeof(*ids) * (size_t)n);
         goto done;
     }
     reply_null_array(x->r);

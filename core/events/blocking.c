@@ -30,6 +30,8 @@ struct blocking_state {
     int argc;
     struct argv_ref *argv;
     char *mem;
+    void *aux; /* the command's own state beside its arguments */
+    size_t auxlen;
     struct bkey **keys;
     int nkeys;
     struct client *prev, *next; /* all blocked clients */
@@ -114,6 +116,23 @@ size_t blocking_argv_mem(struct client *c)
     for (j = 0; j < c->bstate->argc; j++)
         n += c->bstate->argv[j].n;
     return n;
+}
+
+void blocking_set_aux(struct exec *x, const void *p, size_t n)
+{
+    struct blocking_state *b = x->c->bstate;
+    if (!b || x->c == retrying) return;
+    free(b->aux);
+    b->aux = xmalloc(n ? n : 1);
+    memcpy(b->aux, p, n);
+    b->auxlen = n;
+}
+
+const void *blocking_aux(struct exec *x, size_t *n)
+{
+    if (x->c != retrying || !x->c->bstate || !x->c->bstate->aux) return NULL;
+    *n = x->c->bstate->auxlen;
+    return x->c->bstate->aux;
 }
 
 bool blocking_still_waiting(struct exec *x)
@@ -246,6 +265,7 @@ static void forget(struct client *c)
     free(b->keys);
     free(b->argv);
     free(b->mem);
+    free(b->aux);
     free(b);
     c->bstate = NULL;
     c->flags &= ~CF_BLOCKED;
@@ -332,7 +352,7 @@ void blocking_serve(void)
             retry_key = bk;
             retry_still_blocked = false;
             client_select(c, b->dbid);
-            kernel_run(c, b->cmd, b->argc, b->argv, &c->reply);
+            kernel_run_again(c, b->cmd, b->argc, b->argv, &c->reply);
             retrying = NULL;
             retry_key = NULL;
             client_select(c, saved_db);
@@ -369,12 +389,16 @@ void blocking_cron(long long now_ms)
 
 bool blocking_unblock(struct client *c, bool with_error)
 {
+    const struct command *cmd;
     if (!(c->flags & CF_BLOCKED) || !c->bstate) return false;
+    cmd = c->bstate->cmd;
     if (with_error)
         reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else
         reply_timeout(c, c->bstate->tr);
     wake(c);
+    /* Counted as Redis 7.0 counts it: failed, either way. */
+    kernel_count_unblocked(c, cmd);
     return true;
 }
 

@@ -39,6 +39,12 @@ bool blocking_ready_key(struct exec *x, const char **key, size_t *klen);
 /* After x's command ran: whether its client is (still) waiting, i.e. the
  * command has not completed yet (the slow log logs it once served). */
 bool blocking_still_waiting(struct exec *x);
+/* A waiting command's own state beside the arguments it was sent with
+ * (XREAD's "$" as the ids it meant when the wait began): set once
+ * blocking_wait took the client, read back by its re-runs (NULL
+ * otherwise). The arguments stay as sent: the slow log shows them. */
+void blocking_set_aux(struct exec *x, const void *p, size_t n);
+const void *blocking_aux(struct exec *x, size_t *n);
 
 /* The handler found nothing to serve. Returns true when the client now
  * waits (or keeps waiting, in a retry): the handler must return without

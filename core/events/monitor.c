@@ -188,8 +188,9 @@ void monitor_after_command(struct exec *x)
 {
     if (nmon == 0) return;
     if (x->cmd->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) return;
-    /* A served blocked command was shown when it first ran. */
-    if (blocking_is_retry(x)) return;
+    /* A served blocked command was shown when it first ran; one ended by
+     * CLIENT UNBLOCK is counted with no command line (nothing to show). */
+    if (blocking_is_retry(x) || x->argc == 0) return;
     feed_exec(x);
 }
 

@@ -137,8 +137,10 @@ static struct slowlog_entry *create_entry(struct exec *x, long long usec)
     if (!e) abort();
     if (slargc > SLOWLOG_ENTRY_MAX_ARGC) slargc = SLOWLOG_ENTRY_MAX_ARGC;
     e->argc = slargc;
-    e->argv = calloc((size_t)slargc, sizeof(char *));
-    e->argvlen = calloc((size_t)slargc, sizeof(size_t));
+    /* No arguments: a command ended by CLIENT UNBLOCK (Redis 7.0 logs it
+     * with an empty command line). */
+    e->argv = calloc(slargc ? (size_t)slargc : 1, sizeof(char *));
+    e->argvlen = calloc(slargc ? (size_t)slargc : 1, sizeof(size_t));
     if (!e->argv || !e->argvlen) abort();
     for (j = 0; j < slargc; j++) {
         char buf[SLOWLOG_ENTRY_MAX_STRING + 64];

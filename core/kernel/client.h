@@ -148,6 +148,8 @@ struct client {
     long long last_interaction_ms;
     const char *last_cmd; /* fullname of the last command run */
     long long cmds;       /* commands run */
+    long long last_usec;  /* the last run's duration (a blocked command's first
+                           * run, for CLIENT UNBLOCK's figures) */
     struct client *prev, *next;
     /* Per-feature state owned by the modules of issue 4 (opaque here). */
     struct multi_state *mstate;    /* core/kernel/multi.c: queued commands, watched keys */

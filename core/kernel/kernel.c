@@ -250,15 +250,18 @@ long long kernel_commands_of(const char *name)
 /* A command's figures once it ran (usec long, failed or not): the `ran`
  * hook (the slow log, the latency monitor and histograms, MONITOR), INFO
  * commandstats, the counters by adapter. */
-static void ran(struct exec *x, long long usec, bool failed)
+static void ran(struct exec *x, long long usec, bool failed, bool again)
 {
     struct command *cmd = (struct command *)x->cmd;
     if (hooks.ran) hooks.ran(x, usec); /* the slow log (core/events/slowlog.c) */
-    cmd->calls++;
+    x->c->last_usec = usec;
     cmd->usec += usec;
-    g_kstats.commands_processed++;
-    if (x->c->adapter) count_adapter(x->c->adapter->name);
-    x->c->cmds++;
+    if (!again) {
+        cmd->calls++;
+        g_kstats.commands_processed++;
+        if (x->c->adapter) count_adapter(x->c->adapter->name);
+        x->c->cmds++;
+    }
     if (failed) {
         cmd->failed_calls++;
         g_kstats.failed_calls++;
@@ -268,10 +271,13 @@ static void ran(struct exec *x, long long usec, bool failed)
     stats_nerr = x->r->nerr;
 }
 
+static bool run_again; /* the next kernel_run is kernel_run_again's */
+
 /* Match and run one command with sink r, counting statistics. */
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r)
 {
+    bool again = run_again;
     struct argval args[MAX_SLOTS];
     struct match_pool mp;
     struct exec x;
@@ -280,6 +286,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     long long start = clock_us ? clock_us : util_ustime(), dur;
     struct client *outer = current;
 
+    run_again = false;
     x.c = c;
     x.db = c->db;
     x.cmd = cmd;
@@ -310,7 +317,29 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
      * taken, as Redis's incrCommandStatsOnError: EXEC is not failed by the
      * errors of the commands it ran, only by its own (EXECABORT). */
     if (gen != stats_gen && stats_sink == r) nerr = stats_nerr;
-    ran(&x, dur, r->nerr != nerr);
+    ran(&x, dur, r->nerr != nerr, again);
+}
+
+void kernel_run_again(struct client *c, const struct command *cmd, int argc,
+                      const struct argv_ref *argv, struct reply *r)
+{
+    run_again = true;
+    kernel_run(c, cmd, argc, argv, r);
+}
+
+void kernel_count_unblocked(struct client *c, const struct command *cmd)
+{
+    struct exec x;
+    memset(&x, 0, sizeof(x));
+    x.c = c;
+    x.db = c->db;
+    x.cmd = cmd;
+    x.r = &c->reply;
+    if (hooks.ran) hooks.ran(&x, c->last_usec);
+    ((struct command *)cmd)->usec += c->last_usec;
+    ((struct command *)cmd)->failed_calls++;
+    g_kstats.failed_calls++;
+    stats_gen++;
 }
 
 void kernel_ran_elsewhere(struct client *c, const struct command *cmd, int argc,
@@ -324,7 +353,7 @@ void kernel_ran_elsewhere(struct client *c, const struct command *cmd, int argc,
     x.argc = argc;
     x.argv = argv;
     x.r = r;
-    ran(&x, usec, failed);
+    ran(&x, usec, failed, false);
 }
 
 static void reject(struct client *c, const struct command *cmd)

@@ -124,6 +124,18 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
 void kernel_run(struct client *c, const struct command *cmd, int argc, const struct argv_ref *argv,
                 struct reply *r);
 
+/* A blocked command run again (blocking.c, a key it waits on is ready):
+ * as kernel_run, but the call was counted when it first ran, as Redis
+ * counts a blocked command once (calls, total_commands_processed). */
+void kernel_run_again(struct client *c, const struct command *cmd, int argc,
+                      const struct argv_ref *argv, struct reply *r);
+
+/* A blocked command ended by CLIENT UNBLOCK (its reply written): a failed
+ * call, its first run's time added, the `ran` hook told with no command
+ * line, as Redis 7.0's updateStatsOnUnblock with had_errors (the slow log
+ * gets an entry with no arguments, the latency histogram one sample). */
+void kernel_count_unblocked(struct client *c, const struct command *cmd);
+
 /* A command that ran elsewhere (upstream mode: forwarded, answered after
  * usec): counted as kernel_run counts one that ran here (the slow log,
  * latency, MONITOR, INFO commandstats; failed: it answered an error). */

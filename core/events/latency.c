@@ -606,8 +606,9 @@ void latency_reset_histograms(void)
 
 void latency_after_command(struct exec *x, long long usec)
 {
-    /* A waiting command is measured once it is served. */
-    if (blocking_still_waiting(x)) return;
+    /* A waiting command is measured once it is served (a WAIT that
+     * waited never is, as in Redis 7.0). */
+    if (x->parked || blocking_still_waiting(x)) return;
     latency_add_sample_if_needed((x->cmd->flags & CMD_FAST) ? "fast-command" : "command",
                                  usec / 1000);
     if (latency_tracking) {

@@ -176,8 +176,9 @@ static struct slowlog_entry *create_entry(struct exec *x, long long usec)
 void slowlog_after_command(struct exec *x, long long usec)
 {
     if (x->cmd->flags & CMD_SKIP_SLOWLOG) return;
-    /* A blocked command is logged when it is served (it runs again). */
-    if (blocking_still_waiting(x)) return;
+    /* A blocked command is logged when it is served (it runs again); a
+     * WAIT that waited is not logged, as in Redis 7.0. */
+    if (x->parked || blocking_still_waiting(x)) return;
     if (g_config.slowlog_log_slower_than < 0) return;
     if (usec >= g_config.slowlog_log_slower_than) {
         struct slowlog_entry *e = create_entry(x, usec);

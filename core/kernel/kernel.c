@@ -287,6 +287,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     struct client *outer = current;
 
     run_again = false;
+    x.parked = false;
     x.c = c;
     x.db = c->db;
     x.cmd = cmd;
@@ -303,7 +304,9 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
         running_write = (cmd->flags & CMD_WRITE) != 0;
         g_store.paused = pause_state.active && !running_write;
         if (hooks.call_begin) hooks.call_begin(); /* propagation (core/persist/propagate.c) */
+        enum client_state before = c->state;
         cmd->fn(&x);
+        x.parked = c->state == CLIENT_PARKED && before != CLIENT_PARKED;
         if (hooks.call_end) hooks.call_end(&x);
         if ((c->flags & CF_TRACKING) && hooks.tracked) hooks.tracked(&x);
         running_write = outer_write;

@@ -27,6 +27,8 @@ struct exec {
     const struct argv_ref *argv;
     struct argval *args;
     struct reply *r;
+    bool parked; /* the run parked its client (BLPOP, WAIT waiting): the
+                  * slow log and the latency histogram wait for its end */
 };
 
 /* Typed-argument access: slots are generated from the schema (A_SET_key). */

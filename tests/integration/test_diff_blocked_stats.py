@@ -90,3 +90,31 @@ def test_blocked_command_counted_as_redis(keel, oracle, name, how):
     want = scenario(oracle.port, name, how)
     got = scenario(keel.port, name, how)
     assert got == want
+
+
+def wait_scenario(port):
+    """WAIT answered at once, then a WAIT that waits for a replica and
+    times out: both are calls; only the first is in the slow log and the
+    latency histogram (Redis 7.0 never logs a WAIT that waited)."""
+    a = redis.Redis(port=port)
+    c = redis.Redis(port=port)
+    a.config_set("slowlog-log-slower-than", 0)
+    try:
+        a.slowlog_reset()
+        a.config_resetstat()
+        assert c.execute_command("WAIT", 0, 0) == 0
+        assert c.execute_command("WAIT", 1, 100) == 0
+        got = figures(a, "wait")
+        got["histogram"] = a.execute_command("INFO", "latencystats").get(
+            "latency_percentiles_usec_wait") is not None
+        return got
+    finally:
+        a.config_set("slowlog-log-slower-than", 10000)
+        a.close()
+        c.close()
+
+
+def test_wait_counted_as_redis(keel, oracle):
+    want = wait_scenario(oracle.port)
+    assert want["slowlog"] == [["WAIT", "0", "0"]]
+    assert wait_scenario(keel.port) == want

@@ -1,0 +1,1047 @@
+"""isolation_actors.py — the actors of test_isolation.py: one connection
+each, driven by its own thread with a seeded random script of stateful
+commands, every reply checked against what that connection's own sequence
+implies.
+
+Holds no tests (pytest does not collect it). What is here:
+
+- a model of one connection's keys (strings and lists, per database): each
+  actor owns its keys (`iso:<actor>:...`), so a model per connection is exact;
+- abstract replies (St status, E error, int, bytes, None, NULLARR, list,
+  Push) and their RESP2/RESP3 bytes, Webdis JSON and Upstash shapes;
+- RespActor (raw RESP over TCP, or over a WebSocket in RESP mode: the same
+  script, other transports), HttpActor (keep-alive, pipelined Webdis and
+  Upstash requests), WsJsonActor (Keel's JSON protocol on "/"), PyActor
+  (redis-py);
+- each actor has a helper: its own second RESP connection that makes the
+  conflicting writes, the publishes and the pushes that wake a BLPOP.
+
+A failure stops that actor (its connection's state is unknown afterwards)
+and is recorded with the seed and the step; the test reports them all.
+"""
+
+import base64
+import json
+import random
+import re
+import time
+
+import websocket
+
+from harness import Incomplete, RawConn, encode, parse_one, reply_end
+from test_http_helpers import Incomplete as HttpIncomplete, HttpConn, build_request, parse_response
+
+NDB = 16
+PW = "pw-%s"          # the password of actor a's ACL user u-<a>
+TIMEOUT = 20.0        # a reply that takes longer is a failure (ASan, 2 shared cores)
+
+
+def user_rules(a):
+    """ACL SETUSER arguments for actor a's user: its own keys only, every
+    command but INCR, every channel."""
+    return ["u-%s" % a, "on", ">" + PW % a, "~iso:%s:*" % a, "allchannels", "+@all", "-incr"]
+
+
+# --------------------------------------------------------------------------
+# abstract replies
+
+class St(str):
+    """A status reply."""
+
+
+class E(str):
+    """An error reply (full text, with its code)."""
+
+
+class _NullArr:
+    def __repr__(self):
+        return "NULLARR"
+
+
+NULLARR = _NullArr()   # RESP2 *-1, RESP3 _
+
+
+class Push(list):
+    """A push (RESP3 '>'; RESP2 an array)."""
+
+
+E_INT = E("ERR value is not an integer or out of range")
+E_WRONGTYPE = E("WRONGTYPE Operation against a key holding the wrong kind of value")
+E_NOPERM_KEY = E("NOPERM this user has no permissions to access one of the keys used as arguments")
+E_EXECABORT = E("EXECABORT Transaction discarded because of previous errors.")
+E_REPLY_OFF = E("ERR CLIENT REPLY OFF and SKIP are not available on this connection: every "
+                "request gets its reply")
+OK = St("OK")
+QUEUED = St("QUEUED")
+
+
+def e_noperm_cmd(name):
+    return E("NOPERM this user has no permissions to run the '%s' command" % name)
+
+
+def to_resp(v, proto):
+    if v is None or v is NULLARR:
+        return b"_\r\n" if proto == 3 else (b"$-1\r\n" if v is None else b"*-1\r\n")
+    if isinstance(v, St):
+        return b"+%s\r\n" % v.encode()
+    if isinstance(v, E):
+        return b"-%s\r\n" % v.encode()
+    if isinstance(v, int):
+        return b":%d\r\n" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, bytes):
+        return b"$%d\r\n%s\r\n" % (len(v), v)
+    if isinstance(v, list):
+        head = b">" if isinstance(v, Push) and proto == 3 else b"*"
+        return head + b"%d\r\n" % len(v) + b"".join(to_resp(x, proto) for x in v)
+    raise TypeError(v)
+
+
+def to_json(v):
+    """Webdis's JSON (and Keel's WebSocket JSON for these types)."""
+    if v is None or v is NULLARR:
+        return None
+    if isinstance(v, St):
+        return [True, str(v)]
+    if isinstance(v, E):
+        return [False, str(v)]
+    if isinstance(v, int):
+        return v
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, list):
+        return [to_json(x) for x in v]
+    return v
+
+
+def to_upstash(v):
+    """One Upstash entry: {"result": ...} or {"error": ...}."""
+    if isinstance(v, E):
+        return {"error": str(v)}
+
+    def val(x):
+        if x is None or x is NULLARR:
+            return None
+        if isinstance(x, St):
+            return str(x)
+        if isinstance(x, bytes):
+            return x.decode()
+        if isinstance(x, list):
+            return [val(y) for y in x]
+        return x
+    return {"result": val(v)}
+
+
+# --------------------------------------------------------------------------
+# the model of one connection's keys
+
+_INT = re.compile(rb"^(0|-?[1-9][0-9]{0,17})$")
+
+
+class Model:
+    """The actor's keys: (db, key) -> bytes or list of bytes."""
+
+    def __init__(self):
+        self.data = {}
+
+    @staticmethod
+    def refusal(cmd, user):
+        """The ACL refusal of cmd for actor user's ACL user (None: default,
+        who may do anything), or None."""
+        if user is None:
+            return None
+        if cmd[0].upper() == "INCR":
+            return e_noperm_cmd("incr")
+        mine = "iso:%s:" % user
+        if any(str(a).startswith("iso:") and not str(a).startswith(mine) for a in cmd[1:]):
+            return E_NOPERM_KEY
+        return None
+
+    def apply(self, db, cmd, user=None):
+        """The reply of cmd (a list of str) run in db as user (None: default),
+        applying its effect."""
+        name = cmd[0].upper()
+        args = [a.encode() if isinstance(a, str) else a for a in cmd[1:]]
+        refused = self.refusal(cmd, user)
+        if refused:
+            return refused
+        d = self.data
+        k = (db, args[0]) if args else None
+        cur = d.get(k)
+        if name == "SET":
+            d[k] = args[1]
+            return OK
+        if name == "GET":
+            if isinstance(cur, list):
+                return E_WRONGTYPE
+            return cur
+        if name == "STRLEN":
+            if isinstance(cur, list):
+                return E_WRONGTYPE
+            return len(cur or b"")
+        if name == "APPEND":
+            if isinstance(cur, list):
+                return E_WRONGTYPE
+            d[k] = (cur or b"") + args[1]
+            return len(d[k])
+        if name == "INCR":
+            if isinstance(cur, list):
+                return E_WRONGTYPE
+            if cur is not None and not _INT.match(cur):
+                return E_INT
+            n = int(cur or b"0") + 1
+            d[k] = str(n).encode()
+            return n
+        if name == "DEL":
+            n = 0
+            for a in args:
+                if d.pop((db, a), None) is not None:
+                    n += 1
+            return n
+        if name == "EXISTS":
+            return sum(1 for a in args if (db, a) in d)
+        if name == "RPUSH":
+            if cur is not None and not isinstance(cur, list):
+                return E_WRONGTYPE
+            d[k] = (cur or []) + list(args[1:])
+            return len(d[k])
+        if name == "LPOP":
+            if cur is not None and not isinstance(cur, list):
+                return E_WRONGTYPE
+            if not cur:
+                return None
+            v = cur.pop(0)
+            if not cur:
+                del d[k]
+            return v
+        if name == "LRANGE":
+            if cur is not None and not isinstance(cur, list):
+                return E_WRONGTYPE
+            return list(cur or [])
+        raise ValueError(name)
+
+
+def random_cmd(rnd, a, pipeline_safe=True):
+    """A data command on actor a's own keys (and, rarely, a key of nobody's,
+    which only the default user may touch)."""
+    s = "iso:%s:s%d" % (a, rnd.randrange(4))
+    lst = "iso:%s:l%d" % (a, rnd.randrange(2))
+    v = rnd.choice(["%d" % rnd.randrange(-50, 1000), "v%d" % rnd.randrange(1000), "x"])
+    pick = rnd.randrange(12)
+    if pick == 0:
+        return ["EXISTS", "iso:nobody:%s" % a]
+    return [["SET", s, v], ["GET", s], ["INCR", s], ["APPEND", s, v], ["DEL", s],
+            ["STRLEN", s], ["RPUSH", lst, v, v + "b"], ["LPOP", lst], ["LRANGE", lst, "0", "-1"],
+            ["EXISTS", s, lst], ["GET", s]][pick - 1]
+
+
+class Failure(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# the helper: the actor's own second connection
+
+class Helper:
+    def __init__(self, port):
+        self.c = RawConn(port, timeout=TIMEOUT)
+        self.db = 0
+
+    def call(self, db, *cmd):
+        out = b""
+        if db != self.db:
+            self.c.send(encode(["SELECT", db]))
+            assert self.c.read_reply() == b"+OK\r\n"
+            self.db = db
+        self.c.send(encode(cmd))
+        out = self.c.read_reply()
+        return parse_one(out)[0]
+
+    def close(self):
+        self.c.close()
+
+
+# --------------------------------------------------------------------------
+# base actor
+
+class Actor:
+    kind = "?"
+
+    def __init__(self, srv, name, seed):
+        self.srv = srv
+        self.name = name
+        self.seed = seed
+        self.rnd = random.Random("%s/%s" % (seed, name))
+        self.model = Model()
+        self.db = 0
+        self.user = None        # None: default
+        self.step = 0
+        self.what = ""
+        self.failure = None
+        self.ops_done = 0
+        self.helper = None
+
+    def key(self, n):
+        return "iso:%s:%s" % (self.name, n)
+
+    def fail(self, msg):
+        raise Failure("%s %s (seed %s, step %d, %s): %s" % (
+            self.kind, self.name, self.seed, self.step, self.what, msg))
+
+    def check(self, got, want, what):
+        if got != want:
+            self.fail("%s: expected %r, got %r" % (what, want, got))
+
+    def run(self, steps, deadline):
+        try:
+            self.helper = Helper(self.srv.port)
+            self.connect()
+            for self.step in range(steps):
+                if time.monotonic() > deadline:
+                    break
+                op = self.rnd.choices(self.ops, weights=[w for _, w in self.ops])[0][0]
+                self.what = op
+                getattr(self, "op_" + op)()
+                self.ops_done += 1
+        except Failure as e:
+            self.failure = str(e)
+        except Exception as e:  # a timeout, a closed socket: the server did not answer
+            self.failure = "%s %s (seed %s, step %d, %s): %s: %s" % (
+                self.kind, self.name, self.seed, self.step, self.what, type(e).__name__, e)
+        finally:
+            try:
+                self.close()
+            except Exception:
+                pass
+            if self.helper:
+                self.helper.close()
+
+
+# --------------------------------------------------------------------------
+# RESP actors (TCP or WebSocket RESP mode)
+
+class TcpTransport:
+    can_reply_off = True
+
+    def __init__(self, port):
+        self.c = RawConn(port, timeout=TIMEOUT)
+
+    def send(self, data):
+        self.c.send(data)
+
+    def read(self, n):
+        return self.c.read_replies(n, TIMEOUT)
+
+    def close(self):
+        self.c.close()
+
+
+class WsRespTransport:
+    """RESP in binary frames (subprotocol resp2/resp3)."""
+    can_reply_off = False   # CLIENT REPLY OFF/SKIP is refused over WebSocket
+
+    def __init__(self, http_port, proto):
+        self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % http_port, timeout=TIMEOUT,
+                                              subprotocols=["resp%d" % proto])
+        self.buf = b""
+
+    def send(self, data):
+        self.ws.send_binary(data)
+
+    def read(self, n):
+        out = []
+        pos = 0
+        while len(out) < n:
+            try:
+                end = reply_end(self.buf, pos)
+                out.append(self.buf[pos:end])
+                pos = end
+                continue
+            except Incomplete:
+                pass
+            d = self.ws.recv()
+            self.buf += d if isinstance(d, bytes) else d.encode()
+        self.buf = self.buf[pos:]
+        return out
+
+    def close(self):
+        self.ws.close()
+
+
+def client_info_fields(raw):
+    v, _ = parse_one(raw)
+    text = bytes(v).decode().strip()
+    return dict(kv.split("=", 1) for kv in text.split(" "))
+
+
+class RespActor(Actor):
+    """Raw RESP: pipelined commands, every reply compared byte for byte."""
+
+    ops = [("kv", 30), ("select", 8), ("multi", 10), ("watch", 8), ("name", 6), ("hello", 4),
+           ("tracking", 5), ("pubsub", 5), ("auth", 4), ("reply", 4), ("blpop", 5)]
+
+    def __init__(self, srv, name, seed, proto=2, ws=False):
+        super().__init__(srv, name, seed)
+        self.proto = proto
+        self.ws = ws
+        self.kind = ("WS-RESP%d" if ws else "RESP%d") % proto
+        self.cname = None
+
+    def connect(self):
+        if self.ws:
+            self.t = WsRespTransport(self.srv.http, self.proto)
+        else:
+            self.t = TcpTransport(self.srv.port)
+            if self.proto == 3:
+                self.t.send(encode(["HELLO", "3"]))
+                self.t.read(1)
+        self.t.send(encode(["CLIENT", "ID"]))
+        self.id = parse_one(self.t.read(1)[0])[0]
+
+    def close(self):
+        self.t.close()
+
+    def exchange(self, plan):
+        """plan: [(cmd or None, expected bytes or a checker or None)]: send
+        every command at once, then read one reply per expectation that is
+        not None (None: a command without a reply; a None command: a reply
+        that comes without one, a push)."""
+        data = b"".join(encode(c) for c, _ in plan if c is not None)
+        if data:
+            self.t.send(data)
+        want = [(c, w) for c, w in plan if w is not None]
+        got = self.t.read(len(want)) if want else []
+        for (c, w), g in zip(want, got):
+            if callable(w):
+                msg = w(g)
+                if msg:
+                    self.fail("%r: %s; got %r" % (c, msg, g))
+            elif g != w:
+                self.fail("%r: expected %r, got %r" % (c, w, g))
+
+    def r(self, v):
+        return to_resp(v, self.proto)
+
+    def data_plan(self, n):
+        plan = []
+        for _ in range(n):
+            cmd = random_cmd(self.rnd, self.name)
+            plan.append((cmd, self.r(self.model.apply(self.db, cmd, self.user))))
+        return plan
+
+    def op_kv(self):
+        self.exchange(self.data_plan(self.rnd.randint(1, 8)))
+
+    def op_select(self):
+        self.db = self.rnd.randrange(NDB)
+        self.exchange([(["SELECT", self.db], self.r(OK))] + self.data_plan(2))
+
+    def op_multi(self):
+        plan = [(["MULTI"], self.r(OK))]
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 5))]
+        bad = self.rnd.random() < 0.15
+        aborted = bad
+        for c in cmds:
+            refused = self.model.refusal(c, self.user)
+            aborted = aborted or refused is not None
+            plan.append((c, self.r(refused or QUEUED)))
+        if bad:
+            plan.append((["GET"], self.r(E("ERR wrong number of arguments for 'get' command"))))
+        if self.rnd.random() < 0.3:
+            plan.append((["DISCARD"], self.r(OK)))
+        elif aborted:
+            plan.append((["EXEC"], self.r(E_EXECABORT)))
+        else:
+            res = [self.model.apply(self.db, c, self.user) for c in cmds]
+            plan.append((["EXEC"], self.r(res)))
+        self.exchange(plan)
+
+    def op_watch(self):
+        w = self.key("w")
+        self.exchange([(["WATCH", w], self.r(OK))])
+        how = self.rnd.randrange(4)
+        if how == 0:     # the same key in the same db: the watcher's EXEC aborts
+            self.helper.call(self.db, "SET", w, "conflict")
+            self.model.data[(self.db, w.encode())] = b"conflict"
+        elif how == 1:   # the same key in another db: no conflict
+            other = (self.db + 1) % NDB
+            self.helper.call(other, "SET", w, "elsewhere")
+            self.model.data[(other, w.encode())] = b"elsewhere"
+        elif how == 2:   # another of its keys
+            self.helper.call(self.db, "SET", self.key("w2"), "other")
+            self.model.data[(self.db, self.key("w2").encode())] = b"other"
+        cmds = [["SET", w, "mine%d" % self.step], ["GET", w]]
+        plan = [(["MULTI"], self.r(OK))] + [(c, self.r(QUEUED)) for c in cmds]
+        if how == 0:
+            plan.append((["EXEC"], self.r(NULLARR)))
+        else:
+            plan.append((["EXEC"], self.r([self.model.apply(self.db, c, self.user) for c in cmds])))
+        self.exchange(plan)
+
+    def check_info(self, raw):
+        f = client_info_fields(raw)
+        want = {"id": str(self.id), "name": self.cname or "", "db": str(self.db),
+                "user": "u-%s" % self.name if self.user else "default",
+                "resp": str(self.proto), "sub": "0", "psub": "0", "multi": "-1"}
+        got = {k: f.get(k) for k in want}
+        return None if got == want else "CLIENT INFO %r, expected %r" % (got, want)
+
+    def op_name(self):
+        self.cname = "n-%s-%d" % (self.name, self.step)
+        self.exchange([(["CLIENT", "SETNAME", self.cname], self.r(OK)),
+                       (["CLIENT", "GETNAME"], self.r(self.cname.encode())),
+                       (["CLIENT", "ID"], self.r(self.id)),
+                       (["CLIENT", "INFO"], self.check_info)])
+
+    def op_hello(self):
+        self.proto = self.rnd.choice([2, 3])
+
+        def check(raw):
+            v, _ = parse_one(raw)
+            d = v if isinstance(v, dict) else dict(zip(v[::2], v[1::2]))
+            if raw[:1] != (b"%" if self.proto == 3 else b"*"):
+                return "HELLO %d answered in the wrong protocol" % self.proto
+            if d.get(b"proto") != self.proto or d.get(b"id") != self.id:
+                return "HELLO: proto %r id %r, expected %r %r" % (
+                    d.get(b"proto"), d.get(b"id"), self.proto, self.id)
+            return None
+        self.exchange([(["HELLO", self.proto], check)] + self.data_plan(2) +
+                      [(["CLIENT", "INFO"], self.check_info)])
+
+    def op_tracking(self):
+        if self.proto != 3:
+            return self.op_kv()
+        k = self.key("s%d" % self.rnd.randrange(4))
+        if isinstance(self.model.data.get((self.db, k.encode())), list):
+            return
+        self.exchange([(["CLIENT", "TRACKING", "on"], self.r(OK)),
+                       (["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user)))])
+        self.helper.call(self.db, "SET", k, "t%d" % self.step)
+        self.model.data[(self.db, k.encode())] = b"t%d" % self.step
+        self.exchange([(None, self.r(Push([b"invalidate", [k.encode()]]))),
+                       (["CLIENT", "TRACKING", "off"], self.r(OK))])
+
+    def op_pubsub(self):
+        ch, pat = self.key("ch"), self.key("p.*")
+        P = Push
+        self.exchange([(["SUBSCRIBE", ch], self.r(P([b"subscribe", ch.encode(), 1]))),
+                       (["PSUBSCRIBE", pat], self.r(P([b"psubscribe", pat.encode(), 2])))])
+        plan = []
+        for i in range(self.rnd.randint(1, 6)):
+            m = "m%d-%d" % (self.step, i)
+            if i % 2:
+                target = self.key("p.%d" % i)
+                msg = P([b"pmessage", pat.encode(), target.encode(), m.encode()])
+            else:
+                target = ch
+                msg = P([b"message", ch.encode(), m.encode()])
+            n = self.helper.call(self.rnd.randrange(NDB), "PUBLISH", target, m)
+            if n != 1:
+                self.fail("PUBLISH %s reached %r subscribers, expected 1" % (target, n))
+            plan.append((None, self.r(msg)))
+        plan += [(["UNSUBSCRIBE", ch], self.r(P([b"unsubscribe", ch.encode(), 1]))),
+                 (["PUNSUBSCRIBE", pat], self.r(P([b"punsubscribe", pat.encode(), 0])))]
+        self.exchange(plan)
+
+    def op_auth(self):
+        if self.user is None:
+            self.user = self.name
+            plan = [(["AUTH", "u-%s" % self.name, PW % self.name], self.r(OK))]
+        else:
+            self.user = None
+            plan = [(["AUTH", "default", "anything"], self.r(OK))]
+        probe = ["EXISTS", "iso:nobody:%s" % self.name]
+        plan += [(probe, self.r(self.model.apply(self.db, probe, self.user))),
+                 (["CLIENT", "INFO"], self.check_info)] + self.data_plan(3)
+        self.exchange(plan)
+
+    def op_reply(self):
+        if not self.t.can_reply_off:
+            return self.exchange([(["CLIENT", "REPLY", "OFF"], self.r(E_REPLY_OFF))] +
+                                 self.data_plan(1))
+        plan = [(["CLIENT", "REPLY", "SKIP"], None)]
+        c = random_cmd(self.rnd, self.name)
+        self.model.apply(self.db, c, self.user)
+        plan.append((c, None))
+        plan.append((["PING"], self.r(St("PONG"))))
+        plan.append((["CLIENT", "REPLY", "OFF"], None))
+        for _ in range(self.rnd.randint(0, 3)):
+            c = random_cmd(self.rnd, self.name)
+            self.model.apply(self.db, c, self.user)
+            plan.append((c, None))
+        plan.append((["CLIENT", "REPLY", "ON"], self.r(OK)))
+        self.exchange(plan + self.data_plan(1))
+
+    def op_blpop(self):
+        b = self.key("b")
+        if self.rnd.random() < 0.3:
+            return self.exchange([(["BLPOP", b, "0.05"], self.r(NULLARR))])
+        self.t.send(encode(["BLPOP", b, "10"]))
+        time.sleep(self.rnd.choice([0, 0.01, 0.05]))
+        v = "pushed%d" % self.step
+        self.helper.call(self.db, "RPUSH", b, v)
+        self.exchange([(None, self.r([b.encode(), v.encode()]))])
+
+
+# --------------------------------------------------------------------------
+# HTTP: one keep-alive connection, pipelined requests
+
+def basic(user, pw):
+    return {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()}
+
+
+class HttpActor(Actor):
+    """Webdis-style requests (GET /CMD/args, per-request /db/, .txt ?sep=,
+    .raw, ?type=, POST bodies, JSON batches) and Upstash's (/_upstash,
+    /pipeline, /multi-exec) on one keep-alive connection, pipelined; the
+    connection's own state (SELECT, MULTI, WATCH, CLIENT SETNAME) across
+    requests; per-request ACL users (Basic) alternating with the default."""
+
+    kind = "HTTP"
+    ops = [("kv", 30), ("select", 6), ("batch", 8), ("multi", 8), ("watch", 6), ("name", 5),
+           ("auth", 6), ("upstash", 10), ("blpop", 5), ("subscribe", 3)]
+
+    def connect(self):
+        self.c = HttpConn(self.srv.http, timeout=TIMEOUT)
+        self.id = self.c.roundtrip("GET", "/CLIENT/ID").json()["CLIENT"]
+
+    def close(self):
+        self.c.close()
+
+    def exchange(self, plan):
+        """plan: [(method, path, headers, body, checker(Response) -> msg)]."""
+        self.c.send(b"".join(build_request(m, p, h, b) for m, p, h, b, _ in plan))
+        for m, p, h, b, chk in plan:
+            r = self.c.read_response(TIMEOUT)
+            msg = chk(r)
+            if msg:
+                self.fail("%s %s %r: %s; got %r" % (m, p, b, msg, r))
+
+    @staticmethod
+    def json_is(want, status=200):
+        def chk(r):
+            if r.status != status:
+                return "status %d, expected %d (want %r)" % (r.status, status, want)
+            try:
+                got = r.json()
+            except ValueError:
+                return "not JSON"
+            return None if got == want else "expected %r" % (want,)
+        return chk
+
+    def get(self, cmd, want, db=None, headers=None):
+        path = ("/%d" % db if db is not None else "") + "/" + "/".join(str(a) for a in cmd)
+        return ("GET", path, headers, None, self.json_is({cmd[0]: to_json(want)}))
+
+    def one_kv(self):
+        cmd = random_cmd(self.rnd, self.name)
+        form = self.rnd.randrange(6)
+        db = self.db
+        if form == 1:
+            db = self.rnd.randrange(NDB)
+        v = self.model.apply(db, cmd)
+        if form == 1:
+            return self.get(cmd, v, db=db)
+        path = "/" + "/".join(str(a) for a in cmd)
+        if form == 2 and isinstance(v, (bytes, list)) or v is None and form == 2:
+            sep = "~%s~%d~" % (self.name, self.step)
+            want = sep.encode().join(v) if isinstance(v, list) else v
+
+            def chk(r, want=want):
+                if want is None:
+                    return None if r.status == 404 else "status %d, expected 404" % r.status
+                return None if (r.status, r.body) == (200, want) else "expected %r" % (want,)
+            return ("GET", path + ".txt?sep=" + sep, None, None, chk)
+        if form == 3:
+            want = to_resp(v, 2)
+            return ("GET", path + ".raw", None, None,
+                    lambda r: None if (r.status, r.body) == (200, want) else "expected %r" % want)
+        if form == 4 and isinstance(v, bytes):
+            ctype = "text/x-%s-%d" % (self.name, self.step)
+            return ("GET", path + "?type=" + ctype, None, None,
+                    lambda r: None if (r.status, r.body, r.header("content-type")) ==
+                    (200, v, ctype) else "expected %r as %s" % (v, ctype))
+        if form == 5:
+            return ("POST", "/", {"Content-Type": "text/plain"}, path[1:],
+                    self.json_is({cmd[0]: to_json(v)}))
+        return ("GET", path, None, None, self.json_is({cmd[0]: to_json(v)}))
+
+    def op_kv(self):
+        self.exchange([self.one_kv() for _ in range(self.rnd.randint(1, 8))])
+
+    def op_select(self):
+        self.db = self.rnd.randrange(NDB)
+        self.exchange([self.get(["SELECT", self.db], OK)] + [self.one_kv() for _ in range(2)])
+
+    def op_batch(self):
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 5))]
+        atomic = self.rnd.random() < 0.5
+        want = [{c[0]: to_json(self.model.apply(self.db, c))} for c in cmds]
+        body = json.dumps(cmds)
+        self.exchange([("POST", "/?atomic=1" if atomic else "/",
+                        {"Content-Type": "application/json"}, body, self.json_is(want))])
+
+    def op_multi(self):
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 4))]
+        plan = [self.get(["MULTI"], OK)] + [self.get(c, QUEUED) for c in cmds]
+        if self.rnd.random() < 0.3:
+            plan.append(self.get(["DISCARD"], OK))
+        else:
+            plan.append(self.get(["EXEC"], [self.model.apply(self.db, c) for c in cmds]))
+        self.exchange(plan)
+
+    def op_watch(self):
+        w = self.key("w")
+        self.exchange([self.get(["WATCH", w], OK)])
+        conflict = self.rnd.random() < 0.5
+        if conflict:
+            self.helper.call(self.db, "SET", w, "conflict")
+            self.model.data[(self.db, w.encode())] = b"conflict"
+        cmd = ["SET", w, "mine%d" % self.step]
+        plan = [self.get(["MULTI"], OK), self.get(cmd, QUEUED)]
+        plan.append(self.get(["EXEC"], NULLARR if conflict else [self.model.apply(self.db, cmd)]))
+        self.exchange(plan)
+
+    def op_name(self):
+        n = "h-%s-%d" % (self.name, self.step)
+        self.exchange([self.get(["CLIENT", "SETNAME", n], OK),
+                       self.get(["CLIENT", "GETNAME"], n.encode()),
+                       self.get(["CLIENT", "ID"], self.id)])
+
+    def op_auth(self):
+        plan = []
+        for _ in range(self.rnd.randint(2, 6)):
+            as_user = self.rnd.random() < 0.5
+            cmd = self.rnd.choice([["EXISTS", "iso:nobody:%s" % self.name],
+                                   ["INCR", self.key("s0")], random_cmd(self.rnd, self.name)])
+            user = self.name if as_user else None
+            hdr = basic("u-%s" % self.name, PW % self.name) if as_user else None
+            plan.append(self.get(cmd, self.model.apply(self.db, cmd, user), headers=hdr))
+        self.exchange(plan)
+
+    def op_upstash(self):
+        form = self.rnd.randrange(4)
+        if form == 0:
+            cmd = random_cmd(self.rnd, self.name)
+            v = self.model.apply(self.db, cmd)
+            want = to_upstash(v)
+            plan = [("POST", "/_upstash", None, json.dumps(cmd),
+                     self.json_is(want, 400 if "error" in want else 200))]
+        elif form == 1:
+            k = self.key("s%d" % self.rnd.randrange(4))
+            v = self.model.apply(self.db, ["GET", k])
+            want = to_upstash(v)
+            plan = [("GET", "/_upstash/get/" + k, None, None,
+                     self.json_is(want, 400 if "error" in want else 200))]
+        else:
+            cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 5))]
+            want = [to_upstash(self.model.apply(self.db, c)) for c in cmds]
+            path = "/_upstash/pipeline" if form == 2 else "/_upstash/multi-exec"
+            plan = [("POST", path, None, json.dumps(cmds), self.json_is(want))]
+        self.exchange(plan)
+
+    def op_blpop(self):
+        b = self.key("b")
+        if self.rnd.random() < 0.3:
+            return self.exchange([self.get(["BLPOP", b, "0.05"], NULLARR)])
+        self.c.send(build_request("GET", "/BLPOP/%s/10" % b))
+        time.sleep(self.rnd.choice([0, 0.01, 0.05]))
+        v = "pushed%d" % self.step
+        self.helper.call(self.db, "RPUSH", b, v)
+        r = self.c.read_response(TIMEOUT)
+        msg = self.json_is({"BLPOP": [b, v]})(r)
+        if msg:
+            self.fail("BLPOP: %s; got %r" % (msg, r))
+
+    def op_subscribe(self):
+        ch = self.key("hch")
+        with HttpConn(self.srv.http, timeout=TIMEOUT) as s:
+            s.request("GET", "/SUBSCRIBE/" + ch)
+            head = s.read_stream_head(TIMEOUT)
+            self.check(head.status, 200, "SUBSCRIBE status")
+            first = json.loads(s.read_chunk(TIMEOUT))
+            self.check(first, {"SUBSCRIBE": ["subscribe", ch, 1]}, "SUBSCRIBE confirmation")
+            msgs = ["hm%d-%d" % (self.step, i) for i in range(self.rnd.randint(1, 5))]
+            for m in msgs:
+                n = self.helper.call(self.db, "PUBLISH", ch, m)
+                self.check(n, 1, "PUBLISH %s subscribers" % ch)
+            for m in msgs:
+                got = json.loads(s.read_chunk(TIMEOUT))
+                self.check(got, {"SUBSCRIBE": ["message", ch, m]}, "message")
+
+
+# --------------------------------------------------------------------------
+# WebSocket, Keel's JSON protocol on "/"
+
+class WsJsonActor(Actor):
+    kind = "WS-JSON"
+    ops = [("kv", 30), ("select", 6), ("batch", 8), ("multi", 8), ("watch", 6), ("name", 5),
+           ("hello", 4), ("tracking", 5), ("pubsub", 5), ("auth", 4), ("blpop", 5)]
+
+    def connect(self):
+        self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % self.srv.http,
+                                              timeout=TIMEOUT)
+        self.proto = 3
+        self.id = self.call(["CLIENT", "ID"])["CLIENT"]
+
+    def close(self):
+        self.ws.close()
+
+    def call(self, msg):
+        self.ws.send(json.dumps(msg))
+        return json.loads(self.ws.recv())
+
+    def exchange(self, plan):
+        """plan: [(message or None, expected frame as JSON or checker)]."""
+        for m, _ in plan:
+            if m is not None:
+                self.ws.send(json.dumps(m))
+        for m, want in plan:
+            got = json.loads(self.ws.recv())
+            if callable(want):
+                msg = want(got)
+                if msg:
+                    self.fail("%r: %s; got %r" % (m, msg, got))
+            elif got != want:
+                self.fail("%r: expected %r, got %r" % (m, want, got))
+
+    def one(self, cmd, v, ident=None):
+        if ident is not None:
+            return ({"id": ident, "cmd": cmd}, {"id": ident, "reply": to_json(v)})
+        return (cmd, {cmd[0]: to_json(v)})
+
+    def data_plan(self, n):
+        out = []
+        for i in range(n):
+            c = random_cmd(self.rnd, self.name)
+            ident = "%s-%d-%d" % (self.name, self.step, i) if self.rnd.random() < 0.5 else None
+            out.append(self.one(c, self.model.apply(self.db, c, self.user), ident))
+        return out
+
+    def op_kv(self):
+        self.exchange(self.data_plan(self.rnd.randint(1, 8)))
+
+    def op_select(self):
+        self.db = self.rnd.randrange(NDB)
+        self.exchange([self.one(["SELECT", self.db], OK)] + self.data_plan(2))
+
+    def op_batch(self):
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 5))]
+        if self.rnd.random() < 0.5:
+            refused = [self.model.refusal(c, self.user) for c in cmds]
+            if any(refused):
+                want = {"EXEC": to_json(E_EXECABORT)}
+            else:
+                want = [{c[0]: to_json(self.model.apply(self.db, c, self.user))} for c in cmds]
+            return self.exchange([({"batch": cmds, "atomic": True}, want)])
+        want = [{c[0]: to_json(self.model.apply(self.db, c, self.user))} for c in cmds]
+        self.exchange([(cmds, want)])
+
+    def op_multi(self):
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 4))]
+        plan = [self.one(["MULTI"], OK)]
+        aborted = False
+        for c in cmds:
+            refused = self.model.refusal(c, self.user)
+            aborted = aborted or refused is not None
+            plan.append(self.one(c, refused or QUEUED))
+        if self.rnd.random() < 0.3:
+            plan.append(self.one(["DISCARD"], OK))
+        elif aborted:
+            plan.append(self.one(["EXEC"], E_EXECABORT))
+        else:
+            plan.append(self.one(["EXEC"], [self.model.apply(self.db, c, self.user) for c in cmds]))
+        self.exchange(plan)
+
+    def op_watch(self):
+        w = self.key("w")
+        self.exchange([self.one(["WATCH", w], OK)])
+        conflict = self.rnd.random() < 0.5
+        if conflict:
+            self.helper.call(self.db, "SET", w, "conflict")
+            self.model.data[(self.db, w.encode())] = b"conflict"
+        cmd = ["SET", w, "mine%d" % self.step]
+        self.exchange([self.one(["MULTI"], OK), self.one(cmd, QUEUED),
+                       self.one(["EXEC"], NULLARR if conflict else
+                                [self.model.apply(self.db, cmd, self.user)])])
+
+    def op_name(self):
+        n = "w-%s-%d" % (self.name, self.step)
+        self.exchange([self.one(["CLIENT", "SETNAME", n], OK),
+                       self.one(["CLIENT", "GETNAME"], n.encode()),
+                       self.one(["CLIENT", "ID"], self.id)])
+
+    def op_hello(self):
+        self.proto = self.rnd.choice([2, 3])
+
+        def check(got):
+            # maps are objects in JSON whatever the protocol
+            h = got.get("HELLO")
+            ok = isinstance(h, dict) and h.get("proto") == self.proto and h.get("id") == self.id
+            return None if ok else "HELLO %d" % self.proto
+        self.exchange([(["HELLO", self.proto], check)] + self.data_plan(2))
+
+    def op_tracking(self):
+        if self.proto != 3:
+            return self.op_kv()
+        k = self.key("s%d" % self.rnd.randrange(4))
+        self.exchange([self.one(["CLIENT", "TRACKING", "on"], OK),
+                       self.one(["GET", k], self.model.apply(self.db, ["GET", k], self.user))])
+        self.helper.call(self.db, "SET", k, "t%d" % self.step)
+        self.model.data[(self.db, k.encode())] = b"t%d" % self.step
+        self.exchange([(None, {"push": ["invalidate", [k]]}),
+                       self.one(["CLIENT", "TRACKING", "off"], OK)])
+
+    def op_pubsub(self):
+        if self.proto != 3:
+            return self.op_kv()
+        ch, pat = self.key("wch"), self.key("wp.*")
+        self.exchange([(["SUBSCRIBE", ch], {"SUBSCRIBE": ["subscribe", ch, 1]}),
+                       (["PSUBSCRIBE", pat], {"PSUBSCRIBE": ["psubscribe", pat, 2]})])
+        plan = []
+        for i in range(self.rnd.randint(1, 6)):
+            m = "m%d-%d" % (self.step, i)
+            if i % 2:
+                target = self.key("wp.%d" % i)
+                push = {"push": ["pmessage", pat, target, m]}
+            else:
+                target, push = ch, {"push": ["message", ch, m]}
+            n = self.helper.call(self.rnd.randrange(NDB), "PUBLISH", target, m)
+            if n != 1:
+                self.fail("PUBLISH %s reached %r subscribers, expected 1" % (target, n))
+            plan.append((None, push))
+        plan += [(["UNSUBSCRIBE", ch], {"UNSUBSCRIBE": ["unsubscribe", ch, 1]}),
+                 (["PUNSUBSCRIBE", pat], {"PUNSUBSCRIBE": ["punsubscribe", pat, 0]})]
+        self.exchange(plan)
+
+    def op_auth(self):
+        if self.user is None:
+            self.user = self.name
+            plan = [self.one(["AUTH", "u-%s" % self.name, PW % self.name], OK)]
+        else:
+            self.user = None
+            plan = [self.one(["AUTH", "default", "anything"], OK)]
+        probe = ["EXISTS", "iso:nobody:%s" % self.name]
+        self.exchange(plan + [self.one(probe, self.model.apply(self.db, probe, self.user))] +
+                      self.data_plan(3))
+
+    def op_blpop(self):
+        b = self.key("b")
+        if self.rnd.random() < 0.3:
+            return self.exchange([self.one(["BLPOP", b, "0.05"], NULLARR)])
+        self.ws.send(json.dumps(["BLPOP", b, "10"]))
+        time.sleep(self.rnd.choice([0, 0.01, 0.05]))
+        v = "pushed%d" % self.step
+        self.helper.call(self.db, "RPUSH", b, v)
+        self.exchange([(None, {"BLPOP": [b, v]})])
+
+
+# --------------------------------------------------------------------------
+# redis-py (RESP2)
+
+class PyActor(Actor):
+    kind = "redis-py"
+    ops = [("kv", 30), ("select", 6), ("multi", 8), ("watch", 6), ("name", 5), ("pubsub", 4)]
+
+    def connect(self):
+        import redis
+        self.redis = redis
+        # one connection for everything (pipelines too), so SELECT holds
+        self.pool = redis.BlockingConnectionPool(host="127.0.0.1", port=self.srv.port,
+                                                 max_connections=1, timeout=TIMEOUT,
+                                                 socket_timeout=TIMEOUT)
+        self.r = redis.Redis(connection_pool=self.pool)
+        self.r.response_callbacks = {}
+        self.id = self.r.execute_command("CLIENT", "ID")
+
+    def close(self):
+        self.pool.disconnect()
+
+    def same(self, got, want):
+        if isinstance(want, E):
+            return isinstance(got, self.redis.ResponseError) and want.endswith(str(got))
+        if want is NULLARR:
+            return got is None
+        if isinstance(want, St):
+            return got == want.encode()
+        if isinstance(want, list):
+            return isinstance(got, list) and len(got) == len(want) and all(
+                self.same(g, w) for g, w in zip(got, want))
+        return got == want
+
+    def run_pipe(self, cmds, transaction):
+        p = self.r.pipeline(transaction=transaction)
+        for c in cmds:
+            p.execute_command(*c)
+        return p.execute(raise_on_error=False)
+
+    def op_kv(self):
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 8))]
+        want = [self.model.apply(self.db, c) for c in cmds]
+        got = self.run_pipe(cmds, False)
+        if not self.same(got, want):
+            self.fail("%r: expected %r, got %r" % (cmds, want, got))
+
+    def op_select(self):
+        self.db = self.rnd.randrange(NDB)
+        self.check(self.r.execute_command("SELECT", self.db), b"OK", "SELECT")
+        c = random_cmd(self.rnd, self.name)
+        want = self.model.apply(self.db, c)
+        try:
+            got = self.r.execute_command(*c)
+        except self.redis.ResponseError as e:
+            got = e
+        if not self.same(got, want):
+            self.fail("%r: expected %r, got %r" % (c, want, got))
+
+    def op_multi(self):
+        cmds = [random_cmd(self.rnd, self.name) for _ in range(self.rnd.randint(1, 5))]
+        want = [self.model.apply(self.db, c) for c in cmds]
+        got = self.run_pipe(cmds, True)
+        if not self.same(got, want):
+            self.fail("MULTI %r: expected %r, got %r" % (cmds, want, got))
+
+    def op_watch(self):
+        w = self.key("w")
+        conflict = self.rnd.random() < 0.5
+        p = self.r.pipeline(transaction=True)
+        p.watch(w)
+        if conflict:
+            self.helper.call(self.db, "SET", w, "conflict")
+            self.model.data[(self.db, w.encode())] = b"conflict"
+        p.multi()
+        cmd = ["SET", w, "mine%d" % self.step]
+        p.execute_command(*cmd)
+        try:
+            got = p.execute()
+        except self.redis.WatchError:
+            got = "aborted"
+        want = "aborted" if conflict else [self.model.apply(self.db, cmd)]
+        if not self.same(got, want):
+            self.fail("WATCH/EXEC: expected %r, got %r" % (want, got))
+
+    def op_name(self):
+        n = "py-%s-%d" % (self.name, self.step)
+        self.check(self.r.execute_command("CLIENT", "SETNAME", n), b"OK", "SETNAME")
+        self.check(self.r.execute_command("CLIENT", "GETNAME"), n.encode(), "GETNAME")
+        self.check(self.r.execute_command("CLIENT", "ID"), self.id, "CLIENT ID")
+
+    def op_pubsub(self):
+        ch = self.key("pch")
+        sub = self.redis.Redis(host="127.0.0.1", port=self.srv.port, socket_timeout=TIMEOUT)
+        ps = sub.pubsub()
+        try:
+            ps.subscribe(ch)
+            first = ps.get_message(timeout=TIMEOUT)
+            self.check(first and first["type"], "subscribe", "subscribe confirmation")
+            msgs = [b"pm%d-%d" % (self.step, i) for i in range(self.rnd.randint(1, 5))]
+            for m in msgs:
+                self.check(self.helper.call(self.db, "PUBLISH", ch, m), 1, "PUBLISH subscribers")
+            for m in msgs:
+                got = ps.get_message(timeout=TIMEOUT)
+                self.check(got and (got["type"], got["channel"], got["data"]),
+                           ("message", ch.encode(), m), "message")
+        finally:
+            ps.close()
+            sub.close()

@@ -379,7 +379,8 @@ class RespActor(Actor):
     """Raw RESP: pipelined commands, every reply compared byte for byte."""
 
     ops = [("kv", 30), ("select", 8), ("multi", 10), ("watch", 8), ("name", 6), ("hello", 4),
-           ("tracking", 5), ("pubsub", 5), ("auth", 4), ("reply", 4), ("blpop", 5)]
+           ("tracking", 5), ("pubsub", 5), ("auth", 4), ("reply", 4), ("blpop", 5),
+           ("big", 3), ("churn", 4), ("parked_push", 3)]
 
     def __init__(self, srv, name, seed, proto=2, ws=False):
         super().__init__(srv, name, seed)
@@ -573,6 +574,62 @@ class RespActor(Actor):
         plan.append((["CLIENT", "REPLY", "ON"], self.r(OK)))
         self.exchange(plan + self.data_plan(1))
 
+    def op_big(self):
+        """Large values: replies written in pieces, receives in several parts."""
+        k = self.key("s%d" % self.rnd.randrange(4))
+        v = (self.name * 7 + "%d." % self.step).encode() * self.rnd.randint(2000, 40000)
+        plan = [(["SET", k, v], self.r(self.model.apply(self.db, ["SET", k, v], self.user)))]
+        plan += self.data_plan(2)
+        plan.append((["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user))))
+        self.exchange(plan)
+
+    def op_churn(self):
+        """A short-lived connection of its own (TCP): a pipeline in a db of its
+        choosing, read whole, or dropped half-read; the actor's own
+        connection is unaffected."""
+        k = self.key("c%d" % self.step)
+        db = self.rnd.randrange(NDB)
+        n = self.rnd.randint(1, 60)
+        vals = [("%s-%d-%d" % (self.name, self.step, i)).encode() * self.rnd.choice([1, 1, 50, 3000])
+                for i in range(n)]
+        with RawConn(self.srv.port, timeout=TIMEOUT) as c:
+            data = encode(["SELECT", db])
+            for v in vals:
+                data += encode(["SET", k, v]) + encode(["GET", k])
+            c.send(data)
+            if self.rnd.random() < 0.3:
+                c.read_replies(self.rnd.randint(1, n))
+                return      # closed with replies unread
+            got = c.read_replies(1 + 2 * n)
+        want = [b"+OK\r\n"]
+        for v in vals:
+            want += [b"+OK\r\n", to_resp(v, 2)]
+        if got != want:
+            self.fail("a fresh connection's pipeline: %d replies differ" %
+                      sum(1 for g, w in zip(got, want) if g != w))
+        self.helper.call(db, "DEL", k)
+        self.exchange(self.data_plan(1))
+
+    def op_parked_push(self):
+        """RESP3: a tracking invalidation that arrives while BLPOP is parked
+        comes before BLPOP's reply; the command after it waits its turn."""
+        if self.proto != 3:
+            return self.op_blpop()
+        k, b = self.key("s%d" % self.rnd.randrange(4)), self.key("b")
+        self.exchange([(["CLIENT", "TRACKING", "on"], self.r(OK)),
+                       (["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user)))])
+        after = random_cmd(self.rnd, self.name)
+        self.t.send(encode(["BLPOP", b, "10"]) + encode(after))
+        time.sleep(0.02)
+        self.helper.call(self.db, "SET", k, "pp%d" % self.step)
+        self.model.data[(self.db, k.encode())] = b"pp%d" % self.step
+        v = "pushed%d" % self.step
+        self.helper.call(self.db, "RPUSH", b, v)
+        self.exchange([(None, self.r(Push([b"invalidate", [k.encode()]]))),
+                       (None, self.r([b.encode(), v.encode()])),
+                       (None, self.r(self.model.apply(self.db, after, self.user))),
+                       (["CLIENT", "TRACKING", "off"], self.r(OK))])
+
     def op_blpop(self):
         b = self.key("b")
         if self.rnd.random() < 0.3:
@@ -745,14 +802,33 @@ class HttpActor(Actor):
         b = self.key("b")
         if self.rnd.random() < 0.3:
             return self.exchange([self.get(["BLPOP", b, "0.05"], NULLARR)])
-        self.c.send(build_request("GET", "/BLPOP/%s/10" % b))
+        # in the connection's db, or a request's own /db/; requests
+        # pipelined behind the parked one run after it, in the connection's db
+        # answered as JSON or as text joined by the request's own ?sep=
+        db = self.rnd.choice([None, self.rnd.randrange(NDB)])
+        after = [self.one_kv() for _ in range(self.rnd.randint(0, 3))]
+        sep = "~%s~%d~" % (self.name, self.step) if self.rnd.random() < 0.5 else None
+        path = ("" if db is None else "/%d" % db) + "/BLPOP/%s/10" % b
+        if sep:
+            path += ".txt?sep=" + sep
+        self.c.send(build_request("GET", path) +
+                    b"".join(build_request(m, p, h, body) for m, p, h, body, _ in after))
         time.sleep(self.rnd.choice([0, 0.01, 0.05]))
         v = "pushed%d" % self.step
-        self.helper.call(self.db, "RPUSH", b, v)
+        self.helper.call(self.db if db is None else db, "RPUSH", b, v)
         r = self.c.read_response(TIMEOUT)
-        msg = self.json_is({"BLPOP": [b, v]})(r)
+        if sep:
+            want = (b + sep + v).encode()
+            msg = None if (r.status, r.body) == (200, want) else "expected %r" % want
+        else:
+            msg = self.json_is({"BLPOP": [b, v]})(r)
         if msg:
             self.fail("BLPOP: %s; got %r" % (msg, r))
+        for m, p, h, body, chk in after:
+            r = self.c.read_response(TIMEOUT)
+            msg = chk(r)
+            if msg:
+                self.fail("%s %s %r after a parked BLPOP: %s; got %r" % (m, p, body, msg, r))
 
     def op_subscribe(self):
         ch = self.key("hch")
@@ -777,7 +853,8 @@ class HttpActor(Actor):
 class WsJsonActor(Actor):
     kind = "WS-JSON"
     ops = [("kv", 30), ("select", 6), ("batch", 8), ("multi", 8), ("watch", 6), ("name", 5),
-           ("hello", 4), ("tracking", 5), ("pubsub", 5), ("auth", 4), ("blpop", 5)]
+           ("hello", 4), ("tracking", 5), ("pubsub", 5), ("auth", 4), ("blpop", 5),
+           ("parked_push", 3)]
 
     def connect(self):
         self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % self.srv.http,
@@ -935,6 +1012,26 @@ class WsJsonActor(Actor):
         v = "pushed%d" % self.step
         self.helper.call(self.db, "RPUSH", b, v)
         self.exchange([(None, {"BLPOP": [b, v]})])
+
+    def op_parked_push(self):
+        """A batch parked on BLPOP: a tracking push meanwhile is its own
+        frame, before the batch's."""
+        if self.proto != 3:
+            return self.op_blpop()
+        k, b = self.key("s%d" % self.rnd.randrange(4)), self.key("b")
+        self.exchange([self.one(["CLIENT", "TRACKING", "on"], OK),
+                       self.one(["GET", k], self.model.apply(self.db, ["GET", k], self.user))])
+        after = random_cmd(self.rnd, self.name)
+        self.ws.send(json.dumps([["BLPOP", b, "10"], after]))
+        time.sleep(0.02)
+        self.helper.call(self.db, "SET", k, "pp%d" % self.step)
+        self.model.data[(self.db, k.encode())] = b"pp%d" % self.step
+        v = "pushed%d" % self.step
+        self.helper.call(self.db, "RPUSH", b, v)
+        self.exchange([(None, {"push": ["invalidate", [k]]}),
+                       (None, [{"BLPOP": [b, v]},
+                               {after[0]: to_json(self.model.apply(self.db, after, self.user))}]),
+                       self.one(["CLIENT", "TRACKING", "off"], OK)])
 
 
 # --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from test_http_helpers import Incomplete as HttpIncomplete, HttpConn, build_requ
 
 NDB = 16
 PW = "pw-%s"          # the password of actor a's ACL user u-<a>
+RO_TOKEN = "iso-readonly-token"   # the server's http-readonly-token
 TIMEOUT = 20.0        # a reply that takes longer is a failure (ASan, 2 shared cores)
 
 
@@ -240,6 +241,27 @@ class Failure(Exception):
     pass
 
 
+SCRIPT = ("if ARGV[1] ~= '-1' then redis.call('SELECT', ARGV[1]) end "
+          "redis.call('SET', KEYS[1], ARGV[2]) "
+          "local r = redis.pcall('INCR', KEYS[2]) "
+          "if type(r) == 'table' then r = 'E' end "
+          "return {redis.call('GET', KEYS[1]), r}")
+
+
+def eval_cmd(rnd, model, a, db, user):
+    """EVAL of SCRIPT: it starts in the caller's db, may SELECT another for
+    itself, and runs as the caller's user (INCR refused for actor users).
+    Returns (command, expected reply); the caller's db is unchanged."""
+    sdb = rnd.choice([-1, rnd.randrange(NDB)])
+    k1, k2 = "iso:%s:s%d" % (a, rnd.randrange(4)), "iso:%s:s%d" % (a, rnd.randrange(4))
+    v = "e%d" % rnd.randrange(100)
+    d = db if sdb < 0 else sdb
+    model.apply(d, ["SET", k1, v])
+    r = model.apply(d, ["INCR", k2], user)
+    got = model.apply(d, ["GET", k1])
+    return (["EVAL", SCRIPT, "2", k1, k2, str(sdb), v], [got, b"E" if isinstance(r, E) else r])
+
+
 # --------------------------------------------------------------------------
 # the helper: the actor's own second connection
 
@@ -380,7 +402,8 @@ class RespActor(Actor):
 
     ops = [("kv", 30), ("select", 8), ("multi", 10), ("watch", 8), ("name", 6), ("hello", 4),
            ("tracking", 5), ("pubsub", 5), ("auth", 4), ("reply", 4), ("blpop", 5),
-           ("big", 3), ("churn", 4), ("parked_push", 3)]
+           ("big", 3), ("churn", 4), ("parked_push", 3), ("eval", 5), ("reset", 2),
+           ("notify", 3)]
 
     def __init__(self, srv, name, seed, proto=2, ws=False):
         super().__init__(srv, name, seed)
@@ -507,8 +530,18 @@ class RespActor(Actor):
                 return "HELLO: proto %r id %r, expected %r %r" % (
                     d.get(b"proto"), d.get(b"id"), self.proto, self.id)
             return None
-        self.exchange([(["HELLO", self.proto], check)] + self.data_plan(2) +
-                      [(["CLIENT", "INFO"], self.check_info)])
+        cmd = ["HELLO", self.proto]
+        if self.rnd.random() < 0.4:
+            if self.user is None:
+                self.user = self.name
+                cmd += ["AUTH", "u-%s" % self.name, PW % self.name]
+            else:
+                self.user = None
+                cmd += ["AUTH", "default", "x"]
+        if self.rnd.random() < 0.4:
+            self.cname = "hello-%s-%d" % (self.name, self.step)
+            cmd += ["SETNAME", self.cname]
+        self.exchange([(cmd, check)] + self.data_plan(2) + [(["CLIENT", "INFO"], self.check_info)])
 
     def op_tracking(self):
         if self.proto != 3:
@@ -573,6 +606,41 @@ class RespActor(Actor):
             plan.append((c, None))
         plan.append((["CLIENT", "REPLY", "ON"], self.r(OK)))
         self.exchange(plan + self.data_plan(1))
+
+    def op_eval(self):
+        c, want = eval_cmd(self.rnd, self.model, self.name, self.db, self.user)
+        self.exchange([(c, self.r(want))] + self.data_plan(2))
+
+    def op_reset(self):
+        """RESET: db 0, the default user, no name, RESP2, out of MULTI."""
+        plan = []
+        if self.rnd.random() < 0.5:
+            plan += [(["MULTI"], self.r(OK)), (["SET", self.key("s0"), "lost"], self.r(QUEUED))]
+        plan.append((["RESET"], self.r(St("RESET"))))
+        self.db, self.user, self.cname, self.proto = 0, None, None, 2
+        self.exchange(plan + [(["CLIENT", "INFO"], self.check_info)] + self.data_plan(2))
+
+    def op_notify(self):
+        """Keyspace events name the db of the write that made them (the
+        server runs with notify-keyspace-events K$g)."""
+        k = self.key("n")
+        pat = "__keyspace@*__:" + k
+        self.exchange([(["PSUBSCRIBE", pat], self.r(Push([b"psubscribe", pat.encode(), 1])))])
+        plan = []
+        for _ in range(self.rnd.randint(1, 5)):
+            d = self.rnd.randrange(NDB)
+            ev = self.rnd.choice(["set", "del"])
+            if ev == "set":
+                self.helper.call(d, "SET", k, "x")
+            elif self.helper.call(d, "DEL", k) == 0:
+                continue
+            plan.append((None, self.r(Push([b"pmessage", pat.encode(),
+                                            ("__keyspace@%d__:%s" % (d, k)).encode(),
+                                            ev.encode()]))))
+        plan.append((["PUNSUBSCRIBE", pat], self.r(Push([b"punsubscribe", pat.encode(), 0]))))
+        self.exchange(plan)
+        for d in range(NDB):
+            self.helper.call(d, "DEL", k)
 
     def op_big(self):
         """Large values: replies written in pieces, receives in several parts."""
@@ -657,7 +725,7 @@ class HttpActor(Actor):
 
     kind = "HTTP"
     ops = [("kv", 30), ("select", 6), ("batch", 8), ("multi", 8), ("watch", 6), ("name", 5),
-           ("auth", 6), ("upstash", 10), ("blpop", 5), ("subscribe", 3)]
+           ("auth", 6), ("upstash", 10), ("blpop", 5), ("subscribe", 3), ("eval", 4)]
 
     def connect(self):
         self.c = HttpConn(self.srv.http, timeout=TIMEOUT)
@@ -766,19 +834,43 @@ class HttpActor(Actor):
                        self.get(["CLIENT", "GETNAME"], n.encode()),
                        self.get(["CLIENT", "ID"], self.id)])
 
+    def op_eval(self):
+        c, want = eval_cmd(self.rnd, self.model, self.name, self.db, None)
+        self.exchange([("POST", "/", {"Content-Type": "application/json"}, json.dumps(c),
+                        self.json_is({"EVAL": to_json(want)}))])
+
     def op_auth(self):
+        """Each request as its own user: an actor's ACL user (Basic), the
+        read-only token (?token=), or none (default)."""
         plan = []
         for _ in range(self.rnd.randint(2, 6)):
-            as_user = self.rnd.random() < 0.5
+            how = self.rnd.randrange(3)
             cmd = self.rnd.choice([["EXISTS", "iso:nobody:%s" % self.name],
                                    ["INCR", self.key("s0")], random_cmd(self.rnd, self.name)])
-            user = self.name if as_user else None
-            hdr = basic("u-%s" % self.name, PW % self.name) if as_user else None
+            if how == 2:
+                name = cmd[0].lower()
+                if name in ("get", "strlen", "exists", "lrange"):
+                    plan.append(("GET", "/" + "/".join(cmd) + "?token=" + RO_TOKEN, None, None,
+                                 self.json_is({cmd[0]: to_json(self.model.apply(self.db, cmd))})))
+                else:
+                    want = {"error": "NOPERM this user has no permissions to run the '%s' "
+                                     "command" % name}
+                    plan.append(("GET", "/" + "/".join(cmd) + "?token=" + RO_TOKEN, None, None,
+                                 self.json_is(want, 403)))
+                continue
+            user = self.name if how == 1 else None
+            hdr = basic("u-%s" % self.name, PW % self.name) if how == 1 else None
             plan.append(self.get(cmd, self.model.apply(self.db, cmd, user), headers=hdr))
         self.exchange(plan)
 
     def op_upstash(self):
-        form = self.rnd.randrange(4)
+        form = self.rnd.randrange(5)
+        if form == 4:   # base64 strings, asked for by this request only
+            k = self.key("s%d" % self.rnd.randrange(4))
+            v = self.model.apply(self.db, ["GET", k])
+            want = {"result": None if v is None else base64.b64encode(v).decode()}
+            return self.exchange([("POST", "/_upstash", {"Upstash-Encoding": "base64"},
+                                   json.dumps(["GET", k]), self.json_is(want))])
         if form == 0:
             cmd = random_cmd(self.rnd, self.name)
             v = self.model.apply(self.db, cmd)
@@ -854,7 +946,7 @@ class WsJsonActor(Actor):
     kind = "WS-JSON"
     ops = [("kv", 30), ("select", 6), ("batch", 8), ("multi", 8), ("watch", 6), ("name", 5),
            ("hello", 4), ("tracking", 5), ("pubsub", 5), ("auth", 4), ("blpop", 5),
-           ("parked_push", 3)]
+           ("parked_push", 3), ("eval", 4)]
 
     def connect(self):
         self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % self.srv.http,
@@ -1012,6 +1104,10 @@ class WsJsonActor(Actor):
         v = "pushed%d" % self.step
         self.helper.call(self.db, "RPUSH", b, v)
         self.exchange([(None, {"BLPOP": [b, v]})])
+
+    def op_eval(self):
+        c, want = eval_cmd(self.rnd, self.model, self.name, self.db, self.user)
+        self.exchange([self.one(c, want)] + self.data_plan(2))
 
     def op_parked_push(self):
         """A batch parked on BLPOP: a tracking push meanwhile is its own

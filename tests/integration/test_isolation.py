@@ -22,7 +22,7 @@ import time
 import pytest
 
 from harness import RawConn, encode, parse_one
-from isolation_actors import HttpActor, PyActor, RespActor, WsJsonActor, user_rules
+from isolation_actors import RO_TOKEN, HttpActor, PyActor, RespActor, WsJsonActor, user_rules
 from test_http_helpers import check_health, keel_http_fixture
 
 STEPS = 400         # ops per actor
@@ -43,7 +43,8 @@ def make_actors(srv, seed):
 
 @pytest.fixture(scope="module")
 def _srv():
-    yield from keel_http_fixture([], name="isolation")
+    yield from keel_http_fixture(["--http-readonly-token", RO_TOKEN,
+                                  "--notify-keyspace-events", "K$g"], name="isolation")
 
 
 @pytest.fixture

@@ -54,6 +54,13 @@ class E(str):
     """An error reply (full text, with its code)."""
 
 
+class Dbl(float):
+    """A double reply (RESP2 a bulk string, RESP3 ',')."""
+
+    def text(self):
+        return ("%.17g" % self).encode()
+
+
 class _NullArr:
     def __repr__(self):
         return "NULLARR"
@@ -87,6 +94,8 @@ def to_resp(v, proto):
         return b"+%s\r\n" % v.encode()
     if isinstance(v, E):
         return b"-%s\r\n" % v.encode()
+    if isinstance(v, Dbl):
+        return b",%s\r\n" % v.text() if proto == 3 else to_resp(v.text(), 2)
     if isinstance(v, int):
         return b":%d\r\n" % v
     if isinstance(v, str):
@@ -99,10 +108,13 @@ def to_resp(v, proto):
     raise TypeError(v)
 
 
-def to_json(v):
-    """Webdis's JSON (and Keel's WebSocket JSON for these types)."""
+def to_json(v, proto=2):
+    """Webdis's JSON (RESP2: a double is a string) and Keel's WebSocket JSON
+    (RESP3 unless HELLO 2: a double is a number)."""
     if v is None or v is NULLARR:
         return None
+    if isinstance(v, Dbl):
+        return float(v) if proto == 3 else v.text().decode()
     if isinstance(v, St):
         return [True, str(v)]
     if isinstance(v, E):
@@ -112,7 +124,7 @@ def to_json(v):
     if isinstance(v, bytes):
         return v.decode()
     if isinstance(v, list):
-        return [to_json(x) for x in v]
+        return [to_json(x, proto) for x in v]
     return v
 
 
@@ -126,6 +138,8 @@ def to_upstash(v):
             return None
         if isinstance(x, St):
             return str(x)
+        if isinstance(x, Dbl):
+            return x.text().decode()
         if isinstance(x, bytes):
             return x.decode()
         if isinstance(x, list):
@@ -216,6 +230,18 @@ class Model:
             if not cur:
                 del d[k]
             return v
+        if name in ("ZADD", "ZINCRBY", "ZSCORE"):
+            if cur is not None and not isinstance(cur, dict):
+                return E_WRONGTYPE
+            z = d.setdefault(k, {}) if name != "ZSCORE" else (cur or {})
+            if name == "ZSCORE":
+                return Dbl(z[args[1]]) if args[1] in z else None
+            if name == "ZADD":
+                new = args[2] not in z
+                z[args[2]] = float(args[1])
+                return int(new)
+            z[args[2]] = z.get(args[2], 0.0) + float(args[1])
+            return Dbl(z[args[2]])
         if name == "LRANGE":
             if cur is not None and not isinstance(cur, list):
                 return E_WRONGTYPE
@@ -229,12 +255,29 @@ def random_cmd(rnd, a, pipeline_safe=True):
     s = "iso:%s:s%d" % (a, rnd.randrange(4))
     lst = "iso:%s:l%d" % (a, rnd.randrange(2))
     v = rnd.choice(["%d" % rnd.randrange(-50, 1000), "v%d" % rnd.randrange(1000), "x"])
-    pick = rnd.randrange(12)
+    pick = rnd.randrange(15)
     if pick == 0:
         return ["EXISTS", "iso:nobody:%s" % a]
+    if pick >= 12:   # doubles: their shape depends on the connection's protocol
+        z, m, sc = "iso:%s:z" % a, rnd.choice("ab"), "%g" % (rnd.randrange(-20, 20) * 0.25)
+        return [["ZADD", z, sc, m], ["ZSCORE", z, m], ["ZINCRBY", z, sc, m]][pick - 12]
     return [["SET", s, v], ["GET", s], ["INCR", s], ["APPEND", s, v], ["DEL", s],
             ["STRLEN", s], ["RPUSH", lst, v, v + "b"], ["LPOP", lst], ["LRANGE", lst, "0", "-1"],
             ["EXISTS", s, lst], ["GET", s]][pick - 1]
+
+
+READS = ("GET", "STRLEN", "EXISTS", "LRANGE", "ZSCORE")
+
+
+def random_write(rnd, a):
+    """A data command that reads no key: run while CLIENT TRACKING is on, it
+    leaves nothing tracked (a key read then stays in the server's table
+    after TRACKING off, as in Redis, and a later write to it would be
+    invalidated to this connection in its next tracking window)."""
+    while True:
+        c = random_cmd(rnd, a)
+        if c[0] not in READS:
+            return c
 
 
 class Failure(Exception):
@@ -686,7 +729,7 @@ class RespActor(Actor):
         k, b = self.key("s%d" % self.rnd.randrange(4)), self.key("b")
         self.exchange([(["CLIENT", "TRACKING", "on"], self.r(OK)),
                        (["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user)))])
-        after = random_cmd(self.rnd, self.name)
+        after = random_write(self.rnd, self.name)
         self.t.send(encode(["BLPOP", b, "10"]) + encode(after))
         time.sleep(0.02)
         self.helper.call(self.db, "SET", k, "pp%d" % self.step)
@@ -849,7 +892,7 @@ class HttpActor(Actor):
                                    ["INCR", self.key("s0")], random_cmd(self.rnd, self.name)])
             if how == 2:
                 name = cmd[0].lower()
-                if name in ("get", "strlen", "exists", "lrange"):
+                if name in ("get", "strlen", "exists", "lrange", "zscore"):
                     plan.append(("GET", "/" + "/".join(cmd) + "?token=" + RO_TOKEN, None, None,
                                  self.json_is({cmd[0]: to_json(self.model.apply(self.db, cmd))})))
                 else:
@@ -977,8 +1020,8 @@ class WsJsonActor(Actor):
 
     def one(self, cmd, v, ident=None):
         if ident is not None:
-            return ({"id": ident, "cmd": cmd}, {"id": ident, "reply": to_json(v)})
-        return (cmd, {cmd[0]: to_json(v)})
+            return ({"id": ident, "cmd": cmd}, {"id": ident, "reply": to_json(v, self.proto)})
+        return (cmd, {cmd[0]: to_json(v, self.proto)})
 
     def data_plan(self, n):
         out = []
@@ -1000,11 +1043,11 @@ class WsJsonActor(Actor):
         if self.rnd.random() < 0.5:
             refused = [self.model.refusal(c, self.user) for c in cmds]
             if any(refused):
-                want = {"EXEC": to_json(E_EXECABORT)}
+                want = {"EXEC": to_json(E_EXECABORT, self.proto)}
             else:
-                want = [{c[0]: to_json(self.model.apply(self.db, c, self.user))} for c in cmds]
+                want = [{c[0]: to_json(self.model.apply(self.db, c, self.user), self.proto)} for c in cmds]
             return self.exchange([({"batch": cmds, "atomic": True}, want)])
-        want = [{c[0]: to_json(self.model.apply(self.db, c, self.user))} for c in cmds]
+        want = [{c[0]: to_json(self.model.apply(self.db, c, self.user), self.proto)} for c in cmds]
         self.exchange([(cmds, want)])
 
     def op_multi(self):
@@ -1117,7 +1160,7 @@ class WsJsonActor(Actor):
         k, b = self.key("s%d" % self.rnd.randrange(4)), self.key("b")
         self.exchange([self.one(["CLIENT", "TRACKING", "on"], OK),
                        self.one(["GET", k], self.model.apply(self.db, ["GET", k], self.user))])
-        after = random_cmd(self.rnd, self.name)
+        after = random_write(self.rnd, self.name)
         self.ws.send(json.dumps([["BLPOP", b, "10"], after]))
         time.sleep(0.02)
         self.helper.call(self.db, "SET", k, "pp%d" % self.step)
@@ -1126,7 +1169,7 @@ class WsJsonActor(Actor):
         self.helper.call(self.db, "RPUSH", b, v)
         self.exchange([(None, {"push": ["invalidate", [k]]}),
                        (None, [{"BLPOP": [b, v]},
-                               {after[0]: to_json(self.model.apply(self.db, after, self.user))}]),
+                               {after[0]: to_json(self.model.apply(self.db, after, self.user), self.proto)}]),
                        self.one(["CLIENT", "TRACKING", "off"], OK)])
 
 
@@ -1156,6 +1199,8 @@ class PyActor(Actor):
             return isinstance(got, self.redis.ResponseError) and want.endswith(str(got))
         if want is NULLARR:
             return got is None
+        if isinstance(want, Dbl):
+            return got == want.text()
         if isinstance(want, St):
             return got == want.encode()
         if isinstance(want, list):

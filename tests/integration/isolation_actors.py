@@ -323,6 +323,27 @@ class Helper:
         out = self.c.read_reply()
         return parse_one(out)[0]
 
+    def wake(self, rnd, db, key, v):
+        """Make v the one element of list key in db, waking a client parked
+        on it there. A decoy first: the same key in another db, pushed and
+        deleted (it must wake no one), then a push by RPUSH, by MULTI/EXEC or
+        by a script."""
+        if rnd.random() < 0.5:
+            other = (db + 1 + rnd.randrange(NDB - 1)) % NDB
+            assert self.call(other, "RPUSH", key, "decoy") == 1
+            assert self.call(other, "DEL", key) == 1
+        how = rnd.randrange(3)
+        if how == 0:
+            n = self.call(db, "RPUSH", key, v)
+        elif how == 1:
+            self.call(db, "PING")
+            self.c.send(encode(["MULTI"]) + encode(["RPUSH", key, v]) + encode(["EXEC"]))
+            rep = self.c.read_replies(3)
+            n = parse_one(rep[2])[0][0]
+        else:
+            n = self.call(db, "EVAL", "return redis.call('RPUSH', KEYS[1], ARGV[1])", "1", key, v)
+        assert n == 1, n
+
     def close(self):
         self.c.close()
 
@@ -735,7 +756,7 @@ class RespActor(Actor):
         self.helper.call(self.db, "SET", k, "pp%d" % self.step)
         self.model.data[(self.db, k.encode())] = b"pp%d" % self.step
         v = "pushed%d" % self.step
-        self.helper.call(self.db, "RPUSH", b, v)
+        self.helper.wake(self.rnd, self.db, b, v)
         self.exchange([(None, self.r(Push([b"invalidate", [k.encode()]]))),
                        (None, self.r([b.encode(), v.encode()])),
                        (None, self.r(self.model.apply(self.db, after, self.user))),
@@ -745,11 +766,12 @@ class RespActor(Actor):
         b = self.key("b")
         if self.rnd.random() < 0.3:
             return self.exchange([(["BLPOP", b, "0.05"], self.r(NULLARR))])
-        self.t.send(encode(["BLPOP", b, "10"]))
+        behind = self.data_plan(self.rnd.randint(0, 3))   # run after BLPOP returns
+        self.t.send(encode(["BLPOP", b, "10"]) + b"".join(encode(c) for c, _ in behind))
         time.sleep(self.rnd.choice([0, 0.01, 0.05]))
         v = "pushed%d" % self.step
-        self.helper.call(self.db, "RPUSH", b, v)
-        self.exchange([(None, self.r([b.encode(), v.encode()]))])
+        self.helper.wake(self.rnd, self.db, b, v)
+        self.exchange([(None, self.r([b.encode(), v.encode()]))] + [(None, w) for _, w in behind])
 
 
 # --------------------------------------------------------------------------
@@ -950,7 +972,7 @@ class HttpActor(Actor):
                     b"".join(build_request(m, p, h, body) for m, p, h, body, _ in after))
         time.sleep(self.rnd.choice([0, 0.01, 0.05]))
         v = "pushed%d" % self.step
-        self.helper.call(self.db if db is None else db, "RPUSH", b, v)
+        self.helper.wake(self.rnd, self.db if db is None else db, b, v)
         r = self.c.read_response(TIMEOUT)
         if sep:
             want = (b + sep + v).encode()
@@ -1142,11 +1164,14 @@ class WsJsonActor(Actor):
         b = self.key("b")
         if self.rnd.random() < 0.3:
             return self.exchange([self.one(["BLPOP", b, "0.05"], NULLARR)])
-        self.ws.send(json.dumps(["BLPOP", b, "10"]))
+        behind = self.data_plan(self.rnd.randint(0, 3))   # held until BLPOP returns
+        self.ws.send(json.dumps(["BLPOP", b, "10"]) )
+        for m, _ in behind:
+            self.ws.send(json.dumps(m))
         time.sleep(self.rnd.choice([0, 0.01, 0.05]))
         v = "pushed%d" % self.step
-        self.helper.call(self.db, "RPUSH", b, v)
-        self.exchange([(None, {"BLPOP": [b, v]})])
+        self.helper.wake(self.rnd, self.db, b, v)
+        self.exchange([(None, {"BLPOP": [b, v]})] + [(None, w) for _, w in behind])
 
     def op_eval(self):
         c, want = eval_cmd(self.rnd, self.model, self.name, self.db, self.user)
@@ -1166,7 +1191,7 @@ class WsJsonActor(Actor):
         self.helper.call(self.db, "SET", k, "pp%d" % self.step)
         self.model.data[(self.db, k.encode())] = b"pp%d" % self.step
         v = "pushed%d" % self.step
-        self.helper.call(self.db, "RPUSH", b, v)
+        self.helper.wake(self.rnd, self.db, b, v)
         self.exchange([(None, {"push": ["invalidate", [k]]}),
                        (None, [{"BLPOP": [b, v]},
                                {after[0]: to_json(self.model.apply(self.db, after, self.user), self.proto)}]),

@@ -95,5 +95,5 @@ def test_isolation_under_load(srv, seed):
     deadline = time.monotonic() + 5
     while connected_clients(srv) > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert connected_clients(srv) <= before
+    assert connected_clients(srv) <= before, srv.resp("CLIENT", "LIST").decode()
     print("seed %d: %d ops by %d actors in %.1f s" % (seed, done, len(actors), elapsed))

@@ -424,16 +424,25 @@ class TcpTransport:
 
 
 class WsRespTransport:
-    """RESP in binary frames (subprotocol resp2/resp3)."""
+    """RESP in binary frames (subprotocol resp2/resp3), or in text frames on
+    Webdis's /.raw (proto None)."""
     can_reply_off = False   # CLIENT REPLY OFF/SKIP is refused over WebSocket
 
     def __init__(self, http_port, proto):
-        self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % http_port, timeout=TIMEOUT,
-                                              subprotocols=["resp%d" % proto])
+        self.text = proto is None
+        if self.text:
+            self.ws = websocket.create_connection("ws://127.0.0.1:%d/.raw" % http_port,
+                                                  timeout=TIMEOUT)
+        else:
+            self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % http_port,
+                                                  timeout=TIMEOUT, subprotocols=["resp%d" % proto])
         self.buf = b""
 
     def send(self, data):
-        self.ws.send_binary(data)
+        if self.text:
+            self.ws.send(data.decode())
+        else:
+            self.ws.send_binary(data)
 
     def read(self, n):
         out = []
@@ -469,16 +478,17 @@ class RespActor(Actor):
            ("big", 3), ("churn", 4), ("parked_push", 3), ("eval", 5), ("reset", 2),
            ("notify", 3)]
 
-    def __init__(self, srv, name, seed, proto=2, ws=False):
+    def __init__(self, srv, name, seed, proto=2, ws=False, webdis_raw=False):
         super().__init__(srv, name, seed)
         self.proto = proto
-        self.ws = ws
-        self.kind = ("WS-RESP%d" if ws else "RESP%d") % proto
+        self.ws = ws or webdis_raw
+        self.webdis_raw = webdis_raw
+        self.kind = "WS-/.raw" if webdis_raw else ("WS-RESP%d" if ws else "RESP%d") % proto
         self.cname = None
 
     def connect(self):
         if self.ws:
-            self.t = WsRespTransport(self.srv.http, self.proto)
+            self.t = WsRespTransport(self.srv.http, None if self.webdis_raw else self.proto)
         else:
             self.t = TcpTransport(self.srv.port)
             if self.proto == 3:
@@ -1013,10 +1023,18 @@ class WsJsonActor(Actor):
            ("hello", 4), ("tracking", 5), ("pubsub", 5), ("auth", 4), ("blpop", 5),
            ("parked_push", 3), ("eval", 4)]
 
+    def __init__(self, srv, name, seed, webdis=False):
+        super().__init__(srv, name, seed)
+        self.webdis = webdis
+        if webdis:   # Webdis's /.json: RESP2 shapes, pushes named by the subscribing command
+            self.kind = "WS-/.json"
+            self.ops = [(o, w) for o, w in self.ops if o not in ("batch", "hello", "tracking",
+                                                                 "parked_push")]
+
     def connect(self):
-        self.ws = websocket.create_connection("ws://127.0.0.1:%d/" % self.srv.http,
-                                              timeout=TIMEOUT)
-        self.proto = 3
+        self.ws = websocket.create_connection("ws://127.0.0.1:%d/%s" % (
+            self.srv.http, ".json" if self.webdis else ""), timeout=TIMEOUT)
+        self.proto = 2 if self.webdis else 3
         self.id = self.call(["CLIENT", "ID"])["CLIENT"]
 
     def close(self):
@@ -1049,7 +1067,8 @@ class WsJsonActor(Actor):
         out = []
         for i in range(n):
             c = random_cmd(self.rnd, self.name)
-            ident = "%s-%d-%d" % (self.name, self.step, i) if self.rnd.random() < 0.5 else None
+            ident = ("%s-%d-%d" % (self.name, self.step, i)
+                     if not self.webdis and self.rnd.random() < 0.5 else None)
             out.append(self.one(c, self.model.apply(self.db, c, self.user), ident))
         return out
 
@@ -1128,6 +1147,8 @@ class WsJsonActor(Actor):
                        self.one(["CLIENT", "TRACKING", "off"], OK)])
 
     def op_pubsub(self):
+        if self.webdis:
+            return self.op_webdis_pubsub()
         if self.proto != 3:
             return self.op_kv()
         ch, pat = self.key("wch"), self.key("wp.*")
@@ -1141,6 +1162,37 @@ class WsJsonActor(Actor):
                 push = {"push": ["pmessage", pat, target, m]}
             else:
                 target, push = ch, {"push": ["message", ch, m]}
+            n = self.helper.call(self.rnd.randrange(NDB), "PUBLISH", target, m)
+            if n != 1:
+                self.fail("PUBLISH %s reached %r subscribers, expected 1" % (target, n))
+            plan.append((None, push))
+        plan += [(["UNSUBSCRIBE", ch], {"UNSUBSCRIBE": ["unsubscribe", ch, 1]}),
+                 (["PUNSUBSCRIBE", pat], {"PUNSUBSCRIBE": ["punsubscribe", pat, 0]})]
+        self.exchange(plan)
+
+    def op_webdis_pubsub(self):
+        """/.json: every message is named by the connection's first
+        subscribing command, as typed (ws_webdis.c: kept for the
+        connection's life, not only while it stays subscribed)."""
+        ch, pat = self.key("wch"), self.key("wp.*")
+        first = self.rnd.choice(["SUBSCRIBE", "subscribe", "PSUBSCRIBE", "psubscribe"])
+        if not getattr(self, "subname", None):
+            self.subname = first
+        if first.upper() == "SUBSCRIBE":
+            plan = [([first, ch], {first: ["subscribe", ch, 1]}),
+                    (["PSUBSCRIBE", pat], {"PSUBSCRIBE": ["psubscribe", pat, 2]})]
+        else:
+            plan = [([first, pat], {first: ["psubscribe", pat, 1]}),
+                    (["SUBSCRIBE", ch], {"SUBSCRIBE": ["subscribe", ch, 2]})]
+        self.exchange(plan)
+        plan = []
+        for i in range(self.rnd.randint(1, 6)):
+            m = "m%d-%d" % (self.step, i)
+            if i % 2:
+                target = self.key("wp.%d" % i)
+                push = {self.subname: ["pmessage", pat, target, m]}
+            else:
+                target, push = ch, {self.subname: ["message", ch, m]}
             n = self.helper.call(self.rnd.randrange(NDB), "PUBLISH", target, m)
             if n != 1:
                 self.fail("PUBLISH %s reached %r subscribers, expected 1" % (target, n))

@@ -38,6 +38,8 @@ def make_actors(srv, seed):
             [RespActor(srv, "w3%d" % i, seed, proto=3, ws=True) for i in range(2)] +
             [HttpActor(srv, "h%d" % i, seed) for i in range(4)] +
             [WsJsonActor(srv, "j%d" % i, seed) for i in range(3)] +
+            [WsJsonActor(srv, "wj%d" % i, seed, webdis=True) for i in range(2)] +
+            [RespActor(srv, "wr%d" % i, seed, webdis_raw=True) for i in range(2)] +
             [PyActor(srv, "p%d" % i, seed) for i in range(2)])
 
 

@@ -620,6 +620,11 @@ class RespActor(Actor):
     def op_tracking(self):
         if self.proto != 3:
             return self.op_kv()
+        how = self.rnd.randrange(3)
+        if how == 1:
+            return self.tracking_bcast()
+        if how == 2:
+            return self.tracking_optin()
         k = self.key("s%d" % self.rnd.randrange(4))
         if isinstance(self.model.data.get((self.db, k.encode())), list):
             return
@@ -629,6 +634,38 @@ class RespActor(Actor):
         self.model.data[(self.db, k.encode())] = b"t%d" % self.step
         self.exchange([(None, self.r(Push([b"invalidate", [k.encode()]]))),
                        (["CLIENT", "TRACKING", "off"], self.r(OK))])
+
+    def tracking_bcast(self):
+        """BCAST with this actor's prefix (the prefix table is the server's):
+        invalidations for its own keys only, none for its own writes under
+        NOLOOP."""
+        prefix = self.key("t")
+        noloop = self.rnd.random() < 0.5
+        cmd = ["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", prefix] + (["NOLOOP"] if noloop else [])
+        self.exchange([(cmd, self.r(OK))])
+        for i in range(self.rnd.randint(1, 3)):
+            k = self.key("t%d" % i)
+            if noloop:   # its own write: no invalidation
+                self.exchange([(["SET", k, "own"], self.r(OK))])
+            self.helper.call(self.rnd.randrange(NDB), "SET", k, "x")
+            self.exchange([(None, self.r(Push([b"invalidate", [k.encode()]])))])
+        self.exchange([(["CLIENT", "TRACKING", "off"], self.r(OK))])
+        for i in range(3):
+            for d in range(NDB):
+                self.helper.call(d, "DEL", self.key("t%d" % i))
+
+    def tracking_optin(self):
+        """OPTIN: only the read after CLIENT CACHING yes is tracked."""
+        k1, k2 = self.key("o1"), self.key("o2")
+        self.exchange([(["CLIENT", "TRACKING", "on", "OPTIN"], self.r(OK)),
+                       (["GET", k1], self.r(None)),
+                       (["CLIENT", "CACHING", "yes"], self.r(OK)),
+                       (["GET", k2], self.r(None))])
+        self.helper.call(self.db, "SET", k1, "x")
+        self.helper.call(self.db, "SET", k2, "x")
+        self.exchange([(None, self.r(Push([b"invalidate", [k2.encode()]]))),
+                       (["CLIENT", "TRACKING", "off"], self.r(OK))])
+        self.helper.call(self.db, "DEL", k1, k2)
 
     def op_pubsub(self):
         ch, pat = self.key("ch"), self.key("p.*")
@@ -722,7 +759,18 @@ class RespActor(Actor):
         v = (self.name * 7 + "%d." % self.step).encode() * self.rnd.randint(2000, 40000)
         plan = [(["SET", k, v], self.r(self.model.apply(self.db, ["SET", k, v], self.user)))]
         plan += self.data_plan(2)
-        plan.append((["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user))))
+        for _ in range(self.rnd.choice([1, 1, 8])):
+            plan.append((["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user))))
+        if self.rnd.random() < 0.3:
+            # a slow reader: megabytes wait in its output while others go on
+            data = b"".join(encode(c) for c, _ in plan)
+            self.t.send(data)
+            time.sleep(0.3)
+            got = self.t.read(len(plan))
+            for (c, w), g in zip(plan, got):
+                if g != w:
+                    self.fail("%r read late: expected %r..., got %r..." % (c[:2], w[:60], g[:60]))
+            return
         self.exchange(plan)
 
     def op_churn(self):
@@ -734,6 +782,8 @@ class RespActor(Actor):
         n = self.rnd.randint(1, 60)
         vals = [("%s-%d-%d" % (self.name, self.step, i)).encode() * self.rnd.choice([1, 1, 50, 3000])
                 for i in range(n)]
+        if self.rnd.random() < 0.2:
+            self.garbage()
         with RawConn(self.srv.port, timeout=TIMEOUT) as c:
             data = encode(["SELECT", db])
             for v in vals:
@@ -751,6 +801,29 @@ class RespActor(Actor):
                       sum(1 for g, w in zip(got, want) if g != w))
         self.helper.call(db, "DEL", k)
         self.exchange(self.data_plan(1))
+
+    def garbage(self):
+        """A bad client beside the good ones: a protocol error, a request cut
+        short, an HTTP request on the RESP port, a bad WebSocket frame."""
+        how = self.rnd.randrange(4)
+        if how == 3:
+            with HttpConn(self.srv.http, timeout=TIMEOUT) as h:
+                h.send(b"GET /SET/" + self.key("g").encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                       b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                       b"dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                       b"\x81\x05hello")   # unmasked: a protocol error
+                h.wait_closed(TIMEOUT)
+            return
+        with RawConn(self.srv.port if how < 2 else self.srv.http, timeout=TIMEOUT) as c:
+            if how == 0:
+                c.send(b"*2\r\n$3\r\nGET\r\n$x\r\n")
+                got = c.read_reply()
+                if not got.startswith(b"-ERR Protocol error"):
+                    self.fail("a protocol error answered %r" % got)
+            elif how == 1:
+                c.send(encode(["SET", self.key("g"), "v" * 1000])[:-500])
+            else:
+                c.send(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort")
 
     def op_parked_push(self):
         """RESP3: a tracking invalidation that arrives while BLPOP is parked
@@ -1138,6 +1211,11 @@ class WsJsonActor(Actor):
     def op_tracking(self):
         if self.proto != 3:
             return self.op_kv()
+        how = self.rnd.randrange(3)
+        if how == 1:
+            return self.tracking_bcast()
+        if how == 2:
+            return self.tracking_optin()
         k = self.key("s%d" % self.rnd.randrange(4))
         self.exchange([self.one(["CLIENT", "TRACKING", "on"], OK),
                        self.one(["GET", k], self.model.apply(self.db, ["GET", k], self.user))])
@@ -1145,6 +1223,33 @@ class WsJsonActor(Actor):
         self.model.data[(self.db, k.encode())] = b"t%d" % self.step
         self.exchange([(None, {"push": ["invalidate", [k]]}),
                        self.one(["CLIENT", "TRACKING", "off"], OK)])
+
+    def tracking_bcast(self):
+        prefix = self.key("t")
+        noloop = self.rnd.random() < 0.5
+        cmd = ["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", prefix] + (["NOLOOP"] if noloop else [])
+        self.exchange([self.one(cmd, OK)])
+        for i in range(self.rnd.randint(1, 3)):
+            k = self.key("t%d" % i)
+            if noloop:
+                self.exchange([self.one(["SET", k, "own"], OK)])
+            self.helper.call(self.rnd.randrange(NDB), "SET", k, "x")
+            self.exchange([(None, {"push": ["invalidate", [k]]})])
+        self.exchange([self.one(["CLIENT", "TRACKING", "off"], OK)])
+        for i in range(3):
+            for d in range(NDB):
+                self.helper.call(d, "DEL", self.key("t%d" % i))
+
+    def tracking_optin(self):
+        k1, k2 = self.key("o1"), self.key("o2")
+        self.exchange([self.one(["CLIENT", "TRACKING", "on", "OPTIN"], OK),
+                       self.one(["GET", k1], None), self.one(["CLIENT", "CACHING", "yes"], OK),
+                       self.one(["GET", k2], None)])
+        self.helper.call(self.db, "SET", k1, "x")
+        self.helper.call(self.db, "SET", k2, "x")
+        self.exchange([(None, {"push": ["invalidate", [k2]]}),
+                       self.one(["CLIENT", "TRACKING", "off"], OK)])
+        self.helper.call(self.db, "DEL", k1, k2)
 
     def op_pubsub(self):
         if self.webdis:

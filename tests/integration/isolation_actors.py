@@ -24,6 +24,8 @@ import base64
 import json
 import random
 import re
+import socket
+import struct
 import time
 
 import websocket
@@ -1465,3 +1467,93 @@ class PyActor(Actor):
         finally:
             ps.close()
             sub.close()
+
+
+# --------------------------------------------------------------------------
+# connection churn
+
+class Churner(Actor):
+    """Short-lived connections, one after another, each a pipeline in a db
+    of its own choosing (RESP, HTTP or WebSocket): read whole and checked,
+    read in part, or reset (SO_LINGER 0) with replies still being written.
+    The long-lived actors beside it must not notice."""
+
+    kind = "churn"
+    ops = [("resp", 5), ("http", 3), ("ws", 2)]
+
+    def connect(self):
+        pass
+
+    def close(self):
+        pass
+
+    @staticmethod
+    def drop(sock, reset):
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+    def op_resp(self):
+        k = self.key("c%d" % self.step)
+        db = self.rnd.randrange(NDB)
+        vals = [("%s-%d-%d" % (self.name, self.step, i)).encode() * self.rnd.choice([1, 40, 4000])
+                for i in range(self.rnd.randint(1, 40))]
+        c = RawConn(self.srv.port, timeout=TIMEOUT)
+        data = encode(["SELECT", db]) + b"".join(encode(["SET", k, v]) + encode(["GET", k])
+                                                 for v in vals)
+        end = self.rnd.random()
+        try:
+            if end < 0.3:   # cut mid-command, reset
+                c.send(data[:self.rnd.randrange(1, len(data))])
+                return self.drop(c.sock, True)
+            c.send(data)
+            if end < 0.6:
+                c.read_replies(self.rnd.randint(1, len(vals)))
+                return self.drop(c.sock, self.rnd.random() < 0.5)
+            got = c.read_replies(1 + 2 * len(vals))
+        finally:
+            c.close()
+        want = [b"+OK\r\n"]
+        for v in vals:
+            want += [b"+OK\r\n", to_resp(v, 2)]
+        if got != want:
+            self.fail("a fresh RESP connection's pipeline: %d replies differ" %
+                      sum(1 for g, w in zip(got, want) if g != w))
+        self.helper.call(db, "DEL", k)
+
+    def op_http(self):
+        k = self.key("h%d" % self.step)
+        db = self.rnd.randrange(NDB)
+        vals = ["%s-%d-%d" % (self.name, self.step, i) for i in range(self.rnd.randint(1, 20))]
+        reqs = b"".join(build_request("GET", "/%d/SET/%s/%s" % (db, k, v)) +
+                        build_request("GET", "/%d/GET/%s.txt" % (db, k)) for v in vals)
+        h = HttpConn(self.srv.http, timeout=TIMEOUT)
+        try:
+            if self.rnd.random() < 0.4:
+                h.send(reqs[:self.rnd.randrange(1, len(reqs))])
+                return self.drop(h.sock, self.rnd.random() < 0.5)
+            h.send(reqs)
+            for v in vals:
+                r1, r2 = h.read_response(TIMEOUT), h.read_response(TIMEOUT)
+                if r1.json() != {"SET": [True, "OK"]} or r2.body != v.encode():
+                    self.fail("a fresh HTTP connection: %r %r for %s" % (r1.body, r2.body, v))
+        finally:
+            h.close()
+        self.helper.call(db, "DEL", k)
+
+    def op_ws(self):
+        k = self.key("w%d" % self.step)
+        ws = websocket.create_connection("ws://127.0.0.1:%d/" % self.srv.http, timeout=TIMEOUT)
+        try:
+            vals = ["%s-%d-%d" % (self.name, self.step, i) for i in range(self.rnd.randint(1, 20))]
+            for v in vals:
+                ws.send(json.dumps([["SET", k, v], ["GET", k]]))
+            if self.rnd.random() < 0.4:
+                return self.drop(ws.sock, True)
+            for v in vals:
+                got = json.loads(ws.recv())
+                if got != [{"SET": [True, "OK"]}, {"GET": v}]:
+                    self.fail("a fresh WebSocket: %r for %s" % (got, v))
+        finally:
+            ws.close()
+        self.helper.call(0, "DEL", k)

@@ -22,7 +22,7 @@ import time
 import pytest
 
 from harness import RawConn, encode, parse_one
-from isolation_actors import RO_TOKEN, HttpActor, PyActor, RespActor, WsJsonActor, user_rules
+from isolation_actors import RO_TOKEN, Churner, HttpActor, PyActor, RespActor, WsJsonActor, user_rules
 from test_http_helpers import check_health, keel_http_fixture
 
 STEPS = 400         # ops per actor
@@ -40,7 +40,8 @@ def make_actors(srv, seed):
             [WsJsonActor(srv, "j%d" % i, seed) for i in range(3)] +
             [WsJsonActor(srv, "wj%d" % i, seed, webdis=True) for i in range(2)] +
             [RespActor(srv, "wr%d" % i, seed, webdis_raw=True) for i in range(2)] +
-            [PyActor(srv, "p%d" % i, seed) for i in range(2)])
+            [PyActor(srv, "p%d" % i, seed) for i in range(2)] +
+            [Churner(srv, "c%d" % i, seed) for i in range(2)])
 
 
 @pytest.fixture(scope="module")

@@ -346,8 +346,34 @@ class Helper:
             n = self.call(db, "EVAL", "return redis.call('RPUSH', KEYS[1], ARGV[1])", "1", key, v)
         assert n == 1, n
 
+    def fields(self, cid):
+        """Client cid's CLIENT LIST fields, as another connection sees them."""
+        line = self.call(0, "CLIENT", "LIST", "ID", cid).decode().strip()
+        return dict(kv.split("=", 1) for kv in line.split(" ")) if line else {}
+
+    def unblock(self, cid, how):
+        """CLIENT UNBLOCK cid once it is parked (0 until then)."""
+        deadline = time.monotonic() + TIMEOUT
+        while self.call(0, "CLIENT", "UNBLOCK", cid, how) != 1:
+            if time.monotonic() > deadline:
+                raise AssertionError("client %d never blocked" % cid)
+            time.sleep(0.005)
+
     def close(self):
         self.c.close()
+
+
+E_UNBLOCKED = E("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+
+
+def seen_check(actor, name, db):
+    """Another connection's view of the actor's client (CLIENT LIST ID):
+    its name and db are the ones it set, on its own id."""
+    f = actor.helper.fields(actor.id)
+    got = (f.get("id"), f.get("name"), f.get("db"))
+    if got != (str(actor.id), name, str(db)):
+        actor.fail("CLIENT LIST ID %d from another connection: %r, expected %r" % (
+            actor.id, got, (str(actor.id), name, str(db))))
 
 
 # --------------------------------------------------------------------------
@@ -593,6 +619,7 @@ class RespActor(Actor):
                        (["CLIENT", "GETNAME"], self.r(self.cname.encode())),
                        (["CLIENT", "ID"], self.r(self.id)),
                        (["CLIENT", "INFO"], self.check_info)])
+        seen_check(self, self.cname, self.db)
 
     def op_hello(self):
         self.proto = self.rnd.choice([2, 3])
@@ -853,10 +880,16 @@ class RespActor(Actor):
             return self.exchange([(["BLPOP", b, "0.05"], self.r(NULLARR))])
         behind = self.data_plan(self.rnd.randint(0, 3))   # run after BLPOP returns
         self.t.send(encode(["BLPOP", b, "10"]) + b"".join(encode(c) for c, _ in behind))
-        time.sleep(self.rnd.choice([0, 0.01, 0.05]))
-        v = "pushed%d" % self.step
-        self.helper.wake(self.rnd, self.db, b, v)
-        self.exchange([(None, self.r([b.encode(), v.encode()]))] + [(None, w) for _, w in behind])
+        if self.rnd.random() < 0.25:   # CLIENT UNBLOCK by id, from another connection
+            how = self.rnd.choice(["TIMEOUT", "ERROR"])
+            self.helper.unblock(self.id, how)
+            first = NULLARR if how == "TIMEOUT" else E_UNBLOCKED
+        else:
+            time.sleep(self.rnd.choice([0, 0.01, 0.05]))
+            v = "pushed%d" % self.step
+            self.helper.wake(self.rnd, self.db, b, v)
+            first = [b.encode(), v.encode()]
+        self.exchange([(None, self.r(first))] + [(None, w) for _, w in behind])
 
 
 # --------------------------------------------------------------------------
@@ -983,6 +1016,7 @@ class HttpActor(Actor):
         self.exchange([self.get(["CLIENT", "SETNAME", n], OK),
                        self.get(["CLIENT", "GETNAME"], n.encode()),
                        self.get(["CLIENT", "ID"], self.id)])
+        seen_check(self, n, self.db)
 
     def op_eval(self):
         c, want = eval_cmd(self.rnd, self.model, self.name, self.db, None)
@@ -1055,11 +1089,25 @@ class HttpActor(Actor):
             path += ".txt?sep=" + sep
         self.c.send(build_request("GET", path) +
                     b"".join(build_request(m, p, h, body) for m, p, h, body, _ in after))
-        time.sleep(self.rnd.choice([0, 0.01, 0.05]))
-        v = "pushed%d" % self.step
-        self.helper.wake(self.rnd, self.db if db is None else db, b, v)
+        unblock = self.rnd.random() < 0.25
+        if unblock:   # CLIENT UNBLOCK by id, from another connection
+            how = self.rnd.choice(["TIMEOUT", "ERROR"])
+            self.helper.unblock(self.id, how)
+        else:
+            time.sleep(self.rnd.choice([0, 0.01, 0.05]))
+            v = "pushed%d" % self.step
+            self.helper.wake(self.rnd, self.db if db is None else db, b, v)
         r = self.c.read_response(TIMEOUT)
-        if sep:
+        if unblock:
+            if sep and how == "TIMEOUT":
+                msg = None if r.status == 404 else "status %d, expected 404" % r.status
+            elif sep:
+                want = ("-" + E_UNBLOCKED).encode()
+                msg = None if (r.status, r.body) == (200, want) else "expected %r" % want
+            else:
+                msg = self.json_is({"BLPOP": to_json(NULLARR if how == "TIMEOUT"
+                                                     else E_UNBLOCKED)})(r)
+        elif sep:
             want = (b + sep + v).encode()
             msg = None if (r.status, r.body) == (200, want) else "expected %r" % want
         else:
@@ -1199,6 +1247,7 @@ class WsJsonActor(Actor):
         self.exchange([self.one(["CLIENT", "SETNAME", n], OK),
                        self.one(["CLIENT", "GETNAME"], n.encode()),
                        self.one(["CLIENT", "ID"], self.id)])
+        seen_check(self, n, self.db)
 
     def op_hello(self):
         self.proto = self.rnd.choice([2, 3])
@@ -1327,10 +1376,16 @@ class WsJsonActor(Actor):
         self.ws.send(json.dumps(["BLPOP", b, "10"]) )
         for m, _ in behind:
             self.ws.send(json.dumps(m))
-        time.sleep(self.rnd.choice([0, 0.01, 0.05]))
-        v = "pushed%d" % self.step
-        self.helper.wake(self.rnd, self.db, b, v)
-        self.exchange([(None, {"BLPOP": [b, v]})] + [(None, w) for _, w in behind])
+        if self.rnd.random() < 0.25:   # CLIENT UNBLOCK by id, from another connection
+            how = self.rnd.choice(["TIMEOUT", "ERROR"])
+            self.helper.unblock(self.id, how)
+            first = {"BLPOP": to_json(NULLARR if how == "TIMEOUT" else E_UNBLOCKED)}
+        else:
+            time.sleep(self.rnd.choice([0, 0.01, 0.05]))
+            v = "pushed%d" % self.step
+            self.helper.wake(self.rnd, self.db, b, v)
+            first = {"BLPOP": [b, v]}
+        self.exchange([(None, first)] + [(None, w) for _, w in behind])
 
     def op_eval(self):
         c, want = eval_cmd(self.rnd, self.model, self.name, self.db, self.user)

@@ -339,7 +339,7 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
 {
     struct reply *r = &c->reply, quiet;
     const struct command *cmd;
-    bool is_exec, queue;
+    bool is_exec, queue, skip = (c->flags & CF_REPLY_SKIP_NEXT) != 0;
     int i;
 
     if (argc <= 0) return KERNEL_DONE;
@@ -411,6 +411,10 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         (paused_for_call(cmd, argc, argv) || (is_exec && pause_state.write_only &&
                                               (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
+        /* Not run yet: CLIENT REPLY SKIP still applies to it when it is
+         * submitted again on unpause (Redis keeps its SKIP flag while a
+         * command is postponed). */
+        if (skip) c->flags |= CF_REPLY_SKIP_NEXT;
         return KERNEL_PARKED;
     }
     /* Upstream mode (after CLIENT PAUSE has had its say): forwarded, or

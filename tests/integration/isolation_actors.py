@@ -381,6 +381,7 @@ def seen_check(actor, name, db):
 
 class Actor:
     kind = "?"
+    steps = None    # the test's number of ops, unless an actor has its own
 
     def __init__(self, srv, name, seed):
         self.srv = srv
@@ -1612,3 +1613,32 @@ class Churner(Actor):
         finally:
             ws.close()
         self.helper.call(0, "DEL", k)
+
+
+# --------------------------------------------------------------------------
+# CLIENT PAUSE
+
+class Pauser(Actor):
+    """Short CLIENT PAUSE WRITE / ALL now and then: every connection's
+    commands park and resume with their own held input, in order."""
+
+    kind = "pause"
+    steps = 30
+    ops = [("write", 3), ("all", 1)]
+
+    def connect(self):
+        pass
+
+    def close(self):
+        pass
+
+    def pause(self, mode):
+        time.sleep(self.rnd.uniform(0.1, 0.4))
+        n = self.rnd.randint(10, 60)
+        self.check(self.helper.call(0, "CLIENT", "PAUSE", n, mode), b"OK", "CLIENT PAUSE")
+
+    def op_write(self):
+        self.pause("WRITE")
+
+    def op_all(self):
+        self.pause("ALL")

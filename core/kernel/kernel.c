@@ -433,6 +433,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     submitting_argc = argc;
     kernel_run(c, cmd, argc, argv, r);
     submitting = NULL;
+    /* Parked under CLIENT REPLY OFF/SKIP: its reply, when it comes, is
+     * dropped too (kernel_parked_reply), as Redis's stays skipped. */
+    if (r == &quiet && c->state == CLIENT_PARKED) c->flags |= CF_REPLY_QUIET;
     /* Keys this command made ready wake their waiting clients now (not
      * while a busy script pumps the loop: its writes are served after it). */
     if (!pumping && hooks.ready && hooks.ready()) hooks.serve_ready();
@@ -456,6 +459,13 @@ void kernel_park(struct client *c, int (*retry)(struct client *c))
 {
     c->state = CLIENT_PARKED;
     c->parked_retry = retry;
+}
+
+struct reply *kernel_parked_reply(struct client *c, struct reply *scratch)
+{
+    if (!(c->flags & CF_REPLY_QUIET)) return &c->reply;
+    *scratch = reply_discard; /* a copy: its errors are counted, as kernel_submit's */
+    return scratch;
 }
 
 void kernel_resume(struct client *c)
@@ -543,6 +553,7 @@ void kernel_unpause(void)
 static void resume_one(struct client *c)
 {
     c->state = CLIENT_ACTIVE;
+    c->flags &= ~CF_REPLY_QUIET;
     if (c->flags & CF_PAUSED) {
         struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
         enum kernel_status st;

@@ -735,6 +735,16 @@ class RespActor(Actor):
         if not self.t.can_reply_off:
             return self.exchange([(["CLIENT", "REPLY", "OFF"], self.r(E_REPLY_OFF))] +
                                  self.data_plan(1))
+        if self.rnd.random() < 0.3:
+            # a silenced BLPOP: its reply stays silent when another
+            # connection's write serves it (or it times out)
+            b = self.key("b")
+            mode = self.rnd.choice(["SKIP", "OFF"])
+            self.t.send(encode(["CLIENT", "REPLY", mode]) + encode(["BLPOP", b, "10"]))
+            time.sleep(0.01)
+            self.helper.wake(self.rnd, self.db, b, "silent%d" % self.step)
+            tail = [(["CLIENT", "REPLY", "ON"], self.r(OK))] if mode == "OFF" else []
+            return self.exchange(tail + [(["PING"], self.r(St("PONG")))] + self.data_plan(1))
         plan = [(["CLIENT", "REPLY", "SKIP"], None)]
         c = random_cmd(self.rnd, self.name)
         self.model.apply(self.db, c, self.user)

@@ -1629,12 +1629,13 @@ class Churner(Actor):
 # CLIENT PAUSE
 
 class Pauser(Actor):
-    """Short CLIENT PAUSE WRITE / ALL now and then: every connection's
-    commands park and resume with their own held input, in order."""
+    """Short CLIENT PAUSE WRITE / ALL, and DEBUG SLEEP, now and then: every
+    connection's commands park and resume with their own held input, in
+    order."""
 
     kind = "pause"
-    steps = 30
-    ops = [("write", 3), ("all", 1)]
+    steps = 40
+    ops = [("write", 3), ("all", 1), ("stall", 2)]
 
     def connect(self):
         pass
@@ -1652,3 +1653,9 @@ class Pauser(Actor):
 
     def op_all(self):
         self.pause("ALL")
+
+    def op_stall(self):
+        """The server busy for a moment (DEBUG SLEEP): input from every
+        connection piles up and is read in one loop iteration."""
+        time.sleep(self.rnd.uniform(0.1, 0.3))
+        self.check(self.helper.call(0, "DEBUG", "SLEEP", "0.05"), b"OK", "DEBUG SLEEP")

@@ -25,7 +25,7 @@ from harness import RawConn, encode, parse_one
 from isolation_actors import RO_TOKEN, Churner, HttpActor, Pauser, PyActor, RespActor, WsJsonActor, user_rules
 from test_http_helpers import check_health, keel_http_fixture
 
-STEPS = 400         # ops per actor
+STEPS = 300         # ops per actor
 BUDGET = 40.0       # seconds per run: an actor still going then stops (reported, not failed)
 
 SEEDS = [int(s) for s in os.environ.get("KEEL_ISOLATION_SEEDS", "1 2 3").split()]

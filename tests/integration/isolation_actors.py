@@ -1610,6 +1610,13 @@ class Churner(Actor):
     def op_ws(self):
         k = self.key("w%d" % self.step)
         ws = websocket.create_connection("ws://127.0.0.1:%d/" % self.srv.http, timeout=TIMEOUT)
+        if self.rnd.random() < 0.2:
+            # the stats push (one server-wide timer over its subscribers):
+            # asked for, then the connection dropped with it on
+            ws.send(json.dumps({"stats": 1}))
+            if "stats" not in json.loads(ws.recv()):
+                self.fail("{\"stats\":1} answered without stats")
+            return self.drop(ws.sock, self.rnd.random() < 0.5)
         try:
             vals = ["%s-%d-%d" % (self.name, self.step, i) for i in range(self.rnd.randint(1, 20))]
             for v in vals:

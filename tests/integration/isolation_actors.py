@@ -648,6 +648,8 @@ class RespActor(Actor):
         self.exchange([(cmd, check)] + self.data_plan(2) + [(["CLIENT", "INFO"], self.check_info)])
 
     def op_tracking(self):
+        if self.rnd.random() < 0.3:
+            return self.tracking_redirect()
         if self.proto != 3:
             return self.op_kv()
         how = self.rnd.randrange(3)
@@ -664,6 +666,25 @@ class RespActor(Actor):
         self.model.data[(self.db, k.encode())] = b"t%d" % self.step
         self.exchange([(None, self.r(Push([b"invalidate", [k.encode()]]))),
                        (["CLIENT", "TRACKING", "off"], self.r(OK))])
+
+    def tracking_redirect(self):
+        """REDIRECT to a connection of its own subscribed to
+        __redis__:invalidate: the invalidation reaches that one only (every
+        actor has such a subscriber now and then: none gets another's)."""
+        k = self.key("s%d" % self.rnd.randrange(4))
+        with RawConn(self.srv.port, timeout=TIMEOUT) as t:
+            tid = parse_one(t.call("CLIENT", "ID"))[0]
+            t.send(encode(["SUBSCRIBE", "__redis__:invalidate"]))
+            t.read_reply()
+            self.exchange([(["CLIENT", "TRACKING", "on", "REDIRECT", tid], self.r(OK)),
+                           (["GET", k], self.r(self.model.apply(self.db, ["GET", k], self.user)))])
+            self.helper.call(self.db, "SET", k, "r%d" % self.step)
+            self.model.data[(self.db, k.encode())] = b"r%d" % self.step
+            got = t.read_reply()
+            want = to_resp([b"message", b"__redis__:invalidate", [k.encode()]], 2)
+            if got != want:
+                self.fail("the redirect target got %r, expected %r" % (got, want))
+        self.exchange([(["CLIENT", "TRACKING", "off"], self.r(OK))])
 
     def tracking_bcast(self):
         """BCAST with this actor's prefix (the prefix table is the server's):

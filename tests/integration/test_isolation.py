@@ -99,5 +99,11 @@ def test_isolation_under_load(srv, seed):
     deadline = time.monotonic() + 15   # a closing WebSocket may linger 5 s
     while connected_clients(srv) > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert connected_clients(srv) <= before, srv.resp("CLIENT", "LIST").decode()
+    if connected_clients(srv) > before:
+        with RawConn(srv.port) as c:   # one snapshot: the count and the list together
+            c.send(encode(["MULTI"]) + encode(["INFO", "clients"]) + encode(["CLIENT", "LIST"]) +
+                   encode(["EXEC"]))
+            snap = parse_one(c.read_replies(4)[3])[0]
+        pytest.fail("connections left after the actors closed theirs:\n%s\n%s" % (
+            snap[0].decode(), snap[1].decode()))
     print("seed %d: %d ops by %d actors in %.1f s" % (seed, done, len(actors), elapsed))

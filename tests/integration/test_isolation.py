@@ -8,7 +8,7 @@ writes from another connection, CLIENT SETNAME/GETNAME/ID/INFO, HELLO 2/3,
 CLIENT TRACKING, (P)SUBSCRIBE, AUTH as per-actor ACL users, CLIENT REPLY
 OFF/SKIP, BLPOP parked while others write, per-request HTTP options).
 Every reply must be exactly what that connection's own sequence implies
-(isolation_actors.py: each actor owns its keys, so a model per connection
+(isolation_model.py and the actors' files: each actor owns its keys, so a model per connection
 is exact), and every request must be answered.
 
 scripts/test runs this file on both I/O paths (KEEL_IO_BACKEND, honoured by
@@ -22,7 +22,10 @@ import time
 import pytest
 
 from harness import RawConn, encode, parse_one
-from isolation_actors import RO_TOKEN, Churner, HttpActor, Pauser, PyActor, RespActor, WsJsonActor, user_rules
+from isolation_model import RO_TOKEN, user_rules
+from isolation_others import Churner, Pauser, PyActor
+from isolation_resp import RespActor
+from isolation_web import HttpActor, WsJsonActor
 from test_http_helpers import check_health, keel_http_fixture
 
 STEPS = 300         # ops per actor
@@ -79,14 +82,20 @@ def run_actors(srv, actors, steps=STEPS, budget=BUDGET):
     return failures, stuck, done, elapsed
 
 
-def connected_clients(srv):
-    info = srv.resp("INFO", "clients").decode()
-    return int(info.split("connected_clients:")[1].split()[0])
+def clients_snapshot(srv):
+    """INFO's connected_clients and CLIENT LIST, taken together (one
+    MULTI/EXEC on a fresh connection, which counts itself)."""
+    with RawConn(srv.port) as c:
+        c.send(encode(["MULTI"]) + encode(["INFO", "clients"]) + encode(["CLIENT", "LIST"]) +
+               encode(["EXEC"]))
+        info, lst = parse_one(c.read_replies(4)[3])[0]
+    n = int(info.decode().split("connected_clients:")[1].split()[0])
+    return n, info.decode() + "\n" + lst.decode()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_isolation_under_load(srv, seed):
-    before = connected_clients(srv)
+    before = clients_snapshot(srv)[0]
     actors = make_actors(srv, seed)
     failures, stuck, done, elapsed = run_actors(srv, actors)
     assert not stuck, "actors still running after the budget: %s" % stuck
@@ -97,13 +106,9 @@ def test_isolation_under_load(srv, seed):
     assert not short, "actors that did little before the budget ran out: %s" % short
     # and every connection the actors opened is gone again
     deadline = time.monotonic() + 15   # a closing WebSocket may linger 5 s
-    while connected_clients(srv) > before and time.monotonic() < deadline:
+    n, snap = clients_snapshot(srv)
+    while n > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    if connected_clients(srv) > before:
-        with RawConn(srv.port) as c:   # one snapshot: the count and the list together
-            c.send(encode(["MULTI"]) + encode(["INFO", "clients"]) + encode(["CLIENT", "LIST"]) +
-                   encode(["EXEC"]))
-            snap = parse_one(c.read_replies(4)[3])[0]
-        pytest.fail("connections left after the actors closed theirs:\n%s\n%s" % (
-            snap[0].decode(), snap[1].decode()))
+        n, snap = clients_snapshot(srv)
+    assert n <= before, "connections left after the actors closed theirs:\n" + snap
     print("seed %d: %d ops by %d actors in %.1f s" % (seed, done, len(actors), elapsed))

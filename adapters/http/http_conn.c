@@ -395,40 +395,70 @@ static void atomic_done(struct http_conn *c)
     finish_response(c);
 }
 
-/* ?atomic=1 batches: MULTI, the commands (their QUEUED replies dropped,
- * a rejected one reported), EXEC with each result named. */
-static void run_atomic(struct http_conn *c)
+/* The queueing of an atomic batch is over: its sink back. */
+static void atomic_unscratch(struct http_conn *c)
+{
+    if (!c->ascratch_on) return;
+    c->conn.client->reply = c->asaved;
+    json_sink_free(&c->ascratch);
+    c->ascratch_on = false;
+}
+
+/* Run an atomic batch's steps from c->rq.astep on: MULTI, the commands
+ * (their QUEUED replies dropped, a rejected one reported), EXEC with each
+ * result named. Any step may park (CLIENT PAUSE parks a write before it is
+ * queued, and EXEC; upstream mode's EXEC replies later): the batch goes on
+ * from the next step when the client is resumed (unparked). */
+static void atomic_steps(struct http_conn *c)
 {
     static const struct argv_ref multi = {"MULTI", 5}, exec = {"EXEC", 4};
-    struct json_sink scratch;
-    struct reply saved = c->conn.client->reply;
+    struct client *cl = c->conn.client;
+    int n = c->cb.ncmd;
+    while (c->rq.astep <= n + 1) {
+        int step = c->rq.astep++;
+        enum kernel_status st;
+        if (step == 0) {
+            st = kernel_submit(cl, 1, &multi);
+        } else if (step <= n) {
+            const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[step - 1]];
+            if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->rq.auth,
+                                     c->rq.authlen) ||
+                (c->rq.readonly && http_readonly_refused(argv, c->cb.cmd_argc[step - 1]))) {
+                refused_in_multi(c); /* refused before queueing: EXEC aborts */
+                continue;
+            }
+            st = kernel_submit(cl, c->cb.cmd_argc[step - 1], argv);
+        } else {
+            atomic_unscratch(c);
+            set_name(c, &exec);
+            st = kernel_submit(cl, 1, &exec);
+        }
+        if (st == KERNEL_PARKED) {
+            c->conn.state = CONN_PARKED;
+            c->rq.atomic_parked = true;
+            return;
+        }
+    }
+    atomic_done(c);
+}
+
+/* ?atomic=1 batches (and Upstash's /multi-exec): see atomic_steps. */
+static void run_atomic(struct http_conn *c)
+{
     int k;
-    json_sink_init(&scratch, c->conn.client->resp);
+    c->asaved = c->conn.client->reply;
+    json_sink_init(&c->ascratch, c->conn.client->resp);
+    c->ascratch_on = true;
     c->conn.client->reply.ops = &json_reply_ops;
-    c->conn.client->reply.ctx = &scratch;
-    kernel_submit(c->conn.client, 1, &multi);
+    c->conn.client->reply.ctx = &c->ascratch;
     c->batch_names = xcalloc((size_t)c->cb.ncmd, sizeof(struct obuf));
     c->nbatch_names = c->cb.ncmd;
     for (k = 0; k < c->cb.ncmd; k++) {
         const struct argv_ref *argv = &c->cb.argv[c->cb.cmd_start[k]];
         json_put_string_lossy(&c->batch_names[k], argv[0].p, argv[0].n);
-        if (http_command_refused(argv[0].p, argv[0].n, c->conn.addr, c->rq.auth, c->rq.authlen) ||
-            (c->rq.readonly && http_readonly_refused(argv, c->cb.cmd_argc[k]))) {
-            refused_in_multi(c); /* refused before queueing: EXEC aborts */
-            continue;
-        }
-        kernel_submit(c->conn.client, c->cb.cmd_argc[k], argv);
     }
-    c->conn.client->reply = saved;
-    set_name(c, &exec);
-    json_sink_free(&scratch);
-    if (kernel_submit(c->conn.client, 1, &exec) == KERNEL_PARKED) {
-        /* upstream mode: EXEC's reply comes later (unparked) */
-        c->conn.state = CONN_PARKED;
-        c->rq.atomic_parked = true;
-        return;
-    }
-    atomic_done(c);
+    c->rq.astep = 0;
+    atomic_steps(c);
 }
 
 static void handle_upgrade(struct http_conn *c, const struct http_request *req, size_t used)
@@ -888,7 +918,7 @@ static void unparked(struct conn *base)
     }
     if (c->rq.atomic_parked) {
         c->rq.atomic_parked = false;
-        atomic_done(c);
+        atomic_steps(c);
         return;
     }
     if (c->rq.active) run_commands(c, c->rq.cmd_i + 1);
@@ -948,7 +978,8 @@ static void release(struct conn *base)
     cmdbuf_free(&c->cb);
     stream_tail_free(&c->tail);
     json_sink_free(&c->tjs);
-    while (c->nbatch_names > 0) /* an atomic batch's EXEC still upstream */
+    if (c->ascratch_on) json_sink_free(&c->ascratch); /* closed while a batch queued */
+    while (c->nbatch_names > 0)                       /* an atomic batch's EXEC still upstream */
         obuf_free(&c->batch_names[--c->nbatch_names]);
     free(c->batch_names);
     http_deferred_free(c);

@@ -33,7 +33,8 @@ struct req_ctx {
     bool origin_refused; /* an Origin header that http-allowed-origins refuses */
     int restore_db;      /* -1, or the db to return to after a /7/ request */
     bool batch, atomic;
-    bool atomic_parked; /* EXEC of an atomic batch waits (upstream mode) */
+    bool atomic_parked; /* a step of an atomic batch waits (CLIENT PAUSE, upstream mode) */
+    int astep;          /* atomic batch: the next step (0 MULTI, 1..ncmd, ncmd+1 EXEC) */
     int ncmd, cmd_i;    /* batch position */
     bool sse;           /* streaming as Server-Sent Events */
     bool upstash;       /* an Upstash REST request (adapters/web/upstash.c) */
@@ -69,6 +70,11 @@ struct http_conn {
     struct obuf names;        /* the current command's name, JSON-escaped */
     struct obuf *batch_names; /* atomic batch: each command's escaped name */
     int nbatch_names;
+    /* atomic batch while MULTI and the commands are queued: their replies
+     * (OK, QUEUED) go to a scratch sink, the request's sink is kept aside */
+    struct json_sink ascratch;
+    struct reply asaved;
+    bool ascratch_on;
     bool sent_continue;
     long long req_begin_ms, last_io_ms, last_beat_ms;
     struct stream_tail tail; /* GET /_stream/<key>: its position */

@@ -344,6 +344,7 @@ void blocking_serve(void)
         for (i = 0; i < n; i++) {
             struct client *c = snap[i];
             struct blocking_state *b = c->bstate;
+            struct reply quiet;
             int saved_db = c->dbid;
             long long start_us;
             if (!b) continue; /* served through another key meanwhile */
@@ -352,7 +353,7 @@ void blocking_serve(void)
             retry_key = bk;
             retry_still_blocked = false;
             client_select(c, b->dbid);
-            kernel_run_again(c, b->cmd, b->argc, b->argv, &c->reply);
+            kernel_run_again(c, b->cmd, b->argc, b->argv, kernel_parked_reply(c, &quiet));
             retrying = NULL;
             retry_key = NULL;
             client_select(c, saved_db);
@@ -370,8 +371,9 @@ void blocking_serve(void)
 
 static void reply_timeout(struct client *c, enum block_timeout_reply tr)
 {
+    struct reply quiet;
     (void)tr; /* Redis 7.0 times every blocked client out with a null array */
-    reply_null_array(&c->reply);
+    reply_null_array(kernel_parked_reply(c, &quiet));
 }
 
 void blocking_cron(long long now_ms)
@@ -390,10 +392,12 @@ void blocking_cron(long long now_ms)
 bool blocking_unblock(struct client *c, bool with_error)
 {
     const struct command *cmd;
+    struct reply quiet;
     if (!(c->flags & CF_BLOCKED) || !c->bstate) return false;
     cmd = c->bstate->cmd;
     if (with_error)
-        reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        reply_error(kernel_parked_reply(c, &quiet),
+                    "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else
         reply_timeout(c, c->bstate->tr);
     wake(c);

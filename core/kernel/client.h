@@ -112,6 +112,7 @@ enum {
     CF_MASTER = 1 << 15,          /* applies our primary's stream (core/repl): never refused */
     CF_LUA_DEBUG = 1 << 16,       /* SCRIPT DEBUG YES|SYNC: its next EVAL is debugged */
     CF_LUA_DEBUG_SYNC = 1 << 17,  /* SCRIPT DEBUG SYNC (not forked) */
+    CF_REPLY_QUIET = 1 << 18,     /* its parked command came under CLIENT REPLY OFF/SKIP */
 };
 
 struct client {

@@ -371,7 +371,7 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
 {
     struct reply *r = &c->reply, quiet;
     const struct command *cmd;
-    bool is_exec, queue;
+    bool is_exec, queue, skip = (c->flags & CF_REPLY_SKIP_NEXT) != 0;
     int i;
 
     if (argc <= 0) return KERNEL_DONE;
@@ -443,6 +443,10 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         (paused_for_call(cmd, argc, argv) || (is_exec && pause_state.write_only &&
                                               (c->flags & CF_MULTI) && hooks.multi_has_write(c)))) {
         park_command(c, argc, argv);
+        /* Not run yet: CLIENT REPLY SKIP still applies to it when it is
+         * submitted again on unpause (Redis keeps its SKIP flag while a
+         * command is postponed). */
+        if (skip) c->flags |= CF_REPLY_SKIP_NEXT;
         return KERNEL_PARKED;
     }
     /* Upstream mode (after CLIENT PAUSE has had its say): forwarded, or
@@ -461,6 +465,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
     submitting_argc = argc;
     kernel_run(c, cmd, argc, argv, r);
     submitting = NULL;
+    /* Parked under CLIENT REPLY OFF/SKIP: its reply, when it comes, is
+     * dropped too (kernel_parked_reply), as Redis's stays skipped. */
+    if (r == &quiet && c->state == CLIENT_PARKED) c->flags |= CF_REPLY_QUIET;
     /* Keys this command made ready wake their waiting clients now (not
      * while a busy script pumps the loop: its writes are served after it). */
     if (!pumping && hooks.ready && hooks.ready()) hooks.serve_ready();
@@ -484,6 +491,13 @@ void kernel_park(struct client *c, int (*retry)(struct client *c))
 {
     c->state = CLIENT_PARKED;
     c->parked_retry = retry;
+}
+
+struct reply *kernel_parked_reply(struct client *c, struct reply *scratch)
+{
+    if (!(c->flags & CF_REPLY_QUIET)) return &c->reply;
+    *scratch = reply_discard; /* a copy: its errors are counted, as kernel_submit's */
+    return scratch;
 }
 
 void kernel_resume(struct client *c)
@@ -571,6 +585,7 @@ void kernel_unpause(void)
 static void resume_one(struct client *c)
 {
     c->state = CLIENT_ACTIVE;
+    c->flags &= ~CF_REPLY_QUIET;
     if (c->flags & CF_PAUSED) {
         struct parked_cmd *pc = (struct parked_cmd *)c->parked_argv;
         enum kernel_status st;

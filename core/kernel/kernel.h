@@ -153,6 +153,10 @@ bool kernel_exec_refused(struct client *c, const struct command *cmd, int argc,
 /* Park c (from inside a handler or before running a command): the adapter
  * stops feeding it. retry, if given, is called on resume. */
 void kernel_park(struct client *c, int (*retry)(struct client *c));
+/* Where a parked command's late reply goes (a blocking command served or
+ * timed out, WAIT): the client's sink, or `scratch` made a discarding one
+ * when the command came under CLIENT REPLY OFF or SKIP. */
+struct reply *kernel_parked_reply(struct client *c, struct reply *scratch);
 /* Park c with a copy of argv, submitted again when c is resumed (CLIENT
  * PAUSE's way; the upstream forwarder's while earlier replies are out). */
 void kernel_park_command(struct client *c, int argc, const struct argv_ref *argv);

@@ -902,7 +902,8 @@ static int acked(long long offset)
 
 static void waiter_reply(struct waiter *w, int n)
 {
-    reply_int(&w->c->reply, n);
+    struct reply quiet;
+    reply_int(kernel_parked_reply(w->c, &quiet), n);
     kernel_touch(w->c);
     kernel_resume(w->c);
 }

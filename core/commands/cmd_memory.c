@@ -49,24 +49,11 @@ enum {
     R_ZSL_MAXLEVEL = 32,
 };
 
-/* The usable size jemalloc gives a request of n bytes (its size classes:
- * 8, then steps of 16 to 128, then four classes per power of two). */
-static size_t je_size(size_t n)
-{
-    size_t spacing;
-    int lg;
-    if (n <= 8) return 8;
-    if (n <= 128) return (n + 15) & ~(size_t)15;
-    lg = 63 - __builtin_clzll((unsigned long long)(n - 1));
-    spacing = (size_t)1 << (lg - 2);
-    return (n + spacing - 1) & ~(spacing - 1);
-}
-
 /* An sds string of len bytes allocated exactly (sdsnewlen). */
 static size_t sds_size(size_t len)
 {
     size_t hdr = len == 0 ? 3u : len < 32 ? 1u : len < 256 ? 3u : len < 65536 ? 5u : 9u;
-    return je_size(hdr + len + 1);
+    return je_usable(hdr + len + 1);
 }
 
 static size_t dict_slots(const struct dict *d)
@@ -110,7 +97,7 @@ static size_t value_size(struct kv *e, size_t samples)
     switch (e->type) {
     case OBJ_STRING:
         if (e->enc == ENC_INT) return R_ROBJ;
-        if (e->enc == ENC_EMBSTR) return je_size(R_ROBJ + 3 + e->v.len + 1);
+        if (e->enc == ENC_EMBSTR) return je_usable(R_ROBJ + 3 + e->v.len + 1);
         {
             /* An exact copy (SET, SETRANGE of a new key) is sdsnewlen's;
              * one with room was grown by sdsMakeRoomFor, never SDS_TYPE_5. */
@@ -118,14 +105,14 @@ static size_t value_size(struct kv *e, size_t samples)
             size_t hdr;
             if (s->cap <= s->len) return R_ROBJ + sds_size(s->len);
             hdr = s->cap < 256 ? 3u : s->cap < 65536 ? 5u : 9u;
-            return R_ROBJ + je_size(hdr + s->cap + 1);
+            return R_ROBJ + je_usable(hdr + s->cap + 1);
         }
     case OBJ_LIST: {
         struct quicklist *ql = e->v.ptr;
         struct ql_node *n = ql->head;
         size_t asize = R_ROBJ + R_QUICKLIST, bytes = 0, got = 0;
         while (n && got < samples) {
-            bytes += R_QLNODE + je_size(n->compressed ? (size_t)4 + n->clen : lp_bytes(n->lp));
+            bytes += R_QLNODE + je_usable(n->compressed ? (size_t)4 + n->clen : lp_bytes(n->lp));
             got++;
             n = n->next;
         }
@@ -133,21 +120,21 @@ static size_t value_size(struct kv *e, size_t samples)
         return asize;
     }
     case OBJ_SET:
-        if (e->enc == ENC_INTSET) return R_ROBJ + je_size(intset_blob_len(e->v.ptr));
+        if (e->enc == ENC_INTSET) return R_ROBJ + je_usable(intset_blob_len(e->v.ptr));
         return sample_dict(e->v.ptr, 0, samples);
     case OBJ_HASH:
-        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_size(lp_bytes(e->v.ptr));
+        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_usable(lp_bytes(e->v.ptr));
         return sample_dict(e->v.ptr, 1, samples);
     case OBJ_ZSET: {
         struct zset *zs;
         struct zsl_node *n;
         size_t asize, bytes = 0, got = 0;
-        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_size(lp_bytes(e->v.ptr));
+        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_usable(lp_bytes(e->v.ptr));
         zs = e->v.ptr;
         asize = R_ROBJ + R_ZSET + R_ZSKIPLIST + R_DICT + sizeof(void *) * dict_slots(&zs->dict) +
-                je_size(R_ZSLNODE + R_ZSLLEVEL * R_ZSL_MAXLEVEL);
+                je_usable(R_ZSLNODE + R_ZSLLEVEL * R_ZSL_MAXLEVEL);
         for (n = zs->zsl.header->lv[0].forward; n && got < samples; n = n->lv[0].forward) {
-            bytes += sds_size(n->mlen) + R_DICTENTRY + je_size(R_ZSLNODE + R_ZSLLEVEL * n->level);
+            bytes += sds_size(n->mlen) + R_DICTENTRY + je_usable(R_ZSLNODE + R_ZSLLEVEL * n->level);
             got++;
         }
         if (got) asize += (size_t)((double)bytes / (double)got * (double)dict_size(&zs->dict));

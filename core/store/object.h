@@ -98,7 +98,18 @@ void kv_free_value(struct kv *e);
  * SETRANGE). Returns the rstr; e may be reallocated if it was embedded, so
  * the caller passes the owning dict to fix the chain: see store_unshare. */
 struct rstr *rstr_new(const char *p, size_t n, size_t cap);
+/* Room for at least need bytes, grown as rstr_greedy_cap says. */
 struct rstr *rstr_grow(struct rstr *s, size_t need);
+/* The room Redis 7.0's sdsMakeRoomFor leaves a string grown to need bytes:
+ * twice need below 1 MB (need + 1 MB above), rounded up to the usable size
+ * of jemalloc's allocation for it (header included), at most the header
+ * type's maximum; MEMORY USAGE sizes a grown string from it. */
+size_t rstr_greedy_cap(size_t need);
+/* The room Redis 7.0's sdsnewlen leaves a string of n bytes it creates
+ * (SETRANGE, SETBIT and BITFIELD on a new key, BITOP's result): n below 32
+ * bytes (an sds type 5 has no room), else the usable size of jemalloc's
+ * allocation less the header, at most the header type's maximum. */
+size_t rstr_new_cap(size_t n);
 
 const char *obj_type_name(int type);
 const char *obj_enc_name(int enc);

@@ -155,6 +155,18 @@ CASES = {
     "lcs_same_key": ["SET a hello", "LCS a a", "LCS a a IDX WITHMATCHLEN"],
     "lcs_int_encoded": ["SET a 123456", "SET b 1x3y5z", "LCS a b", "LCS a b IDX"],
     "lcs_resp3_shape": ["MSET a ohmytext b mynewtext", "LCS a b IDX WITHMATCHLEN"],
+    # ------------------------- the room a string keeps (seen by MEMORY USAGE)
+    # a grown string's room is jemalloc's usable size (APPEND then SETRANGE
+    # within it does not grow); a string a command creates (SETRANGE, SETBIT
+    # on a new key, BITOP's result) keeps sdsnewlen's usable room; SET trims
+    "string_room_grown": ["SET s 77335", "APPEND s xxx", "MEMORY USAGE s",
+                          "SETRANGE s 15 75315", "MEMORY USAGE s", "APPEND s " + "y" * 20,
+                          "MEMORY USAGE s", "APPEND s " + "y" * 300, "MEMORY USAGE s"],
+    "string_room_created": ["SETRANGE s 43 abc", "MEMORY USAGE s", "APPEND s 1e2",
+                            "MEMORY USAGE s", "SETBIT b 400 1", "APPEND b abc",
+                            "MEMORY USAGE b", "SET x " + BIG, "BITOP OR d x b", "APPEND d abc",
+                            "MEMORY USAGE d", "SETRANGE t 300 z", "APPEND t abc",
+                            "MEMORY USAGE t", "SET u " + BIG, "APPEND u abc", "MEMORY USAGE u"],
 }
 
 

@@ -380,13 +380,14 @@ void cmd_move(struct exec *x)
 }
 
 /* A deep copy of e's value under key, with the encoding Redis's COPY gives
- * (dupStringObject keeps raw/embstr/int; the other types their own dup). */
+ * (dupStringObject keeps raw/embstr/int, a raw copy with sdsnewlen's room;
+ * the other types their own dup). */
 static struct kv *copy_value(struct kv *e, const char *key, size_t klen)
 {
     if (e->type == OBJ_STRING && e->enc == ENC_RAW) {
         struct strview sv;
         kv_string_view(e, &sv);
-        return kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, rstr_new(sv.p, sv.n, sv.n));
+        return kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, rstr_new(sv.p, sv.n, rstr_new_cap(sv.n)));
     }
     return kv_dup(e, key, klen);
 }

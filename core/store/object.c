@@ -79,11 +79,12 @@ struct kv *kv_new_int(const char *key, size_t klen, long long v)
     return e;
 }
 
-struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool allow_int)
+struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool encode)
 {
     struct kv *e;
     long long iv;
-    if (allow_int && vlen <= 20 && util_str2ll(val, vlen, &iv)) return kv_new_int(key, klen, iv);
+    size_t cap;
+    if (encode && vlen <= 20 && util_str2ll(val, vlen, &iv)) return kv_new_int(key, klen, iv);
     if (vlen <= EMBSTR_MAX) {
         e = kv_alloc(key, klen, vlen);
         e->enc = ENC_EMBSTR;
@@ -93,7 +94,9 @@ struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t v
     }
     e = kv_alloc(key, klen, 0);
     e->enc = ENC_RAW;
-    e->v.ptr = rstr_new(val, vlen, vlen);
+    cap = rstr_new_cap(vlen);
+    if (encode && cap - vlen > vlen / 10) cap = vlen; /* trimStringObjectIfNeeded */
+    e->v.ptr = rstr_new(val, vlen, cap);
     return e;
 }
 

@@ -82,10 +82,12 @@ void kv_string_view(struct kv *e, struct strview *sv);
 size_t kv_string_len(struct kv *e);
 
 /* Allocate an entry for key with a string value chosen as Redis would:
- * an integer that round-trips becomes ENC_INT, <=44 bytes embedded, else raw.
- * `allow_int` false forces embstr/raw (Redis does so under some paths). */
-struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen,
-                         bool allow_int);
+ * <=44 bytes embedded, else raw with sdsnewlen's room (rstr_new_cap).
+ * `encode` is Redis's tryObjectEncoding (SET, APPEND of a new key, loading):
+ * an integer that round-trips becomes ENC_INT, and a raw string's room is
+ * trimmed away when over a tenth of its length; false (COPY, INCRBYFLOAT,
+ * DEBUG POPULATE, which Redis stores as created) does neither. */
+struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool encode);
 struct kv *kv_new_int(const char *key, size_t klen, long long v);
 /* A new entry for key holding a non-string value (ptr, type, enc). */
 struct kv *kv_new_ptr(const char *key, size_t klen, int type, int enc, void *ptr);

@@ -167,6 +167,17 @@ CASES = {
                             "MEMORY USAGE b", "SET x " + BIG, "BITOP OR d x b", "APPEND d abc",
                             "MEMORY USAGE d", "SETRANGE t 300 z", "APPEND t abc",
                             "MEMORY USAGE t", "SET u " + BIG, "APPEND u abc", "MEMORY USAGE u"],
+    # SET trims the room only when over a tenth of the length (55 bytes keep
+    # 5, 100 keep 8); an embstr or int unshared by APPEND gets sdsnewlen's
+    # room first; COPY and INCRBYFLOAT store the string untrimmed
+    "string_room_set": ["SET a " + "y" * 55, "APPEND a yyyyy", "MEMORY USAGE a",
+                        "SET b " + "y" * 100, "APPEND b " + "y" * 8, "MEMORY USAGE b",
+                        "APPEND b y", "MEMORY USAGE b", "SET c " + "y" * 40, "APPEND c yyyy",
+                        "MEMORY USAGE c", "APPEND n " + "y" * 46, "APPEND n y", "MEMORY USAGE n",
+                        "GETSET g " + "y" * 56, "APPEND g yyyy", "MEMORY USAGE g"],
+    "string_room_copy": ["SET a " + "y" * 50, "COPY a b", "APPEND b yyyyy", "MEMORY USAGE b",
+                         "APPEND a y", "MEMORY USAGE a", "INCRBYFLOAT f 1e300", "APPEND f yyy",
+                         "MEMORY USAGE f"],
 }
 
 

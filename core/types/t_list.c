@@ -378,6 +378,14 @@ void ql_push_plain(struct quicklist *ql, const char *s, size_t n)
     ql->count++;
 }
 
+void ql_append_listpack(struct quicklist *ql, unsigned char *lp, uint32_t count)
+{
+    struct ql_node *e = node_new(lp, count);
+    link_after(ql, ql->tail, e);
+    ql_compress(ql, e);
+    ql->count += count;
+}
+
 bool ql_peek(struct quicklist *ql, enum ql_where where, struct ql_val *v)
 {
     struct ql_node *e = where == QL_HEAD ? ql->head : ql->tail;

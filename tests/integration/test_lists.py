@@ -255,6 +255,33 @@ def test_node_sizes_and_compression(diff, fill, depth):
     diff(cmds(*_with_config(fill, depth, MIDDLE_SEQ)))
 
 
+LAYOUTS = [("2", "1"), ("3", "2"), ("8", "1"), ("-2", "1"), ("2", "0")]
+
+
+@pytest.mark.parametrize("fill,depth", LAYOUTS)
+def test_restore_keeps_dumped_nodes(r, ro, fill, depth):
+    """A restored list keeps the dump's nodes whatever their fill (Redis
+    appends each listpack as a node), compressed as the depth says."""
+    out = []
+    for c in (r, ro):
+        c.flushall()
+        c.config_set("list-max-listpack-size", "1")
+        c.rpush("l", *(["a", "b", "x" * 63, "1", "2"] * 6))
+        c.lrem("l", 3, "a")
+        payload = c.dump("l")
+        c.config_set("list-max-listpack-size", fill)
+        c.config_set("list-compress-depth", depth)
+        c.restore("m", 0, payload)
+        got = [c.execute_command("MEMORY", "USAGE", "m", "SAMPLES", "0")]
+        c.rpush("m", "tail")
+        c.linsert("m", "BEFORE", "2", "y" * 30)
+        got += [c.execute_command("MEMORY", "USAGE", "m", "SAMPLES", "0"), c.lrange("m", 0, -1)]
+        c.config_set("list-max-listpack-size", "-2")
+        c.config_set("list-compress-depth", "0")
+        out.append(got)
+    assert out[0] == out[1]
+
+
 def test_config_names_and_aliases(diff):
     diff(cmds("CONFIG GET list-max-listpack-size", "CONFIG GET list-max-ziplist-size",
               "CONFIG GET list-compress-depth", "CONFIG SET list-max-ziplist-size 7",

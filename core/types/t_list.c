@@ -546,7 +546,9 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
          !exceeds(ql->fill, raw_bytes(n) - old + len + SIZE_ESTIMATE_OVERHEAD, n->count))) {
         n->lp = lp_insert(n->lp, s, len, p, LP_REPLACE, NULL);
         n->plain = is_large(len);
-        node_close(ql, n);
+        /* Redis's quicklistCompress: compressed outside the depth even when
+         * it was raw before (a node that did not compress may now) */
+        ql_compress(ql, n);
         return true;
     }
     /* Too big for its node: cut the node right after the entry, drop the

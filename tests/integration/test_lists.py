@@ -259,6 +259,18 @@ LAYOUTS = [("2", "1"), ("3", "2"), ("8", "1"), ("-2", "1"), ("2", "0")]
 
 
 @pytest.mark.parametrize("fill,depth", LAYOUTS)
+def test_lset_leaves_node_compressed(diff, fill, depth):
+    """LSET compresses its node outside the depth even when the node did
+    not compress before (Redis's quicklistCompress after the replace).
+    MEMORY USAGE ... SAMPLES 0 sizes every node, raw or LZF."""
+    x = "x" * 63
+    diff(cmds(*_with_config(fill, depth, [
+        "RPUSH l a b c d e 1 2 3 4 5 6 7 8 9 10 11 12", "LPOP l 3", "RPOP l 2",
+        "MEMORY USAGE l SAMPLES 0", "LSET l 5 " + x, "MEMORY USAGE l SAMPLES 0",
+        "LSET l -4 " + x, "MEMORY USAGE l SAMPLES 0", "LRANGE l 0 -1"])))
+
+
+@pytest.mark.parametrize("fill,depth", LAYOUTS)
 def test_restore_keeps_dumped_nodes(r, ro, fill, depth):
     """A restored list keeps the dump's nodes whatever their fill (Redis
     appends each listpack as a node), compressed as the depth says."""

@@ -27,9 +27,13 @@ def keel(request):
     yield from _session_server(request, "keel", harness.keel_argv)
 
 
+def oracle_argv(port):  # DEBUG RELOAD is one of the probe's writes
+    return harness.oracle_argv(port) + ["--enable-debug-command", "yes"]
+
+
 @pytest.fixture(scope="module")
 def oracle(request):
-    yield from _session_server(request, "redis-oracle", harness.oracle_argv)
+    yield from _session_server(request, "redis-oracle", oracle_argv)
 
 
 THRESHOLDS = {  # parameter -> values a seed picks from (Redis 7.0's default first)
@@ -97,8 +101,19 @@ class Gen:
         return str(self.rng.randint(-6, 12))
 
 
+DUMP_RESTORE = "dump+restore"  # a write run as DUMP src then RESTORE dst 0 <payload> REPLACE
+
+
 def writes(g, rng):
-    """One random write (a command list) touching one of the probe's keys."""
+    """One random write (a command list) touching one of the probe's keys.
+    Loading converts encodings too: DEBUG RELOAD (the whole dataset through
+    an RDB) and DUMP + RESTORE of one key are writes here."""
+    r = rng.random()
+    if r < 0.02:
+        return ["DEBUG", "RELOAD"]
+    if r < 0.08:
+        group = rng.choice([HASH_KEYS, SET_KEYS, ZSET_KEYS, LIST_KEYS, ALL_KEYS])
+        return [DUMP_RESTORE, rng.choice(group), rng.choice(group)]
     kind = rng.choice(["hash", "set", "zset", "list", "stream", "string"])
     if kind == "hash":
         k = rng.choice(HASH_KEYS)
@@ -262,6 +277,11 @@ def reads(key, typ, g):
 
 
 def call(srv, cmd):
+    if cmd[0] == DUMP_RESTORE:
+        payload = srv.execute_command("DUMP", cmd[1])
+        if payload is None:
+            return ("ok", None)
+        cmd = ["RESTORE", cmd[2], "0", payload, "REPLACE"]
     try:
         return ("ok", srv.execute_command(*cmd))
     except redis.ResponseError as e:

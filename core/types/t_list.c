@@ -281,6 +281,18 @@ static struct ql_node *try_merge(struct quicklist *ql, struct ql_node *a, struct
     return a;
 }
 
+/* Redis's _quicklistMergeNodes around center: prev_prev with prev, next
+ * with next_next, then center with its prev, then the result with its next. */
+static void merge_around(struct quicklist *ql, struct ql_node *center)
+{
+    struct ql_node *prev = center->prev, *next = center->next, *target;
+    if (prev && prev->prev) try_merge(ql, prev->prev, prev);
+    if (next && next->next) try_merge(ql, next, next->next);
+    target = center->prev ? try_merge(ql, center->prev, center) : NULL;
+    if (!target) target = center;
+    if (target->next) try_merge(ql, target, target->next);
+}
+
 /* Split n after entry p: n keeps the entries up to p, the rest (if any)
  * moves to a new node linked after n, which is returned (NULL if p was
  * last). n must be open. */
@@ -492,25 +504,32 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
         }
         return;
     }
-    /* In the middle of a full node: split it so the new entry goes at the
-     * end of the left part or the head of the right one, then merge. */
-    r = split_after(ql, n, side == QL_TAIL ? p : lp_prev(n->lp, p));
-    nw = NULL;
-    if (allow_insert(ql, n, len)) {
-        n->lp = lp_append(n->lp, s, len);
-        n->count++;
-    } else if (allow_insert(ql, r, len)) {
-        r->lp = lp_prepend(r->lp, s, len);
-        r->count++;
-    } else {
-        nw = node_one(s, len);
-        link_after(ql, n, nw);
+    /* In the middle of a full node, as Redis 7.0's _quicklistInsert: the
+     * node keeps the entries from the target on its side, the others
+     * become a new node holding the value at the cut; the node is
+     * compressed again (only itself when it was compressed before), the
+     * new node stays raw, then _quicklistMergeNodes merges around the node. */
+    {
+        bool was = n->recompress;
+        struct ql_node *center;
+        r = split_after(ql, n, side == QL_TAIL ? p : lp_prev(n->lp, p));
+        if (side == QL_TAIL) {
+            r->lp = lp_prepend(r->lp, s, len);
+            r->count++;
+            center = n;
+        } else {
+            n->lp = lp_append(n->lp, s, len);
+            n->count++;
+            n->recompress = 0;
+            r->recompress = was;
+            center = r;
+        }
+        if (center->recompress)
+            node_compress(center);
+        else
+            ql_compress(ql, center);
+        merge_around(ql, center);
     }
-    ql_compress(ql, n);
-    ql_compress(ql, r);
-    if (nw) ql_compress(ql, nw);
-    if (n->prev) try_merge(ql, n->prev, n);
-    if (r->next) try_merge(ql, r, r->next);
 }
 
 bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)

@@ -294,6 +294,21 @@ def test_restore_keeps_dumped_nodes(r, ro, fill, depth):
     assert out[0] == out[1]
 
 
+@pytest.mark.parametrize("fill,depth", LAYOUTS + [("3", "0")])
+def test_linsert_split_and_merge(diff, fill, depth):
+    """LINSERT into the middle of a full node splits it at the entry, the
+    value starting (after) or ending (before) the new node, then merges
+    around the node as Redis 7.0's _quicklistMergeNodes: the node layout
+    (DUMP) and sizes (MEMORY USAGE ... SAMPLES 0) match."""
+    x = "x" * 65
+    diff(cmds(*_with_config(fill, depth, [
+        "RPUSH l 3.5 %s 9223372036854775807 xxxxxxxx xxxx 98736 50879 xxxxxxxxx xx 81733 "
+        "xx 1e2 -858 66558 41997 1e2 51331 37524 %s" % (x, x), "LPOP l",
+        "LINSERT l AFTER 9223372036854775807 56266", "DUMP l", "MEMORY USAGE l SAMPLES 0",
+        "LINSERT l BEFORE 98736 before", "DUMP l", "MEMORY USAGE l SAMPLES 0",
+        "LINSERT l AFTER 66558 " + x, "DUMP l", "MEMORY USAGE l SAMPLES 0", "LRANGE l 0 -1"])))
+
+
 def test_config_names_and_aliases(diff):
     diff(cmds("CONFIG GET list-max-listpack-size", "CONFIG GET list-max-ziplist-size",
               "CONFIG GET list-compress-depth", "CONFIG SET list-max-ziplist-size 7",

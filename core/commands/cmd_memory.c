@@ -61,6 +61,14 @@ static size_t dict_slots(const struct dict *d)
     return (size_t)(d->size[0] + d->size[1]);
 }
 
+/* asize plus the sampled average times n, as Redis's `asize += (double)
+ * elesize / samples * n`: the sum is taken in double, then truncated (the
+ * estimate alone truncated first can come out one byte lower). */
+static size_t add_estimate(size_t asize, size_t bytes, size_t got, size_t n)
+{
+    return (size_t)((double)asize + (double)bytes / (double)got * (double)n);
+}
+
 struct sample_acc {
     size_t want, got, bytes;
     int kind; /* 0 set member, 1 hash field */
@@ -88,7 +96,7 @@ static size_t sample_dict(struct dict *d, int kind, size_t samples)
     do {
         cursor = dict_scan(d, cursor, sample_member, &a);
     } while (cursor && a.got < a.want);
-    if (a.got) asize += (size_t)((double)a.bytes / (double)a.got * (double)dict_size(d));
+    if (a.got) asize = add_estimate(asize, a.bytes, a.got, dict_size(d));
     return asize;
 }
 
@@ -116,7 +124,7 @@ static size_t value_size(struct kv *e, size_t samples)
             got++;
             n = n->next;
         }
-        if (got) asize += (size_t)((double)bytes / (double)got * (double)ql->len);
+        if (got) asize = add_estimate(asize, bytes, got, ql->len);
         return asize;
     }
     case OBJ_SET:
@@ -137,7 +145,7 @@ static size_t value_size(struct kv *e, size_t samples)
             bytes += sds_size(n->mlen) + R_DICTENTRY + je_usable(R_ZSLNODE + R_ZSLLEVEL * n->level);
             got++;
         }
-        if (got) asize += (size_t)((double)bytes / (double)got * (double)dict_size(&zs->dict));
+        if (got) asize = add_estimate(asize, bytes, got, dict_size(&zs->dict));
         return asize;
     }
     default:

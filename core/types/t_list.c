@@ -507,27 +507,31 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
     /* In the middle of a full node, as Redis 7.0's _quicklistInsert: the
      * node keeps the entries from the target on its side, the others
      * become a new node holding the value at the cut; the node is
-     * compressed again (only itself when it was compressed before), the
-     * new node stays raw, then _quicklistMergeNodes merges around the node. */
+     * compressed again (only itself when it was compressed before), then
+     * the new node as the depth says, then _quicklistMergeNodes merges
+     * around the node. */
     {
         bool was = n->recompress;
-        struct ql_node *center;
+        struct ql_node *center, *fresh;
         r = split_after(ql, n, side == QL_TAIL ? p : lp_prev(n->lp, p));
         if (side == QL_TAIL) {
             r->lp = lp_prepend(r->lp, s, len);
             r->count++;
             center = n;
+            fresh = r;
         } else {
             n->lp = lp_append(n->lp, s, len);
             n->count++;
             n->recompress = 0;
             r->recompress = was;
             center = r;
+            fresh = n;
         }
         if (center->recompress)
             node_compress(center);
         else
             ql_compress(ql, center);
+        ql_compress(ql, fresh);
         merge_around(ql, center);
     }
 }

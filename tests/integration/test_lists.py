@@ -309,6 +309,16 @@ def test_linsert_split_and_merge(diff, fill, depth):
         "LINSERT l AFTER 66558 " + x, "DUMP l", "MEMORY USAGE l SAMPLES 0", "LRANGE l 0 -1"])))
 
 
+def test_linsert_new_node_compressed(diff):
+    """The node LINSERT's split creates is compressed as the depth says
+    (7.0's __quicklistInsertNode compresses the old node and the new one)."""
+    x = "x" * 64
+    diff(cmds(*_with_config("8", "1", [
+        "RPUSH l " + " ".join("e%d" % i for i in range(40)), "LINSERT l AFTER e18 " + x,
+        "DUMP l", "MEMORY USAGE l SAMPLES 0", "LINSERT l BEFORE e27 " + x, "DUMP l",
+        "MEMORY USAGE l SAMPLES 0"])))
+
+
 def test_memory_usage_sum_rounding(diff):
     """MEMORY USAGE adds the sampled estimate to the fixed part in double
     before truncating, as Redis does (a 1-byte difference otherwise)."""

@@ -473,8 +473,9 @@ static struct kv *load_zset(struct rd *r, int type, const char *key, size_t klen
             return NULL;
         }
         e = kv_new_ptr(key, klen, OBJ_ZSET, ENC_LISTPACK, lp);
-        if ((long long)(lp_count(lp) / 2) > g_config.zset_max_listpack_entries ||
-            (long long)maxlen > g_config.zset_max_listpack_value)
+        /* Redis 7.0 converts a loaded listpack (or ziplist) zset on its
+         * length only: long members (or scores) keep it a listpack */
+        if ((long long)(lp_count(lp) / 2) > g_config.zset_max_listpack_entries)
             zset_convert(e, ENC_SKIPLIST);
         return e;
     }

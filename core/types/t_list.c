@@ -514,6 +514,23 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
         bool was = n->recompress;
         struct ql_node *center, *fresh;
         r = split_after(ql, n, side == QL_TAIL ? p : lp_prev(n->lp, p));
+        if (is_large(len)) {
+            /* a large value: a plain node of its own between the parts,
+             * no merging (Redis 7.0's _quicklistInsert returns there) */
+            struct ql_node *pl = node_one(s, len);
+            link_after(ql, n, pl);
+            n->recompress = side == QL_TAIL ? was : 0;
+            r->recompress = side == QL_TAIL ? 0 : was;
+            center = side == QL_TAIL ? n : r;
+            fresh = side == QL_TAIL ? r : n;
+            if (center->recompress)
+                node_compress(center);
+            else
+                ql_compress(ql, center);
+            ql_compress(ql, pl);
+            ql_compress(ql, fresh);
+            return;
+        }
         if (side == QL_TAIL) {
             r->lp = lp_prepend(r->lp, s, len);
             r->count++;

@@ -100,6 +100,23 @@ static size_t sample_dict(struct dict *d, int kind, size_t samples)
     return asize;
 }
 
+/* A quicklist node's allocation in Redis: its listpack, its LZF blob (a
+ * size_t and the compressed bytes), or a plain node's bare element (Keel
+ * keeps that element in a one-entry listpack). A compressed plain node is
+ * sized from Keel's blob: Redis compresses the bare element. */
+static size_t ql_node_size(const struct ql_node *n)
+{
+    if (n->compressed) return je_usable((size_t)4 + n->clen);
+    if (n->plain) {
+        struct ql_val v;
+        unsigned char *tmp;
+        ql_node_first(n, &v, &tmp);
+        free(tmp);
+        return je_usable(v.n);
+    }
+    return je_usable(lp_bytes(n->lp));
+}
+
 static size_t value_size(struct kv *e, size_t samples)
 {
     switch (e->type) {
@@ -120,7 +137,7 @@ static size_t value_size(struct kv *e, size_t samples)
         struct ql_node *n = ql->head;
         size_t asize = R_ROBJ + R_QUICKLIST, bytes = 0, got = 0;
         while (n && got < samples) {
-            bytes += R_QLNODE + je_usable(n->compressed ? (size_t)4 + n->clen : lp_bytes(n->lp));
+            bytes += R_QLNODE + ql_node_size(n);
             got++;
             n = n->next;
         }

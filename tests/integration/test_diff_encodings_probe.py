@@ -337,12 +337,20 @@ def test_encodings_match_redis(keel, oracle, rnd):
         srv.response_callbacks.clear()
     conf = {p: rng.choice(vals) if rng.random() < 0.6 else vals[0]
             for p, vals in THRESHOLDS.items()}
+    # list elements at least this long get a plain node of their own (0: 1 GB)
+    conf["packed-threshold"] = rng.choice(["0", "0", "20", "60"])
+    # Keel compresses a plain list node as a one-entry listpack, Redis the
+    # bare element: MEMORY USAGE of such lists differs by design (left alone)
+    compressed_plain = conf["packed-threshold"] != "0" and conf["list-compress-depth"] != "0"
     bad = []
     try:
         for srv in (k, r):
             srv.execute_command("FLUSHALL")
             for p, v in conf.items():
-                srv.execute_command("CONFIG", "SET", p, v)
+                if p == "packed-threshold":
+                    srv.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", v)
+                else:
+                    srv.execute_command("CONFIG", "SET", p, v)
         for step in range(150):
             w = writes(g, rng)
             if loads_hash_table_hash(k, w):
@@ -365,7 +373,7 @@ def test_encodings_match_redis(keel, oracle, rnd):
                                % (step, w, key, ea, eb))
                     continue
                 enc = type_name(eb)
-                if enc in MEMORY_EXACT:
+                if enc in MEMORY_EXACT and not (enc == "quicklist" and compressed_plain):
                     cmd = ["MEMORY", "USAGE", key]
                     ma, mb = call(k, cmd), call(r, cmd)
                     if ma != mb:
@@ -388,6 +396,7 @@ def test_encodings_match_redis(keel, oracle, rnd):
                 break
     finally:
         for srv in (k, r):
+            srv.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
             for p, vals in THRESHOLDS.items():
                 srv.execute_command("CONFIG", "SET", p, vals[0])
     assert not bad, "config %r\n%s" % (conf, "\n".join(bad[:10]))

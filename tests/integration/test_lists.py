@@ -319,6 +319,17 @@ def test_linsert_new_node_compressed(diff):
         "MEMORY USAGE l SAMPLES 0"])))
 
 
+@pytest.mark.parametrize("fill,depth", [("3", "0"), ("2", "1")])
+def test_sort_store_list_keeps_quicklist_defaults(diff, fill, depth):
+    """SORT ... STORE makes its list with quicklist's defaults (fill -2, no
+    compression), whatever list-max-listpack-size and list-compress-depth
+    say, and the list keeps them for later pushes."""
+    diff(cmds(*_with_config(fill, depth, [
+        "RPUSH src 3.5 1e2 xxx 7 a " + "x" * 40 + " b c d e f g", "SORT src ALPHA STORE dst",
+        "DUMP dst", "MEMORY USAGE dst SAMPLES 0", "RPUSH dst " + " ".join("n%d" % i for i in range(20)),
+        "DUMP dst", "MEMORY USAGE dst SAMPLES 0"])))
+
+
 def test_memory_usage_sum_rounding(diff):
     """MEMORY USAGE adds the sampled estimate to the fixed part in double
     before truncating, as Redis does (a 1-byte difference otherwise)."""

@@ -558,15 +558,10 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
     unsigned long i, off;
     struct ql_node *n, *r;
     unsigned char *p;
-    size_t old;
     if (!norm_index(ql, idx, &i)) return false;
     n = seek_node(ql, i, &off);
     node_open(n);
     p = lp_seek(n->lp, (long)off);
-    {
-        unsigned char *q = lp_next(n->lp, p);
-        old = (q ? (size_t)(q - p) : lp_bytes(n->lp) - 1 - (size_t)(p - n->lp));
-    }
     if (n->plain && !is_large(len) && allow_insert(ql, n->next, len)) {
         /* A small value replacing a plain node's element goes to the head
          * of the next node, as Redis inserts it after and drops the node. */
@@ -581,9 +576,9 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
         ql_compress(ql, nb);
         return true;
     }
-    if (n->count == 1 ||
-        (!is_large(len) &&
-         !exceeds(ql->fill, raw_bytes(n) - old + len + SIZE_ESTIMATE_OVERHEAD, n->count))) {
+    /* Redis 7.0 replaces a packed node's entry in place whatever the node's
+     * fill or size becomes (7.2 added a limit); only a large value leaves */
+    if (n->count == 1 || !is_large(len)) {
         n->lp = lp_insert(n->lp, s, len, p, LP_REPLACE, NULL);
         n->plain = is_large(len);
         /* Redis's quicklistCompress: compressed outside the depth even when

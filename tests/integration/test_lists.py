@@ -330,6 +330,16 @@ def test_sort_store_list_keeps_quicklist_defaults(diff, fill, depth):
         "DUMP dst", "MEMORY USAGE dst SAMPLES 0"])))
 
 
+def test_lset_in_place_past_the_fill(diff):
+    """Redis 7.0 replaces a packed node's entry in place even when the node
+    then exceeds list-max-listpack-size (a size class or an entry count)."""
+    y = " ".join(["y" * 150] * 20)
+    diff(cmds(*_with_config("-1", "0", [
+        "RPUSH l " + y, "LSET l 3 " + "z" * 3000, "DUMP l", "MEMORY USAGE l SAMPLES 0",
+        "CONFIG SET list-max-listpack-size 3", "SORT l STORE m", "LSET m 2 v", "DUMP m",
+        "LSET m 10 " + "w" * 100, "DUMP m", "LRANGE m 0 3"])))
+
+
 def test_memory_usage_sum_rounding(diff):
     """MEMORY USAGE adds the sampled estimate to the fixed part in double
     before truncating, as Redis does (a 1-byte difference otherwise)."""

@@ -124,7 +124,9 @@ def writes(g, rng):
     if kind == "hash":
         k = rng.choice(HASH_KEYS)
         op = rng.choice(["hset", "hset", "hset", "hsetnx", "hdel", "hincrby", "hincrbyfloat",
-                         "copy"])
+                         "copy", "hset_long_field"])
+        if op == "hset_long_field":
+            return ["HSET", k, "g" * rng.choice([3, 4, 8, 9, 64, 65]), g.value()]
         if op == "hset":
             args = []
             for _ in range(rng.randint(1, 10)):
@@ -161,7 +163,12 @@ def writes(g, rng):
         o = [x for x in ZSET_KEYS if x != k][0]
         op = rng.choice(["zadd", "zadd", "zadd", "zrem", "zincrby", "zremrangebyrank",
                          "zremrangebyscore", "zunionstore", "zinterstore", "zdiffstore",
-                         "zrangestore", "copy"])
+                         "zrangestore", "copy", "zpop", "zmpop"])
+        if op == "zpop":
+            return [rng.choice(["ZPOPMIN", "ZPOPMAX"]), k, str(rng.randint(1, 4))]
+        if op == "zmpop":
+            return ["ZMPOP", "2", k, o, rng.choice(["MIN", "MAX"]), "COUNT",
+                    str(rng.randint(1, 5))]
         if op == "zadd":
             args = []
             for _ in range(rng.randint(1, 12)):
@@ -193,7 +200,12 @@ def writes(g, rng):
         k = rng.choice(LIST_KEYS)
         o = [x for x in LIST_KEYS if x != k][0]
         op = rng.choice(["rpush", "lpush", "rpush", "lpop", "rpop", "ltrim", "lset", "linsert",
-                         "lrem", "lmove", "copy"])
+                         "lrem", "lmove", "copy", "sort_store", "lmpop"])
+        if op == "sort_store":
+            return ["SORT", o, "ALPHA", rng.choice(["ASC", "DESC"]), "STORE", k]
+        if op == "lmpop":
+            return ["LMPOP", "2", k, o, rng.choice(["LEFT", "RIGHT"]), "COUNT",
+                    str(rng.randint(1, 8))]
         if op in ("rpush", "lpush"):
             return [op.upper(), k] + [g.value() for _ in range(rng.randint(1, 15))]
         if op in ("lpop", "rpop"):

@@ -392,6 +392,17 @@ static struct kv *copy_value(struct kv *e, const char *key, size_t klen)
     return kv_dup(e, key, klen);
 }
 
+/* keel_check copy_db (schemas/commands/copy.json): Redis's COPY selects
+ * the DB as its option loop meets it, so an index out of range is the
+ * error even when a later word is a syntax error. */
+const char *keel_check_copy_db(const struct argv_ref *w, struct argval *v,
+                               const struct argval *prev)
+{
+    (void)w;
+    (void)prev;
+    return store_db((int)v->i) ? NULL : err_table[E_DB_INDEX].text;
+}
+
 /* COPY source destination [DB destination-db] [REPLACE] */
 void cmd_copy(struct exec *x)
 {

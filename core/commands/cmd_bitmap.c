@@ -56,7 +56,7 @@ static struct kv *string_for_bits(struct exec *x, const char *key, size_t klen, 
         return NULL;
     }
     if (!e) {
-        s = rstr_new("", 0, need);
+        s = rstr_new("", 0, rstr_new_cap(need));
         memset(s->buf, 0, need);
         s->len = (uint32_t)need;
         *created = *dirty = true;
@@ -368,7 +368,7 @@ void cmd_bitop(struct exec *x)
     }
     if (maxlen) {
         uint8_t *out;
-        res = rstr_new("", 0, maxlen);
+        res = rstr_new("", 0, rstr_new_cap(maxlen));
         out = (uint8_t *)res->buf;
         /* The first source (zero padded), then each other one folded in a
          * word at a time; a missing tail counts as zero bytes. */

@@ -380,15 +380,27 @@ void cmd_move(struct exec *x)
 }
 
 /* A deep copy of e's value under key, with the encoding Redis's COPY gives
- * (dupStringObject keeps raw/embstr/int; the other types their own dup). */
+ * (dupStringObject keeps raw/embstr/int, a raw copy with sdsnewlen's room;
+ * the other types their own dup). */
 static struct kv *copy_value(struct kv *e, const char *key, size_t klen)
 {
     if (e->type == OBJ_STRING && e->enc == ENC_RAW) {
         struct strview sv;
         kv_string_view(e, &sv);
-        return kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, rstr_new(sv.p, sv.n, sv.n));
+        return kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, rstr_new(sv.p, sv.n, rstr_new_cap(sv.n)));
     }
     return kv_dup(e, key, klen);
+}
+
+/* keel_check copy_db (schemas/commands/copy.json): Redis's COPY selects
+ * the DB as its option loop meets it, so an index out of range is the
+ * error even when a later word is a syntax error. */
+const char *keel_check_copy_db(const struct argv_ref *w, struct argval *v,
+                               const struct argval *prev)
+{
+    (void)w;
+    (void)prev;
+    return store_db((int)v->i) ? NULL : err_table[E_DB_INDEX].text;
 }
 
 /* COPY source destination [DB destination-db] [REPLACE] */

@@ -49,29 +49,24 @@ enum {
     R_ZSL_MAXLEVEL = 32,
 };
 
-/* The usable size jemalloc gives a request of n bytes (its size classes:
- * 8, then steps of 16 to 128, then four classes per power of two). */
-static size_t je_size(size_t n)
-{
-    size_t spacing;
-    int lg;
-    if (n <= 8) return 8;
-    if (n <= 128) return (n + 15) & ~(size_t)15;
-    lg = 63 - __builtin_clzll((unsigned long long)(n - 1));
-    spacing = (size_t)1 << (lg - 2);
-    return (n + spacing - 1) & ~(spacing - 1);
-}
-
 /* An sds string of len bytes allocated exactly (sdsnewlen). */
 static size_t sds_size(size_t len)
 {
     size_t hdr = len == 0 ? 3u : len < 32 ? 1u : len < 256 ? 3u : len < 65536 ? 5u : 9u;
-    return je_size(hdr + len + 1);
+    return je_usable(hdr + len + 1);
 }
 
 static size_t dict_slots(const struct dict *d)
 {
     return (size_t)(d->size[0] + d->size[1]);
+}
+
+/* asize plus the sampled average times n, as Redis's `asize += (double)
+ * elesize / samples * n`: the sum is taken in double, then truncated (the
+ * estimate alone truncated first can come out one byte lower). */
+static size_t add_estimate(size_t asize, size_t bytes, size_t got, size_t n)
+{
+    return (size_t)((double)asize + (double)bytes / (double)got * (double)n);
 }
 
 struct sample_acc {
@@ -101,8 +96,25 @@ static size_t sample_dict(struct dict *d, int kind, size_t samples)
     do {
         cursor = dict_scan(d, cursor, sample_member, &a);
     } while (cursor && a.got < a.want);
-    if (a.got) asize += (size_t)((double)a.bytes / (double)a.got * (double)dict_size(d));
+    if (a.got) asize = add_estimate(asize, a.bytes, a.got, dict_size(d));
     return asize;
+}
+
+/* A quicklist node's allocation in Redis: its listpack, its LZF blob (a
+ * size_t and the compressed bytes), or a plain node's bare element (Keel
+ * keeps that element in a one-entry listpack). A compressed plain node is
+ * sized from Keel's blob: Redis compresses the bare element. */
+static size_t ql_node_size(const struct ql_node *n)
+{
+    if (n->compressed) return je_usable((size_t)4 + n->clen);
+    if (n->plain) {
+        struct ql_val v;
+        unsigned char *tmp;
+        ql_node_first(n, &v, &tmp);
+        free(tmp);
+        return je_usable(v.n);
+    }
+    return je_usable(lp_bytes(n->lp));
 }
 
 static size_t value_size(struct kv *e, size_t samples)
@@ -110,7 +122,7 @@ static size_t value_size(struct kv *e, size_t samples)
     switch (e->type) {
     case OBJ_STRING:
         if (e->enc == ENC_INT) return R_ROBJ;
-        if (e->enc == ENC_EMBSTR) return je_size(R_ROBJ + 3 + e->v.len + 1);
+        if (e->enc == ENC_EMBSTR) return je_usable(R_ROBJ + 3 + e->v.len + 1);
         {
             /* An exact copy (SET, SETRANGE of a new key) is sdsnewlen's;
              * one with room was grown by sdsMakeRoomFor, never SDS_TYPE_5. */
@@ -118,39 +130,39 @@ static size_t value_size(struct kv *e, size_t samples)
             size_t hdr;
             if (s->cap <= s->len) return R_ROBJ + sds_size(s->len);
             hdr = s->cap < 256 ? 3u : s->cap < 65536 ? 5u : 9u;
-            return R_ROBJ + je_size(hdr + s->cap + 1);
+            return R_ROBJ + je_usable(hdr + s->cap + 1);
         }
     case OBJ_LIST: {
         struct quicklist *ql = e->v.ptr;
         struct ql_node *n = ql->head;
         size_t asize = R_ROBJ + R_QUICKLIST, bytes = 0, got = 0;
         while (n && got < samples) {
-            bytes += R_QLNODE + je_size(n->compressed ? (size_t)4 + n->clen : lp_bytes(n->lp));
+            bytes += R_QLNODE + ql_node_size(n);
             got++;
             n = n->next;
         }
-        if (got) asize += (size_t)((double)bytes / (double)got * (double)ql->len);
+        if (got) asize = add_estimate(asize, bytes, got, ql->len);
         return asize;
     }
     case OBJ_SET:
-        if (e->enc == ENC_INTSET) return R_ROBJ + je_size(intset_blob_len(e->v.ptr));
+        if (e->enc == ENC_INTSET) return R_ROBJ + je_usable(intset_blob_len(e->v.ptr));
         return sample_dict(e->v.ptr, 0, samples);
     case OBJ_HASH:
-        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_size(lp_bytes(e->v.ptr));
+        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_usable(lp_bytes(e->v.ptr));
         return sample_dict(e->v.ptr, 1, samples);
     case OBJ_ZSET: {
         struct zset *zs;
         struct zsl_node *n;
         size_t asize, bytes = 0, got = 0;
-        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_size(lp_bytes(e->v.ptr));
+        if (e->enc == ENC_LISTPACK) return R_ROBJ + je_usable(lp_bytes(e->v.ptr));
         zs = e->v.ptr;
         asize = R_ROBJ + R_ZSET + R_ZSKIPLIST + R_DICT + sizeof(void *) * dict_slots(&zs->dict) +
-                je_size(R_ZSLNODE + R_ZSLLEVEL * R_ZSL_MAXLEVEL);
+                je_usable(R_ZSLNODE + R_ZSLLEVEL * R_ZSL_MAXLEVEL);
         for (n = zs->zsl.header->lv[0].forward; n && got < samples; n = n->lv[0].forward) {
-            bytes += sds_size(n->mlen) + R_DICTENTRY + je_size(R_ZSLNODE + R_ZSLLEVEL * n->level);
+            bytes += sds_size(n->mlen) + R_DICTENTRY + je_usable(R_ZSLNODE + R_ZSLLEVEL * n->level);
             got++;
         }
-        if (got) asize += (size_t)((double)bytes / (double)got * (double)dict_size(&zs->dict));
+        if (got) asize = add_estimate(asize, bytes, got, dict_size(&zs->dict));
         return asize;
     }
     default:

@@ -377,8 +377,10 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
             }
         }
     } else {
-        struct quicklist *ql =
-            ql_new(g_config.list_max_listpack_size, g_config.list_compress_depth);
+        /* Redis 7.0 stores the result in a list made with quicklist's own
+         * defaults (createQuicklistObject: fill -2, no compression), not
+         * list-max-listpack-size / list-compress-depth */
+        struct quicklist *ql = ql_new(-2, 0);
         for (j = start; j <= end; j++) {
             const char *el = arena.buf + vec[j].off;
             if (!a->ngets) ql_push(ql, QL_TAIL, el, vec[j].n);

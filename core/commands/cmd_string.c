@@ -555,8 +555,9 @@ void cmd_setrange(struct exec *x)
         }
         if (!string_fits(x, (unsigned long long)off, vlen)) return;
         /* Redis creates a raw string here, whatever its length, of exactly
-         * the length written (MEMORY USAGE sees the same size). */
-        s = rstr_new("", 0, (size_t)off + vlen);
+         * the length written, with sdsnewlen's room (MEMORY USAGE sees the
+         * same size; an APPEND may fill the room without growing). */
+        s = rstr_new("", 0, rstr_new_cap((size_t)off + vlen));
         e = kv_new_ptr(key, klen, OBJ_STRING, ENC_RAW, s);
         olen = 0;
         created = true;

@@ -155,3 +155,14 @@ void *pvalloc(size_t n)
 }
 
 #endif
+
+size_t je_usable(size_t n)
+{
+    size_t spacing;
+    int lg;
+    if (n <= 8) return 8;
+    if (n <= 128) return (n + 15) & ~(size_t)15;
+    lg = 63 - __builtin_clzll((unsigned long long)(n - 1));
+    spacing = (size_t)1 << (lg - 2);
+    return (n + spacing - 1) & ~(spacing - 1);
+}

@@ -271,16 +271,12 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
     struct quicklist *ql = ql_new(g_config.list_max_listpack_size, g_config.list_compress_depth);
     struct kv *e = kv_new_ptr(key, klen, OBJ_LIST, ENC_QUICKLIST, ql);
     uint64_t nodes, i;
-    int fill = ql->fill;
-    static const size_t opt_level[] = {4096, 8192, 16384, 32768, 65536};
     if (!r_len(r, &nodes)) goto err;
     for (i = 0; i < nodes; i++) {
         uint64_t container = QL_NODE_PACKED;
         struct rstrv s;
         unsigned char *lp;
         unsigned long cnt;
-        size_t bytes;
-        bool fits;
         if (type == T_LIST_QUICKLIST_2) {
             if (!r_len(r, &container)) goto err;
             if (container != QL_NODE_PLAIN && container != QL_NODE_PACKED) {
@@ -310,30 +306,12 @@ static struct kv *load_list_nodes(struct rd *r, int type, const char *key, size_
             lp_free(lp);
             continue;
         }
-        bytes = lp_bytes(lp);
-        if (fill < 0)
-            fits = bytes <= opt_level[(fill < -5 ? 5 : -fill) - 1];
+        /* adopt the listpack as a node whatever its size (and compress it
+         * as the depth says), as Redis 7.0 does */
+        if (cnt <= UINT32_MAX)
+            ql_append_listpack(ql, lp, (uint32_t)cnt);
         else
-            fits = bytes <= 8192 && (long)cnt <= fill;
-        if (fits && ql->compress == 0 && cnt <= UINT32_MAX) {
-            /* adopt the listpack as a node, as Redis does */
-            struct ql_node *n = xmalloc(sizeof(*n));
-            n->prev = ql->tail;
-            n->next = NULL;
-            n->lp = lp;
-            n->count = (uint32_t)cnt;
-            n->compressed = n->recompress = n->plain = 0;
-            n->clen = 0;
-            if (ql->tail)
-                ql->tail->next = n;
-            else
-                ql->head = n;
-            ql->tail = n;
-            ql->len++;
-            ql->count += cnt;
-        } else {
             ql_push_all(ql, lp);
-        }
     }
     return e;
 err:
@@ -495,8 +473,9 @@ static struct kv *load_zset(struct rd *r, int type, const char *key, size_t klen
             return NULL;
         }
         e = kv_new_ptr(key, klen, OBJ_ZSET, ENC_LISTPACK, lp);
-        if ((long long)(lp_count(lp) / 2) > g_config.zset_max_listpack_entries ||
-            (long long)maxlen > g_config.zset_max_listpack_value)
+        /* Redis 7.0 converts a loaded listpack (or ziplist) zset on its
+         * length only: long members (or scores) keep it a listpack */
+        if ((long long)(lp_count(lp) / 2) > g_config.zset_max_listpack_entries)
             zset_convert(e, ENC_SKIPLIST);
         return e;
     }

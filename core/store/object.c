@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "mem.h"
 #include "util.h"
 
 /* Each aggregate type's free and deep-copy hooks (strings need none), set
@@ -40,11 +41,31 @@ struct rstr *rstr_new(const char *p, size_t n, size_t cap)
     return s;
 }
 
+size_t rstr_greedy_cap(size_t need)
+{
+    size_t want = need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
+    /* sds header: type 8 (never type 5 for a grown string), 16 or 32 */
+    size_t hdr = want < 256 ? 3u : want < 65536 ? 5u : 9u;
+    size_t max = want < 256 ? 255u : want < 65536 ? 65535u : 0xffffffffu;
+    size_t cap = je_usable(hdr + want + 1) - hdr - 1;
+    return cap < max ? cap : max;
+}
+
+size_t rstr_new_cap(size_t n)
+{
+    size_t hdr = n < 256 ? 3u : n < 65536 ? 5u : 9u;
+    size_t max = n < 256 ? 255u : n < 65536 ? 65535u : 0xffffffffu;
+    size_t cap;
+    if (n < 32) return n;
+    cap = je_usable(hdr + n + 1) - hdr - 1;
+    return cap < max ? cap : max;
+}
+
 struct rstr *rstr_grow(struct rstr *s, size_t need)
 {
     size_t cap;
     if (need <= s->cap) return s;
-    cap = need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
+    cap = rstr_greedy_cap(need);
     s = xrealloc(s, sizeof(struct rstr) + cap);
     s->cap = (uint32_t)cap;
     return s;
@@ -58,11 +79,12 @@ struct kv *kv_new_int(const char *key, size_t klen, long long v)
     return e;
 }
 
-struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool allow_int)
+struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool encode)
 {
     struct kv *e;
     long long iv;
-    if (allow_int && vlen <= 20 && util_str2ll(val, vlen, &iv)) return kv_new_int(key, klen, iv);
+    size_t cap;
+    if (encode && vlen <= 20 && util_str2ll(val, vlen, &iv)) return kv_new_int(key, klen, iv);
     if (vlen <= EMBSTR_MAX) {
         e = kv_alloc(key, klen, vlen);
         e->enc = ENC_EMBSTR;
@@ -72,7 +94,9 @@ struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t v
     }
     e = kv_alloc(key, klen, 0);
     e->enc = ENC_RAW;
-    e->v.ptr = rstr_new(val, vlen, vlen);
+    cap = rstr_new_cap(vlen);
+    if (encode && cap - vlen > vlen / 10) cap = vlen; /* trimStringObjectIfNeeded */
+    e->v.ptr = rstr_new(val, vlen, cap);
     return e;
 }
 

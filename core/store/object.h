@@ -82,10 +82,12 @@ void kv_string_view(struct kv *e, struct strview *sv);
 size_t kv_string_len(struct kv *e);
 
 /* Allocate an entry for key with a string value chosen as Redis would:
- * an integer that round-trips becomes ENC_INT, <=44 bytes embedded, else raw.
- * `allow_int` false forces embstr/raw (Redis does so under some paths). */
-struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen,
-                         bool allow_int);
+ * <=44 bytes embedded, else raw with sdsnewlen's room (rstr_new_cap).
+ * `encode` is Redis's tryObjectEncoding (SET, APPEND of a new key, loading):
+ * an integer that round-trips becomes ENC_INT, and a raw string's room is
+ * trimmed away when over a tenth of its length; false (COPY, INCRBYFLOAT,
+ * DEBUG POPULATE, which Redis stores as created) does neither. */
+struct kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen, bool encode);
 struct kv *kv_new_int(const char *key, size_t klen, long long v);
 /* A new entry for key holding a non-string value (ptr, type, enc). */
 struct kv *kv_new_ptr(const char *key, size_t klen, int type, int enc, void *ptr);
@@ -98,7 +100,18 @@ void kv_free_value(struct kv *e);
  * SETRANGE). Returns the rstr; e may be reallocated if it was embedded, so
  * the caller passes the owning dict to fix the chain: see store_unshare. */
 struct rstr *rstr_new(const char *p, size_t n, size_t cap);
+/* Room for at least need bytes, grown as rstr_greedy_cap says. */
 struct rstr *rstr_grow(struct rstr *s, size_t need);
+/* The room Redis 7.0's sdsMakeRoomFor leaves a string grown to need bytes:
+ * twice need below 1 MB (need + 1 MB above), rounded up to the usable size
+ * of jemalloc's allocation for it (header included), at most the header
+ * type's maximum; MEMORY USAGE sizes a grown string from it. */
+size_t rstr_greedy_cap(size_t need);
+/* The room Redis 7.0's sdsnewlen leaves a string of n bytes it creates
+ * (SETRANGE, SETBIT and BITFIELD on a new key, BITOP's result): n below 32
+ * bytes (an sds type 5 has no room), else the usable size of jemalloc's
+ * allocation less the header, at most the header type's maximum. */
+size_t rstr_new_cap(size_t n);
 
 const char *obj_type_name(int type);
 const char *obj_enc_name(int enc);

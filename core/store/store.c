@@ -386,12 +386,13 @@ struct rstr *store_string_unshare(struct kv *e, size_t need)
         return s;
     }
     {
-        /* Growing, the copy gets Redis's greedy room (sdsMakeRoomFor: twice
-         * the new length below 1 MB), as rstr_grow gives a raw string. */
+        /* Redis's copy (sdsnewlen) has its room; growing past it, the
+         * copy gets sdsMakeRoomFor's greedy room, as rstr_grow gives. */
         struct strview sv;
         size_t cap;
         kv_string_view(e, &sv);
-        cap = need <= sv.n ? sv.n : need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
+        cap = rstr_new_cap(sv.n);
+        if (need > cap) cap = rstr_greedy_cap(need);
         s = rstr_new(sv.p, sv.n, cap);
     }
     /* An embedded value's bytes stay allocated behind the key until the

@@ -81,8 +81,22 @@ static int child_pos(const struct rax_node *x, unsigned char b, bool *found)
     return lo;
 }
 
-static void child_add(struct rax_node *x, int pos, struct rax_node *c)
+/* numnodes counts the nodes Redis's rax would have for the same keys (XINFO
+ * STREAM's radix-tree-nodes, MEMORY USAGE and the lazy-free effort of a
+ * stream read it): Redis's nodes hold one byte per child, so each child of
+ * a node with two or more children starts a node of its own and, when its
+ * edge is longer than one byte, the rest of the edge is one more
+ * (compressed) node. tail() is that extra node of child c under a parent
+ * with nchild children. */
+static int tail(unsigned nchild, const struct rax_node *c)
 {
+    return nchild >= 2 && c->plen > 1;
+}
+
+static void child_add(struct rax *r, struct rax_node *x, int pos, struct rax_node *c)
+{
+    if (x->nchild == 1) r->numnodes += (uint64_t)tail(2, x->children[0]);
+    r->numnodes += 1 + (uint64_t)tail(x->nchild + 1u, c);
     if (x->nchild == x->capchild) {
         x->capchild = x->capchild ? (uint16_t)(x->capchild * 2) : 2;
         if (x->capchild > 256) x->capchild = 256;
@@ -94,8 +108,10 @@ static void child_add(struct rax_node *x, int pos, struct rax_node *c)
     x->nchild++;
 }
 
-static void child_del(struct rax_node *x, int pos)
+static void child_del(struct rax *r, struct rax_node *x, int pos)
 {
+    r->numnodes -= 1 + (uint64_t)tail(x->nchild, x->children[pos]);
+    if (x->nchild == 2) r->numnodes -= (uint64_t)tail(2, x->children[1 - pos]);
     memmove(&x->children[pos], &x->children[pos + 1],
             sizeof(*x->children) * (size_t)(x->nchild - pos - 1));
     x->nchild--;
@@ -128,9 +144,8 @@ static bool insert(struct rax *r, const unsigned char *key, size_t len, void *va
             c = node_new(key + i, len - i);
             c->iskey = true;
             c->value = val;
-            child_add(x, pos, c);
+            child_add(r, x, pos, c);
             r->numele++;
-            r->numnodes++;
             return true;
         }
         c = x->children[pos];
@@ -142,13 +157,16 @@ static bool insert(struct rax *r, const unsigned char *key, size_t len, void *va
             i += m;
             continue;
         }
-        /* Split c's edge after m bytes. */
+        /* Split c's edge after m bytes: mid takes c's place under x. */
         mid = node_new(c->prefix, m);
+        r->numnodes += 1 + (uint64_t)tail(x->nchild, mid) - (uint64_t)tail(x->nchild, c);
         memmove(c->prefix, c->prefix + m, c->plen - m);
         c->plen -= (uint32_t)m;
-        child_add(mid, 0, c);
+        mid->children = xmalloc(sizeof(*mid->children) * 2);
+        mid->capchild = 2;
+        mid->children[0] = c;
+        mid->nchild = 1;
         x->children[pos] = mid;
-        r->numnodes++;
         x = mid;
         i += m;
     }
@@ -195,12 +213,14 @@ void **rax_slot(struct rax *r, const unsigned char *key, size_t len)
     return x ? &x->value : NULL;
 }
 
-/* Merge x (not a key, one child) with its only child: x takes the child's
- * edge appended to its own, its children and its value. */
-static void merge_child(struct rax *r, struct rax_node *x)
+/* Merge x (not a key, one child; its parent has pn children) with its only
+ * child: x takes the child's edge appended to its own, its children and its
+ * value. */
+static void merge_child(struct rax *r, struct rax_node *x, unsigned pn)
 {
     struct rax_node *c = x->children[0];
     unsigned char *p = xmalloc((size_t)x->plen + c->plen);
+    r->numnodes -= 1 + (uint64_t)tail(pn, x);
     memcpy(p, x->prefix, x->plen);
     memcpy(p + x->plen, c->prefix, c->plen);
     free(x->prefix);
@@ -214,12 +234,12 @@ static void merge_child(struct rax *r, struct rax_node *x)
     x->value = c->value;
     c->children = NULL;
     node_free(c);
-    r->numnodes--;
+    r->numnodes += (uint64_t)tail(pn, x);
 }
 
 bool rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old)
 {
-    struct rax_node *x = r->head, *parent = NULL;
+    struct rax_node *x = r->head, *parent = NULL, *gparent = NULL;
     int ppos = -1;
     size_t i = 0;
     while (i < len) {
@@ -230,6 +250,7 @@ bool rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old)
         c = x->children[pos];
         if (c->plen > len - i || memcmp(c->prefix, key + i, c->plen) != 0) return false;
         i += c->plen;
+        gparent = parent;
         parent = x;
         ppos = pos;
         x = c;
@@ -241,12 +262,12 @@ bool rax_remove(struct rax *r, const unsigned char *key, size_t len, void **old)
     r->numele--;
     if (!parent) return true; /* the head stays */
     if (x->nchild == 0) {
-        child_del(parent, ppos);
+        child_del(r, parent, ppos);
         node_free(x);
-        r->numnodes--;
-        if (parent != r->head && !parent->iskey && parent->nchild == 1) merge_child(r, parent);
+        if (parent != r->head && !parent->iskey && parent->nchild == 1)
+            merge_child(r, parent, gparent->nchild);
     } else if (x->nchild == 1) {
-        merge_child(r, x);
+        merge_child(r, x, parent->nchild);
     }
     return true;
 }

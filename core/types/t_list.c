@@ -281,6 +281,18 @@ static struct ql_node *try_merge(struct quicklist *ql, struct ql_node *a, struct
     return a;
 }
 
+/* Redis's _quicklistMergeNodes around center: prev_prev with prev, next
+ * with next_next, then center with its prev, then the result with its next. */
+static void merge_around(struct quicklist *ql, struct ql_node *center)
+{
+    struct ql_node *prev = center->prev, *next = center->next, *target;
+    if (prev && prev->prev) try_merge(ql, prev->prev, prev);
+    if (next && next->next) try_merge(ql, next, next->next);
+    target = center->prev ? try_merge(ql, center->prev, center) : NULL;
+    if (!target) target = center;
+    if (target->next) try_merge(ql, target, target->next);
+}
+
 /* Split n after entry p: n keeps the entries up to p, the rest (if any)
  * moves to a new node linked after n, which is returned (NULL if p was
  * last). n must be open. */
@@ -376,6 +388,14 @@ void ql_push_plain(struct quicklist *ql, const char *s, size_t n)
     link_after(ql, ql->tail, e);
     ql_compress(ql, e);
     ql->count++;
+}
+
+void ql_append_listpack(struct quicklist *ql, unsigned char *lp, uint32_t count)
+{
+    struct ql_node *e = node_new(lp, count);
+    link_after(ql, ql->tail, e);
+    ql_compress(ql, e);
+    ql->count += count;
 }
 
 bool ql_peek(struct quicklist *ql, enum ql_where where, struct ql_val *v)
@@ -484,25 +504,53 @@ static void insert_at(struct quicklist *ql, struct ql_node *n, unsigned char *p,
         }
         return;
     }
-    /* In the middle of a full node: split it so the new entry goes at the
-     * end of the left part or the head of the right one, then merge. */
-    r = split_after(ql, n, side == QL_TAIL ? p : lp_prev(n->lp, p));
-    nw = NULL;
-    if (allow_insert(ql, n, len)) {
-        n->lp = lp_append(n->lp, s, len);
-        n->count++;
-    } else if (allow_insert(ql, r, len)) {
-        r->lp = lp_prepend(r->lp, s, len);
-        r->count++;
-    } else {
-        nw = node_one(s, len);
-        link_after(ql, n, nw);
+    /* In the middle of a full node, as Redis 7.0's _quicklistInsert: the
+     * node keeps the entries from the target on its side, the others
+     * become a new node holding the value at the cut; the node is
+     * compressed again (only itself when it was compressed before), then
+     * the new node as the depth says, then _quicklistMergeNodes merges
+     * around the node. */
+    {
+        bool was = n->recompress;
+        struct ql_node *center, *fresh;
+        r = split_after(ql, n, side == QL_TAIL ? p : lp_prev(n->lp, p));
+        if (is_large(len)) {
+            /* a large value: a plain node of its own between the parts,
+             * no merging (Redis 7.0's _quicklistInsert returns there) */
+            struct ql_node *pl = node_one(s, len);
+            link_after(ql, n, pl);
+            n->recompress = side == QL_TAIL ? was : 0;
+            r->recompress = side == QL_TAIL ? 0 : was;
+            center = side == QL_TAIL ? n : r;
+            fresh = side == QL_TAIL ? r : n;
+            if (center->recompress)
+                node_compress(center);
+            else
+                ql_compress(ql, center);
+            ql_compress(ql, pl);
+            ql_compress(ql, fresh);
+            return;
+        }
+        if (side == QL_TAIL) {
+            r->lp = lp_prepend(r->lp, s, len);
+            r->count++;
+            center = n;
+            fresh = r;
+        } else {
+            n->lp = lp_append(n->lp, s, len);
+            n->count++;
+            n->recompress = 0;
+            r->recompress = was;
+            center = r;
+            fresh = n;
+        }
+        if (center->recompress)
+            node_compress(center);
+        else
+            ql_compress(ql, center);
+        ql_compress(ql, fresh);
+        merge_around(ql, center);
     }
-    ql_compress(ql, n);
-    ql_compress(ql, r);
-    if (nw) ql_compress(ql, nw);
-    if (n->prev) try_merge(ql, n->prev, n);
-    if (r->next) try_merge(ql, r, r->next);
 }
 
 bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
@@ -510,15 +558,10 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
     unsigned long i, off;
     struct ql_node *n, *r;
     unsigned char *p;
-    size_t old;
     if (!norm_index(ql, idx, &i)) return false;
     n = seek_node(ql, i, &off);
     node_open(n);
     p = lp_seek(n->lp, (long)off);
-    {
-        unsigned char *q = lp_next(n->lp, p);
-        old = (q ? (size_t)(q - p) : lp_bytes(n->lp) - 1 - (size_t)(p - n->lp));
-    }
     if (n->plain && !is_large(len) && allow_insert(ql, n->next, len)) {
         /* A small value replacing a plain node's element goes to the head
          * of the next node, as Redis inserts it after and drops the node. */
@@ -533,12 +576,14 @@ bool ql_replace(struct quicklist *ql, long long idx, const char *s, size_t len)
         ql_compress(ql, nb);
         return true;
     }
-    if (n->count == 1 ||
-        (!is_large(len) &&
-         !exceeds(ql->fill, raw_bytes(n) - old + len + SIZE_ESTIMATE_OVERHEAD, n->count))) {
+    /* Redis 7.0 replaces a packed node's entry in place whatever the node's
+     * fill or size becomes (7.2 added a limit); only a large value leaves */
+    if (n->count == 1 || !is_large(len)) {
         n->lp = lp_insert(n->lp, s, len, p, LP_REPLACE, NULL);
         n->plain = is_large(len);
-        node_close(ql, n);
+        /* Redis's quicklistCompress: compressed outside the depth even when
+         * it was raw before (a node that did not compress may now) */
+        ql_compress(ql, n);
         return true;
     }
     /* Too big for its node: cut the node right after the entry, drop the

@@ -65,6 +65,10 @@ static inline unsigned long ql_count(const struct quicklist *ql)
 void ql_push(struct quicklist *ql, enum ql_where where, const char *s, size_t n);
 /* Append s as a node of its own, marked plain (RDB PLAIN containers). */
 void ql_push_plain(struct quicklist *ql, const char *s, size_t n);
+/* Adopt listpack lp (count > 0 entries) as a new tail node, whatever its
+ * size, compressed as the depth says: Redis's quicklistAppendListpack, how
+ * an RDB's list nodes load. */
+void ql_append_listpack(struct quicklist *ql, unsigned char *lp, uint32_t count);
 /* Elements of at least this many bytes (default 1 GB) get a plain node of
  * their own, as Redis 7.0's packed_threshold. False (unchanged) above
  * 4 GB - 1 MB; 0 restores the default (DEBUG QUICKLIST-PACKED-THRESHOLD). */

@@ -10,7 +10,7 @@ command runs after the same small dataset on both servers, in RESP2 and
 in RESP3. FUNCTION FLUSH / RESTORE and GEODIST count their words before
 judging them (XPENDING: 3 or 6 to 9, then IDLE's value, then the
 count); FUNCTION LOAD's options are every word but the last; MEMORY USAGE
-reads SAMPLES values as it meets them."""
+reads SAMPLES values as it meets them; COPY selects its DB as it meets it."""
 
 import pytest
 
@@ -22,6 +22,11 @@ SEED = [["FLUSHALL"], ["XADD", "st", "1-1", "a", "b"], ["XADD", "st", "2-1", "c"
 MIN = "-9223372036854775808"
 
 CASES = {
+    # COPY selects the DB as its option loop meets it: out of range wins
+    # over a later syntax error (found by the probe, seed 2657)
+    "copy_db_range_before_syntax": [
+        "COPY h STORE DB -1 h NX", "COPY h d DB 16 x", "COPY h d DB 99 REPLACE x",
+        "COPY h d x DB -1", "COPY h d DB x y", "COPY h d DB 1 REPLACE", "EXISTS d"],
     "xadd_limit_without_strategy": [
         "XADD st LIMIT 5 * a b", "XADD st LIMIT 5 3-1 a b", "XADD st NOMKSTREAM LIMIT 5 * a b",
         "XADD st LIMIT 5 *", "XADD st LIMIT 5 * a", "XADD st LIMIT 5 LIMIT 6 3-1 a b",

@@ -75,19 +75,27 @@ def seeds(default):
     return range(int(a), int(b))
 
 
+def time_dependent(cmd):
+    """An EXACT command whose successful reply holds the clock: XADD with
+    an auto id ('*'), whose milliseconds may tick between the two servers."""
+    return cmd[0] == "xadd" and "*" in cmd
+
+
 KNOWN = [  # differences left alone (none today; test_diff_error_order.py holds the former ones)
 ]
 
 
 def seed(srv):
-    srv.execute_command("FLUSHALL")
-    srv.execute_command("SET", "k", "10")
-    srv.execute_command("RPUSH", "l", "a", "b")
-    srv.execute_command("ZADD", "z", "1", "a", "2", "b")
-    srv.execute_command("HSET", "h", "f", "1")
-    srv.execute_command("SADD", "s", "a")
-    srv.execute_command("XADD", "st", "1-1", "a", "b")
-    srv.execute_command("XGROUP", "CREATE", "st", "g", "0")
+    p = srv.pipeline(transaction=False)  # one round trip: the probe runs thousands
+    p.execute_command("FLUSHALL")
+    p.execute_command("SET", "k", "10")
+    p.execute_command("RPUSH", "l", "a", "b")
+    p.execute_command("ZADD", "z", "1", "a", "2", "b")
+    p.execute_command("HSET", "h", "f", "1")
+    p.execute_command("SADD", "s", "a")
+    p.execute_command("XADD", "st", "1-1", "a", "b")
+    p.execute_command("XGROUP", "CREATE", "st", "g", "0")
+    p.execute()
 
 
 def call(srv, cmd):
@@ -109,6 +117,7 @@ def test_error_replies_match_redis(keel, oracle, rnd):
         exact = rng.random() < 0.75
         name = rng.choice(EXACT if exact else ERRORS_ONLY)
         cmd = [name] + [rng.choice(WORDS) for _ in range(rng.randint(0, 6))]
+        exact = exact and not time_dependent(cmd)
         if any(known(cmd) for known in KNOWN):
             continue
         seed(k)

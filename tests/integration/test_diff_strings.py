@@ -155,6 +155,29 @@ CASES = {
     "lcs_same_key": ["SET a hello", "LCS a a", "LCS a a IDX WITHMATCHLEN"],
     "lcs_int_encoded": ["SET a 123456", "SET b 1x3y5z", "LCS a b", "LCS a b IDX"],
     "lcs_resp3_shape": ["MSET a ohmytext b mynewtext", "LCS a b IDX WITHMATCHLEN"],
+    # ------------------------- the room a string keeps (seen by MEMORY USAGE)
+    # a grown string's room is jemalloc's usable size (APPEND then SETRANGE
+    # within it does not grow); a string a command creates (SETRANGE, SETBIT
+    # on a new key, BITOP's result) keeps sdsnewlen's usable room; SET trims
+    "string_room_grown": ["SET s 77335", "APPEND s xxx", "MEMORY USAGE s",
+                          "SETRANGE s 15 75315", "MEMORY USAGE s", "APPEND s " + "y" * 20,
+                          "MEMORY USAGE s", "APPEND s " + "y" * 300, "MEMORY USAGE s"],
+    "string_room_created": ["SETRANGE s 43 abc", "MEMORY USAGE s", "APPEND s 1e2",
+                            "MEMORY USAGE s", "SETBIT b 400 1", "APPEND b abc",
+                            "MEMORY USAGE b", "SET x " + BIG, "BITOP OR d x b", "APPEND d abc",
+                            "MEMORY USAGE d", "SETRANGE t 300 z", "APPEND t abc",
+                            "MEMORY USAGE t", "SET u " + BIG, "APPEND u abc", "MEMORY USAGE u"],
+    # SET trims the room only when over a tenth of the length (55 bytes keep
+    # 5, 100 keep 8); an embstr or int unshared by APPEND gets sdsnewlen's
+    # room first; COPY and INCRBYFLOAT store the string untrimmed
+    "string_room_set": ["SET a " + "y" * 55, "APPEND a yyyyy", "MEMORY USAGE a",
+                        "SET b " + "y" * 100, "APPEND b " + "y" * 8, "MEMORY USAGE b",
+                        "APPEND b y", "MEMORY USAGE b", "SET c " + "y" * 40, "APPEND c yyyy",
+                        "MEMORY USAGE c", "APPEND n " + "y" * 46, "APPEND n y", "MEMORY USAGE n",
+                        "GETSET g " + "y" * 56, "APPEND g yyyy", "MEMORY USAGE g"],
+    "string_room_copy": ["SET a " + "y" * 50, "COPY a b", "APPEND b yyyyy", "MEMORY USAGE b",
+                         "APPEND a y", "MEMORY USAGE a", "INCRBYFLOAT f 1e300", "APPEND f yyy",
+                         "MEMORY USAGE f"],
 }
 
 

@@ -183,3 +183,25 @@ def test_mutated_payloads_never_crash(r, ro, keel):
         r.dump("fz")
     assert r.ping()
     assert bad > 0
+
+
+def test_restore_converts_on_length_only(r, ro):
+    """A listpack zset restored under a smaller zset-max-listpack-value stays
+    a listpack (Redis 7.0 converts a loaded listpack zset on its length
+    only); a skiplist one is converted back to a listpack when it fits."""
+    out = []
+    for c in (r, ro):
+        c.flushall()
+        c.zadd("z", {"abcdef": 1, "m30": float("inf"), "37": 2e20})
+        c.zadd("s", {"abcdef": 1, "ab": 2})
+        c.config_set("zset-max-listpack-value", "3")
+        c.zadd("s", {"x" * 10: 3})
+        c.zrem("s", "x" * 10, "abcdef")
+        pz, ps = c.dump("z"), c.dump("s")
+        c.restore("z2", 0, pz)
+        c.restore("s2", 0, ps)
+        out.append([c.object("encoding", k) for k in ("z2", "s", "s2")] +
+                   [c.zrange("z2", 0, -1, withscores=True)])
+        c.config_set("zset-max-listpack-value", "64")
+    assert out[0] == out[1]
+    assert out[1][0] == b"listpack"

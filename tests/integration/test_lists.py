@@ -255,6 +255,99 @@ def test_node_sizes_and_compression(diff, fill, depth):
     diff(cmds(*_with_config(fill, depth, MIDDLE_SEQ)))
 
 
+LAYOUTS = [("2", "1"), ("3", "2"), ("8", "1"), ("-2", "1"), ("2", "0")]
+
+
+@pytest.mark.parametrize("fill,depth", LAYOUTS)
+def test_lset_leaves_node_compressed(diff, fill, depth):
+    """LSET compresses its node outside the depth even when the node did
+    not compress before (Redis's quicklistCompress after the replace).
+    MEMORY USAGE ... SAMPLES 0 sizes every node, raw or LZF."""
+    x = "x" * 63
+    diff(cmds(*_with_config(fill, depth, [
+        "RPUSH l a b c d e 1 2 3 4 5 6 7 8 9 10 11 12", "LPOP l 3", "RPOP l 2",
+        "MEMORY USAGE l SAMPLES 0", "LSET l 5 " + x, "MEMORY USAGE l SAMPLES 0",
+        "LSET l -4 " + x, "MEMORY USAGE l SAMPLES 0", "LRANGE l 0 -1"])))
+
+
+@pytest.mark.parametrize("fill,depth", LAYOUTS)
+def test_restore_keeps_dumped_nodes(r, ro, fill, depth):
+    """A restored list keeps the dump's nodes whatever their fill (Redis
+    appends each listpack as a node), compressed as the depth says."""
+    out = []
+    for c in (r, ro):
+        c.flushall()
+        c.config_set("list-max-listpack-size", "1")
+        c.rpush("l", *(["a", "b", "x" * 63, "1", "2"] * 6))
+        c.lrem("l", 3, "a")
+        payload = c.dump("l")
+        c.config_set("list-max-listpack-size", fill)
+        c.config_set("list-compress-depth", depth)
+        c.restore("m", 0, payload)
+        got = [c.execute_command("MEMORY", "USAGE", "m", "SAMPLES", "0")]
+        c.rpush("m", "tail")
+        c.linsert("m", "BEFORE", "2", "y" * 30)
+        got += [c.execute_command("MEMORY", "USAGE", "m", "SAMPLES", "0"), c.lrange("m", 0, -1)]
+        c.config_set("list-max-listpack-size", "-2")
+        c.config_set("list-compress-depth", "0")
+        out.append(got)
+    assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("fill,depth", LAYOUTS + [("3", "0")])
+def test_linsert_split_and_merge(diff, fill, depth):
+    """LINSERT into the middle of a full node splits it at the entry, the
+    value starting (after) or ending (before) the new node, then merges
+    around the node as Redis 7.0's _quicklistMergeNodes: the node layout
+    (DUMP) and sizes (MEMORY USAGE ... SAMPLES 0) match."""
+    x = "x" * 65
+    diff(cmds(*_with_config(fill, depth, [
+        "RPUSH l 3.5 %s 9223372036854775807 xxxxxxxx xxxx 98736 50879 xxxxxxxxx xx 81733 "
+        "xx 1e2 -858 66558 41997 1e2 51331 37524 %s" % (x, x), "LPOP l",
+        "LINSERT l AFTER 9223372036854775807 56266", "DUMP l", "MEMORY USAGE l SAMPLES 0",
+        "LINSERT l BEFORE 98736 before", "DUMP l", "MEMORY USAGE l SAMPLES 0",
+        "LINSERT l AFTER 66558 " + x, "DUMP l", "MEMORY USAGE l SAMPLES 0", "LRANGE l 0 -1"])))
+
+
+def test_linsert_new_node_compressed(diff):
+    """The node LINSERT's split creates is compressed as the depth says
+    (7.0's __quicklistInsertNode compresses the old node and the new one)."""
+    x = "x" * 64
+    diff(cmds(*_with_config("8", "1", [
+        "RPUSH l " + " ".join("e%d" % i for i in range(40)), "LINSERT l AFTER e18 " + x,
+        "DUMP l", "MEMORY USAGE l SAMPLES 0", "LINSERT l BEFORE e27 " + x, "DUMP l",
+        "MEMORY USAGE l SAMPLES 0"])))
+
+
+@pytest.mark.parametrize("fill,depth", [("3", "0"), ("2", "1")])
+def test_sort_store_list_keeps_quicklist_defaults(diff, fill, depth):
+    """SORT ... STORE makes its list with quicklist's defaults (fill -2, no
+    compression), whatever list-max-listpack-size and list-compress-depth
+    say, and the list keeps them for later pushes."""
+    diff(cmds(*_with_config(fill, depth, [
+        "RPUSH src 3.5 1e2 xxx 7 a " + "x" * 40 + " b c d e f g", "SORT src ALPHA STORE dst",
+        "DUMP dst", "MEMORY USAGE dst SAMPLES 0", "RPUSH dst " + " ".join("n%d" % i for i in range(20)),
+        "DUMP dst", "MEMORY USAGE dst SAMPLES 0"])))
+
+
+def test_lset_in_place_past_the_fill(diff):
+    """Redis 7.0 replaces a packed node's entry in place even when the node
+    then exceeds list-max-listpack-size (a size class or an entry count)."""
+    y = " ".join(["y" * 150] * 20)
+    diff(cmds(*_with_config("-1", "0", [
+        "RPUSH l " + y, "LSET l 3 " + "z" * 3000, "DUMP l", "MEMORY USAGE l SAMPLES 0",
+        "CONFIG SET list-max-listpack-size 3", "SORT l STORE m", "LSET m 2 v", "DUMP m",
+        "LSET m 10 " + "w" * 100, "DUMP m", "LRANGE m 0 3"])))
+
+
+def test_memory_usage_sum_rounding(diff):
+    """MEMORY USAGE adds the sampled estimate to the fixed part in double
+    before truncating, as Redis does (a 1-byte difference otherwise)."""
+    diff(cmds(*_with_config("1", "0", [
+        "RPUSH l a a a a %s a a a a a a a a a a" % ("x" * 45), "MEMORY USAGE l",
+        "MEMORY USAGE l SAMPLES 0"])))
+
+
 def test_config_names_and_aliases(diff):
     diff(cmds("CONFIG GET list-max-listpack-size", "CONFIG GET list-max-ziplist-size",
               "CONFIG GET list-compress-depth", "CONFIG SET list-max-ziplist-size 7",

@@ -1,6 +1,7 @@
 /* test_rax.c — core/types/rax.c: insert/find/remove with edge splits and
  * merges, ordered seeks (first, last, >=, >, <=, <, =) and walks both ways,
- * checked against a sorted-array model on random keys. */
+ * checked against a sorted-array model on random keys; numnodes checked
+ * against the node count Redis's rax has for the same stream ids. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,86 @@ START_TEST(stream_ids_big_endian)
 }
 END_TEST
 
+/* Redis's rax node count for a set of keys of one length (no key a prefix
+ * of another, as stream ids): the head, every key, every position where the
+ * keys branch, and every child position of a branch (Redis keeps one byte
+ * per child there, so each child starts a node). */
+#define NID 400
+#define IDLEN 16
+static unsigned char ids[NID][IDLEN];
+static int idin[NID];
+
+static int idcmp(const void *a, const void *b)
+{
+    return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b, IDLEN);
+}
+
+/* distinct bytes at depth l among sorted keys k[lo..hi) (all share l bytes) */
+static int fanout(unsigned char **k, int lo, int hi, int l)
+{
+    int d = 0, i;
+    for (i = lo; i < hi; i++)
+        if (i == lo || k[i][l] != k[i - 1][l]) d++;
+    return d;
+}
+
+static uint64_t redis_nodes(void)
+{
+    unsigned char *k[NID];
+    int n = 0, i, l;
+    uint64_t nodes = 1; /* the head */
+    for (i = 0; i < NID; i++)
+        if (idin[i]) k[n++] = ids[i];
+    qsort(k, (size_t)n, sizeof(k[0]), idcmp);
+    for (l = 1; l <= IDLEN; l++) {
+        int lo = 0;
+        while (lo < n) {
+            int hi = lo + 1, plo = lo, phi;
+            while (hi < n && memcmp(k[hi], k[lo], (size_t)l) == 0)
+                hi++;
+            /* the parent group: the keys sharing l - 1 bytes */
+            while (plo > 0 && memcmp(k[plo - 1], k[lo], (size_t)l - 1) == 0)
+                plo--;
+            phi = hi;
+            while (phi < n && memcmp(k[phi], k[lo], (size_t)l - 1) == 0)
+                phi++;
+            if (l == IDLEN || fanout(k, lo, hi, l) >= 2 || fanout(k, plo, phi, l - 1) >= 2) nodes++;
+            lo = hi;
+        }
+    }
+    return nodes;
+}
+
+START_TEST(numnodes_as_redis_counts)
+{
+    struct rax *r = rax_new();
+    unsigned seed = 7;
+    int step;
+    for (step = 0; step < NID; step++) {
+        uint64_t ms = (uint64_t)(rand_r(&seed) % 2000), seq = (uint64_t)(rand_r(&seed) % 4);
+        int b;
+        if (step % 3 == 0) ms = (uint64_t)rand_r(&seed) * 65537u; /* far apart */
+        for (b = 0; b < 8; b++) {
+            ids[step][b] = (unsigned char)(ms >> (56 - 8 * b));
+            ids[step][8 + b] = (unsigned char)(seq >> (56 - 8 * b));
+        }
+    }
+    memset(idin, 0, sizeof(idin));
+    ck_assert_uint_eq(r->numnodes, redis_nodes());
+    for (step = 0; step < 6000; step++) {
+        int i = rand_r(&seed) % NID;
+        if (idin[i]) {
+            ck_assert(rax_remove(r, ids[i], IDLEN, NULL));
+            idin[i] = 0;
+        } else if (rax_insert(r, ids[i], IDLEN, NULL, NULL)) {
+            idin[i] = 1;
+        }
+        ck_assert_uint_eq(r->numnodes, redis_nodes());
+    }
+    rax_free(r, NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rax");
@@ -194,6 +275,7 @@ int main(void)
     tcase_add_test(tc, basic_split_merge);
     tcase_add_test(tc, randomized_against_model);
     tcase_add_test(tc, stream_ids_big_endian);
+    tcase_add_test(tc, numnodes_as_redis_counts);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

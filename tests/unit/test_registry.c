@@ -13,6 +13,7 @@
 #include "util.h"
 #include "registry.h"
 #include "rec_sink.h"
+#include "store.h"
 #include "unit.h"
 
 /* ---- running one command line through resolve + match ---- */
@@ -702,5 +703,6 @@ static Suite *registry_suite(void)
 int main(void)
 {
     registry_init(); /* once: every test (forked or not) sees the same table */
+    store_init(16);  /* COPY's DB index is checked by the matcher (keel_check copy_db) */
     return unit_run(registry_suite());
 }

@@ -515,8 +515,12 @@ static uint64_t estimate(const int *reghisto)
         z *= 0.5;
     }
     z += m * hll_sigma(reghisto[0] / (double)m);
-    E = (double)llroundl(HLL_ALPHA_INF * m * m / z);
-    return (uint64_t)E;
+    E = HLL_ALPHA_INF * m * m / z;
+    /* Past what a long long holds (every register above 50 makes z 0 and
+     * E infinite): 2^63, what Redis 7.0's casts give on x86-64 (PFCOUNT
+     * replies -9223372036854775808); in C the casts are undefined. */
+    if (!(E < 9223372036854775807.0)) return 1ULL << 63;
+    return (uint64_t)llroundl(E);
 }
 
 static void sparse_histo(const uint8_t *p, size_t n, int *invalid, int *reghisto)

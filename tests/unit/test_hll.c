@@ -364,6 +364,25 @@ START_TEST(truncated_values_stay_in_bounds)
 }
 END_TEST
 
+START_TEST(registers_past_the_estimator)
+{
+    /* Every register 63 (above the 51 a real element can set): the
+     * estimate is infinite, and the count 2^63 as Redis 7.0 gives it on
+     * x86-64 (PFCOUNT -9223372036854775808), not an undefined cast. */
+    static uint8_t regs[HLL_REGISTERS];
+    uint8_t *p = calloc(1, HLL_DENSE_SIZE);
+    memset(regs, 63, sizeof(regs));
+    ck_assert_uint_eq(hll_count_raw(regs), 1ULL << 63);
+    memcpy(p, "HYLL", 4);
+    hll_dense_store(p + HLL_HDR_SIZE, regs);
+    ck_assert_uint_eq(hll_count(p, HLL_DENSE_SIZE, NULL), 1ULL << 63);
+    /* all 51: z is tiny, the estimate finite */
+    memset(regs, 51, sizeof(regs));
+    ck_assert_uint_lt(hll_count_raw(regs), 1ULL << 63);
+    free(p);
+}
+END_TEST
+
 static Suite *hll_suite(void)
 {
     Suite *s = suite_create("hyperloglog");
@@ -381,6 +400,7 @@ static Suite *hll_suite(void)
     tcase_add_test(tc, validation_and_corruption);
     tcase_add_test(tc, truncated_values_stay_in_bounds);
     tcase_add_test(tc, pfdebug_decode_and_selftest);
+    tcase_add_test(tc, registers_past_the_estimator);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 #include "commands_gen.h"
 #include "dict.h"
 #include "kernel.h"
+#include "repl_primary.h"
 #include "siphash.h"
 #include "store.h"
 #include "util.h"
@@ -400,5 +401,5 @@ void cmd_client_unblock(struct exec *x)
     bool err = HAS(x, A_CLIENT_UNBLOCK_timeout_error) &&
                ARG(x, A_CLIENT_UNBLOCK_timeout_error)->choice == 1;
     if (ARGI(x, A_CLIENT_UNBLOCK_client_id) < 0) c = NULL;
-    reply_int(x->r, c && blocking_unblock(c, err) ? 1 : 0);
+    reply_int(x->r, c && (blocking_unblock(c, err) || repl_primary_unblock_wait(c, err)) ? 1 : 0);
 }

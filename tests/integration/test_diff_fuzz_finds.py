@@ -5,6 +5,7 @@ otherwise."""
 
 import pytest
 
+import harness
 from harness import RawConn, assert_same_bytes
 
 
@@ -52,3 +53,35 @@ def test_hll_dense_registers_out_of_range(keel, oracle, body):
                 ["PFMERGE", "fz:h3", "fz:h"], ["PFCOUNT", "fz:h3"], ["PFADD", "fz:h", "zz"],
                 ["PFCOUNT", "fz:h"], ["DEL", "fz:h", "fz:h3"]):
         same(keel, oracle, *cmd)
+
+
+# A blocking timeout so far away that now + timeout overflows a long long:
+# Redis 7.0 blocks (its sum wraps into a timeout that never comes); Keel's
+# sum was undefined (UBSan, WAIT under fuzz_commands; XREAD BLOCK the same).
+# Both wait until woken, then answer the same. CLIENT UNBLOCK [ERROR] wakes
+# a WAIT as Redis (it answered 0 and left the WAIT waiting).
+@pytest.mark.parametrize("cmd,wake", [
+    (["WAIT", "1", "9223372036854775807"], []),
+    (["WAIT", "1", "9223372036854775807"], ["ERROR"]),
+    (["WAIT", "1", "0"], ["TIMEOUT"]),
+    (["XREAD", "BLOCK", "9223372036854775807", "STREAMS", "fz:st", "$"],
+     ["XADD", "fz:st", "1-1", "f", "v"]),
+    (["XREAD", "BLOCK", "9223372036854775000", "STREAMS", "fz:st", "$"],
+     ["XADD", "fz:st", "2-1", "f", "v"]),
+])
+def test_timeout_past_the_end_of_time_blocks(keel, oracle, cmd, wake):
+    out = []
+    for port in (keel.port, oracle.port):
+        with RawConn(port) as a, RawConn(port) as b:
+            b.call("DEL", "fz:st")
+            cid = a.call("CLIENT", "ID")[1:-2].decode()
+            a.send(harness.encode(cmd))
+            with pytest.raises(harness.ReplyTimeout):
+                a.read_reply(timeout=0.3)  # blocked
+            if wake and wake[0] not in ("ERROR", "TIMEOUT"):
+                b.call(*wake)
+            else:
+                assert b.call("CLIENT", "UNBLOCK", cid, *wake) == b":1\r\n"
+            out.append(a.read_reply())
+            b.call("DEL", "fz:st")
+    assert_same_bytes(out[0], out[1], " ".join(cmd))

@@ -85,3 +85,28 @@ def test_timeout_past_the_end_of_time_blocks(keel, oracle, cmd, wake):
             out.append(a.read_reply())
             b.call("DEL", "fz:st")
     assert_same_bytes(out[0], out[1], " ".join(cmd))
+
+
+# LIMIT offset count at LLONG_MIN: a negative count is no limit and a
+# negative offset skips everything, as Redis 7.0; Keel counted them down
+# past LLONG_MIN (UBSan, fuzz_commands).
+@pytest.mark.parametrize("cmd", [
+    ["ZRANGEBYSCORE", "fz:z", "-inf", "+inf", "LIMIT", "0", "-9223372036854775808"],
+    ["ZRANGEBYSCORE", "fz:z", "-inf", "+inf", "LIMIT", "-9223372036854775808", "5"],
+    ["ZRANGEBYSCORE", "fz:z", "-inf", "+inf", "LIMIT", "1", "-1"],
+    ["ZREVRANGEBYSCORE", "fz:z", "+inf", "-inf", "LIMIT", "0", "-9223372036854775808"],
+    ["ZRANGEBYLEX", "fz:z", "-", "+", "LIMIT", "0", "-9223372036854775808"],
+    ["ZREVRANGEBYLEX", "fz:z", "+", "-", "LIMIT", "-9223372036854775808", "-9223372036854775808"],
+    ["ZRANGE", "fz:z", "(0", "+inf", "BYSCORE", "LIMIT", "1", "-9223372036854775808"],
+    ["ZRANGESTORE", "fz:d", "fz:z", "-inf", "+inf", "BYSCORE", "LIMIT", "0",
+     "-9223372036854775808"],
+    ["ZRANGESTORE", "fz:d", "fz:z", "-", "+", "BYLEX", "LIMIT", "-9223372036854775808", "1"],
+])
+def test_zrange_limit_extremes(keel, oracle, cmd):
+    for port in (keel.port, oracle.port):
+        with RawConn(port) as c:
+            c.call("DEL", "fz:z", "fz:d")
+            c.call("ZADD", "fz:z", "1", "a", "2", "b", "3", "c")
+    same(keel, oracle, *cmd)
+    same(keel, oracle, "ZRANGE", "fz:d", "0", "-1", "WITHSCORES")
+    same(keel, oracle, "DEL", "fz:z", "fz:d")

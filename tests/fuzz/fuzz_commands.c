@@ -842,6 +842,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 size_t n = len < 0 ? 0 : (size_t)len % 24;
                 if (n > in.n) n = in.n;
                 memcpy(bufs[k], in.p, n);
+                bufs[k][n] = 0;
                 in.p += n, in.n -= n;
                 argv[argc].p = bufs[k];
                 argv[argc].n = bound_number(bufs[k], n);
@@ -869,6 +870,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 &CONFIG_VALUES[((size_t)argv[k + 1].n + sel) % NCONFVAL];
                             argv[k + 1].p = v->p, argv[k + 1].n = v->n;
                         }
+                    }
+                } else if (!strcmp(fn, "setbit") || !strcmp(fn, "setrange") ||
+                           !strcmp(fn, "bitfield")) {
+                    /* offsets from the vocabulary (2147483647 bits) stay small too */
+                    for (k = first; k < argc; k++) {
+                        const char *w = argv[k].p;
+                        size_t wn = argv[k].n, d = wn && w[0] == '#';
+                        if (wn - d >= 5 && wn - d <= 11 && w[d] >= '0' && w[d] <= '9' &&
+                            strtoull(w + d, NULL, 10) < (1ULL << 33) &&
+                            strspn(w + d, "0123456789") >= wn - d)
+                            argv[k].p = d ? "#4096" : "4096", argv[k].n = d ? 5 : 4;
                     }
                 } else if (!strcmp(fn, "acl|setuser")) {
                     argv[first].p = sel & 1 ? "u1" : "u2", argv[first].n = 2;

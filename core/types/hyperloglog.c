@@ -381,7 +381,10 @@ updated:
                 int l = SP_VAL_LEN(p) + SP_VAL_LEN(p + 1);
                 if (l <= SP_VAL_MAX_LEN) {
                     sp_val_set(p + 1, v1, l);
-                    memmove(p, p + 1, (size_t)(end - p));
+                    /* the bytes after p, up to the end (Redis moves one
+                     * more, its sds terminator; an rstr has none, and
+                     * its last byte can be the buffer's last) */
+                    memmove(p, p + 1, (size_t)(end - p - 1));
                     s->len--;
                     end--;
                     continue; /* try to merge with the next one too */

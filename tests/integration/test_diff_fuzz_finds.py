@@ -110,3 +110,24 @@ def test_zrange_limit_extremes(keel, oracle, cmd):
     same(keel, oracle, *cmd)
     same(keel, oracle, "ZRANGE", "fz:d", "0", "-1", "WITHSCORES")
     same(keel, oracle, "DEL", "fz:z", "fz:d")
+
+
+# fuzz_hll's input that made PFADD merge two VAL opcodes at the very end
+# of a sparse value's buffer (Keel moved one byte too many, the sds
+# terminator Redis has and an rstr has not: a read past the buffer under
+# ASan; tests/unit/test_hll.c's sparse_merge_at_the_buffer_end builds that
+# buffer): the same replies and bytes as Redis.
+def test_hll_sparse_merge_at_the_end(keel, oracle):
+    body = b"\xff" * 13 + b"\x10zht" + b"\x90" * 5
+    value = b"HYLL\x01\x00\x00\x00" + b"\x00" * 7 + b"\x80" + body
+    els = [str(i) for i in range(1, 15)]
+    for port in (keel.port, oracle.port):
+        with RawConn(port) as c:
+            c.call("DEL", "fz:h", "fz:h2", "fz:h3")
+    same(keel, oracle, "SET", "fz:h", value)
+    same(keel, oracle, "PFADD", "fz:h2", "a", "x", "1", "2", "3")
+    for cmd in (["PFADD", "fz:h"] + els, ["PFMERGE", "fz:h3", "fz:h", "fz:h2"],
+                ["PFADD", "fz:h", "a", "b", "c"], ["PFADD", "fz:h", "a", "b", "c"],
+                ["PFCOUNT", "fz:h"], ["GET", "fz:h"], ["PFDEBUG", "DECODE", "fz:h"],
+                ["DEL", "fz:h", "fz:h2", "fz:h3"]):
+        same(keel, oracle, *cmd)

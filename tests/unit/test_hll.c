@@ -383,6 +383,36 @@ START_TEST(registers_past_the_estimator)
 }
 END_TEST
 
+START_TEST(sparse_merge_at_the_buffer_end)
+{
+    /* XZERO 300, VAL 1, VAL 1, XZERO 16082 in a buffer with exactly the 3
+     * spare bytes hll_set asks for: setting register 150 splits the first
+     * XZERO in three (+3 bytes: the value now fills the buffer), then the
+     * two VALs merge; moving the bytes after them must stop at the end
+     * (fuzz_hll: ASan saw a read one byte past the buffer). */
+    static const uint8_t v[] = {'H', 'Y', 'L', 'L', 1,    0,    0,    0,    0,    0,    0,
+                                0,   0,   0,   0,   0x80, 0x41, 0x2b, 0x80, 0x80, 0x7e, 0xd1};
+    struct rstr *s = malloc(sizeof(struct rstr) + sizeof(v) + 3);
+    uint8_t max[HLL_REGISTERS];
+    int invalid = 0;
+    s->len = sizeof(v);
+    s->cap = sizeof(v) + 3;
+    memcpy(s->buf, v, sizeof(v));
+    ck_assert_int_eq(hll_set(&s, 150, 5), 1);
+    /* XZERO 150, VAL 5, XZERO 149, VAL 1 x2, XZERO 16082 */
+    ck_assert_uint_eq(s->len, sizeof(v) + 2);
+    memset(max, 0, sizeof(max));
+    ck_assert_int_eq(hll_merge(max, (uint8_t *)s->buf, s->len), 0);
+    ck_assert_int_eq(max[150], 5);
+    ck_assert_int_eq(max[300], 1);
+    ck_assert_int_eq(max[301], 1);
+    ck_assert_int_eq(max[302], 0);
+    (void)hll_count((uint8_t *)s->buf, s->len, &invalid);
+    ck_assert_int_eq(invalid, 0);
+    free(s);
+}
+END_TEST
+
 static Suite *hll_suite(void)
 {
     Suite *s = suite_create("hyperloglog");
@@ -401,6 +431,7 @@ static Suite *hll_suite(void)
     tcase_add_test(tc, truncated_values_stay_in_bounds);
     tcase_add_test(tc, pfdebug_decode_and_selftest);
     tcase_add_test(tc, registers_past_the_estimator);
+    tcase_add_test(tc, sparse_merge_at_the_buffer_end);
     suite_add_tcase(s, tc);
     return s;
 }

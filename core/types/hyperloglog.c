@@ -256,8 +256,11 @@ static int sparse_set(struct rstr **sp, long index, uint8_t count)
     if (count > SP_VAL_MAX_VALUE) goto promote;
 
     /* Room for the worst case (XZERO split into XZERO-VAL-XZERO: +3 bytes)
-     * so that the pointers below stay valid. */
-    s = *sp = rstr_grow(*sp, (size_t)(*sp)->len + 3);
+     * so that the pointers below stay valid, and one more: an XZERO cut
+     * short at the end (1 byte of 2) is replaced as if whole, its 5 new
+     * bytes written from the value's last byte (as Redis, where that byte
+     * lands on the sds terminator). */
+    s = *sp = rstr_grow(*sp, (size_t)(*sp)->len + 4);
 
     /* Step 1: find the opcode that covers register index. */
     sparse = p = (uint8_t *)s->buf + HLL_HDR_SIZE;

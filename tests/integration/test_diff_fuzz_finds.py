@@ -131,3 +131,15 @@ def test_hll_sparse_merge_at_the_end(keel, oracle):
                 ["PFCOUNT", "fz:h"], ["GET", "fz:h"], ["PFDEBUG", "DECODE", "fz:h"],
                 ["DEL", "fz:h", "fz:h2", "fz:h3"]):
         same(keel, oracle, *cmd)
+
+
+# A sparse HLL whose last opcode is an XZERO cut short (one byte of two):
+# PFADD replaces it as if whole, writing 5 bytes from the value's last
+# byte, past Keel's 3 spare bytes (fuzz_hll; Redis writes onto its sds
+# terminator). The same replies and bytes as Redis.
+def test_hll_sparse_cut_xzero_at_the_end(keel, oracle):
+    value = b"HYLL\x01\x00\x00\x00" + b"\x00" * 7 + b"\x80" + b"\x40\xfe\x7f"
+    for cmd in (["SET", "fz:h", value], ["PFCOUNT", "fz:h"], ["PFADD", "fz:h", "a"],
+                ["GET", "fz:h"], ["PFADD", "fz:h", "b", "c", "d"], ["GET", "fz:h"],
+                ["PFDEBUG", "DECODE", "fz:h"], ["PFCOUNT", "fz:h"], ["DEL", "fz:h"]):
+        same(keel, oracle, *cmd)

@@ -413,6 +413,24 @@ START_TEST(sparse_merge_at_the_buffer_end)
 }
 END_TEST
 
+START_TEST(sparse_cut_xzero_at_the_buffer_end)
+{
+    /* XZERO 255, then an XZERO cut short (its first byte, the value's last:
+     * 16129 registers), in a buffer with 3 spare bytes: setting register
+     * 1000 replaces it with XZERO-VAL-XZERO written from that last byte,
+     * one byte further than the 3 (fuzz_hll: a write past the buffer). */
+    static const uint8_t v[] = {'H', 'Y', 'L', 'L', 1, 0,    0,    0,    0,   0,
+                                0,   0,   0,   0,   0, 0x80, 0x40, 0xfe, 0x7f};
+    struct rstr *s = malloc(sizeof(struct rstr) + sizeof(v) + 3);
+    s->len = sizeof(v);
+    s->cap = sizeof(v) + 3;
+    memcpy(s->buf, v, sizeof(v));
+    ck_assert_int_eq(hll_set(&s, 1000, 3), 1);
+    ck_assert_uint_eq(s->len, sizeof(v) + 3); /* as Redis: counted as 2 bytes replaced by 5 */
+    free(s);
+}
+END_TEST
+
 static Suite *hll_suite(void)
 {
     Suite *s = suite_create("hyperloglog");
@@ -432,6 +450,7 @@ static Suite *hll_suite(void)
     tcase_add_test(tc, pfdebug_decode_and_selftest);
     tcase_add_test(tc, registers_past_the_estimator);
     tcase_add_test(tc, sparse_merge_at_the_buffer_end);
+    tcase_add_test(tc, sparse_cut_xzero_at_the_buffer_end);
     suite_add_tcase(s, tc);
     return s;
 }

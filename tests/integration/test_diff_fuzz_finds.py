@@ -143,3 +143,10 @@ def test_hll_sparse_cut_xzero_at_the_end(keel, oracle):
                 ["GET", "fz:h"], ["PFADD", "fz:h", "b", "c", "d"], ["GET", "fz:h"],
                 ["PFDEBUG", "DECODE", "fz:h"], ["PFCOUNT", "fz:h"], ["DEL", "fz:h"]):
         same(keel, oracle, *cmd)
+
+
+# FUNCTION LOAD's unknown option named in the error with its CR/LF turned
+# into spaces, as Redis (fuzz_matcher: the word went out as it was).
+@pytest.mark.parametrize("opt", ["SET\rE", "a\nb", "\r\n"])
+def test_function_load_option_with_line_breaks(keel, oracle, opt):
+    same(keel, oracle, "FUNCTION", "LOAD", opt, "x")

@@ -107,6 +107,18 @@ static int clip(char *buf, size_t cap, const struct argv_ref *a, int max)
     return (int)n;
 }
 
+/* An error line holds no line breaks (a word in it may): as Redis's
+ * addReplyErrorFormat, those at its end are dropped and the others become
+ * spaces. */
+static void error_line(char *t)
+{
+    size_t k, n = strlen(t);
+    while (n > 0 && (t[n - 1] == '\r' || t[n - 1] == '\n'))
+        t[--n] = 0;
+    for (k = 0; k < n; k++)
+        if (t[k] == '\r' || t[k] == '\n') t[k] = ' ';
+}
+
 struct command *registry_rejected;
 
 struct command *registry_resolve(int argc, const struct argv_ref *argv, struct reply *r)
@@ -662,6 +674,7 @@ static bool convert_value(struct mctx *m, const struct arg_spec *a, int pos)
             char word[130], text[320];
             clip(word, sizeof(word), w, 128);
             snprintf(text, sizeof(text), a->parse_error, word);
+            error_line(text);
             m_fail(m, text);
             return false;
         } else {
@@ -728,7 +741,6 @@ static void match_error(struct mctx *m)
 static void match_error_as(struct mctx *m, const char *syntax_error)
 {
     char w[130] = "";
-    size_t k;
     if (m->replied) return;
     if (m->oneof_err) {
         clip(w, sizeof(w), &m->argv[m->oneof_bad], 128);
@@ -750,9 +762,7 @@ static void match_error_as(struct mctx *m, const char *syntax_error)
     } else {
         snprintf(m->err, sizeof(m->err), "%s", err_table[E_SYNTAX].text);
     }
-    /* an error line holds no line breaks (the word may: as reply_errorf) */
-    for (k = 0; m->err[k]; k++)
-        if (m->err[k] == '\r' || m->err[k] == '\n') m->err[k] = ' ';
+    error_line(m->err);
     m->replied = true;
 }
 

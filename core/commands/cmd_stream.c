@@ -6,6 +6,7 @@
 #include "cmd_stream.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,7 +606,10 @@ void xread_generic(struct exec *x, const struct xread_args *a)
             reply_error(x->r, "ERR timeout is negative");
             goto done;
         }
-        deadline = a->block_ms ? util_mstime() + a->block_ms : 0;
+        if (a->block_ms) { /* past the end of time: never (as blocking_deadline) */
+            long long now = util_mstime();
+            deadline = a->block_ms > LLONG_MAX - now ? LLONG_MAX : now + a->block_ms;
+        }
     }
     for (k = 0; k < n; k++) {
         const struct argv_ref *key = &x->argv[keys->list[k]], *w = &x->argv[idv->list[k]];

@@ -226,10 +226,14 @@ static void range_by_score(struct zr_sink *s, struct kv *e, const struct zrange_
         return;
     }
     sink_begin(s, -1);
+    /* as Redis: a negative offset skips every element, a negative limit
+     * is none (counted without overflow from LLONG_MIN) */
+    if (offset < 0) offset = LLONG_MAX;
+    if (limit < 0) limit = LLONG_MAX;
     if (zset_iter_score(&it, e, r, rev)) {
-        while (zset_iter_valid(&it) && offset--)
+        for (; zset_iter_valid(&it) && offset > 0; offset--)
             zset_iter_next(&it);
-        while (zset_iter_valid(&it) && limit--) {
+        for (; zset_iter_valid(&it) && limit > 0; limit--) {
             double score = zset_iter_get_score(&it);
             size_t n;
             const char *m;
@@ -252,10 +256,14 @@ static void range_by_lex(struct zr_sink *s, struct kv *e, const struct zlex_spec
         return;
     }
     sink_begin(s, -1);
+    /* as Redis: a negative offset skips every element, a negative limit
+     * is none (counted without overflow from LLONG_MIN) */
+    if (offset < 0) offset = LLONG_MAX;
+    if (limit < 0) limit = LLONG_MAX;
     if (zset_iter_lex(&it, e, r, rev)) {
-        while (zset_iter_valid(&it) && offset--)
+        for (; zset_iter_valid(&it) && offset > 0; offset--)
             zset_iter_next(&it);
-        while (zset_iter_valid(&it) && limit--) {
+        for (; zset_iter_valid(&it) && limit > 0; limit--) {
             size_t n;
             const char *m = zset_iter_member(&it, &n);
             if (rev ? !zlex_gte_min(m, n, r) : !zlex_lte_max(m, n, r)) break;

@@ -421,6 +421,14 @@ void blocking_init(void)
     client_on_free(on_free);
 }
 
+/* Clients parked elsewhere that CLIENT UNBLOCK also wakes (WAIT's). */
+static bool (*unblock_other)(struct client *c, bool with_error);
+
+void blocking_set_unblock_other(bool (*fn)(struct client *c, bool with_error))
+{
+    unblock_other = fn;
+}
+
 /* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
 void cmd_client_unblock(struct exec *x)
 {
@@ -428,5 +436,6 @@ void cmd_client_unblock(struct exec *x)
     bool err = HAS(x, A_CLIENT_UNBLOCK_timeout_error) &&
                ARG(x, A_CLIENT_UNBLOCK_timeout_error)->choice == 1;
     if (ARGI(x, A_CLIENT_UNBLOCK_client_id) < 0) c = NULL;
-    reply_int(x->r, c && blocking_unblock(c, err) ? 1 : 0);
+    reply_int(x->r,
+              c && (blocking_unblock(c, err) || (unblock_other && unblock_other(c, err))) ? 1 : 0);
 }

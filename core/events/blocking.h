@@ -61,6 +61,9 @@ void blocking_cron(long long now_ms);
 /* CLIENT UNBLOCK: false if c was not blocked. */
 bool blocking_unblock(struct client *c, bool with_error);
 long long blocking_count(void); /* INFO blocked_clients */
+/* What CLIENT UNBLOCK tries for a client not blocked here (WAIT's parked
+ * clients, core/repl/repl_primary.c): true when it woke c. */
+void blocking_set_unblock_other(bool (*fn)(struct client *c, bool with_error));
 /* CLIENT LIST argv-mem of a blocked client: its waiting command's bytes. */
 size_t blocking_argv_mem(struct client *c);
 

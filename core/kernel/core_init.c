@@ -114,6 +114,7 @@ void core_init(int databases)
     repl_init();
     repl_primary_init();
     repl_set_replica_feed(repl_primary_feed, repl_primary_count);
+    blocking_set_unblock_other(repl_primary_unblock_wait); /* CLIENT UNBLOCK of a WAIT */
     persist_set_child_done(repl_primary_child_exit);
     /* FAILOVER turns this server into a replica and back (the replica
      * side); REPLCONF GETACK from our primary is answered by the link. */

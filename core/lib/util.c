@@ -220,6 +220,12 @@ static int lower(int c)
     return tolower((unsigned char)c);
 }
 
+/* tolower of a (signed) char in the C locale: only A-Z change. */
+static int lower_signed(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
 /* Match one pattern element (a literal, '?', an escape or a [class]) at
  * character c; sets *used to the pattern bytes it spans. */
 static bool glob_elem(const char *p, size_t pl, unsigned char c, bool nocase, size_t *used)
@@ -248,16 +254,18 @@ static bool glob_elem(const char *p, size_t pl, unsigned char c, bool nocase, si
                 ql--;
                 break;
             } else if (ql >= 3 && q[1] == '-') {
-                int a = (unsigned char)q[0], b = (unsigned char)q[2], x = c;
+                /* Redis compares a range's bytes as (signed) chars: bytes
+                 * from 0x80 sort below 0 ("[\x01-\xff]" is \xff..\x01) */
+                int a = (signed char)q[0], b = (signed char)q[2], x = (signed char)c;
                 if (a > b) {
                     int t = a;
                     a = b;
                     b = t;
                 }
                 if (nocase) {
-                    a = lower(a);
-                    b = lower(b);
-                    x = lower(x);
+                    a = lower_signed(a);
+                    b = lower_signed(b);
+                    x = lower_signed(x);
                 }
                 q += 2;
                 ql -= 2;

@@ -203,7 +203,11 @@ void cmd_failover(struct exec *x)
     } else {
         log_notice("FAILOVER requested to any replica.");
     }
-    fo.end_ms = timeout ? util_mstime() + timeout : 0;
+    fo.end_ms = 0;
+    if (timeout) { /* past the end of time: never */
+        long long now = util_mstime();
+        fo.end_ms = timeout > LLONG_MAX - now ? LLONG_MAX : now + timeout;
+    }
     fo.force = force;
     g_failover_state = FAILOVER_WAIT_FOR_SYNC;
     kernel_pause(LLONG_MAX, true);

@@ -924,6 +924,25 @@ static void waiters_check(void)
     }
 }
 
+bool repl_primary_unblock_wait(struct client *c, bool with_error)
+{
+    struct waiter **wp, *w;
+    for (wp = &waiters; (w = *wp); wp = &w->next) {
+        if (w->c != c) continue;
+        *wp = w->next;
+        if (with_error) {
+            reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            kernel_touch(c);
+            kernel_resume(c);
+        } else {
+            waiter_reply(w, acked(w->offset));
+        }
+        free(w);
+        return true;
+    }
+    return false;
+}
+
 bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked)
 {
     struct waiter *w;
@@ -934,7 +953,12 @@ bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, 
     w->c = c;
     w->offset = offset;
     w->numreplicas = numreplicas;
-    w->deadline_ms = timeout_ms > 0 ? util_mstime() + timeout_ms : 0;
+    /* a deadline past the end of time is never reached (as Redis, whose
+     * sum wraps into a timeout that never comes) */
+    if (timeout_ms > 0) {
+        long long now = util_mstime();
+        w->deadline_ms = timeout_ms > LLONG_MAX - now ? LLONG_MAX : now + timeout_ms;
+    }
     w->next = waiters;
     waiters = w;
     kernel_park(c, NULL);

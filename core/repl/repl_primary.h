@@ -64,6 +64,10 @@ void repl_primary_sync(struct client *c, const char *replid, long long offset, b
 /* WAIT: true when c was parked until numreplicas acknowledge the current
  * offset or timeout_ms (0: never) passes; false: reply *now_acked now. */
 bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked);
+/* CLIENT UNBLOCK of a client parked by WAIT: it is answered now (the
+ * replicas that acknowledged so far, or -UNBLOCKED with with_error), as
+ * Redis. False: c is not waiting. */
+bool repl_primary_unblock_wait(struct client *c, bool with_error);
 /* Replicas online whose last ACK is at most min-replicas-max-lag old. */
 int repl_primary_good_replicas(void);
 

@@ -5,6 +5,7 @@
  * set_repl and its REPL_* flags, replicate_commands, breakpoint and debug
  * (the debugger's, script_ldb.c), REDIS_VERSION and REDIS_VERSION_NUM. */
 #include <lauxlib.h>
+#include <limits.h>
 #include <lua.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -263,15 +264,26 @@ static int l_error_reply(lua_State *L)
     return 1;
 }
 
+/* A Lua number as the int Redis 7.0 reads it with a C cast: its integer
+ * part, and INT_MIN (what the cast gives on x86-64; in C it is undefined)
+ * where that does not fit an int (NaN, infinities, huge values), which
+ * each caller then refuses as out of range. */
+static int lua_to_int(lua_State *L, int idx)
+{
+    lua_Number d = lua_tonumber(L, idx);
+    if (!(d > (lua_Number)INT_MIN - 1 && d < (lua_Number)INT_MAX + 1)) return INT_MIN;
+    return (int)d;
+}
+
 static int l_log(lua_State *L)
 {
     int argc = lua_gettop(L), j;
-    lua_Number level;
+    int level;
     luaL_Buffer b;
     if (argc < 2) return fail(L, "redis.log() requires two arguments or more.", true);
     if (!lua_isnumber(L, -argc))
         return fail(L, "First argument must be a number (log level).", true);
-    level = lua_tonumber(L, -argc);
+    level = lua_to_int(L, -argc);
     if (level < LL_DEBUG || level > LL_WARNING) return fail(L, "Invalid debug level.", true);
     luaL_buffinit(L, &b);
     for (j = 2; j <= argc; j++) {
@@ -282,7 +294,7 @@ static int l_log(lua_State *L)
         luaL_addlstring(&b, s, len);
     }
     luaL_pushresult(&b);
-    log_msg((enum log_level)(int)level, "%s", lua_tostring(L, -1));
+    log_msg((enum log_level)level, "%s", lua_tostring(L, -1));
     return 0;
 }
 
@@ -290,7 +302,7 @@ static int l_setresp(lua_State *L)
 {
     int resp;
     if (lua_gettop(L) != 1) return fail(L, "redis.setresp() requires one argument.", true);
-    resp = (int)lua_tonumber(L, -1);
+    resp = lua_to_int(L, -1);
     if (resp != 2 && resp != 3) return fail(L, "RESP version must be 2 or 3.", true);
     if (g_script_run) g_script_run->resp = resp;
     if (g_script_client) g_script_client->resp = g_script_client->reply.resp = resp;
@@ -303,7 +315,7 @@ static int l_set_repl(lua_State *L)
     if (!g_script_run)
         return fail(L, "redis.set_repl can only be called inside a script invocation", true);
     if (lua_gettop(L) != 1) return fail(L, "redis.set_repl() requires two arguments.", true);
-    flags = (int)lua_tonumber(L, -1);
+    flags = lua_to_int(L, -1);
     if ((flags & ~(REPL_AOF | REPL_REPLICA)) != 0)
         return fail(L,
                     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",

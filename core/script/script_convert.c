@@ -8,6 +8,7 @@
  * writes a script's return value to the caller's sink. */
 #include <lauxlib.h>
 #include <lua.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,16 @@ static bool counted_error(lua_State *L)
     return b;
 }
 
+/* A Lua number as an integer reply: its integer part, and where that does
+ * not fit a long long (NaN, infinities, 2^63 and up, below -2^63) the
+ * value Redis 7.0 replies there, -9223372036854775808 (its C cast on
+ * x86-64; in C the cast itself is undefined). */
+static long long lua_number_to_ll(lua_Number d)
+{
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return LLONG_MIN;
+    return (long long)d;
+}
+
 static void table_to_reply(lua_State *L, struct reply *r, int lua_resp)
 {
     size_t n;
@@ -475,7 +486,7 @@ void script_lua_to_reply(lua_State *L, struct reply *r, int lua_resp)
         }
         break;
     case LUA_TNUMBER:
-        reply_int(r, (long long)lua_tonumber(L, -1));
+        reply_int(r, lua_number_to_ll(lua_tonumber(L, -1)));
         break;
     case LUA_TTABLE:
         table_to_reply(L, r, lua_resp);

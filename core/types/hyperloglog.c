@@ -256,8 +256,11 @@ static int sparse_set(struct rstr **sp, long index, uint8_t count)
     if (count > SP_VAL_MAX_VALUE) goto promote;
 
     /* Room for the worst case (XZERO split into XZERO-VAL-XZERO: +3 bytes)
-     * so that the pointers below stay valid. */
-    s = *sp = rstr_grow(*sp, (size_t)(*sp)->len + 3);
+     * so that the pointers below stay valid, and one more: an XZERO cut
+     * short at the end (1 byte of 2) is replaced as if whole, its 5 new
+     * bytes written from the value's last byte (as Redis, where that byte
+     * lands on the sds terminator). */
+    s = *sp = rstr_grow(*sp, (size_t)(*sp)->len + 4);
 
     /* Step 1: find the opcode that covers register index. */
     sparse = p = (uint8_t *)s->buf + HLL_HDR_SIZE;
@@ -381,7 +384,10 @@ updated:
                 int l = SP_VAL_LEN(p) + SP_VAL_LEN(p + 1);
                 if (l <= SP_VAL_MAX_LEN) {
                     sp_val_set(p + 1, v1, l);
-                    memmove(p, p + 1, (size_t)(end - p));
+                    /* the bytes after p, up to the end (Redis moves one
+                     * more, its sds terminator; an rstr has none, and
+                     * its last byte can be the buffer's last) */
+                    memmove(p, p + 1, (size_t)(end - p - 1));
                     s->len--;
                     end--;
                     continue; /* try to merge with the next one too */
@@ -515,8 +521,12 @@ static uint64_t estimate(const int *reghisto)
         z *= 0.5;
     }
     z += m * hll_sigma(reghisto[0] / (double)m);
-    E = (double)llroundl(HLL_ALPHA_INF * m * m / z);
-    return (uint64_t)E;
+    E = HLL_ALPHA_INF * m * m / z;
+    /* Past what a long long holds (every register above 50 makes z 0 and
+     * E infinite): 2^63, what Redis 7.0's casts give on x86-64 (PFCOUNT
+     * replies -9223372036854775808); in C the casts are undefined. */
+    if (!(E < 9223372036854775807.0)) return 1ULL << 63;
+    return (uint64_t)llroundl(E);
 }
 
 static void sparse_histo(const uint8_t *p, size_t n, int *invalid, int *reghisto)

@@ -364,6 +364,73 @@ START_TEST(truncated_values_stay_in_bounds)
 }
 END_TEST
 
+START_TEST(registers_past_the_estimator)
+{
+    /* Every register 63 (above the 51 a real element can set): the
+     * estimate is infinite, and the count 2^63 as Redis 7.0 gives it on
+     * x86-64 (PFCOUNT -9223372036854775808), not an undefined cast. */
+    static uint8_t regs[HLL_REGISTERS];
+    uint8_t *p = calloc(1, HLL_DENSE_SIZE);
+    memset(regs, 63, sizeof(regs));
+    ck_assert_uint_eq(hll_count_raw(regs), 1ULL << 63);
+    memcpy(p, "HYLL", 4);
+    hll_dense_store(p + HLL_HDR_SIZE, regs);
+    ck_assert_uint_eq(hll_count(p, HLL_DENSE_SIZE, NULL), 1ULL << 63);
+    /* all 40: z is tiny, the estimate finite (from about 49 it is not) */
+    memset(regs, 40, sizeof(regs));
+    ck_assert_uint_lt(hll_count_raw(regs), 1ULL << 63);
+    free(p);
+}
+END_TEST
+
+START_TEST(sparse_merge_at_the_buffer_end)
+{
+    /* XZERO 300, VAL 1, VAL 1, XZERO 16082 in a buffer with exactly the 3
+     * spare bytes hll_set asks for: setting register 150 splits the first
+     * XZERO in three (+3 bytes: the value now fills the buffer), then the
+     * two VALs merge; moving the bytes after them must stop at the end
+     * (fuzz_hll: ASan saw a read one byte past the buffer). */
+    static const uint8_t v[] = {'H', 'Y', 'L', 'L', 1,    0,    0,    0,    0,    0,    0,
+                                0,   0,   0,   0,   0x80, 0x41, 0x2b, 0x80, 0x80, 0x7e, 0xd1};
+    struct rstr *s = malloc(sizeof(struct rstr) + sizeof(v) + 3);
+    uint8_t max[HLL_REGISTERS];
+    int invalid = 0;
+    s->len = sizeof(v);
+    s->cap = sizeof(v) + 3;
+    memcpy(s->buf, v, sizeof(v));
+    ck_assert_int_eq(hll_set(&s, 150, 5), 1);
+    /* XZERO 150, VAL 5, XZERO 149, VAL 1 x2, XZERO 16082 */
+    ck_assert_uint_eq(s->len, sizeof(v) + 2);
+    memset(max, 0, sizeof(max));
+    ck_assert_int_eq(hll_merge(max, (uint8_t *)s->buf, s->len), 0);
+    ck_assert_int_eq(max[150], 5);
+    ck_assert_int_eq(max[300], 1);
+    ck_assert_int_eq(max[301], 1);
+    ck_assert_int_eq(max[302], 0);
+    (void)hll_count((uint8_t *)s->buf, s->len, &invalid);
+    ck_assert_int_eq(invalid, 0);
+    free(s);
+}
+END_TEST
+
+START_TEST(sparse_cut_xzero_at_the_buffer_end)
+{
+    /* XZERO 255, then an XZERO cut short (its first byte, the value's last:
+     * 16129 registers), in a buffer with 3 spare bytes: setting register
+     * 1000 replaces it with XZERO-VAL-XZERO written from that last byte,
+     * one byte further than the 3 (fuzz_hll: a write past the buffer). */
+    static const uint8_t v[] = {'H', 'Y', 'L', 'L', 1, 0,    0,    0,    0,   0,
+                                0,   0,   0,   0,   0, 0x80, 0x40, 0xfe, 0x7f};
+    struct rstr *s = malloc(sizeof(struct rstr) + sizeof(v) + 3);
+    s->len = sizeof(v);
+    s->cap = sizeof(v) + 3;
+    memcpy(s->buf, v, sizeof(v));
+    ck_assert_int_eq(hll_set(&s, 1000, 3), 1);
+    ck_assert_uint_eq(s->len, sizeof(v) + 3); /* as Redis: counted as 2 bytes replaced by 5 */
+    free(s);
+}
+END_TEST
+
 static Suite *hll_suite(void)
 {
     Suite *s = suite_create("hyperloglog");
@@ -381,6 +448,9 @@ static Suite *hll_suite(void)
     tcase_add_test(tc, validation_and_corruption);
     tcase_add_test(tc, truncated_values_stay_in_bounds);
     tcase_add_test(tc, pfdebug_decode_and_selftest);
+    tcase_add_test(tc, registers_past_the_estimator);
+    tcase_add_test(tc, sparse_merge_at_the_buffer_end);
+    tcase_add_test(tc, sparse_cut_xzero_at_the_buffer_end);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -145,7 +145,7 @@ void cmd_wait(struct exec *x)
         long long want = ARGI(x, A_WAIT_numreplicas);
         if (want > 1000000) want = 1000000;
         if (want < -1000000) want = -1000000;
-        if (!repl_primary_wait(x->c, (int)want, ARGI(x, A_WAIT_timeout), &now))
+        if (!repl_primary_wait(x->c, x->cmd, (int)want, ARGI(x, A_WAIT_timeout), &now))
             reply_int(x->r, now);
     }
 }

@@ -104,6 +104,7 @@ static struct {
 /* WAIT callers parked until enough replicas acknowledge. */
 struct waiter {
     struct client *c;
+    const struct command *cmd; /* WAIT: CLIENT UNBLOCK counts it */
     long long offset, deadline_ms;
     int numreplicas;
     struct waiter *next;
@@ -931,19 +932,24 @@ bool repl_primary_unblock_wait(struct client *c, bool with_error)
         if (w->c != c) continue;
         *wp = w->next;
         if (with_error) {
-            reply_error(&c->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            struct reply quiet;
+            reply_error(kernel_parked_reply(c, &quiet),
+                        "UNBLOCKED client unblocked via CLIENT UNBLOCK");
             kernel_touch(c);
             kernel_resume(c);
         } else {
             waiter_reply(w, acked(w->offset));
         }
+        /* Counted as Redis 7.0 counts it: failed, either way. */
+        kernel_count_unblocked(c, w->cmd);
         free(w);
         return true;
     }
     return false;
 }
 
-bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked)
+bool repl_primary_wait(struct client *c, const struct command *cmd, int numreplicas,
+                       long long timeout_ms, int *now_acked)
 {
     struct waiter *w;
     long long offset = c->woff; /* its own last write, as Redis */
@@ -951,6 +957,7 @@ bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, 
     if (*now_acked >= numreplicas || (c->flags & (CF_IN_EXEC | CF_MULTI))) return false;
     w = xcalloc(1, sizeof(*w));
     w->c = c;
+    w->cmd = cmd;
     w->offset = offset;
     w->numreplicas = numreplicas;
     /* a deadline past the end of time is never reached (as Redis, whose

@@ -63,7 +63,8 @@ void repl_primary_set_rdb_only(struct client *c, bool on);
 void repl_primary_sync(struct client *c, const char *replid, long long offset, bool offset_ok);
 /* WAIT: true when c was parked until numreplicas acknowledge the current
  * offset or timeout_ms (0: never) passes; false: reply *now_acked now. */
-bool repl_primary_wait(struct client *c, int numreplicas, long long timeout_ms, int *now_acked);
+bool repl_primary_wait(struct client *c, const struct command *cmd, int numreplicas,
+                       long long timeout_ms, int *now_acked);
 /* CLIENT UNBLOCK of a client parked by WAIT: it is answered now (the
  * replicas that acknowledged so far, or -UNBLOCKED with with_error), as
  * Redis. False: c is not waiting. */

@@ -118,3 +118,36 @@ def test_wait_counted_as_redis(keel, oracle):
     want = wait_scenario(oracle.port)
     assert want["slowlog"] == [["WAIT", "0", "0"]]
     assert wait_scenario(keel.port) == want
+
+
+def wait_unblock_scenario(port, error):
+    """A WAIT for a replica ended by CLIENT UNBLOCK: a failed call, one
+    latency sample, a slow log entry with no arguments (as a BLPOP)."""
+    a = redis.Redis(port=port)
+    c = redis.Redis(port=port)
+    a.config_set("slowlog-log-slower-than", 0)
+    try:
+        a.slowlog_reset()
+        a.config_resetstat()
+        cid = c.client_id()
+        t = threading.Timer(0.2, lambda: a.client_unblock(cid, error=error))
+        t.start()
+        try:
+            reply = c.execute_command("WAIT", 1, 0)
+        except redis.ResponseError as e:
+            reply = str(e)
+        t.join()
+        got = figures(a, "wait")
+        got["reply"] = reply
+        return got
+    finally:
+        a.config_set("slowlog-log-slower-than", 10000)
+        a.close()
+        c.close()
+
+
+@pytest.mark.parametrize("error", [False, True])
+def test_wait_unblocked_counted_as_redis(keel, oracle, error):
+    want = wait_unblock_scenario(oracle.port, error)
+    assert want["slowlog"] == [[]] and want["failed"] == 1
+    assert wait_unblock_scenario(keel.port, error) == want

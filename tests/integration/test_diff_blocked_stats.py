@@ -6,6 +6,7 @@ command, and the slow log's command lines must be the same. Redis counts
 a blocked command's call once (Keel counted a served one twice: it runs
 again when its key is ready), counts CLIENT UNBLOCK as a failed call with
 one latency sample, and logs that one in the slow log with no arguments."""
+import contextlib
 import threading
 import time
 
@@ -38,16 +39,28 @@ def figures(a, name):
     }
 
 
-def scenario(port, name, how):
-    prepare, call = COMMANDS[name]
+@contextlib.contextmanager
+def measured(port):
+    """An admin connection a and a client c, every command in the slow log,
+    the slow log and the statistics cleared; the threshold put back."""
     a = redis.Redis(port=port)
     c = redis.Redis(port=port)
-    key = "blk:" + name
-    a.delete(key, key + ":dst")
     a.config_set("slowlog-log-slower-than", 0)
     try:
         a.slowlog_reset()
         a.config_resetstat()
+        yield a, c
+    finally:
+        a.config_set("slowlog-log-slower-than", 10000)
+        a.close()
+        c.close()
+
+
+def scenario(port, name, how):
+    prepare, call = COMMANDS[name]
+    key = "blk:" + name
+    with measured(port) as (a, c):
+        a.delete(key, key + ":dst")
         before = a.info("stats")["total_commands_processed"]
         if how == "immediate":
             prepare(a, key)
@@ -75,12 +88,8 @@ def scenario(port, name, how):
         got = figures(a, name)
         # this scenario's own commands: the helpers' are the same on both
         got["total"] = a.info("stats")["total_commands_processed"] - before
-        return got
-    finally:
-        a.config_set("slowlog-log-slower-than", 10000)
         a.delete(key, key + ":dst")
-        a.close()
-        c.close()
+        return got
 
 
 @pytest.mark.parametrize("how", ["immediate", "served", "timeout", "unblock-timeout",
@@ -96,22 +105,13 @@ def wait_scenario(port):
     """WAIT answered at once, then a WAIT that waits for a replica and
     times out: both are calls; only the first is in the slow log and the
     latency histogram (Redis 7.0 never logs a WAIT that waited)."""
-    a = redis.Redis(port=port)
-    c = redis.Redis(port=port)
-    a.config_set("slowlog-log-slower-than", 0)
-    try:
-        a.slowlog_reset()
-        a.config_resetstat()
+    with measured(port) as (a, c):
         assert c.execute_command("WAIT", 0, 0) == 0
         assert c.execute_command("WAIT", 1, 100) == 0
         got = figures(a, "wait")
         got["histogram"] = a.execute_command("INFO", "latencystats").get(
             "latency_percentiles_usec_wait") is not None
         return got
-    finally:
-        a.config_set("slowlog-log-slower-than", 10000)
-        a.close()
-        c.close()
 
 
 def test_wait_counted_as_redis(keel, oracle):
@@ -123,12 +123,7 @@ def test_wait_counted_as_redis(keel, oracle):
 def wait_unblock_scenario(port, error):
     """A WAIT for a replica ended by CLIENT UNBLOCK: a failed call, one
     latency sample, a slow log entry with no arguments (as a BLPOP)."""
-    a = redis.Redis(port=port)
-    c = redis.Redis(port=port)
-    a.config_set("slowlog-log-slower-than", 0)
-    try:
-        a.slowlog_reset()
-        a.config_resetstat()
+    with measured(port) as (a, c):
         cid = c.client_id()
         t = threading.Timer(0.2, lambda: a.client_unblock(cid, error=error))
         t.start()
@@ -140,10 +135,6 @@ def wait_unblock_scenario(port, error):
         got = figures(a, "wait")
         got["reply"] = reply
         return got
-    finally:
-        a.config_set("slowlog-log-slower-than", 10000)
-        a.close()
-        c.close()
 
 
 @pytest.mark.parametrize("error", [False, True])

@@ -41,24 +41,25 @@ struct rstr *rstr_new(const char *p, size_t n, size_t cap)
     return s;
 }
 
-size_t rstr_greedy_cap(size_t need)
+/* The room an sds of want bytes really has: its allocation's usable size
+ * less the header of the type that length picks (type 8, 16 or 32: never
+ * type 5 for these), capped at what that type can count. */
+static size_t sds_room(size_t want)
 {
-    size_t want = need < 1024 * 1024 ? need * 2 : need + 1024 * 1024;
-    /* sds header: type 8 (never type 5 for a grown string), 16 or 32 */
     size_t hdr = want < 256 ? 3u : want < 65536 ? 5u : 9u;
     size_t max = want < 256 ? 255u : want < 65536 ? 65535u : 0xffffffffu;
     size_t cap = je_usable(hdr + want + 1) - hdr - 1;
     return cap < max ? cap : max;
 }
 
+size_t rstr_greedy_cap(size_t need)
+{
+    return sds_room(need < 1024 * 1024 ? need * 2 : need + 1024 * 1024);
+}
+
 size_t rstr_new_cap(size_t n)
 {
-    size_t hdr = n < 256 ? 3u : n < 65536 ? 5u : 9u;
-    size_t max = n < 256 ? 255u : n < 65536 ? 65535u : 0xffffffffu;
-    size_t cap;
-    if (n < 32) return n;
-    cap = je_usable(hdr + n + 1) - hdr - 1;
-    return cap < max ? cap : max;
+    return n < 32 ? n : sds_room(n);
 }
 
 struct rstr *rstr_grow(struct rstr *s, size_t need)

@@ -107,16 +107,11 @@ static int clip(char *buf, size_t cap, const struct argv_ref *a, int max)
     return (int)n;
 }
 
-/* An error line holds no line breaks (a word in it may): as Redis's
- * addReplyErrorFormat, those at its end are dropped and the others become
- * spaces. */
+/* An error line holds no line breaks (a word in it may): reply.c's
+ * reply_error_line, in place on a C string. */
 static void error_line(char *t)
 {
-    size_t k, n = strlen(t);
-    while (n > 0 && (t[n - 1] == '\r' || t[n - 1] == '\n'))
-        t[--n] = 0;
-    for (k = 0; k < n; k++)
-        if (t[k] == '\r' || t[k] == '\n') t[k] = ' ';
+    t[reply_error_line(t, strlen(t))] = 0;
 }
 
 struct command *registry_rejected;

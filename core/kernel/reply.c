@@ -52,12 +52,21 @@ void reply_error(struct reply *r, const char *text)
     error_out(r, text, strlen(text));
 }
 
+size_t reply_error_line(char *p, size_t n)
+{
+    size_t i;
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+        n--;
+    for (i = 0; i < n; i++)
+        if (p[i] == '\r' || p[i] == '\n') p[i] = ' ';
+    return n;
+}
+
 void reply_errorf(struct reply *r, const char *fmt, ...)
 {
     char buf[1024], *p = buf;
     va_list ap;
     int n;
-    size_t i;
     va_start(ap, fmt);
     n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
@@ -68,9 +77,7 @@ void reply_errorf(struct reply *r, const char *fmt, ...)
         vsnprintf(p, (size_t)n + 1, fmt, ap);
         va_end(ap);
     }
-    for (i = 0; i < (size_t)n; i++)
-        if (p[i] == '\r' || p[i] == '\n') p[i] = ' ';
-    error_out(r, p, (size_t)n);
+    error_out(r, p, reply_error_line(p, (size_t)n));
     if (p != buf) free(p);
 }
 

@@ -150,8 +150,11 @@ static inline void reply_set_deferred(struct reply *r, void *h, long long n)
     r->ops->set_deferred(r, h, n);
 }
 void reply_err(struct reply *r, enum err_code code);
-/* A formatted error; fmt includes the code ("ERR unknown command '%s'").
- * Newlines in the result become spaces, as Redis does. */
+/* An error text made one line, as Redis's addReplyErrorFormat: line
+ * breaks at its end dropped, the others made spaces; its new length. */
+size_t reply_error_line(char *p, size_t n);
+/* A formatted error; fmt includes the code ("ERR unknown command '%s'"),
+ * made one line by reply_error_line, as Redis does. */
 void reply_errorf(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_error(struct reply *r, const char *text);
 /* Lines of help text, as Redis's addReplyHelp: "<CMD> <subcommand> ..." header. */

@@ -129,6 +129,7 @@ static const char *set_octal_perm(const struct config_entry *e, const char *v);
 static const char *set_activedefrag(const struct config_entry *e, const char *v);
 static const char *check_proc_title(const struct config_entry *e, const char *v);
 static const char *set_hostname(const struct config_entry *e, const char *v);
+static const char *refuse_cluster(const struct config_entry *e, const char *v);
 static const char *apply_backlog(const struct config_entry *e, const char *v);
 static const char *apply_watchdog(const struct config_entry *e, const char *v);
 static const char *apply_tls(const struct config_entry *e, const char *v);
@@ -188,7 +189,7 @@ const struct config_entry config_table_compat[] = {
     {"cluster-config-file", NULL, CT_STRING, &cluster_config_file, "nodes.conf", 0, 0, false,
      "Cluster (stored; Keel runs no cluster)", NULL, NULL},
     {"cluster-enabled", NULL, CT_BOOL, &cluster_enabled, "no", 0, 1, false,
-     "Cluster (stored; Keel runs no cluster)", NULL, NULL},
+     "Cluster (Keel runs no cluster: only no)", NULL, refuse_cluster},
     {"cluster-link-sendbuf-limit", NULL, CT_MEMORY, &cluster_link_sendbuf_limit, "0", 0, LLONG_MAX,
      true, "Cluster (stored; Keel runs no cluster)", NULL, NULL},
     {"cluster-migration-barrier", NULL, CT_INT, &cluster_migration_barrier, "1", 0, INT_MAX, true,
@@ -479,6 +480,17 @@ static const char *set_hostname(const struct config_entry *e, const char *v)
             return "Hostnames may only contain alphanumeric characters, hyphens or dots";
     keep_text(e, v);
     return NULL;
+}
+
+/* cluster-enabled: Keel is no Redis Cluster node, so `yes` is refused at
+ * start rather than ignored (a node that silently stays standalone would
+ * look healthy to whoever built the cluster). */
+static const char *refuse_cluster(const struct config_entry *e, const char *v)
+{
+    if (*(int *)e->ptr == 0) return NULL;
+    *(int *)e->ptr = 0;
+    (void)v;
+    return "Keel does not run Redis Cluster (its upstream mode fronts one)";
 }
 
 /* repl-backlog-size: as Redis, never below 16 KB. */

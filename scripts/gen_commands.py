@@ -56,6 +56,9 @@ Command level
                          words (after its key lookups: ZUNION's options, LCS,
                          HSCAN, BITCOUNT's range). The words before it must
                          match; their errors stay immediate.
+  keel_shared_function   the handler answers several commands alike (the
+                         cluster commands of a standalone server), so its
+                         name is not cmd_<command> (schema_check's rule).
   keel_family            commands whose handler is one body (SORT/SORT_RO,
                          the SCAN family, ZUNION...ZINTERCARD): their slots
                          are laid out by argument path across the family, and

@@ -569,17 +569,19 @@ static int slot_of(const struct command *cmd, int argc, const struct argv_ref *a
 }
 
 /* Commands Keel answers itself in upstream mode: the connection's own
- * state, Keel's users, its configuration and observability, and the
- * subscriptions (messages come from the upstream through the relay). */
+ * state, Keel's users, its configuration and observability, the
+ * subscriptions (messages come from the upstream through the relay), and
+ * the cluster and module commands (Keel is one standalone server to its
+ * clients: cmd_standalone.c). */
 static bool answered_here(const char *name)
 {
-    static const char *const local[] = {"ping",       "echo",         "hello",      "auth",
-                                        "client",     "select",       "info",       "command",
-                                        "quit",       "reset",        "acl",        "config",
-                                        "subscribe",  "unsubscribe",  "psubscribe", "punsubscribe",
-                                        "ssubscribe", "sunsubscribe", "pubsub",     "monitor",
-                                        "slowlog",    "latency",      "shutdown",   "lolwut",
-                                        "unwatch",    "readonly",     "readwrite",  NULL};
+    static const char *const local[] = {
+        "ping",      "echo",        "hello",      "auth",         "client",     "select",
+        "info",      "command",     "quit",       "reset",        "acl",        "config",
+        "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+        "pubsub",    "monitor",     "slowlog",    "latency",      "shutdown",   "lolwut",
+        "unwatch",   "readonly",    "readwrite",  "asking",       "cluster",    "module",
+        NULL};
     int i;
     for (i = 0; local[i]; i++)
         if (strcmp(name, local[i]) == 0) return true;

@@ -42,7 +42,7 @@ ARG_FIELDS = {
 ARG_TYPES = {'key', 'string', 'integer', 'double', 'unix-time', 'pattern',
              'pure-token', 'oneof', 'block'}
 KEYSPEC_FIELDS = {'notes', 'flags', 'begin_search', 'find_keys'}
-KEEL_TOP = {'keel_acl_full': bool, 'keel_not_in_7_0': bool}
+KEEL_TOP = {'keel_acl_full': bool, 'keel_not_in_7_0': bool, 'keel_shared_function': bool}
 
 GROUPS = {'generic', 'string', 'list', 'set', 'sorted-set', 'hash', 'pubsub',
           'transactions', 'connection', 'server', 'scripting', 'hyperloglog',
@@ -304,7 +304,7 @@ def validate(schemas, rep):
         if fn is None:
             if full not in containers:
                 rep.add(fname, 'missing "function" (expected %s)' % want_fn)
-        elif fn != want_fn:
+        elif fn != want_fn and not body.get('keel_shared_function'):
             rep.add(fname, 'function %r should be %r' % (fn, want_fn))
         hist = body.get('history', [])
         if not isinstance(hist, list) or not all(

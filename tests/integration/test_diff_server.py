@@ -133,7 +133,8 @@ def _norm_info(v):
     return repr(out)
 
 
-CONTAINER_INFO = ["object", "client", "command", "config", "object|help"]
+CONTAINER_INFO = ["object", "client", "command", "config", "object|help", "cluster",
+                  "readonly readwrite asking"]
 
 
 @pytest.mark.parametrize("name", CONTAINER_INFO)

@@ -535,6 +535,11 @@ def test_local_commands_and_select(kup):
     assert call(kup.port, "ECHO", "x") == b"$1\r\nx\r\n"
     assert call(kup.port, "SELECT", "0") == b"+OK\r\n"
     assert call(kup.port, "SELECT", "1") == b"-ERR SELECT is not allowed in cluster mode\r\n"
+    # Keel is one standalone server to its clients: the cluster's own
+    # topology commands are not passed through to one of its nodes.
+    for cmd in (["CLUSTER", "SLOTS"], ["CLUSTER", "INFO"], ["READONLY"], ["ASKING"]):
+        assert call(kup.port, *cmd) == b"-ERR This instance has cluster support disabled\r\n"
+    assert call(kup.port, "MODULE", "LIST") == b"*0\r\n"
 
 
 def test_single_server_upstream(oracle):

@@ -6,7 +6,7 @@ BUILD_PKGS=(meson ninja-build pkg-config gcc libevent-dev libjansson-dev libwsla
             lua-bitop liburing-dev)
 TEST_PKGS=(redis-server redis-tools python3-redis python3-pytest python3-pytest-timeout
            python3-websocket webdis wrk curl chromium lua-cjson-dev
-           python3-msgpack libnss3-tools)
+           python3-msgpack libnss3-tools python3-rq python3-celery)
 
 _as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

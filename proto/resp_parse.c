@@ -111,6 +111,24 @@ static int header(struct resp_parser *p, const char *buf, size_t len, bool bulk,
 {
     const char *start = buf + p->pos + 1, *cr;
     size_t avail = len - p->pos;
+    /* The common case in one pass: a number string2ll takes as it stands
+     * (0, or 1-9 then at most 17 more digits: no overflow, no NUL) ending
+     * at a '\r' with a byte after it. Anything else goes the exact way. */
+    if (!bulk || buf[p->pos] == '$') {
+        const char *q = start, *lim = buf + len - 1;
+        unsigned long long v = 0;
+        if (q < lim && *q >= '1' && *q <= '9') {
+            while (q < lim && *q >= '0' && *q <= '9' && q - start < 18)
+                v = v * 10 + (unsigned long long)(*q++ - '0');
+        } else if (q < lim && *q == '0') {
+            q++;
+        }
+        if (q > start && q < lim && *q == '\r') {
+            *out = (long long)v;
+            p->pos = (size_t)(q - buf) + 2;
+            return 1;
+        }
+    }
     cr = find_line_end(buf + p->pos, avail, '\r');
     if (!cr) return avail > RESP_INLINE_MAX ? -2 : 0;
     /* Redis needs the byte after '\r' to be present, and skips it. */

@@ -4,6 +4,7 @@
  * exact protocol-error text; *0, *-1 and blank lines are empty commands;
  * the bulk, multibulk, inline and unauthenticated limits hold. */
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -380,6 +381,59 @@ START_TEST(protocol_errors)
 }
 END_TEST
 
+/* The counts a header reads in one pass (0, or up to 18 digits) and the
+ * ones that take the exact way (19 digits, a leading 0, a sign): the same
+ * value either way, as the hint shows. */
+START_TEST(header_counts)
+{
+    static const struct {
+        const char *in;
+        size_t hint; /* 0: not a wait for the bulk */
+    } cases[] = {
+        {"*1\r\n$7\r\nab", 4 + 4 + 7 + 2},
+        {"*1\r\n$99999\r\nab", 4 + 8 + 99999 + 2},
+        {"*1\r\n$123456789012345678\r\nab", 4 + 21 + 123456789012345678ULL + 2},
+        {"*1\r\n$1234567890123456789\r\nab", 4 + 22 + 1234567890123456789ULL + 2},
+        {"*1\r\n$9000000000000000000\r\nab", 4 + 22 + 9000000000000000000ULL + 2},
+    };
+    struct resp_parser p;
+    int argc;
+    struct argv_ref *argv;
+    size_t used, i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        resp_parser_init(&p, LLONG_MAX - 4, MAX_MBULK);
+        ck_assert_int_eq(resp_parse(&p, cases[i].in, strlen(cases[i].in), &argc, &argv, &used),
+                         RESP_MORE);
+        ck_assert_msg(resp_parse_hint(&p) == cases[i].hint, "case %zu: hint %zu", i,
+                      resp_parse_hint(&p));
+        resp_parser_free(&p);
+    }
+    expect_error_default("bulk 19 digits over", S("*1\r\n$9223372036854775808\r\n"),
+                         "Protocol error: invalid bulk length");
+    expect_error_default("bulk 00", S("*1\r\n$00\r\n"), "Protocol error: invalid bulk length");
+    expect_error_default("bulk 0 then digit", S("*1\r\n$05\r\nhello\r\n"),
+                         "Protocol error: invalid bulk length");
+    expect_error_default("bulk +3", S("*1\r\n$+3\r\nabc\r\n"),
+                         "Protocol error: invalid bulk length");
+    expect_error_default("bulk digits then x", S("*1\r\n$3x\r\nabc\r\n"),
+                         "Protocol error: invalid bulk length");
+    expect_error_default("mbulk 18 digits", S("*123456789012345678\r\n"),
+                         "Protocol error: invalid multibulk length");
+    {
+        struct transcript t;
+        check_all_splits("empty bulk", S("*2\r\n$4\r\nECHO\r\n$0\r\n\r\n"), &t);
+        ck_assert_int_eq(t.n, 1);
+        expect_cmd(&t, 0, 2, S("ECHO"), S(""));
+        transcript_free(&t);
+        check_all_splits("zero count", S("*0\r\n*1\r\n$4\r\nPING\r\n"), &t);
+        ck_assert_int_eq(t.n, 2);
+        ck_assert_int_eq(t.s[0].res, RESP_EMPTY);
+        expect_cmd(&t, 1, 1, S("PING"));
+        transcript_free(&t);
+    }
+}
+END_TEST
+
 /* As Redis 7.0 (strchr on its query buffer): a request is judged only once
  * its line end is there, and a NUL byte before the line end hides it. */
 static enum resp_result parse_once(const char *buf, size_t len, struct resp_parser *p)
@@ -575,6 +629,7 @@ static Suite *parse_suite(void)
     suite_add_tcase(s, tc);
     tc = unit_tcase("errors", 120);
     tcase_add_test(tc, protocol_errors);
+    tcase_add_test(tc, header_counts);
     tcase_add_test(tc, too_big_errors);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, reusable_after_error);

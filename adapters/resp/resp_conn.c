@@ -120,7 +120,8 @@ out:
 static enum resp_verdict http_probe_filter(struct conn *c, int argc, const struct argv_ref *argv)
 {
     (void)argc;
-    if (!util_eqci(argv[0].p, argv[0].n, "post") && !util_eqci(argv[0].p, argv[0].n, "host:"))
+    if ((argv[0].n != 4 || !util_eqci(argv[0].p, 4, "post")) &&
+        (argv[0].n != 5 || !util_eqci(argv[0].p, 5, "host:")))
         return RESP_SUBMIT;
     log_warning("Possible SECURITY ATTACK detected. It looks like somebody is sending "
                 "POST or Host: commands to Redis. This is likely due to an attacker "

@@ -215,9 +215,13 @@ int util_ld2str(char *buf, size_t len, long double v)
     return (int)l;
 }
 
-static int lower(int c)
+/* tolower of a byte in the C locale Keel runs in (it sets no locale):
+ * only A-Z change. Inline, not libc's tolower: util_eqci runs for every
+ * command's name. */
+static inline int lower(int c)
 {
-    return tolower((unsigned char)c);
+    unsigned char u = (unsigned char)c;
+    return u >= 'A' && u <= 'Z' ? u + 32 : u;
 }
 
 /* tolower of a (signed) char in the C locale: only A-Z change. */

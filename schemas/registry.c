@@ -44,6 +44,31 @@ static void table_add(struct command *c)
     lookup_table[i] = c;
 }
 
+bool registry_short_way = true;
+
+/* Flags that change only how a value converts, not which words match. */
+#define AF_VALUE_ONLY (AF_DEFER_ERROR | AF_LONG_DOUBLE | AF_RANGE_MIN | AF_RANGE_MAX | AF_NONZERO)
+
+/* plain_words: the words that, when they are all a command gets, match its
+ * leading arguments one for one (registry_match_pool's short way), or 0. */
+static int plain_words(const struct command *c)
+{
+    int j, n = 0;
+    if (c->nargs == 0 || c->raw_args || c->word_counts || c->max_words || c->defer_at) return 0;
+    for (j = 0; j < c->nargs; j++) {
+        const struct arg_spec *a = &c->args[j];
+        if (a->token || a->type == ARG_PURE_TOKEN || a->type == ARG_ONEOF || a->type == ARG_BLOCK ||
+            (a->flags & ~AF_VALUE_ONLY) || a->nexcludes || a->only_words)
+            break;
+        n++;
+    }
+    for (; j < c->nargs; j++) {
+        int f = c->args[j].flags;
+        if (!(f & AF_OPTIONAL) || (f & (AF_NUMKEYS | AF_HALF))) return 0;
+    }
+    return n;
+}
+
 void registry_init(void)
 {
     static bool done;
@@ -65,8 +90,11 @@ void registry_init(void)
         if (live_subs) c->subs[live_subs] = NULL;
         if (!c->fn && c->nsub == 0) continue; /* not implemented: not registered */
         c->id = id++;
-        for (j = 0; j < c->nsub; j++)
+        c->plain_words = plain_words(c);
+        for (j = 0; j < c->nsub; j++) {
             c->subs[j]->id = id++;
+            c->subs[j]->plain_words = plain_words(c->subs[j]);
+        }
         table_add(c);
         ncommands_registered++;
     }
@@ -838,6 +866,23 @@ bool registry_match_pool(const struct command *cmd, int argc, const struct argv_
         match_error_as(&m, cmd->max_words_error ? cmd->max_words_error : cmd->syntax_error);
         reply_error(r, m.err);
         return false;
+    }
+    /* The short way (SET k v, GET k, INCR k): the words are the leading
+     * plain arguments one for one and the rest are optional, so the walk
+     * would mark each present at its word and convert it, in this order. */
+    if (cmd->plain_words && argc - i == cmd->plain_words && registry_short_way) {
+        for (k = 0; k < cmd->plain_words; k++) {
+            const struct arg_spec *a = &cmd->args[k];
+            args[a->slot].present = true;
+            args[a->slot].pos = i + k;
+            args[a->slot].width = 1;
+            if (!convert_value(&m, a, i + k)) {
+                match_error(&m);
+                reply_error(r, m.err);
+                return false;
+            }
+        }
+        return true;
     }
     ok = match_all(&m, mp, &i);
     /* Hand the lists over to storage that outlives this call (converting

@@ -164,6 +164,10 @@ struct command {
     struct command *parent;
     int first_key, last_key, key_step; /* legacy range, from key specs */
     int id;
+    /* registry_init: n > 0 when n words that are exactly the leading plain
+     * arguments (no token, repetition or keel_* word rule) match the
+     * command whole, every later argument being optional (SET k v). */
+    int plain_words;
     /* statistics (INFO commandstats) */
     long long calls, usec, rejected_calls, failed_calls;
 };
@@ -201,6 +205,9 @@ struct match_pool {
 #define MAX_SLOTS 64
 
 extern struct command *registry_commands[]; /* top-level, NULL-terminated */
+/* false: registry_match_pool always walks the grammar (tests compare the
+ * short way for plain_words commands with the walk). */
+extern bool registry_short_way;
 extern const int registry_ncommands;
 extern const char *const registry_acl_names[];
 extern const char *const registry_flag_names[];

@@ -576,6 +576,81 @@ START_TEST(loop_extensions)
 }
 END_TEST
 
+/* registry_match_pool's short way (every plain_words command given just
+ * its leading plain words) gives what the grammar walk gives: the verdict,
+ * the error text and every slot, for words that convert and words that do
+ * not (integers, doubles, choices, ranges). */
+static void match_both_ways(const struct command *c, const char *word)
+{
+    struct argv_ref argv[16];
+    struct argval a1[MAX_SLOTS], a2[MAX_SLOTS];
+    struct rec_sink r1 = {0}, r2 = {0};
+    struct reply p1 = {&rec_sink_ops, &r1, 2, 0}, p2 = {&rec_sink_ops, &r2, 2, 0};
+    int argc = 0, k;
+    bool ok1, ok2;
+    if (c->parent) argv[argc++] = (struct argv_ref){c->parent->name, strlen(c->parent->name)};
+    argv[argc++] = (struct argv_ref){c->name, strlen(c->name)};
+    for (k = 0; k < c->plain_words && argc < 16; k++)
+        argv[argc++] = (struct argv_ref){word, strlen(word)};
+    ck_assert_int_le(c->nslots, MAX_SLOTS);
+    registry_short_way = true;
+    ok1 = registry_match(c, argc, argv, a1, &p1);
+    registry_short_way = false;
+    ok2 = registry_match(c, argc, argv, a2, &p2);
+    registry_short_way = true;
+    ck_assert_msg(ok1 == ok2, "%s [%s]: short way %d, walk %d", c->fullname, word, ok1, ok2);
+    ck_assert_msg(strcmp(r1.err, r2.err) == 0, "%s [%s]: \"%s\" vs \"%s\"", c->fullname, word,
+                  r1.err, r2.err);
+    if (!ok1) return;
+    for (k = 0; k < c->nslots; k++) {
+        ck_assert_msg(a1[k].present == a2[k].present && a1[k].pos == a2[k].pos &&
+                          a1[k].width == a2[k].width && a1[k].count == a2[k].count &&
+                          a1[k].choice == a2[k].choice && a1[k].mask == a2[k].mask &&
+                          a1[k].i == a2[k].i && a1[k].list == a2[k].list &&
+                          (a1[k].err == a2[k].err ||
+                           (a1[k].err && a2[k].err && !strcmp(a1[k].err, a2[k].err))),
+                      "%s [%s]: slot %d differs", c->fullname, word, k);
+        ck_assert_msg(memcmp(&a1[k].d, &a2[k].d, sizeof(double)) == 0, "%s [%s]: slot %d double",
+                      c->fullname, word, k);
+    }
+}
+
+START_TEST(short_way_matches_the_walk)
+{
+    static const char *const words[] = {"k",
+                                        "0",
+                                        "1",
+                                        "-1",
+                                        "10",
+                                        "1.5",
+                                        "-0.0",
+                                        "inf",
+                                        "nan",
+                                        "abc",
+                                        "",
+                                        "+1",
+                                        "01",
+                                        " 1",
+                                        "1e400",
+                                        "9223372036854775808",
+                                        "-9223372036854775808",
+                                        "65536",
+                                        "4294967296"};
+    int i, j, w, n = 0;
+    for (i = 0; registry_commands[i]; i++) {
+        const struct command *c = registry_commands[i];
+        for (j = -1; j < c->nsub; j++) {
+            const struct command *x = j < 0 ? c : c->subs[j];
+            if (!x->plain_words || !x->fn) continue;
+            n++;
+            for (w = 0; w < (int)(sizeof(words) / sizeof(words[0])); w++)
+                match_both_ways(x, words[w]);
+        }
+    }
+    ck_assert_int_gt(n, 50); /* GET, SET, INCR, EXPIRE, HGET, ... */
+}
+END_TEST
+
 static void nested_multiples(int groups, int items)
 {
     struct command c;
@@ -696,6 +771,7 @@ static Suite *registry_suite(void)
 
     tc = unit_tcase("keys", 60);
     tcase_add_test(tc, getkeys);
+    tcase_add_test(tc, short_way_matches_the_walk);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -734,9 +734,11 @@ static void bitfield(struct exec *x, bool ro)
                           (long long)get_ubits(buf, op->offset - byte * 8, (uint64_t)op->bits));
         }
     }
-    if (changes)
+    if (changes) {
+        long long mark = store_dirty_mark();
         bits_changed(x, e, created);
-    else if (created)
+        store_dirty_settle(mark, changes); /* Redis: one change per write */
+    } else if (created)
         store_add(x->db, e, NULL, 0); /* created, every write failed: no event */
 done:
     free(ops);

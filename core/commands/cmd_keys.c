@@ -410,7 +410,7 @@ void cmd_copy(struct exec *x)
     size_t slen = ARGN(x, A_COPY_source), dlen = ARGN(x, A_COPY_destination);
     struct db *dst = x->db;
     struct kv *e, *n;
-    long long when;
+    long long when, mark;
 
     if (HAS(x, A_COPY_destination_db)) {
         dst = db_arg(x, ARGI(x, A_COPY_destination_db));
@@ -431,7 +431,9 @@ void cmd_copy(struct exec *x)
             reply_int(x->r, 0);
             return;
         }
+        mark = store_dirty_mark();
         store_delete(dst, dstk, dlen, NULL, 0);
+        store_dirty_settle(mark, 0); /* Redis: the replace and the copy are one change */
     }
     n = copy_value(e, dstk, dlen);
     store_add_expire(dst, n, when, "copy_to", NOTIFY_GENERIC);

@@ -452,8 +452,10 @@ static void zremrange_tail(struct exec *x, struct kv *e, const char *key, size_t
                            unsigned long deleted, const char *ev)
 {
     if (deleted) {
+        long long mark = store_dirty_mark();
         store_modified(x->db, e, ev, NOTIFY_ZSET);
         delete_if_empty(x, e, key, klen);
+        store_dirty_settle(mark, (long long)deleted); /* Redis: one change per member */
     }
     reply_int(x->r, (long long)deleted);
 }

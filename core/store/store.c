@@ -157,8 +157,11 @@ static void expire_now(struct db *db, struct kv *e)
     char *key = e->klen <= sizeof(kbuf) ? kbuf : xmalloc(e->klen);
     size_t klen = e->klen;
     long long t0 = latency_hook ? util_mstime() : 0;
+    long long mark = store_dirty_mark();
     memcpy(key, kv_key(e), klen);
+    /* not a change Redis counts (its deleteExpiredKeyAndPropagate) */
     store_delete_lazy(db, key, klen, NULL, 0, lazyfree_lazy_expire);
+    store_dirty_settle(mark, 0);
     if (latency_hook) latency_hook("expire-del", util_mstime() - t0); /* as Redis 7.0 */
     g_store.stats.expired_keys++;
     store_emit(db, key, klen, "expired", NOTIFY_EXPIRED);

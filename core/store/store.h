@@ -85,6 +85,22 @@ struct store {
 
 extern struct store g_store;
 
+/* The dirty counter (INFO rdb_changes_since_last_save, the save rules,
+ * whether a command is propagated) counts one change per event. Redis
+ * counts some commands its own way: one per element pushed, added or
+ * removed, and an emptied key's deletion or a SET's expire as part of the
+ * one change. A handler that knows Redis's count takes a mark after its
+ * lookups (an expired key deleted there counts nothing) and settles the
+ * counter to mark + n once its events are emitted. */
+static inline long long store_dirty_mark(void)
+{
+    return g_store.stats.dirty;
+}
+static inline void store_dirty_settle(long long mark, long long n)
+{
+    g_store.stats.dirty = mark + n;
+}
+
 void store_init(int ndb);
 void store_shutdown(void);
 struct db *store_db(int id);

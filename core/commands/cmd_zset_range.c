@@ -697,8 +697,9 @@ static void setop_generic(struct exec *x, enum setop op, bool card_only)
     src = xcalloc((size_t)setnum, sizeof(*src));
     for (i = 0; i < setnum; i++) {
         const struct argv_ref *key = &x->argv[keys->list[i]];
-        struct kv *e = dst ? store_lookup_write(x->db, key->p, key->n)
-                           : store_lookup_read(x->db, key->p, key->n);
+        /* a read look-up with or without a destination: Redis 7.0 counts
+         * the sources in keyspace_hits / keyspace_misses */
+        struct kv *e = store_lookup_read(x->db, key->p, key->n);
         if (e && e->type != OBJ_ZSET && e->type != OBJ_SET) {
             free(src);
             reply_err(x->r, E_WRONGTYPE);

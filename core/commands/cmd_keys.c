@@ -452,8 +452,8 @@ static bool policy_has(const char *what)
 /* OBJECT ENCODING key */
 void cmd_object_encoding(struct exec *x)
 {
-    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_ENCODING_key),
-                                             ARGN(x, A_OBJECT_ENCODING_key));
+    struct kv *e = store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_ENCODING_key),
+                                           ARGN(x, A_OBJECT_ENCODING_key));
     if (!e)
         reply_null(x->r);
     else
@@ -464,7 +464,7 @@ void cmd_object_encoding(struct exec *x)
 void cmd_object_freq(struct exec *x)
 {
     struct kv *e =
-        store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_FREQ_key), ARGN(x, A_OBJECT_FREQ_key));
+        store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_FREQ_key), ARGN(x, A_OBJECT_FREQ_key));
     if (!e) {
         reply_null(x->r);
         return;
@@ -481,8 +481,8 @@ void cmd_object_freq(struct exec *x)
 /* OBJECT IDLETIME key */
 void cmd_object_idletime(struct exec *x)
 {
-    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_IDLETIME_key),
-                                             ARGN(x, A_OBJECT_IDLETIME_key));
+    struct kv *e = store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_IDLETIME_key),
+                                           ARGN(x, A_OBJECT_IDLETIME_key));
     if (!e) {
         reply_null(x->r);
         return;
@@ -499,8 +499,8 @@ void cmd_object_idletime(struct exec *x)
 /* OBJECT REFCOUNT key */
 void cmd_object_refcount(struct exec *x)
 {
-    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_REFCOUNT_key),
-                                             ARGN(x, A_OBJECT_REFCOUNT_key));
+    struct kv *e = store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_REFCOUNT_key),
+                                           ARGN(x, A_OBJECT_REFCOUNT_key));
     if (!e) {
         reply_null(x->r);
         return;

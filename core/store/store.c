@@ -568,16 +568,26 @@ void store_cron(long long budget_us)
 
 /* ---- helpers for the keys group (cmd_keys.c) ---- */
 
-struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen)
+static struct kv *lookup_read_notouch(struct db *db, const char *key, size_t klen, bool notify)
 {
     struct kv *e = lookup(db, key, klen, false);
     if (e) {
         g_store.stats.keyspace_hits++;
     } else {
         g_store.stats.keyspace_misses++;
-        store_emit(db, key, klen, "keymiss", NOTIFY_KEY_MISS);
+        if (notify) store_emit(db, key, klen, "keymiss", NOTIFY_KEY_MISS);
     }
     return e;
+}
+
+struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen)
+{
+    return lookup_read_notouch(db, key, klen, true);
+}
+
+struct kv *store_lookup_read_quiet(struct db *db, const char *key, size_t klen)
+{
+    return lookup_read_notouch(db, key, klen, false);
 }
 
 struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const char *ev, int klass)

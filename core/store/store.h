@@ -199,6 +199,8 @@ unsigned long long store_idle_ms(struct kv *e);
 /* As store_lookup_read (lazy expiry, hit/miss stats) but without touching
  * the LRU clock: Redis's LOOKUP_NOTOUCH (TYPE, TTL, EXISTS, OBJECT). */
 struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen);
+/* The same without the "keymiss" event: Redis's LOOKUP_NONOTIFY too (OBJECT). */
+struct kv *store_lookup_read_quiet(struct db *db, const char *key, size_t klen);
 /* Add e (key absent) with expire time `when` (unix ms; -1: none), emitting
  * ev once (COPY). Returns e (it may move). */
 struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const char *ev, int klass);

@@ -240,3 +240,14 @@ def test_store_variants_notify_keymiss(keel, oracle):
     seq = ["ZADD z 1 a", "ZUNIONSTORE d 2 z nokey", "ZINTERSTORE d 2 nokey z",
            "ZDIFFSTORE d 2 z nokey"]
     assert key_events(keel.port, seq, "KEAm") == key_events(oracle.port, seq, "KEAm")
+
+
+def test_object_on_a_missing_key_is_no_keymiss(keel, oracle):
+    """OBJECT looks its key up without notifying (Redis's LOOKUP_NONOTIFY):
+    a miss is counted, but no keymiss event; TYPE / TTL / EXISTS notify."""
+    from helpers import key_events
+    seq = ["OBJECT ENCODING nokey", "OBJECT FREQ nokey", "OBJECT IDLETIME nokey",
+           "OBJECT REFCOUNT nokey", "TYPE nokey2", "TTL nokey3", "EXISTS nokey4"]
+    got = key_events(keel.port, seq, "KEAm")
+    assert got == key_events(oracle.port, seq, "KEAm")
+    assert [m for _, m in got if m.startswith(b"nokey")] == [b"nokey2", b"nokey3", b"nokey4"]

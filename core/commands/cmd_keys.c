@@ -323,8 +323,11 @@ static void rename_generic(struct exec *x, const struct argv_ref *src, const str
             reply_int(x->r, 0);
             return;
         }
-        /* Overwritten: no event of its own (rename_to covers it). */
+        /* Overwritten: no event of its own (rename_to covers it), and no
+         * change of its own to Redis's dirty counter. */
+        long long mark = store_dirty_mark();
         store_delete(x->db, dst->p, dst->n, NULL, 0);
+        store_dirty_settle(mark, 0);
     }
     store_rename(x->db, e, dst->p, dst->n, "rename_from", "rename_to");
     if (nx)

@@ -313,18 +313,24 @@ void cmd_bitpos(struct exec *x)
         }
         if (isbit) totlen <<= 3;
         clamp_range(&start, &end, totlen);
-        if (!isbit) { /* bytes to bits (end may be -1: empty string) */
+        /* An empty range holds neither a 0 nor a 1. Judged before bytes
+         * become bits: start is not clamped from above, and a start byte
+         * past LLONG_MAX / 8 has no bit index. */
+        if (start > end) {
+            reply_int(x->r, -1);
+            return;
+        }
+        if (!isbit) { /* bytes to bits */
             start *= 8;
             end = end * 8 + 7;
         }
     } else {
         start = 0;
         end = totlen * 8 - 1;
-    }
-    /* An empty range holds neither a 0 nor a 1. */
-    if (start > end) {
-        reply_int(x->r, -1);
-        return;
+        if (end < 0) { /* an empty string: an empty range */
+            reply_int(x->r, -1);
+            return;
+        }
     }
     pos = find_bit((const uint8_t *)sv.p, start, end, (int)bit);
     /* Looking for a 0 without an explicit end, the string counts as padded
@@ -728,9 +734,11 @@ static void bitfield(struct exec *x, bool ro)
                           (long long)get_ubits(buf, op->offset - byte * 8, (uint64_t)op->bits));
         }
     }
-    if (changes)
+    if (changes) {
+        long long mark = store_dirty_mark();
         bits_changed(x, e, created);
-    else if (created)
+        store_dirty_settle(mark, changes); /* Redis: one change per write */
+    } else if (created)
         store_add(x->db, e, NULL, 0); /* created, every write failed: no event */
 done:
     free(ops);

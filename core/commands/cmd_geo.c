@@ -101,7 +101,7 @@ void cmd_geoadd(struct exec *x)
     bool ch = HAS(x, A_GEOADD_change);
     int n = data->count, k, flags = 0;
     double small[16], *scores = n > 16 ? xmalloc(sizeof(double) * (size_t)n) : small;
-    long long added = 0, updated = 0;
+    long long added = 0, updated = 0, mark;
     struct kv *e;
     bool created = false;
 
@@ -148,6 +148,7 @@ void cmd_geoadd(struct exec *x)
         if (out & ZADD_OUT_ADDED) added++;
         if (out & ZADD_OUT_UPDATED) updated++;
     }
+    mark = store_dirty_mark();
     if (created) {
         if (zset_length(e))
             store_add(x->db, e, "zadd", NOTIFY_ZSET);
@@ -156,6 +157,7 @@ void cmd_geoadd(struct exec *x)
     } else if (added || updated) {
         store_modified(x->db, e, "zadd", NOTIFY_ZSET);
     }
+    store_dirty_settle(mark, added + updated); /* as ZADD: one change per member */
     /* Redis runs GEOADD as the ZADD it builds: that is what is propagated. */
     if ((added || updated) && propagating()) {
         int first = data->list[0], argc = first + 2 * n, j;
@@ -530,8 +532,10 @@ static void geo_search(struct exec *x, const struct geo_slots *sl)
                 zset_add(ne, storedist ? p->dist / shape.conversion : p->score, g.text + p->moff,
                          p->mlen, 0, &out, &ns);
             }
+            long long mark = store_dirty_mark();
             store_set(x->db, ne, false, sl->search ? "geosearchstore" : "georadiusstore",
                       NOTIFY_ZSET);
+            store_dirty_settle(mark, (long long)returned); /* Redis: one per member stored */
         } else {
             store_delete(x->db, dst->p, dst->n, "del", NOTIFY_GENERIC);
         }

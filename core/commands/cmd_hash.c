@@ -67,7 +67,7 @@ static void hset_generic(struct exec *x, int key_slot, int pairs_slot, bool hmse
 {
     struct argval *pv = ARG(x, pairs_slot);
     size_t maxlen = 0, total = 0;
-    long long added = 0;
+    long long added = 0, mark;
     bool created;
     int k;
     struct kv *e = lookup_or_new(x, SLOT_REF(x, key_slot), &created);
@@ -88,7 +88,9 @@ static void hset_generic(struct exec *x, int key_slot, int pairs_slot, bool hmse
         reply_ok(x->r);
     else
         reply_int(x->r, added);
+    mark = store_dirty_mark();
     commit(x, e, created, "hset");
+    store_dirty_settle(mark, pv->count); /* Redis: one change per pair given */
 }
 
 /* HSET key field value [field value ...] */
@@ -268,8 +270,10 @@ void cmd_hdel(struct exec *x)
         }
     }
     if (deleted) {
+        long long mark = store_dirty_mark();
         store_modified(x->db, e, "hdel", NOTIFY_HASH);
         if (emptied) store_delete(x->db, key->p, key->n, "del", NOTIFY_GENERIC);
+        store_dirty_settle(mark, deleted); /* Redis: one change per field */
     }
     reply_int(x->r, deleted);
 }

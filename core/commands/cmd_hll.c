@@ -68,11 +68,14 @@ void cmd_pfadd(struct exec *x)
         }
     }
     if (updated) {
+        long long mark = store_dirty_mark();
         hll_invalidate((uint8_t *)s->buf);
         if (created)
             store_add(x->db, e, "pfadd", NOTIFY_STRING);
         else
             store_modified(x->db, e, "pfadd", NOTIFY_STRING);
+        /* Redis: one change for the creation and one per register raised */
+        store_dirty_settle(mark, updated);
     }
     reply_int(x->r, updated ? 1 : 0);
 }

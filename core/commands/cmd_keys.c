@@ -323,8 +323,11 @@ static void rename_generic(struct exec *x, const struct argv_ref *src, const str
             reply_int(x->r, 0);
             return;
         }
-        /* Overwritten: no event of its own (rename_to covers it). */
+        /* Overwritten: no event of its own (rename_to covers it), and no
+         * change of its own to Redis's dirty counter. */
+        long long mark = store_dirty_mark();
         store_delete(x->db, dst->p, dst->n, NULL, 0);
+        store_dirty_settle(mark, 0);
     }
     store_rename(x->db, e, dst->p, dst->n, "rename_from", "rename_to");
     if (nx)
@@ -410,7 +413,7 @@ void cmd_copy(struct exec *x)
     size_t slen = ARGN(x, A_COPY_source), dlen = ARGN(x, A_COPY_destination);
     struct db *dst = x->db;
     struct kv *e, *n;
-    long long when;
+    long long when, mark;
 
     if (HAS(x, A_COPY_destination_db)) {
         dst = db_arg(x, ARGI(x, A_COPY_destination_db));
@@ -431,7 +434,9 @@ void cmd_copy(struct exec *x)
             reply_int(x->r, 0);
             return;
         }
+        mark = store_dirty_mark();
         store_delete(dst, dstk, dlen, NULL, 0);
+        store_dirty_settle(mark, 0); /* Redis: the replace and the copy are one change */
     }
     n = copy_value(e, dstk, dlen);
     store_add_expire(dst, n, when, "copy_to", NOTIFY_GENERIC);
@@ -450,8 +455,8 @@ static bool policy_has(const char *what)
 /* OBJECT ENCODING key */
 void cmd_object_encoding(struct exec *x)
 {
-    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_ENCODING_key),
-                                             ARGN(x, A_OBJECT_ENCODING_key));
+    struct kv *e = store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_ENCODING_key),
+                                           ARGN(x, A_OBJECT_ENCODING_key));
     if (!e)
         reply_null(x->r);
     else
@@ -462,7 +467,7 @@ void cmd_object_encoding(struct exec *x)
 void cmd_object_freq(struct exec *x)
 {
     struct kv *e =
-        store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_FREQ_key), ARGN(x, A_OBJECT_FREQ_key));
+        store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_FREQ_key), ARGN(x, A_OBJECT_FREQ_key));
     if (!e) {
         reply_null(x->r);
         return;
@@ -479,8 +484,8 @@ void cmd_object_freq(struct exec *x)
 /* OBJECT IDLETIME key */
 void cmd_object_idletime(struct exec *x)
 {
-    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_IDLETIME_key),
-                                             ARGN(x, A_OBJECT_IDLETIME_key));
+    struct kv *e = store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_IDLETIME_key),
+                                           ARGN(x, A_OBJECT_IDLETIME_key));
     if (!e) {
         reply_null(x->r);
         return;
@@ -497,8 +502,8 @@ void cmd_object_idletime(struct exec *x)
 /* OBJECT REFCOUNT key */
 void cmd_object_refcount(struct exec *x)
 {
-    struct kv *e = store_lookup_read_notouch(x->db, ARGP(x, A_OBJECT_REFCOUNT_key),
-                                             ARGN(x, A_OBJECT_REFCOUNT_key));
+    struct kv *e = store_lookup_read_quiet(x->db, ARGP(x, A_OBJECT_REFCOUNT_key),
+                                           ARGN(x, A_OBJECT_REFCOUNT_key));
     if (!e) {
         reply_null(x->r);
         return;

@@ -60,11 +60,24 @@ static const char *pop_event(enum ql_where w)
 }
 
 /* The tail of every command that removed elements: its event, then the
- * key's deletion when the list is empty (Redis's listElementsRemoved). */
-static void elements_removed(struct exec *x, struct kv *e, const char *ev)
+ * key's deletion when the list is empty (Redis's listElementsRemoved).
+ * Redis counts n changes (the elements removed; one for a pop), the
+ * deletion none. */
+static void elements_removed(struct exec *x, struct kv *e, const char *ev, long long n)
 {
+    long long mark = store_dirty_mark();
     store_modified(x->db, e, ev, NOTIFY_LIST);
     if (ql_count(QL(e)) == 0) store_delete(x->db, kv_key(e), e->klen, "del", NOTIFY_GENERIC);
+    store_dirty_settle(mark, n);
+}
+
+/* A blocked BLPOP / BRPOP / BLMOVE / BRPOPLPUSH being served: Redis 7.0
+ * counts its pop as no change to the dirty counter but propagates it. */
+static bool served_blocked(struct exec *x)
+{
+    if (!blocking_is_retry(x)) return false;
+    propagate_force(x);
+    return true;
 }
 
 static inline void reply_val(struct exec *x, const struct ql_val *v)
@@ -110,7 +123,7 @@ static void pop_range(struct exec *x, struct kv *e, enum ql_where where, long lo
         reply_range(x, ql, -n, -1, true);
         ql_del_range(ql, -n, (unsigned long)n);
     }
-    elements_removed(x, e, pop_event(where));
+    elements_removed(x, e, pop_event(where), n);
 }
 
 /* LPUSH / RPUSH / LPUSHX / RPUSHX */
@@ -122,6 +135,7 @@ static void push_generic(struct exec *x, int keyslot, int elslot, enum ql_where 
     struct quicklist *ql;
     struct kv *e;
     bool created = false;
+    long long mark;
     int k;
     for (k = 0; k < el->count; k++)
         if (too_large(x, x->argv[el->list[k]].n)) return;
@@ -141,10 +155,12 @@ static void push_generic(struct exec *x, int keyslot, int elslot, enum ql_where 
         ql_push(ql, where, a->p, a->n);
     }
     reply_int(x->r, (long long)ql_count(ql));
+    mark = store_dirty_mark();
     if (created)
         store_add(x->db, e, push_event(where), NOTIFY_LIST);
     else
         store_modified(x->db, e, push_event(where), NOTIFY_LIST);
+    store_dirty_settle(mark, el->count); /* Redis: one change per element */
 }
 
 /* LPUSH key element [element ...] */
@@ -199,7 +215,7 @@ static void pop_generic(struct exec *x, int keyslot, int countslot, enum ql_wher
         ql_peek(QL(e), where, &v);
         reply_val(x, &v);
         ql_pop(QL(e), where);
-        elements_removed(x, e, pop_event(where));
+        elements_removed(x, e, pop_event(where), 1);
         return;
     }
     pop_range(x, e, where, count);
@@ -340,7 +356,7 @@ void cmd_lrem(struct exec *x)
         }
     }
     ql_iter_release(&it);
-    if (removed) elements_removed(x, e, "lrem");
+    if (removed) elements_removed(x, e, "lrem", removed);
     reply_int(x->r, removed);
 }
 
@@ -368,7 +384,7 @@ void cmd_ltrim(struct exec *x)
     }
     ql_del_range(QL(e), 0, (unsigned long)ltrim);
     if (rtrim) ql_del_range(QL(e), -rtrim, (unsigned long)rtrim);
-    elements_removed(x, e, "ltrim");
+    elements_removed(x, e, "ltrim", ltrim + rtrim);
     reply_ok(x->r);
 }
 
@@ -456,6 +472,7 @@ static void move_generic(struct exec *x, int srcslot, int dstslot, enum ql_where
     size_t slen = ARGN(x, srcslot), dlen = ARGN(x, dstslot);
     struct kv *se = store_lookup_write(x->db, skey, slen), *de;
     struct ql_val v;
+    long long mark;
     char small[128], *copy;
     if (!se) {
         reply_null(x->r);
@@ -469,10 +486,14 @@ static void move_generic(struct exec *x, int srcslot, int dstslot, enum ql_where
     copy = v.n <= sizeof(small) ? small : xmalloc(v.n);
     memcpy(copy, v.p, v.n);
     ql_pop(QL(se), from);
+    mark = store_dirty_mark();
     move_push(x, dkey, dlen, de, to, copy, v.n);
     reply_bulk(x->r, copy, v.n);
     if (copy != small) free(copy);
-    elements_removed(x, se, pop_event(from));
+    elements_removed(x, se, pop_event(from), 1);
+    /* The pop and the push: one change to Redis, none when it serves a
+     * blocked BLMOVE / BRPOPLPUSH (propagated all the same). */
+    store_dirty_settle(mark, served_blocked(x) ? 0 : 1);
 }
 
 /* RPOPLPUSH source destination */
@@ -546,7 +567,8 @@ static void bpop_generic(struct exec *x, int keyslot, int timeoutslot, enum ql_w
         reply_bulk(x->r, key->p, key->n);
         reply_val(x, &v);
         ql_pop(QL(e), where);
-        elements_removed(x, e, pop_event(where));
+        /* (Redis counts no change when it serves a blocked BLPOP / BRPOP) */
+        elements_removed(x, e, pop_event(where), served_blocked(x) ? 0 : 1);
         /* AOF: LPOP/RPOP key, as Redis 7.0 (core/persist/propagate.c) */
         propagate_rewritev(x, 2, where == QL_HEAD ? "LPOP" : "RPOP", (size_t)4, key->p, key->n);
         return;

@@ -77,9 +77,10 @@ void cmd_flushall(struct exec *x)
         store_flushdb(store_db(i), async);
     /* As Redis: an RDB child is killed and, with save rules, the empty
      * dataset is saved at once (core/persist/cmd_persist.c). */
+    /* (Redis 7.0 counts the keys removed, no more: an empty FLUSHALL is
+     * no change, but it is propagated all the same) */
     persist_after_flushall();
-    g_store.stats.dirty++; /* FLUSHALL itself is a change, as in Redis */
-    propagate_force(x);    /* AOF: always propagated, as Redis (core/persist/propagate.c) */
+    propagate_force(x); /* AOF: always propagated, as Redis (core/persist/propagate.c) */
     reply_ok(x->r);
 }
 

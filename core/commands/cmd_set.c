@@ -66,7 +66,7 @@ void cmd_sadd(struct exec *x)
     const struct argval *m = ARG(x, A_SADD_member);
     struct kv *e;
     struct setv s;
-    long long added = 0;
+    long long added = 0, mark;
     bool bad;
     int k;
 
@@ -82,6 +82,7 @@ void cmd_sadd(struct exec *x)
         const struct argv_ref *a = &x->argv[m->list[k]];
         added += set_add(&s, a->p, a->n);
     }
+    mark = store_dirty_mark();
     if (!e) {
         e = kv_new_ptr(key, klen, OBJ_SET, s.enc, s.ptr);
         store_add(x->db, e, "sadd", NOTIFY_SET);
@@ -89,6 +90,7 @@ void cmd_sadd(struct exec *x)
         set_store(e, s);
         if (added) store_modified(x->db, e, "sadd", NOTIFY_SET);
     }
+    store_dirty_settle(mark, added); /* Redis: one change per member added */
     reply_int(x->r, added);
 }
 
@@ -123,8 +125,10 @@ void cmd_srem(struct exec *x)
     }
     set_store(e, s);
     if (deleted) {
+        long long mark = store_dirty_mark();
         store_modified(x->db, e, "srem", NOTIFY_SET);
         if (emptied) store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+        store_dirty_settle(mark, deleted); /* Redis: one change per member */
     }
     reply_int(x->r, deleted);
 }
@@ -455,6 +459,7 @@ void cmd_smove(struct exec *x)
     struct kv *se = store_lookup_write(x->db, src->p, src->n);
     struct kv *de = store_lookup_write(x->db, dst->p, dst->n);
     struct setv s;
+    long long mark;
 
     if (!se) {
         reply_int(x->r, 0);
@@ -474,8 +479,10 @@ void cmd_smove(struct exec *x)
         return;
     }
     set_store(se, s);
+    mark = store_dirty_mark();
     store_modified(x->db, se, "srem", NOTIFY_SET);
     if (set_size(&s) == 0) store_delete(x->db, src->p, src->n, "del", NOTIFY_GENERIC);
+    store_dirty_settle(mark, 1); /* Redis: the emptied source's deletion is no change */
     if (!de) {
         struct setv d = set_new_for(mp, mn);
         set_add(&d, mp, mn);
@@ -501,7 +508,8 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
     struct kv *e;
     struct setv s;
     struct set_elem el;
-    unsigned long long size, remaining;
+    unsigned long long size, remaining, popped;
+    long long mark;
     bool bad;
 
     e = lookup_set(x, key, klen, true, &bad);
@@ -516,14 +524,17 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
     if (count >= size) {
         /* The whole set, as SUNION of it would give it, then the key goes. */
         struct argv_ref k = {key, klen};
+        long long mark = store_dirty_mark();
         store_modified(x->db, e, "spop", NOTIFY_SET);
         sunion_diff_generic(x, &k, 1, NULL, OP_UNION);
         store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+        store_dirty_settle(mark, (long long)size);             /* Redis: one change per member */
         propagate_rewritev(x, 2, "DEL", (size_t)3, key, klen); /* AOF (core/persist/propagate.c) */
         return;
     }
 
     remaining = size - count;
+    popped = count;
     reply_set(x->r, (long long)count);
     if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
         /* Few members go: pop them one by one. */
@@ -555,7 +566,9 @@ static void spop_count(struct exec *x, const char *key, size_t klen, unsigned lo
         set_free(&s);
         set_store(e, keep);
     }
+    mark = store_dirty_mark();
     store_modified(x->db, e, "spop", NOTIFY_SET);
+    store_dirty_settle(mark, (long long)popped); /* Redis: one change per member */
 }
 
 /* SPOP key [count] */
@@ -566,6 +579,7 @@ void cmd_spop(struct exec *x)
     struct kv *e;
     struct setv s;
     struct set_elem el;
+    long long mark;
     bool bad;
 
     if (HAS(x, A_SPOP_count)) {
@@ -586,11 +600,13 @@ void cmd_spop(struct exec *x)
     s = set_of(e);
     set_pop(&s, &el);
     set_store(e, s);
+    mark = store_dirty_mark();
     store_modified(x->db, e, "spop", NOTIFY_SET);
     reply_elem(x->r, &el);
     propagate_rewritev(x, 3, "SREM", (size_t)4, key, klen, el.p, el.n); /* AOF: SREM key member */
     set_elem_release(&el);
     if (set_size(&s) == 0) store_delete(x->db, key, klen, "del", NOTIFY_GENERIC);
+    store_dirty_settle(mark, 1); /* Redis: one change, the deletion none */
 }
 
 /* ---------------------------------------------------------- SRANDMEMBER */

@@ -394,7 +394,9 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
         }
         if (outputlen) {
             struct kv *e = kv_new_ptr(a->store->p, a->store->n, OBJ_LIST, ENC_QUICKLIST, ql);
+            long long mark = store_dirty_mark();
             store_set(x->db, e, false, "sortstore", NOTIFY_LIST);
+            store_dirty_settle(mark, outputlen); /* Redis: one per element stored */
         } else {
             ql_free(ql);
             store_delete(x->db, a->store->p, a->store->n, "del", NOTIFY_GENERIC);

@@ -83,6 +83,15 @@ static struct kv *replace_keep_ttl(struct db *db, struct kv *old, struct kv *nw,
     return nw;
 }
 
+/* The expire of a SET EX / SETEX / PSETEX: its "expire" event, but the set
+ * and the expire are one change to Redis's dirty counter. */
+static void set_expire_too(struct db *db, struct kv *e, long long when)
+{
+    long long mark = store_dirty_mark();
+    store_set_expire(db, e, when, "expire");
+    store_dirty_settle(mark, 0);
+}
+
 /* The common tail of SET / SETNX / SETEX / PSETEX / GETSET: store value under
  * key (as Redis's tryObjectEncoding would), dropping or keeping the TTL, then
  * apply an absolute expire time when != -1. */
@@ -95,7 +104,7 @@ static void set_value(struct exec *x, const char *key, size_t klen, const char *
         e = replace_keep_ttl(x->db, old, e, "set");
     else
         e = store_set(x->db, e, false, "set", NOTIFY_STRING);
-    if (when != -1) store_set_expire(x->db, e, when, "expire");
+    if (when != -1) set_expire_too(x->db, e, when);
 }
 
 /* set_value without KEEPTTL for MSET, SETEX and PSETEX: the key is looked
@@ -109,7 +118,7 @@ static void set_value_looked_up(struct exec *x, const char *key, size_t klen, co
     struct kv *old = store_lookup_write_h(x->db, key, klen, &h);
     struct kv *e = store_set_known(x->db, old, kv_new_string(key, klen, val, vlen, true), h, "set",
                                    NOTIFY_STRING);
-    if (when != -1) store_set_expire(x->db, e, when, "expire");
+    if (when != -1) set_expire_too(x->db, e, when);
 }
 
 /* GET's reply for SET ... GET, GETSET, GETDEL: false on WRONGTYPE. */
@@ -167,7 +176,7 @@ void cmd_set(struct exec *x)
         /* The hot path: the key was just looked up, no second search. */
         struct kv *e = store_set_known(x->db, old, kv_new_string(key, klen, val, vlen, true), h,
                                        "set", NOTIFY_STRING);
-        if (when != -1) store_set_expire(x->db, e, when, "expire");
+        if (when != -1) set_expire_too(x->db, e, when);
     }
     if (!get) reply_ok(x->r);
     /* AOF (core/persist/propagate.c): as Redis 7.0, SET ... PXAT, and without GET. */

@@ -34,7 +34,7 @@ static void zadd_generic(struct exec *x, const char *key, size_t klen, int flags
 {
     bool incr = flags & ZADD_IN_INCR;
     double scores_small[16], *scores = scores_small, score = 0;
-    long long added = 0, updated = 0, processed = 0;
+    long long added = 0, updated = 0, processed = 0, mark;
     struct kv *e;
     bool created = false;
     int j;
@@ -75,6 +75,7 @@ static void zadd_generic(struct exec *x, const char *key, size_t klen, int flags
             store_modified(x->db, e, incr ? "zincr" : "zadd", NOTIFY_ZSET);
         goto done;
     }
+    mark = store_dirty_mark();
     if (created) {
         if (zset_length(e))
             store_add(x->db, e, incr ? "zincr" : "zadd", NOTIFY_ZSET);
@@ -83,6 +84,7 @@ static void zadd_generic(struct exec *x, const char *key, size_t klen, int flags
     } else if (added || updated) {
         store_modified(x->db, e, incr ? "zincr" : "zadd", NOTIFY_ZSET);
     }
+    store_dirty_settle(mark, added + updated); /* Redis: one change per member */
 reply:
     if (incr) {
         if (processed)
@@ -160,8 +162,10 @@ void cmd_zrem(struct exec *x)
         if (zset_length(e) == 0) break;
     }
     if (deleted) {
+        long long mark = store_dirty_mark();
         store_modified(x->db, e, "zrem", NOTIFY_ZSET);
         delete_if_empty(x, e, key, klen);
+        store_dirty_settle(mark, deleted); /* Redis: one change per member */
     }
     reply_int(x->r, deleted);
 }
@@ -249,7 +253,7 @@ static void zpop_generic(struct exec *x, const struct argv_ref *keys, int nkeys,
 {
     const struct argv_ref *key = NULL;
     struct kv *e = NULL;
-    long long llen, rangelen, done = 0;
+    long long llen, rangelen, done = 0, mark;
     int k;
 
     for (k = 0; k < nkeys; k++) {
@@ -290,8 +294,10 @@ static void zpop_generic(struct exec *x, const struct argv_ref *keys, int nkeys,
         zset_delete_end(e, max);
         done++;
     }
+    mark = store_dirty_mark();
     store_modified(x->db, e, max ? "zpopmax" : "zpopmin", NOTIFY_ZSET);
     delete_if_empty(x, e, key->p, key->n);
+    store_dirty_settle(mark, rangelen); /* Redis: one change per member */
     if (emitkey &&
         propagating()) { /* AOF: [B]ZMPOP -> ZPOPMIN/MAX key n (core/persist/propagate.c) */
         char num[24];
@@ -506,6 +512,7 @@ static void bzpop_generic(struct exec *x, int keyslot, int timeoutslot, bool max
         struct kv *e = store_lookup_write(x->db, key->p, key->n);
         struct zset_iter it;
         const char *m;
+        long long mark;
         size_t n;
         if (!e || (e->type != OBJ_ZSET && blocking_is_retry(x))) continue;
         if (not_zset(x, e)) return;
@@ -516,8 +523,10 @@ static void bzpop_generic(struct exec *x, int keyslot, int timeoutslot, bool max
         reply_bulk(x->r, key->p, key->n);
         reply_member(x->r, m, n, true, zset_iter_get_score(&it), false);
         zset_delete_end(e, max);
+        mark = store_dirty_mark();
         store_modified(x->db, e, max ? "zpopmax" : "zpopmin", NOTIFY_ZSET);
         delete_if_empty(x, e, key->p, key->n);
+        store_dirty_settle(mark, 1); /* Redis: one change, the deletion none */
         /* AOF: ZPOPMIN/ZPOPMAX key, as Redis 7.0 (core/persist/propagate.c) */
         propagate_rewritev(x, 2, max ? "ZPOPMAX" : "ZPOPMIN", (size_t)7, key->p, key->n);
         return;

@@ -452,8 +452,10 @@ static void zremrange_tail(struct exec *x, struct kv *e, const char *key, size_t
                            unsigned long deleted, const char *ev)
 {
     if (deleted) {
+        long long mark = store_dirty_mark();
         store_modified(x->db, e, ev, NOTIFY_ZSET);
         delete_if_empty(x, e, key, klen);
+        store_dirty_settle(mark, (long long)deleted); /* Redis: one change per member */
     }
     reply_int(x->r, (long long)deleted);
 }
@@ -695,8 +697,9 @@ static void setop_generic(struct exec *x, enum setop op, bool card_only)
     src = xcalloc((size_t)setnum, sizeof(*src));
     for (i = 0; i < setnum; i++) {
         const struct argv_ref *key = &x->argv[keys->list[i]];
-        struct kv *e = dst ? store_lookup_write(x->db, key->p, key->n)
-                           : store_lookup_read(x->db, key->p, key->n);
+        /* a read look-up with or without a destination: Redis 7.0 counts
+         * the sources in keyspace_hits / keyspace_misses */
+        struct kv *e = store_lookup_read(x->db, key->p, key->n);
         if (e && e->type != OBJ_ZSET && e->type != OBJ_SET) {
             free(src);
             reply_err(x->r, E_WRONGTYPE);

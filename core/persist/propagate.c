@@ -44,10 +44,9 @@ void propagate_set_consumer(unsigned which, bool on)
 #define MAX_DEPTH 16
 
 struct frame {
-    long long dirty0;   /* g_store.stats.dirty at the start */
-    long long expired0; /* expirations seen at the start */
-    size_t pend0;       /* pending ops at the start */
-    bool rewritten;     /* the handler chose what to propagate */
+    long long dirty0; /* g_store.stats.dirty at the start */
+    size_t pend0;     /* pending ops at the start */
+    bool rewritten;   /* the handler chose what to propagate */
     bool forced;
 };
 
@@ -59,7 +58,6 @@ struct pop {
 
 static struct frame frames[MAX_DEPTH];
 static int depth;
-static long long expired_seen;
 static struct sbuf pend;
 static struct pop *pops;
 static size_t npops, cappops;
@@ -259,7 +257,6 @@ void propagate_call_begin(void)
     if (depth < MAX_DEPTH) {
         struct frame *f = &frames[depth];
         f->dirty0 = g_store.stats.dirty;
-        f->expired0 = expired_seen;
         f->pend0 = npops;
         f->rewritten = f->forced = false;
     }
@@ -303,7 +300,8 @@ void propagate_call_end(struct exec *x)
     if (depth >= MAX_DEPTH) return;
     f = &frames[depth];
     if (g_propagate_on) {
-        long long delta = (g_store.stats.dirty - f->dirty0) - (expired_seen - f->expired0);
+        /* (keys expired or evicted meanwhile count no change) */
+        long long delta = g_store.stats.dirty - f->dirty0;
         if (x->cmd->fn == cmd_exec) {
             /* EXEC itself is never propagated: its commands were. */
         } else if (delta > 0 || f->forced) {
@@ -329,7 +327,6 @@ void propagate_observer(const struct store_event *ev, void *priv)
     (void)priv;
     /* Keys deleted by expiry or eviction are logged as DEL (or UNLINK). */
     if (!(ev->klass & (NOTIFY_EXPIRED | NOTIFY_EVICTED)) || !ev->key) return;
-    expired_seen++;
     if (!g_propagate_on) return;
     /* (UNLINK when the deletion is lazy: lazyfree-lazy-expire /
      * lazyfree-lazy-eviction, as Redis's propagateDeletion) */

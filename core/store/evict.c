@@ -262,6 +262,7 @@ enum evict_result evict_perform(size_t not_counted)
     while (freed < tofree) {
         char buf[256], *heap;
         size_t klen = 0, before, after;
+        long long mark;
         struct db *db = select_victim(buf, sizeof(buf), &heap, &klen);
         const char *key = heap ? heap : buf;
         if (!db) {
@@ -271,7 +272,9 @@ enum evict_result evict_perform(size_t not_counted)
         before = mem_used();
         t_del = util_mstime();
         /* lazyfree-lazy-eviction: big values go to the lazy-free thread */
+        mark = store_dirty_mark();
         store_delete_lazy(db, key, klen, NULL, 0, g_config.lazyfree_lazy_eviction);
+        store_dirty_settle(mark, 0); /* an eviction is no change Redis counts */
         store_latency_sample("eviction-del", util_mstime() - t_del); /* as Redis 7.0 */
         after = mem_used();
         if (before > after) freed += before - after;

@@ -157,8 +157,11 @@ static void expire_now(struct db *db, struct kv *e)
     char *key = e->klen <= sizeof(kbuf) ? kbuf : xmalloc(e->klen);
     size_t klen = e->klen;
     long long t0 = latency_hook ? util_mstime() : 0;
+    long long mark = store_dirty_mark();
     memcpy(key, kv_key(e), klen);
+    /* not a change Redis counts (its deleteExpiredKeyAndPropagate) */
     store_delete_lazy(db, key, klen, NULL, 0, lazyfree_lazy_expire);
+    store_dirty_settle(mark, 0);
     if (latency_hook) latency_hook("expire-del", util_mstime() - t0); /* as Redis 7.0 */
     g_store.stats.expired_keys++;
     store_emit(db, key, klen, "expired", NOTIFY_EXPIRED);
@@ -565,16 +568,26 @@ void store_cron(long long budget_us)
 
 /* ---- helpers for the keys group (cmd_keys.c) ---- */
 
-struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen)
+static struct kv *lookup_read_notouch(struct db *db, const char *key, size_t klen, bool notify)
 {
     struct kv *e = lookup(db, key, klen, false);
     if (e) {
         g_store.stats.keyspace_hits++;
     } else {
         g_store.stats.keyspace_misses++;
-        store_emit(db, key, klen, "keymiss", NOTIFY_KEY_MISS);
+        if (notify) store_emit(db, key, klen, "keymiss", NOTIFY_KEY_MISS);
     }
     return e;
+}
+
+struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen)
+{
+    return lookup_read_notouch(db, key, klen, true);
+}
+
+struct kv *store_lookup_read_quiet(struct db *db, const char *key, size_t klen)
+{
+    return lookup_read_notouch(db, key, klen, false);
 }
 
 struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const char *ev, int klass)

@@ -85,6 +85,22 @@ struct store {
 
 extern struct store g_store;
 
+/* The dirty counter (INFO rdb_changes_since_last_save, the save rules,
+ * whether a command is propagated) counts one change per event. Redis
+ * counts some commands its own way: one per element pushed, added or
+ * removed, and an emptied key's deletion or a SET's expire as part of the
+ * one change. A handler that knows Redis's count takes a mark after its
+ * lookups (an expired key deleted there counts nothing) and settles the
+ * counter to mark + n once its events are emitted. */
+static inline long long store_dirty_mark(void)
+{
+    return g_store.stats.dirty;
+}
+static inline void store_dirty_settle(long long mark, long long n)
+{
+    g_store.stats.dirty = mark + n;
+}
+
 void store_init(int ndb);
 void store_shutdown(void);
 struct db *store_db(int id);
@@ -183,6 +199,8 @@ unsigned long long store_idle_ms(struct kv *e);
 /* As store_lookup_read (lazy expiry, hit/miss stats) but without touching
  * the LRU clock: Redis's LOOKUP_NOTOUCH (TYPE, TTL, EXISTS, OBJECT). */
 struct kv *store_lookup_read_notouch(struct db *db, const char *key, size_t klen);
+/* The same without the "keymiss" event: Redis's LOOKUP_NONOTIFY too (OBJECT). */
+struct kv *store_lookup_read_quiet(struct db *db, const char *key, size_t klen);
 /* Add e (key absent) with expire time `when` (unix ms; -1: none), emitting
  * ev once (COPY). Returns e (it may move). */
 struct kv *store_add_expire(struct db *db, struct kv *e, long long when, const char *ev, int klass);

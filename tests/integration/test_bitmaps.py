@@ -91,6 +91,14 @@ CASES = {
                          "BITPOS k 1 0 -1 BIT", "BITPOS k 1 4999 5001 BIT",
                          "BITPOS k 1 5001 -1 BIT", "BITOP NOT j k", "BITPOS j 0",
                          "BITPOS j 0 3 -1 BIT", "BITPOS j 1 625", "BITPOS j 0 626"],
+    # A start byte past the end, even one whose bit index overflows: an empty
+    # range (Keel multiplied before comparing and crashed on LLONG_MAX).
+    "bitpos_huge_range": ["SET s '\xff\xff\xff'", "BITPOS s 0 9223372036854775807",
+                          "BITPOS s 1 9223372036854775807 -1", "BITPOS s 1 1152921504606846976",
+                          "BITPOS s 0 -9223372036854775808 9223372036854775807 BIT",
+                          "BITPOS s 1 9223372036854775807 9223372036854775807 BIT",
+                          "BITPOS s 0 3", "BITPOS s 1 3 -1", "SET e ''",
+                          "BITPOS e 0 9223372036854775807", "BITPOS e 1 0 -1"],
     "bitpos_errors": ["SET k foobar", "BITPOS k 2", "BITPOS k -1", "BITPOS k x",
                       "BITPOS missing 2", "BITPOS missing x", "BITPOS k 1 a", "BITPOS k 1 0 a",
                       "BITPOS k 1 0 1 bat", "BITPOS k 1 0 1 2 3", "RPUSH l a", "BITPOS l 1",

@@ -48,6 +48,14 @@ CASES = {
         S("SRANDMEMBER s2 -3"), S("RPUSH l a b c"), S("LMOVE l l2 LEFT RIGHT"),
         S("RPOPLPUSH l l2"), S("LPOP l 5"), S("ZADD z 1 a 2 b"), S("BZPOPMIN z 0"),
         S("BZMPOP 0 1 z MIN"), S("PFADD hll a b"), S("PFCOUNT hll"), S("PFCOUNT hll")],
+    # writes that change nothing are not propagated (Redis counts no
+    # change for them: LTRIM keeping the whole list, SREM / ZREM / HDEL /
+    # LREM of nothing), those that do, once
+    "no_change_writes": [
+        S("RPUSH l a b c"), S("LTRIM l 0 -1"), S("LTRIM l 0 100"), S("LTRIM l 1 -1"),
+        S("LREM l 0 zz"), S("SADD s a"), S("SADD s a"), S("SREM s zz"), S("ZADD z 1 a"),
+        S("ZADD z 1 a"), S("ZREM z zz"), S("HSET h f v"), S("HDEL h zz"), S("HSET h f v"),
+        S("FLUSHALL"), S("FLUSHALL")],
     "stream_groups": [
         S("XADD st 1-1 a b"), S("XGROUP CREATE st g 0"),
         S("XREADGROUP GROUP g c COUNT 1 STREAMS st >"), S("XADD st 2-1 a b"),

@@ -373,8 +373,7 @@ void cmd_xadd(struct exec *x)
             reply_error(x->r, "ERR The ID specified in XADD is equal or smaller than the target "
                               "stream top item");
         else
-            reply_error(x->r, "ERR The stream has exhausted the last possible ID, unable to add "
-                              "more items");
+            reply_error(x->r, "ERR Elements are too large to be stored");
         if (created) kv_free(e);
         return;
     }

@@ -677,7 +677,14 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         if (ready_key && (key->n != ready_klen || memcmp(key->p, ready_key, ready_klen) != 0))
             continue;
         s = stream_of(e);
-        if (groups) {
+        if (ready_key) {
+            /* woken, as Redis 7.0's serveClientsBlockedOnStreamKey: the key
+             * once (its first id decides), served when the stream's last id
+             * passed the id waited for, even if those entries are already
+             * deleted or trimmed (an empty list then) */
+            if (groups) gt = groups[k]->last_id;
+            sync = sid_cmp(&s->last_id, &gt) > 0;
+        } else if (groups) {
             if (gt.ms != UINT64_MAX || gt.seq != UINT64_MAX) {
                 sync = history = true;
             } else if (s->length) {
@@ -691,7 +698,10 @@ void xread_generic(struct exec *x, const struct xread_args *a)
             stream_edge_id(s, false, &top);
             sync = sid_cmp(&top, &gt) > 0;
         }
-        if (!sync) continue;
+        if (!sync) {
+            if (ready_key) break;
+            continue;
+        }
         if (!served++) h = reply_defer(x->r, x->r->resp == 2 ? AGG_ARRAY : AGG_MAP);
         start = gt;
         sid_incr(&start);
@@ -707,6 +717,7 @@ void xread_generic(struct exec *x, const struct xread_args *a)
                      (a->noack ? XRANGE_NOACK : 0) | (history ? XRANGE_HISTORY : 0), key->p, key->n,
                      a->group, a->glen);
         if (groups) g_store.stats.dirty++;
+        if (ready_key) break;
     }
     if (served) {
         reply_set_deferred(x->r, h, served);

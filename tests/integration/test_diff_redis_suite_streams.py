@@ -122,3 +122,68 @@ def test_xautoclaim_huge_count_claims_what_there_is(keel, oracle):
     # COUNT, which covers this PEL.
     assert _claim(keel.port, 10**12) == _claim(oracle.port, None)
     assert _claim(keel.port, 576460752303423487) == _claim(oracle.port, None)
+
+
+# ---------------------------------------------------------------- blocking
+# (setup, the waiting command, what another client then sends): the
+# waiter's reply (or that it still waits) and every reply must be the same.
+BLOCKED = {
+    # FLUSHDB / FLUSHALL delete the key an XREADGROUP waits on
+    "flushall_readgroup": (["XGROUP CREATE s g $ MKSTREAM"],
+                           "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", ["FLUSHALL"]),
+    "flushdb_readgroup": (["XGROUP CREATE s g $ MKSTREAM"],
+                          "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", ["FLUSHDB ASYNC"]),
+    "flushdb_other_db": (["XGROUP CREATE s g $ MKSTREAM"],
+                         "XREADGROUP GROUP g c BLOCK 0 STREAMS s >", ["SELECT 9", "FLUSHDB"]),
+    "flushall_xread_waits": (["XADD s 1 a b"], "XREAD BLOCK 0 STREAMS s $",
+                             ["FLUSHALL", "XADD s 2 c d"]),
+    # woken, the key is served once, at its first id
+    "xread_same_key_thrice": (["XADD s 1 old x"], "XREAD BLOCK 0 STREAMS s s s $ $ $",
+                              ["XADD s 2 new x"]),
+    "xread_same_key_ids": (["XADD s 1 a b"], "XREAD BLOCK 0 STREAMS t s t $ 5 0",
+                           ["XADD t 2 c d"]),
+    "xread_multi_xadds": (["XADD s 1 old x"], "XREAD BLOCK 0 STREAMS s s $ $",
+                          ["MULTI", "XADD s 2 f one", "XADD s 3 f two", "EXEC"]),
+    # woken when the last id moved past the wait, even with nothing left
+    "xread_trimmed_away": ([], "XREAD BLOCK 0 STREAMS s $", ["XADD s MAXLEN 0 5 f v"]),
+    "xread_added_deleted": ([], "XREAD BLOCK 0 STREAMS s $",
+                            ["MULTI", "XADD s 5 f v", "XDEL s 5", "EXEC"]),
+    "readgroup_trimmed_away": (["XGROUP CREATE s g $ MKSTREAM"],
+                               "XREADGROUP GROUP g c BLOCK 0 STREAMS s >",
+                               ["XADD s MAXLEN 0 5 f v", "XINFO GROUPS s", "XPENDING s g"]),
+    # what wakes no one: XSETID, XGROUP SETID, XDEL, XTRIM; XADD then does
+    "xsetid_no_wake": (["XADD s 1 a b"], "XREAD BLOCK 0 STREAMS s $",
+                       ["XSETID s 10-0", "XDEL s 1", "XTRIM s MAXLEN 0", "XADD s 11 c d"]),
+    "setid_no_wake": (["XGROUP CREATE s g $ MKSTREAM", "XADD s 1 a b",
+                       "XREADGROUP GROUP g c STREAMS s >"],
+                      "XREADGROUP GROUP g c BLOCK 0 STREAMS s >",
+                      ["XGROUP SETID s g 0", "XGROUP CREATECONSUMER s g d", "XADD s 3 c d"]),
+    "xsetid_alone": (["XADD s 1 a b"], "XREAD BLOCK 0 STREAMS s $", ["XSETID s 10-0"]),
+}
+
+
+def _blocked(port, setup, waiting, then):
+    out = []
+    with RawConn(port) as a, RawConn(port) as b:
+        for cmd in [["FLUSHALL"]] + cmds(*setup):
+            b.call(*cmd)
+        a.send(encode(cmds(waiting)[0]))
+        # the waiter is parked before the other client's commands
+        for _ in range(100):
+            b.send(encode(["CLIENT", "LIST"]))
+            if b"cmd=xread" in b.read_reply():
+                break
+        for cmd in cmds(*then):
+            out.append(b.call(*cmd))
+        try:
+            out.append(a.read_reply(timeout=0.3))
+        except Exception:
+            out.append("<still waiting>")
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(BLOCKED))
+def test_stream_suite_blocked(keel, oracle, name):
+    setup, waiting, then = BLOCKED[name]
+    got, want = _blocked(keel.port, setup, waiting, then), _blocked(oracle.port, setup, waiting, then)
+    assert got == want, "%s\n keel:  %r\n redis: %r" % (name, got, want)

@@ -124,13 +124,43 @@ static void pump_events(void)
     }
 }
 
+/* The temp RDB of this process's final save (the path is made before the
+ * handler may need it: nothing is formatted in the handler). */
+static char insist_tmp[4096];
+
+/* SIGINT again while the final save of a signal runs: Redis's
+ * sigShutdownHandler exits at once, without a clean shutdown (exit code 1),
+ * and removes the temp RDB being written. */
+static void on_insist(int sig)
+{
+    (void)sig;
+    log_from_handler("You insist... exiting now.");
+    unlink(insist_tmp);
+    _exit(1);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+    struct sigaction insist, prev;
+    const char *path = g_config.dbfilename, *slash = strrchr(path, '/');
+    bool saved;
     (void)what, (void)arg;
     log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
     /* As Redis: save first when there are save rules; a failed save keeps
-     * the server running. */
-    if (!persist_prepare_shutdown(0)) return;
+     * the server running. A SIGINT during that save ends the server (the
+     * save runs inside this callback: libevent would queue the signal). */
+    if (slash)
+        snprintf(insist_tmp, sizeof(insist_tmp), "%.*s/temp-%d.rdb", (int)(slash - path), path,
+                 (int)getpid());
+    else
+        snprintf(insist_tmp, sizeof(insist_tmp), "temp-%d.rdb", (int)getpid());
+    memset(&insist, 0, sizeof(insist));
+    insist.sa_handler = on_insist;
+    sigemptyset(&insist.sa_mask);
+    sigaction(SIGINT, &insist, &prev);
+    saved = persist_prepare_shutdown(0);
+    sigaction(SIGINT, &prev, NULL);
+    if (!saved) return;
     server_request_shutdown(0);
 }
 

@@ -26,6 +26,7 @@
 #include "client_mem.h"
 #include "reply_buffer.h"
 #include "log.h"
+#include "oom_score.h"
 #include "rdb.h"
 #include "repl.h"
 #include "repl_link.h"
@@ -139,6 +140,11 @@ static void on_insist(int sig)
     _exit(1);
 }
 
+static bool repl_is_replica_now(void)
+{
+    return repl_is_replica();
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct sigaction insist, prev;
@@ -204,6 +210,8 @@ int main(int argc, char **argv)
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
     tls_register_config();
+    config_register_commit(oom_score_commit);
+    oom_score_set_replica_fn(repl_is_replica_now);
     repl_link_set_transport(&tls_repl_transport); /* tls-replication (adapters/tls) */
     tls_set_peer_hook(tls_cert_user);
     for (a = adapters; *a; a++) {
@@ -256,6 +264,12 @@ int main(int argc, char **argv)
      * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
      * if present; then open the AOF (core/persist/aof.c). */
+    {
+        /* oom-score-adj from the configuration (Redis's setOOMScoreAdj at
+         * start-up: a failure is logged, the server starts) */
+        const char *ignored;
+        oom_score_commit(&ignored);
+    }
     persist_remove_temp_files();
     repl_replica_preload(); /* a replica's load keeps expired keys */
     if (!aof_startup()) return 1;

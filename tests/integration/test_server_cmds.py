@@ -484,3 +484,34 @@ def test_second_sigint_during_the_final_save_exits_at_once(kind):
         if srv.alive():
             srv._kill()
         srv.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_shutdown_abort_cancels_a_signal_while_the_cron_is_paused(kind):
+    """A SIGTERM is acted on by the cron: with DEBUG PAUSE-CRON 1 it waits,
+    SHUTDOWN ABORT cancels it (Redis's shutdown.tcl); a later SIGTERM with
+    the cron running ends the server, exit code 0."""
+    base = harness.keel_argv if kind == "keel" else harness.oracle_argv
+    srv = ServerProcess("sigterm-abort-" + kind, lambda port: base(port) + [
+        "--enable-debug-command", "yes", "--logfile", "server.log"])
+    srv.start()
+    try:
+        with RawConn(srv.port) as c:
+            assert c.call("DEBUG", "PAUSE-CRON", "1") == b"+OK\r\n"
+            os.kill(srv.proc.pid, signal.SIGTERM)
+            time.sleep(0.3)
+            assert c.call("PING") == b"+PONG\r\n"
+            assert c.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+            assert c.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            assert c.call("DEBUG", "PAUSE-CRON", "0") == b"+OK\r\n"
+            time.sleep(0.3)
+            assert c.call("PING") == b"+PONG\r\n"
+        with open(os.path.join(srv.workdir, "server.log")) as f:
+            assert "Shutdown manually aborted" in f.read()
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        srv.proc.wait(5)
+        assert srv.proc.returncode == 0
+    finally:
+        if srv.alive():
+            srv._kill()
+        srv.cleanup()

@@ -281,7 +281,7 @@ static const char *set_entry(const struct config_entry *e, const char *v)
         for (i = 0; e->enum_names[i]; i++) {
             if (!strcasecmp(v, e->enum_names[i])) {
                 *(int *)e->ptr = i;
-                return NULL;
+                return e->set ? e->set(e, v) : NULL;
             }
         }
         off = (size_t)snprintf(err, sizeof(err), "argument(s) must be one of the following: ");

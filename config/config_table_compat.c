@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "oom_score.h"
 #include "util.h"
 
 static int acl_pubsub_default;
@@ -125,6 +126,7 @@ static const char *const enum_syslog_facility[] = {"user",   "local0", "local1",
 
 static const char *set_replicaof(const struct config_entry *e, const char *v);
 static const char *set_oom_values(const struct config_entry *e, const char *v);
+static const char *set_oom_mode(const struct config_entry *e, const char *v);
 static const char *set_octal_perm(const struct config_entry *e, const char *v);
 static const char *set_activedefrag(const struct config_entry *e, const char *v);
 static const char *check_proc_title(const struct config_entry *e, const char *v);
@@ -239,9 +241,11 @@ const struct config_entry config_table_compat[] = {
     {"min-replicas-to-write", "min-slaves-to-write", CT_INT, &min_replicas_to_write, "0", 0,
      INT_MAX, true, "Replication (stored; Keel has no replication)", NULL, NULL},
     {"oom-score-adj", NULL, CT_ENUM, &oom_score_adj, "no", 0, 0, true,
-     "Process setting (stored; no effect in Keel)", enum_oom_score_adj, NULL},
+     "The process's oom_score_adj (core/lib/oom_score.c): no, yes/relative, absolute",
+     enum_oom_score_adj, set_oom_mode},
     {"oom-score-adj-values", NULL, CT_SPECIAL, &oom_score_adj_values, "0 200 800", 0, 0, true,
-     "Process setting (stored; no effect in Keel)", NULL, set_oom_values},
+     "oom-score-adj's values: primary, replica, background child (core/lib/oom_score.c)", NULL,
+     set_oom_values},
     {"proc-title-template", NULL, CT_SPECIAL, &proc_title_template,
      "{title} {listen-addr} {server-mode}", 0, 0, true,
      "Process setting (stored; no effect in Keel)", NULL, check_proc_title},
@@ -404,6 +408,15 @@ static const char *set_oom_values(const struct config_entry *e, const char *v)
     }
     snprintf(out, sizeof(out), "%lld %lld %lld", x[0], x[1], x[2]);
     keep_text(e, out);
+    oom_score_mark(e->name);
+    return NULL;
+}
+
+/* oom-score-adj: applied with the values by the commit (oom_score.c). */
+static const char *set_oom_mode(const struct config_entry *e, const char *v)
+{
+    (void)v;
+    oom_score_mark(e->name);
     return NULL;
 }
 

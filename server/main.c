@@ -26,6 +26,7 @@
 #include "client_mem.h"
 #include "reply_buffer.h"
 #include "log.h"
+#include "oom_score.h"
 #include "rdb.h"
 #include "repl.h"
 #include "repl_link.h"
@@ -39,10 +40,14 @@
 
 static struct event *cron_ev, *tick_ev, *sigterm_ev, *sigint_ev, *sigchld_ev;
 
+static void shutdown_on_signal(void);
+
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what, (void)arg;
-    if (kernel_pumping()) return; /* a busy script owns the dataset */
+    if (kernel_pumping()) return;     /* a busy script owns the dataset */
+    if (g_server.cron_paused) return; /* DEBUG PAUSE-CRON 1 */
+    if (g_server.shutdown_signal) shutdown_on_signal();
     g_server.cron_loops++;
     g_store.active_expire = g_config.active_expire != 0;
     /* A quarter of each cron period at most goes to expiry and rehashing. */
@@ -124,13 +129,72 @@ static void pump_events(void)
     }
 }
 
+/* The temp RDB of this process's final save (the path is made before the
+ * handler may need it: nothing is formatted in the handler). */
+static char insist_tmp[4096];
+
+static void set_insist_path(void)
+{
+    const char *path = g_config.dbfilename, *slash = strrchr(path, '/');
+    if (slash)
+        snprintf(insist_tmp, sizeof(insist_tmp), "%.*s/temp-%d.rdb", (int)(slash - path), path,
+                 (int)getpid());
+    else
+        snprintf(insist_tmp, sizeof(insist_tmp), "temp-%d.rdb", (int)getpid());
+}
+
+/* SIGINT again while the final save of a signal runs: Redis's
+ * sigShutdownHandler exits at once, without a clean shutdown (exit code 1),
+ * and removes the temp RDB being written. */
+static void on_insist(int sig)
+{
+    (void)sig;
+    log_from_handler("You insist... exiting now.");
+    unlink(insist_tmp);
+    _exit(1);
+}
+
+static bool repl_is_replica_now(void)
+{
+    return repl_is_replica();
+}
+
+/* A SIGTERM / SIGINT: the next cron acts on it (shutdown_on_signal), as
+ * Redis's handler sets shutdown_asap for serverCron; SHUTDOWN ABORT can
+ * still cancel it meanwhile. A SIGINT while one is pending ends the server
+ * at once. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what, (void)arg;
+    if (sig == SIGINT && g_server.shutdown_signal) {
+        set_insist_path();
+        on_insist(SIGINT);
+    }
     log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    g_server.shutdown_signal = (int)sig;
+}
+
+static void shutdown_on_signal(void)
+{
+    struct sigaction insist, prev;
+    bool saved;
+    log_warning("User requested shutdown...");
     /* As Redis: save first when there are save rules; a failed save keeps
-     * the server running. */
-    if (!persist_prepare_shutdown(0)) return;
+     * the server running. A SIGINT during that save ends the server (the
+     * save runs inside the cron: libevent would only queue the signal). */
+    set_insist_path();
+    memset(&insist, 0, sizeof(insist));
+    insist.sa_handler = on_insist;
+    sigemptyset(&insist.sa_mask);
+    sigaction(SIGINT, &insist, &prev);
+    saved = persist_prepare_shutdown(0);
+    sigaction(SIGINT, &prev, NULL);
+    g_server.shutdown_signal = 0;
+    if (!saved) {
+        log_warning("SIGTERM received but errors trying to shut down the server, check the logs "
+                    "for more information");
+        return;
+    }
     server_request_shutdown(0);
 }
 
@@ -174,6 +238,8 @@ int main(int argc, char **argv)
     /* Explicit wiring: the adapters' checks of their config entries. */
     net_register_config();
     tls_register_config();
+    config_register_commit(oom_score_commit);
+    oom_score_set_replica_fn(repl_is_replica_now);
     repl_link_set_transport(&tls_repl_transport); /* tls-replication (adapters/tls) */
     tls_set_peer_hook(tls_cert_user);
     for (a = adapters; *a; a++) {
@@ -226,6 +292,12 @@ int main(int argc, char **argv)
      * first (core/persist/cmd_persist.c). Then load the dataset: the AOF when
      * appendonly is on and it exists, else the RDB snapshot dir/dbfilename
      * if present; then open the AOF (core/persist/aof.c). */
+    {
+        /* oom-score-adj from the configuration (Redis's setOOMScoreAdj at
+         * start-up: a failure is logged, the server starts) */
+        const char *ignored;
+        oom_score_commit(&ignored);
+    }
     persist_remove_temp_files();
     repl_replica_preload(); /* a replica's load keeps expired keys */
     if (!aof_startup()) return 1;

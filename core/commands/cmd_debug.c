@@ -424,6 +424,8 @@ static void debug_help(struct exec *x)
         "    Stop the server for <seconds>. Decimals allowed.",
         "STRINGMATCH-TEST",
         "    Run a fuzz tester against the stringmatchlen() function.",
+        "PAUSE-CRON <0|1>",
+        "    Stop periodic cron job processing.",
         "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
         "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
         "    In case NEVER is provided the last observed peak will never be reset",
@@ -540,6 +542,14 @@ void cmd_debug(struct exec *x)
         if (words(x, A_DEBUG_subcommand_set_skip_checksum_validation_flag) != 1) break;
         cword(word(x, A_DEBUG_subcommand_set_skip_checksum_validation_flag), buf, sizeof(buf));
         rdb_skip_checksum_validation = atoi(buf);
+        reply_ok(x->r);
+        return;
+    }
+    case 16: { /* PAUSE-CRON 0|1: atoi, as Redis (the periodic work stops) */
+        char buf[64];
+        if (words(x, A_DEBUG_subcommand_pause_cron_flag) != 1) break;
+        cword(word(x, A_DEBUG_subcommand_pause_cron_flag), buf, sizeof(buf));
+        g_server.cron_paused = atoi(buf) != 0;
         reply_ok(x->r);
         return;
     }

@@ -123,11 +123,17 @@ void cmd_time(struct exec *x)
 void cmd_shutdown(struct exec *x)
 {
     if (HAS(x, A_SHUTDOWN_abort)) {
-        /* ABORT combines with no other flag; no shutdown is ever pending. */
-        if (HAS(x, A_SHUTDOWN_nosave_save) || HAS(x, A_SHUTDOWN_now) || HAS(x, A_SHUTDOWN_force))
+        /* ABORT combines with no other flag; what it cancels is a signal's
+         * shutdown the cron has not begun yet (Redis's shutdown_asap). */
+        if (HAS(x, A_SHUTDOWN_nosave_save) || HAS(x, A_SHUTDOWN_now) || HAS(x, A_SHUTDOWN_force)) {
             reply_err(x->r, E_SYNTAX);
-        else
+        } else if (g_server.shutdown_signal) {
+            g_server.shutdown_signal = 0;
+            log_notice("Shutdown manually aborted.");
+            reply_ok(x->r);
+        } else {
             reply_error(x->r, "ERR No shutdown in progress.");
+        }
         return;
     }
     /* A busy script runs (this command came through its event pump): only

@@ -173,6 +173,11 @@ long long xreply_range(struct exec *x, struct stream *s, const struct sid *start
     }
     stream_iter_stop(&it);
     reply_set_deferred(x->r, h, n);
+    if (g && propagate_last && (flags & XRANGE_NEW_CONSUMER) && propagating())
+        /* NOACK leaves no XCLAIM to make the consumer on a replica: Redis
+         * propagates its creation before the last id */
+        propagate_rewritev(x, 5, "XGROUP", (size_t)6, "CREATECONSUMER", (size_t)14, key, klen,
+                           gname, glen, c->name, c->nlen);
     if (g && propagate_last) propagate_setid(x, key, klen, gname, glen, g);
     return n;
 }
@@ -373,8 +378,7 @@ void cmd_xadd(struct exec *x)
             reply_error(x->r, "ERR The ID specified in XADD is equal or smaller than the target "
                               "stream top item");
         else
-            reply_error(x->r, "ERR The stream has exhausted the last possible ID, unable to add "
-                              "more items");
+            reply_error(x->r, "ERR Elements are too large to be stored");
         if (created) kv_free(e);
         return;
     }
@@ -672,13 +676,20 @@ void xread_generic(struct exec *x, const struct xread_args *a)
         struct kv *e = store_lookup_read(x->db, key->p, key->n);
         struct stream *s;
         struct sid gt = ids[k], start, top;
-        bool sync = false, history = false;
+        bool sync = false, history = false, created;
         struct sconsumer *c = NULL;
         if (!e || e->type != OBJ_STREAM) continue;
         if (ready_key && (key->n != ready_klen || memcmp(key->p, ready_key, ready_klen) != 0))
             continue;
         s = stream_of(e);
-        if (groups) {
+        if (ready_key) {
+            /* woken, as Redis 7.0's serveClientsBlockedOnStreamKey: the key
+             * once (its first id decides), served when the stream's last id
+             * passed the id waited for, even if those entries are already
+             * deleted or trimmed (an empty list then) */
+            if (groups) gt = groups[k]->last_id;
+            sync = sid_cmp(&s->last_id, &gt) > 0;
+        } else if (groups) {
             if (gt.ms != UINT64_MAX || gt.seq != UINT64_MAX) {
                 sync = history = true;
             } else if (s->length) {
@@ -692,22 +703,30 @@ void xread_generic(struct exec *x, const struct xread_args *a)
             stream_edge_id(s, false, &top);
             sync = sid_cmp(&top, &gt) > 0;
         }
-        if (!sync) continue;
+        if (!sync) {
+            if (ready_key) break;
+            continue;
+        }
         if (!served++) h = reply_defer(x->r, x->r->resp == 2 ? AGG_ARRAY : AGG_MAP);
         start = gt;
         sid_incr(&start);
         if (x->r->resp == 2) reply_array(x->r, 2);
         reply_bulk(x->r, key->p, key->n);
+        created = false;
         if (groups) {
-            bool created;
             c = stream_consumer_get(groups[k], a->consumer, a->clen, util_mstime(), &created);
             c->seen_time = util_mstime();
             if (created) store_modified(x->db, e, "xgroup-createconsumer", NOTIFY_STREAM);
+            /* Redis propagates XREADGROUP as what it did (XCLAIMs, XGROUP
+             * SETID, XGROUP CREATECONSUMER), never as itself */
+            propagate_prevent(x);
         }
         xreply_range(x, s, &start, NULL, count, false, groups ? groups[k] : NULL, c,
-                     (a->noack ? XRANGE_NOACK : 0) | (history ? XRANGE_HISTORY : 0), key->p, key->n,
-                     a->group, a->glen);
+                     (a->noack ? XRANGE_NOACK : 0) | (history ? XRANGE_HISTORY : 0) |
+                         (created ? XRANGE_NEW_CONSUMER : 0),
+                     key->p, key->n, a->group, a->glen);
         if (groups) g_store.stats.dirty++;
+        if (ready_key) break;
     }
     if (served) {
         reply_set_deferred(x->r, h, served);

@@ -27,6 +27,7 @@ void xreply_id(struct reply *r, const struct sid *id);
  * new entries delivered into the PEL). Returns how many were replied. */
 #define XRANGE_NOACK 1
 #define XRANGE_HISTORY 2
+#define XRANGE_NEW_CONSUMER 4 /* the consumer was made by this read (NOACK propagates it) */
 long long xreply_range(struct exec *x, struct stream *s, const struct sid *start,
                        const struct sid *end, long long count, bool rev, struct sgroup *g,
                        struct sconsumer *c, int flags, const char *key, size_t klen,

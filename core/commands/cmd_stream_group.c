@@ -524,6 +524,7 @@ void cmd_xautoclaim(struct exec *x)
     const struct argv_ref *mi = SLOT_REF(x, A_XAUTOCLAIM_min_idle_time);
     long long minidle, count = 100;
     long long attempts, now = util_mstime(), n = 0, ndel = 0;
+    size_t cap;
     bool justid = HAS(x, A_XAUTOCLAIM_justid), bad, ok;
     struct sid start, endid = {0, 0}, *deleted;
     struct sconsumer *c = NULL;
@@ -554,13 +555,16 @@ void cmd_xautoclaim(struct exec *x)
     attempts = count * 10;
     propagate_prevent(x);
     reply_array(x->r, 3);
-    deleted = xmalloc(sizeof(*deleted) * (size_t)count);
+    /* every step takes one PEL entry (claimed, deleted or skipped): no more
+     * ids than the PEL holds, whatever COUNT asks for */
+    cap = (size_t)count < rax_size(g->pel) ? (size_t)count : rax_size(g->pel);
+    deleted = xmalloc(sizeof(*deleted) * (cap ? cap : 1));
     sid_encode(kb, &start);
     rax_iter_start(&ri, g->pel);
     ok = rax_seek(&ri, RAX_GE, kb, 16);
     /* the reply's first element, the cursor, is known at the end: collect */
     {
-        struct sid *claimed = xmalloc(sizeof(*claimed) * (size_t)count);
+        struct sid *claimed = xmalloc(sizeof(*claimed) * (cap ? cap : 1));
         long long k;
         while (attempts-- && count && ok) {
             struct snack *nack = ri.data;

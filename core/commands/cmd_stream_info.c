@@ -26,14 +26,15 @@ static void kv_id(struct exec *x, const char *k, const struct sid *id)
 
 static void entries_read_lag(struct exec *x, struct stream *s, struct sgroup *g)
 {
-    long long lag = stream_group_lag(s, g);
+    long long lag;
+    bool known = stream_group_lag(s, g, &lag);
     reply_cstr(x->r, "entries-read");
     if (g->entries_read != SCG_INVALID_READ)
         reply_int(x->r, g->entries_read);
     else
         reply_null(x->r);
     reply_cstr(x->r, "lag");
-    if (lag >= 0)
+    if (known)
         reply_int(x->r, lag);
     else
         reply_null(x->r);

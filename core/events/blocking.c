@@ -311,14 +311,22 @@ void blocking_observer(const struct store_event *ev, void *priv)
     if (nblocked == 0 || ev->klass == NOTIFY_KEY_MISS) return;
     if (!ev->key) {
         /* SWAPDB (db2 set): a waited-on key of either database may now hold
-         * data, as Redis 7.0 rescans both; FLUSHDB only removes keys. */
-        if (ev->db2) {
-            mark_db_ready(dbid);
-            mark_db_ready(ev->db2->id);
-        }
+         * data, as Redis 7.0 rescans both. FLUSHDB / FLUSHALL: every
+         * waited-on key is gone (Redis's signalFlushedDb signals them as
+         * deleted): XREADGROUP's waiters leave with an error, the others
+         * find nothing and wait on. */
+        mark_db_ready(dbid);
+        if (ev->db2) mark_db_ready(ev->db2->id);
         return;
     }
     if (dbid >= nbk_dbs) return;
+    /* Of a stream's own changes Redis 7.0 signals waiters on XADD and
+     * XGROUP DESTROY only (a new key, "new", and a deleted one do too):
+     * XSETID, XGROUP SETID, XDEL, ... wake no one, the next XADD does (a
+     * stream's raised last id alone serves XREAD an empty list) */
+    if (ev->klass == NOTIFY_STREAM && strcmp(ev->name, "xadd") != 0 &&
+        strcmp(ev->name, "xgroup-destroy") != 0)
+        return;
     bk = (struct bkey *)dict_find(&bkeys[dbid], ev->key, ev->klen, siphash(ev->key, ev->klen));
     if (bk) mark_ready(dbid, bk);
 }

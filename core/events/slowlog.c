@@ -87,7 +87,7 @@ static bool word_is(const struct argv_ref *w, const char *s)
 /* Arguments Redis 7.0 redacts before logging: AUTH's, ACL SETUSER's, HELLO's AUTH pair
  * (found the way HELLO parses its options), MIGRATE's AUTH / AUTH2 words
  * (as its option loop meets them), and the values CONFIG SET gives to its
- * sensitive configs (requirepass, masterauth). MONITOR redacts the same. */
+ * sensitive configs (requirepass, masterauth, masteruser). MONITOR redacts the same. */
 bool slowlog_arg_redacted(struct exec *x, int j)
 {
     const char *name = x->cmd->fullname;
@@ -96,7 +96,8 @@ bool slowlog_arg_redacted(struct exec *x, int j)
     if (!strcmp(name, "acl|setuser")) return j >= 2; /* the user and every rule */
     if (!strcmp(name, "config|set"))
         return j >= 3 && (j - 3) % 2 == 0 &&
-               (word_is(&x->argv[j - 1], "requirepass") || word_is(&x->argv[j - 1], "masterauth"));
+               (word_is(&x->argv[j - 1], "requirepass") || word_is(&x->argv[j - 1], "masterauth") ||
+                word_is(&x->argv[j - 1], "masteruser"));
     if (!strcmp(name, "migrate")) {
         for (k = 6; k < x->argc; k++) {
             int more = x->argc - 1 - k;

@@ -22,6 +22,28 @@
 
 #define STATIC_REPLY_BYTES 16384 /* Redis's PROTO_REPLY_CHUNK_BYTES */
 
+/* A Redis dict of n entries (24 bytes each) and its slots (8 bytes each:
+ * 4 at first, doubled when full) */
+static size_t dict_mem(size_t n)
+{
+    size_t slots = 4;
+    if (!n) return 0;
+    while (slots < n)
+        slots *= 2;
+    return n * 24 + slots * 8;
+}
+
+size_t client_info_mem(struct client *c)
+{
+    size_t m = kernel_argv_mem(c) + blocking_argv_mem(c) + multi_mem(c);
+    m += multi_watch_count(c) * (24 + 32);
+    m += dict_mem((size_t)pubsub_client_count(c, PS_CHANNEL));
+    m += dict_mem((size_t)pubsub_client_count(c, PS_SHARD));
+    m += (size_t)pubsub_client_count(c, PS_PATTERN) * 24;
+    m += tracking_prefix_count(c) * 2 * 32;
+    return m;
+}
+
 size_t client_info_line(struct client *c, char *buf, size_t len)
 {
     char addr[128] = "", laddr[128] = "";
@@ -75,7 +97,7 @@ size_t client_info_line(struct client *c, char *buf, size_t len)
                  (unsigned long long)c->id, addr, laddr, fd, c->name ? c->name : "",
                  (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
                  sub, psub, ssub, multi_queued(c), qbuf, qfree, argv_mem, mmem, c->rb_size,
-                 c->rb_peak, obl, oll, omem, qbuf + qfree + allocated + argv_mem + mmem + 1024,
+                 c->rb_peak, obl, oll, omem, qbuf + qfree + allocated + client_info_mem(c) + 1024,
                  events, c->last_cmd, acl_client_user(c)->name,
                  (c->flags & CF_TRACKING) ? tracking_redirect(c) : -1LL, c->resp,
                  c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");

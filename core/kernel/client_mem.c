@@ -30,7 +30,7 @@ size_t client_mem_of(struct client *c)
 {
     size_t qbuf = 0, qfree = 0, obl = 0, oll = 0, omem = 0;
     if (c->adapter && c->adapter->buffers) c->adapter->buffers(c, &qbuf, &qfree, &obl, &oll, &omem);
-    return qbuf + qfree + omem + 1024;
+    return qbuf + qfree + omem + client_info_mem(c) + 1024;
 }
 
 /* Redis's getMemUsageBucket: the bit length of mem, clamped. */

@@ -150,6 +150,11 @@ size_t multi_mem(struct client *c)
     return n;
 }
 
+size_t multi_watch_count(struct client *c)
+{
+    return c->mstate ? (size_t)c->mstate->nw : 0;
+}
+
 static void free_queue(struct multi_state *m)
 {
     int i;

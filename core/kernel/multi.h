@@ -33,6 +33,8 @@ int multi_queued(struct client *c);
 /* CLIENT LIST multi-mem: the queued arguments' bytes plus a pointer per
  * argument (Redis's mstate.argv_len_sums). */
 size_t multi_mem(struct client *c);
+/* How many keys c watches. */
+size_t multi_watch_count(struct client *c);
 /* Leave MULTI state, dropping queued commands (DISCARD, RESET). */
 void multi_discard(struct client *c);
 void multi_unwatch_all(struct client *c);

@@ -14,6 +14,11 @@ struct server_state {
     long long start_ms;
     char run_id[41];
     bool shutdown_asap;
+    /* SIGTERM / SIGINT received, acted on by the next cron (Redis's
+     * shutdown_asap from its signal handler): 0 when none; SHUTDOWN ABORT
+     * clears it. */
+    int shutdown_signal;
+    bool cron_paused; /* DEBUG PAUSE-CRON */
     int exit_code;
     long long total_connections;
     long long rejected_connections;

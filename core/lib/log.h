@@ -12,6 +12,9 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* The role letter of the lines this process writes: 'M' (the server), 'C'
  * (a forked persistence child). */
 void log_set_role(char role);
+/* From a signal handler (async-signal-safe: no stdio, no allocation), as
+ * Redis's serverLogFromHandler: "pid:signal-handler (unix time) text". */
+void log_from_handler(const char *text);
 
 #define log_debug(...) log_msg(LL_DEBUG, __VA_ARGS__)
 #define log_verbose(...) log_msg(LL_VERBOSE, __VA_ARGS__)

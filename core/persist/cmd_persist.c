@@ -24,6 +24,7 @@
 #include "kernel.h"
 #include "latency.h"
 #include "log.h"
+#include "oom_score.h"
 #include "multi.h"
 #include "propagate.h"
 #include "rdb.h"
@@ -97,6 +98,7 @@ int persist_fork(int child_type)
     pid = fork();
     if (pid == 0) {
         log_set_role('C');
+        oom_score_update(OOM_BGCHILD);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGUSR1, SIG_DFL);

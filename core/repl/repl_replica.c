@@ -24,6 +24,7 @@
 #include "lazyfree.h"
 #include "loading.h"
 #include "log.h"
+#include "oom_score.h"
 #include "multi.h"
 #include "rdb.h"
 #include "rdb_stream.h"
@@ -265,6 +266,7 @@ void repl_replica_start(const char *host, int port)
     bool was_primary = !repl_is_replica();
     repl_link_cancel(); /* frees the master client: what was applied is the cached master */
     snprintf(g_repl_master.host, sizeof(g_repl_master.host), "%s", host);
+    oom_score_update(-1); /* the replica's class */
     g_repl_master.port = port;
     /* a primary turning replica has no link that went down (INFO: -1); a
      * replica changing primary keeps the time its link was lost */
@@ -291,6 +293,7 @@ void repl_replica_stop(void)
     repl_link_cancel();
     repl_link_stop_timer();
     g_repl_master.host[0] = 0;
+    oom_score_update(-1); /* the primary's class */
     g_repl_master.port = 0;
     g_repl_master.state = REPL_LINK_NONE;
     g_repl_master.sync_in_progress = false;

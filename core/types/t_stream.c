@@ -43,29 +43,40 @@ int sid_format(char *buf, const struct sid *id)
     return n + util_ull2str(buf + n, (unsigned long long)id->seq);
 }
 
-/* An unsigned 64-bit decimal (Redis's string2ull: digits only, no sign). */
+/* An unsigned 64-bit decimal as Redis's string2ull reads one: a strict
+ * integer when it is one (negative: invalid), else what strtoull takes
+ * whole (leading white space, a sign: "+5", " 7", "-05" wraps around),
+ * never an overflow. p is n bytes with no NUL (sid_parse cut it there). */
 static bool parse_u64(const char *p, size_t n, uint64_t *out)
 {
-    uint64_t v = 0;
-    size_t i;
-    if (n == 0 || n > 20) return false;
-    for (i = 0; i < n; i++) {
-        unsigned d;
-        if (p[i] < '0' || p[i] > '9') return false;
-        d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) return false;
-        v = v * 10 + d;
+    char buf[128], *end;
+    unsigned long long v;
+    long long ll;
+    if (util_str2ll(p, n, &ll)) {
+        if (ll < 0) return false;
+        *out = (uint64_t)ll;
+        return true;
     }
-    *out = v;
+    if (n == 0 || n >= sizeof(buf)) return false;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    errno = 0;
+    v = strtoull(buf, &end, 10);
+    if (errno == EINVAL || errno == ERANGE || *end) return false;
+    *out = (uint64_t)v;
     return true;
 }
 
+/* Redis reads an id as a C string (of at most 127 bytes): it ends at the
+ * first NUL byte, so "5\0x" is 5. */
 bool sid_parse(const char *p, size_t n, uint64_t missing_seq, bool allow_special,
                bool allow_auto_seq, struct sid *id, bool *seq_given)
 {
-    const char *dash;
+    const char *dash, *nul;
     if (seq_given) *seq_given = true;
     if (n > 127) return false;
+    nul = memchr(p, 0, n);
+    if (nul) n = (size_t)(nul - p);
     if (allow_special && n == 1 && (p[0] == '-' || p[0] == '+')) {
         id->ms = id->seq = p[0] == '-' ? 0 : UINT64_MAX;
         return true;
@@ -272,7 +283,7 @@ int stream_append(struct stream *s, const char *const *fields, const size_t *len
         if (seq_given) {
             id = *use_id;
         } else if (s->last_id.ms == use_id->ms) {
-            if (s->last_id.seq == UINT64_MAX) return EDOM;
+            if (s->last_id.seq == UINT64_MAX) return ERANGE;
             id = s->last_id;
             id.seq++;
         } else {
@@ -786,15 +797,18 @@ long long stream_estimate_distance(struct stream *s, const struct sid *id)
     return SCG_INVALID_READ;
 }
 
-long long stream_group_lag(struct stream *s, struct sgroup *g)
+bool stream_group_lag(struct stream *s, struct sgroup *g, long long *lag)
 {
     long long er;
-    if (!s->entries_added) return 0;
+    *lag = 0;
+    if (!s->entries_added) return true;
     if (g->entries_read != SCG_INVALID_READ && !stream_range_has_tombstones(s, &g->last_id, NULL))
-        return (long long)s->entries_added - g->entries_read;
-    er = stream_estimate_distance(s, &g->last_id);
-    if (er != SCG_INVALID_READ) return (long long)s->entries_added - er;
-    return -1;
+        er = g->entries_read;
+    else
+        er = stream_estimate_distance(s, &g->last_id);
+    if (er == SCG_INVALID_READ) return false;
+    *lag = (long long)s->entries_added - er;
+    return true;
 }
 
 /* ---------------------------------------------------------- validate */

@@ -87,8 +87,10 @@ size_t stream_free_effort(void *ptr, int enc);
 void *stream_dup_value(void *ptr, int enc);
 
 /* Append an entry: use_id NULL for an automatic id ("*"), else the id with
- * seq_given false for "ms-*". Returns 0 with *added, or EDOM (the id is not
- * greater than the top item) or ERANGE (the stream's ids are exhausted). */
+ * seq_given false for "ms-*". Returns 0 with *added, EDOM (the id is not
+ * greater than the top item) or ERANGE (no id is left: "ms-*" after
+ * ms-18446744073709551615, which Redis 7.0 answers as "Elements are too
+ * large to be stored"). */
 int stream_append(struct stream *s, const char *const *fields, const size_t *lens, long nfields,
                   const struct sid *use_id, bool seq_given, struct sid *added);
 
@@ -149,7 +151,9 @@ struct sconsumer *stream_consumer_get(struct sgroup *g, const char *name, size_t
 long long stream_consumer_delete(struct sgroup *g, const char *name, size_t n);
 struct snack *snack_new(struct sconsumer *c, long long now);
 /* Estimate of the entries after the group's last id (Redis 7.0's lag); -1: unknown. */
-long long stream_group_lag(struct stream *s, struct sgroup *g);
+/* XINFO's lag of a group: false when it cannot be known (Redis's null).
+ * Negative when ENTRIESREAD was set past the entries added, as Redis's. */
+bool stream_group_lag(struct stream *s, struct sgroup *g, long long *lag);
 /* entries_read estimate for an id: as Redis's streamEstimateDistanceFromFirstEverEntry. */
 long long stream_estimate_distance(struct stream *s, const struct sid *id);
 bool stream_range_has_tombstones(struct stream *s, const struct sid *start, const struct sid *end);

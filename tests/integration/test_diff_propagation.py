@@ -62,6 +62,17 @@ CASES = {
         S("XREADGROUP GROUP g c STREAMS st >"), S("XACK st g 1-1"),
         S("XCLAIM st g c2 0 2-1"), S("XADD st 3-1 a b"),
         S("XREADGROUP GROUP g c NOACK STREAMS st >"), S("XADD st MAXLEN ~ 1 4-1 c d")],
+    # a consumer made by a NOACK read that served entries: XGROUP CREATECONSUMER
+    # before the last id, in MULTI/EXEC; a read that serves nothing or reads
+    # history propagates nothing (never XREADGROUP itself)
+    "stream_noack_consumers": [
+        S("XGROUP CREATE s g $ MKSTREAM"), S("XADD s 1 f v"),
+        S("XREADGROUP GROUP g B NOACK STREAMS s >"), S("XADD s 2 f v"),
+        S("XREADGROUP GROUP g B NOACK STREAMS s >"), S("XREADGROUP GROUP g C STREAMS s >"),
+        S("XREADGROUP GROUP g D STREAMS s 0"), S("XREADGROUP GROUP g I NOACK STREAMS s >"),
+        S("XADD s 4 f v"), S("XADD t 4 f v"), S("XGROUP CREATE t g 0"),
+        S("XREADGROUP GROUP g M NOACK STREAMS s t > >"), S("MULTI"), S("XADD s 5 f v"),
+        S("XREADGROUP GROUP g N NOACK STREAMS s >"), S("EXEC")],
     "lazy_expiry": [
         S("DEBUG SET-ACTIVE-EXPIRE 0")] + [S("SET %s v PX 30" % k) for k in (
             "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "m1", "m2", "x1", "x2", "y1", "y2",

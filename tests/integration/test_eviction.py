@@ -814,3 +814,45 @@ def test_maxmemory_clients_spares_script_and_aof_callers():
     finally:
         assert srv.stop() is None
         srv.cleanup()
+
+
+# What a client holds besides its buffers, one command at a time, until
+# maxmemory-clients evicts it (Redis's client-eviction.tcl): Redis 7.0
+# counts watched keys, subscriptions, tracking prefixes and MULTI's queue
+# in a client's memory.
+GROWERS = {
+    "watch": (200000, lambda j: ["WATCH", "k%d" % j]),
+    "psubscribe": (200000, lambda j: ["PSUBSCRIBE", "p%d" % j]),
+    "subscribe": (200000, lambda j: ["SUBSCRIBE", "c%d" % j]),
+    "ssubscribe": (200000, lambda j: ["SSUBSCRIBE", "s%d" % j]),
+    "prefixes": (200000, lambda j: ["CLIENT", "TRACKING", "ON", "BCAST"] +
+                 [w for p in "abc" for w in ("PREFIX", "%s%09d" % (p, j))]),
+    "multi": (3000000, lambda j: ["MULTI"] if j == 0 else ["SET", "k", "v" * 750000]),
+}
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_maxmemory_clients_counts_what_a_client_holds(kind):
+    srv = ServerProcess("mc-holds-" + kind,
+                        harness.keel_argv if kind == "keel" else harness.oracle_argv).start()
+    admin = RawConn(srv.port)
+    try:
+        assert admin.call("CLIENT", "NO-EVICT", "on") == b"+OK\r\n"
+        for what, (limit, cmd) in GROWERS.items():
+            assert admin.call("CONFIG", "SET", "maxmemory-clients", str(limit)) == b"+OK\r\n"
+            c = RawConn(srv.port)
+            gone_at = None
+            for j in range(20000):
+                try:
+                    c.send(encode(cmd(j)))
+                    c.read_reply(timeout=5)
+                except (harness.ReplyTimeout, OSError):
+                    gone_at = j
+                    break
+            c.close()
+            assert gone_at is not None, "%s: never evicted" % what
+            assert admin.call("CONFIG", "SET", "maxmemory-clients", "0") == b"+OK\r\n"
+    finally:
+        admin.close()
+        srv.stop()
+        srv.cleanup()

@@ -11,6 +11,7 @@ SHUTDOWN runs against servers of its own.
 
 import os
 import re
+import signal
 import time
 
 import pytest
@@ -451,4 +452,66 @@ def test_shutdown_abort_keeps_running():
         assert srv.alive()
         assert srv.stop() is None
     finally:
+        srv.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_second_sigint_during_the_final_save_exits_at_once(kind):
+    """SIGINT starts the final save (save rules set); a SIGINT while it runs
+    ends the server at once, exit code 1, the temp RDB removed (Redis's
+    shutdown.tcl "Temp rdb will be deleted in signal handle")."""
+    base = harness.keel_argv if kind == "keel" else harness.oracle_argv
+    srv = ServerProcess("sigint-insist-" + kind,
+                        lambda port: base(port) + ["--save", "900 1", "--dir", "."])
+    srv.start()
+    try:
+        with RawConn(srv.port) as c:
+            for i in range(20):
+                c.call("SET", str(i), str(i))
+            assert c.call("CONFIG", "SET", "rdb-key-save-delay", "100000") == b"+OK\r\n"
+        temp = os.path.join(srv.workdir, "temp-%d.rdb" % srv.proc.pid)
+        os.kill(srv.proc.pid, signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while not os.path.exists(temp) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.path.exists(temp), "no final save began"
+        os.kill(srv.proc.pid, signal.SIGINT)
+        srv.proc.wait(1.5)  # the save alone takes 2 s
+        assert srv.proc.returncode == 1
+        assert not os.path.exists(temp)
+        assert not os.path.exists(os.path.join(srv.workdir, "dump.rdb"))
+    finally:
+        if srv.alive():
+            srv._kill()
+        srv.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["keel", "redis"])
+def test_shutdown_abort_cancels_a_signal_while_the_cron_is_paused(kind):
+    """A SIGTERM is acted on by the cron: with DEBUG PAUSE-CRON 1 it waits,
+    SHUTDOWN ABORT cancels it (Redis's shutdown.tcl); a later SIGTERM with
+    the cron running ends the server, exit code 0."""
+    base = harness.keel_argv if kind == "keel" else harness.oracle_argv
+    srv = ServerProcess("sigterm-abort-" + kind, lambda port: base(port) + [
+        "--enable-debug-command", "yes", "--logfile", "server.log"])
+    srv.start()
+    try:
+        with RawConn(srv.port) as c:
+            assert c.call("DEBUG", "PAUSE-CRON", "1") == b"+OK\r\n"
+            os.kill(srv.proc.pid, signal.SIGTERM)
+            time.sleep(0.3)
+            assert c.call("PING") == b"+PONG\r\n"
+            assert c.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+            assert c.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            assert c.call("DEBUG", "PAUSE-CRON", "0") == b"+OK\r\n"
+            time.sleep(0.3)
+            assert c.call("PING") == b"+PONG\r\n"
+        with open(os.path.join(srv.workdir, "server.log")) as f:
+            assert "Shutdown manually aborted" in f.read()
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        srv.proc.wait(5)
+        assert srv.proc.returncode == 0
+    finally:
+        if srv.alive():
+            srv._kill()
         srv.cleanup()

@@ -129,10 +129,11 @@ def test_auth_redacted(both):
 
 
 def test_config_set_and_migrate_redacted(both):
-    """Sensitive configs' values (requirepass, masterauth) and MIGRATE's
+    """Sensitive configs' values (requirepass, masterauth, masteruser) and MIGRATE's
     AUTH / AUTH2 words, as Redis 7.0 redacts them."""
     run(both, ["CONFIG", "SET", "masterauth", "x", "requirepass", "", "hz", "10"],
         ["CONFIG", "SET", "MASTERAUTH", ""], ["CONFIG", "SET", "nosuch", "x", "masterauth", "y"],
+        ["CONFIG", "SET", "hz", "10", "masteruser", "u"], ["CONFIG", "SET", "masteruser", ""],
         ["MIGRATE", "127.0.0.1", "1", "nosuchkey", "0", "10", "AUTH2", "u", "p"],
         ["MIGRATE", "127.0.0.1", "1", "nosuchkey", "0", "10", "COPY", "AUTH", "pw", "KEYS", "a"],
         ["MIGRATE", "127.0.0.1", "1", "", "0", "10", "AUTH", "pw", "KEYS", "a", "AUTH", "b"])

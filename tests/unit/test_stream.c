@@ -50,6 +50,15 @@ START_TEST(ids)
     ck_assert(!sid_parse("1-2-3", 5, 0, false, false, &a, NULL));
     ck_assert(!sid_parse("", 0, 0, false, false, &a, NULL));
     ck_assert(!sid_parse("-1", 2, 0, false, false, &a, NULL));
+    /* what strtoull takes (Redis's string2ull): white space, '+', leading
+     * zeros, a wrapped "-05" after the dash; the id ends at a NUL */
+    ck_assert(sid_parse(" 7-+2", 5, 0, false, false, &a, NULL) && a.ms == 7 && a.seq == 2);
+    ck_assert(sid_parse("007", 3, 0, false, false, &a, NULL) && a.ms == 7);
+    ck_assert(sid_parse("1--05", 5, 0, false, false, &a, NULL) && a.seq == UINT64_MAX - 4);
+    ck_assert(!sid_parse("1--5", 4, 0, false, false, &a, NULL));
+    ck_assert(!sid_parse("7 ", 2, 0, false, false, &a, NULL));
+    ck_assert(!sid_parse("+", 1, 0, false, false, &a, NULL));
+    ck_assert(sid_parse("9\0-x", 4, 0, false, false, &a, NULL) && a.ms == 9 && a.seq == 0);
     a = (struct sid){UINT64_MAX, UINT64_MAX};
     ck_assert_int_eq(sid_format(buf, &a), 41);
     ck_assert_str_eq(buf, "18446744073709551615-18446744073709551615");
@@ -150,6 +159,9 @@ START_TEST(appends_ids_and_errors)
     ck_assert_int_eq(stream_append(s, fv, lens, 1, &id, true, &got), EDOM);
     id.ms = 4;
     ck_assert_int_eq(stream_append(s, fv, lens, 1, &id, false, &got), EDOM);
+    id = (struct sid){6, UINT64_MAX};
+    ck_assert_int_eq(stream_append(s, fv, lens, 1, &id, true, &got), 0);
+    ck_assert_int_eq(stream_append(s, fv, lens, 1, &id, false, &got), ERANGE); /* 6-* */
     ck_assert_int_eq(stream_append(s, fv, lens, 1, NULL, false, &got), 0);
     ck_assert_uint_gt(got.ms, 1000000000000ULL); /* the clock */
     s->last_id = (struct sid){UINT64_MAX, UINT64_MAX};
@@ -236,10 +248,19 @@ START_TEST(groups_and_pel)
         rax_insert(g->pel, k, 16, n, NULL);
         rax_insert(c->pel, k, 16, n, NULL);
     }
-    ck_assert_int_eq(stream_group_lag(s, g), 5 - 0); /* entries-read unknown: estimated */
-    g->last_id = (struct sid){3, 0};
-    g->entries_read = 3;
-    ck_assert_int_eq(stream_group_lag(s, g), 2);
+    {
+        long long lag;
+        ck_assert(stream_group_lag(s, g, &lag));
+        ck_assert_int_eq(lag, 5 - 0); /* entries-read unknown: estimated */
+        g->last_id = (struct sid){3, 0};
+        g->entries_read = 3;
+        ck_assert(stream_group_lag(s, g, &lag));
+        ck_assert_int_eq(lag, 2);
+        g->entries_read = 9; /* ENTRIESREAD past the entries added: negative */
+        ck_assert(stream_group_lag(s, g, &lag));
+        ck_assert_int_eq(lag, -4);
+        g->entries_read = 3;
+    }
     d = stream_dup_value(s, 0);
     {
         struct sgroup *g2 = stream_group_find(d, "g", 1);

@@ -195,7 +195,13 @@ def test_lowering_maxmemory_evicts_at_once(ev):
     fill(ev, b"a", 2000)
     before = used(ev)
     ev.config_set("maxmemory", before - 1000 * 1000)
-    assert evicted(ev) >= 900  # CONFIG SET itself evicted, as in Redis
+    # CONFIG SET itself evicts, as in Redis; its time budget (as Redis's)
+    # may leave the rest to the eviction timer on a busy machine.
+    assert evicted(ev) > 0
+    deadline = time.time() + 5
+    while evicted(ev) < 900 and time.time() < deadline:
+        time.sleep(0.05)
+    assert evicted(ev) >= 900
     assert used(ev) <= before - 1000 * 1000
 
 

@@ -317,6 +317,7 @@ void cmd_xadd(struct exec *x)
     struct kv *e;
     struct stream *s;
     int k, rc;
+    long long mark;
     static const struct trim_slots sl = {A_XADD_trim,
                                          A_XADD_trim_maxlen_operator,
                                          A_XADD_trim_maxlen_threshold,
@@ -346,6 +347,7 @@ void cmd_xadd(struct exec *x)
     }
     e = xlookup(x, key->p, key->n, true, &bad);
     if (bad) return;
+    mark = store_dirty_mark();
     if (!e) {
         if (HAS(x, A_XADD_nomkstream)) {
             reply_null(x->r);
@@ -391,6 +393,7 @@ void cmd_xadd(struct exec *x)
         if (stream_trim(s, t.how, t.maxlen, &t.minid, t.approx, t.limit))
             store_modified(x->db, e, "xtrim", NOTIFY_STREAM);
     }
+    store_dirty_settle(mark, 1); /* Redis: one change, trimmed or not */
     if (t.how != TRIM_NONE || !id_given || !seq_given)
         propagate_trimmed(x, "XADD", s, &t, HAS(x, A_XADD_nomkstream), &added, pairs);
 }
@@ -403,7 +406,7 @@ void cmd_xtrim(struct exec *x)
     struct trim_args t;
     struct kv *e;
     bool bad;
-    long long n;
+    long long n, mark;
     static const struct trim_slots sl = {A_XTRIM_trim,
                                          A_XTRIM_trim_maxlen_operator,
                                          A_XTRIM_trim_maxlen_threshold,
@@ -418,10 +421,12 @@ void cmd_xtrim(struct exec *x)
         reply_int(x->r, 0);
         return;
     }
+    mark = store_dirty_mark();
     n = stream_trim(stream_of(e), t.how, t.maxlen, &t.minid, t.approx, t.limit);
     reply_int(x->r, n);
     if (n) {
         store_modified(x->db, e, "xtrim", NOTIFY_STREAM);
+        store_dirty_settle(mark, n); /* Redis: one change per entry removed */
         if (t.approx) propagate_trimmed(x, "XTRIM", stream_of(e), &t, false, NULL, NULL);
     }
 }
@@ -532,7 +537,11 @@ void cmd_xdel(struct exec *x)
         if (stream_delete(stream_of(e), &parsed[k])) deleted++;
     free(parsed);
     reply_int(x->r, deleted);
-    if (deleted) store_modified(x->db, e, "xdel", NOTIFY_STREAM);
+    if (deleted) {
+        long long mark = store_dirty_mark();
+        store_modified(x->db, e, "xdel", NOTIFY_STREAM);
+        store_dirty_settle(mark, deleted); /* Redis: one change per entry deleted */
+    }
 }
 
 /* XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id] */

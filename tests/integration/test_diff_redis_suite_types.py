@@ -114,6 +114,11 @@ CASES = {
     "flushes": ["FLUSHALL", "SET a 1", "SET b 2", "FLUSHALL", "FLUSHALL ASYNC", "SET a 1",
                 "FLUSHDB", "FLUSHDB", "SET a 1", "SELECT 1", "SET b 1", "FLUSHALL",
                 "SWAPDB 0 1", "SWAPDB 0 0"],
+    "streams": ["XADD st 1-1 f v", "XADD st 2-1 f v", "XADD st 3-1 f v",
+                "XDEL st 1-1 2-1 9-9", "XDEL st 9-9", "XDEL nost 1-1", "XADD st 4-1 f v",
+                "XTRIM st MAXLEN 0", "XTRIM st MAXLEN 0", "XADD st 5-1 f v", "XADD st 6-1 f v",
+                "XADD st MAXLEN 0 7-1 f v", "XADD st MAXLEN 1 7-2 f v", "XTRIM nost MAXLEN 0",
+                "XADD st NOMKSTREAM 8-1 f v", "XADD st2 NOMKSTREAM 1-1 f v"],
     # a key expired (met by a command, or by the active cycle meanwhile):
     # deleted, but no change to count either way
     "expiry": ["PSETEX a 1 v", "!sleep 0.02", "GET a", "RPUSH l a b c", "PEXPIRE l 1",

@@ -73,7 +73,7 @@ static struct client *script_client(void)
         c->reply.resp = 2;
         c->adapter = &none;
         c->last_cmd = "NULL";
-        c->flags = CF_IN_EXEC; /* blocking commands do not block */
+        c->flags = CF_IN_EXEC | CF_SCRIPT; /* blocking commands do not block */
         g_script_client = c;
     }
     return g_script_client;

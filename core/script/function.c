@@ -326,7 +326,7 @@ bool function_load(const char *code, size_t n, bool replace, char **err)
         return false;
     }
     L = engine();
-    if (luaL_loadbuffer(L, code + skip, n - skip, "@user_function")) {
+    if (script_lua_load(L, code + skip, n - skip, "@user_function")) {
         *err = errf("ERR Error compiling function: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         free(name);

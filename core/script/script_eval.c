@@ -249,7 +249,7 @@ static bool cache_add(lua_State *L, const char *sha, const char *body, size_t le
         free(err);
         return false;
     }
-    if (luaL_loadbuffer(L, body + skip, len - skip, "@user_script")) {
+    if (script_lua_load(L, body + skip, len - skip, "@user_script")) {
         reply_errorf(r, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return false;
@@ -286,9 +286,11 @@ static void push_array(lua_State *L, const struct argv_ref *argv, int at, int n)
 
 static void set_array(lua_State *L, const char *name, const struct argv_ref *argv, int at, int n)
 {
+    script_lua_push_globals(L);
     lua_pushstring(L, name);
     push_array(L, argv, at, n);
-    lua_rawset(L, LUA_GLOBALSINDEX);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 /* The error a script ended with: {err=, source=, line=} or a string. */

@@ -41,6 +41,46 @@ CASES = {
         "FUNCTION LOAD \"#!lua name=lib\nredis.register_function('rd', "
         "function(k) return redis.call('xread','BLOCK',0,'STREAMS',k[1],'0') end)\"",
         "FCALL rd 1 s", "FUNCTION FLUSH"],
+    # The globals are read-only: no script can reassign one (an existing
+    # global included) and so break the scripts that run after it; rawget,
+    # next and pairs still see them, getmetatable(_G) is a read-only table.
+    "script_globals_readonly": [
+        "EVAL \"redis = function() return 1 end\" 0", "EVAL \"_G = {}\" 0", "EVAL \"KEYS = 1\" 0",
+        "EVAL \"ARGV = nil\" 0", "EVAL \"_G.redis = 1\" 0", "EVAL \"_G.newone = 1\" 0",
+        "EVAL \"__redis__err__handler = 1\" 0", "EVAL \"rawset(_G, 'redis', 1)\" 0",
+        "EVAL \"setmetatable(_G, {})\" 0", "EVAL \"local g = getmetatable(_G) g.__index = {}\" 0",
+        "EVAL \"table.insert(_G, 1)\" 0", "EVAL \"table.insert(redis, 1)\" 0",
+        "EVAL \"loadstring('redis = 1')()\" 0",
+        "EVAL \"return {coroutine.resume(coroutine.create(function() cjson = 1 end))}\" 0",
+        "EVAL \"return redis.call('ping')\" 0", "EVAL \"return cjson.encode({1})\" 0",
+        "EVAL \"return KEYS[1]\" 1 k", "EVAL \"KEYS[1] = 'x' return KEYS[1]\" 1 k",
+        "EVAL \"return {type(rawget(_G, 'redis')), rawget(_G, 'nosuch'), #_G}\" 0",
+        "EVAL \"return {_G == _G._G, rawequal(_G, rawget(_G, '_G')), _G.redis == redis}\" 0",
+        "EVAL \"local n = 0 for k in pairs(_G) do n = n + 1 end return n > 20\" 0",
+        "EVAL \"local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t\" 0",
+        "EVAL \"local t = {} for k, v in pairs(getmetatable(_G)) do t[#t+1] = k .. type(v) end "
+        "return t\" 0",
+        "EVAL \"return getmetatable(getmetatable(_G)) == nil\" 0",
+        "EVAL \"return getmetatable(_G).__index(_G, 'zz')\" 0",
+        "EVAL \"return {next({5})}\" 0", "EVAL \"table.insert(nil, 1)\" 0",
+        "EVAL \"local t = {} table.insert(t, 'a') table.insert(t, 1, 'b') return t\" 0",
+        "FUNCTION LOAD \"#!lua name=g\nredis.register_function('g', function() redis = 1 end)\"",
+        "FCALL g 0", "FUNCTION LOAD \"#!lua name=h\nredis.register_function('h', function() "
+        "return {rawget(_G, 'redis') ~= nil, _G == _G._G} end)\"", "FCALL h 0",
+        "FUNCTION FLUSH", "EVAL \"return redis.call('ping')\" 0"],
+    # loadstring / load parse a precompiled chunk as text (a syntax error at
+    # its escape byte), as Redis's Lua does.
+    "script_loadstring_binary": [
+        "EVAL \"return loadstring(string.dump(function() return 1 end))()\" 0",
+        "EVAL \"return {loadstring(string.dump(function() return 1 end), 'nm')}\" 0",
+        "EVAL \"return {loadstring(string.dump(function() return 1 end), '=nm')}\" 0",
+        "EVAL \"local d = string.dump(function() return 1 end) local i = 0 "
+        "return {load(function() i = i + 1 if i == 1 then return d end end)}\" 0",
+        "EVAL \"return {loadstring('\\27')}\" 0", "EVAL \"return loadstring('return 7')()\" 0",
+        "EVAL \"return {loadstring('x = ', '=n')}\" 0", "EVAL \"return loadstring()\" 0",
+        "EVAL \"return {load(function() return {} end)}\" 0", "EVAL \"return load(1)\" 0",
+        "EVAL \"local i = 0 return load(function() i = i + 1 if i == 1 then return 'return 5' "
+        "end end)()\" 0"],
     "multi_xread_block": ["XADD s 1-1 a b", "MULTI", "XREAD BLOCK 0 STREAMS s $",
                           "XREAD BLOCK 0 STREAMS s 0", "EXEC"],
 }
@@ -49,3 +89,12 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_redis_suite_server(diff, name):
     diff(cmds(*CASES[name]))
+
+
+def test_script_body_precompiled(diff, ro):
+    """EVAL, SCRIPT LOAD and FUNCTION LOAD of a precompiled chunk: a
+    compile error (the stock interpreter would run the bytecode)."""
+    code = ro.eval("return string.dump(function() return 42 end)", 0)
+    diff([["EVAL", code, "0"], ["SCRIPT", "LOAD", code], ["EVAL", b"\x1b", "0"],
+          ["EVAL", b"\x1b\nreturn 1", "0"], ["FUNCTION", "LOAD", b"#!lua name=x\n" + code],
+          ["EVAL", "return {loadstring(ARGV[1])}", "0", code]])

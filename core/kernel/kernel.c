@@ -44,6 +44,7 @@ enum kernel_status kernel_settle(struct client *c)
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;
+static int run_depth; /* kernel_run's nesting (a script's or EXEC's commands) */
 
 static struct client *current;
 /* The last figures taken (kernel_run): a counter, the sink and its error
@@ -287,6 +288,9 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     struct client *outer = current;
 
     run_again = false;
+    /* The outermost command fixes the time keys expire against for its
+     * whole run (the commands of its script or transaction included). */
+    if (run_depth++ == 0) g_store.fixed_now_ms = start / 1000;
     x.parked = false;
     x.c = c;
     x.db = c->db;
@@ -314,6 +318,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
         current = outer;
     }
     registry_match_done(&mp);
+    if (--run_depth == 0) g_store.fixed_now_ms = 0;
     clock_us = util_ustime();
     dur = clock_us - start;
     /* Failed: an error written since the last command's figures were

@@ -81,6 +81,15 @@ CASES = {
         "EVAL \"return {load(function() return {} end)}\" 0", "EVAL \"return load(1)\" 0",
         "EVAL \"local i = 0 return load(function() i = i + 1 if i == 1 then return 'return 5' "
         "end end)()\" 0"],
+    # Keys expire against the time the outermost command began: a key alive
+    # then stays alive to the end of the script or the transaction (PTTL,
+    # from the clock, says 0).
+    "script_time_fixed_for_expiry": [
+        "EVAL \"redis.call('SET', 'k', 'v', 'PX', 1) for i = 1, 4000000 do end "
+        "return {redis.call('EXISTS', 'k'), redis.call('GET', 'k'), redis.call('PTTL', 'k')}\" 1 k",
+        "EXISTS k"],
+    "multi_time_fixed_for_expiry": ["MULTI", "SET k v PX 1", "EVAL \"for i = 1, 4000000 do end\" 0",
+                                    "EXISTS k", "GET k", "PTTL k", "EXEC", "EXISTS k"],
     "multi_xread_block": ["XADD s 1-1 a b", "MULTI", "XREAD BLOCK 0 STREAMS s $",
                           "XREAD BLOCK 0 STREAMS s 0", "EXEC"],
 }

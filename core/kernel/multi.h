@@ -33,6 +33,11 @@ int multi_queued(struct client *c);
 /* CLIENT LIST multi-mem: the queued arguments' bytes plus a pointer per
  * argument (Redis's mstate.argv_len_sums). */
 size_t multi_mem(struct client *c);
+/* Redis's is_write_command: a write, or EXEC of a queue holding one. */
+bool multi_exec_is_write(struct client *c, const struct command *cmd);
+/* A refusal's error: EXEC inside MULTI is aborted instead (EXECABORT
+ * naming the error, the transaction discarded), as Redis's rejectCommand. */
+void multi_refuse(struct client *c, const struct command *cmd, struct reply *r, const char *err);
 /* Leave MULTI state, dropping queued commands (DISCARD, RESET). */
 void multi_discard(struct client *c);
 void multi_unwatch_all(struct client *c);

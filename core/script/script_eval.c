@@ -18,6 +18,7 @@
 #include "kernel.h"
 #include "propagate.h"
 #include "rdb.h"
+#include "repl_replica.h"
 #include "function.h"
 #include "config.h"
 #include "evict.h"
@@ -387,6 +388,13 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
 bool script_may_write_refused(struct client *c, int flags, struct reply *r)
 {
     static const struct command *w;
+    /* a script not flagged allow-stale (an EVAL without shebang too) does
+     * not start on a stale replica, as Redis 7.0's scriptPrepareForRun */
+    if (!(flags & SF_ALLOW_STALE) && !(c->flags & CF_MASTER) && repl_replica_stale()) {
+        reply_error(r, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set "
+                       "to 'no'.");
+        return true;
+    }
     if (flags & (SF_EVAL_COMPAT | SF_NO_WRITES)) return false;
     /* a script that may write is DENYOOM unless allow-oom (Redis 7.0's
      * evalGetCommandFlags): -OOM comes before MISCONF, as in processCommand */

@@ -3,9 +3,11 @@ exercises (scripting, functions, MULTI, pub/sub, tracking, ACL, introspection),
 each written afresh as a command sequence and compared byte for byte with
 redis-server 7.0. Add a case = add a line."""
 
+import time
+
 import pytest
 
-from harness import cmds
+from harness import RawConn, cmds
 
 SORTING = "SADD s a b c d e f g h i l m n o p q r s t u v z aa aaa azz"
 
@@ -90,6 +92,19 @@ CASES = {
         "EXISTS k"],
     "multi_time_fixed_for_expiry": ["MULTI", "SET k v PX 1", "EVAL \"for i = 1, 4000000 do end\" 0",
                                     "EXISTS k", "GET k", "PTTL k", "EXEC", "EXISTS k"],
+    # EXEC refused before it runs (a wrong arity, ACL, subscribed mode) is
+    # aborted as Redis's rejectCommand: EXECABORT naming the refusal, the
+    # transaction discarded and the keys unwatched, in MULTI or not.
+    "exec_refused_arity": ["EXEC x", "MULTI", "SET a b", "EXEC x", "PING", "GET a", "EXEC",
+                           "WATCH a", "EXEC x", "SET a c", "MULTI", "GET a", "EXEC"],
+    "exec_refused_acl": ["ACL SETUSER noexec on nopass +@all -exec ~*", "AUTH noexec x", "MULTI",
+                         "SET a 1", "EXEC", "PING", "GET a", "AUTH default x",
+                         "ACL DELUSER noexec"],
+    "exec_refused_subscribed": ["SUBSCRIBE c", "EXEC", "MULTI", "EXEC", "PING"],
+    # ACL SETUSER: a user name with white space or a NUL is refused.
+    "acl_setuser_name_spaces": ["ACL SETUSER \"a b\"", ["ACL", "SETUSER", "a\tb"],
+                                ["ACL", "SETUSER", "a\nb"], ["ACL", "SETUSER", "a\x00b"],
+                                ["ACL", "SETUSER", "a\x0bb", "on"], "ACL USERS"],
     "multi_xread_block": ["XADD s 1-1 a b", "MULTI", "XREAD BLOCK 0 STREAMS s $",
                           "XREAD BLOCK 0 STREAMS s 0", "EXEC"],
 }
@@ -107,3 +122,108 @@ def test_script_body_precompiled(diff, ro):
     diff([["EVAL", code, "0"], ["SCRIPT", "LOAD", code], ["EVAL", b"\x1b", "0"],
           ["EVAL", b"\x1b\nreturn 1", "0"], ["FUNCTION", "LOAD", b"#!lua name=x\n" + code],
           ["EVAL", "return {loadstring(ARGV[1])}", "0", code]])
+
+
+# min-replicas-to-write 1 and no replica: a script that declares it may
+# write (a shebang without no-writes, a function without it) is refused
+# before it runs, queued in MULTI too (EXECABORT); an EVAL without shebang
+# runs, its first write refused; EXEC of reads only (an EVAL without
+# shebang only MAY_REPLICATE) runs.
+NOREPLICAS = [
+    "SET x v", "EVAL \"#!lua flags=no-writes\nreturn redis.call('get','x')\" 1 x",
+    "EVAL \"return redis.call('get','x')\" 1 x", "EVAL \"#!lua\nreturn redis.call('get','x')\" 1 x",
+    "EVAL \"return redis.call('set','x', 1)\" 1 x", "EVAL \"return redis.pcall('set','x', 1)\" 1 x",
+    "EVAL \"redis.call('get','x') return redis.pcall('set','x', 1)\" 1 x",
+    "MULTI", "GET x", "EVAL \"return 1\" 0", "PUBLISH c m", "EXEC",
+    "MULTI", "EVAL \"#!lua\nreturn 1\" 0", "EXEC", "PING",
+    "FUNCTION LOAD \"#!lua name=nr\nredis.register_function('w', function() return 1 end) "
+    "redis.register_function{function_name='r', callback=function() return redis.pcall('set',"
+    "'x','1') end, flags={'no-writes'}}\"",
+    "FCALL w 0", "FCALL r 0", "FCALL_RO r 0", "FUNCTION FLUSH", "GET x"]
+
+
+def test_scripts_min_replicas(diff):
+    try:
+        diff(cmds("SET x v", "CONFIG SET min-replicas-to-write 1", *NOREPLICAS[1:],
+                  "CONFIG SET min-replicas-to-write 0"))
+    finally:
+        for port in diff.ports.values():
+            with RawConn(port) as c:
+                c.call("CONFIG", "SET", "min-replicas-to-write", "0")
+                c.call("FUNCTION", "FLUSH")
+
+
+def test_exec_refused_is_aborted(keel, oracle):
+    """EXEC refused by a check of the server's state (NOREPLICAS, OOM) is
+    aborted: EXECABORT naming the error, the transaction discarded (the
+    client is no longer in MULTI)."""
+    out = {}
+    for name, port in (("keel", keel.port), ("redis", oracle.port)):
+        a, b = RawConn(port), RawConn(port)
+        got = []
+        try:
+            for setting, on, off in (("min-replicas-to-write", "1", "0"), ("maxmemory", "1", "0")):
+                a.call("FLUSHALL")
+                got += [a.call("MULTI"), a.call("SET", "x", "1")]
+                b.call("CONFIG", "SET", setting, on)
+                try:
+                    got += [a.call("EXEC"), a.call("PING"), a.call("EXISTS", "x")]
+                finally:
+                    b.call("CONFIG", "SET", setting, off)
+        finally:
+            a.close()
+            b.close()
+        out[name] = got
+    assert out["keel"] == out["redis"]
+
+
+# replica-serve-stale-data no on a replica whose primary is unreachable: a
+# script not flagged allow-stale (an EVAL without shebang too, queued in
+# MULTI too) does not start (MASTERDOWN); in an allow-stale script, commands
+# not flagged STALE are refused.
+STALE = [
+    "SET x z",
+    "FUNCTION LOAD \"#!lua name=st\nredis.register_function('p', function() return 1 end) "
+    "redis.register_function{function_name='q', callback=function() return redis.pcall('get','x') "
+    "end, flags={'allow-stale','no-writes'}}\"",
+    "CONFIG SET replica-serve-stale-data no", "REPLICAOF 127.0.0.1 1",
+    "EVAL \"return 1\" 0", "EVAL_RO \"return 1\" 0", "EVAL \"#!lua flags=no-writes\nreturn 1\" 0",
+    "EVAL \"#!lua flags=allow-stale,no-writes\nreturn redis.call('echo','foobar')\" 0",
+    "EVAL \"#!lua flags=allow-stale,no-writes\nreturn redis.pcall('get','x')\" 0",
+    "EVAL \"#!lua flags=allow-stale,no-writes\nreturn redis.call('get','x')\" 0",
+    "EVAL \"#!lua flags=allow-stale\nreturn 1\" 0", "FCALL p 0", "FCALL q 0", "FCALL_RO q 0",
+    "MULTI", "EVAL \"return 1\" 0", "EXEC"]
+
+
+def test_scripts_stale_replica(diff):
+    try:
+        diff(cmds(*STALE))
+    finally:
+        for port in diff.ports.values():
+            with RawConn(port) as c:
+                c.call("REPLICAOF", "NO", "ONE")
+                c.call("CONFIG", "SET", "replica-serve-stale-data", "yes")
+                c.call("FUNCTION", "FLUSH")
+
+
+def test_exec_during_busy_script(keel, oracle):
+    """EXEC sent while another client's script is busy: EXECABORT naming
+    BUSY, and the client has left MULTI (no half transaction later)."""
+    out = {}
+    for name, port in (("keel", keel.port), ("redis", oracle.port)):
+        a, b, c = (RawConn(port, timeout=10) for _ in range(3))
+        try:
+            c.call("CONFIG", "SET", "busy-reply-threshold", "10")
+            c.call("SET", "xx", "1")
+            got = [b.call("MULTI"), b.call("INCR", "xx")]
+            a.send(b"*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n")
+            time.sleep(0.3)
+            got += [b.call("INCR", "xx"), b.call("EXEC"), c.call("SCRIPT", "KILL")]
+            a.read_replies(1)
+            got += [b.call("PING", "asdf"), c.call("GET", "xx")]
+        finally:
+            c.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+            for conn in (a, b, c):
+                conn.close()
+        out[name] = got
+    assert out["keel"] == out["redis"]

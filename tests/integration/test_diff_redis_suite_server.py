@@ -227,3 +227,19 @@ def test_exec_during_busy_script(keel, oracle):
                 conn.close()
         out[name] = got
     assert out["keel"] == out["redis"]
+
+
+def test_reset_reply_modes(keel, oracle):
+    """RESET answers under CLIENT REPLY OFF (it turns replies back on before
+    it answers), stays silent after CLIENT REPLY SKIP, and keeps CLIENT
+    NO-EVICT (Redis 7.0)."""
+    out = {}
+    for name, port in (("keel", keel.port), ("redis", oracle.port)):
+        with RawConn(port) as c:
+            c.send(b"CLIENT REPLY SKIP\r\nRESET\r\nPING a\r\nCLIENT REPLY OFF\r\n"
+                   b"CLIENT REPLY SKIP\r\nRESET\r\nPING b\r\nCLIENT NO-EVICT on\r\nRESET\r\n"
+                   b"CLIENT INFO\r\nCLIENT NO-EVICT off\r\nPING c\r\n")
+            got = c.read_replies(8, timeout=5)
+            got[5] = got[5].split(b" flags=")[1].split(b" ")[0]  # CLIENT INFO: its flags
+            out[name] = got
+    assert out["keel"] == out["redis"]

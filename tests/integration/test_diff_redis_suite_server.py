@@ -105,6 +105,24 @@ CASES = {
     "acl_setuser_name_spaces": ["ACL SETUSER \"a b\"", ["ACL", "SETUSER", "a\tb"],
                                 ["ACL", "SETUSER", "a\nb"], ["ACL", "SETUSER", "a\x00b"],
                                 ["ACL", "SETUSER", "a\x0bb", "on"], "ACL USERS"],
+    # redis.register_function{...}: keys in any case, a number taken as a
+    # description, and Redis's error for each argument of the wrong type.
+    "register_function_named_args": [
+        "FUNCTION LOAD \"#!lua name=b1\nredis.register_function{function_name='x', "
+        "callback=function() end, description=1}\"",
+        "FUNCTION LOAD \"#!lua name=b2\nredis.register_function{FUNCTION_NAME='x2', "
+        "Callback=function() end, DESCRIPTION='d', Flags={'no-writes'}}\"",
+        "FUNCTION LOAD \"#!lua name=b3\nredis.register_function{function_name={}, "
+        "callback=function() end}\"",
+        "FUNCTION LOAD \"#!lua name=b3\nredis.register_function{function_name='x3', callback=1}\"",
+        "FUNCTION LOAD \"#!lua name=b3\nredis.register_function{function_name='x3', "
+        "callback=function() end, flags=1}\"",
+        "FUNCTION LOAD \"#!lua name=b3\nredis.register_function{function_name='x3', "
+        "callback=function() end, description={}}\"",
+        "FUNCTION LOAD \"#!lua name=b3\nredis.register_function{function_name='x3', "
+        "callback=function() end, [1]=2}\"",
+        "FUNCTION LIST LIBRARYNAME b2", "FUNCTION LIST LIBRARYNAME b1", "FCALL x2 0",
+        "FUNCTION FLUSH"],
     "multi_xread_block": ["XADD s 1-1 a b", "MULTI", "XREAD BLOCK 0 STREAMS s $",
                           "XREAD BLOCK 0 STREAMS s 0", "EXEC"],
 }

@@ -123,6 +123,15 @@ CASES = {
         "callback=function() end, [1]=2}\"",
         "FUNCTION LIST LIBRARYNAME b2", "FUNCTION LIST LIBRARYNAME b1", "FCALL x2 0",
         "FUNCTION FLUSH"],
+    # FCALL's numkeys, judged once the function is found: not a number is
+    # "Bad number of keys provided".
+    "fcall_numkeys": [
+        "FUNCTION LOAD \"#!lua name=t\nredis.register_function('test', function(k, a) return #k end) "
+        "redis.register_function{function_name='tro', callback=function(k, a) return #k end, "
+        "flags={'no-writes'}}\"",
+        "FCALL test abc", "FCALL test 1.5", "FCALL test 99999999999999999999", "FCALL test -1",
+        "FCALL test 3 a", "FCALL test 1 a", "FCALL_RO tro abc", "FCALL_RO tro 2 a",
+        "FCALL nosuch abc", "FCALL test \"\"", "FUNCTION FLUSH"],
     "multi_xread_block": ["XADD s 1-1 a b", "MULTI", "XREAD BLOCK 0 STREAMS s $",
                           "XREAD BLOCK 0 STREAMS s 0", "EXEC"],
 }

@@ -1,6 +1,7 @@
 /* cmd_acl.c — the ACL command and its subcommands (SETUSER GETUSER DELUSER
  * LIST USERS WHOAMI CAT LOG GENPASS DRYRUN SAVE LOAD HELP), over the user
  * table of core/acl. */
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -30,15 +31,25 @@ void cmd_acl_setuser(struct exec *x)
 {
     const struct argval *rv = ARG(x, A_ACL_SETUSER_rule);
     int n = rv->present ? rv->count : 0, i;
-    const char **rules = xmalloc(sizeof(char *) * (size_t)(n + 1));
-    size_t *lens = xmalloc(sizeof(size_t) * (size_t)(n + 1));
+    const char *name = ARGP(x, A_ACL_SETUSER_username);
+    size_t nlen = ARGN(x, A_ACL_SETUSER_username), k;
+    const char **rules;
+    size_t *lens;
     char err[512];
+    /* Redis's ACLStringHasSpaces: no white space (isspace) and no NUL. */
+    for (k = 0; k < nlen; k++) {
+        if (isspace((unsigned char)name[k]) || name[k] == 0) {
+            reply_error(x->r, "ERR Usernames can't contain spaces or null characters");
+            return;
+        }
+    }
+    rules = xmalloc(sizeof(char *) * (size_t)(n + 1));
+    lens = xmalloc(sizeof(size_t) * (size_t)(n + 1));
     for (i = 0; i < n; i++) {
         rules[i] = x->argv[rv->list[i]].p;
         lens[i] = x->argv[rv->list[i]].n;
     }
-    if (acl_setuser(ARGP(x, A_ACL_SETUSER_username), ARGN(x, A_ACL_SETUSER_username), n, rules,
-                    lens, err, sizeof(err)))
+    if (acl_setuser(name, nlen, n, rules, lens, err, sizeof(err)))
         reply_ok(x->r);
     else
         reply_errorf(x->r, "%s", err);

@@ -219,19 +219,23 @@ void cmd_auth(struct exec *x)
 void cmd_reset(struct exec *x)
 {
     struct client *c = x->c;
-    /* As Redis's clearClientConnectionState. State that other modules keep
-     * per client (MULTI, WATCH, pub/sub, tracking) is theirs to clear. */
+    /* Under CLIENT REPLY OFF the kernel gave this call a silent sink; RESET
+     * turns replies back on before it answers (Redis's resetCommand), so
+     * its +RESET goes to the client. A skipped reply stays skipped. */
+    struct reply *out = (c->flags & CF_REPLY_OFF) && !(c->flags & CF_REPLICA) ? &c->reply : x->r;
+    /* As Redis 7.0's clearClientConnectionState (CLIENT NO-EVICT stays).
+     * State that other modules keep per client (MULTI, WATCH, pub/sub,
+     * tracking) is theirs to clear. */
     client_reset_state(c);
     if (c->flags & CF_TRACKING) tracking_disable(c);
-    c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT | CF_NO_EVICT);
-    client_mem_update(c); /* evictable again */
+    c->flags &= ~(CF_REPLY_OFF | CF_REPLY_SKIP_NEXT);
     client_select(c, 0);
     pubsub_reset(c); /* leaves every channel, pattern and shard channel silently */
     set_resp(c, 2);
     c->user = NULL;
     c->authenticated = acl_default_authenticates();
     set_attr(&c->name, NULL, 0);
-    reply_status(x->r, "RESET");
+    reply_status(out, "RESET");
 }
 
 /* ---- CLIENT ---- */

@@ -220,9 +220,10 @@ static void sort_generic(struct exec *x, const struct sort_args *a)
     }
     type = sv ? (int)sv->type : OBJ_LIST; /* a missing key sorts as an empty list */
 
-    /* A set has no order of its own: when the result is stored, sort it
-     * (ALPHA) so that it does not depend on the hash table. */
-    if (dontsort && type == OBJ_SET && a->has_store) {
+    /* A set has no order of its own: when the result is stored or goes to
+     * a script, sort it (ALPHA) so that it does not depend on the hash
+     * table (replicas and the AOF see the same result). */
+    if (dontsort && type == OBJ_SET && (a->has_store || (x->c->flags & CF_SCRIPT))) {
         dontsort = false;
         alpha = true;
         sortby = NULL;

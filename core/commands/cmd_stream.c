@@ -614,6 +614,11 @@ void xread_generic(struct exec *x, const struct xread_args *a)
     const char *ready_key = NULL;
     size_t ready_klen = 0;
     void *h = NULL;
+    if (a->block && (x->c->flags & CF_SCRIPT)) { /* the name as the script wrote it */
+        reply_errorf(x->r, "ERR %.*s command is not allowed with BLOCK option from scripts",
+                     (int)x->argv[0].n, x->argv[0].p);
+        goto done;
+    }
     if (a->block) {
         if (a->block_ms < 0) {
             reply_error(x->r, "ERR timeout is negative");

@@ -113,6 +113,7 @@ enum {
     CF_LUA_DEBUG = 1 << 16,       /* SCRIPT DEBUG YES|SYNC: its next EVAL is debugged */
     CF_LUA_DEBUG_SYNC = 1 << 17,  /* SCRIPT DEBUG SYNC (not forked) */
     CF_REPLY_QUIET = 1 << 18,     /* its parked command came under CLIENT REPLY OFF/SKIP */
+    CF_SCRIPT = 1 << 19,          /* the client scripts run their commands as (core/script) */
 };
 
 struct client {

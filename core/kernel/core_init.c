@@ -136,6 +136,7 @@ void core_init(int databases)
             .multi_queue = multi_queue,
             .multi_has_write = multi_has_write,
             .exec = cmd_exec,
+            .exec_abort = multi_discard,
             .call_begin = propagate_call_begin,
             .call_end = propagate_call_end,
             .ran = after_command,

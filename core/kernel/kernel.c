@@ -44,6 +44,7 @@ enum kernel_status kernel_settle(struct client *c)
 /* The clock at the end of the previous command of the current batch (0:
  * read it afresh). One clock read per command times it and stamps it. */
 static long long clock_us;
+static int run_depth; /* kernel_run's nesting (a script's or EXEC's commands) */
 
 static struct client *current;
 /* The last figures taken (kernel_run): a counter, the sink and its error
@@ -103,14 +104,17 @@ bool kernel_paused_for(const struct command *cmd)
     return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
 }
 
+uint32_t kernel_call_flags(const struct command *cmd, int argc, const struct argv_ref *argv)
+{
+    return hooks.call_flags ? hooks.call_flags(cmd, argc, argv) : cmd->flags;
+}
+
 /* kernel_paused_for with the flags this call declares (hooks.call_flags). */
 static bool paused_for_call(const struct command *cmd, int argc, const struct argv_ref *argv)
 {
-    uint32_t flags;
     if (!pause_state.active) return false;
     if (!pause_state.write_only) return true;
-    flags = hooks.call_flags ? hooks.call_flags(cmd, argc, argv) : cmd->flags;
-    return (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+    return (kernel_call_flags(cmd, argc, argv) & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
 }
 
 static void park_command(struct client *c, int argc, const struct argv_ref *argv)
@@ -287,6 +291,9 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
     struct client *outer = current;
 
     run_again = false;
+    /* The outermost command fixes the time keys expire against for its
+     * whole run (the commands of its script or transaction included). */
+    if (run_depth++ == 0) g_store.fixed_now_ms = start / 1000;
     x.parked = false;
     x.c = c;
     x.db = c->db;
@@ -314,6 +321,7 @@ void kernel_run(struct client *c, const struct command *cmd, int argc, const str
         current = outer;
     }
     registry_match_done(&mp);
+    if (--run_depth == 0) g_store.fixed_now_ms = 0;
     clock_us = util_ustime();
     dur = clock_us - start;
     /* Failed: an error written since the last command's figures were
@@ -367,9 +375,31 @@ static void reject(struct client *c, const struct command *cmd)
     if (c->flags & CF_MULTI) c->flags |= CF_DIRTY_EXEC;
 }
 
+/* EXEC refused before it runs (a wrong arity, NOAUTH, ACL, BUSY, OOM,
+ * MISCONF, ... in subscribed mode): as Redis's rejectCommand, the error
+ * becomes EXECABORT's reason and the transaction is discarded, in MULTI or
+ * not. The refusals write into a capture sink. */
+/* A refusal: counted; EXEC's (er set) written to out as EXECABORT. */
+static enum kernel_status refused(struct client *c, const struct command *cmd, struct reply *out,
+                                  struct reply_capture *er)
+{
+    reject(c, cmd);
+    if (er && er->got) {
+        /* (a refusal that aborted it itself already says EXECABORT) */
+        if (er->n >= 10 && !memcmp(er->text, "EXECABORT ", 10))
+            reply_error(out, er->text);
+        else /* the refusals Redis words without a code show none */
+            reply_errorf(out, "EXECABORT Transaction discarded because of: %s",
+                         er->text + (strncmp(er->text, "ERR ", 4) == 0 ? 4 : 0));
+        if (hooks.exec_abort) hooks.exec_abort(c);
+    }
+    return KERNEL_DONE;
+}
+
 enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_ref *argv)
 {
-    struct reply *r = &c->reply, quiet;
+    struct reply *r = &c->reply, quiet, *out;
+    struct reply_capture refusal, *er = NULL;
     const struct command *cmd;
     bool is_exec, queue, skip = (c->flags & CF_REPLY_SKIP_NEXT) != 0;
     int i;
@@ -386,37 +416,44 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
         quiet = reply_discard;
         r = &quiet;
     }
+    /* EXEC's refusals are captured, to be given as EXECABORT (refused). */
+    out = r;
+    if (argv[0].n == 4 && util_eqci(argv[0].p, 4, "exec")) {
+        reply_capture_init(&refusal, out->resp);
+        er = &refusal;
+        r = &refusal.r;
+    }
     cmd = registry_resolve(argc, argv, r);
     /* CLIENT LIST's cmd= is the last command looked up, run or not (NULL
      * when the name was unknown), as Redis's c->lastcmd. */
     c->last_cmd = cmd ? cmd->fullname : registry_rejected ? registry_rejected->fullname : "NULL";
-    if (!cmd) {
-        reject(c, registry_rejected);
-        return KERNEL_DONE;
-    }
+    if (!cmd) return refused(c, registry_rejected, out, er);
     /* DEBUG and other PROTECTED commands, before authentication as in Redis. */
-    if (protected_refused(c, cmd, r)) {
-        reject(c, cmd);
-        return KERNEL_DONE;
-    }
+    if (protected_refused(c, cmd, r)) return refused(c, cmd, out, er);
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         reply_err(r, E_NOAUTH);
-        reject(c, cmd);
-        return KERNEL_DONE;
+        return refused(c, cmd, out, er);
     }
-    if (hooks.acl && !(c->flags & CF_MASTER) && hooks.acl(c, cmd, argc, argv, r)) {
-        reject(c, cmd);
-        return KERNEL_DONE;
-    }
+    if (hooks.acl && !(c->flags & CF_MASTER) && hooks.acl(c, cmd, argc, argv, r))
+        return refused(c, cmd, out, er);
     /* MISCONF: writes (and PING) refused while snapshots fail, or while
      * the AOF cannot be written (core/persist: the refusals core_init wires).
      * Our primary's stream (the master client) is never refused, as Redis's
      * obey_client. */
-    for (i = 0; !(c->flags & CF_MASTER) && i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++) {
-        if (hooks.refuse[i](c, cmd, r)) {
-            reject(c, cmd);
-            return KERNEL_DONE;
+    {
+        /* The refusals judge the flags the call declares: a script with a
+         * shebang is a write (DENYOOM, not STALE...) or not by its flags,
+         * as Redis's processCommand with getCommandFlags. */
+        struct command declared;
+        const struct command *judged = cmd;
+        uint32_t flags = kernel_call_flags(cmd, argc, argv);
+        if (flags != cmd->flags) {
+            declared = *cmd;
+            declared.flags = flags;
+            judged = &declared;
         }
+        for (i = 0; !(c->flags & CF_MASTER) && i < KERNEL_MAX_REFUSALS && hooks.refuse[i]; i++)
+            if (hooks.refuse[i](c, judged, r)) return refused(c, cmd, out, er);
     }
     /* RESP2 subscribed mode: only the pub/sub commands, PING, QUIT, RESET. */
     if (c->nsubs > 0 && c->resp == 2 && !subscribed_mode_allows(cmd)) {
@@ -424,9 +461,9 @@ enum kernel_status kernel_submit(struct client *c, int argc, const struct argv_r
                      "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
                      "QUIT / RESET are allowed in this context",
                      cmd->fullname);
-        reject(c, cmd);
-        return KERNEL_DONE;
+        return refused(c, cmd, out, er);
     }
+    r = out;
     queue = (c->flags & CF_MULTI) && hooks.multi_queue && !hooks.multi_passthrough(cmd);
     if (queue && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(r, "ERR Command not allowed inside a transaction");

@@ -56,6 +56,10 @@ enum kernel_status {
     KERNEL_CLOSE,    /* close the connection once replies are written */
 };
 
+/* The flags a call declares: the command's, or those of the script it
+ * runs (EVAL / FCALL with a shebang or function flags; hooks.call_flags). */
+uint32_t kernel_call_flags(const struct command *cmd, int argc, const struct argv_ref *argv);
+
 void kernel_init(void);
 
 /* The seams where modules above the kernel run around a command. The
@@ -81,6 +85,8 @@ struct kernel_hooks {
                         const struct argv_ref *argv);
     bool (*multi_has_write)(struct client *c);
     cmd_fn exec;
+    /* EXEC refused before it runs: leave MULTI, dropping the queue. */
+    void (*exec_abort)(struct client *c);
     /* Around each handler (propagation to the AOF). */
     void (*call_begin)(void);
     void (*call_end)(struct exec *x);

@@ -84,6 +84,7 @@ void multi_queue(struct client *c, const struct command *cmd, int argc, const st
     struct multi_state *m = state(c);
     struct queued *q;
     size_t total = 0, off = 0;
+    uint32_t flags;
     int i;
     if (m->nq == m->capq) {
         m->capq = m->capq ? m->capq * 2 : 8;
@@ -103,10 +104,28 @@ void multi_queue(struct client *c, const struct command *cmd, int argc, const st
         q->argv[i].n = argv[i].n;
         off += argv[i].n + 1;
     }
-    if (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) m->has_write = true;
-    if (cmd->flags & CMD_DENYOOM) m->has_denyoom = true;
-    m->flags_any |= cmd->flags;
-    m->flags_lacking |= ~cmd->flags;
+    flags = kernel_call_flags(cmd, argc, argv);
+    if (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) m->has_write = true;
+    if (flags & CMD_DENYOOM) m->has_denyoom = true;
+    m->flags_any |= flags;
+    m->flags_lacking |= ~flags;
+}
+
+bool multi_exec_is_write(struct client *c, const struct command *cmd)
+{
+    return (cmd->flags & CMD_WRITE) ||
+           (cmd->fn == cmd_exec && (c->flags & CF_MULTI) && multi_any_has(c, CMD_WRITE));
+}
+
+void multi_refuse(struct client *c, const struct command *cmd, struct reply *r, const char *err)
+{
+    if (cmd->fn == cmd_exec && (c->flags & CF_MULTI)) {
+        /* Redis's execCommandAbort: the transaction is discarded. */
+        reply_errorf(r, "EXECABORT Transaction discarded because of: %s", err);
+        multi_discard(c);
+        return;
+    }
+    reply_error(r, err);
 }
 
 bool multi_has_write(struct client *c)

@@ -35,6 +35,11 @@ int multi_queued(struct client *c);
 size_t multi_mem(struct client *c);
 /* How many keys c watches. */
 size_t multi_watch_count(struct client *c);
+/* Redis's is_write_command: a write, or EXEC of a queue holding one. */
+bool multi_exec_is_write(struct client *c, const struct command *cmd);
+/* A refusal's error: EXEC inside MULTI is aborted instead (EXECABORT
+ * naming the error, the transaction discarded), as Redis's rejectCommand. */
+void multi_refuse(struct client *c, const struct command *cmd, struct reply *r, const char *err);
 /* Leave MULTI state, dropping queued commands (DISCARD, RESET). */
 void multi_discard(struct client *c);
 void multi_unwatch_all(struct client *c);

@@ -34,10 +34,12 @@ const struct err_def err_table[E_MAX] = {
 /* INFO errorstats counts every error a client is sent (core/commands/cmd_server.c). */
 void info_count_error(const char *text, size_t n);
 
+static const struct reply_ops capture_ops;
+
 static void error_out(struct reply *r, const char *t, size_t n)
 {
     r->nerr++;
-    if (r != &reply_discard) info_count_error(t, n);
+    if (r != &reply_discard && r->ops != &capture_ops) info_count_error(t, n);
     r->ops->error(r, t, n);
 }
 
@@ -151,3 +153,25 @@ static const struct reply_ops discard_ops = {d_status, d_status, d_int,    d_sta
                                              d_null,   d_agg,    d_dbl,    d_bool,   d_verb,
                                              d_status, d_defer,  d_setdef, NULL};
 struct reply reply_discard = {&discard_ops, NULL, 2, 0};
+
+static void capture_error(struct reply *r, const char *s, size_t n)
+{
+    struct reply_capture *rc = r->ctx;
+    if (rc->got) return;
+    rc->got = true;
+    rc->n = n < sizeof(rc->text) ? n : sizeof(rc->text) - 1;
+    memcpy(rc->text, s, rc->n);
+    rc->text[rc->n] = 0;
+}
+
+static const struct reply_ops capture_ops = {d_status, capture_error, d_int,    d_status, d_null,
+                                             d_null,   d_agg,         d_dbl,    d_bool,   d_verb,
+                                             d_status, d_defer,       d_setdef, NULL};
+
+void reply_capture_init(struct reply_capture *rc, int resp)
+{
+    memset(rc, 0, sizeof(*rc));
+    rc->r.ops = &capture_ops;
+    rc->r.ctx = rc;
+    rc->r.resp = resp;
+}

@@ -41,6 +41,16 @@ struct reply {
     unsigned nerr; /* errors written (the kernel counts failed calls with it) */
 };
 
+/* A sink that keeps the first error written (its text; nothing else, and
+ * nothing counted in INFO errorstats): for a refusal its caller rewrites. */
+struct reply_capture {
+    struct reply r;
+    char text[512];
+    size_t n;
+    bool got;
+};
+void reply_capture_init(struct reply_capture *rc, int resp);
+
 enum err_code {
     E_NONE = 0,
     E_SYNTAX,

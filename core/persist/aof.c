@@ -329,11 +329,11 @@ bool aof_reject(struct client *c, const struct command *cmd, struct reply *r)
     if (state == AOF_OFF) return false;
     if (last_write_ok && !aof_bio_error()) return false;
     err = last_write_ok ? aof_bio_error() : last_write_errno;
-    is_write = (cmd->flags & CMD_WRITE) != 0;
-    if (!is_write && strcmp(cmd->name, "exec") == 0 && (c->flags & CF_MULTI))
-        is_write = multi_has_write(c);
+    char text[256];
+    is_write = multi_exec_is_write(c, cmd);
     if (!is_write && strcmp(cmd->name, "ping") != 0) return false;
-    reply_errorf(r, "MISCONF Errors writing to the AOF file: %s", strerror(err));
+    snprintf(text, sizeof(text), "MISCONF Errors writing to the AOF file: %s", strerror(err));
+    multi_refuse(c, cmd, r, text);
     return true;
 }
 

@@ -248,11 +248,9 @@ bool persist_reject(struct client *c, const struct command *cmd, struct reply *r
     bool is_write;
     if (!g_server.lastbgsave_failed || !g_config.stop_writes_on_bgsave_error) return false;
     if (!have_save_rules()) return false;
-    is_write = (cmd->flags & CMD_WRITE) != 0;
-    if (!is_write && strcmp(cmd->name, "exec") == 0 && (c->flags & CF_MULTI))
-        is_write = multi_has_write(c);
+    is_write = multi_exec_is_write(c, cmd);
     if (!is_write && strcmp(cmd->name, "ping") != 0) return false;
-    reply_error(r, misconf_text);
+    multi_refuse(c, cmd, r, misconf_text);
     return true;
 }
 

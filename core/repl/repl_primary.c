@@ -989,15 +989,11 @@ int repl_primary_good_replicas(void)
 
 bool repl_primary_refuse(struct client *c, const struct command *cmd, struct reply *rep)
 {
-    bool write;
     if (!g_repl_cfg.min_replicas_to_write || !g_repl_cfg.min_replicas_max_lag) return false;
     if (repl_is_replica()) return false;
-    write = (cmd->flags & CMD_WRITE) != 0;
-    if (!write && (c->flags & CF_MULTI) && !strcasecmp(cmd->fullname, "exec"))
-        write = multi_has_write(c);
-    if (!write) return false;
+    if (!multi_exec_is_write(c, cmd)) return false;
     if (repl_primary_good_replicas() >= g_repl_cfg.min_replicas_to_write) return false;
-    reply_error(rep, "NOREPLICAS Not enough good replicas to write.");
+    multi_refuse(c, cmd, rep, "NOREPLICAS Not enough good replicas to write.");
     return true;
 }
 

@@ -524,6 +524,12 @@ void repl_replica_continue(const char *replid)
 
 /* ==================== the refusals ==================== */
 
+bool repl_replica_stale(void)
+{
+    return repl_is_replica() && g_repl_master.state != REPL_LINK_CONNECTED &&
+           !g_repl_replica_cfg.serve_stale_data;
+}
+
 bool repl_replica_refuse_write(struct client *c, const struct command *cmd, struct reply *r)
 {
     if (!repl_is_replica() || (c->flags & CF_MASTER) || !g_repl_replica_cfg.read_only ||
@@ -536,15 +542,18 @@ bool repl_replica_refuse_write(struct client *c, const struct command *cmd, stru
 bool repl_replica_refuse(struct client *c, const struct command *cmd, struct reply *r)
 {
     const struct command *top = cmd->parent ? cmd->parent : cmd;
+    bool exec = (c->flags & CF_MULTI) && cmd->fn == cmd_exec;
     if (!repl_is_replica() || (c->flags & CF_MASTER)) return false;
-    if (g_repl_replica_cfg.read_only && (cmd->flags & CMD_WRITE)) {
-        reply_error(r, "READONLY You can't write against a read only replica.");
+    if (g_repl_replica_cfg.read_only && multi_exec_is_write(c, cmd)) {
+        multi_refuse(c, cmd, r, "READONLY You can't write against a read only replica.");
         return true;
     }
     if (g_repl_master.state != REPL_LINK_CONNECTED && !g_repl_replica_cfg.serve_stale_data &&
-        !(cmd->flags & CMD_STALE) && !(top->flags & CMD_STALE)) {
-        reply_error(r, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set "
-                       "to 'no'.");
+        ((!(cmd->flags & CMD_STALE) && !(top->flags & CMD_STALE)) ||
+         (exec && multi_any_lacks(c, CMD_STALE)))) {
+        multi_refuse(c, cmd, r,
+                     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set "
+                     "to 'no'.");
         return true;
     }
     return false;

@@ -62,6 +62,9 @@ bool repl_replica_refuse(struct client *c, const struct command *cmd, struct rep
 
 /* The same -READONLY alone, for a script's write (Redis 7.0's
  * scriptVerifyWriteCommandAllow): true with the error in r. */
+/* A replica whose link to its primary is down, set not to serve stale
+ * data (replica-serve-stale-data no): only commands flagged STALE run. */
+bool repl_replica_stale(void);
 bool repl_replica_refuse_write(struct client *c, const struct command *cmd, struct reply *r);
 
 /* The bytes of a transaction read but not yet counted (its EXEC not

@@ -60,17 +60,34 @@ static int l_register_function(lua_State *L)
     if (!loading)
         return fail(L, "redis.register_function can only be called on FUNCTION LOAD command");
     if (argc == 1 && lua_istable(L, 1)) {
+        lua_pushnil(L); /* slot 2: the callback, once found */
         lua_pushnil(L);
         while (lua_next(L, 1)) {
+            /* Redis 7.0's luaRegisterFunctionReadNamedArgs: keys in any
+             * case; a string (or a number) for the name and description */
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-            if (!strcmp(k, "function_name") && lua_isstring(L, -1)) {
+            if (!strcasecmp(k, "function_name")) {
+                if (!lua_isstring(L, -1))
+                    return fail(L, "function_name argument given to redis.register_function "
+                                   "must be a string");
                 name = lua_tolstring(L, -1, &nlen);
-            } else if (!strcmp(k, "description") && lua_type(L, -1) == LUA_TSTRING) {
+            } else if (!strcasecmp(k, "description")) {
+                if (!lua_isstring(L, -1))
+                    return fail(L, "description argument given to redis.register_function must "
+                                   "be a string");
                 desc = lua_tolstring(L, -1, &dlen);
-            } else if (!strcmp(k, "callback") && lua_isfunction(L, -1)) {
-                fn_idx = 1; /* found below */
-            } else if (!strcmp(k, "flags") && lua_istable(L, -1)) {
+            } else if (!strcasecmp(k, "callback")) {
+                if (!lua_isfunction(L, -1))
+                    return fail(L, "callback argument given to redis.register_function must be "
+                                   "a function");
+                lua_pushvalue(L, -1);
+                lua_replace(L, 2);
+                fn_idx = 2;
+            } else if (!strcasecmp(k, "flags")) {
                 int j;
+                if (!lua_istable(L, -1))
+                    return fail(L, "flags argument to redis.register_function must be a table "
+                                   "representing function flags");
                 for (j = 1;; j++) {
                     size_t fl;
                     const char *fs;
@@ -94,8 +111,6 @@ static int l_register_function(lua_State *L)
         }
         if (!name) return fail(L, "redis.register_function must get a function name argument");
         if (!fn_idx) return fail(L, "redis.register_function must get a callback argument");
-        lua_getfield(L, 1, "callback");
-        fn_idx = lua_gettop(L);
         /* name and description stay alive: they are in the table at 1 */
     } else if (argc == 2) {
         if (!lua_isstring(L, 1)) /* a number is taken as its text, as Redis */
@@ -326,7 +341,7 @@ bool function_load(const char *code, size_t n, bool replace, char **err)
         return false;
     }
     L = engine();
-    if (luaL_loadbuffer(L, code + skip, n - skip, "@user_function")) {
+    if (script_lua_load(L, code + skip, n - skip, "@user_function")) {
         *err = errf("ERR Error compiling function: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         free(name);

@@ -90,6 +90,12 @@ void script_lua_guard_table(lua_State *L, int idx);
  * metatable's __index, which the functions engine switches). */
 void script_lua_env_table(lua_State *L);
 void script_srand48(int32_t seed);
+/* Push the real globals table (scripts see a read-only view of it): where
+ * KEYS and ARGV are set. */
+void script_lua_push_globals(lua_State *L);
+/* luaL_loadbuffer, but a precompiled chunk is parsed as text (refused
+ * with the syntax error Redis's Lua gives), as every loader in scripts. */
+int script_lua_load(lua_State *L, const char *p, size_t n, const char *chunkname);
 /* The readonly-table check shared by the sandbox's wrappers. */
 int script_lua_protect_table(lua_State *L, int idx);
 /* Push an error table {err="CODE msg"} from "-CODE msg" or "msg". */

@@ -22,6 +22,7 @@
 #include "propagate.h"
 #include "rdb.h"
 #include "registry.h"
+#include "repl_primary.h"
 #include "repl_replica.h"
 #include "script.h"
 #include "script_ldb.h"
@@ -148,15 +149,22 @@ static int generic_call(lua_State *L, bool raise, bool acl_check)
     /* The caller's ACL user must be allowed each command (Redis 7.0's
      * scriptVerifyACL; logged with context lua). */
     if ((err = acl_script_refusal(run->caller, cmd, argc, argv))) goto out;
+    /* An allow-stale script on a stale replica runs only commands flagged
+     * STALE (Redis 7.0's scriptVerifyAllowStale). */
+    if (!(cmd->flags & CMD_STALE) && !(run->caller->flags & CF_MASTER) && repl_replica_stale()) {
+        err = "Can not execute the command on a stale replica";
+        goto out;
+    }
     base = lua_gettop(L);
     script_sink_reset(L);
-    /* MISCONF (snapshots or the AOF failing) refuses a script's first
-     * write, and -OOM its first DENYOOM command; once it has written, it
+    /* MISCONF (snapshots or the AOF failing) and NOREPLICAS refuse a
+     * script's first write, and -OOM its first DENYOOM command; once it has written, it
      * may finish (Redis's rules). The
      * refusal is the command's error reply: raised by call. */
     if (((cmd->flags & CMD_WRITE) && !run->wrote &&
          (repl_replica_refuse_write(run->caller, cmd, &sc->reply) ||
-          persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply))) ||
+          persist_reject(sc, cmd, &sc->reply) || aof_reject(sc, cmd, &sc->reply) ||
+          repl_primary_refuse(sc, cmd, &sc->reply))) ||
         oom_refused(run, cmd, sc)) {
         if (lua_gettop(L) > base + 1) {
             lua_replace(L, base + 1);

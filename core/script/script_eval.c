@@ -18,6 +18,7 @@
 #include "kernel.h"
 #include "propagate.h"
 #include "rdb.h"
+#include "repl_replica.h"
 #include "function.h"
 #include "config.h"
 #include "evict.h"
@@ -73,7 +74,7 @@ static struct client *script_client(void)
         c->reply.resp = 2;
         c->adapter = &none;
         c->last_cmd = "NULL";
-        c->flags = CF_IN_EXEC; /* blocking commands do not block */
+        c->flags = CF_IN_EXEC | CF_SCRIPT; /* blocking commands do not block */
         g_script_client = c;
     }
     return g_script_client;
@@ -249,7 +250,7 @@ static bool cache_add(lua_State *L, const char *sha, const char *body, size_t le
         free(err);
         return false;
     }
-    if (luaL_loadbuffer(L, body + skip, len - skip, "@user_script")) {
+    if (script_lua_load(L, body + skip, len - skip, "@user_script")) {
         reply_errorf(r, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return false;
@@ -286,9 +287,11 @@ static void push_array(lua_State *L, const struct argv_ref *argv, int at, int n)
 
 static void set_array(lua_State *L, const char *name, const struct argv_ref *argv, int at, int n)
 {
+    script_lua_push_globals(L);
     lua_pushstring(L, name);
     push_array(L, argv, at, n);
-    lua_rawset(L, LUA_GLOBALSINDEX);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 /* The error a script ended with: {err=, source=, line=} or a string. */
@@ -385,6 +388,13 @@ void script_run_function(struct exec *x, lua_State *L, const char *name, bool is
 bool script_may_write_refused(struct client *c, int flags, struct reply *r)
 {
     static const struct command *w;
+    /* a script not flagged allow-stale (an EVAL without shebang too) does
+     * not start on a stale replica, as Redis 7.0's scriptPrepareForRun */
+    if (!(flags & SF_ALLOW_STALE) && !(c->flags & CF_MASTER) && repl_replica_stale()) {
+        reply_error(r, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set "
+                       "to 'no'.");
+        return true;
+    }
     if (flags & (SF_EVAL_COMPAT | SF_NO_WRITES)) return false;
     /* a script that may write is DENYOOM unless allow-oom (Redis 7.0's
      * evalGetCommandFlags): -OOM comes before MISCONF, as in processCommand */

@@ -557,9 +557,9 @@ static void dbg_eval(lua_State *L, char **argv, size_t *lens, int argc)
     if (!code.buf) obuf_cat(&code, "", 0);
     obuf_cats(&expr, "return ");
     obuf_cat(&expr, code.buf, code.len);
-    if (luaL_loadbuffer(L, expr.buf, expr.len, "@ldb_eval")) {
+    if (script_lua_load(L, expr.buf, expr.len, "@ldb_eval")) {
         lua_pop(L, 1);
-        if (luaL_loadbuffer(L, code.buf, code.len, "@ldb_eval")) {
+        if (script_lua_load(L, code.buf, code.len, "@ldb_eval")) {
             log_lua_error(L);
             lua_pop(L, 1);
             goto out;

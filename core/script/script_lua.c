@@ -1,16 +1,18 @@
 /* script_lua.c — the Lua 5.1 interpreter scripts run in: the libraries
  * Redis 7.0 gives scripts (base without loadfile/dofile/print, table,
  * string, math, cjson, bit, struct, cmsgpack), the sandbox (globals read-only, Redis's texts for a
- * missing global and for a write to a protected table), the error handler that turns every error
- * into Redis's {err=...} table with its source and line, and math.random / math.randomseed on
- * Redis's own 48-bit generator (the same sequence as redis-server 7.0: one stream from start-up,
- * never reseeded by the server, math.randomseed reseeds it). */
+ * missing global and for a write to a protected table; precompiled chunks parsed as text, as
+ * Redis's Lua does), the error handler that turns every error into Redis's {err=...} table with its
+ * source and line, and math.random / math.randomseed on Redis's own 48-bit generator (the same
+ * sequence as redis-server 7.0: one stream from start-up, never reseeded by the server,
+ * math.randomseed reseeds it). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lua_cmsgpack.h"
@@ -78,6 +80,47 @@ static int math_randomseed(lua_State *L)
 static const char ro_key = 'r'; /* registry key of the set of read-only tables */
 
 static const char ro_text[] = "Attempt to modify a readonly table";
+
+/* Registry: read-only view -> the table whose entries it shows (rawget,
+ * next and pairs read through a view as Redis's read-only tables read
+ * themselves), and the real globals table (scripts see an empty view of
+ * it, so that no global can be reassigned). */
+static const char backing_key = 'b';
+static const char globals_key = 'g';
+
+static void set_backing(lua_State *L, int view, int real)
+{
+    view = view < 0 ? lua_gettop(L) + view + 1 : view;
+    real = real < 0 ? lua_gettop(L) + real + 1 : real;
+    lua_pushlightuserdata(L, (void *)&backing_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, view);
+    lua_pushvalue(L, real);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Push the table whose entries the table at idx shows (itself if it is
+ * not a view). */
+static void push_backing(lua_State *L, int idx)
+{
+    idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+    lua_pushlightuserdata(L, (void *)&backing_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, idx);
+    }
+}
+
+void script_lua_push_globals(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)&globals_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+}
 
 static int protection(lua_State *L, int idx)
 {
@@ -174,6 +217,143 @@ static int sb_setmetatable(lua_State *L)
     return 1;
 }
 
+static int sb_rawget(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    push_backing(L, 1);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+static int sb_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    push_backing(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_next(L, -2)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int sb_pairs(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushvalue(L, lua_upvalueindex(1)); /* next */
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* table.insert writes with rawseti: it refuses protected tables, and
+ * otherwise is the library's own function run in this same call (its
+ * errors name 'insert' and the script's line). */
+static lua_CFunction table_insert;
+
+static int sb_table_insert(lua_State *L)
+{
+    if (script_lua_protect_table(L, 1)) return raw_refuse(L);
+    return table_insert(L);
+}
+
+/* Redis's Lua parses a precompiled chunk (one starting with the
+ * signature's escape byte) as text: a syntax error at its first byte. The
+ * stock interpreter would load it, so the byte is replaced by another one
+ * the lexer also refuses, and the error text named after the real one. */
+static void binary_error_text(lua_State *L)
+{
+    size_t n;
+    const char *msg = lua_tolstring(L, -1, &n);
+    static const char was[] = "'?'";
+    if (msg && n >= sizeof(was) - 1 && !memcmp(msg + n - (sizeof(was) - 1), was, sizeof(was) - 1)) {
+        lua_pushlstring(L, msg, n - (sizeof(was) - 1));
+        lua_pushliteral(L, "'char(27)'");
+        lua_concat(L, 2);
+        lua_replace(L, -2);
+    }
+}
+
+int script_lua_load(lua_State *L, const char *p, size_t n, const char *chunkname)
+{
+    int status;
+    char *copy;
+    if (n == 0 || p[0] != LUA_SIGNATURE[0]) return luaL_loadbuffer(L, p, n, chunkname);
+    copy = malloc(n);
+    if (!copy) {
+        lua_pushliteral(L, "not enough memory");
+        return LUA_ERRMEM;
+    }
+    memcpy(copy, p, n);
+    copy[0] = '?';
+    status = luaL_loadbuffer(L, copy, n, chunkname);
+    free(copy);
+    if (status == LUA_ERRSYNTAX) binary_error_text(L);
+    return status;
+}
+
+static int load_result(lua_State *L, int status)
+{
+    if (status == 0) return 1;
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static int sb_loadstring(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *chunkname = luaL_optstring(L, 2, s);
+    return load_result(L, script_lua_load(L, s, n, chunkname));
+}
+
+struct load_reader {
+    bool first, binary;
+};
+
+/* load's reader: the pieces the function gives, kept in slot 3; the
+ * first one is checked for the escape byte (as script_lua_load). */
+static const char *sb_reader(lua_State *L, void *ud, size_t *size)
+{
+    struct load_reader *rd = ud;
+    bool first = rd->first;
+    const char *s;
+    rd->first = false;
+    luaL_checkstack(L, 2, "too many nested functions");
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+        *size = 0;
+        return NULL;
+    }
+    if (!lua_isstring(L, -1)) luaL_error(L, "reader function must return a string");
+    lua_replace(L, 3);
+    s = lua_tolstring(L, 3, size);
+    if (first && *size > 0 && s[0] == LUA_SIGNATURE[0]) {
+        rd->binary = true;
+        lua_pushliteral(L, "?");
+        lua_pushlstring(L, s + 1, *size - 1);
+        lua_concat(L, 2);
+        lua_replace(L, 3);
+        s = lua_tolstring(L, 3, size);
+    }
+    return s;
+}
+
+static int sb_load(lua_State *L)
+{
+    struct load_reader rd = {true, false};
+    const char *chunkname = luaL_optstring(L, 2, "=(load)");
+    int status;
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 3);
+    status = lua_load(L, sb_reader, &rd, chunkname);
+    if (status == LUA_ERRSYNTAX && rd.binary) binary_error_text(L);
+    return load_result(L, status);
+}
+
 /* Redis's pcall: an error table caught is given as its err string. */
 static int sb_pcall(lua_State *L)
 {
@@ -215,14 +395,16 @@ static bool protect_global(lua_State *L, const char *name)
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     mark_readonly_as(L, lua_gettop(L), 2);
+    set_backing(L, -1, -2);
     lua_pushvalue(L, -1);
     lua_setglobal(L, name);
     lua_remove(L, -2);
     return true;
 }
 
-/* Push a read-only view of the table on top (kept below it). */
-static void make_view(lua_State *L)
+/* Push a read-only view of the table on top (kept below it); how as
+ * mark_readonly_as. */
+static void make_view_as(lua_State *L, int how)
 {
     lua_newtable(L);
     lua_newtable(L);
@@ -233,7 +415,13 @@ static void make_view(lua_State *L)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-    mark_readonly(L, -1);
+    mark_readonly_as(L, lua_gettop(L), how);
+    set_backing(L, -1, -2);
+}
+
+static void make_view(lua_State *L)
+{
+    make_view_as(L, 1);
 }
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction fn, bool set_global)
@@ -282,6 +470,9 @@ lua_State *script_lua_new(void)
     lua_pushlightuserdata(L, (void *)&ro_key);
     lua_newtable(L);
     lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, (void *)&backing_key);
+    lua_newtable(L);
+    lua_rawset(L, LUA_REGISTRYINDEX);
 
     /* The libraries. */
     open_lib(L, "", luaopen_base, false);
@@ -311,6 +502,26 @@ lua_State *script_lua_new(void)
     lua_setglobal(L, "pcall");
     lua_pushcfunction(L, sb_getmetatable);
     lua_setglobal(L, "getmetatable");
+    lua_pushcfunction(L, sb_rawget);
+    lua_setglobal(L, "rawget");
+    lua_pushcfunction(L, sb_next);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "next");
+    lua_pushcclosure(L, sb_pairs, 1);
+    lua_setglobal(L, "pairs");
+    lua_pushcfunction(L, sb_loadstring);
+    lua_setglobal(L, "loadstring");
+    lua_pushcfunction(L, sb_load);
+    lua_setglobal(L, "load");
+    lua_getglobal(L, LUA_TABLIBNAME);
+    lua_getfield(L, -1, "insert");
+    table_insert = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (table_insert) {
+        lua_pushcfunction(L, sb_table_insert);
+        lua_setfield(L, -2, "insert");
+    }
+    lua_pop(L, 1);
 
     script_call_register(L); /* the redis object */
 
@@ -356,6 +567,34 @@ lua_State *script_lua_new(void)
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     mark_readonly(L, -1);
+
+    /* Assigning an existing global bypasses __newindex: scripts get an
+     * empty read-only view of the globals instead (every assignment
+     * refused; reads, rawget, next and pairs go through to the real
+     * table, whose _G is the view). getmetatable(_G) shows a read-only
+     * table holding the missing-global error as __index, as Redis's. */
+    lua_pushlightuserdata(L, (void *)&globals_key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_newtable(L); /* the view */
+    lua_newtable(L); /* its metatable */
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ro_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_newtable(L); /* what getmetatable(_G) shows */
+    lua_pushcfunction(L, g_index);
+    lua_setfield(L, -2, "__index");
+    make_view_as(L, 2);
+    lua_remove(L, -2);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    mark_readonly(L, -1);
+    set_backing(L, -1, -2);
+    lua_pushliteral(L, "_G");
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4); /* the real table's _G is the view */
+    lua_replace(L, LUA_GLOBALSINDEX);
     lua_pop(L, 1);
     return L;
 }

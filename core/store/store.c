@@ -134,9 +134,15 @@ static void relink(struct db *db, struct kv *old, struct kv *nw)
 
 /* ---- look-ups ---- */
 
+/* The time keys expire against (store.h's fixed_now_ms). */
+static long long expire_clock(void)
+{
+    return g_store.fixed_now_ms ? g_store.fixed_now_ms : util_mstime();
+}
+
 bool store_is_expired(struct kv *e)
 {
-    return e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime();
+    return e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= expire_clock();
 }
 
 static void (*latency_hook)(const char *event, long long ms);
@@ -173,7 +179,7 @@ static struct kv *lookup_hashed(struct db *db, const char *key, size_t klen, uin
 {
     struct kv *e = (struct kv *)dict_find(&db->keys, key, klen, h);
     if (!e) return NULL;
-    if (e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= util_mstime()) {
+    if (e->has_expire && !g_store.keep_expired && kv_exp(e)->when <= expire_clock()) {
         if (g_store.replica) {
             if (!g_store.obey_master) return NULL;
             goto live;

@@ -79,6 +79,11 @@ struct store {
     /* A replica's async load runs (core/persist/loading.c): as Redis 7.0's
      * keyIsExpired while loading, no key counts as expired. */
     bool keep_expired;
+    /* Set by the kernel for the length of a command (a script or a
+     * transaction included): keys expire against this time, not the
+     * clock, as Redis 7.0's (a key alive when the command began stays so
+     * to its end); 0 outside commands. */
+    long long fixed_now_ms;
     unsigned lruclock;
     struct store_stats stats;
 };

@@ -106,7 +106,10 @@ bool kernel_paused_for(const struct command *cmd)
 
 uint32_t kernel_call_flags(const struct command *cmd, int argc, const struct argv_ref *argv)
 {
-    return hooks.call_flags ? hooks.call_flags(cmd, argc, argv) : cmd->flags;
+    /* Only the script commands (EVAL*, FCALL*: Redis marks just them
+     * NO_MANDATORY_KEYS) declare flags per call: the others skip the hook. */
+    if (!(cmd->flags & CMD_NO_MANDATORY_KEYS) || !hooks.call_flags) return cmd->flags;
+    return hooks.call_flags(cmd, argc, argv);
 }
 
 /* kernel_paused_for with the flags this call declares (hooks.call_flags). */

@@ -88,16 +88,25 @@ static const char ro_text[] = "Attempt to modify a readonly table";
 static const char backing_key = 'b';
 static const char globals_key = 'g';
 
+/* registry[map][the value at k] = the value on top of the stack (popped);
+ * k is an absolute index. The read-only set and the views' backings are
+ * such maps. */
+static void regmap_set(lua_State *L, const char *map, int k)
+{
+    lua_pushlightuserdata(L, (void *)map);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, k);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 2);
+}
+
 static void set_backing(lua_State *L, int view, int real)
 {
     view = view < 0 ? lua_gettop(L) + view + 1 : view;
     real = real < 0 ? lua_gettop(L) + real + 1 : real;
-    lua_pushlightuserdata(L, (void *)&backing_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    lua_pushvalue(L, view);
     lua_pushvalue(L, real);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    regmap_set(L, &backing_key, view);
 }
 
 /* Push the table whose entries the table at idx shows (itself if it is
@@ -155,12 +164,8 @@ static int sb_getmetatable(lua_State *L)
 static void mark_readonly_as(lua_State *L, int idx, int how)
 {
     idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-    lua_pushlightuserdata(L, (void *)&ro_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    lua_pushvalue(L, idx);
     lua_pushnumber(L, how);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    regmap_set(L, &ro_key, idx);
 }
 
 /* A protected table; a library's read-only view (how 2) has no metatable
